@@ -1,0 +1,116 @@
+#pragma once
+// ConfigStore owns the one config file: it loads it (never overwriting a broken file), validates
+// every change as a whole (nothing half-applied), saves atomically with QSaveFile keeping the
+// previous good file as NAME.bak, and publishes each accepted change as a ConfigDiff for the
+// engine, the GUI and the admin API. Lives in the main thread; config() is thread-safe.
+
+#include "model/codec.h"
+#include "model/problem.h"
+#include "model/streamroute.h"
+
+#include <QMutex>
+#include <QObject>
+#include <QString>
+#include <QStringList>
+
+namespace sg {
+
+// What changed between two configs, by id. The engine applies this without touching the
+// connections of routes that are not named here.
+struct ConfigDiff
+{
+    QStringList routesAdded, routesChanged, routesRemoved;
+    QStringList upstreamsAdded, upstreamsChanged, upstreamsRemoved;
+    bool routeOrderChanged = false;
+    bool listenersChanged = false;
+    bool settingsChanged = false; // the "streamgate" section
+    bool isEmpty() const;
+    bool operator==(const ConfigDiff&) const = default;
+};
+ConfigDiff diffConfigs(const Config& before, const Config& after);
+
+// Cross-object checks on a decoded config: upstream_id references, upstreams in use,
+// routes that can never match (warnings).
+struct ConfigCheck
+{
+    Problems errors;
+    Problems warnings;
+};
+ConfigCheck checkConfig(const Config& config);
+
+struct LoadResult
+{
+    enum class Status { Loaded, Created, Unreadable, SyntaxError, Invalid };
+    Status status = Status::Loaded;
+    Problems problems;   // syntax error: one problem naming file, line and column
+    Problems warnings;
+    bool backupAvailable = false; // NAME.bak exists and is valid
+    bool ok() const { return status == Status::Loaded || status == Status::Created; }
+};
+
+// Reads and fully validates a config file without touching any store (used by --check).
+struct FileCheck
+{
+    LoadResult::Status status;
+    Config config;
+    Problems problems;
+    Problems warnings;
+};
+FileCheck checkFile(const QString& path);
+
+class ConfigStore final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ConfigStore)
+
+public:
+    explicit ConfigStore(const QString& path, QObject* parent = nullptr);
+
+    static QString defaultPath(); // QStandardPaths::AppConfigLocation + "/streamgate.json"
+    static Config exampleConfig(); // "Local MySQL": TCP 13306 -> 127.0.0.1:3306, allows 127.0.0.1
+
+    QString path() const { return m_path; }
+    QString backupPath() const { return m_path + QStringLiteral(".bak"); }
+
+    // Reads the file; creates it with exampleConfig() when it does not exist. On failure the
+    // store keeps an empty config and the file is left untouched.
+    LoadResult load();
+    // Loads NAME.bak instead (the user chose to recover); the broken file stays until a save.
+    LoadResult loadBackup();
+
+    Config config() const;
+    Problems warnings() const;
+    bool fileIsBroken() const { return m_broken; }
+
+    // Every mutation validates the resulting config as a whole; on any problem nothing changes
+    // and the problems are returned. On success the file is saved atomically and changed() fires.
+    Problems replace(const Config& next);
+    Problems putRoute(const StreamRoute& route);        // create or replace by id
+    Problems deleteRoute(const QString& id);
+    Problems moveRoute(const QString& id, int newIndex); // match order
+    Problems putUpstream(const Upstream& upstream);
+    Problems deleteUpstream(const QString& id);          // refused while routes use it
+    Problems setStreamProxy(const StreamProxy& proxy);
+    Problems setSettings(const QJsonObject& streamgate);
+    // Saves the current config even if the file on disk is broken (the user's explicit choice).
+    Problems save();
+
+    // Monotonic counter, +1 per accepted change (admin API modifiedIndex).
+    qint64 revision() const;
+
+Q_SIGNALS:
+    void changed(const sg::ConfigDiff& diff, const sg::Config& config);
+
+private:
+    Problems commit(Config next);
+    Problems writeFile(const Config& config);
+
+    QString m_path;
+    mutable QMutex m_mutex;
+    Config m_config;
+    Problems m_warnings;
+    qint64 m_revision = 0;
+    bool m_broken = false;
+};
+
+} // namespace sg

@@ -1,0 +1,45 @@
+#pragma once
+// JSON <-> model. Decoders validate while they decode and return every problem at once,
+// each with its path (prefix given by the caller), value and reason. Encoders write back
+// exactly the fields that were given, in APISIX spelling.
+
+#include "model/problem.h"
+#include "model/streamroute.h"
+
+#include <QJsonObject>
+#include <QJsonValue>
+
+namespace sg {
+
+template <typename T> struct Decoded
+{
+    T value{};
+    Problems problems;
+    bool ok() const { return problems.isEmpty(); }
+};
+
+// How strict a decode is about store-owned fields.
+enum class DecodeMode {
+    File,   // create_time / update_time accepted (they were written by the store)
+    Client, // create_time / update_time refused (admin API, forms)
+};
+
+Decoded<StreamRoute> decodeStreamRoute(const QJsonValue& json, const QString& path = {},
+                                       DecodeMode mode = DecodeMode::File);
+Decoded<Upstream> decodeUpstream(const QJsonValue& json, const QString& path = {},
+                                 DecodeMode mode = DecodeMode::File);
+Decoded<ListenEntry> decodeListenEntry(const QJsonValue& json, const QString& path = {});
+// Whole config: per-object validation plus duplicate ids. Cross-references (upstream_id
+// exists, listener present) are the store's job, see config/validation.h.
+Decoded<Config> decodeConfig(const QJsonObject& json);
+
+QJsonObject encodeStreamRoute(const StreamRoute& route);
+QJsonObject encodeUpstream(const Upstream& upstream);
+QJsonValue encodeListenEntry(const ListenEntry& entry);
+QJsonObject encodeConfig(const Config& config);
+
+// Address helpers shared by validation and matching.
+// True if text is an IPv4/IPv6 address with an optional /prefix (APISIX "ip or cidr").
+bool isIpOrCidr(const QString& text);
+
+} // namespace sg

@@ -1,0 +1,163 @@
+#pragma once
+// The APISIX stream data model: stream_route, upstream and the stream plugins Streamgate
+// runs. Field names follow APISIX's schema_def.lua exactly. Value types only: decoding,
+// validation and encoding live in codec.h; matching lives in proxy/.
+// Invariant: a value that came out of the decoder is valid and re-encodes to the same JSON
+// (fields given as strings stay strings, nodes given as a map stay a map, ...).
+
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QList>
+#include <QMap>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace sg {
+
+using Labels = QMap<QString, QString>;
+
+struct Node
+{
+    QString host;        // IPv6 without brackets
+    int port = 0;        // 1-65535
+    int weight = 1;      // >= 0; 0 is never chosen
+    int priority = 0;    // higher tiers are tried first
+    QJsonObject metadata;
+
+    QString address() const; // "host:port", IPv6 bracketed: "[::1]:3306"
+    bool operator==(const Node&) const = default;
+};
+
+struct Timeout
+{
+    double connect = 60; // seconds, > 0
+    double send = 600;
+    double read = 600;
+    bool operator==(const Timeout&) const = default;
+};
+
+struct ActiveHealthCheck
+{
+    QString type = "tcp";
+    double timeout = 1;          // seconds
+    int healthyInterval = 1;     // seconds between probes of a healthy node
+    int healthySuccesses = 2;    // successes to mark a node up
+    int unhealthyInterval = 1;   // seconds between probes of an unhealthy node
+    int unhealthyTcpFailures = 2; // failures to mark a node down
+    QJsonObject extra;           // other APISIX fields, preserved for export
+    bool operator==(const ActiveHealthCheck&) const = default;
+};
+
+struct Upstream
+{
+    QJsonValue id;       // string or integer as given; Undefined for inline upstreams
+    QString name;
+    QString desc;
+    Labels labels;
+    QString type = "roundrobin";   // roundrobin | chash | least_conn
+    QList<Node> nodes;
+    bool nodesAsMap = true;        // encode back in the form it was given
+    QString hashOn;                // chash: "vars" (default) ...
+    QString key;                   // chash: e.g. "remote_addr"
+    std::optional<int> retries;    // default: nodes - 1
+    std::optional<double> retryTimeout;
+    std::optional<Timeout> timeout;
+    std::optional<ActiveHealthCheck> checks; // checks.active
+    QString scheme;                // "tcp" | "udp" | "tls" (stream); empty = not given
+    qint64 createTime = 0;
+    qint64 updateTime = 0;
+
+    QString idString() const; // id as text ("" when none)
+    int effectiveRetries() const { return retries.value_or(qMax(0, int(nodes.size()) - 1)); }
+    Timeout effectiveTimeout() const { return timeout.value_or(Timeout{60, 600, 600}); }
+    bool operator==(const Upstream&) const = default;
+};
+
+struct IpRestrictionConf
+{
+    QStringList whitelist; // exactly one of whitelist / blacklist is non-empty
+    QStringList blacklist;
+    QString message;
+    bool operator==(const IpRestrictionConf&) const = default;
+};
+
+struct LimitConnConf
+{
+    int conn = 0;                   // > 0
+    int burst = 0;                  // >= 0
+    double defaultConnDelay = 0;    // > 0 seconds
+    QString key = "remote_addr";
+    QString keyType = "var";        // var | var_combination
+    bool onlyUseDefaultDelay = false;
+    bool operator==(const LimitConnConf&) const = default;
+};
+
+struct Plugins
+{
+    std::optional<IpRestrictionConf> ipRestriction; // "ip-restriction"
+    std::optional<LimitConnConf> limitConn;         // "limit-conn"
+    QJsonObject raw; // the plugins object exactly as given (for lossless re-encode)
+    bool empty() const { return !ipRestriction && !limitConn; }
+    bool operator==(const Plugins& o) const
+    {
+        return ipRestriction == o.ipRestriction && limitConn == o.limitConn;
+    }
+};
+
+struct StreamRoute
+{
+    QJsonValue id;                 // string 1-64 of [a-zA-Z0-9-_.] or integer >= 1, kept as given
+    QString name;
+    QString desc;
+    Labels labels;
+    QString remoteAddr;            // IPv4/IPv6 with optional CIDR; empty = any
+    QString serverAddr;            // idem, compared with the local address
+    std::optional<int> serverPort; // 1-65535
+    QString sni;
+    std::optional<Upstream> upstream; // inline upstream
+    QJsonValue upstreamId;            // or a reference to a shared upstream
+    Plugins plugins;
+    QJsonObject protocol;          // accepted and preserved
+    qint64 createTime = 0;         // set by the store
+    qint64 updateTime = 0;
+
+    QString idString() const;
+    QString displayName() const { return name.isEmpty() ? idString() : name; }
+    bool operator==(const StreamRoute&) const = default;
+};
+
+// One entry of stream_proxy.tcp / stream_proxy.udp: 9100, "127.0.0.1:9100", "[::1]:9100".
+struct ListenEntry
+{
+    QString host;   // empty = all addresses (APISIX listens on 0.0.0.0 for a bare port)
+    int port = 0;
+    QJsonValue given; // as written in the file
+    QString text() const; // "9100", "127.0.0.1:9100", "[::1]:9100"
+    bool operator==(const ListenEntry& o) const { return host == o.host && port == o.port; }
+};
+
+struct StreamProxy
+{
+    QList<ListenEntry> tcp;
+    QList<ListenEntry> udp;
+    bool operator==(const StreamProxy&) const = default;
+};
+
+// The whole config file. Every top-level key is optional.
+struct Config
+{
+    StreamProxy streamProxy;
+    QList<StreamRoute> streamRoutes;
+    QList<Upstream> upstreams;
+    QJsonObject streamgate; // Streamgate's own settings (admin, ui, defaults); never exported
+
+    const Upstream* findUpstream(const QString& id) const;
+    const StreamRoute* findRoute(const QString& id) const;
+    // The upstream a route uses: its inline one, or the one upstream_id names (nullptr if none).
+    const Upstream* upstreamFor(const StreamRoute& route) const;
+    bool operator==(const Config&) const = default;
+};
+
+} // namespace sg

@@ -1,0 +1,61 @@
+#pragma once
+// Engine is the stream proxy: listeners (QTcpServer / QUdpSocket) on an engine thread, byte
+// relay on worker threads with an O(1)-per-event loop (epoll on Linux), APISIX matching,
+// ip-restriction and limit-conn, balancing, retries and health checks. It is a client-agnostic
+// core object: the GUI, the admin API and the headless logger drive it the same way.
+// All public functions are thread-safe and may be called from any thread.
+
+#include "model/streamroute.h"
+#include "stats/snapshot.h"
+
+#include <QObject>
+
+#include <memory>
+
+namespace sg {
+
+struct EngineOptions
+{
+    int workers = 0;                 // 0 = number of cores
+    int bufferSize = 64 * 1024;      // per direction of a TCP session
+    int closedHistory = 1000;        // closed connections kept for snapshots
+    int eventHistory = 10000;        // events kept for eventsSince()
+    int udpSessionCap = 10000;       // per route
+    double defaultUdpIdleTimeout = 60; // seconds, when the upstream sets no timeout.read
+};
+
+class EnginePrivate;
+
+class Engine final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Engine)
+
+public:
+    explicit Engine(const EngineOptions& options = {}, QObject* parent = nullptr);
+    ~Engine() override; // stops at once (Shutdown close reason)
+
+    // Brings the running proxy in line with config: opens/closes listeners only when the
+    // listener set changes; routes and upstreams that did not change keep their connections.
+    // Returns once listeners are (re)bound; their state is in snapshot().listeners.
+    void apply(const Config& config);
+
+    Snapshot snapshot() const;
+    QList<Event> eventsSince(qint64 seq, int max = 1000) const;
+
+    bool killConnection(quint64 id);          // false if no such open connection
+    int killRoute(const QString& routeId);    // closes every connection of a route
+    void setRouteDrained(const QString& routeId, bool drained); // refuse new connections
+
+    // Stops accepting, lets sessions finish for up to graceMs, then closes the rest.
+    void stop(int graceMs);
+
+Q_SIGNALS:
+    // Coalesced (at most a few per second): new events are available via eventsSince().
+    void eventsAvailable();
+
+private:
+    std::unique_ptr<EnginePrivate> d;
+};
+
+} // namespace sg

@@ -1,0 +1,150 @@
+#pragma once
+// Immutable pictures of the engine's state, taken by consumers (GUI, admin API, metrics,
+// headless logger) at their own rate. Plain values: copying one never touches the engine.
+// Byte counters are "up" = client -> upstream, "down" = upstream -> client.
+
+#include <QHostAddress>
+#include <QList>
+#include <QString>
+
+namespace sg {
+
+enum class Protocol : quint8 { Tcp, Udp };
+enum class ConnectionState : quint8 { Connecting, Established, HalfClosed, Closed };
+enum class CloseReason : quint8 {
+    None,
+    ClientClosed,
+    UpstreamClosed,
+    ClientReset,
+    UpstreamReset,
+    IdleTimeout,
+    ConnectFailed,
+    DeniedIpRestriction,
+    Limited,
+    Killed,
+    Shutdown,
+    UpstreamError, // UDP: ICMP error from the upstream
+    SessionCap,    // UDP: the route's session cap was reached
+    NoRoute,
+};
+QString toString(Protocol protocol);      // "TCP", "UDP"
+QString toString(ConnectionState state);  // "connecting", "established", "half-closed", "closed"
+QString toString(CloseReason reason);     // "client closed", "denied by ip-restriction", ...
+
+// What the MySQL inspector learned about a connection (empty when not MySQL or not inspected).
+struct MySqlInfo
+{
+    bool detected = false;
+    QString serverVersion;
+    quint32 connectionId = 0;
+    QString user;
+    QString database;
+    bool tls = false;
+    quint64 commands = 0;
+    QString lastCommand; // "COM_QUERY", ...
+    qint64 lastCommandMs = 0;
+};
+
+struct ConnectionInfo
+{
+    quint64 id = 0;
+    QString routeId;
+    Protocol protocol = Protocol::Tcp;
+    QString listener;        // "127.0.0.1:13306" or "13306"
+    QHostAddress clientAddress;
+    quint16 clientPort = 0;
+    QHostAddress localAddress;
+    quint16 localPort = 0;
+    QString upstreamNode;    // "127.0.0.1:3306" (empty until chosen)
+    ConnectionState state = ConnectionState::Connecting;
+    CloseReason closeReason = CloseReason::None;
+    qint64 startMs = 0;      // ms since epoch
+    qint64 connectMs = -1;   // upstream connect duration, -1 until connected
+    qint64 lastActivityMs = 0;
+    qint64 endMs = 0;        // 0 while open
+    quint64 bytesUp = 0;
+    quint64 bytesDown = 0;
+    quint64 datagramsUp = 0; // UDP only
+    quint64 datagramsDown = 0;
+    MySqlInfo mysql;
+};
+
+struct RouteCounters
+{
+    QString routeId;
+    quint64 total = 0;        // sessions accepted onto the route (after plugins)
+    quint64 active = 0;
+    quint64 maxActive = 0;
+    quint64 deniedIpRestriction = 0;
+    quint64 limited = 0;      // refused by limit-conn (or the UDP session cap)
+    quint64 delayed = 0;      // delayed by limit-conn burst
+    quint64 connectFailures = 0;
+    quint64 timeouts = 0;     // idle and connect timeouts
+    quint64 bytesUp = 0;
+    quint64 bytesDown = 0;
+    quint64 deniedDatagrams = 0; // UDP
+    quint64 deniedBytes = 0;     // UDP
+};
+
+struct ListenerStatus
+{
+    Protocol protocol = Protocol::Tcp;
+    QString address;   // as in stream_proxy: "13306", "127.0.0.1:13306", "[::1]:13306"
+    int port = 0;
+    bool listening = false;
+    QString error;     // OS error text when not listening
+    quint64 noRoute = 0;
+    quint64 active = 0;
+    quint64 bytesUp = 0;
+    quint64 bytesDown = 0;
+};
+
+struct NodeStatus
+{
+    QString upstream;  // upstream id, or "route:<id>" for an inline upstream
+    QString node;      // "127.0.0.1:3306"
+    quint64 active = 0;
+    quint64 total = 0;
+    quint64 failures = 0;
+    bool healthy = true;
+    bool checked = false; // an active health check runs for it
+};
+
+// Refused attempts grouped by client IP and route (the GUI's "Denied clients" view).
+struct DeniedClient
+{
+    QString clientIp;
+    QString routeId;   // empty for "no route"
+    QString listener;
+    CloseReason reason = CloseReason::DeniedIpRestriction;
+    quint64 count = 0;
+    qint64 firstSeenMs = 0;
+    qint64 lastSeenMs = 0;
+};
+
+enum class EventKind : quint8 { Open, Close, Deny, NodeUp, NodeDown, ListenerUp, ListenerError, Info };
+QString toString(EventKind kind);
+
+struct Event
+{
+    qint64 seq = 0;     // strictly increasing
+    qint64 timeMs = 0;
+    EventKind kind = EventKind::Info;
+    QString routeId;
+    QString text;       // human-readable one-liner
+    ConnectionInfo connection; // filled for Open / Close / Deny
+};
+
+struct Snapshot
+{
+    qint64 takenMs = 0;
+    QList<ConnectionInfo> active;   // open connections / live UDP sessions, by id
+    QList<ConnectionInfo> closed;   // most recent closed ones (bounded ring), oldest first
+    QList<RouteCounters> routes;
+    QList<ListenerStatus> listeners;
+    QList<NodeStatus> nodes;
+    QList<DeniedClient> denied;
+    qint64 lastEventSeq = 0;
+};
+
+} // namespace sg
