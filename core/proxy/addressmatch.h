@@ -1,0 +1,43 @@
+#pragma once
+// IP / CIDR matching as APISIX does it: a rule is an IPv4 or IPv6 address with an optional
+// /prefix; a bare address is a /32 (/128). Peers are normalised first, so an IPv4-mapped IPv6
+// peer (::ffff:10.0.0.5) matches IPv4 rules. Immutable after parse; safe to share across threads.
+
+#include <QHostAddress>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace sg {
+
+// ::ffff:a.b.c.d -> a.b.c.d; anything else unchanged (scope id dropped).
+QHostAddress normalizedAddress(const QHostAddress& address);
+
+class AddressRule
+{
+public:
+    static std::optional<AddressRule> parse(const QString& ipOrCidr);
+    bool matches(const QHostAddress& address) const; // address is normalised inside
+    QString text() const { return m_text; }
+
+private:
+    QHostAddress m_network;
+    int m_prefix = 0;
+    QString m_text;
+};
+
+class AddressList
+{
+public:
+    // nullopt if any entry is not an IP or CIDR; *badEntry names it.
+    static std::optional<AddressList> parse(const QStringList& entries, QString* badEntry = nullptr);
+    bool contains(const QHostAddress& address) const;
+    bool isEmpty() const { return m_rules.isEmpty(); }
+
+private:
+    QList<AddressRule> m_rules;
+};
+
+} // namespace sg
