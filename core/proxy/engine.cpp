@@ -345,7 +345,6 @@ void EngineCore::accept(TcpListener* listener, int fd)
     base.lastActivityMs = base.startMs;
 
     auto refuse = [&](CloseReason reason, const QString& why) {
-        ::close(fd); // nothing read, nothing sent
         base.id = hub.nextConnectionId();
         base.state = ConnectionState::Closed;
         base.closeReason = reason;
@@ -354,6 +353,8 @@ void EngineCore::accept(TcpListener* listener, int fd)
                              .arg(base.clientAddress.toString())
                              .arg(base.clientPort)
                              .arg(base.listener, why));
+        // Recorded before the close, so whoever sees the close also sees the count.
+        ::close(fd); // nothing read, nothing sent
     };
 
     const RouteTable& table = *m_table;

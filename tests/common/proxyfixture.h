@@ -1,6 +1,7 @@
 #pragma once
 // Builders for engine configs in tests (no JSON involved) and snapshot lookups.
 
+#include "loopback.h"
 #include "model/streamroute.h"
 #include "stats/snapshot.h"
 
@@ -34,7 +35,7 @@ inline sg::StreamRoute route(const QString& id, const sg::Upstream& up)
     return r;
 }
 
-inline sg::ListenEntry listen(const QString& host, int port)
+inline sg::ListenEntry listenEntry(const QString& host, int port)
 {
     sg::ListenEntry e;
     e.host = host;
@@ -59,6 +60,25 @@ inline const sg::ConnectionInfo* activeOn(const sg::Snapshot& s, const QString& 
         if (c.routeId == routeId)
             return &c;
     return nullptr;
+}
+
+// Connects (from bindHost when given) and returns what arrived before the proxy or upstream
+// ended the connection; an empty result with *ended == Eof/Reset means refused at once.
+inline QByteArray greetingVia(const QString& host, int port, const QString& bindHost = {},
+                              ReadEnd* ended = nullptr, int timeoutMs = 5000)
+{
+    const int fd = connectTo(host, port, bindHost);
+    if (fd < 0) {
+        if (ended)
+            *ended = ReadEnd::Reset;
+        return {};
+    }
+    QByteArray got;
+    const ReadEnd e = readSome(fd, got, -1, timeoutMs);
+    if (ended)
+        *ended = e;
+    ::close(fd);
+    return got;
 }
 
 } // namespace sgtest

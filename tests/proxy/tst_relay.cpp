@@ -33,7 +33,7 @@ private:
     {
         const int port = freePort();
         Config c;
-        c.streamProxy.tcp << listen("127.0.0.1", port);
+        c.streamProxy.tcp << listenEntry("127.0.0.1", port);
         c.streamRoutes << route("r", up);
         engine.apply(c);
         const Snapshot s = engine.snapshot();
