@@ -262,7 +262,7 @@ void decodeNodes(Checker& c, const QJsonValue& v, const QString& path, Upstream&
             return;
         }
         for (auto it = o.begin(); it != o.end(); ++it) {
-            const QString p = childPath(path, it.key());
+            const QString p = detail::keyPath(path, it.key());
             Node node;
             const bool keyOk = parseNodeKey(c, it.key(), p, node);
             const auto weight = c.integer(it.value(), p, 0, std::numeric_limits<int>::max(),

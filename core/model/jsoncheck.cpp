@@ -14,6 +14,11 @@ QString childPath(const QString& path, const QString& key)
     static const QRegularExpression plain(QStringLiteral("^[A-Za-z_][A-Za-z0-9_-]*$"));
     if (plain.match(key).hasMatch())
         return path.isEmpty() ? key : path + QLatin1Char('.') + key;
+    return keyPath(path, key);
+}
+
+QString keyPath(const QString& path, const QString& key)
+{
     QString quoted = key;
     quoted.replace(QLatin1Char('\\'), QLatin1String("\\\\"));
     quoted.replace(QLatin1Char('"'), QLatin1String("\\\""));

@@ -16,6 +16,8 @@ namespace sg::detail {
 
 QString childPath(const QString& path, const QString& key);
 QString indexPath(const QString& path, qsizetype index);
+// Keys that are addresses (nodes) are always quoted: nodes["db:0"], nodes["db"].
+QString keyPath(const QString& path, const QString& key);
 // The value as the user wrote it: strings verbatim, everything else as compact JSON.
 QString valueText(const QJsonValue& value);
 QString jsonTypeName(const QJsonValue& value);

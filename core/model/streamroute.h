@@ -56,7 +56,8 @@ struct ActiveHealthCheck
 
 struct Upstream
 {
-    QJsonValue id;       // string or integer as given; Undefined for inline upstreams
+    // string or integer as given; Undefined when absent (inline upstreams usually have none)
+    QJsonValue id{QJsonValue::Undefined};
     QString name;
     QString desc;
     Labels labels;
@@ -113,7 +114,8 @@ struct Plugins
 
 struct StreamRoute
 {
-    QJsonValue id;                 // string 1-64 of [a-zA-Z0-9-_.] or integer >= 1, kept as given
+    // string 1-64 of [a-zA-Z0-9-_.] or integer >= 1, kept as given; Undefined when absent
+    QJsonValue id{QJsonValue::Undefined};
     QString name;
     QString desc;
     Labels labels;
@@ -122,7 +124,7 @@ struct StreamRoute
     std::optional<int> serverPort; // 1-65535
     QString sni;
     std::optional<Upstream> upstream; // inline upstream
-    QJsonValue upstreamId;            // or a reference to a shared upstream
+    QJsonValue upstreamId{QJsonValue::Undefined}; // or a reference to a shared one
     Plugins plugins;
     QJsonObject protocol;          // accepted and preserved
     qint64 createTime = 0;         // set by the store
@@ -139,7 +141,7 @@ struct ListenEntry
 {
     QString host;   // empty = all addresses (APISIX listens on 0.0.0.0 for a bare port)
     int port = 0;
-    QJsonValue given; // as written in the file
+    QJsonValue given{QJsonValue::Undefined}; // as written in the file
     QString text() const; // "9100", "127.0.0.1:9100", "[::1]:9100"
     bool operator==(const ListenEntry& o) const { return host == o.host && port == o.port; }
 };
