@@ -1,3 +1,4 @@
 # Matching, plugins, balancing and health checks (core/proxy/{addressmatch,router,plugins,balancer,healthchecker}).
 sg_add_qtest(tst_addressmatch SOURCES tst_addressmatch.cpp)
 sg_add_qtest(tst_router SOURCES tst_router.cpp)
+sg_add_qtest(tst_plugins SOURCES tst_plugins.cpp)
