@@ -2,3 +2,4 @@
 sg_add_qtest(tst_addressmatch SOURCES tst_addressmatch.cpp)
 sg_add_qtest(tst_router SOURCES tst_router.cpp)
 sg_add_qtest(tst_plugins SOURCES tst_plugins.cpp)
+sg_add_qtest(tst_balancer SOURCES tst_balancer.cpp)
