@@ -87,8 +87,9 @@ Balancer::Balancer(const Upstream& upstream)
     }
 }
 
-int Balancer::pick(const QString& hashKey, const QSet<int>& tried)
+int Balancer::pick(const QString& key, const QSet<int>& tried)
 {
+    const quint32 keyHash = m_type == Type::Chash ? hashKey(key) : 0; // hashed outside the lock
     QMutexLocker lock(&m_mutex);
     bool anyHealthy = false;
     for (const QList<int>& tier : std::as_const(m_tiers)) {
@@ -103,16 +104,16 @@ int Balancer::pick(const QString& hashKey, const QSet<int>& tried)
                 candidates.append(i);
         }
         if (!candidates.isEmpty())
-            return pickInTier(candidates, hashKey);
+            return pickInTier(candidates, keyHash);
     }
     return -1;
 }
 
-int Balancer::pickInTier(const QList<int>& candidates, const QString& hashKey)
+int Balancer::pickInTier(const QList<int>& candidates, quint32 keyHash)
 {
     switch (m_type) {
     case Type::Chash:
-        return pickChash(candidates, hashKey);
+        return pickChash(candidates, keyHash);
     case Type::LeastConn:
         return pickLeastConn(candidates);
     case Type::RoundRobin:
@@ -140,14 +141,13 @@ int Balancer::pickRoundRobin(const QList<int>& candidates)
 
 // The first point clockwise from the key's hash whose node is a candidate: the same as a ring
 // built from the candidates alone, so a node leaving only moves the keys that were on it.
-int Balancer::pickChash(const QList<int>& candidates, const QString& key) const
+int Balancer::pickChash(const QList<int>& candidates, quint32 h) const
 {
     if (m_ring.isEmpty())
         return candidates.first();
     QList<bool> allowed(m_upstream.nodes.size(), false);
     for (int i : candidates)
         allowed[i] = true;
-    const quint32 h = hashKey(key);
     auto it = std::lower_bound(m_ring.cbegin(), m_ring.cend(), std::pair<quint32, int>{h, -1});
     for (qsizetype step = 0; step < m_ring.size(); ++step, ++it) {
         if (it == m_ring.cend())

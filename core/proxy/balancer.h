@@ -44,9 +44,9 @@ public:
 
 private:
     enum class Type { RoundRobin, Chash, LeastConn };
-    int pickInTier(const QList<int>& candidates, const QString& hashKey);
+    int pickInTier(const QList<int>& candidates, quint32 keyHash);
     int pickRoundRobin(const QList<int>& candidates);
-    int pickChash(const QList<int>& candidates, const QString& hashKey) const;
+    int pickChash(const QList<int>& candidates, quint32 keyHash) const;
     int pickLeastConn(const QList<int>& candidates) const;
 
     Upstream m_upstream;
