@@ -1,6 +1,7 @@
 #include "proxy/engine.h"
 
 #include "proxy/addressmatch.h"
+#include "proxy/healthchecker.h"
 #include "proxy/routetable.h"
 #include "proxy/tcpsession.h"
 #include "proxy/worker.h"
@@ -139,7 +140,17 @@ public:
 class EngineCore final : public QObject
 {
 public:
-    explicit EngineCore(EnginePrivate* d) : m_d(d) {}
+    explicit EngineCore(EnginePrivate* d) : m_d(d)
+    {
+        QObject::connect(&m_health, &HealthChecker::nodeHealthChanged, this,
+                         [this](const QString& upstream, const QString& node, bool healthy) {
+                             m_d->hub.addEvent(
+                                 healthy ? EventKind::NodeUp : EventKind::NodeDown, QString(),
+                                 QStringLiteral("node %1 of upstream %2 is %3")
+                                     .arg(node, upstream,
+                                          healthy ? QStringLiteral("up") : QStringLiteral("down")));
+                         });
+    }
 
     void apply(const Config& config);
     void closeListeners();
@@ -155,6 +166,7 @@ private:
     QHash<QString, QString> m_listenErrors;
     std::shared_ptr<const RouteTable> m_table = std::make_shared<RouteTable>();
     size_t m_nextWorker = 0;
+    HealthChecker m_health{this};
 };
 
 void TcpListener::incomingConnection(qintptr fd)
@@ -263,6 +275,14 @@ void EngineCore::apply(const Config& config)
     }
     table->router.emplace(config.streamRoutes);
     m_table = table;
+
+    // Health checks follow the upstreams in use; a rebuilt Balancer gets the known health.
+    QStringList keys;
+    for (auto it = upstreams.cbegin(); it != upstreams.cend(); ++it) {
+        keys << it.key();
+        m_health.watch(it.key(), it.value()->upstream, it.value()->balancer);
+    }
+    m_health.retainOnly(keys);
     publishTopology();
 }
 
@@ -315,6 +335,7 @@ void EngineCore::publishTopology()
 
 void EngineCore::closeListeners()
 {
+    m_health.retainOnly({});
     for (TcpListener* l : std::as_const(m_listeners)) {
         l->close();
         delete l;

@@ -349,6 +349,59 @@ private Q_SLOTS:
         ::close(fd);
     }
 
+    void healthCheckTakesANodeOutAndBack()
+    {
+        auto a = std::make_unique<TestServer>(TestServer::Greet);
+        TestServer b(TestServer::Greet);
+        a->greeting = "A";
+        b.greeting = "B";
+        a->holdMs = b.holdMs = 10;
+        const int portA = a->port();
+        Upstream up = upstream({node("127.0.0.1", portA), node("127.0.0.1", b.port())});
+        ActiveHealthCheck hc;
+        hc.timeout = 0.5;
+        hc.healthyInterval = 1;
+        hc.unhealthyInterval = 1;
+        hc.healthySuccesses = 1;
+        hc.unhealthyTcpFailures = 1;
+        up.checks = hc;
+        Engine engine(engineOptions());
+        const int port = freePort();
+        engine.apply(oneRoute(port, route("hc", up)));
+        const QString nodeA = QStringLiteral("127.0.0.1:%1").arg(portA);
+        auto healthOfA = [&] {
+            for (const NodeStatus& n : engine.snapshot().nodes)
+                if (n.node == nodeA)
+                    return n.healthy ? 1 : 0;
+            return -1;
+        };
+        auto eventFor = [&](EventKind kind) {
+            for (const Event& e : engine.eventsSince(0, 100000))
+                if (e.kind == kind && e.text.contains(nodeA))
+                    return true;
+            return false;
+        };
+        QCOMPARE(healthOfA(), 1);
+        QVERIFY(engine.snapshot().nodes.value(0).checked);
+
+        a.reset(); // node A stops
+        QTRY_COMPARE_WITH_TIMEOUT(healthOfA(), 0, 8000);
+        QVERIFY(eventFor(EventKind::NodeDown));
+        for (int i = 0; i < 4; ++i)
+            QCOMPARE(greetingVia("127.0.0.1", port), QByteArray("B"));
+
+        a = std::make_unique<TestServer>(TestServer::Greet, QStringLiteral("127.0.0.1"), portA);
+        QVERIFY(a->ok());
+        a->greeting = "A";
+        a->holdMs = 10;
+        QTRY_COMPARE_WITH_TIMEOUT(healthOfA(), 1, 8000);
+        QVERIFY(eventFor(EventKind::NodeUp));
+        QSet<QByteArray> seen;
+        for (int i = 0; i < 4; ++i)
+            seen.insert(greetingVia("127.0.0.1", port));
+        QCOMPARE(seen, (QSet<QByteArray>{"A", "B"}));
+    }
+
     void snapshotCounters()
     {
         TestServer echo(TestServer::Echo);
