@@ -267,7 +267,11 @@ void EngineCore::apply(const Config& config)
             entry->upstream = up;
             if (route.plugins.ipRestriction)
                 entry->ipRestriction.emplace(*route.plugins.ipRestriction);
-            if (route.plugins.limitConn)
+            // Same limit-conn settings: keep the counter object, so connections admitted
+            // before the edit still count against the limit after it.
+            if (old && old->limitConn && old->route.plugins.limitConn == route.plugins.limitConn)
+                entry->limitConn = old->limitConn;
+            else if (route.plugins.limitConn)
                 entry->limitConn = std::make_shared<LimitConn>(*route.plugins.limitConn);
             entry->stats = m_d->hub.routeStats(id);
         }

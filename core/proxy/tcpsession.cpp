@@ -103,6 +103,8 @@ void TcpSession::startConnect()
     UpstreamEntry* up = m_route->upstream.get();
     const int node = up ? up->balancer->pick(m_hashKey, m_tried) : -1;
     if (node < 0 || node >= int(up->nodes.size())) {
+        if (m_attempts == 0) // nothing to try at all (no upstream, or no node with weight)
+            m_route->stats->add(m_route->stats->connectFailures);
         close(CloseReason::ConnectFailed);
         return;
     }
@@ -465,8 +467,8 @@ void TcpSession::close(CloseReason reason)
             continue;
         m_worker.loop().remove(w);
         // The side that did not reset is reset too, so neither peer mistakes it for a clean end.
-        const bool reset = (s == Client && reason == CloseReason::UpstreamReset)
-            || (s == Upstream && reason == CloseReason::ClientReset);
+        const bool reset = (s == Client && reason == CloseReason::UpstreamReset) ||
+                           (s == Upstream && reason == CloseReason::ClientReset);
         if (reset)
             closeWithReset(w.fd);
         else

@@ -80,6 +80,34 @@ private Q_SLOTS:
         QCOMPARE(greetingVia("127.0.0.1", port), QByteArray("hello\n"));
     }
 
+    void limitConnCountSurvivesAnEditOfTheRoute()
+    {
+        TestServer echo(TestServer::Echo);
+        Engine engine(engineOptions());
+        const int port = freePort();
+        StreamRoute r = route("one", upstream({node("127.0.0.1", echo.port())}));
+        LimitConnConf lc;
+        lc.conn = 1;
+        lc.burst = 0;
+        lc.defaultConnDelay = 0.1;
+        r.plugins.limitConn = lc;
+        engine.apply(oneRoute(port, r));
+        const int first = connectTo("127.0.0.1", port);
+        QVERIFY(sendAll(first, "a"));
+        QCOMPARE(recvExactly(first, 1), QByteArray("a"));
+
+        r.desc = "edited"; // the route changes, its limit-conn settings do not
+        engine.apply(oneRoute(port, r));
+        QCOMPARE(greetingVia("127.0.0.1", port), QByteArray()); // still one in use: refused
+        QCOMPARE(routeCounters(engine.snapshot(), "one").limited, quint64(1));
+        ::close(first);
+        QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().active.size(), 0, 5000);
+        const int second = connectTo("127.0.0.1", port);
+        QVERIFY(sendAll(second, "b"));
+        QCOMPARE(recvExactly(second, 1), QByteArray("b"));
+        ::close(second);
+    }
+
     void priorityFailover()
     {
         TestServer live(TestServer::Greet);

@@ -6,7 +6,6 @@
 
 #include <QElapsedTimer>
 #include <QtTest>
-
 #include <ctime>
 
 using namespace sg;
@@ -153,7 +152,8 @@ private Q_SLOTS:
               qlonglong(once.active.size()), double(t.nsecsElapsed()) / 1e6, double(cpu) / 1e6);
         QCOMPARE(once.active.size(), 10000);
         QCOMPARE(once.routes[0].bytesUp + once.routes[1].bytesUp, quint64(9999) * 10000 / 2);
-        QBENCHMARK {
+        QBENCHMARK
+        {
             const Snapshot s = hub.snapshot();
             Q_UNUSED(s);
         }
