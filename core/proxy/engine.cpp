@@ -95,10 +95,7 @@ class EngineCore;
 class TcpListener final : public QTcpServer
 {
 public:
-    TcpListener(EngineCore* core, const ListenEntry& entry)
-        : m_core(core), m_entry(entry), m_key(entry.text())
-    {
-    }
+    TcpListener(EngineCore* core, const ListenEntry& entry);
     const ListenEntry& entry() const { return m_entry; }
     QString key() const { return m_key; }
     std::shared_ptr<ListenerStats> stats;
@@ -168,6 +165,11 @@ private:
     size_t m_nextWorker = 0;
     HealthChecker m_health{this};
 };
+
+TcpListener::TcpListener(EngineCore* core, const ListenEntry& entry)
+    : QTcpServer(core), m_core(core), m_entry(entry), m_key(entry.text())
+{
+}
 
 void TcpListener::incomingConnection(qintptr fd)
 {
