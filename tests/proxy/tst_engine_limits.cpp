@@ -108,6 +108,46 @@ private Q_SLOTS:
         ::close(second);
     }
 
+    void weightsAndChashThroughTheEngine()
+    {
+        TestServer a(TestServer::Greet), b(TestServer::Greet);
+        a.greeting = "A";
+        b.greeting = "B";
+        a.holdMs = b.holdMs = 1;
+        Engine engine(engineOptions());
+        const int port = freePort();
+        const int chashPort = freePort();
+        Config c;
+        c.streamProxy.tcp << listenEntry("127.0.0.1", port) << listenEntry("127.0.0.1", chashPort);
+        StreamRoute rr =
+            route("rr", upstream({node("127.0.0.1", a.port(), 9), node("127.0.0.1", b.port(), 1)}));
+        rr.serverPort = port;
+        Upstream hashed =
+            upstream({node("127.0.0.1", a.port()), node("127.0.0.1", b.port())}, "chash");
+        hashed.key = "remote_addr";
+        StreamRoute ch = route("ch", hashed);
+        ch.serverPort = chashPort;
+        c.streamRoutes << rr << ch;
+        engine.apply(c);
+
+        int gotA = 0, gotB = 0;
+        for (int i = 0; i < 100; ++i) {
+            const QByteArray g = greetingVia("127.0.0.1", port);
+            gotA += g == "A";
+            gotB += g == "B";
+        }
+        QCOMPARE(gotA, 90);
+        QCOMPARE(gotB, 10);
+
+        // chash on remote_addr: each client address sticks to one node.
+        for (const char* client : {"127.0.0.2", "127.0.0.3", "127.0.0.4"}) {
+            const QByteArray first = greetingVia("127.0.0.1", chashPort, client);
+            QVERIFY(first == "A" || first == "B");
+            for (int i = 0; i < 5; ++i)
+                QCOMPARE(greetingVia("127.0.0.1", chashPort, client), first);
+        }
+    }
+
     void priorityFailover()
     {
         TestServer live(TestServer::Greet);
