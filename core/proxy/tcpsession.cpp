@@ -217,6 +217,10 @@ void TcpSession::onIo(IoWatch& watch, quint32 bits)
             attemptFailed(false);
             return;
         }
+        // The same report may already say the upstream sent something (a server greeting,
+        // even a FIN): with edge-triggered reports it would not be repeated.
+        if (bits & IoRead)
+            e.readable = true;
         connected();
         return;
     }
