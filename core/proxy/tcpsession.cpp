@@ -208,6 +208,8 @@ void TcpSession::onIo(IoWatch& watch, quint32 bits)
     const Side side = Side(watch.tag);
     Endpoint& e = m_ends[side];
     if (side == Upstream && !m_connected) {
+        if (bits & IoRead)
+            e.readable = true; // kept for after the connect completes
         if (!(bits & (IoWrite | IoError)))
             return;
         int err = 0;
@@ -217,10 +219,8 @@ void TcpSession::onIo(IoWatch& watch, quint32 bits)
             attemptFailed(false);
             return;
         }
-        // The same report may already say the upstream sent something (a server greeting,
-        // even a FIN): with edge-triggered reports it would not be repeated.
-        if (bits & IoRead)
-            e.readable = true;
+        // The same report may already have said the upstream sent something (a server
+        // greeting, even a FIN); edge-triggered reports are not repeated, hence the flag above.
         connected();
         return;
     }
