@@ -486,6 +486,8 @@ private Q_SLOTS:
         QCOMPARE(recvExactly(a, 5), QByteArray("12345"));
         QVERIFY(sendAll(b, "123"));
         QCOMPARE(recvExactly(b, 3), QByteArray("123"));
+        QTRY_COMPARE_WITH_TIMEOUT(routeCounters(engine.snapshot(), "n").bytesDown, quint64(8),
+                                  5000);
         Snapshot s = engine.snapshot();
         QCOMPARE(s.active.size(), 2);
         QVERIFY(s.active[0].id < s.active[1].id);
