@@ -5,7 +5,6 @@
 #include <QCryptographicHash>
 #include <QHash>
 #include <QMutexLocker>
-
 #include <algorithm>
 #include <map>
 
@@ -21,8 +20,8 @@ constexpr qint64 kMaxRingPoints = 1 << 20;
 
 quint32 readLittleEndian(const char* p)
 {
-    return quint32(quint8(p[0])) | quint32(quint8(p[1])) << 8 | quint32(quint8(p[2])) << 16
-           | quint32(quint8(p[3])) << 24;
+    return quint32(quint8(p[0])) | quint32(quint8(p[1])) << 8 | quint32(quint8(p[2])) << 16 |
+           quint32(quint8(p[3])) << 24;
 }
 
 quint32 hashKey(const QString& key)
@@ -39,8 +38,7 @@ QString ringLabel(const Node& node)
 
 } // namespace
 
-Balancer::Balancer(const Upstream& upstream)
-    : m_upstream(upstream)
+Balancer::Balancer(const Upstream& upstream) : m_upstream(upstream)
 {
     if (upstream.type == u"chash")
         m_type = Type::Chash;
@@ -64,7 +62,8 @@ Balancer::Balancer(const Upstream& upstream)
         qint64 totalPoints = 0;
         for (const Node& node : m_upstream.nodes)
             totalPoints += kPointsPerWeight * qMax(0, node.weight);
-        const double scale = totalPoints > kMaxRingPoints ? double(kMaxRingPoints) / totalPoints : 1.0;
+        const double scale =
+            totalPoints > kMaxRingPoints ? double(kMaxRingPoints) / totalPoints : 1.0;
         QHash<QString, int> seen;
         for (int i = 0; i < count; ++i) {
             const Node& node = m_upstream.nodes.at(i);

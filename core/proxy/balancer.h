@@ -15,7 +15,6 @@
 #include <QMutex>
 #include <QSet>
 #include <QString>
-
 #include <utility>
 
 namespace sg {
@@ -51,8 +50,8 @@ private:
 
     Upstream m_upstream;
     Type m_type = Type::RoundRobin;
-    QList<QList<int>> m_tiers;                // node indexes per priority, highest first
-    QList<std::pair<quint32, int>> m_ring;    // chash: (point, node), sorted by point
+    QList<QList<int>> m_tiers;             // node indexes per priority, highest first
+    QList<std::pair<quint32, int>> m_ring; // chash: (point, node), sorted by point
     mutable QMutex m_mutex;
     QList<int> m_currentWeight; // smooth weighted round robin state
     QList<int> m_active;

@@ -5,7 +5,6 @@
 #include <QPointer>
 #include <QTcpSocket>
 #include <QTimer>
-
 #include <functional>
 #include <map>
 
@@ -33,12 +32,9 @@ class NodeProbe : public QObject
 public:
     using Done = std::function<void(NodeProbe*, bool reachable, bool changed)>;
 
-    NodeProbe(const QString& nodeAddress, const QString& host, quint16 port, Done done, QObject* parent)
-        : QObject(parent)
-        , address(nodeAddress)
-        , m_host(host)
-        , m_port(port)
-        , m_done(std::move(done))
+    NodeProbe(const QString& nodeAddress, const QString& host, quint16 port, Done done,
+              QObject* parent)
+        : QObject(parent), address(nodeAddress), m_host(host), m_port(port), m_done(std::move(done))
     {
         m_timer.setSingleShot(false);
         m_timeout.setSingleShot(true);
@@ -105,16 +101,16 @@ private:
         if (reachable) {
             ++state.successes;
             state.failures = 0;
-            if (!state.healthy && m_checks.healthySuccesses > 0
-                && state.successes >= m_checks.healthySuccesses) {
+            if (!state.healthy && m_checks.healthySuccesses > 0 &&
+                state.successes >= m_checks.healthySuccesses) {
                 state.healthy = true;
                 changed = true;
             }
         } else {
             ++state.failures;
             state.successes = 0;
-            if (state.healthy && m_checks.unhealthyTcpFailures > 0
-                && state.failures >= m_checks.unhealthyTcpFailures) {
+            if (state.healthy && m_checks.unhealthyTcpFailures > 0 &&
+                state.failures >= m_checks.unhealthyTcpFailures) {
                 state.healthy = false;
                 changed = true;
             }
@@ -155,14 +151,11 @@ struct HealthChecker::Watched
 {
     ActiveHealthCheck checks;
     std::shared_ptr<Balancer> balancer;
-    QHash<QString, QList<int>> indexes;    // node address -> indexes into upstream.nodes
-    std::map<QString, NodeProbe*> probes;  // node address -> probe (a child of the checker)
+    QHash<QString, QList<int>> indexes;   // node address -> indexes into upstream.nodes
+    std::map<QString, NodeProbe*> probes; // node address -> probe (a child of the checker)
 };
 
-HealthChecker::HealthChecker(QObject* parent)
-    : QObject(parent)
-{
-}
+HealthChecker::HealthChecker(QObject* parent) : QObject(parent) {}
 
 HealthChecker::~HealthChecker()
 {
@@ -212,7 +205,8 @@ void HealthChecker::watch(const QString& upstreamKey, const Upstream& upstream,
         const QString& address = it.key();
         NodeProbe*& probe = watched.probes[address];
         if (!probe) {
-            probe = new NodeProbe(address, it->first, it->second,
+            probe = new NodeProbe(
+                address, it->first, it->second,
                 [this, upstreamKey](NodeProbe* p, bool reachable, bool changed) {
                     onProbeFinished(upstreamKey, p, reachable, changed);
                 },
@@ -280,7 +274,8 @@ void HealthChecker::onProbeFinished(const QString& upstreamKey, NodeProbe* probe
         Q_EMIT nodeHealthChanged(upstreamKey, address, healthy);
 }
 
-void HealthChecker::pushState(const Watched& watched, const QString& nodeAddress, bool healthy) const
+void HealthChecker::pushState(const Watched& watched, const QString& nodeAddress,
+                              bool healthy) const
 {
     if (!watched.balancer)
         return;

@@ -78,22 +78,24 @@ void TestHealthChecker::downAndBackUp()
     QList<std::pair<QString, bool>> probes; // (address, reachable) in order
     // At each change of the live node: how many of its latest probes agreed with the new state.
     QList<std::pair<int, bool>> runAtChange;
-    connect(&checker, &HealthChecker::nodeProbed, this, [&](const QString&, const QString& a, bool ok) {
-        probes.append({a, ok});
-    });
-    connect(&checker, &HealthChecker::nodeHealthChanged, this, [&](const QString&, const QString& a, bool h) {
-        if (a != address(port))
-            return;
-        int run = 0;
-        for (auto it = probes.crbegin(); it != probes.crend(); ++it) {
-            if (it->first != a)
-                continue;
-            if (it->second != h)
-                break;
-            ++run;
-        }
-        runAtChange.append({run, h});
-    });
+    connect(&checker, &HealthChecker::nodeProbed, this,
+            [&](const QString&, const QString& a, bool ok) {
+                probes.append({a, ok});
+            });
+    connect(&checker, &HealthChecker::nodeHealthChanged, this,
+            [&](const QString&, const QString& a, bool h) {
+                if (a != address(port))
+                    return;
+                int run = 0;
+                for (auto it = probes.crbegin(); it != probes.crend(); ++it) {
+                    if (it->first != a)
+                        continue;
+                    if (it->second != h)
+                        break;
+                    ++run;
+                }
+                runAtChange.append({run, h});
+            });
     checker.watch("up1", upstream, balancer);
     QCOMPARE(checker.watchedUpstreams(), QStringList{"up1"});
 
