@@ -15,6 +15,7 @@
 #include <QMutex>
 #include <QSet>
 #include <QString>
+#include <QVarLengthArray>
 #include <utility>
 
 namespace sg {
@@ -43,10 +44,11 @@ public:
 
 private:
     enum class Type { RoundRobin, Chash, LeastConn };
-    int pickInTier(const QList<int>& candidates, quint32 keyHash);
-    int pickRoundRobin(const QList<int>& candidates);
-    int pickChash(const QList<int>& candidates, quint32 keyHash) const;
-    int pickLeastConn(const QList<int>& candidates) const;
+    using Candidates = QVarLengthArray<int, 32>; // no allocation per pick for usual upstreams
+    int pickInTier(const Candidates& candidates, quint32 keyHash);
+    int pickRoundRobin(const Candidates& candidates);
+    int pickChash(const Candidates& candidates, quint32 keyHash) const;
+    int pickLeastConn(const Candidates& candidates) const;
 
     Upstream m_upstream;
     Type m_type = Type::RoundRobin;

@@ -68,6 +68,8 @@ private Q_SLOTS:
     void chashDistribution();
     void chashMinimalMovement();
     void chashRetryMovesOn();
+    void chashLargeWeights_data();
+    void chashLargeWeights();
     void leastConn();
     void leastConnWeighted();
     void unhealthySkipped();
@@ -288,6 +290,41 @@ void TestBalancer::chashRetryMovesOn()
         tried.insert(picked);
     }
     QCOMPARE(balancer.pick(key, tried), -1);
+}
+
+// Weights far above the ring cap: shares stay proportional; removing the first node moves no
+// other key when the weights share a divisor, and few when they have to be scaled.
+void TestBalancer::chashLargeWeights_data()
+{
+    QTest::addColumn<QList<int>>("weights");
+    QTest::addColumn<int>("maxMovedElsewhere");
+    QTest::newRow("common divisor") << QList<int>{5000, 5000, 10000} << 0;
+    QTest::newRow("scaled") << QList<int>{5003, 4999, 10007} << 400;
+}
+
+void TestBalancer::chashLargeWeights()
+{
+    QFETCH(QList<int>, weights);
+    QFETCH(int, maxMovedElsewhere);
+    QList<Node> all;
+    for (int i = 0; i < weights.size(); ++i)
+        all.append(node("10.0.0." + QString::number(i + 1), 80, weights.at(i)));
+    QList<Node> rest = all;
+    rest.removeAt(0);
+    Balancer before(upstream("chash", all));
+    Balancer after(upstream("chash", rest));
+    QList<int> tally(all.size(), 0);
+    int movedElsewhere = 0;
+    for (int i = 0; i < 4000; ++i) {
+        const QString key = "c" + QString::number(i);
+        const int picked = before.pick(key, {});
+        ++tally[picked];
+        const QString now = address(after, after.pick(key, {}));
+        if (picked != 0 && now != address(before, picked))
+            ++movedElsewhere;
+    }
+    QVERIFY2(tally[2] > 1800 && tally[2] < 2200, qPrintable(QString::number(tally[2])));
+    QVERIFY2(movedElsewhere <= maxMovedElsewhere, qPrintable(QString::number(movedElsewhere)));
 }
 
 void TestBalancer::leastConn()
