@@ -30,9 +30,10 @@ public:
     // ignore it. A retry passes every node tried so far for this connection.
     int pick(const QString& hashKey, const QSet<int>& tried);
 
-    // least_conn bookkeeping: call connectionStarted(node) when an attempt to the node begins
-    // (right after pick) and connectionEnded(node) once when that attempt fails or the session
-    // through it ends. Other types count too (the numbers are useful), but do not use them.
+    // least_conn bookkeeping: connectionStarted(node) once per connection counted on the node,
+    // connectionEnded(node) once for each. Counting from the start of the connect attempt
+    // (right after pick) spreads parallel connects; counting from "connected" works too.
+    // Other types keep the counts (they are useful to show) but do not use them.
     void connectionStarted(int node);
     void connectionEnded(int node);
     int activeConnections(int node) const;
