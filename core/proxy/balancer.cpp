@@ -53,12 +53,6 @@ quint32 ringPoint(quint64 labelHash, qint64 n)
     return quint32(mix64(labelHash + quint64(n) * 0x9e3779b97f4a7c15ULL) >> 32);
 }
 
-QString ringLabel(const Node& node)
-{
-    const QString host = node.host.contains(u':') ? u'[' + node.host + u']' : node.host;
-    return host + u':' + QString::number(node.port);
-}
-
 } // namespace
 
 Balancer::Balancer(const Upstream& upstream) : m_upstream(upstream)
@@ -105,7 +99,7 @@ Balancer::Balancer(const Upstream& upstream) : m_upstream(upstream)
                 continue;
             const qint64 points =
                 qMax<qint64>(1, qint64(kPointsPerWeight * (node.weight / divisor) * scale));
-            QString label = ringLabel(node);
+            QString label = node.address();
             const int duplicate = seen[label]++;
             if (duplicate > 0)
                 label += u'#' + QString::number(duplicate);

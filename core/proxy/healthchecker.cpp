@@ -12,12 +12,6 @@ namespace sg {
 
 namespace {
 
-QString nodeAddress(const QString& host, int port)
-{
-    const QString bracketed = host.contains(u':') ? u'[' + host + u']' : host;
-    return bracketed + u':' + QString::number(port);
-}
-
 int seconds2ms(double seconds)
 {
     return qBound(1, int(seconds * 1000), 24 * 3600 * 1000);
@@ -186,7 +180,7 @@ void HealthChecker::watch(const QString& upstreamKey, const Upstream& upstream,
     QHash<QString, std::pair<QString, quint16>> targets;
     for (int i = 0; i < upstream.nodes.size(); ++i) {
         const Node& node = upstream.nodes.at(i);
-        const QString address = nodeAddress(node.host, node.port);
+        const QString address = node.address();
         watched.indexes[address].append(i);
         targets.insert(address, {node.host, quint16(portOverride > 0 ? portOverride : node.port)});
     }
