@@ -48,6 +48,13 @@ public:
         schedule();
     }
 
+    // Takes effect from the next probe; the node's state is kept.
+    void setTarget(const QString& host, quint16 port)
+    {
+        m_host = host;
+        m_port = port;
+    }
+
     void stop()
     {
         m_stopped = true;
@@ -206,6 +213,7 @@ void HealthChecker::watch(const QString& upstreamKey, const Upstream& upstream,
                 },
                 this);
         }
+        probe->setTarget(it->first, it->second);
         probe->configure(watched.checks);
         pushState(watched, address, probe->state.healthy);
     }
