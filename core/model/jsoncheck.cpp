@@ -3,7 +3,6 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QRegularExpression>
-
 #include <cmath>
 #include <limits>
 
@@ -44,14 +43,20 @@ QString valueText(const QJsonValue& value)
 QString jsonTypeName(const QJsonValue& value)
 {
     switch (value.type()) {
-    case QJsonValue::Null: return QStringLiteral("null");
-    case QJsonValue::Bool: return QStringLiteral("boolean");
+    case QJsonValue::Null:
+        return QStringLiteral("null");
+    case QJsonValue::Bool:
+        return QStringLiteral("boolean");
     case QJsonValue::Double:
         return isInteger(value) ? QStringLiteral("integer") : QStringLiteral("number");
-    case QJsonValue::String: return QStringLiteral("string");
-    case QJsonValue::Array: return QStringLiteral("array");
-    case QJsonValue::Object: return QStringLiteral("object");
-    case QJsonValue::Undefined: break;
+    case QJsonValue::String:
+        return QStringLiteral("string");
+    case QJsonValue::Array:
+        return QStringLiteral("array");
+    case QJsonValue::Object:
+        return QStringLiteral("object");
+    case QJsonValue::Undefined:
+        break;
     }
     return QStringLiteral("nothing");
 }
@@ -129,8 +134,8 @@ bool Checker::required(const QJsonObject& object, const QString& path,
     return ok;
 }
 
-std::optional<QString> Checker::string(const QJsonValue& value, const QString& path,
-                                       int minLength, int maxLength)
+std::optional<QString> Checker::string(const QJsonValue& value, const QString& path, int minLength,
+                                       int maxLength)
 {
     if (!value.isString()) {
         wrongType(path, value, QStringLiteral("string"));

@@ -136,10 +136,8 @@ void TestConfigCodec::badListenEntry_data()
     QTest::newRow("port not numeric") << json(R"("127.0.0.1:http")") << portRule;
     QTest::newRow("bare string") << json(R"("ninety")") << portRule;
     QTest::newRow("ipv6 without brackets")
-        << json(R"("::1:9100")")
-        << "IPv6 addresses must be in brackets, e.g. \"[::1]:9100\"";
-    QTest::newRow("bracket without colon") << json(R"("[::1]9100")")
-                                           << "expected \"[ipv6]:port\"";
+        << json(R"("::1:9100")") << "IPv6 addresses must be in brackets, e.g. \"[::1]:9100\"";
+    QTest::newRow("bracket without colon") << json(R"("[::1]9100")") << "expected \"[ipv6]:port\"";
     QTest::newRow("bad ipv6") << json(R"("[zz::1]:9100")") << "invalid IPv6 address \"zz::1\"";
     QTest::newRow("host name") << json(R"("localhost:9100")")
                                << "listen address must be an IP address, not \"localhost\"";
@@ -168,40 +166,53 @@ void TestConfigCodec::badDocument_data()
         << "[]";
     QTest::newRow("unknown stream_proxy key")
         << object(R"({"stream_proxy": {"tcp": [1], "only_tcp": true}})")
-        << "stream_proxy.only_tcp: additional properties forbidden, found only_tcp" << "true";
+        << "stream_proxy.only_tcp: additional properties forbidden, found only_tcp"
+        << "true";
     QTest::newRow("stream_proxy.tcp not an array")
         << object(R"({"stream_proxy": {"tcp": 9100}})")
-        << "stream_proxy.tcp: wrong type: expected array, got integer" << "9100";
+        << "stream_proxy.tcp: wrong type: expected array, got integer"
+        << "9100";
     QTest::newRow("stream_routes not an array")
         << object(R"({"stream_routes": {}})")
-        << "stream_routes: wrong type: expected array, got object" << "{}";
+        << "stream_routes: wrong type: expected array, got object"
+        << "{}";
     QTest::newRow("streamgate not an object")
-        << object(R"({"streamgate": 1})")
-        << "streamgate: wrong type: expected object, got integer" << "1";
+        << object(R"({"streamgate": 1})") << "streamgate: wrong type: expected object, got integer"
+        << "1";
     QTest::newRow("duplicate listener")
         << object(R"({"stream_proxy": {"tcp": [9100, "127.0.0.1:9200", "9100"]}})")
-        << "stream_proxy.tcp[2]: 9100 is already listed as stream_proxy.tcp[0]" << "9100";
+        << "stream_proxy.tcp[2]: 9100 is already listed as stream_proxy.tcp[0]"
+        << "9100";
     QTest::newRow("duplicate route id")
         << object(R"({"stream_routes": [{"id": "a", "upstream_id": "u"},
                      {"id": "b", "upstream_id": "u"}, {"id": "a", "upstream_id": "u"}]})")
-        << "stream_routes[2].id: duplicate id \"a\" (also used by stream_routes[0])" << "a";
+        << "stream_routes[2].id: duplicate id \"a\" (also used by stream_routes[0])"
+        << "a";
     QTest::newRow("duplicate route id string and integer")
-        << object(R"({"stream_routes": [{"id": 1, "upstream_id": "u"}, {"id": "1", "upstream_id": "u"}]})")
-        << "stream_routes[1].id: duplicate id \"1\" (also used by stream_routes[0])" << "1";
+        << object(
+               R"({"stream_routes": [{"id": 1, "upstream_id": "u"}, {"id": "1", "upstream_id": "u"}]})")
+        << "stream_routes[1].id: duplicate id \"1\" (also used by stream_routes[0])"
+        << "1";
     QTest::newRow("duplicate upstream id")
-        << object(R"({"upstreams": [{"id": "pg", "nodes": {"a:1": 1}}, {"id": "pg", "nodes": {"b:1": 1}}]})")
-        << "upstreams[1].id: duplicate id \"pg\" (also used by upstreams[0])" << "pg";
+        << object(
+               R"({"upstreams": [{"id": "pg", "nodes": {"a:1": 1}}, {"id": "pg", "nodes": {"b:1": 1}}]})")
+        << "upstreams[1].id: duplicate id \"pg\" (also used by upstreams[0])"
+        << "pg";
     QTest::newRow("node port 0 in a route")
         << object(R"({"stream_routes": [{"id": "a", "upstream_id": "u"},
                      {"id": "b", "upstream": {"nodes": {"db:0": 1}}}]})")
-        << "stream_routes[1].upstream.nodes[\"db:0\"]: port must be 1-65535" << "db:0";
+        << "stream_routes[1].upstream.nodes[\"db:0\"]: port must be 1-65535"
+        << "db:0";
     QTest::newRow(":/8 in a route")
         << object(R"({"stream_routes": [{"remote_addr": ":/8", "upstream_id": "u"}]})")
-        << "stream_routes[0].remote_addr: invalid remote_addr: :/8" << ":/8";
+        << "stream_routes[0].remote_addr: invalid remote_addr: :/8"
+        << ":/8";
     QTest::newRow("zero connect timeout in an upstream")
-        << object(R"({"upstreams": [{"id": "a", "nodes": {"a:1": 1}}, {"id": "b", "nodes": {"a:1": 1}},
+        << object(
+               R"({"upstreams": [{"id": "a", "nodes": {"a:1": 1}}, {"id": "b", "nodes": {"a:1": 1}},
                      {"id": "c", "nodes": {"a:1": 1}, "timeout": {"connect": 0, "send": 1, "read": 1}}]})")
-        << "upstreams[2].timeout.connect: must be a number > 0" << "0";
+        << "upstreams[2].timeout.connect: must be a number > 0"
+        << "0";
 }
 
 void TestConfigCodec::badDocument()
@@ -246,18 +257,25 @@ void TestConfigCodec::problemsAcrossDocument()
 
 void TestConfigCodec::emptySectionsRoundTrip()
 {
-    for (const QByteArray& text :
-         {QByteArray("{}"), QByteArray(R"({"stream_routes": [], "upstreams": []})"),
-          QByteArray(R"({"stream_proxy": {}})"), QByteArray(R"({"stream_proxy": {"tcp": [], "udp": [1]}})"),
-          QByteArray(R"({"streamgate": {}})"),
-          QByteArray(R"({"streamgate": {"admin": {"port": 9180, "key": "k"}, "ui": {"theme": "dark"}}})")}) {
+    for (
+        const QByteArray& text :
+        {QByteArray("{}"), QByteArray(R"({"stream_routes": [], "upstreams": []})"),
+         QByteArray(R"({"stream_proxy": {}})"),
+         QByteArray(R"({"stream_proxy": {"tcp": [], "udp": [1]}})"),
+         QByteArray(R"({"streamgate": {}})"),
+         QByteArray(
+             R"({"streamgate": {"admin": {"port": 9180, "key": "k"}, "ui": {"theme": "dark"}}})")}) {
         const QJsonObject doc = object(text);
         const Decoded<Config> d = decodeConfig(doc);
         QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
         QCOMPARE(compact(encodeConfig(d.value)), compact(doc));
     }
-    const Decoded<Config> own = decodeConfig(object(R"({"streamgate": {"admin": {"port": 9180}}})"));
-    QCOMPARE(own.value.streamgate.value(QLatin1String("admin")).toObject().value(QLatin1String("port")).toInt(),
+    const Decoded<Config> own =
+        decodeConfig(object(R"({"streamgate": {"admin": {"port": 9180}}})"));
+    QCOMPARE(own.value.streamgate.value(QLatin1String("admin"))
+                 .toObject()
+                 .value(QLatin1String("port"))
+                 .toInt(),
              9180);
 }
 
@@ -296,14 +314,17 @@ void TestConfigCodec::encodeBuiltListeners()
     v6.port = 5353;
     c.streamProxy.tcp = {any, v4};
     c.streamProxy.udp = {v6};
-    QCOMPARE(compact(encodeConfig(c)),
-             compact(object(R"({"stream_proxy": {"tcp": [9100, "127.0.0.1:15432"], "udp": ["[::1]:5353"]}})")));
+    QCOMPARE(
+        compact(encodeConfig(c)),
+        compact(object(
+            R"({"stream_proxy": {"tcp": [9100, "127.0.0.1:15432"], "udp": ["[::1]:5353"]}})")));
 
     // An edited entry does not keep its stale original spelling.
     Decoded<Config> d = decodeConfig(object(R"({"stream_proxy": {"tcp": ["127.0.0.1:1"]}})"));
     QVERIFY(d.ok());
     d.value.streamProxy.tcp[0].port = 2;
-    QCOMPARE(encodeListenEntry(d.value.streamProxy.tcp[0]), QJsonValue(QStringLiteral("127.0.0.1:2")));
+    QCOMPARE(encodeListenEntry(d.value.streamProxy.tcp[0]),
+             QJsonValue(QStringLiteral("127.0.0.1:2")));
 }
 
 QTEST_GUILESS_MAIN(TestConfigCodec)
