@@ -5,7 +5,9 @@
 #include "modeltestutil.h"
 
 #include <QJsonArray>
+#include <QRandomGenerator>
 #include <QTest>
+#include <variant>
 
 using namespace sg;
 using sgtest::compact;
@@ -29,6 +31,7 @@ private Q_SLOTS:
     void emptySectionsRoundTrip();
     void lookups();
     void encodeBuiltListeners();
+    void mutatedDocuments();
 };
 
 namespace {
@@ -325,6 +328,137 @@ void TestConfigCodec::encodeBuiltListeners()
     d.value.streamProxy.tcp[0].port = 2;
     QCOMPARE(encodeListenEntry(d.value.streamProxy.tcp[0]),
              QJsonValue(QStringLiteral("127.0.0.1:2")));
+}
+
+namespace {
+
+using Step = std::variant<QString, qsizetype>;
+using Location = QList<Step>;
+
+void collectLocations(const QJsonValue& v, const Location& at, QList<Location>& out)
+{
+    out << at;
+    if (v.isObject()) {
+        const QJsonObject o = v.toObject();
+        for (auto it = o.begin(); it != o.end(); ++it)
+            collectLocations(it.value(), Location(at) << Step(it.key()), out);
+    } else if (v.isArray()) {
+        const QJsonArray a = v.toArray();
+        for (qsizetype i = 0; i < a.size(); ++i)
+            collectLocations(a.at(i), Location(at) << Step(i), out);
+    }
+}
+
+// Rewrites the value at `at` (depth-first copy, as Qt's JSON containers are values).
+// replacement Undefined removes the key or array element.
+QJsonValue rewrite(const QJsonValue& v, const Location& at, qsizetype depth,
+                   const QJsonValue& replacement)
+{
+    if (depth == at.size())
+        return replacement;
+    const Step& step = at.at(depth);
+    if (const QString* key = std::get_if<QString>(&step)) {
+        QJsonObject o = v.toObject();
+        const QJsonValue child = rewrite(o.value(*key), at, depth + 1, replacement);
+        if (child.isUndefined())
+            o.remove(*key);
+        else
+            o.insert(*key, child);
+        return o;
+    }
+    QJsonArray a = v.toArray();
+    const qsizetype index = std::get<qsizetype>(step);
+    const QJsonValue child = rewrite(a.at(index), at, depth + 1, replacement);
+    if (child.isUndefined())
+        a.removeAt(index);
+    else
+        a.replace(index, child);
+    return a;
+}
+
+} // namespace
+
+void TestConfigCodec::mutatedDocuments()
+{
+    // Thousands of small edits of a valid document, the kind a hand-edited file gets. Whatever
+    // the edit: no crash, every problem names a path and a reason, decoding is deterministic,
+    // and a document that is still valid re-encodes to exactly itself.
+    const QJsonObject design = object(kDesignExample);
+    const QList<QJsonValue> pool = {json("null"),
+                                    json("true"),
+                                    json("0"),
+                                    json("-1"),
+                                    json("1"),
+                                    json("65536"),
+                                    json("1.5"),
+                                    json(R"("")"),
+                                    json(R"("x")"),
+                                    json(R"(":/8")"),
+                                    json(R"("[::1]:0")"),
+                                    json(R"("10.0.0.0/8")"),
+                                    json("{}"),
+                                    json("[]"),
+                                    json(R"({"a": 1})"),
+                                    json(R"(["1.2.3.4"])"),
+                                    json(R"({"db:0": 1})"),
+                                    json(R"({"[::1]:3306": 0})"),
+                                    QJsonValue(QJsonValue::Undefined)};
+    QRandomGenerator rng(20261127);
+    int stillValid = 0;
+    int invalid = 0;
+    for (int round = 0; round < 3000; ++round) {
+        QJsonValue doc = design;
+        const int edits = 1 + int(rng.bounded(2));
+        for (int e = 0; e < edits; ++e) {
+            QList<Location> locations;
+            collectLocations(doc, {}, locations);
+            const Location at = locations.at(rng.bounded(int(locations.size())));
+            if (at.isEmpty())
+                continue;
+            if (rng.bounded(8) == 0 && doc.isObject()) {
+                // An unknown key next to the chosen value.
+                Location parent = at;
+                parent.removeLast();
+                const QJsonValue target = [&] {
+                    QJsonValue v = doc;
+                    for (const Step& s : parent)
+                        v = std::holds_alternative<QString>(s)
+                                ? v.toObject().value(std::get<QString>(s))
+                                : v.toArray().at(std::get<qsizetype>(s));
+                    return v;
+                }();
+                if (target.isObject())
+                    doc = rewrite(doc, Location(parent) << Step(QStringLiteral("bogus")), 0,
+                                  json("1"));
+                continue;
+            }
+            doc = rewrite(doc, at, 0, pool.at(rng.bounded(int(pool.size()))));
+        }
+        const QJsonObject mutated = doc.toObject();
+        const Decoded<Config> d = decodeConfig(mutated);
+        const Decoded<Config> twice = decodeConfig(mutated);
+        QCOMPARE(twice.problems, d.problems);
+        if (d.ok()) {
+            ++stillValid;
+            QCOMPARE(compact(encodeConfig(d.value)), compact(mutated));
+            const Decoded<Config> back = decodeConfig(encodeConfig(d.value));
+            QVERIFY(back.ok());
+            QVERIFY(back.value == d.value);
+            continue;
+        }
+        ++invalid;
+        for (const Problem& p : d.problems) {
+            QVERIFY2(!p.path.isEmpty() && !p.reason.isEmpty(),
+                     qPrintable(compact(mutated) + "\n" + describe(d.problems)));
+            const QString top =
+                p.path.section(QLatin1Char('.'), 0, 0).section(QLatin1Char('['), 0, 0);
+            QVERIFY2(mutated.contains(top) || top == QLatin1String("bogus"), qPrintable(p.text()));
+        }
+    }
+    qInfo("%d edited documents still valid, %d invalid", stillValid, invalid);
+    // Both outcomes must be exercised, or the loop proves nothing.
+    QVERIFY2(stillValid > 100, qPrintable(QString::number(stillValid)));
+    QVERIFY2(invalid > 1000, qPrintable(QString::number(invalid)));
 }
 
 QTEST_GUILESS_MAIN(TestConfigCodec)
