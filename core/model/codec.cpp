@@ -19,13 +19,6 @@ using detail::indexPath;
 
 const QString kStreamKeys = QStringLiteral("remote_addr, server_addr, server_port");
 
-// APISIX host_def without the leading wildcard (a node is one host, never a pattern).
-bool isHostName(const QString& host)
-{
-    static const QRegularExpression re(QStringLiteral("^[0-9a-zA-Z._-]+$"));
-    return re.match(host).hasMatch();
-}
-
 bool isSniName(const QString& host)
 {
     static const QRegularExpression re(QStringLiteral("^\\*?[0-9a-zA-Z._-]+$"));
@@ -38,6 +31,17 @@ bool isIpv4(const QString& text)
         QStringLiteral("^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1["
                        "0-9]{2}|[1-9]?[0-9])$"));
     return re.match(text).hasMatch();
+}
+
+// APISIX host_def without the leading wildcard (a node is one host, never a pattern). A
+// name made only of digits and dots is meant as an IPv4 address and must be a valid one.
+bool isHostName(const QString& host)
+{
+    static const QRegularExpression re(QStringLiteral("^[0-9a-zA-Z._-]+$"));
+    static const QRegularExpression numeric(QStringLiteral("^[0-9.]+$"));
+    if (numeric.match(host).hasMatch())
+        return isIpv4(host);
+    return re.match(host).hasMatch();
 }
 
 bool isIpv6(const QString& text)

@@ -198,6 +198,13 @@ void TestUpstream::invalid_data()
     QTest::newRow("map bad host") << nodes(R"({"db!:80": 1})") << R"(nodes["db!:80"])"
                                   << "db!:80"
                                   << "invalid host \"db!\"";
+    QTest::newRow("map bad ipv4") << nodes(R"({"999.1.1.1:80": 1})") << R"(nodes["999.1.1.1:80"])"
+                                  << "999.1.1.1:80"
+                                  << "invalid host \"999.1.1.1\"";
+    QTest::newRow("array short ipv4")
+        << nodes(R"([{"host": "10.1", "port": 1, "weight": 1}])") << "nodes[0].host"
+        << "10.1"
+        << "invalid host";
     QTest::newRow("map empty host") << nodes(R"({":80": 1})") << R"(nodes[":80"])"
                                     << ":80"
                                     << "invalid host \"\"";
