@@ -4,9 +4,8 @@
 
 #include <QHostAddress>
 #include <QJsonArray>
-#include <QRegularExpression>
 #include <QSet>
-#include <cmath>
+#include <algorithm>
 #include <limits>
 
 namespace sg {
@@ -19,29 +18,86 @@ using detail::indexPath;
 
 const QString kStreamKeys = QStringLiteral("remote_addr, server_addr, server_port");
 
-bool isSniName(const QString& host)
+// Character-class checks are written out rather than regular expressions: they run on every
+// decode, from whichever thread validates (GUI, admin API), with nothing shared.
+bool isAsciiDigit(QChar c)
 {
-    static const QRegularExpression re(QStringLiteral("^\\*?[0-9a-zA-Z._-]+$"));
-    return re.match(host).hasMatch();
+    return c >= QLatin1Char('0') && c <= QLatin1Char('9');
 }
 
+bool isAsciiAlnum(QChar c)
+{
+    return isAsciiDigit(c) || (c >= QLatin1Char('a') && c <= QLatin1Char('z')) ||
+           (c >= QLatin1Char('A') && c <= QLatin1Char('Z'));
+}
+
+// [0-9a-zA-Z._-]+ : APISIX's host and id alphabet.
+bool isNameChars(QStringView text)
+{
+    if (text.isEmpty())
+        return false;
+    for (QChar c : text) {
+        if (!isAsciiAlnum(c) && c != QLatin1Char('.') && c != QLatin1Char('_') &&
+            c != QLatin1Char('-'))
+            return false;
+    }
+    return true;
+}
+
+// 1 to maxDigits ASCII digits, nothing else (no sign, no spaces).
+bool isDigits(QStringView text, int maxDigits)
+{
+    if (text.isEmpty() || text.size() > maxDigits)
+        return false;
+    for (QChar c : text) {
+        if (!isAsciiDigit(c))
+            return false;
+    }
+    return true;
+}
+
+// Port text as in "host:port": 1-65535, or 0 when it is not a port.
+int parsePort(QStringView text)
+{
+    if (!isDigits(text, 5))
+        return 0;
+    const int port = text.toInt();
+    return port <= 65535 ? port : 0;
+}
+
+// APISIX host_def pattern ^\*?[0-9a-zA-Z-._]+$
+bool isSniName(const QString& host)
+{
+    return isNameChars(host.startsWith(QLatin1Char('*')) ? QStringView(host).mid(1)
+                                                         : QStringView(host));
+}
+
+// Strict dotted quad: four decimal octets 0-255 without leading zeros ("127.1" and "01.2.3.4"
+// are refused, as APISIX's ipv4 format refuses them).
 bool isIpv4(const QString& text)
 {
-    static const QRegularExpression re(
-        QStringLiteral("^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1["
-                       "0-9]{2}|[1-9]?[0-9])$"));
-    return re.match(text).hasMatch();
+    const QList<QStringView> parts = QStringView(text).split(QLatin1Char('.'));
+    if (parts.size() != 4)
+        return false;
+    for (QStringView part : parts) {
+        if (!isDigits(part, 3) || (part.size() > 1 && part.front() == QLatin1Char('0')) ||
+            part.toInt() > 255)
+            return false;
+    }
+    return true;
 }
 
 // APISIX host_def without the leading wildcard (a node is one host, never a pattern). A
 // name made only of digits and dots is meant as an IPv4 address and must be a valid one.
 bool isHostName(const QString& host)
 {
-    static const QRegularExpression re(QStringLiteral("^[0-9a-zA-Z._-]+$"));
-    static const QRegularExpression numeric(QStringLiteral("^[0-9.]+$"));
-    if (numeric.match(host).hasMatch())
-        return isIpv4(host);
-    return re.match(host).hasMatch();
+    if (!isNameChars(host))
+        return false;
+    for (QChar c : host) {
+        if (!isAsciiDigit(c) && c != QLatin1Char('.'))
+            return true;
+    }
+    return isIpv4(host);
 }
 
 bool isIpv6(const QString& text)
@@ -62,7 +118,6 @@ void decodeLabels(Checker& c, const QJsonValue& v, const QString& path, Labels& 
     const QJsonObject o = v.toObject();
     if (o.size() > 16)
         c.fail(path, v, QStringLiteral("at most 16 labels are allowed"));
-    static const QRegularExpression noSpace(QStringLiteral("^\\S+$"));
     for (auto it = o.begin(); it != o.end(); ++it) {
         const QString p = childPath(path, it.key());
         if (!it.value().isString()) {
@@ -70,7 +125,9 @@ void decodeLabels(Checker& c, const QJsonValue& v, const QString& path, Labels& 
             continue;
         }
         const QString value = it.value().toString();
-        if (value.isEmpty() || value.size() > 64 || !noSpace.match(value).hasMatch()) {
+        const bool hasSpace =
+            std::any_of(value.begin(), value.end(), [](QChar ch) { return ch.isSpace(); });
+        if (value.isEmpty() || value.size() > 64 || hasSpace) {
             c.fail(p, it.value(),
                    QStringLiteral("label values must be 1-64 characters without spaces"));
             continue;
@@ -81,12 +138,11 @@ void decodeLabels(Checker& c, const QJsonValue& v, const QString& path, Labels& 
 
 void decodeId(Checker& c, const QJsonValue& v, const QString& path, QJsonValue& out)
 {
-    static const QRegularExpression idRe(QStringLiteral("^[a-zA-Z0-9._-]{1,64}$"));
     const QString rule = QStringLiteral(
         "must be a string of 1-64 characters from a-z, A-Z, 0-9, \"-\", \"_\", \".\" or an "
         "integer >= 1");
     if (v.isString()) {
-        if (!idRe.match(v.toString()).hasMatch()) {
+        if (v.toString().size() > 64 || !isNameChars(v.toString())) {
             c.fail(path, v, rule);
             return;
         }
@@ -178,9 +234,8 @@ bool parseNodeKey(Checker& c, const QString& key, const QString& path, Node& nod
             return false;
         }
     }
-    static const QRegularExpression digits(QStringLiteral("^[0-9]{1,5}$"));
-    const int port = digits.match(portText).hasMatch() ? portText.toInt() : 0;
-    if (port < 1 || port > 65535) {
+    const int port = parsePort(portText);
+    if (port == 0) {
         c.fail(path, key, QStringLiteral("port must be 1-65535"));
         return false;
     }
@@ -308,11 +363,19 @@ bool isStreamVar(const QString& name)
 // "$remote_addr $server_port": every $name must be a variable a stream connection has.
 QString checkVarCombination(const QString& key)
 {
-    static const QRegularExpression var(QStringLiteral("\\$\\{?([A-Za-z0-9_]+)\\}?"));
-    auto it = var.globalMatch(key);
     int count = 0;
-    while (it.hasNext()) {
-        const QString name = it.next().captured(1);
+    for (qsizetype i = key.indexOf(QLatin1Char('$')); i >= 0;
+         i = key.indexOf(QLatin1Char('$'), i + 1)) {
+        // $name or ${name}; the name runs over [A-Za-z0-9_].
+        qsizetype start = i + 1;
+        if (start < key.size() && key.at(start) == QLatin1Char('{'))
+            ++start;
+        qsizetype end = start;
+        while (end < key.size() && (isAsciiAlnum(key.at(end)) || key.at(end) == QLatin1Char('_')))
+            ++end;
+        if (end == start)
+            continue;
+        const QString name = key.mid(start, end - start);
         if (!isStreamVar(name))
             return QStringLiteral("$%1 is not available for stream routes; use %2")
                 .arg(name, kStreamKeys);
@@ -903,9 +966,8 @@ void decodeListenInto(Checker& c, const QJsonValue& v, const QString& path, List
     } else {
         portText = text;
     }
-    static const QRegularExpression digits(QStringLiteral("^[0-9]{1,5}$"));
-    const int port = digits.match(portText).hasMatch() ? portText.toInt() : 0;
-    if (port < 1 || port > 65535) {
+    const int port = parsePort(portText);
+    if (port == 0) {
         c.fail(path, v, portRule);
         return;
     }
@@ -1072,9 +1134,9 @@ bool isIpOrCidr(const QString& text)
         return false;
     if (slash < 0)
         return true;
-    static const QRegularExpression digits(QStringLiteral("^[0-9]{1,3}$"));
-    const QString prefix = text.mid(slash + 1);
-    if (!digits.match(prefix).hasMatch())
+    const QStringView prefix = QStringView(text).mid(slash + 1);
+    // APISIX's CIDR patterns take the prefix without leading zeros ("/8", not "/08").
+    if (!isDigits(prefix, 3) || (prefix.size() > 1 && prefix.front() == QLatin1Char('0')))
         return false;
     return prefix.toInt() <= (v4 ? 32 : 128);
 }

@@ -2,7 +2,6 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QRegularExpression>
 #include <cmath>
 #include <limits>
 
@@ -10,8 +9,18 @@ namespace sg::detail {
 
 QString childPath(const QString& path, const QString& key)
 {
-    static const QRegularExpression plain(QStringLiteral("^[A-Za-z_][A-Za-z0-9_-]*$"));
-    if (plain.match(key).hasMatch())
+    // Plain names ([A-Za-z_][A-Za-z0-9_-]*) follow a dot; anything else is quoted.
+    const auto letter = [](QChar c) {
+        return (c >= QLatin1Char('a') && c <= QLatin1Char('z')) ||
+               (c >= QLatin1Char('A') && c <= QLatin1Char('Z')) || c == QLatin1Char('_');
+    };
+    bool plain = !key.isEmpty() && letter(key.front());
+    for (qsizetype i = 1; plain && i < key.size(); ++i) {
+        const QChar c = key.at(i);
+        plain =
+            letter(c) || c == QLatin1Char('-') || (c >= QLatin1Char('0') && c <= QLatin1Char('9'));
+    }
+    if (plain)
         return path.isEmpty() ? key : path + QLatin1Char('.') + key;
     return keyPath(path, key);
 }

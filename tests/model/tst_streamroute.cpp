@@ -201,6 +201,16 @@ void TestStreamRoute::invalid_data()
                            << "-1" << idRule;
     QTest::newRow("id 1.5") << route(R"({"id": 1.5})") << file << "id"
                             << "1.5" << idRule;
+    QTest::newRow("id non-ascii") << route(R"({"id": "caf\u00e9"})") << file << "id"
+                                  << QString::fromUtf8("caf\u00e9") << idRule;
+    QTest::newRow("sni wildcard only") << route(R"({"sni": "*"})") << file << "sni"
+                                       << "*"
+                                       << "sni must be a host name such as db.example.com or "
+                                          "*.example.com";
+    QTest::newRow("label value with tab")
+        << route(R"({"labels": {"env": "a\tb"}})") << file << "labels.env"
+        << "a\tb"
+        << "label values must be 1-64 characters without spaces";
     QTest::newRow("id object") << route(R"({"id": {"a": 1}})") << file << "id"
                                << R"({"a":1})" << idRule;
     QTest::newRow("name empty") << route(R"({"name": ""})") << file << "name"
@@ -581,6 +591,15 @@ void TestStreamRoute::ipOrCidr_data()
     QTest::newRow("two slashes") << "10.0.0.0/8/8" << false;
     QTest::newRow("space") << " 10.0.0.1" << false;
     QTest::newRow("host name") << "example.com" << false;
+    QTest::newRow("ipv4 five octets") << "1.2.3.4.5" << false;
+    QTest::newRow("ipv4 empty octet") << "1..2.3" << false;
+    QTest::newRow("ipv4 broadcast") << "255.255.255.255" << true;
+    QTest::newRow("ipv4 any") << "0.0.0.0" << true;
+    QTest::newRow("ipv4 octet 256") << "256.1.1.1" << false;
+    QTest::newRow("ipv4 zero-padded last octet") << "1.2.3.04" << false;
+    QTest::newRow("ipv4 non-ascii digits") << QString::fromUtf8("\u0661.2.3.4") << false;
+    QTest::newRow("prefix with leading zero") << "10.0.0.0/08" << false;
+    QTest::newRow("prefix four digits") << "10.0.0.0/0008" << false;
 }
 
 void TestStreamRoute::ipOrCidr()

@@ -116,6 +116,9 @@ void TestUpstream::valid_data()
     QTest::newRow("chash vars_combinations")
         << upstream(R"({"type": "chash", "hash_on": "vars_combinations",
                     "key": "$remote_addr-$server_port"})");
+    QTest::newRow("chash vars_combinations with braces")
+        << upstream(R"({"type": "chash", "hash_on": "vars_combinations",
+                    "key": "${remote_addr}:${server_port}"})");
     QTest::newRow("id name desc labels") << upstream(
         R"({"id": "pg", "name": "Postgres", "desc": "main", "labels": {"env": "dev"}})");
     QTest::newRow("integer id") << upstream(R"({"id": 3})");
@@ -303,6 +306,11 @@ void TestUpstream::invalid_data()
         << upstream(R"({"type": "chash", "hash_on": "vars_combinations", "key": "remote_addr"})")
         << "key"
         << "remote_addr"
+        << "a var_combination key needs at least one $variable, e.g. \"$remote_addr "
+           "$server_port\"";
+    QTest::newRow("vars_combinations lone dollar")
+        << upstream(R"({"type": "chash", "hash_on": "vars_combinations", "key": "$ $"})") << "key"
+        << "$ $"
         << "a var_combination key needs at least one $variable, e.g. \"$remote_addr "
            "$server_port\"";
     QTest::newRow("timeout missing read")
