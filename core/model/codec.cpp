@@ -102,9 +102,16 @@ bool isHostName(const QString& host)
 
 bool isIpv6(const QString& text)
 {
-    // Scope ids (fe80::1%eth0) are refused: a route or allow-list entry names networks.
-    if (!text.contains(QLatin1Char(':')) || text.contains(QLatin1Char('%')))
+    // Only hex digits, ':' and '.' (embedded IPv4): QHostAddress would also take surrounding
+    // spaces and scope ids (fe80::1%eth0), and a route or allow-list entry names networks.
+    if (!text.contains(QLatin1Char(':')))
         return false;
+    for (QChar c : text) {
+        const bool hex = isAsciiDigit(c) || (c >= QLatin1Char('a') && c <= QLatin1Char('f')) ||
+                         (c >= QLatin1Char('A') && c <= QLatin1Char('F'));
+        if (!hex && c != QLatin1Char(':') && c != QLatin1Char('.'))
+            return false;
+    }
     QHostAddress address;
     return address.setAddress(text) && address.protocol() == QAbstractSocket::IPv6Protocol;
 }

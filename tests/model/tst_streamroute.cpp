@@ -591,6 +591,12 @@ void TestStreamRoute::ipOrCidr_data()
     QTest::newRow("two slashes") << "10.0.0.0/8/8" << false;
     QTest::newRow("space") << " 10.0.0.1" << false;
     QTest::newRow("host name") << "example.com" << false;
+    QTest::newRow("ipv6 with spaces") << " ::1 " << false;
+    QTest::newRow("ipv6 upper case") << "FE80::1" << true;
+    QTest::newRow("ipv6 full") << "2001:0db8:0000:0000:0000:0000:0000:0001" << true;
+    QTest::newRow("ipv6 two double colons") << "1::2::3" << false;
+    QTest::newRow("ipv6 nine groups") << "1:2:3:4:5:6:7:8:9" << false;
+    QTest::newRow("ipv6 group too long") << "12345::1" << false;
     QTest::newRow("ipv4 five octets") << "1.2.3.4.5" << false;
     QTest::newRow("ipv4 empty octet") << "1..2.3" << false;
     QTest::newRow("ipv4 broadcast") << "255.255.255.255" << true;
