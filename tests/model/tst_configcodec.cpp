@@ -4,6 +4,7 @@
 #include "model/codec.h"
 #include "modeltestutil.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QRandomGenerator>
 #include <QTest>
@@ -32,6 +33,7 @@ private Q_SLOTS:
     void lookups();
     void encodeBuiltListeners();
     void mutatedDocuments();
+    void readmeExamples();
 };
 
 namespace {
@@ -459,6 +461,37 @@ void TestConfigCodec::mutatedDocuments()
     // Both outcomes must be exercised, or the loop proves nothing.
     QVERIFY2(stillValid > 100, qPrintable(QString::number(stillValid)));
     QVERIFY2(invalid > 1000, qPrintable(QString::number(invalid)));
+}
+
+void TestConfigCodec::readmeExamples()
+{
+    // Every config document shown in README.md must be one the program accepts as is.
+    QFile readme(QStringLiteral(STREAMGATE_SOURCE_DIR "/README.md"));
+    QVERIFY2(readme.open(QIODevice::ReadOnly), qPrintable(readme.fileName()));
+    const QString text = QString::fromUtf8(readme.readAll());
+    int documents = 0;
+    const QString open = QStringLiteral("```json\n");
+    for (qsizetype at = text.indexOf(open); at >= 0; at = text.indexOf(open, at + 1)) {
+        const qsizetype start = at + open.size();
+        const qsizetype end = text.indexOf(QStringLiteral("```"), start);
+        QVERIFY(end > start);
+        QJsonParseError error{};
+        const QJsonDocument doc =
+            QJsonDocument::fromJson(text.mid(start, end - start).toUtf8(), &error);
+        QVERIFY2(
+            error.error == QJsonParseError::NoError,
+            qPrintable(
+                QStringLiteral("README.md json block at %1: %2").arg(at).arg(error.errorString())));
+        const QJsonObject o = doc.object();
+        if (!o.contains(QLatin1String("stream_routes")) &&
+            !o.contains(QLatin1String("stream_proxy")))
+            continue;
+        ++documents;
+        const Decoded<Config> d = decodeConfig(o);
+        QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
+        QCOMPARE(compact(encodeConfig(d.value)), compact(o));
+    }
+    QVERIFY2(documents > 0, "README.md shows no config document");
 }
 
 QTEST_GUILESS_MAIN(TestConfigCodec)
