@@ -14,6 +14,7 @@
 #include <QTextStream>
 
 #include <cstdio>
+#include <unistd.h>
 #include <memory>
 
 namespace {
@@ -126,7 +127,8 @@ int runHeadless(const QString& path)
 
     sg::Engine engine;
     QFile out;
-    out.open(stdout, QIODevice::WriteOnly | QIODevice::Unbuffered);
+    // On the descriptor, not on stdio's FILE: a pipe must see each line as it is written.
+    out.open(STDOUT_FILENO, QIODevice::WriteOnly | QIODevice::Unbuffered);
     sg::AccessLog accessLog(&engine, &out);
     driveEngine(store, engine);
 
