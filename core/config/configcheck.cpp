@@ -79,8 +79,12 @@ QSet<QString> rawUpstreamIds(const QJsonObject& root)
 
 Problem syntaxProblem(const QString& path, const QByteArray& bytes, const QJsonParseError& error)
 {
-    // Qt reports the offset just past the character it choked on.
-    const qsizetype pos = qBound(qsizetype(0), qsizetype(error.offset) - 1, bytes.size());
+    // Qt reports the offset just past the character it choked on, except for trailing garbage
+    // and malformed numbers, where it points at the character itself.
+    qsizetype pos = error.offset;
+    if (error.error != QJsonParseError::GarbageAtEnd && error.error != QJsonParseError::IllegalNumber)
+        --pos;
+    pos = qBound(qsizetype(0), pos, bytes.size());
     int line = 1;
     qsizetype lineStart = 0;
     for (qsizetype i = 0; i < pos; ++i) {

@@ -72,7 +72,7 @@ private Q_SLOTS:
 
         QTest::newRow("valid") << config("") << 0
                                << QStringList{"FILE: valid (1 stream route, 0 upstreams, 1 listener, 0 warnings)"}
-                               << QStringList{"warning"};
+                               << QStringList{"warning:"};
         QTest::newRow("valid with allow-list")
             << config(R"(, "plugins": { "ip-restriction": { "whitelist": ["127.0.0.1", "fe80::/10"] } })")
             << 0 << QStringList{"FILE: valid"} << QStringList{};
@@ -84,7 +84,7 @@ private Q_SLOTS:
             << config(R"(, "remote_addr": ":/8")") << 1
             << QStringList{"stream_routes[0].remote_addr: invalid remote_addr: :/8",
                            "FILE: invalid (1 problem, 0 warnings)"}
-            << QStringList{"valid ("};
+            << QStringList{": valid"};
         QTest::newRow("every problem at once")
             << QByteArray(R"({ "stream_routes": [
                    { "id": "a", "remote_addr": ":/8", "upstream": { "nodes": { "127.0.0.1:1": 1 } } },

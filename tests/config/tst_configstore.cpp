@@ -340,6 +340,10 @@ private Q_SLOTS:
             << QByteArray("{\n  \"stream_routes\": [{\"name\": \"B\xc3\xbc" "cher\" \"x\"}]\n}\n")
             << 2 << 39;
         QTest::newRow("misspelt literal on line 1") << QByteArray("{\"a\": tru}") << 1 << 7;
+        QTest::newRow("letter in a number") << QByteArray("{\n\"a\": x}") << 2 << 6;
+        QTest::newRow("unfinished number at the end") << QByteArray("{\"a\": -}") << 1 << 8;
+        QTest::newRow("missing colon") << QByteArray("{\"a\" 1}") << 1 << 6;
+        QTest::newRow("empty file") << QByteArray("") << 1 << 1;
     }
 
     void brokenFileIsReportedAndKept()
@@ -721,7 +725,7 @@ private Q_SLOTS:
         QTest::addColumn<QString>("reason");
 
         QTest::newRow("bad remote_addr") << Mutation([](ConfigStore& s) {
-            StreamRoute r = simpleRoute(QStringLiteral("a"));
+            StreamRoute r = simpleRoute(QStringLiteral("z"));
             r.remoteAddr = QStringLiteral(":/8");
             return s.putRoute(r);
         }) << "stream_routes[3].remote_addr" << "invalid remote_addr: :/8";
