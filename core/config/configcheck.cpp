@@ -40,13 +40,6 @@ ConfigCheck checkReferences(const Config& config, const QSet<QString>& knownIds)
                                "has this id (used by stream_route [%2])")
                     .arg(upstreamId, routeId)};
         }
-        if (upstreamId.isEmpty() && !route.upstream) {
-            check.warnings << Problem{
-                at, routeId,
-                QStringLiteral("stream_route [%1] has neither upstream nor upstream_id; "
-                               "connections it matches are closed")
-                    .arg(routeId)};
-        }
         if (route.serverPort && !ports.contains(*route.serverPort)) {
             check.warnings << Problem{
                 at + QStringLiteral(".server_port"), QString::number(*route.serverPort),

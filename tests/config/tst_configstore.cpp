@@ -319,6 +319,11 @@ private Q_SLOTS:
         QVERIFY(!v3.contains("local-mysql"));
         QCOMPARE(readBytes(store.backupPath()), v2);
         QCOMPARE(checkFile(store.backupPath()).status, LoadResult::Status::Loaded);
+        // The file will hold the admin key: neither the new version nor the backup is readable
+        // by others.
+        const auto others = QFile::ReadOther | QFile::ReadGroup;
+        QCOMPARE(QFile::permissions(path) & others, QFile::Permissions());
+        QCOMPARE(QFile::permissions(store.backupPath()) & others, QFile::Permissions());
 
         // QSaveFile leaves no temporary file behind.
         QCOMPARE(QDir(QFileInfo(path).absolutePath()).entryList(QDir::Files | QDir::Hidden),
