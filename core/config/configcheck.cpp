@@ -111,8 +111,17 @@ ConfigCheck checkConfig(const Config& config)
 
 FileCheck checkFile(const QString& path)
 {
-    FileCheck result{LoadResult::Status::Unreadable, Config{}, {}, {}};
+    QByteArray bytes;
+    return detail::readAndCheckFile(path, &bytes);
+}
+
+namespace detail {
+
+FileCheck readAndCheckFile(const QString& path, QByteArray* bytes)
+{
+    bytes->clear();
     auto unreadable = [&](const QString& why) {
+        FileCheck result{LoadResult::Status::Unreadable, Config{}, {}, {}};
         result.problems << Problem{QString(), path,
                                    QStringLiteral("cannot read %1: %2").arg(path, why)};
         return result;
@@ -123,14 +132,20 @@ FileCheck checkFile(const QString& path)
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
         return unreadable(file.errorString());
-    const QByteArray bytes = file.readAll();
-    if (file.error() != QFileDevice::NoError)
+    *bytes = file.readAll();
+    if (file.error() != QFileDevice::NoError) {
+        bytes->clear();
         return unreadable(file.errorString());
+    }
+    return checkBytes(path, *bytes);
+}
 
+FileCheck checkBytes(const QString& path, const QByteArray& bytes)
+{
+    FileCheck result{LoadResult::Status::SyntaxError, Config{}, {}, {}};
     QJsonParseError parseError;
     const QJsonDocument doc = QJsonDocument::fromJson(bytes, &parseError);
     if (parseError.error != QJsonParseError::NoError) {
-        result.status = LoadResult::Status::SyntaxError;
         result.problems << syntaxProblem(path, bytes, parseError);
         return result;
     }
@@ -152,5 +167,7 @@ FileCheck checkFile(const QString& path)
     }
     return result;
 }
+
+} // namespace detail
 
 } // namespace sg

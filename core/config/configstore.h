@@ -9,6 +9,7 @@
 #include "model/problem.h"
 #include "model/streamroute.h"
 
+#include <QByteArray>
 #include <QMutex>
 #include <QObject>
 #include <QRecursiveMutex>
@@ -116,7 +117,7 @@ Q_SIGNALS:
 
 private:
     Problems commit(Config next);
-    Problems writeFile(const Config& config, bool overwriteBroken);
+    Problems writeFile(const QJsonObject& json, bool overwriteBroken);
     Problems refusedWhileBroken() const;
     void adopt(const Config& config, const Problems& warnings);
 
@@ -130,6 +131,7 @@ private:
     Problems m_warnings;
     qint64 m_revision = 0;
     std::atomic<bool> m_broken = false;
+    QByteArray m_knownGoodHash; // SHA-256 of the file as this store last loaded or wrote it
 };
 
 } // namespace sg

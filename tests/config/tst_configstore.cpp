@@ -502,6 +502,19 @@ private Q_SLOTS:
         QCOMPARE(store.config().streamRoutes.size(), 1);
     }
 
+    void fileEditedByHandBecomesTheBackup()
+    {
+        const QString path = freshPath();
+        ConfigStore store(path);
+        QCOMPARE(store.load().status, LoadResult::Status::Created);
+        // A valid hand edit while the app runs: the next change keeps it as NAME.bak.
+        QVERIFY(writeBytes(path, richConfig));
+        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("two"))), Problems{});
+        QCOMPARE(readBytes(store.backupPath()), richConfig);
+        QVERIFY(!store.fileIsBroken());
+        QCOMPARE(checkFile(path).config.streamRoutes.size(), 2);
+    }
+
     void missingUpstreamIdIsAnError()
     {
         const Config config = decode(R"({
