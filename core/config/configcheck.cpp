@@ -30,6 +30,8 @@ ConfigCheck checkReferences(const Config& config, const QSet<QString>& knownIds)
         const StreamRoute& route = config.streamRoutes.at(i);
         const QString at = QStringLiteral("stream_routes[%1]").arg(i);
         const QString routeId = route.idString();
+        // A route whose id itself failed to decode is named by its place in the list.
+        const QString who = routeId.isEmpty() ? at : QStringLiteral("stream_route [%1]").arg(routeId);
 
         const QString upstreamId = detail::jsonIdText(route.upstreamId);
         if (!upstreamId.isEmpty() && !config.findUpstream(upstreamId)
@@ -37,16 +39,16 @@ ConfigCheck checkReferences(const Config& config, const QSet<QString>& knownIds)
             check.errors << Problem{
                 at + QStringLiteral(".upstream_id"), upstreamId,
                 QStringLiteral("failed to fetch upstream info by upstream id [%1]: no upstream "
-                               "has this id (used by stream_route [%2])")
-                    .arg(upstreamId, routeId)};
+                               "has this id (used by %2)")
+                    .arg(upstreamId, who)};
         }
         if (route.serverPort && !ports.contains(*route.serverPort)) {
             check.warnings << Problem{
                 at + QStringLiteral(".server_port"), QString::number(*route.serverPort),
                 QStringLiteral("no listener in stream_proxy.tcp or stream_proxy.udp has port "
-                               "%1: stream_route [%2] can never match")
+                               "%1: %2 can never match")
                     .arg(*route.serverPort)
-                    .arg(routeId)};
+                    .arg(who)};
         }
     }
     if (ports.isEmpty() && !config.streamRoutes.isEmpty()) {

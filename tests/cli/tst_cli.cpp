@@ -97,6 +97,10 @@ private Q_SLOTS:
             << QByteArray(R"({ "stream_proxy": { "tcp": [1] },
                    "stream_routes": [ { "id": "db", "server_port": 1, "upstream_id": "nope" } ] })")
             << 1 << QStringList{"stream_routes[0].upstream_id: ", "[nope]", "[db]"} << QStringList{};
+        QTest::newRow("dangling upstream_id of a route with a bad id")
+            << QByteArray(R"({ "stream_routes": [ { "id": "a b", "upstream_id": "nope" } ] })")
+            << 1 << QStringList{"stream_routes[0].id: ", "(value: a b)", "[nope]", "(used by stream_routes[0])"}
+            << QStringList{"stream_route []"};
         QTest::newRow("unknown plugin")
             << config(R"(, "plugins": { "key-auth": {} })") << 1
             << QStringList{"unknown plugin [key-auth]"} << QStringList{};
