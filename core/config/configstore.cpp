@@ -172,6 +172,7 @@ LoadResult ConfigStore::load()
 {
     QMutexLocker writeLock(&m_writeMutex);
     LoadResult result;
+    m_replaceBroken = false;
 
     if (!QFileInfo::exists(m_path)) {
         Config example = exampleConfig();
@@ -244,8 +245,10 @@ LoadResult ConfigStore::loadBackup()
         return result;
     }
     if (m_broken) {
-        qCInfo(lcConfig).noquote() << "recovered" << backupPath() << "in memory;" << m_path
-                                   << "stays as it is until saved";
+        qCInfo(lcConfig).noquote() << "recovered" << backupPath() << ";" << m_path
+                                   << "stays as it is until the next change";
+        m_broken = false;
+        m_replaceBroken = true;
         adopt(backup.config, backup.warnings);
     } else {
         const Problems problems = commit(backup.config);
@@ -290,10 +293,11 @@ Problems ConfigStore::commit(Config next)
         return {};
 
     // `json` decodes to `accepted`, so the file reloads to exactly what is kept in memory.
-    if (Problems written = writeFile(json, false); !written.isEmpty()) {
+    if (Problems written = writeFile(json, m_replaceBroken); !written.isEmpty()) {
         qCWarning(lcConfig).noquote() << formatProblems(written);
         return written;
     }
+    m_replaceBroken = false;
     const ConfigDiff diff = diffConfigs(m_config, accepted);
     {
         QMutexLocker lock(&m_mutex);
@@ -350,6 +354,9 @@ Problems ConfigStore::writeFile(const QJsonObject& json, bool overwriteBroken)
             // version, whatever moment a crash happens at.
             if (Problems kept = writeAtomically(keepAs, previous, m_path); !kept.isEmpty())
                 return kept;
+            if (!good)
+                qCInfo(lcConfig).noquote() << "replacing the broken" << m_path
+                                           << "; its bytes are kept in" << keepAs;
         }
     }
     if (Problems written = writeAtomically(m_path, bytes); !written.isEmpty())
@@ -363,10 +370,8 @@ Problems ConfigStore::save()
     QMutexLocker writeLock(&m_writeMutex);
     const Problems problems = writeFile(encodeConfig(config()), true);
     if (problems.isEmpty()) {
-        if (m_broken)
-            qCInfo(lcConfig).noquote() << "replaced the broken" << m_path << "(its bytes are kept in"
-                                       << m_path + QStringLiteral(".broken)");
         m_broken = false;
+        m_replaceBroken = false;
     }
     return problems;
 }

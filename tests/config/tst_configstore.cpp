@@ -405,24 +405,50 @@ private Q_SLOTS:
         QCOMPARE(recovered.status, LoadResult::Status::Loaded);
         QVERIFY(store.config() == decode(good));
         QCOMPARE(spy.size(), 1);
-        // Recovering reads the backup only: the broken file stays until the user saves.
+        // Recovering reads the backup only: the broken file stays on disk until the next write,
+        // but the user has chosen, so changes are accepted again.
         QCOMPARE(readBytes(path), broken);
-        QVERIFY(store.fileIsBroken());
-        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("x"))).size(), 1);
-        QCOMPARE(readBytes(path), broken);
-
-        QCOMPARE(store.save(), Problems{});
         QVERIFY(!store.fileIsBroken());
-        QCOMPARE(checkFile(path).status, LoadResult::Status::Loaded);
-        QVERIFY(checkFile(path).config == decode(good));
+
+        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("x"))), Problems{});
+        const FileCheck written = checkFile(path);
+        QCOMPARE(written.status, LoadResult::Status::Loaded);
+        QCOMPARE(written.config.streamRoutes.size(), 4);
+        QVERIFY(written.config.streamRoutes.last().idString() == QStringLiteral("x"));
         // The broken bytes are kept aside; NAME.bak stays the last good version.
         QCOMPARE(readBytes(path + QStringLiteral(".broken")), broken);
         QCOMPARE(readBytes(path + QStringLiteral(".bak")), good);
 
-        // Back to normal: changes are accepted and rotate the backup.
+        // Back to normal: the next change rotates the backup.
         const QByteArray savedBytes = readBytes(path);
-        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("x"))), Problems{});
+        QCOMPARE(store.deleteRoute(QStringLiteral("x")), Problems{});
         QCOMPARE(readBytes(path + QStringLiteral(".bak")), savedBytes);
+        QCOMPARE(readBytes(path + QStringLiteral(".broken")), broken);
+    }
+
+    void brokenFileIsReplacedOnlyOnPurpose()
+    {
+        const QString path = freshPath();
+        const QByteArray broken("{\"stream_routes\": [}");
+        QVERIFY(writeBytes(path, broken));
+        ConfigStore store(path);
+        const LoadResult result = store.load();
+        QCOMPARE(result.status, LoadResult::Status::SyntaxError);
+        QVERIFY(!result.backupAvailable);
+        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("x"))).size(), 1);
+        QCOMPARE(readBytes(path), broken);
+
+        // The user starts over on purpose: an empty config replaces the file, its bytes stay.
+        QCOMPARE(store.save(), Problems{});
+        QVERIFY(!store.fileIsBroken());
+        QCOMPARE(checkFile(path).status, LoadResult::Status::Loaded);
+        QVERIFY(checkFile(path).config == Config{});
+        QCOMPARE(readBytes(path + QStringLiteral(".broken")), broken);
+        QVERIFY(!QFile::exists(store.backupPath()));
+
+        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("x"))), Problems{});
+        QCOMPARE(checkFile(path).config.streamRoutes.size(), 1);
+        QCOMPARE(checkFile(store.backupPath()).config, Config{});
     }
 
     void backupIsOfferedOnlyWhenValid_data()
