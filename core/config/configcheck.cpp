@@ -31,11 +31,12 @@ ConfigCheck checkReferences(const Config& config, const QSet<QString>& knownIds)
         const QString at = QStringLiteral("stream_routes[%1]").arg(i);
         const QString routeId = route.idString();
         // A route whose id itself failed to decode is named by its place in the list.
-        const QString who = routeId.isEmpty() ? at : QStringLiteral("stream_route [%1]").arg(routeId);
+        const QString who =
+            routeId.isEmpty() ? at : QStringLiteral("stream_route [%1]").arg(routeId);
 
         const QString upstreamId = detail::jsonIdText(route.upstreamId);
-        if (!upstreamId.isEmpty() && !config.findUpstream(upstreamId)
-            && !knownIds.contains(upstreamId)) {
+        if (!upstreamId.isEmpty() && !config.findUpstream(upstreamId) &&
+            !knownIds.contains(upstreamId)) {
             check.errors << Problem{
                 at + QStringLiteral(".upstream_id"), upstreamId,
                 QStringLiteral("failed to fetch upstream info by upstream id [%1]: no upstream "
@@ -77,7 +78,8 @@ Problem syntaxProblem(const QString& path, const QByteArray& bytes, const QJsonP
     // Qt reports the offset just past the character it choked on, except for trailing garbage
     // and malformed numbers, where it points at the character itself.
     qsizetype pos = error.offset;
-    if (error.error != QJsonParseError::GarbageAtEnd && error.error != QJsonParseError::IllegalNumber)
+    if (error.error != QJsonParseError::GarbageAtEnd &&
+        error.error != QJsonParseError::IllegalNumber)
         --pos;
     pos = qBound(qsizetype(0), pos, bytes.size());
     int line = 1;
@@ -153,8 +155,9 @@ FileCheck checkBytes(const QString& path, const QByteArray& bytes)
     }
     result.status = LoadResult::Status::Invalid;
     if (!doc.isObject()) {
-        result.problems << Problem{QString(), QString(),
-                                   QStringLiteral("%1: the top level must be a JSON object").arg(path)};
+        result.problems << Problem{
+            QString(), QString(),
+            QStringLiteral("%1: the top level must be a JSON object").arg(path)};
         return result;
     }
 

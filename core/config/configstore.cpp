@@ -115,8 +115,8 @@ QString ConfigStore::defaultPath()
     // Not AppConfigLocation itself: with the organisation name set it nests twice
     // (~/.config/streamgate/streamgate), and callers that never set the application name (tests,
     // tools) would get a different folder.
-    return QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation)
-        + QStringLiteral("/streamgate/streamgate.json");
+    return QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation) +
+           QStringLiteral("/streamgate/streamgate.json");
 }
 
 Config ConfigStore::exampleConfig()
@@ -125,8 +125,8 @@ Config ConfigStore::exampleConfig()
     // user would write and goes through the same validation as their own files.
     Decoded<Config> decoded = decodeConfig(QJsonDocument::fromJson(exampleJson).object());
     if (!decoded.ok())
-        qCCritical(lcConfig).noquote() << "built-in example config is invalid:"
-                                       << formatProblems(decoded.problems);
+        qCCritical(lcConfig).noquote()
+            << "built-in example config is invalid:" << formatProblems(decoded.problems);
     return decoded.value;
 }
 
@@ -207,8 +207,8 @@ LoadResult ConfigStore::load()
             m_broken = false;
             m_knownGoodHash = fileHash(bytes);
             qCInfo(lcConfig).noquote()
-                << "loaded" << m_path << ":" << file.config.streamRoutes.size()
-                << "stream routes," << file.config.upstreams.size() << "upstreams";
+                << "loaded" << m_path << ":" << file.config.streamRoutes.size() << "stream routes,"
+                << file.config.upstreams.size() << "upstreams";
             adopt(file.config, file.warnings);
         } else {
             m_broken = true;
@@ -322,8 +322,9 @@ Problems ConfigStore::writeFile(const QJsonObject& json, bool overwriteBroken)
 
     if (info.exists()) {
         auto cannotRead = [&](const QFile& f) {
-            return Problems{Problem{QString(), m_path,
-                                    QStringLiteral("cannot read %1: %2").arg(m_path, f.errorString())}};
+            return Problems{
+                Problem{QString(), m_path,
+                        QStringLiteral("cannot read %1: %2").arg(m_path, f.errorString())}};
         };
         QFile old(m_path);
         QByteArray previous;
@@ -355,8 +356,8 @@ Problems ConfigStore::writeFile(const QJsonObject& json, bool overwriteBroken)
             if (Problems kept = writeAtomically(keepAs, previous, m_path); !kept.isEmpty())
                 return kept;
             if (!good)
-                qCInfo(lcConfig).noquote() << "replacing the broken" << m_path
-                                           << "; its bytes are kept in" << keepAs;
+                qCInfo(lcConfig).noquote()
+                    << "replacing the broken" << m_path << "; its bytes are kept in" << keepAs;
         }
     }
     if (Problems written = writeAtomically(m_path, bytes); !written.isEmpty())

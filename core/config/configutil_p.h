@@ -5,7 +5,6 @@
 #include "model/streamroute.h"
 
 #include <QByteArray>
-
 #include <QJsonValue>
 #include <QString>
 

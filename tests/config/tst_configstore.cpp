@@ -12,7 +12,6 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
-
 #include <atomic>
 #include <functional>
 
@@ -109,8 +108,8 @@ bool containsAll(const QJsonValue& actual, const QJsonValue& expected, const QSt
         }
         const QJsonObject e = expected.toObject(), a = actual.toObject();
         for (auto it = e.begin(); it != e.end(); ++it) {
-            if (!a.contains(it.key())
-                || !containsAll(a.value(it.key()), it.value(), at + '.' + it.key(), where)) {
+            if (!a.contains(it.key()) ||
+                !containsAll(a.value(it.key()), it.value(), at + '.' + it.key(), where)) {
                 if (where->isEmpty())
                     *where = at + '.' + it.key();
                 return false;
@@ -285,10 +284,10 @@ private Q_SLOTS:
         const QByteArray saved = readBytes(path);
         const QJsonObject savedJson = QJsonDocument::fromJson(saved).object();
         QString where;
-        QVERIFY2(containsAll(savedJson, QJsonDocument::fromJson(richConfig).object(), QString(),
-                             &where),
-                 qPrintable(QStringLiteral("saved file lost or changed %1:\n%2")
-                                .arg(where, QString::fromUtf8(saved))));
+        QVERIFY2(
+            containsAll(savedJson, QJsonDocument::fromJson(richConfig).object(), QString(), &where),
+            qPrintable(QStringLiteral("saved file lost or changed %1:\n%2")
+                           .arg(where, QString::fromUtf8(saved))));
         // The integer id stays an integer, match order stays list order.
         QVERIFY(savedJson.value("stream_routes").toArray().at(1).toObject().value("id").isDouble());
 
@@ -327,8 +326,8 @@ private Q_SLOTS:
 
         // QSaveFile leaves no temporary file behind.
         QCOMPARE(QDir(QFileInfo(path).absolutePath()).entryList(QDir::Files | QDir::Hidden),
-                 QStringList({QStringLiteral("streamgate.json"),
-                              QStringLiteral("streamgate.json.bak")}));
+                 QStringList(
+                     {QStringLiteral("streamgate.json"), QStringLiteral("streamgate.json.bak")}));
     }
 
     void brokenFileIsReportedAndKept_data()
@@ -342,7 +341,8 @@ private Q_SLOTS:
             << QByteArray("{\n  \"stream_proxy\": {\"tcp\": [13306,,]}\n}\n") << 2 << 34;
         QTest::newRow("garbage after the document") << QByteArray("{}\nxx\n") << 2 << 1;
         QTest::newRow("columns count characters not bytes")
-            << QByteArray("{\n  \"stream_routes\": [{\"name\": \"B\xc3\xbc" "cher\" \"x\"}]\n}\n")
+            << QByteArray("{\n  \"stream_routes\": [{\"name\": \"B\xc3\xbc"
+                          "cher\" \"x\"}]\n}\n")
             << 2 << 39;
         QTest::newRow("misspelt literal on line 1") << QByteArray("{\"a\": tru}") << 1 << 7;
         QTest::newRow("letter in a number") << QByteArray("{\n\"a\": x}") << 2 << 6;
@@ -499,8 +499,8 @@ private Q_SLOTS:
         QVERIFY(store.fileIsBroken());
         bool found = false;
         for (const Problem& p : result.problems) {
-            if (p.path == QStringLiteral("stream_routes[0].remote_addr")
-                && p.reason == QStringLiteral("invalid remote_addr: :/8"))
+            if (p.path == QStringLiteral("stream_routes[0].remote_addr") &&
+                p.reason == QStringLiteral("invalid remote_addr: :/8"))
                 found = true;
         }
         QVERIFY2(found, qPrintable(formatProblems(result.problems)));
@@ -554,7 +554,8 @@ private Q_SLOTS:
         const Problem& p = check.errors.first();
         QCOMPARE(p.path, QStringLiteral("stream_routes[1].upstream_id"));
         QCOMPARE(p.value, QStringLiteral("nope"));
-        QVERIFY2(p.reason.contains(QStringLiteral("[nope]")) && p.reason.contains(QStringLiteral("[db]")),
+        QVERIFY2(p.reason.contains(QStringLiteral("[nope]")) &&
+                     p.reason.contains(QStringLiteral("[db]")),
                  qPrintable(p.reason));
 
         // The same rule guards the store: the change is refused and nothing moves.
@@ -626,11 +627,14 @@ private Q_SLOTS:
         QCOMPARE(spy.size(), 0);
 
         QCOMPARE(store.deleteRoute(QStringLiteral("a")), Problems{});
-        QVERIFY(store.deleteUpstream(QStringLiteral("pg")).first().reason.contains(QStringLiteral("[b]")));
+        QVERIFY(store.deleteUpstream(QStringLiteral("pg"))
+                    .first()
+                    .reason.contains(QStringLiteral("[b]")));
         QCOMPARE(store.deleteRoute(QStringLiteral("b")), Problems{});
         QCOMPARE(store.deleteUpstream(QStringLiteral("pg")), Problems{});
         QCOMPARE(spy.size(), 3);
-        QCOMPARE(spy.last().at(0).value<ConfigDiff>().upstreamsRemoved, QStringList{QStringLiteral("pg")});
+        QCOMPARE(spy.last().at(0).value<ConfigDiff>().upstreamsRemoved,
+                 QStringList{QStringLiteral("pg")});
         QVERIFY(store.config().upstreams.isEmpty());
         QVERIFY(checkFile(path).config.upstreams.isEmpty());
     }
@@ -642,7 +646,8 @@ private Q_SLOTS:
         QTest::addColumn<ConfigDiff>("expected");
 
         const auto r = [](const char* id, const char* extra = "") {
-            return QByteArray("{\"id\": \"") + id + "\", \"upstream\": {\"nodes\": {\"127.0.0.1:1\": 1}}" + extra + "}";
+            return QByteArray("{\"id\": \"") + id +
+                   "\", \"upstream\": {\"nodes\": {\"127.0.0.1:1\": 1}}" + extra + "}";
         };
         const auto routes = [](const QList<QByteArray>& list, const QByteArray& more = {}) {
             QByteArray json = "{\"stream_routes\": [";
@@ -676,10 +681,13 @@ private Q_SLOTS:
         QTest::newRow("add change remove at once")
             << routes({a, b}) << routes({r("b", ", \"server_port\": 5"), c}) << d;
 
-        const QByteArray up1 = ", \"upstreams\": [{\"id\": \"u1\", \"nodes\": {\"127.0.0.1:1\": 1}}]";
-        const QByteArray up1changed = ", \"upstreams\": [{\"id\": \"u1\", \"nodes\": {\"127.0.0.1:2\": 1}}]";
-        const QByteArray up2 = ", \"upstreams\": [{\"id\": \"u1\", \"nodes\": {\"127.0.0.1:1\": 1}}, "
-                               "{\"id\": 2, \"nodes\": {\"127.0.0.1:1\": 1}}]";
+        const QByteArray up1 =
+            ", \"upstreams\": [{\"id\": \"u1\", \"nodes\": {\"127.0.0.1:1\": 1}}]";
+        const QByteArray up1changed =
+            ", \"upstreams\": [{\"id\": \"u1\", \"nodes\": {\"127.0.0.1:2\": 1}}]";
+        const QByteArray up2 =
+            ", \"upstreams\": [{\"id\": \"u1\", \"nodes\": {\"127.0.0.1:1\": 1}}, "
+            "{\"id\": 2, \"nodes\": {\"127.0.0.1:1\": 1}}]";
         d = {};
         d.upstreamsAdded = QStringList{"2"};
         QTest::newRow("upstream added") << routes({a}, up1) << routes({a}, up2) << d;
@@ -692,8 +700,9 @@ private Q_SLOTS:
 
         d = {};
         d.listenersChanged = true;
-        QTest::newRow("listener added") << routes({a}, ", \"stream_proxy\": {\"tcp\": [1]}")
-                                        << routes({a}, ", \"stream_proxy\": {\"tcp\": [1, 2]}") << d;
+        QTest::newRow("listener added")
+            << routes({a}, ", \"stream_proxy\": {\"tcp\": [1]}")
+            << routes({a}, ", \"stream_proxy\": {\"tcp\": [1, 2]}") << d;
         QTest::newRow("listener address changed")
             << routes({a}, ", \"stream_proxy\": {\"tcp\": [1]}")
             << routes({a}, ", \"stream_proxy\": {\"tcp\": [\"127.0.0.1:1\"]}") << d;
@@ -746,11 +755,15 @@ private Q_SLOTS:
         QVERIFY(lastDiff().listenersChanged);
         QCOMPARE(checkFile(path).config.streamProxy.udp.size(), 1);
 
-        QCOMPARE(store.setSettings(QJsonObject{{"ui", QJsonObject{{"refresh_ms", 500}}}}), Problems{});
+        QCOMPARE(store.setSettings(QJsonObject{{"ui", QJsonObject{{"refresh_ms", 500}}}}),
+                 Problems{});
         QVERIFY(lastDiff().settingsChanged);
-        QCOMPARE(checkFile(path).config.streamgate.value("ui").toObject().value("refresh_ms").toInt(), 500);
+        QCOMPARE(
+            checkFile(path).config.streamgate.value("ui").toObject().value("refresh_ms").toInt(),
+            500);
 
-        QCOMPARE(store.putUpstream(decodeUpstreamJson(R"({"id": "pg", "nodes": {"127.0.0.1:5432": 1}})")),
+        QCOMPARE(store.putUpstream(
+                     decodeUpstreamJson(R"({"id": "pg", "nodes": {"127.0.0.1:5432": 1}})")),
                  Problems{});
         QCOMPARE(lastDiff().upstreamsAdded, QStringList{QStringLiteral("pg")});
         QCOMPARE(store.revision(), revision + 3);
@@ -772,45 +785,55 @@ private Q_SLOTS:
             StreamRoute r = simpleRoute(QStringLiteral("z"));
             r.remoteAddr = QStringLiteral(":/8");
             return s.putRoute(r);
-        }) << "stream_routes[3].remote_addr" << "invalid remote_addr: :/8";
+        }) << "stream_routes[3].remote_addr"
+                                         << "invalid remote_addr: :/8";
         QTest::newRow("bad edit of an existing route") << Mutation([](ConfigStore& s) {
             StreamRoute r = s.config().streamRoutes.at(0);
             r.remoteAddr = QStringLiteral(":/8");
             return s.putRoute(r);
-        }) << "stream_routes[0].remote_addr" << "invalid remote_addr: :/8";
+        }) << "stream_routes[0].remote_addr"
+                                                       << "invalid remote_addr: :/8";
         QTest::newRow("dangling upstream_id") << Mutation([](ConfigStore& s) {
             StreamRoute r = s.config().streamRoutes.at(2);
             r.upstream.reset();
             r.upstreamId = QStringLiteral("nope");
             return s.putRoute(r);
-        }) << "stream_routes[2].upstream_id" << "";
+        }) << "stream_routes[2].upstream_id"
+                                              << "";
         QTest::newRow("route without id") << Mutation([](ConfigStore& s) {
             StreamRoute r = simpleRoute(QStringLiteral("a"));
             r.id = QJsonValue();
             return s.putRoute(r);
-        }) << "id" << "missing id";
-        QTest::newRow("delete unknown route") << Mutation([](ConfigStore& s) {
-            return s.deleteRoute(QStringLiteral("nope"));
-        }) << "stream_routes" << "stream_route [nope] not found";
-        QTest::newRow("move beyond the end") << Mutation([](ConfigStore& s) {
-            return s.moveRoute(QStringLiteral("a"), 3);
-        }) << "stream_routes" << "position 3 is out of range 0-2";
-        QTest::newRow("delete unknown upstream") << Mutation([](ConfigStore& s) {
-            return s.deleteUpstream(QStringLiteral("nope"));
-        }) << "upstreams" << "upstream [nope] not found";
-        QTest::newRow("delete upstream in use") << Mutation([](ConfigStore& s) {
-            return s.deleteUpstream(QStringLiteral("pg"));
-        }) << "upstreams[0]" << "can not delete this upstream, stream_route [a, b] is still using it now";
+        }) << "id"
+                                          << "missing id";
+        QTest::newRow("delete unknown route")
+            << Mutation([](ConfigStore& s) { return s.deleteRoute(QStringLiteral("nope")); })
+            << "stream_routes"
+            << "stream_route [nope] not found";
+        QTest::newRow("move beyond the end")
+            << Mutation([](ConfigStore& s) { return s.moveRoute(QStringLiteral("a"), 3); })
+            << "stream_routes"
+            << "position 3 is out of range 0-2";
+        QTest::newRow("delete unknown upstream")
+            << Mutation([](ConfigStore& s) { return s.deleteUpstream(QStringLiteral("nope")); })
+            << "upstreams"
+            << "upstream [nope] not found";
+        QTest::newRow("delete upstream in use")
+            << Mutation([](ConfigStore& s) { return s.deleteUpstream(QStringLiteral("pg")); })
+            << "upstreams[0]"
+            << "can not delete this upstream, stream_route [a, b] is still using it now";
         QTest::newRow("upstream with ewma") << Mutation([](ConfigStore& s) {
             Upstream u = s.config().upstreams.at(0);
             u.type = QStringLiteral("ewma");
             return s.putUpstream(u);
-        }) << "upstreams[0].type" << "";
+        }) << "upstreams[0].type"
+                                            << "";
         QTest::newRow("replace with a dangling reference") << Mutation([](ConfigStore& s) {
             Config c = s.config();
             c.upstreams.clear();
             return s.replace(c);
-        }) << "stream_routes[0].upstream_id" << "";
+        }) << "stream_routes[0].upstream_id"
+                                                           << "";
     }
 
     void failedMutationChangesNothing()
@@ -892,7 +915,8 @@ private Q_SLOTS:
         QVERIFY(store.loadBackup().ok());
         QVERIFY(store.config() == v1);
         QCOMPARE(spy.size(), 1);
-        QCOMPARE(spy.first().at(0).value<ConfigDiff>().routesRemoved, QStringList{QStringLiteral("two")});
+        QCOMPARE(spy.first().at(0).value<ConfigDiff>().routesRemoved,
+                 QStringList{QStringLiteral("two")});
         QVERIFY(checkFile(path).config == v1);
         QCOMPARE(readBytes(store.backupPath()), v2bytes);
     }
@@ -911,8 +935,8 @@ private Q_SLOTS:
                 QSet<QString> ids;
                 for (const StreamRoute& r : c.streamRoutes)
                     ids.insert(r.idString());
-                if (ids.size() != c.streamRoutes.size() || c.streamRoutes.isEmpty()
-                    || c.streamRoutes.size() > 41)
+                if (ids.size() != c.streamRoutes.size() || c.streamRoutes.isEmpty() ||
+                    c.streamRoutes.size() > 41)
                     ++inconsistent;
                 ++reads;
             }
