@@ -70,10 +70,13 @@ private slots:
     void unknownPath();
 
 private:
+    // path may carry a query ("/streamgate/v1/events?since=3").
     QUrl url(const QString& path) const
     {
         QUrl u = m_server->url();
-        u.setPath(path);
+        u.setPath(path.section(u'?', 0, 0));
+        if (path.contains(u'?'))
+            u.setQuery(path.section(u'?', 1));
         return u;
     }
     HttpAnswer call(const QByteArray& verb, const QString& path, const QByteArray& body = {},
