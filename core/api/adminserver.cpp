@@ -3,6 +3,7 @@
 #include "api/httplisten.h"
 #include "api/snapshotjson.h"
 #include "config/configstore.h"
+#include "config/logging.h"
 #include "model/codec.h"
 #include "proxy/engine.h"
 
@@ -20,8 +21,6 @@
 namespace sg {
 
 namespace {
-
-Q_LOGGING_CATEGORY(lcAdmin, "streamgate.api")
 
 using Status = QHttpServerResponder::StatusCode;
 using Method = QHttpServerRequest::Method;
@@ -208,9 +207,9 @@ QString AdminServer::ensureKey(ConfigStore* store)
     settings.insert(QStringLiteral("admin"), admin);
     const Problems problems = store->setSettings(settings);
     if (!problems.isEmpty())
-        qCWarning(lcAdmin).noquote() << "could not save the generated admin key:" << formatProblems(problems);
+        qCWarning(lcApi).noquote() << "could not save the generated admin key:" << formatProblems(problems);
     else
-        qCInfo(lcAdmin).noquote() << "generated an admin API key and saved it in streamgate.admin.key";
+        qCInfo(lcApi).noquote() << "generated an admin API key and saved it in streamgate.admin.key";
     return key;
 }
 
@@ -249,10 +248,10 @@ bool AdminServer::start(const AdminOptions& options)
     m_address = server->serverAddress();
     m_port = server->serverPort();
     if (!listen.isLoopback())
-        qCWarning(lcAdmin).noquote() << "the admin API listens on" << url().toString()
+        qCWarning(lcApi).noquote() << "the admin API listens on" << url().toString()
                                      << "which is not loopback: anyone who reaches it with the key can change routes";
     else
-        qCInfo(lcAdmin).noquote() << "admin API on" << url().toString();
+        qCInfo(lcApi).noquote() << "admin API on" << url().toString();
     return true;
 }
 
@@ -307,8 +306,9 @@ void AdminServer::settingsChanged(const Config& config)
     // A key changed in the GUI takes effect at once; a key given on the command line wins.
     const QString key = settingText(config.streamgate, "admin", "key");
     if (!m_keyFromOptions && !key.isEmpty() && key != m_key) {
+        if (!m_key.isEmpty()) // not the first key, which start() is saving right now
+            qCInfo(lcApi) << "admin API key changed";
         m_key = key;
-        qCInfo(lcAdmin) << "admin API key changed";
     }
 }
 
@@ -543,7 +543,7 @@ QHttpServerResponse AdminServer::handleConnections(const QString& id, const QHtt
     if (request.method() == Method::Delete) {
         if (!m_engine->killConnection(connectionId))
             return error(QStringLiteral("no open connection with id %1").arg(id), Status::NotFound);
-        qCInfo(lcAdmin).noquote() << "connection" << id << "killed through the admin API";
+        qCInfo(lcApi).noquote() << "connection" << id << "killed through the admin API";
         return json(QJsonObject{{QStringLiteral("killed"), id}});
     }
     return methodNotAllowed(request.method(), "GET, DELETE");

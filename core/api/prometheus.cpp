@@ -2,6 +2,7 @@
 
 #include "api/httplisten.h"
 #include "config/configstore.h"
+#include "config/logging.h"
 #include "proxy/engine.h"
 
 #include <QHttpServer>
@@ -16,8 +17,6 @@
 namespace sg {
 
 namespace {
-
-Q_LOGGING_CATEGORY(lcMetrics, "streamgate.api")
 
 QByteArray escapeLabel(const QString& value)
 {
@@ -290,7 +289,7 @@ bool MetricsServer::start(const QString& listenOverride)
     m_address = server->serverAddress();
     m_port = server->serverPort();
     if (!listen.isLoopback())
-        qCWarning(lcMetrics).noquote() << "Prometheus metrics are served on non-loopback" << listen.text();
+        qCWarning(lcApi).noquote() << "Prometheus metrics are served on non-loopback" << listen.text();
     return true;
 }
 
