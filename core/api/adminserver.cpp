@@ -18,6 +18,8 @@
 #include <QTcpServer>
 #include <QUrlQuery>
 
+#include <optional>
+
 namespace sg {
 
 namespace {
@@ -138,6 +140,61 @@ QString settingText(const QJsonObject& streamgate, const char* section, const ch
     return streamgate.value(QLatin1String(section)).toObject().value(QLatin1String(key)).toString();
 }
 
+
+// The request body as JSON; empty or malformed bodies are refused in APISIX's words.
+std::optional<QHttpServerResponse> parseBody(const QHttpServerRequest& request, QJsonValue* out)
+{
+    const QByteArray body = request.body();
+    if (body.trimmed().isEmpty())
+        return error(QStringLiteral("missing configurations"), Status::BadRequest);
+    // Wrapped in an array so that a bare value ("sub path" PATCH bodies) parses as well.
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson("[" + body + "\n]", &parseError);
+    if (parseError.error != QJsonParseError::NoError || doc.array().size() != 1)
+        return error(QStringLiteral("invalid request body: %1 at character %2")
+                         .arg(parseError.error != QJsonParseError::NoError ? parseError.errorString()
+                                                                           : QStringLiteral("more than one value"))
+                         .arg(qMax(1, parseError.offset)),
+                     Status::BadRequest);
+    *out = doc.array().first();
+    return std::nullopt;
+}
+
+// JSON merge patch (RFC 7396), which is what APISIX's PATCH does: objects merge key by key,
+// null removes a key, anything else (arrays included) replaces.
+QJsonObject mergePatch(QJsonObject target, const QJsonObject& patch)
+{
+    for (auto it = patch.begin(); it != patch.end(); ++it) {
+        if (it.value().isNull())
+            target.remove(it.key());
+        else if (it.value().isObject() && target.value(it.key()).isObject())
+            target.insert(it.key(), mergePatch(target.value(it.key()).toObject(), it.value().toObject()));
+        else
+            target.insert(it.key(), it.value());
+    }
+    return target;
+}
+
+// Replaces the value at a "/"-separated sub path (APISIX's PATCH .../ID/upstream/nodes).
+bool patchAt(QJsonObject& target, QStringList keys, const QJsonValue& value)
+{
+    const QString key = keys.takeFirst();
+    if (keys.isEmpty()) {
+        if (value.isNull())
+            target.remove(key);
+        else
+            target.insert(key, value);
+        return true;
+    }
+    if (!target.value(key).isObject())
+        return false;
+    QJsonObject child = target.value(key).toObject();
+    if (!patchAt(child, keys, value))
+        return false;
+    target.insert(key, child);
+    return true;
+}
+
 } // namespace
 
 AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
@@ -159,12 +216,20 @@ AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
                [this](const QString& id, const QHttpServerRequest& request) {
                    return handleResource(Kind::StreamRoutes, id, request);
                });
+    http.route(QStringLiteral("/apisix/admin/stream_routes/<arg>/<arg>"),
+               [this](const QString& id, const QUrl& subPath, const QHttpServerRequest& request) {
+                   return handleSubPath(Kind::StreamRoutes, id, subPath.path(), request);
+               });
     http.route(QStringLiteral("/apisix/admin/upstreams"), [this](const QHttpServerRequest& request) {
         return handleResource(Kind::Upstreams, {}, request);
     });
     http.route(QStringLiteral("/apisix/admin/upstreams/<arg>"),
                [this](const QString& id, const QHttpServerRequest& request) {
                    return handleResource(Kind::Upstreams, id, request);
+               });
+    http.route(QStringLiteral("/apisix/admin/upstreams/<arg>/<arg>"),
+               [this](const QString& id, const QUrl& subPath, const QHttpServerRequest& request) {
+                   return handleSubPath(Kind::Upstreams, id, subPath.path(), request);
                });
     http.route(QStringLiteral("/streamgate/v1/connections"), [this](const QHttpServerRequest& request) {
         return handleConnections({}, request);
@@ -342,6 +407,10 @@ QHttpServerResponse AdminServer::handleResource(Kind kind, const QString& id, co
         if (!id.isEmpty())
             return methodNotAllowed(Method::Post, "GET, PUT, DELETE");
         return put(kind, {}, request, true);
+    case Method::Patch:
+        if (id.isEmpty())
+            return methodNotAllowed(Method::Patch, "GET, PUT, POST");
+        return patch(kind, id, {}, request);
     case Method::Delete:
         if (id.isEmpty())
             return error(QStringLiteral("missing %1 id").arg(kindName(kind == Kind::StreamRoutes)), Status::BadRequest);
@@ -349,6 +418,19 @@ QHttpServerResponse AdminServer::handleResource(Kind kind, const QString& id, co
     default:
         return methodNotAllowed(request.method(), id.isEmpty() ? "GET, PUT, POST" : "GET, PUT, DELETE");
     }
+}
+
+QHttpServerResponse AdminServer::handleSubPath(Kind kind, const QString& id, const QString& subPath,
+                                               const QHttpServerRequest& request)
+{
+    QString why;
+    if (!authorized(request, &why))
+        return json(QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
+                                {QStringLiteral("description"), why}},
+                    Status::Unauthorized);
+    if (request.method() != Method::Patch)
+        return methodNotAllowed(request.method(), "PATCH");
+    return patch(kind, id, subPath, request);
 }
 
 QHttpServerResponse AdminServer::list(Kind kind) const
@@ -395,19 +477,12 @@ QString AdminServer::newId(Kind kind) const
 QHttpServerResponse AdminServer::put(Kind kind, QString id, const QHttpServerRequest& request, bool post)
 {
     const bool routes = kind == Kind::StreamRoutes;
-    const QByteArray body = request.body();
-    if (body.trimmed().isEmpty())
-        return error(QStringLiteral("missing configurations"), Status::BadRequest);
-    QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson(body, &parseError);
-    if (parseError.error != QJsonParseError::NoError)
-        return error(QStringLiteral("invalid request body: %1 at character %2")
-                         .arg(parseError.errorString())
-                         .arg(parseError.offset + 1),
-                     Status::BadRequest);
-    if (!doc.isObject())
+    QJsonValue parsed;
+    if (auto refusal = parseBody(request, &parsed))
+        return std::move(*refusal);
+    if (!parsed.isObject())
         return error(QStringLiteral("invalid request body: expected a JSON object"), Status::BadRequest);
-    QJsonObject object = doc.object();
+    QJsonObject object = parsed.toObject();
 
     // The same id rules as APISIX's check_conf.
     const QJsonValue bodyId = object.value(QStringLiteral("id"));
@@ -427,6 +502,12 @@ QHttpServerResponse AdminServer::put(Kind kind, QString id, const QHttpServerReq
         object.insert(QStringLiteral("id"), id);
     }
 
+    return save(kind, id, object);
+}
+
+QHttpServerResponse AdminServer::save(Kind kind, const QString& id, const QJsonObject& object)
+{
+    const bool routes = kind == Kind::StreamRoutes;
     const Config before = m_store->config();
     bool existed = false;
     Problems problems;
@@ -462,6 +543,46 @@ QHttpServerResponse AdminServer::put(Kind kind, QString id, const QHttpServerReq
     }
     QJsonObject answer = item(kind, id, value);
     return json(answer, existed ? Status::Ok : Status::Created);
+}
+
+QHttpServerResponse AdminServer::patch(Kind kind, const QString& id, const QString& subPath,
+                                       const QHttpServerRequest& request)
+{
+    const bool routes = kind == Kind::StreamRoutes;
+    const Config config = m_store->config();
+    QJsonObject current;
+    if (routes) {
+        const StreamRoute* r = config.findRoute(id);
+        if (!r)
+            return notFound();
+        current = encodeStreamRoute(*r);
+    } else {
+        const Upstream* u = config.findUpstream(id);
+        if (!u)
+            return notFound();
+        current = encodeUpstream(*u);
+    }
+    // The store owns the timestamps: it keeps create_time and sets update_time itself.
+    current.remove(QStringLiteral("create_time"));
+    current.remove(QStringLiteral("update_time"));
+
+    QJsonValue body;
+    if (auto refusal = parseBody(request, &body))
+        return std::move(*refusal);
+    QJsonObject next;
+    if (subPath.isEmpty()) {
+        if (!body.isObject())
+            return error(QStringLiteral("invalid configuration"), Status::BadRequest);
+        next = mergePatch(current, body.toObject());
+    } else {
+        next = current;
+        const QStringList keys = subPath.split(u'/', Qt::SkipEmptyParts);
+        if (keys.isEmpty() || !patchAt(next, keys, body))
+            return error(QStringLiteral("invalid sub path: %1").arg(subPath), Status::BadRequest);
+    }
+    if (!next.contains(u"id") || idText(next.value(u"id")) != id)
+        return error(QStringLiteral("wrong %1 id").arg(kindName(routes)), Status::BadRequest);
+    return save(kind, id, next);
 }
 
 QHttpServerResponse AdminServer::remove(Kind kind, const QString& id)

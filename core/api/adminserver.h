@@ -1,8 +1,7 @@
 #pragma once
-// AdminServer speaks APISIX's Admin API v3 for stream_routes and upstreams, plus Streamgate's
-// own /streamgate/v1/ (connections, kill, stats, events). Every request needs the X-API-KEY
-// header. Every change goes through the ConfigStore, so it is validated as a whole, saved
-// atomically and applied live exactly like an edit in the GUI. Lives in the store's thread.
+// AdminServer: APISIX Admin API v3 for stream_routes and upstreams plus /streamgate/v1/, every
+// request keyed by X-API-KEY. All changes go through the ConfigStore (validated whole, saved
+// atomically, applied live as a GUI edit would be). Lives in the store's thread.
 
 #include <QHash>
 #include <QJsonObject>
@@ -63,6 +62,8 @@ private:
     enum class Kind { StreamRoutes, Upstreams };
 
     QHttpServerResponse handleResource(Kind kind, const QString& id, const QHttpServerRequest& request);
+    QHttpServerResponse handleSubPath(Kind kind, const QString& id, const QString& subPath,
+                                      const QHttpServerRequest& request);
     QHttpServerResponse handleConnections(const QString& id, const QHttpServerRequest& request);
     QHttpServerResponse handleStats(const QHttpServerRequest& request);
     QHttpServerResponse handleEvents(const QHttpServerRequest& request);
@@ -70,6 +71,9 @@ private:
     QHttpServerResponse list(Kind kind) const;
     QHttpServerResponse get(Kind kind, const QString& id) const;
     QHttpServerResponse put(Kind kind, QString id, const QHttpServerRequest& request, bool post);
+    QHttpServerResponse patch(Kind kind, const QString& id, const QString& subPath,
+                              const QHttpServerRequest& request);
+    QHttpServerResponse save(Kind kind, const QString& id, const QJsonObject& object);
     QHttpServerResponse remove(Kind kind, const QString& id);
 
     bool authorized(const QHttpServerRequest& request, QString* why) const;

@@ -62,6 +62,7 @@ private slots:
     void bodyErrors_data();
     void bodyErrors();
     void postGeneratesId();
+    void patchMergesLikeApisix();
     void changesAreLiveAndPersisted();
     void concurrentPutsLeaveValidFile();
     void generatedKeyIsSaved();
@@ -177,7 +178,9 @@ void TestAdminServer::unsupportedMethods_data()
 {
     QTest::addColumn<QByteArray>("verb");
     QTest::addColumn<QString>("path");
-    QTest::newRow("PATCH a stream route") << QByteArray("PATCH") << "/apisix/admin/stream_routes/1";
+    QTest::newRow("PATCH the collection") << QByteArray("PATCH") << "/apisix/admin/stream_routes";
+    QTest::newRow("OPTIONS a stream route") << QByteArray("OPTIONS") << "/apisix/admin/stream_routes/1";
+    QTest::newRow("GET a sub path") << QByteArray("GET") << "/apisix/admin/upstreams/1/nodes";
     QTest::newRow("POST to an id") << QByteArray("POST") << "/apisix/admin/stream_routes/1";
     QTest::newRow("OPTIONS on upstreams") << QByteArray("OPTIONS") << "/apisix/admin/upstreams";
     QTest::newRow("POST stats") << QByteArray("POST") << "/streamgate/v1/stats";
@@ -369,6 +372,50 @@ void TestAdminServer::postGeneratesId()
     a = call("POST", "/apisix/admin/stream_routes", R"({"id": "x", "server_port": 9100, "upstream_id": ")" + id.toLatin1() + R"("})");
     QCOMPARE(a.status, 400);
     QCOMPARE(a.json.value("error_msg").toString(), QString("wrong stream route id, do not need it"));
+}
+
+void TestAdminServer::patchMergesLikeApisix()
+{
+    QCOMPARE(call("PATCH", "/apisix/admin/upstreams/u1", R"({"desc": "x"})").status, 404);
+    HttpAnswer a = call("PUT", "/apisix/admin/upstreams/u1",
+                        R"({"type": "roundrobin", "desc": "first", "nodes": {"127.0.0.1:1": 1}, "retries": 2})");
+    QCOMPARE(a.status, 201);
+    const QJsonValue created = a.json.value("value").toObject().value("create_time");
+
+    // Merge: objects merge key by key, null removes, the rest replaces.
+    a = call("PATCH", "/apisix/admin/upstreams/u1", R"({"desc": null, "retries": 0, "nodes": {"127.0.0.1:2": 5}})");
+    QCOMPARE(a.status, 200);
+    QJsonObject value = a.json.value("value").toObject();
+    QVERIFY(!value.contains("desc"));
+    QCOMPARE(value.value("retries").toInt(), 0);
+    QCOMPARE(value.value("nodes").toObject(), (QJsonObject{{"127.0.0.1:1", 1}, {"127.0.0.1:2", 5}}));
+    QCOMPARE(value.value("create_time"), created);
+
+    // Sub path: the value there is replaced as a whole.
+    a = call("PATCH", "/apisix/admin/upstreams/u1/nodes", R"({"127.0.0.1:3": 1})");
+    QCOMPARE(a.status, 200);
+    QCOMPARE(a.json.value("value").toObject().value("nodes").toObject(), (QJsonObject{{"127.0.0.1:3", 1}}));
+
+    QCOMPARE(call("PUT", "/apisix/admin/stream_routes/r", R"({"remote_addr": "127.0.0.1", "upstream_id": "u1"})").status, 201);
+    a = call("PATCH", "/apisix/admin/stream_routes/r/remote_addr", R"("127.0.0.2")");
+    QCOMPARE(a.status, 200);
+    QCOMPARE(a.json.value("value").toObject().value("remote_addr").toString(), QString("127.0.0.2"));
+    QCOMPARE(m_store->config().findRoute("r")->remoteAddr, QString("127.0.0.2"));
+
+    // Refusals leave the object as it was.
+    const QByteArray before = readFile(m_path);
+    a = call("PATCH", "/apisix/admin/stream_routes/r", R"({"remote_addr": ":/8"})");
+    QCOMPARE(a.status, 400);
+    QCOMPARE(a.json.value("error_msg").toString(), QString("invalid remote_addr: :/8"));
+    a = call("PATCH", "/apisix/admin/stream_routes/r", R"({"id": "other"})");
+    QCOMPARE(a.status, 400);
+    QCOMPARE(a.json.value("error_msg").toString(), QString("wrong stream route id"));
+    a = call("PATCH", "/apisix/admin/stream_routes/r", R"({"create_time": 5})");
+    QCOMPARE(a.status, 400);
+    a = call("PATCH", "/apisix/admin/stream_routes/r/upstream/nodes", R"({"127.0.0.1:9": 1})");
+    QCOMPARE(a.status, 400); // the route has no inline upstream to reach into
+    QVERIFY2(a.json.value("error_msg").toString().contains("upstream/nodes"), a.body.constData());
+    QCOMPARE(readFile(m_path), before);
 }
 
 void TestAdminServer::changesAreLiveAndPersisted()
