@@ -69,6 +69,8 @@ private slots:
     void keyChangedInSettingsAppliesAtOnce();
     void engineEndpointsWithoutEngine();
     void unknownPath();
+    void nonLoopbackIsWarned();
+    void listenFailureIsReported();
 
 private:
     // path may carry a query ("/streamgate/v1/events?since=3").
@@ -522,6 +524,25 @@ void TestAdminServer::unknownPath()
     const HttpAnswer a = call("GET", "/apisix/admin/routes");
     QCOMPARE(a.status, 404);
     QVERIFY(!a.json.value("error_msg").toString().isEmpty());
+}
+
+void TestAdminServer::nonLoopbackIsWarned()
+{
+    // Only when asked for explicitly, and never silently.
+    AdminServer open(m_store.get(), nullptr);
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression("admin API listens on http://0\\.0\\.0\\.0:\\d+ which is not loopback"));
+    QVERIFY2(open.start({QStringLiteral("0.0.0.0:0"), QString::fromLatin1(kKey)}), qPrintable(open.errorString()));
+}
+
+void TestAdminServer::listenFailureIsReported()
+{
+    AdminServer clash(m_store.get(), nullptr);
+    QVERIFY(!clash.start({QStringLiteral("127.0.0.1:%1").arg(m_server->port()), QString::fromLatin1(kKey)}));
+    QVERIFY2(clash.errorString().contains(QString::number(m_server->port())), qPrintable(clash.errorString()));
+
+    AdminServer bad(m_store.get(), nullptr);
+    QVERIFY(!bad.start({QStringLiteral("nowhere:80"), QString::fromLatin1(kKey)}));
+    QVERIFY2(bad.errorString().startsWith("--admin-listen: \"nowhere:80\""), qPrintable(bad.errorString()));
 }
 
 QTEST_GUILESS_MAIN(TestAdminServer)

@@ -89,6 +89,7 @@ private slots:
     void otherApisixSectionsAreWarnings();
     void danglingUpstreamIdRefused();
     void mergeKeepsOwnSettings();
+    void commandLineRoundTrip();
 };
 
 void TestApisixYaml::scalarTyping_data()
@@ -396,6 +397,35 @@ void TestApisixYaml::mergeKeepsOwnSettings()
     QVERIFY(merged.upstreams.isEmpty());
     QVERIFY(merged.streamProxy == current.value.streamProxy); // no config-stream.yaml beside it
     QCOMPARE(merged.streamgate, current.value.streamgate);
+}
+
+void TestApisixYaml::commandLineRoundTrip()
+{
+    QTemporaryDir dir;
+    const QString source = dir.filePath("source.json");
+    QVERIFY(writeFile(source, kRichConfig));
+    QCOMPARE(exportApisixCommand(source, dir.filePath("out")), 0);
+    QVERIFY(QFile::exists(dir.filePath("out/apisix.yaml")));
+    QVERIFY(QFile::exists(dir.filePath("out/config-stream.yaml")));
+
+    // Into another Streamgate config that has its own settings: they survive the import.
+    const QString target = dir.filePath("target.json");
+    QVERIFY(writeFile(target, R"({"streamgate": {"admin": {"key": "keep-me"}}})"));
+    QCOMPARE(importApisixCommand(target, dir.filePath("out/apisix.yaml")), 0);
+    const FileCheck after = checkFile(target);
+    QVERIFY2(after.problems.isEmpty(), qPrintable(formatProblems(after.problems)));
+    const Config expected = decodeConfig(parseJson(kRichConfig)).value;
+    QCOMPARE(after.config.streamRoutes.size(), expected.streamRoutes.size());
+    for (int i = 0; i < expected.streamRoutes.size(); ++i) {
+        StreamRoute got = after.config.streamRoutes[i];
+        got.createTime = got.updateTime = 0; // the store stamps what it saves
+        QCOMPARE(encodeStreamRoute(got), encodeStreamRoute(expected.streamRoutes[i]));
+    }
+    QVERIFY(after.config.streamProxy == expected.streamProxy);
+    QCOMPARE(after.config.streamgate.value("admin").toObject().value("key").toString(), QString("keep-me"));
+
+    QCOMPARE(exportApisixCommand(dir.filePath("missing.json"), dir.filePath("x")), 2);
+    QCOMPARE(importApisixCommand(target, dir.filePath("missing.yaml")), 2);
 }
 
 QTEST_GUILESS_MAIN(TestApisixYaml)
