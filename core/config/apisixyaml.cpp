@@ -324,7 +324,8 @@ ApisixExport exportApisix(const Config& config, const QString& dir)
     ApisixExport result;
 
     for (auto it = config.streamgate.begin(); it != config.streamgate.end(); ++it)
-        result.warnings << Problem{QStringLiteral("streamgate.") + it.key(), compactJson(it.value()),
+        // No value in the warning: this section holds the admin key.
+        result.warnings << Problem{QStringLiteral("streamgate.") + it.key(), {},
                                    QStringLiteral("Streamgate-only setting, left out (APISIX has no such field)")};
 
     QJsonArray routes;

@@ -181,6 +181,7 @@ void TestApisixYaml::exportWritesApisixFiles()
     // Streamgate-only settings are listed, each by its path, never dropped silently.
     QVERIFY(mentions(result.warnings, "streamgate.admin"));
     QVERIFY(mentions(result.warnings, "streamgate.ui"));
+    QVERIFY(!mentions(result.warnings, "secret")); // nor is it printed in a warning
 }
 
 void TestApisixYaml::roundTripIsIdentical()
