@@ -17,7 +17,6 @@
 #include <QRandomGenerator>
 #include <QTcpServer>
 #include <QUrlQuery>
-
 #include <optional>
 
 namespace sg {
@@ -75,24 +74,35 @@ QHttpServerResponse notFound()
 QString methodName(Method method)
 {
     switch (method) {
-    case Method::Get: return QStringLiteral("GET");
-    case Method::Put: return QStringLiteral("PUT");
-    case Method::Delete: return QStringLiteral("DELETE");
-    case Method::Post: return QStringLiteral("POST");
-    case Method::Head: return QStringLiteral("HEAD");
-    case Method::Options: return QStringLiteral("OPTIONS");
-    case Method::Patch: return QStringLiteral("PATCH");
-    case Method::Connect: return QStringLiteral("CONNECT");
-    case Method::Trace: return QStringLiteral("TRACE");
-    default: return QStringLiteral("UNKNOWN");
+    case Method::Get:
+        return QStringLiteral("GET");
+    case Method::Put:
+        return QStringLiteral("PUT");
+    case Method::Delete:
+        return QStringLiteral("DELETE");
+    case Method::Post:
+        return QStringLiteral("POST");
+    case Method::Head:
+        return QStringLiteral("HEAD");
+    case Method::Options:
+        return QStringLiteral("OPTIONS");
+    case Method::Patch:
+        return QStringLiteral("PATCH");
+    case Method::Connect:
+        return QStringLiteral("CONNECT");
+    case Method::Trace:
+        return QStringLiteral("TRACE");
+    default:
+        return QStringLiteral("UNKNOWN");
     }
 }
 
 // QHttpServer 6.4 has no per-rule 405: rules accept every method and dispatch here instead.
 QHttpServerResponse methodNotAllowed(Method method, const QByteArray& allow)
 {
-    QHttpServerResponse response = error(
-        QStringLiteral("not supported `%1` operation").arg(methodName(method)), Status::MethodNotAllowed);
+    QHttpServerResponse response =
+        error(QStringLiteral("not supported `%1` operation").arg(methodName(method)),
+              Status::MethodNotAllowed);
     response.setHeader("Allow", allow);
     return response;
 }
@@ -108,7 +118,9 @@ QString idText(const QJsonValue& id)
             return QString::number(qint64(d));
         return QString::number(d, 'g', QLocale::FloatingPointShortest);
     }
-    return QString::fromUtf8(QJsonDocument(QJsonArray{id}).toJson(QJsonDocument::Compact)).chopped(1).mid(1);
+    return QString::fromUtf8(QJsonDocument(QJsonArray{id}).toJson(QJsonDocument::Compact))
+        .chopped(1)
+        .mid(1);
 }
 
 QString kindName(bool routes)
@@ -140,7 +152,6 @@ QString settingText(const QJsonObject& streamgate, const char* section, const ch
     return streamgate.value(QLatin1String(section)).toObject().value(QLatin1String(key)).toString();
 }
 
-
 // The request body as JSON; empty or malformed bodies are refused in APISIX's words.
 std::optional<QHttpServerResponse> parseBody(const QHttpServerRequest& request, QJsonValue* out)
 {
@@ -152,8 +163,9 @@ std::optional<QHttpServerResponse> parseBody(const QHttpServerRequest& request, 
     const QJsonDocument doc = QJsonDocument::fromJson("[" + body + "\n]", &parseError);
     if (parseError.error != QJsonParseError::NoError || doc.array().size() != 1)
         return error(QStringLiteral("invalid request body: %1 at character %2")
-                         .arg(parseError.error != QJsonParseError::NoError ? parseError.errorString()
-                                                                           : QStringLiteral("more than one value"))
+                         .arg(parseError.error != QJsonParseError::NoError
+                                  ? parseError.errorString()
+                                  : QStringLiteral("more than one value"))
                          .arg(qMax(1, parseError.offset)),
                      Status::BadRequest);
     *out = doc.array().first();
@@ -168,7 +180,8 @@ QJsonObject mergePatch(QJsonObject target, const QJsonObject& patch)
         if (it.value().isNull())
             target.remove(it.key());
         else if (it.value().isObject() && target.value(it.key()).isObject())
-            target.insert(it.key(), mergePatch(target.value(it.key()).toObject(), it.value().toObject()));
+            target.insert(it.key(),
+                          mergePatch(target.value(it.key()).toObject(), it.value().toObject()));
         else
             target.insert(it.key(), it.value());
     }
@@ -209,9 +222,10 @@ AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
     connect(m_store, &ConfigStore::changed, this, &AdminServer::track);
 
     QHttpServer& http = *m_http;
-    http.route(QStringLiteral("/apisix/admin/stream_routes"), [this](const QHttpServerRequest& request) {
-        return handleResource(Kind::StreamRoutes, {}, request);
-    });
+    http.route(QStringLiteral("/apisix/admin/stream_routes"),
+               [this](const QHttpServerRequest& request) {
+                   return handleResource(Kind::StreamRoutes, {}, request);
+               });
     http.route(QStringLiteral("/apisix/admin/stream_routes/<arg>"),
                [this](const QString& id, const QHttpServerRequest& request) {
                    return handleResource(Kind::StreamRoutes, id, request);
@@ -220,9 +234,10 @@ AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
                [this](const QString& id, const QUrl& subPath, const QHttpServerRequest& request) {
                    return handleSubPath(Kind::StreamRoutes, id, subPath.path(), request);
                });
-    http.route(QStringLiteral("/apisix/admin/upstreams"), [this](const QHttpServerRequest& request) {
-        return handleResource(Kind::Upstreams, {}, request);
-    });
+    http.route(QStringLiteral("/apisix/admin/upstreams"),
+               [this](const QHttpServerRequest& request) {
+                   return handleResource(Kind::Upstreams, {}, request);
+               });
     http.route(QStringLiteral("/apisix/admin/upstreams/<arg>"),
                [this](const QString& id, const QHttpServerRequest& request) {
                    return handleResource(Kind::Upstreams, id, request);
@@ -231,9 +246,9 @@ AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
                [this](const QString& id, const QUrl& subPath, const QHttpServerRequest& request) {
                    return handleSubPath(Kind::Upstreams, id, subPath.path(), request);
                });
-    http.route(QStringLiteral("/streamgate/v1/connections"), [this](const QHttpServerRequest& request) {
-        return handleConnections({}, request);
-    });
+    http.route(
+        QStringLiteral("/streamgate/v1/connections"),
+        [this](const QHttpServerRequest& request) { return handleConnections({}, request); });
     http.route(QStringLiteral("/streamgate/v1/connections/<arg>"),
                [this](const QString& id, const QHttpServerRequest& request) {
                    return handleConnections(id, request);
@@ -242,17 +257,20 @@ AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
                [this](const QHttpServerRequest& request) { return handleStats(request); });
     http.route(QStringLiteral("/streamgate/v1/events"),
                [this](const QHttpServerRequest& request) { return handleEvents(request); });
-    http.setMissingHandler([this](const QHttpServerRequest& request, QHttpServerResponder&& responder) {
-        QString why;
-        if (!authorized(request, &why)) {
-            responder.write(QJsonDocument(QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
-                                                      {QStringLiteral("description"), why}}),
-                            Status::Unauthorized);
-            return;
-        }
-        responder.write(QJsonDocument(QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("404 Route Not Found")}}),
-                        Status::NotFound);
-    });
+    http.setMissingHandler(
+        [this](const QHttpServerRequest& request, QHttpServerResponder&& responder) {
+            QString why;
+            if (!authorized(request, &why)) {
+                responder.write(QJsonDocument(QJsonObject{{QStringLiteral("error_msg"),
+                                                           QStringLiteral("failed to check token")},
+                                                          {QStringLiteral("description"), why}}),
+                                Status::Unauthorized);
+                return;
+            }
+            responder.write(QJsonDocument(QJsonObject{{QStringLiteral("error_msg"),
+                                                       QStringLiteral("404 Route Not Found")}}),
+                            Status::NotFound);
+        });
 }
 
 AdminServer::~AdminServer() = default;
@@ -265,16 +283,19 @@ QString AdminServer::ensureKey(ConfigStore* store)
         return existing;
     // 128 random bits from the OS, as hex: long enough that guessing is not an attack.
     QByteArray bytes(16, Qt::Uninitialized);
-    QRandomGenerator::system()->fillRange(reinterpret_cast<quint32*>(bytes.data()), bytes.size() / 4);
+    QRandomGenerator::system()->fillRange(reinterpret_cast<quint32*>(bytes.data()),
+                                          bytes.size() / 4);
     const QString key = QString::fromLatin1(bytes.toHex());
     QJsonObject admin = settings.value(QStringLiteral("admin")).toObject();
     admin.insert(QStringLiteral("key"), key);
     settings.insert(QStringLiteral("admin"), admin);
     const Problems problems = store->setSettings(settings);
     if (!problems.isEmpty())
-        qCWarning(lcApi).noquote() << "could not save the generated admin key:" << formatProblems(problems);
+        qCWarning(lcApi).noquote()
+            << "could not save the generated admin key:" << formatProblems(problems);
     else
-        qCInfo(lcApi).noquote() << "generated an admin API key and saved it in streamgate.admin.key";
+        qCInfo(lcApi).noquote()
+            << "generated an admin API key and saved it in streamgate.admin.key";
     return key;
 }
 
@@ -305,7 +326,8 @@ bool AdminServer::start(const AdminOptions& options)
 
     auto* server = new QTcpServer(m_http.get());
     if (!server->listen(listen.address, listen.port)) {
-        m_error = QStringLiteral("admin API cannot listen on %1: %2").arg(listen.text(), server->errorString());
+        m_error = QStringLiteral("admin API cannot listen on %1: %2")
+                      .arg(listen.text(), server->errorString());
         delete server;
         return false;
     }
@@ -313,8 +335,9 @@ bool AdminServer::start(const AdminOptions& options)
     m_address = server->serverAddress();
     m_port = server->serverPort();
     if (!listen.isLoopback())
-        qCWarning(lcApi).noquote() << "the admin API listens on" << url().toString()
-                                     << "which is not loopback: anyone who reaches it with the key can change routes";
+        qCWarning(lcApi).noquote()
+            << "the admin API listens on" << url().toString()
+            << "which is not loopback: anyone who reaches it with the key can change routes";
     else
         qCInfo(lcApi).noquote() << "admin API on" << url().toString();
     return true;
@@ -390,13 +413,15 @@ QJsonObject AdminServer::item(Kind kind, const QString& id, const QJsonObject& v
     };
 }
 
-QHttpServerResponse AdminServer::handleResource(Kind kind, const QString& id, const QHttpServerRequest& request)
+QHttpServerResponse AdminServer::handleResource(Kind kind, const QString& id,
+                                                const QHttpServerRequest& request)
 {
     QString why;
     if (!authorized(request, &why))
-        return json(QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
-                                {QStringLiteral("description"), why}},
-                    Status::Unauthorized);
+        return json(
+            QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
+                        {QStringLiteral("description"), why}},
+            Status::Unauthorized);
 
     switch (request.method()) {
     case Method::Get:
@@ -413,10 +438,12 @@ QHttpServerResponse AdminServer::handleResource(Kind kind, const QString& id, co
         return patch(kind, id, {}, request);
     case Method::Delete:
         if (id.isEmpty())
-            return error(QStringLiteral("missing %1 id").arg(kindName(kind == Kind::StreamRoutes)), Status::BadRequest);
+            return error(QStringLiteral("missing %1 id").arg(kindName(kind == Kind::StreamRoutes)),
+                         Status::BadRequest);
         return remove(kind, id);
     default:
-        return methodNotAllowed(request.method(), id.isEmpty() ? "GET, PUT, POST" : "GET, PUT, DELETE");
+        return methodNotAllowed(request.method(),
+                                id.isEmpty() ? "GET, PUT, POST" : "GET, PUT, DELETE");
     }
 }
 
@@ -425,9 +452,10 @@ QHttpServerResponse AdminServer::handleSubPath(Kind kind, const QString& id, con
 {
     QString why;
     if (!authorized(request, &why))
-        return json(QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
-                                {QStringLiteral("description"), why}},
-                    Status::Unauthorized);
+        return json(
+            QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
+                        {QStringLiteral("description"), why}},
+            Status::Unauthorized);
     if (request.method() != Method::Patch)
         return methodNotAllowed(request.method(), "PATCH");
     return patch(kind, id, subPath, request);
@@ -444,7 +472,8 @@ QHttpServerResponse AdminServer::list(Kind kind) const
         for (const Upstream& u : config.upstreams)
             items.append(item(kind, u.idString(), encodeUpstream(u)));
     }
-    return json(QJsonObject{{QStringLiteral("total"), items.size()}, {QStringLiteral("list"), items}});
+    return json(
+        QJsonObject{{QStringLiteral("total"), items.size()}, {QStringLiteral("list"), items}});
 }
 
 QHttpServerResponse AdminServer::get(Kind kind, const QString& id) const
@@ -474,21 +503,24 @@ QString AdminServer::newId(Kind kind) const
     }
 }
 
-QHttpServerResponse AdminServer::put(Kind kind, QString id, const QHttpServerRequest& request, bool post)
+QHttpServerResponse AdminServer::put(Kind kind, QString id, const QHttpServerRequest& request,
+                                     bool post)
 {
     const bool routes = kind == Kind::StreamRoutes;
     QJsonValue parsed;
     if (auto refusal = parseBody(request, &parsed))
         return std::move(*refusal);
     if (!parsed.isObject())
-        return error(QStringLiteral("invalid request body: expected a JSON object"), Status::BadRequest);
+        return error(QStringLiteral("invalid request body: expected a JSON object"),
+                     Status::BadRequest);
     QJsonObject object = parsed.toObject();
 
     // The same id rules as APISIX's check_conf.
     const QJsonValue bodyId = object.value(QStringLiteral("id"));
     if (post) {
         if (!bodyId.isUndefined())
-            return error(QStringLiteral("wrong %1 id, do not need it").arg(kindName(routes)), Status::BadRequest);
+            return error(QStringLiteral("wrong %1 id, do not need it").arg(kindName(routes)),
+                         Status::BadRequest);
         id = newId(kind);
         object.insert(QStringLiteral("id"), id);
     } else if (id.isEmpty()) {
@@ -518,9 +550,11 @@ QHttpServerResponse AdminServer::save(Kind kind, const QString& id, const QJsonO
         const StreamRoute& route = decoded.value;
         if (!route.upstreamId.isUndefined() && !route.upstreamId.isNull() &&
             !before.findUpstream(idText(route.upstreamId)))
-            return error(QStringLiteral("failed to fetch upstream info by upstream id [%1], response code: 404")
-                             .arg(idText(route.upstreamId)),
-                         Status::BadRequest);
+            return error(
+                QStringLiteral(
+                    "failed to fetch upstream info by upstream id [%1], response code: 404")
+                    .arg(idText(route.upstreamId)),
+                Status::BadRequest);
         existed = before.findRoute(id) != nullptr;
         problems = m_store->putRoute(route);
     } else {
@@ -601,29 +635,36 @@ QHttpServerResponse AdminServer::remove(Kind kind, const QString& id)
             if (!r.upstreamId.isUndefined() && idText(r.upstreamId) == id)
                 users << r.idString();
         if (users.size() == 1)
-            return error(QStringLiteral("can not delete this upstream, stream_route [%1] is still using it now")
-                             .arg(users.first()),
-                         Status::BadRequest);
+            return error(
+                QStringLiteral(
+                    "can not delete this upstream, stream_route [%1] is still using it now")
+                    .arg(users.first()),
+                Status::BadRequest);
         if (users.size() > 1)
-            return error(QStringLiteral("can not delete this upstream, stream_routes [%1] are still using it now")
-                             .arg(users.join(QStringLiteral(", "))),
-                         Status::BadRequest);
+            return error(
+                QStringLiteral(
+                    "can not delete this upstream, stream_routes [%1] are still using it now")
+                    .arg(users.join(QStringLiteral(", "))),
+                Status::BadRequest);
         problems = m_store->deleteUpstream(id);
     }
     if (!problems.isEmpty())
         return problemsResponse(problems);
-    return json(QJsonObject{{QStringLiteral("deleted"), id},
-                            {QStringLiteral("key"),
-                             (kind == Kind::StreamRoutes ? kStreamRoutesPrefix : kUpstreamsPrefix) + id}});
+    return json(
+        QJsonObject{{QStringLiteral("deleted"), id},
+                    {QStringLiteral("key"),
+                     (kind == Kind::StreamRoutes ? kStreamRoutesPrefix : kUpstreamsPrefix) + id}});
 }
 
-QHttpServerResponse AdminServer::handleConnections(const QString& id, const QHttpServerRequest& request)
+QHttpServerResponse AdminServer::handleConnections(const QString& id,
+                                                   const QHttpServerRequest& request)
 {
     QString why;
     if (!authorized(request, &why))
-        return json(QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
-                                {QStringLiteral("description"), why}},
-                    Status::Unauthorized);
+        return json(
+            QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
+                        {QStringLiteral("description"), why}},
+            Status::Unauthorized);
     if (!m_engine)
         return error(QStringLiteral("the proxy engine is not running"), Status::ServiceUnavailable);
 
@@ -639,7 +680,8 @@ QHttpServerResponse AdminServer::handleConnections(const QString& id, const QHtt
         for (const ConnectionInfo& c : snapshot.active)
             if (!filtered || c.routeId == route)
                 active.append(connectionToJson(c));
-        QJsonObject answer{{QStringLiteral("total"), active.size()}, {QStringLiteral("list"), active}};
+        QJsonObject answer{{QStringLiteral("total"), active.size()},
+                           {QStringLiteral("list"), active}};
         if (withClosed) {
             QJsonArray closed;
             for (const ConnectionInfo& c : snapshot.closed)
@@ -653,7 +695,8 @@ QHttpServerResponse AdminServer::handleConnections(const QString& id, const QHtt
     bool ok = false;
     const quint64 connectionId = id.toULongLong(&ok);
     if (!ok)
-        return error(QStringLiteral("invalid connection id: %1 (expected a number)").arg(id), Status::BadRequest);
+        return error(QStringLiteral("invalid connection id: %1 (expected a number)").arg(id),
+                     Status::BadRequest);
     if (request.method() == Method::Get) {
         const Snapshot snapshot = m_engine->snapshot();
         for (const ConnectionInfo& c : snapshot.active)
@@ -674,9 +717,10 @@ QHttpServerResponse AdminServer::handleStats(const QHttpServerRequest& request)
 {
     QString why;
     if (!authorized(request, &why))
-        return json(QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
-                                {QStringLiteral("description"), why}},
-                    Status::Unauthorized);
+        return json(
+            QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
+                        {QStringLiteral("description"), why}},
+            Status::Unauthorized);
     if (request.method() != Method::Get)
         return methodNotAllowed(request.method(), "GET");
     if (!m_engine)
@@ -688,9 +732,10 @@ QHttpServerResponse AdminServer::handleEvents(const QHttpServerRequest& request)
 {
     QString why;
     if (!authorized(request, &why))
-        return json(QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
-                                {QStringLiteral("description"), why}},
-                    Status::Unauthorized);
+        return json(
+            QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
+                        {QStringLiteral("description"), why}},
+            Status::Unauthorized);
     if (request.method() != Method::Get)
         return methodNotAllowed(request.method(), "GET");
     if (!m_engine)
@@ -711,7 +756,8 @@ QHttpServerResponse AdminServer::handleEvents(const QHttpServerRequest& request)
         bool ok = false;
         max = query.queryItemValue(QStringLiteral("max")).toInt(&ok);
         if (!ok || max < 1 || max > 10000)
-            return error(QStringLiteral("invalid max: %1 (expected 1-10000)").arg(query.queryItemValue(QStringLiteral("max"))),
+            return error(QStringLiteral("invalid max: %1 (expected 1-10000)")
+                             .arg(query.queryItemValue(QStringLiteral("max"))),
                          Status::BadRequest);
     }
     const QList<Event> events = m_engine->eventsSince(since, max);

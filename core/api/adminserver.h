@@ -4,13 +4,12 @@
 // atomically, applied live as a GUI edit would be). Lives in the store's thread.
 
 #include <QHash>
-#include <QJsonObject>
 #include <QHostAddress>
+#include <QJsonObject>
 #include <QObject>
 #include <QPair>
 #include <QString>
 #include <QUrl>
-
 #include <memory>
 
 QT_BEGIN_NAMESPACE
@@ -61,7 +60,8 @@ public:
 private:
     enum class Kind { StreamRoutes, Upstreams };
 
-    QHttpServerResponse handleResource(Kind kind, const QString& id, const QHttpServerRequest& request);
+    QHttpServerResponse handleResource(Kind kind, const QString& id,
+                                       const QHttpServerRequest& request);
     QHttpServerResponse handleSubPath(Kind kind, const QString& id, const QString& subPath,
                                       const QHttpServerRequest& request);
     QHttpServerResponse handleConnections(const QString& id, const QHttpServerRequest& request);

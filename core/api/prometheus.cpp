@@ -5,10 +5,10 @@
 #include "config/logging.h"
 #include "proxy/engine.h"
 
+#include <QHostInfo>
 #include <QHttpServer>
 #include <QHttpServerRequest>
 #include <QHttpServerResponse>
-#include <QHostInfo>
 #include <QLoggingCategory>
 #include <QMap>
 #include <QSet>
@@ -40,7 +40,8 @@ QByteArray escapeLabel(const QString& value)
 class Family
 {
 public:
-    Family(QByteArray& out, const char* name, const char* type, const char* help) : m_out(out), m_name(name)
+    Family(QByteArray& out, const char* name, const char* type, const char* help)
+        : m_out(out), m_name(name)
     {
         m_out += "# HELP ";
         m_out += name;
@@ -138,8 +139,11 @@ QByteArray renderPrometheus(const Snapshot& snapshot, const Config& config)
     const QList<NodeStatus> nodes = nodeRows(snapshot, config);
 
     {
-        Family f(out, "apisix_node_info", "gauge", "Info of the Streamgate node (APISIX-compatible)");
-        f.sample({{"hostname", QHostInfo::localHostName()}, {"version", QStringLiteral(STREAMGATE_VERSION)}}, 1);
+        Family f(out, "apisix_node_info", "gauge",
+                 "Info of the Streamgate node (APISIX-compatible)");
+        f.sample({{"hostname", QHostInfo::localHostName()},
+                  {"version", QStringLiteral(STREAMGATE_VERSION)}},
+                 1);
     }
     {
         Family f(out, "apisix_stream_connection_total", "counter",
@@ -148,7 +152,8 @@ QByteArray renderPrometheus(const Snapshot& snapshot, const Config& config)
             f.sample({{"route", r.routeId}}, r.total);
     }
     {
-        Family f(out, "streamgate_route_active_connections", "gauge", "Open connections per stream route");
+        Family f(out, "streamgate_route_active_connections", "gauge",
+                 "Open connections per stream route");
         for (const RouteCounters& r : routes)
             f.sample({{"route", r.routeId}}, r.active);
     }
@@ -160,7 +165,8 @@ QByteArray renderPrometheus(const Snapshot& snapshot, const Config& config)
     }
     {
         Family f(out, "streamgate_route_bytes_total", "counter",
-                 "Bytes relayed per stream route; direction up is client to upstream, down is upstream to client");
+                 "Bytes relayed per stream route; direction up is client to upstream, down is "
+                 "upstream to client");
         for (const RouteCounters& r : routes) {
             f.sample({{"route", r.routeId}, {"direction", QStringLiteral("up")}}, r.bytesUp);
             f.sample({{"route", r.routeId}, {"direction", QStringLiteral("down")}}, r.bytesDown);
@@ -170,7 +176,8 @@ QByteArray renderPrometheus(const Snapshot& snapshot, const Config& config)
         Family f(out, "streamgate_route_denied_total", "counter",
                  "Connections refused per stream route by ip-restriction or limit-conn");
         for (const RouteCounters& r : routes) {
-            f.sample({{"route", r.routeId}, {"reason", QStringLiteral("ip-restriction")}}, r.deniedIpRestriction);
+            f.sample({{"route", r.routeId}, {"reason", QStringLiteral("ip-restriction")}},
+                     r.deniedIpRestriction);
             f.sample({{"route", r.routeId}, {"reason", QStringLiteral("limit-conn")}}, r.limited);
         }
     }
@@ -193,49 +200,63 @@ QByteArray renderPrometheus(const Snapshot& snapshot, const Config& config)
             f.sample({{"route", r.routeId}}, r.timeouts);
     }
     {
-        Family f(out, "streamgate_listener_up", "gauge", "1 when the stream listener is bound, 0 when it failed");
+        Family f(out, "streamgate_listener_up", "gauge",
+                 "1 when the stream listener is bound, 0 when it failed");
         for (const ListenerStatus& l : snapshot.listeners)
-            f.sample({{"listen_addr", l.address}, {"protocol", protocolLabel(l.protocol)}}, l.listening ? 1 : 0);
+            f.sample({{"listen_addr", l.address}, {"protocol", protocolLabel(l.protocol)}},
+                     l.listening ? 1 : 0);
     }
     {
-        Family f(out, "streamgate_listener_active_connections", "gauge", "Open connections per stream listener");
+        Family f(out, "streamgate_listener_active_connections", "gauge",
+                 "Open connections per stream listener");
         for (const ListenerStatus& l : snapshot.listeners)
-            f.sample({{"listen_addr", l.address}, {"protocol", protocolLabel(l.protocol)}}, l.active);
+            f.sample({{"listen_addr", l.address}, {"protocol", protocolLabel(l.protocol)}},
+                     l.active);
     }
     {
         Family f(out, "streamgate_listener_no_route_total", "counter",
                  "Connections closed because no stream route matched, per listener");
         for (const ListenerStatus& l : snapshot.listeners)
-            f.sample({{"listen_addr", l.address}, {"protocol", protocolLabel(l.protocol)}}, l.noRoute);
+            f.sample({{"listen_addr", l.address}, {"protocol", protocolLabel(l.protocol)}},
+                     l.noRoute);
     }
     {
         Family f(out, "streamgate_listener_bytes_total", "counter",
-                 "Bytes relayed per stream listener; direction up is client to upstream, down is upstream to client");
+                 "Bytes relayed per stream listener; direction up is client to upstream, down is "
+                 "upstream to client");
         for (const ListenerStatus& l : snapshot.listeners) {
-            f.sample({{"listen_addr", l.address}, {"protocol", protocolLabel(l.protocol)}, {"direction", QStringLiteral("up")}},
+            f.sample({{"listen_addr", l.address},
+                      {"protocol", protocolLabel(l.protocol)},
+                      {"direction", QStringLiteral("up")}},
                      l.bytesUp);
-            f.sample({{"listen_addr", l.address}, {"protocol", protocolLabel(l.protocol)}, {"direction", QStringLiteral("down")}},
+            f.sample({{"listen_addr", l.address},
+                      {"protocol", protocolLabel(l.protocol)},
+                      {"direction", QStringLiteral("down")}},
                      l.bytesDown);
         }
     }
     {
-        Family f(out, "streamgate_upstream_node_up", "gauge",
-                 "1 when the upstream node is considered healthy, 0 when a health check marked it down");
+        Family f(
+            out, "streamgate_upstream_node_up", "gauge",
+            "1 when the upstream node is considered healthy, 0 when a health check marked it down");
         for (const NodeStatus& n : nodes)
             f.sample({{"upstream", n.upstream}, {"node", n.node}}, n.healthy ? 1 : 0);
     }
     {
-        Family f(out, "streamgate_upstream_node_active_connections", "gauge", "Open connections per upstream node");
+        Family f(out, "streamgate_upstream_node_active_connections", "gauge",
+                 "Open connections per upstream node");
         for (const NodeStatus& n : nodes)
             f.sample({{"upstream", n.upstream}, {"node", n.node}}, n.active);
     }
     {
-        Family f(out, "streamgate_upstream_node_connections_total", "counter", "Connections relayed per upstream node");
+        Family f(out, "streamgate_upstream_node_connections_total", "counter",
+                 "Connections relayed per upstream node");
         for (const NodeStatus& n : nodes)
             f.sample({{"upstream", n.upstream}, {"node", n.node}}, n.total);
     }
     {
-        Family f(out, "streamgate_upstream_node_failures_total", "counter", "Failed connect attempts per upstream node");
+        Family f(out, "streamgate_upstream_node_failures_total", "counter",
+                 "Failed connect attempts per upstream node");
         for (const NodeStatus& n : nodes)
             f.sample({{"upstream", n.upstream}, {"node", n.node}}, n.failures);
     }
@@ -248,7 +269,8 @@ MetricsServer::MetricsServer(ConfigStore* store, Engine* engine, QObject* parent
     using Status = QHttpServerResponder::StatusCode;
     m_http->route(QLatin1String(kPath), [this](const QHttpServerRequest& request) {
         if (request.method() != QHttpServerRequest::Method::Get) {
-            QHttpServerResponse response("text/plain", "only GET is supported\n", Status::MethodNotAllowed);
+            QHttpServerResponse response("text/plain", "only GET is supported\n",
+                                         Status::MethodNotAllowed);
             response.setHeader("Allow", "GET");
             return response;
         }
@@ -257,7 +279,8 @@ MetricsServer::MetricsServer(ConfigStore* store, Engine* engine, QObject* parent
                                    renderPrometheus(snapshot, m_store->config()));
     });
     m_http->setMissingHandler([](const QHttpServerRequest&, QHttpServerResponder&& responder) {
-        responder.write(QByteArray("metrics are at ") + kPath + '\n', "text/plain", Status::NotFound);
+        responder.write(QByteArray("metrics are at ") + kPath + '\n', "text/plain",
+                        Status::NotFound);
     });
 }
 
@@ -269,7 +292,11 @@ bool MetricsServer::start(const QString& listenOverride)
     QString text = listenOverride;
     QString field = QStringLiteral("--prometheus-listen");
     if (text.isEmpty()) {
-        text = m_store->config().streamgate.value(u"prometheus").toObject().value(u"listen").toString();
+        text = m_store->config()
+                   .streamgate.value(u"prometheus")
+                   .toObject()
+                   .value(u"listen")
+                   .toString();
         field = QStringLiteral("streamgate.prometheus.listen");
     }
     if (text.isEmpty())
@@ -281,7 +308,8 @@ bool MetricsServer::start(const QString& listenOverride)
     }
     auto* server = new QTcpServer(m_http.get());
     if (!server->listen(listen.address, listen.port)) {
-        m_error = QStringLiteral("metrics cannot listen on %1: %2").arg(listen.text(), server->errorString());
+        m_error = QStringLiteral("metrics cannot listen on %1: %2")
+                      .arg(listen.text(), server->errorString());
         delete server;
         return false;
     }
@@ -289,7 +317,8 @@ bool MetricsServer::start(const QString& listenOverride)
     m_address = server->serverAddress();
     m_port = server->serverPort();
     if (!listen.isLoopback())
-        qCWarning(lcApi).noquote() << "Prometheus metrics are served on non-loopback" << listen.text();
+        qCWarning(lcApi).noquote()
+            << "Prometheus metrics are served on non-loopback" << listen.text();
     return true;
 }
 

@@ -11,7 +11,6 @@
 #include <QHostAddress>
 #include <QObject>
 #include <QString>
-
 #include <memory>
 
 QT_BEGIN_NAMESPACE

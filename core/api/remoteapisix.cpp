@@ -35,18 +35,19 @@ QJsonObject clientBody(QJsonObject object)
 template <typename T>
 void takeItem(RemoteResult<T>& result, const QJsonObject& body, const QString& path)
 {
-    const Decoded<T> decoded = decodeRemote(body.value(u"value"), path, static_cast<const T*>(nullptr));
+    const Decoded<T> decoded =
+        decodeRemote(body.value(u"value"), path, static_cast<const T*>(nullptr));
     result.problems << decoded.problems;
     result.value = decoded.value;
 }
 
-template <typename T>
-void takeList(RemoteResult<QList<T>>& result, const QJsonObject& body)
+template <typename T> void takeList(RemoteResult<QList<T>>& result, const QJsonObject& body)
 {
     const QJsonArray list = body.value(u"list").toArray();
     for (int i = 0; i < list.size(); ++i) {
-        const Decoded<T> decoded = decodeRemote(list.at(i).toObject().value(u"value"),
-                                                QStringLiteral("list[%1].value").arg(i), static_cast<const T*>(nullptr));
+        const Decoded<T> decoded =
+            decodeRemote(list.at(i).toObject().value(u"value"),
+                         QStringLiteral("list[%1].value").arg(i), static_cast<const T*>(nullptr));
         // One object Streamgate cannot represent must not hide the others.
         if (decoded.ok())
             result.value << decoded.value;
@@ -64,7 +65,8 @@ RemoteApisix::RemoteApisix(const QUrl& adminUrl, const QString& key, QObject* pa
 
 RemoteApisix::~RemoteApisix() = default;
 
-void RemoteApisix::send(const QByteArray& verb, const QString& path, const QByteArray& body, Handler handler)
+void RemoteApisix::send(const QByteArray& verb, const QString& path, const QByteArray& body,
+                        Handler handler)
 {
     QUrl url = m_url;
     QString base = url.path();
@@ -94,37 +96,44 @@ void RemoteApisix::send(const QByteArray& verb, const QString& path, const QByte
             if (status.error.isEmpty())
                 status.error = QStringLiteral("HTTP %1 %2")
                                    .arg(status.httpStatus)
-                                   .arg(reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute).toString());
+                                   .arg(reply->attribute(QNetworkRequest::HttpReasonPhraseAttribute)
+                                            .toString());
         } else if (parseError.error != QJsonParseError::NoError || !doc.isObject()) {
-            status.error = QStringLiteral("the server's answer is not a JSON object (%1)").arg(parseError.errorString());
+            status.error = QStringLiteral("the server's answer is not a JSON object (%1)")
+                               .arg(parseError.errorString());
         }
         handler(status, object);
     });
 }
 
-void RemoteApisix::listStreamRoutes(std::function<void(const RemoteResult<QList<StreamRoute>>&)> done)
+void RemoteApisix::listStreamRoutes(
+    std::function<void(const RemoteResult<QList<StreamRoute>>&)> done)
 {
-    send("GET", kRoutes, {}, [done = std::move(done)](const RemoteStatus& status, const QJsonObject& body) {
-        RemoteResult<QList<StreamRoute>> result;
-        static_cast<RemoteStatus&>(result) = status;
-        if (status.error.isEmpty())
-            takeList(result, body);
-        done(result);
-    });
+    send("GET", kRoutes, {},
+         [done = std::move(done)](const RemoteStatus& status, const QJsonObject& body) {
+             RemoteResult<QList<StreamRoute>> result;
+             static_cast<RemoteStatus&>(result) = status;
+             if (status.error.isEmpty())
+                 takeList(result, body);
+             done(result);
+         });
 }
 
-void RemoteApisix::getStreamRoute(const QString& id, std::function<void(const RemoteResult<StreamRoute>&)> done)
+void RemoteApisix::getStreamRoute(const QString& id,
+                                  std::function<void(const RemoteResult<StreamRoute>&)> done)
 {
-    send("GET", kRoutes + u'/' + id, {}, [done = std::move(done)](const RemoteStatus& status, const QJsonObject& body) {
-        RemoteResult<StreamRoute> result;
-        static_cast<RemoteStatus&>(result) = status;
-        if (status.error.isEmpty())
-            takeItem(result, body, QStringLiteral("value"));
-        done(result);
-    });
+    send("GET", kRoutes + u'/' + id, {},
+         [done = std::move(done)](const RemoteStatus& status, const QJsonObject& body) {
+             RemoteResult<StreamRoute> result;
+             static_cast<RemoteStatus&>(result) = status;
+             if (status.error.isEmpty())
+                 takeItem(result, body, QStringLiteral("value"));
+             done(result);
+         });
 }
 
-void RemoteApisix::putStreamRoute(const StreamRoute& route, std::function<void(const RemoteResult<StreamRoute>&)> done)
+void RemoteApisix::putStreamRoute(const StreamRoute& route,
+                                  std::function<void(const RemoteResult<StreamRoute>&)> done)
 {
     QJsonObject object = clientBody(encodeStreamRoute(route));
     const QString id = route.idString();
@@ -133,7 +142,8 @@ void RemoteApisix::putStreamRoute(const StreamRoute& route, std::function<void(c
     if (!check.ok()) {
         RemoteResult<StreamRoute> result;
         result.problems = check.problems;
-        QMetaObject::invokeMethod(this, [done, result] { done(result); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [done, result] { done(result); }, Qt::QueuedConnection);
         return;
     }
     if (id.isEmpty())
@@ -150,35 +160,41 @@ void RemoteApisix::putStreamRoute(const StreamRoute& route, std::function<void(c
          });
 }
 
-void RemoteApisix::deleteStreamRoute(const QString& id, std::function<void(const RemoteStatus&)> done)
+void RemoteApisix::deleteStreamRoute(const QString& id,
+                                     std::function<void(const RemoteStatus&)> done)
 {
-    send("DELETE", kRoutes + u'/' + id, {},
-         [done = std::move(done)](const RemoteStatus& status, const QJsonObject&) { done(status); });
+    send(
+        "DELETE", kRoutes + u'/' + id, {},
+        [done = std::move(done)](const RemoteStatus& status, const QJsonObject&) { done(status); });
 }
 
 void RemoteApisix::listUpstreams(std::function<void(const RemoteResult<QList<Upstream>>&)> done)
 {
-    send("GET", kUpstreams, {}, [done = std::move(done)](const RemoteStatus& status, const QJsonObject& body) {
-        RemoteResult<QList<Upstream>> result;
-        static_cast<RemoteStatus&>(result) = status;
-        if (status.error.isEmpty())
-            takeList(result, body);
-        done(result);
-    });
+    send("GET", kUpstreams, {},
+         [done = std::move(done)](const RemoteStatus& status, const QJsonObject& body) {
+             RemoteResult<QList<Upstream>> result;
+             static_cast<RemoteStatus&>(result) = status;
+             if (status.error.isEmpty())
+                 takeList(result, body);
+             done(result);
+         });
 }
 
-void RemoteApisix::getUpstream(const QString& id, std::function<void(const RemoteResult<Upstream>&)> done)
+void RemoteApisix::getUpstream(const QString& id,
+                               std::function<void(const RemoteResult<Upstream>&)> done)
 {
-    send("GET", kUpstreams + u'/' + id, {}, [done = std::move(done)](const RemoteStatus& status, const QJsonObject& body) {
-        RemoteResult<Upstream> result;
-        static_cast<RemoteStatus&>(result) = status;
-        if (status.error.isEmpty())
-            takeItem(result, body, QStringLiteral("value"));
-        done(result);
-    });
+    send("GET", kUpstreams + u'/' + id, {},
+         [done = std::move(done)](const RemoteStatus& status, const QJsonObject& body) {
+             RemoteResult<Upstream> result;
+             static_cast<RemoteStatus&>(result) = status;
+             if (status.error.isEmpty())
+                 takeItem(result, body, QStringLiteral("value"));
+             done(result);
+         });
 }
 
-void RemoteApisix::putUpstream(const Upstream& upstream, std::function<void(const RemoteResult<Upstream>&)> done)
+void RemoteApisix::putUpstream(const Upstream& upstream,
+                               std::function<void(const RemoteResult<Upstream>&)> done)
 {
     QJsonObject object = clientBody(encodeUpstream(upstream));
     const QString id = upstream.idString();
@@ -186,7 +202,8 @@ void RemoteApisix::putUpstream(const Upstream& upstream, std::function<void(cons
     if (!check.ok()) {
         RemoteResult<Upstream> result;
         result.problems = check.problems;
-        QMetaObject::invokeMethod(this, [done, result] { done(result); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [done, result] { done(result); }, Qt::QueuedConnection);
         return;
     }
     if (id.isEmpty())
@@ -205,8 +222,9 @@ void RemoteApisix::putUpstream(const Upstream& upstream, std::function<void(cons
 
 void RemoteApisix::deleteUpstream(const QString& id, std::function<void(const RemoteStatus&)> done)
 {
-    send("DELETE", kUpstreams + u'/' + id, {},
-         [done = std::move(done)](const RemoteStatus& status, const QJsonObject&) { done(status); });
+    send(
+        "DELETE", kUpstreams + u'/' + id, {},
+        [done = std::move(done)](const RemoteStatus& status, const QJsonObject&) { done(status); });
 }
 
 } // namespace sg

@@ -12,7 +12,6 @@
 #include <QObject>
 #include <QString>
 #include <QUrl>
-
 #include <functional>
 
 QT_BEGIN_NAMESPACE
@@ -24,10 +23,13 @@ namespace sg {
 
 struct RemoteStatus
 {
-    int httpStatus = 0;  // 0 when no HTTP answer arrived
-    QString error;       // transport error, or the server's error_msg
-    Problems problems;   // local validation refusals, or objects the server sent that do not decode
-    bool ok() const { return error.isEmpty() && problems.isEmpty() && httpStatus >= 200 && httpStatus < 300; }
+    int httpStatus = 0; // 0 when no HTTP answer arrived
+    QString error;      // transport error, or the server's error_msg
+    Problems problems;  // local validation refusals, or objects the server sent that do not decode
+    bool ok() const
+    {
+        return error.isEmpty() && problems.isEmpty() && httpStatus >= 200 && httpStatus < 300;
+    }
 };
 
 template <typename T> struct RemoteResult : RemoteStatus
@@ -50,14 +52,17 @@ public:
     void setTimeout(int ms) { m_timeoutMs = ms; }
 
     void listStreamRoutes(std::function<void(const RemoteResult<QList<StreamRoute>>&)> done);
-    void getStreamRoute(const QString& id, std::function<void(const RemoteResult<StreamRoute>&)> done);
+    void getStreamRoute(const QString& id,
+                        std::function<void(const RemoteResult<StreamRoute>&)> done);
     // Creates or replaces by id (an empty id POSTs and the server picks one).
-    void putStreamRoute(const StreamRoute& route, std::function<void(const RemoteResult<StreamRoute>&)> done);
+    void putStreamRoute(const StreamRoute& route,
+                        std::function<void(const RemoteResult<StreamRoute>&)> done);
     void deleteStreamRoute(const QString& id, std::function<void(const RemoteStatus&)> done);
 
     void listUpstreams(std::function<void(const RemoteResult<QList<Upstream>>&)> done);
     void getUpstream(const QString& id, std::function<void(const RemoteResult<Upstream>&)> done);
-    void putUpstream(const Upstream& upstream, std::function<void(const RemoteResult<Upstream>&)> done);
+    void putUpstream(const Upstream& upstream,
+                     std::function<void(const RemoteResult<Upstream>&)> done);
     void deleteUpstream(const QString& id, std::function<void(const RemoteStatus&)> done);
 
 private:

@@ -46,16 +46,17 @@ QJsonObject connectionToJson(const ConnectionInfo& c)
         o.insert(QStringLiteral("datagrams_down"), count(c.datagramsDown));
     }
     if (c.mysql.detected) {
-        o.insert(QStringLiteral("mysql"), QJsonObject{
-                                              {QStringLiteral("server_version"), c.mysql.serverVersion},
-                                              {QStringLiteral("connection_id"), qint64(c.mysql.connectionId)},
-                                              {QStringLiteral("user"), c.mysql.user},
-                                              {QStringLiteral("database"), c.mysql.database},
-                                              {QStringLiteral("tls"), c.mysql.tls},
-                                              {QStringLiteral("commands"), count(c.mysql.commands)},
-                                              {QStringLiteral("last_command"), c.mysql.lastCommand},
-                                              {QStringLiteral("last_command_ms"), c.mysql.lastCommandMs},
-                                          });
+        o.insert(QStringLiteral("mysql"),
+                 QJsonObject{
+                     {QStringLiteral("server_version"), c.mysql.serverVersion},
+                     {QStringLiteral("connection_id"), qint64(c.mysql.connectionId)},
+                     {QStringLiteral("user"), c.mysql.user},
+                     {QStringLiteral("database"), c.mysql.database},
+                     {QStringLiteral("tls"), c.mysql.tls},
+                     {QStringLiteral("commands"), count(c.mysql.commands)},
+                     {QStringLiteral("last_command"), c.mysql.lastCommand},
+                     {QStringLiteral("last_command_ms"), c.mysql.lastCommandMs},
+                 });
     }
     return o;
 }
@@ -99,12 +100,9 @@ QJsonObject listenerToJson(const ListenerStatus& l)
 QJsonObject nodeToJson(const NodeStatus& n)
 {
     return QJsonObject{
-        {QStringLiteral("upstream"), n.upstream},
-        {QStringLiteral("node"), n.node},
-        {QStringLiteral("active"), count(n.active)},
-        {QStringLiteral("total"), count(n.total)},
-        {QStringLiteral("failures"), count(n.failures)},
-        {QStringLiteral("healthy"), n.healthy},
+        {QStringLiteral("upstream"), n.upstream},        {QStringLiteral("node"), n.node},
+        {QStringLiteral("active"), count(n.active)},     {QStringLiteral("total"), count(n.total)},
+        {QStringLiteral("failures"), count(n.failures)}, {QStringLiteral("healthy"), n.healthy},
         {QStringLiteral("checked"), n.checked},
     };
 }

@@ -11,11 +11,9 @@
 #include <QRegularExpression>
 #include <QSaveFile>
 #include <QTextStream>
-
-#include <yaml-cpp/yaml.h>
-
 #include <cmath>
 #include <limits>
+#include <yaml-cpp/yaml.h>
 
 namespace sg {
 
@@ -210,7 +208,8 @@ void readStreamProxy(const QString& path, ApisixImport& result)
 {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly)) {
-        result.problems << Problem{path, {}, QStringLiteral("cannot read: %1").arg(file.errorString())};
+        result.problems << Problem{
+            path, {}, QStringLiteral("cannot read: %1").arg(file.errorString())};
         return;
     }
     Problems syntax;
@@ -233,12 +232,14 @@ void readStreamProxy(const QString& path, ApisixImport& result)
     for (auto it = obj.begin(); it != obj.end(); ++it) {
         const QString base = QStringLiteral("apisix.stream_proxy.") + it.key();
         if (it.key() != u"tcp" && it.key() != u"udp") {
-            result.warnings << Problem{base, compactJson(it.value()),
-                                       QStringLiteral("not imported: Streamgate has no such listener setting")};
+            result.warnings << Problem{
+                base, compactJson(it.value()),
+                QStringLiteral("not imported: Streamgate has no such listener setting")};
             continue;
         }
         if (!it.value().isArray()) {
-            result.problems << Problem{base, compactJson(it.value()), QStringLiteral("must be an array")};
+            result.problems << Problem{base, compactJson(it.value()),
+                                       QStringLiteral("must be an array")};
             continue;
         }
         QList<ListenEntry>& target =
@@ -251,12 +252,15 @@ void readStreamProxy(const QString& path, ApisixImport& result)
                 // APISIX's long form {addr, tls}: Streamgate has the address only.
                 const QJsonObject long_ = entry.toObject();
                 if (long_.value(u"tls").toBool())
-                    result.warnings << Problem{path + QStringLiteral(".tls"), QStringLiteral("true"),
-                                               QStringLiteral("TLS listeners are not supported; imported as plain TCP")};
+                    result.warnings << Problem{
+                        path + QStringLiteral(".tls"), QStringLiteral("true"),
+                        QStringLiteral("TLS listeners are not supported; imported as plain TCP")};
                 for (auto f = long_.begin(); f != long_.end(); ++f)
                     if (f.key() != u"addr" && f.key() != u"tls")
-                        result.warnings << Problem{path + u'.' + f.key(), compactJson(f.value()),
-                                                   QStringLiteral("not imported: Streamgate has no such listener setting")};
+                        result.warnings << Problem{
+                            path + u'.' + f.key(), compactJson(f.value()),
+                            QStringLiteral(
+                                "not imported: Streamgate has no such listener setting")};
                 entry = long_.value(u"addr");
             }
             Decoded<ListenEntry> decoded = decodeListenEntry(entry, path);
@@ -271,13 +275,20 @@ void readStreamProxy(const QString& path, ApisixImport& result)
 const QStringList& apisixOnlySections()
 {
     static const QStringList sections{
-        QStringLiteral("routes"),         QStringLiteral("services"),
-        QStringLiteral("ssls"),           QStringLiteral("consumers"),
-        QStringLiteral("consumer_groups"), QStringLiteral("global_rules"),
-        QStringLiteral("plugin_configs"), QStringLiteral("plugin_metadata"),
-        QStringLiteral("plugins"),        QStringLiteral("stream_plugins"),
-        QStringLiteral("protos"),         QStringLiteral("secrets"),
-        QStringLiteral("upstreams_nodes"), QStringLiteral("credentials"),
+        QStringLiteral("routes"),
+        QStringLiteral("services"),
+        QStringLiteral("ssls"),
+        QStringLiteral("consumers"),
+        QStringLiteral("consumer_groups"),
+        QStringLiteral("global_rules"),
+        QStringLiteral("plugin_configs"),
+        QStringLiteral("plugin_metadata"),
+        QStringLiteral("plugins"),
+        QStringLiteral("stream_plugins"),
+        QStringLiteral("protos"),
+        QStringLiteral("secrets"),
+        QStringLiteral("upstreams_nodes"),
+        QStringLiteral("credentials"),
     };
     return sections;
 }
@@ -285,8 +296,10 @@ const QStringList& apisixOnlySections()
 void printLines(QTextStream& out, const Problems& problems, const QString& prefix = {})
 {
     for (const Problem& p : problems)
-        out << prefix << p.text() << (p.value.isEmpty() || p.reason.contains(p.value) ? QString()
-                                                                                    : QStringLiteral(" (value: %1)").arg(p.value))
+        out << prefix << p.text()
+            << (p.value.isEmpty() || p.reason.contains(p.value)
+                    ? QString()
+                    : QStringLiteral(" (value: %1)").arg(p.value))
             << '\n';
 }
 
@@ -299,11 +312,16 @@ QJsonValue yamlToJson(const QByteArray& yaml, const QString& source, Problems* p
         return nodeToJson(root);
     } catch (const YAML::Exception& e) {
         // Marks are 0-based; people count lines and columns from 1.
-        const QString where = e.mark.is_null()
-                                  ? source
-                                  : QStringLiteral("%1:%2:%3").arg(source).arg(e.mark.line + 1).arg(e.mark.column + 1);
+        const QString where = e.mark.is_null() ? source
+                                               : QStringLiteral("%1:%2:%3")
+                                                     .arg(source)
+                                                     .arg(e.mark.line + 1)
+                                                     .arg(e.mark.column + 1);
         if (problems)
-            *problems << Problem{where, {}, QStringLiteral("YAML syntax error: %1").arg(QString::fromStdString(e.msg))};
+            *problems << Problem{
+                where,
+                {},
+                QStringLiteral("YAML syntax error: %1").arg(QString::fromStdString(e.msg))};
         return QJsonValue(QJsonValue::Undefined);
     }
 }
@@ -325,8 +343,10 @@ ApisixExport exportApisix(const Config& config, const QString& dir)
 
     for (auto it = config.streamgate.begin(); it != config.streamgate.end(); ++it)
         // No value in the warning: this section holds the admin key.
-        result.warnings << Problem{QStringLiteral("streamgate.") + it.key(), {},
-                                   QStringLiteral("Streamgate-only setting, left out (APISIX has no such field)")};
+        result.warnings << Problem{
+            QStringLiteral("streamgate.") + it.key(),
+            {},
+            QStringLiteral("Streamgate-only setting, left out (APISIX has no such field)")};
 
     QJsonArray routes;
     for (const StreamRoute& route : config.streamRoutes)
@@ -342,16 +362,19 @@ ApisixExport exportApisix(const Config& config, const QString& dir)
     for (const ListenEntry& entry : config.streamProxy.udp)
         udp.append(encodeListenEntry(entry));
     if (tcp.isEmpty() && udp.isEmpty())
-        result.warnings << Problem{QStringLiteral("stream_proxy"), {},
-                                   QStringLiteral("no TCP or UDP listener: APISIX in stream mode needs at least one")};
+        result.warnings << Problem{
+            QStringLiteral("stream_proxy"),
+            {},
+            QStringLiteral("no TCP or UDP listener: APISIX in stream mode needs at least one")};
 
     if (!QDir().mkpath(dir)) {
         result.problems << Problem{dir, {}, QStringLiteral("cannot create the directory")};
         return result;
     }
 
-    QByteArray routesText = "# APISIX standalone data (deployment.role_data_plane.config_provider: yaml),\n"
-                            "# exported by Streamgate " STREAMGATE_VERSION ". List order is match order.\n";
+    QByteArray routesText =
+        "# APISIX standalone data (deployment.role_data_plane.config_provider: yaml),\n"
+        "# exported by Streamgate " STREAMGATE_VERSION ". List order is match order.\n";
     // Keys in APISIX's usual order rather than QJsonObject's alphabetical one.
     QJsonObject routesOnly;
     routesOnly.insert(QStringLiteral("stream_routes"), routes);
@@ -371,10 +394,12 @@ ApisixExport exportApisix(const Config& config, const QString& dir)
     apisix.insert(QStringLiteral("stream_proxy"), streamProxy);
     QJsonObject deployment{
         {QStringLiteral("role"), QStringLiteral("data_plane")},
-        {QStringLiteral("role_data_plane"), QJsonObject{{QStringLiteral("config_provider"), QStringLiteral("yaml")}}},
+        {QStringLiteral("role_data_plane"),
+         QJsonObject{{QStringLiteral("config_provider"), QStringLiteral("yaml")}}},
     };
-    QByteArray proxyText = "# Merge into APISIX's conf/config.yaml: stream listeners and standalone mode,\n"
-                           "# so that apisix.yaml beside this file is the whole route table.\n";
+    QByteArray proxyText =
+        "# Merge into APISIX's conf/config.yaml: stream listeners and standalone mode,\n"
+        "# so that apisix.yaml beside this file is the whole route table.\n";
     proxyText += jsonToYaml(QJsonObject{{QStringLiteral("apisix"), apisix}});
     proxyText += jsonToYaml(QJsonObject{{QStringLiteral("deployment"), deployment}});
 
@@ -395,7 +420,8 @@ ApisixImport importApisix(const QString& file)
     ApisixImport result;
     QFile in(file);
     if (!in.open(QIODevice::ReadOnly)) {
-        result.problems << Problem{file, {}, QStringLiteral("cannot read: %1").arg(in.errorString())};
+        result.problems << Problem{
+            file, {}, QStringLiteral("cannot read: %1").arg(in.errorString())};
         return result;
     }
     Problems syntax;
@@ -405,8 +431,9 @@ ApisixImport importApisix(const QString& file)
         return result;
     }
     if (!root.isObject() && !root.isNull()) {
-        result.problems << Problem{file, compactJson(root),
-                                   QStringLiteral("must be a mapping with stream_routes and upstreams")};
+        result.problems << Problem{
+            file, compactJson(root),
+            QStringLiteral("must be a mapping with stream_routes and upstreams")};
         return result;
     }
 
@@ -415,16 +442,19 @@ ApisixImport importApisix(const QString& file)
     for (auto it = top.begin(); it != top.end(); ++it) {
         const QString& key = it.key();
         if (key != u"stream_routes" && key != u"upstreams") {
-            const QString why = apisixOnlySections().contains(key)
-                                    ? QStringLiteral("not imported: Streamgate handles stream_routes and upstreams only")
-                                    : QStringLiteral("not imported: unknown section");
+            const QString why =
+                apisixOnlySections().contains(key)
+                    ? QStringLiteral(
+                          "not imported: Streamgate handles stream_routes and upstreams only")
+                    : QStringLiteral("not imported: unknown section");
             result.warnings << Problem{key, {}, why};
             continue;
         }
         if (it.value().isNull())
             continue; // "stream_routes:" with nothing under it is an empty list
         if (!it.value().isArray()) {
-            result.problems << Problem{key, compactJson(it.value()), QStringLiteral("must be a list")};
+            result.problems << Problem{key, compactJson(it.value()),
+                                       QStringLiteral("must be a list")};
             continue;
         }
         // APISIX standalone names items without an id "arr_<1-based index>".
@@ -481,7 +511,8 @@ int exportApisixCommand(const QString& configPath, const QString& dir)
     QTextStream err(stderr);
     const QString path = configPath.isEmpty() ? ConfigStore::defaultPath() : configPath;
     const FileCheck check = checkFile(path);
-    if (check.status == LoadResult::Status::Unreadable || check.status == LoadResult::Status::SyntaxError) {
+    if (check.status == LoadResult::Status::Unreadable ||
+        check.status == LoadResult::Status::SyntaxError) {
         printLines(err, check.problems);
         return 2;
     }

@@ -11,7 +11,6 @@
 #include <QJsonValue>
 #include <QString>
 #include <QStringList>
-
 #include <optional>
 
 namespace sg {
@@ -20,9 +19,9 @@ class ConfigStore;
 
 struct ApisixExport
 {
-    QStringList files;  // paths written (empty when nothing could be written)
-    Problems problems;  // why writing failed (directory, disk)
-    Problems warnings;  // what was left out because APISIX would not accept it
+    QStringList files; // paths written (empty when nothing could be written)
+    Problems problems; // why writing failed (directory, disk)
+    Problems warnings; // what was left out because APISIX would not accept it
     bool ok() const { return problems.isEmpty(); }
 };
 
@@ -31,10 +30,10 @@ ApisixExport exportApisix(const Config& config, const QString& dir);
 
 struct ApisixImport
 {
-    Config config;                // stream_routes, upstreams (+ stream_proxy when found)
-    bool hasStreamProxy = false;  // a config-stream.yaml / config.yaml beside FILE gave one
-    QString streamProxyFile;      // which file it came from
-    Problems problems;            // every refusal, with path, value and reason
+    Config config;               // stream_routes, upstreams (+ stream_proxy when found)
+    bool hasStreamProxy = false; // a config-stream.yaml / config.yaml beside FILE gave one
+    QString streamProxyFile;     // which file it came from
+    Problems problems;           // every refusal, with path, value and reason
     Problems warnings;
     bool ok() const { return problems.isEmpty(); }
 };

@@ -34,14 +34,16 @@ inline HttpAnswer answerOf(QNetworkReply* reply)
     return a;
 }
 
-inline QNetworkReply* startRequest(QNetworkAccessManager& network, const QByteArray& verb, const QUrl& url,
-                                   const QByteArray& body = {}, const QByteArray& key = {})
+inline QNetworkReply* startRequest(QNetworkAccessManager& network, const QByteArray& verb,
+                                   const QUrl& url, const QByteArray& body = {},
+                                   const QByteArray& key = {})
 {
     QNetworkRequest request(url);
     if (!key.isNull())
         request.setRawHeader("X-API-KEY", key);
     if (!body.isEmpty())
-        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+        request.setHeader(QNetworkRequest::ContentTypeHeader,
+                          QByteArrayLiteral("application/json"));
     request.setTransferTimeout(10000);
     return network.sendCustomRequest(request, verb, body);
 }

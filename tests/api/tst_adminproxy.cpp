@@ -4,18 +4,16 @@
 #include "api/adminserver.h"
 #include "api/prometheus.h"
 #include "config/configstore.h"
-#include "model/codec.h"
-#include "proxy/engine.h"
-
 #include "httptestclient.h"
+#include "model/codec.h"
 #include "promtool.h"
+#include "proxy/engine.h"
 
 #include <QFile>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QtTest>
-
 #include <memory>
 
 using namespace sg;
@@ -92,7 +90,8 @@ private:
     }
     QByteArray echoRoute(const QString& remoteAddr) const
     {
-        return QStringLiteral(R"({"remote_addr": "%1", "upstream": {"type": "roundrobin", "nodes": {"127.0.0.1:%2": 1}}})")
+        return QStringLiteral(
+                   R"({"remote_addr": "%1", "upstream": {"type": "roundrobin", "nodes": {"127.0.0.1:%2": 1}}})")
             .arg(remoteAddr)
             .arg(m_echo.serverPort())
             .toUtf8();
@@ -159,7 +158,9 @@ void TestAdminProxy::init()
     m_proxyPort = freePort();
     m_dir = std::make_unique<QTemporaryDir>();
     const QString path = m_dir->filePath("streamgate.json");
-    QVERIFY(writeFile(path, QStringLiteral(R"({"stream_proxy": {"tcp": ["127.0.0.1:%1"]}})").arg(m_proxyPort).toUtf8()));
+    QVERIFY(writeFile(path, QStringLiteral(R"({"stream_proxy": {"tcp": ["127.0.0.1:%1"]}})")
+                                .arg(m_proxyPort)
+                                .toUtf8()));
     m_store = std::make_unique<ConfigStore>(path);
     QVERIFY(m_store->load().ok());
     EngineOptions options;
@@ -168,7 +169,9 @@ void TestAdminProxy::init()
     m_engine->apply(m_store->config());
     // What app/main.cpp wires: every accepted change reaches the engine.
     connect(m_store.get(), &ConfigStore::changed, m_engine.get(),
-            [engine = m_engine.get()](const ConfigDiff&, const Config& config) { engine->apply(config); });
+            [engine = m_engine.get()](const ConfigDiff&, const Config& config) {
+                engine->apply(config);
+            });
     m_admin = std::make_unique<AdminServer>(m_store.get(), m_engine.get());
     QVERIFY2(m_admin->start({QStringLiteral("127.0.0.1:0"), QString::fromLatin1(kKey)}),
              qPrintable(m_admin->errorString()));
@@ -216,10 +219,12 @@ void TestAdminProxy::apisixStreamRouteSequence()
 
 void TestAdminProxy::upstreamIdReference()
 {
-    HttpAnswer a = call("PUT", "/apisix/admin/upstreams/echo",
-                        QStringLiteral(R"({"nodes": {"127.0.0.1:%1": 1}})").arg(m_echo.serverPort()).toUtf8());
+    HttpAnswer a =
+        call("PUT", "/apisix/admin/upstreams/echo",
+             QStringLiteral(R"({"nodes": {"127.0.0.1:%1": 1}})").arg(m_echo.serverPort()).toUtf8());
     QCOMPARE(a.status, 201);
-    a = call("PUT", "/apisix/admin/stream_routes/ref", R"({"remote_addr": "127.0.0.3", "upstream_id": "echo"})");
+    a = call("PUT", "/apisix/admin/stream_routes/ref",
+             R"({"remote_addr": "127.0.0.3", "upstream_id": "echo"})");
     QCOMPARE(a.status, 201);
     QVERIFY(passes("127.0.0.3"));
     QVERIFY(refused("127.0.0.4"));
@@ -239,8 +244,10 @@ void TestAdminProxy::killThroughApi()
 
     // The connection shows up in the live table, filtered by route.
     QJsonArray list;
-    QTRY_VERIFY_WITH_TIMEOUT((list = call("GET", "/streamgate/v1/connections?route=k").json.value("list").toArray()).size() == 1,
-                             5000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        (list = call("GET", "/streamgate/v1/connections?route=k").json.value("list").toArray())
+                .size() == 1,
+        5000);
     const QJsonObject connection = list.first().toObject();
     QCOMPARE(connection.value("route_id").toString(), QString("k"));
     QCOMPARE(connection.value("client_addr").toString(), QString("127.0.0.1"));
@@ -252,7 +259,8 @@ void TestAdminProxy::killThroughApi()
     HttpAnswer a = call("DELETE", "/streamgate/v1/connections/" + id);
     QCOMPARE(a.status, 200);
     QTRY_COMPARE_WITH_TIMEOUT(client->state(), QAbstractSocket::UnconnectedState, 5000);
-    QTRY_COMPARE_WITH_TIMEOUT(call("GET", "/streamgate/v1/connections?route=k").json.value("total").toInt(), 0, 5000);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        call("GET", "/streamgate/v1/connections?route=k").json.value("total").toInt(), 0, 5000);
 
     a = call("DELETE", "/streamgate/v1/connections/" + id);
     QCOMPARE(a.status, 404);
@@ -260,9 +268,12 @@ void TestAdminProxy::killThroughApi()
     QCOMPARE(a.status, 400);
 
     // The closed connection says why it ended.
-    const QJsonArray closed = call("GET", "/streamgate/v1/connections?route=k&closed=true").json.value("closed").toArray();
+    const QJsonArray closed = call("GET", "/streamgate/v1/connections?route=k&closed=true")
+                                  .json.value("closed")
+                                  .toArray();
     QVERIFY(!closed.isEmpty());
-    QCOMPARE(closed.last().toObject().value("close_reason").toString(), toString(CloseReason::Killed));
+    QCOMPARE(closed.last().toObject().value("close_reason").toString(),
+             toString(CloseReason::Killed));
 }
 
 void TestAdminProxy::statsAndEvents()
@@ -323,19 +334,27 @@ void TestAdminProxy::metricsCountTraffic()
         text = request(m_network, "GET", u).body;
         return text;
     };
-    QTRY_VERIFY2_WITH_TIMEOUT(scrape().contains("apisix_stream_connection_total{route=\"m\"} 3\n"), text.constData(), 5000);
-    QTRY_VERIFY2_WITH_TIMEOUT(scrape().contains("streamgate_route_bytes_total{route=\"m\",direction=\"up\"} 3000\n"),
+    QTRY_VERIFY2_WITH_TIMEOUT(scrape().contains("apisix_stream_connection_total{route=\"m\"} 3\n"),
                               text.constData(), 5000);
-    QVERIFY2(text.contains("streamgate_route_bytes_total{route=\"m\",direction=\"down\"} 3000\n"), text.constData());
-    const QByteArray noRoute = QStringLiteral("streamgate_listener_no_route_total{listen_addr=\"127.0.0.1:%1\",protocol=\"tcp\"} 2\n")
-                                   .arg(m_proxyPort)
-                                   .toUtf8();
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        scrape().contains("streamgate_route_bytes_total{route=\"m\",direction=\"up\"} 3000\n"),
+        text.constData(), 5000);
+    QVERIFY2(text.contains("streamgate_route_bytes_total{route=\"m\",direction=\"down\"} 3000\n"),
+             text.constData());
+    const QByteArray noRoute =
+        QStringLiteral(
+            "streamgate_listener_no_route_total{listen_addr=\"127.0.0.1:%1\",protocol=\"tcp\"} 2\n")
+            .arg(m_proxyPort)
+            .toUtf8();
     QTRY_VERIFY2_WITH_TIMEOUT(scrape().contains(noRoute), text.constData(), 5000);
-    QTRY_VERIFY2_WITH_TIMEOUT(scrape().contains("streamgate_route_active_connections{route=\"m\"} 0\n"), text.constData(), 5000);
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        scrape().contains("streamgate_route_active_connections{route=\"m\"} 0\n"), text.constData(),
+        5000);
 
     const PromtoolResult check = promtoolCheck(text);
     if (!check.available)
-        QSKIP("promtool is not installed (Debian package prometheus); counts were checked, the format was not linted");
+        QSKIP("promtool is not installed (Debian package prometheus); counts were checked, the "
+              "format was not linted");
     QVERIFY2(check.passed, qPrintable(check.output));
 }
 

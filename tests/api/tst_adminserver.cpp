@@ -3,15 +3,13 @@
 #include "api/adminserver.h"
 #include "api/httplisten.h"
 #include "config/configstore.h"
-#include "model/codec.h"
-
 #include "httptestclient.h"
+#include "model/codec.h"
 
 #include <QFile>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
-
 #include <memory>
 
 using namespace sg;
@@ -121,17 +119,28 @@ void TestAdminServer::parseListen_data()
 {
     QTest::addColumn<QString>("text");
     QTest::addColumn<QString>("expected"); // text() of the result, or "" when refused
-    QTest::newRow("ipv4 and port") << "127.0.0.1:9180" << "127.0.0.1:9180";
-    QTest::newRow("bare port means loopback") << "9180" << "127.0.0.1:9180";
-    QTest::newRow("bracketed ipv6") << "[::1]:9180" << "[::1]:9180";
-    QTest::newRow("localhost") << "localhost:9091" << "127.0.0.1:9091";
-    QTest::newRow("all interfaces on purpose") << "0.0.0.0:9180" << "0.0.0.0:9180";
-    QTest::newRow("port zero picks a free one") << "127.0.0.1:0" << "127.0.0.1:0";
-    QTest::newRow("port too large") << "127.0.0.1:65536" << "";
-    QTest::newRow("not an address") << "example:9180" << "";
-    QTest::newRow("unbracketed ipv6") << "::1:9180" << "";
-    QTest::newRow("empty") << "" << "";
-    QTest::newRow("missing port") << "127.0.0.1:" << "";
+    QTest::newRow("ipv4 and port") << "127.0.0.1:9180"
+                                   << "127.0.0.1:9180";
+    QTest::newRow("bare port means loopback") << "9180"
+                                              << "127.0.0.1:9180";
+    QTest::newRow("bracketed ipv6") << "[::1]:9180"
+                                    << "[::1]:9180";
+    QTest::newRow("localhost") << "localhost:9091"
+                               << "127.0.0.1:9091";
+    QTest::newRow("all interfaces on purpose") << "0.0.0.0:9180"
+                                               << "0.0.0.0:9180";
+    QTest::newRow("port zero picks a free one") << "127.0.0.1:0"
+                                                << "127.0.0.1:0";
+    QTest::newRow("port too large") << "127.0.0.1:65536"
+                                    << "";
+    QTest::newRow("not an address") << "example:9180"
+                                    << "";
+    QTest::newRow("unbracketed ipv6") << "::1:9180"
+                                      << "";
+    QTest::newRow("empty") << ""
+                           << "";
+    QTest::newRow("missing port") << "127.0.0.1:"
+                                  << "";
 }
 
 void TestAdminServer::parseListen()
@@ -141,7 +150,8 @@ void TestAdminServer::parseListen()
     const HttpListen listen = parseHttpListen(text, QStringLiteral("streamgate.admin.listen"));
     if (expected.isEmpty()) {
         QVERIFY(!listen.ok());
-        QVERIFY2(listen.error.startsWith("streamgate.admin.listen: \"" + text + "\""), qPrintable(listen.error));
+        QVERIFY2(listen.error.startsWith("streamgate.admin.listen: \"" + text + "\""),
+                 qPrintable(listen.error));
     } else {
         QVERIFY2(listen.ok(), qPrintable(listen.error));
         QCOMPARE(listen.text(), expected);
@@ -154,12 +164,18 @@ void TestAdminServer::keyRequired_data()
     QTest::addColumn<QString>("path");
     QTest::addColumn<QByteArray>("key");
     QTest::addColumn<QString>("description");
-    QTest::newRow("list without key") << QByteArray("GET") << "/apisix/admin/stream_routes" << QByteArray() << "missing apikey";
-    QTest::newRow("get with wrong key") << QByteArray("GET") << "/apisix/admin/stream_routes/1" << QByteArray("nope") << "wrong apikey";
-    QTest::newRow("put without key") << QByteArray("PUT") << "/apisix/admin/upstreams/1" << QByteArray() << "missing apikey";
-    QTest::newRow("key prefix is not the key") << QByteArray("GET") << "/apisix/admin/upstreams" << kKey.left(8) << "wrong apikey";
-    QTest::newRow("connections without key") << QByteArray("GET") << "/streamgate/v1/connections" << QByteArray() << "missing apikey";
-    QTest::newRow("unknown path without key") << QByteArray("GET") << "/apisix/admin/routes" << QByteArray() << "missing apikey";
+    QTest::newRow("list without key")
+        << QByteArray("GET") << "/apisix/admin/stream_routes" << QByteArray() << "missing apikey";
+    QTest::newRow("get with wrong key") << QByteArray("GET") << "/apisix/admin/stream_routes/1"
+                                        << QByteArray("nope") << "wrong apikey";
+    QTest::newRow("put without key")
+        << QByteArray("PUT") << "/apisix/admin/upstreams/1" << QByteArray() << "missing apikey";
+    QTest::newRow("key prefix is not the key")
+        << QByteArray("GET") << "/apisix/admin/upstreams" << kKey.left(8) << "wrong apikey";
+    QTest::newRow("connections without key")
+        << QByteArray("GET") << "/streamgate/v1/connections" << QByteArray() << "missing apikey";
+    QTest::newRow("unknown path without key")
+        << QByteArray("GET") << "/apisix/admin/routes" << QByteArray() << "missing apikey";
 }
 
 void TestAdminServer::keyRequired()
@@ -168,7 +184,8 @@ void TestAdminServer::keyRequired()
     QFETCH(QString, path);
     QFETCH(QByteArray, key);
     QFETCH(QString, description);
-    const QByteArray body = verb == "PUT" ? QByteArray(R"({"nodes": {"127.0.0.1:1": 1}})") : QByteArray();
+    const QByteArray body =
+        verb == "PUT" ? QByteArray(R"({"nodes": {"127.0.0.1:1": 1}})") : QByteArray();
     const HttpAnswer a = call(verb, path, body, key);
     QCOMPARE(a.status, 401);
     QCOMPARE(a.json.value("error_msg").toString(), QString("failed to check token"));
@@ -181,7 +198,8 @@ void TestAdminServer::unsupportedMethods_data()
     QTest::addColumn<QByteArray>("verb");
     QTest::addColumn<QString>("path");
     QTest::newRow("PATCH the collection") << QByteArray("PATCH") << "/apisix/admin/stream_routes";
-    QTest::newRow("OPTIONS a stream route") << QByteArray("OPTIONS") << "/apisix/admin/stream_routes/1";
+    QTest::newRow("OPTIONS a stream route")
+        << QByteArray("OPTIONS") << "/apisix/admin/stream_routes/1";
     QTest::newRow("GET a sub path") << QByteArray("GET") << "/apisix/admin/upstreams/1/nodes";
     QTest::newRow("POST to an id") << QByteArray("POST") << "/apisix/admin/stream_routes/1";
     QTest::newRow("OPTIONS on upstreams") << QByteArray("OPTIONS") << "/apisix/admin/upstreams";
@@ -195,7 +213,8 @@ void TestAdminServer::unsupportedMethods()
     QFETCH(QString, path);
     const HttpAnswer a = call(verb, path, R"({"server_port": 9100})");
     QCOMPARE(a.status, 405);
-    QVERIFY2(a.json.value("error_msg").toString().contains(QString::fromLatin1(verb)), a.body.constData());
+    QVERIFY2(a.json.value("error_msg").toString().contains(QString::fromLatin1(verb)),
+             a.body.constData());
     QVERIFY(!a.allow.isEmpty());
     QVERIFY(m_store->config().streamRoutes.isEmpty());
 }
@@ -222,7 +241,8 @@ void TestAdminServer::streamRouteSequence()
         "upstream": { "nodes": { "127.0.0.1:1995": 1 }, "type": "roundrobin" }
     })");
     QCOMPARE(a.status, 200);
-    QCOMPARE(a.json.value("value").toObject().value("remote_addr").toString(), QString("127.0.0.2"));
+    QCOMPARE(a.json.value("value").toObject().value("remote_addr").toString(),
+             QString("127.0.0.2"));
     QCOMPARE(a.json.value("value").toObject().value("create_time"), value.value("create_time"));
     QCOMPARE(a.json.value("createdIndex").toInteger(), created);
     QVERIFY(a.json.value("modifiedIndex").toInteger() > created);
@@ -230,7 +250,8 @@ void TestAdminServer::streamRouteSequence()
     a = call("GET", "/apisix/admin/stream_routes/1");
     QCOMPARE(a.status, 200);
     QCOMPARE(a.json.value("key").toString(), QString("/apisix/stream_routes/1"));
-    QCOMPARE(a.json.value("value").toObject().value("remote_addr").toString(), QString("127.0.0.2"));
+    QCOMPARE(a.json.value("value").toObject().value("remote_addr").toString(),
+             QString("127.0.0.2"));
 
     // CIDR.
     a = call("PUT", "/apisix/admin/stream_routes/2", R"({
@@ -254,7 +275,8 @@ void TestAdminServer::streamRouteSequence()
     const QJsonArray list = a.json.value("list").toArray();
     QCOMPARE(list.size(), 2);
     QCOMPARE(list.at(0).toObject().value("key").toString(), QString("/apisix/stream_routes/1"));
-    QCOMPARE(list.at(1).toObject().value("value").toObject().value("remote_addr").toString(), QString("127.0.0.1/26"));
+    QCOMPARE(list.at(1).toObject().value("value").toObject().value("remote_addr").toString(),
+             QString("127.0.0.1/26"));
     QVERIFY(list.at(1).toObject().contains("createdIndex"));
     QVERIFY(list.at(1).toObject().contains("modifiedIndex"));
 
@@ -286,7 +308,8 @@ void TestAdminServer::upstreamReferenceAndDeleteInUse()
     QCOMPARE(a.status, 201);
     QCOMPARE(a.json.value("value").toObject().value("upstream_id"), QJsonValue(1));
 
-    a = call("PUT", "/apisix/admin/stream_routes/r2", R"({"server_port": 9100, "upstream_id": "missing"})");
+    a = call("PUT", "/apisix/admin/stream_routes/r2",
+             R"({"server_port": 9100, "upstream_id": "missing"})");
     QCOMPARE(a.status, 400);
     QCOMPARE(a.json.value("error_msg").toString(),
              QString("failed to fetch upstream info by upstream id [missing], response code: 404"));
@@ -297,7 +320,8 @@ void TestAdminServer::upstreamReferenceAndDeleteInUse()
              QString("can not delete this upstream, stream_route [r1] is still using it now"));
     QVERIFY(m_store->config().findUpstream("1"));
 
-    a = call("PUT", "/apisix/admin/stream_routes/r3", R"({"server_port": 9101, "upstream_id": "1"})");
+    a = call("PUT", "/apisix/admin/stream_routes/r3",
+             R"({"server_port": 9101, "upstream_id": "1"})");
     QCOMPARE(a.status, 201);
     a = call("DELETE", "/apisix/admin/upstreams/1");
     QCOMPARE(a.status, 400);
@@ -316,33 +340,41 @@ void TestAdminServer::bodyErrors_data()
     QTest::addColumn<QByteArray>("body");
     QTest::addColumn<QString>("message"); // error_msg must contain this
 
-    QTest::newRow("empty body") << "/apisix/admin/stream_routes/1" << QByteArray("") << "missing configurations";
-    QTest::newRow("not json") << "/apisix/admin/stream_routes/1" << QByteArray("{remote_addr") << "invalid request body";
-    QTest::newRow("json array") << "/apisix/admin/stream_routes/1" << QByteArray("[1]") << "invalid request body";
-    QTest::newRow("id disagrees with path") << "/apisix/admin/stream_routes/1"
-                                            << QByteArray(R"({"id": "2", "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
-                                            << "wrong stream route id";
-    QTest::newRow("upstream id disagrees") << "/apisix/admin/upstreams/a"
-                                           << QByteArray(R"({"id": "b", "nodes": {"127.0.0.1:1": 1}})")
-                                           << "wrong upstream id";
-    QTest::newRow("create_time from a client") << "/apisix/admin/stream_routes/1"
-                                               << QByteArray(R"({"create_time": 1, "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
-                                               << "create_time";
-    QTest::newRow("port out of range") << "/apisix/admin/stream_routes/1"
-                                       << QByteArray(R"({"server_port": 70000, "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
-                                       << "server_port";
-    QTest::newRow("unknown plugin") << "/apisix/admin/stream_routes/1"
-                                    << QByteArray(R"({"plugins": {"mqtt-proxy": {}}, "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
-                                    << "unknown plugin [mqtt-proxy]";
-    QTest::newRow("ewma refused for stream") << "/apisix/admin/upstreams/u"
-                                             << QByteArray(R"({"type": "ewma", "nodes": {"127.0.0.1:1": 1}})")
-                                             << "ewma";
-    QTest::newRow("unknown field") << "/apisix/admin/upstreams/u"
-                                   << QByteArray(R"({"nodes": {"127.0.0.1:1": 1}, "colour": "red"})")
-                                   << "colour";
-    QTest::newRow("put on collection without id") << "/apisix/admin/upstreams"
-                                                  << QByteArray(R"({"nodes": {"127.0.0.1:1": 1}})")
-                                                  << "missing upstream id";
+    QTest::newRow("empty body") << "/apisix/admin/stream_routes/1" << QByteArray("")
+                                << "missing configurations";
+    QTest::newRow("not json") << "/apisix/admin/stream_routes/1" << QByteArray("{remote_addr")
+                              << "invalid request body";
+    QTest::newRow("json array") << "/apisix/admin/stream_routes/1" << QByteArray("[1]")
+                                << "invalid request body";
+    QTest::newRow("id disagrees with path")
+        << "/apisix/admin/stream_routes/1"
+        << QByteArray(R"({"id": "2", "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
+        << "wrong stream route id";
+    QTest::newRow("upstream id disagrees")
+        << "/apisix/admin/upstreams/a" << QByteArray(R"({"id": "b", "nodes": {"127.0.0.1:1": 1}})")
+        << "wrong upstream id";
+    QTest::newRow("create_time from a client")
+        << "/apisix/admin/stream_routes/1"
+        << QByteArray(R"({"create_time": 1, "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
+        << "create_time";
+    QTest::newRow("port out of range")
+        << "/apisix/admin/stream_routes/1"
+        << QByteArray(R"({"server_port": 70000, "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
+        << "server_port";
+    QTest::newRow("unknown plugin")
+        << "/apisix/admin/stream_routes/1"
+        << QByteArray(
+               R"({"plugins": {"mqtt-proxy": {}}, "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
+        << "unknown plugin [mqtt-proxy]";
+    QTest::newRow("ewma refused for stream")
+        << "/apisix/admin/upstreams/u"
+        << QByteArray(R"({"type": "ewma", "nodes": {"127.0.0.1:1": 1}})") << "ewma";
+    QTest::newRow("unknown field")
+        << "/apisix/admin/upstreams/u"
+        << QByteArray(R"({"nodes": {"127.0.0.1:1": 1}, "colour": "red"})") << "colour";
+    QTest::newRow("put on collection without id")
+        << "/apisix/admin/upstreams" << QByteArray(R"({"nodes": {"127.0.0.1:1": 1}})")
+        << "missing upstream id";
 }
 
 void TestAdminServer::bodyErrors()
@@ -366,42 +398,53 @@ void TestAdminServer::postGeneratesId()
     QCOMPARE(a.json.value("key").toString(), "/apisix/upstreams/" + id);
     QVERIFY(m_store->config().findUpstream(id));
 
-    a = call("POST", "/apisix/admin/stream_routes", R"({"server_port": 9100, "upstream_id": ")" + id.toLatin1() + R"("})");
+    a = call("POST", "/apisix/admin/stream_routes",
+             R"({"server_port": 9100, "upstream_id": ")" + id.toLatin1() + R"("})");
     QCOMPARE(a.status, 201);
     const QString routeId = a.json.value("value").toObject().value("id").toString();
     QVERIFY(!routeId.isEmpty());
 
-    a = call("POST", "/apisix/admin/stream_routes", R"({"id": "x", "server_port": 9100, "upstream_id": ")" + id.toLatin1() + R"("})");
+    a = call("POST", "/apisix/admin/stream_routes",
+             R"({"id": "x", "server_port": 9100, "upstream_id": ")" + id.toLatin1() + R"("})");
     QCOMPARE(a.status, 400);
-    QCOMPARE(a.json.value("error_msg").toString(), QString("wrong stream route id, do not need it"));
+    QCOMPARE(a.json.value("error_msg").toString(),
+             QString("wrong stream route id, do not need it"));
 }
 
 void TestAdminServer::patchMergesLikeApisix()
 {
     QCOMPARE(call("PATCH", "/apisix/admin/upstreams/u1", R"({"desc": "x"})").status, 404);
-    HttpAnswer a = call("PUT", "/apisix/admin/upstreams/u1",
-                        R"({"type": "roundrobin", "desc": "first", "nodes": {"127.0.0.1:1": 1}, "retries": 2})");
+    HttpAnswer a = call(
+        "PUT", "/apisix/admin/upstreams/u1",
+        R"({"type": "roundrobin", "desc": "first", "nodes": {"127.0.0.1:1": 1}, "retries": 2})");
     QCOMPARE(a.status, 201);
     const QJsonValue created = a.json.value("value").toObject().value("create_time");
 
     // Merge: objects merge key by key, null removes, the rest replaces.
-    a = call("PATCH", "/apisix/admin/upstreams/u1", R"({"desc": null, "retries": 0, "nodes": {"127.0.0.1:2": 5}})");
+    a = call("PATCH", "/apisix/admin/upstreams/u1",
+             R"({"desc": null, "retries": 0, "nodes": {"127.0.0.1:2": 5}})");
     QCOMPARE(a.status, 200);
     QJsonObject value = a.json.value("value").toObject();
     QVERIFY(!value.contains("desc"));
     QCOMPARE(value.value("retries").toInt(), 0);
-    QCOMPARE(value.value("nodes").toObject(), (QJsonObject{{"127.0.0.1:1", 1}, {"127.0.0.1:2", 5}}));
+    QCOMPARE(value.value("nodes").toObject(),
+             (QJsonObject{{"127.0.0.1:1", 1}, {"127.0.0.1:2", 5}}));
     QCOMPARE(value.value("create_time"), created);
 
     // Sub path: the value there is replaced as a whole.
     a = call("PATCH", "/apisix/admin/upstreams/u1/nodes", R"({"127.0.0.1:3": 1})");
     QCOMPARE(a.status, 200);
-    QCOMPARE(a.json.value("value").toObject().value("nodes").toObject(), (QJsonObject{{"127.0.0.1:3", 1}}));
+    QCOMPARE(a.json.value("value").toObject().value("nodes").toObject(),
+             (QJsonObject{{"127.0.0.1:3", 1}}));
 
-    QCOMPARE(call("PUT", "/apisix/admin/stream_routes/r", R"({"remote_addr": "127.0.0.1", "upstream_id": "u1"})").status, 201);
+    QCOMPARE(call("PUT", "/apisix/admin/stream_routes/r",
+                  R"({"remote_addr": "127.0.0.1", "upstream_id": "u1"})")
+                 .status,
+             201);
     a = call("PATCH", "/apisix/admin/stream_routes/r/remote_addr", R"("127.0.0.2")");
     QCOMPARE(a.status, 200);
-    QCOMPARE(a.json.value("value").toObject().value("remote_addr").toString(), QString("127.0.0.2"));
+    QCOMPARE(a.json.value("value").toObject().value("remote_addr").toString(),
+             QString("127.0.0.2"));
     QCOMPARE(m_store->config().findRoute("r")->remoteAddr, QString("127.0.0.2"));
 
     // Refusals leave the object as it was.
@@ -435,22 +478,31 @@ void TestAdminServer::changesAreLiveAndPersisted()
 
 void TestAdminServer::concurrentPutsLeaveValidFile()
 {
-    QCOMPARE(call("PUT", "/apisix/admin/upstreams/shared", R"({"nodes": {"127.0.0.1:3306": 1}})").status, 201);
+    QCOMPARE(
+        call("PUT", "/apisix/admin/upstreams/shared", R"({"nodes": {"127.0.0.1:3306": 1}})").status,
+        201);
 
     // Twenty writers at once: all requests are in flight before the first answer is read.
     QList<QNetworkReply*> replies;
     for (int i = 0; i < 20; ++i) {
-        const QByteArray body = QStringLiteral(R"({"server_port": %1, "remote_addr": "127.0.0.%2", "upstream_id": "shared"})")
-                                    .arg(i % 2 ? 9100 : 9101)
-                                    .arg(i + 1)
-                                    .toUtf8();
-        replies << startRequest(m_network, "PUT", url(QStringLiteral("/apisix/admin/stream_routes/c%1").arg(i)), body, kKey);
+        const QByteArray body =
+            QStringLiteral(
+                R"({"server_port": %1, "remote_addr": "127.0.0.%2", "upstream_id": "shared"})")
+                .arg(i % 2 ? 9100 : 9101)
+                .arg(i + 1)
+                .toUtf8();
+        replies << startRequest(m_network, "PUT",
+                                url(QStringLiteral("/apisix/admin/stream_routes/c%1").arg(i)), body,
+                                kKey);
     }
     // Plus the same id written by several clients: last writer wins, no corruption.
     for (int i = 0; i < 5; ++i)
-        replies << startRequest(m_network, "PUT", url("/apisix/admin/stream_routes/same"),
-                                QStringLiteral(R"({"server_port": 9100, "desc": "writer %1", "upstream_id": "shared"})").arg(i).toUtf8(),
-                                kKey);
+        replies << startRequest(
+            m_network, "PUT", url("/apisix/admin/stream_routes/same"),
+            QStringLiteral(R"({"server_port": 9100, "desc": "writer %1", "upstream_id": "shared"})")
+                .arg(i)
+                .toUtf8(),
+            kKey);
     for (QNetworkReply* reply : replies)
         QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 20000);
     int created = 0;
@@ -530,19 +582,25 @@ void TestAdminServer::nonLoopbackIsWarned()
 {
     // Only when asked for explicitly, and never silently.
     AdminServer open(m_store.get(), nullptr);
-    QTest::ignoreMessage(QtWarningMsg, QRegularExpression("admin API listens on http://0\\.0\\.0\\.0:\\d+ which is not loopback"));
-    QVERIFY2(open.start({QStringLiteral("0.0.0.0:0"), QString::fromLatin1(kKey)}), qPrintable(open.errorString()));
+    QTest::ignoreMessage(
+        QtWarningMsg,
+        QRegularExpression("admin API listens on http://0\\.0\\.0\\.0:\\d+ which is not loopback"));
+    QVERIFY2(open.start({QStringLiteral("0.0.0.0:0"), QString::fromLatin1(kKey)}),
+             qPrintable(open.errorString()));
 }
 
 void TestAdminServer::listenFailureIsReported()
 {
     AdminServer clash(m_store.get(), nullptr);
-    QVERIFY(!clash.start({QStringLiteral("127.0.0.1:%1").arg(m_server->port()), QString::fromLatin1(kKey)}));
-    QVERIFY2(clash.errorString().contains(QString::number(m_server->port())), qPrintable(clash.errorString()));
+    QVERIFY(!clash.start(
+        {QStringLiteral("127.0.0.1:%1").arg(m_server->port()), QString::fromLatin1(kKey)}));
+    QVERIFY2(clash.errorString().contains(QString::number(m_server->port())),
+             qPrintable(clash.errorString()));
 
     AdminServer bad(m_store.get(), nullptr);
     QVERIFY(!bad.start({QStringLiteral("nowhere:80"), QString::fromLatin1(kKey)}));
-    QVERIFY2(bad.errorString().startsWith("--admin-listen: \"nowhere:80\""), qPrintable(bad.errorString()));
+    QVERIFY2(bad.errorString().startsWith("--admin-listen: \"nowhere:80\""),
+             qPrintable(bad.errorString()));
 }
 
 QTEST_GUILESS_MAIN(TestAdminServer)

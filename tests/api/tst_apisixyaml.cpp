@@ -112,9 +112,11 @@ void TestApisixYaml::scalarTyping_data()
     QTest::newRow("ip is string") << QByteArray("v: 127.0.0.1") << QJsonValue("127.0.0.1");
     QTest::newRow("cidr is string") << QByteArray("v: 127.0.0.1/26") << QJsonValue("127.0.0.1/26");
     QTest::newRow("ipv6 is string") << QByteArray("v: \"::1\"") << QJsonValue("::1");
-    QTest::newRow("host:port is string") << QByteArray("v: 127.0.0.1:3306") << QJsonValue("127.0.0.1:3306");
+    QTest::newRow("host:port is string")
+        << QByteArray("v: 127.0.0.1:3306") << QJsonValue("127.0.0.1:3306");
     QTest::newRow("yes is a string in YAML 1.2") << QByteArray("v: yes") << QJsonValue("yes");
-    QTest::newRow("flow list") << QByteArray("v: [1, \"a\", b]") << QJsonValue(QJsonArray{1, "a", "b"});
+    QTest::newRow("flow list") << QByteArray("v: [1, \"a\", b]")
+                               << QJsonValue(QJsonArray{1, "a", "b"});
     QTest::newRow("flow map") << QByteArray("v: {\"127.0.0.1:80\": 1}")
                               << QJsonValue(QJsonObject{{"127.0.0.1:80", 1}});
 }
@@ -138,12 +140,13 @@ void TestApisixYaml::scalarTyping()
 void TestApisixYaml::syntaxErrorNamesLineAndColumn()
 {
     Problems problems;
-    const QJsonValue value =
-        yamlToJson("stream_routes:\n  - id: 1\n    server_port: [1, 2\n", QStringLiteral("bad.yaml"), &problems);
+    const QJsonValue value = yamlToJson("stream_routes:\n  - id: 1\n    server_port: [1, 2\n",
+                                        QStringLiteral("bad.yaml"), &problems);
     QVERIFY(value.isUndefined());
     QCOMPARE(problems.size(), 1);
     QVERIFY2(problems.first().path.startsWith("bad.yaml:"), qPrintable(problems.first().path));
-    QVERIFY2(problems.first().path.count(':') == 2, qPrintable(problems.first().path)); // file:line:col
+    QVERIFY2(problems.first().path.count(':') == 2,
+             qPrintable(problems.first().path)); // file:line:col
     QVERIFY(problems.first().reason.startsWith("YAML syntax error"));
 }
 
@@ -168,14 +171,20 @@ void TestApisixYaml::exportWritesApisixFiles()
 
     Problems problems;
     const QJsonObject proxy =
-        yamlToJson(readFile(out + "/config-stream.yaml"), "config-stream.yaml", &problems).toObject();
+        yamlToJson(readFile(out + "/config-stream.yaml"), "config-stream.yaml", &problems)
+            .toObject();
     QVERIFY(problems.isEmpty());
     const QJsonObject apisix = proxy.value("apisix").toObject();
     QCOMPARE(apisix.value("proxy_mode").toString(), QString("stream"));
     QCOMPARE(apisix.value("stream_proxy").toObject().value("tcp").toArray(),
              (QJsonArray{13306, "127.0.0.1:15432", "[::1]:16000"}));
     QCOMPARE(apisix.value("stream_proxy").toObject().value("udp").toArray(), QJsonArray{5353});
-    QCOMPARE(proxy.value("deployment").toObject().value("role_data_plane").toObject().value("config_provider").toString(),
+    QCOMPARE(proxy.value("deployment")
+                 .toObject()
+                 .value("role_data_plane")
+                 .toObject()
+                 .value("config_provider")
+                 .toString(),
              QString("yaml"));
 
     // Streamgate-only settings are listed, each by its path, never dropped silently.
@@ -205,12 +214,14 @@ void TestApisixYaml::roundTripIsIdentical()
     QCOMPARE(imported.streamProxyFile, dir.filePath("config-stream.yaml"));
     QCOMPARE(imported.config.streamRoutes.size(), original.streamRoutes.size());
     for (int i = 0; i < original.streamRoutes.size(); ++i) {
-        QCOMPARE(encodeStreamRoute(imported.config.streamRoutes[i]), encodeStreamRoute(original.streamRoutes[i]));
+        QCOMPARE(encodeStreamRoute(imported.config.streamRoutes[i]),
+                 encodeStreamRoute(original.streamRoutes[i]));
         QVERIFY(imported.config.streamRoutes[i] == original.streamRoutes[i]);
     }
     QCOMPARE(imported.config.upstreams.size(), original.upstreams.size());
     for (int i = 0; i < original.upstreams.size(); ++i) {
-        QCOMPARE(encodeUpstream(imported.config.upstreams[i]), encodeUpstream(original.upstreams[i]));
+        QCOMPARE(encodeUpstream(imported.config.upstreams[i]),
+                 encodeUpstream(original.upstreams[i]));
         QVERIFY(imported.config.upstreams[i] == original.upstreams[i]);
     }
     QVERIFY(imported.config.streamProxy == original.streamProxy);
@@ -311,9 +322,12 @@ void TestApisixYaml::everyProblemAtOnceNothingApplied()
 )"));
     const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
     QVERIFY(!imported.ok());
-    QVERIFY2(mentions(imported.problems, "invalid remote_addr: :/8"), qPrintable(formatProblems(imported.problems)));
-    QVERIFY2(mentions(imported.problems, "stream_routes[1]"), qPrintable(formatProblems(imported.problems)));
-    QVERIFY2(mentions(imported.problems, "stream_routes[2].server_port"), qPrintable(formatProblems(imported.problems)));
+    QVERIFY2(mentions(imported.problems, "invalid remote_addr: :/8"),
+             qPrintable(formatProblems(imported.problems)));
+    QVERIFY2(mentions(imported.problems, "stream_routes[1]"),
+             qPrintable(formatProblems(imported.problems)));
+    QVERIFY2(mentions(imported.problems, "stream_routes[2].server_port"),
+             qPrintable(formatProblems(imported.problems)));
     QVERIFY(imported.config.streamRoutes.isEmpty()); // nothing half-imported
 
     // Through the store: the config file is untouched.
@@ -346,7 +360,8 @@ upstreams:
 )"));
     const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
     QVERIFY(!imported.ok());
-    QVERIFY2(mentions(imported.problems, "unknown plugin [mqtt-proxy]"), qPrintable(formatProblems(imported.problems)));
+    QVERIFY2(mentions(imported.problems, "unknown plugin [mqtt-proxy]"),
+             qPrintable(formatProblems(imported.problems)));
 }
 
 void TestApisixYaml::otherApisixSectionsAreWarnings()
@@ -423,7 +438,8 @@ void TestApisixYaml::commandLineRoundTrip()
         QCOMPARE(encodeStreamRoute(got), encodeStreamRoute(expected.streamRoutes[i]));
     }
     QVERIFY(after.config.streamProxy == expected.streamProxy);
-    QCOMPARE(after.config.streamgate.value("admin").toObject().value("key").toString(), QString("keep-me"));
+    QCOMPARE(after.config.streamgate.value("admin").toObject().value("key").toString(),
+             QString("keep-me"));
 
     QCOMPARE(exportApisixCommand(dir.filePath("missing.json"), dir.filePath("x")), 2);
     QCOMPARE(importApisixCommand(target, dir.filePath("missing.yaml")), 2);

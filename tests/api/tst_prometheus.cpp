@@ -2,9 +2,8 @@
 // objects not seen yet, label escaping, promtool's verdict, and the HTTP endpoint itself.
 #include "api/prometheus.h"
 #include "config/configstore.h"
-#include "model/codec.h"
-
 #include "httptestclient.h"
+#include "model/codec.h"
 #include "promtool.h"
 
 #include <QFile>
@@ -24,7 +23,8 @@ Config sampleConfig()
         {"id": "idle", "server_port": 13306, "upstream_id": "pg"}
       ],
       "upstreams": [{"id": "pg", "nodes": {"127.0.0.1:5432": 1, "[::1]:5433": 1}}]
-    })").object();
+    })")
+                                 .object();
     const Decoded<Config> decoded = decodeConfig(json);
     if (!decoded.ok())
         qFatal("sample config invalid: %s", qPrintable(formatProblems(decoded.problems)));
@@ -92,26 +92,42 @@ private slots:
 void TestPrometheus::samples_data()
 {
     QTest::addColumn<QString>("line");
-    QTest::newRow("APISIX connection counter") << R"(apisix_stream_connection_total{route="mysql"} 7)";
-    QTest::newRow("configured route without traffic") << R"(apisix_stream_connection_total{route="idle"} 0)";
+    QTest::newRow("APISIX connection counter")
+        << R"(apisix_stream_connection_total{route="mysql"} 7)";
+    QTest::newRow("configured route without traffic")
+        << R"(apisix_stream_connection_total{route="idle"} 0)";
     QTest::newRow("active per route") << R"(streamgate_route_active_connections{route="mysql"} 2)";
     QTest::newRow("max active") << R"(streamgate_route_max_active_connections{route="mysql"} 3)";
-    QTest::newRow("bytes up") << R"(streamgate_route_bytes_total{route="mysql",direction="up"} 1234)";
-    QTest::newRow("bytes down") << R"(streamgate_route_bytes_total{route="mysql",direction="down"} 567890)";
-    QTest::newRow("denied by ip-restriction") << R"(streamgate_route_denied_total{route="mysql",reason="ip-restriction"} 4)";
-    QTest::newRow("denied by limit-conn") << R"(streamgate_route_denied_total{route="mysql",reason="limit-conn"} 1)";
+    QTest::newRow("bytes up")
+        << R"(streamgate_route_bytes_total{route="mysql",direction="up"} 1234)";
+    QTest::newRow("bytes down")
+        << R"(streamgate_route_bytes_total{route="mysql",direction="down"} 567890)";
+    QTest::newRow("denied by ip-restriction")
+        << R"(streamgate_route_denied_total{route="mysql",reason="ip-restriction"} 4)";
+    QTest::newRow("denied by limit-conn")
+        << R"(streamgate_route_denied_total{route="mysql",reason="limit-conn"} 1)";
     QTest::newRow("delayed") << R"(streamgate_route_delayed_total{route="mysql"} 5)";
-    QTest::newRow("connect failures") << R"(streamgate_route_connect_failures_total{route="mysql"} 6)";
+    QTest::newRow("connect failures")
+        << R"(streamgate_route_connect_failures_total{route="mysql"} 6)";
     QTest::newRow("timeouts") << R"(streamgate_route_timeouts_total{route="mysql"} 8)";
-    QTest::newRow("listener up") << R"(streamgate_listener_up{listen_addr="13306",protocol="tcp"} 1)";
-    QTest::newRow("listener failed") << R"(streamgate_listener_up{listen_addr="127.0.0.1:80",protocol="tcp"} 0)";
-    QTest::newRow("no route") << R"(streamgate_listener_no_route_total{listen_addr="13306",protocol="tcp"} 9)";
-    QTest::newRow("listener active") << R"(streamgate_listener_active_connections{listen_addr="13306",protocol="tcp"} 2)";
-    QTest::newRow("listener bytes") << R"(streamgate_listener_bytes_total{listen_addr="13306",protocol="tcp",direction="down"} 567890)";
-    QTest::newRow("node down") << R"(streamgate_upstream_node_up{upstream="route:mysql",node="127.0.0.1:3306"} 0)";
-    QTest::newRow("shared upstream node not seen yet") << R"(streamgate_upstream_node_up{upstream="pg",node="[::1]:5433"} 1)";
-    QTest::newRow("node failures") << R"(streamgate_upstream_node_failures_total{upstream="route:mysql",node="127.0.0.1:3306"} 6)";
-    QTest::newRow("node total") << R"(streamgate_upstream_node_connections_total{upstream="route:mysql",node="127.0.0.1:3306"} 7)";
+    QTest::newRow("listener up")
+        << R"(streamgate_listener_up{listen_addr="13306",protocol="tcp"} 1)";
+    QTest::newRow("listener failed")
+        << R"(streamgate_listener_up{listen_addr="127.0.0.1:80",protocol="tcp"} 0)";
+    QTest::newRow("no route")
+        << R"(streamgate_listener_no_route_total{listen_addr="13306",protocol="tcp"} 9)";
+    QTest::newRow("listener active")
+        << R"(streamgate_listener_active_connections{listen_addr="13306",protocol="tcp"} 2)";
+    QTest::newRow("listener bytes")
+        << R"(streamgate_listener_bytes_total{listen_addr="13306",protocol="tcp",direction="down"} 567890)";
+    QTest::newRow("node down")
+        << R"(streamgate_upstream_node_up{upstream="route:mysql",node="127.0.0.1:3306"} 0)";
+    QTest::newRow("shared upstream node not seen yet")
+        << R"(streamgate_upstream_node_up{upstream="pg",node="[::1]:5433"} 1)";
+    QTest::newRow("node failures")
+        << R"(streamgate_upstream_node_failures_total{upstream="route:mysql",node="127.0.0.1:3306"} 6)";
+    QTest::newRow("node total")
+        << R"(streamgate_upstream_node_connections_total{upstream="route:mysql",node="127.0.0.1:3306"} 7)";
 }
 
 void TestPrometheus::samples()
@@ -160,7 +176,8 @@ void TestPrometheus::promtoolAccepts()
 {
     const PromtoolResult check = promtoolCheck(renderPrometheus(sampleSnapshot(), sampleConfig()));
     if (!check.available)
-        QSKIP("promtool is not installed (Debian package prometheus); the exposition format was not linted");
+        QSKIP("promtool is not installed (Debian package prometheus); the exposition format was "
+              "not linted");
     QVERIFY2(check.passed, qPrintable(check.output));
 }
 
@@ -198,7 +215,8 @@ void TestPrometheus::endpointServesMetrics()
 
     MetricsServer clash(&store, nullptr);
     QVERIFY(!clash.start(QStringLiteral("127.0.0.1:%1").arg(server.port())));
-    QVERIFY2(clash.errorString().contains(QString::number(server.port())), qPrintable(clash.errorString()));
+    QVERIFY2(clash.errorString().contains(QString::number(server.port())),
+             qPrintable(clash.errorString()));
 }
 
 QTEST_GUILESS_MAIN(TestPrometheus)
