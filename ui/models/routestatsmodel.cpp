@@ -122,9 +122,10 @@ void RouteStatsModel::applySnapshot(const Snapshot& snapshot)
         RouteSample sample{now, 0, 0, c.active};
         if (track.lastMs > 0 && now > track.lastMs) {
             const double dt = double(now - track.lastMs) / 1000.0;
-            // Counters restart when a route is re-created: never show a negative rate.
-            sample.rateUp = double(c.bytesUp - qMin(c.bytesUp, track.bytesUp)) / dt;
-            sample.rateDown = double(c.bytesDown - qMin(c.bytesDown, track.bytesDown)) / dt;
+            // Counters restart from 0 when a route is re-created: count from there.
+            const auto delta = [](quint64 now, quint64 before) { return now >= before ? now - before : now; };
+            sample.rateUp = double(delta(c.bytesUp, track.bytesUp)) / dt;
+            sample.rateDown = double(delta(c.bytesDown, track.bytesDown)) / dt;
         }
         track.bytesUp = c.bytesUp;
         track.bytesDown = c.bytesDown;
