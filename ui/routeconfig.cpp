@@ -4,6 +4,7 @@
 
 #include <QCoreApplication>
 #include <QJsonArray>
+#include <QHostAddress>
 #include <QRegularExpression>
 
 namespace sg::ui {
@@ -237,6 +238,90 @@ QString uniqueRouteId(const Config& config, const QString& base)
     for (int n = 2; used.contains(candidate); ++n)
         candidate = QStringLiteral("%1-%2").arg(clean).arg(n);
     return candidate;
+}
+
+} // namespace sg::ui
+
+namespace sg::ui {
+
+namespace {
+bool listed(const QStringList& list, const QString& ip)
+{
+    const QHostAddress address(ip);
+    for (const QString& entry : list) {
+        if (entry == ip)
+            return true;
+        const QHostAddress other(entry);
+        if (!other.isNull() && !address.isNull() && other.isEqual(address, QHostAddress::TolerantConversion))
+            return true;
+    }
+    return false;
+}
+} // namespace
+
+std::optional<StreamRoute> withClientAllowed(const StreamRoute& route, const QString& ip, QString* why)
+{
+    StreamRoute next = route;
+    std::optional<IpRestrictionConf>& conf = next.plugins.ipRestriction;
+    if (!conf) {
+        *why = QCoreApplication::translate("sg::ui::routeconfig", "%1 has no client restriction: every client may connect").arg(route.displayName());
+        return std::nullopt;
+    }
+    if (!conf->whitelist.isEmpty()) {
+        if (listed(conf->whitelist, ip)) {
+            *why = QCoreApplication::translate("sg::ui::routeconfig", "%1 is already allowed on %2").arg(ip, route.displayName());
+            return std::nullopt;
+        }
+        conf->whitelist << ip;
+        return next;
+    }
+    if (!listed(conf->blacklist, ip)) {
+        *why = QCoreApplication::translate("sg::ui::routeconfig", "%1 is not on the block-list of %2").arg(ip, route.displayName());
+        return std::nullopt;
+    }
+    const QHostAddress address(ip);
+    conf->blacklist.removeIf([&](const QString& entry) {
+        return entry == ip || QHostAddress(entry).isEqual(address, QHostAddress::TolerantConversion);
+    });
+    if (conf->blacklist.isEmpty())
+        conf.reset(); // an empty list is not valid APISIX: no restriction at all
+    return next;
+}
+
+std::optional<StreamRoute> withClientBlocked(const StreamRoute& route, const QString& ip, QString* why)
+{
+    StreamRoute next = route;
+    std::optional<IpRestrictionConf>& conf = next.plugins.ipRestriction;
+    if (!conf) {
+        IpRestrictionConf blocked;
+        blocked.blacklist << ip;
+        conf = blocked;
+        return next;
+    }
+    if (!conf->blacklist.isEmpty()) {
+        if (listed(conf->blacklist, ip)) {
+            *why = QCoreApplication::translate("sg::ui::routeconfig", "%1 is already blocked on %2").arg(ip, route.displayName());
+            return std::nullopt;
+        }
+        conf->blacklist << ip;
+        return next;
+    }
+    if (!listed(conf->whitelist, ip)) {
+        *why = QCoreApplication::translate("sg::ui::routeconfig",
+                   "%1 is allowed on %2 through a wider entry (CIDR); edit the allowed clients to narrow it")
+                   .arg(ip, route.displayName());
+        return std::nullopt;
+    }
+    const QHostAddress address(ip);
+    conf->whitelist.removeIf([&](const QString& entry) {
+        return entry == ip || QHostAddress(entry).isEqual(address, QHostAddress::TolerantConversion);
+    });
+    if (conf->whitelist.isEmpty()) {
+        *why = QCoreApplication::translate("sg::ui::routeconfig", "%1 is the only allowed client of %2; an empty allow-list would let everyone in")
+                   .arg(ip, route.displayName());
+        return std::nullopt;
+    }
+    return next;
 }
 
 } // namespace sg::ui
