@@ -200,7 +200,8 @@ void RouteEditor::build()
     m_nodes->horizontalHeader()->setSectionResizeMode(ResultColumn, QHeaderView::Stretch);
     m_nodes->verticalHeader()->hide();
     m_nodes->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_nodes->setEditTriggers(QAbstractItemView::AllEditTriggers);
+    m_nodes->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed
+                             | QAbstractItemView::AnyKeyPressed | QAbstractItemView::SelectedClicked);
     m_nodes->setMinimumHeight(110);
     m_nodes->setMaximumHeight(180);
     upstreamLayout->addWidget(m_nodes);
