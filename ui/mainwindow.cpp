@@ -24,6 +24,7 @@
 #include <QComboBox>
 #include <QDateTime>
 #include <QDockWidget>
+#include <QFile>
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -98,10 +99,9 @@ private:
 
 QIcon appIcon(const QStyle* style)
 {
-    QIcon icon(QStringLiteral(":/icons/streamgate.svg"));
-    if (icon.availableSizes().isEmpty() && icon.pixmap(16).isNull())
-        icon = style->standardIcon(QStyle::SP_DriveNetIcon);
-    return icon;
+    // The resource is linked into the application; tests run without it.
+    const QString path = QStringLiteral(":/icons/streamgate.svg");
+    return QFile::exists(path) ? QIcon(path) : style->standardIcon(QStyle::SP_DriveNetIcon);
 }
 
 QIcon themed(const char* name, const QStyle* style, QStyle::StandardPixmap fallback)
@@ -193,7 +193,7 @@ MainWindow::MainWindow(ConfigStore* store, Engine* engine, QWidget* parent)
     m_mainSplitter->addWidget(m_tabs);
     m_mainSplitter->setStretchFactor(0, 0);
     m_mainSplitter->setStretchFactor(1, 1);
-    m_mainSplitter->setSizes({420, 980});
+    m_mainSplitter->setSizes({400, 1000});
     centralLayout->addWidget(m_mainSplitter, 1);
     setCentralWidget(central);
 
@@ -385,7 +385,10 @@ void MainWindow::buildRoutesPanel(QSplitter* splitter)
     header->addStretch();
     auto* bar = new QToolBar(panel);
     bar->setIconSize(QSize(16, 16));
-    bar->setToolButtonStyle(Qt::ToolButtonIconOnly);
+    // Icons where the desktop theme has them; short words otherwise (the style's stand-ins
+    // for "add" and "delete" are folder and trash pictures that read wrong here).
+    bar->setToolButtonStyle(QIcon::hasThemeIcon(QStringLiteral("list-add")) ? Qt::ToolButtonIconOnly
+                                                                            : Qt::ToolButtonTextOnly);
     bar->addAction(m_newAction);
     bar->addAction(m_duplicateAction);
     bar->addAction(m_deleteAction);
@@ -407,10 +410,10 @@ void MainWindow::buildRoutesPanel(QSplitter* splitter)
     m_routesView->setDefaultDropAction(Qt::MoveAction);
     m_routesView->setItemDelegateForColumn(RoutesModel::StatusColumn, new StatusDotDelegate(m_routesView));
     m_routesView->header()->setStretchLastSection(true);
-    m_routesView->header()->resizeSection(RoutesModel::NameColumn, 140);
-    m_routesView->header()->resizeSection(RoutesModel::ProtoColumn, 50);
-    m_routesView->header()->resizeSection(RoutesModel::ListenColumn, 110);
-    m_routesView->header()->resizeSection(RoutesModel::UpstreamColumn, 130);
+    m_routesView->header()->resizeSection(RoutesModel::NameColumn, 120);
+    m_routesView->header()->resizeSection(RoutesModel::StatusColumn, 95);
+    m_routesView->header()->resizeSection(RoutesModel::ProtoColumn, 45);
+    m_routesView->header()->resizeSection(RoutesModel::ListenColumn, 120);
     m_routesView->setContextMenuPolicy(Qt::CustomContextMenu);
     m_routesView->addAction(m_deleteAction);
     connect(m_routesView, &QWidget::customContextMenuRequested, this, [this](const QPoint& pos) {
@@ -489,18 +492,18 @@ QWidget* MainWindow::buildConnectionsTab()
     m_connectionsView->addAction(m_closeConnectionsAction);
     m_connectionsView->addAction(m_copyAction);
     auto* header = m_connectionsView->horizontalHeader();
-    const QList<QPair<int, int>> widths{{ConnectionTableModel::IdColumn, 60},
-                                        {ConnectionTableModel::RouteColumn, 120},
-                                        {ConnectionTableModel::ProtoColumn, 50},
-                                        {ConnectionTableModel::ClientColumn, 150},
-                                        {ConnectionTableModel::UpstreamColumn, 140},
-                                        {ConnectionTableModel::StateColumn, 95},
-                                        {ConnectionTableModel::StartedColumn, 75},
-                                        {ConnectionTableModel::DurationColumn, 75},
-                                        {ConnectionTableModel::BytesUpColumn, 85},
-                                        {ConnectionTableModel::BytesDownColumn, 85},
-                                        {ConnectionTableModel::RateUpColumn, 90},
-                                        {ConnectionTableModel::RateDownColumn, 90}};
+    const QList<QPair<int, int>> widths{{ConnectionTableModel::IdColumn, 48},
+                                        {ConnectionTableModel::RouteColumn, 85},
+                                        {ConnectionTableModel::ProtoColumn, 44},
+                                        {ConnectionTableModel::ClientColumn, 128},
+                                        {ConnectionTableModel::UpstreamColumn, 118},
+                                        {ConnectionTableModel::StateColumn, 84},
+                                        {ConnectionTableModel::StartedColumn, 64},
+                                        {ConnectionTableModel::DurationColumn, 62},
+                                        {ConnectionTableModel::BytesUpColumn, 74},
+                                        {ConnectionTableModel::BytesDownColumn, 74},
+                                        {ConnectionTableModel::RateUpColumn, 82},
+                                        {ConnectionTableModel::RateDownColumn, 82}};
     for (const auto& [column, width] : widths)
         header->resizeSection(column, width);
     connect(m_connectionsView, &QWidget::customContextMenuRequested, this, &MainWindow::showConnectionMenu);
@@ -564,9 +567,11 @@ QWidget* MainWindow::buildStatisticsTab()
     m_statsView->sortByColumn(RouteStatsModel::RouteColumn, Qt::AscendingOrder);
     m_statsView->setItemDelegateForColumn(RouteStatsModel::RouteColumn, new StatusDotDelegate(m_statsView));
     m_statsView->setItemDelegateForColumn(RouteStatsModel::TrendColumn, new SparklineDelegate(m_statsView));
-    m_statsView->horizontalHeader()->resizeSection(RouteStatsModel::RouteColumn, 150);
+    m_statsView->horizontalHeader()->resizeSection(RouteStatsModel::RouteColumn, 130);
     for (int c = RouteStatsModel::ActiveColumn; c <= RouteStatsModel::ErrorsColumn; ++c)
-        m_statsView->horizontalHeader()->resizeSection(c, 64);
+        m_statsView->horizontalHeader()->resizeSection(c, 58);
+    for (int c = RouteStatsModel::BytesUpColumn; c <= RouteStatsModel::RateDownColumn; ++c)
+        m_statsView->horizontalHeader()->resizeSection(c, 84);
     connect(m_statsView, &QTableView::clicked, this, [this](const QModelIndex& index) {
         selectRoute(index.data(RouteIdRole).toString());
     });

@@ -15,11 +15,18 @@ struct ConnectionTableModel::Row
     qint64 appearedMs = 0;   // snapshot time it was first seen
     qint64 closedSeenMs = 0; // snapshot time it was first seen closed; 0 while open
     qint64 shownSecond = -1; // the duration second last shown, to notice a visible change
+    // Rates are measured over at least MinRateSpanMs: a refresh right after another (F5)
+    // would otherwise show a burst or a zero.
+    quint64 rateBaseUp = 0;
+    quint64 rateBaseDown = 0;
+    qint64 rateBaseMs = 0;
     bool history = false;    // closed for longer than the linger time
     bool changed = false;
 };
 
 namespace {
+
+constexpr qint64 MinRateSpanMs = 200;
 
 qint64 durationMs(const ConnectionInfo& c, qint64 nowMs)
 {
@@ -312,9 +319,13 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                 row.info.bytesDown = c->bytesDown;
                 row.info.datagramsUp = c->datagramsUp;
                 row.info.datagramsDown = c->datagramsDown;
-                if (dt > 0) {
-                    row.rateUp = double(c->bytesUp - qMin(prevUp, c->bytesUp)) / dt;
-                    row.rateDown = double(c->bytesDown - qMin(prevDown, c->bytesDown)) / dt;
+                if (now - row.rateBaseMs >= MinRateSpanMs) {
+                    const double span = double(now - row.rateBaseMs) / 1000.0;
+                    row.rateUp = double(c->bytesUp - qMin(row.rateBaseUp, c->bytesUp)) / span;
+                    row.rateDown = double(c->bytesDown - qMin(row.rateBaseDown, c->bytesDown)) / span;
+                    row.rateBaseUp = c->bytesUp;
+                    row.rateBaseDown = c->bytesDown;
+                    row.rateBaseMs = now;
                 }
                 const qint64 second = durationMs(*c, now) / 1000;
                 row.changed = prevUp != c->bytesUp || prevDown != c->bytesDown
@@ -401,6 +412,9 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
             row->rateDown = double(c.bytesDown) / age;
         }
         row->shownSecond = durationMs(c, now) / 1000;
+        row->rateBaseUp = c.bytesUp;
+        row->rateBaseDown = c.bytesDown;
+        row->rateBaseMs = now;
         m_rowById.insert(c.id, -1); // placeholder until appendRows numbers it
         added.push_back(std::move(row));
     }

@@ -18,7 +18,7 @@ class RoutesModel final : public QAbstractTableModel
     Q_DISABLE_COPY_MOVE(RoutesModel)
 
 public:
-    enum Column { NameColumn, ProtoColumn, ListenColumn, UpstreamColumn, StatusColumn, ColumnCount };
+    enum Column { NameColumn, StatusColumn, ProtoColumn, ListenColumn, UpstreamColumn, ColumnCount };
     Q_ENUM(Column)
 
     struct Row

@@ -120,17 +120,25 @@ void RouteStatsModel::applySnapshot(const Snapshot& snapshot)
         present.insert(c.routeId);
         Track& track = m_tracks[c.routeId];
         RouteSample sample{now, 0, 0, c.active};
-        if (track.lastMs > 0 && now > track.lastMs) {
+        // A refresh right after another (F5) has too short a span for a meaningful rate:
+        // keep the last sample's rates and do not add a point.
+        const bool tooSoon = track.lastMs > 0 && now - track.lastMs < 200 && !track.samples.empty();
+        if (tooSoon) {
+            sample = track.samples.back();
+            sample.active = c.active;
+        } else if (track.lastMs > 0 && now > track.lastMs) {
             const double dt = double(now - track.lastMs) / 1000.0;
             // Counters restart from 0 when a route is re-created: count from there.
             const auto delta = [](quint64 now, quint64 before) { return now >= before ? now - before : now; };
             sample.rateUp = double(delta(c.bytesUp, track.bytesUp)) / dt;
             sample.rateDown = double(delta(c.bytesDown, track.bytesDown)) / dt;
         }
-        track.bytesUp = c.bytesUp;
-        track.bytesDown = c.bytesDown;
-        track.lastMs = now;
-        track.samples.push_back(sample);
+        if (!tooSoon) {
+            track.bytesUp = c.bytesUp;
+            track.bytesDown = c.bytesDown;
+            track.lastMs = now;
+            track.samples.push_back(sample);
+        }
         while (!track.samples.empty() && now - track.samples.front().timeMs > m_spanMs)
             track.samples.pop_front();
 
