@@ -697,6 +697,7 @@ void MainWindow::buildEventDock()
     layout->addWidget(m_eventView, 1);
     dock->setWidget(box);
     addDockWidget(Qt::BottomDockWidgetArea, dock);
+    resizeDocks({dock}, {170}, Qt::Vertical);
     if (QMenu* view = menuBar()->findChild<QMenu*>(QStringLiteral("viewMenu")))
         view->addAction(dock->toggleViewAction());
     dock->toggleViewAction()->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));

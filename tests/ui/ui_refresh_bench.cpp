@@ -4,6 +4,7 @@
 // sorting proxy and QTableView setup as the main window. Prints per-refresh times.
 //   ui_refresh_bench [connections=10000] [seconds=15] [model|proxy|view=view]
 #include "delegates.h"
+#include "models/connectionfilter.h"
 #include "models/connectiontablemodel.h"
 #include "models/roles.h"
 
@@ -11,7 +12,6 @@
 #include <QElapsedTimer>
 #include <QHeaderView>
 #include <QRandomGenerator>
-#include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QTimer>
 
@@ -63,11 +63,9 @@ int main(int argc, char* argv[])
     const QString mode = argc > 3 ? QString::fromLocal8Bit(argv[3]) : QStringLiteral("view");
 
     ui::ConnectionTableModel model;
-    QSortFilterProxyModel proxy;
+    ui::ConnectionFilter proxy; // the main window's filter and sort proxy
     if (mode != QLatin1String("model"))
         proxy.setSourceModel(&model);
-    proxy.setSortRole(ui::SortRole);
-    proxy.setDynamicSortFilter(true);
     proxy.sort(ui::ConnectionTableModel::IdColumn, Qt::AscendingOrder);
     QTableView view;
     if (mode == QLatin1String("view"))

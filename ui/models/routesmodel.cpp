@@ -171,6 +171,7 @@ void RoutesModel::rebuild()
         QStringList errors;
         bool listening = false;
         bool known = false;
+        QString firstError; // the OS's words, shown in the list itself
         if (route.serverPort) {
             for (Protocol p : {Protocol::Tcp, Protocol::Udp}) {
                 const QList<ListenEntry>& list =
@@ -189,6 +190,8 @@ void RoutesModel::rebuild()
                             listening = true;
                         else if (!s.error.isEmpty())
                             errors << QStringLiteral("%1 %2: %3").arg(protocolText(p), s.address, s.error);
+                        if (!s.listening && !s.error.isEmpty() && firstError.isEmpty())
+                            firstError = s.error;
                     }
                 }
             }
@@ -204,7 +207,7 @@ void RoutesModel::rebuild()
         row.protocol = protocols.join(QLatin1Char('+'));
         row.listen = listens.join(QStringLiteral(", "));
         if (!errors.isEmpty()) {
-            row.status = tr("Error");
+            row.status = firstError.isEmpty() ? tr("Error") : tr("Error: %1").arg(firstError);
             row.statusDetail = errors.join(QLatin1Char('\n'));
             row.health = 3;
         } else if (listening) {
