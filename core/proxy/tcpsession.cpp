@@ -448,14 +448,25 @@ void TcpSession::close(CloseReason reason)
     if (m_closed)
         return;
     m_closed = true;
+    if (m_connected && m_route->upstream) {
+        if (auto* ns = m_route->upstream->nodes[size_t(m_node)].stats.get())
+            ns->active.fetch_sub(1, std::memory_order_relaxed);
+        m_route->upstream->balancer->connectionEnded(m_node);
+    }
+    if (m_limitHeld && m_route->limitConn) {
+        m_route->limitConn->release(m_limitKey);
+        m_limitHeld = false;
+    }
+    // Recorded before the sockets close, so a peer that sees the close also finds the record.
+    m_worker.hub().closed(m_record, reason);
     for (int s = 0; s < 2; ++s) {
         IoWatch& w = m_ends[s].watch;
         if (w.fd < 0)
             continue;
         m_worker.loop().remove(w);
         // The side that did not reset is reset too, so neither peer mistakes it for a clean end.
-        const bool reset = (s == Client && reason == CloseReason::UpstreamReset) ||
-                           (s == Upstream && reason == CloseReason::ClientReset);
+        const bool reset = (s == Client && reason == CloseReason::UpstreamReset)
+            || (s == Upstream && reason == CloseReason::ClientReset);
         if (reset)
             closeWithReset(w.fd);
         else
@@ -473,16 +484,6 @@ void TcpSession::close(CloseReason reason)
         }
         d.held = 0;
     }
-    if (m_connected && m_route->upstream) {
-        if (auto* ns = m_route->upstream->nodes[size_t(m_node)].stats.get())
-            ns->active.fetch_sub(1, std::memory_order_relaxed);
-        m_route->upstream->balancer->connectionEnded(m_node);
-    }
-    if (m_limitHeld && m_route->limitConn) {
-        m_route->limitConn->release(m_limitKey);
-        m_limitHeld = false;
-    }
-    m_worker.hub().closed(m_record, reason);
     m_worker.retire(this);
 }
 

@@ -296,18 +296,30 @@ Snapshot StatsHub::snapshot() const
         s.lastEventSeq = m_lastSeq;
     }
 
-    QHash<QString, std::pair<quint64, quint64>> liveRouteBytes;
+    // Live bytes per route and listener, keyed by the stats object (no string hashing per
+    // connection; consecutive records usually share it, hence the one-entry cache).
+    QHash<const RouteStats*, std::pair<quint64, quint64>> liveRouteBytes;
     QHash<const ListenerStats*, std::pair<quint64, quint64>> liveListenerBytes;
+    const RouteStats* lastRoute = nullptr;
+    std::pair<quint64, quint64>* lastRouteBytes = nullptr;
+    const ListenerStats* lastListener = nullptr;
+    std::pair<quint64, quint64>* lastListenerBytes = nullptr;
     s.active.reserve(qsizetype(open.size()));
     for (const auto& r : open) {
         s.active.append(r->info());
         const ConnectionInfo& c = s.active.constLast();
-        auto& rb = liveRouteBytes[c.routeId];
-        rb.first += c.bytesUp;
-        rb.second += c.bytesDown;
-        auto& lb = liveListenerBytes[r->listener.get()];
-        lb.first += c.bytesUp;
-        lb.second += c.bytesDown;
+        if (r->route.get() != lastRoute || !lastRouteBytes) {
+            lastRoute = r->route.get();
+            lastRouteBytes = &liveRouteBytes[lastRoute];
+        }
+        lastRouteBytes->first += c.bytesUp;
+        lastRouteBytes->second += c.bytesDown;
+        if (r->listener.get() != lastListener || !lastListenerBytes) {
+            lastListener = r->listener.get();
+            lastListenerBytes = &liveListenerBytes[lastListener];
+        }
+        lastListenerBytes->first += c.bytesUp;
+        lastListenerBytes->second += c.bytesDown;
     }
 
     s.routes.reserve(routes.size());
@@ -326,7 +338,7 @@ Snapshot StatsHub::snapshot() const
             rc.bytesUp = st->closedBytesUp.load();
             rc.bytesDown = st->closedBytesDown.load();
         }
-        const auto live = liveRouteBytes.value(id);
+        const auto live = liveRouteBytes.value(st.get());
         rc.bytesUp += live.first;
         rc.bytesDown += live.second;
         s.routes.append(rc);

@@ -216,13 +216,13 @@ private Q_SLOTS:
         TestServer echo(TestServer::Echo);
         Engine engine(options());
         Upstream up = upstream({node("127.0.0.1", echo.port())});
-        up.timeout = Timeout{5, 0.4, 0.4};
+        up.timeout = Timeout{5, 1.0, 1.0};
         const int port = start(engine, up);
         QVERIFY(port > 0);
         const int fd = connectTo("127.0.0.1", port);
         QVERIFY(fd >= 0);
-        // Traffic every 100 ms for 1.2 s: three times the idle timeout, never idle.
-        for (int i = 0; i < 12; ++i) {
+        // Traffic every 100 ms for 2.5 s: well past the idle timeout, never idle.
+        for (int i = 0; i < 25; ++i) {
             QVERIFY(sendAll(fd, "k"));
             QCOMPARE(recvExactly(fd, 1, 2000), QByteArray("k"));
             QByteArray none;
