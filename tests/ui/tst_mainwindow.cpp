@@ -21,6 +21,7 @@
 #include <QLineEdit>
 #include <QListWidget>
 #include <QMessageBox>
+#include <QMimeData>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -220,6 +221,29 @@ private slots:
         QCOMPARE(routes->currentIndex().data(RouteIdRole).toString(), QStringLiteral("typed"));
         QTRY_COMPARE_WITH_TIMEOUT(routes->model()->index(routes->currentIndex().row(), RoutesModel::StatusColumn).data().toString(),
                                   QStringLiteral("Listening"), 5000);
+    }
+
+    void dragReordersMatchOrder()
+    {
+        auto* routes = child<QTreeView>(m_window.get(), "routesView");
+        auto* model = qobject_cast<RoutesModel*>(routes->model());
+        QVERIFY(model);
+        QCOMPARE(m_store->config().streamRoutes.at(1).idString(), QStringLiteral("typed"));
+        m_window->selectRoute("typed");
+        QSignalSpy moved(model, &QAbstractItemModel::rowsMoved);
+        QSignalSpy reset(model, &QAbstractItemModel::modelReset);
+        // What the view does when "Typed echo" is dropped above "Echo".
+        std::unique_ptr<QMimeData> data(model->mimeData({model->index(1, 0)}));
+        QVERIFY(model->canDropMimeData(data.get(), Qt::MoveAction, 0, 0, {}));
+        model->dropMimeData(data.get(), Qt::MoveAction, 0, 0, {});
+        QCOMPARE(m_store->config().streamRoutes.at(0).idString(), QStringLiteral("typed"));
+        QCOMPARE(moved.size(), 1);
+        QCOMPARE(reset.size(), 0);
+        QCOMPARE(routes->currentIndex().data(RouteIdRole).toString(), QStringLiteral("typed"));
+        // And back, so the other tests see the original order.
+        std::unique_ptr<QMimeData> back(model->mimeData({model->index(1, 0)}));
+        model->dropMimeData(back.get(), Qt::MoveAction, 0, 0, {});
+        QCOMPARE(m_store->config().streamRoutes.at(0).idString(), QStringLiteral("echo"));
     }
 
     void refusedClientAllowedWithOneClick()

@@ -10,6 +10,7 @@
 #include <QComboBox>
 #include <QFile>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -248,6 +249,11 @@ private slots:
         QCOMPARE(after->desc, QStringLiteral("edited"));
         QCOMPARE(after->labels.value("team"), QStringLiteral("db"));
         QCOMPARE(after->sni, QStringLiteral("db.local"));
+        // Untouched upstream fields keep their shape on disk: nodes as a map, no timeout added.
+        const QJsonObject saved = QJsonDocument::fromJson(readFile(m_path)).object();
+        const QJsonObject upstream = saved.value("stream_routes").toArray().at(0).toObject().value("upstream").toObject();
+        QVERIFY(upstream.value("nodes").isObject());
+        QVERIFY(!upstream.contains("timeout"));
     }
 
     void testUpstreamReportsEachNode()

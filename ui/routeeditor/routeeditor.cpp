@@ -696,7 +696,7 @@ RouteListen RouteEditor::formListen() const
     return l;
 }
 
-QJsonObject RouteEditor::formJson(bool nodesAsArray) const
+QJsonObject RouteEditor::formJson() const
 {
     QJsonObject o = m_original;
     const auto setOrRemove = [&o](const QString& key, const QString& value) {
@@ -719,7 +719,11 @@ QJsonObject RouteEditor::formJson(bool nodesAsArray) const
     } else {
         o.remove(QStringLiteral("upstream_id"));
         QJsonObject up = m_original.value(QStringLiteral("upstream")).toObject();
-        up.insert(QStringLiteral("type"), m_balancer->currentData().toString());
+        // Fields the user did not touch are written back as they were given (or not at all),
+        // so editing a name does not rewrite the rest of the route.
+        const QString type = m_balancer->currentData().toString();
+        if (up.contains(QStringLiteral("type")) || type != QLatin1String("roundrobin"))
+            up.insert(QStringLiteral("type"), type);
         if (m_balancer->currentData().toString() == QLatin1String("chash")) {
             up.insert(QStringLiteral("key"), m_hashKey->text().trimmed().isEmpty()
                                                  ? QStringLiteral("remote_addr")
@@ -734,10 +738,20 @@ QJsonObject RouteEditor::formJson(bool nodesAsArray) const
             up.remove(QStringLiteral("retries"));
         else
             up.insert(QStringLiteral("retries"), m_retries->value());
-        up.insert(QStringLiteral("timeout"),
-                  QJsonObject{{QStringLiteral("connect"), m_connectTimeout->value()},
-                              {QStringLiteral("send"), m_idleTimeout->value()},
-                              {QStringLiteral("read"), m_idleTimeout->value()}});
+        const QJsonObject oldTimeout = up.value(QStringLiteral("timeout")).toObject();
+        const Timeout effective{oldTimeout.value(QStringLiteral("connect")).toDouble(60),
+                                oldTimeout.value(QStringLiteral("send")).toDouble(600),
+                                oldTimeout.value(QStringLiteral("read")).toDouble(600)};
+        const bool idleUntouched = qFuzzyCompare(m_idleTimeout->value(), qMax(effective.send, effective.read));
+        const bool connectUntouched = qFuzzyCompare(m_connectTimeout->value(), effective.connect);
+        if (!up.contains(QStringLiteral("timeout")) && idleUntouched && connectUntouched) {
+            // APISIX's defaults stay implicit.
+        } else {
+            up.insert(QStringLiteral("timeout"),
+                      QJsonObject{{QStringLiteral("connect"), m_connectTimeout->value()},
+                                  {QStringLiteral("send"), idleUntouched ? effective.send : m_idleTimeout->value()},
+                                  {QStringLiteral("read"), idleUntouched ? effective.read : m_idleTimeout->value()}});
+        }
         // Array form while editing: each problem then names the row it is about.
         QJsonArray nodes;
         for (int row = 0; row < m_nodes->rowCount(); ++row) {
@@ -751,7 +765,7 @@ QJsonObject RouteEditor::formJson(bool nodesAsArray) const
             QJsonObject node{{QStringLiteral("host"), host},
                              {QStringLiteral("port"), cell(PortColumn).toInt()},
                              {QStringLiteral("weight"), cell(WeightColumn).toInt()}};
-            if (cell(PriorityColumn).toInt() != 0 || !nodesAsArray)
+            if (cell(PriorityColumn).toInt() != 0)
                 node.insert(QStringLiteral("priority"), cell(PriorityColumn).toInt());
             nodes.append(node);
         }
@@ -798,7 +812,7 @@ void RouteEditor::validate()
         updateEnabledState();
         return;
     }
-    const Decoded<StreamRoute> decoded = decodeStreamRoute(formJson(true), QString(), DecodeMode::Client);
+    const Decoded<StreamRoute> decoded = decodeStreamRoute(formJson(), QString(), DecodeMode::Client);
     m_problems = decoded.problems;
     if (m_isNew && m_store) {
         const QString id = m_idEdit->text().trimmed();
@@ -915,7 +929,7 @@ bool RouteEditor::save()
     validate();
     if (!m_store || m_disabled || !m_problems.isEmpty())
         return false;
-    Decoded<StreamRoute> decoded = decodeStreamRoute(formJson(false), QString(), DecodeMode::Client);
+    Decoded<StreamRoute> decoded = decodeStreamRoute(formJson(), QString(), DecodeMode::Client);
     if (!decoded.ok()) {
         m_problems = decoded.problems;
         showProblems();

@@ -79,7 +79,9 @@ private:
     void addNodeRow(const QString& host, int port, int weight, int priority);
     void onEdited();
     void validate();
-    QJsonObject formJson(bool nodesAsArray) const;
+    // The route as JSON: the loaded route with the form's fields laid over it. Nodes are in
+    // array form, so each problem names its row; saving restores the form the file used.
+    QJsonObject formJson() const;
     RouteListen formListen() const;
     void showProblems();
     void updateEnabledState();
