@@ -121,6 +121,7 @@ private slots:
         QCOMPARE(changed.size(), 1);
         QCOMPARE(changed.at(0).at(0).toModelIndex().row(), 2);
         QCOMPARE(changed.at(0).at(1).toModelIndex().row(), 2);
+        QCOMPARE(changed.at(0).at(0).toModelIndex().column(), 0); // drawn closed: the whole row
 
         // Before the linger time is over it stays; after, it is removed with one rowsRemoved.
         model.applySnapshot(snap(T0 + 4000, active, {closedConn(gone, T0 + 1200, CloseReason::ClientClosed)}));
@@ -197,6 +198,8 @@ private slots:
         QCOMPARE(changed.at(0).at(0).toModelIndex().row(), 1);
         QCOMPARE(changed.at(0).at(1).toModelIndex().row(), 1);
         QCOMPARE(changed.at(0).at(1).toModelIndex().column(), ConnectionTableModel::ColumnCount - 1);
+        // Bytes moved: the columns that never change (ID, route, proto, client) are left out.
+        QCOMPARE(changed.at(0).at(0).toModelIndex().column(), int(ConnectionTableModel::UpstreamColumn));
         QCOMPARE(changed.at(1).at(0).toModelIndex().row(), 6);
 
         // Six of ten rows (2-5, 7-8) get bytes: most rows changed -> one signal over the range.

@@ -22,11 +22,15 @@ struct ConnectionTableModel::Row
     qint64 rateBaseMs = 0;
     bool history = false;    // closed for longer than the linger time
     bool changed = false;
+    bool wholeRow = false;   // its look changed (closed, history): every column repaints
 };
 
 namespace {
 
 constexpr qint64 MinRateSpanMs = 200;
+// ID, route, protocol and client never change during a connection: leaving them out of the
+// refresh's dataChanged spares a sorting proxy the re-sort when the user sorts by them.
+constexpr int FirstMovingColumn = ConnectionTableModel::UpstreamColumn;
 
 qint64 durationMs(const ConnectionInfo& c, qint64 nowMs)
 {
@@ -294,6 +298,7 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
     for (size_t i = 0; i < m_rows.size(); ++i) {
         Row& row = *m_rows[i];
         row.changed = false;
+        row.wholeRow = false;
         if (row.closedSeenMs == 0) {
             if (const ConnectionInfo* c = active.value(row.info.id)) {
                 const quint64 prevUp = row.info.bytesUp;
@@ -344,6 +349,7 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                 row.closedSeenMs = now;
                 row.rateUp = row.rateDown = 0;
                 row.changed = true;
+                row.wholeRow = true;
             }
         } else if (now - row.closedSeenMs >= m_lingerMs) {
             if (!m_showClosed) {
@@ -353,6 +359,7 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                 if (!row.history) {
                     row.history = true;
                     row.changed = true; // no longer drawn as just closed
+                    row.wholeRow = true;
                 }
                 ++historyRows;
             }
@@ -370,13 +377,16 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
     // 2. Row-level dataChanged before removals (row numbers are still the ones flagged), one
     // ranged signal when most rows changed.
     int changedCount = 0;
-    for (const auto& row : m_rows)
+    bool anyWholeRow = false;
+    for (const auto& row : m_rows) {
         changedCount += row->changed ? 1 : 0;
+        anyWholeRow = anyWholeRow || row->wholeRow;
+    }
     m_lastTakenMs = now;
     if (changedCount > 0) {
         const int last = int(m_rows.size()) - 1;
         if (changedCount * 2 > int(m_rows.size())) {
-            Q_EMIT dataChanged(index(0, 0), index(last, ColumnCount - 1));
+            Q_EMIT dataChanged(index(0, anyWholeRow ? 0 : FirstMovingColumn), index(last, ColumnCount - 1));
         } else {
             for (int row = 0; row <= last;) {
                 if (!m_rows[size_t(row)]->changed) {
@@ -384,9 +394,12 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                     continue;
                 }
                 int end = row;
-                while (end < last && m_rows[size_t(end + 1)]->changed)
+                bool whole = m_rows[size_t(row)]->wholeRow;
+                while (end < last && m_rows[size_t(end + 1)]->changed) {
                     ++end;
-                Q_EMIT dataChanged(index(row, 0), index(end, ColumnCount - 1));
+                    whole = whole || m_rows[size_t(end)]->wholeRow;
+                }
+                Q_EMIT dataChanged(index(row, whole ? 0 : FirstMovingColumn), index(end, ColumnCount - 1));
                 row = end + 1;
             }
         }
