@@ -355,6 +355,11 @@ bool MySqlInspector::parseGreeting(const std::string& p)
     m_serverCaps = caps;
     m_info.detected = true;
     m_info.serverVersion = QString::fromLatin1(p.data() + 1, qsizetype(nul - 1));
+    // MariaDB 10+ announces "5.5.5-10.11.6-MariaDB" so that old clients and replicas do not
+    // mistake it for a MySQL 1.x; its own clients strip the prefix, and so do we.
+    if (m_info.serverVersion.startsWith(QLatin1String("5.5.5-"))
+        && m_info.serverVersion.contains(QLatin1String("MariaDB")))
+        m_info.serverVersion.remove(0, 6);
     m_info.connectionId = connectionId;
     return true;
 }
