@@ -37,6 +37,14 @@ public:
         connect(&m_server, &QTcpServer::newConnection, this, [this] { accept(); });
     }
 
+    ~RecordingRelay() override
+    {
+        if (m_client)
+            m_client->disconnect(this);
+        if (m_upstream)
+            m_upstream->disconnect(this);
+    }
+
     bool listen() { return m_server.listen(QHostAddress(QStringLiteral("127.0.0.1")), 0); }
     quint16 port() const { return m_server.serverPort(); }
     const QList<Chunk>& chunks() const { return m_chunks; }
