@@ -6,6 +6,13 @@
 // it never alters or holds back a byte, buffers at most kMaxBufferedPacket bytes per
 // direction and only during the handshake, and gives up for good on anything that is not
 // MySQL. Not thread-safe: one inspector belongs to one session on one worker.
+//
+// In the relay: after each read from a side, while wantsBytes(direction), call feed() with the
+// bytes just read and before writing them on; when wantsBytes() turns false that direction
+// may go back to splice. With command counting on, the client direction keeps wanting bytes:
+// a splice relay can recv(MSG_PEEK) the next few bytes, feed() them, splice exactly those
+// plus up to skippable() more, and report the extra with skip(). Copy info() into ConnectionInfo::mysql for snapshots; once
+// active() is false the inspector holds no buffer and can be dropped.
 
 #include "stats/snapshot.h"
 
