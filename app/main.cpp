@@ -16,6 +16,8 @@
 #include <cstdio>
 #include <memory>
 
+#include <unistd.h>
+
 namespace {
 
 // Exit codes of --check (documented in --help): 0 valid, 1 invalid, 2 unreadable.
@@ -126,7 +128,9 @@ int runHeadless(const QString& path)
 
     sg::Engine engine;
     QFile out;
-    out.open(stdout, QIODevice::WriteOnly | QIODevice::Unbuffered);
+    // The descriptor, not the FILE*: stdio would hold lines back in its buffer when stdout is a
+    // pipe (journald, a log collector, a test), and an access log must appear as sessions end.
+    out.open(STDOUT_FILENO, QIODevice::WriteOnly | QIODevice::Unbuffered);
     sg::AccessLog accessLog(&engine, &out);
     driveEngine(store, engine);
 
