@@ -14,9 +14,8 @@
 #include <QTextStream>
 
 #include <cstdio>
-#include <memory>
-
 #include <unistd.h>
+#include <memory>
 
 namespace {
 
@@ -128,8 +127,7 @@ int runHeadless(const QString& path)
 
     sg::Engine engine;
     QFile out;
-    // The descriptor, not the FILE*: stdio would hold lines back in its buffer when stdout is a
-    // pipe (journald, a log collector, a test), and an access log must appear as sessions end.
+    // On the descriptor, not on stdio's FILE: a pipe must see each line as it is written.
     out.open(STDOUT_FILENO, QIODevice::WriteOnly | QIODevice::Unbuffered);
     sg::AccessLog accessLog(&engine, &out);
     driveEngine(store, engine);

@@ -115,8 +115,8 @@ void HeadlessRunner::onSignal()
     if (m_stopping)
         return;
     m_stopping = true;
-    qCInfo(lcProxy).noquote() << (signo == SIGINT ? "SIGINT" : "SIGTERM")
-                              << QStringLiteral(": stopping; open sessions have %1 s to finish")
+    qCInfo(lcProxy).noquote() << QStringLiteral("%1: stopping; open sessions have %2 s to finish")
+                                     .arg(signo == SIGINT ? "SIGINT" : "SIGTERM")
                                      .arg(m_graceMs / 1000.0);
     m_engine->stop(m_graceMs);
     Q_EMIT finished(0);
