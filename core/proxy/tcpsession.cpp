@@ -215,6 +215,10 @@ void TcpSession::onIo(IoWatch& watch, quint32 bits)
             attemptFailed(false);
             return;
         }
+        // Edge-triggered: a server that speaks first (MySQL's greeting) may already have sent
+        // data when the connect completes, and this event is the only EPOLLIN edge it gets.
+        if (bits & IoRead)
+            e.readable = true;
         connected();
         return;
     }

@@ -315,9 +315,18 @@ void tst_MySqlE2E::fiftyConcurrentClients()
         return true;
     }, 60000);
     QVERIFY(allDone);
+    // Sessions that did not end cleanly, for the failure message.
+    auto unclean = [this, before] {
+        QStringList out;
+        for (const QString& l : accessLogLines(QStringLiteral("127.0.0.1")).mid(before))
+            if (!l.contains(QLatin1String("reason=\"client closed\"")) && !l.contains(QLatin1String("reason=\"upstream closed\"")))
+                out << l;
+        return out.join(QLatin1Char('\n'));
+    };
     for (int i = 0; i < kClients; ++i) {
         const ClientResult r = clients[size_t(i)]->result();
-        QVERIFY2(r.exitCode == 0, qPrintable(QStringLiteral("client %1: %2").arg(i).arg(QString::fromUtf8(r.err))));
+        QVERIFY2(r.exitCode == 0, qPrintable(QStringLiteral("client %1: %2\nunclean sessions in the access log:\n%3")
+                                                 .arg(i).arg(QString::fromUtf8(r.err), unclean())));
         const QStringList rows = QString::fromUtf8(r.out).trimmed().split(QLatin1Char('\n'));
         QCOMPARE(rows.size(), kQueries);
         QCOMPARE(rows.constLast(), QStringLiteral("%1\t0").arg(kQueries));
