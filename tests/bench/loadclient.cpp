@@ -37,6 +37,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 namespace sg::bench {
@@ -258,9 +259,11 @@ void echoTcpLoop(int listenFd, const std::atomic<bool>& stop)
     epoll_ctl(ep, EPOLL_CTL_ADD, listenFd, &ev);
     std::vector<char> buffer(64 * 1024);
     std::vector<epoll_event> events(256);
+    std::unordered_set<EchoConn*> open; // so that a stop with clients connected frees them
     const auto closeConn = [&](EchoConn* c) {
         epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, nullptr);
         ::close(c->fd);
+        open.erase(c);
         delete c;
     };
     while (!stop.load(std::memory_order_relaxed)) {
@@ -275,6 +278,7 @@ void echoTcpLoop(int listenFd, const std::atomic<bool>& stop)
                         break;
                     setInt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
                     auto* conn = new EchoConn{fd, false, {}, false};
+                    open.insert(conn);
                     epoll_event cev{};
                     cev.events = EPOLLIN | EPOLLRDHUP;
                     cev.data.ptr = conn;
@@ -327,7 +331,12 @@ void echoTcpLoop(int listenFd, const std::atomic<bool>& stop)
             epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &mod);
         }
     }
+    for (EchoConn* c : open) {
+        ::close(c->fd);
+        delete c;
+    }
     ::close(ep);
+    ::close(listenFd);
     delete listener;
 }
 
@@ -358,6 +367,7 @@ void echoUdpLoop(int fd, const std::atomic<bool>& stop)
             iov[i].iov_len = msgs[i].msg_len;
         sendmmsg(fd, msgs.data(), static_cast<unsigned>(n), 0);
     }
+    ::close(fd);
 }
 
 int runEcho(const Options& o)
