@@ -1,12 +1,197 @@
-// Streamgate entry point: parses the command line and wires core and ui together.
-#include <QApplication>
-
+// Streamgate entry point: parses the command line, then runs one of --check, --headless or the
+// GUI. Only wiring lives here; everything it runs is in core/ and ui/.
+#include "config/configstore.h"
+#include "config/logging.h"
 #include "mainwindow.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QTextStream>
+
+#include <cstdio>
+#include <memory>
+
+namespace {
+
+// Exit codes of --check (documented in --help): 0 valid, 1 invalid, 2 unreadable.
+constexpr int ExitValid = 0;
+constexpr int ExitInvalid = 1;
+constexpr int ExitUnreadable = 2;
+constexpr int ExitUsage = 64; // BSD sysexits EX_USAGE: distinct from every --check outcome
+
+struct Options
+{
+    QCommandLineOption config{{QStringLiteral("c"), QStringLiteral("config")},
+                              QStringLiteral("Use config FILE instead of %1.")
+                                  .arg(sg::ConfigStore::defaultPath()),
+                              QStringLiteral("FILE")};
+    QCommandLineOption headless{QStringLiteral("headless"),
+                                QStringLiteral("Run the proxy without a window.")};
+    QCommandLineOption check{QStringLiteral("check"),
+                             QStringLiteral("Validate the config file, print every problem and "
+                                            "exit: 0 valid, 1 invalid, 2 unreadable.")};
+    QCommandLineOption version{{QStringLiteral("v"), QStringLiteral("version")},
+                               QStringLiteral("Print the version and exit.")};
+    QCommandLineOption help{{QStringLiteral("h"), QStringLiteral("help")},
+                            QStringLiteral("Print this help and exit.")};
+
+    void addTo(QCommandLineParser& parser) const
+    {
+        parser.setApplicationDescription(
+            QStringLiteral("Streamgate: a desktop TCP/UDP stream proxy with APISIX stream routes."));
+        parser.addOptions({config, headless, check, version, help});
+    }
+};
+
+QStringList argumentsOf(int argc, char* argv[])
+{
+    QStringList args;
+    args.reserve(argc);
+    for (int i = 0; i < argc; ++i)
+        args << QString::fromLocal8Bit(argv[i]);
+    return args;
+}
+
+QString plural(qsizetype n, const char* one, const char* many)
+{
+    return QStringLiteral("%1 %2").arg(n).arg(QLatin1String(n == 1 ? one : many));
+}
+
+// "path: reason", plus the value when the reason does not already show it, so every line names
+// the field, the value and why.
+QString problemLine(const sg::Problem& p)
+{
+    QString line = p.text();
+    if (!p.value.isEmpty() && !p.reason.contains(p.value))
+        line += QStringLiteral(" (value: %1)").arg(p.value);
+    return line;
+}
+
+int runCheck(const QString& path)
+{
+    const sg::FileCheck result = sg::checkFile(path);
+    QTextStream out(stdout);
+    for (const sg::Problem& p : result.problems)
+        out << problemLine(p) << '\n';
+    for (const sg::Problem& w : result.warnings)
+        out << "warning: " << problemLine(w) << '\n';
+
+    switch (result.status) {
+    case sg::LoadResult::Status::Loaded:
+    case sg::LoadResult::Status::Created:
+        out << path << ": valid ("
+            << plural(result.config.streamRoutes.size(), "stream route", "stream routes") << ", "
+            << plural(result.config.upstreams.size(), "upstream", "upstreams") << ", "
+            << plural(result.config.streamProxy.tcp.size() + result.config.streamProxy.udp.size(),
+                      "listener", "listeners")
+            << ", " << plural(result.warnings.size(), "warning", "warnings") << ")\n";
+        return ExitValid;
+    case sg::LoadResult::Status::SyntaxError:
+    case sg::LoadResult::Status::Invalid:
+        out << path << ": invalid ("
+            << plural(result.problems.size(), "problem", "problems") << ", "
+            << plural(result.warnings.size(), "warning", "warnings") << ")\n";
+        return ExitInvalid;
+    case sg::LoadResult::Status::Unreadable:
+        break;
+    }
+    out << path << ": unreadable\n";
+    return ExitUnreadable;
+}
+
+int runHeadless(const QString& path)
+{
+    sg::ConfigStore store(path);
+    const sg::LoadResult loaded = store.load(); // problems are logged under streamgate.config
+    if (!loaded.ok()) {
+        qCCritical(sg::lcConfig).noquote() << "cannot start without a valid config:" << path;
+        return loaded.status == sg::LoadResult::Status::Unreadable ? ExitUnreadable : ExitInvalid;
+    }
+
+    // ENGINE SEAM: create the proxy engine here, apply store.config() and connect
+    // ConfigStore::changed to Engine::apply, then run the event loop (QCoreApplication::exec)
+    // with the access log. Until the engine is part of the build, headless mode stops here.
+    qCCritical(sg::lcProxy).noquote()
+        << "the proxy engine is not available in this build of streamgate; --headless cannot run";
+    return ExitInvalid;
+}
+
+int runGui(const QString& path)
+{
+    sg::ConfigStore store(path);
+    // A broken file leaves the store empty and refusing changes; the window reads
+    // store.lastLoadResult() to say why and offer the backup.
+    store.load();
+
+    // ENGINE SEAM: create the proxy engine here (before the window), apply store.config() and
+    // connect ConfigStore::changed to Engine::apply; then pass it to the window.
+    sg::Engine* engine = nullptr;
+
+    sg::MainWindow window(&store, engine);
+    window.show();
+    return QApplication::exec();
+}
+
+} // namespace
 
 int main(int argc, char* argv[])
 {
+    QCoreApplication::setApplicationName(QStringLiteral("streamgate"));
+    QCoreApplication::setOrganizationName(QStringLiteral("streamgate"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(STREAMGATE_VERSION));
+
+    // The mode must be known before the application object exists: only the GUI may have a
+    // QApplication (it needs a display), so parse once without one. Qt's own GUI options
+    // (-platform, -style, ...) are unknown here; they are checked again after QApplication has
+    // removed them.
+    const Options options;
+    QCommandLineParser parser;
+    options.addTo(parser);
+    const bool parsed = parser.parse(argumentsOf(argc, argv));
+    const bool coreOnly = parser.isSet(options.check) || parser.isSet(options.version)
+        || parser.isSet(options.help) || parser.isSet(options.headless);
+
+    if (coreOnly) {
+        QCoreApplication app(argc, argv);
+        if (!parsed) {
+            QTextStream(stderr) << "streamgate: " << parser.errorText() << "\n"
+                                << "Try 'streamgate --help'.\n";
+            return ExitUsage;
+        }
+        if (!parser.positionalArguments().isEmpty()) {
+            QTextStream(stderr) << "streamgate: unexpected argument '"
+                                << parser.positionalArguments().constFirst() << "'\n"
+                                << "Try 'streamgate --help'.\n";
+            return ExitUsage;
+        }
+        if (parser.isSet(options.help)) {
+            QTextStream(stdout) << parser.helpText();
+            return 0;
+        }
+        if (parser.isSet(options.version)) {
+            QTextStream(stdout) << "streamgate " << QCoreApplication::applicationVersion() << "\n";
+            return 0;
+        }
+        const QString path = parser.isSet(options.config) ? parser.value(options.config)
+                                                          : sg::ConfigStore::defaultPath();
+        if (parser.isSet(options.check))
+            return runCheck(path);
+        return runHeadless(path);
+    }
+
     QApplication app(argc, argv);
-    sg::MainWindow window(nullptr, nullptr);
-    window.show();
-    return app.exec();
+    QCommandLineParser guiParser;
+    options.addTo(guiParser);
+    if (!guiParser.parse(QCoreApplication::arguments())
+        || !guiParser.positionalArguments().isEmpty()) {
+        const QString error = guiParser.errorText().isEmpty()
+            ? QStringLiteral("unexpected argument '%1'").arg(guiParser.positionalArguments().constFirst())
+            : guiParser.errorText();
+        QTextStream(stderr) << "streamgate: " << error << "\nTry 'streamgate --help'.\n";
+        return ExitUsage;
+    }
+    const QString path = guiParser.isSet(options.config) ? guiParser.value(options.config)
+                                                         : sg::ConfigStore::defaultPath();
+    return runGui(path);
 }

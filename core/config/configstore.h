@@ -2,7 +2,8 @@
 // ConfigStore owns the one config file: it loads it (never overwriting a broken file), validates
 // every change as a whole (nothing half-applied), saves atomically with QSaveFile keeping the
 // previous good file as NAME.bak, and publishes each accepted change as a ConfigDiff for the
-// engine, the GUI and the admin API. Lives in the main thread; config() is thread-safe.
+// engine, the GUI and the admin API. Lives in the main thread; config() is thread-safe and
+// mutations are serialised, so the file always holds one whole accepted version.
 
 #include "model/codec.h"
 #include "model/problem.h"
@@ -10,8 +11,11 @@
 
 #include <QMutex>
 #include <QObject>
+#include <QRecursiveMutex>
 #include <QString>
 #include <QStringList>
+
+#include <atomic>
 
 namespace sg {
 
@@ -66,17 +70,25 @@ class ConfigStore final : public QObject
 public:
     explicit ConfigStore(const QString& path, QObject* parent = nullptr);
 
-    static QString defaultPath(); // QStandardPaths::AppConfigLocation + "/streamgate.json"
+    // ~/.config/streamgate/streamgate.json on Linux: the generic config location + "streamgate",
+    // i.e. AppConfigLocation without the organisation level, whatever names the app has set.
+    static QString defaultPath();
     static Config exampleConfig(); // "Local MySQL": TCP 13306 -> 127.0.0.1:3306, allows 127.0.0.1
 
     QString path() const { return m_path; }
     QString backupPath() const { return m_path + QStringLiteral(".bak"); }
 
     // Reads the file; creates it with exampleConfig() when it does not exist. On failure the
-    // store keeps an empty config and the file is left untouched.
+    // store keeps an empty config, the file is left untouched and fileIsBroken() is true: every
+    // mutation is refused until the user recovers the backup or saves on purpose (save()).
+    // A load that changes the config counts as a change (changed() fires, revision() moves).
     LoadResult load();
-    // Loads NAME.bak instead (the user chose to recover); the broken file stays until a save.
+    // Loads NAME.bak instead (the user chose to recover). While the file is broken the backup
+    // only replaces the config in memory and the broken file stays until save(); otherwise the
+    // backup is committed like any change (the current file becomes the new NAME.bak).
     LoadResult loadBackup();
+    // The outcome of the last load() or loadBackup(), for a window opened afterwards.
+    LoadResult lastLoadResult() const;
 
     Config config() const;
     Problems warnings() const;
@@ -92,7 +104,8 @@ public:
     Problems deleteUpstream(const QString& id);          // refused while routes use it
     Problems setStreamProxy(const StreamProxy& proxy);
     Problems setSettings(const QJsonObject& streamgate);
-    // Saves the current config even if the file on disk is broken (the user's explicit choice).
+    // Saves the current config even if the file on disk is broken (the user's explicit choice);
+    // the broken file's bytes are kept as NAME.broken, NAME.bak stays the last good version.
     Problems save();
 
     // Monotonic counter, +1 per accepted change (admin API modifiedIndex).
@@ -103,14 +116,20 @@ Q_SIGNALS:
 
 private:
     Problems commit(Config next);
-    Problems writeFile(const Config& config);
+    Problems writeFile(const Config& config, bool overwriteBroken);
+    Problems refusedWhileBroken() const;
+    void adopt(const Config& config, const Problems& warnings);
 
     QString m_path;
-    mutable QMutex m_mutex;
+    // Held for a whole mutation (validate, write, publish); recursive so a slot connected to
+    // changed() may itself change the config.
+    QRecursiveMutex m_writeMutex;
+    mutable QMutex m_mutex; // guards m_config, m_warnings, m_revision, m_lastLoad for readers
+    LoadResult m_lastLoad;
     Config m_config;
     Problems m_warnings;
     qint64 m_revision = 0;
-    bool m_broken = false;
+    std::atomic<bool> m_broken = false;
 };
 
 } // namespace sg

@@ -3,7 +3,9 @@
 // runs. Field names follow APISIX's schema_def.lua exactly. Value types only: decoding,
 // validation and encoding live in codec.h; matching lives in proxy/.
 // Invariant: a value that came out of the decoder is valid and re-encodes to the same JSON
-// (fields given as strings stay strings, nodes given as a map stay a map, ...).
+// (fields given as strings stay strings, nodes given as a map stay a map, ...). Optional
+// fields are written back when they differ from their default/empty value, or when their
+// name is in `explicitFields` (given with the default value, e.g. "priority": 0).
 
 #include <QJsonObject>
 #include <QJsonValue>
@@ -25,6 +27,7 @@ struct Node
     int weight = 1;      // >= 0; 0 is never chosen
     int priority = 0;    // higher tiers are tried first
     QJsonObject metadata;
+    QStringList explicitFields; // array form: "priority"/"metadata" given with default value
 
     QString address() const; // "host:port", IPv6 bracketed: "[::1]:3306"
     bool operator==(const Node&) const = default;
@@ -47,12 +50,14 @@ struct ActiveHealthCheck
     int unhealthyInterval = 1;   // seconds between probes of an unhealthy node
     int unhealthyTcpFailures = 2; // failures to mark a node down
     QJsonObject extra;           // other APISIX fields, preserved for export
+    QStringList explicitFields;  // e.g. "timeout", "healthy.interval" given with default value
     bool operator==(const ActiveHealthCheck&) const = default;
 };
 
 struct Upstream
 {
-    QJsonValue id;       // string or integer as given; Undefined for inline upstreams
+    // string or integer as given; Undefined when absent (inline upstreams usually have none)
+    QJsonValue id{QJsonValue::Undefined};
     QString name;
     QString desc;
     Labels labels;
@@ -68,6 +73,7 @@ struct Upstream
     QString scheme;                // "tcp" | "udp" | "tls" (stream); empty = not given
     qint64 createTime = 0;
     qint64 updateTime = 0;
+    QStringList explicitFields; // optional fields given with their default/empty value
 
     QString idString() const; // id as text ("" when none)
     int effectiveRetries() const { return retries.value_or(qMax(0, int(nodes.size()) - 1)); }
@@ -108,7 +114,8 @@ struct Plugins
 
 struct StreamRoute
 {
-    QJsonValue id;                 // string 1-64 of [a-zA-Z0-9-_.] or integer >= 1, kept as given
+    // string 1-64 of [a-zA-Z0-9-_.] or integer >= 1, kept as given; Undefined when absent
+    QJsonValue id{QJsonValue::Undefined};
     QString name;
     QString desc;
     Labels labels;
@@ -117,11 +124,12 @@ struct StreamRoute
     std::optional<int> serverPort; // 1-65535
     QString sni;
     std::optional<Upstream> upstream; // inline upstream
-    QJsonValue upstreamId;            // or a reference to a shared upstream
+    QJsonValue upstreamId{QJsonValue::Undefined}; // or a reference to a shared one
     Plugins plugins;
     QJsonObject protocol;          // accepted and preserved
     qint64 createTime = 0;         // set by the store
     qint64 updateTime = 0;
+    QStringList explicitFields;    // optional fields given with their default/empty value
 
     QString idString() const;
     QString displayName() const { return name.isEmpty() ? idString() : name; }
@@ -133,7 +141,7 @@ struct ListenEntry
 {
     QString host;   // empty = all addresses (APISIX listens on 0.0.0.0 for a bare port)
     int port = 0;
-    QJsonValue given; // as written in the file
+    QJsonValue given{QJsonValue::Undefined}; // as written in the file
     QString text() const; // "9100", "127.0.0.1:9100", "[::1]:9100"
     bool operator==(const ListenEntry& o) const { return host == o.host && port == o.port; }
 };
@@ -152,6 +160,7 @@ struct Config
     QList<StreamRoute> streamRoutes;
     QList<Upstream> upstreams;
     QJsonObject streamgate; // Streamgate's own settings (admin, ui, defaults); never exported
+    QStringList explicitFields; // sections given empty ("stream_routes": [])
 
     const Upstream* findUpstream(const QString& id) const;
     const StreamRoute* findRoute(const QString& id) const;

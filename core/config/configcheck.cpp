@@ -1,0 +1,159 @@
+// Cross-object checks (references between routes, upstreams and listeners) and the read-only
+// file check behind `streamgate --check` and ConfigStore::load().
+#include "config/configstore.h"
+#include "config/configutil_p.h"
+
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonParseError>
+#include <QSet>
+
+namespace sg {
+
+namespace {
+
+// `knownIds` holds upstream ids that exist in the file even though their upstream failed to
+// decode: a route referring to one of those is not reported a second time as dangling.
+ConfigCheck checkReferences(const Config& config, const QSet<QString>& knownIds)
+{
+    ConfigCheck check;
+
+    QSet<int> ports;
+    for (const ListenEntry& e : config.streamProxy.tcp)
+        ports.insert(e.port);
+    for (const ListenEntry& e : config.streamProxy.udp)
+        ports.insert(e.port);
+
+    for (qsizetype i = 0; i < config.streamRoutes.size(); ++i) {
+        const StreamRoute& route = config.streamRoutes.at(i);
+        const QString at = QStringLiteral("stream_routes[%1]").arg(i);
+        const QString routeId = route.idString();
+
+        const QString upstreamId = detail::jsonIdText(route.upstreamId);
+        if (!upstreamId.isEmpty() && !config.findUpstream(upstreamId)
+            && !knownIds.contains(upstreamId)) {
+            check.errors << Problem{
+                at + QStringLiteral(".upstream_id"), upstreamId,
+                QStringLiteral("failed to fetch upstream info by upstream id [%1]: no upstream "
+                               "has this id (used by stream_route [%2])")
+                    .arg(upstreamId, routeId)};
+        }
+        if (upstreamId.isEmpty() && !route.upstream) {
+            check.warnings << Problem{
+                at, routeId,
+                QStringLiteral("stream_route [%1] has neither upstream nor upstream_id; "
+                               "connections it matches are closed")
+                    .arg(routeId)};
+        }
+        if (route.serverPort && !ports.contains(*route.serverPort)) {
+            check.warnings << Problem{
+                at + QStringLiteral(".server_port"), QString::number(*route.serverPort),
+                QStringLiteral("no listener in stream_proxy.tcp or stream_proxy.udp has port "
+                               "%1: stream_route [%2] can never match")
+                    .arg(*route.serverPort)
+                    .arg(routeId)};
+        }
+    }
+    if (ports.isEmpty() && !config.streamRoutes.isEmpty()) {
+        check.warnings << Problem{QStringLiteral("stream_proxy"), QString(),
+                                  QStringLiteral("no listener in stream_proxy.tcp or "
+                                                 "stream_proxy.udp: no stream_route can ever "
+                                                 "match")};
+    }
+    return check;
+}
+
+QSet<QString> rawUpstreamIds(const QJsonObject& root)
+{
+    QSet<QString> ids;
+    const QJsonArray upstreams = root.value(QStringLiteral("upstreams")).toArray();
+    for (const QJsonValue& u : upstreams) {
+        const QString id = detail::jsonIdText(u.toObject().value(QStringLiteral("id")));
+        if (!id.isEmpty())
+            ids.insert(id);
+    }
+    return ids;
+}
+
+Problem syntaxProblem(const QString& path, const QByteArray& bytes, const QJsonParseError& error)
+{
+    // Qt reports the offset just past the character it choked on.
+    const qsizetype pos = qBound(qsizetype(0), qsizetype(error.offset) - 1, bytes.size());
+    int line = 1;
+    qsizetype lineStart = 0;
+    for (qsizetype i = 0; i < pos; ++i) {
+        if (bytes.at(i) == '\n') {
+            ++line;
+            lineStart = i + 1;
+        }
+    }
+    // Columns count characters, not UTF-8 bytes, as editors do.
+    const qsizetype column = QString::fromUtf8(bytes.mid(lineStart, pos - lineStart)).size() + 1;
+    qsizetype lineEnd = bytes.indexOf('\n', lineStart);
+    if (lineEnd < 0)
+        lineEnd = bytes.size();
+    QString lineText = QString::fromUtf8(bytes.mid(lineStart, lineEnd - lineStart)).trimmed();
+    if (lineText.size() > 80)
+        lineText = lineText.left(77) + QStringLiteral("...");
+    return Problem{QString(), lineText,
+                   QStringLiteral("%1:%2:%3: JSON syntax error: %4")
+                       .arg(path)
+                       .arg(line)
+                       .arg(column)
+                       .arg(error.errorString())};
+}
+
+} // namespace
+
+ConfigCheck checkConfig(const Config& config)
+{
+    return checkReferences(config, {});
+}
+
+FileCheck checkFile(const QString& path)
+{
+    FileCheck result{LoadResult::Status::Unreadable, Config{}, {}, {}};
+    auto unreadable = [&](const QString& why) {
+        result.problems << Problem{QString(), path,
+                                   QStringLiteral("cannot read %1: %2").arg(path, why)};
+        return result;
+    };
+
+    if (QFileInfo(path).isDir())
+        return unreadable(QStringLiteral("it is a directory"));
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return unreadable(file.errorString());
+    const QByteArray bytes = file.readAll();
+    if (file.error() != QFileDevice::NoError)
+        return unreadable(file.errorString());
+
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(bytes, &parseError);
+    if (parseError.error != QJsonParseError::NoError) {
+        result.status = LoadResult::Status::SyntaxError;
+        result.problems << syntaxProblem(path, bytes, parseError);
+        return result;
+    }
+    result.status = LoadResult::Status::Invalid;
+    if (!doc.isObject()) {
+        result.problems << Problem{QString(), QString(),
+                                   QStringLiteral("%1: the top level must be a JSON object").arg(path)};
+        return result;
+    }
+
+    const QJsonObject root = doc.object();
+    Decoded<Config> decoded = decodeConfig(root);
+    const ConfigCheck check = checkReferences(decoded.value, rawUpstreamIds(root));
+    result.problems = decoded.problems + check.errors;
+    result.warnings = check.warnings;
+    if (result.problems.isEmpty()) {
+        result.status = LoadResult::Status::Loaded;
+        result.config = std::move(decoded.value);
+    }
+    return result;
+}
+
+} // namespace sg

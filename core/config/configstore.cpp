@@ -1,0 +1,466 @@
+#include "config/configstore.h"
+
+#include "config/configutil_p.h"
+#include "config/logging.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonDocument>
+#include <QSaveFile>
+#include <QStandardPaths>
+
+namespace sg {
+
+namespace {
+
+const char exampleJson[] = R"({
+  "stream_proxy": { "tcp": [13306] },
+  "stream_routes": [
+    {
+      "id": "local-mysql",
+      "name": "Local MySQL",
+      "desc": "Example: the MySQL server on this machine, reachable from this machine only",
+      "server_port": 13306,
+      "plugins": { "ip-restriction": { "whitelist": ["127.0.0.1"] } },
+      "upstream": { "type": "roundrobin", "nodes": { "127.0.0.1:3306": 1 } }
+    }
+  ]
+})";
+
+qint64 now()
+{
+    return QDateTime::currentSecsSinceEpoch();
+}
+
+template <typename T> qsizetype indexOfId(const QList<T>& list, const QString& id)
+{
+    for (qsizetype i = 0; i < list.size(); ++i) {
+        if (list.at(i).idString() == id)
+            return i;
+    }
+    return -1;
+}
+
+template <typename T> bool sameIgnoringTimes(T a, T b)
+{
+    a.createTime = a.updateTime = b.createTime = b.updateTime = 0;
+    return a == b;
+}
+
+// APISIX semantics: create_time is set once when the object first appears, update_time on
+// every write of it.
+template <typename T> void stampPut(const QList<T>& current, T& item)
+{
+    const qsizetype at = indexOfId(current, item.idString());
+    const qint64 t = now();
+    item.createTime = (at >= 0 && current.at(at).createTime > 0) ? current.at(at).createTime : t;
+    item.updateTime = t;
+}
+
+// For whole-config replacement: untouched objects keep their times, new or edited ones are
+// stamped like a put (a time the caller supplied for a new object is kept, e.g. on import).
+template <typename T> void stampReplace(const QList<T>& current, QList<T>& next)
+{
+    const qint64 t = now();
+    for (T& item : next) {
+        const qsizetype at = indexOfId(current, item.idString());
+        if (at >= 0 && sameIgnoringTimes(current.at(at), item)) {
+            item.createTime = current.at(at).createTime;
+            item.updateTime = current.at(at).updateTime;
+            continue;
+        }
+        if (at >= 0 && current.at(at).createTime > 0)
+            item.createTime = current.at(at).createTime;
+        else if (item.createTime <= 0)
+            item.createTime = t;
+        item.updateTime = t;
+    }
+}
+
+// Writes bytes to path atomically, with the permissions of `permissionsFrom` when it exists.
+Problems writeAtomically(const QString& path, const QByteArray& bytes,
+                         const QString& permissionsFrom = {})
+{
+    QSaveFile out(path);
+    if (!out.open(QIODevice::WriteOnly))
+        return {Problem{QString(), path,
+                        QStringLiteral("cannot write %1: %2").arg(path, out.errorString())}};
+    if (out.write(bytes) != bytes.size() || !out.commit())
+        return {Problem{QString(), path,
+                        QStringLiteral("cannot write %1: %2").arg(path, out.errorString())}};
+    if (!permissionsFrom.isEmpty() && QFileInfo::exists(permissionsFrom))
+        QFile::setPermissions(path, QFile::permissions(permissionsFrom));
+    return {};
+}
+
+QString joinIds(const QStringList& ids)
+{
+    return ids.join(QStringLiteral(", "));
+}
+
+} // namespace
+
+ConfigStore::ConfigStore(const QString& path, QObject* parent) : QObject(parent), m_path(path) {}
+
+QString ConfigStore::defaultPath()
+{
+    // Not AppConfigLocation itself: with the organisation name set it nests twice
+    // (~/.config/streamgate/streamgate), and callers that never set the application name (tests,
+    // tools) would get a different folder.
+    return QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation)
+        + QStringLiteral("/streamgate/streamgate.json");
+}
+
+Config ConfigStore::exampleConfig()
+{
+    // Decoded from JSON rather than assembled field by field, so the example is exactly what a
+    // user would write and goes through the same validation as their own files.
+    Decoded<Config> decoded = decodeConfig(QJsonDocument::fromJson(exampleJson).object());
+    if (!decoded.ok())
+        qCCritical(lcConfig).noquote() << "built-in example config is invalid:"
+                                       << formatProblems(decoded.problems);
+    return decoded.value;
+}
+
+LoadResult ConfigStore::lastLoadResult() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_lastLoad;
+}
+
+Config ConfigStore::config() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_config;
+}
+
+Problems ConfigStore::warnings() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_warnings;
+}
+
+qint64 ConfigStore::revision() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_revision;
+}
+
+void ConfigStore::adopt(const Config& config, const Problems& warnings)
+{
+    const ConfigDiff diff = diffConfigs(m_config, config);
+    {
+        QMutexLocker lock(&m_mutex);
+        m_config = config;
+        m_warnings = warnings;
+        if (!diff.isEmpty())
+            ++m_revision;
+    }
+    if (!diff.isEmpty())
+        Q_EMIT changed(diff, config);
+}
+
+LoadResult ConfigStore::load()
+{
+    QMutexLocker writeLock(&m_writeMutex);
+    LoadResult result;
+
+    if (!QFileInfo::exists(m_path)) {
+        Config example = exampleConfig();
+        const qint64 t = now();
+        for (StreamRoute& r : example.streamRoutes)
+            r.createTime = r.updateTime = t;
+        for (Upstream& u : example.upstreams)
+            u.createTime = u.updateTime = t;
+        result.problems = writeFile(example, false);
+        if (result.problems.isEmpty()) {
+            // The file will hold the admin API key: readable by its owner only.
+            QFile::setPermissions(m_path, QFile::ReadOwner | QFile::WriteOwner);
+            result.status = LoadResult::Status::Created;
+            result.warnings = checkConfig(example).warnings;
+            m_broken = false;
+            qCInfo(lcConfig).noquote() << "created" << m_path << "with an example route";
+            adopt(example, result.warnings);
+        } else {
+            // Nothing on disk to protect: later saves may try again.
+            result.status = LoadResult::Status::Unreadable;
+            m_broken = false;
+            qCWarning(lcConfig).noquote() << formatProblems(result.problems);
+            adopt(Config{}, {});
+        }
+    } else {
+        FileCheck file = checkFile(m_path);
+        result.status = file.status;
+        result.problems = file.problems;
+        result.warnings = file.warnings;
+        if (file.status == LoadResult::Status::Loaded) {
+            m_broken = false;
+            qCInfo(lcConfig).noquote()
+                << "loaded" << m_path << ":" << file.config.streamRoutes.size()
+                << "stream routes," << file.config.upstreams.size() << "upstreams";
+            adopt(file.config, file.warnings);
+        } else {
+            m_broken = true;
+            result.backupAvailable = checkFile(backupPath()).status == LoadResult::Status::Loaded;
+            qCWarning(lcConfig).noquote()
+                << m_path << "could not be loaded and is left untouched:\n"
+                << formatProblems(result.problems);
+            if (result.backupAvailable)
+                qCWarning(lcConfig).noquote() << "a valid backup is available:" << backupPath();
+            adopt(Config{}, {});
+        }
+    }
+    for (const Problem& w : std::as_const(result.warnings))
+        qCWarning(lcConfig).noquote() << "warning:" << w.text();
+
+    QMutexLocker lock(&m_mutex);
+    m_lastLoad = result;
+    return result;
+}
+
+LoadResult ConfigStore::loadBackup()
+{
+    QMutexLocker writeLock(&m_writeMutex);
+    FileCheck backup = checkFile(backupPath());
+    LoadResult result;
+    result.status = backup.status;
+    result.problems = backup.problems;
+    result.warnings = backup.warnings;
+    result.backupAvailable = backup.status == LoadResult::Status::Loaded;
+    if (backup.status != LoadResult::Status::Loaded) {
+        qCWarning(lcConfig).noquote() << "backup could not be loaded:\n"
+                                      << formatProblems(backup.problems);
+        return result;
+    }
+    if (m_broken) {
+        qCInfo(lcConfig).noquote() << "recovered" << backupPath() << "in memory;" << m_path
+                                   << "stays as it is until saved";
+        adopt(backup.config, backup.warnings);
+    } else {
+        const Problems problems = commit(backup.config);
+        if (!problems.isEmpty()) {
+            result.status = LoadResult::Status::Invalid;
+            result.problems = problems;
+            return result;
+        }
+    }
+    QMutexLocker lock(&m_mutex);
+    m_lastLoad = result;
+    return result;
+}
+
+Problems ConfigStore::refusedWhileBroken() const
+{
+    return {Problem{QString(), m_path,
+                    QStringLiteral("%1 could not be loaded and is kept untouched; recover the "
+                                   "backup or save explicitly before changing the configuration")
+                        .arg(m_path)}};
+}
+
+Problems ConfigStore::commit(Config next)
+{
+    QMutexLocker writeLock(&m_writeMutex);
+    if (m_broken)
+        return refusedWhileBroken();
+
+    // Values built in code (forms, API handlers) pass the same rules as a file: encode and
+    // decode again, then the cross-object checks. What is kept is exactly what a reload of the
+    // file will produce.
+    Decoded<Config> decoded = decodeConfig(encodeConfig(next));
+    const ConfigCheck check = checkConfig(decoded.value);
+    Problems problems = decoded.problems + check.errors;
+    if (!problems.isEmpty()) {
+        qCDebug(lcConfig).noquote() << "change refused:\n" << formatProblems(problems);
+        return problems;
+    }
+    const Config& accepted = decoded.value;
+    if (accepted == m_config)
+        return {};
+
+    if (Problems written = writeFile(accepted, false); !written.isEmpty()) {
+        qCWarning(lcConfig).noquote() << formatProblems(written);
+        return written;
+    }
+    const ConfigDiff diff = diffConfigs(m_config, accepted);
+    {
+        QMutexLocker lock(&m_mutex);
+        m_config = accepted;
+        m_warnings = check.warnings;
+        if (!diff.isEmpty())
+            ++m_revision;
+    }
+    if (!diff.isEmpty())
+        Q_EMIT changed(diff, accepted);
+    return {};
+}
+
+Problems ConfigStore::writeFile(const Config& config, bool overwriteBroken)
+{
+    const QFileInfo info(m_path);
+    if (!QDir().mkpath(info.absolutePath()))
+        return {Problem{QString(), info.absolutePath(),
+                        QStringLiteral("cannot create directory %1").arg(info.absolutePath())}};
+
+    const QByteArray bytes = QJsonDocument(encodeConfig(config)).toJson(QJsonDocument::Indented);
+
+    if (info.exists()) {
+        // The file on disk is checked now, not trusted from load time: someone may have edited
+        // it since. A good file becomes NAME.bak; a bad one is never replaced unless on purpose,
+        // and even then its bytes are kept.
+        const FileCheck onDisk = checkFile(m_path);
+        QString keepAs;
+        if (onDisk.status == LoadResult::Status::Loaded) {
+            keepAs = backupPath();
+        } else if (overwriteBroken) {
+            keepAs = m_path + QStringLiteral(".broken");
+        } else {
+            m_broken = true;
+            Problems problems = refusedWhileBroken();
+            problems += onDisk.problems;
+            return problems;
+        }
+        QFile old(m_path);
+        if (old.open(QIODevice::ReadOnly)) {
+            const QByteArray previous = old.readAll();
+            if (old.error() == QFileDevice::NoError) {
+                // Copied before the new version is committed: NAME.bak is always a whole
+                // previous version, whatever moment a crash happens at.
+                if (Problems kept = writeAtomically(keepAs, previous, m_path); !kept.isEmpty())
+                    return kept;
+            } else if (!overwriteBroken) {
+                return {Problem{QString(), m_path,
+                                QStringLiteral("cannot read %1: %2").arg(m_path, old.errorString())}};
+            }
+        } else if (!overwriteBroken) {
+            return {Problem{QString(), m_path,
+                            QStringLiteral("cannot read %1: %2").arg(m_path, old.errorString())}};
+        }
+    }
+    return writeAtomically(m_path, bytes);
+}
+
+Problems ConfigStore::save()
+{
+    QMutexLocker writeLock(&m_writeMutex);
+    const Problems problems = writeFile(config(), true);
+    if (problems.isEmpty()) {
+        if (m_broken)
+            qCInfo(lcConfig).noquote() << "replaced the broken" << m_path << "(its bytes are kept in"
+                                       << m_path + QStringLiteral(".broken)");
+        m_broken = false;
+    }
+    return problems;
+}
+
+Problems ConfigStore::replace(const Config& next)
+{
+    QMutexLocker writeLock(&m_writeMutex);
+    Config stamped = next;
+    const Config current = config();
+    stampReplace(current.streamRoutes, stamped.streamRoutes);
+    stampReplace(current.upstreams, stamped.upstreams);
+    return commit(std::move(stamped));
+}
+
+Problems ConfigStore::putRoute(const StreamRoute& route)
+{
+    QMutexLocker writeLock(&m_writeMutex);
+    if (route.idString().isEmpty())
+        return {Problem{QStringLiteral("id"), QString(), QStringLiteral("missing id")}};
+    Config next = config();
+    StreamRoute stamped = route;
+    stampPut(next.streamRoutes, stamped);
+    const qsizetype at = indexOfId(next.streamRoutes, stamped.idString());
+    if (at >= 0)
+        next.streamRoutes[at] = stamped; // replacing keeps the route's place in match order
+    else
+        next.streamRoutes.append(stamped);
+    return commit(std::move(next));
+}
+
+Problems ConfigStore::deleteRoute(const QString& id)
+{
+    QMutexLocker writeLock(&m_writeMutex);
+    Config next = config();
+    const qsizetype at = indexOfId(next.streamRoutes, id);
+    if (at < 0)
+        return {Problem{QStringLiteral("stream_routes"), id,
+                        QStringLiteral("stream_route [%1] not found").arg(id)}};
+    next.streamRoutes.removeAt(at);
+    return commit(std::move(next));
+}
+
+Problems ConfigStore::moveRoute(const QString& id, int newIndex)
+{
+    QMutexLocker writeLock(&m_writeMutex);
+    Config next = config();
+    const qsizetype at = indexOfId(next.streamRoutes, id);
+    if (at < 0)
+        return {Problem{QStringLiteral("stream_routes"), id,
+                        QStringLiteral("stream_route [%1] not found").arg(id)}};
+    if (newIndex < 0 || newIndex >= next.streamRoutes.size())
+        return {Problem{QStringLiteral("stream_routes"), QString::number(newIndex),
+                        QStringLiteral("position %1 is out of range 0-%2")
+                            .arg(newIndex)
+                            .arg(next.streamRoutes.size() - 1)}};
+    next.streamRoutes.move(at, newIndex);
+    return commit(std::move(next));
+}
+
+Problems ConfigStore::putUpstream(const Upstream& upstream)
+{
+    QMutexLocker writeLock(&m_writeMutex);
+    if (upstream.idString().isEmpty())
+        return {Problem{QStringLiteral("id"), QString(), QStringLiteral("missing id")}};
+    Config next = config();
+    Upstream stamped = upstream;
+    stampPut(next.upstreams, stamped);
+    const qsizetype at = indexOfId(next.upstreams, stamped.idString());
+    if (at >= 0)
+        next.upstreams[at] = stamped;
+    else
+        next.upstreams.append(stamped);
+    return commit(std::move(next));
+}
+
+Problems ConfigStore::deleteUpstream(const QString& id)
+{
+    QMutexLocker writeLock(&m_writeMutex);
+    Config next = config();
+    const qsizetype at = indexOfId(next.upstreams, id);
+    if (at < 0)
+        return {Problem{QStringLiteral("upstreams"), id,
+                        QStringLiteral("upstream [%1] not found").arg(id)}};
+    QStringList users;
+    for (const StreamRoute& route : std::as_const(next.streamRoutes)) {
+        if (detail::jsonIdText(route.upstreamId) == id)
+            users << route.idString();
+    }
+    if (!users.isEmpty())
+        return {Problem{QStringLiteral("upstreams[%1]").arg(at), id,
+                        QStringLiteral("can not delete this upstream, stream_route [%1] is still "
+                                       "using it now")
+                            .arg(joinIds(users))}};
+    next.upstreams.removeAt(at);
+    return commit(std::move(next));
+}
+
+Problems ConfigStore::setStreamProxy(const StreamProxy& proxy)
+{
+    QMutexLocker writeLock(&m_writeMutex);
+    Config next = config();
+    next.streamProxy = proxy;
+    return commit(std::move(next));
+}
+
+Problems ConfigStore::setSettings(const QJsonObject& streamgate)
+{
+    QMutexLocker writeLock(&m_writeMutex);
+    Config next = config();
+    next.streamgate = streamgate;
+    return commit(std::move(next));
+}
+
+} // namespace sg

@@ -1,0 +1,216 @@
+#include "model/jsoncheck.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRegularExpression>
+
+#include <cmath>
+#include <limits>
+
+namespace sg::detail {
+
+QString childPath(const QString& path, const QString& key)
+{
+    static const QRegularExpression plain(QStringLiteral("^[A-Za-z_][A-Za-z0-9_-]*$"));
+    if (plain.match(key).hasMatch())
+        return path.isEmpty() ? key : path + QLatin1Char('.') + key;
+    return keyPath(path, key);
+}
+
+QString keyPath(const QString& path, const QString& key)
+{
+    QString quoted = key;
+    quoted.replace(QLatin1Char('\\'), QLatin1String("\\\\"));
+    quoted.replace(QLatin1Char('"'), QLatin1String("\\\""));
+    return path + QStringLiteral("[\"") + quoted + QStringLiteral("\"]");
+}
+
+QString indexPath(const QString& path, qsizetype index)
+{
+    return path + QLatin1Char('[') + QString::number(index) + QLatin1Char(']');
+}
+
+QString valueText(const QJsonValue& value)
+{
+    if (value.isUndefined())
+        return {};
+    if (value.isString())
+        return value.toString();
+    // QJsonDocument only serialises containers: wrap, then strip the brackets.
+    const QByteArray json = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
+    return QString::fromUtf8(json.mid(1, json.size() - 2));
+}
+
+QString jsonTypeName(const QJsonValue& value)
+{
+    switch (value.type()) {
+    case QJsonValue::Null: return QStringLiteral("null");
+    case QJsonValue::Bool: return QStringLiteral("boolean");
+    case QJsonValue::Double:
+        return isInteger(value) ? QStringLiteral("integer") : QStringLiteral("number");
+    case QJsonValue::String: return QStringLiteral("string");
+    case QJsonValue::Array: return QStringLiteral("array");
+    case QJsonValue::Object: return QStringLiteral("object");
+    case QJsonValue::Undefined: break;
+    }
+    return QStringLiteral("nothing");
+}
+
+bool isInteger(const QJsonValue& value)
+{
+    if (!value.isDouble())
+        return false;
+    const double d = value.toDouble();
+    // Beyond 2^53 a double no longer holds every integer, so it cannot be kept as given.
+    return std::isfinite(d) && std::floor(d) == d && std::fabs(d) <= 9007199254740992.0;
+}
+
+void Checker::fail(const QString& path, const QJsonValue& value, const QString& reason)
+{
+    problems.append(Problem{path, valueText(value), reason});
+}
+
+void Checker::wrongType(const QString& path, const QJsonValue& value, const QString& expected)
+{
+    fail(path, value,
+         QStringLiteral("wrong type: expected %1, got %2").arg(expected, jsonTypeName(value)));
+}
+
+bool Checker::expectObject(const QJsonValue& value, const QString& path)
+{
+    if (value.isObject())
+        return true;
+    wrongType(path, value, QStringLiteral("object"));
+    return false;
+}
+
+bool Checker::expectArray(const QJsonValue& value, const QString& path, int minItems)
+{
+    if (!value.isArray()) {
+        wrongType(path, value, QStringLiteral("array"));
+        return false;
+    }
+    if (value.toArray().size() < minItems) {
+        fail(path, value, QStringLiteral("must have at least %1 item(s)").arg(minItems));
+        return false;
+    }
+    return true;
+}
+
+void Checker::closed(const QJsonObject& object, const QString& path,
+                     std::initializer_list<const char*> allowed)
+{
+    for (auto it = object.begin(); it != object.end(); ++it) {
+        bool known = false;
+        for (const char* name : allowed) {
+            if (it.key() == QLatin1String(name)) {
+                known = true;
+                break;
+            }
+        }
+        if (!known)
+            fail(childPath(path, it.key()), it.value(),
+                 QStringLiteral("additional properties forbidden, found %1").arg(it.key()));
+    }
+}
+
+bool Checker::required(const QJsonObject& object, const QString& path,
+                       std::initializer_list<const char*> keys)
+{
+    bool ok = true;
+    for (const char* name : keys) {
+        const QString key = QLatin1String(name);
+        if (!object.contains(key)) {
+            fail(childPath(path, key), QJsonValue(QJsonValue::Undefined),
+                 QStringLiteral("property \"%1\" is required").arg(key));
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+std::optional<QString> Checker::string(const QJsonValue& value, const QString& path,
+                                       int minLength, int maxLength)
+{
+    if (!value.isString()) {
+        wrongType(path, value, QStringLiteral("string"));
+        return std::nullopt;
+    }
+    const QString s = value.toString();
+    if (s.size() < minLength || (maxLength >= 0 && s.size() > maxLength)) {
+        if (maxLength < 0)
+            fail(path, value, QStringLiteral("must not be empty"));
+        else if (minLength == 0)
+            fail(path, value, QStringLiteral("must be at most %1 characters").arg(maxLength));
+        else
+            fail(path, value,
+                 QStringLiteral("must be %1-%2 characters long").arg(minLength).arg(maxLength));
+        return std::nullopt;
+    }
+    return s;
+}
+
+std::optional<qint64> Checker::integer(const QJsonValue& value, const QString& path, qint64 min,
+                                       qint64 max, const QString& rangeReason)
+{
+    if (!value.isDouble()) {
+        wrongType(path, value, QStringLiteral("integer"));
+        return std::nullopt;
+    }
+    const double d = value.toDouble();
+    if (!isInteger(value) || d < double(min) || d > double(max)) {
+        QString reason = rangeReason;
+        if (reason.isEmpty()) {
+            const bool lowerBound = min > std::numeric_limits<int>::min();
+            const bool upperBound = max < std::numeric_limits<int>::max();
+            if (lowerBound && upperBound)
+                reason = QStringLiteral("must be an integer from %1 to %2").arg(min).arg(max);
+            else if (lowerBound)
+                reason = QStringLiteral("must be an integer >= %1").arg(min);
+            else
+                reason = QStringLiteral("must be an integer");
+        }
+        fail(path, value, reason);
+        return std::nullopt;
+    }
+    return value.toInteger();
+}
+
+std::optional<double> Checker::number(const QJsonValue& value, const QString& path, double min)
+{
+    if (!value.isDouble()) {
+        wrongType(path, value, QStringLiteral("number"));
+        return std::nullopt;
+    }
+    const double d = value.toDouble();
+    if (!std::isfinite(d) || d < min) {
+        fail(path, value, QStringLiteral("must be a number >= %1").arg(min));
+        return std::nullopt;
+    }
+    return d;
+}
+
+std::optional<double> Checker::positiveNumber(const QJsonValue& value, const QString& path)
+{
+    if (!value.isDouble()) {
+        wrongType(path, value, QStringLiteral("number"));
+        return std::nullopt;
+    }
+    const double d = value.toDouble();
+    if (!std::isfinite(d) || d <= 0) {
+        fail(path, value, QStringLiteral("must be a number > 0"));
+        return std::nullopt;
+    }
+    return d;
+}
+
+std::optional<bool> Checker::boolean(const QJsonValue& value, const QString& path)
+{
+    if (!value.isBool()) {
+        wrongType(path, value, QStringLiteral("boolean"));
+        return std::nullopt;
+    }
+    return value.toBool();
+}
+
+} // namespace sg::detail

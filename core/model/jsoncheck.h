@@ -1,0 +1,53 @@
+#pragma once
+// Internal to the model codec: a Checker walks a JSON value and records every Problem it
+// finds instead of stopping at the first, so a user sees all mistakes of a document at once.
+// Paths read like `stream_routes[1].upstream.nodes["db:0"]`: plain names after a dot, other
+// keys quoted in brackets, array indexes in brackets.
+
+#include "model/problem.h"
+
+#include <QJsonObject>
+#include <QJsonValue>
+
+#include <initializer_list>
+#include <optional>
+
+namespace sg::detail {
+
+QString childPath(const QString& path, const QString& key);
+QString indexPath(const QString& path, qsizetype index);
+// Keys that are addresses (nodes) are always quoted: nodes["db:0"], nodes["db"].
+QString keyPath(const QString& path, const QString& key);
+// The value as the user wrote it: strings verbatim, everything else as compact JSON.
+QString valueText(const QJsonValue& value);
+QString jsonTypeName(const QJsonValue& value);
+bool isInteger(const QJsonValue& value);
+
+class Checker
+{
+public:
+    Problems problems;
+
+    void fail(const QString& path, const QJsonValue& value, const QString& reason);
+    void wrongType(const QString& path, const QJsonValue& value, const QString& expected);
+
+    bool expectObject(const QJsonValue& value, const QString& path);
+    bool expectArray(const QJsonValue& value, const QString& path, int minItems);
+    // Closed objects, as APISIX's additionalProperties = false: each unknown key is a problem.
+    void closed(const QJsonObject& object, const QString& path,
+                std::initializer_list<const char*> allowed);
+    // False (and one problem per key) when a required key is missing.
+    bool required(const QJsonObject& object, const QString& path,
+                  std::initializer_list<const char*> keys);
+
+    // maxLength < 0: unbounded.
+    std::optional<QString> string(const QJsonValue& value, const QString& path, int minLength,
+                                  int maxLength);
+    std::optional<qint64> integer(const QJsonValue& value, const QString& path, qint64 min,
+                                  qint64 max, const QString& rangeReason = {});
+    std::optional<double> number(const QJsonValue& value, const QString& path, double min);
+    std::optional<double> positiveNumber(const QJsonValue& value, const QString& path);
+    std::optional<bool> boolean(const QJsonValue& value, const QString& path);
+};
+
+} // namespace sg::detail

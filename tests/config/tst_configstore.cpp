@@ -1,0 +1,886 @@
+// ConfigStore against real files in a temporary directory: first run, round trip, atomic saves
+// with NAME.bak, broken files that must survive untouched, cross-object checks, diffs.
+#include "config/configstore.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSet>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThread>
+
+#include <atomic>
+#include <functional>
+
+using namespace sg;
+
+using Mutation = std::function<Problems(ConfigStore&)>;
+Q_DECLARE_METATYPE(Mutation)
+
+namespace QTest {
+template <> char* toString(const ConfigDiff& d)
+{
+    const QString text =
+        QStringLiteral("routes +[%1] ~[%2] -[%3] upstreams +[%4] ~[%5] -[%6] order=%7 "
+                       "listeners=%8 settings=%9")
+            .arg(d.routesAdded.join(','), d.routesChanged.join(','), d.routesRemoved.join(','),
+                 d.upstreamsAdded.join(','), d.upstreamsChanged.join(','),
+                 d.upstreamsRemoved.join(','))
+            .arg(d.routeOrderChanged)
+            .arg(d.listenersChanged)
+            .arg(d.settingsChanged);
+    return qstrdup(text.toUtf8().constData());
+}
+template <> char* toString(const Problems& problems)
+{
+    return qstrdup(formatProblems(problems).toUtf8().constData());
+}
+} // namespace QTest
+
+namespace {
+
+QByteArray readBytes(const QString& path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    return f.readAll();
+}
+
+bool writeBytes(const QString& path, const QByteArray& bytes)
+{
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(bytes) == bytes.size();
+}
+
+Config decode(const QByteArray& json)
+{
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(json, &error);
+    if (error.error != QJsonParseError::NoError)
+        qFatal("test JSON does not parse: %s", qPrintable(error.errorString()));
+    const Decoded<Config> decoded = decodeConfig(doc.object());
+    if (!decoded.ok())
+        qFatal("test config is invalid: %s", qPrintable(formatProblems(decoded.problems)));
+    return decoded.value;
+}
+
+StreamRoute decodeRoute(const QByteArray& json)
+{
+    const Decoded<StreamRoute> decoded =
+        decodeStreamRoute(QJsonDocument::fromJson(json).object(), {}, DecodeMode::Client);
+    if (!decoded.ok())
+        qFatal("test route is invalid: %s", qPrintable(formatProblems(decoded.problems)));
+    return decoded.value;
+}
+
+Upstream decodeUpstreamJson(const QByteArray& json)
+{
+    const Decoded<Upstream> decoded =
+        decodeUpstream(QJsonDocument::fromJson(json).object(), {}, DecodeMode::Client);
+    if (!decoded.ok())
+        qFatal("test upstream is invalid: %s", qPrintable(formatProblems(decoded.problems)));
+    return decoded.value;
+}
+
+// A route a test can add: valid, with an inline upstream and a listener-backed port.
+StreamRoute simpleRoute(const QString& id, int port = 13306)
+{
+    return decodeRoute(QStringLiteral(R"({"id": "%1", "server_port": %2,
+        "upstream": {"type": "roundrobin", "nodes": {"127.0.0.1:3306": 1}}})")
+                           .arg(id)
+                           .arg(port)
+                           .toUtf8());
+}
+
+// True if every field of `expected` is in `actual` with the same value: the saved file may
+// spell out defaults, but must not lose or alter anything the user wrote.
+bool containsAll(const QJsonValue& actual, const QJsonValue& expected, const QString& at,
+                 QString* where)
+{
+    if (expected.isObject()) {
+        if (!actual.isObject()) {
+            *where = at;
+            return false;
+        }
+        const QJsonObject e = expected.toObject(), a = actual.toObject();
+        for (auto it = e.begin(); it != e.end(); ++it) {
+            if (!a.contains(it.key())
+                || !containsAll(a.value(it.key()), it.value(), at + '.' + it.key(), where)) {
+                if (where->isEmpty())
+                    *where = at + '.' + it.key();
+                return false;
+            }
+        }
+        return true;
+    }
+    if (expected.isArray()) {
+        const QJsonArray e = expected.toArray(), a = actual.toArray();
+        if (!actual.isArray() || a.size() != e.size()) {
+            *where = at;
+            return false;
+        }
+        for (qsizetype i = 0; i < e.size(); ++i) {
+            if (!containsAll(a.at(i), e.at(i), at + QStringLiteral("[%1]").arg(i), where))
+                return false;
+        }
+        return true;
+    }
+    if (actual != expected) {
+        *where = at;
+        return false;
+    }
+    return true;
+}
+
+const QByteArray richConfig = R"({
+  "stream_proxy": { "tcp": [13306, "127.0.0.1:15432", "[::1]:16000"], "udp": [5353] },
+  "stream_routes": [
+    { "id": "mysql", "name": "Local MySQL", "desc": "the database", "labels": { "env": "dev" },
+      "server_port": 13306, "remote_addr": "192.168.1.0/24", "server_addr": "127.0.0.1",
+      "plugins": { "ip-restriction": { "whitelist": ["127.0.0.1", "192.168.1.20"] },
+                   "limit-conn": { "conn": 20, "burst": 5, "default_conn_delay": 0.1,
+                                   "key": "remote_addr" } },
+      "upstream": { "type": "roundrobin", "nodes": { "127.0.0.1:3306": 1 },
+                    "timeout": { "connect": 3, "send": 600, "read": 600 }, "retries": 1 },
+      "create_time": 1700000000, "update_time": 1700000100 },
+    { "id": 7, "server_port": 15432, "upstream_id": "pg" },
+    { "id": "dns", "server_port": 5353, "remote_addr": "::1",
+      "plugins": { "ip-restriction": { "blacklist": ["10.0.0.0/8"], "message": "go away" } },
+      "upstream": { "type": "chash", "hash_on": "vars", "key": "remote_addr",
+                    "nodes": { "[::1]:53": 1, "127.0.0.1:53": 2 } } }
+  ],
+  "upstreams": [
+    { "id": "pg", "name": "Postgres", "type": "least_conn",
+      "nodes": [ { "host": "127.0.0.1", "port": 5432, "weight": 1, "priority": 1 },
+                 { "host": "::1", "port": 5432, "weight": 0 } ],
+      "create_time": 1700000000, "update_time": 1700000000 }
+  ],
+  "streamgate": { "ui": { "refresh_ms": 250 } }
+})";
+
+const QByteArray twoRoutesOneUpstream = R"({
+  "stream_proxy": { "tcp": [13306, 15432] },
+  "stream_routes": [
+    { "id": "a", "server_port": 13306, "upstream_id": "pg", "create_time": 1000, "update_time": 1000 },
+    { "id": "b", "server_port": 15432, "upstream_id": "pg" },
+    { "id": "c", "server_port": 15432, "upstream": { "nodes": { "127.0.0.1:1": 1 } } }
+  ],
+  "upstreams": [ { "id": "pg", "nodes": { "127.0.0.1:5432": 1 }, "create_time": 1000, "update_time": 1000 } ]
+})";
+
+} // namespace
+
+class TestConfigStore : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    int m_seq = 0;
+    // A fresh subdirectory per test, so NAME.bak and leftovers of one test never meet another.
+    QString freshPath()
+    {
+        const QString dir = m_dir.filePath(QString::number(++m_seq));
+        QDir().mkpath(dir);
+        return dir + QStringLiteral("/streamgate.json");
+    }
+
+private Q_SLOTS:
+    void initTestCase() { QVERIFY(m_dir.isValid()); }
+
+    void firstRunCreatesExample()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("first/run/streamgate.json"));
+        QVERIFY(!QFile::exists(path));
+        const qint64 start = QDateTime::currentSecsSinceEpoch();
+        ConfigStore store(path);
+        QSignalSpy spy(&store, &ConfigStore::changed);
+        const LoadResult result = store.load();
+        QCOMPARE(result.status, LoadResult::Status::Created);
+        QVERIFY(result.ok());
+        QVERIFY(result.problems.isEmpty());
+        QVERIFY(QFile::exists(path));
+        QVERIFY(!store.fileIsBroken());
+        QCOMPARE(QFile::permissions(path) & (QFile::ReadOther | QFile::ReadGroup),
+                 QFile::Permissions());
+
+        const Config config = store.config();
+        QCOMPARE(config.streamRoutes.size(), 1);
+        const StreamRoute& route = config.streamRoutes.first();
+        QCOMPARE(route.idString(), QStringLiteral("local-mysql"));
+        QCOMPARE(route.name, QStringLiteral("Local MySQL"));
+        QCOMPARE(route.serverPort, std::optional<int>(13306));
+        QVERIFY(route.upstream.has_value());
+        QCOMPARE(route.upstream->type, QStringLiteral("roundrobin"));
+        QCOMPARE(route.upstream->nodes.size(), 1);
+        QCOMPARE(route.upstream->nodes.first().host, QStringLiteral("127.0.0.1"));
+        QCOMPARE(route.upstream->nodes.first().port, 3306);
+        QVERIFY(route.plugins.ipRestriction.has_value());
+        QCOMPARE(route.plugins.ipRestriction->whitelist, QStringList{QStringLiteral("127.0.0.1")});
+        QVERIFY(route.plugins.ipRestriction->blacklist.isEmpty());
+        QVERIFY(route.createTime >= start);
+        QCOMPARE(route.updateTime, route.createTime);
+        QCOMPARE(config.streamProxy.tcp.size(), 1);
+        QCOMPARE(config.streamProxy.tcp.first().port, 13306);
+        QVERIFY(config.streamProxy.udp.isEmpty());
+        QVERIFY(store.warnings().isEmpty());
+
+        // The engine learns the first config through the same signal as every later change.
+        QCOMPARE(spy.size(), 1);
+        QCOMPARE(spy.first().at(0).value<ConfigDiff>().routesAdded,
+                 QStringList{QStringLiteral("local-mysql")});
+        QVERIFY(spy.first().at(0).value<ConfigDiff>().listenersChanged);
+
+        // What was written is indented JSON that reads back to the same config.
+        const QByteArray bytes = readBytes(path);
+        QVERIFY(bytes.contains("\n    \""));
+        const FileCheck reread = checkFile(path);
+        QCOMPARE(reread.status, LoadResult::Status::Loaded);
+        QVERIFY(reread.config == config);
+
+        // A second start finds the file and loads it as is.
+        ConfigStore again(path);
+        QCOMPARE(again.load().status, LoadResult::Status::Loaded);
+        QVERIFY(again.config() == config);
+        QCOMPARE(readBytes(path), bytes);
+    }
+
+    void exampleIsValid()
+    {
+        const Config example = ConfigStore::exampleConfig();
+        QCOMPARE(example.streamRoutes.size(), 1);
+        const Decoded<Config> again = decodeConfig(encodeConfig(example));
+        QCOMPARE(again.problems, Problems{});
+        const ConfigCheck check = checkConfig(example);
+        QCOMPARE(check.errors, Problems{});
+        QCOMPARE(check.warnings, Problems{});
+    }
+
+    void defaultPathIsInTheUserConfigFolder()
+    {
+        QVERIFY(ConfigStore::defaultPath().endsWith(QStringLiteral("/streamgate/streamgate.json")));
+    }
+
+    void roundTrip()
+    {
+        const QString path = freshPath();
+        QVERIFY(writeBytes(path, richConfig));
+        ConfigStore store(path);
+        const LoadResult loaded = store.load();
+        QCOMPARE(loaded.problems, Problems{});
+        QCOMPARE(loaded.status, LoadResult::Status::Loaded);
+        const Config before = store.config();
+        QCOMPARE(before.streamRoutes.size(), 3);
+        QCOMPARE(before.streamRoutes.at(0).idString(), QStringLiteral("mysql"));
+        QCOMPARE(before.streamRoutes.at(1).idString(), QStringLiteral("7"));
+        QCOMPARE(before.streamRoutes.at(2).idString(), QStringLiteral("dns"));
+        QCOMPARE(before.streamRoutes.at(0).createTime, 1700000000);
+
+        QCOMPARE(store.save(), Problems{});
+        const QByteArray saved = readBytes(path);
+        const QJsonObject savedJson = QJsonDocument::fromJson(saved).object();
+        QString where;
+        QVERIFY2(containsAll(savedJson, QJsonDocument::fromJson(richConfig).object(), QString(),
+                             &where),
+                 qPrintable(QStringLiteral("saved file lost or changed %1:\n%2")
+                                .arg(where, QString::fromUtf8(saved))));
+        // The integer id stays an integer, match order stays list order.
+        QVERIFY(savedJson.value("stream_routes").toArray().at(1).toObject().value("id").isDouble());
+
+        ConfigStore reloaded(path);
+        QCOMPARE(reloaded.load().status, LoadResult::Status::Loaded);
+        QVERIFY(reloaded.config() == before);
+        // Saving what was loaded is stable: the second save writes the same bytes.
+        QCOMPARE(reloaded.save(), Problems{});
+        QCOMPARE(readBytes(path), saved);
+    }
+
+    void atomicSaveKeepsPreviousAsBackup()
+    {
+        const QString path = freshPath();
+        ConfigStore store(path);
+        QCOMPARE(store.load().status, LoadResult::Status::Created);
+        QVERIFY(!QFile::exists(store.backupPath()));
+        const QByteArray v1 = readBytes(path);
+
+        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("second"))), Problems{});
+        const QByteArray v2 = readBytes(path);
+        QVERIFY(v2 != v1);
+        QVERIFY(v2.contains("\"second\""));
+        QCOMPARE(readBytes(store.backupPath()), v1);
+
+        QCOMPARE(store.deleteRoute(QStringLiteral("local-mysql")), Problems{});
+        const QByteArray v3 = readBytes(path);
+        QVERIFY(!v3.contains("local-mysql"));
+        QCOMPARE(readBytes(store.backupPath()), v2);
+        QCOMPARE(checkFile(store.backupPath()).status, LoadResult::Status::Loaded);
+
+        // QSaveFile leaves no temporary file behind.
+        QCOMPARE(QDir(QFileInfo(path).absolutePath()).entryList(QDir::Files | QDir::Hidden),
+                 QStringList({QStringLiteral("streamgate.json"),
+                              QStringLiteral("streamgate.json.bak")}));
+    }
+
+    void brokenFileIsReportedAndKept_data()
+    {
+        QTest::addColumn<QByteArray>("content");
+        QTest::addColumn<int>("line");
+        QTest::addColumn<int>("column");
+        QTest::newRow("missing comma between members")
+            << QByteArray("{\n  \"stream_routes\": []\n  \"upstreams\": []\n}\n") << 3 << 3;
+        QTest::newRow("double comma in array")
+            << QByteArray("{\n  \"stream_proxy\": {\"tcp\": [13306,,]}\n}\n") << 2 << 34;
+        QTest::newRow("garbage after the document") << QByteArray("{}\nxx\n") << 2 << 1;
+        QTest::newRow("columns count characters not bytes")
+            << QByteArray("{\n  \"stream_routes\": [{\"name\": \"B\xc3\xbc" "cher\" \"x\"}]\n}\n")
+            << 2 << 39;
+        QTest::newRow("misspelt literal on line 1") << QByteArray("{\"a\": tru}") << 1 << 7;
+    }
+
+    void brokenFileIsReportedAndKept()
+    {
+        QFETCH(QByteArray, content);
+        QFETCH(int, line);
+        QFETCH(int, column);
+        const QString path = freshPath();
+        QVERIFY(writeBytes(path, content));
+        {
+            ConfigStore store(path);
+            QSignalSpy spy(&store, &ConfigStore::changed);
+            const LoadResult result = store.load();
+            QCOMPARE(result.status, LoadResult::Status::SyntaxError);
+            QVERIFY(!result.ok());
+            QCOMPARE(result.problems.size(), 1);
+            const QString where = QStringLiteral("%1:%2:%3:").arg(path).arg(line).arg(column);
+            QVERIFY2(result.problems.first().text().startsWith(where),
+                     qPrintable(result.problems.first().text() + " does not start with " + where));
+            QVERIFY(!result.backupAvailable);
+            QVERIFY(store.fileIsBroken());
+            QVERIFY(store.config() == Config{});
+            QCOMPARE(store.lastLoadResult().status, LoadResult::Status::SyntaxError);
+
+            // Nothing but an explicit save may replace it.
+            const Problems refused = store.putRoute(simpleRoute(QStringLiteral("x")));
+            QCOMPARE(refused.size(), 1);
+            QVERIFY(refused.first().reason.contains(QStringLiteral("could not be loaded")));
+            QVERIFY(store.setSettings(QJsonObject{{"a", 1}}).size() == 1);
+            QCOMPARE(readBytes(path), content);
+            QVERIFY(store.config() == Config{});
+            QCOMPARE(spy.size(), 0);
+            QCOMPARE(store.revision(), 0);
+        }
+        QCOMPARE(readBytes(path), content);
+        QVERIFY(!QFile::exists(path + QStringLiteral(".bak")));
+    }
+
+    void brokenFileOffersBackup()
+    {
+        const QString path = freshPath();
+        const QByteArray broken("{\n  \"stream_routes\": [\n");
+        const QByteArray good = richConfig;
+        QVERIFY(writeBytes(path, broken));
+        QVERIFY(writeBytes(path + QStringLiteral(".bak"), good));
+
+        ConfigStore store(path);
+        QSignalSpy spy(&store, &ConfigStore::changed);
+        const LoadResult result = store.load();
+        QCOMPARE(result.status, LoadResult::Status::SyntaxError);
+        QVERIFY(result.backupAvailable);
+
+        const LoadResult recovered = store.loadBackup();
+        QCOMPARE(recovered.status, LoadResult::Status::Loaded);
+        QVERIFY(store.config() == decode(good));
+        QCOMPARE(spy.size(), 1);
+        // Recovering reads the backup only: the broken file stays until the user saves.
+        QCOMPARE(readBytes(path), broken);
+        QVERIFY(store.fileIsBroken());
+        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("x"))).size(), 1);
+        QCOMPARE(readBytes(path), broken);
+
+        QCOMPARE(store.save(), Problems{});
+        QVERIFY(!store.fileIsBroken());
+        QCOMPARE(checkFile(path).status, LoadResult::Status::Loaded);
+        QVERIFY(checkFile(path).config == decode(good));
+        // The broken bytes are kept aside; NAME.bak stays the last good version.
+        QCOMPARE(readBytes(path + QStringLiteral(".broken")), broken);
+        QCOMPARE(readBytes(path + QStringLiteral(".bak")), good);
+
+        // Back to normal: changes are accepted and rotate the backup.
+        const QByteArray savedBytes = readBytes(path);
+        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("x"))), Problems{});
+        QCOMPARE(readBytes(path + QStringLiteral(".bak")), savedBytes);
+    }
+
+    void backupIsOfferedOnlyWhenValid_data()
+    {
+        QTest::addColumn<bool>("writeBackup");
+        QTest::addColumn<QByteArray>("backup");
+        QTest::addColumn<bool>("offered");
+        QTest::newRow("no backup") << false << QByteArray() << false;
+        QTest::newRow("broken backup") << true << QByteArray("{\"stream_routes\": [") << false;
+        QTest::newRow("invalid backup")
+            << true << QByteArray(R"({"stream_routes": [{"id": "a", "remote_addr": ":/8"}]})")
+            << false;
+        QTest::newRow("good backup") << true << richConfig << true;
+    }
+
+    void backupIsOfferedOnlyWhenValid()
+    {
+        QFETCH(bool, writeBackup);
+        QFETCH(QByteArray, backup);
+        QFETCH(bool, offered);
+        const QString path = freshPath();
+        QVERIFY(writeBytes(path, "{oops"));
+        if (writeBackup)
+            QVERIFY(writeBytes(path + QStringLiteral(".bak"), backup));
+        ConfigStore store(path);
+        QCOMPARE(store.load().backupAvailable, offered);
+        const LoadResult recovered = store.loadBackup();
+        QCOMPARE(recovered.ok(), offered);
+        if (!offered) {
+            QVERIFY(!recovered.problems.isEmpty());
+            QVERIFY(store.config() == Config{});
+        }
+        QCOMPARE(readBytes(path), QByteArray("{oops"));
+    }
+
+    void invalidFileIsReportedAndKept()
+    {
+        const QString path = freshPath();
+        const QByteArray content = R"({
+  "stream_proxy": { "tcp": [13306] },
+  "stream_routes": [ { "id": "a", "server_port": 13306, "remote_addr": ":/8",
+                       "upstream": { "nodes": { "127.0.0.1:3306": 1 } } } ]
+})";
+        QVERIFY(writeBytes(path, content));
+        ConfigStore store(path);
+        const LoadResult result = store.load();
+        QCOMPARE(result.status, LoadResult::Status::Invalid);
+        QVERIFY(store.fileIsBroken());
+        bool found = false;
+        for (const Problem& p : result.problems) {
+            if (p.path == QStringLiteral("stream_routes[0].remote_addr")
+                && p.reason == QStringLiteral("invalid remote_addr: :/8"))
+                found = true;
+        }
+        QVERIFY2(found, qPrintable(formatProblems(result.problems)));
+        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("b"))).size(), 1);
+        QCOMPARE(readBytes(path), content);
+    }
+
+    void fileBrokenAfterLoadIsNotOverwritten()
+    {
+        const QString path = freshPath();
+        ConfigStore store(path);
+        QCOMPARE(store.load().status, LoadResult::Status::Created);
+        const QByteArray goodBackup = readBytes(path);
+        QVERIFY(writeBytes(store.backupPath(), goodBackup));
+        // Someone edits the file by hand while the app runs and leaves it broken.
+        const QByteArray edited("{\"stream_routes\": [ {\"id\": \"x\" ]}");
+        QVERIFY(writeBytes(path, edited));
+
+        const Problems refused = store.putRoute(simpleRoute(QStringLiteral("x")));
+        QVERIFY(!refused.isEmpty());
+        QVERIFY(formatProblems(refused).contains(path + QStringLiteral(":1:")));
+        QCOMPARE(readBytes(path), edited);
+        QCOMPARE(readBytes(store.backupPath()), goodBackup);
+        QVERIFY(store.fileIsBroken());
+        QCOMPARE(store.config().streamRoutes.size(), 1);
+    }
+
+    void missingUpstreamIdIsAnError()
+    {
+        const Config config = decode(R"({
+  "stream_proxy": { "tcp": [13306] },
+  "stream_routes": [ { "id": "ok", "server_port": 13306, "upstream_id": "pg" },
+                     { "id": "db", "name": "Database", "server_port": 13306, "upstream_id": "nope" } ],
+  "upstreams": [ { "id": "pg", "nodes": { "127.0.0.1:5432": 1 } } ]
+})");
+        const ConfigCheck check = checkConfig(config);
+        QCOMPARE(check.errors.size(), 1);
+        const Problem& p = check.errors.first();
+        QCOMPARE(p.path, QStringLiteral("stream_routes[1].upstream_id"));
+        QCOMPARE(p.value, QStringLiteral("nope"));
+        QVERIFY2(p.reason.contains(QStringLiteral("[nope]")) && p.reason.contains(QStringLiteral("[db]")),
+                 qPrintable(p.reason));
+
+        // The same rule guards the store: the change is refused and nothing moves.
+        const QString path = freshPath();
+        ConfigStore store(path);
+        QVERIFY(store.load().ok());
+        const QByteArray before = readBytes(path);
+        StreamRoute dangling = simpleRoute(QStringLiteral("db"));
+        dangling.upstream.reset();
+        dangling.upstreamId = QStringLiteral("nope");
+        const Problems refused = store.putRoute(dangling);
+        QCOMPARE(refused.size(), 1);
+        QCOMPARE(refused.first().path, QStringLiteral("stream_routes[1].upstream_id"));
+        QVERIFY(refused.first().reason.contains(QStringLiteral("[nope]")));
+        QCOMPARE(readBytes(path), before);
+        QCOMPARE(store.config().streamRoutes.size(), 1);
+
+        // Integer and string spellings of an id are the same id, as in APISIX.
+        const Config numeric = decode(R"({
+  "stream_proxy": { "tcp": [1] },
+  "stream_routes": [ { "id": "r", "server_port": 1, "upstream_id": 5 } ],
+  "upstreams": [ { "id": "5", "nodes": { "127.0.0.1:5432": 1 } } ]
+})");
+        QCOMPARE(checkConfig(numeric).errors, Problems{});
+    }
+
+    void routeWithoutListenerIsAWarning()
+    {
+        const Config config = decode(R"({
+  "stream_proxy": { "tcp": [13306], "udp": [5353] },
+  "stream_routes": [ { "id": "tcp", "server_port": 13306, "upstream": { "nodes": { "127.0.0.1:1": 1 } } },
+                     { "id": "udp", "server_port": 5353, "upstream": { "nodes": { "127.0.0.1:1": 1 } } },
+                     { "id": "lost", "server_port": 9999, "upstream": { "nodes": { "127.0.0.1:1": 1 } } },
+                     { "id": "any", "upstream": { "nodes": { "127.0.0.1:1": 1 } } } ]
+})");
+        const ConfigCheck check = checkConfig(config);
+        QCOMPARE(check.errors, Problems{});
+        QCOMPARE(check.warnings.size(), 1);
+        QCOMPARE(check.warnings.first().path, QStringLiteral("stream_routes[2].server_port"));
+        QCOMPARE(check.warnings.first().value, QStringLiteral("9999"));
+        QVERIFY(check.warnings.first().reason.contains(QStringLiteral("can never match")));
+        QVERIFY(check.warnings.first().reason.contains(QStringLiteral("[lost]")));
+
+        // A warning does not stop a load or a change; the store reports it.
+        const QString path = freshPath();
+        ConfigStore store(path);
+        QVERIFY(store.load().ok());
+        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("far"), 20000)), Problems{});
+        QCOMPARE(store.warnings().size(), 1);
+        QVERIFY(store.warnings().first().reason.contains(QStringLiteral("can never match")));
+    }
+
+    void upstreamInUseCannotBeDeleted()
+    {
+        const QString path = freshPath();
+        QVERIFY(writeBytes(path, twoRoutesOneUpstream));
+        ConfigStore store(path);
+        QCOMPARE(store.load().status, LoadResult::Status::Loaded);
+        const QByteArray before = readBytes(path);
+        QSignalSpy spy(&store, &ConfigStore::changed);
+
+        const Problems refused = store.deleteUpstream(QStringLiteral("pg"));
+        QCOMPARE(refused.size(), 1);
+        QCOMPARE(refused.first().reason,
+                 QStringLiteral("can not delete this upstream, stream_route [a, b] is still "
+                                "using it now"));
+        QCOMPARE(store.config().upstreams.size(), 1);
+        QCOMPARE(readBytes(path), before);
+        QCOMPARE(spy.size(), 0);
+
+        QCOMPARE(store.deleteRoute(QStringLiteral("a")), Problems{});
+        QVERIFY(store.deleteUpstream(QStringLiteral("pg")).first().reason.contains(QStringLiteral("[b]")));
+        QCOMPARE(store.deleteRoute(QStringLiteral("b")), Problems{});
+        QCOMPARE(store.deleteUpstream(QStringLiteral("pg")), Problems{});
+        QCOMPARE(spy.size(), 3);
+        QCOMPARE(spy.last().at(0).value<ConfigDiff>().upstreamsRemoved, QStringList{QStringLiteral("pg")});
+        QVERIFY(store.config().upstreams.isEmpty());
+        QVERIFY(checkFile(path).config.upstreams.isEmpty());
+    }
+
+    void diff_data()
+    {
+        QTest::addColumn<QByteArray>("before");
+        QTest::addColumn<QByteArray>("after");
+        QTest::addColumn<ConfigDiff>("expected");
+
+        const auto r = [](const char* id, const char* extra = "") {
+            return QByteArray("{\"id\": \"") + id + "\", \"upstream\": {\"nodes\": {\"127.0.0.1:1\": 1}}" + extra + "}";
+        };
+        const auto routes = [](const QList<QByteArray>& list, const QByteArray& more = {}) {
+            QByteArray json = "{\"stream_routes\": [";
+            for (qsizetype i = 0; i < list.size(); ++i)
+                json += (i ? "," : "") + list.at(i);
+            return json + "]" + more + "}";
+        };
+        const QByteArray a = r("a"), b = r("b"), c = r("c");
+        ConfigDiff d;
+
+        QTest::newRow("identical") << routes({a, b}) << routes({a, b}) << ConfigDiff{};
+        d = {};
+        d.routesAdded = QStringList{"c"};
+        QTest::newRow("route added at the end") << routes({a, b}) << routes({a, b, c}) << d;
+        QTest::newRow("route added in the middle is not a reorder")
+            << routes({a, b}) << routes({a, c, b}) << d;
+        d = {};
+        d.routesRemoved = QStringList{"a"};
+        QTest::newRow("route removed") << routes({a, b}) << routes({b}) << d;
+        d = {};
+        d.routesChanged = QStringList{"b"};
+        QTest::newRow("route changed")
+            << routes({a, b}) << routes({a, r("b", ", \"remote_addr\": \"127.0.0.2\"")}) << d;
+        d = {};
+        d.routeOrderChanged = true;
+        QTest::newRow("routes reordered") << routes({a, b, c}) << routes({c, a, b}) << d;
+        d = {};
+        d.routesAdded = QStringList{"c"};
+        d.routesRemoved = QStringList{"a"};
+        d.routesChanged = QStringList{"b"};
+        QTest::newRow("add change remove at once")
+            << routes({a, b}) << routes({r("b", ", \"server_port\": 5"), c}) << d;
+
+        const QByteArray up1 = ", \"upstreams\": [{\"id\": \"u1\", \"nodes\": {\"127.0.0.1:1\": 1}}]";
+        const QByteArray up1changed = ", \"upstreams\": [{\"id\": \"u1\", \"nodes\": {\"127.0.0.1:2\": 1}}]";
+        const QByteArray up2 = ", \"upstreams\": [{\"id\": \"u1\", \"nodes\": {\"127.0.0.1:1\": 1}}, "
+                               "{\"id\": 2, \"nodes\": {\"127.0.0.1:1\": 1}}]";
+        d = {};
+        d.upstreamsAdded = QStringList{"2"};
+        QTest::newRow("upstream added") << routes({a}, up1) << routes({a}, up2) << d;
+        d = {};
+        d.upstreamsRemoved = QStringList{"u1"};
+        QTest::newRow("upstream removed") << routes({a}, up1) << routes({a}) << d;
+        d = {};
+        d.upstreamsChanged = QStringList{"u1"};
+        QTest::newRow("upstream changed") << routes({a}, up1) << routes({a}, up1changed) << d;
+
+        d = {};
+        d.listenersChanged = true;
+        QTest::newRow("listener added") << routes({a}, ", \"stream_proxy\": {\"tcp\": [1]}")
+                                        << routes({a}, ", \"stream_proxy\": {\"tcp\": [1, 2]}") << d;
+        QTest::newRow("listener address changed")
+            << routes({a}, ", \"stream_proxy\": {\"tcp\": [1]}")
+            << routes({a}, ", \"stream_proxy\": {\"tcp\": [\"127.0.0.1:1\"]}") << d;
+        QTest::newRow("tcp listener moved to udp")
+            << routes({a}, ", \"stream_proxy\": {\"tcp\": [53]}")
+            << routes({a}, ", \"stream_proxy\": {\"udp\": [53]}") << d;
+        QTest::newRow("listeners reordered is no change")
+            << routes({a}, ", \"stream_proxy\": {\"tcp\": [1, 2]}")
+            << routes({a}, ", \"stream_proxy\": {\"tcp\": [2, 1]}") << ConfigDiff{};
+        d = {};
+        d.settingsChanged = true;
+        QTest::newRow("settings changed") << routes({a}, ", \"streamgate\": {\"x\": 1}")
+                                          << routes({a}, ", \"streamgate\": {\"x\": 2}") << d;
+    }
+
+    void diff()
+    {
+        QFETCH(QByteArray, before);
+        QFETCH(QByteArray, after);
+        QFETCH(ConfigDiff, expected);
+        const ConfigDiff d = diffConfigs(decode(before), decode(after));
+        QCOMPARE(d, expected);
+        QCOMPARE(d.isEmpty(), expected == ConfigDiff{});
+    }
+
+    void mutationsPublishDiffs()
+    {
+        const QString path = freshPath();
+        ConfigStore store(path);
+        QVERIFY(store.load().ok());
+        QSignalSpy spy(&store, &ConfigStore::changed);
+        qint64 revision = store.revision();
+        auto lastDiff = [&] { return spy.last().at(0).value<ConfigDiff>(); };
+
+        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("two"))), Problems{});
+        QCOMPARE(spy.size(), 1);
+        QCOMPARE(lastDiff().routesAdded, QStringList{QStringLiteral("two")});
+        QVERIFY(spy.last().at(1).value<Config>() == store.config());
+        QCOMPARE(store.revision(), ++revision);
+
+        QCOMPARE(store.moveRoute(QStringLiteral("two"), 0), Problems{});
+        QVERIFY(lastDiff().routeOrderChanged);
+        QCOMPARE(store.config().streamRoutes.first().idString(), QStringLiteral("two"));
+        QCOMPARE(checkFile(path).config.streamRoutes.first().idString(), QStringLiteral("two"));
+        QCOMPARE(store.revision(), ++revision);
+
+        StreamProxy proxy = store.config().streamProxy;
+        proxy.udp.append(decodeListenEntry(QJsonValue(5353)).value);
+        QCOMPARE(store.setStreamProxy(proxy), Problems{});
+        QVERIFY(lastDiff().listenersChanged);
+        QCOMPARE(checkFile(path).config.streamProxy.udp.size(), 1);
+
+        QCOMPARE(store.setSettings(QJsonObject{{"ui", QJsonObject{{"refresh_ms", 500}}}}), Problems{});
+        QVERIFY(lastDiff().settingsChanged);
+        QCOMPARE(checkFile(path).config.streamgate.value("ui").toObject().value("refresh_ms").toInt(), 500);
+
+        QCOMPARE(store.putUpstream(decodeUpstreamJson(R"({"id": "pg", "nodes": {"127.0.0.1:5432": 1}})")),
+                 Problems{});
+        QCOMPARE(lastDiff().upstreamsAdded, QStringList{QStringLiteral("pg")});
+        QCOMPARE(store.revision(), revision + 3);
+        QCOMPARE(spy.size(), 5);
+
+        // A change that changes nothing is not a change.
+        QCOMPARE(store.setSettings(store.config().streamgate), Problems{});
+        QCOMPARE(spy.size(), 5);
+        QCOMPARE(store.revision(), revision + 3);
+    }
+
+    void failedMutationChangesNothing_data()
+    {
+        QTest::addColumn<Mutation>("mutation");
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QString>("reason");
+
+        QTest::newRow("bad remote_addr") << Mutation([](ConfigStore& s) {
+            StreamRoute r = simpleRoute(QStringLiteral("a"));
+            r.remoteAddr = QStringLiteral(":/8");
+            return s.putRoute(r);
+        }) << "stream_routes[3].remote_addr" << "invalid remote_addr: :/8";
+        QTest::newRow("bad edit of an existing route") << Mutation([](ConfigStore& s) {
+            StreamRoute r = s.config().streamRoutes.at(0);
+            r.remoteAddr = QStringLiteral(":/8");
+            return s.putRoute(r);
+        }) << "stream_routes[0].remote_addr" << "invalid remote_addr: :/8";
+        QTest::newRow("dangling upstream_id") << Mutation([](ConfigStore& s) {
+            StreamRoute r = s.config().streamRoutes.at(2);
+            r.upstream.reset();
+            r.upstreamId = QStringLiteral("nope");
+            return s.putRoute(r);
+        }) << "stream_routes[2].upstream_id" << "";
+        QTest::newRow("route without id") << Mutation([](ConfigStore& s) {
+            StreamRoute r = simpleRoute(QStringLiteral("a"));
+            r.id = QJsonValue();
+            return s.putRoute(r);
+        }) << "id" << "missing id";
+        QTest::newRow("delete unknown route") << Mutation([](ConfigStore& s) {
+            return s.deleteRoute(QStringLiteral("nope"));
+        }) << "stream_routes" << "stream_route [nope] not found";
+        QTest::newRow("move beyond the end") << Mutation([](ConfigStore& s) {
+            return s.moveRoute(QStringLiteral("a"), 3);
+        }) << "stream_routes" << "position 3 is out of range 0-2";
+        QTest::newRow("delete unknown upstream") << Mutation([](ConfigStore& s) {
+            return s.deleteUpstream(QStringLiteral("nope"));
+        }) << "upstreams" << "upstream [nope] not found";
+        QTest::newRow("delete upstream in use") << Mutation([](ConfigStore& s) {
+            return s.deleteUpstream(QStringLiteral("pg"));
+        }) << "upstreams[0]" << "can not delete this upstream, stream_route [a, b] is still using it now";
+        QTest::newRow("upstream with ewma") << Mutation([](ConfigStore& s) {
+            Upstream u = s.config().upstreams.at(0);
+            u.type = QStringLiteral("ewma");
+            return s.putUpstream(u);
+        }) << "upstreams[0].type" << "";
+        QTest::newRow("replace with a dangling reference") << Mutation([](ConfigStore& s) {
+            Config c = s.config();
+            c.upstreams.clear();
+            return s.replace(c);
+        }) << "stream_routes[0].upstream_id" << "";
+    }
+
+    void failedMutationChangesNothing()
+    {
+        QFETCH(Mutation, mutation);
+        QFETCH(QString, path);
+        QFETCH(QString, reason);
+        const QString file = freshPath();
+        QVERIFY(writeBytes(file, twoRoutesOneUpstream));
+        ConfigStore store(file);
+        QVERIFY(store.load().ok());
+        const QByteArray bytes = readBytes(file);
+        const Config before = store.config();
+        const qint64 revision = store.revision();
+        QSignalSpy spy(&store, &ConfigStore::changed);
+
+        const Problems problems = mutation(store);
+        QVERIFY(!problems.isEmpty());
+        QCOMPARE(problems.first().path, path);
+        if (!reason.isEmpty())
+            QCOMPARE(problems.first().reason, reason);
+        QVERIFY(store.config() == before);
+        QCOMPARE(readBytes(file), bytes);
+        QVERIFY(!QFile::exists(store.backupPath()));
+        QCOMPARE(store.revision(), revision);
+        QCOMPARE(spy.size(), 0);
+    }
+
+    void timesAreSetByTheStore()
+    {
+        const QString path = freshPath();
+        QVERIFY(writeBytes(path, twoRoutesOneUpstream));
+        ConfigStore store(path);
+        QVERIFY(store.load().ok());
+        const qint64 start = QDateTime::currentSecsSinceEpoch();
+
+        // Replacing keeps create_time, moves update_time.
+        StreamRoute a = store.config().streamRoutes.at(0);
+        a.remoteAddr = QStringLiteral("127.0.0.1");
+        QCOMPARE(store.putRoute(a), Problems{});
+        a = store.config().streamRoutes.at(0);
+        QCOMPARE(a.createTime, 1000);
+        QVERIFY(a.updateTime >= start);
+
+        // A new route gets both.
+        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("new"), 15432)), Problems{});
+        const StreamRoute created = store.config().streamRoutes.last();
+        QVERIFY(created.createTime >= start);
+        QCOMPARE(created.updateTime, created.createTime);
+
+        Upstream pg = store.config().upstreams.at(0);
+        pg.retries = 2;
+        QCOMPARE(store.putUpstream(pg), Problems{});
+        QCOMPARE(store.config().upstreams.at(0).createTime, 1000);
+        QVERIFY(store.config().upstreams.at(0).updateTime >= start);
+
+        // A whole replacement touches only what it changes.
+        Config next = store.config();
+        next.streamRoutes[1].remoteAddr = QStringLiteral("127.0.0.2");
+        QCOMPARE(store.replace(next), Problems{});
+        const Config after = store.config();
+        QCOMPARE(after.streamRoutes.at(0).updateTime, a.updateTime);
+        QVERIFY(after.streamRoutes.at(1).createTime >= start); // had none in the file
+        QVERIFY(after.streamRoutes.at(1).updateTime >= start);
+        QCOMPARE(after.streamRoutes.at(2).createTime, 0);
+        QCOMPARE(checkFile(path).config.streamRoutes.at(0).createTime, 1000);
+    }
+
+    void loadBackupOfAGoodFileRevertsTheLastChange()
+    {
+        const QString path = freshPath();
+        ConfigStore store(path);
+        QVERIFY(store.load().ok());
+        const Config v1 = store.config();
+        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("two"))), Problems{});
+        const QByteArray v2bytes = readBytes(path);
+
+        QSignalSpy spy(&store, &ConfigStore::changed);
+        QVERIFY(store.loadBackup().ok());
+        QVERIFY(store.config() == v1);
+        QCOMPARE(spy.size(), 1);
+        QCOMPARE(spy.first().at(0).value<ConfigDiff>().routesRemoved, QStringList{QStringLiteral("two")});
+        QVERIFY(checkFile(path).config == v1);
+        QCOMPARE(readBytes(store.backupPath()), v2bytes);
+    }
+
+    void configIsSafeToReadFromOtherThreads()
+    {
+        const QString path = freshPath();
+        ConfigStore store(path);
+        QVERIFY(store.load().ok());
+        std::atomic<bool> stop = false;
+        std::atomic<int> reads = 0, inconsistent = 0;
+        QThread* reader = QThread::create([&] {
+            while (!stop) {
+                const Config c = store.config();
+                // Every snapshot is one whole accepted version: ids unique, count in range.
+                QSet<QString> ids;
+                for (const StreamRoute& r : c.streamRoutes)
+                    ids.insert(r.idString());
+                if (ids.size() != c.streamRoutes.size() || c.streamRoutes.isEmpty()
+                    || c.streamRoutes.size() > 41)
+                    ++inconsistent;
+                ++reads;
+            }
+        });
+        reader->start();
+        for (int i = 0; i < 40; ++i)
+            QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("r%1").arg(i))), Problems{});
+        QTRY_VERIFY_WITH_TIMEOUT(reads > 0, 10000);
+        stop = true;
+        QVERIFY(reader->wait(10000));
+        delete reader;
+        QCOMPARE(inconsistent.load(), 0);
+        QCOMPARE(store.config().streamRoutes.size(), 41);
+        QCOMPARE(checkFile(path).config.streamRoutes.size(), 41);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestConfigStore)
+#include "tst_configstore.moc"

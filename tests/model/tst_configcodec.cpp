@@ -1,0 +1,310 @@
+// Whole config documents: the DESIGN.md example, listener entries, top-level keys, duplicate
+// ids, document paths and lookups.
+
+#include "model/codec.h"
+#include "modeltestutil.h"
+
+#include <QJsonArray>
+#include <QTest>
+
+using namespace sg;
+using sgtest::compact;
+using sgtest::describe;
+using sgtest::json;
+using sgtest::object;
+
+class TestConfigCodec : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void designExample();
+    void listenEntry_data();
+    void listenEntry();
+    void badListenEntry_data();
+    void badListenEntry();
+    void badDocument_data();
+    void badDocument();
+    void problemsAcrossDocument();
+    void emptySectionsRoundTrip();
+    void lookups();
+    void encodeBuiltListeners();
+};
+
+namespace {
+
+// The example of /work/shared/DESIGN.md ("The data model is APISIX's"), verbatim.
+const QByteArray kDesignExample = R"({
+  "stream_proxy": { "tcp": [13306, "127.0.0.1:15432"], "udp": [5353] },
+  "stream_routes": [
+    { "id": "mysql", "name": "Local MySQL", "server_port": 13306,
+      "remote_addr": "192.168.1.0/24",
+      "plugins": { "ip-restriction": { "whitelist": ["127.0.0.1", "192.168.1.20"] },
+                   "limit-conn": { "conn": 20, "burst": 5, "default_conn_delay": 0.1, "key": "remote_addr" } },
+      "upstream": { "type": "roundrobin", "nodes": { "127.0.0.1:3306": 1 },
+                    "timeout": { "connect": 3, "send": 600, "read": 600 }, "retries": 1 } }
+  ],
+  "upstreams": [ { "id": "pg", "type": "least_conn", "nodes": [ { "host": "127.0.0.1", "port": 5432, "weight": 1 } ] } ]
+})";
+
+} // namespace
+
+void TestConfigCodec::designExample()
+{
+    const QJsonObject doc = object(kDesignExample);
+    const Decoded<Config> d = decodeConfig(doc);
+    QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
+    QCOMPARE(compact(encodeConfig(d.value)), compact(doc));
+
+    const Config& c = d.value;
+    QCOMPARE(c.streamProxy.tcp.size(), 2);
+    QCOMPARE(c.streamProxy.tcp.at(0).text(), QStringLiteral("13306"));
+    QCOMPARE(c.streamProxy.tcp.at(0).host, QString());
+    QCOMPARE(c.streamProxy.tcp.at(1).host, QStringLiteral("127.0.0.1"));
+    QCOMPARE(c.streamProxy.tcp.at(1).port, 15432);
+    QCOMPARE(c.streamProxy.udp.size(), 1);
+    QCOMPARE(c.streamProxy.udp.at(0).port, 5353);
+
+    QCOMPARE(c.streamRoutes.size(), 1);
+    const StreamRoute& r = c.streamRoutes.first();
+    QCOMPARE(r.idString(), QStringLiteral("mysql"));
+    QCOMPARE(r.serverPort, std::optional<int>(13306));
+    QCOMPARE(r.remoteAddr, QStringLiteral("192.168.1.0/24"));
+    QCOMPARE(r.plugins.ipRestriction->whitelist.size(), 2);
+    QCOMPARE(r.plugins.limitConn->conn, 20);
+    QCOMPARE(r.plugins.limitConn->burst, 5);
+    QCOMPARE(r.plugins.limitConn->defaultConnDelay, 0.1);
+    QVERIFY(r.upstream);
+    QCOMPARE(r.upstream->nodes.size(), 1);
+    QCOMPARE(r.upstream->nodes.first().address(), QStringLiteral("127.0.0.1:3306"));
+    QCOMPARE(r.upstream->effectiveTimeout(), (Timeout{3, 600, 600}));
+    QCOMPARE(r.upstream->effectiveRetries(), 1);
+
+    QCOMPARE(c.upstreams.size(), 1);
+    QCOMPARE(c.upstreams.first().type, QStringLiteral("least_conn"));
+    QVERIFY(!c.upstreams.first().nodesAsMap);
+
+    const Decoded<Config> again = decodeConfig(encodeConfig(c));
+    QVERIFY(again.ok());
+    QVERIFY(again.value == c);
+}
+
+void TestConfigCodec::listenEntry_data()
+{
+    QTest::addColumn<QJsonValue>("given");
+    QTest::addColumn<QString>("host");
+    QTest::addColumn<int>("port");
+    QTest::addColumn<QString>("text");
+    QTest::newRow("port") << json("9100") << "" << 9100 << "9100";
+    QTest::newRow("port 1") << json("1") << "" << 1 << "1";
+    QTest::newRow("port 65535") << json("65535") << "" << 65535 << "65535";
+    QTest::newRow("port as string") << json(R"("9100")") << "" << 9100 << "9100";
+    QTest::newRow("ipv4:port") << json(R"("127.0.0.1:9100")") << "127.0.0.1" << 9100
+                               << "127.0.0.1:9100";
+    QTest::newRow("any ipv4") << json(R"("0.0.0.0:53")") << "0.0.0.0" << 53 << "0.0.0.0:53";
+    QTest::newRow("[::1]:port") << json(R"("[::1]:9100")") << "::1" << 9100 << "[::1]:9100";
+    QTest::newRow("[::]:port") << json(R"("[::]:9100")") << "::" << 9100 << "[::]:9100";
+}
+
+void TestConfigCodec::listenEntry()
+{
+    QFETCH(QJsonValue, given);
+    QFETCH(QString, host);
+    QFETCH(int, port);
+    QFETCH(QString, text);
+    const Decoded<ListenEntry> d = decodeListenEntry(given, QStringLiteral("stream_proxy.tcp[0]"));
+    QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
+    QCOMPARE(d.value.host, host);
+    QCOMPARE(d.value.port, port);
+    QCOMPARE(d.value.text(), text);
+    QCOMPARE(encodeListenEntry(d.value), given);
+}
+
+void TestConfigCodec::badListenEntry_data()
+{
+    QTest::addColumn<QJsonValue>("given");
+    QTest::addColumn<QString>("reason");
+    const QString portRule = QStringLiteral("port must be 1-65535");
+    const QString shape = QStringLiteral(
+        "a listener is a port (9100) or \"ip:port\" (\"127.0.0.1:9100\", \"[::1]:9100\")");
+    QTest::newRow("port 0") << json("0") << portRule;
+    QTest::newRow("port 65536") << json("65536") << portRule;
+    QTest::newRow("port fraction") << json("9100.5") << portRule;
+    QTest::newRow("negative port") << json("-1") << portRule;
+    QTest::newRow("ipv4 port 0") << json(R"("127.0.0.1:0")") << portRule;
+    QTest::newRow("ipv4 without port") << json(R"("127.0.0.1:")") << portRule;
+    QTest::newRow("port not numeric") << json(R"("127.0.0.1:http")") << portRule;
+    QTest::newRow("bare string") << json(R"("ninety")") << portRule;
+    QTest::newRow("ipv6 without brackets")
+        << json(R"("::1:9100")")
+        << "IPv6 addresses must be in brackets, e.g. \"[::1]:9100\"";
+    QTest::newRow("bracket without colon") << json(R"("[::1]9100")")
+                                           << "expected \"[ipv6]:port\"";
+    QTest::newRow("bad ipv6") << json(R"("[zz::1]:9100")") << "invalid IPv6 address \"zz::1\"";
+    QTest::newRow("host name") << json(R"("localhost:9100")")
+                               << "listen address must be an IP address, not \"localhost\"";
+    QTest::newRow("boolean") << json("true") << shape;
+    QTest::newRow("object form") << json(R"({"addr": 9100, "tls": true})") << shape;
+}
+
+void TestConfigCodec::badListenEntry()
+{
+    QFETCH(QJsonValue, given);
+    QFETCH(QString, reason);
+    const Decoded<ListenEntry> d = decodeListenEntry(given, QStringLiteral("stream_proxy.udp[1]"));
+    QVERIFY2(d.problems.size() == 1, qPrintable(describe(d.problems)));
+    QCOMPARE(d.problems.first().path, QStringLiteral("stream_proxy.udp[1]"));
+    QCOMPARE(d.problems.first().reason, reason);
+}
+
+void TestConfigCodec::badDocument_data()
+{
+    QTest::addColumn<QJsonObject>("doc");
+    QTest::addColumn<QString>("text"); // Problem::text()
+    QTest::addColumn<QString>("value");
+
+    QTest::newRow("unknown top-level key")
+        << object(R"({"routes": []})") << "routes: additional properties forbidden, found routes"
+        << "[]";
+    QTest::newRow("unknown stream_proxy key")
+        << object(R"({"stream_proxy": {"tcp": [1], "only_tcp": true}})")
+        << "stream_proxy.only_tcp: additional properties forbidden, found only_tcp" << "true";
+    QTest::newRow("stream_proxy.tcp not an array")
+        << object(R"({"stream_proxy": {"tcp": 9100}})")
+        << "stream_proxy.tcp: wrong type: expected array, got integer" << "9100";
+    QTest::newRow("stream_routes not an array")
+        << object(R"({"stream_routes": {}})")
+        << "stream_routes: wrong type: expected array, got object" << "{}";
+    QTest::newRow("streamgate not an object")
+        << object(R"({"streamgate": 1})")
+        << "streamgate: wrong type: expected object, got integer" << "1";
+    QTest::newRow("duplicate listener")
+        << object(R"({"stream_proxy": {"tcp": [9100, "127.0.0.1:9200", "9100"]}})")
+        << "stream_proxy.tcp[2]: 9100 is already listed as stream_proxy.tcp[0]" << "9100";
+    QTest::newRow("duplicate route id")
+        << object(R"({"stream_routes": [{"id": "a", "upstream_id": "u"},
+                     {"id": "b", "upstream_id": "u"}, {"id": "a", "upstream_id": "u"}]})")
+        << "stream_routes[2].id: duplicate id \"a\" (also used by stream_routes[0])" << "a";
+    QTest::newRow("duplicate route id string and integer")
+        << object(R"({"stream_routes": [{"id": 1, "upstream_id": "u"}, {"id": "1", "upstream_id": "u"}]})")
+        << "stream_routes[1].id: duplicate id \"1\" (also used by stream_routes[0])" << "1";
+    QTest::newRow("duplicate upstream id")
+        << object(R"({"upstreams": [{"id": "pg", "nodes": {"a:1": 1}}, {"id": "pg", "nodes": {"b:1": 1}}]})")
+        << "upstreams[1].id: duplicate id \"pg\" (also used by upstreams[0])" << "pg";
+    QTest::newRow("node port 0 in a route")
+        << object(R"({"stream_routes": [{"id": "a", "upstream_id": "u"},
+                     {"id": "b", "upstream": {"nodes": {"db:0": 1}}}]})")
+        << "stream_routes[1].upstream.nodes[\"db:0\"]: port must be 1-65535" << "db:0";
+    QTest::newRow(":/8 in a route")
+        << object(R"({"stream_routes": [{"remote_addr": ":/8", "upstream_id": "u"}]})")
+        << "stream_routes[0].remote_addr: invalid remote_addr: :/8" << ":/8";
+    QTest::newRow("zero connect timeout in an upstream")
+        << object(R"({"upstreams": [{"id": "a", "nodes": {"a:1": 1}}, {"id": "b", "nodes": {"a:1": 1}},
+                     {"id": "c", "nodes": {"a:1": 1}, "timeout": {"connect": 0, "send": 1, "read": 1}}]})")
+        << "upstreams[2].timeout.connect: must be a number > 0" << "0";
+}
+
+void TestConfigCodec::badDocument()
+{
+    QFETCH(QJsonObject, doc);
+    QFETCH(QString, text);
+    QFETCH(QString, value);
+    const Decoded<Config> d = decodeConfig(doc);
+    QVERIFY2(d.problems.size() == 1, qPrintable(describe(d.problems)));
+    QCOMPARE(d.problems.first().text(), text);
+    QCOMPARE(d.problems.first().value, value);
+}
+
+void TestConfigCodec::problemsAcrossDocument()
+{
+    const Decoded<Config> d = decodeConfig(object(R"({
+        "stream_proxy": {"tcp": [0], "udp": ["[::1]:70000"]},
+        "stream_routes": [{"id": "ok", "upstream_id": "pg"},
+                          {"id": "x y", "remote_addr": "10.0.0.1/40", "upstream_id": "pg"},
+                          {"id": "n", "create_time": 1, "upstream": {"type": "ewma", "nodes": {"a:1": 1}}}],
+        "upstreams": [{"id": "pg", "nodes": []}],
+        "extra": 1})"));
+    QStringList texts;
+    for (const Problem& p : d.problems)
+        texts << p.text();
+    const QStringList expected = {
+        QStringLiteral("extra: additional properties forbidden, found extra"),
+        QStringLiteral("stream_proxy.tcp[0]: port must be 1-65535"),
+        QStringLiteral("stream_proxy.udp[0]: port must be 1-65535"),
+        QStringLiteral("stream_routes[1].id: must be a string of 1-64 characters from a-z, "
+                       "A-Z, 0-9, \"-\", \"_\", \".\" or an integer >= 1"),
+        QStringLiteral("stream_routes[1].remote_addr: invalid remote_addr: 10.0.0.1/40"),
+        QStringLiteral("stream_routes[2].upstream.type: ewma is not supported for stream "
+                       "routes; use roundrobin, chash or least_conn"),
+        QStringLiteral("upstreams[0].nodes: at least one node is required"),
+    };
+    for (const QString& line : expected)
+        QVERIFY2(texts.contains(line), qPrintable(line + "\nnot in:\n" + texts.join('\n')));
+    // create_time is fine in a file: the store wrote it.
+    QCOMPARE(texts.size(), expected.size());
+}
+
+void TestConfigCodec::emptySectionsRoundTrip()
+{
+    for (const QByteArray& text :
+         {QByteArray("{}"), QByteArray(R"({"stream_routes": [], "upstreams": []})"),
+          QByteArray(R"({"stream_proxy": {}})"), QByteArray(R"({"stream_proxy": {"tcp": [], "udp": [1]}})"),
+          QByteArray(R"({"streamgate": {}})"),
+          QByteArray(R"({"streamgate": {"admin": {"port": 9180, "key": "k"}, "ui": {"theme": "dark"}}})")}) {
+        const QJsonObject doc = object(text);
+        const Decoded<Config> d = decodeConfig(doc);
+        QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
+        QCOMPARE(compact(encodeConfig(d.value)), compact(doc));
+    }
+    const Decoded<Config> own = decodeConfig(object(R"({"streamgate": {"admin": {"port": 9180}}})"));
+    QCOMPARE(own.value.streamgate.value(QLatin1String("admin")).toObject().value(QLatin1String("port")).toInt(),
+             9180);
+}
+
+void TestConfigCodec::lookups()
+{
+    const Decoded<Config> d = decodeConfig(object(R"({
+        "stream_routes": [{"id": "inline", "upstream": {"nodes": {"a:1": 1}}},
+                          {"id": 2, "upstream_id": 10},
+                          {"id": "dangling", "upstream_id": "nope"}],
+        "upstreams": [{"id": 10, "nodes": {"b:2": 1}}, {"id": "pg", "nodes": {"c:3": 1}}]})"));
+    QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
+    const Config& c = d.value;
+    QVERIFY(c.findRoute(QStringLiteral("inline")));
+    QCOMPARE(c.findRoute(QStringLiteral("2")), &c.streamRoutes.at(1));
+    QVERIFY(!c.findRoute(QStringLiteral("3")));
+    QVERIFY(!c.findRoute(QString()));
+    QCOMPARE(c.findUpstream(QStringLiteral("10")), &c.upstreams.at(0));
+    QCOMPARE(c.findUpstream(QStringLiteral("pg")), &c.upstreams.at(1));
+    QVERIFY(!c.findUpstream(QStringLiteral("x")));
+    QCOMPARE(c.upstreamFor(c.streamRoutes.at(0)), &*c.streamRoutes.at(0).upstream);
+    QCOMPARE(c.upstreamFor(c.streamRoutes.at(1)), &c.upstreams.at(0));
+    QVERIFY(!c.upstreamFor(c.streamRoutes.at(2)));
+}
+
+void TestConfigCodec::encodeBuiltListeners()
+{
+    // Entries built in code (no `given`) are written in APISIX's own forms.
+    Config c;
+    ListenEntry any;
+    any.port = 9100;
+    ListenEntry v4;
+    v4.host = QStringLiteral("127.0.0.1");
+    v4.port = 15432;
+    ListenEntry v6;
+    v6.host = QStringLiteral("::1");
+    v6.port = 5353;
+    c.streamProxy.tcp = {any, v4};
+    c.streamProxy.udp = {v6};
+    QCOMPARE(compact(encodeConfig(c)),
+             compact(object(R"({"stream_proxy": {"tcp": [9100, "127.0.0.1:15432"], "udp": ["[::1]:5353"]}})")));
+
+    // An edited entry does not keep its stale original spelling.
+    Decoded<Config> d = decodeConfig(object(R"({"stream_proxy": {"tcp": ["127.0.0.1:1"]}})"));
+    QVERIFY(d.ok());
+    d.value.streamProxy.tcp[0].port = 2;
+    QCOMPARE(encodeListenEntry(d.value.streamProxy.tcp[0]), QJsonValue(QStringLiteral("127.0.0.1:2")));
+}
+
+QTEST_GUILESS_MAIN(TestConfigCodec)
+#include "tst_configcodec.moc"

@@ -1,0 +1,522 @@
+// stream_route decoding and validation, APISIX semantics: every row is one case a user can
+// write; invalid rows name the field (path), the value as written, and APISIX's reason.
+
+#include "model/codec.h"
+#include "modeltestutil.h"
+
+#include <QJsonArray>
+#include <QTest>
+
+using namespace sg;
+using sgtest::compact;
+using sgtest::describe;
+using sgtest::merged;
+using sgtest::object;
+
+class TestStreamRoute : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void valid_data();
+    void valid();
+    void invalid_data();
+    void invalid();
+    void allProblemsAtOnce();
+    void pathPrefix();
+    void decodedValues();
+    void roundTrip_data();
+    void roundTrip();
+    void encodeBuiltInCode();
+    void pluginEditsEncode();
+    void ipOrCidr_data();
+    void ipOrCidr();
+    void problemText();
+};
+
+namespace {
+
+const QByteArray kBase = R"({"id": "r1", "upstream": {"nodes": {"127.0.0.1:3306": 1}}})";
+
+QJsonObject route(const QByteArray& extra)
+{
+    return merged(object(kBase), object(extra));
+}
+
+} // namespace
+
+void TestStreamRoute::valid_data()
+{
+    QTest::addColumn<QJsonObject>("json");
+    QTest::addColumn<int>("mode");
+
+    const int file = int(DecodeMode::File);
+    const int client = int(DecodeMode::Client);
+    QTest::newRow("minimal") << route("{}") << client;
+    QTest::newRow("remote_addr ipv4 host") << route(R"({"remote_addr": "127.0.0.1"})") << client;
+    QTest::newRow("remote_addr ipv4 cidr /26")
+        << route(R"({"remote_addr": "127.0.0.1/26"})") << client;
+    QTest::newRow("remote_addr ipv4 /0") << route(R"({"remote_addr": "0.0.0.0/0"})") << client;
+    QTest::newRow("remote_addr ipv4 /32") << route(R"({"remote_addr": "10.1.2.3/32"})") << client;
+    QTest::newRow("remote_addr ipv6 loopback") << route(R"({"remote_addr": "::1"})") << client;
+    QTest::newRow("remote_addr ipv6 cidr fe80::/10")
+        << route(R"({"remote_addr": "fe80::/10"})") << client;
+    QTest::newRow("remote_addr ipv6 /128")
+        << route(R"({"remote_addr": "2001:db8::1/128"})") << client;
+    QTest::newRow("remote_addr ipv4-mapped ipv6")
+        << route(R"({"remote_addr": "::ffff:10.0.0.5"})") << client;
+    QTest::newRow("server_addr cidr") << route(R"({"server_addr": "10.0.0.0/8"})") << client;
+    QTest::newRow("server_addr ipv6") << route(R"({"server_addr": "::1"})") << client;
+    QTest::newRow("server_port 1") << route(R"({"server_port": 1})") << client;
+    QTest::newRow("server_port 65535") << route(R"({"server_port": 65535})") << client;
+    QTest::newRow("id integer 1") << route(R"({"id": 1})") << client;
+    QTest::newRow("id 64 characters") << route("{\"id\": \"" + QByteArray(64, 'a') + "\"}")
+                                      << client;
+    QTest::newRow("id with - _ .") << route(R"({"id": "a-b_c.D9"})") << client;
+    QTest::newRow("no id") << route(R"({"id": null})") << client;
+    QTest::newRow("name 256 characters")
+        << route("{\"name\": \"" + QByteArray(256, 'n') + "\"}") << client;
+    QTest::newRow("desc empty") << route(R"({"desc": ""})") << client;
+    QTest::newRow("labels") << route(R"({"labels": {"env": "dev", "team": "db"}})") << client;
+    QTest::newRow("upstream_id string")
+        << route(R"({"upstream": null, "upstream_id": "pg"})") << client;
+    QTest::newRow("upstream_id integer")
+        << route(R"({"upstream": null, "upstream_id": 7})") << client;
+    QTest::newRow("sni wildcard") << route(R"({"sni": "*.example.com"})") << client;
+    QTest::newRow("ip-restriction whitelist")
+        << route(R"({"plugins": {"ip-restriction": {"whitelist": ["127.0.0.1", "10.0.0.0/8", "::1"]}}})")
+        << client;
+    QTest::newRow("ip-restriction blacklist with message")
+        << route(R"({"plugins": {"ip-restriction": {"blacklist": ["192.168.1.20"], "message": "go away"}}})")
+        << client;
+    QTest::newRow("limit-conn all fields")
+        << route(R"({"plugins": {"limit-conn": {"conn": 2, "burst": 0, "default_conn_delay": 0.1,
+                 "key": "server_addr", "key_type": "var", "only_use_default_delay": true}}})")
+        << client;
+    QTest::newRow("limit-conn var_combination")
+        << route(R"({"plugins": {"limit-conn": {"conn": 5, "burst": 1, "default_conn_delay": 1,
+                 "key": "$remote_addr $server_port", "key_type": "var_combination"}}})")
+        << client;
+    QTest::newRow("both plugins")
+        << route(R"({"plugins": {"ip-restriction": {"whitelist": ["127.0.0.1"]},
+                 "limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 0.5, "key": "remote_addr"}}})")
+        << client;
+    QTest::newRow("plugins empty") << route(R"({"plugins": {}})") << client;
+    QTest::newRow("protocol preserved")
+        << route(R"({"protocol": {"name": "redis", "conf": {"faults": []}}})") << client;
+    QTest::newRow("timestamps from file")
+        << route(R"({"create_time": 1700000000, "update_time": 1700000001})") << file;
+}
+
+void TestStreamRoute::valid()
+{
+    QFETCH(QJsonObject, json);
+    QFETCH(int, mode);
+    const Decoded<StreamRoute> d = decodeStreamRoute(json, {}, DecodeMode(mode));
+    QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
+    QCOMPARE(compact(encodeStreamRoute(d.value)), compact(json));
+}
+
+void TestStreamRoute::invalid_data()
+{
+    QTest::addColumn<QJsonObject>("json");
+    QTest::addColumn<int>("mode");
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QString>("value");
+    QTest::addColumn<QString>("reason");
+
+    const int file = int(DecodeMode::File);
+    const int client = int(DecodeMode::Client);
+    const QString idRule = QStringLiteral(
+        "must be a string of 1-64 characters from a-z, A-Z, 0-9, \"-\", \"_\", \".\" or an "
+        "integer >= 1");
+
+    QTest::newRow("remote_addr :/8")
+        << route(R"({"remote_addr": ":/8"})") << file << "remote_addr" << ":/8"
+        << "invalid remote_addr: :/8";
+    QTest::newRow("remote_addr ipv4 prefix 33")
+        << route(R"({"remote_addr": "127.0.0.1/33"})") << file << "remote_addr"
+        << "127.0.0.1/33" << "invalid remote_addr: 127.0.0.1/33";
+    QTest::newRow("remote_addr octet 256")
+        << route(R"({"remote_addr": "256.0.0.1"})") << file << "remote_addr" << "256.0.0.1"
+        << "invalid remote_addr: 256.0.0.1";
+    QTest::newRow("remote_addr short ipv4")
+        << route(R"({"remote_addr": "127.1"})") << file << "remote_addr" << "127.1"
+        << "invalid remote_addr: 127.1";
+    QTest::newRow("remote_addr ipv6 prefix 129")
+        << route(R"({"remote_addr": "::1/129"})") << file << "remote_addr" << "::1/129"
+        << "invalid remote_addr: ::1/129";
+    QTest::newRow("remote_addr empty prefix")
+        << route(R"({"remote_addr": "10.0.0.0/"})") << file << "remote_addr" << "10.0.0.0/"
+        << "invalid remote_addr: 10.0.0.0/";
+    QTest::newRow("remote_addr host name")
+        << route(R"({"remote_addr": "localhost"})") << file << "remote_addr" << "localhost"
+        << "invalid remote_addr: localhost";
+    QTest::newRow("remote_addr not a string")
+        << route(R"({"remote_addr": 127})") << file << "remote_addr" << "127"
+        << "wrong type: expected string, got integer";
+    QTest::newRow("server_addr garbage")
+        << route(R"({"server_addr": "abc"})") << file << "server_addr" << "abc"
+        << "invalid server_addr: abc";
+    QTest::newRow("server_port 0")
+        << route(R"({"server_port": 0})") << file << "server_port" << "0"
+        << "must be an integer from 1 to 65535";
+    QTest::newRow("server_port 65536")
+        << route(R"({"server_port": 65536})") << file << "server_port" << "65536"
+        << "must be an integer from 1 to 65535";
+    QTest::newRow("server_port string")
+        << route(R"({"server_port": "80"})") << file << "server_port" << "80"
+        << "wrong type: expected integer, got string";
+    QTest::newRow("server_port fraction")
+        << route(R"({"server_port": 80.5})") << file << "server_port" << "80.5"
+        << "must be an integer from 1 to 65535";
+    QTest::newRow("id empty") << route(R"({"id": ""})") << file << "id" << "" << idRule;
+    QTest::newRow("id 65 characters")
+        << route("{\"id\": \"" + QByteArray(65, 'a') + "\"}") << file << "id"
+        << QString(65, QLatin1Char('a')) << idRule;
+    QTest::newRow("id with space") << route(R"({"id": "a b"})") << file << "id" << "a b"
+                                   << idRule;
+    QTest::newRow("id 0") << route(R"({"id": 0})") << file << "id" << "0" << idRule;
+    QTest::newRow("id -1") << route(R"({"id": -1})") << file << "id" << "-1" << idRule;
+    QTest::newRow("id 1.5") << route(R"({"id": 1.5})") << file << "id" << "1.5" << idRule;
+    QTest::newRow("id object") << route(R"({"id": {"a": 1}})") << file << "id" << R"({"a":1})"
+                               << idRule;
+    QTest::newRow("name empty") << route(R"({"name": ""})") << file << "name" << ""
+                                << "must be 1-256 characters long";
+    QTest::newRow("name 257 characters")
+        << route("{\"name\": \"" + QByteArray(257, 'n') + "\"}") << file << "name"
+        << QString(257, QLatin1Char('n')) << "must be 1-256 characters long";
+    QTest::newRow("desc 257 characters")
+        << route("{\"desc\": \"" + QByteArray(257, 'd') + "\"}") << file << "desc"
+        << QString(257, QLatin1Char('d')) << "must be at most 256 characters";
+    QTest::newRow("label value with space")
+        << route(R"({"labels": {"env": "my dev"}})") << file << "labels.env" << "my dev"
+        << "label values must be 1-64 characters without spaces";
+    QTest::newRow("labels not an object")
+        << route(R"({"labels": ["a"]})") << file << "labels" << R"(["a"])"
+        << "wrong type: expected object, got array";
+    QTest::newRow("sni with space")
+        << route(R"({"sni": "bad host"})") << file << "sni" << "bad host"
+        << "sni must be a host name such as db.example.com or *.example.com";
+    QTest::newRow("unknown plugin")
+        << route(R"({"plugins": {"limit-req": {"rate": 1}}})") << file << "plugins.limit-req"
+        << R"({"rate":1})" << "unknown plugin [limit-req]";
+    QTest::newRow("plugins not an object")
+        << route(R"({"plugins": []})") << file << "plugins" << "[]"
+        << "wrong type: expected object, got array";
+    QTest::newRow("ip-restriction both lists")
+        << route(R"({"plugins": {"ip-restriction": {"whitelist": ["1.2.3.4"], "blacklist": ["5.6.7.8"]}}})")
+        << file << "plugins.ip-restriction" << R"({"blacklist":["5.6.7.8"],"whitelist":["1.2.3.4"]})"
+        << "give either whitelist or blacklist, not both";
+    QTest::newRow("ip-restriction neither list")
+        << route(R"({"plugins": {"ip-restriction": {"message": "no"}}})") << file
+        << "plugins.ip-restriction" << R"({"message":"no"})"
+        << "one of whitelist or blacklist is required";
+    QTest::newRow("ip-restriction empty whitelist")
+        << route(R"({"plugins": {"ip-restriction": {"whitelist": []}}})") << file
+        << "plugins.ip-restriction.whitelist" << "[]"
+        << "must list at least one IP address or CIDR";
+    QTest::newRow("ip-restriction bad entry")
+        << route(R"({"plugins": {"ip-restriction": {"whitelist": ["127.0.0.1", "1.2.3"]}}})")
+        << file << "plugins.ip-restriction.whitelist[1]" << "1.2.3"
+        << "invalid ip address: 1.2.3";
+    QTest::newRow("ip-restriction empty message")
+        << route(R"({"plugins": {"ip-restriction": {"whitelist": ["::1"], "message": ""}}})")
+        << file << "plugins.ip-restriction.message" << "" << "must be 1-1024 characters long";
+    QTest::newRow("ip-restriction unknown field")
+        << route(R"({"plugins": {"ip-restriction": {"whitelist": ["::1"], "allow": true}}})")
+        << file << "plugins.ip-restriction.allow" << "true"
+        << "additional properties forbidden, found allow";
+    QTest::newRow("limit-conn without conn")
+        << route(R"({"plugins": {"limit-conn": {"burst": 1, "default_conn_delay": 0.1, "key": "remote_addr"}}})")
+        << file << "plugins.limit-conn.conn" << "" << "property \"conn\" is required";
+    QTest::newRow("limit-conn without key")
+        << route(R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 0.1}}})")
+        << file << "plugins.limit-conn.key" << "" << "property \"key\" is required";
+    QTest::newRow("limit-conn conn 0")
+        << route(R"({"plugins": {"limit-conn": {"conn": 0, "burst": 1, "default_conn_delay": 0.1, "key": "remote_addr"}}})")
+        << file << "plugins.limit-conn.conn" << "0" << "must be an integer >= 1";
+    QTest::newRow("limit-conn burst -1")
+        << route(R"({"plugins": {"limit-conn": {"conn": 1, "burst": -1, "default_conn_delay": 0.1, "key": "remote_addr"}}})")
+        << file << "plugins.limit-conn.burst" << "-1" << "must be an integer >= 0";
+    QTest::newRow("limit-conn delay 0")
+        << route(R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 0, "key": "remote_addr"}}})")
+        << file << "plugins.limit-conn.default_conn_delay" << "0" << "must be a number > 0";
+    QTest::newRow("limit-conn http key")
+        << route(R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "http_x_real_ip"}}})")
+        << file << "plugins.limit-conn.key" << "http_x_real_ip"
+        << "key must be one of remote_addr, server_addr, server_port for stream routes (or use "
+           "key_type var_combination)";
+    QTest::newRow("limit-conn bad key_type")
+        << route(R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "remote_addr", "key_type": "expr"}}})")
+        << file << "plugins.limit-conn.key_type" << "expr"
+        << "key_type must be var or var_combination";
+    QTest::newRow("limit-conn combination of unknown var")
+        << route(R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "$remote_addr $uri", "key_type": "var_combination"}}})")
+        << file << "plugins.limit-conn.key" << "$remote_addr $uri"
+        << "$uri is not available for stream routes; use remote_addr, server_addr, server_port";
+    QTest::newRow("unknown field")
+        << route(R"({"uri": "/x"})") << file << "uri" << "/x"
+        << "additional properties forbidden, found uri";
+    QTest::newRow("unknown field with odd name")
+        << route(R"({"remote addr": "1.2.3.4"})") << file << R"(["remote addr"])" << "1.2.3.4"
+        << "additional properties forbidden, found remote addr";
+    QTest::newRow("create_time from a client")
+        << route(R"({"create_time": 1700000000})") << client << "create_time" << "1700000000"
+        << "create_time is set by the server and cannot be given";
+    QTest::newRow("update_time from a client")
+        << route(R"({"update_time": 1700000000})") << client << "update_time" << "1700000000"
+        << "update_time is set by the server and cannot be given";
+    QTest::newRow("create_time not an integer")
+        << route(R"({"create_time": "yesterday"})") << file << "create_time" << "yesterday"
+        << "wrong type: expected integer, got string";
+    QTest::newRow("no upstream")
+        << route(R"({"upstream": null})") << file << ""
+        << "" << "a stream route needs an upstream or an upstream_id";
+    QTest::newRow("upstream and upstream_id")
+        << route(R"({"upstream_id": "pg"})") << file << "upstream_id" << "pg"
+        << "give either upstream or upstream_id, not both";
+    QTest::newRow("upstream_id invalid")
+        << route(R"({"upstream": null, "upstream_id": "a b"})") << file << "upstream_id"
+        << "a b" << idRule;
+    QTest::newRow("inline upstream node port 0")
+        << route(R"({"upstream": {"nodes": {"db:0": 1}}})") << file
+        << R"(upstream.nodes["db:0"])" << "db:0" << "port must be 1-65535";
+    QTest::newRow("inline upstream without nodes")
+        << route(R"({"upstream": {"type": "roundrobin"}})") << file << "upstream.nodes" << ""
+        << "property \"nodes\" is required";
+    QTest::newRow("inline upstream create_time from a client")
+        << route(R"({"upstream": {"nodes": {"a:1": 1}, "create_time": 5}})") << client
+        << "upstream.create_time" << "5" << "create_time is set by the server and cannot be given";
+    QTest::newRow("protocol not an object")
+        << route(R"({"protocol": "redis"})") << file << "protocol" << "redis"
+        << "wrong type: expected object, got string";
+}
+
+void TestStreamRoute::invalid()
+{
+    QFETCH(QJsonObject, json);
+    QFETCH(int, mode);
+    QFETCH(QString, path);
+    QFETCH(QString, value);
+    QFETCH(QString, reason);
+    const Decoded<StreamRoute> d = decodeStreamRoute(json, {}, DecodeMode(mode));
+    QVERIFY2(d.problems.size() == 1, qPrintable(describe(d.problems)));
+    QCOMPARE(d.problems.first().path, path);
+    QCOMPARE(d.problems.first().value, value);
+    QCOMPARE(d.problems.first().reason, reason);
+}
+
+void TestStreamRoute::allProblemsAtOnce()
+{
+    const QJsonObject json = object(R"({
+        "id": "a b", "remote_addr": ":/8", "server_port": 0, "uri": "/",
+        "plugins": {"ip-restriction": {"whitelist": []}, "limit-conn": {"burst": 0,
+                    "default_conn_delay": 1, "key": "remote_addr"}, "cors": {}},
+        "upstream": {"type": "ewma", "nodes": {"db:0": 1, "[::1]:3306": -1}}})");
+    const Decoded<StreamRoute> d = decodeStreamRoute(json, QStringLiteral("stream_routes[3]"));
+    QStringList texts;
+    for (const Problem& p : d.problems)
+        texts << p.text();
+    const QStringList expected = {
+        QStringLiteral("stream_routes[3].uri: additional properties forbidden, found uri"),
+        QStringLiteral("stream_routes[3].id: must be a string of 1-64 characters from a-z, "
+                       "A-Z, 0-9, \"-\", \"_\", \".\" or an integer >= 1"),
+        QStringLiteral("stream_routes[3].remote_addr: invalid remote_addr: :/8"),
+        QStringLiteral("stream_routes[3].server_port: must be an integer from 1 to 65535"),
+        QStringLiteral("stream_routes[3].upstream.type: ewma is not supported for stream "
+                       "routes; use roundrobin, chash or least_conn"),
+        QStringLiteral("stream_routes[3].upstream.nodes[\"[::1]:3306\"]: weight must be an "
+                       "integer >= 0"),
+        QStringLiteral("stream_routes[3].upstream.nodes[\"db:0\"]: port must be 1-65535"),
+        QStringLiteral("stream_routes[3].plugins.cors: unknown plugin [cors]"),
+        QStringLiteral("stream_routes[3].plugins.ip-restriction.whitelist: must list at least "
+                       "one IP address or CIDR"),
+        QStringLiteral("stream_routes[3].plugins.limit-conn.conn: property \"conn\" is "
+                       "required"),
+    };
+    for (const QString& line : expected)
+        QVERIFY2(texts.contains(line), qPrintable(line + "\nnot in:\n" + texts.join('\n')));
+    QCOMPARE(texts.size(), expected.size());
+}
+
+void TestStreamRoute::pathPrefix()
+{
+    const Decoded<StreamRoute> d =
+        decodeStreamRoute(route(R"({"server_addr": "1.2.3.4/40"})"),
+                          QStringLiteral("stream_routes[0]"));
+    QCOMPARE(d.problems.size(), 1);
+    QCOMPARE(d.problems.first().text(),
+             QStringLiteral("stream_routes[0].server_addr: invalid server_addr: 1.2.3.4/40"));
+
+    const Decoded<StreamRoute> notObject = decodeStreamRoute(QJsonValue(QStringLiteral("x")),
+                                                             QStringLiteral("stream_routes[2]"));
+    QCOMPARE(notObject.problems.size(), 1);
+    QCOMPARE(notObject.problems.first().text(),
+             QStringLiteral("stream_routes[2]: wrong type: expected object, got string"));
+}
+
+void TestStreamRoute::decodedValues()
+{
+    const Decoded<StreamRoute> d = decodeStreamRoute(object(R"({
+        "id": 12, "name": "Local MySQL", "desc": "dev db", "labels": {"env": "dev"},
+        "remote_addr": "127.0.0.1/26", "server_addr": "::1", "server_port": 13306,
+        "sni": "db.local", "upstream_id": "pg",
+        "plugins": {"ip-restriction": {"whitelist": ["127.0.0.1", "fe80::/10"], "message": "no"},
+                    "limit-conn": {"conn": 3, "burst": 2, "default_conn_delay": 0.25,
+                                   "key": "server_port", "only_use_default_delay": true}},
+        "protocol": {"name": "mysql"}, "create_time": 100, "update_time": 200})"));
+    QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
+    const StreamRoute& r = d.value;
+    QVERIFY(r.id.isDouble());
+    QCOMPARE(r.idString(), QStringLiteral("12"));
+    QCOMPARE(r.name, QStringLiteral("Local MySQL"));
+    QCOMPARE(r.displayName(), QStringLiteral("Local MySQL"));
+    QCOMPARE(r.desc, QStringLiteral("dev db"));
+    QCOMPARE(r.labels.value(QStringLiteral("env")), QStringLiteral("dev"));
+    QCOMPARE(r.remoteAddr, QStringLiteral("127.0.0.1/26"));
+    QCOMPARE(r.serverAddr, QStringLiteral("::1"));
+    QCOMPARE(r.serverPort, std::optional<int>(13306));
+    QCOMPARE(r.sni, QStringLiteral("db.local"));
+    QVERIFY(!r.upstream);
+    QCOMPARE(r.upstreamId, QJsonValue(QStringLiteral("pg")));
+    QVERIFY(r.plugins.ipRestriction);
+    QCOMPARE(r.plugins.ipRestriction->whitelist,
+             QStringList({QStringLiteral("127.0.0.1"), QStringLiteral("fe80::/10")}));
+    QVERIFY(r.plugins.ipRestriction->blacklist.isEmpty());
+    QCOMPARE(r.plugins.ipRestriction->message, QStringLiteral("no"));
+    QVERIFY(r.plugins.limitConn);
+    QCOMPARE(r.plugins.limitConn->conn, 3);
+    QCOMPARE(r.plugins.limitConn->burst, 2);
+    QCOMPARE(r.plugins.limitConn->defaultConnDelay, 0.25);
+    QCOMPARE(r.plugins.limitConn->key, QStringLiteral("server_port"));
+    QCOMPARE(r.plugins.limitConn->keyType, QStringLiteral("var"));
+    QVERIFY(r.plugins.limitConn->onlyUseDefaultDelay);
+    QCOMPARE(r.protocol.value(QLatin1String("name")).toString(), QStringLiteral("mysql"));
+    QCOMPARE(r.createTime, 100);
+    QCOMPARE(r.updateTime, 200);
+
+    const Decoded<StreamRoute> unnamed = decodeStreamRoute(route("{}"));
+    QCOMPARE(unnamed.value.displayName(), QStringLiteral("r1"));
+    QVERIFY(unnamed.value.plugins.empty());
+    QVERIFY(unnamed.value.upstream);
+}
+
+void TestStreamRoute::roundTrip_data()
+{
+    QTest::addColumn<QJsonObject>("json");
+    QTest::newRow("id as integer stays integer") << route(R"({"id": 42})");
+    QTest::newRow("id as string of digits stays string") << route(R"({"id": "42"})");
+    QTest::newRow("everything")
+        << object(R"({"id": "all", "name": "n", "desc": "", "labels": {}, "remote_addr": "::1",
+                  "server_addr": "127.0.0.1", "server_port": 9000, "sni": "a.b",
+                  "upstream": {"type": "roundrobin", "nodes": [{"host": "::1", "port": 1, "weight": 0,
+                               "priority": 0, "metadata": {}}], "retries": 0, "retry_timeout": 0},
+                  "plugins": {"limit-conn": {"conn": 1, "burst": 0, "default_conn_delay": 1,
+                              "key": "remote_addr", "key_type": "var", "only_use_default_delay": false}},
+                  "protocol": {}, "create_time": 0, "update_time": 1})");
+    QTest::newRow("empty plugins object") << route(R"({"plugins": {}})");
+}
+
+void TestStreamRoute::roundTrip()
+{
+    QFETCH(QJsonObject, json);
+    const Decoded<StreamRoute> first = decodeStreamRoute(json);
+    QVERIFY2(first.ok(), qPrintable(describe(first.problems)));
+    const QJsonObject encoded = encodeStreamRoute(first.value);
+    QCOMPARE(compact(encoded), compact(json));
+    const Decoded<StreamRoute> second = decodeStreamRoute(encoded);
+    QVERIFY(second.ok());
+    QVERIFY(second.value == first.value);
+    QCOMPARE(second.value.plugins.raw, first.value.plugins.raw);
+}
+
+void TestStreamRoute::encodeBuiltInCode()
+{
+    // A route assembled by a form: only the fields set are written, in APISIX spelling.
+    StreamRoute r;
+    r.id = QStringLiteral("mysql");
+    r.name = QStringLiteral("Local MySQL");
+    r.serverPort = 13306;
+    r.remoteAddr = QStringLiteral("127.0.0.1");
+    Upstream up;
+    up.nodes << Node{QStringLiteral("127.0.0.1"), 3306, 1, 0, {}, {}};
+    r.upstream = up;
+    IpRestrictionConf ip;
+    ip.whitelist << QStringLiteral("127.0.0.1");
+    r.plugins.ipRestriction = ip;
+    QCOMPARE(compact(encodeStreamRoute(r)),
+             compact(object(R"({"id": "mysql", "name": "Local MySQL", "server_port": 13306,
+                 "remote_addr": "127.0.0.1", "upstream": {"nodes": {"127.0.0.1:3306": 1}},
+                 "plugins": {"ip-restriction": {"whitelist": ["127.0.0.1"]}}})")));
+    const Decoded<StreamRoute> back = decodeStreamRoute(encodeStreamRoute(r), {},
+                                                        DecodeMode::Client);
+    QVERIFY2(back.ok(), qPrintable(describe(back.problems)));
+    QCOMPARE(back.value.plugins.ipRestriction, r.plugins.ipRestriction);
+    QCOMPARE(back.value.upstream->nodes, r.upstream->nodes);
+}
+
+void TestStreamRoute::pluginEditsEncode()
+{
+    // Editing the typed plugin config after decoding must reach the encoded JSON; removing
+    // a plugin removes it from the output even though `raw` still holds the original.
+    Decoded<StreamRoute> d = decodeStreamRoute(route(
+        R"({"plugins": {"ip-restriction": {"whitelist": ["127.0.0.1"]},
+                        "limit-conn": {"conn": 1, "burst": 0, "default_conn_delay": 1, "key": "remote_addr"}}})"));
+    QVERIFY(d.ok());
+    d.value.plugins.ipRestriction->whitelist << QStringLiteral("10.0.0.2");
+    d.value.plugins.limitConn.reset();
+    const QJsonObject plugins =
+        encodeStreamRoute(d.value).value(QLatin1String("plugins")).toObject();
+    QCOMPARE(compact(plugins),
+             compact(object(R"({"ip-restriction": {"whitelist": ["127.0.0.1", "10.0.0.2"]}})")));
+}
+
+void TestStreamRoute::ipOrCidr_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<bool>("valid");
+    QTest::newRow("ipv4") << "127.0.0.1" << true;
+    QTest::newRow("ipv4 /26") << "127.0.0.1/26" << true;
+    QTest::newRow("ipv4 /0") << "0.0.0.0/0" << true;
+    QTest::newRow("ipv4 /32") << "1.2.3.4/32" << true;
+    QTest::newRow("ipv4 /33") << "1.2.3.4/33" << false;
+    QTest::newRow("ipv4 leading zero octet") << "01.2.3.4" << false;
+    QTest::newRow("ipv4 three octets") << "1.2.3" << false;
+    QTest::newRow("ipv4 netmask form") << "10.0.0.0/255.0.0.0" << false;
+    QTest::newRow("ipv6 ::1") << "::1" << true;
+    QTest::newRow("ipv6 fe80::/10") << "fe80::/10" << true;
+    QTest::newRow("ipv6 ::/0") << "::/0" << true;
+    QTest::newRow("ipv6 /128") << "2001:db8::/128" << true;
+    QTest::newRow("ipv6 /129") << "2001:db8::/129" << false;
+    QTest::newRow("ipv6 mapped") << "::ffff:10.0.0.5" << true;
+    QTest::newRow("ipv6 scope id") << "fe80::1%eth0" << false;
+    QTest::newRow(":/8") << ":/8" << false;
+    QTest::newRow("bare colon") << ":" << false;
+    QTest::newRow("empty") << "" << false;
+    QTest::newRow("negative prefix") << "10.0.0.0/-1" << false;
+    QTest::newRow("prefix with sign") << "10.0.0.0/+8" << false;
+    QTest::newRow("two slashes") << "10.0.0.0/8/8" << false;
+    QTest::newRow("space") << " 10.0.0.1" << false;
+    QTest::newRow("host name") << "example.com" << false;
+}
+
+void TestStreamRoute::ipOrCidr()
+{
+    QFETCH(QString, text);
+    QFETCH(bool, valid);
+    QCOMPARE(isIpOrCidr(text), valid);
+}
+
+void TestStreamRoute::problemText()
+{
+    const Problem p{QStringLiteral("stream_routes[0].remote_addr"), QStringLiteral(":/8"),
+                    QStringLiteral("invalid remote_addr: :/8")};
+    QCOMPARE(p.text(), QStringLiteral("stream_routes[0].remote_addr: invalid remote_addr: :/8"));
+    const Problem whole{{}, {}, QStringLiteral("not a JSON object")};
+    QCOMPARE(whole.text(), QStringLiteral("not a JSON object"));
+    QCOMPARE(formatProblems({p, whole}), p.text() + QLatin1Char('\n') + whole.text());
+}
+
+QTEST_GUILESS_MAIN(TestStreamRoute)
+#include "tst_streamroute.moc"
