@@ -3,13 +3,18 @@
 #include "config/configstore.h"
 #include "config/logging.h"
 #include "mainwindow.h"
+#include "proxy/engine.h"
+#include "proxy/headlessrunner.h"
+#include "stats/accesslog.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QFile>
 #include <QTextStream>
 
 #include <cstdio>
+#include <unistd.h>
 #include <memory>
 
 namespace {
@@ -100,6 +105,17 @@ int runCheck(const QString& path)
     return ExitUnreadable;
 }
 
+// The store drives the engine: every accepted change (form, admin API, file reload) is applied
+// live, and the engine computes what actually changed.
+void driveEngine(sg::ConfigStore& store, sg::Engine& engine)
+{
+    engine.apply(store.config());
+    QObject::connect(&store, &sg::ConfigStore::changed, &engine,
+                     [&engine](const sg::ConfigDiff&, const sg::Config& config) {
+                         engine.apply(config);
+                     });
+}
+
 int runHeadless(const QString& path)
 {
     sg::ConfigStore store(path);
@@ -109,12 +125,19 @@ int runHeadless(const QString& path)
         return loaded.status == sg::LoadResult::Status::Unreadable ? ExitUnreadable : ExitInvalid;
     }
 
-    // ENGINE SEAM: create the proxy engine here, apply store.config() and connect
-    // ConfigStore::changed to Engine::apply, then run the event loop (QCoreApplication::exec)
-    // with the access log. Until the engine is part of the build, headless mode stops here.
-    qCCritical(sg::lcProxy).noquote()
-        << "the proxy engine is not available in this build of streamgate; --headless cannot run";
-    return ExitInvalid;
+    sg::Engine engine;
+    QFile out;
+    // On the descriptor, not on stdio's FILE: a pipe must see each line as it is written.
+    out.open(STDOUT_FILENO, QIODevice::WriteOnly | QIODevice::Unbuffered);
+    sg::AccessLog accessLog(&engine, &out);
+    driveEngine(store, engine);
+
+    sg::HeadlessRunner runner(&store, &engine);
+    QObject::connect(&runner, &sg::HeadlessRunner::finished, qApp, &QCoreApplication::exit);
+    runner.start();
+    const int code = QCoreApplication::exec();
+    accessLog.poll(); // sessions that ended during the grace period
+    return code;
 }
 
 int runGui(const QString& path)
@@ -124,11 +147,10 @@ int runGui(const QString& path)
     // store.lastLoadResult() to say why and offer the backup.
     store.load();
 
-    // ENGINE SEAM: create the proxy engine here (before the window), apply store.config() and
-    // connect ConfigStore::changed to Engine::apply; then pass it to the window.
-    sg::Engine* engine = nullptr;
+    sg::Engine engine;
+    driveEngine(store, engine);
 
-    sg::MainWindow window(&store, engine);
+    sg::MainWindow window(&store, &engine);
     window.show();
     return QApplication::exec();
 }

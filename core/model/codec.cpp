@@ -4,10 +4,8 @@
 
 #include <QHostAddress>
 #include <QJsonArray>
-#include <QRegularExpression>
 #include <QSet>
-
-#include <cmath>
+#include <algorithm>
 #include <limits>
 
 namespace sg {
@@ -20,31 +18,100 @@ using detail::indexPath;
 
 const QString kStreamKeys = QStringLiteral("remote_addr, server_addr, server_port");
 
-// APISIX host_def without the leading wildcard (a node is one host, never a pattern).
-bool isHostName(const QString& host)
+// Character-class checks are written out rather than regular expressions: they run on every
+// decode, from whichever thread validates (GUI, admin API), with nothing shared.
+bool isAsciiDigit(QChar c)
 {
-    static const QRegularExpression re(QStringLiteral("^[0-9a-zA-Z._-]+$"));
-    return re.match(host).hasMatch();
+    return c >= QLatin1Char('0') && c <= QLatin1Char('9');
 }
 
+bool isAsciiAlnum(QChar c)
+{
+    return isAsciiDigit(c) || (c >= QLatin1Char('a') && c <= QLatin1Char('z')) ||
+           (c >= QLatin1Char('A') && c <= QLatin1Char('Z'));
+}
+
+// [0-9a-zA-Z._-]+ : APISIX's host and id alphabet.
+bool isNameChars(QStringView text)
+{
+    if (text.isEmpty())
+        return false;
+    for (QChar c : text) {
+        if (!isAsciiAlnum(c) && c != QLatin1Char('.') && c != QLatin1Char('_') &&
+            c != QLatin1Char('-'))
+            return false;
+    }
+    return true;
+}
+
+// 1 to maxDigits ASCII digits, nothing else (no sign, no spaces).
+bool isDigits(QStringView text, int maxDigits)
+{
+    if (text.isEmpty() || text.size() > maxDigits)
+        return false;
+    for (QChar c : text) {
+        if (!isAsciiDigit(c))
+            return false;
+    }
+    return true;
+}
+
+// Port text as in "host:port": 1-65535, or 0 when it is not a port.
+int parsePort(QStringView text)
+{
+    if (!isDigits(text, 5))
+        return 0;
+    const int port = text.toInt();
+    return port <= 65535 ? port : 0;
+}
+
+// APISIX host_def pattern ^\*?[0-9a-zA-Z-._]+$
 bool isSniName(const QString& host)
 {
-    static const QRegularExpression re(QStringLiteral("^\\*?[0-9a-zA-Z._-]+$"));
-    return re.match(host).hasMatch();
+    return isNameChars(host.startsWith(QLatin1Char('*')) ? QStringView(host).mid(1)
+                                                         : QStringView(host));
 }
 
+// Strict dotted quad: four decimal octets 0-255 without leading zeros ("127.1" and "01.2.3.4"
+// are refused, as APISIX's ipv4 format refuses them).
 bool isIpv4(const QString& text)
 {
-    static const QRegularExpression re(QStringLiteral(
-        "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"));
-    return re.match(text).hasMatch();
+    const QList<QStringView> parts = QStringView(text).split(QLatin1Char('.'));
+    if (parts.size() != 4)
+        return false;
+    for (QStringView part : parts) {
+        if (!isDigits(part, 3) || (part.size() > 1 && part.front() == QLatin1Char('0')) ||
+            part.toInt() > 255)
+            return false;
+    }
+    return true;
+}
+
+// APISIX host_def without the leading wildcard (a node is one host, never a pattern). A
+// name made only of digits and dots is meant as an IPv4 address and must be a valid one.
+bool isHostName(const QString& host)
+{
+    if (!isNameChars(host))
+        return false;
+    for (QChar c : host) {
+        if (!isAsciiDigit(c) && c != QLatin1Char('.'))
+            return true;
+    }
+    return isIpv4(host);
 }
 
 bool isIpv6(const QString& text)
 {
-    // Scope ids (fe80::1%eth0) are refused: a route or allow-list entry names networks.
-    if (!text.contains(QLatin1Char(':')) || text.contains(QLatin1Char('%')))
+    // Only hex digits, ':' and '.' (embedded IPv4): QHostAddress would also take surrounding
+    // spaces and scope ids (fe80::1%eth0), and a route or allow-list entry names networks.
+    if (!text.contains(QLatin1Char(':')))
         return false;
+    for (QChar c : text) {
+        const bool hex = isAsciiDigit(c) || (c >= QLatin1Char('a') && c <= QLatin1Char('f')) ||
+                         (c >= QLatin1Char('A') && c <= QLatin1Char('F'));
+        if (!hex && c != QLatin1Char(':') && c != QLatin1Char('.'))
+            return false;
+    }
     QHostAddress address;
     return address.setAddress(text) && address.protocol() == QAbstractSocket::IPv6Protocol;
 }
@@ -58,7 +125,6 @@ void decodeLabels(Checker& c, const QJsonValue& v, const QString& path, Labels& 
     const QJsonObject o = v.toObject();
     if (o.size() > 16)
         c.fail(path, v, QStringLiteral("at most 16 labels are allowed"));
-    static const QRegularExpression noSpace(QStringLiteral("^\\S+$"));
     for (auto it = o.begin(); it != o.end(); ++it) {
         const QString p = childPath(path, it.key());
         if (!it.value().isString()) {
@@ -66,7 +132,9 @@ void decodeLabels(Checker& c, const QJsonValue& v, const QString& path, Labels& 
             continue;
         }
         const QString value = it.value().toString();
-        if (value.isEmpty() || value.size() > 64 || !noSpace.match(value).hasMatch()) {
+        const bool hasSpace =
+            std::any_of(value.begin(), value.end(), [](QChar ch) { return ch.isSpace(); });
+        if (value.isEmpty() || value.size() > 64 || hasSpace) {
             c.fail(p, it.value(),
                    QStringLiteral("label values must be 1-64 characters without spaces"));
             continue;
@@ -77,12 +145,11 @@ void decodeLabels(Checker& c, const QJsonValue& v, const QString& path, Labels& 
 
 void decodeId(Checker& c, const QJsonValue& v, const QString& path, QJsonValue& out)
 {
-    static const QRegularExpression idRe(QStringLiteral("^[a-zA-Z0-9._-]{1,64}$"));
     const QString rule = QStringLiteral(
         "must be a string of 1-64 characters from a-z, A-Z, 0-9, \"-\", \"_\", \".\" or an "
         "integer >= 1");
     if (v.isString()) {
-        if (!idRe.match(v.toString()).hasMatch()) {
+        if (v.toString().size() > 64 || !isNameChars(v.toString())) {
             c.fail(path, v, rule);
             return;
         }
@@ -157,9 +224,9 @@ bool parseNodeKey(Checker& c, const QString& key, const QString& path, Node& nod
     } else {
         const qsizetype colon = key.lastIndexOf(QLatin1Char(':'));
         if (colon < 0) {
-            c.fail(path, key,
-                   QStringLiteral("a port is required for stream upstreams (\"%1:3306\")")
-                       .arg(key));
+            c.fail(
+                path, key,
+                QStringLiteral("a port is required for stream upstreams (\"%1:3306\")").arg(key));
             return false;
         }
         host = key.left(colon);
@@ -174,9 +241,8 @@ bool parseNodeKey(Checker& c, const QString& key, const QString& path, Node& nod
             return false;
         }
     }
-    static const QRegularExpression digits(QStringLiteral("^[0-9]{1,5}$"));
-    const int port = digits.match(portText).hasMatch() ? portText.toInt() : 0;
-    if (port < 1 || port > 65535) {
+    const int port = parsePort(portText);
+    if (port == 0) {
         c.fail(path, key, QStringLiteral("port must be 1-65535"));
         return false;
     }
@@ -185,8 +251,7 @@ bool parseNodeKey(Checker& c, const QString& key, const QString& path, Node& nod
     return true;
 }
 
-void decodeNodeObject(Checker& c, const QJsonValue& v, const QString& path, Node& node,
-                      bool& ok)
+void decodeNodeObject(Checker& c, const QJsonValue& v, const QString& path, Node& node, bool& ok)
 {
     ok = false;
     if (!c.expectObject(v, path))
@@ -228,10 +293,9 @@ void decodeNodeObject(Checker& c, const QJsonValue& v, const QString& path, Node
             good = false;
     }
     if (o.contains(QLatin1String("priority"))) {
-        if (auto priority = c.integer(o.value(QLatin1String("priority")),
-                                      childPath(path, QStringLiteral("priority")),
-                                      std::numeric_limits<int>::min(),
-                                      std::numeric_limits<int>::max())) {
+        if (auto priority = c.integer(
+                o.value(QLatin1String("priority")), childPath(path, QStringLiteral("priority")),
+                std::numeric_limits<int>::min(), std::numeric_limits<int>::max())) {
             node.priority = int(*priority);
             if (node.priority == 0)
                 node.explicitFields << QStringLiteral("priority");
@@ -299,18 +363,26 @@ void decodeNodes(Checker& c, const QJsonValue& v, const QString& path, Upstream&
 
 bool isStreamVar(const QString& name)
 {
-    return name == QLatin1String("remote_addr") || name == QLatin1String("server_addr")
-        || name == QLatin1String("server_port");
+    return name == QLatin1String("remote_addr") || name == QLatin1String("server_addr") ||
+           name == QLatin1String("server_port");
 }
 
 // "$remote_addr $server_port": every $name must be a variable a stream connection has.
 QString checkVarCombination(const QString& key)
 {
-    static const QRegularExpression var(QStringLiteral("\\$\\{?([A-Za-z0-9_]+)\\}?"));
-    auto it = var.globalMatch(key);
     int count = 0;
-    while (it.hasNext()) {
-        const QString name = it.next().captured(1);
+    for (qsizetype i = key.indexOf(QLatin1Char('$')); i >= 0;
+         i = key.indexOf(QLatin1Char('$'), i + 1)) {
+        // $name or ${name}; the name runs over [A-Za-z0-9_].
+        qsizetype start = i + 1;
+        if (start < key.size() && key.at(start) == QLatin1Char('{'))
+            ++start;
+        qsizetype end = start;
+        while (end < key.size() && (isAsciiAlnum(key.at(end)) || key.at(end) == QLatin1Char('_')))
+            ++end;
+        if (end == start)
+            continue;
+        const QString name = key.mid(start, end - start);
         if (!isStreamVar(name))
             return QStringLiteral("$%1 is not available for stream routes; use %2")
                 .arg(name, kStreamKeys);
@@ -336,8 +408,8 @@ void decodeHealthy(Checker& c, const QJsonValue& v, const QString& path, ActiveH
     if (healthy)
         c.closed(o, path, {"interval", "successes", "http_statuses"});
     else
-        c.closed(o, path, {"interval", "tcp_failures", "http_failures", "timeouts",
-                           "http_statuses"});
+        c.closed(o, path,
+                 {"interval", "tcp_failures", "http_failures", "timeouts", "http_statuses"});
     const auto intField = [&](const char* key, qint64 min, qint64 max, int& out, int def) {
         const QString k = QLatin1String(key);
         if (!o.contains(k))
@@ -394,8 +466,9 @@ void decodeChecks(Checker& c, const QJsonValue& v, const QString& path, Upstream
     if (!c.expectObject(av, ap))
         return;
     const QJsonObject a = av.toObject();
-    c.closed(a, ap, {"type", "timeout", "concurrency", "host", "port", "http_path",
-                     "https_verify_certificate", "healthy", "unhealthy", "req_headers"});
+    c.closed(a, ap,
+             {"type", "timeout", "concurrency", "host", "port", "http_path",
+              "https_verify_certificate", "healthy", "unhealthy", "req_headers"});
     ActiveHealthCheck hc;
     if (a.contains(QLatin1String("type"))) {
         const QString p = childPath(ap, QStringLiteral("type"));
@@ -416,10 +489,9 @@ void decodeChecks(Checker& c, const QJsonValue& v, const QString& path, Upstream
                 hc.explicitFields << QStringLiteral("timeout");
         }
     }
-    if (a.contains(QLatin1String("concurrency"))
-        && c.integer(a.value(QLatin1String("concurrency")),
-                     childPath(ap, QStringLiteral("concurrency")), 1,
-                     std::numeric_limits<int>::max()))
+    if (a.contains(QLatin1String("concurrency")) &&
+        c.integer(a.value(QLatin1String("concurrency")),
+                  childPath(ap, QStringLiteral("concurrency")), 1, std::numeric_limits<int>::max()))
         hc.extra.insert(QStringLiteral("concurrency"), a.value(QLatin1String("concurrency")));
     if (a.contains(QLatin1String("host"))) {
         const QString p = childPath(ap, QStringLiteral("host"));
@@ -430,17 +502,16 @@ void decodeChecks(Checker& c, const QJsonValue& v, const QString& path, Upstream
                 c.fail(p, *host, QStringLiteral("invalid host"));
         }
     }
-    if (a.contains(QLatin1String("port"))
-        && c.integer(a.value(QLatin1String("port")), childPath(ap, QStringLiteral("port")), 1,
-                     65535))
+    if (a.contains(QLatin1String("port")) &&
+        c.integer(a.value(QLatin1String("port")), childPath(ap, QStringLiteral("port")), 1, 65535))
         hc.extra.insert(QStringLiteral("port"), a.value(QLatin1String("port")));
-    if (a.contains(QLatin1String("http_path"))
-        && c.string(a.value(QLatin1String("http_path")),
-                    childPath(ap, QStringLiteral("http_path")), 0, -1))
+    if (a.contains(QLatin1String("http_path")) &&
+        c.string(a.value(QLatin1String("http_path")), childPath(ap, QStringLiteral("http_path")), 0,
+                 -1))
         hc.extra.insert(QStringLiteral("http_path"), a.value(QLatin1String("http_path")));
-    if (a.contains(QLatin1String("https_verify_certificate"))
-        && c.boolean(a.value(QLatin1String("https_verify_certificate")),
-                     childPath(ap, QStringLiteral("https_verify_certificate"))))
+    if (a.contains(QLatin1String("https_verify_certificate")) &&
+        c.boolean(a.value(QLatin1String("https_verify_certificate")),
+                  childPath(ap, QStringLiteral("https_verify_certificate"))))
         hc.extra.insert(QStringLiteral("https_verify_certificate"),
                         a.value(QLatin1String("https_verify_certificate")));
     if (a.contains(QLatin1String("req_headers"))) {
@@ -474,24 +545,24 @@ void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, De
     if (!c.expectObject(v, path))
         return;
     const QJsonObject o = v.toObject();
-    c.closed(o, path, {"id", "name", "desc", "labels", "type", "nodes", "hash_on", "key",
-                       "retries", "retry_timeout", "timeout", "checks", "scheme",
-                       "create_time", "update_time"});
+    c.closed(o, path,
+             {"id", "name", "desc", "labels", "type", "nodes", "hash_on", "key", "retries",
+              "retry_timeout", "timeout", "checks", "scheme", "create_time", "update_time"});
     if (o.contains(QLatin1String("id")))
         decodeId(c, o.value(QLatin1String("id")), childPath(path, QStringLiteral("id")), up.id);
     decodeString(c, o, QStringLiteral("name"), path, 1, 256, up.name, up.explicitFields);
     decodeString(c, o, QStringLiteral("desc"), path, 0, 256, up.desc, up.explicitFields);
     if (o.contains(QLatin1String("labels"))) {
-        decodeLabels(c, o.value(QLatin1String("labels")),
-                     childPath(path, QStringLiteral("labels")), up.labels);
+        decodeLabels(c, o.value(QLatin1String("labels")), childPath(path, QStringLiteral("labels")),
+                     up.labels);
         if (o.value(QLatin1String("labels")).toObject().isEmpty())
             up.explicitFields << QStringLiteral("labels");
     }
     if (o.contains(QLatin1String("type"))) {
         const QString p = childPath(path, QStringLiteral("type"));
         if (auto type = c.string(o.value(QLatin1String("type")), p, 0, -1)) {
-            if (*type == QLatin1String("roundrobin") || *type == QLatin1String("chash")
-                || *type == QLatin1String("least_conn")) {
+            if (*type == QLatin1String("roundrobin") || *type == QLatin1String("chash") ||
+                *type == QLatin1String("least_conn")) {
                 up.type = *type;
                 if (up.type == QLatin1String("roundrobin"))
                     up.explicitFields << QStringLiteral("type");
@@ -509,7 +580,8 @@ void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, De
     if (o.contains(QLatin1String("nodes")))
         decodeNodes(c, o.value(QLatin1String("nodes")), nodesPath, up);
     else
-        c.fail(nodesPath, QJsonValue(QJsonValue::Undefined), QStringLiteral("property \"nodes\" is required"));
+        c.fail(nodesPath, QJsonValue(QJsonValue::Undefined),
+               QStringLiteral("property \"nodes\" is required"));
 
     QString hashOn = QStringLiteral("vars");
     if (o.contains(QLatin1String("hash_on"))) {
@@ -518,8 +590,8 @@ void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, De
             if (*h == QLatin1String("vars") || *h == QLatin1String("vars_combinations")) {
                 up.hashOn = *h;
                 hashOn = *h;
-            } else if (*h == QLatin1String("header") || *h == QLatin1String("cookie")
-                       || *h == QLatin1String("consumer")) {
+            } else if (*h == QLatin1String("header") || *h == QLatin1String("cookie") ||
+                       *h == QLatin1String("consumer")) {
                 c.fail(p, *h,
                        QStringLiteral("hash_on %1 is HTTP only; stream routes hash on vars or "
                                       "vars_combinations")
@@ -532,12 +604,13 @@ void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, De
     const QString keyPath = childPath(path, QStringLiteral("key"));
     if (o.contains(QLatin1String("key"))) {
         if (auto key = c.string(o.value(QLatin1String("key")), keyPath, 1, -1)) {
-            const QString error = hashOn == QLatin1String("vars_combinations")
-                ? checkVarCombination(*key)
-                : (isStreamVar(*key) ? QString()
-                                     : QStringLiteral("chash key must be one of %1 for stream "
-                                                      "routes")
-                                           .arg(kStreamKeys));
+            const QString error =
+                hashOn == QLatin1String("vars_combinations")
+                    ? checkVarCombination(*key)
+                    : (isStreamVar(*key) ? QString()
+                                         : QStringLiteral("chash key must be one of %1 for stream "
+                                                          "routes")
+                                               .arg(kStreamKeys));
             if (error.isEmpty())
                 up.key = *key;
             else
@@ -584,13 +657,13 @@ void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, De
         }
     }
     if (o.contains(QLatin1String("checks")))
-        decodeChecks(c, o.value(QLatin1String("checks")),
-                     childPath(path, QStringLiteral("checks")), up);
+        decodeChecks(c, o.value(QLatin1String("checks")), childPath(path, QStringLiteral("checks")),
+                     up);
     if (o.contains(QLatin1String("scheme"))) {
         const QString p = childPath(path, QStringLiteral("scheme"));
         if (auto s = c.string(o.value(QLatin1String("scheme")), p, 0, -1)) {
-            if (*s == QLatin1String("tcp") || *s == QLatin1String("udp")
-                || *s == QLatin1String("tls"))
+            if (*s == QLatin1String("tcp") || *s == QLatin1String("udp") ||
+                *s == QLatin1String("tls"))
                 up.scheme = *s;
             else
                 c.fail(p, *s, QStringLiteral("scheme must be tcp, udp or tls for stream routes"));
@@ -634,8 +707,7 @@ void decodeIpRestriction(Checker& c, const QJsonValue& v, const QString& path, P
     const bool black = o.contains(QLatin1String("blacklist"));
     const int before = int(c.problems.size());
     if (white && black)
-        c.fail(path, v,
-               QStringLiteral("give either whitelist or blacklist, not both"));
+        c.fail(path, v, QStringLiteral("give either whitelist or blacklist, not both"));
     else if (!white && !black)
         c.fail(path, v, QStringLiteral("one of whitelist or blacklist is required"));
     IpRestrictionConf conf;
@@ -660,20 +732,23 @@ void decodeLimitConn(Checker& c, const QJsonValue& v, const QString& path, Plugi
         return;
     const QJsonObject o = v.toObject();
     const int before = int(c.problems.size());
-    c.closed(o, path, {"conn", "burst", "default_conn_delay", "key", "key_type",
-                       "only_use_default_delay"});
+    // policy/rejected_*/allow_degradation are accepted because APISIX stores them with their
+    // defaults; they are kept for export but mean nothing to a stream connection.
+    c.closed(o, path,
+             {"conn", "burst", "default_conn_delay", "key", "key_type", "only_use_default_delay",
+              "policy", "rejected_code", "rejected_msg", "allow_degradation"});
     c.required(o, path, {"conn", "burst", "default_conn_delay", "key"});
     LimitConnConf conf;
     if (o.contains(QLatin1String("conn"))) {
-        if (auto n = c.integer(o.value(QLatin1String("conn")),
-                               childPath(path, QStringLiteral("conn")), 1,
-                               std::numeric_limits<int>::max()))
+        if (auto n =
+                c.integer(o.value(QLatin1String("conn")), childPath(path, QStringLiteral("conn")),
+                          1, std::numeric_limits<int>::max()))
             conf.conn = int(*n);
     }
     if (o.contains(QLatin1String("burst"))) {
-        if (auto n = c.integer(o.value(QLatin1String("burst")),
-                               childPath(path, QStringLiteral("burst")), 0,
-                               std::numeric_limits<int>::max()))
+        if (auto n =
+                c.integer(o.value(QLatin1String("burst")), childPath(path, QStringLiteral("burst")),
+                          0, std::numeric_limits<int>::max()))
             conf.burst = int(*n);
     }
     if (o.contains(QLatin1String("default_conn_delay"))) {
@@ -693,13 +768,14 @@ void decodeLimitConn(Checker& c, const QJsonValue& v, const QString& path, Plugi
     if (o.contains(QLatin1String("key"))) {
         const QString p = childPath(path, QStringLiteral("key"));
         if (auto key = c.string(o.value(QLatin1String("key")), p, 1, -1)) {
-            const QString error = conf.keyType == QLatin1String("var_combination")
-                ? checkVarCombination(*key)
-                : (isStreamVar(*key)
-                       ? QString()
-                       : QStringLiteral("key must be one of %1 for stream routes (or use "
-                                        "key_type var_combination)")
-                             .arg(kStreamKeys));
+            const QString error =
+                conf.keyType == QLatin1String("var_combination")
+                    ? checkVarCombination(*key)
+                    : (isStreamVar(*key)
+                           ? QString()
+                           : QStringLiteral("key must be one of %1 for stream routes (or use "
+                                            "key_type var_combination)")
+                                 .arg(kStreamKeys));
             if (error.isEmpty())
                 conf.key = *key;
             else
@@ -711,6 +787,27 @@ void decodeLimitConn(Checker& c, const QJsonValue& v, const QString& path, Plugi
                                childPath(path, QStringLiteral("only_use_default_delay"))))
             conf.onlyUseDefaultDelay = *b;
     }
+    if (o.contains(QLatin1String("policy"))) {
+        const QString p = childPath(path, QStringLiteral("policy"));
+        if (auto policy = c.string(o.value(QLatin1String("policy")), p, 0, -1)) {
+            if (*policy == QLatin1String("redis") || *policy == QLatin1String("redis-cluster"))
+                c.fail(p, *policy,
+                       QStringLiteral("policy %1 is not supported: connections are counted "
+                                      "locally (policy local)")
+                           .arg(*policy));
+            else if (*policy != QLatin1String("local"))
+                c.fail(p, *policy, QStringLiteral("policy must be local"));
+        }
+    }
+    if (o.contains(QLatin1String("rejected_code")))
+        c.integer(o.value(QLatin1String("rejected_code")),
+                  childPath(path, QStringLiteral("rejected_code")), 200, 599);
+    if (o.contains(QLatin1String("rejected_msg")))
+        c.string(o.value(QLatin1String("rejected_msg")),
+                 childPath(path, QStringLiteral("rejected_msg")), 1, -1);
+    if (o.contains(QLatin1String("allow_degradation")))
+        c.boolean(o.value(QLatin1String("allow_degradation")),
+                  childPath(path, QStringLiteral("allow_degradation")));
     if (c.problems.size() == before)
         plugins.limitConn = conf;
 }
@@ -740,16 +837,16 @@ void decodeRouteInto(Checker& c, const QJsonValue& v, const QString& path, Decod
     if (!c.expectObject(v, path))
         return;
     const QJsonObject o = v.toObject();
-    c.closed(o, path, {"id", "name", "desc", "labels", "remote_addr", "server_addr",
-                       "server_port", "sni", "upstream", "upstream_id", "plugins", "protocol",
-                       "create_time", "update_time"});
+    c.closed(o, path,
+             {"id", "name", "desc", "labels", "remote_addr", "server_addr", "server_port", "sni",
+              "upstream", "upstream_id", "plugins", "protocol", "create_time", "update_time"});
     if (o.contains(QLatin1String("id")))
         decodeId(c, o.value(QLatin1String("id")), childPath(path, QStringLiteral("id")), r.id);
     decodeString(c, o, QStringLiteral("name"), path, 1, 256, r.name, r.explicitFields);
     decodeString(c, o, QStringLiteral("desc"), path, 0, 256, r.desc, r.explicitFields);
     if (o.contains(QLatin1String("labels"))) {
-        decodeLabels(c, o.value(QLatin1String("labels")),
-                     childPath(path, QStringLiteral("labels")), r.labels);
+        decodeLabels(c, o.value(QLatin1String("labels")), childPath(path, QStringLiteral("labels")),
+                     r.labels);
         if (o.value(QLatin1String("labels")).toObject().isEmpty())
             r.explicitFields << QStringLiteral("labels");
     }
@@ -778,8 +875,9 @@ void decodeRouteInto(Checker& c, const QJsonValue& v, const QString& path, Decod
             if (isSniName(*sni))
                 r.sni = *sni;
             else
-                c.fail(p, *sni, QStringLiteral("sni must be a host name such as "
-                                               "db.example.com or *.example.com"));
+                c.fail(p, *sni,
+                       QStringLiteral("sni must be a host name such as "
+                                      "db.example.com or *.example.com"));
         }
     }
     const bool hasUpstream = o.contains(QLatin1String("upstream"));
@@ -796,7 +894,8 @@ void decodeRouteInto(Checker& c, const QJsonValue& v, const QString& path, Decod
         decodeId(c, o.value(QLatin1String("upstream_id")),
                  childPath(path, QStringLiteral("upstream_id")), r.upstreamId);
     if (hasUpstream && hasUpstreamId)
-        c.fail(childPath(path, QStringLiteral("upstream_id")), o.value(QLatin1String("upstream_id")),
+        c.fail(childPath(path, QStringLiteral("upstream_id")),
+               o.value(QLatin1String("upstream_id")),
                QStringLiteral("give either upstream or upstream_id, not both"));
     else if (!hasUpstream && !hasUpstreamId)
         c.fail(path, QJsonValue(QJsonValue::Undefined),
@@ -874,9 +973,8 @@ void decodeListenInto(Checker& c, const QJsonValue& v, const QString& path, List
     } else {
         portText = text;
     }
-    static const QRegularExpression digits(QStringLiteral("^[0-9]{1,5}$"));
-    const int port = digits.match(portText).hasMatch() ? portText.toInt() : 0;
-    if (port < 1 || port > 65535) {
+    const int port = parsePort(portText);
+    if (port == 0) {
         c.fail(path, v, portRule);
         return;
     }
@@ -886,8 +984,7 @@ void decodeListenInto(Checker& c, const QJsonValue& v, const QString& path, List
     ok = true;
 }
 
-void decodeListenList(Checker& c, const QJsonValue& v, const QString& path,
-                      QList<ListenEntry>& out)
+void decodeListenList(Checker& c, const QJsonValue& v, const QString& path, QList<ListenEntry>& out)
 {
     if (!c.expectArray(v, path, 0))
         return;
@@ -958,8 +1055,7 @@ QJsonValue encodeNodes(const Upstream& up)
     bool asMap = up.nodesAsMap;
     QSet<QString> addresses;
     for (const Node& node : up.nodes) {
-        if (node.priority != 0 || !node.metadata.isEmpty()
-            || addresses.contains(node.address()))
+        if (node.priority != 0 || !node.metadata.isEmpty() || addresses.contains(node.address()))
             asMap = false;
         addresses.insert(node.address());
     }
@@ -997,10 +1093,17 @@ QJsonObject encodeIpRestriction(const IpRestrictionConf& conf)
 
 QJsonObject encodeLimitConn(const LimitConnConf& conf, const QJsonObject& given)
 {
-    QJsonObject o{{QStringLiteral("conn"), conf.conn},
-                  {QStringLiteral("burst"), conf.burst},
-                  {QStringLiteral("default_conn_delay"), conf.defaultConnDelay},
-                  {QStringLiteral("key"), conf.key}};
+    QJsonObject o;
+    for (const char* passThrough :
+         {"policy", "rejected_code", "rejected_msg", "allow_degradation"}) {
+        const QString key = QLatin1String(passThrough);
+        if (given.contains(key))
+            o.insert(key, given.value(key));
+    }
+    o.insert(QStringLiteral("conn"), conf.conn);
+    o.insert(QStringLiteral("burst"), conf.burst);
+    o.insert(QStringLiteral("default_conn_delay"), conf.defaultConnDelay);
+    o.insert(QStringLiteral("key"), conf.key);
     if (conf.keyType != QLatin1String("var") || given.contains(QLatin1String("key_type")))
         o.insert(QStringLiteral("key_type"), conf.keyType);
     if (conf.onlyUseDefaultDelay || given.contains(QLatin1String("only_use_default_delay")))
@@ -1038,15 +1141,14 @@ bool isIpOrCidr(const QString& text)
         return false;
     if (slash < 0)
         return true;
-    static const QRegularExpression digits(QStringLiteral("^[0-9]{1,3}$"));
-    const QString prefix = text.mid(slash + 1);
-    if (!digits.match(prefix).hasMatch())
+    const QStringView prefix = QStringView(text).mid(slash + 1);
+    // APISIX's CIDR patterns take the prefix without leading zeros ("/8", not "/08").
+    if (!isDigits(prefix, 3) || (prefix.size() > 1 && prefix.front() == QLatin1Char('0')))
         return false;
     return prefix.toInt() <= (v4 ? 32 : 128);
 }
 
-Decoded<StreamRoute> decodeStreamRoute(const QJsonValue& json, const QString& path,
-                                       DecodeMode mode)
+Decoded<StreamRoute> decodeStreamRoute(const QJsonValue& json, const QString& path, DecodeMode mode)
 {
     Checker c;
     Decoded<StreamRoute> result;
@@ -1123,8 +1225,7 @@ Decoded<Config> decodeConfig(const QJsonObject& json)
     }
 
     const QString upstreamsKey = QStringLiteral("upstreams");
-    if (json.contains(upstreamsKey)
-        && c.expectArray(json.value(upstreamsKey), upstreamsKey, 0)) {
+    if (json.contains(upstreamsKey) && c.expectArray(json.value(upstreamsKey), upstreamsKey, 0)) {
         const QJsonArray upstreams = json.value(upstreamsKey).toArray();
         if (upstreams.isEmpty())
             config.explicitFields << upstreamsKey;

@@ -11,6 +11,8 @@
 
 namespace sg {
 
+// When problems is non-empty, value holds only the parts that decoded cleanly: report the
+// problems, do not use the value.
 template <typename T> struct Decoded
 {
     T value{};

@@ -2,8 +2,6 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
-#include <QRegularExpression>
-
 #include <cmath>
 #include <limits>
 
@@ -11,8 +9,18 @@ namespace sg::detail {
 
 QString childPath(const QString& path, const QString& key)
 {
-    static const QRegularExpression plain(QStringLiteral("^[A-Za-z_][A-Za-z0-9_-]*$"));
-    if (plain.match(key).hasMatch())
+    // Plain names ([A-Za-z_][A-Za-z0-9_-]*) follow a dot; anything else is quoted.
+    const auto letter = [](QChar c) {
+        return (c >= QLatin1Char('a') && c <= QLatin1Char('z')) ||
+               (c >= QLatin1Char('A') && c <= QLatin1Char('Z')) || c == QLatin1Char('_');
+    };
+    bool plain = !key.isEmpty() && letter(key.front());
+    for (qsizetype i = 1; plain && i < key.size(); ++i) {
+        const QChar c = key.at(i);
+        plain =
+            letter(c) || c == QLatin1Char('-') || (c >= QLatin1Char('0') && c <= QLatin1Char('9'));
+    }
+    if (plain)
         return path.isEmpty() ? key : path + QLatin1Char('.') + key;
     return keyPath(path, key);
 }
@@ -44,14 +52,20 @@ QString valueText(const QJsonValue& value)
 QString jsonTypeName(const QJsonValue& value)
 {
     switch (value.type()) {
-    case QJsonValue::Null: return QStringLiteral("null");
-    case QJsonValue::Bool: return QStringLiteral("boolean");
+    case QJsonValue::Null:
+        return QStringLiteral("null");
+    case QJsonValue::Bool:
+        return QStringLiteral("boolean");
     case QJsonValue::Double:
         return isInteger(value) ? QStringLiteral("integer") : QStringLiteral("number");
-    case QJsonValue::String: return QStringLiteral("string");
-    case QJsonValue::Array: return QStringLiteral("array");
-    case QJsonValue::Object: return QStringLiteral("object");
-    case QJsonValue::Undefined: break;
+    case QJsonValue::String:
+        return QStringLiteral("string");
+    case QJsonValue::Array:
+        return QStringLiteral("array");
+    case QJsonValue::Object:
+        return QStringLiteral("object");
+    case QJsonValue::Undefined:
+        break;
     }
     return QStringLiteral("nothing");
 }
@@ -129,8 +143,8 @@ bool Checker::required(const QJsonObject& object, const QString& path,
     return ok;
 }
 
-std::optional<QString> Checker::string(const QJsonValue& value, const QString& path,
-                                       int minLength, int maxLength)
+std::optional<QString> Checker::string(const QJsonValue& value, const QString& path, int minLength,
+                                       int maxLength)
 {
     if (!value.isString()) {
         wrongType(path, value, QStringLiteral("string"));

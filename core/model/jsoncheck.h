@@ -8,7 +8,6 @@
 
 #include <QJsonObject>
 #include <QJsonValue>
-
 #include <initializer_list>
 #include <optional>
 

@@ -2,6 +2,10 @@
 // IP / CIDR matching as APISIX does it: a rule is an IPv4 or IPv6 address with an optional
 // /prefix; a bare address is a /32 (/128). Peers are normalised first, so an IPv4-mapped IPv6
 // peer (::ffff:10.0.0.5) matches IPv4 rules. Immutable after parse; safe to share across threads.
+//
+// IPv6 rules and IPv4 peers: an IPv4 peer is treated as its IPv4-mapped form when tested against
+// an IPv6 rule, so ::ffff:10.0.0.0/104 matches 10.1.2.3 and ::/0 matches every peer. An IPv4
+// rule never matches a (non-mapped) IPv6 peer.
 
 #include <QHostAddress>
 #include <QList>
@@ -18,9 +22,13 @@ QHostAddress normalizedAddress(const QHostAddress& address);
 class AddressRule
 {
 public:
+    // Accepts "a.b.c.d", "a.b.c.d/0-32", an IPv6 address, "ipv6/0-128". Refuses anything else
+    // (short IPv4 forms such as "127.1", netmask notation, scope ids, spaces).
     static std::optional<AddressRule> parse(const QString& ipOrCidr);
     bool matches(const QHostAddress& address) const; // address is normalised inside
     QString text() const { return m_text; }
+    QHostAddress network() const { return m_network; }
+    int prefixLength() const { return m_prefix; }
 
 private:
     QHostAddress m_network;
@@ -35,6 +43,7 @@ public:
     static std::optional<AddressList> parse(const QStringList& entries, QString* badEntry = nullptr);
     bool contains(const QHostAddress& address) const;
     bool isEmpty() const { return m_rules.isEmpty(); }
+    qsizetype size() const { return m_rules.size(); }
 
 private:
     QList<AddressRule> m_rules;

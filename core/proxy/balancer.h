@@ -4,6 +4,9 @@
 // roundrobin (smooth weighted, as nginx/APISIX), chash (consistent hash on a key, default
 // remote_addr), least_conn (fewest active, weighted). Weight 0 is never chosen. Unhealthy nodes
 // are skipped while a healthy one exists. Thread-safe: one Balancer per upstream, shared.
+//
+// Health follows APISIX: while any node of the upstream is healthy, only healthy nodes are
+// candidates (in every tier); when none is, every node is a candidate again.
 
 #include "model/streamroute.h"
 
@@ -13,6 +16,8 @@
 #include <QSet>
 #include <QString>
 
+#include <utility>
+
 namespace sg {
 
 class Balancer
@@ -21,25 +26,42 @@ public:
     explicit Balancer(const Upstream& upstream);
 
     // Next node index (into upstream.nodes) to try, never one in `tried`; -1 when none is left.
-    // hashKey is the chash key value for this connection (e.g. the client IP).
+    // hashKey is the chash key value for this connection (e.g. the client IP); other types
+    // ignore it. A retry passes every node tried so far for this connection.
     int pick(const QString& hashKey, const QSet<int>& tried);
 
-    void connectionStarted(int node);  // least_conn bookkeeping
+    // least_conn bookkeeping: call connectionStarted(node) when an attempt to the node begins
+    // (right after pick) and connectionEnded(node) once when that attempt fails or the session
+    // through it ends. Other types count too (the numbers are useful), but do not use them.
+    void connectionStarted(int node);
     void connectionEnded(int node);
+    int activeConnections(int node) const;
     void setHealthy(int node, bool healthy);
     bool isHealthy(int node) const;
     int nodeCount() const;
     const Node& node(int index) const;
+    const Upstream& upstream() const { return m_upstream; }
 
 private:
+    enum class Type { RoundRobin, Chash, LeastConn };
+    int pickInTier(const QList<int>& candidates, quint32 keyHash);
+    int pickRoundRobin(const QList<int>& candidates);
+    int pickChash(const QList<int>& candidates, quint32 keyHash) const;
+    int pickLeastConn(const QList<int>& candidates) const;
+
     Upstream m_upstream;
+    Type m_type = Type::RoundRobin;
+    QList<QList<int>> m_tiers;                // node indexes per priority, highest first
+    QList<std::pair<quint32, int>> m_ring;    // chash: (point, node), sorted by point
     mutable QMutex m_mutex;
     QList<int> m_currentWeight; // smooth weighted round robin state
     QList<int> m_active;
     QList<bool> m_healthy;
 };
 
-// The chash key value for a connection: "remote_addr" (default), "server_addr", "server_port".
+// The chash key value for a connection: "remote_addr" (default), "server_addr", "server_port";
+// with hash_on "vars_combinations" the key is a template such as "$remote_addr$server_port".
+// Falls back to remote_addr when the key resolves to nothing, as APISIX does.
 QString chashKeyValue(const Upstream& upstream, const QHostAddress& remote,
                       const QHostAddress& local, int serverPort);
 

@@ -66,6 +66,7 @@ struct ConnectionInfo
     quint64 bytesDown = 0;
     quint64 datagramsUp = 0; // UDP only
     quint64 datagramsDown = 0;
+    quint64 buffered = 0;    // bytes the proxy holds for this session now (both directions)
     MySqlInfo mysql;
 };
 

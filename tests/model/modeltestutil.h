@@ -19,8 +19,7 @@ inline QJsonValue json(const QByteArray& text)
     QJsonParseError error{};
     const QJsonDocument doc = QJsonDocument::fromJson("[" + text + "]", &error);
     if (error.error != QJsonParseError::NoError)
-        qFatal("bad JSON in test data: %s (%s)", text.constData(),
-               qPrintable(error.errorString()));
+        qFatal("bad JSON in test data: %s (%s)", text.constData(), qPrintable(error.errorString()));
     return doc.array().at(0);
 }
 

@@ -4,8 +4,11 @@
 #include "model/codec.h"
 #include "modeltestutil.h"
 
+#include <QFile>
 #include <QJsonArray>
+#include <QRandomGenerator>
 #include <QTest>
+#include <variant>
 
 using namespace sg;
 using sgtest::compact;
@@ -29,6 +32,8 @@ private Q_SLOTS:
     void emptySectionsRoundTrip();
     void lookups();
     void encodeBuiltListeners();
+    void mutatedDocuments();
+    void readmeExamples();
 };
 
 namespace {
@@ -136,10 +141,8 @@ void TestConfigCodec::badListenEntry_data()
     QTest::newRow("port not numeric") << json(R"("127.0.0.1:http")") << portRule;
     QTest::newRow("bare string") << json(R"("ninety")") << portRule;
     QTest::newRow("ipv6 without brackets")
-        << json(R"("::1:9100")")
-        << "IPv6 addresses must be in brackets, e.g. \"[::1]:9100\"";
-    QTest::newRow("bracket without colon") << json(R"("[::1]9100")")
-                                           << "expected \"[ipv6]:port\"";
+        << json(R"("::1:9100")") << "IPv6 addresses must be in brackets, e.g. \"[::1]:9100\"";
+    QTest::newRow("bracket without colon") << json(R"("[::1]9100")") << "expected \"[ipv6]:port\"";
     QTest::newRow("bad ipv6") << json(R"("[zz::1]:9100")") << "invalid IPv6 address \"zz::1\"";
     QTest::newRow("host name") << json(R"("localhost:9100")")
                                << "listen address must be an IP address, not \"localhost\"";
@@ -168,40 +171,53 @@ void TestConfigCodec::badDocument_data()
         << "[]";
     QTest::newRow("unknown stream_proxy key")
         << object(R"({"stream_proxy": {"tcp": [1], "only_tcp": true}})")
-        << "stream_proxy.only_tcp: additional properties forbidden, found only_tcp" << "true";
+        << "stream_proxy.only_tcp: additional properties forbidden, found only_tcp"
+        << "true";
     QTest::newRow("stream_proxy.tcp not an array")
         << object(R"({"stream_proxy": {"tcp": 9100}})")
-        << "stream_proxy.tcp: wrong type: expected array, got integer" << "9100";
+        << "stream_proxy.tcp: wrong type: expected array, got integer"
+        << "9100";
     QTest::newRow("stream_routes not an array")
         << object(R"({"stream_routes": {}})")
-        << "stream_routes: wrong type: expected array, got object" << "{}";
+        << "stream_routes: wrong type: expected array, got object"
+        << "{}";
     QTest::newRow("streamgate not an object")
-        << object(R"({"streamgate": 1})")
-        << "streamgate: wrong type: expected object, got integer" << "1";
+        << object(R"({"streamgate": 1})") << "streamgate: wrong type: expected object, got integer"
+        << "1";
     QTest::newRow("duplicate listener")
         << object(R"({"stream_proxy": {"tcp": [9100, "127.0.0.1:9200", "9100"]}})")
-        << "stream_proxy.tcp[2]: 9100 is already listed as stream_proxy.tcp[0]" << "9100";
+        << "stream_proxy.tcp[2]: 9100 is already listed as stream_proxy.tcp[0]"
+        << "9100";
     QTest::newRow("duplicate route id")
         << object(R"({"stream_routes": [{"id": "a", "upstream_id": "u"},
                      {"id": "b", "upstream_id": "u"}, {"id": "a", "upstream_id": "u"}]})")
-        << "stream_routes[2].id: duplicate id \"a\" (also used by stream_routes[0])" << "a";
+        << "stream_routes[2].id: duplicate id \"a\" (also used by stream_routes[0])"
+        << "a";
     QTest::newRow("duplicate route id string and integer")
-        << object(R"({"stream_routes": [{"id": 1, "upstream_id": "u"}, {"id": "1", "upstream_id": "u"}]})")
-        << "stream_routes[1].id: duplicate id \"1\" (also used by stream_routes[0])" << "1";
+        << object(
+               R"({"stream_routes": [{"id": 1, "upstream_id": "u"}, {"id": "1", "upstream_id": "u"}]})")
+        << "stream_routes[1].id: duplicate id \"1\" (also used by stream_routes[0])"
+        << "1";
     QTest::newRow("duplicate upstream id")
-        << object(R"({"upstreams": [{"id": "pg", "nodes": {"a:1": 1}}, {"id": "pg", "nodes": {"b:1": 1}}]})")
-        << "upstreams[1].id: duplicate id \"pg\" (also used by upstreams[0])" << "pg";
+        << object(
+               R"({"upstreams": [{"id": "pg", "nodes": {"a:1": 1}}, {"id": "pg", "nodes": {"b:1": 1}}]})")
+        << "upstreams[1].id: duplicate id \"pg\" (also used by upstreams[0])"
+        << "pg";
     QTest::newRow("node port 0 in a route")
         << object(R"({"stream_routes": [{"id": "a", "upstream_id": "u"},
                      {"id": "b", "upstream": {"nodes": {"db:0": 1}}}]})")
-        << "stream_routes[1].upstream.nodes[\"db:0\"]: port must be 1-65535" << "db:0";
+        << "stream_routes[1].upstream.nodes[\"db:0\"]: port must be 1-65535"
+        << "db:0";
     QTest::newRow(":/8 in a route")
         << object(R"({"stream_routes": [{"remote_addr": ":/8", "upstream_id": "u"}]})")
-        << "stream_routes[0].remote_addr: invalid remote_addr: :/8" << ":/8";
+        << "stream_routes[0].remote_addr: invalid remote_addr: :/8"
+        << ":/8";
     QTest::newRow("zero connect timeout in an upstream")
-        << object(R"({"upstreams": [{"id": "a", "nodes": {"a:1": 1}}, {"id": "b", "nodes": {"a:1": 1}},
+        << object(
+               R"({"upstreams": [{"id": "a", "nodes": {"a:1": 1}}, {"id": "b", "nodes": {"a:1": 1}},
                      {"id": "c", "nodes": {"a:1": 1}, "timeout": {"connect": 0, "send": 1, "read": 1}}]})")
-        << "upstreams[2].timeout.connect: must be a number > 0" << "0";
+        << "upstreams[2].timeout.connect: must be a number > 0"
+        << "0";
 }
 
 void TestConfigCodec::badDocument()
@@ -246,18 +262,25 @@ void TestConfigCodec::problemsAcrossDocument()
 
 void TestConfigCodec::emptySectionsRoundTrip()
 {
-    for (const QByteArray& text :
-         {QByteArray("{}"), QByteArray(R"({"stream_routes": [], "upstreams": []})"),
-          QByteArray(R"({"stream_proxy": {}})"), QByteArray(R"({"stream_proxy": {"tcp": [], "udp": [1]}})"),
-          QByteArray(R"({"streamgate": {}})"),
-          QByteArray(R"({"streamgate": {"admin": {"port": 9180, "key": "k"}, "ui": {"theme": "dark"}}})")}) {
+    for (
+        const QByteArray& text :
+        {QByteArray("{}"), QByteArray(R"({"stream_routes": [], "upstreams": []})"),
+         QByteArray(R"({"stream_proxy": {}})"),
+         QByteArray(R"({"stream_proxy": {"tcp": [], "udp": [1]}})"),
+         QByteArray(R"({"streamgate": {}})"),
+         QByteArray(
+             R"({"streamgate": {"admin": {"port": 9180, "key": "k"}, "ui": {"theme": "dark"}}})")}) {
         const QJsonObject doc = object(text);
         const Decoded<Config> d = decodeConfig(doc);
         QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
         QCOMPARE(compact(encodeConfig(d.value)), compact(doc));
     }
-    const Decoded<Config> own = decodeConfig(object(R"({"streamgate": {"admin": {"port": 9180}}})"));
-    QCOMPARE(own.value.streamgate.value(QLatin1String("admin")).toObject().value(QLatin1String("port")).toInt(),
+    const Decoded<Config> own =
+        decodeConfig(object(R"({"streamgate": {"admin": {"port": 9180}}})"));
+    QCOMPARE(own.value.streamgate.value(QLatin1String("admin"))
+                 .toObject()
+                 .value(QLatin1String("port"))
+                 .toInt(),
              9180);
 }
 
@@ -296,14 +319,179 @@ void TestConfigCodec::encodeBuiltListeners()
     v6.port = 5353;
     c.streamProxy.tcp = {any, v4};
     c.streamProxy.udp = {v6};
-    QCOMPARE(compact(encodeConfig(c)),
-             compact(object(R"({"stream_proxy": {"tcp": [9100, "127.0.0.1:15432"], "udp": ["[::1]:5353"]}})")));
+    QCOMPARE(
+        compact(encodeConfig(c)),
+        compact(object(
+            R"({"stream_proxy": {"tcp": [9100, "127.0.0.1:15432"], "udp": ["[::1]:5353"]}})")));
 
     // An edited entry does not keep its stale original spelling.
     Decoded<Config> d = decodeConfig(object(R"({"stream_proxy": {"tcp": ["127.0.0.1:1"]}})"));
     QVERIFY(d.ok());
     d.value.streamProxy.tcp[0].port = 2;
-    QCOMPARE(encodeListenEntry(d.value.streamProxy.tcp[0]), QJsonValue(QStringLiteral("127.0.0.1:2")));
+    QCOMPARE(encodeListenEntry(d.value.streamProxy.tcp[0]),
+             QJsonValue(QStringLiteral("127.0.0.1:2")));
+}
+
+namespace {
+
+using Step = std::variant<QString, qsizetype>;
+using Location = QList<Step>;
+
+void collectLocations(const QJsonValue& v, const Location& at, QList<Location>& out)
+{
+    out << at;
+    if (v.isObject()) {
+        const QJsonObject o = v.toObject();
+        for (auto it = o.begin(); it != o.end(); ++it)
+            collectLocations(it.value(), Location(at) << Step(it.key()), out);
+    } else if (v.isArray()) {
+        const QJsonArray a = v.toArray();
+        for (qsizetype i = 0; i < a.size(); ++i)
+            collectLocations(a.at(i), Location(at) << Step(i), out);
+    }
+}
+
+// Rewrites the value at `at` (depth-first copy, as Qt's JSON containers are values).
+// replacement Undefined removes the key or array element.
+QJsonValue rewrite(const QJsonValue& v, const Location& at, qsizetype depth,
+                   const QJsonValue& replacement)
+{
+    if (depth == at.size())
+        return replacement;
+    const Step& step = at.at(depth);
+    if (const QString* key = std::get_if<QString>(&step)) {
+        QJsonObject o = v.toObject();
+        const QJsonValue child = rewrite(o.value(*key), at, depth + 1, replacement);
+        if (child.isUndefined())
+            o.remove(*key);
+        else
+            o.insert(*key, child);
+        return o;
+    }
+    QJsonArray a = v.toArray();
+    const qsizetype index = std::get<qsizetype>(step);
+    const QJsonValue child = rewrite(a.at(index), at, depth + 1, replacement);
+    if (child.isUndefined())
+        a.removeAt(index);
+    else
+        a.replace(index, child);
+    return a;
+}
+
+} // namespace
+
+void TestConfigCodec::mutatedDocuments()
+{
+    // Thousands of small edits of a valid document, the kind a hand-edited file gets. Whatever
+    // the edit: no crash, every problem names a path and a reason, decoding is deterministic,
+    // and a document that is still valid re-encodes to exactly itself.
+    const QJsonObject design = object(kDesignExample);
+    const QList<QJsonValue> pool = {json("null"),
+                                    json("true"),
+                                    json("0"),
+                                    json("-1"),
+                                    json("1"),
+                                    json("65536"),
+                                    json("1.5"),
+                                    json(R"("")"),
+                                    json(R"("x")"),
+                                    json(R"(":/8")"),
+                                    json(R"("[::1]:0")"),
+                                    json(R"("10.0.0.0/8")"),
+                                    json("{}"),
+                                    json("[]"),
+                                    json(R"({"a": 1})"),
+                                    json(R"(["1.2.3.4"])"),
+                                    json(R"({"db:0": 1})"),
+                                    json(R"({"[::1]:3306": 0})"),
+                                    QJsonValue(QJsonValue::Undefined)};
+    QRandomGenerator rng(20261127);
+    int stillValid = 0;
+    int invalid = 0;
+    for (int round = 0; round < 3000; ++round) {
+        QJsonValue doc = design;
+        const int edits = 1 + int(rng.bounded(2));
+        for (int e = 0; e < edits; ++e) {
+            QList<Location> locations;
+            collectLocations(doc, {}, locations);
+            const Location at = locations.at(rng.bounded(int(locations.size())));
+            if (at.isEmpty())
+                continue;
+            if (rng.bounded(8) == 0 && doc.isObject()) {
+                // An unknown key next to the chosen value.
+                Location parent = at;
+                parent.removeLast();
+                const QJsonValue target = [&] {
+                    QJsonValue v = doc;
+                    for (const Step& s : parent)
+                        v = std::holds_alternative<QString>(s)
+                                ? v.toObject().value(std::get<QString>(s))
+                                : v.toArray().at(std::get<qsizetype>(s));
+                    return v;
+                }();
+                if (target.isObject())
+                    doc = rewrite(doc, Location(parent) << Step(QStringLiteral("bogus")), 0,
+                                  json("1"));
+                continue;
+            }
+            doc = rewrite(doc, at, 0, pool.at(rng.bounded(int(pool.size()))));
+        }
+        const QJsonObject mutated = doc.toObject();
+        const Decoded<Config> d = decodeConfig(mutated);
+        const Decoded<Config> twice = decodeConfig(mutated);
+        QCOMPARE(twice.problems, d.problems);
+        if (d.ok()) {
+            ++stillValid;
+            QCOMPARE(compact(encodeConfig(d.value)), compact(mutated));
+            const Decoded<Config> back = decodeConfig(encodeConfig(d.value));
+            QVERIFY(back.ok());
+            QVERIFY(back.value == d.value);
+            continue;
+        }
+        ++invalid;
+        for (const Problem& p : d.problems) {
+            QVERIFY2(!p.path.isEmpty() && !p.reason.isEmpty(),
+                     qPrintable(compact(mutated) + "\n" + describe(d.problems)));
+            const QString top =
+                p.path.section(QLatin1Char('.'), 0, 0).section(QLatin1Char('['), 0, 0);
+            QVERIFY2(mutated.contains(top) || top == QLatin1String("bogus"), qPrintable(p.text()));
+        }
+    }
+    qInfo("%d edited documents still valid, %d invalid", stillValid, invalid);
+    // Both outcomes must be exercised, or the loop proves nothing.
+    QVERIFY2(stillValid > 100, qPrintable(QString::number(stillValid)));
+    QVERIFY2(invalid > 1000, qPrintable(QString::number(invalid)));
+}
+
+void TestConfigCodec::readmeExamples()
+{
+    // Every config document shown in README.md must be one the program accepts as is.
+    QFile readme(QStringLiteral(STREAMGATE_SOURCE_DIR "/README.md"));
+    QVERIFY2(readme.open(QIODevice::ReadOnly), qPrintable(readme.fileName()));
+    const QString text = QString::fromUtf8(readme.readAll());
+    int documents = 0;
+    const QString open = QStringLiteral("```json\n");
+    for (qsizetype at = text.indexOf(open); at >= 0; at = text.indexOf(open, at + 1)) {
+        const qsizetype start = at + open.size();
+        const qsizetype end = text.indexOf(QStringLiteral("```"), start);
+        QVERIFY(end > start);
+        QJsonParseError error{};
+        const QJsonDocument doc =
+            QJsonDocument::fromJson(text.mid(start, end - start).toUtf8(), &error);
+        QVERIFY2(
+            error.error == QJsonParseError::NoError,
+            qPrintable(
+                QStringLiteral("README.md json block at %1: %2").arg(at).arg(error.errorString())));
+        const QJsonObject o = doc.object();
+        if (!o.contains(QLatin1String("stream_routes")) &&
+            !o.contains(QLatin1String("stream_proxy")))
+            continue;
+        ++documents;
+        const Decoded<Config> d = decodeConfig(o);
+        QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
+        QCOMPARE(compact(encodeConfig(d.value)), compact(o));
+    }
+    QVERIFY2(documents > 0, "README.md shows no config document");
 }
 
 QTEST_GUILESS_MAIN(TestConfigCodec)

@@ -70,8 +70,8 @@ void TestStreamRoute::valid_data()
     QTest::newRow("server_port 1") << route(R"({"server_port": 1})") << client;
     QTest::newRow("server_port 65535") << route(R"({"server_port": 65535})") << client;
     QTest::newRow("id integer 1") << route(R"({"id": 1})") << client;
-    QTest::newRow("id 64 characters") << route("{\"id\": \"" + QByteArray(64, 'a') + "\"}")
-                                      << client;
+    QTest::newRow("id 64 characters")
+        << route("{\"id\": \"" + QByteArray(64, 'a') + "\"}") << client;
     QTest::newRow("id with - _ .") << route(R"({"id": "a-b_c.D9"})") << client;
     QTest::newRow("no id") << route(R"({"id": null})") << client;
     QTest::newRow("name 256 characters")
@@ -84,10 +84,12 @@ void TestStreamRoute::valid_data()
         << route(R"({"upstream": null, "upstream_id": 7})") << client;
     QTest::newRow("sni wildcard") << route(R"({"sni": "*.example.com"})") << client;
     QTest::newRow("ip-restriction whitelist")
-        << route(R"({"plugins": {"ip-restriction": {"whitelist": ["127.0.0.1", "10.0.0.0/8", "::1"]}}})")
+        << route(
+               R"({"plugins": {"ip-restriction": {"whitelist": ["127.0.0.1", "10.0.0.0/8", "::1"]}}})")
         << client;
     QTest::newRow("ip-restriction blacklist with message")
-        << route(R"({"plugins": {"ip-restriction": {"blacklist": ["192.168.1.20"], "message": "go away"}}})")
+        << route(
+               R"({"plugins": {"ip-restriction": {"blacklist": ["192.168.1.20"], "message": "go away"}}})")
         << client;
     QTest::newRow("limit-conn all fields")
         << route(R"({"plugins": {"limit-conn": {"conn": 2, "burst": 0, "default_conn_delay": 0.1,
@@ -96,6 +98,12 @@ void TestStreamRoute::valid_data()
     QTest::newRow("limit-conn var_combination")
         << route(R"({"plugins": {"limit-conn": {"conn": 5, "burst": 1, "default_conn_delay": 1,
                  "key": "$remote_addr $server_port", "key_type": "var_combination"}}})")
+        << client;
+    QTest::newRow("limit-conn with fields APISIX stores as defaults")
+        << route(R"({"plugins": {"limit-conn": {"conn": 5, "burst": 1, "default_conn_delay": 1,
+                 "key": "remote_addr", "key_type": "var", "policy": "local", "rejected_code": 503,
+                 "rejected_msg": "busy", "allow_degradation": false,
+                 "only_use_default_delay": false}}})")
         << client;
     QTest::newRow("both plugins")
         << route(R"({"plugins": {"ip-restriction": {"whitelist": ["127.0.0.1"]},
@@ -131,57 +139,82 @@ void TestStreamRoute::invalid_data()
         "must be a string of 1-64 characters from a-z, A-Z, 0-9, \"-\", \"_\", \".\" or an "
         "integer >= 1");
 
-    QTest::newRow("remote_addr :/8")
-        << route(R"({"remote_addr": ":/8"})") << file << "remote_addr" << ":/8"
-        << "invalid remote_addr: :/8";
+    QTest::newRow("remote_addr :/8") << route(R"({"remote_addr": ":/8"})") << file << "remote_addr"
+                                     << ":/8"
+                                     << "invalid remote_addr: :/8";
     QTest::newRow("remote_addr ipv4 prefix 33")
         << route(R"({"remote_addr": "127.0.0.1/33"})") << file << "remote_addr"
-        << "127.0.0.1/33" << "invalid remote_addr: 127.0.0.1/33";
+        << "127.0.0.1/33"
+        << "invalid remote_addr: 127.0.0.1/33";
     QTest::newRow("remote_addr octet 256")
-        << route(R"({"remote_addr": "256.0.0.1"})") << file << "remote_addr" << "256.0.0.1"
+        << route(R"({"remote_addr": "256.0.0.1"})") << file << "remote_addr"
+        << "256.0.0.1"
         << "invalid remote_addr: 256.0.0.1";
     QTest::newRow("remote_addr short ipv4")
-        << route(R"({"remote_addr": "127.1"})") << file << "remote_addr" << "127.1"
+        << route(R"({"remote_addr": "127.1"})") << file << "remote_addr"
+        << "127.1"
         << "invalid remote_addr: 127.1";
     QTest::newRow("remote_addr ipv6 prefix 129")
-        << route(R"({"remote_addr": "::1/129"})") << file << "remote_addr" << "::1/129"
+        << route(R"({"remote_addr": "::1/129"})") << file << "remote_addr"
+        << "::1/129"
         << "invalid remote_addr: ::1/129";
     QTest::newRow("remote_addr empty prefix")
-        << route(R"({"remote_addr": "10.0.0.0/"})") << file << "remote_addr" << "10.0.0.0/"
+        << route(R"({"remote_addr": "10.0.0.0/"})") << file << "remote_addr"
+        << "10.0.0.0/"
         << "invalid remote_addr: 10.0.0.0/";
     QTest::newRow("remote_addr host name")
-        << route(R"({"remote_addr": "localhost"})") << file << "remote_addr" << "localhost"
+        << route(R"({"remote_addr": "localhost"})") << file << "remote_addr"
+        << "localhost"
         << "invalid remote_addr: localhost";
     QTest::newRow("remote_addr not a string")
-        << route(R"({"remote_addr": 127})") << file << "remote_addr" << "127"
+        << route(R"({"remote_addr": 127})") << file << "remote_addr"
+        << "127"
         << "wrong type: expected string, got integer";
     QTest::newRow("server_addr garbage")
-        << route(R"({"server_addr": "abc"})") << file << "server_addr" << "abc"
+        << route(R"({"server_addr": "abc"})") << file << "server_addr"
+        << "abc"
         << "invalid server_addr: abc";
-    QTest::newRow("server_port 0")
-        << route(R"({"server_port": 0})") << file << "server_port" << "0"
-        << "must be an integer from 1 to 65535";
+    QTest::newRow("server_port 0") << route(R"({"server_port": 0})") << file << "server_port"
+                                   << "0"
+                                   << "must be an integer from 1 to 65535";
     QTest::newRow("server_port 65536")
-        << route(R"({"server_port": 65536})") << file << "server_port" << "65536"
+        << route(R"({"server_port": 65536})") << file << "server_port"
+        << "65536"
         << "must be an integer from 1 to 65535";
     QTest::newRow("server_port string")
-        << route(R"({"server_port": "80"})") << file << "server_port" << "80"
+        << route(R"({"server_port": "80"})") << file << "server_port"
+        << "80"
         << "wrong type: expected integer, got string";
     QTest::newRow("server_port fraction")
-        << route(R"({"server_port": 80.5})") << file << "server_port" << "80.5"
+        << route(R"({"server_port": 80.5})") << file << "server_port"
+        << "80.5"
         << "must be an integer from 1 to 65535";
-    QTest::newRow("id empty") << route(R"({"id": ""})") << file << "id" << "" << idRule;
-    QTest::newRow("id 65 characters")
-        << route("{\"id\": \"" + QByteArray(65, 'a') + "\"}") << file << "id"
-        << QString(65, QLatin1Char('a')) << idRule;
-    QTest::newRow("id with space") << route(R"({"id": "a b"})") << file << "id" << "a b"
-                                   << idRule;
-    QTest::newRow("id 0") << route(R"({"id": 0})") << file << "id" << "0" << idRule;
-    QTest::newRow("id -1") << route(R"({"id": -1})") << file << "id" << "-1" << idRule;
-    QTest::newRow("id 1.5") << route(R"({"id": 1.5})") << file << "id" << "1.5" << idRule;
-    QTest::newRow("id object") << route(R"({"id": {"a": 1}})") << file << "id" << R"({"a":1})"
-                               << idRule;
-    QTest::newRow("name empty") << route(R"({"name": ""})") << file << "name" << ""
+    QTest::newRow("id empty") << route(R"({"id": ""})") << file << "id"
+                              << "" << idRule;
+    QTest::newRow("id 65 characters") << route("{\"id\": \"" + QByteArray(65, 'a') + "\"}") << file
+                                      << "id" << QString(65, QLatin1Char('a')) << idRule;
+    QTest::newRow("id with space") << route(R"({"id": "a b"})") << file << "id"
+                                   << "a b" << idRule;
+    QTest::newRow("id 0") << route(R"({"id": 0})") << file << "id"
+                          << "0" << idRule;
+    QTest::newRow("id -1") << route(R"({"id": -1})") << file << "id"
+                           << "-1" << idRule;
+    QTest::newRow("id 1.5") << route(R"({"id": 1.5})") << file << "id"
+                            << "1.5" << idRule;
+    QTest::newRow("id non-ascii") << route(R"({"id": "caf\u00e9"})") << file << "id"
+                                  << QString::fromUtf8("caf\u00e9") << idRule;
+    QTest::newRow("sni wildcard only") << route(R"({"sni": "*"})") << file << "sni"
+                                       << "*"
+                                       << "sni must be a host name such as db.example.com or "
+                                          "*.example.com";
+    QTest::newRow("label value with tab")
+        << route(R"({"labels": {"env": "a\tb"}})") << file << "labels.env"
+        << "a\tb"
+        << "label values must be 1-64 characters without spaces";
+    QTest::newRow("id object") << route(R"({"id": {"a": 1}})") << file << "id"
+                               << R"({"a":1})" << idRule;
+    QTest::newRow("name empty") << route(R"({"name": ""})") << file << "name"
+                                << ""
                                 << "must be 1-256 characters long";
     QTest::newRow("name 257 characters")
         << route("{\"name\": \"" + QByteArray(257, 'n') + "\"}") << file << "name"
@@ -190,106 +223,166 @@ void TestStreamRoute::invalid_data()
         << route("{\"desc\": \"" + QByteArray(257, 'd') + "\"}") << file << "desc"
         << QString(257, QLatin1Char('d')) << "must be at most 256 characters";
     QTest::newRow("label value with space")
-        << route(R"({"labels": {"env": "my dev"}})") << file << "labels.env" << "my dev"
+        << route(R"({"labels": {"env": "my dev"}})") << file << "labels.env"
+        << "my dev"
         << "label values must be 1-64 characters without spaces";
-    QTest::newRow("labels not an object")
-        << route(R"({"labels": ["a"]})") << file << "labels" << R"(["a"])"
-        << "wrong type: expected object, got array";
+    QTest::newRow("labels not an object") << route(R"({"labels": ["a"]})") << file << "labels"
+                                          << R"(["a"])"
+                                          << "wrong type: expected object, got array";
     QTest::newRow("sni with space")
-        << route(R"({"sni": "bad host"})") << file << "sni" << "bad host"
+        << route(R"({"sni": "bad host"})") << file << "sni"
+        << "bad host"
         << "sni must be a host name such as db.example.com or *.example.com";
     QTest::newRow("unknown plugin")
         << route(R"({"plugins": {"limit-req": {"rate": 1}}})") << file << "plugins.limit-req"
-        << R"({"rate":1})" << "unknown plugin [limit-req]";
-    QTest::newRow("plugins not an object")
-        << route(R"({"plugins": []})") << file << "plugins" << "[]"
-        << "wrong type: expected object, got array";
+        << R"({"rate":1})"
+        << "unknown plugin [limit-req]";
+    QTest::newRow("plugins not an object") << route(R"({"plugins": []})") << file << "plugins"
+                                           << "[]"
+                                           << "wrong type: expected object, got array";
     QTest::newRow("ip-restriction both lists")
-        << route(R"({"plugins": {"ip-restriction": {"whitelist": ["1.2.3.4"], "blacklist": ["5.6.7.8"]}}})")
-        << file << "plugins.ip-restriction" << R"({"blacklist":["5.6.7.8"],"whitelist":["1.2.3.4"]})"
+        << route(
+               R"({"plugins": {"ip-restriction": {"whitelist": ["1.2.3.4"], "blacklist": ["5.6.7.8"]}}})")
+        << file << "plugins.ip-restriction"
+        << R"({"blacklist":["5.6.7.8"],"whitelist":["1.2.3.4"]})"
         << "give either whitelist or blacklist, not both";
     QTest::newRow("ip-restriction neither list")
         << route(R"({"plugins": {"ip-restriction": {"message": "no"}}})") << file
-        << "plugins.ip-restriction" << R"({"message":"no"})"
+        << "plugins.ip-restriction"
+        << R"({"message":"no"})"
         << "one of whitelist or blacklist is required";
     QTest::newRow("ip-restriction empty whitelist")
         << route(R"({"plugins": {"ip-restriction": {"whitelist": []}}})") << file
-        << "plugins.ip-restriction.whitelist" << "[]"
+        << "plugins.ip-restriction.whitelist"
+        << "[]"
         << "must list at least one IP address or CIDR";
     QTest::newRow("ip-restriction bad entry")
         << route(R"({"plugins": {"ip-restriction": {"whitelist": ["127.0.0.1", "1.2.3"]}}})")
-        << file << "plugins.ip-restriction.whitelist[1]" << "1.2.3"
+        << file << "plugins.ip-restriction.whitelist[1]"
+        << "1.2.3"
         << "invalid ip address: 1.2.3";
     QTest::newRow("ip-restriction empty message")
         << route(R"({"plugins": {"ip-restriction": {"whitelist": ["::1"], "message": ""}}})")
-        << file << "plugins.ip-restriction.message" << "" << "must be 1-1024 characters long";
+        << file << "plugins.ip-restriction.message"
+        << ""
+        << "must be 1-1024 characters long";
     QTest::newRow("ip-restriction unknown field")
         << route(R"({"plugins": {"ip-restriction": {"whitelist": ["::1"], "allow": true}}})")
-        << file << "plugins.ip-restriction.allow" << "true"
+        << file << "plugins.ip-restriction.allow"
+        << "true"
         << "additional properties forbidden, found allow";
     QTest::newRow("limit-conn without conn")
-        << route(R"({"plugins": {"limit-conn": {"burst": 1, "default_conn_delay": 0.1, "key": "remote_addr"}}})")
-        << file << "plugins.limit-conn.conn" << "" << "property \"conn\" is required";
+        << route(
+               R"({"plugins": {"limit-conn": {"burst": 1, "default_conn_delay": 0.1, "key": "remote_addr"}}})")
+        << file << "plugins.limit-conn.conn"
+        << ""
+        << "property \"conn\" is required";
     QTest::newRow("limit-conn without key")
-        << route(R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 0.1}}})")
-        << file << "plugins.limit-conn.key" << "" << "property \"key\" is required";
+        << route(
+               R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 0.1}}})")
+        << file << "plugins.limit-conn.key"
+        << ""
+        << "property \"key\" is required";
     QTest::newRow("limit-conn conn 0")
-        << route(R"({"plugins": {"limit-conn": {"conn": 0, "burst": 1, "default_conn_delay": 0.1, "key": "remote_addr"}}})")
-        << file << "plugins.limit-conn.conn" << "0" << "must be an integer >= 1";
+        << route(
+               R"({"plugins": {"limit-conn": {"conn": 0, "burst": 1, "default_conn_delay": 0.1, "key": "remote_addr"}}})")
+        << file << "plugins.limit-conn.conn"
+        << "0"
+        << "must be an integer >= 1";
     QTest::newRow("limit-conn burst -1")
-        << route(R"({"plugins": {"limit-conn": {"conn": 1, "burst": -1, "default_conn_delay": 0.1, "key": "remote_addr"}}})")
-        << file << "plugins.limit-conn.burst" << "-1" << "must be an integer >= 0";
+        << route(
+               R"({"plugins": {"limit-conn": {"conn": 1, "burst": -1, "default_conn_delay": 0.1, "key": "remote_addr"}}})")
+        << file << "plugins.limit-conn.burst"
+        << "-1"
+        << "must be an integer >= 0";
     QTest::newRow("limit-conn delay 0")
-        << route(R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 0, "key": "remote_addr"}}})")
-        << file << "plugins.limit-conn.default_conn_delay" << "0" << "must be a number > 0";
+        << route(
+               R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 0, "key": "remote_addr"}}})")
+        << file << "plugins.limit-conn.default_conn_delay"
+        << "0"
+        << "must be a number > 0";
     QTest::newRow("limit-conn http key")
-        << route(R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "http_x_real_ip"}}})")
-        << file << "plugins.limit-conn.key" << "http_x_real_ip"
+        << route(
+               R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "http_x_real_ip"}}})")
+        << file << "plugins.limit-conn.key"
+        << "http_x_real_ip"
         << "key must be one of remote_addr, server_addr, server_port for stream routes (or use "
            "key_type var_combination)";
     QTest::newRow("limit-conn bad key_type")
-        << route(R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "remote_addr", "key_type": "expr"}}})")
-        << file << "plugins.limit-conn.key_type" << "expr"
+        << route(
+               R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "remote_addr", "key_type": "expr"}}})")
+        << file << "plugins.limit-conn.key_type"
+        << "expr"
         << "key_type must be var or var_combination";
     QTest::newRow("limit-conn combination of unknown var")
-        << route(R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "$remote_addr $uri", "key_type": "var_combination"}}})")
-        << file << "plugins.limit-conn.key" << "$remote_addr $uri"
+        << route(
+               R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "$remote_addr $uri", "key_type": "var_combination"}}})")
+        << file << "plugins.limit-conn.key"
+        << "$remote_addr $uri"
         << "$uri is not available for stream routes; use remote_addr, server_addr, server_port";
-    QTest::newRow("unknown field")
-        << route(R"({"uri": "/x"})") << file << "uri" << "/x"
-        << "additional properties forbidden, found uri";
+    QTest::newRow("limit-conn redis policy")
+        << route(
+               R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "remote_addr", "policy": "redis"}}})")
+        << file << "plugins.limit-conn.policy"
+        << "redis"
+        << "policy redis is not supported: connections are counted locally (policy local)";
+    QTest::newRow("limit-conn rejected_code 600")
+        << route(
+               R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "remote_addr", "rejected_code": 600}}})")
+        << file << "plugins.limit-conn.rejected_code"
+        << "600"
+        << "must be an integer from 200 to 599";
+    QTest::newRow("limit-conn unknown field")
+        << route(
+               R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "remote_addr", "redis_host": "x"}}})")
+        << file << "plugins.limit-conn.redis_host"
+        << "x"
+        << "additional properties forbidden, found redis_host";
+    QTest::newRow("unknown field") << route(R"({"uri": "/x"})") << file << "uri"
+                                   << "/x"
+                                   << "additional properties forbidden, found uri";
     QTest::newRow("unknown field with odd name")
-        << route(R"({"remote addr": "1.2.3.4"})") << file << R"(["remote addr"])" << "1.2.3.4"
+        << route(R"({"remote addr": "1.2.3.4"})") << file << R"(["remote addr"])"
+        << "1.2.3.4"
         << "additional properties forbidden, found remote addr";
     QTest::newRow("create_time from a client")
-        << route(R"({"create_time": 1700000000})") << client << "create_time" << "1700000000"
+        << route(R"({"create_time": 1700000000})") << client << "create_time"
+        << "1700000000"
         << "create_time is set by the server and cannot be given";
     QTest::newRow("update_time from a client")
-        << route(R"({"update_time": 1700000000})") << client << "update_time" << "1700000000"
+        << route(R"({"update_time": 1700000000})") << client << "update_time"
+        << "1700000000"
         << "update_time is set by the server and cannot be given";
     QTest::newRow("create_time not an integer")
-        << route(R"({"create_time": "yesterday"})") << file << "create_time" << "yesterday"
+        << route(R"({"create_time": "yesterday"})") << file << "create_time"
+        << "yesterday"
         << "wrong type: expected integer, got string";
-    QTest::newRow("no upstream")
-        << route(R"({"upstream": null})") << file << ""
-        << "" << "a stream route needs an upstream or an upstream_id";
+    QTest::newRow("no upstream") << route(R"({"upstream": null})") << file << ""
+                                 << ""
+                                 << "a stream route needs an upstream or an upstream_id";
     QTest::newRow("upstream and upstream_id")
-        << route(R"({"upstream_id": "pg"})") << file << "upstream_id" << "pg"
+        << route(R"({"upstream_id": "pg"})") << file << "upstream_id"
+        << "pg"
         << "give either upstream or upstream_id, not both";
     QTest::newRow("upstream_id invalid")
         << route(R"({"upstream": null, "upstream_id": "a b"})") << file << "upstream_id"
         << "a b" << idRule;
     QTest::newRow("inline upstream node port 0")
-        << route(R"({"upstream": {"nodes": {"db:0": 1}}})") << file
-        << R"(upstream.nodes["db:0"])" << "db:0" << "port must be 1-65535";
+        << route(R"({"upstream": {"nodes": {"db:0": 1}}})") << file << R"(upstream.nodes["db:0"])"
+        << "db:0"
+        << "port must be 1-65535";
     QTest::newRow("inline upstream without nodes")
-        << route(R"({"upstream": {"type": "roundrobin"}})") << file << "upstream.nodes" << ""
+        << route(R"({"upstream": {"type": "roundrobin"}})") << file << "upstream.nodes"
+        << ""
         << "property \"nodes\" is required";
     QTest::newRow("inline upstream create_time from a client")
         << route(R"({"upstream": {"nodes": {"a:1": 1}, "create_time": 5}})") << client
-        << "upstream.create_time" << "5" << "create_time is set by the server and cannot be given";
+        << "upstream.create_time"
+        << "5"
+        << "create_time is set by the server and cannot be given";
     QTest::newRow("protocol not an object")
-        << route(R"({"protocol": "redis"})") << file << "protocol" << "redis"
+        << route(R"({"protocol": "redis"})") << file << "protocol"
+        << "redis"
         << "wrong type: expected object, got string";
 }
 
@@ -342,15 +435,14 @@ void TestStreamRoute::allProblemsAtOnce()
 
 void TestStreamRoute::pathPrefix()
 {
-    const Decoded<StreamRoute> d =
-        decodeStreamRoute(route(R"({"server_addr": "1.2.3.4/40"})"),
-                          QStringLiteral("stream_routes[0]"));
+    const Decoded<StreamRoute> d = decodeStreamRoute(route(R"({"server_addr": "1.2.3.4/40"})"),
+                                                     QStringLiteral("stream_routes[0]"));
     QCOMPARE(d.problems.size(), 1);
     QCOMPARE(d.problems.first().text(),
              QStringLiteral("stream_routes[0].server_addr: invalid server_addr: 1.2.3.4/40"));
 
-    const Decoded<StreamRoute> notObject = decodeStreamRoute(QJsonValue(QStringLiteral("x")),
-                                                             QStringLiteral("stream_routes[2]"));
+    const Decoded<StreamRoute> notObject =
+        decodeStreamRoute(QJsonValue(QStringLiteral("x")), QStringLiteral("stream_routes[2]"));
     QCOMPARE(notObject.problems.size(), 1);
     QCOMPARE(notObject.problems.first().text(),
              QStringLiteral("stream_routes[2]: wrong type: expected object, got string"));
@@ -407,8 +499,8 @@ void TestStreamRoute::roundTrip_data()
     QTest::addColumn<QJsonObject>("json");
     QTest::newRow("id as integer stays integer") << route(R"({"id": 42})");
     QTest::newRow("id as string of digits stays string") << route(R"({"id": "42"})");
-    QTest::newRow("everything")
-        << object(R"({"id": "all", "name": "n", "desc": "", "labels": {}, "remote_addr": "::1",
+    QTest::newRow("everything") << object(
+        R"({"id": "all", "name": "n", "desc": "", "labels": {}, "remote_addr": "::1",
                   "server_addr": "127.0.0.1", "server_port": 9000, "sni": "a.b",
                   "upstream": {"type": "roundrobin", "nodes": [{"host": "::1", "port": 1, "weight": 0,
                                "priority": 0, "metadata": {}}], "retries": 0, "retry_timeout": 0},
@@ -449,8 +541,8 @@ void TestStreamRoute::encodeBuiltInCode()
              compact(object(R"({"id": "mysql", "name": "Local MySQL", "server_port": 13306,
                  "remote_addr": "127.0.0.1", "upstream": {"nodes": {"127.0.0.1:3306": 1}},
                  "plugins": {"ip-restriction": {"whitelist": ["127.0.0.1"]}}})")));
-    const Decoded<StreamRoute> back = decodeStreamRoute(encodeStreamRoute(r), {},
-                                                        DecodeMode::Client);
+    const Decoded<StreamRoute> back =
+        decodeStreamRoute(encodeStreamRoute(r), {}, DecodeMode::Client);
     QVERIFY2(back.ok(), qPrintable(describe(back.problems)));
     QCOMPARE(back.value.plugins.ipRestriction, r.plugins.ipRestriction);
     QCOMPARE(back.value.upstream->nodes, r.upstream->nodes);
@@ -499,6 +591,21 @@ void TestStreamRoute::ipOrCidr_data()
     QTest::newRow("two slashes") << "10.0.0.0/8/8" << false;
     QTest::newRow("space") << " 10.0.0.1" << false;
     QTest::newRow("host name") << "example.com" << false;
+    QTest::newRow("ipv6 with spaces") << " ::1 " << false;
+    QTest::newRow("ipv6 upper case") << "FE80::1" << true;
+    QTest::newRow("ipv6 full") << "2001:0db8:0000:0000:0000:0000:0000:0001" << true;
+    QTest::newRow("ipv6 two double colons") << "1::2::3" << false;
+    QTest::newRow("ipv6 nine groups") << "1:2:3:4:5:6:7:8:9" << false;
+    QTest::newRow("ipv6 group too long") << "12345::1" << false;
+    QTest::newRow("ipv4 five octets") << "1.2.3.4.5" << false;
+    QTest::newRow("ipv4 empty octet") << "1..2.3" << false;
+    QTest::newRow("ipv4 broadcast") << "255.255.255.255" << true;
+    QTest::newRow("ipv4 any") << "0.0.0.0" << true;
+    QTest::newRow("ipv4 octet 256") << "256.1.1.1" << false;
+    QTest::newRow("ipv4 zero-padded last octet") << "1.2.3.04" << false;
+    QTest::newRow("ipv4 non-ascii digits") << QString::fromUtf8("\u0661.2.3.4") << false;
+    QTest::newRow("prefix with leading zero") << "10.0.0.0/08" << false;
+    QTest::newRow("prefix four digits") << "10.0.0.0/0008" << false;
 }
 
 void TestStreamRoute::ipOrCidr()

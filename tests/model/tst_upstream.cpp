@@ -60,19 +60,18 @@ void TestUpstream::nodes_data()
 
     QTest::newRow("map ipv4") << json(R"({"127.0.0.1:3306": 1})") << true
                               << QStringList{"127.0.0.1|3306|1|0"};
-    QTest::newRow("map host name") << json(R"({"db.local:5432": 5})") << true
-                                   << QStringList{"db.local|5432|5|0"};
-    QTest::newRow("map bracketed ipv6") << json(R"({"[::1]:3306": 2})") << true
-                                        << QStringList{"::1|3306|2|0"};
-    QTest::newRow("map full ipv6") << json(R"({"[2001:db8::10]:443": 1})") << true
-                                   << QStringList{"2001:db8::10|443|1|0"};
+    QTest::newRow("map host name")
+        << json(R"({"db.local:5432": 5})") << true << QStringList{"db.local|5432|5|0"};
+    QTest::newRow("map bracketed ipv6")
+        << json(R"({"[::1]:3306": 2})") << true << QStringList{"::1|3306|2|0"};
+    QTest::newRow("map full ipv6")
+        << json(R"({"[2001:db8::10]:443": 1})") << true << QStringList{"2001:db8::10|443|1|0"};
     QTest::newRow("map weight 0") << json(R"({"10.0.0.1:80": 0, "10.0.0.2:80": 3})") << true
                                   << QStringList{"10.0.0.1|80|0|0", "10.0.0.2|80|3|0"};
-    QTest::newRow("map port 65535") << json(R"({"h:65535": 1})") << true
-                                    << QStringList{"h|65535|1|0"};
-    QTest::newRow("array ipv4")
-        << json(R"([{"host": "127.0.0.1", "port": 5432, "weight": 1}])") << false
-        << QStringList{"127.0.0.1|5432|1|0"};
+    QTest::newRow("map port 65535")
+        << json(R"({"h:65535": 1})") << true << QStringList{"h|65535|1|0"};
+    QTest::newRow("array ipv4") << json(R"([{"host": "127.0.0.1", "port": 5432, "weight": 1}])")
+                                << false << QStringList{"127.0.0.1|5432|1|0"};
     QTest::newRow("array priorities")
         << json(R"([{"host": "a", "port": 1, "weight": 1, "priority": 2},
                     {"host": "b", "port": 2, "weight": 9, "priority": -1},
@@ -117,8 +116,11 @@ void TestUpstream::valid_data()
     QTest::newRow("chash vars_combinations")
         << upstream(R"({"type": "chash", "hash_on": "vars_combinations",
                     "key": "$remote_addr-$server_port"})");
-    QTest::newRow("id name desc labels")
-        << upstream(R"({"id": "pg", "name": "Postgres", "desc": "main", "labels": {"env": "dev"}})");
+    QTest::newRow("chash vars_combinations with braces")
+        << upstream(R"({"type": "chash", "hash_on": "vars_combinations",
+                    "key": "${remote_addr}:${server_port}"})");
+    QTest::newRow("id name desc labels") << upstream(
+        R"({"id": "pg", "name": "Postgres", "desc": "main", "labels": {"env": "dev"}})");
     QTest::newRow("integer id") << upstream(R"({"id": 3})");
     QTest::newRow("retries 0 and retry_timeout 0")
         << upstream(R"({"retries": 0, "retry_timeout": 0})");
@@ -132,10 +134,8 @@ void TestUpstream::valid_data()
     QTest::newRow("scheme udp") << upstream(R"({"scheme": "udp"})");
     QTest::newRow("scheme tls") << upstream(R"({"scheme": "tls"})");
     QTest::newRow("checks minimal") << upstream(R"({"checks": {"active": {"type": "tcp"}}})");
-    QTest::newRow("checks without type")
-        << upstream(R"({"checks": {"active": {"timeout": 2}}})");
-    QTest::newRow("checks full")
-        << upstream(R"({"checks": {"active": {"type": "tcp", "timeout": 1,
+    QTest::newRow("checks without type") << upstream(R"({"checks": {"active": {"timeout": 2}}})");
+    QTest::newRow("checks full") << upstream(R"({"checks": {"active": {"type": "tcp", "timeout": 1,
                     "healthy": {"interval": 1, "successes": 2},
                     "unhealthy": {"interval": 1, "tcp_failures": 2}}}})");
     QTest::newRow("checks with extra APISIX fields")
@@ -170,156 +170,231 @@ void TestUpstream::invalid_data()
     const auto nodes = [](const QByteArray& n) {
         return QJsonObject{{QStringLiteral("nodes"), json(n)}};
     };
-    QTest::newRow("map port 0") << nodes(R"({"db:0": 1})") << R"(nodes["db:0"])" << "db:0"
+    QTest::newRow("map port 0") << nodes(R"({"db:0": 1})") << R"(nodes["db:0"])"
+                                << "db:0"
                                 << "port must be 1-65535";
     QTest::newRow("map port 65536") << nodes(R"({"db:65536": 1})") << R"(nodes["db:65536"])"
-                                    << "db:65536" << "port must be 1-65535";
-    QTest::newRow("map port not a number") << nodes(R"({"db:http": 1})")
-                                           << R"(nodes["db:http"])" << "db:http"
+                                    << "db:65536"
+                                    << "port must be 1-65535";
+    QTest::newRow("map port not a number") << nodes(R"({"db:http": 1})") << R"(nodes["db:http"])"
+                                           << "db:http"
                                            << "port must be 1-65535";
-    QTest::newRow("map without port") << nodes(R"({"db": 1})") << R"(nodes["db"])" << "db"
+    QTest::newRow("map without port") << nodes(R"({"db": 1})") << R"(nodes["db"])"
+                                      << "db"
                                       << "a port is required for stream upstreams (\"db:3306\")";
     QTest::newRow("map ipv6 without brackets")
-        << nodes(R"({"::1:3306": 1})") << R"(nodes["::1:3306"])" << "::1:3306"
+        << nodes(R"({"::1:3306": 1})") << R"(nodes["::1:3306"])"
+        << "::1:3306"
         << "IPv6 addresses must be in brackets, e.g. \"[::1]:3306\"";
     QTest::newRow("map bracketed ipv6 without port")
-        << nodes(R"({"[::1]": 1})") << R"(nodes["[::1]"])" << "[::1]"
+        << nodes(R"({"[::1]": 1})") << R"(nodes["[::1]"])"
+        << "[::1]"
         << "a port is required for stream upstreams (\"[::1]:3306\")";
     QTest::newRow("map bracketed garbage")
-        << nodes(R"({"[zz::1]:80": 1})") << R"(nodes["[zz::1]:80"])" << "[zz::1]:80"
+        << nodes(R"({"[zz::1]:80": 1})") << R"(nodes["[zz::1]:80"])"
+        << "[zz::1]:80"
         << "invalid IPv6 address \"zz::1\"";
     QTest::newRow("map missing closing bracket")
-        << nodes(R"({"[::1:80": 1})") << R"(nodes["[::1:80"])" << "[::1:80"
+        << nodes(R"({"[::1:80": 1})") << R"(nodes["[::1:80"])"
+        << "[::1:80"
         << "missing \"]\" after the IPv6 address";
     QTest::newRow("map bad host") << nodes(R"({"db!:80": 1})") << R"(nodes["db!:80"])"
-                                  << "db!:80" << "invalid host \"db!\"";
-    QTest::newRow("map empty host") << nodes(R"({":80": 1})") << R"(nodes[":80"])" << ":80"
+                                  << "db!:80"
+                                  << "invalid host \"db!\"";
+    QTest::newRow("map bad ipv4") << nodes(R"({"999.1.1.1:80": 1})") << R"(nodes["999.1.1.1:80"])"
+                                  << "999.1.1.1:80"
+                                  << "invalid host \"999.1.1.1\"";
+    QTest::newRow("array short ipv4")
+        << nodes(R"([{"host": "10.1", "port": 1, "weight": 1}])") << "nodes[0].host"
+        << "10.1"
+        << "invalid host";
+    QTest::newRow("map empty host") << nodes(R"({":80": 1})") << R"(nodes[":80"])"
+                                    << ":80"
                                     << "invalid host \"\"";
     QTest::newRow("map negative weight") << nodes(R"({"db:1": -1})") << R"(nodes["db:1"])"
-                                         << "-1" << "weight must be an integer >= 0";
+                                         << "-1"
+                                         << "weight must be an integer >= 0";
     QTest::newRow("map fractional weight") << nodes(R"({"db:1": 1.5})") << R"(nodes["db:1"])"
-                                           << "1.5" << "weight must be an integer >= 0";
+                                           << "1.5"
+                                           << "weight must be an integer >= 0";
     QTest::newRow("map string weight") << nodes(R"({"db:1": "1"})") << R"(nodes["db:1"])"
-                                       << "1" << "wrong type: expected integer, got string";
-    QTest::newRow("map empty") << nodes("{}") << "nodes" << "{}"
+                                       << "1"
+                                       << "wrong type: expected integer, got string";
+    QTest::newRow("map empty") << nodes("{}") << "nodes"
+                               << "{}"
                                << "at least one node is required";
-    QTest::newRow("array empty") << nodes("[]") << "nodes" << "[]"
+    QTest::newRow("array empty") << nodes("[]") << "nodes"
+                                 << "[]"
                                  << "at least one node is required";
-    QTest::newRow("nodes string") << nodes(R"("db:1")") << "nodes" << "db:1"
+    QTest::newRow("nodes string") << nodes(R"("db:1")") << "nodes"
+                                  << "db:1"
                                   << "nodes must be an object {\"host:port\": weight} or an "
                                      "array of {host, port, weight}";
     QTest::newRow("array without port")
-        << nodes(R"([{"host": "a", "weight": 1}])") << "nodes[0].port" << ""
+        << nodes(R"([{"host": "a", "weight": 1}])") << "nodes[0].port"
+        << ""
         << "property \"port\" is required";
     QTest::newRow("array without weight")
-        << nodes(R"([{"host": "a", "port": 1}])") << "nodes[0].weight" << ""
+        << nodes(R"([{"host": "a", "port": 1}])") << "nodes[0].weight"
+        << ""
         << "property \"weight\" is required";
-    QTest::newRow("array without host")
-        << nodes(R"([{"port": 1, "weight": 1}])") << "nodes[0].host" << ""
-        << "property \"host\" is required";
+    QTest::newRow("array without host") << nodes(R"([{"port": 1, "weight": 1}])") << "nodes[0].host"
+                                        << ""
+                                        << "property \"host\" is required";
     QTest::newRow("array negative weight")
-        << nodes(R"([{"host": "a", "port": 1, "weight": 1}, {"host": "b", "port": 1, "weight": -2}])")
-        << "nodes[1].weight" << "-2" << "must be an integer >= 0";
+        << nodes(
+               R"([{"host": "a", "port": 1, "weight": 1}, {"host": "b", "port": 1, "weight": -2}])")
+        << "nodes[1].weight"
+        << "-2"
+        << "must be an integer >= 0";
     QTest::newRow("array port 0") << nodes(R"([{"host": "a", "port": 0, "weight": 1}])")
-                                  << "nodes[0].port" << "0" << "must be an integer from 1 to 65535";
+                                  << "nodes[0].port"
+                                  << "0"
+                                  << "must be an integer from 1 to 65535";
     QTest::newRow("array bracketed host")
-        << nodes(R"([{"host": "[::1]", "port": 1, "weight": 1}])") << "nodes[0].host" << "[::1]"
+        << nodes(R"([{"host": "[::1]", "port": 1, "weight": 1}])") << "nodes[0].host"
+        << "[::1]"
         << "write IPv6 hosts without brackets in the array form";
     QTest::newRow("array fractional priority")
         << nodes(R"([{"host": "a", "port": 1, "weight": 1, "priority": 1.5}])")
-        << "nodes[0].priority" << "1.5" << "must be an integer";
+        << "nodes[0].priority"
+        << "1.5"
+        << "must be an integer";
     QTest::newRow("array metadata not object")
         << nodes(R"([{"host": "a", "port": 1, "weight": 1, "metadata": "x"}])")
-        << "nodes[0].metadata" << "x" << "wrong type: expected object, got string";
+        << "nodes[0].metadata"
+        << "x"
+        << "wrong type: expected object, got string";
     QTest::newRow("array unknown field")
         << nodes(R"([{"host": "a", "port": 1, "weight": 1, "zone": "x"}])") << "nodes[0].zone"
-        << "x" << "additional properties forbidden, found zone";
-    QTest::newRow("array element not object") << nodes(R"(["a:1"])") << "nodes[0]" << "a:1"
+        << "x"
+        << "additional properties forbidden, found zone";
+    QTest::newRow("array element not object") << nodes(R"(["a:1"])") << "nodes[0]"
+                                              << "a:1"
                                               << "wrong type: expected object, got string";
-    QTest::newRow("no nodes") << object(R"({"type": "roundrobin"})") << "nodes" << ""
+    QTest::newRow("no nodes") << object(R"({"type": "roundrobin"})") << "nodes"
+                              << ""
                               << "property \"nodes\" is required";
-    QTest::newRow("type ewma") << upstream(R"({"type": "ewma"})") << "type" << "ewma"
+    QTest::newRow("type ewma") << upstream(R"({"type": "ewma"})") << "type"
+                               << "ewma"
                                << "ewma is not supported for stream routes; use roundrobin, "
                                   "chash or least_conn";
-    QTest::newRow("type random") << upstream(R"({"type": "random"})") << "type" << "random"
+    QTest::newRow("type random") << upstream(R"({"type": "random"})") << "type"
+                                 << "random"
                                  << "type must be one of roundrobin, chash, least_conn";
-    QTest::newRow("type not a string") << upstream(R"({"type": 1})") << "type" << "1"
+    QTest::newRow("type not a string") << upstream(R"({"type": 1})") << "type"
+                                       << "1"
                                        << "wrong type: expected string, got integer";
-    QTest::newRow("chash without key") << upstream(R"({"type": "chash"})") << "key" << ""
+    QTest::newRow("chash without key") << upstream(R"({"type": "chash"})") << "key"
+                                       << ""
                                        << "property \"key\" is required when type is chash "
                                           "(e.g. remote_addr)";
     QTest::newRow("chash http key") << upstream(R"({"type": "chash", "key": "uri"})") << "key"
-                                    << "uri" << "chash key must be one of remote_addr, "
-                                                "server_addr, server_port for stream routes";
-    QTest::newRow("hash_on header") << upstream(R"({"type": "chash", "hash_on": "header", "key": "remote_addr"})")
-                                    << "hash_on" << "header"
-                                    << "hash_on header is HTTP only; stream routes hash on vars "
-                                       "or vars_combinations";
-    QTest::newRow("hash_on unknown") << upstream(R"({"type": "chash", "hash_on": "ip", "key": "remote_addr"})")
-                                     << "hash_on" << "ip"
-                                     << "hash_on must be vars or vars_combinations";
+                                    << "uri"
+                                    << "chash key must be one of remote_addr, "
+                                       "server_addr, server_port for stream routes";
+    QTest::newRow("hash_on header")
+        << upstream(R"({"type": "chash", "hash_on": "header", "key": "remote_addr"})") << "hash_on"
+        << "header"
+        << "hash_on header is HTTP only; stream routes hash on vars "
+           "or vars_combinations";
+    QTest::newRow("hash_on unknown")
+        << upstream(R"({"type": "chash", "hash_on": "ip", "key": "remote_addr"})") << "hash_on"
+        << "ip"
+        << "hash_on must be vars or vars_combinations";
     QTest::newRow("vars_combinations without variable")
         << upstream(R"({"type": "chash", "hash_on": "vars_combinations", "key": "remote_addr"})")
-        << "key" << "remote_addr"
+        << "key"
+        << "remote_addr"
+        << "a var_combination key needs at least one $variable, e.g. \"$remote_addr "
+           "$server_port\"";
+    QTest::newRow("vars_combinations lone dollar")
+        << upstream(R"({"type": "chash", "hash_on": "vars_combinations", "key": "$ $"})") << "key"
+        << "$ $"
         << "a var_combination key needs at least one $variable, e.g. \"$remote_addr "
            "$server_port\"";
     QTest::newRow("timeout missing read")
-        << upstream(R"({"timeout": {"connect": 1, "send": 1}})") << "timeout.read" << ""
+        << upstream(R"({"timeout": {"connect": 1, "send": 1}})") << "timeout.read"
+        << ""
         << "property \"read\" is required";
     QTest::newRow("timeout connect 0")
         << upstream(R"({"timeout": {"connect": 0, "send": 1, "read": 1}})") << "timeout.connect"
-        << "0" << "must be a number > 0";
+        << "0"
+        << "must be a number > 0";
     QTest::newRow("timeout negative send")
         << upstream(R"({"timeout": {"connect": 1, "send": -5, "read": 1}})") << "timeout.send"
-        << "-5" << "must be a number > 0";
+        << "-5"
+        << "must be a number > 0";
     QTest::newRow("timeout string")
-        << upstream(R"({"timeout": {"connect": "3s", "send": 1, "read": 1}})")
-        << "timeout.connect" << "3s" << "wrong type: expected number, got string";
+        << upstream(R"({"timeout": {"connect": "3s", "send": 1, "read": 1}})") << "timeout.connect"
+        << "3s"
+        << "wrong type: expected number, got string";
     QTest::newRow("timeout unknown field")
         << upstream(R"({"timeout": {"connect": 1, "send": 1, "read": 1, "idle": 5}})")
-        << "timeout.idle" << "5" << "additional properties forbidden, found idle";
-    QTest::newRow("timeout not an object") << upstream(R"({"timeout": 5})") << "timeout" << "5"
+        << "timeout.idle"
+        << "5"
+        << "additional properties forbidden, found idle";
+    QTest::newRow("timeout not an object") << upstream(R"({"timeout": 5})") << "timeout"
+                                           << "5"
                                            << "wrong type: expected object, got integer";
-    QTest::newRow("retries negative") << upstream(R"({"retries": -1})") << "retries" << "-1"
+    QTest::newRow("retries negative") << upstream(R"({"retries": -1})") << "retries"
+                                      << "-1"
                                       << "must be an integer >= 0";
-    QTest::newRow("retries fraction") << upstream(R"({"retries": 1.5})") << "retries" << "1.5"
+    QTest::newRow("retries fraction") << upstream(R"({"retries": 1.5})") << "retries"
+                                      << "1.5"
                                       << "must be an integer >= 0";
     QTest::newRow("retry_timeout negative")
-        << upstream(R"({"retry_timeout": -1})") << "retry_timeout" << "-1"
+        << upstream(R"({"retry_timeout": -1})") << "retry_timeout"
+        << "-1"
         << "must be a number >= 0";
-    QTest::newRow("scheme http") << upstream(R"({"scheme": "http"})") << "scheme" << "http"
+    QTest::newRow("scheme http") << upstream(R"({"scheme": "http"})") << "scheme"
+                                 << "http"
                                  << "scheme must be tcp, udp or tls for stream routes";
     QTest::newRow("http only field pass_host")
-        << upstream(R"({"pass_host": "node"})") << "pass_host" << "node"
+        << upstream(R"({"pass_host": "node"})") << "pass_host"
+        << "node"
         << "additional properties forbidden, found pass_host";
     QTest::newRow("checks http type")
         << upstream(R"({"checks": {"active": {"type": "http"}}})") << "checks.active.type"
-        << "http" << "stream upstreams are checked over tcp: type must be \"tcp\"";
+        << "http"
+        << "stream upstreams are checked over tcp: type must be \"tcp\"";
     QTest::newRow("checks passive")
         << upstream(R"({"checks": {"active": {"type": "tcp"}, "passive": {"type": "tcp"}}})")
-        << "checks.passive" << R"({"type":"tcp"})"
+        << "checks.passive"
+        << R"({"type":"tcp"})"
         << "passive health checks are not supported for stream routes; use active checks of "
            "type tcp";
     QTest::newRow("checks without active") << upstream(R"({"checks": {}})") << "checks.active"
-                                           << "" << "property \"active\" is required";
+                                           << ""
+                                           << "property \"active\" is required";
     QTest::newRow("checks healthy interval 0")
         << upstream(R"({"checks": {"active": {"healthy": {"interval": 0}}}})")
-        << "checks.active.healthy.interval" << "0" << "must be an integer >= 1";
+        << "checks.active.healthy.interval"
+        << "0"
+        << "must be an integer >= 1";
     QTest::newRow("checks successes 255")
         << upstream(R"({"checks": {"active": {"healthy": {"successes": 255}}}})")
-        << "checks.active.healthy.successes" << "255" << "must be an integer from 1 to 254";
+        << "checks.active.healthy.successes"
+        << "255"
+        << "must be an integer from 1 to 254";
     QTest::newRow("checks tcp_failures 0")
         << upstream(R"({"checks": {"active": {"unhealthy": {"tcp_failures": 0}}}})")
-        << "checks.active.unhealthy.tcp_failures" << "0" << "must be an integer from 1 to 254";
+        << "checks.active.unhealthy.tcp_failures"
+        << "0"
+        << "must be an integer from 1 to 254";
     QTest::newRow("checks timeout 0")
         << upstream(R"({"checks": {"active": {"timeout": 0}}})") << "checks.active.timeout"
-        << "0" << "must be a number > 0";
+        << "0"
+        << "must be a number > 0";
     QTest::newRow("checks unknown field")
         << upstream(R"({"checks": {"active": {"type": "tcp", "retries": 1}}})")
-        << "checks.active.retries" << "1" << "additional properties forbidden, found retries";
+        << "checks.active.retries"
+        << "1"
+        << "additional properties forbidden, found retries";
     QTest::newRow("checks bad http status")
         << upstream(R"({"checks": {"active": {"healthy": {"http_statuses": [200, 700]}}}})")
-        << "checks.active.healthy.http_statuses[1]" << "700"
+        << "checks.active.healthy.http_statuses[1]"
+        << "700"
         << "must be an integer from 200 to 599";
     QTest::newRow("labels too many")
         << upstream(R"({"labels": {"a":"1","b":"1","c":"1","d":"1","e":"1","f":"1","g":"1",
@@ -327,7 +402,8 @@ void TestUpstream::invalid_data()
         << "labels"
         << R"({"a":"1","b":"1","c":"1","d":"1","e":"1","f":"1","g":"1","h":"1","i":"1","j":"1","k":"1","l":"1","m":"1","n":"1","o":"1","p":"1","q":"1"})"
         << "at most 16 labels are allowed";
-    QTest::newRow("id with slash") << upstream(R"({"id": "a/b"})") << "id" << "a/b"
+    QTest::newRow("id with slash") << upstream(R"({"id": "a/b"})") << "id"
+                                   << "a/b"
                                    << "must be a string of 1-64 characters from a-z, A-Z, 0-9, "
                                       "\"-\", \"_\", \".\" or an integer >= 1";
 }
@@ -366,7 +442,11 @@ void TestUpstream::healthCheckValues()
     QCOMPARE(hc.unhealthyInterval, 4);
     QCOMPARE(hc.unhealthyTcpFailures, 5);
     QCOMPARE(hc.extra.value(QLatin1String("port")).toInt(), 3307);
-    QCOMPARE(hc.extra.value(QLatin1String("unhealthy")).toObject().value(QLatin1String("timeouts")).toInt(), 2);
+    QCOMPARE(hc.extra.value(QLatin1String("unhealthy"))
+                 .toObject()
+                 .value(QLatin1String("timeouts"))
+                 .toInt(),
+             2);
 
     // A check built in code writes only what differs from APISIX's defaults.
     Upstream up = decodeUpstream(object(kBase)).value;
@@ -379,8 +459,8 @@ void TestUpstream::healthCheckValues()
 
 void TestUpstream::defaults()
 {
-    const Decoded<Upstream> d = decodeUpstream(
-        object(R"({"nodes": {"a:1": 1, "b:1": 1, "c:1": 1}})"));
+    const Decoded<Upstream> d =
+        decodeUpstream(object(R"({"nodes": {"a:1": 1, "b:1": 1, "c:1": 1}})"));
     QVERIFY(d.ok());
     QCOMPARE(d.value.type, QStringLiteral("roundrobin"));
     QVERIFY(!d.value.retries);
@@ -412,7 +492,8 @@ void TestUpstream::nodeAddress()
 void TestUpstream::encodeSwitchesToArrayForPriority()
 {
     // The map form has no room for a priority; setting one must not lose it on save.
-    Decoded<Upstream> d = decodeUpstream(object(R"({"nodes": {"[::1]:3306": 1, "10.0.0.1:3306": 2}})"));
+    Decoded<Upstream> d =
+        decodeUpstream(object(R"({"nodes": {"[::1]:3306": 1, "10.0.0.1:3306": 2}})"));
     QVERIFY(d.ok());
     QVERIFY(d.value.nodesAsMap);
     for (Node& n : d.value.nodes) {
@@ -423,8 +504,7 @@ void TestUpstream::encodeSwitchesToArrayForPriority()
     QVERIFY(encoded.value(QLatin1String("nodes")).isArray());
     const Decoded<Upstream> back = decodeUpstream(encoded);
     QVERIFY2(back.ok(), qPrintable(describe(back.problems)));
-    QCOMPARE(describeNodes(back.value.nodes),
-             (QStringList{"10.0.0.1|3306|2|0", "::1|3306|1|5"}));
+    QCOMPARE(describeNodes(back.value.nodes), (QStringList{"10.0.0.1|3306|2|0", "::1|3306|1|5"}));
 }
 
 void TestUpstream::idString()

@@ -1,0 +1,240 @@
+#include "proxy/balancer.h"
+
+#include "proxy/plugins.h"
+
+#include <QCryptographicHash>
+#include <QHash>
+#include <QMutexLocker>
+
+#include <algorithm>
+#include <map>
+
+namespace sg {
+
+namespace {
+
+// Points on the chash ring per unit of weight (as ketama), and a cap on the whole ring so huge
+// weights cannot make it unbounded; below the cap a node's points do not depend on the others,
+// which keeps movement minimal when one node is added or removed.
+constexpr qint64 kPointsPerWeight = 160;
+constexpr qint64 kMaxRingPoints = 1 << 20;
+
+quint32 readLittleEndian(const char* p)
+{
+    return quint32(quint8(p[0])) | quint32(quint8(p[1])) << 8 | quint32(quint8(p[2])) << 16
+           | quint32(quint8(p[3])) << 24;
+}
+
+quint32 hashKey(const QString& key)
+{
+    const QByteArray digest = QCryptographicHash::hash(key.toUtf8(), QCryptographicHash::Md5);
+    return readLittleEndian(digest.constData());
+}
+
+QString ringLabel(const Node& node)
+{
+    const QString host = node.host.contains(u':') ? u'[' + node.host + u']' : node.host;
+    return host + u':' + QString::number(node.port);
+}
+
+} // namespace
+
+Balancer::Balancer(const Upstream& upstream)
+    : m_upstream(upstream)
+{
+    if (upstream.type == u"chash")
+        m_type = Type::Chash;
+    else if (upstream.type == u"least_conn")
+        m_type = Type::LeastConn;
+
+    const int count = int(m_upstream.nodes.size());
+    m_currentWeight.fill(0, count);
+    m_active.fill(0, count);
+    m_healthy.fill(true, count);
+
+    std::map<int, QList<int>, std::greater<>> byPriority;
+    for (int i = 0; i < count; ++i) {
+        if (m_upstream.nodes.at(i).weight > 0)
+            byPriority[m_upstream.nodes.at(i).priority].append(i);
+    }
+    for (auto& [priority, nodes] : byPriority)
+        m_tiers.append(std::move(nodes));
+
+    if (m_type == Type::Chash) {
+        qint64 totalPoints = 0;
+        for (const Node& node : m_upstream.nodes)
+            totalPoints += kPointsPerWeight * qMax(0, node.weight);
+        const double scale = totalPoints > kMaxRingPoints ? double(kMaxRingPoints) / totalPoints : 1.0;
+        QHash<QString, int> seen;
+        for (int i = 0; i < count; ++i) {
+            const Node& node = m_upstream.nodes.at(i);
+            if (node.weight <= 0)
+                continue;
+            const qint64 points = qMax<qint64>(1, qint64(kPointsPerWeight * node.weight * scale));
+            QString label = ringLabel(node);
+            const int duplicate = seen[label]++;
+            if (duplicate > 0)
+                label += u'#' + QString::number(duplicate);
+            // Each MD5 digest gives four points, as in ketama.
+            for (qint64 h = 0; h * 4 < points; ++h) {
+                const QByteArray digest = QCryptographicHash::hash(
+                    (label + u'-' + QString::number(h)).toUtf8(), QCryptographicHash::Md5);
+                for (int k = 0; k < 4 && h * 4 + k < points; ++k)
+                    m_ring.append({readLittleEndian(digest.constData() + 4 * k), i});
+            }
+        }
+        std::sort(m_ring.begin(), m_ring.end());
+    }
+}
+
+int Balancer::pick(const QString& key, const QSet<int>& tried)
+{
+    const quint32 keyHash = m_type == Type::Chash ? hashKey(key) : 0; // hashed outside the lock
+    QMutexLocker lock(&m_mutex);
+    bool anyHealthy = false;
+    for (const QList<int>& tier : std::as_const(m_tiers)) {
+        for (int i : tier)
+            anyHealthy = anyHealthy || m_healthy.at(i);
+    }
+    QList<int> candidates;
+    for (const QList<int>& tier : std::as_const(m_tiers)) {
+        candidates.clear();
+        for (int i : tier) {
+            if (!tried.contains(i) && (!anyHealthy || m_healthy.at(i)))
+                candidates.append(i);
+        }
+        if (!candidates.isEmpty())
+            return pickInTier(candidates, keyHash);
+    }
+    return -1;
+}
+
+int Balancer::pickInTier(const QList<int>& candidates, quint32 keyHash)
+{
+    switch (m_type) {
+    case Type::Chash:
+        return pickChash(candidates, keyHash);
+    case Type::LeastConn:
+        return pickLeastConn(candidates);
+    case Type::RoundRobin:
+        break;
+    }
+    return pickRoundRobin(candidates);
+}
+
+// nginx's smooth weighted round robin: every candidate gains its weight, the richest is chosen
+// and pays back the total. Over any window of sum(weights) picks each node gets exactly its share.
+int Balancer::pickRoundRobin(const QList<int>& candidates)
+{
+    int best = -1;
+    int total = 0;
+    for (int i : candidates) {
+        const int weight = m_upstream.nodes.at(i).weight;
+        m_currentWeight[i] += weight;
+        total += weight;
+        if (best < 0 || m_currentWeight.at(i) > m_currentWeight.at(best))
+            best = i;
+    }
+    m_currentWeight[best] -= total;
+    return best;
+}
+
+// The first point clockwise from the key's hash whose node is a candidate: the same as a ring
+// built from the candidates alone, so a node leaving only moves the keys that were on it.
+int Balancer::pickChash(const QList<int>& candidates, quint32 h) const
+{
+    if (m_ring.isEmpty())
+        return candidates.first();
+    QList<bool> allowed(m_upstream.nodes.size(), false);
+    for (int i : candidates)
+        allowed[i] = true;
+    auto it = std::lower_bound(m_ring.cbegin(), m_ring.cend(), std::pair<quint32, int>{h, -1});
+    for (qsizetype step = 0; step < m_ring.size(); ++step, ++it) {
+        if (it == m_ring.cend())
+            it = m_ring.cbegin();
+        if (allowed.at(it->second))
+            return it->second;
+    }
+    return candidates.first();
+}
+
+// APISIX scores a node (active + 1) / weight and takes the lowest; ties go to the earlier node.
+int Balancer::pickLeastConn(const QList<int>& candidates) const
+{
+    int best = -1;
+    for (int i : candidates) {
+        if (best < 0) {
+            best = i;
+            continue;
+        }
+        // (a+1)/wa < (b+1)/wb without division
+        const qint64 lhs = qint64(m_active.at(i) + 1) * m_upstream.nodes.at(best).weight;
+        const qint64 rhs = qint64(m_active.at(best) + 1) * m_upstream.nodes.at(i).weight;
+        if (lhs < rhs)
+            best = i;
+    }
+    return best;
+}
+
+void Balancer::connectionStarted(int node)
+{
+    QMutexLocker lock(&m_mutex);
+    if (node >= 0 && node < m_active.size())
+        ++m_active[node];
+}
+
+void Balancer::connectionEnded(int node)
+{
+    QMutexLocker lock(&m_mutex);
+    if (node >= 0 && node < m_active.size() && m_active.at(node) > 0)
+        --m_active[node];
+}
+
+int Balancer::activeConnections(int node) const
+{
+    QMutexLocker lock(&m_mutex);
+    return node >= 0 && node < m_active.size() ? m_active.at(node) : 0;
+}
+
+void Balancer::setHealthy(int node, bool healthy)
+{
+    QMutexLocker lock(&m_mutex);
+    if (node >= 0 && node < m_healthy.size())
+        m_healthy[node] = healthy;
+}
+
+bool Balancer::isHealthy(int node) const
+{
+    QMutexLocker lock(&m_mutex);
+    return node >= 0 && node < m_healthy.size() && m_healthy.at(node);
+}
+
+int Balancer::nodeCount() const
+{
+    return int(m_upstream.nodes.size());
+}
+
+const Node& Balancer::node(int index) const
+{
+    return m_upstream.nodes.at(index);
+}
+
+QString chashKeyValue(const Upstream& upstream, const QHostAddress& remote,
+                      const QHostAddress& local, int serverPort)
+{
+    QString value;
+    if (upstream.hashOn == u"vars_combinations") {
+        int resolved = 0;
+        value = resolveStreamVariables(upstream.key, remote, local, serverPort, &resolved);
+        if (resolved == 0)
+            value = QString();
+    } else if (upstream.hashOn.isEmpty() || upstream.hashOn == u"vars") {
+        const QString name = upstream.key.isEmpty() ? QStringLiteral("remote_addr") : upstream.key;
+        value = streamVariable(name, remote, local, serverPort);
+    }
+    if (value.isEmpty())
+        value = streamVariable(QStringLiteral("remote_addr"), remote, local, serverPort);
+    return value;
+}
+
+} // namespace sg

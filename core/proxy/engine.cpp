@@ -1,0 +1,551 @@
+#include "proxy/engine.h"
+
+#include "proxy/addressmatch.h"
+#include "proxy/routetable.h"
+#include "proxy/tcpsession.h"
+#include "proxy/worker.h"
+#include "stats/statshub.h"
+
+#include <QHash>
+#include <QHostInfo>
+#include <QMutex>
+#include <QMutexLocker>
+#include <QPointer>
+#include <QSet>
+#include <QTcpServer>
+#include <QThread>
+#include <QTimer>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace sg {
+
+namespace {
+
+void raiseDescriptorLimit()
+{
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+quint16 portOf(const sockaddr_storage& a)
+{
+    if (a.ss_family == AF_INET)
+        return ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
+    if (a.ss_family == AF_INET6)
+        return ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port);
+    return 0;
+}
+
+QHostAddress hostOf(const sockaddr_storage& a)
+{
+    return normalizedAddress(QHostAddress(reinterpret_cast<const sockaddr*>(&a)));
+}
+
+// Node hosts are usually literal addresses; names are resolved once per config, on the engine
+// thread, never on a worker.
+ResolvedNode resolveNode(const Node& node)
+{
+    ResolvedNode r;
+    r.text = node.address();
+    QHostAddress addr;
+    if (!addr.setAddress(node.host)) {
+        if (node.host.compare(QLatin1String("localhost"), Qt::CaseInsensitive) == 0) {
+            addr = QHostAddress(QHostAddress::LocalHost);
+        } else {
+            const QHostInfo info = QHostInfo::fromName(node.host);
+            if (info.addresses().isEmpty())
+                return r;
+            addr = info.addresses().constFirst();
+        }
+    }
+    if (addr.protocol() == QAbstractSocket::IPv4Protocol) {
+        auto& in = reinterpret_cast<sockaddr_in&>(r.address);
+        in.sin_family = AF_INET;
+        in.sin_port = htons(quint16(node.port));
+        in.sin_addr.s_addr = htonl(addr.toIPv4Address());
+        r.length = sizeof(sockaddr_in);
+    } else {
+        auto& in6 = reinterpret_cast<sockaddr_in6&>(r.address);
+        in6.sin6_family = AF_INET6;
+        in6.sin6_port = htons(quint16(node.port));
+        const Q_IPV6ADDR a6 = addr.toIPv6Address();
+        std::memcpy(&in6.sin6_addr, &a6, sizeof a6);
+        r.length = sizeof(sockaddr_in6);
+    }
+    return r;
+}
+
+} // namespace
+
+class EngineCore;
+
+// One listening socket of stream_proxy.tcp. Accepted descriptors go straight to the engine's
+// admission code: no QTcpSocket is ever created per connection.
+class TcpListener final : public QTcpServer
+{
+public:
+    TcpListener(EngineCore* core, const ListenEntry& entry)
+        : m_core(core), m_entry(entry), m_key(entry.text())
+    {
+    }
+    const ListenEntry& entry() const { return m_entry; }
+    QString key() const { return m_key; }
+    std::shared_ptr<ListenerStats> stats;
+
+protected:
+    void incomingConnection(qintptr fd) override;
+
+private:
+    EngineCore* m_core;
+    ListenEntry m_entry;
+    QString m_key;
+};
+
+class EnginePrivate
+{
+public:
+    EngineOptions options;
+    StatsHub hub;
+    std::vector<std::unique_ptr<Worker>> workers;
+    QThread thread;
+    EngineCore* core = nullptr;
+    std::atomic<bool> stopped{false};
+
+    QMutex drainedMutex;
+    QSet<QString> drained;
+
+    explicit EnginePrivate(const EngineOptions& o)
+        : options(o), hub(o.closedHistory, o.eventHistory)
+    {
+    }
+    bool isDrained(const QString& routeId)
+    {
+        QMutexLocker lock(&drainedMutex);
+        return !drained.isEmpty() && drained.contains(routeId);
+    }
+};
+
+// Lives on the engine thread: listeners, the compiled route table, admission.
+class EngineCore final : public QObject
+{
+public:
+    explicit EngineCore(EnginePrivate* d) : m_d(d) {}
+
+    void apply(const Config& config);
+    void closeListeners();
+    void accept(TcpListener* listener, int fd);
+
+private:
+    std::shared_ptr<UpstreamEntry> buildUpstream(const Upstream& upstream, const QString& key);
+    void publishTopology();
+
+    EnginePrivate* m_d;
+    QHash<QString, TcpListener*> m_listeners; // by ListenEntry::text()
+    QList<ListenEntry> m_listenOrder;
+    QHash<QString, QString> m_listenErrors;
+    std::shared_ptr<const RouteTable> m_table = std::make_shared<RouteTable>();
+    size_t m_nextWorker = 0;
+};
+
+void TcpListener::incomingConnection(qintptr fd)
+{
+    m_core->accept(this, int(fd));
+}
+
+std::shared_ptr<UpstreamEntry> EngineCore::buildUpstream(const Upstream& upstream,
+                                                         const QString& key)
+{
+    auto e = std::make_shared<UpstreamEntry>();
+    e->upstream = upstream;
+    e->key = key;
+    e->balancer = std::make_shared<Balancer>(upstream);
+    e->timeout = upstream.effectiveTimeout();
+    e->retries = upstream.effectiveRetries();
+    e->retryTimeout = upstream.retryTimeout.value_or(0);
+    e->nodes.reserve(size_t(upstream.nodes.size()));
+    for (const Node& n : upstream.nodes) {
+        ResolvedNode r = resolveNode(n);
+        r.stats = m_d->hub.nodeStats(key, r.text);
+        e->nodes.push_back(std::move(r));
+    }
+    return e;
+}
+
+void EngineCore::apply(const Config& config)
+{
+    // Listeners: only the set matters; an unchanged entry keeps its socket.
+    QHash<QString, ListenEntry> wanted;
+    for (const ListenEntry& e : config.streamProxy.tcp)
+        wanted.insert(e.text(), e);
+    for (auto it = m_listeners.begin(); it != m_listeners.end();) {
+        if (!wanted.contains(it.key())) {
+            it.value()->close();
+            delete it.value();
+            it = m_listeners.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    m_listenOrder = config.streamProxy.tcp;
+    if (!m_d->stopped.load()) {
+        for (const ListenEntry& e : config.streamProxy.tcp) {
+            const QString key = e.text();
+            if (m_listeners.contains(key))
+                continue;
+            auto* l = new TcpListener(this, e);
+            l->stats = m_d->hub.listenerStats(key);
+            l->setListenBacklogSize(4096);
+            l->setMaxPendingConnections(1 << 30);
+            const QHostAddress host =
+                e.host.isEmpty() ? QHostAddress(QHostAddress::Any) : QHostAddress(e.host);
+            m_listeners.insert(key, l);
+            if (l->listen(host, quint16(e.port))) {
+                m_listenErrors.remove(key);
+                m_d->hub.addEvent(EventKind::ListenerUp, QString(),
+                                  QStringLiteral("TCP listener %1 up").arg(key));
+            } else {
+                const QString err = l->errorString();
+                m_listenErrors.insert(key, err);
+                m_d->hub.addEvent(EventKind::ListenerError, QString(),
+                                  QStringLiteral("TCP listener %1: %2").arg(key, err));
+            }
+        }
+    }
+
+    // Routes: entries that did not change are carried over as the same objects.
+    QHash<QString, std::shared_ptr<RouteEntry>> oldRoutes;
+    QHash<QString, std::shared_ptr<UpstreamEntry>> oldUpstreams;
+    for (const auto& r : m_table->routes) {
+        oldRoutes.insert(r->id, r);
+        if (r->upstream)
+            oldUpstreams.insert(r->upstream->key, r->upstream);
+    }
+    auto table = std::make_shared<RouteTable>();
+    QHash<QString, std::shared_ptr<UpstreamEntry>> upstreams;
+    for (const StreamRoute& route : config.streamRoutes) {
+        const QString id = route.idString();
+        std::shared_ptr<UpstreamEntry> up;
+        if (const Upstream* u = config.upstreamFor(route)) {
+            const QString key = route.upstream ? QStringLiteral("route:") + id : u->idString();
+            up = upstreams.value(key);
+            if (!up) {
+                const auto old = oldUpstreams.value(key);
+                up = (old && old->upstream == *u) ? old : buildUpstream(*u, key);
+                upstreams.insert(key, up);
+            }
+        }
+        std::shared_ptr<RouteEntry> entry;
+        const auto old = oldRoutes.value(id);
+        if (old && old->route == route && old->upstream == up) {
+            entry = old;
+        } else {
+            entry = std::make_shared<RouteEntry>();
+            entry->route = route;
+            entry->id = id;
+            entry->upstream = up;
+            if (route.plugins.ipRestriction)
+                entry->ipRestriction.emplace(*route.plugins.ipRestriction);
+            if (route.plugins.limitConn)
+                entry->limitConn = std::make_shared<LimitConn>(*route.plugins.limitConn);
+            entry->stats = m_d->hub.routeStats(id);
+        }
+        table->routes.push_back(entry);
+    }
+    table->router.emplace(config.streamRoutes);
+    m_table = table;
+    publishTopology();
+}
+
+void EngineCore::publishTopology()
+{
+    QStringList routeIds;
+    QList<StatsHub::NodeEntry> nodes;
+    QSet<QString> seenUpstreams;
+    for (const auto& r : m_table->routes) {
+        routeIds << r->id;
+        const auto up = r->upstream;
+        if (!up || seenUpstreams.contains(up->key))
+            continue;
+        seenUpstreams.insert(up->key);
+        for (int i = 0; i < int(up->nodes.size()); ++i) {
+            StatsHub::NodeEntry n;
+            n.upstream = up->key;
+            n.node = up->nodes[size_t(i)].text;
+            n.stats = up->nodes[size_t(i)].stats;
+            std::weak_ptr<Balancer> b = up->balancer;
+            n.healthy = [b, i] {
+                const auto bal = b.lock();
+                return bal ? bal->isHealthy(i) : true;
+            };
+            n.checked = up->upstream.checks.has_value();
+            nodes << n;
+        }
+    }
+    QList<StatsHub::ListenerEntry> listeners;
+    for (const ListenEntry& e : m_listenOrder) {
+        const QString key = e.text();
+        StatsHub::ListenerEntry le;
+        le.status.protocol = Protocol::Tcp;
+        le.status.address = key;
+        le.status.port = e.port;
+        if (TcpListener* l = m_listeners.value(key)) {
+            le.status.listening = l->isListening();
+            if (le.status.listening)
+                le.status.port = l->serverPort();
+            le.stats = l->stats;
+        }
+        if (m_d->stopped.load() && !le.status.listening)
+            le.status.error = QStringLiteral("engine stopped");
+        else
+            le.status.error = m_listenErrors.value(key);
+        listeners << le;
+    }
+    m_d->hub.setTopology(routeIds, listeners, nodes);
+}
+
+void EngineCore::closeListeners()
+{
+    for (TcpListener* l : std::as_const(m_listeners)) {
+        l->close();
+        delete l;
+    }
+    m_listeners.clear();
+    publishTopology();
+}
+
+void EngineCore::accept(TcpListener* listener, int fd)
+{
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    sockaddr_storage peer{}, local{};
+    socklen_t peerLen = sizeof peer, localLen = sizeof local;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peerLen) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &localLen) != 0) {
+        ::close(fd); // the client is already gone
+        return;
+    }
+    StatsHub& hub = m_d->hub;
+    ConnectionInfo base;
+    base.protocol = Protocol::Tcp;
+    base.listener = listener->key();
+    base.clientAddress = hostOf(peer);
+    base.clientPort = portOf(peer);
+    base.localAddress = hostOf(local);
+    base.localPort = portOf(local);
+    base.startMs = StatsHub::nowMs();
+    base.lastActivityMs = base.startMs;
+
+    auto refuse = [&](CloseReason reason, const QString& why) {
+        base.id = hub.nextConnectionId();
+        base.state = ConnectionState::Closed;
+        base.closeReason = reason;
+        base.endMs = base.startMs;
+        hub.denied(base, QStringLiteral("%1:%2 refused on %3: %4")
+                             .arg(base.clientAddress.toString())
+                             .arg(base.clientPort)
+                             .arg(base.listener, why));
+        // Recorded before the close, so whoever sees the close also sees the count.
+        ::close(fd); // nothing read, nothing sent
+    };
+
+    const RouteTable& table = *m_table;
+    const int index = table.router
+                          ? table.router->match(MatchInput{base.clientAddress, base.localAddress,
+                                                           int(base.localPort)})
+                          : -1;
+    if (index < 0 || index >= int(table.routes.size())) {
+        listener->stats->noRoute.fetch_add(1, std::memory_order_relaxed);
+        refuse(CloseReason::NoRoute, QStringLiteral("no route matches"));
+        return;
+    }
+    std::shared_ptr<RouteEntry> route = table.routes[size_t(index)];
+    base.routeId = route->id;
+    if (m_d->isDrained(route->id)) {
+        route->stats->add(route->stats->limited);
+        refuse(CloseReason::Limited, QStringLiteral("route %1 is drained").arg(route->id));
+        return;
+    }
+    if (route->ipRestriction && !route->ipRestriction->allows(base.clientAddress)) {
+        route->stats->add(route->stats->deniedIpRestriction);
+        const QString msg = route->ipRestriction->message();
+        refuse(CloseReason::DeniedIpRestriction,
+               QStringLiteral("ip-restriction on route %1%2")
+                   .arg(route->id, msg.isEmpty() ? QString() : QStringLiteral(" (") + msg + ')'));
+        return;
+    }
+    TcpSessionSetup setup;
+    if (route->limitConn) {
+        const LimitConn::Admission a =
+            route->limitConn->acquire(base.clientAddress, base.localAddress, int(base.localPort));
+        if (!a.admitted) {
+            route->stats->add(route->stats->limited);
+            refuse(CloseReason::Limited,
+                   QStringLiteral("limit-conn on route %1 (key %2)").arg(route->id, a.key));
+            return;
+        }
+        setup.limitHeld = true;
+        setup.limitKey = a.key;
+        setup.delaySeconds = a.delaySeconds;
+        if (a.delaySeconds > 0)
+            route->stats->add(route->stats->delayed);
+    }
+
+    auto record = std::make_shared<ConnectionRecord>();
+    base.id = hub.nextConnectionId();
+    record->base = base;
+    record->lastActivityMs.set(quint64(base.startMs));
+    record->route = route->stats;
+    record->listener = listener->stats;
+    Worker& worker = *m_d->workers[m_nextWorker++ % m_d->workers.size()];
+    record->worker = worker.index();
+    if (route->upstream)
+        setup.hashKey = chashKeyValue(route->upstream->upstream, base.clientAddress,
+                                      base.localAddress, int(base.localPort));
+    setup.clientFd = fd;
+    setup.route = std::move(route);
+    setup.record = record;
+    hub.opened(record);
+    worker.post([s = std::move(setup)](Worker& w) mutable {
+        auto session = std::make_unique<TcpSession>(w, std::move(s));
+        TcpSession* raw = session.get();
+        w.adopt(std::move(session));
+        raw->start();
+    });
+}
+
+Engine::Engine(const EngineOptions& options, QObject* parent)
+    : QObject(parent), d(std::make_unique<EnginePrivate>(options))
+{
+    std::signal(SIGPIPE, SIG_IGN);
+    raiseDescriptorLimit();
+    if (d->options.bufferSize < 4096)
+        d->options.bufferSize = 4096;
+    int n = d->options.workers > 0 ? d->options.workers : QThread::idealThreadCount();
+    n = qMax(1, n);
+    EventLoopKind kind = EventLoopKind::Default;
+    if (d->options.eventLoop == QLatin1String("poll"))
+        kind = EventLoopKind::Poll;
+    else if (d->options.eventLoop == QLatin1String("epoll"))
+        kind = EventLoopKind::Epoll;
+    const bool splice = d->options.splice && qgetenv("STREAMGATE_RELAY") != "copy";
+    for (int i = 0; i < n; ++i) {
+        d->workers.push_back(
+            std::make_unique<Worker>(i, kind, d->options.bufferSize, splice, d->hub));
+        d->workers.back()->start();
+    }
+
+    d->hub.setEventNotifier([this] {
+        // Called under the hub's lock from any thread: only queue; coalesce for 100 ms.
+        QMetaObject::invokeMethod(
+            this,
+            [this] {
+                QTimer::singleShot(100, this, [this] {
+                    d->hub.takeEventNotice();
+                    Q_EMIT eventsAvailable();
+                });
+            },
+            Qt::QueuedConnection);
+    });
+
+    d->thread.setObjectName(QStringLiteral("streamgate-engine"));
+    d->core = new EngineCore(d.get());
+    d->core->moveToThread(&d->thread);
+    d->thread.start();
+}
+
+Engine::~Engine()
+{
+    stop(0);
+    d->hub.setEventNotifier({});
+    for (auto& w : d->workers)
+        w->stop();
+    EngineCore* core = d->core;
+    QMetaObject::invokeMethod(
+        core, [core] { delete core; }, Qt::BlockingQueuedConnection);
+    d->thread.quit();
+    d->thread.wait();
+}
+
+void Engine::apply(const Config& config)
+{
+    EngineCore* core = d->core;
+    if (QThread::currentThread() == &d->thread)
+        core->apply(config);
+    else
+        QMetaObject::invokeMethod(
+            core, [core, &config] { core->apply(config); }, Qt::BlockingQueuedConnection);
+}
+
+Snapshot Engine::snapshot() const
+{
+    return d->hub.snapshot();
+}
+
+QList<Event> Engine::eventsSince(qint64 seq, int max) const
+{
+    return d->hub.eventsSince(seq, max);
+}
+
+bool Engine::killConnection(quint64 id)
+{
+    const auto record = d->hub.find(id);
+    if (!record || record->worker < 0 || record->worker >= int(d->workers.size()))
+        return false;
+    d->workers[size_t(record->worker)]->post([id](Worker& w) {
+        if (WorkerSession* s = w.session(id))
+            s->close(CloseReason::Killed);
+    });
+    return true;
+}
+
+int Engine::killRoute(const QString& routeId)
+{
+    int count = 0;
+    for (const auto& r : d->hub.openRecords()) {
+        if (r->base.routeId == routeId && killConnection(r->base.id))
+            ++count;
+    }
+    return count;
+}
+
+void Engine::setRouteDrained(const QString& routeId, bool drained)
+{
+    QMutexLocker lock(&d->drainedMutex);
+    if (drained)
+        d->drained.insert(routeId);
+    else
+        d->drained.remove(routeId);
+}
+
+void Engine::stop(int graceMs)
+{
+    if (!d->stopped.exchange(true)) {
+        EngineCore* core = d->core;
+        if (QThread::currentThread() == &d->thread)
+            core->closeListeners();
+        else
+            QMetaObject::invokeMethod(
+                core, [core] { core->closeListeners(); }, Qt::BlockingQueuedConnection);
+    }
+    const qint64 deadline = Worker::monotonicMs() + qMax(0, graceMs);
+    while (d->hub.openCount() > 0 && Worker::monotonicMs() < deadline)
+        QThread::msleep(5);
+    if (d->hub.openCount() == 0)
+        return;
+    for (auto& w : d->workers)
+        w->post([](Worker& wk) { wk.closeAll(CloseReason::Shutdown); });
+    const qint64 hardDeadline = Worker::monotonicMs() + 2000;
+    while (d->hub.openCount() > 0 && Worker::monotonicMs() < hardDeadline)
+        QThread::msleep(2);
+}
+
+} // namespace sg

@@ -1,0 +1,291 @@
+#include "proxy/healthchecker.h"
+
+#include "proxy/balancer.h"
+
+#include <QPointer>
+#include <QTcpSocket>
+#include <QTimer>
+
+#include <functional>
+#include <map>
+
+namespace sg {
+
+namespace {
+
+QString nodeAddress(const QString& host, int port)
+{
+    const QString bracketed = host.contains(u':') ? u'[' + host + u']' : host;
+    return bracketed + u':' + QString::number(port);
+}
+
+int seconds2ms(double seconds)
+{
+    return qBound(1, int(seconds * 1000), 24 * 3600 * 1000);
+}
+
+} // namespace
+
+// One node's probe loop. Owned by the HealthChecker (as a QObject child, deleted with
+// deleteLater so a probe may be dropped from inside its own callback).
+class NodeProbe : public QObject
+{
+public:
+    using Done = std::function<void(NodeProbe*, bool reachable, bool changed)>;
+
+    NodeProbe(const QString& nodeAddress, const QString& host, quint16 port, Done done, QObject* parent)
+        : QObject(parent)
+        , address(nodeAddress)
+        , m_host(host)
+        , m_port(port)
+        , m_done(std::move(done))
+    {
+        m_timer.setSingleShot(false);
+        m_timeout.setSingleShot(true);
+        connect(&m_timer, &QTimer::timeout, this, &NodeProbe::probe);
+        connect(&m_timeout, &QTimer::timeout, this, [this] { finish(false); });
+    }
+
+    ~NodeProbe() override { dropSocket(); }
+
+    void configure(const ActiveHealthCheck& checks)
+    {
+        const bool first = !m_configured;
+        m_configured = true;
+        m_checks = checks;
+        if (first)
+            QTimer::singleShot(0, this, &NodeProbe::probe);
+        schedule();
+    }
+
+    void stop()
+    {
+        m_stopped = true;
+        m_timer.stop();
+        m_timeout.stop();
+        dropSocket();
+    }
+
+    const QString address; // the node's "host:port" (the probed port may differ)
+    HealthChecker::NodeState state;
+
+private:
+    // healthy.interval while up, unhealthy.interval while down; 0 disables checks in that
+    // state, as in lua-resty-healthcheck.
+    void schedule()
+    {
+        const int interval = state.healthy ? m_checks.healthyInterval : m_checks.unhealthyInterval;
+        if (m_stopped || interval <= 0) {
+            m_timer.stop();
+            return;
+        }
+        if (!m_timer.isActive() || m_timer.interval() != interval * 1000)
+            m_timer.start(interval * 1000);
+    }
+
+    void probe()
+    {
+        if (m_stopped || m_socket)
+            return; // the previous probe is still running (timeout above the interval)
+        m_socket = new QTcpSocket(this);
+        connect(m_socket, &QTcpSocket::connected, this, [this] { finish(true); });
+        connect(m_socket, &QTcpSocket::errorOccurred, this, [this] { finish(false); });
+        m_timeout.start(seconds2ms(m_checks.timeout));
+        m_socket->connectToHost(m_host, m_port);
+    }
+
+    void finish(bool reachable)
+    {
+        if (!m_socket)
+            return;
+        m_timeout.stop();
+        dropSocket();
+
+        bool changed = false;
+        if (reachable) {
+            ++state.successes;
+            state.failures = 0;
+            if (!state.healthy && m_checks.healthySuccesses > 0
+                && state.successes >= m_checks.healthySuccesses) {
+                state.healthy = true;
+                changed = true;
+            }
+        } else {
+            ++state.failures;
+            state.successes = 0;
+            if (state.healthy && m_checks.unhealthyTcpFailures > 0
+                && state.failures >= m_checks.unhealthyTcpFailures) {
+                state.healthy = false;
+                changed = true;
+            }
+        }
+        if (changed)
+            schedule();
+        m_done(this, reachable, changed);
+    }
+
+    void dropSocket()
+    {
+        if (!m_socket)
+            return;
+        QTcpSocket* socket = m_socket;
+        m_socket = nullptr;
+        socket->disconnect(this);
+        // A graceful close (FIN) is kinder to the node than a reset; with nothing written it
+        // completes at once.
+        if (socket->state() == QAbstractSocket::ConnectedState)
+            socket->disconnectFromHost();
+        else
+            socket->abort();
+        socket->deleteLater();
+    }
+
+    QString m_host;
+    quint16 m_port = 0;
+    Done m_done;
+    ActiveHealthCheck m_checks;
+    QTimer m_timer;
+    QTimer m_timeout;
+    QTcpSocket* m_socket = nullptr;
+    bool m_configured = false;
+    bool m_stopped = false;
+};
+
+struct HealthChecker::Watched
+{
+    ActiveHealthCheck checks;
+    std::shared_ptr<Balancer> balancer;
+    QHash<QString, QList<int>> indexes;    // node address -> indexes into upstream.nodes
+    std::map<QString, NodeProbe*> probes;  // node address -> probe (a child of the checker)
+};
+
+HealthChecker::HealthChecker(QObject* parent)
+    : QObject(parent)
+{
+}
+
+HealthChecker::~HealthChecker()
+{
+    for (const auto& watched : std::as_const(m_watched)) {
+        for (const auto& [address, probe] : watched->probes)
+            probe->stop();
+    }
+}
+
+void HealthChecker::watch(const QString& upstreamKey, const Upstream& upstream,
+                          std::shared_ptr<Balancer> balancer)
+{
+    if (!upstream.checks || upstream.checks->type != u"tcp") {
+        unwatch(upstreamKey);
+        return;
+    }
+    std::shared_ptr<Watched>& slot = m_watched[upstreamKey];
+    if (!slot)
+        slot = std::make_shared<Watched>();
+    Watched& watched = *slot;
+    watched.checks = *upstream.checks;
+    watched.balancer = std::move(balancer);
+
+    // APISIX's checks.active.port probes another port than the traffic one.
+    const int portOverride = upstream.checks->extra.value(QStringLiteral("port")).toInt(0);
+
+    watched.indexes.clear();
+    QHash<QString, std::pair<QString, quint16>> targets;
+    for (int i = 0; i < upstream.nodes.size(); ++i) {
+        const Node& node = upstream.nodes.at(i);
+        const QString address = nodeAddress(node.host, node.port);
+        watched.indexes[address].append(i);
+        targets.insert(address, {node.host, quint16(portOverride > 0 ? portOverride : node.port)});
+    }
+
+    for (auto it = watched.probes.begin(); it != watched.probes.end();) {
+        if (targets.contains(it->first)) {
+            ++it;
+            continue;
+        }
+        it->second->stop();
+        it->second->deleteLater();
+        it = watched.probes.erase(it);
+    }
+
+    for (auto it = targets.cbegin(); it != targets.cend(); ++it) {
+        const QString& address = it.key();
+        NodeProbe*& probe = watched.probes[address];
+        if (!probe) {
+            probe = new NodeProbe(address, it->first, it->second,
+                [this, upstreamKey](NodeProbe* p, bool reachable, bool changed) {
+                    onProbeFinished(upstreamKey, p, reachable, changed);
+                },
+                this);
+        }
+        probe->configure(watched.checks);
+        pushState(watched, address, probe->state.healthy);
+    }
+}
+
+void HealthChecker::unwatch(const QString& upstreamKey)
+{
+    const auto watched = m_watched.take(upstreamKey);
+    if (!watched)
+        return;
+    for (const auto& [address, probe] : watched->probes) {
+        probe->stop();
+        probe->deleteLater();
+    }
+}
+
+void HealthChecker::retainOnly(const QStringList& keys)
+{
+    const QStringList current = m_watched.keys();
+    for (const QString& key : current) {
+        if (!keys.contains(key))
+            unwatch(key);
+    }
+}
+
+QStringList HealthChecker::watchedUpstreams() const
+{
+    return m_watched.keys();
+}
+
+std::optional<HealthChecker::NodeState> HealthChecker::nodeState(const QString& upstreamKey,
+                                                                 const QString& nodeAddress) const
+{
+    const auto watched = m_watched.value(upstreamKey);
+    if (!watched)
+        return std::nullopt;
+    const auto it = watched->probes.find(nodeAddress);
+    if (it == watched->probes.end())
+        return std::nullopt;
+    return it->second->state;
+}
+
+void HealthChecker::onProbeFinished(const QString& upstreamKey, NodeProbe* probe, bool reachable,
+                                    bool changed)
+{
+    const auto watched = m_watched.value(upstreamKey);
+    if (!watched)
+        return;
+    const auto it = watched->probes.find(probe->address);
+    if (it == watched->probes.end() || it->second != probe)
+        return; // a probe that a reconfiguration dropped
+    if (changed)
+        pushState(*watched, probe->address, probe->state.healthy);
+    const QString address = probe->address;
+    const bool healthy = probe->state.healthy;
+    // A receiver may reconfigure or delete this checker; nothing after the emits touches it.
+    QPointer<HealthChecker> self(this);
+    Q_EMIT nodeProbed(upstreamKey, address, reachable);
+    if (self && changed)
+        Q_EMIT nodeHealthChanged(upstreamKey, address, healthy);
+}
+
+void HealthChecker::pushState(const Watched& watched, const QString& nodeAddress, bool healthy) const
+{
+    if (!watched.balancer)
+        return;
+    for (int index : watched.indexes.value(nodeAddress))
+        watched.balancer->setHealthy(index, healthy);
+}
+
+} // namespace sg

@@ -1,0 +1,59 @@
+#pragma once
+// RouteTable is one config compiled for the accept path: the Router, and per route its
+// plugins, its upstream's Balancer and resolved node addresses, and its counters. It is
+// immutable once built and swapped whole on apply(); sessions keep the RouteEntry they were
+// admitted with (shared_ptr), so editing or removing a route never disturbs running sessions.
+// Entries whose route and upstream did not change are carried over as the same objects, so
+// limit-conn counts, balancer state and health survive edits of other routes.
+
+#include "model/streamroute.h"
+#include "proxy/balancer.h"
+#include "proxy/plugins.h"
+#include "proxy/router.h"
+#include "stats/statshub.h"
+
+#include <QList>
+#include <QString>
+#include <memory>
+#include <optional>
+#include <sys/socket.h>
+#include <vector>
+
+namespace sg {
+
+struct ResolvedNode
+{
+    sockaddr_storage address{};
+    socklen_t length = 0; // 0: the host could not be resolved (every connect fails)
+    QString text;         // "127.0.0.1:3306"
+    std::shared_ptr<NodeStats> stats;
+};
+
+struct UpstreamEntry
+{
+    Upstream upstream;
+    QString key; // upstream id, or "route:<id>" for an inline upstream
+    std::shared_ptr<Balancer> balancer;
+    std::vector<ResolvedNode> nodes; // same order as upstream.nodes
+    Timeout timeout;
+    int retries = 0;
+    double retryTimeout = 0; // seconds, 0 = no limit
+};
+
+struct RouteEntry
+{
+    StreamRoute route;
+    QString id;
+    std::shared_ptr<UpstreamEntry> upstream; // nullptr when upstream_id names nothing
+    std::optional<IpRestriction> ipRestriction;
+    std::shared_ptr<LimitConn> limitConn;
+    std::shared_ptr<RouteStats> stats;
+};
+
+struct RouteTable
+{
+    std::vector<std::shared_ptr<RouteEntry>> routes;
+    std::optional<Router> router;
+};
+
+} // namespace sg

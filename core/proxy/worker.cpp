@@ -1,0 +1,243 @@
+#include "proxy/worker.h"
+
+#include "stats/statshub.h"
+
+#include <QMutexLocker>
+#include <cerrno>
+#include <ctime>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace sg {
+
+namespace {
+// Pooled idle resources per worker; beyond this they are released to the system.
+constexpr size_t kPipePoolCap = 128;
+constexpr size_t kBufferPoolCap = 64;
+} // namespace
+
+Worker::Worker(int index, EventLoopKind kind, int bufferSize, bool splice, StatsHub& hub)
+    : m_index(index), m_bufferSize(bufferSize), m_splice(splice), m_hub(hub),
+      m_loop(EventLoop::create(kind))
+{
+    refreshClock();
+}
+
+Worker::~Worker()
+{
+    stop();
+    for (const RelayPipe& p : m_pipes) {
+        ::close(p.readFd);
+        ::close(p.writeFd);
+    }
+    for (char* b : m_buffers)
+        delete[] b;
+}
+
+void Worker::start()
+{
+    m_thread = std::thread([this] { run(); });
+}
+
+void Worker::stop()
+{
+    if (!m_thread.joinable())
+        return;
+    post([](Worker& w) {
+        w.closeAll(CloseReason::Shutdown);
+        w.m_quit.store(true);
+    });
+    m_thread.join();
+}
+
+void Worker::post(std::function<void(Worker&)> fn)
+{
+    bool first;
+    {
+        QMutexLocker lock(&m_commandMutex);
+        first = m_commands.empty();
+        m_commands.push_back(std::move(fn));
+    }
+    if (first)
+        m_loop->wake();
+}
+
+qint64 Worker::monotonicMs()
+{
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return qint64(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+void Worker::refreshClock()
+{
+    m_monoMs = monotonicMs();
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    m_wallMs = qint64(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+void Worker::run()
+{
+    while (!m_quit.load()) {
+        m_loop->run(nextTimeout());
+        refreshClock();
+        runCommands();
+        runTimers();
+        runAgain();
+        m_retired.clear();
+    }
+    m_retired.clear();
+}
+
+void Worker::runCommands()
+{
+    {
+        QMutexLocker lock(&m_commandMutex);
+        m_running.swap(m_commands);
+    }
+    for (auto& fn : m_running)
+        fn(*this);
+    m_running.clear();
+}
+
+void Worker::runTimers()
+{
+    while (!m_timers.empty() && m_timers.top().at <= m_monoMs) {
+        const Timer t = m_timers.top();
+        m_timers.pop();
+        auto it = m_sessions.find(t.session);
+        if (it != m_sessions.end())
+            it->second->onTimer(t.tag);
+    }
+}
+
+void Worker::runAgain()
+{
+    m_againRunning.swap(m_again);
+    for (quint64 id : m_againRunning) {
+        auto it = m_sessions.find(id);
+        if (it != m_sessions.end())
+            it->second->resume();
+    }
+    m_againRunning.clear();
+}
+
+int Worker::nextTimeout() const
+{
+    if (!m_again.empty())
+        return 0;
+    {
+        QMutexLocker lock(const_cast<QMutex*>(&m_commandMutex));
+        if (!m_commands.empty())
+            return 0;
+    }
+    if (m_timers.empty())
+        return -1;
+    const qint64 d = m_timers.top().at - monotonicMs();
+    return d <= 0 ? 0 : int(qMin<qint64>(d, 60000));
+}
+
+void Worker::adopt(std::unique_ptr<WorkerSession> session)
+{
+    const quint64 id = session->id();
+    m_sessions.emplace(id, std::move(session));
+    m_sessionCount.fetch_add(1, std::memory_order_relaxed);
+}
+
+WorkerSession* Worker::session(quint64 id) const
+{
+    auto it = m_sessions.find(id);
+    return it == m_sessions.end() ? nullptr : it->second.get();
+}
+
+void Worker::retire(WorkerSession* session)
+{
+    auto it = m_sessions.find(session->id());
+    if (it == m_sessions.end())
+        return;
+    // Destroyed after the loop pass: reports for its watches in the same batch are dropped
+    // because the watches are unregistered, but the memory must stay valid until then.
+    m_retired.push_back(std::move(it->second));
+    m_sessions.erase(it);
+    m_sessionCount.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Worker::schedule(qint64 atMonoMs, quint64 sessionId, quint32 tag)
+{
+    m_timers.push(Timer{atMonoMs, sessionId, tag});
+}
+
+void Worker::closeAll(CloseReason reason)
+{
+    std::vector<WorkerSession*> all;
+    all.reserve(m_sessions.size());
+    for (auto& [id, s] : m_sessions)
+        all.push_back(s.get());
+    for (WorkerSession* s : all)
+        s->close(reason);
+}
+
+int Worker::closeRoute(const QString& routeId, CloseReason reason)
+{
+    std::vector<WorkerSession*> matching;
+    for (auto& [id, s] : m_sessions) {
+        if (s->routeId() == routeId)
+            matching.push_back(s.get());
+    }
+    for (WorkerSession* s : matching)
+        s->close(reason);
+    return int(matching.size());
+}
+
+bool Worker::takePipe(RelayPipe& pipe)
+{
+    if (!m_pipes.empty()) {
+        pipe = m_pipes.back();
+        m_pipes.pop_back();
+        return true;
+    }
+    int fds[2];
+    if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
+        return false;
+        // The pipe is the direction's buffer: cap it so a session never holds more than the cap.
+#ifdef F_SETPIPE_SZ
+    ::fcntl(fds[1], F_SETPIPE_SZ, m_bufferSize);
+#endif
+    pipe = RelayPipe{fds[0], fds[1]};
+    return true;
+}
+
+void Worker::givePipe(RelayPipe pipe, bool empty)
+{
+    if (pipe.readFd < 0)
+        return;
+    if (empty && m_pipes.size() < kPipePoolCap) {
+        m_pipes.push_back(pipe);
+        return;
+    }
+    ::close(pipe.readFd);
+    ::close(pipe.writeFd);
+}
+
+char* Worker::takeBuffer()
+{
+    if (!m_buffers.empty()) {
+        char* b = m_buffers.back();
+        m_buffers.pop_back();
+        return b;
+    }
+    return new char[size_t(m_bufferSize)];
+}
+
+void Worker::giveBuffer(char* buffer)
+{
+    if (!buffer)
+        return;
+    if (m_buffers.size() < kBufferPoolCap)
+        m_buffers.push_back(buffer);
+    else
+        delete[] buffer;
+}
+
+} // namespace sg

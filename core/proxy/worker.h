@@ -1,0 +1,133 @@
+#pragma once
+// A Worker is one relay thread running its own EventLoop (not Qt's dispatcher). Every session
+// lives on exactly one worker and is touched only by that thread; other threads talk to it
+// through post() (a command queue woken by the loop's wake descriptor).
+//
+// Adding a session type (e.g. UDP): derive from WorkerSession, register IoWatch members with
+// loop(), arm timers with schedule(); onTimer() gets the tag back. A timer entry refers to the
+// session by id, so a session that has gone simply never hears from it; sessions that re-arm
+// keep a generation in the tag and ignore stale ones. close(reason) must end in retire().
+
+#include "proxy/eventloop.h"
+#include "stats/snapshot.h"
+
+#include <QMutex>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <queue>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace sg {
+
+class StatsHub;
+class Worker;
+
+class WorkerSession
+{
+public:
+    explicit WorkerSession(Worker& worker, quint64 id) : m_worker(worker), m_id(id) {}
+    virtual ~WorkerSession() = default;
+    quint64 id() const { return m_id; }
+    virtual void onTimer(quint32 tag) = 0;
+    // Ends the session now (kill, shutdown); must call Worker::retire(this) exactly once.
+    virtual void close(CloseReason reason) = 0;
+    virtual QString routeId() const = 0;
+    // Called after requeue(): the session stopped early to let others run and has work left.
+    virtual void resume() {}
+
+protected:
+    Worker& m_worker;
+    const quint64 m_id;
+};
+
+// Per-worker pool of kernel pipes (splice relay) and byte buffers (copy relay), so idle
+// sessions hold neither: a direction takes one only while it has bytes in flight.
+struct RelayPipe
+{
+    int readFd = -1;
+    int writeFd = -1;
+};
+
+class Worker
+{
+public:
+    Worker(int index, EventLoopKind kind, int bufferSize, bool splice, StatsHub& hub);
+    ~Worker(); // joins
+
+    void start();
+    void stop(); // closes every session (Shutdown) and joins
+
+    // Runs fn on the worker thread (FIFO).
+    void post(std::function<void(Worker&)> fn);
+
+    int index() const { return m_index; }
+    EventLoop& loop() { return *m_loop; }
+    StatsHub& hub() { return m_hub; }
+    int bufferSize() const { return m_bufferSize; }
+    bool useSplice() const { return m_splice; }
+    qint64 monoMs() const { return m_monoMs; } // cached per loop pass
+    qint64 wallMs() const { return m_wallMs; }
+    int sessionCount() const { return m_sessionCount.load(std::memory_order_relaxed); }
+
+    void adopt(std::unique_ptr<WorkerSession> session);
+    WorkerSession* session(quint64 id) const;
+    void retire(WorkerSession* session); // destroyed after the current loop pass
+    void schedule(qint64 atMonoMs, quint64 sessionId, quint32 tag);
+    // Runs session->resume() on the next loop pass without waiting for readiness reports (an
+    // edge-triggered source that still has data would not report again).
+    void requeue(quint64 sessionId) { m_again.push_back(sessionId); }
+    void closeAll(CloseReason reason);
+    int closeRoute(const QString& routeId, CloseReason reason);
+
+    bool takePipe(RelayPipe& pipe);
+    void givePipe(RelayPipe pipe, bool empty);
+    char* takeBuffer();
+    void giveBuffer(char* buffer);
+
+    static qint64 monotonicMs();
+
+private:
+    void run();
+    void runCommands();
+    void runTimers();
+    void runAgain();
+    void refreshClock();
+    int nextTimeout() const;
+
+    struct Timer
+    {
+        qint64 at;
+        quint64 session;
+        quint32 tag;
+        bool operator>(const Timer& o) const { return at > o.at; }
+    };
+
+    const int m_index;
+    const int m_bufferSize;
+    const bool m_splice;
+    StatsHub& m_hub;
+    std::unique_ptr<EventLoop> m_loop;
+    std::thread m_thread;
+    std::atomic<bool> m_quit{false};
+
+    QMutex m_commandMutex;
+    std::vector<std::function<void(Worker&)>> m_commands;
+    std::vector<std::function<void(Worker&)>> m_running;
+
+    std::unordered_map<quint64, std::unique_ptr<WorkerSession>> m_sessions;
+    std::vector<std::unique_ptr<WorkerSession>> m_retired;
+    std::atomic<int> m_sessionCount{0};
+    std::vector<quint64> m_again;
+    std::vector<quint64> m_againRunning;
+    std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> m_timers;
+    qint64 m_monoMs = 0;
+    qint64 m_wallMs = 0;
+
+    std::vector<RelayPipe> m_pipes;
+    std::vector<char*> m_buffers;
+};
+
+} // namespace sg

@@ -1,0 +1,83 @@
+#include "stats/snapshot.h"
+
+namespace sg {
+
+QString toString(Protocol protocol)
+{
+    return protocol == Protocol::Udp ? QStringLiteral("UDP") : QStringLiteral("TCP");
+}
+
+QString toString(ConnectionState state)
+{
+    switch (state) {
+    case ConnectionState::Connecting:
+        return QStringLiteral("connecting");
+    case ConnectionState::Established:
+        return QStringLiteral("established");
+    case ConnectionState::HalfClosed:
+        return QStringLiteral("half-closed");
+    case ConnectionState::Closed:
+        return QStringLiteral("closed");
+    }
+    return QString();
+}
+
+QString toString(CloseReason reason)
+{
+    switch (reason) {
+    case CloseReason::None:
+        return QString();
+    case CloseReason::ClientClosed:
+        return QStringLiteral("client closed");
+    case CloseReason::UpstreamClosed:
+        return QStringLiteral("upstream closed");
+    case CloseReason::ClientReset:
+        return QStringLiteral("client reset");
+    case CloseReason::UpstreamReset:
+        return QStringLiteral("upstream reset");
+    case CloseReason::IdleTimeout:
+        return QStringLiteral("idle timeout");
+    case CloseReason::ConnectFailed:
+        return QStringLiteral("connect failed");
+    case CloseReason::DeniedIpRestriction:
+        return QStringLiteral("denied by ip-restriction");
+    case CloseReason::Limited:
+        return QStringLiteral("limited");
+    case CloseReason::Killed:
+        return QStringLiteral("killed");
+    case CloseReason::Shutdown:
+        return QStringLiteral("shutdown");
+    case CloseReason::UpstreamError:
+        return QStringLiteral("upstream error");
+    case CloseReason::SessionCap:
+        return QStringLiteral("session cap");
+    case CloseReason::NoRoute:
+        return QStringLiteral("no route");
+    }
+    return QString();
+}
+
+QString toString(EventKind kind)
+{
+    switch (kind) {
+    case EventKind::Open:
+        return QStringLiteral("open");
+    case EventKind::Close:
+        return QStringLiteral("close");
+    case EventKind::Deny:
+        return QStringLiteral("deny");
+    case EventKind::NodeUp:
+        return QStringLiteral("node up");
+    case EventKind::NodeDown:
+        return QStringLiteral("node down");
+    case EventKind::ListenerUp:
+        return QStringLiteral("listener up");
+    case EventKind::ListenerError:
+        return QStringLiteral("listener error");
+    case EventKind::Info:
+        return QStringLiteral("info");
+    }
+    return QString();
+}
+
+} // namespace sg

@@ -1,0 +1,377 @@
+#include "stats/statshub.h"
+
+#include <QDateTime>
+#include <QMutexLocker>
+#include <algorithm>
+
+namespace sg {
+
+namespace {
+constexpr int kDeniedTableCap = 4096; // distinct (ip, route) pairs kept; the oldest go first
+}
+
+void RouteStats::opened()
+{
+    total.fetch_add(1, std::memory_order_relaxed);
+    const quint64 now = active.fetch_add(1, std::memory_order_relaxed) + 1;
+    quint64 max = maxActive.load(std::memory_order_relaxed);
+    while (now > max && !maxActive.compare_exchange_weak(max, now, std::memory_order_relaxed)) {
+    }
+}
+
+void ConnectionRecord::setUpstreamNode(const QString& node)
+{
+    QMutexLocker lock(&m_mutex);
+    m_upstreamNode = node;
+}
+
+QString ConnectionRecord::upstreamNode() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_upstreamNode;
+}
+
+ConnectionInfo ConnectionRecord::info() const
+{
+    ConnectionInfo c = base;
+    c.upstreamNode = upstreamNode();
+    c.state = state.load(std::memory_order_relaxed);
+    c.connectMs = connectMs.load(std::memory_order_relaxed);
+    c.lastActivityMs = qint64(lastActivityMs.get());
+    c.bytesUp = bytesUp.get();
+    c.bytesDown = bytesDown.get();
+    c.datagramsUp = datagramsUp.get();
+    c.datagramsDown = datagramsDown.get();
+    c.buffered = buffered.get();
+    return c;
+}
+
+StatsHub::StatsHub(int closedHistory, int eventHistory)
+    : m_closedHistory(qMax(0, closedHistory)), m_eventHistory(qMax(1, eventHistory))
+{
+}
+
+qint64 StatsHub::nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
+std::shared_ptr<RouteStats> StatsHub::routeStats(const QString& routeId)
+{
+    QMutexLocker lock(&m_mutex);
+    auto& s = m_routes[routeId];
+    if (!s)
+        s = std::make_shared<RouteStats>();
+    return s;
+}
+
+std::shared_ptr<ListenerStats> StatsHub::listenerStats(const QString& listener)
+{
+    QMutexLocker lock(&m_mutex);
+    auto& s = m_listeners[listener];
+    if (!s)
+        s = std::make_shared<ListenerStats>();
+    return s;
+}
+
+std::shared_ptr<NodeStats> StatsHub::nodeStats(const QString& upstream, const QString& node)
+{
+    QMutexLocker lock(&m_mutex);
+    auto& s = m_nodes[upstream + QLatin1Char('\n') + node];
+    if (!s)
+        s = std::make_shared<NodeStats>();
+    return s;
+}
+
+void StatsHub::opened(const std::shared_ptr<ConnectionRecord>& record)
+{
+    if (record->route)
+        record->route->opened();
+    if (record->listener)
+        record->listener->active.fetch_add(1, std::memory_order_relaxed);
+    Event e;
+    e.kind = EventKind::Open;
+    e.timeMs = record->base.startMs;
+    e.routeId = record->base.routeId;
+    e.connection = record->base;
+    e.text = QStringLiteral("#%1 %2:%3 -> route %4 via %5")
+                 .arg(record->base.id)
+                 .arg(record->base.clientAddress.toString())
+                 .arg(record->base.clientPort)
+                 .arg(record->base.routeId, record->base.listener);
+    QMutexLocker lock(&m_mutex);
+    m_open.emplace(record->base.id, record);
+    pushEventLocked(std::move(e));
+}
+
+void StatsHub::closed(const std::shared_ptr<ConnectionRecord>& record, CloseReason reason)
+{
+    record->state.store(ConnectionState::Closed, std::memory_order_relaxed);
+    ConnectionInfo c = record->info();
+    c.closeReason = reason;
+    c.endMs = nowMs();
+    c.buffered = 0;
+    if (auto* r = record->route.get()) {
+        r->closedBytesUp.fetch_add(c.bytesUp, std::memory_order_relaxed);
+        r->closedBytesDown.fetch_add(c.bytesDown, std::memory_order_relaxed);
+        r->active.fetch_sub(1, std::memory_order_relaxed);
+    }
+    if (auto* l = record->listener.get()) {
+        l->closedBytesUp.fetch_add(c.bytesUp, std::memory_order_relaxed);
+        l->closedBytesDown.fetch_add(c.bytesDown, std::memory_order_relaxed);
+        l->active.fetch_sub(1, std::memory_order_relaxed);
+    }
+    Event e;
+    e.kind = EventKind::Close;
+    e.timeMs = c.endMs;
+    e.routeId = c.routeId;
+    e.text = QStringLiteral("#%1 %2:%3 closed (%4), %5 bytes up, %6 bytes down")
+                 .arg(c.id)
+                 .arg(c.clientAddress.toString())
+                 .arg(c.clientPort)
+                 .arg(toString(reason))
+                 .arg(c.bytesUp)
+                 .arg(c.bytesDown);
+    e.connection = c;
+    QMutexLocker lock(&m_mutex);
+    m_open.erase(c.id);
+    if (m_closedHistory > 0) {
+        if (int(m_closed.size()) >= m_closedHistory)
+            m_closed.pop_front();
+        m_closed.push_back(std::move(c));
+    }
+    pushEventLocked(std::move(e));
+}
+
+void StatsHub::denied(const ConnectionInfo& info, const QString& text)
+{
+    const QString ip = info.clientAddress.toString();
+    const qint64 now = info.endMs ? info.endMs : nowMs();
+    Event e;
+    e.kind = EventKind::Deny;
+    e.timeMs = now;
+    e.routeId = info.routeId;
+    e.text = text;
+    e.connection = info;
+    QMutexLocker lock(&m_mutex);
+    const QString key = ip + QLatin1Char('\n') + info.routeId;
+    auto it = m_denied.find(key);
+    if (it == m_denied.end()) {
+        if (m_denied.size() >= kDeniedTableCap) {
+            auto oldest = std::min_element(m_denied.begin(), m_denied.end(),
+                                           [](const DeniedClient& a, const DeniedClient& b) {
+                                               return a.lastSeenMs < b.lastSeenMs;
+                                           });
+            m_denied.erase(oldest);
+        }
+        DeniedClient d;
+        d.clientIp = ip;
+        d.routeId = info.routeId;
+        d.listener = info.listener;
+        d.firstSeenMs = now;
+        it = m_denied.insert(key, d);
+    }
+    it->reason = info.closeReason;
+    it->count++;
+    it->lastSeenMs = now;
+    pushEventLocked(std::move(e));
+}
+
+std::shared_ptr<ConnectionRecord> StatsHub::find(quint64 id) const
+{
+    QMutexLocker lock(&m_mutex);
+    auto it = m_open.find(id);
+    return it == m_open.end() ? nullptr : it->second;
+}
+
+QList<std::shared_ptr<ConnectionRecord>> StatsHub::openRecords() const
+{
+    QList<std::shared_ptr<ConnectionRecord>> out;
+    QMutexLocker lock(&m_mutex);
+    out.reserve(qsizetype(m_open.size()));
+    for (const auto& [id, r] : m_open)
+        out.append(r);
+    return out;
+}
+
+int StatsHub::openCount() const
+{
+    QMutexLocker lock(&m_mutex);
+    return int(m_open.size());
+}
+
+qint64 StatsHub::addEvent(EventKind kind, const QString& routeId, const QString& text,
+                          const ConnectionInfo& connection)
+{
+    Event e;
+    e.kind = kind;
+    e.timeMs = nowMs();
+    e.routeId = routeId;
+    e.text = text;
+    e.connection = connection;
+    QMutexLocker lock(&m_mutex);
+    pushEventLocked(std::move(e));
+    return m_lastSeq;
+}
+
+void StatsHub::pushEventLocked(Event&& event)
+{
+    event.seq = ++m_lastSeq;
+    if (int(m_events.size()) >= m_eventHistory)
+        m_events.pop_front();
+    m_events.push_back(std::move(event));
+    if (m_notifier && !m_eventNoticePending.exchange(true))
+        m_notifier();
+}
+
+QList<Event> StatsHub::eventsSince(qint64 seq, int max) const
+{
+    QList<Event> out;
+    QMutexLocker lock(&m_mutex);
+    if (m_events.empty() || max <= 0)
+        return out;
+    // Sequence numbers in the ring are contiguous, so the start is an index computation.
+    const qint64 first = m_events.front().seq;
+    qint64 start = qMax<qint64>(seq + 1, first) - first;
+    if (start >= qint64(m_events.size()))
+        return out;
+    const qint64 end = qMin<qint64>(qint64(m_events.size()), start + max);
+    out.reserve(end - start);
+    for (qint64 i = start; i < end; ++i)
+        out.append(m_events[size_t(i)]);
+    return out;
+}
+
+qint64 StatsHub::lastEventSeq() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_lastSeq;
+}
+
+void StatsHub::setEventNotifier(std::function<void()> notifier)
+{
+    QMutexLocker lock(&m_mutex);
+    m_notifier = std::move(notifier);
+}
+
+void StatsHub::setTopology(const QStringList& routeIds, const QList<ListenerEntry>& listeners,
+                           const QList<NodeEntry>& nodes)
+{
+    QMutexLocker lock(&m_mutex);
+    m_routeOrder = routeIds;
+    m_listenerEntries = listeners;
+    m_nodeEntries = nodes;
+}
+
+Snapshot StatsHub::snapshot() const
+{
+    Snapshot s;
+    std::vector<std::shared_ptr<ConnectionRecord>> open;
+    QStringList routeOrder;
+    QList<std::pair<QString, std::shared_ptr<RouteStats>>> routes;
+    QList<ListenerEntry> listeners;
+    QList<NodeEntry> nodes;
+    {
+        // Only pointers are copied under the lock; the records are read after it is released.
+        QMutexLocker lock(&m_mutex);
+        s.takenMs = nowMs();
+        open.reserve(m_open.size());
+        for (const auto& [id, r] : m_open)
+            open.push_back(r);
+        s.closed.reserve(qsizetype(m_closed.size()));
+        for (const ConnectionInfo& c : m_closed)
+            s.closed.append(c);
+        for (const QString& id : m_routeOrder)
+            routes.append({id, m_routes.value(id)});
+        // Routes no longer configured but still carrying connections stay visible.
+        for (auto it = m_routes.cbegin(); it != m_routes.cend(); ++it) {
+            if (!m_routeOrder.contains(it.key()) && it.value()->active.load() > 0)
+                routes.append({it.key(), it.value()});
+        }
+        listeners = m_listenerEntries;
+        nodes = m_nodeEntries;
+        s.denied.reserve(m_denied.size());
+        for (const DeniedClient& d : m_denied)
+            s.denied.append(d);
+        s.lastEventSeq = m_lastSeq;
+    }
+
+    // Live bytes per route and listener, keyed by the stats object (no string hashing per
+    // connection; consecutive records usually share it, hence the one-entry cache).
+    QHash<const RouteStats*, std::pair<quint64, quint64>> liveRouteBytes;
+    QHash<const ListenerStats*, std::pair<quint64, quint64>> liveListenerBytes;
+    const RouteStats* lastRoute = nullptr;
+    std::pair<quint64, quint64>* lastRouteBytes = nullptr;
+    const ListenerStats* lastListener = nullptr;
+    std::pair<quint64, quint64>* lastListenerBytes = nullptr;
+    s.active.reserve(qsizetype(open.size()));
+    for (const auto& r : open) {
+        s.active.append(r->info());
+        const ConnectionInfo& c = s.active.constLast();
+        if (r->route.get() != lastRoute || !lastRouteBytes) {
+            lastRoute = r->route.get();
+            lastRouteBytes = &liveRouteBytes[lastRoute];
+        }
+        lastRouteBytes->first += c.bytesUp;
+        lastRouteBytes->second += c.bytesDown;
+        if (r->listener.get() != lastListener || !lastListenerBytes) {
+            lastListener = r->listener.get();
+            lastListenerBytes = &liveListenerBytes[lastListener];
+        }
+        lastListenerBytes->first += c.bytesUp;
+        lastListenerBytes->second += c.bytesDown;
+    }
+
+    s.routes.reserve(routes.size());
+    for (const auto& [id, st] : routes) {
+        RouteCounters rc;
+        rc.routeId = id;
+        if (st) {
+            rc.total = st->total.load();
+            rc.active = st->active.load();
+            rc.maxActive = st->maxActive.load();
+            rc.deniedIpRestriction = st->deniedIpRestriction.load();
+            rc.limited = st->limited.load();
+            rc.delayed = st->delayed.load();
+            rc.connectFailures = st->connectFailures.load();
+            rc.timeouts = st->timeouts.load();
+            rc.bytesUp = st->closedBytesUp.load();
+            rc.bytesDown = st->closedBytesDown.load();
+        }
+        const auto live = liveRouteBytes.value(st.get());
+        rc.bytesUp += live.first;
+        rc.bytesDown += live.second;
+        s.routes.append(rc);
+    }
+
+    s.listeners.reserve(listeners.size());
+    for (const ListenerEntry& l : listeners) {
+        ListenerStatus ls = l.status;
+        if (const ListenerStats* st = l.stats.get()) {
+            ls.noRoute = st->noRoute.load();
+            ls.active = st->active.load();
+            const auto live = liveListenerBytes.value(st);
+            ls.bytesUp = st->closedBytesUp.load() + live.first;
+            ls.bytesDown = st->closedBytesDown.load() + live.second;
+        }
+        s.listeners.append(ls);
+    }
+
+    s.nodes.reserve(nodes.size());
+    for (const NodeEntry& n : nodes) {
+        NodeStatus ns;
+        ns.upstream = n.upstream;
+        ns.node = n.node;
+        if (n.stats) {
+            ns.active = n.stats->active.load();
+            ns.total = n.stats->total.load();
+            ns.failures = n.stats->failures.load();
+        }
+        ns.healthy = n.healthy ? n.healthy() : true;
+        ns.checked = n.checked;
+        s.nodes.append(ns);
+    }
+    return s;
+}
+
+} // namespace sg

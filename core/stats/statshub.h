@@ -1,0 +1,151 @@
+#pragma once
+// StatsHub holds the engine's live statistics: the registry of open connections, counters per
+// route / listener / node, the denied-clients table, and bounded rings of closed connections and
+// events. The byte path never locks: a connection's counters are single-writer relaxed atomics
+// owned by the worker that runs it; opening, closing, denials and events take one short mutex.
+// snapshot() copies everything into a plain Snapshot and is safe from any thread.
+
+#include "stats/snapshot.h"
+
+#include <QHash>
+#include <QMutex>
+#include <QString>
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+
+namespace sg {
+
+// A counter with one writer (the worker owning it) and any number of readers: the update is a
+// plain load + store, no locked instruction on the byte path.
+struct RelaxedCounter
+{
+    std::atomic<quint64> value{0};
+    void add(quint64 n)
+    {
+        value.store(value.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
+    void set(quint64 n) { value.store(n, std::memory_order_relaxed); }
+    quint64 get() const { return value.load(std::memory_order_relaxed); }
+};
+
+// Per route id; survives config edits so counters do not restart when a route is edited.
+struct RouteStats
+{
+    std::atomic<quint64> total{0}, active{0}, maxActive{0}, deniedIpRestriction{0}, limited{0},
+        delayed{0}, connectFailures{0}, timeouts{0}, closedBytesUp{0}, closedBytesDown{0};
+    void opened();
+    void add(std::atomic<quint64>& c, quint64 n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
+};
+
+struct ListenerStats
+{
+    std::atomic<quint64> noRoute{0}, active{0}, closedBytesUp{0}, closedBytesDown{0};
+};
+
+struct NodeStats
+{
+    std::atomic<quint64> active{0}, total{0}, failures{0};
+};
+
+// One open connection (or UDP session). `base` is filled before registration and not changed
+// afterwards; everything that moves is atomic or under the record's own small lock.
+class ConnectionRecord
+{
+public:
+    ConnectionInfo base; // id, routeId, protocol, listener, addresses, startMs
+    RelaxedCounter bytesUp, bytesDown, datagramsUp, datagramsDown, buffered, lastActivityMs;
+    std::atomic<qint64> connectMs{-1};
+    std::atomic<ConnectionState> state{ConnectionState::Connecting};
+    int worker = -1; // which worker runs it (kill routing)
+    std::shared_ptr<RouteStats> route;
+    std::shared_ptr<ListenerStats> listener;
+
+    void setUpstreamNode(const QString& node);
+    QString upstreamNode() const;
+    ConnectionInfo info() const;
+
+private:
+    mutable QMutex m_mutex;
+    QString m_upstreamNode;
+};
+
+class StatsHub
+{
+public:
+    StatsHub(int closedHistory, int eventHistory);
+
+    static qint64 nowMs();
+
+    std::shared_ptr<RouteStats> routeStats(const QString& routeId);
+    std::shared_ptr<ListenerStats> listenerStats(const QString& listener);
+    std::shared_ptr<NodeStats> nodeStats(const QString& upstream, const QString& node);
+
+    quint64 nextConnectionId() { return m_nextId.fetch_add(1, std::memory_order_relaxed); }
+
+    // Registers an open connection (route/listener active counts, Open event).
+    void opened(const std::shared_ptr<ConnectionRecord>& record);
+    // Unregisters it: final counters into the route/listener totals, closed ring, Close event.
+    void closed(const std::shared_ptr<ConnectionRecord>& record, CloseReason reason);
+    // A refused attempt (no route, ip-restriction, limit-conn): denied table + Deny event.
+    void denied(const ConnectionInfo& info, const QString& text);
+
+    std::shared_ptr<ConnectionRecord> find(quint64 id) const;
+    QList<std::shared_ptr<ConnectionRecord>> openRecords() const;
+    int openCount() const;
+
+    qint64 addEvent(EventKind kind, const QString& routeId, const QString& text,
+                    const ConnectionInfo& connection = {});
+    QList<Event> eventsSince(qint64 seq, int max) const;
+    qint64 lastEventSeq() const;
+    // Called (from the thread that added the event) when an event arrives while none was
+    // pending; the consumer calls takeEventNotice() once it has announced them.
+    void setEventNotifier(std::function<void()> notifier);
+    void takeEventNotice() { m_eventNoticePending.store(false); }
+
+    // What the current config shows; snapshot() lists routes, listeners and nodes from it.
+    struct NodeEntry
+    {
+        QString upstream;
+        QString node;
+        std::shared_ptr<NodeStats> stats;
+        std::function<bool()> healthy;
+        bool checked = false;
+    };
+    struct ListenerEntry
+    {
+        ListenerStatus status; // address, port, listening, error
+        std::shared_ptr<ListenerStats> stats;
+    };
+    void setTopology(const QStringList& routeIds, const QList<ListenerEntry>& listeners,
+                     const QList<NodeEntry>& nodes);
+
+    Snapshot snapshot() const;
+
+private:
+    void pushEventLocked(Event&& event);
+
+    const int m_closedHistory;
+    const int m_eventHistory;
+    std::atomic<quint64> m_nextId{1};
+
+    mutable QMutex m_mutex;
+    std::map<quint64, std::shared_ptr<ConnectionRecord>> m_open;
+    std::deque<ConnectionInfo> m_closed;
+    std::deque<Event> m_events;
+    qint64 m_lastSeq = 0;
+    QHash<QString, std::shared_ptr<RouteStats>> m_routes;
+    QHash<QString, std::shared_ptr<ListenerStats>> m_listeners;
+    QHash<QString, std::shared_ptr<NodeStats>> m_nodes;
+    QHash<QString, DeniedClient> m_denied; // key: ip + '\n' + routeId
+    QStringList m_routeOrder;
+    QList<ListenerEntry> m_listenerEntries;
+    QList<NodeEntry> m_nodeEntries;
+
+    std::function<void()> m_notifier;
+    std::atomic<bool> m_eventNoticePending{false};
+};
+
+} // namespace sg

@@ -1,0 +1,84 @@
+#pragma once
+// Builders for engine configs in tests (no JSON involved) and snapshot lookups.
+
+#include "loopback.h"
+#include "model/streamroute.h"
+#include "stats/snapshot.h"
+
+#include <QJsonValue>
+
+namespace sgtest {
+
+inline sg::Node node(const QString& host, int port, int weight = 1, int priority = 0)
+{
+    sg::Node n;
+    n.host = host;
+    n.port = port;
+    n.weight = weight;
+    n.priority = priority;
+    return n;
+}
+
+inline sg::Upstream upstream(const QList<sg::Node>& nodes, const QString& type = "roundrobin")
+{
+    sg::Upstream u;
+    u.type = type;
+    u.nodes = nodes;
+    return u;
+}
+
+inline sg::StreamRoute route(const QString& id, const sg::Upstream& up)
+{
+    sg::StreamRoute r;
+    r.id = QJsonValue(id);
+    r.upstream = up;
+    return r;
+}
+
+inline sg::ListenEntry listenEntry(const QString& host, int port)
+{
+    sg::ListenEntry e;
+    e.host = host;
+    e.port = port;
+    e.given = host.isEmpty() ? QJsonValue(port)
+                             : QJsonValue((host.contains(':') ? "[" + host + "]" : host) + ":" +
+                                          QString::number(port));
+    return e;
+}
+
+inline sg::RouteCounters routeCounters(const sg::Snapshot& s, const QString& id)
+{
+    for (const auto& r : s.routes)
+        if (r.routeId == id)
+            return r;
+    return {};
+}
+
+inline const sg::ConnectionInfo* activeOn(const sg::Snapshot& s, const QString& routeId)
+{
+    for (const auto& c : s.active)
+        if (c.routeId == routeId)
+            return &c;
+    return nullptr;
+}
+
+// Connects (from bindHost when given) and returns what arrived before the proxy or upstream
+// ended the connection; an empty result with *ended == Eof/Reset means refused at once.
+inline QByteArray greetingVia(const QString& host, int port, const QString& bindHost = {},
+                              ReadEnd* ended = nullptr, int timeoutMs = 5000)
+{
+    const int fd = connectTo(host, port, bindHost);
+    if (fd < 0) {
+        if (ended)
+            *ended = ReadEnd::Reset;
+        return {};
+    }
+    QByteArray got;
+    const ReadEnd e = readSome(fd, got, -1, timeoutMs);
+    if (ended)
+        *ended = e;
+    ::close(fd);
+    return got;
+}
+
+} // namespace sgtest

@@ -1,0 +1,6 @@
+# Matching, plugins, balancing and health checks (core/proxy/{addressmatch,router,plugins,balancer,healthchecker}).
+sg_add_qtest(tst_addressmatch SOURCES tst_addressmatch.cpp)
+sg_add_qtest(tst_router SOURCES tst_router.cpp)
+sg_add_qtest(tst_plugins SOURCES tst_plugins.cpp)
+sg_add_qtest(tst_balancer SOURCES tst_balancer.cpp)
+sg_add_qtest(tst_healthchecker SOURCES tst_healthchecker.cpp TIMEOUT 60)

@@ -1,0 +1,301 @@
+// The byte path of a TCP session through the engine: integrity, half-close, backpressure,
+// resets, idle and connect timeouts, kill by id. Every test runs once per relay flavour
+// (epoll + splice, epoll + copy, the portable poll loop).
+
+#include "loopback.h"
+#include "proxy/engine.h"
+#include "proxyfixture.h"
+
+#include <QtTest>
+
+using namespace sg;
+using namespace sgtest;
+
+class TstRelay : public QObject
+{
+    Q_OBJECT
+
+private:
+    EngineOptions options(int bufferSize = 64 * 1024) const
+    {
+        QFETCH_GLOBAL(QString, loop);
+        QFETCH_GLOBAL(bool, splice);
+        EngineOptions o;
+        o.workers = 2;
+        o.eventLoop = loop;
+        o.splice = splice;
+        o.bufferSize = bufferSize;
+        return o;
+    }
+
+    // One listener on 127.0.0.1 and one route "r" to `up`. Returns the proxy port.
+    int start(Engine& engine, const Upstream& up)
+    {
+        const int port = freePort();
+        Config c;
+        c.streamProxy.tcp << listenEntry("127.0.0.1", port);
+        c.streamRoutes << route("r", up);
+        engine.apply(c);
+        const Snapshot s = engine.snapshot();
+        if (s.listeners.size() != 1 || !s.listeners[0].listening)
+            return -1;
+        return port;
+    }
+
+    static const ConnectionInfo* closedWith(const Snapshot& s, quint64 id)
+    {
+        for (const auto& c : s.closed)
+            if (c.id == id)
+                return &c;
+        return nullptr;
+    }
+
+private Q_SLOTS:
+    void initTestCase_data()
+    {
+        QTest::addColumn<QString>("loop");
+        QTest::addColumn<bool>("splice");
+        QTest::newRow("epoll-splice") << QStringLiteral("epoll") << true;
+        QTest::newRow("epoll-copy") << QStringLiteral("epoll") << false;
+        QTest::newRow("poll-copy") << QStringLiteral("poll") << false;
+    }
+
+    void echoIntact()
+    {
+        TestServer echo(TestServer::Echo);
+        Engine engine(options());
+        const int port = start(engine, upstream({node("127.0.0.1", echo.port())}));
+        QVERIFY(port > 0);
+        const int fd = connectTo("127.0.0.1", port);
+        QVERIFY(fd >= 0);
+        QVERIFY(sendAll(fd, "ping"));
+        QCOMPARE(recvExactly(fd, 4), QByteArray("ping"));
+        // 4 MiB both ways, bigger than every buffer on the path.
+        const QByteArray big = pattern(4 * 1024 * 1024, 7);
+        QByteArray back;
+        QCOMPARE(exchange(fd, big, back, big.size(), false), ReadEnd::Data);
+        QCOMPARE(back.size(), big.size());
+        QVERIFY(back == big);
+        QTRY_COMPARE_WITH_TIMEOUT(routeCounters(engine.snapshot(), "r").bytesDown,
+                                  quint64(big.size() + 4), 5000);
+        QCOMPARE(routeCounters(engine.snapshot(), "r").bytesUp, quint64(big.size() + 4));
+        ::close(fd);
+    }
+
+    void halfCloseDeliversEverything()
+    {
+        TestServer echo(TestServer::Echo);
+        Engine engine(options());
+        const int port = start(engine, upstream({node("127.0.0.1", echo.port())}));
+        QVERIFY(port > 0);
+        const int fd = connectTo("127.0.0.1", port);
+        QVERIFY(fd >= 0);
+        const QByteArray mib = pattern(1024 * 1024, 3);
+        QByteArray back;
+        // Client: 1 MiB then SHUT_WR; upstream echoes everything, then closes.
+        QCOMPARE(exchange(fd, mib, back, -1, true), ReadEnd::Eof);
+        QCOMPARE(back.size(), mib.size());
+        QVERIFY(back == mib);
+        ::close(fd);
+        QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 1, 5000);
+        const ConnectionInfo c = engine.snapshot().closed.constFirst();
+        QCOMPARE(toString(c.closeReason), toString(CloseReason::ClientClosed));
+        QCOMPARE(c.bytesUp, quint64(mib.size()));
+        QCOMPARE(c.bytesDown, quint64(mib.size()));
+    }
+
+    void upstreamCloseReachesClient()
+    {
+        TestServer greeter(TestServer::Greet);
+        greeter.holdMs = 50;
+        Engine engine(options());
+        const int port = start(engine, upstream({node("127.0.0.1", greeter.port())}));
+        QVERIFY(port > 0);
+        const int fd = connectTo("127.0.0.1", port);
+        QVERIFY(fd >= 0);
+        QByteArray got;
+        QCOMPARE(waitForEnd(fd, 5000, &got), ReadEnd::Eof);
+        QCOMPARE(got, QByteArray("hello\n"));
+        ::close(fd);
+        QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 1, 5000);
+        QCOMPARE(toString(engine.snapshot().closed.constFirst().closeReason),
+                 toString(CloseReason::UpstreamClosed));
+    }
+
+    void backpressureBoundsTheSession()
+    {
+        const int cap = 16 * 1024;
+        TestServer sink(TestServer::Sink);
+        sink.paused = true;
+        Engine engine(options(cap));
+        const int port = start(engine, upstream({node("127.0.0.1", sink.port())}));
+        QVERIFY(port > 0);
+        const int fd = connectTo("127.0.0.1", port);
+        QVERIFY(fd >= 0);
+        QTRY_VERIFY_WITH_TIMEOUT(activeOn(engine.snapshot(), "r") &&
+                                     activeOn(engine.snapshot(), "r")->state ==
+                                         ConnectionState::Established,
+                                 5000);
+
+        // The upstream reads nothing for 2 s while the client writes as fast as it can.
+        const QByteArray chunk = pattern(64 * 1024, 5);
+        qint64 written = 0;
+        quint64 maxHeld = 0;
+        const qint64 end = nowMs() + 2000;
+        while (nowMs() < end) {
+            const ssize_t n = ::send(fd, chunk.constData(), size_t(chunk.size()), MSG_NOSIGNAL);
+            if (n > 0)
+                written += n;
+            else {
+                pollfd p{fd, POLLOUT, 0};
+                ::poll(&p, 1, 50);
+            }
+            if (const ConnectionInfo* c = activeOn(engine.snapshot(), "r"))
+                maxHeld = qMax(maxHeld, c->buffered);
+        }
+        QVERIFY2(maxHeld <= quint64(2 * cap),
+                 qPrintable(QStringLiteral("session held %1 bytes").arg(maxHeld)));
+        QVERIFY2(maxHeld > 0,
+                 "the proxy never reported bytes in flight while the upstream stalled");
+        QVERIFY(written > 0);
+
+        // Once the upstream reads again, every byte written arrives.
+        sink.paused = false;
+        sink.wake();
+        ::shutdown(fd, SHUT_WR);
+        QTRY_COMPARE_WITH_TIMEOUT(sink.bytesIn.load(), written, 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 1, 5000);
+        QCOMPARE(engine.snapshot().closed.constFirst().bytesUp, quint64(written));
+        ::close(fd);
+    }
+
+    void clientResetIsPropagated()
+    {
+        TestServer echo(TestServer::Echo);
+        Engine engine(options());
+        const int port = start(engine, upstream({node("127.0.0.1", echo.port())}));
+        QVERIFY(port > 0);
+        const int fd = connectTo("127.0.0.1", port);
+        QVERIFY(fd >= 0);
+        QVERIFY(sendAll(fd, "x"));
+        QCOMPARE(recvExactly(fd, 1), QByteArray("x"));
+        linger l{1, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+        ::close(fd);
+        QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 1, 5000);
+        QCOMPARE(toString(engine.snapshot().closed.constFirst().closeReason),
+                 toString(CloseReason::ClientReset));
+        QTRY_COMPARE_WITH_TIMEOUT(echo.open.load(), 0, 5000);
+    }
+
+    void idleTimeoutCloses()
+    {
+        TestServer echo(TestServer::Echo);
+        Engine engine(options());
+        Upstream up = upstream({node("127.0.0.1", echo.port())});
+        up.timeout = Timeout{5, 0.3, 0.3};
+        const int port = start(engine, up);
+        QVERIFY(port > 0);
+        const int fd = connectTo("127.0.0.1", port);
+        QVERIFY(fd >= 0);
+        QVERIFY(sendAll(fd, "abc"));
+        QCOMPARE(recvExactly(fd, 3), QByteArray("abc"));
+        const qint64 t0 = nowMs();
+        QCOMPARE(waitForEnd(fd, 5000), ReadEnd::Eof);
+        const qint64 waited = nowMs() - t0;
+        QVERIFY2(waited >= 200, qPrintable(QString::number(waited)));
+        ::close(fd);
+        QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 1, 5000);
+        QCOMPARE(toString(engine.snapshot().closed.constFirst().closeReason),
+                 toString(CloseReason::IdleTimeout));
+        QCOMPARE(routeCounters(engine.snapshot(), "r").timeouts, quint64(1));
+    }
+
+    void activeSessionIsNotIdle()
+    {
+        TestServer echo(TestServer::Echo);
+        Engine engine(options());
+        Upstream up = upstream({node("127.0.0.1", echo.port())});
+        up.timeout = Timeout{5, 1.0, 1.0};
+        const int port = start(engine, up);
+        QVERIFY(port > 0);
+        const int fd = connectTo("127.0.0.1", port);
+        QVERIFY(fd >= 0);
+        // Traffic every 100 ms for 2.5 s: well past the idle timeout, never idle.
+        for (int i = 0; i < 25; ++i) {
+            QVERIFY(sendAll(fd, "k"));
+            QCOMPARE(recvExactly(fd, 1, 2000), QByteArray("k"));
+            QByteArray none;
+            QCOMPARE(readSome(fd, none, 1, 100), ReadEnd::Timeout);
+        }
+        QCOMPARE(engine.snapshot().active.size(), 1);
+        ::close(fd);
+    }
+
+    void connectTimeoutFails()
+    {
+        // A listener with backlog 0 whose queue is full: further SYNs go unanswered.
+        int deadPort = 0;
+        const int lfd = listenOn("127.0.0.1", 0, 0, &deadPort);
+        QVERIFY(lfd >= 0);
+        std::vector<int> fillers;
+        for (int i = 0; i < 8; ++i) {
+            const int f = connectTo("127.0.0.1", deadPort, {}, 150);
+            if (f < 0)
+                break;
+            fillers.push_back(f);
+        }
+        QVERIFY(!fillers.empty());
+
+        Engine engine(options());
+        Upstream up = upstream({node("127.0.0.1", deadPort)});
+        up.timeout = Timeout{0.3, 600, 600};
+        up.retries = 0;
+        const int port = start(engine, up);
+        QVERIFY(port > 0);
+        const qint64 t0 = nowMs();
+        const int fd = connectTo("127.0.0.1", port);
+        QVERIFY(fd >= 0);
+        const ReadEnd end = waitForEnd(fd, 5000);
+        QVERIFY(end == ReadEnd::Eof || end == ReadEnd::Reset);
+        const qint64 waited = nowMs() - t0;
+        QVERIFY2(waited >= 250 && waited < 3000, qPrintable(QString::number(waited)));
+        QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 1, 5000);
+        QCOMPARE(toString(engine.snapshot().closed.constFirst().closeReason),
+                 toString(CloseReason::ConnectFailed));
+        const RouteCounters rc = routeCounters(engine.snapshot(), "r");
+        QCOMPARE(rc.connectFailures, quint64(1));
+        QCOMPARE(rc.timeouts, quint64(1));
+        ::close(fd);
+        for (int f : fillers)
+            ::close(f);
+        ::close(lfd);
+    }
+
+    void killByIdClosesBothSides()
+    {
+        TestServer echo(TestServer::Echo);
+        Engine engine(options());
+        const int port = start(engine, upstream({node("127.0.0.1", echo.port())}));
+        QVERIFY(port > 0);
+        const int fd = connectTo("127.0.0.1", port);
+        QVERIFY(fd >= 0);
+        QVERIFY(sendAll(fd, "x"));
+        QCOMPARE(recvExactly(fd, 1), QByteArray("x"));
+        const Snapshot s = engine.snapshot();
+        QCOMPARE(s.active.size(), 1);
+        const quint64 id = s.active.constFirst().id;
+        QVERIFY(!engine.killConnection(id + 1000));
+        QVERIFY(engine.killConnection(id));
+        QCOMPARE(waitForEnd(fd, 5000), ReadEnd::Eof);
+        QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 1, 5000);
+        QCOMPARE(toString(engine.snapshot().closed.constFirst().closeReason),
+                 toString(CloseReason::Killed));
+        QCOMPARE(engine.snapshot().active.size(), 0);
+        QTRY_COMPARE_WITH_TIMEOUT(echo.open.load(), 0, 5000);
+        ::close(fd);
+    }
+};
+
+QTEST_GUILESS_MAIN(TstRelay)
+#include "tst_relay.moc"
