@@ -215,6 +215,10 @@ void TcpSession::onIo(IoWatch& watch, quint32 bits)
             attemptFailed(false);
             return;
         }
+        // A server that speaks first (MySQL greeting) may already have sent its bytes: the
+        // epoll edge for them came with this event and will not come again.
+        if (bits & IoRead)
+            e.readable = true;
         connected();
         return;
     }
