@@ -22,8 +22,8 @@ struct EngineOptions
     int eventHistory = 10000;        // events kept for eventsSince()
     int udpSessionCap = 10000;       // per route
     double defaultUdpIdleTimeout = 60; // seconds, when the upstream sets no timeout.read
-    // Worker event loop: "epoll", "poll" (portable fallback) or empty for the platform default
-    // (overridden by the environment variable STREAMGATE_EVENT_LOOP).
+    // Worker event loop: "epoll", "poll" (portable fallback), or empty for the environment
+    // variable STREAMGATE_EVENT_LOOP when set, else the platform default (epoll on Linux).
     QString eventLoop;
     // Relay through kernel pipes with splice() on Linux; false copies through user-space
     // buffers (also chosen by STREAMGATE_RELAY=copy).
