@@ -133,7 +133,8 @@ int runHeadless(const QString& path)
     driveEngine(store, engine);
 
     sg::HeadlessRunner runner(&store, &engine);
-    QObject::connect(&runner, &sg::HeadlessRunner::finished, qApp, &QCoreApplication::exit);
+    QObject::connect(&runner, &sg::HeadlessRunner::finished, QCoreApplication::instance(),
+                     &QCoreApplication::exit); // not qApp: with <QApplication> included it downcasts the QCoreApplication);
     runner.start();
     const int code = QCoreApplication::exec();
     accessLog.poll(); // sessions that ended during the grace period
