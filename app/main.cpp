@@ -134,7 +134,7 @@ int runHeadless(const QString& path)
 
     sg::HeadlessRunner runner(&store, &engine);
     QObject::connect(&runner, &sg::HeadlessRunner::finished, QCoreApplication::instance(),
-                     &QCoreApplication::exit); // not qApp: with <QApplication> included it downcasts the QCoreApplication);
+                     &QCoreApplication::exit); // not qApp: it would downcast to QApplication
     runner.start();
     const int code = QCoreApplication::exec();
     accessLog.poll(); // sessions that ended during the grace period
