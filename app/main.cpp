@@ -172,7 +172,8 @@ int runHeadless(const QString& path, const sg::AdminOptions& adminOptions)
     Servers servers(store, engine, adminOptions);
 
     sg::HeadlessRunner runner(&store, &engine);
-    QObject::connect(&runner, &sg::HeadlessRunner::finished, qApp, &QCoreApplication::exit);
+    QObject::connect(&runner, &sg::HeadlessRunner::finished, QCoreApplication::instance(),
+                     &QCoreApplication::exit); // not qApp: it would downcast to QApplication
     runner.start();
     const int code = QCoreApplication::exec();
     accessLog.poll(); // sessions that ended during the grace period
