@@ -1,6 +1,7 @@
 // ConnectionTableModel applies snapshots as row-level changes: these tests feed synthetic
 // snapshots and check the exact signals, that selection and persistent indexes follow their
 // connection while rows come and go, and that rates and sorting use raw numbers.
+#include "csv.h"
 #include "models/connectiontablemodel.h"
 #include "models/roles.h"
 
@@ -285,6 +286,29 @@ private slots:
             QCOMPARE(selection.currentIndex().data(ConnectionIdRole).toULongLong(), 12u);
         }
         QCOMPARE(reset.size(), 0);
+    }
+
+    void csvExportHasRawNumbers()
+    {
+        ConnectionTableModel model;
+        model.setRouteNames({{"db", "Local, MySQL"}});
+        model.applySnapshot(snap(T0 + 10'000, {conn(7, 5 * 1024 * 1024, 42)}));
+        const QStringList lines = tableToCsv(&model).split("\r\n", Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 2);
+        QVERIFY(lines.at(0).startsWith("ID,Route,Proto,Client,Upstream,State,Started,Duration,Bytes ↑,Bytes ↓"));
+        const QStringList cells = lines.at(1).split(',');
+        QCOMPARE(cells.at(ConnectionTableModel::IdColumn), QStringLiteral("7"));
+        QCOMPARE(cells.at(ConnectionTableModel::RouteColumn), QStringLiteral("db")); // the id, not the name
+        QCOMPARE(cells.at(ConnectionTableModel::StartedColumn), QString::number(T0));
+        QCOMPARE(cells.at(ConnectionTableModel::DurationColumn), QStringLiteral("10000"));
+        QCOMPARE(cells.at(ConnectionTableModel::BytesUpColumn), QString::number(5 * 1024 * 1024)); // not "5.00 MiB"
+        QCOMPARE(cells.at(ConnectionTableModel::BytesDownColumn), QStringLiteral("42"));
+        // Text that needs quoting is quoted.
+        model.setRouteNames({});
+        ConnectionInfo odd = conn(8);
+        odd.routeId = "a,\"b\"";
+        model.applySnapshot(snap(T0 + 10'300, {conn(7, 5 * 1024 * 1024, 42), odd}));
+        QVERIFY(tableToCsv(&model).contains("\"a,\"\"b\"\"\""));
     }
 
     void sortUsesRawValues()

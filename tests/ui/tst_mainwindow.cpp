@@ -392,6 +392,8 @@ private slots:
         tabs->setCurrentIndex(2);
         const QImage stats = m_window->grab().toImage();
         QVERIFY(stats.save(out.filePath("main-window-statistics.png")));
+        tabs->setCurrentIndex(3);
+        QVERIFY(m_window->grab().toImage().save(out.filePath("main-window-route.png")));
         // The picture is not blank: many distinct colours.
         QSet<QRgb> colours;
         for (int y = 0; y < main.height(); y += 7)

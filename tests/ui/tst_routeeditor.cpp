@@ -235,6 +235,23 @@ private slots:
         QVERIFY(!child<QPushButton>(m_editor.get(), "saveButton")->isEnabled());
     }
 
+    void changeElsewhereWhileEditingIsAnnounced()
+    {
+        m_editor->editRoute("local-mysql");
+        typeInto(child<QLineEdit>(m_editor.get(), "nameEdit"), "Renamed");
+        auto* note = child<QLabel>(m_editor.get(), "staleNote");
+        QVERIFY(!note->isVisible());
+        // Someone allows a client meanwhile (Denied view, admin API).
+        StreamRoute route = *m_store->config().findRoute("local-mysql");
+        route.plugins.ipRestriction->whitelist << "10.0.0.7";
+        QVERIFY(m_store->putRoute(route).isEmpty());
+        QVERIFY(note->isVisible());
+        QCOMPARE(child<QLineEdit>(m_editor.get(), "nameEdit")->text(), QStringLiteral("Renamed")); // edits kept
+        QTest::mouseClick(child<QPushButton>(m_editor.get(), "revertButton"), Qt::LeftButton);
+        QVERIFY(!note->isVisible());
+        QCOMPARE(child<QListWidget>(m_editor.get(), "allowList")->count(), 2);
+    }
+
     void fieldsTheFormDoesNotShowSurvive()
     {
         Config config = m_store->config();

@@ -334,6 +334,9 @@ void RouteEditor::build()
     addErrorRow(limitForm, QStringLiteral("plugins[\"limit-conn\"]"));
     layout->addWidget(limitBox);
 
+    m_staleNote = makeErrorLabel(m_form);
+    m_staleNote->setObjectName(QStringLiteral("staleNote"));
+    layout->insertWidget(2, m_staleNote);
     m_generalErrors = makeErrorLabel(m_form);
     m_generalErrors->setObjectName(QStringLiteral("generalErrors"));
     layout->addWidget(m_generalErrors);
@@ -475,6 +478,7 @@ void RouteEditor::clear()
     m_original = {};
     m_originalListen.reset();
     m_title->setText(tr("No route selected"));
+    m_staleNote->hide();
     m_subtitle->setText(tr("Select a route on the left, or press Ctrl+N to add one."));
     m_idEdit->clear();
     m_nameEdit->clear();
@@ -579,6 +583,7 @@ void RouteEditor::load(const StreamRoute& route, const std::optional<RouteListen
     m_original.remove(QStringLiteral("update_time"));
     m_originalListen = isNew ? std::nullopt : listen;
     m_form->setEnabled(true);
+    m_staleNote->hide();
 
     m_title->setText(isNew ? tr("New route") : route.displayName());
     if (disabled)
@@ -995,6 +1000,18 @@ void RouteEditor::onStoreChanged()
         editRoute(m_id); // someone else (admin API, the routes list) changed it
         return;
     }
+    // Unsaved edits on a route that changed meanwhile (an Allow click, the admin API): say so,
+    // instead of silently overwriting the other change on Save.
+    const Config config = m_store->config();
+    const StreamRoute* current = config.findRoute(m_id);
+    QJsonObject now = current ? encodeStreamRoute(*current) : QJsonObject();
+    now.remove(QStringLiteral("create_time"));
+    now.remove(QStringLiteral("update_time"));
+    const bool changedElsewhere = !current || now != m_original;
+    m_staleNote->setText(!current ? tr("This route was deleted elsewhere; Save creates it again.")
+                                  : tr("This route was changed elsewhere since you started editing; "
+                                       "Save replaces that change, Revert loads it."));
+    m_staleNote->setVisible(changedElsewhere);
     validate();
 }
 

@@ -136,6 +136,7 @@ private:
     QSpinBox* m_limitBurst = nullptr;
     QDoubleSpinBox* m_limitDelay = nullptr;
     QLabel* m_generalErrors = nullptr;
+    QLabel* m_staleNote = nullptr;
     QPushButton* m_saveButton = nullptr;
     QPushButton* m_revertButton = nullptr;
     QWidget* m_form = nullptr;
