@@ -3,6 +3,7 @@
 #include "proxy/addressmatch.h"
 #include "proxy/routetable.h"
 #include "proxy/tcpsession.h"
+#include "proxy/udplistener.h"
 #include "proxy/worker.h"
 #include "stats/statshub.h"
 
@@ -139,7 +140,7 @@ public:
 class EngineCore final : public QObject
 {
 public:
-    explicit EngineCore(EnginePrivate* d) : m_d(d) {}
+    explicit EngineCore(EnginePrivate* d);
 
     void apply(const Config& config);
     void closeListeners();
@@ -155,7 +156,20 @@ private:
     QHash<QString, QString> m_listenErrors;
     std::shared_ptr<const RouteTable> m_table = std::make_shared<RouteTable>();
     size_t m_nextWorker = 0;
+    std::unique_ptr<UdpListeners> m_udp; // stream_proxy.udp (udplistener.h)
 };
+
+EngineCore::EngineCore(EnginePrivate* d) : m_d(d)
+{
+    // UDP: listeners and sessions live in udplistener/udpsession; the engine only feeds them.
+    auto context = std::make_shared<UdpContext>();
+    context->hub = &d->hub;
+    context->sessionCap = qMax(1, d->options.udpSessionCap);
+    context->defaultIdleSeconds =
+        d->options.defaultUdpIdleTimeout > 0 ? d->options.defaultUdpIdleTimeout : 60;
+    context->isDrained = [d](const QString& routeId) { return d->isDrained(routeId); };
+    m_udp = std::make_unique<UdpListeners>(d->hub, d->workers, std::move(context));
+}
 
 void TcpListener::incomingConnection(qintptr fd)
 {
@@ -263,6 +277,7 @@ void EngineCore::apply(const Config& config)
     }
     table->router.emplace(config.streamRoutes);
     m_table = table;
+    m_udp->apply(config.streamProxy.udp, m_table, !m_d->stopped.load());
     publishTopology();
 }
 
@@ -310,6 +325,7 @@ void EngineCore::publishTopology()
             le.status.error = m_listenErrors.value(key);
         listeners << le;
     }
+    listeners += m_udp->topology(m_d->stopped.load());
     m_d->hub.setTopology(routeIds, listeners, nodes);
 }
 
@@ -320,6 +336,7 @@ void EngineCore::closeListeners()
         delete l;
     }
     m_listeners.clear();
+    m_udp->closeAll();
     publishTopology();
 }
 
