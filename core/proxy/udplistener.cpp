@@ -36,6 +36,10 @@ void UdpListeners::apply(const QList<ListenEntry>& entries,
         }
     }
     m_order = entries;
+    // apply() returns once every running listener routes by the new table, so a datagram sent
+    // after an allow-list edit is judged by the edit.
+    auto switched = std::make_shared<QSemaphore>();
+    int posted = 0;
     for (const ListenEntry& e : entries) {
         const QString key = e.text();
         auto it = m_listeners.find(key);
@@ -44,10 +48,12 @@ void UdpListeners::apply(const QList<ListenEntry>& entries,
             Listener& l = it.value();
             if (l.listening) {
                 const quint64 id = l.sessionId;
-                m_workers[size_t(l.worker)]->post([id, table](Worker& w) {
+                m_workers[size_t(l.worker)]->post([id, table, switched](Worker& w) {
                     if (auto* s = static_cast<UdpListenerSession*>(w.session(id)))
                         s->setTable(table);
+                    switched->release();
                 });
+                ++posted;
             }
             continue;
         }
@@ -60,6 +66,7 @@ void UdpListeners::apply(const QList<ListenEntry>& entries,
         this->open(l, table);
         m_listeners.insert(key, l);
     }
+    switched->tryAcquire(posted, kShutWaitMs);
 }
 
 void UdpListeners::open(Listener& l, const std::shared_ptr<const RouteTable>& table)

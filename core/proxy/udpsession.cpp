@@ -59,9 +59,14 @@ void parseLocal(msghdr& h, UdpLocal& out)
         } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
             in6_pktinfo info;
             std::memcpy(&info, CMSG_DATA(c), sizeof info);
-            out.family = AF_INET6;
-            out.v6 = info.ipi6_addr;
             out.ifindex = int(info.ipi6_ifindex);
+            if (IN6_IS_ADDR_V4MAPPED(&info.ipi6_addr)) {
+                out.family = AF_INET;
+                std::memcpy(&out.v4, info.ipi6_addr.s6_addr + 12, 4);
+            } else {
+                out.family = AF_INET6;
+                out.v6 = info.ipi6_addr;
+            }
         }
     }
 }
@@ -410,7 +415,8 @@ UdpListenerSession::DownResult UdpListenerSession::relayDown(UdpSession& session
     const UdpLocal& local = session.local();
     size_t controlLength = 0;
     char* control = m_control.data();
-    if (m_wildcard && local.family == AF_INET && m_boundFamily == AF_INET) {
+    // (IP_PKTINFO also serves IPv4 clients of a dual-stack socket on Linux.)
+    if (m_wildcard && local.family == AF_INET) {
         controlLength = CMSG_SPACE(sizeof(in_pktinfo));
         std::memset(control, 0, controlLength);
         msghdr h{};
@@ -423,8 +429,7 @@ UdpListenerSession::DownResult UdpListenerSession::relayDown(UdpSession& session
         in_pktinfo info{};
         info.ipi_spec_dst = local.v4;
         std::memcpy(CMSG_DATA(c), &info, sizeof info);
-    } else if (m_wildcard && local.family == AF_INET6 && m_boundFamily == AF_INET6
-               && !IN6_IS_ADDR_V4MAPPED(&local.v6)) {
+    } else if (m_wildcard && local.family == AF_INET6 && m_boundFamily == AF_INET6) {
         controlLength = CMSG_SPACE(sizeof(in6_pktinfo));
         std::memset(control, 0, controlLength);
         msghdr h{};
