@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -188,8 +189,18 @@ void UdpListenerSession::resume()
 
 void UdpListenerSession::onTimer(quint32) {}
 
+void UdpListenerSession::refreshClock()
+{
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    m_monoMs = qint64(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    m_wallMs = qint64(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
 bool UdpListenerSession::drain()
 {
+    refreshClock();
     char* base = m_slots.get();
     for (int i = 0; i < kBatch; ++i) {
         m_iov[size_t(i)] = iovec{base + size_t(i) * kSlotSize, size_t(kSlotSize)};
@@ -230,7 +241,7 @@ void UdpListenerSession::handle(int slot, size_t length)
         return;
     }
     if (auto r = m_refused.find(key); r != m_refused.end()) {
-        const qint64 now = m_worker.monoMs();
+        const qint64 now = m_monoMs;
         if (r->second.expiresMs > now) {
             if (RouteStats* rs = r->second.route.get()) {
                 rs->add(rs->deniedDatagrams);
@@ -248,7 +259,7 @@ void UdpListenerSession::handle(int slot, size_t length)
 void UdpListenerSession::remember(const UdpClientKey& key, std::shared_ptr<RouteStats> route,
                                   qint64 holdMs, bool extend)
 {
-    const qint64 now = m_worker.monoMs();
+    const qint64 now = m_monoMs;
     if (m_refused.size() >= kRefusedCap) {
         for (auto it = m_refused.begin(); it != m_refused.end();) {
             if (it->second.expiresMs <= now)
@@ -274,7 +285,7 @@ void UdpListenerSession::admit(const UdpClientKey& key, int slot, size_t length)
     base.clientPort = portOf(peer);
     base.localAddress = local.family ? hostOf(local) : m_boundAddress;
     base.localPort = quint16(m_boundPort);
-    base.startMs = m_worker.wallMs();
+    base.startMs = m_wallMs;
     base.lastActivityMs = base.startMs;
 
     auto refuse = [&](CloseReason reason, const QString& why,
@@ -410,6 +421,7 @@ UdpListenerSession::DownResult UdpListenerSession::relayDown(UdpSession& session
         return (errno == EAGAIN || errno == EWOULDBLOCK) ? DownResult::Drained : DownResult::Error;
     if (n == 0)
         return DownResult::Drained;
+    refreshClock();
 
     // The reply leaves from the address the client wrote to, also on a wildcard listener.
     const UdpLocal& local = session.local();
@@ -564,7 +576,7 @@ bool UdpSession::start()
     }
     m_record->connectMs.store(0, std::memory_order_relaxed);
     m_record->state.store(ConnectionState::Established, std::memory_order_relaxed);
-    m_lastMs = m_worker.monoMs();
+    m_lastMs = m_listener->monoMs();
     armIdle(m_lastMs + m_idleMs);
     return true;
 }
@@ -577,11 +589,7 @@ void UdpSession::sendUp(const char* data, size_t length)
     if (r >= 0) {
         m_record->datagramsUp.add(1);
         m_record->bytesUp.add(length);
-        m_lastMs = m_worker.monoMs();
-        if (m_lastWallMs != m_worker.wallMs()) {
-            m_lastWallMs = m_worker.wallMs();
-            m_record->lastActivityMs.set(quint64(m_lastWallMs));
-        }
+        touch();
         return;
     }
     // An earlier datagram drew an ICMP error (port unreachable, ...): the upstream is gone.
@@ -596,9 +604,14 @@ void UdpSession::countDown(quint64 datagrams, quint64 bytes)
         return;
     m_record->datagramsDown.add(datagrams);
     m_record->bytesDown.add(bytes);
-    m_lastMs = m_worker.monoMs();
-    if (m_lastWallMs != m_worker.wallMs()) {
-        m_lastWallMs = m_worker.wallMs();
+    touch();
+}
+
+void UdpSession::touch()
+{
+    m_lastMs = m_listener->monoMs();
+    if (m_lastWallMs != m_listener->wallMs()) {
+        m_lastWallMs = m_listener->wallMs();
         m_record->lastActivityMs.set(quint64(m_lastWallMs));
     }
 }

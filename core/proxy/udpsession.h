@@ -90,6 +90,9 @@ public:
     const QString& key() const { return m_key; }
     std::shared_ptr<ListenerStats> stats() const { return m_stats; }
     int sessions() const { return int(m_sessions.size()); }
+    // Read at the start of each batch: the worker's cached clock dates from before it slept.
+    qint64 monoMs() const { return m_monoMs; }
+    qint64 wallMs() const { return m_wallMs; }
 
 private:
     struct Refused
@@ -100,6 +103,7 @@ private:
     };
 
     bool drain(); // true when the socket may still hold datagrams
+    void refreshClock();
     void handle(int slot, size_t length);
     void admit(const UdpClientKey& key, int slot, size_t length);
     void remember(const UdpClientKey& key, std::shared_ptr<RouteStats> route, qint64 holdMs,
@@ -116,6 +120,8 @@ private:
     bool m_wildcard = false;
     bool m_closed = false;
     bool m_requeued = false;
+    qint64 m_monoMs = 0;
+    qint64 m_wallMs = 0;
 
     std::unordered_map<UdpClientKey, UdpSession*, UdpClientKeyHash> m_sessions;
     std::unordered_map<UdpClientKey, Refused, UdpClientKeyHash> m_refused;
@@ -171,6 +177,7 @@ public:
 
 private:
     void pumpDown();
+    void touch();
     void armIdle(qint64 atMs);
 
     UdpListenerSession* m_listener;

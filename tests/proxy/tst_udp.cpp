@@ -13,6 +13,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 #include <csignal>
+#include <pwd.h>
 #include <memory>
 
 using namespace sg;
@@ -53,6 +54,17 @@ int countEvents(const Engine& engine, EventKind kind, CloseReason reason)
         if (e.kind == kind && e.connection.closeReason == reason)
             ++n;
     return n;
+}
+
+// SIGTERM to the child's own PID (never 0: QProcess reports 0 once the child is gone).
+void stopByPid(QProcess& p)
+{
+    const qint64 pid = p.processId();
+    if (p.state() != QProcess::NotRunning && pid > 0)
+        ::kill(pid_t(pid), SIGTERM);
+    if (!p.waitForFinished(5000) && pid > 0 && p.state() != QProcess::NotRunning)
+        ::kill(pid_t(pid), SIGKILL);
+    p.waitForFinished(2000);
 }
 
 std::optional<ConnectionInfo> closedWith(const Snapshot& s, CloseReason reason)
@@ -261,7 +273,8 @@ private Q_SLOTS:
         QCOMPARE(routeCounters(engine.snapshot(), "r").timeouts, quint64(1));
 
         QCOMPARE(client.ask("two").value_or("<nothing>"), QByteArray("two"));
-        const ConnectionInfo* again = activeOn(engine.snapshot(), "r");
+        const Snapshot after = engine.snapshot();
+        const ConnectionInfo* again = activeOn(after, "r");
         QVERIFY(again);
         QVERIFY(again->id != first);
         QCOMPARE(routeCounters(engine.snapshot(), "r").total, quint64(2));
@@ -285,6 +298,23 @@ private Q_SLOTS:
             QVERIFY(!client.receive(100).has_value());
         }
         QCOMPARE(activeOn(engine.snapshot(), "r")->id, id);
+        QVERIFY(!closedWith(engine.snapshot(), CloseReason::IdleTimeout));
+    }
+
+    void firstDatagramAfterAQuietSpellIsNotTakenForIdle()
+    {
+        UdpEcho echo;
+        Engine engine(smallEngine());
+        const int port = freeUdpPort();
+        StreamRoute r = udpRoute("r", echo.port());
+        r.upstream->timeout = Timeout{1, 1, 0.3};
+        engine.apply(udpConfig(port, {r}));
+        // The scenario itself is a worker that has slept (nothing to do, no timer) for longer
+        // than the idle timeout before a new client's first datagram arrives.
+        QTest::qWait(700);
+        UdpClient client("127.0.0.1", port);
+        QCOMPARE(client.ask("fresh").value_or("<nothing>"), QByteArray("fresh"));
+        QVERIFY(activeOn(engine.snapshot(), "r"));
         QVERIFY(!closedWith(engine.snapshot(), CloseReason::IdleTimeout));
     }
 
@@ -457,7 +487,8 @@ private Q_SLOTS:
         // A connected client only accepts replies from the address it wrote to.
         UdpClient client("127.0.0.5", port);
         QCOMPARE(client.ask("via .5").value_or("<nothing>"), QByteArray("via .5"));
-        const ConnectionInfo* ci = activeOn(engine.snapshot(), "by-addr");
+        const Snapshot s = engine.snapshot();
+        const ConnectionInfo* ci = activeOn(s, "by-addr");
         QVERIFY(ci);
         QCOMPARE(ci->localAddress, QHostAddress("127.0.0.5"));
         UdpClient other("127.0.0.1", port);
@@ -477,21 +508,34 @@ private Q_SLOTS:
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
 
-        // dnsmasq also listens on TCP: the port must be free for both.
+        // dnsmasq also binds TCP, without SO_REUSEADDR: the port must be free for both, and
+        // not held by a TIME_WAIT connection, so it is taken below the ephemeral range.
+        auto bindable = [](int p, int type) {
+            sockaddr_storage a;
+            socklen_t len;
+            makeAddress(QStringLiteral("127.0.0.1"), p, a, len);
+            const int fd = ::socket(AF_INET, type | SOCK_CLOEXEC, 0);
+            const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), len) == 0;
+            ::close(fd);
+            return ok;
+        };
         QProcess server;
         int dnsPort = 0;
-        for (int attempt = 0; attempt < 5 && dnsPort == 0; ++attempt) {
-            const int p = freeUdpPort();
-            const int t = listenOn(QStringLiteral("127.0.0.1"), p, 1);
-            if (t < 0)
+        const uid_t uid = ::geteuid();
+        const passwd* pw = ::getpwuid(uid);
+        const QString user = pw ? QString::fromLocal8Bit(pw->pw_name) : QStringLiteral("root");
+        quint32 seed = quint32(nowMs()) ^ quint32(::getpid());
+        for (int attempt = 0; attempt < 10 && dnsPort == 0; ++attempt) {
+            seed = seed * 1664525u + 1013904223u;
+            const int p = 20000 + int(seed % 12000u);
+            if (!bindable(p, SOCK_DGRAM) || !bindable(p, SOCK_STREAM))
                 continue;
-            ::close(t);
             server.start(dnsmasq,
                          {"--no-daemon", QStringLiteral("--port=%1").arg(p),
                           "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv",
                           "--no-hosts", "--address=/example.test/10.1.2.3",
                           "--pid-file=" + dir.filePath("dnsmasq.pid"), "--conf-file=/dev/null",
-                          "--user=" + qEnvironmentVariable("USER", "root")});
+                          "--user=" + user});
             if (!server.waitForStarted(3000))
                 QFAIL(qPrintable(server.errorString()));
             // Either it is up and answering, or it exited (port raced away): try again.
@@ -499,16 +543,16 @@ private Q_SLOTS:
             const QByteArray query = QByteArray::fromHex(
                 "123401000001000000000000076578616d706c65047465737400000100" "01");
             bool up = false;
-            for (int i = 0; i < 30 && !up && server.state() == QProcess::Running; ++i)
-                up = probe.ask(query, 100).has_value();
+            const qint64 deadline = nowMs() + 8000;
+            while (!up && server.state() == QProcess::Running && nowMs() < deadline)
+                up = probe.ask(query, 200).has_value();
             if (up) {
                 dnsPort = p;
             } else {
-                ::kill(pid_t(server.processId()), SIGTERM);
-                server.waitForFinished(3000);
+                stopByPid(server);
             }
         }
-        QVERIFY2(dnsPort != 0, server.readAll().constData());
+        QVERIFY2(dnsPort != 0, server.readAllStandardError().constData());
 
         Engine engine(smallEngine());
         const int port = freeUdpPort();
@@ -527,8 +571,9 @@ private Q_SLOTS:
         QVERIFY2(!refused.contains("10.1.2.3"), qPrintable(refused));
         QCOMPARE(routeCounters(engine.snapshot(), "dns").deniedIpRestriction, quint64(1));
 
-        ::kill(pid_t(server.processId()), SIGTERM);
-        QVERIFY(server.waitForFinished(5000));
+        QVERIFY(server.state() == QProcess::Running);
+        stopByPid(server);
+        QCOMPARE(server.state(), QProcess::NotRunning);
     }
 };
 
