@@ -122,6 +122,7 @@ UdpListenerSession::UdpListenerSession(Worker& worker, quint64 id, int fd, const
 {
     m_watch.fd = fd;
     m_watch.handler = this;
+    m_watch.inputOnly = true;
     sockaddr_storage bound{};
     socklen_t len = sizeof bound;
     if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) == 0) {
@@ -519,6 +520,7 @@ UdpSession::UdpSession(Worker& worker, UdpListenerSession* listener, UdpSessionS
       m_limitKey(std::move(setup.limitKey)), m_idleMs(setup.idleMs)
 {
     m_watch.handler = this;
+    m_watch.inputOnly = true;
 }
 
 UdpSession::~UdpSession()
