@@ -62,7 +62,8 @@ QHostAddress normalizedAddress(const QHostAddress& address)
 std::optional<AddressRule> AddressRule::parse(const QString& ipOrCidr)
 {
     const qsizetype slash = ipOrCidr.indexOf(u'/');
-    const QStringView hostPart = slash < 0 ? QStringView(ipOrCidr) : QStringView(ipOrCidr).left(slash);
+    const QStringView hostPart =
+        slash < 0 ? QStringView(ipOrCidr) : QStringView(ipOrCidr).left(slash);
     if (hostPart.isEmpty() || hostPart.contains(u'%') || hostPart.contains(u' '))
         return std::nullopt;
 

@@ -11,7 +11,6 @@
 #include <QList>
 #include <QString>
 #include <QStringList>
-
 #include <optional>
 
 namespace sg {
@@ -40,7 +39,8 @@ class AddressList
 {
 public:
     // nullopt if any entry is not an IP or CIDR; *badEntry names it.
-    static std::optional<AddressList> parse(const QStringList& entries, QString* badEntry = nullptr);
+    static std::optional<AddressList> parse(const QStringList& entries,
+                                            QString* badEntry = nullptr);
     bool contains(const QHostAddress& address) const;
     bool isEmpty() const { return m_rules.isEmpty(); }
     qsizetype size() const { return m_rules.size(); }

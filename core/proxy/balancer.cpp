@@ -2,45 +2,60 @@
 
 #include "proxy/plugins.h"
 
-#include <QCryptographicHash>
 #include <QHash>
 #include <QMutexLocker>
-
 #include <algorithm>
 #include <map>
+#include <numeric>
 
 namespace sg {
 
 namespace {
 
-// Points on the chash ring per unit of weight (as ketama), and a cap on the whole ring so huge
-// weights cannot make it unbounded; below the cap a node's points do not depend on the others,
-// which keeps movement minimal when one node is added or removed.
+// Points on the chash ring per unit of weight (as ketama), and a cap on the whole ring so large
+// weights keep the build cheap (a few ms). Below the cap a node's points do not depend on the
+// others, so removing one node moves only its keys; above it weights are first divided by their
+// common divisor, then scaled alike if still needed; since a node's points are a prefix of one
+// fixed sequence, rescaling moves few keys too.
 constexpr qint64 kPointsPerWeight = 160;
-constexpr qint64 kMaxRingPoints = 1 << 20;
+constexpr qint64 kMaxRingPoints = 1 << 16;
 
-quint32 readLittleEndian(const char* p)
+// Deterministic (unlike qHash, which is seeded per process), so a key maps to the same node
+// after a restart: FNV-1a over the UTF-8 bytes, then MurmurHash3's finaliser for avalanche.
+quint64 mix64(quint64 h)
 {
-    return quint32(quint8(p[0])) | quint32(quint8(p[1])) << 8 | quint32(quint8(p[2])) << 16
-           | quint32(quint8(p[3])) << 24;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+quint64 hash64(const QString& text)
+{
+    quint64 h = 0xcbf29ce484222325ULL;
+    for (const char byte : text.toUtf8()) {
+        h ^= quint8(byte);
+        h *= 0x100000001b3ULL;
+    }
+    return mix64(h);
 }
 
 quint32 hashKey(const QString& key)
 {
-    const QByteArray digest = QCryptographicHash::hash(key.toUtf8(), QCryptographicHash::Md5);
-    return readLittleEndian(digest.constData());
+    return quint32(hash64(key) >> 32);
 }
 
-QString ringLabel(const Node& node)
+// The n-th point of a node on the ring, spread evenly by the mix.
+quint32 ringPoint(quint64 labelHash, qint64 n)
 {
-    const QString host = node.host.contains(u':') ? u'[' + node.host + u']' : node.host;
-    return host + u':' + QString::number(node.port);
+    return quint32(mix64(labelHash + quint64(n) * 0x9e3779b97f4a7c15ULL) >> 32);
 }
 
 } // namespace
 
-Balancer::Balancer(const Upstream& upstream)
-    : m_upstream(upstream)
+Balancer::Balancer(const Upstream& upstream) : m_upstream(upstream)
 {
     if (upstream.type == u"chash")
         m_type = Type::Chash;
@@ -61,27 +76,36 @@ Balancer::Balancer(const Upstream& upstream)
         m_tiers.append(std::move(nodes));
 
     if (m_type == Type::Chash) {
-        qint64 totalPoints = 0;
-        for (const Node& node : m_upstream.nodes)
-            totalPoints += kPointsPerWeight * qMax(0, node.weight);
-        const double scale = totalPoints > kMaxRingPoints ? double(kMaxRingPoints) / totalPoints : 1.0;
+        // Weights such as 5000/10000 are reduced by their common divisor before anything is
+        // scaled, so the usual large-weight configs keep exact, independent point counts.
+        qint64 totalWeight = 0;
+        int divisor = 0;
+        for (const Node& node : m_upstream.nodes) {
+            if (node.weight > 0) {
+                totalWeight += node.weight;
+                divisor = std::gcd(divisor, node.weight);
+            }
+        }
+        if (totalWeight * kPointsPerWeight <= kMaxRingPoints || divisor < 1)
+            divisor = 1;
+        const qint64 totalPoints = totalWeight / divisor * kPointsPerWeight;
+        const double scale =
+            totalPoints > kMaxRingPoints ? double(kMaxRingPoints) / totalPoints : 1.0;
+        m_ring.reserve(qMin(totalPoints, kMaxRingPoints) + count);
         QHash<QString, int> seen;
         for (int i = 0; i < count; ++i) {
             const Node& node = m_upstream.nodes.at(i);
             if (node.weight <= 0)
                 continue;
-            const qint64 points = qMax<qint64>(1, qint64(kPointsPerWeight * node.weight * scale));
-            QString label = ringLabel(node);
+            const qint64 points =
+                qMax<qint64>(1, qint64(kPointsPerWeight * (node.weight / divisor) * scale));
+            QString label = node.address();
             const int duplicate = seen[label]++;
             if (duplicate > 0)
                 label += u'#' + QString::number(duplicate);
-            // Each MD5 digest gives four points, as in ketama.
-            for (qint64 h = 0; h * 4 < points; ++h) {
-                const QByteArray digest = QCryptographicHash::hash(
-                    (label + u'-' + QString::number(h)).toUtf8(), QCryptographicHash::Md5);
-                for (int k = 0; k < 4 && h * 4 + k < points; ++k)
-                    m_ring.append({readLittleEndian(digest.constData() + 4 * k), i});
-            }
+            const quint64 labelHash = hash64(label);
+            for (qint64 n = 0; n < points; ++n)
+                m_ring.append({ringPoint(labelHash, n), i});
         }
         std::sort(m_ring.begin(), m_ring.end());
     }
@@ -96,7 +120,7 @@ int Balancer::pick(const QString& key, const QSet<int>& tried)
         for (int i : tier)
             anyHealthy = anyHealthy || m_healthy.at(i);
     }
-    QList<int> candidates;
+    Candidates candidates;
     for (const QList<int>& tier : std::as_const(m_tiers)) {
         candidates.clear();
         for (int i : tier) {
@@ -109,7 +133,7 @@ int Balancer::pick(const QString& key, const QSet<int>& tried)
     return -1;
 }
 
-int Balancer::pickInTier(const QList<int>& candidates, quint32 keyHash)
+int Balancer::pickInTier(const Candidates& candidates, quint32 keyHash)
 {
     switch (m_type) {
     case Type::Chash:
@@ -124,7 +148,7 @@ int Balancer::pickInTier(const QList<int>& candidates, quint32 keyHash)
 
 // nginx's smooth weighted round robin: every candidate gains its weight, the richest is chosen
 // and pays back the total. Over any window of sum(weights) picks each node gets exactly its share.
-int Balancer::pickRoundRobin(const QList<int>& candidates)
+int Balancer::pickRoundRobin(const Candidates& candidates)
 {
     int best = -1;
     int total = 0;
@@ -141,11 +165,11 @@ int Balancer::pickRoundRobin(const QList<int>& candidates)
 
 // The first point clockwise from the key's hash whose node is a candidate: the same as a ring
 // built from the candidates alone, so a node leaving only moves the keys that were on it.
-int Balancer::pickChash(const QList<int>& candidates, quint32 h) const
+int Balancer::pickChash(const Candidates& candidates, quint32 h) const
 {
     if (m_ring.isEmpty())
         return candidates.first();
-    QList<bool> allowed(m_upstream.nodes.size(), false);
+    QVarLengthArray<bool, 64> allowed(m_upstream.nodes.size(), false);
     for (int i : candidates)
         allowed[i] = true;
     auto it = std::lower_bound(m_ring.cbegin(), m_ring.cend(), std::pair<quint32, int>{h, -1});
@@ -159,7 +183,7 @@ int Balancer::pickChash(const QList<int>& candidates, quint32 h) const
 }
 
 // APISIX scores a node (active + 1) / weight and takes the lowest; ties go to the earlier node.
-int Balancer::pickLeastConn(const QList<int>& candidates) const
+int Balancer::pickLeastConn(const Candidates& candidates) const
 {
     int best = -1;
     for (int i : candidates) {

@@ -15,7 +15,7 @@
 #include <QMutex>
 #include <QSet>
 #include <QString>
-
+#include <QVarLengthArray>
 #include <utility>
 
 namespace sg {
@@ -30,9 +30,10 @@ public:
     // ignore it. A retry passes every node tried so far for this connection.
     int pick(const QString& hashKey, const QSet<int>& tried);
 
-    // least_conn bookkeeping: call connectionStarted(node) when an attempt to the node begins
-    // (right after pick) and connectionEnded(node) once when that attempt fails or the session
-    // through it ends. Other types count too (the numbers are useful), but do not use them.
+    // least_conn bookkeeping: connectionStarted(node) once per connection counted on the node,
+    // connectionEnded(node) once for each. Counting from the start of the connect attempt
+    // (right after pick) spreads parallel connects; counting from "connected" works too.
+    // Other types keep the counts (they are useful to show) but do not use them.
     void connectionStarted(int node);
     void connectionEnded(int node);
     int activeConnections(int node) const;
@@ -44,15 +45,16 @@ public:
 
 private:
     enum class Type { RoundRobin, Chash, LeastConn };
-    int pickInTier(const QList<int>& candidates, quint32 keyHash);
-    int pickRoundRobin(const QList<int>& candidates);
-    int pickChash(const QList<int>& candidates, quint32 keyHash) const;
-    int pickLeastConn(const QList<int>& candidates) const;
+    using Candidates = QVarLengthArray<int, 32>; // no allocation per pick for usual upstreams
+    int pickInTier(const Candidates& candidates, quint32 keyHash);
+    int pickRoundRobin(const Candidates& candidates);
+    int pickChash(const Candidates& candidates, quint32 keyHash) const;
+    int pickLeastConn(const Candidates& candidates) const;
 
     Upstream m_upstream;
     Type m_type = Type::RoundRobin;
-    QList<QList<int>> m_tiers;                // node indexes per priority, highest first
-    QList<std::pair<quint32, int>> m_ring;    // chash: (point, node), sorted by point
+    QList<QList<int>> m_tiers;             // node indexes per priority, highest first
+    QList<std::pair<quint32, int>> m_ring; // chash: (point, node), sorted by point
     mutable QMutex m_mutex;
     QList<int> m_currentWeight; // smooth weighted round robin state
     QList<int> m_active;

@@ -5,19 +5,12 @@
 #include <QPointer>
 #include <QTcpSocket>
 #include <QTimer>
-
 #include <functional>
 #include <map>
 
 namespace sg {
 
 namespace {
-
-QString nodeAddress(const QString& host, int port)
-{
-    const QString bracketed = host.contains(u':') ? u'[' + host + u']' : host;
-    return bracketed + u':' + QString::number(port);
-}
 
 int seconds2ms(double seconds)
 {
@@ -33,12 +26,9 @@ class NodeProbe : public QObject
 public:
     using Done = std::function<void(NodeProbe*, bool reachable, bool changed)>;
 
-    NodeProbe(const QString& nodeAddress, const QString& host, quint16 port, Done done, QObject* parent)
-        : QObject(parent)
-        , address(nodeAddress)
-        , m_host(host)
-        , m_port(port)
-        , m_done(std::move(done))
+    NodeProbe(const QString& nodeAddress, const QString& host, quint16 port, Done done,
+              QObject* parent)
+        : QObject(parent), address(nodeAddress), m_host(host), m_port(port), m_done(std::move(done))
     {
         m_timer.setSingleShot(false);
         m_timeout.setSingleShot(true);
@@ -56,6 +46,13 @@ public:
         if (first)
             QTimer::singleShot(0, this, &NodeProbe::probe);
         schedule();
+    }
+
+    // Takes effect from the next probe; the node's state is kept.
+    void setTarget(const QString& host, quint16 port)
+    {
+        m_host = host;
+        m_port = port;
     }
 
     void stop()
@@ -105,16 +102,16 @@ private:
         if (reachable) {
             ++state.successes;
             state.failures = 0;
-            if (!state.healthy && m_checks.healthySuccesses > 0
-                && state.successes >= m_checks.healthySuccesses) {
+            if (!state.healthy && m_checks.healthySuccesses > 0 &&
+                state.successes >= m_checks.healthySuccesses) {
                 state.healthy = true;
                 changed = true;
             }
         } else {
             ++state.failures;
             state.successes = 0;
-            if (state.healthy && m_checks.unhealthyTcpFailures > 0
-                && state.failures >= m_checks.unhealthyTcpFailures) {
+            if (state.healthy && m_checks.unhealthyTcpFailures > 0 &&
+                state.failures >= m_checks.unhealthyTcpFailures) {
                 state.healthy = false;
                 changed = true;
             }
@@ -155,14 +152,11 @@ struct HealthChecker::Watched
 {
     ActiveHealthCheck checks;
     std::shared_ptr<Balancer> balancer;
-    QHash<QString, QList<int>> indexes;    // node address -> indexes into upstream.nodes
-    std::map<QString, NodeProbe*> probes;  // node address -> probe (a child of the checker)
+    QHash<QString, QList<int>> indexes;   // node address -> indexes into upstream.nodes
+    std::map<QString, NodeProbe*> probes; // node address -> probe (a child of the checker)
 };
 
-HealthChecker::HealthChecker(QObject* parent)
-    : QObject(parent)
-{
-}
+HealthChecker::HealthChecker(QObject* parent) : QObject(parent) {}
 
 HealthChecker::~HealthChecker()
 {
@@ -193,7 +187,7 @@ void HealthChecker::watch(const QString& upstreamKey, const Upstream& upstream,
     QHash<QString, std::pair<QString, quint16>> targets;
     for (int i = 0; i < upstream.nodes.size(); ++i) {
         const Node& node = upstream.nodes.at(i);
-        const QString address = nodeAddress(node.host, node.port);
+        const QString address = node.address();
         watched.indexes[address].append(i);
         targets.insert(address, {node.host, quint16(portOverride > 0 ? portOverride : node.port)});
     }
@@ -212,12 +206,14 @@ void HealthChecker::watch(const QString& upstreamKey, const Upstream& upstream,
         const QString& address = it.key();
         NodeProbe*& probe = watched.probes[address];
         if (!probe) {
-            probe = new NodeProbe(address, it->first, it->second,
+            probe = new NodeProbe(
+                address, it->first, it->second,
                 [this, upstreamKey](NodeProbe* p, bool reachable, bool changed) {
                     onProbeFinished(upstreamKey, p, reachable, changed);
                 },
                 this);
         }
+        probe->setTarget(it->first, it->second);
         probe->configure(watched.checks);
         pushState(watched, address, probe->state.healthy);
     }
@@ -280,7 +276,8 @@ void HealthChecker::onProbeFinished(const QString& upstreamKey, NodeProbe* probe
         Q_EMIT nodeHealthChanged(upstreamKey, address, healthy);
 }
 
-void HealthChecker::pushState(const Watched& watched, const QString& nodeAddress, bool healthy) const
+void HealthChecker::pushState(const Watched& watched, const QString& nodeAddress,
+                              bool healthy) const
 {
     if (!watched.balancer)
         return;

@@ -13,7 +13,6 @@
 #include <QObject>
 #include <QString>
 #include <QStringList>
-
 #include <memory>
 #include <optional>
 
@@ -43,14 +42,16 @@ public:
     // gone nodes stop. The balancer (which may be a new one) receives the current health of
     // every node at once. An upstream without checks.active of type tcp is unwatched.
     // upstreamKey is the caller's name for the upstream (its id, or "route:<id>" when inline).
-    void watch(const QString& upstreamKey, const Upstream& upstream, std::shared_ptr<Balancer> balancer);
+    void watch(const QString& upstreamKey, const Upstream& upstream,
+               std::shared_ptr<Balancer> balancer);
     void unwatch(const QString& upstreamKey);
     // Unwatches every upstream not in keys (after a config change).
     void retainOnly(const QStringList& keys);
 
     QStringList watchedUpstreams() const;
     // nodeAddress as Node::address() writes it ("127.0.0.1:3306", "[::1]:3306").
-    std::optional<NodeState> nodeState(const QString& upstreamKey, const QString& nodeAddress) const;
+    std::optional<NodeState> nodeState(const QString& upstreamKey,
+                                       const QString& nodeAddress) const;
 
 Q_SIGNALS:
     void nodeHealthChanged(const QString& upstreamKey, const QString& nodeAddress, bool healthy);
@@ -59,7 +60,8 @@ Q_SIGNALS:
 
 private:
     struct Watched;
-    void onProbeFinished(const QString& upstreamKey, NodeProbe* probe, bool reachable, bool changed);
+    void onProbeFinished(const QString& upstreamKey, NodeProbe* probe, bool reachable,
+                         bool changed);
     void pushState(const Watched& watched, const QString& nodeAddress, bool healthy) const;
 
     QHash<QString, std::shared_ptr<Watched>> m_watched;

@@ -1,7 +1,6 @@
 #include "proxy/plugins.h"
 
 #include <QMutexLocker>
-
 #include <cmath>
 
 namespace sg {
@@ -29,11 +28,10 @@ bool isVariableChar(QChar c)
 } // namespace
 
 IpRestriction::IpRestriction(const IpRestrictionConf& conf)
-    : m_whitelist(parseEntries(conf.whitelist))
-    , m_blacklist(parseEntries(conf.blacklist))
-    , m_hasWhitelist(!conf.whitelist.isEmpty())
-    , m_hasBlacklist(!conf.blacklist.isEmpty())
-    , m_message(conf.message.isEmpty() ? QStringLiteral("Your IP address is not allowed") : conf.message)
+    : m_whitelist(parseEntries(conf.whitelist)), m_blacklist(parseEntries(conf.blacklist)),
+      m_hasWhitelist(!conf.whitelist.isEmpty()), m_hasBlacklist(!conf.blacklist.isEmpty()),
+      m_message(conf.message.isEmpty() ? QStringLiteral("Your IP address is not allowed")
+                                       : conf.message)
 {
 }
 
@@ -93,7 +91,8 @@ QString resolveStreamVariables(const QString& templ, const QHostAddress& remote,
             ++i;
             continue;
         }
-        const QString value = streamVariable(templ.mid(start, end - start), remote, local, serverPort);
+        const QString value =
+            streamVariable(templ.mid(start, end - start), remote, local, serverPort);
         if (!value.isNull()) {
             out.append(value);
             ++count;
@@ -105,8 +104,7 @@ QString resolveStreamVariables(const QString& templ, const QHostAddress& remote,
     return out;
 }
 
-LimitConn::LimitConn(const LimitConnConf& conf)
-    : m_conf(conf)
+LimitConn::LimitConn(const LimitConnConf& conf) : m_conf(conf)
 {
     if (m_conf.conn < 1)
         m_conf.conn = 1; // validation requires conn > 0; never divide by zero
@@ -114,7 +112,8 @@ LimitConn::LimitConn(const LimitConnConf& conf)
         m_conf.burst = 0;
 }
 
-QString LimitConn::keyFor(const QHostAddress& remote, const QHostAddress& local, int serverPort) const
+QString LimitConn::keyFor(const QHostAddress& remote, const QHostAddress& local,
+                          int serverPort) const
 {
     QString key;
     if (m_conf.keyType == u"var_combination") {
@@ -149,7 +148,8 @@ LimitConn::Admission LimitConn::acquire(const QHostAddress& remote, const QHostA
     admission.key = key;
     admission.concurrent = next;
     if (next > m_conf.conn)
-        admission.delaySeconds = m_conf.defaultConnDelay * std::floor(double(next - 1) / m_conf.conn);
+        admission.delaySeconds =
+            m_conf.defaultConnDelay * std::floor(double(next - 1) / m_conf.conn);
     return admission;
 }
 

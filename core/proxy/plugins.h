@@ -1,7 +1,8 @@
 #pragma once
 // The stream plugins, in APISIX priority order: ip-restriction (3000) runs before
 // limit-conn (1003). Both are decided before any upstream connect. Both classes are built once
-// per route config; IpRestriction is immutable, LimitConn locks its counters, so workers share them.
+// per route config; IpRestriction is immutable, LimitConn locks its counters, so workers share
+// them.
 
 #include "model/streamroute.h"
 #include "proxy/addressmatch.h"

@@ -10,7 +10,6 @@
 
 #include <QHostAddress>
 #include <QList>
-
 #include <optional>
 
 namespace sg {

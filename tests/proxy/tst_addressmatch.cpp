@@ -70,33 +70,60 @@ void TestAddressMatch::matches_data()
     QTest::addColumn<QString>("peer");
     QTest::addColumn<bool>("expected");
 
-    QTest::newRow("exact ipv4 same") << "127.0.0.1" << "127.0.0.1" << true;
-    QTest::newRow("exact ipv4 other") << "127.0.0.1" << "127.0.0.2" << false;
-    QTest::newRow("/26 first address") << "127.0.0.1/26" << "127.0.0.0" << true;
-    QTest::newRow("/26 host bits in rule") << "127.0.0.1/26" << "127.0.0.2" << true;
-    QTest::newRow("/26 last inside") << "127.0.0.1/26" << "127.0.0.63" << true;
-    QTest::newRow("/26 first outside") << "127.0.0.1/26" << "127.0.0.64" << false;
-    QTest::newRow("/26 other net") << "127.0.0.1/26" << "127.0.1.1" << false;
-    QTest::newRow("/0 matches any ipv4") << "0.0.0.0/0" << "203.0.113.9" << true;
-    QTest::newRow("/0 ipv4 not ipv6") << "0.0.0.0/0" << "2001:db8::1" << false;
-    QTest::newRow("ipv6 loopback") << "::1" << "::1" << true;
-    QTest::newRow("ipv6 loopback vs ipv4") << "::1" << "127.0.0.1" << false;
-    QTest::newRow("fe80::/10 inside") << "fe80::/10" << "fe80::1" << true;
-    QTest::newRow("fe80::/10 upper edge") << "fe80::/10" << "febf:ffff::1" << true;
-    QTest::newRow("fe80::/10 outside") << "fe80::/10" << "fec0::1" << false;
-    QTest::newRow("fe80::/10 with peer scope") << "fe80::/10" << "fe80::1%1" << true;
-    QTest::newRow("mapped peer vs ipv4 rule") << "10.0.0.5" << "::ffff:10.0.0.5" << true;
-    QTest::newRow("mapped peer vs ipv4 cidr") << "10.0.0.0/8" << "::ffff:10.9.8.7" << true;
-    QTest::newRow("mapped peer outside cidr") << "10.0.0.0/8" << "::ffff:11.0.0.1" << false;
-    QTest::newRow("ipv4 rule vs native ipv6") << "10.0.0.5" << "2001:db8::a00:5" << false;
-    QTest::newRow("mapped rule vs ipv4 peer") << "::ffff:10.0.0.0/104" << "10.1.2.3" << true;
-    QTest::newRow("mapped rule vs other ipv4") << "::ffff:10.0.0.0/104" << "11.1.2.3" << false;
-    QTest::newRow("mapped rule vs mapped peer") << "::ffff:10.0.0.0/104" << "::ffff:10.1.2.3" << true;
-    QTest::newRow("mapped bare rule") << "::ffff:192.168.1.20" << "192.168.1.20" << true;
-    QTest::newRow("::/0 matches ipv4 peer") << "::/0" << "192.0.2.1" << true;
-    QTest::newRow("::/0 matches ipv6 peer") << "::/0" << "2001:db8::1" << true;
-    QTest::newRow("2001:db8::/32 inside") << "2001:db8::/32" << "2001:db8:ffff::1" << true;
-    QTest::newRow("2001:db8::/32 outside") << "2001:db8::/32" << "2001:db9::1" << false;
+    QTest::newRow("exact ipv4 same") << "127.0.0.1"
+                                     << "127.0.0.1" << true;
+    QTest::newRow("exact ipv4 other") << "127.0.0.1"
+                                      << "127.0.0.2" << false;
+    QTest::newRow("/26 first address") << "127.0.0.1/26"
+                                       << "127.0.0.0" << true;
+    QTest::newRow("/26 host bits in rule") << "127.0.0.1/26"
+                                           << "127.0.0.2" << true;
+    QTest::newRow("/26 last inside") << "127.0.0.1/26"
+                                     << "127.0.0.63" << true;
+    QTest::newRow("/26 first outside") << "127.0.0.1/26"
+                                       << "127.0.0.64" << false;
+    QTest::newRow("/26 other net") << "127.0.0.1/26"
+                                   << "127.0.1.1" << false;
+    QTest::newRow("/0 matches any ipv4") << "0.0.0.0/0"
+                                         << "203.0.113.9" << true;
+    QTest::newRow("/0 ipv4 not ipv6") << "0.0.0.0/0"
+                                      << "2001:db8::1" << false;
+    QTest::newRow("ipv6 loopback") << "::1"
+                                   << "::1" << true;
+    QTest::newRow("ipv6 loopback vs ipv4") << "::1"
+                                           << "127.0.0.1" << false;
+    QTest::newRow("fe80::/10 inside") << "fe80::/10"
+                                      << "fe80::1" << true;
+    QTest::newRow("fe80::/10 upper edge") << "fe80::/10"
+                                          << "febf:ffff::1" << true;
+    QTest::newRow("fe80::/10 outside") << "fe80::/10"
+                                       << "fec0::1" << false;
+    QTest::newRow("fe80::/10 with peer scope") << "fe80::/10"
+                                               << "fe80::1%1" << true;
+    QTest::newRow("mapped peer vs ipv4 rule") << "10.0.0.5"
+                                              << "::ffff:10.0.0.5" << true;
+    QTest::newRow("mapped peer vs ipv4 cidr") << "10.0.0.0/8"
+                                              << "::ffff:10.9.8.7" << true;
+    QTest::newRow("mapped peer outside cidr") << "10.0.0.0/8"
+                                              << "::ffff:11.0.0.1" << false;
+    QTest::newRow("ipv4 rule vs native ipv6") << "10.0.0.5"
+                                              << "2001:db8::a00:5" << false;
+    QTest::newRow("mapped rule vs ipv4 peer") << "::ffff:10.0.0.0/104"
+                                              << "10.1.2.3" << true;
+    QTest::newRow("mapped rule vs other ipv4") << "::ffff:10.0.0.0/104"
+                                               << "11.1.2.3" << false;
+    QTest::newRow("mapped rule vs mapped peer") << "::ffff:10.0.0.0/104"
+                                                << "::ffff:10.1.2.3" << true;
+    QTest::newRow("mapped bare rule") << "::ffff:192.168.1.20"
+                                      << "192.168.1.20" << true;
+    QTest::newRow("::/0 matches ipv4 peer") << "::/0"
+                                            << "192.0.2.1" << true;
+    QTest::newRow("::/0 matches ipv6 peer") << "::/0"
+                                            << "2001:db8::1" << true;
+    QTest::newRow("2001:db8::/32 inside") << "2001:db8::/32"
+                                          << "2001:db8:ffff::1" << true;
+    QTest::newRow("2001:db8::/32 outside") << "2001:db8::/32"
+                                           << "2001:db9::1" << false;
 }
 
 void TestAddressMatch::matches()
@@ -115,11 +142,16 @@ void TestAddressMatch::normalized_data()
 {
     QTest::addColumn<QString>("input");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("mapped to ipv4") << "::ffff:10.0.0.5" << "10.0.0.5";
-    QTest::newRow("ipv4 unchanged") << "10.0.0.5" << "10.0.0.5";
-    QTest::newRow("ipv6 unchanged") << "2001:db8::1" << "2001:db8::1";
-    QTest::newRow("scope dropped") << "fe80::1%1" << "fe80::1";
-    QTest::newRow("compat not mapped") << "::10.0.0.5" << "::10.0.0.5";
+    QTest::newRow("mapped to ipv4") << "::ffff:10.0.0.5"
+                                    << "10.0.0.5";
+    QTest::newRow("ipv4 unchanged") << "10.0.0.5"
+                                    << "10.0.0.5";
+    QTest::newRow("ipv6 unchanged") << "2001:db8::1"
+                                    << "2001:db8::1";
+    QTest::newRow("scope dropped") << "fe80::1%1"
+                                   << "fe80::1";
+    QTest::newRow("compat not mapped") << "::10.0.0.5"
+                                       << "::10.0.0.5";
 }
 
 void TestAddressMatch::normalized()

@@ -5,7 +5,6 @@
 
 #include <QTest>
 #include <QThread>
-
 #include <memory>
 #include <vector>
 
@@ -69,6 +68,8 @@ private Q_SLOTS:
     void chashDistribution();
     void chashMinimalMovement();
     void chashRetryMovesOn();
+    void chashLargeWeights_data();
+    void chashLargeWeights();
     void leastConn();
     void leastConnWeighted();
     void unhealthySkipped();
@@ -106,8 +107,8 @@ void TestBalancer::roundRobinWeights()
 // heavy one longer than its share.
 void TestBalancer::roundRobinIsSmooth()
 {
-    Balancer balancer(upstream("roundrobin", {node("127.0.0.1", 1, 5), node("127.0.0.1", 2, 1),
-                                              node("127.0.0.1", 3, 1)}));
+    Balancer balancer(upstream(
+        "roundrobin", {node("127.0.0.1", 1, 5), node("127.0.0.1", 2, 1), node("127.0.0.1", 3, 1)}));
     QString sequence;
     for (int i = 0; i < 14; ++i)
         sequence += QChar(u'a' + balancer.pick({}, {}));
@@ -153,8 +154,8 @@ void TestBalancer::weightZeroNeverChosen_data()
 void TestBalancer::weightZeroNeverChosen()
 {
     QFETCH(QString, type);
-    Balancer balancer(upstream(type, {node("127.0.0.1", 1, 0), node("127.0.0.1", 2, 3),
-                                      node("127.0.0.1", 3, 0, 10)}));
+    Balancer balancer(upstream(
+        type, {node("127.0.0.1", 1, 0), node("127.0.0.1", 2, 3), node("127.0.0.1", 3, 0, 10)}));
     for (int i = 0; i < 200; ++i) {
         const int picked = balancer.pick(QString::number(i), {});
         QCOMPARE(picked, 1);
@@ -194,8 +195,9 @@ void TestBalancer::priorityFailover()
 
 void TestBalancer::priorityWithRoundRobinInsideTier()
 {
-    Balancer balancer(upstream("roundrobin", {node("127.0.0.1", 1, 1, -5), node("127.0.0.1", 2, 3, 2),
-                                              node("127.0.0.1", 3, 1, 2), node("127.0.0.1", 4, 1, 0)}));
+    Balancer balancer(
+        upstream("roundrobin", {node("127.0.0.1", 1, 1, -5), node("127.0.0.1", 2, 3, 2),
+                                node("127.0.0.1", 3, 1, 2), node("127.0.0.1", 4, 1, 0)}));
     const QList<int> tally = counts(balancer, 40);
     QCOMPARE(tally, (QList<int>{0, 30, 10, 0}));
     // Priority order is by value (2 > 0 > -5), not by list order.
@@ -231,11 +233,12 @@ void TestBalancer::chashSameKeySameNode()
 
 void TestBalancer::chashDistribution()
 {
-    Balancer equal(upstream("chash", {node("10.0.0.1", 1, 1), node("10.0.0.2", 1, 1),
-                                      node("10.0.0.3", 1, 1)}));
+    Balancer equal(upstream(
+        "chash", {node("10.0.0.1", 1, 1), node("10.0.0.2", 1, 1), node("10.0.0.3", 1, 1)}));
     QList<int> tally(3, 0);
     for (int i = 0; i < 3000; ++i)
-        ++tally[equal.pick("172.16." + QString::number(i / 256) + '.' + QString::number(i % 256), {})];
+        ++tally[equal.pick("172.16." + QString::number(i / 256) + '.' + QString::number(i % 256),
+                           {})];
     for (int count : tally)
         QVERIFY2(count > 800 && count < 1200, qPrintable(QString::number(count)));
 
@@ -249,8 +252,8 @@ void TestBalancer::chashDistribution()
 // Removing a node (from the config, or by health) moves only the keys that were on it.
 void TestBalancer::chashMinimalMovement()
 {
-    const QList<Node> four{node("10.0.0.1", 80, 1), node("10.0.0.2", 80, 2), node("10.0.0.3", 80, 1),
-                           node("10.0.0.4", 80, 1)};
+    const QList<Node> four{node("10.0.0.1", 80, 1), node("10.0.0.2", 80, 2),
+                           node("10.0.0.3", 80, 1), node("10.0.0.4", 80, 1)};
     QList<Node> three = four;
     three.removeAt(2);
     Balancer before(upstream("chash", four));
@@ -277,8 +280,8 @@ void TestBalancer::chashMinimalMovement()
 
 void TestBalancer::chashRetryMovesOn()
 {
-    Balancer balancer(upstream("chash", {node("10.0.0.1", 1, 1), node("10.0.0.2", 1, 1),
-                                         node("10.0.0.3", 1, 1)}));
+    Balancer balancer(upstream(
+        "chash", {node("10.0.0.1", 1, 1), node("10.0.0.2", 1, 1), node("10.0.0.3", 1, 1)}));
     const QString key = "127.0.0.2";
     QSet<int> tried;
     for (int attempt = 0; attempt < 3; ++attempt) {
@@ -289,10 +292,45 @@ void TestBalancer::chashRetryMovesOn()
     QCOMPARE(balancer.pick(key, tried), -1);
 }
 
+// Weights far above the ring cap: shares stay proportional; removing the first node moves no
+// other key when the weights share a divisor, and few when they have to be scaled.
+void TestBalancer::chashLargeWeights_data()
+{
+    QTest::addColumn<QList<int>>("weights");
+    QTest::addColumn<int>("maxMovedElsewhere");
+    QTest::newRow("common divisor") << QList<int>{5000, 5000, 10000} << 0;
+    QTest::newRow("scaled") << QList<int>{5003, 4999, 10007} << 400;
+}
+
+void TestBalancer::chashLargeWeights()
+{
+    QFETCH(QList<int>, weights);
+    QFETCH(int, maxMovedElsewhere);
+    QList<Node> all;
+    for (int i = 0; i < weights.size(); ++i)
+        all.append(node("10.0.0." + QString::number(i + 1), 80, weights.at(i)));
+    QList<Node> rest = all;
+    rest.removeAt(0);
+    Balancer before(upstream("chash", all));
+    Balancer after(upstream("chash", rest));
+    QList<int> tally(all.size(), 0);
+    int movedElsewhere = 0;
+    for (int i = 0; i < 4000; ++i) {
+        const QString key = "c" + QString::number(i);
+        const int picked = before.pick(key, {});
+        ++tally[picked];
+        const QString now = address(after, after.pick(key, {}));
+        if (picked != 0 && now != address(before, picked))
+            ++movedElsewhere;
+    }
+    QVERIFY2(tally[2] > 1800 && tally[2] < 2200, qPrintable(QString::number(tally[2])));
+    QVERIFY2(movedElsewhere <= maxMovedElsewhere, qPrintable(QString::number(movedElsewhere)));
+}
+
 void TestBalancer::leastConn()
 {
-    Balancer balancer(upstream("least_conn", {node("127.0.0.1", 1, 1), node("127.0.0.1", 2, 1),
-                                              node("127.0.0.1", 3, 1)}));
+    Balancer balancer(upstream(
+        "least_conn", {node("127.0.0.1", 1, 1), node("127.0.0.1", 2, 1), node("127.0.0.1", 3, 1)}));
     // Each new connection goes to the node with the fewest active ones.
     QList<int> order;
     for (int i = 0; i < 6; ++i) {
@@ -327,8 +365,8 @@ void TestBalancer::leastConnWeighted()
 
 void TestBalancer::unhealthySkipped()
 {
-    Balancer balancer(upstream("roundrobin", {node("127.0.0.1", 1, 1), node("127.0.0.1", 2, 1),
-                                              node("127.0.0.1", 3, 1)}));
+    Balancer balancer(upstream(
+        "roundrobin", {node("127.0.0.1", 1, 1), node("127.0.0.1", 2, 1), node("127.0.0.1", 3, 1)}));
     QVERIFY(balancer.isHealthy(1));
     balancer.setHealthy(1, false);
     QVERIFY(!balancer.isHealthy(1));
@@ -367,15 +405,30 @@ void TestBalancer::chashKeyValues_data()
     QTest::addColumn<QString>("hashOn");
     QTest::addColumn<QString>("key");
     QTest::addColumn<QString>("expected");
-    QTest::newRow("default is remote_addr") << "" << "" << "127.0.0.2";
-    QTest::newRow("vars remote_addr") << "vars" << "remote_addr" << "127.0.0.2";
-    QTest::newRow("vars server_addr") << "vars" << "server_addr" << "127.0.0.1";
-    QTest::newRow("vars server_port") << "vars" << "server_port" << "9100";
-    QTest::newRow("vars unknown falls back") << "vars" << "request_uri" << "127.0.0.2";
-    QTest::newRow("vars_combinations") << "vars_combinations" << "$remote_addr:$server_port"
+    QTest::newRow("default is remote_addr") << ""
+                                            << ""
+                                            << "127.0.0.2";
+    QTest::newRow("vars remote_addr") << "vars"
+                                      << "remote_addr"
+                                      << "127.0.0.2";
+    QTest::newRow("vars server_addr") << "vars"
+                                      << "server_addr"
+                                      << "127.0.0.1";
+    QTest::newRow("vars server_port") << "vars"
+                                      << "server_port"
+                                      << "9100";
+    QTest::newRow("vars unknown falls back") << "vars"
+                                             << "request_uri"
+                                             << "127.0.0.2";
+    QTest::newRow("vars_combinations") << "vars_combinations"
+                                       << "$remote_addr:$server_port"
                                        << "127.0.0.2:9100";
-    QTest::newRow("vars_combinations unresolved") << "vars_combinations" << "$nothing" << "127.0.0.2";
-    QTest::newRow("header hash_on not in stream") << "header" << "x-user" << "127.0.0.2";
+    QTest::newRow("vars_combinations unresolved") << "vars_combinations"
+                                                  << "$nothing"
+                                                  << "127.0.0.2";
+    QTest::newRow("header hash_on not in stream") << "header"
+                                                  << "x-user"
+                                                  << "127.0.0.2";
 }
 
 void TestBalancer::chashKeyValues()
@@ -386,7 +439,8 @@ void TestBalancer::chashKeyValues()
     Upstream u = upstream("chash", {node("127.0.0.1", 1, 1)});
     u.hashOn = hashOn;
     u.key = key;
-    QCOMPARE(chashKeyValue(u, QHostAddress("::ffff:127.0.0.2"), QHostAddress("127.0.0.1"), 9100), expected);
+    QCOMPARE(chashKeyValue(u, QHostAddress("::ffff:127.0.0.2"), QHostAddress("127.0.0.1"), 9100),
+             expected);
 }
 
 QTEST_GUILESS_MAIN(TestBalancer)

@@ -58,6 +58,7 @@ private Q_SLOTS:
     void reconfigureKeepsState();
     void unwatchStopsProbing();
     void noChecksMeansNotWatched();
+    void checksPortOverride();
 };
 
 // successes 2, tcp_failures 2: the node goes down only after two failed probes in a row and
@@ -78,22 +79,24 @@ void TestHealthChecker::downAndBackUp()
     QList<std::pair<QString, bool>> probes; // (address, reachable) in order
     // At each change of the live node: how many of its latest probes agreed with the new state.
     QList<std::pair<int, bool>> runAtChange;
-    connect(&checker, &HealthChecker::nodeProbed, this, [&](const QString&, const QString& a, bool ok) {
-        probes.append({a, ok});
-    });
-    connect(&checker, &HealthChecker::nodeHealthChanged, this, [&](const QString&, const QString& a, bool h) {
-        if (a != address(port))
-            return;
-        int run = 0;
-        for (auto it = probes.crbegin(); it != probes.crend(); ++it) {
-            if (it->first != a)
-                continue;
-            if (it->second != h)
-                break;
-            ++run;
-        }
-        runAtChange.append({run, h});
-    });
+    connect(&checker, &HealthChecker::nodeProbed, this,
+            [&](const QString&, const QString& a, bool ok) {
+                probes.append({a, ok});
+            });
+    connect(&checker, &HealthChecker::nodeHealthChanged, this,
+            [&](const QString&, const QString& a, bool h) {
+                if (a != address(port))
+                    return;
+                int run = 0;
+                for (auto it = probes.crbegin(); it != probes.crend(); ++it) {
+                    if (it->first != a)
+                        continue;
+                    if (it->second != h)
+                        break;
+                    ++run;
+                }
+                runAtChange.append({run, h});
+            });
     checker.watch("up1", upstream, balancer);
     QCOMPARE(checker.watchedUpstreams(), QStringList{"up1"});
 
@@ -196,6 +199,24 @@ void TestHealthChecker::noChecksMeansNotWatched()
     upstream.checks.reset();
     checker.watch("plain", upstream, balancer);
     QVERIFY(checker.watchedUpstreams().isEmpty());
+}
+
+// checks.active.port probes another port than the one traffic goes to.
+void TestHealthChecker::checksPortOverride()
+{
+    QTcpServer traffic;
+    QVERIFY(traffic.listen(QHostAddress::LocalHost, 0));
+    Upstream upstream;
+    upstream.nodes = {node(traffic.serverPort())};
+    upstream.checks = fastChecks(1, 1);
+    upstream.checks->extra.insert("port", deadPort());
+    auto balancer = std::make_shared<Balancer>(upstream);
+    HealthChecker checker;
+    QSignalSpy changes(&checker, &HealthChecker::nodeHealthChanged);
+    checker.watch("p", upstream, balancer);
+    QTRY_COMPARE_WITH_TIMEOUT(changes.size(), 1, 5000);
+    QCOMPARE(changes.at(0).at(1).toString(), address(traffic.serverPort()));
+    QVERIFY(!balancer->isHealthy(0));
 }
 
 QTEST_GUILESS_MAIN(TestHealthChecker)

@@ -5,7 +5,6 @@
 
 #include <QTest>
 #include <QThread>
-
 #include <atomic>
 #include <memory>
 #include <vector>
@@ -56,16 +55,22 @@ void TestPlugins::ipRestriction_data()
 
     const QStringList none;
     QTest::newRow("whitelist listed") << QStringList{"127.0.0.1"} << none << "127.0.0.1" << true;
-    QTest::newRow("whitelist not listed") << QStringList{"127.0.0.1"} << none << "127.0.0.2" << false;
+    QTest::newRow("whitelist not listed")
+        << QStringList{"127.0.0.1"} << none << "127.0.0.2" << false;
     QTest::newRow("whitelist cidr") << QStringList{"127.0.0.0/24"} << none << "127.0.0.200" << true;
-    QTest::newRow("whitelist cidr outside") << QStringList{"127.0.0.0/24"} << none << "127.0.1.1" << false;
-    QTest::newRow("whitelist mapped peer") << QStringList{"127.0.0.1"} << none << "::ffff:127.0.0.1" << true;
+    QTest::newRow("whitelist cidr outside")
+        << QStringList{"127.0.0.0/24"} << none << "127.0.1.1" << false;
+    QTest::newRow("whitelist mapped peer")
+        << QStringList{"127.0.0.1"} << none << "::ffff:127.0.0.1" << true;
     QTest::newRow("whitelist ipv6") << QStringList{"::1", "127.0.0.1"} << none << "::1" << true;
-    QTest::newRow("whitelist ipv6 not listed") << QStringList{"127.0.0.1"} << none << "::1" << false;
+    QTest::newRow("whitelist ipv6 not listed")
+        << QStringList{"127.0.0.1"} << none << "::1" << false;
     QTest::newRow("blacklist listed") << none << QStringList{"127.0.0.2"} << "127.0.0.2" << false;
-    QTest::newRow("blacklist not listed") << none << QStringList{"127.0.0.2"} << "127.0.0.1" << true;
+    QTest::newRow("blacklist not listed")
+        << none << QStringList{"127.0.0.2"} << "127.0.0.1" << true;
     QTest::newRow("blacklist cidr") << none << QStringList{"10.0.0.0/8"} << "10.200.1.1" << false;
-    QTest::newRow("blacklist mapped peer") << none << QStringList{"127.0.0.2"} << "::ffff:127.0.0.2" << false;
+    QTest::newRow("blacklist mapped peer")
+        << none << QStringList{"127.0.0.2"} << "::ffff:127.0.0.2" << false;
     QTest::newRow("blacklist ipv6 cidr") << none << QStringList{"fe80::/10"} << "fe80::1" << false;
     QTest::newRow("whitelist bad entry ignored")
         << QStringList{":/8", "127.0.0.1"} << none << "127.0.0.1" << true;
@@ -166,17 +171,36 @@ void TestPlugins::limitConnKeys_data()
     QTest::addColumn<QString>("keyType");
     QTest::addColumn<QString>("expected");
 
-    QTest::newRow("remote_addr") << "remote_addr" << "var" << "127.0.0.2";
-    QTest::newRow("server_addr") << "server_addr" << "var" << "127.0.0.1";
-    QTest::newRow("server_port") << "server_port" << "var" << "9100";
-    QTest::newRow("unknown var falls back to remote_addr") << "http_x_real_ip" << "var" << "127.0.0.2";
-    QTest::newRow("combination") << "$remote_addr $server_port" << "var_combination" << "127.0.0.2 9100";
-    QTest::newRow("combination braces") << "${server_addr}:${server_port}" << "var_combination"
+    QTest::newRow("remote_addr") << "remote_addr"
+                                 << "var"
+                                 << "127.0.0.2";
+    QTest::newRow("server_addr") << "server_addr"
+                                 << "var"
+                                 << "127.0.0.1";
+    QTest::newRow("server_port") << "server_port"
+                                 << "var"
+                                 << "9100";
+    QTest::newRow("unknown var falls back to remote_addr") << "http_x_real_ip"
+                                                           << "var"
+                                                           << "127.0.0.2";
+    QTest::newRow("combination") << "$remote_addr $server_port"
+                                 << "var_combination"
+                                 << "127.0.0.2 9100";
+    QTest::newRow("combination braces") << "${server_addr}:${server_port}"
+                                        << "var_combination"
                                         << "127.0.0.1:9100";
-    QTest::newRow("combination partly unknown") << "$remote_addr-$nope" << "var_combination" << "127.0.0.2-";
-    QTest::newRow("combination nothing resolves") << "$nope $none" << "var_combination" << "127.0.0.2";
-    QTest::newRow("combination literal only") << "fixed" << "var_combination" << "127.0.0.2";
-    QTest::newRow("combination escaped dollar") << "\\$remote_addr" << "var_combination" << "127.0.0.2";
+    QTest::newRow("combination partly unknown") << "$remote_addr-$nope"
+                                                << "var_combination"
+                                                << "127.0.0.2-";
+    QTest::newRow("combination nothing resolves") << "$nope $none"
+                                                  << "var_combination"
+                                                  << "127.0.0.2";
+    QTest::newRow("combination literal only") << "fixed"
+                                              << "var_combination"
+                                              << "127.0.0.2";
+    QTest::newRow("combination escaped dollar") << "\\$remote_addr"
+                                                << "var_combination"
+                                                << "127.0.0.2";
 }
 
 void TestPlugins::limitConnKeys()

@@ -108,7 +108,7 @@ private Q_SLOTS:
                                      && activeOn(engine.snapshot(), "dns")->datagramsDown == 3,
                                  3000);
         const Snapshot s = engine.snapshot();
-        const ConnectionInfo* c = activeOn(s, "dns");
+        const auto c = activeOn(s, "dns");
         QVERIFY(c->protocol == Protocol::Udp);
         QCOMPARE(c->clientAddress, QHostAddress("127.0.0.1"));
         QCOMPARE(int(c->clientPort), client.port());
@@ -274,7 +274,7 @@ private Q_SLOTS:
 
         QCOMPARE(client.ask("two").value_or("<nothing>"), QByteArray("two"));
         const Snapshot after = engine.snapshot();
-        const ConnectionInfo* again = activeOn(after, "r");
+        const auto again = activeOn(after, "r");
         QVERIFY(again);
         QVERIFY(again->id != first);
         QCOMPARE(routeCounters(engine.snapshot(), "r").total, quint64(2));
@@ -488,7 +488,7 @@ private Q_SLOTS:
         UdpClient client("127.0.0.5", port);
         QCOMPARE(client.ask("via .5").value_or("<nothing>"), QByteArray("via .5"));
         const Snapshot s = engine.snapshot();
-        const ConnectionInfo* ci = activeOn(s, "by-addr");
+        const auto ci = activeOn(s, "by-addr");
         QVERIFY(ci);
         QCOMPARE(ci->localAddress, QHostAddress("127.0.0.5"));
         UdpClient other("127.0.0.1", port);
