@@ -4,6 +4,7 @@
 #include "proxy/healthchecker.h"
 #include "proxy/routetable.h"
 #include "proxy/tcpsession.h"
+#include "proxy/udplistener.h"
 #include "proxy/worker.h"
 #include "stats/statshub.h"
 
@@ -137,17 +138,7 @@ public:
 class EngineCore final : public QObject
 {
 public:
-    explicit EngineCore(EnginePrivate* d) : m_d(d)
-    {
-        QObject::connect(&m_health, &HealthChecker::nodeHealthChanged, this,
-                         [this](const QString& upstream, const QString& node, bool healthy) {
-                             m_d->hub.addEvent(
-                                 healthy ? EventKind::NodeUp : EventKind::NodeDown, QString(),
-                                 QStringLiteral("node %1 of upstream %2 is %3")
-                                     .arg(node, upstream,
-                                          healthy ? QStringLiteral("up") : QStringLiteral("down")));
-                         });
-    }
+    explicit EngineCore(EnginePrivate* d);
 
     void apply(const Config& config);
     void closeListeners();
@@ -164,7 +155,28 @@ private:
     std::shared_ptr<const RouteTable> m_table = std::make_shared<RouteTable>();
     size_t m_nextWorker = 0;
     HealthChecker m_health{this};
+    std::unique_ptr<UdpListeners> m_udp; // stream_proxy.udp (udplistener.h)
 };
+
+EngineCore::EngineCore(EnginePrivate* d) : m_d(d)
+{
+    QObject::connect(&m_health, &HealthChecker::nodeHealthChanged, this,
+                     [this](const QString& upstream, const QString& node, bool healthy) {
+                         m_d->hub.addEvent(
+                             healthy ? EventKind::NodeUp : EventKind::NodeDown, QString(),
+                             QStringLiteral("node %1 of upstream %2 is %3")
+                                 .arg(node, upstream,
+                                      healthy ? QStringLiteral("up") : QStringLiteral("down")));
+                     });
+    // UDP: listeners and sessions live in udplistener/udpsession; the engine only feeds them.
+    auto context = std::make_shared<UdpContext>();
+    context->hub = &d->hub;
+    context->sessionCap = qMax(1, d->options.udpSessionCap);
+    context->defaultIdleSeconds =
+        d->options.defaultUdpIdleTimeout > 0 ? d->options.defaultUdpIdleTimeout : 60;
+    context->isDrained = [d](const QString& routeId) { return d->isDrained(routeId); };
+    m_udp = std::make_unique<UdpListeners>(d->hub, d->workers, std::move(context));
+}
 
 TcpListener::TcpListener(EngineCore* core, const ListenEntry& entry)
     : QTcpServer(core), m_core(core), m_entry(entry), m_key(entry.text())
@@ -289,6 +301,7 @@ void EngineCore::apply(const Config& config)
         m_health.watch(it.key(), it.value()->upstream, it.value()->balancer);
     }
     m_health.retainOnly(keys);
+    m_udp->apply(config.streamProxy.udp, m_table, !m_d->stopped.load());
     publishTopology();
 }
 
@@ -336,6 +349,7 @@ void EngineCore::publishTopology()
             le.status.error = m_listenErrors.value(key);
         listeners << le;
     }
+    listeners += m_udp->topology(m_d->stopped.load());
     m_d->hub.setTopology(routeIds, listeners, nodes);
 }
 
@@ -347,6 +361,7 @@ void EngineCore::closeListeners()
         delete l;
     }
     m_listeners.clear();
+    m_udp->closeAll();
     publishTopology();
 }
 

@@ -38,7 +38,7 @@ public:
     bool add(IoWatch& w, quint32 wanted) override
     {
         epoll_event ev{};
-        ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+        ev.events = w.inputOnly ? (EPOLLIN | EPOLLET) : (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
         ev.data.ptr = &w;
         if (epoll_ctl(m_epfd, EPOLL_CTL_ADD, w.fd, &ev) != 0)
             return false;

@@ -29,6 +29,9 @@ struct IoWatch
     quint32 wanted = 0;      // last want() (poll backend)
     int slot = -1;           // poll backend index
     bool registered = false; // false once removed: later reports in the same batch are dropped
+    // epoll: register for input only. For datagram sockets, where a send never waits, write
+    // space reports would only wake the loop once per datagram sent.
+    bool inputOnly = false;
 };
 
 class IoHandler

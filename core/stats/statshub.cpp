@@ -344,6 +344,8 @@ Snapshot StatsHub::snapshot() const
             rc.delayed = st->delayed.load();
             rc.connectFailures = st->connectFailures.load();
             rc.timeouts = st->timeouts.load();
+            rc.deniedDatagrams = st->deniedDatagrams.load();
+            rc.deniedBytes = st->deniedBytes.load();
             rc.bytesUp = st->closedBytesUp.load();
             rc.bytesDown = st->closedBytesDown.load();
         }

@@ -36,6 +36,9 @@ struct RouteStats
 {
     std::atomic<quint64> total{0}, active{0}, maxActive{0}, deniedIpRestriction{0}, limited{0},
         delayed{0}, connectFailures{0}, timeouts{0}, closedBytesUp{0}, closedBytesDown{0};
+    // UDP: datagrams/bytes dropped from refused clients, and live sessions (for the session cap)
+    std::atomic<quint64> deniedDatagrams{0}, deniedBytes{0};
+    std::atomic<int> udpSessions{0};
     void opened();
     void add(std::atomic<quint64>& c, quint64 n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
 };

@@ -1,0 +1,701 @@
+#include "proxy/udpsession.h"
+
+#include "proxy/addressmatch.h"
+#include "stats/statshub.h"
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace sg {
+
+namespace {
+
+// A refused client is remembered this long after its last datagram (ip-restriction, no route):
+// its datagrams are then only counted. A config change forgets every refusal at once.
+constexpr qint64 kRefusedHoldMs = 30000;
+// Refusals that depend on load (session cap, limit-conn, drained) are retried after this long,
+// so a client gets in once room frees up, with at most one Deny event per client per interval.
+constexpr qint64 kLoadRetryMs = 1000;
+constexpr size_t kRefusedCap = 16384;
+constexpr int kControlSize = 128; // room for one in_pktinfo and one in6_pktinfo
+constexpr int kPassBatches = 8;   // batches per readiness pass before yielding to others
+constexpr int kSocketBuffer = 4 * 1024 * 1024;
+
+quint16 portOf(const sockaddr_storage& a)
+{
+    if (a.ss_family == AF_INET)
+        return ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
+    if (a.ss_family == AF_INET6)
+        return ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port);
+    return 0;
+}
+
+QHostAddress hostOf(const sockaddr_storage& a)
+{
+    return normalizedAddress(QHostAddress(reinterpret_cast<const sockaddr*>(&a)));
+}
+
+QHostAddress hostOf(const UdpLocal& l)
+{
+    if (l.family == AF_INET)
+        return QHostAddress(ntohl(l.v4.s_addr));
+    Q_IPV6ADDR a;
+    std::memcpy(&a, &l.v6, sizeof a);
+    return normalizedAddress(QHostAddress(a));
+}
+
+void parseLocal(msghdr& h, UdpLocal& out)
+{
+    out.family = 0;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            in_pktinfo info;
+            std::memcpy(&info, CMSG_DATA(c), sizeof info);
+            out.family = AF_INET;
+            out.v4 = info.ipi_addr;
+            out.ifindex = info.ipi_ifindex;
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            in6_pktinfo info;
+            std::memcpy(&info, CMSG_DATA(c), sizeof info);
+            out.ifindex = int(info.ipi6_ifindex);
+            if (IN6_IS_ADDR_V4MAPPED(&info.ipi6_addr)) {
+                out.family = AF_INET;
+                std::memcpy(&out.v4, info.ipi6_addr.s6_addr + 12, 4);
+            } else {
+                out.family = AF_INET6;
+                out.v6 = info.ipi6_addr;
+            }
+        }
+    }
+}
+
+} // namespace
+
+bool UdpClientKey::operator==(const UdpClientKey& o) const
+{
+    return port == o.port && std::memcmp(addr, o.addr, sizeof addr) == 0;
+}
+
+UdpClientKey UdpClientKey::from(const sockaddr_storage& a)
+{
+    UdpClientKey k;
+    if (a.ss_family == AF_INET) {
+        const auto& in = reinterpret_cast<const sockaddr_in&>(a);
+        k.addr[10] = 0xff;
+        k.addr[11] = 0xff;
+        std::memcpy(k.addr + 12, &in.sin_addr, 4);
+        k.port = in.sin_port;
+    } else if (a.ss_family == AF_INET6) {
+        const auto& in6 = reinterpret_cast<const sockaddr_in6&>(a);
+        std::memcpy(k.addr, &in6.sin6_addr, 16);
+        k.port = in6.sin6_port;
+    }
+    return k;
+}
+
+size_t UdpClientKeyHash::operator()(const UdpClientKey& k) const noexcept
+{
+    quint64 a, b;
+    std::memcpy(&a, k.addr, 8);
+    std::memcpy(&b, k.addr + 8, 8);
+    quint64 h = (a * 0x9E3779B97F4A7C15ull) ^ ((b + 0xC2B2AE3D27D4EB4Full) * 0x94D049BB133111EBull) ^ (quint64(k.port) << 17);
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 32;
+    return size_t(h);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listener
+
+UdpListenerSession::UdpListenerSession(Worker& worker, quint64 id, int fd, const QString& key,
+                                       std::shared_ptr<ListenerStats> stats,
+                                       std::shared_ptr<const UdpContext> context,
+                                       std::shared_ptr<const RouteTable> table)
+    : WorkerSession(worker, id), m_key(key), m_stats(std::move(stats)),
+      m_context(std::move(context)), m_table(std::move(table)),
+      m_slots(new char[size_t(kBatch) * kSlotSize]), m_msgs(kBatch), m_iov(kBatch),
+      m_names(kBatch), m_control(size_t(kBatch) * kControlSize), m_locals(kBatch)
+{
+    m_watch.fd = fd;
+    m_watch.handler = this;
+    m_watch.inputOnly = true;
+    sockaddr_storage bound{};
+    socklen_t len = sizeof bound;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) == 0) {
+        m_boundFamily = bound.ss_family;
+        m_boundPort = portOf(bound);
+        m_boundAddress = hostOf(bound);
+        m_wildcard = QHostAddress(reinterpret_cast<const sockaddr*>(&bound)).isEqual(
+                         QHostAddress::AnyIPv4, QHostAddress::TolerantConversion)
+            || QHostAddress(reinterpret_cast<const sockaddr*>(&bound)) == QHostAddress::AnyIPv6;
+    }
+}
+
+UdpListenerSession::~UdpListenerSession()
+{
+    if (m_watch.fd >= 0) {
+        m_worker.loop().remove(m_watch);
+        ::close(m_watch.fd);
+    }
+}
+
+bool UdpListenerSession::start()
+{
+    const int one = 1;
+    // Where each datagram arrived: server_addr matching and the reply's source address.
+    ::setsockopt(m_watch.fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+    if (m_boundFamily == AF_INET6)
+        ::setsockopt(m_watch.fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+    const int size = kSocketBuffer;
+    ::setsockopt(m_watch.fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    ::setsockopt(m_watch.fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+    ::fcntl(m_watch.fd, F_SETFL, ::fcntl(m_watch.fd, F_GETFL) | O_NONBLOCK);
+    if (!m_worker.loop().add(m_watch, IoRead)) {
+        close(CloseReason::Shutdown);
+        return false;
+    }
+    // Datagrams may have queued between the bind and now; with edge reports nobody would say so.
+    resume();
+    return true;
+}
+
+void UdpListenerSession::setTable(std::shared_ptr<const RouteTable> table)
+{
+    m_table = std::move(table);
+    m_refused.clear();
+}
+
+void UdpListenerSession::onIo(IoWatch&, quint32 bits)
+{
+    if (bits & (IoRead | IoError))
+        resume();
+}
+
+void UdpListenerSession::resume()
+{
+    m_requeued = false;
+    for (int i = 0; i < kPassBatches; ++i) {
+        if (m_closed || !drain())
+            return;
+    }
+    if (!m_closed && !m_requeued) {
+        m_requeued = true;
+        m_worker.requeue(m_id);
+    }
+}
+
+void UdpListenerSession::onTimer(quint32) {}
+
+void UdpListenerSession::refreshClock()
+{
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    m_monoMs = qint64(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    m_wallMs = qint64(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool UdpListenerSession::drain()
+{
+    refreshClock();
+    char* base = m_slots.get();
+    for (int i = 0; i < kBatch; ++i) {
+        m_iov[size_t(i)] = iovec{base + size_t(i) * kSlotSize, size_t(kSlotSize)};
+        msghdr& h = m_msgs[size_t(i)].msg_hdr;
+        h.msg_name = &m_names[size_t(i)];
+        h.msg_namelen = sizeof(sockaddr_storage);
+        h.msg_iov = &m_iov[size_t(i)];
+        h.msg_iovlen = 1;
+        h.msg_control = m_control.data() + size_t(i) * kControlSize;
+        h.msg_controllen = kControlSize;
+        h.msg_flags = 0;
+    }
+    int n;
+    do {
+        n = ::recvmmsg(m_watch.fd, m_msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            // A queued error (never expected on an unconnected socket): clear it.
+            int err = 0;
+            socklen_t len = sizeof err;
+            ::getsockopt(m_watch.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        }
+        return false;
+    }
+    for (int i = 0; i < n && !m_closed; ++i) {
+        parseLocal(m_msgs[size_t(i)].msg_hdr, m_locals[size_t(i)]);
+        handle(i, m_msgs[size_t(i)].msg_len);
+    }
+    return n == kBatch;
+}
+
+void UdpListenerSession::handle(int slot, size_t length)
+{
+    const UdpClientKey key = UdpClientKey::from(m_names[size_t(slot)]);
+    if (const auto it = m_sessions.find(key); it != m_sessions.end()) {
+        it->second->sendUp(m_slots.get() + size_t(slot) * kSlotSize, length);
+        return;
+    }
+    if (auto r = m_refused.find(key); r != m_refused.end()) {
+        const qint64 now = m_monoMs;
+        if (r->second.expiresMs > now) {
+            if (RouteStats* rs = r->second.route.get()) {
+                rs->add(rs->deniedDatagrams);
+                rs->add(rs->deniedBytes, length);
+            }
+            if (r->second.holdMs > 0)
+                r->second.expiresMs = now + r->second.holdMs;
+            return;
+        }
+        m_refused.erase(r);
+    }
+    admit(key, slot, length);
+}
+
+void UdpListenerSession::remember(const UdpClientKey& key, std::shared_ptr<RouteStats> route,
+                                  qint64 holdMs, bool extend)
+{
+    const qint64 now = m_monoMs;
+    if (m_refused.size() >= kRefusedCap) {
+        for (auto it = m_refused.begin(); it != m_refused.end();) {
+            if (it->second.expiresMs <= now)
+                it = m_refused.erase(it);
+            else
+                ++it;
+        }
+        if (m_refused.size() >= kRefusedCap)
+            m_refused.clear(); // a flood of sources: forget rather than grow
+    }
+    m_refused[key] = Refused{std::move(route), now + holdMs, extend ? holdMs : 0};
+}
+
+void UdpListenerSession::admit(const UdpClientKey& key, int slot, size_t length)
+{
+    StatsHub& hub = *m_context->hub;
+    const sockaddr_storage& peer = m_names[size_t(slot)];
+    const UdpLocal& local = m_locals[size_t(slot)];
+    ConnectionInfo base;
+    base.protocol = Protocol::Udp;
+    base.listener = m_key;
+    base.clientAddress = hostOf(peer);
+    base.clientPort = portOf(peer);
+    base.localAddress = local.family ? hostOf(local) : m_boundAddress;
+    base.localPort = quint16(m_boundPort);
+    base.startMs = m_wallMs;
+    base.lastActivityMs = base.startMs;
+
+    auto refuse = [&](CloseReason reason, const QString& why,
+                      const std::shared_ptr<RouteStats>& route, qint64 holdMs, bool extend) {
+        base.id = hub.nextConnectionId();
+        base.state = ConnectionState::Closed;
+        base.closeReason = reason;
+        base.endMs = base.startMs;
+        if (route) {
+            route->add(route->deniedDatagrams);
+            route->add(route->deniedBytes, length);
+        }
+        remember(key, route, holdMs, extend);
+        hub.denied(base, QStringLiteral("%1:%2 refused on UDP %3: %4")
+                             .arg(base.clientAddress.toString())
+                             .arg(base.clientPort)
+                             .arg(base.listener, why));
+    };
+
+    const RouteTable& table = *m_table;
+    const int index = table.router
+                          ? table.router->match(MatchInput{base.clientAddress, base.localAddress,
+                                                           int(base.localPort)})
+                          : -1;
+    if (index < 0 || index >= int(table.routes.size())) {
+        m_stats->noRoute.fetch_add(1, std::memory_order_relaxed);
+        refuse(CloseReason::NoRoute, QStringLiteral("no route matches"), nullptr, kRefusedHoldMs,
+               true);
+        return;
+    }
+    std::shared_ptr<RouteEntry> route = table.routes[size_t(index)];
+    RouteStats& rs = *route->stats;
+    base.routeId = route->id;
+    if (m_context->isDrained && m_context->isDrained(route->id)) {
+        rs.add(rs.limited);
+        refuse(CloseReason::Limited, QStringLiteral("route %1 is drained").arg(route->id),
+               route->stats, kLoadRetryMs, false);
+        return;
+    }
+    if (route->ipRestriction && !route->ipRestriction->allows(base.clientAddress)) {
+        rs.add(rs.deniedIpRestriction);
+        const QString msg = route->ipRestriction->message();
+        refuse(CloseReason::DeniedIpRestriction,
+               QStringLiteral("ip-restriction on route %1%2")
+                   .arg(route->id, msg.isEmpty() ? QString() : QStringLiteral(" (") + msg + ')'),
+               route->stats, kRefusedHoldMs, true);
+        return;
+    }
+    if (rs.udpSessions.fetch_add(1, std::memory_order_relaxed) >= m_context->sessionCap) {
+        rs.udpSessions.fetch_sub(1, std::memory_order_relaxed);
+        rs.add(rs.limited);
+        refuse(CloseReason::SessionCap,
+               QStringLiteral("route %1 has reached its cap of %2 UDP sessions")
+                   .arg(route->id)
+                   .arg(m_context->sessionCap),
+               route->stats, kLoadRetryMs, false);
+        return;
+    }
+    UdpSessionSetup setup;
+    if (route->limitConn) {
+        // Concurrent sessions are counted. A UDP client has no handshake to hold back, so the
+        // burst range is admitted without APISIX's delay.
+        const LimitConn::Admission a =
+            route->limitConn->acquire(base.clientAddress, base.localAddress, int(base.localPort));
+        if (!a.admitted) {
+            rs.udpSessions.fetch_sub(1, std::memory_order_relaxed);
+            rs.add(rs.limited);
+            refuse(CloseReason::Limited,
+                   QStringLiteral("limit-conn on route %1 (key %2)").arg(route->id, a.key),
+                   route->stats, kLoadRetryMs, false);
+            return;
+        }
+        setup.limitHeld = true;
+        setup.limitKey = a.key;
+    }
+
+    auto record = std::make_shared<ConnectionRecord>();
+    base.id = hub.nextConnectionId();
+    record->base = base;
+    record->lastActivityMs.set(quint64(base.startMs));
+    record->route = route->stats;
+    record->listener = m_stats;
+    record->worker = m_worker.index();
+    if (route->upstream) {
+        setup.hashKey = chashKeyValue(route->upstream->upstream, base.clientAddress,
+                                      base.localAddress, int(base.localPort));
+        const auto& up = route->upstream->upstream;
+        const double idle = up.timeout ? up.timeout->read : m_context->defaultIdleSeconds;
+        setup.idleMs = qMax<qint64>(1, qint64(idle * 1000));
+    } else {
+        setup.idleMs = qMax<qint64>(1, qint64(m_context->defaultIdleSeconds * 1000));
+    }
+    setup.route = std::move(route);
+    setup.record = record;
+    setup.key = key;
+    setup.client = peer;
+    setup.clientLength = m_msgs[size_t(slot)].msg_hdr.msg_namelen;
+    setup.local = local;
+    hub.opened(record);
+
+    auto session = std::make_unique<UdpSession>(m_worker, this, std::move(setup));
+    UdpSession* raw = session.get();
+    m_worker.adopt(std::move(session));
+    m_sessions.emplace(key, raw);
+    if (raw->start())
+        raw->sendUp(m_slots.get() + size_t(slot) * kSlotSize, length);
+}
+
+void UdpListenerSession::forget(const UdpClientKey& key)
+{
+    m_sessions.erase(key);
+}
+
+UdpListenerSession::DownResult UdpListenerSession::relayDown(UdpSession& session, int upstreamFd)
+{
+    char* base = m_slots.get();
+    for (int i = 0; i < kBatch; ++i) {
+        m_iov[size_t(i)] = iovec{base + size_t(i) * kSlotSize, size_t(kSlotSize)};
+        msghdr& h = m_msgs[size_t(i)].msg_hdr;
+        h.msg_name = nullptr;
+        h.msg_namelen = 0;
+        h.msg_iov = &m_iov[size_t(i)];
+        h.msg_iovlen = 1;
+        h.msg_control = nullptr;
+        h.msg_controllen = 0;
+        h.msg_flags = 0;
+    }
+    int n;
+    do {
+        n = ::recvmmsg(upstreamFd, m_msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return (errno == EAGAIN || errno == EWOULDBLOCK) ? DownResult::Drained : DownResult::Error;
+    if (n == 0)
+        return DownResult::Drained;
+    refreshClock();
+
+    // The reply leaves from the address the client wrote to, also on a wildcard listener.
+    const UdpLocal& local = session.local();
+    size_t controlLength = 0;
+    char* control = m_control.data();
+    // (IP_PKTINFO also serves IPv4 clients of a dual-stack socket on Linux.)
+    if (m_wildcard && local.family == AF_INET) {
+        controlLength = CMSG_SPACE(sizeof(in_pktinfo));
+        std::memset(control, 0, controlLength);
+        msghdr h{};
+        h.msg_control = control;
+        h.msg_controllen = controlLength;
+        cmsghdr* c = CMSG_FIRSTHDR(&h);
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
+        in_pktinfo info{};
+        info.ipi_spec_dst = local.v4;
+        std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    } else if (m_wildcard && local.family == AF_INET6 && m_boundFamily == AF_INET6) {
+        controlLength = CMSG_SPACE(sizeof(in6_pktinfo));
+        std::memset(control, 0, controlLength);
+        msghdr h{};
+        h.msg_control = control;
+        h.msg_controllen = controlLength;
+        cmsghdr* c = CMSG_FIRSTHDR(&h);
+        c->cmsg_level = IPPROTO_IPV6;
+        c->cmsg_type = IPV6_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
+        in6_pktinfo info{};
+        info.ipi6_addr = local.v6;
+        std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    }
+    for (int i = 0; i < n; ++i) {
+        m_iov[size_t(i)].iov_len = m_msgs[size_t(i)].msg_len;
+        msghdr& h = m_msgs[size_t(i)].msg_hdr;
+        h.msg_name = const_cast<sockaddr_storage*>(&session.client());
+        h.msg_namelen = session.clientLength();
+        h.msg_control = controlLength ? control : nullptr; // the same for every datagram
+        h.msg_controllen = controlLength;
+    }
+    int sent = 0;
+    quint64 datagrams = 0, bytes = 0;
+    while (sent < n) {
+        const int r = ::sendmmsg(m_watch.fd, m_msgs.data() + sent, unsigned(n - sent), MSG_DONTWAIT);
+        if (r > 0) {
+            for (int i = sent; i < sent + r; ++i)
+                bytes += m_msgs[size_t(i)].msg_len;
+            datagrams += quint64(r);
+            sent += r;
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            break; // the client's side is full: UDP drops, as the network would
+        ++sent;    // this datagram cannot be sent (e.g. too large for the path): skip it
+    }
+    session.countDown(datagrams, bytes);
+    return n == kBatch ? DownResult::MoreLeft : DownResult::Drained;
+}
+
+void UdpListenerSession::close(CloseReason reason)
+{
+    if (m_closed)
+        return;
+    m_closed = true;
+    // The sessions cannot answer without this socket. They are detached first so their close
+    // does not edit the table being walked.
+    std::vector<UdpSession*> all;
+    all.reserve(m_sessions.size());
+    for (auto& [key, s] : m_sessions)
+        all.push_back(s);
+    m_sessions.clear();
+    for (UdpSession* s : all) {
+        s->detach();
+        s->close(reason);
+    }
+    if (m_watch.fd >= 0) {
+        m_worker.loop().remove(m_watch);
+        ::close(m_watch.fd);
+        m_watch.fd = -1;
+    }
+    m_worker.retire(this);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session
+
+UdpSession::UdpSession(Worker& worker, UdpListenerSession* listener, UdpSessionSetup&& setup)
+    : WorkerSession(worker, setup.record->base.id), m_listener(listener),
+      m_route(std::move(setup.route)), m_record(std::move(setup.record)), m_key(setup.key),
+      m_client(setup.client), m_clientLength(setup.clientLength), m_local(setup.local),
+      m_hashKey(std::move(setup.hashKey)), m_limitHeld(setup.limitHeld),
+      m_limitKey(std::move(setup.limitKey)), m_idleMs(setup.idleMs)
+{
+    m_watch.handler = this;
+    m_watch.inputOnly = true;
+}
+
+UdpSession::~UdpSession()
+{
+    if (m_watch.fd >= 0) {
+        m_worker.loop().remove(m_watch);
+        ::close(m_watch.fd);
+    }
+}
+
+QString UdpSession::routeId() const
+{
+    return m_record->base.routeId;
+}
+
+bool UdpSession::start()
+{
+    UpstreamEntry* up = m_route->upstream.get();
+    const int node = up ? up->balancer->pick(m_hashKey, QSet<int>()) : -1;
+    if (node < 0 || node >= int(up->nodes.size())) {
+        close(CloseReason::ConnectFailed);
+        return false;
+    }
+    const ResolvedNode& target = up->nodes[size_t(node)];
+    m_record->setUpstreamNode(target.text);
+    int s = -1;
+    if (target.length > 0)
+        s = ::socket(target.address.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s >= 0 &&
+        ::connect(s, reinterpret_cast<const sockaddr*>(&target.address), target.length) != 0) {
+        ::close(s);
+        s = -1;
+    }
+    if (s >= 0) {
+        m_watch.fd = s;
+        if (!m_worker.loop().add(m_watch, IoRead)) {
+            ::close(s);
+            m_watch.fd = -1;
+            s = -1;
+        }
+    }
+    if (s < 0) {
+        if (auto* ns = target.stats.get())
+            ns->failures.fetch_add(1, std::memory_order_relaxed);
+        m_route->stats->add(m_route->stats->connectFailures);
+        close(CloseReason::ConnectFailed);
+        return false;
+    }
+    m_node = node;
+    m_started = true;
+    up->balancer->connectionStarted(node);
+    if (auto* ns = target.stats.get()) {
+        ns->active.fetch_add(1, std::memory_order_relaxed);
+        ns->total.fetch_add(1, std::memory_order_relaxed);
+    }
+    m_record->connectMs.store(0, std::memory_order_relaxed);
+    m_record->state.store(ConnectionState::Established, std::memory_order_relaxed);
+    m_lastMs = m_listener->monoMs();
+    armIdle(m_lastMs + m_idleMs);
+    return true;
+}
+
+void UdpSession::sendUp(const char* data, size_t length)
+{
+    if (m_closed)
+        return;
+    const ssize_t r = ::send(m_watch.fd, data, length, MSG_DONTWAIT);
+    if (r >= 0) {
+        m_record->datagramsUp.add(1);
+        m_record->bytesUp.add(length);
+        touch();
+        return;
+    }
+    // An earlier datagram drew an ICMP error (port unreachable, ...): the upstream is gone.
+    if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH)
+        close(CloseReason::UpstreamError);
+    // EAGAIN / EMSGSIZE: dropped, as the network would.
+}
+
+void UdpSession::countDown(quint64 datagrams, quint64 bytes)
+{
+    if (datagrams == 0)
+        return;
+    m_record->datagramsDown.add(datagrams);
+    m_record->bytesDown.add(bytes);
+    touch();
+}
+
+void UdpSession::touch()
+{
+    m_lastMs = m_listener->monoMs();
+    if (m_lastWallMs != m_listener->wallMs()) {
+        m_lastWallMs = m_listener->wallMs();
+        m_record->lastActivityMs.set(quint64(m_lastWallMs));
+    }
+}
+
+void UdpSession::onIo(IoWatch&, quint32 bits)
+{
+    if (bits & (IoRead | IoError))
+        pumpDown();
+}
+
+void UdpSession::resume()
+{
+    m_requeued = false;
+    pumpDown();
+}
+
+void UdpSession::pumpDown()
+{
+    for (int pass = 0; pass < kPassBatches; ++pass) {
+        if (m_closed || !m_listener)
+            return;
+        switch (m_listener->relayDown(*this, m_watch.fd)) {
+        case UdpListenerSession::DownResult::Drained: return;
+        case UdpListenerSession::DownResult::Error: close(CloseReason::UpstreamError); return;
+        case UdpListenerSession::DownResult::MoreLeft: break;
+        }
+    }
+    if (!m_requeued) {
+        m_requeued = true;
+        m_worker.requeue(m_id);
+    }
+}
+
+void UdpSession::armIdle(qint64 atMs)
+{
+    m_worker.schedule(atMs, m_id, 0);
+}
+
+void UdpSession::onTimer(quint32)
+{
+    if (m_closed)
+        return;
+    if (m_worker.monoMs() - m_lastMs >= m_idleMs) {
+        m_route->stats->add(m_route->stats->timeouts);
+        close(CloseReason::IdleTimeout);
+        return;
+    }
+    armIdle(m_lastMs + m_idleMs);
+}
+
+void UdpSession::close(CloseReason reason)
+{
+    if (m_closed)
+        return;
+    m_closed = true;
+    UpstreamEntry* up = m_route->upstream.get();
+    if (m_started && up) {
+        if (auto* ns = up->nodes[size_t(m_node)].stats.get()) {
+            ns->active.fetch_sub(1, std::memory_order_relaxed);
+            if (reason == CloseReason::UpstreamError)
+                ns->failures.fetch_add(1, std::memory_order_relaxed);
+        }
+        up->balancer->connectionEnded(m_node);
+    }
+    if (reason == CloseReason::UpstreamError)
+        m_route->stats->add(m_route->stats->connectFailures);
+    if (m_limitHeld && m_route->limitConn) {
+        m_route->limitConn->release(m_limitKey);
+        m_limitHeld = false;
+    }
+    m_route->stats->udpSessions.fetch_sub(1, std::memory_order_relaxed);
+    m_worker.hub().closed(m_record, reason);
+    if (m_watch.fd >= 0) {
+        m_worker.loop().remove(m_watch);
+        ::close(m_watch.fd);
+        m_watch.fd = -1;
+    }
+    if (m_listener) {
+        m_listener->forget(m_key);
+        m_listener = nullptr;
+    }
+    m_worker.retire(this);
+}
+
+} // namespace sg
