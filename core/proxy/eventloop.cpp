@@ -57,6 +57,7 @@ public:
     void run(int timeoutMs) override
     {
         const int n = epoll_wait(m_epfd, m_events.data(), int(m_events.size()), timeoutMs);
+        woke();
         for (int i = 0; i < n; ++i) {
             auto* w = static_cast<IoWatch*>(m_events[size_t(i)].data.ptr);
             if (!w) {
@@ -157,6 +158,7 @@ public:
     void run(int timeoutMs) override
     {
         const int n = ::poll(m_fds.data(), nfds_t(m_fds.size()), timeoutMs);
+        woke();
         if (n <= 0)
             return;
         // Handlers may add and remove watches while we dispatch: collect first.

@@ -10,6 +10,7 @@
 // the poll() backend polls exactly the wanted bits. IoError is always reported.
 
 #include <QtGlobal>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -58,9 +59,22 @@ public:
     virtual void remove(IoWatch& watch) = 0;
     // Waits up to timeoutMs (-1: no limit) and dispatches every ready watch once.
     virtual void run(int timeoutMs) = 0;
+    // Called by run() when the wait returns, before any watch is dispatched: the owner's
+    // clock is refreshed there, so handlers never see the time from before the sleep.
+    void setWakeHandler(std::function<void()> handler) { m_onWake = std::move(handler); }
     // Interrupts run() from any thread.
     virtual void wake() = 0;
     virtual const char* name() const = 0;
+
+protected:
+    void woke()
+    {
+        if (m_onWake)
+            m_onWake();
+    }
+
+private:
+    std::function<void()> m_onWake;
 };
 
 } // namespace sg

@@ -190,18 +190,8 @@ void UdpListenerSession::resume()
 
 void UdpListenerSession::onTimer(quint32) {}
 
-void UdpListenerSession::refreshClock()
-{
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    m_monoMs = qint64(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    m_wallMs = qint64(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
 bool UdpListenerSession::drain()
 {
-    refreshClock();
     char* base = m_slots.get();
     for (int i = 0; i < kBatch; ++i) {
         m_iov[size_t(i)] = iovec{base + size_t(i) * kSlotSize, size_t(kSlotSize)};
@@ -242,7 +232,7 @@ void UdpListenerSession::handle(int slot, size_t length)
         return;
     }
     if (auto r = m_refused.find(key); r != m_refused.end()) {
-        const qint64 now = m_monoMs;
+        const qint64 now = monoMs();
         if (r->second.expiresMs > now) {
             if (RouteStats* rs = r->second.route.get()) {
                 rs->add(rs->deniedDatagrams);
@@ -260,7 +250,7 @@ void UdpListenerSession::handle(int slot, size_t length)
 void UdpListenerSession::remember(const UdpClientKey& key, std::shared_ptr<RouteStats> route,
                                   qint64 holdMs, bool extend)
 {
-    const qint64 now = m_monoMs;
+    const qint64 now = monoMs();
     if (m_refused.size() >= kRefusedCap) {
         for (auto it = m_refused.begin(); it != m_refused.end();) {
             if (it->second.expiresMs <= now)
@@ -286,7 +276,7 @@ void UdpListenerSession::admit(const UdpClientKey& key, int slot, size_t length)
     base.clientPort = portOf(peer);
     base.localAddress = local.family ? hostOf(local) : m_boundAddress;
     base.localPort = quint16(m_boundPort);
-    base.startMs = m_wallMs;
+    base.startMs = wallMs();
     base.lastActivityMs = base.startMs;
 
     auto refuse = [&](CloseReason reason, const QString& why,
@@ -422,7 +412,6 @@ UdpListenerSession::DownResult UdpListenerSession::relayDown(UdpSession& session
         return (errno == EAGAIN || errno == EWOULDBLOCK) ? DownResult::Drained : DownResult::Error;
     if (n == 0)
         return DownResult::Drained;
-    refreshClock();
 
     // The reply leaves from the address the client wrote to, also on a wildcard listener.
     const UdpLocal& local = session.local();

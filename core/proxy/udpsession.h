@@ -90,9 +90,8 @@ public:
     const QString& key() const { return m_key; }
     std::shared_ptr<ListenerStats> stats() const { return m_stats; }
     int sessions() const { return int(m_sessions.size()); }
-    // Read at the start of each batch: the worker's cached clock dates from before it slept.
-    qint64 monoMs() const { return m_monoMs; }
-    qint64 wallMs() const { return m_wallMs; }
+    qint64 monoMs() const { return m_worker.monoMs(); }
+    qint64 wallMs() const { return m_worker.wallMs(); }
 
 private:
     struct Refused
@@ -103,7 +102,6 @@ private:
     };
 
     bool drain(); // true when the socket may still hold datagrams
-    void refreshClock();
     void handle(int slot, size_t length);
     void admit(const UdpClientKey& key, int slot, size_t length);
     void remember(const UdpClientKey& key, std::shared_ptr<RouteStats> route, qint64 holdMs,
@@ -120,8 +118,6 @@ private:
     bool m_wildcard = false;
     bool m_closed = false;
     bool m_requeued = false;
-    qint64 m_monoMs = 0;
-    qint64 m_wallMs = 0;
 
     std::unordered_map<UdpClientKey, UdpSession*, UdpClientKeyHash> m_sessions;
     std::unordered_map<UdpClientKey, Refused, UdpClientKeyHash> m_refused;

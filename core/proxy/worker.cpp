@@ -21,6 +21,7 @@ Worker::Worker(int index, EventLoopKind kind, int bufferSize, bool splice, Stats
       m_loop(EventLoop::create(kind))
 {
     refreshClock();
+    m_loop->setWakeHandler([this] { refreshClock(); });
 }
 
 Worker::~Worker()
@@ -80,8 +81,7 @@ void Worker::refreshClock()
 void Worker::run()
 {
     while (!m_quit.load()) {
-        m_loop->run(nextTimeout());
-        refreshClock();
+        m_loop->run(nextTimeout()); // refreshes the clock on waking, see the constructor
         runCommands();
         runTimers();
         runAgain();

@@ -232,6 +232,28 @@ private Q_SLOTS:
         ::close(fd);
     }
 
+    void sparseUploadIsNotIdle()
+    {
+        // One-way traffic with gaps shorter than the timeout but longer than the worker sleeps
+        // between events: the idle clock must start when the bytes moved, not when the worker
+        // last woke before they arrived.
+        TestServer sink(TestServer::Sink);
+        Engine engine(options());
+        Upstream up = upstream({node("127.0.0.1", sink.port())});
+        up.timeout = Timeout{5, 1.0, 1.0};
+        const int port = start(engine, up);
+        QVERIFY(port > 0);
+        const int fd = connectTo("127.0.0.1", port);
+        QVERIFY(fd >= 0);
+        for (int i = 0; i < 4; ++i) {
+            QVERIFY(sendAll(fd, "k"));
+            QByteArray none;
+            QCOMPARE(readSome(fd, none, 1, 700), ReadEnd::Timeout);
+        }
+        QCOMPARE(engine.snapshot().active.size(), 1);
+        ::close(fd);
+    }
+
     void connectTimeoutFails()
     {
         // A listener with backlog 0 whose queue is full: further SYNs go unanswered.
