@@ -1,6 +1,9 @@
 // Streamgate entry point: parses the command line, then runs one of --check, --headless or the
 // GUI. Only wiring lives here; everything it runs is in core/ and ui/.
 #include "config/configstore.h"
+#include "api/adminserver.h"
+#include "api/prometheus.h"
+#include "config/apisixyaml.h"
 #include "config/logging.h"
 #include "mainwindow.h"
 #include "proxy/engine.h"
@@ -40,12 +43,27 @@ struct Options
                                QStringLiteral("Print the version and exit.")};
     QCommandLineOption help{{QStringLiteral("h"), QStringLiteral("help")},
                             QStringLiteral("Print this help and exit.")};
+    QCommandLineOption exportApisix{QStringLiteral("export-apisix"),
+                                    QStringLiteral("Write apisix.yaml and config-stream.yaml "
+                                                   "(APISIX standalone mode) into DIR and exit."),
+                                    QStringLiteral("DIR")};
+    QCommandLineOption importApisix{QStringLiteral("import-apisix"),
+                                    QStringLiteral("Replace the config's routes and upstreams with "
+                                                   "those of an APISIX standalone FILE and exit."),
+                                    QStringLiteral("FILE")};
+    QCommandLineOption adminListen{QStringLiteral("admin-listen"),
+                                   QStringLiteral("Admin API address (default 127.0.0.1:9180)."),
+                                   QStringLiteral("ADDR")};
+    QCommandLineOption adminKey{QStringLiteral("admin-key"),
+                                QStringLiteral("Admin API key for this run (not saved)."),
+                                QStringLiteral("KEY")};
 
     void addTo(QCommandLineParser& parser) const
     {
         parser.setApplicationDescription(
             QStringLiteral("Streamgate: a desktop TCP/UDP stream proxy with APISIX stream routes."));
-        parser.addOptions({config, headless, check, version, help});
+        parser.addOptions({config, headless, check, version, help, exportApisix, importApisix,
+                           adminListen, adminKey});
     }
 };
 
@@ -71,6 +89,11 @@ QString problemLine(const sg::Problem& p)
     if (!p.value.isEmpty() && !p.reason.contains(p.value))
         line += QStringLiteral(" (value: %1)").arg(p.value);
     return line;
+}
+
+sg::AdminOptions adminOptionsFrom(const QCommandLineParser& parser, const Options& options)
+{
+    return {parser.value(options.adminListen), parser.value(options.adminKey)};
 }
 
 int runCheck(const QString& path)
@@ -116,7 +139,22 @@ void driveEngine(sg::ConfigStore& store, sg::Engine& engine)
                      });
 }
 
-int runHeadless(const QString& path)
+// The admin API and the metrics endpoint serve every mode that runs the engine.
+struct Servers
+{
+    Servers(sg::ConfigStore& store, sg::Engine& engine, const sg::AdminOptions& options)
+        : admin(&store, &engine), metrics(&store, &engine)
+    {
+        if (!admin.start(options))
+            qCCritical(sg::lcApi).noquote() << admin.errorString();
+        if (!metrics.start())
+            qCWarning(sg::lcApi).noquote() << metrics.errorString();
+    }
+    sg::AdminServer admin;
+    sg::MetricsServer metrics;
+};
+
+int runHeadless(const QString& path, const sg::AdminOptions& adminOptions)
 {
     sg::ConfigStore store(path);
     const sg::LoadResult loaded = store.load(); // problems are logged under streamgate.config
@@ -131,6 +169,7 @@ int runHeadless(const QString& path)
     out.open(STDOUT_FILENO, QIODevice::WriteOnly | QIODevice::Unbuffered);
     sg::AccessLog accessLog(&engine, &out);
     driveEngine(store, engine);
+    Servers servers(store, engine, adminOptions);
 
     sg::HeadlessRunner runner(&store, &engine);
     QObject::connect(&runner, &sg::HeadlessRunner::finished, qApp, &QCoreApplication::exit);
@@ -140,7 +179,7 @@ int runHeadless(const QString& path)
     return code;
 }
 
-int runGui(const QString& path)
+int runGui(const QString& path, const sg::AdminOptions& adminOptions)
 {
     sg::ConfigStore store(path);
     // A broken file leaves the store empty and refusing changes; the window reads
@@ -149,6 +188,7 @@ int runGui(const QString& path)
 
     sg::Engine engine;
     driveEngine(store, engine);
+    Servers servers(store, engine, adminOptions);
 
     sg::MainWindow window(&store, &engine);
     window.show();
@@ -172,7 +212,8 @@ int main(int argc, char* argv[])
     options.addTo(parser);
     const bool parsed = parser.parse(argumentsOf(argc, argv));
     const bool coreOnly = parser.isSet(options.check) || parser.isSet(options.version)
-        || parser.isSet(options.help) || parser.isSet(options.headless);
+        || parser.isSet(options.help) || parser.isSet(options.headless)
+        || parser.isSet(options.exportApisix) || parser.isSet(options.importApisix);
 
     if (coreOnly) {
         QCoreApplication app(argc, argv);
@@ -199,7 +240,11 @@ int main(int argc, char* argv[])
                                                           : sg::ConfigStore::defaultPath();
         if (parser.isSet(options.check))
             return runCheck(path);
-        return runHeadless(path);
+        if (parser.isSet(options.exportApisix))
+            return sg::exportApisixCommand(path, parser.value(options.exportApisix));
+        if (parser.isSet(options.importApisix))
+            return sg::importApisixCommand(path, parser.value(options.importApisix));
+        return runHeadless(path, adminOptionsFrom(parser, options));
     }
 
     QApplication app(argc, argv);
@@ -215,5 +260,5 @@ int main(int argc, char* argv[])
     }
     const QString path = guiParser.isSet(options.config) ? guiParser.value(options.config)
                                                          : sg::ConfigStore::defaultPath();
-    return runGui(path);
+    return runGui(path, adminOptionsFrom(guiParser, options));
 }

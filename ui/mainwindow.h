@@ -1,12 +1,52 @@
 #pragma once
-// The main window: routes, route editor, live connections, denied clients, statistics.
+// The main window: the routes list (match order) on the left; live connections, denied
+// clients, statistics and the route form as tabs; the event log as a dock. A timer takes an
+// engine Snapshot a few times per second and feeds every model (row-level diffs only); the GUI
+// thread never touches a proxied socket. Works without an engine (config editing only).
+
+#include "stats/snapshot.h"
 
 #include <QMainWindow>
+#include <QSet>
+
+#include <functional>
+
+class QAction;
+class QCheckBox;
+class QComboBox;
+class QFrame;
+class QLabel;
+class QLineEdit;
+class QSplitter;
+class QSystemTrayIcon;
+class QTabWidget;
+class QTableView;
+class QTimer;
+class QToolButton;
+class QTreeView;
+
+class QChart;
+class QChartView;
+class QLineSeries;
+class QValueAxis;
 
 namespace sg {
 
 class ConfigStore;
 class Engine;
+struct Config;
+struct ConfigDiff;
+
+namespace ui {
+class ConnectionFilter;
+class ConnectionTableModel;
+class DeniedClientsModel;
+class EventLogModel;
+class NodesModel;
+class RouteEditor;
+class RoutesModel;
+class RouteStatsModel;
+} // namespace ui
 
 class MainWindow final : public QMainWindow
 {
@@ -15,10 +55,144 @@ class MainWindow final : public QMainWindow
 
 public:
     MainWindow(ConfigStore* store, Engine* engine, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    // One refresh now: snapshot, models, status bar, chart (F5).
+    void refreshNow();
+    void setRefreshRate(int perSecond);
+    int refreshRate() const { return m_refreshRate; }
+    void setConnectionsPaused(bool paused);
+
+    // Allow or block a client IP on a route through the store (applies live). False, with the
+    // reason in the status bar, when nothing changed.
+    bool allowClient(const QString& ip, const QString& routeId);
+    bool blockClient(const QString& ip, const QString& routeId);
+    // Closes proxied connections through the engine, after asking when `confirm`.
+    int closeConnections(const QList<quint64>& ids, bool confirm);
+
+    QString selectedRouteId() const;
+    void selectRoute(const QString& id);
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void changeEvent(QEvent* event) override;
 
 private:
+    void buildActions();
+    void buildRoutesPanel(QSplitter* splitter);
+    QWidget* buildConnectionsTab();
+    QWidget* buildDeniedTab();
+    QWidget* buildStatisticsTab();
+    void buildEventDock();
+    void buildStatusBar();
+    void buildTray();
+    void restoreSettings();
+    void saveSettings();
+
+    void onConfigChanged(const Config& config);
+    void onRouteSelectionChanged();
+    void onFirstRefusal(const DeniedClient& denied);
+    void updateRouteActions();
+    void updateStatusBar(const Snapshot& snapshot);
+    void updateChart();
+    void updateTray();
+    void applyChartTheme();
+
+    bool confirmDiscardEdits();
+    void addRoute();
+    void duplicateRoute();
+    void deleteRoute();
+    void toggleRouteEnabled();
+    bool commitConfig(const Config& next, const QString& what);
+    void setAllPaused(bool paused);
+
+    QList<quint64> selectedConnectionIds(bool openOnly) const;
+    void showConnectionMenu(const QPoint& pos);
+    void copySelectedConnections();
+    void exportConnections();
+
+    void showBanner(const QString& key, const QString& text,
+                    const QList<QPair<QString, std::function<void()>>>& actions);
+    void hideBanner(const QString& key);
+    void showNextRefusal();
+
     ConfigStore* m_store;
     Engine* m_engine;
+
+    ui::RoutesModel* m_routesModel = nullptr;
+    ui::ConnectionTableModel* m_connections = nullptr;
+    ui::ConnectionFilter* m_connectionFilter = nullptr;
+    ui::DeniedClientsModel* m_denied = nullptr;
+    ui::RouteStatsModel* m_stats = nullptr;
+    ui::NodesModel* m_nodes = nullptr;
+    ui::EventLogModel* m_events = nullptr;
+
+    QTreeView* m_routesView = nullptr;
+    ui::RouteEditor* m_editor = nullptr;
+    QTabWidget* m_tabs = nullptr;
+    QWidget* m_connectionsTab = nullptr;
+    QWidget* m_deniedTab = nullptr;
+    QWidget* m_statsTab = nullptr;
+    QTableView* m_connectionsView = nullptr;
+    QTableView* m_deniedView = nullptr;
+    QTableView* m_statsView = nullptr;
+    QTableView* m_nodesView = nullptr;
+    QTableView* m_eventView = nullptr;
+    QSplitter* m_mainSplitter = nullptr;
+    QSplitter* m_statsSplitter = nullptr;
+    QLineEdit* m_connectionFilterEdit = nullptr;
+    QComboBox* m_routeFilter = nullptr;
+    QCheckBox* m_showClosed = nullptr;
+    QToolButton* m_pauseButton = nullptr;
+    QComboBox* m_rateCombo = nullptr;
+    QLabel* m_chartTitle = nullptr;
+    QChartView* m_chartView = nullptr;
+    QChart* m_chart = nullptr;
+    QLineSeries* m_upSeries = nullptr;
+    QLineSeries* m_downSeries = nullptr;
+    QLineSeries* m_activeSeries = nullptr;
+    QValueAxis* m_timeAxis = nullptr;
+    QValueAxis* m_rateAxis = nullptr;
+    QValueAxis* m_activeAxis = nullptr;
+
+    QFrame* m_banner = nullptr;
+    QLabel* m_bannerText = nullptr;
+    QWidget* m_bannerButtons = nullptr;
+    QString m_bannerKey;
+    QList<DeniedClient> m_pendingRefusals;
+
+    QLabel* m_listenersLabel = nullptr;
+    QLabel* m_activeLabel = nullptr;
+    QLabel* m_rateLabel = nullptr;
+    QLabel* m_pausedLabel = nullptr;
+
+    QSystemTrayIcon* m_tray = nullptr;
+    QAction* m_trayPauseAction = nullptr;
+    QAction* m_trayAllowAction = nullptr;
+
+    QAction* m_newAction = nullptr;
+    QAction* m_duplicateAction = nullptr;
+    QAction* m_deleteAction = nullptr;
+    QAction* m_enableAction = nullptr;
+    QAction* m_closeConnectionsAction = nullptr;
+    QAction* m_copyAction = nullptr;
+    QAction* m_allowClientAction = nullptr;
+    QAction* m_blockClientAction = nullptr;
+    QAction* m_exportAction = nullptr;
+    QAction* m_findAction = nullptr;
+    QAction* m_refreshAction = nullptr;
+    QAction* m_closeToTrayAction = nullptr;
+    QAction* m_quitAction = nullptr;
+
+    QTimer* m_timer = nullptr;
+    int m_refreshRate = 4;
+    bool m_connectionsPaused = false;
+    bool m_allPaused = false;
+    bool m_quitting = false;
+    bool m_trayHintShown = false;
+    bool m_selectingRoute = false;
+    QString m_lastRouteId;
+    QHash<QString, QString> m_routeNames;
 };
 
 } // namespace sg

@@ -30,30 +30,26 @@ ConfigCheck checkReferences(const Config& config, const QSet<QString>& knownIds)
         const StreamRoute& route = config.streamRoutes.at(i);
         const QString at = QStringLiteral("stream_routes[%1]").arg(i);
         const QString routeId = route.idString();
+        // A route whose id itself failed to decode is named by its place in the list.
+        const QString who =
+            routeId.isEmpty() ? at : QStringLiteral("stream_route [%1]").arg(routeId);
 
         const QString upstreamId = detail::jsonIdText(route.upstreamId);
-        if (!upstreamId.isEmpty() && !config.findUpstream(upstreamId)
-            && !knownIds.contains(upstreamId)) {
+        if (!upstreamId.isEmpty() && !config.findUpstream(upstreamId) &&
+            !knownIds.contains(upstreamId)) {
             check.errors << Problem{
                 at + QStringLiteral(".upstream_id"), upstreamId,
                 QStringLiteral("failed to fetch upstream info by upstream id [%1]: no upstream "
-                               "has this id (used by stream_route [%2])")
-                    .arg(upstreamId, routeId)};
-        }
-        if (upstreamId.isEmpty() && !route.upstream) {
-            check.warnings << Problem{
-                at, routeId,
-                QStringLiteral("stream_route [%1] has neither upstream nor upstream_id; "
-                               "connections it matches are closed")
-                    .arg(routeId)};
+                               "has this id (used by %2)")
+                    .arg(upstreamId, who)};
         }
         if (route.serverPort && !ports.contains(*route.serverPort)) {
             check.warnings << Problem{
                 at + QStringLiteral(".server_port"), QString::number(*route.serverPort),
                 QStringLiteral("no listener in stream_proxy.tcp or stream_proxy.udp has port "
-                               "%1: stream_route [%2] can never match")
+                               "%1: %2 can never match")
                     .arg(*route.serverPort)
-                    .arg(routeId)};
+                    .arg(who)};
         }
     }
     if (ports.isEmpty() && !config.streamRoutes.isEmpty()) {
@@ -79,8 +75,13 @@ QSet<QString> rawUpstreamIds(const QJsonObject& root)
 
 Problem syntaxProblem(const QString& path, const QByteArray& bytes, const QJsonParseError& error)
 {
-    // Qt reports the offset just past the character it choked on.
-    const qsizetype pos = qBound(qsizetype(0), qsizetype(error.offset) - 1, bytes.size());
+    // Qt reports the offset just past the character it choked on, except for trailing garbage
+    // and malformed numbers, where it points at the character itself.
+    qsizetype pos = error.offset;
+    if (error.error != QJsonParseError::GarbageAtEnd &&
+        error.error != QJsonParseError::IllegalNumber)
+        --pos;
+    pos = qBound(qsizetype(0), pos, bytes.size());
     int line = 1;
     qsizetype lineStart = 0;
     for (qsizetype i = 0; i < pos; ++i) {
@@ -114,8 +115,17 @@ ConfigCheck checkConfig(const Config& config)
 
 FileCheck checkFile(const QString& path)
 {
-    FileCheck result{LoadResult::Status::Unreadable, Config{}, {}, {}};
+    QByteArray bytes;
+    return detail::readAndCheckFile(path, &bytes);
+}
+
+namespace detail {
+
+FileCheck readAndCheckFile(const QString& path, QByteArray* bytes)
+{
+    bytes->clear();
     auto unreadable = [&](const QString& why) {
+        FileCheck result{LoadResult::Status::Unreadable, Config{}, {}, {}};
         result.problems << Problem{QString(), path,
                                    QStringLiteral("cannot read %1: %2").arg(path, why)};
         return result;
@@ -126,21 +136,28 @@ FileCheck checkFile(const QString& path)
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
         return unreadable(file.errorString());
-    const QByteArray bytes = file.readAll();
-    if (file.error() != QFileDevice::NoError)
+    *bytes = file.readAll();
+    if (file.error() != QFileDevice::NoError) {
+        bytes->clear();
         return unreadable(file.errorString());
+    }
+    return checkBytes(path, *bytes);
+}
 
+FileCheck checkBytes(const QString& path, const QByteArray& bytes)
+{
+    FileCheck result{LoadResult::Status::SyntaxError, Config{}, {}, {}};
     QJsonParseError parseError;
     const QJsonDocument doc = QJsonDocument::fromJson(bytes, &parseError);
     if (parseError.error != QJsonParseError::NoError) {
-        result.status = LoadResult::Status::SyntaxError;
         result.problems << syntaxProblem(path, bytes, parseError);
         return result;
     }
     result.status = LoadResult::Status::Invalid;
     if (!doc.isObject()) {
-        result.problems << Problem{QString(), QString(),
-                                   QStringLiteral("%1: the top level must be a JSON object").arg(path)};
+        result.problems << Problem{
+            QString(), QString(),
+            QStringLiteral("%1: the top level must be a JSON object").arg(path)};
         return result;
     }
 
@@ -155,5 +172,7 @@ FileCheck checkFile(const QString& path)
     }
     return result;
 }
+
+} // namespace detail
 
 } // namespace sg

@@ -4,7 +4,6 @@
 
 #include <QHash>
 #include <QSet>
-
 #include <algorithm>
 
 namespace sg {
@@ -59,9 +58,9 @@ void diffById(const QList<T>& before, const QList<T>& after, QStringList& added,
 
 bool ConfigDiff::isEmpty() const
 {
-    return routesAdded.isEmpty() && routesChanged.isEmpty() && routesRemoved.isEmpty()
-        && upstreamsAdded.isEmpty() && upstreamsChanged.isEmpty() && upstreamsRemoved.isEmpty()
-        && !routeOrderChanged && !listenersChanged && !settingsChanged;
+    return routesAdded.isEmpty() && routesChanged.isEmpty() && routesRemoved.isEmpty() &&
+           upstreamsAdded.isEmpty() && upstreamsChanged.isEmpty() && upstreamsRemoved.isEmpty() &&
+           !routeOrderChanged && !listenersChanged && !settingsChanged;
 }
 
 ConfigDiff diffConfigs(const Config& before, const Config& after)
@@ -76,8 +75,9 @@ ConfigDiff diffConfigs(const Config& before, const Config& after)
     diffById(before.upstreams, after.upstreams, diff.upstreamsAdded, diff.upstreamsChanged,
              diff.upstreamsRemoved);
     // Listeners are a set: listing the same ports in another order opens and closes nothing.
-    diff.listenersChanged = listenerSet(before.streamProxy.tcp) != listenerSet(after.streamProxy.tcp)
-        || listenerSet(before.streamProxy.udp) != listenerSet(after.streamProxy.udp);
+    diff.listenersChanged =
+        listenerSet(before.streamProxy.tcp) != listenerSet(after.streamProxy.tcp) ||
+        listenerSet(before.streamProxy.udp) != listenerSet(after.streamProxy.udp);
     diff.settingsChanged = before.streamgate != after.streamgate;
     return diff;
 }

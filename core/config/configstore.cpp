@@ -3,6 +3,7 @@
 #include "config/configutil_p.h"
 #include "config/logging.h"
 
+#include <QCryptographicHash>
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
@@ -95,6 +96,11 @@ Problems writeAtomically(const QString& path, const QByteArray& bytes,
     return {};
 }
 
+QByteArray fileHash(const QByteArray& bytes)
+{
+    return QCryptographicHash::hash(bytes, QCryptographicHash::Sha256);
+}
+
 QString joinIds(const QStringList& ids)
 {
     return ids.join(QStringLiteral(", "));
@@ -109,8 +115,8 @@ QString ConfigStore::defaultPath()
     // Not AppConfigLocation itself: with the organisation name set it nests twice
     // (~/.config/streamgate/streamgate), and callers that never set the application name (tests,
     // tools) would get a different folder.
-    return QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation)
-        + QStringLiteral("/streamgate/streamgate.json");
+    return QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation) +
+           QStringLiteral("/streamgate/streamgate.json");
 }
 
 Config ConfigStore::exampleConfig()
@@ -119,8 +125,8 @@ Config ConfigStore::exampleConfig()
     // user would write and goes through the same validation as their own files.
     Decoded<Config> decoded = decodeConfig(QJsonDocument::fromJson(exampleJson).object());
     if (!decoded.ok())
-        qCCritical(lcConfig).noquote() << "built-in example config is invalid:"
-                                       << formatProblems(decoded.problems);
+        qCCritical(lcConfig).noquote()
+            << "built-in example config is invalid:" << formatProblems(decoded.problems);
     return decoded.value;
 }
 
@@ -166,6 +172,7 @@ LoadResult ConfigStore::load()
 {
     QMutexLocker writeLock(&m_writeMutex);
     LoadResult result;
+    m_replaceBroken = false;
 
     if (!QFileInfo::exists(m_path)) {
         Config example = exampleConfig();
@@ -174,7 +181,7 @@ LoadResult ConfigStore::load()
             r.createTime = r.updateTime = t;
         for (Upstream& u : example.upstreams)
             u.createTime = u.updateTime = t;
-        result.problems = writeFile(example, false);
+        result.problems = writeFile(encodeConfig(example), false);
         if (result.problems.isEmpty()) {
             // The file will hold the admin API key: readable by its owner only.
             QFile::setPermissions(m_path, QFile::ReadOwner | QFile::WriteOwner);
@@ -191,18 +198,21 @@ LoadResult ConfigStore::load()
             adopt(Config{}, {});
         }
     } else {
-        FileCheck file = checkFile(m_path);
+        QByteArray bytes;
+        FileCheck file = detail::readAndCheckFile(m_path, &bytes);
         result.status = file.status;
         result.problems = file.problems;
         result.warnings = file.warnings;
         if (file.status == LoadResult::Status::Loaded) {
             m_broken = false;
+            m_knownGoodHash = fileHash(bytes);
             qCInfo(lcConfig).noquote()
-                << "loaded" << m_path << ":" << file.config.streamRoutes.size()
-                << "stream routes," << file.config.upstreams.size() << "upstreams";
+                << "loaded" << m_path << ":" << file.config.streamRoutes.size() << "stream routes,"
+                << file.config.upstreams.size() << "upstreams";
             adopt(file.config, file.warnings);
         } else {
             m_broken = true;
+            m_knownGoodHash.clear();
             result.backupAvailable = checkFile(backupPath()).status == LoadResult::Status::Loaded;
             qCWarning(lcConfig).noquote()
                 << m_path << "could not be loaded and is left untouched:\n"
@@ -235,8 +245,10 @@ LoadResult ConfigStore::loadBackup()
         return result;
     }
     if (m_broken) {
-        qCInfo(lcConfig).noquote() << "recovered" << backupPath() << "in memory;" << m_path
-                                   << "stays as it is until saved";
+        qCInfo(lcConfig).noquote() << "recovered" << backupPath() << ";" << m_path
+                                   << "stays as it is until the next change";
+        m_broken = false;
+        m_replaceBroken = true;
         adopt(backup.config, backup.warnings);
     } else {
         const Problems problems = commit(backup.config);
@@ -268,7 +280,8 @@ Problems ConfigStore::commit(Config next)
     // Values built in code (forms, API handlers) pass the same rules as a file: encode and
     // decode again, then the cross-object checks. What is kept is exactly what a reload of the
     // file will produce.
-    Decoded<Config> decoded = decodeConfig(encodeConfig(next));
+    const QJsonObject json = encodeConfig(next);
+    Decoded<Config> decoded = decodeConfig(json);
     const ConfigCheck check = checkConfig(decoded.value);
     Problems problems = decoded.problems + check.errors;
     if (!problems.isEmpty()) {
@@ -279,10 +292,12 @@ Problems ConfigStore::commit(Config next)
     if (accepted == m_config)
         return {};
 
-    if (Problems written = writeFile(accepted, false); !written.isEmpty()) {
+    // `json` decodes to `accepted`, so the file reloads to exactly what is kept in memory.
+    if (Problems written = writeFile(json, m_replaceBroken); !written.isEmpty()) {
         qCWarning(lcConfig).noquote() << formatProblems(written);
         return written;
     }
+    m_replaceBroken = false;
     const ConfigDiff diff = diffConfigs(m_config, accepted);
     {
         QMutexLocker lock(&m_mutex);
@@ -296,60 +311,68 @@ Problems ConfigStore::commit(Config next)
     return {};
 }
 
-Problems ConfigStore::writeFile(const Config& config, bool overwriteBroken)
+Problems ConfigStore::writeFile(const QJsonObject& json, bool overwriteBroken)
 {
     const QFileInfo info(m_path);
     if (!QDir().mkpath(info.absolutePath()))
         return {Problem{QString(), info.absolutePath(),
                         QStringLiteral("cannot create directory %1").arg(info.absolutePath())}};
 
-    const QByteArray bytes = QJsonDocument(encodeConfig(config)).toJson(QJsonDocument::Indented);
+    const QByteArray bytes = QJsonDocument(json).toJson(QJsonDocument::Indented);
 
     if (info.exists()) {
-        // The file on disk is checked now, not trusted from load time: someone may have edited
-        // it since. A good file becomes NAME.bak; a bad one is never replaced unless on purpose,
-        // and even then its bytes are kept.
-        const FileCheck onDisk = checkFile(m_path);
-        QString keepAs;
-        if (onDisk.status == LoadResult::Status::Loaded) {
-            keepAs = backupPath();
-        } else if (overwriteBroken) {
-            keepAs = m_path + QStringLiteral(".broken");
-        } else {
-            m_broken = true;
-            Problems problems = refusedWhileBroken();
-            problems += onDisk.problems;
-            return problems;
-        }
+        auto cannotRead = [&](const QFile& f) {
+            return Problems{
+                Problem{QString(), m_path,
+                        QStringLiteral("cannot read %1: %2").arg(m_path, f.errorString())}};
+        };
         QFile old(m_path);
-        if (old.open(QIODevice::ReadOnly)) {
-            const QByteArray previous = old.readAll();
-            if (old.error() == QFileDevice::NoError) {
-                // Copied before the new version is committed: NAME.bak is always a whole
-                // previous version, whatever moment a crash happens at.
-                if (Problems kept = writeAtomically(keepAs, previous, m_path); !kept.isEmpty())
-                    return kept;
-            } else if (!overwriteBroken) {
-                return {Problem{QString(), m_path,
-                                QStringLiteral("cannot read %1: %2").arg(m_path, old.errorString())}};
+        QByteArray previous;
+        bool readable = old.open(QIODevice::ReadOnly);
+        if (readable) {
+            previous = old.readAll();
+            readable = old.error() == QFileDevice::NoError;
+        }
+        if (!readable && !overwriteBroken)
+            return cannotRead(old);
+        if (readable) {
+            // The file on disk is not trusted from load time: someone may have edited it since.
+            // Bytes this store loaded or wrote itself are known good; others are validated.
+            // A good file becomes NAME.bak; a bad one is never replaced unless on purpose, and
+            // even then its bytes are kept.
+            FileCheck onDisk{};
+            bool good = !m_knownGoodHash.isEmpty() && fileHash(previous) == m_knownGoodHash;
+            if (!good) {
+                onDisk = detail::checkBytes(m_path, previous);
+                good = onDisk.status == LoadResult::Status::Loaded;
             }
-        } else if (!overwriteBroken) {
-            return {Problem{QString(), m_path,
-                            QStringLiteral("cannot read %1: %2").arg(m_path, old.errorString())}};
+            if (!good && !overwriteBroken) {
+                m_broken = true;
+                return refusedWhileBroken() + onDisk.problems;
+            }
+            const QString keepAs = good ? backupPath() : m_path + QStringLiteral(".broken");
+            // Written before the new version is committed: NAME.bak is always a whole previous
+            // version, whatever moment a crash happens at.
+            if (Problems kept = writeAtomically(keepAs, previous, m_path); !kept.isEmpty())
+                return kept;
+            if (!good)
+                qCInfo(lcConfig).noquote()
+                    << "replacing the broken" << m_path << "; its bytes are kept in" << keepAs;
         }
     }
-    return writeAtomically(m_path, bytes);
+    if (Problems written = writeAtomically(m_path, bytes); !written.isEmpty())
+        return written;
+    m_knownGoodHash = fileHash(bytes);
+    return {};
 }
 
 Problems ConfigStore::save()
 {
     QMutexLocker writeLock(&m_writeMutex);
-    const Problems problems = writeFile(config(), true);
+    const Problems problems = writeFile(encodeConfig(config()), true);
     if (problems.isEmpty()) {
-        if (m_broken)
-            qCInfo(lcConfig).noquote() << "replaced the broken" << m_path << "(its bytes are kept in"
-                                       << m_path + QStringLiteral(".broken)");
         m_broken = false;
+        m_replaceBroken = false;
     }
     return problems;
 }

@@ -9,6 +9,7 @@
 #include "model/problem.h"
 #include "model/streamroute.h"
 
+#include <QByteArray>
 #include <QMutex>
 #include <QObject>
 #include <QRecursiveMutex>
@@ -83,8 +84,9 @@ public:
     // mutation is refused until the user recovers the backup or saves on purpose (save()).
     // A load that changes the config counts as a change (changed() fires, revision() moves).
     LoadResult load();
-    // Loads NAME.bak instead (the user chose to recover). While the file is broken the backup
-    // only replaces the config in memory and the broken file stays until save(); otherwise the
+    // Loads NAME.bak instead (the user chose to recover). While the file is broken, the backup
+    // replaces the config in memory, fileIsBroken() turns false and the broken file stays on
+    // disk until the next change or save(), which keeps its bytes as NAME.broken. Otherwise the
     // backup is committed like any change (the current file becomes the new NAME.bak).
     LoadResult loadBackup();
     // The outcome of the last load() or loadBackup(), for a window opened afterwards.
@@ -116,7 +118,7 @@ Q_SIGNALS:
 
 private:
     Problems commit(Config next);
-    Problems writeFile(const Config& config, bool overwriteBroken);
+    Problems writeFile(const QJsonObject& json, bool overwriteBroken);
     Problems refusedWhileBroken() const;
     void adopt(const Config& config, const Problems& warnings);
 
@@ -130,6 +132,8 @@ private:
     Problems m_warnings;
     qint64 m_revision = 0;
     std::atomic<bool> m_broken = false;
+    bool m_replaceBroken = false; // the user recovered the backup: the next write may replace
+    QByteArray m_knownGoodHash; // SHA-256 of the file as this store last loaded or wrote it
 };
 
 } // namespace sg

@@ -1,8 +1,10 @@
 #pragma once
 // Helpers shared by the config store's source files; not part of the public interface.
 
+#include "config/configstore.h"
 #include "model/streamroute.h"
 
+#include <QByteArray>
 #include <QJsonValue>
 #include <QString>
 
@@ -18,5 +20,10 @@ inline QString jsonIdText(const QJsonValue& id)
         return QString::number(qint64(id.toDouble()));
     return {};
 }
+
+// checkFile() that also hands back the bytes it read (empty when unreadable).
+FileCheck readAndCheckFile(const QString& path, QByteArray* bytes);
+// The checks of checkFile() on bytes already read; `path` only names the file in problems.
+FileCheck checkBytes(const QString& path, const QByteArray& bytes);
 
 } // namespace sg::detail

@@ -1,6 +1,7 @@
 #include "proxy/engine.h"
 
 #include "proxy/addressmatch.h"
+#include "proxy/healthchecker.h"
 #include "proxy/routetable.h"
 #include "proxy/tcpsession.h"
 #include "proxy/worker.h"
@@ -94,10 +95,7 @@ class EngineCore;
 class TcpListener final : public QTcpServer
 {
 public:
-    TcpListener(EngineCore* core, const ListenEntry& entry)
-        : m_core(core), m_entry(entry), m_key(entry.text())
-    {
-    }
+    TcpListener(EngineCore* core, const ListenEntry& entry);
     const ListenEntry& entry() const { return m_entry; }
     QString key() const { return m_key; }
     std::shared_ptr<ListenerStats> stats;
@@ -139,7 +137,17 @@ public:
 class EngineCore final : public QObject
 {
 public:
-    explicit EngineCore(EnginePrivate* d) : m_d(d) {}
+    explicit EngineCore(EnginePrivate* d) : m_d(d)
+    {
+        QObject::connect(&m_health, &HealthChecker::nodeHealthChanged, this,
+                         [this](const QString& upstream, const QString& node, bool healthy) {
+                             m_d->hub.addEvent(
+                                 healthy ? EventKind::NodeUp : EventKind::NodeDown, QString(),
+                                 QStringLiteral("node %1 of upstream %2 is %3")
+                                     .arg(node, upstream,
+                                          healthy ? QStringLiteral("up") : QStringLiteral("down")));
+                         });
+    }
 
     void apply(const Config& config);
     void closeListeners();
@@ -155,7 +163,13 @@ private:
     QHash<QString, QString> m_listenErrors;
     std::shared_ptr<const RouteTable> m_table = std::make_shared<RouteTable>();
     size_t m_nextWorker = 0;
+    HealthChecker m_health{this};
 };
+
+TcpListener::TcpListener(EngineCore* core, const ListenEntry& entry)
+    : QTcpServer(core), m_core(core), m_entry(entry), m_key(entry.text())
+{
+}
 
 void TcpListener::incomingConnection(qintptr fd)
 {
@@ -255,7 +269,11 @@ void EngineCore::apply(const Config& config)
             entry->upstream = up;
             if (route.plugins.ipRestriction)
                 entry->ipRestriction.emplace(*route.plugins.ipRestriction);
-            if (route.plugins.limitConn)
+            // Same limit-conn settings: keep the counter object, so connections admitted
+            // before the edit still count against the limit after it.
+            if (old && old->limitConn && old->route.plugins.limitConn == route.plugins.limitConn)
+                entry->limitConn = old->limitConn;
+            else if (route.plugins.limitConn)
                 entry->limitConn = std::make_shared<LimitConn>(*route.plugins.limitConn);
             entry->stats = m_d->hub.routeStats(id);
         }
@@ -263,6 +281,14 @@ void EngineCore::apply(const Config& config)
     }
     table->router.emplace(config.streamRoutes);
     m_table = table;
+
+    // Health checks follow the upstreams in use; a rebuilt Balancer gets the known health.
+    QStringList keys;
+    for (auto it = upstreams.cbegin(); it != upstreams.cend(); ++it) {
+        keys << it.key();
+        m_health.watch(it.key(), it.value()->upstream, it.value()->balancer);
+    }
+    m_health.retainOnly(keys);
     publishTopology();
 }
 
@@ -315,6 +341,7 @@ void EngineCore::publishTopology()
 
 void EngineCore::closeListeners()
 {
+    m_health.retainOnly({});
     for (TcpListener* l : std::as_const(m_listeners)) {
         l->close();
         delete l;

@@ -103,6 +103,8 @@ void TcpSession::startConnect()
     UpstreamEntry* up = m_route->upstream.get();
     const int node = up ? up->balancer->pick(m_hashKey, m_tried) : -1;
     if (node < 0 || node >= int(up->nodes.size())) {
+        if (m_attempts == 0) // nothing to try at all (no upstream, or no node with weight)
+            m_route->stats->add(m_route->stats->connectFailures);
         close(CloseReason::ConnectFailed);
         return;
     }
@@ -206,6 +208,8 @@ void TcpSession::onIo(IoWatch& watch, quint32 bits)
     const Side side = Side(watch.tag);
     Endpoint& e = m_ends[side];
     if (side == Upstream && !m_connected) {
+        if (bits & IoRead)
+            e.readable = true; // kept for after the connect completes
         if (!(bits & (IoWrite | IoError)))
             return;
         int err = 0;
@@ -215,6 +219,8 @@ void TcpSession::onIo(IoWatch& watch, quint32 bits)
             attemptFailed(false);
             return;
         }
+        // The same report may already have said the upstream sent something (a server
+        // greeting, even a FIN); edge-triggered reports are not repeated, hence the flag above.
         connected();
         return;
     }
@@ -465,8 +471,8 @@ void TcpSession::close(CloseReason reason)
             continue;
         m_worker.loop().remove(w);
         // The side that did not reset is reset too, so neither peer mistakes it for a clean end.
-        const bool reset = (s == Client && reason == CloseReason::UpstreamReset)
-            || (s == Upstream && reason == CloseReason::ClientReset);
+        const bool reset = (s == Client && reason == CloseReason::UpstreamReset) ||
+                           (s == Upstream && reason == CloseReason::ClientReset);
         if (reset)
             closeWithReset(w.fd);
         else

@@ -128,7 +128,7 @@ int Worker::nextTimeout() const
     if (!m_again.empty())
         return 0;
     {
-        QMutexLocker lock(const_cast<QMutex*>(&m_commandMutex));
+        QMutexLocker lock(&m_commandMutex);
         if (!m_commands.empty())
             return 0;
     }

@@ -113,7 +113,7 @@ private:
     std::thread m_thread;
     std::atomic<bool> m_quit{false};
 
-    QMutex m_commandMutex;
+    mutable QMutex m_commandMutex;
     std::vector<std::function<void(Worker&)>> m_commands;
     std::vector<std::function<void(Worker&)>> m_running;
 

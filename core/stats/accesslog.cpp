@@ -36,12 +36,16 @@ int AccessLog::statusFor(CloseReason reason)
 {
     switch (reason) {
     case CloseReason::DeniedIpRestriction:
-    case CloseReason::NoRoute: return 403;
+    case CloseReason::NoRoute:
+        return 403;
     case CloseReason::ConnectFailed:
-    case CloseReason::UpstreamError: return 502;
+    case CloseReason::UpstreamError:
+        return 502;
     case CloseReason::Limited:
-    case CloseReason::SessionCap: return 503;
-    default: return 200;
+    case CloseReason::SessionCap:
+        return 503;
+    default:
+        return 200;
     }
 }
 
@@ -53,16 +57,18 @@ QString AccessLog::formatSession(const ConnectionInfo& c)
         .arg(statusFor(c.closeReason))
         .arg(c.bytesDown)
         .arg(c.bytesUp)
-        .arg(QString::number(double(qMax<qint64>(0, end - c.startMs)) / 1000.0, 'f', 3),
-             c.routeId, toString(c.closeReason));
+        .arg(QString::number(double(qMax<qint64>(0, end - c.startMs)) / 1000.0, 'f', 3), c.routeId,
+             toString(c.closeReason));
 }
 
 QString AccessLog::formatEvent(const Event& e)
 {
     switch (e.kind) {
-    case EventKind::Open: return QString();
+    case EventKind::Open:
+        return QString();
     case EventKind::Close:
-    case EventKind::Deny: return formatSession(e.connection);
+    case EventKind::Deny:
+        return formatSession(e.connection);
     default:
         return QStringLiteral("[%1] %2: %3").arg(timeLocal(e.timeMs), toString(e.kind), e.text);
     }

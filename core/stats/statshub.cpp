@@ -94,11 +94,6 @@ void StatsHub::opened(const std::shared_ptr<ConnectionRecord>& record)
     e.timeMs = record->base.startMs;
     e.routeId = record->base.routeId;
     e.connection = record->base;
-    e.text = QStringLiteral("#%1 %2:%3 -> route %4 via %5")
-                 .arg(record->base.id)
-                 .arg(record->base.clientAddress.toString())
-                 .arg(record->base.clientPort)
-                 .arg(record->base.routeId, record->base.listener);
     QMutexLocker lock(&m_mutex);
     m_open.emplace(record->base.id, record);
     pushEventLocked(std::move(e));
@@ -125,13 +120,6 @@ void StatsHub::closed(const std::shared_ptr<ConnectionRecord>& record, CloseReas
     e.kind = EventKind::Close;
     e.timeMs = c.endMs;
     e.routeId = c.routeId;
-    e.text = QStringLiteral("#%1 %2:%3 closed (%4), %5 bytes up, %6 bytes down")
-                 .arg(c.id)
-                 .arg(c.clientAddress.toString())
-                 .arg(c.clientPort)
-                 .arg(toString(reason))
-                 .arg(c.bytesUp)
-                 .arg(c.bytesDown);
     e.connection = c;
     QMutexLocker lock(&m_mutex);
     m_open.erase(c.id);
@@ -239,6 +227,27 @@ QList<Event> StatsHub::eventsSince(qint64 seq, int max) const
     out.reserve(end - start);
     for (qint64 i = start; i < end; ++i)
         out.append(m_events[size_t(i)]);
+    lock.unlock();
+    // Open/Close texts are written here, by the reader, not on the accept/close path.
+    for (Event& e : out) {
+        if (!e.text.isEmpty())
+            continue;
+        const ConnectionInfo& c = e.connection;
+        if (e.kind == EventKind::Open)
+            e.text = QStringLiteral("#%1 %2:%3 -> route %4 via %5")
+                         .arg(c.id)
+                         .arg(c.clientAddress.toString())
+                         .arg(c.clientPort)
+                         .arg(c.routeId, c.listener);
+        else if (e.kind == EventKind::Close)
+            e.text = QStringLiteral("#%1 %2:%3 closed (%4), %5 bytes up, %6 bytes down")
+                         .arg(c.id)
+                         .arg(c.clientAddress.toString())
+                         .arg(c.clientPort)
+                         .arg(toString(c.closeReason))
+                         .arg(c.bytesUp)
+                         .arg(c.bytesDown);
+    }
     return out;
 }
 

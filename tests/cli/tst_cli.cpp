@@ -66,15 +66,17 @@ private Q_SLOTS:
         const QByteArray route = R"({ "id": "db", "server_port": 13306 %1,
               "upstream": { "nodes": { "127.0.0.1:3306": 1 } } })";
         const auto config = [&](const QByteArray& extra) {
-            return QByteArray(R"({ "stream_proxy": { "tcp": [13306] }, "stream_routes": [ )")
-                + QString::fromUtf8(route).arg(QString::fromUtf8(extra)).toUtf8() + "] }";
+            return QByteArray(R"({ "stream_proxy": { "tcp": [13306] }, "stream_routes": [ )") +
+                   QString::fromUtf8(route).arg(QString::fromUtf8(extra)).toUtf8() + "] }";
         };
 
-        QTest::newRow("valid") << config("") << 0
-                               << QStringList{"FILE: valid (1 stream route, 0 upstreams, 1 listener, 0 warnings)"}
-                               << QStringList{"warning"};
+        QTest::newRow("valid")
+            << config("") << 0
+            << QStringList{"FILE: valid (1 stream route, 0 upstreams, 1 listener, 0 warnings)"}
+            << QStringList{"warning:"};
         QTest::newRow("valid with allow-list")
-            << config(R"(, "plugins": { "ip-restriction": { "whitelist": ["127.0.0.1", "fe80::/10"] } })")
+            << config(
+                   R"(, "plugins": { "ip-restriction": { "whitelist": ["127.0.0.1", "fe80::/10"] } })")
             << 0 << QStringList{"FILE: valid"} << QStringList{};
         QTest::newRow("empty object is a valid config")
             << QByteArray("{}") << 0
@@ -84,7 +86,7 @@ private Q_SLOTS:
             << config(R"(, "remote_addr": ":/8")") << 1
             << QStringList{"stream_routes[0].remote_addr: invalid remote_addr: :/8",
                            "FILE: invalid (1 problem, 0 warnings)"}
-            << QStringList{"valid ("};
+            << QStringList{": valid"};
         QTest::newRow("every problem at once")
             << QByteArray(R"({ "stream_routes": [
                    { "id": "a", "remote_addr": ":/8", "upstream": { "nodes": { "127.0.0.1:1": 1 } } },
@@ -96,7 +98,13 @@ private Q_SLOTS:
         QTest::newRow("dangling upstream_id")
             << QByteArray(R"({ "stream_proxy": { "tcp": [1] },
                    "stream_routes": [ { "id": "db", "server_port": 1, "upstream_id": "nope" } ] })")
-            << 1 << QStringList{"stream_routes[0].upstream_id: ", "[nope]", "[db]"} << QStringList{};
+            << 1 << QStringList{"stream_routes[0].upstream_id: ", "[nope]", "[db]"}
+            << QStringList{};
+        QTest::newRow("dangling upstream_id of a route with a bad id")
+            << QByteArray(R"({ "stream_routes": [ { "id": "a b", "upstream_id": "nope" } ] })") << 1
+            << QStringList{"stream_routes[0].id: ", "(value: a b)", "[nope]",
+                           "(used by stream_routes[0])"}
+            << QStringList{"stream_route []"};
         QTest::newRow("unknown plugin")
             << config(R"(, "plugins": { "key-auth": {} })") << 1
             << QStringList{"unknown plugin [key-auth]"} << QStringList{};
@@ -110,15 +118,17 @@ private Q_SLOTS:
         QTest::newRow("syntax error names line and column")
             << QByteArray("{\n  \"stream_routes\": []\n  \"upstreams\": []\n}\n") << 1
             << QStringList{"FILE:3:3: JSON syntax error", "FILE: invalid"} << QStringList{};
-        QTest::newRow("empty file") << QByteArray("") << 1 << QStringList{"FILE:1:1:"} << QStringList{};
+        QTest::newRow("empty file")
+            << QByteArray("") << 1 << QStringList{"FILE:1:1:"} << QStringList{};
         QTest::newRow("top level array")
-            << QByteArray("[]") << 1 << QStringList{"top level must be a JSON object"} << QStringList{};
-        QTest::newRow("missing file") << QByteArray("<missing>") << 2
-                                      << QStringList{"cannot read FILE", "FILE: unreadable"}
-                                      << QStringList{};
-        QTest::newRow("directory") << QByteArray("<directory>") << 2
-                                   << QStringList{"is a directory", "FILE: unreadable"}
-                                   << QStringList{};
+            << QByteArray("[]") << 1 << QStringList{"top level must be a JSON object"}
+            << QStringList{};
+        QTest::newRow("missing file")
+            << QByteArray("<missing>") << 2 << QStringList{"cannot read FILE", "FILE: unreadable"}
+            << QStringList{};
+        QTest::newRow("directory")
+            << QByteArray("<directory>") << 2 << QStringList{"is a directory", "FILE: unreadable"}
+            << QStringList{};
     }
 
     void check()
@@ -128,9 +138,9 @@ private Q_SLOTS:
         QFETCH(QStringList, expected);
         QFETCH(QStringList, absent);
 
-        const QString path = m_dir.filePath(QStringLiteral("check-%1.json")
-                                                .arg(QString::fromLatin1(QTest::currentDataTag())
-                                                         .replace(' ', '-')));
+        const QString path = m_dir.filePath(
+            QStringLiteral("check-%1.json")
+                .arg(QString::fromLatin1(QTest::currentDataTag()).replace(' ', '-')));
         if (content == "<directory>")
             QVERIFY(QDir().mkpath(path));
         else if (content != "<missing>") {
@@ -161,7 +171,8 @@ private Q_SLOTS:
 
     void checkUsesTheDefaultPath()
     {
-        const QString expectedPath = m_dir.filePath(QStringLiteral("xdg/streamgate/streamgate.json"));
+        const QString expectedPath =
+            m_dir.filePath(QStringLiteral("xdg/streamgate/streamgate.json"));
         const Run result = run({QStringLiteral("--check")});
         QVERIFY2(result.output.contains(expectedPath + QStringLiteral(": unreadable")),
                  qPrintable(result.output));
@@ -180,7 +191,8 @@ private Q_SLOTS:
             f.write(content);
         }
         const Run result = run({QStringLiteral("--headless"), QStringLiteral("--config"), path});
-        QVERIFY2(result.output.contains(QStringLiteral("stream_routes[0].remote_addr: invalid remote_addr: :/8")),
+        QVERIFY2(result.output.contains(
+                     QStringLiteral("stream_routes[0].remote_addr: invalid remote_addr: :/8")),
                  qPrintable(result.output));
         QCOMPARE(result.exitCode, 1);
         QFile f(path);
@@ -199,7 +211,8 @@ private Q_SLOTS:
     {
         const Run result = run({QStringLiteral("--help")});
         QCOMPARE(result.exitCode, 0);
-        for (const char* option : {"--config <FILE>", "--headless", "--check", "--version", "--help"})
+        for (const char* option :
+             {"--config <FILE>", "--headless", "--check", "--version", "--help"})
             QVERIFY2(result.output.contains(QLatin1String(option)), qPrintable(result.output));
     }
 
@@ -207,9 +220,12 @@ private Q_SLOTS:
     {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<QString>("message");
-        QTest::newRow("unknown option") << QStringList{"--check", "--bogus"} << "Unknown option 'bogus'";
-        QTest::newRow("missing value") << QStringList{"--check", "--config"} << "Missing value after '--config'";
-        QTest::newRow("stray argument") << QStringList{"--check", "extra"} << "unexpected argument 'extra'";
+        QTest::newRow("unknown option")
+            << QStringList{"--check", "--bogus"} << "Unknown option 'bogus'";
+        QTest::newRow("missing value")
+            << QStringList{"--check", "--config"} << "Missing value after '--config'";
+        QTest::newRow("stray argument")
+            << QStringList{"--check", "extra"} << "unexpected argument 'extra'";
     }
 
     void usageErrors()

@@ -266,9 +266,10 @@ class TestServer
 public:
     enum Mode { Echo, Sink, Greet };
 
-    explicit TestServer(Mode mode, const QString& host = QStringLiteral("127.0.0.1")) : m_mode(mode)
+    explicit TestServer(Mode mode, const QString& host = QStringLiteral("127.0.0.1"), int port = 0)
+        : m_mode(mode)
     {
-        m_listenFd = listenOn(host, 0, 4096, &m_port);
+        m_listenFd = listenOn(host, port, 4096, &m_port);
         if (m_listenFd >= 0)
             setNonBlocking(m_listenFd);
         if (::pipe(m_wake) == 0) {

@@ -6,6 +6,7 @@
 #include "stats/snapshot.h"
 
 #include <QJsonValue>
+#include <optional>
 
 namespace sgtest {
 
@@ -54,12 +55,13 @@ inline sg::RouteCounters routeCounters(const sg::Snapshot& s, const QString& id)
     return {};
 }
 
-inline const sg::ConnectionInfo* activeOn(const sg::Snapshot& s, const QString& routeId)
+// The first open connection of a route (a copy: snapshots are usually temporaries).
+inline std::optional<sg::ConnectionInfo> activeOn(const sg::Snapshot& s, const QString& routeId)
 {
     for (const auto& c : s.active)
         if (c.routeId == routeId)
-            return &c;
-    return nullptr;
+            return c;
+    return std::nullopt;
 }
 
 // Connects (from bindHost when given) and returns what arrived before the proxy or upstream

@@ -12,7 +12,6 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
-
 #include <atomic>
 #include <functional>
 
@@ -109,8 +108,8 @@ bool containsAll(const QJsonValue& actual, const QJsonValue& expected, const QSt
         }
         const QJsonObject e = expected.toObject(), a = actual.toObject();
         for (auto it = e.begin(); it != e.end(); ++it) {
-            if (!a.contains(it.key())
-                || !containsAll(a.value(it.key()), it.value(), at + '.' + it.key(), where)) {
+            if (!a.contains(it.key()) ||
+                !containsAll(a.value(it.key()), it.value(), at + '.' + it.key(), where)) {
                 if (where->isEmpty())
                     *where = at + '.' + it.key();
                 return false;
@@ -285,10 +284,10 @@ private Q_SLOTS:
         const QByteArray saved = readBytes(path);
         const QJsonObject savedJson = QJsonDocument::fromJson(saved).object();
         QString where;
-        QVERIFY2(containsAll(savedJson, QJsonDocument::fromJson(richConfig).object(), QString(),
-                             &where),
-                 qPrintable(QStringLiteral("saved file lost or changed %1:\n%2")
-                                .arg(where, QString::fromUtf8(saved))));
+        QVERIFY2(
+            containsAll(savedJson, QJsonDocument::fromJson(richConfig).object(), QString(), &where),
+            qPrintable(QStringLiteral("saved file lost or changed %1:\n%2")
+                           .arg(where, QString::fromUtf8(saved))));
         // The integer id stays an integer, match order stays list order.
         QVERIFY(savedJson.value("stream_routes").toArray().at(1).toObject().value("id").isDouble());
 
@@ -319,11 +318,16 @@ private Q_SLOTS:
         QVERIFY(!v3.contains("local-mysql"));
         QCOMPARE(readBytes(store.backupPath()), v2);
         QCOMPARE(checkFile(store.backupPath()).status, LoadResult::Status::Loaded);
+        // The file will hold the admin key: neither the new version nor the backup is readable
+        // by others.
+        const auto others = QFile::ReadOther | QFile::ReadGroup;
+        QCOMPARE(QFile::permissions(path) & others, QFile::Permissions());
+        QCOMPARE(QFile::permissions(store.backupPath()) & others, QFile::Permissions());
 
         // QSaveFile leaves no temporary file behind.
         QCOMPARE(QDir(QFileInfo(path).absolutePath()).entryList(QDir::Files | QDir::Hidden),
-                 QStringList({QStringLiteral("streamgate.json"),
-                              QStringLiteral("streamgate.json.bak")}));
+                 QStringList(
+                     {QStringLiteral("streamgate.json"), QStringLiteral("streamgate.json.bak")}));
     }
 
     void brokenFileIsReportedAndKept_data()
@@ -337,9 +341,14 @@ private Q_SLOTS:
             << QByteArray("{\n  \"stream_proxy\": {\"tcp\": [13306,,]}\n}\n") << 2 << 34;
         QTest::newRow("garbage after the document") << QByteArray("{}\nxx\n") << 2 << 1;
         QTest::newRow("columns count characters not bytes")
-            << QByteArray("{\n  \"stream_routes\": [{\"name\": \"B\xc3\xbc" "cher\" \"x\"}]\n}\n")
+            << QByteArray("{\n  \"stream_routes\": [{\"name\": \"B\xc3\xbc"
+                          "cher\" \"x\"}]\n}\n")
             << 2 << 39;
         QTest::newRow("misspelt literal on line 1") << QByteArray("{\"a\": tru}") << 1 << 7;
+        QTest::newRow("letter in a number") << QByteArray("{\n\"a\": x}") << 2 << 6;
+        QTest::newRow("unfinished number at the end") << QByteArray("{\"a\": -}") << 1 << 8;
+        QTest::newRow("missing colon") << QByteArray("{\"a\" 1}") << 1 << 6;
+        QTest::newRow("empty file") << QByteArray("") << 1 << 1;
     }
 
     void brokenFileIsReportedAndKept()
@@ -396,24 +405,50 @@ private Q_SLOTS:
         QCOMPARE(recovered.status, LoadResult::Status::Loaded);
         QVERIFY(store.config() == decode(good));
         QCOMPARE(spy.size(), 1);
-        // Recovering reads the backup only: the broken file stays until the user saves.
+        // Recovering reads the backup only: the broken file stays on disk until the next write,
+        // but the user has chosen, so changes are accepted again.
         QCOMPARE(readBytes(path), broken);
-        QVERIFY(store.fileIsBroken());
-        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("x"))).size(), 1);
-        QCOMPARE(readBytes(path), broken);
-
-        QCOMPARE(store.save(), Problems{});
         QVERIFY(!store.fileIsBroken());
-        QCOMPARE(checkFile(path).status, LoadResult::Status::Loaded);
-        QVERIFY(checkFile(path).config == decode(good));
+
+        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("x"))), Problems{});
+        const FileCheck written = checkFile(path);
+        QCOMPARE(written.status, LoadResult::Status::Loaded);
+        QCOMPARE(written.config.streamRoutes.size(), 4);
+        QVERIFY(written.config.streamRoutes.last().idString() == QStringLiteral("x"));
         // The broken bytes are kept aside; NAME.bak stays the last good version.
         QCOMPARE(readBytes(path + QStringLiteral(".broken")), broken);
         QCOMPARE(readBytes(path + QStringLiteral(".bak")), good);
 
-        // Back to normal: changes are accepted and rotate the backup.
+        // Back to normal: the next change rotates the backup.
         const QByteArray savedBytes = readBytes(path);
-        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("x"))), Problems{});
+        QCOMPARE(store.deleteRoute(QStringLiteral("x")), Problems{});
         QCOMPARE(readBytes(path + QStringLiteral(".bak")), savedBytes);
+        QCOMPARE(readBytes(path + QStringLiteral(".broken")), broken);
+    }
+
+    void brokenFileIsReplacedOnlyOnPurpose()
+    {
+        const QString path = freshPath();
+        const QByteArray broken("{\"stream_routes\": [}");
+        QVERIFY(writeBytes(path, broken));
+        ConfigStore store(path);
+        const LoadResult result = store.load();
+        QCOMPARE(result.status, LoadResult::Status::SyntaxError);
+        QVERIFY(!result.backupAvailable);
+        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("x"))).size(), 1);
+        QCOMPARE(readBytes(path), broken);
+
+        // The user starts over on purpose: an empty config replaces the file, its bytes stay.
+        QCOMPARE(store.save(), Problems{});
+        QVERIFY(!store.fileIsBroken());
+        QCOMPARE(checkFile(path).status, LoadResult::Status::Loaded);
+        QVERIFY(checkFile(path).config == Config{});
+        QCOMPARE(readBytes(path + QStringLiteral(".broken")), broken);
+        QVERIFY(!QFile::exists(store.backupPath()));
+
+        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("x"))), Problems{});
+        QCOMPARE(checkFile(path).config.streamRoutes.size(), 1);
+        QCOMPARE(checkFile(store.backupPath()).config, Config{});
     }
 
     void backupIsOfferedOnlyWhenValid_data()
@@ -464,8 +499,8 @@ private Q_SLOTS:
         QVERIFY(store.fileIsBroken());
         bool found = false;
         for (const Problem& p : result.problems) {
-            if (p.path == QStringLiteral("stream_routes[0].remote_addr")
-                && p.reason == QStringLiteral("invalid remote_addr: :/8"))
+            if (p.path == QStringLiteral("stream_routes[0].remote_addr") &&
+                p.reason == QStringLiteral("invalid remote_addr: :/8"))
                 found = true;
         }
         QVERIFY2(found, qPrintable(formatProblems(result.problems)));
@@ -493,6 +528,19 @@ private Q_SLOTS:
         QCOMPARE(store.config().streamRoutes.size(), 1);
     }
 
+    void fileEditedByHandBecomesTheBackup()
+    {
+        const QString path = freshPath();
+        ConfigStore store(path);
+        QCOMPARE(store.load().status, LoadResult::Status::Created);
+        // A valid hand edit while the app runs: the next change keeps it as NAME.bak.
+        QVERIFY(writeBytes(path, richConfig));
+        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("two"))), Problems{});
+        QCOMPARE(readBytes(store.backupPath()), richConfig);
+        QVERIFY(!store.fileIsBroken());
+        QCOMPARE(checkFile(path).config.streamRoutes.size(), 2);
+    }
+
     void missingUpstreamIdIsAnError()
     {
         const Config config = decode(R"({
@@ -506,7 +554,8 @@ private Q_SLOTS:
         const Problem& p = check.errors.first();
         QCOMPARE(p.path, QStringLiteral("stream_routes[1].upstream_id"));
         QCOMPARE(p.value, QStringLiteral("nope"));
-        QVERIFY2(p.reason.contains(QStringLiteral("[nope]")) && p.reason.contains(QStringLiteral("[db]")),
+        QVERIFY2(p.reason.contains(QStringLiteral("[nope]")) &&
+                     p.reason.contains(QStringLiteral("[db]")),
                  qPrintable(p.reason));
 
         // The same rule guards the store: the change is refused and nothing moves.
@@ -578,11 +627,14 @@ private Q_SLOTS:
         QCOMPARE(spy.size(), 0);
 
         QCOMPARE(store.deleteRoute(QStringLiteral("a")), Problems{});
-        QVERIFY(store.deleteUpstream(QStringLiteral("pg")).first().reason.contains(QStringLiteral("[b]")));
+        QVERIFY(store.deleteUpstream(QStringLiteral("pg"))
+                    .first()
+                    .reason.contains(QStringLiteral("[b]")));
         QCOMPARE(store.deleteRoute(QStringLiteral("b")), Problems{});
         QCOMPARE(store.deleteUpstream(QStringLiteral("pg")), Problems{});
         QCOMPARE(spy.size(), 3);
-        QCOMPARE(spy.last().at(0).value<ConfigDiff>().upstreamsRemoved, QStringList{QStringLiteral("pg")});
+        QCOMPARE(spy.last().at(0).value<ConfigDiff>().upstreamsRemoved,
+                 QStringList{QStringLiteral("pg")});
         QVERIFY(store.config().upstreams.isEmpty());
         QVERIFY(checkFile(path).config.upstreams.isEmpty());
     }
@@ -594,7 +646,8 @@ private Q_SLOTS:
         QTest::addColumn<ConfigDiff>("expected");
 
         const auto r = [](const char* id, const char* extra = "") {
-            return QByteArray("{\"id\": \"") + id + "\", \"upstream\": {\"nodes\": {\"127.0.0.1:1\": 1}}" + extra + "}";
+            return QByteArray("{\"id\": \"") + id +
+                   "\", \"upstream\": {\"nodes\": {\"127.0.0.1:1\": 1}}" + extra + "}";
         };
         const auto routes = [](const QList<QByteArray>& list, const QByteArray& more = {}) {
             QByteArray json = "{\"stream_routes\": [";
@@ -628,10 +681,13 @@ private Q_SLOTS:
         QTest::newRow("add change remove at once")
             << routes({a, b}) << routes({r("b", ", \"server_port\": 5"), c}) << d;
 
-        const QByteArray up1 = ", \"upstreams\": [{\"id\": \"u1\", \"nodes\": {\"127.0.0.1:1\": 1}}]";
-        const QByteArray up1changed = ", \"upstreams\": [{\"id\": \"u1\", \"nodes\": {\"127.0.0.1:2\": 1}}]";
-        const QByteArray up2 = ", \"upstreams\": [{\"id\": \"u1\", \"nodes\": {\"127.0.0.1:1\": 1}}, "
-                               "{\"id\": 2, \"nodes\": {\"127.0.0.1:1\": 1}}]";
+        const QByteArray up1 =
+            ", \"upstreams\": [{\"id\": \"u1\", \"nodes\": {\"127.0.0.1:1\": 1}}]";
+        const QByteArray up1changed =
+            ", \"upstreams\": [{\"id\": \"u1\", \"nodes\": {\"127.0.0.1:2\": 1}}]";
+        const QByteArray up2 =
+            ", \"upstreams\": [{\"id\": \"u1\", \"nodes\": {\"127.0.0.1:1\": 1}}, "
+            "{\"id\": 2, \"nodes\": {\"127.0.0.1:1\": 1}}]";
         d = {};
         d.upstreamsAdded = QStringList{"2"};
         QTest::newRow("upstream added") << routes({a}, up1) << routes({a}, up2) << d;
@@ -644,8 +700,9 @@ private Q_SLOTS:
 
         d = {};
         d.listenersChanged = true;
-        QTest::newRow("listener added") << routes({a}, ", \"stream_proxy\": {\"tcp\": [1]}")
-                                        << routes({a}, ", \"stream_proxy\": {\"tcp\": [1, 2]}") << d;
+        QTest::newRow("listener added")
+            << routes({a}, ", \"stream_proxy\": {\"tcp\": [1]}")
+            << routes({a}, ", \"stream_proxy\": {\"tcp\": [1, 2]}") << d;
         QTest::newRow("listener address changed")
             << routes({a}, ", \"stream_proxy\": {\"tcp\": [1]}")
             << routes({a}, ", \"stream_proxy\": {\"tcp\": [\"127.0.0.1:1\"]}") << d;
@@ -698,11 +755,15 @@ private Q_SLOTS:
         QVERIFY(lastDiff().listenersChanged);
         QCOMPARE(checkFile(path).config.streamProxy.udp.size(), 1);
 
-        QCOMPARE(store.setSettings(QJsonObject{{"ui", QJsonObject{{"refresh_ms", 500}}}}), Problems{});
+        QCOMPARE(store.setSettings(QJsonObject{{"ui", QJsonObject{{"refresh_ms", 500}}}}),
+                 Problems{});
         QVERIFY(lastDiff().settingsChanged);
-        QCOMPARE(checkFile(path).config.streamgate.value("ui").toObject().value("refresh_ms").toInt(), 500);
+        QCOMPARE(
+            checkFile(path).config.streamgate.value("ui").toObject().value("refresh_ms").toInt(),
+            500);
 
-        QCOMPARE(store.putUpstream(decodeUpstreamJson(R"({"id": "pg", "nodes": {"127.0.0.1:5432": 1}})")),
+        QCOMPARE(store.putUpstream(
+                     decodeUpstreamJson(R"({"id": "pg", "nodes": {"127.0.0.1:5432": 1}})")),
                  Problems{});
         QCOMPARE(lastDiff().upstreamsAdded, QStringList{QStringLiteral("pg")});
         QCOMPARE(store.revision(), revision + 3);
@@ -721,48 +782,58 @@ private Q_SLOTS:
         QTest::addColumn<QString>("reason");
 
         QTest::newRow("bad remote_addr") << Mutation([](ConfigStore& s) {
-            StreamRoute r = simpleRoute(QStringLiteral("a"));
+            StreamRoute r = simpleRoute(QStringLiteral("z"));
             r.remoteAddr = QStringLiteral(":/8");
             return s.putRoute(r);
-        }) << "stream_routes[3].remote_addr" << "invalid remote_addr: :/8";
+        }) << "stream_routes[3].remote_addr"
+                                         << "invalid remote_addr: :/8";
         QTest::newRow("bad edit of an existing route") << Mutation([](ConfigStore& s) {
             StreamRoute r = s.config().streamRoutes.at(0);
             r.remoteAddr = QStringLiteral(":/8");
             return s.putRoute(r);
-        }) << "stream_routes[0].remote_addr" << "invalid remote_addr: :/8";
+        }) << "stream_routes[0].remote_addr"
+                                                       << "invalid remote_addr: :/8";
         QTest::newRow("dangling upstream_id") << Mutation([](ConfigStore& s) {
             StreamRoute r = s.config().streamRoutes.at(2);
             r.upstream.reset();
             r.upstreamId = QStringLiteral("nope");
             return s.putRoute(r);
-        }) << "stream_routes[2].upstream_id" << "";
+        }) << "stream_routes[2].upstream_id"
+                                              << "";
         QTest::newRow("route without id") << Mutation([](ConfigStore& s) {
             StreamRoute r = simpleRoute(QStringLiteral("a"));
             r.id = QJsonValue();
             return s.putRoute(r);
-        }) << "id" << "missing id";
-        QTest::newRow("delete unknown route") << Mutation([](ConfigStore& s) {
-            return s.deleteRoute(QStringLiteral("nope"));
-        }) << "stream_routes" << "stream_route [nope] not found";
-        QTest::newRow("move beyond the end") << Mutation([](ConfigStore& s) {
-            return s.moveRoute(QStringLiteral("a"), 3);
-        }) << "stream_routes" << "position 3 is out of range 0-2";
-        QTest::newRow("delete unknown upstream") << Mutation([](ConfigStore& s) {
-            return s.deleteUpstream(QStringLiteral("nope"));
-        }) << "upstreams" << "upstream [nope] not found";
-        QTest::newRow("delete upstream in use") << Mutation([](ConfigStore& s) {
-            return s.deleteUpstream(QStringLiteral("pg"));
-        }) << "upstreams[0]" << "can not delete this upstream, stream_route [a, b] is still using it now";
+        }) << "id"
+                                          << "missing id";
+        QTest::newRow("delete unknown route")
+            << Mutation([](ConfigStore& s) { return s.deleteRoute(QStringLiteral("nope")); })
+            << "stream_routes"
+            << "stream_route [nope] not found";
+        QTest::newRow("move beyond the end")
+            << Mutation([](ConfigStore& s) { return s.moveRoute(QStringLiteral("a"), 3); })
+            << "stream_routes"
+            << "position 3 is out of range 0-2";
+        QTest::newRow("delete unknown upstream")
+            << Mutation([](ConfigStore& s) { return s.deleteUpstream(QStringLiteral("nope")); })
+            << "upstreams"
+            << "upstream [nope] not found";
+        QTest::newRow("delete upstream in use")
+            << Mutation([](ConfigStore& s) { return s.deleteUpstream(QStringLiteral("pg")); })
+            << "upstreams[0]"
+            << "can not delete this upstream, stream_route [a, b] is still using it now";
         QTest::newRow("upstream with ewma") << Mutation([](ConfigStore& s) {
             Upstream u = s.config().upstreams.at(0);
             u.type = QStringLiteral("ewma");
             return s.putUpstream(u);
-        }) << "upstreams[0].type" << "";
+        }) << "upstreams[0].type"
+                                            << "";
         QTest::newRow("replace with a dangling reference") << Mutation([](ConfigStore& s) {
             Config c = s.config();
             c.upstreams.clear();
             return s.replace(c);
-        }) << "stream_routes[0].upstream_id" << "";
+        }) << "stream_routes[0].upstream_id"
+                                                           << "";
     }
 
     void failedMutationChangesNothing()
@@ -844,7 +915,8 @@ private Q_SLOTS:
         QVERIFY(store.loadBackup().ok());
         QVERIFY(store.config() == v1);
         QCOMPARE(spy.size(), 1);
-        QCOMPARE(spy.first().at(0).value<ConfigDiff>().routesRemoved, QStringList{QStringLiteral("two")});
+        QCOMPARE(spy.first().at(0).value<ConfigDiff>().routesRemoved,
+                 QStringList{QStringLiteral("two")});
         QVERIFY(checkFile(path).config == v1);
         QCOMPARE(readBytes(store.backupPath()), v2bytes);
     }
@@ -863,8 +935,8 @@ private Q_SLOTS:
                 QSet<QString> ids;
                 for (const StreamRoute& r : c.streamRoutes)
                     ids.insert(r.idString());
-                if (ids.size() != c.streamRoutes.size() || c.streamRoutes.isEmpty()
-                    || c.streamRoutes.size() > 41)
+                if (ids.size() != c.streamRoutes.size() || c.streamRoutes.isEmpty() ||
+                    c.streamRoutes.size() > 41)
                     ++inconsistent;
                 ++reads;
             }

@@ -87,8 +87,9 @@ private Q_SLOTS:
         QVERIFY2(lines[1].endsWith(QLatin1String("route=\"echo\" reason=\"client closed\"")),
                  qPrintable(lines[1]));
         QVERIFY2(lines[2].startsWith(QLatin1String("127.0.0.7 [")), qPrintable(lines[2]));
-        QVERIFY2(lines[2].contains(QLatin1String("] TCP 403 0 0 0.000 route=\"\" reason=\"no route\"")),
-                 qPrintable(lines[2]));
+        QVERIFY2(
+            lines[2].contains(QLatin1String("] TCP 403 0 0 0.000 route=\"\" reason=\"no route\"")),
+            qPrintable(lines[2]));
         QCOMPARE(log.poll(), 0); // nothing printed twice
     }
 };

@@ -80,6 +80,75 @@ private Q_SLOTS:
         QCOMPARE(greetingVia("127.0.0.1", port), QByteArray("hello\n"));
     }
 
+    void limitConnCountSurvivesAnEditOfTheRoute()
+    {
+        TestServer echo(TestServer::Echo);
+        Engine engine(engineOptions());
+        const int port = freePort();
+        StreamRoute r = route("one", upstream({node("127.0.0.1", echo.port())}));
+        LimitConnConf lc;
+        lc.conn = 1;
+        lc.burst = 0;
+        lc.defaultConnDelay = 0.1;
+        r.plugins.limitConn = lc;
+        engine.apply(oneRoute(port, r));
+        const int first = connectTo("127.0.0.1", port);
+        QVERIFY(sendAll(first, "a"));
+        QCOMPARE(recvExactly(first, 1), QByteArray("a"));
+
+        r.desc = "edited"; // the route changes, its limit-conn settings do not
+        engine.apply(oneRoute(port, r));
+        QCOMPARE(greetingVia("127.0.0.1", port), QByteArray()); // still one in use: refused
+        QCOMPARE(routeCounters(engine.snapshot(), "one").limited, quint64(1));
+        ::close(first);
+        QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().active.size(), 0, 5000);
+        const int second = connectTo("127.0.0.1", port);
+        QVERIFY(sendAll(second, "b"));
+        QCOMPARE(recvExactly(second, 1), QByteArray("b"));
+        ::close(second);
+    }
+
+    void weightsAndChashThroughTheEngine()
+    {
+        TestServer a(TestServer::Greet), b(TestServer::Greet);
+        a.greeting = "A";
+        b.greeting = "B";
+        a.holdMs = b.holdMs = 1;
+        Engine engine(engineOptions());
+        const int port = freePort();
+        const int chashPort = freePort();
+        Config c;
+        c.streamProxy.tcp << listenEntry("127.0.0.1", port) << listenEntry("127.0.0.1", chashPort);
+        StreamRoute rr =
+            route("rr", upstream({node("127.0.0.1", a.port(), 9), node("127.0.0.1", b.port(), 1)}));
+        rr.serverPort = port;
+        Upstream hashed =
+            upstream({node("127.0.0.1", a.port()), node("127.0.0.1", b.port())}, "chash");
+        hashed.key = "remote_addr";
+        StreamRoute ch = route("ch", hashed);
+        ch.serverPort = chashPort;
+        c.streamRoutes << rr << ch;
+        engine.apply(c);
+
+        int gotA = 0, gotB = 0;
+        for (int i = 0; i < 100; ++i) {
+            const QByteArray g = greetingVia("127.0.0.1", port);
+            gotA += g == "A";
+            gotB += g == "B";
+        }
+        QCOMPARE(gotA + gotB, 100); // every connection served
+        QCOMPARE(gotA, 90);
+        QCOMPARE(gotB, 10);
+
+        // chash on remote_addr: each client address sticks to one node.
+        for (const char* client : {"127.0.0.2", "127.0.0.3", "127.0.0.4"}) {
+            const QByteArray first = greetingVia("127.0.0.1", chashPort, client);
+            QVERIFY(first == "A" || first == "B");
+            for (int i = 0; i < 5; ++i)
+                QCOMPARE(greetingVia("127.0.0.1", chashPort, client), first);
+        }
+    }
+
     void priorityFailover()
     {
         TestServer live(TestServer::Greet);
@@ -158,6 +227,9 @@ private Q_SLOTS:
             const QByteArray msg = QByteArray::number(i).rightJustified(8, '0');
             QCOMPARE(recvExactly(fds[size_t(i)], 8, 10000), msg);
         }
+        // A byte is counted just after the worker hands it on, so the reader may be faster.
+        QTRY_COMPARE_WITH_TIMEOUT(routeCounters(engine.snapshot(), "many").bytesDown,
+                                  quint64(8 * kClients), 5000);
         const Snapshot s = engine.snapshot();
         const RouteCounters rc = routeCounters(s, "many");
         QCOMPARE(rc.active, quint64(kClients));
@@ -349,6 +421,59 @@ private Q_SLOTS:
         ::close(fd);
     }
 
+    void healthCheckTakesANodeOutAndBack()
+    {
+        auto a = std::make_unique<TestServer>(TestServer::Greet);
+        TestServer b(TestServer::Greet);
+        a->greeting = "A";
+        b.greeting = "B";
+        a->holdMs = b.holdMs = 10;
+        const int portA = a->port();
+        Upstream up = upstream({node("127.0.0.1", portA), node("127.0.0.1", b.port())});
+        ActiveHealthCheck hc;
+        hc.timeout = 0.5;
+        hc.healthyInterval = 1;
+        hc.unhealthyInterval = 1;
+        hc.healthySuccesses = 1;
+        hc.unhealthyTcpFailures = 1;
+        up.checks = hc;
+        Engine engine(engineOptions());
+        const int port = freePort();
+        engine.apply(oneRoute(port, route("hc", up)));
+        const QString nodeA = QStringLiteral("127.0.0.1:%1").arg(portA);
+        auto healthOfA = [&] {
+            for (const NodeStatus& n : engine.snapshot().nodes)
+                if (n.node == nodeA)
+                    return n.healthy ? 1 : 0;
+            return -1;
+        };
+        auto eventFor = [&](EventKind kind) {
+            for (const Event& e : engine.eventsSince(0, 100000))
+                if (e.kind == kind && e.text.contains(nodeA))
+                    return true;
+            return false;
+        };
+        QCOMPARE(healthOfA(), 1);
+        QVERIFY(engine.snapshot().nodes.value(0).checked);
+
+        a.reset(); // node A stops
+        QTRY_COMPARE_WITH_TIMEOUT(healthOfA(), 0, 8000);
+        QVERIFY(eventFor(EventKind::NodeDown));
+        for (int i = 0; i < 4; ++i)
+            QCOMPARE(greetingVia("127.0.0.1", port), QByteArray("B"));
+
+        a = std::make_unique<TestServer>(TestServer::Greet, QStringLiteral("127.0.0.1"), portA);
+        QVERIFY(a->ok());
+        a->greeting = "A";
+        a->holdMs = 10;
+        QTRY_COMPARE_WITH_TIMEOUT(healthOfA(), 1, 8000);
+        QVERIFY(eventFor(EventKind::NodeUp));
+        QSet<QByteArray> seen;
+        for (int i = 0; i < 4; ++i)
+            seen.insert(greetingVia("127.0.0.1", port));
+        QCOMPARE(seen, (QSet<QByteArray>{"A", "B"}));
+    }
+
     void snapshotCounters()
     {
         TestServer echo(TestServer::Echo);
@@ -361,6 +486,8 @@ private Q_SLOTS:
         QCOMPARE(recvExactly(a, 5), QByteArray("12345"));
         QVERIFY(sendAll(b, "123"));
         QCOMPARE(recvExactly(b, 3), QByteArray("123"));
+        QTRY_COMPARE_WITH_TIMEOUT(routeCounters(engine.snapshot(), "n").bytesDown, quint64(8),
+                                  5000);
         Snapshot s = engine.snapshot();
         QCOMPARE(s.active.size(), 2);
         QVERIFY(s.active[0].id < s.active[1].id);

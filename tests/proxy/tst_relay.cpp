@@ -132,10 +132,10 @@ private Q_SLOTS:
         QVERIFY(port > 0);
         const int fd = connectTo("127.0.0.1", port);
         QVERIFY(fd >= 0);
-        QTRY_VERIFY_WITH_TIMEOUT(activeOn(engine.snapshot(), "r") &&
-                                     activeOn(engine.snapshot(), "r")->state ==
-                                         ConnectionState::Established,
-                                 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            activeOn(engine.snapshot(), "r").value_or(ConnectionInfo{}).state ==
+                ConnectionState::Established,
+            5000);
 
         // The upstream reads nothing for 2 s while the client writes as fast as it can.
         const QByteArray chunk = pattern(64 * 1024, 5);
@@ -150,7 +150,7 @@ private Q_SLOTS:
                 pollfd p{fd, POLLOUT, 0};
                 ::poll(&p, 1, 50);
             }
-            if (const ConnectionInfo* c = activeOn(engine.snapshot(), "r"))
+            if (const auto c = activeOn(engine.snapshot(), "r"))
                 maxHeld = qMax(maxHeld, c->buffered);
         }
         QVERIFY2(maxHeld <= quint64(2 * cap),

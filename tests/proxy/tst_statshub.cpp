@@ -6,7 +6,6 @@
 
 #include <QElapsedTimer>
 #include <QtTest>
-
 #include <ctime>
 
 using namespace sg;
@@ -85,6 +84,14 @@ private Q_SLOTS:
         QCOMPARE(s.routes[0].maxActive, quint64(3));
         QCOMPARE(s.routes[0].bytesUp, quint64(30)); // closed sessions still count
         QCOMPARE(s.routes[0].bytesDown, quint64(300));
+
+        // open x3, close x3; texts are written for the reader
+        const QList<Event> events = hub.eventsSince(0, 100);
+        QCOMPARE(events.size(), 6);
+        QVERIFY2(events[0].text.contains(QLatin1String("-> route a")), qPrintable(events[0].text));
+        QVERIFY2(
+            events[4].text.contains(QLatin1String("closed (killed), 10 bytes up, 100 bytes down")),
+            qPrintable(events[4].text));
     }
 
     void deniedClientsAreGroupedByIpAndRoute()
@@ -153,7 +160,8 @@ private Q_SLOTS:
               qlonglong(once.active.size()), double(t.nsecsElapsed()) / 1e6, double(cpu) / 1e6);
         QCOMPARE(once.active.size(), 10000);
         QCOMPARE(once.routes[0].bytesUp + once.routes[1].bytesUp, quint64(9999) * 10000 / 2);
-        QBENCHMARK {
+        QBENCHMARK
+        {
             const Snapshot s = hub.snapshot();
             Q_UNUSED(s);
         }

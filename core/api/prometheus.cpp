@@ -1,0 +1,325 @@
+#include "api/prometheus.h"
+
+#include "api/httplisten.h"
+#include "config/configstore.h"
+#include "config/logging.h"
+#include "proxy/engine.h"
+
+#include <QHostInfo>
+#include <QHttpServer>
+#include <QHttpServerRequest>
+#include <QHttpServerResponse>
+#include <QLoggingCategory>
+#include <QMap>
+#include <QSet>
+#include <QTcpServer>
+
+namespace sg {
+
+namespace {
+
+QByteArray escapeLabel(const QString& value)
+{
+    QByteArray out;
+    const QByteArray utf8 = value.toUtf8();
+    out.reserve(utf8.size());
+    for (char c : utf8) {
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '"')
+            out += "\\\"";
+        else if (c == '\n')
+            out += "\\n";
+        else
+            out += c;
+    }
+    return out;
+}
+
+// One metric family: HELP and TYPE once, then its samples.
+class Family
+{
+public:
+    Family(QByteArray& out, const char* name, const char* type, const char* help)
+        : m_out(out), m_name(name)
+    {
+        m_out += "# HELP ";
+        m_out += name;
+        m_out += ' ';
+        m_out += help;
+        m_out += "\n# TYPE ";
+        m_out += name;
+        m_out += ' ';
+        m_out += type;
+        m_out += '\n';
+    }
+
+    void sample(std::initializer_list<std::pair<const char*, QString>> labels, quint64 value)
+    {
+        m_out += m_name;
+        if (labels.size() > 0) {
+            m_out += '{';
+            bool first = true;
+            for (const auto& [key, text] : labels) {
+                if (!first)
+                    m_out += ',';
+                first = false;
+                m_out += key;
+                m_out += "=\"";
+                m_out += escapeLabel(text);
+                m_out += '"';
+            }
+            m_out += '}';
+        }
+        m_out += ' ';
+        m_out += QByteArray::number(value);
+        m_out += '\n';
+    }
+
+private:
+    QByteArray& m_out;
+    const char* m_name;
+};
+
+QString protocolLabel(Protocol p)
+{
+    return p == Protocol::Udp ? QStringLiteral("udp") : QStringLiteral("tcp");
+}
+
+// Counters per route: the snapshot's, plus zeros for configured routes it does not list yet.
+QList<RouteCounters> routeRows(const Snapshot& snapshot, const Config& config)
+{
+    QList<RouteCounters> rows = snapshot.routes;
+    QSet<QString> seen;
+    for (const RouteCounters& r : rows)
+        seen.insert(r.routeId);
+    for (const StreamRoute& route : config.streamRoutes) {
+        const QString id = route.idString();
+        if (!seen.contains(id)) {
+            RouteCounters zero;
+            zero.routeId = id;
+            rows << zero;
+        }
+    }
+    return rows;
+}
+
+QList<NodeStatus> nodeRows(const Snapshot& snapshot, const Config& config)
+{
+    QList<NodeStatus> rows = snapshot.nodes;
+    QSet<QString> seen;
+    for (const NodeStatus& n : rows)
+        seen.insert(n.upstream + u'\n' + n.node);
+    auto add = [&](const QString& upstream, const Upstream& u) {
+        for (const Node& node : u.nodes) {
+            if (seen.contains(upstream + u'\n' + node.address()))
+                continue;
+            NodeStatus zero;
+            zero.upstream = upstream;
+            zero.node = node.address();
+            seen.insert(upstream + u'\n' + zero.node);
+            rows << zero;
+        }
+    };
+    for (const Upstream& u : config.upstreams)
+        add(u.idString(), u);
+    for (const StreamRoute& r : config.streamRoutes)
+        if (r.upstream)
+            add(QStringLiteral("route:") + r.idString(), *r.upstream);
+    return rows;
+}
+
+} // namespace
+
+QByteArray renderPrometheus(const Snapshot& snapshot, const Config& config)
+{
+    QByteArray out;
+    out.reserve(4096);
+    const QList<RouteCounters> routes = routeRows(snapshot, config);
+    const QList<NodeStatus> nodes = nodeRows(snapshot, config);
+
+    {
+        Family f(out, "apisix_node_info", "gauge",
+                 "Info of the Streamgate node (APISIX-compatible)");
+        f.sample({{"hostname", QHostInfo::localHostName()},
+                  {"version", QStringLiteral(STREAMGATE_VERSION)}},
+                 1);
+    }
+    {
+        Family f(out, "apisix_stream_connection_total", "counter",
+                 "Total number of connections handled per stream route");
+        for (const RouteCounters& r : routes)
+            f.sample({{"route", r.routeId}}, r.total);
+    }
+    {
+        Family f(out, "streamgate_route_active_connections", "gauge",
+                 "Open connections per stream route");
+        for (const RouteCounters& r : routes)
+            f.sample({{"route", r.routeId}}, r.active);
+    }
+    {
+        Family f(out, "streamgate_route_max_active_connections", "gauge",
+                 "Most connections open at once per stream route since start");
+        for (const RouteCounters& r : routes)
+            f.sample({{"route", r.routeId}}, r.maxActive);
+    }
+    {
+        Family f(out, "streamgate_route_bytes_total", "counter",
+                 "Bytes relayed per stream route; direction up is client to upstream, down is "
+                 "upstream to client");
+        for (const RouteCounters& r : routes) {
+            f.sample({{"route", r.routeId}, {"direction", QStringLiteral("up")}}, r.bytesUp);
+            f.sample({{"route", r.routeId}, {"direction", QStringLiteral("down")}}, r.bytesDown);
+        }
+    }
+    {
+        Family f(out, "streamgate_route_denied_total", "counter",
+                 "Connections refused per stream route by ip-restriction or limit-conn");
+        for (const RouteCounters& r : routes) {
+            f.sample({{"route", r.routeId}, {"reason", QStringLiteral("ip-restriction")}},
+                     r.deniedIpRestriction);
+            f.sample({{"route", r.routeId}, {"reason", QStringLiteral("limit-conn")}}, r.limited);
+        }
+    }
+    {
+        Family f(out, "streamgate_route_delayed_total", "counter",
+                 "Connections delayed by limit-conn burst per stream route");
+        for (const RouteCounters& r : routes)
+            f.sample({{"route", r.routeId}}, r.delayed);
+    }
+    {
+        Family f(out, "streamgate_route_connect_failures_total", "counter",
+                 "Failed upstream connect attempts per stream route");
+        for (const RouteCounters& r : routes)
+            f.sample({{"route", r.routeId}}, r.connectFailures);
+    }
+    {
+        Family f(out, "streamgate_route_timeouts_total", "counter",
+                 "Connections closed by an idle or connect timeout per stream route");
+        for (const RouteCounters& r : routes)
+            f.sample({{"route", r.routeId}}, r.timeouts);
+    }
+    {
+        Family f(out, "streamgate_listener_up", "gauge",
+                 "1 when the stream listener is bound, 0 when it failed");
+        for (const ListenerStatus& l : snapshot.listeners)
+            f.sample({{"listen_addr", l.address}, {"protocol", protocolLabel(l.protocol)}},
+                     l.listening ? 1 : 0);
+    }
+    {
+        Family f(out, "streamgate_listener_active_connections", "gauge",
+                 "Open connections per stream listener");
+        for (const ListenerStatus& l : snapshot.listeners)
+            f.sample({{"listen_addr", l.address}, {"protocol", protocolLabel(l.protocol)}},
+                     l.active);
+    }
+    {
+        Family f(out, "streamgate_listener_no_route_total", "counter",
+                 "Connections closed because no stream route matched, per listener");
+        for (const ListenerStatus& l : snapshot.listeners)
+            f.sample({{"listen_addr", l.address}, {"protocol", protocolLabel(l.protocol)}},
+                     l.noRoute);
+    }
+    {
+        Family f(out, "streamgate_listener_bytes_total", "counter",
+                 "Bytes relayed per stream listener; direction up is client to upstream, down is "
+                 "upstream to client");
+        for (const ListenerStatus& l : snapshot.listeners) {
+            f.sample({{"listen_addr", l.address},
+                      {"protocol", protocolLabel(l.protocol)},
+                      {"direction", QStringLiteral("up")}},
+                     l.bytesUp);
+            f.sample({{"listen_addr", l.address},
+                      {"protocol", protocolLabel(l.protocol)},
+                      {"direction", QStringLiteral("down")}},
+                     l.bytesDown);
+        }
+    }
+    {
+        Family f(
+            out, "streamgate_upstream_node_up", "gauge",
+            "1 when the upstream node is considered healthy, 0 when a health check marked it down");
+        for (const NodeStatus& n : nodes)
+            f.sample({{"upstream", n.upstream}, {"node", n.node}}, n.healthy ? 1 : 0);
+    }
+    {
+        Family f(out, "streamgate_upstream_node_active_connections", "gauge",
+                 "Open connections per upstream node");
+        for (const NodeStatus& n : nodes)
+            f.sample({{"upstream", n.upstream}, {"node", n.node}}, n.active);
+    }
+    {
+        Family f(out, "streamgate_upstream_node_connections_total", "counter",
+                 "Connections relayed per upstream node");
+        for (const NodeStatus& n : nodes)
+            f.sample({{"upstream", n.upstream}, {"node", n.node}}, n.total);
+    }
+    {
+        Family f(out, "streamgate_upstream_node_failures_total", "counter",
+                 "Failed connect attempts per upstream node");
+        for (const NodeStatus& n : nodes)
+            f.sample({{"upstream", n.upstream}, {"node", n.node}}, n.failures);
+    }
+    return out;
+}
+
+MetricsServer::MetricsServer(ConfigStore* store, Engine* engine, QObject* parent)
+    : QObject(parent), m_store(store), m_engine(engine), m_http(std::make_unique<QHttpServer>())
+{
+    using Status = QHttpServerResponder::StatusCode;
+    m_http->route(QLatin1String(kPath), [this](const QHttpServerRequest& request) {
+        if (request.method() != QHttpServerRequest::Method::Get) {
+            QHttpServerResponse response("text/plain", "only GET is supported\n",
+                                         Status::MethodNotAllowed);
+            response.setHeader("Allow", "GET");
+            return response;
+        }
+        const Snapshot snapshot = m_engine ? m_engine->snapshot() : Snapshot{};
+        return QHttpServerResponse("text/plain; version=0.0.4; charset=utf-8",
+                                   renderPrometheus(snapshot, m_store->config()));
+    });
+    m_http->setMissingHandler([](const QHttpServerRequest&, QHttpServerResponder&& responder) {
+        responder.write(QByteArray("metrics are at ") + kPath + '\n', "text/plain",
+                        Status::NotFound);
+    });
+}
+
+MetricsServer::~MetricsServer() = default;
+
+bool MetricsServer::start(const QString& listenOverride)
+{
+    m_error.clear();
+    QString text = listenOverride;
+    QString field = QStringLiteral("--prometheus-listen");
+    if (text.isEmpty()) {
+        text = m_store->config()
+                   .streamgate.value(u"prometheus")
+                   .toObject()
+                   .value(u"listen")
+                   .toString();
+        field = QStringLiteral("streamgate.prometheus.listen");
+    }
+    if (text.isEmpty())
+        text = QLatin1String(kDefaultListen);
+    const HttpListen listen = parseHttpListen(text, field);
+    if (!listen.ok()) {
+        m_error = listen.error;
+        return false;
+    }
+    auto* server = new QTcpServer(m_http.get());
+    if (!server->listen(listen.address, listen.port)) {
+        m_error = QStringLiteral("metrics cannot listen on %1: %2")
+                      .arg(listen.text(), server->errorString());
+        delete server;
+        return false;
+    }
+    m_http->bind(server);
+    m_address = server->serverAddress();
+    m_port = server->serverPort();
+    if (!listen.isLoopback())
+        qCWarning(lcApi).noquote()
+            << "Prometheus metrics are served on non-loopback" << listen.text();
+    return true;
+}
+
+} // namespace sg

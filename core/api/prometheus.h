@@ -1,0 +1,58 @@
+#pragma once
+// Prometheus text exposition (format 0.0.4) of an engine snapshot. APISIX's own stream metric
+// (apisix_stream_connection_total{route}) keeps its name so existing dashboards work; what APISIX
+// does not measure for streams is named streamgate_*. Every configured route, listener and node
+// has its series even before the first connection, so rate() has a starting point.
+
+#include "model/streamroute.h"
+#include "stats/snapshot.h"
+
+#include <QByteArray>
+#include <QHostAddress>
+#include <QObject>
+#include <QString>
+#include <memory>
+
+QT_BEGIN_NAMESPACE
+class QHttpServer;
+QT_END_NAMESPACE
+
+namespace sg {
+
+class ConfigStore;
+class Engine;
+
+QByteArray renderPrometheus(const Snapshot& snapshot, const Config& config);
+
+// Serves GET /apisix/prometheus/metrics on its own listener (APISIX's default
+// 127.0.0.1:9091, setting streamgate.prometheus.listen). No key: like APISIX's exporter it is
+// meant for loopback or a scraper's network; a non-loopback address is logged as a warning.
+class MetricsServer final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(MetricsServer)
+
+public:
+    static constexpr const char* kDefaultListen = "127.0.0.1:9091";
+    static constexpr const char* kPath = "/apisix/prometheus/metrics";
+
+    // engine may be null: the configured objects are then reported with zero counts.
+    MetricsServer(ConfigStore* store, Engine* engine, QObject* parent = nullptr);
+    ~MetricsServer() override;
+
+    // listen overrides streamgate.prometheus.listen when not empty.
+    bool start(const QString& listen = {});
+    QString errorString() const { return m_error; }
+    QHostAddress address() const { return m_address; }
+    quint16 port() const { return m_port; }
+
+private:
+    ConfigStore* m_store;
+    Engine* m_engine;
+    std::unique_ptr<QHttpServer> m_http;
+    QHostAddress m_address;
+    quint16 m_port = 0;
+    QString m_error;
+};
+
+} // namespace sg

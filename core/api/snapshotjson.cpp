@@ -1,0 +1,144 @@
+#include "api/snapshotjson.h"
+
+namespace sg {
+
+namespace {
+
+// Counters are unsigned 64-bit; JSON numbers are doubles, exact up to 2^53, which byte
+// counters of a desktop proxy do not reach.
+QJsonValue count(quint64 value)
+{
+    return QJsonValue(qint64(value));
+}
+
+QString addressText(const QHostAddress& address)
+{
+    return address.isNull() ? QString() : address.toString();
+}
+
+} // namespace
+
+QJsonObject connectionToJson(const ConnectionInfo& c)
+{
+    QJsonObject o{
+        {QStringLiteral("id"), count(c.id)},
+        {QStringLiteral("route_id"), c.routeId},
+        {QStringLiteral("protocol"), toString(c.protocol)},
+        {QStringLiteral("listener"), c.listener},
+        {QStringLiteral("client_addr"), addressText(c.clientAddress)},
+        {QStringLiteral("client_port"), int(c.clientPort)},
+        {QStringLiteral("local_addr"), addressText(c.localAddress)},
+        {QStringLiteral("local_port"), int(c.localPort)},
+        {QStringLiteral("upstream_node"), c.upstreamNode},
+        {QStringLiteral("state"), toString(c.state)},
+        {QStringLiteral("start_time"), c.startMs},
+        {QStringLiteral("connect_ms"), c.connectMs},
+        {QStringLiteral("last_activity"), c.lastActivityMs},
+        {QStringLiteral("bytes_up"), count(c.bytesUp)},
+        {QStringLiteral("bytes_down"), count(c.bytesDown)},
+    };
+    if (c.endMs > 0)
+        o.insert(QStringLiteral("end_time"), c.endMs);
+    if (c.closeReason != CloseReason::None)
+        o.insert(QStringLiteral("close_reason"), toString(c.closeReason));
+    if (c.protocol == Protocol::Udp) {
+        o.insert(QStringLiteral("datagrams_up"), count(c.datagramsUp));
+        o.insert(QStringLiteral("datagrams_down"), count(c.datagramsDown));
+    }
+    if (c.mysql.detected) {
+        o.insert(QStringLiteral("mysql"),
+                 QJsonObject{
+                     {QStringLiteral("server_version"), c.mysql.serverVersion},
+                     {QStringLiteral("connection_id"), qint64(c.mysql.connectionId)},
+                     {QStringLiteral("user"), c.mysql.user},
+                     {QStringLiteral("database"), c.mysql.database},
+                     {QStringLiteral("tls"), c.mysql.tls},
+                     {QStringLiteral("commands"), count(c.mysql.commands)},
+                     {QStringLiteral("last_command"), c.mysql.lastCommand},
+                     {QStringLiteral("last_command_ms"), c.mysql.lastCommandMs},
+                 });
+    }
+    return o;
+}
+
+QJsonObject routeCountersToJson(const RouteCounters& r)
+{
+    return QJsonObject{
+        {QStringLiteral("route_id"), r.routeId},
+        {QStringLiteral("total"), count(r.total)},
+        {QStringLiteral("active"), count(r.active)},
+        {QStringLiteral("max_active"), count(r.maxActive)},
+        {QStringLiteral("denied_ip_restriction"), count(r.deniedIpRestriction)},
+        {QStringLiteral("limited"), count(r.limited)},
+        {QStringLiteral("delayed"), count(r.delayed)},
+        {QStringLiteral("connect_failures"), count(r.connectFailures)},
+        {QStringLiteral("timeouts"), count(r.timeouts)},
+        {QStringLiteral("bytes_up"), count(r.bytesUp)},
+        {QStringLiteral("bytes_down"), count(r.bytesDown)},
+        {QStringLiteral("denied_datagrams"), count(r.deniedDatagrams)},
+        {QStringLiteral("denied_bytes"), count(r.deniedBytes)},
+    };
+}
+
+QJsonObject listenerToJson(const ListenerStatus& l)
+{
+    QJsonObject o{
+        {QStringLiteral("protocol"), toString(l.protocol)},
+        {QStringLiteral("address"), l.address},
+        {QStringLiteral("port"), l.port},
+        {QStringLiteral("listening"), l.listening},
+        {QStringLiteral("no_route"), count(l.noRoute)},
+        {QStringLiteral("active"), count(l.active)},
+        {QStringLiteral("bytes_up"), count(l.bytesUp)},
+        {QStringLiteral("bytes_down"), count(l.bytesDown)},
+    };
+    if (!l.error.isEmpty())
+        o.insert(QStringLiteral("error"), l.error);
+    return o;
+}
+
+QJsonObject nodeToJson(const NodeStatus& n)
+{
+    return QJsonObject{
+        {QStringLiteral("upstream"), n.upstream},        {QStringLiteral("node"), n.node},
+        {QStringLiteral("active"), count(n.active)},     {QStringLiteral("total"), count(n.total)},
+        {QStringLiteral("failures"), count(n.failures)}, {QStringLiteral("healthy"), n.healthy},
+        {QStringLiteral("checked"), n.checked},
+    };
+}
+
+QJsonObject eventToJson(const Event& e)
+{
+    QJsonObject o{
+        {QStringLiteral("seq"), e.seq},
+        {QStringLiteral("time"), e.timeMs},
+        {QStringLiteral("kind"), toString(e.kind)},
+        {QStringLiteral("route_id"), e.routeId},
+        {QStringLiteral("text"), e.text},
+    };
+    if (e.kind == EventKind::Open || e.kind == EventKind::Close || e.kind == EventKind::Deny)
+        o.insert(QStringLiteral("connection"), connectionToJson(e.connection));
+    return o;
+}
+
+QJsonObject statsToJson(const Snapshot& s)
+{
+    QJsonArray routes;
+    for (const RouteCounters& r : s.routes)
+        routes.append(routeCountersToJson(r));
+    QJsonArray listeners;
+    for (const ListenerStatus& l : s.listeners)
+        listeners.append(listenerToJson(l));
+    QJsonArray nodes;
+    for (const NodeStatus& n : s.nodes)
+        nodes.append(nodeToJson(n));
+    return QJsonObject{
+        {QStringLiteral("taken"), s.takenMs},
+        {QStringLiteral("routes"), routes},
+        {QStringLiteral("listeners"), listeners},
+        {QStringLiteral("nodes"), nodes},
+        {QStringLiteral("last_event_seq"), s.lastEventSeq},
+    };
+}
+
+} // namespace sg

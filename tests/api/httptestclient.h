@@ -1,0 +1,67 @@
+#pragma once
+// A blocking HTTP helper for tests: real requests over loopback with QNetworkAccessManager,
+// waiting on the reply's finished signal (bounded), never on fixed sleeps.
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QSignalSpy>
+#include <QUrl>
+
+struct HttpAnswer
+{
+    int status = 0;
+    QByteArray body;
+    QJsonObject json;
+    QByteArray contentType;
+    QByteArray allow;
+    QString transportError;
+};
+
+inline HttpAnswer answerOf(QNetworkReply* reply)
+{
+    HttpAnswer a;
+    a.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    a.body = reply->readAll();
+    a.json = QJsonDocument::fromJson(a.body).object();
+    a.contentType = reply->rawHeader("Content-Type");
+    a.allow = reply->rawHeader("Allow");
+    if (a.status == 0)
+        a.transportError = reply->errorString();
+    return a;
+}
+
+inline QNetworkReply* startRequest(QNetworkAccessManager& network, const QByteArray& verb,
+                                   const QUrl& url, const QByteArray& body = {},
+                                   const QByteArray& key = {})
+{
+    QNetworkRequest request(url);
+    if (!key.isNull())
+        request.setRawHeader("X-API-KEY", key);
+    if (!body.isEmpty())
+        request.setHeader(QNetworkRequest::ContentTypeHeader,
+                          QByteArrayLiteral("application/json"));
+    request.setTransferTimeout(10000);
+    return network.sendCustomRequest(request, verb, body);
+}
+
+inline HttpAnswer request(QNetworkAccessManager& network, const QByteArray& verb, const QUrl& url,
+                          const QByteArray& body = {}, const QByteArray& key = {})
+{
+    QNetworkReply* reply = startRequest(network, verb, url, body, key);
+    if (!reply->isFinished()) {
+        QSignalSpy finished(reply, &QNetworkReply::finished);
+        finished.wait(15000);
+    }
+    HttpAnswer a = answerOf(reply);
+    reply->deleteLater();
+    return a;
+}
+
+inline QByteArray compact(const QJsonObject& object)
+{
+    return QJsonDocument(object).toJson(QJsonDocument::Compact);
+}

@@ -1,0 +1,607 @@
+// Admin API over real HTTP on loopback: APISIX v3 stream_routes / upstreams semantics, the key,
+// 405s, error wording, persistence through the config store and concurrent writers.
+#include "api/adminserver.h"
+#include "api/httplisten.h"
+#include "config/configstore.h"
+#include "httptestclient.h"
+#include "model/codec.h"
+
+#include <QFile>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <memory>
+
+using namespace sg;
+
+namespace {
+
+const QByteArray kKey = "edd1c9f034335f136f87ad84b625c8f1";
+
+QByteArray readFile(const QString& path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+bool writeFile(const QString& path, const QByteArray& text)
+{
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly) && f.write(text) == text.size();
+}
+
+// The file as another process would read it, through the same validation as --check.
+Config configOnDisk(const QString& path)
+{
+    const FileCheck check = checkFile(path);
+    if (!check.problems.isEmpty())
+        qWarning("%s", qPrintable(formatProblems(check.problems)));
+    return check.config;
+}
+
+} // namespace
+
+class TestAdminServer : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+    void cleanup();
+
+    void parseListen_data();
+    void parseListen();
+    void keyRequired_data();
+    void keyRequired();
+    void unsupportedMethods_data();
+    void unsupportedMethods();
+    void streamRouteSequence();
+    void upstreamReferenceAndDeleteInUse();
+    void bodyErrors_data();
+    void bodyErrors();
+    void postGeneratesId();
+    void patchMergesLikeApisix();
+    void changesAreLiveAndPersisted();
+    void concurrentPutsLeaveValidFile();
+    void generatedKeyIsSaved();
+    void keyChangedInSettingsAppliesAtOnce();
+    void engineEndpointsWithoutEngine();
+    void unknownPath();
+    void nonLoopbackIsWarned();
+    void listenFailureIsReported();
+
+private:
+    // path may carry a query ("/streamgate/v1/events?since=3").
+    QUrl url(const QString& path) const
+    {
+        QUrl u = m_server->url();
+        u.setPath(path.section(u'?', 0, 0));
+        if (path.contains(u'?'))
+            u.setQuery(path.section(u'?', 1));
+        return u;
+    }
+    HttpAnswer call(const QByteArray& verb, const QString& path, const QByteArray& body = {},
+                    const QByteArray& key = kKey)
+    {
+        return request(m_network, verb, url(path), body, key);
+    }
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+    QString m_path;
+    std::unique_ptr<ConfigStore> m_store;
+    std::unique_ptr<AdminServer> m_server;
+    QNetworkAccessManager m_network;
+};
+
+void TestAdminServer::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+    m_path = m_dir->filePath("streamgate.json");
+    QVERIFY(writeFile(m_path, R"({"stream_proxy": {"tcp": [9100, 9101]}})"));
+    m_store = std::make_unique<ConfigStore>(m_path);
+    const LoadResult loaded = m_store->load();
+    QVERIFY2(loaded.ok(), qPrintable(formatProblems(loaded.problems)));
+    m_server = std::make_unique<AdminServer>(m_store.get(), nullptr);
+    QVERIFY2(m_server->start({QStringLiteral("127.0.0.1:0"), QString::fromLatin1(kKey)}),
+             qPrintable(m_server->errorString()));
+    QVERIFY(m_server->port() != 0);
+}
+
+void TestAdminServer::cleanup()
+{
+    m_server.reset();
+    m_store.reset();
+    m_dir.reset();
+}
+
+void TestAdminServer::parseListen_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("expected"); // text() of the result, or "" when refused
+    QTest::newRow("ipv4 and port") << "127.0.0.1:9180"
+                                   << "127.0.0.1:9180";
+    QTest::newRow("bare port means loopback") << "9180"
+                                              << "127.0.0.1:9180";
+    QTest::newRow("bracketed ipv6") << "[::1]:9180"
+                                    << "[::1]:9180";
+    QTest::newRow("localhost") << "localhost:9091"
+                               << "127.0.0.1:9091";
+    QTest::newRow("all interfaces on purpose") << "0.0.0.0:9180"
+                                               << "0.0.0.0:9180";
+    QTest::newRow("port zero picks a free one") << "127.0.0.1:0"
+                                                << "127.0.0.1:0";
+    QTest::newRow("port too large") << "127.0.0.1:65536"
+                                    << "";
+    QTest::newRow("not an address") << "example:9180"
+                                    << "";
+    QTest::newRow("unbracketed ipv6") << "::1:9180"
+                                      << "";
+    QTest::newRow("empty") << ""
+                           << "";
+    QTest::newRow("missing port") << "127.0.0.1:"
+                                  << "";
+}
+
+void TestAdminServer::parseListen()
+{
+    QFETCH(QString, text);
+    QFETCH(QString, expected);
+    const HttpListen listen = parseHttpListen(text, QStringLiteral("streamgate.admin.listen"));
+    if (expected.isEmpty()) {
+        QVERIFY(!listen.ok());
+        QVERIFY2(listen.error.startsWith("streamgate.admin.listen: \"" + text + "\""),
+                 qPrintable(listen.error));
+    } else {
+        QVERIFY2(listen.ok(), qPrintable(listen.error));
+        QCOMPARE(listen.text(), expected);
+    }
+}
+
+void TestAdminServer::keyRequired_data()
+{
+    QTest::addColumn<QByteArray>("verb");
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QByteArray>("key");
+    QTest::addColumn<QString>("description");
+    QTest::newRow("list without key")
+        << QByteArray("GET") << "/apisix/admin/stream_routes" << QByteArray() << "missing apikey";
+    QTest::newRow("get with wrong key") << QByteArray("GET") << "/apisix/admin/stream_routes/1"
+                                        << QByteArray("nope") << "wrong apikey";
+    QTest::newRow("put without key")
+        << QByteArray("PUT") << "/apisix/admin/upstreams/1" << QByteArray() << "missing apikey";
+    QTest::newRow("key prefix is not the key")
+        << QByteArray("GET") << "/apisix/admin/upstreams" << kKey.left(8) << "wrong apikey";
+    QTest::newRow("connections without key")
+        << QByteArray("GET") << "/streamgate/v1/connections" << QByteArray() << "missing apikey";
+    QTest::newRow("unknown path without key")
+        << QByteArray("GET") << "/apisix/admin/routes" << QByteArray() << "missing apikey";
+}
+
+void TestAdminServer::keyRequired()
+{
+    QFETCH(QByteArray, verb);
+    QFETCH(QString, path);
+    QFETCH(QByteArray, key);
+    QFETCH(QString, description);
+    const QByteArray body =
+        verb == "PUT" ? QByteArray(R"({"nodes": {"127.0.0.1:1": 1}})") : QByteArray();
+    const HttpAnswer a = call(verb, path, body, key);
+    QCOMPARE(a.status, 401);
+    QCOMPARE(a.json.value("error_msg").toString(), QString("failed to check token"));
+    QCOMPARE(a.json.value("description").toString(), description);
+    QVERIFY(m_store->config().upstreams.isEmpty()); // nothing happened
+}
+
+void TestAdminServer::unsupportedMethods_data()
+{
+    QTest::addColumn<QByteArray>("verb");
+    QTest::addColumn<QString>("path");
+    QTest::newRow("PATCH the collection") << QByteArray("PATCH") << "/apisix/admin/stream_routes";
+    QTest::newRow("OPTIONS a stream route")
+        << QByteArray("OPTIONS") << "/apisix/admin/stream_routes/1";
+    QTest::newRow("GET a sub path") << QByteArray("GET") << "/apisix/admin/upstreams/1/nodes";
+    QTest::newRow("POST to an id") << QByteArray("POST") << "/apisix/admin/stream_routes/1";
+    QTest::newRow("OPTIONS on upstreams") << QByteArray("OPTIONS") << "/apisix/admin/upstreams";
+    QTest::newRow("POST stats") << QByteArray("POST") << "/streamgate/v1/stats";
+    QTest::newRow("PUT events") << QByteArray("PUT") << "/streamgate/v1/events";
+}
+
+void TestAdminServer::unsupportedMethods()
+{
+    QFETCH(QByteArray, verb);
+    QFETCH(QString, path);
+    const HttpAnswer a = call(verb, path, R"({"server_port": 9100})");
+    QCOMPARE(a.status, 405);
+    QVERIFY2(a.json.value("error_msg").toString().contains(QString::fromLatin1(verb)),
+             a.body.constData());
+    QVERIFY(!a.allow.isEmpty());
+    QVERIFY(m_store->config().streamRoutes.isEmpty());
+}
+
+void TestAdminServer::streamRouteSequence()
+{
+    // The APISIX documentation's stream route walk-through, as curl would send it.
+    HttpAnswer a = call("PUT", "/apisix/admin/stream_routes/1", R"({
+        "remote_addr": "127.0.0.1",
+        "upstream": { "nodes": { "127.0.0.1:1995": 1 }, "type": "roundrobin" }
+    })");
+    QCOMPARE(a.status, 201);
+    QCOMPARE(a.json.value("key").toString(), QString("/apisix/stream_routes/1"));
+    QJsonObject value = a.json.value("value").toObject();
+    QCOMPARE(value.value("remote_addr").toString(), QString("127.0.0.1"));
+    QCOMPARE(value.value("id").toString(), QString("1"));
+    QVERIFY(value.value("create_time").toInteger() > 0); // set by the server
+    QVERIFY(value.value("update_time").toInteger() > 0);
+    const qint64 created = a.json.value("createdIndex").toInteger();
+
+    // Replace: same id, 200, new address, create_time kept.
+    a = call("PUT", "/apisix/admin/stream_routes/1", R"({
+        "remote_addr": "127.0.0.2",
+        "upstream": { "nodes": { "127.0.0.1:1995": 1 }, "type": "roundrobin" }
+    })");
+    QCOMPARE(a.status, 200);
+    QCOMPARE(a.json.value("value").toObject().value("remote_addr").toString(),
+             QString("127.0.0.2"));
+    QCOMPARE(a.json.value("value").toObject().value("create_time"), value.value("create_time"));
+    QCOMPARE(a.json.value("createdIndex").toInteger(), created);
+    QVERIFY(a.json.value("modifiedIndex").toInteger() > created);
+
+    a = call("GET", "/apisix/admin/stream_routes/1");
+    QCOMPARE(a.status, 200);
+    QCOMPARE(a.json.value("key").toString(), QString("/apisix/stream_routes/1"));
+    QCOMPARE(a.json.value("value").toObject().value("remote_addr").toString(),
+             QString("127.0.0.2"));
+
+    // CIDR.
+    a = call("PUT", "/apisix/admin/stream_routes/2", R"({
+        "remote_addr": "127.0.0.1/26", "server_port": 9101,
+        "upstream": { "nodes": { "127.0.0.1:1995": 1 } }
+    })");
+    QCOMPARE(a.status, 201);
+
+    // APISIX's own error text for a bad address, and nothing stored.
+    a = call("PUT", "/apisix/admin/stream_routes/3", R"({
+        "remote_addr": ":/8",
+        "upstream": { "nodes": { "127.0.0.1:1995": 1 } }
+    })");
+    QCOMPARE(a.status, 400);
+    QCOMPARE(a.json.value("error_msg").toString(), QString("invalid remote_addr: :/8"));
+    QVERIFY(!m_store->config().findRoute("3"));
+
+    a = call("GET", "/apisix/admin/stream_routes");
+    QCOMPARE(a.status, 200);
+    QCOMPARE(a.json.value("total").toInt(), 2);
+    const QJsonArray list = a.json.value("list").toArray();
+    QCOMPARE(list.size(), 2);
+    QCOMPARE(list.at(0).toObject().value("key").toString(), QString("/apisix/stream_routes/1"));
+    QCOMPARE(list.at(1).toObject().value("value").toObject().value("remote_addr").toString(),
+             QString("127.0.0.1/26"));
+    QVERIFY(list.at(1).toObject().contains("createdIndex"));
+    QVERIFY(list.at(1).toObject().contains("modifiedIndex"));
+
+    a = call("DELETE", "/apisix/admin/stream_routes/1");
+    QCOMPARE(a.status, 200);
+    QCOMPARE(a.json.value("deleted").toString(), QString("1"));
+    QCOMPARE(a.json.value("key").toString(), QString("/apisix/stream_routes/1"));
+
+    a = call("GET", "/apisix/admin/stream_routes/1");
+    QCOMPARE(a.status, 404);
+    QVERIFY(!a.json.value("error_msg").toString().isEmpty());
+    a = call("DELETE", "/apisix/admin/stream_routes/1");
+    QCOMPARE(a.status, 404);
+
+    const Config disk = configOnDisk(m_path);
+    QCOMPARE(disk.streamRoutes.size(), 1);
+    QCOMPARE(disk.streamRoutes.first().idString(), QString("2"));
+}
+
+void TestAdminServer::upstreamReferenceAndDeleteInUse()
+{
+    HttpAnswer a = call("PUT", "/apisix/admin/upstreams/1", R"({
+        "type": "roundrobin", "nodes": { "127.0.0.1:1995": 1 }
+    })");
+    QCOMPARE(a.status, 201);
+    QCOMPARE(a.json.value("key").toString(), QString("/apisix/upstreams/1"));
+
+    a = call("PUT", "/apisix/admin/stream_routes/r1", R"({"server_port": 9100, "upstream_id": 1})");
+    QCOMPARE(a.status, 201);
+    QCOMPARE(a.json.value("value").toObject().value("upstream_id"), QJsonValue(1));
+
+    a = call("PUT", "/apisix/admin/stream_routes/r2",
+             R"({"server_port": 9100, "upstream_id": "missing"})");
+    QCOMPARE(a.status, 400);
+    QCOMPARE(a.json.value("error_msg").toString(),
+             QString("failed to fetch upstream info by upstream id [missing], response code: 404"));
+
+    a = call("DELETE", "/apisix/admin/upstreams/1");
+    QCOMPARE(a.status, 400);
+    QCOMPARE(a.json.value("error_msg").toString(),
+             QString("can not delete this upstream, stream_route [r1] is still using it now"));
+    QVERIFY(m_store->config().findUpstream("1"));
+
+    a = call("PUT", "/apisix/admin/stream_routes/r3",
+             R"({"server_port": 9101, "upstream_id": "1"})");
+    QCOMPARE(a.status, 201);
+    a = call("DELETE", "/apisix/admin/upstreams/1");
+    QCOMPARE(a.status, 400);
+    QVERIFY2(a.json.value("error_msg").toString().contains("[r1, r3]"), a.body.constData());
+
+    QCOMPARE(call("DELETE", "/apisix/admin/stream_routes/r1").status, 200);
+    QCOMPARE(call("DELETE", "/apisix/admin/stream_routes/r3").status, 200);
+    a = call("DELETE", "/apisix/admin/upstreams/1");
+    QCOMPARE(a.status, 200);
+    QVERIFY(configOnDisk(m_path).upstreams.isEmpty());
+}
+
+void TestAdminServer::bodyErrors_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QString>("message"); // error_msg must contain this
+
+    QTest::newRow("empty body") << "/apisix/admin/stream_routes/1" << QByteArray("")
+                                << "missing configurations";
+    QTest::newRow("not json") << "/apisix/admin/stream_routes/1" << QByteArray("{remote_addr")
+                              << "invalid request body";
+    QTest::newRow("json array") << "/apisix/admin/stream_routes/1" << QByteArray("[1]")
+                                << "invalid request body";
+    QTest::newRow("id disagrees with path")
+        << "/apisix/admin/stream_routes/1"
+        << QByteArray(R"({"id": "2", "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
+        << "wrong stream route id";
+    QTest::newRow("upstream id disagrees")
+        << "/apisix/admin/upstreams/a" << QByteArray(R"({"id": "b", "nodes": {"127.0.0.1:1": 1}})")
+        << "wrong upstream id";
+    QTest::newRow("create_time from a client")
+        << "/apisix/admin/stream_routes/1"
+        << QByteArray(R"({"create_time": 1, "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
+        << "create_time";
+    QTest::newRow("port out of range")
+        << "/apisix/admin/stream_routes/1"
+        << QByteArray(R"({"server_port": 70000, "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
+        << "server_port";
+    QTest::newRow("unknown plugin")
+        << "/apisix/admin/stream_routes/1"
+        << QByteArray(
+               R"({"plugins": {"mqtt-proxy": {}}, "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
+        << "unknown plugin [mqtt-proxy]";
+    QTest::newRow("ewma refused for stream")
+        << "/apisix/admin/upstreams/u"
+        << QByteArray(R"({"type": "ewma", "nodes": {"127.0.0.1:1": 1}})") << "ewma";
+    QTest::newRow("unknown field")
+        << "/apisix/admin/upstreams/u"
+        << QByteArray(R"({"nodes": {"127.0.0.1:1": 1}, "colour": "red"})") << "colour";
+    QTest::newRow("put on collection without id")
+        << "/apisix/admin/upstreams" << QByteArray(R"({"nodes": {"127.0.0.1:1": 1}})")
+        << "missing upstream id";
+}
+
+void TestAdminServer::bodyErrors()
+{
+    QFETCH(QString, path);
+    QFETCH(QByteArray, body);
+    QFETCH(QString, message);
+    const QByteArray before = readFile(m_path);
+    const HttpAnswer a = call("PUT", path, body);
+    QCOMPARE(a.status, 400);
+    QVERIFY2(a.json.value("error_msg").toString().contains(message), a.body.constData());
+    QCOMPARE(readFile(m_path), before); // nothing half-applied
+}
+
+void TestAdminServer::postGeneratesId()
+{
+    HttpAnswer a = call("POST", "/apisix/admin/upstreams", R"({"nodes": {"127.0.0.1:1": 1}})");
+    QCOMPARE(a.status, 201);
+    const QString id = a.json.value("value").toObject().value("id").toString();
+    QCOMPARE(id.size(), 20);
+    QCOMPARE(a.json.value("key").toString(), "/apisix/upstreams/" + id);
+    QVERIFY(m_store->config().findUpstream(id));
+
+    a = call("POST", "/apisix/admin/stream_routes",
+             R"({"server_port": 9100, "upstream_id": ")" + id.toLatin1() + R"("})");
+    QCOMPARE(a.status, 201);
+    const QString routeId = a.json.value("value").toObject().value("id").toString();
+    QVERIFY(!routeId.isEmpty());
+
+    a = call("POST", "/apisix/admin/stream_routes",
+             R"({"id": "x", "server_port": 9100, "upstream_id": ")" + id.toLatin1() + R"("})");
+    QCOMPARE(a.status, 400);
+    QCOMPARE(a.json.value("error_msg").toString(),
+             QString("wrong stream route id, do not need it"));
+}
+
+void TestAdminServer::patchMergesLikeApisix()
+{
+    QCOMPARE(call("PATCH", "/apisix/admin/upstreams/u1", R"({"desc": "x"})").status, 404);
+    HttpAnswer a = call(
+        "PUT", "/apisix/admin/upstreams/u1",
+        R"({"type": "roundrobin", "desc": "first", "nodes": {"127.0.0.1:1": 1}, "retries": 2})");
+    QCOMPARE(a.status, 201);
+    const QJsonValue created = a.json.value("value").toObject().value("create_time");
+
+    // Merge: objects merge key by key, null removes, the rest replaces.
+    a = call("PATCH", "/apisix/admin/upstreams/u1",
+             R"({"desc": null, "retries": 0, "nodes": {"127.0.0.1:2": 5}})");
+    QCOMPARE(a.status, 200);
+    QJsonObject value = a.json.value("value").toObject();
+    QVERIFY(!value.contains("desc"));
+    QCOMPARE(value.value("retries").toInt(), 0);
+    QCOMPARE(value.value("nodes").toObject(),
+             (QJsonObject{{"127.0.0.1:1", 1}, {"127.0.0.1:2", 5}}));
+    QCOMPARE(value.value("create_time"), created);
+
+    // Sub path: the value there is replaced as a whole.
+    a = call("PATCH", "/apisix/admin/upstreams/u1/nodes", R"({"127.0.0.1:3": 1})");
+    QCOMPARE(a.status, 200);
+    QCOMPARE(a.json.value("value").toObject().value("nodes").toObject(),
+             (QJsonObject{{"127.0.0.1:3", 1}}));
+
+    QCOMPARE(call("PUT", "/apisix/admin/stream_routes/r",
+                  R"({"remote_addr": "127.0.0.1", "upstream_id": "u1"})")
+                 .status,
+             201);
+    a = call("PATCH", "/apisix/admin/stream_routes/r/remote_addr", R"("127.0.0.2")");
+    QCOMPARE(a.status, 200);
+    QCOMPARE(a.json.value("value").toObject().value("remote_addr").toString(),
+             QString("127.0.0.2"));
+    QCOMPARE(m_store->config().findRoute("r")->remoteAddr, QString("127.0.0.2"));
+
+    // Refusals leave the object as it was.
+    const QByteArray before = readFile(m_path);
+    a = call("PATCH", "/apisix/admin/stream_routes/r", R"({"remote_addr": ":/8"})");
+    QCOMPARE(a.status, 400);
+    QCOMPARE(a.json.value("error_msg").toString(), QString("invalid remote_addr: :/8"));
+    a = call("PATCH", "/apisix/admin/stream_routes/r", R"({"id": "other"})");
+    QCOMPARE(a.status, 400);
+    QCOMPARE(a.json.value("error_msg").toString(), QString("wrong stream route id"));
+    a = call("PATCH", "/apisix/admin/stream_routes/r", R"({"create_time": 5})");
+    QCOMPARE(a.status, 400);
+    a = call("PATCH", "/apisix/admin/stream_routes/r/upstream/nodes", R"({"127.0.0.1:9": 1})");
+    QCOMPARE(a.status, 400); // the route has no inline upstream to reach into
+    QVERIFY2(a.json.value("error_msg").toString().contains("upstream/nodes"), a.body.constData());
+    QCOMPARE(readFile(m_path), before);
+}
+
+void TestAdminServer::changesAreLiveAndPersisted()
+{
+    QSignalSpy changed(m_store.get(), &ConfigStore::changed);
+    const HttpAnswer a = call("PUT", "/apisix/admin/stream_routes/live", R"({
+        "server_port": 9100, "upstream": {"nodes": {"127.0.0.1:1": 1}}})");
+    QCOMPARE(a.status, 201);
+    QCOMPARE(changed.count(), 1); // the engine and the GUI hear of it at once
+    const ConfigDiff diff = changed.first().at(0).value<ConfigDiff>();
+    QCOMPARE(diff.routesAdded, QStringList{"live"});
+    QVERIFY(configOnDisk(m_path).findRoute("live"));
+    QVERIFY(QFile::exists(m_store->backupPath())); // the previous good file is kept
+}
+
+void TestAdminServer::concurrentPutsLeaveValidFile()
+{
+    QCOMPARE(
+        call("PUT", "/apisix/admin/upstreams/shared", R"({"nodes": {"127.0.0.1:3306": 1}})").status,
+        201);
+
+    // Twenty writers at once: all requests are in flight before the first answer is read.
+    QList<QNetworkReply*> replies;
+    for (int i = 0; i < 20; ++i) {
+        const QByteArray body =
+            QStringLiteral(
+                R"({"server_port": %1, "remote_addr": "127.0.0.%2", "upstream_id": "shared"})")
+                .arg(i % 2 ? 9100 : 9101)
+                .arg(i + 1)
+                .toUtf8();
+        replies << startRequest(m_network, "PUT",
+                                url(QStringLiteral("/apisix/admin/stream_routes/c%1").arg(i)), body,
+                                kKey);
+    }
+    // Plus the same id written by several clients: last writer wins, no corruption.
+    for (int i = 0; i < 5; ++i)
+        replies << startRequest(
+            m_network, "PUT", url("/apisix/admin/stream_routes/same"),
+            QStringLiteral(R"({"server_port": 9100, "desc": "writer %1", "upstream_id": "shared"})")
+                .arg(i)
+                .toUtf8(),
+            kKey);
+    for (QNetworkReply* reply : replies)
+        QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 20000);
+    int created = 0;
+    for (QNetworkReply* reply : replies) {
+        const HttpAnswer a = answerOf(reply);
+        QVERIFY2(a.status == 200 || a.status == 201, a.body.constData());
+        created += a.status == 201;
+        reply->deleteLater();
+    }
+    QCOMPARE(created, 21); // 20 + the first write of "same"
+
+    const Config disk = configOnDisk(m_path);
+    QCOMPARE(disk.streamRoutes.size(), 21);
+    QVERIFY(disk == m_store->config()); // the file is exactly what the store serves
+    QCOMPARE(call("GET", "/apisix/admin/stream_routes").json.value("total").toInt(), 21);
+}
+
+void TestAdminServer::generatedKeyIsSaved()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath("fresh.json");
+    QVERIFY(writeFile(path, R"({"stream_proxy": {"tcp": [9100]}})"));
+    ConfigStore store(path);
+    QVERIFY(store.load().ok());
+    AdminServer server(&store, nullptr);
+    QVERIFY2(server.start({QStringLiteral("127.0.0.1:0"), {}}), qPrintable(server.errorString()));
+    const QString key = server.key();
+    QCOMPARE(key.size(), 32);
+    QCOMPARE(configOnDisk(path).streamgate.value("admin").toObject().value("key").toString(), key);
+
+    QUrl u = server.url();
+    u.setPath("/apisix/admin/upstreams");
+    QCOMPARE(request(m_network, "GET", u, {}, key.toLatin1()).status, 200);
+    QCOMPARE(request(m_network, "GET", u, {}, kKey).status, 401);
+
+    // A second start reuses the saved key instead of inventing a new one.
+    AdminServer again(&store, nullptr);
+    QVERIFY(again.start({QStringLiteral("127.0.0.1:0"), {}}));
+    QCOMPARE(again.key(), key);
+}
+
+void TestAdminServer::keyChangedInSettingsAppliesAtOnce()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath("k.json");
+    QVERIFY(writeFile(path, R"({"streamgate": {"admin": {"key": "first-key"}}})"));
+    ConfigStore store(path);
+    QVERIFY(store.load().ok());
+    AdminServer server(&store, nullptr);
+    QVERIFY(server.start({QStringLiteral("127.0.0.1:0"), {}}));
+    QUrl u = server.url();
+    u.setPath("/apisix/admin/stream_routes");
+    QCOMPARE(request(m_network, "GET", u, {}, "first-key").status, 200);
+
+    QJsonObject settings = store.config().streamgate;
+    settings["admin"] = QJsonObject{{"key", "second-key"}};
+    QVERIFY(store.setSettings(settings).isEmpty());
+    QCOMPARE(request(m_network, "GET", u, {}, "first-key").status, 401);
+    QCOMPARE(request(m_network, "GET", u, {}, "second-key").status, 200);
+}
+
+void TestAdminServer::engineEndpointsWithoutEngine()
+{
+    const HttpAnswer a = call("GET", "/streamgate/v1/connections");
+    QCOMPARE(a.status, 503);
+    QVERIFY(a.json.value("error_msg").toString().contains("engine"));
+}
+
+void TestAdminServer::unknownPath()
+{
+    const HttpAnswer a = call("GET", "/apisix/admin/routes");
+    QCOMPARE(a.status, 404);
+    QVERIFY(!a.json.value("error_msg").toString().isEmpty());
+}
+
+void TestAdminServer::nonLoopbackIsWarned()
+{
+    // Only when asked for explicitly, and never silently.
+    AdminServer open(m_store.get(), nullptr);
+    QTest::ignoreMessage(
+        QtWarningMsg,
+        QRegularExpression("admin API listens on http://0\\.0\\.0\\.0:\\d+ which is not loopback"));
+    QVERIFY2(open.start({QStringLiteral("0.0.0.0:0"), QString::fromLatin1(kKey)}),
+             qPrintable(open.errorString()));
+}
+
+void TestAdminServer::listenFailureIsReported()
+{
+    AdminServer clash(m_store.get(), nullptr);
+    QVERIFY(!clash.start(
+        {QStringLiteral("127.0.0.1:%1").arg(m_server->port()), QString::fromLatin1(kKey)}));
+    QVERIFY2(clash.errorString().contains(QString::number(m_server->port())),
+             qPrintable(clash.errorString()));
+
+    AdminServer bad(m_store.get(), nullptr);
+    QVERIFY(!bad.start({QStringLiteral("nowhere:80"), QString::fromLatin1(kKey)}));
+    QVERIFY2(bad.errorString().startsWith("--admin-listen: \"nowhere:80\""),
+             qPrintable(bad.errorString()));
+}
+
+QTEST_GUILESS_MAIN(TestAdminServer)
+#include "tst_adminserver.moc"

@@ -1,0 +1,449 @@
+// APISIX standalone YAML: scalar typing, export -> import round trip, APISIX samples, and
+// refusals that name the field and leave nothing half-applied.
+#include "config/apisixyaml.h"
+#include "config/configstore.h"
+#include "model/codec.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QtTest>
+
+using namespace sg;
+
+namespace {
+
+QJsonObject parseJson(const char* text)
+{
+    QJsonParseError error;
+    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray(text), &error);
+    if (error.error != QJsonParseError::NoError)
+        qFatal("bad JSON in test: %s", qPrintable(error.errorString()));
+    return doc.object();
+}
+
+bool writeFile(const QString& path, const QByteArray& text)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::WriteOnly))
+        return false;
+    return f.write(text) == text.size();
+}
+
+QByteArray readFile(const QString& path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+bool mentions(const Problems& problems, const QString& needle)
+{
+    for (const Problem& p : problems)
+        if (p.text().contains(needle) || p.value.contains(needle))
+            return true;
+    return false;
+}
+
+// A config touching every part the exporter writes: listeners given three ways, an inline
+// upstream, a shared one with array nodes, plugins, labels and Streamgate-only settings.
+const char* kRichConfig = R"({
+  "stream_proxy": { "tcp": [13306, "127.0.0.1:15432", "[::1]:16000"], "udp": [5353] },
+  "stream_routes": [
+    { "id": "mysql", "name": "Local MySQL", "desc": "dev database", "server_port": 13306,
+      "remote_addr": "127.0.0.1/26", "labels": { "team": "db", "env": "1" },
+      "plugins": { "ip-restriction": { "whitelist": ["127.0.0.1", "::1"], "message": "go away" },
+                   "limit-conn": { "conn": 20, "burst": 5, "default_conn_delay": 0.1, "key": "remote_addr" } },
+      "upstream": { "type": "roundrobin", "nodes": { "127.0.0.1:3306": 1, "[::1]:3307": 2 },
+                    "timeout": { "connect": 3, "send": 600, "read": 600.5 }, "retries": 1 } },
+    { "id": 7, "server_port": 15432, "upstream_id": "pg" },
+    { "id": "dns", "server_port": 5353, "upstream_id": 2 }
+  ],
+  "upstreams": [
+    { "id": "pg", "type": "least_conn", "name": "true",
+      "nodes": [ { "host": "127.0.0.1", "port": 5432, "weight": 1, "priority": 1 },
+                 { "host": "::1", "port": 5433, "weight": 0 } ] },
+    { "id": 2, "type": "chash", "key": "remote_addr", "nodes": { "127.0.0.1:53": 1 } }
+  ],
+  "streamgate": { "admin": { "listen": "127.0.0.1:9180", "key": "secret" }, "ui": { "theme": "dark" } }
+})";
+
+} // namespace
+
+class TestApisixYaml : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void scalarTyping_data();
+    void scalarTyping();
+    void syntaxErrorNamesLineAndColumn();
+    void exportWritesApisixFiles();
+    void roundTripIsIdentical();
+    void standaloneSampleImports();
+    void missingIdsBecomeArrN();
+    void everyProblemAtOnceNothingApplied();
+    void unknownPluginFromApisixSampleIsNamed();
+    void otherApisixSectionsAreWarnings();
+    void danglingUpstreamIdRefused();
+    void mergeKeepsOwnSettings();
+    void commandLineRoundTrip();
+};
+
+void TestApisixYaml::scalarTyping_data()
+{
+    QTest::addColumn<QByteArray>("yaml");
+    QTest::addColumn<QJsonValue>("expected");
+
+    QTest::newRow("plain integer") << QByteArray("v: 13306") << QJsonValue(13306);
+    QTest::newRow("negative integer") << QByteArray("v: -4") << QJsonValue(-4);
+    QTest::newRow("hex integer") << QByteArray("v: 0x1F") << QJsonValue(31);
+    QTest::newRow("float") << QByteArray("v: 0.25") << QJsonValue(0.25);
+    QTest::newRow("float exponent") << QByteArray("v: 1e3") << QJsonValue(1000.0);
+    QTest::newRow("quoted number stays string") << QByteArray("v: \"1\"") << QJsonValue("1");
+    QTest::newRow("single-quoted number stays string") << QByteArray("v: '42'") << QJsonValue("42");
+    QTest::newRow("true") << QByteArray("v: true") << QJsonValue(true);
+    QTest::newRow("False capitalised") << QByteArray("v: False") << QJsonValue(false);
+    QTest::newRow("quoted true stays string") << QByteArray("v: \"true\"") << QJsonValue("true");
+    QTest::newRow("tilde is null") << QByteArray("v: ~") << QJsonValue(QJsonValue::Null);
+    QTest::newRow("empty is null") << QByteArray("v:") << QJsonValue(QJsonValue::Null);
+    QTest::newRow("ip is string") << QByteArray("v: 127.0.0.1") << QJsonValue("127.0.0.1");
+    QTest::newRow("cidr is string") << QByteArray("v: 127.0.0.1/26") << QJsonValue("127.0.0.1/26");
+    QTest::newRow("ipv6 is string") << QByteArray("v: \"::1\"") << QJsonValue("::1");
+    QTest::newRow("host:port is string")
+        << QByteArray("v: 127.0.0.1:3306") << QJsonValue("127.0.0.1:3306");
+    QTest::newRow("yes is a string in YAML 1.2") << QByteArray("v: yes") << QJsonValue("yes");
+    QTest::newRow("flow list") << QByteArray("v: [1, \"a\", b]")
+                               << QJsonValue(QJsonArray{1, "a", "b"});
+    QTest::newRow("flow map") << QByteArray("v: {\"127.0.0.1:80\": 1}")
+                              << QJsonValue(QJsonObject{{"127.0.0.1:80", 1}});
+}
+
+void TestApisixYaml::scalarTyping()
+{
+    QFETCH(QByteArray, yaml);
+    QFETCH(QJsonValue, expected);
+    Problems problems;
+    const QJsonValue value = yamlToJson(yaml, QStringLiteral("test.yaml"), &problems);
+    QVERIFY2(problems.isEmpty(), qPrintable(formatProblems(problems)));
+    QCOMPARE(value.toObject().value("v"), expected);
+
+    // And back: what the exporter writes reads in as the same value.
+    Problems again;
+    const QJsonValue back = yamlToJson(jsonToYaml(value), QStringLiteral("back.yaml"), &again);
+    QVERIFY(again.isEmpty());
+    QCOMPARE(back.toObject().value("v"), expected);
+}
+
+void TestApisixYaml::syntaxErrorNamesLineAndColumn()
+{
+    Problems problems;
+    const QJsonValue value = yamlToJson("stream_routes:\n  - id: 1\n    server_port: [1, 2\n",
+                                        QStringLiteral("bad.yaml"), &problems);
+    QVERIFY(value.isUndefined());
+    QCOMPARE(problems.size(), 1);
+    QVERIFY2(problems.first().path.startsWith("bad.yaml:"), qPrintable(problems.first().path));
+    QVERIFY2(problems.first().path.count(':') == 2,
+             qPrintable(problems.first().path)); // file:line:col
+    QVERIFY(problems.first().reason.startsWith("YAML syntax error"));
+}
+
+void TestApisixYaml::exportWritesApisixFiles()
+{
+    const Decoded<Config> decoded = decodeConfig(parseJson(kRichConfig));
+    QVERIFY2(decoded.ok(), qPrintable(formatProblems(decoded.problems)));
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString out = dir.filePath("nested/export");
+
+    const ApisixExport result = exportApisix(decoded.value, out);
+    QVERIFY2(result.ok(), qPrintable(formatProblems(result.problems)));
+    QCOMPARE(result.files.size(), 2);
+
+    const QByteArray routes = readFile(out + "/apisix.yaml");
+    QVERIFY(routes.trimmed().endsWith("#END"));
+    QVERIFY(routes.contains("stream_routes:"));
+    QVERIFY(routes.contains("upstreams:"));
+    QVERIFY(!routes.contains("secret")); // the admin key never leaves Streamgate
+    QVERIFY(!routes.contains("streamgate:"));
+
+    Problems problems;
+    const QJsonObject proxy =
+        yamlToJson(readFile(out + "/config-stream.yaml"), "config-stream.yaml", &problems)
+            .toObject();
+    QVERIFY(problems.isEmpty());
+    const QJsonObject apisix = proxy.value("apisix").toObject();
+    QCOMPARE(apisix.value("proxy_mode").toString(), QString("stream"));
+    QCOMPARE(apisix.value("stream_proxy").toObject().value("tcp").toArray(),
+             (QJsonArray{13306, "127.0.0.1:15432", "[::1]:16000"}));
+    QCOMPARE(apisix.value("stream_proxy").toObject().value("udp").toArray(), QJsonArray{5353});
+    QCOMPARE(proxy.value("deployment")
+                 .toObject()
+                 .value("role_data_plane")
+                 .toObject()
+                 .value("config_provider")
+                 .toString(),
+             QString("yaml"));
+
+    // Streamgate-only settings are listed, each by its path, never dropped silently.
+    QVERIFY(mentions(result.warnings, "streamgate.admin"));
+    QVERIFY(mentions(result.warnings, "streamgate.ui"));
+    QVERIFY(!mentions(result.warnings, "secret")); // nor is it printed in a warning
+}
+
+void TestApisixYaml::roundTripIsIdentical()
+{
+    const Decoded<Config> decoded = decodeConfig(parseJson(kRichConfig));
+    QVERIFY2(decoded.ok(), qPrintable(formatProblems(decoded.problems)));
+    Config original = decoded.value;
+    // Store-owned timestamps travel too (APISIX keeps them on its objects).
+    original.streamRoutes[0].createTime = 1700000000;
+    original.streamRoutes[0].updateTime = 1700000100;
+    original.upstreams[0].createTime = 1700000200;
+    original.upstreams[0].updateTime = 1700000300;
+
+    QTemporaryDir dir;
+    const ApisixExport exported = exportApisix(original, dir.path());
+    QVERIFY(exported.ok());
+
+    const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
+    QVERIFY2(imported.ok(), qPrintable(formatProblems(imported.problems)));
+    QVERIFY(imported.hasStreamProxy);
+    QCOMPARE(imported.streamProxyFile, dir.filePath("config-stream.yaml"));
+    QCOMPARE(imported.config.streamRoutes.size(), original.streamRoutes.size());
+    for (int i = 0; i < original.streamRoutes.size(); ++i) {
+        QCOMPARE(encodeStreamRoute(imported.config.streamRoutes[i]),
+                 encodeStreamRoute(original.streamRoutes[i]));
+        QVERIFY(imported.config.streamRoutes[i] == original.streamRoutes[i]);
+    }
+    QCOMPARE(imported.config.upstreams.size(), original.upstreams.size());
+    for (int i = 0; i < original.upstreams.size(); ++i) {
+        QCOMPARE(encodeUpstream(imported.config.upstreams[i]),
+                 encodeUpstream(original.upstreams[i]));
+        QVERIFY(imported.config.upstreams[i] == original.upstreams[i]);
+    }
+    QVERIFY(imported.config.streamProxy == original.streamProxy);
+    QVERIFY(imported.config.streamgate.isEmpty());
+}
+
+void TestApisixYaml::standaloneSampleImports()
+{
+    // Written the way APISIX's standalone documentation shows stream routes: integer ids,
+    // upstream_id references, nodes as a map with quoted keys, comments, "#END".
+    const QByteArray sample = R"(# apisix.yaml
+stream_routes:
+  - id: 1
+    server_addr: 127.0.0.1
+    server_port: 1985
+    upstream_id: 1
+  - id: 2
+    remote_addr: 127.0.0.1
+    server_port: 2000
+    plugins:
+      ip-restriction:
+        whitelist:
+          - 127.0.0.1
+          - "192.168.1.0/24"
+    upstream:
+      nodes:
+        "127.0.0.1:1995": 1
+      type: roundrobin
+upstreams:
+  - nodes:
+      "127.0.0.1:1995": 1
+      "127.0.0.1:1996": 2
+    type: roundrobin
+    id: 1
+#END
+)";
+    QTemporaryDir dir;
+    QVERIFY(writeFile(dir.filePath("apisix.yaml"), sample));
+    const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
+    QVERIFY2(imported.ok(), qPrintable(formatProblems(imported.problems)));
+    QVERIFY(!imported.hasStreamProxy);
+
+    const Config& c = imported.config;
+    QCOMPARE(c.streamRoutes.size(), 2);
+    QCOMPARE(c.streamRoutes[0].id, QJsonValue(1)); // kept as given: an integer
+    QCOMPARE(c.streamRoutes[0].serverAddr, QString("127.0.0.1"));
+    QCOMPARE(c.streamRoutes[0].serverPort, std::optional<int>(1985));
+    QCOMPARE(c.streamRoutes[0].upstreamId, QJsonValue(1));
+    QCOMPARE(c.streamRoutes[1].remoteAddr, QString("127.0.0.1"));
+    QVERIFY(c.streamRoutes[1].plugins.ipRestriction.has_value());
+    QCOMPARE(c.streamRoutes[1].plugins.ipRestriction->whitelist,
+             (QStringList{"127.0.0.1", "192.168.1.0/24"}));
+    QCOMPARE(c.upstreams.size(), 1);
+    QCOMPARE(c.upstreams[0].nodes.size(), 2);
+    QCOMPARE(c.upstreams[0].nodes[1].port, 1996);
+    QCOMPARE(c.upstreams[0].nodes[1].weight, 2);
+    QVERIFY(c.upstreamFor(c.streamRoutes[0]) != nullptr);
+}
+
+void TestApisixYaml::missingIdsBecomeArrN()
+{
+    QTemporaryDir dir;
+    QVERIFY(writeFile(dir.filePath("apisix.yaml"), R"(stream_routes:
+  - server_port: 9100
+    upstream: { nodes: { "127.0.0.1:1": 1 } }
+  - id: keep
+    server_port: 9101
+    upstream: { nodes: { "127.0.0.1:2": 1 } }
+  - server_port: 9102
+    upstream: { nodes: { "127.0.0.1:3": 1 } }
+upstreams:
+  - nodes: { "127.0.0.1:4": 1 }
+#END
+)"));
+    const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
+    QVERIFY2(imported.ok(), qPrintable(formatProblems(imported.problems)));
+    QStringList ids;
+    for (const StreamRoute& r : imported.config.streamRoutes)
+        ids << r.idString();
+    QCOMPARE(ids, (QStringList{"arr_1", "keep", "arr_3"})); // list order is match order
+    QCOMPARE(imported.config.upstreams.value(0).idString(), QString("arr_1"));
+}
+
+void TestApisixYaml::everyProblemAtOnceNothingApplied()
+{
+    QTemporaryDir dir;
+    QVERIFY(writeFile(dir.filePath("apisix.yaml"), R"(stream_routes:
+  - id: ok
+    server_port: 9100
+    upstream: { nodes: { "127.0.0.1:1": 1 } }
+  - id: bad-addr
+    remote_addr: ":/8"
+    upstream: { nodes: { "127.0.0.1:1": 1 } }
+  - id: bad-port
+    server_port: 65536
+    upstream: { nodes: { "127.0.0.1:1": 1 } }
+#END
+)"));
+    const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
+    QVERIFY(!imported.ok());
+    QVERIFY2(mentions(imported.problems, "invalid remote_addr: :/8"),
+             qPrintable(formatProblems(imported.problems)));
+    QVERIFY2(mentions(imported.problems, "stream_routes[1]"),
+             qPrintable(formatProblems(imported.problems)));
+    QVERIFY2(mentions(imported.problems, "stream_routes[2].server_port"),
+             qPrintable(formatProblems(imported.problems)));
+    QVERIFY(imported.config.streamRoutes.isEmpty()); // nothing half-imported
+
+    // Through the store: the config file is untouched.
+    const QString configPath = dir.filePath("streamgate.json");
+    QVERIFY(writeFile(configPath, R"({"stream_proxy": {"tcp": [9100]}})"));
+    const QByteArray before = readFile(configPath);
+    QCOMPARE(importApisixCommand(configPath, dir.filePath("apisix.yaml")), 1);
+    QCOMPARE(readFile(configPath), before);
+}
+
+void TestApisixYaml::unknownPluginFromApisixSampleIsNamed()
+{
+    // APISIX's MQTT stream example: a plugin Streamgate does not run is refused by name.
+    QTemporaryDir dir;
+    QVERIFY(writeFile(dir.filePath("apisix.yaml"), R"(stream_routes:
+  - server_addr: 127.0.0.1
+    server_port: 1985
+    id: 1
+    upstream_id: 1
+    plugins:
+      mqtt-proxy:
+        protocol_name: "MQTT"
+        protocol_level: 4
+upstreams:
+  - nodes:
+      "127.0.0.1:1995": 1
+    type: roundrobin
+    id: 1
+#END
+)"));
+    const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
+    QVERIFY(!imported.ok());
+    QVERIFY2(mentions(imported.problems, "unknown plugin [mqtt-proxy]"),
+             qPrintable(formatProblems(imported.problems)));
+}
+
+void TestApisixYaml::otherApisixSectionsAreWarnings()
+{
+    QTemporaryDir dir;
+    QVERIFY(writeFile(dir.filePath("apisix.yaml"), R"(routes:
+  - uri: /hello
+    upstream_id: 1
+upstreams:
+  - id: 1
+    nodes: { "127.0.0.1:80": 1 }
+#END
+)"));
+    const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
+    QVERIFY2(imported.ok(), qPrintable(formatProblems(imported.problems)));
+    QVERIFY(mentions(imported.warnings, "routes"));
+    QCOMPARE(imported.config.upstreams.size(), 1);
+}
+
+void TestApisixYaml::danglingUpstreamIdRefused()
+{
+    QTemporaryDir dir;
+    QVERIFY(writeFile(dir.filePath("apisix.yaml"), R"(stream_routes:
+  - id: r1
+    server_port: 9100
+    upstream_id: nowhere
+#END
+)"));
+    const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
+    QVERIFY(!imported.ok());
+    QVERIFY2(mentions(imported.problems, "nowhere"), qPrintable(formatProblems(imported.problems)));
+}
+
+void TestApisixYaml::mergeKeepsOwnSettings()
+{
+    const Decoded<Config> current = decodeConfig(parseJson(kRichConfig));
+    QVERIFY(current.ok());
+    QTemporaryDir dir;
+    QVERIFY(writeFile(dir.filePath("apisix.yaml"), R"(stream_routes:
+  - id: only
+    server_port: 13306
+    upstream: { nodes: { "127.0.0.1:1": 1 } }
+#END
+)"));
+    const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
+    QVERIFY2(imported.ok(), qPrintable(formatProblems(imported.problems)));
+    const Config merged = mergeApisixImport(current.value, imported);
+    QCOMPARE(merged.streamRoutes.size(), 1);
+    QVERIFY(merged.upstreams.isEmpty());
+    QVERIFY(merged.streamProxy == current.value.streamProxy); // no config-stream.yaml beside it
+    QCOMPARE(merged.streamgate, current.value.streamgate);
+}
+
+void TestApisixYaml::commandLineRoundTrip()
+{
+    QTemporaryDir dir;
+    const QString source = dir.filePath("source.json");
+    QVERIFY(writeFile(source, kRichConfig));
+    QCOMPARE(exportApisixCommand(source, dir.filePath("out")), 0);
+    QVERIFY(QFile::exists(dir.filePath("out/apisix.yaml")));
+    QVERIFY(QFile::exists(dir.filePath("out/config-stream.yaml")));
+
+    // Into another Streamgate config that has its own settings: they survive the import.
+    const QString target = dir.filePath("target.json");
+    QVERIFY(writeFile(target, R"({"streamgate": {"admin": {"key": "keep-me"}}})"));
+    QCOMPARE(importApisixCommand(target, dir.filePath("out/apisix.yaml")), 0);
+    const FileCheck after = checkFile(target);
+    QVERIFY2(after.problems.isEmpty(), qPrintable(formatProblems(after.problems)));
+    const Config expected = decodeConfig(parseJson(kRichConfig)).value;
+    QCOMPARE(after.config.streamRoutes.size(), expected.streamRoutes.size());
+    for (int i = 0; i < expected.streamRoutes.size(); ++i) {
+        StreamRoute got = after.config.streamRoutes[i];
+        got.createTime = got.updateTime = 0; // the store stamps what it saves
+        QCOMPARE(encodeStreamRoute(got), encodeStreamRoute(expected.streamRoutes[i]));
+    }
+    QVERIFY(after.config.streamProxy == expected.streamProxy);
+    QCOMPARE(after.config.streamgate.value("admin").toObject().value("key").toString(),
+             QString("keep-me"));
+
+    QCOMPARE(exportApisixCommand(dir.filePath("missing.json"), dir.filePath("x")), 2);
+    QCOMPARE(importApisixCommand(target, dir.filePath("missing.yaml")), 2);
+}
+
+QTEST_GUILESS_MAIN(TestApisixYaml)
+#include "tst_apisixyaml.moc"

@@ -1,0 +1,317 @@
+// ConnectionTableModel applies snapshots as row-level changes: these tests feed synthetic
+// snapshots and check the exact signals, that selection and persistent indexes follow their
+// connection while rows come and go, and that rates and sorting use raw numbers.
+#include "models/connectiontablemodel.h"
+#include "models/roles.h"
+
+#include <QAbstractItemModelTester>
+#include <QItemSelectionModel>
+#include <QSignalSpy>
+#include <QSortFilterProxyModel>
+#include <QTest>
+
+using namespace sg;
+using namespace sg::ui;
+
+namespace {
+
+constexpr qint64 T0 = 1'700'000'000'000;
+
+ConnectionInfo conn(quint64 id, quint64 up = 0, quint64 down = 0, const QString& route = "db")
+{
+    ConnectionInfo c;
+    c.id = id;
+    c.routeId = route;
+    c.clientAddress = QHostAddress(QStringLiteral("10.0.0.%1").arg(id % 250 + 1));
+    c.clientPort = quint16(40000 + id);
+    c.upstreamNode = QStringLiteral("127.0.0.1:3306");
+    c.state = ConnectionState::Established;
+    c.startMs = T0;
+    c.bytesUp = up;
+    c.bytesDown = down;
+    return c;
+}
+
+Snapshot snap(qint64 takenMs, const QList<ConnectionInfo>& active, const QList<ConnectionInfo>& closed = {})
+{
+    Snapshot s;
+    s.takenMs = takenMs;
+    s.active = active;
+    s.closed = closed;
+    return s;
+}
+
+QList<ConnectionInfo> range(quint64 first, quint64 last)
+{
+    QList<ConnectionInfo> list;
+    for (quint64 id = first; id <= last; ++id)
+        list << conn(id);
+    return list;
+}
+
+ConnectionInfo closedConn(ConnectionInfo c, qint64 endMs, CloseReason reason)
+{
+    c.state = ConnectionState::Closed;
+    c.endMs = endMs;
+    c.closeReason = reason;
+    return c;
+}
+
+QList<quint64> ids(const ConnectionTableModel& model)
+{
+    QList<quint64> list;
+    for (int row = 0; row < model.rowCount(); ++row)
+        list << model.connectionAt(row).id;
+    return list;
+}
+
+} // namespace
+
+class TestConnectionModel : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void newConnectionsAreInsertedNotReset()
+    {
+        ConnectionTableModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+        QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+        QSignalSpy layout(&model, &QAbstractItemModel::layoutChanged);
+
+        model.applySnapshot(snap(T0 + 1000, range(1, 5)));
+        QCOMPARE(model.rowCount(), 5);
+        QCOMPARE(inserted.size(), 1);
+        QCOMPARE(inserted.at(0).at(1).toInt(), 0);
+        QCOMPARE(inserted.at(0).at(2).toInt(), 4);
+
+        model.applySnapshot(snap(T0 + 1250, range(1, 7)));
+        QCOMPARE(model.rowCount(), 7);
+        QCOMPARE(inserted.size(), 2);
+        QCOMPARE(inserted.at(1).at(1).toInt(), 5);
+        QCOMPARE(inserted.at(1).at(2).toInt(), 6);
+        QCOMPARE(reset.size(), 0);
+        QCOMPARE(layout.size(), 0);
+    }
+
+    void closedRowsStayRedThenLeave()
+    {
+        ConnectionTableModel model;
+        model.setClosedLingerMs(3000);
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.applySnapshot(snap(T0 + 1000, range(1, 5)));
+
+        QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        QList<ConnectionInfo> active = range(1, 5);
+        const ConnectionInfo gone = active.takeAt(2); // id 3
+        model.applySnapshot(snap(T0 + 1250, active, {closedConn(gone, T0 + 1200, CloseReason::ClientClosed)}));
+
+        // Still shown, as closed, with the engine's reason; only its row changed.
+        QCOMPARE(model.rowCount(), 5);
+        QCOMPARE(removed.size(), 0);
+        const int row = model.rowOfConnection(3);
+        QCOMPARE(row, 2);
+        QVERIFY(model.isClosedAt(row));
+        QCOMPARE(model.index(row, ConnectionTableModel::StateColumn).data().toString(), QStringLiteral("Closed"));
+        QCOMPARE(model.index(row, ConnectionTableModel::CloseReasonColumn).data().toString(),
+                 QStringLiteral("Client closed"));
+        QCOMPARE(model.index(row, 0).data(ClosedMsRole).toLongLong(), T0 + 1250);
+        QCOMPARE(changed.size(), 1);
+        QCOMPARE(changed.at(0).at(0).toModelIndex().row(), 2);
+        QCOMPARE(changed.at(0).at(1).toModelIndex().row(), 2);
+        QCOMPARE(changed.at(0).at(0).toModelIndex().column(), 0); // drawn closed: the whole row
+
+        // Before the linger time is over it stays; after, it is removed with one rowsRemoved.
+        model.applySnapshot(snap(T0 + 4000, active, {closedConn(gone, T0 + 1200, CloseReason::ClientClosed)}));
+        QCOMPARE(model.rowCount(), 5);
+        model.applySnapshot(snap(T0 + 4300, active, {closedConn(gone, T0 + 1200, CloseReason::ClientClosed)}));
+        QCOMPARE(model.rowCount(), 4);
+        QCOMPARE(removed.size(), 1);
+        QCOMPARE(removed.at(0).at(1).toInt(), 2);
+        QCOMPARE(ids(model), (QList<quint64>{1, 2, 4, 5}));
+
+        // Still in the engine's closed ring: it must not come back.
+        model.applySnapshot(snap(T0 + 4600, active, {closedConn(gone, T0 + 1200, CloseReason::ClientClosed)}));
+        QCOMPARE(ids(model), (QList<quint64>{1, 2, 4, 5}));
+    }
+
+    void showClosedKeepsHistory()
+    {
+        ConnectionTableModel model;
+        model.setClosedLingerMs(1000);
+        model.setShowClosed(true);
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        model.applySnapshot(snap(T0 + 1000, range(1, 3)));
+        const QList<ConnectionInfo> ring{closedConn(conn(2), T0 + 1100, CloseReason::Killed)};
+        model.applySnapshot(snap(T0 + 1250, {conn(1), conn(3)}, ring));
+        model.applySnapshot(snap(T0 + 5000, {conn(1), conn(3)}, ring));
+        QCOMPARE(ids(model), (QList<quint64>{1, 2, 3}));
+        QVERIFY(model.isClosedAt(1));
+
+        QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
+        model.setShowClosed(false);
+        QCOMPARE(ids(model), (QList<quint64>{1, 3}));
+        QCOMPARE(removed.size(), 1);
+
+        QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+        model.setShowClosed(true);
+        QCOMPARE(inserted.size(), 1);
+        QCOMPARE(model.rowCount(), 3);
+        QVERIFY(model.isClosedAt(model.rowOfConnection(2)));
+    }
+
+    void shortLivedConnectionIsShownClosed()
+    {
+        ConnectionTableModel model;
+        model.applySnapshot(snap(T0 + 1000, range(1, 2)));
+        // Opened and closed between two snapshots: only the closed ring knows it.
+        ConnectionInfo brief = closedConn(conn(3, 10, 20), T0 + 1200, CloseReason::UpstreamClosed);
+        model.applySnapshot(snap(T0 + 1250, range(1, 2), {brief}));
+        QCOMPARE(model.rowCount(), 3);
+        const int row = model.rowOfConnection(3);
+        QVERIFY(row >= 0);
+        QVERIFY(model.isClosedAt(row));
+        QCOMPARE(model.index(row, ConnectionTableModel::BytesDownColumn).data(RawValueRole).toULongLong(), 20u);
+
+        // A connection closed long before the view started is not news.
+        ConnectionTableModel fresh;
+        fresh.applySnapshot(snap(T0 + 1250, range(1, 2), {brief}));
+        QCOMPARE(fresh.rowCount(), 2);
+    }
+
+    void rowLevelDataChanged()
+    {
+        ConnectionTableModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        // Same displayed second in all snapshots (start T0, taken at T0 + 10.0..10.9 s).
+        model.applySnapshot(snap(T0 + 10'000, range(1, 10)));
+        model.applySnapshot(snap(T0 + 10'100, range(1, 10)));
+
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        QList<ConnectionInfo> next = range(1, 10);
+        next[1].bytesUp = 100;  // row 1
+        next[6].bytesDown = 50; // row 6
+        model.applySnapshot(snap(T0 + 10'200, next));
+        QCOMPARE(changed.size(), 2);
+        QCOMPARE(changed.at(0).at(0).toModelIndex().row(), 1);
+        QCOMPARE(changed.at(0).at(1).toModelIndex().row(), 1);
+        QCOMPARE(changed.at(0).at(1).toModelIndex().column(), ConnectionTableModel::ColumnCount - 1);
+        // Bytes moved: the columns that never change (ID, route, proto, client) are left out.
+        QCOMPARE(changed.at(0).at(0).toModelIndex().column(), int(ConnectionTableModel::UpstreamColumn));
+        QCOMPARE(changed.at(1).at(0).toModelIndex().row(), 6);
+
+        // Six of ten rows (2-5, 7-8) get bytes: most rows changed -> one signal over the range.
+        changed.clear();
+        next = range(1, 10);
+        for (int i : {2, 3, 4, 5, 7, 8})
+            next[i].bytesUp = 1000;
+        next[1].bytesUp = 100;
+        next[6].bytesDown = 50;
+        model.applySnapshot(snap(T0 + 10'300, next));
+        QCOMPARE(changed.size(), 1);
+        QCOMPARE(changed.at(0).at(0).toModelIndex().row(), 0);
+        QCOMPARE(changed.at(0).at(1).toModelIndex().row(), 9);
+
+        // Nothing changed at all -> no signal (10'400 settles the rates measured over 200 ms).
+        model.applySnapshot(snap(T0 + 10'400, next));
+        changed.clear();
+        model.applySnapshot(snap(T0 + 10'500, next));
+        QCOMPARE(changed.size(), 0);
+    }
+
+    void ratesFromConsecutiveSnapshots()
+    {
+        ConnectionTableModel model;
+        model.applySnapshot(snap(T0 + 10'000, {conn(1, 1000, 0)}));
+        model.applySnapshot(snap(T0 + 10'500, {conn(1, 2000, 4096)}));
+        const QModelIndex up = model.index(0, ConnectionTableModel::RateUpColumn);
+        const QModelIndex down = model.index(0, ConnectionTableModel::RateDownColumn);
+        QCOMPARE(up.data(RawValueRole).toDouble(), 2000.0);
+        QCOMPARE(down.data(RawValueRole).toDouble(), 8192.0);
+        QCOMPARE(down.data().toString(), QStringLiteral("8.00 KiB/s"));
+        // A refresh 50 ms later (F5) keeps the rate instead of showing a burst or a zero.
+        model.applySnapshot(snap(T0 + 10'550, {conn(1, 2000, 4096)}));
+        QCOMPARE(up.data(RawValueRole).toDouble(), 2000.0);
+        model.applySnapshot(snap(T0 + 11'000, {conn(1, 2000, 4096)}));
+        QCOMPARE(up.data(RawValueRole).toDouble(), 0.0);
+        QCOMPARE(model.index(0, ConnectionTableModel::DurationColumn).data(RawValueRole).toLongLong(), 11'000);
+        QCOMPARE(model.index(0, ConnectionTableModel::DurationColumn).data().toString(), QStringLiteral("11s"));
+    }
+
+    void selectionAndPersistentIndexesFollowTheirConnection()
+    {
+        ConnectionTableModel model;
+        QSortFilterProxyModel proxy;
+        proxy.setSourceModel(&model);
+        proxy.setSortRole(SortRole);
+        proxy.setDynamicSortFilter(true);
+        proxy.sort(ConnectionTableModel::BytesUpColumn, Qt::DescendingOrder);
+        QItemSelectionModel selection(&proxy);
+
+        QList<ConnectionInfo> active;
+        for (quint64 id = 1; id <= 20; ++id)
+            active << conn(id, id * 100);
+        model.applySnapshot(snap(T0 + 1000, active));
+        const QModelIndex chosen = proxy.mapFromSource(model.index(model.rowOfConnection(12), 0));
+        selection.select(chosen, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+        selection.setCurrentIndex(chosen, QItemSelectionModel::NoUpdate);
+        const QPersistentModelIndex persistent(model.index(model.rowOfConnection(12), 0));
+
+        QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+        qint64 t = T0 + 1000;
+        for (int round = 0; round < 8; ++round) {
+            t += 250;
+            QList<ConnectionInfo> next;
+            for (const ConnectionInfo& c : std::as_const(active)) {
+                // Close a few ids around the chosen one, keep 12, grow everything.
+                if (c.id != 12 && (c.id + quint64(round)) % 4 == 0)
+                    continue;
+                ConnectionInfo grown = c;
+                grown.bytesUp += quint64(round) * 37 * c.id;
+                next << grown;
+            }
+            for (int k = 0; k < 3; ++k)
+                next << conn(100 + quint64(round) * 3 + quint64(k), 5000 + quint64(k));
+            active = next;
+            model.applySnapshot(snap(t, active));
+
+            QVERIFY(persistent.isValid());
+            QCOMPARE(persistent.data(ConnectionIdRole).toULongLong(), 12u);
+            const QModelIndexList rows = selection.selectedRows();
+            QCOMPARE(rows.size(), 1);
+            QCOMPARE(rows.first().data(ConnectionIdRole).toULongLong(), 12u);
+            QCOMPARE(selection.currentIndex().data(ConnectionIdRole).toULongLong(), 12u);
+        }
+        QCOMPARE(reset.size(), 0);
+    }
+
+    void sortUsesRawValues()
+    {
+        ConnectionTableModel model;
+        QSortFilterProxyModel proxy;
+        proxy.setSourceModel(&model);
+        proxy.setSortRole(SortRole);
+        QList<ConnectionInfo> list{conn(1, 9), conn(2, 2048), conn(3, 300)};
+        list[0].clientAddress = QHostAddress(QStringLiteral("10.0.0.10"));
+        list[1].clientAddress = QHostAddress(QStringLiteral("10.0.0.9"));
+        list[2].clientAddress = QHostAddress(QStringLiteral("192.168.1.1"));
+        model.applySnapshot(snap(T0 + 1000, list));
+
+        proxy.sort(ConnectionTableModel::BytesUpColumn, Qt::AscendingOrder);
+        QList<quint64> order;
+        for (int r = 0; r < 3; ++r)
+            order << proxy.index(r, 0).data(ConnectionIdRole).toULongLong();
+        QCOMPARE(order, (QList<quint64>{1, 3, 2})); // 9 B < 300 B < 2 KiB (text would put 2.00 KiB first)
+
+        proxy.sort(ConnectionTableModel::ClientColumn, Qt::AscendingOrder);
+        order.clear();
+        for (int r = 0; r < 3; ++r)
+            order << proxy.index(r, 0).data(ConnectionIdRole).toULongLong();
+        QCOMPARE(order, (QList<quint64>{2, 1, 3})); // 10.0.0.9 < 10.0.0.10 < 192.168.1.1
+    }
+};
+
+QTEST_GUILESS_MAIN(TestConnectionModel)
+#include "tst_connectionmodel.moc"

@@ -1,0 +1,406 @@
+// The main window against a real engine and store, with real sockets on loopback: a route typed
+// into the form carries traffic; a refused client shows under Denied and one click on Allow
+// lets its next connection through without a restart; the selected connection stays selected
+// while rows come and go; "Close connection" ends the real socket; a screenshot with live
+// traffic is written to the build tree.
+#include "config/configstore.h"
+#include "mainwindow.h"
+#include "models/connectiontablemodel.h"
+#include "models/deniedclientsmodel.h"
+#include "models/roles.h"
+#include "models/routesmodel.h"
+#include "proxy/engine.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QDir>
+#include <QFile>
+#include <QFrame>
+#include <QItemSelectionModel>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTableWidget>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+#include <QTreeView>
+
+#include <memory>
+
+using namespace sg;
+using namespace sg::ui;
+
+namespace {
+
+quint16 freePort()
+{
+    QTcpServer probe;
+    if (!probe.listen(QHostAddress::LocalHost, 0))
+        qFatal("no free port");
+    return probe.serverPort();
+}
+
+// Echoes every byte back: the upstream of the routes under test.
+class EchoServer : public QTcpServer
+{
+public:
+    EchoServer()
+    {
+        connect(this, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket* s = nextPendingConnection()) {
+                connect(s, &QTcpSocket::readyRead, s, [s] { s->write(s->readAll()); });
+                connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
+            }
+        });
+    }
+};
+
+struct Client
+{
+    std::unique_ptr<QTcpSocket> socket = std::make_unique<QTcpSocket>();
+    QByteArray received;
+    bool closed = false;
+
+    Client(const QString& from, quint16 port)
+    {
+        QObject::connect(socket.get(), &QTcpSocket::readyRead, socket.get(),
+                         [this] { received += socket->readAll(); });
+        QObject::connect(socket.get(), &QTcpSocket::disconnected, socket.get(), [this] { closed = true; });
+        if (!from.isEmpty())
+            socket->bind(QHostAddress(from), 0);
+        socket->connectToHost(QHostAddress::LocalHost, port);
+    }
+    bool waitConnected() { return socket->waitForConnected(5000); }
+};
+
+template <typename T> T* child(QObject* parent, const char* name)
+{
+    T* w = parent->findChild<T*>(QLatin1String(name));
+    if (!w)
+        qFatal("no child %s", name);
+    return w;
+}
+
+// Clicks the button of the message box that is about to open.
+void answerNextMessageBox(const QString& buttonText)
+{
+    QTimer::singleShot(0, [buttonText] {
+        auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+        if (!box)
+            return answerNextMessageBox(buttonText);
+        for (QAbstractButton* b : box->buttons()) {
+            if (b->text().remove(QLatin1Char('&')) == buttonText) {
+                b->click();
+                return;
+            }
+        }
+    });
+}
+
+int rowOfClientPort(QTableView* view, quint16 port)
+{
+    for (int r = 0; r < view->model()->rowCount(); ++r) {
+        const QString client = view->model()->index(r, ConnectionTableModel::ClientColumn).data().toString();
+        if (client.endsWith(QStringLiteral(":%1").arg(port)))
+            return r;
+    }
+    return -1;
+}
+
+} // namespace
+
+class TestMainWindow : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    EchoServer m_echo;
+    quint16 m_port = 0; // the "echo" route's listener
+    std::unique_ptr<ConfigStore> m_store;
+    std::unique_ptr<Engine> m_engine;
+    std::unique_ptr<MainWindow> m_window;
+    QTableView* m_connectionsView = nullptr;
+
+    QByteArray fileBytes() const
+    {
+        QFile f(m_store->path());
+        return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        qputenv("XDG_CONFIG_HOME", m_dir.filePath("xdg").toLocal8Bit()); // QSettings stay here
+        QVERIFY(m_echo.listen(QHostAddress::LocalHost, 0));
+        m_port = freePort();
+        const QString path = m_dir.filePath("streamgate.json");
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(QStringLiteral(R"({
+          "stream_proxy": {"tcp": ["127.0.0.1:%1"]},
+          "stream_routes": [{
+            "id": "echo", "name": "Echo", "server_port": %1,
+            "plugins": {"ip-restriction": {"whitelist": ["127.0.0.1"]}},
+            "upstream": {"nodes": {"127.0.0.1:%2": 1}, "timeout": {"connect": 2, "send": 60, "read": 60}}
+          }]})").arg(m_port).arg(m_echo.serverPort()).toUtf8());
+        file.close();
+
+        m_store = std::make_unique<ConfigStore>(path);
+        QVERIFY(m_store->load().ok());
+        EngineOptions options;
+        options.workers = 2;
+        m_engine = std::make_unique<Engine>(options);
+        m_engine->apply(m_store->config());
+        connect(m_store.get(), &ConfigStore::changed, m_engine.get(),
+                [this](const ConfigDiff&, const Config& config) { m_engine->apply(config); });
+        m_window = std::make_unique<MainWindow>(m_store.get(), m_engine.get());
+        m_window->resize(1400, 860);
+        m_window->show();
+        QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+        m_connectionsView = child<QTableView>(m_window.get(), "connectionsView");
+        QTRY_VERIFY_WITH_TIMEOUT(child<QLabel>(m_window.get(), "listenersLabel")->text().contains("1 listener"), 5000);
+    }
+
+    void cleanupTestCase()
+    {
+        m_window.reset();
+        m_engine.reset();
+        m_store.reset();
+    }
+
+    void typedRouteCarriesTraffic()
+    {
+        const quint16 port = freePort();
+        QTest::keyClick(m_window.get(), Qt::Key_N, Qt::ControlModifier);
+        auto* tabs = child<QTabWidget>(m_window.get(), "tabs");
+        QWidget* editor = child<QWidget>(m_window.get(), "routeEditor");
+        QCOMPARE(tabs->currentWidget(), editor);
+
+        auto* id = child<QLineEdit>(editor, "idEdit");
+        id->selectAll();
+        QTest::keyClicks(id, "typed");
+        auto* name = child<QLineEdit>(editor, "nameEdit");
+        name->selectAll();
+        QTest::keyClicks(name, "Typed echo");
+        auto* portSpin = child<QSpinBox>(editor, "portSpin");
+        portSpin->selectAll();
+        QTest::keyClicks(portSpin, QString::number(port));
+        auto* nodes = child<QTableWidget>(editor, "nodesTable");
+        nodes->setCurrentCell(0, 1);
+        nodes->editItem(nodes->item(0, 1));
+        QWidget* cell = QApplication::focusWidget();
+        QVERIFY(cell);
+        if (auto* spin = qobject_cast<QAbstractSpinBox*>(cell))
+            spin->selectAll();
+        QTest::keyClicks(cell, QString::number(m_echo.serverPort()));
+        QTest::keyClick(cell, Qt::Key_Return);
+        auto* save = child<QPushButton>(editor, "saveButton");
+        QVERIFY(save->isEnabled());
+        QTest::mouseClick(save, Qt::LeftButton);
+        QVERIFY(m_store->config().findRoute("typed"));
+
+        // The engine listens on it now: a client gets its bytes echoed through the proxy.
+        Client client({}, port);
+        QVERIFY(client.waitConnected());
+        client.socket->write("through the typed route");
+        QTRY_COMPARE_WITH_TIMEOUT(client.received, QByteArray("through the typed route"), 5000);
+        // And the routes list shows it listening, selected.
+        auto* routes = child<QTreeView>(m_window.get(), "routesView");
+        QCOMPARE(routes->currentIndex().data(RouteIdRole).toString(), QStringLiteral("typed"));
+        QTRY_COMPARE_WITH_TIMEOUT(routes->model()->index(routes->currentIndex().row(), RoutesModel::StatusColumn).data().toString(),
+                                  QStringLiteral("Listening"), 5000);
+    }
+
+    void dragReordersMatchOrder()
+    {
+        auto* routes = child<QTreeView>(m_window.get(), "routesView");
+        auto* model = qobject_cast<RoutesModel*>(routes->model());
+        QVERIFY(model);
+        QCOMPARE(m_store->config().streamRoutes.at(1).idString(), QStringLiteral("typed"));
+        m_window->selectRoute("typed");
+        QSignalSpy moved(model, &QAbstractItemModel::rowsMoved);
+        QSignalSpy reset(model, &QAbstractItemModel::modelReset);
+        // What the view does when "Typed echo" is dropped above "Echo".
+        std::unique_ptr<QMimeData> data(model->mimeData({model->index(1, 0)}));
+        QVERIFY(model->canDropMimeData(data.get(), Qt::MoveAction, 0, 0, {}));
+        model->dropMimeData(data.get(), Qt::MoveAction, 0, 0, {});
+        QCOMPARE(m_store->config().streamRoutes.at(0).idString(), QStringLiteral("typed"));
+        QCOMPARE(moved.size(), 1);
+        QCOMPARE(reset.size(), 0);
+        QCOMPARE(routes->currentIndex().data(RouteIdRole).toString(), QStringLiteral("typed"));
+        // And back, so the other tests see the original order.
+        std::unique_ptr<QMimeData> back(model->mimeData({model->index(1, 0)}));
+        model->dropMimeData(back.get(), Qt::MoveAction, 0, 0, {});
+        QCOMPARE(m_store->config().streamRoutes.at(0).idString(), QStringLiteral("echo"));
+    }
+
+    void refusedClientAllowedWithOneClick()
+    {
+        const QByteArray before = fileBytes();
+        Client refused("127.0.0.2", m_port);
+        QTRY_VERIFY_WITH_TIMEOUT(refused.closed || refused.socket->state() == QAbstractSocket::UnconnectedState, 5000);
+        QVERIFY(refused.received.isEmpty());
+
+        auto* denied = child<QTableView>(m_window.get(), "deniedView");
+        QTRY_VERIFY_WITH_TIMEOUT(denied->model()->rowCount() >= 1, 5000);
+        int row = -1;
+        for (int r = 0; r < denied->model()->rowCount(); ++r) {
+            if (denied->model()->index(r, DeniedClientsModel::ClientColumn).data().toString() == "127.0.0.2")
+                row = r;
+        }
+        QVERIFY(row >= 0);
+        QCOMPARE(denied->model()->index(row, DeniedClientsModel::RouteColumn).data().toString(), QStringLiteral("Echo"));
+        // The first refusal is announced (banner, no tray on the offscreen platform).
+        auto* banner = child<QFrame>(m_window.get(), "banner");
+        QVERIFY(banner->isVisible());
+        QVERIFY(child<QLabel>(m_window.get(), "bannerText")->text().contains("127.0.0.2"));
+        QCOMPARE(fileBytes(), before); // nothing written by a refusal
+
+        // One click on the row's Allow button.
+        child<QTabWidget>(m_window.get(), "tabs")->setCurrentWidget(denied->parentWidget());
+        const QModelIndex action = denied->model()->index(row, DeniedClientsModel::ActionColumn);
+        QCOMPARE(action.data(ButtonRole).toString(), QStringLiteral("Allow"));
+        denied->scrollTo(action);
+        const QRect rect = denied->visualRect(action);
+        const QPoint at(rect.left() + 12, rect.center().y());
+        QTest::mousePress(denied->viewport(), Qt::LeftButton, {}, at);
+        QTest::mouseRelease(denied->viewport(), Qt::LeftButton, {}, at);
+
+        QVERIFY(m_store->config().findRoute("echo")->plugins.ipRestriction->whitelist.contains("127.0.0.2"));
+        QVERIFY(fileBytes().contains("127.0.0.2"));
+        QVERIFY(!banner->isVisible());
+
+        // No restart: the very next connection from 127.0.0.2 passes.
+        Client allowed("127.0.0.2", m_port);
+        QVERIFY(allowed.waitConnected());
+        allowed.socket->write("let me in");
+        QTRY_COMPARE_WITH_TIMEOUT(allowed.received, QByteArray("let me in"), 5000);
+    }
+
+    void selectionSurvivesRefreshes()
+    {
+        std::vector<std::unique_ptr<Client>> clients;
+        for (int i = 0; i < 4; ++i) {
+            clients.push_back(std::make_unique<Client>(QString(), m_port));
+            QVERIFY(clients.back()->waitConnected());
+        }
+        const quint16 chosenPort = clients[2]->socket->localPort();
+        QTRY_VERIFY_WITH_TIMEOUT(rowOfClientPort(m_connectionsView, chosenPort) >= 0, 5000);
+        const QModelIndex chosen = m_connectionsView->model()->index(rowOfClientPort(m_connectionsView, chosenPort), 0);
+        const quint64 chosenId = chosen.data(ConnectionIdRole).toULongLong();
+        m_connectionsView->selectionModel()->setCurrentIndex(
+            chosen, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+
+        // Rows come and go around it over several refreshes: one closes (red, then removed),
+        // three new ones arrive, another moves bytes.
+        const quint16 gonePort = clients[0]->socket->localPort();
+        clients[0]->socket->disconnectFromHost();
+        clients[1]->socket->write("traffic");
+        for (int i = 0; i < 3; ++i) {
+            clients.push_back(std::make_unique<Client>(QString(), m_port));
+            QVERIFY(clients.back()->waitConnected());
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(rowOfClientPort(m_connectionsView, clients[6]->socket->localPort()) >= 0, 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(rowOfClientPort(m_connectionsView, gonePort) < 0, 8000);
+        const QModelIndexList selected = m_connectionsView->selectionModel()->selectedRows();
+        QCOMPARE(selected.size(), 1);
+        QCOMPARE(selected.first().data(ConnectionIdRole).toULongLong(), chosenId);
+        QCOMPARE(m_connectionsView->currentIndex().data(ConnectionIdRole).toULongLong(), chosenId);
+    }
+
+    void closeConnectionEndsTheRealSocket()
+    {
+        Client victim({}, m_port);
+        QVERIFY(victim.waitConnected());
+        victim.socket->write("before");
+        QTRY_COMPARE_WITH_TIMEOUT(victim.received, QByteArray("before"), 5000);
+        const quint16 port = victim.socket->localPort();
+        QTRY_VERIFY_WITH_TIMEOUT(rowOfClientPort(m_connectionsView, port) >= 0, 5000);
+        const QModelIndex index = m_connectionsView->model()->index(rowOfClientPort(m_connectionsView, port), 0);
+        m_connectionsView->selectionModel()->setCurrentIndex(
+            index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+
+        QAction* close = nullptr;
+        for (QAction* a : m_connectionsView->actions()) {
+            if (a->text().startsWith("&Close connection"))
+                close = a;
+        }
+        QVERIFY(close);
+        answerNextMessageBox("Close");
+        close->trigger();
+        // The client sees EOF.
+        QTRY_VERIFY_WITH_TIMEOUT(victim.closed, 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            m_connectionsView->model()->index(rowOfClientPort(m_connectionsView, port),
+                                              ConnectionTableModel::CloseReasonColumn).data().toString(),
+            QStringLiteral("Closed by user"), 5000);
+    }
+
+    void screenshotWithLiveTraffic()
+    {
+        std::vector<std::unique_ptr<Client>> clients;
+        for (const QString& from : {QString(), QString(), QStringLiteral("127.0.0.2"), QString()}) {
+            clients.push_back(std::make_unique<Client>(from, m_port));
+            QVERIFY(clients.back()->waitConnected());
+        }
+        Client refused("127.0.0.3", m_port);
+        // A few seconds of traffic of different sizes, so rates and the chart have a shape.
+        QByteArray chunk(48 * 1024, 'x');
+        int ticks = 0;
+        QTimer pump;
+        connect(&pump, &QTimer::timeout, this, [&] {
+            ++ticks;
+            for (size_t i = 0; i < clients.size(); ++i) {
+                if ((ticks + int(i)) % (int(i) + 1) == 0)
+                    clients[i]->socket->write(chunk.left(int(chunk.size() / (i + 1)) * (1 + ticks % 3)));
+            }
+        });
+        pump.start(100);
+        QTRY_VERIFY_WITH_TIMEOUT(ticks >= 40, 10000);
+        pump.stop();
+        // A fresh connection (drawn fading green) and one just closed (drawn red).
+        clients.push_back(std::make_unique<Client>(QString(), m_port));
+        QVERIFY(clients.back()->waitConnected());
+        const quint16 closedPort = clients[1]->socket->localPort(); // 0 once disconnected
+        clients[1]->socket->disconnectFromHost();
+        QTRY_VERIFY_WITH_TIMEOUT(rowOfClientPort(m_connectionsView, closedPort) >= 0
+                                     && m_connectionsView->model()
+                                            ->index(rowOfClientPort(m_connectionsView, closedPort), 0)
+                                            .data(ClosedMsRole).toLongLong() > 0,
+                                 5000);
+        auto* tabs = child<QTabWidget>(m_window.get(), "tabs");
+
+        const QDir out(QStringLiteral(QT_TESTCASE_BUILDDIR));
+        tabs->setCurrentIndex(0);
+        m_window->selectRoute("echo");
+        const QImage main = m_window->grab().toImage();
+        QVERIFY(!main.isNull());
+        QCOMPARE(main.size(), m_window->size() * m_window->devicePixelRatio());
+        QVERIFY(main.save(out.filePath("main-window.png")));
+        tabs->setCurrentIndex(2);
+        const QImage stats = m_window->grab().toImage();
+        QVERIFY(stats.save(out.filePath("main-window-statistics.png")));
+        // The picture is not blank: many distinct colours.
+        QSet<QRgb> colours;
+        for (int y = 0; y < main.height(); y += 7)
+            for (int x = 0; x < main.width(); x += 7)
+                colours.insert(main.pixel(x, y));
+        QVERIFY(colours.size() > 20);
+        qInfo("screenshots: %s", qPrintable(out.filePath("main-window*.png")));
+    }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_mainwindow.moc"

@@ -1,0 +1,282 @@
+// The route form against a real ConfigStore (file in a temporary directory): typing creates a
+// route and its listener; invalid input shows the core's own message, keeps Save disabled and
+// writes nothing; editing the port keeps stream_proxy in step; Revert restores the route.
+#include "config/configstore.h"
+#include "model/codec.h"
+#include "routeeditor/routeeditor.h"
+
+#include <QApplication>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QPushButton>
+#include <QRadioButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTableWidget>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace sg;
+using namespace sg::ui;
+
+namespace {
+
+QByteArray readFile(const QString& path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+// The reason the core gives for one ip-restriction entry.
+QString coreReasonForEntry(const QString& entry)
+{
+    const QJsonObject probe{{"plugins", QJsonObject{{"ip-restriction", QJsonObject{{"whitelist", QJsonArray{entry}}}}}}};
+    for (const Problem& p : decodeStreamRoute(probe, {}, DecodeMode::Client).problems) {
+        if (p.path.contains("whitelist"))
+            return p.reason;
+    }
+    return {};
+}
+
+template <typename T> T* child(QWidget* parent, const char* name)
+{
+    T* w = parent->findChild<T*>(QLatin1String(name));
+    if (!w)
+        qFatal("no widget %s", name);
+    return w;
+}
+
+void typeInto(QWidget* widget, const QString& text)
+{
+    widget->setFocus();
+    if (auto* edit = qobject_cast<QLineEdit*>(widget))
+        edit->selectAll();
+    if (auto* spin = qobject_cast<QAbstractSpinBox*>(widget))
+        spin->selectAll();
+    QTest::keyClicks(widget, text);
+}
+
+// Edits one cell of the nodes table with key clicks, as a user double-clicking it would.
+void editCell(QTableWidget* table, int row, int column, const QString& text)
+{
+    table->setCurrentCell(row, column);
+    table->editItem(table->item(row, column));
+    QWidget* editor = QApplication::focusWidget();
+    QVERIFY(editor);
+    if (auto* spin = qobject_cast<QAbstractSpinBox*>(editor))
+        spin->selectAll();
+    else if (auto* edit = qobject_cast<QLineEdit*>(editor))
+        edit->selectAll();
+    QTest::keyClicks(editor, text);
+    QTest::keyClick(editor, Qt::Key_Return);
+}
+
+} // namespace
+
+class TestRouteEditor : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    QString m_path;
+    std::unique_ptr<ConfigStore> m_store;
+    std::unique_ptr<RouteEditor> m_editor;
+
+private slots:
+    void init()
+    {
+        QVERIFY(m_dir.isValid());
+        m_path = m_dir.filePath(QStringLiteral("streamgate-%1.json").arg(QTest::currentTestFunction()));
+        QFile::remove(m_path);
+        m_store = std::make_unique<ConfigStore>(m_path);
+        QVERIFY(m_store->load().ok()); // created with the example route
+        m_editor = std::make_unique<RouteEditor>(m_store.get());
+        m_editor->resize(800, 1000);
+        m_editor->show();
+        QVERIFY(QTest::qWaitForWindowExposed(m_editor.get()));
+    }
+
+    void cleanup()
+    {
+        m_editor.reset();
+        m_store.reset();
+    }
+
+    void typingCreatesRouteAndListener()
+    {
+        QTcpServer upstream;
+        QVERIFY(upstream.listen(QHostAddress::LocalHost));
+        m_editor->newRoute();
+        auto* save = child<QPushButton>(m_editor.get(), "saveButton");
+
+        typeInto(child<QLineEdit>(m_editor.get(), "idEdit"), "echo");
+        typeInto(child<QLineEdit>(m_editor.get(), "nameEdit"), "Echo service");
+        typeInto(child<QSpinBox>(m_editor.get(), "portSpin"), "14444");
+        auto* nodes = child<QTableWidget>(m_editor.get(), "nodesTable");
+        QCOMPARE(nodes->rowCount(), 1);
+        editCell(nodes, 0, 1, QString::number(upstream.serverPort()));
+        typeInto(child<QLineEdit>(m_editor.get(), "allowInput"), "127.0.0.1");
+        QTest::keyClick(child<QLineEdit>(m_editor.get(), "allowInput"), Qt::Key_Return);
+        QCOMPARE(child<QListWidget>(m_editor.get(), "allowList")->count(), 1);
+
+        QVERIFY2(m_editor->isValid(), qPrintable(formatProblems(m_editor->problems())));
+        QVERIFY(save->isEnabled());
+        QSignalSpy changed(m_store.get(), &ConfigStore::changed);
+        QSignalSpy saved(m_editor.get(), &RouteEditor::saved);
+        QTest::mouseClick(save, Qt::LeftButton);
+        QCOMPARE(saved.size(), 1);
+        QCOMPARE(changed.size(), 1); // route and listener in one change
+
+        const Config config = m_store->config();
+        const StreamRoute* route = config.findRoute("echo");
+        QVERIFY(route);
+        QCOMPARE(route->name, QStringLiteral("Echo service"));
+        QCOMPARE(route->serverPort.value_or(0), 14444);
+        QVERIFY(route->upstream);
+        QCOMPARE(route->upstream->nodes.size(), 1);
+        QCOMPARE(route->upstream->nodes.first().port, int(upstream.serverPort()));
+        QVERIFY(route->plugins.ipRestriction);
+        QCOMPARE(route->plugins.ipRestriction->whitelist, QStringList{"127.0.0.1"});
+        bool listening = false;
+        for (const ListenEntry& e : config.streamProxy.tcp)
+            listening = listening || (e.port == 14444 && e.host == "127.0.0.1");
+        QVERIFY(listening);
+        // The example route is untouched.
+        QVERIFY(config.findRoute("local-mysql"));
+        // And it is on disk.
+        QVERIFY(readFile(m_path).contains("\"echo\""));
+        QVERIFY(!save->isEnabled()); // clean again
+    }
+
+    void invalidCidrShowsCoreMessageAndWritesNothing()
+    {
+        m_editor->editRoute("local-mysql");
+        const QByteArray before = readFile(m_path);
+        auto* save = child<QPushButton>(m_editor.get(), "saveButton");
+        auto* input = child<QLineEdit>(m_editor.get(), "allowInput");
+        auto* error = child<QLabel>(m_editor.get(), "allowInputError");
+        auto* add = child<QPushButton>(m_editor.get(), "allowAddButton");
+
+        typeInto(input, "10.0.0.0/33");
+        const QString expected = coreReasonForEntry("10.0.0.0/33");
+        QVERIFY(!expected.isEmpty());
+        QVERIFY(error->isVisible());
+        QCOMPARE(error->text(), expected);
+        QVERIFY(!add->isEnabled());
+        QVERIFY(!save->isEnabled());
+        QTest::keyClick(input, Qt::Key_Return); // Enter does not add it either
+        QCOMPARE(child<QListWidget>(m_editor.get(), "allowList")->count(), 1);
+        QVERIFY(!m_editor->save());
+        QCOMPARE(readFile(m_path), before);
+
+        // Fixing the text clears the message; adding the valid entry enables Save.
+        typeInto(input, "10.0.0.0/8");
+        QVERIFY(!error->isVisible());
+        QVERIFY(add->isEnabled());
+        QTest::mouseClick(add, Qt::LeftButton);
+        QVERIFY(save->isEnabled());
+    }
+
+    void invalidRemoteAddrShowsCoreMessage()
+    {
+        m_editor->editRoute("local-mysql");
+        const QByteArray before = readFile(m_path);
+        typeInto(child<QLineEdit>(m_editor.get(), "remoteAddrEdit"), ":/8");
+        QVERIFY(!child<QPushButton>(m_editor.get(), "saveButton")->isEnabled());
+        // APISIX's words, as the decoder reports them, shown beside the field.
+        bool shown = false;
+        for (QLabel* label : m_editor->findChildren<QLabel*>()) {
+            if (label->isVisible() && label->text() == QLatin1String("invalid remote_addr: :/8"))
+                shown = true;
+        }
+        QVERIFY(shown);
+        QVERIFY(!m_editor->save());
+        QCOMPARE(readFile(m_path), before);
+    }
+
+    void portChangeKeepsStreamProxyInStep()
+    {
+        m_editor->editRoute("local-mysql");
+        typeInto(child<QSpinBox>(m_editor.get(), "portSpin"), "13307");
+        QVERIFY(m_editor->save());
+        const Config config = m_store->config();
+        QCOMPARE(config.findRoute("local-mysql")->serverPort.value_or(0), 13307);
+        QList<int> ports;
+        for (const ListenEntry& e : config.streamProxy.tcp)
+            ports << e.port;
+        QCOMPARE(ports, QList<int>{13307});
+
+        // Switching to UDP moves the listener to the udp list.
+        m_editor->editRoute("local-mysql");
+        QTest::mouseClick(child<QRadioButton>(m_editor.get(), "udpRadio"), Qt::LeftButton);
+        QVERIFY(m_editor->save());
+        QVERIFY(m_store->config().streamProxy.tcp.isEmpty());
+        QCOMPARE(m_store->config().streamProxy.udp.size(), 1);
+        QCOMPARE(m_store->config().streamProxy.udp.first().port, 13307);
+    }
+
+    void revertRestoresTheSavedRoute()
+    {
+        m_editor->editRoute("local-mysql");
+        auto* name = child<QLineEdit>(m_editor.get(), "nameEdit");
+        typeInto(name, "Changed");
+        QVERIFY(m_editor->isDirty());
+        QTest::mouseClick(child<QPushButton>(m_editor.get(), "revertButton"), Qt::LeftButton);
+        QCOMPARE(name->text(), QStringLiteral("Local MySQL"));
+        QVERIFY(!m_editor->isDirty());
+        QVERIFY(!child<QPushButton>(m_editor.get(), "saveButton")->isEnabled());
+    }
+
+    void fieldsTheFormDoesNotShowSurvive()
+    {
+        Config config = m_store->config();
+        StreamRoute route = *config.findRoute("local-mysql");
+        route.labels.insert("team", "db");
+        route.sni = "db.local";
+        QVERIFY(m_store->putRoute(route).isEmpty());
+        m_editor->editRoute("local-mysql");
+        typeInto(child<QLineEdit>(m_editor.get(), "descEdit"), "edited");
+        QVERIFY(m_editor->save());
+        const StreamRoute* after = m_store->config().findRoute("local-mysql");
+        QCOMPARE(after->desc, QStringLiteral("edited"));
+        QCOMPARE(after->labels.value("team"), QStringLiteral("db"));
+        QCOMPARE(after->sni, QStringLiteral("db.local"));
+        // Untouched upstream fields keep their shape on disk: nodes as a map, no timeout added.
+        const QJsonObject saved = QJsonDocument::fromJson(readFile(m_path)).object();
+        const QJsonObject upstream = saved.value("stream_routes").toArray().at(0).toObject().value("upstream").toObject();
+        QVERIFY(upstream.value("nodes").isObject());
+        QVERIFY(!upstream.contains("timeout"));
+    }
+
+    void testUpstreamReportsEachNode()
+    {
+        QTcpServer open;
+        QVERIFY(open.listen(QHostAddress::LocalHost));
+        QTcpServer closedServer;
+        QVERIFY(closedServer.listen(QHostAddress::LocalHost));
+        const quint16 closedPort = closedServer.serverPort();
+        closedServer.close(); // nothing listens there now
+        m_editor->newRoute();
+        auto* nodes = child<QTableWidget>(m_editor.get(), "nodesTable");
+        editCell(nodes, 0, 1, QString::number(open.serverPort()));
+        QTest::mouseClick(child<QPushButton>(m_editor.get(), "addNodeButton"), Qt::LeftButton);
+        QTest::keyClick(QApplication::focusWidget(), Qt::Key_Escape);
+        editCell(nodes, 1, 1, QString::number(closedPort));
+        QTest::mouseClick(child<QPushButton>(m_editor.get(), "testUpstreamButton"), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(nodes->item(0, 4)->text().startsWith("OK"), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(!nodes->item(1, 4)->text().startsWith("Connecting"), 5000);
+        QVERIFY(!nodes->item(1, 4)->text().startsWith("OK"));
+        QVERIFY(nodes->item(1, 4)->text().contains("refused", Qt::CaseInsensitive));
+    }
+};
+
+QTEST_MAIN(TestRouteEditor)
+#include "tst_routeeditor.moc"

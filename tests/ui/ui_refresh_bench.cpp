@@ -1,0 +1,163 @@
+// Benchmark (not a pass/fail test): GUI-thread cost of one connections-table refresh with
+// 10,000 live connections at 4 refreshes per second. Each tick closes and opens 1% of the
+// connections and moves bytes on a third of them; the model is viewed through the same
+// sorting proxy and QTableView setup as the main window. Prints per-refresh times.
+//   ui_refresh_bench [connections=10000] [seconds=15] [model|proxy|view=view]
+#include "delegates.h"
+#include "models/connectionfilter.h"
+#include "models/connectiontablemodel.h"
+#include "models/roles.h"
+
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QHeaderView>
+#include <QRandomGenerator>
+#include <QTableView>
+#include <QTimer>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+
+using namespace sg;
+
+namespace {
+
+// CPU time of the calling thread: on a shared machine, wall time also counts the time other
+// processes held the core, which is not GUI-thread work.
+double threadCpuMs()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) / 1e6;
+}
+
+struct Stats
+{
+    std::vector<double> samples;
+    void add(double ms) { samples.push_back(ms); }
+    double percentile(double p)
+    {
+        std::vector<double> s = samples;
+        std::sort(s.begin(), s.end());
+        return s.empty() ? 0 : s[size_t(p * double(s.size() - 1))];
+    }
+    double mean() const
+    {
+        double sum = 0;
+        for (double v : samples)
+            sum += v;
+        return samples.empty() ? 0 : sum / double(samples.size());
+    }
+};
+
+} // namespace
+
+int main(int argc, char* argv[])
+{
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
+    QApplication app(argc, argv);
+    const int count = argc > 1 ? std::atoi(argv[1]) : 10000;
+    const int seconds = argc > 2 ? std::atoi(argv[2]) : 15;
+    const QString mode = argc > 3 ? QString::fromLocal8Bit(argv[3]) : QStringLiteral("view");
+
+    ui::ConnectionTableModel model;
+    ui::ConnectionFilter proxy; // the main window's filter and sort proxy
+    if (mode != QLatin1String("model"))
+        proxy.setSourceModel(&model);
+    proxy.sort(ui::ConnectionTableModel::IdColumn, Qt::AscendingOrder);
+    QTableView view;
+    if (mode == QLatin1String("view"))
+        view.setModel(&proxy);
+    view.setItemDelegate(new ui::ConnectionRowDelegate(&view));
+    view.setSelectionBehavior(QAbstractItemView::SelectRows);
+    view.verticalHeader()->setDefaultSectionSize(22);
+    view.verticalHeader()->hide();
+    view.resize(1400, 800);
+    view.show();
+
+    QRandomGenerator rng(42);
+    qint64 now = 1'700'000'000'000;
+    quint64 nextId = 1;
+    QList<ConnectionInfo> active;
+    auto make = [&](quint64 id) {
+        ConnectionInfo c;
+        c.id = id;
+        c.routeId = QStringLiteral("route-%1").arg(id % 8);
+        c.clientAddress = QHostAddress(quint32(0x0a000000 + id % 65000));
+        c.clientPort = quint16(1024 + id % 60000);
+        c.upstreamNode = QStringLiteral("127.0.0.1:%1").arg(3306 + id % 4);
+        c.state = ConnectionState::Established;
+        c.startMs = now;
+        c.connectMs = 1;
+        return c;
+    };
+    for (int i = 0; i < count; ++i)
+        active << make(nextId++);
+
+    Stats apply;
+    Stats applyCpu;
+    Stats paint;
+    Stats paintCpu;
+    int ticks = 0;
+    const int totalTicks = seconds * 4;
+    QTimer timer;
+    timer.setInterval(250);
+    QObject::connect(&timer, &QTimer::timeout, [&] {
+        now += 250;
+        // Engine side (not GUI time): churn and byte movement.
+        QList<ConnectionInfo> closed;
+        const int churn = count / 100;
+        for (int k = 0; k < churn && !active.isEmpty(); ++k) {
+            const qsizetype at = qsizetype(rng.bounded(quint32(active.size())));
+            active.swapItemsAt(at, active.size() - 1);
+            ConnectionInfo c = active.takeLast();
+            c.state = ConnectionState::Closed;
+            c.endMs = now - 10;
+            c.closeReason = CloseReason::ClientClosed;
+            closed << c;
+        }
+        for (int k = 0; k < churn; ++k)
+            active << make(nextId++);
+        for (ConnectionInfo& c : active) {
+            if (rng.bounded(3) == 0) {
+                c.bytesUp += rng.bounded(4096);
+                c.bytesDown += rng.bounded(65536);
+            }
+        }
+        Snapshot snapshot;
+        snapshot.takenMs = now;
+        snapshot.active = active;
+        snapshot.closed = closed;
+
+        QElapsedTimer t;
+        double cpu = threadCpuMs();
+        t.start();
+        model.applySnapshot(snapshot);
+        apply.add(double(t.nsecsElapsed()) / 1e6);
+        applyCpu.add(threadCpuMs() - cpu);
+        cpu = threadCpuMs();
+        t.restart();
+        view.viewport()->repaint();
+        paint.add(double(t.nsecsElapsed()) / 1e6);
+        paintCpu.add(threadCpuMs() - cpu);
+        if (++ticks >= totalTicks)
+            app.quit();
+    });
+    timer.start();
+    app.exec();
+
+    std::printf("ui_refresh_bench (%s): %d connections, %d refreshes at 4/s, 1%% churn per refresh\n",
+                qPrintable(mode), count, ticks);
+    const auto line = [](const char* what, Stats& s) {
+        std::printf("  %-44s mean %6.2f ms, median %6.2f ms, p95 %6.2f ms, max %6.2f ms\n", what,
+                    s.mean(), s.percentile(0.5), s.percentile(0.95), s.percentile(1.0));
+    };
+    line("snapshot diff + model update (thread CPU):", applyCpu);
+    line("snapshot diff + model update (wall):", apply);
+    line("repaint of the visible rows (thread CPU):", paintCpu);
+    line("repaint of the visible rows (wall):", paint);
+    std::printf("  rows in the model at the end: %d\n", model.rowCount());
+    return 0;
+}

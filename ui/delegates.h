@@ -1,0 +1,79 @@
+#pragma once
+// Visual effects of the tables live here, not in the models: the fading tint of new and closed
+// connections, coloured status dots, sparklines and in-cell action buttons. Colours are blended
+// with the palette, so light and dark themes both read well.
+
+#include <QStyledItemDelegate>
+
+namespace sg::ui {
+
+// Tints a connection row: green fading out after it appeared, red while it is "just closed",
+// dimmed text once it is history. Reads AppearedMsRole and ClosedMsRole.
+class ConnectionRowDelegate final : public QStyledItemDelegate
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ConnectionRowDelegate)
+
+public:
+    explicit ConnectionRowDelegate(QObject* parent = nullptr);
+    void setFadeMs(qint64 ms) { m_fadeMs = ms; }
+    void setClosedLingerMs(qint64 ms) { m_lingerMs = ms; }
+    void paint(QPainter* painter, const QStyleOptionViewItem& option,
+               const QModelIndex& index) const override;
+
+private:
+    qint64 m_fadeMs = 2500;
+    qint64 m_lingerMs = 3000;
+};
+
+// A coloured dot before the text, from HealthRole (1 good, 2 warning, 3 error, 0 neutral).
+class StatusDotDelegate final : public QStyledItemDelegate
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(StatusDotDelegate)
+
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+    void paint(QPainter* painter, const QStyleOptionViewItem& option,
+               const QModelIndex& index) const override;
+    QSize sizeHint(const QStyleOptionViewItem& option, const QModelIndex& index) const override;
+};
+
+// A small line chart of HistoryRole (QList<double>), scaled to its own maximum.
+class SparklineDelegate final : public QStyledItemDelegate
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(SparklineDelegate)
+
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+    void paint(QPainter* painter, const QStyleOptionViewItem& option,
+               const QModelIndex& index) const override;
+    QSize sizeHint(const QStyleOptionViewItem& option, const QModelIndex& index) const override;
+};
+
+// A push button drawn in the cell when ButtonRole has text; a click emits clicked(index).
+class ButtonDelegate final : public QStyledItemDelegate
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ButtonDelegate)
+
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+    void paint(QPainter* painter, const QStyleOptionViewItem& option,
+               const QModelIndex& index) const override;
+    QSize sizeHint(const QStyleOptionViewItem& option, const QModelIndex& index) const override;
+    bool editorEvent(QEvent* event, QAbstractItemModel* model, const QStyleOptionViewItem& option,
+                     const QModelIndex& index) override;
+
+Q_SIGNALS:
+    void clicked(const QModelIndex& index);
+
+private:
+    QRect buttonRect(const QStyleOptionViewItem& option, const QString& text) const;
+    QPersistentModelIndex m_pressed;
+};
+
+QColor healthColor(int health, const QPalette& palette);
+
+} // namespace sg::ui

@@ -1,0 +1,49 @@
+#include "models/connectionfilter.h"
+
+#include "models/connectiontablemodel.h"
+#include "models/roles.h"
+
+namespace sg::ui {
+
+ConnectionFilter::ConnectionFilter(QObject* parent) : QSortFilterProxyModel(parent)
+{
+    setSortRole(SortRole);
+    setDynamicSortFilter(true);
+}
+
+void ConnectionFilter::setRouteFilter(const QString& routeId)
+{
+    if (routeId == m_route)
+        return;
+    m_route = routeId;
+    invalidateRowsFilter();
+}
+
+void ConnectionFilter::setTextFilter(const QString& text)
+{
+    const QString trimmed = text.trimmed();
+    if (trimmed == m_text)
+        return;
+    m_text = trimmed;
+    invalidateRowsFilter();
+}
+
+bool ConnectionFilter::filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const
+{
+    const QAbstractItemModel* model = sourceModel();
+    if (!m_route.isEmpty()
+        && model->index(sourceRow, 0, sourceParent).data(RouteIdRole).toString() != m_route)
+        return false;
+    if (m_text.isEmpty())
+        return true;
+    for (int column : {ConnectionTableModel::IdColumn, ConnectionTableModel::RouteColumn,
+                       ConnectionTableModel::ProtoColumn, ConnectionTableModel::ClientColumn,
+                       ConnectionTableModel::UpstreamColumn, ConnectionTableModel::StateColumn,
+                       ConnectionTableModel::CloseReasonColumn}) {
+        if (model->index(sourceRow, column, sourceParent).data().toString().contains(m_text, Qt::CaseInsensitive))
+            return true;
+    }
+    return false;
+}
+
+} // namespace sg::ui

@@ -1,0 +1,500 @@
+#include "models/connectiontablemodel.h"
+
+#include "format.h"
+#include "models/roles.h"
+
+#include <algorithm>
+
+namespace sg::ui {
+
+struct ConnectionTableModel::Row
+{
+    ConnectionInfo info;
+    double rateUp = 0;
+    double rateDown = 0;
+    qint64 appearedMs = 0;   // snapshot time it was first seen
+    qint64 closedSeenMs = 0; // snapshot time it was first seen closed; 0 while open
+    qint64 shownSecond = -1; // the duration second last shown, to notice a visible change
+    // Rates are measured over at least MinRateSpanMs: a refresh right after another (F5)
+    // would otherwise show a burst or a zero.
+    quint64 rateBaseUp = 0;
+    quint64 rateBaseDown = 0;
+    qint64 rateBaseMs = 0;
+    bool history = false;    // closed for longer than the linger time
+    bool changed = false;
+    bool wholeRow = false;   // its look changed (closed, history): every column repaints
+};
+
+namespace {
+
+constexpr qint64 MinRateSpanMs = 200;
+// ID, route, protocol and client never change during a connection: leaving them out of the
+// refresh's dataChanged spares a sorting proxy the re-sort when the user sorts by them.
+constexpr int FirstMovingColumn = ConnectionTableModel::UpstreamColumn;
+
+qint64 durationMs(const ConnectionInfo& c, qint64 nowMs)
+{
+    const qint64 end = c.endMs > 0 ? c.endMs : nowMs;
+    return qMax<qint64>(0, end - c.startMs);
+}
+
+// 16 address bytes in hex then the port: sorts IPv4 (as mapped) and IPv6 numerically.
+QString addressSortKey(const QHostAddress& address, quint16 port)
+{
+    const Q_IPV6ADDR v6 = address.toIPv6Address();
+    return QString::fromLatin1(QByteArray(reinterpret_cast<const char*>(v6.c), 16).toHex())
+           + QStringLiteral("%1").arg(port, 5, 10, QLatin1Char('0'));
+}
+
+QString upstreamSortKey(const QString& node)
+{
+    const int colon = node.lastIndexOf(QLatin1Char(':'));
+    if (colon < 0)
+        return node;
+    QString host = node.left(colon);
+    if (host.startsWith(QLatin1Char('[')))
+        host = host.mid(1, host.size() - 2);
+    const QHostAddress address(host);
+    if (address.isNull())
+        return node;
+    return addressSortKey(address, quint16(node.mid(colon + 1).toUInt()));
+}
+
+bool isNumeric(int column)
+{
+    switch (column) {
+    case ConnectionTableModel::IdColumn:
+    case ConnectionTableModel::DurationColumn:
+    case ConnectionTableModel::BytesUpColumn:
+    case ConnectionTableModel::BytesDownColumn:
+    case ConnectionTableModel::RateUpColumn:
+    case ConnectionTableModel::RateDownColumn:
+        return true;
+    default:
+        return false;
+    }
+}
+
+} // namespace
+
+ConnectionTableModel::ConnectionTableModel(QObject* parent) : QAbstractTableModel(parent) {}
+
+ConnectionTableModel::~ConnectionTableModel() = default;
+
+int ConnectionTableModel::rowCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : int(m_rows.size());
+}
+
+int ConnectionTableModel::columnCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+const ConnectionInfo& ConnectionTableModel::connectionAt(int row) const
+{
+    return m_rows.at(size_t(row))->info;
+}
+
+bool ConnectionTableModel::isClosedAt(int row) const
+{
+    return m_rows.at(size_t(row))->closedSeenMs > 0;
+}
+
+double ConnectionTableModel::rateUpAt(int row) const
+{
+    return m_rows.at(size_t(row))->rateUp;
+}
+
+double ConnectionTableModel::rateDownAt(int row) const
+{
+    return m_rows.at(size_t(row))->rateDown;
+}
+
+QVariant ConnectionTableModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal)
+        return {};
+    if (role == Qt::TextAlignmentRole)
+        return isNumeric(section) ? QVariant(Qt::AlignRight | Qt::AlignVCenter) : QVariant();
+    if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
+        return {};
+    switch (section) {
+    case IdColumn: return tr("ID");
+    case RouteColumn: return tr("Route");
+    case ProtoColumn: return tr("Proto");
+    case ClientColumn: return tr("Client");
+    case UpstreamColumn: return tr("Upstream");
+    case StateColumn: return tr("State");
+    case StartedColumn: return tr("Started");
+    case DurationColumn: return tr("Duration");
+    case BytesUpColumn: return role == Qt::ToolTipRole ? tr("Bytes sent by the client") : tr("Bytes ↑");
+    case BytesDownColumn:
+        return role == Qt::ToolTipRole ? tr("Bytes sent to the client") : tr("Bytes ↓");
+    case RateUpColumn: return tr("Rate ↑");
+    case RateDownColumn: return tr("Rate ↓");
+    case CloseReasonColumn: return tr("Close reason");
+    }
+    return {};
+}
+
+QVariant ConnectionTableModel::displayData(const Row& row, int column) const
+{
+    const ConnectionInfo& c = row.info;
+    switch (column) {
+    case IdColumn: return QString::number(c.id);
+    case RouteColumn: return m_routeNames.value(c.routeId, c.routeId);
+    case ProtoColumn: return protocolText(c.protocol);
+    case ClientColumn: return formatEndpoint(c.clientAddress, c.clientPort);
+    case UpstreamColumn: return c.upstreamNode;
+    case StateColumn: return stateText(row.closedSeenMs > 0 ? ConnectionState::Closed : c.state);
+    case StartedColumn: return formatClock(c.startMs);
+    case DurationColumn: return formatDuration(durationMs(c, m_lastTakenMs));
+    case BytesUpColumn: return formatBytes(c.bytesUp);
+    case BytesDownColumn: return formatBytes(c.bytesDown);
+    case RateUpColumn: return row.closedSeenMs > 0 ? QString() : formatRate(row.rateUp);
+    case RateDownColumn: return row.closedSeenMs > 0 ? QString() : formatRate(row.rateDown);
+    case CloseReasonColumn: return closeReasonText(c.closeReason);
+    }
+    return {};
+}
+
+QVariant ConnectionTableModel::rawData(const Row& row, int column) const
+{
+    const ConnectionInfo& c = row.info;
+    switch (column) {
+    case IdColumn: return c.id;
+    case RouteColumn: return c.routeId;
+    case ProtoColumn: return protocolText(c.protocol);
+    case ClientColumn: return formatEndpoint(c.clientAddress, c.clientPort);
+    case UpstreamColumn: return c.upstreamNode;
+    case StateColumn: return int(row.closedSeenMs > 0 ? ConnectionState::Closed : c.state);
+    case StartedColumn: return c.startMs;
+    case DurationColumn: return durationMs(c, m_lastTakenMs);
+    case BytesUpColumn: return c.bytesUp;
+    case BytesDownColumn: return c.bytesDown;
+    case RateUpColumn: return row.closedSeenMs > 0 ? 0.0 : row.rateUp;
+    case RateDownColumn: return row.closedSeenMs > 0 ? 0.0 : row.rateDown;
+    case CloseReasonColumn: return closeReasonText(c.closeReason);
+    }
+    return {};
+}
+
+QVariant ConnectionTableModel::data(const QModelIndex& index, int role) const
+{
+    if (!index.isValid() || index.row() >= int(m_rows.size()))
+        return {};
+    const Row& row = *m_rows[size_t(index.row())];
+    switch (role) {
+    case Qt::DisplayRole: return displayData(row, index.column());
+    case RawValueRole: return rawData(row, index.column());
+    case SortRole:
+        if (index.column() == ClientColumn)
+            return addressSortKey(row.info.clientAddress, row.info.clientPort);
+        if (index.column() == UpstreamColumn)
+            return upstreamSortKey(row.info.upstreamNode);
+        if (index.column() == RouteColumn)
+            return displayData(row, RouteColumn);
+        return rawData(row, index.column());
+    case Qt::TextAlignmentRole:
+        return isNumeric(index.column()) ? QVariant(Qt::AlignRight | Qt::AlignVCenter) : QVariant();
+    case Qt::ToolTipRole:
+        if (index.column() == ClientColumn && row.info.mysql.detected) {
+            const MySqlInfo& m = row.info.mysql;
+            return tr("MySQL %1, user %2, database %3, %4 commands")
+                .arg(m.serverVersion, m.user.isEmpty() ? tr("(none)") : m.user,
+                     m.database.isEmpty() ? tr("(none)") : m.database)
+                .arg(m.commands);
+        }
+        if (index.column() == StartedColumn)
+            return formatDateTime(row.info.startMs);
+        if (index.column() == UpstreamColumn && row.info.connectMs >= 0)
+            return tr("Connected in %1 ms").arg(row.info.connectMs);
+        return {};
+    case RouteIdRole: return row.info.routeId;
+    case ConnectionIdRole: return row.info.id;
+    case AppearedMsRole: return row.appearedMs;
+    case ClosedMsRole: return row.closedSeenMs;
+    }
+    return {};
+}
+
+void ConnectionTableModel::setRouteNames(const QHash<QString, QString>& names)
+{
+    if (names == m_routeNames)
+        return;
+    m_routeNames = names;
+    if (!m_rows.empty())
+        Q_EMIT dataChanged(index(0, RouteColumn), index(int(m_rows.size()) - 1, RouteColumn));
+}
+
+void ConnectionTableModel::rebuildIndex()
+{
+    m_rowById.clear();
+    m_rowById.reserve(qsizetype(m_rows.size()));
+    for (size_t i = 0; i < m_rows.size(); ++i)
+        m_rowById.insert(m_rows[i]->info.id, int(i));
+}
+
+void ConnectionTableModel::removeRowsWhere(const std::vector<char>& remove)
+{
+    // Contiguous runs, back to front, so the row numbers of earlier runs stay valid.
+    bool any = false;
+    for (int row = int(m_rows.size()) - 1; row >= 0;) {
+        if (!remove[size_t(row)]) {
+            --row;
+            continue;
+        }
+        int first = row;
+        while (first > 0 && remove[size_t(first - 1)])
+            --first;
+        beginRemoveRows({}, first, row);
+        for (int r = first; r <= row; ++r)
+            m_retired.insert(m_rows[size_t(r)]->info.id);
+        m_rows.erase(m_rows.begin() + first, m_rows.begin() + row + 1);
+        endRemoveRows();
+        any = true;
+        row = first - 1;
+    }
+    if (any)
+        rebuildIndex();
+}
+
+void ConnectionTableModel::appendRows(std::vector<std::unique_ptr<Row>>& rows)
+{
+    if (rows.empty())
+        return;
+    std::sort(rows.begin(), rows.end(),
+              [](const auto& a, const auto& b) { return a->info.id < b->info.id; });
+    const int first = int(m_rows.size());
+    beginInsertRows({}, first, first + int(rows.size()) - 1);
+    for (auto& row : rows) {
+        m_rowById.insert(row->info.id, int(m_rows.size()));
+        m_rows.push_back(std::move(row));
+    }
+    endInsertRows();
+    rows.clear();
+}
+
+void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
+{
+    const qint64 now = snapshot.takenMs;
+    const bool first = m_lastTakenMs == 0;
+    const double dt = first ? 0.0 : double(now - m_lastTakenMs) / 1000.0;
+
+    QHash<quint64, const ConnectionInfo*> active;
+    active.reserve(snapshot.active.size());
+    for (const ConnectionInfo& c : snapshot.active)
+        active.insert(c.id, &c);
+    QHash<quint64, const ConnectionInfo*> closed;
+    closed.reserve(snapshot.closed.size());
+    for (const ConnectionInfo& c : snapshot.closed)
+        closed.insert(c.id, &c);
+
+    // 1. Update existing rows; note the ones to remove.
+    std::vector<char> remove(m_rows.size(), 0);
+    int toRemove = 0;
+    int historyRows = 0;
+    for (size_t i = 0; i < m_rows.size(); ++i) {
+        Row& row = *m_rows[i];
+        row.changed = false;
+        row.wholeRow = false;
+        if (row.closedSeenMs == 0) {
+            if (const ConnectionInfo* c = active.value(row.info.id)) {
+                const quint64 prevUp = row.info.bytesUp;
+                const quint64 prevDown = row.info.bytesDown;
+                const double prevRateUp = row.rateUp;
+                const double prevRateDown = row.rateDown;
+                const ConnectionState prevState = row.info.state;
+                // Copy only what moves: a whole ConnectionInfo copy is a dozen atomic
+                // reference counts, which adds up over 10,000 rows four times a second.
+                const bool upstreamChanged = row.info.upstreamNode != c->upstreamNode;
+                if (upstreamChanged)
+                    row.info.upstreamNode = c->upstreamNode;
+                const bool mysqlChanged = row.info.mysql.commands != c->mysql.commands
+                                          || row.info.mysql.detected != c->mysql.detected
+                                          || row.info.mysql.user != c->mysql.user;
+                if (mysqlChanged)
+                    row.info.mysql = c->mysql;
+                row.info.state = c->state;
+                row.info.closeReason = c->closeReason;
+                row.info.connectMs = c->connectMs;
+                row.info.lastActivityMs = c->lastActivityMs;
+                row.info.bytesUp = c->bytesUp;
+                row.info.bytesDown = c->bytesDown;
+                row.info.datagramsUp = c->datagramsUp;
+                row.info.datagramsDown = c->datagramsDown;
+                if (now - row.rateBaseMs >= MinRateSpanMs) {
+                    const double span = double(now - row.rateBaseMs) / 1000.0;
+                    row.rateUp = double(c->bytesUp - qMin(row.rateBaseUp, c->bytesUp)) / span;
+                    row.rateDown = double(c->bytesDown - qMin(row.rateBaseDown, c->bytesDown)) / span;
+                    row.rateBaseUp = c->bytesUp;
+                    row.rateBaseDown = c->bytesDown;
+                    row.rateBaseMs = now;
+                }
+                const qint64 second = durationMs(*c, now) / 1000;
+                row.changed = prevUp != c->bytesUp || prevDown != c->bytesDown
+                              || prevRateUp != row.rateUp || prevRateDown != row.rateDown
+                              || prevState != c->state || upstreamChanged || mysqlChanged
+                              || second != row.shownSecond;
+                row.shownSecond = second;
+            } else {
+                // Gone from the open set: closed since the last snapshot.
+                if (const ConnectionInfo* c = closed.value(row.info.id)) {
+                    row.info = *c;
+                } else {
+                    row.info.endMs = now; // fell out of the engine's ring before we saw it
+                }
+                row.info.state = ConnectionState::Closed;
+                row.closedSeenMs = now;
+                row.rateUp = row.rateDown = 0;
+                row.changed = true;
+                row.wholeRow = true;
+            }
+        } else if (now - row.closedSeenMs >= m_lingerMs) {
+            if (!m_showClosed) {
+                remove[i] = 1;
+                ++toRemove;
+            } else {
+                if (!row.history) {
+                    row.history = true;
+                    row.changed = true; // no longer drawn as just closed
+                    row.wholeRow = true;
+                }
+                ++historyRows;
+            }
+        }
+    }
+    // History beyond the limit: oldest (lowest ids, first rows) go first.
+    for (size_t i = 0; i < m_rows.size() && historyRows > m_historyLimit; ++i) {
+        if (m_rows[i]->history && !remove[i]) {
+            remove[i] = 1;
+            ++toRemove;
+            --historyRows;
+        }
+    }
+
+    // 2. Row-level dataChanged before removals (row numbers are still the ones flagged), one
+    // ranged signal when most rows changed.
+    int changedCount = 0;
+    bool anyWholeRow = false;
+    for (const auto& row : m_rows) {
+        changedCount += row->changed ? 1 : 0;
+        anyWholeRow = anyWholeRow || row->wholeRow;
+    }
+    m_lastTakenMs = now;
+    if (changedCount > 0) {
+        const int last = int(m_rows.size()) - 1;
+        if (changedCount * 2 > int(m_rows.size())) {
+            Q_EMIT dataChanged(index(0, anyWholeRow ? 0 : FirstMovingColumn), index(last, ColumnCount - 1));
+        } else {
+            for (int row = 0; row <= last;) {
+                if (!m_rows[size_t(row)]->changed) {
+                    ++row;
+                    continue;
+                }
+                int end = row;
+                bool whole = m_rows[size_t(row)]->wholeRow;
+                while (end < last && m_rows[size_t(end + 1)]->changed) {
+                    ++end;
+                    whole = whole || m_rows[size_t(end)]->wholeRow;
+                }
+                Q_EMIT dataChanged(index(row, whole ? 0 : FirstMovingColumn), index(end, ColumnCount - 1));
+                row = end + 1;
+            }
+        }
+    }
+
+    // 3. Removals.
+    if (toRemove > 0)
+        removeRowsWhere(remove);
+
+    // 4. New rows: open connections not yet shown, and connections that opened and closed
+    // between two snapshots (closed after the previous one).
+    std::vector<std::unique_ptr<Row>> added;
+    for (const ConnectionInfo& c : snapshot.active) {
+        if (m_rowById.contains(c.id))
+            continue;
+        auto row = std::make_unique<Row>();
+        row->info = c;
+        row->appearedMs = now;
+        // First sight: the average since it started is the best rate estimate there is.
+        const double age = double(now - c.startMs) / 1000.0;
+        if (age > 0.001) {
+            row->rateUp = double(c.bytesUp) / age;
+            row->rateDown = double(c.bytesDown) / age;
+        }
+        row->shownSecond = durationMs(c, now) / 1000;
+        row->rateBaseUp = c.bytesUp;
+        row->rateBaseDown = c.bytesDown;
+        row->rateBaseMs = now;
+        m_rowById.insert(c.id, -1); // placeholder until appendRows numbers it
+        added.push_back(std::move(row));
+    }
+    for (const ConnectionInfo& c : snapshot.closed) {
+        if (m_rowById.contains(c.id) || m_retired.contains(c.id))
+            continue;
+        const bool fresh = !first && c.endMs >= now - qint64(dt * 1000);
+        if (!fresh && !m_showClosed) {
+            m_retired.insert(c.id);
+            continue;
+        }
+        auto row = std::make_unique<Row>();
+        row->info = c;
+        row->info.state = ConnectionState::Closed;
+        row->appearedMs = fresh ? now : c.startMs;
+        row->closedSeenMs = fresh ? now : qMin(now - m_lingerMs, c.endMs);
+        row->history = !fresh;
+        m_rowById.insert(c.id, -1);
+        added.push_back(std::move(row));
+    }
+    appendRows(added);
+
+    // Retired ids the engine no longer lists can never come back.
+    for (auto it = m_retired.begin(); it != m_retired.end();) {
+        if (closed.contains(*it))
+            ++it;
+        else
+            it = m_retired.erase(it);
+    }
+    m_lastClosed = snapshot.closed;
+    m_openCount = int(snapshot.active.size());
+}
+
+void ConnectionTableModel::setShowClosed(bool show)
+{
+    if (show == m_showClosed)
+        return;
+    m_showClosed = show;
+    if (!show) {
+        std::vector<char> remove(m_rows.size(), 0);
+        bool any = false;
+        for (size_t i = 0; i < m_rows.size(); ++i) {
+            const Row& row = *m_rows[i];
+            if (row.closedSeenMs > 0 && m_lastTakenMs - row.closedSeenMs >= m_lingerMs) {
+                remove[i] = 1;
+                any = true;
+            }
+        }
+        if (any)
+            removeRowsWhere(remove);
+        return;
+    }
+    // Bring back what the engine still remembers.
+    std::vector<std::unique_ptr<Row>> added;
+    for (const ConnectionInfo& c : std::as_const(m_lastClosed)) {
+        if (m_rowById.contains(c.id))
+            continue;
+        auto row = std::make_unique<Row>();
+        row->info = c;
+        row->info.state = ConnectionState::Closed;
+        row->appearedMs = c.startMs;
+        row->closedSeenMs = qMin(m_lastTakenMs - m_lingerMs, c.endMs);
+        row->history = true;
+        added.push_back(std::move(row));
+        m_retired.remove(c.id);
+    }
+    appendRows(added);
+}
+
+} // namespace sg::ui

@@ -1,0 +1,90 @@
+#pragma once
+// The live connections table. Each engine Snapshot is applied as row-level changes: new
+// connection ids are inserted, gone ones removed, changed rows get dataChanged (one ranged
+// dataChanged when most rows changed). The model is never reset on a refresh, so selection,
+// persistent indexes and scroll survive. Rates come from consecutive snapshots. A connection
+// that closes stays (marked closed) for closedLingerMs, then becomes history: kept while
+// "show closed" is on (up to historyLimit rows), removed otherwise.
+
+#include "stats/snapshot.h"
+
+#include <QAbstractTableModel>
+#include <QHash>
+#include <QSet>
+
+#include <memory>
+#include <vector>
+
+namespace sg::ui {
+
+class ConnectionTableModel final : public QAbstractTableModel
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ConnectionTableModel)
+
+public:
+    enum Column {
+        IdColumn,
+        RouteColumn,
+        ProtoColumn,
+        ClientColumn,
+        UpstreamColumn,
+        StateColumn,
+        StartedColumn,
+        DurationColumn,
+        BytesUpColumn,
+        BytesDownColumn,
+        RateUpColumn,
+        RateDownColumn,
+        CloseReasonColumn,
+        ColumnCount
+    };
+    Q_ENUM(Column)
+
+    explicit ConnectionTableModel(QObject* parent = nullptr);
+    ~ConnectionTableModel() override;
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation,
+                        int role = Qt::DisplayRole) const override;
+
+    void applySnapshot(const Snapshot& snapshot);
+
+    bool showClosed() const { return m_showClosed; }
+    void setShowClosed(bool show);
+    void setClosedLingerMs(qint64 ms) { m_lingerMs = ms; }
+    qint64 closedLingerMs() const { return m_lingerMs; }
+    void setHistoryLimit(int rows) { m_historyLimit = rows; }
+    // Route id -> name shown in the Route column.
+    void setRouteNames(const QHash<QString, QString>& names);
+
+    int rowOfConnection(quint64 id) const { return m_rowById.value(id, -1); }
+    const ConnectionInfo& connectionAt(int row) const;
+    bool isClosedAt(int row) const;
+    double rateUpAt(int row) const;
+    double rateDownAt(int row) const;
+    int openCount() const { return m_openCount; }
+
+private:
+    struct Row;
+    void appendRows(std::vector<std::unique_ptr<Row>>& rows);
+    void removeRowsWhere(const std::vector<char>& remove);
+    void rebuildIndex();
+    QVariant displayData(const Row& row, int column) const;
+    QVariant rawData(const Row& row, int column) const;
+
+    std::vector<std::unique_ptr<Row>> m_rows;
+    QHash<quint64, int> m_rowById;
+    QSet<quint64> m_retired; // removed closed ids that the engine's closed ring still lists
+    QList<ConnectionInfo> m_lastClosed;
+    QHash<QString, QString> m_routeNames;
+    qint64 m_lastTakenMs = 0;
+    qint64 m_lingerMs = 3000;
+    int m_historyLimit = 2000;
+    int m_openCount = 0;
+    bool m_showClosed = false;
+};
+
+} // namespace sg::ui

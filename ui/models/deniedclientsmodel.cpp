@@ -1,0 +1,111 @@
+#include "models/deniedclientsmodel.h"
+
+#include "format.h"
+#include "models/roles.h"
+
+namespace sg::ui {
+
+DeniedClientsModel::DeniedClientsModel(QObject* parent) : KeyedTableModel<DeniedRow>(parent) {}
+
+int DeniedClientsModel::columnCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant DeniedClientsModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case ClientColumn: return tr("Client");
+    case RouteColumn: return tr("Route");
+    case ListenerColumn: return tr("Listener");
+    case ReasonColumn: return tr("Reason");
+    case CountColumn: return tr("Attempts");
+    case FirstSeenColumn: return tr("First seen");
+    case LastSeenColumn: return tr("Last seen");
+    case ActionColumn: return QString();
+    }
+    return {};
+}
+
+bool DeniedClientsModel::canAllow(int row) const
+{
+    const DeniedClient& d = rowAt(row).denied;
+    return !d.routeId.isEmpty() && d.reason == CloseReason::DeniedIpRestriction;
+}
+
+QVariant DeniedClientsModel::data(const QModelIndex& index, int role) const
+{
+    if (!index.isValid() || index.row() >= rowCount())
+        return {};
+    const DeniedRow& row = rowAt(index.row());
+    const DeniedClient& d = row.denied;
+    const int column = index.column();
+    if (role == Qt::DisplayRole || role == RawValueRole || role == SortRole) {
+        const bool raw = role != Qt::DisplayRole;
+        switch (column) {
+        case ClientColumn: return d.clientIp;
+        case RouteColumn:
+            if (d.routeId.isEmpty())
+                return raw ? QString() : tr("(no matching route)");
+            return raw ? d.routeId : row.routeName;
+        case ListenerColumn: return d.listener;
+        case ReasonColumn: return closeReasonText(d.reason);
+        case CountColumn: return raw ? QVariant(d.count) : QVariant(QString::number(d.count));
+        case FirstSeenColumn: return raw ? QVariant(d.firstSeenMs) : QVariant(formatClock(d.firstSeenMs));
+        case LastSeenColumn: return raw ? QVariant(d.lastSeenMs) : QVariant(formatClock(d.lastSeenMs));
+        case ActionColumn: return QString();
+        }
+    }
+    switch (role) {
+    case ButtonRole:
+        if (column == ActionColumn && canAllow(index.row()))
+            return tr("Allow");
+        return {};
+    case Qt::ToolTipRole:
+        if (column == ActionColumn && canAllow(index.row()))
+            return tr("Add %1 to the allow-list of %2").arg(d.clientIp, row.routeName);
+        if (column == FirstSeenColumn)
+            return formatDateTime(d.firstSeenMs);
+        if (column == LastSeenColumn)
+            return formatDateTime(d.lastSeenMs);
+        return {};
+    case Qt::TextAlignmentRole:
+        return column == CountColumn ? QVariant(Qt::AlignRight | Qt::AlignVCenter) : QVariant();
+    case RouteIdRole: return d.routeId;
+    case HealthRole: return 3;
+    }
+    return {};
+}
+
+void DeniedClientsModel::setRouteNames(const QHash<QString, QString>& names)
+{
+    if (names == m_routeNames)
+        return;
+    m_routeNames = names;
+    Snapshot again;
+    again.denied = m_last;
+    applySnapshot(again);
+}
+
+void DeniedClientsModel::applySnapshot(const Snapshot& snapshot)
+{
+    m_last = snapshot.denied;
+    QList<DeniedRow> next;
+    next.reserve(snapshot.denied.size());
+    QList<DeniedClient> fresh;
+    for (const DeniedClient& d : snapshot.denied) {
+        DeniedRow row{d, m_routeNames.value(d.routeId, d.routeId)};
+        if (!m_notified.contains(row.key())) {
+            m_notified.insert(row.key());
+            fresh << d;
+        }
+        next << row;
+    }
+    updateRows(next);
+    for (const DeniedClient& d : std::as_const(fresh))
+        Q_EMIT firstRefusal(d);
+}
+
+} // namespace sg::ui

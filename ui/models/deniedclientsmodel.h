@@ -1,0 +1,66 @@
+#pragma once
+// Refused attempts grouped by client IP and route, as the engine's snapshots report them.
+// The first time a (client IP, route) pair appears, firstRefusal() fires once, so the window
+// can offer to allow that client. Rows are diffed by key, never reset.
+
+#include "models/keyedtablemodel.h"
+#include "stats/snapshot.h"
+
+#include <QSet>
+
+namespace sg::ui {
+
+struct DeniedRow
+{
+    DeniedClient denied;
+    QString routeName;
+    QString key() const { return denied.clientIp + QLatin1Char('\n') + denied.routeId; }
+    bool operator==(const DeniedRow& o) const
+    {
+        return routeName == o.routeName && denied.count == o.denied.count
+               && denied.lastSeenMs == o.denied.lastSeenMs && denied.reason == o.denied.reason
+               && denied.listener == o.denied.listener;
+    }
+};
+
+class DeniedClientsModel final : public KeyedTableModel<DeniedRow>
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(DeniedClientsModel)
+
+public:
+    enum Column {
+        ClientColumn,
+        RouteColumn,
+        ListenerColumn,
+        ReasonColumn,
+        CountColumn,
+        FirstSeenColumn,
+        LastSeenColumn,
+        ActionColumn,
+        ColumnCount
+    };
+    Q_ENUM(Column)
+
+    explicit DeniedClientsModel(QObject* parent = nullptr);
+
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation,
+                        int role = Qt::DisplayRole) const override;
+
+    void applySnapshot(const Snapshot& snapshot);
+    void setRouteNames(const QHash<QString, QString>& names);
+    // True when adding the client to its route's allow-list would let it in.
+    bool canAllow(int row) const;
+
+Q_SIGNALS:
+    void firstRefusal(const sg::DeniedClient& denied);
+
+private:
+    QList<DeniedClient> m_last;
+    QHash<QString, QString> m_routeNames;
+    QSet<QString> m_notified;
+};
+
+} // namespace sg::ui

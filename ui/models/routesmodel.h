@@ -1,0 +1,73 @@
+#pragma once
+// The routes list: enabled routes in match order (APISIX tries them top to bottom), then the
+// disabled ones. Built from the Config and the engine's ListenerStatus; a config change is
+// applied as removals, moves, inserts and dataChanged, so the selected route stays selected.
+// Dragging a route asks for a new match order (moveRequested); the store's answer comes back
+// through setConfig.
+
+#include "model/streamroute.h"
+#include "stats/snapshot.h"
+
+#include <QAbstractTableModel>
+
+namespace sg::ui {
+
+class RoutesModel final : public QAbstractTableModel
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(RoutesModel)
+
+public:
+    enum Column { NameColumn, StatusColumn, ProtoColumn, ListenColumn, UpstreamColumn, ColumnCount };
+    Q_ENUM(Column)
+
+    struct Row
+    {
+        QString id;
+        QString name;
+        QString protocol; // "TCP", "UDP", "TCP+UDP", "" (no server_port: every listener)
+        QString listen;
+        QString upstream;
+        QString status;
+        QString statusDetail;
+        int health = 0; // HealthRole
+        bool enabled = true;
+        bool operator==(const Row&) const = default;
+    };
+
+    explicit RoutesModel(QObject* parent = nullptr);
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation,
+                        int role = Qt::DisplayRole) const override;
+    Qt::ItemFlags flags(const QModelIndex& index) const override;
+    Qt::DropActions supportedDropActions() const override;
+    QStringList mimeTypes() const override;
+    QMimeData* mimeData(const QModelIndexList& indexes) const override;
+    bool canDropMimeData(const QMimeData* data, Qt::DropAction action, int row, int column,
+                         const QModelIndex& parent) const override;
+    bool dropMimeData(const QMimeData* data, Qt::DropAction action, int row, int column,
+                      const QModelIndex& parent) override;
+
+    void setConfig(const Config& config);
+    void setListeners(const QList<ListenerStatus>& listeners);
+
+    const Row& rowAt(int row) const { return m_rows.at(row); }
+    int rowOfRoute(const QString& id) const;
+    int enabledCount() const;
+
+Q_SIGNALS:
+    void moveRequested(const QString& routeId, int newIndex);
+
+private:
+    void rebuild();
+    void applyRows(const QList<Row>& next);
+
+    Config m_config;
+    QList<ListenerStatus> m_listeners;
+    QList<Row> m_rows;
+};
+
+} // namespace sg::ui

@@ -1,0 +1,327 @@
+#include "routeconfig.h"
+
+#include "model/codec.h"
+
+#include <QCoreApplication>
+#include <QJsonArray>
+#include <QHostAddress>
+#include <QRegularExpression>
+
+namespace sg::ui {
+
+namespace {
+
+const QString DisabledKey = QStringLiteral("disabled_routes");
+
+QString tr(const char* text, int n = -1)
+{
+    return QCoreApplication::translate("sg::ui::routeconfig", text, nullptr, n);
+}
+
+QList<ListenEntry>& entries(StreamProxy& proxy, Protocol protocol)
+{
+    return protocol == Protocol::Udp ? proxy.udp : proxy.tcp;
+}
+
+bool usesPort(const StreamRoute& route, int port)
+{
+    // A route without server_port matches every listener, but does not own any.
+    return route.serverPort && *route.serverPort == port;
+}
+
+QJsonObject encodeDisabled(const DisabledRoute& d)
+{
+    QJsonObject o{{QStringLiteral("route"), encodeStreamRoute(d.route)}};
+    if (d.listen) {
+        o.insert(QStringLiteral("protocol"),
+                 d.listen->protocol == Protocol::Udp ? QStringLiteral("udp") : QStringLiteral("tcp"));
+        o.insert(QStringLiteral("listen"), makeListenEntry(d.listen->host, d.listen->port).text());
+    }
+    return o;
+}
+
+} // namespace
+
+ListenEntry makeListenEntry(const QString& host, int port)
+{
+    ListenEntry e;
+    e.host = host;
+    e.port = port;
+    if (host.isEmpty())
+        e.given = port;
+    else if (host.contains(QLatin1Char(':')))
+        e.given = QStringLiteral("[%1]:%2").arg(host).arg(port);
+    else
+        e.given = QStringLiteral("%1:%2").arg(host).arg(port);
+    return e;
+}
+
+std::optional<RouteListen> listenOf(const StreamProxy& proxy, const StreamRoute& route)
+{
+    if (!route.serverPort)
+        return std::nullopt;
+    for (const ListenEntry& e : proxy.tcp) {
+        if (e.port == *route.serverPort)
+            return RouteListen{Protocol::Tcp, e.host, e.port};
+    }
+    for (const ListenEntry& e : proxy.udp) {
+        if (e.port == *route.serverPort)
+            return RouteListen{Protocol::Udp, e.host, e.port};
+    }
+    return std::nullopt;
+}
+
+StreamProxy proxyWithListen(const Config& config, const QString& exceptRouteId,
+                            const std::optional<RouteListen>& previous,
+                            const std::optional<RouteListen>& next)
+{
+    StreamProxy proxy = config.streamProxy;
+    if (previous && previous != next) {
+        bool used = false;
+        for (const StreamRoute& r : config.streamRoutes) {
+            if (r.idString() != exceptRouteId && usesPort(r, previous->port))
+                used = true;
+        }
+        if (!used) {
+            auto& list = entries(proxy, previous->protocol);
+            for (qsizetype i = list.size() - 1; i >= 0; --i) {
+                if (list.at(i).port == previous->port)
+                    list.removeAt(i);
+            }
+        }
+    }
+    if (next) {
+        auto& list = entries(proxy, next->protocol);
+        bool replaced = false;
+        for (ListenEntry& e : list) {
+            if (e.port == next->port) {
+                // Same port, maybe another address: the form is the authority for its route.
+                if (e.host != next->host)
+                    e = makeListenEntry(next->host, next->port);
+                replaced = true;
+            }
+        }
+        if (!replaced)
+            list << makeListenEntry(next->host, next->port);
+    }
+    return proxy;
+}
+
+QList<DisabledRoute> disabledRoutes(const Config& config)
+{
+    QList<DisabledRoute> result;
+    const QJsonArray list = config.streamgate.value(DisabledKey).toArray();
+    for (const QJsonValue& v : list) {
+        const QJsonObject o = v.toObject();
+        const Decoded<StreamRoute> decoded = decodeStreamRoute(o.value(QStringLiteral("route")));
+        if (!decoded.ok())
+            continue; // never written by us in that shape; the store keeps it untouched
+        DisabledRoute d{decoded.value, std::nullopt};
+        const QString listen = o.value(QStringLiteral("listen")).toString();
+        if (!listen.isEmpty()) {
+            const Decoded<ListenEntry> entry =
+                decodeListenEntry(listen.contains(QLatin1Char(':')) ? QJsonValue(listen)
+                                                                    : QJsonValue(listen.toInt()));
+            if (entry.ok()) {
+                const bool udp = o.value(QStringLiteral("protocol")).toString() == QLatin1String("udp");
+                d.listen = RouteListen{udp ? Protocol::Udp : Protocol::Tcp, entry.value.host,
+                                       entry.value.port};
+            }
+        }
+        result << d;
+    }
+    return result;
+}
+
+Config withRouteDisabled(const Config& config, const QString& id)
+{
+    Config next = config;
+    for (qsizetype i = 0; i < next.streamRoutes.size(); ++i) {
+        if (next.streamRoutes.at(i).idString() != id)
+            continue;
+        const StreamRoute route = next.streamRoutes.at(i);
+        const std::optional<RouteListen> listen = listenOf(config.streamProxy, route);
+        next.streamProxy = proxyWithListen(config, id, listen, std::nullopt);
+        next.streamRoutes.removeAt(i);
+        QJsonArray list = next.streamgate.value(DisabledKey).toArray();
+        list.append(encodeDisabled(DisabledRoute{route, listen}));
+        next.streamgate.insert(DisabledKey, list);
+        break;
+    }
+    return next;
+}
+
+Config withRouteEnabled(const Config& config, const QString& id)
+{
+    Config next = withDisabledRouteRemoved(config, id);
+    for (const DisabledRoute& d : disabledRoutes(config)) {
+        if (d.route.idString() != id)
+            continue;
+        next.streamRoutes << d.route;
+        if (d.listen)
+            next.streamProxy = proxyWithListen(next, id, std::nullopt, d.listen);
+        break;
+    }
+    return next;
+}
+
+Config withDisabledRouteRemoved(const Config& config, const QString& id)
+{
+    Config next = config;
+    QJsonArray kept;
+    for (const QJsonValue& v : config.streamgate.value(DisabledKey).toArray()) {
+        const QJsonValue routeId = v.toObject().value(QStringLiteral("route")).toObject().value(
+            QStringLiteral("id"));
+        const QString text = routeId.isString() ? routeId.toString()
+                                                : QString::number(routeId.toInteger());
+        if (text != id)
+            kept.append(v);
+    }
+    if (kept.isEmpty())
+        next.streamgate.remove(DisabledKey);
+    else
+        next.streamgate.insert(DisabledKey, kept);
+    return next;
+}
+
+Config withRouteDeleted(const Config& config, const QString& id)
+{
+    Config next = config;
+    for (qsizetype i = 0; i < next.streamRoutes.size(); ++i) {
+        if (next.streamRoutes.at(i).idString() != id)
+            continue;
+        next.streamProxy = proxyWithListen(config, id, listenOf(config.streamProxy,
+                                                                next.streamRoutes.at(i)),
+                                           std::nullopt);
+        next.streamRoutes.removeAt(i);
+        break;
+    }
+    return next;
+}
+
+QString upstreamSummary(const Config& config, const StreamRoute& route)
+{
+    if (!route.upstream && !route.upstreamId.isUndefined() && !route.upstreamId.isNull()) {
+        const QString id = route.upstreamId.isString() ? route.upstreamId.toString()
+                                                       : QString::number(route.upstreamId.toInteger());
+        const Upstream* u = config.findUpstream(id);
+        if (!u)
+            return tr("upstream %1 (missing)").arg(id);
+        return tr("upstream %1 (%n node(s))", int(u->nodes.size()))
+            .arg(u->name.isEmpty() ? id : u->name);
+    }
+    const Upstream* u = route.upstream ? &*route.upstream : nullptr;
+    if (!u || u->nodes.isEmpty())
+        return tr("no upstream");
+    if (u->nodes.size() == 1)
+        return u->nodes.first().address();
+    return tr("%n nodes, %1", int(u->nodes.size())).arg(u->type);
+}
+
+QString uniqueRouteId(const Config& config, const QString& base)
+{
+    QString clean = base.toLower();
+    clean.replace(QRegularExpression(QStringLiteral("[^a-z0-9._-]+")), QStringLiteral("-"));
+    clean = clean.left(56);
+    while (clean.startsWith(QLatin1Char('-')))
+        clean.remove(0, 1);
+    while (clean.endsWith(QLatin1Char('-')))
+        clean.chop(1);
+    if (clean.isEmpty())
+        clean = QStringLiteral("route");
+    QSet<QString> used;
+    for (const StreamRoute& r : config.streamRoutes)
+        used.insert(r.idString());
+    for (const DisabledRoute& d : disabledRoutes(config))
+        used.insert(d.route.idString());
+    QString candidate = clean;
+    for (int n = 2; used.contains(candidate); ++n)
+        candidate = QStringLiteral("%1-%2").arg(clean).arg(n);
+    return candidate;
+}
+
+} // namespace sg::ui
+
+namespace sg::ui {
+
+namespace {
+bool listed(const QStringList& list, const QString& ip)
+{
+    const QHostAddress address(ip);
+    for (const QString& entry : list) {
+        if (entry == ip)
+            return true;
+        const QHostAddress other(entry);
+        if (!other.isNull() && !address.isNull() && other.isEqual(address, QHostAddress::TolerantConversion))
+            return true;
+    }
+    return false;
+}
+} // namespace
+
+std::optional<StreamRoute> withClientAllowed(const StreamRoute& route, const QString& ip, QString* why)
+{
+    StreamRoute next = route;
+    std::optional<IpRestrictionConf>& conf = next.plugins.ipRestriction;
+    if (!conf) {
+        *why = QCoreApplication::translate("sg::ui::routeconfig", "%1 has no client restriction: every client may connect").arg(route.displayName());
+        return std::nullopt;
+    }
+    if (!conf->whitelist.isEmpty()) {
+        if (listed(conf->whitelist, ip)) {
+            *why = QCoreApplication::translate("sg::ui::routeconfig", "%1 is already allowed on %2").arg(ip, route.displayName());
+            return std::nullopt;
+        }
+        conf->whitelist << ip;
+        return next;
+    }
+    if (!listed(conf->blacklist, ip)) {
+        *why = QCoreApplication::translate("sg::ui::routeconfig", "%1 is not on the block-list of %2").arg(ip, route.displayName());
+        return std::nullopt;
+    }
+    const QHostAddress address(ip);
+    conf->blacklist.removeIf([&](const QString& entry) {
+        return entry == ip || QHostAddress(entry).isEqual(address, QHostAddress::TolerantConversion);
+    });
+    if (conf->blacklist.isEmpty())
+        conf.reset(); // an empty list is not valid APISIX: no restriction at all
+    return next;
+}
+
+std::optional<StreamRoute> withClientBlocked(const StreamRoute& route, const QString& ip, QString* why)
+{
+    StreamRoute next = route;
+    std::optional<IpRestrictionConf>& conf = next.plugins.ipRestriction;
+    if (!conf) {
+        IpRestrictionConf blocked;
+        blocked.blacklist << ip;
+        conf = blocked;
+        return next;
+    }
+    if (!conf->blacklist.isEmpty()) {
+        if (listed(conf->blacklist, ip)) {
+            *why = QCoreApplication::translate("sg::ui::routeconfig", "%1 is already blocked on %2").arg(ip, route.displayName());
+            return std::nullopt;
+        }
+        conf->blacklist << ip;
+        return next;
+    }
+    if (!listed(conf->whitelist, ip)) {
+        *why = QCoreApplication::translate("sg::ui::routeconfig",
+                   "%1 is allowed on %2 through a wider entry (CIDR); edit the allowed clients to narrow it")
+                   .arg(ip, route.displayName());
+        return std::nullopt;
+    }
+    const QHostAddress address(ip);
+    conf->whitelist.removeIf([&](const QString& entry) {
+        return entry == ip || QHostAddress(entry).isEqual(address, QHostAddress::TolerantConversion);
+    });
+    if (conf->whitelist.isEmpty()) {
+        *why = QCoreApplication::translate("sg::ui::routeconfig", "%1 is the only allowed client of %2; an empty allow-list would let everyone in")
+                   .arg(ip, route.displayName());
+        return std::nullopt;
+    }
+    return next;
+}
+
+} // namespace sg::ui

@@ -1,0 +1,155 @@
+#pragma once
+// The route form: everything a user sets on one stream route (listen port and protocol,
+// upstream nodes or a shared upstream, balancer, timeouts, allowed clients, connection limit).
+// The form is a view of a JSON route: fields it does not show (labels, sni, health checks, ...)
+// are carried over untouched. Every edit is validated by the core's own decoder, and each
+// problem is shown beside its field in the core's words; Save stays disabled until the route
+// is valid. Saving goes through the ConfigStore, which applies it live.
+
+#include "model/problem.h"
+#include "model/streamroute.h"
+#include "routeconfig.h"
+#include "stats/snapshot.h"
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QJsonObject>
+#include <QPointer>
+#include <QWidget>
+
+#include <optional>
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QListWidget;
+class QPushButton;
+class QRadioButton;
+class QSpinBox;
+class QTableWidget;
+class QTcpSocket;
+
+namespace sg {
+class ConfigStore;
+}
+
+namespace sg::ui {
+
+class RouteEditor final : public QWidget
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(RouteEditor)
+
+public:
+    explicit RouteEditor(ConfigStore* store, QWidget* parent = nullptr);
+    ~RouteEditor() override;
+
+    // Loads a route of the store's config (enabled or disabled). Unsaved edits are dropped.
+    void editRoute(const QString& id);
+    // A blank route with sensible defaults (next free port, one local node).
+    void newRoute();
+    // A copy of an existing route under a new id and port.
+    void duplicateRoute(const QString& id);
+    void clear();
+
+    QString routeId() const { return m_id; }
+    bool isNew() const { return m_isNew; }
+    bool isDirty() const { return m_dirty; }
+    bool isValid() const { return m_problems.isEmpty(); }
+    // The problems of the current form, as the core reports them.
+    Problems problems() const { return m_problems; }
+    // Message shown beside the allowed-clients input (empty when the input is valid or empty).
+    QString allowInputError() const;
+
+public Q_SLOTS:
+    bool save();
+    void revert();
+    void testUpstream();
+
+Q_SIGNALS:
+    void saved(const QString& routeId);
+    void dirtyChanged(bool dirty);
+
+private:
+    void build();
+    void load(const StreamRoute& route, const std::optional<RouteListen>& listen, bool isNew,
+              bool disabled);
+    void addNodeRow(const QString& host, int port, int weight, int priority);
+    void onEdited();
+    void validate();
+    // The route as JSON: the loaded route with the form's fields laid over it. Nodes are in
+    // array form, so each problem names its row; saving restores the form the file used.
+    QJsonObject formJson() const;
+    RouteListen formListen() const;
+    void showProblems();
+    void updateEnabledState();
+    void onStoreChanged();
+    void addAllowEntries(const QStringList& entries);
+    void validateAllowInput();
+    void refreshUpstreamChoices();
+    void finishProbe(int row, const QString& text, bool ok);
+
+    ConfigStore* m_store;
+    QString m_id;
+    bool m_isNew = false;
+    bool m_disabled = false;
+    bool m_dirty = false;
+    bool m_loading = false;
+    QJsonObject m_original; // the route as loaded (fields the form does not show survive)
+    bool m_originalNodesAsMap = true;
+    std::optional<RouteListen> m_originalListen;
+    Problems m_problems;
+
+    QLabel* m_title = nullptr;
+    QLabel* m_subtitle = nullptr;
+    QLineEdit* m_idEdit = nullptr;
+    QLineEdit* m_nameEdit = nullptr;
+    QLineEdit* m_descEdit = nullptr;
+    QRadioButton* m_tcp = nullptr;
+    QRadioButton* m_udp = nullptr;
+    QComboBox* m_listenAddress = nullptr;
+    QSpinBox* m_port = nullptr;
+    QLineEdit* m_remoteAddr = nullptr;
+    QRadioButton* m_useNodes = nullptr;
+    QRadioButton* m_useShared = nullptr;
+    QComboBox* m_sharedUpstream = nullptr;
+    QTableWidget* m_nodes = nullptr;
+    QPushButton* m_addNode = nullptr;
+    QPushButton* m_removeNode = nullptr;
+    QPushButton* m_testButton = nullptr;
+    QComboBox* m_balancer = nullptr;
+    QLineEdit* m_hashKey = nullptr;
+    QSpinBox* m_retries = nullptr;
+    QDoubleSpinBox* m_connectTimeout = nullptr;
+    QDoubleSpinBox* m_idleTimeout = nullptr;
+    QComboBox* m_allowMode = nullptr;
+    QListWidget* m_allowList = nullptr;
+    QLineEdit* m_allowInput = nullptr;
+    QPushButton* m_allowAdd = nullptr;
+    QPushButton* m_allowRemove = nullptr;
+    QPushButton* m_allowThisMachine = nullptr;
+    QLabel* m_allowHint = nullptr;
+    QCheckBox* m_limitEnabled = nullptr;
+    QSpinBox* m_limitConn = nullptr;
+    QSpinBox* m_limitBurst = nullptr;
+    QDoubleSpinBox* m_limitDelay = nullptr;
+    QLabel* m_generalErrors = nullptr;
+    QPushButton* m_saveButton = nullptr;
+    QPushButton* m_revertButton = nullptr;
+    QWidget* m_form = nullptr;
+
+    // Error labels by the path prefix they report (longest prefix wins).
+    QList<QPair<QString, QLabel*>> m_errorLabels;
+    QLabel* m_allowInputError = nullptr;
+
+    struct Probe
+    {
+        QPointer<QTcpSocket> socket;
+        QElapsedTimer timer;
+    };
+    QHash<int, Probe> m_probes;
+};
+
+} // namespace sg::ui
