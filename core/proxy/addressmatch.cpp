@@ -1,5 +1,7 @@
 #include "proxy/addressmatch.h"
 
+#include "model/codec.h"
+
 namespace sg {
 
 namespace {
@@ -16,29 +18,6 @@ QHostAddress mappedIPv6(const QHostAddress& ipv4)
     bytes[14] = quint8(v4 >> 8);
     bytes[15] = quint8(v4);
     return QHostAddress(bytes);
-}
-
-bool isDecimal(QStringView text)
-{
-    if (text.isEmpty() || text.size() > 3)
-        return false;
-    for (QChar c : text) {
-        if (c < u'0' || c > u'9')
-            return false;
-    }
-    return true;
-}
-
-// Qt also accepts inet_aton's short forms ("127.1", "10"), which APISIX refuses.
-bool isDottedQuad(QStringView text)
-{
-    int parts = 0;
-    for (QStringView part : text.split(u'.')) {
-        if (!isDecimal(part))
-            return false;
-        ++parts;
-    }
-    return parts == 4;
 }
 
 } // namespace
@@ -61,35 +40,17 @@ QHostAddress normalizedAddress(const QHostAddress& address)
 
 std::optional<AddressRule> AddressRule::parse(const QString& ipOrCidr)
 {
+    // One grammar for the whole program: what validation accepts is exactly what matches.
+    if (!isIpOrCidr(ipOrCidr))
+        return std::nullopt;
     const qsizetype slash = ipOrCidr.indexOf(u'/');
-    const QStringView hostPart =
-        slash < 0 ? QStringView(ipOrCidr) : QStringView(ipOrCidr).left(slash);
-    if (hostPart.isEmpty() || hostPart.contains(u'%') || hostPart.contains(u' '))
-        return std::nullopt;
-
     QHostAddress network;
-    if (!network.setAddress(hostPart.toString()))
+    if (!network.setAddress(slash < 0 ? ipOrCidr : ipOrCidr.left(slash)))
         return std::nullopt;
-    const bool isV4 = network.protocol() == QAbstractSocket::IPv4Protocol;
-    if (isV4 && !isDottedQuad(hostPart))
-        return std::nullopt;
-    if (!isV4 && network.protocol() != QAbstractSocket::IPv6Protocol)
-        return std::nullopt;
-
-    const int maxPrefix = isV4 ? 32 : 128;
-    int prefix = maxPrefix;
-    if (slash >= 0) {
-        const QStringView prefixPart = QStringView(ipOrCidr).mid(slash + 1);
-        if (!isDecimal(prefixPart))
-            return std::nullopt;
-        prefix = prefixPart.toInt();
-        if (prefix > maxPrefix)
-            return std::nullopt;
-    }
-
     AddressRule rule;
     rule.m_network = network;
-    rule.m_prefix = prefix;
+    rule.m_prefix = slash < 0 ? (network.protocol() == QAbstractSocket::IPv4Protocol ? 32 : 128)
+                              : QStringView(ipOrCidr).mid(slash + 1).toInt();
     rule.m_text = ipOrCidr;
     return rule;
 }
