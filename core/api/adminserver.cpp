@@ -39,6 +39,18 @@ QHttpServerResponse error(const QString& message, Status status)
     return json(QJsonObject{{QStringLiteral("error_msg"), message}}, status);
 }
 
+// APISIX's wording for a missing or wrong X-API-KEY, with our reason as the description.
+QJsonObject unauthorizedBody(const QString& why)
+{
+    return QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
+                       {QStringLiteral("description"), why}};
+}
+
+QHttpServerResponse unauthorized(const QString& why)
+{
+    return json(unauthorizedBody(why), Status::Unauthorized);
+}
+
 // APISIX's error_msg is one line; the field path is kept in front of the reason unless the
 // reason already names the field (APISIX's own wording such as "invalid remote_addr: :/8").
 QString problemsMessage(const Problems& problems)
@@ -261,10 +273,7 @@ AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
         [this](const QHttpServerRequest& request, QHttpServerResponder&& responder) {
             QString why;
             if (!authorized(request, &why)) {
-                responder.write(QJsonDocument(QJsonObject{{QStringLiteral("error_msg"),
-                                                           QStringLiteral("failed to check token")},
-                                                          {QStringLiteral("description"), why}}),
-                                Status::Unauthorized);
+                responder.write(QJsonDocument(unauthorizedBody(why)), Status::Unauthorized);
                 return;
             }
             responder.write(QJsonDocument(QJsonObject{{QStringLiteral("error_msg"),
@@ -418,10 +427,7 @@ QHttpServerResponse AdminServer::handleResource(Kind kind, const QString& id,
 {
     QString why;
     if (!authorized(request, &why))
-        return json(
-            QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
-                        {QStringLiteral("description"), why}},
-            Status::Unauthorized);
+        return unauthorized(why);
 
     switch (request.method()) {
     case Method::Get:
@@ -452,10 +458,7 @@ QHttpServerResponse AdminServer::handleSubPath(Kind kind, const QString& id, con
 {
     QString why;
     if (!authorized(request, &why))
-        return json(
-            QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
-                        {QStringLiteral("description"), why}},
-            Status::Unauthorized);
+        return unauthorized(why);
     if (request.method() != Method::Patch)
         return methodNotAllowed(request.method(), "PATCH");
     return patch(kind, id, subPath, request);
@@ -661,10 +664,7 @@ QHttpServerResponse AdminServer::handleConnections(const QString& id,
 {
     QString why;
     if (!authorized(request, &why))
-        return json(
-            QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
-                        {QStringLiteral("description"), why}},
-            Status::Unauthorized);
+        return unauthorized(why);
     if (!m_engine)
         return error(QStringLiteral("the proxy engine is not running"), Status::ServiceUnavailable);
 
@@ -717,10 +717,7 @@ QHttpServerResponse AdminServer::handleStats(const QHttpServerRequest& request)
 {
     QString why;
     if (!authorized(request, &why))
-        return json(
-            QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
-                        {QStringLiteral("description"), why}},
-            Status::Unauthorized);
+        return unauthorized(why);
     if (request.method() != Method::Get)
         return methodNotAllowed(request.method(), "GET");
     if (!m_engine)
@@ -732,10 +729,7 @@ QHttpServerResponse AdminServer::handleEvents(const QHttpServerRequest& request)
 {
     QString why;
     if (!authorized(request, &why))
-        return json(
-            QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
-                        {QStringLiteral("description"), why}},
-            Status::Unauthorized);
+        return unauthorized(why);
     if (request.method() != Method::Get)
         return methodNotAllowed(request.method(), "GET");
     if (!m_engine)
