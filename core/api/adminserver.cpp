@@ -319,28 +319,14 @@ bool AdminServer::start(const AdminOptions& options)
         m_key = ensureKey(m_store);
     }
 
-    QString listenText = options.listen;
-    QString field = QStringLiteral("--admin-listen");
-    if (listenText.isEmpty()) {
-        listenText = settingText(config.streamgate, "admin", "listen");
-        field = QStringLiteral("streamgate.admin.listen");
-    }
-    if (listenText.isEmpty())
-        listenText = QLatin1String(kDefaultListen);
-    const HttpListen listen = parseHttpListen(listenText, field);
-    if (!listen.ok()) {
-        m_error = listen.error;
+    const HttpListen listen =
+        chooseHttpListen(options.listen, QStringLiteral("--admin-listen"),
+                         settingText(config.streamgate, "admin", "listen"),
+                         QStringLiteral("streamgate.admin.listen"), kDefaultListen);
+    QTcpServer* server =
+        bindHttpListen(m_http.get(), listen, QStringLiteral("admin API"), &m_error);
+    if (!server)
         return false;
-    }
-
-    auto* server = new QTcpServer(m_http.get());
-    if (!server->listen(listen.address, listen.port)) {
-        m_error = QStringLiteral("admin API cannot listen on %1: %2")
-                      .arg(listen.text(), server->errorString());
-        delete server;
-        return false;
-    }
-    m_http->bind(server);
     m_address = server->serverAddress();
     m_port = server->serverPort();
     if (!listen.isLoopback())

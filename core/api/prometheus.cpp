@@ -289,31 +289,14 @@ MetricsServer::~MetricsServer() = default;
 bool MetricsServer::start(const QString& listenOverride)
 {
     m_error.clear();
-    QString text = listenOverride;
-    QString field = QStringLiteral("--prometheus-listen");
-    if (text.isEmpty()) {
-        text = m_store->config()
-                   .streamgate.value(u"prometheus")
-                   .toObject()
-                   .value(u"listen")
-                   .toString();
-        field = QStringLiteral("streamgate.prometheus.listen");
-    }
-    if (text.isEmpty())
-        text = QLatin1String(kDefaultListen);
-    const HttpListen listen = parseHttpListen(text, field);
-    if (!listen.ok()) {
-        m_error = listen.error;
+    const HttpListen listen = chooseHttpListen(
+        listenOverride, QStringLiteral("--prometheus-listen"),
+        m_store->config().streamgate.value(u"prometheus").toObject().value(u"listen").toString(),
+        QStringLiteral("streamgate.prometheus.listen"), kDefaultListen);
+    QTcpServer* server =
+        bindHttpListen(m_http.get(), listen, QStringLiteral("metrics"), &m_error);
+    if (!server)
         return false;
-    }
-    auto* server = new QTcpServer(m_http.get());
-    if (!server->listen(listen.address, listen.port)) {
-        m_error = QStringLiteral("metrics cannot listen on %1: %2")
-                      .arg(listen.text(), server->errorString());
-        delete server;
-        return false;
-    }
-    m_http->bind(server);
     m_address = server->serverAddress();
     m_port = server->serverPort();
     if (!listen.isLoopback())
