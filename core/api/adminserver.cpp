@@ -234,30 +234,23 @@ AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
     connect(m_store, &ConfigStore::changed, this, &AdminServer::track);
 
     QHttpServer& http = *m_http;
-    http.route(QStringLiteral("/apisix/admin/stream_routes"),
-               [this](const QHttpServerRequest& request) {
-                   return handleResource(Kind::StreamRoutes, {}, request);
-               });
-    http.route(QStringLiteral("/apisix/admin/stream_routes/<arg>"),
-               [this](const QString& id, const QHttpServerRequest& request) {
-                   return handleResource(Kind::StreamRoutes, id, request);
-               });
-    http.route(QStringLiteral("/apisix/admin/stream_routes/<arg>/<arg>"),
-               [this](const QString& id, const QUrl& subPath, const QHttpServerRequest& request) {
-                   return handleSubPath(Kind::StreamRoutes, id, subPath.path(), request);
-               });
-    http.route(QStringLiteral("/apisix/admin/upstreams"),
-               [this](const QHttpServerRequest& request) {
-                   return handleResource(Kind::Upstreams, {}, request);
-               });
-    http.route(QStringLiteral("/apisix/admin/upstreams/<arg>"),
-               [this](const QString& id, const QHttpServerRequest& request) {
-                   return handleResource(Kind::Upstreams, id, request);
-               });
-    http.route(QStringLiteral("/apisix/admin/upstreams/<arg>/<arg>"),
-               [this](const QString& id, const QUrl& subPath, const QHttpServerRequest& request) {
-                   return handleSubPath(Kind::Upstreams, id, subPath.path(), request);
-               });
+    // The same three routes for each kind of object, stream routes first.
+    const auto routeKind = [this, &http](const QString& base, Kind kind) {
+        http.route(base, [this, kind](const QHttpServerRequest& request) {
+            return handleResource(kind, {}, request);
+        });
+        http.route(base + QStringLiteral("/<arg>"),
+                   [this, kind](const QString& id, const QHttpServerRequest& request) {
+                       return handleResource(kind, id, request);
+                   });
+        http.route(base + QStringLiteral("/<arg>/<arg>"),
+                   [this, kind](const QString& id, const QUrl& subPath,
+                                const QHttpServerRequest& request) {
+                       return handleSubPath(kind, id, subPath.path(), request);
+                   });
+    };
+    routeKind(QStringLiteral("/apisix/admin/stream_routes"), Kind::StreamRoutes);
+    routeKind(QStringLiteral("/apisix/admin/upstreams"), Kind::Upstreams);
     http.route(
         QStringLiteral("/streamgate/v1/connections"),
         [this](const QHttpServerRequest& request) { return handleConnections({}, request); });
