@@ -39,6 +39,18 @@ QHttpServerResponse error(const QString& message, Status status)
     return json(QJsonObject{{QStringLiteral("error_msg"), message}}, status);
 }
 
+// APISIX's wording for a missing or wrong X-API-KEY, with our reason as the description.
+QJsonObject unauthorizedBody(const QString& why)
+{
+    return QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
+                       {QStringLiteral("description"), why}};
+}
+
+QHttpServerResponse unauthorized(const QString& why)
+{
+    return json(unauthorizedBody(why), Status::Unauthorized);
+}
+
 // APISIX's error_msg is one line; the field path is kept in front of the reason unless the
 // reason already names the field (APISIX's own wording such as "invalid remote_addr: :/8").
 QString problemsMessage(const Problems& problems)
@@ -222,30 +234,23 @@ AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
     connect(m_store, &ConfigStore::changed, this, &AdminServer::track);
 
     QHttpServer& http = *m_http;
-    http.route(QStringLiteral("/apisix/admin/stream_routes"),
-               [this](const QHttpServerRequest& request) {
-                   return handleResource(Kind::StreamRoutes, {}, request);
-               });
-    http.route(QStringLiteral("/apisix/admin/stream_routes/<arg>"),
-               [this](const QString& id, const QHttpServerRequest& request) {
-                   return handleResource(Kind::StreamRoutes, id, request);
-               });
-    http.route(QStringLiteral("/apisix/admin/stream_routes/<arg>/<arg>"),
-               [this](const QString& id, const QUrl& subPath, const QHttpServerRequest& request) {
-                   return handleSubPath(Kind::StreamRoutes, id, subPath.path(), request);
-               });
-    http.route(QStringLiteral("/apisix/admin/upstreams"),
-               [this](const QHttpServerRequest& request) {
-                   return handleResource(Kind::Upstreams, {}, request);
-               });
-    http.route(QStringLiteral("/apisix/admin/upstreams/<arg>"),
-               [this](const QString& id, const QHttpServerRequest& request) {
-                   return handleResource(Kind::Upstreams, id, request);
-               });
-    http.route(QStringLiteral("/apisix/admin/upstreams/<arg>/<arg>"),
-               [this](const QString& id, const QUrl& subPath, const QHttpServerRequest& request) {
-                   return handleSubPath(Kind::Upstreams, id, subPath.path(), request);
-               });
+    // The same three routes for each kind of object, stream routes first.
+    const auto routeKind = [this, &http](const QString& base, Kind kind) {
+        http.route(base, [this, kind](const QHttpServerRequest& request) {
+            return handleResource(kind, {}, request);
+        });
+        http.route(base + QStringLiteral("/<arg>"),
+                   [this, kind](const QString& id, const QHttpServerRequest& request) {
+                       return handleResource(kind, id, request);
+                   });
+        http.route(base + QStringLiteral("/<arg>/<arg>"),
+                   [this, kind](const QString& id, const QUrl& subPath,
+                                const QHttpServerRequest& request) {
+                       return handleSubPath(kind, id, subPath.path(), request);
+                   });
+    };
+    routeKind(QStringLiteral("/apisix/admin/stream_routes"), Kind::StreamRoutes);
+    routeKind(QStringLiteral("/apisix/admin/upstreams"), Kind::Upstreams);
     http.route(
         QStringLiteral("/streamgate/v1/connections"),
         [this](const QHttpServerRequest& request) { return handleConnections({}, request); });
@@ -261,10 +266,7 @@ AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
         [this](const QHttpServerRequest& request, QHttpServerResponder&& responder) {
             QString why;
             if (!authorized(request, &why)) {
-                responder.write(QJsonDocument(QJsonObject{{QStringLiteral("error_msg"),
-                                                           QStringLiteral("failed to check token")},
-                                                          {QStringLiteral("description"), why}}),
-                                Status::Unauthorized);
+                responder.write(QJsonDocument(unauthorizedBody(why)), Status::Unauthorized);
                 return;
             }
             responder.write(QJsonDocument(QJsonObject{{QStringLiteral("error_msg"),
@@ -310,28 +312,14 @@ bool AdminServer::start(const AdminOptions& options)
         m_key = ensureKey(m_store);
     }
 
-    QString listenText = options.listen;
-    QString field = QStringLiteral("--admin-listen");
-    if (listenText.isEmpty()) {
-        listenText = settingText(config.streamgate, "admin", "listen");
-        field = QStringLiteral("streamgate.admin.listen");
-    }
-    if (listenText.isEmpty())
-        listenText = QLatin1String(kDefaultListen);
-    const HttpListen listen = parseHttpListen(listenText, field);
-    if (!listen.ok()) {
-        m_error = listen.error;
+    const HttpListen listen =
+        chooseHttpListen(options.listen, QStringLiteral("--admin-listen"),
+                         settingText(config.streamgate, "admin", "listen"),
+                         QStringLiteral("streamgate.admin.listen"), kDefaultListen);
+    QTcpServer* server =
+        bindHttpListen(m_http.get(), listen, QStringLiteral("admin API"), &m_error);
+    if (!server)
         return false;
-    }
-
-    auto* server = new QTcpServer(m_http.get());
-    if (!server->listen(listen.address, listen.port)) {
-        m_error = QStringLiteral("admin API cannot listen on %1: %2")
-                      .arg(listen.text(), server->errorString());
-        delete server;
-        return false;
-    }
-    m_http->bind(server);
     m_address = server->serverAddress();
     m_port = server->serverPort();
     if (!listen.isLoopback())
@@ -418,10 +406,7 @@ QHttpServerResponse AdminServer::handleResource(Kind kind, const QString& id,
 {
     QString why;
     if (!authorized(request, &why))
-        return json(
-            QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
-                        {QStringLiteral("description"), why}},
-            Status::Unauthorized);
+        return unauthorized(why);
 
     switch (request.method()) {
     case Method::Get:
@@ -452,10 +437,7 @@ QHttpServerResponse AdminServer::handleSubPath(Kind kind, const QString& id, con
 {
     QString why;
     if (!authorized(request, &why))
-        return json(
-            QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
-                        {QStringLiteral("description"), why}},
-            Status::Unauthorized);
+        return unauthorized(why);
     if (request.method() != Method::Patch)
         return methodNotAllowed(request.method(), "PATCH");
     return patch(kind, id, subPath, request);
@@ -661,10 +643,7 @@ QHttpServerResponse AdminServer::handleConnections(const QString& id,
 {
     QString why;
     if (!authorized(request, &why))
-        return json(
-            QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
-                        {QStringLiteral("description"), why}},
-            Status::Unauthorized);
+        return unauthorized(why);
     if (!m_engine)
         return error(QStringLiteral("the proxy engine is not running"), Status::ServiceUnavailable);
 
@@ -717,10 +696,7 @@ QHttpServerResponse AdminServer::handleStats(const QHttpServerRequest& request)
 {
     QString why;
     if (!authorized(request, &why))
-        return json(
-            QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
-                        {QStringLiteral("description"), why}},
-            Status::Unauthorized);
+        return unauthorized(why);
     if (request.method() != Method::Get)
         return methodNotAllowed(request.method(), "GET");
     if (!m_engine)
@@ -732,10 +708,7 @@ QHttpServerResponse AdminServer::handleEvents(const QHttpServerRequest& request)
 {
     QString why;
     if (!authorized(request, &why))
-        return json(
-            QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("failed to check token")},
-                        {QStringLiteral("description"), why}},
-            Status::Unauthorized);
+        return unauthorized(why);
     if (request.method() != Method::Get)
         return methodNotAllowed(request.method(), "GET");
     if (!m_engine)

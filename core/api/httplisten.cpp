@@ -1,5 +1,8 @@
 #include "api/httplisten.h"
 
+#include <QHttpServer>
+#include <QTcpServer>
+
 namespace sg {
 
 QString HttpListen::text() const
@@ -51,6 +54,39 @@ HttpListen parseHttpListen(const QString& input, const QString& field)
     result.address = address;
     result.port = quint16(port);
     return result;
+}
+
+HttpListen chooseHttpListen(const QString& option, const QString& optionField,
+                            const QString& setting, const QString& settingField,
+                            const char* fallback)
+{
+    QString text = option;
+    QString field = optionField;
+    if (text.isEmpty()) {
+        text = setting;
+        field = settingField;
+    }
+    if (text.isEmpty())
+        text = QLatin1String(fallback);
+    return parseHttpListen(text, field);
+}
+
+QTcpServer* bindHttpListen(QHttpServer* http, const HttpListen& listen, const QString& who,
+                           QString* error)
+{
+    if (!listen.ok()) {
+        *error = listen.error;
+        return nullptr;
+    }
+    auto* server = new QTcpServer(http);
+    if (!server->listen(listen.address, listen.port)) {
+        *error = QStringLiteral("%1 cannot listen on %2: %3")
+                     .arg(who, listen.text(), server->errorString());
+        delete server;
+        return nullptr;
+    }
+    http->bind(server);
+    return server;
 }
 
 } // namespace sg

@@ -6,6 +6,11 @@
 #include <QHostAddress>
 #include <QString>
 
+QT_BEGIN_NAMESPACE
+class QHttpServer;
+class QTcpServer;
+QT_END_NAMESPACE
+
 namespace sg {
 
 struct HttpListen
@@ -20,5 +25,17 @@ struct HttpListen
 
 // field names the setting in error messages (e.g. "streamgate.admin.listen").
 HttpListen parseHttpListen(const QString& text, const QString& field);
+
+// The command-line option wins over the setting, the setting over the built-in default; errors
+// name whichever of optionField / settingField the text came from.
+HttpListen chooseHttpListen(const QString& option, const QString& optionField,
+                            const QString& setting, const QString& settingField,
+                            const char* fallback);
+
+// Binds a new QTcpServer (owned by http) on listen and hands it to http. Returns nullptr with
+// *error set when listen was refused (its own error) or cannot be bound ("<who> cannot listen
+// on <address>: <reason>").
+QTcpServer* bindHttpListen(QHttpServer* http, const HttpListen& listen, const QString& who,
+                           QString* error);
 
 } // namespace sg

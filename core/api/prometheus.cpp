@@ -86,6 +86,31 @@ QString protocolLabel(Protocol p)
     return p == Protocol::Udp ? QStringLiteral("udp") : QStringLiteral("tcp");
 }
 
+// Families with one sample per route, listener or node, its value one counter of the row.
+void routeFamily(QByteArray& out, const QList<RouteCounters>& routes, const char* name,
+                 const char* type, const char* help, quint64 RouteCounters::*counter)
+{
+    Family f(out, name, type, help);
+    for (const RouteCounters& r : routes)
+        f.sample({{"route", r.routeId}}, r.*counter);
+}
+
+void listenerFamily(QByteArray& out, const QList<ListenerStatus>& listeners, const char* name,
+                    const char* type, const char* help, quint64 ListenerStatus::*counter)
+{
+    Family f(out, name, type, help);
+    for (const ListenerStatus& l : listeners)
+        f.sample({{"listen_addr", l.address}, {"protocol", protocolLabel(l.protocol)}}, l.*counter);
+}
+
+void nodeFamily(QByteArray& out, const QList<NodeStatus>& nodes, const char* name, const char* type,
+                const char* help, quint64 NodeStatus::*counter)
+{
+    Family f(out, name, type, help);
+    for (const NodeStatus& n : nodes)
+        f.sample({{"upstream", n.upstream}, {"node", n.node}}, n.*counter);
+}
+
 // Counters per route: the snapshot's, plus zeros for configured routes it does not list yet.
 QList<RouteCounters> routeRows(const Snapshot& snapshot, const Config& config)
 {
@@ -145,24 +170,13 @@ QByteArray renderPrometheus(const Snapshot& snapshot, const Config& config)
                   {"version", QStringLiteral(STREAMGATE_VERSION)}},
                  1);
     }
-    {
-        Family f(out, "apisix_stream_connection_total", "counter",
-                 "Total number of connections handled per stream route");
-        for (const RouteCounters& r : routes)
-            f.sample({{"route", r.routeId}}, r.total);
-    }
-    {
-        Family f(out, "streamgate_route_active_connections", "gauge",
-                 "Open connections per stream route");
-        for (const RouteCounters& r : routes)
-            f.sample({{"route", r.routeId}}, r.active);
-    }
-    {
-        Family f(out, "streamgate_route_max_active_connections", "gauge",
-                 "Most connections open at once per stream route since start");
-        for (const RouteCounters& r : routes)
-            f.sample({{"route", r.routeId}}, r.maxActive);
-    }
+    routeFamily(out, routes, "apisix_stream_connection_total", "counter",
+                "Total number of connections handled per stream route", &RouteCounters::total);
+    routeFamily(out, routes, "streamgate_route_active_connections", "gauge",
+                "Open connections per stream route", &RouteCounters::active);
+    routeFamily(out, routes, "streamgate_route_max_active_connections", "gauge",
+                "Most connections open at once per stream route since start",
+                &RouteCounters::maxActive);
     {
         Family f(out, "streamgate_route_bytes_total", "counter",
                  "Bytes relayed per stream route; direction up is client to upstream, down is "
@@ -181,24 +195,15 @@ QByteArray renderPrometheus(const Snapshot& snapshot, const Config& config)
             f.sample({{"route", r.routeId}, {"reason", QStringLiteral("limit-conn")}}, r.limited);
         }
     }
-    {
-        Family f(out, "streamgate_route_delayed_total", "counter",
-                 "Connections delayed by limit-conn burst per stream route");
-        for (const RouteCounters& r : routes)
-            f.sample({{"route", r.routeId}}, r.delayed);
-    }
-    {
-        Family f(out, "streamgate_route_connect_failures_total", "counter",
-                 "Failed upstream connect attempts per stream route");
-        for (const RouteCounters& r : routes)
-            f.sample({{"route", r.routeId}}, r.connectFailures);
-    }
-    {
-        Family f(out, "streamgate_route_timeouts_total", "counter",
-                 "Connections closed by an idle or connect timeout per stream route");
-        for (const RouteCounters& r : routes)
-            f.sample({{"route", r.routeId}}, r.timeouts);
-    }
+    routeFamily(out, routes, "streamgate_route_delayed_total", "counter",
+                "Connections delayed by limit-conn burst per stream route",
+                &RouteCounters::delayed);
+    routeFamily(out, routes, "streamgate_route_connect_failures_total", "counter",
+                "Failed upstream connect attempts per stream route",
+                &RouteCounters::connectFailures);
+    routeFamily(out, routes, "streamgate_route_timeouts_total", "counter",
+                "Connections closed by an idle or connect timeout per stream route",
+                &RouteCounters::timeouts);
     {
         Family f(out, "streamgate_listener_up", "gauge",
                  "1 when the stream listener is bound, 0 when it failed");
@@ -206,20 +211,11 @@ QByteArray renderPrometheus(const Snapshot& snapshot, const Config& config)
             f.sample({{"listen_addr", l.address}, {"protocol", protocolLabel(l.protocol)}},
                      l.listening ? 1 : 0);
     }
-    {
-        Family f(out, "streamgate_listener_active_connections", "gauge",
-                 "Open connections per stream listener");
-        for (const ListenerStatus& l : snapshot.listeners)
-            f.sample({{"listen_addr", l.address}, {"protocol", protocolLabel(l.protocol)}},
-                     l.active);
-    }
-    {
-        Family f(out, "streamgate_listener_no_route_total", "counter",
-                 "Connections closed because no stream route matched, per listener");
-        for (const ListenerStatus& l : snapshot.listeners)
-            f.sample({{"listen_addr", l.address}, {"protocol", protocolLabel(l.protocol)}},
-                     l.noRoute);
-    }
+    listenerFamily(out, snapshot.listeners, "streamgate_listener_active_connections", "gauge",
+                   "Open connections per stream listener", &ListenerStatus::active);
+    listenerFamily(out, snapshot.listeners, "streamgate_listener_no_route_total", "counter",
+                   "Connections closed because no stream route matched, per listener",
+                   &ListenerStatus::noRoute);
     {
         Family f(out, "streamgate_listener_bytes_total", "counter",
                  "Bytes relayed per stream listener; direction up is client to upstream, down is "
@@ -242,24 +238,12 @@ QByteArray renderPrometheus(const Snapshot& snapshot, const Config& config)
         for (const NodeStatus& n : nodes)
             f.sample({{"upstream", n.upstream}, {"node", n.node}}, n.healthy ? 1 : 0);
     }
-    {
-        Family f(out, "streamgate_upstream_node_active_connections", "gauge",
-                 "Open connections per upstream node");
-        for (const NodeStatus& n : nodes)
-            f.sample({{"upstream", n.upstream}, {"node", n.node}}, n.active);
-    }
-    {
-        Family f(out, "streamgate_upstream_node_connections_total", "counter",
-                 "Connections relayed per upstream node");
-        for (const NodeStatus& n : nodes)
-            f.sample({{"upstream", n.upstream}, {"node", n.node}}, n.total);
-    }
-    {
-        Family f(out, "streamgate_upstream_node_failures_total", "counter",
-                 "Failed connect attempts per upstream node");
-        for (const NodeStatus& n : nodes)
-            f.sample({{"upstream", n.upstream}, {"node", n.node}}, n.failures);
-    }
+    nodeFamily(out, nodes, "streamgate_upstream_node_active_connections", "gauge",
+               "Open connections per upstream node", &NodeStatus::active);
+    nodeFamily(out, nodes, "streamgate_upstream_node_connections_total", "counter",
+               "Connections relayed per upstream node", &NodeStatus::total);
+    nodeFamily(out, nodes, "streamgate_upstream_node_failures_total", "counter",
+               "Failed connect attempts per upstream node", &NodeStatus::failures);
     return out;
 }
 
@@ -289,31 +273,14 @@ MetricsServer::~MetricsServer() = default;
 bool MetricsServer::start(const QString& listenOverride)
 {
     m_error.clear();
-    QString text = listenOverride;
-    QString field = QStringLiteral("--prometheus-listen");
-    if (text.isEmpty()) {
-        text = m_store->config()
-                   .streamgate.value(u"prometheus")
-                   .toObject()
-                   .value(u"listen")
-                   .toString();
-        field = QStringLiteral("streamgate.prometheus.listen");
-    }
-    if (text.isEmpty())
-        text = QLatin1String(kDefaultListen);
-    const HttpListen listen = parseHttpListen(text, field);
-    if (!listen.ok()) {
-        m_error = listen.error;
+    const HttpListen listen = chooseHttpListen(
+        listenOverride, QStringLiteral("--prometheus-listen"),
+        m_store->config().streamgate.value(u"prometheus").toObject().value(u"listen").toString(),
+        QStringLiteral("streamgate.prometheus.listen"), kDefaultListen);
+    QTcpServer* server =
+        bindHttpListen(m_http.get(), listen, QStringLiteral("metrics"), &m_error);
+    if (!server)
         return false;
-    }
-    auto* server = new QTcpServer(m_http.get());
-    if (!server->listen(listen.address, listen.port)) {
-        m_error = QStringLiteral("metrics cannot listen on %1: %2")
-                      .arg(listen.text(), server->errorString());
-        delete server;
-        return false;
-    }
-    m_http->bind(server);
     m_address = server->serverAddress();
     m_port = server->serverPort();
     if (!listen.isLoopback())

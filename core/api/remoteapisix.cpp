@@ -14,6 +14,27 @@ namespace {
 const QString kRoutes = QStringLiteral("/apisix/admin/stream_routes");
 const QString kUpstreams = QStringLiteral("/apisix/admin/upstreams");
 
+// Where each kind of object lives on the Admin API, and how a client writes and checks it.
+template <typename T> struct Kind;
+template <> struct Kind<StreamRoute>
+{
+    static const QString& path() { return kRoutes; }
+    static QJsonObject encode(const StreamRoute& route) { return encodeStreamRoute(route); }
+    static Decoded<StreamRoute> decodeClient(const QJsonObject& object)
+    {
+        return decodeStreamRoute(object, {}, DecodeMode::Client);
+    }
+};
+template <> struct Kind<Upstream>
+{
+    static const QString& path() { return kUpstreams; }
+    static QJsonObject encode(const Upstream& upstream) { return encodeUpstream(upstream); }
+    static Decoded<Upstream> decodeClient(const QJsonObject& object)
+    {
+        return decodeUpstream(object, {}, DecodeMode::Client);
+    }
+};
+
 // Objects coming back from a server carry its create_time / update_time: decode as a file.
 Decoded<StreamRoute> decodeRemote(const QJsonValue& v, const QString& path, const StreamRoute*)
 {
@@ -106,125 +127,115 @@ void RemoteApisix::send(const QByteArray& verb, const QString& path, const QByte
     });
 }
 
-void RemoteApisix::listStreamRoutes(
-    std::function<void(const RemoteResult<QList<StreamRoute>>&)> done)
+// One implementation per verb, shared by both kinds of object.
+
+template <typename T>
+void RemoteApisix::listObjects(std::function<void(const RemoteResult<QList<T>>&)> done)
 {
-    send("GET", kRoutes, {},
+    send("GET", Kind<T>::path(), {},
          [done = std::move(done)](const RemoteStatus& status, const QJsonObject& body) {
-             RemoteResult<QList<StreamRoute>> result;
+             RemoteResult<QList<T>> result;
              static_cast<RemoteStatus&>(result) = status;
              if (status.error.isEmpty())
                  takeList(result, body);
              done(result);
          });
+}
+
+template <typename T>
+void RemoteApisix::getObject(const QString& id, std::function<void(const RemoteResult<T>&)> done)
+{
+    send("GET", Kind<T>::path() + u'/' + id, {},
+         [done = std::move(done)](const RemoteStatus& status, const QJsonObject& body) {
+             RemoteResult<T> result;
+             static_cast<RemoteStatus&>(result) = status;
+             if (status.error.isEmpty())
+                 takeItem(result, body, QStringLiteral("value"));
+             done(result);
+         });
+}
+
+template <typename T>
+void RemoteApisix::putObject(const T& object, std::function<void(const RemoteResult<T>&)> done)
+{
+    QJsonObject json = clientBody(Kind<T>::encode(object));
+    const QString id = object.idString();
+    // Same validation as a local edit, before anything leaves this machine.
+    const Decoded<T> check = Kind<T>::decodeClient(json);
+    if (!check.ok()) {
+        RemoteResult<T> result;
+        result.problems = check.problems;
+        QMetaObject::invokeMethod(
+            this, [done, result] { done(result); }, Qt::QueuedConnection);
+        return;
+    }
+    if (id.isEmpty())
+        json.remove(QStringLiteral("id"));
+    const QByteArray body = QJsonDocument(json).toJson(QJsonDocument::Compact);
+    const QString& path = Kind<T>::path();
+    send(id.isEmpty() ? "POST" : "PUT", id.isEmpty() ? path : path + u'/' + id, body,
+         [done = std::move(done)](const RemoteStatus& status, const QJsonObject& answer) {
+             RemoteResult<T> result;
+             static_cast<RemoteStatus&>(result) = status;
+             result.created = status.httpStatus == 201;
+             if (status.error.isEmpty())
+                 takeItem(result, answer, QStringLiteral("value"));
+             done(result);
+         });
+}
+
+void RemoteApisix::deleteObject(const QString& path, const QString& id,
+                                std::function<void(const RemoteStatus&)> done)
+{
+    send(
+        "DELETE", path + u'/' + id, {},
+        [done = std::move(done)](const RemoteStatus& status, const QJsonObject&) { done(status); });
+}
+
+void RemoteApisix::listStreamRoutes(
+    std::function<void(const RemoteResult<QList<StreamRoute>>&)> done)
+{
+    listObjects<StreamRoute>(std::move(done));
 }
 
 void RemoteApisix::getStreamRoute(const QString& id,
                                   std::function<void(const RemoteResult<StreamRoute>&)> done)
 {
-    send("GET", kRoutes + u'/' + id, {},
-         [done = std::move(done)](const RemoteStatus& status, const QJsonObject& body) {
-             RemoteResult<StreamRoute> result;
-             static_cast<RemoteStatus&>(result) = status;
-             if (status.error.isEmpty())
-                 takeItem(result, body, QStringLiteral("value"));
-             done(result);
-         });
+    getObject<StreamRoute>(id, std::move(done));
 }
 
 void RemoteApisix::putStreamRoute(const StreamRoute& route,
                                   std::function<void(const RemoteResult<StreamRoute>&)> done)
 {
-    QJsonObject object = clientBody(encodeStreamRoute(route));
-    const QString id = route.idString();
-    // Same validation as a local edit, before anything leaves this machine.
-    const Decoded<StreamRoute> check = decodeStreamRoute(object, {}, DecodeMode::Client);
-    if (!check.ok()) {
-        RemoteResult<StreamRoute> result;
-        result.problems = check.problems;
-        QMetaObject::invokeMethod(
-            this, [done, result] { done(result); }, Qt::QueuedConnection);
-        return;
-    }
-    if (id.isEmpty())
-        object.remove(QStringLiteral("id"));
-    const QByteArray body = QJsonDocument(object).toJson(QJsonDocument::Compact);
-    send(id.isEmpty() ? "POST" : "PUT", id.isEmpty() ? kRoutes : kRoutes + u'/' + id, body,
-         [done = std::move(done)](const RemoteStatus& status, const QJsonObject& answer) {
-             RemoteResult<StreamRoute> result;
-             static_cast<RemoteStatus&>(result) = status;
-             result.created = status.httpStatus == 201;
-             if (status.error.isEmpty())
-                 takeItem(result, answer, QStringLiteral("value"));
-             done(result);
-         });
+    putObject(route, std::move(done));
 }
 
 void RemoteApisix::deleteStreamRoute(const QString& id,
                                      std::function<void(const RemoteStatus&)> done)
 {
-    send(
-        "DELETE", kRoutes + u'/' + id, {},
-        [done = std::move(done)](const RemoteStatus& status, const QJsonObject&) { done(status); });
+    deleteObject(Kind<StreamRoute>::path(), id, std::move(done));
 }
 
 void RemoteApisix::listUpstreams(std::function<void(const RemoteResult<QList<Upstream>>&)> done)
 {
-    send("GET", kUpstreams, {},
-         [done = std::move(done)](const RemoteStatus& status, const QJsonObject& body) {
-             RemoteResult<QList<Upstream>> result;
-             static_cast<RemoteStatus&>(result) = status;
-             if (status.error.isEmpty())
-                 takeList(result, body);
-             done(result);
-         });
+    listObjects<Upstream>(std::move(done));
 }
 
 void RemoteApisix::getUpstream(const QString& id,
                                std::function<void(const RemoteResult<Upstream>&)> done)
 {
-    send("GET", kUpstreams + u'/' + id, {},
-         [done = std::move(done)](const RemoteStatus& status, const QJsonObject& body) {
-             RemoteResult<Upstream> result;
-             static_cast<RemoteStatus&>(result) = status;
-             if (status.error.isEmpty())
-                 takeItem(result, body, QStringLiteral("value"));
-             done(result);
-         });
+    getObject<Upstream>(id, std::move(done));
 }
 
 void RemoteApisix::putUpstream(const Upstream& upstream,
                                std::function<void(const RemoteResult<Upstream>&)> done)
 {
-    QJsonObject object = clientBody(encodeUpstream(upstream));
-    const QString id = upstream.idString();
-    const Decoded<Upstream> check = decodeUpstream(object, {}, DecodeMode::Client);
-    if (!check.ok()) {
-        RemoteResult<Upstream> result;
-        result.problems = check.problems;
-        QMetaObject::invokeMethod(
-            this, [done, result] { done(result); }, Qt::QueuedConnection);
-        return;
-    }
-    if (id.isEmpty())
-        object.remove(QStringLiteral("id"));
-    const QByteArray body = QJsonDocument(object).toJson(QJsonDocument::Compact);
-    send(id.isEmpty() ? "POST" : "PUT", id.isEmpty() ? kUpstreams : kUpstreams + u'/' + id, body,
-         [done = std::move(done)](const RemoteStatus& status, const QJsonObject& answer) {
-             RemoteResult<Upstream> result;
-             static_cast<RemoteStatus&>(result) = status;
-             result.created = status.httpStatus == 201;
-             if (status.error.isEmpty())
-                 takeItem(result, answer, QStringLiteral("value"));
-             done(result);
-         });
+    putObject(upstream, std::move(done));
 }
 
 void RemoteApisix::deleteUpstream(const QString& id, std::function<void(const RemoteStatus&)> done)
 {
-    send(
-        "DELETE", kUpstreams + u'/' + id, {},
-        [done = std::move(done)](const RemoteStatus& status, const QJsonObject&) { done(status); });
+    deleteObject(Kind<Upstream>::path(), id, std::move(done));
 }
 
 } // namespace sg

@@ -68,6 +68,13 @@ public:
 private:
     using Handler = std::function<void(const RemoteStatus& status, const QJsonObject& body)>;
     void send(const QByteArray& verb, const QString& path, const QByteArray& body, Handler handler);
+    template <typename T> void listObjects(std::function<void(const RemoteResult<QList<T>>&)> done);
+    template <typename T>
+    void getObject(const QString& id, std::function<void(const RemoteResult<T>&)> done);
+    template <typename T>
+    void putObject(const T& object, std::function<void(const RemoteResult<T>&)> done);
+    void deleteObject(const QString& path, const QString& id,
+                      std::function<void(const RemoteStatus&)> done);
 
     QNetworkAccessManager* m_network;
     QUrl m_url;

@@ -60,6 +60,29 @@ template <typename T> void stampPut(const QList<T>& current, T& item)
     item.updateTime = t;
 }
 
+// Stamps item like a put and stores it under its id: replacing keeps the object's place (for a
+// route, its place in match order), a new id goes last.
+template <typename T> void putById(QList<T>& list, T item)
+{
+    stampPut(list, item);
+    const qsizetype at = indexOfId(list, item.idString());
+    if (at >= 0)
+        list[at] = item;
+    else
+        list.append(item);
+}
+
+Problems missingId()
+{
+    return {Problem{QStringLiteral("id"), QString(), QStringLiteral("missing id")}};
+}
+
+Problems routeNotFound(const QString& id)
+{
+    return {Problem{QStringLiteral("stream_routes"), id,
+                    QStringLiteral("stream_route [%1] not found").arg(id)}};
+}
+
 // For whole-config replacement: untouched objects keep their times, new or edited ones are
 // stamped like a put (a time the caller supplied for a new object is kept, e.g. on import).
 template <typename T> void stampReplace(const QList<T>& current, QList<T>& next)
@@ -391,15 +414,9 @@ Problems ConfigStore::putRoute(const StreamRoute& route)
 {
     QMutexLocker writeLock(&m_writeMutex);
     if (route.idString().isEmpty())
-        return {Problem{QStringLiteral("id"), QString(), QStringLiteral("missing id")}};
+        return missingId();
     Config next = config();
-    StreamRoute stamped = route;
-    stampPut(next.streamRoutes, stamped);
-    const qsizetype at = indexOfId(next.streamRoutes, stamped.idString());
-    if (at >= 0)
-        next.streamRoutes[at] = stamped; // replacing keeps the route's place in match order
-    else
-        next.streamRoutes.append(stamped);
+    putById(next.streamRoutes, route);
     return commit(std::move(next));
 }
 
@@ -409,8 +426,7 @@ Problems ConfigStore::deleteRoute(const QString& id)
     Config next = config();
     const qsizetype at = indexOfId(next.streamRoutes, id);
     if (at < 0)
-        return {Problem{QStringLiteral("stream_routes"), id,
-                        QStringLiteral("stream_route [%1] not found").arg(id)}};
+        return routeNotFound(id);
     next.streamRoutes.removeAt(at);
     return commit(std::move(next));
 }
@@ -421,8 +437,7 @@ Problems ConfigStore::moveRoute(const QString& id, int newIndex)
     Config next = config();
     const qsizetype at = indexOfId(next.streamRoutes, id);
     if (at < 0)
-        return {Problem{QStringLiteral("stream_routes"), id,
-                        QStringLiteral("stream_route [%1] not found").arg(id)}};
+        return routeNotFound(id);
     if (newIndex < 0 || newIndex >= next.streamRoutes.size())
         return {Problem{QStringLiteral("stream_routes"), QString::number(newIndex),
                         QStringLiteral("position %1 is out of range 0-%2")
@@ -436,15 +451,9 @@ Problems ConfigStore::putUpstream(const Upstream& upstream)
 {
     QMutexLocker writeLock(&m_writeMutex);
     if (upstream.idString().isEmpty())
-        return {Problem{QStringLiteral("id"), QString(), QStringLiteral("missing id")}};
+        return missingId();
     Config next = config();
-    Upstream stamped = upstream;
-    stampPut(next.upstreams, stamped);
-    const qsizetype at = indexOfId(next.upstreams, stamped.idString());
-    if (at >= 0)
-        next.upstreams[at] = stamped;
-    else
-        next.upstreams.append(stamped);
+    putById(next.upstreams, upstream);
     return commit(std::move(next));
 }
 
