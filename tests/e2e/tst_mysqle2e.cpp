@@ -437,7 +437,9 @@ void tst_MySqlE2E::liveConnectionShowsWhoIsConnected()
                 adminGet(m_adminPort, QStringLiteral("/streamgate/v1/connections")).object().value("list").toArray();
             for (const QJsonValue& v : list) {
                 const QJsonObject c = v.toObject();
-                if (c.value("mysql").isObject() && c.value("end_time").isUndefined()) {
+                // The greeting alone already marks the connection MySQL; wait for the login.
+                if (c.value("mysql").isObject() && c.value("end_time").isUndefined()
+                    && !c.value("mysql").toObject().value("user").toString().isEmpty()) {
                     mysql = c.value("mysql").toObject();
                     return true;
                 }
