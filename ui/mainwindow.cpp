@@ -506,6 +506,39 @@ QWidget* MainWindow::buildConnectionsTab()
                                         {ConnectionTableModel::RateDownColumn, 82}};
     for (const auto& [column, width] : widths)
         header->resizeSection(column, width);
+    // The MySQL columns stay out of the way until a MySQL connection shows up; any column can
+    // be shown or hidden from the header's menu, and a choice made there is not overridden.
+    for (int column = 0; column < ConnectionTableModel::ColumnCount; ++column) {
+        if (ConnectionTableModel::isMySqlColumn(column))
+            header->setSectionHidden(column, !m_connections->mySqlSeen());
+    }
+    connect(m_connections, &ConnectionTableModel::mySqlFirstSeen, header, [this, header] {
+        if (m_connectionColumnsChosen)
+            return;
+        for (int column = 0; column < ConnectionTableModel::ColumnCount; ++column) {
+            if (ConnectionTableModel::isMySqlColumn(column))
+                header->showSection(column);
+        }
+    });
+    header->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(header, &QWidget::customContextMenuRequested, this, [this, header](const QPoint& pos) {
+        QMenu menu(this);
+        int visible = 0;
+        for (int column = 0; column < ConnectionTableModel::ColumnCount; ++column)
+            visible += header->isSectionHidden(column) ? 0 : 1;
+        for (int column = 0; column < ConnectionTableModel::ColumnCount; ++column) {
+            QAction* a = menu.addAction(
+                m_connections->headerData(column, Qt::Horizontal, Qt::DisplayRole).toString());
+            a->setCheckable(true);
+            a->setChecked(!header->isSectionHidden(column));
+            a->setEnabled(header->isSectionHidden(column) || visible > 1); // keep one column
+            connect(a, &QAction::toggled, this, [this, header, column](bool on) {
+                m_connectionColumnsChosen = true;
+                header->setSectionHidden(column, !on);
+            });
+        }
+        menu.exec(header->mapToGlobal(pos));
+    });
     connect(m_connectionsView, &QWidget::customContextMenuRequested, this, &MainWindow::showConnectionMenu);
     layout->addWidget(m_connectionsView, 1);
     return tab;

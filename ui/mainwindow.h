@@ -134,6 +134,7 @@ private:
     QWidget* m_deniedTab = nullptr;
     QWidget* m_statsTab = nullptr;
     QTableView* m_connectionsView = nullptr;
+    bool m_connectionColumnsChosen = false; // columns picked from the header menu
     QTableView* m_deniedView = nullptr;
     QTableView* m_statsView = nullptr;
     QTableView* m_nodesView = nullptr;

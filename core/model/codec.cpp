@@ -1252,6 +1252,25 @@ Decoded<Config> decodeConfig(const QJsonObject& json)
         config.streamgate = json.value(ownKey).toObject();
         if (config.streamgate.isEmpty())
             config.explicitFields << ownKey;
+        // The MySQL inspection switches (read by the engine): booleans, per route under "routes".
+        const auto expectBool = [&c](const QJsonObject& o, const QString& path, const char* key) {
+            const QJsonValue v = o.value(QLatin1String(key));
+            if (!v.isUndefined() && !v.isBool())
+                c.fail(childPath(path, QLatin1String(key)), v, QStringLiteral("must be true or false"));
+        };
+        expectBool(config.streamgate, ownKey, "mysql_inspect");
+        const QString routesPath = childPath(ownKey, QStringLiteral("routes"));
+        const QJsonValue routes = config.streamgate.value(QStringLiteral("routes"));
+        if (!routes.isUndefined() && c.expectObject(routes, routesPath)) {
+            const QJsonObject byId = routes.toObject();
+            for (auto it = byId.begin(); it != byId.end(); ++it) {
+                const QString path = childPath(routesPath, it.key());
+                if (!c.expectObject(it.value(), path))
+                    continue;
+                expectBool(it.value().toObject(), path, "mysql_inspect");
+                expectBool(it.value().toObject(), path, "mysql_commands");
+            }
+        }
     }
     result.problems = c.problems;
     return result;

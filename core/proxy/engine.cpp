@@ -10,6 +10,7 @@
 
 #include <QHash>
 #include <QHostInfo>
+#include <QJsonObject>
 #include <QMutex>
 #include <QMutexLocker>
 #include <QPointer>
@@ -258,8 +259,20 @@ void EngineCore::apply(const Config& config)
     }
     auto table = std::make_shared<RouteTable>();
     QHash<QString, std::shared_ptr<UpstreamEntry>> upstreams;
+    // Streamgate-only route settings live outside the APISIX objects, so an exported config
+    // stays valid for APISIX: "streamgate": {"mysql_inspect": false} turns MySQL detection off
+    // everywhere; "streamgate": {"routes": {"<route id>": {"mysql_inspect": bool,
+    // "mysql_commands": bool}}} overrides it per route and turns command counting on.
+    const bool inspectDefault =
+        config.streamgate.value(QStringLiteral("mysql_inspect")).toBool(true);
+    const QJsonObject routeSettings =
+        config.streamgate.value(QStringLiteral("routes")).toObject();
     for (const StreamRoute& route : config.streamRoutes) {
         const QString id = route.idString();
+        const QJsonObject own = routeSettings.value(id).toObject();
+        const bool mysqlCommands = own.value(QStringLiteral("mysql_commands")).toBool(false);
+        const bool mysqlInspect =
+            own.value(QStringLiteral("mysql_inspect")).toBool(inspectDefault) || mysqlCommands;
         std::shared_ptr<UpstreamEntry> up;
         if (const Upstream* u = config.upstreamFor(route)) {
             const QString key = route.upstream ? QStringLiteral("route:") + id : u->idString();
@@ -272,7 +285,8 @@ void EngineCore::apply(const Config& config)
         }
         std::shared_ptr<RouteEntry> entry;
         const auto old = oldRoutes.value(id);
-        if (old && old->route == route && old->upstream == up) {
+        if (old && old->route == route && old->upstream == up &&
+            old->mysqlInspect == mysqlInspect && old->mysqlCommands == mysqlCommands) {
             entry = old;
         } else {
             entry = std::make_shared<RouteEntry>();
@@ -288,6 +302,8 @@ void EngineCore::apply(const Config& config)
             else if (route.plugins.limitConn)
                 entry->limitConn = std::make_shared<LimitConn>(*route.plugins.limitConn);
             entry->stats = m_d->hub.routeStats(id);
+            entry->mysqlInspect = mysqlInspect;
+            entry->mysqlCommands = mysqlCommands;
         }
         table->routes.push_back(entry);
     }

@@ -48,6 +48,10 @@ struct RouteEntry
     std::optional<IpRestriction> ipRestriction;
     std::shared_ptr<LimitConn> limitConn;
     std::shared_ptr<RouteStats> stats;
+    // From the config's "streamgate" section (see EngineCore::apply): watch the first packets
+    // for a MySQL handshake, and after the login count the client's commands.
+    bool mysqlInspect = true;
+    bool mysqlCommands = false;
 };
 
 struct RouteTable

@@ -59,6 +59,8 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
     // up = bytes toward the upstream (send timeout), down = from it (read timeout)
     m_dirs[0].idleMs = qMax<qint64>(1, qint64(t.send * 1000));
     m_dirs[1].idleMs = qMax<qint64>(1, qint64(t.read * 1000));
+    if (m_route->mysqlInspect)
+        m_mysql = std::make_unique<MySqlInspector>(m_route->mysqlCommands);
 }
 
 TcpSession::~TcpSession()
@@ -364,7 +366,10 @@ int TcpSession::transfer(Direction& d, qint64& budget)
 
     if (!d.eof && d.held < cap && src.readable && !d.pipeMaybeFull && budget > 0) {
         if (d.pipe.readFd < 0 && !d.buffer) {
-            if (!(m_worker.useSplice() && m_worker.takePipe(d.pipe)))
+            // The inspector sees every byte of a direction it still watches, so that direction
+            // reads into a buffer; storage is chosen afresh after each drain, so a direction the
+            // inspector is done with returns to splice on its next read.
+            if (!(m_worker.useSplice() && !inspecting(d) && m_worker.takePipe(d.pipe)))
                 d.buffer = m_worker.takeBuffer();
         }
         ssize_t n;
@@ -378,8 +383,11 @@ int TcpSession::transfer(Direction& d, qint64& budget)
                 d.head = 0;
             }
             n = ::recv(src.watch.fd, d.buffer + d.tail, size_t(cap - d.tail), 0);
-            if (n > 0)
+            if (n > 0) {
+                if (m_mysql)
+                    inspect(d, d.buffer + d.tail, size_t(n));
                 d.tail += int(n);
+            }
         }
         if (n > 0) {
             d.held += n;
@@ -412,6 +420,31 @@ int TcpSession::transfer(Direction& d, qint64& budget)
         moved = 1;
     }
     return moved;
+}
+
+bool TcpSession::inspecting(const Direction& d) const
+{
+    return m_mysql &&
+           m_mysql->wantsBytes(d.from == Client ? MySqlInspector::Direction::ClientToServer
+                                                : MySqlInspector::Direction::ServerToClient);
+}
+
+void TcpSession::inspect(const Direction& d, const char* data, std::size_t len)
+{
+    if (!inspecting(d))
+        return;
+    m_mysql->feed(d.from == Client ? MySqlInspector::Direction::ClientToServer
+                                   : MySqlInspector::Direction::ServerToClient,
+                  data, len, m_worker.wallMs());
+    const MySqlInfo& info = m_mysql->info();
+    // Published while there is something to show, and once more if the inspector gave up
+    // after a first guess (it clears what it learned then).
+    if (info.detected || m_mysqlPublished) {
+        m_record->setMySql(info);
+        m_mysqlPublished = info.detected;
+    }
+    if (!m_mysql->active())
+        m_mysql.reset();
 }
 
 void TcpSession::releaseStorage(Direction& d)

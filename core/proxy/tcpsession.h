@@ -6,7 +6,11 @@
 // when the destination is full the source is not read, so TCP flow control stops the peer.
 // Half-close: a FIN is forwarded as shutdown(SHUT_WR) after every buffered byte is delivered;
 // the session ends when both directions are done. A reset on one side resets the other.
+// MySQL: while the route's inspector wants a direction's bytes, that direction takes the copy
+// path and feeds each read to it before writing it on unchanged; once it is done (or gave up on
+// non-MySQL traffic) the direction goes back to splice and the inspector is dropped.
 
+#include "proxy/mysqlinspector.h"
 #include "proxy/routetable.h"
 #include "proxy/worker.h"
 
@@ -76,6 +80,8 @@ private:
     void armIdle();
     qint64 idleExpiry() const;
     void releaseStorage(Direction& d);
+    bool inspecting(const Direction& d) const;
+    void inspect(const Direction& d, const char* data, std::size_t len);
     int fd(Side s) const { return m_ends[s].watch.fd; }
     static CloseReason resetReason(Side s)
     {
@@ -101,6 +107,8 @@ private:
     bool m_closed = false;
     bool m_requeued = false;
     CloseReason m_firstEof = CloseReason::None;
+    std::unique_ptr<MySqlInspector> m_mysql; // null when off, or once inspection is over
+    bool m_mysqlPublished = false;           // the record holds what the inspector learned
 };
 
 } // namespace sg

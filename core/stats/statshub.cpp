@@ -31,10 +31,26 @@ QString ConnectionRecord::upstreamNode() const
     return m_upstreamNode;
 }
 
+void ConnectionRecord::setMySql(const MySqlInfo& mysql)
+{
+    QMutexLocker lock(&m_mutex);
+    m_mysql = mysql;
+}
+
+MySqlInfo ConnectionRecord::mySql() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_mysql;
+}
+
 ConnectionInfo ConnectionRecord::info() const
 {
     ConnectionInfo c = base;
-    c.upstreamNode = upstreamNode();
+    {
+        QMutexLocker lock(&m_mutex);
+        c.upstreamNode = m_upstreamNode;
+        c.mysql = m_mysql;
+    }
     c.state = state.load(std::memory_order_relaxed);
     c.connectMs = connectMs.load(std::memory_order_relaxed);
     c.lastActivityMs = qint64(lastActivityMs.get());

@@ -68,11 +68,15 @@ public:
 
     void setUpstreamNode(const QString& node);
     QString upstreamNode() const;
+    // Written by the worker while the MySQL inspector learns something, read by snapshots.
+    void setMySql(const MySqlInfo& mysql);
+    MySqlInfo mySql() const;
     ConnectionInfo info() const;
 
 private:
     mutable QMutex m_mutex;
     QString m_upstreamNode;
+    MySqlInfo m_mysql;
 };
 
 class StatsHub

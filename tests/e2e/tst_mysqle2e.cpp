@@ -15,6 +15,7 @@
 #include <QRegularExpression>
 #include <QSaveFile>
 #include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -29,6 +30,33 @@ namespace {
 
 const QHostAddress kLocalhost(QStringLiteral("127.0.0.1"));
 const QHostAddress kColleague(QStringLiteral("127.0.0.2"));
+
+constexpr char kAdminKey[] = "e2e-admin-key";
+
+// GET on the headless admin API; the body is read by its Content-Length (the server may keep
+// the connection open).
+QJsonDocument adminGet(quint16 port, const QString& path)
+{
+    QTcpSocket s;
+    s.connectToHost(QHostAddress(QStringLiteral("127.0.0.1")), port);
+    if (!s.waitForConnected(5000))
+        return {};
+    s.write(QStringLiteral("GET %1 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-KEY: %2\r\nConnection: close\r\n\r\n")
+                .arg(path, QString::fromLatin1(kAdminKey))
+                .toLatin1());
+    QByteArray reply;
+    static const QRegularExpression lengthRe(QStringLiteral("(?i)\r\ncontent-length:\\s*(\\d+)"));
+    for (int rounds = 0; rounds < 100 && s.waitForReadyRead(2000); ++rounds) {
+        reply += s.readAll();
+        const qsizetype body = reply.indexOf("\r\n\r\n");
+        if (body < 0)
+            continue;
+        const auto m = lengthRe.match(QString::fromLatin1(reply.left(body + 2)));
+        if (m.hasMatch() && reply.size() - body - 4 >= m.captured(1).toLongLong())
+            return QJsonDocument::fromJson(reply.mid(body + 4, m.captured(1).toLongLong()));
+    }
+    return {};
+}
 
 quint16 freePort()
 {
@@ -131,6 +159,7 @@ private slots:
     void largeResultIsByteIdentical();
     void fiftyConcurrentClients();
     void serverKilledMidSession();
+    void liveConnectionShowsWhoIsConnected();
 
 private:
     void writeConfig(const QStringList& whitelist);
@@ -141,6 +170,7 @@ private:
     QTemporaryDir m_tmp;
     QString m_configPath;
     quint16 m_proxyPort = 0;
+    quint16 m_adminPort = 0;
     QProcess m_headless;
     QStringList m_log; // stdout lines of the headless process
     QByteArray m_partial;
@@ -161,6 +191,10 @@ void tst_MySqlE2E::writeConfig(const QStringList& whitelist)
     const QJsonObject config{
         {"stream_proxy", QJsonObject{{"tcp", QJsonArray{QStringLiteral("127.0.0.1:%1").arg(m_proxyPort)}}}},
         {"stream_routes", QJsonArray{route}},
+        // The admin API shows the live connections; command counting is on for this route.
+        {"streamgate", QJsonObject{{"admin", QJsonObject{{"listen", QStringLiteral("127.0.0.1:%1").arg(m_adminPort)},
+                                                          {"key", QString::fromLatin1(kAdminKey)}}},
+                                   {"routes", QJsonObject{{"mysql", QJsonObject{{"mysql_commands", true}}}}}}},
     };
     // Saved the way editors and the store save: a new file renamed over the old one.
     QSaveFile f(m_configPath);
@@ -208,6 +242,8 @@ void tst_MySqlE2E::initTestCase()
     m_configPath = m_tmp.filePath(QStringLiteral("streamgate.json"));
     m_proxyPort = freePort();
     QVERIFY(m_proxyPort != 0);
+    m_adminPort = freePort();
+    QVERIFY(m_adminPort != 0 && m_adminPort != m_proxyPort);
     writeConfig({QStringLiteral("127.0.0.1")});
     QVERIFY2(startHeadless(), qPrintable(QString::fromUtf8(m_headless.readAllStandardError())));
 }
@@ -382,6 +418,43 @@ void tst_MySqlE2E::serverKilledMidSession()
     const ClientResult again = runClient(m_env, m_proxyPort, QStringLiteral("SELECT 'back';"));
     QVERIFY2(again.exitCode == 0, again.err.constData());
     QCOMPARE(QString::fromUtf8(again.out).trimmed(), QStringLiteral("back"));
+}
+
+
+// 6. While a query runs through the proxy, /streamgate/v1/connections names the MySQL user,
+// database and server version of that connection (the inspector read them from the handshake).
+void tst_MySqlE2E::liveConnectionShowsWhoIsConnected()
+{
+    const QString serverVersion = QString::fromUtf8(
+        runClient(m_env, m_env.port, QStringLiteral("SELECT VERSION();")).out).trimmed();
+    QVERIFY(!serverVersion.isEmpty());
+
+    Client sleeper(m_env, m_proxyPort, QStringLiteral("SELECT SLEEP(4);"));
+    QJsonObject mysql;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            const QJsonArray list =
+                adminGet(m_adminPort, QStringLiteral("/streamgate/v1/connections")).object().value("list").toArray();
+            for (const QJsonValue& v : list) {
+                const QJsonObject c = v.toObject();
+                // The greeting alone already marks the connection MySQL; wait for the login.
+                if (c.value("mysql").isObject() && c.value("end_time").isUndefined()
+                    && !c.value("mysql").toObject().value("user").toString().isEmpty()) {
+                    mysql = c.value("mysql").toObject();
+                    return true;
+                }
+            }
+            return false;
+        }(),
+        10000);
+    QVERIFY(sleeper.running()); // seen on the live connection, not after it ended
+    QCOMPARE(mysql.value("user").toString(), m_env.user);
+    QCOMPARE(mysql.value("database").toString(), m_env.database);
+    QCOMPARE(mysql.value("server_version").toString(), serverVersion);
+    QCOMPARE(mysql.value("tls").toBool(true), false);
+    QVERIFY(mysql.value("connection_id").toInteger() > 0);
+    QTRY_VERIFY_WITH_TIMEOUT(!sleeper.running(), 15000);
+    QCOMPARE(sleeper.result().exitCode, 0);
 }
 
 QTEST_GUILESS_MAIN(tst_MySqlE2E)

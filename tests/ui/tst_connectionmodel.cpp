@@ -73,6 +73,49 @@ class TestConnectionModel : public QObject
     Q_OBJECT
 
 private slots:
+    void mySqlColumnsFollowTheInspector()
+    {
+        ConnectionTableModel model;
+        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QSignalSpy seen(&model, &ConnectionTableModel::mySqlFirstSeen);
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+
+        ConnectionInfo c = conn(1);
+        model.applySnapshot(snap(T0 + 1000, {c, conn(2)}));
+        QVERIFY(!model.mySqlSeen());
+        QCOMPARE(seen.size(), 0);
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlUserColumn).data().toString(), QString());
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlTlsColumn).data().toString(), QString());
+        QVERIFY(!model.index(0, ConnectionTableModel::MySqlQueriesColumn).data(RawValueRole).isValid());
+
+        c.mysql.detected = true;
+        c.mysql.serverVersion = QStringLiteral("10.11.19-MariaDB-0+deb12u1");
+        c.mysql.user = QStringLiteral("sg");
+        c.mysql.database = QStringLiteral("sgtest");
+        c.mysql.commands = 3;
+        changed.clear();
+        model.applySnapshot(snap(T0 + 1100, {c, conn(2)}));
+        QVERIFY(model.mySqlSeen());
+        QCOMPARE(seen.size(), 1);
+        QVERIFY(!changed.isEmpty());
+        QCOMPARE(changed.constLast().at(1).toModelIndex().column(), ConnectionTableModel::ColumnCount - 1);
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlUserColumn).data().toString(), QStringLiteral("sg"));
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlDatabaseColumn).data().toString(), QStringLiteral("sgtest"));
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlServerColumn).data().toString(), c.mysql.serverVersion);
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlTlsColumn).data().toString(), QStringLiteral("no"));
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlTlsColumn).data(RawValueRole), QVariant(false));
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlQueriesColumn).data(RawValueRole).toULongLong(), 3u);
+        QCOMPARE(model.index(1, ConnectionTableModel::MySqlUserColumn).data().toString(), QString());
+
+        c.mysql.tls = true;
+        c.mysql.commands = 4;
+        model.applySnapshot(snap(T0 + 1200, {c, conn(2)}));
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlTlsColumn).data().toString(), QStringLiteral("yes"));
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlQueriesColumn).data().toString(), QStringLiteral("4"));
+        QCOMPARE(seen.size(), 1); // only the first time
+        QCOMPARE(model.headerData(ConnectionTableModel::MySqlUserColumn, Qt::Horizontal).toString(), QStringLiteral("User"));
+    }
+
     void newConnectionsAreInsertedNotReset()
     {
         ConnectionTableModel model;

@@ -69,6 +69,7 @@ bool isNumeric(int column)
     case ConnectionTableModel::BytesDownColumn:
     case ConnectionTableModel::RateUpColumn:
     case ConnectionTableModel::RateDownColumn:
+    case ConnectionTableModel::MySqlQueriesColumn:
         return true;
     default:
         return false;
@@ -134,6 +135,13 @@ QVariant ConnectionTableModel::headerData(int section, Qt::Orientation orientati
     case RateUpColumn: return tr("Rate ↑");
     case RateDownColumn: return tr("Rate ↓");
     case CloseReasonColumn: return tr("Close reason");
+    case MySqlUserColumn: return role == Qt::ToolTipRole ? tr("MySQL user") : tr("User");
+    case MySqlDatabaseColumn: return role == Qt::ToolTipRole ? tr("MySQL default database") : tr("Database");
+    case MySqlServerColumn: return role == Qt::ToolTipRole ? tr("MySQL server version") : tr("Server");
+    case MySqlTlsColumn: return role == Qt::ToolTipRole ? tr("The client asked for TLS") : tr("TLS");
+    case MySqlQueriesColumn:
+        return role == Qt::ToolTipRole ? tr("Commands sent (when counting is on for the route)")
+                                       : tr("Queries");
     }
     return {};
 }
@@ -155,6 +163,11 @@ QVariant ConnectionTableModel::displayData(const Row& row, int column) const
     case RateUpColumn: return row.closedSeenMs > 0 ? QString() : formatRate(row.rateUp);
     case RateDownColumn: return row.closedSeenMs > 0 ? QString() : formatRate(row.rateDown);
     case CloseReasonColumn: return closeReasonText(c.closeReason);
+    case MySqlUserColumn: return c.mysql.user;
+    case MySqlDatabaseColumn: return c.mysql.database;
+    case MySqlServerColumn: return c.mysql.serverVersion;
+    case MySqlTlsColumn: return c.mysql.detected ? (c.mysql.tls ? tr("yes") : tr("no")) : QString();
+    case MySqlQueriesColumn: return c.mysql.detected ? QString::number(c.mysql.commands) : QString();
     }
     return {};
 }
@@ -176,6 +189,11 @@ QVariant ConnectionTableModel::rawData(const Row& row, int column) const
     case RateUpColumn: return row.closedSeenMs > 0 ? 0.0 : row.rateUp;
     case RateDownColumn: return row.closedSeenMs > 0 ? 0.0 : row.rateDown;
     case CloseReasonColumn: return closeReasonText(c.closeReason);
+    case MySqlUserColumn: return c.mysql.user;
+    case MySqlDatabaseColumn: return c.mysql.database;
+    case MySqlServerColumn: return c.mysql.serverVersion;
+    case MySqlTlsColumn: return c.mysql.detected ? QVariant(c.mysql.tls) : QVariant();
+    case MySqlQueriesColumn: return c.mysql.detected ? QVariant(c.mysql.commands) : QVariant();
     }
     return {};
 }
@@ -278,6 +296,18 @@ void ConnectionTableModel::appendRows(std::vector<std::unique_ptr<Row>>& rows)
 
 void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
 {
+    // Scanned only until the first MySQL connection shows up (the view then reveals the
+    // MySQL columns); afterwards this costs nothing.
+    if (!m_mySqlSeen) {
+        for (const ConnectionInfo& c : snapshot.active) {
+            if (c.mysql.detected) {
+                m_mySqlSeen = true;
+                break;
+            }
+        }
+        if (m_mySqlSeen)
+            Q_EMIT mySqlFirstSeen();
+    }
     const qint64 now = snapshot.takenMs;
     const bool first = m_lastTakenMs == 0;
     const double dt = first ? 0.0 : double(now - m_lastTakenMs) / 1000.0;
@@ -313,7 +343,9 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                     row.info.upstreamNode = c->upstreamNode;
                 const bool mysqlChanged = row.info.mysql.commands != c->mysql.commands
                                           || row.info.mysql.detected != c->mysql.detected
-                                          || row.info.mysql.user != c->mysql.user;
+                                          || row.info.mysql.user != c->mysql.user
+                                          || row.info.mysql.tls != c->mysql.tls
+                                          || row.info.mysql.serverVersion != c->mysql.serverVersion;
                 if (mysqlChanged)
                     row.info.mysql = c->mysql;
                 row.info.state = c->state;

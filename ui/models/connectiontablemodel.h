@@ -37,6 +37,12 @@ public:
         RateUpColumn,
         RateDownColumn,
         CloseReasonColumn,
+        // What the MySQL inspector learned (empty for other connections).
+        MySqlUserColumn,
+        MySqlDatabaseColumn,
+        MySqlServerColumn,
+        MySqlTlsColumn,
+        MySqlQueriesColumn,
         ColumnCount
     };
     Q_ENUM(Column)
@@ -51,6 +57,9 @@ public:
                         int role = Qt::DisplayRole) const override;
 
     void applySnapshot(const Snapshot& snapshot);
+    static bool isMySqlColumn(int column) { return column >= MySqlUserColumn && column < ColumnCount; }
+    // True once any connection with MySQL info was shown; mySqlSeen() is emitted the first time.
+    bool mySqlSeen() const { return m_mySqlSeen; }
 
     bool showClosed() const { return m_showClosed; }
     void setShowClosed(bool show);
@@ -66,6 +75,9 @@ public:
     double rateUpAt(int row) const;
     double rateDownAt(int row) const;
     int openCount() const { return m_openCount; }
+
+Q_SIGNALS:
+    void mySqlFirstSeen();
 
 private:
     struct Row;
@@ -85,6 +97,7 @@ private:
     int m_historyLimit = 2000;
     int m_openCount = 0;
     bool m_showClosed = false;
+    bool m_mySqlSeen = false;
 };
 
 } // namespace sg::ui
