@@ -261,8 +261,12 @@ void TestRemoteApisixWindow::invalidRemoteAddrRefusedBeforeSending()
     editor->findChild<QLineEdit*>(QStringLiteral("remoteAddrEdit"))->setText(":/8");
 
     // The core's own words for the same value.
-    const Problems expected = decodeStreamRoute(QJsonObject{{"remote_addr", ":/8"}, {"server_port", 9100}},
-                                                {}, DecodeMode::Client).problems;
+    Problems expected;
+    for (const Problem& p : decodeStreamRoute(QJsonObject{{"remote_addr", ":/8"}, {"server_port", 9100}},
+                                              {}, DecodeMode::Client).problems) {
+        if (p.path == QLatin1String("remote_addr"))
+            expected << p;
+    }
     QCOMPARE(expected.size(), 1);
     QCOMPARE(editor->problems().size(), 1);
     QCOMPARE(editor->problems().first().path, QString("remote_addr"));
