@@ -20,6 +20,7 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QStandardPaths>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QTcpServer>
 #include <QTemporaryDir>
@@ -80,6 +81,7 @@ private Q_SLOTS:
     void serverRefusalShownInFormAndStatus();
     void deleteAfterConfirm();
     void declinedDeleteKeepsRoute();
+    void deleteUpstreamInUseRefusedThenDeleted();
     void wrongKeyShowsServerError();
     void unreachableServerShowsTransportError();
     void settingsRemembered();
@@ -343,6 +345,32 @@ void TestRemoteApisixWindow::declinedDeleteKeepsRoute()
     QVERIFY(!window->isBusy());
     QVERIFY(serverConfig().findRoute("existing") != nullptr);
     QCOMPARE(routes->rowCount(), 1);
+}
+
+void TestRemoteApisixWindow::deleteUpstreamInUseRefusedThenDeleted()
+{
+    QVERIFY(m_serverStore->putRoute(route(R"({"id": "user", "server_port": 9101, "upstream_id": "up1"})")).isEmpty());
+    ui::RemoteApisixWindow* window = connectedWindow();
+    QVERIFY(window);
+    window->findChild<QTabWidget*>()->setCurrentIndex(1);
+    auto* upstreams = window->findChild<QTableWidget*>(QStringLiteral("upstreamTable"));
+    upstreams->selectRow(rowOf(upstreams, "up1"));
+    auto* remove = window->findChild<QPushButton*>(QStringLiteral("deleteButton"));
+    QSignalSpy finished(window, &ui::RemoteApisixWindow::requestFinished);
+    QTest::mouseClick(remove, Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
+    QCOMPARE(finished.last().first().toBool(), false); // a route still uses it: the server says no
+    QVERIFY2(window->statusText().contains("stream_route [user] is still using it"),
+             qPrintable(window->statusText()));
+    QCOMPARE(upstreams->rowCount(), 1);
+    QVERIFY(serverConfig().findUpstream("up1") != nullptr);
+
+    QVERIFY(m_serverStore->deleteRoute("user").isEmpty());
+    QTest::mouseClick(remove, Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 10000);
+    QCOMPARE(finished.last().first().toBool(), true);
+    QVERIFY(serverConfig().findUpstream("up1") == nullptr);
+    QCOMPARE(upstreams->rowCount(), 0);
 }
 
 void TestRemoteApisixWindow::wrongKeyShowsServerError()

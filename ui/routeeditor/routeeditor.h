@@ -4,7 +4,8 @@
 // The form is a view of a JSON route: fields it does not show (labels, sni, health checks, ...)
 // are carried over untouched. Every edit is validated by the core's own decoder, and each
 // problem is shown beside its field in the core's words; Save stays disabled until the route
-// is valid. Saving goes through the ConfigStore, which applies it live.
+// is valid. Saving goes through the ConfigStore, which applies it live; in detached mode (a
+// route held elsewhere, e.g. on a remote APISIX) Save emits the validated route instead.
 
 #include "model/problem.h"
 #include "model/streamroute.h"
