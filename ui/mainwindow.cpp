@@ -2,6 +2,7 @@
 
 #include "config/configstore.h"
 #include "csv.h"
+#include "remoteapisixwindow.h"
 #include "delegates.h"
 #include "format.h"
 #include "models/connectionfilter.h"
@@ -336,6 +337,10 @@ void MainWindow::buildActions()
     m_closeToTrayAction = new QAction(tr("Keep running in the &tray when closed"), this);
     m_closeToTrayAction->setCheckable(true);
 
+    m_remoteApisixAction = new QAction(tr("Manage a &remote APISIX…"), this);
+    m_remoteApisixAction->setObjectName(QStringLiteral("remoteApisixAction"));
+    connect(m_remoteApisixAction, &QAction::triggered, this, [this] { openRemoteApisix(); });
+
     m_quitAction = new QAction(themed("application-exit", s, QStyle::SP_DialogCloseButton), tr("&Quit"), this);
     m_quitAction->setShortcut(QKeySequence::Quit);
     connect(m_quitAction, &QAction::triggered, this, [this] {
@@ -366,6 +371,7 @@ void MainWindow::buildActions()
     view->setObjectName(QStringLiteral("viewMenu"));
     QMenu* settings = menuBar()->addMenu(tr("&Settings"));
     settings->addAction(m_closeToTrayAction);
+    settings->addAction(m_remoteApisixAction);
     // Window-wide shortcuts that are not on a focused widget.
     for (QAction* a : {m_newAction, m_duplicateAction, m_findAction, m_refreshAction, m_quitAction})
         addAction(a);
@@ -1068,6 +1074,16 @@ void MainWindow::onConfigChanged(const Config& config)
     if (!selected.isEmpty() && m_routesModel->rowOfRoute(selected) < 0 && m_routesModel->rowCount() > 0)
         m_routesView->setCurrentIndex(m_routesModel->index(0, 0));
     updateRouteActions();
+}
+
+ui::RemoteApisixWindow* MainWindow::openRemoteApisix()
+{
+    if (!m_remoteWindow)
+        m_remoteWindow = new ui::RemoteApisixWindow(this);
+    m_remoteWindow->show();
+    m_remoteWindow->raise();
+    m_remoteWindow->activateWindow();
+    return m_remoteWindow;
 }
 
 QString MainWindow::selectedRouteId() const

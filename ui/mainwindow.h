@@ -43,6 +43,7 @@ class ConnectionTableModel;
 class DeniedClientsModel;
 class EventLogModel;
 class NodesModel;
+class RemoteApisixWindow;
 class RouteEditor;
 class RoutesModel;
 class RouteStatsModel;
@@ -72,6 +73,9 @@ public:
 
     QString selectedRouteId() const;
     void selectRoute(const QString& id);
+
+    // Settings → Manage a remote APISIX: one window, reused; it never touches this store.
+    ui::RemoteApisixWindow* openRemoteApisix();
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -183,6 +187,8 @@ private:
     QAction* m_findAction = nullptr;
     QAction* m_refreshAction = nullptr;
     QAction* m_closeToTrayAction = nullptr;
+    QAction* m_remoteApisixAction = nullptr;
+    ui::RemoteApisixWindow* m_remoteWindow = nullptr;
     QAction* m_quitAction = nullptr;
 
     QTimer* m_timer = nullptr;

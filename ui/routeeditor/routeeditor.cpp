@@ -495,6 +495,30 @@ void RouteEditor::clear()
     updateEnabledState();
 }
 
+void RouteEditor::editDetached(const StreamRoute& route, bool isNew, const QList<Upstream>& upstreams)
+{
+    m_detached = true;
+    m_detachedRoute = route;
+    m_detachedIsNew = isNew;
+    m_detachedUpstreams = upstreams;
+    load(route, std::nullopt, isNew, false);
+    // The listen address belongs to this computer's stream_proxy, not to a remote route.
+    m_listenAddress->setEnabled(false);
+    m_subtitle->setText(tr("Save sends this route to the remote Admin API; the routes of this "
+                           "computer are not changed."));
+    if (isNew) {
+        m_nameEdit->setFocus();
+        m_nameEdit->selectAll();
+    }
+}
+
+void RouteEditor::showSubmitError(const QString& message)
+{
+    const QString existing = m_generalErrors->text();
+    m_generalErrors->setText(existing.isEmpty() ? message : existing + QLatin1Char('\n') + message);
+    m_generalErrors->setVisible(true);
+}
+
 void RouteEditor::editRoute(const QString& id)
 {
     if (!m_store)
@@ -661,7 +685,12 @@ void RouteEditor::refreshUpstreamChoices()
     const bool wasLoading = m_loading;
     m_loading = true;
     m_sharedUpstream->clear();
-    if (m_store) {
+    if (m_detached) {
+        for (const Upstream& u : std::as_const(m_detachedUpstreams)) {
+            const QString id = u.idString();
+            m_sharedUpstream->addItem(u.name.isEmpty() ? id : QStringLiteral("%1 (%2)").arg(u.name, id), id);
+        }
+    } else if (m_store) {
         for (const Upstream& u : m_store->config().upstreams) {
             const QString id = u.idString();
             m_sharedUpstream->addItem(u.name.isEmpty() ? id : QStringLiteral("%1 (%2)").arg(u.name, id), id);
@@ -908,7 +937,8 @@ void RouteEditor::validateAllowInput()
 void RouteEditor::updateEnabledState()
 {
     const bool editing = !m_id.isEmpty() || m_isNew;
-    m_saveButton->setEnabled(editing && !m_disabled && m_dirty && m_problems.isEmpty() && m_store);
+    m_saveButton->setEnabled(editing && !m_disabled && m_dirty && m_problems.isEmpty()
+                              && (m_store || m_detached));
     m_revertButton->setEnabled(editing && !m_disabled && m_dirty);
     const bool nodes = m_useNodes->isChecked();
     m_nodes->setEnabled(nodes);
@@ -932,6 +962,23 @@ void RouteEditor::updateEnabledState()
 bool RouteEditor::save()
 {
     validate();
+    if (m_detached) {
+        if (m_disabled || !m_problems.isEmpty())
+            return false;
+        Decoded<StreamRoute> decoded = decodeStreamRoute(formJson(), QString(), DecodeMode::Client);
+        if (!decoded.ok()) {
+            m_problems = decoded.problems;
+            showProblems();
+            updateEnabledState();
+            return false;
+        }
+        StreamRoute route = decoded.value;
+        if (route.upstream)
+            route.upstream->nodesAsMap = m_originalNodesAsMap;
+        // Stays dirty until the receiver confirms and loads the stored route back.
+        Q_EMIT submitted(route);
+        return true;
+    }
     if (!m_store || m_disabled || !m_problems.isEmpty())
         return false;
     Decoded<StreamRoute> decoded = decodeStreamRoute(formJson(), QString(), DecodeMode::Client);
@@ -983,6 +1030,15 @@ bool RouteEditor::save()
 
 void RouteEditor::revert()
 {
+    if (m_detached) {
+        if (m_detachedIsNew) {
+            clear();
+            Q_EMIT dirtyChanged(false);
+        } else {
+            load(m_detachedRoute, std::nullopt, false, false);
+        }
+        return;
+    }
     if (m_isNew) {
         clear();
         Q_EMIT dirtyChanged(false);

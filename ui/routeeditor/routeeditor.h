@@ -4,7 +4,8 @@
 // The form is a view of a JSON route: fields it does not show (labels, sni, health checks, ...)
 // are carried over untouched. Every edit is validated by the core's own decoder, and each
 // problem is shown beside its field in the core's words; Save stays disabled until the route
-// is valid. Saving goes through the ConfigStore, which applies it live.
+// is valid. Saving goes through the ConfigStore, which applies it live; in detached mode (a
+// route held elsewhere, e.g. on a remote APISIX) Save emits the validated route instead.
 
 #include "model/problem.h"
 #include "model/streamroute.h"
@@ -54,6 +55,14 @@ public:
     void duplicateRoute(const QString& id);
     void clear();
 
+    // Detached mode, for routes that live elsewhere (a remote APISIX): loads the given route
+    // with no ConfigStore behind it; Save validates exactly as for local routes, then emits
+    // submitted() instead of writing a store. `upstreams` fill the shared-upstream choice.
+    void editDetached(const StreamRoute& route, bool isNew, const QList<Upstream>& upstreams = {});
+    bool isDetached() const { return m_detached; }
+    // Shows a refusal from whoever received submitted() beside the form's other errors.
+    void showSubmitError(const QString& message);
+
     QString routeId() const { return m_id; }
     bool isNew() const { return m_isNew; }
     bool isDirty() const { return m_dirty; }
@@ -70,6 +79,8 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void saved(const QString& routeId);
+    // Detached mode only: the validated route the user saved.
+    void submitted(const sg::StreamRoute& route);
     void dirtyChanged(bool dirty);
 
 private:
@@ -92,6 +103,10 @@ private:
     void finishProbe(int row, const QString& text, bool ok);
 
     ConfigStore* m_store;
+    bool m_detached = false;
+    StreamRoute m_detachedRoute;
+    bool m_detachedIsNew = false;
+    QList<Upstream> m_detachedUpstreams;
     QString m_id;
     bool m_isNew = false;
     bool m_disabled = false;

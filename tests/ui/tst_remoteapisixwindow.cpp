@@ -1,0 +1,412 @@
+// The remote APISIX window against a real admin API over loopback HTTP: list, add and edit
+// through the route form, refusal before sending, delete, a wrong key, and the local store
+// left alone.
+
+#include "api/adminserver.h"
+#include "config/configstore.h"
+#include "mainwindow.h"
+#include "model/codec.h"
+#include "remoteapisixwindow.h"
+#include "routeeditor/routeeditor.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QFile>
+#include <QJsonDocument>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QTcpServer>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <memory>
+
+using namespace sg;
+
+namespace {
+
+constexpr const char* kKey = "remote-test-key";
+
+QByteArray readAll(const QString& path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+bool writeFile(const QString& path, const QByteArray& data)
+{
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly) && f.write(data) == data.size();
+}
+
+StreamRoute route(const char* json)
+{
+    const Decoded<StreamRoute> d = decodeStreamRoute(QJsonDocument::fromJson(json).object(), {},
+                                                     DecodeMode::Client);
+    if (!d.ok())
+        qFatal("bad test route: %s", qPrintable(formatProblems(d.problems)));
+    return d.value;
+}
+
+int rowOf(QTableWidget* table, const QString& id)
+{
+    for (int row = 0; row < table->rowCount(); ++row) {
+        if (table->item(row, 0) && table->item(row, 0)->text() == id)
+            return row;
+    }
+    return -1;
+}
+
+} // namespace
+
+class TestRemoteApisixWindow : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanup();
+
+    void menuOpensWindowAndListsServerRoutes();
+    void addAndEditThroughTheForm();
+    void invalidRemoteAddrRefusedBeforeSending();
+    void serverRefusalShownInFormAndStatus();
+    void deleteAfterConfirm();
+    void declinedDeleteKeepsRoute();
+    void deleteUpstreamInUseRefusedThenDeleted();
+    void wrongKeyShowsServerError();
+    void unreachableServerShowsTransportError();
+    void settingsRemembered();
+
+private:
+    ui::RemoteApisixWindow* connectedWindow();
+    Config serverConfig() const { return m_serverStore->config(); }
+
+    QTemporaryDir m_settingsDir;
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<ConfigStore> m_serverStore;
+    std::unique_ptr<AdminServer> m_server;
+    std::unique_ptr<ConfigStore> m_localStore;
+    QString m_localPath;
+    QByteArray m_localBytes;
+    std::unique_ptr<MainWindow> m_main;
+};
+
+void TestRemoteApisixWindow::initTestCase()
+{
+    QStandardPaths::setTestModeEnabled(true);
+    QVERIFY(m_settingsDir.isValid());
+    qputenv("XDG_CONFIG_HOME", m_settingsDir.path().toLocal8Bit()); // QSettings stay here
+    QCoreApplication::setOrganizationName(QStringLiteral("streamgate-tests"));
+    QCoreApplication::setApplicationName(QStringLiteral("tst_remoteapisixwindow"));
+}
+
+void TestRemoteApisixWindow::init()
+{
+    QSettings().clear();
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+    const QString serverPath = m_dir->filePath(QStringLiteral("server.json"));
+    QVERIFY(writeFile(serverPath, R"({"stream_proxy": {"tcp": [9100, 9101]}})"));
+    m_serverStore = std::make_unique<ConfigStore>(serverPath);
+    QVERIFY(m_serverStore->load().ok());
+    const Decoded<Upstream> up = decodeUpstream(
+        QJsonDocument::fromJson(R"({"id": "up1", "name": "Pool", "nodes": {"127.0.0.1:1996": 2}})").object(),
+        {}, DecodeMode::Client);
+    QVERIFY2(up.ok(), qPrintable(formatProblems(up.problems)));
+    Problems p = m_serverStore->putUpstream(up.value);
+    QVERIFY2(p.isEmpty(), qPrintable(formatProblems(p)));
+    p = m_serverStore->putRoute(route(R"({"id": "existing", "name": "Existing", "remote_addr": "127.0.0.3",
+        "server_addr": "127.0.0.1", "server_port": 9100,
+        "upstream": {"nodes": {"127.0.0.1:1995": 1}, "type": "roundrobin"}})"));
+    QVERIFY2(p.isEmpty(), qPrintable(formatProblems(p)));
+    m_server = std::make_unique<AdminServer>(m_serverStore.get(), nullptr);
+    QVERIFY2(m_server->start({QStringLiteral("127.0.0.1:0"), QString::fromLatin1(kKey)}),
+             qPrintable(m_server->errorString()));
+
+    // The desktop's own config: nothing in the remote window may touch it.
+    m_localPath = m_dir->filePath(QStringLiteral("local.json"));
+    QVERIFY(writeFile(m_localPath, R"({"stream_proxy": {"tcp": [9200]}})"));
+    m_localStore = std::make_unique<ConfigStore>(m_localPath);
+    QVERIFY(m_localStore->load().ok());
+    QVERIFY(m_localStore->putRoute(route(R"({"id": "local", "server_port": 9200,
+        "upstream": {"nodes": {"127.0.0.1:1997": 1}}})")).isEmpty());
+    m_localBytes = readAll(m_localPath);
+    QVERIFY(!m_localBytes.isEmpty());
+    m_main = std::make_unique<MainWindow>(m_localStore.get(), nullptr);
+}
+
+void TestRemoteApisixWindow::cleanup()
+{
+    if (m_localStore) {
+        // Whatever the test did remotely, the local file and config are as they were.
+        QCOMPARE(readAll(m_localPath), m_localBytes);
+        QCOMPARE(m_localStore->config().streamRoutes.size(), 1);
+    }
+    m_main.reset();
+    m_localStore.reset();
+    m_server.reset();
+    m_serverStore.reset();
+    m_dir.reset();
+}
+
+ui::RemoteApisixWindow* TestRemoteApisixWindow::connectedWindow()
+{
+    auto* action = m_main->findChild<QAction*>(QStringLiteral("remoteApisixAction"));
+    if (!action)
+        return nullptr;
+    action->trigger();
+    auto* window = m_main->findChild<ui::RemoteApisixWindow*>();
+    if (!window)
+        return nullptr;
+    window->setConfirm([](const QString&) { return true; });
+    window->findChild<QLineEdit*>(QStringLiteral("adminUrlEdit"))->setText(m_server->url().toString());
+    window->findChild<QLineEdit*>(QStringLiteral("adminKeyEdit"))->setText(QString::fromLatin1(kKey));
+    QSignalSpy finished(window, &ui::RemoteApisixWindow::requestFinished);
+    QTest::mouseClick(window->findChild<QPushButton*>(QStringLiteral("connectButton")), Qt::LeftButton);
+    if (!finished.wait(10000) || !finished.first().first().toBool()) {
+        qWarning() << "connect failed:" << window->statusText();
+        return nullptr;
+    }
+    return window;
+}
+
+void TestRemoteApisixWindow::menuOpensWindowAndListsServerRoutes()
+{
+    ui::RemoteApisixWindow* window = connectedWindow();
+    QVERIFY(window);
+    QVERIFY(window->isVisible());
+    auto* routes = window->findChild<QTableWidget*>(QStringLiteral("routeTable"));
+    QCOMPARE(routes->rowCount(), 1);
+    QCOMPARE(routes->item(0, 0)->text(), QString("existing"));
+    QCOMPARE(routes->item(0, 1)->text(), QString("Existing"));
+    QCOMPARE(routes->item(0, 2)->text(), QString("127.0.0.3"));
+    QCOMPARE(routes->item(0, 3)->text(), QString("127.0.0.1"));
+    QCOMPARE(routes->item(0, 4)->text(), QString("9100"));
+    QVERIFY2(routes->item(0, 5)->text().contains("127.0.0.1:1995"), qPrintable(routes->item(0, 5)->text()));
+    auto* upstreams = window->findChild<QTableWidget*>(QStringLiteral("upstreamTable"));
+    QCOMPARE(upstreams->rowCount(), 1);
+    QCOMPARE(upstreams->item(0, 0)->text(), QString("up1"));
+    QVERIFY(upstreams->item(0, 3)->text().contains("127.0.0.1:1996"));
+
+    // A route added on the server behind the window's back shows up on Refresh.
+    QVERIFY(m_serverStore->putRoute(route(R"({"id": "later", "server_port": 9101,
+        "upstream_id": "up1"})")).isEmpty());
+    QSignalSpy finished(window, &ui::RemoteApisixWindow::requestFinished);
+    QTest::mouseClick(window->findChild<QPushButton*>(QStringLiteral("refreshButton")), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
+    QCOMPARE(routes->rowCount(), 2);
+    const int row = rowOf(routes, "later");
+    QVERIFY(row >= 0);
+    QVERIFY(routes->item(row, 5)->text().contains("up1"));
+}
+
+void TestRemoteApisixWindow::addAndEditThroughTheForm()
+{
+    ui::RemoteApisixWindow* window = connectedWindow();
+    QVERIFY(window);
+    ui::RouteEditor* editor = window->editor();
+    QTest::mouseClick(window->findChild<QPushButton*>(QStringLiteral("addButton")), Qt::LeftButton);
+    QVERIFY(editor->isNew());
+    const QString id = editor->routeId();
+    QVERIFY(!id.isEmpty());
+    editor->findChild<QLineEdit*>(QStringLiteral("nameEdit"))->setText("From the form");
+    editor->findChild<QLineEdit*>(QStringLiteral("remoteAddrEdit"))->setText("127.0.0.2");
+    editor->findChild<QSpinBox*>(QStringLiteral("portSpin"))->setValue(9101);
+    auto* save = editor->findChild<QPushButton*>(QStringLiteral("saveButton"));
+    QVERIFY2(save->isEnabled(), qPrintable(formatProblems(editor->problems())));
+    QTest::mouseClick(save, Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(serverConfig().findRoute(id) != nullptr, 10000);
+    {
+        const Config c = serverConfig();
+        const StreamRoute* r = c.findRoute(id);
+        QCOMPARE(r->name, QString("From the form"));
+        QCOMPARE(r->remoteAddr, QString("127.0.0.2"));
+        QCOMPARE(r->serverPort.value_or(0), 9101);
+    }
+    auto* routes = window->findChild<QTableWidget*>(QStringLiteral("routeTable"));
+    QTRY_VERIFY(rowOf(routes, id) >= 0);
+    QTRY_VERIFY(!editor->isDirty());
+    QVERIFY(!editor->isNew()); // the stored route is loaded back
+    QVERIFY2(window->statusText().contains("created"), qPrintable(window->statusText()));
+
+    // Edit the pre-existing route: the form loads it, the change lands on the server.
+    routes->selectRow(rowOf(routes, "existing"));
+    QTest::mouseClick(window->findChild<QPushButton*>(QStringLiteral("editButton")), Qt::LeftButton);
+    QCOMPARE(editor->routeId(), QString("existing"));
+    QCOMPARE(editor->findChild<QLineEdit*>(QStringLiteral("remoteAddrEdit"))->text(), QString("127.0.0.3"));
+    editor->findChild<QLineEdit*>(QStringLiteral("remoteAddrEdit"))->setText("127.0.0.0/24");
+    QVERIFY(save->isEnabled());
+    QTest::mouseClick(save, Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(serverConfig().findRoute("existing")->remoteAddr, QString("127.0.0.0/24"), 10000);
+    const Config c = serverConfig();
+    QCOMPARE(c.findRoute("existing")->serverAddr, QString("127.0.0.1")); // unshown fields kept
+    QTRY_COMPARE(routes->item(rowOf(routes, "existing"), 2)->text(), QString("127.0.0.0/24"));
+}
+
+void TestRemoteApisixWindow::invalidRemoteAddrRefusedBeforeSending()
+{
+    ui::RemoteApisixWindow* window = connectedWindow();
+    QVERIFY(window);
+    ui::RouteEditor* editor = window->editor();
+    auto* routes = window->findChild<QTableWidget*>(QStringLiteral("routeTable"));
+    routes->selectRow(rowOf(routes, "existing"));
+    QTest::mouseClick(window->findChild<QPushButton*>(QStringLiteral("editButton")), Qt::LeftButton);
+    editor->findChild<QLineEdit*>(QStringLiteral("remoteAddrEdit"))->setText(":/8");
+
+    // The core's own words for the same value.
+    Problems expected;
+    for (const Problem& p : decodeStreamRoute(QJsonObject{{"remote_addr", ":/8"}, {"server_port", 9100}},
+                                              {}, DecodeMode::Client).problems) {
+        if (p.path == QLatin1String("remote_addr"))
+            expected << p;
+    }
+    QCOMPARE(expected.size(), 1);
+    QCOMPARE(editor->problems().size(), 1);
+    QCOMPARE(editor->problems().first().path, QString("remote_addr"));
+    QCOMPARE(editor->problems().first().reason, expected.first().reason);
+    QVERIFY(editor->problems().first().reason.contains(":/8"));
+    bool shown = false;
+    for (QLabel* label : editor->findChildren<QLabel*>())
+        shown = shown || (label->isVisibleTo(editor) && label->text().contains(expected.first().reason));
+    QVERIFY(shown);
+
+    QSignalSpy sent(window, &ui::RemoteApisixWindow::requestFinished);
+    QSignalSpy serverChanged(m_serverStore.get(), &ConfigStore::changed);
+    QVERIFY(!editor->findChild<QPushButton*>(QStringLiteral("saveButton"))->isEnabled());
+    QVERIFY(!editor->save());
+    QVERIFY(!window->isBusy()); // nothing went out
+    QCOMPARE(sent.size(), 0);
+    QCOMPARE(serverChanged.size(), 0);
+    QCOMPARE(serverConfig().findRoute("existing")->remoteAddr, QString("127.0.0.3"));
+}
+
+void TestRemoteApisixWindow::serverRefusalShownInFormAndStatus()
+{
+    ui::RemoteApisixWindow* window = connectedWindow();
+    QVERIFY(window);
+    ui::RouteEditor* editor = window->editor();
+    // Valid for the form, refused by the server: the shared upstream it names (offered by the
+    // last refresh) is deleted there before Save.
+    QVERIFY(m_serverStore->deleteUpstream("up1").isEmpty());
+    StreamRoute r;
+    r.id = QStringLiteral("refused");
+    r.serverPort = 9101;
+    r.upstreamId = QStringLiteral("up1");
+    editor->editDetached(r, true, window->upstreams());
+    QSignalSpy finished(window, &ui::RemoteApisixWindow::requestFinished);
+    QVERIFY(editor->save());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
+    QCOMPARE(finished.first().first().toBool(), false);
+    QVERIFY2(window->statusText().contains("400"), qPrintable(window->statusText()));
+    QVERIFY2(window->statusText().contains("up1"), qPrintable(window->statusText()));
+    auto* general = editor->findChild<QLabel*>(QStringLiteral("generalErrors"));
+    QVERIFY(general->isVisibleTo(editor));
+    QVERIFY2(general->text().contains("up1"), qPrintable(general->text()));
+    QVERIFY(editor->isDirty()); // the user's edits stay for another try
+    QVERIFY(serverConfig().findRoute("refused") == nullptr);
+}
+
+void TestRemoteApisixWindow::deleteAfterConfirm()
+{
+    ui::RemoteApisixWindow* window = connectedWindow();
+    QVERIFY(window);
+    QStringList questions;
+    window->setConfirm([&questions](const QString& q) {
+        questions << q;
+        return true;
+    });
+    auto* routes = window->findChild<QTableWidget*>(QStringLiteral("routeTable"));
+    routes->selectRow(rowOf(routes, "existing"));
+    QTest::mouseClick(window->findChild<QPushButton*>(QStringLiteral("deleteButton")), Qt::LeftButton);
+    QCOMPARE(questions.size(), 1);
+    QVERIFY(questions.first().contains("existing"));
+    QTRY_VERIFY_WITH_TIMEOUT(serverConfig().findRoute("existing") == nullptr, 10000);
+    QTRY_COMPARE(routes->rowCount(), 0);
+    QVERIFY2(window->statusText().contains("deleted"), qPrintable(window->statusText()));
+}
+
+void TestRemoteApisixWindow::declinedDeleteKeepsRoute()
+{
+    ui::RemoteApisixWindow* window = connectedWindow();
+    QVERIFY(window);
+    window->setConfirm([](const QString&) { return false; });
+    auto* routes = window->findChild<QTableWidget*>(QStringLiteral("routeTable"));
+    routes->selectRow(rowOf(routes, "existing"));
+    window->deleteSelectedRoute();
+    QVERIFY(!window->isBusy());
+    QVERIFY(serverConfig().findRoute("existing") != nullptr);
+    QCOMPARE(routes->rowCount(), 1);
+}
+
+void TestRemoteApisixWindow::deleteUpstreamInUseRefusedThenDeleted()
+{
+    QVERIFY(m_serverStore->putRoute(route(R"({"id": "user", "server_port": 9101, "upstream_id": "up1"})")).isEmpty());
+    ui::RemoteApisixWindow* window = connectedWindow();
+    QVERIFY(window);
+    window->findChild<QTabWidget*>()->setCurrentIndex(1);
+    auto* upstreams = window->findChild<QTableWidget*>(QStringLiteral("upstreamTable"));
+    upstreams->selectRow(rowOf(upstreams, "up1"));
+    auto* remove = window->findChild<QPushButton*>(QStringLiteral("deleteButton"));
+    QSignalSpy finished(window, &ui::RemoteApisixWindow::requestFinished);
+    QTest::mouseClick(remove, Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
+    QCOMPARE(finished.last().first().toBool(), false); // a route still uses it: the server says no
+    QVERIFY2(window->statusText().contains("stream_route [user] is still using it"),
+             qPrintable(window->statusText()));
+    QCOMPARE(upstreams->rowCount(), 1);
+    QVERIFY(serverConfig().findUpstream("up1") != nullptr);
+
+    QVERIFY(m_serverStore->deleteRoute("user").isEmpty());
+    QTest::mouseClick(remove, Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 10000);
+    QCOMPARE(finished.last().first().toBool(), true);
+    QVERIFY(serverConfig().findUpstream("up1") == nullptr);
+    QCOMPARE(upstreams->rowCount(), 0);
+}
+
+void TestRemoteApisixWindow::wrongKeyShowsServerError()
+{
+    auto* window = m_main->openRemoteApisix();
+    QSignalSpy finished(window, &ui::RemoteApisixWindow::requestFinished);
+    window->connectTo(m_server->url(), QStringLiteral("not-the-key"));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
+    QCOMPARE(finished.first().first().toBool(), false);
+    QVERIFY2(window->statusText().contains("401"), qPrintable(window->statusText()));
+    QVERIFY2(window->statusText().contains("failed to check token"), qPrintable(window->statusText()));
+    QCOMPARE(window->findChild<QTableWidget*>(QStringLiteral("routeTable"))->rowCount(), 0);
+}
+
+void TestRemoteApisixWindow::unreachableServerShowsTransportError()
+{
+    QTcpServer probe;
+    QVERIFY(probe.listen(QHostAddress(QStringLiteral("127.0.0.1")), 0));
+    const quint16 port = probe.serverPort();
+    probe.close(); // nothing listens there now
+    auto* window = m_main->openRemoteApisix();
+    QSignalSpy finished(window, &ui::RemoteApisixWindow::requestFinished);
+    window->connectTo(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port)), QString::fromLatin1(kKey));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
+    QCOMPARE(finished.first().first().toBool(), false);
+    QVERIFY(!window->statusText().isEmpty());
+    QVERIFY2(!window->statusText().startsWith("Loading"), qPrintable(window->statusText()));
+}
+
+void TestRemoteApisixWindow::settingsRemembered()
+{
+    QVERIFY(connectedWindow());
+    ui::RemoteApisixWindow fresh;
+    QCOMPARE(fresh.findChild<QLineEdit*>(QStringLiteral("adminUrlEdit"))->text(), m_server->url().toString());
+    QCOMPARE(fresh.findChild<QLineEdit*>(QStringLiteral("adminKeyEdit"))->text(), QString::fromLatin1(kKey));
+}
+
+QTEST_MAIN(TestRemoteApisixWindow)
+#include "tst_remoteapisixwindow.moc"

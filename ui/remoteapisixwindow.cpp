@@ -1,0 +1,386 @@
+#include "remoteapisixwindow.h"
+
+#include "routeeditor/routeeditor.h"
+
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSet>
+#include <QSettings>
+#include <QSplitter>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+namespace sg::ui {
+
+namespace {
+
+const QString kUrlKey = QStringLiteral("remoteApisix/adminUrl");
+const QString kKeyKey = QStringLiteral("remoteApisix/adminKey");
+
+QString nodesSummary(const Upstream& u)
+{
+    QStringList nodes;
+    for (const Node& n : u.nodes)
+        nodes << QStringLiteral("%1:%2").arg(n.host).arg(n.port);
+    return QStringLiteral("%1 %2").arg(u.type, nodes.join(QStringLiteral(", ")));
+}
+
+QString upstreamSummary(const StreamRoute& r)
+{
+    if (r.upstream)
+        return nodesSummary(*r.upstream);
+    if (!r.upstreamId.isUndefined() && !r.upstreamId.isNull())
+        return QObject::tr("upstream %1")
+            .arg(r.upstreamId.isString() ? r.upstreamId.toString()
+                                         : QString::number(r.upstreamId.toInteger()));
+    return QObject::tr("(none)");
+}
+
+QTableWidgetItem* cell(const QString& text)
+{
+    auto* item = new QTableWidgetItem(text);
+    item->setFlags(item->flags() & ~Qt::ItemIsEditable);
+    return item;
+}
+
+} // namespace
+
+RemoteApisixWindow::RemoteApisixWindow(QWidget* parent) : QWidget(parent, Qt::Window)
+{
+    setWindowTitle(tr("Remote APISIX"));
+    m_confirm = [this](const QString& question) {
+        return QMessageBox::question(this, tr("Delete"), question) == QMessageBox::Yes;
+    };
+    build();
+    QSettings settings;
+    m_urlEdit->setText(settings.value(kUrlKey).toString());
+    m_keyEdit->setText(settings.value(kKeyKey).toString());
+    setStatus(tr("Enter the Admin API address and key, then press Connect."), false);
+}
+
+RemoteApisixWindow::~RemoteApisixWindow() = default;
+
+void RemoteApisixWindow::build()
+{
+    auto* layout = new QVBoxLayout(this);
+
+    auto* form = new QFormLayout;
+    m_urlEdit = new QLineEdit(this);
+    m_urlEdit->setObjectName(QStringLiteral("adminUrlEdit"));
+    m_urlEdit->setPlaceholderText(QStringLiteral("http://10.0.0.5:9180"));
+    form->addRow(tr("Admin API URL"), m_urlEdit);
+    m_keyEdit = new QLineEdit(this);
+    m_keyEdit->setObjectName(QStringLiteral("adminKeyEdit"));
+    m_keyEdit->setEchoMode(QLineEdit::Password);
+    form->addRow(tr("Admin key (X-API-KEY)"), m_keyEdit);
+    auto* note = new QLabel(tr("The address and the key are remembered in this user's application "
+                               "settings; the key is stored there unencrypted."),
+                            this);
+    note->setWordWrap(true);
+    form->addRow(QString(), note);
+    layout->addLayout(form);
+
+    auto* bar = new QHBoxLayout;
+    m_connectButton = new QPushButton(tr("Connect"), this);
+    m_connectButton->setObjectName(QStringLiteral("connectButton"));
+    m_refreshButton = new QPushButton(tr("Refresh"), this);
+    m_refreshButton->setObjectName(QStringLiteral("refreshButton"));
+    m_addButton = new QPushButton(tr("Add route"), this);
+    m_addButton->setObjectName(QStringLiteral("addButton"));
+    m_editButton = new QPushButton(tr("Edit"), this);
+    m_editButton->setObjectName(QStringLiteral("editButton"));
+    m_deleteButton = new QPushButton(tr("Delete…"), this);
+    m_deleteButton->setObjectName(QStringLiteral("deleteButton"));
+    for (QPushButton* b : {m_connectButton, m_refreshButton, m_addButton, m_editButton, m_deleteButton})
+        bar->addWidget(b);
+    bar->addStretch();
+    layout->addLayout(bar);
+
+    auto* splitter = new QSplitter(this);
+    m_tabs = new QTabWidget(splitter);
+    m_routeTable = new QTableWidget(0, 6, m_tabs);
+    m_routeTable->setObjectName(QStringLiteral("routeTable"));
+    m_routeTable->setHorizontalHeaderLabels({tr("ID"), tr("Name"), QStringLiteral("remote_addr"),
+                                             QStringLiteral("server_addr"), QStringLiteral("server_port"),
+                                             tr("Upstream")});
+    m_upstreamTable = new QTableWidget(0, 4, m_tabs);
+    m_upstreamTable->setObjectName(QStringLiteral("upstreamTable"));
+    m_upstreamTable->setHorizontalHeaderLabels({tr("ID"), tr("Name"), tr("Balancer"), tr("Nodes")});
+    for (QTableWidget* t : {m_routeTable, m_upstreamTable}) {
+        t->setSelectionBehavior(QAbstractItemView::SelectRows);
+        t->setSelectionMode(QAbstractItemView::SingleSelection);
+        t->verticalHeader()->hide();
+        t->horizontalHeader()->setStretchLastSection(true);
+    }
+    m_tabs->addTab(m_routeTable, tr("Stream routes"));
+    m_tabs->addTab(m_upstreamTable, tr("Upstreams"));
+    m_editor = new RouteEditor(nullptr, splitter);
+    m_editor->setObjectName(QStringLiteral("remoteRouteEditor"));
+    splitter->addWidget(m_tabs);
+    splitter->addWidget(m_editor);
+    layout->addWidget(splitter, 1);
+
+    m_status = new QLabel(this);
+    m_status->setObjectName(QStringLiteral("statusLabel"));
+    m_status->setWordWrap(true);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    layout->addWidget(m_status);
+
+    connect(m_connectButton, &QPushButton::clicked, this, &RemoteApisixWindow::applyConnection);
+    connect(m_refreshButton, &QPushButton::clicked, this, &RemoteApisixWindow::refresh);
+    connect(m_addButton, &QPushButton::clicked, this, &RemoteApisixWindow::addRoute);
+    connect(m_editButton, &QPushButton::clicked, this, &RemoteApisixWindow::editSelectedRoute);
+    connect(m_deleteButton, &QPushButton::clicked, this, [this] {
+        if (m_tabs->currentWidget() == m_upstreamTable)
+            deleteSelectedUpstream();
+        else
+            deleteSelectedRoute();
+    });
+    connect(m_routeTable, &QTableWidget::itemDoubleClicked, this, &RemoteApisixWindow::editSelectedRoute);
+    connect(m_editor, &RouteEditor::submitted, this, &RemoteApisixWindow::submit);
+    resize(1100, 700);
+}
+
+void RemoteApisixWindow::applyConnection()
+{
+    connectTo(QUrl(m_urlEdit->text().trimmed()), m_keyEdit->text());
+}
+
+void RemoteApisixWindow::connectTo(const QUrl& adminUrl, const QString& key)
+{
+    m_urlEdit->setText(adminUrl.toString());
+    m_keyEdit->setText(key);
+    if (!adminUrl.isValid() || adminUrl.host().isEmpty()
+        || (adminUrl.scheme() != QLatin1String("http") && adminUrl.scheme() != QLatin1String("https"))) {
+        setStatus(tr("Admin API URL: %1 is not an http(s) URL with a host").arg(m_urlEdit->text()), true);
+        return;
+    }
+    QSettings settings;
+    settings.setValue(kUrlKey, adminUrl.toString());
+    settings.setValue(kKeyKey, key);
+    delete m_remote; // pending callbacks of the old connection are dropped with it
+    m_pending = 0;
+    m_remote = new RemoteApisix(adminUrl, key, this);
+    m_routes.clear();
+    m_upstreams.clear();
+    fillRoutes();
+    fillUpstreams();
+    m_editor->clear();
+    refresh();
+}
+
+QString RemoteApisixWindow::statusText() const
+{
+    return m_status->text();
+}
+
+void RemoteApisixWindow::setStatus(const QString& text, bool error)
+{
+    m_status->setText(text);
+    m_status->setStyleSheet(error ? QStringLiteral("color: #b00020;") : QString());
+}
+
+void RemoteApisixWindow::finished(const RemoteStatus& status, const QString& what)
+{
+    --m_pending;
+    if (status.ok()) {
+        setStatus(what, false);
+    } else {
+        QString text = status.error;
+        if (!status.problems.isEmpty())
+            text = (text.isEmpty() ? QString() : text + QStringLiteral("; ")) + formatProblems(status.problems);
+        if (status.httpStatus != 0)
+            text = tr("HTTP %1: %2").arg(status.httpStatus).arg(text);
+        setStatus(text, true);
+    }
+    Q_EMIT requestFinished(status.ok());
+}
+
+void RemoteApisixWindow::refresh()
+{
+    if (!m_remote) {
+        setStatus(tr("Not connected: enter the Admin API address and key, then press Connect."), true);
+        return;
+    }
+    ++m_pending;
+    setStatus(tr("Loading from %1…").arg(m_remote->adminUrl().toString()), false);
+    // Upstreams after routes: one request in flight, one outcome in the status line.
+    m_remote->listStreamRoutes([this](const RemoteResult<QList<StreamRoute>>& routes) {
+        if (!routes.ok() || !m_remote) {
+            finished(routes, QString());
+            return;
+        }
+        m_routes = routes.value;
+        fillRoutes();
+        m_remote->listUpstreams([this](const RemoteResult<QList<Upstream>>& upstreams) {
+            if (upstreams.ok()) {
+                m_upstreams = upstreams.value;
+                fillUpstreams();
+            }
+            finished(upstreams, tr("%1: %2 stream route(s), %3 upstream(s).")
+                                    .arg(m_remote ? m_remote->adminUrl().toString() : QString())
+                                    .arg(m_routes.size())
+                                    .arg(m_upstreams.size()));
+        });
+    });
+}
+
+void RemoteApisixWindow::fillRoutes()
+{
+    const QString selected = selectedRouteId();
+    m_routeTable->setRowCount(0);
+    for (const StreamRoute& r : std::as_const(m_routes)) {
+        const int row = m_routeTable->rowCount();
+        m_routeTable->insertRow(row);
+        m_routeTable->setItem(row, 0, cell(r.idString()));
+        m_routeTable->setItem(row, 1, cell(r.name));
+        m_routeTable->setItem(row, 2, cell(r.remoteAddr));
+        m_routeTable->setItem(row, 3, cell(r.serverAddr));
+        m_routeTable->setItem(row, 4, cell(r.serverPort ? QString::number(*r.serverPort) : QString()));
+        m_routeTable->setItem(row, 5, cell(upstreamSummary(r)));
+        if (r.idString() == selected)
+            m_routeTable->selectRow(row);
+    }
+}
+
+void RemoteApisixWindow::fillUpstreams()
+{
+    m_upstreamTable->setRowCount(0);
+    for (const Upstream& u : std::as_const(m_upstreams)) {
+        const int row = m_upstreamTable->rowCount();
+        m_upstreamTable->insertRow(row);
+        m_upstreamTable->setItem(row, 0, cell(u.idString()));
+        m_upstreamTable->setItem(row, 1, cell(u.name));
+        m_upstreamTable->setItem(row, 2, cell(u.type));
+        QStringList nodes;
+        for (const Node& n : u.nodes)
+            nodes << QStringLiteral("%1:%2 (weight %3)").arg(n.host).arg(n.port).arg(n.weight);
+        m_upstreamTable->setItem(row, 3, cell(nodes.join(QStringLiteral(", "))));
+    }
+}
+
+QString RemoteApisixWindow::selectedRouteId() const
+{
+    const QList<QTableWidgetItem*> items = m_routeTable->selectedItems();
+    return items.isEmpty() ? QString() : m_routeTable->item(items.first()->row(), 0)->text();
+}
+
+QString RemoteApisixWindow::selectedUpstreamId() const
+{
+    const QList<QTableWidgetItem*> items = m_upstreamTable->selectedItems();
+    return items.isEmpty() ? QString() : m_upstreamTable->item(items.first()->row(), 0)->text();
+}
+
+void RemoteApisixWindow::addRoute()
+{
+    QSet<QString> ids;
+    QSet<int> ports;
+    for (const StreamRoute& r : std::as_const(m_routes)) {
+        ids.insert(r.idString());
+        if (r.serverPort)
+            ports.insert(*r.serverPort);
+    }
+    int n = 1;
+    while (ids.contains(QStringLiteral("route-%1").arg(n)))
+        ++n;
+    int port = 10000;
+    while (ports.contains(port))
+        ++port;
+    StreamRoute route;
+    route.id = QStringLiteral("route-%1").arg(n);
+    route.name = tr("New route");
+    route.serverPort = port;
+    Upstream upstream;
+    upstream.nodes << Node{QStringLiteral("127.0.0.1"), 3306, 1, 0, {}, {}};
+    route.upstream = upstream;
+    m_editor->editDetached(route, true, m_upstreams);
+}
+
+void RemoteApisixWindow::editSelectedRoute()
+{
+    const QString id = selectedRouteId();
+    for (const StreamRoute& r : std::as_const(m_routes)) {
+        if (r.idString() == id) {
+            m_editor->editDetached(r, false, m_upstreams);
+            return;
+        }
+    }
+    setStatus(tr("Select a stream route to edit."), true);
+}
+
+void RemoteApisixWindow::submit(const StreamRoute& route)
+{
+    if (!m_remote) {
+        setStatus(tr("Not connected."), true);
+        return;
+    }
+    ++m_pending;
+    setStatus(tr("Saving %1…").arg(route.idString()), false);
+    m_remote->putStreamRoute(route, [this](const RemoteResult<StreamRoute>& result) {
+        if (result.ok()) {
+            bool replaced = false;
+            for (StreamRoute& r : m_routes) {
+                if (r.idString() == result.value.idString()) {
+                    r = result.value;
+                    replaced = true;
+                }
+            }
+            if (!replaced)
+                m_routes << result.value;
+            fillRoutes();
+            m_editor->editDetached(result.value, false, m_upstreams);
+        }
+        finished(result, result.created ? tr("Route %1 created.").arg(result.value.idString())
+                                        : tr("Route %1 saved.").arg(result.value.idString()));
+        if (!result.ok())
+            m_editor->showSubmitError(statusText());
+    });
+}
+
+void RemoteApisixWindow::deleteSelectedRoute()
+{
+    const QString id = selectedRouteId();
+    if (id.isEmpty() || !m_remote) {
+        setStatus(tr("Select a stream route to delete."), true);
+        return;
+    }
+    if (!m_confirm(tr("Delete stream route %1 on %2?").arg(id, m_remote->adminUrl().toString())))
+        return;
+    ++m_pending;
+    m_remote->deleteStreamRoute(id, [this, id](const RemoteStatus& status) {
+        if (status.ok()) {
+            m_routes.removeIf([&id](const StreamRoute& r) { return r.idString() == id; });
+            fillRoutes();
+            if (m_editor->routeId() == id)
+                m_editor->clear();
+        }
+        finished(status, tr("Route %1 deleted.").arg(id));
+    });
+}
+
+void RemoteApisixWindow::deleteSelectedUpstream()
+{
+    const QString id = selectedUpstreamId();
+    if (id.isEmpty() || !m_remote) {
+        setStatus(tr("Select an upstream to delete."), true);
+        return;
+    }
+    if (!m_confirm(tr("Delete upstream %1 on %2?").arg(id, m_remote->adminUrl().toString())))
+        return;
+    ++m_pending;
+    m_remote->deleteUpstream(id, [this, id](const RemoteStatus& status) {
+        if (status.ok()) {
+            m_upstreams.removeIf([&id](const Upstream& u) { return u.idString() == id; });
+            fillUpstreams();
+        }
+        finished(status, tr("Upstream %1 deleted.").arg(id));
+    });
+}
+
+} // namespace sg::ui

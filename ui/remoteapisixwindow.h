@@ -1,0 +1,88 @@
+#pragma once
+// A window onto another APISIX (or a headless Streamgate): lists its stream routes and
+// upstreams over the Admin API and edits routes with the same form and validation as local
+// ones. Nothing here touches the local ConfigStore or engine; every change is a request to the
+// remote server, and its refusals (error_msg, transport errors) are shown in the status line.
+
+#include "api/remoteapisix.h"
+#include "model/streamroute.h"
+
+#include <QList>
+#include <QPointer>
+#include <QWidget>
+
+#include <functional>
+
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QTableWidget;
+class QTabWidget;
+
+namespace sg::ui {
+
+class RouteEditor;
+
+class RemoteApisixWindow final : public QWidget
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(RemoteApisixWindow)
+
+public:
+    explicit RemoteApisixWindow(QWidget* parent = nullptr);
+    ~RemoteApisixWindow() override;
+
+    // Points the window at an Admin API (remembered in QSettings) and refreshes.
+    void connectTo(const QUrl& adminUrl, const QString& key);
+    // Asked before a delete; returns true to go ahead. Defaults to a message box.
+    void setConfirm(std::function<bool(const QString& question)> confirm) { m_confirm = std::move(confirm); }
+
+    QString statusText() const;
+    bool isBusy() const { return m_pending > 0; }
+    QList<StreamRoute> routes() const { return m_routes; }
+    QList<Upstream> upstreams() const { return m_upstreams; }
+    RouteEditor* editor() const { return m_editor; }
+
+public Q_SLOTS:
+    void refresh();
+    void addRoute();
+    void editSelectedRoute();
+    void deleteSelectedRoute();
+    void deleteSelectedUpstream();
+
+Q_SIGNALS:
+    // After each completed request (success or not), for views and tests.
+    void requestFinished(bool ok);
+
+private:
+    void build();
+    void applyConnection();
+    void setStatus(const QString& text, bool error);
+    void fillRoutes();
+    void fillUpstreams();
+    void submit(const StreamRoute& route);
+    QString selectedRouteId() const;
+    QString selectedUpstreamId() const;
+    void finished(const RemoteStatus& status, const QString& what);
+
+    QPointer<RemoteApisix> m_remote;
+    QList<StreamRoute> m_routes;
+    QList<Upstream> m_upstreams;
+    int m_pending = 0;
+    std::function<bool(const QString&)> m_confirm;
+
+    QLineEdit* m_urlEdit = nullptr;
+    QLineEdit* m_keyEdit = nullptr;
+    QPushButton* m_connectButton = nullptr;
+    QTabWidget* m_tabs = nullptr;
+    QTableWidget* m_routeTable = nullptr;
+    QTableWidget* m_upstreamTable = nullptr;
+    QPushButton* m_refreshButton = nullptr;
+    QPushButton* m_addButton = nullptr;
+    QPushButton* m_editButton = nullptr;
+    QPushButton* m_deleteButton = nullptr;
+    QLabel* m_status = nullptr;
+    RouteEditor* m_editor = nullptr;
+};
+
+} // namespace sg::ui
