@@ -217,6 +217,12 @@ void TcpSession::onIo(IoWatch& watch, quint32 bits)
         int err = 0;
         socklen_t len = sizeof err;
         ::getsockopt(watch.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err == ECONNRESET) {
+            // The upstream accepted, then reset before this worker saw the connect complete:
+            // that is a reset of an established connection, not a node that refuses.
+            close(CloseReason::UpstreamReset);
+            return;
+        }
         if (err != 0) {
             attemptFailed(false);
             return;
