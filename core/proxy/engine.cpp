@@ -1,6 +1,7 @@
 #include "proxy/engine.h"
 
 #include "proxy/addressmatch.h"
+#include "proxy/sockaddr.h"
 #include "proxy/healthchecker.h"
 #include "proxy/routetable.h"
 #include "proxy/tcpsession.h"
@@ -38,20 +39,6 @@ void raiseDescriptorLimit()
         rl.rlim_cur = rl.rlim_max;
         ::setrlimit(RLIMIT_NOFILE, &rl);
     }
-}
-
-quint16 portOf(const sockaddr_storage& a)
-{
-    if (a.ss_family == AF_INET)
-        return ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
-    if (a.ss_family == AF_INET6)
-        return ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port);
-    return 0;
-}
-
-QHostAddress hostOf(const sockaddr_storage& a)
-{
-    return normalizedAddress(QHostAddress(reinterpret_cast<const sockaddr*>(&a)));
 }
 
 // Node hosts are usually literal addresses; names are resolved once per config, on the engine

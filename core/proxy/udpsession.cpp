@@ -1,6 +1,7 @@
 #include "proxy/udpsession.h"
 
 #include "proxy/addressmatch.h"
+#include "proxy/sockaddr.h"
 #include "stats/statshub.h"
 
 #include <cerrno>
@@ -23,20 +24,6 @@ constexpr size_t kRefusedCap = 16384;
 constexpr int kControlSize = 128; // room for one in_pktinfo and one in6_pktinfo
 constexpr int kPassBatches = 8;   // batches per readiness pass before yielding to others
 constexpr int kSocketBuffer = 4 * 1024 * 1024;
-
-quint16 portOf(const sockaddr_storage& a)
-{
-    if (a.ss_family == AF_INET)
-        return ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
-    if (a.ss_family == AF_INET6)
-        return ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port);
-    return 0;
-}
-
-QHostAddress hostOf(const sockaddr_storage& a)
-{
-    return normalizedAddress(QHostAddress(reinterpret_cast<const sockaddr*>(&a)));
-}
 
 QHostAddress hostOf(const UdpLocal& l)
 {
