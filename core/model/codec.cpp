@@ -336,6 +336,11 @@ void decodeNodes(Checker& c, const QJsonValue& v, const QString& path, Upstream&
                 up.nodes << node;
             }
         }
+        // A JSON object has no order; keep the nodes in the order their canonical addresses
+        // sort, which is the order encodeNodes writes them ("h:0826" is read as "h:826").
+        std::stable_sort(up.nodes.begin(), up.nodes.end(), [](const Node& a, const Node& b) {
+            return a.address() < b.address();
+        });
         return;
     }
     if (v.isArray()) {

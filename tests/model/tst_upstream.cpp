@@ -29,6 +29,7 @@ private Q_SLOTS:
     void defaults();
     void nodeAddress();
     void encodeSwitchesToArrayForPriority();
+    void mapKeyWithLeadingZeroPort();
     void idString();
 };
 
@@ -505,6 +506,22 @@ void TestUpstream::encodeSwitchesToArrayForPriority()
     const Decoded<Upstream> back = decodeUpstream(encoded);
     QVERIFY2(back.ok(), qPrintable(describe(back.problems)));
     QCOMPARE(describeNodes(back.value.nodes), (QStringList{"10.0.0.1|3306|2|0", "::1|3306|1|5"}));
+}
+
+void TestUpstream::mapKeyWithLeadingZeroPort()
+{
+    // "h:0826" is port 826; its canonical key "h:826" sorts after "h:3306" where the written
+    // one sorted before it. Decoding what was encoded must still give the same upstream.
+    const Decoded<Upstream> d =
+        decodeUpstream(object(R"({"nodes": {"h:0826": 1, "h:3306": 2, "h:3316": 3}})"));
+    QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
+    QCOMPARE(describeNodes(d.value.nodes), (QStringList{"h|3306|2|0", "h|3316|3|0", "h|826|1|0"}));
+    const QJsonObject encoded = encodeUpstream(d.value);
+    QCOMPARE(compact(encoded), compact(object(R"({"nodes": {"h:3306": 2, "h:3316": 3, "h:826": 1}})")));
+    const Decoded<Upstream> again = decodeUpstream(encoded);
+    QVERIFY2(again.ok(), qPrintable(describe(again.problems)));
+    QVERIFY(again.value == d.value);
+    QCOMPARE(compact(encodeUpstream(again.value)), compact(encoded));
 }
 
 void TestUpstream::idString()
