@@ -1,6 +1,7 @@
 #include "remoteapisixwindow.h"
 
 #include "routeeditor/routeeditor.h"
+#include "routeeditor/upstreameditor.h"
 
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -12,6 +13,7 @@
 #include <QSet>
 #include <QSettings>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -109,9 +111,22 @@ void RemoteApisixWindow::build()
     m_routeTable->setHorizontalHeaderLabels({tr("ID"), tr("Name"), QStringLiteral("remote_addr"),
                                              QStringLiteral("server_addr"), QStringLiteral("server_port"),
                                              tr("Upstream")});
-    m_upstreamTable = new QTableWidget(0, 4, m_tabs);
+    m_upstreamPage = new QWidget(m_tabs);
+    auto* upstreamLayout = new QVBoxLayout(m_upstreamPage);
+    upstreamLayout->setContentsMargins(0, 0, 0, 0);
+    m_upstreamTable = new QTableWidget(0, 4, m_upstreamPage);
     m_upstreamTable->setObjectName(QStringLiteral("upstreamTable"));
     m_upstreamTable->setHorizontalHeaderLabels({tr("ID"), tr("Name"), tr("Balancer"), tr("Nodes")});
+    upstreamLayout->addWidget(m_upstreamTable, 1);
+    auto* upstreamBar = new QHBoxLayout;
+    m_addUpstreamButton = new QPushButton(tr("Add upstream…"), m_upstreamPage);
+    m_addUpstreamButton->setObjectName(QStringLiteral("addUpstreamButton"));
+    m_editUpstreamButton = new QPushButton(tr("Edit upstream…"), m_upstreamPage);
+    m_editUpstreamButton->setObjectName(QStringLiteral("editUpstreamButton"));
+    upstreamBar->addWidget(m_addUpstreamButton);
+    upstreamBar->addWidget(m_editUpstreamButton);
+    upstreamBar->addStretch();
+    upstreamLayout->addLayout(upstreamBar);
     for (QTableWidget* t : {m_routeTable, m_upstreamTable}) {
         t->setSelectionBehavior(QAbstractItemView::SelectRows);
         t->setSelectionMode(QAbstractItemView::SingleSelection);
@@ -119,11 +134,17 @@ void RemoteApisixWindow::build()
         t->horizontalHeader()->setStretchLastSection(true);
     }
     m_tabs->addTab(m_routeTable, tr("Stream routes"));
-    m_tabs->addTab(m_upstreamTable, tr("Upstreams"));
-    m_editor = new RouteEditor(nullptr, splitter);
+    m_tabs->addTab(m_upstreamPage, tr("Upstreams"));
+    // The form beside the list is the one for the tab in front.
+    m_editors = new QStackedWidget(splitter);
+    m_editor = new RouteEditor(nullptr, m_editors);
     m_editor->setObjectName(QStringLiteral("remoteRouteEditor"));
+    m_upstreamEditor = new UpstreamEditor(m_editors);
+    m_upstreamEditor->setObjectName(QStringLiteral("remoteUpstreamEditor"));
+    m_editors->addWidget(m_editor);
+    m_editors->addWidget(m_upstreamEditor);
     splitter->addWidget(m_tabs);
-    splitter->addWidget(m_editor);
+    splitter->addWidget(m_editors);
     layout->addWidget(splitter, 1);
 
     m_status = new QLabel(this);
@@ -135,15 +156,26 @@ void RemoteApisixWindow::build()
     connect(m_connectButton, &QPushButton::clicked, this, &RemoteApisixWindow::applyConnection);
     connect(m_refreshButton, &QPushButton::clicked, this, &RemoteApisixWindow::refresh);
     connect(m_addButton, &QPushButton::clicked, this, &RemoteApisixWindow::addRoute);
-    connect(m_editButton, &QPushButton::clicked, this, &RemoteApisixWindow::editSelectedRoute);
+    connect(m_editButton, &QPushButton::clicked, this, [this] {
+        if (m_tabs->currentWidget() == m_upstreamPage)
+            editSelectedUpstream();
+        else
+            editSelectedRoute();
+    });
     connect(m_deleteButton, &QPushButton::clicked, this, [this] {
-        if (m_tabs->currentWidget() == m_upstreamTable)
+        if (m_tabs->currentWidget() == m_upstreamPage)
             deleteSelectedUpstream();
         else
             deleteSelectedRoute();
     });
+    connect(m_addUpstreamButton, &QPushButton::clicked, this, &RemoteApisixWindow::addUpstream);
+    connect(m_editUpstreamButton, &QPushButton::clicked, this, &RemoteApisixWindow::editSelectedUpstream);
     connect(m_routeTable, &QTableWidget::itemDoubleClicked, this, &RemoteApisixWindow::editSelectedRoute);
+    connect(m_upstreamTable, &QTableWidget::itemDoubleClicked, this, &RemoteApisixWindow::editSelectedUpstream);
+    connect(m_tabs, &QTabWidget::currentChanged, this,
+            [this] { showUpstreamEditor(m_tabs->currentWidget() == m_upstreamPage); });
     connect(m_editor, &RouteEditor::submitted, this, &RemoteApisixWindow::submit);
+    connect(m_upstreamEditor, &UpstreamEditor::submitted, this, &RemoteApisixWindow::submitUpstream);
     resize(1100, 700);
 }
 
@@ -172,6 +204,7 @@ void RemoteApisixWindow::connectTo(const QUrl& adminUrl, const QString& key)
     fillRoutes();
     fillUpstreams();
     m_editor->clear();
+    m_upstreamEditor->clear();
     refresh();
 }
 
@@ -251,6 +284,7 @@ void RemoteApisixWindow::fillRoutes()
 
 void RemoteApisixWindow::fillUpstreams()
 {
+    const QString selected = selectedUpstreamId();
     m_upstreamTable->setRowCount(0);
     for (const Upstream& u : std::as_const(m_upstreams)) {
         const int row = m_upstreamTable->rowCount();
@@ -262,6 +296,8 @@ void RemoteApisixWindow::fillUpstreams()
         for (const Node& n : u.nodes)
             nodes << QStringLiteral("%1:%2 (weight %3)").arg(n.host).arg(n.port).arg(n.weight);
         m_upstreamTable->setItem(row, 3, cell(nodes.join(QStringLiteral(", "))));
+        if (u.idString() == selected)
+            m_upstreamTable->selectRow(row);
     }
 }
 
@@ -299,6 +335,7 @@ void RemoteApisixWindow::addRoute()
     Upstream upstream;
     upstream.nodes << Node{QStringLiteral("127.0.0.1"), 3306, 1, 0, {}, {}};
     route.upstream = upstream;
+    showUpstreamEditor(false);
     m_editor->editDetached(route, true, m_upstreams);
 }
 
@@ -307,6 +344,7 @@ void RemoteApisixWindow::editSelectedRoute()
     const QString id = selectedRouteId();
     for (const StreamRoute& r : std::as_const(m_routes)) {
         if (r.idString() == id) {
+            showUpstreamEditor(false);
             m_editor->editDetached(r, false, m_upstreams);
             return;
         }
@@ -378,8 +416,73 @@ void RemoteApisixWindow::deleteSelectedUpstream()
         if (status.ok()) {
             m_upstreams.removeIf([&id](const Upstream& u) { return u.idString() == id; });
             fillUpstreams();
+            if (m_upstreamEditor->upstreamId() == id)
+                m_upstreamEditor->clear();
         }
         finished(status, tr("Upstream %1 deleted.").arg(id));
+    });
+}
+
+void RemoteApisixWindow::showUpstreamEditor(bool show)
+{
+    m_editors->setCurrentWidget(show ? static_cast<QWidget*>(m_upstreamEditor) : m_editor);
+    m_tabs->setCurrentWidget(show ? m_upstreamPage : static_cast<QWidget*>(m_routeTable));
+}
+
+void RemoteApisixWindow::addUpstream()
+{
+    QSet<QString> ids;
+    for (const Upstream& u : std::as_const(m_upstreams))
+        ids.insert(u.idString());
+    Upstream upstream;
+    upstream.nodes << Node{QStringLiteral("127.0.0.1"), 3306, 1, 0, {}, {}};
+    showUpstreamEditor(true);
+    m_upstreamEditor->edit(upstream, true, ids);
+}
+
+void RemoteApisixWindow::editSelectedUpstream()
+{
+    const QString id = selectedUpstreamId();
+    for (const Upstream& u : std::as_const(m_upstreams)) {
+        if (u.idString() == id) {
+            showUpstreamEditor(true);
+            m_upstreamEditor->edit(u, false);
+            return;
+        }
+    }
+    setStatus(tr("Select an upstream to edit."), true);
+}
+
+void RemoteApisixWindow::submitUpstream(const Upstream& upstream)
+{
+    if (!m_remote) {
+        setStatus(tr("Not connected."), true);
+        return;
+    }
+    ++m_pending;
+    setStatus(upstream.idString().isEmpty() ? tr("Creating upstream…")
+                                            : tr("Saving upstream %1…").arg(upstream.idString()),
+              false);
+    m_remote->putUpstream(upstream, [this](const RemoteResult<Upstream>& result) {
+        const QString id = result.value.idString();
+        if (result.ok()) {
+            bool replaced = false;
+            for (Upstream& u : m_upstreams) {
+                if (u.idString() == id) {
+                    u = result.value;
+                    replaced = true;
+                }
+            }
+            if (!replaced)
+                m_upstreams << result.value;
+            fillUpstreams();
+            m_upstreamTable->selectRow(m_upstreams.indexOf(result.value));
+            m_upstreamEditor->edit(result.value, false);
+        }
+        finished(result, result.created ? tr("Upstream %1 created.").arg(id)
+                                         : tr("Upstream %1 saved.").arg(id));
+        if (!result.ok())
+            m_upstreamEditor->showSubmitError(statusText());
     });
 }
 

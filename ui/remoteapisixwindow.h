@@ -1,6 +1,6 @@
 #pragma once
 // A window onto another APISIX (or a headless Streamgate): lists its stream routes and
-// upstreams over the Admin API and edits routes with the same form and validation as local
+// upstreams over the Admin API and edits both with the same forms and validation as local
 // ones. Nothing here touches the local ConfigStore or engine; every change is a request to the
 // remote server, and its refusals (error_msg, transport errors) are shown in the status line.
 
@@ -16,12 +16,14 @@
 class QLabel;
 class QLineEdit;
 class QPushButton;
+class QStackedWidget;
 class QTableWidget;
 class QTabWidget;
 
 namespace sg::ui {
 
 class RouteEditor;
+class UpstreamEditor;
 
 class RemoteApisixWindow final : public QWidget
 {
@@ -42,6 +44,7 @@ public:
     QList<StreamRoute> routes() const { return m_routes; }
     QList<Upstream> upstreams() const { return m_upstreams; }
     RouteEditor* editor() const { return m_editor; }
+    UpstreamEditor* upstreamEditor() const { return m_upstreamEditor; }
 
 public Q_SLOTS:
     void refresh();
@@ -49,6 +52,9 @@ public Q_SLOTS:
     void editSelectedRoute();
     void deleteSelectedRoute();
     void deleteSelectedUpstream();
+    // A blank upstream (one local node, no id: the server picks one) in the upstream form.
+    void addUpstream();
+    void editSelectedUpstream();
 
 Q_SIGNALS:
     // After each completed request (success or not), for views and tests.
@@ -61,6 +67,8 @@ private:
     void fillRoutes();
     void fillUpstreams();
     void submit(const StreamRoute& route);
+    void submitUpstream(const Upstream& upstream);
+    void showUpstreamEditor(bool show);
     QString selectedRouteId() const;
     QString selectedUpstreamId() const;
     void finished(const RemoteStatus& status, const QString& what);
@@ -76,13 +84,18 @@ private:
     QPushButton* m_connectButton = nullptr;
     QTabWidget* m_tabs = nullptr;
     QTableWidget* m_routeTable = nullptr;
+    QWidget* m_upstreamPage = nullptr;
     QTableWidget* m_upstreamTable = nullptr;
+    QPushButton* m_addUpstreamButton = nullptr;
+    QPushButton* m_editUpstreamButton = nullptr;
     QPushButton* m_refreshButton = nullptr;
     QPushButton* m_addButton = nullptr;
     QPushButton* m_editButton = nullptr;
     QPushButton* m_deleteButton = nullptr;
     QLabel* m_status = nullptr;
+    QStackedWidget* m_editors = nullptr;
     RouteEditor* m_editor = nullptr;
+    UpstreamEditor* m_upstreamEditor = nullptr;
 };
 
 } // namespace sg::ui

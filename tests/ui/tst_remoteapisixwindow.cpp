@@ -1,16 +1,21 @@
 // The remote APISIX window against a real admin API over loopback HTTP: list, add and edit
-// through the route form, refusal before sending, delete, a wrong key, and the local store
-// left alone.
+// through the route and upstream forms, refusal before sending, the server's refusals, delete,
+// a wrong key, and the local store left alone.
 
 #include "api/adminserver.h"
+#include "api/remoteapisix.h"
 #include "config/configstore.h"
+#include "formfill.h"
 #include "mainwindow.h"
 #include "model/codec.h"
 #include "remoteapisixwindow.h"
 #include "routeeditor/routeeditor.h"
+#include "routeeditor/upstreameditor.h"
 
 #include <QAction>
 #include <QApplication>
+#include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QFile>
 #include <QJsonDocument>
 #include <QLabel>
@@ -27,8 +32,12 @@
 #include <QTest>
 
 #include <memory>
+#include <optional>
 
 using namespace sg;
+using sgtest::child;
+using sgtest::editCell;
+using sgtest::typeInto;
 
 namespace {
 
@@ -82,12 +91,17 @@ private Q_SLOTS:
     void deleteAfterConfirm();
     void declinedDeleteKeepsRoute();
     void deleteUpstreamInUseRefusedThenDeleted();
+    void addAndEditUpstreamThroughTheForm();
+    void invalidNodeKeepsUpstreamSaveDisabled();
+    void upstreamRefusedByServerShowsErrorMsg();
     void wrongKeyShowsServerError();
     void unreachableServerShowsTransportError();
     void settingsRemembered();
 
 private:
     ui::RemoteApisixWindow* connectedWindow();
+    // The upstream as the server's Admin API answers a GET for it.
+    std::optional<Upstream> fetchUpstream(const QString& id);
     Config serverConfig() const { return m_serverStore->config(); }
 
     QTemporaryDir m_settingsDir;
@@ -371,6 +385,189 @@ void TestRemoteApisixWindow::deleteUpstreamInUseRefusedThenDeleted()
     QCOMPARE(finished.last().first().toBool(), true);
     QVERIFY(serverConfig().findUpstream("up1") == nullptr);
     QCOMPARE(upstreams->rowCount(), 0);
+}
+
+std::optional<Upstream> TestRemoteApisixWindow::fetchUpstream(const QString& id)
+{
+    RemoteApisix client(m_server->url(), QString::fromLatin1(kKey));
+    std::optional<RemoteResult<Upstream>> answer;
+    client.getUpstream(id, [&answer](const RemoteResult<Upstream>& r) { answer = r; });
+    if (!QTest::qWaitFor([&answer] { return answer.has_value(); }, 10000) || !answer->ok()) {
+        qWarning() << "GET upstream" << id << "failed:" << (answer ? answer->error : QString("timeout"));
+        return std::nullopt;
+    }
+    return answer->value;
+}
+
+void TestRemoteApisixWindow::addAndEditUpstreamThroughTheForm()
+{
+    ui::RemoteApisixWindow* window = connectedWindow();
+    QVERIFY(window);
+    ui::UpstreamEditor* editor = window->upstreamEditor();
+    auto* upstreams = window->findChild<QTableWidget*>(QStringLiteral("upstreamTable"));
+    auto* tabs = window->findChild<QTabWidget*>();
+    QTest::mouseClick(child<QPushButton>(window, "addUpstreamButton"), Qt::LeftButton);
+    QVERIFY(editor->isVisible());
+    QVERIFY(!window->editor()->isVisible()); // the upstream form replaces the route form
+    QVERIFY(editor->isNew());
+    QVERIFY(editor->upstreamId().isEmpty()); // no id: the server picks one (POST)
+
+    typeInto(child<QLineEdit>(editor, "nameEdit"), "Replicas");
+    auto* nodes = child<QTableWidget>(editor, "nodesTable");
+    QCOMPARE(nodes->rowCount(), 1);
+    QVERIFY(editCell(nodes, 0, 1, "1998"));
+    QTest::mouseClick(child<QPushButton>(editor, "addNodeButton"), Qt::LeftButton);
+    sgtest::closeCellEditor(nodes, 1, 0); // Add node opens the new host for typing
+    QVERIFY(editCell(nodes, 1, 1, "1999"));
+    QVERIFY(editCell(nodes, 1, 2, "3"));
+    auto* balancer = child<QComboBox>(editor, "balancerCombo");
+    balancer->setCurrentIndex(balancer->findData("least_conn"));
+    typeInto(child<QDoubleSpinBox>(editor, "retryTimeoutSpin"), "4");
+    auto* save = child<QPushButton>(editor, "saveButton");
+    QVERIFY2(save->isEnabled(), qPrintable(formatProblems(editor->problems())));
+    QSignalSpy finished(window, &ui::RemoteApisixWindow::requestFinished);
+    QTest::mouseClick(save, Qt::LeftButton);
+    QVERIFY(finished.wait(10000));
+    QVERIFY2(finished.first().first().toBool(), qPrintable(window->statusText()));
+    QVERIFY2(window->statusText().contains("created"), qPrintable(window->statusText()));
+
+    // The server gave it an id; the list shows it, the form holds the stored upstream.
+    const QString id = editor->upstreamId();
+    QVERIFY(!id.isEmpty());
+    QVERIFY(!editor->isNew());
+    QVERIFY(!editor->isDirty());
+    QVERIFY(rowOf(upstreams, id) >= 0);
+    QCOMPARE(upstreams->rowCount(), 2);
+    QCOMPARE(upstreams->item(rowOf(upstreams, id), 1)->text(), QString("Replicas"));
+    std::optional<Upstream> stored = fetchUpstream(id);
+    QVERIFY(stored);
+    QCOMPARE(stored->name, QString("Replicas"));
+    QCOMPARE(stored->type, QString("least_conn"));
+    QCOMPARE(stored->retryTimeout.value_or(0), 4.0);
+    QCOMPARE(stored->nodes.size(), 2);
+    QCOMPARE(stored->nodes.at(0).address(), QString("127.0.0.1:1998"));
+    QCOMPARE(stored->nodes.at(1).address(), QString("127.0.0.1:1999"));
+    QCOMPARE(stored->nodes.at(1).weight, 3);
+
+    // Edit the pre-existing upstream from the list (double-click): a node weight changes on
+    // the server, and fields the form does not show (its health check) stay as they were.
+    Upstream withCheck = *serverConfig().findUpstream("up1");
+    withCheck.checks = ActiveHealthCheck{};
+    withCheck.checks->healthySuccesses = 3;
+    QVERIFY(m_serverStore->putUpstream(withCheck).isEmpty());
+    QTest::mouseClick(window->findChild<QPushButton*>(QStringLiteral("refreshButton")), Qt::LeftButton);
+    QVERIFY(finished.wait(10000));
+    tabs->setCurrentIndex(0);
+    QVERIFY(window->editor()->isVisible()); // the route tab brings the route form back
+    tabs->setCurrentIndex(1);
+    QVERIFY(editor->isVisible());
+    const int row = rowOf(upstreams, "up1");
+    QVERIFY(row >= 0);
+    sgtest::doubleClickRow(upstreams, row);
+    QCOMPARE(editor->upstreamId(), QString("up1"));
+    QCOMPARE(child<QLineEdit>(editor, "nameEdit")->text(), QString("Pool"));
+    QVERIFY(child<QLineEdit>(editor, "idEdit")->isReadOnly());
+    QCOMPARE(nodes->rowCount(), 1);
+    QCOMPARE(nodes->item(0, 2)->data(Qt::EditRole).toInt(), 2);
+    QVERIFY(!save->isEnabled());
+    QVERIFY(editCell(nodes, 0, 2, "7"));
+    QVERIFY(editor->isDirty());
+    QVERIFY2(save->isEnabled(), qPrintable(formatProblems(editor->problems())));
+    QTest::mouseClick(save, Qt::LeftButton);
+    QVERIFY(finished.wait(10000));
+    QVERIFY2(finished.last().first().toBool(), qPrintable(window->statusText()));
+    QVERIFY2(window->statusText().contains("saved"), qPrintable(window->statusText()));
+    stored = fetchUpstream("up1");
+    QVERIFY(stored);
+    QCOMPARE(stored->nodes.size(), 1);
+    QCOMPARE(stored->nodes.first().address(), QString("127.0.0.1:1996"));
+    QCOMPARE(stored->nodes.first().weight, 7);
+    QCOMPARE(stored->name, QString("Pool"));
+    QVERIFY(stored->checks);
+    QCOMPARE(stored->checks->healthySuccesses, 3);
+    QVERIFY(stored->nodesAsMap); // given as a map, kept as a map
+    QVERIFY(upstreams->item(rowOf(upstreams, "up1"), 3)->text().contains("weight 7"));
+    QCOMPARE(serverConfig().upstreams.size(), 2);
+    // Nothing of this reached the desktop's own config.
+    QVERIFY(m_localStore->config().upstreams.isEmpty());
+}
+
+void TestRemoteApisixWindow::invalidNodeKeepsUpstreamSaveDisabled()
+{
+    ui::RemoteApisixWindow* window = connectedWindow();
+    QVERIFY(window);
+    ui::UpstreamEditor* editor = window->upstreamEditor();
+    window->findChild<QTabWidget*>()->setCurrentIndex(1);
+    auto* upstreams = window->findChild<QTableWidget*>(QStringLiteral("upstreamTable"));
+    upstreams->selectRow(rowOf(upstreams, "up1"));
+    QTest::mouseClick(child<QPushButton>(window, "editUpstreamButton"), Qt::LeftButton);
+    QCOMPARE(editor->upstreamId(), QString("up1"));
+    auto* nodes = child<QTableWidget>(editor, "nodesTable");
+    QVERIFY(editCell(nodes, 0, 0, "db.local"));
+    QVERIFY(editCell(nodes, 0, 1, "99999"));
+
+    // The core's own words for the node db.local:99999, naming the row.
+    Problems expected = decodeUpstream(
+        QJsonDocument::fromJson(R"({"nodes": [{"host": "db.local", "port": 99999, "weight": 2}]})").object(),
+        {}, DecodeMode::Client).problems;
+    QCOMPARE(expected.size(), 1);
+    QCOMPARE(editor->problems(), expected);
+    QVERIFY(expected.first().path.startsWith("nodes[0]"));
+    QVERIFY(expected.first().text().contains("99999") || expected.first().value == "99999");
+    bool shown = false;
+    for (QLabel* label : editor->findChildren<QLabel*>())
+        shown = shown || (label->isVisible() && label->text() == expected.first().text());
+    QVERIFY(shown);
+
+    auto* save = child<QPushButton>(editor, "saveButton");
+    QVERIFY(!save->isEnabled());
+    QSignalSpy sent(window, &ui::RemoteApisixWindow::requestFinished);
+    QSignalSpy serverChanged(m_serverStore.get(), &ConfigStore::changed);
+    QVERIFY(!editor->save());
+    QVERIFY(!window->isBusy()); // nothing went out
+    QCOMPARE(sent.size(), 0);
+    QCOMPARE(serverChanged.size(), 0);
+    QCOMPARE(serverConfig().findUpstream("up1")->nodes.first().port, 1996);
+
+    // A valid port clears the message and enables Save again.
+    QVERIFY(editCell(nodes, 0, 1, "3307"));
+    QVERIFY2(editor->isValid(), qPrintable(formatProblems(editor->problems())));
+    QVERIFY(save->isEnabled());
+    for (QLabel* label : editor->findChildren<QLabel*>())
+        QVERIFY(!label->isVisible() || !label->text().contains("99999"));
+}
+
+void TestRemoteApisixWindow::upstreamRefusedByServerShowsErrorMsg()
+{
+    ui::RemoteApisixWindow* window = connectedWindow();
+    QVERIFY(window);
+    ui::UpstreamEditor* editor = window->upstreamEditor();
+    window->findChild<QTabWidget*>()->setCurrentIndex(1);
+    auto* upstreams = window->findChild<QTableWidget*>(QStringLiteral("upstreamTable"));
+    upstreams->selectRow(rowOf(upstreams, "up1"));
+    window->editSelectedUpstream();
+    QVERIFY(editCell(child<QTableWidget>(editor, "nodesTable"), 0, 2, "5"));
+    QVERIFY(child<QPushButton>(editor, "saveButton")->isEnabled());
+
+    // Valid for the form, refused by the server: someone broke its config file by hand, and
+    // it will not write over it.
+    const QString serverPath = m_dir->filePath(QStringLiteral("server.json"));
+    QVERIFY(writeFile(serverPath, "{ \"upstreams\": [ broken"));
+    QSignalSpy finished(window, &ui::RemoteApisixWindow::requestFinished);
+    QTest::mouseClick(child<QPushButton>(editor, "saveButton"), Qt::LeftButton);
+    QVERIFY(finished.wait(10000));
+    QCOMPARE(finished.first().first().toBool(), false);
+    const QString status = window->statusText();
+    QVERIFY2(status.contains("HTTP 400"), qPrintable(status));
+    QVERIFY2(status.contains("could not be loaded and is kept untouched"), qPrintable(status));
+    auto* general = child<QLabel>(editor, "generalErrors");
+    QVERIFY(general->isVisible());
+    QCOMPARE(general->text(), status);
+    QVERIFY(editor->isDirty()); // the user's edits stay for another try
+    QCOMPARE(child<QTableWidget>(editor, "nodesTable")->item(0, 2)->data(Qt::EditRole).toInt(), 5);
+    QCOMPARE(serverConfig().findUpstream("up1")->nodes.first().weight, 2);
+    QCOMPARE(readAll(serverPath), QByteArray("{ \"upstreams\": [ broken"));
+    QVERIFY(upstreams->item(rowOf(upstreams, "up1"), 3)->text().contains("weight 2"));
 }
 
 void TestRemoteApisixWindow::wrongKeyShowsServerError()

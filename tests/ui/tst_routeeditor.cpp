@@ -2,12 +2,14 @@
 // route and its listener; invalid input shows the core's own message, keeps Save disabled and
 // writes nothing; editing the port keeps stream_proxy in step; Revert restores the route.
 #include "config/configstore.h"
+#include "formfill.h"
 #include "model/codec.h"
 #include "routeeditor/routeeditor.h"
 
 #include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDoubleSpinBox>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -25,6 +27,9 @@
 
 using namespace sg;
 using namespace sg::ui;
+using sgtest::child;
+using sgtest::editCell;
+using sgtest::typeInto;
 
 namespace {
 
@@ -43,39 +48,6 @@ QString coreReasonForEntry(const QString& entry)
             return p.reason;
     }
     return {};
-}
-
-template <typename T> T* child(QWidget* parent, const char* name)
-{
-    T* w = parent->findChild<T*>(QLatin1String(name));
-    if (!w)
-        qFatal("no widget %s", name);
-    return w;
-}
-
-void typeInto(QWidget* widget, const QString& text)
-{
-    widget->setFocus();
-    if (auto* edit = qobject_cast<QLineEdit*>(widget))
-        edit->selectAll();
-    if (auto* spin = qobject_cast<QAbstractSpinBox*>(widget))
-        spin->selectAll();
-    QTest::keyClicks(widget, text);
-}
-
-// Edits one cell of the nodes table with key clicks, as a user double-clicking it would.
-void editCell(QTableWidget* table, int row, int column, const QString& text)
-{
-    table->setCurrentCell(row, column);
-    table->editItem(table->item(row, column));
-    QWidget* editor = QApplication::focusWidget();
-    QVERIFY(editor);
-    if (auto* spin = qobject_cast<QAbstractSpinBox*>(editor))
-        spin->selectAll();
-    else if (auto* edit = qobject_cast<QLineEdit*>(editor))
-        edit->selectAll();
-    QTest::keyClicks(editor, text);
-    QTest::keyClick(editor, Qt::Key_Return);
 }
 
 } // namespace
@@ -122,7 +94,7 @@ private slots:
         typeInto(child<QSpinBox>(m_editor.get(), "portSpin"), "14444");
         auto* nodes = child<QTableWidget>(m_editor.get(), "nodesTable");
         QCOMPARE(nodes->rowCount(), 1);
-        editCell(nodes, 0, 1, QString::number(upstream.serverPort()));
+        QVERIFY(editCell(nodes, 0, 1, QString::number(upstream.serverPort())));
         typeInto(child<QLineEdit>(m_editor.get(), "allowInput"), "127.0.0.1");
         QTest::keyClick(child<QLineEdit>(m_editor.get(), "allowInput"), Qt::Key_Return);
         QCOMPARE(child<QListWidget>(m_editor.get(), "allowList")->count(), 1);
@@ -271,6 +243,44 @@ private slots:
         const QJsonObject upstream = saved.value("stream_routes").toArray().at(0).toObject().value("upstream").toObject();
         QVERIFY(upstream.value("nodes").isObject());
         QVERIFY(!upstream.contains("timeout"));
+        QVERIFY(!upstream.contains("retry_timeout"));
+    }
+
+    void upstreamTuningReachesTheRoute()
+    {
+        m_editor->editRoute("local-mysql");
+        auto* save = child<QPushButton>(m_editor.get(), "saveButton");
+        auto* balancer = child<QComboBox>(m_editor.get(), "balancerCombo");
+        auto* hashKey = child<QLineEdit>(m_editor.get(), "hashKeyEdit");
+        QVERIFY(!hashKey->isEnabled());
+        balancer->setCurrentIndex(balancer->findData("chash"));
+        QVERIFY(hashKey->isEnabled());
+        typeInto(hashKey, "no_such_var");
+        // The core's words for the same key, beside the hash key field, and no Save.
+        QString expected;
+        for (const Problem& p : decodeUpstream(QJsonObject{{"nodes", QJsonObject{{"127.0.0.1:1", 1}}},
+                                                           {"type", "chash"}, {"key", "no_such_var"}},
+                                               {}, DecodeMode::Client).problems)
+            expected = p.path == "key" ? p.reason : expected;
+        QVERIFY(!expected.isEmpty());
+        QCOMPARE(m_editor->problems().size(), 1);
+        QCOMPARE(m_editor->problems().first().path, QStringLiteral("upstream.key"));
+        QCOMPARE(m_editor->problems().first().reason, expected);
+        bool besideKey = false;
+        for (QLabel* label : child<QWidget>(m_editor.get(), "upstreamForm")->findChildren<QLabel*>())
+            besideKey = besideKey || (label->isVisible() && label->text() == expected);
+        QVERIFY(besideKey);
+        QVERIFY(!save->isEnabled());
+
+        typeInto(hashKey, "remote_addr");
+        typeInto(child<QDoubleSpinBox>(m_editor.get(), "retryTimeoutSpin"), "2.5");
+        QVERIFY2(save->isEnabled(), qPrintable(formatProblems(m_editor->problems())));
+        QVERIFY(m_editor->save());
+        const StreamRoute* route = m_store->config().findRoute("local-mysql");
+        QVERIFY(route->upstream);
+        QCOMPARE(route->upstream->type, QStringLiteral("chash"));
+        QCOMPARE(route->upstream->key, QStringLiteral("remote_addr"));
+        QCOMPARE(route->upstream->retryTimeout.value_or(0), 2.5);
     }
 
     void testUpstreamReportsEachNode()
@@ -283,10 +293,10 @@ private slots:
         closedServer.close(); // nothing listens there now
         m_editor->newRoute();
         auto* nodes = child<QTableWidget>(m_editor.get(), "nodesTable");
-        editCell(nodes, 0, 1, QString::number(open.serverPort()));
+        QVERIFY(editCell(nodes, 0, 1, QString::number(open.serverPort())));
         QTest::mouseClick(child<QPushButton>(m_editor.get(), "addNodeButton"), Qt::LeftButton);
-        QTest::keyClick(QApplication::focusWidget(), Qt::Key_Escape);
-        editCell(nodes, 1, 1, QString::number(closedPort));
+        sgtest::closeCellEditor(nodes, 1, 0);
+        QVERIFY(editCell(nodes, 1, 1, QString::number(closedPort)));
         QTest::mouseClick(child<QPushButton>(m_editor.get(), "testUpstreamButton"), Qt::LeftButton);
         QTRY_VERIFY_WITH_TIMEOUT(nodes->item(0, 4)->text().startsWith("OK"), 5000);
         QTRY_VERIFY_WITH_TIMEOUT(!nodes->item(1, 4)->text().startsWith("Connecting"), 5000);

@@ -2,6 +2,8 @@
 
 #include "config/configstore.h"
 #include "model/codec.h"
+#include "routeeditor/formparts.h"
+#include "routeeditor/upstreamform.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -9,7 +11,6 @@
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
-#include <QHeaderView>
 #include <QJsonArray>
 #include <QLabel>
 #include <QLineEdit>
@@ -17,54 +18,10 @@
 #include <QNetworkInterface>
 #include <QPushButton>
 #include <QRadioButton>
-#include <QScrollArea>
 #include <QSpinBox>
-#include <QTableWidget>
-#include <QTcpSocket>
-#include <QTimer>
 #include <QVBoxLayout>
 
 namespace sg::ui {
-
-namespace {
-
-enum NodeColumn { HostColumn, PortColumn, WeightColumn, PriorityColumn, ResultColumn, NodeColumns };
-
-QLabel* makeErrorLabel(QWidget* parent)
-{
-    auto* label = new QLabel(parent);
-    label->setWordWrap(true);
-    label->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    QPalette p = label->palette();
-    const bool dark = p.color(QPalette::Window).lightnessF() < 0.5;
-    p.setColor(QPalette::WindowText, dark ? QColor(0xff, 0x6b, 0x6b) : QColor(0xc0, 0x20, 0x20));
-    label->setPalette(p);
-    label->hide();
-    return label;
-}
-
-QLabel* makeHint(const QString& text, QWidget* parent)
-{
-    auto* label = new QLabel(text, parent);
-    label->setWordWrap(true);
-    label->setForegroundRole(QPalette::PlaceholderText);
-    return label;
-}
-
-QString idText(const QJsonValue& id)
-{
-    return id.isString() ? id.toString() : (id.isDouble() ? QString::number(id.toInteger()) : QString());
-}
-
-// The route's id as JSON: an all-digit id the user typed stays a number, as APISIX allows.
-QJsonValue idJson(const QString& text, const QJsonValue& original)
-{
-    if (original.isDouble() && QString::number(original.toInteger()) == text)
-        return original;
-    return text;
-}
-
-} // namespace
 
 RouteEditor::RouteEditor(ConfigStore* store, QWidget* parent) : QWidget(parent), m_store(store)
 {
@@ -74,44 +31,22 @@ RouteEditor::RouteEditor(ConfigStore* store, QWidget* parent) : QWidget(parent),
         connect(m_store, &ConfigStore::changed, this, &RouteEditor::onStoreChanged);
 }
 
-RouteEditor::~RouteEditor()
-{
-    for (const Probe& probe : std::as_const(m_probes)) {
-        if (probe.socket)
-            probe.socket->abort();
-    }
-}
+RouteEditor::~RouteEditor() = default;
 
 void RouteEditor::build()
 {
-    auto* outer = new QVBoxLayout(this);
-    outer->setContentsMargins(0, 0, 0, 0);
-    outer->setSpacing(0);
-
-    auto* scroll = new QScrollArea(this);
-    scroll->setWidgetResizable(true);
-    scroll->setFrameShape(QFrame::NoFrame);
-    m_form = new QWidget(scroll);
-    scroll->setWidget(m_form);
-    outer->addWidget(scroll, 1);
-
-    auto* layout = new QVBoxLayout(m_form);
-    layout->setContentsMargins(16, 12, 16, 12);
-    layout->setSpacing(12);
-
-    m_title = new QLabel(m_form);
-    QFont titleFont = m_title->font();
-    titleFont.setPointSizeF(titleFont.pointSizeF() * 1.4);
-    titleFont.setBold(true);
-    m_title->setFont(titleFont);
-    m_subtitle = makeHint(QString(), m_form);
-    layout->addWidget(m_title);
-    layout->addWidget(m_subtitle);
+    const EditorFrame frame = buildEditorFrame(this);
+    m_form = frame.form;
+    m_title = frame.title;
+    m_subtitle = frame.subtitle;
+    m_saveButton = frame.save;
+    m_revertButton = frame.revert;
+    QVBoxLayout* layout = frame.layout;
 
     const auto addErrorRow = [this](QFormLayout* form, const QString& pathPrefix) {
         QLabel* label = makeErrorLabel(form->parentWidget());
         form->addRow(QString(), label);
-        m_errorLabels << qMakePair(pathPrefix, label);
+        m_errorLabels.add(pathPrefix, label);
         return label;
     };
 
@@ -190,80 +125,12 @@ void RouteEditor::build()
     {
         QLabel* label = makeErrorLabel(upstreamBox);
         upstreamLayout->addWidget(label);
-        m_errorLabels << qMakePair(QStringLiteral("upstream_id"), label);
+        m_errorLabels.add(QStringLiteral("upstream_id"), label);
     }
-
-    m_nodes = new QTableWidget(0, NodeColumns, upstreamBox);
-    m_nodes->setObjectName(QStringLiteral("nodesTable"));
-    m_nodes->setHorizontalHeaderLabels({tr("Host"), tr("Port"), tr("Weight"), tr("Priority"), tr("Test")});
-    m_nodes->horizontalHeader()->setSectionResizeMode(HostColumn, QHeaderView::Stretch);
-    m_nodes->horizontalHeader()->setSectionResizeMode(ResultColumn, QHeaderView::Stretch);
-    m_nodes->verticalHeader()->hide();
-    m_nodes->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_nodes->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed
-                             | QAbstractItemView::AnyKeyPressed | QAbstractItemView::SelectedClicked);
-    m_nodes->setMinimumHeight(110);
-    m_nodes->setMaximumHeight(180);
-    upstreamLayout->addWidget(m_nodes);
-    auto* nodeButtons = new QHBoxLayout;
-    m_addNode = new QPushButton(tr("Add node"), upstreamBox);
-    m_addNode->setObjectName(QStringLiteral("addNodeButton"));
-    m_removeNode = new QPushButton(tr("Remove node"), upstreamBox);
-    m_removeNode->setObjectName(QStringLiteral("removeNodeButton"));
-    m_testButton = new QPushButton(tr("Test upstream"), upstreamBox);
-    m_testButton->setObjectName(QStringLiteral("testUpstreamButton"));
-    m_testButton->setToolTip(tr("Open a TCP connection to each node and time it"));
-    nodeButtons->addWidget(m_addNode);
-    nodeButtons->addWidget(m_removeNode);
-    nodeButtons->addStretch();
-    nodeButtons->addWidget(m_testButton);
-    upstreamLayout->addLayout(nodeButtons);
-    {
-        QLabel* label = makeErrorLabel(upstreamBox);
-        upstreamLayout->addWidget(label);
-        m_errorLabels << qMakePair(QStringLiteral("upstream.nodes"), label);
-    }
-
-    auto* tuning = new QFormLayout;
-    m_balancer = new QComboBox(upstreamBox);
-    m_balancer->setObjectName(QStringLiteral("balancerCombo"));
-    m_balancer->addItem(tr("Round robin"), QStringLiteral("roundrobin"));
-    m_balancer->addItem(tr("Least connections"), QStringLiteral("least_conn"));
-    m_balancer->addItem(tr("Consistent hash"), QStringLiteral("chash"));
-    tuning->addRow(tr("Balancer"), m_balancer);
-    addErrorRow(tuning, QStringLiteral("upstream.type"));
-    m_hashKey = new QLineEdit(upstreamBox);
-    m_hashKey->setObjectName(QStringLiteral("hashKeyEdit"));
-    m_hashKey->setPlaceholderText(QStringLiteral("remote_addr"));
-    tuning->addRow(tr("Hash key"), m_hashKey);
-    addErrorRow(tuning, QStringLiteral("upstream.key"));
-    addErrorRow(tuning, QStringLiteral("upstream.hash_on"));
-    m_retries = new QSpinBox(upstreamBox);
-    m_retries->setObjectName(QStringLiteral("retriesSpin"));
-    m_retries->setRange(-1, 100);
-    m_retries->setSpecialValueText(tr("Automatic (nodes - 1)"));
-    tuning->addRow(tr("Retries"), m_retries);
-    addErrorRow(tuning, QStringLiteral("upstream.retries"));
-    m_connectTimeout = new QDoubleSpinBox(upstreamBox);
-    m_connectTimeout->setObjectName(QStringLiteral("connectTimeoutSpin"));
-    m_connectTimeout->setRange(0, 3600);
-    m_connectTimeout->setDecimals(1);
-    m_connectTimeout->setSuffix(tr(" s"));
-    tuning->addRow(tr("Connect timeout"), m_connectTimeout);
-    m_idleTimeout = new QDoubleSpinBox(upstreamBox);
-    m_idleTimeout->setObjectName(QStringLiteral("idleTimeoutSpin"));
-    m_idleTimeout->setRange(0, 86400);
-    m_idleTimeout->setDecimals(0);
-    m_idleTimeout->setSuffix(tr(" s"));
-    m_idleTimeout->setToolTip(tr("timeout.send and timeout.read: a connection idle for longer is closed"));
-    tuning->addRow(tr("Idle timeout"), m_idleTimeout);
-    addErrorRow(tuning, QStringLiteral("upstream.timeout"));
-    upstreamLayout->addLayout(tuning);
-    {
-        QLabel* label = makeErrorLabel(upstreamBox);
-        upstreamLayout->addWidget(label);
-        m_errorLabels << qMakePair(QStringLiteral("upstream"), label);
-    }
+    m_upstreamForm = new UpstreamForm(upstreamBox);
+    m_upstreamForm->setObjectName(QStringLiteral("upstreamForm"));
+    upstreamLayout->addWidget(m_upstreamForm);
+    m_errorLabels.add(m_upstreamForm->problemLabels(), QStringLiteral("upstream"));
     layout->addWidget(upstreamBox);
 
     // Allowed clients (ip-restriction)
@@ -303,7 +170,7 @@ void RouteEditor::build()
     {
         QLabel* label = makeErrorLabel(allowBox);
         allowLayout->addWidget(label);
-        m_errorLabels << qMakePair(QStringLiteral("plugins[\"ip-restriction\"]"), label);
+        m_errorLabels.add(QStringLiteral("plugins[\"ip-restriction\"]"), label);
     }
     m_allowHint = makeHint(QString(), allowBox);
     allowLayout->addWidget(m_allowHint);
@@ -342,64 +209,22 @@ void RouteEditor::build()
     layout->addWidget(m_generalErrors);
     layout->addStretch();
 
-    // Button bar
-    auto* bar = new QWidget(this);
-    bar->setAutoFillBackground(true);
-    auto* barLayout = new QHBoxLayout(bar);
-    barLayout->setContentsMargins(16, 8, 16, 8);
-    barLayout->addStretch();
-    m_revertButton = new QPushButton(tr("Revert"), bar);
-    m_revertButton->setObjectName(QStringLiteral("revertButton"));
-    m_saveButton = new QPushButton(tr("Save"), bar);
-    m_saveButton->setObjectName(QStringLiteral("saveButton"));
-    m_saveButton->setDefault(true);
-    m_saveButton->setShortcut(QKeySequence::Save);
-    barLayout->addWidget(m_revertButton);
-    barLayout->addWidget(m_saveButton);
-    auto* line = new QFrame(this);
-    line->setFrameShape(QFrame::HLine);
-    line->setFrameShadow(QFrame::Sunken);
-    outer->addWidget(line);
-    outer->addWidget(bar);
-
     // Wiring: every edit revalidates.
-    for (QLineEdit* edit : {m_idEdit, m_nameEdit, m_descEdit, m_remoteAddr, m_hashKey})
+    for (QLineEdit* edit : {m_idEdit, m_nameEdit, m_descEdit, m_remoteAddr})
         connect(edit, &QLineEdit::textChanged, this, &RouteEditor::onEdited);
     connect(m_listenAddress, &QComboBox::currentTextChanged, this, &RouteEditor::onEdited);
-    for (QSpinBox* spin : {m_port, m_retries, m_limitConn, m_limitBurst})
+    for (QSpinBox* spin : {m_port, m_limitConn, m_limitBurst})
         connect(spin, &QSpinBox::valueChanged, this, &RouteEditor::onEdited);
-    for (QDoubleSpinBox* spin : {m_connectTimeout, m_idleTimeout, m_limitDelay})
-        connect(spin, &QDoubleSpinBox::valueChanged, this, &RouteEditor::onEdited);
+    connect(m_limitDelay, &QDoubleSpinBox::valueChanged, this, &RouteEditor::onEdited);
     for (QRadioButton* radio : {m_tcp, m_udp, m_useNodes, m_useShared})
         connect(radio, &QRadioButton::toggled, this, &RouteEditor::onEdited);
-    for (QComboBox* combo : {m_sharedUpstream, m_balancer, m_allowMode})
+    for (QComboBox* combo : {m_sharedUpstream, m_allowMode})
         connect(combo, &QComboBox::currentIndexChanged, this, &RouteEditor::onEdited);
     connect(m_limitEnabled, &QCheckBox::toggled, this, &RouteEditor::onEdited);
-    connect(m_nodes, &QTableWidget::itemChanged, this, [this](QTableWidgetItem* item) {
-        if (item->column() != ResultColumn)
-            onEdited();
-    });
-    connect(m_nodes, &QTableWidget::itemSelectionChanged, this, &RouteEditor::updateEnabledState);
+    connect(m_upstreamForm, &UpstreamForm::edited, this, &RouteEditor::onEdited);
     connect(m_allowList, &QListWidget::itemSelectionChanged, this, &RouteEditor::updateEnabledState);
     connect(m_allowList, &QListWidget::itemChanged, this, &RouteEditor::onEdited);
 
-    connect(m_addNode, &QPushButton::clicked, this, [this] {
-        addNodeRow(QStringLiteral("127.0.0.1"), 0, 1, 0);
-        const int row = m_nodes->rowCount() - 1;
-        m_nodes->setCurrentCell(row, HostColumn);
-        m_nodes->editItem(m_nodes->item(row, HostColumn));
-        onEdited();
-    });
-    connect(m_removeNode, &QPushButton::clicked, this, [this] {
-        QList<int> rows;
-        for (const QModelIndex& index : m_nodes->selectionModel()->selectedRows())
-            rows << index.row();
-        std::sort(rows.rbegin(), rows.rend());
-        for (int row : rows)
-            m_nodes->removeRow(row);
-        onEdited();
-    });
-    connect(m_testButton, &QPushButton::clicked, this, &RouteEditor::testUpstream);
     connect(m_allowInput, &QLineEdit::textChanged, this, [this] {
         validateAllowInput();
         updateEnabledState();
@@ -434,26 +259,6 @@ void RouteEditor::build()
     connect(m_revertButton, &QPushButton::clicked, this, &RouteEditor::revert);
 }
 
-void RouteEditor::addNodeRow(const QString& host, int port, int weight, int priority)
-{
-    const bool wasLoading = m_loading;
-    m_loading = true;
-    const int row = m_nodes->rowCount();
-    m_nodes->insertRow(row);
-    m_nodes->setItem(row, HostColumn, new QTableWidgetItem(host));
-    for (auto [column, value] : {std::pair{PortColumn, port}, std::pair{WeightColumn, weight},
-                                 std::pair{PriorityColumn, priority}}) {
-        auto* item = new QTableWidgetItem;
-        item->setData(Qt::EditRole, value);
-        item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-        m_nodes->setItem(row, column, item);
-    }
-    auto* result = new QTableWidgetItem;
-    result->setFlags(Qt::ItemIsEnabled);
-    m_nodes->setItem(row, ResultColumn, result);
-    m_loading = wasLoading;
-}
-
 void RouteEditor::addAllowEntries(const QStringList& entries)
 {
     QStringList present;
@@ -484,7 +289,7 @@ void RouteEditor::clear()
     m_nameEdit->clear();
     m_descEdit->clear();
     m_remoteAddr->clear();
-    m_nodes->setRowCount(0);
+    m_upstreamForm->clear();
     m_allowList->clear();
     m_allowInput->clear();
     m_loading = false;
@@ -642,18 +447,7 @@ void RouteEditor::load(const StreamRoute& route, const std::optional<RouteListen
         if (i >= 0)
             m_sharedUpstream->setCurrentIndex(i);
     }
-    m_nodes->setRowCount(0);
-    const Upstream u = route.upstream.value_or(Upstream{});
-    m_originalNodesAsMap = route.upstream ? u.nodesAsMap : true;
-    for (const Node& n : u.nodes)
-        addNodeRow(n.host, n.port, n.weight, n.priority);
-    const int balancer = m_balancer->findData(u.type);
-    m_balancer->setCurrentIndex(balancer >= 0 ? balancer : 0);
-    m_hashKey->setText(u.key);
-    m_retries->setValue(u.retries.value_or(-1));
-    const Timeout t = u.effectiveTimeout();
-    m_connectTimeout->setValue(t.connect);
-    m_idleTimeout->setValue(qMax(t.send, t.read));
+    m_upstreamForm->load(route.upstream);
 
     m_allowList->clear();
     const std::optional<IpRestrictionConf>& ip = route.plugins.ipRestriction;
@@ -752,59 +546,7 @@ QJsonObject RouteEditor::formJson() const
         o.insert(QStringLiteral("upstream_id"), idJson(id, originalId.isUndefined() ? QJsonValue(id) : originalId));
     } else {
         o.remove(QStringLiteral("upstream_id"));
-        QJsonObject up = m_original.value(QStringLiteral("upstream")).toObject();
-        // Fields the user did not touch are written back as they were given (or not at all),
-        // so editing a name does not rewrite the rest of the route.
-        const QString type = m_balancer->currentData().toString();
-        if (up.contains(QStringLiteral("type")) || type != QLatin1String("roundrobin"))
-            up.insert(QStringLiteral("type"), type);
-        if (m_balancer->currentData().toString() == QLatin1String("chash")) {
-            up.insert(QStringLiteral("key"), m_hashKey->text().trimmed().isEmpty()
-                                                 ? QStringLiteral("remote_addr")
-                                                 : m_hashKey->text().trimmed());
-            if (!up.contains(QStringLiteral("hash_on")))
-                up.insert(QStringLiteral("hash_on"), QStringLiteral("vars"));
-        } else {
-            up.remove(QStringLiteral("key"));
-            up.remove(QStringLiteral("hash_on"));
-        }
-        if (m_retries->value() < 0)
-            up.remove(QStringLiteral("retries"));
-        else
-            up.insert(QStringLiteral("retries"), m_retries->value());
-        const QJsonObject oldTimeout = up.value(QStringLiteral("timeout")).toObject();
-        const Timeout effective{oldTimeout.value(QStringLiteral("connect")).toDouble(60),
-                                oldTimeout.value(QStringLiteral("send")).toDouble(600),
-                                oldTimeout.value(QStringLiteral("read")).toDouble(600)};
-        const bool idleUntouched = qFuzzyCompare(m_idleTimeout->value(), qMax(effective.send, effective.read));
-        const bool connectUntouched = qFuzzyCompare(m_connectTimeout->value(), effective.connect);
-        if (!up.contains(QStringLiteral("timeout")) && idleUntouched && connectUntouched) {
-            // APISIX's defaults stay implicit.
-        } else {
-            up.insert(QStringLiteral("timeout"),
-                      QJsonObject{{QStringLiteral("connect"), m_connectTimeout->value()},
-                                  {QStringLiteral("send"), idleUntouched ? effective.send : m_idleTimeout->value()},
-                                  {QStringLiteral("read"), idleUntouched ? effective.read : m_idleTimeout->value()}});
-        }
-        // Array form while editing: each problem then names the row it is about.
-        QJsonArray nodes;
-        for (int row = 0; row < m_nodes->rowCount(); ++row) {
-            const auto cell = [this, row](int column) {
-                const QTableWidgetItem* item = m_nodes->item(row, column);
-                return item ? item->data(Qt::EditRole) : QVariant();
-            };
-            QString host = cell(HostColumn).toString().trimmed();
-            if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']')))
-                host = host.mid(1, host.size() - 2);
-            QJsonObject node{{QStringLiteral("host"), host},
-                             {QStringLiteral("port"), cell(PortColumn).toInt()},
-                             {QStringLiteral("weight"), cell(WeightColumn).toInt()}};
-            if (cell(PriorityColumn).toInt() != 0)
-                node.insert(QStringLiteral("priority"), cell(PriorityColumn).toInt());
-            nodes.append(node);
-        }
-        up.insert(QStringLiteral("nodes"), nodes);
-        o.insert(QStringLiteral("upstream"), up);
+        o.insert(QStringLiteral("upstream"), m_upstreamForm->json());
     }
 
     QJsonObject plugins = m_original.value(QStringLiteral("plugins")).toObject();
@@ -871,32 +613,7 @@ void RouteEditor::validate()
 
 void RouteEditor::showProblems()
 {
-    QHash<QLabel*, QStringList> texts;
-    QStringList general;
-    for (const Problem& p : std::as_const(m_problems)) {
-        QLabel* best = nullptr;
-        qsizetype bestLength = -1;
-        for (const auto& [prefix, label] : std::as_const(m_errorLabels)) {
-            const bool match = p.path == prefix || p.path.startsWith(prefix + QLatin1Char('.'))
-                               || p.path.startsWith(prefix + QLatin1Char('['));
-            if (match && prefix.size() > bestLength) {
-                best = label;
-                bestLength = prefix.size();
-            }
-        }
-        // Rows of lists are named by their path; plain fields by their reason alone.
-        const bool listItem = p.path.contains(QLatin1Char('['));
-        const QString text = listItem ? p.text() : p.reason;
-        if (best)
-            texts[best] << text;
-        else
-            general << p.text();
-    }
-    for (const auto& [prefix, label] : std::as_const(m_errorLabels)) {
-        const QStringList lines = texts.value(label);
-        label->setText(lines.join(QLatin1Char('\n')));
-        label->setVisible(!lines.isEmpty());
-    }
+    const QStringList general = m_errorLabels.show(m_problems);
     m_generalErrors->setText(general.join(QLatin1Char('\n')));
     m_generalErrors->setVisible(!general.isEmpty());
     validateAllowInput();
@@ -940,16 +657,7 @@ void RouteEditor::updateEnabledState()
     m_saveButton->setEnabled(editing && !m_disabled && m_dirty && m_problems.isEmpty()
                               && (m_store || m_detached));
     m_revertButton->setEnabled(editing && !m_disabled && m_dirty);
-    const bool nodes = m_useNodes->isChecked();
-    m_nodes->setEnabled(nodes);
-    m_addNode->setEnabled(nodes);
-    m_removeNode->setEnabled(nodes && m_nodes->selectionModel()->hasSelection());
-    m_testButton->setEnabled(nodes && m_nodes->rowCount() > 0);
-    m_balancer->setEnabled(nodes);
-    m_hashKey->setEnabled(nodes && m_balancer->currentData().toString() == QLatin1String("chash"));
-    m_retries->setEnabled(nodes);
-    m_connectTimeout->setEnabled(nodes);
-    m_idleTimeout->setEnabled(nodes);
+    m_upstreamForm->setEnabled(m_useNodes->isChecked());
     m_sharedUpstream->setEnabled(m_useShared->isChecked());
     m_allowAdd->setEnabled(!m_allowInput->text().trimmed().isEmpty() && allowInputError().isEmpty());
     m_allowRemove->setEnabled(!m_allowList->selectedItems().isEmpty());
@@ -974,7 +682,7 @@ bool RouteEditor::save()
         }
         StreamRoute route = decoded.value;
         if (route.upstream)
-            route.upstream->nodesAsMap = m_originalNodesAsMap;
+            route.upstream->nodesAsMap = m_upstreamForm->nodesAsMap();
         // Stays dirty until the receiver confirms and loads the stored route back.
         Q_EMIT submitted(route);
         return true;
@@ -990,7 +698,7 @@ bool RouteEditor::save()
     }
     StreamRoute route = decoded.value;
     if (route.upstream)
-        route.upstream->nodesAsMap = m_originalNodesAsMap; // the encoder falls back when it must
+        route.upstream->nodesAsMap = m_upstreamForm->nodesAsMap(); // the encoder falls back when it must
     const QString id = route.idString();
     const Config config = m_store->config();
     const RouteListen listen = formListen();
@@ -1073,63 +781,7 @@ void RouteEditor::onStoreChanged()
 
 void RouteEditor::testUpstream()
 {
-    for (const Probe& probe : std::as_const(m_probes)) {
-        if (probe.socket)
-            probe.socket->abort();
-    }
-    m_probes.clear();
-    const int timeoutMs = int(qBound(0.2, m_connectTimeout->value(), 10.0) * 1000);
-    for (int row = 0; row < m_nodes->rowCount(); ++row) {
-        QString host = m_nodes->item(row, HostColumn)->text().trimmed();
-        if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']')))
-            host = host.mid(1, host.size() - 2);
-        const int port = m_nodes->item(row, PortColumn)->data(Qt::EditRole).toInt();
-        m_nodes->item(row, ResultColumn)->setText(tr("Connecting…"));
-        m_nodes->item(row, ResultColumn)->setForeground(palette().brush(QPalette::PlaceholderText));
-        if (port < 1 || port > 65535) {
-            finishProbe(row, tr("invalid port"), false);
-            continue;
-        }
-        // A one-shot probe: the proxied sockets live on the engine's threads, not here.
-        auto* socket = new QTcpSocket(this);
-        Probe& probe = m_probes[row];
-        probe.socket = socket;
-        probe.timer.start();
-        connect(socket, &QTcpSocket::connected, this, [this, row, socket] {
-            const double ms = double(m_probes.value(row).timer.nsecsElapsed()) / 1e6;
-            finishProbe(row, tr("OK, connected in %1 ms").arg(ms, 0, 'f', ms < 10 ? 1 : 0), true);
-            socket->abort();
-            socket->deleteLater();
-        });
-        connect(socket, &QTcpSocket::errorOccurred, this, [this, row, socket] {
-            const double ms = double(m_probes.value(row).timer.nsecsElapsed()) / 1e6;
-            finishProbe(row, tr("%1 (after %2 ms)").arg(socket->errorString()).arg(ms, 0, 'f', 0), false);
-            socket->deleteLater();
-        });
-        QTimer::singleShot(timeoutMs, socket, [this, row, socket, timeoutMs] {
-            if (socket->state() == QAbstractSocket::ConnectedState)
-                return;
-            finishProbe(row, tr("no answer within %1 s").arg(timeoutMs / 1000.0), false);
-            socket->abort();
-            socket->deleteLater();
-        });
-        socket->connectToHost(host, quint16(port));
-    }
-}
-
-void RouteEditor::finishProbe(int row, const QString& text, bool ok)
-{
-    if (row >= m_nodes->rowCount())
-        return;
-    QTableWidgetItem* item = m_nodes->item(row, ResultColumn);
-    if (!item)
-        return;
-    item->setText(text);
-    item->setToolTip(text);
-    const bool dark = palette().color(QPalette::Base).lightnessF() < 0.5;
-    item->setForeground(ok ? (dark ? QColor(0x4c, 0xc3, 0x6a) : QColor(0x1e, 0x9e, 0x4a))
-                           : (dark ? QColor(0xff, 0x6b, 0x6b) : QColor(0xc0, 0x20, 0x20)));
-    m_probes.remove(row);
+    m_upstreamForm->testNodes();
 }
 
 } // namespace sg::ui

@@ -10,12 +10,9 @@
 #include "model/problem.h"
 #include "model/streamroute.h"
 #include "routeconfig.h"
-#include "stats/snapshot.h"
+#include "routeeditor/formparts.h"
 
-#include <QElapsedTimer>
-#include <QHash>
 #include <QJsonObject>
-#include <QPointer>
 #include <QWidget>
 
 #include <optional>
@@ -29,14 +26,14 @@ class QListWidget;
 class QPushButton;
 class QRadioButton;
 class QSpinBox;
-class QTableWidget;
-class QTcpSocket;
 
 namespace sg {
 class ConfigStore;
 }
 
 namespace sg::ui {
+
+class UpstreamForm;
 
 class RouteEditor final : public QWidget
 {
@@ -87,7 +84,6 @@ private:
     void build();
     void load(const StreamRoute& route, const std::optional<RouteListen>& listen, bool isNew,
               bool disabled);
-    void addNodeRow(const QString& host, int port, int weight, int priority);
     void onEdited();
     void validate();
     // The route as JSON: the loaded route with the form's fields laid over it. Nodes are in
@@ -100,7 +96,6 @@ private:
     void addAllowEntries(const QStringList& entries);
     void validateAllowInput();
     void refreshUpstreamChoices();
-    void finishProbe(int row, const QString& text, bool ok);
 
     ConfigStore* m_store;
     bool m_detached = false;
@@ -113,7 +108,6 @@ private:
     bool m_dirty = false;
     bool m_loading = false;
     QJsonObject m_original; // the route as loaded (fields the form does not show survive)
-    bool m_originalNodesAsMap = true;
     std::optional<RouteListen> m_originalListen;
     Problems m_problems;
 
@@ -130,15 +124,7 @@ private:
     QRadioButton* m_useNodes = nullptr;
     QRadioButton* m_useShared = nullptr;
     QComboBox* m_sharedUpstream = nullptr;
-    QTableWidget* m_nodes = nullptr;
-    QPushButton* m_addNode = nullptr;
-    QPushButton* m_removeNode = nullptr;
-    QPushButton* m_testButton = nullptr;
-    QComboBox* m_balancer = nullptr;
-    QLineEdit* m_hashKey = nullptr;
-    QSpinBox* m_retries = nullptr;
-    QDoubleSpinBox* m_connectTimeout = nullptr;
-    QDoubleSpinBox* m_idleTimeout = nullptr;
+    UpstreamForm* m_upstreamForm = nullptr;
     QComboBox* m_allowMode = nullptr;
     QListWidget* m_allowList = nullptr;
     QLineEdit* m_allowInput = nullptr;
@@ -156,16 +142,8 @@ private:
     QPushButton* m_revertButton = nullptr;
     QWidget* m_form = nullptr;
 
-    // Error labels by the path prefix they report (longest prefix wins).
-    QList<QPair<QString, QLabel*>> m_errorLabels;
+    ProblemLabels m_errorLabels;
     QLabel* m_allowInputError = nullptr;
-
-    struct Probe
-    {
-        QPointer<QTcpSocket> socket;
-        QElapsedTimer timer;
-    };
-    QHash<int, Probe> m_probes;
 };
 
 } // namespace sg::ui

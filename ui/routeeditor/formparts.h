@@ -1,0 +1,60 @@
+#pragma once
+// Pieces shared by the route and upstream forms: red error labels that show the problems of
+// the field they sit beside (chosen by the problem's path), hints, and the id conversions
+// APISIX allows (an id is a string or an integer, and stays what it was given as).
+
+#include "model/problem.h"
+
+#include <QJsonValue>
+#include <QList>
+#include <QPair>
+#include <QString>
+#include <QStringList>
+
+class QLabel;
+class QPushButton;
+class QVBoxLayout;
+class QWidget;
+
+namespace sg::ui {
+
+// A hidden, word-wrapped, selectable label in the palette's error colour.
+QLabel* makeErrorLabel(QWidget* parent);
+// A word-wrapped label in the placeholder colour.
+QLabel* makeHint(const QString& text, QWidget* parent);
+
+// The frame the route and upstream editors share: a scrolling form that opens with a title
+// and a subtitle, over a bar with Revert and Save ("revertButton", "saveButton", Ctrl+S).
+struct EditorFrame
+{
+    QWidget* form = nullptr;
+    QVBoxLayout* layout = nullptr; // the form's: the owner adds its boxes after the subtitle
+    QLabel* title = nullptr;
+    QLabel* subtitle = nullptr;
+    QPushButton* save = nullptr;
+    QPushButton* revert = nullptr;
+};
+EditorFrame buildEditorFrame(QWidget* owner);
+
+// An id as text ("" when absent).
+QString idText(const QJsonValue& id);
+// The id as JSON: an all-digit id that was a number stays a number, as APISIX allows.
+QJsonValue idJson(const QString& text, const QJsonValue& original);
+
+// Error labels by the path prefix of the problems they show; the longest matching prefix wins.
+class ProblemLabels
+{
+public:
+    void add(const QString& pathPrefix, QLabel* label);
+    // Takes over another form's labels, their prefixes put under `base` ("upstream" turns
+    // "nodes" into "upstream.nodes" and "" into "upstream").
+    void add(const ProblemLabels& other, const QString& base);
+    // Shows each problem beside its field (items of lists by path and reason, plain fields by
+    // their reason alone) and returns the lines of those no label takes.
+    QStringList show(const Problems& problems) const;
+
+private:
+    QList<QPair<QString, QLabel*>> m_labels;
+};
+
+} // namespace sg::ui
