@@ -1,5 +1,6 @@
 #include "proxy/engine.h"
 
+#include "config/logging.h"
 #include "proxy/addressmatch.h"
 #include "proxy/sockaddr.h"
 #include "proxy/healthchecker.h"
@@ -474,6 +475,19 @@ Engine::Engine(const EngineOptions& options, QObject* parent)
     raiseDescriptorLimit();
     if (d->options.bufferSize < 4096)
         d->options.bufferSize = 4096;
+    if (const QByteArray env = qgetenv("STREAMGATE_BURST_BUFFER_KB"); !env.isEmpty()) {
+        bool ok = false;
+        const int kb = env.toInt(&ok);
+        if (ok && kb >= 4 && kb <= 1024 * 1024)
+            d->options.burstBufferSize = kb * 1024;
+        else
+            qCWarning(lcProxy).noquote()
+                << QStringLiteral("STREAMGATE_BURST_BUFFER_KB=\"%1\" ignored: not a whole "
+                                  "number of KiB from 4 to 1048576; using %2 KiB")
+                       .arg(QString::fromLocal8Bit(env))
+                       .arg(d->options.burstBufferSize / 1024);
+    }
+    d->options.burstBufferSize = qMax(d->options.burstBufferSize, d->options.bufferSize);
     int n = d->options.workers > 0 ? d->options.workers : QThread::idealThreadCount();
     n = qMax(1, n);
     EventLoopKind kind = EventLoopKind::Default;
@@ -484,7 +498,8 @@ Engine::Engine(const EngineOptions& options, QObject* parent)
     const bool splice = d->options.splice && qgetenv("STREAMGATE_RELAY") != "copy";
     for (int i = 0; i < n; ++i) {
         d->workers.push_back(
-            std::make_unique<Worker>(i, kind, d->options.bufferSize, splice, d->hub));
+            std::make_unique<Worker>(i, kind, d->options.bufferSize,
+                                     d->options.burstBufferSize, splice, d->hub));
         d->workers.back()->start();
     }
 

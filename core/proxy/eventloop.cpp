@@ -72,6 +72,8 @@ public:
             quint32 bits = 0;
             if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
                 bits |= IoRead;
+            if (e & (EPOLLRDHUP | EPOLLHUP))
+                bits |= IoHup;
             if (e & EPOLLOUT)
                 bits |= IoWrite;
             if (e & (EPOLLERR | EPOLLHUP))
@@ -176,6 +178,8 @@ public:
             quint32 bits = 0;
             if (re & (POLLIN | POLLHUP))
                 bits |= IoRead;
+            if (re & POLLHUP)
+                bits |= IoHup;
             if (re & POLLOUT)
                 bits |= IoWrite;
             if (re & (POLLERR | POLLHUP | POLLNVAL))
