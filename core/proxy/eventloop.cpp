@@ -61,9 +61,8 @@ public:
         for (int i = 0; i < n; ++i) {
             auto* w = static_cast<IoWatch*>(m_events[size_t(i)].data.ptr);
             if (!w) {
-                quint64 v;
-                while (::read(m_wakeFd, &v, sizeof v) > 0) {
-                }
+                quint64 v; // one read takes the whole count and resets it
+                [[maybe_unused]] ssize_t r = ::read(m_wakeFd, &v, sizeof v);
                 continue;
             }
             if (!w->registered)

@@ -19,8 +19,7 @@ constexpr size_t kBufferPoolCap = 64;
 Worker::Worker(int index, EventLoopKind kind, int bufferSize, int burstSize, bool splice,
                StatsHub& hub)
     : m_index(index), m_bufferSize(bufferSize), m_burstSize(qMax(bufferSize, burstSize)),
-      m_splice(splice), m_hub(hub),
-      m_loop(EventLoop::create(kind))
+      m_splice(splice), m_hub(hub), m_loop(EventLoop::create(kind))
 {
     refreshClock();
     m_loop->setWakeHandler([this] { refreshClock(); });
