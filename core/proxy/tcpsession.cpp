@@ -488,8 +488,12 @@ void TcpSession::growPipe(Direction& d)
 {
     d.fills = 0;
     const qint64 want = qMin<qint64>(d.cap * 4, m_worker.burstSize());
-    if (want > d.pipe.size && !m_worker.growPipe(d.pipe, int(want)))
-        return; // refused (e.g. the user's pipe page limit): stay at this size
+    if (want > d.pipe.size && !m_worker.growPipe(d.pipe, int(want))) {
+        // Refused (e.g. the user's pipe page limit): stay at this size, and ask again only
+        // after a few more full pipes rather than on every other read.
+        d.fills = -4 * kFillsToGrow;
+        return;
+    }
     d.cap = qMin<qint64>(want, d.pipe.size);
 }
 

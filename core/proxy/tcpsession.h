@@ -73,7 +73,7 @@ private:
         bool shut = false;
         bool pipeMaybeFull = false; // splice into the pipe said EAGAIN while it held bytes
         qint64 cap = 0;             // pipe only: what it may hold now (bufferSize..burstSize)
-        int fills = 0;              // reads in a row that filled an emptied pipe to its cap
+        int fills = 0;              // full reads of an emptied pipe in a row (< 0: back off)
         bool bulk = false;          // the last read filled its storage: next storage is a pipe
         qint64 lastMoveMs = 0;
         qint64 idleMs = 0;
