@@ -29,6 +29,8 @@ public:
     // hashKey is the chash key value for this connection (e.g. the client IP); other types
     // ignore it. A retry passes every node tried so far for this connection.
     int pick(const QString& hashKey, const QSet<int>& tried);
+    // Whether pick() reads hashKey at all (chash): the caller skips building it otherwise.
+    bool usesHashKey() const { return m_type == Type::Chash; }
 
     // least_conn bookkeeping: connectionStarted(node) once per connection counted on the node,
     // connectionEnded(node) once for each. Counting from the start of the connect attempt

@@ -1,5 +1,6 @@
 #include "proxy/engine.h"
 
+#include "config/logging.h"
 #include "proxy/addressmatch.h"
 #include "proxy/sockaddr.h"
 #include "proxy/healthchecker.h"
@@ -22,8 +23,9 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <fcntl.h>
 #include <netinet/in.h>
+#include <optional>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -88,6 +90,9 @@ public:
     const ListenEntry& entry() const { return m_entry; }
     QString key() const { return m_key; }
     std::shared_ptr<ListenerStats> stats;
+    // Every accepted socket's local end when listening on one specific address (so no
+    // getsockname() per connection); unset for a wildcard address.
+    std::optional<std::pair<QHostAddress, quint16>> fixedLocal;
 
 protected:
     void incomingConnection(qintptr fd) override;
@@ -224,6 +229,15 @@ void EngineCore::apply(const Config& config)
                 e.host.isEmpty() ? QHostAddress(QHostAddress::Any) : QHostAddress(e.host);
             m_listeners.insert(key, l);
             if (l->listen(host, quint16(e.port))) {
+                sockaddr_storage bound{};
+                socklen_t boundLen = sizeof bound;
+                const bool wildcard = host == QHostAddress(QHostAddress::Any) ||
+                                      host == QHostAddress(QHostAddress::AnyIPv4) ||
+                                      host == QHostAddress(QHostAddress::AnyIPv6);
+                if (!host.isNull() && !wildcard &&
+                    ::getsockname(int(l->socketDescriptor()), reinterpret_cast<sockaddr*>(&bound),
+                                  &boundLen) == 0)
+                    l->fixedLocal.emplace(hostOf(bound), portOf(bound));
                 m_listenErrors.remove(key);
                 m_d->hub.addEvent(EventKind::ListenerUp, QString(),
                                   QStringLiteral("TCP listener %1 up").arg(key));
@@ -370,11 +384,13 @@ void EngineCore::closeListeners()
 
 void EngineCore::accept(TcpListener* listener, int fd)
 {
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    int nonBlocking = 1;
+    ::ioctl(fd, FIONBIO, &nonBlocking); // one call, where F_GETFL + F_SETFL take two
     sockaddr_storage peer{}, local{};
     socklen_t peerLen = sizeof peer, localLen = sizeof local;
     if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peerLen) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &localLen) != 0) {
+        (!listener->fixedLocal &&
+         ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &localLen) != 0)) {
         ::close(fd); // the client is already gone
         return;
     }
@@ -384,8 +400,13 @@ void EngineCore::accept(TcpListener* listener, int fd)
     base.listener = listener->key();
     base.clientAddress = hostOf(peer);
     base.clientPort = portOf(peer);
-    base.localAddress = hostOf(local);
-    base.localPort = portOf(local);
+    if (listener->fixedLocal) {
+        base.localAddress = listener->fixedLocal->first;
+        base.localPort = listener->fixedLocal->second;
+    } else {
+        base.localAddress = hostOf(local);
+        base.localPort = portOf(local);
+    }
     base.startMs = StatsHub::nowMs();
     base.lastActivityMs = base.startMs;
 
@@ -452,7 +473,7 @@ void EngineCore::accept(TcpListener* listener, int fd)
     record->listener = listener->stats;
     Worker& worker = *m_d->workers[m_nextWorker++ % m_d->workers.size()];
     record->worker = worker.index();
-    if (route->upstream)
+    if (route->upstream && route->upstream->balancer->usesHashKey())
         setup.hashKey = chashKeyValue(route->upstream->upstream, base.clientAddress,
                                       base.localAddress, int(base.localPort));
     setup.clientFd = fd;
@@ -474,6 +495,19 @@ Engine::Engine(const EngineOptions& options, QObject* parent)
     raiseDescriptorLimit();
     if (d->options.bufferSize < 4096)
         d->options.bufferSize = 4096;
+    if (const QByteArray env = qgetenv("STREAMGATE_BURST_BUFFER_KB"); !env.isEmpty()) {
+        bool ok = false;
+        const int kb = env.toInt(&ok);
+        if (ok && kb >= 4 && kb <= 1024 * 1024)
+            d->options.burstBufferSize = kb * 1024;
+        else
+            qCWarning(lcProxy).noquote()
+                << QStringLiteral("STREAMGATE_BURST_BUFFER_KB=\"%1\" ignored: not a whole "
+                                  "number of KiB from 4 to 1048576; using %2 KiB")
+                       .arg(QString::fromLocal8Bit(env))
+                       .arg(d->options.burstBufferSize / 1024);
+    }
+    d->options.burstBufferSize = qMax(d->options.burstBufferSize, d->options.bufferSize);
     int n = d->options.workers > 0 ? d->options.workers : QThread::idealThreadCount();
     n = qMax(1, n);
     EventLoopKind kind = EventLoopKind::Default;
@@ -483,8 +517,8 @@ Engine::Engine(const EngineOptions& options, QObject* parent)
         kind = EventLoopKind::Epoll;
     const bool splice = d->options.splice && qgetenv("STREAMGATE_RELAY") != "copy";
     for (int i = 0; i < n; ++i) {
-        d->workers.push_back(
-            std::make_unique<Worker>(i, kind, d->options.bufferSize, splice, d->hub));
+        d->workers.push_back(std::make_unique<Worker>(i, kind, d->options.bufferSize,
+                                                      d->options.burstBufferSize, splice, d->hub));
         d->workers.back()->start();
     }
 

@@ -18,6 +18,11 @@ struct EngineOptions
 {
     int workers = 0;                 // 0 = number of cores
     int bufferSize = 64 * 1024;      // per direction of a TCP session
+    // What one direction's splice pipe may grow to while a bulk transfer keeps filling it and
+    // its destination keeps up (back to bufferSize when it stalls or goes quiet). At most
+    // bufferSize on the copy path; values below bufferSize mean bufferSize. The environment
+    // variable STREAMGATE_BURST_BUFFER_KB overrides it.
+    int burstBufferSize = 1024 * 1024;
     int closedHistory = 1000;        // closed connections kept for snapshots
     int eventHistory = 10000;        // events kept for eventsSince()
     int udpSessionCap = 10000;       // per route

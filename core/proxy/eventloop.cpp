@@ -61,9 +61,8 @@ public:
         for (int i = 0; i < n; ++i) {
             auto* w = static_cast<IoWatch*>(m_events[size_t(i)].data.ptr);
             if (!w) {
-                quint64 v;
-                while (::read(m_wakeFd, &v, sizeof v) > 0) {
-                }
+                quint64 v; // one read takes the whole count and resets it
+                [[maybe_unused]] ssize_t r = ::read(m_wakeFd, &v, sizeof v);
                 continue;
             }
             if (!w->registered)
@@ -72,6 +71,8 @@ public:
             quint32 bits = 0;
             if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
                 bits |= IoRead;
+            if (e & (EPOLLRDHUP | EPOLLHUP))
+                bits |= IoHup;
             if (e & EPOLLOUT)
                 bits |= IoWrite;
             if (e & (EPOLLERR | EPOLLHUP))
@@ -176,6 +177,8 @@ public:
             quint32 bits = 0;
             if (re & (POLLIN | POLLHUP))
                 bits |= IoRead;
+            if (re & POLLHUP)
+                bits |= IoHup;
             if (re & POLLOUT)
                 bits |= IoWrite;
             if (re & (POLLERR | POLLHUP | POLLNVAL))

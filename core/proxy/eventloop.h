@@ -7,7 +7,9 @@
 // readiness bits; the owner keeps its own "readable"/"writable" flags, sets them on a report,
 // clears one only when an operation returns EAGAIN, and then calls want() with the bits it is
 // blocked on. epoll ignores want() (the fd is registered edge-triggered for both directions);
-// the poll() backend polls exactly the wanted bits. IoError is always reported.
+// the poll() backend polls exactly the wanted bits. IoError is always reported. IoHup comes with
+// IoRead when the peer's FIN (or a hang-up) is already queued: a reader that stops before EAGAIN
+// after a short read must keep reading once it has seen IoHup, as no further report will come.
 
 #include <QtGlobal>
 #include <functional>
@@ -16,7 +18,7 @@
 
 namespace sg {
 
-enum IoBits : quint32 { IoRead = 1, IoWrite = 2, IoError = 4 };
+enum IoBits : quint32 { IoRead = 1, IoWrite = 2, IoError = 4, IoHup = 8 };
 
 class IoHandler;
 

@@ -12,8 +12,13 @@ namespace sg {
 
 namespace {
 
-// Bytes one direction may move per readiness pass before the session yields to others.
+// Bytes one direction may move per readiness pass before the session yields to others:
+// this many buffers, or two pipes at the burst size if that is more.
 constexpr qint64 kPassBudgetBuffers = 8;
+// A pipe grows after this many reads in a row filled it from empty to its cap.
+constexpr int kFillsToGrow = 2;
+// A grown pipe stays with its direction through pauses shorter than this.
+constexpr qint64 kQuietPipeMs = 1000;
 
 bool wouldBlock(int e)
 {
@@ -209,6 +214,8 @@ void TcpSession::onIo(IoWatch& watch, quint32 bits)
         return;
     const Side side = Side(watch.tag);
     Endpoint& e = m_ends[side];
+    if (bits & IoHup)
+        e.hup = true;
     if (side == Upstream && !m_connected) {
         if (bits & IoRead)
             e.readable = true; // kept for after the connect completes
@@ -270,6 +277,10 @@ void TcpSession::onTimer(quint32 tag)
         if (!m_connected && gen == (m_connectGen & 0xffffffu))
             attemptFailed(true);
         break;
+    case PipeTimer:
+        m_pipeTimerArmed = false;
+        releaseQuietPipes();
+        break;
     case IdleTimer: {
         const qint64 expiry = idleExpiry();
         if (m_worker.monoMs() >= expiry) {
@@ -304,8 +315,9 @@ void TcpSession::armIdle()
 
 void TcpSession::pump()
 {
-    qint64 budget[2] = {kPassBudgetBuffers * m_worker.bufferSize(),
-                        kPassBudgetBuffers * m_worker.bufferSize()};
+    const qint64 pass =
+        qMax(kPassBudgetBuffers * m_worker.bufferSize(), 2 * qint64(m_worker.burstSize()));
+    qint64 budget[2] = {pass, pass};
     for (;;) {
         int progress = 0;
         for (int i = 0; i < 2; ++i) {
@@ -339,7 +351,7 @@ int TcpSession::transfer(Direction& d, qint64& budget)
 {
     Endpoint& src = m_ends[d.from];
     Endpoint& dst = m_ends[d.to];
-    const qint64 cap = m_worker.bufferSize();
+    const qint64 base = m_worker.bufferSize();
     int moved = 0;
 
     if (d.held > 0 && dst.writable && budget > 0) {
@@ -364,35 +376,64 @@ int TcpSession::transfer(Direction& d, qint64& budget)
             moved = 1;
         } else if (n < 0 && wouldBlock(errno)) {
             dst.writable = false;
+            // The destination does not keep up: hold no more than the buffer size from now on.
+            d.cap = base;
+            d.fills = 0;
         } else {
             close(resetReason(d.to));
             return -1;
         }
     }
 
-    if (!d.eof && d.held < cap && src.readable && !d.pipeMaybeFull && budget > 0) {
+    if (!d.eof && d.held < capOf(d) && src.readable && !d.pipeMaybeFull && budget > 0) {
         if (d.pipe.readFd < 0 && !d.buffer) {
-            // The inspector sees every byte of a direction it still watches, so that direction
-            // reads into a buffer; storage is chosen afresh after each drain, so a direction the
-            // inspector is done with returns to splice on its next read.
-            if (!(m_worker.useSplice() && !inspecting(d) && m_worker.takePipe(d.pipe)))
+            // Storage is chosen afresh after each drain. A read is copied unless the last one
+            // filled its buffer (bulk: splice). The inspector sees every byte of a direction
+            // it still watches, so that direction always reads into a buffer, and returns to
+            // splice once the inspector is done.
+            const bool splice = d.bulk && m_worker.useSplice() && !inspecting(d);
+            if (splice && m_worker.takePipe(d.pipe)) {
+                d.cap = base;
+                d.fills = 0;
+            } else {
                 d.buffer = m_worker.takeBuffer();
+            }
         }
         ssize_t n;
+        bool drained = false; // a short read: nothing more queued (unless a FIN is)
         if (d.pipe.readFd >= 0) {
-            n = ::splice(src.watch.fd, nullptr, d.pipe.writeFd, nullptr, size_t(cap - d.held),
+            const qint64 room = d.cap - d.held;
+            const bool fromEmpty = d.held == 0;
+            n = ::splice(src.watch.fd, nullptr, d.pipe.writeFd, nullptr, size_t(room),
                          SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            // A short splice may also mean the pipe ran out of slots, so it is no proof that
+            // the socket is empty: only EAGAIN on an empty pipe is.
+            if (n == room && fromEmpty) {
+                if (++d.fills >= kFillsToGrow && d.cap < m_worker.burstSize())
+                    growPipe(d);
+            } else if (n > 0 && n < room) {
+                d.fills = 0;
+                d.bulk = false;
+            }
         } else {
-            if (d.tail == cap && d.head > 0) {
+            if (d.tail == base && d.head > 0) {
                 std::memmove(d.buffer, d.buffer + d.head, size_t(d.tail - d.head));
                 d.tail -= d.head;
                 d.head = 0;
             }
-            n = ::recv(src.watch.fd, d.buffer + d.tail, size_t(cap - d.tail), 0);
+            const size_t want = size_t(base - d.tail);
+            n = ::recv(src.watch.fd, d.buffer + d.tail, want, 0);
             if (n > 0) {
                 if (m_mysql)
                     inspect(d, d.buffer + d.tail, size_t(n));
+                if (d.tail == 0)
+                    d.bulk = size_t(n) == want;
                 d.tail += int(n);
+                // TCP hands over everything queued, up to want: a short read emptied the
+                // socket, and new bytes will be reported (edge-triggered epoll reports every
+                // arrival; poll is level-triggered). A FIN already reported is not reported
+                // again, so after one the source is read until it says 0.
+                drained = size_t(n) < want && !src.hup;
             }
         }
         if (n > 0) {
@@ -408,24 +449,70 @@ int TcpSession::transfer(Direction& d, qint64& budget)
         } else if (wouldBlock(errno)) {
             // With a pipe, EAGAIN may mean the pipe is out of slots rather than the socket
             // being empty; keep the readable flag and retry once the pipe has drained.
-            if (d.pipe.readFd >= 0 && d.held > 0)
+            if (d.pipe.readFd >= 0 && d.held > 0) {
                 d.pipeMaybeFull = true;
-            else
+            } else {
                 src.readable = false;
+                d.bulk = false;
+                d.fills = 0;
+            }
         } else {
             close(resetReason(d.from));
             return -1;
         }
+        if (drained)
+            src.readable = false;
     }
 
-    if (d.held == 0)
-        releaseStorage(d);
+    if (d.held == 0) {
+        if (d.pipe.readFd >= 0 && d.cap > base && !d.eof) {
+            // A grown pipe is kept through short pauses of a bulk transfer (no resize per
+            // pause); PipeTimer gives it back once the direction stays quiet.
+            if (!m_pipeTimerArmed) {
+                m_pipeTimerArmed = true;
+                m_worker.schedule(m_worker.monoMs() + kQuietPipeMs, m_id, timerTag(PipeTimer, 0));
+            }
+        } else {
+            releaseStorage(d);
+        }
+    }
     if (d.eof && d.held == 0 && !d.shut) {
         ::shutdown(dst.watch.fd, SHUT_WR);
         d.shut = true;
         moved = 1;
     }
     return moved;
+}
+
+void TcpSession::growPipe(Direction& d)
+{
+    d.fills = 0;
+    const qint64 want = qMin<qint64>(d.cap * 4, m_worker.burstSize());
+    if (want > d.pipe.size && !m_worker.growPipe(d.pipe, int(want))) {
+        // Refused (e.g. the user's pipe page limit): stay at this size, and ask again only
+        // after a few more full pipes rather than on every other read.
+        d.fills = -4 * kFillsToGrow;
+        return;
+    }
+    d.cap = qMin<qint64>(want, d.pipe.size);
+}
+
+void TcpSession::releaseQuietPipes()
+{
+    qint64 next = 0;
+    for (Direction& d : m_dirs) {
+        if (d.pipe.readFd < 0 || d.held > 0)
+            continue;
+        const qint64 quietUntil = d.lastMoveMs + kQuietPipeMs;
+        if (m_worker.monoMs() >= quietUntil)
+            releaseStorage(d);
+        else
+            next = next ? qMin(next, quietUntil) : quietUntil;
+    }
+    if (next && !m_pipeTimerArmed) {
+        m_pipeTimerArmed = true;
+        m_worker.schedule(next, m_id, timerTag(PipeTimer, 0));
+    }
 }
 
 bool TcpSession::inspecting(const Direction& d) const
@@ -465,6 +552,8 @@ void TcpSession::releaseStorage(Direction& d)
         d.head = d.tail = 0;
     }
     d.pipeMaybeFull = false;
+    d.cap = 0;
+    d.fills = 0;
 }
 
 void TcpSession::updateBuffered()
@@ -474,10 +563,9 @@ void TcpSession::updateBuffered()
 
 void TcpSession::updateWants()
 {
-    const qint64 cap = m_worker.bufferSize();
     quint32 want[2] = {0, 0};
     for (const Direction& d : m_dirs) {
-        if (!d.eof && d.held < cap && !d.pipeMaybeFull && !m_ends[d.from].readable)
+        if (!d.eof && d.held < capOf(d) && !d.pipeMaybeFull && !m_ends[d.from].readable)
             want[d.from] |= IoRead;
         if (d.held > 0 && !m_ends[d.to].writable)
             want[d.to] |= IoWrite;

@@ -4,6 +4,11 @@
 // balancer's picks -> relay -> close. Each direction holds at most bufferSize bytes (a kernel
 // pipe for splice(), or a pooled buffer for the copy path) and only while bytes are in flight;
 // when the destination is full the source is not read, so TCP flow control stops the peer.
+// Small reads are copied (recv/send through a pooled buffer: two system calls, where splice
+// needs three); a read that fills the buffer marks the direction as bulk, and its next bytes
+// go through a pipe. A pipe that keeps being filled to its cap and emptied again grows, up to
+// the worker's burst size, so a bulk transfer moves more per call and per wake-up; it drops
+// back to bufferSize once the destination stalls, and is shrunk and pooled after a quiet spell.
 // Half-close: a FIN is forwarded as shutdown(SHUT_WR) after every buffered byte is delivered;
 // the session ends when both directions are done. A reset on one side resets the other.
 // MySQL: while the route's inspector wants a direction's bytes, that direction takes the copy
@@ -46,13 +51,14 @@ public:
 
 private:
     enum Side { Client = 0, Upstream = 1 };
-    enum TimerKind : quint32 { DelayTimer = 1, ConnectTimer = 2, IdleTimer = 3 };
+    enum TimerKind : quint32 { DelayTimer = 1, ConnectTimer = 2, IdleTimer = 3, PipeTimer = 4 };
 
     struct Endpoint
     {
         IoWatch watch;
         bool readable = false;
         bool writable = false;
+        bool hup = false; // a FIN or hang-up was reported: read until 0, not just a short read
     };
     struct Direction
     {
@@ -66,6 +72,9 @@ private:
         bool eof = false;
         bool shut = false;
         bool pipeMaybeFull = false; // splice into the pipe said EAGAIN while it held bytes
+        qint64 cap = 0;             // pipe only: what it may hold now (bufferSize..burstSize)
+        int fills = 0;              // full reads of an emptied pipe in a row (< 0: back off)
+        bool bulk = false;          // the last read filled its storage: next storage is a pipe
         qint64 lastMoveMs = 0;
         qint64 idleMs = 0;
     };
@@ -80,6 +89,12 @@ private:
     void armIdle();
     qint64 idleExpiry() const;
     void releaseStorage(Direction& d);
+    qint64 capOf(const Direction& d) const
+    {
+        return d.pipe.readFd >= 0 ? d.cap : m_worker.bufferSize();
+    }
+    void growPipe(Direction& d);
+    void releaseQuietPipes();
     bool inspecting(const Direction& d) const;
     void inspect(const Direction& d, const char* data, std::size_t len);
     int fd(Side s) const { return m_ends[s].watch.fd; }
@@ -106,6 +121,7 @@ private:
     bool m_connected = false;
     bool m_closed = false;
     bool m_requeued = false;
+    bool m_pipeTimerArmed = false; // a grown pipe is kept while quiet; PipeTimer returns it
     CloseReason m_firstEof = CloseReason::None;
     std::unique_ptr<MySqlInspector> m_mysql; // null when off, or once inspection is over
     bool m_mysqlPublished = false;           // the record holds what the inspector learned

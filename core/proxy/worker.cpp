@@ -16,9 +16,10 @@ constexpr size_t kPipePoolCap = 128;
 constexpr size_t kBufferPoolCap = 64;
 } // namespace
 
-Worker::Worker(int index, EventLoopKind kind, int bufferSize, bool splice, StatsHub& hub)
-    : m_index(index), m_bufferSize(bufferSize), m_splice(splice), m_hub(hub),
-      m_loop(EventLoop::create(kind))
+Worker::Worker(int index, EventLoopKind kind, int bufferSize, int burstSize, bool splice,
+               StatsHub& hub)
+    : m_index(index), m_bufferSize(bufferSize), m_burstSize(qMax(bufferSize, burstSize)),
+      m_splice(splice), m_hub(hub), m_loop(EventLoop::create(kind))
 {
     refreshClock();
     m_loop->setWakeHandler([this] { refreshClock(); });
@@ -200,12 +201,33 @@ bool Worker::takePipe(RelayPipe& pipe)
     int fds[2];
     if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
         return false;
-        // The pipe is the direction's buffer: cap it so a session never holds more than the cap.
+    pipe = RelayPipe{fds[0], fds[1], 0};
+    // The pipe is the direction's buffer; the session never splices more into it than its own
+    // cap, the kernel capacity only has to be at least that.
 #ifdef F_SETPIPE_SZ
-    ::fcntl(fds[1], F_SETPIPE_SZ, m_bufferSize);
+    pipe.size = ::fcntl(fds[1], F_SETPIPE_SZ, m_bufferSize);
+    if (pipe.size < 0)
+        pipe.size = ::fcntl(fds[1], F_GETPIPE_SZ);
 #endif
-    pipe = RelayPipe{fds[0], fds[1]};
+    if (pipe.size <= 0)
+        pipe.size = m_bufferSize;
+    m_pipeBaseSize = qMax(m_pipeBaseSize, pipe.size); // the buffer size, rounded by the kernel
     return true;
+}
+
+bool Worker::growPipe(RelayPipe& pipe, int size)
+{
+#ifdef F_SETPIPE_SZ
+    const int got = ::fcntl(pipe.writeFd, F_SETPIPE_SZ, size);
+    if (got < 0)
+        return false;
+    pipe.size = got;
+    return true;
+#else
+    Q_UNUSED(pipe);
+    Q_UNUSED(size);
+    return false;
+#endif
 }
 
 void Worker::givePipe(RelayPipe pipe, bool empty)
@@ -213,8 +235,21 @@ void Worker::givePipe(RelayPipe pipe, bool empty)
     if (pipe.readFd < 0)
         return;
     if (empty && m_pipes.size() < kPipePoolCap) {
-        m_pipes.push_back(pipe);
-        return;
+        // A grown pipe goes back to the buffer size: the pool holds only small pipes, and the
+        // kernel counts every pipe's capacity against the user's pipe page limit.
+        bool small = true;
+#ifdef F_SETPIPE_SZ
+        if (pipe.size > m_pipeBaseSize) {
+            const int got = ::fcntl(pipe.writeFd, F_SETPIPE_SZ, m_bufferSize);
+            if (got > 0)
+                pipe.size = got;
+            small = got > 0 && got <= m_pipeBaseSize;
+        }
+#endif
+        if (small) {
+            m_pipes.push_back(pipe);
+            return;
+        }
     }
     ::close(pipe.readFd);
     ::close(pipe.writeFd);

@@ -44,17 +44,23 @@ protected:
 };
 
 // Per-worker pool of kernel pipes (splice relay) and byte buffers (copy relay), so idle
-// sessions hold neither: a direction takes one only while it has bytes in flight.
+// sessions hold neither: a direction takes one only while it has bytes in flight. Pooled pipes
+// have the buffer size; growPipe() enlarges one for a bulk transfer (up to the burst size),
+// and givePipe() shrinks it back before pooling it.
 struct RelayPipe
 {
     int readFd = -1;
     int writeFd = -1;
+    int size = 0; // kernel capacity in bytes as last set
 };
 
 class Worker
 {
 public:
-    Worker(int index, EventLoopKind kind, int bufferSize, bool splice, StatsHub& hub);
+    // bufferSize: what each direction of a session may hold; burstSize (>= bufferSize): what a
+    // direction that keeps filling its pipe may grow to while its destination keeps up.
+    Worker(int index, EventLoopKind kind, int bufferSize, int burstSize, bool splice,
+           StatsHub& hub);
     ~Worker(); // joins
 
     void start();
@@ -67,6 +73,7 @@ public:
     EventLoop& loop() { return *m_loop; }
     StatsHub& hub() { return m_hub; }
     int bufferSize() const { return m_bufferSize; }
+    int burstSize() const { return m_burstSize; }
     bool useSplice() const { return m_splice; }
     qint64 monoMs() const { return m_monoMs; } // cached per loop pass
     qint64 wallMs() const { return m_wallMs; }
@@ -84,6 +91,9 @@ public:
 
     bool takePipe(RelayPipe& pipe);
     void givePipe(RelayPipe pipe, bool empty);
+    // Sets the pipe's capacity to at least size bytes; false (pipe unchanged) when the kernel
+    // refuses, e.g. beyond the user's pipe page limit.
+    bool growPipe(RelayPipe& pipe, int size);
     char* takeBuffer();
     void giveBuffer(char* buffer);
 
@@ -107,6 +117,7 @@ private:
 
     const int m_index;
     const int m_bufferSize;
+    const int m_burstSize;
     const bool m_splice;
     StatsHub& m_hub;
     std::unique_ptr<EventLoop> m_loop;
@@ -127,6 +138,7 @@ private:
     qint64 m_wallMs = 0;
 
     std::vector<RelayPipe> m_pipes;
+    int m_pipeBaseSize = 0;
     std::vector<char*> m_buffers;
 };
 

@@ -122,12 +122,14 @@ private Q_SLOTS:
                  toString(CloseReason::UpstreamClosed));
     }
 
-    void backpressureBoundsTheSession()
+    // The upstream stops reading while the client writes as fast as it can for 2 s: what the
+    // session holds must stay within `bound`. With `bulkFirst`, 8 MiB flow through before the
+    // upstream stops, so a splice pipe has grown toward the burst size when the stall begins.
+    void checkBackpressure(const EngineOptions& o, quint64 bound, bool bulkFirst)
     {
-        const int cap = 16 * 1024;
         TestServer sink(TestServer::Sink);
-        sink.paused = true;
-        Engine engine(options(cap));
+        sink.paused = !bulkFirst;
+        Engine engine(o);
         const int port = start(engine, upstream({node("127.0.0.1", sink.port())}));
         QVERIFY(port > 0);
         const int fd = connectTo("127.0.0.1", port);
@@ -137,9 +139,15 @@ private Q_SLOTS:
                 ConnectionState::Established,
             5000);
 
-        // The upstream reads nothing for 2 s while the client writes as fast as it can.
         const QByteArray chunk = pattern(64 * 1024, 5);
         qint64 written = 0;
+        if (bulkFirst) {
+            const QByteArray bulk = pattern(8 * 1024 * 1024, 6);
+            QVERIFY(sendAll(fd, bulk));
+            written = bulk.size();
+            QTRY_COMPARE_WITH_TIMEOUT(sink.bytesIn.load(), written, 10000);
+            sink.paused = true;
+        }
         quint64 maxHeld = 0;
         const qint64 end = nowMs() + 2000;
         while (nowMs() < end) {
@@ -153,7 +161,7 @@ private Q_SLOTS:
             if (const auto c = activeOn(engine.snapshot(), "r"))
                 maxHeld = qMax(maxHeld, c->buffered);
         }
-        QVERIFY2(maxHeld <= quint64(2 * cap),
+        QVERIFY2(maxHeld <= bound,
                  qPrintable(QStringLiteral("session held %1 bytes").arg(maxHeld)));
         QVERIFY2(maxHeld > 0,
                  "the proxy never reported bytes in flight while the upstream stalled");
@@ -167,6 +175,63 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 1, 5000);
         QCOMPARE(engine.snapshot().closed.constFirst().bytesUp, quint64(written));
         ::close(fd);
+    }
+
+    void backpressureBoundsTheSession()
+    {
+        const int cap = 16 * 1024;
+        EngineOptions o = options(cap);
+        o.burstBufferSize = cap; // no growth: the buffer size is the bound
+        checkBackpressure(o, 2 * cap, false);
+    }
+
+    void burstGrowthIsBounded()
+    {
+        // A pipe grown by a bulk transfer may hold up to the burst size when the upstream
+        // stalls, never more.
+        const int cap = 16 * 1024;
+        const int burst = 64 * 1024;
+        EngineOptions o = options(cap);
+        o.burstBufferSize = burst;
+        checkBackpressure(o, 2 * burst, true);
+    }
+
+    // Short reads end a read burst without waiting for EAGAIN; bytes followed at once by a FIN
+    // must still reach the other side with the FIN, in both directions, on every connection.
+    void shortMessageThenFin()
+    {
+        TestServer greeter(TestServer::Greet);
+        greeter.holdMs = 0; // greeting and FIN back to back
+        TestServer echo(TestServer::Echo);
+        Engine engine(options());
+        const int port = freePort();
+        const int echoPort = freePort();
+        Config c;
+        c.streamProxy.tcp << listenEntry("127.0.0.1", port) << listenEntry("127.0.0.1", echoPort);
+        StreamRoute greet = route("g", upstream({node("127.0.0.1", greeter.port())}));
+        greet.serverPort = port;
+        StreamRoute back = route("e", upstream({node("127.0.0.1", echo.port())}));
+        back.serverPort = echoPort;
+        c.streamRoutes << greet << back;
+        engine.apply(c);
+        for (int i = 0; i < 40; ++i) {
+            const int g = connectTo("127.0.0.1", port);
+            QVERIFY(g >= 0);
+            QByteArray got;
+            QCOMPARE(waitForEnd(g, 5000, &got), ReadEnd::Eof);
+            QCOMPARE(got, QByteArray("hello\n"));
+            ::close(g);
+
+            const int e = connectTo("127.0.0.1", echoPort);
+            QVERIFY(e >= 0);
+            const QByteArray ping = "ping " + QByteArray::number(i);
+            QVERIFY(sendAll(e, ping));
+            ::shutdown(e, SHUT_WR);
+            got.clear();
+            QCOMPARE(waitForEnd(e, 5000, &got), ReadEnd::Eof);
+            QCOMPARE(got, ping);
+            ::close(e);
+        }
     }
 
     void clientResetIsPropagated()
