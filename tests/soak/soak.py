@@ -12,7 +12,8 @@ connections must survive every edit. Afterwards:
   - its RSS is within 10% of the level measured after the warm-up wave,
   - every byte came back intact,
   - the access log has one line per connection of the soak route, with the client's byte counts.
-Exit status 0 when every check passes, 1 otherwise; the figures are printed either way.
+Exit status 0 when every check passes, 1 otherwise; the figures are printed either way, with
+RSS after every twentieth of the waves, so that memory levelling off can be told from growth.
 Stops only what it started, by PID. Raises RLIMIT_NOFILE for itself and streamgate as needed.
 """
 import argparse
