@@ -59,6 +59,24 @@ void parseLocal(msghdr& h, UdpLocal& out)
     }
 }
 
+// Writes the one control message (IP_PKTINFO with in_pktinfo, IPV6_PKTINFO with in6_pktinfo)
+// that makes a reply leave from the address in `info`; returns the control length for msghdr.
+template <typename Pktinfo>
+size_t writePktinfo(char* control, int level, int type, const Pktinfo& info)
+{
+    const size_t length = CMSG_SPACE(sizeof(Pktinfo));
+    std::memset(control, 0, length);
+    msghdr h{};
+    h.msg_control = control;
+    h.msg_controllen = length;
+    cmsghdr* c = CMSG_FIRSTHDR(&h);
+    c->cmsg_level = level;
+    c->cmsg_type = type;
+    c->cmsg_len = CMSG_LEN(sizeof(Pktinfo));
+    std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    return length;
+}
+
 } // namespace
 
 bool UdpClientKey::operator==(const UdpClientKey& o) const
@@ -406,31 +424,13 @@ UdpListenerSession::DownResult UdpListenerSession::relayDown(UdpSession& session
     char* control = m_control.data();
     // (IP_PKTINFO also serves IPv4 clients of a dual-stack socket on Linux.)
     if (m_wildcard && local.family == AF_INET) {
-        controlLength = CMSG_SPACE(sizeof(in_pktinfo));
-        std::memset(control, 0, controlLength);
-        msghdr h{};
-        h.msg_control = control;
-        h.msg_controllen = controlLength;
-        cmsghdr* c = CMSG_FIRSTHDR(&h);
-        c->cmsg_level = IPPROTO_IP;
-        c->cmsg_type = IP_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
         in_pktinfo info{};
         info.ipi_spec_dst = local.v4;
-        std::memcpy(CMSG_DATA(c), &info, sizeof info);
+        controlLength = writePktinfo(control, IPPROTO_IP, IP_PKTINFO, info);
     } else if (m_wildcard && local.family == AF_INET6 && m_boundFamily == AF_INET6) {
-        controlLength = CMSG_SPACE(sizeof(in6_pktinfo));
-        std::memset(control, 0, controlLength);
-        msghdr h{};
-        h.msg_control = control;
-        h.msg_controllen = controlLength;
-        cmsghdr* c = CMSG_FIRSTHDR(&h);
-        c->cmsg_level = IPPROTO_IPV6;
-        c->cmsg_type = IPV6_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
         in6_pktinfo info{};
         info.ipi6_addr = local.v6;
-        std::memcpy(CMSG_DATA(c), &info, sizeof info);
+        controlLength = writePktinfo(control, IPPROTO_IPV6, IPV6_PKTINFO, info);
     }
     for (int i = 0; i < n; ++i) {
         m_iov[size_t(i)].iov_len = m_msgs[size_t(i)].msg_len;

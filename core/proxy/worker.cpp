@@ -3,6 +3,7 @@
 #include "stats/statshub.h"
 
 #include <QMutexLocker>
+#include <algorithm>
 #include <cerrno>
 #include <ctime>
 #include <fcntl.h>
@@ -14,6 +15,8 @@ namespace {
 // Pooled idle resources per worker; beyond this they are released to the system.
 constexpr size_t kPipePoolCap = 128;
 constexpr size_t kBufferPoolCap = 64;
+// Timer heaps smaller than this are never swept.
+constexpr size_t kTimerSweepMin = 1024;
 } // namespace
 
 Worker::Worker(int index, EventLoopKind kind, int bufferSize, int burstSize, bool splice,
@@ -104,9 +107,10 @@ void Worker::runCommands()
 
 void Worker::runTimers()
 {
-    while (!m_timers.empty() && m_timers.top().at <= m_monoMs) {
-        const Timer t = m_timers.top();
-        m_timers.pop();
+    while (!m_timers.empty() && m_timers.front().at <= m_monoMs) {
+        std::pop_heap(m_timers.begin(), m_timers.end(), std::greater<Timer>());
+        const Timer t = m_timers.back();
+        m_timers.pop_back();
         auto it = m_sessions.find(t.session);
         if (it != m_sessions.end())
             it->second->onTimer(t.tag);
@@ -135,7 +139,7 @@ int Worker::nextTimeout() const
     }
     if (m_timers.empty())
         return -1;
-    const qint64 d = m_timers.top().at - monotonicMs();
+    const qint64 d = m_timers.front().at - monotonicMs();
     return d <= 0 ? 0 : int(qMin<qint64>(d, 60000));
 }
 
@@ -166,7 +170,21 @@ void Worker::retire(WorkerSession* session)
 
 void Worker::schedule(qint64 atMonoMs, quint64 sessionId, quint32 tag)
 {
-    m_timers.push(Timer{atMonoMs, sessionId, tag});
+    if (m_timers.size() >= qMax(m_timerSweepAt, kTimerSweepMin))
+        dropEndedTimers();
+    m_timers.push_back(Timer{atMonoMs, sessionId, tag});
+    std::push_heap(m_timers.begin(), m_timers.end(), std::greater<Timer>());
+}
+
+void Worker::dropEndedTimers()
+{
+    // O(n) once per doubling, so O(1) per schedule() on average.
+    std::erase_if(m_timers, [this](const Timer& t) { return !m_sessions.contains(t.session); });
+    std::make_heap(m_timers.begin(), m_timers.end(), std::greater<Timer>());
+    m_timerSweepAt = 2 * m_timers.size();
+    // Give back what a burst of ended sessions needed, keeping room to grow to the next sweep.
+    if (m_timers.capacity() > 2 * qMax(m_timerSweepAt, kTimerSweepMin))
+        m_timers.shrink_to_fit();
 }
 
 void Worker::closeAll(CloseReason reason)

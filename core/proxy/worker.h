@@ -15,7 +15,6 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <queue>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -83,6 +82,8 @@ public:
     WorkerSession* session(quint64 id) const;
     void retire(WorkerSession* session); // destroyed after the current loop pass
     void schedule(qint64 atMonoMs, quint64 sessionId, quint32 tag);
+    // Timer entries held now, including those of sessions that have ended and not yet fired.
+    size_t pendingTimers() const { return m_timers.size(); }
     // Runs session->resume() on the next loop pass without waiting for readiness reports (an
     // edge-triggered source that still has data would not report again).
     void requeue(quint64 sessionId) { m_again.push_back(sessionId); }
@@ -106,6 +107,7 @@ private:
     void runAgain();
     void refreshClock();
     int nextTimeout() const;
+    void dropEndedTimers();
 
     struct Timer
     {
@@ -133,7 +135,12 @@ private:
     std::atomic<int> m_sessionCount{0};
     std::vector<quint64> m_again;
     std::vector<quint64> m_againRunning;
-    std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> m_timers;
+    // Min-heap (std::push_heap with std::greater). A session that ends leaves its timers
+    // behind (a 600 s idle timer outlives a 50 ms session); dropEndedTimers() removes them once
+    // the heap has doubled since the last sweep, so it follows the sessions open, not the
+    // sessions served.
+    std::vector<Timer> m_timers;
+    size_t m_timerSweepAt = 0;
     qint64 m_monoMs = 0;
     qint64 m_wallMs = 0;
 

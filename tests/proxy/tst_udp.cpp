@@ -503,6 +503,50 @@ private Q_SLOTS:
         QCOMPARE(engine.snapshot().listeners[0].noRoute, quint64(1));
     }
 
+    void ipv6WildcardListenerRepliesFromTheAddressUsed()
+    {
+        // The reply path that sets IPV6_PKTINFO: a listener on [::] and a client on ::1 that is
+        // not connected, so it sees the source address and port of whatever comes back.
+        const int port = freeUdpPort(QStringLiteral("::"));
+        if (port < 0)
+            QSKIP("no IPv6 on this host");
+        UdpEcho echo;
+        Engine engine(smallEngine());
+        Config c;
+        c.streamProxy.udp << listenEntry(QStringLiteral("::"), port);
+        c.streamRoutes << udpRoute("v6", echo.port());
+        engine.apply(c);
+        QVERIFY(engine.snapshot().listeners.value(0).listening);
+
+        const int fd = boundUdpSocket(QStringLiteral("::1"), 0);
+        QVERIFY(fd >= 0);
+        sockaddr_storage to;
+        socklen_t toLen;
+        QVERIFY(makeAddress(QStringLiteral("::1"), port, to, toLen));
+        const QByteArray payload("over ::1");
+        QCOMPARE(::sendto(fd, payload.constData(), size_t(payload.size()), 0,
+                          reinterpret_cast<sockaddr*>(&to), toLen),
+                 ssize_t(payload.size()));
+        pollfd p{fd, POLLIN, 0};
+        QCOMPARE(::poll(&p, 1, 3000), 1);
+        QByteArray reply(65536, Qt::Uninitialized);
+        sockaddr_storage from{};
+        socklen_t fromLen = sizeof from;
+        const ssize_t n = ::recvfrom(fd, reply.data(), size_t(reply.size()), MSG_DONTWAIT,
+                                     reinterpret_cast<sockaddr*>(&from), &fromLen);
+        ::close(fd);
+        QVERIFY(n >= 0);
+        reply.truncate(n);
+        QCOMPARE(reply, payload);
+        QCOMPARE(int(from.ss_family), AF_INET6);
+        QCOMPARE(QHostAddress(reinterpret_cast<const sockaddr*>(&from)),
+                 QHostAddress(QHostAddress::LocalHostIPv6));
+        QCOMPARE(int(ntohs(reinterpret_cast<const sockaddr_in6&>(from).sin6_port)), port);
+        const auto ci = activeOn(engine.snapshot(), "v6");
+        QVERIFY(ci);
+        QCOMPARE(ci->localAddress, QHostAddress(QHostAddress::LocalHostIPv6));
+    }
+
     void digThroughTheProxyToDnsmasq()
     {
         const QString dnsmasq = QStandardPaths::findExecutable(

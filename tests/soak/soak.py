@@ -12,7 +12,8 @@ connections must survive every edit. Afterwards:
   - its RSS is within 10% of the level measured after the warm-up wave,
   - every byte came back intact,
   - the access log has one line per connection of the soak route, with the client's byte counts.
-Exit status 0 when every check passes, 1 otherwise; the figures are printed either way.
+Exit status 0 when every check passes, 1 otherwise; the figures are printed either way, with
+RSS after every twentieth of the waves, so that memory levelling off can be told from growth.
 Stops only what it started, by PID. Raises RLIMIT_NOFILE for itself and streamgate as needed.
 """
 import argparse
@@ -69,12 +70,13 @@ def echo_server(listener):
                 continue
             conn = key.fileobj
             if mask & selectors.EVENT_READ and not pending[conn]:
+                # (No in-band marker for "nothing yet": any byte value is a valid payload.)
                 try:
                     data = conn.recv(65536)
-                except (ConnectionResetError, BlockingIOError):
-                    data = None if not isinstance(sys.exc_info()[1], BlockingIOError) else b"?"
-                if data == b"?":
+                except BlockingIOError:
                     continue
+                except ConnectionResetError:
+                    data = b""
                 if not data:
                     sel.unregister(conn)
                     del pending[conn]
@@ -371,13 +373,15 @@ def main():
         waves = 0
         done = 0
         peak_rss = warm_rss
+        wave_rss = []
         while done < args.connections and time.monotonic() < deadline:
             n = min(args.wave, args.connections - done)
             load.run(n, n, on_tick=tick, deadline=deadline)
             done += n
             waves += 1
             tick()
-            peak_rss = max(peak_rss, rss_kb(proxy.pid))
+            wave_rss.append(rss_kb(proxy.pid))
+            peak_rss = max(peak_rss, wave_rss[-1])
         # Same load point as the warm-up measurement: held connections open, no wave running.
         time.sleep(1.0)
         end_rss = rss_kb(proxy.pid)
@@ -440,6 +444,10 @@ def main():
           % (baseline_fds, len(held), held_fds, end_fds, warm_rss, peak_rss, end_rss,
              100.0 * (end_rss - warm_rss) / warm_rss, final_rss))
 
+    # Whether memory grows with the sessions served or levels off: RSS at the end of the waves.
+    step = max(1, len(wave_rss) // 20)
+    print("soak: RSS after wave (wave:KiB): "
+          + " ".join("%d:%d" % (i + 1, wave_rss[i]) for i in range(step - 1, len(wave_rss), step)))
     if load.errors:
         failures.append("%d client errors, first: %s" % (len(load.errors), load.errors[:5]))
     if load.completed != expected or len(held) != args.hold:
