@@ -73,12 +73,20 @@ QJsonValue typedPlainScalar(const QString& text)
 // Limits of the YAML -> JSON conversion. Aliases share nodes, so a small file can name an
 // enormous (or, with an alias inside its own anchor, endless) tree; the conversion stops at
 // these limits instead. A stream config is a few levels deep; APISIX's config.yaml about ten.
+// Without aliases a document has fewer values than bytes, so the value limit only bounds how far
+// aliases may multiply a document (shared node lists and the like stay far below it).
 constexpr int kMaxYamlDepth = 64;
-constexpr qsizetype kMaxYamlValues = 1000000;
+constexpr qsizetype kYamlValuesPerByte = 16;
+constexpr qsizetype kMinYamlValues = 10000;
 
 struct YamlBudget
 {
-    qsizetype valuesLeft = kMaxYamlValues;
+    explicit YamlBudget(qsizetype textBytes)
+        : limit(kMinYamlValues + kYamlValuesPerByte * textBytes), valuesLeft(limit)
+    {
+    }
+    qsizetype limit;
+    qsizetype valuesLeft;
     QString exceeded; // why the conversion stopped; empty while within the limits
 };
 
@@ -91,8 +99,8 @@ QJsonValue nodeToJson(const YAML::Node& node, int depth, YamlBudget& budget)
         return QJsonValue(QJsonValue::Null);
     }
     if (--budget.valuesLeft < 0) {
-        budget.exceeded = QStringLiteral("more than %1 values (counting each use of an alias)")
-                              .arg(kMaxYamlValues);
+        budget.exceeded =
+            QStringLiteral("more than %1 values (counting each use of an alias)").arg(budget.limit);
         return QJsonValue(QJsonValue::Null);
     }
     switch (node.Type()) {
@@ -336,7 +344,7 @@ QJsonValue yamlToJson(const QByteArray& yaml, const QString& source, Problems* p
 {
     try {
         const YAML::Node root = YAML::Load(yaml.toStdString());
-        YamlBudget budget;
+        YamlBudget budget(yaml.size());
         QJsonValue json = nodeToJson(root, 0, budget);
         if (budget.exceeded.isEmpty())
             return json;

@@ -83,6 +83,7 @@ private slots:
     void hostileYamlIsBounded_data();
     void hostileYamlIsBounded();
     void importFromTextMatchesFile();
+    void sharedAnchorsWithinTheLimitImport();
     void exportWritesApisixFiles();
     void roundTripIsIdentical();
     void standaloneSampleImports();
@@ -158,7 +159,8 @@ void TestApisixYaml::hostileYamlIsBounded_data()
     QTest::addColumn<QByteArray>("yaml");
     QTest::addColumn<QString>("reason"); // the one problem must contain this
     // Aliases share nodes: nine levels of ten aliases each name 10^9 values in a few hundred
-    // bytes. The conversion stops at its value limit instead of expanding them.
+    // bytes. The conversion stops at its value limit (16 per byte of text plus 10,000) instead
+    // of expanding them.
     QByteArray laughs = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
     for (int i = 1; i < 9; ++i) {
         laughs += QStringLiteral("a%1: &a%1 [").arg(i).toUtf8();
@@ -167,7 +169,8 @@ void TestApisixYaml::hostileYamlIsBounded_data()
         laughs += "]\n";
     }
     laughs += "stream_routes: *a8\n";
-    QTest::newRow("billion laughs") << laughs << "more than 1000000 values";
+    const QString tooMany = QStringLiteral("values (counting each use of an alias)");
+    QTest::newRow("billion laughs") << laughs << tooMany;
     // An anchor used inside itself is a cycle in yaml-cpp's tree (an endless recursion before
     // the limits); the depth limit ends it.
     QTest::newRow("alias inside its own anchor")
@@ -183,7 +186,7 @@ void TestApisixYaml::hostileYamlIsBounded_data()
         return text;
     }() << "nested deeper than 64 levels";
     QTest::newRow("alias bomb in a map key")
-        << laughs.replace("stream_routes: *a8\n", "? *a8\n: 1\n") << "more than 1000000 values";
+        << laughs.replace("stream_routes: *a8\n", "? *a8\n: 1\n") << tooMany;
 }
 
 void TestApisixYaml::hostileYamlIsBounded()
@@ -212,6 +215,20 @@ void TestApisixYaml::importFromTextMatchesFile()
     QVERIFY(fromText.config == fromFile.config);
     QCOMPARE(fromText.config.streamRoutes.size(), 1);
     QCOMPARE(fromText.warnings, fromFile.warnings);
+}
+
+void TestApisixYaml::sharedAnchorsWithinTheLimitImport()
+{
+    // The ordinary use of anchors: one node list shared by many upstreams, each alias standing
+    // for a few values, stays well inside the limit.
+    QByteArray text = "upstreams:\n  - id: u0\n    nodes: &nodes {\"127.0.0.1:1\": 1, "
+                      "\"127.0.0.1:2\": 2, \"[::1]:3\": 3}\n";
+    for (int i = 1; i < 200; ++i)
+        text += QStringLiteral("  - {id: u%1, nodes: *nodes}\n").arg(i).toUtf8();
+    const ApisixImport imported = importApisixYaml(text, QStringLiteral("apisix.yaml"));
+    QVERIFY2(imported.ok(), qPrintable(formatProblems(imported.problems)));
+    QCOMPARE(imported.config.upstreams.size(), 200);
+    QCOMPARE(imported.config.upstreams.last().nodes.size(), 3);
 }
 
 void TestApisixYaml::exportWritesApisixFiles()
