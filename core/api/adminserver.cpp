@@ -1,5 +1,6 @@
 #include "api/adminserver.h"
 
+#include "api/adminbody.h"
 #include "api/httplisten.h"
 #include "api/snapshotjson.h"
 #include "config/configstore.h"
@@ -51,28 +52,24 @@ QHttpServerResponse unauthorized(const QString& why)
     return json(unauthorizedBody(why), Status::Unauthorized);
 }
 
-// APISIX's error_msg is one line; the field path is kept in front of the reason unless the
-// reason already names the field (APISIX's own wording such as "invalid remote_addr: :/8").
-QString problemsMessage(const Problems& problems)
+// A refusal from the body path: APISIX's error_msg, plus each field problem when there are any.
+QHttpServerResponse refusalResponse(const AdminRefusal& refusal)
 {
-    QStringList parts;
-    for (const Problem& p : problems) {
-        const QString field = p.path.section(u'.', -1);
-        parts << ((p.path.isEmpty() || p.reason.contains(field)) ? p.reason : p.text());
+    QJsonObject body{{QStringLiteral("error_msg"), refusal.message}};
+    if (!refusal.problems.isEmpty()) {
+        QJsonArray list;
+        for (const Problem& p : refusal.problems)
+            list.append(QJsonObject{{QStringLiteral("path"), p.path},
+                                    {QStringLiteral("value"), p.value},
+                                    {QStringLiteral("reason"), p.reason}});
+        body.insert(QStringLiteral("problems"), list);
     }
-    return parts.join(QStringLiteral("; "));
+    return json(body, static_cast<Status>(refusal.status));
 }
 
-QHttpServerResponse problemsResponse(const Problems& problems, Status status = Status::BadRequest)
+QHttpServerResponse problemsResponse(const Problems& problems)
 {
-    QJsonArray list;
-    for (const Problem& p : problems)
-        list.append(QJsonObject{{QStringLiteral("path"), p.path},
-                                {QStringLiteral("value"), p.value},
-                                {QStringLiteral("reason"), p.reason}});
-    return json(QJsonObject{{QStringLiteral("error_msg"), problemsMessage(problems)},
-                            {QStringLiteral("problems"), list}},
-                status);
+    return refusalResponse(problemsRefusal(problems));
 }
 
 QHttpServerResponse notFound()
@@ -119,27 +116,6 @@ QHttpServerResponse methodNotAllowed(Method method, const QByteArray& allow)
     return response;
 }
 
-// Ids compare as text, as APISIX does (tostring(conf.id) ~= tostring(id)).
-QString idText(const QJsonValue& id)
-{
-    if (id.isString())
-        return id.toString();
-    if (id.isDouble()) {
-        const double d = id.toDouble();
-        if (d == double(qint64(d)))
-            return QString::number(qint64(d));
-        return QString::number(d, 'g', QLocale::FloatingPointShortest);
-    }
-    return QString::fromUtf8(QJsonDocument(QJsonArray{id}).toJson(QJsonDocument::Compact))
-        .chopped(1)
-        .mid(1);
-}
-
-QString kindName(bool routes)
-{
-    return routes ? QStringLiteral("stream route") : QStringLiteral("upstream");
-}
-
 // Constant-time comparison: the key check must not leak how many leading bytes matched.
 bool sameKey(const QByteArray& a, const QByteArray& b)
 {
@@ -164,60 +140,45 @@ QString settingText(const QJsonObject& streamgate, const char* section, const ch
     return streamgate.value(QLatin1String(section)).toObject().value(QLatin1String(key)).toString();
 }
 
-// The request body as JSON; empty or malformed bodies are refused in APISIX's words.
-std::optional<QHttpServerResponse> parseBody(const QHttpServerRequest& request, QJsonValue* out)
+const QString& basePath(AdminKind kind)
+{
+    static const QString routes = QStringLiteral("/apisix/admin/stream_routes");
+    static const QString upstreams = QStringLiteral("/apisix/admin/upstreams");
+    return kind == AdminKind::StreamRoutes ? routes : upstreams;
+}
+
+// The id and sub path as the client sent them. QHttpServer matches on the decoded path, where
+// "a%2Fb" already reads "a/b"; here the encoded path is split first and each part decoded, so an
+// encoded "/" stays inside the id (and is refused there). `matched` is the router's reading,
+// used when the client encoded the base path itself.
+QPair<QString, QString> splitPath(const QHttpServerRequest& request, AdminKind kind,
+                                  const QString& matchedId, const QString& matchedSubPath)
+{
+    const QString encoded = request.url().path(QUrl::FullyEncoded);
+    const QString prefix = basePath(kind) + u'/';
+    if (!encoded.startsWith(prefix))
+        return {matchedId, matchedSubPath};
+    const QString rest = encoded.mid(prefix.size());
+    const qsizetype slash = rest.indexOf(u'/');
+    const auto decode = [](const QString& part) {
+        return QUrl::fromPercentEncoding(part.toUtf8());
+    };
+    if (slash < 0)
+        return {decode(rest), QString()};
+    return {decode(rest.left(slash)), decode(rest.mid(slash + 1))};
+}
+
+// APISIX reads and decodes the body of every admin request, whatever the method: a body on a
+// GET or DELETE is ignored, but an oversized or malformed one is still refused.
+std::optional<QHttpServerResponse> refuseIgnoredBody(const QHttpServerRequest& request)
 {
     const QByteArray body = request.body();
     if (body.trimmed().isEmpty())
-        return error(QStringLiteral("missing configurations"), Status::BadRequest);
-    // Wrapped in an array so that a bare value ("sub path" PATCH bodies) parses as well.
-    QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson("[" + body + "\n]", &parseError);
-    if (parseError.error != QJsonParseError::NoError || doc.array().size() != 1)
-        return error(QStringLiteral("invalid request body: %1 at character %2")
-                         .arg(parseError.error != QJsonParseError::NoError
-                                  ? parseError.errorString()
-                                  : QStringLiteral("more than one value"))
-                         .arg(qMax(1, parseError.offset)),
-                     Status::BadRequest);
-    *out = doc.array().first();
+        return std::nullopt;
+    QJsonValue ignored;
+    if (auto refusal = parseAdminBody(body, &ignored))
+        return refusalResponse(*refusal);
     return std::nullopt;
-}
-
-// JSON merge patch (RFC 7396), which is what APISIX's PATCH does: objects merge key by key,
-// null removes a key, anything else (arrays included) replaces.
-QJsonObject mergePatch(QJsonObject target, const QJsonObject& patch)
-{
-    for (auto it = patch.begin(); it != patch.end(); ++it) {
-        if (it.value().isNull())
-            target.remove(it.key());
-        else if (it.value().isObject() && target.value(it.key()).isObject())
-            target.insert(it.key(),
-                          mergePatch(target.value(it.key()).toObject(), it.value().toObject()));
-        else
-            target.insert(it.key(), it.value());
-    }
-    return target;
-}
-
-// Replaces the value at a "/"-separated sub path (APISIX's PATCH .../ID/upstream/nodes).
-bool patchAt(QJsonObject& target, QStringList keys, const QJsonValue& value)
-{
-    const QString key = keys.takeFirst();
-    if (keys.isEmpty()) {
-        if (value.isNull())
-            target.remove(key);
-        else
-            target.insert(key, value);
-        return true;
-    }
-    if (!target.value(key).isObject())
-        return false;
-    QJsonObject child = target.value(key).toObject();
-    if (!patchAt(child, keys, value))
-        return false;
-    target.insert(key, child);
-    return true;
 }
 
 } // namespace
@@ -249,8 +210,8 @@ AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
                        return handleSubPath(kind, id, subPath.path(), request);
                    });
     };
-    routeKind(QStringLiteral("/apisix/admin/stream_routes"), Kind::StreamRoutes);
-    routeKind(QStringLiteral("/apisix/admin/upstreams"), Kind::Upstreams);
+    routeKind(basePath(Kind::StreamRoutes), Kind::StreamRoutes);
+    routeKind(basePath(Kind::Upstreams), Kind::Upstreams);
     http.route(
         QStringLiteral("/streamgate/v1/connections"),
         [this](const QHttpServerRequest& request) { return handleConnections({}, request); });
@@ -401,15 +362,23 @@ QJsonObject AdminServer::item(Kind kind, const QString& id, const QJsonObject& v
     };
 }
 
-QHttpServerResponse AdminServer::handleResource(Kind kind, const QString& id,
+QHttpServerResponse AdminServer::handleResource(Kind kind, const QString& matchedId,
                                                 const QHttpServerRequest& request)
 {
     QString why;
     if (!authorized(request, &why))
         return unauthorized(why);
+    const QString id =
+        matchedId.isEmpty() ? QString() : splitPath(request, kind, matchedId, {}).first;
+    if (!id.isEmpty()) {
+        if (auto bad = checkAdminId(kind, id))
+            return refusalResponse(*bad);
+    }
 
     switch (request.method()) {
     case Method::Get:
+        if (auto refusal = refuseIgnoredBody(request))
+            return std::move(*refusal);
         return id.isEmpty() ? list(kind) : get(kind, id);
     case Method::Put:
         return put(kind, id, request, false);
@@ -422,8 +391,10 @@ QHttpServerResponse AdminServer::handleResource(Kind kind, const QString& id,
             return methodNotAllowed(Method::Patch, "GET, PUT, POST");
         return patch(kind, id, {}, request);
     case Method::Delete:
+        if (auto refusal = refuseIgnoredBody(request))
+            return std::move(*refusal);
         if (id.isEmpty())
-            return error(QStringLiteral("missing %1 id").arg(kindName(kind == Kind::StreamRoutes)),
+            return error(QStringLiteral("missing %1 id").arg(adminKindName(kind)),
                          Status::BadRequest);
         return remove(kind, id);
     default:
@@ -432,14 +403,21 @@ QHttpServerResponse AdminServer::handleResource(Kind kind, const QString& id,
     }
 }
 
-QHttpServerResponse AdminServer::handleSubPath(Kind kind, const QString& id, const QString& subPath,
+QHttpServerResponse AdminServer::handleSubPath(Kind kind, const QString& matchedId,
+                                               const QString& matchedSubPath,
                                                const QHttpServerRequest& request)
 {
     QString why;
     if (!authorized(request, &why))
         return unauthorized(why);
+    const auto [id, subPath] = splitPath(request, kind, matchedId, matchedSubPath);
+    if (auto bad = checkAdminId(kind, id))
+        return refusalResponse(*bad);
     if (request.method() != Method::Patch)
         return methodNotAllowed(request.method(), "PATCH");
+    // An empty sub path ("/ID/") is refused here: to adminPatchBody it means the whole object.
+    if (auto bad = checkAdminSubPath(subPath))
+        return refusalResponse(*bad);
     return patch(kind, id, subPath, request);
 }
 
@@ -485,66 +463,37 @@ QString AdminServer::newId(Kind kind) const
     }
 }
 
-QHttpServerResponse AdminServer::put(Kind kind, QString id, const QHttpServerRequest& request,
-                                     bool post)
+QHttpServerResponse AdminServer::put(Kind kind, const QString& id,
+                                     const QHttpServerRequest& request, bool post)
 {
-    const bool routes = kind == Kind::StreamRoutes;
-    QJsonValue parsed;
-    if (auto refusal = parseBody(request, &parsed))
-        return std::move(*refusal);
-    if (!parsed.isObject())
-        return error(QStringLiteral("invalid request body: expected a JSON object"),
-                     Status::BadRequest);
-    QJsonObject object = parsed.toObject();
-
-    // The same id rules as APISIX's check_conf.
-    const QJsonValue bodyId = object.value(QStringLiteral("id"));
-    if (post) {
-        if (!bodyId.isUndefined())
-            return error(QStringLiteral("wrong %1 id, do not need it").arg(kindName(routes)),
-                         Status::BadRequest);
-        id = newId(kind);
-        object.insert(QStringLiteral("id"), id);
-    } else if (id.isEmpty()) {
-        if (bodyId.isUndefined() || bodyId.isNull())
-            return error(QStringLiteral("missing %1 id").arg(kindName(routes)), Status::BadRequest);
-        id = idText(bodyId);
-    } else if (!bodyId.isUndefined()) {
-        if (idText(bodyId) != id)
-            return error(QStringLiteral("wrong %1 id").arg(kindName(routes)), Status::BadRequest);
-    } else {
-        object.insert(QStringLiteral("id"), id);
-    }
-
-    return save(kind, id, object);
+    const AdminObject object = post ? adminPostBody(kind, newId(kind), request.body())
+                                    : adminPutBody(kind, id, request.body());
+    if (object.refusal)
+        return refusalResponse(*object.refusal);
+    return save(kind, object);
 }
 
-QHttpServerResponse AdminServer::save(Kind kind, const QString& id, const QJsonObject& object)
+QHttpServerResponse AdminServer::save(Kind kind, const AdminObject& object)
 {
     const bool routes = kind == Kind::StreamRoutes;
+    const QString& id = object.id;
     const Config before = m_store->config();
     bool existed = false;
     Problems problems;
     if (routes) {
-        Decoded<StreamRoute> decoded = decodeStreamRoute(object, {}, DecodeMode::Client);
-        if (!decoded.ok())
-            return problemsResponse(decoded.problems);
-        const StreamRoute& route = decoded.value;
+        const StreamRoute& route = object.route;
         if (!route.upstreamId.isUndefined() && !route.upstreamId.isNull() &&
-            !before.findUpstream(idText(route.upstreamId)))
+            !before.findUpstream(adminIdText(route.upstreamId)))
             return error(
                 QStringLiteral(
                     "failed to fetch upstream info by upstream id [%1], response code: 404")
-                    .arg(idText(route.upstreamId)),
+                    .arg(adminIdText(route.upstreamId)),
                 Status::BadRequest);
         existed = before.findRoute(id) != nullptr;
         problems = m_store->putRoute(route);
     } else {
-        Decoded<Upstream> decoded = decodeUpstream(object, {}, DecodeMode::Client);
-        if (!decoded.ok())
-            return problemsResponse(decoded.problems);
         existed = before.findUpstream(id) != nullptr;
-        problems = m_store->putUpstream(decoded.value);
+        problems = m_store->putUpstream(object.upstream);
     }
     if (!problems.isEmpty())
         return problemsResponse(problems);
@@ -564,10 +513,9 @@ QHttpServerResponse AdminServer::save(Kind kind, const QString& id, const QJsonO
 QHttpServerResponse AdminServer::patch(Kind kind, const QString& id, const QString& subPath,
                                        const QHttpServerRequest& request)
 {
-    const bool routes = kind == Kind::StreamRoutes;
     const Config config = m_store->config();
     QJsonObject current;
-    if (routes) {
+    if (kind == Kind::StreamRoutes) {
         const StreamRoute* r = config.findRoute(id);
         if (!r)
             return notFound();
@@ -582,23 +530,10 @@ QHttpServerResponse AdminServer::patch(Kind kind, const QString& id, const QStri
     current.remove(QStringLiteral("create_time"));
     current.remove(QStringLiteral("update_time"));
 
-    QJsonValue body;
-    if (auto refusal = parseBody(request, &body))
-        return std::move(*refusal);
-    QJsonObject next;
-    if (subPath.isEmpty()) {
-        if (!body.isObject())
-            return error(QStringLiteral("invalid configuration"), Status::BadRequest);
-        next = mergePatch(current, body.toObject());
-    } else {
-        next = current;
-        const QStringList keys = subPath.split(u'/', Qt::SkipEmptyParts);
-        if (keys.isEmpty() || !patchAt(next, keys, body))
-            return error(QStringLiteral("invalid sub path: %1").arg(subPath), Status::BadRequest);
-    }
-    if (!next.contains(u"id") || idText(next.value(u"id")) != id)
-        return error(QStringLiteral("wrong %1 id").arg(kindName(routes)), Status::BadRequest);
-    return save(kind, id, next);
+    const AdminObject object = adminPatchBody(kind, id, current, subPath, request.body());
+    if (object.refusal)
+        return refusalResponse(*object.refusal);
+    return save(kind, object);
 }
 
 QHttpServerResponse AdminServer::remove(Kind kind, const QString& id)
@@ -614,7 +549,7 @@ QHttpServerResponse AdminServer::remove(Kind kind, const QString& id)
             return notFound();
         QStringList users;
         for (const StreamRoute& r : config.streamRoutes)
-            if (!r.upstreamId.isUndefined() && idText(r.upstreamId) == id)
+            if (!r.upstreamId.isUndefined() && adminIdText(r.upstreamId) == id)
                 users << r.idString();
         if (users.size() == 1)
             return error(

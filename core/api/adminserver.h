@@ -3,6 +3,8 @@
 // request keyed by X-API-KEY. All changes go through the ConfigStore (validated whole, saved
 // atomically, applied live as a GUI edit would be). Lives in the store's thread.
 
+#include "api/adminbody.h"
+
 #include <QHash>
 #include <QHostAddress>
 #include <QJsonObject>
@@ -58,7 +60,7 @@ public:
     static QString ensureKey(ConfigStore* store);
 
 private:
-    enum class Kind { StreamRoutes, Upstreams };
+    using Kind = AdminKind;
 
     QHttpServerResponse handleResource(Kind kind, const QString& id,
                                        const QHttpServerRequest& request);
@@ -70,10 +72,11 @@ private:
 
     QHttpServerResponse list(Kind kind) const;
     QHttpServerResponse get(Kind kind, const QString& id) const;
-    QHttpServerResponse put(Kind kind, QString id, const QHttpServerRequest& request, bool post);
+    QHttpServerResponse put(Kind kind, const QString& id, const QHttpServerRequest& request,
+                            bool post);
     QHttpServerResponse patch(Kind kind, const QString& id, const QString& subPath,
                               const QHttpServerRequest& request);
-    QHttpServerResponse save(Kind kind, const QString& id, const QJsonObject& object);
+    QHttpServerResponse save(Kind kind, const AdminObject& object);
     QHttpServerResponse remove(Kind kind, const QString& id);
 
     bool authorized(const QHttpServerRequest& request, QString* why) const;

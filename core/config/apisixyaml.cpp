@@ -70,8 +70,39 @@ QJsonValue typedPlainScalar(const QString& text)
     return text;
 }
 
-QJsonValue nodeToJson(const YAML::Node& node)
+// Limits of the YAML -> JSON conversion. Aliases share nodes, so a small file can name an
+// enormous (or, with an alias inside its own anchor, endless) tree; the conversion stops at
+// these limits instead. A stream config is a few levels deep; APISIX's config.yaml about ten.
+// Without aliases a document has fewer values than bytes, so the value limit only bounds how far
+// aliases may multiply a document (shared node lists and the like stay far below it).
+constexpr int kMaxYamlDepth = 64;
+constexpr qsizetype kYamlValuesPerByte = 16;
+constexpr qsizetype kMinYamlValues = 10000;
+
+struct YamlBudget
 {
+    explicit YamlBudget(qsizetype textBytes)
+        : limit(kMinYamlValues + kYamlValuesPerByte * textBytes), valuesLeft(limit)
+    {
+    }
+    qsizetype limit;
+    qsizetype valuesLeft;
+    QString exceeded; // why the conversion stopped; empty while within the limits
+};
+
+QJsonValue nodeToJson(const YAML::Node& node, int depth, YamlBudget& budget)
+{
+    if (!budget.exceeded.isEmpty())
+        return QJsonValue(QJsonValue::Null);
+    if (depth > kMaxYamlDepth) {
+        budget.exceeded = QStringLiteral("nested deeper than %1 levels").arg(kMaxYamlDepth);
+        return QJsonValue(QJsonValue::Null);
+    }
+    if (--budget.valuesLeft < 0) {
+        budget.exceeded =
+            QStringLiteral("more than %1 values (counting each use of an alias)").arg(budget.limit);
+        return QJsonValue(QJsonValue::Null);
+    }
     switch (node.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
@@ -85,21 +116,25 @@ QJsonValue nodeToJson(const YAML::Node& node)
     }
     case YAML::NodeType::Sequence: {
         QJsonArray array;
-        for (auto it = node.begin(); it != node.end(); ++it) {
+        for (auto it = node.begin(); it != node.end() && budget.exceeded.isEmpty(); ++it) {
             const YAML::Node item = *it;
-            array.append(nodeToJson(item));
+            array.append(nodeToJson(item, depth + 1, budget));
         }
         return array;
     }
     case YAML::NodeType::Map: {
         QJsonObject object;
-        for (auto it = node.begin(); it != node.end(); ++it) {
+        for (auto it = node.begin(); it != node.end() && budget.exceeded.isEmpty(); ++it) {
             // Copies: the iterator hands out temporaries.
             const YAML::Node key = it->first;
             const YAML::Node value = it->second;
+            // A complex key is written back as YAML text; it cannot be an expected field name,
+            // so only its first line is kept (its dump would expand aliases without limit).
             const QString name = key.IsScalar() ? QString::fromStdString(key.Scalar())
-                                                : QString::fromStdString(YAML::Dump(key));
-            object.insert(name, nodeToJson(value));
+                                                : QStringLiteral("<%1 key>")
+                                                      .arg(key.IsMap() ? QStringLiteral("map")
+                                                                       : QStringLiteral("list"));
+            object.insert(name, nodeToJson(value, depth + 1, budget));
         }
         return object;
     }
@@ -309,7 +344,14 @@ QJsonValue yamlToJson(const QByteArray& yaml, const QString& source, Problems* p
 {
     try {
         const YAML::Node root = YAML::Load(yaml.toStdString());
-        return nodeToJson(root);
+        YamlBudget budget(yaml.size());
+        QJsonValue json = nodeToJson(root, 0, budget);
+        if (budget.exceeded.isEmpty())
+            return json;
+        if (problems)
+            *problems << Problem{
+                source, {}, QStringLiteral("YAML too large: %1").arg(budget.exceeded)};
+        return QJsonValue(QJsonValue::Undefined);
     } catch (const YAML::Exception& e) {
         // Marks are 0-based; people count lines and columns from 1.
         const QString where = e.mark.is_null() ? source
@@ -417,15 +459,32 @@ ApisixExport exportApisix(const Config& config, const QString& dir)
 
 ApisixImport importApisix(const QString& file)
 {
-    ApisixImport result;
     QFile in(file);
     if (!in.open(QIODevice::ReadOnly)) {
+        ApisixImport result;
         result.problems << Problem{
             file, {}, QStringLiteral("cannot read: %1").arg(in.errorString())};
         return result;
     }
+    QString streamProxyFile;
+    const QFileInfo info(file);
+    for (const QString& name : {kProxyFile, QStringLiteral("config.yaml")}) {
+        const QString sibling = info.dir().filePath(name);
+        if (sibling != info.absoluteFilePath() && QFileInfo::exists(sibling)) {
+            streamProxyFile = sibling;
+            break;
+        }
+    }
+    return importApisixYaml(in.readAll(), file, streamProxyFile);
+}
+
+ApisixImport importApisixYaml(const QByteArray& yaml, const QString& source,
+                              const QString& streamProxyFile)
+{
+    ApisixImport result;
+    const QString& file = source;
     Problems syntax;
-    const QJsonValue root = yamlToJson(in.readAll(), file, &syntax);
+    const QJsonValue root = yamlToJson(yaml, file, &syntax);
     if (!syntax.isEmpty()) {
         result.problems << syntax;
         return result;
@@ -469,14 +528,8 @@ ApisixImport importApisix(const QString& file)
         data.insert(key, items);
     }
 
-    const QFileInfo info(file);
-    for (const QString& name : {kProxyFile, QStringLiteral("config.yaml")}) {
-        const QString sibling = info.dir().filePath(name);
-        if (sibling != info.absoluteFilePath() && QFileInfo::exists(sibling)) {
-            readStreamProxy(sibling, result);
-            break;
-        }
-    }
+    if (!streamProxyFile.isEmpty())
+        readStreamProxy(streamProxyFile, result);
 
     Decoded<Config> decoded = decodeConfig(data);
     result.problems << decoded.problems;

@@ -42,6 +42,10 @@ struct ApisixImport
 // as APISIX does; list order is match order. When a config-stream.yaml (or config.yaml) sits
 // next to FILE, its apisix.stream_proxy becomes the listener set.
 ApisixImport importApisix(const QString& file);
+// The same on text already read: `source` names it in problems; streamProxyFile, when not empty,
+// is the APISIX config file whose apisix.stream_proxy becomes the listener set.
+ApisixImport importApisixYaml(const QByteArray& yaml, const QString& source,
+                              const QString& streamProxyFile = {});
 
 // The config a store holds after importing: routes and upstreams replaced, listeners replaced
 // when the import had them, Streamgate's own settings kept.
@@ -49,7 +53,8 @@ Config mergeApisixImport(const Config& current, const ApisixImport& imported);
 
 // YAML text <-> JSON, shared by import, export and tests. Plain scalars are typed the YAML way
 // (null, true/false, integers, floats), quoted scalars stay strings. A syntax error becomes one
-// problem naming the source, line and column.
+// problem naming the source, line and column; so does a document nested deeper than 64 levels
+// or whose aliases expand it to more than 16 values per byte of text (plus 10,000).
 QJsonValue yamlToJson(const QByteArray& yaml, const QString& source, Problems* problems);
 QByteArray jsonToYaml(const QJsonValue& json);
 

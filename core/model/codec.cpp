@@ -149,7 +149,7 @@ void decodeId(Checker& c, const QJsonValue& v, const QString& path, QJsonValue& 
         "must be a string of 1-64 characters from a-z, A-Z, 0-9, \"-\", \"_\", \".\" or an "
         "integer >= 1");
     if (v.isString()) {
-        if (v.toString().size() > 64 || !isNameChars(v.toString())) {
+        if (!isApisixIdText(v.toString())) {
             c.fail(path, v, rule);
             return;
         }
@@ -1135,6 +1135,11 @@ QJsonObject encodePlugins(const Plugins& plugins)
 } // namespace
 
 // ---- public API -----------------------------------------------------------------------------
+
+bool isApisixIdText(QStringView text)
+{
+    return text.size() <= 64 && isNameChars(text);
+}
 
 bool isIpOrCidr(const QString& text)
 {

@@ -8,6 +8,7 @@
 
 #include <QJsonObject>
 #include <QJsonValue>
+#include <QStringView>
 
 namespace sg {
 
@@ -39,6 +40,9 @@ QJsonObject encodeStreamRoute(const StreamRoute& route);
 QJsonObject encodeUpstream(const Upstream& upstream);
 QJsonValue encodeListenEntry(const ListenEntry& entry);
 QJsonObject encodeConfig(const Config& config);
+
+// APISIX's rule for string ids (id_schema): 1-64 characters from a-z, A-Z, 0-9, "-", "_", ".".
+bool isApisixIdText(QStringView text);
 
 // Address helpers shared by validation and matching.
 // True if text is an IPv4/IPv6 address with an optional /prefix (APISIX "ip or cidr").

@@ -80,6 +80,10 @@ private slots:
     void scalarTyping_data();
     void scalarTyping();
     void syntaxErrorNamesLineAndColumn();
+    void hostileYamlIsBounded_data();
+    void hostileYamlIsBounded();
+    void importFromTextMatchesFile();
+    void sharedAnchorsWithinTheLimitImport();
     void exportWritesApisixFiles();
     void roundTripIsIdentical();
     void standaloneSampleImports();
@@ -148,6 +152,83 @@ void TestApisixYaml::syntaxErrorNamesLineAndColumn()
     QVERIFY2(problems.first().path.count(':') == 2,
              qPrintable(problems.first().path)); // file:line:col
     QVERIFY(problems.first().reason.startsWith("YAML syntax error"));
+}
+
+void TestApisixYaml::hostileYamlIsBounded_data()
+{
+    QTest::addColumn<QByteArray>("yaml");
+    QTest::addColumn<QString>("reason"); // the one problem must contain this
+    // Aliases share nodes: nine levels of ten aliases each name 10^9 values in a few hundred
+    // bytes. The conversion stops at its value limit (16 per byte of text plus 10,000) instead
+    // of expanding them.
+    QByteArray laughs = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+    for (int i = 1; i < 9; ++i) {
+        laughs += QStringLiteral("a%1: &a%1 [").arg(i).toUtf8();
+        for (int j = 0; j < 10; ++j)
+            laughs += QStringLiteral("%1*a%2").arg(j ? ", " : "").arg(i - 1).toUtf8();
+        laughs += "]\n";
+    }
+    laughs += "stream_routes: *a8\n";
+    const QString tooMany = QStringLiteral("values (counting each use of an alias)");
+    QTest::newRow("billion laughs") << laughs << tooMany;
+    // An anchor used inside itself is a cycle in yaml-cpp's tree (an endless recursion before
+    // the limits); the depth limit ends it.
+    QTest::newRow("alias inside its own anchor")
+        << QByteArray("stream_routes: &r [ {id: 1, upstream: *r} ]\n")
+        << "nested deeper than 64 levels";
+    // yaml-cpp refuses this itself (its own depth guard).
+    QTest::newRow("100000 nested flow lists")
+        << QByteArray(100000, '[') + QByteArray(100000, ']') << "YAML syntax error";
+    QTest::newRow("65 nested block maps") << [] {
+        QByteArray text;
+        for (int i = 0; i < 65; ++i)
+            text += QByteArray(i * 2, ' ') + "k:\n";
+        return text;
+    }() << "nested deeper than 64 levels";
+    QTest::newRow("alias bomb in a map key")
+        << laughs.replace("stream_routes: *a8\n", "? *a8\n: 1\n") << tooMany;
+}
+
+void TestApisixYaml::hostileYamlIsBounded()
+{
+    QFETCH(QByteArray, yaml);
+    QFETCH(QString, reason);
+    const ApisixImport imported = importApisixYaml(yaml, QStringLiteral("apisix.yaml"));
+    QVERIFY(!imported.ok());
+    QVERIFY(imported.config == Config{});
+    QCOMPARE(imported.problems.size(), 1);
+    QVERIFY2(imported.problems.first().text().contains(reason),
+             qPrintable(imported.problems.first().text()));
+    QVERIFY(imported.problems.first().text().startsWith(QStringLiteral("apisix.yaml")));
+}
+
+void TestApisixYaml::importFromTextMatchesFile()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath("apisix.yaml");
+    const QByteArray text = "stream_routes:\n  - {id: r, server_port: 9100, upstream_id: u}\n"
+                            "upstreams:\n  - {id: u, nodes: {\"127.0.0.1:1\": 1}}\n";
+    QVERIFY(writeFile(path, text));
+    const ApisixImport fromFile = importApisix(path);
+    const ApisixImport fromText = importApisixYaml(text, path);
+    QVERIFY2(fromFile.ok(), qPrintable(formatProblems(fromFile.problems)));
+    QVERIFY(fromText.config == fromFile.config);
+    QCOMPARE(fromText.config.streamRoutes.size(), 1);
+    QCOMPARE(fromText.warnings, fromFile.warnings);
+}
+
+void TestApisixYaml::sharedAnchorsWithinTheLimitImport()
+{
+    // The ordinary use of anchors: one node list shared by many upstreams, each alias standing
+    // for a few values, stays well inside the limit.
+    QByteArray text = "upstreams:\n  - id: u0\n    nodes: &nodes {\"127.0.0.1:1\": 1, "
+                      "\"127.0.0.1:2\": 2, \"[::1]:3\": 3}\n";
+    for (int i = 1; i < 200; ++i)
+        text += QStringLiteral("  - {id: u%1, nodes: *nodes}\n").arg(i).toUtf8();
+    const ApisixImport imported = importApisixYaml(text, QStringLiteral("apisix.yaml"));
+    QVERIFY2(imported.ok(), qPrintable(formatProblems(imported.problems)));
+    QCOMPARE(imported.config.upstreams.size(), 200);
+    QCOMPARE(imported.config.upstreams.last().nodes.size(), 3);
 }
 
 void TestApisixYaml::exportWritesApisixFiles()

@@ -1,0 +1,275 @@
+#include "api/adminbody.h"
+
+#include "model/codec.h"
+#include "model/jsoncheck.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonParseError>
+#include <QLocale>
+#include <QStringList>
+
+namespace sg {
+
+namespace {
+
+constexpr int kStatusBadRequest = 400;
+constexpr int kStatusTooLarge = 413;
+// Values longer than this are shortened in messages (a 10,000-character id is not echoed).
+constexpr qsizetype kShownChars = 64;
+
+AdminRefusal refuse(const QString& message, int status = kStatusBadRequest)
+{
+    return AdminRefusal{status, message, {}};
+}
+
+AdminObject refused(AdminRefusal refusal)
+{
+    AdminObject result;
+    result.refusal = std::move(refusal);
+    return result;
+}
+
+// The value for a message: verbatim when short, else its start and its length.
+QString shown(const QString& text)
+{
+    if (text.size() <= kShownChars)
+        return text;
+    return QStringLiteral("%1... (%2 characters)").arg(text.left(kShownChars)).arg(text.size());
+}
+
+// APISIX's error_msg is one line; the field path is kept in front of the reason unless the
+// reason already names the field (APISIX's own wording such as "invalid remote_addr: :/8").
+QString problemsMessage(const Problems& problems)
+{
+    QStringList parts;
+    for (const Problem& p : problems) {
+        const QString field = p.path.section(u'.', -1);
+        parts << ((p.path.isEmpty() || p.reason.contains(field)) ? p.reason : p.text());
+    }
+    return parts.join(QStringLiteral("; "));
+}
+
+// JSON merge patch (RFC 7396), which is what APISIX's PATCH does: objects merge key by key,
+// null removes a key, anything else (arrays included) replaces. The recursion follows the
+// stored object, whose depth is fixed by the model, so a deeply nested body cannot deepen it.
+QJsonObject mergePatch(QJsonObject target, const QJsonObject& patch)
+{
+    for (auto it = patch.begin(); it != patch.end(); ++it) {
+        if (it.value().isNull())
+            target.remove(it.key());
+        else if (it.value().isObject() && target.value(it.key()).isObject())
+            target.insert(it.key(),
+                          mergePatch(target.value(it.key()).toObject(), it.value().toObject()));
+        else
+            target.insert(it.key(), it.value());
+    }
+    return target;
+}
+
+// Replaces the value at a "/"-separated sub path (APISIX's PATCH .../ID/upstream/nodes).
+// keys has at most kAdminMaxSubPathDepth entries (checkAdminSubPath).
+bool patchAt(QJsonObject& target, QStringList keys, const QJsonValue& value)
+{
+    const QString key = keys.takeFirst();
+    if (keys.isEmpty()) {
+        if (value.isNull())
+            target.remove(key);
+        else
+            target.insert(key, value);
+        return true;
+    }
+    if (!target.value(key).isObject())
+        return false;
+    QJsonObject child = target.value(key).toObject();
+    if (!patchAt(child, keys, value))
+        return false;
+    target.insert(key, child);
+    return true;
+}
+
+// Validates the finished object with the model's client rules.
+AdminObject validated(AdminKind kind, const QString& id, const QJsonObject& object)
+{
+    AdminObject result;
+    Problems problems;
+    if (kind == AdminKind::StreamRoutes) {
+        Decoded<StreamRoute> decoded = decodeStreamRoute(object, {}, DecodeMode::Client);
+        problems = decoded.problems;
+        result.route = decoded.value;
+    } else {
+        Decoded<Upstream> decoded = decodeUpstream(object, {}, DecodeMode::Client);
+        problems = decoded.problems;
+        result.upstream = decoded.value;
+    }
+    if (!problems.isEmpty())
+        return refused(problemsRefusal(problems));
+    result.id = id;
+    result.json = object;
+    return result;
+}
+
+} // namespace
+
+QString adminKindName(AdminKind kind)
+{
+    return kind == AdminKind::StreamRoutes ? QStringLiteral("stream route")
+                                           : QStringLiteral("upstream");
+}
+
+AdminRefusal problemsRefusal(const Problems& problems)
+{
+    return AdminRefusal{kStatusBadRequest, problemsMessage(problems), problems};
+}
+
+QString adminIdText(const QJsonValue& id)
+{
+    if (id.isString())
+        return id.toString();
+    // Only integers a double holds exactly convert; anything else (1e400, 0.5) keeps its JSON
+    // spelling and so never equals a valid id.
+    if (detail::isInteger(id))
+        return QString::number(qint64(id.toDouble()));
+    if (id.isDouble())
+        return QString::number(id.toDouble(), 'g', QLocale::FloatingPointShortest);
+    return QString::fromUtf8(QJsonDocument(QJsonArray{id}).toJson(QJsonDocument::Compact))
+        .chopped(1)
+        .mid(1);
+}
+
+std::optional<AdminRefusal> checkAdminId(AdminKind kind, const QString& id)
+{
+    // "." and ".." match APISIX's pattern but are path dot-segments: no URL can address them.
+    if (isApisixIdText(id) && id != u"." && id != u"..")
+        return std::nullopt;
+    return refuse(QStringLiteral("invalid %1 id \"%2\": an id is 1-64 characters from a-z, "
+                                 "A-Z, 0-9, \"-\", \"_\" and \".\" (APISIX's ^[a-zA-Z0-9-_.]+$), "
+                                 "and not \".\" or \"..\"")
+                      .arg(adminKindName(kind), shown(id)));
+}
+
+std::optional<AdminRefusal> checkAdminSubPath(const QString& subPath)
+{
+    const QStringList keys = subPath.split(u'/');
+    if (keys.size() > kAdminMaxSubPathDepth)
+        return refuse(QStringLiteral("invalid sub path: %1 (at most %2 levels)")
+                          .arg(shown(subPath))
+                          .arg(kAdminMaxSubPathDepth));
+    for (const QString& key : keys) {
+        if (key.isEmpty() || key == u"." || key == u"..")
+            return refuse(QStringLiteral("invalid sub path: %1 (empty, \".\" and \"..\" "
+                                         "segments are not allowed)")
+                              .arg(shown(subPath)));
+    }
+    return std::nullopt;
+}
+
+std::optional<AdminRefusal> checkAdminBodySize(qsizetype size)
+{
+    if (size <= kAdminMaxBodyBytes)
+        return std::nullopt;
+    return refuse(QStringLiteral("invalid request body: %1 bytes is more than the %2-byte "
+                                 "(1.5 MiB) limit")
+                      .arg(size)
+                      .arg(kAdminMaxBodyBytes),
+                  kStatusTooLarge);
+}
+
+std::optional<AdminRefusal> parseAdminBody(const QByteArray& body, QJsonValue* out)
+{
+    if (auto tooLarge = checkAdminBodySize(body.size()))
+        return tooLarge;
+    if (body.trimmed().isEmpty())
+        return refuse(QStringLiteral("missing configurations"));
+    // Wrapped in an array so that a bare value ("sub path" PATCH bodies) parses as well (the
+    // error offset counts the "[" too). QJsonDocument refuses nesting deeper than its limit with
+    // "too deeply nested".
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson("[" + body + "\n]", &parseError);
+    if (parseError.error != QJsonParseError::NoError || doc.array().size() != 1)
+        return refuse(QStringLiteral("invalid request body: %1 at character %2")
+                          .arg(parseError.error != QJsonParseError::NoError
+                                   ? parseError.errorString()
+                                   : QStringLiteral("more than one value"))
+                          .arg(qBound(1, parseError.offset - 1, int(body.size()))));
+    *out = doc.array().first();
+    return std::nullopt;
+}
+
+AdminObject adminPutBody(AdminKind kind, const QString& pathId, const QByteArray& body)
+{
+    if (!pathId.isEmpty()) {
+        if (auto bad = checkAdminId(kind, pathId))
+            return refused(*bad);
+    }
+    QJsonValue parsed;
+    if (auto refusal = parseAdminBody(body, &parsed))
+        return refused(*refusal);
+    if (!parsed.isObject())
+        return refused(refuse(QStringLiteral("invalid request body: expected a JSON object")));
+    QJsonObject object = parsed.toObject();
+
+    // The same id rules as APISIX's check_conf.
+    const QJsonValue bodyId = object.value(QStringLiteral("id"));
+    QString id = pathId;
+    if (id.isEmpty()) {
+        if (bodyId.isUndefined() || bodyId.isNull())
+            return refused(refuse(QStringLiteral("missing %1 id").arg(adminKindName(kind))));
+        id = adminIdText(bodyId);
+        // A body id must be addressable by URL afterwards; the model checks its type and form.
+        if (bodyId.isString()) {
+            if (auto bad = checkAdminId(kind, id))
+                return refused(*bad);
+        }
+    } else if (!bodyId.isUndefined()) {
+        if (adminIdText(bodyId) != id)
+            return refused(refuse(QStringLiteral("wrong %1 id").arg(adminKindName(kind))));
+    } else {
+        object.insert(QStringLiteral("id"), id);
+    }
+    return validated(kind, id, object);
+}
+
+AdminObject adminPostBody(AdminKind kind, const QString& newId, const QByteArray& body)
+{
+    QJsonValue parsed;
+    if (auto refusal = parseAdminBody(body, &parsed))
+        return refused(*refusal);
+    if (!parsed.isObject())
+        return refused(refuse(QStringLiteral("invalid request body: expected a JSON object")));
+    QJsonObject object = parsed.toObject();
+    if (object.contains(u"id"))
+        return refused(
+            refuse(QStringLiteral("wrong %1 id, do not need it").arg(adminKindName(kind))));
+    object.insert(QStringLiteral("id"), newId);
+    return validated(kind, newId, object);
+}
+
+AdminObject adminPatchBody(AdminKind kind, const QString& id, const QJsonObject& current,
+                           const QString& subPath, const QByteArray& body)
+{
+    if (auto bad = checkAdminId(kind, id))
+        return refused(*bad);
+    if (!subPath.isEmpty()) {
+        if (auto bad = checkAdminSubPath(subPath))
+            return refused(*bad);
+    }
+    QJsonValue parsed;
+    if (auto refusal = parseAdminBody(body, &parsed))
+        return refused(*refusal);
+    QJsonObject next;
+    if (subPath.isEmpty()) {
+        if (!parsed.isObject())
+            return refused(refuse(QStringLiteral("invalid configuration")));
+        next = mergePatch(current, parsed.toObject());
+    } else {
+        next = current;
+        if (!patchAt(next, subPath.split(u'/'), parsed))
+            return refused(refuse(QStringLiteral("invalid sub path: %1").arg(shown(subPath))));
+    }
+    if (!next.contains(u"id") || adminIdText(next.value(u"id")) != id)
+        return refused(refuse(QStringLiteral("wrong %1 id").arg(adminKindName(kind))));
+    return validated(kind, id, next);
+}
+
+} // namespace sg

@@ -1,0 +1,74 @@
+#pragma once
+// The admin API's request-body path without HTTP: the body limit, JSON parsing, APISIX's id
+// rules, the PATCH merge and validation that turn a PUT/POST/PATCH body into a stream route or
+// upstream. AdminServer calls these for every write; nothing here touches the store, so a
+// refusal can never change the config file.
+
+#include "model/problem.h"
+#include "model/streamroute.h"
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QString>
+#include <optional>
+
+namespace sg {
+
+enum class AdminKind { StreamRoutes, Upstreams };
+
+// APISIX reads at most 1.5 MiB of an admin request body (MAX_REQ_BODY in apisix/admin/init.lua).
+inline constexpr qsizetype kAdminMaxBodyBytes = 1536 * 1024;
+// A PATCH sub path names a field inside one object; no object is nested deeper than this.
+inline constexpr int kAdminMaxSubPathDepth = 8;
+
+// A refused request: HTTP status (400 or 413), APISIX-style error_msg, and the field problems
+// when the refusal comes from validation.
+struct AdminRefusal
+{
+    int status = 400;
+    QString message;
+    Problems problems;
+};
+
+// A body that passed every check: the object as it will be stored (id included) and its model.
+struct AdminObject
+{
+    std::optional<AdminRefusal> refusal; // set: refuse, nothing else is meaningful
+    QString id;
+    QJsonObject json;
+    StreamRoute route; // AdminKind::StreamRoutes
+    Upstream upstream; // AdminKind::Upstreams
+    bool ok() const { return !refusal.has_value(); }
+};
+
+QString adminKindName(AdminKind kind); // "stream route" / "upstream"
+
+// A 400 listing validation problems in one APISIX-style line.
+AdminRefusal problemsRefusal(const Problems& problems);
+
+// An id as text, the way the store looks it up (integers without a fraction, "7" for 7).
+QString adminIdText(const QJsonValue& id);
+
+// A refusal naming APISIX's id rule when `id` (from the URL) is not a valid id.
+std::optional<AdminRefusal> checkAdminId(AdminKind kind, const QString& id);
+// A refusal when a PATCH sub path is empty, too deep or has empty, "." or ".." segments.
+std::optional<AdminRefusal> checkAdminSubPath(const QString& subPath);
+// 413 when the body is larger than kAdminMaxBodyBytes.
+std::optional<AdminRefusal> checkAdminBodySize(qsizetype size);
+// The body as one JSON value (any type: sub-path PATCH bodies may be scalars). Refuses empty,
+// oversized, malformed and too deeply nested bodies. The Content-Type is not looked at: APISIX
+// parses every admin body as JSON.
+std::optional<AdminRefusal> parseAdminBody(const QByteArray& body, QJsonValue* out);
+
+// PUT /KIND/ID (pathId non-empty) or PUT /KIND (pathId empty: the id comes from the body).
+AdminObject adminPutBody(AdminKind kind, const QString& pathId, const QByteArray& body);
+// POST /KIND: the body must not carry an id; newId is the one the server generated.
+AdminObject adminPostBody(AdminKind kind, const QString& newId, const QByteArray& body);
+// PATCH /KIND/ID[/SUB/PATH] on `current` (the stored object as encoded, without timestamps):
+// a JSON merge patch (RFC 7396) of the whole object (subPath empty), or a replacement of the
+// value at subPath.
+AdminObject adminPatchBody(AdminKind kind, const QString& id, const QJsonObject& current,
+                           const QString& subPath, const QByteArray& body);
+
+} // namespace sg

@@ -1,0 +1,154 @@
+// libFuzzer target: the admin API's request-body path (api/adminbody.h) as AdminServer runs it
+// for PUT /KIND/ID, PUT /KIND, POST /KIND, PATCH /KIND/ID and PATCH /KIND/ID/SUB/PATH, without
+// HTTP. Input: one selector byte (operation and kind), then the id, a newline, the sub path, a
+// newline, and the body.
+// Invariants: a refusal is a 400 or 413 (413 exactly when the body is over the limit) with a
+// message, and every problem has a reason; an accepted object carries the id it was addressed
+// by, that id is a valid APISIX id, its JSON says the same id, and the model it decoded to
+// re-encodes to JSON that decodes to an equal model.
+
+#include "api/adminbody.h"
+#include "fuzzcheck.h"
+#include "model/codec.h"
+
+#include <cstddef>
+#include <cstdint>
+
+using namespace sg;
+
+namespace {
+
+enum class Op { PutWithId, PutCollection, Post, PatchMerge, PatchSubPath, Count };
+
+const QString kNewId = QStringLiteral("00000000000000000001");
+
+// What the store would hold under `id`, as AdminServer hands it to adminPatchBody (encoded,
+// timestamps removed). Nested parts give merges and sub paths something to reach into.
+QJsonObject storedObject(AdminKind kind, const QString& id)
+{
+    const QJsonObject upstream{
+        {QStringLiteral("type"), QStringLiteral("chash")},
+        {QStringLiteral("key"), QStringLiteral("remote_addr")},
+        {QStringLiteral("nodes"), QJsonObject{{QStringLiteral("127.0.0.1:3306"), 1},
+                                              {QStringLiteral("[::1]:3306"), 2}}},
+        {QStringLiteral("retries"), 1},
+        {QStringLiteral("labels"), QJsonObject{{QStringLiteral("env"), QStringLiteral("dev")}}},
+    };
+    if (kind == AdminKind::Upstreams) {
+        QJsonObject o = upstream;
+        o.insert(QStringLiteral("id"), id);
+        return encodeUpstream(decodeUpstream(o).value);
+    }
+    const QJsonObject route{
+        {QStringLiteral("id"), id},
+        {QStringLiteral("server_port"), 9100},
+        {QStringLiteral("remote_addr"), QStringLiteral("127.0.0.0/8")},
+        {QStringLiteral("upstream"), upstream},
+        {QStringLiteral("plugins"),
+         QJsonObject{{QStringLiteral("limit-conn"),
+                      QJsonObject{{QStringLiteral("conn"), 2},
+                                  {QStringLiteral("burst"), 0},
+                                  {QStringLiteral("default_conn_delay"), 0.1},
+                                  {QStringLiteral("key"), QStringLiteral("remote_addr")}}}}},
+    };
+    return encodeStreamRoute(decodeStreamRoute(route).value);
+}
+
+template <typename T>
+void requireRoundTrip(const T& value, QJsonObject (*encode)(const T&),
+                      Decoded<T> (*decode)(const QJsonValue&, const QString&, DecodeMode))
+{
+    QJsonObject encoded = encode(value);
+    // The store adds the timestamps; a client may not send them back.
+    encoded.remove(QStringLiteral("create_time"));
+    encoded.remove(QStringLiteral("update_time"));
+    const Decoded<T> again = decode(encoded, {}, DecodeMode::Client);
+    fuzz::require(again.ok(), "an accepted object re-encodes to JSON that does not decode",
+                  fuzz::json(encoded) + "\n" + formatProblems(again.problems).toUtf8());
+    fuzz::require(encode(again.value) == encode(value), "decode(encode(object)) differs",
+                  fuzz::json(encoded));
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    const int selector = data[0];
+    const Op op = static_cast<Op>(selector % int(Op::Count));
+    const AdminKind kind = (selector / int(Op::Count)) % 2 ? AdminKind::Upstreams
+                                                           : AdminKind::StreamRoutes;
+    const QByteArray rest(reinterpret_cast<const char*>(data + 1), qsizetype(size - 1));
+    const qsizetype idEnd = rest.indexOf('\n');
+    const qsizetype subEnd = idEnd < 0 ? -1 : rest.indexOf('\n', idEnd + 1);
+    if (subEnd < 0)
+        return 0;
+    const QString id = QString::fromUtf8(rest.left(idEnd));
+    const QString subPath = QString::fromUtf8(rest.mid(idEnd + 1, subEnd - idEnd - 1));
+    const QByteArray body = rest.mid(subEnd + 1);
+
+    AdminObject result;
+    QString expectedId = id;
+    switch (op) {
+    case Op::PutWithId:
+        if (id.isEmpty())
+            return 0; // that is PUT on the collection
+        result = adminPutBody(kind, id, body);
+        break;
+    case Op::PutCollection:
+        result = adminPutBody(kind, {}, body);
+        expectedId.clear(); // taken from the body
+        break;
+    case Op::Post:
+        result = adminPostBody(kind, kNewId, body);
+        expectedId = kNewId;
+        break;
+    case Op::PatchMerge:
+    case Op::PatchSubPath: {
+        const QString path = op == Op::PatchMerge ? QString() : subPath;
+        if (op == Op::PatchSubPath) {
+            // AdminServer refuses a bad sub path before it looks for the object.
+            if (auto bad = checkAdminSubPath(path)) {
+                fuzz::require(bad->status == 400 && !bad->message.isEmpty(),
+                              "sub path refusal without a 400 and a message");
+                return 0;
+            }
+        }
+        result = adminPatchBody(kind, id, storedObject(kind, id), path, body);
+        break;
+    }
+    case Op::Count:
+        return 0;
+    }
+
+    if (result.refusal) {
+        const AdminRefusal& r = *result.refusal;
+        fuzz::require(r.status == 400 || r.status == 413, "refusal is neither 400 nor 413",
+                      QByteArray::number(r.status));
+        fuzz::require((r.status == 413) == (body.size() > kAdminMaxBodyBytes),
+                      "413 does not match the body size", QByteArray::number(body.size()));
+        fuzz::require(!r.message.trimmed().isEmpty(), "refusal without a message");
+        fuzz::requireReasons(r.problems, "refusal problem without a reason");
+        return 0;
+    }
+
+    fuzz::require(body.size() <= kAdminMaxBodyBytes, "a body over the limit was accepted");
+    if (!expectedId.isEmpty())
+        fuzz::require(result.id == expectedId, "accepted object has another id",
+                      result.id.toUtf8() + " != " + expectedId.toUtf8());
+    fuzz::require(!checkAdminId(kind, result.id), "accepted an id no URL can address",
+                  result.id.toUtf8());
+    fuzz::require(adminIdText(result.json.value(QStringLiteral("id"))) == result.id,
+                  "the object's JSON id differs from its id", fuzz::json(result.json));
+    if (kind == AdminKind::StreamRoutes) {
+        fuzz::require(result.route.idString() == result.id, "decoded route has another id",
+                      fuzz::json(result.json));
+        requireRoundTrip<StreamRoute>(result.route, &encodeStreamRoute, &decodeStreamRoute);
+    } else {
+        fuzz::require(result.upstream.idString() == result.id, "decoded upstream has another id",
+                      fuzz::json(result.json));
+        requireRoundTrip<Upstream>(result.upstream, &encodeUpstream, &decodeUpstream);
+    }
+    return 0;
+}
