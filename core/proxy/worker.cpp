@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <ctime>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace sg {
@@ -16,9 +17,18 @@ constexpr size_t kPipePoolCap = 128;
 constexpr size_t kBufferPoolCap = 64;
 } // namespace
 
-Worker::Worker(int index, EventLoopKind kind, int bufferSize, bool splice, StatsHub& hub)
+QString descriptorLimitText()
+{
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return QStringLiteral("no limit set");
+    return QString::number(quint64(rl.rlim_cur));
+}
+
+Worker::Worker(int index, EventLoopKind kind, int bufferSize, bool splice, StatsHub& hub,
+               std::atomic<bool>& outOfDescriptors)
     : m_index(index), m_bufferSize(bufferSize), m_splice(splice), m_hub(hub),
-      m_loop(EventLoop::create(kind))
+      m_loop(EventLoop::create(kind)), m_outOfDescriptors(outOfDescriptors)
 {
     refreshClock();
     m_loop->setWakeHandler([this] { refreshClock(); });
@@ -188,6 +198,33 @@ int Worker::closeRoute(const QString& routeId, CloseReason reason)
     for (WorkerSession* s : matching)
         s->close(reason);
     return int(matching.size());
+}
+
+void Worker::descriptorFailed(int error)
+{
+    // The idle pipes kept for reuse hold descriptors too: give them back.
+    for (const RelayPipe& p : m_pipes) {
+        ::close(p.readFd);
+        ::close(p.writeFd);
+    }
+    m_pipes.clear();
+    if (m_outOfDescriptors.exchange(true))
+        return; // already reported
+    const QString what =
+        error == EMFILE
+            ? QStringLiteral("descriptor limit reached (%1)").arg(descriptorLimitText())
+            : QStringLiteral("the system's descriptor limit is reached");
+    m_hub.addEvent(EventKind::ListenerError, QString(),
+                   what + QStringLiteral(": upstream connections cannot be opened, new "
+                                         "connections refused"));
+}
+
+void Worker::descriptorsBack()
+{
+    if (!m_outOfDescriptors.exchange(false))
+        return;
+    m_hub.addEvent(EventKind::ListenerUp, QString(),
+                   QStringLiteral("descriptors available again: upstream connections open"));
 }
 
 bool Worker::takePipe(RelayPipe& pipe)

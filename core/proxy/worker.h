@@ -51,10 +51,16 @@ struct RelayPipe
     int writeFd = -1;
 };
 
+// The open-descriptor limit in force (RLIMIT_NOFILE), for messages a user can act on.
+QString descriptorLimitText();
+
 class Worker
 {
 public:
-    Worker(int index, EventLoopKind kind, int bufferSize, bool splice, StatsHub& hub);
+    // outOfDescriptors is shared by the engine's workers and listeners: an episode of
+    // descriptor exhaustion is reported once, by whoever meets it first.
+    Worker(int index, EventLoopKind kind, int bufferSize, bool splice, StatsHub& hub,
+           std::atomic<bool>& outOfDescriptors);
     ~Worker(); // joins
 
     void start();
@@ -82,6 +88,15 @@ public:
     void closeAll(CloseReason reason);
     int closeRoute(const QString& routeId, CloseReason reason);
 
+    // A session could not open a descriptor (EMFILE/ENFILE): the first failure of an episode
+    // is reported as an event; descriptorOpened() after a socket() that worked ends it.
+    void descriptorFailed(int error);
+    void descriptorOpened()
+    {
+        if (m_outOfDescriptors.load(std::memory_order_relaxed)) [[unlikely]]
+            descriptorsBack();
+    }
+
     bool takePipe(RelayPipe& pipe);
     void givePipe(RelayPipe pipe, bool empty);
     char* takeBuffer();
@@ -96,6 +111,7 @@ private:
     void runAgain();
     void refreshClock();
     int nextTimeout() const;
+    void descriptorsBack();
 
     struct Timer
     {
@@ -128,6 +144,7 @@ private:
 
     std::vector<RelayPipe> m_pipes;
     std::vector<char*> m_buffers;
+    std::atomic<bool>& m_outOfDescriptors;
 };
 
 } // namespace sg
