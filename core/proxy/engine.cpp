@@ -284,8 +284,8 @@ void TcpListener::acceptFailed(int error)
             what = QStringLiteral("descriptor limit reached (%1): new connections refused")
                        .arg(descriptorLimitText());
         else if (error == ENFILE)
-            what = QStringLiteral(
-                "the system's descriptor limit is reached: new connections refused");
+            what =
+                QStringLiteral("the system's descriptor limit is reached: new connections refused");
         else
             what = QStringLiteral("cannot accept connections (%1), retrying")
                        .arg(QString::fromLocal8Bit(std::strerror(error)));
@@ -640,9 +640,8 @@ Engine::Engine(const EngineOptions& options, QObject* parent)
         kind = EventLoopKind::Epoll;
     const bool splice = d->options.splice && qgetenv("STREAMGATE_RELAY") != "copy";
     for (int i = 0; i < n; ++i) {
-        d->workers.push_back(
-            std::make_unique<Worker>(i, kind, d->options.bufferSize, splice, d->hub,
-                                     d->outOfDescriptors));
+        d->workers.push_back(std::make_unique<Worker>(i, kind, d->options.bufferSize, splice,
+                                                      d->hub, d->outOfDescriptors));
         d->workers.back()->start();
     }
 

@@ -211,9 +211,8 @@ void Worker::descriptorFailed(int error)
     if (m_outOfDescriptors.exchange(true))
         return; // already reported
     const QString what =
-        error == EMFILE
-            ? QStringLiteral("descriptor limit reached (%1)").arg(descriptorLimitText())
-            : QStringLiteral("the system's descriptor limit is reached");
+        error == EMFILE ? QStringLiteral("descriptor limit reached (%1)").arg(descriptorLimitText())
+                        : QStringLiteral("the system's descriptor limit is reached");
     m_hub.addEvent(EventKind::ListenerError, QString(),
                    what + QStringLiteral(": upstream connections cannot be opened, new "
                                          "connections refused"));
