@@ -120,10 +120,11 @@ class EngineCore;
 // admission code: no QTcpSocket is ever created per connection.
 // QTcpServer binds and listens; accepting is done here. With Qt 6.4 an accept() that fails with
 // EMFILE is not reported through acceptError(): QTcpServer tries again on every wake-up of its
-// level-triggered notifier, a busy loop for as long as descriptors are short. Here an accept
-// error (other than a client that gave up while queued) stops accepting for a short backoff; out
-// of descriptors, the clients already waiting are refused through the reserve descriptor. Each
-// episode is one event when it starts and one when accepting works again.
+// level-triggered notifier, a busy loop for as long as descriptors are short. Here a client
+// whose descriptor lies beyond the engine's DescriptorBudget is closed at once; should accept()
+// fail all the same, accepting stops for a short backoff and the clients already waiting are
+// refused through the reserve descriptor. Each episode is one event when it starts and one when
+// accepting works again.
 class TcpListener final : public QTcpServer
 {
 public:
@@ -138,6 +139,8 @@ protected:
 
 private:
     void acceptWaiting();
+    void refuse(int fd);
+    void reportFailure(int error);
     void acceptFailed(int error);
     void refuseWaiting();
     void acceptRecovered();
@@ -161,7 +164,7 @@ public:
     QThread thread;
     EngineCore* core = nullptr;
     std::atomic<bool> stopped{false};
-    std::atomic<bool> outOfDescriptors{false}; // an exhaustion episode was reported (Worker)
+    DescriptorBudget descriptors; // see worker.h
 
     QMutex drainedMutex;
     QSet<QString> drained;
@@ -188,7 +191,7 @@ public:
     void accept(TcpListener* listener, int fd);
     StatsHub& hub() { return m_d->hub; }
     DescriptorReserve& reserve() { return m_reserve; }
-    std::atomic<bool>& outOfDescriptors() { return m_d->outOfDescriptors; }
+    DescriptorBudget& descriptors() { return m_d->descriptors; }
 
 private:
     std::shared_ptr<UpstreamEntry> buildUpstream(const Upstream& upstream, const QString& key);
@@ -253,9 +256,14 @@ void TcpListener::incomingConnection(qintptr fd)
 void TcpListener::acceptWaiting()
 {
     const int lfd = int(socketDescriptor());
+    const DescriptorBudget& budget = m_core->descriptors();
     for (;;) {
         const int fd = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd >= 0) {
+            if (!budget.fits(fd)) [[unlikely]] {
+                refuse(fd);
+                continue;
+            }
             if (m_failing) [[unlikely]]
                 acceptRecovered();
             m_core->accept(this, fd);
@@ -271,47 +279,59 @@ void TcpListener::acceptWaiting()
     }
 }
 
+// A client the proxy has no descriptor for: closed at once, nothing read, nothing sent.
+void TcpListener::refuse(int fd)
+{
+    ::close(fd);
+    stats->noDescriptors.fetch_add(1, std::memory_order_relaxed);
+    ++m_refusedNow;
+    reportFailure(EMFILE);
+}
+
+// Once per episode. Out of descriptors is one episode for the whole engine, however many
+// listeners and workers meet it.
+void TcpListener::reportFailure(int error)
+{
+    if (m_failing)
+        return;
+    m_failing = true;
+    const bool outOfDescriptors = error == EMFILE || error == ENFILE;
+    if (outOfDescriptors && m_core->descriptors().exhausted.exchange(true))
+        return;
+    QString what;
+    if (error == EMFILE)
+        what = QStringLiteral("descriptor limit reached (%1): new connections refused")
+                   .arg(descriptorLimitText());
+    else if (error == ENFILE)
+        what = QStringLiteral("the system's descriptor limit is reached: new connections refused");
+    else
+        what = QStringLiteral("cannot accept connections (%1), retrying")
+                   .arg(QString::fromLocal8Bit(std::strerror(error)));
+    m_core->hub().addEvent(EventKind::ListenerError, QString(),
+                           QStringLiteral("TCP listener %1: %2").arg(m_key, what));
+}
+
+// accept() itself failed. Out of descriptors (the headroom above the budget used up too), the
+// clients already waiting are refused through the reserve descriptor; accepting resumes after
+// the backoff.
 void TcpListener::acceptFailed(int error)
 {
     m_notifier->setEnabled(false);
-    const bool outOfDescriptors = error == EMFILE || error == ENFILE;
-    if (outOfDescriptors)
+    if (error == EMFILE || error == ENFILE)
         refuseWaiting();
-    if (!m_failing) {
-        m_failing = true;
-        QString what;
-        if (error == EMFILE)
-            what = QStringLiteral("descriptor limit reached (%1): new connections refused")
-                       .arg(descriptorLimitText());
-        else if (error == ENFILE)
-            what =
-                QStringLiteral("the system's descriptor limit is reached: new connections refused");
-        else
-            what = QStringLiteral("cannot accept connections (%1), retrying")
-                       .arg(QString::fromLocal8Bit(std::strerror(error)));
-        // Out of descriptors is one episode for the whole engine, however many see it.
-        if (!outOfDescriptors || !m_core->outOfDescriptors().exchange(true))
-            m_core->hub().addEvent(EventKind::ListenerError, QString(),
-                                   QStringLiteral("TCP listener %1: %2").arg(m_key, what));
-    }
+    reportFailure(error);
     m_retryMs = m_retryMs > 0 ? qMin(m_retryMs * 2, kAcceptRetryMaxMs) : kAcceptRetryFirstMs;
     m_retry.start(m_retryMs);
 }
 
-// Out of descriptors: the clients waiting in the queue are taken off it one by one through the
-// reserve descriptor and closed at once (nothing read, nothing sent), so each sees a refusal
-// instead of a connection that hangs until descriptors free up.
 void TcpListener::refuseWaiting()
 {
     const int lfd = int(socketDescriptor());
     DescriptorReserve& reserve = m_core->reserve();
     for (int i = 0; i < kRefusalsPerPass && reserve.release(); ++i) {
         const int fd = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
-        if (fd >= 0) {
-            stats->noDescriptors.fetch_add(1, std::memory_order_relaxed);
-            ++m_refusedNow;
-            ::close(fd);
-        }
+        if (fd >= 0)
+            refuse(fd);
         // May fail when a worker took the slot meanwhile: taken again once descriptors free up.
         reserve.acquire();
         if (fd < 0)
@@ -324,7 +344,7 @@ void TcpListener::acceptRecovered()
     m_failing = false;
     m_retryMs = 0;
     m_core->reserve().acquire();
-    m_core->outOfDescriptors().store(false);
+    m_core->descriptors().exhausted.store(false);
     m_core->hub().addEvent(
         EventKind::ListenerUp, QString(),
         QStringLiteral("TCP listener %1: accepting new connections again (%2 refused meanwhile)")
@@ -629,6 +649,7 @@ Engine::Engine(const EngineOptions& options, QObject* parent)
 {
     std::signal(SIGPIPE, SIG_IGN);
     raiseDescriptorLimit();
+    d->descriptors.init();
     if (d->options.bufferSize < 4096)
         d->options.bufferSize = 4096;
     int n = d->options.workers > 0 ? d->options.workers : QThread::idealThreadCount();
@@ -641,7 +662,7 @@ Engine::Engine(const EngineOptions& options, QObject* parent)
     const bool splice = d->options.splice && qgetenv("STREAMGATE_RELAY") != "copy";
     for (int i = 0; i < n; ++i) {
         d->workers.push_back(std::make_unique<Worker>(i, kind, d->options.bufferSize, splice,
-                                                      d->hub, d->outOfDescriptors));
+                                                      d->hub, d->descriptors));
         d->workers.back()->start();
     }
 

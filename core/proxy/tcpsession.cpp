@@ -123,7 +123,8 @@ void TcpSession::startConnect()
         attemptFailed(false);
         return;
     }
-    const int s = ::socket(target.address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const int s = m_worker.descriptors().admit(
+        ::socket(target.address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (s < 0) {
         const int err = errno;
         if (err == EMFILE || err == ENFILE) {

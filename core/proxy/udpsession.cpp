@@ -524,7 +524,8 @@ bool UdpSession::start()
     m_record->setUpstreamNode(target.text);
     int s = -1;
     if (target.length > 0) {
-        s = ::socket(target.address.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        s = m_worker.descriptors().admit(
+            ::socket(target.address.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
         const int err = s < 0 ? errno : 0;
         if (err == EMFILE || err == ENFILE) {
             // The proxy is out of descriptors: the node is not to blame. The client is held

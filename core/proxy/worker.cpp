@@ -25,10 +25,20 @@ QString descriptorLimitText()
     return QString::number(quint64(rl.rlim_cur));
 }
 
+void DescriptorBudget::init()
+{
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur > rlim_t(std::numeric_limits<int>::max()))
+        return;
+    const int limit = int(rl.rlim_cur);
+    ceiling = limit - qBound(2, limit / 8, 16);
+}
+
 Worker::Worker(int index, EventLoopKind kind, int bufferSize, bool splice, StatsHub& hub,
-               std::atomic<bool>& outOfDescriptors)
+               DescriptorBudget& descriptors)
     : m_index(index), m_bufferSize(bufferSize), m_splice(splice), m_hub(hub),
-      m_loop(EventLoop::create(kind)), m_outOfDescriptors(outOfDescriptors)
+      m_loop(EventLoop::create(kind)), m_descriptors(descriptors)
 {
     refreshClock();
     m_loop->setWakeHandler([this] { refreshClock(); });
@@ -208,7 +218,7 @@ void Worker::descriptorFailed(int error)
         ::close(p.writeFd);
     }
     m_pipes.clear();
-    if (m_outOfDescriptors.exchange(true))
+    if (m_descriptors.exhausted.exchange(true))
         return; // already reported
     const QString what =
         error == EMFILE ? QStringLiteral("descriptor limit reached (%1)").arg(descriptorLimitText())
@@ -220,7 +230,7 @@ void Worker::descriptorFailed(int error)
 
 void Worker::descriptorsBack()
 {
-    if (!m_outOfDescriptors.exchange(false))
+    if (!m_descriptors.exhausted.exchange(false))
         return;
     m_hub.addEvent(EventKind::ListenerUp, QString(),
                    QStringLiteral("descriptors available again: upstream connections open"));
@@ -236,6 +246,11 @@ bool Worker::takePipe(RelayPipe& pipe)
     int fds[2];
     if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
         return false;
+    if (!m_descriptors.fits(qMax(fds[0], fds[1]))) {
+        ::close(fds[0]);
+        ::close(fds[1]);
+        return false; // the direction relays through a buffer instead
+    }
         // The pipe is the direction's buffer: cap it so a session never holds more than the cap.
 #ifdef F_SETPIPE_SZ
     ::fcntl(fds[1], F_SETPIPE_SZ, m_bufferSize);

@@ -13,10 +13,13 @@
 
 #include <QMutex>
 #include <atomic>
+#include <cerrno>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <queue>
 #include <thread>
+#include <unistd.h>
 #include <unordered_map>
 #include <vector>
 
@@ -54,13 +57,36 @@ struct RelayPipe
 // The open-descriptor limit in force (RLIMIT_NOFILE), for messages a user can act on.
 QString descriptorLimitText();
 
+// The proxy's share of the process's descriptors, shared by the engine's listeners and workers.
+// Client, upstream and relay-pipe descriptors numbered at or above `ceiling` are closed again at
+// once and count as EMFILE, so the top of the RLIMIT_NOFILE range stays free for the rest of the
+// process (admin API, metrics, config saves, health checks, and sanitizer runtimes, whose vptr
+// check opens a pipe) while clients exhaust the proxy. Descriptors are numbered lowest-first: a
+// number at the ceiling means every number below it is taken.
+struct DescriptorBudget
+{
+    int ceiling = std::numeric_limits<int>::max();
+    std::atomic<bool> exhausted{false}; // an exhaustion episode is under way (reported once)
+
+    void init(); // from the soft RLIMIT_NOFILE in force
+    bool fits(int fd) const { return fd < ceiling; }
+    // fd itself, or -1 with errno EMFILE (fd closed) when it lies beyond the ceiling.
+    int admit(int fd) const
+    {
+        if (fd >= ceiling) [[unlikely]] {
+            ::close(fd);
+            errno = EMFILE;
+            return -1;
+        }
+        return fd;
+    }
+};
+
 class Worker
 {
 public:
-    // outOfDescriptors is shared by the engine's workers and listeners: an episode of
-    // descriptor exhaustion is reported once, by whoever meets it first.
     Worker(int index, EventLoopKind kind, int bufferSize, bool splice, StatsHub& hub,
-           std::atomic<bool>& outOfDescriptors);
+           DescriptorBudget& descriptors);
     ~Worker(); // joins
 
     void start();
@@ -88,12 +114,14 @@ public:
     void closeAll(CloseReason reason);
     int closeRoute(const QString& routeId, CloseReason reason);
 
+    const DescriptorBudget& descriptors() const { return m_descriptors; }
     // A session could not open a descriptor (EMFILE/ENFILE): the first failure of an episode
-    // is reported as an event; descriptorOpened() after a socket() that worked ends it.
+    // is reported as an event (once for the engine); descriptorOpened() after a socket() that
+    // worked ends it.
     void descriptorFailed(int error);
     void descriptorOpened()
     {
-        if (m_outOfDescriptors.load(std::memory_order_relaxed)) [[unlikely]]
+        if (m_descriptors.exhausted.load(std::memory_order_relaxed)) [[unlikely]]
             descriptorsBack();
     }
 
@@ -144,7 +172,7 @@ private:
 
     std::vector<RelayPipe> m_pipes;
     std::vector<char*> m_buffers;
-    std::atomic<bool>& m_outOfDescriptors;
+    DescriptorBudget& m_descriptors;
 };
 
 } // namespace sg
