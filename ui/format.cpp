@@ -116,6 +116,7 @@ QString closeReasonText(CloseReason reason)
     case CloseReason::UpstreamError: return tr("Upstream error");
     case CloseReason::SessionCap: return tr("Session cap reached");
     case CloseReason::NoRoute: return tr("No matching route");
+    case CloseReason::NoDescriptors: return tr("Descriptor limit reached");
     }
     return {};
 }

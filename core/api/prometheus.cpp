@@ -216,6 +216,9 @@ QByteArray renderPrometheus(const Snapshot& snapshot, const Config& config)
     listenerFamily(out, snapshot.listeners, "streamgate_listener_no_route_total", "counter",
                    "Connections closed because no stream route matched, per listener",
                    &ListenerStatus::noRoute);
+    listenerFamily(out, snapshot.listeners, "streamgate_listener_no_descriptors_total", "counter",
+                   "Connections refused because the proxy was out of descriptors, per listener",
+                   &ListenerStatus::noDescriptors);
     {
         Family f(out, "streamgate_listener_bytes_total", "counter",
                  "Bytes relayed per stream listener; direction up is client to upstream, down is "

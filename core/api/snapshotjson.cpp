@@ -88,6 +88,7 @@ QJsonObject listenerToJson(const ListenerStatus& l)
         {QStringLiteral("port"), l.port},
         {QStringLiteral("listening"), l.listening},
         {QStringLiteral("no_route"), count(l.noRoute)},
+        {QStringLiteral("no_descriptors"), count(l.noDescriptors)},
         {QStringLiteral("active"), count(l.active)},
         {QStringLiteral("bytes_up"), count(l.bytesUp)},
         {QStringLiteral("bytes_down"), count(l.bytesDown)},

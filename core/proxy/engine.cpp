@@ -17,12 +17,14 @@
 #include <QMutexLocker>
 #include <QPointer>
 #include <QSet>
+#include <QSocketNotifier>
 #include <QTcpServer>
 #include <QThread>
 #include <QTimer>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <optional>
 #include <sys/ioctl.h>
@@ -42,6 +44,42 @@ void raiseDescriptorLimit()
         ::setrlimit(RLIMIT_NOFILE, &rl);
     }
 }
+
+// After an accept error the listener waits this long before it tries again, doubling up to the
+// cap while the error lasts: the queue is looked at a few times a second, never in a busy loop.
+constexpr int kAcceptRetryFirstMs = 10;
+constexpr int kAcceptRetryMaxMs = 250;
+// Waiting clients refused per accept error, so a flood cannot hold the engine thread.
+constexpr int kRefusalsPerPass = 256;
+
+// One descriptor kept in reserve for the moment the process runs out. Giving it back lets a
+// listener take a waiting client off its queue and close it at once: the client is refused
+// instead of hanging in the listen queue until descriptors free up.
+class DescriptorReserve
+{
+public:
+    DescriptorReserve() { acquire(); }
+    ~DescriptorReserve() { release(); }
+    Q_DISABLE_COPY_MOVE(DescriptorReserve)
+
+    bool acquire()
+    {
+        if (m_fd < 0)
+            m_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        return m_fd >= 0;
+    }
+    bool release()
+    {
+        if (m_fd < 0)
+            return false;
+        ::close(m_fd);
+        m_fd = -1;
+        return true;
+    }
+
+private:
+    int m_fd = -1;
+};
 
 // Node hosts are usually literal addresses; names are resolved once per config, on the engine
 // thread, never on a worker.
@@ -83,10 +121,18 @@ class EngineCore;
 
 // One listening socket of stream_proxy.tcp. Accepted descriptors go straight to the engine's
 // admission code: no QTcpSocket is ever created per connection.
+// QTcpServer binds and listens; accepting is done here. With Qt 6.4 an accept() that fails with
+// EMFILE is not reported through acceptError(): QTcpServer tries again on every wake-up of its
+// level-triggered notifier, a busy loop for as long as descriptors are short. Here a client
+// whose descriptor lies beyond the engine's DescriptorBudget is closed at once; should accept()
+// fail all the same, accepting stops for a short backoff and the clients already waiting are
+// refused through the reserve descriptor. Each episode is one event when it starts and one when
+// accepting works again.
 class TcpListener final : public QTcpServer
 {
 public:
     TcpListener(EngineCore* core, const ListenEntry& entry);
+    bool start(const QHostAddress& host, quint16 port); // listen() and start accepting
     const ListenEntry& entry() const { return m_entry; }
     QString key() const { return m_key; }
     std::shared_ptr<ListenerStats> stats;
@@ -98,9 +144,21 @@ protected:
     void incomingConnection(qintptr fd) override;
 
 private:
+    void acceptWaiting();
+    void refuse(int fd);
+    void reportFailure(int error);
+    void acceptFailed(int error);
+    void refuseWaiting();
+    void acceptRecovered();
+
     EngineCore* m_core;
     ListenEntry m_entry;
     QString m_key;
+    QSocketNotifier* m_notifier = nullptr; // the listening socket is readable
+    QTimer m_retry;                        // accepting again after an accept error
+    int m_retryMs = 0;                     // the current backoff; 0 until the first error
+    bool m_failing = false;                // an accept-error episode is under way (reported)
+    quint64 m_refusedNow = 0;              // clients refused during this episode
 };
 
 class EnginePrivate
@@ -112,6 +170,7 @@ public:
     QThread thread;
     EngineCore* core = nullptr;
     std::atomic<bool> stopped{false};
+    DescriptorBudget descriptors; // see worker.h
 
     QMutex drainedMutex;
     QSet<QString> drained;
@@ -136,6 +195,9 @@ public:
     void apply(const Config& config);
     void closeListeners();
     void accept(TcpListener* listener, int fd);
+    StatsHub& hub() { return m_d->hub; }
+    DescriptorReserve& reserve() { return m_reserve; }
+    DescriptorBudget& descriptors() { return m_d->descriptors; }
 
 private:
     std::shared_ptr<UpstreamEntry> buildUpstream(const Upstream& upstream, const QString& key);
@@ -149,6 +211,7 @@ private:
     size_t m_nextWorker = 0;
     HealthChecker m_health{this};
     std::unique_ptr<UdpListeners> m_udp; // stream_proxy.udp (udplistener.h)
+    DescriptorReserve m_reserve;         // shared by the TCP listeners, see TcpListener
 };
 
 EngineCore::EngineCore(EnginePrivate* d) : m_d(d)
@@ -174,11 +237,126 @@ EngineCore::EngineCore(EnginePrivate* d) : m_d(d)
 TcpListener::TcpListener(EngineCore* core, const ListenEntry& entry)
     : QTcpServer(core), m_core(core), m_entry(entry), m_key(entry.text())
 {
+    m_retry.setSingleShot(true);
+    QObject::connect(&m_retry, &QTimer::timeout, this, [this] {
+        if (m_notifier && isListening())
+            m_notifier->setEnabled(true);
+    });
+}
+
+bool TcpListener::start(const QHostAddress& host, quint16 port)
+{
+    if (!listen(host, port))
+        return false;
+    pauseAccepting(); // QTcpServer's own notifier stays off: see the class comment
+    m_notifier = new QSocketNotifier(socketDescriptor(), QSocketNotifier::Read, this);
+    QObject::connect(m_notifier, &QSocketNotifier::activated, this, [this] { acceptWaiting(); });
+    return true;
 }
 
 void TcpListener::incomingConnection(qintptr fd)
 {
     m_core->accept(this, int(fd));
+}
+
+void TcpListener::acceptWaiting()
+{
+    const int lfd = int(socketDescriptor());
+    const DescriptorBudget& budget = m_core->descriptors();
+    for (;;) {
+        const int fd = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd >= 0) {
+            if (!budget.fits(fd)) [[unlikely]] {
+                refuse(fd);
+                continue;
+            }
+            if (m_failing) [[unlikely]]
+                acceptRecovered();
+            m_core->accept(this, fd);
+            continue;
+        }
+        const int err = errno;
+        if (err == EAGAIN || err == EWOULDBLOCK)
+            return;
+        if (err == EINTR || err == ECONNABORTED)
+            continue; // ECONNABORTED: that client gave up while queued, the next one may not
+        acceptFailed(err);
+        return;
+    }
+}
+
+// A client the proxy has no descriptor for: closed at once, nothing read, nothing sent.
+void TcpListener::refuse(int fd)
+{
+    ::close(fd);
+    stats->noDescriptors.fetch_add(1, std::memory_order_relaxed);
+    ++m_refusedNow;
+    reportFailure(EMFILE);
+}
+
+// Once per episode. Out of descriptors is one episode for the whole engine, however many
+// listeners and workers meet it.
+void TcpListener::reportFailure(int error)
+{
+    if (m_failing)
+        return;
+    m_failing = true;
+    const bool outOfDescriptors = error == EMFILE || error == ENFILE;
+    if (outOfDescriptors && m_core->descriptors().exhausted.exchange(true))
+        return;
+    QString what;
+    if (error == EMFILE)
+        what = QStringLiteral("descriptor limit reached (%1): new connections refused")
+                   .arg(descriptorLimitText());
+    else if (error == ENFILE)
+        what = QStringLiteral("the system's descriptor limit is reached: new connections refused");
+    else
+        what = QStringLiteral("cannot accept connections (%1), retrying")
+                   .arg(QString::fromLocal8Bit(std::strerror(error)));
+    m_core->hub().addEvent(EventKind::ListenerError, QString(),
+                           QStringLiteral("TCP listener %1: %2").arg(m_key, what));
+}
+
+// accept() itself failed. Out of descriptors (the headroom above the budget used up too), the
+// clients already waiting are refused through the reserve descriptor; accepting resumes after
+// the backoff.
+void TcpListener::acceptFailed(int error)
+{
+    m_notifier->setEnabled(false);
+    if (error == EMFILE || error == ENFILE)
+        refuseWaiting();
+    reportFailure(error);
+    m_retryMs = m_retryMs > 0 ? qMin(m_retryMs * 2, kAcceptRetryMaxMs) : kAcceptRetryFirstMs;
+    m_retry.start(m_retryMs);
+}
+
+void TcpListener::refuseWaiting()
+{
+    const int lfd = int(socketDescriptor());
+    DescriptorReserve& reserve = m_core->reserve();
+    for (int i = 0; i < kRefusalsPerPass && reserve.release(); ++i) {
+        const int fd = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd >= 0)
+            refuse(fd);
+        // May fail when a worker took the slot meanwhile: taken again once descriptors free up.
+        reserve.acquire();
+        if (fd < 0)
+            break; // nobody else waiting
+    }
+}
+
+void TcpListener::acceptRecovered()
+{
+    m_failing = false;
+    m_retryMs = 0;
+    m_core->reserve().acquire();
+    m_core->descriptors().exhausted.store(false);
+    m_core->hub().addEvent(
+        EventKind::ListenerUp, QString(),
+        QStringLiteral("TCP listener %1: accepting new connections again (%2 refused meanwhile)")
+            .arg(m_key)
+            .arg(m_refusedNow));
+    m_refusedNow = 0;
 }
 
 std::shared_ptr<UpstreamEntry> EngineCore::buildUpstream(const Upstream& upstream,
@@ -228,7 +406,7 @@ void EngineCore::apply(const Config& config)
             const QHostAddress host =
                 e.host.isEmpty() ? QHostAddress(QHostAddress::Any) : QHostAddress(e.host);
             m_listeners.insert(key, l);
-            if (l->listen(host, quint16(e.port))) {
+            if (l->start(host, quint16(e.port))) {
                 sockaddr_storage bound{};
                 socklen_t boundLen = sizeof bound;
                 const bool wildcard = host == QHostAddress(QHostAddress::Any) ||
@@ -493,6 +671,7 @@ Engine::Engine(const EngineOptions& options, QObject* parent)
 {
     std::signal(SIGPIPE, SIG_IGN);
     raiseDescriptorLimit();
+    d->descriptors.init();
     if (d->options.bufferSize < 4096)
         d->options.bufferSize = 4096;
     if (const QByteArray env = qgetenv("STREAMGATE_BURST_BUFFER_KB"); !env.isEmpty()) {
@@ -518,7 +697,8 @@ Engine::Engine(const EngineOptions& options, QObject* parent)
     const bool splice = d->options.splice && qgetenv("STREAMGATE_RELAY") != "copy";
     for (int i = 0; i < n; ++i) {
         d->workers.push_back(std::make_unique<Worker>(i, kind, d->options.bufferSize,
-                                                      d->options.burstBufferSize, splice, d->hub));
+                                                      d->options.burstBufferSize, splice, d->hub,
+                                                      d->descriptors));
         d->workers.back()->start();
     }
 

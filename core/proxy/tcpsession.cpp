@@ -128,11 +128,22 @@ void TcpSession::startConnect()
         attemptFailed(false);
         return;
     }
-    const int s = ::socket(target.address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const int s = m_worker.descriptors().admit(
+        ::socket(target.address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (s < 0) {
+        const int err = errno;
+        if (err == EMFILE || err == ENFILE) {
+            // The proxy is out of descriptors: no node would do better and none is to blame.
+            m_worker.descriptorFailed(err);
+            if (ListenerStats* l = m_record->listener.get())
+                l->noDescriptors.fetch_add(1, std::memory_order_relaxed);
+            close(CloseReason::NoDescriptors);
+            return;
+        }
         attemptFailed(false);
         return;
     }
+    m_worker.descriptorOpened();
     setNoDelay(s);
     Endpoint& e = m_ends[Upstream];
     e = Endpoint{};

@@ -523,8 +523,24 @@ bool UdpSession::start()
     const ResolvedNode& target = up->nodes[size_t(node)];
     m_record->setUpstreamNode(target.text);
     int s = -1;
-    if (target.length > 0)
-        s = ::socket(target.address.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (target.length > 0) {
+        s = m_worker.descriptors().admit(
+            ::socket(target.address.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+        const int err = s < 0 ? errno : 0;
+        if (err == EMFILE || err == ENFILE) {
+            // The proxy is out of descriptors: the node is not to blame. The client is held
+            // off like a refusal under load, so its next datagrams do not each log a session.
+            m_worker.descriptorFailed(err);
+            if (ListenerStats* l = m_record->listener.get())
+                l->noDescriptors.fetch_add(1, std::memory_order_relaxed);
+            if (m_listener)
+                m_listener->remember(m_key, m_route->stats, kLoadRetryMs, false);
+            close(CloseReason::NoDescriptors);
+            return false;
+        }
+        if (s >= 0)
+            m_worker.descriptorOpened();
+    }
     if (s >= 0 &&
         ::connect(s, reinterpret_cast<const sockaddr*>(&target.address), target.length) != 0) {
         ::close(s);

@@ -154,7 +154,8 @@ public:
     UdpSession(Worker& worker, UdpListenerSession* listener, UdpSessionSetup&& setup);
     ~UdpSession() override;
 
-    // Picks the node and connects the upstream socket; false when it closed (ConnectFailed).
+    // Picks the node and connects the upstream socket; false when it closed (ConnectFailed,
+    // or NoDescriptors when the proxy is out of descriptors).
     bool start();
     // One datagram from the client toward the upstream (dropped when the socket is full).
     void sendUp(const char* data, size_t length);

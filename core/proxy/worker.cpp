@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <ctime>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 namespace sg {
@@ -19,10 +20,28 @@ constexpr size_t kBufferPoolCap = 64;
 constexpr size_t kTimerSweepMin = 1024;
 } // namespace
 
+QString descriptorLimitText()
+{
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return QStringLiteral("no limit set");
+    return QString::number(quint64(rl.rlim_cur));
+}
+
+void DescriptorBudget::init()
+{
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        rl.rlim_cur > rlim_t(std::numeric_limits<int>::max()))
+        return;
+    const int limit = int(rl.rlim_cur);
+    ceiling = limit - qBound(2, limit / 8, 16);
+}
+
 Worker::Worker(int index, EventLoopKind kind, int bufferSize, int burstSize, bool splice,
-               StatsHub& hub)
+               StatsHub& hub, DescriptorBudget& descriptors)
     : m_index(index), m_bufferSize(bufferSize), m_burstSize(qMax(bufferSize, burstSize)),
-      m_splice(splice), m_hub(hub), m_loop(EventLoop::create(kind))
+      m_splice(splice), m_hub(hub), m_loop(EventLoop::create(kind)), m_descriptors(descriptors)
 {
     refreshClock();
     m_loop->setWakeHandler([this] { refreshClock(); });
@@ -209,6 +228,32 @@ int Worker::closeRoute(const QString& routeId, CloseReason reason)
     return int(matching.size());
 }
 
+void Worker::descriptorFailed(int error)
+{
+    // The idle pipes kept for reuse hold descriptors too: give them back.
+    for (const RelayPipe& p : m_pipes) {
+        ::close(p.readFd);
+        ::close(p.writeFd);
+    }
+    m_pipes.clear();
+    if (m_descriptors.exhausted.exchange(true))
+        return; // already reported
+    const QString what =
+        error == EMFILE ? QStringLiteral("descriptor limit reached (%1)").arg(descriptorLimitText())
+                        : QStringLiteral("the system's descriptor limit is reached");
+    m_hub.addEvent(EventKind::ListenerError, QString(),
+                   what + QStringLiteral(": upstream connections cannot be opened, new "
+                                         "connections refused"));
+}
+
+void Worker::descriptorsBack()
+{
+    if (!m_descriptors.exhausted.exchange(false))
+        return;
+    m_hub.addEvent(EventKind::ListenerUp, QString(),
+                   QStringLiteral("descriptors available again: upstream connections open"));
+}
+
 bool Worker::takePipe(RelayPipe& pipe)
 {
     if (!m_pipes.empty()) {
@@ -219,6 +264,11 @@ bool Worker::takePipe(RelayPipe& pipe)
     int fds[2];
     if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
         return false;
+    if (!m_descriptors.fits(qMax(fds[0], fds[1]))) {
+        ::close(fds[0]);
+        ::close(fds[1]);
+        return false; // the direction relays through a buffer instead
+    }
     pipe = RelayPipe{fds[0], fds[1], 0};
     // The pipe is the direction's buffer; the session never splices more into it than its own
     // cap, the kernel capacity only has to be at least that.

@@ -13,9 +13,12 @@
 
 #include <QMutex>
 #include <atomic>
+#include <cerrno>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <thread>
+#include <unistd.h>
 #include <unordered_map>
 #include <vector>
 
@@ -53,13 +56,41 @@ struct RelayPipe
     int size = 0; // kernel capacity in bytes as last set
 };
 
+// The open-descriptor limit in force (RLIMIT_NOFILE), for messages a user can act on.
+QString descriptorLimitText();
+
+// The proxy's share of the process's descriptors, shared by the engine's listeners and workers.
+// Client, upstream and relay-pipe descriptors numbered at or above `ceiling` are closed again at
+// once and count as EMFILE, so the top of the RLIMIT_NOFILE range stays free for the rest of the
+// process (admin API, metrics, config saves, health checks, and sanitizer runtimes, whose vptr
+// check opens a pipe) while clients exhaust the proxy. Descriptors are numbered lowest-first: a
+// number at the ceiling means every number below it is taken.
+struct DescriptorBudget
+{
+    int ceiling = std::numeric_limits<int>::max();
+    std::atomic<bool> exhausted{false}; // an exhaustion episode is under way (reported once)
+
+    void init(); // from the soft RLIMIT_NOFILE in force
+    bool fits(int fd) const { return fd < ceiling; }
+    // fd itself, or -1 with errno EMFILE (fd closed) when it lies beyond the ceiling.
+    int admit(int fd) const
+    {
+        if (fd >= ceiling) [[unlikely]] {
+            ::close(fd);
+            errno = EMFILE;
+            return -1;
+        }
+        return fd;
+    }
+};
+
 class Worker
 {
 public:
     // bufferSize: what each direction of a session may hold; burstSize (>= bufferSize): what a
     // direction that keeps filling its pipe may grow to while its destination keeps up.
     Worker(int index, EventLoopKind kind, int bufferSize, int burstSize, bool splice,
-           StatsHub& hub);
+           StatsHub& hub, DescriptorBudget& descriptors);
     ~Worker(); // joins
 
     void start();
@@ -90,6 +121,17 @@ public:
     void closeAll(CloseReason reason);
     int closeRoute(const QString& routeId, CloseReason reason);
 
+    const DescriptorBudget& descriptors() const { return m_descriptors; }
+    // A session could not open a descriptor (EMFILE/ENFILE): the first failure of an episode
+    // is reported as an event (once for the engine); descriptorOpened() after a socket() that
+    // worked ends it.
+    void descriptorFailed(int error);
+    void descriptorOpened()
+    {
+        if (m_descriptors.exhausted.load(std::memory_order_relaxed)) [[unlikely]]
+            descriptorsBack();
+    }
+
     bool takePipe(RelayPipe& pipe);
     void givePipe(RelayPipe pipe, bool empty);
     // Sets the pipe's capacity to at least size bytes; false (pipe unchanged) when the kernel
@@ -108,6 +150,7 @@ private:
     void refreshClock();
     int nextTimeout() const;
     void dropEndedTimers();
+    void descriptorsBack();
 
     struct Timer
     {
@@ -147,6 +190,7 @@ private:
     std::vector<RelayPipe> m_pipes;
     int m_pipeBaseSize = 0;
     std::vector<char*> m_buffers;
+    DescriptorBudget& m_descriptors;
 };
 
 } // namespace sg

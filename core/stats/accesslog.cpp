@@ -43,6 +43,7 @@ int AccessLog::statusFor(CloseReason reason)
         return 502;
     case CloseReason::Limited:
     case CloseReason::SessionCap:
+    case CloseReason::NoDescriptors:
         return 503;
     default:
         return 200;

@@ -53,6 +53,8 @@ QString toString(CloseReason reason)
         return QStringLiteral("session cap");
     case CloseReason::NoRoute:
         return QStringLiteral("no route");
+    case CloseReason::NoDescriptors:
+        return QStringLiteral("descriptor limit");
     }
     return QString();
 }

@@ -26,6 +26,7 @@ enum class CloseReason : quint8 {
     UpstreamError, // UDP: ICMP error from the upstream
     SessionCap,    // UDP: the route's session cap was reached
     NoRoute,
+    NoDescriptors, // the proxy had no descriptor left for the connection
 };
 QString toString(Protocol protocol);      // "TCP", "UDP"
 QString toString(ConnectionState state);  // "connecting", "established", "half-closed", "closed"
@@ -95,6 +96,7 @@ struct ListenerStatus
     bool listening = false;
     QString error;     // OS error text when not listening
     quint64 noRoute = 0;
+    quint64 noDescriptors = 0; // clients refused because the proxy was out of descriptors
     quint64 active = 0;
     quint64 bytesUp = 0;
     quint64 bytesDown = 0;

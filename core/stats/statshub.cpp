@@ -376,6 +376,7 @@ Snapshot StatsHub::snapshot() const
         ListenerStatus ls = l.status;
         if (const ListenerStats* st = l.stats.get()) {
             ls.noRoute = st->noRoute.load();
+            ls.noDescriptors = st->noDescriptors.load();
             ls.active = st->active.load();
             const auto live = liveListenerBytes.value(st);
             ls.bytesUp = st->closedBytesUp.load() + live.first;

@@ -45,7 +45,8 @@ struct RouteStats
 
 struct ListenerStats
 {
-    std::atomic<quint64> noRoute{0}, active{0}, closedBytesUp{0}, closedBytesDown{0};
+    std::atomic<quint64> noRoute{0}, noDescriptors{0}, active{0}, closedBytesUp{0},
+        closedBytesDown{0};
 };
 
 struct NodeStats

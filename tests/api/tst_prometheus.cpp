@@ -52,6 +52,7 @@ Snapshot sampleSnapshot()
     l.port = 13306;
     l.listening = true;
     l.noRoute = 9;
+    l.noDescriptors = 3;
     l.active = 2;
     l.bytesUp = 1234;
     l.bytesDown = 567890;
@@ -116,6 +117,8 @@ void TestPrometheus::samples_data()
         << R"(streamgate_listener_up{listen_addr="127.0.0.1:80",protocol="tcp"} 0)";
     QTest::newRow("no route")
         << R"(streamgate_listener_no_route_total{listen_addr="13306",protocol="tcp"} 9)";
+    QTest::newRow("refused at the descriptor limit")
+        << R"(streamgate_listener_no_descriptors_total{listen_addr="13306",protocol="tcp"} 3)";
     QTest::newRow("listener active")
         << R"(streamgate_listener_active_connections{listen_addr="13306",protocol="tcp"} 2)";
     QTest::newRow("listener bytes")

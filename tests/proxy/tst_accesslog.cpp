@@ -28,6 +28,7 @@ private Q_SLOTS:
         QTest::newRow("no route") << int(CloseReason::NoRoute) << 403;
         QTest::newRow("connect failed") << int(CloseReason::ConnectFailed) << 502;
         QTest::newRow("limited") << int(CloseReason::Limited) << 503;
+        QTest::newRow("descriptor limit") << int(CloseReason::NoDescriptors) << 503;
     }
     void status()
     {

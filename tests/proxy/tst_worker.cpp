@@ -49,7 +49,8 @@ private Q_SLOTS:
     void endedSessionsLeaveNoTimersBehind()
     {
         StatsHub hub(10, 10);
-        Worker worker(0, EventLoopKind::Default, 4096, 4096, false, hub);
+        DescriptorBudget descriptors;
+        Worker worker(0, EventLoopKind::Default, 4096, 4096, false, hub, descriptors);
         worker.start();
         std::atomic<int> fired{0};
         constexpr int kLive = 3000;
