@@ -14,6 +14,7 @@
 #include <QJsonObject>
 #include <QMutex>
 #include <QMutexLocker>
+#include <QNetworkProxy>
 #include <QPointer>
 #include <QSet>
 #include <QTcpServer>
@@ -247,6 +248,7 @@ void EngineCore::apply(const Config& config)
             auto* l = new TcpListener(this, e);
             l->stats = m_d->hub.listenerStats(key);
             l->setListenBacklogSize(4096);
+            l->setProxy(QNetworkProxy::NoProxy); // binds here, never asks for a system proxy
             l->setMaxPendingConnections(1 << 30);
             const QHostAddress host =
                 e.host.isEmpty() ? QHostAddress(QHostAddress::Any) : QHostAddress(e.host);
