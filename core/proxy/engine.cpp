@@ -15,6 +15,7 @@
 #include <QJsonObject>
 #include <QMutex>
 #include <QMutexLocker>
+#include <QNetworkProxy>
 #include <QPointer>
 #include <QSet>
 #include <QSocketNotifier>
@@ -22,9 +23,13 @@
 #include <QThread>
 #include <QTimer>
 #include <cerrno>
+#include <condition_variable>
 #include <csignal>
 #include <cstring>
+#include <deque>
 #include <fcntl.h>
+#include <functional>
+#include <mutex>
 #include <netinet/in.h>
 #include <optional>
 #include <sys/ioctl.h>
@@ -175,6 +180,18 @@ public:
     QMutex drainedMutex;
     QSet<QString> drained;
 
+    // Calls waiting for the engine thread (runOnEngineThread). The queue, not a Qt event,
+    // carries the work and the result, under a std::mutex and condition variable that
+    // ThreadSanitizer sees; a blocking queued invokeMethod waits on a futex it cannot see.
+    struct PendingCall
+    {
+        const std::function<void()>* fn;
+        bool done = false;
+    };
+    std::mutex callMutex;
+    std::condition_variable callDone;
+    std::deque<PendingCall*> calls;
+
     explicit EnginePrivate(const EngineOptions& o)
         : options(o), hub(o.closedHistory, o.eventHistory)
     {
@@ -184,11 +201,19 @@ public:
         QMutexLocker lock(&drainedMutex);
         return !drained.isEmpty() && drained.contains(routeId);
     }
+
+    // Runs fn on the engine thread and returns once it has finished there.
+    void runOnEngineThread(const std::function<void()>& fn);
+    // On the engine thread: runs every queued call. Touches only this object, so a call may
+    // delete the EngineCore that received the wake-up.
+    void runCalls();
 };
 
 // Lives on the engine thread: listeners, the compiled route table, admission.
 class EngineCore final : public QObject
 {
+    Q_OBJECT
+
 public:
     explicit EngineCore(EnginePrivate* d);
 
@@ -198,6 +223,10 @@ public:
     StatsHub& hub() { return m_d->hub; }
     DescriptorReserve& reserve() { return m_reserve; }
     DescriptorBudget& descriptors() { return m_d->descriptors; }
+
+private Q_SLOTS:
+    // Woken by EnginePrivate::runOnEngineThread through a queued call without arguments.
+    void runCalls() { m_d->runCalls(); }
 
 private:
     std::shared_ptr<UpstreamEntry> buildUpstream(const Upstream& upstream, const QString& key);
@@ -402,6 +431,7 @@ void EngineCore::apply(const Config& config)
             auto* l = new TcpListener(this, e);
             l->stats = m_d->hub.listenerStats(key);
             l->setListenBacklogSize(4096);
+            l->setProxy(QNetworkProxy::NoProxy); // binds here, never asks for a system proxy
             l->setMaxPendingConnections(1 << 30);
             const QHostAddress host =
                 e.host.isEmpty() ? QHostAddress(QHostAddress::Any) : QHostAddress(e.host);
@@ -666,6 +696,35 @@ void EngineCore::accept(TcpListener* listener, int fd)
     });
 }
 
+void EnginePrivate::runOnEngineThread(const std::function<void()>& fn)
+{
+    if (QThread::currentThread() == &thread) {
+        fn();
+        return;
+    }
+    PendingCall call{&fn};
+    std::unique_lock lock(callMutex);
+    calls.push_back(&call);
+    // Only a wake-up: the slot takes the work from `calls`. By name, so the queued event holds
+    // nothing of ours for the engine thread to read outside the mutex.
+    QMetaObject::invokeMethod(core, "runCalls", Qt::QueuedConnection);
+    callDone.wait(lock, [&call] { return call.done; });
+}
+
+void EnginePrivate::runCalls()
+{
+    std::unique_lock lock(callMutex);
+    while (!calls.empty()) {
+        PendingCall* call = calls.front();
+        calls.pop_front();
+        lock.unlock();
+        (*call->fn)();
+        lock.lock();
+        call->done = true;
+        callDone.notify_all();
+    }
+}
+
 Engine::Engine(const EngineOptions& options, QObject* parent)
     : QObject(parent), d(std::make_unique<EnginePrivate>(options))
 {
@@ -728,8 +787,7 @@ Engine::~Engine()
     for (auto& w : d->workers)
         w->stop();
     EngineCore* core = d->core;
-    QMetaObject::invokeMethod(
-        core, [core] { delete core; }, Qt::BlockingQueuedConnection);
+    d->runOnEngineThread([core] { delete core; });
     d->thread.quit();
     d->thread.wait();
 }
@@ -737,11 +795,7 @@ Engine::~Engine()
 void Engine::apply(const Config& config)
 {
     EngineCore* core = d->core;
-    if (QThread::currentThread() == &d->thread)
-        core->apply(config);
-    else
-        QMetaObject::invokeMethod(
-            core, [core, &config] { core->apply(config); }, Qt::BlockingQueuedConnection);
+    d->runOnEngineThread([core, &config] { core->apply(config); });
 }
 
 Snapshot Engine::snapshot() const
@@ -789,11 +843,7 @@ void Engine::stop(int graceMs)
 {
     if (!d->stopped.exchange(true)) {
         EngineCore* core = d->core;
-        if (QThread::currentThread() == &d->thread)
-            core->closeListeners();
-        else
-            QMetaObject::invokeMethod(
-                core, [core] { core->closeListeners(); }, Qt::BlockingQueuedConnection);
+        d->runOnEngineThread([core] { core->closeListeners(); });
     }
     const qint64 deadline = Worker::monotonicMs() + qMax(0, graceMs);
     while (d->hub.openCount() > 0 && Worker::monotonicMs() < deadline)
@@ -808,3 +858,5 @@ void Engine::stop(int graceMs)
 }
 
 } // namespace sg
+
+#include "engine.moc"

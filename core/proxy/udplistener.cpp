@@ -2,6 +2,7 @@
 
 #include "proxy/worker.h"
 
+#include <QNetworkProxy>
 #include <QSemaphore>
 #include <QUdpSocket>
 #include <fcntl.h>
@@ -75,6 +76,7 @@ void UdpListeners::open(Listener& l, const std::shared_ptr<const RouteTable>& ta
     const QHostAddress host =
         l.entry.host.isEmpty() ? QHostAddress(QHostAddress::Any) : QHostAddress(l.entry.host);
     QUdpSocket socket;
+    socket.setProxy(QNetworkProxy::NoProxy); // binds here, never asks for a system proxy
     // DontShareAddress: no SO_REUSEADDR, so a port already taken is an error, as for TCP.
     if (!socket.bind(host, quint16(l.entry.port), QAbstractSocket::DontShareAddress)) {
         l.error = socket.errorString();

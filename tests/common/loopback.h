@@ -259,8 +259,9 @@ inline ReadEnd exchange(int fd, const QByteArray& data, QByteArray& received, qs
 // An upstream on its own thread. Modes:
 //  Echo  - echoes; on the peer's FIN, flushes what is left and closes.
 //  Sink  - reads and counts; closes on FIN.
-//  Greet - sends `greeting` at once, holds the connection holdMs, then closes.
-// While `paused` is set nothing is read (backpressure tests).
+//  Greet - sends greeting() at once, holds the connection holdMs, then closes.
+// While `paused` is set nothing is read (backpressure tests). Settings may change while the
+// server runs: it may already be accepting (a health check, a client of another test step).
 class TestServer
 {
 public:
@@ -302,8 +303,18 @@ public:
     std::atomic<int> open{0};
     std::atomic<qint64> bytesIn{0};
     std::atomic<bool> paused{false};
-    int holdMs = 200;
-    QByteArray greeting = QByteArrayLiteral("hello\n");
+    std::atomic<int> holdMs{200};
+
+    QByteArray greeting() const
+    {
+        std::lock_guard lock(m_greetingMutex);
+        return m_greeting;
+    }
+    void setGreeting(const QByteArray& text)
+    {
+        std::lock_guard lock(m_greetingMutex);
+        m_greeting = text;
+    }
 
     void wake() { [[maybe_unused]] ssize_t r = ::write(m_wake[1], "x", 1); }
 
@@ -359,7 +370,7 @@ private:
                     open++;
                     Conn conn;
                     if (m_mode == Greet) {
-                        conn.pending = greeting;
+                        conn.pending = greeting();
                         conn.closeAt = nowMs() + holdMs;
                     }
                     m_conns.emplace(c, conn);
@@ -416,6 +427,8 @@ private:
     std::atomic<bool> m_quit{false};
     std::thread m_thread;
     std::map<int, Conn> m_conns;
+    mutable std::mutex m_greetingMutex;
+    QByteArray m_greeting = QByteArrayLiteral("hello\n");
 };
 
 } // namespace sgtest

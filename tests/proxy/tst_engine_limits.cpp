@@ -111,8 +111,8 @@ private Q_SLOTS:
     void weightsAndChashThroughTheEngine()
     {
         TestServer a(TestServer::Greet), b(TestServer::Greet);
-        a.greeting = "A";
-        b.greeting = "B";
+        a.setGreeting("A");
+        b.setGreeting("B");
         a.holdMs = b.holdMs = 1;
         Engine engine(engineOptions());
         const int port = freePort();
@@ -247,8 +247,8 @@ private Q_SLOTS:
     {
         TestServer echo(TestServer::Echo);
         TestServer b1(TestServer::Greet), b2(TestServer::Greet);
-        b1.greeting = "B1";
-        b2.greeting = "B2";
+        b1.setGreeting("B1");
+        b2.setGreeting("B2");
         b1.holdMs = b2.holdMs = 20;
         Engine engine(engineOptions());
         const int portA = freePort();
@@ -425,8 +425,8 @@ private Q_SLOTS:
     {
         auto a = std::make_unique<TestServer>(TestServer::Greet);
         TestServer b(TestServer::Greet);
-        a->greeting = "A";
-        b.greeting = "B";
+        a->setGreeting("A");
+        b.setGreeting("B");
         a->holdMs = b.holdMs = 10;
         const int portA = a->port();
         Upstream up = upstream({node("127.0.0.1", portA), node("127.0.0.1", b.port())});
@@ -464,7 +464,7 @@ private Q_SLOTS:
 
         a = std::make_unique<TestServer>(TestServer::Greet, QStringLiteral("127.0.0.1"), portA);
         QVERIFY(a->ok());
-        a->greeting = "A";
+        a->setGreeting("A");
         a->holdMs = 10;
         QTRY_COMPARE_WITH_TIMEOUT(healthOfA(), 1, 8000);
         QVERIFY(eventFor(EventKind::NodeUp));

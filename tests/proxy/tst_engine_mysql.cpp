@@ -261,13 +261,13 @@ private Q_SLOTS:
     void bannerStaysExact()
     {
         TestServer greet(TestServer::Greet);
-        greet.greeting = QByteArrayLiteral("220 smtp.example ESMTP ready\r\n");
+        greet.setGreeting(QByteArrayLiteral("220 smtp.example ESMTP ready\r\n"));
         Engine engine(options());
         const int port = start(engine, upstream({node("127.0.0.1", greet.port())}), {});
         QVERIFY(port > 0);
         const int fd = connectTo("127.0.0.1", port);
         QVERIFY(fd >= 0);
-        QCOMPARE(recvExactly(fd, greet.greeting.size()), greet.greeting);
+        QCOMPARE(recvExactly(fd, greet.greeting().size()), greet.greeting());
         const auto c = activeOn(engine.snapshot(), "r");
         QVERIFY(c.has_value());
         QVERIFY(!c->mysql.detected);

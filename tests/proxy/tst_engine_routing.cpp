@@ -19,7 +19,7 @@ std::unique_ptr<TestServer> greeter(const QByteArray& text,
                                     const QString& host = QStringLiteral("127.0.0.1"))
 {
     auto s = std::make_unique<TestServer>(TestServer::Greet, host);
-    s->greeting = text;
+    s->setGreeting(text);
     s->holdMs = 20;
     return s;
 }
