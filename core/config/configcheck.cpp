@@ -34,7 +34,7 @@ ConfigCheck checkReferences(const Config& config, const QSet<QString>& knownIds)
         const QString who =
             routeId.isEmpty() ? at : QStringLiteral("stream_route [%1]").arg(routeId);
 
-        const QString upstreamId = detail::jsonIdText(route.upstreamId);
+        const QString upstreamId = idText(route.upstreamId);
         if (!upstreamId.isEmpty() && !config.findUpstream(upstreamId) &&
             !knownIds.contains(upstreamId)) {
             check.errors << Problem{
@@ -66,7 +66,7 @@ QSet<QString> rawUpstreamIds(const QJsonObject& root)
     QSet<QString> ids;
     const QJsonArray upstreams = root.value(QStringLiteral("upstreams")).toArray();
     for (const QJsonValue& u : upstreams) {
-        const QString id = detail::jsonIdText(u.toObject().value(QStringLiteral("id")));
+        const QString id = idText(u.toObject().value(QStringLiteral("id")));
         if (!id.isEmpty())
             ids.insert(id);
     }

@@ -467,7 +467,7 @@ Problems ConfigStore::deleteUpstream(const QString& id)
                         QStringLiteral("upstream [%1] not found").arg(id)}};
     QStringList users;
     for (const StreamRoute& route : std::as_const(next.streamRoutes)) {
-        if (detail::jsonIdText(route.upstreamId) == id)
+        if (idText(route.upstreamId) == id)
             users << route.idString();
     }
     if (!users.isEmpty())

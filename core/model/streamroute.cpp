@@ -2,20 +2,14 @@
 
 namespace sg {
 
-namespace {
-
-// Ids are strings or integers; both are looked up by their text, as APISIX keys its etcd
-// entries by the id's text.
 QString idText(const QJsonValue& id)
 {
     if (id.isString())
         return id.toString();
     if (id.isDouble())
-        return QString::number(id.toInteger());
+        return QString::number(id.toInteger()); // 0 unless an integer a qint64 holds
     return {};
 }
-
-} // namespace
 
 QString Node::address() const
 {

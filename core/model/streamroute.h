@@ -20,6 +20,10 @@ namespace sg {
 
 using Labels = QMap<QString, QString>;
 
+// An id (string or integer, as APISIX allows) as the text it is looked up by, as APISIX keys
+// its etcd entries by the id's text; "" when absent or neither.
+QString idText(const QJsonValue& id);
+
 struct Node
 {
     QString host;        // IPv6 without brackets

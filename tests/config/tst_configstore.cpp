@@ -508,6 +508,28 @@ private Q_SLOTS:
         QCOMPARE(readBytes(path), content);
     }
 
+    void hugeNumericIdIsRefusedByName()
+    {
+        // A number no integer type holds, as an upstream id and a reference to it: refused with
+        // the field named, the file untouched (clang's UBSan aborts on the float-to-integer
+        // conversion the reference check used to make).
+        const QString path = freshPath();
+        const QByteArray content = R"({
+  "stream_proxy": { "tcp": [13306] },
+  "upstreams": [ { "id": 1e300, "nodes": { "127.0.0.1:3306": 1 } } ],
+  "stream_routes": [ { "id": "a", "server_port": 13306, "upstream_id": 1e300 } ]
+})";
+        QVERIFY(writeBytes(path, content));
+        ConfigStore store(path);
+        const LoadResult result = store.load();
+        QCOMPARE(result.status, LoadResult::Status::Invalid);
+        bool named = false;
+        for (const Problem& p : result.problems)
+            named = named || p.path.startsWith(QStringLiteral("upstreams[0].id"));
+        QVERIFY2(named, qPrintable(formatProblems(result.problems)));
+        QCOMPARE(readBytes(path), content);
+    }
+
     void fileBrokenAfterLoadIsNotOverwritten()
     {
         const QString path = freshPath();

@@ -79,12 +79,6 @@ EditorFrame buildEditorFrame(QWidget* owner)
     return frame;
 }
 
-QString idText(const QJsonValue& id)
-{
-    return id.isString() ? id.toString()
-                         : (id.isDouble() ? QString::number(id.toInteger()) : QString());
-}
-
 QJsonValue idJson(const QString& text, const QJsonValue& original)
 {
     if (original.isDouble() && QString::number(original.toInteger()) == text)

@@ -36,8 +36,6 @@ struct EditorFrame
 };
 EditorFrame buildEditorFrame(QWidget* owner);
 
-// An id as text ("" when absent).
-QString idText(const QJsonValue& id);
 // The id as JSON: an all-digit id that was a number stays a number, as APISIX allows.
 QJsonValue idJson(const QString& text, const QJsonValue& original);
 
