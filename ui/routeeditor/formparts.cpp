@@ -1,9 +1,13 @@
 #include "routeeditor/formparts.h"
 
+#include <QCoreApplication>
+#include <QFormLayout>
 #include <QFrame>
+#include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHash>
 #include <QLabel>
+#include <QLineEdit>
 #include <QPalette>
 #include <QPushButton>
 #include <QScrollArea>
@@ -129,6 +133,38 @@ QStringList ProblemLabels::show(const Problems& problems) const
         label->setVisible(!lines.isEmpty());
     }
     return unplaced;
+}
+
+QLabel* addErrorRow(QFormLayout* form, ProblemLabels& labels, const QString& pathPrefix)
+{
+    QLabel* label = makeErrorLabel(form->parentWidget());
+    form->addRow(QString(), label);
+    labels.add(pathPrefix, label);
+    return label;
+}
+
+IdentityFields buildIdentityBox(const QString& title, const QString& namePlaceholder,
+                                ProblemLabels& labels, QWidget* parent)
+{
+    IdentityFields f;
+    f.box = new QGroupBox(title, parent);
+    auto* form = new QFormLayout(f.box);
+    f.id = new QLineEdit(f.box);
+    f.id->setObjectName(QStringLiteral("idEdit"));
+    f.id->setToolTip(QCoreApplication::translate(
+        "sg::ui::IdentityFields", "APISIX id: 1-64 characters of a-z, A-Z, 0-9, '-', '_', '.'"));
+    form->addRow(QCoreApplication::translate("sg::ui::IdentityFields", "ID"), f.id);
+    addErrorRow(form, labels, QStringLiteral("id"));
+    f.name = new QLineEdit(f.box);
+    f.name->setObjectName(QStringLiteral("nameEdit"));
+    f.name->setPlaceholderText(namePlaceholder);
+    form->addRow(QCoreApplication::translate("sg::ui::IdentityFields", "Name"), f.name);
+    addErrorRow(form, labels, QStringLiteral("name"));
+    f.desc = new QLineEdit(f.box);
+    f.desc->setObjectName(QStringLiteral("descEdit"));
+    form->addRow(QCoreApplication::translate("sg::ui::IdentityFields", "Description"), f.desc);
+    addErrorRow(form, labels, QStringLiteral("desc"));
+    return f;
 }
 
 } // namespace sg::ui

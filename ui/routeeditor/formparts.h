@@ -11,7 +11,10 @@
 #include <QString>
 #include <QStringList>
 
+class QFormLayout;
+class QGroupBox;
 class QLabel;
+class QLineEdit;
 class QPushButton;
 class QVBoxLayout;
 class QWidget;
@@ -54,5 +57,21 @@ public:
 private:
     QList<QPair<QString, QLabel*>> m_labels;
 };
+
+// A row of `form` (beside no field label) holding the error label for problems under
+// pathPrefix.
+QLabel* addErrorRow(QFormLayout* form, ProblemLabels& labels, const QString& pathPrefix);
+
+// The "ID / Name / Description" box every APISIX object's form opens with, with its error rows
+// ("idEdit", "nameEdit", "descEdit").
+struct IdentityFields
+{
+    QGroupBox* box = nullptr;
+    QLineEdit* id = nullptr;
+    QLineEdit* name = nullptr;
+    QLineEdit* desc = nullptr;
+};
+IdentityFields buildIdentityBox(const QString& title, const QString& namePlaceholder,
+                                ProblemLabels& labels, QWidget* parent);
 
 } // namespace sg::ui

@@ -44,30 +44,16 @@ void RouteEditor::build()
     QVBoxLayout* layout = frame.layout;
 
     const auto addErrorRow = [this](QFormLayout* form, const QString& pathPrefix) {
-        QLabel* label = makeErrorLabel(form->parentWidget());
-        form->addRow(QString(), label);
-        m_errorLabels.add(pathPrefix, label);
-        return label;
+        return ui::addErrorRow(form, m_errorLabels, pathPrefix);
     };
 
     // Route
-    auto* routeBox = new QGroupBox(tr("Route"), m_form);
-    auto* routeForm = new QFormLayout(routeBox);
-    m_idEdit = new QLineEdit(routeBox);
-    m_idEdit->setObjectName(QStringLiteral("idEdit"));
-    m_idEdit->setToolTip(tr("APISIX id: 1-64 characters of a-z, A-Z, 0-9, '-', '_', '.'"));
-    routeForm->addRow(tr("ID"), m_idEdit);
-    addErrorRow(routeForm, QStringLiteral("id"));
-    m_nameEdit = new QLineEdit(routeBox);
-    m_nameEdit->setObjectName(QStringLiteral("nameEdit"));
-    m_nameEdit->setPlaceholderText(tr("e.g. Local MySQL"));
-    routeForm->addRow(tr("Name"), m_nameEdit);
-    addErrorRow(routeForm, QStringLiteral("name"));
-    m_descEdit = new QLineEdit(routeBox);
-    m_descEdit->setObjectName(QStringLiteral("descEdit"));
-    routeForm->addRow(tr("Description"), m_descEdit);
-    addErrorRow(routeForm, QStringLiteral("desc"));
-    layout->addWidget(routeBox);
+    const IdentityFields identity =
+        buildIdentityBox(tr("Route"), tr("e.g. Local MySQL"), m_errorLabels, m_form);
+    m_idEdit = identity.id;
+    m_nameEdit = identity.name;
+    m_descEdit = identity.desc;
+    layout->addWidget(identity.box);
 
     // Listen
     auto* listenBox = new QGroupBox(tr("Listen"), m_form);

@@ -30,29 +30,12 @@ void UpstreamEditor::build()
     m_revertButton = frame.revert;
     QVBoxLayout* layout = frame.layout;
 
-    const auto addErrorRow = [this](QFormLayout* form, const QString& pathPrefix) {
-        QLabel* label = makeErrorLabel(form->parentWidget());
-        form->addRow(QString(), label);
-        m_errorLabels.add(pathPrefix, label);
-    };
-
-    auto* identityBox = new QGroupBox(tr("Upstream"), m_body);
-    auto* identity = new QFormLayout(identityBox);
-    m_idEdit = new QLineEdit(identityBox);
-    m_idEdit->setObjectName(QStringLiteral("idEdit"));
-    m_idEdit->setToolTip(tr("APISIX id: 1-64 characters of a-z, A-Z, 0-9, '-', '_', '.'"));
-    identity->addRow(tr("ID"), m_idEdit);
-    addErrorRow(identity, QStringLiteral("id"));
-    m_nameEdit = new QLineEdit(identityBox);
-    m_nameEdit->setObjectName(QStringLiteral("nameEdit"));
-    m_nameEdit->setPlaceholderText(tr("e.g. MySQL replicas"));
-    identity->addRow(tr("Name"), m_nameEdit);
-    addErrorRow(identity, QStringLiteral("name"));
-    m_descEdit = new QLineEdit(identityBox);
-    m_descEdit->setObjectName(QStringLiteral("descEdit"));
-    identity->addRow(tr("Description"), m_descEdit);
-    addErrorRow(identity, QStringLiteral("desc"));
-    layout->addWidget(identityBox);
+    const IdentityFields identity =
+        buildIdentityBox(tr("Upstream"), tr("e.g. MySQL replicas"), m_errorLabels, m_body);
+    m_idEdit = identity.id;
+    m_nameEdit = identity.name;
+    m_descEdit = identity.desc;
+    layout->addWidget(identity.box);
 
     auto* nodesBox = new QGroupBox(tr("Nodes and balancing"), m_body);
     auto* nodesLayout = new QVBoxLayout(nodesBox);

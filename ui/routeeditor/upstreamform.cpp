@@ -51,9 +51,7 @@ void UpstreamForm::build()
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     const auto addErrorRow = [this](QFormLayout* form, const QString& pathPrefix) {
-        QLabel* label = makeErrorLabel(this);
-        form->addRow(QString(), label);
-        m_problemLabels.add(pathPrefix, label);
+        ui::addErrorRow(form, m_problemLabels, pathPrefix);
     };
     const auto addErrorLine = [this, layout](const QString& pathPrefix) {
         QLabel* label = makeErrorLabel(this);
