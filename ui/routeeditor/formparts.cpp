@@ -135,6 +135,13 @@ QStringList ProblemLabels::show(const Problems& problems) const
     return unplaced;
 }
 
+void appendError(QLabel* label, const QString& message)
+{
+    const QString existing = label->text();
+    label->setText(existing.isEmpty() ? message : existing + QLatin1Char('\n') + message);
+    label->setVisible(true);
+}
+
 QLabel* addErrorRow(QFormLayout* form, ProblemLabels& labels, const QString& pathPrefix)
 {
     QLabel* label = makeErrorLabel(form->parentWidget());

@@ -23,6 +23,8 @@ namespace sg::ui {
 
 // A hidden, word-wrapped, selectable label in the palette's error colour.
 QLabel* makeErrorLabel(QWidget* parent);
+// Adds a line to an error label and shows it.
+void appendError(QLabel* label, const QString& message);
 // A word-wrapped label in the placeholder colour.
 QLabel* makeHint(const QString& text, QWidget* parent);
 

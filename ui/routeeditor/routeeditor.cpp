@@ -305,9 +305,7 @@ void RouteEditor::editDetached(const StreamRoute& route, bool isNew, const QList
 
 void RouteEditor::showSubmitError(const QString& message)
 {
-    const QString existing = m_generalErrors->text();
-    m_generalErrors->setText(existing.isEmpty() ? message : existing + QLatin1Char('\n') + message);
-    m_generalErrors->setVisible(true);
+    appendError(m_generalErrors, message);
 }
 
 void RouteEditor::editRoute(const QString& id)

@@ -113,9 +113,7 @@ void UpstreamEditor::edit(const Upstream& upstream, bool isNew, const QSet<QStri
 
 void UpstreamEditor::showSubmitError(const QString& message)
 {
-    const QString existing = m_generalErrors->text();
-    m_generalErrors->setText(existing.isEmpty() ? message : existing + QLatin1Char('\n') + message);
-    m_generalErrors->setVisible(true);
+    appendError(m_generalErrors, message);
 }
 
 void UpstreamEditor::onEdited()
