@@ -301,9 +301,30 @@ QUrl AdminServer::url() const
     return url;
 }
 
+namespace {
+
+// The key a request carries, where APISIX looks for it, in its order: the `api_key` query
+// argument, the X-API-KEY header, the `x_api_key` cookie.
+QByteArray givenKey(const QHttpServerRequest& request)
+{
+    const QUrlQuery query = request.query();
+    if (query.hasQueryItem(QStringLiteral("api_key")))
+        return query.queryItemValue(QStringLiteral("api_key"), QUrl::FullyDecoded).toUtf8();
+    if (QByteArray header = headerValue(request, "X-API-KEY"); !header.isEmpty())
+        return header;
+    for (const QByteArray& cookie : headerValue(request, "Cookie").split(';')) {
+        const QByteArray pair = cookie.trimmed();
+        if (pair.startsWith("x_api_key="))
+            return pair.mid(int(sizeof "x_api_key=") - 1);
+    }
+    return {};
+}
+
+} // namespace
+
 bool AdminServer::authorized(const QHttpServerRequest& request, QString* why) const
 {
-    const QByteArray given = headerValue(request, "X-API-KEY");
+    const QByteArray given = givenKey(request);
     if (given.isEmpty()) {
         *why = QStringLiteral("missing apikey");
         return false;

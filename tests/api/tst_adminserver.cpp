@@ -53,6 +53,7 @@ private slots:
     void parseListen();
     void keyRequired_data();
     void keyRequired();
+    void keyWhereApisixLooksForIt();
     void unsupportedMethods_data();
     void unsupportedMethods();
     void streamRouteSequence();
@@ -156,6 +157,40 @@ void TestAdminServer::parseListen()
         QVERIFY2(listen.ok(), qPrintable(listen.error));
         QCOMPARE(listen.text(), expected);
     }
+}
+
+void TestAdminServer::keyWhereApisixLooksForIt()
+{
+    // APISIX takes the key from the api_key query argument, then the X-API-KEY header, then the
+    // x_api_key cookie; the first one present decides.
+    auto get = [this](const QString& query, const QByteArray& header, const QByteArray& cookie) {
+        QUrl u = url(QStringLiteral("/apisix/admin/upstreams"));
+        if (!query.isEmpty())
+            u.setQuery(query);
+        QNetworkRequest r(u);
+        if (!header.isEmpty())
+            r.setRawHeader("X-API-KEY", header);
+        if (!cookie.isEmpty())
+            r.setRawHeader("Cookie", cookie);
+        QNetworkReply* reply = m_network.get(r);
+        QSignalSpy finished(reply, &QNetworkReply::finished);
+        if (!reply->isFinished())
+            finished.wait(15000);
+        const HttpAnswer a = answerOf(reply);
+        reply->deleteLater();
+        return a;
+    };
+    const QString key = QString::fromLatin1(kKey);
+    QCOMPARE(get("api_key=" + key, {}, {}).status, 200);
+    QCOMPARE(get({}, {}, "theme=dark; x_api_key=" + kKey).status, 200);
+    QCOMPARE(get({}, kKey, {}).status, 200);
+    // The query argument wins over a right header, and a wrong one is refused.
+    const HttpAnswer wrongQuery = get(QStringLiteral("api_key=nope"), kKey, {});
+    QCOMPARE(wrongQuery.status, 401);
+    QCOMPARE(wrongQuery.json.value("description").toString(), QString("wrong apikey"));
+    QCOMPARE(get({}, "nope", "x_api_key=" + kKey).status, 401);
+    QCOMPARE(get({}, {}, "x_api_key_other=" + kKey).status, 401);
+    QCOMPARE(get("other=" + key, {}, {}).status, 401);
 }
 
 void TestAdminServer::keyRequired_data()
