@@ -8,6 +8,7 @@
 
 #include <QFile>
 #include <QSignalSpy>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <memory>
@@ -54,6 +55,7 @@ private slots:
     void keyRequired_data();
     void keyRequired();
     void keyWhereApisixLooksForIt();
+    void expectContinueIsAnswered();
     void unsupportedMethods_data();
     void unsupportedMethods();
     void streamRouteSequence();
@@ -191,6 +193,33 @@ void TestAdminServer::keyWhereApisixLooksForIt()
     QCOMPARE(get({}, "nope", "x_api_key=" + kKey).status, 401);
     QCOMPARE(get({}, {}, "x_api_key_other=" + kKey).status, 401);
     QCOMPARE(get("other=" + key, {}, {}).status, 401);
+}
+
+void TestAdminServer::expectContinueIsAnswered()
+{
+    // curl sends "Expect: 100-continue" with bodies over 1 KiB and holds the body back until the
+    // server says go on (or a second passes). The server must say it, then answer the request.
+    QJsonObject nodes;
+    for (int i = 1; i <= 100; ++i)
+        nodes.insert(QStringLiteral("127.0.0.%1:3306").arg(i), 1);
+    const QByteArray body = QJsonDocument(QJsonObject{{"nodes", nodes}}).toJson(); // > 2 KiB
+    QTcpSocket socket;
+    socket.connectToHost(m_server->url().host(), quint16(m_server->url().port()));
+    QVERIFY(socket.waitForConnected(5000));
+    socket.write("PUT /apisix/admin/upstreams/big HTTP/1.1\r\nHost: x\r\nX-API-KEY: " + kKey +
+                 "\r\nContent-Type: application/json\r\nContent-Length: " +
+                 QByteArray::number(body.size()) + "\r\nExpect: 100-continue\r\n\r\n");
+    QByteArray got;
+    QTRY_VERIFY_WITH_TIMEOUT((got += socket.readAll()).contains("\r\n\r\n"), 5000);
+    QVERIFY2(got.startsWith("HTTP/1.1 100 Continue\r\n\r\n"), got.constData());
+    got.clear();
+    socket.write(body);
+    QTRY_VERIFY2_WITH_TIMEOUT((got += socket.readAll()).contains("\"key\""), got.constData(), 5000);
+    QVERIFY2(got.startsWith("HTTP/1.1 201"), got.constData());
+    QVERIFY(!got.contains("100 Continue"));
+    const Config config = m_store->config();
+    QVERIFY(config.findUpstream(QStringLiteral("big")));
+    QCOMPARE(config.findUpstream(QStringLiteral("big"))->nodes.size(), 100);
 }
 
 void TestAdminServer::keyRequired_data()
