@@ -219,7 +219,7 @@ public:
 
     void apply(const Config& config);
     void closeListeners();
-    void accept(TcpListener* listener, int fd);
+    void accept(TcpListener* listener, int fd); // fd: a connected, non-blocking socket
     StatsHub& hub() { return m_d->hub; }
     DescriptorReserve& reserve() { return m_reserve; }
     DescriptorBudget& descriptors() { return m_d->descriptors; }
@@ -285,6 +285,8 @@ bool TcpListener::start(const QHostAddress& host, quint16 port)
 
 void TcpListener::incomingConnection(qintptr fd)
 {
+    int nonBlocking = 1;
+    ::ioctl(int(fd), FIONBIO, &nonBlocking);
     m_core->accept(this, int(fd));
 }
 
@@ -293,7 +295,7 @@ void TcpListener::acceptWaiting()
     const int lfd = int(socketDescriptor());
     const DescriptorBudget& budget = m_core->descriptors();
     for (;;) {
-        const int fd = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+        const int fd = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd >= 0) {
             if (!budget.fits(fd)) [[unlikely]] {
                 refuse(fd);
@@ -592,8 +594,6 @@ void EngineCore::closeListeners()
 
 void EngineCore::accept(TcpListener* listener, int fd)
 {
-    int nonBlocking = 1;
-    ::ioctl(fd, FIONBIO, &nonBlocking); // one call, where F_GETFL + F_SETFL take two
     sockaddr_storage peer{}, local{};
     socklen_t peerLen = sizeof peer, localLen = sizeof local;
     if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peerLen) != 0 ||
