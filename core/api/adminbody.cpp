@@ -196,18 +196,27 @@ std::optional<AdminRefusal> parseAdminBody(const QByteArray& body, QJsonValue* o
     return std::nullopt;
 }
 
+// The body of a PUT or POST: one JSON object.
+static std::optional<AdminRefusal> parseAdminObject(const QByteArray& body, QJsonObject* out)
+{
+    QJsonValue parsed;
+    if (auto refusal = parseAdminBody(body, &parsed))
+        return refusal;
+    if (!parsed.isObject())
+        return refuse(QStringLiteral("invalid request body: expected a JSON object"));
+    *out = parsed.toObject();
+    return std::nullopt;
+}
+
 AdminObject adminPutBody(AdminKind kind, const QString& pathId, const QByteArray& body)
 {
     if (!pathId.isEmpty()) {
         if (auto bad = checkAdminId(kind, pathId))
             return refused(*bad);
     }
-    QJsonValue parsed;
-    if (auto refusal = parseAdminBody(body, &parsed))
+    QJsonObject object;
+    if (auto refusal = parseAdminObject(body, &object))
         return refused(*refusal);
-    if (!parsed.isObject())
-        return refused(refuse(QStringLiteral("invalid request body: expected a JSON object")));
-    QJsonObject object = parsed.toObject();
 
     // The same id rules as APISIX's check_conf.
     const QJsonValue bodyId = object.value(QStringLiteral("id"));
@@ -232,12 +241,9 @@ AdminObject adminPutBody(AdminKind kind, const QString& pathId, const QByteArray
 
 AdminObject adminPostBody(AdminKind kind, const QString& newId, const QByteArray& body)
 {
-    QJsonValue parsed;
-    if (auto refusal = parseAdminBody(body, &parsed))
+    QJsonObject object;
+    if (auto refusal = parseAdminObject(body, &object))
         return refused(*refusal);
-    if (!parsed.isObject())
-        return refused(refuse(QStringLiteral("invalid request body: expected a JSON object")));
-    QJsonObject object = parsed.toObject();
     if (object.contains(u"id"))
         return refused(
             refuse(QStringLiteral("wrong %1 id, do not need it").arg(adminKindName(kind))));
