@@ -341,6 +341,12 @@ void decodeNodes(Checker& c, const QJsonValue& v, const QString& path, Upstream&
         std::stable_sort(up.nodes.begin(), up.nodes.end(), [](const Node& a, const Node& b) {
             return a.address() < b.address();
         });
+        // Two keys for one address ("h:3306" and "h:03306") are two nodes, as in APISIX; a
+        // map cannot hold them, so they are written back as an array, and kept as one.
+        for (qsizetype i = 1; i < up.nodes.size(); ++i) {
+            if (up.nodes[i].address() == up.nodes[i - 1].address())
+                up.nodesAsMap = false;
+        }
         return;
     }
     if (v.isArray()) {

@@ -30,6 +30,7 @@ private Q_SLOTS:
     void nodeAddress();
     void encodeSwitchesToArrayForPriority();
     void mapKeyWithLeadingZeroPort();
+    void mapKeysForOneAddress();
     void idString();
 };
 
@@ -522,6 +523,23 @@ void TestUpstream::mapKeyWithLeadingZeroPort()
     QVERIFY2(again.ok(), qPrintable(describe(again.problems)));
     QVERIFY(again.value == d.value);
     QCOMPARE(compact(encodeUpstream(again.value)), compact(encoded));
+}
+
+void TestUpstream::mapKeysForOneAddress()
+{
+    // "h:03306" is "h:3306" again: two nodes (APISIX keeps both), which only the array form can
+    // write back, so the upstream is held as array-form from the start and survives a round trip.
+    const Decoded<Upstream> d =
+        decodeUpstream(object(R"({"nodes": {"h:3306": 1, "h:03306": 2, "g:1": 3}})"));
+    QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
+    QCOMPARE(describeNodes(d.value.nodes), (QStringList{"g|1|3|0", "h|3306|1|0", "h|3306|2|0"}));
+    QVERIFY(!d.value.nodesAsMap);
+    const QJsonObject encoded = encodeUpstream(d.value);
+    QVERIFY(encoded.value(QStringLiteral("nodes")).isArray());
+    const Decoded<Upstream> again = decodeUpstream(encoded);
+    QVERIFY2(again.ok(), qPrintable(describe(again.problems)));
+    QVERIFY(again.value == d.value);
+    QCOMPARE(encodeUpstream(again.value), encoded);
 }
 
 void TestUpstream::idString()
