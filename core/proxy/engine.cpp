@@ -5,6 +5,7 @@
 #include "proxy/sockaddr.h"
 #include "proxy/healthchecker.h"
 #include "proxy/routetable.h"
+#include "proxy/tcplistener.h"
 #include "proxy/tcpsession.h"
 #include "proxy/udplistener.h"
 #include "proxy/worker.h"
@@ -15,24 +16,17 @@
 #include <QJsonObject>
 #include <QMutex>
 #include <QMutexLocker>
-#include <QNetworkProxy>
-#include <QPointer>
 #include <QSet>
-#include <QSocketNotifier>
-#include <QTcpServer>
 #include <QThread>
 #include <QTimer>
-#include <cerrno>
 #include <condition_variable>
 #include <csignal>
 #include <cstring>
 #include <deque>
-#include <fcntl.h>
 #include <functional>
 #include <mutex>
 #include <netinet/in.h>
 #include <optional>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -49,42 +43,6 @@ void raiseDescriptorLimit()
         ::setrlimit(RLIMIT_NOFILE, &rl);
     }
 }
-
-// After an accept error the listener waits this long before it tries again, doubling up to the
-// cap while the error lasts: the queue is looked at a few times a second, never in a busy loop.
-constexpr int kAcceptRetryFirstMs = 10;
-constexpr int kAcceptRetryMaxMs = 250;
-// Waiting clients refused per accept error, so a flood cannot hold the engine thread.
-constexpr int kRefusalsPerPass = 256;
-
-// One descriptor kept in reserve for the moment the process runs out. Giving it back lets a
-// listener take a waiting client off its queue and close it at once: the client is refused
-// instead of hanging in the listen queue until descriptors free up.
-class DescriptorReserve
-{
-public:
-    DescriptorReserve() { acquire(); }
-    ~DescriptorReserve() { release(); }
-    Q_DISABLE_COPY_MOVE(DescriptorReserve)
-
-    bool acquire()
-    {
-        if (m_fd < 0)
-            m_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-        return m_fd >= 0;
-    }
-    bool release()
-    {
-        if (m_fd < 0)
-            return false;
-        ::close(m_fd);
-        m_fd = -1;
-        return true;
-    }
-
-private:
-    int m_fd = -1;
-};
 
 // Node hosts are usually literal addresses; names are resolved once per config, on the engine
 // thread, never on a worker.
@@ -124,48 +82,6 @@ ResolvedNode resolveNode(const Node& node)
 
 class EngineCore;
 
-// One listening socket of stream_proxy.tcp. Accepted descriptors go straight to the engine's
-// admission code: no QTcpSocket is ever created per connection.
-// QTcpServer binds and listens; accepting is done here. With Qt 6.4 an accept() that fails with
-// EMFILE is not reported through acceptError(): QTcpServer tries again on every wake-up of its
-// level-triggered notifier, a busy loop for as long as descriptors are short. Here a client
-// whose descriptor lies beyond the engine's DescriptorBudget is closed at once; should accept()
-// fail all the same, accepting stops for a short backoff and the clients already waiting are
-// refused through the reserve descriptor. Each episode is one event when it starts and one when
-// accepting works again.
-class TcpListener final : public QTcpServer
-{
-public:
-    TcpListener(EngineCore* core, const ListenEntry& entry);
-    bool start(const QHostAddress& host, quint16 port); // listen() and start accepting
-    const ListenEntry& entry() const { return m_entry; }
-    QString key() const { return m_key; }
-    std::shared_ptr<ListenerStats> stats;
-    // Every accepted socket's local end when listening on one specific address (so no
-    // getsockname() per connection); unset for a wildcard address.
-    std::optional<std::pair<QHostAddress, quint16>> fixedLocal;
-
-protected:
-    void incomingConnection(qintptr fd) override;
-
-private:
-    void acceptWaiting();
-    void refuse(int fd);
-    void reportFailure(int error);
-    void acceptFailed(int error);
-    void refuseWaiting();
-    void acceptRecovered();
-
-    EngineCore* m_core;
-    ListenEntry m_entry;
-    QString m_key;
-    QSocketNotifier* m_notifier = nullptr; // the listening socket is readable
-    QTimer m_retry;                        // accepting again after an accept error
-    int m_retryMs = 0;                     // the current backoff; 0 until the first error
-    bool m_failing = false;                // an accept-error episode is under way (reported)
-    quint64 m_refusedNow = 0;              // clients refused during this episode
-};
-
 class EnginePrivate
 {
 public:
@@ -179,6 +95,11 @@ public:
 
     QMutex drainedMutex;
     QSet<QString> drained;
+
+    // The route table admission reads, from the engine thread and from the workers that
+    // accept; replaced whole by apply().
+    std::atomic<std::shared_ptr<const RouteTable>> table{std::make_shared<RouteTable>()};
+    std::atomic<size_t> nextWorker{0}; // round robin for clients the engine thread accepts
 
     // Calls waiting for the engine thread (runOnEngineThread). The queue, not a Qt event,
     // carries the work and the result, under a std::mutex and condition variable that
@@ -202,6 +123,12 @@ public:
         return !drained.isEmpty() && drained.contains(routeId);
     }
 
+    // Routes and admits one accepted TCP client and starts its session: on `here` (the calling
+    // worker) unless sessionWorker() picks another, or on the next worker in turn when the
+    // engine thread accepted it. Thread-safe.
+    void admit(const TcpListener& listener, int fd, Worker* here);
+    Worker& sessionWorker(Worker* here);
+
     // Runs fn on the engine thread and returns once it has finished there.
     void runOnEngineThread(const std::function<void()>& fn);
     // On the engine thread: runs every queued call. Touches only this object, so a call may
@@ -219,10 +146,6 @@ public:
 
     void apply(const Config& config);
     void closeListeners();
-    void accept(TcpListener* listener, int fd); // fd: a connected, non-blocking socket
-    StatsHub& hub() { return m_d->hub; }
-    DescriptorReserve& reserve() { return m_reserve; }
-    DescriptorBudget& descriptors() { return m_d->descriptors; }
 
 private Q_SLOTS:
     // Woken by EnginePrivate::runOnEngineThread through a queued call without arguments.
@@ -237,13 +160,17 @@ private:
     QList<ListenEntry> m_listenOrder;
     QHash<QString, QString> m_listenErrors;
     std::shared_ptr<const RouteTable> m_table = std::make_shared<RouteTable>();
-    size_t m_nextWorker = 0;
     HealthChecker m_health{this};
     std::unique_ptr<UdpListeners> m_udp; // stream_proxy.udp (udplistener.h)
     DescriptorReserve m_reserve;         // shared by the TCP listeners, see TcpListener
+    TcpListenerContext m_listenerContext;
 };
 
-EngineCore::EngineCore(EnginePrivate* d) : m_d(d)
+EngineCore::EngineCore(EnginePrivate* d)
+    : m_d(d), m_listenerContext{d->hub, d->descriptors, m_reserve, d->workers,
+                                [d](const TcpListener& l, int fd, Worker* here) {
+                                    d->admit(l, fd, here);
+                                }}
 {
     QObject::connect(&m_health, &HealthChecker::nodeHealthChanged, this,
                      [this](const QString& upstream, const QString& node, bool healthy) {
@@ -261,133 +188,6 @@ EngineCore::EngineCore(EnginePrivate* d) : m_d(d)
         d->options.defaultUdpIdleTimeout > 0 ? d->options.defaultUdpIdleTimeout : 60;
     context->isDrained = [d](const QString& routeId) { return d->isDrained(routeId); };
     m_udp = std::make_unique<UdpListeners>(d->hub, d->workers, std::move(context));
-}
-
-TcpListener::TcpListener(EngineCore* core, const ListenEntry& entry)
-    : QTcpServer(core), m_core(core), m_entry(entry), m_key(entry.text())
-{
-    m_retry.setSingleShot(true);
-    QObject::connect(&m_retry, &QTimer::timeout, this, [this] {
-        if (m_notifier && isListening())
-            m_notifier->setEnabled(true);
-    });
-}
-
-bool TcpListener::start(const QHostAddress& host, quint16 port)
-{
-    if (!listen(host, port))
-        return false;
-    pauseAccepting(); // QTcpServer's own notifier stays off: see the class comment
-    m_notifier = new QSocketNotifier(socketDescriptor(), QSocketNotifier::Read, this);
-    QObject::connect(m_notifier, &QSocketNotifier::activated, this, [this] { acceptWaiting(); });
-    return true;
-}
-
-void TcpListener::incomingConnection(qintptr fd)
-{
-    int nonBlocking = 1;
-    ::ioctl(int(fd), FIONBIO, &nonBlocking);
-    m_core->accept(this, int(fd));
-}
-
-void TcpListener::acceptWaiting()
-{
-    const int lfd = int(socketDescriptor());
-    const DescriptorBudget& budget = m_core->descriptors();
-    for (;;) {
-        const int fd = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-        if (fd >= 0) {
-            if (!budget.fits(fd)) [[unlikely]] {
-                refuse(fd);
-                continue;
-            }
-            if (m_failing) [[unlikely]]
-                acceptRecovered();
-            m_core->accept(this, fd);
-            continue;
-        }
-        const int err = errno;
-        if (err == EAGAIN || err == EWOULDBLOCK)
-            return;
-        if (err == EINTR || err == ECONNABORTED)
-            continue; // ECONNABORTED: that client gave up while queued, the next one may not
-        acceptFailed(err);
-        return;
-    }
-}
-
-// A client the proxy has no descriptor for: closed at once, nothing read, nothing sent.
-void TcpListener::refuse(int fd)
-{
-    ::close(fd);
-    stats->noDescriptors.fetch_add(1, std::memory_order_relaxed);
-    ++m_refusedNow;
-    reportFailure(EMFILE);
-}
-
-// Once per episode. Out of descriptors is one episode for the whole engine, however many
-// listeners and workers meet it.
-void TcpListener::reportFailure(int error)
-{
-    if (m_failing)
-        return;
-    m_failing = true;
-    const bool outOfDescriptors = error == EMFILE || error == ENFILE;
-    if (outOfDescriptors && m_core->descriptors().exhausted.exchange(true))
-        return;
-    QString what;
-    if (error == EMFILE)
-        what = QStringLiteral("descriptor limit reached (%1): new connections refused")
-                   .arg(descriptorLimitText());
-    else if (error == ENFILE)
-        what = QStringLiteral("the system's descriptor limit is reached: new connections refused");
-    else
-        what = QStringLiteral("cannot accept connections (%1), retrying")
-                   .arg(QString::fromLocal8Bit(std::strerror(error)));
-    m_core->hub().addEvent(EventKind::ListenerError, QString(),
-                           QStringLiteral("TCP listener %1: %2").arg(m_key, what));
-}
-
-// accept() itself failed. Out of descriptors (the headroom above the budget used up too), the
-// clients already waiting are refused through the reserve descriptor; accepting resumes after
-// the backoff.
-void TcpListener::acceptFailed(int error)
-{
-    m_notifier->setEnabled(false);
-    if (error == EMFILE || error == ENFILE)
-        refuseWaiting();
-    reportFailure(error);
-    m_retryMs = m_retryMs > 0 ? qMin(m_retryMs * 2, kAcceptRetryMaxMs) : kAcceptRetryFirstMs;
-    m_retry.start(m_retryMs);
-}
-
-void TcpListener::refuseWaiting()
-{
-    const int lfd = int(socketDescriptor());
-    DescriptorReserve& reserve = m_core->reserve();
-    for (int i = 0; i < kRefusalsPerPass && reserve.release(); ++i) {
-        const int fd = ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
-        if (fd >= 0)
-            refuse(fd);
-        // May fail when a worker took the slot meanwhile: taken again once descriptors free up.
-        reserve.acquire();
-        if (fd < 0)
-            break; // nobody else waiting
-    }
-}
-
-void TcpListener::acceptRecovered()
-{
-    m_failing = false;
-    m_retryMs = 0;
-    m_core->reserve().acquire();
-    m_core->descriptors().exhausted.store(false);
-    m_core->hub().addEvent(
-        EventKind::ListenerUp, QString(),
-        QStringLiteral("TCP listener %1: accepting new connections again (%2 refused meanwhile)")
-            .arg(m_key)
-            .arg(m_refusedNow));
-    m_refusedNow = 0;
 }
 
 std::shared_ptr<UpstreamEntry> EngineCore::buildUpstream(const Upstream& upstream,
@@ -417,7 +217,7 @@ void EngineCore::apply(const Config& config)
         wanted.insert(e.text(), e);
     for (auto it = m_listeners.begin(); it != m_listeners.end();) {
         if (!wanted.contains(it.key())) {
-            it.value()->close();
+            it.value()->shut();
             delete it.value();
             it = m_listeners.erase(it);
         } else {
@@ -430,24 +230,11 @@ void EngineCore::apply(const Config& config)
             const QString key = e.text();
             if (m_listeners.contains(key))
                 continue;
-            auto* l = new TcpListener(this, e);
-            l->stats = m_d->hub.listenerStats(key);
-            l->setListenBacklogSize(4096);
-            l->setProxy(QNetworkProxy::NoProxy); // binds here, never asks for a system proxy
-            l->setMaxPendingConnections(1 << 30);
+            auto* l = new TcpListener(m_listenerContext, e, m_d->hub.listenerStats(key), this);
             const QHostAddress host =
                 e.host.isEmpty() ? QHostAddress(QHostAddress::Any) : QHostAddress(e.host);
             m_listeners.insert(key, l);
             if (l->start(host, quint16(e.port))) {
-                sockaddr_storage bound{};
-                socklen_t boundLen = sizeof bound;
-                const bool wildcard = host == QHostAddress(QHostAddress::Any) ||
-                                      host == QHostAddress(QHostAddress::AnyIPv4) ||
-                                      host == QHostAddress(QHostAddress::AnyIPv6);
-                if (!host.isNull() && !wildcard &&
-                    ::getsockname(int(l->socketDescriptor()), reinterpret_cast<sockaddr*>(&bound),
-                                  &boundLen) == 0)
-                    l->fixedLocal.emplace(hostOf(bound), portOf(bound));
                 m_listenErrors.remove(key);
                 m_d->hub.addEvent(EventKind::ListenerUp, QString(),
                                   QStringLiteral("TCP listener %1 up").arg(key));
@@ -520,6 +307,7 @@ void EngineCore::apply(const Config& config)
     }
     table->router.emplace(config.streamRoutes);
     m_table = table;
+    m_d->table.store(m_table);
 
     // Health checks follow the upstreams in use; a rebuilt Balancer gets the known health.
     QStringList keys;
@@ -568,7 +356,7 @@ void EngineCore::publishTopology()
             le.status.listening = l->isListening();
             if (le.status.listening)
                 le.status.port = l->serverPort();
-            le.stats = l->stats;
+            le.stats = l->stats();
         }
         if (m_d->stopped.load() && !le.status.listening)
             le.status.error = QStringLiteral("engine stopped");
@@ -584,7 +372,7 @@ void EngineCore::closeListeners()
 {
     m_health.retainOnly({});
     for (TcpListener* l : std::as_const(m_listeners)) {
-        l->close();
+        l->shut();
         delete l;
     }
     m_listeners.clear();
@@ -592,25 +380,40 @@ void EngineCore::closeListeners()
     publishTopology();
 }
 
-void EngineCore::accept(TcpListener* listener, int fd)
+// The worker that accepted a client runs its session unless another worker has fewer sessions:
+// with epoll the loop woken for a new connection is the first idle one, so without this a
+// quiet proxy would gather every long-lived session on one worker.
+Worker& EnginePrivate::sessionWorker(Worker* here)
+{
+    if (!here)
+        return *workers[nextWorker.fetch_add(1, std::memory_order_relaxed) % workers.size()];
+    Worker* least = here;
+    for (const auto& w : workers) {
+        if (w->sessionCount() < least->sessionCount())
+            least = w.get();
+    }
+    return *least;
+}
+
+void EnginePrivate::admit(const TcpListener& listener, int fd, Worker* here)
 {
     sockaddr_storage peer{}, local{};
     socklen_t peerLen = sizeof peer, localLen = sizeof local;
     if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peerLen) != 0 ||
-        (!listener->fixedLocal &&
+        (!listener.fixedLocal() &&
          ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &localLen) != 0)) {
         ::close(fd); // the client is already gone
         return;
     }
-    StatsHub& hub = m_d->hub;
+    const std::optional<std::pair<QHostAddress, quint16>>& fixedLocal = listener.fixedLocal();
     ConnectionInfo base;
     base.protocol = Protocol::Tcp;
-    base.listener = listener->key();
+    base.listener = listener.key();
     base.clientAddress = hostOf(peer);
     base.clientPort = portOf(peer);
-    if (listener->fixedLocal) {
-        base.localAddress = listener->fixedLocal->first;
-        base.localPort = listener->fixedLocal->second;
+    if (fixedLocal) {
+        base.localAddress = fixedLocal->first;
+        base.localPort = fixedLocal->second;
     } else {
         base.localAddress = hostOf(local);
         base.localPort = portOf(local);
@@ -631,19 +434,20 @@ void EngineCore::accept(TcpListener* listener, int fd)
         ::close(fd); // nothing read, nothing sent
     };
 
-    const RouteTable& table = *m_table;
+    const std::shared_ptr<const RouteTable> tableNow = table.load();
+    const RouteTable& table = *tableNow;
     const int index = table.router
                           ? table.router->match(MatchInput{base.clientAddress, base.localAddress,
                                                            int(base.localPort)})
                           : -1;
     if (index < 0 || index >= int(table.routes.size())) {
-        listener->stats->noRoute.fetch_add(1, std::memory_order_relaxed);
+        listener.stats()->noRoute.fetch_add(1, std::memory_order_relaxed);
         refuse(CloseReason::NoRoute, QStringLiteral("no route matches"));
         return;
     }
     std::shared_ptr<RouteEntry> route = table.routes[size_t(index)];
     base.routeId = route->id;
-    if (m_d->isDrained(route->id)) {
+    if (isDrained(route->id)) {
         route->stats->add(route->stats->limited);
         refuse(CloseReason::Limited, QStringLiteral("route %1 is drained").arg(route->id));
         return;
@@ -678,8 +482,8 @@ void EngineCore::accept(TcpListener* listener, int fd)
     record->base = base;
     record->lastActivityMs.set(quint64(base.startMs));
     record->route = route->stats;
-    record->listener = listener->stats;
-    Worker& worker = *m_d->workers[m_nextWorker++ % m_d->workers.size()];
+    record->listener = listener.stats();
+    Worker& worker = sessionWorker(here);
     record->worker = worker.index();
     if (route->upstream && route->upstream->balancer->usesHashKey())
         setup.hashKey = chashKeyValue(route->upstream->upstream, base.clientAddress,
@@ -688,12 +492,19 @@ void EngineCore::accept(TcpListener* listener, int fd)
     setup.route = std::move(route);
     setup.record = record;
     hub.opened(record);
-    worker.post([s = std::move(setup)](Worker& w) mutable {
+    auto run = [](Worker& w, TcpSessionSetup&& s, bool expected) {
         auto session = std::make_unique<TcpSession>(w, std::move(s));
         TcpSession* raw = session.get();
-        w.adopt(std::move(session));
+        w.adopt(std::move(session), expected);
         raw->start();
-    });
+    };
+    if (&worker == here) {
+        run(worker, std::move(setup), false);
+    } else {
+        // Counted at once, so the next clients are balanced with this one in mind.
+        worker.expectSession();
+        worker.post([run, s = std::move(setup)](Worker& w) mutable { run(w, std::move(s), true); });
+    }
 }
 
 void EnginePrivate::runOnEngineThread(const std::function<void()>& fn)

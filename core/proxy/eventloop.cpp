@@ -38,10 +38,19 @@ public:
     bool add(IoWatch& w, quint32 wanted) override
     {
         epoll_event ev{};
-        ev.events = w.inputOnly ? (EPOLLIN | EPOLLET) : (EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET);
+        if (w.shared)
+            ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+        else if (w.inputOnly)
+            ev.events = EPOLLIN | EPOLLET;
+        else
+            ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
         ev.data.ptr = &w;
-        if (epoll_ctl(m_epfd, EPOLL_CTL_ADD, w.fd, &ev) != 0)
-            return false;
+        if (epoll_ctl(m_epfd, EPOLL_CTL_ADD, w.fd, &ev) != 0) {
+            // EPOLLEXCLUSIVE needs Linux 4.5; before it every loop is woken, which still works.
+            ev.events &= ~quint32(EPOLLEXCLUSIVE);
+            if (!w.shared || errno != EINVAL || epoll_ctl(m_epfd, EPOLL_CTL_ADD, w.fd, &ev) != 0)
+                return false;
+        }
         w.wanted = wanted;
         w.registered = true;
         return true;

@@ -35,6 +35,9 @@ struct IoWatch
     // epoll: register for input only. For datagram sockets, where a send never waits, write
     // space reports would only wake the loop once per datagram sent.
     bool inputOnly = false;
+    // A listening socket that the loops of several workers watch: level-triggered and input
+    // only, and epoll wakes just one of the waiting loops per new connection (EPOLLEXCLUSIVE).
+    bool shared = false;
 };
 
 class IoHandler

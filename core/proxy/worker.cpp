@@ -162,11 +162,12 @@ int Worker::nextTimeout() const
     return d <= 0 ? 0 : int(qMin<qint64>(d, 60000));
 }
 
-void Worker::adopt(std::unique_ptr<WorkerSession> session)
+void Worker::adopt(std::unique_ptr<WorkerSession> session, bool expected)
 {
     const quint64 id = session->id();
     m_sessions.emplace(id, std::move(session));
-    m_sessionCount.fetch_add(1, std::memory_order_relaxed);
+    if (!expected)
+        m_sessionCount.fetch_add(1, std::memory_order_relaxed);
 }
 
 WorkerSession* Worker::session(quint64 id) const

@@ -107,9 +107,13 @@ public:
     bool useSplice() const { return m_splice; }
     qint64 monoMs() const { return m_monoMs; } // cached per loop pass
     qint64 wallMs() const { return m_wallMs; }
+    // Sessions this worker runs, and those handed to it that it has not adopted yet
+    // (expectSession()): what new sessions are balanced by.
     int sessionCount() const { return m_sessionCount.load(std::memory_order_relaxed); }
+    void expectSession() { m_sessionCount.fetch_add(1, std::memory_order_relaxed); }
 
-    void adopt(std::unique_ptr<WorkerSession> session);
+    // expected: announced with expectSession() before it was posted here.
+    void adopt(std::unique_ptr<WorkerSession> session, bool expected = false);
     WorkerSession* session(quint64 id) const;
     void retire(WorkerSession* session); // destroyed after the current loop pass
     void schedule(qint64 atMonoMs, quint64 sessionId, quint32 tag);

@@ -286,6 +286,47 @@ private Q_SLOTS:
         ::close(blocker);
     }
 
+    // The workers accept, a few clients per wake-up each: a burst far larger than that, queued
+    // before any of it is accepted, is served whole, on the epoll loop and on the poll() one.
+    void burstOfClientsIsServedWhole_data()
+    {
+        QTest::addColumn<QString>("eventLoop");
+        QTest::newRow("epoll") << "epoll";
+        QTest::newRow("poll") << "poll";
+    }
+    void burstOfClientsIsServedWhole()
+    {
+        QFETCH(QString, eventLoop);
+        TestServer up(TestServer::Echo);
+        QVERIFY(up.ok());
+        EngineOptions o = smallEngine();
+        o.eventLoop = eventLoop;
+        Engine engine(o);
+        const int port = freePort();
+        Config c;
+        c.streamProxy.tcp << listenEntry("127.0.0.1", port);
+        c.streamRoutes << route("burst", upstream({node("127.0.0.1", up.port())}));
+        engine.apply(c);
+
+        constexpr int kClients = 300;
+        std::vector<int> clients;
+        for (int i = 0; i < kClients; ++i) {
+            const int fd = connectTo("127.0.0.1", port);
+            QVERIFY2(fd >= 0, qPrintable(QStringLiteral("client %1 could not connect").arg(i)));
+            clients.push_back(fd);
+        }
+        for (int i = 0; i < kClients; ++i)
+            QVERIFY(sendAll(clients[size_t(i)], QByteArray("ping ") + QByteArray::number(i)));
+        for (int i = 0; i < kClients; ++i) {
+            const QByteArray want = QByteArray("ping ") + QByteArray::number(i);
+            QCOMPARE(recvExactly(clients[size_t(i)], want.size()), want);
+            ::close(clients[size_t(i)]);
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(routeCounters(engine.snapshot(), "burst").total,
+                                  quint64(kClients), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().active.size(), 0, 5000);
+    }
+
     void eventsAreAnnouncedCoalesced()
     {
         auto up = greeter("hi");
