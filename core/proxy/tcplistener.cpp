@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <fcntl.h>
+#include <limits>
 #include <mutex>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -27,16 +28,39 @@ constexpr int kRefusalsPerPass = 256;
 // socket is watched level-triggered, so the rest are reported on the next pass.
 constexpr int kAcceptsPerWake = 16;
 
-int acceptClient(int listenFd)
+// Why acceptClients() stopped.
+struct AcceptStop
 {
-    return ::accept4(listenFd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-}
+    enum Kind { Drained, Batch, Refused, Failed } kind;
+    int error = 0; // Failed: errno of accept()
+};
 
-// Errors after which the next accept() may work at once.
-bool transientAcceptError(int error)
+// Accepts up to `max` clients from the listening socket and passes each to admit(fd). A client
+// whose descriptor lies beyond the budget is closed at once (refused: nothing read, nothing
+// sent, counted in `stats`) and ends the batch, as does an accept() error or an empty queue.
+template <typename Admit>
+AcceptStop acceptClients(int listenFd, int max, const DescriptorBudget& budget,
+                         ListenerStats& stats, Admit&& admit)
 {
-    // ECONNABORTED: that client gave up while queued, the next one may not.
-    return error == EINTR || error == ECONNABORTED;
+    for (int i = 0; i < max; ++i) {
+        const int fd = ::accept4(listenFd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd >= 0) {
+            if (!budget.fits(fd)) [[unlikely]] {
+                ::close(fd);
+                stats.noDescriptors.fetch_add(1, std::memory_order_relaxed);
+                return {AcceptStop::Refused};
+            }
+            admit(fd);
+            continue;
+        }
+        const int err = errno;
+        if (err == EAGAIN || err == EWOULDBLOCK)
+            return {AcceptStop::Drained};
+        // ECONNABORTED: that client gave up while queued, the next one may not.
+        if (err != EINTR && err != ECONNABORTED)
+            return {AcceptStop::Failed, err};
+    }
+    return {AcceptStop::Batch};
 }
 
 } // namespace
@@ -79,26 +103,13 @@ public:
     void onIo(IoWatch&, quint32) override
     {
         const TcpListenerContext& context = m_listener.m_context;
-        for (int i = 0; i < kAcceptsPerWake; ++i) {
-            const int fd = acceptClient(m_watch.fd);
-            if (fd >= 0) {
-                if (!context.descriptors.fits(fd)) [[unlikely]] {
-                    ::close(fd); // refused: nothing read, nothing sent
-                    m_listener.m_stats->noDescriptors.fetch_add(1, std::memory_order_relaxed);
-                    giveBack(EMFILE, true);
-                    return;
-                }
-                context.admit(m_listener, fd, &m_worker);
-                continue;
-            }
-            const int err = errno;
-            if (err == EAGAIN || err == EWOULDBLOCK)
-                return;
-            if (transientAcceptError(err))
-                continue;
-            giveBack(err, false);
-            return;
-        }
+        const AcceptStop stop =
+            acceptClients(m_watch.fd, kAcceptsPerWake, context.descriptors, *m_listener.m_stats,
+                          [&](int fd) { context.admit(m_listener, fd, &m_worker); });
+        if (stop.kind == AcceptStop::Refused)
+            giveBack(EMFILE, true);
+        else if (stop.kind == AcceptStop::Failed)
+            giveBack(stop.error, false);
     }
 
 private:
@@ -213,8 +224,7 @@ void TcpListener::acceptorFailed(int error, bool refused)
     }
     if (refused) {
         // Beyond the budget: the notifier refuses or admits the next clients (acceptWaiting).
-        ++m_refusedNow;
-        reportFailure(EMFILE);
+        countRefusal();
     } else if (m_notifier->isEnabled()) {
         acceptFailed(error);
     }
@@ -222,25 +232,20 @@ void TcpListener::acceptorFailed(int error, bool refused)
 
 void TcpListener::acceptWaiting()
 {
-    const int lfd = int(socketDescriptor());
     for (;;) {
-        const int fd = acceptClient(lfd);
-        if (fd >= 0) {
-            if (!m_context.descriptors.fits(fd)) [[unlikely]] {
-                refuse(fd);
-                continue;
-            }
-            if (m_failing) [[unlikely]]
-                acceptRecovered();
-            m_context.admit(*this, fd, nullptr);
-            continue;
+        const AcceptStop stop = acceptClients(
+            int(socketDescriptor()), std::numeric_limits<int>::max(), m_context.descriptors,
+            *m_stats, [this](int fd) {
+                if (m_failing) [[unlikely]]
+                    acceptRecovered();
+                m_context.admit(*this, fd, nullptr);
+            });
+        if (stop.kind == AcceptStop::Refused) {
+            countRefusal();
+            continue; // the next client may fit: another one's descriptor may be free by now
         }
-        const int err = errno;
-        if (err == EAGAIN || err == EWOULDBLOCK)
-            return;
-        if (transientAcceptError(err))
-            continue;
-        acceptFailed(err);
+        if (stop.kind == AcceptStop::Failed)
+            acceptFailed(stop.error);
         return;
     }
 }
@@ -250,6 +255,11 @@ void TcpListener::refuse(int fd)
 {
     ::close(fd);
     m_stats->noDescriptors.fetch_add(1, std::memory_order_relaxed);
+    countRefusal();
+}
+
+void TcpListener::countRefusal()
+{
     ++m_refusedNow;
     reportFailure(EMFILE);
 }

@@ -97,6 +97,7 @@ private:
     void acceptorFailed(int error, bool refused); // a worker let go (engine thread)
     void acceptWaiting();
     void refuse(int fd);
+    void countRefusal();
     void reportFailure(int error);
     void acceptFailed(int error);
     void refuseWaiting();
