@@ -5,6 +5,7 @@
 #include <QDateTime>
 #include <QIODevice>
 #include <QLocale>
+#include <limits>
 
 namespace sg {
 
@@ -12,14 +13,23 @@ namespace {
 
 QString timeLocal(qint64 ms)
 {
+    // Local time with its offset is costly to work out, and a busy proxy writes many lines
+    // within one second: the text of the last second asked for is kept (per thread).
+    thread_local qint64 lastSecond = std::numeric_limits<qint64>::min();
+    thread_local QString lastText;
+    const qint64 second = ms >= 0 ? ms / 1000 : -((999 - ms) / 1000);
+    if (second == lastSecond)
+        return lastText;
     // nginx $time_local: 27/Nov/2026:09:26:05 +0000 (English month names whatever the locale)
-    const QDateTime t = QDateTime::fromMSecsSinceEpoch(ms);
+    const QDateTime t = QDateTime::fromMSecsSinceEpoch(second * 1000);
     const int offset = t.offsetFromUtc();
     const QString zone = QStringLiteral("%1%2%3")
                              .arg(offset < 0 ? QLatin1Char('-') : QLatin1Char('+'))
                              .arg(qAbs(offset) / 3600, 2, 10, QLatin1Char('0'))
                              .arg((qAbs(offset) % 3600) / 60, 2, 10, QLatin1Char('0'));
-    return QLocale::c().toString(t, QStringLiteral("dd/MMM/yyyy:HH:mm:ss ")) + zone;
+    lastText = QLocale::c().toString(t, QStringLiteral("dd/MMM/yyyy:HH:mm:ss ")) + zone;
+    lastSecond = second;
+    return lastText;
 }
 
 } // namespace

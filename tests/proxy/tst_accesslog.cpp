@@ -53,6 +53,24 @@ private Q_SLOTS:
         QVERIFY2(shape.match(line).hasMatch(), qPrintable(line));
     }
 
+    // Lines within one second share their time text; each line still shows its own second.
+    void timeFollowsEachLine()
+    {
+        ConnectionInfo c;
+        c.clientAddress = QHostAddress(QStringLiteral("127.0.0.2"));
+        const qint64 t = 1'700'000'000'000;
+        for (const qint64 ms : {t, t + 999, t + 1000, t + 59'999, t + 3'600'000, t - 1, t}) {
+            c.startMs = ms;
+            c.endMs = ms;
+            const QString line = AccessLog::formatSession(c);
+            const QString want =
+                QLocale::c().toString(QDateTime::fromMSecsSinceEpoch(ms),
+                                      QStringLiteral("dd/MMM/yyyy:HH:mm:ss"));
+            QVERIFY2(line.startsWith(QStringLiteral("127.0.0.2 [") + want + ' '),
+                     qPrintable(QString::number(ms) + ": " + line));
+        }
+    }
+
     void liveEngineLines()
     {
         TestServer echo(TestServer::Echo);
