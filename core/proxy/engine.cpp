@@ -159,7 +159,6 @@ private:
     QHash<QString, TcpListener*> m_listeners; // by ListenEntry::text()
     QList<ListenEntry> m_listenOrder;
     QHash<QString, QString> m_listenErrors;
-    std::shared_ptr<const RouteTable> m_table = std::make_shared<RouteTable>();
     HealthChecker m_health{this};
     std::unique_ptr<UdpListeners> m_udp; // stream_proxy.udp (udplistener.h)
     DescriptorReserve m_reserve;         // shared by the TCP listeners, see TcpListener
@@ -217,8 +216,7 @@ void EngineCore::apply(const Config& config)
         wanted.insert(e.text(), e);
     for (auto it = m_listeners.begin(); it != m_listeners.end();) {
         if (!wanted.contains(it.key())) {
-            it.value()->shut();
-            delete it.value();
+            delete it.value(); // closes the socket once the workers have let go
             it = m_listeners.erase(it);
         } else {
             ++it;
@@ -250,7 +248,7 @@ void EngineCore::apply(const Config& config)
     // Routes: entries that did not change are carried over as the same objects.
     QHash<QString, std::shared_ptr<RouteEntry>> oldRoutes;
     QHash<QString, std::shared_ptr<UpstreamEntry>> oldUpstreams;
-    for (const auto& r : m_table->routes) {
+    for (const auto& r : m_d->table.load()->routes) {
         oldRoutes.insert(r->id, r);
         if (r->upstream)
             oldUpstreams.insert(r->upstream->key, r->upstream);
@@ -306,8 +304,7 @@ void EngineCore::apply(const Config& config)
         table->routes.push_back(entry);
     }
     table->router.emplace(config.streamRoutes);
-    m_table = table;
-    m_d->table.store(m_table);
+    m_d->table.store(table);
 
     // Health checks follow the upstreams in use; a rebuilt Balancer gets the known health.
     QStringList keys;
@@ -316,7 +313,7 @@ void EngineCore::apply(const Config& config)
         m_health.watch(it.key(), it.value()->upstream, it.value()->balancer);
     }
     m_health.retainOnly(keys);
-    m_udp->apply(config.streamProxy.udp, m_table, !m_d->stopped.load());
+    m_udp->apply(config.streamProxy.udp, table, !m_d->stopped.load());
     publishTopology();
 }
 
@@ -325,7 +322,7 @@ void EngineCore::publishTopology()
     QStringList routeIds;
     QList<StatsHub::NodeEntry> nodes;
     QSet<QString> seenUpstreams;
-    for (const auto& r : m_table->routes) {
+    for (const auto& r : m_d->table.load()->routes) {
         routeIds << r->id;
         const auto up = r->upstream;
         if (!up || seenUpstreams.contains(up->key))
@@ -372,7 +369,6 @@ void EngineCore::closeListeners()
 {
     m_health.retainOnly({});
     for (TcpListener* l : std::as_const(m_listeners)) {
-        l->shut();
         delete l;
     }
     m_listeners.clear();

@@ -130,7 +130,7 @@ private:
 
 TcpListener::TcpListener(const TcpListenerContext& context, const ListenEntry& entry,
                          std::shared_ptr<ListenerStats> stats, QObject* parent)
-    : QTcpServer(parent), m_context(context), m_entry(entry), m_key(entry.text()),
+    : QTcpServer(parent), m_context(context), m_key(entry.text()),
       m_stats(std::move(stats))
 {
     setListenBacklogSize(4096);
@@ -145,6 +145,8 @@ TcpListener::TcpListener(const TcpListenerContext& context, const ListenEntry& e
 TcpListener::~TcpListener()
 {
     takeFromWorkers(true);
+    m_acceptors.clear();
+    close();
 }
 
 bool TcpListener::start(const QHostAddress& host, quint16 port)
@@ -168,16 +170,6 @@ bool TcpListener::start(const QHostAddress& host, quint16 port)
         m_acceptors.push_back(std::make_unique<TcpAcceptor>(*this, *w));
     handToWorkers();
     return true;
-}
-
-void TcpListener::shut()
-{
-    takeFromWorkers(true);
-    m_acceptors.clear();
-    m_retry.stop();
-    delete m_notifier;
-    m_notifier = nullptr;
-    close();
 }
 
 void TcpListener::handToWorkers()

@@ -74,13 +74,12 @@ class TcpListener final : public QTcpServer
 public:
     TcpListener(const TcpListenerContext& context, const ListenEntry& entry,
                 std::shared_ptr<ListenerStats> stats, QObject* parent);
-    ~TcpListener() override; // shut() if not done yet
+    // The workers let go, then the socket is closed (engine thread).
+    ~TcpListener() override;
 
     bool start(const QHostAddress& host, quint16 port); // listen() and hand to the workers
-    void shut(); // the workers let go, then the socket is closed (engine thread)
 
     // Set before the workers accept and not changed afterwards: read from any thread.
-    const ListenEntry& entry() const { return m_entry; }
     const QString& key() const { return m_key; }
     const std::shared_ptr<ListenerStats>& stats() const { return m_stats; }
     // Every accepted socket's local end when listening on one specific address (so no
@@ -104,7 +103,6 @@ private:
     void acceptRecovered();
 
     TcpListenerContext m_context;
-    const ListenEntry m_entry;
     const QString m_key;
     const std::shared_ptr<ListenerStats> m_stats;
     std::optional<std::pair<QHostAddress, quint16>> m_fixedLocal;
