@@ -1,0 +1,366 @@
+// Stream routes and their plugins (ip-restriction, limit-conn).
+#include "model/codec_p.h"
+
+#include <QJsonArray>
+#include <limits>
+
+namespace sg {
+
+using detail::Checker;
+using detail::checkVarCombination;
+using detail::childPath;
+using detail::encodeLabels;
+using detail::indexPath;
+using detail::isStreamVar;
+using detail::keep;
+using detail::kStreamKeys;
+
+namespace {
+
+// ---- plugins --------------------------------------------------------------------------------
+
+void decodeAddressList(Checker& c, const QJsonValue& v, const QString& path, QStringList& out)
+{
+    if (!c.expectArray(v, path, 0))
+        return;
+    const QJsonArray a = v.toArray();
+    if (a.isEmpty()) {
+        c.fail(path, v, QStringLiteral("must list at least one IP address or CIDR"));
+        return;
+    }
+    for (qsizetype i = 0; i < a.size(); ++i) {
+        const QString p = indexPath(path, i);
+        if (auto s = c.string(a.at(i), p, 0, -1)) {
+            if (isIpOrCidr(*s))
+                out << *s;
+            else
+                c.fail(p, *s, QStringLiteral("invalid ip address: %1").arg(*s));
+        }
+    }
+}
+
+void decodeIpRestriction(Checker& c, const QJsonValue& v, const QString& path, Plugins& plugins)
+{
+    if (!c.expectObject(v, path))
+        return;
+    const QJsonObject o = v.toObject();
+    c.closed(o, path, {"whitelist", "blacklist", "message"});
+    const bool white = o.contains(QLatin1String("whitelist"));
+    const bool black = o.contains(QLatin1String("blacklist"));
+    const int before = int(c.problems.size());
+    if (white && black)
+        c.fail(path, v, QStringLiteral("give either whitelist or blacklist, not both"));
+    else if (!white && !black)
+        c.fail(path, v, QStringLiteral("one of whitelist or blacklist is required"));
+    IpRestrictionConf conf;
+    if (white)
+        decodeAddressList(c, o.value(QLatin1String("whitelist")),
+                          childPath(path, QStringLiteral("whitelist")), conf.whitelist);
+    if (black)
+        decodeAddressList(c, o.value(QLatin1String("blacklist")),
+                          childPath(path, QStringLiteral("blacklist")), conf.blacklist);
+    if (o.contains(QLatin1String("message"))) {
+        if (auto m = c.string(o.value(QLatin1String("message")),
+                              childPath(path, QStringLiteral("message")), 1, 1024))
+            conf.message = *m;
+    }
+    if (c.problems.size() == before)
+        plugins.ipRestriction = conf;
+}
+
+void decodeLimitConn(Checker& c, const QJsonValue& v, const QString& path, Plugins& plugins)
+{
+    if (!c.expectObject(v, path))
+        return;
+    const QJsonObject o = v.toObject();
+    const int before = int(c.problems.size());
+    // policy/rejected_*/allow_degradation are accepted because APISIX stores them with their
+    // defaults; they are kept for export but mean nothing to a stream connection.
+    c.closed(o, path,
+             {"conn", "burst", "default_conn_delay", "key", "key_type", "only_use_default_delay",
+              "policy", "rejected_code", "rejected_msg", "allow_degradation"});
+    c.required(o, path, {"conn", "burst", "default_conn_delay", "key"});
+    LimitConnConf conf;
+    if (o.contains(QLatin1String("conn"))) {
+        if (auto n =
+                c.integer(o.value(QLatin1String("conn")), childPath(path, QStringLiteral("conn")),
+                          1, std::numeric_limits<int>::max()))
+            conf.conn = int(*n);
+    }
+    if (o.contains(QLatin1String("burst"))) {
+        if (auto n =
+                c.integer(o.value(QLatin1String("burst")), childPath(path, QStringLiteral("burst")),
+                          0, std::numeric_limits<int>::max()))
+            conf.burst = int(*n);
+    }
+    if (o.contains(QLatin1String("default_conn_delay"))) {
+        if (auto n = c.positiveNumber(o.value(QLatin1String("default_conn_delay")),
+                                      childPath(path, QStringLiteral("default_conn_delay"))))
+            conf.defaultConnDelay = *n;
+    }
+    if (o.contains(QLatin1String("key_type"))) {
+        const QString p = childPath(path, QStringLiteral("key_type"));
+        if (auto kt = c.string(o.value(QLatin1String("key_type")), p, 0, -1)) {
+            if (*kt == QLatin1String("var") || *kt == QLatin1String("var_combination"))
+                conf.keyType = *kt;
+            else
+                c.fail(p, *kt, QStringLiteral("key_type must be var or var_combination"));
+        }
+    }
+    if (o.contains(QLatin1String("key"))) {
+        const QString p = childPath(path, QStringLiteral("key"));
+        if (auto key = c.string(o.value(QLatin1String("key")), p, 1, -1)) {
+            const QString error =
+                conf.keyType == QLatin1String("var_combination")
+                    ? checkVarCombination(*key)
+                    : (isStreamVar(*key)
+                           ? QString()
+                           : QStringLiteral("key must be one of %1 for stream routes (or use "
+                                            "key_type var_combination)")
+                                 .arg(kStreamKeys));
+            if (error.isEmpty())
+                conf.key = *key;
+            else
+                c.fail(p, *key, error);
+        }
+    }
+    if (o.contains(QLatin1String("only_use_default_delay"))) {
+        if (auto b = c.boolean(o.value(QLatin1String("only_use_default_delay")),
+                               childPath(path, QStringLiteral("only_use_default_delay"))))
+            conf.onlyUseDefaultDelay = *b;
+    }
+    if (o.contains(QLatin1String("policy"))) {
+        const QString p = childPath(path, QStringLiteral("policy"));
+        if (auto policy = c.string(o.value(QLatin1String("policy")), p, 0, -1)) {
+            if (*policy == QLatin1String("redis") || *policy == QLatin1String("redis-cluster"))
+                c.fail(p, *policy,
+                       QStringLiteral("policy %1 is not supported: connections are counted "
+                                      "locally (policy local)")
+                           .arg(*policy));
+            else if (*policy != QLatin1String("local"))
+                c.fail(p, *policy, QStringLiteral("policy must be local"));
+        }
+    }
+    if (o.contains(QLatin1String("rejected_code")))
+        c.integer(o.value(QLatin1String("rejected_code")),
+                  childPath(path, QStringLiteral("rejected_code")), 200, 599);
+    if (o.contains(QLatin1String("rejected_msg")))
+        c.string(o.value(QLatin1String("rejected_msg")),
+                 childPath(path, QStringLiteral("rejected_msg")), 1, -1);
+    if (o.contains(QLatin1String("allow_degradation")))
+        c.boolean(o.value(QLatin1String("allow_degradation")),
+                  childPath(path, QStringLiteral("allow_degradation")));
+    if (c.problems.size() == before)
+        plugins.limitConn = conf;
+}
+
+void decodePlugins(Checker& c, const QJsonValue& v, const QString& path, Plugins& plugins)
+{
+    if (!c.expectObject(v, path))
+        return;
+    const QJsonObject o = v.toObject();
+    for (auto it = o.begin(); it != o.end(); ++it) {
+        const QString p = childPath(path, it.key());
+        if (it.key() == QLatin1String("ip-restriction"))
+            decodeIpRestriction(c, it.value(), p, plugins);
+        else if (it.key() == QLatin1String("limit-conn"))
+            decodeLimitConn(c, it.value(), p, plugins);
+        else
+            c.fail(p, it.value(), QStringLiteral("unknown plugin [%1]").arg(it.key()));
+    }
+    plugins.raw = o;
+}
+
+// ---- encoding -------------------------------------------------------------------------------
+
+QJsonObject encodeIpRestriction(const IpRestrictionConf& conf)
+{
+    QJsonObject o;
+    if (!conf.whitelist.isEmpty())
+        o.insert(QStringLiteral("whitelist"), QJsonArray::fromStringList(conf.whitelist));
+    if (!conf.blacklist.isEmpty())
+        o.insert(QStringLiteral("blacklist"), QJsonArray::fromStringList(conf.blacklist));
+    if (!conf.message.isEmpty())
+        o.insert(QStringLiteral("message"), conf.message);
+    return o;
+}
+
+QJsonObject encodeLimitConn(const LimitConnConf& conf, const QJsonObject& given)
+{
+    QJsonObject o;
+    for (const char* passThrough :
+         {"policy", "rejected_code", "rejected_msg", "allow_degradation"}) {
+        const QString key = QLatin1String(passThrough);
+        if (given.contains(key))
+            o.insert(key, given.value(key));
+    }
+    o.insert(QStringLiteral("conn"), conf.conn);
+    o.insert(QStringLiteral("burst"), conf.burst);
+    o.insert(QStringLiteral("default_conn_delay"), conf.defaultConnDelay);
+    o.insert(QStringLiteral("key"), conf.key);
+    if (conf.keyType != QLatin1String("var") || given.contains(QLatin1String("key_type")))
+        o.insert(QStringLiteral("key_type"), conf.keyType);
+    if (conf.onlyUseDefaultDelay || given.contains(QLatin1String("only_use_default_delay")))
+        o.insert(QStringLiteral("only_use_default_delay"), conf.onlyUseDefaultDelay);
+    return o;
+}
+
+QJsonObject encodePlugins(const Plugins& plugins)
+{
+    QJsonObject o = plugins.raw;
+    const QString ip = QStringLiteral("ip-restriction");
+    const QString lc = QStringLiteral("limit-conn");
+    if (plugins.ipRestriction)
+        o.insert(ip, encodeIpRestriction(*plugins.ipRestriction));
+    else
+        o.remove(ip);
+    if (plugins.limitConn)
+        o.insert(lc, encodeLimitConn(*plugins.limitConn, plugins.raw.value(lc).toObject()));
+    else
+        o.remove(lc);
+    return o;
+}
+
+} // namespace
+
+namespace detail {
+
+// ---- stream route ---------------------------------------------------------------------------
+
+void decodeRouteInto(Checker& c, const QJsonValue& v, const QString& path, DecodeMode mode,
+                     StreamRoute& r)
+{
+    if (!c.expectObject(v, path))
+        return;
+    const QJsonObject o = v.toObject();
+    c.closed(o, path,
+             {"id", "name", "desc", "labels", "remote_addr", "server_addr", "server_port", "sni",
+              "upstream", "upstream_id", "plugins", "protocol", "create_time", "update_time"});
+    if (o.contains(QLatin1String("id")))
+        decodeId(c, o.value(QLatin1String("id")), childPath(path, QStringLiteral("id")), r.id);
+    decodeString(c, o, QStringLiteral("name"), path, 1, 256, r.name, r.explicitFields);
+    decodeString(c, o, QStringLiteral("desc"), path, 0, 256, r.desc, r.explicitFields);
+    if (o.contains(QLatin1String("labels"))) {
+        decodeLabels(c, o.value(QLatin1String("labels")), childPath(path, QStringLiteral("labels")),
+                     r.labels);
+        if (o.value(QLatin1String("labels")).toObject().isEmpty())
+            r.explicitFields << QStringLiteral("labels");
+    }
+    for (const char* field : {"remote_addr", "server_addr"}) {
+        const QString key = QLatin1String(field);
+        if (!o.contains(key))
+            continue;
+        const QString p = childPath(path, key);
+        if (auto addr = c.string(o.value(key), p, 0, -1)) {
+            if (!isIpOrCidr(*addr))
+                c.fail(p, *addr, QStringLiteral("invalid %1: %2").arg(key, *addr));
+            else if (key == QLatin1String("remote_addr"))
+                r.remoteAddr = *addr;
+            else
+                r.serverAddr = *addr;
+        }
+    }
+    if (o.contains(QLatin1String("server_port"))) {
+        if (auto port = c.integer(o.value(QLatin1String("server_port")),
+                                  childPath(path, QStringLiteral("server_port")), 1, 65535))
+            r.serverPort = int(*port);
+    }
+    if (o.contains(QLatin1String("sni"))) {
+        const QString p = childPath(path, QStringLiteral("sni"));
+        if (auto sni = c.string(o.value(QLatin1String("sni")), p, 0, -1)) {
+            if (isSniName(*sni))
+                r.sni = *sni;
+            else
+                c.fail(p, *sni,
+                       QStringLiteral("sni must be a host name such as "
+                                      "db.example.com or *.example.com"));
+        }
+    }
+    const bool hasUpstream = o.contains(QLatin1String("upstream"));
+    const bool hasUpstreamId = o.contains(QLatin1String("upstream_id"));
+    if (hasUpstream) {
+        Upstream up;
+        const int before = int(c.problems.size());
+        decodeUpstreamInto(c, o.value(QLatin1String("upstream")),
+                           childPath(path, QStringLiteral("upstream")), mode, up);
+        if (c.problems.size() == before)
+            r.upstream = up;
+    }
+    if (hasUpstreamId)
+        decodeId(c, o.value(QLatin1String("upstream_id")),
+                 childPath(path, QStringLiteral("upstream_id")), r.upstreamId);
+    if (hasUpstream && hasUpstreamId)
+        c.fail(childPath(path, QStringLiteral("upstream_id")),
+               o.value(QLatin1String("upstream_id")),
+               QStringLiteral("give either upstream or upstream_id, not both"));
+    else if (!hasUpstream && !hasUpstreamId)
+        c.fail(path, QJsonValue(QJsonValue::Undefined),
+               QStringLiteral("a stream route needs an upstream or an upstream_id"));
+    if (o.contains(QLatin1String("plugins"))) {
+        decodePlugins(c, o.value(QLatin1String("plugins")),
+                      childPath(path, QStringLiteral("plugins")), r.plugins);
+        if (r.plugins.raw.isEmpty())
+            r.explicitFields << QStringLiteral("plugins");
+    }
+    if (o.contains(QLatin1String("protocol"))) {
+        if (c.expectObject(o.value(QLatin1String("protocol")),
+                           childPath(path, QStringLiteral("protocol")))) {
+            r.protocol = o.value(QLatin1String("protocol")).toObject();
+            if (r.protocol.isEmpty())
+                r.explicitFields << QStringLiteral("protocol");
+        }
+    }
+    decodeTimestamp(c, o, QStringLiteral("create_time"), path, mode, r.createTime,
+                    r.explicitFields);
+    decodeTimestamp(c, o, QStringLiteral("update_time"), path, mode, r.updateTime,
+                    r.explicitFields);
+}
+
+} // namespace detail
+
+Decoded<StreamRoute> decodeStreamRoute(const QJsonValue& json, const QString& path, DecodeMode mode)
+{
+    Checker c;
+    Decoded<StreamRoute> result;
+    decodeRouteInto(c, json, path, mode, result.value);
+    result.problems = c.problems;
+    return result;
+}
+
+QJsonObject encodeStreamRoute(const StreamRoute& r)
+{
+    QJsonObject o;
+    const QStringList& ex = r.explicitFields;
+    if (!r.id.isUndefined() && !r.id.isNull())
+        o.insert(QStringLiteral("id"), r.id);
+    if (keep(ex, QStringLiteral("name"), !r.name.isEmpty()))
+        o.insert(QStringLiteral("name"), r.name);
+    if (keep(ex, QStringLiteral("desc"), !r.desc.isEmpty()))
+        o.insert(QStringLiteral("desc"), r.desc);
+    if (keep(ex, QStringLiteral("labels"), !r.labels.isEmpty()))
+        o.insert(QStringLiteral("labels"), encodeLabels(r.labels));
+    if (!r.remoteAddr.isEmpty())
+        o.insert(QStringLiteral("remote_addr"), r.remoteAddr);
+    if (!r.serverAddr.isEmpty())
+        o.insert(QStringLiteral("server_addr"), r.serverAddr);
+    if (r.serverPort)
+        o.insert(QStringLiteral("server_port"), *r.serverPort);
+    if (!r.sni.isEmpty())
+        o.insert(QStringLiteral("sni"), r.sni);
+    if (r.upstream)
+        o.insert(QStringLiteral("upstream"), encodeUpstream(*r.upstream));
+    if (!r.upstreamId.isUndefined() && !r.upstreamId.isNull())
+        o.insert(QStringLiteral("upstream_id"), r.upstreamId);
+    const QJsonObject plugins = encodePlugins(r.plugins);
+    if (keep(ex, QStringLiteral("plugins"), !plugins.isEmpty()))
+        o.insert(QStringLiteral("plugins"), plugins);
+    if (keep(ex, QStringLiteral("protocol"), !r.protocol.isEmpty()))
+        o.insert(QStringLiteral("protocol"), r.protocol);
+    if (keep(ex, QStringLiteral("create_time"), r.createTime != 0))
+        o.insert(QStringLiteral("create_time"), r.createTime);
+    if (keep(ex, QStringLiteral("update_time"), r.updateTime != 0))
+        o.insert(QStringLiteral("update_time"), r.updateTime);
+    return o;
+}
+
+} // namespace sg

@@ -1,0 +1,586 @@
+// Upstreams: nodes, hashing, timeouts and health checks.
+#include "model/codec_p.h"
+
+#include <QJsonArray>
+#include <QSet>
+#include <algorithm>
+#include <limits>
+
+namespace sg {
+
+using detail::Checker;
+using detail::childPath;
+using detail::encodeLabels;
+using detail::indexPath;
+using detail::isHostName;
+using detail::isIpv6;
+using detail::keep;
+using detail::parsePort;
+
+namespace {
+
+// ---- nodes ----------------------------------------------------------------------------------
+
+// "host:port" or "[v6]:port" as written in the map form of nodes.
+bool parseNodeKey(Checker& c, const QString& key, const QString& path, Node& node)
+{
+    QString host;
+    QString portText;
+    if (key.startsWith(QLatin1Char('['))) {
+        const qsizetype close = key.indexOf(QLatin1Char(']'));
+        if (close < 0) {
+            c.fail(path, key, QStringLiteral("missing \"]\" after the IPv6 address"));
+            return false;
+        }
+        host = key.mid(1, close - 1);
+        if (!isIpv6(host)) {
+            c.fail(path, key, QStringLiteral("invalid IPv6 address \"%1\"").arg(host));
+            return false;
+        }
+        const QString rest = key.mid(close + 1);
+        if (!rest.startsWith(QLatin1Char(':'))) {
+            c.fail(path, key,
+                   QStringLiteral("a port is required for stream upstreams (\"[%1]:3306\")")
+                       .arg(host));
+            return false;
+        }
+        portText = rest.mid(1);
+    } else {
+        const qsizetype colon = key.lastIndexOf(QLatin1Char(':'));
+        if (colon < 0) {
+            c.fail(
+                path, key,
+                QStringLiteral("a port is required for stream upstreams (\"%1:3306\")").arg(key));
+            return false;
+        }
+        host = key.left(colon);
+        portText = key.mid(colon + 1);
+        if (host.contains(QLatin1Char(':'))) {
+            c.fail(path, key,
+                   QStringLiteral("IPv6 addresses must be in brackets, e.g. \"[::1]:3306\""));
+            return false;
+        }
+        if (host.isEmpty() || !isHostName(host)) {
+            c.fail(path, key, QStringLiteral("invalid host \"%1\"").arg(host));
+            return false;
+        }
+    }
+    const int port = parsePort(portText);
+    if (port == 0) {
+        c.fail(path, key, QStringLiteral("port must be 1-65535"));
+        return false;
+    }
+    node.host = host;
+    node.port = port;
+    return true;
+}
+
+void decodeNodeObject(Checker& c, const QJsonValue& v, const QString& path, Node& node, bool& ok)
+{
+    ok = false;
+    if (!c.expectObject(v, path))
+        return;
+    const QJsonObject o = v.toObject();
+    c.closed(o, path, {"host", "port", "weight", "priority", "metadata"});
+    bool good = true;
+    if (!c.required(o, path, {"host", "port", "weight"}))
+        good = false;
+    if (o.contains(QLatin1String("host"))) {
+        const QString p = childPath(path, QStringLiteral("host"));
+        if (auto host = c.string(o.value(QLatin1String("host")), p, 1, 253)) {
+            if (isIpv6(*host) || isHostName(*host))
+                node.host = *host;
+            else {
+                c.fail(p, *host,
+                       host->startsWith(QLatin1Char('['))
+                           ? QStringLiteral("write IPv6 hosts without brackets in the array form")
+                           : QStringLiteral("invalid host"));
+                good = false;
+            }
+        } else {
+            good = false;
+        }
+    }
+    if (o.contains(QLatin1String("port"))) {
+        if (auto port = c.integer(o.value(QLatin1String("port")),
+                                  childPath(path, QStringLiteral("port")), 1, 65535))
+            node.port = int(*port);
+        else
+            good = false;
+    }
+    if (o.contains(QLatin1String("weight"))) {
+        if (auto weight = c.integer(o.value(QLatin1String("weight")),
+                                    childPath(path, QStringLiteral("weight")), 0,
+                                    std::numeric_limits<int>::max()))
+            node.weight = int(*weight);
+        else
+            good = false;
+    }
+    if (o.contains(QLatin1String("priority"))) {
+        if (auto priority = c.integer(
+                o.value(QLatin1String("priority")), childPath(path, QStringLiteral("priority")),
+                std::numeric_limits<int>::min(), std::numeric_limits<int>::max())) {
+            node.priority = int(*priority);
+            if (node.priority == 0)
+                node.explicitFields << QStringLiteral("priority");
+        } else {
+            good = false;
+        }
+    }
+    if (o.contains(QLatin1String("metadata"))) {
+        const QString p = childPath(path, QStringLiteral("metadata"));
+        if (c.expectObject(o.value(QLatin1String("metadata")), p)) {
+            node.metadata = o.value(QLatin1String("metadata")).toObject();
+            if (node.metadata.isEmpty())
+                node.explicitFields << QStringLiteral("metadata");
+        } else {
+            good = false;
+        }
+    }
+    ok = good;
+}
+
+void decodeNodes(Checker& c, const QJsonValue& v, const QString& path, Upstream& up)
+{
+    if (v.isObject()) {
+        up.nodesAsMap = true;
+        const QJsonObject o = v.toObject();
+        if (o.isEmpty()) {
+            c.fail(path, v, QStringLiteral("at least one node is required"));
+            return;
+        }
+        for (auto it = o.begin(); it != o.end(); ++it) {
+            const QString p = detail::keyPath(path, it.key());
+            Node node;
+            const bool keyOk = parseNodeKey(c, it.key(), p, node);
+            const auto weight = c.integer(it.value(), p, 0, std::numeric_limits<int>::max(),
+                                          QStringLiteral("weight must be an integer >= 0"));
+            if (keyOk && weight) {
+                node.weight = int(*weight);
+                up.nodes << node;
+            }
+        }
+        // A JSON object has no order; keep the nodes in the order their canonical addresses
+        // sort, which is the order encodeNodes writes them ("h:0826" is read as "h:826").
+        std::stable_sort(up.nodes.begin(), up.nodes.end(),
+                         [](const Node& a, const Node& b) { return a.address() < b.address(); });
+        // Two keys for one address ("h:3306" and "h:03306") are two nodes, as in APISIX; a
+        // map cannot hold them, so they are written back as an array, and kept as one.
+        for (qsizetype i = 1; i < up.nodes.size(); ++i) {
+            if (up.nodes[i].address() == up.nodes[i - 1].address())
+                up.nodesAsMap = false;
+        }
+        return;
+    }
+    if (v.isArray()) {
+        up.nodesAsMap = false;
+        const QJsonArray a = v.toArray();
+        if (a.isEmpty()) {
+            c.fail(path, v, QStringLiteral("at least one node is required"));
+            return;
+        }
+        for (qsizetype i = 0; i < a.size(); ++i) {
+            Node node;
+            bool ok = false;
+            decodeNodeObject(c, a.at(i), indexPath(path, i), node, ok);
+            if (ok)
+                up.nodes << node;
+        }
+        return;
+    }
+    c.fail(path, v,
+           QStringLiteral("nodes must be an object {\"host:port\": weight} or an array of "
+                          "{host, port, weight}"));
+}
+
+// ---- health checks --------------------------------------------------------------------------
+
+void decodeHealthy(Checker& c, const QJsonValue& v, const QString& path, ActiveHealthCheck& hc,
+                   QJsonObject& extra, bool healthy)
+{
+    if (!c.expectObject(v, path))
+        return;
+    const QJsonObject o = v.toObject();
+    const QString prefix = healthy ? QStringLiteral("healthy.") : QStringLiteral("unhealthy.");
+    if (o.isEmpty())
+        hc.explicitFields << prefix.chopped(1);
+    if (healthy)
+        c.closed(o, path, {"interval", "successes", "http_statuses"});
+    else
+        c.closed(o, path,
+                 {"interval", "tcp_failures", "http_failures", "timeouts", "http_statuses"});
+    const auto intField = [&](const char* key, qint64 min, qint64 max, int& out, int def) {
+        const QString k = QLatin1String(key);
+        if (!o.contains(k))
+            return;
+        if (auto n = c.integer(o.value(k), childPath(path, k), min, max)) {
+            out = int(*n);
+            if (out == def)
+                hc.explicitFields << prefix + k;
+        }
+    };
+    if (healthy) {
+        intField("interval", 1, std::numeric_limits<int>::max(), hc.healthyInterval, 1);
+        intField("successes", 1, 254, hc.healthySuccesses, 2);
+    } else {
+        intField("interval", 1, std::numeric_limits<int>::max(), hc.unhealthyInterval, 1);
+        intField("tcp_failures", 1, 254, hc.unhealthyTcpFailures, 2);
+        for (const char* key : {"http_failures", "timeouts"}) {
+            const QString k = QLatin1String(key);
+            if (o.contains(k) && c.integer(o.value(k), childPath(path, k), 1, 254))
+                extra.insert(k, o.value(k));
+        }
+    }
+    const QString statuses = QStringLiteral("http_statuses");
+    if (o.contains(statuses)) {
+        const QString p = childPath(path, statuses);
+        if (c.expectArray(o.value(statuses), p, 1)) {
+            const QJsonArray a = o.value(statuses).toArray();
+            bool ok = true;
+            for (qsizetype i = 0; i < a.size(); ++i)
+                ok = c.integer(a.at(i), indexPath(p, i), 200, 599).has_value() && ok;
+            if (ok)
+                extra.insert(statuses, a);
+        }
+    }
+}
+
+void decodeChecks(Checker& c, const QJsonValue& v, const QString& path, Upstream& up)
+{
+    if (!c.expectObject(v, path))
+        return;
+    const QJsonObject o = v.toObject();
+    c.closed(o, path, {"active", "passive"});
+    if (o.contains(QLatin1String("passive")))
+        c.fail(childPath(path, QStringLiteral("passive")), o.value(QLatin1String("passive")),
+               QStringLiteral("passive health checks are not supported for stream routes; use "
+                              "active checks of type tcp"));
+    if (!o.contains(QLatin1String("active"))) {
+        c.fail(childPath(path, QStringLiteral("active")), QJsonValue(QJsonValue::Undefined),
+               QStringLiteral("property \"active\" is required"));
+        return;
+    }
+    const QString ap = childPath(path, QStringLiteral("active"));
+    const QJsonValue av = o.value(QLatin1String("active"));
+    if (!c.expectObject(av, ap))
+        return;
+    const QJsonObject a = av.toObject();
+    c.closed(a, ap,
+             {"type", "timeout", "concurrency", "host", "port", "http_path",
+              "https_verify_certificate", "healthy", "unhealthy", "req_headers"});
+    ActiveHealthCheck hc;
+    if (a.contains(QLatin1String("type"))) {
+        const QString p = childPath(ap, QStringLiteral("type"));
+        if (auto type = c.string(a.value(QLatin1String("type")), p, 0, -1)) {
+            if (*type != QLatin1String("tcp"))
+                c.fail(p, *type,
+                       QStringLiteral("stream upstreams are checked over tcp: type must be "
+                                      "\"tcp\""));
+            else
+                hc.explicitFields << QStringLiteral("type");
+        }
+    }
+    if (a.contains(QLatin1String("timeout"))) {
+        if (auto t = c.positiveNumber(a.value(QLatin1String("timeout")),
+                                      childPath(ap, QStringLiteral("timeout")))) {
+            hc.timeout = *t;
+            if (hc.timeout == 1)
+                hc.explicitFields << QStringLiteral("timeout");
+        }
+    }
+    if (a.contains(QLatin1String("concurrency")) &&
+        c.integer(a.value(QLatin1String("concurrency")),
+                  childPath(ap, QStringLiteral("concurrency")), 1, std::numeric_limits<int>::max()))
+        hc.extra.insert(QStringLiteral("concurrency"), a.value(QLatin1String("concurrency")));
+    if (a.contains(QLatin1String("host"))) {
+        const QString p = childPath(ap, QStringLiteral("host"));
+        if (auto host = c.string(a.value(QLatin1String("host")), p, 1, 253)) {
+            if (isHostName(*host) || isIpv6(*host))
+                hc.extra.insert(QStringLiteral("host"), *host);
+            else
+                c.fail(p, *host, QStringLiteral("invalid host"));
+        }
+    }
+    if (a.contains(QLatin1String("port")) &&
+        c.integer(a.value(QLatin1String("port")), childPath(ap, QStringLiteral("port")), 1, 65535))
+        hc.extra.insert(QStringLiteral("port"), a.value(QLatin1String("port")));
+    if (a.contains(QLatin1String("http_path")) &&
+        c.string(a.value(QLatin1String("http_path")), childPath(ap, QStringLiteral("http_path")), 0,
+                 -1))
+        hc.extra.insert(QStringLiteral("http_path"), a.value(QLatin1String("http_path")));
+    if (a.contains(QLatin1String("https_verify_certificate")) &&
+        c.boolean(a.value(QLatin1String("https_verify_certificate")),
+                  childPath(ap, QStringLiteral("https_verify_certificate"))))
+        hc.extra.insert(QStringLiteral("https_verify_certificate"),
+                        a.value(QLatin1String("https_verify_certificate")));
+    if (a.contains(QLatin1String("req_headers"))) {
+        const QString p = childPath(ap, QStringLiteral("req_headers"));
+        if (c.expectArray(a.value(QLatin1String("req_headers")), p, 1)) {
+            const QJsonArray headers = a.value(QLatin1String("req_headers")).toArray();
+            bool ok = true;
+            for (qsizetype i = 0; i < headers.size(); ++i)
+                ok = c.string(headers.at(i), indexPath(p, i), 0, -1).has_value() && ok;
+            if (ok)
+                hc.extra.insert(QStringLiteral("req_headers"), headers);
+        }
+    }
+    for (const bool healthy : {true, false}) {
+        const QString key = healthy ? QStringLiteral("healthy") : QStringLiteral("unhealthy");
+        if (!a.contains(key))
+            continue;
+        QJsonObject extra;
+        decodeHealthy(c, a.value(key), childPath(ap, key), hc, extra, healthy);
+        if (!extra.isEmpty())
+            hc.extra.insert(key, extra);
+    }
+    up.checks = hc;
+}
+
+QJsonObject encodeChecks(const ActiveHealthCheck& hc)
+{
+    QJsonObject a = hc.extra;
+    const QStringList& ex = hc.explicitFields;
+    if (keep(ex, QStringLiteral("type"), hc.type != QLatin1String("tcp")))
+        a.insert(QStringLiteral("type"), hc.type);
+    if (keep(ex, QStringLiteral("timeout"), hc.timeout != 1))
+        a.insert(QStringLiteral("timeout"), hc.timeout);
+    QJsonObject healthy = hc.extra.value(QLatin1String("healthy")).toObject();
+    if (keep(ex, QStringLiteral("healthy.interval"), hc.healthyInterval != 1))
+        healthy.insert(QStringLiteral("interval"), hc.healthyInterval);
+    if (keep(ex, QStringLiteral("healthy.successes"), hc.healthySuccesses != 2))
+        healthy.insert(QStringLiteral("successes"), hc.healthySuccesses);
+    if (keep(ex, QStringLiteral("healthy"), !healthy.isEmpty()))
+        a.insert(QStringLiteral("healthy"), healthy);
+    QJsonObject unhealthy = hc.extra.value(QLatin1String("unhealthy")).toObject();
+    if (keep(ex, QStringLiteral("unhealthy.interval"), hc.unhealthyInterval != 1))
+        unhealthy.insert(QStringLiteral("interval"), hc.unhealthyInterval);
+    if (keep(ex, QStringLiteral("unhealthy.tcp_failures"), hc.unhealthyTcpFailures != 2))
+        unhealthy.insert(QStringLiteral("tcp_failures"), hc.unhealthyTcpFailures);
+    if (keep(ex, QStringLiteral("unhealthy"), !unhealthy.isEmpty()))
+        a.insert(QStringLiteral("unhealthy"), unhealthy);
+    return QJsonObject{{QStringLiteral("active"), a}};
+}
+
+QJsonValue encodeNodes(const Upstream& up)
+{
+    // The map form cannot carry priority or metadata, nor two nodes with one address.
+    bool asMap = up.nodesAsMap;
+    QSet<QString> addresses;
+    for (const Node& node : up.nodes) {
+        if (node.priority != 0 || !node.metadata.isEmpty() || addresses.contains(node.address()))
+            asMap = false;
+        addresses.insert(node.address());
+    }
+    if (asMap) {
+        QJsonObject o;
+        for (const Node& node : up.nodes)
+            o.insert(node.address(), node.weight);
+        return o;
+    }
+    QJsonArray a;
+    for (const Node& node : up.nodes) {
+        QJsonObject o{{QStringLiteral("host"), node.host},
+                      {QStringLiteral("port"), node.port},
+                      {QStringLiteral("weight"), node.weight}};
+        if (keep(node.explicitFields, QStringLiteral("priority"), node.priority != 0))
+            o.insert(QStringLiteral("priority"), node.priority);
+        if (keep(node.explicitFields, QStringLiteral("metadata"), !node.metadata.isEmpty()))
+            o.insert(QStringLiteral("metadata"), node.metadata);
+        a.append(o);
+    }
+    return a;
+}
+
+} // namespace
+
+namespace detail {
+
+// ---- upstream -------------------------------------------------------------------------------
+
+void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, DecodeMode mode,
+                        Upstream& up)
+{
+    if (!c.expectObject(v, path))
+        return;
+    const QJsonObject o = v.toObject();
+    c.closed(o, path,
+             {"id", "name", "desc", "labels", "type", "nodes", "hash_on", "key", "retries",
+              "retry_timeout", "timeout", "checks", "scheme", "create_time", "update_time"});
+    if (o.contains(QLatin1String("id")))
+        decodeId(c, o.value(QLatin1String("id")), childPath(path, QStringLiteral("id")), up.id);
+    decodeString(c, o, QStringLiteral("name"), path, 1, 256, up.name, up.explicitFields);
+    decodeString(c, o, QStringLiteral("desc"), path, 0, 256, up.desc, up.explicitFields);
+    if (o.contains(QLatin1String("labels"))) {
+        decodeLabels(c, o.value(QLatin1String("labels")), childPath(path, QStringLiteral("labels")),
+                     up.labels);
+        if (o.value(QLatin1String("labels")).toObject().isEmpty())
+            up.explicitFields << QStringLiteral("labels");
+    }
+    if (o.contains(QLatin1String("type"))) {
+        const QString p = childPath(path, QStringLiteral("type"));
+        if (auto type = c.string(o.value(QLatin1String("type")), p, 0, -1)) {
+            if (*type == QLatin1String("roundrobin") || *type == QLatin1String("chash") ||
+                *type == QLatin1String("least_conn")) {
+                up.type = *type;
+                if (up.type == QLatin1String("roundrobin"))
+                    up.explicitFields << QStringLiteral("type");
+            } else if (*type == QLatin1String("ewma")) {
+                c.fail(p, *type,
+                       QStringLiteral("ewma is not supported for stream routes; use "
+                                      "roundrobin, chash or least_conn"));
+            } else {
+                c.fail(p, *type,
+                       QStringLiteral("type must be one of roundrobin, chash, least_conn"));
+            }
+        }
+    }
+    const QString nodesPath = childPath(path, QStringLiteral("nodes"));
+    if (o.contains(QLatin1String("nodes")))
+        decodeNodes(c, o.value(QLatin1String("nodes")), nodesPath, up);
+    else
+        c.fail(nodesPath, QJsonValue(QJsonValue::Undefined),
+               QStringLiteral("property \"nodes\" is required"));
+
+    QString hashOn = QStringLiteral("vars");
+    if (o.contains(QLatin1String("hash_on"))) {
+        const QString p = childPath(path, QStringLiteral("hash_on"));
+        if (auto h = c.string(o.value(QLatin1String("hash_on")), p, 0, -1)) {
+            if (*h == QLatin1String("vars") || *h == QLatin1String("vars_combinations")) {
+                up.hashOn = *h;
+                hashOn = *h;
+            } else if (*h == QLatin1String("header") || *h == QLatin1String("cookie") ||
+                       *h == QLatin1String("consumer")) {
+                c.fail(p, *h,
+                       QStringLiteral("hash_on %1 is HTTP only; stream routes hash on vars or "
+                                      "vars_combinations")
+                           .arg(*h));
+            } else {
+                c.fail(p, *h, QStringLiteral("hash_on must be vars or vars_combinations"));
+            }
+        }
+    }
+    const QString keyPath = childPath(path, QStringLiteral("key"));
+    if (o.contains(QLatin1String("key"))) {
+        if (auto key = c.string(o.value(QLatin1String("key")), keyPath, 1, -1)) {
+            const QString error =
+                hashOn == QLatin1String("vars_combinations")
+                    ? checkVarCombination(*key)
+                    : (isStreamVar(*key) ? QString()
+                                         : QStringLiteral("chash key must be one of %1 for stream "
+                                                          "routes")
+                                               .arg(kStreamKeys));
+            if (error.isEmpty())
+                up.key = *key;
+            else
+                c.fail(keyPath, *key, error);
+        }
+    } else if (up.type == QLatin1String("chash")) {
+        c.fail(keyPath, QJsonValue(QJsonValue::Undefined),
+               QStringLiteral("property \"key\" is required when type is chash (e.g. "
+                              "remote_addr)"));
+    }
+    if (o.contains(QLatin1String("retries"))) {
+        if (auto r = c.integer(o.value(QLatin1String("retries")),
+                               childPath(path, QStringLiteral("retries")), 0,
+                               std::numeric_limits<int>::max()))
+            up.retries = int(*r);
+    }
+    if (o.contains(QLatin1String("retry_timeout"))) {
+        if (auto t = c.number(o.value(QLatin1String("retry_timeout")),
+                              childPath(path, QStringLiteral("retry_timeout")), 0))
+            up.retryTimeout = *t;
+    }
+    if (o.contains(QLatin1String("timeout"))) {
+        const QString p = childPath(path, QStringLiteral("timeout"));
+        const QJsonValue tv = o.value(QLatin1String("timeout"));
+        if (c.expectObject(tv, p)) {
+            const QJsonObject t = tv.toObject();
+            c.closed(t, p, {"connect", "send", "read"});
+            Timeout timeout;
+            bool ok = c.required(t, p, {"connect", "send", "read"});
+            const auto field = [&](const char* key, double& out) {
+                const QString k = QLatin1String(key);
+                if (!t.contains(k))
+                    return;
+                if (auto n = c.positiveNumber(t.value(k), childPath(p, k)))
+                    out = *n;
+                else
+                    ok = false;
+            };
+            field("connect", timeout.connect);
+            field("send", timeout.send);
+            field("read", timeout.read);
+            if (ok)
+                up.timeout = timeout;
+        }
+    }
+    if (o.contains(QLatin1String("checks")))
+        decodeChecks(c, o.value(QLatin1String("checks")), childPath(path, QStringLiteral("checks")),
+                     up);
+    if (o.contains(QLatin1String("scheme"))) {
+        const QString p = childPath(path, QStringLiteral("scheme"));
+        if (auto s = c.string(o.value(QLatin1String("scheme")), p, 0, -1)) {
+            if (*s == QLatin1String("tcp") || *s == QLatin1String("udp") ||
+                *s == QLatin1String("tls"))
+                up.scheme = *s;
+            else
+                c.fail(p, *s, QStringLiteral("scheme must be tcp, udp or tls for stream routes"));
+        }
+    }
+    decodeTimestamp(c, o, QStringLiteral("create_time"), path, mode, up.createTime,
+                    up.explicitFields);
+    decodeTimestamp(c, o, QStringLiteral("update_time"), path, mode, up.updateTime,
+                    up.explicitFields);
+}
+
+} // namespace detail
+
+Decoded<Upstream> decodeUpstream(const QJsonValue& json, const QString& path, DecodeMode mode)
+{
+    Checker c;
+    Decoded<Upstream> result;
+    decodeUpstreamInto(c, json, path, mode, result.value);
+    result.problems = c.problems;
+    return result;
+}
+
+QJsonObject encodeUpstream(const Upstream& up)
+{
+    QJsonObject o;
+    const QStringList& ex = up.explicitFields;
+    if (!up.id.isUndefined() && !up.id.isNull())
+        o.insert(QStringLiteral("id"), up.id);
+    if (keep(ex, QStringLiteral("name"), !up.name.isEmpty()))
+        o.insert(QStringLiteral("name"), up.name);
+    if (keep(ex, QStringLiteral("desc"), !up.desc.isEmpty()))
+        o.insert(QStringLiteral("desc"), up.desc);
+    if (keep(ex, QStringLiteral("labels"), !up.labels.isEmpty()))
+        o.insert(QStringLiteral("labels"), encodeLabels(up.labels));
+    if (keep(ex, QStringLiteral("type"), up.type != QLatin1String("roundrobin")))
+        o.insert(QStringLiteral("type"), up.type);
+    o.insert(QStringLiteral("nodes"), encodeNodes(up));
+    if (!up.hashOn.isEmpty())
+        o.insert(QStringLiteral("hash_on"), up.hashOn);
+    if (!up.key.isEmpty())
+        o.insert(QStringLiteral("key"), up.key);
+    if (up.retries)
+        o.insert(QStringLiteral("retries"), *up.retries);
+    if (up.retryTimeout)
+        o.insert(QStringLiteral("retry_timeout"), *up.retryTimeout);
+    if (up.timeout)
+        o.insert(QStringLiteral("timeout"),
+                 QJsonObject{{QStringLiteral("connect"), up.timeout->connect},
+                             {QStringLiteral("send"), up.timeout->send},
+                             {QStringLiteral("read"), up.timeout->read}});
+    if (up.checks)
+        o.insert(QStringLiteral("checks"), encodeChecks(*up.checks));
+    if (!up.scheme.isEmpty())
+        o.insert(QStringLiteral("scheme"), up.scheme);
+    if (keep(ex, QStringLiteral("create_time"), up.createTime != 0))
+        o.insert(QStringLiteral("create_time"), up.createTime);
+    if (keep(ex, QStringLiteral("update_time"), up.updateTime != 0))
+        o.insert(QStringLiteral("update_time"), up.updateTime);
+    return o;
+}
+
+} // namespace sg
