@@ -2,9 +2,9 @@
 
 #include "config/logging.h"
 #include "proxy/addressmatch.h"
-#include "proxy/sockaddr.h"
 #include "proxy/healthchecker.h"
 #include "proxy/routetable.h"
+#include "proxy/sockaddr.h"
 #include "proxy/tcplistener.h"
 #include "proxy/tcpsession.h"
 #include "proxy/udplistener.h"
@@ -42,6 +42,27 @@ void raiseDescriptorLimit()
         rl.rlim_cur = rl.rlim_max;
         ::setrlimit(RLIMIT_NOFILE, &rl);
     }
+}
+
+// A whole number from min to max in the environment variable `name`, if set and valid; a value
+// that is not is ignored with a warning that names it and says what is used instead.
+std::optional<int> wholeNumberFromEnv(const char* name, int min, int max, const char* unit,
+                                      int instead)
+{
+    const QByteArray env = qgetenv(name);
+    if (env.isEmpty())
+        return std::nullopt;
+    bool ok = false;
+    const int value = env.toInt(&ok);
+    if (ok && value >= min && value <= max)
+        return value;
+    qCWarning(lcProxy).noquote()
+        << QStringLiteral("%1=\"%2\" ignored: not a whole number of %3 from %4 to %5; using %6 %3")
+               .arg(QLatin1String(name), QString::fromLocal8Bit(env), QLatin1String(unit))
+               .arg(min)
+               .arg(max)
+               .arg(instead);
+    return std::nullopt;
 }
 
 // Node hosts are usually literal addresses; names are resolved once per config, on the engine
@@ -166,19 +187,18 @@ private:
 };
 
 EngineCore::EngineCore(EnginePrivate* d)
-    : m_d(d), m_listenerContext{d->hub, d->descriptors, m_reserve, d->workers,
-                                [d](const TcpListener& l, int fd, Worker* here) {
-                                    d->admit(l, fd, here);
-                                }}
+    : m_d(d), m_listenerContext{
+                  d->hub, d->descriptors, m_reserve, d->workers,
+                  [d](const TcpListener& l, int fd, Worker* here) { d->admit(l, fd, here); }}
 {
-    QObject::connect(&m_health, &HealthChecker::nodeHealthChanged, this,
-                     [this](const QString& upstream, const QString& node, bool healthy) {
-                         m_d->hub.addEvent(
-                             healthy ? EventKind::NodeUp : EventKind::NodeDown, QString(),
-                             QStringLiteral("node %1 of upstream %2 is %3")
-                                 .arg(node, upstream,
-                                      healthy ? QStringLiteral("up") : QStringLiteral("down")));
-                     });
+    QObject::connect(
+        &m_health, &HealthChecker::nodeHealthChanged, this,
+        [this](const QString& upstream, const QString& node, bool healthy) {
+            m_d->hub.addEvent(
+                healthy ? EventKind::NodeUp : EventKind::NodeDown, QString(),
+                QStringLiteral("node %1 of upstream %2 is %3")
+                    .arg(node, upstream, healthy ? QStringLiteral("up") : QStringLiteral("down")));
+        });
     // UDP: listeners and sessions live in udplistener/udpsession; the engine only feeds them.
     auto context = std::make_shared<UdpContext>();
     context->hub = &d->hub;
@@ -261,8 +281,7 @@ void EngineCore::apply(const Config& config)
     // "mysql_commands": bool}}} overrides it per route and turns command counting on.
     const bool inspectDefault =
         config.streamgate.value(QStringLiteral("mysql_inspect")).toBool(true);
-    const QJsonObject routeSettings =
-        config.streamgate.value(QStringLiteral("routes")).toObject();
+    const QJsonObject routeSettings = config.streamgate.value(QStringLiteral("routes")).toObject();
     for (const StreamRoute& route : config.streamRoutes) {
         const QString id = route.idString();
         const QJsonObject own = routeSettings.value(id).toObject();
@@ -540,21 +559,14 @@ Engine::Engine(const EngineOptions& options, QObject* parent)
     d->descriptors.init();
     if (d->options.bufferSize < 4096)
         d->options.bufferSize = 4096;
-    if (const QByteArray env = qgetenv("STREAMGATE_BURST_BUFFER_KB"); !env.isEmpty()) {
-        bool ok = false;
-        const int kb = env.toInt(&ok);
-        if (ok && kb >= 4 && kb <= 1024 * 1024)
-            d->options.burstBufferSize = kb * 1024;
-        else
-            qCWarning(lcProxy).noquote()
-                << QStringLiteral("STREAMGATE_BURST_BUFFER_KB=\"%1\" ignored: not a whole "
-                                  "number of KiB from 4 to 1048576; using %2 KiB")
-                       .arg(QString::fromLocal8Bit(env))
-                       .arg(d->options.burstBufferSize / 1024);
-    }
+    if (const auto kb = wholeNumberFromEnv("STREAMGATE_BURST_BUFFER_KB", 4, 1024 * 1024, "KiB",
+                                           d->options.burstBufferSize / 1024))
+        d->options.burstBufferSize = *kb * 1024;
     d->options.burstBufferSize = qMax(d->options.burstBufferSize, d->options.bufferSize);
     int n = d->options.workers > 0 ? d->options.workers : QThread::idealThreadCount();
     n = qMax(1, n);
+    if (const auto workers = wholeNumberFromEnv("STREAMGATE_WORKERS", 1, 256, "workers", n))
+        n = *workers;
     EventLoopKind kind = EventLoopKind::Default;
     if (d->options.eventLoop == QLatin1String("poll"))
         kind = EventLoopKind::Poll;

@@ -16,7 +16,9 @@ namespace sg {
 
 struct EngineOptions
 {
-    int workers = 0;                 // 0 = number of cores
+    // Relay threads (each runs an event loop, accepts and relays); 0 = one per core. The
+    // environment variable STREAMGATE_WORKERS (1-256) overrides it.
+    int workers = 0;
     int bufferSize = 64 * 1024;      // per direction of a TCP session
     // What one direction's splice pipe may grow to while a bulk transfer keeps filling it and
     // its destination keeps up (back to bufferSize when it stalls or goes quiet). At most

@@ -2,6 +2,7 @@
 // service through it, another address is refused, edits to the file apply without a restart
 // (a broken edit is refused and the running config stays), SIGHUP reloads, SIGTERM lets an
 // open session finish and exits 0, and the access log says what happened.
+#include <QDir>
 #include <QFile>
 #include <QProcess>
 #include <QSignalSpy>
@@ -58,6 +59,19 @@ QByteArray exchange(const QHostAddress& from, quint16 port, const QByteArray& pa
     got += socket.readAll();
     *closed = socket.state() != QAbstractSocket::ConnectedState;
     return got;
+}
+
+// Threads of process `pid` whose name starts with `prefix` (Linux: /proc/<pid>/task/*/comm).
+int threadsNamed(qint64 pid, const QByteArray& prefix)
+{
+    int n = 0;
+    const QDir tasks(QStringLiteral("/proc/%1/task").arg(pid));
+    for (const QString& task : tasks.entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        QFile comm(tasks.filePath(task + QStringLiteral("/comm")));
+        if (comm.open(QIODevice::ReadOnly) && comm.readAll().startsWith(prefix))
+            ++n;
+    }
+    return n;
 }
 
 } // namespace
@@ -170,6 +184,55 @@ private Q_SLOTS:
         ::kill(pid_t(m_process.processId()), SIGHUP);
         QTRY_VERIFY_WITH_TIMEOUT(m_stderr.contains("SIGHUP"), 5000);
         QVERIFY(passes(QHostAddress(QStringLiteral("127.0.0.1"))));
+    }
+
+    // STREAMGATE_WORKERS sets the number of relay threads; a value that is not a number in
+    // range is named in a warning and the default (one per core) is used.
+    void workersFromEnvironment_data()
+    {
+        QTest::addColumn<QString>("value");
+        QTest::addColumn<int>("workers");
+        QTest::addColumn<bool>("warned");
+        QTest::newRow("3") << QStringLiteral("3") << 3 << false;
+        QTest::newRow("1") << QStringLiteral("1") << 1 << false;
+        QTest::newRow("zero") << QStringLiteral("0") << QThread::idealThreadCount() << true;
+        QTest::newRow("text") << QStringLiteral("many") << QThread::idealThreadCount() << true;
+    }
+
+    void workersFromEnvironment()
+    {
+        QFETCH(QString, value);
+        QFETCH(int, workers);
+        QFETCH(bool, warned);
+        const QString path = m_dir.filePath(QStringLiteral("workers.json"));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QStringLiteral(R"({ "stream_proxy": { "tcp": ["127.0.0.1:%1"] }, "stream_routes": [
+            { "id": "w", "server_port": %1, "upstream": { "nodes": { "127.0.0.1:%2": 1 } } } ] })")
+                    .arg(freePort())
+                    .arg(m_echo.serverPort())
+                    .toUtf8());
+        f.close();
+        QProcess proxy;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("STREAMGATE_WORKERS"), value);
+        proxy.setProcessEnvironment(env);
+        proxy.start(QStringLiteral(STREAMGATE_BINARY),
+                    {QStringLiteral("--headless"), QStringLiteral("--config"), path});
+        QVERIFY(proxy.waitForStarted(10000));
+        QByteArray out;
+        QByteArray err;
+        QTRY_VERIFY_WITH_TIMEOUT((out += proxy.readAllStandardOutput()).contains("listener up"),
+                                 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(threadsNamed(proxy.processId(), "sg-worker-"), workers, 5000);
+        err += proxy.readAllStandardError();
+        const QByteArray warning = "STREAMGATE_WORKERS=\"" + value.toUtf8() + "\" ignored";
+        QVERIFY2(err.contains(warning) == warned, err.constData());
+        if (warned)
+            QVERIFY2(err.contains("using " + QByteArray::number(workers) + " workers"),
+                     err.constData());
+        proxy.terminate();
+        QVERIFY(proxy.waitForFinished(10000));
     }
 
     void sigtermLetsOpenSessionFinish()
