@@ -230,7 +230,8 @@ std::shared_ptr<UpstreamEntry> EngineCore::buildUpstream(const Upstream& upstrea
 
 void EngineCore::apply(const Config& config)
 {
-    // Listeners: only the set matters; an unchanged entry keeps its socket.
+    // Listeners: only the set matters; an unchanged entry keeps its socket. The ones no longer
+    // wanted close first; new ones open once the routes are in place (below).
     QHash<QString, ListenEntry> wanted;
     for (const ListenEntry& e : config.streamProxy.tcp)
         wanted.insert(e.text(), e);
@@ -240,28 +241,6 @@ void EngineCore::apply(const Config& config)
             it = m_listeners.erase(it);
         } else {
             ++it;
-        }
-    }
-    m_listenOrder = config.streamProxy.tcp;
-    if (!m_d->stopped.load()) {
-        for (const ListenEntry& e : config.streamProxy.tcp) {
-            const QString key = e.text();
-            if (m_listeners.contains(key))
-                continue;
-            auto* l = new TcpListener(m_listenerContext, e, m_d->hub.listenerStats(key), this);
-            const QHostAddress host =
-                e.host.isEmpty() ? QHostAddress(QHostAddress::Any) : QHostAddress(e.host);
-            m_listeners.insert(key, l);
-            if (l->start(host, quint16(e.port))) {
-                m_listenErrors.remove(key);
-                m_d->hub.addEvent(EventKind::ListenerUp, QString(),
-                                  QStringLiteral("TCP listener %1 up").arg(key));
-            } else {
-                const QString err = l->errorString();
-                m_listenErrors.insert(key, err);
-                m_d->hub.addEvent(EventKind::ListenerError, QString(),
-                                  QStringLiteral("TCP listener %1: %2").arg(key, err));
-            }
         }
     }
 
@@ -324,6 +303,31 @@ void EngineCore::apply(const Config& config)
     }
     table->router.emplace(config.streamRoutes);
     m_d->table.store(table);
+
+    // New listeners open only now: a worker accepts as soon as one is open, and a client that
+    // connects at that moment must meet the routes of this config, not the previous one.
+    m_listenOrder = config.streamProxy.tcp;
+    if (!m_d->stopped.load()) {
+        for (const ListenEntry& e : config.streamProxy.tcp) {
+            const QString key = e.text();
+            if (m_listeners.contains(key))
+                continue;
+            auto* l = new TcpListener(m_listenerContext, e, m_d->hub.listenerStats(key), this);
+            const QHostAddress host =
+                e.host.isEmpty() ? QHostAddress(QHostAddress::Any) : QHostAddress(e.host);
+            m_listeners.insert(key, l);
+            if (l->start(host, quint16(e.port))) {
+                m_listenErrors.remove(key);
+                m_d->hub.addEvent(EventKind::ListenerUp, QString(),
+                                  QStringLiteral("TCP listener %1 up").arg(key));
+            } else {
+                const QString err = l->errorString();
+                m_listenErrors.insert(key, err);
+                m_d->hub.addEvent(EventKind::ListenerError, QString(),
+                                  QStringLiteral("TCP listener %1: %2").arg(key, err));
+            }
+        }
+    }
 
     // Health checks follow the upstreams in use; a rebuilt Balancer gets the known health.
     QStringList keys;

@@ -9,6 +9,7 @@
 #include <QSignalSpy>
 #include <QtTest>
 #include <memory>
+#include <thread>
 
 using namespace sg;
 using namespace sgtest;
@@ -325,6 +326,55 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(routeCounters(engine.snapshot(), "burst").total,
                                   quint64(kClients), 5000);
         QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().active.size(), 0, 5000);
+    }
+
+    // A client that connects the moment a listener opens is routed by the config that opened
+    // it: the route table is in place before the workers accept (a client is not refused with
+    // "no route" while a large table is still being built). Five openings, epoll and poll.
+    void clientAtListenerOpeningIsRouted_data()
+    {
+        QTest::addColumn<QString>("eventLoop");
+        QTest::newRow("epoll") << "epoll";
+        QTest::newRow("poll") << "poll";
+    }
+    void clientAtListenerOpeningIsRouted()
+    {
+        QFETCH(QString, eventLoop);
+        TestServer up(TestServer::Echo);
+        QVERIFY(up.ok());
+        EngineOptions o = smallEngine();
+        o.eventLoop = eventLoop;
+        Engine engine(o);
+        const int port = freePort();
+        Config c;
+        c.streamProxy.tcp << listenEntry("127.0.0.1", port);
+        // Routes for ports nobody listens on make the table slow to build; the last one is ours.
+        for (int i = 0; i < 3000; ++i) {
+            StreamRoute other = route(QStringLiteral("other%1").arg(i),
+                                      upstream({node("127.0.0.1", up.port())}));
+            other.serverPort = 1 + (port + 1 + i) % 65535;
+            c.streamRoutes << other;
+        }
+        c.streamRoutes << route("mine", upstream({node("127.0.0.1", up.port())}));
+        for (int round = 0; round < 5; ++round) {
+            // Connects until the listener is there (refused until then), then says hello.
+            QByteArray got;
+            std::thread client([&] {
+                const qint64 deadline = nowMs() + 10000;
+                int fd = -1;
+                while (fd < 0 && nowMs() < deadline)
+                    fd = connectTo("127.0.0.1", port, {}, 1000);
+                if (fd < 0)
+                    return;
+                if (sendAll(fd, "hello"))
+                    got = recvExactly(fd, 5, 5000);
+                ::close(fd);
+            });
+            engine.apply(c);
+            client.join();
+            QCOMPARE(got, QByteArray("hello"));
+            engine.apply(Config{}); // the listener closes again
+        }
     }
 
     void eventsAreAnnouncedCoalesced()
