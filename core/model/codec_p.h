@@ -36,6 +36,51 @@ void decodeString(Checker& c, const QJsonObject& o, const QString& key, const QS
 bool keep(const QStringList& explicitFields, const QString& name, bool nonDefault);
 QJsonObject encodeLabels(const Labels& labels);
 
+// The fields stream routes and upstreams share: id, name, desc, labels first, create_time and
+// update_time last.
+template <typename T> void decodeHead(Checker& c, const QJsonObject& o, const QString& path, T& x)
+{
+    if (o.contains(QLatin1String("id")))
+        decodeId(c, o.value(QLatin1String("id")), childPath(path, QStringLiteral("id")), x.id);
+    decodeString(c, o, QStringLiteral("name"), path, 1, 256, x.name, x.explicitFields);
+    decodeString(c, o, QStringLiteral("desc"), path, 0, 256, x.desc, x.explicitFields);
+    if (o.contains(QLatin1String("labels"))) {
+        decodeLabels(c, o.value(QLatin1String("labels")), childPath(path, QStringLiteral("labels")),
+                     x.labels);
+        if (o.value(QLatin1String("labels")).toObject().isEmpty())
+            x.explicitFields << QStringLiteral("labels");
+    }
+}
+
+template <typename T>
+void decodeTimes(Checker& c, const QJsonObject& o, const QString& path, DecodeMode mode, T& x)
+{
+    decodeTimestamp(c, o, QStringLiteral("create_time"), path, mode, x.createTime,
+                    x.explicitFields);
+    decodeTimestamp(c, o, QStringLiteral("update_time"), path, mode, x.updateTime,
+                    x.explicitFields);
+}
+
+template <typename T> void encodeHead(QJsonObject& o, const T& x)
+{
+    if (!x.id.isUndefined() && !x.id.isNull())
+        o.insert(QStringLiteral("id"), x.id);
+    if (keep(x.explicitFields, QStringLiteral("name"), !x.name.isEmpty()))
+        o.insert(QStringLiteral("name"), x.name);
+    if (keep(x.explicitFields, QStringLiteral("desc"), !x.desc.isEmpty()))
+        o.insert(QStringLiteral("desc"), x.desc);
+    if (keep(x.explicitFields, QStringLiteral("labels"), !x.labels.isEmpty()))
+        o.insert(QStringLiteral("labels"), encodeLabels(x.labels));
+}
+
+template <typename T> void encodeTimes(QJsonObject& o, const T& x)
+{
+    if (keep(x.explicitFields, QStringLiteral("create_time"), x.createTime != 0))
+        o.insert(QStringLiteral("create_time"), x.createTime);
+    if (keep(x.explicitFields, QStringLiteral("update_time"), x.updateTime != 0))
+        o.insert(QStringLiteral("update_time"), x.updateTime);
+}
+
 // ---- stream variables: chash keys and limit-conn keys (codec.cpp) ---------------------------
 
 inline constexpr QLatin1String kStreamKeys{"remote_addr, server_addr, server_port"};

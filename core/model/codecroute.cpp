@@ -9,7 +9,6 @@ namespace sg {
 using detail::Checker;
 using detail::checkVarCombination;
 using detail::childPath;
-using detail::encodeLabels;
 using detail::indexPath;
 using detail::isStreamVar;
 using detail::keep;
@@ -236,16 +235,7 @@ void decodeRouteInto(Checker& c, const QJsonValue& v, const QString& path, Decod
     c.closed(o, path,
              {"id", "name", "desc", "labels", "remote_addr", "server_addr", "server_port", "sni",
               "upstream", "upstream_id", "plugins", "protocol", "create_time", "update_time"});
-    if (o.contains(QLatin1String("id")))
-        decodeId(c, o.value(QLatin1String("id")), childPath(path, QStringLiteral("id")), r.id);
-    decodeString(c, o, QStringLiteral("name"), path, 1, 256, r.name, r.explicitFields);
-    decodeString(c, o, QStringLiteral("desc"), path, 0, 256, r.desc, r.explicitFields);
-    if (o.contains(QLatin1String("labels"))) {
-        decodeLabels(c, o.value(QLatin1String("labels")), childPath(path, QStringLiteral("labels")),
-                     r.labels);
-        if (o.value(QLatin1String("labels")).toObject().isEmpty())
-            r.explicitFields << QStringLiteral("labels");
-    }
+    detail::decodeHead(c, o, path, r);
     for (const char* field : {"remote_addr", "server_addr"}) {
         const QString key = QLatin1String(field);
         if (!o.contains(key))
@@ -310,10 +300,7 @@ void decodeRouteInto(Checker& c, const QJsonValue& v, const QString& path, Decod
                 r.explicitFields << QStringLiteral("protocol");
         }
     }
-    decodeTimestamp(c, o, QStringLiteral("create_time"), path, mode, r.createTime,
-                    r.explicitFields);
-    decodeTimestamp(c, o, QStringLiteral("update_time"), path, mode, r.updateTime,
-                    r.explicitFields);
+    detail::decodeTimes(c, o, path, mode, r);
 }
 
 } // namespace detail
@@ -331,14 +318,7 @@ QJsonObject encodeStreamRoute(const StreamRoute& r)
 {
     QJsonObject o;
     const QStringList& ex = r.explicitFields;
-    if (!r.id.isUndefined() && !r.id.isNull())
-        o.insert(QStringLiteral("id"), r.id);
-    if (keep(ex, QStringLiteral("name"), !r.name.isEmpty()))
-        o.insert(QStringLiteral("name"), r.name);
-    if (keep(ex, QStringLiteral("desc"), !r.desc.isEmpty()))
-        o.insert(QStringLiteral("desc"), r.desc);
-    if (keep(ex, QStringLiteral("labels"), !r.labels.isEmpty()))
-        o.insert(QStringLiteral("labels"), encodeLabels(r.labels));
+    detail::encodeHead(o, r);
     if (!r.remoteAddr.isEmpty())
         o.insert(QStringLiteral("remote_addr"), r.remoteAddr);
     if (!r.serverAddr.isEmpty())
@@ -356,10 +336,7 @@ QJsonObject encodeStreamRoute(const StreamRoute& r)
         o.insert(QStringLiteral("plugins"), plugins);
     if (keep(ex, QStringLiteral("protocol"), !r.protocol.isEmpty()))
         o.insert(QStringLiteral("protocol"), r.protocol);
-    if (keep(ex, QStringLiteral("create_time"), r.createTime != 0))
-        o.insert(QStringLiteral("create_time"), r.createTime);
-    if (keep(ex, QStringLiteral("update_time"), r.updateTime != 0))
-        o.insert(QStringLiteral("update_time"), r.updateTime);
+    detail::encodeTimes(o, r);
     return o;
 }
 

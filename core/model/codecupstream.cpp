@@ -10,7 +10,6 @@ namespace sg {
 
 using detail::Checker;
 using detail::childPath;
-using detail::encodeLabels;
 using detail::indexPath;
 using detail::isHostName;
 using detail::isIpv6;
@@ -406,16 +405,7 @@ void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, De
     c.closed(o, path,
              {"id", "name", "desc", "labels", "type", "nodes", "hash_on", "key", "retries",
               "retry_timeout", "timeout", "checks", "scheme", "create_time", "update_time"});
-    if (o.contains(QLatin1String("id")))
-        decodeId(c, o.value(QLatin1String("id")), childPath(path, QStringLiteral("id")), up.id);
-    decodeString(c, o, QStringLiteral("name"), path, 1, 256, up.name, up.explicitFields);
-    decodeString(c, o, QStringLiteral("desc"), path, 0, 256, up.desc, up.explicitFields);
-    if (o.contains(QLatin1String("labels"))) {
-        decodeLabels(c, o.value(QLatin1String("labels")), childPath(path, QStringLiteral("labels")),
-                     up.labels);
-        if (o.value(QLatin1String("labels")).toObject().isEmpty())
-            up.explicitFields << QStringLiteral("labels");
-    }
+    detail::decodeHead(c, o, path, up);
     if (o.contains(QLatin1String("type"))) {
         const QString p = childPath(path, QStringLiteral("type"));
         if (auto type = c.string(o.value(QLatin1String("type")), p, 0, -1)) {
@@ -527,10 +517,7 @@ void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, De
                 c.fail(p, *s, QStringLiteral("scheme must be tcp, udp or tls for stream routes"));
         }
     }
-    decodeTimestamp(c, o, QStringLiteral("create_time"), path, mode, up.createTime,
-                    up.explicitFields);
-    decodeTimestamp(c, o, QStringLiteral("update_time"), path, mode, up.updateTime,
-                    up.explicitFields);
+    detail::decodeTimes(c, o, path, mode, up);
 }
 
 } // namespace detail
@@ -548,14 +535,7 @@ QJsonObject encodeUpstream(const Upstream& up)
 {
     QJsonObject o;
     const QStringList& ex = up.explicitFields;
-    if (!up.id.isUndefined() && !up.id.isNull())
-        o.insert(QStringLiteral("id"), up.id);
-    if (keep(ex, QStringLiteral("name"), !up.name.isEmpty()))
-        o.insert(QStringLiteral("name"), up.name);
-    if (keep(ex, QStringLiteral("desc"), !up.desc.isEmpty()))
-        o.insert(QStringLiteral("desc"), up.desc);
-    if (keep(ex, QStringLiteral("labels"), !up.labels.isEmpty()))
-        o.insert(QStringLiteral("labels"), encodeLabels(up.labels));
+    detail::encodeHead(o, up);
     if (keep(ex, QStringLiteral("type"), up.type != QLatin1String("roundrobin")))
         o.insert(QStringLiteral("type"), up.type);
     o.insert(QStringLiteral("nodes"), encodeNodes(up));
@@ -576,10 +556,7 @@ QJsonObject encodeUpstream(const Upstream& up)
         o.insert(QStringLiteral("checks"), encodeChecks(*up.checks));
     if (!up.scheme.isEmpty())
         o.insert(QStringLiteral("scheme"), up.scheme);
-    if (keep(ex, QStringLiteral("create_time"), up.createTime != 0))
-        o.insert(QStringLiteral("create_time"), up.createTime);
-    if (keep(ex, QStringLiteral("update_time"), up.updateTime != 0))
-        o.insert(QStringLiteral("update_time"), up.updateTime);
+    detail::encodeTimes(o, up);
     return o;
 }
 
