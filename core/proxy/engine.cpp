@@ -555,6 +555,11 @@ void EnginePrivate::runCalls()
     }
 }
 
+int defaultWorkers()
+{
+    return qMax(1, QThread::idealThreadCount() - 1);
+}
+
 Engine::Engine(const EngineOptions& options, QObject* parent)
     : QObject(parent), d(std::make_unique<EnginePrivate>(options))
 {
@@ -567,8 +572,7 @@ Engine::Engine(const EngineOptions& options, QObject* parent)
                                            d->options.burstBufferSize / 1024))
         d->options.burstBufferSize = *kb * 1024;
     d->options.burstBufferSize = qMax(d->options.burstBufferSize, d->options.bufferSize);
-    int n = d->options.workers > 0 ? d->options.workers : QThread::idealThreadCount();
-    n = qMax(1, n);
+    int n = d->options.workers > 0 ? d->options.workers : defaultWorkers();
     if (const auto workers = wholeNumberFromEnv("STREAMGATE_WORKERS", 1, 256, "workers", n))
         n = *workers;
     EventLoopKind kind = EventLoopKind::Default;

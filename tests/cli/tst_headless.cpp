@@ -187,7 +187,7 @@ private Q_SLOTS:
     }
 
     // STREAMGATE_WORKERS sets the number of relay threads; a value that is not a number in
-    // range is named in a warning and the default (one per core) is used.
+    // range is named in a warning and the default (one per core but one, at least one) is used.
     void workersFromEnvironment_data()
     {
         QTest::addColumn<QString>("value");
@@ -195,8 +195,10 @@ private Q_SLOTS:
         QTest::addColumn<bool>("warned");
         QTest::newRow("3") << QStringLiteral("3") << 3 << false;
         QTest::newRow("1") << QStringLiteral("1") << 1 << false;
-        QTest::newRow("zero") << QStringLiteral("0") << QThread::idealThreadCount() << true;
-        QTest::newRow("text") << QStringLiteral("many") << QThread::idealThreadCount() << true;
+        const int byDefault = qMax(1, QThread::idealThreadCount() - 1);
+        QTest::newRow("zero") << QStringLiteral("0") << byDefault << true;
+        QTest::newRow("text") << QStringLiteral("many") << byDefault << true;
+        QTest::newRow("unset") << QString() << byDefault << false;
     }
 
     void workersFromEnvironment()
@@ -215,7 +217,10 @@ private Q_SLOTS:
         f.close();
         QProcess proxy;
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("STREAMGATE_WORKERS"), value);
+        if (value.isNull())
+            env.remove(QStringLiteral("STREAMGATE_WORKERS"));
+        else
+            env.insert(QStringLiteral("STREAMGATE_WORKERS"), value);
         proxy.setProcessEnvironment(env);
         proxy.start(QStringLiteral(STREAMGATE_BINARY),
                     {QStringLiteral("--headless"), QStringLiteral("--config"), path});

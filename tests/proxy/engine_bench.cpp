@@ -125,7 +125,7 @@ int main(int argc, char** argv)
     engine.apply(c);
 
     std::printf("workers: %d, buffer %d KiB per direction\n",
-                o.workers > 0 ? o.workers : QThread::idealThreadCount(), o.bufferSize / 1024);
+                o.workers > 0 ? o.workers : defaultWorkers(), o.bufferSize / 1024);
     const Rtt direct = roundTrips(echo.port(), rounds);
     const Rtt proxied0 = roundTrips(rttPort, rounds);
     std::printf("round trip direct:               p50 %7.1f us  p99 %7.1f us\n", direct.p50,
