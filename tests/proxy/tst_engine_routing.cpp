@@ -25,11 +25,21 @@ std::unique_ptr<TestServer> greeter(const QByteArray& text,
     return s;
 }
 
-EngineOptions smallEngine()
+// eventLoop: "epoll", "poll" or empty for the platform's default.
+EngineOptions smallEngine(const QString& eventLoop = {})
 {
     EngineOptions o;
     o.workers = 2;
+    o.eventLoop = eventLoop;
     return o;
+}
+
+// Test data: one row per worker event loop, the epoll one and the portable poll() one.
+void eventLoopRows()
+{
+    QTest::addColumn<QString>("eventLoop");
+    QTest::newRow("epoll") << "epoll";
+    QTest::newRow("poll") << "poll";
 }
 
 bool hasEvent(const Engine& engine, EventKind kind, CloseReason reason)
@@ -289,20 +299,13 @@ private Q_SLOTS:
 
     // The workers accept, a few clients per wake-up each: a burst far larger than that, queued
     // before any of it is accepted, is served whole, on the epoll loop and on the poll() one.
-    void burstOfClientsIsServedWhole_data()
-    {
-        QTest::addColumn<QString>("eventLoop");
-        QTest::newRow("epoll") << "epoll";
-        QTest::newRow("poll") << "poll";
-    }
+    void burstOfClientsIsServedWhole_data() { eventLoopRows(); }
     void burstOfClientsIsServedWhole()
     {
         QFETCH(QString, eventLoop);
         TestServer up(TestServer::Echo);
         QVERIFY(up.ok());
-        EngineOptions o = smallEngine();
-        o.eventLoop = eventLoop;
-        Engine engine(o);
+        Engine engine(smallEngine(eventLoop));
         const int port = freePort();
         Config c;
         c.streamProxy.tcp << listenEntry("127.0.0.1", port);
@@ -331,27 +334,20 @@ private Q_SLOTS:
     // A client that connects the moment a listener opens is routed by the config that opened
     // it: the route table is in place before the workers accept (a client is not refused with
     // "no route" while a large table is still being built). Five openings, epoll and poll.
-    void clientAtListenerOpeningIsRouted_data()
-    {
-        QTest::addColumn<QString>("eventLoop");
-        QTest::newRow("epoll") << "epoll";
-        QTest::newRow("poll") << "poll";
-    }
+    void clientAtListenerOpeningIsRouted_data() { eventLoopRows(); }
     void clientAtListenerOpeningIsRouted()
     {
         QFETCH(QString, eventLoop);
         TestServer up(TestServer::Echo);
         QVERIFY(up.ok());
-        EngineOptions o = smallEngine();
-        o.eventLoop = eventLoop;
-        Engine engine(o);
+        Engine engine(smallEngine(eventLoop));
         const int port = freePort();
         Config c;
         c.streamProxy.tcp << listenEntry("127.0.0.1", port);
         // Routes for ports nobody listens on make the table slow to build; the last one is ours.
         for (int i = 0; i < 3000; ++i) {
-            StreamRoute other = route(QStringLiteral("other%1").arg(i),
-                                      upstream({node("127.0.0.1", up.port())}));
+            StreamRoute other =
+                route(QStringLiteral("other%1").arg(i), upstream({node("127.0.0.1", up.port())}));
             other.serverPort = 1 + (port + 1 + i) % 65535;
             c.streamRoutes << other;
         }
