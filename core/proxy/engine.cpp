@@ -175,6 +175,8 @@ private Q_SLOTS:
 private:
     std::shared_ptr<UpstreamEntry> buildUpstream(const Upstream& upstream, const QString& key);
     void publishTopology();
+    void closeListenersNotIn(const QList<ListenEntry>& entries);
+    void openListeners(const QList<ListenEntry>& entries); // those not open yet
 
     EnginePrivate* m_d;
     QHash<QString, TcpListener*> m_listeners; // by ListenEntry::text()
@@ -228,13 +230,12 @@ std::shared_ptr<UpstreamEntry> EngineCore::buildUpstream(const Upstream& upstrea
     return e;
 }
 
-void EngineCore::apply(const Config& config)
+// Only the set of listeners matters: an unchanged entry keeps its socket.
+void EngineCore::closeListenersNotIn(const QList<ListenEntry>& entries)
 {
-    // Listeners: only the set matters; an unchanged entry keeps its socket. The ones no longer
-    // wanted close first; new ones open once the routes are in place (below).
-    QHash<QString, ListenEntry> wanted;
-    for (const ListenEntry& e : config.streamProxy.tcp)
-        wanted.insert(e.text(), e);
+    QSet<QString> wanted;
+    for (const ListenEntry& e : entries)
+        wanted.insert(e.text());
     for (auto it = m_listeners.begin(); it != m_listeners.end();) {
         if (!wanted.contains(it.key())) {
             delete it.value(); // closes the socket once the workers have let go
@@ -243,6 +244,38 @@ void EngineCore::apply(const Config& config)
             ++it;
         }
     }
+}
+
+void EngineCore::openListeners(const QList<ListenEntry>& entries)
+{
+    m_listenOrder = entries;
+    if (!m_d->stopped.load()) {
+        for (const ListenEntry& e : entries) {
+            const QString key = e.text();
+            if (m_listeners.contains(key))
+                continue;
+            auto* l = new TcpListener(m_listenerContext, e, m_d->hub.listenerStats(key), this);
+            const QHostAddress host =
+                e.host.isEmpty() ? QHostAddress(QHostAddress::Any) : QHostAddress(e.host);
+            m_listeners.insert(key, l);
+            if (l->start(host, quint16(e.port))) {
+                m_listenErrors.remove(key);
+                m_d->hub.addEvent(EventKind::ListenerUp, QString(),
+                                  QStringLiteral("TCP listener %1 up").arg(key));
+            } else {
+                const QString err = l->errorString();
+                m_listenErrors.insert(key, err);
+                m_d->hub.addEvent(EventKind::ListenerError, QString(),
+                                  QStringLiteral("TCP listener %1: %2").arg(key, err));
+            }
+        }
+    }
+}
+
+void EngineCore::apply(const Config& config)
+{
+    // Listeners no longer wanted close first; new ones open once the routes are in place.
+    closeListenersNotIn(config.streamProxy.tcp);
 
     // Routes: entries that did not change are carried over as the same objects.
     QHash<QString, std::shared_ptr<RouteEntry>> oldRoutes;
@@ -306,28 +339,7 @@ void EngineCore::apply(const Config& config)
 
     // New listeners open only now: a worker accepts as soon as one is open, and a client that
     // connects at that moment must meet the routes of this config, not the previous one.
-    m_listenOrder = config.streamProxy.tcp;
-    if (!m_d->stopped.load()) {
-        for (const ListenEntry& e : config.streamProxy.tcp) {
-            const QString key = e.text();
-            if (m_listeners.contains(key))
-                continue;
-            auto* l = new TcpListener(m_listenerContext, e, m_d->hub.listenerStats(key), this);
-            const QHostAddress host =
-                e.host.isEmpty() ? QHostAddress(QHostAddress::Any) : QHostAddress(e.host);
-            m_listeners.insert(key, l);
-            if (l->start(host, quint16(e.port))) {
-                m_listenErrors.remove(key);
-                m_d->hub.addEvent(EventKind::ListenerUp, QString(),
-                                  QStringLiteral("TCP listener %1 up").arg(key));
-            } else {
-                const QString err = l->errorString();
-                m_listenErrors.insert(key, err);
-                m_d->hub.addEvent(EventKind::ListenerError, QString(),
-                                  QStringLiteral("TCP listener %1: %2").arg(key, err));
-            }
-        }
-    }
+    openListeners(config.streamProxy.tcp);
 
     // Health checks follow the upstreams in use; a rebuilt Balancer gets the known health.
     QStringList keys;
