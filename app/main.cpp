@@ -1,9 +1,9 @@
 // Streamgate entry point: parses the command line, then runs one of --check, --headless or the
 // GUI. Only wiring lives here; everything it runs is in core/ and ui/.
-#include "config/configstore.h"
 #include "api/adminserver.h"
 #include "api/prometheus.h"
 #include "config/apisixyaml.h"
+#include "config/configstore.h"
 #include "config/logging.h"
 #include "mainwindow.h"
 #include "proxy/engine.h"
@@ -15,10 +15,9 @@
 #include <QCoreApplication>
 #include <QFile>
 #include <QTextStream>
-
 #include <cstdio>
-#include <unistd.h>
 #include <memory>
+#include <unistd.h>
 
 namespace {
 
@@ -30,10 +29,10 @@ constexpr int ExitUsage = 64; // BSD sysexits EX_USAGE: distinct from every --ch
 
 struct Options
 {
-    QCommandLineOption config{{QStringLiteral("c"), QStringLiteral("config")},
-                              QStringLiteral("Use config FILE instead of %1.")
-                                  .arg(sg::ConfigStore::defaultPath()),
-                              QStringLiteral("FILE")};
+    QCommandLineOption config{
+        {QStringLiteral("c"), QStringLiteral("config")},
+        QStringLiteral("Use config FILE instead of %1.").arg(sg::ConfigStore::defaultPath()),
+        QStringLiteral("FILE")};
     QCommandLineOption headless{QStringLiteral("headless"),
                                 QStringLiteral("Run the proxy without a window.")};
     QCommandLineOption check{QStringLiteral("check"),
@@ -60,8 +59,8 @@ struct Options
 
     void addTo(QCommandLineParser& parser) const
     {
-        parser.setApplicationDescription(
-            QStringLiteral("Streamgate: a desktop TCP/UDP stream proxy with APISIX stream routes."));
+        parser.setApplicationDescription(QStringLiteral(
+            "Streamgate: a desktop TCP/UDP stream proxy with APISIX stream routes."));
         parser.addOptions({config, headless, check, version, help, exportApisix, importApisix,
                            adminListen, adminKey});
     }
@@ -117,9 +116,8 @@ int runCheck(const QString& path)
         return ExitValid;
     case sg::LoadResult::Status::SyntaxError:
     case sg::LoadResult::Status::Invalid:
-        out << path << ": invalid ("
-            << plural(result.problems.size(), "problem", "problems") << ", "
-            << plural(result.warnings.size(), "warning", "warnings") << ")\n";
+        out << path << ": invalid (" << plural(result.problems.size(), "problem", "problems")
+            << ", " << plural(result.warnings.size(), "warning", "warnings") << ")\n";
         return ExitInvalid;
     case sg::LoadResult::Status::Unreadable:
         break;
@@ -133,10 +131,9 @@ int runCheck(const QString& path)
 void driveEngine(sg::ConfigStore& store, sg::Engine& engine)
 {
     engine.apply(store.config());
-    QObject::connect(&store, &sg::ConfigStore::changed, &engine,
-                     [&engine](const sg::ConfigDiff&, const sg::Config& config) {
-                         engine.apply(config);
-                     });
+    QObject::connect(
+        &store, &sg::ConfigStore::changed, &engine,
+        [&engine](const sg::ConfigDiff&, const sg::Config& config) { engine.apply(config); });
 }
 
 // The admin API and the metrics endpoint serve every mode that runs the engine.
@@ -212,9 +209,9 @@ int main(int argc, char* argv[])
     QCommandLineParser parser;
     options.addTo(parser);
     const bool parsed = parser.parse(argumentsOf(argc, argv));
-    const bool coreOnly = parser.isSet(options.check) || parser.isSet(options.version)
-        || parser.isSet(options.help) || parser.isSet(options.headless)
-        || parser.isSet(options.exportApisix) || parser.isSet(options.importApisix);
+    const bool coreOnly = parser.isSet(options.check) || parser.isSet(options.version) ||
+                          parser.isSet(options.help) || parser.isSet(options.headless) ||
+                          parser.isSet(options.exportApisix) || parser.isSet(options.importApisix);
 
     if (coreOnly) {
         QCoreApplication app(argc, argv);
@@ -251,11 +248,12 @@ int main(int argc, char* argv[])
     QApplication app(argc, argv);
     QCommandLineParser guiParser;
     options.addTo(guiParser);
-    if (!guiParser.parse(QCoreApplication::arguments())
-        || !guiParser.positionalArguments().isEmpty()) {
+    if (!guiParser.parse(QCoreApplication::arguments()) ||
+        !guiParser.positionalArguments().isEmpty()) {
         const QString error = guiParser.errorText().isEmpty()
-            ? QStringLiteral("unexpected argument '%1'").arg(guiParser.positionalArguments().constFirst())
-            : guiParser.errorText();
+                                  ? QStringLiteral("unexpected argument '%1'")
+                                        .arg(guiParser.positionalArguments().constFirst())
+                                  : guiParser.errorText();
         QTextStream(stderr) << "streamgate: " << error << "\nTry 'streamgate --help'.\n";
         return ExitUsage;
     }

@@ -31,10 +31,14 @@ QColor healthColor(int health, const QPalette& palette)
 {
     const bool dark = isDark(palette);
     switch (health) {
-    case 1: return dark ? QColor(0x4c, 0xc3, 0x6a) : QColor(0x1e, 0x9e, 0x4a);
-    case 2: return dark ? QColor(0xf0, 0xb4, 0x3c) : QColor(0xd0, 0x8a, 0x00);
-    case 3: return dark ? QColor(0xff, 0x6b, 0x6b) : QColor(0xd0, 0x30, 0x30);
-    default: return palette.color(QPalette::Disabled, QPalette::Text);
+    case 1:
+        return dark ? QColor(0x4c, 0xc3, 0x6a) : QColor(0x1e, 0x9e, 0x4a);
+    case 2:
+        return dark ? QColor(0xf0, 0xb4, 0x3c) : QColor(0xd0, 0x8a, 0x00);
+    case 3:
+        return dark ? QColor(0xff, 0x6b, 0x6b) : QColor(0xd0, 0x30, 0x30);
+    default:
+        return palette.color(QPalette::Disabled, QPalette::Text);
     }
 }
 
@@ -48,17 +52,18 @@ void ConnectionRowDelegate::paint(QPainter* painter, const QStyleOptionViewItem&
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
     const qint64 appeared = index.data(AppearedMsRole).toLongLong();
     const qint64 closed = index.data(ClosedMsRole).toLongLong();
-    const QColor base = opt.backgroundBrush.style() != Qt::NoBrush
-                            ? opt.backgroundBrush.color()
-                            : opt.palette.color(index.row() % 2 ? QPalette::AlternateBase
-                                                                : QPalette::Base);
+    const QColor base =
+        opt.backgroundBrush.style() != Qt::NoBrush
+            ? opt.backgroundBrush.color()
+            : opt.palette.color(index.row() % 2 ? QPalette::AlternateBase : QPalette::Base);
     const bool selected = opt.state & QStyle::State_Selected;
     if (closed > 0) {
         if (now - closed < m_lingerMs) {
             if (!selected)
                 opt.backgroundBrush = blend(base, healthColor(3, opt.palette), 0.28);
         } else {
-            opt.palette.setColor(QPalette::Text, opt.palette.color(QPalette::Disabled, QPalette::Text));
+            opt.palette.setColor(QPalette::Text,
+                                 opt.palette.color(QPalette::Disabled, QPalette::Text));
         }
     } else if (appeared > 0 && now - appeared < m_fadeMs && !selected) {
         const double left = 1.0 - double(now - appeared) / double(m_fadeMs);
@@ -102,7 +107,8 @@ void StatusDotDelegate::paint(QPainter* painter, const QStyleOptionViewItem& opt
     painter->restore();
 }
 
-QSize StatusDotDelegate::sizeHint(const QStyleOptionViewItem& option, const QModelIndex& index) const
+QSize StatusDotDelegate::sizeHint(const QStyleOptionViewItem& option,
+                                  const QModelIndex& index) const
 {
     QSize s = QStyledItemDelegate::sizeHint(option, index);
     s.rwidth() += option.fontMetrics.height() + 12;
@@ -153,7 +159,8 @@ void SparklineDelegate::paint(QPainter* painter, const QStyleOptionViewItem& opt
     painter->restore();
 }
 
-QSize SparklineDelegate::sizeHint(const QStyleOptionViewItem& option, const QModelIndex& index) const
+QSize SparklineDelegate::sizeHint(const QStyleOptionViewItem& option,
+                                  const QModelIndex& index) const
 {
     QSize s = QStyledItemDelegate::sizeHint(option, index);
     return {qMax(s.width(), 90), s.height()};

@@ -24,7 +24,8 @@ QString formatBytes(quint64 bytes)
         value /= 1024.0;
         ++unit;
     }
-    return QStringLiteral("%1 %2").arg(value, 0, 'f', value < 10 ? 2 : (value < 100 ? 1 : 0))
+    return QStringLiteral("%1 %2")
+        .arg(value, 0, 'f', value < 10 ? 2 : (value < 100 ? 1 : 0))
         .arg(QLatin1String(units[unit]));
 }
 
@@ -45,8 +46,10 @@ QString formatDuration(qint64 ms)
     if (s < 3600)
         return QStringLiteral("%1m %2s").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
     if (s < 86400)
-        return QStringLiteral("%1h %2m").arg(s / 3600).arg((s % 3600) / 60, 2, 10, QLatin1Char('0'));
-    return QStringLiteral("%1d %2h").arg(s / 86400).arg((s % 86400) / 3600, 2, 10, QLatin1Char('0'));
+        return QStringLiteral("%1h %2m").arg(s / 3600).arg((s % 3600) / 60, 2, 10,
+                                                           QLatin1Char('0'));
+    return QStringLiteral("%1d %2h").arg(s / 86400).arg((s % 86400) / 3600, 2, 10,
+                                                        QLatin1Char('0'));
 }
 
 QString formatClock(qint64 msSinceEpoch)
@@ -91,10 +94,14 @@ QString protocolText(Protocol protocol)
 QString stateText(ConnectionState state)
 {
     switch (state) {
-    case ConnectionState::Connecting: return tr("Connecting");
-    case ConnectionState::Established: return tr("Established");
-    case ConnectionState::HalfClosed: return tr("Half-closed");
-    case ConnectionState::Closed: return tr("Closed");
+    case ConnectionState::Connecting:
+        return tr("Connecting");
+    case ConnectionState::Established:
+        return tr("Established");
+    case ConnectionState::HalfClosed:
+        return tr("Half-closed");
+    case ConnectionState::Closed:
+        return tr("Closed");
     }
     return {};
 }
@@ -102,21 +109,36 @@ QString stateText(ConnectionState state)
 QString closeReasonText(CloseReason reason)
 {
     switch (reason) {
-    case CloseReason::None: return {};
-    case CloseReason::ClientClosed: return tr("Client closed");
-    case CloseReason::UpstreamClosed: return tr("Upstream closed");
-    case CloseReason::ClientReset: return tr("Client reset");
-    case CloseReason::UpstreamReset: return tr("Upstream reset");
-    case CloseReason::IdleTimeout: return tr("Idle timeout");
-    case CloseReason::ConnectFailed: return tr("Upstream connect failed");
-    case CloseReason::DeniedIpRestriction: return tr("Denied by ip-restriction");
-    case CloseReason::Limited: return tr("Refused by limit-conn");
-    case CloseReason::Killed: return tr("Closed by user");
-    case CloseReason::Shutdown: return tr("Shutdown");
-    case CloseReason::UpstreamError: return tr("Upstream error");
-    case CloseReason::SessionCap: return tr("Session cap reached");
-    case CloseReason::NoRoute: return tr("No matching route");
-    case CloseReason::NoDescriptors: return tr("Descriptor limit reached");
+    case CloseReason::None:
+        return {};
+    case CloseReason::ClientClosed:
+        return tr("Client closed");
+    case CloseReason::UpstreamClosed:
+        return tr("Upstream closed");
+    case CloseReason::ClientReset:
+        return tr("Client reset");
+    case CloseReason::UpstreamReset:
+        return tr("Upstream reset");
+    case CloseReason::IdleTimeout:
+        return tr("Idle timeout");
+    case CloseReason::ConnectFailed:
+        return tr("Upstream connect failed");
+    case CloseReason::DeniedIpRestriction:
+        return tr("Denied by ip-restriction");
+    case CloseReason::Limited:
+        return tr("Refused by limit-conn");
+    case CloseReason::Killed:
+        return tr("Closed by user");
+    case CloseReason::Shutdown:
+        return tr("Shutdown");
+    case CloseReason::UpstreamError:
+        return tr("Upstream error");
+    case CloseReason::SessionCap:
+        return tr("Session cap reached");
+    case CloseReason::NoRoute:
+        return tr("No matching route");
+    case CloseReason::NoDescriptors:
+        return tr("Descriptor limit reached");
     }
     return {};
 }
@@ -124,14 +146,22 @@ QString closeReasonText(CloseReason reason)
 QString eventKindText(EventKind kind)
 {
     switch (kind) {
-    case EventKind::Open: return tr("Open");
-    case EventKind::Close: return tr("Close");
-    case EventKind::Deny: return tr("Deny");
-    case EventKind::NodeUp: return tr("Node up");
-    case EventKind::NodeDown: return tr("Node down");
-    case EventKind::ListenerUp: return tr("Listener up");
-    case EventKind::ListenerError: return tr("Listener error");
-    case EventKind::Info: return tr("Info");
+    case EventKind::Open:
+        return tr("Open");
+    case EventKind::Close:
+        return tr("Close");
+    case EventKind::Deny:
+        return tr("Deny");
+    case EventKind::NodeUp:
+        return tr("Node up");
+    case EventKind::NodeDown:
+        return tr("Node down");
+    case EventKind::ListenerUp:
+        return tr("Listener up");
+    case EventKind::ListenerError:
+        return tr("Listener error");
+    case EventKind::Info:
+        return tr("Info");
     }
     return {};
 }

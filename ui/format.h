@@ -14,10 +14,10 @@ QString formatDuration(qint64 ms);           // "4s", "2m 05s", "3h 02m", "2d 04
 QString formatClock(qint64 msSinceEpoch);    // local "HH:mm:ss"
 QString formatDateTime(qint64 msSinceEpoch); // local "yyyy-MM-dd HH:mm:ss"
 QString formatEndpoint(const QHostAddress& address, quint16 port); // "[::1]:5" / "1.2.3.4:5"
-QString formatIp(const QHostAddress& address); // IPv4-mapped IPv6 shown as IPv4
+QString formatIp(const QHostAddress& address);                     // IPv4-mapped IPv6 shown as IPv4
 
-QString protocolText(Protocol protocol);  // "TCP" / "UDP"
-QString stateText(ConnectionState state); // "Connecting", "Established", ...
+QString protocolText(Protocol protocol);     // "TCP" / "UDP"
+QString stateText(ConnectionState state);    // "Connecting", "Established", ...
 QString closeReasonText(CloseReason reason); // "" for None, "Client closed", ...
 QString eventKindText(EventKind kind);
 

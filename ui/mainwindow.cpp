@@ -2,7 +2,6 @@
 
 #include "config/configstore.h"
 #include "csv.h"
-#include "remoteapisixwindow.h"
 #include "delegates.h"
 #include "format.h"
 #include "models/connectionfilter.h"
@@ -14,6 +13,7 @@
 #include "models/routesmodel.h"
 #include "models/routestatsmodel.h"
 #include "proxy/engine.h"
+#include "remoteapisixwindow.h"
 #include "routeconfig.h"
 #include "routeeditor/routeeditor.h"
 
@@ -87,7 +87,10 @@ protected:
         if (m_text.isEmpty())
             return true;
         for (int c = 0; c < EventLogModel::ColumnCount; ++c) {
-            if (model->index(row, c, parent).data().toString().contains(m_text, Qt::CaseInsensitive))
+            if (model->index(row, c, parent)
+                    .data()
+                    .toString()
+                    .contains(m_text, Qt::CaseInsensitive))
                 return true;
         }
         return false;
@@ -126,7 +129,8 @@ void setupTable(QTableView* view)
 
 QString dot(int health, const QPalette& palette)
 {
-    return QStringLiteral("<span style=\"color:%1\">●</span>").arg(healthColor(health, palette).name());
+    return QStringLiteral("<span style=\"color:%1\">●</span>")
+        .arg(healthColor(health, palette).name());
 }
 
 } // namespace
@@ -204,10 +208,12 @@ MainWindow::MainWindow(ConfigStore* store, Engine* engine, QWidget* parent)
 
     connect(m_editor, &RouteEditor::saved, this, [this](const QString& id) {
         selectRoute(id);
-        statusBar()->showMessage(tr("Saved %1: applied to the running proxy").arg(m_routeNames.value(id, id)), 5000);
+        statusBar()->showMessage(
+            tr("Saved %1: applied to the running proxy").arg(m_routeNames.value(id, id)), 5000);
     });
     connect(m_editor, &RouteEditor::dirtyChanged, this, [this](bool dirty) {
-        m_tabs->setTabText(m_tabs->indexOf(m_editor), dirty ? tr("Route settings •") : tr("Route settings"));
+        m_tabs->setTabText(m_tabs->indexOf(m_editor),
+                           dirty ? tr("Route settings •") : tr("Route settings"));
     });
     connect(m_denied, &DeniedClientsModel::firstRefusal, this, &MainWindow::onFirstRefusal);
     connect(m_routesModel, &RoutesModel::moveRequested, this, [this](const QString& id, int index) {
@@ -226,20 +232,22 @@ MainWindow::MainWindow(ConfigStore* store, Engine* engine, QWidget* parent)
             QList<QPair<QString, std::function<void()>>> actions;
             if (loaded.backupAvailable) {
                 actions << qMakePair(tr("Recover backup"), std::function<void()>([this] {
-                    const LoadResult result = m_store->loadBackup();
-                    if (result.ok()) {
-                        hideBanner(QStringLiteral("load"));
-                        onConfigChanged(m_store->config());
-                    } else {
-                        QMessageBox::warning(this, tr("The backup cannot be loaded either"),
-                                             formatProblems(result.problems));
-                    }
-                }));
+                                         const LoadResult result = m_store->loadBackup();
+                                         if (result.ok()) {
+                                             hideBanner(QStringLiteral("load"));
+                                             onConfigChanged(m_store->config());
+                                         } else {
+                                             QMessageBox::warning(
+                                                 this, tr("The backup cannot be loaded either"),
+                                                 formatProblems(result.problems));
+                                         }
+                                     }));
             }
-            showBanner(QStringLiteral("load"),
-                       tr("%1 could not be loaded, so nothing is proxied and changes are not saved:\n%2")
-                           .arg(m_store->path(), formatProblems(loaded.problems)),
-                       actions);
+            showBanner(
+                QStringLiteral("load"),
+                tr("%1 could not be loaded, so nothing is proxied and changes are not saved:\n%2")
+                    .arg(m_store->path(), formatProblems(loaded.problems)),
+                actions);
         }
     }
 
@@ -247,9 +255,8 @@ MainWindow::MainWindow(ConfigStore* store, Engine* engine, QWidget* parent)
     connect(m_timer, &QTimer::timeout, this, &MainWindow::refreshNow);
     restoreSettings();
     if (m_engine) {
-        connect(m_engine, &Engine::eventsAvailable, this, [this] {
-            m_events->addEvents(m_engine->eventsSince(m_events->lastSeq()));
-        });
+        connect(m_engine, &Engine::eventsAvailable, this,
+                [this] { m_events->addEvents(m_engine->eventsSince(m_events->lastSeq())); });
         m_timer->start(1000 / m_refreshRate);
         refreshNow();
     } else {
@@ -270,16 +277,19 @@ MainWindow::~MainWindow()
 void MainWindow::buildActions()
 {
     QStyle* s = style();
-    m_newAction = new QAction(themed("list-add", s, QStyle::SP_FileDialogNewFolder), tr("&New route"), this);
+    m_newAction =
+        new QAction(themed("list-add", s, QStyle::SP_FileDialogNewFolder), tr("&New route"), this);
     m_newAction->setShortcut(QKeySequence::New);
     m_newAction->setToolTip(tr("Add a route (Ctrl+N)"));
     connect(m_newAction, &QAction::triggered, this, &MainWindow::addRoute);
 
-    m_duplicateAction = new QAction(themed("edit-copy", s, QStyle::SP_FileIcon), tr("D&uplicate route"), this);
+    m_duplicateAction =
+        new QAction(themed("edit-copy", s, QStyle::SP_FileIcon), tr("D&uplicate route"), this);
     m_duplicateAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
     connect(m_duplicateAction, &QAction::triggered, this, &MainWindow::duplicateRoute);
 
-    m_deleteAction = new QAction(themed("list-remove", s, QStyle::SP_TrashIcon), tr("&Delete route…"), this);
+    m_deleteAction =
+        new QAction(themed("list-remove", s, QStyle::SP_TrashIcon), tr("&Delete route…"), this);
     m_deleteAction->setShortcut(QKeySequence::Delete);
     m_deleteAction->setShortcutContext(Qt::WidgetShortcut);
     connect(m_deleteAction, &QAction::triggered, this, &MainWindow::deleteRoute);
@@ -306,7 +316,8 @@ void MainWindow::buildActions()
         const QModelIndex current = m_connectionsView->currentIndex();
         if (!current.isValid())
             return;
-        const ConnectionInfo& c = m_connections->connectionAt(m_connectionFilter->mapToSource(current).row());
+        const ConnectionInfo& c =
+            m_connections->connectionAt(m_connectionFilter->mapToSource(current).row());
         allowClient(formatIp(c.clientAddress), c.routeId);
     });
     m_blockClientAction = new QAction(tr("&Block this client on its route"), this);
@@ -314,7 +325,8 @@ void MainWindow::buildActions()
         const QModelIndex current = m_connectionsView->currentIndex();
         if (!current.isValid())
             return;
-        const ConnectionInfo& c = m_connections->connectionAt(m_connectionFilter->mapToSource(current).row());
+        const ConnectionInfo& c =
+            m_connections->connectionAt(m_connectionFilter->mapToSource(current).row());
         blockClient(formatIp(c.clientAddress), c.routeId);
     });
 
@@ -330,7 +342,8 @@ void MainWindow::buildActions()
         m_connectionFilterEdit->selectAll();
     });
 
-    m_refreshAction = new QAction(themed("view-refresh", s, QStyle::SP_BrowserReload), tr("&Refresh now"), this);
+    m_refreshAction =
+        new QAction(themed("view-refresh", s, QStyle::SP_BrowserReload), tr("&Refresh now"), this);
     m_refreshAction->setShortcut(QKeySequence::Refresh);
     connect(m_refreshAction, &QAction::triggered, this, &MainWindow::refreshNow);
 
@@ -341,7 +354,8 @@ void MainWindow::buildActions()
     m_remoteApisixAction->setObjectName(QStringLiteral("remoteApisixAction"));
     connect(m_remoteApisixAction, &QAction::triggered, this, [this] { openRemoteApisix(); });
 
-    m_quitAction = new QAction(themed("application-exit", s, QStyle::SP_DialogCloseButton), tr("&Quit"), this);
+    m_quitAction =
+        new QAction(themed("application-exit", s, QStyle::SP_DialogCloseButton), tr("&Quit"), this);
     m_quitAction->setShortcut(QKeySequence::Quit);
     connect(m_quitAction, &QAction::triggered, this, [this] {
         m_quitting = true;
@@ -393,8 +407,9 @@ void MainWindow::buildRoutesPanel(QSplitter* splitter)
     bar->setIconSize(QSize(16, 16));
     // Icons where the desktop theme has them; short words otherwise (the style's stand-ins
     // for "add" and "delete" are folder and trash pictures that read wrong here).
-    bar->setToolButtonStyle(QIcon::hasThemeIcon(QStringLiteral("list-add")) ? Qt::ToolButtonIconOnly
-                                                                            : Qt::ToolButtonTextOnly);
+    bar->setToolButtonStyle(QIcon::hasThemeIcon(QStringLiteral("list-add"))
+                                ? Qt::ToolButtonIconOnly
+                                : Qt::ToolButtonTextOnly);
     bar->addAction(m_newAction);
     bar->addAction(m_duplicateAction);
     bar->addAction(m_deleteAction);
@@ -414,7 +429,8 @@ void MainWindow::buildRoutesPanel(QSplitter* splitter)
     m_routesView->setDropIndicatorShown(true);
     m_routesView->setDragDropMode(QAbstractItemView::InternalMove);
     m_routesView->setDefaultDropAction(Qt::MoveAction);
-    m_routesView->setItemDelegateForColumn(RoutesModel::StatusColumn, new StatusDotDelegate(m_routesView));
+    m_routesView->setItemDelegateForColumn(RoutesModel::StatusColumn,
+                                           new StatusDotDelegate(m_routesView));
     m_routesView->header()->setStretchLastSection(true);
     m_routesView->header()->resizeSection(RoutesModel::NameColumn, 120);
     m_routesView->header()->resizeSection(RoutesModel::StatusColumn, 95);
@@ -433,7 +449,8 @@ void MainWindow::buildRoutesPanel(QSplitter* splitter)
     });
     connect(m_routesView->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &MainWindow::onRouteSelectionChanged);
-    connect(m_routesView, &QTreeView::doubleClicked, this, [this] { m_tabs->setCurrentWidget(m_editor); });
+    connect(m_routesView, &QTreeView::doubleClicked, this,
+            [this] { m_tabs->setCurrentWidget(m_editor); });
     layout->addWidget(m_routesView, 1);
     splitter->addWidget(panel);
 }
@@ -449,13 +466,15 @@ QWidget* MainWindow::buildConnectionsTab()
     m_connectionFilterEdit->setObjectName(QStringLiteral("connectionFilterEdit"));
     m_connectionFilterEdit->setPlaceholderText(tr("Filter by client, upstream, state… (Ctrl+F)"));
     m_connectionFilterEdit->setClearButtonEnabled(true);
-    connect(m_connectionFilterEdit, &QLineEdit::textChanged, m_connectionFilter, &ConnectionFilter::setTextFilter);
+    connect(m_connectionFilterEdit, &QLineEdit::textChanged, m_connectionFilter,
+            &ConnectionFilter::setTextFilter);
     m_routeFilter = new QComboBox(tab);
     m_routeFilter->setObjectName(QStringLiteral("routeFilterCombo"));
     m_routeFilter->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     m_routeFilter->addItem(tr("All routes"), QString());
-    connect(m_routeFilter, &QComboBox::currentIndexChanged, this,
-            [this] { m_connectionFilter->setRouteFilter(m_routeFilter->currentData().toString()); });
+    connect(m_routeFilter, &QComboBox::currentIndexChanged, this, [this] {
+        m_connectionFilter->setRouteFilter(m_routeFilter->currentData().toString());
+    });
     m_showClosed = new QCheckBox(tr("Show closed"), tab);
     m_showClosed->setObjectName(QStringLiteral("showClosedCheck"));
     m_showClosed->setToolTip(tr("Keep closed connections in the table as history"));
@@ -498,18 +517,13 @@ QWidget* MainWindow::buildConnectionsTab()
     m_connectionsView->addAction(m_closeConnectionsAction);
     m_connectionsView->addAction(m_copyAction);
     auto* header = m_connectionsView->horizontalHeader();
-    const QList<QPair<int, int>> widths{{ConnectionTableModel::IdColumn, 48},
-                                        {ConnectionTableModel::RouteColumn, 85},
-                                        {ConnectionTableModel::ProtoColumn, 44},
-                                        {ConnectionTableModel::ClientColumn, 128},
-                                        {ConnectionTableModel::UpstreamColumn, 118},
-                                        {ConnectionTableModel::StateColumn, 84},
-                                        {ConnectionTableModel::StartedColumn, 64},
-                                        {ConnectionTableModel::DurationColumn, 62},
-                                        {ConnectionTableModel::BytesUpColumn, 74},
-                                        {ConnectionTableModel::BytesDownColumn, 74},
-                                        {ConnectionTableModel::RateUpColumn, 82},
-                                        {ConnectionTableModel::RateDownColumn, 82}};
+    const QList<QPair<int, int>> widths{
+        {ConnectionTableModel::IdColumn, 48},        {ConnectionTableModel::RouteColumn, 85},
+        {ConnectionTableModel::ProtoColumn, 44},     {ConnectionTableModel::ClientColumn, 128},
+        {ConnectionTableModel::UpstreamColumn, 118}, {ConnectionTableModel::StateColumn, 84},
+        {ConnectionTableModel::StartedColumn, 64},   {ConnectionTableModel::DurationColumn, 62},
+        {ConnectionTableModel::BytesUpColumn, 74},   {ConnectionTableModel::BytesDownColumn, 74},
+        {ConnectionTableModel::RateUpColumn, 82},    {ConnectionTableModel::RateDownColumn, 82}};
     for (const auto& [column, width] : widths)
         header->resizeSection(column, width);
     // The MySQL columns stay out of the way until a MySQL connection shows up; any column can
@@ -545,7 +559,8 @@ QWidget* MainWindow::buildConnectionsTab()
         }
         menu.exec(header->mapToGlobal(pos));
     });
-    connect(m_connectionsView, &QWidget::customContextMenuRequested, this, &MainWindow::showConnectionMenu);
+    connect(m_connectionsView, &QWidget::customContextMenuRequested, this,
+            &MainWindow::showConnectionMenu);
     layout->addWidget(m_connectionsView, 1);
     return tab;
 }
@@ -555,8 +570,10 @@ QWidget* MainWindow::buildDeniedTab()
     auto* tab = new QWidget(m_tabs);
     auto* layout = new QVBoxLayout(tab);
     layout->setContentsMargins(6, 6, 6, 6);
-    auto* hint = new QLabel(tr("Refused connection attempts, by client and route. <b>Allow</b> adds the "
-                               "client to the route's allowed clients; it takes effect at once."), tab);
+    auto* hint =
+        new QLabel(tr("Refused connection attempts, by client and route. <b>Allow</b> adds the "
+                      "client to the route's allowed clients; it takes effect at once."),
+                   tab);
     hint->setWordWrap(true);
     layout->addWidget(hint);
     m_deniedView = new QTableView(tab);
@@ -581,11 +598,13 @@ QWidget* MainWindow::buildDeniedTab()
     });
     layout->addWidget(m_deniedView, 1);
     connect(m_denied, &QAbstractItemModel::rowsInserted, this, [this] {
-        m_tabs->setTabText(m_tabs->indexOf(m_deniedTab), tr("Denied clients (%1)").arg(m_denied->rowCount()));
+        m_tabs->setTabText(m_tabs->indexOf(m_deniedTab),
+                           tr("Denied clients (%1)").arg(m_denied->rowCount()));
     });
     connect(m_denied, &QAbstractItemModel::rowsRemoved, this, [this] {
         const int n = m_denied->rowCount();
-        m_tabs->setTabText(m_tabs->indexOf(m_deniedTab), n ? tr("Denied clients (%1)").arg(n) : tr("Denied clients"));
+        m_tabs->setTabText(m_tabs->indexOf(m_deniedTab),
+                           n ? tr("Denied clients (%1)").arg(n) : tr("Denied clients"));
     });
     return tab;
 }
@@ -604,16 +623,17 @@ QWidget* MainWindow::buildStatisticsTab()
     m_statsView->setModel(sortedStats);
     m_statsView->setSortingEnabled(true);
     m_statsView->sortByColumn(RouteStatsModel::RouteColumn, Qt::AscendingOrder);
-    m_statsView->setItemDelegateForColumn(RouteStatsModel::RouteColumn, new StatusDotDelegate(m_statsView));
-    m_statsView->setItemDelegateForColumn(RouteStatsModel::TrendColumn, new SparklineDelegate(m_statsView));
+    m_statsView->setItemDelegateForColumn(RouteStatsModel::RouteColumn,
+                                          new StatusDotDelegate(m_statsView));
+    m_statsView->setItemDelegateForColumn(RouteStatsModel::TrendColumn,
+                                          new SparklineDelegate(m_statsView));
     m_statsView->horizontalHeader()->resizeSection(RouteStatsModel::RouteColumn, 130);
     for (int c = RouteStatsModel::ActiveColumn; c <= RouteStatsModel::ErrorsColumn; ++c)
         m_statsView->horizontalHeader()->resizeSection(c, 58);
     for (int c = RouteStatsModel::BytesUpColumn; c <= RouteStatsModel::RateDownColumn; ++c)
         m_statsView->horizontalHeader()->resizeSection(c, 84);
-    connect(m_statsView, &QTableView::clicked, this, [this](const QModelIndex& index) {
-        selectRoute(index.data(RouteIdRole).toString());
-    });
+    connect(m_statsView, &QTableView::clicked, this,
+            [this](const QModelIndex& index) { selectRoute(index.data(RouteIdRole).toString()); });
 
     m_nodesView = new QTableView(m_statsSplitter);
     m_nodesView->setObjectName(QStringLiteral("nodesView"));
@@ -623,7 +643,8 @@ QWidget* MainWindow::buildStatisticsTab()
     sortedNodes->setSortRole(SortRole);
     m_nodesView->setModel(sortedNodes);
     m_nodesView->setSortingEnabled(true);
-    m_nodesView->setItemDelegateForColumn(NodesModel::HealthColumn, new StatusDotDelegate(m_nodesView));
+    m_nodesView->setItemDelegateForColumn(NodesModel::HealthColumn,
+                                          new StatusDotDelegate(m_nodesView));
     m_nodesView->horizontalHeader()->resizeSection(NodesModel::UpstreamColumn, 180);
     m_nodesView->horizontalHeader()->resizeSection(NodesModel::NodeColumn, 160);
     m_nodesView->horizontalHeader()->resizeSection(NodesModel::HealthColumn, 140);
@@ -710,11 +731,13 @@ void MainWindow::buildEventDock()
     auto* filter = new EventFilter(this);
     filter->setSourceModel(m_events);
     m_eventView->setModel(filter);
-    m_eventView->setItemDelegateForColumn(EventLogModel::KindColumn, new StatusDotDelegate(m_eventView));
+    m_eventView->setItemDelegateForColumn(EventLogModel::KindColumn,
+                                          new StatusDotDelegate(m_eventView));
     m_eventView->horizontalHeader()->resizeSection(EventLogModel::TimeColumn, 75);
     m_eventView->horizontalHeader()->resizeSection(EventLogModel::KindColumn, 120);
     m_eventView->horizontalHeader()->resizeSection(EventLogModel::RouteColumn, 130);
-    connect(filterEdit, &QLineEdit::textChanged, this, [filter](const QString& t) { filter->setText(t); });
+    connect(filterEdit, &QLineEdit::textChanged, this,
+            [filter](const QString& t) { filter->setText(t); });
     connect(kinds, &QComboBox::currentIndexChanged, this, [filter](int index) {
         static const QList<QList<EventKind>> groups{
             {},
@@ -769,7 +792,8 @@ void MainWindow::buildTray()
         raise();
         activateWindow();
     });
-    m_trayPauseAction = menu->addAction(tr("Pause all routes"), this, [this] { setAllPaused(!m_allPaused); });
+    m_trayPauseAction =
+        menu->addAction(tr("Pause all routes"), this, [this] { setAllPaused(!m_allPaused); });
     m_trayAllowAction = menu->addAction(QString(), this, [this] {
         if (m_pendingRefusals.isEmpty())
             return;
@@ -780,17 +804,18 @@ void MainWindow::buildTray()
     menu->addSeparator();
     menu->addAction(m_quitAction);
     m_tray->setContextMenu(menu);
-    connect(m_tray, &QSystemTrayIcon::activated, this, [this](QSystemTrayIcon::ActivationReason reason) {
-        if (reason == QSystemTrayIcon::Trigger || reason == QSystemTrayIcon::DoubleClick) {
-            if (isVisible() && !isMinimized()) {
-                hide();
-            } else {
-                showNormal();
-                raise();
-                activateWindow();
-            }
-        }
-    });
+    connect(m_tray, &QSystemTrayIcon::activated, this,
+            [this](QSystemTrayIcon::ActivationReason reason) {
+                if (reason == QSystemTrayIcon::Trigger || reason == QSystemTrayIcon::DoubleClick) {
+                    if (isVisible() && !isMinimized()) {
+                        hide();
+                    } else {
+                        showNormal();
+                        raise();
+                        activateWindow();
+                    }
+                }
+            });
     connect(m_tray, &QSystemTrayIcon::messageClicked, this, [this] {
         showNormal();
         raise();
@@ -811,10 +836,13 @@ void MainWindow::restoreSettings()
     restoreState(s.value(QStringLiteral("window/state")).toByteArray());
     m_mainSplitter->restoreState(s.value(QStringLiteral("window/mainSplitter")).toByteArray());
     m_statsSplitter->restoreState(s.value(QStringLiteral("window/statsSplitter")).toByteArray());
-    m_connectionsView->horizontalHeader()->restoreState(s.value(QStringLiteral("connections/header")).toByteArray());
+    m_connectionsView->horizontalHeader()->restoreState(
+        s.value(QStringLiteral("connections/header")).toByteArray());
     m_routesView->header()->restoreState(s.value(QStringLiteral("routes/header")).toByteArray());
-    m_statsView->horizontalHeader()->restoreState(s.value(QStringLiteral("stats/header")).toByteArray());
-    m_deniedView->horizontalHeader()->restoreState(s.value(QStringLiteral("denied/header")).toByteArray());
+    m_statsView->horizontalHeader()->restoreState(
+        s.value(QStringLiteral("stats/header")).toByteArray());
+    m_deniedView->horizontalHeader()->restoreState(
+        s.value(QStringLiteral("denied/header")).toByteArray());
     m_closeToTrayAction->setChecked(s.value(QStringLiteral("ui/closeToTray"), true).toBool());
     m_showClosed->setChecked(s.value(QStringLiteral("ui/showClosed"), false).toBool());
     const int rate = s.value(QStringLiteral("ui/refreshRate"), 4).toInt();
@@ -830,7 +858,8 @@ void MainWindow::saveSettings()
     s.setValue(QStringLiteral("window/state"), saveState());
     s.setValue(QStringLiteral("window/mainSplitter"), m_mainSplitter->saveState());
     s.setValue(QStringLiteral("window/statsSplitter"), m_statsSplitter->saveState());
-    s.setValue(QStringLiteral("connections/header"), m_connectionsView->horizontalHeader()->saveState());
+    s.setValue(QStringLiteral("connections/header"),
+               m_connectionsView->horizontalHeader()->saveState());
     s.setValue(QStringLiteral("routes/header"), m_routesView->header()->saveState());
     s.setValue(QStringLiteral("stats/header"), m_statsView->horizontalHeader()->saveState());
     s.setValue(QStringLiteral("denied/header"), m_deniedView->horizontalHeader()->saveState());
@@ -844,18 +873,19 @@ void MainWindow::closeEvent(QCloseEvent* event)
     if (!m_quitting && m_tray && m_tray->isVisible() && m_closeToTrayAction->isChecked()) {
         hide();
         if (!m_trayHintShown) {
-            m_tray->showMessage(tr("Streamgate is still running"),
-                                tr("The proxy keeps running in the tray. Use Quit in its menu to stop it."),
-                                QSystemTrayIcon::Information, 4000);
+            m_tray->showMessage(
+                tr("Streamgate is still running"),
+                tr("The proxy keeps running in the tray. Use Quit in its menu to stop it."),
+                QSystemTrayIcon::Information, 4000);
             m_trayHintShown = true;
         }
         event->ignore();
         return;
     }
     if (!m_quitting && m_editor->isDirty()) {
-        const auto answer = QMessageBox::question(this, tr("Unsaved route"),
-                                                  tr("The route form has unsaved changes. Quit anyway?"),
-                                                  QMessageBox::Discard | QMessageBox::Cancel);
+        const auto answer = QMessageBox::question(
+            this, tr("Unsaved route"), tr("The route form has unsaved changes. Quit anyway?"),
+            QMessageBox::Discard | QMessageBox::Cancel);
         if (answer != QMessageBox::Discard) {
             event->ignore();
             return;
@@ -950,20 +980,24 @@ void MainWindow::updateStatusBar(const Snapshot& snapshot)
         if (l.listening)
             ++ok;
         else
-            errors << QStringLiteral("%1 %2: %3").arg(protocolText(l.protocol), l.address,
-                                                     l.error.isEmpty() ? tr("not listening") : l.error);
+            errors << QStringLiteral("%1 %2: %3")
+                          .arg(protocolText(l.protocol), l.address,
+                               l.error.isEmpty() ? tr("not listening") : l.error);
     }
     const QPalette& p = palette();
     if (errors.isEmpty()) {
         m_listenersLabel->setText(dot(ok > 0 ? 1 : 0, p) + tr(" %n listener(s) OK", nullptr, ok));
         m_listenersLabel->setToolTip(QString());
     } else {
-        m_listenersLabel->setText(dot(3, p) + tr(" %1 OK, %2 in error: %3").arg(ok).arg(errors.size()).arg(errors.first()));
+        m_listenersLabel->setText(
+            dot(3, p) +
+            tr(" %1 OK, %2 in error: %3").arg(ok).arg(errors.size()).arg(errors.first()));
         m_listenersLabel->setToolTip(errors.join(QLatin1Char('\n')));
     }
     m_activeLabel->setText(tr("%n active connection(s)", nullptr, int(snapshot.active.size())));
-    m_rateLabel->setText(QStringLiteral("↑ %1   ↓ %2").arg(formatRate(m_stats->totalRateUp()),
-                                                          formatRate(m_stats->totalRateDown())));
+    m_rateLabel->setText(
+        QStringLiteral("↑ %1   ↓ %2")
+            .arg(formatRate(m_stats->totalRateUp()), formatRate(m_stats->totalRateDown())));
 }
 
 void MainWindow::updateChart()
@@ -973,7 +1007,8 @@ void MainWindow::updateChart()
         id = m_stats->rowAt(0).counters.routeId;
     const QList<RouteSample> samples = m_stats->history(id);
     m_chartTitle->setText(id.isEmpty() ? tr("<b>Traffic</b> — select a route")
-                                       : tr("<b>Traffic of %1</b> — last 5 minutes").arg(m_routeNames.value(id, id).toHtmlEscaped()));
+                                       : tr("<b>Traffic of %1</b> — last 5 minutes")
+                                             .arg(m_routeNames.value(id, id).toHtmlEscaped()));
     const qint64 now = samples.isEmpty() ? 0 : samples.last().timeMs;
     double peak = 0;
     quint64 peakActive = 0;
@@ -1026,7 +1061,8 @@ void MainWindow::updateTray()
     m_tray->setIcon(m_allPaused ? QIcon(icon.pixmap(32, QIcon::Disabled)) : icon);
     if (!m_pendingRefusals.isEmpty()) {
         const DeniedClient& d = m_pendingRefusals.last();
-        m_trayAllowAction->setText(tr("Allow %1 on %2").arg(d.clientIp, m_routeNames.value(d.routeId, d.routeId)));
+        m_trayAllowAction->setText(
+            tr("Allow %1 on %2").arg(d.clientIp, m_routeNames.value(d.routeId, d.routeId)));
         m_trayAllowAction->setVisible(true);
     } else {
         m_trayAllowAction->setVisible(false);
@@ -1071,7 +1107,8 @@ void MainWindow::onConfigChanged(const Config& config)
         for (const StreamRoute& r : config.streamRoutes)
             m_engine->setRouteDrained(r.idString(), true);
     }
-    if (!selected.isEmpty() && m_routesModel->rowOfRoute(selected) < 0 && m_routesModel->rowCount() > 0)
+    if (!selected.isEmpty() && m_routesModel->rowOfRoute(selected) < 0 &&
+        m_routesModel->rowCount() > 0)
         m_routesView->setCurrentIndex(m_routesModel->index(0, 0));
     updateRouteActions();
 }
@@ -1105,8 +1142,7 @@ bool MainWindow::confirmDiscardEdits()
     if (!m_editor->isDirty())
         return true;
     const auto answer = QMessageBox::question(
-        this, tr("Unsaved route"),
-        tr("The route form has unsaved changes. Discard them?"),
+        this, tr("Unsaved route"), tr("The route form has unsaved changes. Discard them?"),
         QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Cancel);
     return answer == QMessageBox::Discard;
 }
@@ -1179,7 +1215,8 @@ void MainWindow::deleteRoute()
     const RoutesModel::Row& r = m_routesModel->rowAt(row);
     int open = 0;
     for (int i = 0; i < m_connections->rowCount(); ++i)
-        open += (!m_connections->isClosedAt(i) && m_connections->connectionAt(i).routeId == id) ? 1 : 0;
+        open +=
+            (!m_connections->isClosedAt(i) && m_connections->connectionAt(i).routeId == id) ? 1 : 0;
     QString text = tr("Delete the route \"%1\"?").arg(r.name);
     if (open > 0)
         text += QLatin1Char('\n') + tr("Its %n open connection(s) will be closed.", nullptr, open);
@@ -1190,7 +1227,8 @@ void MainWindow::deleteRoute()
     if (box.clickedButton() != del)
         return;
     const Config config = m_store->config();
-    const Config next = r.enabled ? withRouteDeleted(config, id) : withDisabledRouteRemoved(config, id);
+    const Config next =
+        r.enabled ? withRouteDeleted(config, id) : withDisabledRouteRemoved(config, id);
     if (commitConfig(next, tr("Cannot delete the route"))) {
         if (m_engine && r.enabled)
             m_engine->killRoute(id);
@@ -1251,7 +1289,8 @@ bool MainWindow::allowClient(const QString& ip, const QString& routeId)
         QMessageBox::warning(this, tr("Cannot allow %1").arg(ip), formatProblems(problems));
         return false;
     }
-    m_pendingRefusals.removeIf([&](const DeniedClient& d) { return d.clientIp == ip && d.routeId == routeId; });
+    m_pendingRefusals.removeIf(
+        [&](const DeniedClient& d) { return d.clientIp == ip && d.routeId == routeId; });
     if (m_bannerKey == QStringLiteral("refusal"))
         showNextRefusal();
     updateTray();
@@ -1278,8 +1317,10 @@ bool MainWindow::blockClient(const QString& ip, const QString& routeId)
         QMessageBox::warning(this, tr("Cannot block %1").arg(ip), formatProblems(problems));
         return false;
     }
-    statusBar()->showMessage(tr("%1 is refused on %2 from now on; its open connections stay until closed")
-                                 .arg(ip, route->displayName()), 8000);
+    statusBar()->showMessage(
+        tr("%1 is refused on %2 from now on; its open connections stay until closed")
+            .arg(ip, route->displayName()),
+        8000);
     return true;
 }
 
@@ -1291,7 +1332,9 @@ void MainWindow::onFirstRefusal(const DeniedClient& denied)
         return d.clientIp == denied.clientIp && d.routeId == denied.routeId;
     });
     m_pendingRefusals << denied;
-    const QString text = tr("%1 was refused on %2").arg(denied.clientIp, m_routeNames.value(denied.routeId, denied.routeId));
+    const QString text =
+        tr("%1 was refused on %2")
+            .arg(denied.clientIp, m_routeNames.value(denied.routeId, denied.routeId));
     if (m_tray && m_tray->isVisible() && QSystemTrayIcon::supportsMessages()) {
         m_tray->showMessage(tr("Connection refused"), text + tr(" — open Streamgate to allow it"),
                             QSystemTrayIcon::Warning, 8000);
@@ -1311,17 +1354,21 @@ void MainWindow::showNextRefusal()
         return; // a config problem is more important; refusals wait in the tray and the list
     const DeniedClient d = m_pendingRefusals.last();
     QString text = tr("<b>%1</b> was refused on <b>%2</b>.")
-                       .arg(d.clientIp.toHtmlEscaped(), m_routeNames.value(d.routeId, d.routeId).toHtmlEscaped());
+                       .arg(d.clientIp.toHtmlEscaped(),
+                            m_routeNames.value(d.routeId, d.routeId).toHtmlEscaped());
     if (m_pendingRefusals.size() > 1)
-        text += QLatin1Char(' ') + tr("(%n more refused client(s) in Denied clients)", nullptr, int(m_pendingRefusals.size() - 1));
+        text += QLatin1Char(' ') + tr("(%n more refused client(s) in Denied clients)", nullptr,
+                                      int(m_pendingRefusals.size() - 1));
     showBanner(QStringLiteral("refusal"), text,
-               {qMakePair(tr("Allow"), std::function<void()>([this, d] { allowClient(d.clientIp, d.routeId); })),
-                qMakePair(tr("Show denied"), std::function<void()>([this] { m_tabs->setCurrentWidget(m_deniedTab); })),
+               {qMakePair(tr("Allow"),
+                          std::function<void()>([this, d] { allowClient(d.clientIp, d.routeId); })),
+                qMakePair(tr("Show denied"),
+                          std::function<void()>([this] { m_tabs->setCurrentWidget(m_deniedTab); })),
                 qMakePair(tr("Dismiss"), std::function<void()>([this] {
-                    m_pendingRefusals.clear();
-                    hideBanner(QStringLiteral("refusal"));
-                    updateTray();
-                }))});
+                              m_pendingRefusals.clear();
+                              hideBanner(QStringLiteral("refusal"));
+                              updateTray();
+                          }))});
 }
 
 void MainWindow::showBanner(const QString& key, const QString& text,
@@ -1376,10 +1423,11 @@ int MainWindow::closeConnections(const QList<quint64>& ids, bool confirm)
     if (!m_engine || ids.isEmpty())
         return 0;
     if (confirm) {
-        QMessageBox box(QMessageBox::Question, tr("Close connections"),
-                        tr("Close %n connection(s)? The client and the upstream both see the connection end.",
-                           nullptr, int(ids.size())),
-                        QMessageBox::Cancel, this);
+        QMessageBox box(
+            QMessageBox::Question, tr("Close connections"),
+            tr("Close %n connection(s)? The client and the upstream both see the connection end.",
+               nullptr, int(ids.size())),
+            QMessageBox::Cancel, this);
         QPushButton* close = box.addButton(tr("Close"), QMessageBox::DestructiveRole);
         box.setDefaultButton(close);
         box.exec();
@@ -1402,7 +1450,8 @@ void MainWindow::showConnectionMenu(const QPoint& pos)
     m_allowClientAction->setEnabled(current.isValid());
     m_blockClientAction->setEnabled(current.isValid());
     if (current.isValid()) {
-        const ConnectionInfo& c = m_connections->connectionAt(m_connectionFilter->mapToSource(current).row());
+        const ConnectionInfo& c =
+            m_connections->connectionAt(m_connectionFilter->mapToSource(current).row());
         const QString ip = formatIp(c.clientAddress);
         const QString route = m_routeNames.value(c.routeId, c.routeId);
         m_allowClientAction->setText(tr("Allow %1 on %2").arg(ip, route));
@@ -1441,7 +1490,8 @@ void MainWindow::exportConnections()
 {
     const QString path = QFileDialog::getSaveFileName(
         this, tr("Export connections"),
-        QStringLiteral("connections-%1.csv").arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"))),
+        QStringLiteral("connections-%1.csv")
+            .arg(QDateTime::currentDateTime().toString(QStringLiteral("yyyyMMdd-HHmmss"))),
         tr("CSV files (*.csv)"));
     if (path.isEmpty())
         return;
@@ -1455,7 +1505,9 @@ void MainWindow::exportConnections()
         QMessageBox::warning(this, tr("Export failed"), tr("%1: %2").arg(path, file.errorString()));
         return;
     }
-    statusBar()->showMessage(tr("Exported %n connection(s) to %1", nullptr, m_connectionFilter->rowCount()).arg(path), 6000);
+    statusBar()->showMessage(
+        tr("Exported %n connection(s) to %1", nullptr, m_connectionFilter->rowCount()).arg(path),
+        6000);
 }
 
 } // namespace sg

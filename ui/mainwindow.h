@@ -8,7 +8,6 @@
 
 #include <QMainWindow>
 #include <QSet>
-
 #include <functional>
 
 class QAction;

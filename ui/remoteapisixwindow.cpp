@@ -99,7 +99,8 @@ void RemoteApisixWindow::build()
     m_editButton->setObjectName(QStringLiteral("editButton"));
     m_deleteButton = new QPushButton(tr("Delete…"), this);
     m_deleteButton->setObjectName(QStringLiteral("deleteButton"));
-    for (QPushButton* b : {m_connectButton, m_refreshButton, m_addButton, m_editButton, m_deleteButton})
+    for (QPushButton* b :
+         {m_connectButton, m_refreshButton, m_addButton, m_editButton, m_deleteButton})
         bar->addWidget(b);
     bar->addStretch();
     layout->addLayout(bar);
@@ -109,8 +110,8 @@ void RemoteApisixWindow::build()
     m_routeTable = new QTableWidget(0, 6, m_tabs);
     m_routeTable->setObjectName(QStringLiteral("routeTable"));
     m_routeTable->setHorizontalHeaderLabels({tr("ID"), tr("Name"), QStringLiteral("remote_addr"),
-                                             QStringLiteral("server_addr"), QStringLiteral("server_port"),
-                                             tr("Upstream")});
+                                             QStringLiteral("server_addr"),
+                                             QStringLiteral("server_port"), tr("Upstream")});
     m_upstreamPage = new QWidget(m_tabs);
     auto* upstreamLayout = new QVBoxLayout(m_upstreamPage);
     upstreamLayout->setContentsMargins(0, 0, 0, 0);
@@ -169,13 +170,17 @@ void RemoteApisixWindow::build()
             deleteSelectedRoute();
     });
     connect(m_addUpstreamButton, &QPushButton::clicked, this, &RemoteApisixWindow::addUpstream);
-    connect(m_editUpstreamButton, &QPushButton::clicked, this, &RemoteApisixWindow::editSelectedUpstream);
-    connect(m_routeTable, &QTableWidget::itemDoubleClicked, this, &RemoteApisixWindow::editSelectedRoute);
-    connect(m_upstreamTable, &QTableWidget::itemDoubleClicked, this, &RemoteApisixWindow::editSelectedUpstream);
+    connect(m_editUpstreamButton, &QPushButton::clicked, this,
+            &RemoteApisixWindow::editSelectedUpstream);
+    connect(m_routeTable, &QTableWidget::itemDoubleClicked, this,
+            &RemoteApisixWindow::editSelectedRoute);
+    connect(m_upstreamTable, &QTableWidget::itemDoubleClicked, this,
+            &RemoteApisixWindow::editSelectedUpstream);
     connect(m_tabs, &QTabWidget::currentChanged, this,
             [this] { showUpstreamEditor(m_tabs->currentWidget() == m_upstreamPage); });
     connect(m_editor, &RouteEditor::submitted, this, &RemoteApisixWindow::submit);
-    connect(m_upstreamEditor, &UpstreamEditor::submitted, this, &RemoteApisixWindow::submitUpstream);
+    connect(m_upstreamEditor, &UpstreamEditor::submitted, this,
+            &RemoteApisixWindow::submitUpstream);
     resize(1100, 700);
 }
 
@@ -188,9 +193,11 @@ void RemoteApisixWindow::connectTo(const QUrl& adminUrl, const QString& key)
 {
     m_urlEdit->setText(adminUrl.toString());
     m_keyEdit->setText(key);
-    if (!adminUrl.isValid() || adminUrl.host().isEmpty()
-        || (adminUrl.scheme() != QLatin1String("http") && adminUrl.scheme() != QLatin1String("https"))) {
-        setStatus(tr("Admin API URL: %1 is not an http(s) URL with a host").arg(m_urlEdit->text()), true);
+    if (!adminUrl.isValid() || adminUrl.host().isEmpty() ||
+        (adminUrl.scheme() != QLatin1String("http") &&
+         adminUrl.scheme() != QLatin1String("https"))) {
+        setStatus(tr("Admin API URL: %1 is not an http(s) URL with a host").arg(m_urlEdit->text()),
+                  true);
         return;
     }
     QSettings settings;
@@ -227,7 +234,8 @@ void RemoteApisixWindow::finished(const RemoteStatus& status, const QString& wha
     } else {
         QString text = status.error;
         if (!status.problems.isEmpty())
-            text = (text.isEmpty() ? QString() : text + QStringLiteral("; ")) + formatProblems(status.problems);
+            text = (text.isEmpty() ? QString() : text + QStringLiteral("; ")) +
+                   formatProblems(status.problems);
         if (status.httpStatus != 0)
             text = tr("HTTP %1: %2").arg(status.httpStatus).arg(text);
         setStatus(text, true);
@@ -238,7 +246,8 @@ void RemoteApisixWindow::finished(const RemoteStatus& status, const QString& wha
 void RemoteApisixWindow::refresh()
 {
     if (!m_remote) {
-        setStatus(tr("Not connected: enter the Admin API address and key, then press Connect."), true);
+        setStatus(tr("Not connected: enter the Admin API address and key, then press Connect."),
+                  true);
         return;
     }
     ++m_pending;
@@ -275,7 +284,8 @@ void RemoteApisixWindow::fillRoutes()
         m_routeTable->setItem(row, 1, cell(r.name));
         m_routeTable->setItem(row, 2, cell(r.remoteAddr));
         m_routeTable->setItem(row, 3, cell(r.serverAddr));
-        m_routeTable->setItem(row, 4, cell(r.serverPort ? QString::number(*r.serverPort) : QString()));
+        m_routeTable->setItem(row, 4,
+                              cell(r.serverPort ? QString::number(*r.serverPort) : QString()));
         m_routeTable->setItem(row, 5, cell(upstreamSummary(r)));
         if (r.idString() == selected)
             m_routeTable->selectRow(row);
@@ -480,7 +490,7 @@ void RemoteApisixWindow::submitUpstream(const Upstream& upstream)
             m_upstreamEditor->edit(result.value, false);
         }
         finished(result, result.created ? tr("Upstream %1 created.").arg(id)
-                                         : tr("Upstream %1 saved.").arg(id));
+                                        : tr("Upstream %1 saved.").arg(id));
         if (!result.ok())
             m_upstreamEditor->showSubmitError(statusText());
     });

@@ -10,7 +10,6 @@
 #include <QList>
 #include <QPointer>
 #include <QWidget>
-
 #include <functional>
 
 class QLabel;
@@ -37,7 +36,10 @@ public:
     // Points the window at an Admin API (remembered in QSettings) and refreshes.
     void connectTo(const QUrl& adminUrl, const QString& key);
     // Asked before a delete; returns true to go ahead. Defaults to a message box.
-    void setConfirm(std::function<bool(const QString& question)> confirm) { m_confirm = std::move(confirm); }
+    void setConfirm(std::function<bool(const QString& question)> confirm)
+    {
+        m_confirm = std::move(confirm);
+    }
 
     QString statusText() const;
     bool isBusy() const { return m_pending > 0; }

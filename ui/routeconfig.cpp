@@ -3,8 +3,8 @@
 #include "model/codec.h"
 
 #include <QCoreApplication>
-#include <QJsonArray>
 #include <QHostAddress>
+#include <QJsonArray>
 #include <QRegularExpression>
 
 namespace sg::ui {
@@ -33,8 +33,9 @@ QJsonObject encodeDisabled(const DisabledRoute& d)
 {
     QJsonObject o{{QStringLiteral("route"), encodeStreamRoute(d.route)}};
     if (d.listen) {
-        o.insert(QStringLiteral("protocol"),
-                 d.listen->protocol == Protocol::Udp ? QStringLiteral("udp") : QStringLiteral("tcp"));
+        o.insert(QStringLiteral("protocol"), d.listen->protocol == Protocol::Udp
+                                                 ? QStringLiteral("udp")
+                                                 : QStringLiteral("tcp"));
         o.insert(QStringLiteral("listen"), makeListenEntry(d.listen->host, d.listen->port).text());
     }
     return o;
@@ -123,7 +124,8 @@ QList<DisabledRoute> disabledRoutes(const Config& config)
                 decodeListenEntry(listen.contains(QLatin1Char(':')) ? QJsonValue(listen)
                                                                     : QJsonValue(listen.toInt()));
             if (entry.ok()) {
-                const bool udp = o.value(QStringLiteral("protocol")).toString() == QLatin1String("udp");
+                const bool udp =
+                    o.value(QStringLiteral("protocol")).toString() == QLatin1String("udp");
                 d.listen = RouteListen{udp ? Protocol::Udp : Protocol::Tcp, entry.value.host,
                                        entry.value.port};
             }
@@ -170,10 +172,10 @@ Config withDisabledRouteRemoved(const Config& config, const QString& id)
     Config next = config;
     QJsonArray kept;
     for (const QJsonValue& v : config.streamgate.value(DisabledKey).toArray()) {
-        const QJsonValue routeId = v.toObject().value(QStringLiteral("route")).toObject().value(
-            QStringLiteral("id"));
-        const QString text = routeId.isString() ? routeId.toString()
-                                                : QString::number(routeId.toInteger());
+        const QJsonValue routeId =
+            v.toObject().value(QStringLiteral("route")).toObject().value(QStringLiteral("id"));
+        const QString text =
+            routeId.isString() ? routeId.toString() : QString::number(routeId.toInteger());
         if (text != id)
             kept.append(v);
     }
@@ -190,9 +192,8 @@ Config withRouteDeleted(const Config& config, const QString& id)
     for (qsizetype i = 0; i < next.streamRoutes.size(); ++i) {
         if (next.streamRoutes.at(i).idString() != id)
             continue;
-        next.streamProxy = proxyWithListen(config, id, listenOf(config.streamProxy,
-                                                                next.streamRoutes.at(i)),
-                                           std::nullopt);
+        next.streamProxy = proxyWithListen(
+            config, id, listenOf(config.streamProxy, next.streamRoutes.at(i)), std::nullopt);
         next.streamRoutes.removeAt(i);
         break;
     }
@@ -202,8 +203,9 @@ Config withRouteDeleted(const Config& config, const QString& id)
 QString upstreamSummary(const Config& config, const StreamRoute& route)
 {
     if (!route.upstream && !route.upstreamId.isUndefined() && !route.upstreamId.isNull()) {
-        const QString id = route.upstreamId.isString() ? route.upstreamId.toString()
-                                                       : QString::number(route.upstreamId.toInteger());
+        const QString id = route.upstreamId.isString()
+                               ? route.upstreamId.toString()
+                               : QString::number(route.upstreamId.toInteger());
         const Upstream* u = config.findUpstream(id);
         if (!u)
             return tr("upstream %1 (missing)").arg(id);
@@ -252,43 +254,52 @@ bool listed(const QStringList& list, const QString& ip)
         if (entry == ip)
             return true;
         const QHostAddress other(entry);
-        if (!other.isNull() && !address.isNull() && other.isEqual(address, QHostAddress::TolerantConversion))
+        if (!other.isNull() && !address.isNull() &&
+            other.isEqual(address, QHostAddress::TolerantConversion))
             return true;
     }
     return false;
 }
 } // namespace
 
-std::optional<StreamRoute> withClientAllowed(const StreamRoute& route, const QString& ip, QString* why)
+std::optional<StreamRoute> withClientAllowed(const StreamRoute& route, const QString& ip,
+                                             QString* why)
 {
     StreamRoute next = route;
     std::optional<IpRestrictionConf>& conf = next.plugins.ipRestriction;
     if (!conf) {
-        *why = QCoreApplication::translate("sg::ui::routeconfig", "%1 has no client restriction: every client may connect").arg(route.displayName());
+        *why = QCoreApplication::translate("sg::ui::routeconfig",
+                                           "%1 has no client restriction: every client may connect")
+                   .arg(route.displayName());
         return std::nullopt;
     }
     if (!conf->whitelist.isEmpty()) {
         if (listed(conf->whitelist, ip)) {
-            *why = QCoreApplication::translate("sg::ui::routeconfig", "%1 is already allowed on %2").arg(ip, route.displayName());
+            *why = QCoreApplication::translate("sg::ui::routeconfig", "%1 is already allowed on %2")
+                       .arg(ip, route.displayName());
             return std::nullopt;
         }
         conf->whitelist << ip;
         return next;
     }
     if (!listed(conf->blacklist, ip)) {
-        *why = QCoreApplication::translate("sg::ui::routeconfig", "%1 is not on the block-list of %2").arg(ip, route.displayName());
+        *why =
+            QCoreApplication::translate("sg::ui::routeconfig", "%1 is not on the block-list of %2")
+                .arg(ip, route.displayName());
         return std::nullopt;
     }
     const QHostAddress address(ip);
     conf->blacklist.removeIf([&](const QString& entry) {
-        return entry == ip || QHostAddress(entry).isEqual(address, QHostAddress::TolerantConversion);
+        return entry == ip ||
+               QHostAddress(entry).isEqual(address, QHostAddress::TolerantConversion);
     });
     if (conf->blacklist.isEmpty())
         conf.reset(); // an empty list is not valid APISIX: no restriction at all
     return next;
 }
 
-std::optional<StreamRoute> withClientBlocked(const StreamRoute& route, const QString& ip, QString* why)
+std::optional<StreamRoute> withClientBlocked(const StreamRoute& route, const QString& ip,
+                                             QString* why)
 {
     StreamRoute next = route;
     std::optional<IpRestrictionConf>& conf = next.plugins.ipRestriction;
@@ -300,7 +311,8 @@ std::optional<StreamRoute> withClientBlocked(const StreamRoute& route, const QSt
     }
     if (!conf->blacklist.isEmpty()) {
         if (listed(conf->blacklist, ip)) {
-            *why = QCoreApplication::translate("sg::ui::routeconfig", "%1 is already blocked on %2").arg(ip, route.displayName());
+            *why = QCoreApplication::translate("sg::ui::routeconfig", "%1 is already blocked on %2")
+                       .arg(ip, route.displayName());
             return std::nullopt;
         }
         conf->blacklist << ip;
@@ -308,16 +320,20 @@ std::optional<StreamRoute> withClientBlocked(const StreamRoute& route, const QSt
     }
     if (!listed(conf->whitelist, ip)) {
         *why = QCoreApplication::translate("sg::ui::routeconfig",
-                   "%1 is allowed on %2 through a wider entry (CIDR); edit the allowed clients to narrow it")
+                                           "%1 is allowed on %2 through a wider entry (CIDR); edit "
+                                           "the allowed clients to narrow it")
                    .arg(ip, route.displayName());
         return std::nullopt;
     }
     const QHostAddress address(ip);
     conf->whitelist.removeIf([&](const QString& entry) {
-        return entry == ip || QHostAddress(entry).isEqual(address, QHostAddress::TolerantConversion);
+        return entry == ip ||
+               QHostAddress(entry).isEqual(address, QHostAddress::TolerantConversion);
     });
     if (conf->whitelist.isEmpty()) {
-        *why = QCoreApplication::translate("sg::ui::routeconfig", "%1 is the only allowed client of %2; an empty allow-list would let everyone in")
+        *why = QCoreApplication::translate(
+                   "sg::ui::routeconfig",
+                   "%1 is the only allowed client of %2; an empty allow-list would let everyone in")
                    .arg(ip, route.displayName());
         return std::nullopt;
     }

@@ -54,9 +54,11 @@ namespace sg::ui {
 
 // The route with `ip` allowed through its ip-restriction: added to a whitelist, or removed
 // from a blacklist. nullopt with *why set when nothing needs to (or can) change.
-std::optional<StreamRoute> withClientAllowed(const StreamRoute& route, const QString& ip, QString* why);
+std::optional<StreamRoute> withClientAllowed(const StreamRoute& route, const QString& ip,
+                                             QString* why);
 // The route with `ip` refused: added to a blacklist (one is created when the route has no
 // ip-restriction), or its exact entry removed from a whitelist.
-std::optional<StreamRoute> withClientBlocked(const StreamRoute& route, const QString& ip, QString* why);
+std::optional<StreamRoute> withClientBlocked(const StreamRoute& route, const QString& ip,
+                                             QString* why);
 
 } // namespace sg::ui

@@ -280,8 +280,7 @@ bool MetricsServer::start(const QString& listenOverride)
         listenOverride, QStringLiteral("--prometheus-listen"),
         m_store->config().streamgate.value(u"prometheus").toObject().value(u"listen").toString(),
         QStringLiteral("streamgate.prometheus.listen"), kDefaultListen);
-    QTcpServer* server =
-        bindHttpListen(m_http.get(), listen, QStringLiteral("metrics"), &m_error);
+    QTcpServer* server = bindHttpListen(m_http.get(), listen, QStringLiteral("metrics"), &m_error);
     if (!server)
         return false;
     m_address = server->serverAddress();

@@ -15,7 +15,6 @@
 #include <QRecursiveMutex>
 #include <QString>
 #include <QStringList>
-
 #include <atomic>
 
 namespace sg {
@@ -47,7 +46,7 @@ struct LoadResult
 {
     enum class Status { Loaded, Created, Unreadable, SyntaxError, Invalid };
     Status status = Status::Loaded;
-    Problems problems;   // syntax error: one problem naming file, line and column
+    Problems problems; // syntax error: one problem naming file, line and column
     Problems warnings;
     bool backupAvailable = false; // NAME.bak exists and is valid
     bool ok() const { return status == Status::Loaded || status == Status::Created; }
@@ -99,11 +98,11 @@ public:
     // Every mutation validates the resulting config as a whole; on any problem nothing changes
     // and the problems are returned. On success the file is saved atomically and changed() fires.
     Problems replace(const Config& next);
-    Problems putRoute(const StreamRoute& route);        // create or replace by id
+    Problems putRoute(const StreamRoute& route); // create or replace by id
     Problems deleteRoute(const QString& id);
     Problems moveRoute(const QString& id, int newIndex); // match order
     Problems putUpstream(const Upstream& upstream);
-    Problems deleteUpstream(const QString& id);          // refused while routes use it
+    Problems deleteUpstream(const QString& id); // refused while routes use it
     Problems setStreamProxy(const StreamProxy& proxy);
     Problems setSettings(const QJsonObject& streamgate);
     // Saves the current config even if the file on disk is broken (the user's explicit choice);
@@ -133,7 +132,7 @@ private:
     qint64 m_revision = 0;
     std::atomic<bool> m_broken = false;
     bool m_replaceBroken = false; // the user recovered the backup: the next write may replace
-    QByteArray m_knownGoodHash; // SHA-256 of the file as this store last loaded or wrote it
+    QByteArray m_knownGoodHash;   // SHA-256 of the file as this store last loaded or wrote it
 };
 
 } // namespace sg

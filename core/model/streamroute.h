@@ -13,7 +13,6 @@
 #include <QMap>
 #include <QString>
 #include <QStringList>
-
 #include <optional>
 
 namespace sg {
@@ -26,10 +25,10 @@ QString idText(const QJsonValue& id);
 
 struct Node
 {
-    QString host;        // IPv6 without brackets
-    int port = 0;        // 1-65535
-    int weight = 1;      // >= 0; 0 is never chosen
-    int priority = 0;    // higher tiers are tried first
+    QString host;     // IPv6 without brackets
+    int port = 0;     // 1-65535
+    int weight = 1;   // >= 0; 0 is never chosen
+    int priority = 0; // higher tiers are tried first
     QJsonObject metadata;
     QStringList explicitFields; // array form: "priority"/"metadata" given with default value
 
@@ -48,13 +47,13 @@ struct Timeout
 struct ActiveHealthCheck
 {
     QString type = "tcp";
-    double timeout = 1;          // seconds
-    int healthyInterval = 1;     // seconds between probes of a healthy node
-    int healthySuccesses = 2;    // successes to mark a node up
-    int unhealthyInterval = 1;   // seconds between probes of an unhealthy node
+    double timeout = 1;           // seconds
+    int healthyInterval = 1;      // seconds between probes of a healthy node
+    int healthySuccesses = 2;     // successes to mark a node up
+    int unhealthyInterval = 1;    // seconds between probes of an unhealthy node
     int unhealthyTcpFailures = 2; // failures to mark a node down
-    QJsonObject extra;           // other APISIX fields, preserved for export
-    QStringList explicitFields;  // e.g. "timeout", "healthy.interval" given with default value
+    QJsonObject extra;            // other APISIX fields, preserved for export
+    QStringList explicitFields;   // e.g. "timeout", "healthy.interval" given with default value
     bool operator==(const ActiveHealthCheck&) const = default;
 };
 
@@ -65,16 +64,16 @@ struct Upstream
     QString name;
     QString desc;
     Labels labels;
-    QString type = "roundrobin";   // roundrobin | chash | least_conn
+    QString type = "roundrobin"; // roundrobin | chash | least_conn
     QList<Node> nodes;
-    bool nodesAsMap = true;        // encode back in the form it was given
-    QString hashOn;                // chash: "vars" (default) ...
-    QString key;                   // chash: e.g. "remote_addr"
-    std::optional<int> retries;    // default: nodes - 1
+    bool nodesAsMap = true;     // encode back in the form it was given
+    QString hashOn;             // chash: "vars" (default) ...
+    QString key;                // chash: e.g. "remote_addr"
+    std::optional<int> retries; // default: nodes - 1
     std::optional<double> retryTimeout;
     std::optional<Timeout> timeout;
     std::optional<ActiveHealthCheck> checks; // checks.active
-    QString scheme;                // "tcp" | "udp" | "tls" (stream); empty = not given
+    QString scheme;                          // "tcp" | "udp" | "tls" (stream); empty = not given
     qint64 createTime = 0;
     qint64 updateTime = 0;
     QStringList explicitFields; // optional fields given with their default/empty value
@@ -95,11 +94,11 @@ struct IpRestrictionConf
 
 struct LimitConnConf
 {
-    int conn = 0;                   // > 0
-    int burst = 0;                  // >= 0
-    double defaultConnDelay = 0;    // > 0 seconds
+    int conn = 0;                // > 0
+    int burst = 0;               // >= 0
+    double defaultConnDelay = 0; // > 0 seconds
     QString key = "remote_addr";
-    QString keyType = "var";        // var | var_combination
+    QString keyType = "var"; // var | var_combination
     bool onlyUseDefaultDelay = false;
     bool operator==(const LimitConnConf&) const = default;
 };
@@ -127,13 +126,13 @@ struct StreamRoute
     QString serverAddr;            // idem, compared with the local address
     std::optional<int> serverPort; // 1-65535
     QString sni;
-    std::optional<Upstream> upstream; // inline upstream
+    std::optional<Upstream> upstream;             // inline upstream
     QJsonValue upstreamId{QJsonValue::Undefined}; // or a reference to a shared one
     Plugins plugins;
-    QJsonObject protocol;          // accepted and preserved
-    qint64 createTime = 0;         // set by the store
+    QJsonObject protocol;  // accepted and preserved
+    qint64 createTime = 0; // set by the store
     qint64 updateTime = 0;
-    QStringList explicitFields;    // optional fields given with their default/empty value
+    QStringList explicitFields; // optional fields given with their default/empty value
 
     QString idString() const;
     QString displayName() const { return name.isEmpty() ? idString() : name; }
@@ -143,10 +142,10 @@ struct StreamRoute
 // One entry of stream_proxy.tcp / stream_proxy.udp: 9100, "127.0.0.1:9100", "[::1]:9100".
 struct ListenEntry
 {
-    QString host;   // empty = all addresses (APISIX listens on 0.0.0.0 for a bare port)
+    QString host; // empty = all addresses (APISIX listens on 0.0.0.0 for a bare port)
     int port = 0;
     QJsonValue given{QJsonValue::Undefined}; // as written in the file
-    QString text() const; // "9100", "127.0.0.1:9100", "[::1]:9100"
+    QString text() const;                    // "9100", "127.0.0.1:9100", "[::1]:9100"
     bool operator==(const ListenEntry& o) const { return host == o.host && port == o.port; }
 };
 
@@ -163,7 +162,7 @@ struct Config
     StreamProxy streamProxy;
     QList<StreamRoute> streamRoutes;
     QList<Upstream> upstreams;
-    QJsonObject streamgate; // Streamgate's own settings (admin, ui, defaults); never exported
+    QJsonObject streamgate;     // Streamgate's own settings (admin, ui, defaults); never exported
     QStringList explicitFields; // sections given empty ("stream_routes": [])
 
     const Upstream* findUpstream(const QString& id) const;

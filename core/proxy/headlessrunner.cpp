@@ -7,7 +7,6 @@
 #include <QFileInfo>
 #include <QFileSystemWatcher>
 #include <QSocketNotifier>
-
 #include <csignal>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -85,9 +84,9 @@ bool HeadlessRunner::reload()
     // Validate first: a broken or invalid file must not empty the running proxy.
     const FileCheck check = checkFile(m_store->path());
     if (check.status != LoadResult::Status::Loaded) {
-        qCWarning(lcConfig).noquote() << m_store->path()
-                                      << "was not reloaded; the running config stays:\n"
-                                             + formatProblems(check.problems);
+        qCWarning(lcConfig).noquote()
+            << m_store->path()
+            << "was not reloaded; the running config stays:\n" + formatProblems(check.problems);
         return false;
     }
     if (check.config == m_store->config())

@@ -15,7 +15,7 @@ constexpr quint8 kAuthSwitchPacket = 0xFE;
 constexpr quint8 kErrPacket = 0xFF;
 constexpr quint32 kMaxPayload = 0xFFFFFF; // a packet this long continues in the next one
 constexpr std::size_t kMaxServerVersion = 128;
-constexpr std::size_t kMaxAuthPacketKept = 512; // enough for an ERR packet's message
+constexpr std::size_t kMaxAuthPacketKept = 512;   // enough for an ERR packet's message
 constexpr std::size_t kHandshake41FixedPart = 32; // caps, max packet, charset, 23 filler bytes
 constexpr quint64 kClientMySql = 0x1; // unset by MariaDB servers/clients that send extended caps
 
@@ -87,14 +87,14 @@ bool printable(const std::string& s, std::size_t from, std::size_t to)
 }
 
 // Consumes header bytes; returns how many were taken.
-template <typename Reader>
-std::size_t consumeHeader(Reader& r, const char* data, std::size_t len)
+template <typename Reader> std::size_t consumeHeader(Reader& r, const char* data, std::size_t len)
 {
     const std::size_t n = std::min(len, std::size_t(4) - r.headerHave);
     std::memcpy(r.header + r.headerHave, data, n);
     r.headerHave += n;
     if (r.headerHave == 4) {
-        r.payloadLen = quint32(r.header[0]) | quint32(r.header[1]) << 8 | quint32(r.header[2]) << 16;
+        r.payloadLen =
+            quint32(r.header[0]) | quint32(r.header[1]) << 8 | quint32(r.header[2]) << 16;
         r.seq = r.header[3];
         r.payloadSeen = 0;
     }
@@ -102,8 +102,7 @@ std::size_t consumeHeader(Reader& r, const char* data, std::size_t len)
 }
 
 // Consumes payload bytes, keeping the first keepLimit of them; returns how many were taken.
-template <typename Reader>
-std::size_t consumePayload(Reader& r, const char* data, std::size_t len)
+template <typename Reader> std::size_t consumePayload(Reader& r, const char* data, std::size_t len)
 {
     const std::size_t n = std::min<std::size_t>(len, r.payloadLen - r.payloadSeen);
     if (r.payloadSeen < r.keepLimit) {
@@ -126,10 +125,7 @@ void MySqlInspector::PacketReader::resetPacket()
     keepLimit = 0;
 }
 
-MySqlInspector::MySqlInspector(bool countCommands)
-    : m_countCommands(countCommands)
-{
-}
+MySqlInspector::MySqlInspector(bool countCommands) : m_countCommands(countCommands) {}
 
 bool MySqlInspector::wantsBytes(Direction direction) const
 {
@@ -357,8 +353,8 @@ bool MySqlInspector::parseGreeting(const std::string& p)
     m_info.serverVersion = QString::fromLatin1(p.data() + 1, qsizetype(nul - 1));
     // MariaDB 10+ announces "5.5.5-10.11.6-MariaDB" so that old clients and replicas do not
     // mistake it for a MySQL 1.x; its own clients strip the prefix, and so do we.
-    if (m_info.serverVersion.startsWith(QLatin1String("5.5.5-"))
-        && m_info.serverVersion.contains(QLatin1String("MariaDB")))
+    if (m_info.serverVersion.startsWith(QLatin1String("5.5.5-")) &&
+        m_info.serverVersion.contains(QLatin1String("MariaDB")))
         m_info.serverVersion.remove(0, 6);
     m_info.connectionId = connectionId;
     return true;
@@ -461,7 +457,8 @@ void MySqlInspector::handleAuthPacket(const PacketReader& r)
             finishClient();
         return;
     }
-    if ((first == kAuthSwitchPacket || first == kMoreDataPacket) && ++m_authPackets <= kMaxAuthPackets)
+    if ((first == kAuthSwitchPacket || first == kMoreDataPacket) &&
+        ++m_authPackets <= kMaxAuthPackets)
         return;
     finishServer(); // an exchange we do not follow: the login result stays unknown
 }
@@ -497,24 +494,45 @@ void MySqlInspector::finishClient()
 QString MySqlInspector::commandName(quint8 command)
 {
     static constexpr std::array<const char*, 0x20> names = {
-        "COM_SLEEP",          "COM_QUIT",           "COM_INIT_DB",
-        "COM_QUERY",          "COM_FIELD_LIST",     "COM_CREATE_DB",
-        "COM_DROP_DB",        "COM_REFRESH",        "COM_SHUTDOWN",
-        "COM_STATISTICS",     "COM_PROCESS_INFO",   "COM_CONNECT",
-        "COM_PROCESS_KILL",   "COM_DEBUG",          "COM_PING",
-        "COM_TIME",           "COM_DELAYED_INSERT", "COM_CHANGE_USER",
-        "COM_BINLOG_DUMP",    "COM_TABLE_DUMP",     "COM_CONNECT_OUT",
-        "COM_REGISTER_SLAVE", "COM_STMT_PREPARE",   "COM_STMT_EXECUTE",
-        "COM_STMT_SEND_LONG_DATA", "COM_STMT_CLOSE", "COM_STMT_RESET",
-        "COM_SET_OPTION",     "COM_STMT_FETCH",     "COM_DAEMON",
-        "COM_BINLOG_DUMP_GTID", "COM_RESET_CONNECTION",
+        "COM_SLEEP",
+        "COM_QUIT",
+        "COM_INIT_DB",
+        "COM_QUERY",
+        "COM_FIELD_LIST",
+        "COM_CREATE_DB",
+        "COM_DROP_DB",
+        "COM_REFRESH",
+        "COM_SHUTDOWN",
+        "COM_STATISTICS",
+        "COM_PROCESS_INFO",
+        "COM_CONNECT",
+        "COM_PROCESS_KILL",
+        "COM_DEBUG",
+        "COM_PING",
+        "COM_TIME",
+        "COM_DELAYED_INSERT",
+        "COM_CHANGE_USER",
+        "COM_BINLOG_DUMP",
+        "COM_TABLE_DUMP",
+        "COM_CONNECT_OUT",
+        "COM_REGISTER_SLAVE",
+        "COM_STMT_PREPARE",
+        "COM_STMT_EXECUTE",
+        "COM_STMT_SEND_LONG_DATA",
+        "COM_STMT_CLOSE",
+        "COM_STMT_RESET",
+        "COM_SET_OPTION",
+        "COM_STMT_FETCH",
+        "COM_DAEMON",
+        "COM_BINLOG_DUMP_GTID",
+        "COM_RESET_CONNECTION",
     };
     if (command < names.size())
         return QString::fromLatin1(names[command]);
     if (command == 0xFA)
         return QStringLiteral("COM_STMT_BULK_EXECUTE"); // MariaDB
-    return QStringLiteral("COM_UNKNOWN_0x")
-           + QString::number(command, 16).rightJustified(2, QLatin1Char('0')).toUpper();
+    return QStringLiteral("COM_UNKNOWN_0x") +
+           QString::number(command, 16).rightJustified(2, QLatin1Char('0')).toUpper();
 }
 
 } // namespace sg

@@ -11,13 +11,13 @@
 // bytes just read and before writing them on; when wantsBytes() turns false that direction
 // may go back to splice. With command counting on, the client direction keeps wanting bytes:
 // a splice relay can recv(MSG_PEEK) the next few bytes, feed() them, splice exactly those
-// plus up to skippable() more, and report the extra with skip(). Copy info() into ConnectionInfo::mysql for snapshots; once
-// active() is false the inspector holds no buffer and can be dropped.
+// plus up to skippable() more, and report the extra with skip(). Copy info() into
+// ConnectionInfo::mysql for snapshots; once active() is false the inspector holds no buffer and can
+// be dropped.
 
 #include "stats/snapshot.h"
 
 #include <QtGlobal>
-
 #include <cstddef>
 #include <string>
 
@@ -72,7 +72,10 @@ public:
     Login login() const { return m_login; }
     QString loginError() const { return m_loginError; } // the server's ERR message, if any
     quint16 loginErrorCode() const { return m_loginErrorCode; }
-    quint64 serverCapabilities() const { return m_serverCaps; } // incl. MariaDB's extended bits (<< 32)
+    quint64 serverCapabilities() const
+    {
+        return m_serverCaps;
+    } // incl. MariaDB's extended bits (<< 32)
     quint64 clientCapabilities() const { return m_clientCaps; }
     bool handshakeParsed() const { return m_handshakeParsed; }
 
@@ -81,10 +84,10 @@ public:
 
 private:
     enum class Stage : quint8 {
-        Greeting,        // server: waiting for the protocol 10 greeting; client: must stay silent
-        Handshake,       // client: waiting for HandshakeResponse41 / SSLRequest
-        AuthResult,      // server: following OK / ERR / auth switch after the handshake
-        Commands,        // client: counting command packets
+        Greeting,   // server: waiting for the protocol 10 greeting; client: must stay silent
+        Handshake,  // client: waiting for HandshakeResponse41 / SSLRequest
+        AuthResult, // server: following OK / ERR / auth switch after the handshake
+        Commands,   // client: counting command packets
         Done,
     };
 
@@ -94,9 +97,9 @@ private:
         std::size_t headerHave = 0;
         quint32 payloadLen = 0;
         quint8 seq = 0;
-        std::size_t payloadSeen = 0;   // payload bytes consumed (kept or skipped)
-        std::string payload;           // kept bytes, at most keep limit
-        std::size_t keepLimit = 0;     // how many payload bytes to keep for this packet
+        std::size_t payloadSeen = 0; // payload bytes consumed (kept or skipped)
+        std::string payload;         // kept bytes, at most keep limit
+        std::size_t keepLimit = 0;   // how many payload bytes to keep for this packet
 
         void resetPacket();
         bool headerComplete() const { return headerHave == 4; }
@@ -111,7 +114,7 @@ private:
     bool parseHandshakeResponse(const std::string& payload, bool truncated);
     void handleAuthPacket(const PacketReader& packet);
 
-    void giveUp();       // not MySQL: stop both directions, clear what was learned
+    void giveUp(); // not MySQL: stop both directions, clear what was learned
     void finishServer();
     void finishClient();
 

@@ -5,7 +5,6 @@
 #include "proxy/addressmatch.h"
 
 #include <QHostAddress>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>

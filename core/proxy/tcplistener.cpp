@@ -130,8 +130,7 @@ private:
 
 TcpListener::TcpListener(const TcpListenerContext& context, const ListenEntry& entry,
                          std::shared_ptr<ListenerStats> stats, QObject* parent)
-    : QTcpServer(parent), m_context(context), m_key(entry.text()),
-      m_stats(std::move(stats))
+    : QTcpServer(parent), m_context(context), m_key(entry.text()), m_stats(std::move(stats))
 {
     setListenBacklogSize(4096);
     setProxy(QNetworkProxy::NoProxy); // binds here, never asks for a system proxy
@@ -225,13 +224,13 @@ void TcpListener::acceptorFailed(int error, bool refused)
 void TcpListener::acceptWaiting()
 {
     for (;;) {
-        const AcceptStop stop = acceptClients(
-            int(socketDescriptor()), std::numeric_limits<int>::max(), m_context.descriptors,
-            *m_stats, [this](int fd) {
-                if (m_failing) [[unlikely]]
-                    acceptRecovered();
-                m_context.admit(*this, fd, nullptr);
-            });
+        const AcceptStop stop =
+            acceptClients(int(socketDescriptor()), std::numeric_limits<int>::max(),
+                          m_context.descriptors, *m_stats, [this](int fd) {
+                              if (m_failing) [[unlikely]]
+                                  acceptRecovered();
+                              m_context.admit(*this, fd, nullptr);
+                          });
         if (stop.kind == AcceptStop::Refused) {
             countRefusal();
             continue; // the next client may fit: another one's descriptor may be free by now

@@ -107,12 +107,12 @@ private:
     const std::shared_ptr<ListenerStats> m_stats;
     std::optional<std::pair<QHostAddress, quint16>> m_fixedLocal;
     std::vector<std::unique_ptr<TcpAcceptor>> m_acceptors; // one per worker
-    bool m_onWorkers = false;              // the workers accept (else m_notifier)
-    QSocketNotifier* m_notifier = nullptr; // the listening socket is readable
-    QTimer m_retry;                        // accepting again after an accept error
-    int m_retryMs = 0;                     // the current backoff; 0 until the first error
-    bool m_failing = false;                // an accept-error episode is under way (reported)
-    quint64 m_refusedNow = 0;              // clients refused during this episode
+    bool m_onWorkers = false;                              // the workers accept (else m_notifier)
+    QSocketNotifier* m_notifier = nullptr;                 // the listening socket is readable
+    QTimer m_retry;                                        // accepting again after an accept error
+    int m_retryMs = 0;        // the current backoff; 0 until the first error
+    bool m_failing = false;   // an accept-error episode is under way (reported)
+    quint64 m_refusedNow = 0; // clients refused during this episode
 };
 
 } // namespace sg

@@ -103,14 +103,12 @@ void UdpListeners::open(Listener& l, const std::shared_ptr<const RouteTable>& ta
     auto stats = l.stats;
     auto context = m_context;
     m_workers[size_t(l.worker)]->post([id, fd, key, stats, context, table](Worker& w) {
-        auto session =
-            std::make_unique<UdpListenerSession>(w, id, fd, key, stats, context, table);
+        auto session = std::make_unique<UdpListenerSession>(w, id, fd, key, stats, context, table);
         UdpListenerSession* raw = session.get();
         w.adopt(std::move(session));
         raw->start();
     });
-    m_hub.addEvent(EventKind::ListenerUp, QString(),
-                   QStringLiteral("UDP listener %1 up").arg(key));
+    m_hub.addEvent(EventKind::ListenerUp, QString(), QStringLiteral("UDP listener %1 up").arg(key));
 }
 
 void UdpListeners::shut(Listener& l)

@@ -106,7 +106,8 @@ size_t UdpClientKeyHash::operator()(const UdpClientKey& k) const noexcept
     quint64 a, b;
     std::memcpy(&a, k.addr, 8);
     std::memcpy(&b, k.addr + 8, 8);
-    quint64 h = (a * 0x9E3779B97F4A7C15ull) ^ ((b + 0xC2B2AE3D27D4EB4Full) * 0x94D049BB133111EBull) ^ (quint64(k.port) << 17);
+    quint64 h = (a * 0x9E3779B97F4A7C15ull) ^
+                ((b + 0xC2B2AE3D27D4EB4Full) * 0x94D049BB133111EBull) ^ (quint64(k.port) << 17);
     h ^= h >> 29;
     h *= 0xBF58476D1CE4E5B9ull;
     h ^= h >> 32;
@@ -122,8 +123,8 @@ UdpListenerSession::UdpListenerSession(Worker& worker, quint64 id, int fd, const
                                        std::shared_ptr<const RouteTable> table)
     : WorkerSession(worker, id), m_key(key), m_stats(std::move(stats)),
       m_context(std::move(context)), m_table(std::move(table)),
-      m_slots(new char[size_t(kBatch) * kSlotSize]), m_msgs(kBatch), m_iov(kBatch),
-      m_names(kBatch), m_control(size_t(kBatch) * kControlSize), m_locals(kBatch)
+      m_slots(new char[size_t(kBatch) * kSlotSize]), m_msgs(kBatch), m_iov(kBatch), m_names(kBatch),
+      m_control(size_t(kBatch) * kControlSize), m_locals(kBatch)
 {
     m_watch.fd = fd;
     m_watch.handler = this;
@@ -134,9 +135,10 @@ UdpListenerSession::UdpListenerSession(Worker& worker, quint64 id, int fd, const
         m_boundFamily = bound.ss_family;
         m_boundPort = portOf(bound);
         m_boundAddress = hostOf(bound);
-        m_wildcard = QHostAddress(reinterpret_cast<const sockaddr*>(&bound)).isEqual(
-                         QHostAddress::AnyIPv4, QHostAddress::TolerantConversion)
-            || QHostAddress(reinterpret_cast<const sockaddr*>(&bound)) == QHostAddress::AnyIPv6;
+        m_wildcard =
+            QHostAddress(reinterpret_cast<const sockaddr*>(&bound))
+                .isEqual(QHostAddress::AnyIPv4, QHostAddress::TolerantConversion) ||
+            QHostAddress(reinterpret_cast<const sockaddr*>(&bound)) == QHostAddress::AnyIPv6;
     }
 }
 
@@ -443,7 +445,8 @@ UdpListenerSession::DownResult UdpListenerSession::relayDown(UdpSession& session
     int sent = 0;
     quint64 datagrams = 0, bytes = 0;
     while (sent < n) {
-        const int r = ::sendmmsg(m_watch.fd, m_msgs.data() + sent, unsigned(n - sent), MSG_DONTWAIT);
+        const int r =
+            ::sendmmsg(m_watch.fd, m_msgs.data() + sent, unsigned(n - sent), MSG_DONTWAIT);
         if (r > 0) {
             for (int i = sent; i < sent + r; ++i)
                 bytes += m_msgs[size_t(i)].msg_len;
@@ -628,9 +631,13 @@ void UdpSession::pumpDown()
         if (m_closed || !m_listener)
             return;
         switch (m_listener->relayDown(*this, m_watch.fd)) {
-        case UdpListenerSession::DownResult::Drained: return;
-        case UdpListenerSession::DownResult::Error: close(CloseReason::UpstreamError); return;
-        case UdpListenerSession::DownResult::MoreLeft: break;
+        case UdpListenerSession::DownResult::Drained:
+            return;
+        case UdpListenerSession::DownResult::Error:
+            close(CloseReason::UpstreamError);
+            return;
+        case UdpListenerSession::DownResult::MoreLeft:
+            break;
         }
     }
     if (!m_requeued) {

@@ -26,8 +26,8 @@ namespace sg {
 struct UdpContext
 {
     StatsHub* hub = nullptr;
-    int sessionCap = 10000;          // per route
-    double defaultIdleSeconds = 60;  // when the upstream sets no timeout
+    int sessionCap = 10000;         // per route
+    double defaultIdleSeconds = 60; // when the upstream sets no timeout
     std::function<bool(const QString&)> isDrained;
 };
 
@@ -98,7 +98,7 @@ private:
     {
         std::shared_ptr<RouteStats> route; // nullptr: no route matched
         qint64 expiresMs = 0;
-        qint64 holdMs = 0;  // > 0: every datagram extends the hold
+        qint64 holdMs = 0; // > 0: every datagram extends the hold
     };
 
     bool drain(); // true when the socket may still hold datagrams

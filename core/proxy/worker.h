@@ -89,8 +89,8 @@ class Worker
 public:
     // bufferSize: what each direction of a session may hold; burstSize (>= bufferSize): what a
     // direction that keeps filling its pipe may grow to while its destination keeps up.
-    Worker(int index, EventLoopKind kind, int bufferSize, int burstSize, bool splice,
-           StatsHub& hub, DescriptorBudget& descriptors);
+    Worker(int index, EventLoopKind kind, int bufferSize, int burstSize, bool splice, StatsHub& hub,
+           DescriptorBudget& descriptors);
     ~Worker(); // joins
 
     void start();

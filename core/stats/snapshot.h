@@ -28,9 +28,9 @@ enum class CloseReason : quint8 {
     NoRoute,
     NoDescriptors, // the proxy had no descriptor left for the connection
 };
-QString toString(Protocol protocol);      // "TCP", "UDP"
-QString toString(ConnectionState state);  // "connecting", "established", "half-closed", "closed"
-QString toString(CloseReason reason);     // "client closed", "denied by ip-restriction", ...
+QString toString(Protocol protocol);     // "TCP", "UDP"
+QString toString(ConnectionState state); // "connecting", "established", "half-closed", "closed"
+QString toString(CloseReason reason);    // "client closed", "denied by ip-restriction", ...
 
 // What the MySQL inspector learned about a connection (empty when not MySQL or not inspected).
 struct MySqlInfo
@@ -51,37 +51,37 @@ struct ConnectionInfo
     quint64 id = 0;
     QString routeId;
     Protocol protocol = Protocol::Tcp;
-    QString listener;        // "127.0.0.1:13306" or "13306"
+    QString listener; // "127.0.0.1:13306" or "13306"
     QHostAddress clientAddress;
     quint16 clientPort = 0;
     QHostAddress localAddress;
     quint16 localPort = 0;
-    QString upstreamNode;    // "127.0.0.1:3306" (empty until chosen)
+    QString upstreamNode; // "127.0.0.1:3306" (empty until chosen)
     ConnectionState state = ConnectionState::Connecting;
     CloseReason closeReason = CloseReason::None;
-    qint64 startMs = 0;      // ms since epoch
-    qint64 connectMs = -1;   // upstream connect duration, -1 until connected
+    qint64 startMs = 0;    // ms since epoch
+    qint64 connectMs = -1; // upstream connect duration, -1 until connected
     qint64 lastActivityMs = 0;
-    qint64 endMs = 0;        // 0 while open
+    qint64 endMs = 0; // 0 while open
     quint64 bytesUp = 0;
     quint64 bytesDown = 0;
     quint64 datagramsUp = 0; // UDP only
     quint64 datagramsDown = 0;
-    quint64 buffered = 0;    // bytes the proxy holds for this session now (both directions)
+    quint64 buffered = 0; // bytes the proxy holds for this session now (both directions)
     MySqlInfo mysql;
 };
 
 struct RouteCounters
 {
     QString routeId;
-    quint64 total = 0;        // sessions accepted onto the route (after plugins)
+    quint64 total = 0; // sessions accepted onto the route (after plugins)
     quint64 active = 0;
     quint64 maxActive = 0;
     quint64 deniedIpRestriction = 0;
-    quint64 limited = 0;      // refused by limit-conn (or the UDP session cap)
-    quint64 delayed = 0;      // delayed by limit-conn burst
+    quint64 limited = 0; // refused by limit-conn (or the UDP session cap)
+    quint64 delayed = 0; // delayed by limit-conn burst
     quint64 connectFailures = 0;
-    quint64 timeouts = 0;     // idle and connect timeouts
+    quint64 timeouts = 0; // idle and connect timeouts
     quint64 bytesUp = 0;
     quint64 bytesDown = 0;
     quint64 deniedDatagrams = 0; // UDP
@@ -91,10 +91,10 @@ struct RouteCounters
 struct ListenerStatus
 {
     Protocol protocol = Protocol::Tcp;
-    QString address;   // as in stream_proxy: "13306", "127.0.0.1:13306", "[::1]:13306"
+    QString address; // as in stream_proxy: "13306", "127.0.0.1:13306", "[::1]:13306"
     int port = 0;
     bool listening = false;
-    QString error;     // OS error text when not listening
+    QString error; // OS error text when not listening
     quint64 noRoute = 0;
     quint64 noDescriptors = 0; // clients refused because the proxy was out of descriptors
     quint64 active = 0;
@@ -104,8 +104,8 @@ struct ListenerStatus
 
 struct NodeStatus
 {
-    QString upstream;  // upstream id, or "route:<id>" for an inline upstream
-    QString node;      // "127.0.0.1:3306"
+    QString upstream; // upstream id, or "route:<id>" for an inline upstream
+    QString node;     // "127.0.0.1:3306"
     quint64 active = 0;
     quint64 total = 0;
     quint64 failures = 0;
@@ -117,7 +117,7 @@ struct NodeStatus
 struct DeniedClient
 {
     QString clientIp;
-    QString routeId;   // empty for "no route"
+    QString routeId; // empty for "no route"
     QString listener;
     CloseReason reason = CloseReason::DeniedIpRestriction;
     quint64 count = 0;
@@ -125,24 +125,33 @@ struct DeniedClient
     qint64 lastSeenMs = 0;
 };
 
-enum class EventKind : quint8 { Open, Close, Deny, NodeUp, NodeDown, ListenerUp, ListenerError, Info };
+enum class EventKind : quint8 {
+    Open,
+    Close,
+    Deny,
+    NodeUp,
+    NodeDown,
+    ListenerUp,
+    ListenerError,
+    Info
+};
 QString toString(EventKind kind);
 
 struct Event
 {
-    qint64 seq = 0;     // strictly increasing
+    qint64 seq = 0; // strictly increasing
     qint64 timeMs = 0;
     EventKind kind = EventKind::Info;
     QString routeId;
-    QString text;       // human-readable one-liner
+    QString text;              // human-readable one-liner
     ConnectionInfo connection; // filled for Open / Close / Deny
 };
 
 struct Snapshot
 {
     qint64 takenMs = 0;
-    QList<ConnectionInfo> active;   // open connections / live UDP sessions, by id
-    QList<ConnectionInfo> closed;   // most recent closed ones (bounded ring), oldest first
+    QList<ConnectionInfo> active; // open connections / live UDP sessions, by id
+    QList<ConnectionInfo> closed; // most recent closed ones (bounded ring), oldest first
     QList<RouteCounters> routes;
     QList<ListenerStatus> listeners;
     QList<NodeStatus> nodes;

@@ -11,20 +11,8 @@
 //
 // ADDR is IPv4 "a.b.c.d:port" or "[v6]:port".
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <sys/types.h>
-#include <unistd.h>
-
 #include <algorithm>
+#include <arpa/inet.h>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -32,11 +20,22 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fcntl.h>
 #include <map>
 #include <memory>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <optional>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 #include <thread>
+#include <unistd.h>
 #include <unordered_set>
 #include <vector>
 
@@ -272,8 +271,8 @@ void echoTcpLoop(int listenFd, const std::atomic<bool>& stop)
             auto* c = static_cast<EchoConn*>(events[i].data.ptr);
             if (c->listener) {
                 for (;;) {
-                    const int fd = ::accept4(listenFd, nullptr, nullptr,
-                                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+                    const int fd =
+                        ::accept4(listenFd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
                     if (fd < 0)
                         break;
                     setInt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
@@ -288,8 +287,7 @@ void echoTcpLoop(int listenFd, const std::atomic<bool>& stop)
             }
             bool dead = false;
             if (!c->pending.empty() && (events[i].events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
-                const ssize_t w = ::send(c->fd, c->pending.data(), c->pending.size(),
-                                         MSG_NOSIGNAL);
+                const ssize_t w = ::send(c->fd, c->pending.data(), c->pending.size(), MSG_NOSIGNAL);
                 if (w < 0 && errno != EAGAIN)
                     dead = true;
                 else if (w > 0)
@@ -307,8 +305,8 @@ void echoTcpLoop(int listenFd, const std::atomic<bool>& stop)
                             dead = true;
                         break;
                     }
-                    const ssize_t w = ::send(c->fd, buffer.data(), static_cast<size_t>(r),
-                                             MSG_NOSIGNAL);
+                    const ssize_t w =
+                        ::send(c->fd, buffer.data(), static_cast<size_t>(r), MSG_NOSIGNAL);
                     if (w < 0 && errno != EAGAIN) {
                         dead = true;
                         break;
@@ -457,13 +455,12 @@ void printLatency(const char* mode, const Options& o, double seconds, uint64_t o
                 mode, o.target.c_str(), o.threads, o.size, seconds,
                 static_cast<unsigned long long>(ok), static_cast<unsigned long long>(errors),
                 static_cast<unsigned long long>(mismatches),
-                seconds > 0 ? static_cast<double>(ok) / seconds : 0.0, p.p50, p.p90, p.p99,
-                p.p999, p.max, extra);
+                seconds > 0 ? static_cast<double>(ok) / seconds : 0.0, p.p50, p.p90, p.p99, p.p999,
+                p.max, extra);
     std::fflush(stdout);
 }
 
-template <typename Work>
-int runThreads(const char* mode, const Options& o, Work work)
+template <typename Work> int runThreads(const char* mode, const Options& o, Work work)
 {
     signal(SIGPIPE, SIG_IGN);
     std::vector<ThreadResult> results(static_cast<size_t>(o.threads));
@@ -501,8 +498,8 @@ int runCps(const Options& o, const Target& target)
                 std::this_thread::sleep_for(std::chrono::milliseconds(1));
                 continue;
             }
-            const bool ok = writeAll(fd, ping.data(), ping.size()) &&
-                            readAll(fd, pong.data(), pong.size());
+            const bool ok =
+                writeAll(fd, ping.data(), ping.size()) && readAll(fd, pong.data(), pong.size());
             ::close(fd);
             if (!ok) {
                 ++r.errors;
@@ -633,8 +630,8 @@ int runIdle(const Options& o, const Target& target)
     std::vector<epoll_event> events(512);
     while ((started < o.count || inFlight > 0) && Clock::now() < deadline) {
         while (started < o.count && inFlight < window) {
-            const int fd = ::socket(target.addr.ss_family,
-                                    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            const int fd =
+                ::socket(target.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
             ++started;
             if (fd < 0) {
                 ++failed;
@@ -642,8 +639,8 @@ int runIdle(const Options& o, const Target& target)
                 continue;
             }
             setInt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
-            const int rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&target.addr),
-                                     target.len);
+            const int rc =
+                ::connect(fd, reinterpret_cast<const sockaddr*>(&target.addr), target.len);
             if (rc != 0 && errno != EINPROGRESS) {
                 reasons.emplace(errno, std::strerror(errno));
                 ::close(fd);
@@ -748,8 +745,8 @@ Options parse(int argc, char** argv)
             char* end = nullptr;
             const double v = std::strtod(value.c_str(), &end);
             if (end == value.c_str() || *end != '\0' || v < min)
-                fail("option " + key + ": invalid value '" + value + "' (a number >= " +
-                     std::to_string(min) + " expected)");
+                fail("option " + key + ": invalid value '" + value +
+                     "' (a number >= " + std::to_string(min) + " expected)");
             return v;
         };
         if (key == "--target")

@@ -11,7 +11,6 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
-
 #include <csignal>
 
 namespace {
@@ -51,8 +50,8 @@ QByteArray exchange(const QHostAddress& from, quint16 port, const QByteArray& pa
     QByteArray got;
     QElapsedTimer timer;
     timer.start();
-    while (got.size() < payload.size() && timer.elapsed() < 3000
-           && socket.state() == QAbstractSocket::ConnectedState) {
+    while (got.size() < payload.size() && timer.elapsed() < 3000 &&
+           socket.state() == QAbstractSocket::ConnectedState) {
         socket.waitForReadyRead(100);
         got += socket.readAll();
     }
@@ -94,16 +93,17 @@ private:
 
     void writeConfig(const QString& whitelist, const QString& remoteAddr = {})
     {
-        const QString route = QStringLiteral(
-            R"({ "stream_proxy": { "tcp": [%1] }, "stream_routes": [ { "id": "echo", "name": "Echo",
+        const QString route =
+            QStringLiteral(
+                R"({ "stream_proxy": { "tcp": [%1] }, "stream_routes": [ { "id": "echo", "name": "Echo",
                "server_port": %1 %4, "plugins": { "ip-restriction": { "whitelist": [%2] } },
                "upstream": { "nodes": { "127.0.0.1:%3": 1 } } } ] })")
-                                  .arg(m_port)
-                                  .arg(whitelist)
-                                  .arg(m_echo.serverPort())
-                                  .arg(remoteAddr.isEmpty()
-                                           ? QString()
-                                           : QStringLiteral(R"(, "remote_addr": "%1")").arg(remoteAddr));
+                .arg(m_port)
+                .arg(whitelist)
+                .arg(m_echo.serverPort())
+                .arg(remoteAddr.isEmpty()
+                         ? QString()
+                         : QStringLiteral(R"(, "remote_addr": "%1")").arg(remoteAddr));
         QFile f(configPath() + QStringLiteral(".tmp"));
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.write(route.toUtf8());
@@ -149,7 +149,10 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(m_stdout.contains("listener up"), 10000);
     }
 
-    void whitelistedClientGetsThrough() { QVERIFY(passes(QHostAddress(QStringLiteral("127.0.0.1")))); }
+    void whitelistedClientGetsThrough()
+    {
+        QVERIFY(passes(QHostAddress(QStringLiteral("127.0.0.1"))));
+    }
 
     void otherClientIsRefused()
     {
@@ -179,7 +182,8 @@ private Q_SLOTS:
         // Written while the watcher is blind to it is not possible to arrange portably, so this
         // checks the observable part: SIGHUP re-reads the file and says so.
         writeConfig(QStringLiteral(R"("127.0.0.1")"));
-        QTRY_VERIFY_WITH_TIMEOUT(refusedWithoutByte(QHostAddress(QStringLiteral("127.0.0.2"))), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(refusedWithoutByte(QHostAddress(QStringLiteral("127.0.0.2"))),
+                                 10000);
         m_stderr.clear();
         ::kill(pid_t(m_process.processId()), SIGHUP);
         QTRY_VERIFY_WITH_TIMEOUT(m_stderr.contains("SIGHUP"), 5000);
@@ -269,10 +273,13 @@ private Q_SLOTS:
 
     void cleanupTestCase()
     {
-        QMetaObject::invokeMethod(&m_echo, [this] {
-            m_echo.close();
-            m_echo.moveToThread(QCoreApplication::instance()->thread());
-        }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            &m_echo,
+            [this] {
+                m_echo.close();
+                m_echo.moveToThread(QCoreApplication::instance()->thread());
+            },
+            Qt::BlockingQueuedConnection);
         m_echoThread.quit();
         m_echoThread.wait();
         if (m_process.state() != QProcess::NotRunning) {

@@ -6,7 +6,6 @@
 #include <QHostAddress>
 #include <QTcpServer>
 #include <QTcpSocket>
-
 #include <memory>
 #include <vector>
 
@@ -65,8 +64,10 @@ private:
             if (!s->pending.isEmpty())
                 s->upstream->write(std::exchange(s->pending, {}));
         });
-        connect(up, &QTcpSocket::readyRead, this, [s] { s->client->write(s->upstream->readAll()); });
-        connect(client, &QTcpSocket::disconnected, this, [s] { s->upstream->disconnectFromHost(); });
+        connect(up, &QTcpSocket::readyRead, this,
+                [s] { s->client->write(s->upstream->readAll()); });
+        connect(client, &QTcpSocket::disconnected, this,
+                [s] { s->upstream->disconnectFromHost(); });
         connect(up, &QTcpSocket::disconnected, this, [s] { s->client->disconnectFromHost(); });
         connect(up, &QTcpSocket::errorOccurred, this, [s] {
             if (s->upstream->state() == QAbstractSocket::UnconnectedState)

@@ -19,10 +19,10 @@ struct MariaDbEnv
     QString database;
     QString socket;
     qint64 pid = 0;
-    QString client;   // path of the `mariadb` binary
-    QString fixture;  // path of the fixture script (restart after a kill)
-    QString dir;      // the fixture's state directory
-    QString error;    // why the environment could not be read
+    QString client;  // path of the `mariadb` binary
+    QString fixture; // path of the fixture script (restart after a kill)
+    QString dir;     // the fixture's state directory
+    QString error;   // why the environment could not be read
 
     bool ok() const { return error.isEmpty(); }
 
@@ -31,7 +31,8 @@ struct MariaDbEnv
         MariaDbEnv env;
         const QString path = qEnvironmentVariable("SG_MARIADB_ENV");
         if (path.isEmpty()) {
-            env.error = QStringLiteral("SG_MARIADB_ENV is not set: run through ctest (fixture \"mariadb\")");
+            env.error = QStringLiteral(
+                "SG_MARIADB_ENV is not set: run through ctest (fixture \"mariadb\")");
             return env;
         }
         QFile f(path);
@@ -65,11 +66,12 @@ struct MariaDbEnv
     QStringList clientArgs(const QString& toHost, quint16 toPort, const QString& db,
                            const QString& pass) const
     {
-        QStringList args{QStringLiteral("--no-defaults"), QStringLiteral("--skip-ssl"),
-                         QStringLiteral("--protocol=TCP"), QStringLiteral("--connect-timeout=10"),
-                         QStringLiteral("-h") + toHost, QStringLiteral("-P") + QString::number(toPort),
-                         QStringLiteral("-u") + user, QStringLiteral("-p") + pass,
-                         QStringLiteral("--batch"), QStringLiteral("--skip-column-names")};
+        QStringList args{
+            QStringLiteral("--no-defaults"),  QStringLiteral("--skip-ssl"),
+            QStringLiteral("--protocol=TCP"), QStringLiteral("--connect-timeout=10"),
+            QStringLiteral("-h") + toHost,    QStringLiteral("-P") + QString::number(toPort),
+            QStringLiteral("-u") + user,      QStringLiteral("-p") + pass,
+            QStringLiteral("--batch"),        QStringLiteral("--skip-column-names")};
         if (!db.isEmpty())
             args << db;
         return args;
@@ -85,7 +87,8 @@ struct MariaDbEnv
         if (!p.waitForFinished(timeoutMs))
             return false;
         if (output)
-            *output = QString::fromUtf8(p.readAllStandardOutput()) + QString::fromUtf8(p.readAllStandardError());
+            *output = QString::fromUtf8(p.readAllStandardOutput()) +
+                      QString::fromUtf8(p.readAllStandardError());
         return p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0;
     }
 };

@@ -30,7 +30,8 @@ inline QByteArray encodeConversation(const QList<Chunk>& chunks)
 }
 
 // Returns false (and fills error) on a malformed recording.
-inline bool decodeConversation(const QByteArray& data, QList<Chunk>& chunks, QString* error = nullptr)
+inline bool decodeConversation(const QByteArray& data, QList<Chunk>& chunks,
+                               QString* error = nullptr)
 {
     chunks.clear();
     qsizetype pos = 0;
@@ -45,7 +46,9 @@ inline bool decodeConversation(const QByteArray& data, QList<Chunk>& chunks, QSt
             n |= quint32(quint8(data[pos + 1 + i])) << (8 * i);
         if (quint64(data.size() - pos - 5) < n) {
             if (error)
-                *error = QStringLiteral("record at offset %1 claims %2 bytes past the end").arg(pos).arg(n);
+                *error = QStringLiteral("record at offset %1 claims %2 bytes past the end")
+                             .arg(pos)
+                             .arg(n);
             return false;
         }
         chunks.append({data[pos] == 'C', data.mid(pos + 5, n)});

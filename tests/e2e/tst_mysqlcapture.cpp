@@ -4,10 +4,9 @@
 // CONNECTION_ID(), the user and database, the login result, and the commands the server's
 // general query log saw. With SG_CAPTURE_DIR set, recordings are saved as NAME.conv plus
 // NAME.json for tst_mysqlinspector (tests/data/mysql/).
-#include "proxy/mysqlinspector.h"
-
 #include "mariadbenv.h"
 #include "mysqlconversation.h"
+#include "proxy/mysqlinspector.h"
 
 #include <QDir>
 #include <QFile>
@@ -19,7 +18,6 @@
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
-
 #include <memory>
 
 using sg::MySqlInspector;
@@ -31,8 +29,7 @@ namespace {
 class RecordingRelay : public QObject
 {
 public:
-    RecordingRelay(const QString& host, quint16 port)
-        : m_host(host), m_port(port)
+    RecordingRelay(const QString& host, quint16 port) : m_host(host), m_port(port)
     {
         connect(&m_server, &QTcpServer::newConnection, this, [this] { accept(); });
     }
@@ -151,8 +148,11 @@ void tst_MySqlCapture::initTestCase()
     QVERIFY(m_tmp.isValid());
     m_generalLog = m_tmp.filePath(QStringLiteral("general.log"));
     QString out;
-    QVERIFY2(m_env.rootSql(QStringLiteral("SET GLOBAL general_log_file='%1'; SET GLOBAL log_output='FILE';"
-                                          " SET GLOBAL general_log=1;").arg(m_generalLog), &out),
+    QVERIFY2(m_env.rootSql(
+                 QStringLiteral("SET GLOBAL general_log_file='%1'; SET GLOBAL log_output='FILE';"
+                                " SET GLOBAL general_log=1;")
+                     .arg(m_generalLog),
+                 &out),
              qPrintable(out));
 }
 
@@ -170,12 +170,17 @@ void tst_MySqlCapture::session_data()
     QTest::addColumn<QString>("sql");
 
     const QString ids = QStringLiteral("SELECT CONNECTION_ID(), VERSION();");
-    QTest::newRow("login with database") << "login_with_database" << "sgtest" << true << ids;
-    QTest::newRow("login without database") << "login_without_database" << "" << true << ids;
-    QTest::newRow("wrong password") << "wrong_password" << "sgtest" << false << ids;
+    QTest::newRow("login with database") << "login_with_database"
+                                         << "sgtest" << true << ids;
+    QTest::newRow("login without database") << "login_without_database"
+                                            << "" << true << ids;
+    QTest::newRow("wrong password") << "wrong_password"
+                                    << "sgtest" << false << ids;
     QTest::newRow("several queries and use")
-        << "queries" << "" << true
-        << ids + QStringLiteral(" use sgtest; CREATE TABLE IF NOT EXISTS t (a INT); INSERT INTO t VALUES (1),(2);"
+        << "queries"
+        << "" << true
+        << ids + QStringLiteral(" use sgtest; CREATE TABLE IF NOT EXISTS t (a INT); INSERT INTO t "
+                                "VALUES (1),(2);"
                                 " SELECT SUM(a) FROM t; DROP TABLE t;");
 }
 
@@ -191,8 +196,9 @@ void tst_MySqlCapture::session()
 
     QProcess client;
     const QString password = rightPassword ? m_env.password : QStringLiteral("not-the-password");
-    client.start(m_env.client, m_env.clientArgs(QStringLiteral("127.0.0.1"), relay.port(), database, password)
-                                   << QStringLiteral("-e") << sql);
+    client.start(m_env.client,
+                 m_env.clientArgs(QStringLiteral("127.0.0.1"), relay.port(), database, password)
+                     << QStringLiteral("-e") << sql);
     QVERIFY2(client.waitForStarted(), qPrintable(client.errorString()));
     QTRY_COMPARE_WITH_TIMEOUT(client.state(), QProcess::NotRunning, 30000);
     QTRY_VERIFY_WITH_TIMEOUT(relay.finished(), 10000);
@@ -238,7 +244,8 @@ void tst_MySqlCapture::session()
 
         // Commands of this connection in the server's general log, Connect excluded.
         QList<QString> commands;
-        const QRegularExpression line(QStringLiteral("^(?:\\d{6}\\s+[\\d:]+)?\\s+(\\d+) ([A-Za-z ]+?)\\t"));
+        const QRegularExpression line(
+            QStringLiteral("^(?:\\d{6}\\s+[\\d:]+)?\\s+(\\d+) ([A-Za-z ]+?)\\t"));
         QTRY_VERIFY_WITH_TIMEOUT(
             [&] {
                 QFile log(m_generalLog);
@@ -247,7 +254,8 @@ void tst_MySqlCapture::session()
                 commands.clear();
                 while (!log.atEnd()) {
                     const auto m = line.match(QString::fromUtf8(log.readLine()));
-                    if (m.hasMatch() && m.captured(1) == first[0] && m.captured(2) != QLatin1String("Connect"))
+                    if (m.hasMatch() && m.captured(1) == first[0] &&
+                        m.captured(2) != QLatin1String("Connect"))
                         commands.append(m.captured(2));
                 }
                 return !commands.isEmpty() && commands.last() == QLatin1String("Quit");

@@ -18,7 +18,6 @@
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
-
 #include <csignal>
 #include <memory>
 #include <vector>
@@ -41,7 +40,8 @@ QJsonDocument adminGet(quint16 port, const QString& path)
     s.connectToHost(QHostAddress(QStringLiteral("127.0.0.1")), port);
     if (!s.waitForConnected(5000))
         return {};
-    s.write(QStringLiteral("GET %1 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-KEY: %2\r\nConnection: close\r\n\r\n")
+    s.write(QStringLiteral(
+                "GET %1 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-KEY: %2\r\nConnection: close\r\n\r\n")
                 .arg(path, QString::fromLatin1(kAdminKey))
                 .toLatin1());
     QByteArray reply;
@@ -73,10 +73,12 @@ bool listeningOn(quint16 port)
     QFile f(QStringLiteral("/proc/net/tcp"));
     if (!f.open(QIODevice::ReadOnly | QIODevice::Text))
         return false;
-    const QString local = QStringLiteral("0100007F:%1").arg(port, 4, 16, QLatin1Char('0')).toUpper();
+    const QString local =
+        QStringLiteral("0100007F:%1").arg(port, 4, 16, QLatin1Char('0')).toUpper();
     f.readLine(); // header
     while (!f.atEnd()) {
-        const QStringList cols = QString::fromLatin1(f.readLine()).simplified().split(QLatin1Char(' '));
+        const QStringList cols =
+            QString::fromLatin1(f.readLine()).simplified().split(QLatin1Char(' '));
         if (cols.size() > 3 && cols[1] == local && cols[3] == QLatin1String("0A"))
             return true;
     }
@@ -125,7 +127,8 @@ public:
         m_result.finished = m_process.state() == QProcess::NotRunning;
         m_result.out += m_keep ? m_process.readAllStandardOutput() : QByteArray();
         m_result.err = m_process.readAllStandardError();
-        m_result.exitCode = m_process.exitStatus() == QProcess::NormalExit ? m_process.exitCode() : -1;
+        m_result.exitCode =
+            m_process.exitStatus() == QProcess::NormalExit ? m_process.exitCode() : -1;
         m_result.sha256 = m_hash.result().toHex();
         return m_result;
     }
@@ -137,11 +140,12 @@ private:
     ClientResult m_result;
 };
 
-ClientResult runClient(const MariaDbEnv& env, quint16 port, const QString& sql, int timeoutMs = 30000,
-                       bool keepOutput = true)
+ClientResult runClient(const MariaDbEnv& env, quint16 port, const QString& sql,
+                       int timeoutMs = 30000, bool keepOutput = true)
 {
     Client c(env, port, sql, QString(), keepOutput);
-    (void)QTest::qWaitFor([&] { return !c.running(); }, timeoutMs); // result() says whether it finished
+    (void)QTest::qWaitFor([&] { return !c.running(); },
+                          timeoutMs); // result() says whether it finished
     return c.result();
 }
 
@@ -182,19 +186,24 @@ void tst_MySqlE2E::writeConfig(const QStringList& whitelist)
         {"id", "mysql"},
         {"name", "Local MySQL"},
         {"server_port", m_proxyPort},
-        {"plugins", QJsonObject{{"ip-restriction", QJsonObject{{"whitelist", QJsonArray::fromStringList(whitelist)}}}}},
+        {"plugins",
+         QJsonObject{{"ip-restriction",
+                      QJsonObject{{"whitelist", QJsonArray::fromStringList(whitelist)}}}}},
         {"upstream",
          QJsonObject{{"type", "roundrobin"},
                      {"nodes", QJsonObject{{QStringLiteral("127.0.0.1:%1").arg(m_env.port), 1}}},
                      {"timeout", QJsonObject{{"connect", 3}, {"send", 60}, {"read", 60}}}}},
     };
     const QJsonObject config{
-        {"stream_proxy", QJsonObject{{"tcp", QJsonArray{QStringLiteral("127.0.0.1:%1").arg(m_proxyPort)}}}},
+        {"stream_proxy",
+         QJsonObject{{"tcp", QJsonArray{QStringLiteral("127.0.0.1:%1").arg(m_proxyPort)}}}},
         {"stream_routes", QJsonArray{route}},
         // The admin API shows the live connections; command counting is on for this route.
-        {"streamgate", QJsonObject{{"admin", QJsonObject{{"listen", QStringLiteral("127.0.0.1:%1").arg(m_adminPort)},
-                                                          {"key", QString::fromLatin1(kAdminKey)}}},
-                                   {"routes", QJsonObject{{"mysql", QJsonObject{{"mysql_commands", true}}}}}}},
+        {"streamgate",
+         QJsonObject{
+             {"admin", QJsonObject{{"listen", QStringLiteral("127.0.0.1:%1").arg(m_adminPort)},
+                                   {"key", QString::fromLatin1(kAdminKey)}}},
+             {"routes", QJsonObject{{"mysql", QJsonObject{{"mysql_commands", true}}}}}}},
     };
     // Saved the way editors and the store save: a new file renamed over the old one.
     QSaveFile f(m_configPath);
@@ -215,13 +224,17 @@ bool tst_MySqlE2E::startHeadless()
     });
     m_headless.setProcessChannelMode(QProcess::SeparateChannels);
     m_headless.setProgram(QStringLiteral(SG_STREAMGATE_BIN));
-    m_headless.setArguments({QStringLiteral("--headless"), QStringLiteral("--config"), m_configPath});
+    m_headless.setArguments(
+        {QStringLiteral("--headless"), QStringLiteral("--config"), m_configPath});
     m_headless.start();
     if (!m_headless.waitForStarted(10000))
         return false;
-    return QTest::qWaitFor([this] { return listeningOn(m_proxyPort) || m_headless.state() == QProcess::NotRunning; },
-                           15000)
-           && m_headless.state() == QProcess::Running;
+    return QTest::qWaitFor(
+               [this] {
+                   return listeningOn(m_proxyPort) || m_headless.state() == QProcess::NotRunning;
+               },
+               15000) &&
+           m_headless.state() == QProcess::Running;
 }
 
 QStringList tst_MySqlE2E::accessLogLines(const QString& clientIp) const
@@ -260,8 +273,8 @@ void tst_MySqlE2E::cleanupTestCase()
 // 1. The route allows 127.0.0.1: queries work through the proxy.
 void tst_MySqlE2E::allowedClientQueries()
 {
-    const ClientResult r = runClient(m_env, m_proxyPort,
-                                     QStringLiteral("SELECT 6*7, CURRENT_USER(), DATABASE();"));
+    const ClientResult r =
+        runClient(m_env, m_proxyPort, QStringLiteral("SELECT 6*7, CURRENT_USER(), DATABASE();"));
     QVERIFY(r.finished);
     QVERIFY2(r.exitCode == 0, r.err.constData());
     QCOMPARE(QString::fromUtf8(r.out).trimmed(),
@@ -284,17 +297,20 @@ void tst_MySqlE2E::refusedThenAllowedWithoutRestart()
     QVERIFY2(refused.err.contains("reading initial communication packet"), refused.err.constData());
     QTRY_VERIFY_WITH_TIMEOUT(!accessLogLines(QStringLiteral("127.0.0.2")).isEmpty(), 10000);
     const QString denyLine = accessLogLines(QStringLiteral("127.0.0.2")).constLast();
-    QVERIFY2(denyLine.contains(QLatin1String(" TCP 403 0 0 ")) && denyLine.contains(QLatin1String("route=\"mysql\""))
-                 && denyLine.contains(QLatin1String("reason=\"denied by ip-restriction\"")),
+    QVERIFY2(denyLine.contains(QLatin1String(" TCP 403 0 0 ")) &&
+                 denyLine.contains(QLatin1String("route=\"mysql\"")) &&
+                 denyLine.contains(QLatin1String("reason=\"denied by ip-restriction\"")),
              qPrintable(denyLine));
 
     writeConfig({QStringLiteral("127.0.0.1"), QStringLiteral("127.0.0.2")});
     // The change applies to new connections once the file is reloaded: try until it does.
     ClientResult allowed;
-    QTRY_VERIFY2_WITH_TIMEOUT((allowed = runClient(m_env, colleague.port(), QStringLiteral("SELECT 'in';"))).exitCode == 0,
-                              qPrintable(QString::fromUtf8(allowed.err) + m_log.join(QLatin1Char('\n'))
-                                         + QString::fromUtf8(m_headless.readAllStandardError())),
-                              15000);
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        (allowed = runClient(m_env, colleague.port(), QStringLiteral("SELECT 'in';"))).exitCode ==
+            0,
+        qPrintable(QString::fromUtf8(allowed.err) + m_log.join(QLatin1Char('\n')) +
+                   QString::fromUtf8(m_headless.readAllStandardError())),
+        15000);
     QCOMPARE(QString::fromUtf8(allowed.out).trimmed(), QStringLiteral("in"));
     QCOMPARE(m_headless.processId(), pid); // same process: no restart
     QCOMPARE(m_headless.state(), QProcess::Running);
@@ -315,7 +331,8 @@ void tst_MySqlE2E::largeResultIsByteIdentical()
     QTRY_VERIFY_WITH_TIMEOUT(
         [&] {
             for (const QString& l : accessLogLines(QStringLiteral("127.0.0.1"))) {
-                const QStringList f = l.section(QLatin1Char(']'), 1).simplified().split(QLatin1Char(' '));
+                const QStringList f =
+                    l.section(QLatin1Char(']'), 1).simplified().split(QLatin1Char(' '));
                 if (f.size() >= 3 && f[2].toLongLong() >= 50'000'000)
                     return true;
             }
@@ -339,30 +356,37 @@ void tst_MySqlE2E::fiftyConcurrentClients()
         clients.push_back(std::make_unique<Client>(m_env, m_proxyPort, sql));
     // While they run, count how many the server sees at once (all come through the proxy).
     int mostAtOnce = 0;
-    const bool allDone = QTest::qWaitFor([&] {
-        QString count;
-        if (m_env.rootSql(QStringLiteral("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER='%1';")
-                              .arg(m_env.user),
-                          &count))
-            mostAtOnce = qMax(mostAtOnce, count.trimmed().toInt());
-        for (const auto& c : clients)
-            if (c->running())
-                return false;
-        return true;
-    }, 60000);
+    const bool allDone = QTest::qWaitFor(
+        [&] {
+            QString count;
+            if (m_env.rootSql(
+                    QStringLiteral(
+                        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER='%1';")
+                        .arg(m_env.user),
+                    &count))
+                mostAtOnce = qMax(mostAtOnce, count.trimmed().toInt());
+            for (const auto& c : clients)
+                if (c->running())
+                    return false;
+            return true;
+        },
+        60000);
     QVERIFY(allDone);
     // Sessions that did not end cleanly, for the failure message.
     auto unclean = [this, before] {
         QStringList out;
         for (const QString& l : accessLogLines(QStringLiteral("127.0.0.1")).mid(before))
-            if (!l.contains(QLatin1String("reason=\"client closed\"")) && !l.contains(QLatin1String("reason=\"upstream closed\"")))
+            if (!l.contains(QLatin1String("reason=\"client closed\"")) &&
+                !l.contains(QLatin1String("reason=\"upstream closed\"")))
                 out << l;
         return out.join(QLatin1Char('\n'));
     };
     for (int i = 0; i < kClients; ++i) {
         const ClientResult r = clients[size_t(i)]->result();
-        QVERIFY2(r.exitCode == 0, qPrintable(QStringLiteral("client %1: %2\nunclean sessions in the access log:\n%3")
-                                                 .arg(i).arg(QString::fromUtf8(r.err), unclean())));
+        QVERIFY2(r.exitCode == 0,
+                 qPrintable(QStringLiteral("client %1: %2\nunclean sessions in the access log:\n%3")
+                                .arg(i)
+                                .arg(QString::fromUtf8(r.err), unclean())));
         const QStringList rows = QString::fromUtf8(r.out).trimmed().split(QLatin1Char('\n'));
         QCOMPARE(rows.size(), kQueries);
         QCOMPARE(rows.constLast(), QStringLiteral("%1\t0").arg(kQueries));
@@ -370,12 +394,14 @@ void tst_MySqlE2E::fiftyConcurrentClients()
     QCOMPARE(mostAtOnce, kClients);
     // One access-log line per client, each a clean end on the route (after COM_QUIT either side
     // may close first).
-    QTRY_COMPARE_WITH_TIMEOUT(accessLogLines(QStringLiteral("127.0.0.1")).size(), before + kClients, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(accessLogLines(QStringLiteral("127.0.0.1")).size(), before + kClients,
+                              10000);
     const QStringList lines = accessLogLines(QStringLiteral("127.0.0.1")).mid(before);
     for (const QString& l : lines) {
-        QVERIFY2(l.contains(QLatin1String(" TCP 200 ")) && l.contains(QLatin1String("route=\"mysql\""))
-                     && (l.contains(QLatin1String("reason=\"client closed\""))
-                         || l.contains(QLatin1String("reason=\"upstream closed\""))),
+        QVERIFY2(l.contains(QLatin1String(" TCP 200 ")) &&
+                     l.contains(QLatin1String("route=\"mysql\"")) &&
+                     (l.contains(QLatin1String("reason=\"client closed\"")) ||
+                      l.contains(QLatin1String("reason=\"upstream closed\""))),
                  qPrintable(l));
     }
 }
@@ -387,9 +413,10 @@ void tst_MySqlE2E::serverKilledMidSession()
     Client victim(m_env, m_proxyPort, QStringLiteral("SELECT SLEEP(30);"));
     QString count;
     QTRY_VERIFY2_WITH_TIMEOUT(
-        m_env.rootSql(QStringLiteral("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(30)%';"),
-                      &count)
-            && count.trimmed().toInt() == 1,
+        m_env.rootSql(QStringLiteral("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE "
+                                     "INFO LIKE 'SELECT SLEEP(30)%';"),
+                      &count) &&
+            count.trimmed().toInt() == 1,
         qPrintable(QStringLiteral("server sees: ") + count), 15000);
     const qsizetype before = accessLogLines(QStringLiteral("127.0.0.1")).size();
 
@@ -403,11 +430,13 @@ void tst_MySqlE2E::serverKilledMidSession()
     QTRY_VERIFY2_WITH_TIMEOUT(
         [&] {
             for (const QString& l : accessLogLines(QStringLiteral("127.0.0.1")).mid(before))
-                if (l.contains(QLatin1String("route=\"mysql\"")) && l.contains(QLatin1String("reason=\"upstream closed\"")))
+                if (l.contains(QLatin1String("route=\"mysql\"")) &&
+                    l.contains(QLatin1String("reason=\"upstream closed\"")))
                     return true;
             return false;
         }(),
-        qPrintable(accessLogLines(QStringLiteral("127.0.0.1")).mid(before).join(QLatin1Char('\n'))), 10000);
+        qPrintable(accessLogLines(QStringLiteral("127.0.0.1")).mid(before).join(QLatin1Char('\n'))),
+        10000);
 
     // Back up on the same port and data; the route needs no change.
     QProcess restart;
@@ -420,13 +449,13 @@ void tst_MySqlE2E::serverKilledMidSession()
     QCOMPARE(QString::fromUtf8(again.out).trimmed(), QStringLiteral("back"));
 }
 
-
 // 6. While a query runs through the proxy, /streamgate/v1/connections names the MySQL user,
 // database and server version of that connection (the inspector read them from the handshake).
 void tst_MySqlE2E::liveConnectionShowsWhoIsConnected()
 {
-    const QString serverVersion = QString::fromUtf8(
-        runClient(m_env, m_env.port, QStringLiteral("SELECT VERSION();")).out).trimmed();
+    const QString serverVersion =
+        QString::fromUtf8(runClient(m_env, m_env.port, QStringLiteral("SELECT VERSION();")).out)
+            .trimmed();
     QVERIFY(!serverVersion.isEmpty());
 
     Client sleeper(m_env, m_proxyPort, QStringLiteral("SELECT SLEEP(4);"));
@@ -434,12 +463,15 @@ void tst_MySqlE2E::liveConnectionShowsWhoIsConnected()
     QTRY_VERIFY_WITH_TIMEOUT(
         [&] {
             const QJsonArray list =
-                adminGet(m_adminPort, QStringLiteral("/streamgate/v1/connections")).object().value("list").toArray();
+                adminGet(m_adminPort, QStringLiteral("/streamgate/v1/connections"))
+                    .object()
+                    .value("list")
+                    .toArray();
             for (const QJsonValue& v : list) {
                 const QJsonObject c = v.toObject();
                 // The greeting alone already marks the connection MySQL; wait for the login.
-                if (c.value("mysql").isObject() && c.value("end_time").isUndefined()
-                    && !c.value("mysql").toObject().value("user").toString().isEmpty()) {
+                if (c.value("mysql").isObject() && c.value("end_time").isUndefined() &&
+                    !c.value("mysql").toObject().value("user").toString().isEmpty()) {
                     mysql = c.value("mysql").toObject();
                     return true;
                 }

@@ -9,7 +9,6 @@
 #include "proxy/addressmatch.h"
 
 #include <QHostAddress>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -36,8 +35,10 @@ void asV6(const QHostAddress& a, quint8 out[16])
         std::memset(out, 0, 10);
         out[10] = out[11] = 0xff;
         const quint32 v4 = a.toIPv4Address();
-        out[12] = quint8(v4 >> 24); out[13] = quint8(v4 >> 16);
-        out[14] = quint8(v4 >> 8);  out[15] = quint8(v4);
+        out[12] = quint8(v4 >> 24);
+        out[13] = quint8(v4 >> 16);
+        out[14] = quint8(v4 >> 8);
+        out[15] = quint8(v4);
     } else {
         const Q_IPV6ADDR v6 = a.toIPv6Address();
         std::memcpy(out, v6.c, 16);
@@ -77,14 +78,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     const bool ruleIsV4 = rule->network().protocol() == QAbstractSocket::IPv4Protocol;
     fuzz::require(rule->prefixLength() >= 0 && rule->prefixLength() <= (ruleIsV4 ? 32 : 128),
                   "prefix out of range", text.toUtf8());
-    // Qt turns "::" into 0.0.0.0 when asked for its IPv4 form, so normalisation maps the unspecified
-    // IPv6 address to IPv4; no TCP peer ever has it, so it is left out of this check.
+    // Qt turns "::" into 0.0.0.0 when asked for its IPv4 form, so normalisation maps the
+    // unspecified IPv6 address to IPv4; no TCP peer ever has it, so it is left out of this check.
     if (rule->network() != QHostAddress(QHostAddress::AnyIPv6))
         fuzz::require(rule->matches(rule->network()), "a rule does not match its own network",
                       text.toUtf8());
     const std::optional<AddressRule> again = AddressRule::parse(rule->text());
-    fuzz::require(again && again->network() == rule->network()
-                      && again->prefixLength() == rule->prefixLength(),
+    fuzz::require(again && again->network() == rule->network() &&
+                      again->prefixLength() == rule->prefixLength(),
                   "rule text does not parse back to the same rule", text.toUtf8());
 
     // Peers built from the input bytes: one IPv4, one IPv6.
@@ -105,10 +106,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
             expected = isMappedV4(p) && prefixEqual(net, p, bits); // v4 rules never match real v6
         else
             expected = prefixEqual(net, p, bits);
-        fuzz::require(rule->matches(peer) == expected, "matches() disagrees with a prefix comparison",
+        fuzz::require(rule->matches(peer) == expected,
+                      "matches() disagrees with a prefix comparison",
                       text.toUtf8() + " vs " + peer.toString().toUtf8());
-        fuzz::require(list->contains(peer) == expected, "AddressList::contains disagrees with the rule",
-                      text.toUtf8());
+        fuzz::require(list->contains(peer) == expected,
+                      "AddressList::contains disagrees with the rule", text.toUtf8());
     }
     return 0;
 }

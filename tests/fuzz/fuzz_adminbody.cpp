@@ -29,8 +29,8 @@ QJsonObject storedObject(AdminKind kind, const QString& id)
     const QJsonObject upstream{
         {QStringLiteral("type"), QStringLiteral("chash")},
         {QStringLiteral("key"), QStringLiteral("remote_addr")},
-        {QStringLiteral("nodes"), QJsonObject{{QStringLiteral("127.0.0.1:3306"), 1},
-                                              {QStringLiteral("[::1]:3306"), 2}}},
+        {QStringLiteral("nodes"),
+         QJsonObject{{QStringLiteral("127.0.0.1:3306"), 1}, {QStringLiteral("[::1]:3306"), 2}}},
         {QStringLiteral("retries"), 1},
         {QStringLiteral("labels"), QJsonObject{{QStringLiteral("env"), QStringLiteral("dev")}}},
     };
@@ -77,8 +77,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         return 0;
     const int selector = data[0];
     const Op op = static_cast<Op>(selector % int(Op::Count));
-    const AdminKind kind = (selector / int(Op::Count)) % 2 ? AdminKind::Upstreams
-                                                           : AdminKind::StreamRoutes;
+    const AdminKind kind =
+        (selector / int(Op::Count)) % 2 ? AdminKind::Upstreams : AdminKind::StreamRoutes;
     const QByteArray rest(reinterpret_cast<const char*>(data + 1), qsizetype(size - 1));
     const qsizetype idEnd = rest.indexOf('\n');
     const qsizetype subEnd = idEnd < 0 ? -1 : rest.indexOf('\n', idEnd + 1);

@@ -8,7 +8,6 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonParseError>
-
 #include <cstddef>
 #include <cstdint>
 
@@ -25,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     else
         entry = QString::fromUtf8(text); // raw bytes as a string entry
 
-    const Decoded<ListenEntry> decoded = decodeListenEntry(entry, QStringLiteral("stream_proxy.tcp[0]"));
+    const Decoded<ListenEntry> decoded =
+        decodeListenEntry(entry, QStringLiteral("stream_proxy.tcp[0]"));
     fuzz::requireReasons(decoded.problems, "decodeListenEntry problem without a reason");
     if (!decoded.ok())
         return 0;
@@ -37,13 +37,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     fuzz::require(encoded == entry, "encodeListenEntry does not write back what was given",
                   fuzz::json(entry) + " -> " + fuzz::json(encoded));
     const Decoded<ListenEntry> again = decodeListenEntry(encoded);
-    fuzz::require(again.ok() && again.value == e, "decode(encode(entry)) != entry", fuzz::json(encoded));
+    fuzz::require(again.ok() && again.value == e, "decode(encode(entry)) != entry",
+                  fuzz::json(encoded));
 
     // text() is what logs and the GUI show; written back into a file it must mean the same.
     const QString shown = e.text();
     const QJsonValue asWritten = e.host.isEmpty() ? QJsonValue(shown.toInt()) : QJsonValue(shown);
     const Decoded<ListenEntry> fromText = decodeListenEntry(asWritten);
-    fuzz::require(fromText.ok() && fromText.value == e, "ListenEntry::text() does not decode to the entry",
-                  shown.toUtf8());
+    fuzz::require(fromText.ok() && fromText.value == e,
+                  "ListenEntry::text() does not decode to the entry", shown.toUtf8());
     return 0;
 }

@@ -34,13 +34,15 @@ bool same(const MySqlInspector& a, const MySqlInspector& b)
 {
     const sg::MySqlInfo& x = a.info();
     const sg::MySqlInfo& y = b.info();
-    return x.detected == y.detected && x.serverVersion == y.serverVersion && x.connectionId == y.connectionId
-           && x.user == y.user && x.database == y.database && x.tls == y.tls && x.commands == y.commands
-           && x.lastCommand == y.lastCommand && a.notMySql() == b.notMySql() && a.login() == b.login()
-           && a.loginErrorCode() == b.loginErrorCode() && a.loginError() == b.loginError()
-           && a.serverCapabilities() == b.serverCapabilities() && a.clientCapabilities() == b.clientCapabilities()
-           && a.wantsBytes(Dir::ClientToServer) == b.wantsBytes(Dir::ClientToServer)
-           && a.wantsBytes(Dir::ServerToClient) == b.wantsBytes(Dir::ServerToClient);
+    return x.detected == y.detected && x.serverVersion == y.serverVersion &&
+           x.connectionId == y.connectionId && x.user == y.user && x.database == y.database &&
+           x.tls == y.tls && x.commands == y.commands && x.lastCommand == y.lastCommand &&
+           a.notMySql() == b.notMySql() && a.login() == b.login() &&
+           a.loginErrorCode() == b.loginErrorCode() && a.loginError() == b.loginError() &&
+           a.serverCapabilities() == b.serverCapabilities() &&
+           a.clientCapabilities() == b.clientCapabilities() &&
+           a.wantsBytes(Dir::ClientToServer) == b.wantsBytes(Dir::ClientToServer) &&
+           a.wantsBytes(Dir::ServerToClient) == b.wantsBytes(Dir::ServerToClient);
 }
 
 } // namespace
@@ -89,7 +91,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     if (chunked.notMySql()) {
         const sg::MySqlInfo& info = chunked.info();
-        require(!info.detected && info.user.isEmpty() && info.serverVersion.isEmpty() && info.commands == 0);
+        require(!info.detected && info.user.isEmpty() && info.serverVersion.isEmpty() &&
+                info.commands == 0);
         require(!chunked.active());
     }
 

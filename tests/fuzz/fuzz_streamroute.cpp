@@ -9,7 +9,6 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonParseError>
-
 #include <cstddef>
 #include <cstdint>
 
@@ -29,8 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     const Decoded<StreamRoute> decoded = decodeStreamRoute(body, prefix, DecodeMode::Client);
     fuzz::requireReasons(decoded.problems, "decodeStreamRoute problem without a reason");
     for (const Problem& p : decoded.problems)
-        fuzz::require(p.path.startsWith(prefix), "problem path does not start with the given prefix",
-                      p.path.toUtf8());
+        fuzz::require(p.path.startsWith(prefix),
+                      "problem path does not start with the given prefix", p.path.toUtf8());
     if (!decoded.ok())
         return 0;
 
@@ -42,7 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     const Decoded<StreamRoute> again = decodeStreamRoute(encoded, prefix, DecodeMode::Client);
     fuzz::require(again.ok(), "encodeStreamRoute wrote a route that does not decode",
                   fuzz::json(encoded) + "\n" + formatProblems(again.problems).toUtf8());
-    fuzz::require(again.value == decoded.value, "decode(encode(route)) != route", fuzz::json(encoded));
+    fuzz::require(again.value == decoded.value, "decode(encode(route)) != route",
+                  fuzz::json(encoded));
     fuzz::require(encodeStreamRoute(again.value) == encoded, "encodeStreamRoute is not stable",
                   fuzz::json(encoded));
     return 0;

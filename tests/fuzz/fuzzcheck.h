@@ -9,7 +9,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QJsonValue>
-
 #include <cstdio>
 #include <cstdlib>
 
@@ -31,7 +30,8 @@ inline void require(bool condition, const char* what, const QByteArray& detail =
 inline void requireReasons(const Problems& problems, const char* where)
 {
     for (const Problem& p : problems)
-        require(!p.reason.trimmed().isEmpty(), where, (p.path + QLatin1String(" = ") + p.value).toUtf8());
+        require(!p.reason.trimmed().isEmpty(), where,
+                (p.path + QLatin1String(" = ") + p.value).toUtf8());
 }
 
 inline QByteArray json(const QJsonValue& v)

@@ -186,10 +186,12 @@ void TestConfigCodec::badDocument_data()
         << "1";
     QTest::newRow("streamgate.mysql_inspect not a boolean")
         << object(R"({"streamgate": {"mysql_inspect": 1}})")
-        << "streamgate.mysql_inspect: must be true or false" << "1";
+        << "streamgate.mysql_inspect: must be true or false"
+        << "1";
     QTest::newRow("streamgate route mysql_commands not a boolean")
         << object(R"({"streamgate": {"routes": {"mysql": {"mysql_commands": 2}}}})")
-        << "streamgate.routes.mysql.mysql_commands: must be true or false" << "2";
+        << "streamgate.routes.mysql.mysql_commands: must be true or false"
+        << "2";
     QTest::newRow("duplicate listener")
         << object(R"({"stream_proxy": {"tcp": [9100, "127.0.0.1:9200", "9100"]}})")
         << "stream_proxy.tcp[2]: 9100 is already listed as stream_proxy.tcp[0]"

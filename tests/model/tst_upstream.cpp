@@ -518,7 +518,8 @@ void TestUpstream::mapKeyWithLeadingZeroPort()
     QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
     QCOMPARE(describeNodes(d.value.nodes), (QStringList{"h|3306|2|0", "h|3316|3|0", "h|826|1|0"}));
     const QJsonObject encoded = encodeUpstream(d.value);
-    QCOMPARE(compact(encoded), compact(object(R"({"nodes": {"h:3306": 2, "h:3316": 3, "h:826": 1}})")));
+    QCOMPARE(compact(encoded),
+             compact(object(R"({"nodes": {"h:3306": 2, "h:3316": 3, "h:826": 1}})")));
     const Decoded<Upstream> again = decodeUpstream(encoded);
     QVERIFY2(again.ok(), qPrintable(describe(again.problems)));
     QVERIFY(again.value == d.value);

@@ -63,9 +63,8 @@ private Q_SLOTS:
             c.startMs = ms;
             c.endMs = ms;
             const QString line = AccessLog::formatSession(c);
-            const QString want =
-                QLocale::c().toString(QDateTime::fromMSecsSinceEpoch(ms),
-                                      QStringLiteral("dd/MMM/yyyy:HH:mm:ss"));
+            const QString want = QLocale::c().toString(QDateTime::fromMSecsSinceEpoch(ms),
+                                                       QStringLiteral("dd/MMM/yyyy:HH:mm:ss"));
             QVERIFY2(line.startsWith(QStringLiteral("127.0.0.2 [") + want + ' '),
                      qPrintable(QString::number(ms) + ": " + line));
         }

@@ -11,7 +11,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QtTest>
-
 #include <poll.h>
 #include <thread>
 
@@ -121,8 +120,8 @@ private Q_SLOTS:
     {
         QTest::addColumn<QString>("name");
         QTest::addColumn<bool>("countCommands");
-        for (const char* name : {"login_with_database", "login_without_database", "queries",
-                                 "wrong_password"}) {
+        for (const char* name :
+             {"login_with_database", "login_without_database", "queries", "wrong_password"}) {
             QTest::addRow("%s-counting", name) << QString::fromLatin1(name) << true;
             QTest::addRow("%s-default", name) << QString::fromLatin1(name) << false;
         }
@@ -240,9 +239,10 @@ private Q_SLOTS:
     {
         TestServer echo(TestServer::Echo);
         Engine engine(options());
-        QJsonObject sgSection{{QStringLiteral("routes"),
-                               QJsonObject{{QStringLiteral("r"),
-                                            QJsonObject{{QStringLiteral("mysql_commands"), true}}}}}};
+        QJsonObject sgSection{
+            {QStringLiteral("routes"),
+             QJsonObject{
+                 {QStringLiteral("r"), QJsonObject{{QStringLiteral("mysql_commands"), true}}}}}};
         const int port = start(engine, upstream({node("127.0.0.1", echo.port())}), sgSection);
         QVERIFY(port > 0);
         const int fd = connectTo("127.0.0.1", port);

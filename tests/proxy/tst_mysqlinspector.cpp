@@ -1,8 +1,7 @@
 // MySqlInspector on hand-built packets (edge cases) and on conversations recorded from a real
 // MariaDB server (tests/data/mysql/*.conv, written by tst_mysqlcapture with SG_CAPTURE_DIR).
-#include "proxy/mysqlinspector.h"
-
 #include "mysqlconversation.h"
+#include "proxy/mysqlinspector.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -26,8 +25,9 @@ constexpr quint32 kMultiResults = 0x20000;
 constexpr quint32 kPluginAuth = 0x80000;
 constexpr quint32 kConnectAttrs = 0x100000;
 constexpr quint32 kLenencData = 0x200000;
-constexpr quint32 kDefaultClientCaps = kLongPassword | kProtocol41 | kTransactions
-                                       | kSecureConnection | kMultiResults | kPluginAuth | kLenencData;
+constexpr quint32 kDefaultClientCaps = kLongPassword | kProtocol41 | kTransactions |
+                                       kSecureConnection | kMultiResults | kPluginAuth |
+                                       kLenencData;
 
 QByteArray le(quint64 v, int width)
 {
@@ -58,9 +58,9 @@ QByteArray lenenc(quint64 v)
 QByteArray greeting(const QByteArray& version, quint32 connectionId, bool mariadb = true,
                     quint8 seq = 0)
 {
-    const quint32 caps = (mariadb ? 0 : kLongPassword) | kConnectWithDb | kProtocol41 | kSsl
-                         | kTransactions | kSecureConnection | kMultiResults | kPluginAuth
-                         | kConnectAttrs | kLenencData;
+    const quint32 caps = (mariadb ? 0 : kLongPassword) | kConnectWithDb | kProtocol41 | kSsl |
+                         kTransactions | kSecureConnection | kMultiResults | kPluginAuth |
+                         kConnectAttrs | kLenencData;
     QByteArray p;
     p += char(10);
     p += version + '\0';
@@ -79,8 +79,9 @@ QByteArray greeting(const QByteArray& version, quint32 connectionId, bool mariad
     return packet(seq, p);
 }
 
-QByteArray handshake41(const QByteArray& user, const QByteArray& database, quint32 caps = kDefaultClientCaps,
-                       const QByteArray& attrs = {}, quint8 seq = 1)
+QByteArray handshake41(const QByteArray& user, const QByteArray& database,
+                       quint32 caps = kDefaultClientCaps, const QByteArray& attrs = {},
+                       quint8 seq = 1)
 {
     if (!database.isNull())
         caps |= kConnectWithDb;
@@ -110,7 +111,8 @@ QByteArray handshake41(const QByteArray& user, const QByteArray& database, quint
 
 QByteArray sslRequest()
 {
-    QByteArray p = le(kDefaultClientCaps | kSsl, 4) + le(0x01000000, 4) + char(0x21) + QByteArray(23, '\0');
+    QByteArray p =
+        le(kDefaultClientCaps | kSsl, 4) + le(0x01000000, 4) + char(0x21) + QByteArray(23, '\0');
     return packet(1, p);
 }
 
@@ -212,59 +214,70 @@ void tst_MySqlInspector::handshake_data()
     };
     QList<Case> cases;
 
-    Expect loginDb{false, QString::fromLatin1(version), 42, "alice", "shop", false,
-                   MySqlInspector::Login::Succeeded, 0, {}, true};
+    Expect loginDb{false, QString::fromLatin1(version),     42, "alice", "shop",
+                   false, MySqlInspector::Login::Succeeded, 0,  {},      true};
     cases.append({"login with database",
-                  conv({S(greeting(version, 42)), C(handshake41("alice", "shop")), S(ok(2))}), false, loginDb});
+                  conv({S(greeting(version, 42)), C(handshake41("alice", "shop")), S(ok(2))}),
+                  false, loginDb});
 
     Expect loginNoDb = loginDb;
     loginNoDb.database.clear();
     cases.append({"login without database",
-                  conv({S(greeting(version, 42)), C(handshake41("alice", QByteArray())), S(ok(2))}), false,
-                  loginNoDb});
+                  conv({S(greeting(version, 42)), C(handshake41("alice", QByteArray())), S(ok(2))}),
+                  false, loginNoDb});
 
     Expect mysqlServer = loginDb;
     mysqlServer.version = "8.0.36";
     mysqlServer.connectionId = 0xFEDCBA98;
     cases.append({"mysql 8 greeting",
-                  conv({S(greeting("8.0.36", 0xFEDCBA98, false)), C(handshake41("alice", "shop")), S(ok(2))}),
+                  conv({S(greeting("8.0.36", 0xFEDCBA98, false)), C(handshake41("alice", "shop")),
+                        S(ok(2))}),
                   false, mysqlServer});
 
-    cases.append({"mariadb 5.5.5- version prefix",
-                  conv({S(greeting("5.5.5-" + version, 42)), C(handshake41("alice", "shop")), S(ok(2))}), false,
-                  loginDb});
+    cases.append(
+        {"mariadb 5.5.5- version prefix",
+         conv({S(greeting("5.5.5-" + version, 42)), C(handshake41("alice", "shop")), S(ok(2))}),
+         false, loginDb});
     Expect mysql555 = mysqlServer;
     mysql555.version = "5.5.5-not-maria";
     cases.append({"5.5.5- prefix kept for other servers",
-                  conv({S(greeting("5.5.5-not-maria", 0xFEDCBA98, false)), C(handshake41("alice", "shop")), S(ok(2))}),
+                  conv({S(greeting("5.5.5-not-maria", 0xFEDCBA98, false)),
+                        C(handshake41("alice", "shop")), S(ok(2))}),
                   false, mysql555});
 
     Expect utf8 = loginDb;
     utf8.user = QString::fromUtf8("jürgen");
     utf8.database = QString::fromUtf8("lager_ö");
     cases.append({"utf8 user and database",
-                  conv({S(greeting(version, 42)), C(handshake41("j\xc3\xbcrgen", "lager_\xc3\xb6")), S(ok(2))}),
+                  conv({S(greeting(version, 42)), C(handshake41("j\xc3\xbcrgen", "lager_\xc3\xb6")),
+                        S(ok(2))}),
                   false, utf8});
 
     Expect wrongPassword = loginDb;
     wrongPassword.login = MySqlInspector::Login::Failed;
-    cases.append({"wrong password",
-                  conv({S(greeting(version, 42)), C(handshake41("alice", "shop")),
-                        S(err(2, 1045, "28000", "Access denied for user 'alice'@'127.0.0.1' (using password: YES)"))}),
-                  true, wrongPassword});
+    cases.append(
+        {"wrong password",
+         conv({S(greeting(version, 42)), C(handshake41("alice", "shop")),
+               S(err(2, 1045, "28000",
+                     "Access denied for user 'alice'@'127.0.0.1' (using password: YES)"))}),
+         true, wrongPassword});
 
-    Expect ssl{false, QString::fromLatin1(version), 42, {}, {}, true, MySqlInspector::Login::Unknown, 0, {}, true};
-    cases.append({"ssl request stops inspection",
-                  conv({S(greeting(version, 42)), C(sslRequest() + QByteArray::fromHex("160301020001"))}), true, ssl});
+    Expect ssl{false, QString::fromLatin1(version),   42, {}, {},
+               true,  MySqlInspector::Login::Unknown, 0,  {}, true};
+    cases.append(
+        {"ssl request stops inspection",
+         conv({S(greeting(version, 42)), C(sslRequest() + QByteArray::fromHex("160301020001"))}),
+         true, ssl});
 
     Expect authSwitch = loginDb;
     authSwitch.commands = 1;
     authSwitch.lastCommand = "COM_QUERY";
-    cases.append({"auth switch then one query",
-                  conv({S(greeting(version, 42)), C(handshake41("alice", "shop")),
-                        S(packet(2, char(0xFE) + QByteArray("client_ed25519") + '\0' + QByteArray(32, 'n'))),
-                        C(packet(3, QByteArray(64, 's'))), S(ok(4)), C(command(0x03, "SELECT 1"))}),
-                  true, authSwitch});
+    cases.append(
+        {"auth switch then one query",
+         conv({S(greeting(version, 42)), C(handshake41("alice", "shop")),
+               S(packet(2, char(0xFE) + QByteArray("client_ed25519") + '\0' + QByteArray(32, 'n'))),
+               C(packet(3, QByteArray(64, 's'))), S(ok(4)), C(command(0x03, "SELECT 1"))}),
+         true, authSwitch});
 
     Expect queries = loginDb;
     queries.commands = 6;
@@ -292,23 +305,25 @@ void tst_MySqlInspector::handshake_data()
     Expect bigAttrs = loginDb;
     bigAttrs.commands = 1;
     bigAttrs.lastCommand = "COM_PING";
-    cases.append({"handshake larger than the buffer cap",
-                  conv({S(greeting(version, 42)), C(handshake41("alice", "shop", kDefaultClientCaps, attrs)),
-                        S(ok(2)), C(command(0x0E))}),
-                  true, bigAttrs});
+    cases.append(
+        {"handshake larger than the buffer cap",
+         conv({S(greeting(version, 42)), C(handshake41("alice", "shop", kDefaultClientCaps, attrs)),
+               S(ok(2)), C(command(0x0E))}),
+         true, bigAttrs});
 
     Expect oldAuth = loginDb;
-    cases.append({"one-byte auth length",
-                  conv({S(greeting(version, 42)),
-                        C(handshake41("alice", "shop", kDefaultClientCaps & ~kLenencData)), S(ok(2))}),
-                  false, oldAuth});
+    cases.append(
+        {"one-byte auth length",
+         conv({S(greeting(version, 42)),
+               C(handshake41("alice", "shop", kDefaultClientCaps & ~kLenencData)), S(ok(2))}),
+         false, oldAuth});
 
     // HandshakeResponse320: caps (2), max packet (3), user, auth, database.
     Expect old320 = loginDb;
     cases.append({"handshake response 320",
                   conv({S(greeting(version, 42)),
-                        C(packet(1, le(kLongPassword | kConnectWithDb, 2) + le(0xFFFFFF, 3) + "alice" + '\0'
-                                        + "12345678" + '\0' + "shop" + '\0')),
+                        C(packet(1, le(kLongPassword | kConnectWithDb, 2) + le(0xFFFFFF, 3) +
+                                        "alice" + '\0' + "12345678" + '\0' + "shop" + '\0')),
                         S(ok(2))}),
                   false, old320});
 
@@ -317,36 +332,49 @@ void tst_MySqlInspector::handshake_data()
                   conv({S(err(0, 1040, {}, "Too many connections"))}), true, refused});
 
     Expect none{true, {}, 0, {}, {}, false, MySqlInspector::Login::Unknown, 0, {}, true};
-    cases.append({"http request, client speaks first",
-                  conv({C("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"), S("HTTP/1.1 200 OK\r\n\r\n")}), true,
-                  none});
-    cases.append({"tls client hello",
-                  conv({C(QByteArray::fromHex("16030100a5010000a10303") + QByteArray(160, '\x11'))}), true, none});
+    cases.append(
+        {"http request, client speaks first",
+         conv({C("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"), S("HTTP/1.1 200 OK\r\n\r\n")}), true,
+         none});
+    cases.append(
+        {"tls client hello",
+         conv({C(QByteArray::fromHex("16030100a5010000a10303") + QByteArray(160, '\x11'))}), true,
+         none});
     cases.append({"ssh banner", conv({S("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")}), true, none});
     cases.append({"smtp banner", conv({S("220 mail.example ESMTP\r\n")}), true, none});
-    cases.append({"postgres-like binary", conv({S(QByteArray::fromHex("0000000803000000"))}), true, none});
-    cases.append({"greeting with sequence 1", conv({S(greeting(version, 42, true, 1))}), true, none});
+    cases.append(
+        {"postgres-like binary", conv({S(QByteArray::fromHex("0000000803000000"))}), true, none});
+    cases.append(
+        {"greeting with sequence 1", conv({S(greeting(version, 42, true, 1))}), true, none});
     cases.append({"protocol 9 greeting",
-                  conv({S(packet(0, char(9) + version + '\0' + QByteArray(20, '\0')))}), true, none});
+                  conv({S(packet(0, char(9) + version + '\0' + QByteArray(20, '\0')))}), true,
+                  none});
     cases.append({"unterminated server version",
                   conv({S(packet(0, char(10) + QByteArray(60, 'x')))}), true, none});
-    cases.append({"server version with control bytes",
-                  conv({S(packet(0, char(10) + QByteArray("10.\x01\x02") + '\0' + QByteArray(20, '\0')))}), true,
-                  none});
-    cases.append({"greeting cut short", conv({S(packet(0, char(10) + version + '\0' + "abc"))}), true, none});
-    cases.append({"greeting too large", conv({S(packet(0, char(10) + QByteArray(5000, 'x')))}), true, none});
+    cases.append(
+        {"server version with control bytes",
+         conv({S(packet(0, char(10) + QByteArray("10.\x01\x02") + '\0' + QByteArray(20, '\0')))}),
+         true, none});
+    cases.append({"greeting cut short", conv({S(packet(0, char(10) + version + '\0' + "abc"))}),
+                  true, none});
+    cases.append(
+        {"greeting too large", conv({S(packet(0, char(10) + QByteArray(5000, 'x')))}), true, none});
     cases.append({"client bytes before greeting",
                   conv({C(handshake41("alice", "shop")), S(greeting(version, 42))}), true, none});
 
     // A greeting split before its end is still waiting, not finished.
     Expect waiting{false, {}, 0, {}, {}, false, MySqlInspector::Login::Unknown, 0, {}, false};
-    cases.append({"greeting not complete yet", conv({S(greeting(version, 42).left(30))}), true, waiting});
+    cases.append(
+        {"greeting not complete yet", conv({S(greeting(version, 42).left(30))}), true, waiting});
 
     for (const Case& c : cases) {
         for (int piece : {0, 1, 3, 7}) {
-            const QByteArray row = QByteArray(c.name) + (piece == 0 ? QByteArray(" / whole chunks")
-                                                                    : " / " + QByteArray::number(piece) + "-byte pieces");
-            QTest::newRow(row.constData()) << c.conversation << c.countCommands << piece << c.expect;
+            const QByteArray row =
+                QByteArray(c.name) + (piece == 0
+                                          ? QByteArray(" / whole chunks")
+                                          : " / " + QByteArray::number(piece) + "-byte pieces");
+            QTest::newRow(row.constData())
+                << c.conversation << c.countCommands << piece << c.expect;
         }
     }
 
@@ -357,13 +385,16 @@ void tst_MySqlInspector::handshake_data()
         Expect big = loginDb;
         big.commands = 2;
         big.lastCommand = "COM_PING";
-        const QByteArray c = conv({S(greeting(version, 42)), C(handshake41("alice", "shop")), S(ok(2)),
-                                   C(bigQuery), C(tail), C(command(0x0E))});
+        const QByteArray c = conv({S(greeting(version, 42)), C(handshake41("alice", "shop")),
+                                   S(ok(2)), C(bigQuery), C(tail), C(command(0x0E))});
         QTest::newRow("16 MiB query in two packets / whole chunks") << c << true << 0 << big;
-        QTest::newRow("16 MiB query in two packets / 65536-byte pieces") << c << true << 65536 << big;
-        const QByteArray exact = packet(0, char(0x03) + QByteArray(0xFFFFFE, 'q')) + packet(1, QByteArray());
+        QTest::newRow("16 MiB query in two packets / 65536-byte pieces")
+            << c << true << 65536 << big;
+        const QByteArray exact =
+            packet(0, char(0x03) + QByteArray(0xFFFFFE, 'q')) + packet(1, QByteArray());
         QTest::newRow("16 MiB query with empty tail packet")
-            << conv({S(greeting(version, 42)), C(handshake41("alice", "shop")), S(ok(2)), C(exact), C(command(0x0E))})
+            << conv({S(greeting(version, 42)), C(handshake41("alice", "shop")), S(ok(2)), C(exact),
+                     C(command(0x0E))})
             << true << 0 << big;
     }
 }
@@ -427,8 +458,9 @@ void tst_MySqlInspector::recorded_data()
     }
     for (const QString& f : files) {
         for (int piece : {0, 1, 5}) {
-            const QString row = QFileInfo(f).completeBaseName()
-                                + (piece == 0 ? QStringLiteral(" / as recorded") : QStringLiteral(" / %1-byte pieces").arg(piece));
+            const QString row = QFileInfo(f).completeBaseName() +
+                                (piece == 0 ? QStringLiteral(" / as recorded")
+                                            : QStringLiteral(" / %1-byte pieces").arg(piece));
             QTest::newRow(qPrintable(row)) << dir.filePath(f) << piece;
         }
     }
@@ -458,7 +490,8 @@ void tst_MySqlInspector::recorded()
     QCOMPARE(info.database, known["database"].toString());
     QCOMPARE(info.tls, false);
     const bool loginOk = known["login"].toBool();
-    QCOMPARE(int(inspector.login()), int(loginOk ? MySqlInspector::Login::Succeeded : MySqlInspector::Login::Failed));
+    QCOMPARE(int(inspector.login()),
+             int(loginOk ? MySqlInspector::Login::Succeeded : MySqlInspector::Login::Failed));
     if (loginOk) {
         QCOMPARE(qint64(info.connectionId), known["connection_id"].toInteger());
         QCOMPARE(qint64(info.commands), known["commands"].toInteger());
@@ -472,7 +505,7 @@ void tst_MySqlInspector::recorded()
 void tst_MySqlInspector::skipsPayloadsUnseen()
 {
     MySqlInspector inspector(true);
-    const QByteArray head = greeting("10.11.6-MariaDB", 7) ;
+    const QByteArray head = greeting("10.11.6-MariaDB", 7);
     inspector.feed(Dir::ServerToClient, head.constData(), std::size_t(head.size()), 1);
     const QByteArray hs = handshake41("bob", {});
     inspector.feed(Dir::ClientToServer, hs.constData(), std::size_t(hs.size()), 2);
@@ -524,7 +557,8 @@ void tst_MySqlInspector::stopsReadingWhenNotCounting()
     QCOMPARE(inspector.login(), MySqlInspector::Login::Succeeded);
     QCOMPARE(inspector.info().user, QStringLiteral("bob"));
     QCOMPARE(inspector.info().database, QStringLiteral("db1"));
-    QCOMPARE(inspector.serverCapabilities() & MySqlInspector::kClientSsl, quint64(MySqlInspector::kClientSsl));
+    QCOMPARE(inspector.serverCapabilities() & MySqlInspector::kClientSsl,
+             quint64(MySqlInspector::kClientSsl));
     QVERIFY(inspector.serverCapabilities() >> 32 != 0); // MariaDB's extended capabilities
     QCOMPARE(inspector.clientCapabilities() & MySqlInspector::kClientConnectWithDb,
              quint64(MySqlInspector::kClientConnectWithDb));

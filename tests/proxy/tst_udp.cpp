@@ -13,8 +13,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 #include <csignal>
-#include <pwd.h>
 #include <memory>
+#include <pwd.h>
 
 using namespace sg;
 using namespace sgtest;
@@ -104,8 +104,8 @@ private Q_SLOTS:
         QCOMPARE(echo.received.load(), 3);
         QCOMPARE(echo.peerCount(), 1); // one session, one upstream socket
 
-        QTRY_VERIFY_WITH_TIMEOUT(activeOn(engine.snapshot(), "dns")
-                                     && activeOn(engine.snapshot(), "dns")->datagramsDown == 3,
+        QTRY_VERIFY_WITH_TIMEOUT(activeOn(engine.snapshot(), "dns") &&
+                                     activeOn(engine.snapshot(), "dns")->datagramsDown == 3,
                                  3000);
         const Snapshot s = engine.snapshot();
         const auto c = activeOn(s, "dns");
@@ -161,8 +161,7 @@ private Q_SLOTS:
             QVERIFY(c.clientAddress != QHostAddress("127.0.0.2"));
 
         // An allow-list edit applies to the refused client's next datagram.
-        engine.apply(
-            udpConfig(port, {udpRoute("r", echo.port(), {"127.0.0.1", "127.0.0.2"})}));
+        engine.apply(udpConfig(port, {udpRoute("r", echo.port(), {"127.0.0.1", "127.0.0.2"})}));
         QCOMPARE(refused.ask("now").value_or("<nothing>"), QByteArray("now"));
         QCOMPARE(echo.received.load(), 2);
     }
@@ -550,8 +549,8 @@ private Q_SLOTS:
     void digThroughTheProxyToDnsmasq()
     {
         const QString dnsmasq = QStandardPaths::findExecutable(
-            QStringLiteral("dnsmasq"), {QStringLiteral("/usr/sbin"), QStringLiteral("/sbin"),
-                                        QStringLiteral("/usr/bin")});
+            QStringLiteral("dnsmasq"),
+            {QStringLiteral("/usr/sbin"), QStringLiteral("/sbin"), QStringLiteral("/usr/bin")});
         const QString dig = QStandardPaths::findExecutable(QStringLiteral("dig"));
         if (dnsmasq.isEmpty() || dig.isEmpty())
             QSKIP("dnsmasq (dnsmasq-base) or dig (dnsutils) is not installed");
@@ -580,18 +579,18 @@ private Q_SLOTS:
             const int p = 20000 + int(seed % 12000u);
             if (!bindable(p, SOCK_DGRAM) || !bindable(p, SOCK_STREAM))
                 continue;
-            server.start(dnsmasq,
-                         {"--no-daemon", QStringLiteral("--port=%1").arg(p),
-                          "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv",
-                          "--no-hosts", "--address=/example.test/10.1.2.3",
-                          "--pid-file=" + dir.filePath("dnsmasq.pid"), "--conf-file=/dev/null",
-                          "--user=" + user});
+            server.start(dnsmasq, {"--no-daemon", QStringLiteral("--port=%1").arg(p),
+                                   "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv",
+                                   "--no-hosts", "--address=/example.test/10.1.2.3",
+                                   "--pid-file=" + dir.filePath("dnsmasq.pid"),
+                                   "--conf-file=/dev/null", "--user=" + user});
             if (!server.waitForStarted(3000))
                 QFAIL(qPrintable(server.errorString()));
             // Either it is up and answering, or it exited (port raced away): try again.
             UdpClient probe("127.0.0.1", p);
-            const QByteArray query = QByteArray::fromHex(
-                "123401000001000000000000076578616d706c65047465737400000100" "01");
+            const QByteArray query =
+                QByteArray::fromHex("123401000001000000000000076578616d706c65047465737400000100"
+                                    "01");
             bool up = false;
             const qint64 deadline = nowMs() + 8000;
             while (!up && server.state() == QProcess::Running && nowMs() < deadline)
@@ -609,8 +608,8 @@ private Q_SLOTS:
         engine.apply(udpConfig(port, {udpRoute("dns", dnsPort, {"127.0.0.1"})}));
         auto runDig = [&](const QString& bindHost) {
             QProcess p;
-            p.start(dig, {"@127.0.0.1", "-p", QString::number(port), "-b", bindHost,
-                          "example.test", "A", "+short", "+tries=1", "+time=2"});
+            p.start(dig, {"@127.0.0.1", "-p", QString::number(port), "-b", bindHost, "example.test",
+                          "A", "+short", "+tries=1", "+time=2"});
             p.waitForFinished(10000);
             return QString::fromUtf8(p.readAllStandardOutput()).trimmed();
         };

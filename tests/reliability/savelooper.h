@@ -25,8 +25,10 @@ inline QJsonObject generationJson(qint64 generation, int routes)
             {"desc", QStringLiteral("generation %1").arg(generation)},
             {"server_port", kLooperPort},
             {"plugins", QJsonObject{{"ip-restriction", QJsonObject{{"whitelist", allow}}}}},
-            {"upstream", QJsonObject{{"type", "roundrobin"},
-                                     {"nodes", QJsonObject{{QStringLiteral("127.0.0.1:%1").arg(30000 + i), 1}}}}},
+            {"upstream",
+             QJsonObject{
+                 {"type", "roundrobin"},
+                 {"nodes", QJsonObject{{QStringLiteral("127.0.0.1:%1").arg(30000 + i), 1}}}}},
         });
     }
     return QJsonObject{

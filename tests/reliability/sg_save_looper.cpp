@@ -6,7 +6,6 @@
 #include "savelooper.h"
 
 #include <QCoreApplication>
-
 #include <cstdio>
 
 using namespace sg;

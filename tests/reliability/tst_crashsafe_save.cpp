@@ -11,7 +11,6 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
-
 #include <csignal>
 
 using namespace sg;
@@ -53,7 +52,8 @@ private Q_SLOTS:
             QVERIFY(store.replace(first.value).isEmpty());
             // Twice, so that NAME.bak also holds generation 0 rather than the example config.
             QJsonObject again = reliability::generationJson(0, kRoutes);
-            again.insert(QStringLiteral("streamgate"), QJsonObject{{"generation", 0}, {"resaved", true}});
+            again.insert(QStringLiteral("streamgate"),
+                         QJsonObject{{"generation", 0}, {"resaved", true}});
             const Decoded<Config> second = decodeConfig(again);
             QVERIFY(store.replace(second.value).isEmpty());
         }
@@ -82,18 +82,23 @@ private Q_SLOTS:
             QCOMPARE(child.exitStatus(), QProcess::CrashExit);
             output += child.readAllStandardOutput();
             const QByteArray errors = child.readAllStandardError();
-            QVERIFY2(!errors.contains("refused") && !errors.contains("failed")
-                         && !errors.contains("mixes"),
+            QVERIFY2(!errors.contains("refused") && !errors.contains("failed") &&
+                         !errors.contains("mixes"),
                      errors.constData());
             const qint64 confirmed = lastConfirmed(output);
 
             const FileCheck check = checkFile(path);
-            QVERIFY2(check.status == LoadResult::Status::Loaded,
-                     qPrintable(QStringLiteral("round %1: %2").arg(round).arg(formatProblems(check.problems))));
+            QVERIFY2(
+                check.status == LoadResult::Status::Loaded,
+                qPrintable(
+                    QStringLiteral("round %1: %2").arg(round).arg(formatProblems(check.problems))));
             const qint64 onDisk = reliability::generationOf(check.config);
-            QVERIFY2(onDisk == confirmed || onDisk == confirmed + 1,
-                     qPrintable(QStringLiteral("round %1: file holds generation %2, child confirmed %3")
-                                    .arg(round).arg(onDisk).arg(confirmed)));
+            QVERIFY2(
+                onDisk == confirmed || onDisk == confirmed + 1,
+                qPrintable(QStringLiteral("round %1: file holds generation %2, child confirmed %3")
+                               .arg(round)
+                               .arg(onDisk)
+                               .arg(confirmed)));
             QCOMPARE(check.config.streamRoutes.size(), qsizetype(kRoutes));
             if (onDisk == confirmed + 1)
                 ++newerOnDisk;
@@ -101,16 +106,21 @@ private Q_SLOTS:
             const QString backup = path + QStringLiteral(".bak");
             if (QFile::exists(backup)) {
                 const FileCheck bak = checkFile(backup);
-                QVERIFY2(bak.status == LoadResult::Status::Loaded, qPrintable(formatProblems(bak.problems)));
+                QVERIFY2(bak.status == LoadResult::Status::Loaded,
+                         qPrintable(formatProblems(bak.problems)));
                 const qint64 bakGeneration = reliability::generationOf(bak.config);
-                QVERIFY2(bakGeneration >= 0 && bakGeneration <= onDisk,
-                         qPrintable(QStringLiteral("round %1: NAME.bak holds generation %2, file %3")
-                                        .arg(round).arg(bakGeneration).arg(onDisk)));
+                QVERIFY2(
+                    bakGeneration >= 0 && bakGeneration <= onDisk,
+                    qPrintable(QStringLiteral("round %1: NAME.bak holds generation %2, file %3")
+                                   .arg(round)
+                                   .arg(bakGeneration)
+                                   .arg(onDisk)));
             }
 
             // What a user would do next: check the file and start from it.
             QProcess cli;
-            cli.start(QStringLiteral(STREAMGATE_BINARY), {QStringLiteral("--config"), path, QStringLiteral("--check")});
+            cli.start(QStringLiteral(STREAMGATE_BINARY),
+                      {QStringLiteral("--config"), path, QStringLiteral("--check")});
             QVERIFY(cli.waitForFinished(20000));
             QVERIFY2(cli.exitStatus() == QProcess::NormalExit && cli.exitCode() == 0,
                      (cli.readAllStandardOutput() + cli.readAllStandardError()).constData());
@@ -119,8 +129,9 @@ private Q_SLOTS:
             QCOMPARE(reliability::generationOf(store.config()), onDisk);
             previous = onDisk;
         }
-        qInfo("%d rounds, %d with the new version on disk before it was confirmed, last generation %lld", kRounds,
-              newerOnDisk, static_cast<long long>(previous));
+        qInfo("%d rounds, %d with the new version on disk before it was confirmed, last generation "
+              "%lld",
+              kRounds, newerOnDisk, static_cast<long long>(previous));
         QVERIFY(previous > 0);
     }
 };

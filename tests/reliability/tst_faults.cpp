@@ -13,7 +13,6 @@
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
-
 #include <sys/resource.h>
 
 using namespace sgtest;
@@ -25,10 +24,12 @@ QJsonObject routeTo(const QString& id, int port, int upstreamPort, double connec
     return QJsonObject{
         {"id", id},
         {"server_port", port},
-        {"upstream", QJsonObject{{"type", "roundrobin"},
-                                 {"retries", 0},
-                                 {"nodes", QJsonObject{{QStringLiteral("127.0.0.1:%1").arg(upstreamPort), 1}}},
-                                 {"timeout", QJsonObject{{"connect", connect}, {"send", idle}, {"read", idle}}}}},
+        {"upstream",
+         QJsonObject{
+             {"type", "roundrobin"},
+             {"retries", 0},
+             {"nodes", QJsonObject{{QStringLiteral("127.0.0.1:%1").arg(upstreamPort), 1}}},
+             {"timeout", QJsonObject{{"connect", connect}, {"send", idle}, {"read", idle}}}}},
     };
 }
 
@@ -41,7 +42,8 @@ double cpuSeconds(qint64 pid)
     const QByteArray stat = f.readAll();
     const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
     // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
-    return double(fields.value(11).toLongLong() + fields.value(12).toLongLong()) / double(sysconf(_SC_CLK_TCK));
+    return double(fields.value(11).toLongLong() + fields.value(12).toLongLong()) /
+           double(sysconf(_SC_CLK_TCK));
 }
 
 } // namespace
@@ -61,7 +63,8 @@ class TestFaults : public QObject
         QJsonArray listeners;
         for (int p : ports)
             listeners.append(QStringLiteral("127.0.0.1:%1").arg(p));
-        const QJsonObject config{{"stream_proxy", QJsonObject{{"tcp", listeners}}}, {"stream_routes", routes}};
+        const QJsonObject config{{"stream_proxy", QJsonObject{{"tcp", listeners}}},
+                                 {"stream_routes", routes}};
         const QString path = m_dir.filePath(QStringLiteral("faults.json"));
         QFile f(path);
         if (!f.open(QIODevice::WriteOnly) || f.write(QJsonDocument(config).toJson()) < 0)
@@ -182,7 +185,8 @@ private Q_SLOTS:
         const qint64 waited = nowMs() - t0;
         QVERIFY2(waited >= 400 && waited < 5000, qPrintable(QString::number(waited)));
         ::close(client);
-        QVERIFY2(logHas({"route=\"dead\"", " 502 ", "reason=\"connect failed\""}), m_log.constData());
+        QVERIFY2(logHas({"route=\"dead\"", " 502 ", "reason=\"connect failed\""}),
+                 m_log.constData());
         for (int f : fillers)
             ::close(f);
         ::close(lfd);
@@ -200,7 +204,8 @@ private Q_SLOTS:
         QCOMPARE(recvExactly(client, 5), QByteArray("hello"));
         // The client sends nothing more and never closes: only the idle timeout can end it.
         const qint64 t0 = nowMs();
-        QVERIFY2(logHas({"route=\"silent\"", "reason=\"idle timeout\"", " 5 5 "}, 8000), m_log.constData());
+        QVERIFY2(logHas({"route=\"silent\"", "reason=\"idle timeout\"", " 5 5 "}, 8000),
+                 m_log.constData());
         QVERIFY(nowMs() - t0 >= 700);
         QCOMPARE(waitForEnd(client, 2000), ReadEnd::Eof);
         QTRY_COMPARE_WITH_TIMEOUT(echo.open.load(), 0, 5000);
@@ -249,7 +254,8 @@ private Q_SLOTS:
                 ::close(fd); // closed by the proxy: a clean refusal
             break;
         }
-        QVERIFY2(refused > 0, qPrintable(QStringLiteral("never exhausted: %1 sessions").arg(held.size())));
+        QVERIFY2(refused > 0,
+                 qPrintable(QStringLiteral("never exhausted: %1 sessions").arg(held.size())));
         qInfo("%d descriptors: %d sessions served, then refused (%s)", nofile, int(held.size()),
               waiting.isEmpty() ? "closed by the proxy" : "left in the listen queue");
         QVERIFY2(waiting.isEmpty(), "the refused client was left waiting instead of being closed");

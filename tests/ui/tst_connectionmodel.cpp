@@ -33,7 +33,8 @@ ConnectionInfo conn(quint64 id, quint64 up = 0, quint64 down = 0, const QString&
     return c;
 }
 
-Snapshot snap(qint64 takenMs, const QList<ConnectionInfo>& active, const QList<ConnectionInfo>& closed = {})
+Snapshot snap(qint64 takenMs, const QList<ConnectionInfo>& active,
+              const QList<ConnectionInfo>& closed = {})
 {
     Snapshot s;
     s.takenMs = takenMs;
@@ -76,7 +77,8 @@ private slots:
     void mySqlColumnsFollowTheInspector()
     {
         ConnectionTableModel model;
-        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
         QSignalSpy seen(&model, &ConnectionTableModel::mySqlFirstSeen);
         QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
 
@@ -84,9 +86,11 @@ private slots:
         model.applySnapshot(snap(T0 + 1000, {c, conn(2)}));
         QVERIFY(!model.mySqlSeen());
         QCOMPARE(seen.size(), 0);
-        QCOMPARE(model.index(0, ConnectionTableModel::MySqlUserColumn).data().toString(), QString());
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlUserColumn).data().toString(),
+                 QString());
         QCOMPARE(model.index(0, ConnectionTableModel::MySqlTlsColumn).data().toString(), QString());
-        QVERIFY(!model.index(0, ConnectionTableModel::MySqlQueriesColumn).data(RawValueRole).isValid());
+        QVERIFY(
+            !model.index(0, ConnectionTableModel::MySqlQueriesColumn).data(RawValueRole).isValid());
 
         c.mysql.detected = true;
         c.mysql.serverVersion = QStringLiteral("10.11.19-MariaDB-0+deb12u1");
@@ -98,28 +102,42 @@ private slots:
         QVERIFY(model.mySqlSeen());
         QCOMPARE(seen.size(), 1);
         QVERIFY(!changed.isEmpty());
-        QCOMPARE(changed.constLast().at(1).toModelIndex().column(), ConnectionTableModel::ColumnCount - 1);
-        QCOMPARE(model.index(0, ConnectionTableModel::MySqlUserColumn).data().toString(), QStringLiteral("sg"));
-        QCOMPARE(model.index(0, ConnectionTableModel::MySqlDatabaseColumn).data().toString(), QStringLiteral("sgtest"));
-        QCOMPARE(model.index(0, ConnectionTableModel::MySqlServerColumn).data().toString(), c.mysql.serverVersion);
-        QCOMPARE(model.index(0, ConnectionTableModel::MySqlTlsColumn).data().toString(), QStringLiteral("no"));
-        QCOMPARE(model.index(0, ConnectionTableModel::MySqlTlsColumn).data(RawValueRole), QVariant(false));
-        QCOMPARE(model.index(0, ConnectionTableModel::MySqlQueriesColumn).data(RawValueRole).toULongLong(), 3u);
-        QCOMPARE(model.index(1, ConnectionTableModel::MySqlUserColumn).data().toString(), QString());
+        QCOMPARE(changed.constLast().at(1).toModelIndex().column(),
+                 ConnectionTableModel::ColumnCount - 1);
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlUserColumn).data().toString(),
+                 QStringLiteral("sg"));
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlDatabaseColumn).data().toString(),
+                 QStringLiteral("sgtest"));
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlServerColumn).data().toString(),
+                 c.mysql.serverVersion);
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlTlsColumn).data().toString(),
+                 QStringLiteral("no"));
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlTlsColumn).data(RawValueRole),
+                 QVariant(false));
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlQueriesColumn)
+                     .data(RawValueRole)
+                     .toULongLong(),
+                 3u);
+        QCOMPARE(model.index(1, ConnectionTableModel::MySqlUserColumn).data().toString(),
+                 QString());
 
         c.mysql.tls = true;
         c.mysql.commands = 4;
         model.applySnapshot(snap(T0 + 1200, {c, conn(2)}));
-        QCOMPARE(model.index(0, ConnectionTableModel::MySqlTlsColumn).data().toString(), QStringLiteral("yes"));
-        QCOMPARE(model.index(0, ConnectionTableModel::MySqlQueriesColumn).data().toString(), QStringLiteral("4"));
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlTlsColumn).data().toString(),
+                 QStringLiteral("yes"));
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlQueriesColumn).data().toString(),
+                 QStringLiteral("4"));
         QCOMPARE(seen.size(), 1); // only the first time
-        QCOMPARE(model.headerData(ConnectionTableModel::MySqlUserColumn, Qt::Horizontal).toString(), QStringLiteral("User"));
+        QCOMPARE(model.headerData(ConnectionTableModel::MySqlUserColumn, Qt::Horizontal).toString(),
+                 QStringLiteral("User"));
     }
 
     void newConnectionsAreInsertedNotReset()
     {
         ConnectionTableModel model;
-        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
         QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
         QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
         QSignalSpy layout(&model, &QAbstractItemModel::layoutChanged);
@@ -143,14 +161,16 @@ private slots:
     {
         ConnectionTableModel model;
         model.setClosedLingerMs(3000);
-        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
         model.applySnapshot(snap(T0 + 1000, range(1, 5)));
 
         QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
         QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
         QList<ConnectionInfo> active = range(1, 5);
         const ConnectionInfo gone = active.takeAt(2); // id 3
-        model.applySnapshot(snap(T0 + 1250, active, {closedConn(gone, T0 + 1200, CloseReason::ClientClosed)}));
+        model.applySnapshot(
+            snap(T0 + 1250, active, {closedConn(gone, T0 + 1200, CloseReason::ClientClosed)}));
 
         // Still shown, as closed, with the engine's reason; only its row changed.
         QCOMPARE(model.rowCount(), 5);
@@ -158,7 +178,8 @@ private slots:
         const int row = model.rowOfConnection(3);
         QCOMPARE(row, 2);
         QVERIFY(model.isClosedAt(row));
-        QCOMPARE(model.index(row, ConnectionTableModel::StateColumn).data().toString(), QStringLiteral("Closed"));
+        QCOMPARE(model.index(row, ConnectionTableModel::StateColumn).data().toString(),
+                 QStringLiteral("Closed"));
         QCOMPARE(model.index(row, ConnectionTableModel::CloseReasonColumn).data().toString(),
                  QStringLiteral("Client closed"));
         QCOMPARE(model.index(row, 0).data(ClosedMsRole).toLongLong(), T0 + 1250);
@@ -168,16 +189,19 @@ private slots:
         QCOMPARE(changed.at(0).at(0).toModelIndex().column(), 0); // drawn closed: the whole row
 
         // Before the linger time is over it stays; after, it is removed with one rowsRemoved.
-        model.applySnapshot(snap(T0 + 4000, active, {closedConn(gone, T0 + 1200, CloseReason::ClientClosed)}));
+        model.applySnapshot(
+            snap(T0 + 4000, active, {closedConn(gone, T0 + 1200, CloseReason::ClientClosed)}));
         QCOMPARE(model.rowCount(), 5);
-        model.applySnapshot(snap(T0 + 4300, active, {closedConn(gone, T0 + 1200, CloseReason::ClientClosed)}));
+        model.applySnapshot(
+            snap(T0 + 4300, active, {closedConn(gone, T0 + 1200, CloseReason::ClientClosed)}));
         QCOMPARE(model.rowCount(), 4);
         QCOMPARE(removed.size(), 1);
         QCOMPARE(removed.at(0).at(1).toInt(), 2);
         QCOMPARE(ids(model), (QList<quint64>{1, 2, 4, 5}));
 
         // Still in the engine's closed ring: it must not come back.
-        model.applySnapshot(snap(T0 + 4600, active, {closedConn(gone, T0 + 1200, CloseReason::ClientClosed)}));
+        model.applySnapshot(
+            snap(T0 + 4600, active, {closedConn(gone, T0 + 1200, CloseReason::ClientClosed)}));
         QCOMPARE(ids(model), (QList<quint64>{1, 2, 4, 5}));
     }
 
@@ -186,7 +210,8 @@ private slots:
         ConnectionTableModel model;
         model.setClosedLingerMs(1000);
         model.setShowClosed(true);
-        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
         model.applySnapshot(snap(T0 + 1000, range(1, 3)));
         const QList<ConnectionInfo> ring{closedConn(conn(2), T0 + 1100, CloseReason::Killed)};
         model.applySnapshot(snap(T0 + 1250, {conn(1), conn(3)}, ring));
@@ -217,7 +242,10 @@ private slots:
         const int row = model.rowOfConnection(3);
         QVERIFY(row >= 0);
         QVERIFY(model.isClosedAt(row));
-        QCOMPARE(model.index(row, ConnectionTableModel::BytesDownColumn).data(RawValueRole).toULongLong(), 20u);
+        QCOMPARE(model.index(row, ConnectionTableModel::BytesDownColumn)
+                     .data(RawValueRole)
+                     .toULongLong(),
+                 20u);
 
         // A connection closed long before the view started is not news.
         ConnectionTableModel fresh;
@@ -228,7 +256,8 @@ private slots:
     void rowLevelDataChanged()
     {
         ConnectionTableModel model;
-        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
         // Same displayed second in all snapshots (start T0, taken at T0 + 10.0..10.9 s).
         model.applySnapshot(snap(T0 + 10'000, range(1, 10)));
         model.applySnapshot(snap(T0 + 10'100, range(1, 10)));
@@ -241,9 +270,11 @@ private slots:
         QCOMPARE(changed.size(), 2);
         QCOMPARE(changed.at(0).at(0).toModelIndex().row(), 1);
         QCOMPARE(changed.at(0).at(1).toModelIndex().row(), 1);
-        QCOMPARE(changed.at(0).at(1).toModelIndex().column(), ConnectionTableModel::ColumnCount - 1);
+        QCOMPARE(changed.at(0).at(1).toModelIndex().column(),
+                 ConnectionTableModel::ColumnCount - 1);
         // Bytes moved: the columns that never change (ID, route, proto, client) are left out.
-        QCOMPARE(changed.at(0).at(0).toModelIndex().column(), int(ConnectionTableModel::UpstreamColumn));
+        QCOMPARE(changed.at(0).at(0).toModelIndex().column(),
+                 int(ConnectionTableModel::UpstreamColumn));
         QCOMPARE(changed.at(1).at(0).toModelIndex().row(), 6);
 
         // Six of ten rows (2-5, 7-8) get bytes: most rows changed -> one signal over the range.
@@ -280,8 +311,11 @@ private slots:
         QCOMPARE(up.data(RawValueRole).toDouble(), 2000.0);
         model.applySnapshot(snap(T0 + 11'000, {conn(1, 2000, 4096)}));
         QCOMPARE(up.data(RawValueRole).toDouble(), 0.0);
-        QCOMPARE(model.index(0, ConnectionTableModel::DurationColumn).data(RawValueRole).toLongLong(), 11'000);
-        QCOMPARE(model.index(0, ConnectionTableModel::DurationColumn).data().toString(), QStringLiteral("11s"));
+        QCOMPARE(
+            model.index(0, ConnectionTableModel::DurationColumn).data(RawValueRole).toLongLong(),
+            11'000);
+        QCOMPARE(model.index(0, ConnectionTableModel::DurationColumn).data().toString(),
+                 QStringLiteral("11s"));
     }
 
     void selectionAndPersistentIndexesFollowTheirConnection()
@@ -338,13 +372,16 @@ private slots:
         model.applySnapshot(snap(T0 + 10'000, {conn(7, 5 * 1024 * 1024, 42)}));
         const QStringList lines = tableToCsv(&model).split("\r\n", Qt::SkipEmptyParts);
         QCOMPARE(lines.size(), 2);
-        QVERIFY(lines.at(0).startsWith("ID,Route,Proto,Client,Upstream,State,Started,Duration,Bytes ↑,Bytes ↓"));
+        QVERIFY(lines.at(0).startsWith(
+            "ID,Route,Proto,Client,Upstream,State,Started,Duration,Bytes ↑,Bytes ↓"));
         const QStringList cells = lines.at(1).split(',');
         QCOMPARE(cells.at(ConnectionTableModel::IdColumn), QStringLiteral("7"));
-        QCOMPARE(cells.at(ConnectionTableModel::RouteColumn), QStringLiteral("db")); // the id, not the name
+        QCOMPARE(cells.at(ConnectionTableModel::RouteColumn),
+                 QStringLiteral("db")); // the id, not the name
         QCOMPARE(cells.at(ConnectionTableModel::StartedColumn), QString::number(T0));
         QCOMPARE(cells.at(ConnectionTableModel::DurationColumn), QStringLiteral("10000"));
-        QCOMPARE(cells.at(ConnectionTableModel::BytesUpColumn), QString::number(5 * 1024 * 1024)); // not "5.00 MiB"
+        QCOMPARE(cells.at(ConnectionTableModel::BytesUpColumn),
+                 QString::number(5 * 1024 * 1024)); // not "5.00 MiB"
         QCOMPARE(cells.at(ConnectionTableModel::BytesDownColumn), QStringLiteral("42"));
         // Text that needs quoting is quoted.
         model.setRouteNames({});
@@ -370,7 +407,8 @@ private slots:
         QList<quint64> order;
         for (int r = 0; r < 3; ++r)
             order << proxy.index(r, 0).data(ConnectionIdRole).toULongLong();
-        QCOMPARE(order, (QList<quint64>{1, 3, 2})); // 9 B < 300 B < 2 KiB (text would put 2.00 KiB first)
+        QCOMPARE(order,
+                 (QList<quint64>{1, 3, 2})); // 9 B < 300 B < 2 KiB (text would put 2.00 KiB first)
 
         proxy.sort(ConnectionTableModel::ClientColumn, Qt::AscendingOrder);
         order.clear();

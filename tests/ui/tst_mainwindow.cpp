@@ -34,7 +34,6 @@
 #include <QTest>
 #include <QTimer>
 #include <QTreeView>
-
 #include <memory>
 
 using namespace sg;
@@ -75,7 +74,8 @@ struct Client
     {
         QObject::connect(socket.get(), &QTcpSocket::readyRead, socket.get(),
                          [this] { received += socket->readAll(); });
-        QObject::connect(socket.get(), &QTcpSocket::disconnected, socket.get(), [this] { closed = true; });
+        QObject::connect(socket.get(), &QTcpSocket::disconnected, socket.get(),
+                         [this] { closed = true; });
         if (!from.isEmpty())
             socket->bind(QHostAddress(from), 0);
         socket->connectToHost(QHostAddress::LocalHost, port);
@@ -110,7 +110,8 @@ void answerNextMessageBox(const QString& buttonText)
 int rowOfClientPort(QTableView* view, quint16 port)
 {
     for (int r = 0; r < view->model()->rowCount(); ++r) {
-        const QString client = view->model()->index(r, ConnectionTableModel::ClientColumn).data().toString();
+        const QString client =
+            view->model()->index(r, ConnectionTableModel::ClientColumn).data().toString();
         if (client.endsWith(QStringLiteral(":%1").arg(port)))
             return r;
     }
@@ -154,7 +155,10 @@ private slots:
             "id": "echo", "name": "Echo", "server_port": %1,
             "plugins": {"ip-restriction": {"whitelist": ["127.0.0.1"]}},
             "upstream": {"nodes": {"127.0.0.1:%2": 1}, "timeout": {"connect": 2, "send": 60, "read": 60}}
-          }]})").arg(m_port).arg(m_echo.serverPort()).toUtf8());
+          }]})")
+                       .arg(m_port)
+                       .arg(m_echo.serverPort())
+                       .toUtf8());
         file.close();
 
         m_store = std::make_unique<ConfigStore>(path);
@@ -170,7 +174,8 @@ private slots:
         m_window->show();
         QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
         m_connectionsView = child<QTableView>(m_window.get(), "connectionsView");
-        QTRY_VERIFY_WITH_TIMEOUT(child<QLabel>(m_window.get(), "listenersLabel")->text().contains("1 listener"), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            child<QLabel>(m_window.get(), "listenersLabel")->text().contains("1 listener"), 5000);
     }
 
     void cleanupTestCase()
@@ -219,8 +224,12 @@ private slots:
         // And the routes list shows it listening, selected.
         auto* routes = child<QTreeView>(m_window.get(), "routesView");
         QCOMPARE(routes->currentIndex().data(RouteIdRole).toString(), QStringLiteral("typed"));
-        QTRY_COMPARE_WITH_TIMEOUT(routes->model()->index(routes->currentIndex().row(), RoutesModel::StatusColumn).data().toString(),
-                                  QStringLiteral("Listening"), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            routes->model()
+                ->index(routes->currentIndex().row(), RoutesModel::StatusColumn)
+                .data()
+                .toString(),
+            QStringLiteral("Listening"), 5000);
     }
 
     void dragReordersMatchOrder()
@@ -250,18 +259,21 @@ private slots:
     {
         const QByteArray before = fileBytes();
         Client refused("127.0.0.2", m_port);
-        QTRY_VERIFY_WITH_TIMEOUT(refused.closed || refused.socket->state() == QAbstractSocket::UnconnectedState, 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            refused.closed || refused.socket->state() == QAbstractSocket::UnconnectedState, 5000);
         QVERIFY(refused.received.isEmpty());
 
         auto* denied = child<QTableView>(m_window.get(), "deniedView");
         QTRY_VERIFY_WITH_TIMEOUT(denied->model()->rowCount() >= 1, 5000);
         int row = -1;
         for (int r = 0; r < denied->model()->rowCount(); ++r) {
-            if (denied->model()->index(r, DeniedClientsModel::ClientColumn).data().toString() == "127.0.0.2")
+            if (denied->model()->index(r, DeniedClientsModel::ClientColumn).data().toString() ==
+                "127.0.0.2")
                 row = r;
         }
         QVERIFY(row >= 0);
-        QCOMPARE(denied->model()->index(row, DeniedClientsModel::RouteColumn).data().toString(), QStringLiteral("Echo"));
+        QCOMPARE(denied->model()->index(row, DeniedClientsModel::RouteColumn).data().toString(),
+                 QStringLiteral("Echo"));
         // The first refusal is announced (banner, no tray on the offscreen platform).
         auto* banner = child<QFrame>(m_window.get(), "banner");
         QVERIFY(banner->isVisible());
@@ -278,7 +290,8 @@ private slots:
         QTest::mousePress(denied->viewport(), Qt::LeftButton, {}, at);
         QTest::mouseRelease(denied->viewport(), Qt::LeftButton, {}, at);
 
-        QVERIFY(m_store->config().findRoute("echo")->plugins.ipRestriction->whitelist.contains("127.0.0.2"));
+        QVERIFY(m_store->config().findRoute("echo")->plugins.ipRestriction->whitelist.contains(
+            "127.0.0.2"));
         QVERIFY(fileBytes().contains("127.0.0.2"));
         QVERIFY(!banner->isVisible());
 
@@ -298,7 +311,8 @@ private slots:
         }
         const quint16 chosenPort = clients[2]->socket->localPort();
         QTRY_VERIFY_WITH_TIMEOUT(rowOfClientPort(m_connectionsView, chosenPort) >= 0, 5000);
-        const QModelIndex chosen = m_connectionsView->model()->index(rowOfClientPort(m_connectionsView, chosenPort), 0);
+        const QModelIndex chosen =
+            m_connectionsView->model()->index(rowOfClientPort(m_connectionsView, chosenPort), 0);
         const quint64 chosenId = chosen.data(ConnectionIdRole).toULongLong();
         m_connectionsView->selectionModel()->setCurrentIndex(
             chosen, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
@@ -312,7 +326,8 @@ private slots:
             clients.push_back(std::make_unique<Client>(QString(), m_port));
             QVERIFY(clients.back()->waitConnected());
         }
-        QTRY_VERIFY_WITH_TIMEOUT(rowOfClientPort(m_connectionsView, clients[6]->socket->localPort()) >= 0, 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            rowOfClientPort(m_connectionsView, clients[6]->socket->localPort()) >= 0, 5000);
         QTRY_VERIFY_WITH_TIMEOUT(rowOfClientPort(m_connectionsView, gonePort) < 0, 8000);
         const QModelIndexList selected = m_connectionsView->selectionModel()->selectedRows();
         QCOMPARE(selected.size(), 1);
@@ -328,7 +343,8 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(victim.received, QByteArray("before"), 5000);
         const quint16 port = victim.socket->localPort();
         QTRY_VERIFY_WITH_TIMEOUT(rowOfClientPort(m_connectionsView, port) >= 0, 5000);
-        const QModelIndex index = m_connectionsView->model()->index(rowOfClientPort(m_connectionsView, port), 0);
+        const QModelIndex index =
+            m_connectionsView->model()->index(rowOfClientPort(m_connectionsView, port), 0);
         m_connectionsView->selectionModel()->setCurrentIndex(
             index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
 
@@ -342,10 +358,12 @@ private slots:
         close->trigger();
         // The client sees EOF.
         QTRY_VERIFY_WITH_TIMEOUT(victim.closed, 5000);
-        QTRY_COMPARE_WITH_TIMEOUT(
-            m_connectionsView->model()->index(rowOfClientPort(m_connectionsView, port),
-                                              ConnectionTableModel::CloseReasonColumn).data().toString(),
-            QStringLiteral("Closed by user"), 5000);
+        QTRY_COMPARE_WITH_TIMEOUT(m_connectionsView->model()
+                                      ->index(rowOfClientPort(m_connectionsView, port),
+                                              ConnectionTableModel::CloseReasonColumn)
+                                      .data()
+                                      .toString(),
+                                  QStringLiteral("Closed by user"), 5000);
     }
 
     void screenshotWithLiveTraffic()
@@ -364,7 +382,8 @@ private slots:
             ++ticks;
             for (size_t i = 0; i < clients.size(); ++i) {
                 if ((ticks + int(i)) % (int(i) + 1) == 0)
-                    clients[i]->socket->write(chunk.left(int(chunk.size() / (i + 1)) * (1 + ticks % 3)));
+                    clients[i]->socket->write(
+                        chunk.left(int(chunk.size() / (i + 1)) * (1 + ticks % 3)));
             }
         });
         pump.start(100);
@@ -375,11 +394,13 @@ private slots:
         QVERIFY(clients.back()->waitConnected());
         const quint16 closedPort = clients[1]->socket->localPort(); // 0 once disconnected
         clients[1]->socket->disconnectFromHost();
-        QTRY_VERIFY_WITH_TIMEOUT(rowOfClientPort(m_connectionsView, closedPort) >= 0
-                                     && m_connectionsView->model()
-                                            ->index(rowOfClientPort(m_connectionsView, closedPort), 0)
-                                            .data(ClosedMsRole).toLongLong() > 0,
-                                 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            rowOfClientPort(m_connectionsView, closedPort) >= 0 &&
+                m_connectionsView->model()
+                        ->index(rowOfClientPort(m_connectionsView, closedPort), 0)
+                        .data(ClosedMsRole)
+                        .toLongLong() > 0,
+            5000);
         auto* tabs = child<QTabWidget>(m_window.get(), "tabs");
 
         const QDir out(QStringLiteral(QT_TESTCASE_BUILDDIR));

@@ -30,7 +30,6 @@
 #include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
-
 #include <memory>
 #include <optional>
 
@@ -57,8 +56,8 @@ bool writeFile(const QString& path, const QByteArray& data)
 
 StreamRoute route(const char* json)
 {
-    const Decoded<StreamRoute> d = decodeStreamRoute(QJsonDocument::fromJson(json).object(), {},
-                                                     DecodeMode::Client);
+    const Decoded<StreamRoute> d =
+        decodeStreamRoute(QJsonDocument::fromJson(json).object(), {}, DecodeMode::Client);
     if (!d.ok())
         qFatal("bad test route: %s", qPrintable(formatProblems(d.problems)));
     return d.value;
@@ -133,12 +132,14 @@ void TestRemoteApisixWindow::init()
     m_serverStore = std::make_unique<ConfigStore>(serverPath);
     QVERIFY(m_serverStore->load().ok());
     const Decoded<Upstream> up = decodeUpstream(
-        QJsonDocument::fromJson(R"({"id": "up1", "name": "Pool", "nodes": {"127.0.0.1:1996": 2}})").object(),
+        QJsonDocument::fromJson(R"({"id": "up1", "name": "Pool", "nodes": {"127.0.0.1:1996": 2}})")
+            .object(),
         {}, DecodeMode::Client);
     QVERIFY2(up.ok(), qPrintable(formatProblems(up.problems)));
     Problems p = m_serverStore->putUpstream(up.value);
     QVERIFY2(p.isEmpty(), qPrintable(formatProblems(p)));
-    p = m_serverStore->putRoute(route(R"({"id": "existing", "name": "Existing", "remote_addr": "127.0.0.3",
+    p = m_serverStore->putRoute(
+        route(R"({"id": "existing", "name": "Existing", "remote_addr": "127.0.0.3",
         "server_addr": "127.0.0.1", "server_port": 9100,
         "upstream": {"nodes": {"127.0.0.1:1995": 1}, "type": "roundrobin"}})"));
     QVERIFY2(p.isEmpty(), qPrintable(formatProblems(p)));
@@ -151,8 +152,10 @@ void TestRemoteApisixWindow::init()
     QVERIFY(writeFile(m_localPath, R"({"stream_proxy": {"tcp": [9200]}})"));
     m_localStore = std::make_unique<ConfigStore>(m_localPath);
     QVERIFY(m_localStore->load().ok());
-    QVERIFY(m_localStore->putRoute(route(R"({"id": "local", "server_port": 9200,
-        "upstream": {"nodes": {"127.0.0.1:1997": 1}}})")).isEmpty());
+    QVERIFY(m_localStore
+                ->putRoute(route(R"({"id": "local", "server_port": 9200,
+        "upstream": {"nodes": {"127.0.0.1:1997": 1}}})"))
+                .isEmpty());
     m_localBytes = readAll(m_localPath);
     QVERIFY(!m_localBytes.isEmpty());
     m_main = std::make_unique<MainWindow>(m_localStore.get(), nullptr);
@@ -182,10 +185,13 @@ ui::RemoteApisixWindow* TestRemoteApisixWindow::connectedWindow()
     if (!window)
         return nullptr;
     window->setConfirm([](const QString&) { return true; });
-    window->findChild<QLineEdit*>(QStringLiteral("adminUrlEdit"))->setText(m_server->url().toString());
-    window->findChild<QLineEdit*>(QStringLiteral("adminKeyEdit"))->setText(QString::fromLatin1(kKey));
+    window->findChild<QLineEdit*>(QStringLiteral("adminUrlEdit"))
+        ->setText(m_server->url().toString());
+    window->findChild<QLineEdit*>(QStringLiteral("adminKeyEdit"))
+        ->setText(QString::fromLatin1(kKey));
     QSignalSpy finished(window, &ui::RemoteApisixWindow::requestFinished);
-    QTest::mouseClick(window->findChild<QPushButton*>(QStringLiteral("connectButton")), Qt::LeftButton);
+    QTest::mouseClick(window->findChild<QPushButton*>(QStringLiteral("connectButton")),
+                      Qt::LeftButton);
     if (!finished.wait(10000) || !finished.first().first().toBool()) {
         qWarning() << "connect failed:" << window->statusText();
         return nullptr;
@@ -205,17 +211,21 @@ void TestRemoteApisixWindow::menuOpensWindowAndListsServerRoutes()
     QCOMPARE(routes->item(0, 2)->text(), QString("127.0.0.3"));
     QCOMPARE(routes->item(0, 3)->text(), QString("127.0.0.1"));
     QCOMPARE(routes->item(0, 4)->text(), QString("9100"));
-    QVERIFY2(routes->item(0, 5)->text().contains("127.0.0.1:1995"), qPrintable(routes->item(0, 5)->text()));
+    QVERIFY2(routes->item(0, 5)->text().contains("127.0.0.1:1995"),
+             qPrintable(routes->item(0, 5)->text()));
     auto* upstreams = window->findChild<QTableWidget*>(QStringLiteral("upstreamTable"));
     QCOMPARE(upstreams->rowCount(), 1);
     QCOMPARE(upstreams->item(0, 0)->text(), QString("up1"));
     QVERIFY(upstreams->item(0, 3)->text().contains("127.0.0.1:1996"));
 
     // A route added on the server behind the window's back shows up on Refresh.
-    QVERIFY(m_serverStore->putRoute(route(R"({"id": "later", "server_port": 9101,
-        "upstream_id": "up1"})")).isEmpty());
+    QVERIFY(m_serverStore
+                ->putRoute(route(R"({"id": "later", "server_port": 9101,
+        "upstream_id": "up1"})"))
+                .isEmpty());
     QSignalSpy finished(window, &ui::RemoteApisixWindow::requestFinished);
-    QTest::mouseClick(window->findChild<QPushButton*>(QStringLiteral("refreshButton")), Qt::LeftButton);
+    QTest::mouseClick(window->findChild<QPushButton*>(QStringLiteral("refreshButton")),
+                      Qt::LeftButton);
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
     QCOMPARE(routes->rowCount(), 2);
     const int row = rowOf(routes, "later");
@@ -254,13 +264,16 @@ void TestRemoteApisixWindow::addAndEditThroughTheForm()
 
     // Edit the pre-existing route: the form loads it, the change lands on the server.
     routes->selectRow(rowOf(routes, "existing"));
-    QTest::mouseClick(window->findChild<QPushButton*>(QStringLiteral("editButton")), Qt::LeftButton);
+    QTest::mouseClick(window->findChild<QPushButton*>(QStringLiteral("editButton")),
+                      Qt::LeftButton);
     QCOMPARE(editor->routeId(), QString("existing"));
-    QCOMPARE(editor->findChild<QLineEdit*>(QStringLiteral("remoteAddrEdit"))->text(), QString("127.0.0.3"));
+    QCOMPARE(editor->findChild<QLineEdit*>(QStringLiteral("remoteAddrEdit"))->text(),
+             QString("127.0.0.3"));
     editor->findChild<QLineEdit*>(QStringLiteral("remoteAddrEdit"))->setText("127.0.0.0/24");
     QVERIFY(save->isEnabled());
     QTest::mouseClick(save, Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(serverConfig().findRoute("existing")->remoteAddr, QString("127.0.0.0/24"), 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(serverConfig().findRoute("existing")->remoteAddr,
+                              QString("127.0.0.0/24"), 10000);
     const Config c = serverConfig();
     QCOMPARE(c.findRoute("existing")->serverAddr, QString("127.0.0.1")); // unshown fields kept
     QTRY_COMPARE(routes->item(rowOf(routes, "existing"), 2)->text(), QString("127.0.0.0/24"));
@@ -273,13 +286,16 @@ void TestRemoteApisixWindow::invalidRemoteAddrRefusedBeforeSending()
     ui::RouteEditor* editor = window->editor();
     auto* routes = window->findChild<QTableWidget*>(QStringLiteral("routeTable"));
     routes->selectRow(rowOf(routes, "existing"));
-    QTest::mouseClick(window->findChild<QPushButton*>(QStringLiteral("editButton")), Qt::LeftButton);
+    QTest::mouseClick(window->findChild<QPushButton*>(QStringLiteral("editButton")),
+                      Qt::LeftButton);
     editor->findChild<QLineEdit*>(QStringLiteral("remoteAddrEdit"))->setText(":/8");
 
     // The core's own words for the same value.
     Problems expected;
-    for (const Problem& p : decodeStreamRoute(QJsonObject{{"remote_addr", ":/8"}, {"server_port", 9100}},
-                                              {}, DecodeMode::Client).problems) {
+    for (const Problem& p :
+         decodeStreamRoute(QJsonObject{{"remote_addr", ":/8"}, {"server_port", 9100}}, {},
+                           DecodeMode::Client)
+             .problems) {
         if (p.path == QLatin1String("remote_addr"))
             expected << p;
     }
@@ -290,7 +306,8 @@ void TestRemoteApisixWindow::invalidRemoteAddrRefusedBeforeSending()
     QVERIFY(editor->problems().first().reason.contains(":/8"));
     bool shown = false;
     for (QLabel* label : editor->findChildren<QLabel*>())
-        shown = shown || (label->isVisibleTo(editor) && label->text().contains(expected.first().reason));
+        shown = shown ||
+                (label->isVisibleTo(editor) && label->text().contains(expected.first().reason));
     QVERIFY(shown);
 
     QSignalSpy sent(window, &ui::RemoteApisixWindow::requestFinished);
@@ -340,7 +357,8 @@ void TestRemoteApisixWindow::deleteAfterConfirm()
     });
     auto* routes = window->findChild<QTableWidget*>(QStringLiteral("routeTable"));
     routes->selectRow(rowOf(routes, "existing"));
-    QTest::mouseClick(window->findChild<QPushButton*>(QStringLiteral("deleteButton")), Qt::LeftButton);
+    QTest::mouseClick(window->findChild<QPushButton*>(QStringLiteral("deleteButton")),
+                      Qt::LeftButton);
     QCOMPARE(questions.size(), 1);
     QVERIFY(questions.first().contains("existing"));
     QTRY_VERIFY_WITH_TIMEOUT(serverConfig().findRoute("existing") == nullptr, 10000);
@@ -363,7 +381,9 @@ void TestRemoteApisixWindow::declinedDeleteKeepsRoute()
 
 void TestRemoteApisixWindow::deleteUpstreamInUseRefusedThenDeleted()
 {
-    QVERIFY(m_serverStore->putRoute(route(R"({"id": "user", "server_port": 9101, "upstream_id": "up1"})")).isEmpty());
+    QVERIFY(m_serverStore
+                ->putRoute(route(R"({"id": "user", "server_port": 9101, "upstream_id": "up1"})"))
+                .isEmpty());
     ui::RemoteApisixWindow* window = connectedWindow();
     QVERIFY(window);
     window->findChild<QTabWidget*>()->setCurrentIndex(1);
@@ -393,7 +413,8 @@ std::optional<Upstream> TestRemoteApisixWindow::fetchUpstream(const QString& id)
     std::optional<RemoteResult<Upstream>> answer;
     client.getUpstream(id, [&answer](const RemoteResult<Upstream>& r) { answer = r; });
     if (!QTest::qWaitFor([&answer] { return answer.has_value(); }, 10000) || !answer->ok()) {
-        qWarning() << "GET upstream" << id << "failed:" << (answer ? answer->error : QString("timeout"));
+        qWarning() << "GET upstream" << id
+                   << "failed:" << (answer ? answer->error : QString("timeout"));
         return std::nullopt;
     }
     return answer->value;
@@ -455,7 +476,8 @@ void TestRemoteApisixWindow::addAndEditUpstreamThroughTheForm()
     withCheck.checks = ActiveHealthCheck{};
     withCheck.checks->healthySuccesses = 3;
     QVERIFY(m_serverStore->putUpstream(withCheck).isEmpty());
-    QTest::mouseClick(window->findChild<QPushButton*>(QStringLiteral("refreshButton")), Qt::LeftButton);
+    QTest::mouseClick(window->findChild<QPushButton*>(QStringLiteral("refreshButton")),
+                      Qt::LeftButton);
     QVERIFY(finished.wait(10000));
     tabs->setCurrentIndex(0);
     QVERIFY(window->editor()->isVisible()); // the route tab brings the route form back
@@ -507,9 +529,12 @@ void TestRemoteApisixWindow::invalidNodeKeepsUpstreamSaveDisabled()
     QVERIFY(editCell(nodes, 0, 1, "99999"));
 
     // The core's own words for the node db.local:99999, naming the row.
-    Problems expected = decodeUpstream(
-        QJsonDocument::fromJson(R"({"nodes": [{"host": "db.local", "port": 99999, "weight": 2}]})").object(),
-        {}, DecodeMode::Client).problems;
+    Problems expected =
+        decodeUpstream(QJsonDocument::fromJson(
+                           R"({"nodes": [{"host": "db.local", "port": 99999, "weight": 2}]})")
+                           .object(),
+                       {}, DecodeMode::Client)
+            .problems;
     QCOMPARE(expected.size(), 1);
     QCOMPARE(editor->problems(), expected);
     QVERIFY(expected.first().path.startsWith("nodes[0]"));
@@ -578,7 +603,8 @@ void TestRemoteApisixWindow::wrongKeyShowsServerError()
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
     QCOMPARE(finished.first().first().toBool(), false);
     QVERIFY2(window->statusText().contains("401"), qPrintable(window->statusText()));
-    QVERIFY2(window->statusText().contains("failed to check token"), qPrintable(window->statusText()));
+    QVERIFY2(window->statusText().contains("failed to check token"),
+             qPrintable(window->statusText()));
     QCOMPARE(window->findChild<QTableWidget*>(QStringLiteral("routeTable"))->rowCount(), 0);
 }
 
@@ -590,7 +616,8 @@ void TestRemoteApisixWindow::unreachableServerShowsTransportError()
     probe.close(); // nothing listens there now
     auto* window = m_main->openRemoteApisix();
     QSignalSpy finished(window, &ui::RemoteApisixWindow::requestFinished);
-    window->connectTo(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port)), QString::fromLatin1(kKey));
+    window->connectTo(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port)),
+                      QString::fromLatin1(kKey));
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
     QCOMPARE(finished.first().first().toBool(), false);
     QVERIFY(!window->statusText().isEmpty());
@@ -601,8 +628,10 @@ void TestRemoteApisixWindow::settingsRemembered()
 {
     QVERIFY(connectedWindow());
     ui::RemoteApisixWindow fresh;
-    QCOMPARE(fresh.findChild<QLineEdit*>(QStringLiteral("adminUrlEdit"))->text(), m_server->url().toString());
-    QCOMPARE(fresh.findChild<QLineEdit*>(QStringLiteral("adminKeyEdit"))->text(), QString::fromLatin1(kKey));
+    QCOMPARE(fresh.findChild<QLineEdit*>(QStringLiteral("adminUrlEdit"))->text(),
+             m_server->url().toString());
+    QCOMPARE(fresh.findChild<QLineEdit*>(QStringLiteral("adminKeyEdit"))->text(),
+             QString::fromLatin1(kKey));
 }
 
 QTEST_MAIN(TestRemoteApisixWindow)

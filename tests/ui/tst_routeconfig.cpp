@@ -45,19 +45,26 @@ private slots:
         QTest::addColumn<QStringList>("blacklist");
         QTest::addColumn<bool>("restricted");
 
-        QTest::newRow("added to whitelist") << QByteArray(R"({"ip-restriction": {"whitelist": ["127.0.0.1"]}})")
-                                            << "192.168.1.20" << true << QStringList{"127.0.0.1", "192.168.1.20"} << QStringList{} << true;
-        QTest::newRow("already whitelisted") << QByteArray(R"({"ip-restriction": {"whitelist": ["192.168.1.20"]}})")
-                                             << "192.168.1.20" << false << QStringList{} << QStringList{} << true;
-        QTest::newRow("removed from blacklist") << QByteArray(R"({"ip-restriction": {"blacklist": ["10.0.0.1", "10.0.0.2"]}})")
-                                                << "10.0.0.2" << true << QStringList{} << QStringList{"10.0.0.1"} << true;
-        QTest::newRow("last blacklist entry drops the plugin") << QByteArray(R"({"ip-restriction": {"blacklist": ["10.0.0.2"]}})")
-                                                               << "10.0.0.2" << true << QStringList{} << QStringList{} << false;
-        QTest::newRow("not blacklisted") << QByteArray(R"({"ip-restriction": {"blacklist": ["10.0.0.1"]}})")
-                                         << "10.0.0.2" << false << QStringList{} << QStringList{} << true;
-        QTest::newRow("no restriction") << QByteArray("{}") << "10.0.0.2" << false << QStringList{} << QStringList{} << false;
-        QTest::newRow("ipv6 spelled differently") << QByteArray(R"({"ip-restriction": {"whitelist": ["::1"]}})")
-                                                  << "0:0:0:0:0:0:0:1" << false << QStringList{} << QStringList{} << true;
+        QTest::newRow("added to whitelist")
+            << QByteArray(R"({"ip-restriction": {"whitelist": ["127.0.0.1"]}})") << "192.168.1.20"
+            << true << QStringList{"127.0.0.1", "192.168.1.20"} << QStringList{} << true;
+        QTest::newRow("already whitelisted")
+            << QByteArray(R"({"ip-restriction": {"whitelist": ["192.168.1.20"]}})")
+            << "192.168.1.20" << false << QStringList{} << QStringList{} << true;
+        QTest::newRow("removed from blacklist")
+            << QByteArray(R"({"ip-restriction": {"blacklist": ["10.0.0.1", "10.0.0.2"]}})")
+            << "10.0.0.2" << true << QStringList{} << QStringList{"10.0.0.1"} << true;
+        QTest::newRow("last blacklist entry drops the plugin")
+            << QByteArray(R"({"ip-restriction": {"blacklist": ["10.0.0.2"]}})") << "10.0.0.2"
+            << true << QStringList{} << QStringList{} << false;
+        QTest::newRow("not blacklisted")
+            << QByteArray(R"({"ip-restriction": {"blacklist": ["10.0.0.1"]}})") << "10.0.0.2"
+            << false << QStringList{} << QStringList{} << true;
+        QTest::newRow("no restriction")
+            << QByteArray("{}") << "10.0.0.2" << false << QStringList{} << QStringList{} << false;
+        QTest::newRow("ipv6 spelled differently")
+            << QByteArray(R"({"ip-restriction": {"whitelist": ["::1"]}})") << "0:0:0:0:0:0:0:1"
+            << false << QStringList{} << QStringList{} << true;
     }
 
     void allowClient()
@@ -68,7 +75,8 @@ private slots:
         QFETCH(QStringList, whitelist);
         QFETCH(QStringList, blacklist);
         QFETCH(bool, restricted);
-        const StreamRoute r = route(R"({"id": "db", "plugins": )" + plugins + ", " + InlineUpstream + "}");
+        const StreamRoute r =
+            route(R"({"id": "db", "plugins": )" + plugins + ", " + InlineUpstream + "}");
         QString why;
         const std::optional<StreamRoute> next = withClientAllowed(r, ip, &why);
         QCOMPARE(next.has_value(), changes);
@@ -92,15 +100,20 @@ private slots:
         QTest::addColumn<QStringList>("whitelist");
         QTest::addColumn<QStringList>("blacklist");
 
-        QTest::newRow("no restriction creates a blacklist") << QByteArray("{}") << true << QStringList{} << QStringList{"10.0.0.9"};
-        QTest::newRow("added to blacklist") << QByteArray(R"({"ip-restriction": {"blacklist": ["10.0.0.1"]}})")
-                                            << true << QStringList{} << QStringList{"10.0.0.1", "10.0.0.9"};
-        QTest::newRow("removed from whitelist") << QByteArray(R"({"ip-restriction": {"whitelist": ["10.0.0.1", "10.0.0.9"]}})")
-                                                << true << QStringList{"10.0.0.1"} << QStringList{};
-        QTest::newRow("covered by a CIDR") << QByteArray(R"({"ip-restriction": {"whitelist": ["10.0.0.0/8"]}})")
-                                           << false << QStringList{} << QStringList{};
-        QTest::newRow("only allowed client") << QByteArray(R"({"ip-restriction": {"whitelist": ["10.0.0.9"]}})")
-                                             << false << QStringList{} << QStringList{};
+        QTest::newRow("no restriction creates a blacklist")
+            << QByteArray("{}") << true << QStringList{} << QStringList{"10.0.0.9"};
+        QTest::newRow("added to blacklist")
+            << QByteArray(R"({"ip-restriction": {"blacklist": ["10.0.0.1"]}})") << true
+            << QStringList{} << QStringList{"10.0.0.1", "10.0.0.9"};
+        QTest::newRow("removed from whitelist")
+            << QByteArray(R"({"ip-restriction": {"whitelist": ["10.0.0.1", "10.0.0.9"]}})") << true
+            << QStringList{"10.0.0.1"} << QStringList{};
+        QTest::newRow("covered by a CIDR")
+            << QByteArray(R"({"ip-restriction": {"whitelist": ["10.0.0.0/8"]}})") << false
+            << QStringList{} << QStringList{};
+        QTest::newRow("only allowed client")
+            << QByteArray(R"({"ip-restriction": {"whitelist": ["10.0.0.9"]}})") << false
+            << QStringList{} << QStringList{};
     }
 
     void blockClient()
@@ -109,7 +122,8 @@ private slots:
         QFETCH(bool, changes);
         QFETCH(QStringList, whitelist);
         QFETCH(QStringList, blacklist);
-        const StreamRoute r = route(R"({"id": "db", "plugins": )" + plugins + ", " + InlineUpstream + "}");
+        const StreamRoute r =
+            route(R"({"id": "db", "plugins": )" + plugins + ", " + InlineUpstream + "}");
         QString why;
         const std::optional<StreamRoute> next = withClientBlocked(r, "10.0.0.9", &why);
         QCOMPARE(next.has_value(), changes);

@@ -42,7 +42,9 @@ QByteArray readFile(const QString& path)
 // The reason the core gives for one ip-restriction entry.
 QString coreReasonForEntry(const QString& entry)
 {
-    const QJsonObject probe{{"plugins", QJsonObject{{"ip-restriction", QJsonObject{{"whitelist", QJsonArray{entry}}}}}}};
+    const QJsonObject probe{
+        {"plugins",
+         QJsonObject{{"ip-restriction", QJsonObject{{"whitelist", QJsonArray{entry}}}}}}};
     for (const Problem& p : decodeStreamRoute(probe, {}, DecodeMode::Client).problems) {
         if (p.path.contains("whitelist"))
             return p.reason;
@@ -66,7 +68,8 @@ private slots:
     void init()
     {
         QVERIFY(m_dir.isValid());
-        m_path = m_dir.filePath(QStringLiteral("streamgate-%1.json").arg(QTest::currentTestFunction()));
+        m_path =
+            m_dir.filePath(QStringLiteral("streamgate-%1.json").arg(QTest::currentTestFunction()));
         QFile::remove(m_path);
         m_store = std::make_unique<ConfigStore>(m_path);
         QVERIFY(m_store->load().ok()); // created with the example route
@@ -218,7 +221,8 @@ private slots:
         route.plugins.ipRestriction->whitelist << "10.0.0.7";
         QVERIFY(m_store->putRoute(route).isEmpty());
         QVERIFY(note->isVisible());
-        QCOMPARE(child<QLineEdit>(m_editor.get(), "nameEdit")->text(), QStringLiteral("Renamed")); // edits kept
+        QCOMPARE(child<QLineEdit>(m_editor.get(), "nameEdit")->text(),
+                 QStringLiteral("Renamed")); // edits kept
         QTest::mouseClick(child<QPushButton>(m_editor.get(), "revertButton"), Qt::LeftButton);
         QVERIFY(!note->isVisible());
         QCOMPARE(child<QListWidget>(m_editor.get(), "allowList")->count(), 2);
@@ -240,7 +244,8 @@ private slots:
         QCOMPARE(after->sni, QStringLiteral("db.local"));
         // Untouched upstream fields keep their shape on disk: nodes as a map, no timeout added.
         const QJsonObject saved = QJsonDocument::fromJson(readFile(m_path)).object();
-        const QJsonObject upstream = saved.value("stream_routes").toArray().at(0).toObject().value("upstream").toObject();
+        const QJsonObject upstream =
+            saved.value("stream_routes").toArray().at(0).toObject().value("upstream").toObject();
         QVERIFY(upstream.value("nodes").isObject());
         QVERIFY(!upstream.contains("timeout"));
         QVERIFY(!upstream.contains("retry_timeout"));
@@ -258,16 +263,20 @@ private slots:
         typeInto(hashKey, "no_such_var");
         // The core's words for the same key, beside the hash key field, and no Save.
         QString expected;
-        for (const Problem& p : decodeUpstream(QJsonObject{{"nodes", QJsonObject{{"127.0.0.1:1", 1}}},
-                                                           {"type", "chash"}, {"key", "no_such_var"}},
-                                               {}, DecodeMode::Client).problems)
+        for (const Problem& p :
+             decodeUpstream(QJsonObject{{"nodes", QJsonObject{{"127.0.0.1:1", 1}}},
+                                        {"type", "chash"},
+                                        {"key", "no_such_var"}},
+                            {}, DecodeMode::Client)
+                 .problems)
             expected = p.path == "key" ? p.reason : expected;
         QVERIFY(!expected.isEmpty());
         QCOMPARE(m_editor->problems().size(), 1);
         QCOMPARE(m_editor->problems().first().path, QStringLiteral("upstream.key"));
         QCOMPARE(m_editor->problems().first().reason, expected);
         bool besideKey = false;
-        for (QLabel* label : child<QWidget>(m_editor.get(), "upstreamForm")->findChildren<QLabel*>())
+        for (QLabel* label :
+             child<QWidget>(m_editor.get(), "upstreamForm")->findChildren<QLabel*>())
             besideKey = besideKey || (label->isVisible() && label->text() == expected);
         QVERIFY(besideKey);
         QVERIFY(!save->isEnabled());

@@ -48,7 +48,8 @@ private slots:
     void deniedFirstRefusalOncePerClientAndRoute()
     {
         DeniedClientsModel model;
-        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
         model.setRouteNames({{"db", "Local MySQL"}});
         QSignalSpy first(&model, &DeniedClientsModel::firstRefusal);
         QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
@@ -58,8 +59,10 @@ private slots:
         model.applySnapshot(s);
         QCOMPARE(first.size(), 1);
         QCOMPARE(first.at(0).at(0).value<DeniedClient>().clientIp, QStringLiteral("192.168.1.20"));
-        QCOMPARE(model.index(0, DeniedClientsModel::RouteColumn).data().toString(), QStringLiteral("Local MySQL"));
-        QCOMPARE(model.index(0, DeniedClientsModel::ActionColumn).data(ButtonRole).toString(), QStringLiteral("Allow"));
+        QCOMPARE(model.index(0, DeniedClientsModel::RouteColumn).data().toString(),
+                 QStringLiteral("Local MySQL"));
+        QCOMPARE(model.index(0, DeniedClientsModel::ActionColumn).data(ButtonRole).toString(),
+                 QStringLiteral("Allow"));
 
         // Same pair again (more attempts): a row update, no new notification.
         QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
@@ -67,22 +70,26 @@ private slots:
         model.applySnapshot(s);
         QCOMPARE(first.size(), 1);
         QCOMPARE(changed.size(), 1);
-        QCOMPARE(model.index(0, DeniedClientsModel::CountColumn).data(RawValueRole).toULongLong(), 4u);
+        QCOMPARE(model.index(0, DeniedClientsModel::CountColumn).data(RawValueRole).toULongLong(),
+                 4u);
 
         // The same IP on another route is a different pair; a no-route refusal has no Allow.
         DeniedClient noRoute = denied("192.168.1.20", "", 1);
         noRoute.reason = CloseReason::NoRoute;
-        s.denied = {denied("192.168.1.20", "db", 4, T0 + 500), denied("192.168.1.20", "pg", 1), noRoute};
+        s.denied = {denied("192.168.1.20", "db", 4, T0 + 500), denied("192.168.1.20", "pg", 1),
+                    noRoute};
         model.applySnapshot(s);
         QCOMPARE(first.size(), 3);
         QCOMPARE(model.rowCount(), 3);
-        QVERIFY(model.index(2, DeniedClientsModel::ActionColumn).data(ButtonRole).toString().isEmpty());
+        QVERIFY(
+            model.index(2, DeniedClientsModel::ActionColumn).data(ButtonRole).toString().isEmpty());
 
         // Gone from the engine (e.g. after Allow and a restart of counting): removed, not reset.
         s.denied = {denied("192.168.1.20", "pg", 1)};
         model.applySnapshot(s);
         QCOMPARE(model.rowCount(), 1);
-        QCOMPARE(model.index(0, DeniedClientsModel::RouteColumn).data(RouteIdRole).toString(), QStringLiteral("pg"));
+        QCOMPARE(model.index(0, DeniedClientsModel::RouteColumn).data(RouteIdRole).toString(),
+                 QStringLiteral("pg"));
         // And coming back later does not notify again.
         s.denied << denied("192.168.1.20", "db", 1);
         model.applySnapshot(s);
@@ -93,7 +100,8 @@ private slots:
     void routeStatsRatesAndHistory()
     {
         RouteStatsModel model;
-        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
         model.setHistorySpanMs(10'000);
         Snapshot s;
         for (int i = 0; i <= 60; ++i) {
@@ -103,10 +111,13 @@ private slots:
             model.applySnapshot(s);
         }
         QCOMPARE(model.rowCount(), 1);
-        QCOMPARE(model.index(0, RouteStatsModel::RateUpColumn).data(RawValueRole).toDouble(), 1000.0);
-        QCOMPARE(model.index(0, RouteStatsModel::RateDownColumn).data(RawValueRole).toDouble(), 4000.0);
+        QCOMPARE(model.index(0, RouteStatsModel::RateUpColumn).data(RawValueRole).toDouble(),
+                 1000.0);
+        QCOMPARE(model.index(0, RouteStatsModel::RateDownColumn).data(RawValueRole).toDouble(),
+                 4000.0);
         QCOMPARE(model.totalRateDown(), 4000.0);
-        const QList<double> trend = model.index(0, RouteStatsModel::TrendColumn).data(HistoryRole).value<QList<double>>();
+        const QList<double> trend =
+            model.index(0, RouteStatsModel::TrendColumn).data(HistoryRole).value<QList<double>>();
         QCOMPARE(trend.size(), 41); // bounded by the 10 s history here (60 points otherwise)
         QCOMPARE(trend.last(), 5000.0);
 
@@ -133,7 +144,8 @@ private slots:
     void nodesHealth()
     {
         NodesModel model;
-        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
         model.setNames({{"db", "Local MySQL"}}, {});
         NodeStatus up{"route:db", "127.0.0.1:3306", 1, 5, 0, true, true};
         NodeStatus down{"route:db", "127.0.0.1:3307", 0, 0, 3, false, true};
@@ -141,16 +153,19 @@ private slots:
         s.nodes = {up, down};
         model.applySnapshot(s);
         QCOMPARE(model.rowCount(), 2);
-        QCOMPARE(model.index(0, NodesModel::UpstreamColumn).data().toString(), QStringLiteral("Local MySQL (inline)"));
+        QCOMPARE(model.index(0, NodesModel::UpstreamColumn).data().toString(),
+                 QStringLiteral("Local MySQL (inline)"));
         QCOMPARE(model.index(0, NodesModel::HealthColumn).data(HealthRole).toInt(), 1);
         QCOMPARE(model.index(1, NodesModel::HealthColumn).data(HealthRole).toInt(), 3);
-        QCOMPARE(model.index(1, NodesModel::HealthColumn).data().toString(), QStringLiteral("Down"));
+        QCOMPARE(model.index(1, NodesModel::HealthColumn).data().toString(),
+                 QStringLiteral("Down"));
     }
 
     void eventLogAppendsAndCaps()
     {
         EventLogModel model;
-        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
         model.setLimit(5);
         QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
         QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);

@@ -14,7 +14,6 @@
 #include <QRandomGenerator>
 #include <QTableView>
 #include <QTimer>
-
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
@@ -148,8 +147,9 @@ int main(int argc, char* argv[])
     timer.start();
     app.exec();
 
-    std::printf("ui_refresh_bench (%s): %d connections, %d refreshes at 4/s, 1%% churn per refresh\n",
-                qPrintable(mode), count, ticks);
+    std::printf(
+        "ui_refresh_bench (%s): %d connections, %d refreshes at 4/s, 1%% churn per refresh\n",
+        qPrintable(mode), count, ticks);
     const auto line = [](const char* what, Stats& s) {
         std::printf("  %-44s mean %6.2f ms, median %6.2f ms, p95 %6.2f ms, max %6.2f ms\n", what,
                     s.mean(), s.percentile(0.5), s.percentile(0.95), s.percentile(1.0));

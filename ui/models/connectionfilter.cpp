@@ -31,8 +31,8 @@ void ConnectionFilter::setTextFilter(const QString& text)
 bool ConnectionFilter::filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const
 {
     const QAbstractItemModel* model = sourceModel();
-    if (!m_route.isEmpty()
-        && model->index(sourceRow, 0, sourceParent).data(RouteIdRole).toString() != m_route)
+    if (!m_route.isEmpty() &&
+        model->index(sourceRow, 0, sourceParent).data(RouteIdRole).toString() != m_route)
         return false;
     if (m_text.isEmpty())
         return true;
@@ -40,7 +40,10 @@ bool ConnectionFilter::filterAcceptsRow(int sourceRow, const QModelIndex& source
                        ConnectionTableModel::ProtoColumn, ConnectionTableModel::ClientColumn,
                        ConnectionTableModel::UpstreamColumn, ConnectionTableModel::StateColumn,
                        ConnectionTableModel::CloseReasonColumn}) {
-        if (model->index(sourceRow, column, sourceParent).data().toString().contains(m_text, Qt::CaseInsensitive))
+        if (model->index(sourceRow, column, sourceParent)
+                .data()
+                .toString()
+                .contains(m_text, Qt::CaseInsensitive))
             return true;
     }
     return false;

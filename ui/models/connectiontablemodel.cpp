@@ -20,9 +20,9 @@ struct ConnectionTableModel::Row
     quint64 rateBaseUp = 0;
     quint64 rateBaseDown = 0;
     qint64 rateBaseMs = 0;
-    bool history = false;    // closed for longer than the linger time
+    bool history = false; // closed for longer than the linger time
     bool changed = false;
-    bool wholeRow = false;   // its look changed (closed, history): every column repaints
+    bool wholeRow = false; // its look changed (closed, history): every column repaints
 };
 
 namespace {
@@ -42,8 +42,8 @@ qint64 durationMs(const ConnectionInfo& c, qint64 nowMs)
 QString addressSortKey(const QHostAddress& address, quint16 port)
 {
     const Q_IPV6ADDR v6 = address.toIPv6Address();
-    return QString::fromLatin1(QByteArray(reinterpret_cast<const char*>(v6.c), 16).toHex())
-           + QStringLiteral("%1").arg(port, 5, 10, QLatin1Char('0'));
+    return QString::fromLatin1(QByteArray(reinterpret_cast<const char*>(v6.c), 16).toHex()) +
+           QStringLiteral("%1").arg(port, 5, 10, QLatin1Char('0'));
 }
 
 QString upstreamSortKey(const QString& node)
@@ -121,24 +121,40 @@ QVariant ConnectionTableModel::headerData(int section, Qt::Orientation orientati
     if (role != Qt::DisplayRole && role != Qt::ToolTipRole)
         return {};
     switch (section) {
-    case IdColumn: return tr("ID");
-    case RouteColumn: return tr("Route");
-    case ProtoColumn: return tr("Proto");
-    case ClientColumn: return tr("Client");
-    case UpstreamColumn: return tr("Upstream");
-    case StateColumn: return tr("State");
-    case StartedColumn: return tr("Started");
-    case DurationColumn: return tr("Duration");
-    case BytesUpColumn: return role == Qt::ToolTipRole ? tr("Bytes sent by the client") : tr("Bytes ↑");
+    case IdColumn:
+        return tr("ID");
+    case RouteColumn:
+        return tr("Route");
+    case ProtoColumn:
+        return tr("Proto");
+    case ClientColumn:
+        return tr("Client");
+    case UpstreamColumn:
+        return tr("Upstream");
+    case StateColumn:
+        return tr("State");
+    case StartedColumn:
+        return tr("Started");
+    case DurationColumn:
+        return tr("Duration");
+    case BytesUpColumn:
+        return role == Qt::ToolTipRole ? tr("Bytes sent by the client") : tr("Bytes ↑");
     case BytesDownColumn:
         return role == Qt::ToolTipRole ? tr("Bytes sent to the client") : tr("Bytes ↓");
-    case RateUpColumn: return tr("Rate ↑");
-    case RateDownColumn: return tr("Rate ↓");
-    case CloseReasonColumn: return tr("Close reason");
-    case MySqlUserColumn: return role == Qt::ToolTipRole ? tr("MySQL user") : tr("User");
-    case MySqlDatabaseColumn: return role == Qt::ToolTipRole ? tr("MySQL default database") : tr("Database");
-    case MySqlServerColumn: return role == Qt::ToolTipRole ? tr("MySQL server version") : tr("Server");
-    case MySqlTlsColumn: return role == Qt::ToolTipRole ? tr("The client asked for TLS") : tr("TLS");
+    case RateUpColumn:
+        return tr("Rate ↑");
+    case RateDownColumn:
+        return tr("Rate ↓");
+    case CloseReasonColumn:
+        return tr("Close reason");
+    case MySqlUserColumn:
+        return role == Qt::ToolTipRole ? tr("MySQL user") : tr("User");
+    case MySqlDatabaseColumn:
+        return role == Qt::ToolTipRole ? tr("MySQL default database") : tr("Database");
+    case MySqlServerColumn:
+        return role == Qt::ToolTipRole ? tr("MySQL server version") : tr("Server");
+    case MySqlTlsColumn:
+        return role == Qt::ToolTipRole ? tr("The client asked for TLS") : tr("TLS");
     case MySqlQueriesColumn:
         return role == Qt::ToolTipRole ? tr("Commands sent (when counting is on for the route)")
                                        : tr("Queries");
@@ -150,24 +166,42 @@ QVariant ConnectionTableModel::displayData(const Row& row, int column) const
 {
     const ConnectionInfo& c = row.info;
     switch (column) {
-    case IdColumn: return QString::number(c.id);
-    case RouteColumn: return m_routeNames.value(c.routeId, c.routeId);
-    case ProtoColumn: return protocolText(c.protocol);
-    case ClientColumn: return formatEndpoint(c.clientAddress, c.clientPort);
-    case UpstreamColumn: return c.upstreamNode;
-    case StateColumn: return stateText(row.closedSeenMs > 0 ? ConnectionState::Closed : c.state);
-    case StartedColumn: return formatClock(c.startMs);
-    case DurationColumn: return formatDuration(durationMs(c, m_lastTakenMs));
-    case BytesUpColumn: return formatBytes(c.bytesUp);
-    case BytesDownColumn: return formatBytes(c.bytesDown);
-    case RateUpColumn: return row.closedSeenMs > 0 ? QString() : formatRate(row.rateUp);
-    case RateDownColumn: return row.closedSeenMs > 0 ? QString() : formatRate(row.rateDown);
-    case CloseReasonColumn: return closeReasonText(c.closeReason);
-    case MySqlUserColumn: return c.mysql.user;
-    case MySqlDatabaseColumn: return c.mysql.database;
-    case MySqlServerColumn: return c.mysql.serverVersion;
-    case MySqlTlsColumn: return c.mysql.detected ? (c.mysql.tls ? tr("yes") : tr("no")) : QString();
-    case MySqlQueriesColumn: return c.mysql.detected ? QString::number(c.mysql.commands) : QString();
+    case IdColumn:
+        return QString::number(c.id);
+    case RouteColumn:
+        return m_routeNames.value(c.routeId, c.routeId);
+    case ProtoColumn:
+        return protocolText(c.protocol);
+    case ClientColumn:
+        return formatEndpoint(c.clientAddress, c.clientPort);
+    case UpstreamColumn:
+        return c.upstreamNode;
+    case StateColumn:
+        return stateText(row.closedSeenMs > 0 ? ConnectionState::Closed : c.state);
+    case StartedColumn:
+        return formatClock(c.startMs);
+    case DurationColumn:
+        return formatDuration(durationMs(c, m_lastTakenMs));
+    case BytesUpColumn:
+        return formatBytes(c.bytesUp);
+    case BytesDownColumn:
+        return formatBytes(c.bytesDown);
+    case RateUpColumn:
+        return row.closedSeenMs > 0 ? QString() : formatRate(row.rateUp);
+    case RateDownColumn:
+        return row.closedSeenMs > 0 ? QString() : formatRate(row.rateDown);
+    case CloseReasonColumn:
+        return closeReasonText(c.closeReason);
+    case MySqlUserColumn:
+        return c.mysql.user;
+    case MySqlDatabaseColumn:
+        return c.mysql.database;
+    case MySqlServerColumn:
+        return c.mysql.serverVersion;
+    case MySqlTlsColumn:
+        return c.mysql.detected ? (c.mysql.tls ? tr("yes") : tr("no")) : QString();
+    case MySqlQueriesColumn:
+        return c.mysql.detected ? QString::number(c.mysql.commands) : QString();
     }
     return {};
 }
@@ -176,24 +210,42 @@ QVariant ConnectionTableModel::rawData(const Row& row, int column) const
 {
     const ConnectionInfo& c = row.info;
     switch (column) {
-    case IdColumn: return c.id;
-    case RouteColumn: return c.routeId;
-    case ProtoColumn: return protocolText(c.protocol);
-    case ClientColumn: return formatEndpoint(c.clientAddress, c.clientPort);
-    case UpstreamColumn: return c.upstreamNode;
-    case StateColumn: return int(row.closedSeenMs > 0 ? ConnectionState::Closed : c.state);
-    case StartedColumn: return c.startMs;
-    case DurationColumn: return durationMs(c, m_lastTakenMs);
-    case BytesUpColumn: return c.bytesUp;
-    case BytesDownColumn: return c.bytesDown;
-    case RateUpColumn: return row.closedSeenMs > 0 ? 0.0 : row.rateUp;
-    case RateDownColumn: return row.closedSeenMs > 0 ? 0.0 : row.rateDown;
-    case CloseReasonColumn: return closeReasonText(c.closeReason);
-    case MySqlUserColumn: return c.mysql.user;
-    case MySqlDatabaseColumn: return c.mysql.database;
-    case MySqlServerColumn: return c.mysql.serverVersion;
-    case MySqlTlsColumn: return c.mysql.detected ? QVariant(c.mysql.tls) : QVariant();
-    case MySqlQueriesColumn: return c.mysql.detected ? QVariant(c.mysql.commands) : QVariant();
+    case IdColumn:
+        return c.id;
+    case RouteColumn:
+        return c.routeId;
+    case ProtoColumn:
+        return protocolText(c.protocol);
+    case ClientColumn:
+        return formatEndpoint(c.clientAddress, c.clientPort);
+    case UpstreamColumn:
+        return c.upstreamNode;
+    case StateColumn:
+        return int(row.closedSeenMs > 0 ? ConnectionState::Closed : c.state);
+    case StartedColumn:
+        return c.startMs;
+    case DurationColumn:
+        return durationMs(c, m_lastTakenMs);
+    case BytesUpColumn:
+        return c.bytesUp;
+    case BytesDownColumn:
+        return c.bytesDown;
+    case RateUpColumn:
+        return row.closedSeenMs > 0 ? 0.0 : row.rateUp;
+    case RateDownColumn:
+        return row.closedSeenMs > 0 ? 0.0 : row.rateDown;
+    case CloseReasonColumn:
+        return closeReasonText(c.closeReason);
+    case MySqlUserColumn:
+        return c.mysql.user;
+    case MySqlDatabaseColumn:
+        return c.mysql.database;
+    case MySqlServerColumn:
+        return c.mysql.serverVersion;
+    case MySqlTlsColumn:
+        return c.mysql.detected ? QVariant(c.mysql.tls) : QVariant();
+    case MySqlQueriesColumn:
+        return c.mysql.detected ? QVariant(c.mysql.commands) : QVariant();
     }
     return {};
 }
@@ -204,8 +256,10 @@ QVariant ConnectionTableModel::data(const QModelIndex& index, int role) const
         return {};
     const Row& row = *m_rows[size_t(index.row())];
     switch (role) {
-    case Qt::DisplayRole: return displayData(row, index.column());
-    case RawValueRole: return rawData(row, index.column());
+    case Qt::DisplayRole:
+        return displayData(row, index.column());
+    case RawValueRole:
+        return rawData(row, index.column());
     case SortRole:
         if (index.column() == ClientColumn)
             return addressSortKey(row.info.clientAddress, row.info.clientPort);
@@ -229,10 +283,14 @@ QVariant ConnectionTableModel::data(const QModelIndex& index, int role) const
         if (index.column() == UpstreamColumn && row.info.connectMs >= 0)
             return tr("Connected in %1 ms").arg(row.info.connectMs);
         return {};
-    case RouteIdRole: return row.info.routeId;
-    case ConnectionIdRole: return row.info.id;
-    case AppearedMsRole: return row.appearedMs;
-    case ClosedMsRole: return row.closedSeenMs;
+    case RouteIdRole:
+        return row.info.routeId;
+    case ConnectionIdRole:
+        return row.info.id;
+    case AppearedMsRole:
+        return row.appearedMs;
+    case ClosedMsRole:
+        return row.closedSeenMs;
     }
     return {};
 }
@@ -341,11 +399,11 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                 const bool upstreamChanged = row.info.upstreamNode != c->upstreamNode;
                 if (upstreamChanged)
                     row.info.upstreamNode = c->upstreamNode;
-                const bool mysqlChanged = row.info.mysql.commands != c->mysql.commands
-                                          || row.info.mysql.detected != c->mysql.detected
-                                          || row.info.mysql.user != c->mysql.user
-                                          || row.info.mysql.tls != c->mysql.tls
-                                          || row.info.mysql.serverVersion != c->mysql.serverVersion;
+                const bool mysqlChanged = row.info.mysql.commands != c->mysql.commands ||
+                                          row.info.mysql.detected != c->mysql.detected ||
+                                          row.info.mysql.user != c->mysql.user ||
+                                          row.info.mysql.tls != c->mysql.tls ||
+                                          row.info.mysql.serverVersion != c->mysql.serverVersion;
                 if (mysqlChanged)
                     row.info.mysql = c->mysql;
                 row.info.state = c->state;
@@ -359,16 +417,17 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                 if (now - row.rateBaseMs >= MinRateSpanMs) {
                     const double span = double(now - row.rateBaseMs) / 1000.0;
                     row.rateUp = double(c->bytesUp - qMin(row.rateBaseUp, c->bytesUp)) / span;
-                    row.rateDown = double(c->bytesDown - qMin(row.rateBaseDown, c->bytesDown)) / span;
+                    row.rateDown =
+                        double(c->bytesDown - qMin(row.rateBaseDown, c->bytesDown)) / span;
                     row.rateBaseUp = c->bytesUp;
                     row.rateBaseDown = c->bytesDown;
                     row.rateBaseMs = now;
                 }
                 const qint64 second = durationMs(*c, now) / 1000;
-                row.changed = prevUp != c->bytesUp || prevDown != c->bytesDown
-                              || prevRateUp != row.rateUp || prevRateDown != row.rateDown
-                              || prevState != c->state || upstreamChanged || mysqlChanged
-                              || second != row.shownSecond;
+                row.changed = prevUp != c->bytesUp || prevDown != c->bytesDown ||
+                              prevRateUp != row.rateUp || prevRateDown != row.rateDown ||
+                              prevState != c->state || upstreamChanged || mysqlChanged ||
+                              second != row.shownSecond;
                 row.shownSecond = second;
             } else {
                 // Gone from the open set: closed since the last snapshot.
@@ -418,7 +477,8 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
     if (changedCount > 0) {
         const int last = int(m_rows.size()) - 1;
         if (changedCount * 2 > int(m_rows.size())) {
-            Q_EMIT dataChanged(index(0, anyWholeRow ? 0 : FirstMovingColumn), index(last, ColumnCount - 1));
+            Q_EMIT dataChanged(index(0, anyWholeRow ? 0 : FirstMovingColumn),
+                               index(last, ColumnCount - 1));
         } else {
             for (int row = 0; row <= last;) {
                 if (!m_rows[size_t(row)]->changed) {
@@ -431,7 +491,8 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                     ++end;
                     whole = whole || m_rows[size_t(end)]->wholeRow;
                 }
-                Q_EMIT dataChanged(index(row, whole ? 0 : FirstMovingColumn), index(end, ColumnCount - 1));
+                Q_EMIT dataChanged(index(row, whole ? 0 : FirstMovingColumn),
+                                   index(end, ColumnCount - 1));
                 row = end + 1;
             }
         }

@@ -11,7 +11,6 @@
 #include <QAbstractTableModel>
 #include <QHash>
 #include <QSet>
-
 #include <memory>
 #include <vector>
 
@@ -57,7 +56,10 @@ public:
                         int role = Qt::DisplayRole) const override;
 
     void applySnapshot(const Snapshot& snapshot);
-    static bool isMySqlColumn(int column) { return column >= MySqlUserColumn && column < ColumnCount; }
+    static bool isMySqlColumn(int column)
+    {
+        return column >= MySqlUserColumn && column < ColumnCount;
+    }
     // True once any connection with MySQL info was shown; mySqlSeen() is emitted the first time.
     bool mySqlSeen() const { return m_mySqlSeen; }
 

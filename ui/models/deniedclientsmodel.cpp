@@ -17,14 +17,22 @@ QVariant DeniedClientsModel::headerData(int section, Qt::Orientation orientation
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (section) {
-    case ClientColumn: return tr("Client");
-    case RouteColumn: return tr("Route");
-    case ListenerColumn: return tr("Listener");
-    case ReasonColumn: return tr("Reason");
-    case CountColumn: return tr("Attempts");
-    case FirstSeenColumn: return tr("First seen");
-    case LastSeenColumn: return tr("Last seen");
-    case ActionColumn: return QString();
+    case ClientColumn:
+        return tr("Client");
+    case RouteColumn:
+        return tr("Route");
+    case ListenerColumn:
+        return tr("Listener");
+    case ReasonColumn:
+        return tr("Reason");
+    case CountColumn:
+        return tr("Attempts");
+    case FirstSeenColumn:
+        return tr("First seen");
+    case LastSeenColumn:
+        return tr("Last seen");
+    case ActionColumn:
+        return QString();
     }
     return {};
 }
@@ -45,17 +53,24 @@ QVariant DeniedClientsModel::data(const QModelIndex& index, int role) const
     if (role == Qt::DisplayRole || role == RawValueRole || role == SortRole) {
         const bool raw = role != Qt::DisplayRole;
         switch (column) {
-        case ClientColumn: return d.clientIp;
+        case ClientColumn:
+            return d.clientIp;
         case RouteColumn:
             if (d.routeId.isEmpty())
                 return raw ? QString() : tr("(no matching route)");
             return raw ? d.routeId : row.routeName;
-        case ListenerColumn: return d.listener;
-        case ReasonColumn: return closeReasonText(d.reason);
-        case CountColumn: return raw ? QVariant(d.count) : QVariant(QString::number(d.count));
-        case FirstSeenColumn: return raw ? QVariant(d.firstSeenMs) : QVariant(formatClock(d.firstSeenMs));
-        case LastSeenColumn: return raw ? QVariant(d.lastSeenMs) : QVariant(formatClock(d.lastSeenMs));
-        case ActionColumn: return QString();
+        case ListenerColumn:
+            return d.listener;
+        case ReasonColumn:
+            return closeReasonText(d.reason);
+        case CountColumn:
+            return raw ? QVariant(d.count) : QVariant(QString::number(d.count));
+        case FirstSeenColumn:
+            return raw ? QVariant(d.firstSeenMs) : QVariant(formatClock(d.firstSeenMs));
+        case LastSeenColumn:
+            return raw ? QVariant(d.lastSeenMs) : QVariant(formatClock(d.lastSeenMs));
+        case ActionColumn:
+            return QString();
         }
     }
     switch (role) {
@@ -73,8 +88,10 @@ QVariant DeniedClientsModel::data(const QModelIndex& index, int role) const
         return {};
     case Qt::TextAlignmentRole:
         return column == CountColumn ? QVariant(Qt::AlignRight | Qt::AlignVCenter) : QVariant();
-    case RouteIdRole: return d.routeId;
-    case HealthRole: return 3;
+    case RouteIdRole:
+        return d.routeId;
+    case HealthRole:
+        return 3;
     }
     return {};
 }

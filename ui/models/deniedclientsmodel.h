@@ -17,9 +17,9 @@ struct DeniedRow
     QString key() const { return denied.clientIp + QLatin1Char('\n') + denied.routeId; }
     bool operator==(const DeniedRow& o) const
     {
-        return routeName == o.routeName && denied.count == o.denied.count
-               && denied.lastSeenMs == o.denied.lastSeenMs && denied.reason == o.denied.reason
-               && denied.listener == o.denied.listener;
+        return routeName == o.routeName && denied.count == o.denied.count &&
+               denied.lastSeenMs == o.denied.lastSeenMs && denied.reason == o.denied.reason &&
+               denied.listener == o.denied.listener;
     }
 };
 

@@ -22,10 +22,14 @@ QVariant EventLogModel::headerData(int section, Qt::Orientation orientation, int
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (section) {
-    case TimeColumn: return tr("Time");
-    case KindColumn: return tr("Event");
-    case RouteColumn: return tr("Route");
-    case TextColumn: return tr("Details");
+    case TimeColumn:
+        return tr("Time");
+    case KindColumn:
+        return tr("Event");
+    case RouteColumn:
+        return tr("Route");
+    case TextColumn:
+        return tr("Details");
     }
     return {};
 }
@@ -38,19 +42,27 @@ QVariant EventLogModel::data(const QModelIndex& index, int role) const
     switch (role) {
     case Qt::DisplayRole:
         switch (index.column()) {
-        case TimeColumn: return formatClock(e.timeMs);
-        case KindColumn: return eventKindText(e.kind);
-        case RouteColumn: return m_routeNames.value(e.routeId, e.routeId);
-        case TextColumn: return e.text;
+        case TimeColumn:
+            return formatClock(e.timeMs);
+        case KindColumn:
+            return eventKindText(e.kind);
+        case RouteColumn:
+            return m_routeNames.value(e.routeId, e.routeId);
+        case TextColumn:
+            return e.text;
         }
         return {};
     case RawValueRole:
     case SortRole:
         switch (index.column()) {
-        case TimeColumn: return e.seq;
-        case KindColumn: return int(e.kind);
-        case RouteColumn: return e.routeId;
-        case TextColumn: return e.text;
+        case TimeColumn:
+            return e.seq;
+        case KindColumn:
+            return int(e.kind);
+        case RouteColumn:
+            return e.routeId;
+        case TextColumn:
+            return e.text;
         }
         return {};
     case Qt::ToolTipRole:
@@ -59,18 +71,22 @@ QVariant EventLogModel::data(const QModelIndex& index, int role) const
         if (index.column() == TextColumn)
             return e.text;
         return {};
-    case RouteIdRole: return e.routeId;
+    case RouteIdRole:
+        return e.routeId;
     case HealthRole:
         if (index.column() != KindColumn)
             return {};
         switch (e.kind) {
         case EventKind::Deny:
         case EventKind::NodeDown:
-        case EventKind::ListenerError: return 3;
+        case EventKind::ListenerError:
+            return 3;
         case EventKind::Open:
         case EventKind::NodeUp:
-        case EventKind::ListenerUp: return 1;
-        default: return 0;
+        case EventKind::ListenerUp:
+            return 1;
+        default:
+            return 0;
         }
     }
     return {};

@@ -16,12 +16,18 @@ QVariant NodesModel::headerData(int section, Qt::Orientation orientation, int ro
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (section) {
-    case UpstreamColumn: return tr("Upstream");
-    case NodeColumn: return tr("Node");
-    case HealthColumn: return tr("Health");
-    case ActiveColumn: return tr("Active");
-    case TotalColumn: return tr("Total");
-    case FailuresColumn: return tr("Failures");
+    case UpstreamColumn:
+        return tr("Upstream");
+    case NodeColumn:
+        return tr("Node");
+    case HealthColumn:
+        return tr("Health");
+    case ActiveColumn:
+        return tr("Active");
+    case TotalColumn:
+        return tr("Total");
+    case FailuresColumn:
+        return tr("Failures");
     }
     return {};
 }
@@ -36,16 +42,20 @@ QVariant NodesModel::data(const QModelIndex& index, int role) const
     if (role == Qt::DisplayRole || role == RawValueRole || role == SortRole) {
         const bool raw = role != Qt::DisplayRole;
         switch (column) {
-        case UpstreamColumn: return raw ? n.upstream : row.upstreamName;
-        case NodeColumn: return n.node;
+        case UpstreamColumn:
+            return raw ? n.upstream : row.upstreamName;
+        case NodeColumn:
+            return n.node;
         case HealthColumn:
             if (raw)
                 return n.healthy ? 1 : 0;
             if (!n.healthy)
                 return tr("Down");
             return n.checked ? tr("Healthy") : tr("Up (not checked)");
-        case ActiveColumn: return raw ? QVariant(n.active) : QVariant(QString::number(n.active));
-        case TotalColumn: return raw ? QVariant(n.total) : QVariant(QString::number(n.total));
+        case ActiveColumn:
+            return raw ? QVariant(n.active) : QVariant(QString::number(n.active));
+        case TotalColumn:
+            return raw ? QVariant(n.total) : QVariant(QString::number(n.total));
         case FailuresColumn:
             return raw ? QVariant(n.failures) : QVariant(QString::number(n.failures));
         }

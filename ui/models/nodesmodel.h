@@ -13,9 +13,9 @@ struct NodeRow
     QString key() const { return status.upstream + QLatin1Char('\n') + status.node; }
     bool operator==(const NodeRow& o) const
     {
-        return upstreamName == o.upstreamName && status.active == o.status.active
-               && status.total == o.status.total && status.failures == o.status.failures
-               && status.healthy == o.status.healthy && status.checked == o.status.checked;
+        return upstreamName == o.upstreamName && status.active == o.status.active &&
+               status.total == o.status.total && status.failures == o.status.failures &&
+               status.healthy == o.status.healthy && status.checked == o.status.checked;
     }
 };
 
@@ -25,7 +25,15 @@ class NodesModel final : public KeyedTableModel<NodeRow>
     Q_DISABLE_COPY_MOVE(NodesModel)
 
 public:
-    enum Column { UpstreamColumn, NodeColumn, HealthColumn, ActiveColumn, TotalColumn, FailuresColumn, ColumnCount };
+    enum Column {
+        UpstreamColumn,
+        NodeColumn,
+        HealthColumn,
+        ActiveColumn,
+        TotalColumn,
+        FailuresColumn,
+        ColumnCount
+    };
     Q_ENUM(Column)
 
     explicit NodesModel(QObject* parent = nullptr);

@@ -10,13 +10,13 @@ namespace sg::ui {
 enum Role : int {
     RawValueRole = Qt::UserRole + 1,
     SortRole,
-    RouteIdRole,       // the route a row belongs to (QString)
-    ConnectionIdRole,  // ConnectionTableModel: quint64
-    AppearedMsRole,    // ConnectionTableModel: when the row first appeared (ms since epoch)
-    ClosedMsRole,      // ConnectionTableModel: when it was seen closed (0 while open)
-    HistoryRole,       // RouteStatsModel: QList<double> of recent total rates (sparkline)
-    HealthRole,        // int: 0 neutral, 1 good, 2 warning, 3 error (status dots)
-    ButtonRole,        // QString: text of an in-cell action button (ButtonDelegate)
+    RouteIdRole,      // the route a row belongs to (QString)
+    ConnectionIdRole, // ConnectionTableModel: quint64
+    AppearedMsRole,   // ConnectionTableModel: when the row first appeared (ms since epoch)
+    ClosedMsRole,     // ConnectionTableModel: when it was seen closed (0 while open)
+    HistoryRole,      // RouteStatsModel: QList<double> of recent total rates (sparkline)
+    HealthRole,       // int: 0 neutral, 1 good, 2 warning, 3 error (status dots)
+    ButtonRole,       // QString: text of an in-cell action button (ButtonDelegate)
 };
 
 } // namespace sg::ui

@@ -46,11 +46,16 @@ QVariant RoutesModel::headerData(int section, Qt::Orientation orientation, int r
     if (orientation != Qt::Horizontal || role != Qt::DisplayRole)
         return {};
     switch (section) {
-    case NameColumn: return tr("Route");
-    case ProtoColumn: return tr("Proto");
-    case ListenColumn: return tr("Listen");
-    case UpstreamColumn: return tr("Upstream");
-    case StatusColumn: return tr("Status");
+    case NameColumn:
+        return tr("Route");
+    case ProtoColumn:
+        return tr("Proto");
+    case ListenColumn:
+        return tr("Listen");
+    case UpstreamColumn:
+        return tr("Upstream");
+    case StatusColumn:
+        return tr("Status");
     }
     return {};
 }
@@ -65,11 +70,16 @@ QVariant RoutesModel::data(const QModelIndex& index, int role) const
     case RawValueRole:
     case SortRole:
         switch (index.column()) {
-        case NameColumn: return row.name;
-        case ProtoColumn: return row.protocol;
-        case ListenColumn: return row.listen;
-        case UpstreamColumn: return row.upstream;
-        case StatusColumn: return row.status;
+        case NameColumn:
+            return row.name;
+        case ProtoColumn:
+            return row.protocol;
+        case ListenColumn:
+            return row.listen;
+        case UpstreamColumn:
+            return row.upstream;
+        case StatusColumn:
+            return row.status;
         }
         return {};
     case Qt::ToolTipRole:
@@ -78,7 +88,8 @@ QVariant RoutesModel::data(const QModelIndex& index, int role) const
         return {};
     case HealthRole:
         return index.column() == StatusColumn ? row.health : QVariant();
-    case RouteIdRole: return row.id;
+    case RouteIdRole:
+        return row.id;
     }
     return {};
 }
@@ -149,8 +160,8 @@ void RoutesModel::setListeners(const QList<ListenerStatus>& listeners)
     for (int i = 0; same && i < listeners.size(); ++i) {
         const ListenerStatus& a = listeners.at(i);
         const ListenerStatus& b = m_listeners.at(i);
-        same = a.port == b.port && a.protocol == b.protocol && a.listening == b.listening
-               && a.error == b.error && a.address == b.address;
+        same = a.port == b.port && a.protocol == b.protocol && a.listening == b.listening &&
+               a.error == b.error && a.address == b.address;
     }
     if (same)
         return;
@@ -189,7 +200,8 @@ void RoutesModel::rebuild()
                         if (s.listening)
                             listening = true;
                         else if (!s.error.isEmpty())
-                            errors << QStringLiteral("%1 %2: %3").arg(protocolText(p), s.address, s.error);
+                            errors << QStringLiteral("%1 %2: %3")
+                                          .arg(protocolText(p), s.address, s.error);
                         if (!s.listening && !s.error.isEmpty() && firstError.isEmpty())
                             firstError = s.error;
                     }

@@ -18,7 +18,14 @@ class RoutesModel final : public QAbstractTableModel
     Q_DISABLE_COPY_MOVE(RoutesModel)
 
 public:
-    enum Column { NameColumn, StatusColumn, ProtoColumn, ListenColumn, UpstreamColumn, ColumnCount };
+    enum Column {
+        NameColumn,
+        StatusColumn,
+        ProtoColumn,
+        ListenColumn,
+        UpstreamColumn,
+        ColumnCount
+    };
     Q_ENUM(Column)
 
     struct Row

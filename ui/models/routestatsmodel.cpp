@@ -27,29 +27,46 @@ QVariant RouteStatsModel::headerData(int section, Qt::Orientation orientation, i
         return {};
     if (role == Qt::ToolTipRole) {
         switch (section) {
-        case MaxColumn: return tr("Most connections open at once");
-        case DeniedColumn: return tr("Refused by ip-restriction");
-        case LimitedColumn: return tr("Refused by limit-conn (UDP: session cap)");
-        case ErrorsColumn: return tr("Upstream connect failures and timeouts");
-        case TrendColumn: return tr("Total rate over the last %1 samples").arg(TrendPoints);
+        case MaxColumn:
+            return tr("Most connections open at once");
+        case DeniedColumn:
+            return tr("Refused by ip-restriction");
+        case LimitedColumn:
+            return tr("Refused by limit-conn (UDP: session cap)");
+        case ErrorsColumn:
+            return tr("Upstream connect failures and timeouts");
+        case TrendColumn:
+            return tr("Total rate over the last %1 samples").arg(TrendPoints);
         }
         return {};
     }
     if (role != Qt::DisplayRole)
         return {};
     switch (section) {
-    case RouteColumn: return tr("Route");
-    case ActiveColumn: return tr("Active");
-    case MaxColumn: return tr("Max");
-    case TotalColumn: return tr("Total");
-    case DeniedColumn: return tr("Denied");
-    case LimitedColumn: return tr("Limited");
-    case ErrorsColumn: return tr("Errors");
-    case BytesUpColumn: return tr("Bytes ↑");
-    case BytesDownColumn: return tr("Bytes ↓");
-    case RateUpColumn: return tr("Rate ↑");
-    case RateDownColumn: return tr("Rate ↓");
-    case TrendColumn: return tr("Trend");
+    case RouteColumn:
+        return tr("Route");
+    case ActiveColumn:
+        return tr("Active");
+    case MaxColumn:
+        return tr("Max");
+    case TotalColumn:
+        return tr("Total");
+    case DeniedColumn:
+        return tr("Denied");
+    case LimitedColumn:
+        return tr("Limited");
+    case ErrorsColumn:
+        return tr("Errors");
+    case BytesUpColumn:
+        return tr("Bytes ↑");
+    case BytesDownColumn:
+        return tr("Bytes ↓");
+    case RateUpColumn:
+        return tr("Rate ↑");
+    case RateDownColumn:
+        return tr("Rate ↓");
+    case TrendColumn:
+        return tr("Trend");
     }
     return {};
 }
@@ -63,35 +80,59 @@ QVariant RouteStatsModel::data(const QModelIndex& index, int role) const
     const int column = index.column();
     if (role == Qt::DisplayRole) {
         switch (column) {
-        case RouteColumn: return row.name;
-        case ActiveColumn: return QString::number(c.active);
-        case MaxColumn: return QString::number(c.maxActive);
-        case TotalColumn: return QString::number(c.total);
-        case DeniedColumn: return QString::number(c.deniedIpRestriction);
-        case LimitedColumn: return QString::number(c.limited);
-        case ErrorsColumn: return QString::number(errors(c));
-        case BytesUpColumn: return formatBytes(c.bytesUp);
-        case BytesDownColumn: return formatBytes(c.bytesDown);
-        case RateUpColumn: return formatRate(row.rateUp);
-        case RateDownColumn: return formatRate(row.rateDown);
-        case TrendColumn: return QString();
+        case RouteColumn:
+            return row.name;
+        case ActiveColumn:
+            return QString::number(c.active);
+        case MaxColumn:
+            return QString::number(c.maxActive);
+        case TotalColumn:
+            return QString::number(c.total);
+        case DeniedColumn:
+            return QString::number(c.deniedIpRestriction);
+        case LimitedColumn:
+            return QString::number(c.limited);
+        case ErrorsColumn:
+            return QString::number(errors(c));
+        case BytesUpColumn:
+            return formatBytes(c.bytesUp);
+        case BytesDownColumn:
+            return formatBytes(c.bytesDown);
+        case RateUpColumn:
+            return formatRate(row.rateUp);
+        case RateDownColumn:
+            return formatRate(row.rateDown);
+        case TrendColumn:
+            return QString();
         }
         return {};
     }
     if (role == RawValueRole || role == SortRole) {
         switch (column) {
-        case RouteColumn: return role == SortRole ? row.name : c.routeId;
-        case ActiveColumn: return c.active;
-        case MaxColumn: return c.maxActive;
-        case TotalColumn: return c.total;
-        case DeniedColumn: return c.deniedIpRestriction;
-        case LimitedColumn: return c.limited;
-        case ErrorsColumn: return errors(c);
-        case BytesUpColumn: return c.bytesUp;
-        case BytesDownColumn: return c.bytesDown;
-        case RateUpColumn: return row.rateUp;
-        case RateDownColumn: return row.rateDown;
-        case TrendColumn: return row.rateUp + row.rateDown;
+        case RouteColumn:
+            return role == SortRole ? row.name : c.routeId;
+        case ActiveColumn:
+            return c.active;
+        case MaxColumn:
+            return c.maxActive;
+        case TotalColumn:
+            return c.total;
+        case DeniedColumn:
+            return c.deniedIpRestriction;
+        case LimitedColumn:
+            return c.limited;
+        case ErrorsColumn:
+            return errors(c);
+        case BytesUpColumn:
+            return c.bytesUp;
+        case BytesDownColumn:
+            return c.bytesDown;
+        case RateUpColumn:
+            return row.rateUp;
+        case RateDownColumn:
+            return row.rateDown;
+        case TrendColumn:
+            return row.rateUp + row.rateDown;
         }
         return {};
     }
@@ -102,7 +143,8 @@ QVariant RouteStatsModel::data(const QModelIndex& index, int role) const
         if (column != RouteColumn)
             return {};
         return errors(c) > 0 ? 2 : (c.active > 0 ? 1 : 0);
-    case RouteIdRole: return c.routeId;
+    case RouteIdRole:
+        return c.routeId;
     case Qt::TextAlignmentRole:
         return column == RouteColumn ? QVariant() : QVariant(Qt::AlignRight | Qt::AlignVCenter);
     }
@@ -129,7 +171,9 @@ void RouteStatsModel::applySnapshot(const Snapshot& snapshot)
         } else if (track.lastMs > 0 && now > track.lastMs) {
             const double dt = double(now - track.lastMs) / 1000.0;
             // Counters restart from 0 when a route is re-created: count from there.
-            const auto delta = [](quint64 now, quint64 before) { return now >= before ? now - before : now; };
+            const auto delta = [](quint64 now, quint64 before) {
+                return now >= before ? now - before : now;
+            };
             sample.rateUp = double(delta(c.bytesUp, track.bytesUp)) / dt;
             sample.rateDown = double(delta(c.bytesDown, track.bytesDown)) / dt;
         }
@@ -147,9 +191,8 @@ void RouteStatsModel::applySnapshot(const Snapshot& snapshot)
         row.name = m_routeNames.value(c.routeId, c.routeId);
         row.rateUp = sample.rateUp;
         row.rateDown = sample.rateDown;
-        const size_t from = track.samples.size() > size_t(TrendPoints)
-                                ? track.samples.size() - TrendPoints
-                                : 0;
+        const size_t from =
+            track.samples.size() > size_t(TrendPoints) ? track.samples.size() - TrendPoints : 0;
         for (size_t i = from; i < track.samples.size(); ++i)
             row.trend << track.samples[i].rateUp + track.samples[i].rateDown;
         m_totalUp += sample.rateUp;

@@ -29,14 +29,14 @@ struct RouteStatsRow
     QString key() const { return counters.routeId; }
     bool operator==(const RouteStatsRow& o) const
     {
-        return name == o.name && rateUp == o.rateUp && rateDown == o.rateDown
-               && trend == o.trend && counters.total == o.counters.total
-               && counters.active == o.counters.active && counters.maxActive == o.counters.maxActive
-               && counters.deniedIpRestriction == o.counters.deniedIpRestriction
-               && counters.limited == o.counters.limited
-               && counters.connectFailures == o.counters.connectFailures
-               && counters.timeouts == o.counters.timeouts && counters.bytesUp == o.counters.bytesUp
-               && counters.bytesDown == o.counters.bytesDown;
+        return name == o.name && rateUp == o.rateUp && rateDown == o.rateDown && trend == o.trend &&
+               counters.total == o.counters.total && counters.active == o.counters.active &&
+               counters.maxActive == o.counters.maxActive &&
+               counters.deniedIpRestriction == o.counters.deniedIpRestriction &&
+               counters.limited == o.counters.limited &&
+               counters.connectFailures == o.counters.connectFailures &&
+               counters.timeouts == o.counters.timeouts && counters.bytesUp == o.counters.bytesUp &&
+               counters.bytesDown == o.counters.bytesDown;
     }
 };
 

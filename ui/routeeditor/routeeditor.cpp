@@ -124,8 +124,10 @@ void RouteEditor::build()
     auto* allowLayout = new QVBoxLayout(allowBox);
     m_allowMode = new QComboBox(allowBox);
     m_allowMode->setObjectName(QStringLiteral("allowMode"));
-    m_allowMode->addItem(tr("Allow-list: only the clients below may connect"), QStringLiteral("whitelist"));
-    m_allowMode->addItem(tr("Block-list: everyone except the clients below"), QStringLiteral("blacklist"));
+    m_allowMode->addItem(tr("Allow-list: only the clients below may connect"),
+                         QStringLiteral("whitelist"));
+    m_allowMode->addItem(tr("Block-list: everyone except the clients below"),
+                         QStringLiteral("blacklist"));
     allowLayout->addWidget(m_allowMode);
     m_allowList = new QListWidget(allowBox);
     m_allowList->setObjectName(QStringLiteral("allowList"));
@@ -144,7 +146,8 @@ void RouteEditor::build()
     m_allowRemove->setObjectName(QStringLiteral("allowRemoveButton"));
     m_allowThisMachine = new QPushButton(tr("Add this machine"), allowBox);
     m_allowThisMachine->setObjectName(QStringLiteral("allowThisMachineButton"));
-    m_allowThisMachine->setToolTip(tr("Add the loopback addresses and this machine's own addresses"));
+    m_allowThisMachine->setToolTip(
+        tr("Add the loopback addresses and this machine's own addresses"));
     allowRow->addWidget(m_allowInput, 1);
     allowRow->addWidget(m_allowAdd);
     allowRow->addWidget(m_allowRemove);
@@ -208,7 +211,8 @@ void RouteEditor::build()
         connect(combo, &QComboBox::currentIndexChanged, this, &RouteEditor::onEdited);
     connect(m_limitEnabled, &QCheckBox::toggled, this, &RouteEditor::onEdited);
     connect(m_upstreamForm, &UpstreamForm::edited, this, &RouteEditor::onEdited);
-    connect(m_allowList, &QListWidget::itemSelectionChanged, this, &RouteEditor::updateEnabledState);
+    connect(m_allowList, &QListWidget::itemSelectionChanged, this,
+            &RouteEditor::updateEnabledState);
     connect(m_allowList, &QListWidget::itemChanged, this, &RouteEditor::onEdited);
 
     connect(m_allowInput, &QLineEdit::textChanged, this, [this] {
@@ -233,7 +237,8 @@ void RouteEditor::build()
     connect(m_allowThisMachine, &QPushButton::clicked, this, [this] {
         QStringList entries{QStringLiteral("127.0.0.1"), QStringLiteral("::1")};
         for (const QHostAddress& a : QNetworkInterface::allAddresses()) {
-            if (a.isLoopback() || a.isLinkLocal() || a.protocol() == QHostAddress::UnknownNetworkLayerProtocol)
+            if (a.isLoopback() || a.isLinkLocal() ||
+                a.protocol() == QHostAddress::UnknownNetworkLayerProtocol)
                 continue;
             QHostAddress plain = a;
             plain.setScopeId(QString());
@@ -286,7 +291,8 @@ void RouteEditor::clear()
     updateEnabledState();
 }
 
-void RouteEditor::editDetached(const StreamRoute& route, bool isNew, const QList<Upstream>& upstreams)
+void RouteEditor::editDetached(const StreamRoute& route, bool isNew,
+                               const QList<Upstream>& upstreams)
 {
     m_detached = true;
     m_detachedRoute = route;
@@ -378,7 +384,8 @@ void RouteEditor::duplicateRoute(const QString& id)
     copy.serverPort = port;
     if (listen)
         listen->port = port;
-    load(copy, listen.value_or(RouteListen{Protocol::Tcp, QStringLiteral("127.0.0.1"), port}), true, false);
+    load(copy, listen.value_or(RouteListen{Protocol::Tcp, QStringLiteral("127.0.0.1"), port}), true,
+         false);
     m_dirty = true;
     Q_EMIT dirtyChanged(true);
     updateEnabledState();
@@ -402,7 +409,8 @@ void RouteEditor::load(const StreamRoute& route, const std::optional<RouteListen
     if (disabled)
         m_subtitle->setText(tr("This route is disabled: enable it to edit it."));
     else if (isNew)
-        m_subtitle->setText(tr("Fill in the form and press Save: the route starts listening at once."));
+        m_subtitle->setText(
+            tr("Fill in the form and press Save: the route starts listening at once."));
     else
         m_subtitle->setText(tr("Routes are tried top to bottom; the first that matches a "
                                "connection takes it."));
@@ -411,7 +419,8 @@ void RouteEditor::load(const StreamRoute& route, const std::optional<RouteListen
     m_idEdit->setReadOnly(!isNew);
     m_nameEdit->setText(route.name);
     m_descEdit->setText(route.desc);
-    const RouteListen l = listen.value_or(RouteListen{Protocol::Tcp, QString(), route.serverPort.value_or(0)});
+    const RouteListen l =
+        listen.value_or(RouteListen{Protocol::Tcp, QString(), route.serverPort.value_or(0)});
     m_tcp->setChecked(l.protocol == Protocol::Tcp);
     m_udp->setChecked(l.protocol == Protocol::Udp);
     const int addressIndex = m_listenAddress->findData(l.host);
@@ -423,7 +432,8 @@ void RouteEditor::load(const StreamRoute& route, const std::optional<RouteListen
     m_remoteAddr->setText(route.remoteAddr);
 
     refreshUpstreamChoices();
-    const bool shared = !route.upstream && !route.upstreamId.isUndefined() && !route.upstreamId.isNull();
+    const bool shared =
+        !route.upstream && !route.upstreamId.isUndefined() && !route.upstreamId.isNull();
     m_useShared->setChecked(shared);
     m_useNodes->setChecked(!shared);
     if (shared) {
@@ -466,12 +476,14 @@ void RouteEditor::refreshUpstreamChoices()
     if (m_detached) {
         for (const Upstream& u : std::as_const(m_detachedUpstreams)) {
             const QString id = u.idString();
-            m_sharedUpstream->addItem(u.name.isEmpty() ? id : QStringLiteral("%1 (%2)").arg(u.name, id), id);
+            m_sharedUpstream->addItem(
+                u.name.isEmpty() ? id : QStringLiteral("%1 (%2)").arg(u.name, id), id);
         }
     } else if (m_store) {
         for (const Upstream& u : m_store->config().upstreams) {
             const QString id = u.idString();
-            m_sharedUpstream->addItem(u.name.isEmpty() ? id : QStringLiteral("%1 (%2)").arg(u.name, id), id);
+            m_sharedUpstream->addItem(
+                u.name.isEmpty() ? id : QStringLiteral("%1 (%2)").arg(u.name, id), id);
         }
     }
     const int i = m_sharedUpstream->findData(current);
@@ -517,7 +529,8 @@ QJsonObject RouteEditor::formJson() const
         else
             o.insert(key, value);
     };
-    o.insert(QStringLiteral("id"), idJson(m_idEdit->text().trimmed(), m_original.value(QStringLiteral("id"))));
+    o.insert(QStringLiteral("id"),
+             idJson(m_idEdit->text().trimmed(), m_original.value(QStringLiteral("id"))));
     setOrRemove(QStringLiteral("name"), m_nameEdit->text());
     setOrRemove(QStringLiteral("desc"), m_descEdit->text());
     setOrRemove(QStringLiteral("remote_addr"), m_remoteAddr->text().trimmed());
@@ -527,7 +540,8 @@ QJsonObject RouteEditor::formJson() const
         o.remove(QStringLiteral("upstream"));
         const QString id = m_sharedUpstream->currentData().toString();
         const QJsonValue originalId = m_original.value(QStringLiteral("upstream_id"));
-        o.insert(QStringLiteral("upstream_id"), idJson(id, originalId.isUndefined() ? QJsonValue(id) : originalId));
+        o.insert(QStringLiteral("upstream_id"),
+                 idJson(id, originalId.isUndefined() ? QJsonValue(id) : originalId));
     } else {
         o.remove(QStringLiteral("upstream_id"));
         o.insert(QStringLiteral("upstream"), m_upstreamForm->json());
@@ -572,7 +586,8 @@ void RouteEditor::validate()
         updateEnabledState();
         return;
     }
-    const Decoded<StreamRoute> decoded = decodeStreamRoute(formJson(), QString(), DecodeMode::Client);
+    const Decoded<StreamRoute> decoded =
+        decodeStreamRoute(formJson(), QString(), DecodeMode::Client);
     m_problems = decoded.problems;
     if (m_isNew && m_store) {
         const QString id = m_idEdit->text().trimmed();
@@ -581,7 +596,8 @@ void RouteEditor::validate()
         for (const DisabledRoute& d : disabledRoutes(config))
             taken = taken || d.route.idString() == id;
         if (taken)
-            m_problems << Problem{QStringLiteral("id"), id, tr("a route with id %1 already exists").arg(id)};
+            m_problems << Problem{QStringLiteral("id"), id,
+                                  tr("a route with id %1 already exists").arg(id)};
     }
     const RouteListen listen = formListen();
     if (!listen.host.isEmpty() && QHostAddress(listen.host).isNull())
@@ -609,9 +625,10 @@ QString RouteEditor::allowInputError() const
     if (text.isEmpty())
         return {};
     // Ask the core, so the words are the ones the config file and the admin API use.
-    const QJsonObject probe{{QStringLiteral("plugins"),
-                             QJsonObject{{QStringLiteral("ip-restriction"),
-                                          QJsonObject{{QStringLiteral("whitelist"), QJsonArray{text}}}}}}};
+    const QJsonObject probe{
+        {QStringLiteral("plugins"),
+         QJsonObject{{QStringLiteral("ip-restriction"),
+                      QJsonObject{{QStringLiteral("whitelist"), QJsonArray{text}}}}}}};
     for (const Problem& p : decodeStreamRoute(probe, QString(), DecodeMode::Client).problems) {
         if (p.path.contains(QLatin1String("whitelist")))
             return p.reason;
@@ -629,21 +646,24 @@ void RouteEditor::validateAllowInput()
         m_allowHint->setText(tr("The list is empty: every client may connect."));
     else if (mode == QLatin1String("whitelist"))
         m_allowHint->setText(tr("Only these %n client address(es) may connect; others are refused "
-                                "before any byte reaches the upstream.", nullptr, m_allowList->count()));
-    else
-        m_allowHint->setText(tr("These %n client address(es) are refused; everyone else may connect.",
+                                "before any byte reaches the upstream.",
                                 nullptr, m_allowList->count()));
+    else
+        m_allowHint->setText(
+            tr("These %n client address(es) are refused; everyone else may connect.", nullptr,
+               m_allowList->count()));
 }
 
 void RouteEditor::updateEnabledState()
 {
     const bool editing = !m_id.isEmpty() || m_isNew;
-    m_saveButton->setEnabled(editing && !m_disabled && m_dirty && m_problems.isEmpty()
-                              && (m_store || m_detached));
+    m_saveButton->setEnabled(editing && !m_disabled && m_dirty && m_problems.isEmpty() &&
+                             (m_store || m_detached));
     m_revertButton->setEnabled(editing && !m_disabled && m_dirty);
     m_upstreamForm->setEnabled(m_useNodes->isChecked());
     m_sharedUpstream->setEnabled(m_useShared->isChecked());
-    m_allowAdd->setEnabled(!m_allowInput->text().trimmed().isEmpty() && allowInputError().isEmpty());
+    m_allowAdd->setEnabled(!m_allowInput->text().trimmed().isEmpty() &&
+                           allowInputError().isEmpty());
     m_allowRemove->setEnabled(!m_allowList->selectedItems().isEmpty());
     const bool limit = m_limitEnabled->isChecked();
     m_limitConn->setEnabled(limit);
@@ -682,7 +702,8 @@ bool RouteEditor::save()
     }
     StreamRoute route = decoded.value;
     if (route.upstream)
-        route.upstream->nodesAsMap = m_upstreamForm->nodesAsMap(); // the encoder falls back when it must
+        route.upstream->nodesAsMap =
+            m_upstreamForm->nodesAsMap(); // the encoder falls back when it must
     const QString id = route.idString();
     const Config config = m_store->config();
     const RouteListen listen = formListen();
@@ -756,9 +777,10 @@ void RouteEditor::onStoreChanged()
     now.remove(QStringLiteral("create_time"));
     now.remove(QStringLiteral("update_time"));
     const bool changedElsewhere = !current || now != m_original;
-    m_staleNote->setText(!current ? tr("This route was deleted elsewhere; Save creates it again.")
-                                  : tr("This route was changed elsewhere since you started editing; "
-                                       "Save replaces that change, Revert loads it."));
+    m_staleNote->setText(!current
+                             ? tr("This route was deleted elsewhere; Save creates it again.")
+                             : tr("This route was changed elsewhere since you started editing; "
+                                  "Save replaces that change, Revert loads it."));
     m_staleNote->setVisible(changedElsewhere);
     validate();
 }

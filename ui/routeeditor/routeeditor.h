@@ -14,7 +14,6 @@
 
 #include <QJsonObject>
 #include <QWidget>
-
 #include <optional>
 
 class QCheckBox;
