@@ -8,7 +8,7 @@
 #include "mainwindow.h"
 #include "proxy/engine.h"
 #include "proxy/headlessrunner.h"
-#include "stats/accesslog.h"
+#include "runtime/accesslogwriter.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
@@ -164,7 +164,7 @@ int runHeadless(const QString& path, const sg::AdminOptions& adminOptions)
     QFile out;
     // On the descriptor, not on stdio's FILE: a pipe must see each line as it is written.
     out.open(STDOUT_FILENO, QIODevice::WriteOnly | QIODevice::Unbuffered);
-    sg::AccessLog accessLog(&engine, &out);
+    sg::AccessLogWriter accessLog(&engine, &out);
     driveEngine(store, engine);
     Servers servers(store, engine, adminOptions);
 

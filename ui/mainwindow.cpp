@@ -1,6 +1,7 @@
 #include "mainwindow.h"
 
 #include "config/configstore.h"
+#include "config/routeedits.h"
 #include "csv.h"
 #include "delegates.h"
 #include "format.h"
@@ -14,7 +15,6 @@
 #include "models/routestatsmodel.h"
 #include "proxy/engine.h"
 #include "remoteapisixwindow.h"
-#include "routeconfig.h"
 #include "routeeditor/routeeditor.h"
 
 #include <QAction>

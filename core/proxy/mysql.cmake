@@ -1,2 +1,2 @@
 # MySQL-aware connections: the handshake and command-header inspector.
-target_sources(streamgate_core PRIVATE mysqlinspector.h mysqlinspector.cpp)
+target_sources(streamgate_proxy PRIVATE mysqlinspector.h mysqlinspector.cpp)

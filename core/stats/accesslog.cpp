@@ -1,9 +1,6 @@
 #include "stats/accesslog.h"
 
-#include "proxy/engine.h"
-
 #include <QDateTime>
-#include <QIODevice>
 #include <QLocale>
 #include <limits>
 
@@ -34,15 +31,7 @@ QString timeLocal(qint64 ms)
 
 } // namespace
 
-AccessLog::AccessLog(Engine* engine, QIODevice* out, QObject* parent)
-    : QObject(parent), m_engine(engine), m_out(out)
-{
-    connect(engine, &Engine::eventsAvailable, this, &AccessLog::poll);
-    connect(&m_timer, &QTimer::timeout, this, &AccessLog::poll);
-    m_timer.start(1000);
-}
-
-int AccessLog::statusFor(CloseReason reason)
+int accessLogStatus(CloseReason reason)
 {
     switch (reason) {
     case CloseReason::DeniedIpRestriction:
@@ -60,58 +49,36 @@ int AccessLog::statusFor(CloseReason reason)
     }
 }
 
-QString AccessLog::formatSession(const ConnectionInfo& c)
+QString formatAccessLogSession(const ConnectionInfo& c)
 {
     const qint64 end = c.endMs ? c.endMs : c.startMs;
     return QStringLiteral("%1 [%2] %3 %4 %5 %6 %7 route=\"%8\" reason=\"%9\"")
         .arg(c.clientAddress.toString(), timeLocal(c.startMs), toString(c.protocol))
-        .arg(statusFor(c.closeReason))
+        .arg(accessLogStatus(c.closeReason))
         .arg(c.bytesDown)
         .arg(c.bytesUp)
         .arg(QString::number(double(qMax<qint64>(0, end - c.startMs)) / 1000.0, 'f', 3), c.routeId,
              toString(c.closeReason));
 }
 
-QString AccessLog::formatEvent(const Event& e)
+QString formatAccessLogEvent(const Event& e)
 {
     switch (e.kind) {
     case EventKind::Open:
         return QString();
     case EventKind::Close:
     case EventKind::Deny:
-        return formatSession(e.connection);
+        return formatAccessLogSession(e.connection);
     default:
         return QStringLiteral("[%1] %2: %3").arg(timeLocal(e.timeMs), toString(e.kind), e.text);
     }
 }
 
-int AccessLog::poll()
+QString formatAccessLogDropped(qint64 timeMs, qint64 count)
 {
-    int lines = 0;
-    for (;;) {
-        const QList<Event> events = m_engine->eventsSince(m_lastSeq, 1000);
-        if (events.isEmpty())
-            break;
-        QByteArray chunk;
-        if (events.constFirst().seq > m_lastSeq + 1 && m_lastSeq > 0) {
-            chunk += QStringLiteral("[%1] info: %2 events were dropped (event history full)\n")
-                         .arg(timeLocal(events.constFirst().timeMs))
-                         .arg(events.constFirst().seq - m_lastSeq - 1)
-                         .toUtf8();
-            ++lines;
-        }
-        for (const Event& e : events) {
-            const QString line = formatEvent(e);
-            if (line.isEmpty())
-                continue;
-            chunk += line.toUtf8();
-            chunk += '\n';
-            ++lines;
-        }
-        m_lastSeq = events.constLast().seq;
-        m_out->write(chunk);
-    }
-    return lines;
+    return QStringLiteral("[%1] info: %2 events were dropped (event history full)")
+        .arg(timeLocal(timeMs))
+        .arg(count);
 }
 
 } // namespace sg

@@ -4,6 +4,7 @@
 #include "loopback.h"
 #include "proxy/engine.h"
 #include "proxyfixture.h"
+#include "runtime/accesslogwriter.h"
 #include "stats/accesslog.h"
 
 #include <QBuffer>
@@ -34,7 +35,7 @@ private Q_SLOTS:
     {
         QFETCH(int, reason);
         QFETCH(int, status);
-        QCOMPARE(AccessLog::statusFor(CloseReason(reason)), status);
+        QCOMPARE(accessLogStatus(CloseReason(reason)), status);
     }
 
     void sessionLineShape()
@@ -47,7 +48,7 @@ private Q_SLOTS:
         c.bytesUp = 3;
         c.bytesDown = 5;
         c.closeReason = CloseReason::ClientClosed;
-        const QString line = AccessLog::formatSession(c);
+        const QString line = formatAccessLogSession(c);
         static const QRegularExpression shape(QStringLiteral(
             R"(^127\.0\.0\.2 \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\] TCP 200 5 3 1\.250 route="db" reason="client closed"$)"));
         QVERIFY2(shape.match(line).hasMatch(), qPrintable(line));
@@ -62,7 +63,7 @@ private Q_SLOTS:
         for (const qint64 ms : {t, t + 999, t + 1000, t + 59'999, t + 3'600'000, t - 1, t}) {
             c.startMs = ms;
             c.endMs = ms;
-            const QString line = AccessLog::formatSession(c);
+            const QString line = formatAccessLogSession(c);
             const QString want = QLocale::c().toString(QDateTime::fromMSecsSinceEpoch(ms),
                                                        QStringLiteral("dd/MMM/yyyy:HH:mm:ss"));
             QVERIFY2(line.startsWith(QStringLiteral("127.0.0.2 [") + want + ' '),
@@ -78,7 +79,7 @@ private Q_SLOTS:
         Engine engine(o);
         QBuffer out;
         out.open(QIODevice::WriteOnly);
-        AccessLog log(&engine, &out);
+        AccessLogWriter log(&engine, &out);
         const int port = freePort();
         Config c;
         c.streamProxy.tcp << listenEntry("127.0.0.1", port);

@@ -1,8 +1,8 @@
 #include "models/routesmodel.h"
 
+#include "config/routeedits.h"
 #include "format.h"
 #include "models/roles.h"
-#include "routeconfig.h"
 
 #include <QMimeData>
 

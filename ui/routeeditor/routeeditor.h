@@ -7,9 +7,9 @@
 // is valid. Saving goes through the ConfigStore, which applies it live; in detached mode (a
 // route held elsewhere, e.g. on a remote APISIX) Save emits the validated route instead.
 
+#include "config/routeedits.h"
 #include "model/problem.h"
 #include "model/streamroute.h"
-#include "routeconfig.h"
 #include "routeeditor/formparts.h"
 
 #include <QJsonObject>

@@ -1,4 +1,4 @@
-#include "routeconfig.h"
+#include "config/routeedits.h"
 
 #include "model/codec.h"
 
@@ -7,7 +7,7 @@
 #include <QJsonArray>
 #include <QRegularExpression>
 
-namespace sg::ui {
+namespace sg {
 
 namespace {
 
@@ -15,7 +15,7 @@ const QString DisabledKey = QStringLiteral("disabled_routes");
 
 QString tr(const char* text, int n = -1)
 {
-    return QCoreApplication::translate("sg::ui::routeconfig", text, nullptr, n);
+    return QCoreApplication::translate("sg::routeedits", text, nullptr, n);
 }
 
 QList<ListenEntry>& entries(StreamProxy& proxy, Protocol protocol)
@@ -242,9 +242,9 @@ QString uniqueRouteId(const Config& config, const QString& base)
     return candidate;
 }
 
-} // namespace sg::ui
+} // namespace sg
 
-namespace sg::ui {
+namespace sg {
 
 namespace {
 bool listed(const QStringList& list, const QString& ip)
@@ -268,14 +268,14 @@ std::optional<StreamRoute> withClientAllowed(const StreamRoute& route, const QSt
     StreamRoute next = route;
     std::optional<IpRestrictionConf>& conf = next.plugins.ipRestriction;
     if (!conf) {
-        *why = QCoreApplication::translate("sg::ui::routeconfig",
+        *why = QCoreApplication::translate("sg::routeedits",
                                            "%1 has no client restriction: every client may connect")
                    .arg(route.displayName());
         return std::nullopt;
     }
     if (!conf->whitelist.isEmpty()) {
         if (listed(conf->whitelist, ip)) {
-            *why = QCoreApplication::translate("sg::ui::routeconfig", "%1 is already allowed on %2")
+            *why = QCoreApplication::translate("sg::routeedits", "%1 is already allowed on %2")
                        .arg(ip, route.displayName());
             return std::nullopt;
         }
@@ -283,9 +283,8 @@ std::optional<StreamRoute> withClientAllowed(const StreamRoute& route, const QSt
         return next;
     }
     if (!listed(conf->blacklist, ip)) {
-        *why =
-            QCoreApplication::translate("sg::ui::routeconfig", "%1 is not on the block-list of %2")
-                .arg(ip, route.displayName());
+        *why = QCoreApplication::translate("sg::routeedits", "%1 is not on the block-list of %2")
+                   .arg(ip, route.displayName());
         return std::nullopt;
     }
     const QHostAddress address(ip);
@@ -311,7 +310,7 @@ std::optional<StreamRoute> withClientBlocked(const StreamRoute& route, const QSt
     }
     if (!conf->blacklist.isEmpty()) {
         if (listed(conf->blacklist, ip)) {
-            *why = QCoreApplication::translate("sg::ui::routeconfig", "%1 is already blocked on %2")
+            *why = QCoreApplication::translate("sg::routeedits", "%1 is already blocked on %2")
                        .arg(ip, route.displayName());
             return std::nullopt;
         }
@@ -319,7 +318,7 @@ std::optional<StreamRoute> withClientBlocked(const StreamRoute& route, const QSt
         return next;
     }
     if (!listed(conf->whitelist, ip)) {
-        *why = QCoreApplication::translate("sg::ui::routeconfig",
+        *why = QCoreApplication::translate("sg::routeedits",
                                            "%1 is allowed on %2 through a wider entry (CIDR); edit "
                                            "the allowed clients to narrow it")
                    .arg(ip, route.displayName());
@@ -332,7 +331,7 @@ std::optional<StreamRoute> withClientBlocked(const StreamRoute& route, const QSt
     });
     if (conf->whitelist.isEmpty()) {
         *why = QCoreApplication::translate(
-                   "sg::ui::routeconfig",
+                   "sg::routeedits",
                    "%1 is the only allowed client of %2; an empty allow-list would let everyone in")
                    .arg(ip, route.displayName());
         return std::nullopt;
@@ -340,4 +339,4 @@ std::optional<StreamRoute> withClientBlocked(const StreamRoute& route, const QSt
     return next;
 }
 
-} // namespace sg::ui
+} // namespace sg

@@ -1,8 +1,9 @@
 #pragma once
-// Config edits the GUI makes on whole routes, as pure functions on a Config value (the caller
-// hands the result to ConfigStore, which validates it as a whole). A route's listener is the
-// stream_proxy entry whose port is the route's server_port; these functions keep stream_proxy
-// in step when a route's port or protocol changes, is disabled, enabled or deleted.
+// Config edits on whole routes, as pure functions on a Config value, for the window, the admin
+// API and headless mode alike (the caller hands the result to ConfigStore, which validates it
+// as a whole). A route's listener is the stream_proxy entry whose port is the route's
+// server_port; these functions keep stream_proxy in step when a route's port or protocol
+// changes, is disabled, enabled or deleted.
 // Disabled routes are kept under streamgate.disabled_routes (APISIX has no such notion):
 // [{"route": {...}, "protocol": "tcp", "listen": "127.0.0.1:13306"}].
 
@@ -11,7 +12,7 @@
 
 #include <optional>
 
-namespace sg::ui {
+namespace sg {
 
 struct RouteListen
 {
@@ -48,9 +49,9 @@ QString upstreamSummary(const Config& config, const StreamRoute& route);
 // An id not used by any route (enabled or disabled): base, base-2, base-3, ...
 QString uniqueRouteId(const Config& config, const QString& base);
 
-} // namespace sg::ui
+} // namespace sg
 
-namespace sg::ui {
+namespace sg {
 
 // The route with `ip` allowed through its ip-restriction: added to a whitelist, or removed
 // from a blacklist. nullopt with *why set when nothing needs to (or can) change.
@@ -61,4 +62,4 @@ std::optional<StreamRoute> withClientAllowed(const StreamRoute& route, const QSt
 std::optional<StreamRoute> withClientBlocked(const StreamRoute& route, const QString& ip,
                                              QString* why);
 
-} // namespace sg::ui
+} // namespace sg

@@ -1,13 +1,12 @@
 // The config edits behind the GUI's one-click actions: allow / block a client on a route, and
 // disable / enable / delete a route while keeping stream_proxy in step.
+#include "config/routeedits.h"
 #include "model/codec.h"
-#include "routeconfig.h"
 
 #include <QJsonDocument>
 #include <QTest>
 
 using namespace sg;
-using namespace sg::ui;
 
 namespace {
 
@@ -31,7 +30,7 @@ const QByteArray InlineUpstream = R"("upstream": {"nodes": {"127.0.0.1:3306": 1}
 
 } // namespace
 
-class TestRouteConfig : public QObject
+class TestRouteEdits : public QObject
 {
     Q_OBJECT
 
@@ -190,5 +189,5 @@ private slots:
     }
 };
 
-QTEST_GUILESS_MAIN(TestRouteConfig)
-#include "tst_routeconfig.moc"
+QTEST_GUILESS_MAIN(TestRouteEdits)
+#include "tst_routeedits.moc"
