@@ -139,6 +139,8 @@ QString closeReasonText(CloseReason reason)
         return tr("No matching route");
     case CloseReason::NoDescriptors:
         return tr("Descriptor limit reached");
+    case CloseReason::InjectedReset:
+        return tr("Reset on purpose (injected)");
     }
     return {};
 }

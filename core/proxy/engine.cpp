@@ -597,6 +597,7 @@ Engine::Engine(const EngineOptions& options, QObject* parent)
         d->workers.push_back(std::make_unique<Worker>(i, kind, d->options.bufferSize,
                                                       d->options.burstBufferSize, splice, d->hub,
                                                       d->descriptors));
+        d->workers.back()->setFilterProviders(d->options.filterProviders);
         d->workers.back()->start();
     }
 

@@ -6,10 +6,12 @@
 // All public functions are thread-safe and may be called from any thread.
 
 #include "model/streamroute.h"
+#include "proxy/relayfilter.h"
 #include "stats/snapshot.h"
 
 #include <QObject>
 #include <memory>
+#include <vector>
 
 namespace sg {
 
@@ -34,6 +36,9 @@ struct EngineOptions
     // Relay through kernel pipes with splice() on Linux; false copies through user-space
     // buffers (also chosen by STREAMGATE_RELAY=copy).
     bool splice = true;
+    // Asked for the relay filters of every new TCP session, after the route's own (the MySQL
+    // inspector); see proxy/relayfilter.h.
+    std::vector<FilterProvider> filterProviders;
 };
 
 // One relay thread per core but one, at least one: the proxy shares the machine with its own

@@ -1,2 +1,3 @@
 # MySQL-aware connections: the handshake and command-header inspector.
-target_sources(streamgate_proxy PRIVATE mysqlinspector.h mysqlinspector.cpp)
+target_sources(streamgate_proxy PRIVATE mysqlinspector.h mysqlinspector.cpp
+    mysqlfilter.h mysqlfilter.cpp)

@@ -9,6 +9,7 @@
 // keep a generation in the tag and ignore stale ones. close(reason) must end in retire().
 
 #include "proxy/eventloop.h"
+#include "proxy/relayfilter.h"
 #include "stats/snapshot.h"
 
 #include <QMutex>
@@ -126,6 +127,12 @@ public:
     int closeRoute(const QString& routeId, CloseReason reason);
 
     const DescriptorBudget& descriptors() const { return m_descriptors; }
+    // What new TCP sessions ask for their relay filters; set before start(), then read only.
+    void setFilterProviders(std::vector<FilterProvider> providers)
+    {
+        m_filterProviders = std::move(providers);
+    }
+    const std::vector<FilterProvider>& filterProviders() const { return m_filterProviders; }
     // A session could not open a descriptor (EMFILE/ENFILE): the first failure of an episode
     // is reported as an event (once for the engine); descriptorOpened() after a socket() that
     // worked ends it.
@@ -195,6 +202,7 @@ private:
     int m_pipeBaseSize = 0;
     std::vector<char*> m_buffers;
     DescriptorBudget& m_descriptors;
+    std::vector<FilterProvider> m_filterProviders;
 };
 
 } // namespace sg

@@ -55,6 +55,8 @@ QString toString(CloseReason reason)
         return QStringLiteral("no route");
     case CloseReason::NoDescriptors:
         return QStringLiteral("descriptor limit");
+    case CloseReason::InjectedReset:
+        return QStringLiteral("injected reset");
     }
     return QString();
 }

@@ -27,6 +27,7 @@ enum class CloseReason : quint8 {
     SessionCap,    // UDP: the route's session cap was reached
     NoRoute,
     NoDescriptors, // the proxy had no descriptor left for the connection
+    InjectedReset, // a relay filter reset both peers (e.g. a fault injected on purpose)
 };
 QString toString(Protocol protocol);     // "TCP", "UDP"
 QString toString(ConnectionState state); // "connecting", "established", "half-closed", "closed"

@@ -1,0 +1,133 @@
+#pragma once
+// RelayPump moves the bytes of one connected TCP session between its two sockets, on the
+// session's worker. Each direction holds at most bufferSize bytes (a kernel pipe for splice(),
+// or a pooled buffer for the copy path) and only while bytes are in flight; when the
+// destination is full the source is not read, so TCP flow control stops the peer. Small reads
+// are copied (recv/send through a pooled buffer: two system calls, where splice needs three); a
+// read that fills the buffer marks the direction as bulk, and its next bytes go through a pipe.
+// A pipe that keeps being filled to its cap and emptied again grows, up to the worker's burst
+// size, so a bulk transfer moves more per call and per wake-up; it drops back to bufferSize once
+// the destination stalls, and is shrunk and pooled after a quiet spell. Half-close: a FIN is
+// forwarded as shutdown(SHUT_WR) after every buffered byte is delivered.
+//
+// Each direction has a filter chain (relayfilter.h). While its filters only observe, the
+// direction takes the copy path and shows them each read before writing it on; while one
+// transforms, reads go through the chain into a queue the destination is fed from. A direction
+// whose filters all pass (or that has none) pays nothing for them.
+
+#include "proxy/relayfilter.h"
+#include "proxy/worker.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace sg {
+
+class RelayPump
+{
+public:
+    enum Side { Client = 0, Upstream = 1 };
+    // Timer kinds the pump schedules for its session (tag: kind << 24 | generation); the
+    // session hands them back to onTimer().
+    static constexpr quint32 kPipeTimer = 4;
+    static constexpr quint32 kFilterTimer = 5;
+
+    // The watches belong to the session (they are registered with the loop under its handler);
+    // upIdleMs/downIdleMs: the upstream's send/read timeouts.
+    RelayPump(Worker& worker, quint64 sessionId, ConnectionRecord& record, IoWatch& client,
+              IoWatch& upstream, qint64 upIdleMs, qint64 downIdleMs);
+    ~RelayPump();
+    Q_DISABLE_COPY_MOVE(RelayPump)
+
+    void addFilters(Side from, std::vector<std::unique_ptr<RelayFilter>> filters);
+
+    // Readiness reported for a side (IoRead, IoWrite, IoHup: read it until it says 0).
+    void report(Side side, quint32 bits);
+    // The upstream is connected: relaying starts (the client's readiness was kept meanwhile),
+    // transforming filters get onStart(); run() next.
+    void start();
+
+    // Moves what can be moved now. Returns CloseReason::None while the session goes on, the
+    // reason it ends otherwise (both directions done, a reset, a filter's reset).
+    CloseReason run();
+    CloseReason onTimer(quint32 kind);
+    // The session was requeued (its fair share used) and runs again.
+    void resumed() { m_requeued = false; }
+
+    qint64 idleExpiry() const; // every open direction quiet beyond its own timeout
+    bool halfClosed() const { return m_dirs[0].shut != m_dirs[1].shut; }
+    void release(); // gives back pipes and buffers (the session is closing)
+
+private:
+    struct Endpoint
+    {
+        IoWatch* watch;
+        bool readable = false;
+        bool writable = false;
+        bool hup = false;
+    };
+    struct FilterLink
+    {
+        std::unique_ptr<RelayFilter> filter;
+        qint64 wakeAtMs = 0; // 0: no onTimer() wanted
+    };
+    struct Direction
+    {
+        Side from;
+        Side to;
+        RelayPipe pipe;
+        char* buffer = nullptr; // copy path storage; read scratch while the chain transforms
+        int head = 0;
+        int tail = 0;
+        qint64 held = 0;            // bytes in the pipe or buffer
+        std::string queue;          // what the chain wrote, not yet sent
+        std::size_t queueHead = 0;  // sent part of queue
+        bool eof = false;           // the source is read no more
+        bool ending = false;        // forward a FIN once everything held is sent
+        bool shut = false;          // the FIN was forwarded
+        bool pipeMaybeFull = false; // splice into the pipe said EAGAIN while it held bytes
+        qint64 cap = 0;             // pipe only: what it may hold now (bufferSize..burstSize)
+        int fills = 0;              // full reads of an emptied pipe in a row (< 0: back off)
+        bool bulk = false;          // the last read filled its storage: next storage is a pipe
+        qint64 lastMoveMs = 0;
+        qint64 idleMs = 0;
+        std::vector<FilterLink> filters;
+        bool resetWanted = false;
+    };
+    class LinkOutput;
+
+    int transfer(Direction& d, qint64& budget);
+    int send(Direction& d, qint64& budget);
+    int receive(Direction& d, qint64& budget);
+    int receiveThroughChain(Direction& d);
+    RelayFilter::Mode chainMode(const Direction& d) const;
+    std::size_t filtersHeld(const Direction& d) const;
+    qint64 queued(const Direction& d) const { return qint64(d.queue.size() - d.queueHead); }
+    bool canRead(const Direction& d, RelayFilter::Mode mode) const;
+    void deliver(Direction& d, std::size_t from, const char* data, std::size_t len);
+    void endChain(Direction& d, std::size_t from);
+    void scheduleFilterTimer();
+    void updateWants();
+    void updateBuffered();
+    void releaseStorage(Direction& d);
+    qint64 capOf(const Direction& d) const
+    {
+        return d.pipe.readFd >= 0 ? d.cap : m_worker.bufferSize();
+    }
+    void growPipe(Direction& d);
+    void releaseQuietPipes();
+    int fd(Side s) const { return m_ends[s].watch->fd; }
+
+    Worker& m_worker;
+    const quint64 m_sessionId;
+    ConnectionRecord& m_record;
+    Endpoint m_ends[2];
+    Direction m_dirs[2]; // [0] client -> upstream, [1] upstream -> client
+    CloseReason m_firstEof = CloseReason::None;
+    bool m_requeued = false;
+    bool m_pipeTimerArmed = false; // a grown pipe is kept while quiet; the pipe timer returns it
+    qint64 m_filterTimerAt = 0;    // when the earliest filter timer scheduled fires (0: none)
+};
+
+} // namespace sg
