@@ -48,8 +48,7 @@ quint32 timerTag(quint32 kind, quint32 gen)
 TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
     : WorkerSession(worker, setup.record->base.id), m_route(std::move(setup.route)),
       m_record(std::move(setup.record)), m_hashKey(std::move(setup.hashKey)),
-      m_delaySeconds(setup.delaySeconds), m_limitHeld(setup.limitHeld),
-      m_limitKey(std::move(setup.limitKey))
+      m_delaySeconds(setup.delaySeconds), m_admission(std::move(setup.admission))
 {
     m_ends[Client].watch.fd = setup.clientFd;
     for (int s = 0; s < 2; ++s) {
@@ -597,10 +596,7 @@ void TcpSession::close(CloseReason reason)
             ns->active.fetch_sub(1, std::memory_order_relaxed);
         m_route->upstream->balancer->connectionEnded(m_node);
     }
-    if (m_limitHeld && m_route->limitConn) {
-        m_route->limitConn->release(m_limitKey);
-        m_limitHeld = false;
-    }
+    m_admission.end(); // the plugins' log phase: limit-conn lets go
     // Recorded before the sockets close, so a peer that sees the close also finds the record.
     m_worker.hub().closed(m_record, reason);
     for (int s = 0; s < 2; ++s) {

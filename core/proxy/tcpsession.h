@@ -15,6 +15,7 @@
 // path and feeds each read to it before writing it on unchanged; once it is done (or gave up on
 // non-MySQL traffic) the direction goes back to splice and the inspector is dropped.
 
+#include "proxy/admission.h"
 #include "proxy/mysqlinspector.h"
 #include "proxy/routetable.h"
 #include "proxy/worker.h"
@@ -30,10 +31,9 @@ struct TcpSessionSetup
     int clientFd = -1;
     std::shared_ptr<RouteEntry> route;
     std::shared_ptr<ConnectionRecord> record;
-    QString hashKey;         // chash key value
-    double delaySeconds = 0; // limit-conn burst delay
-    bool limitHeld = false;  // release limitKey on close
-    QString limitKey;
+    QString hashKey;           // chash key value
+    double delaySeconds = 0;   // limit-conn burst delay
+    AdmissionTicket admission; // the plugins' hold on this session, released on close
 };
 
 class TcpSession final : public WorkerSession, public IoHandler
@@ -107,8 +107,7 @@ private:
     std::shared_ptr<ConnectionRecord> m_record;
     QString m_hashKey;
     double m_delaySeconds;
-    bool m_limitHeld;
-    QString m_limitKey;
+    AdmissionTicket m_admission;
 
     Endpoint m_ends[2];
     Direction m_dirs[2]; // [0] client -> upstream, [1] upstream -> client
