@@ -1,8 +1,9 @@
 // libFuzzer target: IP/CIDR text as routes and allow-lists hold it. The validator (isIpOrCidr)
 // and the matcher (AddressRule::parse) must agree, or a config that passes --check would carry
 // a rule the engine cannot build (or the engine would accept what validation refuses).
-// A parsed rule matches its own network address and agrees with a plain prefix comparison on
-// the peer address made of the input's first bytes.
+// A parsed rule matches its own network address (an IPv6 rule in IPv4-mapped form matches no
+// peer at all) and agrees with a plain prefix comparison, within its own address family, on the
+// peer addresses made of the input's first bytes.
 
 #include "fuzzcheck.h"
 #include "model/codec.h"
