@@ -7,7 +7,8 @@
 namespace sg {
 
 AdmissionTicket::AdmissionTicket(AdmissionTicket&& other) noexcept
-    : m_route(std::move(other.m_route)), m_held(std::move(other.m_held))
+    : m_route(std::move(other.m_route)), m_record(std::move(other.m_record)),
+      m_held(std::move(other.m_held))
 {
     other.m_held.clear();
 }
@@ -17,20 +18,24 @@ AdmissionTicket& AdmissionTicket::operator=(AdmissionTicket&& other) noexcept
     if (this != &other) {
         end();
         m_route = std::move(other.m_route);
+        m_record = std::move(other.m_record);
         m_held = std::move(other.m_held);
         other.m_held.clear();
     }
     return *this;
 }
 
-void AdmissionTicket::end()
+void AdmissionTicket::end(CloseReason reason)
 {
     if (!m_route)
         return;
     const auto route = std::move(m_route);
+    const auto record = std::move(m_record);
     m_route.reset();
+    m_record.reset();
     for (qsizetype i = m_held.size() - 1; i >= 0; --i)
-        route->plugins[size_t(i)].plugin->log(*route->stats, m_held[i]);
+        route->plugins[size_t(i)].plugin->log(
+            StreamLog{*route->stats, m_held[i], reason, record.get()});
     m_held.clear();
 }
 
@@ -63,7 +68,7 @@ Admission AdmissionPipeline::admit(const RouteTable& table, const StreamClient& 
         QString held;
         PrereadVerdict v = p.plugin->preread(client, route.id, *route.stats, held);
         if (v.refusal != CloseReason::None) {
-            a.ticket.end(); // the plugins that admitted let go
+            a.ticket.end(v.refusal); // the plugins that admitted let go
             a.refusal = v.refusal;
             a.why = std::move(v.why);
             a.underLoad = v.underLoad;
@@ -124,7 +129,7 @@ void recordRefusal(StatsHub& hub, ConnectionInfo base, const Admission& admissio
 }
 
 std::shared_ptr<ConnectionRecord> openRecord(StatsHub& hub, ConnectionInfo base,
-                                             const Admission& admission,
+                                             Admission& admission,
                                              std::shared_ptr<ListenerStats> listener, int worker)
 {
     auto record = std::make_shared<ConnectionRecord>();
@@ -136,6 +141,7 @@ std::shared_ptr<ConnectionRecord> openRecord(StatsHub& hub, ConnectionInfo base,
     record->listener = std::move(listener);
     record->worker = worker;
     hub.opened(record);
+    admission.ticket.setRecord(record);
     return record;
 }
 

@@ -36,11 +36,15 @@ public:
     ~AdmissionTicket() { end(); }
     Q_DISABLE_COPY(AdmissionTicket)
 
-    void end(); // the log phase; later calls do nothing
+    // The session's record, for the log phase (set once the record is open).
+    void setRecord(std::shared_ptr<const ConnectionRecord> record) { m_record = std::move(record); }
+    // The log phase, with why the session ended; later calls do nothing.
+    void end(CloseReason reason = CloseReason::None);
 
 private:
     friend class AdmissionPipeline;
     std::shared_ptr<RouteEntry> m_route;
+    std::shared_ptr<const ConnectionRecord> m_record;
     QVarLengthArray<QString, 4> m_held; // one per plugin that admitted, in plugin order
 };
 
@@ -80,9 +84,10 @@ ConnectionInfo connectionOf(const StreamClient& client, const QString& listener,
 void recordRefusal(StatsHub& hub, ConnectionInfo base, const Admission& admission,
                    const QString& where);
 
-// Registers an admitted client's record (with a new id) and returns it.
+// Registers an admitted client's record (with a new id), hands it to the ticket for the log
+// phase and returns it.
 std::shared_ptr<ConnectionRecord> openRecord(StatsHub& hub, ConnectionInfo base,
-                                             const Admission& admission,
+                                             Admission& admission,
                                              std::shared_ptr<ListenerStats> listener, int worker);
 
 } // namespace sg

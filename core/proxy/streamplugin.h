@@ -23,6 +23,7 @@
 
 namespace sg {
 
+class ConnectionRecord;
 struct EngineOptions;
 struct RouteStats;
 
@@ -62,6 +63,15 @@ struct PrereadVerdict
     }
 };
 
+// What the log phase is told of the session that ended.
+struct StreamLog
+{
+    RouteStats& stats;              // the route's counters
+    const QString& held;            // what this plugin's preread kept for the session
+    CloseReason reason;             // why it ended (a later plugin's refusal when record is null)
+    const ConnectionRecord* record; // the session's record; null when it never opened
+};
+
 class StreamPlugin
 {
 public:
@@ -71,12 +81,8 @@ public:
     virtual PrereadVerdict preread(const StreamClient& client, const QString& routeId,
                                    RouteStats& stats, QString& held) = 0;
     // log: the session ended, or a later plugin refused the client. Called once per preread
-    // that admitted.
-    virtual void log(RouteStats& stats, const QString& held)
-    {
-        Q_UNUSED(stats);
-        Q_UNUSED(held);
-    }
+    // that admitted, on the thread that ends the session.
+    virtual void log(const StreamLog& log) { Q_UNUSED(log); }
 };
 
 // What a plugin is built from when a config is applied.

@@ -596,7 +596,7 @@ void TcpSession::close(CloseReason reason)
             ns->active.fetch_sub(1, std::memory_order_relaxed);
         m_route->upstream->balancer->connectionEnded(m_node);
     }
-    m_admission.end(); // the plugins' log phase: limit-conn lets go
+    m_admission.end(reason); // the plugins' log phase: limit-conn lets go
     // Recorded before the sockets close, so a peer that sees the close also finds the record.
     m_worker.hub().closed(m_record, reason);
     for (int s = 0; s < 2; ++s) {

@@ -2,12 +2,13 @@
 // registered once, here a test's own, runs for TCP connections and UDP sessions alike, in
 // APISIX priority order (ip-restriction 3000 decides before it, it decides before limit-conn
 // 1003 counts), and its log phase runs once per admitted client: when a later plugin refuses
-// the client, and when the session ends.
+// the client (with that refusal, no record), and when the session ends (why, and its record).
 
 #include "loopback.h"
 #include "proxy/engine.h"
 #include "proxy/streamplugin.h"
 #include "proxyfixture.h"
+#include "stats/statshub.h"
 #include "udppeers.h"
 
 #include <QtTest>
@@ -26,12 +27,20 @@ struct Recorder
     std::mutex mutex;
     QStringList seen; // remote_addr, in the order asked
     std::atomic<int> logs{0};
+    // Per log phase: why the session ended, and the client of its record ("" when none).
+    QList<QPair<CloseReason, QString>> endings;
 
     void clear()
     {
         std::lock_guard lock(mutex);
         seen.clear();
+        endings.clear();
         logs = 0;
+    }
+    QPair<CloseReason, QString> lastEnding()
+    {
+        std::lock_guard lock(mutex);
+        return endings.isEmpty() ? QPair<CloseReason, QString>{} : endings.constLast();
     }
     int timesSeen(const QString& ip)
     {
@@ -58,10 +67,16 @@ public:
         held = ip;
         return PrereadVerdict::admit();
     }
-    void log(RouteStats&, const QString& held) override
+    void log(const StreamLog& log) override
     {
-        if (!held.isEmpty())
-            ++recorder.logs;
+        if (log.held.isEmpty())
+            return;
+        {
+            std::lock_guard lock(recorder.mutex);
+            recorder.endings << qMakePair(
+                log.reason, log.record ? log.record->base.clientAddress.toString() : QString());
+        }
+        ++recorder.logs;
     }
 };
 
@@ -186,6 +201,8 @@ private Q_SLOTS:
         QTRY_COMPARE(countDenied(engine, CloseReason::Limited, QStringLiteral("limit-conn")), 1);
         QCOMPARE(recorder.timesSeen(QStringLiteral("127.0.0.2")), 2);
         QCOMPARE(recorder.logs.load(), 1);
+        QCOMPARE(toString(recorder.lastEnding().first), toString(CloseReason::Limited));
+        QCOMPARE(recorder.lastEnding().second, QString()); // no record: never opened
         QCOMPARE(routeCounters(engine.snapshot(), "gated").limited, quint64(1));
 
         // The first session ends: its log phase runs, and limit-conn has room again.
@@ -194,6 +211,10 @@ private Q_SLOTS:
         else
             QVERIFY(engine.killConnection(activeOn(engine.snapshot(), "gated")->id));
         QTRY_COMPARE(recorder.logs.load(), 2);
+        const CloseReason ended =
+            protocol == Protocol::Tcp ? CloseReason::ClientClosed : CloseReason::Killed;
+        QCOMPARE(toString(recorder.lastEnding().first), toString(ended));
+        QCOMPARE(recorder.lastEnding().second, QStringLiteral("127.0.0.2"));
         QTRY_VERIFY(engine.snapshot().active.isEmpty());
         bool servedAgain = false;
         const qint64 deadline = nowMs() + 5000;

@@ -35,7 +35,7 @@ public:
         return PrereadVerdict::admit(a.delaySeconds);
     }
 
-    void log(RouteStats&, const QString& held) override { m_limit.release(held); }
+    void log(const StreamLog& log) override { m_limit.release(log.held); }
 
 private:
     const LimitConnConf m_given; // as configured, to recognise it after an edit

@@ -57,13 +57,13 @@ public:
             true);
     }
 
-    void log(RouteStats& stats, const QString& held) override
+    void log(const StreamLog& log) override
     {
-        if (held.isEmpty())
+        if (log.held.isEmpty())
             return;
-        stats.udpSessions.fetch_sub(1, std::memory_order_relaxed);
+        log.stats.udpSessions.fetch_sub(1, std::memory_order_relaxed);
         QMutexLocker lock(&m_mutex);
-        auto it = m_clients.find(held);
+        auto it = m_clients.find(log.held);
         if (it != m_clients.end() && --it.value() <= 0)
             m_clients.erase(it);
     }
