@@ -4,24 +4,6 @@
 
 namespace sg {
 
-namespace {
-
-// The IPv4-mapped IPv6 form of an IPv4 address (::ffff:a.b.c.d).
-QHostAddress mappedIPv6(const QHostAddress& ipv4)
-{
-    const quint32 v4 = ipv4.toIPv4Address();
-    Q_IPV6ADDR bytes{};
-    bytes[10] = 0xff;
-    bytes[11] = 0xff;
-    bytes[12] = quint8(v4 >> 24);
-    bytes[13] = quint8(v4 >> 16);
-    bytes[14] = quint8(v4 >> 8);
-    bytes[15] = quint8(v4);
-    return QHostAddress(bytes);
-}
-
-} // namespace
-
 QHostAddress normalizedAddress(const QHostAddress& address)
 {
     if (address.protocol() == QAbstractSocket::IPv6Protocol) {
@@ -57,14 +39,10 @@ std::optional<AddressRule> AddressRule::parse(const QString& ipOrCidr)
 
 bool AddressRule::matches(const QHostAddress& address) const
 {
+    // APISIX (lua-resty-ipmatcher) keeps IPv4 and IPv6 rules apart: a client is tested against
+    // the rules of its own family only, so "::/0" does not admit IPv4 clients.
     const QHostAddress peer = normalizedAddress(address);
-    const auto ruleFamily = m_network.protocol();
-    const auto peerFamily = peer.protocol();
-    if (ruleFamily == peerFamily)
-        return peer.isInSubnet(m_network, m_prefix);
-    if (ruleFamily == QAbstractSocket::IPv6Protocol && peerFamily == QAbstractSocket::IPv4Protocol)
-        return mappedIPv6(peer).isInSubnet(m_network, m_prefix);
-    return false;
+    return peer.protocol() == m_network.protocol() && peer.isInSubnet(m_network, m_prefix);
 }
 
 std::optional<AddressList> AddressList::parse(const QStringList& entries, QString* badEntry)

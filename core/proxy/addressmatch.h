@@ -1,11 +1,11 @@
 #pragma once
 // IP / CIDR matching as APISIX does it: a rule is an IPv4 or IPv6 address with an optional
 // /prefix; a bare address is a /32 (/128). Peers are normalised first, so an IPv4-mapped IPv6
-// peer (::ffff:10.0.0.5) matches IPv4 rules. Immutable after parse; safe to share across threads.
+// peer (::ffff:10.0.0.5) is an IPv4 peer. Immutable after parse; safe to share across threads.
 //
-// IPv6 rules and IPv4 peers: an IPv4 peer is treated as its IPv4-mapped form when tested against
-// an IPv6 rule, so ::ffff:10.0.0.0/104 matches 10.1.2.3 and ::/0 matches every peer. An IPv4
-// rule never matches a (non-mapped) IPv6 peer.
+// Families stay apart, as in APISIX (lua-resty-ipmatcher): IPv4 peers match IPv4 rules only and
+// IPv6 peers IPv6 rules only. So ::/0 matches every IPv6 peer and no IPv4 one, and an IPv6 rule
+// written in mapped form (::ffff:10.0.0.0/104) matches no peer at all: write 10.0.0.0/8.
 
 #include <QHostAddress>
 #include <QList>

@@ -1,6 +1,6 @@
 #include "proxy/balancer.h"
 
-#include "proxy/plugins.h"
+#include "proxy/streamvariables.h"
 
 #include <QHash>
 #include <QMutexLocker>

@@ -217,13 +217,8 @@ private:
 
 EventLoopKind EventLoop::resolve(EventLoopKind kind)
 {
-    if (kind == EventLoopKind::Default) {
-        const QByteArray env = qgetenv("STREAMGATE_EVENT_LOOP");
-        if (env == "poll")
-            kind = EventLoopKind::Poll;
-        else
-            kind = EventLoopKind::Epoll;
-    }
+    if (kind == EventLoopKind::Default)
+        kind = EventLoopKind::Epoll;
 #ifndef Q_OS_LINUX
     kind = EventLoopKind::Poll;
 #endif

@@ -54,7 +54,7 @@ enum class EventLoopKind { Default, Epoll, Poll };
 class EventLoop
 {
 public:
-    // Default: STREAMGATE_EVENT_LOOP=poll|epoll when set, else epoll where available.
+    // Default: epoll where available (EngineOptions::resolved() reads STREAMGATE_EVENT_LOOP).
     static std::unique_ptr<EventLoop> create(EventLoopKind kind);
     static EventLoopKind resolve(EventLoopKind kind);
     virtual ~EventLoop() = default;

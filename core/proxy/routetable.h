@@ -1,17 +1,19 @@
 #pragma once
-// RouteTable is one config compiled for the accept path: the Router, and per route its
-// plugins, its upstream's Balancer and resolved node addresses, and its counters. It is
-// immutable once built and swapped whole on apply(); sessions keep the RouteEntry they were
-// admitted with (shared_ptr), so editing or removing a route never disturbs running sessions.
-// Entries whose route and upstream did not change are carried over as the same objects, so
-// limit-conn counts, balancer state and health survive edits of other routes.
+// RouteTable is one config compiled for the accept path: the Router, and per route its stream
+// plugins (in priority order), its upstream's Balancer and resolved node addresses, and its
+// counters. It is immutable once built and swapped whole on apply(); sessions keep the RouteEntry
+// they were admitted with (shared_ptr), so editing or removing a route never disturbs running
+// sessions. buildRouteTable() carries entries whose route and upstream did not change over as the
+// same objects, and hands each plugin its previous instance, so limit-conn counts, balancer state
+// and health survive edits of other routes.
 
 #include "model/streamroute.h"
 #include "proxy/balancer.h"
-#include "proxy/plugins.h"
 #include "proxy/router.h"
+#include "proxy/streamplugin.h"
 #include "stats/statshub.h"
 
+#include <QHash>
 #include <QList>
 #include <QString>
 #include <memory>
@@ -20,6 +22,8 @@
 #include <vector>
 
 namespace sg {
+
+struct EngineOptions;
 
 struct ResolvedNode
 {
@@ -40,15 +44,20 @@ struct UpstreamEntry
     double retryTimeout = 0; // seconds, 0 = no limit
 };
 
+struct RoutePlugin
+{
+    QString name;
+    std::shared_ptr<StreamPlugin> plugin;
+};
+
 struct RouteEntry
 {
     StreamRoute route;
     QString id;
     std::shared_ptr<UpstreamEntry> upstream; // nullptr when upstream_id names nothing
-    std::optional<IpRestriction> ipRestriction;
-    std::shared_ptr<LimitConn> limitConn;
+    std::vector<RoutePlugin> plugins;        // highest priority first
     std::shared_ptr<RouteStats> stats;
-    // From the config's "streamgate" section (see EngineCore::apply): watch the first packets
+    // From the config's "streamgate" section (see buildRouteTable): watch the first packets
     // for a MySQL handshake, and after the login count the client's commands.
     bool mysqlInspect = true;
     bool mysqlCommands = false;
@@ -58,6 +67,13 @@ struct RouteTable
 {
     std::vector<std::shared_ptr<RouteEntry>> routes;
     std::optional<Router> router;
+    // The upstreams the routes use, by UpstreamEntry::key (health checks follow these).
+    QHash<QString, std::shared_ptr<UpstreamEntry>> upstreams;
 };
+
+// Compiles `config` for the accept path, reusing what did not change since `previous`. Node
+// host names are resolved here (on the engine thread), never on a worker.
+std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTable& previous,
+                                            StatsHub& hub, const EngineOptions& options);
 
 } // namespace sg

@@ -29,7 +29,7 @@ qint64 timeoutMs(double seconds)
 TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
     : WorkerSession(worker, setup.record->base.id), m_route(std::move(setup.route)),
       m_record(std::move(setup.record)), m_delaySeconds(setup.delaySeconds),
-      m_limitHeld(setup.limitHeld), m_limitKey(std::move(setup.limitKey)),
+      m_admission(std::move(setup.admission)),
       m_connector(worker, m_id, *m_route, *m_record, std::move(setup.hashKey),
                   m_watches[RelayPump::Upstream]),
       // up = bytes toward the upstream (send timeout), down = from it (read timeout)
@@ -209,10 +209,7 @@ void TcpSession::close(CloseReason reason)
         return;
     m_closed = true;
     m_connector.release();
-    if (m_limitHeld && m_route->limitConn) {
-        m_route->limitConn->release(m_limitKey);
-        m_limitHeld = false;
-    }
+    m_admission.end(reason); // the plugins' log phase: limit-conn lets go
     // Recorded before the sockets close, so a peer that sees the close also finds the record.
     m_worker.hub().closed(m_record, reason);
     for (int s = 0; s < 2; ++s) {

@@ -5,6 +5,7 @@
 // and their watches, the timers, the idle timeout and what the stats see of the session; the
 // connector and the pump do the rest. A reset on one side resets the other.
 
+#include "proxy/admission.h"
 #include "proxy/relaypump.h"
 #include "proxy/routetable.h"
 #include "proxy/upstreamconnector.h"
@@ -12,7 +13,6 @@
 
 #include <QString>
 #include <memory>
-#include <optional>
 
 namespace sg {
 
@@ -21,10 +21,9 @@ struct TcpSessionSetup
     int clientFd = -1;
     std::shared_ptr<RouteEntry> route;
     std::shared_ptr<ConnectionRecord> record;
-    QString hashKey;         // chash key value
-    double delaySeconds = 0; // limit-conn burst delay
-    bool limitHeld = false;  // release limitKey on close
-    QString limitKey;
+    QString hashKey;           // chash key value
+    double delaySeconds = 0;   // limit-conn burst delay
+    AdmissionTicket admission; // the plugins' hold on this session, released on close
 };
 
 class TcpSession final : public WorkerSession, public IoHandler
@@ -52,11 +51,9 @@ private:
     std::shared_ptr<RouteEntry> m_route;
     std::shared_ptr<ConnectionRecord> m_record;
     double m_delaySeconds;
-    bool m_limitHeld;
-    QString m_limitKey;
+    AdmissionTicket m_admission;
 
     IoWatch m_watches[2];            // [RelayPump::Client], [RelayPump::Upstream]
-    bool m_upstreamReadable = false; // reported while connecting, kept for the pump
     UpstreamConnector m_connector;
     RelayPump m_pump;
     bool m_connected = false;

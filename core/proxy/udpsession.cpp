@@ -276,113 +276,49 @@ void UdpListenerSession::admit(const UdpClientKey& key, int slot, size_t length)
     StatsHub& hub = *m_context->hub;
     const sockaddr_storage& peer = m_names[size_t(slot)];
     const UdpLocal& local = m_locals[size_t(slot)];
-    ConnectionInfo base;
-    base.protocol = Protocol::Udp;
-    base.listener = m_key;
-    base.clientAddress = hostOf(peer);
-    base.clientPort = portOf(peer);
-    base.localAddress = local.family ? hostOf(local) : m_boundAddress;
-    base.localPort = quint16(m_boundPort);
-    base.startMs = wallMs();
-    base.lastActivityMs = base.startMs;
+    StreamClient client;
+    client.protocol = Protocol::Udp;
+    client.remoteAddress = hostOf(peer);
+    client.remotePort = portOf(peer);
+    client.serverAddress = local.family ? hostOf(local) : m_boundAddress;
+    client.serverPort = quint16(m_boundPort);
+    const ConnectionInfo base = connectionOf(client, m_key, wallMs());
 
-    auto refuse = [&](CloseReason reason, const QString& why,
-                      const std::shared_ptr<RouteStats>& route, qint64 holdMs, bool extend) {
-        base.id = hub.nextConnectionId();
-        base.state = ConnectionState::Closed;
-        base.closeReason = reason;
-        base.endMs = base.startMs;
+    Admission admission = m_context->admission->admit(*m_table, client);
+    if (!admission.admitted()) {
+        const std::shared_ptr<RouteStats> route =
+            admission.route ? admission.route->stats : nullptr;
         if (route) {
             route->add(route->deniedDatagrams);
             route->add(route->deniedBytes, length);
+        } else {
+            m_stats->noRoute.fetch_add(1, std::memory_order_relaxed);
         }
-        remember(key, route, holdMs, extend);
-        hub.denied(base, QStringLiteral("%1:%2 refused on UDP %3: %4")
-                             .arg(base.clientAddress.toString())
-                             .arg(base.clientPort)
-                             .arg(base.listener, why));
-    };
+        // Who the client is decides a refusal for as long as it keeps sending; load may
+        // change within a second.
+        if (admission.underLoad)
+            remember(key, route, kLoadRetryMs, false);
+        else
+            remember(key, route, kRefusedHoldMs, true);
+        recordRefusal(hub, base, admission, QStringLiteral("UDP ") + m_key);
+        return;
+    }
 
-    const RouteTable& table = *m_table;
-    const int index = table.router
-                          ? table.router->match(MatchInput{base.clientAddress, base.localAddress,
-                                                           int(base.localPort)})
-                          : -1;
-    if (index < 0 || index >= int(table.routes.size())) {
-        m_stats->noRoute.fetch_add(1, std::memory_order_relaxed);
-        refuse(CloseReason::NoRoute, QStringLiteral("no route matches"), nullptr, kRefusedHoldMs,
-               true);
-        return;
-    }
-    std::shared_ptr<RouteEntry> route = table.routes[size_t(index)];
-    RouteStats& rs = *route->stats;
-    base.routeId = route->id;
-    if (m_context->isDrained && m_context->isDrained(route->id)) {
-        rs.add(rs.limited);
-        refuse(CloseReason::Limited, QStringLiteral("route %1 is drained").arg(route->id),
-               route->stats, kLoadRetryMs, false);
-        return;
-    }
-    if (route->ipRestriction && !route->ipRestriction->allows(base.clientAddress)) {
-        rs.add(rs.deniedIpRestriction);
-        const QString msg = route->ipRestriction->message();
-        refuse(CloseReason::DeniedIpRestriction,
-               QStringLiteral("ip-restriction on route %1%2")
-                   .arg(route->id, msg.isEmpty() ? QString() : QStringLiteral(" (") + msg + ')'),
-               route->stats, kRefusedHoldMs, true);
-        return;
-    }
-    if (rs.udpSessions.fetch_add(1, std::memory_order_relaxed) >= m_context->sessionCap) {
-        rs.udpSessions.fetch_sub(1, std::memory_order_relaxed);
-        rs.add(rs.limited);
-        refuse(CloseReason::SessionCap,
-               QStringLiteral("route %1 has reached its cap of %2 UDP sessions")
-                   .arg(route->id)
-                   .arg(m_context->sessionCap),
-               route->stats, kLoadRetryMs, false);
-        return;
-    }
     UdpSessionSetup setup;
-    if (route->limitConn) {
-        // Concurrent sessions are counted. A UDP client has no handshake to hold back, so the
-        // burst range is admitted without APISIX's delay.
-        const LimitConn::Admission a =
-            route->limitConn->acquire(base.clientAddress, base.localAddress, int(base.localPort));
-        if (!a.admitted) {
-            rs.udpSessions.fetch_sub(1, std::memory_order_relaxed);
-            rs.add(rs.limited);
-            refuse(CloseReason::Limited,
-                   QStringLiteral("limit-conn on route %1 (key %2)").arg(route->id, a.key),
-                   route->stats, kLoadRetryMs, false);
-            return;
-        }
-        setup.limitHeld = true;
-        setup.limitKey = a.key;
-    }
-
-    auto record = std::make_shared<ConnectionRecord>();
-    base.id = hub.nextConnectionId();
-    record->base = base;
-    record->lastActivityMs.set(quint64(base.startMs));
-    record->route = route->stats;
-    record->listener = m_stats;
-    record->worker = m_worker.index();
-    if (route->upstream) {
-        setup.hashKey = chashKeyValue(route->upstream->upstream, base.clientAddress,
-                                      base.localAddress, int(base.localPort));
-        const auto& up = route->upstream->upstream;
-        const double idle = up.timeout ? up.timeout->read : m_context->defaultIdleSeconds;
-        setup.idleMs = qMax<qint64>(1, qint64(idle * 1000));
-    } else {
-        setup.idleMs = qMax<qint64>(1, qint64(m_context->defaultIdleSeconds * 1000));
-    }
-    setup.route = std::move(route);
-    setup.record = record;
+    setup.record = openRecord(hub, base, admission, m_stats, m_worker.index());
+    const RouteEntry& route = *admission.route;
+    double idle = m_context->defaultIdleSeconds;
+    if (route.upstream && route.upstream->upstream.timeout)
+        idle = route.upstream->upstream.timeout->read;
+    setup.idleMs = qMax<qint64>(1, qint64(idle * 1000));
+    setup.noReplyMs = qMin(setup.idleMs, qMax<qint64>(1, qint64(m_context->noReplySeconds * 1000)));
+    setup.hashKey = std::move(admission.hashKey);
+    setup.admission = std::move(admission.ticket);
+    setup.route = std::move(admission.route);
     setup.key = key;
     setup.client = peer;
     setup.clientLength = m_msgs[size_t(slot)].msg_hdr.msg_namelen;
     setup.local = local;
-    hub.opened(record);
 
     auto session = std::make_unique<UdpSession>(m_worker, this, std::move(setup));
     UdpSession* raw = session.get();
@@ -495,8 +431,8 @@ UdpSession::UdpSession(Worker& worker, UdpListenerSession* listener, UdpSessionS
     : WorkerSession(worker, setup.record->base.id), m_listener(listener),
       m_route(std::move(setup.route)), m_record(std::move(setup.record)), m_key(setup.key),
       m_client(setup.client), m_clientLength(setup.clientLength), m_local(setup.local),
-      m_hashKey(std::move(setup.hashKey)), m_limitHeld(setup.limitHeld),
-      m_limitKey(std::move(setup.limitKey)), m_idleMs(setup.idleMs)
+      m_hashKey(std::move(setup.hashKey)), m_admission(std::move(setup.admission)),
+      m_idleMs(setup.idleMs), m_noReplyMs(setup.noReplyMs)
 {
     m_watch.handler = this;
     m_watch.inputOnly = true;
@@ -574,7 +510,7 @@ bool UdpSession::start()
     m_record->connectMs.store(0, std::memory_order_relaxed);
     m_record->state.store(ConnectionState::Established, std::memory_order_relaxed);
     m_lastMs = m_listener->monoMs();
-    armIdle(m_lastMs + m_idleMs);
+    armIdle(m_lastMs + idleLimit());
     return true;
 }
 
@@ -601,6 +537,7 @@ void UdpSession::countDown(quint64 datagrams, quint64 bytes)
         return;
     m_record->datagramsDown.add(datagrams);
     m_record->bytesDown.add(bytes);
+    m_answered = true;
     touch();
 }
 
@@ -655,12 +592,12 @@ void UdpSession::onTimer(quint32)
 {
     if (m_closed)
         return;
-    if (m_worker.monoMs() - m_lastMs >= m_idleMs) {
+    if (m_worker.monoMs() - m_lastMs >= idleLimit()) {
         m_route->stats->add(m_route->stats->timeouts);
         close(CloseReason::IdleTimeout);
         return;
     }
-    armIdle(m_lastMs + m_idleMs);
+    armIdle(m_lastMs + idleLimit());
 }
 
 void UdpSession::close(CloseReason reason)
@@ -679,11 +616,7 @@ void UdpSession::close(CloseReason reason)
     }
     if (reason == CloseReason::UpstreamError)
         m_route->stats->add(m_route->stats->connectFailures);
-    if (m_limitHeld && m_route->limitConn) {
-        m_route->limitConn->release(m_limitKey);
-        m_limitHeld = false;
-    }
-    m_route->stats->udpSessions.fetch_sub(1, std::memory_order_relaxed);
+    m_admission.end(reason); // the plugins' log phase: the session cap and limit-conn let go
     m_worker.hub().closed(m_record, reason);
     if (m_watch.fd >= 0) {
         m_worker.loop().remove(m_watch);

@@ -8,6 +8,7 @@
 // datagram per slot, boundaries kept): nothing is allocated per datagram. A refused client is
 // remembered, so it costs one Deny event, and its further datagrams are only counted.
 
+#include "proxy/admission.h"
 #include "proxy/routetable.h"
 #include "proxy/worker.h"
 
@@ -26,9 +27,12 @@ namespace sg {
 struct UdpContext
 {
     StatsHub* hub = nullptr;
-    int sessionCap = 10000;         // per route
+    const AdmissionPipeline* admission = nullptr;
     double defaultIdleSeconds = 60; // when the upstream sets no timeout
-    std::function<bool(const QString&)> isDrained;
+    // A session whose upstream has not answered yet ends after this long without traffic (or
+    // after the read timeout, if shorter): a client that sends once and is never answered
+    // holds a session and a descriptor for seconds, not for the whole read timeout.
+    double noReplySeconds = 5;
 };
 
 // A client's address and port in one fixed form (IPv4 as mapped IPv6), hashed without allocation.
@@ -143,9 +147,9 @@ struct UdpSessionSetup
     socklen_t clientLength = 0;
     UdpLocal local;
     QString hashKey;
-    bool limitHeld = false;
-    QString limitKey;
-    qint64 idleMs = 60000;
+    AdmissionTicket admission; // the plugins' hold on this session, released on close
+    qint64 idleMs = 60000;     // once the upstream has answered
+    qint64 noReplyMs = 5000;   // until then
 };
 
 class UdpSession final : public WorkerSession, public IoHandler
@@ -176,6 +180,7 @@ private:
     void pumpDown();
     void touch();
     void armIdle(qint64 atMs);
+    qint64 idleLimit() const { return m_answered ? m_idleMs : m_noReplyMs; }
 
     UdpListenerSession* m_listener;
     std::shared_ptr<RouteEntry> m_route;
@@ -185,9 +190,10 @@ private:
     socklen_t m_clientLength = 0;
     UdpLocal m_local;
     QString m_hashKey;
-    bool m_limitHeld = false;
-    QString m_limitKey;
+    AdmissionTicket m_admission;
     const qint64 m_idleMs;
+    const qint64 m_noReplyMs;
+    bool m_answered = false; // the upstream has sent at least one datagram
 
     IoWatch m_watch;
     int m_node = -1;

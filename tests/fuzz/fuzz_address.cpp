@@ -1,8 +1,9 @@
 // libFuzzer target: IP/CIDR text as routes and allow-lists hold it. The validator (isIpOrCidr)
 // and the matcher (AddressRule::parse) must agree, or a config that passes --check would carry
 // a rule the engine cannot build (or the engine would accept what validation refuses).
-// A parsed rule matches its own network address and agrees with a plain prefix comparison on
-// the peer address made of the input's first bytes.
+// A parsed rule matches its own network address (an IPv6 rule in IPv4-mapped form matches no
+// peer at all) and agrees with a plain prefix comparison, within its own address family, on the
+// peer addresses made of the input's first bytes.
 
 #include "fuzzcheck.h"
 #include "model/codec.h"
@@ -80,7 +81,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
                   "prefix out of range", text.toUtf8());
     // Qt turns "::" into 0.0.0.0 when asked for its IPv4 form, so normalisation maps the
     // unspecified IPv6 address to IPv4; no TCP peer ever has it, so it is left out of this check.
-    if (rule->network() != QHostAddress(QHostAddress::AnyIPv6))
+    // An IPv6 rule in mapped form (::ffff:a.b.c.d/n) names IPv4 peers, which IPv6 rules never
+    // match; it matches nothing, its own network included.
+    quint8 own[16];
+    asV6(rule->network(), own);
+    const bool mappedV6Rule = !ruleIsV4 && isMappedV4(own);
+    if (rule->network() != QHostAddress(QHostAddress::AnyIPv6) && !mappedV6Rule)
         fuzz::require(rule->matches(rule->network()), "a rule does not match its own network",
                       text.toUtf8());
     const std::optional<AddressRule> again = AddressRule::parse(rule->text());
@@ -102,10 +108,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         quint8 p[16];
         asV6(normalizedAddress(peer), p);
         bool expected;
+        // Families stay apart: v4 rules match only v4 (and mapped) peers, v6 rules only v6 ones.
         if (ruleIsV4)
-            expected = isMappedV4(p) && prefixEqual(net, p, bits); // v4 rules never match real v6
+            expected = isMappedV4(p) && prefixEqual(net, p, bits);
         else
-            expected = prefixEqual(net, p, bits);
+            expected = !isMappedV4(p) && prefixEqual(net, p, bits);
         fuzz::require(rule->matches(peer) == expected,
                       "matches() disagrees with a prefix comparison",
                       text.toUtf8() + " vs " + peer.toString().toUtf8());

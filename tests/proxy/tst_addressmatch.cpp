@@ -1,5 +1,6 @@
 // AddressRule / AddressList: which rule texts parse, and which peers each rule matches,
-// including IPv4-mapped peers and IPv6 rules over the mapped range.
+// including IPv4-mapped peers, and the families kept apart as APISIX keeps them: IPv4 peers
+// match IPv4 rules only, IPv6 peers IPv6 rules only (so ::/0 is no allow-everyone).
 
 #include "proxy/addressmatch.h"
 
@@ -108,18 +109,23 @@ void TestAddressMatch::matches_data()
                                               << "::ffff:11.0.0.1" << false;
     QTest::newRow("ipv4 rule vs native ipv6") << "10.0.0.5"
                                               << "2001:db8::a00:5" << false;
+    // An IPv6 rule, even in mapped form, never matches an IPv4 peer (mapped peers are IPv4).
     QTest::newRow("mapped rule vs ipv4 peer") << "::ffff:10.0.0.0/104"
-                                              << "10.1.2.3" << true;
+                                              << "10.1.2.3" << false;
     QTest::newRow("mapped rule vs other ipv4") << "::ffff:10.0.0.0/104"
                                                << "11.1.2.3" << false;
     QTest::newRow("mapped rule vs mapped peer") << "::ffff:10.0.0.0/104"
-                                                << "::ffff:10.1.2.3" << true;
+                                                << "::ffff:10.1.2.3" << false;
     QTest::newRow("mapped bare rule") << "::ffff:192.168.1.20"
-                                      << "192.168.1.20" << true;
-    QTest::newRow("::/0 matches ipv4 peer") << "::/0"
-                                            << "192.0.2.1" << true;
+                                      << "192.168.1.20" << false;
+    QTest::newRow("::/0 does not match ipv4 peer") << "::/0"
+                                                   << "192.0.2.1" << false;
+    QTest::newRow("::/0 does not match mapped peer") << "::/0"
+                                                     << "::ffff:127.0.0.1" << false;
     QTest::newRow("::/0 matches ipv6 peer") << "::/0"
                                             << "2001:db8::1" << true;
+    QTest::newRow("0.0.0.0/0 matches mapped peer") << "0.0.0.0/0"
+                                                   << "::ffff:127.0.0.1" << true;
     QTest::newRow("2001:db8::/32 inside") << "2001:db8::/32"
                                           << "2001:db8:ffff::1" << true;
     QTest::newRow("2001:db8::/32 outside") << "2001:db8::/32"

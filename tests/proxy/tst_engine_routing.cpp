@@ -72,6 +72,11 @@ private Q_SLOTS:
                                                         << "127.0.0.63" << true;
         QTest::newRow("127.0.0.1/26 refuses 127.0.0.64") << "127.0.0.1/26"
                                                          << "127.0.0.64" << false;
+        // As in APISIX, an IPv4 client is matched against IPv4 rules only.
+        QTest::newRow("::/0 refuses IPv4 127.0.0.1") << "::/0"
+                                                     << "127.0.0.1" << false;
+        QTest::newRow("0.0.0.0/0 admits 127.0.0.1") << "0.0.0.0/0"
+                                                    << "127.0.0.1" << true;
     }
     void apisixRemoteAddr()
     {
@@ -225,6 +230,11 @@ private Q_SLOTS:
             << QStringList{} << QStringList{"127.0.0.0/30"} << "127.0.0.3" << false;
         QTest::newRow("client outside blacklist served")
             << QStringList{} << QStringList{"127.0.0.0/30"} << "127.0.0.9" << true;
+        // IPv6 entries say nothing about IPv4 clients (APISIX matches each family apart).
+        QTest::newRow("::/0 whitelist refuses an IPv4 client")
+            << QStringList{"::/0"} << QStringList{} << "127.0.0.2" << false;
+        QTest::newRow("::/0 blacklist serves an IPv4 client")
+            << QStringList{} << QStringList{"::/0"} << "127.0.0.2" << true;
     }
     void ipRestriction()
     {

@@ -1,7 +1,8 @@
 // ip-restriction and limit-conn as APISIX's stream plugins decide them: who is refused, who is
 // admitted, who is delayed and for how long, and what a limit-conn key counts.
 
-#include "proxy/plugins.h"
+#include "proxy/plugins/iprestriction.h"
+#include "proxy/plugins/limitconn.h"
 
 #include <QTest>
 #include <QThread>

@@ -1,6 +1,7 @@
 // The UDP stream proxy through real loopback sockets: sessions per (client ip, port, listener),
 // allow-lists and refused clients, replies that never cross between clients, datagram size,
-// idle expiry, upstream errors, kill, the per-route session cap, limit-conn, bind errors, live
+// idle expiry (sooner while the upstream has not answered), upstream errors, kill, the per-route
+// session cap and one host's share of it, limit-conn, bind errors, live
 // edits, and a real DNS client and server (dig against dnsmasq) through the proxy.
 
 #include "loopback.h"
@@ -368,7 +369,9 @@ private Q_SLOTS:
         Engine engine(o);
         const int port = freeUdpPort();
         engine.apply(udpConfig(port, {udpRoute("r", echo.port())}));
-        UdpClient c1("127.0.0.1", port), c2("127.0.0.1", port), c3("127.0.0.1", port);
+        // Three hosts: one host alone holds at most a quarter of the cap (at least one session).
+        UdpClient c1("127.0.0.1", port), c2("127.0.0.1", port, "127.0.0.2"),
+            c3("127.0.0.1", port, "127.0.0.3");
         QCOMPARE(c1.ask("1").value_or("<nothing>"), QByteArray("1"));
         QCOMPARE(c2.ask("2").value_or("<nothing>"), QByteArray("2"));
         for (int i = 0; i < 5; ++i)
@@ -390,6 +393,81 @@ private Q_SLOTS:
             served = c3.ask("3", 200).has_value();
         QVERIFY(served);
         QCOMPARE(engine.snapshot().active.size(), 2);
+    }
+
+    void oneHostHoldsAtMostAQuarterOfTheSessionCap()
+    {
+        UdpEcho echo;
+        EngineOptions o = smallEngine();
+        o.udpSessionCap = 8; // two sessions per host
+        Engine engine(o);
+        const int port = freeUdpPort();
+        engine.apply(udpConfig(port, {udpRoute("r", echo.port())}));
+        UdpClient a1("127.0.0.1", port, "127.0.0.2"), a2("127.0.0.1", port, "127.0.0.2"),
+            a3("127.0.0.1", port, "127.0.0.2"), b1("127.0.0.1", port, "127.0.0.3");
+        QCOMPARE(a1.ask("a1").value_or("<nothing>"), QByteArray("a1"));
+        QCOMPARE(a2.ask("a2").value_or("<nothing>"), QByteArray("a2"));
+        for (int i = 0; i < 3; ++i)
+            QVERIFY(a3.send("a3"));
+        // Another host still gets in, although the route is far from its cap of 8.
+        QCOMPARE(b1.ask("b1").value_or("<nothing>"), QByteArray("b1"));
+        QCOMPARE(echo.received.load(), 3);
+        const Snapshot s = engine.snapshot();
+        QCOMPARE(s.active.size(), 3);
+        const RouteCounters rc = routeCounters(s, "r");
+        QCOMPARE(rc.limited, quint64(1));
+        QCOMPARE(rc.deniedDatagrams, quint64(3));
+        QCOMPARE(countEvents(engine, EventKind::Deny, CloseReason::SessionCap), 1);
+
+        // The host's share frees up when one of its sessions ends.
+        quint64 first = 0;
+        for (const ConnectionInfo& c : s.active)
+            if (int(c.clientPort) == a1.port())
+                first = c.id;
+        QVERIFY(engine.killConnection(first));
+        bool served = false;
+        const qint64 deadline = nowMs() + 5000;
+        while (!served && nowMs() < deadline)
+            served = a3.ask("a3", 200).has_value();
+        QVERIFY(served);
+    }
+
+    void unansweredSessionEndsAfterTheNoReplyTimeout()
+    {
+        // A silent upstream: the datagrams queue on a socket nobody reads, so no ICMP error
+        // ends the session either.
+        int silentPort = 0;
+        const int silent = boundUdpSocket(QStringLiteral("127.0.0.1"), 0, &silentPort);
+        QVERIFY(silent >= 0);
+        UdpEcho echo;
+        Engine engine(smallEngine());
+        const int quietPort = freeUdpPort();
+        const int echoPort = freeUdpPort();
+        StreamRoute quiet = udpRoute("quiet", silentPort);
+        quiet.serverPort = quietPort;
+        quiet.upstream->timeout = Timeout{1, 30, 30};
+        StreamRoute answered = udpRoute("answered", echo.port());
+        answered.serverPort = echoPort;
+        answered.upstream->timeout = Timeout{1, 30, 30};
+        Config c = udpConfig(quietPort, {quiet, answered});
+        c.streamProxy.udp << listenEntry("127.0.0.1", echoPort);
+        engine.apply(c);
+
+        UdpClient asker("127.0.0.1", quietPort), talker("127.0.0.1", echoPort);
+        QVERIFY(asker.send("x"));
+        QCOMPARE(talker.ask("y").value_or("<nothing>"), QByteArray("y"));
+        QTRY_VERIFY(activeOn(engine.snapshot(), "quiet"));
+
+        // 5 s without an answer ends the session, though its read timeout is 30 s.
+        QTRY_VERIFY_WITH_TIMEOUT(closedWith(engine.snapshot(), CloseReason::IdleTimeout), 9000);
+        const ConnectionInfo closed = *closedWith(engine.snapshot(), CloseReason::IdleTimeout);
+        QCOMPARE(closed.routeId, QStringLiteral("quiet"));
+        QVERIFY2(closed.endMs - closed.startMs >= 4500,
+                 qPrintable(QString::number(closed.endMs - closed.startMs)));
+        // A session whose upstream answered keeps the configured read timeout.
+        QVERIFY(activeOn(engine.snapshot(), "answered"));
+        QCOMPARE(routeCounters(engine.snapshot(), "quiet").timeouts, quint64(1));
+        ::close(silent);
     }
 
     void limitConnCountsConcurrentSessions()

@@ -1,0 +1,148 @@
+#include "proxy/admission.h"
+
+#include "proxy/balancer.h"
+
+#include <QMutexLocker>
+
+namespace sg {
+
+AdmissionTicket::AdmissionTicket(AdmissionTicket&& other) noexcept
+    : m_route(std::move(other.m_route)), m_record(std::move(other.m_record)),
+      m_held(std::move(other.m_held))
+{
+    other.m_held.clear();
+}
+
+AdmissionTicket& AdmissionTicket::operator=(AdmissionTicket&& other) noexcept
+{
+    if (this != &other) {
+        end();
+        m_route = std::move(other.m_route);
+        m_record = std::move(other.m_record);
+        m_held = std::move(other.m_held);
+        other.m_held.clear();
+    }
+    return *this;
+}
+
+void AdmissionTicket::end(CloseReason reason)
+{
+    if (!m_route)
+        return;
+    const auto route = std::move(m_route);
+    const auto record = std::move(m_record);
+    m_route.reset();
+    m_record.reset();
+    for (qsizetype i = m_held.size() - 1; i >= 0; --i)
+        route->plugins[size_t(i)].plugin->log(
+            StreamLog{*route->stats, m_held[i], reason, record.get()});
+    m_held.clear();
+}
+
+Admission AdmissionPipeline::admit(const RouteTable& table, const StreamClient& client) const
+{
+    Admission a;
+    // match
+    const int index =
+        table.router ? table.router->match(MatchInput{client.remoteAddress, client.serverAddress,
+                                                      int(client.serverPort)})
+                     : -1;
+    if (index < 0 || index >= int(table.routes.size())) {
+        a.refusal = CloseReason::NoRoute;
+        a.why = QStringLiteral("no route matches");
+        return a;
+    }
+    a.route = table.routes[size_t(index)];
+    RouteEntry& route = *a.route;
+    // drained
+    if (isDrained(route.id)) {
+        route.stats->add(route.stats->limited);
+        a.refusal = CloseReason::Limited;
+        a.why = QStringLiteral("route %1 is drained").arg(route.id);
+        a.underLoad = true;
+        return a;
+    }
+    // preread
+    a.ticket.m_route = a.route;
+    for (const RoutePlugin& p : route.plugins) {
+        QString held;
+        PrereadVerdict v = p.plugin->preread(client, route.id, *route.stats, held);
+        if (v.refusal != CloseReason::None) {
+            a.ticket.end(v.refusal); // the plugins that admitted let go
+            a.refusal = v.refusal;
+            a.why = std::move(v.why);
+            a.underLoad = v.underLoad;
+            return a;
+        }
+        a.ticket.m_held.append(std::move(held));
+        a.delaySeconds = qMax(a.delaySeconds, v.delaySeconds);
+    }
+    // balancer
+    if (route.upstream && route.upstream->balancer->usesHashKey())
+        a.hashKey = chashKeyValue(route.upstream->upstream, client.remoteAddress,
+                                  client.serverAddress, int(client.serverPort));
+    return a;
+}
+
+void AdmissionPipeline::setDrained(const QString& routeId, bool drained)
+{
+    QMutexLocker lock(&m_drainedMutex);
+    if (drained)
+        m_drained.insert(routeId);
+    else
+        m_drained.remove(routeId);
+}
+
+bool AdmissionPipeline::isDrained(const QString& routeId) const
+{
+    QMutexLocker lock(&m_drainedMutex);
+    return !m_drained.isEmpty() && m_drained.contains(routeId);
+}
+
+ConnectionInfo connectionOf(const StreamClient& client, const QString& listener, qint64 nowMs)
+{
+    ConnectionInfo base;
+    base.protocol = client.protocol;
+    base.listener = listener;
+    base.clientAddress = client.remoteAddress;
+    base.clientPort = client.remotePort;
+    base.localAddress = client.serverAddress;
+    base.localPort = client.serverPort;
+    base.startMs = nowMs;
+    base.lastActivityMs = nowMs;
+    return base;
+}
+
+void recordRefusal(StatsHub& hub, ConnectionInfo base, const Admission& admission,
+                   const QString& where)
+{
+    base.id = hub.nextConnectionId();
+    if (admission.route)
+        base.routeId = admission.route->id;
+    base.state = ConnectionState::Closed;
+    base.closeReason = admission.refusal;
+    base.endMs = base.startMs;
+    hub.denied(base, QStringLiteral("%1:%2 refused on %3: %4")
+                         .arg(base.clientAddress.toString())
+                         .arg(base.clientPort)
+                         .arg(where, admission.why));
+}
+
+std::shared_ptr<ConnectionRecord> openRecord(StatsHub& hub, ConnectionInfo base,
+                                             Admission& admission,
+                                             std::shared_ptr<ListenerStats> listener, int worker)
+{
+    auto record = std::make_shared<ConnectionRecord>();
+    base.id = hub.nextConnectionId();
+    base.routeId = admission.route->id;
+    record->base = std::move(base);
+    record->lastActivityMs.set(quint64(record->base.startMs));
+    record->route = admission.route->stats;
+    record->listener = std::move(listener);
+    record->worker = worker;
+    hub.opened(record);
+    admission.ticket.setRecord(record);
+    return record;
+}
+
+} // namespace sg

@@ -1,0 +1,139 @@
+#include "proxy/routetable.h"
+
+#include "proxy/engineoptions.h"
+
+#include <QHostInfo>
+#include <QJsonObject>
+#include <cstring>
+#include <netinet/in.h>
+
+namespace sg {
+
+namespace {
+
+// Node hosts are usually literal addresses; names are resolved once per config.
+ResolvedNode resolveNode(const Node& node)
+{
+    ResolvedNode r;
+    r.text = node.address();
+    QHostAddress addr;
+    if (!addr.setAddress(node.host)) {
+        if (node.host.compare(QLatin1String("localhost"), Qt::CaseInsensitive) == 0) {
+            addr = QHostAddress(QHostAddress::LocalHost);
+        } else {
+            const QHostInfo info = QHostInfo::fromName(node.host);
+            if (info.addresses().isEmpty())
+                return r;
+            addr = info.addresses().constFirst();
+        }
+    }
+    if (addr.protocol() == QAbstractSocket::IPv4Protocol) {
+        auto& in = reinterpret_cast<sockaddr_in&>(r.address);
+        in.sin_family = AF_INET;
+        in.sin_port = htons(quint16(node.port));
+        in.sin_addr.s_addr = htonl(addr.toIPv4Address());
+        r.length = sizeof(sockaddr_in);
+    } else {
+        auto& in6 = reinterpret_cast<sockaddr_in6&>(r.address);
+        in6.sin6_family = AF_INET6;
+        in6.sin6_port = htons(quint16(node.port));
+        const Q_IPV6ADDR a6 = addr.toIPv6Address();
+        std::memcpy(&in6.sin6_addr, &a6, sizeof a6);
+        r.length = sizeof(sockaddr_in6);
+    }
+    return r;
+}
+
+std::shared_ptr<UpstreamEntry> buildUpstream(const Upstream& upstream, const QString& key,
+                                             StatsHub& hub)
+{
+    auto e = std::make_shared<UpstreamEntry>();
+    e->upstream = upstream;
+    e->key = key;
+    e->balancer = std::make_shared<Balancer>(upstream);
+    e->timeout = upstream.effectiveTimeout();
+    e->retries = upstream.effectiveRetries();
+    e->retryTimeout = upstream.retryTimeout.value_or(0);
+    e->nodes.reserve(size_t(upstream.nodes.size()));
+    for (const Node& n : upstream.nodes) {
+        ResolvedNode r = resolveNode(n);
+        r.stats = hub.nodeStats(key, r.text);
+        e->nodes.push_back(std::move(r));
+    }
+    return e;
+}
+
+std::shared_ptr<StreamPlugin> pluginNamed(const RouteEntry* entry, const QString& name)
+{
+    if (entry) {
+        for (const RoutePlugin& p : entry->plugins)
+            if (p.name == name)
+                return p.plugin;
+    }
+    return nullptr;
+}
+
+} // namespace
+
+std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTable& previous,
+                                            StatsHub& hub, const EngineOptions& options)
+{
+    // Routes: entries that did not change are carried over as the same objects.
+    QHash<QString, std::shared_ptr<RouteEntry>> oldRoutes;
+    QHash<QString, std::shared_ptr<UpstreamEntry>> oldUpstreams;
+    for (const auto& r : previous.routes) {
+        oldRoutes.insert(r->id, r);
+        if (r->upstream)
+            oldUpstreams.insert(r->upstream->key, r->upstream);
+    }
+    const std::vector<StreamPluginType> pluginTypes = streamPluginTypes();
+    auto table = std::make_shared<RouteTable>();
+    // Streamgate-only route settings live outside the APISIX objects, so an exported config
+    // stays valid for APISIX: "streamgate": {"mysql_inspect": false} turns MySQL detection off
+    // everywhere; "streamgate": {"routes": {"<route id>": {"mysql_inspect": bool,
+    // "mysql_commands": bool}}} overrides it per route and turns command counting on.
+    const bool inspectDefault =
+        config.streamgate.value(QStringLiteral("mysql_inspect")).toBool(true);
+    const QJsonObject routeSettings = config.streamgate.value(QStringLiteral("routes")).toObject();
+    for (const StreamRoute& route : config.streamRoutes) {
+        const QString id = route.idString();
+        const QJsonObject own = routeSettings.value(id).toObject();
+        const bool mysqlCommands = own.value(QStringLiteral("mysql_commands")).toBool(false);
+        const bool mysqlInspect =
+            own.value(QStringLiteral("mysql_inspect")).toBool(inspectDefault) || mysqlCommands;
+        std::shared_ptr<UpstreamEntry> up;
+        if (const Upstream* u = config.upstreamFor(route)) {
+            const QString key = route.upstream ? QStringLiteral("route:") + id : u->idString();
+            up = table->upstreams.value(key);
+            if (!up) {
+                const auto old = oldUpstreams.value(key);
+                up = (old && old->upstream == *u) ? old : buildUpstream(*u, key, hub);
+                table->upstreams.insert(key, up);
+            }
+        }
+        std::shared_ptr<RouteEntry> entry;
+        const auto old = oldRoutes.value(id);
+        if (old && old->route == route && old->upstream == up &&
+            old->mysqlInspect == mysqlInspect && old->mysqlCommands == mysqlCommands) {
+            entry = old;
+        } else {
+            entry = std::make_shared<RouteEntry>();
+            entry->route = route;
+            entry->id = id;
+            entry->upstream = up;
+            for (const StreamPluginType& type : pluginTypes) {
+                StreamPluginBuild build{route, options, pluginNamed(old.get(), type.name)};
+                if (auto plugin = type.build(build))
+                    entry->plugins.push_back(RoutePlugin{type.name, std::move(plugin)});
+            }
+            entry->stats = hub.routeStats(id);
+            entry->mysqlInspect = mysqlInspect;
+            entry->mysqlCommands = mysqlCommands;
+        }
+        table->routes.push_back(entry);
+    }
+    table->router.emplace(config.streamRoutes);
+    return table;
+}
+
+} // namespace sg

@@ -1,0 +1,75 @@
+#include "proxy/streamvariables.h"
+
+#include "proxy/addressmatch.h"
+
+namespace sg {
+
+namespace {
+
+bool isVariableChar(QChar c)
+{
+    return c.isLetterOrNumber() || c == u'_';
+}
+
+} // namespace
+
+QString streamVariable(const QString& name, const QHostAddress& remote, const QHostAddress& local,
+                       int serverPort)
+{
+    if (name == u"remote_addr")
+        return normalizedAddress(remote).toString();
+    if (name == u"server_addr")
+        return normalizedAddress(local).toString();
+    if (name == u"server_port")
+        return QString::number(serverPort);
+    return QString();
+}
+
+QString resolveStreamVariables(const QString& templ, const QHostAddress& remote,
+                               const QHostAddress& local, int serverPort, int* resolved)
+{
+    int count = 0;
+    QString out;
+    out.reserve(templ.size() + 32);
+    const qsizetype n = templ.size();
+    for (qsizetype i = 0; i < n;) {
+        const QChar c = templ.at(i);
+        if (c == u'\\' && i + 1 < n && templ.at(i + 1) == u'$') {
+            out.append(u'$'); // an escaped dollar stays literal
+            i += 2;
+            continue;
+        }
+        if (c != u'$') {
+            out.append(c);
+            ++i;
+            continue;
+        }
+        qsizetype start = i + 1;
+        qsizetype end = start;
+        bool braced = false;
+        if (start < n && templ.at(start) == u'{') {
+            braced = true;
+            ++start;
+            end = start;
+        }
+        while (end < n && isVariableChar(templ.at(end)))
+            ++end;
+        if (end == start || (braced && (end >= n || templ.at(end) != u'}'))) {
+            out.append(c); // not a variable reference: keep the text as written
+            ++i;
+            continue;
+        }
+        const QString value =
+            streamVariable(templ.mid(start, end - start), remote, local, serverPort);
+        if (!value.isNull()) {
+            out.append(value);
+            ++count;
+        }
+        i = braced ? end + 1 : end;
+    }
+    if (resolved)
+        *resolved = count;
+    return out;
+}
+
+} // namespace sg

@@ -1,0 +1,173 @@
+#include "proxy/tcplisteners.h"
+
+#include "proxy/sockaddr.h"
+#include "proxy/tcpsession.h"
+#include "proxy/worker.h"
+
+#include <QSet>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace sg {
+
+TcpListeners::TcpListeners(StatsHub& hub, std::vector<std::unique_ptr<Worker>>& workers,
+                           DescriptorBudget& descriptors, const AdmissionPipeline& admission)
+    : m_hub(hub), m_workers(workers),
+      m_admission(admission), m_context{hub, descriptors, m_reserve, workers,
+                                        [this](const TcpListener& l, int fd, Worker* here) {
+                                            admit(l, fd, here);
+                                        }}
+{
+}
+
+TcpListeners::~TcpListeners()
+{
+    closeAll();
+}
+
+void TcpListeners::apply(const QList<ListenEntry>& entries, std::shared_ptr<const RouteTable> table,
+                         bool open)
+{
+    // Only the set of listeners matters: an unchanged entry keeps its socket.
+    QSet<QString> wanted;
+    for (const ListenEntry& e : entries)
+        wanted.insert(e.text());
+    for (auto it = m_listeners.begin(); it != m_listeners.end();) {
+        if (!wanted.contains(it.key())) {
+            delete it.value(); // closes the socket once the workers have let go
+            it = m_listeners.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    m_table.store(std::move(table));
+    m_order = entries;
+    if (!open)
+        return;
+    // New listeners open only now: a worker accepts as soon as one is open, and a client that
+    // connects at that moment must meet the routes of this config, not the previous one.
+    for (const ListenEntry& e : entries) {
+        const QString key = e.text();
+        if (m_listeners.contains(key))
+            continue;
+        auto* l = new TcpListener(m_context, e, m_hub.listenerStats(key), nullptr);
+        const QHostAddress host =
+            e.host.isEmpty() ? QHostAddress(QHostAddress::Any) : QHostAddress(e.host);
+        m_listeners.insert(key, l);
+        if (l->start(host, quint16(e.port))) {
+            m_errors.remove(key);
+            m_hub.addEvent(EventKind::ListenerUp, QString(),
+                           QStringLiteral("TCP listener %1 up").arg(key));
+        } else {
+            const QString err = l->errorString();
+            m_errors.insert(key, err);
+            m_hub.addEvent(EventKind::ListenerError, QString(),
+                           QStringLiteral("TCP listener %1: %2").arg(key, err));
+        }
+    }
+}
+
+void TcpListeners::closeAll()
+{
+    for (TcpListener* l : std::as_const(m_listeners))
+        delete l;
+    m_listeners.clear();
+}
+
+QList<StatsHub::ListenerEntry> TcpListeners::topology(bool stopped) const
+{
+    QList<StatsHub::ListenerEntry> out;
+    for (const ListenEntry& e : m_order) {
+        const QString key = e.text();
+        StatsHub::ListenerEntry le;
+        le.status.protocol = Protocol::Tcp;
+        le.status.address = key;
+        le.status.port = e.port;
+        if (TcpListener* l = m_listeners.value(key)) {
+            le.status.listening = l->isListening();
+            if (le.status.listening)
+                le.status.port = l->serverPort();
+            le.stats = l->stats();
+        }
+        if (stopped && !le.status.listening)
+            le.status.error = QStringLiteral("engine stopped");
+        else
+            le.status.error = m_errors.value(key);
+        out << le;
+    }
+    return out;
+}
+
+// The worker that accepted a client runs its session unless another worker has fewer sessions:
+// with epoll the loop woken for a new connection is the first idle one, so without this a
+// quiet proxy would gather every long-lived session on one worker.
+Worker& TcpListeners::sessionWorker(Worker* here)
+{
+    if (!here)
+        return *m_workers[m_nextWorker.fetch_add(1, std::memory_order_relaxed) % m_workers.size()];
+    Worker* least = here;
+    for (const auto& w : m_workers) {
+        if (w->sessionCount() < least->sessionCount())
+            least = w.get();
+    }
+    return *least;
+}
+
+void TcpListeners::admit(const TcpListener& listener, int fd, Worker* here)
+{
+    sockaddr_storage peer{}, local{};
+    socklen_t peerLen = sizeof peer, localLen = sizeof local;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peerLen) != 0 ||
+        (!listener.fixedLocal() &&
+         ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &localLen) != 0)) {
+        ::close(fd); // the client is already gone
+        return;
+    }
+    StreamClient client;
+    client.protocol = Protocol::Tcp;
+    client.remoteAddress = hostOf(peer);
+    client.remotePort = portOf(peer);
+    if (const auto& fixed = listener.fixedLocal()) {
+        client.serverAddress = fixed->first;
+        client.serverPort = fixed->second;
+    } else {
+        client.serverAddress = hostOf(local);
+        client.serverPort = portOf(local);
+    }
+    const ConnectionInfo base = connectionOf(client, listener.key(), StatsHub::nowMs());
+
+    const std::shared_ptr<const RouteTable> table = m_table.load();
+    Admission admission = m_admission.admit(*table, client);
+    if (!admission.admitted()) {
+        if (!admission.route)
+            listener.stats()->noRoute.fetch_add(1, std::memory_order_relaxed);
+        // Recorded before the close, so whoever sees the close also sees the count.
+        recordRefusal(m_hub, base, admission, listener.key());
+        ::close(fd); // nothing read, nothing sent
+        return;
+    }
+    Worker& worker = sessionWorker(here);
+    TcpSessionSetup setup;
+    setup.record = openRecord(m_hub, base, admission, listener.stats(), worker.index());
+    setup.clientFd = fd;
+    setup.hashKey = std::move(admission.hashKey);
+    setup.delaySeconds = admission.delaySeconds;
+    setup.admission = std::move(admission.ticket);
+    setup.route = std::move(admission.route);
+    auto run = [](Worker& w, TcpSessionSetup&& s, bool expected) {
+        auto session = std::make_unique<TcpSession>(w, std::move(s));
+        TcpSession* raw = session.get();
+        w.adopt(std::move(session), expected);
+        raw->start();
+    };
+    if (&worker == here) {
+        run(worker, std::move(setup), false);
+    } else {
+        // Counted at once, so the next clients are balanced with this one in mind.
+        worker.expectSession();
+        auto s = std::make_shared<TcpSessionSetup>(std::move(setup)); // a posted call is copyable
+        worker.post([run, s](Worker& w) { run(w, std::move(*s), true); });
+    }
+}
+
+} // namespace sg

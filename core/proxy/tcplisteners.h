@@ -1,0 +1,60 @@
+#pragma once
+// TcpListeners is the engine thread's side of stream_proxy.tcp, shaped like UdpListeners: one
+// TcpListener per entry (a bind failure becomes that listener's error), opened or closed only
+// when the listener set changes. apply() closes the listeners no longer wanted, then publishes
+// the new route table, then opens the new listeners, so a client that connects to a new listener
+// meets the routes of the same config. The workers that accept call admit(), which runs the
+// client through the admission pipeline and starts its TcpSession.
+// apply(), closeAll() and topology() run on the engine thread only; admit() on any thread.
+
+#include "proxy/admission.h"
+#include "proxy/routetable.h"
+#include "proxy/tcplistener.h"
+#include "stats/statshub.h"
+
+#include <QHash>
+#include <QList>
+#include <atomic>
+#include <memory>
+#include <vector>
+
+namespace sg {
+
+class Worker;
+
+class TcpListeners
+{
+public:
+    TcpListeners(StatsHub& hub, std::vector<std::unique_ptr<Worker>>& workers,
+                 DescriptorBudget& descriptors, const AdmissionPipeline& admission);
+    ~TcpListeners(); // closes every listener
+    Q_DISABLE_COPY_MOVE(TcpListeners)
+
+    // open: false once the engine is stopped (no new sockets).
+    void apply(const QList<ListenEntry>& entries, std::shared_ptr<const RouteTable> table,
+               bool open);
+    // Closes every listener; the entries stay listed as stopped. Sessions go on.
+    void closeAll();
+    QList<StatsHub::ListenerEntry> topology(bool stopped) const;
+
+private:
+    // Routes and admits one accepted client and starts its session: on `here` (the calling
+    // worker) unless sessionWorker() picks another, or on the next worker in turn when the
+    // engine thread accepted it.
+    void admit(const TcpListener& listener, int fd, Worker* here);
+    Worker& sessionWorker(Worker* here);
+
+    StatsHub& m_hub;
+    std::vector<std::unique_ptr<Worker>>& m_workers;
+    const AdmissionPipeline& m_admission;
+    DescriptorReserve m_reserve; // shared by the listeners, see TcpListener
+    TcpListenerContext m_context;
+    // What admit() routes by, from the workers that accept; replaced whole by apply().
+    std::atomic<std::shared_ptr<const RouteTable>> m_table{std::make_shared<RouteTable>()};
+    std::atomic<size_t> m_nextWorker{0}; // round robin for clients the engine thread accepts
+    QList<ListenEntry> m_order;
+    QHash<QString, TcpListener*> m_listeners; // by ListenEntry::text()
+    QHash<QString, QString> m_errors;
+};
+
+} // namespace sg
