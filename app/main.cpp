@@ -168,6 +168,7 @@ int runHeadless(const QString& path, const sg::AdminOptions& adminOptions)
     driveEngine(store, engine);
     Servers servers(store, engine, adminOptions);
 
+    store.watchFile();
     sg::HeadlessRunner runner(&store, &engine);
     QObject::connect(&runner, &sg::HeadlessRunner::finished, QCoreApplication::instance(),
                      &QCoreApplication::exit); // not qApp: it would downcast to QApplication
@@ -188,6 +189,7 @@ int runGui(const QString& path, const sg::AdminOptions& adminOptions)
     driveEngine(store, engine);
     Servers servers(store, engine, adminOptions);
 
+    store.watchFile(); // a hand edit of the file applies with the window open, as headless
     sg::MainWindow window(&store, &engine);
     window.show();
     return QApplication::exec();

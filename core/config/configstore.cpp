@@ -8,9 +8,11 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QFileSystemWatcher>
 #include <QJsonDocument>
 #include <QSaveFile>
 #include <QStandardPaths>
+#include <QTimer>
 
 namespace sg {
 
@@ -229,6 +231,8 @@ LoadResult ConfigStore::load()
         if (file.status == LoadResult::Status::Loaded) {
             m_broken = false;
             m_knownGoodHash = fileHash(bytes);
+            m_seenBrokenHash.clear();
+            m_diskProblems.clear();
             qCInfo(lcConfig).noquote()
                 << "loaded" << m_path << ":" << file.config.streamRoutes.size() << "stream routes,"
                 << file.config.upstreams.size() << "upstreams";
@@ -236,6 +240,8 @@ LoadResult ConfigStore::load()
         } else {
             m_broken = true;
             m_knownGoodHash.clear();
+            m_seenBrokenHash = fileHash(bytes);
+            m_diskProblems = file.problems;
             result.backupAvailable = checkFile(backupPath()).status == LoadResult::Status::Loaded;
             qCWarning(lcConfig).noquote()
                 << m_path << "could not be loaded and is left untouched:\n"
@@ -289,8 +295,9 @@ LoadResult ConfigStore::loadBackup()
 Problems ConfigStore::refusedWhileBroken() const
 {
     return {Problem{QString(), m_path,
-                    QStringLiteral("%1 could not be loaded and is kept untouched; recover the "
-                                   "backup or save explicitly before changing the configuration")
+                    QStringLiteral("%1 could not be loaded and is kept untouched (the problems "
+                                   "follow); fix the file, recover the backup or save explicitly "
+                                   "before changing the configuration")
                         .arg(m_path)}};
 }
 
@@ -396,103 +403,209 @@ Problems ConfigStore::save()
     if (problems.isEmpty()) {
         m_broken = false;
         m_replaceBroken = false;
+        m_diskProblems.clear();
     }
     return problems;
+}
+
+bool ConfigStore::takeInDiskChanges(bool force, Problems* problems)
+{
+    QFile file(m_path);
+    if (!file.exists())
+        return true; // deleted by hand: the running config stays and the next save writes it
+    QByteArray bytes;
+    if (file.open(QIODevice::ReadOnly))
+        bytes = file.readAll();
+    const QByteArray hash = fileHash(bytes);
+    if (!force && !m_knownGoodHash.isEmpty() && hash == m_knownGoodHash)
+        return true;
+    if (!force && !m_seenBrokenHash.isEmpty() && hash == m_seenBrokenHash) {
+        *problems = m_diskProblems;
+        return false;
+    }
+    FileCheck onDisk = detail::readAndCheckFile(m_path, &bytes);
+    if (onDisk.status != LoadResult::Status::Loaded) {
+        // Reported once per version of the file; the running config stays as it is.
+        if (force || m_seenBrokenHash != fileHash(bytes))
+            qCWarning(lcConfig).noquote() << m_path
+                                          << "was not reloaded; the running config stays:\n" +
+                                                 formatProblems(onDisk.problems);
+        m_seenBrokenHash = fileHash(bytes);
+        m_diskProblems = onDisk.problems;
+        if (!m_replaceBroken) // the user chose to replace it: saving stays allowed
+            m_broken = true;
+        *problems = onDisk.problems;
+        return false;
+    }
+    const bool changed = !(onDisk.config == config());
+    m_knownGoodHash = fileHash(bytes);
+    m_seenBrokenHash.clear();
+    m_diskProblems.clear();
+    m_broken = false;
+    m_replaceBroken = false;
+    if (changed)
+        qCInfo(lcConfig).noquote() << "reloaded" << m_path << "(changed on disk)";
+    adopt(onDisk.config, onDisk.warnings);
+    return true;
+}
+
+Problems ConfigStore::reload(bool force)
+{
+    QMutexLocker writeLock(&m_writeMutex);
+    Problems problems;
+    takeInDiskChanges(force, &problems);
+    return problems;
+}
+
+void ConfigStore::watchFile()
+{
+    if (m_watcher)
+        return;
+    m_watcher = new QFileSystemWatcher(this);
+    m_debounce = new QTimer(this);
+    // Editors and atomic saves produce bursts of change notifications for one edit.
+    m_debounce->setSingleShot(true);
+    m_debounce->setInterval(200);
+    connect(m_debounce, &QTimer::timeout, this, [this] {
+        watchAgain();
+        reload();
+    });
+    connect(m_watcher, &QFileSystemWatcher::fileChanged, m_debounce, qOverload<>(&QTimer::start));
+    // An atomic save replaces the file, which the watcher sees as the old file going away;
+    // watching the directory as well catches the new one.
+    connect(m_watcher, &QFileSystemWatcher::directoryChanged, m_debounce,
+            qOverload<>(&QTimer::start));
+    watchAgain();
+}
+
+void ConfigStore::watchAgain()
+{
+    const QFileInfo info(m_path);
+    if (!m_watcher->files().contains(info.absoluteFilePath()) && info.exists())
+        m_watcher->addPath(info.absoluteFilePath());
+    if (m_watcher->directories().isEmpty() && QFileInfo::exists(info.absolutePath()))
+        m_watcher->addPath(info.absolutePath());
+}
+
+Problems ConfigStore::edit(const Edit& apply)
+{
+    QMutexLocker writeLock(&m_writeMutex);
+    // Whatever changed on disk since the last load or write is taken in first, so the edit
+    // lands on top of it and never erases it.
+    Problems onDisk;
+    if (!takeInDiskChanges(false, &onDisk) && !m_replaceBroken)
+        return refusedWhileBroken() + onDisk;
+    Config next = config();
+    if (Problems refused = apply(next); !refused.isEmpty())
+        return refused;
+    return commit(std::move(next));
 }
 
 Problems ConfigStore::replace(const Config& next)
 {
     QMutexLocker writeLock(&m_writeMutex);
-    Config stamped = next;
-    const Config current = config();
-    stampReplace(current.streamRoutes, stamped.streamRoutes);
-    stampReplace(current.upstreams, stamped.upstreams);
-    return commit(std::move(stamped));
+    // `next` was made from the config as it is now; if the file changed on disk meanwhile, the
+    // edit is carried over onto what the file holds.
+    const Config base = config();
+    return edit([&](Config& current) {
+        Config stamped = rebaseConfig(base, next, current);
+        stampReplace(current.streamRoutes, stamped.streamRoutes);
+        stampReplace(current.upstreams, stamped.upstreams);
+        current = std::move(stamped);
+        return Problems{};
+    });
 }
 
 Problems ConfigStore::putRoute(const StreamRoute& route)
 {
-    QMutexLocker writeLock(&m_writeMutex);
     if (route.idString().isEmpty())
         return missingId();
-    Config next = config();
-    putById(next.streamRoutes, route);
-    return commit(std::move(next));
+    return edit([&](Config& next) {
+        putById(next.streamRoutes, route);
+        return Problems{};
+    });
 }
 
 Problems ConfigStore::deleteRoute(const QString& id)
 {
-    QMutexLocker writeLock(&m_writeMutex);
-    Config next = config();
-    const qsizetype at = indexOfId(next.streamRoutes, id);
-    if (at < 0)
-        return routeNotFound(id);
-    next.streamRoutes.removeAt(at);
-    return commit(std::move(next));
+    return edit([&](Config& next) {
+        const qsizetype at = indexOfId(next.streamRoutes, id);
+        if (at < 0)
+            return routeNotFound(id);
+        next.streamRoutes.removeAt(at);
+        return Problems{};
+    });
 }
 
 Problems ConfigStore::moveRoute(const QString& id, int newIndex)
 {
-    QMutexLocker writeLock(&m_writeMutex);
-    Config next = config();
-    const qsizetype at = indexOfId(next.streamRoutes, id);
-    if (at < 0)
-        return routeNotFound(id);
-    if (newIndex < 0 || newIndex >= next.streamRoutes.size())
-        return {Problem{QStringLiteral("stream_routes"), QString::number(newIndex),
-                        QStringLiteral("position %1 is out of range 0-%2")
-                            .arg(newIndex)
-                            .arg(next.streamRoutes.size() - 1)}};
-    next.streamRoutes.move(at, newIndex);
-    return commit(std::move(next));
+    return edit([&](Config& next) {
+        const qsizetype at = indexOfId(next.streamRoutes, id);
+        if (at < 0)
+            return routeNotFound(id);
+        if (newIndex < 0 || newIndex >= next.streamRoutes.size())
+            return Problems{Problem{QStringLiteral("stream_routes"), QString::number(newIndex),
+                                    QStringLiteral("position %1 is out of range 0-%2")
+                                        .arg(newIndex)
+                                        .arg(next.streamRoutes.size() - 1)}};
+        next.streamRoutes.move(at, newIndex);
+        return Problems{};
+    });
 }
 
 Problems ConfigStore::putUpstream(const Upstream& upstream)
 {
-    QMutexLocker writeLock(&m_writeMutex);
     if (upstream.idString().isEmpty())
         return missingId();
-    Config next = config();
-    putById(next.upstreams, upstream);
-    return commit(std::move(next));
+    return edit([&](Config& next) {
+        putById(next.upstreams, upstream);
+        return Problems{};
+    });
 }
 
 Problems ConfigStore::deleteUpstream(const QString& id)
 {
-    QMutexLocker writeLock(&m_writeMutex);
-    Config next = config();
-    const qsizetype at = indexOfId(next.upstreams, id);
-    if (at < 0)
-        return {Problem{QStringLiteral("upstreams"), id,
-                        QStringLiteral("upstream [%1] not found").arg(id)}};
-    QStringList users;
-    for (const StreamRoute& route : std::as_const(next.streamRoutes)) {
-        if (idText(route.upstreamId) == id)
-            users << route.idString();
-    }
-    if (!users.isEmpty())
-        return {Problem{QStringLiteral("upstreams[%1]").arg(at), id,
+    return edit([&](Config& next) {
+        const qsizetype at = indexOfId(next.upstreams, id);
+        if (at < 0)
+            return Problems{Problem{QStringLiteral("upstreams"), id,
+                                    QStringLiteral("upstream [%1] not found").arg(id)}};
+        QStringList users;
+        for (const StreamRoute& route : std::as_const(next.streamRoutes)) {
+            if (idText(route.upstreamId) == id)
+                users << route.idString();
+        }
+        if (!users.isEmpty())
+            return Problems{
+                Problem{QStringLiteral("upstreams[%1]").arg(at), id,
                         QStringLiteral("can not delete this upstream, stream_route [%1] is still "
                                        "using it now")
                             .arg(joinIds(users))}};
-    next.upstreams.removeAt(at);
-    return commit(std::move(next));
+        next.upstreams.removeAt(at);
+        return Problems{};
+    });
 }
 
 Problems ConfigStore::setStreamProxy(const StreamProxy& proxy)
 {
-    QMutexLocker writeLock(&m_writeMutex);
-    Config next = config();
-    next.streamProxy = proxy;
-    return commit(std::move(next));
+    return edit([&](Config& next) {
+        next.streamProxy = proxy;
+        return Problems{};
+    });
 }
 
 Problems ConfigStore::setSettings(const QJsonObject& streamgate)
 {
     QMutexLocker writeLock(&m_writeMutex);
-    Config next = config();
-    next.streamgate = streamgate;
-    return commit(std::move(next));
+    // Like replace(): only the sections this edit changed are carried over a change on disk.
+    const QJsonObject base = config().streamgate;
+    return edit([&](Config& next) {
+        Config before = next, edited = next;
+        before.streamgate = base;
+        edited.streamgate = streamgate;
+        next.streamgate = rebaseConfig(before, edited, next).streamgate;
+        return Problems{};
+    });
 }
 
 } // namespace sg

@@ -1,9 +1,12 @@
 #pragma once
 // ConfigStore owns the one config file: it loads it (never overwriting a broken file), validates
-// every change as a whole (nothing half-applied), saves atomically with QSaveFile keeping the
-// previous good file as NAME.bak, and publishes each accepted change as a ConfigDiff for the
-// engine, the GUI and the admin API. Lives in the main thread; config() is thread-safe and
-// mutations are serialised, so the file always holds one whole accepted version.
+// every change as a whole (nothing half-applied), saves atomically keeping the previous good file
+// as NAME.bak, and publishes each accepted change as a ConfigDiff for the engine, the GUI and the
+// admin API. The file is the user's too: a change made on disk since the store last loaded or
+// wrote it is taken in (validated whole, published as a diff) before any edit is applied on top,
+// and a file on disk that does not validate is never overwritten by an edit. Lives in the main
+// thread; config() is thread-safe and mutations are serialised, so the file always holds one
+// whole accepted version.
 
 #include "model/codec.h"
 #include "model/problem.h"
@@ -16,6 +19,10 @@
 #include <QString>
 #include <QStringList>
 #include <atomic>
+#include <functional>
+
+class QFileSystemWatcher;
+class QTimer;
 
 namespace sg {
 
@@ -32,6 +39,10 @@ struct ConfigDiff
     bool operator==(const ConfigDiff&) const = default;
 };
 ConfigDiff diffConfigs(const Config& before, const Config& after);
+// `next` was made from `base`; `onto` is a newer version of `base` (a file edited on disk
+// meanwhile). Returns `onto` with what `next` added, changed, removed or moved relative to
+// `base`: the edit on top of the newer version. rebaseConfig(base, next, base) == next.
+Config rebaseConfig(const Config& base, const Config& next, const Config& onto);
 
 // Cross-object checks on a decoded config: upstream_id references, upstreams in use,
 // routes that can never match (warnings).
@@ -112,10 +123,26 @@ public:
     // Monotonic counter, +1 per accepted change (admin API modifiedIndex).
     qint64 revision() const;
 
+    // Takes in the file if it changed on disk since this store loaded or wrote it: validated
+    // whole like a load, published as a diff. A file that does not validate is reported (its
+    // problems are returned and logged) and the running config stays. `force` re-reads even an
+    // unchanged file (SIGHUP).
+    Problems reload(bool force = false);
+    // Watches the file and its directory and reloads (debounced) when either changes, so an
+    // edit in a text editor applies without a restart, with or without a window.
+    void watchFile();
+
 Q_SIGNALS:
     void changed(const sg::ConfigDiff& diff, const sg::Config& config);
 
 private:
+    using Edit = std::function<Problems(Config&)>;
+    // Takes in a change on disk, applies `edit` to the result and commits it.
+    Problems edit(const Edit& apply);
+    // The disk part of reload(): true when the file was taken in or had not changed; false with
+    // *problems set when it changed and does not validate.
+    bool takeInDiskChanges(bool force, Problems* problems);
+    void watchAgain();
     Problems commit(Config next);
     Problems writeFile(const QJsonObject& json, bool overwriteBroken);
     Problems refusedWhileBroken() const;
@@ -133,6 +160,10 @@ private:
     std::atomic<bool> m_broken = false;
     bool m_replaceBroken = false; // the user recovered the backup: the next write may replace
     QByteArray m_knownGoodHash;   // SHA-256 of the file as this store last loaded or wrote it
+    QByteArray m_seenBrokenHash;  // SHA-256 of the broken file last reported (not again)
+    Problems m_diskProblems;      // why the file on disk does not validate (while broken)
+    QFileSystemWatcher* m_watcher = nullptr;
+    QTimer* m_debounce = nullptr;
 };
 
 } // namespace sg
