@@ -4,6 +4,7 @@
 #include "api/prometheus.h"
 #include "config/apisixyaml.h"
 #include "config/configstore.h"
+#include "config/keyfile.h"
 #include "config/logging.h"
 #include "mainwindow.h"
 #include "proxy/engine.h"
@@ -54,15 +55,21 @@ struct Options
                                    QStringLiteral("Admin API address (default 127.0.0.1:9180)."),
                                    QStringLiteral("ADDR")};
     QCommandLineOption adminKey{QStringLiteral("admin-key"),
-                                QStringLiteral("Admin API key for this run (not saved)."),
+                                QStringLiteral("Admin API key for this run (not saved). Other "
+                                               "users see it in ps: prefer --admin-key-file or "
+                                               "STREAMGATE_ADMIN_KEY."),
                                 QStringLiteral("KEY")};
+    QCommandLineOption adminKeyFile{QStringLiteral("admin-key-file"),
+                                    QStringLiteral("Read the admin API key for this run from the "
+                                                   "first line of FILE (not saved)."),
+                                    QStringLiteral("FILE")};
 
     void addTo(QCommandLineParser& parser) const
     {
         parser.setApplicationDescription(QStringLiteral(
             "Streamgate: a desktop TCP/UDP stream proxy with APISIX stream routes."));
         parser.addOptions({config, headless, check, version, help, exportApisix, importApisix,
-                           adminListen, adminKey});
+                           adminListen, adminKey, adminKeyFile});
     }
 };
 
@@ -90,9 +97,28 @@ QString problemLine(const sg::Problem& p)
     return line;
 }
 
-sg::AdminOptions adminOptionsFrom(const QCommandLineParser& parser, const Options& options)
+// The admin key for this run, from (in this order) --admin-key, --admin-key-file or the
+// STREAMGATE_ADMIN_KEY environment variable; none of them: the config's key or the generated
+// one beside it. False with *error set when a key file cannot be used.
+bool adminOptionsFrom(const QCommandLineParser& parser, const Options& options,
+                      sg::AdminOptions* admin, QString* error)
 {
-    return {parser.value(options.adminListen), parser.value(options.adminKey)};
+    admin->listen = parser.value(options.adminListen);
+    if (parser.isSet(options.adminKey)) {
+        qCWarning(sg::lcApi) << "--admin-key shows the key to every user of this machine (ps, "
+                                "/proc); use --admin-key-file FILE or STREAMGATE_ADMIN_KEY";
+        admin->key = parser.value(options.adminKey);
+    } else if (parser.isSet(options.adminKeyFile)) {
+        const sg::KeyFileResult file = sg::readKeyFile(parser.value(options.adminKeyFile));
+        if (!file.ok) {
+            *error = file.message;
+            return false;
+        }
+        admin->key = file.key;
+    } else {
+        admin->key = qEnvironmentVariable("STREAMGATE_ADMIN_KEY").trimmed();
+    }
+    return true;
 }
 
 int runCheck(const QString& path)
@@ -244,7 +270,13 @@ int main(int argc, char* argv[])
             return sg::exportApisixCommand(path, parser.value(options.exportApisix));
         if (parser.isSet(options.importApisix))
             return sg::importApisixCommand(path, parser.value(options.importApisix));
-        return runHeadless(path, adminOptionsFrom(parser, options));
+        sg::AdminOptions admin;
+        QString error;
+        if (!adminOptionsFrom(parser, options, &admin, &error)) {
+            QTextStream(stderr) << "streamgate: " << error << "\n";
+            return ExitUsage;
+        }
+        return runHeadless(path, admin);
     }
 
     QApplication app(argc, argv);
@@ -261,5 +293,11 @@ int main(int argc, char* argv[])
     }
     const QString path = guiParser.isSet(options.config) ? guiParser.value(options.config)
                                                          : sg::ConfigStore::defaultPath();
-    return runGui(path, adminOptionsFrom(guiParser, options));
+    sg::AdminOptions admin;
+    QString error;
+    if (!adminOptionsFrom(guiParser, options, &admin, &error)) {
+        QTextStream(stderr) << "streamgate: " << error << "\n";
+        return ExitUsage;
+    }
+    return runGui(path, admin);
 }

@@ -2,6 +2,7 @@
 
 #include "config/configutil_p.h"
 #include "config/logging.h"
+#include "config/privatefile.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
@@ -10,9 +11,9 @@
 #include <QFileInfo>
 #include <QFileSystemWatcher>
 #include <QJsonDocument>
-#include <QSaveFile>
 #include <QStandardPaths>
 #include <QTimer>
+#include <optional>
 
 namespace sg {
 
@@ -105,20 +106,9 @@ template <typename T> void stampReplace(const QList<T>& current, QList<T>& next)
     }
 }
 
-// Writes bytes to path atomically, with the permissions of `permissionsFrom` when it exists.
-Problems writeAtomically(const QString& path, const QByteArray& bytes,
-                         const QString& permissionsFrom = {})
+Problems cannotWrite(const QString& path, const QString& why)
 {
-    QSaveFile out(path);
-    if (!out.open(QIODevice::WriteOnly))
-        return {Problem{QString(), path,
-                        QStringLiteral("cannot write %1: %2").arg(path, out.errorString())}};
-    if (out.write(bytes) != bytes.size() || !out.commit())
-        return {Problem{QString(), path,
-                        QStringLiteral("cannot write %1: %2").arg(path, out.errorString())}};
-    if (!permissionsFrom.isEmpty() && QFileInfo::exists(permissionsFrom))
-        QFile::setPermissions(path, QFile::permissions(permissionsFrom));
-    return {};
+    return {Problem{QString(), path, why}};
 }
 
 QByteArray fileHash(const QByteArray& bytes)
@@ -208,8 +198,6 @@ LoadResult ConfigStore::load()
             u.createTime = u.updateTime = t;
         result.problems = writeFile(encodeConfig(example), false);
         if (result.problems.isEmpty()) {
-            // The file will hold the admin API key: readable by its owner only.
-            QFile::setPermissions(m_path, QFile::ReadOwner | QFile::WriteOwner);
             result.status = LoadResult::Status::Created;
             result.warnings = checkConfig(example).warnings;
             m_broken = false;
@@ -343,12 +331,22 @@ Problems ConfigStore::commit(Config next)
 
 Problems ConfigStore::writeFile(const QJsonObject& json, bool overwriteBroken)
 {
-    const QFileInfo info(m_path);
-    if (!QDir().mkpath(info.absolutePath()))
-        return {Problem{QString(), info.absolutePath(),
-                        QStringLiteral("cannot create directory %1").arg(info.absolutePath())}};
+    // A symlink at the config's own path is the user's (a dotfiles checkout): the file it points
+    // to is written. NAME.bak and NAME.broken never follow one.
+    const QString target = detail::resolvedTarget(m_path);
+    const QFileInfo info(target);
+    if (QString error = detail::makePrivateDirectory(info.absolutePath()); !error.isEmpty())
+        return cannotWrite(info.absolutePath(), error);
 
     const QByteArray bytes = QJsonDocument(json).toJson(QJsonDocument::Indented);
+
+    // Everything is written to private temporary files first, each checked through fsync; only
+    // then are they renamed into place. A failed write (a full disk) changes nothing on disk.
+    detail::PendingFile next(target);
+    if (QString error = next.write(bytes); !error.isEmpty())
+        return cannotWrite(target, error);
+    std::optional<detail::PendingFile> kept;
+    QString keptPath;
 
     if (info.exists()) {
         auto cannotRead = [&](const QFile& f) {
@@ -356,7 +354,7 @@ Problems ConfigStore::writeFile(const QJsonObject& json, bool overwriteBroken)
                 Problem{QString(), m_path,
                         QStringLiteral("cannot read %1: %2").arg(m_path, f.errorString())}};
         };
-        QFile old(m_path);
+        QFile old(target);
         QByteArray previous;
         bool readable = old.open(QIODevice::ReadOnly);
         if (readable) {
@@ -381,17 +379,23 @@ Problems ConfigStore::writeFile(const QJsonObject& json, bool overwriteBroken)
                 return refusedWhileBroken() + onDisk.problems;
             }
             const QString keepAs = good ? backupPath() : m_path + QStringLiteral(".broken");
-            // Written before the new version is committed: NAME.bak is always a whole previous
-            // version, whatever moment a crash happens at.
-            if (Problems kept = writeAtomically(keepAs, previous, m_path); !kept.isEmpty())
-                return kept;
+            kept.emplace(keepAs);
+            keptPath = keepAs;
+            if (QString error = kept->write(previous); !error.isEmpty())
+                return cannotWrite(keepAs, error);
             if (!good)
                 qCInfo(lcConfig).noquote()
                     << "replacing the broken" << m_path << "; its bytes are kept in" << keepAs;
         }
     }
-    if (Problems written = writeAtomically(m_path, bytes); !written.isEmpty())
-        return written;
+    // The backup goes into place before the new version: NAME.bak is always a whole previous
+    // version, whatever moment a crash happens at.
+    if (kept) {
+        if (QString error = kept->commit(); !error.isEmpty())
+            return cannotWrite(keptPath, error);
+    }
+    if (QString error = next.commit(); !error.isEmpty())
+        return cannotWrite(target, error);
     m_knownGoodHash = fileHash(bytes);
     return {};
 }

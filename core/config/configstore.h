@@ -88,6 +88,8 @@ public:
 
     QString path() const { return m_path; }
     QString backupPath() const { return m_path + QStringLiteral(".bak"); }
+    // Where a generated admin API key is kept (0600), so the config is never rewritten for it.
+    QString keyPath() const { return m_path + QStringLiteral(".key"); }
 
     // Reads the file; creates it with exampleConfig() when it does not exist. On failure the
     // store keeps an empty config, the file is left untouched and fileIsBroken() is true: every

@@ -1,6 +1,8 @@
 // The config file belongs to the user as much as to Streamgate, tried through the real binary,
 // headless and with the window (offscreen): a route added by hand while Streamgate runs survives
 // the next change made through the admin API, and a hand edit applies without any change at all.
+// A user's file is never rewritten at start to hold a generated admin key (it is kept 0600 in
+// NAME.key beside it), and the key can come from a file or the environment instead of argv.
 #include "streamgateprocess.h"
 
 #include <QDir>
@@ -10,6 +12,7 @@
 #include <QJsonObject>
 #include <QTemporaryDir>
 #include <QTest>
+#include <sys/stat.h>
 
 using namespace sgtest;
 
@@ -35,6 +38,18 @@ bool writeFile(const QString& path, const QByteArray& bytes)
 {
     QFile f(path);
     return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(bytes) == bytes.size();
+}
+
+QByteArray readFile(const QString& path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+int modeOf(const QString& path)
+{
+    struct stat st = {};
+    return ::lstat(QFile::encodeName(path).constData(), &st) == 0 ? int(st.st_mode & 07777) : -1;
 }
 
 QStringList idsInFile(const QString& path)
@@ -125,6 +140,95 @@ private Q_SLOTS:
         QCOMPARE(f.readAll(), broken);
         QCOMPARE(sg.routeIds(), (QStringList{"first", "hand", "api", "later"}));
         sg.stop();
+    }
+
+    // A hand-written file without a key: started twice, the file keeps its exact bytes (and
+    // its mode); the key is generated once into NAME.key (0600), the log says where, and it
+    // opens the admin API.
+    void generatedKeyStaysOutOfTheUserFile_data() { handEditSurvivesAdminChange_data(); }
+
+    void generatedKeyStaysOutOfTheUserFile()
+    {
+        QFETCH(bool, headless);
+        const int port = freePort();
+        const QString path = freshConfig(configWith({"first"}, port));
+        QVERIFY(QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner |
+                                                QFile::ReadGroup | QFile::ReadOther));
+        const QByteArray bytes = readFile(path);
+        const QString keyPath = path + QStringLiteral(".key");
+        QByteArray firstKey;
+        for (int run = 0; run < 2; ++run) {
+            StreamgateProcess sg;
+            QVERIFY(sg.start(path, headless, {}, {}, false));
+            QTRY_VERIFY_WITH_TIMEOUT(
+                QFile::exists(keyPath) && sg.readOutput().contains(keyPath.toUtf8()), 20000);
+            QCOMPARE(modeOf(keyPath), 0600);
+            sg.key = readFile(keyPath).trimmed();
+            QCOMPARE(sg.key.size(), 32);
+            if (run == 0)
+                firstKey = sg.key;
+            QCOMPARE(sg.key, firstKey);
+            QVERIFY2(sg.waitForAdmin(), sg.readOutput().constData());
+            sg.stop();
+            QCOMPARE(readFile(path), bytes);
+            QCOMPARE(modeOf(path), 0644);
+        }
+    }
+
+    // Where the key comes from: the environment, a file, the command line (with a warning),
+    // or the config's own streamgate.admin.key, which wins over a generated NAME.key.
+    void keySources_data()
+    {
+        QTest::addColumn<QString>("source");
+        QTest::newRow("environment") << "env";
+        QTest::newRow("key file") << "file";
+        QTest::newRow("command line") << "argv";
+        QTest::newRow("config wins over NAME.key") << "config";
+    }
+
+    void keySources()
+    {
+        QFETCH(QString, source);
+        const int port = freePort();
+        QJsonObject config = configWith({"first"}, port);
+        const QByteArray key = "key-from-" + source.toUtf8();
+        if (source == u"config")
+            config.insert("streamgate",
+                          QJsonObject{{"admin", QJsonObject{{"key", QString::fromUtf8(key)}}}});
+        const QString path = freshConfig(config);
+        QVERIFY(writeFile(path + QStringLiteral(".key"), "generated-key\n"));
+        QFile::setPermissions(path + QStringLiteral(".key"), QFile::ReadOwner | QFile::WriteOwner);
+        QStringList args;
+        QProcessEnvironment env;
+        if (source == u"env")
+            env.insert(QStringLiteral("STREAMGATE_ADMIN_KEY"), QString::fromUtf8(key));
+        if (source == u"file") {
+            const QString keyFile = path + QStringLiteral(".mine");
+            QVERIFY(writeFile(keyFile, key + "\n"));
+            args << QStringLiteral("--admin-key-file") << keyFile;
+        }
+        if (source == u"argv")
+            args << QStringLiteral("--admin-key") << QString::fromUtf8(key);
+
+        StreamgateProcess sg;
+        QVERIFY(sg.start(path, true, args, env, false));
+        sg.key = key;
+        QVERIFY2(sg.waitForAdmin(), sg.readOutput().constData());
+        sg.key = "generated-key";
+        QCOMPARE(sg.get(QStringLiteral("/apisix/admin/stream_routes")).status, 401);
+        sg.stop();
+        QCOMPARE(sg.output.contains("--admin-key shows the key"), source == u"argv");
+        QVERIFY(!sg.output.contains(key));
+    }
+
+    void unusableKeyFileIsRefused()
+    {
+        const QString path = freshConfig(configWith({"first"}, freePort()));
+        StreamgateProcess sg;
+        const QString missing = path + QStringLiteral(".nokey");
+        QVERIFY(sg.start(path, true, {QStringLiteral("--admin-key-file"), missing}, {}, false));
+        QCOMPARE(sg.waitForExit(), 64);
+        QVERIFY2(sg.output.contains(missing.toUtf8()), sg.output.constData());
     }
 };
 

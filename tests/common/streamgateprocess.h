@@ -18,26 +18,28 @@ namespace sgtest {
 class StreamgateProcess
 {
 public:
-    // The key every test run uses.
-    static QByteArray adminKey() { return QByteArrayLiteral("test-admin-key-5b1e0c"); }
+    // The key requests carry; start() gives it to the process through STREAMGATE_ADMIN_KEY
+    // unless told not to (then the test sets it to the key the process uses).
+    QByteArray key = QByteArrayLiteral("test-admin-key-5b1e0c");
 
     ~StreamgateProcess() { stop(); }
 
     // Starts the binary on `config` (the window unless `headless`), its admin API on a free
     // loopback port. `env` entries are added to the child's environment.
     bool start(const QString& config, bool headless, const QStringList& extraArgs = {},
-               const QProcessEnvironment& env = {})
+               const QProcessEnvironment& env = {}, bool giveKey = true)
     {
         m_port = freePort();
-        QStringList args{
-            QStringLiteral("--config"),       config,
-            QStringLiteral("--admin-listen"), QStringLiteral("127.0.0.1:%1").arg(m_port),
-            QStringLiteral("--admin-key"),    QString::fromLatin1(adminKey())};
+        QStringList args{QStringLiteral("--config"), config, QStringLiteral("--admin-listen"),
+                         QStringLiteral("127.0.0.1:%1").arg(m_port)};
         if (headless)
             args << QStringLiteral("--headless");
         args << extraArgs;
         QProcessEnvironment all = QProcessEnvironment::systemEnvironment();
         all.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+        all.remove(QStringLiteral("STREAMGATE_ADMIN_KEY"));
+        if (giveKey)
+            all.insert(QStringLiteral("STREAMGATE_ADMIN_KEY"), QString::fromLatin1(key));
         for (const QString& name : env.keys())
             all.insert(name, env.value(name));
         process.setProcessEnvironment(all);
@@ -64,7 +66,7 @@ public:
     HttpAnswer call(const QByteArray& verb, const QString& path, const QByteArray& body = {})
     {
         QUrl url(QStringLiteral("http://127.0.0.1:%1%2").arg(m_port).arg(path));
-        HttpAnswer answer = request(m_network, verb, url, body, adminKey());
+        HttpAnswer answer = request(m_network, verb, url, body, key);
         readOutput();
         return answer;
     }

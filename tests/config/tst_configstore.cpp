@@ -1,6 +1,7 @@
 // ConfigStore against real files in a temporary directory: first run, round trip, atomic saves
 // with NAME.bak, broken files that must survive untouched, cross-object checks, diffs.
 #include "config/configstore.h"
+#include "config/keyfile.h"
 
 #include <QDateTime>
 #include <QDir>
@@ -14,6 +15,8 @@
 #include <QThread>
 #include <atomic>
 #include <functional>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace sg;
 
@@ -41,6 +44,12 @@ template <> char* toString(const Problems& problems)
 } // namespace QTest
 
 namespace {
+
+int modeOf(const QString& path)
+{
+    struct stat st = {};
+    return ::lstat(QFile::encodeName(path).constData(), &st) == 0 ? int(st.st_mode & 07777) : -1;
+}
 
 QByteArray readBytes(const QString& path)
 {
@@ -681,6 +690,69 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(store.fileIsBroken(), 5000);
         QVERIFY(store.config() == running);
         QCOMPARE(spy.size(), 1);
+    }
+
+    // Config, NAME.bak and the key file are 0600 from the first byte and stay so whatever mode
+    // the user's file had and whatever the umask; the directories the store makes are 0700.
+    void savesArePrivate()
+    {
+        const mode_t oldMask = ::umask(0);
+        const QString dir = m_dir.filePath(QStringLiteral("private/new"));
+        const QString path = dir + QStringLiteral("/streamgate.json");
+        {
+            ConfigStore store(path);
+            QCOMPARE(store.load().status, LoadResult::Status::Created);
+            QCOMPARE(modeOf(path), 0600);
+            QCOMPARE(modeOf(dir), 0700);
+            QCOMPARE(modeOf(m_dir.filePath(QStringLiteral("private"))), 0700);
+            const KeyFileResult key = loadOrCreateKeyFile(store.keyPath());
+            QVERIFY2(key.ok, qPrintable(key.message));
+            QCOMPARE(modeOf(store.keyPath()), 0600);
+            QCOMPARE(loadOrCreateKeyFile(store.keyPath()).key, key.key); // kept, not regenerated
+        }
+        const QString shared = freshPath();
+        QVERIFY(writeBytes(shared, richConfig));
+        QVERIFY(QFile::setPermissions(shared, QFile::ReadOwner | QFile::WriteOwner |
+                                                  QFile::ReadGroup | QFile::ReadOther));
+        ConfigStore store(shared);
+        QVERIFY(store.load().ok());
+        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("x"))), Problems{});
+        QCOMPARE(modeOf(shared), 0600);
+        QCOMPARE(modeOf(store.backupPath()), 0600);
+        QCOMPARE(readBytes(store.backupPath()), richConfig);
+        ::umask(oldMask);
+    }
+
+    // A key file that is a planted symlink, or that others may read, is not trusted: it is
+    // replaced by a new private file and the link's target is neither read nor written.
+    void untrustedKeyFileIsReplaced_data()
+    {
+        QTest::addColumn<bool>("symlink");
+        QTest::newRow("symlink") << true;
+        QTest::newRow("readable by others") << false;
+    }
+
+    void untrustedKeyFileIsReplaced()
+    {
+        QFETCH(bool, symlink);
+        const QString path = freshPath();
+        const QString keyPath = path + QStringLiteral(".key");
+        const QString planted = path + QStringLiteral(".planted");
+        QVERIFY(writeBytes(planted, "known-to-others\n"));
+        if (symlink) {
+            QVERIFY(QFile::link(planted, keyPath));
+        } else {
+            QVERIFY(writeBytes(keyPath, "known-to-others\n"));
+            QVERIFY(QFile::setPermissions(keyPath,
+                                          QFile::ReadOwner | QFile::WriteOwner | QFile::ReadOther));
+        }
+        const KeyFileResult key = loadOrCreateKeyFile(keyPath);
+        QVERIFY2(key.ok, qPrintable(key.message));
+        QVERIFY(key.key != QStringLiteral("known-to-others"));
+        QVERIFY2(key.message.contains(keyPath), qPrintable(key.message));
+        QVERIFY(!QFileInfo(keyPath).isSymLink());
+        QCOMPARE(modeOf(keyPath), 0600);
+        QCOMPARE(readBytes(planted), QByteArray("known-to-others\n"));
     }
 
     void rebaseCarriesAnEditOver()
