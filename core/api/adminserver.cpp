@@ -70,7 +70,10 @@ QHttpServerResponse refusalResponse(const AdminRefusal& refusal)
 
 QHttpServerResponse problemsResponse(const Problems& problems)
 {
-    return refusalResponse(problemsRefusal(problems));
+    AdminRefusal refusal = problemsRefusal(problems);
+    if (isWriteFailure(problems)) // the request was fine; the config could not be saved
+        refusal.status = int(Status::InternalServerError);
+    return refusalResponse(refusal);
 }
 
 QHttpServerResponse notFound()

@@ -123,6 +123,18 @@ QString joinIds(const QStringList& ids)
 
 } // namespace
 
+bool isWriteFailure(const Problems& problems)
+{
+    // The reasons privatefile.cpp and writeFile() give when the disk, not the input, is at fault.
+    for (const Problem& p : problems) {
+        if (p.reason.startsWith(QLatin1String("cannot write ")) ||
+            p.reason.startsWith(QLatin1String("cannot create directory ")) ||
+            p.reason.startsWith(QLatin1String("cannot read ")))
+            return true;
+    }
+    return false;
+}
+
 ConfigStore::ConfigStore(const QString& path, QObject* parent) : QObject(parent), m_path(path) {}
 
 QString ConfigStore::defaultPath()

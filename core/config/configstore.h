@@ -73,6 +73,10 @@ struct FileCheck
 };
 FileCheck checkFile(const QString& path);
 
+// True when a change was refused because a file could not be read or written (a full disk, no
+// permission), not because of what was asked: nothing changed, and the caller is not at fault.
+bool isWriteFailure(const Problems& problems);
+
 class ConfigStore final : public QObject
 {
     Q_OBJECT
