@@ -361,20 +361,12 @@ Problems ConfigStore::writeFile(const QJsonObject& json, bool overwriteBroken)
     QString keptPath;
 
     if (info.exists()) {
-        auto cannotRead = [&](const QFile& f) {
-            return Problems{
-                Problem{QString(), m_path,
-                        QStringLiteral("cannot read %1: %2").arg(m_path, f.errorString())}};
-        };
-        QFile old(target);
         QByteArray previous;
-        bool readable = old.open(QIODevice::ReadOnly);
-        if (readable) {
-            previous = old.readAll();
-            readable = old.error() == QFileDevice::NoError;
-        }
+        const QString readError = detail::readConfigBytes(target, &previous);
+        const bool readable = readError.isEmpty();
         if (!readable && !overwriteBroken)
-            return cannotRead(old);
+            return {Problem{QString(), m_path,
+                            QStringLiteral("cannot read %1: %2").arg(m_path, readError)}};
         if (readable) {
             // The file on disk is not trusted from load time: someone may have edited it since.
             // Bytes this store loaded or wrote itself are known good; others are validated.
@@ -426,27 +418,30 @@ Problems ConfigStore::save()
 
 bool ConfigStore::takeInDiskChanges(bool force, Problems* problems)
 {
-    QFile file(m_path);
-    if (!file.exists())
+    if (!QFileInfo::exists(m_path))
         return true; // deleted by hand: the running config stays and the next save writes it
     QByteArray bytes;
-    if (file.open(QIODevice::ReadOnly))
-        bytes = file.readAll();
+    const QString readError = detail::readConfigBytes(m_path, &bytes);
     const QByteArray hash = fileHash(bytes);
-    if (!force && !m_knownGoodHash.isEmpty() && hash == m_knownGoodHash)
+    if (readError.isEmpty() && !force && !m_knownGoodHash.isEmpty() && hash == m_knownGoodHash)
         return true;
     if (!force && !m_seenBrokenHash.isEmpty() && hash == m_seenBrokenHash) {
         *problems = m_diskProblems;
         return false;
     }
-    FileCheck onDisk = detail::readAndCheckFile(m_path, &bytes);
+    FileCheck onDisk{LoadResult::Status::Unreadable, Config{}, {}, {}};
+    if (readError.isEmpty())
+        onDisk = detail::checkBytes(m_path, bytes);
+    else
+        onDisk.problems << Problem{QString(), m_path,
+                                   QStringLiteral("cannot read %1: %2").arg(m_path, readError)};
     if (onDisk.status != LoadResult::Status::Loaded) {
         // Reported once per version of the file; the running config stays as it is.
-        if (force || m_seenBrokenHash != fileHash(bytes))
+        if (force || m_seenBrokenHash != hash)
             qCWarning(lcConfig).noquote() << m_path
                                           << "was not reloaded; the running config stays:\n" +
                                                  formatProblems(onDisk.problems);
-        m_seenBrokenHash = fileHash(bytes);
+        m_seenBrokenHash = hash;
         m_diskProblems = onDisk.problems;
         if (!m_replaceBroken) // the user chose to replace it: saving stays allowed
             m_broken = true;
@@ -454,7 +449,7 @@ bool ConfigStore::takeInDiskChanges(bool force, Problems* problems)
         return false;
     }
     const bool changed = !(onDisk.config == config());
-    m_knownGoodHash = fileHash(bytes);
+    m_knownGoodHash = hash;
     m_seenBrokenHash.clear();
     m_diskProblems.clear();
     m_broken = false;

@@ -63,7 +63,11 @@ struct LoadResult
     bool ok() const { return status == Status::Loaded || status == Status::Created; }
 };
 
-// Reads and fully validates a config file without touching any store (used by --check).
+// A config file larger than this is refused unread (with its size in the message).
+constexpr qint64 kMaxConfigFileBytes = 16 * 1024 * 1024;
+
+// Reads and fully validates a config file without touching any store (used by --check). Only
+// regular files up to kMaxConfigFileBytes are read; keys given twice in one object are errors.
 struct FileCheck
 {
     LoadResult::Status status;

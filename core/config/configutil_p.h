@@ -10,6 +10,9 @@
 
 namespace sg::detail {
 
+// Reads a config file whole, refusing what is not a regular file (a directory, a FIFO, a
+// device: never blocks) and files over kMaxConfigFileBytes. Empty on success, else why not.
+QString readConfigBytes(const QString& path, QByteArray* bytes);
 // checkFile() that also hands back the bytes it read (empty when unreadable).
 FileCheck readAndCheckFile(const QString& path, QByteArray* bytes);
 // The checks of checkFile() on bytes already read; `path` only names the file in problems.

@@ -5,6 +5,7 @@
 
 #include <QDateTime>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -753,6 +754,44 @@ private Q_SLOTS:
         QVERIFY(!QFileInfo(keyPath).isSymLink());
         QCOMPARE(modeOf(keyPath), 0600);
         QCOMPARE(readBytes(planted), QByteArray("known-to-others\n"));
+    }
+
+    // Keys given twice are errors of the load, with their path; the file is kept untouched.
+    void duplicateKeysAreRefused()
+    {
+        const QString path = freshPath();
+        const QByteArray content = R"({"stream_routes": [],
+            "upstreams": [{"id": "pg", "nodes": {"127.0.0.1:5432": 1}, "type": "roundrobin",
+                           "type": "least_conn"}],
+            "stream_routes": []})";
+        QVERIFY(writeBytes(path, content));
+        ConfigStore store(path);
+        const LoadResult result = store.load();
+        QCOMPARE(result.status, LoadResult::Status::Invalid);
+        QStringList paths;
+        for (const Problem& p : result.problems)
+            paths << p.path;
+        QCOMPARE(paths, (QStringList{"upstreams[0].type", "stream_routes"}));
+        QVERIFY(result.problems.last().reason.contains(QStringLiteral("lines 1 and 4")));
+        QCOMPARE(readBytes(path), content);
+    }
+
+    // A config replaced by a FIFO while the store runs: the next change is refused at once with
+    // the reason, and nothing blocks.
+    void fifoInPlaceOfTheFileDoesNotHang()
+    {
+        const QString path = freshPath();
+        ConfigStore store(path);
+        QVERIFY(store.load().ok());
+        QVERIFY(QFile::remove(path));
+        QCOMPARE(::mkfifo(QFile::encodeName(path).constData(), 0600), 0);
+        QElapsedTimer timer;
+        timer.start();
+        const Problems refused = store.putRoute(simpleRoute(QStringLiteral("x")));
+        QVERIFY(timer.elapsed() < 5000);
+        QVERIFY2(formatProblems(refused).contains(QStringLiteral("FIFO")),
+                 qPrintable(formatProblems(refused)));
+        QCOMPARE(store.config().streamRoutes.size(), 1);
     }
 
     void rebaseCarriesAnEditOver()
