@@ -7,6 +7,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -219,6 +220,33 @@ private Q_SLOTS:
         sg.stop();
         QCOMPARE(sg.output.contains("--admin-key shows the key"), source == u"argv");
         QVERIFY(!sg.output.contains(key));
+    }
+
+    // Through the binary, as the finding was: a NAME.bak symlink planted in a shared directory
+    // does not make a change through the admin API write the config (and its key) through it.
+    void plantedBackupLinkIsReplaced()
+    {
+        const int port = freePort();
+        QJsonObject config = configWith({"first"}, port);
+        config.insert("streamgate",
+                      QJsonObject{{"admin", QJsonObject{{"key", "secret-in-config"}}}});
+        const QString path = freshConfig(config);
+        const QString victim = m_dir.filePath(QStringLiteral("victim"));
+        QVERIFY(writeFile(victim, "someone else's file\n"));
+        QVERIFY(QFile::link(victim, path + QStringLiteral(".bak")));
+        StreamgateProcess sg;
+        QVERIFY(sg.start(path, true, {}, {}, false));
+        sg.key = "secret-in-config";
+        QVERIFY2(sg.waitForAdmin(), sg.readOutput().constData());
+        const HttpAnswer put =
+            sg.call("PUT", QStringLiteral("/apisix/admin/stream_routes/api"),
+                    QJsonDocument(route("api", port)).toJson(QJsonDocument::Compact));
+        QVERIFY2(put.status == 201, put.body.constData());
+        QCOMPARE(readFile(victim), QByteArray("someone else's file\n"));
+        QVERIFY(!QFileInfo(path + QStringLiteral(".bak")).isSymLink());
+        QCOMPARE(modeOf(path + QStringLiteral(".bak")), 0600);
+        QVERIFY(readFile(path + QStringLiteral(".bak")).contains("secret-in-config"));
+        sg.stop();
     }
 
     void unusableKeyFileIsRefused()

@@ -794,6 +794,37 @@ private Q_SLOTS:
         QCOMPARE(store.config().streamRoutes.size(), 1);
     }
 
+    // A NAME.bak (or NAME.broken) symlink planted beside the config: the link itself is
+    // replaced by a private file, the file it points to is never written.
+    void backupsNeverFollowSymlinks_data()
+    {
+        QTest::addColumn<QString>("suffix");
+        QTest::addColumn<QByteArray>("content");
+        QTest::newRow("NAME.bak") << QStringLiteral(".bak") << richConfig;
+        QTest::newRow("NAME.broken") << QStringLiteral(".broken") << QByteArray("{oops");
+    }
+
+    void backupsNeverFollowSymlinks()
+    {
+        QFETCH(QString, suffix);
+        QFETCH(QByteArray, content);
+        const QString path = freshPath();
+        const QString victim = m_dir.filePath(QStringLiteral("victim-%1").arg(m_seq));
+        QVERIFY(writeBytes(victim, "precious\n"));
+        QVERIFY(writeBytes(path, content));
+        QVERIFY(QFile::link(victim, path + suffix));
+        ConfigStore store(path);
+        store.load();
+        const Problems saved = suffix == u".bak"
+                                   ? store.putRoute(simpleRoute(QStringLiteral("x")))
+                                   : store.save(); // replacing the broken file on purpose
+        QCOMPARE(saved, Problems{});
+        QCOMPARE(readBytes(victim), QByteArray("precious\n"));
+        QVERIFY(!QFileInfo(path + suffix).isSymLink());
+        QCOMPARE(readBytes(path + suffix), content);
+        QCOMPARE(modeOf(path + suffix), 0600);
+    }
+
     void rebaseCarriesAnEditOver()
     {
         const Config base = decode(richConfig);
