@@ -27,6 +27,18 @@ constexpr int ExitValid = 0;
 constexpr int ExitInvalid = 1;
 constexpr int ExitUnreadable = 2;
 constexpr int ExitUsage = 64; // BSD sysexits EX_USAGE: distinct from every --check outcome
+constexpr int ExitInUse = 75; // EX_TEMPFAIL: another Streamgate owns the config
+
+// One writer per config: the lock is taken before the file is read, so two instances never
+// both believe they own it. False (and said on stderr and in the log) when another one does.
+bool lockConfig(sg::ConfigStore& store)
+{
+    const sg::Problems problems = store.lockFile();
+    if (problems.isEmpty())
+        return true;
+    qCCritical(sg::lcConfig).noquote() << formatProblems(problems);
+    return false;
+}
 
 struct Options
 {
@@ -180,6 +192,8 @@ struct Servers
 int runHeadless(const QString& path, const sg::AdminOptions& adminOptions)
 {
     sg::ConfigStore store(path);
+    if (!lockConfig(store))
+        return ExitInUse;
     const sg::LoadResult loaded = store.load(); // problems are logged under streamgate.config
     if (!loaded.ok()) {
         qCCritical(sg::lcConfig).noquote() << "cannot start without a valid config:" << path;
@@ -207,6 +221,8 @@ int runHeadless(const QString& path, const sg::AdminOptions& adminOptions)
 int runGui(const QString& path, const sg::AdminOptions& adminOptions)
 {
     sg::ConfigStore store(path);
+    if (!lockConfig(store))
+        return ExitInUse; // said on stderr: a message box would wait for a click nobody gives
     // A broken file leaves the store empty and refusing changes; the window reads
     // store.lastLoadResult() to say why and offer the backup.
     store.load();

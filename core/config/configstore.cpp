@@ -11,6 +11,7 @@
 #include <QFileInfo>
 #include <QFileSystemWatcher>
 #include <QJsonDocument>
+#include <QLockFile>
 #include <QStandardPaths>
 #include <QTimer>
 #include <optional>
@@ -136,6 +137,40 @@ bool isWriteFailure(const Problems& problems)
 }
 
 ConfigStore::ConfigStore(const QString& path, QObject* parent) : QObject(parent), m_path(path) {}
+
+ConfigStore::~ConfigStore() = default;
+
+Problems ConfigStore::lockFile()
+{
+    if (m_lock)
+        return {};
+    const QString dir = QFileInfo(lockPath()).absolutePath();
+    if (QString error = detail::makePrivateDirectory(dir); !error.isEmpty())
+        return cannotWrite(dir, error);
+    auto lock = std::make_unique<QLockFile>(lockPath());
+    // Only a lock whose process is gone is stale: a long-running owner keeps it however old.
+    lock->setStaleLockTime(0);
+    if (lock->tryLock(0)) {
+        m_lock = std::move(lock);
+        return {};
+    }
+    if (lock->error() == QLockFile::LockFailedError) {
+        qint64 pid = 0;
+        QString host, app;
+        lock->getLockInfo(&pid, &host, &app);
+        return {Problem{
+            QString(), m_path,
+            QStringLiteral("%1 is in use by another Streamgate (pid %2%3, lock %4): "
+                           "only one process may write a config at a time; stop "
+                           "that one or use another --config")
+                .arg(m_path)
+                .arg(pid)
+                .arg(host.isEmpty() ? QString() : QStringLiteral(" on ") + host, lockPath())}};
+    }
+    return {Problem{QString(), lockPath(),
+                    QStringLiteral("cannot write %1: the lock for %2 could not be created")
+                        .arg(lockPath(), m_path)}};
+}
 
 QString ConfigStore::defaultPath()
 {
@@ -407,6 +442,10 @@ Problems ConfigStore::writeFile(const QJsonObject& json, bool overwriteBroken)
 Problems ConfigStore::save()
 {
     QMutexLocker writeLock(&m_writeMutex);
+    // A valid change on disk is taken in rather than overwritten; a broken file is replaced on
+    // purpose (its bytes are kept as NAME.broken).
+    Problems ignored;
+    takeInDiskChanges(false, &ignored);
     const Problems problems = writeFile(encodeConfig(config()), true);
     if (problems.isEmpty()) {
         m_broken = false;

@@ -20,8 +20,10 @@
 #include <QStringList>
 #include <atomic>
 #include <functional>
+#include <memory>
 
 class QFileSystemWatcher;
+class QLockFile;
 class QTimer;
 
 namespace sg {
@@ -88,6 +90,7 @@ class ConfigStore final : public QObject
 
 public:
     explicit ConfigStore(const QString& path, QObject* parent = nullptr);
+    ~ConfigStore() override;
 
     // ~/.config/streamgate/streamgate.json on Linux: the generic config location + "streamgate",
     // i.e. AppConfigLocation without the organisation level, whatever names the app has set.
@@ -98,6 +101,12 @@ public:
     QString backupPath() const { return m_path + QStringLiteral(".bak"); }
     // Where a generated admin API key is kept (0600), so the config is never rewritten for it.
     QString keyPath() const { return m_path + QStringLiteral(".key"); }
+    QString lockPath() const { return m_path + QStringLiteral(".lock"); }
+
+    // Makes this process the one writer of the file: a lock file (lockPath(), QLockFile) held
+    // until the store is destroyed. A stale lock (its process is gone) is taken over. Returns a
+    // problem naming the owner's pid when another running process holds the lock.
+    Problems lockFile();
 
     // Reads the file; creates it with exampleConfig() when it does not exist. On failure the
     // store keeps an empty config, the file is left untouched and fileIsBroken() is true: every
@@ -172,6 +181,7 @@ private:
     QByteArray m_knownGoodHash;   // SHA-256 of the file as this store last loaded or wrote it
     QByteArray m_seenBrokenHash;  // SHA-256 of the broken file last reported (not again)
     Problems m_diskProblems;      // why the file on disk does not validate (while broken)
+    std::unique_ptr<QLockFile> m_lock;
     QFileSystemWatcher* m_watcher = nullptr;
     QTimer* m_debounce = nullptr;
 };

@@ -249,6 +249,36 @@ private Q_SLOTS:
         sg.stop();
     }
 
+    // One writer per config: a second instance on the same file refuses to start and names the
+    // first one's pid (window or headless alike); once the owner is gone, even killed without a
+    // chance to clean up, its stale lock is taken over.
+    void secondInstanceRefuses_data() { handEditSurvivesAdminChange_data(); }
+
+    void secondInstanceRefuses()
+    {
+        QFETCH(bool, headless);
+        const QString path = freshConfig(configWith({"first"}, freePort()));
+        StreamgateProcess owner;
+        QVERIFY(owner.start(path, true));
+        QVERIFY2(owner.waitForAdmin(), owner.readOutput().constData());
+
+        StreamgateProcess second;
+        QVERIFY(second.start(path, headless));
+        QCOMPARE(second.waitForExit(), 75);
+        const QByteArray pid = "pid " + QByteArray::number(owner.process.processId());
+        QVERIFY2(second.output.contains(pid), second.output.constData());
+        QVERIFY2(second.output.contains(path.toUtf8()), second.output.constData());
+        QCOMPARE(owner.process.state(), QProcess::Running);
+
+        owner.process.kill(); // SIGKILL: the lock file stays behind
+        QVERIFY(owner.process.waitForFinished(10000));
+        QVERIFY(QFile::exists(path + QStringLiteral(".lock")));
+        StreamgateProcess third;
+        QVERIFY(third.start(path, headless));
+        QVERIFY2(third.waitForAdmin(), third.readOutput().constData());
+        third.stop();
+    }
+
     void unusableKeyFileIsRefused()
     {
         const QString path = freshConfig(configWith({"first"}, freePort()));

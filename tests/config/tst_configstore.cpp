@@ -16,6 +16,7 @@
 #include <QThread>
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -823,6 +824,24 @@ private Q_SLOTS:
         QVERIFY(!QFileInfo(path + suffix).isSymLink());
         QCOMPARE(readBytes(path + suffix), content);
         QCOMPARE(modeOf(path + suffix), 0600);
+    }
+
+    // One writer per config: a second lock on the same file is refused with the owner's pid;
+    // it is free again once the owner is gone.
+    void secondWriterIsRefused()
+    {
+        const QString path = freshPath();
+        auto owner = std::make_unique<ConfigStore>(path);
+        QCOMPARE(owner->lockFile(), Problems{});
+        ConfigStore second(path);
+        const Problems refused = second.lockFile();
+        QCOMPARE(refused.size(), 1);
+        QVERIFY2(refused.first().reason.contains(
+                     QStringLiteral("pid %1").arg(QCoreApplication::applicationPid())),
+                 qPrintable(refused.first().reason));
+        QVERIFY(refused.first().reason.contains(path));
+        owner.reset();
+        QCOMPARE(second.lockFile(), Problems{});
     }
 
     void rebaseCarriesAnEditOver()
