@@ -108,4 +108,23 @@ KeyFileResult loadOrCreateKeyFile(const QString& path)
     return result;
 }
 
+KeyFileResult readPrivateKeyFile(const QString& path)
+{
+    bool untrusted = false;
+    return readKey(path, true, &untrusted);
+}
+
+QString savePrivateKeyFile(const QString& path, const QString& key)
+{
+    if (key.isEmpty()) {
+        if (QFileInfo(path).exists() || QFileInfo(path).isSymLink())
+            return QFile::remove(path) ? QString() : QStringLiteral("cannot remove %1").arg(path);
+        return {};
+    }
+    if (QString error = detail::makePrivateDirectory(QFileInfo(path).absolutePath());
+        !error.isEmpty())
+        return error;
+    return detail::writePrivateFile(path, key.toUtf8() + '\n');
+}
+
 } // namespace sg

@@ -25,4 +25,11 @@ KeyFileResult readKeyFile(const QString& path);
 // it is replaced by a new key.
 KeyFileResult loadOrCreateKeyFile(const QString& path);
 
+// A key kept by Streamgate itself (e.g. the remote APISIX admin key): read only from a regular
+// file of this user's that others cannot read, never through a symlink.
+KeyFileResult readPrivateKeyFile(const QString& path);
+// Saves `key` in `path`, 0600 (its directory made 0700 when missing); an empty key removes the
+// file. Empty on success, else why not.
+QString savePrivateKeyFile(const QString& path, const QString& key);
+
 } // namespace sg
