@@ -271,6 +271,15 @@ LoadResult ConfigStore::load()
             qCInfo(lcConfig).noquote()
                 << "loaded" << m_path << ":" << file.config.streamRoutes.size() << "stream routes,"
                 << file.config.upstreams.size() << "upstreams";
+            const QJsonObject admin =
+                file.config.streamgate.value(QLatin1String("admin")).toObject();
+            if (!admin.value(QLatin1String("key")).toString().isEmpty() &&
+                (QFile::permissions(m_path) & (QFile::ReadGroup | QFile::ReadOther)))
+                qCWarning(lcConfig).noquote()
+                    << m_path
+                    << "holds streamgate.admin.key and other users can read it; the next save "
+                       "makes it 0600, or run: chmod 600"
+                    << m_path;
             adopt(file.config, file.warnings);
         } else {
             m_broken = true;
