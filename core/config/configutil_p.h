@@ -18,4 +18,9 @@ FileCheck readAndCheckFile(const QString& path, QByteArray* bytes);
 // The checks of checkFile() on bytes already read; `path` only names the file in problems.
 FileCheck checkBytes(const QString& path, const QByteArray& bytes);
 
+// A refusal because a file could not be written: `why` names the file and the reason.
+Problems cannotWrite(const QString& path, const QString& why);
+// SHA-256 of a file's bytes: how the store knows whether the file changed since it last saw it.
+QByteArray fileHash(const QByteArray& bytes);
+
 } // namespace sg::detail

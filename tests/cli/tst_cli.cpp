@@ -248,6 +248,26 @@ private Q_SLOTS:
         QCOMPARE(f.readAll(), content);
     }
 
+    // Started on what is not a regular file, headless refuses at once and writes nothing
+    // beside it (no lock file next to a FIFO or a device).
+    void headlessRefusesWhatIsNotAFile()
+    {
+        const QString fifo = m_dir.filePath(QStringLiteral("headless.fifo"));
+        QCOMPARE(::mkfifo(QFile::encodeName(fifo).constData(), 0600), 0);
+        for (const QString& path : {fifo, QStringLiteral("/dev/zero")}) {
+            const bool lockBefore = QFile::exists(path + QStringLiteral(".lock"));
+            QElapsedTimer timer;
+            timer.start();
+            const Run result =
+                run({QStringLiteral("--headless"), QStringLiteral("--config"), path});
+            QVERIFY(timer.elapsed() < 10000);
+            QCOMPARE(result.exitCode, 2);
+            QVERIFY2(result.output.contains(QStringLiteral("not a regular file")),
+                     qPrintable(result.output));
+            QCOMPARE(QFile::exists(path + QStringLiteral(".lock")), lockBefore);
+        }
+    }
+
     void version()
     {
         const Run result = run({QStringLiteral("--version")});
