@@ -105,7 +105,8 @@ public:
 
     // Makes this process the one writer of the file: a lock file (lockPath(), QLockFile) held
     // until the store is destroyed. A stale lock (its process is gone) is taken over. Returns a
-    // problem naming the owner's pid when another running process holds the lock.
+    // problem naming the owner's pid when another running process holds the lock; a lock that
+    // cannot be created (a read-only directory) is only warned about.
     Problems lockFile();
 
     // Reads the file; creates it with exampleConfig() when it does not exist. On failure the

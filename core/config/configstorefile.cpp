@@ -51,9 +51,16 @@ Problems ConfigStore::lockFile()
     // it, so there is nothing to own, and no lock file is put beside it.
     if (m_lock || (QFileInfo::exists(m_path) && !QFileInfo(m_path).isFile()))
         return {};
+    // A config in a directory this user cannot write (read-only for a service) still runs: there
+    // is nothing another instance could save over either. Only a live owner refuses.
+    auto runUnlocked = [this](const QString& why) {
+        qCWarning(lcConfig).noquote()
+            << "cannot create the lock" << lockPath() << "(" + why + "); running without it";
+        return Problems{};
+    };
     const QString dir = QFileInfo(lockPath()).absolutePath();
     if (QString error = detail::makePrivateDirectory(dir); !error.isEmpty())
-        return cannotWrite(dir, error);
+        return runUnlocked(error);
     auto lock = std::make_unique<QLockFile>(lockPath());
     // Only a lock whose process is gone is stale: a long-running owner keeps it however old.
     lock->setStaleLockTime(0);
@@ -74,9 +81,9 @@ Problems ConfigStore::lockFile()
                 .arg(pid)
                 .arg(host.isEmpty() ? QString() : QStringLiteral(" on ") + host, lockPath())}};
     }
-    return {Problem{QString(), lockPath(),
-                    QStringLiteral("cannot write %1: the lock for %2 could not be created")
-                        .arg(lockPath(), m_path)}};
+    return runUnlocked(lock->error() == QLockFile::PermissionError
+                           ? QStringLiteral("permission denied")
+                           : QStringLiteral("unknown error"));
 }
 
 Problems ConfigStore::writeFile(const QJsonObject& json, bool overwriteBroken)
