@@ -358,7 +358,7 @@ void AdminServer::settingsChanged(const Config& config)
     // A key changed in the GUI takes effect at once; a key given on the command line wins.
     const QString key = settingText(config.streamgate, "admin", "key");
     if (!m_keyFromOptions && !key.isEmpty() && key != m_key) {
-        if (!m_key.isEmpty()) // not the first key, which start() is saving right now
+        if (!m_key.isEmpty()) // a first key (none was usable at start) is not a change
             qCInfo(lcApi) << "admin API key changed";
         m_key = key;
     }
