@@ -4,6 +4,7 @@
 #include "api/prometheus.h"
 #include "config/apisixyaml.h"
 #include "config/configstore.h"
+#include "config/keyfile.h"
 #include "config/logging.h"
 #include "mainwindow.h"
 #include "proxy/engine.h"
@@ -26,6 +27,18 @@ constexpr int ExitValid = 0;
 constexpr int ExitInvalid = 1;
 constexpr int ExitUnreadable = 2;
 constexpr int ExitUsage = 64; // BSD sysexits EX_USAGE: distinct from every --check outcome
+constexpr int ExitInUse = 75; // EX_TEMPFAIL: another Streamgate owns the config
+
+// One writer per config: the lock is taken before the file is read, so two instances never
+// both believe they own it. False (and said on stderr and in the log) when another one does.
+bool lockConfig(sg::ConfigStore& store)
+{
+    const sg::Problems problems = store.lockFile();
+    if (problems.isEmpty())
+        return true;
+    qCCritical(sg::lcConfig).noquote() << formatProblems(problems);
+    return false;
+}
 
 struct Options
 {
@@ -54,15 +67,21 @@ struct Options
                                    QStringLiteral("Admin API address (default 127.0.0.1:9180)."),
                                    QStringLiteral("ADDR")};
     QCommandLineOption adminKey{QStringLiteral("admin-key"),
-                                QStringLiteral("Admin API key for this run (not saved)."),
+                                QStringLiteral("Admin API key for this run (not saved). Other "
+                                               "users see it in ps: prefer --admin-key-file or "
+                                               "STREAMGATE_ADMIN_KEY."),
                                 QStringLiteral("KEY")};
+    QCommandLineOption adminKeyFile{QStringLiteral("admin-key-file"),
+                                    QStringLiteral("Read the admin API key for this run from the "
+                                                   "first line of FILE (not saved)."),
+                                    QStringLiteral("FILE")};
 
     void addTo(QCommandLineParser& parser) const
     {
         parser.setApplicationDescription(QStringLiteral(
             "Streamgate: a desktop TCP/UDP stream proxy with APISIX stream routes."));
         parser.addOptions({config, headless, check, version, help, exportApisix, importApisix,
-                           adminListen, adminKey});
+                           adminListen, adminKey, adminKeyFile});
     }
 };
 
@@ -90,9 +109,28 @@ QString problemLine(const sg::Problem& p)
     return line;
 }
 
-sg::AdminOptions adminOptionsFrom(const QCommandLineParser& parser, const Options& options)
+// The admin key for this run, from (in this order) --admin-key, --admin-key-file or the
+// STREAMGATE_ADMIN_KEY environment variable; none of them: the config's key or the generated
+// one beside it. False with *error set when a key file cannot be used.
+bool adminOptionsFrom(const QCommandLineParser& parser, const Options& options,
+                      sg::AdminOptions* admin, QString* error)
 {
-    return {parser.value(options.adminListen), parser.value(options.adminKey)};
+    admin->listen = parser.value(options.adminListen);
+    if (parser.isSet(options.adminKey)) {
+        qCWarning(sg::lcApi) << "--admin-key shows the key to every user of this machine (ps, "
+                                "/proc); use --admin-key-file FILE or STREAMGATE_ADMIN_KEY";
+        admin->key = parser.value(options.adminKey);
+    } else if (parser.isSet(options.adminKeyFile)) {
+        const sg::KeyFileResult file = sg::readKeyFile(parser.value(options.adminKeyFile));
+        if (!file.ok) {
+            *error = file.message;
+            return false;
+        }
+        admin->key = file.key;
+    } else {
+        admin->key = qEnvironmentVariable("STREAMGATE_ADMIN_KEY").trimmed();
+    }
+    return true;
 }
 
 int runCheck(const QString& path)
@@ -154,6 +192,8 @@ struct Servers
 int runHeadless(const QString& path, const sg::AdminOptions& adminOptions)
 {
     sg::ConfigStore store(path);
+    if (!lockConfig(store))
+        return ExitInUse;
     const sg::LoadResult loaded = store.load(); // problems are logged under streamgate.config
     if (!loaded.ok()) {
         qCCritical(sg::lcConfig).noquote() << "cannot start without a valid config:" << path;
@@ -168,6 +208,7 @@ int runHeadless(const QString& path, const sg::AdminOptions& adminOptions)
     driveEngine(store, engine);
     Servers servers(store, engine, adminOptions);
 
+    store.watchFile();
     sg::HeadlessRunner runner(&store, &engine);
     QObject::connect(&runner, &sg::HeadlessRunner::finished, QCoreApplication::instance(),
                      &QCoreApplication::exit); // not qApp: it would downcast to QApplication
@@ -180,6 +221,8 @@ int runHeadless(const QString& path, const sg::AdminOptions& adminOptions)
 int runGui(const QString& path, const sg::AdminOptions& adminOptions)
 {
     sg::ConfigStore store(path);
+    if (!lockConfig(store))
+        return ExitInUse; // said on stderr: a message box would wait for a click nobody gives
     // A broken file leaves the store empty and refusing changes; the window reads
     // store.lastLoadResult() to say why and offer the backup.
     store.load();
@@ -188,6 +231,7 @@ int runGui(const QString& path, const sg::AdminOptions& adminOptions)
     driveEngine(store, engine);
     Servers servers(store, engine, adminOptions);
 
+    store.watchFile(); // a hand edit of the file applies with the window open, as headless
     sg::MainWindow window(&store, &engine);
     window.show();
     return QApplication::exec();
@@ -242,7 +286,13 @@ int main(int argc, char* argv[])
             return sg::exportApisixCommand(path, parser.value(options.exportApisix));
         if (parser.isSet(options.importApisix))
             return sg::importApisixCommand(path, parser.value(options.importApisix));
-        return runHeadless(path, adminOptionsFrom(parser, options));
+        sg::AdminOptions admin;
+        QString error;
+        if (!adminOptionsFrom(parser, options, &admin, &error)) {
+            QTextStream(stderr) << "streamgate: " << error << "\n";
+            return ExitUsage;
+        }
+        return runHeadless(path, admin);
     }
 
     QApplication app(argc, argv);
@@ -259,5 +309,11 @@ int main(int argc, char* argv[])
     }
     const QString path = guiParser.isSet(options.config) ? guiParser.value(options.config)
                                                          : sg::ConfigStore::defaultPath();
-    return runGui(path, adminOptionsFrom(guiParser, options));
+    sg::AdminOptions admin;
+    QString error;
+    if (!adminOptionsFrom(guiParser, options, &admin, &error)) {
+        QTextStream(stderr) << "streamgate: " << error << "\n";
+        return ExitUsage;
+    }
+    return runGui(path, admin);
 }

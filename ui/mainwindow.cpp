@@ -225,7 +225,11 @@ MainWindow::MainWindow(ConfigStore* store, Engine* engine, QWidget* parent)
 
     if (m_store) {
         connect(m_store, &ConfigStore::changed, this,
-                [this](const ConfigDiff&, const Config& config) { onConfigChanged(config); });
+                [this](const ConfigDiff&, const Config& config) {
+                    if (!m_store->fileIsBroken()) // fixed by hand and reloaded
+                        hideBanner(QStringLiteral("load"));
+                    onConfigChanged(config);
+                });
         onConfigChanged(m_store->config());
         const LoadResult loaded = m_store->lastLoadResult();
         if (!loaded.ok() && loaded.status != LoadResult::Status::Loaded) {

@@ -1,8 +1,11 @@
 #include "remoteapisixwindow.h"
 
+#include "config/keyfile.h"
+#include "config/logging.h"
 #include "routeeditor/routeeditor.h"
 #include "routeeditor/upstreameditor.h"
 
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -23,7 +26,30 @@ namespace sg::ui {
 namespace {
 
 const QString kUrlKey = QStringLiteral("remoteApisix/adminUrl");
-const QString kKeyKey = QStringLiteral("remoteApisix/adminKey");
+const QString kKeyKey = QStringLiteral("remoteApisix/adminKey"); // before it had its own file
+
+// The remote admin key is kept in a file of its own, 0600, beside the application settings
+// (~/.config/streamgate/remote-apisix.key), never in the settings file itself.
+QString remoteKeyPath()
+{
+    return QFileInfo(QSettings().fileName()).absolutePath() + QStringLiteral("/remote-apisix.key");
+}
+
+void saveRemoteKey(const QString& key)
+{
+    if (const QString error = savePrivateKeyFile(remoteKeyPath(), key); !error.isEmpty())
+        qCWarning(lcUi).noquote() << "the remote APISIX admin key was not saved:" << error;
+}
+
+QString loadRemoteKey()
+{
+    QSettings settings;
+    if (settings.contains(kKeyKey)) { // kept in plain settings by earlier versions: moved out
+        saveRemoteKey(settings.value(kKeyKey).toString());
+        settings.remove(kKeyKey);
+    }
+    return readPrivateKeyFile(remoteKeyPath()).key;
+}
 
 QString nodesSummary(const Upstream& u)
 {
@@ -62,7 +88,7 @@ RemoteApisixWindow::RemoteApisixWindow(QWidget* parent) : QWidget(parent, Qt::Wi
     build();
     QSettings settings;
     m_urlEdit->setText(settings.value(kUrlKey).toString());
-    m_keyEdit->setText(settings.value(kKeyKey).toString());
+    m_keyEdit->setText(loadRemoteKey());
     setStatus(tr("Enter the Admin API address and key, then press Connect."), false);
 }
 
@@ -81,8 +107,9 @@ void RemoteApisixWindow::build()
     m_keyEdit->setObjectName(QStringLiteral("adminKeyEdit"));
     m_keyEdit->setEchoMode(QLineEdit::Password);
     form->addRow(tr("Admin key (X-API-KEY)"), m_keyEdit);
-    auto* note = new QLabel(tr("The address and the key are remembered in this user's application "
-                               "settings; the key is stored there unencrypted."),
+    auto* note = new QLabel(tr("The address and the key are remembered for this user; the key "
+                               "in a file only this user can read (%1), unencrypted.")
+                                .arg(remoteKeyPath()),
                             this);
     note->setWordWrap(true);
     form->addRow(QString(), note);
@@ -202,7 +229,7 @@ void RemoteApisixWindow::connectTo(const QUrl& adminUrl, const QString& key)
     }
     QSettings settings;
     settings.setValue(kUrlKey, adminUrl.toString());
-    settings.setValue(kKeyKey, key);
+    saveRemoteKey(key);
     delete m_remote; // pending callbacks of the old connection are dropped with it
     m_pending = 0;
     m_remote = new RemoteApisix(adminUrl, key, this);

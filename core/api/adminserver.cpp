@@ -4,6 +4,7 @@
 #include "api/httplisten.h"
 #include "api/snapshotjson.h"
 #include "config/configstore.h"
+#include "config/keyfile.h"
 #include "config/logging.h"
 #include "model/codec.h"
 #include "proxy/engine.h"
@@ -69,7 +70,10 @@ QHttpServerResponse refusalResponse(const AdminRefusal& refusal)
 
 QHttpServerResponse problemsResponse(const Problems& problems)
 {
-    return refusalResponse(problemsRefusal(problems));
+    AdminRefusal refusal = problemsRefusal(problems);
+    if (isWriteFailure(problems)) // the request was fine; the config could not be saved
+        refusal.status = int(Status::InternalServerError);
+    return refusalResponse(refusal);
 }
 
 QHttpServerResponse notFound()
@@ -240,26 +244,16 @@ AdminServer::~AdminServer() = default;
 
 QString AdminServer::ensureKey(ConfigStore* store)
 {
-    QJsonObject settings = store->config().streamgate;
-    const QString existing = settingText(settings, "admin", "key");
+    const QString existing = settingText(store->config().streamgate, "admin", "key");
     if (!existing.isEmpty())
         return existing;
-    // 128 random bits from the OS, as hex: long enough that guessing is not an attack.
-    QByteArray bytes(16, Qt::Uninitialized);
-    QRandomGenerator::system()->fillRange(reinterpret_cast<quint32*>(bytes.data()),
-                                          bytes.size() / 4);
-    const QString key = QString::fromLatin1(bytes.toHex());
-    QJsonObject admin = settings.value(QStringLiteral("admin")).toObject();
-    admin.insert(QStringLiteral("key"), key);
-    settings.insert(QStringLiteral("admin"), admin);
-    const Problems problems = store->setSettings(settings);
-    if (!problems.isEmpty())
-        qCWarning(lcApi).noquote()
-            << "could not save the generated admin key:" << formatProblems(problems);
+    // A generated key is kept beside the config, never in it: the user's file is not rewritten.
+    const KeyFileResult generated = loadOrCreateKeyFile(store->keyPath());
+    if (generated.ok)
+        qCInfo(lcApi).noquote() << generated.message;
     else
-        qCInfo(lcApi).noquote()
-            << "generated an admin API key and saved it in streamgate.admin.key";
-    return key;
+        qCWarning(lcApi).noquote() << generated.message;
+    return generated.key;
 }
 
 bool AdminServer::start(const AdminOptions& options)
@@ -364,7 +358,7 @@ void AdminServer::settingsChanged(const Config& config)
     // A key changed in the GUI takes effect at once; a key given on the command line wins.
     const QString key = settingText(config.streamgate, "admin", "key");
     if (!m_keyFromOptions && !key.isEmpty() && key != m_key) {
-        if (!m_key.isEmpty()) // not the first key, which start() is saving right now
+        if (!m_key.isEmpty()) // a first key (none was usable at start) is not a change
             qCInfo(lcApi) << "admin API key changed";
         m_key = key;
     }

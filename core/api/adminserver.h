@@ -30,7 +30,7 @@ struct ConfigDiff;
 struct AdminOptions
 {
     QString listen; // overrides streamgate.admin.listen (CLI --admin-listen); empty = config
-    QString key;    // overrides streamgate.admin.key (CLI --admin-key); not saved
+    QString key;    // overrides streamgate.admin.key (CLI, key file, environment); not saved
 };
 
 class AdminServer final : public QObject
@@ -45,7 +45,8 @@ public:
     AdminServer(ConfigStore* store, Engine* engine, QObject* parent = nullptr);
     ~AdminServer() override;
 
-    // Resolves the key (generating and saving one when the config has none) and listens.
+    // Resolves the key (one generated in ConfigStore::keyPath() when the config has none) and
+    // listens.
     // Returns false with errorString() set when the address is invalid or cannot be bound.
     bool start(const AdminOptions& options = {});
     QString errorString() const { return m_error; }
@@ -55,8 +56,8 @@ public:
     QUrl url() const; // http://127.0.0.1:9180
     QString key() const { return m_key; }
 
-    // The key the config holds, generating and saving a random one when it has none. The GUI
-    // settings page shows this value.
+    // The key the config holds; when it has none, the one kept in ConfigStore::keyPath()
+    // (generated and saved 0600 there the first time). The config file is never rewritten.
     static QString ensureKey(ConfigStore* store);
 
 private:

@@ -2,6 +2,7 @@
 // file check behind `streamgate --check` and ConfigStore::load().
 #include "config/configstore.h"
 #include "config/configutil_p.h"
+#include "model/jsoncheck.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -9,6 +10,11 @@
 #include <QJsonDocument>
 #include <QJsonParseError>
 #include <QSet>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace sg {
 
@@ -121,25 +127,84 @@ FileCheck checkFile(const QString& path)
 
 namespace detail {
 
-FileCheck readAndCheckFile(const QString& path, QByteArray* bytes)
+namespace {
+
+QString fileKind(mode_t mode)
+{
+    if (S_ISDIR(mode))
+        return QStringLiteral("it is a directory");
+    if (S_ISFIFO(mode))
+        return QStringLiteral("it is a FIFO (named pipe), not a regular file");
+    if (S_ISCHR(mode))
+        return QStringLiteral("it is a character device, not a regular file");
+    if (S_ISBLK(mode))
+        return QStringLiteral("it is a block device, not a regular file");
+    if (S_ISSOCK(mode))
+        return QStringLiteral("it is a socket, not a regular file");
+    return QStringLiteral("it is not a regular file");
+}
+
+QString tooBig(qint64 size)
+{
+    return QStringLiteral("it is %1 bytes; a config file may have at most %2 bytes (16 MiB)")
+        .arg(size)
+        .arg(kMaxConfigFileBytes);
+}
+
+} // namespace
+
+QString readConfigBytes(const QString& path, QByteArray* bytes)
 {
     bytes->clear();
-    auto unreadable = [&](const QString& why) {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; the type is checked right after.
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return QString::fromLocal8Bit(std::strerror(errno));
+    struct stat st = {};
+    QString error;
+    if (::fstat(fd, &st) != 0)
+        error = QString::fromLocal8Bit(std::strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        error = fileKind(st.st_mode);
+    else if (st.st_size > kMaxConfigFileBytes)
+        error = tooBig(st.st_size);
+    if (error.isEmpty()) {
+        // Bounded even if the file grows while it is read.
+        bytes->resize(qsizetype(st.st_size) + 1);
+        qsizetype done = 0;
+        for (;;) {
+            if (done == bytes->size()) {
+                if (done > kMaxConfigFileBytes) {
+                    error = tooBig(done);
+                    break;
+                }
+                bytes->resize(qMin(bytes->size() * 2, kMaxConfigFileBytes + 1));
+            }
+            const ssize_t n = ::read(fd, bytes->data() + done, size_t(bytes->size() - done));
+            if (n > 0)
+                done += n;
+            else if (n == 0)
+                break;
+            else if (errno != EINTR) {
+                error = QString::fromLocal8Bit(std::strerror(errno));
+                break;
+            }
+        }
+        bytes->truncate(done);
+    }
+    ::close(fd);
+    if (!error.isEmpty())
+        bytes->clear();
+    return error;
+}
+
+FileCheck readAndCheckFile(const QString& path, QByteArray* bytes)
+{
+    if (const QString why = readConfigBytes(path, bytes); !why.isEmpty()) {
         FileCheck result{LoadResult::Status::Unreadable, Config{}, {}, {}};
         result.problems << Problem{QString(), path,
                                    QStringLiteral("cannot read %1: %2").arg(path, why)};
         return result;
-    };
-
-    if (QFileInfo(path).isDir())
-        return unreadable(QStringLiteral("it is a directory"));
-    QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
-        return unreadable(file.errorString());
-    *bytes = file.readAll();
-    if (file.error() != QFileDevice::NoError) {
-        bytes->clear();
-        return unreadable(file.errorString());
     }
     return checkBytes(path, *bytes);
 }
@@ -164,7 +229,7 @@ FileCheck checkBytes(const QString& path, const QByteArray& bytes)
     const QJsonObject root = doc.object();
     Decoded<Config> decoded = decodeConfig(root);
     const ConfigCheck check = checkReferences(decoded.value, rawUpstreamIds(root));
-    result.problems = decoded.problems + check.errors;
+    result.problems = detail::duplicateKeys(bytes) + decoded.problems + check.errors;
     result.warnings = check.warnings;
     if (result.problems.isEmpty()) {
         result.status = LoadResult::Status::Loaded;

@@ -1,5 +1,6 @@
 // diffConfigs: what changed between two configs, by id, for consumers that must touch only
-// what changed (the engine keeps every other route's connections).
+// what changed (the engine keeps every other route's connections). rebaseConfig: an edit made
+// against one version, carried over to a newer one (a file edited on disk meanwhile).
 #include "config/configstore.h"
 
 #include <QHash>
@@ -54,7 +55,77 @@ void diffById(const QList<T>& before, const QList<T>& after, QStringList& added,
     }
 }
 
+template <typename T> qsizetype indexById(const QList<T>& list, const QString& id)
+{
+    for (qsizetype i = 0; i < list.size(); ++i) {
+        if (list.at(i).idString() == id)
+            return i;
+    }
+    return -1;
+}
+
+// The objects `next` added, changed or removed relative to `base`, done to `onto`; objects the
+// edit did not touch keep their state in `onto`. When the edit reordered objects both sides
+// keep, those objects take the edit's relative order in the places they hold in the result.
+template <typename T>
+QList<T> rebaseById(const QList<T>& base, const QList<T>& next, const QList<T>& onto)
+{
+    QList<T> result = onto;
+    QStringList added, changed, removed, commonBase, commonNext;
+    diffById(base, next, added, changed, removed, &commonBase, &commonNext);
+    for (const QString& id : std::as_const(removed)) {
+        if (const qsizetype at = indexById(result, id); at >= 0)
+            result.removeAt(at);
+    }
+    for (const QString& id : added + changed) {
+        const T& item = next.at(indexById(next, id));
+        if (const qsizetype at = indexById(result, id); at >= 0)
+            result[at] = item;
+        else
+            result.append(item);
+    }
+    if (commonBase != commonNext) {
+        QList<qsizetype> places;
+        QList<T> ordered;
+        for (const T& item : next) {
+            if (const qsizetype at = indexById(result, item.idString()); at >= 0) {
+                places << at;
+                ordered << result.at(at);
+            }
+        }
+        std::sort(places.begin(), places.end());
+        for (qsizetype i = 0; i < places.size(); ++i)
+            result[places.at(i)] = ordered.at(i);
+    }
+    return result;
+}
+
 } // namespace
+
+Config rebaseConfig(const Config& base, const Config& next, const Config& onto)
+{
+    if (onto == base)
+        return next;
+    Config result = onto;
+    result.streamRoutes = rebaseById(base.streamRoutes, next.streamRoutes, onto.streamRoutes);
+    result.upstreams = rebaseById(base.upstreams, next.upstreams, onto.upstreams);
+    if (!(next.streamProxy == base.streamProxy))
+        result.streamProxy = next.streamProxy;
+    if (next.explicitFields != base.explicitFields)
+        result.explicitFields = next.explicitFields;
+    // Streamgate's settings merge per section (admin, prometheus, ...).
+    QStringList keys = base.streamgate.keys() + next.streamgate.keys();
+    keys.removeDuplicates();
+    for (const QString& key : std::as_const(keys)) {
+        if (next.streamgate.value(key) == base.streamgate.value(key))
+            continue;
+        if (next.streamgate.contains(key))
+            result.streamgate.insert(key, next.streamgate.value(key));
+        else
+            result.streamgate.remove(key);
+    }
+    return result;
+}
 
 bool ConfigDiff::isEmpty() const
 {

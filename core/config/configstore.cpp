@@ -3,16 +3,16 @@
 #include "config/configutil_p.h"
 #include "config/logging.h"
 
-#include <QCryptographicHash>
 #include <QDateTime>
-#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
-#include <QSaveFile>
+#include <QLockFile> // complete for ~ConfigStore
 #include <QStandardPaths>
 
 namespace sg {
+
+using detail::fileHash;
 
 namespace {
 
@@ -103,27 +103,6 @@ template <typename T> void stampReplace(const QList<T>& current, QList<T>& next)
     }
 }
 
-// Writes bytes to path atomically, with the permissions of `permissionsFrom` when it exists.
-Problems writeAtomically(const QString& path, const QByteArray& bytes,
-                         const QString& permissionsFrom = {})
-{
-    QSaveFile out(path);
-    if (!out.open(QIODevice::WriteOnly))
-        return {Problem{QString(), path,
-                        QStringLiteral("cannot write %1: %2").arg(path, out.errorString())}};
-    if (out.write(bytes) != bytes.size() || !out.commit())
-        return {Problem{QString(), path,
-                        QStringLiteral("cannot write %1: %2").arg(path, out.errorString())}};
-    if (!permissionsFrom.isEmpty() && QFileInfo::exists(permissionsFrom))
-        QFile::setPermissions(path, QFile::permissions(permissionsFrom));
-    return {};
-}
-
-QByteArray fileHash(const QByteArray& bytes)
-{
-    return QCryptographicHash::hash(bytes, QCryptographicHash::Sha256);
-}
-
 QString joinIds(const QStringList& ids)
 {
     return ids.join(QStringLiteral(", "));
@@ -132,6 +111,8 @@ QString joinIds(const QStringList& ids)
 } // namespace
 
 ConfigStore::ConfigStore(const QString& path, QObject* parent) : QObject(parent), m_path(path) {}
+
+ConfigStore::~ConfigStore() = default;
 
 QString ConfigStore::defaultPath()
 {
@@ -206,8 +187,6 @@ LoadResult ConfigStore::load()
             u.createTime = u.updateTime = t;
         result.problems = writeFile(encodeConfig(example), false);
         if (result.problems.isEmpty()) {
-            // The file will hold the admin API key: readable by its owner only.
-            QFile::setPermissions(m_path, QFile::ReadOwner | QFile::WriteOwner);
             result.status = LoadResult::Status::Created;
             result.warnings = checkConfig(example).warnings;
             m_broken = false;
@@ -229,13 +208,26 @@ LoadResult ConfigStore::load()
         if (file.status == LoadResult::Status::Loaded) {
             m_broken = false;
             m_knownGoodHash = fileHash(bytes);
+            m_seenBrokenHash.clear();
+            m_diskProblems.clear();
             qCInfo(lcConfig).noquote()
                 << "loaded" << m_path << ":" << file.config.streamRoutes.size() << "stream routes,"
                 << file.config.upstreams.size() << "upstreams";
+            const QJsonObject admin =
+                file.config.streamgate.value(QLatin1String("admin")).toObject();
+            if (!admin.value(QLatin1String("key")).toString().isEmpty() &&
+                (QFile::permissions(m_path) & (QFile::ReadGroup | QFile::ReadOther)))
+                qCWarning(lcConfig).noquote()
+                    << m_path
+                    << "holds streamgate.admin.key and other users can read it; the next save "
+                       "makes it 0600, or run: chmod 600"
+                    << m_path;
             adopt(file.config, file.warnings);
         } else {
             m_broken = true;
             m_knownGoodHash.clear();
+            m_seenBrokenHash = fileHash(bytes);
+            m_diskProblems = file.problems;
             result.backupAvailable = checkFile(backupPath()).status == LoadResult::Status::Loaded;
             qCWarning(lcConfig).noquote()
                 << m_path << "could not be loaded and is left untouched:\n"
@@ -289,8 +281,9 @@ LoadResult ConfigStore::loadBackup()
 Problems ConfigStore::refusedWhileBroken() const
 {
     return {Problem{QString(), m_path,
-                    QStringLiteral("%1 could not be loaded and is kept untouched; recover the "
-                                   "backup or save explicitly before changing the configuration")
+                    QStringLiteral("%1 could not be loaded and is kept untouched (the problems "
+                                   "follow); fix the file, recover the backup or save explicitly "
+                                   "before changing the configuration")
                         .arg(m_path)}};
 }
 
@@ -334,165 +327,141 @@ Problems ConfigStore::commit(Config next)
     return {};
 }
 
-Problems ConfigStore::writeFile(const QJsonObject& json, bool overwriteBroken)
-{
-    const QFileInfo info(m_path);
-    if (!QDir().mkpath(info.absolutePath()))
-        return {Problem{QString(), info.absolutePath(),
-                        QStringLiteral("cannot create directory %1").arg(info.absolutePath())}};
-
-    const QByteArray bytes = QJsonDocument(json).toJson(QJsonDocument::Indented);
-
-    if (info.exists()) {
-        auto cannotRead = [&](const QFile& f) {
-            return Problems{
-                Problem{QString(), m_path,
-                        QStringLiteral("cannot read %1: %2").arg(m_path, f.errorString())}};
-        };
-        QFile old(m_path);
-        QByteArray previous;
-        bool readable = old.open(QIODevice::ReadOnly);
-        if (readable) {
-            previous = old.readAll();
-            readable = old.error() == QFileDevice::NoError;
-        }
-        if (!readable && !overwriteBroken)
-            return cannotRead(old);
-        if (readable) {
-            // The file on disk is not trusted from load time: someone may have edited it since.
-            // Bytes this store loaded or wrote itself are known good; others are validated.
-            // A good file becomes NAME.bak; a bad one is never replaced unless on purpose, and
-            // even then its bytes are kept.
-            FileCheck onDisk{};
-            bool good = !m_knownGoodHash.isEmpty() && fileHash(previous) == m_knownGoodHash;
-            if (!good) {
-                onDisk = detail::checkBytes(m_path, previous);
-                good = onDisk.status == LoadResult::Status::Loaded;
-            }
-            if (!good && !overwriteBroken) {
-                m_broken = true;
-                return refusedWhileBroken() + onDisk.problems;
-            }
-            const QString keepAs = good ? backupPath() : m_path + QStringLiteral(".broken");
-            // Written before the new version is committed: NAME.bak is always a whole previous
-            // version, whatever moment a crash happens at.
-            if (Problems kept = writeAtomically(keepAs, previous, m_path); !kept.isEmpty())
-                return kept;
-            if (!good)
-                qCInfo(lcConfig).noquote()
-                    << "replacing the broken" << m_path << "; its bytes are kept in" << keepAs;
-        }
-    }
-    if (Problems written = writeAtomically(m_path, bytes); !written.isEmpty())
-        return written;
-    m_knownGoodHash = fileHash(bytes);
-    return {};
-}
-
 Problems ConfigStore::save()
 {
     QMutexLocker writeLock(&m_writeMutex);
+    // A valid change on disk is taken in rather than overwritten; a broken file is replaced on
+    // purpose (its bytes are kept as NAME.broken).
+    Problems ignored;
+    takeInDiskChanges(false, &ignored);
     const Problems problems = writeFile(encodeConfig(config()), true);
     if (problems.isEmpty()) {
         m_broken = false;
         m_replaceBroken = false;
+        m_diskProblems.clear();
     }
     return problems;
+}
+
+Problems ConfigStore::edit(const Edit& apply)
+{
+    QMutexLocker writeLock(&m_writeMutex);
+    // Whatever changed on disk since the last load or write is taken in first, so the edit
+    // lands on top of it and never erases it.
+    Problems onDisk;
+    if (!takeInDiskChanges(false, &onDisk) && !m_replaceBroken)
+        return refusedWhileBroken() + onDisk;
+    Config next = config();
+    if (Problems refused = apply(next); !refused.isEmpty())
+        return refused;
+    return commit(std::move(next));
 }
 
 Problems ConfigStore::replace(const Config& next)
 {
     QMutexLocker writeLock(&m_writeMutex);
-    Config stamped = next;
-    const Config current = config();
-    stampReplace(current.streamRoutes, stamped.streamRoutes);
-    stampReplace(current.upstreams, stamped.upstreams);
-    return commit(std::move(stamped));
+    // `next` was made from the config as it is now; if the file changed on disk meanwhile, the
+    // edit is carried over onto what the file holds.
+    const Config base = config();
+    return edit([&](Config& current) {
+        Config stamped = rebaseConfig(base, next, current);
+        stampReplace(current.streamRoutes, stamped.streamRoutes);
+        stampReplace(current.upstreams, stamped.upstreams);
+        current = std::move(stamped);
+        return Problems{};
+    });
 }
 
 Problems ConfigStore::putRoute(const StreamRoute& route)
 {
-    QMutexLocker writeLock(&m_writeMutex);
     if (route.idString().isEmpty())
         return missingId();
-    Config next = config();
-    putById(next.streamRoutes, route);
-    return commit(std::move(next));
+    return edit([&](Config& next) {
+        putById(next.streamRoutes, route);
+        return Problems{};
+    });
 }
 
 Problems ConfigStore::deleteRoute(const QString& id)
 {
-    QMutexLocker writeLock(&m_writeMutex);
-    Config next = config();
-    const qsizetype at = indexOfId(next.streamRoutes, id);
-    if (at < 0)
-        return routeNotFound(id);
-    next.streamRoutes.removeAt(at);
-    return commit(std::move(next));
+    return edit([&](Config& next) {
+        const qsizetype at = indexOfId(next.streamRoutes, id);
+        if (at < 0)
+            return routeNotFound(id);
+        next.streamRoutes.removeAt(at);
+        return Problems{};
+    });
 }
 
 Problems ConfigStore::moveRoute(const QString& id, int newIndex)
 {
-    QMutexLocker writeLock(&m_writeMutex);
-    Config next = config();
-    const qsizetype at = indexOfId(next.streamRoutes, id);
-    if (at < 0)
-        return routeNotFound(id);
-    if (newIndex < 0 || newIndex >= next.streamRoutes.size())
-        return {Problem{QStringLiteral("stream_routes"), QString::number(newIndex),
-                        QStringLiteral("position %1 is out of range 0-%2")
-                            .arg(newIndex)
-                            .arg(next.streamRoutes.size() - 1)}};
-    next.streamRoutes.move(at, newIndex);
-    return commit(std::move(next));
+    return edit([&](Config& next) {
+        const qsizetype at = indexOfId(next.streamRoutes, id);
+        if (at < 0)
+            return routeNotFound(id);
+        if (newIndex < 0 || newIndex >= next.streamRoutes.size())
+            return Problems{Problem{QStringLiteral("stream_routes"), QString::number(newIndex),
+                                    QStringLiteral("position %1 is out of range 0-%2")
+                                        .arg(newIndex)
+                                        .arg(next.streamRoutes.size() - 1)}};
+        next.streamRoutes.move(at, newIndex);
+        return Problems{};
+    });
 }
 
 Problems ConfigStore::putUpstream(const Upstream& upstream)
 {
-    QMutexLocker writeLock(&m_writeMutex);
     if (upstream.idString().isEmpty())
         return missingId();
-    Config next = config();
-    putById(next.upstreams, upstream);
-    return commit(std::move(next));
+    return edit([&](Config& next) {
+        putById(next.upstreams, upstream);
+        return Problems{};
+    });
 }
 
 Problems ConfigStore::deleteUpstream(const QString& id)
 {
-    QMutexLocker writeLock(&m_writeMutex);
-    Config next = config();
-    const qsizetype at = indexOfId(next.upstreams, id);
-    if (at < 0)
-        return {Problem{QStringLiteral("upstreams"), id,
-                        QStringLiteral("upstream [%1] not found").arg(id)}};
-    QStringList users;
-    for (const StreamRoute& route : std::as_const(next.streamRoutes)) {
-        if (idText(route.upstreamId) == id)
-            users << route.idString();
-    }
-    if (!users.isEmpty())
-        return {Problem{QStringLiteral("upstreams[%1]").arg(at), id,
+    return edit([&](Config& next) {
+        const qsizetype at = indexOfId(next.upstreams, id);
+        if (at < 0)
+            return Problems{Problem{QStringLiteral("upstreams"), id,
+                                    QStringLiteral("upstream [%1] not found").arg(id)}};
+        QStringList users;
+        for (const StreamRoute& route : std::as_const(next.streamRoutes)) {
+            if (idText(route.upstreamId) == id)
+                users << route.idString();
+        }
+        if (!users.isEmpty())
+            return Problems{
+                Problem{QStringLiteral("upstreams[%1]").arg(at), id,
                         QStringLiteral("can not delete this upstream, stream_route [%1] is still "
                                        "using it now")
                             .arg(joinIds(users))}};
-    next.upstreams.removeAt(at);
-    return commit(std::move(next));
+        next.upstreams.removeAt(at);
+        return Problems{};
+    });
 }
 
 Problems ConfigStore::setStreamProxy(const StreamProxy& proxy)
 {
-    QMutexLocker writeLock(&m_writeMutex);
-    Config next = config();
-    next.streamProxy = proxy;
-    return commit(std::move(next));
+    return edit([&](Config& next) {
+        next.streamProxy = proxy;
+        return Problems{};
+    });
 }
 
 Problems ConfigStore::setSettings(const QJsonObject& streamgate)
 {
     QMutexLocker writeLock(&m_writeMutex);
-    Config next = config();
-    next.streamgate = streamgate;
-    return commit(std::move(next));
+    // Like replace(): only the sections this edit changed are carried over a change on disk.
+    const QJsonObject base = config().streamgate;
+    return edit([&](Config& next) {
+        Config before = next, edited = next;
+        before.streamgate = base;
+        edited.streamgate = streamgate;
+        next.streamgate = rebaseConfig(before, edited, next).streamgate;
+        return Problems{};
+    });
 }
 
 } // namespace sg

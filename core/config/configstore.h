@@ -1,9 +1,12 @@
 #pragma once
 // ConfigStore owns the one config file: it loads it (never overwriting a broken file), validates
-// every change as a whole (nothing half-applied), saves atomically with QSaveFile keeping the
-// previous good file as NAME.bak, and publishes each accepted change as a ConfigDiff for the
-// engine, the GUI and the admin API. Lives in the main thread; config() is thread-safe and
-// mutations are serialised, so the file always holds one whole accepted version.
+// every change as a whole (nothing half-applied), saves atomically keeping the previous good file
+// as NAME.bak, and publishes each accepted change as a ConfigDiff for the engine, the GUI and the
+// admin API. The file is the user's too: a change made on disk since the store last loaded or
+// wrote it is taken in (validated whole, published as a diff) before any edit is applied on top,
+// and a file on disk that does not validate is never overwritten by an edit. Lives in the main
+// thread; config() is thread-safe and mutations are serialised, so the file always holds one
+// whole accepted version.
 
 #include "model/codec.h"
 #include "model/problem.h"
@@ -16,6 +19,12 @@
 #include <QString>
 #include <QStringList>
 #include <atomic>
+#include <functional>
+#include <memory>
+
+class QFileSystemWatcher;
+class QLockFile;
+class QTimer;
 
 namespace sg {
 
@@ -32,6 +41,10 @@ struct ConfigDiff
     bool operator==(const ConfigDiff&) const = default;
 };
 ConfigDiff diffConfigs(const Config& before, const Config& after);
+// `next` was made from `base`; `onto` is a newer version of `base` (a file edited on disk
+// meanwhile). Returns `onto` with what `next` added, changed, removed or moved relative to
+// `base`: the edit on top of the newer version. rebaseConfig(base, next, base) == next.
+Config rebaseConfig(const Config& base, const Config& next, const Config& onto);
 
 // Cross-object checks on a decoded config: upstream_id references, upstreams in use,
 // routes that can never match (warnings).
@@ -52,7 +65,11 @@ struct LoadResult
     bool ok() const { return status == Status::Loaded || status == Status::Created; }
 };
 
-// Reads and fully validates a config file without touching any store (used by --check).
+// A config file larger than this is refused unread (with its size in the message).
+constexpr qint64 kMaxConfigFileBytes = 16 * 1024 * 1024;
+
+// Reads and fully validates a config file without touching any store (used by --check). Only
+// regular files up to kMaxConfigFileBytes are read; keys given twice in one object are errors.
 struct FileCheck
 {
     LoadResult::Status status;
@@ -62,6 +79,10 @@ struct FileCheck
 };
 FileCheck checkFile(const QString& path);
 
+// True when a change was refused because a file could not be read or written (a full disk, no
+// permission), not because of what was asked: nothing changed, and the caller is not at fault.
+bool isWriteFailure(const Problems& problems);
+
 class ConfigStore final : public QObject
 {
     Q_OBJECT
@@ -69,6 +90,7 @@ class ConfigStore final : public QObject
 
 public:
     explicit ConfigStore(const QString& path, QObject* parent = nullptr);
+    ~ConfigStore() override;
 
     // ~/.config/streamgate/streamgate.json on Linux: the generic config location + "streamgate",
     // i.e. AppConfigLocation without the organisation level, whatever names the app has set.
@@ -77,6 +99,15 @@ public:
 
     QString path() const { return m_path; }
     QString backupPath() const { return m_path + QStringLiteral(".bak"); }
+    // Where a generated admin API key is kept (0600), so the config is never rewritten for it.
+    QString keyPath() const { return m_path + QStringLiteral(".key"); }
+    QString lockPath() const { return m_path + QStringLiteral(".lock"); }
+
+    // Makes this process the one writer of the file: a lock file (lockPath(), QLockFile) held
+    // until the store is destroyed. A stale lock (its process is gone) is taken over. Returns a
+    // problem naming the owner's pid when another running process holds the lock; a lock that
+    // cannot be created (a read-only directory) is only warned about.
+    Problems lockFile();
 
     // Reads the file; creates it with exampleConfig() when it does not exist. On failure the
     // store keeps an empty config, the file is left untouched and fileIsBroken() is true: every
@@ -112,10 +143,26 @@ public:
     // Monotonic counter, +1 per accepted change (admin API modifiedIndex).
     qint64 revision() const;
 
+    // Takes in the file if it changed on disk since this store loaded or wrote it: validated
+    // whole like a load, published as a diff. A file that does not validate is reported (its
+    // problems are returned and logged) and the running config stays. `force` re-reads even an
+    // unchanged file (SIGHUP).
+    Problems reload(bool force = false);
+    // Watches the file and its directory and reloads (debounced) when either changes, so an
+    // edit in a text editor applies without a restart, with or without a window.
+    void watchFile();
+
 Q_SIGNALS:
     void changed(const sg::ConfigDiff& diff, const sg::Config& config);
 
 private:
+    using Edit = std::function<Problems(Config&)>;
+    // Takes in a change on disk, applies `edit` to the result and commits it.
+    Problems edit(const Edit& apply);
+    // The disk part of reload(): true when the file was taken in or had not changed; false with
+    // *problems set when it changed and does not validate.
+    bool takeInDiskChanges(bool force, Problems* problems);
+    void watchAgain();
     Problems commit(Config next);
     Problems writeFile(const QJsonObject& json, bool overwriteBroken);
     Problems refusedWhileBroken() const;
@@ -133,6 +180,11 @@ private:
     std::atomic<bool> m_broken = false;
     bool m_replaceBroken = false; // the user recovered the backup: the next write may replace
     QByteArray m_knownGoodHash;   // SHA-256 of the file as this store last loaded or wrote it
+    QByteArray m_seenBrokenHash;  // SHA-256 of the broken file last reported (not again)
+    Problems m_diskProblems;      // why the file on disk does not validate (while broken)
+    std::unique_ptr<QLockFile> m_lock;
+    QFileSystemWatcher* m_watcher = nullptr;
+    QTimer* m_debounce = nullptr;
 };
 
 } // namespace sg

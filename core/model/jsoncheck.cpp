@@ -1,7 +1,9 @@
 #include "model/jsoncheck.h"
 
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QList>
 #include <cmath>
 #include <limits>
 
@@ -225,6 +227,177 @@ std::optional<bool> Checker::boolean(const QJsonValue& value, const QString& pat
         return std::nullopt;
     }
     return value.toBool();
+}
+
+namespace {
+
+// One open object or array of the duplicate-key scan.
+struct Container
+{
+    bool object = false;
+    QString path;
+    QHash<QString, int> keyLines; // object: key -> line of its first occurrence
+    QString key;                  // object: the key whose value comes next
+    qsizetype index = 0;          // array: index of the value that comes next
+    bool atKey = true;            // object: the next string is a key
+};
+
+int hexValue(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+// Decodes the JSON string starting at json[pos] == '"' as QJsonDocument would, so that keys
+// spelt differently ("a" and "\u0061") compare equal. Advances pos past the closing quote;
+// returns false at the end of the text.
+bool readString(const QByteArray& json, qsizetype& pos, QString* out)
+{
+    ++pos;
+    qsizetype runStart = pos;
+    auto flush = [&](qsizetype end) {
+        out->append(QString::fromUtf8(json.constData() + runStart, end - runStart));
+    };
+    while (pos < json.size()) {
+        const char c = json.at(pos);
+        if (c == '"') {
+            flush(pos);
+            ++pos;
+            return true;
+        }
+        if (c != '\\') {
+            ++pos;
+            continue;
+        }
+        flush(pos);
+        if (pos + 1 >= json.size())
+            return false;
+        const char e = json.at(pos + 1);
+        pos += 2;
+        switch (e) {
+        case 'b':
+            out->append(QLatin1Char('\b'));
+            break;
+        case 'f':
+            out->append(QLatin1Char('\f'));
+            break;
+        case 'n':
+            out->append(QLatin1Char('\n'));
+            break;
+        case 'r':
+            out->append(QLatin1Char('\r'));
+            break;
+        case 't':
+            out->append(QLatin1Char('\t'));
+            break;
+        case 'u': {
+            int code = 0;
+            for (int i = 0; i < 4; ++i) {
+                const int h = pos < json.size() ? hexValue(json.at(pos)) : -1;
+                if (h < 0)
+                    return false;
+                code = code * 16 + h;
+                ++pos;
+            }
+            out->append(QChar(char16_t(code)));
+            break;
+        }
+        default: // \" \\ \/ and anything the parser will refuse
+            out->append(QLatin1Char(e));
+            break;
+        }
+        runStart = pos;
+    }
+    return false;
+}
+
+} // namespace
+
+Problems duplicateKeys(const QByteArray& json)
+{
+    Problems problems;
+    QList<Container> stack; // explicit: nesting depth never deepens the C++ stack
+    int line = 1;
+    qsizetype pos = 0;
+    // Where the value that starts now sits.
+    auto valuePath = [&]() -> QString {
+        if (stack.isEmpty())
+            return QString();
+        const Container& top = stack.constLast();
+        return top.object ? childPath(top.path, top.key) : indexPath(top.path, top.index);
+    };
+    while (pos < json.size()) {
+        const char c = json.at(pos);
+        switch (c) {
+        case '\n':
+            ++line;
+            ++pos;
+            break;
+        case ' ':
+        case '\t':
+        case '\r':
+        case ':':
+            ++pos;
+            break;
+        case '{':
+        case '[': {
+            Container container;
+            container.object = c == '{';
+            container.path = valuePath();
+            stack.append(container);
+            ++pos;
+            break;
+        }
+        case '}':
+        case ']':
+            if (!stack.isEmpty())
+                stack.removeLast();
+            ++pos;
+            break;
+        case ',':
+            if (!stack.isEmpty()) {
+                Container& top = stack.last();
+                if (top.object)
+                    top.atKey = true;
+                else
+                    ++top.index;
+            }
+            ++pos;
+            break;
+        case '"': {
+            QString text;
+            if (!readString(json, pos, &text))
+                return problems;
+            if (stack.isEmpty() || !stack.constLast().object || !stack.constLast().atKey)
+                break;
+            Container& top = stack.last();
+            top.atKey = false;
+            top.key = text;
+            const auto first = top.keyLines.constFind(text);
+            if (first == top.keyLines.constEnd()) {
+                top.keyLines.insert(text, line);
+                break;
+            }
+            problems << Problem{
+                childPath(top.path, text), text,
+                QStringLiteral("duplicate key \"%1\" (lines %2 and %3): only the last one "
+                               "would be used; remove or merge the other")
+                    .arg(text)
+                    .arg(*first)
+                    .arg(line)};
+            break;
+        }
+        default: // numbers, true, false, null
+            ++pos;
+            break;
+        }
+    }
+    return problems;
 }
 
 } // namespace sg::detail

@@ -22,6 +22,13 @@ QString valueText(const QJsonValue& value);
 QString jsonTypeName(const QJsonValue& value);
 bool isInteger(const QJsonValue& value);
 
+// Keys given more than once in one object of the JSON text `json`: one problem per repeat,
+// with the path of the key (`stream_routes`, `stream_routes[0].plugins["ip-restriction"]`) and
+// the lines of the first and the repeated one. QJsonDocument (like APISIX's cjson) silently
+// keeps the last, so this scans the raw bytes. Text that is not JSON ends the scan where it
+// stops making sense; the JSON parser reports it.
+Problems duplicateKeys(const QByteArray& json);
+
 class Checker
 {
 public:

@@ -4,8 +4,6 @@
 #include "config/logging.h"
 #include "proxy/engine.h"
 
-#include <QFileInfo>
-#include <QFileSystemWatcher>
 #include <QSocketNotifier>
 #include <csignal>
 #include <sys/socket.h>
@@ -29,10 +27,6 @@ void forwardSignal(int signo)
 HeadlessRunner::HeadlessRunner(ConfigStore* store, Engine* engine, QObject* parent)
     : QObject(parent), m_store(store), m_engine(engine)
 {
-    // Editors and atomic saves produce bursts of change notifications for one edit.
-    m_debounce.setSingleShot(true);
-    m_debounce.setInterval(200);
-    connect(&m_debounce, &QTimer::timeout, this, [this] { reload(); });
 }
 
 HeadlessRunner::~HeadlessRunner()
@@ -60,44 +54,12 @@ void HeadlessRunner::start()
     } else {
         qCWarning(lcProxy) << "cannot install signal handlers; SIGHUP will not reload";
     }
-
-    m_watcher = new QFileSystemWatcher(this);
-    connect(m_watcher, &QFileSystemWatcher::fileChanged, this, [this] { m_debounce.start(); });
-    // An atomic save replaces the file, which the watcher sees as the old file going away;
-    // watching the directory as well catches the new one.
-    connect(m_watcher, &QFileSystemWatcher::directoryChanged, this, [this] { m_debounce.start(); });
-    watchFile();
-}
-
-void HeadlessRunner::watchFile()
-{
-    const QFileInfo info(m_store->path());
-    if (!m_watcher->files().contains(info.absoluteFilePath()) && info.exists())
-        m_watcher->addPath(info.absoluteFilePath());
-    if (m_watcher->directories().isEmpty())
-        m_watcher->addPath(info.absolutePath());
 }
 
 bool HeadlessRunner::reload()
 {
-    watchFile();
-    // Validate first: a broken or invalid file must not empty the running proxy.
-    const FileCheck check = checkFile(m_store->path());
-    if (check.status != LoadResult::Status::Loaded) {
-        qCWarning(lcConfig).noquote()
-            << m_store->path()
-            << "was not reloaded; the running config stays:\n" + formatProblems(check.problems);
-        return false;
-    }
-    if (check.config == m_store->config())
-        return true;
-    const LoadResult result = m_store->load();
-    if (!result.ok()) {
-        qCWarning(lcConfig).noquote() << "reload failed:" << formatProblems(result.problems);
-        return false;
-    }
-    qCInfo(lcConfig).noquote() << "reloaded" << m_store->path();
-    return true;
+    // Validated first: a broken or invalid file must not empty the running proxy.
+    return m_store->reload(true).isEmpty();
 }
 
 void HeadlessRunner::onSignal()

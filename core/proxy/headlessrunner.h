@@ -1,14 +1,12 @@
 #pragma once
-// HeadlessRunner keeps a headless Streamgate in step with its config file and the process's
-// signals: a change to the file (seen by a watcher) or SIGHUP reloads it — a file that does
-// not validate is reported and the running config stays; SIGINT/SIGTERM stop accepting, let
-// sessions finish for up to gracePeriodMs, then emit finished().
+// HeadlessRunner handles the process's signals for a headless Streamgate: SIGHUP reloads the
+// config file (a file that does not validate is reported and the running config stays; the
+// store itself watches the file, as in the GUI); SIGINT/SIGTERM stop accepting, let sessions
+// finish for up to gracePeriodMs, then emit finished().
 
 #include <QObject>
 #include <QString>
-#include <QTimer>
 
-class QFileSystemWatcher;
 class QSocketNotifier;
 
 namespace sg {
@@ -25,7 +23,7 @@ public:
     HeadlessRunner(ConfigStore* store, Engine* engine, QObject* parent = nullptr);
     ~HeadlessRunner() override;
 
-    // Installs the signal handlers and the file watcher. One runner per process.
+    // Installs the signal handlers. One runner per process.
     void start();
     int gracePeriodMs() const { return m_graceMs; }
     void setGracePeriodMs(int ms) { m_graceMs = ms; }
@@ -38,13 +36,10 @@ Q_SIGNALS:
 
 private:
     void onSignal();
-    void watchFile();
 
     ConfigStore* m_store;
     Engine* m_engine;
-    QFileSystemWatcher* m_watcher = nullptr;
     QSocketNotifier* m_notifier = nullptr;
-    QTimer m_debounce;
     int m_graceMs = 5000;
     bool m_stopping = false;
 };

@@ -1,10 +1,12 @@
 // The real `streamgate` binary, run the way a user or a script runs it: --check output and exit
 // codes on good, invalid and unreadable files, --version, --help and usage errors.
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
+#include <sys/stat.h>
 
 namespace {
 
@@ -129,6 +131,40 @@ private Q_SLOTS:
         QTest::newRow("directory")
             << QByteArray("<directory>") << 2 << QStringList{"is a directory", "FILE: unreadable"}
             << QStringList{};
+        // Input limits: only regular files up to 16 MiB are read, and nothing makes it hang.
+        QTest::newRow("FIFO") << QByteArray("<fifo>") << 2
+                              << QStringList{"cannot read FILE: it is a FIFO (named pipe), not a "
+                                             "regular file",
+                                             "FILE: unreadable"}
+                              << QStringList{};
+        QTest::newRow("/dev/zero")
+            << QByteArray("</dev/zero>") << 2
+            << QStringList{"cannot read FILE: it is a character device, not a regular file"}
+            << QStringList{};
+        QTest::newRow("too big") << QByteArray("<17 MiB>") << 2
+                                 << QStringList{"cannot read FILE: it is 17825792 bytes; a config "
+                                                "file may have at most 16777216 bytes (16 MiB)"}
+                                 << QStringList{};
+        // QJsonDocument keeps the last of two keys silently: a second stream_routes would erase
+        // the first one's allow-list without a word.
+        QTest::newRow("stream_routes twice")
+            << QByteArray("{ \"stream_proxy\": { \"tcp\": [13306] },\n  \"stream_routes\": [ ") +
+                   QString::fromUtf8(route)
+                       .arg(R"(, "plugins": { "ip-restriction": { "whitelist": ["127.0.0.1"] } })")
+                       .toUtf8() +
+                   " ],\n  \"stream_routes\": [ " +
+                   QString::fromUtf8(route).arg(QString()).toUtf8() + " ] }"
+            << 1
+            << QStringList{"stream_routes: duplicate key \"stream_routes\" (lines 2 and 4)",
+                           "FILE: invalid (1 problem"}
+            << QStringList{": valid"};
+        QTest::newRow("key twice deep inside, spelt differently")
+            << config(R"(, "plugins": { "ip-restriction": { "whitelist": ["127.0.0.1"],
+                      "white\u006cist": ["0.0.0.0/0"] } })")
+            << 1
+            << QStringList{"stream_routes[0].plugins.ip-restriction.whitelist: duplicate key "
+                           "\"whitelist\""}
+            << QStringList{": valid"};
     }
 
     void check()
@@ -138,18 +174,30 @@ private Q_SLOTS:
         QFETCH(QStringList, expected);
         QFETCH(QStringList, absent);
 
-        const QString path = m_dir.filePath(
+        QString path = m_dir.filePath(
             QStringLiteral("check-%1.json")
-                .arg(QString::fromLatin1(QTest::currentDataTag()).replace(' ', '-')));
-        if (content == "<directory>")
+                .arg(QString::fromLatin1(QTest::currentDataTag()).replace(' ', '-').remove('/')));
+        const bool special = content.startsWith('<');
+        if (content == "<directory>") {
             QVERIFY(QDir().mkpath(path));
-        else if (content != "<missing>") {
+        } else if (content == "<fifo>") {
+            QCOMPARE(::mkfifo(QFile::encodeName(path).constData(), 0600), 0);
+        } else if (content == "</dev/zero>") {
+            path = QStringLiteral("/dev/zero");
+        } else if (content == "<17 MiB>") {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            QVERIFY(f.resize(17 * 1024 * 1024)); // sparse: no disk space needed
+        } else if (content != "<missing>") {
             QFile f(path);
             QVERIFY(f.open(QIODevice::WriteOnly));
             f.write(content);
         }
 
+        QElapsedTimer timer;
+        timer.start();
         const Run result = run({QStringLiteral("--check"), QStringLiteral("--config"), path});
+        QVERIFY2(timer.elapsed() < 10000, "--check did not answer promptly");
         for (const QString& e : expected) {
             const QString text = QString(e).replace(QStringLiteral("FILE"), path);
             QVERIFY2(result.output.contains(text),
@@ -161,7 +209,7 @@ private Q_SLOTS:
         // --check reads only: a missing file is not created, an existing one not rewritten.
         if (content == "<missing>")
             QVERIFY(!QFile::exists(path));
-        else if (content != "<directory>") {
+        else if (!special) {
             QFile f(path);
             QVERIFY(f.open(QIODevice::ReadOnly));
             QCOMPARE(f.readAll(), content);
@@ -198,6 +246,26 @@ private Q_SLOTS:
         QFile f(path);
         QVERIFY(f.open(QIODevice::ReadOnly));
         QCOMPARE(f.readAll(), content);
+    }
+
+    // Started on what is not a regular file, headless refuses at once and writes nothing
+    // beside it (no lock file next to a FIFO or a device).
+    void headlessRefusesWhatIsNotAFile()
+    {
+        const QString fifo = m_dir.filePath(QStringLiteral("headless.fifo"));
+        QCOMPARE(::mkfifo(QFile::encodeName(fifo).constData(), 0600), 0);
+        for (const QString& path : {fifo, QStringLiteral("/dev/zero")}) {
+            const bool lockBefore = QFile::exists(path + QStringLiteral(".lock"));
+            QElapsedTimer timer;
+            timer.start();
+            const Run result =
+                run({QStringLiteral("--headless"), QStringLiteral("--config"), path});
+            QVERIFY(timer.elapsed() < 10000);
+            QCOMPARE(result.exitCode, 2);
+            QVERIFY2(result.output.contains(QStringLiteral("not a regular file")),
+                     qPrintable(result.output));
+            QCOMPARE(QFile::exists(path + QStringLiteral(".lock")), lockBefore);
+        }
     }
 
     void version()

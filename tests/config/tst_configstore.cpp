@@ -1,9 +1,11 @@
 // ConfigStore against real files in a temporary directory: first run, round trip, atomic saves
 // with NAME.bak, broken files that must survive untouched, cross-object checks, diffs.
 #include "config/configstore.h"
+#include "config/keyfile.h"
 
 #include <QDateTime>
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -14,6 +16,9 @@
 #include <QThread>
 #include <atomic>
 #include <functional>
+#include <memory>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace sg;
 
@@ -41,6 +46,12 @@ template <> char* toString(const Problems& problems)
 } // namespace QTest
 
 namespace {
+
+int modeOf(const QString& path)
+{
+    struct stat st = {};
+    return ::lstat(QFile::encodeName(path).constData(), &st) == 0 ? int(st.st_mode & 07777) : -1;
+}
 
 QByteArray readBytes(const QString& path)
 {
@@ -374,10 +385,12 @@ private Q_SLOTS:
             QCOMPARE(store.lastLoadResult().status, LoadResult::Status::SyntaxError);
 
             // Nothing but an explicit save may replace it.
+            // The refusal names the file and repeats why it could not be loaded.
             const Problems refused = store.putRoute(simpleRoute(QStringLiteral("x")));
-            QCOMPARE(refused.size(), 1);
+            QCOMPARE(refused, refused.mid(0, 1) + result.problems);
             QVERIFY(refused.first().reason.contains(QStringLiteral("could not be loaded")));
-            QVERIFY(store.setSettings(QJsonObject{{"a", 1}}).size() == 1);
+            QVERIFY(refused.first().reason.contains(path));
+            QCOMPARE(store.setSettings(QJsonObject{{"a", 1}}), refused);
             QCOMPARE(readBytes(path), content);
             QVERIFY(store.config() == Config{});
             QCOMPARE(spy.size(), 0);
@@ -435,7 +448,8 @@ private Q_SLOTS:
         const LoadResult result = store.load();
         QCOMPARE(result.status, LoadResult::Status::SyntaxError);
         QVERIFY(!result.backupAvailable);
-        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("x"))).size(), 1);
+        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("x"))).size(),
+                 1 + result.problems.size());
         QCOMPARE(readBytes(path), broken);
 
         // The user starts over on purpose: an empty config replaces the file, its bytes stay.
@@ -504,7 +518,8 @@ private Q_SLOTS:
                 found = true;
         }
         QVERIFY2(found, qPrintable(formatProblems(result.problems)));
-        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("b"))).size(), 1);
+        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("b"))).size(),
+                 1 + result.problems.size());
         QCOMPARE(readBytes(path), content);
     }
 
@@ -560,7 +575,295 @@ private Q_SLOTS:
         QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("two"))), Problems{});
         QCOMPARE(readBytes(store.backupPath()), richConfig);
         QVERIFY(!store.fileIsBroken());
-        QCOMPARE(checkFile(path).config.streamRoutes.size(), 2);
+        // The hand edit is taken in first and the change lands on top of it.
+        QCOMPARE(checkFile(path).config.streamRoutes.size(), 4);
+    }
+
+    // The data-loss case: a route added by hand while the store runs survives every kind of
+    // change made through the store afterwards, and the engine hears of it as a diff.
+    void handEditSurvivesTheNextChange_data()
+    {
+        QTest::addColumn<Mutation>("mutation");
+        QTest::addColumn<QStringList>("routes");
+        QTest::newRow("putRoute") << Mutation([](ConfigStore& s) {
+            return s.putRoute(simpleRoute(QStringLiteral("api")));
+        }) << QStringList{"local-mysql", "hand", "api"};
+        QTest::newRow("deleteRoute")
+            << Mutation([](ConfigStore& s) { return s.deleteRoute(QStringLiteral("local-mysql")); })
+            << QStringList{"hand"};
+        QTest::newRow("moveRoute") << Mutation([](ConfigStore& s) {
+            return s.moveRoute(QStringLiteral("local-mysql"), 1);
+        }) << QStringList{"hand", "local-mysql"};
+        QTest::newRow("setSettings") << Mutation([](ConfigStore& s) {
+            return s.setSettings(QJsonObject{{"admin", QJsonObject{{"key", "k"}}}});
+        }) << QStringList{"local-mysql", "hand"};
+        // A whole config built from the version before the hand edit (what the window does):
+        // only what it changed is carried over.
+        QTest::newRow("replace") << Mutation([](ConfigStore& s) {
+            Config next = s.config();
+            next.streamRoutes.first().name = QStringLiteral("renamed");
+            next.streamRoutes << simpleRoute(QStringLiteral("form"));
+            return s.replace(next);
+        }) << QStringList{"local-mysql", "hand", "form"};
+    }
+
+    void handEditSurvivesTheNextChange()
+    {
+        QFETCH(Mutation, mutation);
+        QFETCH(QStringList, routes);
+        const QString path = freshPath();
+        ConfigStore store(path);
+        QCOMPARE(store.load().status, LoadResult::Status::Created);
+        const QByteArray before = readBytes(path);
+        QJsonObject json = QJsonDocument::fromJson(before).object();
+        QJsonArray list = json.value("stream_routes").toArray();
+        list.append(
+            QJsonObject{{"id", "hand"},
+                        {"server_port", 13306},
+                        {"remote_addr", "10.0.0.0/8"},
+                        {"upstream", QJsonObject{{"nodes", QJsonObject{{"10.0.0.1:3306", 1}}}}}});
+        json.insert("stream_routes", list);
+        const QByteArray handEdited = QJsonDocument(json).toJson();
+        QVERIFY(writeBytes(path, handEdited));
+
+        QSignalSpy spy(&store, &ConfigStore::changed);
+        QCOMPARE(mutation(store), Problems{});
+        QVERIFY(spy.size() >= 1);
+        QCOMPARE(spy.first().at(0).value<ConfigDiff>().routesAdded,
+                 QStringList{QStringLiteral("hand")});
+
+        QStringList inFile, inMemory;
+        for (const StreamRoute& r : checkFile(path).config.streamRoutes)
+            inFile << r.idString();
+        for (const StreamRoute& r : store.config().streamRoutes)
+            inMemory << r.idString();
+        QCOMPARE(inFile, routes);
+        QCOMPARE(inMemory, routes);
+        // What the user wrote is the previous version now.
+        QCOMPARE(readBytes(store.backupPath()), handEdited);
+        if (QByteArray(QTest::currentDataTag()) == "replace") {
+            QCOMPARE(store.config().streamRoutes.first().name, QStringLiteral("renamed"));
+            QCOMPARE(store.config().findRoute("hand")->remoteAddr, QStringLiteral("10.0.0.0/8"));
+        }
+    }
+
+    // A hand edit that does not validate: the change is refused, the message names the file and
+    // what is wrong, and nothing is overwritten; once the file is fixed, changes work again.
+    void invalidHandEditRefusesTheChange()
+    {
+        const QString path = freshPath();
+        ConfigStore store(path);
+        QCOMPARE(store.load().status, LoadResult::Status::Created);
+        const QByteArray invalid = R"({"stream_routes": [{"id": "a", "remote_addr": ":/8",
+            "upstream": {"nodes": {"127.0.0.1:1": 1}}}]})";
+        QVERIFY(writeBytes(path, invalid));
+        const Problems refused = store.putRoute(simpleRoute(QStringLiteral("x")));
+        const QString text = formatProblems(refused);
+        QVERIFY2(text.contains(path), qPrintable(text));
+        QVERIFY2(
+            text.contains(QStringLiteral("stream_routes[0].remote_addr: invalid remote_addr: :/8")),
+            qPrintable(text));
+        QCOMPARE(readBytes(path), invalid);
+        QVERIFY(!QFile::exists(store.backupPath()));
+        QCOMPARE(store.config().streamRoutes.size(), 1); // the running config stays
+
+        QVERIFY(writeBytes(path, richConfig));
+        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("x"))), Problems{});
+        QCOMPARE(checkFile(path).config.streamRoutes.size(), 4);
+        QVERIFY(!store.fileIsBroken());
+    }
+
+    // With the file watched (GUI and headless alike), a hand edit applies without any change
+    // through the store; a broken one is reported and the running config stays.
+    void watchedFileReloadsOnChange()
+    {
+        const QString path = freshPath();
+        ConfigStore store(path);
+        QCOMPARE(store.load().status, LoadResult::Status::Created);
+        store.watchFile();
+        QSignalSpy spy(&store, &ConfigStore::changed);
+        QVERIFY(writeBytes(path, richConfig));
+        QTRY_COMPARE_WITH_TIMEOUT(store.config().streamRoutes.size(), 3, 5000);
+        QCOMPARE(spy.size(), 1);
+        QVERIFY(spy.first().at(0).value<ConfigDiff>().routesAdded.contains(QStringLiteral("dns")));
+
+        const Config running = store.config();
+        QVERIFY(writeBytes(path, "{\"stream_routes\": ["));
+        QTRY_VERIFY_WITH_TIMEOUT(store.fileIsBroken(), 5000);
+        QVERIFY(store.config() == running);
+        QCOMPARE(spy.size(), 1);
+    }
+
+    // Config, NAME.bak and the key file are 0600 from the first byte and stay so whatever mode
+    // the user's file had and whatever the umask; the directories the store makes are 0700.
+    void savesArePrivate()
+    {
+        const mode_t oldMask = ::umask(0);
+        const QString dir = m_dir.filePath(QStringLiteral("private/new"));
+        const QString path = dir + QStringLiteral("/streamgate.json");
+        {
+            ConfigStore store(path);
+            QCOMPARE(store.load().status, LoadResult::Status::Created);
+            QCOMPARE(modeOf(path), 0600);
+            QCOMPARE(modeOf(dir), 0700);
+            QCOMPARE(modeOf(m_dir.filePath(QStringLiteral("private"))), 0700);
+            const KeyFileResult key = loadOrCreateKeyFile(store.keyPath());
+            QVERIFY2(key.ok, qPrintable(key.message));
+            QCOMPARE(modeOf(store.keyPath()), 0600);
+            QCOMPARE(loadOrCreateKeyFile(store.keyPath()).key, key.key); // kept, not regenerated
+        }
+        const QString shared = freshPath();
+        QVERIFY(writeBytes(shared, richConfig));
+        QVERIFY(QFile::setPermissions(shared, QFile::ReadOwner | QFile::WriteOwner |
+                                                  QFile::ReadGroup | QFile::ReadOther));
+        ConfigStore store(shared);
+        QVERIFY(store.load().ok());
+        QCOMPARE(store.putRoute(simpleRoute(QStringLiteral("x"))), Problems{});
+        QCOMPARE(modeOf(shared), 0600);
+        QCOMPARE(modeOf(store.backupPath()), 0600);
+        QCOMPARE(readBytes(store.backupPath()), richConfig);
+        ::umask(oldMask);
+    }
+
+    // A key file that is a planted symlink, or that others may read, is not trusted: it is
+    // replaced by a new private file and the link's target is neither read nor written.
+    void untrustedKeyFileIsReplaced_data()
+    {
+        QTest::addColumn<bool>("symlink");
+        QTest::newRow("symlink") << true;
+        QTest::newRow("readable by others") << false;
+    }
+
+    void untrustedKeyFileIsReplaced()
+    {
+        QFETCH(bool, symlink);
+        const QString path = freshPath();
+        const QString keyPath = path + QStringLiteral(".key");
+        const QString planted = path + QStringLiteral(".planted");
+        QVERIFY(writeBytes(planted, "known-to-others\n"));
+        if (symlink) {
+            QVERIFY(QFile::link(planted, keyPath));
+        } else {
+            QVERIFY(writeBytes(keyPath, "known-to-others\n"));
+            QVERIFY(QFile::setPermissions(keyPath,
+                                          QFile::ReadOwner | QFile::WriteOwner | QFile::ReadOther));
+        }
+        const KeyFileResult key = loadOrCreateKeyFile(keyPath);
+        QVERIFY2(key.ok, qPrintable(key.message));
+        QVERIFY(key.key != QStringLiteral("known-to-others"));
+        QVERIFY2(key.message.contains(keyPath), qPrintable(key.message));
+        QVERIFY(!QFileInfo(keyPath).isSymLink());
+        QCOMPARE(modeOf(keyPath), 0600);
+        QCOMPARE(readBytes(planted), QByteArray("known-to-others\n"));
+    }
+
+    // Keys given twice are errors of the load, with their path; the file is kept untouched.
+    void duplicateKeysAreRefused()
+    {
+        const QString path = freshPath();
+        const QByteArray content = R"({"stream_routes": [],
+            "upstreams": [{"id": "pg", "nodes": {"127.0.0.1:5432": 1}, "type": "roundrobin",
+                           "type": "least_conn"}],
+            "stream_routes": []})";
+        QVERIFY(writeBytes(path, content));
+        ConfigStore store(path);
+        const LoadResult result = store.load();
+        QCOMPARE(result.status, LoadResult::Status::Invalid);
+        QStringList paths;
+        for (const Problem& p : result.problems)
+            paths << p.path;
+        QCOMPARE(paths, (QStringList{"upstreams[0].type", "stream_routes"}));
+        QVERIFY(result.problems.last().reason.contains(QStringLiteral("lines 1 and 4")));
+        QCOMPARE(readBytes(path), content);
+    }
+
+    // A config replaced by a FIFO while the store runs: the next change is refused at once with
+    // the reason, and nothing blocks.
+    void fifoInPlaceOfTheFileDoesNotHang()
+    {
+        const QString path = freshPath();
+        ConfigStore store(path);
+        QVERIFY(store.load().ok());
+        QVERIFY(QFile::remove(path));
+        QCOMPARE(::mkfifo(QFile::encodeName(path).constData(), 0600), 0);
+        QElapsedTimer timer;
+        timer.start();
+        const Problems refused = store.putRoute(simpleRoute(QStringLiteral("x")));
+        QVERIFY(timer.elapsed() < 5000);
+        QVERIFY2(formatProblems(refused).contains(QStringLiteral("FIFO")),
+                 qPrintable(formatProblems(refused)));
+        QCOMPARE(store.config().streamRoutes.size(), 1);
+    }
+
+    // A NAME.bak (or NAME.broken) symlink planted beside the config: the link itself is
+    // replaced by a private file, the file it points to is never written.
+    void backupsNeverFollowSymlinks_data()
+    {
+        QTest::addColumn<QString>("suffix");
+        QTest::addColumn<QByteArray>("content");
+        QTest::newRow("NAME.bak") << QStringLiteral(".bak") << richConfig;
+        QTest::newRow("NAME.broken") << QStringLiteral(".broken") << QByteArray("{oops");
+    }
+
+    void backupsNeverFollowSymlinks()
+    {
+        QFETCH(QString, suffix);
+        QFETCH(QByteArray, content);
+        const QString path = freshPath();
+        const QString victim = m_dir.filePath(QStringLiteral("victim-%1").arg(m_seq));
+        QVERIFY(writeBytes(victim, "precious\n"));
+        QVERIFY(writeBytes(path, content));
+        QVERIFY(QFile::link(victim, path + suffix));
+        ConfigStore store(path);
+        store.load();
+        const Problems saved = suffix == u".bak"
+                                   ? store.putRoute(simpleRoute(QStringLiteral("x")))
+                                   : store.save(); // replacing the broken file on purpose
+        QCOMPARE(saved, Problems{});
+        QCOMPARE(readBytes(victim), QByteArray("precious\n"));
+        QVERIFY(!QFileInfo(path + suffix).isSymLink());
+        QCOMPARE(readBytes(path + suffix), content);
+        QCOMPARE(modeOf(path + suffix), 0600);
+    }
+
+    // One writer per config: a second lock on the same file is refused with the owner's pid;
+    // it is free again once the owner is gone.
+    void secondWriterIsRefused()
+    {
+        const QString path = freshPath();
+        auto owner = std::make_unique<ConfigStore>(path);
+        QCOMPARE(owner->lockFile(), Problems{});
+        ConfigStore second(path);
+        const Problems refused = second.lockFile();
+        QCOMPARE(refused.size(), 1);
+        QVERIFY2(refused.first().reason.contains(
+                     QStringLiteral("pid %1").arg(QCoreApplication::applicationPid())),
+                 qPrintable(refused.first().reason));
+        QVERIFY(refused.first().reason.contains(path));
+        owner.reset();
+        QCOMPARE(second.lockFile(), Problems{});
+    }
+
+    void rebaseCarriesAnEditOver()
+    {
+        const Config base = decode(richConfig);
+        Config next = base;
+        next.streamRoutes.removeAt(2); // dns
+        next.streamRoutes.move(0, 1);  // 7 before mysql
+        next.streamRoutes[0].name = QStringLiteral("pg");
+        QVERIFY(rebaseConfig(base, next, base) == next);
+
+        Config onto = base;
+        onto.streamRoutes << simpleRoute(QStringLiteral("hand"));
+        onto.streamRoutes.first().desc = QStringLiteral("edited by hand");
+        const Config merged = rebaseConfig(base, next, onto);
+        QStringList ids;
+        for (const StreamRoute& r : merged.streamRoutes)
+            ids << r.idString();
+        QCOMPARE(ids, (QStringList{"7", "mysql", "hand"}));
+        QCOMPARE(merged.findRoute("7")->name, QStringLiteral("pg"));
+        QCOMPARE(merged.findRoute("mysql")->desc, QStringLiteral("edited by hand"));
+        QVERIFY(merged.streamProxy == onto.streamProxy);
     }
 
     void missingUpstreamIdIsAnError()

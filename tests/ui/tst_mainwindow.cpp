@@ -185,6 +185,31 @@ private slots:
         m_store.reset();
     }
 
+    // A file that could not be loaded at start shows a banner; once the user fixes it by hand
+    // and the store takes it in, the banner goes and the routes appear.
+    void brokenFileFixedByHandClearsTheBanner()
+    {
+        const QString path = m_dir.filePath("broken-at-start.json");
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("{\"stream_routes\": [");
+        file.close();
+        ConfigStore store(path);
+        QVERIFY(!store.load().ok());
+        MainWindow window(&store, nullptr);
+        auto* banner = child<QFrame>(&window, "banner");
+        QVERIFY(!banner->isHidden());
+        QVERIFY(child<QLabel>(&window, "bannerText")->text().contains("could not be loaded"));
+
+        QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        file.write(
+            R"({"stream_routes": [{"id": "fixed", "upstream": {"nodes": {"127.0.0.1:1": 1}}}]})");
+        file.close();
+        QCOMPARE(store.reload(), Problems{});
+        QVERIFY(banner->isHidden());
+        QCOMPARE(child<QTreeView>(&window, "routesView")->model()->rowCount(), 1);
+    }
+
     void typedRouteCarriesTraffic()
     {
         const quint16 port = freePort();

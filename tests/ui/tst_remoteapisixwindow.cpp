@@ -632,6 +632,16 @@ void TestRemoteApisixWindow::settingsRemembered()
              m_server->url().toString());
     QCOMPARE(fresh.findChild<QLineEdit*>(QStringLiteral("adminKeyEdit"))->text(),
              QString::fromLatin1(kKey));
+    // The key is not in the settings file but in a file of its own only this user can read.
+    QSettings settings;
+    settings.sync();
+    QFile settingsFile(settings.fileName());
+    QVERIFY(settingsFile.open(QIODevice::ReadOnly));
+    QVERIFY(!settingsFile.readAll().contains(kKey));
+    const QString keyFile =
+        QFileInfo(settings.fileName()).absolutePath() + QStringLiteral("/remote-apisix.key");
+    QCOMPARE(QFile::permissions(keyFile) & ~(QFile::ReadUser | QFile::WriteUser),
+             QFile::ReadOwner | QFile::WriteOwner);
 }
 
 QTEST_MAIN(TestRemoteApisixWindow)
