@@ -27,6 +27,21 @@ using namespace sgtest;
 
 namespace {
 
+// Under AddressSanitizer (the asan preset adds UBSan) freed memory waits in a quarantine, so
+// resident memory does not show what is live, and the runtime's checks need descriptors of
+// their own: the two measurements that depend on these are left to the plain build.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
 const QByteArray kKey = "5f2c1e7a9b3d4c6e8f0a1b2c3d4e5f60";
 const char* const kConfig = R"({
   "stream_proxy": {"tcp": [9100]},
@@ -257,8 +272,9 @@ void TestHttpFront::hugeBodyRefusedAtHeaderTime()
     QVERIFY2(answer.contains(message.toUtf8()), answer.constData());
     qInfo("sent %lld body bytes after the answer; resident memory grew by %lld KiB", sent,
           (peak - before) / 1024);
-    QVERIFY2(peak - before < 16 * 1024 * 1024,
-             qPrintable(QStringLiteral("memory grew by %1 MiB").arg((peak - before) >> 20)));
+    if (!kSanitized)
+        QVERIFY2(peak - before < 16 * 1024 * 1024,
+                 qPrintable(QStringLiteral("memory grew by %1 MiB").arg((peak - before) >> 20)));
     Client next;
     QVERIFY(next.connect(adminPort()));
     next.send(next.get("/apisix/admin/stream_routes/r1"));
@@ -546,6 +562,8 @@ void TestHttpFront::acceptBacksOffWhenOutOfDescriptors()
     // A client waits in the listen queue while this process has no descriptor left: the
     // endpoint must pause accepting (not retry in a busy loop), and serve the client once
     // descriptors are back.
+    if (kSanitized)
+        QSKIP("the sanitizer runtime opens descriptors for its own checks; this test uses all");
     const int fd = connectTo(QStringLiteral("127.0.0.1"), m_metrics->port());
     QVERIFY(fd >= 0);
     rlimit saved{};
