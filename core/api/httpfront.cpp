@@ -306,8 +306,13 @@ private:
         const HttpHead& head = m_parser.head();
         const QHostAddress local = m_socket->localAddress();
         m_request = HttpRequest(head, m_peer, local);
+        // HTTP/1.1 requires a Host (the parser saw to it); an HTTP/1.0 client may leave it out,
+        // which no browser does.
+        const bool hasHost = std::any_of(head.headers.begin(), head.headers.end(), [](auto& f) {
+            return f.first.compare("Host", Qt::CaseInsensitive) == 0;
+        });
         const QByteArray host = head.value("Host");
-        if (!host.isNull() && !hostNamesAddress(host, local)) {
+        if (hasHost && !hostNamesAddress(host, local)) {
             const QString own = plainAddress(local).toString();
             refuse(421, QStringLiteral("Host \"%1\" does not name this endpoint: ask for %2%3 "
                                        "(requests for other names are refused against DNS "
