@@ -10,14 +10,10 @@
 #include "proxy/engine.h"
 
 #include <QDateTime>
-#include <QHttpServer>
-#include <QHttpServerRequest>
-#include <QHttpServerResponse>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLoggingCategory>
 #include <QRandomGenerator>
-#include <QTcpServer>
 #include <QUrlQuery>
 #include <optional>
 
@@ -25,18 +21,18 @@ namespace sg {
 
 namespace {
 
-using Status = QHttpServerResponder::StatusCode;
-using Method = QHttpServerRequest::Method;
+using Status = HttpStatus;
+using Method = HttpRequest::Method;
 
 const QString kStreamRoutesPrefix = QStringLiteral("/apisix/stream_routes/");
 const QString kUpstreamsPrefix = QStringLiteral("/apisix/upstreams/");
 
-QHttpServerResponse json(const QJsonObject& body, Status status = Status::Ok)
+HttpResponse json(const QJsonObject& body, Status status = Status::Ok)
 {
-    return QHttpServerResponse(body, status);
+    return HttpResponse(body, status);
 }
 
-QHttpServerResponse error(const QString& message, Status status)
+HttpResponse error(const QString& message, Status status)
 {
     return json(QJsonObject{{QStringLiteral("error_msg"), message}}, status);
 }
@@ -48,13 +44,13 @@ QJsonObject unauthorizedBody(const QString& why)
                        {QStringLiteral("description"), why}};
 }
 
-QHttpServerResponse unauthorized(const QString& why)
+HttpResponse unauthorized(const QString& why)
 {
     return json(unauthorizedBody(why), Status::Unauthorized);
 }
 
 // A refusal from the body path: APISIX's error_msg, plus each field problem when there are any.
-QHttpServerResponse refusalResponse(const AdminRefusal& refusal)
+HttpResponse refusalResponse(const AdminRefusal& refusal)
 {
     QJsonObject body{{QStringLiteral("error_msg"), refusal.message}};
     if (!refusal.problems.isEmpty()) {
@@ -68,7 +64,7 @@ QHttpServerResponse refusalResponse(const AdminRefusal& refusal)
     return json(body, static_cast<Status>(refusal.status));
 }
 
-QHttpServerResponse problemsResponse(const Problems& problems)
+HttpResponse problemsResponse(const Problems& problems)
 {
     AdminRefusal refusal = problemsRefusal(problems);
     if (isWriteFailure(problems)) // the request was fine; the config could not be saved
@@ -76,7 +72,7 @@ QHttpServerResponse problemsResponse(const Problems& problems)
     return refusalResponse(refusal);
 }
 
-QHttpServerResponse notFound()
+HttpResponse notFound()
 {
     // APISIX answers a missing key with etcd's wording.
     return json(QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("Key not found")},
@@ -110,10 +106,10 @@ QString methodName(Method method)
     }
 }
 
-// QHttpServer 6.4 has no per-rule 405: rules accept every method and dispatch here instead.
-QHttpServerResponse methodNotAllowed(Method method, const QByteArray& allow)
+// Each path answers every method and refuses the ones it does not serve here.
+HttpResponse methodNotAllowed(Method method, const QByteArray& allow)
 {
-    QHttpServerResponse response =
+    HttpResponse response =
         error(QStringLiteral("not supported `%1` operation").arg(methodName(method)),
               Status::MethodNotAllowed);
     response.setHeader("Allow", allow);
@@ -131,7 +127,7 @@ bool sameKey(const QByteArray& a, const QByteArray& b)
     return diff == 0;
 }
 
-QByteArray headerValue(const QHttpServerRequest& request, const QByteArray& name)
+QByteArray headerValue(const HttpRequest& request, const QByteArray& name)
 {
     for (const auto& [key, value] : request.headers())
         if (key.compare(name, Qt::CaseInsensitive) == 0)
@@ -151,11 +147,11 @@ const QString& basePath(AdminKind kind)
     return kind == AdminKind::StreamRoutes ? routes : upstreams;
 }
 
-// The id and sub path as the client sent them. QHttpServer matches on the decoded path, where
+// The id and sub path as the client sent them. dispatch() matches on the decoded path, where
 // "a%2Fb" already reads "a/b"; here the encoded path is split first and each part decoded, so an
 // encoded "/" stays inside the id (and is refused there). `matched` is the router's reading,
 // used when the client encoded the base path itself.
-QPair<QString, QString> splitPath(const QHttpServerRequest& request, AdminKind kind,
+QPair<QString, QString> splitPath(const HttpRequest& request, AdminKind kind,
                                   const QString& matchedId, const QString& matchedSubPath)
 {
     const QString encoded = request.url().path(QUrl::FullyEncoded);
@@ -174,7 +170,7 @@ QPair<QString, QString> splitPath(const QHttpServerRequest& request, AdminKind k
 
 // APISIX reads and decodes the body of every admin request, whatever the method: a body on a
 // GET or DELETE is ignored, but an oversized or malformed one is still refused.
-std::optional<QHttpServerResponse> refuseIgnoredBody(const QHttpServerRequest& request)
+std::optional<HttpResponse> refuseIgnoredBody(const HttpRequest& request)
 {
     const QByteArray body = request.body();
     if (body.trimmed().isEmpty())
@@ -188,7 +184,7 @@ std::optional<QHttpServerResponse> refuseIgnoredBody(const QHttpServerRequest& r
 } // namespace
 
 AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
-    : QObject(parent), m_store(store), m_engine(engine), m_http(std::make_unique<QHttpServer>())
+    : QObject(parent), m_store(store), m_engine(engine)
 {
     const Config config = m_store->config();
     const qint64 revision = m_store->revision();
@@ -197,47 +193,6 @@ AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
     for (const Upstream& u : config.upstreams)
         m_upstreamIndex.insert(u.idString(), {revision, revision});
     connect(m_store, &ConfigStore::changed, this, &AdminServer::track);
-
-    QHttpServer& http = *m_http;
-    // The same three routes for each kind of object, stream routes first.
-    const auto routeKind = [this, &http](const QString& base, Kind kind) {
-        http.route(base, [this, kind](const QHttpServerRequest& request) {
-            return handleResource(kind, {}, request);
-        });
-        http.route(base + QStringLiteral("/<arg>"),
-                   [this, kind](const QString& id, const QHttpServerRequest& request) {
-                       return handleResource(kind, id, request);
-                   });
-        http.route(base + QStringLiteral("/<arg>/<arg>"),
-                   [this, kind](const QString& id, const QUrl& subPath,
-                                const QHttpServerRequest& request) {
-                       return handleSubPath(kind, id, subPath.path(), request);
-                   });
-    };
-    routeKind(basePath(Kind::StreamRoutes), Kind::StreamRoutes);
-    routeKind(basePath(Kind::Upstreams), Kind::Upstreams);
-    http.route(
-        QStringLiteral("/streamgate/v1/connections"),
-        [this](const QHttpServerRequest& request) { return handleConnections({}, request); });
-    http.route(QStringLiteral("/streamgate/v1/connections/<arg>"),
-               [this](const QString& id, const QHttpServerRequest& request) {
-                   return handleConnections(id, request);
-               });
-    http.route(QStringLiteral("/streamgate/v1/stats"),
-               [this](const QHttpServerRequest& request) { return handleStats(request); });
-    http.route(QStringLiteral("/streamgate/v1/events"),
-               [this](const QHttpServerRequest& request) { return handleEvents(request); });
-    http.setMissingHandler(
-        [this](const QHttpServerRequest& request, QHttpServerResponder&& responder) {
-            QString why;
-            if (!authorized(request, &why)) {
-                responder.write(QJsonDocument(unauthorizedBody(why)), Status::Unauthorized);
-                return;
-            }
-            responder.write(QJsonDocument(QJsonObject{{QStringLiteral("error_msg"),
-                                                       QStringLiteral("404 Route Not Found")}}),
-                            Status::NotFound);
-        });
 }
 
 AdminServer::~AdminServer() = default;
@@ -256,7 +211,7 @@ QString AdminServer::ensureKey(ConfigStore* store)
     return generated.key;
 }
 
-bool AdminServer::start(const AdminOptions& options)
+bool AdminServer::start(const AdminOptions& options, const HttpFrontOptions& connections)
 {
     m_error.clear();
     const Config config = m_store->config();
@@ -271,12 +226,20 @@ bool AdminServer::start(const AdminOptions& options)
         chooseHttpListen(options.listen, QStringLiteral("--admin-listen"),
                          settingText(config.streamgate, "admin", "listen"),
                          QStringLiteral("streamgate.admin.listen"), kDefaultListen);
-    QTcpServer* server =
-        bindHttpListen(m_http.get(), listen, QStringLiteral("admin API"), &m_error);
-    if (!server)
+    HttpService service;
+    service.limits.maxBodyBytes = kAdminMaxBodyBytes;
+    service.admit = [this](const HttpRequest& request) { return admit(request); };
+    service.handle = [this](const HttpRequest& request) { return dispatch(request); };
+    service.refuse = [](HttpStatus status, const QString& message) {
+        return error(message, status);
+    };
+    m_front = std::make_unique<HttpFront>(std::move(service), connections);
+    if (!m_front->listen(listen, QStringLiteral("admin API"), &m_error)) {
+        m_front.reset();
         return false;
-    m_address = server->serverAddress();
-    m_port = server->serverPort();
+    }
+    m_address = m_front->address();
+    m_port = m_front->port();
     if (!listen.isLoopback())
         qCWarning(lcApi).noquote()
             << "the admin API listens on" << url().toString()
@@ -299,35 +262,112 @@ namespace {
 
 // The key a request carries, where APISIX looks for it, in its order: the `api_key` query
 // argument, the X-API-KEY header, the `x_api_key` cookie.
-QByteArray givenKey(const QHttpServerRequest& request)
+struct GivenKey
+{
+    QByteArray key;
+    bool fromCookie = false;
+};
+
+GivenKey givenKey(const HttpRequest& request)
 {
     const QUrlQuery query = request.query();
     if (query.hasQueryItem(QStringLiteral("api_key")))
-        return query.queryItemValue(QStringLiteral("api_key"), QUrl::FullyDecoded).toUtf8();
+        return {query.queryItemValue(QStringLiteral("api_key"), QUrl::FullyDecoded).toUtf8()};
     if (QByteArray header = headerValue(request, "X-API-KEY"); !header.isEmpty())
-        return header;
+        return {header};
     for (const QByteArray& cookie : headerValue(request, "Cookie").split(';')) {
         const QByteArray pair = cookie.trimmed();
         if (pair.startsWith("x_api_key="))
-            return pair.mid(int(sizeof "x_api_key=") - 1);
+            return {pair.mid(int(sizeof "x_api_key=") - 1), true};
     }
+    return {};
+}
+
+// Why a cookie must not count as the key: a browser adds cookies to requests other sites make,
+// so the cookie is taken only from a request no other site started (no Origin, or this
+// endpoint's own; and no Sec-Fetch-Site other than same-origin or none). Empty when it may.
+QString crossSiteCookie(const HttpRequest& request)
+{
+    const QByteArray origin = headerValue(request, "Origin");
+    if (!origin.isNull() && !originNamesAddress(origin, request.localAddress()))
+        return QStringLiteral("x_api_key cookie refused: the request comes from another site "
+                              "(Origin \"%1\"); send the key in the X-API-KEY header")
+            .arg(QString::fromLatin1(origin.left(100)));
+    const QByteArray site = headerValue(request, "Sec-Fetch-Site").trimmed().toLower();
+    if (!site.isNull() && site != "same-origin" && site != "none")
+        return QStringLiteral("x_api_key cookie refused: the request comes from another site "
+                              "(Sec-Fetch-Site \"%1\"); send the key in the X-API-KEY header")
+            .arg(QString::fromLatin1(site.left(40)));
     return {};
 }
 
 } // namespace
 
-bool AdminServer::authorized(const QHttpServerRequest& request, QString* why) const
+bool AdminServer::authorized(const HttpRequest& request, QString* why) const
 {
-    const QByteArray given = givenKey(request);
+    const auto [given, fromCookie] = givenKey(request);
     if (given.isEmpty()) {
         *why = QStringLiteral("missing apikey");
         return false;
+    }
+    if (fromCookie) {
+        if (QString refused = crossSiteCookie(request); !refused.isEmpty()) {
+            *why = refused;
+            return false;
+        }
     }
     if (m_key.isEmpty() || !sameKey(given, m_key.toUtf8())) {
         *why = QStringLiteral("wrong apikey");
         return false;
     }
     return true;
+}
+
+std::optional<HttpResponse> AdminServer::admit(const HttpRequest& request) const
+{
+    QString why;
+    if (!authorized(request, &why))
+        return unauthorized(why);
+    if (auto tooLarge = checkAdminBodySize(qsizetype(request.head().contentLength)))
+        return refusalResponse(*tooLarge);
+    return std::nullopt;
+}
+
+// The paths of the Admin API. An id is one non-empty path segment; whatever follows it is a
+// PATCH sub path. Matched on the decoded path; splitPath() then reads the id as sent.
+HttpResponse AdminServer::dispatch(const HttpRequest& request)
+{
+    const QString path = request.url().path();
+    for (const Kind kind : {Kind::StreamRoutes, Kind::Upstreams}) {
+        const QString& base = basePath(kind);
+        if (path == base)
+            return handleResource(kind, {}, request);
+        if (!path.startsWith(base + u'/'))
+            continue;
+        const QString rest = path.mid(base.size() + 1);
+        const qsizetype slash = rest.indexOf(u'/');
+        if (slash < 0 && !rest.isEmpty())
+            return handleResource(kind, rest, request);
+        if (slash > 0)
+            return handleSubPath(kind, rest.left(slash), rest.mid(slash + 1), request);
+        break;
+    }
+    const QString connections = QStringLiteral("/streamgate/v1/connections");
+    if (path == connections)
+        return handleConnections({}, request);
+    if (path.startsWith(connections + u'/')) {
+        const QString id = path.mid(connections.size() + 1);
+        if (!id.isEmpty() && !id.contains(u'/'))
+            return handleConnections(id, request);
+    }
+    if (path == u"/streamgate/v1/stats")
+        return handleStats(request);
+    if (path == u"/streamgate/v1/events")
+        return handleEvents(request);
+    QString why;
+    if (!authorized(request, &why))
+        return unauthorized(why);
+    return error(QStringLiteral("404 Route Not Found"), Status::NotFound);
 }
 
 void AdminServer::track(const ConfigDiff& diff, const Config& config)
@@ -377,8 +417,8 @@ QJsonObject AdminServer::item(Kind kind, const QString& id, const QJsonObject& v
     };
 }
 
-QHttpServerResponse AdminServer::handleResource(Kind kind, const QString& matchedId,
-                                                const QHttpServerRequest& request)
+HttpResponse AdminServer::handleResource(Kind kind, const QString& matchedId,
+                                         const HttpRequest& request)
 {
     QString why;
     if (!authorized(request, &why))
@@ -418,9 +458,8 @@ QHttpServerResponse AdminServer::handleResource(Kind kind, const QString& matche
     }
 }
 
-QHttpServerResponse AdminServer::handleSubPath(Kind kind, const QString& matchedId,
-                                               const QString& matchedSubPath,
-                                               const QHttpServerRequest& request)
+HttpResponse AdminServer::handleSubPath(Kind kind, const QString& matchedId,
+                                        const QString& matchedSubPath, const HttpRequest& request)
 {
     QString why;
     if (!authorized(request, &why))
@@ -436,7 +475,7 @@ QHttpServerResponse AdminServer::handleSubPath(Kind kind, const QString& matched
     return patch(kind, id, subPath, request);
 }
 
-QHttpServerResponse AdminServer::list(Kind kind) const
+HttpResponse AdminServer::list(Kind kind) const
 {
     const Config config = m_store->config();
     QJsonArray items;
@@ -451,7 +490,7 @@ QHttpServerResponse AdminServer::list(Kind kind) const
         QJsonObject{{QStringLiteral("total"), items.size()}, {QStringLiteral("list"), items}});
 }
 
-QHttpServerResponse AdminServer::get(Kind kind, const QString& id) const
+HttpResponse AdminServer::get(Kind kind, const QString& id) const
 {
     const Config config = m_store->config();
     if (kind == Kind::StreamRoutes) {
@@ -478,8 +517,7 @@ QString AdminServer::newId(Kind kind) const
     }
 }
 
-QHttpServerResponse AdminServer::put(Kind kind, const QString& id,
-                                     const QHttpServerRequest& request, bool post)
+HttpResponse AdminServer::put(Kind kind, const QString& id, const HttpRequest& request, bool post)
 {
     const AdminObject object = post ? adminPostBody(kind, newId(kind), request.body())
                                     : adminPutBody(kind, id, request.body());
@@ -488,7 +526,7 @@ QHttpServerResponse AdminServer::put(Kind kind, const QString& id,
     return save(kind, object);
 }
 
-QHttpServerResponse AdminServer::save(Kind kind, const AdminObject& object)
+HttpResponse AdminServer::save(Kind kind, const AdminObject& object)
 {
     const bool routes = kind == Kind::StreamRoutes;
     const QString& id = object.id;
@@ -525,8 +563,8 @@ QHttpServerResponse AdminServer::save(Kind kind, const AdminObject& object)
     return json(answer, existed ? Status::Ok : Status::Created);
 }
 
-QHttpServerResponse AdminServer::patch(Kind kind, const QString& id, const QString& subPath,
-                                       const QHttpServerRequest& request)
+HttpResponse AdminServer::patch(Kind kind, const QString& id, const QString& subPath,
+                                const HttpRequest& request)
 {
     const Config config = m_store->config();
     QJsonObject current;
@@ -551,7 +589,7 @@ QHttpServerResponse AdminServer::patch(Kind kind, const QString& id, const QStri
     return save(kind, object);
 }
 
-QHttpServerResponse AdminServer::remove(Kind kind, const QString& id)
+HttpResponse AdminServer::remove(Kind kind, const QString& id)
 {
     const Config config = m_store->config();
     Problems problems;
@@ -588,8 +626,7 @@ QHttpServerResponse AdminServer::remove(Kind kind, const QString& id)
                      (kind == Kind::StreamRoutes ? kStreamRoutesPrefix : kUpstreamsPrefix) + id}});
 }
 
-QHttpServerResponse AdminServer::handleConnections(const QString& id,
-                                                   const QHttpServerRequest& request)
+HttpResponse AdminServer::handleConnections(const QString& id, const HttpRequest& request)
 {
     QString why;
     if (!authorized(request, &why))
@@ -642,7 +679,7 @@ QHttpServerResponse AdminServer::handleConnections(const QString& id,
     return methodNotAllowed(request.method(), "GET, DELETE");
 }
 
-QHttpServerResponse AdminServer::handleStats(const QHttpServerRequest& request)
+HttpResponse AdminServer::handleStats(const HttpRequest& request)
 {
     QString why;
     if (!authorized(request, &why))
@@ -654,7 +691,7 @@ QHttpServerResponse AdminServer::handleStats(const QHttpServerRequest& request)
     return json(statsToJson(m_engine->snapshot()));
 }
 
-QHttpServerResponse AdminServer::handleEvents(const QHttpServerRequest& request)
+HttpResponse AdminServer::handleEvents(const HttpRequest& request)
 {
     QString why;
     if (!authorized(request, &why))

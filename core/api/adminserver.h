@@ -4,6 +4,7 @@
 // atomically, applied live as a GUI edit would be). Lives in the store's thread.
 
 #include "api/adminbody.h"
+#include "api/httpfront.h"
 
 #include <QHash>
 #include <QHostAddress>
@@ -13,12 +14,7 @@
 #include <QString>
 #include <QUrl>
 #include <memory>
-
-QT_BEGIN_NAMESPACE
-class QHttpServer;
-class QHttpServerRequest;
-class QHttpServerResponse;
-QT_END_NAMESPACE
+#include <optional>
 
 namespace sg {
 
@@ -48,7 +44,8 @@ public:
     // Resolves the key (one generated in ConfigStore::keyPath() when the config has none) and
     // listens.
     // Returns false with errorString() set when the address is invalid or cannot be bound.
-    bool start(const AdminOptions& options = {});
+    // connections: limits and timeouts of the HTTP front (tests shorten them).
+    bool start(const AdminOptions& options = {}, const HttpFrontOptions& connections = {});
     QString errorString() const { return m_error; }
 
     QHostAddress address() const { return m_address; }
@@ -63,24 +60,26 @@ public:
 private:
     using Kind = AdminKind;
 
-    QHttpServerResponse handleResource(Kind kind, const QString& id,
-                                       const QHttpServerRequest& request);
-    QHttpServerResponse handleSubPath(Kind kind, const QString& id, const QString& subPath,
-                                      const QHttpServerRequest& request);
-    QHttpServerResponse handleConnections(const QString& id, const QHttpServerRequest& request);
-    QHttpServerResponse handleStats(const QHttpServerRequest& request);
-    QHttpServerResponse handleEvents(const QHttpServerRequest& request);
+    // At header time: the key (and the body's length), before any body byte or 100 Continue.
+    std::optional<HttpResponse> admit(const HttpRequest& request) const;
+    HttpResponse dispatch(const HttpRequest& request);
 
-    QHttpServerResponse list(Kind kind) const;
-    QHttpServerResponse get(Kind kind, const QString& id) const;
-    QHttpServerResponse put(Kind kind, const QString& id, const QHttpServerRequest& request,
-                            bool post);
-    QHttpServerResponse patch(Kind kind, const QString& id, const QString& subPath,
-                              const QHttpServerRequest& request);
-    QHttpServerResponse save(Kind kind, const AdminObject& object);
-    QHttpServerResponse remove(Kind kind, const QString& id);
+    HttpResponse handleResource(Kind kind, const QString& id, const HttpRequest& request);
+    HttpResponse handleSubPath(Kind kind, const QString& id, const QString& subPath,
+                               const HttpRequest& request);
+    HttpResponse handleConnections(const QString& id, const HttpRequest& request);
+    HttpResponse handleStats(const HttpRequest& request);
+    HttpResponse handleEvents(const HttpRequest& request);
 
-    bool authorized(const QHttpServerRequest& request, QString* why) const;
+    HttpResponse list(Kind kind) const;
+    HttpResponse get(Kind kind, const QString& id) const;
+    HttpResponse put(Kind kind, const QString& id, const HttpRequest& request, bool post);
+    HttpResponse patch(Kind kind, const QString& id, const QString& subPath,
+                       const HttpRequest& request);
+    HttpResponse save(Kind kind, const AdminObject& object);
+    HttpResponse remove(Kind kind, const QString& id);
+
+    bool authorized(const HttpRequest& request, QString* why) const;
     QString newId(Kind kind) const;
     QJsonObject item(Kind kind, const QString& id, const QJsonObject& value) const;
     void track(const ConfigDiff& diff, const Config& config);
@@ -88,7 +87,7 @@ private:
 
     ConfigStore* m_store;
     Engine* m_engine;
-    std::unique_ptr<QHttpServer> m_http;
+    std::unique_ptr<HttpFront> m_front;
     QString m_key;
     bool m_keyFromOptions = false;
     QHostAddress m_address;

@@ -6,11 +6,6 @@
 #include <QHostAddress>
 #include <QString>
 
-QT_BEGIN_NAMESPACE
-class QHttpServer;
-class QTcpServer;
-QT_END_NAMESPACE
-
 namespace sg {
 
 struct HttpListen
@@ -31,11 +26,5 @@ HttpListen parseHttpListen(const QString& text, const QString& field);
 HttpListen chooseHttpListen(const QString& option, const QString& optionField,
                             const QString& setting, const QString& settingField,
                             const char* fallback);
-
-// Binds a new QTcpServer (owned by http) on listen and hands it to http. Returns nullptr with
-// *error set when listen was refused (its own error) or cannot be bound ("<who> cannot listen
-// on <address>: <reason>").
-QTcpServer* bindHttpListen(QHttpServer* http, const HttpListen& listen, const QString& who,
-                           QString* error);
 
 } // namespace sg

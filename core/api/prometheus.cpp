@@ -6,13 +6,9 @@
 #include "proxy/engine.h"
 
 #include <QHostInfo>
-#include <QHttpServer>
-#include <QHttpServerRequest>
-#include <QHttpServerResponse>
 #include <QLoggingCategory>
 #include <QMap>
 #include <QSet>
-#include <QTcpServer>
 
 namespace sg {
 
@@ -251,40 +247,48 @@ QByteArray renderPrometheus(const Snapshot& snapshot, const Config& config)
 }
 
 MetricsServer::MetricsServer(ConfigStore* store, Engine* engine, QObject* parent)
-    : QObject(parent), m_store(store), m_engine(engine), m_http(std::make_unique<QHttpServer>())
+    : QObject(parent), m_store(store), m_engine(engine)
 {
-    using Status = QHttpServerResponder::StatusCode;
-    m_http->route(QLatin1String(kPath), [this](const QHttpServerRequest& request) {
-        if (request.method() != QHttpServerRequest::Method::Get) {
-            QHttpServerResponse response("text/plain", "only GET is supported\n",
-                                         Status::MethodNotAllowed);
-            response.setHeader("Allow", "GET");
-            return response;
-        }
-        const Snapshot snapshot = m_engine ? m_engine->snapshot() : Snapshot{};
-        return QHttpServerResponse("text/plain; version=0.0.4; charset=utf-8",
-                                   renderPrometheus(snapshot, m_store->config()));
-    });
-    m_http->setMissingHandler([](const QHttpServerRequest&, QHttpServerResponder&& responder) {
-        responder.write(QByteArray("metrics are at ") + kPath + '\n', "text/plain",
-                        Status::NotFound);
-    });
+}
+
+HttpResponse MetricsServer::handle(const HttpRequest& request) const
+{
+    if (request.url().path() != QLatin1String(kPath))
+        return HttpResponse("text/plain", QByteArray("metrics are at ") + kPath + '\n',
+                            HttpStatus::NotFound);
+    if (request.method() != HttpRequest::Method::Get) {
+        HttpResponse response("text/plain", "only GET is supported\n",
+                              HttpStatus::MethodNotAllowed);
+        response.setHeader("Allow", "GET");
+        return response;
+    }
+    const Snapshot snapshot = m_engine ? m_engine->snapshot() : Snapshot{};
+    return HttpResponse("text/plain; version=0.0.4; charset=utf-8",
+                        renderPrometheus(snapshot, m_store->config()));
 }
 
 MetricsServer::~MetricsServer() = default;
 
-bool MetricsServer::start(const QString& listenOverride)
+bool MetricsServer::start(const QString& listenOverride, const HttpFrontOptions& connections)
 {
     m_error.clear();
     const HttpListen listen = chooseHttpListen(
         listenOverride, QStringLiteral("--prometheus-listen"),
         m_store->config().streamgate.value(u"prometheus").toObject().value(u"listen").toString(),
         QStringLiteral("streamgate.prometheus.listen"), kDefaultListen);
-    QTcpServer* server = bindHttpListen(m_http.get(), listen, QStringLiteral("metrics"), &m_error);
-    if (!server)
+    HttpService service;
+    service.limits.maxBodyBytes = kMaxBodyBytes;
+    service.handle = [this](const HttpRequest& request) { return handle(request); };
+    service.refuse = [](HttpStatus status, const QString& message) {
+        return HttpResponse("text/plain", message.toUtf8() + '\n', status);
+    };
+    m_front = std::make_unique<HttpFront>(std::move(service), connections);
+    if (!m_front->listen(listen, QStringLiteral("metrics"), &m_error)) {
+        m_front.reset();
         return false;
-    m_address = server->serverAddress();
-    m_port = server->serverPort();
+    }
+    m_address = m_front->address();
+    m_port = m_front->port();
     if (!listen.isLoopback())
         qCWarning(lcApi).noquote()
             << "Prometheus metrics are served on non-loopback" << listen.text();

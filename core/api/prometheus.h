@@ -4,6 +4,7 @@
 // does not measure for streams is named streamgate_*. Every configured route, listener and node
 // has its series even before the first connection, so rate() has a starting point.
 
+#include "api/httpfront.h"
 #include "model/streamroute.h"
 #include "stats/snapshot.h"
 
@@ -12,10 +13,6 @@
 #include <QObject>
 #include <QString>
 #include <memory>
-
-QT_BEGIN_NAMESPACE
-class QHttpServer;
-QT_END_NAMESPACE
 
 namespace sg {
 
@@ -35,21 +32,25 @@ class MetricsServer final : public QObject
 public:
     static constexpr const char* kDefaultListen = "127.0.0.1:9091";
     static constexpr const char* kPath = "/apisix/prometheus/metrics";
+    // A scraper sends no body; a request with more than this is refused at header time.
+    static constexpr qsizetype kMaxBodyBytes = 16 * 1024;
 
     // engine may be null: the configured objects are then reported with zero counts.
     MetricsServer(ConfigStore* store, Engine* engine, QObject* parent = nullptr);
     ~MetricsServer() override;
 
     // listen overrides streamgate.prometheus.listen when not empty.
-    bool start(const QString& listen = {});
+    bool start(const QString& listen = {}, const HttpFrontOptions& connections = {});
     QString errorString() const { return m_error; }
     QHostAddress address() const { return m_address; }
     quint16 port() const { return m_port; }
 
 private:
+    HttpResponse handle(const HttpRequest& request) const;
+
     ConfigStore* m_store;
     Engine* m_engine;
-    std::unique_ptr<QHttpServer> m_http;
+    std::unique_ptr<HttpFront> m_front;
     QHostAddress m_address;
     quint16 m_port = 0;
     QString m_error;

@@ -53,7 +53,7 @@ private:
     double m_delaySeconds;
     AdmissionTicket m_admission;
 
-    IoWatch m_watches[2];            // [RelayPump::Client], [RelayPump::Upstream]
+    IoWatch m_watches[2]; // [RelayPump::Client], [RelayPump::Upstream]
     UpstreamConnector m_connector;
     RelayPump m_pump;
     bool m_connected = false;

@@ -206,9 +206,10 @@ void TestAdminServer::expectContinueIsAnswered()
     QTcpSocket socket;
     socket.connectToHost(m_server->url().host(), quint16(m_server->url().port()));
     QVERIFY(socket.waitForConnected(5000));
-    socket.write("PUT /apisix/admin/upstreams/big HTTP/1.1\r\nHost: x\r\nX-API-KEY: " + kKey +
-                 "\r\nContent-Type: application/json\r\nContent-Length: " +
-                 QByteArray::number(body.size()) + "\r\nExpect: 100-continue\r\n\r\n");
+    socket.write(
+        "PUT /apisix/admin/upstreams/big HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-KEY: " + kKey +
+        "\r\nContent-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) +
+        "\r\nExpect: 100-continue\r\n\r\n");
     QByteArray got;
     QTRY_VERIFY_WITH_TIMEOUT((got += socket.readAll()).contains("\r\n\r\n"), 5000);
     QVERIFY2(got.startsWith("HTTP/1.1 100 Continue\r\n\r\n"), got.constData());
