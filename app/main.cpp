@@ -8,8 +8,8 @@
 #include "config/logging.h"
 #include "mainwindow.h"
 #include "proxy/engine.h"
-#include "proxy/headlessrunner.h"
 #include "runtime/accesslogwriter.h"
+#include "runtime/headlessrunner.h"
 
 #include <QApplication>
 #include <QCommandLineParser>

@@ -1,4 +1,4 @@
-#include "proxy/headlessrunner.h"
+#include "runtime/headlessrunner.h"
 
 #include "config/configstore.h"
 #include "config/logging.h"
