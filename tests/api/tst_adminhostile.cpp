@@ -9,6 +9,7 @@
 #include "api/adminbody.h"
 #include "api/adminserver.h"
 #include "config/configstore.h"
+#include "testfiles.h"
 
 #include <QFile>
 #include <QHostAddress>
@@ -20,6 +21,7 @@
 #include <memory>
 
 using namespace sg;
+using namespace sgtest;
 
 namespace {
 
@@ -36,18 +38,6 @@ const char* const kConfig = R"({
   "upstreams": [{"id": "u1", "nodes": {"127.0.0.1:1": 1}}],
   "stream_routes": [{"id": "r1", "server_port": 9100, "upstream_id": "u1"}]
 })";
-
-QByteArray readFile(const QString& path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
-bool writeFile(const QString& path, const QByteArray& text)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly) && f.write(text) == text.size();
-}
 
 struct RawAnswer
 {

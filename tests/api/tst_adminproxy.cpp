@@ -4,10 +4,13 @@
 #include "api/adminserver.h"
 #include "api/prometheus.h"
 #include "config/configstore.h"
+#include "echoserver.h"
 #include "httptestclient.h"
+#include "loopback.h"
 #include "model/codec.h"
 #include "promtool.h"
 #include "proxy/engine.h"
+#include "testfiles.h"
 
 #include <QFile>
 #include <QTcpServer>
@@ -17,38 +20,11 @@
 #include <memory>
 
 using namespace sg;
+using namespace sgtest;
 
 namespace {
 
 const QByteArray kKey = "proxy-test-key";
-
-// Echoes every byte back; lives in the test thread, the proxy in the engine's threads.
-class EchoServer : public QTcpServer
-{
-public:
-    EchoServer()
-    {
-        connect(this, &QTcpServer::newConnection, this, [this] {
-            while (QTcpSocket* s = nextPendingConnection()) {
-                connect(s, &QTcpSocket::readyRead, s, [s] { s->write(s->readAll()); });
-                connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
-            }
-        });
-    }
-};
-
-quint16 freePort()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress(QStringLiteral("127.0.0.1")), 0);
-    return probe.serverPort();
-}
-
-bool writeFile(const QString& path, const QByteArray& text)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly) && f.write(text) == text.size();
-}
 
 // A client from `from` (127.0.0.x) to the proxy port.
 std::unique_ptr<QTcpSocket> connectFrom(const QString& from, quint16 port)

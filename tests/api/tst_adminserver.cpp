@@ -5,6 +5,7 @@
 #include "config/configstore.h"
 #include "httptestclient.h"
 #include "model/codec.h"
+#include "testfiles.h"
 
 #include <QFile>
 #include <QSignalSpy>
@@ -14,22 +15,11 @@
 #include <memory>
 
 using namespace sg;
+using namespace sgtest;
 
 namespace {
 
 const QByteArray kKey = "edd1c9f034335f136f87ad84b625c8f1";
-
-QByteArray readFile(const QString& path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
-bool writeFile(const QString& path, const QByteArray& text)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly) && f.write(text) == text.size();
-}
 
 // The file as another process would read it, through the same validation as --check.
 Config configOnDisk(const QString& path)

@@ -4,6 +4,7 @@
 #include "api/remoteapisix.h"
 #include "config/configstore.h"
 #include "model/codec.h"
+#include "testfiles.h"
 
 #include <QEventLoop>
 #include <QFile>
@@ -15,14 +16,9 @@
 #include <optional>
 
 using namespace sg;
+using namespace sgtest;
 
 namespace {
-
-bool writeFile(const QString& path, const QByteArray& text)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly) && f.write(text) == text.size();
-}
 
 // Runs one asynchronous call to completion (bounded). On timeout the result says so, so a
 // hanging call fails the test instead of blocking it.

@@ -4,6 +4,7 @@
 // A user's file is never rewritten at start to hold a generated admin key (it is kept 0600 in
 // NAME.key beside it), and the key can come from a file or the environment instead of argv.
 #include "streamgateprocess.h"
+#include "testfiles.h"
 
 #include <QDir>
 #include <QFile>
@@ -33,18 +34,6 @@ QJsonObject configWith(const QStringList& ids, int port)
         routes.append(route(id, port));
     return QJsonObject{{"stream_proxy", QJsonObject{{"tcp", QJsonArray{port}}}},
                        {"stream_routes", routes}};
-}
-
-bool writeFile(const QString& path, const QByteArray& bytes)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(bytes) == bytes.size();
-}
-
-QByteArray readFile(const QString& path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
 }
 
 int modeOf(const QString& path)

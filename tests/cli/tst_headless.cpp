@@ -2,6 +2,10 @@
 // service through it, another address is refused, edits to the file apply without a restart
 // (a broken edit is refused and the running config stays), SIGHUP reloads, SIGTERM lets an
 // open session finish and exits 0, and the access log says what happened.
+
+#include "echoserver.h"
+#include "loopback.h"
+
 #include <QDir>
 #include <QFile>
 #include <QProcess>
@@ -13,29 +17,9 @@
 #include <QThread>
 #include <csignal>
 
+using namespace sgtest;
+
 namespace {
-
-// An echo service in the test process: the real upstream.
-class EchoServer : public QTcpServer
-{
-public:
-    EchoServer()
-    {
-        connect(this, &QTcpServer::pendingConnectionAvailable, this, [this] {
-            while (QTcpSocket* s = nextPendingConnection()) {
-                connect(s, &QTcpSocket::readyRead, s, [s] { s->write(s->readAll()); });
-                connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
-            }
-        });
-    }
-};
-
-quint16 freePort()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort();
-}
 
 // Connects from `from` to the proxy, sends `payload`, and returns what came back before the
 // proxy closed or the echo arrived; `closed` tells whether the connection ended.

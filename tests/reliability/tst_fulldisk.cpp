@@ -3,6 +3,7 @@
 // that says why, and nothing changes: not the file, not NAME.bak, not what the API serves. Once
 // there is room again, changes save as before. Skipped where a tmpfs cannot be mounted.
 #include "streamgateprocess.h"
+#include "testfiles.h"
 
 #include <QDir>
 #include <QFile>
@@ -20,12 +21,6 @@
 using namespace sgtest;
 
 namespace {
-
-QByteArray readFile(const QString& path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray("(missing)");
-}
 
 QByteArray routeBody(const QString& id, int port)
 {

@@ -4,6 +4,8 @@
 // while rows come and go; "Close connection" ends the real socket; a screenshot with live
 // traffic is written to the build tree.
 #include "config/configstore.h"
+#include "echoserver.h"
+#include "loopback.h"
 #include "mainwindow.h"
 #include "models/connectiontablemodel.h"
 #include "models/deniedclientsmodel.h"
@@ -37,32 +39,10 @@
 #include <memory>
 
 using namespace sg;
+using namespace sgtest;
 using namespace sg::ui;
 
 namespace {
-
-quint16 freePort()
-{
-    QTcpServer probe;
-    if (!probe.listen(QHostAddress::LocalHost, 0))
-        qFatal("no free port");
-    return probe.serverPort();
-}
-
-// Echoes every byte back: the upstream of the routes under test.
-class EchoServer : public QTcpServer
-{
-public:
-    EchoServer()
-    {
-        connect(this, &QTcpServer::newConnection, this, [this] {
-            while (QTcpSocket* s = nextPendingConnection()) {
-                connect(s, &QTcpSocket::readyRead, s, [s] { s->write(s->readAll()); });
-                connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
-            }
-        });
-    }
-};
 
 struct Client
 {

@@ -11,6 +11,7 @@
 #include "remoteapisixwindow.h"
 #include "routeeditor/routeeditor.h"
 #include "routeeditor/upstreameditor.h"
+#include "testfiles.h"
 
 #include <QAction>
 #include <QApplication>
@@ -34,6 +35,7 @@
 #include <optional>
 
 using namespace sg;
+using namespace sgtest;
 using sgtest::child;
 using sgtest::editCell;
 using sgtest::typeInto;
@@ -41,18 +43,6 @@ using sgtest::typeInto;
 namespace {
 
 constexpr const char* kKey = "remote-test-key";
-
-QByteArray readAll(const QString& path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
-bool writeFile(const QString& path, const QByteArray& data)
-{
-    QFile f(path);
-    return f.open(QIODevice::WriteOnly) && f.write(data) == data.size();
-}
 
 StreamRoute route(const char* json)
 {
@@ -156,7 +146,7 @@ void TestRemoteApisixWindow::init()
                 ->putRoute(route(R"({"id": "local", "server_port": 9200,
         "upstream": {"nodes": {"127.0.0.1:1997": 1}}})"))
                 .isEmpty());
-    m_localBytes = readAll(m_localPath);
+    m_localBytes = readFile(m_localPath);
     QVERIFY(!m_localBytes.isEmpty());
     m_main = std::make_unique<MainWindow>(m_localStore.get(), nullptr);
 }
@@ -165,7 +155,7 @@ void TestRemoteApisixWindow::cleanup()
 {
     if (m_localStore) {
         // Whatever the test did remotely, the local file and config are as they were.
-        QCOMPARE(readAll(m_localPath), m_localBytes);
+        QCOMPARE(readFile(m_localPath), m_localBytes);
         QCOMPARE(m_localStore->config().streamRoutes.size(), 1);
     }
     m_main.reset();
@@ -591,7 +581,7 @@ void TestRemoteApisixWindow::upstreamRefusedByServerShowsErrorMsg()
     QVERIFY(editor->isDirty()); // the user's edits stay for another try
     QCOMPARE(child<QTableWidget>(editor, "nodesTable")->item(0, 2)->data(Qt::EditRole).toInt(), 5);
     QCOMPARE(serverConfig().findUpstream("up1")->nodes.first().weight, 2);
-    QCOMPARE(readAll(serverPath), QByteArray("{ \"upstreams\": [ broken"));
+    QCOMPARE(readFile(serverPath), QByteArray("{ \"upstreams\": [ broken"));
     QVERIFY(upstreams->item(rowOf(upstreams, "up1"), 3)->text().contains("weight 2"));
 }
 

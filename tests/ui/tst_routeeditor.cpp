@@ -5,6 +5,7 @@
 #include "formfill.h"
 #include "model/codec.h"
 #include "routeeditor/routeeditor.h"
+#include "testfiles.h"
 
 #include <QApplication>
 #include <QCheckBox>
@@ -26,18 +27,13 @@
 #include <QTest>
 
 using namespace sg;
+using namespace sgtest;
 using namespace sg::ui;
 using sgtest::child;
 using sgtest::editCell;
 using sgtest::typeInto;
 
 namespace {
-
-QByteArray readFile(const QString& path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
 
 // The reason the core gives for one ip-restriction entry.
 QString coreReasonForEntry(const QString& entry)

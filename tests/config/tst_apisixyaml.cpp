@@ -3,6 +3,7 @@
 #include "config/apisixyaml.h"
 #include "config/configstore.h"
 #include "model/codec.h"
+#include "testfiles.h"
 
 #include <QDir>
 #include <QFile>
@@ -13,6 +14,7 @@
 #include <QtTest>
 
 using namespace sg;
+using namespace sgtest;
 
 namespace {
 
@@ -23,20 +25,6 @@ QJsonObject parseJson(const char* text)
     if (error.error != QJsonParseError::NoError)
         qFatal("bad JSON in test: %s", qPrintable(error.errorString()));
     return doc.object();
-}
-
-bool writeFile(const QString& path, const QByteArray& text)
-{
-    QFile f(path);
-    if (!f.open(QIODevice::WriteOnly))
-        return false;
-    return f.write(text) == text.size();
-}
-
-QByteArray readFile(const QString& path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
 }
 
 bool mentions(const Problems& problems, const QString& needle)
