@@ -45,7 +45,7 @@ private:
     friend class AdmissionPipeline;
     std::shared_ptr<RouteEntry> m_route;
     std::shared_ptr<const ConnectionRecord> m_record;
-    QVarLengthArray<QString, 4> m_held; // one per plugin that admitted, in plugin order
+    QVarLengthArray<QString, 2> m_held; // one per plugin that admitted, in plugin order
 };
 
 struct Admission

@@ -72,6 +72,14 @@ private:
         std::unique_ptr<RelayFilter> filter;
         qint64 wakeAtMs = 0; // 0: no onTimer() wanted
     };
+    // A direction's filters and what they wrote that waits for the destination.
+    struct Chain
+    {
+        std::vector<FilterLink> filters;
+        std::string queue;         // what the chain wrote, not yet sent
+        std::size_t queueHead = 0; // sent part of queue
+        bool resetWanted = false;
+    };
     struct Direction
     {
         Side from;
@@ -81,8 +89,6 @@ private:
         int head = 0;
         int tail = 0;
         qint64 held = 0;            // bytes in the pipe or buffer
-        std::string queue;          // what the chain wrote, not yet sent
-        std::size_t queueHead = 0;  // sent part of queue
         bool eof = false;           // the source is read no more
         bool ending = false;        // forward a FIN once everything held is sent
         bool shut = false;          // the FIN was forwarded
@@ -92,8 +98,7 @@ private:
         bool bulk = false;          // the last read filled its storage: next storage is a pipe
         qint64 lastMoveMs = 0;
         qint64 idleMs = 0;
-        std::vector<FilterLink> filters;
-        bool resetWanted = false;
+        std::unique_ptr<Chain> chain; // only for a direction that was given filters
     };
     class LinkOutput;
 
@@ -103,7 +108,11 @@ private:
     int receiveThroughChain(Direction& d);
     RelayFilter::Mode chainMode(const Direction& d) const;
     std::size_t filtersHeld(const Direction& d) const;
-    qint64 queued(const Direction& d) const { return qint64(d.queue.size() - d.queueHead); }
+    static bool hasFilters(const Direction& d) { return d.chain && !d.chain->filters.empty(); }
+    static qint64 queued(const Direction& d)
+    {
+        return d.chain ? qint64(d.chain->queue.size() - d.chain->queueHead) : 0;
+    }
     bool canRead(const Direction& d, RelayFilter::Mode mode) const;
     void deliver(Direction& d, std::size_t from, const char* data, std::size_t len);
     void endChain(Direction& d, std::size_t from);
