@@ -4,6 +4,7 @@
 // clients are still served, the admin API still answers, and the process does not spin.
 
 #include "loopback.h"
+#include "procstat.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -19,18 +20,6 @@ using namespace sgtest;
 namespace {
 
 const QByteArray kKey = "0c9a7d1e2f3b4a5c6d7e8f9012345678";
-
-// CPU seconds (user + system) the process has used so far.
-double cpuSeconds(qint64 pid)
-{
-    QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
-    if (!f.open(QIODevice::ReadOnly))
-        return -1;
-    const QByteArray stat = f.readAll();
-    const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
-    return double(fields.value(11).toLongLong() + fields.value(12).toLongLong()) /
-           double(sysconf(_SC_CLK_TCK));
-}
 
 // One HTTP/1.1 GET on a fresh connection; the status code, or 0 when none came.
 int getStatus(int port, const QByteArray& path, const QByteArray& key = {})

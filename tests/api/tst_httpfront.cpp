@@ -11,6 +11,7 @@
 #include "api/prometheus.h"
 #include "config/configstore.h"
 #include "loopback.h"
+#include "procstat.h"
 
 #include <QElapsedTimer>
 #include <QFile>
@@ -49,26 +50,6 @@ const char* const kConfig = R"({
   "stream_routes": [{"id": "r1", "server_port": 9100, "upstream_id": "u1"}]
 })";
 const QByteArray kRouteBody = R"({"server_port": 9100, "upstream_id": "u1"})";
-
-// Resident memory of this process, in bytes.
-qint64 residentBytes()
-{
-    QFile f(QStringLiteral("/proc/self/status"));
-    if (!f.open(QIODevice::ReadOnly))
-        return -1;
-    for (const QByteArray& line : f.readAll().split('\n'))
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').first().toLongLong() * 1024;
-    return -1;
-}
-
-double cpuSeconds()
-{
-    rusage usage{};
-    ::getrusage(RUSAGE_SELF, &usage);
-    return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-           double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-}
 
 struct Answer
 {

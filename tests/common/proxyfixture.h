@@ -3,12 +3,36 @@
 
 #include "loopback.h"
 #include "model/streamroute.h"
+#include "proxy/engineoptions.h"
 #include "stats/snapshot.h"
 
 #include <QJsonValue>
+#include <QTest>
 #include <optional>
 
 namespace sgtest {
+
+// The relay flavours every byte-path test runs on (initTestCase_data): epoll + splice,
+// epoll + copy, and the portable poll loop.
+inline void addRelayFlavours()
+{
+    QTest::addColumn<QString>("loop");
+    QTest::addColumn<bool>("splice");
+    QTest::newRow("epoll-splice") << QStringLiteral("epoll") << true;
+    QTest::newRow("epoll-copy") << QStringLiteral("epoll") << false;
+    QTest::newRow("poll-copy") << QStringLiteral("poll") << false;
+}
+
+// Engine options for the flavour of the running row.
+inline sg::EngineOptions relayFlavourOptions()
+{
+    QFETCH_GLOBAL(QString, loop);
+    QFETCH_GLOBAL(bool, splice);
+    sg::EngineOptions o;
+    o.eventLoop = loop;
+    o.splice = splice;
+    return o;
+}
 
 inline sg::Node node(const QString& host, int port, int weight = 1, int priority = 0)
 {

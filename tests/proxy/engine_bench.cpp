@@ -9,6 +9,7 @@
 // Usage: sg_engine_bench [--idle N] [--rounds R] [--no-iperf]
 
 #include "loopback.h"
+#include "procstat.h"
 #include "proxy/engine.h"
 #include "proxyfixture.h"
 
@@ -54,23 +55,6 @@ Rtt roundTrips(int port, int rounds)
         return {};
     std::sort(us.begin(), us.end());
     return Rtt{us[us.size() / 2], us[std::min(us.size() - 1, us.size() * 99 / 100)]};
-}
-
-double rssKiB()
-{
-    QFile f(QStringLiteral("/proc/self/statm"));
-    if (!f.open(QIODevice::ReadOnly))
-        return 0;
-    const QList<QByteArray> parts = f.readAll().split(' ');
-    return parts.size() > 1 ? parts[1].toDouble() * 4.0 : 0; // resident pages x 4 KiB
-}
-
-double cpuSeconds()
-{
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 struct Iperf
@@ -133,7 +117,7 @@ int main(int argc, char** argv)
     std::printf("round trip via engine, 0 idle:   p50 %7.1f us  p99 %7.1f us\n", proxied0.p50,
                 proxied0.p99);
 
-    const double rss0 = rssKiB();
+    const double rss0 = (double(residentBytes()) / 1024.0);
     std::vector<int> idleFds;
     idleFds.reserve(size_t(idle));
     for (int i = 0; i < idle; ++i) {
@@ -145,7 +129,7 @@ int main(int argc, char** argv)
     const qint64 deadline = nowMs() + 20000;
     while (engine.snapshot().active.size() < qsizetype(idleFds.size()) && nowMs() < deadline)
         QThread::msleep(10);
-    const double rss1 = rssKiB();
+    const double rss1 = (double(residentBytes()) / 1024.0);
     const Rtt proxiedN = roundTrips(rttPort, rounds);
     std::printf("round trip via engine, %zu idle: p50 %7.1f us  p99 %7.1f us\n", idleFds.size(),
                 proxiedN.p50, proxiedN.p99);

@@ -18,12 +18,8 @@ class TstRelay : public QObject
 private:
     EngineOptions options(int bufferSize = 64 * 1024) const
     {
-        QFETCH_GLOBAL(QString, loop);
-        QFETCH_GLOBAL(bool, splice);
-        EngineOptions o;
+        EngineOptions o = relayFlavourOptions();
         o.workers = 2;
-        o.eventLoop = loop;
-        o.splice = splice;
         o.bufferSize = bufferSize;
         return o;
     }
@@ -51,14 +47,7 @@ private:
     }
 
 private Q_SLOTS:
-    void initTestCase_data()
-    {
-        QTest::addColumn<QString>("loop");
-        QTest::addColumn<bool>("splice");
-        QTest::newRow("epoll-splice") << QStringLiteral("epoll") << true;
-        QTest::newRow("epoll-copy") << QStringLiteral("epoll") << false;
-        QTest::newRow("poll-copy") << QStringLiteral("poll") << false;
-    }
+    void initTestCase_data() { addRelayFlavours(); }
 
     void echoIntact()
     {

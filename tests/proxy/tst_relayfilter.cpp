@@ -192,12 +192,8 @@ private:
     // An engine whose TCP sessions get `toUpstream` / `toClient` filters (either may be null).
     EngineOptions options(MakeFilter toUpstream, MakeFilter toClient = {}) const
     {
-        QFETCH_GLOBAL(QString, loop);
-        QFETCH_GLOBAL(bool, splice);
-        EngineOptions o;
+        EngineOptions o = relayFlavourOptions();
         o.workers = 1;
-        o.eventLoop = loop;
-        o.splice = splice;
         o.filterProviders.push_back([toUpstream, toClient](const auto&, SessionFilters& out) {
             if (toUpstream)
                 out.toUpstream.push_back(toUpstream());
@@ -224,14 +220,7 @@ private:
     }
 
 private Q_SLOTS:
-    void initTestCase_data()
-    {
-        QTest::addColumn<QString>("loop");
-        QTest::addColumn<bool>("splice");
-        QTest::newRow("epoll-splice") << QStringLiteral("epoll") << true;
-        QTest::newRow("epoll-copy") << QStringLiteral("epoll") << false;
-        QTest::newRow("poll-copy") << QStringLiteral("poll") << false;
-    }
+    void initTestCase_data() { addRelayFlavours(); }
 
     void delayHoldsEachChunk()
     {

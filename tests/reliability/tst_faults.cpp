@@ -5,6 +5,7 @@
 // sessions and serves again once descriptors are free.
 
 #include "loopback.h"
+#include "procstat.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -31,19 +32,6 @@ QJsonObject routeTo(const QString& id, int port, int upstreamPort, double connec
              {"nodes", QJsonObject{{QStringLiteral("127.0.0.1:%1").arg(upstreamPort), 1}}},
              {"timeout", QJsonObject{{"connect", connect}, {"send", idle}, {"read", idle}}}}},
     };
-}
-
-// CPU seconds (user + system) the process has used so far.
-double cpuSeconds(qint64 pid)
-{
-    QFile f(QStringLiteral("/proc/%1/stat").arg(pid));
-    if (!f.open(QIODevice::ReadOnly))
-        return -1;
-    const QByteArray stat = f.readAll();
-    const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
-    return double(fields.value(11).toLongLong() + fields.value(12).toLongLong()) /
-           double(sysconf(_SC_CLK_TCK));
 }
 
 } // namespace
