@@ -1,6 +1,6 @@
 #include "api/httpfront.h"
 
-#include "api/httplisten.h"
+#include "model/httplisten.h"
 #include "config/logging.h"
 #include "proxy/worker.h"
 

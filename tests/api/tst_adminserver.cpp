@@ -1,7 +1,7 @@
 // Admin API over real HTTP on loopback: APISIX v3 stream_routes / upstreams semantics, the key,
 // 405s, error wording, persistence through the config store and concurrent writers.
 #include "api/adminserver.h"
-#include "api/httplisten.h"
+#include "model/httplisten.h"
 #include "config/configstore.h"
 #include "httptestclient.h"
 #include "model/codec.h"
@@ -616,8 +616,8 @@ void TestAdminServer::keyChangedInSettingsAppliesAtOnce()
     u.setPath("/apisix/admin/stream_routes");
     QCOMPARE(request(m_network, "GET", u, {}, "first-key").status, 200);
 
-    QJsonObject settings = store.config().streamgate;
-    settings["admin"] = QJsonObject{{"key", "second-key"}};
+    StreamgateSettings settings = store.config().streamgate;
+    settings.admin = AdminSettings{std::nullopt, QStringLiteral("second-key")};
     QVERIFY(store.setSettings(settings).isEmpty());
     QCOMPARE(request(m_network, "GET", u, {}, "first-key").status, 401);
     QCOMPARE(request(m_network, "GET", u, {}, "second-key").status, 200);
