@@ -4,6 +4,7 @@
 // unchanged both ways. A route that is not MySQL (an echo) stays byte-exact too.
 
 #include "loopback.h"
+#include "model/codec.h"
 #include "mysqlconversation.h"
 #include "proxy/engine.h"
 #include "proxyfixture.h"
