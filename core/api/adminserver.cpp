@@ -1,12 +1,12 @@
 #include "api/adminserver.h"
 
 #include "api/adminbody.h"
-#include "model/httplisten.h"
 #include "api/snapshotjson.h"
 #include "config/configstore.h"
 #include "config/keyfile.h"
 #include "config/logging.h"
 #include "model/codec.h"
+#include "model/httplisten.h"
 #include "proxy/engine.h"
 
 #include <QDateTime>
@@ -227,9 +227,9 @@ bool AdminServer::bind(const QString& setting)
     m_front.reset(); // the old listener (if any) closes before the new one binds
     m_address.clear();
     m_port = 0;
-    const HttpListen listen = chooseHttpListen(
-        m_listenOption, QStringLiteral("--admin-listen"), setting,
-        settingPath({settingkey::Admin, settingkey::Listen}), kDefaultListen);
+    const HttpListen listen =
+        chooseHttpListen(m_listenOption, QStringLiteral("--admin-listen"), setting,
+                         settingPath({settingkey::Admin, settingkey::Listen}), kDefaultListen);
     HttpService service;
     service.limits.maxBodyBytes = kAdminMaxBodyBytes;
     service.admit = [this](const HttpRequest& request) { return admit(request); };
@@ -411,7 +411,8 @@ void AdminServer::settingsChanged(const Config& config)
     const QString listen = config.streamgate.adminListen();
     if (m_started && m_listenOption.isEmpty() && listen != m_listenSetting) {
         m_listenSetting = listen;
-        QMetaObject::invokeMethod(this, [this, listen] { rebind(listen); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this, listen] { rebind(listen); }, Qt::QueuedConnection);
     }
 }
 

@@ -1,8 +1,8 @@
 #include "api/prometheus.h"
 
-#include "model/httplisten.h"
 #include "config/configstore.h"
 #include "config/logging.h"
+#include "model/httplisten.h"
 #include "proxy/engine.h"
 
 #include <QHostInfo>
@@ -261,7 +261,8 @@ void MetricsServer::settingsChanged(const Config& config)
     const QString listen = config.streamgate.prometheusListen();
     if (m_started && m_listenOption.isEmpty() && listen != m_listenSetting) {
         m_listenSetting = listen;
-        QMetaObject::invokeMethod(this, [this, listen] { rebind(listen); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this, listen] { rebind(listen); }, Qt::QueuedConnection);
     }
 }
 
@@ -269,9 +270,8 @@ void MetricsServer::rebind(const QString& setting)
 {
     if (setting != m_listenSetting)
         return; // a later change is queued behind this one
-    const QString before =
-        m_front ? QStringLiteral("%1:%2").arg(m_address.toString()).arg(m_port)
-                : QStringLiteral("(not listening)");
+    const QString before = m_front ? QStringLiteral("%1:%2").arg(m_address.toString()).arg(m_port)
+                                   : QStringLiteral("(not listening)");
     qCInfo(lcApi).noquote() << settingPath({settingkey::Prometheus, settingkey::Listen})
                             << "changed: metrics leave" << before;
     if (bind(setting))
@@ -313,9 +313,9 @@ bool MetricsServer::bind(const QString& setting)
     m_front.reset(); // the old listener (if any) closes before the new one binds
     m_address.clear();
     m_port = 0;
-    const HttpListen listen = chooseHttpListen(
-        m_listenOption, QStringLiteral("--prometheus-listen"), setting,
-        settingPath({settingkey::Prometheus, settingkey::Listen}), kDefaultListen);
+    const HttpListen listen =
+        chooseHttpListen(m_listenOption, QStringLiteral("--prometheus-listen"), setting,
+                         settingPath({settingkey::Prometheus, settingkey::Listen}), kDefaultListen);
     HttpService service;
     service.limits.maxBodyBytes = kMaxBodyBytes;
     service.handle = [this](const HttpRequest& request) { return handle(request); };

@@ -216,8 +216,7 @@ LoadResult ConfigStore::load()
             if (!file.config.streamgate.adminKey().isEmpty() &&
                 (QFile::permissions(m_path) & (QFile::ReadGroup | QFile::ReadOther)))
                 qCWarning(lcConfig).noquote()
-                    << m_path
-                    << "holds" << settingPath({settingkey::Admin, settingkey::Key})
+                    << m_path << "holds" << settingPath({settingkey::Admin, settingkey::Key})
                     << "and other users can read it; the next save "
                        "makes it 0600, or run: chmod 600"
                     << m_path;

@@ -32,8 +32,8 @@ DisabledRouteSettings encodeDisabled(const DisabledRoute& d)
     DisabledRouteSettings entry;
     entry.route = encodeStreamRoute(d.route);
     if (d.listen) {
-        entry.protocol = d.listen->protocol == Protocol::Udp ? QStringLiteral("udp")
-                                                             : QStringLiteral("tcp");
+        entry.protocol =
+            d.listen->protocol == Protocol::Udp ? QStringLiteral("udp") : QStringLiteral("tcp");
         entry.listen = makeListenEntry(d.listen->host, d.listen->port).text();
     }
     return entry;

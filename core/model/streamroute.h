@@ -165,7 +165,7 @@ struct Config
     QList<StreamRoute> streamRoutes;
     QList<Upstream> upstreams;
     StreamgateSettings streamgate; // Streamgate's own settings (model/settings.h); never exported
-    QStringList explicitFields; // sections given empty ("stream_routes": [])
+    QStringList explicitFields;    // sections given empty ("stream_routes": [])
 
     const Upstream* findUpstream(const QString& id) const;
     const StreamRoute* findRoute(const QString& id) const;

@@ -1,10 +1,10 @@
 // Admin API over real HTTP on loopback: APISIX v3 stream_routes / upstreams semantics, the key,
 // 405s, error wording, persistence through the config store and concurrent writers.
 #include "api/adminserver.h"
-#include "model/httplisten.h"
 #include "config/configstore.h"
 #include "httptestclient.h"
 #include "model/codec.h"
+#include "model/httplisten.h"
 #include "testfiles.h"
 
 #include <QFile>

@@ -91,9 +91,9 @@ class TestConfigOwner : public QObject
 
     int metricsStatus(int port)
     {
-        return request(m_network, "GET",
-                       QUrl(QStringLiteral("http://127.0.0.1:%1/apisix/prometheus/metrics")
-                                .arg(port)))
+        return request(
+                   m_network, "GET",
+                   QUrl(QStringLiteral("http://127.0.0.1:%1/apisix/prometheus/metrics").arg(port)))
             .status;
     }
 
@@ -113,16 +113,17 @@ private Q_SLOTS:
         const int admin1 = freePort(), admin2 = freePort(), metrics1 = freePort(),
                   metrics2 = freePort();
         QCOMPARE(QSet<int>({admin1, admin2, metrics1, metrics2}).size(), 4);
-        const QString path = freshConfig(withListens(configWith({"first"}, port), admin1, metrics1));
+        const QString path =
+            freshConfig(withListens(configWith({"first"}, port), admin1, metrics1));
         StreamgateProcess sg;
         sg.configAdminPort = admin1;
         QVERIFY(sg.start(path, true));
         QVERIFY2(sg.waitForAdmin(), sg.readOutput().constData());
         QTRY_COMPARE_WITH_TIMEOUT(metricsStatus(metrics1), 200, 10000);
 
-        QVERIFY(writeFile(path, QJsonDocument(withListens(configWith({"first"}, port), admin2,
-                                                          metrics2))
-                                    .toJson()));
+        QVERIFY(writeFile(
+            path,
+            QJsonDocument(withListens(configWith({"first"}, port), admin2, metrics2)).toJson()));
         sg.setAdminPort(admin2);
         QVERIFY2(sg.waitForAdmin(), sg.readOutput().constData());
         QCOMPARE(sg.routeIds(), QStringList{"first"});
@@ -135,9 +136,9 @@ private Q_SLOTS:
         QTcpServer squatter;
         QVERIFY(squatter.listen(QHostAddress::LocalHost, 0));
         const int taken = squatter.serverPort();
-        QVERIFY(writeFile(path, QJsonDocument(withListens(configWith({"first"}, port), taken,
-                                                          metrics2))
-                                    .toJson()));
+        QVERIFY(writeFile(
+            path,
+            QJsonDocument(withListens(configWith({"first"}, port), taken, metrics2)).toJson()));
         QTRY_VERIFY_WITH_TIMEOUT(
             sg.readOutput().contains(
                 QStringLiteral("admin API cannot listen on 127.0.0.1:%1").arg(taken).toUtf8()),

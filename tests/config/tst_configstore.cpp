@@ -1039,8 +1039,9 @@ private Q_SLOTS:
             << routes({a}, ", \"stream_proxy\": {\"tcp\": [2, 1]}") << ConfigDiff{};
         d = {};
         d.settingsChanged = true;
-        QTest::newRow("settings changed") << routes({a}, ", \"streamgate\": {\"mysql_inspect\": true}")
-                                          << routes({a}, ", \"streamgate\": {\"mysql_inspect\": false}") << d;
+        QTest::newRow("settings changed")
+            << routes({a}, ", \"streamgate\": {\"mysql_inspect\": true}")
+            << routes({a}, ", \"streamgate\": {\"mysql_inspect\": false}") << d;
     }
 
     void diff()

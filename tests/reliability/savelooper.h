@@ -51,9 +51,8 @@ inline qint64 generationOf(const Config& config)
     // The settings carry the generation too (as the admin key), so a mix of sections shows.
     const QString key = config.streamgate.adminKey();
     bool ok = false;
-    const qint64 generation = key.startsWith(QLatin1String("generation-"))
-                                  ? key.mid(11).toLongLong(&ok)
-                                  : -1;
+    const qint64 generation =
+        key.startsWith(QLatin1String("generation-")) ? key.mid(11).toLongLong(&ok) : -1;
     if (!ok)
         return -1;
     const QString desc = QStringLiteral("generation %1").arg(generation);
