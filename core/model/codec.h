@@ -38,8 +38,8 @@ Decoded<ListenEntry> decodeListenEntry(const QJsonValue& json, const QString& pa
 Decoded<Config> decodeConfig(const QJsonObject& json);
 
 // The "streamgate" section (model/settings.h); path prefixes every problem.
-Decoded<StreamgateSettings> decodeSettings(const QJsonValue& json,
-                                           const QString& path = QStringLiteral("streamgate"));
+Decoded<StreamgateSettings>
+decodeSettings(const QJsonValue& json, const QString& path = QLatin1String(settingkey::Section));
 QJsonObject encodeSettings(const StreamgateSettings& settings);
 // Returns `onto` with each top-level setting (admin, prometheus, ...) that `next` changed
 // relative to `base` carried over, as rebaseConfig does for routes.
