@@ -1,12 +1,12 @@
 #include "api/adminserver.h"
 
 #include "api/adminbody.h"
-#include "api/httplisten.h"
 #include "api/snapshotjson.h"
 #include "config/configstore.h"
 #include "config/keyfile.h"
 #include "config/logging.h"
 #include "model/codec.h"
+#include "model/httplisten.h"
 #include "proxy/engine.h"
 
 #include <QDateTime>
@@ -135,11 +135,6 @@ QByteArray headerValue(const HttpRequest& request, const QByteArray& name)
     return {};
 }
 
-QString settingText(const QJsonObject& streamgate, const char* section, const char* key)
-{
-    return streamgate.value(QLatin1String(section)).toObject().value(QLatin1String(key)).toString();
-}
-
 const QString& basePath(AdminKind kind)
 {
     static const QString routes = QStringLiteral("/apisix/admin/stream_routes");
@@ -199,7 +194,7 @@ AdminServer::~AdminServer() = default;
 
 QString AdminServer::ensureKey(ConfigStore* store)
 {
-    const QString existing = settingText(store->config().streamgate, "admin", "key");
+    const QString existing = store->config().streamgate.adminKey();
     if (!existing.isEmpty())
         return existing;
     // A generated key is kept beside the config, never in it: the user's file is not rewritten.
@@ -213,19 +208,28 @@ QString AdminServer::ensureKey(ConfigStore* store)
 
 bool AdminServer::start(const AdminOptions& options, const HttpFrontOptions& connections)
 {
-    m_error.clear();
-    const Config config = m_store->config();
     if (!options.key.isEmpty()) {
         m_key = options.key;
         m_keyFromOptions = true;
     } else {
         m_key = ensureKey(m_store);
     }
+    m_listenOption = options.listen;
+    m_connections = connections;
+    m_started = true;
+    return bind(m_store->config().streamgate.adminListen());
+}
 
+bool AdminServer::bind(const QString& setting)
+{
+    m_error.clear();
+    m_listenSetting = setting;
+    m_front.reset(); // the old listener (if any) closes before the new one binds
+    m_address.clear();
+    m_port = 0;
     const HttpListen listen =
-        chooseHttpListen(options.listen, QStringLiteral("--admin-listen"),
-                         settingText(config.streamgate, "admin", "listen"),
-                         QStringLiteral("streamgate.admin.listen"), kDefaultListen);
+        chooseHttpListen(m_listenOption, QStringLiteral("--admin-listen"), setting,
+                         settingPath({settingkey::Admin, settingkey::Listen}), kDefaultListen);
     HttpService service;
     service.limits.maxBodyBytes = kAdminMaxBodyBytes;
     service.admit = [this](const HttpRequest& request) { return admit(request); };
@@ -233,7 +237,7 @@ bool AdminServer::start(const AdminOptions& options, const HttpFrontOptions& con
     service.refuse = [](HttpStatus status, const QString& message) {
         return error(message, status);
     };
-    m_front = std::make_unique<HttpFront>(std::move(service), connections);
+    m_front = std::make_unique<HttpFront>(std::move(service), m_connections);
     if (!m_front->listen(listen, QStringLiteral("admin API"), &m_error)) {
         m_front.reset();
         return false;
@@ -396,12 +400,31 @@ void AdminServer::track(const ConfigDiff& diff, const Config& config)
 void AdminServer::settingsChanged(const Config& config)
 {
     // A key changed in the GUI takes effect at once; a key given on the command line wins.
-    const QString key = settingText(config.streamgate, "admin", "key");
+    const QString key = config.streamgate.adminKey();
     if (!m_keyFromOptions && !key.isEmpty() && key != m_key) {
         if (!m_key.isEmpty()) // a first key (none was usable at start) is not a change
             qCInfo(lcApi) << "admin API key changed";
         m_key = key;
     }
+    // A new listen address rebinds (--admin-listen wins). Queued: the change may have come in
+    // while one of this listener's connections is being answered.
+    const QString listen = config.streamgate.adminListen();
+    if (m_started && m_listenOption.isEmpty() && listen != m_listenSetting) {
+        m_listenSetting = listen;
+        QMetaObject::invokeMethod(
+            this, [this, listen] { rebind(listen); }, Qt::QueuedConnection);
+    }
+}
+
+void AdminServer::rebind(const QString& setting)
+{
+    if (setting != m_listenSetting)
+        return; // a later change is queued behind this one
+    const QString before = m_front ? url().toString() : QStringLiteral("(not listening)");
+    qCInfo(lcApi).noquote() << settingPath({settingkey::Admin, settingkey::Listen})
+                            << "changed: the admin API leaves" << before;
+    if (!bind(setting))
+        qCCritical(lcApi).noquote() << m_error << "- the admin API is not listening";
 }
 
 QJsonObject AdminServer::item(Kind kind, const QString& id, const QJsonObject& value) const

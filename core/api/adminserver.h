@@ -42,8 +42,10 @@ public:
     ~AdminServer() override;
 
     // Resolves the key (one generated in ConfigStore::keyPath() when the config has none) and
-    // listens.
-    // Returns false with errorString() set when the address is invalid or cannot be bound.
+    // listens. Returns false with errorString() set when the address is invalid or cannot be
+    // bound. Afterwards a new streamgate.admin.listen in the config (unless options.listen is
+    // set) closes the listener and binds the new address; a failure there is logged and leaves
+    // the admin API closed until the next change.
     // connections: limits and timeouts of the HTTP front (tests shorten them).
     bool start(const AdminOptions& options = {}, const HttpFrontOptions& connections = {});
     QString errorString() const { return m_error; }
@@ -84,12 +86,18 @@ private:
     QJsonObject item(Kind kind, const QString& id, const QJsonObject& value) const;
     void track(const ConfigDiff& diff, const Config& config);
     void settingsChanged(const Config& config);
+    bool bind(const QString& setting);
+    void rebind(const QString& setting);
 
     ConfigStore* m_store;
     Engine* m_engine;
     std::unique_ptr<HttpFront> m_front;
     QString m_key;
     bool m_keyFromOptions = false;
+    bool m_started = false;
+    QString m_listenOption;  // --admin-listen: wins over the setting, never rebinds
+    QString m_listenSetting; // streamgate.admin.listen as last applied (empty: default)
+    HttpFrontOptions m_connections;
     QHostAddress m_address;
     quint16 m_port = 0;
     QString m_error;

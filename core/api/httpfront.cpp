@@ -1,7 +1,7 @@
 #include "api/httpfront.h"
 
-#include "api/httplisten.h"
 #include "config/logging.h"
+#include "model/httplisten.h"
 #include "proxy/worker.h"
 
 #include <QJsonDocument>

@@ -39,7 +39,9 @@ public:
     MetricsServer(ConfigStore* store, Engine* engine, QObject* parent = nullptr);
     ~MetricsServer() override;
 
-    // listen overrides streamgate.prometheus.listen when not empty.
+    // listen overrides streamgate.prometheus.listen when not empty. Afterwards a new
+    // streamgate.prometheus.listen in the config (unless listen is set) closes the listener and
+    // binds the new address; a failure there is logged and leaves metrics unserved.
     bool start(const QString& listen = {}, const HttpFrontOptions& connections = {});
     QString errorString() const { return m_error; }
     QHostAddress address() const { return m_address; }
@@ -47,6 +49,9 @@ public:
 
 private:
     HttpResponse handle(const HttpRequest& request) const;
+    void settingsChanged(const Config& config);
+    bool bind(const QString& setting);
+    void rebind(const QString& setting);
 
     ConfigStore* m_store;
     Engine* m_engine;
@@ -54,6 +59,10 @@ private:
     QHostAddress m_address;
     quint16 m_port = 0;
     QString m_error;
+    bool m_started = false;
+    QString m_listenOption;  // --prometheus-listen: wins over the setting, never rebinds
+    QString m_listenSetting; // streamgate.prometheus.listen as last applied (empty: default)
+    HttpFrontOptions m_connections;
 };
 
 } // namespace sg

@@ -383,10 +383,10 @@ ApisixExport exportApisix(const Config& config, const QString& dir)
 {
     ApisixExport result;
 
-    for (auto it = config.streamgate.begin(); it != config.streamgate.end(); ++it)
+    for (const QString& key : settingKeys(config.streamgate))
         // No value in the warning: this section holds the admin key.
         result.warnings << Problem{
-            QStringLiteral("streamgate.") + it.key(),
+            settingPath({qPrintable(key)}),
             {},
             QStringLiteral("Streamgate-only setting, left out (APISIX has no such field)")};
 

@@ -114,16 +114,7 @@ Config rebaseConfig(const Config& base, const Config& next, const Config& onto)
     if (next.explicitFields != base.explicitFields)
         result.explicitFields = next.explicitFields;
     // Streamgate's settings merge per section (admin, prometheus, ...).
-    QStringList keys = base.streamgate.keys() + next.streamgate.keys();
-    keys.removeDuplicates();
-    for (const QString& key : std::as_const(keys)) {
-        if (next.streamgate.value(key) == base.streamgate.value(key))
-            continue;
-        if (next.streamgate.contains(key))
-            result.streamgate.insert(key, next.streamgate.value(key));
-        else
-            result.streamgate.remove(key);
-    }
+    result.streamgate = rebaseSettings(base.streamgate, next.streamgate, onto.streamgate);
     return result;
 }
 

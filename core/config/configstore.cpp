@@ -213,13 +213,11 @@ LoadResult ConfigStore::load()
             qCInfo(lcConfig).noquote()
                 << "loaded" << m_path << ":" << file.config.streamRoutes.size() << "stream routes,"
                 << file.config.upstreams.size() << "upstreams";
-            const QJsonObject admin =
-                file.config.streamgate.value(QLatin1String("admin")).toObject();
-            if (!admin.value(QLatin1String("key")).toString().isEmpty() &&
+            if (!file.config.streamgate.adminKey().isEmpty() &&
                 (QFile::permissions(m_path) & (QFile::ReadGroup | QFile::ReadOther)))
                 qCWarning(lcConfig).noquote()
-                    << m_path
-                    << "holds streamgate.admin.key and other users can read it; the next save "
+                    << m_path << "holds" << settingPath({settingkey::Admin, settingkey::Key})
+                    << "and other users can read it; the next save "
                        "makes it 0600, or run: chmod 600"
                     << m_path;
             adopt(file.config, file.warnings);
@@ -450,18 +448,23 @@ Problems ConfigStore::setStreamProxy(const StreamProxy& proxy)
     });
 }
 
-Problems ConfigStore::setSettings(const QJsonObject& streamgate)
+Problems ConfigStore::setSettings(const StreamgateSettings& streamgate)
 {
     QMutexLocker writeLock(&m_writeMutex);
     // Like replace(): only the sections this edit changed are carried over a change on disk.
-    const QJsonObject base = config().streamgate;
+    const StreamgateSettings base = config().streamgate;
     return edit([&](Config& next) {
-        Config before = next, edited = next;
-        before.streamgate = base;
-        edited.streamgate = streamgate;
-        next.streamgate = rebaseConfig(before, edited, next).streamgate;
+        next.streamgate = rebaseSettings(base, streamgate, next.streamgate);
         return Problems{};
     });
+}
+
+Problems ConfigStore::setSettings(const QJsonObject& streamgate)
+{
+    const Decoded<StreamgateSettings> decoded = decodeSettings(streamgate);
+    if (!decoded.ok())
+        return decoded.problems;
+    return setSettings(decoded.value);
 }
 
 } // namespace sg

@@ -135,6 +135,8 @@ public:
     Problems putUpstream(const Upstream& upstream);
     Problems deleteUpstream(const QString& id); // refused while routes use it
     Problems setStreamProxy(const StreamProxy& proxy);
+    Problems setSettings(const StreamgateSettings& streamgate);
+    // The section as JSON: decoded and validated first (problems name streamgate.<key>).
     Problems setSettings(const QJsonObject& streamgate);
     // Saves the current config even if the file on disk is broken (the user's explicit choice);
     // the broken file's bytes are kept as NAME.broken, NAME.bak stays the last good version.

@@ -1,6 +1,7 @@
 #include "config/keyfile.h"
 
 #include "config/privatefile.h"
+#include "model/settings.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -102,9 +103,9 @@ KeyFileResult loadOrCreateKeyFile(const QString& path)
                                           "(readable by this user only)")
                                .arg(path)
                          : QStringLiteral("generated an admin API key but could not save it (%1): "
-                                          "it is valid until Streamgate stops; set "
-                                          "streamgate.admin.key or use --admin-key-file")
-                               .arg(error));
+                                          "it is valid until Streamgate stops; set %2 "
+                                          "or use --admin-key-file")
+                               .arg(error, settingPath({settingkey::Admin, settingkey::Key})));
     return result;
 }
 

@@ -11,8 +11,6 @@ namespace sg {
 
 namespace {
 
-const QString DisabledKey = QStringLiteral("disabled_routes");
-
 QString tr(const char* text, int n = -1)
 {
     return QCoreApplication::translate("sg::routeedits", text, nullptr, n);
@@ -29,16 +27,16 @@ bool usesPort(const StreamRoute& route, int port)
     return route.serverPort && *route.serverPort == port;
 }
 
-QJsonObject encodeDisabled(const DisabledRoute& d)
+DisabledRouteSettings encodeDisabled(const DisabledRoute& d)
 {
-    QJsonObject o{{QStringLiteral("route"), encodeStreamRoute(d.route)}};
+    DisabledRouteSettings entry;
+    entry.route = encodeStreamRoute(d.route);
     if (d.listen) {
-        o.insert(QStringLiteral("protocol"), d.listen->protocol == Protocol::Udp
-                                                 ? QStringLiteral("udp")
-                                                 : QStringLiteral("tcp"));
-        o.insert(QStringLiteral("listen"), makeListenEntry(d.listen->host, d.listen->port).text());
+        entry.protocol =
+            d.listen->protocol == Protocol::Udp ? QStringLiteral("udp") : QStringLiteral("tcp");
+        entry.listen = makeListenEntry(d.listen->host, d.listen->port).text();
     }
-    return o;
+    return entry;
 }
 
 } // namespace
@@ -111,23 +109,18 @@ StreamProxy proxyWithListen(const Config& config, const QString& exceptRouteId,
 QList<DisabledRoute> disabledRoutes(const Config& config)
 {
     QList<DisabledRoute> result;
-    const QJsonArray list = config.streamgate.value(DisabledKey).toArray();
-    for (const QJsonValue& v : list) {
-        const QJsonObject o = v.toObject();
-        const Decoded<StreamRoute> decoded = decodeStreamRoute(o.value(QStringLiteral("route")));
+    for (const DisabledRouteSettings& entry : config.streamgate.disabledRouteList()) {
+        // The decoder validated both (an entry whose route did not decode is never stored).
+        const Decoded<StreamRoute> decoded = decodeStreamRoute(entry.route);
         if (!decoded.ok())
-            continue; // never written by us in that shape; the store keeps it untouched
+            continue;
         DisabledRoute d{decoded.value, std::nullopt};
-        const QString listen = o.value(QStringLiteral("listen")).toString();
-        if (!listen.isEmpty()) {
-            const Decoded<ListenEntry> entry =
-                decodeListenEntry(listen.contains(QLatin1Char(':')) ? QJsonValue(listen)
-                                                                    : QJsonValue(listen.toInt()));
-            if (entry.ok()) {
-                const bool udp =
-                    o.value(QStringLiteral("protocol")).toString() == QLatin1String("udp");
-                d.listen = RouteListen{udp ? Protocol::Udp : Protocol::Tcp, entry.value.host,
-                                       entry.value.port};
+        if (entry.listen) {
+            const Decoded<ListenEntry> listen = decodeListenEntry(*entry.listen);
+            if (listen.ok()) {
+                const bool udp = entry.protocol == QLatin1String("udp");
+                d.listen = RouteListen{udp ? Protocol::Udp : Protocol::Tcp, listen.value.host,
+                                       listen.value.port};
             }
         }
         result << d;
@@ -145,9 +138,9 @@ Config withRouteDisabled(const Config& config, const QString& id)
         const std::optional<RouteListen> listen = listenOf(config.streamProxy, route);
         next.streamProxy = proxyWithListen(config, id, listen, std::nullopt);
         next.streamRoutes.removeAt(i);
-        QJsonArray list = next.streamgate.value(DisabledKey).toArray();
+        QList<DisabledRouteSettings> list = next.streamgate.disabledRouteList();
         list.append(encodeDisabled(DisabledRoute{route, listen}));
-        next.streamgate.insert(DisabledKey, list);
+        next.streamgate.disabledRoutes = list;
         break;
     }
     return next;
@@ -170,19 +163,18 @@ Config withRouteEnabled(const Config& config, const QString& id)
 Config withDisabledRouteRemoved(const Config& config, const QString& id)
 {
     Config next = config;
-    QJsonArray kept;
-    for (const QJsonValue& v : config.streamgate.value(DisabledKey).toArray()) {
-        const QJsonValue routeId =
-            v.toObject().value(QStringLiteral("route")).toObject().value(QStringLiteral("id"));
+    QList<DisabledRouteSettings> kept;
+    for (const DisabledRouteSettings& entry : config.streamgate.disabledRouteList()) {
+        const QJsonValue routeId = entry.route.value(QLatin1String("id"));
         const QString text =
             routeId.isString() ? routeId.toString() : QString::number(routeId.toInteger());
         if (text != id)
-            kept.append(v);
+            kept.append(entry);
     }
     if (kept.isEmpty())
-        next.streamgate.remove(DisabledKey);
+        next.streamgate.disabledRoutes.reset();
     else
-        next.streamgate.insert(DisabledKey, kept);
+        next.streamgate.disabledRoutes = kept;
     return next;
 }
 

@@ -382,7 +382,7 @@ Decoded<Config> decodeConfig(const QJsonObject& json)
     Checker c;
     Decoded<Config> result;
     Config& config = result.value;
-    c.closed(json, QString(), {"stream_proxy", "stream_routes", "upstreams", "streamgate"});
+    c.closed(json, QString(), {"stream_proxy", "stream_routes", "upstreams", settingkey::Section});
 
     const QString proxyKey = QStringLiteral("stream_proxy");
     if (json.contains(proxyKey) && c.expectObject(json.value(proxyKey), proxyKey)) {
@@ -448,31 +448,13 @@ Decoded<Config> decodeConfig(const QJsonObject& json)
         }
     }
 
-    const QString ownKey = QStringLiteral("streamgate");
+    const QString ownKey = QLatin1String(settingkey::Section);
     if (json.contains(ownKey) && c.expectObject(json.value(ownKey), ownKey)) {
-        config.streamgate = json.value(ownKey).toObject();
-        if (config.streamgate.isEmpty())
+        Decoded<StreamgateSettings> settings = decodeSettings(json.value(ownKey), ownKey);
+        config.streamgate = settings.value;
+        c.problems << settings.problems;
+        if (json.value(ownKey).toObject().isEmpty())
             config.explicitFields << ownKey;
-        // The MySQL inspection switches (read by the engine): booleans, per route under "routes".
-        const auto expectBool = [&c](const QJsonObject& o, const QString& path, const char* key) {
-            const QJsonValue v = o.value(QLatin1String(key));
-            if (!v.isUndefined() && !v.isBool())
-                c.fail(childPath(path, QLatin1String(key)), v,
-                       QStringLiteral("must be true or false"));
-        };
-        expectBool(config.streamgate, ownKey, "mysql_inspect");
-        const QString routesPath = childPath(ownKey, QStringLiteral("routes"));
-        const QJsonValue routes = config.streamgate.value(QStringLiteral("routes"));
-        if (!routes.isUndefined() && c.expectObject(routes, routesPath)) {
-            const QJsonObject byId = routes.toObject();
-            for (auto it = byId.begin(); it != byId.end(); ++it) {
-                const QString path = childPath(routesPath, it.key());
-                if (!c.expectObject(it.value(), path))
-                    continue;
-                expectBool(it.value().toObject(), path, "mysql_inspect");
-                expectBool(it.value().toObject(), path, "mysql_commands");
-            }
-        }
     }
     result.problems = c.problems;
     return result;
@@ -520,8 +502,9 @@ QJsonObject encodeConfig(const Config& config)
             a.append(encodeUpstream(upstream));
         o.insert(QStringLiteral("upstreams"), a);
     }
-    if (keep(ex, QStringLiteral("streamgate"), !config.streamgate.isEmpty()))
-        o.insert(QStringLiteral("streamgate"), config.streamgate);
+    const QString ownKey = QLatin1String(settingkey::Section);
+    if (keep(ex, ownKey, !config.streamgate.isEmpty()))
+        o.insert(ownKey, encodeSettings(config.streamgate));
     return o;
 }
 

@@ -8,6 +8,7 @@
 
 #include <QJsonObject>
 #include <QJsonValue>
+#include <QStringList>
 #include <QStringView>
 
 namespace sg {
@@ -35,6 +36,17 @@ Decoded<ListenEntry> decodeListenEntry(const QJsonValue& json, const QString& pa
 // Whole config: per-object validation plus duplicate ids. Cross-references (upstream_id
 // exists, listener present) are the store's job, see config/validation.h.
 Decoded<Config> decodeConfig(const QJsonObject& json);
+
+// The "streamgate" section (model/settings.h); path prefixes every problem.
+Decoded<StreamgateSettings>
+decodeSettings(const QJsonValue& json, const QString& path = QLatin1String(settingkey::Section));
+QJsonObject encodeSettings(const StreamgateSettings& settings);
+// Returns `onto` with each top-level setting (admin, prometheus, ...) that `next` changed
+// relative to `base` carried over, as rebaseConfig does for routes.
+StreamgateSettings rebaseSettings(const StreamgateSettings& base, const StreamgateSettings& next,
+                                  const StreamgateSettings& onto);
+// The top-level keys written ("admin", "disabled_routes", ...).
+QStringList settingKeys(const StreamgateSettings& settings);
 
 QJsonObject encodeStreamRoute(const StreamRoute& route);
 QJsonObject encodeUpstream(const Upstream& upstream);

@@ -7,6 +7,8 @@
 // fields are written back when they differ from their default/empty value, or when their
 // name is in `explicitFields` (given with the default value, e.g. "priority": 0).
 
+#include "model/settings.h"
+
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QList>
@@ -162,8 +164,8 @@ struct Config
     StreamProxy streamProxy;
     QList<StreamRoute> streamRoutes;
     QList<Upstream> upstreams;
-    QJsonObject streamgate;     // Streamgate's own settings (admin, ui, defaults); never exported
-    QStringList explicitFields; // sections given empty ("stream_routes": [])
+    StreamgateSettings streamgate; // Streamgate's own settings (model/settings.h); never exported
+    QStringList explicitFields;    // sections given empty ("stream_routes": [])
 
     const Upstream* findUpstream(const QString& id) const;
     const StreamRoute* findRoute(const QString& id) const;

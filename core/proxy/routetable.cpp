@@ -92,15 +92,10 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
     // stays valid for APISIX: "streamgate": {"mysql_inspect": false} turns MySQL detection off
     // everywhere; "streamgate": {"routes": {"<route id>": {"mysql_inspect": bool,
     // "mysql_commands": bool}}} overrides it per route and turns command counting on.
-    const bool inspectDefault =
-        config.streamgate.value(QStringLiteral("mysql_inspect")).toBool(true);
-    const QJsonObject routeSettings = config.streamgate.value(QStringLiteral("routes")).toObject();
     for (const StreamRoute& route : config.streamRoutes) {
         const QString id = route.idString();
-        const QJsonObject own = routeSettings.value(id).toObject();
-        const bool mysqlCommands = own.value(QStringLiteral("mysql_commands")).toBool(false);
-        const bool mysqlInspect =
-            own.value(QStringLiteral("mysql_inspect")).toBool(inspectDefault) || mysqlCommands;
+        const bool mysqlCommands = config.streamgate.mysqlCommandsFor(id);
+        const bool mysqlInspect = config.streamgate.mysqlInspectFor(id);
         std::shared_ptr<UpstreamEntry> up;
         if (const Upstream* u = config.upstreamFor(route)) {
             const QString key = route.upstream ? QStringLiteral("route:") + id : u->idString();

@@ -1,14 +1,16 @@
 // Admin API over real HTTP on loopback: APISIX v3 stream_routes / upstreams semantics, the key,
 // 405s, error wording, persistence through the config store and concurrent writers.
 #include "api/adminserver.h"
-#include "api/httplisten.h"
 #include "config/configstore.h"
 #include "httptestclient.h"
+#include "loopback.h"
 #include "model/codec.h"
+#include "model/httplisten.h"
 #include "testfiles.h"
 
 #include <QFile>
 #include <QSignalSpy>
+#include <QTcpServer>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -58,6 +60,7 @@ private slots:
     void concurrentPutsLeaveValidFile();
     void generatedKeyIsSaved();
     void keyChangedInSettingsAppliesAtOnce();
+    void listenChangedInSettingsRebinds();
     void engineEndpointsWithoutEngine();
     void unknownPath();
     void nonLoopbackIsWarned();
@@ -616,11 +619,63 @@ void TestAdminServer::keyChangedInSettingsAppliesAtOnce()
     u.setPath("/apisix/admin/stream_routes");
     QCOMPARE(request(m_network, "GET", u, {}, "first-key").status, 200);
 
-    QJsonObject settings = store.config().streamgate;
-    settings["admin"] = QJsonObject{{"key", "second-key"}};
+    StreamgateSettings settings = store.config().streamgate;
+    settings.admin = AdminSettings{std::nullopt, QStringLiteral("second-key")};
     QVERIFY(store.setSettings(settings).isEmpty());
     QCOMPARE(request(m_network, "GET", u, {}, "first-key").status, 401);
     QCOMPARE(request(m_network, "GET", u, {}, "second-key").status, 200);
+}
+
+// streamgate.admin.listen changed while running: the old port closes and the new one answers;
+// an address that cannot be bound leaves the API closed with the reason in errorString(); with
+// --admin-listen given, the setting never moves it.
+void TestAdminServer::listenChangedInSettingsRebinds()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath("l.json");
+    const int first = freePort(), second = freePort();
+    QVERIFY(first != second);
+    const auto listenAt = [](int port) {
+        StreamgateSettings s;
+        s.admin =
+            AdminSettings{QStringLiteral("127.0.0.1:%1").arg(port), QString::fromLatin1(kKey)};
+        return s;
+    };
+    QVERIFY(writeFile(path, "{}"));
+    ConfigStore store(path);
+    QVERIFY(store.load().ok());
+    QVERIFY(store.setSettings(listenAt(first)).isEmpty());
+    AdminServer server(&store, nullptr);
+    AdminServer pinned(&store, nullptr); // --admin-listen
+    QVERIFY2(server.start(), qPrintable(server.errorString()));
+    QVERIFY(pinned.start({QStringLiteral("127.0.0.1:0"), {}}));
+    const quint16 pinnedPort = pinned.port();
+    QCOMPARE(server.port(), first);
+    const auto status = [this](int port) {
+        return request(m_network, "GET",
+                       QUrl(QStringLiteral("http://127.0.0.1:%1/apisix/admin/upstreams").arg(port)),
+                       {}, kKey)
+            .status;
+    };
+    QCOMPARE(status(first), 200);
+
+    QVERIFY(store.setSettings(listenAt(second)).isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(server.port(), second, 5000);
+    QCOMPARE(status(second), 200);
+    QCOMPARE(status(first), 0);
+    QCOMPARE(pinned.port(), pinnedPort);
+    QCOMPARE(status(pinnedPort), 200);
+
+    QTcpServer squatter;
+    QVERIFY(squatter.listen(QHostAddress::LocalHost, 0));
+    QVERIFY(store.setSettings(listenAt(squatter.serverPort())).isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(!server.errorString().isEmpty(), 5000);
+    QVERIFY2(
+        server.errorString().startsWith(
+            QStringLiteral("admin API cannot listen on 127.0.0.1:%1: ").arg(squatter.serverPort())),
+        qPrintable(server.errorString()));
+    QCOMPARE(server.port(), 0);
+    QCOMPARE(status(second), 0);
 }
 
 void TestAdminServer::engineEndpointsWithoutEngine()

@@ -12,6 +12,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QSet>
+#include <QTcpServer>
 #include <QTemporaryDir>
 #include <QTest>
 #include <sys/stat.h>
@@ -73,11 +76,76 @@ class TestConfigOwner : public QObject
         return path;
     }
 
+    static QJsonObject withListens(QJsonObject config, int adminPort, int metricsPort)
+    {
+        config.insert(
+            "streamgate",
+            QJsonObject{
+                {"admin", QJsonObject{{"listen", QStringLiteral("127.0.0.1:%1").arg(adminPort)}}},
+                {"prometheus",
+                 QJsonObject{{"listen", QStringLiteral("127.0.0.1:%1").arg(metricsPort)}}}});
+        return config;
+    }
+
+    QNetworkAccessManager m_network;
+
+    int metricsStatus(int port)
+    {
+        return request(
+                   m_network, "GET",
+                   QUrl(QStringLiteral("http://127.0.0.1:%1/apisix/prometheus/metrics").arg(port)))
+            .status;
+    }
+
 private Q_SLOTS:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
         QVERIFY(QFile::exists(QStringLiteral(STREAMGATE_BINARY)));
+    }
+
+    // streamgate.admin.listen and streamgate.prometheus.listen changed in the file while
+    // Streamgate runs: both move to the new address without a restart, and the old ports close.
+    // An address that cannot be bound is logged with the reason, and the old one stays closed.
+    void listenChangeInFileRebinds()
+    {
+        const int port = freePort();
+        const int admin1 = freePort(), admin2 = freePort(), metrics1 = freePort(),
+                  metrics2 = freePort();
+        QCOMPARE(QSet<int>({admin1, admin2, metrics1, metrics2}).size(), 4);
+        const QString path =
+            freshConfig(withListens(configWith({"first"}, port), admin1, metrics1));
+        StreamgateProcess sg;
+        sg.configAdminPort = admin1;
+        QVERIFY(sg.start(path, true));
+        QVERIFY2(sg.waitForAdmin(), sg.readOutput().constData());
+        QTRY_COMPARE_WITH_TIMEOUT(metricsStatus(metrics1), 200, 10000);
+
+        QVERIFY(writeFile(
+            path,
+            QJsonDocument(withListens(configWith({"first"}, port), admin2, metrics2)).toJson()));
+        sg.setAdminPort(admin2);
+        QVERIFY2(sg.waitForAdmin(), sg.readOutput().constData());
+        QCOMPARE(sg.routeIds(), QStringList{"first"});
+        QTRY_COMPARE_WITH_TIMEOUT(metricsStatus(metrics2), 200, 10000);
+        sg.setAdminPort(admin1);
+        QCOMPARE(sg.get(QStringLiteral("/apisix/admin/stream_routes")).status, 0);
+        QCOMPARE(metricsStatus(metrics1), 0);
+
+        // The new admin port is taken: the reason is logged, and the API is not left on admin2.
+        QTcpServer squatter;
+        QVERIFY(squatter.listen(QHostAddress::LocalHost, 0));
+        const int taken = squatter.serverPort();
+        QVERIFY(writeFile(
+            path,
+            QJsonDocument(withListens(configWith({"first"}, port), taken, metrics2)).toJson()));
+        QTRY_VERIFY_WITH_TIMEOUT(
+            sg.readOutput().contains(
+                QStringLiteral("admin API cannot listen on 127.0.0.1:%1").arg(taken).toUtf8()),
+            10000);
+        sg.setAdminPort(admin2);
+        QCOMPARE(sg.get(QStringLiteral("/apisix/admin/stream_routes")).status, 0);
+        QCOMPARE(metricsStatus(metrics2), 200);
     }
 
     void handEditSurvivesAdminChange_data()

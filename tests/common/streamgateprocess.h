@@ -22,16 +22,24 @@ public:
     // unless told not to (then the test sets it to the key the process uses).
     QByteArray key = QByteArrayLiteral("test-admin-key-5b1e0c");
 
+    // When set before start(), no --admin-listen is given: the admin API listens where the
+    // config's streamgate.admin.listen says, and requests go to this port.
+    int configAdminPort = 0;
+
     ~StreamgateProcess() { stop(); }
+
+    // Where requests go from now on (after the config moved the admin API).
+    void setAdminPort(int port) { m_port = port; }
 
     // Starts the binary on `config` (the window unless `headless`), its admin API on a free
     // loopback port. `env` entries are added to the child's environment.
     bool start(const QString& config, bool headless, const QStringList& extraArgs = {},
                const QProcessEnvironment& env = {}, bool giveKey = true)
     {
-        m_port = freePort();
-        QStringList args{QStringLiteral("--config"), config, QStringLiteral("--admin-listen"),
-                         QStringLiteral("127.0.0.1:%1").arg(m_port)};
+        m_port = configAdminPort ? configAdminPort : freePort();
+        QStringList args{QStringLiteral("--config"), config};
+        if (!configAdminPort)
+            args << QStringLiteral("--admin-listen") << QStringLiteral("127.0.0.1:%1").arg(m_port);
         if (headless)
             args << QStringLiteral("--headless");
         args << extraArgs;

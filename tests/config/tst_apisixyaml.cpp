@@ -55,7 +55,7 @@ const char* kRichConfig = R"({
                  { "host": "::1", "port": 5433, "weight": 0 } ] },
     { "id": 2, "type": "chash", "key": "remote_addr", "nodes": { "127.0.0.1:53": 1 } }
   ],
-  "streamgate": { "admin": { "listen": "127.0.0.1:9180", "key": "secret" }, "ui": { "theme": "dark" } }
+  "streamgate": { "admin": { "listen": "127.0.0.1:9180", "key": "secret" }, "mysql_inspect": false }
 })";
 
 } // namespace
@@ -258,7 +258,7 @@ void TestApisixYaml::exportWritesApisixFiles()
 
     // Streamgate-only settings are listed, each by its path, never dropped silently.
     QVERIFY(mentions(result.warnings, "streamgate.admin"));
-    QVERIFY(mentions(result.warnings, "streamgate.ui"));
+    QVERIFY(mentions(result.warnings, "streamgate.mysql_inspect"));
     QVERIFY(!mentions(result.warnings, "secret")); // nor is it printed in a warning
 }
 
@@ -507,8 +507,7 @@ void TestApisixYaml::commandLineRoundTrip()
         QCOMPARE(encodeStreamRoute(got), encodeStreamRoute(expected.streamRoutes[i]));
     }
     QVERIFY(after.config.streamProxy == expected.streamProxy);
-    QCOMPARE(after.config.streamgate.value("admin").toObject().value("key").toString(),
-             QString("keep-me"));
+    QCOMPARE(after.config.streamgate.adminKey(), QString("keep-me"));
 
     QCOMPARE(exportApisixCommand(dir.filePath("missing.json"), dir.filePath("x")), 2);
     QCOMPARE(importApisixCommand(target, dir.filePath("missing.yaml")), 2);

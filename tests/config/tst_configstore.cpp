@@ -170,7 +170,7 @@ const QByteArray richConfig = R"({
                  { "host": "::1", "port": 5432, "weight": 0 } ],
       "create_time": 1700000000, "update_time": 1700000000 }
   ],
-  "streamgate": { "ui": { "refresh_ms": 250 } }
+  "streamgate": { "prometheus": { "listen": "127.0.0.1:9091" } }
 })";
 
 const QByteArray twoRoutesOneUpstream = R"({
@@ -390,7 +390,7 @@ private Q_SLOTS:
             QCOMPARE(refused, refused.mid(0, 1) + result.problems);
             QVERIFY(refused.first().reason.contains(QStringLiteral("could not be loaded")));
             QVERIFY(refused.first().reason.contains(path));
-            QCOMPARE(store.setSettings(QJsonObject{{"a", 1}}), refused);
+            QCOMPARE(store.setSettings(QJsonObject{{"mysql_inspect", false}}), refused);
             QCOMPARE(readBytes(path), content);
             QVERIFY(store.config() == Config{});
             QCOMPARE(spy.size(), 0);
@@ -1039,8 +1039,9 @@ private Q_SLOTS:
             << routes({a}, ", \"stream_proxy\": {\"tcp\": [2, 1]}") << ConfigDiff{};
         d = {};
         d.settingsChanged = true;
-        QTest::newRow("settings changed") << routes({a}, ", \"streamgate\": {\"x\": 1}")
-                                          << routes({a}, ", \"streamgate\": {\"x\": 2}") << d;
+        QTest::newRow("settings changed")
+            << routes({a}, ", \"streamgate\": {\"mysql_inspect\": true}")
+            << routes({a}, ", \"streamgate\": {\"mysql_inspect\": false}") << d;
     }
 
     void diff()
@@ -1080,12 +1081,11 @@ private Q_SLOTS:
         QVERIFY(lastDiff().listenersChanged);
         QCOMPARE(checkFile(path).config.streamProxy.udp.size(), 1);
 
-        QCOMPARE(store.setSettings(QJsonObject{{"ui", QJsonObject{{"refresh_ms", 500}}}}),
+        QCOMPARE(store.setSettings(
+                     QJsonObject{{"prometheus", QJsonObject{{"listen", "127.0.0.1:9092"}}}}),
                  Problems{});
         QVERIFY(lastDiff().settingsChanged);
-        QCOMPARE(
-            checkFile(path).config.streamgate.value("ui").toObject().value("refresh_ms").toInt(),
-            500);
+        QCOMPARE(checkFile(path).config.streamgate.prometheusListen(), "127.0.0.1:9092");
 
         QCOMPARE(store.putUpstream(
                      decodeUpstreamJson(R"({"id": "pg", "nodes": {"127.0.0.1:5432": 1}})")),

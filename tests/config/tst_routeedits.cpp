@@ -162,7 +162,7 @@ private slots:
         const Config on = withRouteEnabled(off, "db");
         QVERIFY(on.findRoute("db"));
         QVERIFY(disabledRoutes(on).isEmpty());
-        QVERIFY(!on.streamgate.contains("disabled_routes"));
+        QVERIFY(!on.streamgate.disabledRoutes.has_value());
         QCOMPARE(on.streamProxy.tcp.size(), 2);
         QCOMPARE(on.streamProxy.tcp.last().text(), QStringLiteral("127.0.0.1:13306"));
 

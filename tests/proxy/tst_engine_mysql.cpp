@@ -4,6 +4,7 @@
 // unchanged both ways. A route that is not MySQL (an echo) stays byte-exact too.
 
 #include "loopback.h"
+#include "model/codec.h"
 #include "mysqlconversation.h"
 #include "proxy/engine.h"
 #include "proxyfixture.h"
@@ -100,7 +101,10 @@ private:
         Config c;
         c.streamProxy.tcp << listenEntry("127.0.0.1", port);
         c.streamRoutes << route("r", up);
-        c.streamgate = streamgate;
+        const Decoded<StreamgateSettings> settings = decodeSettings(streamgate);
+        if (!settings.ok())
+            return -1;
+        c.streamgate = settings.value;
         engine.apply(c);
         const Snapshot s = engine.snapshot();
         if (s.listeners.size() != 1 || !s.listeners[0].listening)

@@ -12,6 +12,13 @@ namespace sg::reliability {
 
 constexpr int kLooperPort = 24000;
 
+// The "streamgate" section of a generation: its number as the admin key.
+inline QJsonObject generationSettings(qint64 generation)
+{
+    return QJsonObject{
+        {"admin", QJsonObject{{"key", QStringLiteral("generation-%1").arg(generation)}}}};
+}
+
 inline QJsonObject generationJson(qint64 generation, int routes)
 {
     QJsonArray list;
@@ -34,14 +41,20 @@ inline QJsonObject generationJson(qint64 generation, int routes)
     return QJsonObject{
         {"stream_proxy", QJsonObject{{"tcp", QJsonArray{kLooperPort}}}},
         {"stream_routes", list},
-        {"streamgate", QJsonObject{{"generation", generation}}},
+        {"streamgate", generationSettings(generation)},
     };
 }
 
 // The generation a config holds, or -1 if its routes disagree (a mix of two versions).
 inline qint64 generationOf(const Config& config)
 {
-    const qint64 generation = config.streamgate.value(QLatin1String("generation")).toInteger(-1);
+    // The settings carry the generation too (as the admin key), so a mix of sections shows.
+    const QString key = config.streamgate.adminKey();
+    bool ok = false;
+    const qint64 generation =
+        key.startsWith(QLatin1String("generation-")) ? key.mid(11).toLongLong(&ok) : -1;
+    if (!ok)
+        return -1;
     const QString desc = QStringLiteral("generation %1").arg(generation);
     for (const StreamRoute& r : config.streamRoutes) {
         if (r.desc != desc)

@@ -52,8 +52,9 @@ private Q_SLOTS:
             QVERIFY(store.replace(first.value).isEmpty());
             // Twice, so that NAME.bak also holds generation 0 rather than the example config.
             QJsonObject again = reliability::generationJson(0, kRoutes);
-            again.insert(QStringLiteral("streamgate"),
-                         QJsonObject{{"generation", 0}, {"resaved", true}});
+            QJsonObject settings = reliability::generationSettings(0);
+            settings.insert(QStringLiteral("mysql_inspect"), true);
+            again.insert(QStringLiteral("streamgate"), settings);
             const Decoded<Config> second = decodeConfig(again);
             QVERIFY(store.replace(second.value).isEmpty());
         }

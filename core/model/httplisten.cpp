@@ -1,4 +1,4 @@
-#include "api/httplisten.h"
+#include "model/httplisten.h"
 
 namespace sg {
 
@@ -15,7 +15,8 @@ HttpListen parseHttpListen(const QString& input, const QString& field)
     HttpListen result;
     const QString text = input.trimmed();
     auto fail = [&](const QString& why) {
-        result.error = QStringLiteral("%1: \"%2\" %3").arg(field, input, why);
+        result.reason = QStringLiteral("\"%1\" %2").arg(input, why);
+        result.error = field + QStringLiteral(": ") + result.reason;
         return result;
     };
     if (text.isEmpty())

@@ -12,7 +12,8 @@ struct HttpListen
 {
     QHostAddress address;
     quint16 port = 0;
-    QString error; // why the text was refused (empty when valid)
+    QString error;  // "<field>: <reason>" when the text was refused (empty when valid)
+    QString reason; // the reason alone: "\"127.0.0.1:99999\" has an invalid port (0-65535)"
     bool ok() const { return error.isEmpty(); }
     bool isLoopback() const { return address.isLoopback(); }
     QString text() const; // "127.0.0.1:9180", "[::1]:9180"

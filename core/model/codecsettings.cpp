@@ -1,0 +1,332 @@
+// The "streamgate" section of the config file (model/settings.h): one table of fields per
+// object, walked by one decoder and one encoder. A field is decoded only when written and
+// encoded only when set, so a user's keys survive a round trip exactly as written.
+
+#include "model/codec.h"
+#include "model/codec_p.h"
+#include "model/httplisten.h"
+
+#include <QJsonArray>
+#include <QStringList>
+#include <vector>
+
+namespace sg {
+
+using detail::Checker;
+using detail::childPath;
+using detail::indexPath;
+
+namespace {
+
+template <typename T> struct Field
+{
+    const char* key;
+    void (*decode)(Checker& c, const QJsonValue& value, const QString& path, T& out);
+    std::optional<QJsonValue> (*encode)(const T& in); // nullopt: not written
+};
+
+template <typename T> QString knownKeys(const std::vector<Field<T>>& fields)
+{
+    QStringList keys;
+    for (const Field<T>& f : fields)
+        keys << QLatin1String(f.key);
+    return keys.join(QStringLiteral(", "));
+}
+
+// An object whose keys are the table's: each unknown key is a problem naming it.
+template <typename T>
+void decodeFields(Checker& c, const QJsonValue& value, const QString& path,
+                  const std::vector<Field<T>>& fields, T& out)
+{
+    if (!c.expectObject(value, path))
+        return;
+    const QJsonObject o = value.toObject();
+    for (auto it = o.begin(); it != o.end(); ++it) {
+        const Field<T>* field = nullptr;
+        for (const Field<T>& f : fields)
+            if (it.key() == QLatin1String(f.key))
+                field = &f;
+        if (field)
+            field->decode(c, it.value(), childPath(path, it.key()), out);
+        else
+            c.fail(childPath(path, it.key()), it.value(),
+                   QStringLiteral("unknown setting \"%1\" (known: %2)")
+                       .arg(it.key(), knownKeys(fields)));
+    }
+}
+
+template <typename T> QJsonObject encodeFields(const std::vector<Field<T>>& fields, const T& in)
+{
+    QJsonObject o;
+    for (const Field<T>& f : fields)
+        if (const std::optional<QJsonValue> v = f.encode(in))
+            o.insert(QLatin1String(f.key), *v);
+    return o;
+}
+
+template <typename V> std::optional<QJsonValue> written(const std::optional<V>& v)
+{
+    if (!v)
+        return std::nullopt;
+    return QJsonValue(*v);
+}
+
+template <typename T, std::optional<bool> T::*member> Field<T> boolField(const char* key)
+{
+    return {key,
+            [](Checker& c, const QJsonValue& v, const QString& path, T& out) {
+                if (const std::optional<bool> b = c.boolean(v, path))
+                    out.*member = *b;
+            },
+            [](const T& in) { return written(in.*member); }};
+}
+
+// An HTTP listen address of Streamgate's own (admin API, metrics): see model/httplisten.h.
+template <typename T, std::optional<QString> T::*member> Field<T> httpListenField(const char* key)
+{
+    return {key,
+            [](Checker& c, const QJsonValue& v, const QString& path, T& out) {
+                const std::optional<QString> text = c.string(v, path, 0, -1);
+                if (!text)
+                    return;
+                const HttpListen listen = parseHttpListen(*text, path);
+                if (!listen.ok())
+                    c.fail(path, v, listen.reason);
+                else
+                    out.*member = *text;
+            },
+            [](const T& in) { return written(in.*member); }};
+}
+
+template <typename T, std::optional<QString> T::*member> Field<T> textField(const char* key)
+{
+    return {key,
+            [](Checker& c, const QJsonValue& v, const QString& path, T& out) {
+                if (const std::optional<QString> text = c.string(v, path, 0, 4096))
+                    out.*member = *text;
+            },
+            [](const T& in) { return written(in.*member); }};
+}
+
+// A section that is an object of its own fields.
+template <typename T, typename S, std::optional<S> T::*member,
+          const std::vector<Field<S>>& (*fields)()>
+Field<T> sectionField(const char* key)
+{
+    return {key,
+            [](Checker& c, const QJsonValue& v, const QString& path, T& out) {
+                S section;
+                decodeFields(c, v, path, fields(), section);
+                out.*member = section;
+            },
+            [](const T& in) -> std::optional<QJsonValue> {
+                if (!(in.*member))
+                    return std::nullopt;
+                return encodeFields(fields(), *(in.*member));
+            }};
+}
+
+const std::vector<Field<AdminSettings>>& adminFields()
+{
+    static const std::vector<Field<AdminSettings>> fields{
+        httpListenField<AdminSettings, &AdminSettings::listen>(settingkey::Listen),
+        textField<AdminSettings, &AdminSettings::key>(settingkey::Key),
+    };
+    return fields;
+}
+
+const std::vector<Field<PrometheusSettings>>& prometheusFields()
+{
+    static const std::vector<Field<PrometheusSettings>> fields{
+        httpListenField<PrometheusSettings, &PrometheusSettings::listen>(settingkey::Listen),
+    };
+    return fields;
+}
+
+const std::vector<Field<RouteSettings>>& routeFields()
+{
+    static const std::vector<Field<RouteSettings>> fields{
+        boolField<RouteSettings, &RouteSettings::mysqlInspect>(settingkey::MysqlInspect),
+        boolField<RouteSettings, &RouteSettings::mysqlCommands>(settingkey::MysqlCommands),
+    };
+    return fields;
+}
+
+const std::vector<Field<DisabledRouteSettings>>& disabledRouteFields()
+{
+    using D = DisabledRouteSettings;
+    static const std::vector<Field<D>> fields{
+        {settingkey::Route,
+         [](Checker& c, const QJsonValue& v, const QString& path, D& out) {
+             const qsizetype before = c.problems.size();
+             StreamRoute route;
+             detail::decodeRouteInto(c, v, path, DecodeMode::File, route);
+             if (c.problems.size() == before)
+                 out.route = encodeStreamRoute(route);
+         },
+         [](const D& in) -> std::optional<QJsonValue> { return in.route; }},
+        {settingkey::Protocol,
+         [](Checker& c, const QJsonValue& v, const QString& path, D& out) {
+             const std::optional<QString> text = c.string(v, path, 0, -1);
+             if (text && *text != u"tcp" && *text != u"udp")
+                 c.fail(path, v, QStringLiteral("must be \"tcp\" or \"udp\""));
+             else if (text)
+                 out.protocol = *text;
+         },
+         [](const D& in) { return written(in.protocol); }},
+        {settingkey::Listen,
+         [](Checker& c, const QJsonValue& v, const QString& path, D& out) {
+             const std::optional<QString> text = c.string(v, path, 0, -1);
+             if (!text)
+                 return;
+             const qsizetype before = c.problems.size();
+             c.problems << decodeListenEntry(v, path).problems;
+             if (c.problems.size() == before)
+                 out.listen = *text;
+         },
+         [](const D& in) { return written(in.listen); }},
+    };
+    return fields;
+}
+
+const std::vector<Field<StreamgateSettings>>& settingsFields()
+{
+    using S = StreamgateSettings;
+    static const std::vector<Field<S>> fields{
+        sectionField<S, AdminSettings, &S::admin, adminFields>(settingkey::Admin),
+        sectionField<S, PrometheusSettings, &S::prometheus, prometheusFields>(
+            settingkey::Prometheus),
+        boolField<S, &S::mysqlInspect>(settingkey::MysqlInspect),
+        {settingkey::Routes,
+         [](Checker& c, const QJsonValue& v, const QString& path, S& out) {
+             if (!c.expectObject(v, path))
+                 return;
+             QMap<QString, RouteSettings> routes;
+             const QJsonObject byId = v.toObject();
+             for (auto it = byId.begin(); it != byId.end(); ++it) {
+                 RouteSettings route;
+                 decodeFields(c, it.value(), childPath(path, it.key()), routeFields(), route);
+                 routes.insert(it.key(), route);
+             }
+             out.routes = routes;
+         },
+         [](const S& in) -> std::optional<QJsonValue> {
+             if (!in.routes)
+                 return std::nullopt;
+             QJsonObject o;
+             for (auto it = in.routes->begin(); it != in.routes->end(); ++it)
+                 o.insert(it.key(), encodeFields(routeFields(), it.value()));
+             return o;
+         }},
+        {settingkey::DisabledRoutes,
+         [](Checker& c, const QJsonValue& v, const QString& path, S& out) {
+             if (!c.expectArray(v, path, 0))
+                 return;
+             QList<DisabledRouteSettings> list;
+             const QJsonArray a = v.toArray();
+             for (qsizetype i = 0; i < a.size(); ++i) {
+                 const QString at = indexPath(path, i);
+                 DisabledRouteSettings entry;
+                 if (a.at(i).isObject())
+                     c.required(a.at(i).toObject(), at, {settingkey::Route});
+                 decodeFields(c, a.at(i), at, disabledRouteFields(), entry);
+                 list << entry;
+             }
+             out.disabledRoutes = list;
+         },
+         [](const S& in) -> std::optional<QJsonValue> {
+             if (!in.disabledRoutes)
+                 return std::nullopt;
+             QJsonArray a;
+             for (const DisabledRouteSettings& entry : *in.disabledRoutes)
+                 a.append(encodeFields(disabledRouteFields(), entry));
+             return a;
+         }},
+    };
+    return fields;
+}
+
+} // namespace
+
+QString settingPath(std::initializer_list<const char*> keys)
+{
+    QString path = QLatin1String(settingkey::Section);
+    for (const char* key : keys)
+        path = childPath(path, QLatin1String(key));
+    return path;
+}
+
+QString StreamgateSettings::adminListen() const
+{
+    return admin ? admin->listen.value_or(QString()) : QString();
+}
+
+QString StreamgateSettings::adminKey() const
+{
+    return admin ? admin->key.value_or(QString()) : QString();
+}
+
+QString StreamgateSettings::prometheusListen() const
+{
+    return prometheus ? prometheus->listen.value_or(QString()) : QString();
+}
+
+bool StreamgateSettings::mysqlCommandsFor(const QString& routeId) const
+{
+    if (!routes || !routes->contains(routeId))
+        return false;
+    return routes->value(routeId).mysqlCommands.value_or(false);
+}
+
+bool StreamgateSettings::mysqlInspectFor(const QString& routeId) const
+{
+    const bool fallback = mysqlInspect.value_or(true);
+    if (!routes || !routes->contains(routeId))
+        return fallback;
+    return routes->value(routeId).mysqlInspect.value_or(fallback) || mysqlCommandsFor(routeId);
+}
+
+QList<DisabledRouteSettings> StreamgateSettings::disabledRouteList() const
+{
+    return disabledRoutes.value_or(QList<DisabledRouteSettings>());
+}
+
+Decoded<StreamgateSettings> decodeSettings(const QJsonValue& json, const QString& path)
+{
+    Checker c;
+    Decoded<StreamgateSettings> result;
+    decodeFields(c, json, path, settingsFields(), result.value);
+    result.problems = c.problems;
+    return result;
+}
+
+QJsonObject encodeSettings(const StreamgateSettings& settings)
+{
+    return encodeFields(settingsFields(), settings);
+}
+
+StreamgateSettings rebaseSettings(const StreamgateSettings& base, const StreamgateSettings& next,
+                                  const StreamgateSettings& onto)
+{
+    // Per top-level key: what `next` changed relative to `base` replaces `onto`'s.
+    const QJsonObject b = encodeSettings(base);
+    const QJsonObject n = encodeSettings(next);
+    QJsonObject result = encodeSettings(onto);
+    for (const Field<StreamgateSettings>& f : settingsFields()) {
+        const QString key = QLatin1String(f.key);
+        if (n.value(key) == b.value(key))
+            continue;
+        if (n.contains(key))
+            result.insert(key, n.value(key));
+        else
+            result.remove(key);
+    }
+    return decodeSettings(result).value; // every section came valid from one of the three
+}
+
+QStringList settingKeys(const StreamgateSettings& settings)
+{
+    return encodeSettings(settings).keys();
+}
+
+} // namespace sg

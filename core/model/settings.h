@@ -1,0 +1,83 @@
+#pragma once
+// Streamgate's own settings: everything under the config file's "streamgate" key (APISIX has no
+// such section, so an exported config leaves it out). Every field is optional and remembers
+// whether the user wrote it: a key written with its default value stays in the file, and one
+// never written is never added. Each key is spelled once, in settingkey below; the decoder and
+// encoder (model/codec.h) walk one table of sections, so a new section is one entry there.
+
+#include <QJsonObject>
+#include <QList>
+#include <QMap>
+#include <QString>
+#include <optional>
+
+namespace sg {
+
+namespace settingkey {
+inline constexpr char Section[] = "streamgate";
+inline constexpr char Admin[] = "admin";
+inline constexpr char Prometheus[] = "prometheus";
+inline constexpr char Listen[] = "listen";
+inline constexpr char Key[] = "key";
+inline constexpr char MysqlInspect[] = "mysql_inspect";
+inline constexpr char MysqlCommands[] = "mysql_commands";
+inline constexpr char Routes[] = "routes";
+inline constexpr char DisabledRoutes[] = "disabled_routes";
+inline constexpr char Route[] = "route";
+inline constexpr char Protocol[] = "protocol";
+} // namespace settingkey
+
+// "streamgate.admin.listen": the dotted path of a setting, for messages and logs.
+QString settingPath(std::initializer_list<const char*> keys);
+
+struct AdminSettings
+{
+    std::optional<QString> listen; // "127.0.0.1:9180", "[::1]:9180" or a port (loopback)
+    std::optional<QString> key;    // X-API-KEY; none: one generated beside the config file
+    bool operator==(const AdminSettings&) const = default;
+};
+
+struct PrometheusSettings
+{
+    std::optional<QString> listen; // default 127.0.0.1:9091
+    bool operator==(const PrometheusSettings&) const = default;
+};
+
+// streamgate.routes["<route id>"]
+struct RouteSettings
+{
+    std::optional<bool> mysqlInspect;  // default: streamgate.mysql_inspect
+    std::optional<bool> mysqlCommands; // default false; true implies inspection
+    bool operator==(const RouteSettings&) const = default;
+};
+
+// One entry of streamgate.disabled_routes: a route taken out of stream_routes, and the
+// listener it had, so enabling it restores both.
+struct DisabledRouteSettings
+{
+    QJsonObject route;               // a valid stream route, in its encoded form
+    std::optional<QString> protocol; // "tcp" or "udp"
+    std::optional<QString> listen;   // "127.0.0.1:13306" or "13306"
+    bool operator==(const DisabledRouteSettings&) const = default;
+};
+
+struct StreamgateSettings
+{
+    std::optional<AdminSettings> admin;
+    std::optional<PrometheusSettings> prometheus;
+    std::optional<bool> mysqlInspect; // default true
+    std::optional<QMap<QString, RouteSettings>> routes;
+    std::optional<QList<DisabledRouteSettings>> disabledRoutes;
+
+    bool isEmpty() const { return *this == StreamgateSettings{}; }
+    // The values in effect (defaults for what is not written).
+    QString adminListen() const;
+    QString adminKey() const;
+    QString prometheusListen() const;
+    bool mysqlInspectFor(const QString& routeId) const;
+    bool mysqlCommandsFor(const QString& routeId) const;
+    QList<DisabledRouteSettings> disabledRouteList() const;
+    bool operator==(const StreamgateSettings&) const = default;
+};
+
+} // namespace sg

@@ -1,0 +1,297 @@
+// Streamgate's own settings (the config's "streamgate" section): each key valid, of the wrong
+// type, out of range, and unknown at the top level and nested, every problem with its path,
+// value and reason; a valid section re-encodes to exactly what was written; the values in
+// effect (defaults, per-route MySQL switches) are the ones the engine and servers use.
+
+#include "model/codec.h"
+#include "modeltestutil.h"
+
+#include <QTest>
+
+using namespace sg;
+using sgtest::compact;
+using sgtest::describe;
+using sgtest::json;
+using sgtest::object;
+
+namespace {
+
+const QByteArray kRoute =
+    R"({"id": "db", "server_port": 13306, "upstream": {"nodes": {"127.0.0.1:3306": 1}}})";
+
+QByteArray disabled(const QByteArray& extra)
+{
+    return R"({"disabled_routes": [{"route": )" + kRoute + extra + "}]}";
+}
+
+} // namespace
+
+class TestSettings : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void valid_data();
+    void valid();
+    void invalid_data();
+    void invalid();
+    void inEffect_data();
+    void inEffect();
+    void rebasePerSection();
+    void pathsSpelledFromKeys();
+};
+
+void TestSettings::valid_data()
+{
+    QTest::addColumn<QByteArray>("text");
+    QTest::newRow("empty") << QByteArray("{}");
+    QTest::newRow("admin empty") << QByteArray(R"({"admin": {}})");
+    QTest::newRow("admin.listen ip:port")
+        << QByteArray(R"({"admin": {"listen": "127.0.0.1:9180"}})");
+    QTest::newRow("admin.listen ipv6") << QByteArray(R"({"admin": {"listen": "[::1]:9180"}})");
+    QTest::newRow("admin.listen bare port") << QByteArray(R"({"admin": {"listen": "9180"}})");
+    QTest::newRow("admin.listen port 0") << QByteArray(R"({"admin": {"listen": "127.0.0.1:0"}})");
+    QTest::newRow("admin.key") << QByteArray(R"({"admin": {"key": "s3cret", "listen": "9180"}})");
+    QTest::newRow("admin.key empty") << QByteArray(R"({"admin": {"key": ""}})");
+    QTest::newRow("prometheus.listen")
+        << QByteArray(R"({"prometheus": {"listen": "127.0.0.1:9091"}})");
+    QTest::newRow("mysql_inspect false") << QByteArray(R"({"mysql_inspect": false})");
+    QTest::newRow("mysql_inspect default kept") << QByteArray(R"({"mysql_inspect": true})");
+    QTest::newRow("routes empty") << QByteArray(R"({"routes": {}})");
+    QTest::newRow("routes per route")
+        << QByteArray(R"({"routes": {"db": {"mysql_inspect": false, "mysql_commands": true},
+                                     "my route": {}}})");
+    QTest::newRow("disabled_routes empty") << QByteArray(R"({"disabled_routes": []})");
+    QTest::newRow("disabled route with listener")
+        << disabled(R"(, "protocol": "tcp", "listen": "127.0.0.1:13306")");
+    QTest::newRow("disabled udp route, bare port")
+        << disabled(R"(, "protocol": "udp", "listen": "13306")");
+    QTest::newRow("disabled route alone") << disabled("");
+}
+
+void TestSettings::valid()
+{
+    QFETCH(QByteArray, text);
+    const QJsonObject written = object(text);
+    const Decoded<StreamgateSettings> d = decodeSettings(written);
+    QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
+    // The keys the user wrote, and only those, with their values.
+    QCOMPARE(compact(encodeSettings(d.value)), compact(written));
+    // And as part of a whole config, which is how the file is read and written.
+    const QJsonObject config{{"streamgate", written}};
+    const Decoded<Config> whole = decodeConfig(config);
+    QVERIFY2(whole.ok(), qPrintable(describe(whole.problems)));
+    QVERIFY(whole.value.streamgate == d.value);
+    QCOMPARE(compact(encodeConfig(whole.value)), compact(config));
+}
+
+void TestSettings::invalid_data()
+{
+    QTest::addColumn<QByteArray>("text");
+    QTest::addColumn<QString>("problem"); // the first problem's text
+    QTest::addColumn<QString>("value");   // and its value
+
+    const QString top =
+        QStringLiteral("(known: admin, prometheus, mysql_inspect, routes, disabled_routes)");
+
+    // wrong type
+    QTest::newRow("section not an object")
+        << QByteArray("[]") << "streamgate: wrong type: expected object, got array"
+        << "[]";
+    QTest::newRow("admin not an object")
+        << QByteArray(R"({"admin": "127.0.0.1:9180"})")
+        << "streamgate.admin: wrong type: expected object, got string"
+        << "127.0.0.1:9180";
+    QTest::newRow("admin.listen a number")
+        << QByteArray(R"({"admin": {"listen": 9180}})")
+        << "streamgate.admin.listen: wrong type: expected string, got integer"
+        << "9180";
+    QTest::newRow("admin.key a number")
+        << QByteArray(R"({"admin": {"key": 42}})")
+        << "streamgate.admin.key: wrong type: expected string, got integer"
+        << "42";
+    QTest::newRow("prometheus not an object")
+        << QByteArray(R"({"prometheus": true})")
+        << "streamgate.prometheus: wrong type: expected object, got boolean"
+        << "true";
+    QTest::newRow("prometheus.listen null")
+        << QByteArray(R"({"prometheus": {"listen": null}})")
+        << "streamgate.prometheus.listen: wrong type: expected string, got null"
+        << "null";
+    QTest::newRow("mysql_inspect a string")
+        << QByteArray(R"({"mysql_inspect": "yes"})")
+        << "streamgate.mysql_inspect: wrong type: expected boolean, got string"
+        << "yes";
+    QTest::newRow("routes an array") << QByteArray(R"({"routes": []})")
+                                     << "streamgate.routes: wrong type: expected object, got array"
+                                     << "[]";
+    QTest::newRow("route settings not an object")
+        << QByteArray(R"({"routes": {"db": true}})")
+        << "streamgate.routes.db: wrong type: expected object, got boolean"
+        << "true";
+    QTest::newRow("route mysql_commands a number")
+        << QByteArray(R"({"routes": {"db": {"mysql_commands": 1}}})")
+        << "streamgate.routes.db.mysql_commands: wrong type: expected boolean, got integer"
+        << "1";
+    QTest::newRow("disabled_routes an object")
+        << QByteArray(R"({"disabled_routes": {}})")
+        << "streamgate.disabled_routes: wrong type: expected array, got object"
+        << "{}";
+    QTest::newRow("disabled route not an object")
+        << QByteArray(R"({"disabled_routes": ["db"]})")
+        << "streamgate.disabled_routes[0]: wrong type: expected object, got string"
+        << "db";
+    QTest::newRow("disabled route protocol a number")
+        << disabled(R"(, "protocol": 6)")
+        << "streamgate.disabled_routes[0].protocol: wrong type: expected string, got integer"
+        << "6";
+    QTest::newRow("disabled route listen a number")
+        << disabled(R"(, "listen": 13306)")
+        << "streamgate.disabled_routes[0].listen: wrong type: expected string, got integer"
+        << "13306";
+
+    // out of range, invalid
+    QTest::newRow("admin.listen port out of range")
+        << QByteArray(R"({"admin": {"listen": "127.0.0.1:99999"}})")
+        << "streamgate.admin.listen: \"127.0.0.1:99999\" has an invalid port (0-65535)"
+        << "127.0.0.1:99999";
+    QTest::newRow("admin.listen negative port")
+        << QByteArray(R"({"admin": {"listen": "-1"}})")
+        << "streamgate.admin.listen: \"-1\" has an invalid port (0-65535)"
+        << "-1";
+    QTest::newRow("admin.listen host name")
+        << QByteArray(R"({"admin": {"listen": "example.org:9180"}})")
+        << "streamgate.admin.listen: \"example.org:9180\" has an invalid IP address"
+        << "example.org:9180";
+    QTest::newRow("admin.listen empty")
+        << QByteArray(R"({"admin": {"listen": ""}})")
+        << "streamgate.admin.listen: \"\" is empty; expected ip:port, [ipv6]:port or a port"
+        << "";
+    QTest::newRow("prometheus.listen bare ipv6")
+        << QByteArray(R"({"prometheus": {"listen": "::1:9091"}})")
+        << "streamgate.prometheus.listen: \"::1:9091\" is ambiguous; write IPv6 addresses as "
+           "[ipv6]:port"
+        << "::1:9091";
+    QTest::newRow("prometheus.listen port not a number")
+        << QByteArray(R"({"prometheus": {"listen": "127.0.0.1:http"}})")
+        << "streamgate.prometheus.listen: \"127.0.0.1:http\" has an invalid port (0-65535)"
+        << "127.0.0.1:http";
+    QTest::newRow("disabled route protocol unknown")
+        << disabled(R"(, "protocol": "sctp")")
+        << "streamgate.disabled_routes[0].protocol: must be \"tcp\" or \"udp\""
+        << "sctp";
+    QTest::newRow("disabled route without its route")
+        << QByteArray(R"({"disabled_routes": [{"protocol": "tcp"}]})")
+        << "streamgate.disabled_routes[0].route: property \"route\" is required"
+        << "";
+    QTest::newRow("disabled route invalid")
+        << QByteArray(R"({"disabled_routes": [{"route": {"id": "db", "server_port": 0}}]})")
+        << "streamgate.disabled_routes[0].route.server_port: must be an integer from 1 to 65535"
+        << "0";
+
+    // unknown keys, top level and nested
+    QTest::newRow("unknown top-level key")
+        << QByteArray(R"({"ui": {"theme": "dark"}})")
+        << "streamgate.ui: unknown setting \"ui\" " + top << "{\"theme\":\"dark\"}";
+    QTest::newRow("unknown admin key")
+        << QByteArray(R"({"admin": {"port": 9180}})")
+        << "streamgate.admin.port: unknown setting \"port\" (known: listen, key)"
+        << "9180";
+    QTest::newRow("unknown prometheus key")
+        << QByteArray(R"({"prometheus": {"path": "/metrics"}})")
+        << "streamgate.prometheus.path: unknown setting \"path\" (known: listen)"
+        << "/metrics";
+    QTest::newRow("unknown route setting")
+        << QByteArray(R"({"routes": {"db": {"mysql": true}}})")
+        << "streamgate.routes.db.mysql: unknown setting \"mysql\" (known: mysql_inspect, "
+           "mysql_commands)"
+        << "true";
+    QTest::newRow("unknown disabled route key")
+        << disabled(R"(, "enabled": false)")
+        << "streamgate.disabled_routes[0].enabled: unknown setting \"enabled\" (known: route, "
+           "protocol, listen)"
+        << "false";
+}
+
+void TestSettings::invalid()
+{
+    QFETCH(QByteArray, text);
+    QFETCH(QString, problem);
+    QFETCH(QString, value);
+    const Decoded<StreamgateSettings> d = decodeSettings(json(text));
+    QVERIFY(!d.ok());
+    QCOMPARE(d.problems.first().text(), problem);
+    QCOMPARE(d.problems.first().value, value);
+    // The whole config is refused with the same problem.
+    const Decoded<Config> whole = decodeConfig(QJsonObject{{"streamgate", json(text)}});
+    QVERIFY(whole.problems.contains(d.problems.first()));
+}
+
+void TestSettings::inEffect_data()
+{
+    QTest::addColumn<QByteArray>("text");
+    QTest::addColumn<bool>("inspect");  // for route "db"
+    QTest::addColumn<bool>("commands"); // for route "db"
+    QTest::addColumn<bool>("otherInspect");
+
+    QTest::newRow("nothing written") << QByteArray("{}") << true << false << true;
+    QTest::newRow("inspection off everywhere")
+        << QByteArray(R"({"mysql_inspect": false})") << false << false << false;
+    QTest::newRow("off everywhere, on for db")
+        << QByteArray(R"({"mysql_inspect": false, "routes": {"db": {"mysql_inspect": true}}})")
+        << true << false << false;
+    QTest::newRow("off for db only")
+        << QByteArray(R"({"routes": {"db": {"mysql_inspect": false}}})") << false << false << true;
+    QTest::newRow("commands imply inspection")
+        << QByteArray(R"({"mysql_inspect": false, "routes": {"db": {"mysql_inspect": false,
+                                                                    "mysql_commands": true}}})")
+        << true << true << false;
+}
+
+void TestSettings::inEffect()
+{
+    QFETCH(QByteArray, text);
+    QFETCH(bool, inspect);
+    QFETCH(bool, commands);
+    QFETCH(bool, otherInspect);
+    const Decoded<StreamgateSettings> d = decodeSettings(json(text));
+    QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
+    QCOMPARE(d.value.mysqlInspectFor(QStringLiteral("db")), inspect);
+    QCOMPARE(d.value.mysqlCommandsFor(QStringLiteral("db")), commands);
+    QCOMPARE(d.value.mysqlInspectFor(QStringLiteral("other")), otherInspect);
+    QCOMPARE(d.value.mysqlCommandsFor(QStringLiteral("other")), false);
+}
+
+void TestSettings::rebasePerSection()
+{
+    // The window changed the admin key while the file on disk gained a metrics address: both
+    // survive; a section the edit removed is removed.
+    const auto settings = [](const QByteArray& text) {
+        const Decoded<StreamgateSettings> d = decodeSettings(json(text));
+        if (!d.ok())
+            qFatal("bad settings in test data: %s", qPrintable(describe(d.problems)));
+        return d.value;
+    };
+    const StreamgateSettings base = settings(R"({"admin": {"key": "a"}, "mysql_inspect": false})");
+    const StreamgateSettings next = settings(R"({"admin": {"key": "b"}})");
+    const StreamgateSettings onto = settings(
+        R"({"admin": {"key": "a"}, "mysql_inspect": false, "prometheus": {"listen": "9092"}})");
+    const StreamgateSettings result = rebaseSettings(base, next, onto);
+    QCOMPARE(compact(encodeSettings(result)),
+             compact(object(R"({"admin": {"key": "b"}, "prometheus": {"listen": "9092"}})")));
+}
+
+void TestSettings::pathsSpelledFromKeys()
+{
+    QCOMPARE(settingPath({settingkey::Admin, settingkey::Listen}),
+             QStringLiteral("streamgate.admin.listen"));
+    QCOMPARE(settingPath({settingkey::Prometheus, settingkey::Listen}),
+             QStringLiteral("streamgate.prometheus.listen"));
+    StreamgateSettings s;
+    s.mysqlInspect = false;
+    s.disabledRoutes = QList<DisabledRouteSettings>{};
+    QCOMPARE(settingKeys(s), (QStringList{"disabled_routes", "mysql_inspect"}));
+}
+
+QTEST_GUILESS_MAIN(TestSettings)
+#include "tst_settings.moc"
