@@ -179,7 +179,22 @@ std::optional<HttpResponse> refuseIgnoredBody(const HttpRequest& request)
 } // namespace
 
 AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
-    : QObject(parent), m_store(store), m_engine(engine)
+    : QObject(parent), m_store(store), m_engine(engine),
+      m_endpoint({QStringLiteral("admin API"), QStringLiteral("--admin-listen"),
+                  settingPath({settingkey::Admin, settingkey::Listen}), kDefaultListen,
+                  QStringLiteral("anyone who reaches it with the key can change routes")},
+                 [this] {
+                     HttpService service;
+                     service.limits.maxBodyBytes = kAdminMaxBodyBytes;
+                     service.admit = [this](const HttpRequest& request) { return admit(request); };
+                     service.handle = [this](const HttpRequest& request) {
+                         return dispatch(request);
+                     };
+                     service.refuse = [](HttpStatus status, const QString& message) {
+                         return error(message, status);
+                     };
+                     return service;
+                 })
 {
     const Config config = m_store->config();
     const qint64 revision = m_store->revision();
@@ -214,52 +229,8 @@ bool AdminServer::start(const AdminOptions& options, const HttpFrontOptions& con
     } else {
         m_key = ensureKey(m_store);
     }
-    m_listenOption = options.listen;
-    m_connections = connections;
-    m_started = true;
-    return bind(m_store->config().streamgate.adminListen());
-}
-
-bool AdminServer::bind(const QString& setting)
-{
-    m_error.clear();
-    m_listenSetting = setting;
-    m_front.reset(); // the old listener (if any) closes before the new one binds
-    m_address.clear();
-    m_port = 0;
-    const HttpListen listen =
-        chooseHttpListen(m_listenOption, QStringLiteral("--admin-listen"), setting,
-                         settingPath({settingkey::Admin, settingkey::Listen}), kDefaultListen);
-    HttpService service;
-    service.limits.maxBodyBytes = kAdminMaxBodyBytes;
-    service.admit = [this](const HttpRequest& request) { return admit(request); };
-    service.handle = [this](const HttpRequest& request) { return dispatch(request); };
-    service.refuse = [](HttpStatus status, const QString& message) {
-        return error(message, status);
-    };
-    m_front = std::make_unique<HttpFront>(std::move(service), m_connections);
-    if (!m_front->listen(listen, QStringLiteral("admin API"), &m_error)) {
-        m_front.reset();
-        return false;
-    }
-    m_address = m_front->address();
-    m_port = m_front->port();
-    if (!listen.isLoopback())
-        qCWarning(lcApi).noquote()
-            << "the admin API listens on" << url().toString()
-            << "which is not loopback: anyone who reaches it with the key can change routes";
-    else
-        qCInfo(lcApi).noquote() << "admin API on" << url().toString();
-    return true;
-}
-
-QUrl AdminServer::url() const
-{
-    QUrl url;
-    url.setScheme(QStringLiteral("http"));
-    url.setHost(m_address.toString());
-    url.setPort(m_port);
-    return url;
+    return m_endpoint.start(options.listen, m_store->config().streamgate.adminListen(),
+                            connections);
 }
 
 namespace {
@@ -406,25 +377,8 @@ void AdminServer::settingsChanged(const Config& config)
             qCInfo(lcApi) << "admin API key changed";
         m_key = key;
     }
-    // A new listen address rebinds (--admin-listen wins). Queued: the change may have come in
-    // while one of this listener's connections is being answered.
-    const QString listen = config.streamgate.adminListen();
-    if (m_started && m_listenOption.isEmpty() && listen != m_listenSetting) {
-        m_listenSetting = listen;
-        QMetaObject::invokeMethod(
-            this, [this, listen] { rebind(listen); }, Qt::QueuedConnection);
-    }
-}
-
-void AdminServer::rebind(const QString& setting)
-{
-    if (setting != m_listenSetting)
-        return; // a later change is queued behind this one
-    const QString before = m_front ? url().toString() : QStringLiteral("(not listening)");
-    qCInfo(lcApi).noquote() << settingPath({settingkey::Admin, settingkey::Listen})
-                            << "changed: the admin API leaves" << before;
-    if (!bind(setting))
-        qCCritical(lcApi).noquote() << m_error << "- the admin API is not listening";
+    // A new listen address rebinds (--admin-listen wins).
+    m_endpoint.settingChanged(config.streamgate.adminListen());
 }
 
 QJsonObject AdminServer::item(Kind kind, const QString& id, const QJsonObject& value) const

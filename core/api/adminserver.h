@@ -4,6 +4,7 @@
 // atomically, applied live as a GUI edit would be). Lives in the store's thread.
 
 #include "api/adminbody.h"
+#include "api/httpendpoint.h"
 #include "api/httpfront.h"
 
 #include <QHash>
@@ -48,11 +49,11 @@ public:
     // the admin API closed until the next change.
     // connections: limits and timeouts of the HTTP front (tests shorten them).
     bool start(const AdminOptions& options = {}, const HttpFrontOptions& connections = {});
-    QString errorString() const { return m_error; }
+    QString errorString() const { return m_endpoint.errorString(); }
 
-    QHostAddress address() const { return m_address; }
-    quint16 port() const { return m_port; }
-    QUrl url() const; // http://127.0.0.1:9180
+    QHostAddress address() const { return m_endpoint.address(); }
+    quint16 port() const { return m_endpoint.port(); }
+    QUrl url() const { return m_endpoint.url(); } // http://127.0.0.1:9180
     QString key() const { return m_key; }
 
     // The key the config holds; when it has none, the one kept in ConfigStore::keyPath()
@@ -86,21 +87,12 @@ private:
     QJsonObject item(Kind kind, const QString& id, const QJsonObject& value) const;
     void track(const ConfigDiff& diff, const Config& config);
     void settingsChanged(const Config& config);
-    bool bind(const QString& setting);
-    void rebind(const QString& setting);
 
     ConfigStore* m_store;
     Engine* m_engine;
-    std::unique_ptr<HttpFront> m_front;
+    HttpEndpoint m_endpoint;
     QString m_key;
     bool m_keyFromOptions = false;
-    bool m_started = false;
-    QString m_listenOption;  // --admin-listen: wins over the setting, never rebinds
-    QString m_listenSetting; // streamgate.admin.listen as last applied (empty: default)
-    HttpFrontOptions m_connections;
-    QHostAddress m_address;
-    quint16 m_port = 0;
-    QString m_error;
     // createdIndex / modifiedIndex per object, from the store's revision counter.
     QHash<QString, QPair<qint64, qint64>> m_routeIndex;
     QHash<QString, QPair<qint64, qint64>> m_upstreamIndex;

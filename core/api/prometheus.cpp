@@ -247,37 +247,26 @@ QByteArray renderPrometheus(const Snapshot& snapshot, const Config& config)
 }
 
 MetricsServer::MetricsServer(ConfigStore* store, Engine* engine, QObject* parent)
-    : QObject(parent), m_store(store), m_engine(engine)
+    : QObject(parent), m_store(store), m_engine(engine),
+      m_endpoint({QStringLiteral("metrics endpoint"), QStringLiteral("--prometheus-listen"),
+                  settingPath({settingkey::Prometheus, settingkey::Listen}), kDefaultListen,
+                  QStringLiteral("anyone who reaches it reads route ids and upstream addresses")},
+                 [this] {
+                     HttpService service;
+                     service.limits.maxBodyBytes = kMaxBodyBytes;
+                     service.handle = [this](const HttpRequest& request) {
+                         return handle(request);
+                     };
+                     service.refuse = [](HttpStatus status, const QString& message) {
+                         return HttpResponse("text/plain", message.toUtf8() + '\n', status);
+                     };
+                     return service;
+                 })
 {
     connect(m_store, &ConfigStore::changed, this, [this](const ConfigDiff& diff, const Config& c) {
         if (diff.settingsChanged)
-            settingsChanged(c);
+            m_endpoint.settingChanged(c.streamgate.prometheusListen());
     });
-}
-
-void MetricsServer::settingsChanged(const Config& config)
-{
-    // Queued: the listener is not replaced from inside a call that may run on its behalf.
-    const QString listen = config.streamgate.prometheusListen();
-    if (m_started && m_listenOption.isEmpty() && listen != m_listenSetting) {
-        m_listenSetting = listen;
-        QMetaObject::invokeMethod(
-            this, [this, listen] { rebind(listen); }, Qt::QueuedConnection);
-    }
-}
-
-void MetricsServer::rebind(const QString& setting)
-{
-    if (setting != m_listenSetting)
-        return; // a later change is queued behind this one
-    const QString before = m_front ? QStringLiteral("%1:%2").arg(m_address.toString()).arg(m_port)
-                                   : QStringLiteral("(not listening)");
-    qCInfo(lcApi).noquote() << settingPath({settingkey::Prometheus, settingkey::Listen})
-                            << "changed: metrics leave" << before;
-    if (bind(setting))
-        qCInfo(lcApi).noquote() << "metrics on" << m_address.toString() << "port" << m_port;
-    else
-        qCCritical(lcApi).noquote() << m_error << "- metrics are not served";
 }
 
 HttpResponse MetricsServer::handle(const HttpRequest& request) const
@@ -300,39 +289,8 @@ MetricsServer::~MetricsServer() = default;
 
 bool MetricsServer::start(const QString& listenOverride, const HttpFrontOptions& connections)
 {
-    m_listenOption = listenOverride;
-    m_connections = connections;
-    m_started = true;
-    return bind(m_store->config().streamgate.prometheusListen());
-}
-
-bool MetricsServer::bind(const QString& setting)
-{
-    m_error.clear();
-    m_listenSetting = setting;
-    m_front.reset(); // the old listener (if any) closes before the new one binds
-    m_address.clear();
-    m_port = 0;
-    const HttpListen listen =
-        chooseHttpListen(m_listenOption, QStringLiteral("--prometheus-listen"), setting,
-                         settingPath({settingkey::Prometheus, settingkey::Listen}), kDefaultListen);
-    HttpService service;
-    service.limits.maxBodyBytes = kMaxBodyBytes;
-    service.handle = [this](const HttpRequest& request) { return handle(request); };
-    service.refuse = [](HttpStatus status, const QString& message) {
-        return HttpResponse("text/plain", message.toUtf8() + '\n', status);
-    };
-    m_front = std::make_unique<HttpFront>(std::move(service), m_connections);
-    if (!m_front->listen(listen, QStringLiteral("metrics"), &m_error)) {
-        m_front.reset();
-        return false;
-    }
-    m_address = m_front->address();
-    m_port = m_front->port();
-    if (!listen.isLoopback())
-        qCWarning(lcApi).noquote()
-            << "Prometheus metrics are served on non-loopback" << listen.text();
-    return true;
+    return m_endpoint.start(listenOverride, m_store->config().streamgate.prometheusListen(),
+                            connections);
 }
 
 } // namespace sg

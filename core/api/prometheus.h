@@ -4,6 +4,7 @@
 // does not measure for streams is named streamgate_*. Every configured route, listener and node
 // has its series even before the first connection, so rate() has a starting point.
 
+#include "api/httpendpoint.h"
 #include "api/httpfront.h"
 #include "model/streamroute.h"
 #include "stats/snapshot.h"
@@ -43,26 +44,16 @@ public:
     // streamgate.prometheus.listen in the config (unless listen is set) closes the listener and
     // binds the new address; a failure there is logged and leaves metrics unserved.
     bool start(const QString& listen = {}, const HttpFrontOptions& connections = {});
-    QString errorString() const { return m_error; }
-    QHostAddress address() const { return m_address; }
-    quint16 port() const { return m_port; }
+    QString errorString() const { return m_endpoint.errorString(); }
+    QHostAddress address() const { return m_endpoint.address(); }
+    quint16 port() const { return m_endpoint.port(); }
 
 private:
     HttpResponse handle(const HttpRequest& request) const;
-    void settingsChanged(const Config& config);
-    bool bind(const QString& setting);
-    void rebind(const QString& setting);
 
     ConfigStore* m_store;
     Engine* m_engine;
-    std::unique_ptr<HttpFront> m_front;
-    QHostAddress m_address;
-    quint16 m_port = 0;
-    QString m_error;
-    bool m_started = false;
-    QString m_listenOption;  // --prometheus-listen: wins over the setting, never rebinds
-    QString m_listenSetting; // streamgate.prometheus.listen as last applied (empty: default)
-    HttpFrontOptions m_connections;
+    HttpEndpoint m_endpoint;
 };
 
 } // namespace sg
