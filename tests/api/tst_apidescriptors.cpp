@@ -46,16 +46,7 @@ class TestApiDescriptors : public QObject
     QProcess m_proxy;
 
 private Q_SLOTS:
-    void cleanup()
-    {
-        if (m_proxy.state() == QProcess::NotRunning)
-            return;
-        m_proxy.terminate();
-        if (!m_proxy.waitForFinished(10000)) {
-            m_proxy.kill();
-            m_proxy.waitForFinished(5000);
-        }
-    }
+    void cleanup() { stopProcess(m_proxy); }
 
     void idleMetricsConnectionsTakeOnlyTheirShare()
     {

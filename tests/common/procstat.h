@@ -1,9 +1,11 @@
 #pragma once
-// What a process has used, from the kernel's own accounts: CPU time and resident memory.
+// Processes in tests: what one has used, from the kernel's own accounts (CPU time, resident
+// memory), and stopping one the test started.
 
 #include <QByteArray>
 #include <QFile>
 #include <QList>
+#include <QProcess>
 #include <QString>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -43,6 +45,18 @@ inline qint64 residentBytes()
             return line.mid(6).trimmed().split(' ').first().toLongLong() * 1024;
     }
     return -1;
+}
+
+// Asks a process the test started to stop (SIGTERM), and kills it when it has not within 10 s.
+inline void stopProcess(QProcess& process)
+{
+    if (process.state() == QProcess::NotRunning)
+        return;
+    process.terminate();
+    if (!process.waitForFinished(10000)) {
+        process.kill();
+        process.waitForFinished(5000);
+    }
 }
 
 } // namespace sgtest

@@ -5,6 +5,7 @@
 
 #include "httptestclient.h"
 #include "loopback.h"
+#include "procstat.h"
 
 #include <QNetworkAccessManager>
 #include <QProcess>
@@ -114,11 +115,7 @@ public:
     {
         if (process.state() == QProcess::NotRunning)
             return;
-        process.terminate();
-        if (!process.waitForFinished(10000)) {
-            process.kill();
-            process.waitForFinished(5000);
-        }
+        stopProcess(process);
         readOutput();
     }
 

@@ -100,16 +100,7 @@ class TestFaults : public QObject
         return false;
     }
 
-    void stopProxy()
-    {
-        if (m_proxy.state() == QProcess::NotRunning)
-            return;
-        m_proxy.terminate();
-        if (!m_proxy.waitForFinished(10000)) {
-            m_proxy.kill();
-            m_proxy.waitForFinished(5000);
-        }
-    }
+    void stopProxy() { stopProcess(m_proxy); }
 
 private Q_SLOTS:
     void initTestCase()
