@@ -158,18 +158,19 @@ Engine::Engine(const EngineOptions& options, QObject* parent) : QObject(parent)
         m->workers.back()->start();
     }
 
-    m->hub.setEventNotifier([this] {
-        // Called under the hub's lock from any thread: only queue; coalesce for 100 ms.
-        QMetaObject::invokeMethod(
-            this,
-            [this] {
-                QTimer::singleShot(100, this, [this] {
-                    m->hub.takeEventNotice();
-                    Q_EMIT eventsAvailable();
-                });
-            },
-            Qt::QueuedConnection);
-    });
+    // The notifier runs under the hub's lock on any thread: it only queues, and this thread
+    // coalesces for 100 ms. A queued signal, not a queued functor: the slot object is made here,
+    // so no memory written on a worker is read on this thread through Qt's own event queue.
+    connect(
+        this, &Engine::eventNoticeQueued, this,
+        [this] {
+            QTimer::singleShot(100, this, [this] {
+                m->hub.takeEventNotice();
+                Q_EMIT eventsAvailable();
+            });
+        },
+        Qt::QueuedConnection);
+    m->hub.setEventNotifier([this] { Q_EMIT eventNoticeQueued(QPrivateSignal()); });
 
     Parts* p = m.get();
     p->engineThread.run([p] {

@@ -46,6 +46,8 @@ public:
 Q_SIGNALS:
     // Coalesced (at most a few per second): new events are available via eventsSince().
     void eventsAvailable();
+    // Emitted from any thread by the stats hub's notifier; queued to this object's thread.
+    void eventNoticeQueued(QPrivateSignal);
 
 private:
     struct Parts; // engine.cpp

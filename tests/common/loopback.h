@@ -73,6 +73,38 @@ inline int freePort(const QString& host = QStringLiteral("127.0.0.1"))
     return port;
 }
 
+// A port that refuses connections for as long as this object lives: bound but never listening,
+// so, unlike a port from freePort(), no other process can start listening on it meanwhile.
+class RefusingPort
+{
+public:
+    explicit RefusingPort(const QString& host = QStringLiteral("127.0.0.1"))
+    {
+        sockaddr_storage a;
+        socklen_t len;
+        if (!makeAddress(host, 0, a, len))
+            return;
+        m_fd = ::socket(a.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (m_fd < 0 || ::bind(m_fd, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+            ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+            return;
+        m_port = a.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6&>(a).sin6_port)
+                                         : ntohs(reinterpret_cast<sockaddr_in&>(a).sin_port);
+    }
+    ~RefusingPort()
+    {
+        if (m_fd >= 0)
+            ::close(m_fd);
+    }
+    RefusingPort(const RefusingPort&) = delete;
+    RefusingPort& operator=(const RefusingPort&) = delete;
+    int port() const { return m_port; } // 0 when the bind failed
+
+private:
+    int m_fd = -1;
+    int m_port = 0;
+};
+
 inline int listenOn(const QString& host, int port, int backlog, int* boundPort = nullptr)
 {
     sockaddr_storage a;
