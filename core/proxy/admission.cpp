@@ -6,37 +6,25 @@
 
 namespace sg {
 
-AdmissionTicket::AdmissionTicket(AdmissionTicket&& other) noexcept
-    : m_route(std::move(other.m_route)), m_record(std::move(other.m_record)),
-      m_held(std::move(other.m_held))
-{
-    other.m_held.clear();
-}
-
 AdmissionTicket& AdmissionTicket::operator=(AdmissionTicket&& other) noexcept
 {
     if (this != &other) {
         end();
-        m_route = std::move(other.m_route);
-        m_record = std::move(other.m_record);
         m_held = std::move(other.m_held);
-        other.m_held.clear();
     }
     return *this;
 }
 
 void AdmissionTicket::end(CloseReason reason)
 {
-    if (!m_route)
+    if (!m_held)
         return;
-    const auto route = std::move(m_route);
-    const auto record = std::move(m_record);
-    m_route.reset();
-    m_record.reset();
-    for (qsizetype i = m_held.size() - 1; i >= 0; --i)
-        route->plugins[size_t(i)].plugin->log(
-            StreamLog{*route->stats, m_held[i], reason, record.get()});
-    m_held.clear();
+    const std::unique_ptr<Held> held = std::move(m_held);
+    for (qsizetype i = held->kept.size() - 1; i >= 0; --i) {
+        const auto& [plugin, key] = held->kept[i];
+        held->route->plugins[size_t(plugin)].plugin->log(
+            StreamLog{*held->route->stats, key, reason, held->record.get()});
+    }
 }
 
 Admission AdmissionPipeline::admit(const RouteTable& table, const StreamClient& client) const
@@ -63,10 +51,10 @@ Admission AdmissionPipeline::admit(const RouteTable& table, const StreamClient& 
         return a;
     }
     // preread
-    a.ticket.m_route = a.route;
-    for (const RoutePlugin& p : route.plugins) {
+    for (qsizetype i = 0; i < qsizetype(route.plugins.size()); ++i) {
         QString held;
-        PrereadVerdict v = p.plugin->preread(client, route.id, *route.stats, held);
+        PrereadVerdict v =
+            route.plugins[size_t(i)].plugin->preread(client, route.id, *route.stats, held);
         if (v.refusal != CloseReason::None) {
             a.ticket.end(v.refusal); // the plugins that admitted let go
             a.refusal = v.refusal;
@@ -74,7 +62,13 @@ Admission AdmissionPipeline::admit(const RouteTable& table, const StreamClient& 
             a.underLoad = v.underLoad;
             return a;
         }
-        a.ticket.m_held.append(std::move(held));
+        if (!held.isEmpty()) {
+            if (!a.ticket.m_held) {
+                a.ticket.m_held = std::make_unique<AdmissionTicket::Held>();
+                a.ticket.m_held->route = a.route;
+            }
+            a.ticket.m_held->kept.append({i, std::move(held)});
+        }
         a.delaySeconds = qMax(a.delaySeconds, v.delaySeconds);
     }
     // balancer

@@ -31,21 +31,32 @@ class AdmissionTicket
 {
 public:
     AdmissionTicket() = default;
-    AdmissionTicket(AdmissionTicket&& other) noexcept;
+    AdmissionTicket(AdmissionTicket&& other) noexcept = default;
     AdmissionTicket& operator=(AdmissionTicket&& other) noexcept;
     ~AdmissionTicket() { end(); }
     Q_DISABLE_COPY(AdmissionTicket)
 
     // The session's record, for the log phase (set once the record is open).
-    void setRecord(std::shared_ptr<const ConnectionRecord> record) { m_record = std::move(record); }
+    void setRecord(std::shared_ptr<const ConnectionRecord> record)
+    {
+        if (m_held)
+            m_held->record = std::move(record);
+    }
     // The log phase, with why the session ended; later calls do nothing.
     void end(CloseReason reason = CloseReason::None);
 
 private:
     friend class AdmissionPipeline;
-    std::shared_ptr<RouteEntry> m_route;
-    std::shared_ptr<const ConnectionRecord> m_record;
-    QVarLengthArray<QString, 2> m_held; // one per plugin that admitted, in plugin order
+    struct Held
+    {
+        std::shared_ptr<RouteEntry> route;
+        std::shared_ptr<const ConnectionRecord> record;
+        // (index into the route's plugins, what its preread kept), in plugin order
+        QVarLengthArray<std::pair<qsizetype, QString>, 2> kept;
+    };
+    // Made by the first plugin that keeps something: a session whose plugins keep nothing
+    // carries an empty ticket, one pointer wide.
+    std::unique_ptr<Held> m_held;
 };
 
 struct Admission

@@ -111,7 +111,7 @@ Balancer::Balancer(const Upstream& upstream) : m_upstream(upstream)
     }
 }
 
-int Balancer::pick(const QString& key, const QSet<int>& tried)
+int Balancer::pick(const QString& key, const TriedNodes& tried)
 {
     const quint32 keyHash = m_type == Type::Chash ? hashKey(key) : 0; // hashed outside the lock
     QMutexLocker lock(&m_mutex);

@@ -13,12 +13,47 @@
 #include <QHostAddress>
 #include <QList>
 #include <QMutex>
-#include <QSet>
 #include <QString>
 #include <QVarLengthArray>
+#include <initializer_list>
 #include <utility>
+#include <vector>
 
 namespace sg {
+
+// The nodes one connection has tried: a bit each for the first 64 node indexes, so a session
+// carries it without an allocation; larger indexes (upstreams of more than 64 nodes) spill
+// into a list.
+class TriedNodes
+{
+public:
+    TriedNodes() = default;
+    TriedNodes(std::initializer_list<int> nodes)
+    {
+        for (int n : nodes)
+            insert(n);
+    }
+    void insert(int node)
+    {
+        if (node >= 0 && node < 64)
+            m_low |= quint64(1) << node;
+        else if (!contains(node))
+            m_high.push_back(node);
+    }
+    bool contains(int node) const
+    {
+        if (node >= 0 && node < 64)
+            return m_low & (quint64(1) << node);
+        for (int n : m_high)
+            if (n == node)
+                return true;
+        return false;
+    }
+
+private:
+    quint64 m_low = 0;
+    std::vector<int> m_high;
+};
 
 class Balancer
 {
@@ -28,7 +63,7 @@ public:
     // Next node index (into upstream.nodes) to try, never one in `tried`; -1 when none is left.
     // hashKey is the chash key value for this connection (e.g. the client IP); other types
     // ignore it. A retry passes every node tried so far for this connection.
-    int pick(const QString& hashKey, const QSet<int>& tried);
+    int pick(const QString& hashKey, const TriedNodes& tried);
     // Whether pick() reads hashKey at all (chash): the caller skips building it otherwise.
     bool usesHashKey() const { return m_type == Type::Chash; }
 

@@ -8,7 +8,25 @@ namespace sg {
 
 namespace {
 
-// What the two filters of one session share.
+struct MySqlWatch;
+
+class MySqlFilter final : public RelayFilter
+{
+public:
+    MySqlFilter(MySqlWatch& watch, MySqlInspector::Direction direction)
+        : m_watch(watch), m_direction(direction)
+    {
+    }
+    Mode mode() const override;
+    bool done() const override;
+    void observe(const char* data, std::size_t len) override;
+
+private:
+    MySqlWatch& m_watch;
+    const MySqlInspector::Direction m_direction;
+};
+
+// One allocation per session: the inspector both directions feed, and the two filters.
 struct MySqlWatch
 {
     MySqlWatch(const Worker& w, std::shared_ptr<ConnectionRecord> r, bool countCommands)
@@ -19,40 +37,32 @@ struct MySqlWatch
     std::shared_ptr<ConnectionRecord> record;
     MySqlInspector inspector;
     bool published = false; // the record holds what the inspector learned
+    MySqlFilter toServer{*this, MySqlInspector::Direction::ClientToServer};
+    MySqlFilter toClient{*this, MySqlInspector::Direction::ServerToClient};
 };
 
-class MySqlFilter final : public RelayFilter
+RelayFilter::Mode MySqlFilter::mode() const
 {
-public:
-    MySqlFilter(std::shared_ptr<MySqlWatch> watch, MySqlInspector::Direction direction)
-        : m_watch(std::move(watch)), m_direction(direction)
-    {
+    return m_watch.inspector.wantsBytes(m_direction) ? Mode::Observe : Mode::Pass;
+}
+
+bool MySqlFilter::done() const
+{
+    return !m_watch.inspector.wantsBytes(m_direction);
+}
+
+void MySqlFilter::observe(const char* data, std::size_t len)
+{
+    MySqlWatch& w = m_watch;
+    w.inspector.feed(m_direction, data, len, w.worker.wallMs());
+    const MySqlInfo& info = w.inspector.info();
+    // Published while there is something to show, and once more if the inspector gave up
+    // after a first guess (it clears what it learned then).
+    if (info.detected || w.published) {
+        w.record->setMySql(info);
+        w.published = info.detected;
     }
-
-    Mode mode() const override
-    {
-        return m_watch->inspector.wantsBytes(m_direction) ? Mode::Observe : Mode::Pass;
-    }
-
-    bool done() const override { return !m_watch->inspector.wantsBytes(m_direction); }
-
-    void observe(const char* data, std::size_t len) override
-    {
-        MySqlWatch& w = *m_watch;
-        w.inspector.feed(m_direction, data, len, w.worker.wallMs());
-        const MySqlInfo& info = w.inspector.info();
-        // Published while there is something to show, and once more if the inspector gave up
-        // after a first guess (it clears what it learned then).
-        if (info.detected || w.published) {
-            w.record->setMySql(info);
-            w.published = info.detected;
-        }
-    }
-
-private:
-    std::shared_ptr<MySqlWatch> m_watch;
-    const MySqlInspector::Direction m_direction;
-};
+}
 
 } // namespace
 
@@ -60,10 +70,9 @@ void addMySqlFilters(const Worker& worker, std::shared_ptr<ConnectionRecord> rec
                      bool countCommands, SessionFilters& out)
 {
     auto watch = std::make_shared<MySqlWatch>(worker, std::move(record), countCommands);
-    out.toUpstream.push_back(
-        std::make_unique<MySqlFilter>(watch, MySqlInspector::Direction::ClientToServer));
-    out.toClient.push_back(
-        std::make_unique<MySqlFilter>(watch, MySqlInspector::Direction::ServerToClient));
+    out.toUpstream.push_back(std::shared_ptr<RelayFilter>(watch, &watch->toServer));
+    RelayFilter* toClient = &watch->toClient;
+    out.toClient.push_back(std::shared_ptr<RelayFilter>(std::move(watch), toClient));
 }
 
 } // namespace sg

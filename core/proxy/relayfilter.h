@@ -5,9 +5,11 @@
 // chain in order and what leaves its end is written to the destination.
 //
 // The contract:
-// - Thread and lifetime: a filter is created for one session, is owned by that session's
+// - Thread and lifetime: a filter is created for one session, is held by that session's
 //   RelayPump, and is called only on the session's worker thread, only by the pump. It may
-//   keep pointers to the session's ConnectionRecord (shared) but to nothing of the pump.
+//   keep pointers to the session's ConnectionRecord (shared) but to nothing of the pump. The
+//   pump holds filters through shared pointers so that the filters of one session may share
+//   one allocation (std::shared_ptr's aliasing constructor); its memory goes with the last.
 // - Modes: a filter says through mode() what it wants now, and may change its answer between
 //   calls. Pass: it wants no bytes (skipped; a direction whose filters all pass is relayed as
 //   if it had none, on the splice path). Observe: it sees every byte, in order, and never
@@ -29,7 +31,7 @@
 // - Timers: wakeAt() asks for one onTimer() call at or after that monotonic time (a later call
 //   replaces the earlier request). Bytes a filter releases from onTimer() are sent at once.
 // - A filter may turn from Transform to Pass or Observe only while held() is 0. A filter whose
-//   done() turns true is destroyed by the pump at its next read.
+//   done() turns true is let go by the pump at the end of the pass that made it so.
 
 #include <QtGlobal>
 #include <cstddef>
@@ -78,8 +80,8 @@ public:
     virtual void onEnd(FilterOutput& out) { out.finish(); }
     virtual void onTimer(FilterOutput& out) { Q_UNUSED(out); }
     virtual std::size_t held() const { return 0; }
-    // True once the filter will never want a byte again (and holds none): the pump may then
-    // destroy it, so a finished protocol reader costs no memory for the rest of the session.
+    // True once the filter will never want a byte again (and holds none): the pump then lets
+    // go of it, so a finished protocol reader costs no memory for the rest of the session.
     virtual bool done() const { return false; }
 };
 
@@ -87,8 +89,8 @@ public:
 // order. A provider adds what it wants for this connection (possibly nothing).
 struct SessionFilters
 {
-    std::vector<std::unique_ptr<RelayFilter>> toUpstream;
-    std::vector<std::unique_ptr<RelayFilter>> toClient;
+    std::vector<std::shared_ptr<RelayFilter>> toUpstream;
+    std::vector<std::shared_ptr<RelayFilter>> toClient;
 };
 using FilterProvider =
     std::function<void(const std::shared_ptr<ConnectionRecord>& connection, SessionFilters& out)>;

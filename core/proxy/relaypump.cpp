@@ -50,10 +50,10 @@ public:
             m_pump.deliver(m_dir, m_index + 1, data, len);
     }
     void finish() override { m_pump.endChain(m_dir, m_index + 1); }
-    void reset() override { m_dir.chain->resetWanted = true; }
+    void reset() override { m_dir.chain.resetWanted = true; }
     void wakeAt(qint64 monoMs) override
     {
-        m_dir.chain->filters[m_index].wakeAtMs = qMax<qint64>(1, monoMs);
+        m_dir.chain.filters[m_index].wakeAtMs = qMax<qint64>(1, monoMs);
     }
     qint64 nowMs() const override { return m_pump.m_worker.monoMs(); }
 
@@ -81,15 +81,12 @@ RelayPump::~RelayPump()
     release();
 }
 
-void RelayPump::addFilters(Side from, std::vector<std::unique_ptr<RelayFilter>> filters)
+void RelayPump::addFilters(Side from, std::vector<std::shared_ptr<RelayFilter>> filters)
 {
-    if (filters.empty())
-        return;
-    Direction& d = m_dirs[from];
-    if (!d.chain)
-        d.chain = std::make_unique<Chain>();
+    std::vector<FilterLink>& links = m_dirs[from].chain.filters;
+    links.reserve(links.size() + filters.size());
     for (auto& f : filters)
-        d.chain->filters.push_back(FilterLink{std::move(f), 0});
+        links.push_back(FilterLink{std::move(f), 0});
 }
 
 void RelayPump::report(Side side, quint32 bits)
@@ -108,12 +105,10 @@ void RelayPump::start()
     m_ends[Upstream].writable = true;
     for (Direction& d : m_dirs) {
         d.lastMoveMs = m_worker.monoMs();
-        if (!d.chain)
-            continue;
-        for (std::size_t i = 0; i < d.chain->filters.size(); ++i) {
-            if (d.chain->filters[i].filter->mode() == RelayFilter::Mode::Transform) {
+        for (std::size_t i = 0; i < d.chain.filters.size(); ++i) {
+            if (d.chain.filters[i].filter->mode() == RelayFilter::Mode::Transform) {
                 LinkOutput out(*this, d, i);
-                d.chain->filters[i].filter->onStart(out);
+                d.chain.filters[i].filter->onStart(out);
             }
         }
     }
@@ -130,7 +125,7 @@ CloseReason RelayPump::run()
             const int r = transfer(m_dirs[i], budget[i]);
             if (r < 0) {
                 updateBuffered();
-                return (m_dirs[i].chain && m_dirs[i].chain->resetWanted)
+                return m_dirs[i].chain.resetWanted
                            ? CloseReason::InjectedReset
                            : resetReason(r == -1 ? m_dirs[i].from : m_dirs[i].to);
             }
@@ -147,6 +142,7 @@ CloseReason RelayPump::run()
             break;
         }
     }
+    dropDoneFilters();
     updateBuffered();
     if (m_dirs[0].shut && m_dirs[1].shut)
         return m_firstEof == CloseReason::None ? CloseReason::ClientClosed : m_firstEof;
@@ -159,7 +155,7 @@ CloseReason RelayPump::run()
 // (or a filter asked for a reset: resetWanted).
 int RelayPump::transfer(Direction& d, qint64& budget)
 {
-    if (d.chain && d.chain->resetWanted) [[unlikely]]
+    if (d.chain.resetWanted) [[unlikely]]
         return -2;
     int moved = send(d, budget);
     if (moved < 0)
@@ -174,7 +170,7 @@ int RelayPump::transfer(Direction& d, qint64& budget)
         // the pipe timer gives it back once the direction stays quiet. Filters that start to
         // want bytes get them after the pipe is given back.
         const bool keepPipe = d.pipe.readFd >= 0 && d.cap > m_worker.bufferSize() && !d.eof &&
-                              (!hasFilters(d) || chainMode(d) == RelayFilter::Mode::Pass);
+                              chainMode(d) == RelayFilter::Mode::Pass;
         if (keepPipe) {
             if (!m_pipeTimerArmed) {
                 m_pipeTimerArmed = true;
@@ -202,8 +198,8 @@ int RelayPump::send(Direction& d, qint64& budget)
         return 0;
     ssize_t n;
     if (fromQueue)
-        n = ::send(fd(d.to), d.chain->queue.data() + d.chain->queueHead,
-                   d.chain->queue.size() - d.chain->queueHead, MSG_NOSIGNAL);
+        n = ::send(fd(d.to), d.chain.queue->bytes.data() + d.chain.queue->head,
+                   d.chain.queue->bytes.size() - d.chain.queue->head, MSG_NOSIGNAL);
     else if (d.pipe.readFd >= 0)
         n = ::splice(d.pipe.readFd, nullptr, fd(d.to), nullptr, size_t(d.held),
                      SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -212,10 +208,11 @@ int RelayPump::send(Direction& d, qint64& budget)
     if (n > 0) {
         budget -= n;
         if (fromQueue) {
-            d.chain->queueHead += size_t(n);
-            if (d.chain->queueHead == d.chain->queue.size()) {
-                d.chain->queue.clear();
-                d.chain->queueHead = 0;
+            Queue& q = *d.chain.queue;
+            q.head += size_t(n);
+            if (q.head == q.bytes.size()) {
+                q.bytes.clear();
+                q.head = 0;
             }
         } else {
             d.held -= n;
@@ -244,9 +241,7 @@ int RelayPump::send(Direction& d, qint64& budget)
 RelayFilter::Mode RelayPump::chainMode(const Direction& d) const
 {
     RelayFilter::Mode mode = RelayFilter::Mode::Pass;
-    if (!d.chain)
-        return mode;
-    for (const FilterLink& l : d.chain->filters) {
+    for (const FilterLink& l : d.chain.filters) {
         const RelayFilter::Mode m = l.filter->mode();
         if (m == RelayFilter::Mode::Transform)
             return m;
@@ -259,9 +254,7 @@ RelayFilter::Mode RelayPump::chainMode(const Direction& d) const
 std::size_t RelayPump::filtersHeld(const Direction& d) const
 {
     std::size_t held = 0;
-    if (!d.chain)
-        return held;
-    for (const FilterLink& l : d.chain->filters)
+    for (const FilterLink& l : d.chain.filters)
         held += l.filter->held();
     return held;
 }
@@ -286,9 +279,7 @@ int RelayPump::receive(Direction& d, qint64& budget)
     Endpoint& src = m_ends[d.from];
     if (!src.readable || budget <= 0)
         return 0;
-    if (hasFilters(d))
-        std::erase_if(d.chain->filters, [](const FilterLink& l) { return l.filter->done(); });
-    const RelayFilter::Mode mode = !hasFilters(d) ? RelayFilter::Mode::Pass : chainMode(d);
+    const RelayFilter::Mode mode = chainMode(d);
     if (!canRead(d, mode))
         return 0;
     if (mode == RelayFilter::Mode::Transform)
@@ -333,7 +324,7 @@ int RelayPump::receive(Direction& d, qint64& budget)
         n = ::recv(fd(d.from), d.buffer + d.tail, want, 0);
         if (n > 0) {
             if (mode == RelayFilter::Mode::Observe) {
-                for (FilterLink& l : d.chain->filters) {
+                for (FilterLink& l : d.chain.filters) {
                     if (l.filter->mode() == RelayFilter::Mode::Observe)
                         l.filter->observe(d.buffer + d.tail, size_t(n));
                 }
@@ -388,14 +379,14 @@ int RelayPump::receiveThroughChain(Direction& d)
         if (size_t(n) < size_t(room) && !src.hup)
             src.readable = false;
         deliver(d, 0, d.buffer, size_t(n));
-        return d.chain->resetWanted ? -2 : 1;
+        return d.chain.resetWanted ? -2 : 1;
     }
     if (n == 0) {
         d.eof = true;
         if (m_firstEof == CloseReason::None)
             m_firstEof = d.from == Client ? CloseReason::ClientClosed : CloseReason::UpstreamClosed;
         endChain(d, 0);
-        return d.chain->resetWanted ? -2 : 1;
+        return d.chain.resetWanted ? -2 : 1;
     }
     if (wouldBlock(errno)) {
         src.readable = false;
@@ -406,8 +397,8 @@ int RelayPump::receiveThroughChain(Direction& d)
 
 void RelayPump::deliver(Direction& d, std::size_t from, const char* data, std::size_t len)
 {
-    for (std::size_t i = from; i < d.chain->filters.size(); ++i) {
-        RelayFilter& f = *d.chain->filters[i].filter;
+    for (std::size_t i = from; i < d.chain.filters.size(); ++i) {
+        RelayFilter& f = *d.chain.filters[i].filter;
         switch (f.mode()) {
         case RelayFilter::Mode::Pass:
             break;
@@ -421,14 +412,17 @@ void RelayPump::deliver(Direction& d, std::size_t from, const char* data, std::s
         }
         }
     }
-    if (!d.ending)
-        d.chain->queue.append(data, len);
+    if (d.ending)
+        return;
+    if (!d.chain.queue)
+        d.chain.queue = std::make_unique<Queue>();
+    d.chain.queue->bytes.append(data, len);
 }
 
 void RelayPump::endChain(Direction& d, std::size_t from)
 {
-    for (std::size_t i = from; i < d.chain->filters.size(); ++i) {
-        RelayFilter& f = *d.chain->filters[i].filter;
+    for (std::size_t i = from; i < d.chain.filters.size(); ++i) {
+        RelayFilter& f = *d.chain.filters[i].filter;
         if (f.mode() == RelayFilter::Mode::Transform) {
             LinkOutput out(*this, d, i);
             f.onEnd(out);
@@ -452,16 +446,14 @@ CloseReason RelayPump::onTimer(quint32 kind)
     if (m_filterTimerAt && now >= m_filterTimerAt)
         m_filterTimerAt = 0;
     for (Direction& d : m_dirs) {
-        if (!d.chain)
-            continue;
-        for (std::size_t i = 0; i < d.chain->filters.size(); ++i) {
-            FilterLink& l = d.chain->filters[i];
+        for (std::size_t i = 0; i < d.chain.filters.size(); ++i) {
+            FilterLink& l = d.chain.filters[i];
             if (l.wakeAtMs == 0 || l.wakeAtMs > now)
                 continue;
             l.wakeAtMs = 0;
             LinkOutput out(*this, d, i);
             l.filter->onTimer(out);
-            if (d.chain->resetWanted)
+            if (d.chain.resetWanted)
                 return CloseReason::InjectedReset;
         }
     }
@@ -472,9 +464,7 @@ void RelayPump::scheduleFilterTimer()
 {
     qint64 next = 0;
     for (const Direction& d : m_dirs) {
-        if (!d.chain)
-            continue;
-        for (const FilterLink& l : d.chain->filters) {
+        for (const FilterLink& l : d.chain.filters) {
             if (l.wakeAtMs && (!next || l.wakeAtMs < next))
                 next = l.wakeAtMs;
         }
@@ -549,10 +539,19 @@ void RelayPump::release()
     for (Direction& d : m_dirs) {
         releaseStorage(d);
         d.held = 0;
-        if (d.chain) {
-            d.chain->queue.clear();
-            d.chain->queueHead = 0;
-        }
+        d.chain.queue.reset();
+    }
+}
+
+void RelayPump::dropDoneFilters()
+{
+    for (Direction& d : m_dirs) {
+        std::vector<FilterLink>& links = d.chain.filters;
+        if (links.empty())
+            continue;
+        std::erase_if(links, [](const FilterLink& l) { return l.filter->done(); });
+        if (links.empty())
+            std::vector<FilterLink>().swap(links); // its storage too
     }
 }
 
@@ -561,8 +560,7 @@ void RelayPump::updateBuffered()
     quint64 total = 0;
     for (const Direction& d : m_dirs) {
         total += quint64(d.held + queued(d));
-        if (hasFilters(d))
-            total += filtersHeld(d);
+        total += filtersHeld(d);
     }
     m_record.buffered.set(total);
 }
@@ -571,7 +569,7 @@ void RelayPump::updateWants()
 {
     quint32 want[2] = {0, 0};
     for (const Direction& d : m_dirs) {
-        const RelayFilter::Mode mode = !hasFilters(d) ? RelayFilter::Mode::Pass : chainMode(d);
+        const RelayFilter::Mode mode = chainMode(d);
         if (canRead(d, mode) && !m_ends[d.from].readable)
             want[d.from] |= IoRead;
         if ((d.held > 0 || queued(d) > 0) && !m_ends[d.to].writable)

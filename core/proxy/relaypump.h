@@ -40,7 +40,7 @@ public:
     ~RelayPump();
     Q_DISABLE_COPY_MOVE(RelayPump)
 
-    void addFilters(Side from, std::vector<std::unique_ptr<RelayFilter>> filters);
+    void addFilters(Side from, std::vector<std::shared_ptr<RelayFilter>> filters);
 
     // Readiness reported for a side (IoRead, IoWrite, IoHup: read it until it says 0).
     void report(Side side, quint32 bits);
@@ -69,15 +69,21 @@ private:
     };
     struct FilterLink
     {
-        std::unique_ptr<RelayFilter> filter;
+        std::shared_ptr<RelayFilter> filter;
         qint64 wakeAtMs = 0; // 0: no onTimer() wanted
     };
-    // A direction's filters and what they wrote that waits for the destination.
+    // What a direction's transforming filters wrote that waits for the destination.
+    struct Queue
+    {
+        std::string bytes;
+        std::size_t head = 0; // sent part of bytes
+    };
+    // A direction's filters, in order; nothing is allocated for a direction without any, and
+    // the queue only once a filter writes.
     struct Chain
     {
         std::vector<FilterLink> filters;
-        std::string queue;         // what the chain wrote, not yet sent
-        std::size_t queueHead = 0; // sent part of queue
+        std::unique_ptr<Queue> queue;
         bool resetWanted = false;
     };
     struct Direction
@@ -98,7 +104,7 @@ private:
         bool bulk = false;          // the last read filled its storage: next storage is a pipe
         qint64 lastMoveMs = 0;
         qint64 idleMs = 0;
-        std::unique_ptr<Chain> chain; // only for a direction that was given filters
+        Chain chain;
     };
     class LinkOutput;
 
@@ -108,14 +114,16 @@ private:
     int receiveThroughChain(Direction& d);
     RelayFilter::Mode chainMode(const Direction& d) const;
     std::size_t filtersHeld(const Direction& d) const;
-    static bool hasFilters(const Direction& d) { return d.chain && !d.chain->filters.empty(); }
     static qint64 queued(const Direction& d)
     {
-        return d.chain ? qint64(d.chain->queue.size() - d.chain->queueHead) : 0;
+        return d.chain.queue ? qint64(d.chain.queue->bytes.size() - d.chain.queue->head) : 0;
     }
     bool canRead(const Direction& d, RelayFilter::Mode mode) const;
     void deliver(Direction& d, std::size_t from, const char* data, std::size_t len);
     void endChain(Direction& d, std::size_t from);
+    // At the end of a pass: lets go of the filters whose done() turned true in either
+    // direction (one protocol reader's two filters often finish on one side's bytes).
+    void dropDoneFilters();
     void scheduleFilterTimer();
     void updateWants();
     void updateBuffered();

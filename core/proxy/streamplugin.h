@@ -2,8 +2,10 @@
 // A stream plugin is one unit of admission, as in APISIX's stream subsystem: every plugin a
 // route uses runs its preread phase for each new client, highest priority first
 // (ip-restriction 3000 before limit-conn 1003), the first refusal ends the client; an admitted
-// session's plugins run their log phase once when it ends, last plugin first. TCP connections
-// and UDP sessions go through the same plugins (see admission.h).
+// session's plugins run their log phase once when it ends, last plugin first: each plugin that
+// kept something for the session in its `held` slot (a plugin that keeps nothing has nothing
+// to release, and a session whose plugins keep nothing carries no log state at all). TCP
+// connections and UDP sessions go through the same plugins (see admission.h).
 //
 // A plugin is one file under core/proxy/plugins/: `plugins/<name>.cpp` defines
 // `sg::StreamPluginType sg::streamplugins::<name>()`, and the build lists every such file, so
@@ -81,7 +83,7 @@ public:
     virtual PrereadVerdict preread(const StreamClient& client, const QString& routeId,
                                    RouteStats& stats, QString& held) = 0;
     // log: the session ended, or a later plugin refused the client. Called once per preread
-    // that admitted, on the thread that ends the session.
+    // that admitted and left `held` non-empty, on the thread that ends the session.
     virtual void log(const StreamLog& log) { Q_UNUSED(log); }
 };
 

@@ -454,7 +454,7 @@ QString UdpSession::routeId() const
 bool UdpSession::start()
 {
     UpstreamEntry* up = m_route->upstream.get();
-    const int node = up ? up->balancer->pick(m_hashKey, QSet<int>()) : -1;
+    const int node = up ? up->balancer->pick(m_hashKey, {}) : -1;
     if (node < 0 || node >= int(up->nodes.size())) {
         close(CloseReason::ConnectFailed);
         return false;

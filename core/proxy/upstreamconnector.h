@@ -8,7 +8,6 @@
 #include "proxy/routetable.h"
 #include "proxy/worker.h"
 
-#include <QSet>
 #include <QString>
 
 namespace sg {
@@ -55,7 +54,7 @@ private:
     ConnectionRecord& m_record;
     const QString m_hashKey;
     IoWatch& m_watch;
-    QSet<int> m_tried;
+    TriedNodes m_tried;
     int m_node = -1;
     int m_attempts = 0;
     quint32 m_gen = 0;

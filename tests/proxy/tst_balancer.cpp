@@ -3,8 +3,10 @@
 
 #include "proxy/balancer.h"
 
+#include <QList>
 #include <QTest>
 #include <QThread>
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -62,6 +64,7 @@ private Q_SLOTS:
     void weightZeroNeverChosen_data();
     void weightZeroNeverChosen();
     void priorityFailover();
+    void retriesOverMoreThan64Nodes();
     void priorityWithRoundRobinInsideTier();
     void retriesExhaust();
     void chashSameKeySameNode();
@@ -178,7 +181,7 @@ void TestBalancer::priorityFailover()
     nodes.append(node("127.0.0.1", 30000, 1, 0));
     Balancer balancer(upstream("roundrobin", nodes));
 
-    QSet<int> tried;
+    TriedNodes tried;
     for (int attempt = 0; attempt < 4; ++attempt) {
         const int picked = balancer.pick({}, tried);
         QVERIFY2(picked >= 0 && picked < 4, qPrintable(QString::number(picked)));
@@ -191,6 +194,29 @@ void TestBalancer::priorityFailover()
 
     // A fresh connection starts at the top tier again.
     QVERIFY(balancer.pick({}, {}) < 4);
+}
+
+// Node indexes past 63 are remembered as tried too: 100 nodes, each picked exactly once.
+void TestBalancer::retriesOverMoreThan64Nodes()
+{
+    QList<Node> nodes;
+    for (int i = 0; i < 100; ++i)
+        nodes.append(node("127.0.0.1", 20000 + i, 1));
+    Balancer balancer(upstream("roundrobin", nodes));
+    TriedNodes tried;
+    QList<int> picks;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        const int picked = balancer.pick({}, tried);
+        QVERIFY2(picked >= 0 && picked < 100 && !tried.contains(picked),
+                 qPrintable(QString::number(picked)));
+        tried.insert(picked);
+        picks.append(picked);
+    }
+    QCOMPARE(balancer.pick({}, tried), -1);
+    std::sort(picks.begin(), picks.end());
+    QCOMPARE(picks.first(), 0);
+    QCOMPARE(picks.last(), 99);
+    QCOMPARE(std::adjacent_find(picks.begin(), picks.end()), picks.end());
 }
 
 void TestBalancer::priorityWithRoundRobinInsideTier()
@@ -283,7 +309,7 @@ void TestBalancer::chashRetryMovesOn()
     Balancer balancer(upstream(
         "chash", {node("10.0.0.1", 1, 1), node("10.0.0.2", 1, 1), node("10.0.0.3", 1, 1)}));
     const QString key = "127.0.0.2";
-    QSet<int> tried;
+    TriedNodes tried;
     for (int attempt = 0; attempt < 3; ++attempt) {
         const int picked = balancer.pick(key, tried);
         QVERIFY(picked >= 0 && !tried.contains(picked));
