@@ -1,6 +1,7 @@
 #include "api/adminserver.h"
 
 #include "api/adminbody.h"
+#include "api/adminreply.h"
 #include "api/snapshotjson.h"
 #include "config/configstore.h"
 #include "config/keyfile.h"
@@ -27,15 +28,11 @@ using Method = HttpRequest::Method;
 const QString kStreamRoutesPrefix = QStringLiteral("/apisix/stream_routes/");
 const QString kUpstreamsPrefix = QStringLiteral("/apisix/upstreams/");
 
-HttpResponse json(const QJsonObject& body, Status status = Status::Ok)
-{
-    return HttpResponse(body, status);
-}
-
-HttpResponse error(const QString& message, Status status)
-{
-    return json(QJsonObject{{QStringLiteral("error_msg"), message}}, status);
-}
+using adminreply::error;
+using adminreply::json;
+using adminreply::methodNotAllowed;
+using adminreply::problemsResponse;
+using adminreply::refusalResponse;
 
 // APISIX's wording for a missing or wrong X-API-KEY, with our reason as the description.
 QJsonObject unauthorizedBody(const QString& why)
@@ -49,71 +46,12 @@ HttpResponse unauthorized(const QString& why)
     return json(unauthorizedBody(why), Status::Unauthorized);
 }
 
-// A refusal from the body path: APISIX's error_msg, plus each field problem when there are any.
-HttpResponse refusalResponse(const AdminRefusal& refusal)
-{
-    QJsonObject body{{QStringLiteral("error_msg"), refusal.message}};
-    if (!refusal.problems.isEmpty()) {
-        QJsonArray list;
-        for (const Problem& p : refusal.problems)
-            list.append(QJsonObject{{QStringLiteral("path"), p.path},
-                                    {QStringLiteral("value"), p.value},
-                                    {QStringLiteral("reason"), p.reason}});
-        body.insert(QStringLiteral("problems"), list);
-    }
-    return json(body, static_cast<Status>(refusal.status));
-}
-
-HttpResponse problemsResponse(const Problems& problems)
-{
-    AdminRefusal refusal = problemsRefusal(problems);
-    if (isWriteFailure(problems)) // the request was fine; the config could not be saved
-        refusal.status = int(Status::InternalServerError);
-    return refusalResponse(refusal);
-}
-
 HttpResponse notFound()
 {
     // APISIX answers a missing key with etcd's wording.
     return json(QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("Key not found")},
                             {QStringLiteral("message"), QStringLiteral("Key not found")}},
                 Status::NotFound);
-}
-
-QString methodName(Method method)
-{
-    switch (method) {
-    case Method::Get:
-        return QStringLiteral("GET");
-    case Method::Put:
-        return QStringLiteral("PUT");
-    case Method::Delete:
-        return QStringLiteral("DELETE");
-    case Method::Post:
-        return QStringLiteral("POST");
-    case Method::Head:
-        return QStringLiteral("HEAD");
-    case Method::Options:
-        return QStringLiteral("OPTIONS");
-    case Method::Patch:
-        return QStringLiteral("PATCH");
-    case Method::Connect:
-        return QStringLiteral("CONNECT");
-    case Method::Trace:
-        return QStringLiteral("TRACE");
-    default:
-        return QStringLiteral("UNKNOWN");
-    }
-}
-
-// Each path answers every method and refuses the ones it does not serve here.
-HttpResponse methodNotAllowed(Method method, const QByteArray& allow)
-{
-    HttpResponse response =
-        error(QStringLiteral("not supported `%1` operation").arg(methodName(method)),
-              Status::MethodNotAllowed);
-    response.setHeader("Allow", allow);
-    return response;
 }
 
 // Constant-time comparison: the key check must not leak how many leading bytes matched.
@@ -179,7 +117,7 @@ std::optional<HttpResponse> refuseIgnoredBody(const HttpRequest& request)
 } // namespace
 
 AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
-    : QObject(parent), m_store(store), m_engine(engine),
+    : QObject(parent), m_store(store), m_engine(engine), m_routeEdits(store, engine),
       m_endpoint({QStringLiteral("admin API"), QStringLiteral("--admin-listen"),
                   settingPath({settingkey::Admin, settingkey::Listen}), kDefaultListen,
                   QStringLiteral("anyone who reaches it with the key can change routes")},
@@ -334,6 +272,12 @@ HttpResponse AdminServer::dispatch(const HttpRequest& request)
         const QString id = path.mid(connections.size() + 1);
         if (!id.isEmpty() && !id.contains(u'/'))
             return handleConnections(id, request);
+    }
+    if (AdminRouteEdits::owns(path)) {
+        QString why;
+        if (!authorized(request, &why))
+            return unauthorized(why);
+        return m_routeEdits.handle(request);
     }
     if (path == u"/streamgate/v1/stats")
         return handleStats(request);

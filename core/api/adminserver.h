@@ -1,9 +1,11 @@
 #pragma once
-// AdminServer: APISIX Admin API v3 for stream_routes and upstreams plus /streamgate/v1/, every
-// request keyed by X-API-KEY. All changes go through the ConfigStore (validated whole, saved
-// atomically, applied live as a GUI edit would be). Lives in the store's thread.
+// AdminServer: APISIX Admin API v3 for stream_routes and upstreams plus /streamgate/v1/ (the
+// window's route edits among them, adminedits.h), every request keyed by X-API-KEY. All changes go
+// through the ConfigStore (validated whole, saved atomically, applied live as a GUI edit would be).
+// Lives in the store's thread.
 
 #include "api/adminbody.h"
+#include "api/adminedits.h"
 #include "api/httpendpoint.h"
 #include "api/httpfront.h"
 
@@ -90,6 +92,7 @@ private:
 
     ConfigStore* m_store;
     Engine* m_engine;
+    AdminRouteEdits m_routeEdits; // /streamgate/v1/stream_routes/..., disabled_routes
     HttpEndpoint m_endpoint;
     QString m_key;
     bool m_keyFromOptions = false;

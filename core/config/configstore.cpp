@@ -370,6 +370,19 @@ Problems ConfigStore::replace(const Config& next)
     });
 }
 
+Problems ConfigStore::update(const Edit& change)
+{
+    return edit([&](Config& current) {
+        Config next = current;
+        if (Problems refused = change(next); !refused.isEmpty())
+            return refused;
+        stampReplace(current.streamRoutes, next.streamRoutes);
+        stampReplace(current.upstreams, next.upstreams);
+        current = std::move(next);
+        return Problems{};
+    });
+}
+
 Problems ConfigStore::putRoute(const StreamRoute& route)
 {
     if (route.idString().isEmpty())

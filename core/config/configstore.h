@@ -138,6 +138,12 @@ public:
     Problems setSettings(const StreamgateSettings& streamgate);
     // The section as JSON: decoded and validated first (problems name streamgate.<key>).
     Problems setSettings(const QJsonObject& streamgate);
+    // An edit that reads what it changes (the pure functions of config/routeedits.h): `edit` runs
+    // once, under the write lock, on the config as it is after a change on disk was taken in, so
+    // it always works on the newest version. Problems it returns refuse the change (nothing is
+    // written); otherwise the result is stamped and committed as replace() commits.
+    using Edit = std::function<Problems(Config&)>;
+    Problems update(const Edit& edit);
     // Saves the current config even if the file on disk is broken (the user's explicit choice);
     // the broken file's bytes are kept as NAME.broken, NAME.bak stays the last good version.
     Problems save();
@@ -158,7 +164,6 @@ Q_SIGNALS:
     void changed(const sg::ConfigDiff& diff, const sg::Config& config);
 
 private:
-    using Edit = std::function<Problems(Config&)>;
     // Takes in a change on disk, applies `edit` to the result and commits it.
     Problems edit(const Edit& apply);
     // The disk part of reload(): true when the file was taken in or had not changed; false with

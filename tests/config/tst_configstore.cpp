@@ -597,6 +597,15 @@ private Q_SLOTS:
         QTest::newRow("setSettings") << Mutation([](ConfigStore& s) {
             return s.setSettings(QJsonObject{{"admin", QJsonObject{{"key", "k"}}}});
         }) << QStringList{"local-mysql", "hand"};
+        // An edit that reads what it changes runs on the newest version: it sees "hand".
+        QTest::newRow("update") << Mutation([](ConfigStore& s) {
+            return s.update([](Config& next) {
+                if (!next.findRoute(QStringLiteral("hand")))
+                    return Problems{Problem{QString(), QString(), QStringLiteral("not taken in")}};
+                next.streamRoutes << simpleRoute(QStringLiteral("api"));
+                return Problems{};
+            });
+        }) << QStringList{"local-mysql", "hand", "api"};
         // A whole config built from the version before the hand edit (what the window does):
         // only what it changed is carried over.
         QTest::newRow("replace") << Mutation([](ConfigStore& s) {
@@ -1159,6 +1168,24 @@ private Q_SLOTS:
             return s.replace(c);
         }) << "stream_routes[0].upstream_id"
                                                            << "";
+        // An edit refused by the function itself (the pure edits of routeedits.h have nothing
+        // to change), after it had already changed its copy.
+        QTest::newRow("update refused by the edit") << Mutation([](ConfigStore& s) {
+            return s.update([](Config& next) {
+                next.streamRoutes.removeFirst();
+                return Problems{Problem{QStringLiteral("client"), QStringLiteral("10.0.0.1"),
+                                        QStringLiteral("10.0.0.1 is already allowed on a")}};
+            });
+        }) << "client"
+                                                    << "10.0.0.1 is already allowed on a";
+        // An edit whose result does not validate.
+        QTest::newRow("update to an invalid config") << Mutation([](ConfigStore& s) {
+            return s.update([](Config& next) {
+                next.streamRoutes[1].remoteAddr = QStringLiteral(":/8");
+                return Problems{};
+            });
+        }) << "stream_routes[1].remote_addr"
+                                                     << "invalid remote_addr: :/8";
     }
 
     void failedMutationChangesNothing()
@@ -1225,6 +1252,18 @@ private Q_SLOTS:
         QVERIFY(after.streamRoutes.at(1).updateTime >= start);
         QCOMPARE(after.streamRoutes.at(2).createTime, 0);
         QCOMPARE(checkFile(path).config.streamRoutes.at(0).createTime, 1000);
+
+        // update() stamps as replace() does: the route it changed (which had no times) gets
+        // them, the others keep theirs.
+        QCOMPARE(store.update([](Config& next) {
+            next.streamRoutes[2].remoteAddr = QStringLiteral("127.0.0.3");
+            return Problems{};
+        }),
+                 Problems{});
+        QCOMPARE(store.config().streamRoutes.at(0).updateTime, a.updateTime);
+        QCOMPARE(store.config().streamRoutes.at(1).updateTime, after.streamRoutes.at(1).updateTime);
+        QVERIFY(store.config().streamRoutes.at(2).createTime >= start);
+        QVERIFY(store.config().streamRoutes.at(2).updateTime >= start);
     }
 
     void loadBackupOfAGoodFileRevertsTheLastChange()

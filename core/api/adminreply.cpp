@@ -1,0 +1,82 @@
+#include "api/adminreply.h"
+
+#include "config/configstore.h"
+
+#include <QJsonArray>
+
+namespace sg::adminreply {
+
+namespace {
+
+QString methodName(HttpRequest::Method method)
+{
+    using Method = HttpRequest::Method;
+    switch (method) {
+    case Method::Get:
+        return QStringLiteral("GET");
+    case Method::Put:
+        return QStringLiteral("PUT");
+    case Method::Delete:
+        return QStringLiteral("DELETE");
+    case Method::Post:
+        return QStringLiteral("POST");
+    case Method::Head:
+        return QStringLiteral("HEAD");
+    case Method::Options:
+        return QStringLiteral("OPTIONS");
+    case Method::Patch:
+        return QStringLiteral("PATCH");
+    case Method::Connect:
+        return QStringLiteral("CONNECT");
+    case Method::Trace:
+        return QStringLiteral("TRACE");
+    default:
+        return QStringLiteral("UNKNOWN");
+    }
+}
+
+} // namespace
+
+HttpResponse json(const QJsonObject& body, HttpStatus status)
+{
+    return HttpResponse(body, status);
+}
+
+HttpResponse error(const QString& message, HttpStatus status)
+{
+    return json(QJsonObject{{QStringLiteral("error_msg"), message}}, status);
+}
+
+HttpResponse refusalResponse(const AdminRefusal& refusal)
+{
+    QJsonObject body{{QStringLiteral("error_msg"), refusal.message}};
+    if (!refusal.problems.isEmpty()) {
+        QJsonArray list;
+        for (const Problem& p : refusal.problems)
+            list.append(QJsonObject{{QStringLiteral("path"), p.path},
+                                    {QStringLiteral("value"), p.value},
+                                    {QStringLiteral("reason"), p.reason}});
+        body.insert(QStringLiteral("problems"), list);
+    }
+    return json(body, static_cast<HttpStatus>(refusal.status));
+}
+
+HttpResponse problemsResponse(const Problems& problems)
+{
+    AdminRefusal refusal = problemsRefusal(problems);
+    if (isWriteFailure(problems)) // the request was fine; the config could not be saved
+        refusal.status = int(HttpStatus::InternalServerError);
+    return refusalResponse(refusal);
+}
+
+// Each path answers every method and refuses the ones it does not serve here.
+HttpResponse methodNotAllowed(HttpRequest::Method method, const QByteArray& allow)
+{
+    HttpResponse response =
+        error(QStringLiteral("not supported `%1` operation").arg(methodName(method)),
+              HttpStatus::MethodNotAllowed);
+    response.setHeader("Allow", allow);
+    return response;
+}
+
+} // namespace sg::adminreply

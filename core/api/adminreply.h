@@ -1,0 +1,26 @@
+#pragma once
+// The admin API's answers, shared by the APISIX resources (adminserver.cpp) and Streamgate's own
+// route edits (adminedits.cpp): a JSON body, an `error_msg` on every refusal, and each field
+// problem listed with its path, value and reason.
+
+#include "api/adminbody.h"
+#include "api/httpfront.h"
+#include "model/problem.h"
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QString>
+
+namespace sg::adminreply {
+
+HttpResponse json(const QJsonObject& body, HttpStatus status = HttpStatus::Ok);
+HttpResponse error(const QString& message, HttpStatus status);
+// A refusal from the body path: APISIX's error_msg, plus each field problem when there are any.
+HttpResponse refusalResponse(const AdminRefusal& refusal);
+// A change the store refused: 400 with the problems, or 500 when the change was valid but the
+// config could not be saved (a full disk, no permission; nothing changed).
+HttpResponse problemsResponse(const Problems& problems);
+// 405 naming the method, with an Allow header listing the ones the path serves.
+HttpResponse methodNotAllowed(HttpRequest::Method method, const QByteArray& allow);
+
+} // namespace sg::adminreply
