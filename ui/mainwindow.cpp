@@ -55,6 +55,7 @@
 #include <QtCharts/QLegendMarker>
 #include <QtCharts/QLineSeries>
 #include <QtCharts/QValueAxis>
+#include <algorithm>
 
 namespace sg {
 
@@ -1184,9 +1185,13 @@ void MainWindow::updateRouteActions()
     m_newAction->setEnabled(m_store != nullptr);
 }
 
-bool MainWindow::commitConfig(const Config& next, const QString& what)
+// Applies a whole-config edit to the config as it is now (a hand edit on disk taken in first).
+bool MainWindow::commitEdit(const std::function<Config(const Config&)>& edit, const QString& what)
 {
-    const Problems problems = m_store->replace(next);
+    const Problems problems = m_store->update([&](Config& config) {
+        config = edit(config);
+        return Problems{};
+    });
     if (problems.isEmpty())
         return true;
     QMessageBox::warning(this, what, formatProblems(problems));
@@ -1230,15 +1235,17 @@ void MainWindow::deleteRoute()
     box.exec();
     if (box.clickedButton() != del)
         return;
-    const Config config = m_store->config();
-    const Config next =
-        r.enabled ? withRouteDeleted(config, id) : withDisabledRouteRemoved(config, id);
-    if (commitConfig(next, tr("Cannot delete the route"))) {
-        if (m_engine && r.enabled)
+    const bool enabled = r.enabled;
+    const QString name = r.name; // the model's rows change with the config
+    const auto edit = [&](const Config& config) {
+        return enabled ? withRouteDeleted(config, id) : withDisabledRouteRemoved(config, id);
+    };
+    if (commitEdit(edit, tr("Cannot delete the route"))) {
+        if (m_engine && enabled)
             m_engine->killRoute(id);
         if (m_editor->routeId() == id)
             m_editor->clear();
-        statusBar()->showMessage(tr("Deleted %1").arg(r.name), 5000);
+        statusBar()->showMessage(tr("Deleted %1").arg(name), 5000);
     }
 }
 
@@ -1249,9 +1256,11 @@ void MainWindow::toggleRouteEnabled()
     if (row < 0 || !m_store)
         return;
     const bool enabled = m_routesModel->rowAt(row).enabled;
-    const Config config = m_store->config();
-    if (commitConfig(enabled ? withRouteDisabled(config, id) : withRouteEnabled(config, id),
-                     enabled ? tr("Cannot disable the route") : tr("Cannot enable the route"))) {
+    const auto edit = [&](const Config& config) {
+        return enabled ? withRouteDisabled(config, id) : withRouteEnabled(config, id);
+    };
+    if (commitEdit(edit,
+                   enabled ? tr("Cannot disable the route") : tr("Cannot enable the route"))) {
         selectRoute(id);
         m_editor->editRoute(id);
     }
@@ -1272,23 +1281,40 @@ void MainWindow::setAllPaused(bool paused)
 
 // ---- clients --------------------------------------------------------------------------------
 
+// Allows or blocks `ip` on route `routeId`, on the config as it is now (ConfigStore::update
+// takes in a hand edit on disk first). Returns the problems that refused the result; *why says
+// why nothing changed otherwise (the route is gone, or the client already is as asked).
+Problems MainWindow::editClient(const QString& ip, const QString& routeId, bool allow,
+                                QString* routeName, QString* why)
+{
+    const Problems problems = m_store->update([&](Config& config) {
+        const auto it = std::find_if(config.streamRoutes.begin(), config.streamRoutes.end(),
+                                     [&](const StreamRoute& r) { return r.idString() == routeId; });
+        std::optional<StreamRoute> next;
+        if (it == config.streamRoutes.end()) {
+            *why = tr("The route %1 no longer exists").arg(routeId);
+        } else {
+            *routeName = it->displayName();
+            next = allow ? withClientAllowed(*it, ip, why) : withClientBlocked(*it, ip, why);
+        }
+        if (!next)
+            return Problems{Problem{QString(), QString(), *why}};
+        *it = *next;
+        return Problems{};
+    });
+    return why->isEmpty() ? problems : Problems{};
+}
+
 bool MainWindow::allowClient(const QString& ip, const QString& routeId)
 {
     if (!m_store)
         return false;
-    const Config config = m_store->config();
-    const StreamRoute* route = config.findRoute(routeId);
-    if (!route) {
-        statusBar()->showMessage(tr("The route %1 no longer exists").arg(routeId), 6000);
-        return false;
-    }
-    QString why;
-    const std::optional<StreamRoute> next = withClientAllowed(*route, ip, &why);
-    if (!next) {
+    QString name, why;
+    const Problems problems = editClient(ip, routeId, true, &name, &why);
+    if (!why.isEmpty()) {
         statusBar()->showMessage(why, 6000);
         return false;
     }
-    const Problems problems = m_store->putRoute(*next);
     if (!problems.isEmpty()) {
         QMessageBox::warning(this, tr("Cannot allow %1").arg(ip), formatProblems(problems));
         return false;
@@ -1298,7 +1324,7 @@ bool MainWindow::allowClient(const QString& ip, const QString& routeId)
     if (m_bannerKey == QStringLiteral("refusal"))
         showNextRefusal();
     updateTray();
-    statusBar()->showMessage(tr("%1 may now connect to %2").arg(ip, route->displayName()), 6000);
+    statusBar()->showMessage(tr("%1 may now connect to %2").arg(ip, name), 6000);
     return true;
 }
 
@@ -1306,24 +1332,18 @@ bool MainWindow::blockClient(const QString& ip, const QString& routeId)
 {
     if (!m_store)
         return false;
-    const Config config = m_store->config();
-    const StreamRoute* route = config.findRoute(routeId);
-    if (!route)
-        return false;
-    QString why;
-    const std::optional<StreamRoute> next = withClientBlocked(*route, ip, &why);
-    if (!next) {
+    QString name, why;
+    const Problems problems = editClient(ip, routeId, false, &name, &why);
+    if (!why.isEmpty()) {
         QMessageBox::information(this, tr("Block %1").arg(ip), why);
         return false;
     }
-    const Problems problems = m_store->putRoute(*next);
     if (!problems.isEmpty()) {
         QMessageBox::warning(this, tr("Cannot block %1").arg(ip), formatProblems(problems));
         return false;
     }
     statusBar()->showMessage(
-        tr("%1 is refused on %2 from now on; its open connections stay until closed")
-            .arg(ip, route->displayName()),
+        tr("%1 is refused on %2 from now on; its open connections stay until closed").arg(ip, name),
         8000);
     return true;
 }

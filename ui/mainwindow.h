@@ -4,6 +4,7 @@
 // engine Snapshot a few times per second and feeds every model (row-level diffs only); the GUI
 // thread never touches a proxied socket. Works without an engine (config editing only).
 
+#include "model/problem.h"
 #include "stats/snapshot.h"
 
 #include <QMainWindow>
@@ -106,7 +107,9 @@ private:
     void duplicateRoute();
     void deleteRoute();
     void toggleRouteEnabled();
-    bool commitConfig(const Config& next, const QString& what);
+    bool commitEdit(const std::function<Config(const Config&)>& edit, const QString& what);
+    Problems editClient(const QString& ip, const QString& routeId, bool allow, QString* routeName,
+                        QString* why);
     void setAllPaused(bool paused);
 
     QList<quint64> selectedConnectionIds(bool openOnly) const;

@@ -19,6 +19,9 @@
 #include <QFile>
 #include <QFrame>
 #include <QItemSelectionModel>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -305,6 +308,38 @@ private slots:
         QVERIFY(allowed.waitConnected());
         allowed.socket->write("let me in");
         QTRY_COMPARE_WITH_TIMEOUT(allowed.received, QByteArray("let me in"), 5000);
+    }
+
+    // Allow and Block work on the file as it is now: a hand edit of the same route, made
+    // while the window is open and not yet taken in, is kept under the window's change.
+    void allowAndBlockKeepAHandEditOfTheSameRoute()
+    {
+        QJsonObject root = QJsonDocument::fromJson(fileBytes()).object();
+        QJsonArray routes = root.value("stream_routes").toArray();
+        QJsonObject echo = routes.at(0).toObject();
+        QCOMPARE(echo.value("id").toString(), QStringLiteral("echo"));
+        echo.insert("desc", "edited by hand");
+        routes.replace(0, echo);
+        root.insert("stream_routes", routes);
+        {
+            QFile f(m_store->path());
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            f.write(QJsonDocument(root).toJson());
+        }
+
+        QVERIFY(m_window->allowClient("127.0.0.9", "echo"));
+        QVERIFY(fileBytes().contains("edited by hand"));
+        const StreamRoute* route = m_store->config().findRoute("echo");
+        QVERIFY(route);
+        QCOMPARE(route->desc, QStringLiteral("edited by hand"));
+        QVERIFY(route->plugins.ipRestriction->whitelist.contains("127.0.0.9"));
+
+        QVERIFY(m_window->blockClient("127.0.0.9", "echo"));
+        route = m_store->config().findRoute("echo");
+        QCOMPARE(route->desc, QStringLiteral("edited by hand"));
+        QVERIFY(!route->plugins.ipRestriction->whitelist.contains("127.0.0.9"));
+        QVERIFY(fileBytes().contains("edited by hand"));
+        QVERIFY(!fileBytes().contains("127.0.0.9"));
     }
 
     void selectionSurvivesRefreshes()
