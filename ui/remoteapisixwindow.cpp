@@ -1,11 +1,9 @@
 #include "remoteapisixwindow.h"
 
-#include "config/keyfile.h"
-#include "config/logging.h"
 #include "routeeditor/routeeditor.h"
 #include "routeeditor/upstreameditor.h"
+#include "secrets/remotekeystore.h"
 
-#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -26,30 +24,7 @@ namespace sg::ui {
 namespace {
 
 const QString kUrlKey = QStringLiteral("remoteApisix/adminUrl");
-const QString kKeyKey = QStringLiteral("remoteApisix/adminKey"); // before it had its own file
-
-// The remote admin key is kept in a file of its own, 0600, beside the application settings
-// (~/.config/streamgate/remote-apisix.key), never in the settings file itself.
-QString remoteKeyPath()
-{
-    return QFileInfo(QSettings().fileName()).absolutePath() + QStringLiteral("/remote-apisix.key");
-}
-
-void saveRemoteKey(const QString& key)
-{
-    if (const QString error = savePrivateKeyFile(remoteKeyPath(), key); !error.isEmpty())
-        qCWarning(lcUi).noquote() << "the remote APISIX admin key was not saved:" << error;
-}
-
-QString loadRemoteKey()
-{
-    QSettings settings;
-    if (settings.contains(kKeyKey)) { // kept in plain settings by earlier versions: moved out
-        saveRemoteKey(settings.value(kKeyKey).toString());
-        settings.remove(kKeyKey);
-    }
-    return readPrivateKeyFile(remoteKeyPath()).key;
-}
+const QString kKeyKey = QStringLiteral("remoteApisix/adminKey"); // before it had its own place
 
 QString nodesSummary(const Upstream& u)
 {
@@ -79,7 +54,8 @@ QTableWidgetItem* cell(const QString& text)
 
 } // namespace
 
-RemoteApisixWindow::RemoteApisixWindow(QWidget* parent) : QWidget(parent, Qt::Window)
+RemoteApisixWindow::RemoteApisixWindow(QWidget* parent, RemoteKeyStore* keys)
+    : QWidget(parent, Qt::Window), m_keys(keys ? keys : RemoteKeyStore::shared())
 {
     setWindowTitle(tr("Remote APISIX"));
     m_confirm = [this](const QString& question) {
@@ -87,8 +63,20 @@ RemoteApisixWindow::RemoteApisixWindow(QWidget* parent) : QWidget(parent, Qt::Wi
     };
     build();
     QSettings settings;
+    const QUrl url(settings.value(kUrlKey).toString());
     m_urlEdit->setText(settings.value(kUrlKey).toString());
-    m_keyEdit->setText(loadRemoteKey());
+    if (settings.contains(kKeyKey)) { // kept in plain settings by earlier versions: moved out
+        m_keys->save(url, settings.value(kKeyKey).toString(), nullptr, {});
+        settings.remove(kKeyKey);
+    }
+    connect(m_keys, &RemoteKeyStore::placeChanged, this, &RemoteApisixWindow::showKeyPlace);
+    connect(m_keyEdit, &QLineEdit::textEdited, this, [this] { m_keyTouched = true; });
+    showKeyPlace();
+    m_keys->load(url, this, [this](const RemoteKeyStore::Result& result) {
+        if (!m_keyTouched)
+            m_keyEdit->setText(result.key);
+        showKeyPlace();
+    });
     setStatus(tr("Enter the Admin API address and key, then press Connect."), false);
 }
 
@@ -107,12 +95,10 @@ void RemoteApisixWindow::build()
     m_keyEdit->setObjectName(QStringLiteral("adminKeyEdit"));
     m_keyEdit->setEchoMode(QLineEdit::Password);
     form->addRow(tr("Admin key (X-API-KEY)"), m_keyEdit);
-    auto* note = new QLabel(tr("The address and the key are remembered for this user; the key "
-                               "in a file only this user can read (%1), unencrypted.")
-                                .arg(remoteKeyPath()),
-                            this);
-    note->setWordWrap(true);
-    form->addRow(QString(), note);
+    m_keyNote = new QLabel(this);
+    m_keyNote->setObjectName(QStringLiteral("keyPlaceNote"));
+    m_keyNote->setWordWrap(true);
+    form->addRow(QString(), m_keyNote);
     layout->addLayout(form);
 
     auto* bar = new QHBoxLayout;
@@ -229,7 +215,8 @@ void RemoteApisixWindow::connectTo(const QUrl& adminUrl, const QString& key)
     }
     QSettings settings;
     settings.setValue(kUrlKey, adminUrl.toString());
-    saveRemoteKey(key);
+    m_keyTouched = true;
+    m_keys->save(adminUrl, key, this, [this](const RemoteKeyStore::Result&) { showKeyPlace(); });
     delete m_remote; // pending callbacks of the old connection are dropped with it
     m_pending = 0;
     m_remote = new RemoteApisix(adminUrl, key, this);
@@ -245,6 +232,33 @@ void RemoteApisixWindow::connectTo(const QUrl& adminUrl, const QString& key)
 QString RemoteApisixWindow::statusText() const
 {
     return m_status->text();
+}
+
+QString RemoteApisixWindow::keyPlaceText() const
+{
+    return m_keyNote->text();
+}
+
+void RemoteApisixWindow::showKeyPlace()
+{
+    QString text;
+    switch (m_keys->place()) {
+    case RemoteKeyStore::Place::Unknown:
+        text = tr("The address is remembered for this user; looking for the desktop's secret "
+                  "store to keep the key in…");
+        break;
+    case RemoteKeyStore::Place::SecretService:
+        text = tr("The address is remembered for this user, the key in the desktop's secret "
+                  "store (Secret Service).");
+        break;
+    case RemoteKeyStore::Place::File:
+        text = tr("The address and the key are remembered for this user; the key unencrypted, in "
+                  "a file only this user can read (%1): %2.")
+                   .arg(m_keys->filePath(), m_keys->fileReason());
+        break;
+    }
+    m_keyNote->setText(text);
+    m_keyEdit->setToolTip(text);
 }
 
 void RemoteApisixWindow::setStatus(const QString& text, bool error)

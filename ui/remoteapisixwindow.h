@@ -23,6 +23,7 @@ namespace sg::ui {
 
 class RouteEditor;
 class UpstreamEditor;
+class RemoteKeyStore;
 
 class RemoteApisixWindow final : public QWidget
 {
@@ -30,7 +31,9 @@ class RemoteApisixWindow final : public QWidget
     Q_DISABLE_COPY_MOVE(RemoteApisixWindow)
 
 public:
-    explicit RemoteApisixWindow(QWidget* parent = nullptr);
+    // The admin key is kept in `keys` (by default the store all windows share: the desktop's
+    // secret store, else a private file); it is read in the background and shown when it comes.
+    explicit RemoteApisixWindow(QWidget* parent = nullptr, RemoteKeyStore* keys = nullptr);
     ~RemoteApisixWindow() override;
 
     // Points the window at an Admin API (remembered in QSettings) and refreshes.
@@ -42,6 +45,8 @@ public:
     }
 
     QString statusText() const;
+    // Where the key is kept, as the note under the key field says it.
+    QString keyPlaceText() const;
     bool isBusy() const { return m_pending > 0; }
     QList<StreamRoute> routes() const { return m_routes; }
     QList<Upstream> upstreams() const { return m_upstreams; }
@@ -66,6 +71,7 @@ private:
     void build();
     void applyConnection();
     void setStatus(const QString& text, bool error);
+    void showKeyPlace();
     void fillRoutes();
     void fillUpstreams();
     void submit(const StreamRoute& route);
@@ -80,9 +86,12 @@ private:
     QList<Upstream> m_upstreams;
     int m_pending = 0;
     std::function<bool(const QString&)> m_confirm;
+    RemoteKeyStore* m_keys = nullptr;
+    bool m_keyTouched = false; // typed or connected with: a late load does not overwrite it
 
     QLineEdit* m_urlEdit = nullptr;
     QLineEdit* m_keyEdit = nullptr;
+    QLabel* m_keyNote = nullptr;
     QPushButton* m_connectButton = nullptr;
     QTabWidget* m_tabs = nullptr;
     QTableWidget* m_routeTable = nullptr;

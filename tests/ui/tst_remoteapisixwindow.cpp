@@ -1,23 +1,30 @@
 // The remote APISIX window against a real admin API over loopback HTTP: list, add and edit
 // through the route and upstream forms, refusal before sending, the server's refusals, delete,
-// a wrong key, and the local store left alone.
+// a wrong key, and the local store left alone. The window's admin key is kept in a private
+// file when nothing on the session bus keeps secrets (a private bus with nothing on it), and in
+// the desktop's secret store when one answers (GNOME Keyring on another private bus).
 
 #include "api/adminserver.h"
 #include "api/remoteapisix.h"
 #include "config/configstore.h"
+#include "config/keyfile.h"
 #include "formfill.h"
 #include "mainwindow.h"
 #include "model/codec.h"
 #include "remoteapisixwindow.h"
 #include "routeeditor/routeeditor.h"
 #include "routeeditor/upstreameditor.h"
+#include "secrets/remotekeystore.h"
+#include "secretservicefixture.h"
 #include "testfiles.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QComboBox>
+#include <QDBusConnection>
 #include <QDoubleSpinBox>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
@@ -86,6 +93,8 @@ private Q_SLOTS:
     void wrongKeyShowsServerError();
     void unreachableServerShowsTransportError();
     void settingsRemembered();
+    void keyKeptInDesktopSecretStore();
+    void keyInOldSettingsMovedOut();
 
 private:
     ui::RemoteApisixWindow* connectedWindow();
@@ -94,6 +103,7 @@ private:
     Config serverConfig() const { return m_serverStore->config(); }
 
     QTemporaryDir m_settingsDir;
+    sgtest::PrivateSessionBus m_sessionBus; // the session bus of this process: nothing on it
     std::unique_ptr<QTemporaryDir> m_dir;
     std::unique_ptr<ConfigStore> m_serverStore;
     std::unique_ptr<AdminServer> m_server;
@@ -110,6 +120,16 @@ void TestRemoteApisixWindow::initTestCase()
     qputenv("XDG_CONFIG_HOME", m_settingsDir.path().toLocal8Bit()); // QSettings stay here
     QCoreApplication::setOrganizationName(QStringLiteral("streamgate-tests"));
     QCoreApplication::setApplicationName(QStringLiteral("tst_remoteapisixwindow"));
+    // Never the user's own session bus (or keyring): a private one, before anything uses it.
+    const QString busError = m_sessionBus.start();
+    QVERIFY2(busError.isEmpty(), qPrintable(busError));
+    qputenv("DBUS_SESSION_BUS_ADDRESS", m_sessionBus.address().toLocal8Bit());
+    // The session bus this process uses is that one: a name taken on it is seen there.
+    const QString name =
+        QStringLiteral("dev.streamgate.tests.p%1").arg(QCoreApplication::applicationPid());
+    QVERIFY(QDBusConnection::sessionBus().registerService(name));
+    QVERIFY2(sgtest::nameHasOwner(m_sessionBus.connect(QStringLiteral("check")), name),
+             "the session bus was connected before the test could point it at a private one");
 }
 
 void TestRemoteApisixWindow::init()
@@ -620,8 +640,9 @@ void TestRemoteApisixWindow::settingsRemembered()
     ui::RemoteApisixWindow fresh;
     QCOMPARE(fresh.findChild<QLineEdit*>(QStringLiteral("adminUrlEdit"))->text(),
              m_server->url().toString());
-    QCOMPARE(fresh.findChild<QLineEdit*>(QStringLiteral("adminKeyEdit"))->text(),
-             QString::fromLatin1(kKey));
+    // The key is read in the background and filled in when it comes.
+    QTRY_COMPARE_WITH_TIMEOUT(fresh.findChild<QLineEdit*>(QStringLiteral("adminKeyEdit"))->text(),
+                              QString::fromLatin1(kKey), 10000);
     // The key is not in the settings file but in a file of its own only this user can read.
     QSettings settings;
     settings.sync();
@@ -632,6 +653,71 @@ void TestRemoteApisixWindow::settingsRemembered()
         QFileInfo(settings.fileName()).absolutePath() + QStringLiteral("/remote-apisix.key");
     QCOMPARE(QFile::permissions(keyFile) & ~(QFile::ReadUser | QFile::WriteUser),
              QFile::ReadOwner | QFile::WriteOwner);
+    // No secret store on this bus: the window says where the key is, and why.
+    QVERIFY2(fresh.keyPlaceText().contains(keyFile), qPrintable(fresh.keyPlaceText()));
+    QVERIFY2(fresh.keyPlaceText().contains(QStringLiteral("no secret store")),
+             qPrintable(fresh.keyPlaceText()));
+    QCOMPARE(fresh.findChild<QLineEdit*>(QStringLiteral("adminKeyEdit"))->toolTip(),
+             fresh.keyPlaceText());
+}
+
+void TestRemoteApisixWindow::keyKeptInDesktopSecretStore()
+{
+    sgtest::PrivateSessionBus bus;
+    const QString busError = bus.start();
+    QVERIFY2(busError.isEmpty(), qPrintable(busError));
+    sgtest::GnomeKeyring keyring;
+    const QString keyringError = keyring.start(bus, bus.connect(QStringLiteral("probe")));
+    if (!keyringError.isEmpty())
+        QSKIP(
+            qPrintable(QStringLiteral("gnome-keyring-daemon cannot start here: ") + keyringError));
+    const QString keyFile = m_dir->filePath(QStringLiteral("remote-apisix.key"));
+    QCOMPARE(savePrivateKeyFile(keyFile, QStringLiteral("left-in-a-file")), QString());
+
+    ui::RemoteKeyStore keys(keyFile, bus.connect(QStringLiteral("window")));
+    ui::RemoteApisixWindow window(nullptr, &keys);
+    auto* keyEdit = window.findChild<QLineEdit*>(QStringLiteral("adminKeyEdit"));
+    // The file's key comes up in the field, moved into the secret store.
+    QTRY_COMPARE_WITH_TIMEOUT(keyEdit->text(), QStringLiteral("left-in-a-file"), 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(!keys.isBusy(), 10000);
+    QVERIFY(!QFileInfo::exists(keyFile));
+    QVERIFY2(window.keyPlaceText().contains(QStringLiteral("desktop's secret store")),
+             qPrintable(window.keyPlaceText()));
+
+    QSignalSpy finished(&window, &ui::RemoteApisixWindow::requestFinished);
+    window.connectTo(m_server->url(), QString::fromLatin1(kKey));
+    QVERIFY(finished.wait(10000));
+    QVERIFY2(finished.first().first().toBool(), qPrintable(window.statusText()));
+    QTRY_VERIFY_WITH_TIMEOUT(!keys.isBusy(), 10000);
+
+    // Another window, another client of the store, finds the key there; no file appears.
+    ui::RemoteKeyStore otherKeys(keyFile, bus.connect(QStringLiteral("other")));
+    ui::RemoteApisixWindow other(nullptr, &otherKeys);
+    QTRY_COMPARE_WITH_TIMEOUT(other.findChild<QLineEdit*>(QStringLiteral("adminKeyEdit"))->text(),
+                              QString::fromLatin1(kKey), 10000);
+    QCOMPARE(otherKeys.place(), ui::RemoteKeyStore::Place::SecretService);
+    QVERIFY(!QFileInfo::exists(keyFile));
+}
+
+void TestRemoteApisixWindow::keyInOldSettingsMovedOut()
+{
+    // Earlier versions kept the key in plain settings.
+    QSettings settings;
+    settings.setValue(QStringLiteral("remoteApisix/adminUrl"), m_server->url().toString());
+    settings.setValue(QStringLiteral("remoteApisix/adminKey"), QStringLiteral("old-settings-key"));
+    settings.sync();
+    ui::RemoteApisixWindow window;
+    QTRY_COMPARE_WITH_TIMEOUT(window.findChild<QLineEdit*>(QStringLiteral("adminKeyEdit"))->text(),
+                              QStringLiteral("old-settings-key"), 10000);
+    settings.sync();
+    QVERIFY(!settings.contains(QStringLiteral("remoteApisix/adminKey")));
+    QFile settingsFile(settings.fileName());
+    QVERIFY(settingsFile.open(QIODevice::ReadOnly));
+    QVERIFY(!settingsFile.readAll().contains("old-settings-key"));
+    // No secret store on this process's bus: the key is in the private file.
+    const QString keyFile =
+        QFileInfo(settings.fileName()).absolutePath() + QStringLiteral("/remote-apisix.key");
+    QCOMPARE(readPrivateKeyFile(keyFile).key, QStringLiteral("old-settings-key"));
 }
 
 QTEST_MAIN(TestRemoteApisixWindow)
