@@ -31,6 +31,9 @@ void raiseDescriptorLimit()
     }
 }
 
+} // namespace
+
+// EngineThread is a member of Engine::Parts, so it has external linkage like Parts itself.
 class EngineThread;
 
 // Receives the wake-ups of EngineThread::run() on the engine thread.
@@ -119,8 +122,6 @@ void EngineThreadWaker::runCalls()
 {
     m_owner->runCalls();
 }
-
-} // namespace
 
 struct Engine::Parts
 {
