@@ -84,7 +84,7 @@ QString userAgent(const HttpRequest& request)
 
 ToxiproxyApi::ToxiproxyApi(ConfigStore* store, QObject* parent)
     : QObject(parent), m_store(store),
-      m_endpoint({QStringLiteral("Toxiproxy API"), QStringLiteral("--toxiproxy-listen"),
+      m_endpoint({QStringLiteral("Toxiproxy API"), QString() /* no command-line option */,
                   settingPath({settingkey::Toxiproxy, settingkey::Listen}), kDefaultListen,
                   QStringLiteral("anyone who reaches it can open listeners that forward to "
                                  "your upstreams, without a key")},
@@ -112,9 +112,9 @@ ToxiproxyApi::ToxiproxyApi(ConfigStore* store, QObject* parent)
 
 ToxiproxyApi::~ToxiproxyApi() = default;
 
-bool ToxiproxyApi::start(const QString& listen, const HttpFrontOptions& connections)
+bool ToxiproxyApi::start(const HttpFrontOptions& connections)
 {
-    return m_endpoint.start(listen, m_store->config().streamgate.toxiproxyListen(), connections);
+    return m_endpoint.start({}, m_store->config().streamgate.toxiproxyListen(), connections);
 }
 
 void ToxiproxyApi::track(const ConfigDiff& diff, const Config& config)

@@ -36,16 +36,14 @@ public:
     explicit ToxiproxyApi(ConfigStore* store, QObject* parent = nullptr);
     ~ToxiproxyApi() override;
 
-    // listen overrides the setting when not empty. Afterwards a new streamgate.toxiproxy.listen
-    // rebinds. False with errorString() set when the address cannot be bound.
-    bool start(const QString& listen = {}, const HttpFrontOptions& connections = {});
+    // Listens where streamgate.toxiproxy.listen says; afterwards a new setting rebinds. False
+    // with errorString() set when the address is invalid or cannot be bound.
+    bool start(const HttpFrontOptions& connections = {});
     QString errorString() const { return m_endpoint.errorString(); }
     quint16 port() const { return m_endpoint.port(); }
 
-    // The request as the API answers it (public for the fuzz target).
-    HttpResponse handle(const HttpRequest& request);
-
 private:
+    HttpResponse handle(const HttpRequest& request);
     HttpResponse proxyIndex() const;
     HttpResponse proxyCreate(const QByteArray& body);
     HttpResponse populate(const QByteArray& body);

@@ -240,10 +240,10 @@ void Engine::applyOnEngineThread(const Config& config)
     }
     m->health->retainOnly(keys);
     m->udp->apply(config.streamProxy.udp, table, open);
-    const QStringList poisoned = m->toxics.apply(config.streamgate.toxicMap());
-    if (!poisoned.isEmpty()) {
+    const QStringList toxicsChanged = m->toxics.apply(config.streamgate.toxicMap());
+    if (!toxicsChanged.isEmpty()) {
         for (auto& w : m->workers)
-            w->post([poisoned](Worker& worker) { worker.wakeRoutes(poisoned); });
+            w->post([toxicsChanged](Worker& worker) { worker.wakeRoutes(toxicsChanged); });
     }
     publishTopology();
 }
