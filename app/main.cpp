@@ -179,7 +179,7 @@ void driveEngine(sg::ConfigStore& store, sg::Engine& engine)
 struct Servers
 {
     Servers(sg::ConfigStore& store, sg::Engine& engine, const sg::AdminOptions& options)
-        : admin(&store, &engine), metrics(&store, &engine), toxiproxy(&store)
+        : admin(&store, &engine), metrics(&store, &engine), toxiproxy(&store, &engine)
     {
         if (!admin.start(options))
             qCCritical(sg::lcApi).noquote() << admin.errorString();

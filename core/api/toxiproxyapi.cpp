@@ -4,6 +4,7 @@
 #include "config/configstore.h"
 #include "config/logging.h"
 #include "config/routeedits.h"
+#include "proxy/engine.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -82,8 +83,8 @@ QString userAgent(const HttpRequest& request)
 
 } // namespace
 
-ToxiproxyApi::ToxiproxyApi(ConfigStore* store, QObject* parent)
-    : QObject(parent), m_store(store),
+ToxiproxyApi::ToxiproxyApi(ConfigStore* store, Engine* engine, QObject* parent)
+    : QObject(parent), m_store(store), m_engine(engine),
       m_endpoint({QStringLiteral("Toxiproxy API"), QString() /* no command-line option */,
                   settingPath({settingkey::Toxiproxy, settingkey::Listen}), kDefaultListen,
                   QStringLiteral("anyone who reaches it can open listeners that forward to "
@@ -195,6 +196,12 @@ std::optional<HttpResponse> ToxiproxyApi::commit(const Config& next, const QStri
     return apiError(500, formatProblems(problems));
 }
 
+void ToxiproxyApi::cut(const QString& proxy)
+{
+    if (m_engine)
+        m_engine->killRoute(proxy);
+}
+
 HttpResponse ToxiproxyApi::proxyIndex() const
 {
     const Config config = m_store->config();
@@ -248,6 +255,7 @@ HttpResponse ToxiproxyApi::populate(const QByteArray& body)
     // All or nothing: one config change for the whole list. A proxy that is already there as
     // given keeps its toxics; one that differs is made anew.
     Config next = m_store->config();
+    QStringList replaced;
     for (const ProxyInput& input : inputs) {
         if (const std::optional<ProxyView> old = toxiproxy::findProxy(next, *input.name)) {
             const bool same = (!input.listen || *input.listen == old->listen) &&
@@ -256,6 +264,7 @@ HttpResponse ToxiproxyApi::populate(const QByteArray& body)
             if (same)
                 continue;
             next = toxiproxy::withProxyDeleted(next, *old);
+            replaced << *input.name;
         }
         auto made = toxiproxy::withProxyCreated(next, input);
         if (auto* e = std::get_if<ApiError>(&made))
@@ -264,6 +273,8 @@ HttpResponse ToxiproxyApi::populate(const QByteArray& body)
     }
     if (auto refused = commit(next, QStringLiteral("%1 proxies populated").arg(inputs.size())))
         return *refused;
+    for (const QString& name : replaced)
+        cut(name);
     const Config now = m_store->config();
     QJsonArray proxies;
     for (const ProxyInput& input : inputs)
@@ -301,15 +312,19 @@ HttpResponse ToxiproxyApi::proxyUpdate(const QString& name, const QByteArray& bo
     if (auto e = toxiproxy::readProxyInput(*value, {}, &input))
         return apiError(*e);
     const Config config = m_store->config();
-    const auto updated =
-        toxiproxy::withProxyUpdated(config, *toxiproxy::findProxy(config, name), input);
+    const ProxyView before = *toxiproxy::findProxy(config, name);
+    const auto updated = toxiproxy::withProxyUpdated(config, before, input);
     if (auto* e = std::get_if<ApiError>(&updated))
         return apiError(*e);
     if (auto refused =
             commit(std::get<Config>(updated), QStringLiteral("proxy %1 updated").arg(name)))
         return *refused;
     const Config now = m_store->config();
-    return json(toxiproxy::proxyJson(now, *toxiproxy::findProxy(now, name)));
+    const ProxyView after = *toxiproxy::findProxy(now, name);
+    if (before.enabled &&
+        (!after.enabled || after.listen != before.listen || after.upstream != before.upstream))
+        cut(name);
+    return json(toxiproxy::proxyJson(now, after));
 }
 
 HttpResponse ToxiproxyApi::proxyDelete(const QString& name)
@@ -318,6 +333,7 @@ HttpResponse ToxiproxyApi::proxyDelete(const QString& name)
     const Config next = toxiproxy::withProxyDeleted(config, *toxiproxy::findProxy(config, name));
     if (auto refused = commit(next, QStringLiteral("proxy %1 deleted").arg(name)))
         return *refused;
+    cut(name);
     return HttpResponse(HttpStatus::NoContent);
 }
 

@@ -19,6 +19,7 @@
 namespace sg {
 
 class ConfigStore;
+class Engine;
 struct Config;
 struct ConfigDiff;
 
@@ -33,7 +34,9 @@ public:
     static constexpr const char* kApiVersion = "2.12.0";
     static constexpr qsizetype kMaxBodyBytes = 1024 * 1024;
 
-    explicit ToxiproxyApi(ConfigStore* store, QObject* parent = nullptr);
+    // engine, when given, has the connections of a proxy cut when it is disabled, moved to
+    // another listen address or upstream, or deleted (as Toxiproxy restarts a proxy).
+    explicit ToxiproxyApi(ConfigStore* store, Engine* engine = nullptr, QObject* parent = nullptr);
     ~ToxiproxyApi() override;
 
     // Listens where streamgate.toxiproxy.listen says; afterwards a new setting rebinds. False
@@ -57,7 +60,10 @@ private:
     std::optional<HttpResponse> commit(const Config& next, const QString& what);
     void track(const ConfigDiff& diff, const Config& config);
 
+    void cut(const QString& proxy);
+
     ConfigStore* m_store;
+    Engine* m_engine;
     HttpEndpoint m_endpoint;
 };
 

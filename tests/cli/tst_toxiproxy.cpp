@@ -402,6 +402,40 @@ private Q_SLOTS:
         QCOMPARE(rawHttp(p, "GET", "/version", {}, {}, "localhost").status, 200);
     }
 
+    void disabledProxyCutsAndRefuses()
+    {
+        TestServer echo(TestServer::Echo);
+        const QByteArray create = "{\"name\":\"gate\",\"listen\":\"127.0.0.1:0\",\"upstream\":"
+                                  "\"127.0.0.1:" +
+                                  QByteArray::number(echo.port()) + "\"}";
+        const Raw made = rawHttp(m_apiPort, "POST", "/proxies", create);
+        QCOMPARE(made.status, 201);
+        const int port =
+            made.json().value(QStringLiteral("listen")).toString().section(u':', -1).toInt();
+        const int fd = connectTo(QStringLiteral("127.0.0.1"), port);
+        QVERIFY(fd >= 0);
+        QVERIFY(roundTrip(fd) >= 0);
+
+        const QJsonObject off =
+            one({{QStringLiteral("op"), QStringLiteral("updateProxy")},
+                 {QStringLiteral("proxy"), QStringLiteral("gate")},
+                 {QStringLiteral("body"), QJsonObject{{QStringLiteral("enabled"), false}}}});
+        QVERIFY2(off.value(QStringLiteral("ok")).toBool(), QJsonDocument(off).toJson());
+        QCOMPARE(off.value(QStringLiteral("proxy")).toObject().value(QStringLiteral("enabled")),
+                 false);
+        const ReadEnd end = waitForEnd(fd, 5000);
+        QVERIFY(end == ReadEnd::Eof || end == ReadEnd::Reset);
+        ::close(fd);
+        QCOMPARE(connectTo(QStringLiteral("127.0.0.1"), port), -1); // refused
+
+        QCOMPARE(rawHttp(m_apiPort, "POST", "/reset").status, 204); // enables it again
+        const int again = connectTo(QStringLiteral("127.0.0.1"), port);
+        QVERIFY(again >= 0);
+        QVERIFY(roundTrip(again) >= 0);
+        ::close(again);
+        QCOMPARE(rawHttp(m_apiPort, "DELETE", "/proxies/gate").status, 204);
+    }
+
     void portInUseLeavesTheRestRunning()
     {
         // A second process on the same config: its Toxiproxy port is taken by the first.

@@ -237,7 +237,8 @@ private:
 };
 
 // slicer: each chunk cut into pieces of average_size +- size_variation bytes, `delay` us
-// apart (rounded up to the relay's millisecond clock).
+// apart, rounded up to the relay's millisecond clock. With no delay the pieces are written one
+// after the other within one pass, and the relay sends them together.
 class SlicerStage final : public ToxicStage
 {
 public:
