@@ -63,7 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         ToxicSpec t;
         t.name = QStringLiteral("stored");
         t.type = ToxicType(quint8(size % 7));
-        t.attributes = {5, 6, 7};
+        for (qsizetype i = 0; i < toxicAttributeNames(t.type).size(); ++i)
+            t.attributes[std::size_t(i)] = 5 + i; // the type's own; the others stay 0
         const ToxicSpec before = t;
         const Problems problems = decodeToxicUpdate(value, QString(), &t);
         if (problems.isEmpty()) {
