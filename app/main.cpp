@@ -2,6 +2,7 @@
 // GUI. Only wiring lives here; everything it runs is in core/ and ui/.
 #include "api/adminserver.h"
 #include "api/prometheus.h"
+#include "api/toxiproxyapi.h"
 #include "config/apisixyaml.h"
 #include "config/configstore.h"
 #include "config/keyfile.h"
@@ -178,15 +179,18 @@ void driveEngine(sg::ConfigStore& store, sg::Engine& engine)
 struct Servers
 {
     Servers(sg::ConfigStore& store, sg::Engine& engine, const sg::AdminOptions& options)
-        : admin(&store, &engine), metrics(&store, &engine)
+        : admin(&store, &engine), metrics(&store, &engine), toxiproxy(&store, &engine)
     {
         if (!admin.start(options))
             qCCritical(sg::lcApi).noquote() << admin.errorString();
         if (!metrics.start())
             qCWarning(sg::lcApi).noquote() << metrics.errorString();
+        if (!toxiproxy.start())
+            qCWarning(sg::lcApi).noquote() << toxiproxy.errorString();
     }
     sg::AdminServer admin;
     sg::MetricsServer metrics;
+    sg::ToxiproxyApi toxiproxy;
 };
 
 int runHeadless(const QString& path, const sg::AdminOptions& adminOptions)

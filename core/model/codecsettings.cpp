@@ -189,6 +189,59 @@ const std::vector<Field<DisabledRouteSettings>>& disabledRouteFields()
     return fields;
 }
 
+const std::vector<Field<ToxiproxySettings>>& toxiproxyFields()
+{
+    static const std::vector<Field<ToxiproxySettings>> fields{
+        httpListenField<ToxiproxySettings, &ToxiproxySettings::listen>(settingkey::Listen),
+    };
+    return fields;
+}
+
+// streamgate.toxics: {"<route id>": [toxic, ...]}, names unique per route.
+void decodeToxics(Checker& c, const QJsonValue& v, const QString& path, StreamgateSettings& out)
+{
+    if (!c.expectObject(v, path))
+        return;
+    QMap<QString, QList<ToxicSpec>> toxics;
+    const QJsonObject byRoute = v.toObject();
+    for (auto it = byRoute.begin(); it != byRoute.end(); ++it) {
+        const QString routePath = childPath(path, it.key());
+        if (!c.expectArray(it.value(), routePath, 0))
+            continue;
+        QList<ToxicSpec> list;
+        const QJsonArray a = it.value().toArray();
+        for (qsizetype i = 0; i < a.size(); ++i) {
+            ToxicSpec toxic;
+            const QString at = indexPath(routePath, i);
+            const Problems problems = decodeToxic(a.at(i), at, ToxicInput::File, &toxic);
+            c.problems << problems;
+            if (!problems.isEmpty())
+                continue;
+            for (const ToxicSpec& other : list)
+                if (other.name == toxic.name)
+                    c.fail(childPath(at, QStringLiteral("name")), toxic.name,
+                           QStringLiteral("toxic already exists: names are unique per route"));
+            list << toxic;
+        }
+        toxics.insert(it.key(), list);
+    }
+    out.toxics = toxics;
+}
+
+std::optional<QJsonValue> encodeToxics(const StreamgateSettings& in)
+{
+    if (!in.toxics)
+        return std::nullopt;
+    QJsonObject o;
+    for (auto it = in.toxics->begin(); it != in.toxics->end(); ++it) {
+        QJsonArray a;
+        for (const ToxicSpec& toxic : it.value())
+            a.append(encodeToxic(toxic));
+        o.insert(it.key(), a);
+    }
+    return o;
+}
+
 const std::vector<Field<StreamgateSettings>>& settingsFields()
 {
     using S = StreamgateSettings;
@@ -242,6 +295,8 @@ const std::vector<Field<StreamgateSettings>>& settingsFields()
                  a.append(encodeFields(disabledRouteFields(), entry));
              return a;
          }},
+        sectionField<S, ToxiproxySettings, &S::toxiproxy, toxiproxyFields>(settingkey::Toxiproxy),
+        {settingkey::Toxics, decodeToxics, encodeToxics},
     };
     return fields;
 }
@@ -284,6 +339,11 @@ bool StreamgateSettings::mysqlInspectFor(const QString& routeId) const
     if (!routes || !routes->contains(routeId))
         return fallback;
     return routes->value(routeId).mysqlInspect.value_or(fallback) || mysqlCommandsFor(routeId);
+}
+
+QString StreamgateSettings::toxiproxyListen() const
+{
+    return toxiproxy ? toxiproxy->listen.value_or(QString()) : QString();
 }
 
 QList<DisabledRouteSettings> StreamgateSettings::disabledRouteList() const

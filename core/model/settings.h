@@ -5,6 +5,8 @@
 // never written is never added. Each key is spelled once, in settingkey below; the decoder and
 // encoder (model/codec.h) walk one table of sections, so a new section is one entry there.
 
+#include "model/toxic.h"
+
 #include <QJsonObject>
 #include <QList>
 #include <QMap>
@@ -25,6 +27,8 @@ inline constexpr char Routes[] = "routes";
 inline constexpr char DisabledRoutes[] = "disabled_routes";
 inline constexpr char Route[] = "route";
 inline constexpr char Protocol[] = "protocol";
+inline constexpr char Toxiproxy[] = "toxiproxy";
+inline constexpr char Toxics[] = "toxics";
 } // namespace settingkey
 
 // "streamgate.admin.listen": the dotted path of a setting, for messages and logs.
@@ -41,6 +45,13 @@ struct PrometheusSettings
 {
     std::optional<QString> listen; // default 127.0.0.1:9091
     bool operator==(const PrometheusSettings&) const = default;
+};
+
+// streamgate.toxiproxy: the Toxiproxy-compatible API (api/toxiproxyapi.h).
+struct ToxiproxySettings
+{
+    std::optional<QString> listen; // default 127.0.0.1:8474
+    bool operator==(const ToxiproxySettings&) const = default;
 };
 
 // streamgate.routes["<route id>"]
@@ -68,6 +79,10 @@ struct StreamgateSettings
     std::optional<bool> mysqlInspect; // default true
     std::optional<QMap<QString, RouteSettings>> routes;
     std::optional<QList<DisabledRouteSettings>> disabledRoutes;
+    std::optional<ToxiproxySettings> toxiproxy;
+    // streamgate.toxics["<route id>"]: the route's toxics in chain order (model/toxic.h). A
+    // route listed here, even with none, takes toxics added later on connections already open.
+    std::optional<QMap<QString, QList<ToxicSpec>>> toxics;
 
     bool isEmpty() const { return *this == StreamgateSettings{}; }
     // The values in effect (defaults for what is not written).
@@ -77,6 +92,11 @@ struct StreamgateSettings
     bool mysqlInspectFor(const QString& routeId) const;
     bool mysqlCommandsFor(const QString& routeId) const;
     QList<DisabledRouteSettings> disabledRouteList() const;
+    QString toxiproxyListen() const;
+    QMap<QString, QList<ToxicSpec>> toxicMap() const
+    {
+        return toxics.value_or(QMap<QString, QList<ToxicSpec>>());
+    }
     bool operator==(const StreamgateSettings&) const = default;
 };
 

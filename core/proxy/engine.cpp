@@ -4,6 +4,8 @@
 #include "proxy/healthchecker.h"
 #include "proxy/routetable.h"
 #include "proxy/tcplisteners.h"
+#include "proxy/toxics/toxicboard.h"
+#include "proxy/toxics/toxicfilter.h"
 #include "proxy/udplistener.h"
 #include "proxy/worker.h"
 #include "stats/statshub.h"
@@ -142,6 +144,7 @@ struct Engine::Parts
     std::unique_ptr<TcpListeners> tcp;
     std::unique_ptr<UdpListeners> udp;
     std::unique_ptr<HealthChecker> health;
+    ToxicBoard toxics; // streamgate.toxics, read by the sessions' toxic filters
 };
 
 Engine::Engine(const EngineOptions& options, QObject* parent) : QObject(parent)
@@ -151,11 +154,20 @@ Engine::Engine(const EngineOptions& options, QObject* parent) : QObject(parent)
     m = std::make_unique<Parts>(options);
     m->descriptors.init();
     const EngineOptions& o = m->options;
+    std::vector<FilterProvider> providers = o.filterProviders;
+    // Toxics: only the sessions of routes listed under streamgate.toxics carry the filter.
+    providers.push_back(
+        [board = &m->toxics](const std::shared_ptr<ConnectionRecord>& record, SessionFilters& out) {
+            if (board->empty())
+                return;
+            if (std::shared_ptr<RouteToxics> route = board->route(record->base.routeId))
+                addToxicFilters(std::move(route), out);
+        });
     for (int i = 0; i < o.workers; ++i) {
         m->workers.push_back(std::make_unique<Worker>(i, o.eventLoopKind(), o.bufferSize,
                                                       o.burstBufferSize, o.splice, m->hub,
                                                       m->descriptors));
-        m->workers.back()->setFilterProviders(o.filterProviders);
+        m->workers.back()->setFilterProviders(providers);
         m->workers.back()->start();
     }
 
@@ -229,6 +241,11 @@ void Engine::applyOnEngineThread(const Config& config)
     }
     m->health->retainOnly(keys);
     m->udp->apply(config.streamProxy.udp, table, open);
+    const QStringList toxicsChanged = m->toxics.apply(config.streamgate.toxicMap());
+    if (!toxicsChanged.isEmpty()) {
+        for (auto& w : m->workers)
+            w->post([toxicsChanged](Worker& worker) { worker.wakeRoutes(toxicsChanged); });
+    }
     publishTopology();
 }
 

@@ -30,6 +30,8 @@
 //   FilterOutput::reset() ends the whole session with a reset to both peers.
 // - Timers: wakeAt() asks for one onTimer() call at or after that monotonic time (a later call
 //   replaces the earlier request). Bytes a filter releases from onTimer() are sent at once.
+//   onTimer() is also called, on every filter that transforms, when the session is woken
+//   (Worker::wakeRoutes: the filter's settings changed), so it must check its own deadlines.
 // - A filter may turn from Transform to Pass or Observe only while held() is 0. A filter whose
 //   done() turns true is let go by the pump at the end of the pass that made it so.
 

@@ -460,6 +460,22 @@ CloseReason RelayPump::onTimer(quint32 kind)
     return run();
 }
 
+CloseReason RelayPump::wake()
+{
+    for (Direction& d : m_dirs) {
+        for (std::size_t i = 0; i < d.chain.filters.size(); ++i) {
+            FilterLink& l = d.chain.filters[i];
+            if (l.filter->mode() != RelayFilter::Mode::Transform)
+                continue;
+            LinkOutput out(*this, d, i);
+            l.filter->onTimer(out);
+            if (d.chain.resetWanted)
+                return CloseReason::InjectedReset;
+        }
+    }
+    return run();
+}
+
 void RelayPump::scheduleFilterTimer()
 {
     qint64 next = 0;

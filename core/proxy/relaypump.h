@@ -52,6 +52,8 @@ public:
     // reason it ends otherwise (both directions done, a reset, a filter's reset).
     CloseReason run();
     CloseReason onTimer(quint32 kind);
+    // The filters' settings changed: every transforming filter gets onTimer(), then run().
+    CloseReason wake();
     // The session was requeued (its fair share used) and runs again.
     void resumed() { m_requeued = false; }
 

@@ -150,6 +150,12 @@ void TcpSession::resume()
         pump();
 }
 
+void TcpSession::wake()
+{
+    if (!m_closed && m_connected)
+        after(m_pump.wake());
+}
+
 void TcpSession::pump()
 {
     after(m_pump.run());

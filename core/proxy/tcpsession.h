@@ -38,6 +38,7 @@ public:
     void close(CloseReason reason) override;
     QString routeId() const override;
     void resume() override;
+    void wake() override;
 
 private:
     enum TimerKind : quint32 { DelayTimer = 1, IdleTimer = 3 };

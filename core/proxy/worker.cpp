@@ -235,6 +235,20 @@ int Worker::closeRoute(const QString& routeId, CloseReason reason)
     return int(matching.size());
 }
 
+void Worker::wakeRoutes(const QStringList& routeIds)
+{
+    std::vector<quint64> matching;
+    for (auto& [id, s] : m_sessions) {
+        if (routeIds.contains(s->routeId()))
+            matching.push_back(id);
+    }
+    // By id: a session woken may end, and with it others of its route are not touched.
+    for (quint64 id : matching) {
+        if (WorkerSession* s = session(id))
+            s->wake();
+    }
+}
+
 void Worker::descriptorFailed(int error)
 {
     // The idle pipes kept for reuse hold descriptors too: give them back.

@@ -40,6 +40,8 @@ public:
     virtual QString routeId() const = 0;
     // Called after requeue(): the session stopped early to let others run and has work left.
     virtual void resume() {}
+    // Something its filters read changed (Worker::wakeRoutes): they get to act on it now.
+    virtual void wake() {}
 
 protected:
     Worker& m_worker;
@@ -125,6 +127,8 @@ public:
     void requeue(quint64 sessionId) { m_again.push_back(sessionId); }
     void closeAll(CloseReason reason);
     int closeRoute(const QString& routeId, CloseReason reason);
+    // Wakes every session of these routes (WorkerSession::wake()).
+    void wakeRoutes(const QStringList& routeIds);
 
     const DescriptorBudget& descriptors() const { return m_descriptors; }
     // What new TCP sessions ask for their relay filters; set before start(), then read only.

@@ -67,6 +67,13 @@ void TestSettings::valid_data()
     QTest::newRow("disabled udp route, bare port")
         << disabled(R"(, "protocol": "udp", "listen": "13306")");
     QTest::newRow("disabled route alone") << disabled("");
+    QTest::newRow("toxiproxy.listen")
+        << QByteArray(R"({"toxiproxy": {"listen": "127.0.0.1:8474"}})");
+    QTest::newRow("toxics, a route with none")
+        << QByteArray(R"({"toxics": {"db": [{"name": "slow", "type": "latency",
+            "stream": "downstream", "toxicity": 0.5, "attributes": {"latency": 200,
+            "jitter": 10}}, {"name": "cut", "type": "limit_data", "stream": "upstream",
+            "toxicity": 1, "attributes": {"bytes": 100}}], "idle": []}})");
 }
 
 void TestSettings::valid()
@@ -92,7 +99,8 @@ void TestSettings::invalid_data()
     QTest::addColumn<QString>("value");   // and its value
 
     const QString top =
-        QStringLiteral("(known: admin, prometheus, mysql_inspect, routes, disabled_routes)");
+        QStringLiteral("(known: admin, prometheus, mysql_inspect, routes, disabled_routes, "
+                       "toxiproxy, toxics)");
 
     // wrong type
     QTest::newRow("section not an object")
@@ -211,6 +219,20 @@ void TestSettings::invalid_data()
         << "streamgate.disabled_routes[0].enabled: unknown setting \"enabled\" (known: route, "
            "protocol, listen)"
         << "false";
+    QTest::newRow("toxic names unique per route")
+        << QByteArray(R"({"toxics": {"db": [{"name": "a", "type": "timeout"},
+                                            {"name": "a", "type": "slicer"}]}})")
+        << "streamgate.toxics.db[1].name: toxic already exists: names are unique per route"
+        << "a";
+    QTest::newRow("unknown toxic attribute")
+        << QByteArray(R"({"toxics": {"db": [{"type": "bandwidth", "attributes": {"kbps": 5}}]}})")
+        << "streamgate.toxics.db[0].attributes.kbps: unknown attribute of a bandwidth toxic "
+           "(known: rate)"
+        << "5";
+    QTest::newRow("toxicity beyond 1")
+        << QByteArray(R"({"toxics": {"db": [{"type": "timeout", "toxicity": 1.5}]}})")
+        << "streamgate.toxics.db[0].toxicity: must be a number from 0 to 1, got 1.5"
+        << "1.5";
 }
 
 void TestSettings::invalid()

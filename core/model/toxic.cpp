@@ -1,0 +1,230 @@
+#include "model/toxic.h"
+
+#include "model/jsoncheck.h"
+
+#include <cmath>
+
+namespace sg {
+
+using detail::childPath;
+using detail::jsonTypeName;
+using detail::valueText;
+
+namespace {
+
+struct TypeInfo
+{
+    ToxicType type;
+    const char* name;
+    std::array<const char*, ToxicSpec::kMaxAttributes> attributes; // nullptr: unused
+};
+
+// One row per toxic type: its name and its attributes, in Toxiproxy's spelling.
+constexpr std::array<TypeInfo, 7> kTypes{{
+    {ToxicType::Latency, "latency", {"latency", "jitter", nullptr}},
+    {ToxicType::Bandwidth, "bandwidth", {"rate", nullptr, nullptr}},
+    {ToxicType::SlowClose, "slow_close", {"delay", nullptr, nullptr}},
+    {ToxicType::Timeout, "timeout", {"timeout", nullptr, nullptr}},
+    {ToxicType::ResetPeer, "reset_peer", {"timeout", nullptr, nullptr}},
+    {ToxicType::Slicer, "slicer", {"average_size", "size_variation", "delay"}},
+    {ToxicType::LimitData, "limit_data", {"bytes", nullptr, nullptr}},
+}};
+
+// Attributes are milliseconds, microseconds, bytes or KB/s: at most a day's worth of
+// microseconds keeps every sum of them far from overflow.
+constexpr qint64 kMaxAttribute = qint64(86400) * 1000 * 1000;
+
+const TypeInfo& info(ToxicType type)
+{
+    return kTypes[std::size_t(type)];
+}
+
+Problem problem(const QString& path, const QJsonValue& value, const QString& reason)
+{
+    return Problem{path, valueText(value), reason};
+}
+
+void decodeAttributes(const QJsonValue& json, const QString& path, ToxicInput input,
+                      ToxicSpec& toxic, Problems& problems)
+{
+    if (!json.isObject()) {
+        problems << problem(path, json,
+                            QStringLiteral("must be an object, got %1").arg(jsonTypeName(json)));
+        return;
+    }
+    const QJsonObject o = json.toObject();
+    const TypeInfo& t = info(toxic.type);
+    for (auto it = o.begin(); it != o.end(); ++it) {
+        const QString at = childPath(path, it.key());
+        int index = -1;
+        for (int i = 0; i < ToxicSpec::kMaxAttributes; ++i)
+            if (t.attributes[i] && it.key() == QLatin1String(t.attributes[i]))
+                index = i;
+        if (index < 0) {
+            if (input == ToxicInput::File)
+                problems << problem(
+                    at, it.value(),
+                    QStringLiteral("unknown attribute of a %1 toxic (known: %2)")
+                        .arg(QLatin1String(t.name), toxicAttributeNames(toxic.type).join(u", ")));
+            continue;
+        }
+        const QJsonValue v = it.value();
+        const double d = v.toDouble(-1);
+        if (!v.isDouble() || d != std::floor(d)) {
+            problems << problem(at, v,
+                                QStringLiteral("must be a whole number, got %1").arg(valueText(v)));
+        } else if (d < 0 || d > double(kMaxAttribute)) {
+            problems << problem(at, v,
+                                QStringLiteral("must be between 0 and %1").arg(kMaxAttribute));
+        } else {
+            toxic.attributes[index] = qint64(d);
+        }
+    }
+}
+
+void decodeToxicity(const QJsonValue& v, const QString& path, ToxicSpec& toxic, Problems& problems)
+{
+    if (!v.isDouble() || v.toDouble() < 0 || v.toDouble() > 1)
+        problems << problem(
+            path, v, QStringLiteral("must be a number from 0 to 1, got %1").arg(valueText(v)));
+    else
+        toxic.toxicity = v.toDouble();
+}
+
+} // namespace
+
+qint64 ToxicSpec::attribute(const char* key) const
+{
+    const TypeInfo& t = info(type);
+    for (int i = 0; i < kMaxAttributes; ++i)
+        if (t.attributes[i] && qstrcmp(t.attributes[i], key) == 0)
+            return attributes[i];
+    return 0;
+}
+
+QString ToxicSpec::streamName() const
+{
+    return upstream ? QStringLiteral("upstream") : QStringLiteral("downstream");
+}
+
+QString toxicTypeName(ToxicType type)
+{
+    return QLatin1String(info(type).name);
+}
+
+QStringList toxicTypeNames()
+{
+    QStringList names;
+    for (const TypeInfo& t : kTypes)
+        names << QLatin1String(t.name);
+    return names;
+}
+
+QStringList toxicAttributeNames(ToxicType type)
+{
+    QStringList names;
+    for (const char* a : info(type).attributes)
+        if (a)
+            names << QLatin1String(a);
+    return names;
+}
+
+QJsonObject encodeToxic(const ToxicSpec& toxic)
+{
+    QJsonObject attributes;
+    const TypeInfo& t = info(toxic.type);
+    for (int i = 0; i < ToxicSpec::kMaxAttributes; ++i)
+        if (t.attributes[i])
+            attributes.insert(QLatin1String(t.attributes[i]), toxic.attributes[i]);
+    return QJsonObject{{QStringLiteral("name"), toxic.name},
+                       {QStringLiteral("type"), toxicTypeName(toxic.type)},
+                       {QStringLiteral("stream"), toxic.streamName()},
+                       {QStringLiteral("toxicity"), toxic.toxicity},
+                       {QStringLiteral("attributes"), attributes}};
+}
+
+Problems decodeToxic(const QJsonValue& json, const QString& path, ToxicInput input, ToxicSpec* out)
+{
+    Problems problems;
+    if (!json.isObject())
+        return {problem(path, json,
+                        QStringLiteral("must be an object, got %1").arg(jsonTypeName(json)))};
+    const QJsonObject o = json.toObject();
+    ToxicSpec toxic;
+
+    const QString typePath = childPath(path, QStringLiteral("type"));
+    const QJsonValue type = o.value(QLatin1String("type"));
+    bool typeKnown = false;
+    if (type.isUndefined()) {
+        problems << problem(typePath, type, QStringLiteral("missing required field"));
+    } else {
+        for (const TypeInfo& t : kTypes)
+            if (type.toString() == QLatin1String(t.name)) {
+                toxic.type = t.type;
+                typeKnown = true;
+            }
+        if (!typeKnown)
+            problems << problem(typePath, type,
+                                QStringLiteral("invalid toxic type %1 (known: %2)")
+                                    .arg(valueText(type), toxicTypeNames().join(u", ")));
+    }
+
+    const QJsonValue stream = o.value(QLatin1String("stream"));
+    if (stream.isString() && stream.toString() == u"upstream")
+        toxic.upstream = true;
+    else if (!(stream.isUndefined() || (stream.isString() && stream.toString() == u"downstream")))
+        problems << problem(childPath(path, QStringLiteral("stream")), stream,
+                            QStringLiteral("stream was invalid, can be either upstream or "
+                                           "downstream"));
+
+    const QJsonValue name = o.value(QLatin1String("name"));
+    if (name.isUndefined() || (input == ToxicInput::Api && name.toString().isEmpty() &&
+                               (name.isString() || name.isNull()))) {
+        toxic.name = toxicTypeName(toxic.type) + u'_' + toxic.streamName();
+    } else if (!name.isString() || name.toString().isEmpty() || name.toString().size() > 256 ||
+               name.toString().contains(u'/')) {
+        problems << problem(childPath(path, QStringLiteral("name")), name,
+                            QStringLiteral("must be a text of 1 to 256 characters without '/'"));
+    } else {
+        toxic.name = name.toString();
+    }
+
+    if (const QJsonValue t = o.value(QLatin1String("toxicity")); !t.isUndefined())
+        decodeToxicity(t, childPath(path, QStringLiteral("toxicity")), toxic, problems);
+    if (const QJsonValue a = o.value(QLatin1String("attributes")); !a.isUndefined() && typeKnown)
+        decodeAttributes(a, childPath(path, QStringLiteral("attributes")), input, toxic, problems);
+
+    if (input == ToxicInput::File) {
+        static const QStringList known{QStringLiteral("name"), QStringLiteral("type"),
+                                       QStringLiteral("stream"), QStringLiteral("toxicity"),
+                                       QStringLiteral("attributes")};
+        for (auto it = o.begin(); it != o.end(); ++it)
+            if (!known.contains(it.key()))
+                problems << problem(childPath(path, it.key()), it.value(),
+                                    QStringLiteral("unknown toxic field \"%1\" (known: %2)")
+                                        .arg(it.key(), known.join(u", ")));
+    }
+    if (problems.isEmpty())
+        *out = toxic;
+    return problems;
+}
+
+Problems decodeToxicUpdate(const QJsonValue& json, const QString& path, ToxicSpec* inout)
+{
+    if (!json.isObject())
+        return {problem(path, json,
+                        QStringLiteral("must be an object, got %1").arg(jsonTypeName(json)))};
+    const QJsonObject o = json.toObject();
+    ToxicSpec toxic = *inout;
+    Problems problems;
+    if (const QJsonValue t = o.value(QLatin1String("toxicity")); !t.isUndefined())
+        decodeToxicity(t, childPath(path, QStringLiteral("toxicity")), toxic, problems);
+    if (const QJsonValue a = o.value(QLatin1String("attributes")); !a.isUndefined())
+        decodeAttributes(a, childPath(path, QStringLiteral("attributes")), ToxicInput::Api, toxic,
+                         problems);
+    if (problems.isEmpty())
+        *inout = toxic;
+    return problems;
+}
+
+} // namespace sg
