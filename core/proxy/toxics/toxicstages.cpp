@@ -42,22 +42,12 @@ private:
     std::size_t m_held = 0;
 };
 
-// latency: every chunk leaves latency +- jitter ms after it arrived, in order.
-class LatencyStage final : public ToxicStage
+// A stage that holds bytes in a timed queue (latency, slicer): released when due, the end
+// passed on once the queue is empty, everything released at once when the toxic goes.
+class QueuedStage : public ToxicStage
 {
 public:
     using ToxicStage::ToxicStage;
-    void data(StageLink& link, const char* bytes, std::size_t len) override
-    {
-        qint64 delay = spec().attribute("latency");
-        if (const qint64 jitter = spec().attribute("jitter"); jitter > 0)
-            delay += qint64(QRandomGenerator::global()->bounded(quint64(2 * jitter))) - jitter;
-        if (delay <= 0 && m_queue.empty()) {
-            link.write(bytes, len);
-            return;
-        }
-        m_queue.push(link.nowMs() + qMax<qint64>(0, delay), bytes, len);
-    }
     void end(StageLink& link) override
     {
         m_ending = true;
@@ -78,9 +68,29 @@ public:
     qint64 wakeAt() const override { return m_queue.nextAt(); }
     std::size_t held() const override { return m_queue.held(); }
 
-private:
+protected:
     Queue m_queue;
+
+private:
     bool m_ending = false;
+};
+
+// latency: every chunk leaves latency +- jitter ms after it arrived, in order.
+class LatencyStage final : public QueuedStage
+{
+public:
+    using QueuedStage::QueuedStage;
+    void data(StageLink& link, const char* bytes, std::size_t len) override
+    {
+        qint64 delay = spec().attribute("latency");
+        if (const qint64 jitter = spec().attribute("jitter"); jitter > 0)
+            delay += qint64(QRandomGenerator::global()->bounded(quint64(2 * jitter))) - jitter;
+        if (delay <= 0 && m_queue.empty()) {
+            link.write(bytes, len);
+            return;
+        }
+        m_queue.push(link.nowMs() + qMax<qint64>(0, delay), bytes, len);
+    }
 };
 
 // bandwidth: bytes leave at `rate` KB/s (bytes per ms), in pieces of 10 ms worth.
@@ -239,10 +249,10 @@ private:
 // slicer: each chunk cut into pieces of average_size +- size_variation bytes, `delay` us
 // apart, rounded up to the relay's millisecond clock. With no delay the pieces are written one
 // after the other within one pass, and the relay sends them together.
-class SlicerStage final : public ToxicStage
+class SlicerStage final : public QueuedStage
 {
 public:
-    using ToxicStage::ToxicStage;
+    using QueuedStage::QueuedStage;
     void data(StageLink& link, const char* bytes, std::size_t len) override
     {
         const qint64 average = qMax<qint64>(1, spec().attribute("average_size"));
@@ -266,30 +276,9 @@ public:
         m_lastAt = at;
         timer(link);
     }
-    void end(StageLink& link) override
-    {
-        m_ending = true;
-        timer(link);
-    }
-    void timer(StageLink& link) override
-    {
-        m_queue.release(link, link.nowMs());
-        if (m_ending && m_queue.empty())
-            link.finish();
-    }
-    void drain(StageLink& link) override
-    {
-        m_queue.release(link, -1);
-        if (m_ending)
-            link.finish();
-    }
-    qint64 wakeAt() const override { return m_queue.nextAt(); }
-    std::size_t held() const override { return m_queue.held(); }
 
 private:
-    Queue m_queue;
     qint64 m_lastAt = 0;
-    bool m_ending = false;
 };
 
 // limit_data: `bytes` bytes pass, then the direction is closed.
