@@ -1,6 +1,7 @@
 // Streamgate entry point: parses the command line, then runs one of --check, --headless or the
 // GUI. Only wiring lives here; everything it runs is in core/ and ui/.
 #include "api/adminserver.h"
+#include "api/controlapi.h"
 #include "api/prometheus.h"
 #include "api/toxiproxyapi.h"
 #include "config/apisixyaml.h"
@@ -175,11 +176,13 @@ void driveEngine(sg::ConfigStore& store, sg::Engine& engine)
         [&engine](const sg::ConfigDiff&, const sg::Config& config) { engine.apply(config); });
 }
 
-// The admin API and the metrics endpoint serve every mode that runs the engine.
+// The admin API, the metrics, the Toxiproxy API and the control API serve every mode that runs
+// the engine.
 struct Servers
 {
     Servers(sg::ConfigStore& store, sg::Engine& engine, const sg::AdminOptions& options)
-        : admin(&store, &engine), metrics(&store, &engine), toxiproxy(&store, &engine)
+        : admin(&store, &engine), metrics(&store, &engine), toxiproxy(&store, &engine),
+          control(&store, &engine)
     {
         if (!admin.start(options))
             qCCritical(sg::lcApi).noquote() << admin.errorString();
@@ -187,10 +190,13 @@ struct Servers
             qCWarning(sg::lcApi).noquote() << metrics.errorString();
         if (!toxiproxy.start())
             qCWarning(sg::lcApi).noquote() << toxiproxy.errorString();
+        if (!control.start())
+            qCWarning(sg::lcApi).noquote() << control.errorString();
     }
     sg::AdminServer admin;
     sg::MetricsServer metrics;
     sg::ToxiproxyApi toxiproxy;
+    sg::ControlApi control;
 };
 
 int runHeadless(const QString& path, const sg::AdminOptions& adminOptions)
@@ -209,6 +215,7 @@ int runHeadless(const QString& path, const sg::AdminOptions& adminOptions)
     // On the descriptor, not on stdio's FILE: a pipe must see each line as it is written.
     out.open(STDOUT_FILENO, QIODevice::WriteOnly | QIODevice::Unbuffered);
     sg::AccessLogWriter accessLog(&engine, &out);
+    accessLog.follow(&store); // streamgate.access_log, live
     driveEngine(store, engine);
     Servers servers(store, engine, adminOptions);
 

@@ -65,6 +65,8 @@ void ConnectionRowDelegate::paint(QPainter* painter, const QStyleOptionViewItem&
             opt.palette.setColor(QPalette::Text,
                                  opt.palette.color(QPalette::Disabled, QPalette::Text));
         }
+    } else if (!selected && isHighlighted(index.data(ConnectionIdRole).toULongLong())) {
+        opt.backgroundBrush = blend(base, healthColor(2, opt.palette), 0.35);
     } else if (appeared > 0 && now - appeared < m_fadeMs && !selected) {
         const double left = 1.0 - double(now - appeared) / double(m_fadeMs);
         opt.backgroundBrush = blend(base, healthColor(1, opt.palette), 0.35 * left);

@@ -3,12 +3,14 @@
 // connections, coloured status dots, sparklines and in-cell action buttons. Colours are blended
 // with the palette, so light and dark themes both read well.
 
+#include <QSet>
 #include <QStyledItemDelegate>
 
 namespace sg::ui {
 
 // Tints a connection row: green fading out after it appeared, red while it is "just closed",
-// dimmed text once it is history. Reads AppearedMsRole and ClosedMsRole.
+// dimmed text once it is history; amber while the toxic selected in the Faults tab hits it.
+// Reads AppearedMsRole, ClosedMsRole and ConnectionIdRole.
 class ConnectionRowDelegate final : public QStyledItemDelegate
 {
     Q_OBJECT
@@ -18,12 +20,15 @@ public:
     explicit ConnectionRowDelegate(QObject* parent = nullptr);
     void setFadeMs(qint64 ms) { m_fadeMs = ms; }
     void setClosedLingerMs(qint64 ms) { m_lingerMs = ms; }
+    void setHighlighted(const QList<quint64>& ids) { m_highlighted = QSet(ids.begin(), ids.end()); }
+    bool isHighlighted(quint64 id) const { return m_highlighted.contains(id); }
     void paint(QPainter* painter, const QStyleOptionViewItem& option,
                const QModelIndex& index) const override;
 
 private:
     qint64 m_fadeMs = 2500;
     qint64 m_lingerMs = 3000;
+    QSet<quint64> m_highlighted;
 };
 
 // A coloured dot before the text, from HealthRole (1 good, 2 warning, 3 error, 0 neutral).

@@ -141,6 +141,8 @@ QString closeReasonText(CloseReason reason)
         return tr("Descriptor limit reached");
     case CloseReason::InjectedReset:
         return tr("Reset on purpose (injected)");
+    case CloseReason::OperatorReset:
+        return tr("Reset by user");
     }
     return {};
 }

@@ -2,8 +2,14 @@
 
 #include "config/configstore.h"
 #include "config/routeedits.h"
+#include "config/toxicedits.h"
+#include "connectionactions.h"
 #include "csv.h"
 #include "delegates.h"
+#include "faults/faultindicator.h"
+#include "faults/faultspanel.h"
+#include "faults/faultwords.h"
+#include "faults/pausedconnections.h"
 #include "format.h"
 #include "models/connectionfilter.h"
 #include "models/connectiontablemodel.h"
@@ -192,10 +198,19 @@ MainWindow::MainWindow(ConfigStore* store, Engine* engine, QWidget* parent)
     m_statsTab = buildStatisticsTab();
     m_editor = new RouteEditor(store, m_tabs);
     m_editor->setObjectName(QStringLiteral("routeEditor"));
+    m_faultsPanel = new FaultsPanel(store, engine, m_tabs);
+    m_faultsPanel->setObjectName(QStringLiteral("faultsPanel"));
+    connect(m_faultsPanel, &FaultsPanel::message, this,
+            [this](const QString& text) { statusBar()->showMessage(text, 6000); });
+    connect(m_faultsPanel, &FaultsPanel::hitsChanged, this, [this](const QList<quint64>& ids) {
+        static_cast<ConnectionRowDelegate*>(m_connectionsView->itemDelegate())->setHighlighted(ids);
+        m_connectionsView->viewport()->update();
+    });
     m_tabs->addTab(m_connectionsTab, tr("Connections"));
     m_tabs->addTab(m_deniedTab, tr("Denied clients"));
     m_tabs->addTab(m_statsTab, tr("Statistics"));
     m_tabs->addTab(m_editor, tr("Route settings"));
+    m_tabs->addTab(m_faultsPanel, tr("Faults"));
     m_mainSplitter->addWidget(m_tabs);
     m_mainSplitter->setStretchFactor(0, 0);
     m_mainSplitter->setStretchFactor(1, 1);
@@ -310,6 +325,19 @@ void MainWindow::buildActions()
     m_closeConnectionsAction->setShortcutContext(Qt::WidgetShortcut);
     connect(m_closeConnectionsAction, &QAction::triggered, this,
             [this] { closeConnections(selectedConnectionIds(true), true); });
+    m_faultActions = new ui::ConnectionActions(
+        m_engine,
+        [this] {
+            QList<ConnectionInfo> open;
+            for (quint64 id : m_connectionsView ? selectedConnectionIds(true) : QList<quint64>())
+                open << m_connections->connectionAt(m_connections->rowOfConnection(id));
+            return open;
+        },
+        this);
+    connect(m_faultActions, &ui::ConnectionActions::done, this, [this](const QString& message) {
+        statusBar()->showMessage(message, 5000);
+        refreshNow();
+    });
 
     m_copyAction = new QAction(themed("edit-copy", s, QStyle::SP_FileIcon), tr("&Copy"), this);
     m_copyAction->setShortcut(QKeySequence::Copy);
@@ -359,6 +387,25 @@ void MainWindow::buildActions()
     m_remoteApisixAction->setObjectName(QStringLiteral("remoteApisixAction"));
     connect(m_remoteApisixAction, &QAction::triggered, this, [this] { openRemoteApisix(); });
 
+    m_clearFaultsAction = new QAction(tr("C&lear all faults"), this);
+    m_clearFaultsAction->setObjectName(QStringLiteral("clearFaultsAction"));
+    m_clearFaultsAction->setToolTip(
+        tr("Remove every toxic and bring back every route taken down as a fault"));
+    m_clearFaultsAction->setEnabled(false);
+    connect(m_clearFaultsAction, &QAction::triggered, this, [this] { clearAllFaults(); });
+    m_switchOffToxicsAction = new QAction(tr("&Switch every toxic off"), this);
+    m_switchOffToxicsAction->setObjectName(QStringLiteral("switchOffToxicsAction"));
+    m_switchOffToxicsAction->setToolTip(
+        tr("Keep every toxic, switched off, to switch back on one by one later"));
+    m_switchOffToxicsAction->setEnabled(false);
+    connect(m_switchOffToxicsAction, &QAction::triggered, this, [this] {
+        if (m_store && commitEdit([](const Config& c) { return withToxicsSwitchedOff(c); },
+                                  tr("Cannot switch the toxics off")))
+            statusBar()->showMessage(tr("Every toxic switched off (kept in the Faults tab)"), 6000);
+    });
+    m_showFaultsAction = new QAction(tr("&Faults of the selected route"), this);
+    connect(m_showFaultsAction, &QAction::triggered, this, [this] { showFaults(); });
+
     m_quitAction =
         new QAction(themed("application-exit", s, QStyle::SP_DialogCloseButton), tr("&Quit"), this);
     m_quitAction->setShortcut(QKeySequence::Quit);
@@ -379,12 +426,23 @@ void MainWindow::buildActions()
     routes->addSeparator();
     routes->addAction(m_deleteAction);
     QMenu* connections = menuBar()->addMenu(tr("&Connections"));
+    connections->setObjectName(QStringLiteral("connectionsMenu"));
     connections->addAction(m_findAction);
     connections->addAction(m_closeConnectionsAction);
+    m_faultActions->addTo(connections);
     connections->addAction(m_copyAction);
     connections->addSeparator();
     connections->addAction(m_allowClientAction);
     connections->addAction(m_blockClientAction);
+    // Enabled for the selection and the current row, as in the table's context menu.
+    connect(connections, &QMenu::aboutToShow, this,
+            [this] { updateConnectionActions(m_connectionsView->currentIndex()); });
+    QMenu* faults = menuBar()->addMenu(tr("F&aults"));
+    faults->setObjectName(QStringLiteral("faultsMenu"));
+    faults->addAction(m_showFaultsAction);
+    faults->addSeparator();
+    faults->addAction(m_switchOffToxicsAction);
+    faults->addAction(m_clearFaultsAction);
     QMenu* view = menuBar()->addMenu(tr("&View"));
     view->addAction(m_refreshAction);
     view->setObjectName(QStringLiteral("viewMenu"));
@@ -780,6 +838,12 @@ void MainWindow::buildStatusBar()
     m_rateLabel->setObjectName(QStringLiteral("rateLabel"));
     m_pausedLabel = new QLabel(this);
     m_pausedLabel->hide();
+    m_faultIndicator = new FaultIndicator(m_clearFaultsAction, this);
+    m_faultIndicator->setObjectName(QStringLiteral("faultIndicator"));
+    connect(m_faultIndicator, &FaultIndicator::openRequested, this, &MainWindow::showFaults);
+    connect(m_faultIndicator, &FaultIndicator::connectionsRequested, this,
+            [this] { m_tabs->setCurrentWidget(m_connectionsTab); });
+    statusBar()->addPermanentWidget(m_faultIndicator);
     statusBar()->addPermanentWidget(m_pausedLabel);
     statusBar()->addPermanentWidget(m_listenersLabel);
     statusBar()->addPermanentWidget(m_activeLabel);
@@ -806,6 +870,7 @@ void MainWindow::buildTray()
         allowClient(d.clientIp, d.routeId);
     });
     m_trayAllowAction->setVisible(false);
+    menu->addAction(m_clearFaultsAction);
     menu->addSeparator();
     menu->addAction(m_quitAction);
     m_tray->setContextMenu(menu);
@@ -967,6 +1032,10 @@ void MainWindow::refreshNow()
     m_stats->applySnapshot(snapshot);
     m_nodes->applySnapshot(snapshot);
     m_routesModel->setListeners(snapshot.listeners);
+    m_faultsPanel->setToxicStatus(snapshot.toxics);
+    m_faultIndicator->setPausedConnections(
+        pausedConnectionCount(snapshot.active, QDateTime::currentMSecsSinceEpoch()));
+    updateClearFaults();
     if (snapshot.lastEventSeq > m_events->lastSeq())
         m_events->addEvents(m_engine->eventsSince(m_events->lastSeq()));
     updateStatusBar(snapshot);
@@ -1060,10 +1129,20 @@ void MainWindow::updateTray()
     QString tip = tr("Streamgate — %n active connection(s)", nullptr, active);
     if (m_allPaused)
         tip += tr(" — paused: new connections are refused");
+    const QString chaos = m_faultIndicator->summary();
+    if (!chaos.isEmpty())
+        tip += QStringLiteral(" — ") + chaos;
     m_tray->setToolTip(tip);
     m_trayPauseAction->setText(m_allPaused ? tr("Resume all routes") : tr("Pause all routes"));
-    const QIcon icon = windowIcon();
-    m_tray->setIcon(m_allPaused ? QIcon(icon.pixmap(32, QIcon::Disabled)) : icon);
+    // The icon is painted only when what it shows changes, not on every refresh.
+    const int iconState = (m_allPaused ? 1 : 0) | (chaos.isEmpty() ? 0 : 2);
+    if (iconState != m_trayIconState) {
+        m_trayIconState = iconState;
+        QIcon icon = windowIcon();
+        if (m_allPaused)
+            icon = QIcon(icon.pixmap(32, QIcon::Disabled));
+        m_tray->setIcon(chaos.isEmpty() ? icon : withFaultBadge(icon));
+    }
     if (!m_pendingRefusals.isEmpty()) {
         const DeniedClient& d = m_pendingRefusals.last();
         m_trayAllowAction->setText(
@@ -1091,6 +1170,8 @@ void MainWindow::onConfigChanged(const Config& config)
     m_selectingRoute = true;
     m_routesModel->setConfig(config);
     m_selectingRoute = false;
+    m_faultsPanel->setConfig(config);
+    updateFaults(config);
     m_connections->setRouteNames(m_routeNames);
     m_denied->setRouteNames(m_routeNames);
     m_stats->setRouteNames(m_routeNames);
@@ -1157,6 +1238,9 @@ void MainWindow::onRouteSelectionChanged()
     const QString id = selectedRouteId();
     updateRouteActions();
     updateChart();
+    m_faultsPanel->setRoute(id);
+    if (m_store)
+        updateFaultsTabText(m_store->config()); // the tab's count is the selected route's
     if (m_selectingRoute || id == m_lastRouteId)
         return;
     if (!id.isEmpty() && m_editor->isDirty() && m_editor->routeId() != id) {
@@ -1265,6 +1349,72 @@ void MainWindow::toggleRouteEnabled()
         m_editor->editRoute(id);
     }
     updateRouteActions();
+}
+
+// ---- faults ---------------------------------------------------------------------------------
+
+void MainWindow::updateFaults(const Config& config)
+{
+    const ActiveFaults faults = activeFaults(config);
+    QStringList lines;
+    for (const QString& id : faults.routeIds)
+        for (const QString& line : routeFaultLines(config, id))
+            lines << QStringLiteral("%1 — %2").arg(m_routeNames.value(id, id), line);
+    m_faultCount = faults.count;
+    m_faultIndicator->setFaults(faults.count, faults.routeIds, lines);
+    bool anyOn = false;
+    bool any = false; // toxics switched off count for Clear all too: it removes them
+    for (const QList<ToxicSpec>& list : config.streamgate.toxicMap())
+        for (const ToxicSpec& t : list) {
+            anyOn = anyOn || t.enabled;
+            any = true;
+        }
+    m_configFaults = !faults.isEmpty() || any;
+    updateClearFaults();
+    m_switchOffToxicsAction->setEnabled(anyOn && m_store);
+    updateFaultsTabText(config);
+    updateTray();
+}
+
+void MainWindow::updateFaultsTabText(const Config& config)
+{
+    const int selected = int(routeFaultLines(config, selectedRouteId()).size());
+    m_tabs->setTabText(m_tabs->indexOf(m_faultsPanel),
+                       selected > 0 ? tr("Faults (%1)").arg(selected) : tr("Faults"));
+}
+
+void MainWindow::updateClearFaults()
+{
+    m_clearFaultsAction->setEnabled((m_configFaults && m_store) ||
+                                    (m_faultIndicator->pausedConnections() > 0 && m_engine));
+}
+
+bool MainWindow::clearAllFaults()
+{
+    const int count = m_faultCount;
+    const bool cleared = m_configFaults && m_store; // read before the commit clears it
+    if (cleared && !commitEdit([](const Config& config) { return withFaultsCleared(config); },
+                               tr("Cannot clear the faults")))
+        return false;
+    const int resumed = m_engine ? m_engine->resumeAll() : 0; // now, not from the last refresh
+    if (!cleared && resumed == 0)
+        return false;
+    QStringList done;
+    if (cleared)
+        done << tr("Cleared %n fault(s)", nullptr, count);
+    if (resumed > 0)
+        done << tr("Resumed %n paused connection(s)", nullptr, resumed);
+    statusBar()->showMessage(done.join(QStringLiteral(", ")) + tr(": every route runs clean"),
+                             6000);
+    refreshNow();
+    return true;
+}
+
+void MainWindow::showFaults(const QString& routeId)
+{
+    if (!routeId.isEmpty())
+        selectRoute(routeId);
+    m_tabs->setCurrentWidget(m_faultsPanel);
 }
 
 void MainWindow::setAllPaused(bool paused)
@@ -1468,21 +1618,11 @@ int MainWindow::closeConnections(const QList<quint64>& ids, bool confirm)
 
 void MainWindow::showConnectionMenu(const QPoint& pos)
 {
-    const QList<quint64> open = selectedConnectionIds(true);
-    m_closeConnectionsAction->setEnabled(!open.isEmpty() && m_engine);
-    const QModelIndex current = m_connectionsView->indexAt(pos);
-    m_allowClientAction->setEnabled(current.isValid());
-    m_blockClientAction->setEnabled(current.isValid());
-    if (current.isValid()) {
-        const ConnectionInfo& c =
-            m_connections->connectionAt(m_connectionFilter->mapToSource(current).row());
-        const QString ip = formatIp(c.clientAddress);
-        const QString route = m_routeNames.value(c.routeId, c.routeId);
-        m_allowClientAction->setText(tr("Allow %1 on %2").arg(ip, route));
-        m_blockClientAction->setText(tr("Block %1 on %2").arg(ip, route));
-    }
+    updateConnectionActions(m_connectionsView->indexAt(pos));
     QMenu menu(this);
     menu.addAction(m_closeConnectionsAction);
+    m_faultActions->addTo(&menu);
+    menu.addSeparator();
     menu.addAction(m_copyAction);
     menu.addSeparator();
     menu.addAction(m_allowClientAction);
@@ -1490,6 +1630,26 @@ void MainWindow::showConnectionMenu(const QPoint& pos)
     menu.addSeparator();
     menu.addAction(m_exportAction);
     menu.exec(m_connectionsView->viewport()->mapToGlobal(pos));
+}
+
+// The connection actions for the selection, the client ones for the row `current`.
+void MainWindow::updateConnectionActions(const QModelIndex& current)
+{
+    const QList<quint64> open = selectedConnectionIds(true);
+    m_closeConnectionsAction->setEnabled(!open.isEmpty() && m_engine);
+    m_allowClientAction->setEnabled(current.isValid());
+    m_blockClientAction->setEnabled(current.isValid());
+    QHostAddress client;
+    if (current.isValid()) {
+        const ConnectionInfo& c =
+            m_connections->connectionAt(m_connectionFilter->mapToSource(current).row());
+        client = c.clientAddress;
+        const QString ip = formatIp(c.clientAddress);
+        const QString route = m_routeNames.value(c.routeId, c.routeId);
+        m_allowClientAction->setText(tr("Allow %1 on %2").arg(ip, route));
+        m_blockClientAction->setText(tr("Block %1 on %2").arg(ip, route));
+    }
+    m_faultActions->update(client);
 }
 
 void MainWindow::copySelectedConnections()

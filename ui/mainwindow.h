@@ -17,6 +17,7 @@ class QComboBox;
 class QFrame;
 class QLabel;
 class QLineEdit;
+class QModelIndex;
 class QSplitter;
 class QSystemTrayIcon;
 class QTabWidget;
@@ -38,10 +39,13 @@ struct Config;
 struct ConfigDiff;
 
 namespace ui {
+class ConnectionActions;
 class ConnectionFilter;
 class ConnectionTableModel;
 class DeniedClientsModel;
 class EventLogModel;
+class FaultIndicator;
+class FaultsPanel;
 class NodesModel;
 class RemoteApisixWindow;
 class RouteEditor;
@@ -74,6 +78,12 @@ public:
     QString selectedRouteId() const;
     void selectRoute(const QString& id);
 
+    // Faults → Clear all faults: every toxic removed, every route down as a fault back up, every
+    // paused connection resumed.
+    bool clearAllFaults();
+    // The Faults tab, on the route given (the selected one when empty).
+    void showFaults(const QString& routeId = QString());
+
     // Settings → Manage a remote APISIX: one window, reused; it never touches this store.
     ui::RemoteApisixWindow* openRemoteApisix();
 
@@ -100,6 +110,9 @@ private:
     void updateStatusBar(const Snapshot& snapshot);
     void updateChart();
     void updateTray();
+    void updateFaults(const Config& config);
+    void updateFaultsTabText(const Config& config);
+    void updateClearFaults();
     void applyChartTheme();
 
     bool confirmDiscardEdits();
@@ -114,6 +127,7 @@ private:
 
     QList<quint64> selectedConnectionIds(bool openOnly) const;
     void showConnectionMenu(const QPoint& pos);
+    void updateConnectionActions(const QModelIndex& current);
     void copySelectedConnections();
     void exportConnections();
 
@@ -139,6 +153,10 @@ private:
     QWidget* m_connectionsTab = nullptr;
     QWidget* m_deniedTab = nullptr;
     QWidget* m_statsTab = nullptr;
+    ui::FaultsPanel* m_faultsPanel = nullptr;
+    ui::FaultIndicator* m_faultIndicator = nullptr;
+    int m_faultCount = 0;
+    bool m_configFaults = false; // toxics (on or off) or routes down as a fault in the config
     QTableView* m_connectionsView = nullptr;
     bool m_connectionColumnsChosen = false; // columns picked from the header menu
     QTableView* m_deniedView = nullptr;
@@ -182,6 +200,7 @@ private:
     QAction* m_deleteAction = nullptr;
     QAction* m_enableAction = nullptr;
     QAction* m_closeConnectionsAction = nullptr;
+    ui::ConnectionActions* m_faultActions = nullptr; // reset, pause, resume; a client's too
     QAction* m_copyAction = nullptr;
     QAction* m_allowClientAction = nullptr;
     QAction* m_blockClientAction = nullptr;
@@ -190,6 +209,9 @@ private:
     QAction* m_refreshAction = nullptr;
     QAction* m_closeToTrayAction = nullptr;
     QAction* m_remoteApisixAction = nullptr;
+    QAction* m_clearFaultsAction = nullptr;
+    QAction* m_switchOffToxicsAction = nullptr;
+    QAction* m_showFaultsAction = nullptr;
     ui::RemoteApisixWindow* m_remoteWindow = nullptr;
     QAction* m_quitAction = nullptr;
 
@@ -197,6 +219,7 @@ private:
     int m_refreshRate = 4;
     bool m_connectionsPaused = false;
     bool m_allPaused = false;
+    int m_trayIconState = -1; // what the tray icon shows: 1 all paused, 2 faults (updateTray)
     bool m_quitting = false;
     bool m_trayHintShown = false;
     bool m_selectingRoute = false;

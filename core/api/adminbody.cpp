@@ -39,13 +39,26 @@ QString shown(const QString& text)
 }
 
 // APISIX's error_msg is one line; the field path is kept in front of the reason unless the
-// reason already names the field (APISIX's own wording such as "invalid remote_addr: :/8").
+// reason already names the field as a word of its own (APISIX's wording such as "invalid
+// remote_addr: :/8"); a field "x" is not named by a reason that says "expected".
+bool namesField(const QString& reason, const QString& field)
+{
+    const auto wordChar = [](QChar c) { return c.isLetterOrNumber() || c == u'_'; };
+    for (qsizetype at = reason.indexOf(field); at >= 0; at = reason.indexOf(field, at + 1)) {
+        const qsizetype end = at + field.size();
+        if ((at == 0 || !wordChar(reason.at(at - 1))) &&
+            (end == reason.size() || !wordChar(reason.at(end))))
+            return true;
+    }
+    return false;
+}
+
 QString problemsMessage(const Problems& problems)
 {
     QStringList parts;
     for (const Problem& p : problems) {
         const QString field = p.path.section(u'.', -1);
-        parts << ((p.path.isEmpty() || p.reason.contains(field)) ? p.reason : p.text());
+        parts << ((p.path.isEmpty() || namesField(p.reason, field)) ? p.reason : p.text());
     }
     return parts.join(QStringLiteral("; "));
 }
@@ -239,14 +252,20 @@ AdminObject adminPutBody(AdminKind kind, const QString& pathId, const QByteArray
     return validated(kind, id, object);
 }
 
-AdminObject adminPostBody(AdminKind kind, const QString& newId, const QByteArray& body)
+AdminObject adminPostBody(AdminKind kind, const QString& pathId, const QString& newId,
+                          const QByteArray& body)
 {
-    QJsonObject object;
-    if (auto refusal = parseAdminObject(body, &object))
+    QJsonValue parsed;
+    if (auto refusal = parseAdminBody(body, &parsed))
         return refused(*refusal);
-    if (object.contains(u"id"))
+    // The id in the URL is refused whatever the body is, as APISIX does before it looks at
+    // the body's type; without one, only an object can say whether it names an id.
+    if (!pathId.isEmpty() || parsed.toObject().contains(u"id"))
         return refused(
             refuse(QStringLiteral("wrong %1 id, do not need it").arg(adminKindName(kind))));
+    if (!parsed.isObject())
+        return refused(refuse(QStringLiteral("invalid request body: expected a JSON object")));
+    QJsonObject object = parsed.toObject();
     object.insert(QStringLiteral("id"), newId);
     return validated(kind, newId, object);
 }
@@ -276,6 +295,36 @@ AdminObject adminPatchBody(AdminKind kind, const QString& id, const QJsonObject&
     if (!next.contains(u"id") || adminIdText(next.value(u"id")) != id)
         return refused(refuse(QStringLiteral("wrong %1 id").arg(adminKindName(kind))));
     return validated(kind, id, next);
+}
+
+QString adminValueText(const QJsonValue& value)
+{
+    const QString text = QString::fromUtf8(
+        QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact).chopped(1).mid(1));
+    return text.size() > 100 ? text.left(100) + QStringLiteral("...") : text;
+}
+
+std::optional<AdminRefusal> refuseAdminBody(const QByteArray& body)
+{
+    if (body.trimmed().isEmpty())
+        return std::nullopt;
+    QJsonValue parsed;
+    if (auto refusal = parseAdminBody(body, &parsed))
+        return refusal;
+    if (parsed.isObject() && parsed.toObject().isEmpty())
+        return std::nullopt;
+    Problems problems;
+    if (!parsed.isObject()) {
+        problems << Problem{QString(), adminValueText(parsed),
+                            QStringLiteral("this request takes no body (or {})")};
+    } else {
+        const QJsonObject object = parsed.toObject();
+        for (auto it = object.begin(); it != object.end(); ++it)
+            problems << Problem{
+                it.key(), adminValueText(it.value()),
+                QStringLiteral("unknown field %1: this request takes no body").arg(it.key())};
+    }
+    return problemsRefusal(problems);
 }
 
 } // namespace sg

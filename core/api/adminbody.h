@@ -60,14 +60,24 @@ std::optional<AdminRefusal> checkAdminBodySize(qsizetype size);
 // oversized, malformed and too deeply nested bodies. The Content-Type is not looked at: APISIX
 // parses every admin body as JSON.
 std::optional<AdminRefusal> parseAdminBody(const QByteArray& body, QJsonValue* out);
+// A value in a refusal: compact JSON (strings quoted), cut at 100 characters.
+QString adminValueText(const QJsonValue& value);
+// For requests that take no body: empty or {} (some clients always send one) passes; anything
+// else is refused, naming each field, rather than ignored.
+std::optional<AdminRefusal> refuseAdminBody(const QByteArray& body);
 
 // PUT /KIND/ID (pathId non-empty) or PUT /KIND (pathId empty: the id comes from the body).
 AdminObject adminPutBody(AdminKind kind, const QString& pathId, const QByteArray& body);
-// POST /KIND: the body must not carry an id; newId is the one the server generated.
-AdminObject adminPostBody(AdminKind kind, const QString& newId, const QByteArray& body);
+// POST /KIND (pathId empty) or POST /KIND/ID[/...] (pathId: the id in the URL, always
+// refused). Neither the URL nor the body may name an id, in APISIX's order (check_conf with
+// need_id false): a malformed or empty body is refused first, then any id with "wrong KIND id,
+// do not need it". newId is the one the server generated.
+AdminObject adminPostBody(AdminKind kind, const QString& pathId, const QString& newId,
+                          const QByteArray& body);
 // PATCH /KIND/ID[/SUB/PATH] on `current` (the stored object as encoded, without timestamps):
 // a JSON merge patch (RFC 7396) of the whole object (subPath empty), or a replacement of the
-// value at subPath.
+// value at subPath. AdminServer calls it for upstreams only: APISIX has no PATCH for stream
+// routes.
 AdminObject adminPatchBody(AdminKind kind, const QString& id, const QJsonObject& current,
                            const QString& subPath, const QByteArray& body);
 

@@ -114,13 +114,6 @@ QJsonObject entryOf(const Config& config, const QString& id)
     return {};
 }
 
-QString valueText(const QJsonValue& value)
-{
-    const QString text = QString::fromUtf8(
-        QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact).chopped(1).mid(1));
-    return text.size() > 100 ? text.left(100) + QStringLiteral("...") : text;
-}
-
 // The body of allow and block: {"client": "192.0.2.7"}, one IPv4 or IPv6 address (the window's
 // Allow and Block act on one client too; a range is an ip-restriction edit of its own).
 std::optional<AdminRefusal> readClient(const QByteArray& body, QString* client)
@@ -130,7 +123,7 @@ std::optional<AdminRefusal> readClient(const QByteArray& body, QString* client)
         return refusal;
     const QString shape = QStringLiteral("the body is {\"client\": \"192.0.2.7\"}");
     if (!parsed.isObject())
-        return problemsRefusal({Problem{QString(), valueText(parsed),
+        return problemsRefusal({Problem{QString(), adminValueText(parsed),
                                         QStringLiteral("invalid request body: expected a JSON "
                                                        "object; %1")
                                             .arg(shape)}});
@@ -138,7 +131,7 @@ std::optional<AdminRefusal> readClient(const QByteArray& body, QString* client)
     Problems problems;
     for (auto it = object.begin(); it != object.end(); ++it) {
         if (it.key() != u"client")
-            problems << Problem{it.key(), valueText(it.value()),
+            problems << Problem{it.key(), adminValueText(it.value()),
                                 QStringLiteral("unknown field %1: %2").arg(it.key(), shape)};
     }
     const QJsonValue value = object.value(QStringLiteral("client"));
@@ -149,9 +142,9 @@ std::optional<AdminRefusal> readClient(const QByteArray& body, QString* client)
                                            "block; %1")
                                 .arg(shape)};
     } else if (!value.isString()) {
-        problems << Problem{path, valueText(value),
+        problems << Problem{path, adminValueText(value),
                             QStringLiteral("client %1 must be a string holding an IP address")
-                                .arg(valueText(value))};
+                                .arg(adminValueText(value))};
     } else {
         const QString text = value.toString();
         if (text.contains(u'/') && isIpOrCidr(text))
@@ -171,31 +164,6 @@ std::optional<AdminRefusal> readClient(const QByteArray& body, QString* client)
     if (!problems.isEmpty())
         return problemsRefusal(problems);
     return std::nullopt;
-}
-
-// Disable, enable and delete take no body; an empty object is accepted too (some clients always
-// send one), anything else is refused rather than ignored.
-std::optional<AdminRefusal> refuseBody(const QByteArray& body)
-{
-    if (body.trimmed().isEmpty())
-        return std::nullopt;
-    QJsonValue parsed;
-    if (auto refusal = parseAdminBody(body, &parsed))
-        return refusal;
-    if (parsed.isObject() && parsed.toObject().isEmpty())
-        return std::nullopt;
-    Problems problems;
-    if (!parsed.isObject()) {
-        problems << Problem{QString(), valueText(parsed),
-                            QStringLiteral("this request takes no body (or {})")};
-    } else {
-        const QJsonObject object = parsed.toObject();
-        for (auto it = object.begin(); it != object.end(); ++it)
-            problems << Problem{
-                it.key(), valueText(it.value()),
-                QStringLiteral("unknown field %1: this request takes no body").arg(it.key())};
-    }
-    return problemsRefusal(problems);
 }
 
 } // namespace
@@ -236,7 +204,7 @@ HttpResponse AdminRouteEdits::handle(const HttpRequest& request)
     if (parts.size() == 1) {
         if (request.method() != Method::Delete)
             return methodNotAllowed(request.method(), "DELETE");
-        if (auto bad = refuseBody(request.body()))
+        if (auto bad = refuseAdminBody(request.body()))
             return refusalResponse(*bad);
         return remove(id);
     }
@@ -255,7 +223,7 @@ HttpResponse AdminRouteEdits::handle(const HttpRequest& request)
             return methodNotAllowed(request.method(), "POST");
         if (action == Action::Allow || action == Action::Block)
             return clientEdit(id, action, request);
-        if (auto bad = refuseBody(request.body()))
+        if (auto bad = refuseAdminBody(request.body()))
             return refusalResponse(*bad);
         return switchEdit(id, action);
     }

@@ -79,4 +79,14 @@ HttpResponse methodNotAllowed(HttpRequest::Method method, const QByteArray& allo
     return response;
 }
 
+HttpResponse methodNotSupportedFor(HttpRequest::Method method, const QString& kind,
+                                   const QByteArray& allow)
+{
+    HttpResponse response =
+        error(QStringLiteral("not supported `%1` method for %2").arg(methodName(method), kind),
+              HttpStatus::MethodNotAllowed);
+    response.setHeader("Allow", allow);
+    return response;
+}
+
 } // namespace sg::adminreply

@@ -22,5 +22,10 @@ HttpResponse refusalResponse(const AdminRefusal& refusal);
 HttpResponse problemsResponse(const Problems& problems);
 // 405 naming the method, with an Allow header listing the ones the path serves.
 HttpResponse methodNotAllowed(HttpRequest::Method method, const QByteArray& allow);
+// 405 for a method APISIX's resource lists in its unsupported_methods, in APISIX's words ("not
+// supported `PATCH` method for stream route"), with an Allow header as above (empty when the
+// path serves no method).
+HttpResponse methodNotSupportedFor(HttpRequest::Method method, const QString& kind,
+                                   const QByteArray& allow);
 
 } // namespace sg::adminreply

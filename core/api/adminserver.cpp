@@ -31,6 +31,7 @@ const QString kUpstreamsPrefix = QStringLiteral("/apisix/upstreams/");
 using adminreply::error;
 using adminreply::json;
 using adminreply::methodNotAllowed;
+using adminreply::methodNotSupportedFor;
 using adminreply::problemsResponse;
 using adminreply::refusalResponse;
 
@@ -71,6 +72,23 @@ QByteArray headerValue(const HttpRequest& request, const QByteArray& name)
         if (key.compare(name, Qt::CaseInsensitive) == 0)
             return value;
     return {};
+}
+
+// The etcd key APISIX answers with: /apisix/stream_routes/ID, /apisix/upstreams/ID.
+QString storeKey(AdminKind kind, const QString& id)
+{
+    return (kind == AdminKind::StreamRoutes ? kStreamRoutesPrefix : kUpstreamsPrefix) + id;
+}
+
+// The methods a path serves, for the Allow header of a 405. A stream route has no PATCH (and
+// nothing is served below its id); an upstream is patched whole or at a sub path.
+QByteArray allowedMethods(AdminKind kind, bool withId, bool withSubPath)
+{
+    if (withSubPath)
+        return kind == AdminKind::Upstreams ? "PATCH" : "";
+    if (!withId)
+        return "GET, PUT, POST";
+    return kind == AdminKind::Upstreams ? "GET, PUT, PATCH, DELETE" : "GET, PUT, DELETE";
 }
 
 const QString& basePath(AdminKind kind)
@@ -114,10 +132,24 @@ std::optional<HttpResponse> refuseIgnoredBody(const HttpRequest& request)
     return std::nullopt;
 }
 
+// APISIX's stream route resource lists PATCH in its unsupported_methods, which its handler
+// checks before anything else it does: before the id, the sub path and what the body says.
+// Only what init.lua does first comes before it: the key, and decoding the body.
+std::optional<HttpResponse> refuseUnsupportedMethod(AdminKind kind, const HttpRequest& request,
+                                                    const QByteArray& allow)
+{
+    if (kind != AdminKind::StreamRoutes || request.method() != HttpRequest::Method::Patch)
+        return std::nullopt;
+    if (auto refusal = refuseIgnoredBody(request))
+        return refusal;
+    return methodNotSupportedFor(request.method(), adminKindName(kind), allow);
+}
+
 } // namespace
 
 AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
     : QObject(parent), m_store(store), m_engine(engine), m_routeEdits(store, engine),
+      m_connectionActions(engine),
       m_endpoint({QStringLiteral("admin API"), QStringLiteral("--admin-listen"),
                   settingPath({settingkey::Admin, settingkey::Listen}), kDefaultListen,
                   QStringLiteral("anyone who reaches it with the key can change routes")},
@@ -247,7 +279,8 @@ std::optional<HttpResponse> AdminServer::admit(const HttpRequest& request) const
 }
 
 // The paths of the Admin API. An id is one non-empty path segment; whatever follows it is a
-// PATCH sub path. Matched on the decoded path; splitPath() then reads the id as sent.
+// sub path (an upstream's PATCH). Matched on the decoded path; splitPath() then reads the id as
+// sent.
 HttpResponse AdminServer::dispatch(const HttpRequest& request)
 {
     const QString path = request.url().path();
@@ -264,6 +297,12 @@ HttpResponse AdminServer::dispatch(const HttpRequest& request)
         if (slash > 0)
             return handleSubPath(kind, rest.left(slash), rest.mid(slash + 1), request);
         break;
+    }
+    if (AdminConnectionActions::owns(path)) {
+        QString why;
+        if (!authorized(request, &why))
+            return unauthorized(why);
+        return m_connectionActions.handle(request);
     }
     const QString connections = QStringLiteral("/streamgate/v1/connections");
     if (path == connections)
@@ -327,11 +366,10 @@ void AdminServer::settingsChanged(const Config& config)
 
 QJsonObject AdminServer::item(Kind kind, const QString& id, const QJsonObject& value) const
 {
-    const bool routes = kind == Kind::StreamRoutes;
-    const auto& index = routes ? m_routeIndex : m_upstreamIndex;
+    const auto& index = kind == Kind::StreamRoutes ? m_routeIndex : m_upstreamIndex;
     const QPair<qint64, qint64> at = index.value(id, {m_store->revision(), m_store->revision()});
     return QJsonObject{
-        {QStringLiteral("key"), (routes ? kStreamRoutesPrefix : kUpstreamsPrefix) + id},
+        {QStringLiteral("key"), storeKey(kind, id)},
         {QStringLiteral("value"), value},
         {QStringLiteral("createdIndex"), at.first},
         {QStringLiteral("modifiedIndex"), at.second},
@@ -344,6 +382,12 @@ HttpResponse AdminServer::handleResource(Kind kind, const QString& matchedId,
     QString why;
     if (!authorized(request, &why))
         return unauthorized(why);
+    const QByteArray allow = allowedMethods(kind, !matchedId.isEmpty(), false);
+    if (auto refusal = refuseUnsupportedMethod(kind, request, allow))
+        return std::move(*refusal);
+    // APISIX refuses any id on a POST before it looks at whether the id is valid.
+    if (request.method() == Method::Post)
+        return post(kind, matchedId, request);
     const QString id =
         matchedId.isEmpty() ? QString() : splitPath(request, kind, matchedId, {}).first;
     if (!id.isEmpty()) {
@@ -357,15 +401,16 @@ HttpResponse AdminServer::handleResource(Kind kind, const QString& matchedId,
             return std::move(*refusal);
         return id.isEmpty() ? list(kind) : get(kind, id);
     case Method::Put:
-        return put(kind, id, request, false);
-    case Method::Post:
-        if (!id.isEmpty())
-            return methodNotAllowed(Method::Post, "GET, PUT, DELETE");
-        return put(kind, {}, request, true);
-    case Method::Patch:
-        if (id.isEmpty())
-            return methodNotAllowed(Method::Patch, "GET, PUT, POST");
-        return patch(kind, id, {}, request);
+        return put(kind, id, request);
+    case Method::Patch: // upstreams only (refuseUnsupportedMethod)
+        if (id.isEmpty()) {
+            // APISIX reads the body first, then asks for the id.
+            if (auto refusal = refuseIgnoredBody(request))
+                return std::move(*refusal);
+            return error(QStringLiteral("missing %1 id").arg(adminKindName(kind)),
+                         Status::BadRequest);
+        }
+        return patch(id, {}, request);
     case Method::Delete:
         if (auto refusal = refuseIgnoredBody(request))
             return std::move(*refusal);
@@ -374,8 +419,7 @@ HttpResponse AdminServer::handleResource(Kind kind, const QString& matchedId,
                          Status::BadRequest);
         return remove(kind, id);
     default:
-        return methodNotAllowed(request.method(),
-                                id.isEmpty() ? "GET, PUT, POST" : "GET, PUT, DELETE");
+        return methodNotAllowed(request.method(), allow);
     }
 }
 
@@ -385,15 +429,22 @@ HttpResponse AdminServer::handleSubPath(Kind kind, const QString& matchedId,
     QString why;
     if (!authorized(request, &why))
         return unauthorized(why);
+    const QByteArray allow = allowedMethods(kind, true, true);
+    if (auto refusal = refuseUnsupportedMethod(kind, request, allow))
+        return std::move(*refusal);
+    if (request.method() == Method::Post) // APISIX ignores the sub path and refuses the id
+        return post(kind, matchedId, request);
     const auto [id, subPath] = splitPath(request, kind, matchedId, matchedSubPath);
     if (auto bad = checkAdminId(kind, id))
         return refusalResponse(*bad);
     if (request.method() != Method::Patch)
-        return methodNotAllowed(request.method(), "PATCH");
-    // An empty sub path ("/ID/") is refused here: to adminPatchBody it means the whole object.
+        return methodNotAllowed(request.method(), allow);
+    // "/ID/" is the whole object, as APISIX splits the path; any other sub path is checked.
+    if (subPath.isEmpty())
+        return patch(id, {}, request);
     if (auto bad = checkAdminSubPath(subPath))
         return refusalResponse(*bad);
-    return patch(kind, id, subPath, request);
+    return patch(id, subPath, request);
 }
 
 HttpResponse AdminServer::list(Kind kind) const
@@ -438,10 +489,18 @@ QString AdminServer::newId(Kind kind) const
     }
 }
 
-HttpResponse AdminServer::put(Kind kind, const QString& id, const HttpRequest& request, bool post)
+HttpResponse AdminServer::put(Kind kind, const QString& id, const HttpRequest& request)
 {
-    const AdminObject object = post ? adminPostBody(kind, newId(kind), request.body())
-                                    : adminPutBody(kind, id, request.body());
+    const AdminObject object = adminPutBody(kind, id, request.body());
+    if (object.refusal)
+        return refusalResponse(*object.refusal);
+    return save(kind, object);
+}
+
+HttpResponse AdminServer::post(Kind kind, const QString& pathId, const HttpRequest& request)
+{
+    const AdminObject object =
+        adminPostBody(kind, pathId, pathId.isEmpty() ? newId(kind) : QString(), request.body());
     if (object.refusal)
         return refusalResponse(*object.refusal);
     return save(kind, object);
@@ -480,34 +539,30 @@ HttpResponse AdminServer::save(Kind kind, const AdminObject& object)
     } else if (const Upstream* u = after.findUpstream(id)) {
         value = encodeUpstream(*u);
     }
-    QJsonObject answer = item(kind, id, value);
-    return json(answer, existed ? Status::Ok : Status::Created);
+    // APISIX strips etcd's createdIndex and modifiedIndex from the answer to a write; a GET
+    // still has them.
+    return json(
+        QJsonObject{{QStringLiteral("key"), storeKey(kind, id)}, {QStringLiteral("value"), value}},
+        existed ? Status::Ok : Status::Created);
 }
 
-HttpResponse AdminServer::patch(Kind kind, const QString& id, const QString& subPath,
+HttpResponse AdminServer::patch(const QString& id, const QString& subPath,
                                 const HttpRequest& request)
 {
     const Config config = m_store->config();
-    QJsonObject current;
-    if (kind == Kind::StreamRoutes) {
-        const StreamRoute* r = config.findRoute(id);
-        if (!r)
-            return notFound();
-        current = encodeStreamRoute(*r);
-    } else {
-        const Upstream* u = config.findUpstream(id);
-        if (!u)
-            return notFound();
-        current = encodeUpstream(*u);
-    }
+    const Upstream* u = config.findUpstream(id);
+    if (!u)
+        return notFound();
+    QJsonObject current = encodeUpstream(*u);
     // The store owns the timestamps: it keeps create_time and sets update_time itself.
     current.remove(QStringLiteral("create_time"));
     current.remove(QStringLiteral("update_time"));
 
-    const AdminObject object = adminPatchBody(kind, id, current, subPath, request.body());
+    const AdminObject object =
+        adminPatchBody(Kind::Upstreams, id, current, subPath, request.body());
     if (object.refusal)
         return refusalResponse(*object.refusal);
-    return save(kind, object);
+    return save(Kind::Upstreams, object);
 }
 
 HttpResponse AdminServer::remove(Kind kind, const QString& id)
@@ -542,9 +597,7 @@ HttpResponse AdminServer::remove(Kind kind, const QString& id)
     if (!problems.isEmpty())
         return problemsResponse(problems);
     return json(
-        QJsonObject{{QStringLiteral("deleted"), id},
-                    {QStringLiteral("key"),
-                     (kind == Kind::StreamRoutes ? kStreamRoutesPrefix : kUpstreamsPrefix) + id}});
+        QJsonObject{{QStringLiteral("deleted"), id}, {QStringLiteral("key"), storeKey(kind, id)}});
 }
 
 HttpResponse AdminServer::handleConnections(const QString& id, const HttpRequest& request)

@@ -5,6 +5,7 @@
 // Lives in the store's thread.
 
 #include "api/adminbody.h"
+#include "api/adminconnections.h"
 #include "api/adminedits.h"
 #include "api/httpendpoint.h"
 #include "api/httpfront.h"
@@ -78,9 +79,11 @@ private:
 
     HttpResponse list(Kind kind) const;
     HttpResponse get(Kind kind, const QString& id) const;
-    HttpResponse put(Kind kind, const QString& id, const HttpRequest& request, bool post);
-    HttpResponse patch(Kind kind, const QString& id, const QString& subPath,
-                       const HttpRequest& request);
+    HttpResponse put(Kind kind, const QString& id, const HttpRequest& request);
+    // pathId: the id the URL names, which a POST may not have (always refused).
+    HttpResponse post(Kind kind, const QString& pathId, const HttpRequest& request);
+    // Upstreams only: APISIX has no PATCH for stream routes.
+    HttpResponse patch(const QString& id, const QString& subPath, const HttpRequest& request);
     HttpResponse save(Kind kind, const AdminObject& object);
     HttpResponse remove(Kind kind, const QString& id);
 
@@ -92,7 +95,8 @@ private:
 
     ConfigStore* m_store;
     Engine* m_engine;
-    AdminRouteEdits m_routeEdits; // /streamgate/v1/stream_routes/..., disabled_routes
+    AdminRouteEdits m_routeEdits;               // /streamgate/v1/stream_routes/..., disabled_routes
+    AdminConnectionActions m_connectionActions; // .../connections/ID/ACTION, .../clients/IP/ACTION
     HttpEndpoint m_endpoint;
     QString m_key;
     bool m_keyFromOptions = false;

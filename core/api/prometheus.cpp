@@ -5,6 +5,7 @@
 #include "model/httplisten.h"
 #include "proxy/engine.h"
 
+#include <QHash>
 #include <QHostInfo>
 #include <QLoggingCategory>
 #include <QMap>
@@ -107,6 +108,16 @@ void nodeFamily(QByteArray& out, const QList<NodeStatus>& nodes, const char* nam
         f.sample({{"upstream", n.upstream}, {"node", n.node}}, n.*counter);
 }
 
+// One sample per toxic (streamgate.toxics), labelled with its route and name (unique per route).
+template <typename Value>
+void toxicFamily(QByteArray& out, const QList<ToxicStatus>& toxics, const char* name,
+                 const char* type, const char* help, Value value)
+{
+    Family f(out, name, type, help);
+    for (const ToxicStatus& t : toxics)
+        f.sample({{"route", t.routeId}, {"toxic", t.name}}, value(t));
+}
+
 // Counters per route: the snapshot's, plus zeros for configured routes it does not list yet.
 QList<RouteCounters> routeRows(const Snapshot& snapshot, const Config& config)
 {
@@ -123,6 +134,36 @@ QList<RouteCounters> routeRows(const Snapshot& snapshot, const Config& config)
         }
     }
     return rows;
+}
+
+// apisix_stream_connection_total as APISIX's stream exporter labels it: `route` is the route's
+// id, or its name when the route's prometheus plugin has prefer_name and the route has a name.
+// Streamgate counts every route, with the plugin or without. Routes that end up with the same
+// label (two routes of one name) add up into one series, as they do in APISIX.
+void apisixConnectionFamily(QByteArray& out, const QList<RouteCounters>& routes,
+                            const Config& config)
+{
+    QHash<QString, QString> names;
+    for (const StreamRoute& route : config.streamRoutes)
+        if (route.plugins.prometheus && route.plugins.prometheus->preferName &&
+            !route.name.isEmpty())
+            names.insert(route.idString(), route.name);
+    QList<std::pair<QString, quint64>> series;
+    QHash<QString, qsizetype> index;
+    for (const RouteCounters& r : routes) {
+        const QString label = names.value(r.routeId, r.routeId);
+        const auto found = index.constFind(label);
+        if (found == index.constEnd()) {
+            index.insert(label, series.size());
+            series.append({label, r.total});
+        } else {
+            series[*found].second += r.total;
+        }
+    }
+    Family f(out, "apisix_stream_connection_total", "counter",
+             "Total number of connections handled per stream route");
+    for (const auto& [label, total] : series)
+        f.sample({{"route", label}}, total);
 }
 
 QList<NodeStatus> nodeRows(const Snapshot& snapshot, const Config& config)
@@ -166,8 +207,7 @@ QByteArray renderPrometheus(const Snapshot& snapshot, const Config& config)
                   {"version", QStringLiteral(STREAMGATE_VERSION)}},
                  1);
     }
-    routeFamily(out, routes, "apisix_stream_connection_total", "counter",
-                "Total number of connections handled per stream route", &RouteCounters::total);
+    apisixConnectionFamily(out, routes, config);
     routeFamily(out, routes, "streamgate_route_active_connections", "gauge",
                 "Open connections per stream route", &RouteCounters::active);
     routeFamily(out, routes, "streamgate_route_max_active_connections", "gauge",
@@ -243,6 +283,18 @@ QByteArray renderPrometheus(const Snapshot& snapshot, const Config& config)
                "Connections relayed per upstream node", &NodeStatus::total);
     nodeFamily(out, nodes, "streamgate_upstream_node_failures_total", "counter",
                "Failed connect attempts per upstream node", &NodeStatus::failures);
+    toxicFamily(out, snapshot.toxics, "streamgate_toxic_enabled", "gauge",
+                "1 when the toxic is switched on, 0 when it is kept but switched off",
+                [](const ToxicStatus& t) { return quint64(t.enabled ? 1 : 0); });
+    toxicFamily(out, snapshot.toxics, "streamgate_toxic_connections", "gauge",
+                "Open connections the toxic hits now",
+                [](const ToxicStatus& t) { return quint64(t.hitting.size()); });
+    toxicFamily(out, snapshot.toxics, "streamgate_toxic_connections_hit_total", "counter",
+                "Connections the toxic has hit since it was added",
+                [](const ToxicStatus& t) { return t.hitTotal; });
+    toxicFamily(out, snapshot.toxics, "streamgate_toxic_bytes_held", "gauge",
+                "Bytes the toxic holds back now over the connections it hits",
+                [](const ToxicStatus& t) { return t.bytesHeld; });
     return out;
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 // Prometheus text exposition (format 0.0.4) of an engine snapshot. APISIX's own stream metric
-// (apisix_stream_connection_total{route}) keeps its name so existing dashboards work; what APISIX
-// does not measure for streams is named streamgate_*. Every configured route, listener and node
-// has its series even before the first connection, so rate() has a starting point.
+// (apisix_stream_connection_total{route}) keeps its name so existing dashboards work, and its
+// route label follows the route's prometheus plugin (prefer_name) as in APISIX; what APISIX
+// does not measure for streams is named streamgate_* and always labelled with the route id.
+// Every configured route, listener and node has its series even before the first connection,
+// so rate() has a starting point.
 
 #include "api/httpendpoint.h"
 #include "api/httpfront.h"

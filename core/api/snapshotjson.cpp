@@ -41,6 +41,8 @@ QJsonObject connectionToJson(const ConnectionInfo& c)
         o.insert(QStringLiteral("end_time"), c.endMs);
     if (c.closeReason != CloseReason::None)
         o.insert(QStringLiteral("close_reason"), toString(c.closeReason));
+    if (c.pausedUntilMs > 0)
+        o.insert(QStringLiteral("paused_until"), c.pausedUntilMs);
     if (c.protocol == Protocol::Udp) {
         o.insert(QStringLiteral("datagrams_up"), count(c.datagramsUp));
         o.insert(QStringLiteral("datagrams_down"), count(c.datagramsDown));
@@ -122,6 +124,23 @@ QJsonObject eventToJson(const Event& e)
     return o;
 }
 
+QJsonObject toxicToJson(const ToxicStatus& t)
+{
+    QJsonArray hitting;
+    for (quint64 id : t.hitting)
+        hitting.append(count(id));
+    return QJsonObject{
+        {QStringLiteral("route_id"), t.routeId},
+        {QStringLiteral("name"), t.name},
+        {QStringLiteral("type"), t.type},
+        {QStringLiteral("stream"), t.stream},
+        {QStringLiteral("enabled"), t.enabled},
+        {QStringLiteral("hitting"), hitting},
+        {QStringLiteral("hit_total"), count(t.hitTotal)},
+        {QStringLiteral("bytes_held"), count(t.bytesHeld)},
+    };
+}
+
 QJsonObject statsToJson(const Snapshot& s)
 {
     QJsonArray routes;
@@ -133,11 +152,15 @@ QJsonObject statsToJson(const Snapshot& s)
     QJsonArray nodes;
     for (const NodeStatus& n : s.nodes)
         nodes.append(nodeToJson(n));
+    QJsonArray toxics;
+    for (const ToxicStatus& t : s.toxics)
+        toxics.append(toxicToJson(t));
     return QJsonObject{
         {QStringLiteral("taken"), s.takenMs},
         {QStringLiteral("routes"), routes},
         {QStringLiteral("listeners"), listeners},
         {QStringLiteral("nodes"), nodes},
+        {QStringLiteral("toxics"), toxics},
         {QStringLiteral("last_event_seq"), s.lastEventSeq},
     };
 }

@@ -15,8 +15,9 @@ QJsonObject routeCountersToJson(const RouteCounters& counters);
 QJsonObject listenerToJson(const ListenerStatus& listener);
 QJsonObject nodeToJson(const NodeStatus& node);
 QJsonObject eventToJson(const Event& event);
+QJsonObject toxicToJson(const ToxicStatus& toxic);
 
-// {"taken": ms, "routes": [...], "listeners": [...], "nodes": [...]}
+// {"taken": ms, "routes": [...], "listeners": [...], "nodes": [...], "toxics": [...]}
 QJsonObject statsToJson(const Snapshot& snapshot);
 
 } // namespace sg

@@ -4,11 +4,13 @@
 #include "config/configstore.h"
 #include "config/logging.h"
 #include "config/routeedits.h"
+#include "config/toxicedits.h"
 #include "proxy/engine.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonParseError>
+#include <algorithm>
 
 namespace sg {
 
@@ -71,6 +73,47 @@ ApiError toxicError(const Problems& problems)
     if (!p.reason.startsWith(u"missing") && !p.reason.startsWith(u"stream was"))
         text += QStringLiteral(": ") + p.reason;
     return ApiError{400, text};
+}
+
+// For the log and the event log: "slow (latency downstream, toxicity 0.5, latency 200, jitter
+// 10, clients 127.0.0.2/32, switched off)".
+QString toxicText(const ToxicSpec& t)
+{
+    QStringList parts{toxicTypeName(t.type) + u' ' + t.streamName(),
+                      QStringLiteral("toxicity %1").arg(t.toxicity)};
+    for (const QString& a : toxicAttributeNames(t.type))
+        parts << QStringLiteral("%1 %2").arg(a).arg(t.attribute(a.toLatin1().constData()));
+    if (!t.clients.isEmpty())
+        parts << QStringLiteral("clients ") + t.clients.join(u' ');
+    if (!t.enabled)
+        parts << QStringLiteral("switched off");
+    return QStringLiteral("%1 (%2)").arg(t.name, parts.join(QStringLiteral(", ")));
+}
+
+QString proxyText(const Config& config, const QString& name)
+{
+    const std::optional<ProxyView> p = toxiproxy::findProxy(config, name);
+    if (!p)
+        return name;
+    return QStringLiteral("%1 (listen %2, upstream %3%4)")
+        .arg(p->name, p->listen.isEmpty() ? QStringLiteral("none of its own") : p->listen,
+             p->upstream, p->enabled ? QString() : QStringLiteral(", disabled"));
+}
+
+// A toxic edit's refusal as Toxiproxy words it.
+ApiError editError(const ToxicEditError& e)
+{
+    switch (e.kind) {
+    case ToxicEditError::Kind::NameTaken:
+        return ApiError{409, QStringLiteral("toxic already exists")};
+    case ToxicEditError::Kind::NoToxic:
+        return ApiError{404, QStringLiteral("toxic not found")};
+    case ToxicEditError::Kind::NoRoute:
+        return ApiError{404, QStringLiteral("proxy not found")};
+    case ToxicEditError::Kind::NotUp:
+        break;
+    }
+    return ApiError{400, e.message};
 }
 
 QString userAgent(const HttpRequest& request)
@@ -186,14 +229,22 @@ HttpResponse ToxiproxyApi::handle(const HttpRequest& request)
     return apiError(404, QStringLiteral("toxic not found"));
 }
 
-std::optional<HttpResponse> ToxiproxyApi::commit(const Config& next, const QString& what)
+std::optional<HttpResponse> ToxiproxyApi::commit(const Config& next, const QString& what,
+                                                 const QString& routeId)
 {
     const Problems problems = m_store->replace(next);
     if (problems.isEmpty()) {
         qCInfo(lcApi).noquote() << "Toxiproxy API:" << what;
+        if (m_engine)
+            m_engine->recordOperatorEvent(routeId, QStringLiteral("Toxiproxy API: ") + what);
         return std::nullopt;
     }
-    return apiError(500, formatProblems(problems));
+    // A toxic the config check refuses (e.g. loss on a TCP route) is the request's fault, as
+    // Toxiproxy answers a bad toxic; anything else (a port in use, a failed save) is not.
+    const bool toxicRefused = std::all_of(problems.cbegin(), problems.cend(), [](const Problem& p) {
+        return p.path.startsWith(QLatin1String("streamgate.toxics"));
+    });
+    return apiError(toxicRefused ? 400 : 500, formatProblems(problems));
 }
 
 void ToxiproxyApi::cut(const QString& proxy)
@@ -224,7 +275,9 @@ HttpResponse ToxiproxyApi::proxyCreate(const QByteArray& body)
     if (auto* e = std::get_if<ApiError>(&made))
         return apiError(*e);
     const Config& next = std::get<Config>(made);
-    if (auto refused = commit(next, QStringLiteral("proxy %1 created").arg(*input.name)))
+    if (auto refused =
+            commit(next, QStringLiteral("proxy %1 created").arg(proxyText(next, *input.name)),
+                   *input.name))
         return *refused;
     const Config now = m_store->config();
     return json(toxiproxy::proxyJson(now, *toxiproxy::findProxy(now, *input.name)),
@@ -256,22 +309,38 @@ HttpResponse ToxiproxyApi::populate(const QByteArray& body)
     // given keeps its toxics; one that differs is made anew.
     Config next = m_store->config();
     QStringList replaced;
+    QStringList created;
+    QStringList kept;
     for (const ProxyInput& input : inputs) {
         if (const std::optional<ProxyView> old = toxiproxy::findProxy(next, *input.name)) {
             const bool same = (!input.listen || *input.listen == old->listen) &&
                               *input.upstream == old->upstream &&
                               input.enabled.value_or(true) == old->enabled;
-            if (same)
+            if (same) {
+                kept << *input.name;
                 continue;
+            }
             next = toxiproxy::withProxyDeleted(next, *old);
             replaced << *input.name;
+        } else {
+            created << *input.name;
         }
         auto made = toxiproxy::withProxyCreated(next, input);
         if (auto* e = std::get_if<ApiError>(&made))
             return apiError(*e);
         next = std::get<Config>(std::move(made));
     }
-    if (auto refused = commit(next, QStringLiteral("%1 proxies populated").arg(inputs.size())))
+    QStringList what;
+    for (const QString& name : created)
+        what << QStringLiteral("created ") + proxyText(next, name);
+    for (const QString& name : replaced)
+        what << QStringLiteral("made anew ") + proxyText(next, name);
+    if (!kept.isEmpty())
+        what << QStringLiteral("unchanged ") + kept.join(QStringLiteral(", "));
+    if (auto refused = commit(next, QStringLiteral("%1 proxies populated%2%3")
+                                        .arg(inputs.size())
+                                        .arg(what.isEmpty() ? QString() : QStringLiteral(": "),
+                                             what.join(QStringLiteral("; ")))))
         return *refused;
     for (const QString& name : replaced)
         cut(name);
@@ -285,19 +354,28 @@ HttpResponse ToxiproxyApi::populate(const QByteArray& body)
 
 HttpResponse ToxiproxyApi::reset()
 {
-    // Every toxic removed and every proxy that has toxics' entry enabled again; the routes
-    // Streamgate disabled on its own stay as they are.
-    Config next = m_store->config();
-    QMap<QString, QList<ToxicSpec>> toxics = next.streamgate.toxicMap();
+    // Every fault cleared (toxics removed, routes down as a fault enabled again) and every
+    // disabled proxy that has a toxics entry enabled again; the routes the user disabled in
+    // Streamgate stay as they are.
+    const Config config = m_store->config();
+    Config next = withFaultsCleared(config);
+    const QMap<QString, QList<ToxicSpec>> toxics = config.streamgate.toxicMap();
+    qsizetype removed = 0;
+    QStringList enabled;
     for (auto it = toxics.begin(); it != toxics.end(); ++it) {
-        it.value().clear();
+        removed += it.value().size();
         const std::optional<ProxyView> p = toxiproxy::findProxy(next, it.key());
-        if (p && !p->enabled)
+        if (p && !p->enabled) {
             next = withRouteEnabled(next, it.key());
+            enabled << it.key();
+        }
     }
-    if (next.streamgate.toxics)
-        next.streamgate.toxics = toxics;
-    if (auto refused = commit(next, QStringLiteral("reset")))
+    if (auto refused =
+            commit(next, QStringLiteral("reset: %1 toxics removed%2")
+                             .arg(removed)
+                             .arg(enabled.isEmpty() ? QString()
+                                                    : QStringLiteral(", proxies enabled again: ") +
+                                                          enabled.join(QStringLiteral(", ")))))
         return *refused;
     return HttpResponse(HttpStatus::NoContent);
 }
@@ -316,8 +394,10 @@ HttpResponse ToxiproxyApi::proxyUpdate(const QString& name, const QByteArray& bo
     const auto updated = toxiproxy::withProxyUpdated(config, before, input);
     if (auto* e = std::get_if<ApiError>(&updated))
         return apiError(*e);
-    if (auto refused =
-            commit(std::get<Config>(updated), QStringLiteral("proxy %1 updated").arg(name)))
+    if (auto refused = commit(
+            std::get<Config>(updated),
+            QStringLiteral("proxy %1 updated").arg(proxyText(std::get<Config>(updated), name)),
+            name))
         return *refused;
     const Config now = m_store->config();
     const ProxyView after = *toxiproxy::findProxy(now, name);
@@ -331,7 +411,7 @@ HttpResponse ToxiproxyApi::proxyDelete(const QString& name)
 {
     const Config config = m_store->config();
     const Config next = toxiproxy::withProxyDeleted(config, *toxiproxy::findProxy(config, name));
-    if (auto refused = commit(next, QStringLiteral("proxy %1 deleted").arg(name)))
+    if (auto refused = commit(next, QStringLiteral("proxy %1 deleted").arg(name), name))
         return *refused;
     cut(name);
     return HttpResponse(HttpStatus::NoContent);
@@ -347,15 +427,12 @@ HttpResponse ToxiproxyApi::toxicCreate(const QString& proxy, const QByteArray& b
     if (const Problems problems = decodeToxic(*value, {}, ToxicInput::Api, &toxic);
         !problems.isEmpty())
         return apiError(toxicError(problems));
-    Config next = m_store->config();
-    QMap<QString, QList<ToxicSpec>> toxics = next.streamgate.toxicMap();
-    QList<ToxicSpec>& list = toxics[proxy];
-    for (const ToxicSpec& t : list)
-        if (t.name == toxic.name)
-            return apiError(409, QStringLiteral("toxic already exists"));
-    list << toxic;
-    next.streamgate.toxics = toxics;
-    if (auto refused = commit(next, QStringLiteral("toxic %1 added to %2").arg(toxic.name, proxy)))
+    const ToxicEdit edit = withToxicAdded(m_store->config(), proxy, toxic);
+    if (const auto* e = std::get_if<ToxicEditError>(&edit))
+        return apiError(editError(*e));
+    if (auto refused =
+            commit(std::get<Config>(edit),
+                   QStringLiteral("toxic %1 added to %2").arg(toxicText(toxic), proxy), proxy))
         return *refused;
     return json(encodeToxic(toxic));
 }
@@ -363,21 +440,23 @@ HttpResponse ToxiproxyApi::toxicCreate(const QString& proxy, const QByteArray& b
 HttpResponse ToxiproxyApi::toxicUpdate(const QString& proxy, const QString& toxic,
                                        const QByteArray& body)
 {
-    Config next = m_store->config();
-    QMap<QString, QList<ToxicSpec>> toxics = next.streamgate.toxicMap();
-    QList<ToxicSpec>& list = toxics[proxy];
-    for (ToxicSpec& t : list) {
+    const Config config = m_store->config();
+    for (const ToxicSpec& t : config.streamgate.toxicMap().value(proxy)) {
         if (t.name != toxic)
             continue;
         ApiError error;
         const std::optional<QJsonValue> value = parseBody(body, &error);
         if (!value)
             return apiError(error);
-        if (const Problems problems = decodeToxicUpdate(*value, {}, &t); !problems.isEmpty())
+        ToxicSpec updated = t;
+        if (const Problems problems = decodeToxicUpdate(*value, {}, &updated); !problems.isEmpty())
             return apiError(toxicError(problems));
-        const ToxicSpec updated = t;
-        next.streamgate.toxics = toxics;
-        if (auto refused = commit(next, QStringLiteral("toxic %1 of %2 updated").arg(toxic, proxy)))
+        const ToxicEdit edit = withToxicReplaced(config, proxy, toxic, updated);
+        if (const auto* e = std::get_if<ToxicEditError>(&edit))
+            return apiError(editError(*e));
+        if (auto refused = commit(
+                std::get<Config>(edit),
+                QStringLiteral("toxic %1 of %2 updated").arg(toxicText(updated), proxy), proxy))
             return *refused;
         return json(encodeToxic(updated));
     }
@@ -386,19 +465,13 @@ HttpResponse ToxiproxyApi::toxicUpdate(const QString& proxy, const QString& toxi
 
 HttpResponse ToxiproxyApi::toxicDelete(const QString& proxy, const QString& toxic)
 {
-    Config next = m_store->config();
-    QMap<QString, QList<ToxicSpec>> toxics = next.streamgate.toxicMap();
-    QList<ToxicSpec>& list = toxics[proxy];
-    for (qsizetype i = 0; i < list.size(); ++i) {
-        if (list.at(i).name != toxic)
-            continue;
-        list.removeAt(i);
-        next.streamgate.toxics = toxics;
-        if (auto refused = commit(next, QStringLiteral("toxic %1 of %2 removed").arg(toxic, proxy)))
-            return *refused;
-        return HttpResponse(HttpStatus::NoContent);
-    }
-    return apiError(404, QStringLiteral("toxic not found"));
+    const ToxicEdit edit = withToxicRemoved(m_store->config(), proxy, toxic);
+    if (const auto* e = std::get_if<ToxicEditError>(&edit))
+        return apiError(editError(*e));
+    if (auto refused = commit(std::get<Config>(edit),
+                              QStringLiteral("toxic %1 of %2 removed").arg(toxic, proxy), proxy))
+        return *refused;
+    return HttpResponse(HttpStatus::NoContent);
 }
 
 } // namespace sg

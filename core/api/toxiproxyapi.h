@@ -9,6 +9,7 @@
 // and the rest of Streamgate runs. It has no key (Toxiproxy clients send none), so: loopback by
 // default, a Host that does not name the listening address is refused (DNS rebinding, see
 // api/httpfront.h), and a browser's User-Agent ("Mozilla/...") is refused as Toxiproxy does.
+// Every change made through it is an event in the engine's event log, so the window shows it.
 
 #include "api/httpendpoint.h"
 #include "api/httpfront.h"
@@ -56,8 +57,10 @@ private:
     HttpResponse toxicCreate(const QString& proxy, const QByteArray& body);
     HttpResponse toxicUpdate(const QString& proxy, const QString& toxic, const QByteArray& body);
     HttpResponse toxicDelete(const QString& proxy, const QString& toxic);
-    // Hands next to the store: the Toxiproxy error when it refuses.
-    std::optional<HttpResponse> commit(const Config& next, const QString& what);
+    // Hands next to the store: the Toxiproxy error when it refuses. Once taken, `what` is
+    // logged and, with an engine, becomes an event of the event log (for route `routeId`).
+    std::optional<HttpResponse> commit(const Config& next, const QString& what,
+                                       const QString& routeId = {});
     void track(const ConfigDiff& diff, const Config& config);
 
     void cut(const QString& proxy);

@@ -1,6 +1,7 @@
 #include "config/apisixyaml.h"
 
 #include "config/configstore.h"
+#include "model/accesslogformat.h"
 
 #include <QDir>
 #include <QFile>
@@ -8,12 +9,8 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QRegularExpression>
 #include <QSaveFile>
 #include <QTextStream>
-#include <cmath>
-#include <limits>
-#include <yaml-cpp/yaml.h>
 
 namespace sg {
 
@@ -21,199 +18,6 @@ namespace {
 
 const QString kRoutesFile = QStringLiteral("apisix.yaml");
 const QString kProxyFile = QStringLiteral("config-stream.yaml");
-
-// --- YAML -> JSON -------------------------------------------------------------------------
-
-// Types a plain (unquoted) scalar by the YAML 1.2 core schema, which is what APISIX's
-// loader effectively sees for the values that matter here (ports, weights, timeouts, ids).
-QJsonValue typedPlainScalar(const QString& text)
-{
-    static const QRegularExpression intDec(QStringLiteral("^[-+]?[0-9]+$"));
-    static const QRegularExpression intOct(QStringLiteral("^0o[0-7]+$"));
-    static const QRegularExpression intHex(QStringLiteral("^0x[0-9a-fA-F]+$"));
-    static const QRegularExpression flt(
-        QStringLiteral("^[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?$"));
-    static const QRegularExpression inf(QStringLiteral("^[-+]?\\.(inf|Inf|INF)$"));
-    static const QRegularExpression nan(QStringLiteral("^\\.(nan|NaN|NAN)$"));
-
-    if (text.isEmpty() || text == u"~" || text == u"null" || text == u"Null" || text == u"NULL")
-        return QJsonValue(QJsonValue::Null);
-    if (text == u"true" || text == u"True" || text == u"TRUE")
-        return true;
-    if (text == u"false" || text == u"False" || text == u"FALSE")
-        return false;
-    bool ok = false;
-    if (intDec.match(text).hasMatch()) {
-        const qint64 v = text.toLongLong(&ok);
-        if (ok)
-            return QJsonValue(v);
-        return text.toDouble(); // beyond 64 bits: a number still, as YAML says
-    }
-    if (intOct.match(text).hasMatch()) {
-        const qint64 v = text.mid(2).toLongLong(&ok, 8);
-        if (ok)
-            return QJsonValue(v);
-    }
-    if (intHex.match(text).hasMatch()) {
-        const qint64 v = text.mid(2).toLongLong(&ok, 16);
-        if (ok)
-            return QJsonValue(v);
-    }
-    if (flt.match(text).hasMatch()) {
-        const double v = text.toDouble(&ok);
-        if (ok)
-            return v;
-    }
-    // JSON has no infinities or NaN: keep them as text so the decoder names the field.
-    if (inf.match(text).hasMatch() || nan.match(text).hasMatch())
-        return text;
-    return text;
-}
-
-// Limits of the YAML -> JSON conversion. Aliases share nodes, so a small file can name an
-// enormous (or, with an alias inside its own anchor, endless) tree; the conversion stops at
-// these limits instead. A stream config is a few levels deep; APISIX's config.yaml about ten.
-// Without aliases a document has fewer values than bytes, so the value limit only bounds how far
-// aliases may multiply a document (shared node lists and the like stay far below it).
-constexpr int kMaxYamlDepth = 64;
-constexpr qsizetype kYamlValuesPerByte = 16;
-constexpr qsizetype kMinYamlValues = 10000;
-
-struct YamlBudget
-{
-    explicit YamlBudget(qsizetype textBytes)
-        : limit(kMinYamlValues + kYamlValuesPerByte * textBytes), valuesLeft(limit)
-    {
-    }
-    qsizetype limit;
-    qsizetype valuesLeft;
-    QString exceeded; // why the conversion stopped; empty while within the limits
-};
-
-QJsonValue nodeToJson(const YAML::Node& node, int depth, YamlBudget& budget)
-{
-    if (!budget.exceeded.isEmpty())
-        return QJsonValue(QJsonValue::Null);
-    if (depth > kMaxYamlDepth) {
-        budget.exceeded = QStringLiteral("nested deeper than %1 levels").arg(kMaxYamlDepth);
-        return QJsonValue(QJsonValue::Null);
-    }
-    if (--budget.valuesLeft < 0) {
-        budget.exceeded =
-            QStringLiteral("more than %1 values (counting each use of an alias)").arg(budget.limit);
-        return QJsonValue(QJsonValue::Null);
-    }
-    switch (node.Type()) {
-    case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null:
-        return QJsonValue(QJsonValue::Null);
-    case YAML::NodeType::Scalar: {
-        const QString text = QString::fromStdString(node.Scalar());
-        // yaml-cpp tags quoted scalars "!" and plain ones "?": quoted text is always a string.
-        if (node.Tag() == "!")
-            return text;
-        return typedPlainScalar(text);
-    }
-    case YAML::NodeType::Sequence: {
-        QJsonArray array;
-        for (auto it = node.begin(); it != node.end() && budget.exceeded.isEmpty(); ++it) {
-            const YAML::Node item = *it;
-            array.append(nodeToJson(item, depth + 1, budget));
-        }
-        return array;
-    }
-    case YAML::NodeType::Map: {
-        QJsonObject object;
-        for (auto it = node.begin(); it != node.end() && budget.exceeded.isEmpty(); ++it) {
-            // Copies: the iterator hands out temporaries.
-            const YAML::Node key = it->first;
-            const YAML::Node value = it->second;
-            // A complex key is written back as YAML text; it cannot be an expected field name,
-            // so only its first line is kept (its dump would expand aliases without limit).
-            const QString name = key.IsScalar() ? QString::fromStdString(key.Scalar())
-                                                : QStringLiteral("<%1 key>")
-                                                      .arg(key.IsMap() ? QStringLiteral("map")
-                                                                       : QStringLiteral("list"));
-            object.insert(name, nodeToJson(value, depth + 1, budget));
-        }
-        return object;
-    }
-    }
-    return QJsonValue(QJsonValue::Null);
-}
-
-// --- JSON -> YAML -------------------------------------------------------------------------
-
-bool isPlainKey(const QString& key)
-{
-    static const QRegularExpression simple(QStringLiteral("^[A-Za-z_][A-Za-z0-9_-]*$"));
-    if (!simple.match(key).hasMatch())
-        return false;
-    // A key that reads back as another type (true, null, ...) must be quoted.
-    return typedPlainScalar(key).isString();
-}
-
-std::string numberText(const QJsonValue& value)
-{
-    const QVariant v = value.toVariant();
-    if (v.typeId() == QMetaType::LongLong || v.typeId() == QMetaType::Int)
-        return QString::number(v.toLongLong()).toStdString();
-    const double d = value.toDouble();
-    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15)
-        return QString::number(qint64(d)).toStdString();
-    return QString::number(d, 'g', QLocale::FloatingPointShortest).toStdString();
-}
-
-void emitJson(YAML::Emitter& out, const QJsonValue& value)
-{
-    switch (value.type()) {
-    case QJsonValue::Null:
-    case QJsonValue::Undefined:
-        out << YAML::Null;
-        break;
-    case QJsonValue::Bool:
-        out << value.toBool();
-        break;
-    case QJsonValue::Double:
-        out << numberText(value);
-        break;
-    case QJsonValue::String:
-        // Always quoted: "1", "true" or "" must come back as strings, not numbers or null.
-        out << YAML::DoubleQuoted << value.toString().toStdString();
-        break;
-    case QJsonValue::Array: {
-        const QJsonArray array = value.toArray();
-        if (array.isEmpty()) {
-            out << YAML::Flow << YAML::BeginSeq << YAML::EndSeq;
-            break;
-        }
-        out << YAML::BeginSeq;
-        for (const QJsonValue& item : array)
-            emitJson(out, item);
-        out << YAML::EndSeq;
-        break;
-    }
-    case QJsonValue::Object: {
-        const QJsonObject object = value.toObject();
-        if (object.isEmpty()) {
-            out << YAML::Flow << YAML::BeginMap << YAML::EndMap;
-            break;
-        }
-        out << YAML::BeginMap;
-        for (auto it = object.begin(); it != object.end(); ++it) {
-            out << YAML::Key;
-            if (isPlainKey(it.key()))
-                out << it.key().toStdString();
-            else
-                out << YAML::DoubleQuoted << it.key().toStdString();
-            out << YAML::Value;
-            emitJson(out, it.value());
-        }
-        out << YAML::EndMap;
-        break;
-    }
-    }
-}
 
 QString compactJson(const QJsonValue& value)
 {
@@ -284,18 +88,21 @@ void readStreamProxy(const QString& path, ApisixImport& result)
             const QString path = QStringLiteral("%1[%2]").arg(base).arg(i);
             QJsonValue entry = entries.at(i);
             if (entry.isObject()) {
-                // APISIX's long form {addr, tls}: Streamgate has the address only.
+                // APISIX's long form {addr, tls, ...}: Streamgate runs the address only, so
+                // any setting that would change how the listener behaves is refused by name.
                 const QJsonObject long_ = entry.toObject();
-                if (long_.value(u"tls").toBool())
-                    result.warnings << Problem{
-                        path + QStringLiteral(".tls"), QStringLiteral("true"),
-                        QStringLiteral("TLS listeners are not supported; imported as plain TCP")};
-                for (auto f = long_.begin(); f != long_.end(); ++f)
-                    if (f.key() != u"addr" && f.key() != u"tls")
-                        result.warnings << Problem{
-                            path + u'.' + f.key(), compactJson(f.value()),
-                            QStringLiteral(
-                                "not imported: Streamgate has no such listener setting")};
+                for (auto f = long_.begin(); f != long_.end(); ++f) {
+                    if (f.key() == u"addr" || (f.key() == u"tls" && f.value() == false))
+                        continue;
+                    result.problems << Problem{
+                        path + u'.' + f.key(), compactJson(f.value()),
+                        f.key() == u"tls"
+                            ? QStringLiteral("tls is not supported by Streamgate: its listeners "
+                                             "terminate no TLS yet")
+                            : QStringLiteral("%1 is not supported by Streamgate: it has no such "
+                                             "listener setting")
+                                  .arg(f.key())};
+                }
                 entry = long_.value(u"addr");
             }
             Decoded<ListenEntry> decoded = decodeListenEntry(entry, path);
@@ -305,6 +112,19 @@ void readStreamProxy(const QString& path, ApisixImport& result)
                 result.problems << decoded.problems;
         }
     }
+}
+
+// APISIX's default stream_plugins (apisix/cli/config.lua) and prometheus, in priority order.
+const QStringList kStreamPlugins{QStringLiteral("ip-restriction"), QStringLiteral("limit-conn"),
+                                 QStringLiteral("mqtt-proxy"), QStringLiteral("prometheus"),
+                                 QStringLiteral("syslog")};
+
+bool usesPrometheus(const Config& config)
+{
+    for (const StreamRoute& route : config.streamRoutes)
+        if (route.plugins.prometheus)
+            return true;
+    return false;
 }
 
 const QStringList& apisixOnlySections()
@@ -328,6 +148,45 @@ const QStringList& apisixOnlySections()
     return sections;
 }
 
+// streamgate.access_log as APISIX spells it (nginx_config.stream), or nothing when the config
+// does not write it. A format with Streamgate's own variables cannot go: APISIX's nginx would
+// refuse to start on it, so it is left out with a warning and APISIX keeps its default format.
+QByteArray accessLogForApisix(const StreamgateSettings& settings, Problems& warnings)
+{
+    if (!settings.accessLog)
+        return {};
+    QJsonObject stream{{QStringLiteral("enable_access_log"), settings.accessLogEnabled()}};
+    const QString format = settings.accessLogFormat();
+    if (!format.isEmpty()) {
+        QStringList own;
+        for (const AccessLogFormat::Part& part : parseAccessLogFormat(format).format.parts)
+            if (part.variable == AccessLogVariable::RouteId ||
+                part.variable == AccessLogVariable::CloseReason)
+                own << QLatin1Char('$') + accessLogVariableName(part.variable);
+        own.removeDuplicates();
+        const QString path = settingPath({settingkey::AccessLog, settingkey::Format});
+        if (format.contains(QLatin1Char('\'')))
+            // APISIX writes log_format main '<format>' into nginx.conf (apisix/cli/ngx_tpl.lua).
+            warnings << Problem{path, format,
+                                QStringLiteral("left out: APISIX puts the format between single "
+                                               "quotes in nginx.conf, so it cannot hold a \"'\"")};
+        else if (own.isEmpty())
+            stream.insert(QStringLiteral("access_log_format"), format);
+        else
+            warnings << Problem{
+                settingPath({settingkey::AccessLog, settingkey::Format}), format,
+                QStringLiteral("left out: %1 %2 Streamgate's own, APISIX's stream "
+                               "access log has no such variable")
+                    .arg(own.join(QStringLiteral(", ")),
+                         own.size() == 1 ? QStringLiteral("is") : QStringLiteral("are"))};
+    }
+    QByteArray text =
+        "# streamgate.access_log: APISIX's stream access log (APISIX ships it off).\n";
+    text += jsonToYaml(QJsonObject{
+        {QStringLiteral("nginx_config"), QJsonObject{{QStringLiteral("stream"), stream}}}});
+    return text;
+}
+
 void printLines(QTextStream& out, const Problems& problems, const QString& prefix = {})
 {
     for (const Problem& p : problems)
@@ -340,55 +199,18 @@ void printLines(QTextStream& out, const Problems& problems, const QString& prefi
 
 } // namespace
 
-QJsonValue yamlToJson(const QByteArray& yaml, const QString& source, Problems* problems)
-{
-    try {
-        const YAML::Node root = YAML::Load(yaml.toStdString());
-        YamlBudget budget(yaml.size());
-        QJsonValue json = nodeToJson(root, 0, budget);
-        if (budget.exceeded.isEmpty())
-            return json;
-        if (problems)
-            *problems << Problem{
-                source, {}, QStringLiteral("YAML too large: %1").arg(budget.exceeded)};
-        return QJsonValue(QJsonValue::Undefined);
-    } catch (const YAML::Exception& e) {
-        // Marks are 0-based; people count lines and columns from 1.
-        const QString where = e.mark.is_null() ? source
-                                               : QStringLiteral("%1:%2:%3")
-                                                     .arg(source)
-                                                     .arg(e.mark.line + 1)
-                                                     .arg(e.mark.column + 1);
-        if (problems)
-            *problems << Problem{
-                where,
-                {},
-                QStringLiteral("YAML syntax error: %1").arg(QString::fromStdString(e.msg))};
-        return QJsonValue(QJsonValue::Undefined);
-    }
-}
-
-QByteArray jsonToYaml(const QJsonValue& json)
-{
-    YAML::Emitter out;
-    out.SetIndent(2);
-    emitJson(out, json);
-    QByteArray text(out.c_str(), qsizetype(out.size()));
-    if (!text.endsWith('\n'))
-        text.append('\n');
-    return text;
-}
-
 ApisixExport exportApisix(const Config& config, const QString& dir)
 {
     ApisixExport result;
 
     for (const QString& key : settingKeys(config.streamgate))
-        // No value in the warning: this section holds the admin key.
-        result.warnings << Problem{
-            settingPath({qPrintable(key)}),
-            {},
-            QStringLiteral("Streamgate-only setting, left out (APISIX has no such field)")};
+        // No value in the warning: this section holds the admin key. The access log goes to
+        // APISIX's config, below.
+        if (key != QLatin1String(settingkey::AccessLog))
+            result.warnings << Problem{
+                settingPath({qPrintable(key)}),
+                {},
+                QStringLiteral("Streamgate-only setting, left out (APISIX has no such field)")};
 
     QJsonArray routes;
     for (const StreamRoute& route : config.streamRoutes)
@@ -444,6 +266,17 @@ ApisixExport exportApisix(const Config& config, const QString& dir)
         "# so that apisix.yaml beside this file is the whole route table.\n";
     proxyText += jsonToYaml(QJsonObject{{QStringLiteral("apisix"), apisix}});
     proxyText += jsonToYaml(QJsonObject{{QStringLiteral("deployment"), deployment}});
+    if (usesPrometheus(config)) {
+        // APISIX ships its stream prometheus switched off and refuses a route that names a
+        // stream plugin it has not loaded; a list given here replaces its default one.
+        proxyText +=
+            "# A route uses the stream plugin prometheus, which APISIX ships switched off:\n"
+            "# APISIX's default stream_plugins with prometheus added. Its metrics are\n"
+            "# served on APISIX's export server (plugin_attr.prometheus.export_addr).\n";
+        proxyText += jsonToYaml(QJsonObject{
+            {QStringLiteral("stream_plugins"), QJsonArray::fromStringList(kStreamPlugins)}});
+    }
+    proxyText += accessLogForApisix(config.streamgate, result.warnings);
 
     const QString routesPath = QDir(dir).filePath(kRoutesFile);
     const QString proxyPath = QDir(dir).filePath(kProxyFile);

@@ -4,6 +4,7 @@
 // through the same decoders as the JSON config, all problems at once and nothing half-applied.
 // Streamgate-only settings never reach an APISIX file; each one left out becomes a warning.
 
+#include "config/yamljson.h"
 #include "model/codec.h"
 #include "model/problem.h"
 #include "model/streamroute.h"
@@ -50,13 +51,6 @@ ApisixImport importApisixYaml(const QByteArray& yaml, const QString& source,
 // The config a store holds after importing: routes and upstreams replaced, listeners replaced
 // when the import had them, Streamgate's own settings kept.
 Config mergeApisixImport(const Config& current, const ApisixImport& imported);
-
-// YAML text <-> JSON, shared by import, export and tests. Plain scalars are typed the YAML way
-// (null, true/false, integers, floats), quoted scalars stay strings. A syntax error becomes one
-// problem naming the source, line and column; so does a document nested deeper than 64 levels
-// or whose aliases expand it to more than 16 values per byte of text (plus 10,000).
-QJsonValue yamlToJson(const QByteArray& yaml, const QString& source, Problems* problems);
-QByteArray jsonToYaml(const QJsonValue& json);
 
 // Command-line entry points (exit codes: 0 ok, 1 invalid input, 2 unreadable or unwritable).
 // Messages go to stderr, one problem or warning per line.

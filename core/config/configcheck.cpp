@@ -3,6 +3,8 @@
 #include "config/configstore.h"
 #include "config/configutil_p.h"
 #include "model/jsoncheck.h"
+#include "model/settings.h"
+#include "model/toxic.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -19,6 +21,107 @@
 namespace sg {
 
 namespace {
+
+bool hasPort(const QList<ListenEntry>& list, int port)
+{
+    for (const ListenEntry& e : list)
+        if (e.port == port)
+            return true;
+    return false;
+}
+
+// Toxics that mean nothing on the transport their route carries: slow_close, timeout,
+// reset_peer, slicer and limit_data on a UDP route, loss on a TCP route. A route its
+// server_port (or the lack of one) opens to both TCP and UDP may list either kind: each
+// transport runs the toxics it can, and a warning says which sessions a toxic leaves alone.
+void checkToxicTransports(const Config& config, ConfigCheck& check)
+{
+    if (!config.streamgate.toxics)
+        return;
+    const QString base = QLatin1String(settingkey::Section) + QStringLiteral(".toxics");
+    for (auto it = config.streamgate.toxics->cbegin(); it != config.streamgate.toxics->cend();
+         ++it) {
+        const StreamRoute* route = config.findRoute(it.key());
+        if (!route)
+            continue;
+        const bool tcp = route->serverPort ? hasPort(config.streamProxy.tcp, *route->serverPort)
+                                           : !config.streamProxy.tcp.isEmpty();
+        const bool udp = route->serverPort ? hasPort(config.streamProxy.udp, *route->serverPort)
+                                           : !config.streamProxy.udp.isEmpty();
+        if (!tcp && !udp)
+            continue; // no listener reaches it: checkReferences warns already
+        const QString where = route->serverPort
+                                  ? QStringLiteral("server_port %1 is only in %2")
+                                        .arg(*route->serverPort)
+                                        .arg(udp ? QStringLiteral("stream_proxy.udp")
+                                                 : QStringLiteral("stream_proxy.tcp"))
+                                  : QStringLiteral("the only listeners are in %1")
+                                        .arg(udp ? QStringLiteral("stream_proxy.udp")
+                                                 : QStringLiteral("stream_proxy.tcp"));
+        const QString routePath = detail::childPath(base, it.key());
+        for (qsizetype i = 0; i < it.value().size(); ++i) {
+            const ToxicSpec& toxic = it.value().at(i);
+            const QString onUdp = toxicUnsupportedReason(toxic.type, true);
+            const QString onTcp = toxicUnsupportedReason(toxic.type, false);
+            const QString path = detail::indexPath(routePath, i) + QStringLiteral(".type");
+            const QString type = toxicTypeName(toxic.type);
+            if (udp && tcp) {
+                if (!onUdp.isEmpty() || !onTcp.isEmpty())
+                    check.warnings << Problem{
+                        path, type,
+                        QStringLiteral("%1 toxic \"%2\" acts only on the %3 sessions of "
+                                       "stream_route [%4], which takes TCP and UDP: %5")
+                            .arg(type, toxic.name,
+                                 onUdp.isEmpty() ? QStringLiteral("UDP") : QStringLiteral("TCP"),
+                                 it.key(), onUdp.isEmpty() ? onTcp : onUdp)};
+                continue;
+            }
+            const QString reason = udp ? onUdp : onTcp;
+            if (!reason.isEmpty())
+                check.errors << Problem{
+                    path, type,
+                    QStringLiteral("%1 toxic \"%2\" cannot run on stream_route [%3], a %4 "
+                                   "route (%5): %6")
+                        .arg(type, toxic.name, it.key(),
+                             udp ? QStringLiteral("UDP") : QStringLiteral("TCP"), where, reason)};
+        }
+    }
+}
+
+// What APISIX accepts on a stream route or upstream that this Streamgate does not run yet is
+// refused by name, never stored and ignored: a route's sni could never match (no listener
+// terminates TLS), an upstream's scheme "tls" would reach its nodes in plaintext, and a route's
+// protocol (APISIX's xRPC) would be passed through as raw bytes.
+void checkUnsupported(const Config& config, ConfigCheck& check)
+{
+    const auto checkScheme = [&check](const Upstream& up, const QString& path) {
+        if (up.scheme == QLatin1String("tls"))
+            check.errors << Problem{path + QStringLiteral(".scheme"), up.scheme,
+                                    QStringLiteral("scheme \"tls\" is not supported by Streamgate "
+                                                   "yet: the nodes would be reached in plaintext; "
+                                                   "use \"tcp\"")};
+    };
+    for (qsizetype i = 0; i < config.upstreams.size(); ++i)
+        checkScheme(config.upstreams.at(i), QStringLiteral("upstreams[%1]").arg(i));
+    for (qsizetype i = 0; i < config.streamRoutes.size(); ++i) {
+        const StreamRoute& route = config.streamRoutes.at(i);
+        const QString at = QStringLiteral("stream_routes[%1]").arg(i);
+        if (!route.sni.isEmpty())
+            check.errors << Problem{at + QStringLiteral(".sni"), route.sni,
+                                    QStringLiteral("sni is not supported by Streamgate yet: no "
+                                                   "listener terminates TLS, so the route would "
+                                                   "never match")};
+        if (!route.protocol.isEmpty() || route.explicitFields.contains(u"protocol"))
+            check.errors << Problem{
+                at + QStringLiteral(".protocol"),
+                QString::fromUtf8(QJsonDocument(route.protocol).toJson(QJsonDocument::Compact)),
+                QStringLiteral("protocol is not supported by Streamgate: APISIX's xRPC protocols "
+                               "are not implemented; remove protocol to relay the bytes as they "
+                               "are")};
+        if (route.upstream)
+            checkScheme(*route.upstream, at + QStringLiteral(".upstream"));
+    }
+}
 
 // `knownIds` holds upstream ids that exist in the file even though their upstream failed to
 // decode: a route referring to one of those is not reported a second time as dangling.
@@ -58,6 +161,8 @@ ConfigCheck checkReferences(const Config& config, const QSet<QString>& knownIds)
                     .arg(who)};
         }
     }
+    checkUnsupported(config, check);
+    checkToxicTransports(config, check);
     if (ports.isEmpty() && !config.streamRoutes.isEmpty()) {
         check.warnings << Problem{QStringLiteral("stream_proxy"), QString(),
                                   QStringLiteral("no listener in stream_proxy.tcp or "

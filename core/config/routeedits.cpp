@@ -36,6 +36,8 @@ DisabledRouteSettings encodeDisabled(const DisabledRoute& d)
             d.listen->protocol == Protocol::Udp ? QStringLiteral("udp") : QStringLiteral("tcp");
         entry.listen = makeListenEntry(d.listen->host, d.listen->port).text();
     }
+    if (d.fault)
+        entry.fault = true;
     return entry;
 }
 
@@ -114,7 +116,7 @@ QList<DisabledRoute> disabledRoutes(const Config& config)
         const Decoded<StreamRoute> decoded = decodeStreamRoute(entry.route);
         if (!decoded.ok())
             continue;
-        DisabledRoute d{decoded.value, std::nullopt};
+        DisabledRoute d{decoded.value, std::nullopt, entry.fault.value_or(false)};
         if (entry.listen) {
             const Decoded<ListenEntry> listen = decodeListenEntry(*entry.listen);
             if (listen.ok()) {
@@ -128,7 +130,7 @@ QList<DisabledRoute> disabledRoutes(const Config& config)
     return result;
 }
 
-Config withRouteDisabled(const Config& config, const QString& id)
+Config withRouteDisabled(const Config& config, const QString& id, bool fault)
 {
     Config next = config;
     for (qsizetype i = 0; i < next.streamRoutes.size(); ++i) {
@@ -139,7 +141,7 @@ Config withRouteDisabled(const Config& config, const QString& id)
         next.streamProxy = proxyWithListen(config, id, listen, std::nullopt);
         next.streamRoutes.removeAt(i);
         QList<DisabledRouteSettings> list = next.streamgate.disabledRouteList();
-        list.append(encodeDisabled(DisabledRoute{route, listen}));
+        list.append(encodeDisabled(DisabledRoute{route, listen, fault}));
         next.streamgate.disabledRoutes = list;
         break;
     }

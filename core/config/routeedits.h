@@ -26,6 +26,7 @@ struct DisabledRoute
 {
     StreamRoute route;
     std::optional<RouteListen> listen;
+    bool fault = false; // down as an injected fault, not by the user (config/toxicedits.h)
 };
 
 ListenEntry makeListenEntry(const QString& host, int port);
@@ -38,7 +39,8 @@ StreamProxy proxyWithListen(const Config& config, const QString& exceptRouteId,
                             const std::optional<RouteListen>& next);
 
 QList<DisabledRoute> disabledRoutes(const Config& config);
-Config withRouteDisabled(const Config& config, const QString& id);
+// fault: disabled as an injected fault ("Server down", toxicedits.h), not by the user.
+Config withRouteDisabled(const Config& config, const QString& id, bool fault = false);
 Config withRouteEnabled(const Config& config, const QString& id);
 Config withDisabledRouteRemoved(const Config& config, const QString& id);
 // Deletes an enabled route and its listener when no other route uses it.

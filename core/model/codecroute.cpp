@@ -1,4 +1,4 @@
-// Stream routes and their plugins (ip-restriction, limit-conn).
+// Stream routes and their plugins (ip-restriction, limit-conn, prometheus).
 #include "model/codec_p.h"
 
 #include <QJsonArray>
@@ -133,8 +133,8 @@ void decodeLimitConn(Checker& c, const QJsonValue& v, const QString& path, Plugi
         if (auto policy = c.string(o.value(QLatin1String("policy")), p, 0, -1)) {
             if (*policy == QLatin1String("redis") || *policy == QLatin1String("redis-cluster"))
                 c.fail(p, *policy,
-                       QStringLiteral("policy %1 is not supported: connections are counted "
-                                      "locally (policy local)")
+                       QStringLiteral("policy %1 is not supported by Streamgate: connections are "
+                                      "counted locally (policy local)")
                            .arg(*policy));
             else if (*policy != QLatin1String("local"))
                 c.fail(p, *policy, QStringLiteral("policy must be local"));
@@ -153,6 +153,31 @@ void decodeLimitConn(Checker& c, const QJsonValue& v, const QString& path, Plugi
         plugins.limitConn = conf;
 }
 
+void decodePrometheus(Checker& c, const QJsonValue& v, const QString& path, Plugins& plugins)
+{
+    if (!c.expectObject(v, path))
+        return;
+    const QJsonObject o = v.toObject();
+    const int before = int(c.problems.size());
+    c.closed(o, path, {"prefer_name"});
+    PrometheusConf conf;
+    if (o.contains(QLatin1String("prefer_name"))) {
+        if (auto b = c.boolean(o.value(QLatin1String("prefer_name")),
+                               childPath(path, QStringLiteral("prefer_name"))))
+            conf.preferName = *b;
+    }
+    if (c.problems.size() == before)
+        plugins.prometheus = conf;
+}
+
+// APISIX's other stream plugins (apisix/stream/plugins): refused by name rather than as unknown,
+// so a route brought over from APISIX says what it lacks here.
+bool isApisixStreamPluginNotRun(const QString& name)
+{
+    return name == QLatin1String("traffic-split") || name == QLatin1String("syslog") ||
+           name == QLatin1String("mqtt-proxy");
+}
+
 void decodePlugins(Checker& c, const QJsonValue& v, const QString& path, Plugins& plugins)
 {
     if (!c.expectObject(v, path))
@@ -164,6 +189,11 @@ void decodePlugins(Checker& c, const QJsonValue& v, const QString& path, Plugins
             decodeIpRestriction(c, it.value(), p, plugins);
         else if (it.key() == QLatin1String("limit-conn"))
             decodeLimitConn(c, it.value(), p, plugins);
+        else if (it.key() == QLatin1String("prometheus"))
+            decodePrometheus(c, it.value(), p, plugins);
+        else if (isApisixStreamPluginNotRun(it.key()))
+            c.fail(p, it.value(),
+                   QStringLiteral("plugin [%1] is not supported by Streamgate").arg(it.key()));
         else
             c.fail(p, it.value(), QStringLiteral("unknown plugin [%1]").arg(it.key()));
     }
@@ -204,11 +234,20 @@ QJsonObject encodeLimitConn(const LimitConnConf& conf, const QJsonObject& given)
     return o;
 }
 
+QJsonObject encodePrometheus(const PrometheusConf& conf, const QJsonObject& given)
+{
+    QJsonObject o;
+    if (conf.preferName || given.contains(QLatin1String("prefer_name")))
+        o.insert(QStringLiteral("prefer_name"), conf.preferName);
+    return o;
+}
+
 QJsonObject encodePlugins(const Plugins& plugins)
 {
     QJsonObject o = plugins.raw;
     const QString ip = QStringLiteral("ip-restriction");
     const QString lc = QStringLiteral("limit-conn");
+    const QString prom = QStringLiteral("prometheus");
     if (plugins.ipRestriction)
         o.insert(ip, encodeIpRestriction(*plugins.ipRestriction));
     else
@@ -217,6 +256,10 @@ QJsonObject encodePlugins(const Plugins& plugins)
         o.insert(lc, encodeLimitConn(*plugins.limitConn, plugins.raw.value(lc).toObject()));
     else
         o.remove(lc);
+    if (plugins.prometheus)
+        o.insert(prom, encodePrometheus(*plugins.prometheus, plugins.raw.value(prom).toObject()));
+    else
+        o.remove(prom);
     return o;
 }
 
@@ -234,7 +277,8 @@ void decodeRouteInto(Checker& c, const QJsonValue& v, const QString& path, Decod
     const QJsonObject o = v.toObject();
     c.closed(o, path,
              {"id", "name", "desc", "labels", "remote_addr", "server_addr", "server_port", "sni",
-              "upstream", "upstream_id", "plugins", "protocol", "create_time", "update_time"});
+              "upstream", "upstream_id", "plugins", "protocol", "create_time", "update_time"},
+             {"service_id"});
     detail::decodeHead(c, o, path, r);
     for (const char* field : {"remote_addr", "server_addr"}) {
         const QString key = QLatin1String(field);

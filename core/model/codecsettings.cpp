@@ -2,6 +2,7 @@
 // object, walked by one decoder and one encoder. A field is decoded only when written and
 // encoded only when set, so a user's keys survive a round trip exactly as written.
 
+#include "model/accesslogformat.h"
 #include "model/codec.h"
 #include "model/codec_p.h"
 #include "model/httplisten.h"
@@ -185,6 +186,7 @@ const std::vector<Field<DisabledRouteSettings>>& disabledRouteFields()
                  out.listen = *text;
          },
          [](const D& in) { return written(in.listen); }},
+        boolField<D, &D::fault>(settingkey::Fault),
     };
     return fields;
 }
@@ -193,6 +195,36 @@ const std::vector<Field<ToxiproxySettings>>& toxiproxyFields()
 {
     static const std::vector<Field<ToxiproxySettings>> fields{
         httpListenField<ToxiproxySettings, &ToxiproxySettings::listen>(settingkey::Listen),
+    };
+    return fields;
+}
+
+const std::vector<Field<ControlSettings>>& controlFields()
+{
+    static const std::vector<Field<ControlSettings>> fields{
+        httpListenField<ControlSettings, &ControlSettings::listen>(settingkey::Listen),
+    };
+    return fields;
+}
+
+const std::vector<Field<AccessLogSettings>>& accessLogFields()
+{
+    using A = AccessLogSettings;
+    static const std::vector<Field<A>> fields{
+        boolField<A, &A::enable>(settingkey::Enable),
+        {settingkey::Format,
+         [](Checker& c, const QJsonValue& v, const QString& path, A& out) {
+             // The parser bounds the length itself, with a reason that says so.
+             const std::optional<QString> text = c.string(v, path, 0, -1);
+             if (!text)
+                 return;
+             const ParsedAccessLogFormat parsed = parseAccessLogFormat(*text);
+             if (!parsed.ok())
+                 c.fail(path, v, parsed.error);
+             else
+                 out.format = *text;
+         },
+         [](const A& in) { return written(in.format); }},
     };
     return fields;
 }
@@ -297,6 +329,8 @@ const std::vector<Field<StreamgateSettings>>& settingsFields()
          }},
         sectionField<S, ToxiproxySettings, &S::toxiproxy, toxiproxyFields>(settingkey::Toxiproxy),
         {settingkey::Toxics, decodeToxics, encodeToxics},
+        sectionField<S, ControlSettings, &S::control, controlFields>(settingkey::Control),
+        sectionField<S, AccessLogSettings, &S::accessLog, accessLogFields>(settingkey::AccessLog),
     };
     return fields;
 }
@@ -344,6 +378,21 @@ bool StreamgateSettings::mysqlInspectFor(const QString& routeId) const
 QString StreamgateSettings::toxiproxyListen() const
 {
     return toxiproxy ? toxiproxy->listen.value_or(QString()) : QString();
+}
+
+QString StreamgateSettings::controlListen() const
+{
+    return control ? control->listen.value_or(QString()) : QString();
+}
+
+bool StreamgateSettings::accessLogEnabled() const
+{
+    return accessLog ? accessLog->enable.value_or(true) : true;
+}
+
+QString StreamgateSettings::accessLogFormat() const
+{
+    return accessLog ? accessLog->format.value_or(QString()) : QString();
 }
 
 QList<DisabledRouteSettings> StreamgateSettings::disabledRouteList() const

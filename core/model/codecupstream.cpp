@@ -252,7 +252,7 @@ void decodeChecks(Checker& c, const QJsonValue& v, const QString& path, Upstream
     c.closed(o, path, {"active", "passive"});
     if (o.contains(QLatin1String("passive")))
         c.fail(childPath(path, QStringLiteral("passive")), o.value(QLatin1String("passive")),
-               QStringLiteral("passive health checks are not supported for stream routes; use "
+               QStringLiteral("passive health checks are not supported by Streamgate yet; use "
                               "active checks of type tcp"));
     if (!o.contains(QLatin1String("active"))) {
         c.fail(childPath(path, QStringLiteral("active")), QJsonValue(QJsonValue::Undefined),
@@ -404,7 +404,9 @@ void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, De
     const QJsonObject o = v.toObject();
     c.closed(o, path,
              {"id", "name", "desc", "labels", "type", "nodes", "hash_on", "key", "retries",
-              "retry_timeout", "timeout", "checks", "scheme", "create_time", "update_time"});
+              "retry_timeout", "timeout", "checks", "scheme", "create_time", "update_time"},
+             {"tls", "keepalive_pool", "pass_host", "upstream_host", "service_name",
+              "discovery_type", "discovery_args"});
     detail::decodeHead(c, o, path, up);
     if (o.contains(QLatin1String("type"))) {
         const QString p = childPath(path, QStringLiteral("type"));
@@ -416,7 +418,7 @@ void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, De
                     up.explicitFields << QStringLiteral("type");
             } else if (*type == QLatin1String("ewma")) {
                 c.fail(p, *type,
-                       QStringLiteral("ewma is not supported for stream routes; use "
+                       QStringLiteral("ewma is not supported by Streamgate; use "
                                       "roundrobin, chash or least_conn"));
             } else {
                 c.fail(p, *type,

@@ -114,19 +114,22 @@ bool Checker::expectArray(const QJsonValue& value, const QString& path, int minI
 }
 
 void Checker::closed(const QJsonObject& object, const QString& path,
-                     std::initializer_list<const char*> allowed)
+                     std::initializer_list<const char*> allowed,
+                     std::initializer_list<const char*> unsupported)
 {
+    const auto listed = [](const QString& key, std::initializer_list<const char*> names) {
+        for (const char* name : names)
+            if (key == QLatin1String(name))
+                return true;
+        return false;
+    };
     for (auto it = object.begin(); it != object.end(); ++it) {
-        bool known = false;
-        for (const char* name : allowed) {
-            if (it.key() == QLatin1String(name)) {
-                known = true;
-                break;
-            }
-        }
-        if (!known)
-            fail(childPath(path, it.key()), it.value(),
-                 QStringLiteral("additional properties forbidden, found %1").arg(it.key()));
+        if (listed(it.key(), allowed))
+            continue;
+        fail(childPath(path, it.key()), it.value(),
+             listed(it.key(), unsupported)
+                 ? QStringLiteral("%1 is not supported by Streamgate").arg(it.key())
+                 : QStringLiteral("additional properties forbidden, found %1").arg(it.key()));
     }
 }
 

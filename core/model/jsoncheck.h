@@ -40,8 +40,11 @@ public:
     bool expectObject(const QJsonValue& value, const QString& path);
     bool expectArray(const QJsonValue& value, const QString& path, int minItems);
     // Closed objects, as APISIX's additionalProperties = false: each unknown key is a problem.
+    // Keys in `unsupported` are APISIX's own that Streamgate does not run: they are refused as
+    // "not supported by Streamgate" rather than as unknown.
     void closed(const QJsonObject& object, const QString& path,
-                std::initializer_list<const char*> allowed);
+                std::initializer_list<const char*> allowed,
+                std::initializer_list<const char*> unsupported = {});
     // False (and one problem per key) when a required key is missing.
     bool required(const QJsonObject& object, const QString& path,
                   std::initializer_list<const char*> keys);

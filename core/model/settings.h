@@ -29,6 +29,11 @@ inline constexpr char Route[] = "route";
 inline constexpr char Protocol[] = "protocol";
 inline constexpr char Toxiproxy[] = "toxiproxy";
 inline constexpr char Toxics[] = "toxics";
+inline constexpr char Fault[] = "fault";
+inline constexpr char Control[] = "control";
+inline constexpr char AccessLog[] = "access_log";
+inline constexpr char Enable[] = "enable";
+inline constexpr char Format[] = "format";
 } // namespace settingkey
 
 // "streamgate.admin.listen": the dotted path of a setting, for messages and logs.
@@ -54,6 +59,23 @@ struct ToxiproxySettings
     bool operator==(const ToxiproxySettings&) const = default;
 };
 
+// streamgate.control: APISIX's control API (api/controlapi.h).
+struct ControlSettings
+{
+    std::optional<QString> listen; // default 127.0.0.1:9090
+    bool operator==(const ControlSettings&) const = default;
+};
+
+// streamgate.access_log: headless mode's access log on stdout (runtime/accesslogwriter.h).
+// APISIX spells the same as nginx_config.stream.enable_access_log and .access_log_format; its
+// log is off by default, Streamgate's is on.
+struct AccessLogSettings
+{
+    std::optional<bool> enable;    // default true
+    std::optional<QString> format; // a valid format (model/accesslogformat.h); default below
+    bool operator==(const AccessLogSettings&) const = default;
+};
+
 // streamgate.routes["<route id>"]
 struct RouteSettings
 {
@@ -63,12 +85,15 @@ struct RouteSettings
 };
 
 // One entry of streamgate.disabled_routes: a route taken out of stream_routes, and the
-// listener it had, so enabling it restores both.
+// listener it had, so enabling it restores both. "fault": true marks a route taken down as an
+// injected fault ("Server down", config/toxicedits.h) rather than by the user: clearing every
+// fault enables it again, while a route the user disabled stays disabled.
 struct DisabledRouteSettings
 {
     QJsonObject route;               // a valid stream route, in its encoded form
     std::optional<QString> protocol; // "tcp" or "udp"
     std::optional<QString> listen;   // "127.0.0.1:13306" or "13306"
+    std::optional<bool> fault;       // true: down as a fault; absent: disabled by the user
     bool operator==(const DisabledRouteSettings&) const = default;
 };
 
@@ -83,6 +108,8 @@ struct StreamgateSettings
     // streamgate.toxics["<route id>"]: the route's toxics in chain order (model/toxic.h). A
     // route listed here, even with none, takes toxics added later on connections already open.
     std::optional<QMap<QString, QList<ToxicSpec>>> toxics;
+    std::optional<ControlSettings> control;
+    std::optional<AccessLogSettings> accessLog;
 
     bool isEmpty() const { return *this == StreamgateSettings{}; }
     // The values in effect (defaults for what is not written).
@@ -93,6 +120,11 @@ struct StreamgateSettings
     bool mysqlCommandsFor(const QString& routeId) const;
     QList<DisabledRouteSettings> disabledRouteList() const;
     QString toxiproxyListen() const;
+    QString controlListen() const;
+    bool accessLogEnabled() const;
+    // The format as written (validated when decoded), or an empty string when none is: the
+    // default line is APISIX's format with route and reason after it (stats/accesslog.h).
+    QString accessLogFormat() const;
     QMap<QString, QList<ToxicSpec>> toxicMap() const
     {
         return toxics.value_or(QMap<QString, QList<ToxicSpec>>());

@@ -105,15 +105,25 @@ struct LimitConnConf
     bool operator==(const LimitConnConf&) const = default;
 };
 
+// APISIX's stream prometheus: Streamgate counts every route whether or not it is given; the
+// plugin changes only the `route` label of apisix_stream_connection_total (api/prometheus.cpp).
+struct PrometheusConf
+{
+    bool preferName = false; // label with the route's name (when it has one) instead of its id
+    bool operator==(const PrometheusConf&) const = default;
+};
+
 struct Plugins
 {
     std::optional<IpRestrictionConf> ipRestriction; // "ip-restriction"
     std::optional<LimitConnConf> limitConn;         // "limit-conn"
+    std::optional<PrometheusConf> prometheus;       // "prometheus"
     QJsonObject raw; // the plugins object exactly as given (for lossless re-encode)
-    bool empty() const { return !ipRestriction && !limitConn; }
+    bool empty() const { return !ipRestriction && !limitConn && !prometheus; }
     bool operator==(const Plugins& o) const
     {
-        return ipRestriction == o.ipRestriction && limitConn == o.limitConn;
+        return ipRestriction == o.ipRestriction && limitConn == o.limitConn &&
+               prometheus == o.prometheus;
     }
 };
 

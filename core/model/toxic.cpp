@@ -1,12 +1,15 @@
 #include "model/toxic.h"
 
+#include "model/codec.h"
 #include "model/jsoncheck.h"
 
+#include <QJsonArray>
 #include <cmath>
 
 namespace sg {
 
 using detail::childPath;
+using detail::indexPath;
 using detail::jsonTypeName;
 using detail::valueText;
 
@@ -20,7 +23,7 @@ struct TypeInfo
 };
 
 // One row per toxic type: its name and its attributes, in Toxiproxy's spelling.
-constexpr std::array<TypeInfo, 7> kTypes{{
+constexpr std::array<TypeInfo, 8> kTypes{{
     {ToxicType::Latency, "latency", {"latency", "jitter", nullptr}},
     {ToxicType::Bandwidth, "bandwidth", {"rate", nullptr, nullptr}},
     {ToxicType::SlowClose, "slow_close", {"delay", nullptr, nullptr}},
@@ -28,7 +31,14 @@ constexpr std::array<TypeInfo, 7> kTypes{{
     {ToxicType::ResetPeer, "reset_peer", {"timeout", nullptr, nullptr}},
     {ToxicType::Slicer, "slicer", {"average_size", "size_variation", "delay"}},
     {ToxicType::LimitData, "limit_data", {"bytes", nullptr, nullptr}},
+    {ToxicType::Loss, "loss", {"loss_rate", nullptr, nullptr}},
 }};
+
+// Attributes written as a number from 0 to 1 and kept as parts per million.
+bool isFraction(ToxicType type, int index)
+{
+    return type == ToxicType::Loss && index == 0;
+}
 
 // Attributes are milliseconds, microseconds, bytes or KB/s: at most a day's worth of
 // microseconds keeps every sum of them far from overflow.
@@ -70,7 +80,14 @@ void decodeAttributes(const QJsonValue& json, const QString& path, ToxicInput in
         }
         const QJsonValue v = it.value();
         const double d = v.toDouble(-1);
-        if (!v.isDouble() || d != std::floor(d)) {
+        if (isFraction(toxic.type, index)) {
+            if (!v.isDouble() || d < 0 || d > 1)
+                problems << problem(
+                    at, v,
+                    QStringLiteral("must be a number from 0 to 1, got %1").arg(valueText(v)));
+            else
+                toxic.attributes[index] = qRound64(d * double(ToxicSpec::kFractionScale));
+        } else if (!v.isDouble() || d != std::floor(d)) {
             problems << problem(at, v,
                                 QStringLiteral("must be a whole number, got %1").arg(valueText(v)));
         } else if (d < 0 || d > double(kMaxAttribute)) {
@@ -89,6 +106,56 @@ void decodeToxicity(const QJsonValue& v, const QString& path, ToxicSpec& toxic, 
             path, v, QStringLiteral("must be a number from 0 to 1, got %1").arg(valueText(v)));
     else
         toxic.toxicity = v.toDouble();
+}
+
+void decodeClients(const QJsonValue& v, const QString& path, ToxicSpec& toxic, Problems& problems)
+{
+    if (!v.isArray()) {
+        problems << problem(path, v,
+                            QStringLiteral("must be an array of IP addresses or CIDRs, got %1")
+                                .arg(jsonTypeName(v)));
+        return;
+    }
+    const QJsonArray a = v.toArray();
+    QStringList clients;
+    bool ok = true;
+    for (qsizetype i = 0; i < a.size(); ++i) {
+        const QJsonValue entry = a.at(i);
+        const QString at = indexPath(path, i);
+        if (!entry.isString()) {
+            problems << problem(at, entry,
+                                QStringLiteral("must be an IP address or CIDR text, got %1")
+                                    .arg(jsonTypeName(entry)));
+            ok = false;
+        } else if (!isIpOrCidr(entry.toString())) {
+            problems << problem(
+                at, entry, QStringLiteral("invalid ip address or CIDR: %1").arg(entry.toString()));
+            ok = false;
+        } else {
+            clients << entry.toString();
+        }
+    }
+    if (ok)
+        toxic.clients = clients;
+}
+
+void decodeEnabled(const QJsonValue& v, const QString& path, ToxicSpec& toxic, Problems& problems)
+{
+    if (!v.isBool())
+        problems << problem(path, v,
+                            QStringLiteral("must be true or false, got %1").arg(jsonTypeName(v)));
+    else
+        toxic.enabled = v.toBool();
+}
+
+// The fields beyond Toxiproxy, read the same way for a new toxic and an update.
+void decodeExtensions(const QJsonObject& o, const QString& path, ToxicSpec& toxic,
+                      Problems& problems)
+{
+    if (const QJsonValue c = o.value(QLatin1String("clients")); !c.isUndefined())
+        decodeClients(c, childPath(path, QStringLiteral("clients")), toxic, problems);
+    if (const QJsonValue e = o.value(QLatin1String("enabled")); !e.isUndefined())
+        decodeEnabled(e, childPath(path, QStringLiteral("enabled")), toxic, problems);
 }
 
 } // namespace
@@ -129,18 +196,54 @@ QStringList toxicAttributeNames(ToxicType type)
     return names;
 }
 
+QString toxicUnsupportedReason(ToxicType type, bool udp)
+{
+    if (!udp)
+        return type == ToxicType::Loss ? QStringLiteral("TCP resends what a network loses, so "
+                                                        "loss is for UDP routes only")
+                                       : QString();
+    switch (type) {
+    case ToxicType::Latency:
+    case ToxicType::Bandwidth:
+    case ToxicType::Loss:
+        return QString();
+    case ToxicType::SlowClose:
+        return QStringLiteral("UDP has no close to delay");
+    case ToxicType::Timeout:
+        return QStringLiteral("UDP has no connection to time out");
+    case ToxicType::ResetPeer:
+        return QStringLiteral("UDP has no connection to reset");
+    case ToxicType::Slicer:
+        return QStringLiteral("a datagram keeps its boundaries and cannot be sliced");
+    case ToxicType::LimitData:
+        return QStringLiteral("UDP has no connection to cut after a byte count");
+    }
+    return QString();
+}
+
 QJsonObject encodeToxic(const ToxicSpec& toxic)
 {
     QJsonObject attributes;
     const TypeInfo& t = info(toxic.type);
-    for (int i = 0; i < ToxicSpec::kMaxAttributes; ++i)
-        if (t.attributes[i])
+    for (int i = 0; i < ToxicSpec::kMaxAttributes; ++i) {
+        if (!t.attributes[i])
+            continue;
+        if (isFraction(toxic.type, i))
+            attributes.insert(QLatin1String(t.attributes[i]),
+                              double(toxic.attributes[i]) / double(ToxicSpec::kFractionScale));
+        else
             attributes.insert(QLatin1String(t.attributes[i]), toxic.attributes[i]);
-    return QJsonObject{{QStringLiteral("name"), toxic.name},
-                       {QStringLiteral("type"), toxicTypeName(toxic.type)},
-                       {QStringLiteral("stream"), toxic.streamName()},
-                       {QStringLiteral("toxicity"), toxic.toxicity},
-                       {QStringLiteral("attributes"), attributes}};
+    }
+    QJsonObject o{{QStringLiteral("name"), toxic.name},
+                  {QStringLiteral("type"), toxicTypeName(toxic.type)},
+                  {QStringLiteral("stream"), toxic.streamName()},
+                  {QStringLiteral("toxicity"), toxic.toxicity},
+                  {QStringLiteral("attributes"), attributes}};
+    if (!toxic.clients.isEmpty())
+        o.insert(QStringLiteral("clients"), QJsonArray::fromStringList(toxic.clients));
+    if (!toxic.enabled)
+        o.insert(QStringLiteral("enabled"), false);
+    return o;
 }
 
 Problems decodeToxic(const QJsonValue& json, const QString& path, ToxicInput input, ToxicSpec* out)
@@ -193,11 +296,13 @@ Problems decodeToxic(const QJsonValue& json, const QString& path, ToxicInput inp
         decodeToxicity(t, childPath(path, QStringLiteral("toxicity")), toxic, problems);
     if (const QJsonValue a = o.value(QLatin1String("attributes")); !a.isUndefined() && typeKnown)
         decodeAttributes(a, childPath(path, QStringLiteral("attributes")), input, toxic, problems);
+    decodeExtensions(o, path, toxic, problems);
 
     if (input == ToxicInput::File) {
-        static const QStringList known{QStringLiteral("name"), QStringLiteral("type"),
-                                       QStringLiteral("stream"), QStringLiteral("toxicity"),
-                                       QStringLiteral("attributes")};
+        static const QStringList known{QStringLiteral("name"),       QStringLiteral("type"),
+                                       QStringLiteral("stream"),     QStringLiteral("toxicity"),
+                                       QStringLiteral("attributes"), QStringLiteral("clients"),
+                                       QStringLiteral("enabled")};
         for (auto it = o.begin(); it != o.end(); ++it)
             if (!known.contains(it.key()))
                 problems << problem(childPath(path, it.key()), it.value(),
@@ -222,6 +327,7 @@ Problems decodeToxicUpdate(const QJsonValue& json, const QString& path, ToxicSpe
     if (const QJsonValue a = o.value(QLatin1String("attributes")); !a.isUndefined())
         decodeAttributes(a, childPath(path, QStringLiteral("attributes")), ToxicInput::Api, toxic,
                          problems);
+    decodeExtensions(o, path, toxic, problems);
     if (problems.isEmpty())
         *inout = toxic;
     return problems;

@@ -1,6 +1,7 @@
 #pragma once
-// A toxic: one fault injected into one direction of a TCP route's connections, with
-// Toxiproxy's names, attributes and units (https://github.com/Shopify/toxiproxy#toxics).
+// A toxic: one fault injected into one direction of a route's connections (TCP) or sessions
+// (UDP: a client's flow), with Toxiproxy's names, attributes and units
+// (https://github.com/Shopify/toxiproxy#toxics), plus packet loss for UDP, which Toxiproxy lacks.
 // Toxics live in the config under streamgate.toxics["<route id>"] (never inside stream_routes,
 // so an export stays valid for APISIX); the relay applies them (proxy/toxics/) and the
 // Toxiproxy API edits them (api/toxiproxyapi.h).
@@ -14,6 +15,16 @@
 //                                          first byte
 //   slicer      average_size, size_variation bytes, delay us: writes split into small pieces
 //   limit_data  bytes                      the connection closed after this many bytes
+//   loss        loss_rate 0..1             UDP only: each datagram dropped with this
+//                                          probability (stored as parts per million)
+//
+// On a UDP route only latency, bandwidth and loss have a meaning (proxy/toxics/udptoxics.h);
+// the config check refuses the others there, and loss on a TCP route.
+//
+// Beyond Toxiproxy: "clients" narrows a toxic to client addresses (IPs or CIDRs, as
+// ip-restriction's whitelist; empty = every client), and "enabled": false keeps a toxic in the
+// config while it hits nothing. Both are written (to the file and in API answers) only when
+// they differ from the default, so Toxiproxy's clients see the shape they know.
 
 #include "model/problem.h"
 
@@ -32,19 +43,24 @@ enum class ToxicType : quint8 {
     Timeout,
     ResetPeer,
     Slicer,
-    LimitData
+    LimitData,
+    Loss, // UDP only
 };
 
 struct ToxicSpec
 {
     // Attributes in the order toxicAttributeNames() lists them for the type; unused ones 0.
     static constexpr int kMaxAttributes = 3;
+    // A fraction attribute (loss_rate) is written 0..1 and kept as parts per million.
+    static constexpr qint64 kFractionScale = 1000000;
 
     QString name; // unique on its route; default "<type>_<stream>"
     ToxicType type = ToxicType::Latency;
     bool upstream = false; // stream "upstream": client -> server; else downstream
     double toxicity = 1.0; // probability per connection, 0..1
     std::array<qint64, kMaxAttributes> attributes{};
+    QStringList clients; // client IPs/CIDRs it hits; empty = every client
+    bool enabled = true; // false: kept, but hits nothing (what it holds drains)
 
     qint64 attribute(const char* name) const;
     QString streamName() const;
@@ -54,8 +70,11 @@ struct ToxicSpec
 QString toxicTypeName(ToxicType type);
 QStringList toxicTypeNames();
 QStringList toxicAttributeNames(ToxicType type);
+// Why a toxic of `type` cannot run on a route of that transport, or empty when it can.
+QString toxicUnsupportedReason(ToxicType type, bool udp);
 
-// {"name", "type", "stream", "toxicity", "attributes": {...}}, as Toxiproxy answers.
+// {"name", "type", "stream", "toxicity", "attributes": {...}}, as Toxiproxy answers, plus
+// "clients" when not empty and "enabled" when false.
 QJsonObject encodeToxic(const ToxicSpec& toxic);
 
 enum class ToxicInput {
@@ -64,11 +83,12 @@ enum class ToxicInput {
 };
 
 // A new toxic: type required; name defaults to "<type>_<stream>", stream to "downstream",
-// toxicity to 1, attributes to 0. Problems name the field (path.attributes.latency), the value
-// and the reason.
+// toxicity to 1, attributes to 0, clients to none (every client), enabled to true. Problems
+// name the field (path.attributes.latency, path.clients[1]), the value and the reason.
 Problems decodeToxic(const QJsonValue& json, const QString& path, ToxicInput input, ToxicSpec* out);
 // An update as Toxiproxy takes it: "attributes" (those given replace the toxic's) and
-// "toxicity"; name, type and stream stay.
+// "toxicity", and Streamgate's "clients" (replacing the list) and "enabled"; name, type and
+// stream stay.
 Problems decodeToxicUpdate(const QJsonValue& json, const QString& path, ToxicSpec* inout);
 
 } // namespace sg

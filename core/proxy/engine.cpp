@@ -1,8 +1,10 @@
 #include "proxy/engine.h"
 
+#include "proxy/addressmatch.h"
 #include "proxy/admission.h"
 #include "proxy/healthchecker.h"
 #include "proxy/routetable.h"
+#include "proxy/sockaddr.h"
 #include "proxy/tcplisteners.h"
 #include "proxy/toxics/toxicboard.h"
 #include "proxy/toxics/toxicfilter.h"
@@ -145,6 +147,19 @@ struct Engine::Parts
     std::unique_ptr<UdpListeners> udp;
     std::unique_ptr<HealthChecker> health;
     ToxicBoard toxics; // streamgate.toxics, read by the sessions' toxic filters
+
+    // The checker's view of a node into its stats, where snapshots read it (engine thread).
+    void publishHealth(const QString& upstream, const QString& node)
+    {
+        const auto state = health->nodeState(upstream, node);
+        if (!state)
+            return;
+        const auto stats = hub.nodeStats(upstream, node);
+        stats->health.store(state->health);
+        stats->checkSuccesses.store(quint32(state->successes));
+        stats->checkTcpFailures.store(quint32(state->tcpFailures));
+        stats->checkTimeouts.store(quint32(state->timeouts));
+    }
 };
 
 Engine::Engine(const EngineOptions& options, QObject* parent) : QObject(parent)
@@ -154,20 +169,21 @@ Engine::Engine(const EngineOptions& options, QObject* parent) : QObject(parent)
     m = std::make_unique<Parts>(options);
     m->descriptors.init();
     const EngineOptions& o = m->options;
-    std::vector<FilterProvider> providers = o.filterProviders;
     // Toxics: only the sessions of routes listed under streamgate.toxics carry the filter.
-    providers.push_back(
-        [board = &m->toxics](const std::shared_ptr<ConnectionRecord>& record, SessionFilters& out) {
-            if (board->empty())
-                return;
-            if (std::shared_ptr<RouteToxics> route = board->route(record->base.routeId))
-                addToxicFilters(std::move(route), out);
-        });
+    auto toxics = [board = &m->toxics](const std::shared_ptr<ConnectionRecord>& record,
+                                       SessionFilters& out) {
+        std::shared_ptr<RouteToxics> route = board->route(record->base.routeId);
+        if (!route)
+            return false;
+        addToxicFilters(std::move(route), *record, out);
+        return true;
+    };
     for (int i = 0; i < o.workers; ++i) {
         m->workers.push_back(std::make_unique<Worker>(i, o.eventLoopKind(), o.bufferSize,
                                                       o.burstBufferSize, o.splice, m->hub,
                                                       m->descriptors));
-        m->workers.back()->setFilterProviders(providers);
+        m->workers.back()->setFilterProviders(o.filterProviders);
+        m->workers.back()->setToxicProvider(toxics);
         m->workers.back()->start();
     }
 
@@ -194,6 +210,7 @@ Engine::Engine(const EngineOptions& options, QObject* parent) : QObject(parent)
         context->admission = &p->admission;
         context->defaultIdleSeconds = p->options.defaultUdpIdleTimeout;
         context->noReplySeconds = p->options.udpNoReplyTimeout;
+        context->toxics = &p->toxics;
         p->udp = std::make_unique<UdpListeners>(p->hub, p->workers, std::move(context));
         p->health = std::make_unique<HealthChecker>();
         QObject::connect(p->health.get(), &HealthChecker::nodeHealthChanged, p->health.get(),
@@ -203,6 +220,10 @@ Engine::Engine(const EngineOptions& options, QObject* parent) : QObject(parent)
                                  QStringLiteral("node %1 of upstream %2 is %3")
                                      .arg(node, upstream,
                                           healthy ? QStringLiteral("up") : QStringLiteral("down")));
+                         });
+        QObject::connect(p->health.get(), &HealthChecker::nodeProbed, p->health.get(),
+                         [p](const QString& upstream, const QString& node, bool) {
+                             p->publishHealth(upstream, node);
                          });
     });
 }
@@ -238,6 +259,8 @@ void Engine::applyOnEngineThread(const Config& config)
     for (auto it = table->upstreams.cbegin(); it != table->upstreams.cend(); ++it) {
         keys << it.key();
         m->health->watch(it.key(), it.value()->upstream, it.value()->balancer);
+        for (const Node& node : it.value()->upstream.nodes)
+            m->publishHealth(it.key(), node.address());
     }
     m->health->retainOnly(keys);
     m->udp->apply(config.streamProxy.udp, table, open);
@@ -265,6 +288,8 @@ void Engine::publishTopology()
             StatsHub::NodeEntry n;
             n.upstream = up->key;
             n.node = up->nodes[size_t(i)].text;
+            if (up->nodes[size_t(i)].length > 0)
+                n.ip = hostOf(up->nodes[size_t(i)].address).toString();
             n.stats = up->nodes[size_t(i)].stats;
             std::weak_ptr<Balancer> b = up->balancer;
             n.healthy = [b, i] {
@@ -283,7 +308,9 @@ void Engine::publishTopology()
 
 Snapshot Engine::snapshot() const
 {
-    return m->hub.snapshot();
+    Snapshot s = m->hub.snapshot();
+    s.toxics = m->toxics.status();
+    return s;
 }
 
 QList<Event> Engine::eventsSince(qint64 seq, int max) const
@@ -291,26 +318,122 @@ QList<Event> Engine::eventsSince(qint64 seq, int max) const
     return m->hub.eventsSince(seq, max);
 }
 
-bool Engine::killConnection(quint64 id)
+void Engine::recordOperatorEvent(const QString& routeId, const QString& text)
 {
-    const auto record = m->hub.find(id);
-    if (!record || record->worker < 0 || record->worker >= int(m->workers.size()))
+    m->hub.addEvent(EventKind::Info, routeId, text);
+}
+
+namespace {
+
+void killSession(WorkerSession& s)
+{
+    s.close(CloseReason::Killed);
+}
+
+void resetSession(WorkerSession& s)
+{
+    s.close(CloseReason::OperatorReset);
+}
+
+void resumeSession(WorkerSession& s)
+{
+    s.unpause();
+}
+
+} // namespace
+
+bool Engine::post(const ConnectionRecord& record, const std::function<void(WorkerSession&)>& fn)
+{
+    if (record.worker < 0 || record.worker >= int(m->workers.size()))
         return false;
-    m->workers[size_t(record->worker)]->post([id](Worker& w) {
+    m->workers[size_t(record.worker)]->post([id = record.base.id, fn](Worker& w) {
         if (WorkerSession* s = w.session(id))
-            s->close(CloseReason::Killed);
+            fn(*s);
     });
     return true;
 }
 
-int Engine::killRoute(const QString& routeId)
+bool Engine::onSession(quint64 id, const std::function<void(WorkerSession&)>& fn)
+{
+    const auto record = m->hub.find(id);
+    return record && post(*record, fn);
+}
+
+int Engine::onOpen(const std::function<bool(const ConnectionRecord&)>& which,
+                   const std::function<void(WorkerSession&)>& fn)
 {
     int count = 0;
-    for (const auto& r : m->hub.openRecords()) {
-        if (r->base.routeId == routeId && killConnection(r->base.id))
+    for (const auto& r : m->hub.openRecords())
+        if (which(*r) && post(*r, fn))
             ++count;
-    }
     return count;
+}
+
+int Engine::onClient(const QHostAddress& client, const std::function<void(WorkerSession&)>& fn)
+{
+    const QHostAddress wanted = normalizedAddress(client);
+    return onOpen(
+        [&](const ConnectionRecord& r) {
+            return normalizedAddress(r.base.clientAddress) == wanted;
+        },
+        fn);
+}
+
+bool Engine::killConnection(quint64 id)
+{
+    return onSession(id, killSession);
+}
+
+bool Engine::resetConnection(quint64 id)
+{
+    return onSession(id, resetSession);
+}
+
+bool Engine::pauseConnection(quint64 id, qint64 ms)
+{
+    ms = qBound<qint64>(1, ms, kMaxPauseMs);
+    return onSession(id, [ms](WorkerSession& s) { s.pause(ms); });
+}
+
+bool Engine::resumeConnection(quint64 id)
+{
+    return onSession(id, resumeSession);
+}
+
+int Engine::killClient(const QHostAddress& client)
+{
+    return onClient(client, killSession);
+}
+
+int Engine::resetClient(const QHostAddress& client)
+{
+    return onClient(client, resetSession);
+}
+
+int Engine::pauseClient(const QHostAddress& client, qint64 ms)
+{
+    ms = qBound<qint64>(1, ms, kMaxPauseMs);
+    return onClient(client, [ms](WorkerSession& s) { s.pause(ms); });
+}
+
+int Engine::resumeClient(const QHostAddress& client)
+{
+    return onClient(client, resumeSession);
+}
+
+int Engine::resumeAll()
+{
+    return onOpen(
+        [](const ConnectionRecord& r) {
+            return r.pausedUntilMs.load(std::memory_order_relaxed) > 0;
+        },
+        resumeSession);
+}
+
+int Engine::killRoute(const QString& routeId)
+{
+    return onOpen([&](const ConnectionRecord& r) { return r.base.routeId == routeId; },
+                  killSession);
 }
 
 void Engine::setRouteDrained(const QString& routeId, bool drained)

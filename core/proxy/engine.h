@@ -14,10 +14,15 @@
 #include "proxy/engineoptions.h"
 #include "stats/snapshot.h"
 
+#include <QHostAddress>
 #include <QObject>
+#include <functional>
 #include <memory>
 
 namespace sg {
+
+class ConnectionRecord;
+class WorkerSession;
 
 class Engine final : public QObject
 {
@@ -35,8 +40,31 @@ public:
 
     Snapshot snapshot() const;
     QList<Event> eventsSince(qint64 seq, int max = 1000) const;
+    // Something an operator did from outside the window (e.g. through the Toxiproxy API), as
+    // an Info event in the event log; routeId may be empty.
+    void recordOperatorEvent(const QString& routeId, const QString& text);
 
-    bool killConnection(quint64 id);       // false if no such open connection
+    // What an operator does to open connections (the connections table, the admin API). Each
+    // is carried out on the session's worker soon after the call returns; false when there is
+    // no such open connection.
+    bool killConnection(quint64 id); // closes: both peers see the end (FIN)
+    // TCP: both peers get a reset (RST); UDP: the session ends. Close reason OperatorReset.
+    bool resetConnection(quint64 id);
+    // TCP: neither peer is read for ms (bytes wait in the kernel buffers, flow control holds
+    // the senders back), then the session resumes by itself; a pause that would end later
+    // already stays. UDP: the session's datagrams are dropped both ways meanwhile. ms is
+    // clamped to 1..kMaxPauseMs. ConnectionInfo::pausedUntilMs shows it.
+    static constexpr qint64 kMaxPauseMs = 3600000;
+    bool pauseConnection(quint64 id, qint64 ms);
+    bool resumeConnection(quint64 id); // ends a pause now (true for an open one not paused)
+    // The same for every open connection of one client address, on every route; the number of
+    // connections acted on. An IPv4-mapped IPv6 address is the IPv4 address.
+    int killClient(const QHostAddress& client);
+    int resetClient(const QHostAddress& client);
+    int pauseClient(const QHostAddress& client, qint64 ms);
+    int resumeClient(const QHostAddress& client);
+    int resumeAll(); // ends every pause now; the number of paused connections resumed
+
     int killRoute(const QString& routeId); // closes every connection of a route
     void setRouteDrained(const QString& routeId, bool drained); // refuse new connections
 
@@ -53,6 +81,13 @@ private:
     struct Parts; // engine.cpp
     std::unique_ptr<Parts> m;
     void applyOnEngineThread(const Config& config);
+    // Runs fn on the worker of an open connection, with its session if it is still there.
+    bool post(const ConnectionRecord& record, const std::function<void(WorkerSession&)>& fn);
+    bool onSession(quint64 id, const std::function<void(WorkerSession&)>& fn);
+    // The same for every open connection `which` picks; how many it picked.
+    int onOpen(const std::function<bool(const ConnectionRecord&)>& which,
+               const std::function<void(WorkerSession&)>& fn);
+    int onClient(const QHostAddress& client, const std::function<void(WorkerSession&)>& fn);
     void publishTopology();
 };
 

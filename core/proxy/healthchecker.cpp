@@ -2,6 +2,7 @@
 
 #include "proxy/balancer.h"
 
+#include <QJsonObject>
 #include <QPointer>
 #include <QTcpSocket>
 #include <QTimer>
@@ -17,6 +18,20 @@ int seconds2ms(double seconds)
     return qBound(1, int(seconds * 1000), 24 * 3600 * 1000);
 }
 
+// unhealthy.timeouts is kept with the other APISIX fields the model does not type.
+int unhealthyTimeouts(const ActiveHealthCheck& checks)
+{
+    return checks.extra.value(QLatin1String("unhealthy"))
+        .toObject()
+        .value(QLatin1String("timeouts"))
+        .toInt(HealthChecker::kDefaultUnhealthyTimeouts);
+}
+
+enum class Outcome { Reachable, Failed, TimedOut };
+
+// lua-resty-healthcheck's counters are 8 bits wide; the limits stop at 254.
+constexpr int kCounterMax = 255;
+
 } // namespace
 
 // One node's probe loop. Owned by the HealthChecker (as a QObject child, deleted with
@@ -24,6 +39,7 @@ int seconds2ms(double seconds)
 class NodeProbe : public QObject
 {
 public:
+    // changed: the node went from taking traffic to refusing it, or back.
     using Done = std::function<void(NodeProbe*, bool reachable, bool changed)>;
 
     NodeProbe(const QString& nodeAddress, const QString& host, quint16 port, Done done,
@@ -33,7 +49,7 @@ public:
         m_timer.setSingleShot(false);
         m_timeout.setSingleShot(true);
         connect(&m_timer, &QTimer::timeout, this, &NodeProbe::probe);
-        connect(&m_timeout, &QTimer::timeout, this, [this] { finish(false); });
+        connect(&m_timeout, &QTimer::timeout, this, [this] { finish(Outcome::TimedOut); });
     }
 
     ~NodeProbe() override { dropSocket(); }
@@ -71,7 +87,8 @@ private:
     // state, as in lua-resty-healthcheck.
     void schedule()
     {
-        const int interval = state.healthy ? m_checks.healthyInterval : m_checks.unhealthyInterval;
+        const int interval =
+            state.healthy() ? m_checks.healthyInterval : m_checks.unhealthyInterval;
         if (m_stopped || interval <= 0) {
             m_timer.stop();
             return;
@@ -85,40 +102,62 @@ private:
         if (m_stopped || m_socket)
             return; // the previous probe is still running (timeout above the interval)
         m_socket = new QTcpSocket(this);
-        connect(m_socket, &QTcpSocket::connected, this, [this] { finish(true); });
-        connect(m_socket, &QTcpSocket::errorOccurred, this, [this] { finish(false); });
+        connect(m_socket, &QTcpSocket::connected, this, [this] { finish(Outcome::Reachable); });
+        connect(m_socket, &QTcpSocket::errorOccurred, this,
+                [this](QAbstractSocket::SocketError error) {
+                    finish(error == QAbstractSocket::SocketTimeoutError ? Outcome::TimedOut
+                                                                        : Outcome::Failed);
+                });
         m_timeout.start(seconds2ms(m_checks.timeout));
         m_socket->connectToHost(m_host, m_port);
     }
 
-    void finish(bool reachable)
+    void finish(Outcome outcome)
     {
         if (!m_socket)
             return;
         m_timeout.stop();
         dropSocket();
 
-        bool changed = false;
-        if (reachable) {
-            ++state.successes;
-            state.failures = 0;
-            if (!state.healthy && m_checks.healthySuccesses > 0 &&
-                state.successes >= m_checks.healthySuccesses) {
-                state.healthy = true;
-                changed = true;
-            }
-        } else {
-            ++state.failures;
-            state.successes = 0;
-            if (state.healthy && m_checks.unhealthyTcpFailures > 0 &&
-                state.failures >= m_checks.unhealthyTcpFailures) {
-                state.healthy = false;
-                changed = true;
-            }
-        }
+        const bool before = state.healthy();
+        count(outcome);
+        const bool changed = state.healthy() != before;
         if (changed)
             schedule();
-        m_done(this, reachable, changed);
+        m_done(this, outcome == Outcome::Reachable, changed);
+    }
+
+    // lua-resty-healthcheck's incr_counter: one counter per kind of result, a limit for each.
+    void count(Outcome outcome)
+    {
+        const bool success = outcome == Outcome::Reachable;
+        const NodeHealth report = success ? NodeHealth::Healthy : NodeHealth::Unhealthy;
+        if (state.health == report)
+            return; // nothing to learn: a success on a healthy node, a failure on a down one
+        int* counter = &state.successes;
+        int limit = m_checks.healthySuccesses;
+        if (outcome == Outcome::Failed) {
+            counter = &state.tcpFailures;
+            limit = m_checks.unhealthyTcpFailures;
+        } else if (outcome == Outcome::TimedOut) {
+            counter = &state.timeouts;
+            limit = unhealthyTimeouts(m_checks);
+        }
+        if (limit <= 0)
+            return;
+        *counter = qMin(*counter + 1, kCounterMax);
+        if (success) {
+            state.tcpFailures = 0;
+            state.timeouts = 0;
+        } else {
+            state.successes = 0;
+        }
+        if (*counter >= limit)
+            state.health = report;
+        else if (state.health == NodeHealth::Healthy && !success)
+            state.health = NodeHealth::MostlyHealthy;
+        else if (state.health == NodeHealth::Unhealthy && success)
+            state.health = NodeHealth::MostlyUnhealthy;
     }
 
     void dropSocket()
@@ -215,7 +254,7 @@ void HealthChecker::watch(const QString& upstreamKey, const Upstream& upstream,
         }
         probe->setTarget(it->first, it->second);
         probe->configure(watched.checks);
-        pushState(watched, address, probe->state.healthy);
+        pushState(watched, address, probe->state.healthy());
     }
 }
 
@@ -266,9 +305,9 @@ void HealthChecker::onProbeFinished(const QString& upstreamKey, NodeProbe* probe
     if (it == watched->probes.end() || it->second != probe)
         return; // a probe that a reconfiguration dropped
     if (changed)
-        pushState(*watched, probe->address, probe->state.healthy);
+        pushState(*watched, probe->address, probe->state.healthy());
     const QString address = probe->address;
-    const bool healthy = probe->state.healthy;
+    const bool healthy = probe->state.healthy();
     // A receiver may reconfigure or delete this checker; nothing after the emits touches it.
     QPointer<HealthChecker> self(this);
     Q_EMIT nodeProbed(upstreamKey, address, reachable);

@@ -1,13 +1,20 @@
 #pragma once
 // Active TCP health checks (APISIX checks.active, type tcp). Each node of a watched upstream is
 // probed with a plain connect every healthy.interval / unhealthy.interval seconds, bounded by
-// checks.active.timeout; healthy.successes consecutive successes mark it up, unhealthy.tcp_failures
-// consecutive failures mark it down. A state change is pushed into the upstream's Balancer and
-// announced by nodeHealthChanged. Nodes start healthy, as in APISIX.
+// checks.active.timeout. States and counters follow lua-resty-healthcheck, APISIX's checker: a
+// refused connect counts against unhealthy.tcp_failures, a connect that runs out of time against
+// unhealthy.timeouts (default 3), a success towards healthy.successes; reaching a limit sets the
+// node unhealthy or healthy, and a first result against the state makes it mostly_healthy or
+// mostly_unhealthy (which keep taking or refusing traffic as before). A success clears the
+// failure counters and a failure the success counter; results that cannot change the state
+// (successes on a healthy node, failures on an unhealthy one) are not counted. A change between
+// taking and refusing traffic is pushed into the upstream's Balancer and announced by
+// nodeHealthChanged. Nodes start healthy, as in APISIX.
 // Lives on one thread (the engine's) and must be called there. Re-watching an upstream keeps
 // the state and schedule of every node whose address is unchanged.
 
 #include "model/streamroute.h"
+#include "stats/snapshot.h"
 
 #include <QHash>
 #include <QObject>
@@ -29,10 +36,18 @@ class HealthChecker final : public QObject
 public:
     struct NodeState
     {
-        bool healthy = true;
-        int successes = 0; // consecutive, since the last failure
-        int failures = 0;  // consecutive, since the last success
+        NodeHealth health = NodeHealth::Healthy;
+        int successes = 0;   // since the last failure (not counted while healthy)
+        int tcpFailures = 0; // refused or failed connects since the last success
+        int timeouts = 0;    // connects out of time since the last success
+        // Takes traffic: healthy or mostly_healthy.
+        bool healthy() const
+        {
+            return health == NodeHealth::Healthy || health == NodeHealth::MostlyHealthy;
+        }
     };
+    // APISIX's default for unhealthy.timeouts.
+    static constexpr int kDefaultUnhealthyTimeouts = 3;
 
     explicit HealthChecker(QObject* parent = nullptr);
     ~HealthChecker() override;

@@ -261,7 +261,7 @@ std::size_t RelayPump::filtersHeld(const Direction& d) const
 
 bool RelayPump::canRead(const Direction& d, RelayFilter::Mode mode) const
 {
-    if (d.eof || d.ending)
+    if (d.eof || d.ending || m_pausedUntil)
         return false;
     if (mode == RelayFilter::Mode::Transform) {
         // The chain starts with the next read once the pipe or buffer has been delivered.
@@ -341,6 +341,7 @@ int RelayPump::receive(Direction& d, qint64& budget)
     }
     if (n > 0) {
         d.held += n;
+        d.received += quint64(n);
         d.lastMoveMs = m_worker.monoMs();
         if (drained)
             src.readable = false;
@@ -375,6 +376,7 @@ int RelayPump::receiveThroughChain(Direction& d)
     const qint64 room = m_worker.bufferSize() - queued(d) - qint64(filtersHeld(d));
     const ssize_t n = ::recv(fd(d.from), d.buffer, size_t(room), 0);
     if (n > 0) {
+        d.received += quint64(n);
         d.lastMoveMs = m_worker.monoMs();
         if (size_t(n) < size_t(room) && !src.hup)
             src.readable = false;
@@ -489,6 +491,15 @@ void RelayPump::scheduleFilterTimer()
         m_filterTimerAt = next;
         m_worker.schedule(next, m_sessionId, tag(kFilterTimer));
     }
+}
+
+void RelayPump::setPausedUntil(qint64 untilMonoMs)
+{
+    if (m_pausedUntil && !untilMonoMs) {
+        for (Direction& d : m_dirs)
+            d.lastMoveMs = qMax(d.lastMoveMs, m_worker.monoMs());
+    }
+    m_pausedUntil = untilMonoMs;
 }
 
 qint64 RelayPump::idleExpiry() const

@@ -56,10 +56,18 @@ public:
     CloseReason wake();
     // The session was requeued (its fair share used) and runs again.
     void resumed() { m_requeued = false; }
+    // The operator's pause: neither source is read until then (bytes wait in the kernel, so
+    // flow control holds the peers back); bytes already held still go out. 0 ends the pause,
+    // which counts as activity for the idle timeouts; run() next.
+    void setPausedUntil(qint64 untilMonoMs);
+    qint64 pausedUntil() const { return m_pausedUntil; } // 0: not paused
 
     qint64 idleExpiry() const; // every open direction quiet beyond its own timeout
     bool halfClosed() const { return m_dirs[0].shut != m_dirs[1].shut; }
     void release(); // gives back pipes and buffers (the session is closing)
+    // Bytes read from that side so far (the access log's $bytes_received and
+    // $upstream_bytes_received, handed to the record once, at close).
+    quint64 received(Side from) const { return m_dirs[from].received; }
 
 private:
     struct Endpoint
@@ -106,6 +114,7 @@ private:
         bool bulk = false;          // the last read filled its storage: next storage is a pipe
         qint64 lastMoveMs = 0;
         qint64 idleMs = 0;
+        quint64 received = 0; // bytes read from the source; plain: only this worker reads it
         Chain chain;
     };
     class LinkOutput;
@@ -147,6 +156,7 @@ private:
     bool m_requeued = false;
     bool m_pipeTimerArmed = false; // a grown pipe is kept while quiet; the pipe timer returns it
     qint64 m_filterTimerAt = 0;    // when the earliest filter timer scheduled fires (0: none)
+    qint64 m_pausedUntil = 0;      // setPausedUntil()
 };
 
 } // namespace sg

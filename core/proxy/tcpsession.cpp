@@ -47,6 +47,7 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
         addMySqlFilters(worker, m_record, m_route->mysqlCommands, filters);
     for (const FilterProvider& provide : worker.filterProviders())
         provide(m_record, filters);
+    m_toxics = worker.provideToxics(m_record, filters);
     m_pump.addFilters(RelayPump::Client, std::move(filters.toUpstream));
     m_pump.addFilters(RelayPump::Upstream, std::move(filters.toClient));
 }
@@ -152,8 +153,40 @@ void TcpSession::resume()
 
 void TcpSession::wake()
 {
-    if (!m_closed && m_connected)
+    if (m_closed)
+        return;
+    if (!m_toxics) {
+        // Its route is listed under streamgate.toxics only now: the toxic filters join the
+        // chain's end, as they would have at the start, and see the bytes read from now on.
+        SessionFilters filters;
+        m_toxics = m_worker.provideToxics(m_record, filters);
+        m_pump.addFilters(RelayPump::Client, std::move(filters.toUpstream));
+        m_pump.addFilters(RelayPump::Upstream, std::move(filters.toClient));
+    }
+    if (m_connected)
         after(m_pump.wake());
+}
+
+void TcpSession::pause(qint64 ms)
+{
+    if (m_closed || ms <= 0)
+        return;
+    const qint64 until = qMax(m_pump.pausedUntil(), m_worker.monoMs() + ms);
+    m_pump.setPausedUntil(until);
+    m_worker.schedule(until, m_id, PauseTimer << 24);
+    m_worker.notePause(*m_record, until);
+}
+
+void TcpSession::unpause()
+{
+    if (m_closed || !m_pump.pausedUntil())
+        return;
+    m_pump.setPausedUntil(0);
+    m_worker.notePause(*m_record, 0);
+    // What the peers sent meanwhile is still reported readable (or is reported again when
+    // the poll loop is asked to watch it), so one pass picks it up.
+    if (m_connected)
+        pump();
 }
 
 void TcpSession::pump()
@@ -189,7 +222,17 @@ void TcpSession::onTimer(quint32 tag)
         if (m_connected)
             after(m_pump.onTimer(kind));
         break;
+    case PauseTimer:
+        // A pause that was extended or ended meanwhile leaves an early timer behind.
+        if (m_pump.pausedUntil() && m_worker.monoMs() >= m_pump.pausedUntil())
+            unpause();
+        break;
     case IdleTimer: {
+        // A paused session is not idle: its peers are held back on purpose.
+        if (m_pump.pausedUntil()) {
+            m_worker.schedule(m_pump.pausedUntil() + 1, m_id, IdleTimer << 24);
+            break;
+        }
         const qint64 expiry = m_pump.idleExpiry();
         if (m_worker.monoMs() >= expiry) {
             m_route->stats->add(m_route->stats->timeouts);
@@ -216,6 +259,8 @@ void TcpSession::close(CloseReason reason)
     m_closed = true;
     m_connector.release();
     m_admission.end(reason); // the plugins' log phase: limit-conn lets go
+    m_record->bytesFromClient.set(m_pump.received(RelayPump::Client));
+    m_record->bytesFromUpstream.set(m_pump.received(RelayPump::Upstream));
     // Recorded before the sockets close, so a peer that sees the close also finds the record.
     m_worker.hub().closed(m_record, reason);
     for (int s = 0; s < 2; ++s) {
@@ -226,6 +271,7 @@ void TcpSession::close(CloseReason reason)
         // The side that did not reset is reset too, so neither peer mistakes it for a clean
         // end; a reset a filter asked for reaches both.
         const bool reset = reason == CloseReason::InjectedReset ||
+                           reason == CloseReason::OperatorReset ||
                            (s == RelayPump::Client && reason == CloseReason::UpstreamReset) ||
                            (s == RelayPump::Upstream && reason == CloseReason::ClientReset);
         if (reset)

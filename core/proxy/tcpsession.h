@@ -3,7 +3,8 @@
 // (limit-conn delay) -> UpstreamConnector (connect, per-attempt timeout, retries) -> RelayPump
 // (the bytes, both directions, through their filter chains) -> close. It owns the two sockets
 // and their watches, the timers, the idle timeout and what the stats see of the session; the
-// connector and the pump do the rest. A reset on one side resets the other.
+// connector and the pump do the rest. A reset on one side resets the other; so does an
+// operator's reset (OperatorReset). An operator's pause stops reading both peers for a while.
 
 #include "proxy/admission.h"
 #include "proxy/relaypump.h"
@@ -39,9 +40,11 @@ public:
     QString routeId() const override;
     void resume() override;
     void wake() override;
+    void pause(qint64 ms) override;
+    void unpause() override;
 
 private:
-    enum TimerKind : quint32 { DelayTimer = 1, IdleTimer = 3 };
+    enum TimerKind : quint32 { DelayTimer = 1, IdleTimer = 3, PauseTimer = 6 };
 
     void startConnect();
     void connectOutcome(UpstreamConnector::Outcome outcome);
@@ -58,6 +61,7 @@ private:
     UpstreamConnector m_connector;
     RelayPump m_pump;
     bool m_connected = false;
+    bool m_toxics = false; // the toxic filters are in the chain (Worker::provideToxics)
     bool m_closed = false;
 };
 

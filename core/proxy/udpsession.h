@@ -7,9 +7,12 @@
 // Datagrams move in recvmmsg/sendmmsg batches through the listener's preallocated slots (one
 // datagram per slot, boundaries kept): nothing is allocated per datagram. A refused client is
 // remembered, so it costs one Deny event, and its further datagrams are only counted.
+// A session of a route listed under streamgate.toxics runs its datagrams through the route's
+// toxics (toxics/udptoxics.h); every other session pays one null check per datagram and batch.
 
 #include "proxy/admission.h"
 #include "proxy/routetable.h"
+#include "proxy/toxics/udptoxics.h"
 #include "proxy/worker.h"
 
 #include <QHostAddress>
@@ -23,6 +26,8 @@
 
 namespace sg {
 
+class ToxicBoard;
+
 // Engine settings every UDP listener shares.
 struct UdpContext
 {
@@ -33,6 +38,7 @@ struct UdpContext
     // after the read timeout, if shorter): a client that sends once and is never answered
     // holds a session and a descriptor for seconds, not for the whole read timeout.
     double noReplySeconds = 5;
+    const ToxicBoard* toxics = nullptr; // streamgate.toxics; outlives the listeners
 };
 
 // A client's address and port in one fixed form (IPv4 as mapped IPv6), hashed without allocation.
@@ -66,6 +72,11 @@ class UdpListenerSession final : public WorkerSession, public IoHandler
 public:
     static constexpr int kBatch = 16;
     static constexpr int kSlotSize = 65536; // > 65,507, the largest UDP payload over IPv4
+    static constexpr int kPassBatches = 8;  // batches per readiness pass before yielding to others
+    // Refusals that depend on load (session cap, limit-conn, drained, no descriptors) are
+    // retried after this long, so a client gets in once room frees up, with at most one Deny
+    // event per client per interval.
+    static constexpr qint64 kLoadRetryMs = 1000;
 
     UdpListenerSession(Worker& worker, quint64 id, int fd, const QString& key,
                        std::shared_ptr<ListenerStats> stats,
@@ -90,6 +101,9 @@ public:
     // when the upstream socket reported an error (errno kept).
     enum class DownResult { Drained, MoreLeft, Error };
     DownResult relayDown(UdpSession& session, int upstreamFd);
+    // One datagram to a session's client, from the address the client wrote to (the path of
+    // datagrams a toxic held). False when it could not be sent (dropped, as UDP drops).
+    bool sendToClient(const UdpSession& session, const char* data, size_t length);
     int fd() const { return m_watch.fd; }
     const QString& key() const { return m_key; }
     std::shared_ptr<ListenerStats> stats() const { return m_stats; }
@@ -106,6 +120,8 @@ private:
     };
 
     bool drain(); // true when the socket may still hold datagrams
+    // The control message that makes a reply to `local` leave from it; returns its length.
+    size_t replyControl(const UdpLocal& local, char* control) const;
     void handle(int slot, size_t length);
     void admit(const UdpClientKey& key, int slot, size_t length);
     void remember(const UdpClientKey& key, std::shared_ptr<RouteStats> route, qint64 holdMs,
@@ -147,12 +163,13 @@ struct UdpSessionSetup
     socklen_t clientLength = 0;
     UdpLocal local;
     QString hashKey;
-    AdmissionTicket admission; // the plugins' hold on this session, released on close
-    qint64 idleMs = 60000;     // once the upstream has answered
-    qint64 noReplyMs = 5000;   // until then
+    AdmissionTicket admission;           // the plugins' hold on this session, released on close
+    std::shared_ptr<RouteToxics> toxics; // the route's entry under streamgate.toxics, if any
+    qint64 idleMs = 60000;               // once the upstream has answered
+    qint64 noReplyMs = 5000;             // until then
 };
 
-class UdpSession final : public WorkerSession, public IoHandler
+class UdpSession final : public WorkerSession, public IoHandler, private DatagramSink
 {
 public:
     UdpSession(Worker& worker, UdpListenerSession* listener, UdpSessionSetup&& setup);
@@ -169,15 +186,38 @@ public:
     void close(CloseReason reason) override;
     QString routeId() const override;
     void resume() override;
+    // The route's toxics changed (Worker::wakeRoutes): taken in now, even by a session that
+    // started before its route was listed.
+    void wake() override;
+
+    // Whether replies go through toxics (toxicDown) rather than the listener's batch send: only
+    // while a downstream toxic hits this session or holds something.
+    bool repliesThroughToxics() const { return m_toxics && m_toxics->active(false); }
+    // One datagram from the upstream toward the client, through the downstream toxics.
+    void toxicDown(const char* data, size_t length);
+
+    // The operator's pause: the session's datagrams are dropped both ways until it ends (a
+    // network that loses everything for a while); the session itself stays.
+    void pause(qint64 ms) override;
+    void unpause() override;
 
     void detach() { m_listener = nullptr; } // the listener is closing
     const sockaddr_storage& client() const { return m_client; }
     socklen_t clientLength() const { return m_clientLength; }
     const UdpLocal& local() const { return m_local; }
     void countDown(quint64 datagrams, quint64 bytes);
+    // Bytes of datagrams read from the upstream, delivered or not (the access log's
+    // $upstream_bytes_received, handed to the record at close).
+    void countReceivedDown(quint64 bytes) { m_fromUpstream += bytes; }
 
 private:
+    enum TimerTag : quint32 { IdleTimer = 0, ToxicTimer = 1, PauseTimer = 2 };
+
+    void sendToUpstream(const char* data, size_t length);
+    void deliver(bool upstream, const char* data, size_t length) override;
+    void afterToxics(); // lets go of the toxics when unneeded, else arms their timer
     void pumpDown();
+    void dropDown();
     void touch();
     void armIdle(qint64 atMs);
     qint64 idleLimit() const { return m_answered ? m_idleMs : m_noReplyMs; }
@@ -202,6 +242,12 @@ private:
     bool m_requeued = false;
     qint64 m_lastMs = 0;
     qint64 m_lastWallMs = 0;
+    std::unique_ptr<UdpToxics> m_toxics; // null while the route lists no toxic for UDP
+    qint64 m_toxicTimerAt = 0;           // the earliest toxic timer armed, 0 for none
+    qint64 m_pausedUntil = 0;            // monotonic ms; 0: not paused
+    // Bytes read from each peer; plain, only this worker touches them, given to the record once.
+    quint64 m_fromClient = 0;
+    quint64 m_fromUpstream = 0;
 };
 
 } // namespace sg

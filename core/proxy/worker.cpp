@@ -249,6 +249,25 @@ void Worker::wakeRoutes(const QStringList& routeIds)
     }
 }
 
+void Worker::notePause(ConnectionRecord& record, qint64 untilMonoMs)
+{
+    const ConnectionInfo& c = record.base;
+    const QString who = QStringLiteral("connection %1 from %2:%3")
+                            .arg(c.id)
+                            .arg(c.clientAddress.toString())
+                            .arg(c.clientPort);
+    const bool paused = untilMonoMs > 0;
+    const qint64 untilWallMs = paused ? m_wallMs + (untilMonoMs - m_monoMs) : 0;
+    record.pausedUntilMs.store(untilWallMs, std::memory_order_relaxed);
+    const QString text =
+        paused ? QStringLiteral("%1 paused by the operator for %2 ms: nothing is read from "
+                                "either peer until then")
+                     .arg(who)
+                     .arg(untilMonoMs - m_monoMs)
+               : QStringLiteral("%1 resumed").arg(who);
+    m_hub.addEvent(EventKind::Info, c.routeId, text, record.info());
+}
+
 void Worker::descriptorFailed(int error)
 {
     // The idle pipes kept for reuse hold descriptors too: give them back.

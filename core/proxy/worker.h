@@ -25,6 +25,7 @@
 
 namespace sg {
 
+class ConnectionRecord;
 class StatsHub;
 class Worker;
 
@@ -42,6 +43,11 @@ public:
     virtual void resume() {}
     // Something its filters read changed (Worker::wakeRoutes): they get to act on it now.
     virtual void wake() {}
+    // The operator holds the session (Engine::pauseConnection): nothing is read from either
+    // peer for `ms` from now, or until an earlier pause ends if that is later. unpause() ends
+    // the pause now. Sessions that cannot pause ignore both.
+    virtual void pause(qint64 ms) { Q_UNUSED(ms); }
+    virtual void unpause() {}
 
 protected:
     Worker& m_worker;
@@ -129,6 +135,9 @@ public:
     int closeRoute(const QString& routeId, CloseReason reason);
     // Wakes every session of these routes (WorkerSession::wake()).
     void wakeRoutes(const QStringList& routeIds);
+    // A session was paused until untilMonoMs (0: it resumed): the record shows it and the
+    // event log says so.
+    void notePause(ConnectionRecord& record, qint64 untilMonoMs);
 
     const DescriptorBudget& descriptors() const { return m_descriptors; }
     // What new TCP sessions ask for their relay filters; set before start(), then read only.
@@ -137,6 +146,18 @@ public:
         m_filterProviders = std::move(providers);
     }
     const std::vector<FilterProvider>& filterProviders() const { return m_filterProviders; }
+    // The toxics' provider (proxy/toxics): adds a TCP session's toxic filters and returns true
+    // when its route is listed under streamgate.toxics. A session it passed by asks again when
+    // its route's toxics change (wakeRoutes), so a toxic added to a route listed only now still
+    // reaches the connections already open.
+    using ToxicProvider = std::function<bool(const std::shared_ptr<ConnectionRecord>& connection,
+                                             SessionFilters& out)>;
+    void setToxicProvider(ToxicProvider provider) { m_toxicProvider = std::move(provider); }
+    bool provideToxics(const std::shared_ptr<ConnectionRecord>& connection,
+                       SessionFilters& out) const
+    {
+        return m_toxicProvider && m_toxicProvider(connection, out);
+    }
     // A session could not open a descriptor (EMFILE/ENFILE): the first failure of an episode
     // is reported as an event (once for the engine); descriptorOpened() after a socket() that
     // worked ends it.
@@ -207,6 +228,7 @@ private:
     std::vector<char*> m_buffers;
     DescriptorBudget& m_descriptors;
     std::vector<FilterProvider> m_filterProviders;
+    ToxicProvider m_toxicProvider;
 };
 
 } // namespace sg

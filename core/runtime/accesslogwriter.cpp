@@ -1,5 +1,6 @@
 #include "runtime/accesslogwriter.h"
 
+#include "config/configstore.h"
 #include "proxy/engine.h"
 #include "stats/accesslog.h"
 
@@ -8,11 +9,38 @@
 namespace sg {
 
 AccessLogWriter::AccessLogWriter(Engine* engine, QIODevice* out, QObject* parent)
-    : QObject(parent), m_engine(engine), m_out(out)
+    : QObject(parent), m_engine(engine), m_out(out), m_format(defaultAccessLogFormat())
 {
     connect(engine, &Engine::eventsAvailable, this, &AccessLogWriter::poll);
     connect(&m_timer, &QTimer::timeout, this, &AccessLogWriter::poll);
     m_timer.start(1000);
+}
+
+void AccessLogWriter::follow(ConfigStore* store)
+{
+    setSettings(store->config().streamgate);
+    connect(store, &ConfigStore::changed, this,
+            [this](const ConfigDiff&, const Config& config) { setSettings(config.streamgate); });
+}
+
+void AccessLogWriter::setSettings(const StreamgateSettings& settings)
+{
+    const QString text = settings.accessLogFormat();
+    // A written format was validated when the config was read; the check stays for a config
+    // built in code.
+    const ParsedAccessLogFormat parsed = text.isEmpty()
+                                             ? ParsedAccessLogFormat{defaultAccessLogFormat(), {}}
+                                             : parseAccessLogFormat(text);
+    setFormat(parsed.ok() ? parsed.format : defaultAccessLogFormat(), settings.accessLogEnabled());
+}
+
+void AccessLogWriter::setFormat(const AccessLogFormat& format, bool sessions)
+{
+    if (format == m_format && sessions == m_sessions)
+        return;
+    poll(); // what happened before the change, as it was configured then
+    m_format = format;
+    m_sessions = sessions;
 }
 
 int AccessLogWriter::poll()
@@ -31,7 +59,9 @@ int AccessLogWriter::poll()
             ++lines;
         }
         for (const Event& e : events) {
-            const QString line = formatAccessLogEvent(e);
+            if (!m_sessions && (e.kind == EventKind::Close || e.kind == EventKind::Deny))
+                continue;
+            const QString line = formatAccessLogEvent(e, m_format);
             if (line.isEmpty())
                 continue;
             chunk += line.toUtf8();

@@ -8,25 +8,153 @@ namespace sg {
 
 namespace {
 
-QString timeLocal(qint64 ms)
+qint64 secondOf(qint64 ms)
 {
-    // Local time with its offset is costly to work out, and a busy proxy writes many lines
-    // within one second: the text of the last second asked for is kept (per thread).
-    thread_local qint64 lastSecond = std::numeric_limits<qint64>::min();
-    thread_local QString lastText;
-    const qint64 second = ms >= 0 ? ms / 1000 : -((999 - ms) / 1000);
-    if (second == lastSecond)
-        return lastText;
-    // nginx $time_local: 27/Nov/2026:09:26:05 +0000 (English month names whatever the locale)
+    return ms >= 0 ? ms / 1000 : -((999 - ms) / 1000);
+}
+
+// "+0100" (time_local) or "+01:00" (time_iso8601).
+QString zoneText(int offsetSeconds, bool colon)
+{
+    return QStringLiteral("%1%2%3%4")
+        .arg(offsetSeconds < 0 ? QLatin1Char('-') : QLatin1Char('+'))
+        .arg(qAbs(offsetSeconds) / 3600, 2, 10, QLatin1Char('0'))
+        .arg(colon ? QStringLiteral(":") : QString())
+        .arg((qAbs(offsetSeconds) % 3600) / 60, 2, 10, QLatin1Char('0'));
+}
+
+// Local time with its offset is costly to work out, and a busy proxy writes many lines within
+// one second: the text of the last second asked for is kept (per thread, per variable).
+struct TimeCache
+{
+    qint64 second = std::numeric_limits<qint64>::min();
+    QString text;
+};
+
+const QString& timeText(qint64 ms, bool iso)
+{
+    thread_local TimeCache caches[2];
+    TimeCache& cache = caches[iso ? 1 : 0];
+    const qint64 second = secondOf(ms);
+    if (second == cache.second)
+        return cache.text;
     const QDateTime t = QDateTime::fromMSecsSinceEpoch(second * 1000);
-    const int offset = t.offsetFromUtc();
-    const QString zone = QStringLiteral("%1%2%3")
-                             .arg(offset < 0 ? QLatin1Char('-') : QLatin1Char('+'))
-                             .arg(qAbs(offset) / 3600, 2, 10, QLatin1Char('0'))
-                             .arg((qAbs(offset) % 3600) / 60, 2, 10, QLatin1Char('0'));
-    lastText = QLocale::c().toString(t, QStringLiteral("dd/MMM/yyyy:HH:mm:ss ")) + zone;
-    lastSecond = second;
-    return lastText;
+    // nginx $time_local: 27/Nov/2026:09:26:05 +0000 (English month names whatever the locale);
+    // $time_iso8601: 2026-11-27T09:26:05+00:00
+    cache.text = iso ? QLocale::c().toString(t, QStringLiteral("yyyy-MM-ddTHH:mm:ss")) +
+                           zoneText(t.offsetFromUtc(), true)
+                     : QLocale::c().toString(t, QStringLiteral("dd/MMM/yyyy:HH:mm:ss ")) +
+                           zoneText(t.offsetFromUtc(), false);
+    cache.second = second;
+    return cache.text;
+}
+
+// nginx's "%T.%03M": seconds with milliseconds.
+void appendSeconds(QString& out, qint64 ms)
+{
+    ms = qMax<qint64>(0, ms);
+    out += QString::number(ms / 1000);
+    out += QLatin1Char('.');
+    const int rest = int(ms % 1000);
+    out += QLatin1Char(char('0' + rest / 100));
+    out += QLatin1Char(char('0' + rest / 10 % 10));
+    out += QLatin1Char(char('0' + rest % 10));
+}
+
+void appendAddress(QString& out, const QHostAddress& address)
+{
+    if (address.isNull())
+        out += QLatin1Char('-');
+    else
+        out += address.toString();
+}
+
+// The upstream variables: one value per connect attempt (the failed ones first, each with no
+// connect time and no bytes), "-" when no upstream was tried.
+template <typename Failed, typename Last>
+void appendPerAttempt(QString& out, const ConnectionInfo& c, Failed failed, Last last)
+{
+    if (c.upstreamNode.isEmpty()) {
+        out += QLatin1Char('-');
+        return;
+    }
+    for (const QString& node : c.failedUpstreams) {
+        failed(node);
+        out += QLatin1String(", ");
+    }
+    last();
+}
+
+void appendValue(QString& out, AccessLogVariable variable, const ConnectionInfo& c)
+{
+    const qint64 endMs = c.endMs ? c.endMs : c.startMs;
+    switch (variable) {
+    case AccessLogVariable::RemoteAddr:
+        appendAddress(out, c.clientAddress);
+        return;
+    case AccessLogVariable::RemotePort:
+        out += QString::number(c.clientPort);
+        return;
+    case AccessLogVariable::ServerAddr:
+        appendAddress(out, c.localAddress);
+        return;
+    case AccessLogVariable::ServerPort:
+        out += QString::number(c.localPort);
+        return;
+    case AccessLogVariable::Protocol:
+        out += toString(c.protocol);
+        return;
+    case AccessLogVariable::Status:
+        out += QString::number(accessLogStatus(c.closeReason));
+        return;
+    case AccessLogVariable::BytesSent:
+        out += QString::number(c.bytesDown);
+        return;
+    case AccessLogVariable::BytesReceived:
+        out += QString::number(c.bytesFromClient);
+        return;
+    case AccessLogVariable::SessionTime:
+        appendSeconds(out, endMs - c.startMs);
+        return;
+    case AccessLogVariable::UpstreamAddr:
+        appendPerAttempt(
+            out, c, [&](const QString& node) { out += node; }, [&] { out += c.upstreamNode; });
+        return;
+    case AccessLogVariable::UpstreamBytesSent:
+        appendPerAttempt(
+            out, c, [&](const QString&) { out += QLatin1Char('0'); },
+            [&] { out += QString::number(c.bytesUp); });
+        return;
+    case AccessLogVariable::UpstreamBytesReceived:
+        appendPerAttempt(
+            out, c, [&](const QString&) { out += QLatin1Char('0'); },
+            [&] { out += QString::number(c.bytesFromUpstream); });
+        return;
+    case AccessLogVariable::UpstreamConnectTime:
+        appendPerAttempt(
+            out, c, [&](const QString&) { out += QLatin1Char('-'); },
+            [&] {
+                if (c.connectMs < 0)
+                    out += QLatin1Char('-');
+                else
+                    appendSeconds(out, c.connectMs);
+            });
+        return;
+    case AccessLogVariable::TimeLocal:
+        out += timeText(endMs, false);
+        return;
+    case AccessLogVariable::TimeIso8601:
+        out += timeText(endMs, true);
+        return;
+    case AccessLogVariable::RouteId:
+        out += c.routeId;
+        return;
+    case AccessLogVariable::CloseReason:
+        out += toString(c.closeReason);
+        return;
+    case AccessLogVariable::Count:
+        return;
+    }
 }
 
 } // namespace
@@ -49,35 +177,53 @@ int accessLogStatus(CloseReason reason)
     }
 }
 
-QString formatAccessLogSession(const ConnectionInfo& c)
+const AccessLogFormat& defaultAccessLogFormat()
 {
-    const qint64 end = c.endMs ? c.endMs : c.startMs;
-    return QStringLiteral("%1 [%2] %3 %4 %5 %6 %7 route=\"%8\" reason=\"%9\"")
-        .arg(c.clientAddress.toString(), timeLocal(c.startMs), toString(c.protocol))
-        .arg(accessLogStatus(c.closeReason))
-        .arg(c.bytesDown)
-        .arg(c.bytesUp)
-        .arg(QString::number(double(qMax<qint64>(0, end - c.startMs)) / 1000.0, 'f', 3), c.routeId,
-             toString(c.closeReason));
+    static const AccessLogFormat format =
+        parseAccessLogFormat(apisixAccessLogFormat() +
+                             QStringLiteral(R"( route="$route_id" reason="$close_reason")"))
+            .format;
+    return format;
 }
 
-QString formatAccessLogEvent(const Event& e)
+QString accessLogValue(AccessLogVariable variable, const ConnectionInfo& connection)
+{
+    QString out;
+    appendValue(out, variable, connection);
+    return out;
+}
+
+QString formatAccessLogSession(const ConnectionInfo& c, const AccessLogFormat& format)
+{
+    QString line;
+    line.reserve(160);
+    for (const AccessLogFormat::Part& part : format.parts) {
+        if (part.isVariable())
+            appendValue(line, part.variable, c);
+        else
+            line += part.text;
+    }
+    return line;
+}
+
+QString formatAccessLogEvent(const Event& e, const AccessLogFormat& format)
 {
     switch (e.kind) {
     case EventKind::Open:
         return QString();
     case EventKind::Close:
     case EventKind::Deny:
-        return formatAccessLogSession(e.connection);
+        return formatAccessLogSession(e.connection, format);
     default:
-        return QStringLiteral("[%1] %2: %3").arg(timeLocal(e.timeMs), toString(e.kind), e.text);
+        return QStringLiteral("[%1] %2: %3")
+            .arg(timeText(e.timeMs, false), toString(e.kind), e.text);
     }
 }
 
 QString formatAccessLogDropped(qint64 timeMs, qint64 count)
 {
     return QStringLiteral("[%1] info: %2 events were dropped (event history full)")
-        .arg(timeLocal(timeMs))
+        .arg(timeText(timeMs, false))
         .arg(count);
 }
 

@@ -1,11 +1,13 @@
 #pragma once
-// The text of headless mode's access log: one line per closed session in APISIX's stream access
-// log shape
+// The text of headless mode's access log: one line per closed session and per refused
+// connection in a format of nginx stream variables (model/accesslogformat.h), and one line per
+// node/listener/info event. Unless the config names a format, a session's line is APISIX's
+// default stream access log line
 //   remote_addr [time_local] protocol status bytes_sent bytes_received session_time
-// followed by route="<id>" reason="<close reason>", one line in the same shape per refused
-// connection, and one line per node/listener/info event. Pure functions; the writer that feeds
-// them from the engine is runtime/accesslogwriter.h.
+// followed by route="<id>" reason="<close reason>". Pure functions; the writer that feeds them
+// from the engine is runtime/accesslogwriter.h.
 
+#include "model/accesslogformat.h"
 #include "stats/snapshot.h"
 
 #include <QString>
@@ -14,9 +16,21 @@ namespace sg {
 
 // nginx stream $status for a session that ended this way (200, 403, 502, 503).
 int accessLogStatus(CloseReason reason);
-QString formatAccessLogSession(const ConnectionInfo& connection);
+
+// APISIX's default format with ` route="$route_id" reason="$close_reason"` after it.
+const AccessLogFormat& defaultAccessLogFormat();
+
+// One variable's text for a session, as nginx writes it: "-" for an upstream value of a
+// session that reached no upstream; one value per connect attempt, joined by ", ", for the
+// upstream variables of a session that retried; times as seconds with milliseconds; the time
+// variables at the session's end, when nginx writes its line.
+QString accessLogValue(AccessLogVariable variable, const ConnectionInfo& connection);
+
+QString formatAccessLogSession(const ConnectionInfo& connection,
+                               const AccessLogFormat& format = defaultAccessLogFormat());
 // Empty for events that produce no line (Open).
-QString formatAccessLogEvent(const Event& event);
+QString formatAccessLogEvent(const Event& event,
+                             const AccessLogFormat& format = defaultAccessLogFormat());
 // The line that says `count` events were lost before the one stamped timeMs.
 QString formatAccessLogDropped(qint64 timeMs, qint64 count);
 

@@ -57,6 +57,23 @@ QString toString(CloseReason reason)
         return QStringLiteral("descriptor limit");
     case CloseReason::InjectedReset:
         return QStringLiteral("injected reset");
+    case CloseReason::OperatorReset:
+        return QStringLiteral("reset by operator");
+    }
+    return QString();
+}
+
+QString toString(NodeHealth health)
+{
+    switch (health) {
+    case NodeHealth::Healthy:
+        return QStringLiteral("healthy");
+    case NodeHealth::Unhealthy:
+        return QStringLiteral("unhealthy");
+    case NodeHealth::MostlyHealthy:
+        return QStringLiteral("mostly_healthy");
+    case NodeHealth::MostlyUnhealthy:
+        return QStringLiteral("mostly_unhealthy");
     }
     return QString();
 }

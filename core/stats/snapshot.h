@@ -6,6 +6,7 @@
 #include <QHostAddress>
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 namespace sg {
 
@@ -28,6 +29,7 @@ enum class CloseReason : quint8 {
     NoRoute,
     NoDescriptors, // the proxy had no descriptor left for the connection
     InjectedReset, // a relay filter reset both peers (e.g. a fault injected on purpose)
+    OperatorReset, // reset from the connections table or the admin API (TCP: RST to both peers)
 };
 QString toString(Protocol protocol);     // "TCP", "UDP"
 QString toString(ConnectionState state); // "connecting", "established", "half-closed", "closed"
@@ -58,6 +60,8 @@ struct ConnectionInfo
     QHostAddress localAddress;
     quint16 localPort = 0;
     QString upstreamNode; // "127.0.0.1:3306" (empty until chosen)
+    // Nodes tried before upstreamNode whose connect failed (upstream.retries), oldest first.
+    QStringList failedUpstreams;
     ConnectionState state = ConnectionState::Connecting;
     CloseReason closeReason = CloseReason::None;
     qint64 startMs = 0;    // ms since epoch
@@ -66,9 +70,17 @@ struct ConnectionInfo
     qint64 endMs = 0; // 0 while open
     quint64 bytesUp = 0;
     quint64 bytesDown = 0;
+    // Bytes read from the client and from the upstream, set when the session ends (0 while it
+    // is open). They differ from bytesUp/bytesDown, what was written on, by what filters and
+    // toxics dropped or added and by what was still held when the session ended.
+    quint64 bytesFromClient = 0;
+    quint64 bytesFromUpstream = 0;
     quint64 datagramsUp = 0; // UDP only
     quint64 datagramsDown = 0;
     quint64 buffered = 0; // bytes the proxy holds for this session now (both directions)
+    // While paused from the connections table or the admin API: when it resumes by itself
+    // (ms since epoch); 0 when not paused.
+    qint64 pausedUntilMs = 0;
     MySqlInfo mysql;
 };
 
@@ -103,6 +115,12 @@ struct ListenerStatus
     quint64 bytesDown = 0;
 };
 
+// A node's state under an active health check, in lua-resty-healthcheck's (APISIX's) terms:
+// "mostly_healthy" is a healthy node that has begun to fail probes, "mostly_unhealthy" an
+// unhealthy one that has begun to pass them. Both "healthy" states take traffic.
+enum class NodeHealth : quint8 { Healthy, Unhealthy, MostlyHealthy, MostlyUnhealthy };
+QString toString(NodeHealth health); // "healthy", "unhealthy", "mostly_healthy", ...
+
 struct NodeStatus
 {
     QString upstream; // upstream id, or "route:<id>" for an inline upstream
@@ -112,6 +130,17 @@ struct NodeStatus
     quint64 failures = 0;
     bool healthy = true;
     bool checked = false; // an active health check runs for it
+    // The health check's view (meaningful when checked): its state and its consecutive
+    // counters, which APISIX's control API shows as counter.success / tcp_failure /
+    // timeout_failure. A counter only moves while it can change the state: successes are not
+    // counted on a healthy node, failures not on an unhealthy one.
+    NodeHealth health = NodeHealth::Healthy;
+    quint32 checkSuccesses = 0;
+    quint32 checkTcpFailures = 0;
+    quint32 checkTimeouts = 0;
+    // Its host as resolved for traffic ("127.0.0.1" for "localhost"); empty when it does not
+    // resolve.
+    QString ip = {};
 };
 
 // Refused attempts grouped by client IP and route (the GUI's "Denied clients" view).
@@ -124,6 +153,21 @@ struct DeniedClient
     quint64 count = 0;
     qint64 firstSeenMs = 0;
     qint64 lastSeenMs = 0;
+};
+
+// One toxic of one route (streamgate.toxics) and what it does now. A connection is "hit" by a
+// toxic when the toxic acts on it: enabled, the connection's client among its clients, and
+// drawn by its toxicity; the others pass untouched and are not counted.
+struct ToxicStatus
+{
+    QString routeId;
+    QString name;
+    QString type;   // "latency", "bandwidth", ...
+    QString stream; // "upstream" (client -> server) or "downstream"
+    bool enabled = true;
+    QList<quint64> hitting; // ids of the open connections it hits now, ascending
+    quint64 hitTotal = 0;   // connections it has hit since it was added
+    quint64 bytesHeld = 0;  // bytes it holds back now, over every connection it hits
 };
 
 enum class EventKind : quint8 {
@@ -157,6 +201,7 @@ struct Snapshot
     QList<ListenerStatus> listeners;
     QList<NodeStatus> nodes;
     QList<DeniedClient> denied;
+    QList<ToxicStatus> toxics; // by route id, then in chain order
     qint64 lastEventSeq = 0;
 };
 

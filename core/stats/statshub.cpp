@@ -22,6 +22,8 @@ void RouteStats::opened()
 void ConnectionRecord::setUpstreamNode(const QString& node)
 {
     QMutexLocker lock(&m_mutex);
+    if (!m_upstreamNode.isEmpty())
+        m_failedUpstreams.append(m_upstreamNode);
     m_upstreamNode = node;
 }
 
@@ -49,6 +51,7 @@ ConnectionInfo ConnectionRecord::info() const
     {
         QMutexLocker lock(&m_mutex);
         c.upstreamNode = m_upstreamNode;
+        c.failedUpstreams = m_failedUpstreams;
         c.mysql = m_mysql;
     }
     c.state = state.load(std::memory_order_relaxed);
@@ -56,9 +59,12 @@ ConnectionInfo ConnectionRecord::info() const
     c.lastActivityMs = qint64(lastActivityMs.get());
     c.bytesUp = bytesUp.get();
     c.bytesDown = bytesDown.get();
+    c.bytesFromClient = bytesFromClient.get();
+    c.bytesFromUpstream = bytesFromUpstream.get();
     c.datagramsUp = datagramsUp.get();
     c.datagramsDown = datagramsDown.get();
     c.buffered = buffered.get();
+    c.pausedUntilMs = pausedUntilMs.load(std::memory_order_relaxed);
     return c;
 }
 
@@ -122,6 +128,7 @@ void StatsHub::closed(const std::shared_ptr<ConnectionRecord>& record, CloseReas
     c.closeReason = reason;
     c.endMs = nowMs();
     c.buffered = 0;
+    c.pausedUntilMs = 0;
     if (auto* r = record->route.get()) {
         r->closedBytesUp.fetch_add(c.bytesUp, std::memory_order_relaxed);
         r->closedBytesDown.fetch_add(c.bytesDown, std::memory_order_relaxed);
@@ -390,10 +397,15 @@ Snapshot StatsHub::snapshot() const
         NodeStatus ns;
         ns.upstream = n.upstream;
         ns.node = n.node;
+        ns.ip = n.ip;
         if (n.stats) {
             ns.active = n.stats->active.load();
             ns.total = n.stats->total.load();
             ns.failures = n.stats->failures.load();
+            ns.health = n.stats->health.load();
+            ns.checkSuccesses = n.stats->checkSuccesses.load();
+            ns.checkTcpFailures = n.stats->checkTcpFailures.load();
+            ns.checkTimeouts = n.stats->checkTimeouts.load();
         }
         ns.healthy = n.healthy ? n.healthy() : true;
         ns.checked = n.checked;

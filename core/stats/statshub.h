@@ -52,6 +52,10 @@ struct ListenerStats
 struct NodeStats
 {
     std::atomic<quint64> active{0}, total{0}, failures{0};
+    // The active health check's view (NodeStatus::health and check*), written on the engine
+    // thread after each probe.
+    std::atomic<NodeHealth> health{NodeHealth::Healthy};
+    std::atomic<quint32> checkSuccesses{0}, checkTcpFailures{0}, checkTimeouts{0};
 };
 
 // One open connection (or UDP session). `base` is filled before registration and not changed
@@ -61,12 +65,17 @@ class ConnectionRecord
 public:
     ConnectionInfo base; // id, routeId, protocol, listener, addresses, startMs
     RelaxedCounter bytesUp, bytesDown, datagramsUp, datagramsDown, buffered, lastActivityMs;
+    // Set once, by the worker, just before closed(): ConnectionInfo::bytesFromClient/Upstream.
+    RelaxedCounter bytesFromClient, bytesFromUpstream;
     std::atomic<qint64> connectMs{-1};
     std::atomic<ConnectionState> state{ConnectionState::Connecting};
-    int worker = -1; // which worker runs it (kill routing)
+    std::atomic<qint64> pausedUntilMs{0}; // ConnectionInfo::pausedUntilMs, set by its worker
+    int worker = -1;                      // which worker runs it (kill routing)
     std::shared_ptr<RouteStats> route;
     std::shared_ptr<ListenerStats> listener;
 
+    // Each call is one connect attempt: the node of the attempt before it, which failed, is
+    // kept in ConnectionInfo::failedUpstreams.
     void setUpstreamNode(const QString& node);
     QString upstreamNode() const;
     // Written by the worker while the MySQL inspector learns something, read by snapshots.
@@ -77,6 +86,7 @@ public:
 private:
     mutable QMutex m_mutex;
     QString m_upstreamNode;
+    QStringList m_failedUpstreams;
     MySqlInfo m_mysql;
 };
 
@@ -118,6 +128,7 @@ public:
     {
         QString upstream;
         QString node;
+        QString ip;
         std::shared_ptr<NodeStats> stats;
         std::function<bool()> healthy;
         bool checked = false;

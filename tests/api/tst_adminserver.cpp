@@ -55,7 +55,9 @@ private slots:
     void bodyErrors_data();
     void bodyErrors();
     void postGeneratesId();
+    void writeAnswersAreKeyAndValue();
     void patchMergesLikeApisix();
+    void patchOnStreamRouteIsRefused();
     void changesAreLiveAndPersisted();
     void concurrentPutsLeaveValidFile();
     void generatedKeyIsSaved();
@@ -255,25 +257,38 @@ void TestAdminServer::unsupportedMethods_data()
 {
     QTest::addColumn<QByteArray>("verb");
     QTest::addColumn<QString>("path");
-    QTest::newRow("PATCH the collection") << QByteArray("PATCH") << "/apisix/admin/stream_routes";
+    QTest::addColumn<QByteArray>("allow"); // what the path serves
+    QTest::newRow("PATCH the collection")
+        << QByteArray("PATCH") << "/apisix/admin/stream_routes" << QByteArray("GET, PUT, POST");
+    QTest::newRow("PATCH a stream route")
+        << QByteArray("PATCH") << "/apisix/admin/stream_routes/1" << QByteArray("GET, PUT, DELETE");
     QTest::newRow("OPTIONS a stream route")
-        << QByteArray("OPTIONS") << "/apisix/admin/stream_routes/1";
-    QTest::newRow("GET a sub path") << QByteArray("GET") << "/apisix/admin/upstreams/1/nodes";
-    QTest::newRow("POST to an id") << QByteArray("POST") << "/apisix/admin/stream_routes/1";
-    QTest::newRow("OPTIONS on upstreams") << QByteArray("OPTIONS") << "/apisix/admin/upstreams";
-    QTest::newRow("POST stats") << QByteArray("POST") << "/streamgate/v1/stats";
-    QTest::newRow("PUT events") << QByteArray("PUT") << "/streamgate/v1/events";
+        << QByteArray("OPTIONS") << "/apisix/admin/stream_routes/1"
+        << QByteArray("GET, PUT, DELETE");
+    QTest::newRow("OPTIONS an upstream") << QByteArray("OPTIONS") << "/apisix/admin/upstreams/1"
+                                         << QByteArray("GET, PUT, PATCH, DELETE");
+    QTest::newRow("GET a sub path")
+        << QByteArray("GET") << "/apisix/admin/upstreams/1/nodes" << QByteArray("PATCH");
+    QTest::newRow("PUT a sub path")
+        << QByteArray("PUT") << "/apisix/admin/upstreams/1/nodes" << QByteArray("PATCH");
+    QTest::newRow("OPTIONS on upstreams")
+        << QByteArray("OPTIONS") << "/apisix/admin/upstreams" << QByteArray("GET, PUT, POST");
+    QTest::newRow("POST stats") << QByteArray("POST") << "/streamgate/v1/stats"
+                                << QByteArray("GET");
+    QTest::newRow("PUT events") << QByteArray("PUT") << "/streamgate/v1/events"
+                                << QByteArray("GET");
 }
 
 void TestAdminServer::unsupportedMethods()
 {
     QFETCH(QByteArray, verb);
     QFETCH(QString, path);
+    QFETCH(QByteArray, allow);
     const HttpAnswer a = call(verb, path, R"({"server_port": 9100})");
     QCOMPARE(a.status, 405);
     QVERIFY2(a.json.value("error_msg").toString().contains(QString::fromLatin1(verb)),
              a.body.constData());
-    QVERIFY(!a.allow.isEmpty());
+    QCOMPARE(a.allow, allow);
     QVERIFY(m_store->config().streamRoutes.isEmpty());
 }
 
@@ -285,13 +300,19 @@ void TestAdminServer::streamRouteSequence()
         "upstream": { "nodes": { "127.0.0.1:1995": 1 }, "type": "roundrobin" }
     })");
     QCOMPARE(a.status, 201);
+    QCOMPARE(a.json.keys(), (QStringList{"key", "value"})); // no etcd indexes on a write
     QCOMPARE(a.json.value("key").toString(), QString("/apisix/stream_routes/1"));
     QJsonObject value = a.json.value("value").toObject();
     QCOMPARE(value.value("remote_addr").toString(), QString("127.0.0.1"));
     QCOMPARE(value.value("id").toString(), QString("1"));
     QVERIFY(value.value("create_time").toInteger() > 0); // set by the server
     QVERIFY(value.value("update_time").toInteger() > 0);
+    // A GET has them: createdIndex stays while modifiedIndex moves with each change.
+    a = call("GET", "/apisix/admin/stream_routes/1");
+    QCOMPARE(a.status, 200);
     const qint64 created = a.json.value("createdIndex").toInteger();
+    QVERIFY(created > 0);
+    QCOMPARE(a.json.value("modifiedIndex").toInteger(), created);
 
     // Replace: same id, 200, new address, create_time kept.
     a = call("PUT", "/apisix/admin/stream_routes/1", R"({
@@ -299,17 +320,18 @@ void TestAdminServer::streamRouteSequence()
         "upstream": { "nodes": { "127.0.0.1:1995": 1 }, "type": "roundrobin" }
     })");
     QCOMPARE(a.status, 200);
+    QCOMPARE(a.json.keys(), (QStringList{"key", "value"}));
     QCOMPARE(a.json.value("value").toObject().value("remote_addr").toString(),
              QString("127.0.0.2"));
     QCOMPARE(a.json.value("value").toObject().value("create_time"), value.value("create_time"));
-    QCOMPARE(a.json.value("createdIndex").toInteger(), created);
-    QVERIFY(a.json.value("modifiedIndex").toInteger() > created);
 
     a = call("GET", "/apisix/admin/stream_routes/1");
     QCOMPARE(a.status, 200);
     QCOMPARE(a.json.value("key").toString(), QString("/apisix/stream_routes/1"));
     QCOMPARE(a.json.value("value").toObject().value("remote_addr").toString(),
              QString("127.0.0.2"));
+    QCOMPARE(a.json.value("createdIndex").toInteger(), created);
+    QVERIFY(a.json.value("modifiedIndex").toInteger() > created);
 
     // CIDR.
     a = call("PUT", "/apisix/admin/stream_routes/2", R"({
@@ -419,11 +441,20 @@ void TestAdminServer::bodyErrors_data()
         << "/apisix/admin/stream_routes/1"
         << QByteArray(R"({"server_port": 70000, "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
         << "server_port";
+    QTest::newRow("field named only inside a word of the reason")
+        << "/apisix/admin/stream_routes/1"
+        << QByteArray(R"({"labels": {"x": {}}, "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
+        << "labels.x: wrong type: expected string, got object";
     QTest::newRow("unknown plugin")
         << "/apisix/admin/stream_routes/1"
         << QByteArray(
+               R"({"plugins": {"limit-req": {}}, "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
+        << "unknown plugin [limit-req]";
+    QTest::newRow("APISIX stream plugin Streamgate does not run")
+        << "/apisix/admin/stream_routes/1"
+        << QByteArray(
                R"({"plugins": {"mqtt-proxy": {}}, "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
-        << "unknown plugin [mqtt-proxy]";
+        << "plugin [mqtt-proxy] is not supported by Streamgate";
     QTest::newRow("ewma refused for stream")
         << "/apisix/admin/upstreams/u"
         << QByteArray(R"({"type": "ewma", "nodes": {"127.0.0.1:1": 1}})") << "ewma";
@@ -469,6 +500,51 @@ void TestAdminServer::postGeneratesId()
              QString("wrong stream route id, do not need it"));
 }
 
+// APISIX strips etcd's createdIndex and modifiedIndex from the answer to every write: PUT, POST
+// and PATCH answer exactly {"key", "value"}, the value being what a GET then returns.
+void TestAdminServer::writeAnswersAreKeyAndValue()
+{
+    const auto verifyWrite = [this](const HttpAnswer& a, int status, const QString& kind,
+                                    const QString& id) {
+        QCOMPARE(a.status, status);
+        const HttpAnswer got = call("GET", "/apisix/admin/" + kind + "/" + id);
+        QCOMPARE(got.status, 200);
+        QVERIFY(got.json.contains("createdIndex"));
+        QVERIFY(got.json.contains("modifiedIndex"));
+        const QJsonObject expected{{"key", "/apisix/" + kind + "/" + id},
+                                   {"value", got.json.value("value")}};
+        QCOMPARE(a.json, expected);
+    };
+    const QString upstreams = QStringLiteral("upstreams");
+    const QString routes = QStringLiteral("stream_routes");
+
+    verifyWrite(call("PUT", "/apisix/admin/upstreams/u1", R"({"nodes": {"127.0.0.1:1": 1}})"), 201,
+                upstreams, "u1");
+    verifyWrite(call("PUT", "/apisix/admin/upstreams/u1", R"({"nodes": {"127.0.0.1:2": 1}})"), 200,
+                upstreams, "u1");
+    verifyWrite(
+        call("PUT", "/apisix/admin/upstreams", R"({"id": "u2", "nodes": {"127.0.0.1:3": 1}})"), 201,
+        upstreams, "u2");
+    verifyWrite(call("PATCH", "/apisix/admin/upstreams/u1", R"({"retries": 1})"), 200, upstreams,
+                "u1");
+    verifyWrite(call("PATCH", "/apisix/admin/upstreams/u1/nodes", R"({"127.0.0.1:4": 2})"), 200,
+                upstreams, "u1");
+    verifyWrite(call("PUT", "/apisix/admin/stream_routes/r1",
+                     R"({"server_port": 9100, "upstream_id": "u1"})"),
+                201, routes, "r1");
+    verifyWrite(call("PUT", "/apisix/admin/stream_routes/r1",
+                     R"({"server_port": 9101, "upstream_id": "u1"})"),
+                200, routes, "r1");
+
+    HttpAnswer a = call("POST", "/apisix/admin/upstreams", R"({"nodes": {"127.0.0.1:5": 1}})");
+    verifyWrite(a, 201, upstreams, a.json.value("value").toObject().value("id").toString());
+    a = call("POST", "/apisix/admin/stream_routes",
+             R"({"server_port": 9100, "upstream_id": "u2"})");
+    verifyWrite(a, 201, routes, a.json.value("value").toObject().value("id").toString());
+    QCOMPARE(m_store->config().upstreams.size(), 3);
+    QCOMPARE(m_store->config().streamRoutes.size(), 2);
+}
+
 void TestAdminServer::patchMergesLikeApisix()
 {
     QCOMPARE(call("PATCH", "/apisix/admin/upstreams/u1", R"({"desc": "x"})").status, 404);
@@ -495,30 +571,86 @@ void TestAdminServer::patchMergesLikeApisix()
     QCOMPARE(a.json.value("value").toObject().value("nodes").toObject(),
              (QJsonObject{{"127.0.0.1:3", 1}}));
 
+    // A scalar at a sub path, and an object merged deeper than one level.
+    a = call("PATCH", "/apisix/admin/upstreams/u1/desc", R"("second")");
+    QCOMPARE(a.status, 200);
+    QCOMPARE(a.json.value("value").toObject().value("desc").toString(), QString("second"));
+    QCOMPARE(m_store->config().findUpstream("u1")->desc, QString("second"));
+    a = call("PATCH", "/apisix/admin/upstreams/u1",
+             R"({"timeout": {"connect": 1, "send": 2, "read": 3}})");
+    QCOMPARE(a.status, 200);
+    a = call("PATCH", "/apisix/admin/upstreams/u1", R"({"timeout": {"read": 9}})");
+    QCOMPARE(a.status, 200);
+    QCOMPARE(a.json.value("value").toObject().value("timeout").toObject(),
+             (QJsonObject{{"connect", 1}, {"send", 2}, {"read", 9}}));
+
+    // A trailing slash is the whole object, as APISIX splits the path.
+    a = call("PATCH", "/apisix/admin/upstreams/u1/", R"({"desc": "third"})");
+    QCOMPARE(a.status, 200);
+    QCOMPARE(m_store->config().findUpstream("u1")->desc, QString("third"));
+
+    // No id: APISIX's words, after the body has been read.
+    a = call("PATCH", "/apisix/admin/upstreams", R"({"desc": "x"})");
+    QCOMPARE(a.status, 400);
+    QCOMPARE(a.json, (QJsonObject{{"error_msg", "missing upstream id"}}));
+    a = call("PATCH", "/apisix/admin/upstreams", R"({"desc": )");
+    QCOMPARE(a.status, 400);
+    QVERIFY2(a.json.value("error_msg").toString().startsWith("invalid request body"),
+             a.body.constData());
+
+    // Refusals leave the object as it was.
+    const QByteArray before = readFile(m_path);
+    a = call("PATCH", "/apisix/admin/upstreams/u1", R"({"nodes": {"127.0.0.1:99999": 1}})");
+    QCOMPARE(a.status, 400);
+    QVERIFY2(a.json.value("error_msg").toString().contains("127.0.0.1:99999"), a.body.constData());
+    a = call("PATCH", "/apisix/admin/upstreams/u1", R"({"id": "other"})");
+    QCOMPARE(a.status, 400);
+    QCOMPARE(a.json, (QJsonObject{{"error_msg", "wrong upstream id"}}));
+    a = call("PATCH", "/apisix/admin/upstreams/u1", R"({"create_time": 5})");
+    QCOMPARE(a.status, 400);
+    QVERIFY2(a.json.value("error_msg").toString().contains("create_time"), a.body.constData());
+    a = call("PATCH", "/apisix/admin/upstreams/u1/checks/active", R"({"type": "tcp"})");
+    QCOMPARE(a.status, 400); // the upstream has no checks to reach into
+    QCOMPARE(a.json, (QJsonObject{{"error_msg", "invalid sub path: checks/active"}}));
+    a = call("PATCH", "/apisix/admin/upstreams/u1", R"([1])");
+    QCOMPARE(a.status, 400);
+    QCOMPARE(a.json, (QJsonObject{{"error_msg", "invalid configuration"}}));
+    QCOMPARE(readFile(m_path), before);
+}
+
+// APISIX's stream route resource has no PATCH (unsupported_methods = {"patch"}): 405 in its
+// words, at the id and below it, for a route that exists or not; the route stays as it was.
+// The key is still checked first.
+void TestAdminServer::patchOnStreamRouteIsRefused()
+{
+    QCOMPARE(call("PUT", "/apisix/admin/upstreams/u1", R"({"nodes": {"127.0.0.1:1": 1}})").status,
+             201);
     QCOMPARE(call("PUT", "/apisix/admin/stream_routes/r",
                   R"({"remote_addr": "127.0.0.1", "upstream_id": "u1"})")
                  .status,
              201);
-    a = call("PATCH", "/apisix/admin/stream_routes/r/remote_addr", R"("127.0.0.2")");
-    QCOMPARE(a.status, 200);
-    QCOMPARE(a.json.value("value").toObject().value("remote_addr").toString(),
-             QString("127.0.0.2"));
-    QCOMPARE(m_store->config().findRoute("r")->remoteAddr, QString("127.0.0.2"));
-
-    // Refusals leave the object as it was.
     const QByteArray before = readFile(m_path);
-    a = call("PATCH", "/apisix/admin/stream_routes/r", R"({"remote_addr": ":/8"})");
-    QCOMPARE(a.status, 400);
-    QCOMPARE(a.json.value("error_msg").toString(), QString("invalid remote_addr: :/8"));
-    a = call("PATCH", "/apisix/admin/stream_routes/r", R"({"id": "other"})");
-    QCOMPARE(a.status, 400);
-    QCOMPARE(a.json.value("error_msg").toString(), QString("wrong stream route id"));
-    a = call("PATCH", "/apisix/admin/stream_routes/r", R"({"create_time": 5})");
-    QCOMPARE(a.status, 400);
-    a = call("PATCH", "/apisix/admin/stream_routes/r/upstream/nodes", R"({"127.0.0.1:9": 1})");
-    QCOMPARE(a.status, 400); // the route has no inline upstream to reach into
-    QVERIFY2(a.json.value("error_msg").toString().contains("upstream/nodes"), a.body.constData());
+    const QJsonObject refused{{"error_msg", "not supported `PATCH` method for stream route"}};
+    const QList<QPair<QString, QByteArray>> requests = {
+        {"/apisix/admin/stream_routes/r", R"({"remote_addr": "127.0.0.2"})"},
+        {"/apisix/admin/stream_routes/r", R"({"remote_addr": ":/8"})"},
+        {"/apisix/admin/stream_routes/r/remote_addr", R"("127.0.0.2")"},
+        {"/apisix/admin/stream_routes/r/upstream/nodes", R"({"127.0.0.1:9": 1})"},
+        {"/apisix/admin/stream_routes/missing", R"({"desc": "x"})"},
+        {"/apisix/admin/stream_routes", R"({"desc": "x"})"},
+    };
+    for (const auto& [path, body] : requests) {
+        const HttpAnswer a = call("PATCH", path, body);
+        QVERIFY2(a.status == 405, qPrintable(path + ": " + QString::fromUtf8(a.body)));
+        QCOMPARE(a.json, refused);
+    }
+    QCOMPARE(m_store->config().findRoute("r")->remoteAddr, QString("127.0.0.1"));
     QCOMPARE(readFile(m_path), before);
+
+    const HttpAnswer noKey =
+        call("PATCH", "/apisix/admin/stream_routes/r", R"({"desc": "x"})", QByteArray());
+    QCOMPARE(noKey.status, 401);
+    QCOMPARE(noKey.json.value("error_msg").toString(), QString("failed to check token"));
 }
 
 void TestAdminServer::changesAreLiveAndPersisted()

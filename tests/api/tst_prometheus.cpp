@@ -1,12 +1,17 @@
 // Prometheus exposition: series names and values from a snapshot, zero series for configured
-// objects not seen yet, label escaping, promtool's verdict, and the HTTP endpoint itself.
+// objects not seen yet, label escaping, promtool's verdict, the HTTP endpoint itself, and the
+// route label of apisix_stream_connection_total under the prometheus plugin's prefer_name.
 #include "api/prometheus.h"
 #include "config/configstore.h"
+#include "echoserver.h"
 #include "httptestclient.h"
+#include "loopback.h"
 #include "model/codec.h"
 #include "promtool.h"
+#include "proxy/engine.h"
 
 #include <QFile>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -29,6 +34,33 @@ Config sampleConfig()
     if (!decoded.ok())
         qFatal("sample config invalid: %s", qPrintable(formatProblems(decoded.problems)));
     return decoded.value;
+}
+
+Config configFrom(const QByteArray& json)
+{
+    const Decoded<Config> decoded = decodeConfig(QJsonDocument::fromJson(json).object());
+    if (!decoded.ok())
+        qFatal("test config invalid: %s", qPrintable(formatProblems(decoded.problems)));
+    return decoded.value;
+}
+
+RouteCounters counted(const QString& id, quint64 total)
+{
+    RouteCounters r;
+    r.routeId = id;
+    r.total = total;
+    r.active = total;
+    return r;
+}
+
+// The lines of `text` that start with `prefix`.
+QList<QByteArray> linesStarting(const QByteArray& text, const QByteArray& prefix)
+{
+    QList<QByteArray> out;
+    for (const QByteArray& line : text.split('\n'))
+        if (line.startsWith(prefix))
+            out << line;
+    return out;
 }
 
 Snapshot sampleSnapshot()
@@ -72,6 +104,21 @@ Snapshot sampleSnapshot()
     n.healthy = false;
     n.checked = true;
     s.nodes << n;
+    ToxicStatus slow;
+    slow.routeId = "mysql";
+    slow.name = "slow";
+    slow.type = "latency";
+    slow.stream = "downstream";
+    slow.hitting = {11, 12};
+    slow.hitTotal = 5;
+    slow.bytesHeld = 4096;
+    s.toxics << slow;
+    ToxicStatus off = slow;
+    off.name = "off";
+    off.enabled = false;
+    off.hitting = {};
+    off.bytesHeld = 0;
+    s.toxics << off;
     return s;
 }
 
@@ -88,6 +135,10 @@ private slots:
     void labelsAreEscaped();
     void promtoolAccepts();
     void endpointServesMetrics();
+    void preferNameLabelsApisixFamily_data();
+    void preferNameLabelsApisixFamily();
+    void routesOfOneNameAddUp();
+    void preferNameOverHttpAfterTraffic();
 };
 
 void TestPrometheus::samples_data()
@@ -129,6 +180,18 @@ void TestPrometheus::samples_data()
         << R"(streamgate_upstream_node_up{upstream="pg",node="[::1]:5433"} 1)";
     QTest::newRow("node failures")
         << R"(streamgate_upstream_node_failures_total{upstream="route:mysql",node="127.0.0.1:3306"} 6)";
+    QTest::newRow("toxic hitting now")
+        << R"(streamgate_toxic_connections{route="mysql",toxic="slow"} 2)";
+    QTest::newRow("toxic hit in total")
+        << R"(streamgate_toxic_connections_hit_total{route="mysql",toxic="slow"} 5)";
+    QTest::newRow("toxic bytes held")
+        << R"(streamgate_toxic_bytes_held{route="mysql",toxic="slow"} 4096)";
+    QTest::newRow("toxic switched on")
+        << R"(streamgate_toxic_enabled{route="mysql",toxic="slow"} 1)";
+    QTest::newRow("toxic switched off")
+        << R"(streamgate_toxic_enabled{route="mysql",toxic="off"} 0)";
+    QTest::newRow("switched-off toxic hits none")
+        << R"(streamgate_toxic_connections{route="mysql",toxic="off"} 0)";
     QTest::newRow("node total")
         << R"(streamgate_upstream_node_connections_total{upstream="route:mysql",node="127.0.0.1:3306"} 7)";
 }
@@ -220,6 +283,174 @@ void TestPrometheus::endpointServesMetrics()
     QVERIFY(!clash.start(QStringLiteral("127.0.0.1:%1").arg(server.port())));
     QVERIFY2(clash.errorString().contains(QString::number(server.port())),
              qPrintable(clash.errorString()));
+}
+
+void TestPrometheus::preferNameLabelsApisixFamily_data()
+{
+    QTest::addColumn<QByteArray>("route"); // the one route of the config, on port 13306
+    QTest::addColumn<QString>("label");    // apisix_stream_connection_total's route label
+
+    const QByteArray up = R"("server_port": 13306, "upstream": {"nodes": {"127.0.0.1:3306": 1}})";
+    QTest::newRow("no plugin: the id") << R"({"id": "db", "name": "Local DB", )" + up + "}"
+                                       << "db";
+    QTest::newRow("prometheus without settings: the id")
+        << R"({"id": "db", "name": "Local DB", "plugins": {"prometheus": {}}, )" + up + "}"
+        << "db";
+    QTest::newRow("prefer_name false: the id")
+        << R"({"id": "db", "name": "Local DB", "plugins": {"prometheus": {"prefer_name": false}}, )" +
+               up + "}"
+        << "db";
+    QTest::newRow("prefer_name true: the name")
+        << R"({"id": "db", "name": "Local DB", "plugins": {"prometheus": {"prefer_name": true}}, )" +
+               up + "}"
+        << "Local DB";
+    QTest::newRow("prefer_name true without a name: the id")
+        << R"({"id": 12, "plugins": {"prometheus": {"prefer_name": true}}, )" + up + "}"
+        << "12";
+    QTest::newRow("a name that needs escaping")
+        << R"({"id": "db", "name": "say \"hi\"", "plugins": {"prometheus": {"prefer_name": true}}, )" +
+               up + "}"
+        << R"(say \"hi\")";
+}
+
+void TestPrometheus::preferNameLabelsApisixFamily()
+{
+    QFETCH(QByteArray, route);
+    QFETCH(QString, label);
+    const Config config =
+        configFrom(R"({"stream_proxy": {"tcp": [13306]}, "stream_routes": [)" + route + "]}");
+    const QString id = config.streamRoutes.first().idString();
+    Snapshot s;
+    s.routes << counted(id, 5);
+    const QByteArray text = renderPrometheus(s, config);
+
+    // APISIX's family: exactly one series, under the label APISIX would give it.
+    QCOMPARE(
+        linesStarting(text, "apisix_stream_connection_total{"),
+        QList<QByteArray>{
+            QStringLiteral(R"(apisix_stream_connection_total{route="%1"} 5)").arg(label).toUtf8()});
+    // Streamgate's own families keep the id whatever the plugin says.
+    QCOMPARE(
+        linesStarting(text, "streamgate_route_active_connections{"),
+        QList<QByteArray>{QStringLiteral(R"(streamgate_route_active_connections{route="%1"} 5)")
+                              .arg(id)
+                              .toUtf8()});
+    const PromtoolResult check = promtoolCheck(text);
+    if (check.available)
+        QVERIFY2(check.passed, qPrintable(check.output));
+}
+
+void TestPrometheus::routesOfOneNameAddUp()
+{
+    // Two routes of one name under prefer_name are one series in APISIX (one counter, one
+    // label set); a third route whose id is that name joins it too. Repeating the series
+    // would be an exposition Prometheus refuses.
+    const Config config = configFrom(R"({"stream_proxy": {"tcp": [13306, 13307]},
+      "stream_routes": [
+        {"id": "a", "name": "shared", "server_port": 13306, "plugins": {"prometheus": {"prefer_name": true}},
+         "upstream": {"nodes": {"127.0.0.1:3306": 1}}},
+        {"id": "b", "name": "shared", "server_port": 13307, "plugins": {"prometheus": {"prefer_name": true}},
+         "upstream": {"nodes": {"127.0.0.1:3307": 1}}},
+        {"id": "shared", "server_port": 13307, "remote_addr": "127.0.0.9",
+         "upstream": {"nodes": {"127.0.0.1:3308": 1}}},
+        {"id": "c", "name": "other", "server_port": 13306, "remote_addr": "127.0.0.8",
+         "upstream": {"nodes": {"127.0.0.1:3309": 1}}}
+      ]})");
+    Snapshot s;
+    s.routes << counted("a", 2) << counted("b", 3) << counted("shared", 4) << counted("c", 1);
+    const QByteArray text = renderPrometheus(s, config);
+    QCOMPARE(linesStarting(text, "apisix_stream_connection_total{"),
+             (QList<QByteArray>{R"(apisix_stream_connection_total{route="shared"} 9)",
+                                R"(apisix_stream_connection_total{route="c"} 1)"}));
+    QCOMPARE(linesStarting(text, "streamgate_route_active_connections{").size(), 4);
+    const PromtoolResult check = promtoolCheck(text);
+    if (check.available)
+        QVERIFY2(check.passed, qPrintable(check.output));
+}
+
+void TestPrometheus::preferNameOverHttpAfterTraffic()
+{
+    // Real connections through a running engine, then a real scrape: the route with
+    // prefer_name is counted under its name, the one without under its id.
+    sgtest::EchoServer echo;
+    QVERIFY(echo.listen(QHostAddress(QStringLiteral("127.0.0.1")), 0));
+    const QList<int> ports = sgtest::freePorts(2);
+    QCOMPARE(ports.size(), 2);
+    QTemporaryDir dir;
+    const QString path = dir.filePath("m.json");
+    {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QStringLiteral(R"({
+          "stream_proxy": {"tcp": ["127.0.0.1:%1", "127.0.0.1:%2"]},
+          "stream_routes": [
+            {"id": "mysql", "name": "Local MySQL", "server_port": %1,
+             "plugins": {"prometheus": {"prefer_name": true}},
+             "upstream": {"nodes": {"127.0.0.1:%3": 1}}},
+            {"id": "pg", "name": "Local PG", "server_port": %2,
+             "upstream": {"nodes": {"127.0.0.1:%3": 1}}}
+          ]})")
+                    .arg(ports[0])
+                    .arg(ports[1])
+                    .arg(echo.serverPort())
+                    .toUtf8());
+    }
+    ConfigStore store(path);
+    QVERIFY(store.load().ok());
+    Engine engine;
+    engine.apply(store.config());
+    MetricsServer server(&store, &engine);
+    QVERIFY2(server.start(QStringLiteral("127.0.0.1:0")), qPrintable(server.errorString()));
+
+    // The echo server lives on this thread: each exchange runs the event loop while it waits.
+    auto exchange = [](quint16 port) {
+        QTcpSocket socket;
+        socket.connectToHost(QHostAddress(QStringLiteral("127.0.0.1")), port);
+        QByteArray received;
+        bool sent = false;
+        QElapsedTimer timer;
+        timer.start();
+        while (timer.elapsed() < 5000 && received.size() < 4) {
+            if (!sent && socket.state() == QAbstractSocket::ConnectedState) {
+                socket.write("ping");
+                sent = true;
+            }
+            QSignalSpy spy(&socket, &QIODevice::readyRead);
+            spy.wait(50);
+            received += socket.readAll();
+        }
+        return received == "ping";
+    };
+    QVERIFY(exchange(quint16(ports[0])));
+    QVERIFY(exchange(quint16(ports[0])));
+    QVERIFY(exchange(quint16(ports[1])));
+
+    QNetworkAccessManager network;
+    QUrl url;
+    url.setScheme("http");
+    url.setHost("127.0.0.1");
+    url.setPort(server.port());
+    url.setPath(MetricsServer::kPath);
+    QByteArray text;
+    auto scrape = [&] {
+        text = request(network, "GET", url).body;
+        return text;
+    };
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        scrape().contains("\napisix_stream_connection_total{route=\"Local MySQL\"} 2\n"),
+        text.constData(), 5000);
+    QVERIFY2(text.contains("\napisix_stream_connection_total{route=\"pg\"} 1\n"), text.constData());
+    QVERIFY2(!text.contains("apisix_stream_connection_total{route=\"mysql\"}"), text.constData());
+    QVERIFY2(!text.contains("{route=\"Local PG\"}"), text.constData());
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        scrape().contains("\nstreamgate_route_bytes_total{route=\"mysql\",direction=\"up\"} 8\n"),
+        text.constData(), 5000);
+
+    const PromtoolResult check = promtoolCheck(text);
+    if (!check.available)
+        QSKIP("promtool is not installed (Debian package prometheus); labels were checked, the "
+              "format was not linted");
+    QVERIFY2(check.passed, qPrintable(check.output));
 }
 
 QTEST_GUILESS_MAIN(TestPrometheus)

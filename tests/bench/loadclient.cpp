@@ -6,6 +6,10 @@
 //   sg_loadclient echo [--tcp ADDR] [--udp ADDR] [--threads N]       TCP+UDP echo server
 //   sg_loadclient cps  --target ADDR [--threads N] [--duration S]     connect, ping/pong, close
 //   sg_loadclient rr   --target ADDR [--threads N] [--duration S]     ping/pong, persistent
+//                      [--warmup N] [--pause MS]                       (N exchanges unmeasured
+//                                                                      first, MS idle after each)
+//   sg_loadclient stream --target ADDR [--duration S] [--warmup S]     bytes through an echo,
+//                        [--window B]                                  counted over a window
 //   sg_loadclient idle --target ADDR --count N [--hold S]             hold N open connections
 //   sg_loadclient udp  --target ADDR [--threads N] [--duration S]     datagram request/response
 //
@@ -56,6 +60,9 @@ struct Options
     double hold = 600.0;
     double timeout = 30.0;
     int size = 32;
+    double warmup = -1;        // rr: exchanges (default 50); stream: seconds (default 1)
+    double pauseMs = 0;        // rr: idle time after each exchange, so every one starts from quiet
+    uint64_t window = 4 << 20; // stream: bytes sent and not yet echoed, at most
 };
 
 [[noreturn]] void fail(const std::string& what)
@@ -525,7 +532,8 @@ int runRr(const Options& o, const Target& target)
         }
         r.latencies.reserve(1 << 18);
         // A short warm-up so connection setup and first-touch costs stay out of the figures.
-        for (int i = 0; i < 50; ++i) {
+        const int warmup = o.warmup < 0 ? 50 : static_cast<int>(o.warmup);
+        for (int i = 0; i < warmup; ++i) {
             if (!writeAll(fd, ping.data(), ping.size()) || !readAll(fd, pong.data(), pong.size())) {
                 ++r.errors;
                 ::close(fd);
@@ -542,6 +550,8 @@ int runRr(const Options& o, const Target& target)
             if (pong != ping)
                 ++r.mismatches;
             ++r.ok;
+            if (o.pauseMs > 0)
+                std::this_thread::sleep_for(std::chrono::duration<double, std::milli>(o.pauseMs));
         }
         ::close(fd);
     });
@@ -591,6 +601,100 @@ int runUdp(const Options& o, const Target& target)
         }
         ::close(fd);
     });
+}
+
+// One connection to an echo server: sends a known byte sequence as fast as the path takes it,
+// reads the echo back, checks every byte and counts them. The figure is the bytes received in
+// the window [warmup, warmup + duration), read from the counter at the two instants (ppoll
+// wakes for them), so buffers filling at the start and the close at the end stay out of it.
+int runStream(const Options& o, const Target& target)
+{
+    signal(SIGPIPE, SIG_IGN);
+    constexpr size_t period = 4093; // prime: the sequence never lines up with a buffer size
+    constexpr size_t chunk = 64 * 1024;
+    std::vector<char> sequence(period + chunk);
+    for (size_t i = 0; i < sequence.size(); ++i)
+        sequence[i] = static_cast<char>((i % period) * 131 % 251);
+    std::vector<char> in(chunk);
+
+    const int fd = connectTcp(target, 2.0);
+    if (fd < 0) {
+        std::printf("{\"mode\":\"stream\",\"target\":\"%s\",\"errors\":1,\"error\":\"connect: "
+                    "%s\",\"bytes\":0,\"seconds\":0,\"bytes_per_second\":0}\n",
+                    o.target.c_str(), std::strerror(errno));
+        return 1;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    const double warmup = o.warmup < 0 ? 1.0 : o.warmup;
+    const auto start = Clock::now();
+    const auto toPoint = [&](double s) {
+        return start +
+               std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+    };
+    const Clock::time_point marks[2] = {toPoint(warmup), toPoint(warmup + o.duration)};
+    uint64_t sent = 0;
+    uint64_t received = 0;
+    uint64_t mismatches = 0;
+    uint64_t atMark[2] = {0, 0};
+    Clock::time_point markTime[2];
+    int next = 0; // the next mark to take
+    std::string error;
+    while (next < 2 && error.empty()) {
+        const auto now = Clock::now();
+        if (now >= marks[next]) {
+            atMark[next] = received;
+            markTime[next] = now;
+            ++next;
+            continue;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(marks[next] - now);
+        timespec ts{};
+        ts.tv_sec = static_cast<time_t>(left.count() / 1000000000);
+        ts.tv_nsec = static_cast<long>(left.count() % 1000000000);
+        // At most `window` bytes on their way: a client that keeps sending while the echo
+        // comes back slower only piles bytes up in the socket buffers along the path.
+        const bool room = sent - received < o.window;
+        pollfd p{fd, static_cast<short>(POLLIN | (room ? POLLOUT : 0)), 0};
+        const int n = ppoll(&p, 1, &ts, nullptr);
+        if (n < 0 && errno != EINTR)
+            error = std::string("poll: ") + std::strerror(errno);
+        if (n <= 0)
+            continue;
+        if (p.revents & POLLOUT) {
+            const size_t want = std::min<uint64_t>(chunk, o.window - (sent - received));
+            const ssize_t w = ::send(fd, sequence.data() + sent % period, want, MSG_NOSIGNAL);
+            if (w > 0)
+                sent += static_cast<uint64_t>(w);
+            else if (w < 0 && errno != EAGAIN && errno != EINTR)
+                error = std::string("send: ") + std::strerror(errno);
+        }
+        if (p.revents & (POLLIN | POLLERR | POLLHUP)) {
+            const ssize_t r = ::recv(fd, in.data(), in.size(), 0);
+            if (r > 0) {
+                if (std::memcmp(in.data(), sequence.data() + received % period,
+                                static_cast<size_t>(r)) != 0)
+                    ++mismatches;
+                received += static_cast<uint64_t>(r);
+            } else if (r == 0) {
+                error = "closed by peer";
+            } else if (errno != EAGAIN && errno != EINTR) {
+                error = std::string("recv: ") + std::strerror(errno);
+            }
+        }
+    }
+    ::close(fd);
+    const double seconds =
+        next == 2 ? std::chrono::duration<double>(markTime[1] - markTime[0]).count() : 0.0;
+    const uint64_t bytes = next == 2 ? atMark[1] - atMark[0] : 0;
+    std::printf("{\"mode\":\"stream\",\"target\":\"%s\",\"warmup\":%.3f,\"seconds\":%.6f,"
+                "\"bytes\":%llu,\"bytes_per_second\":%.1f,\"sent\":%llu,\"received\":%llu,"
+                "\"mismatches\":%llu,\"errors\":%d,\"error\":\"%s\"}\n",
+                o.target.c_str(), warmup, seconds, static_cast<unsigned long long>(bytes),
+                seconds > 0 ? static_cast<double>(bytes) / seconds : 0.0,
+                static_cast<unsigned long long>(sent), static_cast<unsigned long long>(received),
+                static_cast<unsigned long long>(mismatches), error.empty() ? 0 : 1, error.c_str());
+    std::fflush(stdout);
+    return error.empty() && bytes > 0 && mismatches == 0 ? 0 : 1;
 }
 
 // Opens `count` connections with a bounded number in flight, proves each one end to end with
@@ -717,7 +821,11 @@ void usage()
         "usage: sg_loadclient MODE [options]\n"
         "  echo [--tcp ADDR] [--udp ADDR] [--threads N] [--hold S]   echo server (TCP, UDP)\n"
         "  cps  --target ADDR [--threads N] [--duration S] [--size B] connect, ping/pong, close\n"
-        "  rr   --target ADDR [--threads N] [--duration S] [--size B] persistent ping/pong\n"
+        "  rr   --target ADDR [--threads N] [--duration S] [--size B] [--warmup N]\n"
+        "       [--pause MS]            persistent ping/pong, N exchanges first, MS idle after "
+        "each\n"
+        "  stream --target ADDR [--duration S] [--warmup S] [--window B]  bytes through an echo,\n"
+        "                                           at most B (default 4 MiB) not yet back\n"
         "  idle --target ADDR --count N [--hold S] [--timeout S]      hold N open connections\n"
         "  udp  --target ADDR [--threads N] [--duration S] [--size B] datagram request/response\n"
         "ADDR is a.b.c.d:port or [v6]:port; output is one JSON object per line.\n",
@@ -767,6 +875,12 @@ Options parse(int argc, char** argv)
             o.timeout = number(0.1);
         else if (key == "--size")
             o.size = static_cast<int>(number(1));
+        else if (key == "--warmup")
+            o.warmup = number(0);
+        else if (key == "--pause")
+            o.pauseMs = number(0);
+        else if (key == "--window")
+            o.window = static_cast<uint64_t>(number(1));
         else
             fail("unknown option " + key);
     }
@@ -784,7 +898,8 @@ int main(int argc, char** argv)
     const Options o = parse(argc, argv);
     if (o.mode == "echo")
         return runEcho(o);
-    if (o.mode != "cps" && o.mode != "rr" && o.mode != "idle" && o.mode != "udp") {
+    if (o.mode != "cps" && o.mode != "rr" && o.mode != "idle" && o.mode != "udp" &&
+        o.mode != "stream") {
         usage();
         fail("unknown mode '" + o.mode + "'");
     }
@@ -798,6 +913,8 @@ int main(int argc, char** argv)
         return runRr(o, target);
     if (o.mode == "udp")
         return runUdp(o, target);
+    if (o.mode == "stream")
+        return runStream(o, target);
     if (o.count <= 0)
         fail("mode idle needs --count N");
     return runIdle(o, target);

@@ -109,10 +109,10 @@ private Q_SLOTS:
     // An address that cannot be bound is logged with the reason, and the old one stays closed.
     void listenChangeInFileRebinds()
     {
-        const int port = freePort();
-        const int admin1 = freePort(), admin2 = freePort(), metrics1 = freePort(),
-                  metrics2 = freePort();
-        QCOMPARE(QSet<int>({admin1, admin2, metrics1, metrics2}).size(), 4);
+        const QList<int> ports = freePorts(5);
+        QCOMPARE(ports.size(), 5);
+        const int port = ports[0], admin1 = ports[1], admin2 = ports[2], metrics1 = ports[3],
+                  metrics2 = ports[4];
         const QString path =
             freshConfig(withListens(configWith({"first"}, port), admin1, metrics1));
         StreamgateProcess sg;

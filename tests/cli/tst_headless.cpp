@@ -1,14 +1,20 @@
 // `streamgate --headless` run as a user runs it: a whitelisted client reaches a real TCP
 // service through it, another address is refused, edits to the file apply without a restart
 // (a broken edit is refused and the running config stays), SIGHUP reloads, SIGTERM lets an
-// open session finish and exits 0, and the access log says what happened.
+// open session finish and exits 0, and the access log says what happened, in the format
+// streamgate.access_log names: each field of a line read back and compared with what the client
+// and the upstream saw, a format edited while running, the session lines switched off, and a
+// format with an unknown variable refused by --check.
 
 #include "echoserver.h"
 #include "loopback.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
+#include <QLocale>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -42,6 +48,33 @@ QByteArray exchange(const QHostAddress& from, quint16 port, const QByteArray& pa
     got += socket.readAll();
     *closed = socket.state() != QAbstractSocket::ConnectedState;
     return got;
+}
+
+// The session lines of an access log (event lines start with '[').
+QStringList sessionLines(const QByteArray& log)
+{
+    QStringList out;
+    for (const QString& line : QString::fromUtf8(log).split('\n', Qt::SkipEmptyParts))
+        if (!line.startsWith('['))
+            out << line;
+    return out;
+}
+
+// A client from 127.0.0.2 through the proxy on 127.0.0.3:port to an upstream that greets and
+// closes: sends 11 bytes, reads to the end. Returns the client's port, or -1.
+int greetedSession(quint16 port, const QByteArray& greeting)
+{
+    const int fd = connectTo(QStringLiteral("127.0.0.3"), port, QStringLiteral("127.0.0.2"));
+    if (fd < 0)
+        return -1;
+    sockaddr_in local{};
+    socklen_t len = sizeof local;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+    QByteArray got;
+    const bool sent = sendAll(fd, "hello proxy");
+    const ReadEnd end = waitForEnd(fd, 5000, &got);
+    ::close(fd);
+    return sent && end == ReadEnd::Eof && got == greeting ? ntohs(local.sin_port) : -1;
 }
 
 // Threads of process `pid` whose name starts with `prefix` (Linux: /proc/<pid>/task/*/comm).
@@ -226,6 +259,170 @@ private Q_SLOTS:
                      err.constData());
         proxy.terminate();
         QVERIFY(proxy.waitForFinished(10000));
+    }
+
+    // streamgate.access_log.format through the real binary: a real client, a real upstream on
+    // loopback, and the line parsed field by field; then the format edited in the file while
+    // running, then the session lines switched off (event lines stay).
+    void accessLogFormatEndToEnd()
+    {
+        TestServer greeter(TestServer::Greet);
+        const QByteArray greeting(23, 'g');
+        greeter.setGreeting(greeting);
+        greeter.holdMs = 300;
+        const QList<int> ports = freePorts(4, QStringLiteral("127.0.0.3"));
+        const int dead = freePort();
+        const QString path = m_dir.filePath(QStringLiteral("format.json"));
+        const auto write = [&](const QString& accessLog, int listeners) {
+            QStringList tcp;
+            for (int i = 0; i < listeners; ++i)
+                tcp << QStringLiteral(R"("127.0.0.3:%1")").arg(ports[i]);
+            const QString text = QStringLiteral(R"({ "stream_proxy": { "tcp": [%1] },
+              "stream_routes": [
+                { "id": "greet", "server_port": %2, "upstream": { "nodes": { "127.0.0.1:%4": 1 } } },
+                { "id": "retry", "server_port": %3, "upstream": { "retries": 1, "nodes": [
+                    { "host": "127.0.0.1", "port": %5, "weight": 1, "priority": 1 },
+                    { "host": "127.0.0.1", "port": %4, "weight": 1, "priority": 0 } ] } } ],
+              "streamgate": { "admin": { "listen": "127.0.0.1:0" },
+                              "prometheus": { "listen": "127.0.0.1:0" },
+                              "toxiproxy": { "listen": "127.0.0.1:0" },
+                              "access_log": %6 } })")
+                                     .arg(tcp.join(QStringLiteral(", ")))
+                                     .arg(ports[0])
+                                     .arg(ports[1])
+                                     .arg(greeter.port())
+                                     .arg(dead)
+                                     .arg(accessLog);
+            QFile f(path + QStringLiteral(".tmp"));
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(text.toUtf8());
+            f.close();
+            QFile::remove(path);
+            QVERIFY(QFile::rename(f.fileName(), path));
+        };
+        write(QStringLiteral(
+                  R"({ "format": "$remote_addr|$remote_port|$server_addr|$server_port|$protocol|)"
+                  R"($status|$bytes_sent|$bytes_received|$session_time|$upstream_addr|)"
+                  R"($upstream_bytes_sent|$upstream_bytes_received|$upstream_connect_time|)"
+                  R"($time_local|$time_iso8601|${route_id}" })"),
+              2);
+
+        QProcess proxy;
+        QByteArray out;
+        connect(&proxy, &QProcess::readyReadStandardOutput, this,
+                [&] { out += proxy.readAllStandardOutput(); });
+        proxy.start(QStringLiteral(STREAMGATE_BINARY),
+                    {QStringLiteral("--headless"), QStringLiteral("--config"), path});
+        QVERIFY(proxy.waitForStarted(10000));
+        QTRY_COMPARE_WITH_TIMEOUT(out.count("listener up"), 2, 10000);
+
+        const qint64 before = QDateTime::currentMSecsSinceEpoch();
+        const int clientPort = greetedSession(quint16(ports[0]), greeting);
+        QVERIFY(clientPort > 0);
+        QTRY_COMPARE_WITH_TIMEOUT(sessionLines(out).size(), 1, 5000);
+        const qint64 after = QDateTime::currentMSecsSinceEpoch();
+        QStringList f = sessionLines(out)[0].split('|');
+        QCOMPARE(f.size(), 16);
+        QCOMPARE(f[0], QStringLiteral("127.0.0.2"));
+        QCOMPARE(f[1].toInt(), clientPort);
+        QCOMPARE(f[2], QStringLiteral("127.0.0.3"));
+        QCOMPARE(f[3].toInt(), ports[0]);
+        QCOMPARE(f[4], QStringLiteral("TCP"));
+        QCOMPARE(f[5], QStringLiteral("200"));
+        QCOMPARE(f[6].toInt(), greeting.size()); // bytes_sent: to the client
+        QCOMPARE(f[7], QStringLiteral("11"));    // bytes_received: from the client
+        QCOMPARE(greeter.bytesIn.load(), qint64(11));
+        const double seconds = f[8].toDouble();
+        QVERIFY2(f[8].contains(QRegularExpression(QStringLiteral(R"(^\d+\.\d{3}$)"))) &&
+                     seconds >= 0.29 && seconds * 1000 <= double(after - before),
+                 qPrintable(f[8]));
+        QCOMPARE(f[9], QStringLiteral("127.0.0.1:%1").arg(greeter.port()));
+        QCOMPARE(f[10], QStringLiteral("11"));
+        QCOMPARE(f[11].toInt(), greeting.size());
+        QVERIFY2(f[12].contains(QRegularExpression(QStringLiteral(R"(^0\.\d{3}$)"))),
+                 qPrintable(f[12]));
+        const QDateTime local =
+            QLocale::c().toDateTime(f[13].left(20), QStringLiteral("dd/MMM/yyyy:HH:mm:ss"));
+        const QDateTime iso = QDateTime::fromString(f[14], Qt::ISODate);
+        QVERIFY2(local.isValid() && iso.isValid(), qPrintable(f[13] + " / " + f[14]));
+        QCOMPARE(local.toSecsSinceEpoch(), iso.toSecsSinceEpoch());
+        QVERIFY(iso.toMSecsSinceEpoch() >= before / 1000 * 1000 &&
+                iso.toMSecsSinceEpoch() <= after);
+        QCOMPARE(f[15], QStringLiteral("greet"));
+
+        // The first node refuses, the retry reaches the greeter: one value per attempt.
+        const int retryPort = greetedSession(quint16(ports[1]), greeting);
+        QVERIFY(retryPort > 0);
+        QTRY_COMPARE_WITH_TIMEOUT(sessionLines(out).size(), 2, 5000);
+        f = sessionLines(out)[1].split('|');
+        QCOMPARE(f[1].toInt(), retryPort);
+        QCOMPARE(f[5], QStringLiteral("200"));
+        QCOMPARE(f[9], QStringLiteral("127.0.0.1:%1, 127.0.0.1:%2").arg(dead).arg(greeter.port()));
+        QCOMPARE(f[10], QStringLiteral("0, 11"));
+        QCOMPARE(f[11], QStringLiteral("0, %1").arg(greeting.size()));
+        QVERIFY2(f[12].contains(QRegularExpression(QStringLiteral(R"(^-, 0\.\d{3}$)"))),
+                 qPrintable(f[12]));
+        QCOMPARE(f[15], QStringLiteral("retry"));
+
+        // Edited in the file while running: the next session takes the new format.
+        write(QStringLiteral(R"({ "format": "port=$remote_port status=${status}!" })"), 2);
+        // (QTRY counts its timeout in wait steps, not in the time a session takes.)
+        QElapsedTimer deadline;
+        deadline.start();
+        bool reformatted = false;
+        while (!reformatted && deadline.elapsed() < 15000) {
+            const qsizetype lines = sessionLines(out).size();
+            const int port = greetedSession(quint16(ports[0]), greeting);
+            QVERIFY(port > 0);
+            // The writer batches what arrives within 100 ms.
+            QVERIFY(QTest::qWaitFor([&] { return sessionLines(out).size() > lines; }, 5000));
+            reformatted =
+                sessionLines(out).constLast() == QStringLiteral("port=%1 status=200!").arg(port);
+        }
+        QVERIFY2(reformatted, out.right(400).constData());
+
+        // Switched off with a third listener: its "listener up" line comes, no session line.
+        write(QStringLiteral(R"({ "enable": false, "format": "port=$remote_port" })"), 3);
+        QTRY_COMPARE_WITH_TIMEOUT(out.count("listener up"), 3, 10000);
+        const qsizetype sessions = sessionLines(out).size();
+        QVERIFY(greetedSession(quint16(ports[0]), greeting) > 0);
+        write(QStringLiteral(R"({ "enable": false, "format": "port=$remote_port" })"), 4);
+        QTRY_COMPARE_WITH_TIMEOUT(out.count("listener up"), 4, 10000);
+        QCOMPARE(sessionLines(out).size(), sessions);
+
+        proxy.terminate();
+        QVERIFY(proxy.waitForFinished(10000));
+        QCOMPARE(proxy.exitCode(), 0);
+    }
+
+    // An unknown variable is refused when the config is read, naming the setting, the variable
+    // and the known ones, before any line is written.
+    void accessLogFormatCheckedUpFront()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("badformat.json"));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(
+            R"({ "streamgate": { "access_log": { "format": "$remote_addr $request_time" } } })");
+        f.close();
+        QProcess check;
+        check.start(QStringLiteral(STREAMGATE_BINARY),
+                    {QStringLiteral("--check"), QStringLiteral("--config"), path});
+        QVERIFY(check.waitForFinished(10000));
+        const QByteArray printed = check.readAllStandardOutput();
+        QCOMPARE(check.exitCode(), 1);
+        QVERIFY2(printed.contains("streamgate.access_log.format: unknown variable "
+                                  "\"$request_time\" (known: $remote_addr, $remote_port, "),
+                 printed.constData());
+        QVERIFY2(printed.contains("$time_iso8601, $route_id, $close_reason)"), printed.constData());
+
+        QProcess run;
+        run.start(QStringLiteral(STREAMGATE_BINARY),
+                  {QStringLiteral("--headless"), QStringLiteral("--config"), path});
+        QVERIFY(run.waitForFinished(10000));
+        QCOMPARE(run.exitCode(), 1);
+        QVERIFY(run.readAllStandardOutput().isEmpty());
+        QVERIFY(run.readAllStandardError().contains("unknown variable \"$request_time\""));
     }
 
     void sigtermLetsOpenSessionFinish()

@@ -355,6 +355,14 @@ private Q_SLOTS:
         r = rawHttp(p, "POST", "/proxies/codes/toxics", "{\"type\":\"latency\",\"toxicity\":2}");
         QCOMPARE(r.status, 400);
         QVERIFY(r.json().value(QStringLiteral("error")).toString().contains(u"toxicity"));
+        // A toxic the config check refuses on this route (loss is for UDP routes) is a bad
+        // request too, and the answer says why; nothing was added.
+        r = rawHttp(p, "POST", "/proxies/codes/toxics",
+                    "{\"name\":\"drop\",\"type\":\"loss\",\"attributes\":{\"loss_rate\":0.5}}");
+        QCOMPARE(r.status, 400);
+        QVERIFY2(r.json().value(QStringLiteral("error")).toString().contains(u"a TCP route"),
+                 qPrintable(r.json().value(QStringLiteral("error")).toString()));
+        QCOMPARE(rawHttp(p, "GET", "/proxies/codes/toxics/drop").status, 404);
 
         r = rawHttp(p, "POST", "/proxies/codes/toxics",
                     "{\"name\":\"t\",\"type\":\"slicer\",\"stream\":\"upstream\"}");
@@ -434,6 +442,124 @@ private Q_SLOTS:
         QVERIFY(roundTrip(again) >= 0);
         ::close(again);
         QCOMPARE(rawHttp(m_apiPort, "DELETE", "/proxies/gate").status, 204);
+    }
+
+    // Every change made through the API is an event in the engine's event log (the window's,
+    // and the admin API's /streamgate/v1/events), naming what changed.
+    void changesReachTheEventLog()
+    {
+        TestServer echo(TestServer::Echo);
+        const QByteArray upstream = "127.0.0.1:" + QByteArray::number(echo.port());
+        const qint64 since = m_sg.get(QStringLiteral("/streamgate/v1/events?since=0&max=10000"))
+                                 .json.value(QStringLiteral("last_seq"))
+                                 .toInteger();
+        const int p = m_apiPort;
+        QCOMPARE(rawHttp(p, "POST", "/proxies",
+                         "{\"name\":\"ev\",\"listen\":\"127.0.0.1:0\",\"upstream\":\"" + upstream +
+                             "\"}")
+                     .status,
+                 201);
+        QCOMPARE(rawHttp(p, "POST", "/proxies/ev/toxics",
+                         R"({"name":"slow","type":"latency","attributes":{"latency":40},
+                             "clients":["127.0.0.2/32"]})")
+                     .status,
+                 200);
+        QCOMPARE(rawHttp(p, "PATCH", "/proxies/ev/toxics/slow", R"({"enabled":false})").status,
+                 200);
+        QCOMPARE(rawHttp(p, "DELETE", "/proxies/ev/toxics/slow").status, 204);
+        QCOMPARE(rawHttp(p, "POST", "/proxies/ev", R"({"upstream":"127.0.0.1:9"})").status, 200);
+        QCOMPARE(rawHttp(p, "POST", "/populate",
+                         "[{\"name\":\"ev2\",\"upstream\":\"" + upstream + "\"}]")
+                     .status,
+                 201);
+        QCOMPARE(rawHttp(p, "POST", "/proxies/ev2/toxics", R"({"type":"timeout"})").status, 200);
+        QCOMPARE(rawHttp(p, "POST", "/reset").status, 204);
+        QCOMPARE(rawHttp(p, "DELETE", "/proxies/ev").status, 204);
+        QCOMPARE(rawHttp(p, "DELETE", "/proxies/ev2").status, 204);
+
+        const HttpAnswer events =
+            m_sg.get(QStringLiteral("/streamgate/v1/events?since=%1&max=10000").arg(since));
+        QCOMPARE(events.status, 200);
+        QStringList texts;
+        QStringList routes;
+        for (const QJsonValue& e : events.json.value(QStringLiteral("list")).toArray()) {
+            const QJsonObject o = e.toObject();
+            if (o.value(QStringLiteral("kind")).toString() == u"info" &&
+                o.value(QStringLiteral("text")).toString().startsWith(u"Toxiproxy API: ")) {
+                texts << o.value(QStringLiteral("text")).toString().mid(15);
+                routes << o.value(QStringLiteral("route_id")).toString();
+            }
+        }
+        const QStringList expected{
+            "proxy ev (listen 127.0.0.1:", // the port it was given
+            "toxic slow (latency downstream, toxicity 1, latency 40, jitter 0, clients "
+            "127.0.0.2/32) added to ev",
+            "toxic slow (latency downstream, toxicity 1, latency 40, jitter 0, clients "
+            "127.0.0.2/32, switched off) of ev updated",
+            "toxic slow of ev removed",
+            "proxy ev (listen 127.0.0.1:",
+            "1 proxies populated: created ev2 (listen 127.0.0.1:",
+            "toxic timeout_downstream (timeout downstream, toxicity 1, timeout 0) added to ev2",
+            "reset: 1 toxics removed",
+            "proxy ev deleted",
+            "proxy ev2 deleted",
+        };
+        QCOMPARE(texts.size(), expected.size());
+        for (qsizetype i = 0; i < expected.size(); ++i)
+            QVERIFY2(texts[i].startsWith(expected[i]), qPrintable(texts[i]));
+        QVERIFY2(texts[0].endsWith(", upstream " + QString::fromUtf8(upstream) + ") created"),
+                 qPrintable(texts[0]));
+        QVERIFY2(texts[4].endsWith(", upstream 127.0.0.1:9) updated"), qPrintable(texts[4]));
+        QCOMPARE(routes, (QStringList{"ev", "ev", "ev", "ev", "ev", "", "ev2", "", "ev", "ev2"}));
+    }
+
+    // Streamgate's own toxic fields through the API: a toxic scoped to one client address hits
+    // that client's connection only, as the admin API's stats say.
+    void clientScopedToxicThroughTheApi()
+    {
+        TestServer echo(TestServer::Echo);
+        const Raw made = rawHttp(m_apiPort, "POST", "/proxies",
+                                 "{\"name\":\"scoped\",\"listen\":\"127.0.0.1:0\",\"upstream\":"
+                                 "\"127.0.0.1:" +
+                                     QByteArray::number(echo.port()) + "\"}");
+        QCOMPARE(made.status, 201);
+        const int port =
+            made.json().value(QStringLiteral("listen")).toString().section(u':', -1).toInt();
+        const Raw added = rawHttp(m_apiPort, "POST", "/proxies/scoped/toxics",
+                                  R"({"name":"slow","type":"latency","attributes":{"latency":200},
+                                      "clients":["127.0.0.2"]})");
+        QCOMPARE(added.status, 200);
+        QCOMPARE(added.json().value(QStringLiteral("clients")).toArray(),
+                 QJsonArray{QStringLiteral("127.0.0.2")});
+        QVERIFY(!added.json().contains(QStringLiteral("enabled")));
+        const Raw bad = rawHttp(m_apiPort, "POST", "/proxies/scoped/toxics",
+                                R"({"name":"x","type":"latency","clients":["127.0.0.300"]})");
+        QCOMPARE(bad.status, 400);
+        QCOMPARE(bad.json().value(QStringLiteral("error")).toString(),
+                 QStringLiteral("bad request body: clients[0]: invalid ip address or CIDR: "
+                                "127.0.0.300"));
+
+        const int hit = connectTo(QStringLiteral("127.0.0.1"), port, QStringLiteral("127.0.0.2"));
+        const int missed =
+            connectTo(QStringLiteral("127.0.0.1"), port, QStringLiteral("127.0.0.3"));
+        QVERIFY(hit >= 0 && missed >= 0);
+        const qint64 slow = roundTrip(hit);
+        QVERIFY2(slow >= 195 && slow < 700, qPrintable(QString::number(slow)));
+        const qint64 fast = roundTrip(missed);
+        QVERIFY2(fast >= 0 && fast < 100, qPrintable(QString::number(fast)));
+
+        QJsonObject toxic;
+        for (const QJsonValue& t : m_sg.get(QStringLiteral("/streamgate/v1/stats"))
+                                       .json.value(QStringLiteral("toxics"))
+                                       .toArray())
+            if (t[QStringLiteral("route_id")].toString() == u"scoped")
+                toxic = t.toObject();
+        QCOMPARE(toxic.value(QStringLiteral("name")).toString(), QStringLiteral("slow"));
+        QCOMPARE(toxic.value(QStringLiteral("hitting")).toArray().size(), 1);
+        QCOMPARE(toxic.value(QStringLiteral("hit_total")).toInteger(), 1);
+        ::close(hit);
+        ::close(missed);
+        QCOMPARE(rawHttp(m_apiPort, "DELETE", "/proxies/scoped").status, 204);
     }
 
     void portInUseLeavesTheRestRunning()

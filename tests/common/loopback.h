@@ -4,6 +4,7 @@
 // counters the tests can read. Everything is bounded by deadlines; nothing waits forever.
 
 #include <QByteArray>
+#include <QList>
 #include <QString>
 #include <QTest>
 #include <arpa/inet.h>
@@ -54,23 +55,37 @@ inline void setNonBlocking(int fd)
 }
 
 // A port that was free a moment ago (bind to 0, read it, close).
+
+// n free ports, all different: each is held bound until all are picked (freePort() called n
+// times may hand out one port twice, as the kernel reuses a port once it is closed).
+inline QList<int> freePorts(int n, const QString& host = QStringLiteral("127.0.0.1"))
+{
+    QList<int> ports;
+    std::vector<int> held;
+    for (int i = 0; i < n; ++i) {
+        sockaddr_storage a;
+        socklen_t len;
+        makeAddress(host, 0, a, len);
+        const int fd = ::socket(a.ss_family, SOCK_STREAM, 0);
+        if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0) {
+            if (fd >= 0)
+                ::close(fd);
+            break;
+        }
+        held.push_back(fd);
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+        ports << (a.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6&>(a).sin6_port)
+                                          : ntohs(reinterpret_cast<sockaddr_in&>(a).sin_port));
+    }
+    for (int fd : held)
+        ::close(fd);
+    return ports;
+}
+
 inline int freePort(const QString& host = QStringLiteral("127.0.0.1"))
 {
-    sockaddr_storage a;
-    socklen_t len;
-    makeAddress(host, 0, a, len);
-    const int fd = ::socket(a.ss_family, SOCK_STREAM, 0);
-    int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0) {
-        ::close(fd);
-        return -1;
-    }
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    const int port = a.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6&>(a).sin6_port)
-                                             : ntohs(reinterpret_cast<sockaddr_in&>(a).sin_port);
-    ::close(fd);
-    return port;
+    const QList<int> ports = freePorts(1, host);
+    return ports.isEmpty() ? -1 : ports.first();
 }
 
 // A port that refuses connections for as long as this object lives: bound but never listening,

@@ -74,10 +74,13 @@ private slots:
     void sharedAnchorsWithinTheLimitImport();
     void exportWritesApisixFiles();
     void roundTripIsIdentical();
+    void prometheusRouteRoundTrip();
+    void accessLogExport_data();
+    void accessLogExport();
     void standaloneSampleImports();
     void missingIdsBecomeArrN();
     void everyProblemAtOnceNothingApplied();
-    void unknownPluginFromApisixSampleIsNamed();
+    void apisixStreamPluginFromSampleIsNamed();
     void otherApisixSectionsAreWarnings();
     void danglingUpstreamIdRefused();
     void mergeKeepsOwnSettings();
@@ -257,6 +260,9 @@ void TestApisixYaml::exportWritesApisixFiles()
              QString("yaml"));
 
     // Streamgate-only settings are listed, each by its path, never dropped silently.
+    // No route uses prometheus: APISIX's own stream plugin list is left alone.
+    QVERIFY(!proxy.contains("stream_plugins"));
+
     QVERIFY(mentions(result.warnings, "streamgate.admin"));
     QVERIFY(mentions(result.warnings, "streamgate.mysql_inspect"));
     QVERIFY(!mentions(result.warnings, "secret")); // nor is it printed in a warning
@@ -295,6 +301,125 @@ void TestApisixYaml::roundTripIsIdentical()
     }
     QVERIFY(imported.config.streamProxy == original.streamProxy);
     QVERIFY(imported.config.streamgate.isEmpty());
+}
+
+void TestApisixYaml::prometheusRouteRoundTrip()
+{
+    // A route with APISIX's stream prometheus moves to APISIX and back unchanged, and the
+    // APISIX config fragment switches the plugin on (APISIX ships it off).
+    const Decoded<Config> decoded = decodeConfig(parseJson(R"({
+      "stream_proxy": { "tcp": [13306] },
+      "stream_routes": [
+        { "id": "mysql", "name": "Local MySQL", "server_port": 13306,
+          "plugins": { "prometheus": { "prefer_name": true },
+                       "ip-restriction": { "whitelist": ["127.0.0.1"] } },
+          "upstream": { "nodes": { "127.0.0.1:3306": 1 } } },
+        { "id": "pg", "server_port": 13306, "plugins": { "prometheus": {} },
+          "upstream": { "nodes": { "127.0.0.1:5432": 1 } } }
+      ]
+    })"));
+    QVERIFY2(decoded.ok(), qPrintable(formatProblems(decoded.problems)));
+    const Config& original = decoded.value;
+
+    QTemporaryDir dir;
+    const ApisixExport exported = exportApisix(original, dir.path());
+    QVERIFY2(exported.ok(), qPrintable(formatProblems(exported.problems)));
+
+    Problems problems;
+    const QJsonObject routesYaml =
+        yamlToJson(readFile(dir.filePath("apisix.yaml")), "apisix.yaml", &problems).toObject();
+    QVERIFY2(problems.isEmpty(), qPrintable(formatProblems(problems)));
+    const QJsonArray routes = routesYaml.value("stream_routes").toArray();
+    QCOMPARE(routes.size(), 2);
+    QCOMPARE(routes.at(0).toObject().value("plugins").toObject().value("prometheus"),
+             QJsonValue(QJsonObject{{"prefer_name", true}}));
+    QCOMPARE(routes.at(1).toObject().value("plugins").toObject().value("prometheus"),
+             QJsonValue(QJsonObject{}));
+
+    const QJsonObject proxy =
+        yamlToJson(readFile(dir.filePath("config-stream.yaml")), "config-stream.yaml", &problems)
+            .toObject();
+    QVERIFY2(problems.isEmpty(), qPrintable(formatProblems(problems)));
+    QCOMPARE(proxy.value("stream_plugins").toArray(),
+             (QJsonArray{"ip-restriction", "limit-conn", "mqtt-proxy", "prometheus", "syslog"}));
+
+    const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
+    QVERIFY2(imported.ok(), qPrintable(formatProblems(imported.problems)));
+    QVERIFY(!mentions(imported.warnings, "stream_plugins"));
+    QCOMPARE(imported.config.streamRoutes.size(), 2);
+    for (int i = 0; i < 2; ++i) {
+        QCOMPARE(encodeStreamRoute(imported.config.streamRoutes[i]),
+                 encodeStreamRoute(original.streamRoutes[i]));
+        QVERIFY(imported.config.streamRoutes[i] == original.streamRoutes[i]);
+    }
+    QCOMPARE(imported.config.streamRoutes[0].plugins.prometheus,
+             std::optional<PrometheusConf>(PrometheusConf{true}));
+    QCOMPARE(imported.config.streamRoutes[1].plugins.prometheus,
+             std::optional<PrometheusConf>(PrometheusConf{false}));
+}
+
+void TestApisixYaml::accessLogExport_data()
+{
+    QTest::addColumn<QString>("accessLog"); // streamgate.access_log as written, or empty
+    QTest::addColumn<QJsonValue>("stream"); // nginx_config.stream in config-stream.yaml
+    QTest::addColumn<QString>("warning");   // a warning that must be given, or empty
+    QTest::newRow("not written: APISIX's settings left alone")
+        << QString() << QJsonValue(QJsonValue::Undefined) << QString();
+    QTest::newRow("a format of nginx variables goes as it is")
+        << R"({"format": "$remote_addr [$time_iso8601] $status $upstream_addr \"$upstream_connect_time\""})"
+        << QJsonValue(QJsonObject{
+               {"enable_access_log", true},
+               {"access_log_format",
+                R"($remote_addr [$time_iso8601] $status $upstream_addr "$upstream_connect_time")"}})
+        << QString();
+    QTest::newRow("switched off") << R"({"enable": false})"
+                                  << QJsonValue(QJsonObject{{"enable_access_log", false}})
+                                  << QString();
+    QTest::newRow("Streamgate's own variables stay behind")
+        << R"({"format": "$remote_addr $route_id $close_reason ${route_id}"})"
+        << QJsonValue(QJsonObject{{"enable_access_log", true}})
+        << "streamgate.access_log.format: left out: $route_id, $close_reason are Streamgate's own, "
+           "APISIX's stream access log has no such variable";
+    QTest::newRow("a single quote cannot go into APISIX's nginx.conf")
+        << R"({"format": "'$remote_addr' $status"})"
+        << QJsonValue(QJsonObject{{"enable_access_log", true}})
+        << "streamgate.access_log.format: left out: APISIX puts the format between single quotes "
+           "in nginx.conf, so it cannot hold a \"'\"";
+}
+
+void TestApisixYaml::accessLogExport()
+{
+    QFETCH(QString, accessLog);
+    QFETCH(QJsonValue, stream);
+    QFETCH(QString, warning);
+    const QString settings =
+        accessLog.isEmpty() ? QString() : R"(, "streamgate": {"access_log": )" + accessLog + "}";
+    const Decoded<Config> decoded =
+        decodeConfig(parseJson((R"({"stream_proxy": {"tcp": [13306]}, "stream_routes": [{"id": "db",
+            "upstream": {"nodes": {"127.0.0.1:3306": 1}}}])" +
+                                settings + "}")
+                                   .toUtf8()
+                                   .constData()));
+    QVERIFY2(decoded.ok(), qPrintable(formatProblems(decoded.problems)));
+    QTemporaryDir dir;
+    const ApisixExport exported = exportApisix(decoded.value, dir.path());
+    QVERIFY2(exported.ok(), qPrintable(formatProblems(exported.problems)));
+    Problems problems;
+    const QJsonObject proxy =
+        yamlToJson(readFile(dir.filePath("config-stream.yaml")), "config-stream.yaml", &problems)
+            .toObject();
+    QVERIFY2(problems.isEmpty(), qPrintable(formatProblems(problems)));
+    QCOMPARE(proxy.value("nginx_config").toObject().value("stream"), stream);
+    if (warning.isEmpty())
+        QVERIFY2(!mentions(exported.warnings, "access_log"),
+                 qPrintable(formatProblems(exported.warnings)));
+    else
+        QVERIFY2(mentions(exported.warnings, warning),
+                 qPrintable(formatProblems(exported.warnings)));
+    // APISIX's stream_proxy beside it is still read back as before.
+    const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
+    QVERIFY2(imported.ok(), qPrintable(formatProblems(imported.problems)));
+    QVERIFY(imported.config.streamProxy == decoded.value.streamProxy);
 }
 
 void TestApisixYaml::standaloneSampleImports()
@@ -407,9 +532,10 @@ void TestApisixYaml::everyProblemAtOnceNothingApplied()
     QCOMPARE(readFile(configPath), before);
 }
 
-void TestApisixYaml::unknownPluginFromApisixSampleIsNamed()
+void TestApisixYaml::apisixStreamPluginFromSampleIsNamed()
 {
-    // APISIX's MQTT stream example: a plugin Streamgate does not run is refused by name.
+    // APISIX's MQTT stream example: an APISIX stream plugin Streamgate does not run is refused
+    // by name, not as an unknown one.
     QTemporaryDir dir;
     QVERIFY(writeFile(dir.filePath("apisix.yaml"), R"(stream_routes:
   - server_addr: 127.0.0.1
@@ -429,7 +555,8 @@ upstreams:
 )"));
     const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
     QVERIFY(!imported.ok());
-    QVERIFY2(mentions(imported.problems, "unknown plugin [mqtt-proxy]"),
+    QVERIFY2(mentions(imported.problems, "stream_routes[0].plugins.mqtt-proxy: plugin "
+                                         "[mqtt-proxy] is not supported by Streamgate"),
              qPrintable(formatProblems(imported.problems)));
 }
 

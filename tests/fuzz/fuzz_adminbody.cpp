@@ -1,11 +1,13 @@
 // libFuzzer target: the admin API's request-body path (api/adminbody.h) as AdminServer runs it
-// for PUT /KIND/ID, PUT /KIND, POST /KIND, PATCH /KIND/ID and PATCH /KIND/ID/SUB/PATH, without
-// HTTP. Input: one selector byte (operation and kind), then the id, a newline, the sub path, a
-// newline, and the body.
+// for PUT /KIND/ID, PUT /KIND, POST /KIND[/ID], PATCH /upstreams/ID and
+// PATCH /upstreams/ID/SUB/PATH, without HTTP (a stream route has no PATCH, as in APISIX). Input:
+// one selector byte (operation and kind; PATCH always addresses an upstream), then the id, a
+// newline, the sub path, a newline, and the body.
 // Invariants: a refusal is a 400 or 413 (413 exactly when the body is over the limit) with a
-// message, and every problem has a reason; an accepted object carries the id it was addressed
-// by, that id is a valid APISIX id, its JSON says the same id, and the model it decoded to
-// re-encodes to JSON that decodes to an equal model.
+// message, and every problem has a reason; a POST that names an id in its URL is refused; an
+// accepted object carries the id it was addressed by, that id is a valid APISIX id, its JSON
+// says the same id, and the model it decoded to re-encodes to JSON that decodes to an equal
+// model.
 
 #include "api/adminbody.h"
 #include "fuzzcheck.h"
@@ -77,8 +79,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         return 0;
     const int selector = data[0];
     const Op op = static_cast<Op>(selector % int(Op::Count));
+    const bool patch = op == Op::PatchMerge || op == Op::PatchSubPath;
     const AdminKind kind =
-        (selector / int(Op::Count)) % 2 ? AdminKind::Upstreams : AdminKind::StreamRoutes;
+        patch || (selector / int(Op::Count)) % 2 ? AdminKind::Upstreams : AdminKind::StreamRoutes;
     const QByteArray rest(reinterpret_cast<const char*>(data + 1), qsizetype(size - 1));
     const qsizetype idEnd = rest.indexOf('\n');
     const qsizetype subEnd = idEnd < 0 ? -1 : rest.indexOf('\n', idEnd + 1);
@@ -101,7 +104,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         expectedId.clear(); // taken from the body
         break;
     case Op::Post:
-        result = adminPostBody(kind, kNewId, body);
+        // The id line is the id in the URL (POST /KIND/ID), which is never accepted.
+        result = adminPostBody(kind, id, kNewId, body);
+        fuzz::require(id.isEmpty() || !result.ok(), "a POST with an id in its URL was accepted",
+                      id.toUtf8());
         expectedId = kNewId;
         break;
     case Op::PatchMerge:

@@ -258,8 +258,8 @@ void TestConfigCodec::problemsAcrossDocument()
         QStringLiteral("stream_routes[1].id: must be a string of 1-64 characters from a-z, "
                        "A-Z, 0-9, \"-\", \"_\", \".\" or an integer >= 1"),
         QStringLiteral("stream_routes[1].remote_addr: invalid remote_addr: 10.0.0.1/40"),
-        QStringLiteral("stream_routes[2].upstream.type: ewma is not supported for stream "
-                       "routes; use roundrobin, chash or least_conn"),
+        QStringLiteral("stream_routes[2].upstream.type: ewma is not supported by Streamgate; "
+                       "use roundrobin, chash or least_conn"),
         QStringLiteral("upstreams[0].nodes: at least one node is required"),
     };
     for (const QString& line : expected)

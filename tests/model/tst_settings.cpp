@@ -39,6 +39,9 @@ private Q_SLOTS:
     void inEffect();
     void rebasePerSection();
     void pathsSpelledFromKeys();
+    void toxicDefaultsLeftOut();
+    void toxicUpdateTakesClientsAndEnabled();
+    void accessLogInEffect();
 };
 
 void TestSettings::valid_data()
@@ -67,13 +70,30 @@ void TestSettings::valid_data()
     QTest::newRow("disabled udp route, bare port")
         << disabled(R"(, "protocol": "udp", "listen": "13306")");
     QTest::newRow("disabled route alone") << disabled("");
+    QTest::newRow("disabled route down as a fault")
+        << disabled(R"(, "protocol": "tcp", "listen": "127.0.0.1:13306", "fault": true)");
     QTest::newRow("toxiproxy.listen")
         << QByteArray(R"({"toxiproxy": {"listen": "127.0.0.1:8474"}})");
+    QTest::newRow("control.listen") << QByteArray(R"({"control": {"listen": "127.0.0.1:9090"}})");
+    QTest::newRow("control empty") << QByteArray(R"({"control": {}})");
     QTest::newRow("toxics, a route with none")
         << QByteArray(R"({"toxics": {"db": [{"name": "slow", "type": "latency",
             "stream": "downstream", "toxicity": 0.5, "attributes": {"latency": 200,
             "jitter": 10}}, {"name": "cut", "type": "limit_data", "stream": "upstream",
             "toxicity": 1, "attributes": {"bytes": 100}}], "idle": []}})");
+    QTest::newRow("toxic scoped to clients, one switched off")
+        << QByteArray(R"({"toxics": {"db": [{"name": "slow", "type": "latency",
+            "stream": "downstream", "toxicity": 1, "attributes": {"latency": 200, "jitter": 0},
+            "clients": ["127.0.0.2/32", "10.0.0.7", "::1", "fd00::/8"]}, {"name": "off",
+            "type": "timeout", "stream": "upstream", "toxicity": 1,
+            "attributes": {"timeout": 0}, "enabled": false}]}})");
+    QTest::newRow("access_log empty") << QByteArray(R"({"access_log": {}})");
+    QTest::newRow("access_log off") << QByteArray(R"({"access_log": {"enable": false}})");
+    QTest::newRow("access_log format")
+        << QByteArray(R"({"access_log": {"format": "$remote_addr:${remote_port} $status"}})");
+    QTest::newRow("access_log APISIX's default written out")
+        << QByteArray(R"({"access_log": {"enable": true, "format": "$remote_addr [$time_local] )"
+                      R"($protocol $status $bytes_sent $bytes_received $session_time"}})");
 }
 
 void TestSettings::valid()
@@ -100,7 +120,7 @@ void TestSettings::invalid_data()
 
     const QString top =
         QStringLiteral("(known: admin, prometheus, mysql_inspect, routes, disabled_routes, "
-                       "toxiproxy, toxics)");
+                       "toxiproxy, toxics, control, access_log)");
 
     // wrong type
     QTest::newRow("section not an object")
@@ -153,12 +173,55 @@ void TestSettings::invalid_data()
         << disabled(R"(, "protocol": 6)")
         << "streamgate.disabled_routes[0].protocol: wrong type: expected string, got integer"
         << "6";
+    QTest::newRow("disabled route fault a string")
+        << disabled(R"(, "fault": "yes")")
+        << "streamgate.disabled_routes[0].fault: wrong type: expected boolean, got string"
+        << "yes";
     QTest::newRow("disabled route listen a number")
         << disabled(R"(, "listen": 13306)")
         << "streamgate.disabled_routes[0].listen: wrong type: expected string, got integer"
         << "13306";
 
+    QTest::newRow("access_log not an object")
+        << QByteArray(R"({"access_log": "on"})")
+        << "streamgate.access_log: wrong type: expected object, got string"
+        << "on";
+    QTest::newRow("access_log.enable a string")
+        << QByteArray(R"({"access_log": {"enable": "no"}})")
+        << "streamgate.access_log.enable: wrong type: expected boolean, got string"
+        << "no";
+    QTest::newRow("access_log.format a number")
+        << QByteArray(R"({"access_log": {"format": 7}})")
+        << "streamgate.access_log.format: wrong type: expected string, got integer"
+        << "7";
+
     // out of range, invalid
+    QTest::newRow("access_log.format with an unknown variable")
+        << QByteArray(R"({"access_log": {"format": "$remote_addr $request"}})")
+        << "streamgate.access_log.format: unknown variable \"$request\" (known: $remote_addr, "
+           "$remote_port, $server_addr, $server_port, $protocol, $status, $bytes_sent, "
+           "$bytes_received, $session_time, $upstream_addr, $upstream_bytes_sent, "
+           "$upstream_bytes_received, $upstream_connect_time, $time_local, $time_iso8601, "
+           "$route_id, $close_reason)"
+        << "$remote_addr $request";
+    QTest::newRow("access_log.format with $$")
+        << QByteArray(R"({"access_log": {"format": "$$"}})")
+        << "streamgate.access_log.format: \"$\" at character 1 starts no variable name: write "
+           "$name or ${name} (as in nginx, a \"$\" cannot be written as text)"
+        << "$$";
+    QTest::newRow("access_log.format bracket not closed")
+        << QByteArray(R"({"access_log": {"format": "${status"}})")
+        << "streamgate.access_log.format: the closing bracket in \"${status\" is missing"
+        << "${status";
+    QTest::newRow("access_log.format empty")
+        << QByteArray(R"({"access_log": {"format": ""}})")
+        << "streamgate.access_log.format: must not be empty (streamgate.access_log.enable: "
+           "false turns the log off)"
+        << "";
+    QTest::newRow("access_log.format too long")
+        << QByteArray(R"({"access_log": {"format": ")" + QByteArray(5000, 'x') + R"("}})")
+        << "streamgate.access_log.format: must be at most 4096 characters, got 5000"
+        << QString(5000, 'x');
     QTest::newRow("admin.listen port out of range")
         << QByteArray(R"({"admin": {"listen": "127.0.0.1:99999"}})")
         << "streamgate.admin.listen: \"127.0.0.1:99999\" has an invalid port (0-65535)"
@@ -184,6 +247,10 @@ void TestSettings::invalid_data()
         << QByteArray(R"({"prometheus": {"listen": "127.0.0.1:http"}})")
         << "streamgate.prometheus.listen: \"127.0.0.1:http\" has an invalid port (0-65535)"
         << "127.0.0.1:http";
+    QTest::newRow("control.listen host name")
+        << QByteArray(R"({"control": {"listen": "example.org:9090"}})")
+        << "streamgate.control.listen: \"example.org:9090\" has an invalid IP address"
+        << "example.org:9090";
     QTest::newRow("disabled route protocol unknown")
         << disabled(R"(, "protocol": "sctp")")
         << "streamgate.disabled_routes[0].protocol: must be \"tcp\" or \"udp\""
@@ -205,10 +272,18 @@ void TestSettings::invalid_data()
         << QByteArray(R"({"admin": {"port": 9180}})")
         << "streamgate.admin.port: unknown setting \"port\" (known: listen, key)"
         << "9180";
+    QTest::newRow("unknown access_log key")
+        << QByteArray(R"({"access_log": {"path": "logs/access_stream.log"}})")
+        << "streamgate.access_log.path: unknown setting \"path\" (known: enable, format)"
+        << "logs/access_stream.log";
     QTest::newRow("unknown prometheus key")
         << QByteArray(R"({"prometheus": {"path": "/metrics"}})")
         << "streamgate.prometheus.path: unknown setting \"path\" (known: listen)"
         << "/metrics";
+    QTest::newRow("unknown control key")
+        << QByteArray(R"({"control": {"port": 9090}})")
+        << "streamgate.control.port: unknown setting \"port\" (known: listen)"
+        << "9090";
     QTest::newRow("unknown route setting")
         << QByteArray(R"({"routes": {"db": {"mysql": true}}})")
         << "streamgate.routes.db.mysql: unknown setting \"mysql\" (known: mysql_inspect, "
@@ -217,7 +292,7 @@ void TestSettings::invalid_data()
     QTest::newRow("unknown disabled route key")
         << disabled(R"(, "enabled": false)")
         << "streamgate.disabled_routes[0].enabled: unknown setting \"enabled\" (known: route, "
-           "protocol, listen)"
+           "protocol, listen, fault)"
         << "false";
     QTest::newRow("toxic names unique per route")
         << QByteArray(R"({"toxics": {"db": [{"name": "a", "type": "timeout"},
@@ -233,6 +308,23 @@ void TestSettings::invalid_data()
         << QByteArray(R"({"toxics": {"db": [{"type": "timeout", "toxicity": 1.5}]}})")
         << "streamgate.toxics.db[0].toxicity: must be a number from 0 to 1, got 1.5"
         << "1.5";
+    QTest::newRow("toxic client not an address")
+        << QByteArray(R"({"toxics": {"db": [{"type": "latency",
+                                             "clients": ["127.0.0.2", "10.0.0.0/33"]}]}})")
+        << "streamgate.toxics.db[0].clients[1]: invalid ip address or CIDR: 10.0.0.0/33"
+        << "10.0.0.0/33";
+    QTest::newRow("toxic client a number")
+        << QByteArray(R"({"toxics": {"db": [{"type": "latency", "clients": [7]}]}})")
+        << "streamgate.toxics.db[0].clients[0]: must be an IP address or CIDR text, got integer"
+        << "7";
+    QTest::newRow("toxic clients not a list")
+        << QByteArray(R"({"toxics": {"db": [{"type": "latency", "clients": "127.0.0.2"}]}})")
+        << "streamgate.toxics.db[0].clients: must be an array of IP addresses or CIDRs, got string"
+        << "127.0.0.2";
+    QTest::newRow("toxic enabled a string")
+        << QByteArray(R"({"toxics": {"db": [{"type": "latency", "enabled": "no"}]}})")
+        << "streamgate.toxics.db[0].enabled: must be true or false, got string"
+        << "no";
 }
 
 void TestSettings::invalid()
@@ -313,6 +405,86 @@ void TestSettings::pathsSpelledFromKeys()
     s.mysqlInspect = false;
     s.disabledRoutes = QList<DisabledRouteSettings>{};
     QCOMPARE(settingKeys(s), (QStringList{"disabled_routes", "mysql_inspect"}));
+}
+
+void TestSettings::toxicDefaultsLeftOut()
+{
+    // Toxiproxy's clients see the shape they know: no "clients" while it is empty, no
+    // "enabled" while it is true; a file written with them reads back the same.
+    ToxicSpec toxic;
+    toxic.name = QStringLiteral("slow");
+    QVERIFY(!encodeToxic(toxic).contains(QStringLiteral("clients")));
+    QVERIFY(!encodeToxic(toxic).contains(QStringLiteral("enabled")));
+    QCOMPARE(encodeToxic(toxic).keys(),
+             (QStringList{"attributes", "name", "stream", "toxicity", "type"}));
+
+    ToxicSpec scoped = toxic;
+    scoped.clients = {QStringLiteral("127.0.0.2/32")};
+    scoped.enabled = false;
+    QVERIFY(!(scoped == toxic));
+    const QJsonObject o = encodeToxic(scoped);
+    QCOMPARE(o.value(QStringLiteral("clients")).toArray(), QJsonArray{"127.0.0.2/32"});
+    QCOMPARE(o.value(QStringLiteral("enabled")), QJsonValue(false));
+    ToxicSpec back;
+    const Problems problems = decodeToxic(o, QStringLiteral("t"), ToxicInput::File, &back);
+    QVERIFY2(problems.isEmpty(), qPrintable(describe(problems)));
+    QVERIFY(back == scoped);
+
+    // Through Toxiproxy's API the same fields are taken.
+    ToxicSpec viaApi;
+    QVERIFY(decodeToxic(object(R"({"type": "latency", "clients": ["::1"], "enabled": false})"), {},
+                        ToxicInput::Api, &viaApi)
+                .isEmpty());
+    QCOMPARE(viaApi.clients, QStringList{"::1"});
+    QCOMPARE(viaApi.enabled, false);
+}
+
+void TestSettings::toxicUpdateTakesClientsAndEnabled()
+{
+    ToxicSpec toxic;
+    toxic.name = QStringLiteral("slow");
+    toxic.attributes[0] = 100;
+    toxic.clients = {QStringLiteral("10.0.0.1")};
+
+    ToxicSpec t = toxic;
+    Problems problems = decodeToxicUpdate(
+        object(R"({"enabled": false, "clients": ["127.0.0.2", "::1/128"]})"), {}, &t);
+    QVERIFY2(problems.isEmpty(), qPrintable(describe(problems)));
+    QCOMPARE(t.enabled, false);
+    QCOMPARE(t.clients, (QStringList{"127.0.0.2", "::1/128"}));
+    QCOMPARE(t.attribute("latency"), 100);
+
+    // An empty list widens the toxic to every client again.
+    problems = decodeToxicUpdate(object(R"({"clients": [], "enabled": true})"), {}, &t);
+    QVERIFY2(problems.isEmpty(), qPrintable(describe(problems)));
+    QVERIFY(t.clients.isEmpty());
+    QCOMPARE(t.enabled, true);
+
+    // A bad update changes nothing and names every bad field.
+    t = toxic;
+    problems = decodeToxicUpdate(object(R"({"enabled": 1, "clients": ["::1", "nope"]})"),
+                                 QStringLiteral("body"), &t);
+    QCOMPARE(problems.size(), 2);
+    QCOMPARE(problems.at(0).text(),
+             QStringLiteral("body.clients[1]: invalid ip address or CIDR: nope"));
+    QCOMPARE(problems.at(0).value, QStringLiteral("nope"));
+    QCOMPARE(problems.at(1).text(),
+             QStringLiteral("body.enabled: must be true or false, got integer"));
+    QVERIFY(t == toxic);
+}
+
+// The log is on by default (APISIX's is off), and the format is the written one or none.
+void TestSettings::accessLogInEffect()
+{
+    QVERIFY(StreamgateSettings{}.accessLogEnabled());
+    QCOMPARE(StreamgateSettings{}.accessLogFormat(), QString());
+    const Decoded<StreamgateSettings> d =
+        decodeSettings(json(R"({"access_log": {"enable": false, "format": "$status"}})"));
+    QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
+    QVERIFY(!d.value.accessLogEnabled());
+    QCOMPARE(d.value.accessLogFormat(), QStringLiteral("$status"));
+    const Decoded<StreamgateSettings> on = decodeSettings(json(R"({"access_log": {}})"));
+    QVERIFY(on.value.accessLogEnabled());
 }
 
 QTEST_GUILESS_MAIN(TestSettings)

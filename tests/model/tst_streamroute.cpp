@@ -109,6 +109,18 @@ void TestStreamRoute::valid_data()
         << route(R"({"plugins": {"ip-restriction": {"whitelist": ["127.0.0.1"]},
                  "limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 0.5, "key": "remote_addr"}}})")
         << client;
+    QTest::newRow("prometheus without settings")
+        << route(R"({"plugins": {"prometheus": {}}})") << client;
+    QTest::newRow("prometheus prefer_name true")
+        << route(R"({"name": "Local MySQL", "plugins": {"prometheus": {"prefer_name": true}}})")
+        << client;
+    QTest::newRow("prometheus prefer_name false as given")
+        << route(R"({"plugins": {"prometheus": {"prefer_name": false}}})") << client;
+    QTest::newRow("all three plugins")
+        << route(R"({"plugins": {"ip-restriction": {"blacklist": ["10.0.0.9"]},
+                 "limit-conn": {"conn": 1, "burst": 0, "default_conn_delay": 1, "key": "remote_addr"},
+                 "prometheus": {"prefer_name": true}}})")
+        << client;
     QTest::newRow("plugins empty") << route(R"({"plugins": {}})") << client;
     QTest::newRow("protocol preserved")
         << route(R"({"protocol": {"name": "redis", "conf": {"faults": []}}})") << client;
@@ -237,6 +249,44 @@ void TestStreamRoute::invalid_data()
         << route(R"({"plugins": {"limit-req": {"rate": 1}}})") << file << "plugins.limit-req"
         << R"({"rate":1})"
         << "unknown plugin [limit-req]";
+    QTest::newRow("APISIX stream plugin syslog")
+        << route(R"({"plugins": {"syslog": {"host": "127.0.0.1", "port": 514}}})") << file
+        << "plugins.syslog"
+        << R"({"host":"127.0.0.1","port":514})"
+        << "plugin [syslog] is not supported by Streamgate";
+    QTest::newRow("APISIX stream plugin mqtt-proxy")
+        << route(R"({"plugins": {"mqtt-proxy": {"protocol_name": "MQTT", "protocol_level": 4}}})")
+        << file << "plugins.mqtt-proxy"
+        << R"({"protocol_level":4,"protocol_name":"MQTT"})"
+        << "plugin [mqtt-proxy] is not supported by Streamgate";
+    QTest::newRow("APISIX stream plugin traffic-split")
+        << route(R"({"plugins": {"traffic-split": {"rules": []}}})") << file
+        << "plugins.traffic-split"
+        << R"({"rules":[]})"
+        << "plugin [traffic-split] is not supported by Streamgate";
+    QTest::newRow("APISIX HTTP-only plugin stays unknown")
+        << route(R"({"plugins": {"key-auth": {}}})") << file << "plugins.key-auth"
+        << "{}"
+        << "unknown plugin [key-auth]";
+    QTest::newRow("prometheus prefer_name string")
+        << route(R"({"plugins": {"prometheus": {"prefer_name": "yes"}}})") << file
+        << "plugins.prometheus.prefer_name"
+        << "yes"
+        << "wrong type: expected boolean, got string";
+    QTest::newRow("prometheus prefer_name number")
+        << route(R"({"plugins": {"prometheus": {"prefer_name": 1}}})") << file
+        << "plugins.prometheus.prefer_name"
+        << "1"
+        << "wrong type: expected boolean, got integer";
+    QTest::newRow("prometheus unknown field")
+        << route(R"({"plugins": {"prometheus": {"prefer_id": true}}})") << file
+        << "plugins.prometheus.prefer_id"
+        << "true"
+        << "additional properties forbidden, found prefer_id";
+    QTest::newRow("prometheus not an object")
+        << route(R"({"plugins": {"prometheus": true}})") << file << "plugins.prometheus"
+        << "true"
+        << "wrong type: expected object, got boolean";
     QTest::newRow("plugins not an object") << route(R"({"plugins": []})") << file << "plugins"
                                            << "[]"
                                            << "wrong type: expected object, got array";
@@ -325,7 +375,8 @@ void TestStreamRoute::invalid_data()
                R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "remote_addr", "policy": "redis"}}})")
         << file << "plugins.limit-conn.policy"
         << "redis"
-        << "policy redis is not supported: connections are counted locally (policy local)";
+        << "policy redis is not supported by Streamgate: connections are counted locally "
+           "(policy local)";
     QTest::newRow("limit-conn rejected_code 600")
         << route(
                R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "remote_addr", "rejected_code": 600}}})")
@@ -341,6 +392,10 @@ void TestStreamRoute::invalid_data()
     QTest::newRow("unknown field") << route(R"({"uri": "/x"})") << file << "uri"
                                    << "/x"
                                    << "additional properties forbidden, found uri";
+    QTest::newRow("APISIX field Streamgate does not run")
+        << route(R"({"service_id": "s1"})") << file << "service_id"
+        << "s1"
+        << "service_id is not supported by Streamgate";
     QTest::newRow("unknown field with odd name")
         << route(R"({"remote addr": "1.2.3.4"})") << file << R"(["remote addr"])"
         << "1.2.3.4"
@@ -417,8 +472,8 @@ void TestStreamRoute::allProblemsAtOnce()
                        "A-Z, 0-9, \"-\", \"_\", \".\" or an integer >= 1"),
         QStringLiteral("stream_routes[3].remote_addr: invalid remote_addr: :/8"),
         QStringLiteral("stream_routes[3].server_port: must be an integer from 1 to 65535"),
-        QStringLiteral("stream_routes[3].upstream.type: ewma is not supported for stream "
-                       "routes; use roundrobin, chash or least_conn"),
+        QStringLiteral("stream_routes[3].upstream.type: ewma is not supported by Streamgate; "
+                       "use roundrobin, chash or least_conn"),
         QStringLiteral("stream_routes[3].upstream.nodes[\"[::1]:3306\"]: weight must be an "
                        "integer >= 0"),
         QStringLiteral("stream_routes[3].upstream.nodes[\"db:0\"]: port must be 1-65535"),
@@ -456,7 +511,8 @@ void TestStreamRoute::decodedValues()
         "sni": "db.local", "upstream_id": "pg",
         "plugins": {"ip-restriction": {"whitelist": ["127.0.0.1", "fe80::/10"], "message": "no"},
                     "limit-conn": {"conn": 3, "burst": 2, "default_conn_delay": 0.25,
-                                   "key": "server_port", "only_use_default_delay": true}},
+                                   "key": "server_port", "only_use_default_delay": true},
+                    "prometheus": {"prefer_name": true}},
         "protocol": {"name": "mysql"}, "create_time": 100, "update_time": 200})"));
     QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
     const StreamRoute& r = d.value;
@@ -484,6 +540,7 @@ void TestStreamRoute::decodedValues()
     QCOMPARE(r.plugins.limitConn->key, QStringLiteral("server_port"));
     QCOMPARE(r.plugins.limitConn->keyType, QStringLiteral("var"));
     QVERIFY(r.plugins.limitConn->onlyUseDefaultDelay);
+    QCOMPARE(r.plugins.prometheus, std::optional<PrometheusConf>(PrometheusConf{true}));
     QCOMPARE(r.protocol.value(QLatin1String("name")).toString(), QStringLiteral("mysql"));
     QCOMPARE(r.createTime, 100);
     QCOMPARE(r.updateTime, 200);
@@ -492,6 +549,14 @@ void TestStreamRoute::decodedValues()
     QCOMPARE(unnamed.value.displayName(), QStringLiteral("r1"));
     QVERIFY(unnamed.value.plugins.empty());
     QVERIFY(unnamed.value.upstream);
+
+    // prometheus alone makes a route's plugins non-empty; {} means prefer_name false.
+    const Decoded<StreamRoute> counted =
+        decodeStreamRoute(route(R"({"plugins": {"prometheus": {}}})"));
+    QVERIFY2(counted.ok(), qPrintable(describe(counted.problems)));
+    QVERIFY(!counted.value.plugins.empty());
+    QCOMPARE(counted.value.plugins.prometheus, std::optional<PrometheusConf>(PrometheusConf{}));
+    QVERIFY(counted.value.plugins != unnamed.value.plugins);
 }
 
 void TestStreamRoute::roundTrip_data()
@@ -508,6 +573,9 @@ void TestStreamRoute::roundTrip_data()
                               "key": "remote_addr", "key_type": "var", "only_use_default_delay": false}},
                   "protocol": {}, "create_time": 0, "update_time": 1})");
     QTest::newRow("empty plugins object") << route(R"({"plugins": {}})");
+    QTest::newRow("prometheus beside limit-conn")
+        << route(R"({"name": "db", "plugins": {"prometheus": {"prefer_name": true},
+                 "limit-conn": {"conn": 2, "burst": 1, "default_conn_delay": 0.5, "key": "remote_addr"}}})");
 }
 
 void TestStreamRoute::roundTrip()
@@ -562,6 +630,14 @@ void TestStreamRoute::pluginEditsEncode()
         encodeStreamRoute(d.value).value(QLatin1String("plugins")).toObject();
     QCOMPARE(compact(plugins),
              compact(object(R"({"ip-restriction": {"whitelist": ["127.0.0.1", "10.0.0.2"]}})")));
+
+    Decoded<StreamRoute> p = decodeStreamRoute(route(R"({"plugins": {"prometheus": {}}})"));
+    QVERIFY(p.ok());
+    p.value.plugins.prometheus->preferName = true;
+    QCOMPARE(compact(encodeStreamRoute(p.value).value(QLatin1String("plugins")).toObject()),
+             compact(object(R"({"prometheus": {"prefer_name": true}})")));
+    p.value.plugins.prometheus.reset();
+    QVERIFY(!encodeStreamRoute(p.value).contains(QLatin1String("plugins")));
 }
 
 void TestStreamRoute::ipOrCidr_data()

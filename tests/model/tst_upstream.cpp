@@ -271,6 +271,12 @@ void TestUpstream::invalid_data()
         << nodes(R"([{"host": "a", "port": 1, "weight": 1, "zone": "x"}])") << "nodes[0].zone"
         << "x"
         << "additional properties forbidden, found zone";
+    QTest::newRow("upstream tls") << upstream(R"({"tls": {"verify": true}})") << "tls"
+                                  << R"({"verify":true})"
+                                  << "tls is not supported by Streamgate";
+    QTest::newRow("discovery_type") << upstream(R"({"discovery_type": "dns"})") << "discovery_type"
+                                    << "dns"
+                                    << "discovery_type is not supported by Streamgate";
     QTest::newRow("array element not object") << nodes(R"(["a:1"])") << "nodes[0]"
                                               << "a:1"
                                               << "wrong type: expected object, got string";
@@ -279,7 +285,7 @@ void TestUpstream::invalid_data()
                               << "property \"nodes\" is required";
     QTest::newRow("type ewma") << upstream(R"({"type": "ewma"})") << "type"
                                << "ewma"
-                               << "ewma is not supported for stream routes; use roundrobin, "
+                               << "ewma is not supported by Streamgate; use roundrobin, "
                                   "chash or least_conn";
     QTest::newRow("type random") << upstream(R"({"type": "random"})") << "type"
                                  << "random"
@@ -355,7 +361,7 @@ void TestUpstream::invalid_data()
     QTest::newRow("http only field pass_host")
         << upstream(R"({"pass_host": "node"})") << "pass_host"
         << "node"
-        << "additional properties forbidden, found pass_host";
+        << "pass_host is not supported by Streamgate";
     QTest::newRow("checks http type")
         << upstream(R"({"checks": {"active": {"type": "http"}}})") << "checks.active.type"
         << "http"
@@ -364,7 +370,7 @@ void TestUpstream::invalid_data()
         << upstream(R"({"checks": {"active": {"type": "tcp"}, "passive": {"type": "tcp"}}})")
         << "checks.passive"
         << R"({"type":"tcp"})"
-        << "passive health checks are not supported for stream routes; use active checks of "
+        << "passive health checks are not supported by Streamgate yet; use active checks of "
            "type tcp";
     QTest::newRow("checks without active") << upstream(R"({"checks": {}})") << "checks.active"
                                            << ""

@@ -1,13 +1,21 @@
 // HealthChecker against real listeners on 127.0.0.1: a node goes down when its server stops
 // listening and comes back when it listens again, after exactly the configured number of
-// consecutive probe results; reconfiguration keeps the state of unchanged nodes.
+// consecutive probe results; states and counters step as lua-resty-healthcheck's (APISIX's);
+// a connect that runs out of time counts against unhealthy.timeouts, not tcp_failures;
+// reconfiguration keeps the state of unchanged nodes.
 
 #include "proxy/balancer.h"
 #include "proxy/healthchecker.h"
 
+#include <QJsonObject>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTest>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace sg;
 
@@ -47,6 +55,69 @@ quint16 deadPort()
     return server.serverPort();
 }
 
+// What the checker holds for a node after one probe, as APISIX's control API shows it.
+struct Step
+{
+    bool reachable = false;
+    NodeHealth health = NodeHealth::Healthy;
+    int successes = 0;
+    int tcpFailures = 0;
+    int timeouts = 0;
+    bool operator==(const Step&) const = default;
+};
+
+char* toString(const Step& s)
+{
+    return qstrdup(QStringLiteral("%1 %2 success=%3 tcp_failure=%4 timeout_failure=%5")
+                       .arg(s.reachable ? "reachable" : "unreachable", toString(s.health))
+                       .arg(s.successes)
+                       .arg(s.tcpFailures)
+                       .arg(s.timeouts)
+                       .toUtf8()
+                       .constData());
+}
+
+// A listener on 127.0.0.1 whose accept queue is full: a SYN to it is dropped, so a connect
+// neither succeeds nor is refused until it runs out of time. Its own clients fill the queue.
+class FullListener
+{
+public:
+    FullListener()
+    {
+        m_fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        if (m_fd < 0 || ::bind(m_fd, reinterpret_cast<sockaddr*>(&a), len) != 0 ||
+            ::listen(m_fd, 0) != 0 || ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&a), &len))
+            qFatal("cannot listen on 127.0.0.1");
+        m_port = ntohs(a.sin_port);
+        // Connect until one connect hangs: the queue is full then.
+        for (int i = 0; i < 8 && !m_full; ++i) {
+            const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+            m_clients.push_back(c);
+            ::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a);
+            pollfd p{c, POLLOUT, 0};
+            m_full = ::poll(&p, 1, 300) == 0;
+        }
+    }
+    ~FullListener()
+    {
+        for (int c : m_clients)
+            ::close(c);
+        ::close(m_fd);
+    }
+    bool full() const { return m_full; }
+    quint16 port() const { return m_port; }
+
+private:
+    int m_fd = -1;
+    quint16 m_port = 0;
+    bool m_full = false;
+    std::vector<int> m_clients;
+};
+
 } // namespace
 
 class TestHealthChecker : public QObject
@@ -59,6 +130,9 @@ private Q_SLOTS:
     void unwatchStopsProbing();
     void noChecksMeansNotWatched();
     void checksPortOverride();
+    void apisixStatesAndCounters();
+    void timeoutsCountAgainstTheirOwnLimit_data();
+    void timeoutsCountAgainstTheirOwnLimit();
 };
 
 // successes 2, tcp_failures 2: the node goes down only after two failed probes in a row and
@@ -114,7 +188,7 @@ void TestHealthChecker::downAndBackUp()
     QCOMPARE(runAtChange.size(), 1);
     QCOMPARE(runAtChange.at(0), std::make_pair(2, false));
     const auto down = checker.nodeState("up1", address(port));
-    QVERIFY(down && !down->healthy && down->failures == 2 && down->successes == 0);
+    QVERIFY(down && !down->healthy() && down->tcpFailures == 2 && down->successes == 0);
     // Every node is down now: APISIX then tries them all again.
     QVERIFY(balancer->pick({}, {}) >= 0);
 
@@ -124,7 +198,7 @@ void TestHealthChecker::downAndBackUp()
     QCOMPARE(runAtChange.size(), 2);
     QCOMPARE(runAtChange.at(1), std::make_pair(2, true));
     const auto up = checker.nodeState("up1", address(port));
-    QVERIFY(up && up->healthy && up->successes == 2 && up->failures == 0);
+    QVERIFY(up && up->healthy() && up->successes == 2 && up->tcpFailures == 0);
     QCOMPARE(changes.size(), 3);
     QCOMPARE(balancer->pick({}, {}), 0);
 }
@@ -154,7 +228,7 @@ void TestHealthChecker::reconfigureKeepsState()
     QVERIFY(rebuilt->isHealthy(0));
     QCOMPARE(rebuilt->pick({}, {}), 0);
     const auto state = checker.nodeState("u", address(dead));
-    QVERIFY(state && !state->healthy);
+    QVERIFY(state && !state->healthy());
 
     Upstream third = first;
     third.nodes = {node(live.serverPort())};
@@ -217,6 +291,95 @@ void TestHealthChecker::checksPortOverride()
     QTRY_COMPARE_WITH_TIMEOUT(changes.size(), 1, 5000);
     QCOMPARE(changes.at(0).at(1).toString(), address(traffic.serverPort()));
     QVERIFY(!balancer->isHealthy(0));
+}
+
+// successes 2, tcp_failures 2, one node whose server goes away and comes back twice. Each probe
+// is read as it finishes (the node's server is changed right there, before the next probe),
+// so the whole run is fixed: a first failure makes a healthy node mostly_healthy, a failure on
+// an unhealthy node is not counted, a success clears the failure counters, mostly_healthy stays
+// until healthy.successes successes in a row, and only healthy <-> unhealthy moves traffic.
+void TestHealthChecker::apisixStatesAndCounters()
+{
+    const quint16 port = deadPort();
+    QTcpServer server;
+    Upstream upstream;
+    upstream.nodes = {node(port)};
+    upstream.checks = fastChecks(2, 2);
+    auto balancer = std::make_shared<Balancer>(upstream);
+    HealthChecker checker;
+    QSignalSpy changes(&checker, &HealthChecker::nodeHealthChanged);
+    QList<Step> steps;
+    bool listenFailed = false;
+    connect(&checker, &HealthChecker::nodeProbed, this,
+            [&](const QString& key, const QString& a, bool reachable) {
+                const auto state = checker.nodeState(key, a);
+                if (!state || steps.size() >= 9)
+                    return;
+                steps.append({reachable, state->health, state->successes, state->tcpFailures,
+                              state->timeouts});
+                // After probes 3 and 7 the server listens; after probe 6 it goes away.
+                if (steps.size() == 3 || steps.size() == 7)
+                    listenFailed |= !server.listen(QHostAddress::LocalHost, port);
+                else if (steps.size() == 6)
+                    server.close();
+            });
+    checker.watch("u", upstream, balancer);
+    QTRY_COMPARE_WITH_TIMEOUT(steps.size(), 9, 20000);
+    QVERIFY(!listenFailed);
+
+    using H = NodeHealth;
+    const QList<Step> expected{
+        {false, H::MostlyHealthy, 0, 1, 0}, {false, H::Unhealthy, 0, 2, 0},
+        {false, H::Unhealthy, 0, 2, 0},     {true, H::MostlyUnhealthy, 1, 0, 0},
+        {true, H::Healthy, 2, 0, 0},        {true, H::Healthy, 2, 0, 0},
+        {false, H::MostlyHealthy, 0, 1, 0}, {true, H::MostlyHealthy, 1, 0, 0},
+        {true, H::Healthy, 2, 0, 0},
+    };
+    for (int i = 0; i < expected.size(); ++i)
+        QCOMPARE(steps.at(i), expected.at(i));
+    // Down at probe 2, up at probe 5; mostly_healthy kept taking traffic.
+    QCOMPARE(changes.size(), 2);
+    QCOMPARE(changes.at(0).at(2).toBool(), false);
+    QCOMPARE(changes.at(1).at(2).toBool(), true);
+    QVERIFY(balancer->isHealthy(0));
+}
+
+void TestHealthChecker::timeoutsCountAgainstTheirOwnLimit_data()
+{
+    QTest::addColumn<int>("timeouts"); // unhealthy.timeouts; 0: not written
+    QTest::addColumn<int>("downAfter");
+    QTest::newRow("APISIX's default: 3, not tcp_failures' 2") << 0 << 3;
+    QTest::newRow("unhealthy.timeouts 1") << 1 << 1;
+}
+
+void TestHealthChecker::timeoutsCountAgainstTheirOwnLimit()
+{
+    QFETCH(int, timeouts);
+    QFETCH(int, downAfter);
+    FullListener blackhole;
+    if (!blackhole.full())
+        QSKIP("the kernel kept accepting connections on a listen backlog of 0");
+    Upstream upstream;
+    upstream.nodes = {node(blackhole.port())};
+    upstream.checks = fastChecks(2, 2);
+    upstream.checks->timeout = 0.3;
+    if (timeouts > 0)
+        upstream.checks->extra.insert("unhealthy", QJsonObject{{"timeouts", timeouts}});
+    HealthChecker checker;
+    QList<Step> steps;
+    connect(&checker, &HealthChecker::nodeProbed, this,
+            [&](const QString& key, const QString& a, bool reachable) {
+                if (const auto state = checker.nodeState(key, a); state && steps.size() < downAfter)
+                    steps.append({reachable, state->health, state->successes, state->tcpFailures,
+                                  state->timeouts});
+            });
+    checker.watch("t", upstream, std::make_shared<Balancer>(upstream));
+    QTRY_COMPARE_WITH_TIMEOUT(steps.size(), downAfter, 15000);
+    for (int i = 0; i < downAfter; ++i) {
+        const NodeHealth health =
+            i + 1 < downAfter ? NodeHealth::MostlyHealthy : NodeHealth::Unhealthy;
+        QCOMPARE(steps.at(i), (Step{false, health, 0, 0, i + 1}));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestHealthChecker)

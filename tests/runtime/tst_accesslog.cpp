@@ -1,11 +1,14 @@
 // The headless access log: APISIX stream access-log lines for sessions and refusals, event
-// lines, and a live engine feeding it.
+// lines, every variable of a format as nginx writes it, and a live engine feeding it: real
+// clients through real loopback upstreams (TCP, a retried TCP connect, UDP), each line read
+// back field by field.
 
 #include "loopback.h"
 #include "proxy/engine.h"
 #include "proxyfixture.h"
 #include "runtime/accesslogwriter.h"
 #include "stats/accesslog.h"
+#include "udppeers.h"
 
 #include <QBuffer>
 #include <QRegularExpression>
@@ -19,6 +22,13 @@ class TstAccessLog : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void initTestCase()
+    {
+        // A zone with minutes in its offset, so the offset's both parts are seen.
+        qputenv("TZ", "Asia/Kolkata");
+        tzset();
+    }
+
     void status_data()
     {
         QTest::addColumn<int>("reason");
@@ -46,6 +56,7 @@ private Q_SLOTS:
         c.startMs = 1'700'000'000'000;
         c.endMs = c.startMs + 1250;
         c.bytesUp = 3;
+        c.bytesFromClient = 3;
         c.bytesDown = 5;
         c.closeReason = CloseReason::ClientClosed;
         const QString line = formatAccessLogSession(c);
@@ -110,6 +121,274 @@ private Q_SLOTS:
             lines[2].contains(QLatin1String("] TCP 403 0 0 0.000 route=\"\" reason=\"no route\"")),
             qPrintable(lines[2]));
         QCOMPARE(log.poll(), 0); // nothing printed twice
+    }
+
+    // Every variable of one closed session, as nginx stream writes it.
+    void everyVariable_data()
+    {
+        QTest::addColumn<QString>("variable");
+        QTest::addColumn<QString>("value");
+        QTest::newRow("remote_addr") << "remote_addr"
+                                     << "127.0.0.2";
+        QTest::newRow("remote_port") << "remote_port"
+                                     << "40001";
+        QTest::newRow("server_addr") << "server_addr"
+                                     << "127.0.0.3";
+        QTest::newRow("server_port") << "server_port"
+                                     << "13306";
+        QTest::newRow("protocol") << "protocol"
+                                  << "TCP";
+        QTest::newRow("status") << "status"
+                                << "200";
+        QTest::newRow("bytes_sent") << "bytes_sent"
+                                    << "23";
+        QTest::newRow("bytes_received") << "bytes_received"
+                                        << "12";
+        QTest::newRow("session_time") << "session_time"
+                                      << "61.034";
+        QTest::newRow("upstream_addr") << "upstream_addr"
+                                       << "127.0.0.1:3306";
+        QTest::newRow("upstream_bytes_sent") << "upstream_bytes_sent"
+                                             << "11";
+        QTest::newRow("upstream_bytes_received") << "upstream_bytes_received"
+                                                 << "25";
+        QTest::newRow("upstream_connect_time") << "upstream_connect_time"
+                                               << "0.007";
+        QTest::newRow("route_id") << "route_id"
+                                  << "db";
+        QTest::newRow("close_reason") << "close_reason"
+                                      << "upstream closed";
+        // 2026-12-03T21:41:56.789Z ends the session; TZ is Asia/Kolkata (+05:30) here.
+        QTest::newRow("time_local") << "time_local"
+                                    << "04/Dec/2026:03:11:56 +0530";
+        QTest::newRow("time_iso8601") << "time_iso8601"
+                                      << "2026-12-04T03:11:56+05:30";
+    }
+    void everyVariable()
+    {
+        QFETCH(QString, variable);
+        QFETCH(QString, value);
+        QCOMPARE(QDateTime::fromSecsSinceEpoch(1796334116).offsetFromUtc(), 19800);
+        ConnectionInfo c;
+        c.clientAddress = QHostAddress(QStringLiteral("127.0.0.2"));
+        c.clientPort = 40001;
+        c.localAddress = QHostAddress(QStringLiteral("127.0.0.3"));
+        c.localPort = 13306;
+        c.routeId = QStringLiteral("db");
+        c.closeReason = CloseReason::UpstreamClosed;
+        c.endMs = 1'796'334'116'789;
+        c.startMs = c.endMs - 61'034;
+        c.bytesUp = 11;
+        c.bytesFromClient = 12; // one byte was still held when the session ended
+        c.bytesDown = 23;
+        c.bytesFromUpstream = 25;
+        c.upstreamNode = QStringLiteral("127.0.0.1:3306");
+        c.connectMs = 7;
+        for (const QString& text :
+             {"$" + variable, "${" + variable + "}", "$" + variable.toUpper()}) {
+            const ParsedAccessLogFormat f = parseAccessLogFormat("<" + text + ">");
+            QVERIFY2(f.ok(), qPrintable(f.error));
+            QCOMPARE(formatAccessLogSession(c, f.format), "<" + value + ">");
+        }
+    }
+
+    // A session that retried: one value per connect attempt, as nginx joins them; one that
+    // reached no upstream at all: "-"; one whose only attempt failed: its node, no time.
+    void upstreamAttempts()
+    {
+        const ParsedAccessLogFormat f = parseAccessLogFormat(QStringLiteral(
+            "$upstream_addr|$upstream_connect_time|$upstream_bytes_sent|$upstream_bytes_received|"
+            "$bytes_sent|$bytes_received|$status"));
+        QVERIFY(f.ok());
+        ConnectionInfo c;
+        c.startMs = c.endMs = 1'700'000'000'000;
+        c.failedUpstreams = {QStringLiteral("127.0.0.1:1"), QStringLiteral("[::1]:2")};
+        c.upstreamNode = QStringLiteral("127.0.0.1:3306");
+        c.connectMs = 1500;
+        c.bytesUp = c.bytesFromClient = 11;
+        c.bytesDown = c.bytesFromUpstream = 4;
+        c.closeReason = CloseReason::ClientClosed;
+        QCOMPARE(formatAccessLogSession(c, f.format),
+                 QStringLiteral("127.0.0.1:1, [::1]:2, 127.0.0.1:3306|-, -, 1.500|0, 0, 11|0, 0, 4|"
+                                "4|11|200"));
+
+        ConnectionInfo refused;
+        refused.closeReason = CloseReason::DeniedIpRestriction;
+        QCOMPARE(formatAccessLogSession(refused, f.format), QStringLiteral("-|-|-|-|0|0|403"));
+
+        ConnectionInfo failed;
+        failed.upstreamNode = QStringLiteral("127.0.0.1:9");
+        failed.closeReason = CloseReason::ConnectFailed;
+        QCOMPARE(formatAccessLogSession(failed, f.format),
+                 QStringLiteral("127.0.0.1:9|-|0|0|0|0|502"));
+    }
+
+    // A real client from 127.0.0.2 to a listener on 127.0.0.3, through to an upstream that
+    // greets with more bytes than the client sends and then closes: each field of the line as
+    // the client and the upstream saw it. A second route retries past a dead node, a third is
+    // UDP. Lines follow the format set on the writer.
+    void liveEngineCustomFormat()
+    {
+        TestServer greeter(TestServer::Greet);
+        greeter.setGreeting(QByteArray(23, 'g'));
+        greeter.holdMs = 300;
+        UdpEcho udpEcho;
+        const int dead = freePort();
+        EngineOptions o;
+        o.workers = 1;
+        Engine engine(o);
+        QBuffer out;
+        out.open(QIODevice::WriteOnly);
+        AccessLogWriter log(&engine, &out);
+        const ParsedAccessLogFormat f = parseAccessLogFormat(QStringLiteral(
+            "$remote_addr|$remote_port|$server_addr|$server_port|$protocol|$status|$bytes_sent|"
+            "$bytes_received|$session_time|$upstream_addr|$upstream_bytes_sent|"
+            "$upstream_bytes_received|$upstream_connect_time|$time_local|$time_iso8601|"
+            "${route_id}|$close_reason"));
+        QVERIFY2(f.ok(), qPrintable(f.error));
+        log.setFormat(f.format, true);
+
+        const QList<int> ports = freePorts(2, QStringLiteral("127.0.0.3"));
+        const int udpPort = freeUdpPort(QStringLiteral("127.0.0.3"));
+        Config c;
+        c.streamProxy.tcp << listenEntry("127.0.0.3", ports[0])
+                          << listenEntry("127.0.0.3", ports[1]);
+        c.streamProxy.udp << listenEntry("127.0.0.3", udpPort);
+        StreamRoute greet = route("greet", upstream({node("127.0.0.1", greeter.port())}));
+        greet.serverPort = ports[0];
+        Upstream retrying =
+            upstream({node("127.0.0.1", dead, 1, 1), node("127.0.0.1", greeter.port())});
+        retrying.retries = 1;
+        StreamRoute retry = route("retry", retrying);
+        retry.serverPort = ports[1];
+        Upstream quick = upstream({node("127.0.0.1", udpEcho.port())});
+        quick.timeout = Timeout{1, 0.3, 0.3};
+        StreamRoute udp = route("udp", quick);
+        udp.serverPort = udpPort;
+        c.streamRoutes << greet << retry << udp;
+        engine.apply(c);
+
+        const auto fields = [&](int index) {
+            const QStringList lines = QString::fromUtf8(out.data()).split('\n', Qt::SkipEmptyParts);
+            QStringList session;
+            for (const QString& l : lines)
+                if (!l.startsWith('['))
+                    session << l;
+            return index < session.size() ? session[index].split('|') : QStringList();
+        };
+        // One TCP session through `port`; returns the client's port.
+        const auto session = [&](int port) {
+            const qint64 before = QDateTime::currentMSecsSinceEpoch();
+            const int fd = connectTo("127.0.0.3", port, "127.0.0.2");
+            if (fd < 0)
+                return std::pair<int, qint64>(-1, before);
+            sockaddr_in local{};
+            socklen_t len = sizeof local;
+            ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+            sendAll(fd, "hello proxy");
+            QByteArray got;
+            waitForEnd(fd, 5000, &got); // the greeter closes after its hold
+            ::close(fd);
+            return std::pair<int, qint64>(got == QByteArray(23, 'g') ? ntohs(local.sin_port) : -2,
+                                          before);
+        };
+
+        const auto [clientPort, before] = session(ports[0]);
+        QVERIFY(clientPort > 0);
+        QTRY_COMPARE_WITH_TIMEOUT(fields(0).size(), 17, 5000);
+        QStringList l = fields(0);
+        const qint64 after = QDateTime::currentMSecsSinceEpoch();
+        QCOMPARE(l[0], QStringLiteral("127.0.0.2"));
+        QCOMPARE(l[1].toInt(), clientPort);
+        QCOMPARE(l[2], QStringLiteral("127.0.0.3"));
+        QCOMPARE(l[3].toInt(), ports[0]);
+        QCOMPARE(l[4], QStringLiteral("TCP"));
+        QCOMPARE(l[5], QStringLiteral("200"));
+        QCOMPARE(l[6], QStringLiteral("23")); // bytes_sent: to the client
+        QCOMPARE(l[7], QStringLiteral("11")); // bytes_received: from the client
+        QVERIFY2(l[8].contains(QRegularExpression(QStringLiteral(R"(^\d+\.\d{3}$)"))),
+                 qPrintable(l[8]));
+        QVERIFY2(l[8].toDouble() >= 0.29 && l[8].toDouble() * 1000 <= after - before,
+                 qPrintable(l[8]));
+        QCOMPARE(l[9], "127.0.0.1:" + QString::number(greeter.port()));
+        QCOMPARE(l[10], QStringLiteral("11"));
+        QCOMPARE(l[11], QStringLiteral("23"));
+        QVERIFY2(l[12].contains(QRegularExpression(QStringLiteral(R"(^0\.\d{3}$)"))),
+                 qPrintable(l[12]));
+        QCOMPARE(greeter.bytesIn.load(), qint64(11));
+        const QDateTime local = QLocale::c().toDateTime(l[13].left(20), "dd/MMM/yyyy:HH:mm:ss");
+        QVERIFY2(local.isValid(), qPrintable(l[13]));
+        const QDateTime iso = QDateTime::fromString(l[14], Qt::ISODate);
+        QVERIFY2(iso.isValid(), qPrintable(l[14]));
+        QCOMPARE(iso.toSecsSinceEpoch(), local.toSecsSinceEpoch());
+        QVERIFY(iso.toMSecsSinceEpoch() >= before - 1000 && iso.toMSecsSinceEpoch() <= after);
+        QCOMPARE(l[15], QStringLiteral("greet"));
+        QCOMPARE(l[16], QStringLiteral("upstream closed"));
+
+        const auto [retryPort, retryBefore] = session(ports[1]);
+        QVERIFY(retryPort > 0);
+        QTRY_COMPARE_WITH_TIMEOUT(fields(1).size(), 17, 5000);
+        l = fields(1);
+        QCOMPARE(l[1].toInt(), retryPort);
+        QCOMPARE(l[5], QStringLiteral("200"));
+        QCOMPARE(l[9], QStringLiteral("127.0.0.1:%1, 127.0.0.1:%2").arg(dead).arg(greeter.port()));
+        QCOMPARE(l[10], QStringLiteral("0, 11"));
+        QCOMPARE(l[11], QStringLiteral("0, 23"));
+        QVERIFY2(l[12].contains(QRegularExpression(QStringLiteral(R"(^-, 0\.\d{3}$)"))),
+                 qPrintable(l[12]));
+        QCOMPARE(l[15], QStringLiteral("retry"));
+
+        UdpClient client(QStringLiteral("127.0.0.3"), udpPort, QStringLiteral("127.0.0.2"));
+        QVERIFY(client.valid());
+        for (const QByteArray& d :
+             {QByteArray("abcde"), QByteArray("fghijk"), QByteArray("lmnopqr")})
+            QCOMPARE(client.ask(d), std::optional<QByteArray>(d));
+        QTRY_COMPARE_WITH_TIMEOUT(fields(2).size(), 17, 5000); // the session idles out
+        l = fields(2);
+        QCOMPARE(l[0], QStringLiteral("127.0.0.2"));
+        QCOMPARE(l[1].toInt(), client.port());
+        QCOMPARE(l[3].toInt(), udpPort);
+        QCOMPARE(l[4], QStringLiteral("UDP"));
+        QCOMPARE(l[5], QStringLiteral("200"));
+        QCOMPARE(l.mid(6, 2), QStringList({"18", "18"}));
+        QCOMPARE(l[9], "127.0.0.1:" + QString::number(udpEcho.port()));
+        QCOMPARE(l.mid(10, 3), QStringList({"18", "18", "0.000"}));
+        QCOMPARE(l[16], QStringLiteral("idle timeout"));
+    }
+
+    // Session lines can be switched off; event lines stay.
+    void sessionLinesOff()
+    {
+        TestServer echo(TestServer::Echo);
+        EngineOptions o;
+        o.workers = 1;
+        Engine engine(o);
+        QBuffer out;
+        out.open(QIODevice::WriteOnly);
+        AccessLogWriter log(&engine, &out);
+        StreamgateSettings settings;
+        settings.accessLog = AccessLogSettings{false, QStringLiteral("$status")};
+        log.setSettings(settings);
+        const int port = freePort();
+        Config c;
+        c.streamProxy.tcp << listenEntry("127.0.0.1", port);
+        c.streamRoutes << route("echo", upstream({node("127.0.0.1", echo.port())}));
+        engine.apply(c);
+        const int first = connectTo("127.0.0.1", port);
+        QVERIFY(first >= 0);
+        ::close(first);
+        QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 1, 5000);
+        log.poll();
+        const QStringList lines = QString::fromUtf8(out.data()).split('\n', Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 1);
+        QVERIFY2(lines[0].contains(QLatin1String("listener up")), qPrintable(lines[0]));
+        // Switched on again: the next session is written in the format.
+        settings.accessLog->enable = true;
+        log.setSettings(settings);
+        const int second = connectTo("127.0.0.1", port);
+        QVERIFY(second >= 0);
+        ::close(second);
+        QTRY_VERIFY_WITH_TIMEOUT(out.data().endsWith("\n200\n"), 5000);
     }
 };
 

@@ -133,6 +133,47 @@ private slots:
                  QStringLiteral("User"));
     }
 
+    // A paused connection says so in the State column, with the whole seconds left; the row
+    // changes when the pause starts and ends.
+    void pausedConnectionCountsDown()
+    {
+        ConnectionTableModel model;
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        const auto state = [&model] {
+            return model.index(0, ConnectionTableModel::StateColumn).data().toString();
+        };
+        ConnectionInfo c = conn(1);
+        model.applySnapshot(snap(T0 + 1000, {c}));
+        QCOMPARE(state(), QStringLiteral("Established"));
+
+        c.pausedUntilMs = T0 + 1250 + 30000;
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        model.applySnapshot(snap(T0 + 1250, {c}));
+        QCOMPARE(changed.size(), 1);
+        QCOMPARE(state(), QStringLiteral("Paused 30 s"));
+        model.applySnapshot(snap(T0 + 1250 + 6500, {c}));
+        QCOMPARE(state(), QStringLiteral("Paused 24 s")); // 23.5 s left, rounded up
+        QVERIFY(model.index(0, ConnectionTableModel::StateColumn)
+                    .data(Qt::ToolTipRole)
+                    .toString()
+                    .startsWith("Paused until "));
+
+        c.pausedUntilMs = 0;
+        changed.clear();
+        model.applySnapshot(snap(T0 + 1250 + 6600, {c}));
+        QCOMPARE(changed.size(), 1);
+        QCOMPARE(state(), QStringLiteral("Established"));
+        // A connection that closes while paused reads Closed.
+        c.pausedUntilMs = T0 + 60000;
+        model.applySnapshot(snap(T0 + 8000, {c}));
+        model.applySnapshot(
+            snap(T0 + 8250, {}, {closedConn(c, T0 + 8100, CloseReason::OperatorReset)}));
+        QCOMPARE(state(), QStringLiteral("Closed"));
+        QCOMPARE(model.index(0, ConnectionTableModel::CloseReasonColumn).data().toString(),
+                 QStringLiteral("Reset by user"));
+    }
+
     void newConnectionsAreInsertedNotReset()
     {
         ConnectionTableModel model;

@@ -229,7 +229,8 @@ private slots:
         Config config = m_store->config();
         StreamRoute route = *config.findRoute("local-mysql");
         route.labels.insert("team", "db");
-        route.sni = "db.local";
+        route.serverAddr = "127.0.0.1";
+        route.plugins.prometheus = PrometheusConf{true}; // the form has no field for it
         QVERIFY(m_store->putRoute(route).isEmpty());
         m_editor->editRoute("local-mysql");
         typeInto(child<QLineEdit>(m_editor.get(), "descEdit"), "edited");
@@ -237,7 +238,8 @@ private slots:
         const StreamRoute* after = m_store->config().findRoute("local-mysql");
         QCOMPARE(after->desc, QStringLiteral("edited"));
         QCOMPARE(after->labels.value("team"), QStringLiteral("db"));
-        QCOMPARE(after->sni, QStringLiteral("db.local"));
+        QCOMPARE(after->serverAddr, QStringLiteral("127.0.0.1"));
+        QCOMPARE(after->plugins.prometheus, std::optional<PrometheusConf>(PrometheusConf{true}));
         // Untouched upstream fields keep their shape on disk: nodes as a map, no timeout added.
         const QJsonObject saved = QJsonDocument::fromJson(readFile(m_path)).object();
         const QJsonObject upstream =
@@ -245,6 +247,14 @@ private slots:
         QVERIFY(upstream.value("nodes").isObject());
         QVERIFY(!upstream.contains("timeout"));
         QVERIFY(!upstream.contains("retry_timeout"));
+        QCOMPARE(saved.value("stream_routes")
+                     .toArray()
+                     .at(0)
+                     .toObject()
+                     .value("plugins")
+                     .toObject()
+                     .value("prometheus"),
+                 QJsonValue(QJsonObject{{"prefer_name", true}}));
     }
 
     void upstreamTuningReachesTheRoute()

@@ -60,6 +60,12 @@ QString upstreamSortKey(const QString& node)
     return addressSortKey(address, quint16(node.mid(colon + 1).toUInt()));
 }
 
+// Whole seconds left of a pause, rounded up: "Paused 1 s" until it ends.
+qint64 pausedSeconds(const ConnectionInfo& c, qint64 nowMs)
+{
+    return (qMax<qint64>(0, c.pausedUntilMs - nowMs) + 999) / 1000;
+}
+
 bool isNumeric(int column)
 {
     switch (column) {
@@ -177,6 +183,8 @@ QVariant ConnectionTableModel::displayData(const Row& row, int column) const
     case UpstreamColumn:
         return c.upstreamNode;
     case StateColumn:
+        if (row.closedSeenMs == 0 && c.pausedUntilMs > 0)
+            return tr("Paused %1 s").arg(pausedSeconds(c, m_lastTakenMs));
         return stateText(row.closedSeenMs > 0 ? ConnectionState::Closed : c.state);
     case StartedColumn:
         return formatClock(c.startMs);
@@ -280,6 +288,10 @@ QVariant ConnectionTableModel::data(const QModelIndex& index, int role) const
         }
         if (index.column() == StartedColumn)
             return formatDateTime(row.info.startMs);
+        if (index.column() == StateColumn && row.closedSeenMs == 0 && row.info.pausedUntilMs > 0)
+            return tr("Paused until %1: nothing is read from either peer (a UDP session drops its "
+                      "datagrams), then it goes on by itself")
+                .arg(formatClock(row.info.pausedUntilMs));
         if (index.column() == UpstreamColumn && row.info.connectMs >= 0)
             return tr("Connected in %1 ms").arg(row.info.connectMs);
         return {};
@@ -394,6 +406,7 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                 const double prevRateUp = row.rateUp;
                 const double prevRateDown = row.rateDown;
                 const ConnectionState prevState = row.info.state;
+                const qint64 prevPaused = row.info.pausedUntilMs;
                 // Copy only what moves: a whole ConnectionInfo copy is a dozen atomic
                 // reference counts, which adds up over 10,000 rows four times a second.
                 const bool upstreamChanged = row.info.upstreamNode != c->upstreamNode;
@@ -414,6 +427,7 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                 row.info.bytesDown = c->bytesDown;
                 row.info.datagramsUp = c->datagramsUp;
                 row.info.datagramsDown = c->datagramsDown;
+                row.info.pausedUntilMs = c->pausedUntilMs;
                 if (now - row.rateBaseMs >= MinRateSpanMs) {
                     const double span = double(now - row.rateBaseMs) / 1000.0;
                     row.rateUp = double(c->bytesUp - qMin(row.rateBaseUp, c->bytesUp)) / span;
@@ -426,8 +440,8 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                 const qint64 second = durationMs(*c, now) / 1000;
                 row.changed = prevUp != c->bytesUp || prevDown != c->bytesDown ||
                               prevRateUp != row.rateUp || prevRateDown != row.rateDown ||
-                              prevState != c->state || upstreamChanged || mysqlChanged ||
-                              second != row.shownSecond;
+                              prevState != c->state || prevPaused != c->pausedUntilMs ||
+                              upstreamChanged || mysqlChanged || second != row.shownSecond;
                 row.shownSecond = second;
             } else {
                 // Gone from the open set: closed since the last snapshot.

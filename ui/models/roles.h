@@ -17,6 +17,7 @@ enum Role : int {
     HistoryRole,      // RouteStatsModel: QList<double> of recent total rates (sparkline)
     HealthRole,       // int: 0 neutral, 1 good, 2 warning, 3 error (status dots)
     ButtonRole,       // QString: text of an in-cell action button (ButtonDelegate)
+    FaultsRole,       // RoutesModel: QStringList, the route's active faults in words
 };
 
 } // namespace sg::ui

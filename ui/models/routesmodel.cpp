@@ -1,10 +1,14 @@
 #include "models/routesmodel.h"
 
 #include "config/routeedits.h"
+#include "faults/faultwords.h"
 #include "format.h"
 #include "models/roles.h"
 
+#include <QApplication>
+#include <QIcon>
 #include <QMimeData>
+#include <QStyle>
 
 namespace sg::ui {
 
@@ -83,9 +87,22 @@ QVariant RoutesModel::data(const QModelIndex& index, int role) const
         }
         return {};
     case Qt::ToolTipRole:
-        if (index.column() == StatusColumn || index.column() == NameColumn)
-            return row.statusDetail.isEmpty() ? row.status : row.statusDetail;
+        if (index.column() == StatusColumn || index.column() == NameColumn) {
+            QString tip = row.statusDetail.isEmpty() ? row.status : row.statusDetail;
+            if (!row.faults.isEmpty())
+                tip += QStringLiteral("\n\n") + tr("Faults active:") + QStringLiteral("\n• ") +
+                       row.faults.join(QStringLiteral("\n• "));
+            return tip;
+        }
         return {};
+    case Qt::DecorationRole:
+        if (index.column() == NameColumn && !row.faults.isEmpty())
+            return QIcon::fromTheme(
+                QStringLiteral("dialog-warning"),
+                QApplication::style()->standardIcon(QStyle::SP_MessageBoxWarning));
+        return {};
+    case FaultsRole:
+        return row.faults;
     case HealthRole:
         return index.column() == StatusColumn ? row.health : QVariant();
     case RouteIdRole:
@@ -229,6 +246,7 @@ void RoutesModel::rebuild()
             row.status = known ? tr("Not listening") : tr("Starting");
             row.health = known ? 2 : 0;
         }
+        row.faults = routeFaultLines(m_config, row.id);
         next << row;
     }
     for (const DisabledRoute& d : disabledRoutes(m_config)) {
@@ -242,8 +260,10 @@ void RoutesModel::rebuild()
         } else if (d.route.serverPort) {
             row.listen = QString::number(*d.route.serverPort);
         }
-        row.status = tr("Disabled");
+        row.status = d.fault ? tr("Down (fault)") : tr("Disabled");
+        row.health = d.fault ? 3 : 0;
         row.enabled = false;
+        row.faults = routeFaultLines(m_config, row.id);
         next << row;
     }
     applyRows(next);

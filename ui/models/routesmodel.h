@@ -3,7 +3,8 @@
 // disabled ones. Built from the Config and the engine's ListenerStatus; a config change is
 // applied as removals, moves, inserts and dataChanged, so the selected route stays selected.
 // Dragging a route asks for a new match order (moveRequested); the store's answer comes back
-// through setConfig.
+// through setConfig. A route with faults injected (toxics, or down as a fault) carries a warning
+// icon and lists them in its tooltip (FaultsRole), so chaos is never invisible.
 
 #include "model/streamroute.h"
 #include "stats/snapshot.h"
@@ -39,6 +40,7 @@ public:
         QString statusDetail;
         int health = 0; // HealthRole
         bool enabled = true;
+        QStringList faults; // one line per active fault (faults/faultwords.h)
         bool operator==(const Row&) const = default;
     };
 

@@ -1,7 +1,8 @@
 #include "proxy/toxics/toxicfilter.h"
 
-#include "proxy/toxics/toxicboard.h"
 #include "proxy/toxics/toxicstages.h"
+#include "proxy/toxics/toxicsync.h"
+#include "stats/statshub.h"
 
 #include <QRandomGenerator>
 #include <vector>
@@ -13,7 +14,10 @@ namespace {
 class ToxicChain final : public RelayFilter
 {
 public:
-    ToxicChain(const RouteToxics& route, bool upstream) : m_route(route), m_upstream(upstream) {}
+    ToxicChain(const RouteToxics& route, bool upstream, quint64 session, const QHostAddress& client)
+        : m_route(route), m_owner{upstream, false, session, client}
+    {
+    }
 
     Mode mode() const override
     {
@@ -58,11 +62,8 @@ public:
     }
 
 private:
-    struct Entry
+    struct Entry : ToxicEntry<ToxicStage>
     {
-        std::unique_ptr<ToxicStage> stage; // null while the toxic misses this connection
-        ToxicSpec spec;
-        bool hit = false;
         bool ended = false; // the stage ended its output
     };
 
@@ -128,8 +129,7 @@ private:
         return toxicity >= 1 || QRandomGenerator::global()->generateDouble() < toxicity;
     }
 
-    // Takes in the route's current list: removed toxics hand on what they hold, changed ones
-    // keep their state, new ones start now.
+    // Takes in the route's current list (toxicsync.h).
     void sync(FilterOutput& out)
     {
         if (!m_stale)
@@ -138,65 +138,24 @@ private:
         quint64 version = 0;
         const std::shared_ptr<const RouteToxics::List> list = m_route.current(&version);
         m_seen = version;
-
-        auto wanted = [&](const QString& name) -> const ToxicSpec* {
-            for (const ToxicSpec& t : *list)
-                if (t.upstream == m_upstream && t.name == name)
-                    return &t;
-            return nullptr;
-        };
-        // Removed (or retyped) toxics first, in chain order, so their bytes go through the
-        // stages after them; a changed toxicity is drawn again.
-        for (std::size_t i = 0; i < m_entries.size(); ++i) {
-            Entry& e = m_entries[i];
-            const ToxicSpec* spec = wanted(e.spec.name);
-            const bool kept = spec && spec->type == e.spec.type;
-            const bool hit = !kept                               ? false
-                             : spec->toxicity != e.spec.toxicity ? draw(spec->toxicity)
-                                                                 : e.hit;
-            if (e.hit && !hit) {
+        m_hits = syncToxicEntries(
+            m_entries, *list, m_owner, draw,
+            [&](std::size_t i) {
                 Link link(*this, i, out);
-                e.stage->drain(link);
-                e.stage.reset();
-            }
-            e.hit = hit;
-            if (kept)
-                e.spec.toxicity = spec->toxicity;
-        }
-        std::vector<Entry> next;
-        for (const ToxicSpec& spec : *list) {
-            if (spec.upstream != m_upstream)
-                continue;
-            Entry entry;
-            bool known = false;
-            for (Entry& old : m_entries) {
-                if (old.spec.name == spec.name && old.spec.type == spec.type) {
-                    entry = std::move(old);
-                    known = true;
-                    break;
-                }
-            }
-            if (!known)
-                entry.hit = draw(spec.toxicity);
-            entry.spec = spec;
-            if (entry.hit && !entry.stage)
-                entry.stage = makeToxicStage(spec, out.nowMs());
-            else if (entry.stage)
-                entry.stage->setSpec(spec);
-            next.push_back(std::move(entry));
-        }
-        m_entries = std::move(next);
-        m_hits = 0;
-        for (const Entry& e : m_entries)
-            m_hits += e.hit ? 1 : 0;
+                m_entries[i].stage->drain(link);
+            },
+            [&](const ToxicSpec& spec) { return makeToxicStage(spec, out.nowMs()); });
     }
 
+    // After each call: the wake-up the stages want, and the bytes each holds for the toxic's
+    // counters (a relaxed store; the snapshot reads them).
     void after(FilterOutput& out)
     {
         qint64 wake = 0;
         for (const Entry& e : m_entries) {
             if (!e.hit)
                 continue;
+            e.mark->publishHeld(e.stage->held());
             const qint64 at = e.stage->wakeAt();
             if (at && (!wake || at < wake))
                 wake = at;
@@ -206,7 +165,7 @@ private:
     }
 
     const RouteToxics& m_route;
-    const bool m_upstream;
+    const ToxicChainOwner m_owner;
     mutable quint64 m_seen = quint64(-1); // never a published version: the first call syncs
     mutable bool m_stale = true;
     std::vector<Entry> m_entries;
@@ -217,17 +176,23 @@ private:
 // One allocation per session: the route's list and both directions' filters.
 struct ToxicSession
 {
-    explicit ToxicSession(std::shared_ptr<RouteToxics> r) : route(std::move(r)) {}
+    ToxicSession(std::shared_ptr<RouteToxics> r, quint64 id, const QHostAddress& client)
+        : route(std::move(r)), toServer(*route, true, id, client),
+          toClient(*route, false, id, client)
+    {
+    }
     std::shared_ptr<RouteToxics> route;
-    ToxicChain toServer{*route, true};
-    ToxicChain toClient{*route, false};
+    ToxicChain toServer;
+    ToxicChain toClient;
 };
 
 } // namespace
 
-void addToxicFilters(std::shared_ptr<RouteToxics> toxics, SessionFilters& out)
+void addToxicFilters(std::shared_ptr<RouteToxics> toxics, const ConnectionRecord& connection,
+                     SessionFilters& out)
 {
-    auto session = std::make_shared<ToxicSession>(std::move(toxics));
+    auto session = std::make_shared<ToxicSession>(std::move(toxics), connection.base.id,
+                                                  connection.base.clientAddress);
     out.toUpstream.push_back(std::shared_ptr<RelayFilter>(session, &session->toServer));
     RelayFilter* toClient = &session->toClient;
     out.toClient.push_back(std::shared_ptr<RelayFilter>(std::move(session), toClient));

@@ -103,6 +103,8 @@ public:
         if (m_pending.size() == m_head) {
             m_pending.clear();
             m_head = 0;
+            // Idle time is not saved up for a burst.
+            m_freeAtMs = qMax(m_freeAtMs, double(link.nowMs()));
         }
         m_pending.append(bytes, len);
         timer(link);
@@ -118,11 +120,13 @@ public:
         const qint64 now = link.nowMs();
         if (m_head == m_pending.size() || rate <= 0) {
             send(link, m_pending.size() - m_head);
-            m_freeAtMs = double(now);
+            m_freeAtMs = qMax(m_freeAtMs, double(now));
         } else {
-            if (m_freeAtMs < double(now) - 1)
-                m_freeAtMs = double(now); // idle time is not saved up for a burst
-            const std::size_t piece = std::size_t(qMax<qint64>(1, rate * 10));
+            // A wake-up that came late while bytes waited keeps up to one piece of credit,
+            // so late timers do not lower the rate.
+            if (m_freeAtMs < double(now - kCreditMs))
+                m_freeAtMs = double(now - kCreditMs);
+            const std::size_t piece = std::size_t(qMax<qint64>(1, rate * kCreditMs));
             while (m_head < m_pending.size() && m_freeAtMs <= double(now)) {
                 const std::size_t n = qMin(piece, m_pending.size() - m_head);
                 send(link, n);
@@ -145,6 +149,7 @@ public:
     std::size_t held() const override { return m_pending.size() - m_head; }
 
 private:
+    static constexpr qint64 kCreditMs = 10; // a piece is this long at the rate
     void send(StageLink& link, std::size_t n)
     {
         if (n == 0)
@@ -331,6 +336,8 @@ std::unique_ptr<ToxicStage> makeToxicStage(const ToxicSpec& spec, qint64 nowMs)
         return std::make_unique<SlicerStage>(spec);
     case ToxicType::LimitData:
         return std::make_unique<LimitDataStage>(spec);
+    case ToxicType::Loss:
+        return nullptr; // datagrams only (udptoxics.h); the TCP chain skips it
     }
     return nullptr;
 }

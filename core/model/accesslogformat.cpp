@@ -1,0 +1,128 @@
+#include "model/accesslogformat.h"
+
+#include <QStringList>
+#include <array>
+
+namespace sg {
+
+namespace {
+
+constexpr std::array<const char*, size_t(AccessLogVariable::Count)> kNames{
+    "remote_addr",
+    "remote_port",
+    "server_addr",
+    "server_port",
+    "protocol",
+    "status",
+    "bytes_sent",
+    "bytes_received",
+    "session_time",
+    "upstream_addr",
+    "upstream_bytes_sent",
+    "upstream_bytes_received",
+    "upstream_connect_time",
+    "time_local",
+    "time_iso8601",
+    "route_id",
+    "close_reason",
+};
+
+bool isNameChar(QChar c)
+{
+    const char16_t u = c.unicode();
+    return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '_';
+}
+
+QString knownVariables()
+{
+    QStringList names;
+    for (const char* name : kNames)
+        names << QLatin1Char('$') + QLatin1String(name);
+    return names.join(QStringLiteral(", "));
+}
+
+// The variable called `name` (any case), or Count.
+AccessLogVariable variableNamed(QStringView name)
+{
+    for (size_t i = 0; i < kNames.size(); ++i)
+        if (name.compare(QLatin1String(kNames[i]), Qt::CaseInsensitive) == 0)
+            return AccessLogVariable(i);
+    return AccessLogVariable::Count;
+}
+
+} // namespace
+
+QLatin1String accessLogVariableName(AccessLogVariable variable)
+{
+    const size_t i = size_t(variable);
+    return i < kNames.size() ? QLatin1String(kNames[i]) : QLatin1String();
+}
+
+QString apisixAccessLogFormat()
+{
+    return QStringLiteral(
+        "$remote_addr [$time_local] $protocol $status $bytes_sent $bytes_received $session_time");
+}
+
+ParsedAccessLogFormat parseAccessLogFormat(QStringView text)
+{
+    ParsedAccessLogFormat result;
+    if (text.size() > kAccessLogFormatMaxLength) {
+        result.error = QStringLiteral("must be at most %1 characters, got %2")
+                           .arg(kAccessLogFormatMaxLength)
+                           .arg(text.size());
+        return result;
+    }
+    if (text.isEmpty()) {
+        result.error = QStringLiteral(
+            "must not be empty (streamgate.access_log.enable: false turns the log off)");
+        return result;
+    }
+    QList<AccessLogFormat::Part>& parts = result.format.parts;
+    qsizetype i = 0;
+    const qsizetype n = text.size();
+    while (i < n) {
+        if (text[i] != QLatin1Char('$')) {
+            const qsizetype start = i;
+            while (i < n && text[i] != QLatin1Char('$'))
+                ++i;
+            // A text part runs to the next '$', so two never follow each other.
+            parts.append({text.mid(start, i - start).toString(), AccessLogVariable::Count});
+            continue;
+        }
+        const qsizetype dollar = i++;
+        const bool bracket = i < n && text[i] == QLatin1Char('{');
+        if (bracket)
+            ++i;
+        const qsizetype nameStart = i;
+        while (i < n && isNameChar(text[i]))
+            ++i;
+        const QStringView name = text.mid(nameStart, i - nameStart);
+        if (bracket) {
+            if (i >= n || text[i] != QLatin1Char('}')) {
+                result.error = QStringLiteral("the closing bracket in \"%1\" is missing")
+                                   .arg(text.mid(dollar, i - dollar));
+                return result;
+            }
+            ++i;
+        }
+        if (name.isEmpty()) {
+            result.error =
+                QStringLiteral("\"%1\" at character %2 starts no variable name: write $name or "
+                               "${name} (as in nginx, a \"$\" cannot be written as text)")
+                    .arg(text.mid(dollar, i - dollar))
+                    .arg(dollar + 1);
+            return result;
+        }
+        const AccessLogVariable variable = variableNamed(name);
+        if (variable == AccessLogVariable::Count) {
+            result.error =
+                QStringLiteral("unknown variable \"$%1\" (known: %2)").arg(name, knownVariables());
+            return result;
+        }
+        parts.append({QString(), variable});
+    }
+    return result;
+}
+
+} // namespace sg

@@ -1,0 +1,72 @@
+#pragma once
+// The access log's line format (streamgate.access_log.format), written as nginx's log_format
+// and APISIX's nginx_config.stream.access_log_format: text is copied as it is, `$name` and
+// `${name}` are variables. A name is ASCII letters, digits and underscores and is matched
+// without regard to case, as in nginx; `${name}` lets a name run into text (`${server_port}x`).
+// nginx has no escape for '$': a '$' that starts no name ("$$", "$ ", a trailing "$", "${}")
+// is refused, as are an unknown name and a '{' without its '}'. The format is parsed once, when
+// the config is read, so an error shows in `--check` and never at log time; a format longer
+// than kAccessLogFormatMaxLength is refused before it is read.
+
+#include <QList>
+#include <QString>
+#include <QStringView>
+
+namespace sg {
+
+// nginx stream / APISIX names, then Streamgate's own (route_id, close_reason).
+enum class AccessLogVariable : quint8 {
+    RemoteAddr,
+    RemotePort,
+    ServerAddr,
+    ServerPort,
+    Protocol,
+    Status,
+    BytesSent,
+    BytesReceived,
+    SessionTime,
+    UpstreamAddr,
+    UpstreamBytesSent,
+    UpstreamBytesReceived,
+    UpstreamConnectTime,
+    TimeLocal,
+    TimeIso8601,
+    RouteId,
+    CloseReason,
+    Count
+};
+
+// "remote_addr", ... (no '$').
+QLatin1String accessLogVariableName(AccessLogVariable variable);
+
+inline constexpr qsizetype kAccessLogFormatMaxLength = 4096;
+
+// APISIX's default nginx_config.stream.access_log_format (apisix/cli/config.lua).
+QString apisixAccessLogFormat();
+
+struct AccessLogFormat
+{
+    // Text, or a variable (text empty).
+    struct Part
+    {
+        QString text;
+        AccessLogVariable variable = AccessLogVariable::Count; // Count: this part is text
+        bool isVariable() const { return variable != AccessLogVariable::Count; }
+        bool operator==(const Part&) const = default;
+    };
+    QList<Part> parts;
+    bool operator==(const AccessLogFormat&) const = default;
+};
+
+struct ParsedAccessLogFormat
+{
+    AccessLogFormat format;
+    QString error; // empty when the text is a valid format
+    bool ok() const { return error.isEmpty(); }
+};
+
+// Adjacent text is kept as one part. The error names the variable or the position and, for an
+// unknown name, lists the known ones.
+ParsedAccessLogFormat parseAccessLogFormat(QStringView text);
+
+} // namespace sg

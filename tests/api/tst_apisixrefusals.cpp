@@ -1,0 +1,247 @@
+// What APISIX accepts on a stream route or upstream and Streamgate does not run is refused by
+// name on every surface a user writes through — the admin API over real HTTP, the config file,
+// the APISIX YAML import and the store behind the window — and nothing is stored.
+#include "api/adminserver.h"
+#include "config/apisixyaml.h"
+#include "config/configstore.h"
+#include "httptestclient.h"
+#include "testfiles.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+#include <memory>
+
+using namespace sg;
+using namespace sgtest;
+
+namespace {
+
+const QByteArray kKey = "0f3c5b1e9d7a4c2b8e6f1a3d5c7b9e0f";
+
+bool mentions(const Problems& problems, const QString& text)
+{
+    return formatProblems(problems).contains(text);
+}
+
+// The problem at `path` carries the value as written and a reason that starts with `reason`.
+bool refused(const Problems& problems, const QString& path, const QString& value,
+             const QString& reason)
+{
+    for (const Problem& p : problems)
+        if (p.path == path && p.value == value && p.reason.startsWith(reason))
+            return true;
+    return false;
+}
+
+} // namespace
+
+class TestApisixRefusals : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+    void cleanup();
+
+    void adminApiRefusesByName_data();
+    void adminApiRefusesByName();
+    void storeRefusesWhatTheWindowWouldWrite();
+    void configFileWithSniIsKeptAndNamed();
+    void yamlImportRefusesTlsListeners();
+    void supportedValuesStillPass();
+
+private:
+    HttpAnswer call(const QByteArray& verb, const QString& path, const QByteArray& body)
+    {
+        QUrl u = m_server->url();
+        u.setPath(path);
+        return request(m_network, verb, u, body, kKey);
+    }
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+    QString m_path;
+    std::unique_ptr<ConfigStore> m_store;
+    std::unique_ptr<AdminServer> m_server;
+    QNetworkAccessManager m_network;
+};
+
+void TestApisixRefusals::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+    m_path = m_dir->filePath("streamgate.json");
+    QVERIFY(writeFile(m_path, R"({"stream_proxy": {"tcp": [9100]}})"));
+    m_store = std::make_unique<ConfigStore>(m_path);
+    const LoadResult loaded = m_store->load();
+    QVERIFY2(loaded.ok(), qPrintable(formatProblems(loaded.problems)));
+    m_server = std::make_unique<AdminServer>(m_store.get(), nullptr);
+    QVERIFY2(m_server->start({QStringLiteral("127.0.0.1:0"), QString::fromLatin1(kKey)}),
+             qPrintable(m_server->errorString()));
+}
+
+void TestApisixRefusals::cleanup()
+{
+    m_server.reset();
+    m_store.reset();
+    m_dir.reset();
+}
+
+void TestApisixRefusals::adminApiRefusesByName_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QString>("message"); // the start of error_msg
+
+    QTest::newRow("route sni") << "/apisix/admin/stream_routes/r"
+                               << QByteArray(R"({"sni": "db.example.com", "server_port": 9100,
+                                    "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
+                               << "sni is not supported by Streamgate yet: no listener "
+                                  "terminates TLS";
+    QTest::newRow("route protocol")
+        << "/apisix/admin/stream_routes/r"
+        << QByteArray(R"({"protocol": {"name": "redis"}, "server_port": 9100,
+                          "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
+        << "protocol is not supported by Streamgate: APISIX's xRPC protocols";
+    QTest::newRow("inline upstream scheme tls")
+        << "/apisix/admin/stream_routes/r" << QByteArray(R"({"server_port": 9100,
+                          "upstream": {"scheme": "tls", "nodes": {"127.0.0.1:1": 1}}})")
+        << "scheme \"tls\" is not supported by Streamgate yet: the nodes would be reached in "
+           "plaintext";
+    QTest::newRow("upstream scheme tls")
+        << "/apisix/admin/upstreams/u"
+        << QByteArray(R"({"scheme": "tls", "nodes": {"127.0.0.1:1": 1}})")
+        << "scheme \"tls\" is not supported by Streamgate yet";
+    QTest::newRow("route service_id")
+        << "/apisix/admin/stream_routes/r"
+        << QByteArray(R"({"service_id": "s1", "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
+        << "service_id is not supported by Streamgate";
+    QTest::newRow("upstream tls client certificate")
+        << "/apisix/admin/upstreams/u"
+        << QByteArray(R"({"tls": {"client_cert_id": "1"}, "nodes": {"127.0.0.1:1": 1}})")
+        << "tls is not supported by Streamgate";
+    QTest::newRow("route plugin syslog")
+        << "/apisix/admin/stream_routes/r"
+        << QByteArray(R"({"plugins": {"syslog": {"host": "127.0.0.1", "port": 514}},
+                          "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
+        << "plugin [syslog] is not supported by Streamgate";
+    QTest::newRow("route plugin traffic-split")
+        << "/apisix/admin/stream_routes/r"
+        << QByteArray(R"({"plugins": {"traffic-split": {"rules": []}},
+                          "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
+        << "plugin [traffic-split] is not supported by Streamgate";
+}
+
+void TestApisixRefusals::adminApiRefusesByName()
+{
+    QFETCH(QString, path);
+    QFETCH(QByteArray, body);
+    QFETCH(QString, message);
+    const QByteArray before = readFile(m_path);
+    const HttpAnswer a = call("PUT", path, body);
+    QCOMPARE(a.status, 400);
+    QVERIFY2(a.json.value("error_msg").toString().startsWith(message), a.body.constData());
+    QVERIFY(m_store->config().streamRoutes.isEmpty());
+    QVERIFY(m_store->config().upstreams.isEmpty());
+    QCOMPARE(readFile(m_path), before); // nothing stored
+}
+
+void TestApisixRefusals::storeRefusesWhatTheWindowWouldWrite()
+{
+    StreamRoute route;
+    route.id = QStringLiteral("r");
+    route.serverPort = 9100;
+    Upstream up;
+    Node node;
+    node.host = QStringLiteral("127.0.0.1");
+    node.port = 1;
+    up.nodes << node;
+    route.upstream = up;
+    route.sni = QStringLiteral("*.example.com");
+    Problems problems = m_store->putRoute(route);
+    QVERIFY2(refused(problems, "stream_routes[0].sni", "*.example.com",
+                     "sni is not supported by Streamgate"),
+             qPrintable(formatProblems(problems)));
+
+    route.sni.clear();
+    route.upstream->scheme = QStringLiteral("tls");
+    problems = m_store->putRoute(route);
+    QVERIFY2(refused(problems, "stream_routes[0].upstream.scheme", "tls",
+                     "scheme \"tls\" is not supported by Streamgate"),
+             qPrintable(formatProblems(problems)));
+    QVERIFY(m_store->config().streamRoutes.isEmpty());
+}
+
+void TestApisixRefusals::configFileWithSniIsKeptAndNamed()
+{
+    const QByteArray text = R"({"stream_proxy": {"tcp": [9100]}, "stream_routes": [
+        {"id": "a", "server_port": 9100, "upstream": {"nodes": {"127.0.0.1:1": 1}}},
+        {"id": "b", "sni": "db.local", "upstream": {"nodes": {"127.0.0.1:1": 1}}}]})";
+    const QString path = m_dir->filePath("with-sni.json");
+    QVERIFY(writeFile(path, text));
+    ConfigStore store(path);
+    const LoadResult loaded = store.load();
+    QVERIFY(!loaded.ok());
+    QVERIFY2(refused(loaded.problems, "stream_routes[1].sni", "db.local",
+                     "sni is not supported by Streamgate"),
+             qPrintable(formatProblems(loaded.problems)));
+    QCOMPARE(readFile(path), text); // the file is kept as it was
+
+    const FileCheck check = checkFile(path); // what `streamgate --check` prints
+    QVERIFY(mentions(check.problems, "stream_routes[1].sni"));
+}
+
+void TestApisixRefusals::yamlImportRefusesTlsListeners()
+{
+    QTemporaryDir dir;
+    QVERIFY(writeFile(dir.filePath("apisix.yaml"), R"(stream_routes:
+  - id: r
+    server_port: 9100
+    upstream: { nodes: { "127.0.0.1:1": 1 } }
+#END
+)"));
+    QVERIFY(writeFile(dir.filePath("config.yaml"), R"(apisix:
+  stream_proxy:
+    tcp:
+      - addr: 9100
+        tls: true
+      - addr: 9101
+        proxy_protocol: true
+      - addr: 9102
+        tls: false
+)"));
+    const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
+    QVERIFY(!imported.ok());
+    QVERIFY2(refused(imported.problems, "apisix.stream_proxy.tcp[0].tls", "true",
+                     "tls is not supported by Streamgate"),
+             qPrintable(formatProblems(imported.problems)));
+    QVERIFY2(refused(imported.problems, "apisix.stream_proxy.tcp[1].proxy_protocol", "true",
+                     "proxy_protocol is not supported by Streamgate"),
+             qPrintable(formatProblems(imported.problems)));
+    QVERIFY(!mentions(imported.problems, "tcp[2]")); // tls: false is a plain listener
+}
+
+void TestApisixRefusals::supportedValuesStillPass()
+{
+    // The refusals are exact: the plain values beside them are stored as before.
+    HttpAnswer a = call("PUT", "/apisix/admin/upstreams/u",
+                        R"({"scheme": "tcp", "nodes": {"127.0.0.1:1": 1}})");
+    QCOMPARE(a.status, 201);
+    a = call("PUT", "/apisix/admin/stream_routes/r",
+             R"({"server_port": 9100, "upstream_id": "u", "remote_addr": "127.0.0.1"})");
+    QCOMPARE(a.status, 201);
+    QCOMPARE(m_store->config().findUpstream("u")->scheme, QStringLiteral("tcp"));
+
+    // APISIX's stream prometheus is one Streamgate takes: stored, and answered as given.
+    a = call("PUT", "/apisix/admin/stream_routes/p",
+             R"({"name": "db", "server_port": 9100, "upstream_id": "u",
+                 "plugins": {"prometheus": {"prefer_name": true}}})");
+    QCOMPARE(a.status, 201);
+    QCOMPARE(a.json.value("value").toObject().value("plugins").toObject().value("prometheus"),
+             QJsonValue(QJsonObject{{"prefer_name", true}}));
+    const StreamRoute* stored = m_store->config().findRoute("p");
+    QVERIFY(stored && stored->plugins.prometheus);
+    QVERIFY(stored->plugins.prometheus->preferName);
+}
+
+QTEST_GUILESS_MAIN(TestApisixRefusals)
+#include "tst_apisixrefusals.moc"
