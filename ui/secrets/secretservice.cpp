@@ -95,6 +95,7 @@ public:
         : QObject(service), m_service(service), m_done(std::move(done))
     {
         m_promptTimer.setSingleShot(true);
+        m_promptTimer.setTimerType(Qt::PreciseTimer); // "within N s" means N s, not 5 % less
         connect(&m_promptTimer, &QTimer::timeout, this, &SecretOperation::promptTimedOut);
     }
 
