@@ -192,8 +192,9 @@ void decodeString(Checker& c, const QJsonObject& o, const QString& key, const QS
 
 bool isStreamVar(const QString& name)
 {
-    return name == QLatin1String("remote_addr") || name == QLatin1String("server_addr") ||
-           name == QLatin1String("server_port");
+    return name == QLatin1String("remote_addr") || name == QLatin1String("remote_port") ||
+           name == QLatin1String("server_addr") || name == QLatin1String("server_port") ||
+           name == QLatin1String("protocol");
 }
 
 // "$remote_addr $server_port": every $name must be a variable a stream connection has.

@@ -83,7 +83,8 @@ template <typename T> void encodeTimes(QJsonObject& o, const T& x)
 
 // ---- stream variables: chash keys and limit-conn keys (codec.cpp) ---------------------------
 
-inline constexpr QLatin1String kStreamKeys{"remote_addr, server_addr, server_port"};
+inline constexpr QLatin1String kStreamKeys{
+    "remote_addr, remote_port, server_addr, server_port, protocol"};
 bool isStreamVar(const QString& name);
 // Empty when every $name in key is a stream variable (and there is at least one), else why not.
 QString checkVarCombination(const QString& key);

@@ -67,6 +67,67 @@ void decodeIpRestriction(Checker& c, const QJsonValue& v, const QString& path, P
         plugins.ipRestriction = conf;
 }
 
+// conn (> 0) or burst (>= 0) of a rule: a number. APISIX also takes a string naming a variable
+// to read the number from, which Streamgate does not.
+std::optional<qint64> ruleCount(Checker& c, const QJsonObject& rule, const QString& path,
+                                const char* field, qint64 min)
+{
+    const QString name = QLatin1String(field);
+    const QString p = childPath(path, name);
+    const QJsonValue v = rule.value(name);
+    if (v.isString()) {
+        c.fail(p, v.toString(),
+               QStringLiteral("%1 read from a variable is not supported by Streamgate; give a "
+                              "number")
+                   .arg(name));
+        return std::nullopt;
+    }
+    return c.integer(v, p, min, std::numeric_limits<int>::max());
+}
+
+void decodeLimitConnRules(Checker& c, const QJsonValue& v, const QString& path,
+                          QList<LimitConnRule>& out)
+{
+    if (!c.expectArray(v, path, 0))
+        return;
+    const QJsonArray a = v.toArray();
+    if (a.isEmpty()) {
+        // APISIX refuses every connection when no rule applies.
+        c.fail(path, v, QStringLiteral("must list at least one rule"));
+        return;
+    }
+    for (qsizetype i = 0; i < a.size(); ++i) {
+        const QString p = indexPath(path, i);
+        if (!c.expectObject(a.at(i), p))
+            continue;
+        const QJsonObject o = a.at(i).toObject();
+        c.closed(o, p, {"conn", "burst", "key"});
+        c.required(o, p, {"conn", "burst", "key"});
+        LimitConnRule rule;
+        if (o.contains(QLatin1String("conn"))) {
+            if (auto n = ruleCount(c, o, p, "conn", 1))
+                rule.conn = int(*n);
+        }
+        if (o.contains(QLatin1String("burst"))) {
+            if (auto n = ruleCount(c, o, p, "burst", 0))
+                rule.burst = int(*n);
+        }
+        if (o.contains(QLatin1String("key"))) {
+            const QString kp = childPath(p, QStringLiteral("key"));
+            if (auto key = c.string(o.value(QLatin1String("key")), kp, 1, -1)) {
+                // A rule's key is always a template; one that resolves no variable would be
+                // skipped by APISIX for every connection.
+                const QString error = checkVarCombination(*key);
+                if (error.isEmpty())
+                    rule.key = *key;
+                else
+                    c.fail(kp, *key, error);
+            }
+        }
+        out << rule;
+    }
+}
+
 void decodeLimitConn(Checker& c, const QJsonValue& v, const QString& path, Plugins& plugins)
 {
     if (!c.expectObject(v, path))
@@ -77,7 +138,7 @@ void decodeLimitConn(Checker& c, const QJsonValue& v, const QString& path, Plugi
     // defaults; they are kept for export but mean nothing to a stream connection.
     c.closed(o, path,
              {"conn", "burst", "default_conn_delay", "key", "key_type", "only_use_default_delay",
-              "policy", "rejected_code", "rejected_msg", "allow_degradation"});
+              "policy", "rejected_code", "rejected_msg", "allow_degradation", "rules"});
     c.required(o, path, {"conn", "burst", "default_conn_delay", "key"});
     LimitConnConf conf;
     if (o.contains(QLatin1String("conn"))) {
@@ -128,6 +189,9 @@ void decodeLimitConn(Checker& c, const QJsonValue& v, const QString& path, Plugi
                                childPath(path, QStringLiteral("only_use_default_delay"))))
             conf.onlyUseDefaultDelay = *b;
     }
+    if (o.contains(QLatin1String("rules")))
+        decodeLimitConnRules(c, o.value(QLatin1String("rules")),
+                             childPath(path, QStringLiteral("rules")), conf.rules);
     if (o.contains(QLatin1String("policy"))) {
         const QString p = childPath(path, QStringLiteral("policy"));
         if (auto policy = c.string(o.value(QLatin1String("policy")), p, 0, -1)) {
@@ -231,6 +295,14 @@ QJsonObject encodeLimitConn(const LimitConnConf& conf, const QJsonObject& given)
         o.insert(QStringLiteral("key_type"), conf.keyType);
     if (conf.onlyUseDefaultDelay || given.contains(QLatin1String("only_use_default_delay")))
         o.insert(QStringLiteral("only_use_default_delay"), conf.onlyUseDefaultDelay);
+    if (!conf.rules.isEmpty()) {
+        QJsonArray rules;
+        for (const LimitConnRule& rule : conf.rules)
+            rules.append(QJsonObject{{QStringLiteral("conn"), rule.conn},
+                                     {QStringLiteral("burst"), rule.burst},
+                                     {QStringLiteral("key"), rule.key}});
+        o.insert(QStringLiteral("rules"), rules);
+    }
     return o;
 }
 

@@ -94,6 +94,16 @@ struct IpRestrictionConf
     bool operator==(const IpRestrictionConf&) const = default;
 };
 
+// One of limit-conn's `rules`: its own conn and burst, counted per value of `key`, a template
+// of stream variables such as "$remote_addr:$server_port".
+struct LimitConnRule
+{
+    int conn = 0;  // > 0
+    int burst = 0; // >= 0
+    QString key;
+    bool operator==(const LimitConnRule&) const = default;
+};
+
 struct LimitConnConf
 {
     int conn = 0;                // > 0
@@ -102,6 +112,9 @@ struct LimitConnConf
     QString key = "remote_addr";
     QString keyType = "var"; // var | var_combination
     bool onlyUseDefaultDelay = false;
+    // Given: every rule counts and all must admit, and conn, burst and key (still required, as
+    // APISIX's stream schema requires them) are not used.
+    QList<LimitConnRule> rules;
     bool operator==(const LimitConnConf&) const = default;
 };
 

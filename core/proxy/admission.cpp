@@ -73,8 +73,7 @@ Admission AdmissionPipeline::admit(const RouteTable& table, const StreamClient& 
     }
     // balancer
     if (route.upstream && route.upstream->balancer->usesHashKey())
-        a.hashKey = chashKeyValue(route.upstream->upstream, client.remoteAddress,
-                                  client.serverAddress, int(client.serverPort));
+        a.hashKey = chashKeyValue(route.upstream->upstream, client);
     return a;
 }
 

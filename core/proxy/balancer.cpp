@@ -243,21 +243,20 @@ const Node& Balancer::node(int index) const
     return m_upstream.nodes.at(index);
 }
 
-QString chashKeyValue(const Upstream& upstream, const QHostAddress& remote,
-                      const QHostAddress& local, int serverPort)
+QString chashKeyValue(const Upstream& upstream, const StreamClient& client)
 {
     QString value;
     if (upstream.hashOn == u"vars_combinations") {
         int resolved = 0;
-        value = resolveStreamVariables(upstream.key, remote, local, serverPort, &resolved);
+        value = resolveStreamVariables(upstream.key, client, &resolved);
         if (resolved == 0)
             value = QString();
     } else if (upstream.hashOn.isEmpty() || upstream.hashOn == u"vars") {
         const QString name = upstream.key.isEmpty() ? QStringLiteral("remote_addr") : upstream.key;
-        value = streamVariable(name, remote, local, serverPort);
+        value = streamVariable(name, client);
     }
     if (value.isEmpty())
-        value = streamVariable(QStringLiteral("remote_addr"), remote, local, serverPort);
+        value = streamVariable(QStringLiteral("remote_addr"), client);
     return value;
 }
 

@@ -9,6 +9,7 @@
 // candidates (in every tier); when none is, every node is a candidate again.
 
 #include "model/streamroute.h"
+#include "proxy/streamvariables.h"
 
 #include <QHostAddress>
 #include <QList>
@@ -98,10 +99,10 @@ private:
     QList<bool> m_healthy;
 };
 
-// The chash key value for a connection: "remote_addr" (default), "server_addr", "server_port";
-// with hash_on "vars_combinations" the key is a template such as "$remote_addr$server_port".
-// Falls back to remote_addr when the key resolves to nothing, as APISIX does.
-QString chashKeyValue(const Upstream& upstream, const QHostAddress& remote,
-                      const QHostAddress& local, int serverPort);
+// The chash key value for a connection: a stream variable such as "remote_addr" (default) or
+// "server_port"; with hash_on "vars_combinations" the key is a template such as
+// "$remote_addr$server_port". Falls back to remote_addr when the key resolves to nothing, as
+// APISIX does.
+QString chashKeyValue(const Upstream& upstream, const StreamClient& client);
 
 } // namespace sg

@@ -16,6 +16,7 @@
 // needs released at its end is kept in its own `held` slot, not in the instance.
 
 #include "model/streamroute.h"
+#include "proxy/streamvariables.h"
 #include "stats/snapshot.h"
 
 #include <QHostAddress>
@@ -28,16 +29,6 @@ namespace sg {
 class ConnectionRecord;
 struct EngineOptions;
 struct RouteStats;
-
-// What admission knows of a new client: the nginx stream variables and the transport.
-struct StreamClient
-{
-    Protocol protocol = Protocol::Tcp;
-    QHostAddress remoteAddress; // remote_addr
-    quint16 remotePort = 0;
-    QHostAddress serverAddress; // server_addr: where the client arrived
-    quint16 serverPort = 0;     // server_port
-};
 
 // A preread phase's decision.
 struct PrereadVerdict

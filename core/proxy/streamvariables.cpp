@@ -13,20 +13,22 @@ bool isVariableChar(QChar c)
 
 } // namespace
 
-QString streamVariable(const QString& name, const QHostAddress& remote, const QHostAddress& local,
-                       int serverPort)
+QString streamVariable(const QString& name, const StreamClient& client)
 {
     if (name == u"remote_addr")
-        return normalizedAddress(remote).toString();
+        return normalizedAddress(client.remoteAddress).toString();
+    if (name == u"remote_port")
+        return QString::number(client.remotePort);
     if (name == u"server_addr")
-        return normalizedAddress(local).toString();
+        return normalizedAddress(client.serverAddress).toString();
     if (name == u"server_port")
-        return QString::number(serverPort);
+        return QString::number(client.serverPort);
+    if (name == u"protocol")
+        return client.protocol == Protocol::Udp ? QStringLiteral("UDP") : QStringLiteral("TCP");
     return QString();
 }
 
-QString resolveStreamVariables(const QString& templ, const QHostAddress& remote,
-                               const QHostAddress& local, int serverPort, int* resolved)
+QString resolveStreamVariables(const QString& templ, const StreamClient& client, int* resolved)
 {
     int count = 0;
     QString out;
@@ -59,8 +61,7 @@ QString resolveStreamVariables(const QString& templ, const QHostAddress& remote,
             ++i;
             continue;
         }
-        const QString value =
-            streamVariable(templ.mid(start, end - start), remote, local, serverPort);
+        const QString value = streamVariable(templ.mid(start, end - start), client);
         if (!value.isNull()) {
             out.append(value);
             ++count;

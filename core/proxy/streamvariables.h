@@ -1,21 +1,33 @@
 #pragma once
-// The nginx stream variables Streamgate knows (remote_addr, server_addr, server_port), as the
-// stream plugins and the chash balancer read them: addresses normalised (an IPv4-mapped peer is
-// its IPv4 address), a port as its decimal text.
+// The nginx stream variables Streamgate knows (remote_addr, remote_port, server_addr,
+// server_port, protocol), as the stream plugins and the chash balancer read them: addresses
+// normalised (an IPv4-mapped peer is its IPv4 address), a port as its decimal text, the protocol
+// as "TCP" or "UDP".
+
+#include "stats/snapshot.h"
 
 #include <QHostAddress>
 #include <QString>
 
 namespace sg {
 
-// The value of an nginx stream variable Streamgate knows ("remote_addr", "server_addr",
-// "server_port"); a null QString for any other name.
-QString streamVariable(const QString& name, const QHostAddress& remote, const QHostAddress& local,
-                       int serverPort);
+// What admission knows of a new client: the nginx stream variables and the transport.
+struct StreamClient
+{
+    Protocol protocol = Protocol::Tcp;
+    QHostAddress remoteAddress; // remote_addr
+    quint16 remotePort = 0;     // remote_port
+    QHostAddress serverAddress; // server_addr: where the client arrived
+    quint16 serverPort = 0;     // server_port
+};
+
+// The value of an nginx stream variable Streamgate knows for this client; a null QString for
+// any other name.
+QString streamVariable(const QString& name, const StreamClient& client);
 
 // Replaces $name and ${name} in a template with streamVariable() values (unknown ones become
 // empty); *resolved counts the variables that had a value.
-QString resolveStreamVariables(const QString& templ, const QHostAddress& remote,
-                               const QHostAddress& local, int serverPort, int* resolved = nullptr);
+QString resolveStreamVariables(const QString& templ, const StreamClient& client,
+                               int* resolved = nullptr);
 
 } // namespace sg

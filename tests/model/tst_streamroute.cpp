@@ -99,6 +99,15 @@ void TestStreamRoute::valid_data()
         << route(R"({"plugins": {"limit-conn": {"conn": 5, "burst": 1, "default_conn_delay": 1,
                  "key": "$remote_addr $server_port", "key_type": "var_combination"}}})")
         << client;
+    QTest::newRow("limit-conn remote_port and protocol")
+        << route(R"({"plugins": {"limit-conn": {"conn": 5, "burst": 1, "default_conn_delay": 1,
+                 "key": "$protocol $remote_addr:$remote_port", "key_type": "var_combination"}}})")
+        << client;
+    QTest::newRow("limit-conn rules")
+        << route(R"({"plugins": {"limit-conn": {"conn": 5, "burst": 1, "default_conn_delay": 1,
+                 "key": "remote_addr", "rules": [{"conn": 2, "burst": 0, "key": "$remote_addr"},
+                 {"conn": 10, "burst": 5, "key": "${server_addr}:${server_port}"}]}}})")
+        << client;
     QTest::newRow("limit-conn with fields APISIX stores as defaults")
         << route(R"({"plugins": {"limit-conn": {"conn": 5, "burst": 1, "default_conn_delay": 1,
                  "key": "remote_addr", "key_type": "var", "policy": "local", "rejected_code": 503,
@@ -356,7 +365,8 @@ void TestStreamRoute::invalid_data()
                R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "http_x_real_ip"}}})")
         << file << "plugins.limit-conn.key"
         << "http_x_real_ip"
-        << "key must be one of remote_addr, server_addr, server_port for stream routes (or use "
+        << "key must be one of remote_addr, remote_port, server_addr, server_port, protocol for "
+           "stream routes (or use "
            "key_type var_combination)";
     QTest::newRow("limit-conn bad key_type")
         << route(
@@ -369,7 +379,8 @@ void TestStreamRoute::invalid_data()
                R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "$remote_addr $uri", "key_type": "var_combination"}}})")
         << file << "plugins.limit-conn.key"
         << "$remote_addr $uri"
-        << "$uri is not available for stream routes; use remote_addr, server_addr, server_port";
+        << "$uri is not available for stream routes; use remote_addr, remote_port, server_addr, "
+           "server_port, protocol";
     QTest::newRow("limit-conn redis policy")
         << route(
                R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "remote_addr", "policy": "redis"}}})")
@@ -377,6 +388,36 @@ void TestStreamRoute::invalid_data()
         << "redis"
         << "policy redis is not supported by Streamgate: connections are counted locally "
            "(policy local)";
+    QTest::newRow("limit-conn rules empty")
+        << route(
+               R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "remote_addr", "rules": []}}})")
+        << file << "plugins.limit-conn.rules"
+        << "[]"
+        << "must list at least one rule";
+    QTest::newRow("limit-conn rule conn from a variable")
+        << route(
+               R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "remote_addr", "rules": [{"conn": "$remote_port", "burst": 0, "key": "$remote_addr"}]}}})")
+        << file << "plugins.limit-conn.rules[0].conn"
+        << "$remote_port"
+        << "conn read from a variable is not supported by Streamgate; give a number";
+    QTest::newRow("limit-conn rule key without variable")
+        << route(
+               R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "remote_addr", "rules": [{"conn": 1, "burst": 0, "key": "everyone"}]}}})")
+        << file << "plugins.limit-conn.rules[0].key"
+        << "everyone"
+        << "a var_combination key needs at least one $variable, e.g. \"$remote_addr $server_port\"";
+    QTest::newRow("limit-conn rule without burst")
+        << route(
+               R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "remote_addr", "rules": [{"conn": 1, "key": "$remote_addr"}]}}})")
+        << file << "plugins.limit-conn.rules[0].burst"
+        << ""
+        << "property \"burst\" is required";
+    QTest::newRow("limit-conn rule unknown field")
+        << route(
+               R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "remote_addr", "rules": [{"conn": 1, "burst": 0, "key": "$remote_addr", "key_type": "var"}]}}})")
+        << file << "plugins.limit-conn.rules[0].key_type"
+        << "var"
+        << "additional properties forbidden, found key_type";
     QTest::newRow("limit-conn rejected_code 600")
         << route(
                R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "remote_addr", "rejected_code": 600}}})")
@@ -570,7 +611,8 @@ void TestStreamRoute::roundTrip_data()
                   "upstream": {"type": "roundrobin", "nodes": [{"host": "::1", "port": 1, "weight": 0,
                                "priority": 0, "metadata": {}}], "retries": 0, "retry_timeout": 0},
                   "plugins": {"limit-conn": {"conn": 1, "burst": 0, "default_conn_delay": 1,
-                              "key": "remote_addr", "key_type": "var", "only_use_default_delay": false}},
+                              "key": "remote_addr", "key_type": "var", "only_use_default_delay": false,
+                              "rules": [{"conn": 2, "burst": 1, "key": "$remote_port"}]}},
                   "protocol": {}, "create_time": 0, "update_time": 1})");
     QTest::newRow("empty plugins object") << route(R"({"plugins": {}})");
     QTest::newRow("prometheus beside limit-conn")

@@ -299,8 +299,8 @@ void TestUpstream::invalid_data()
                                           "(e.g. remote_addr)";
     QTest::newRow("chash http key") << upstream(R"({"type": "chash", "key": "uri"})") << "key"
                                     << "uri"
-                                    << "chash key must be one of remote_addr, "
-                                       "server_addr, server_port for stream routes";
+                                    << "chash key must be one of remote_addr, remote_port, "
+                                       "server_addr, server_port, protocol for stream routes";
     QTest::newRow("hash_on header")
         << upstream(R"({"type": "chash", "hash_on": "header", "key": "remote_addr"})") << "hash_on"
         << "header"

@@ -443,6 +443,12 @@ void TestBalancer::chashKeyValues_data()
     QTest::newRow("vars server_port") << "vars"
                                       << "server_port"
                                       << "9100";
+    QTest::newRow("vars remote_port") << "vars"
+                                      << "remote_port"
+                                      << "40123";
+    QTest::newRow("vars protocol") << "vars"
+                                   << "protocol"
+                                   << "TCP";
     QTest::newRow("vars unknown falls back") << "vars"
                                              << "request_uri"
                                              << "127.0.0.2";
@@ -465,8 +471,12 @@ void TestBalancer::chashKeyValues()
     Upstream u = upstream("chash", {node("127.0.0.1", 1, 1)});
     u.hashOn = hashOn;
     u.key = key;
-    QCOMPARE(chashKeyValue(u, QHostAddress("::ffff:127.0.0.2"), QHostAddress("127.0.0.1"), 9100),
-             expected);
+    StreamClient client;
+    client.remoteAddress = QHostAddress("::ffff:127.0.0.2");
+    client.remotePort = 40123;
+    client.serverAddress = QHostAddress("127.0.0.1");
+    client.serverPort = 9100;
+    QCOMPARE(chashKeyValue(u, client), expected);
 }
 
 QTEST_GUILESS_MAIN(TestBalancer)

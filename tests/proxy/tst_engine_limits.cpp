@@ -108,6 +108,48 @@ private Q_SLOTS:
         ::close(second);
     }
 
+    // limit-conn rules on real connections: one per client and two on the route's port, as
+    // APISIX's rules count them; a refusal by the second rule gives back the first's count.
+    void limitConnRulesThroughTheEngine()
+    {
+        TestServer echo(TestServer::Echo);
+        Engine engine(engineOptions());
+        const int port = freePort();
+        StreamRoute r = route("rules", upstream({node("127.0.0.1", echo.port())}));
+        LimitConnConf lc;
+        lc.conn = 100;
+        lc.burst = 0;
+        lc.defaultConnDelay = 0.1;
+        lc.rules = {{1, 0, "$remote_addr"}, {2, 0, "$server_port"}};
+        r.plugins.limitConn = lc;
+        engine.apply(oneRoute(port, r));
+
+        const auto served = [port](const QString& from, int* keep) {
+            const int fd = connectTo("127.0.0.1", port, from);
+            if (fd < 0 || !sendAll(fd, "x") || recvExactly(fd, 1) != "x") {
+                if (fd >= 0)
+                    ::close(fd);
+                return false;
+            }
+            *keep = fd;
+            return true;
+        };
+        int a = -1, b = -1, c = -1;
+        QVERIFY(served("127.0.0.2", &a));
+        int again = -1;
+        QVERIFY(!served("127.0.0.2", &again)); // rule 0: one per client
+        QVERIFY(served("127.0.0.3", &b));
+        QVERIFY(!served("127.0.0.4", &c)); // rule 1: two on the port
+        QCOMPARE(routeCounters(engine.snapshot(), "rules").limited, quint64(2));
+
+        ::close(a);
+        QTRY_COMPARE_WITH_TIMEOUT(routeCounters(engine.snapshot(), "rules").active, quint64(1),
+                                  5000);
+        QVERIFY(served("127.0.0.4", &c)); // 127.0.0.4's refusal left nothing counted
+        ::close(b);
+        ::close(c);
+    }
+
     void weightsAndChashThroughTheEngine()
     {
         TestServer a(TestServer::Greet), b(TestServer::Greet);

@@ -28,6 +28,18 @@ LimitConnConf limitConf(int conn, int burst, double delay, const QString& key = 
     return conf;
 }
 
+// A client as admission sees it: from `remote`, arrived at `local`:`serverPort`.
+StreamClient at(const QHostAddress& remote, const QHostAddress& local, int serverPort,
+                quint16 remotePort = 40000)
+{
+    StreamClient client;
+    client.remoteAddress = remote;
+    client.remotePort = remotePort;
+    client.serverAddress = local;
+    client.serverPort = quint16(serverPort);
+    return client;
+}
+
 } // namespace
 
 class TestPlugins : public QObject
@@ -45,6 +57,8 @@ private Q_SLOTS:
     void limitConnKeys();
     void limitConnKeysAreCountedSeparately();
     void limitConnConcurrent();
+    void limitConnRules();
+    void limitConnRulesDelaysAddUp();
 };
 
 void TestPlugins::ipRestriction_data()
@@ -106,26 +120,28 @@ void TestPlugins::limitConnSequence()
     LimitConn limit(limitConf(2, 1, 0.2));
     const QHostAddress client("127.0.0.2");
 
-    const auto first = limit.acquire(client, kLocal, 9100);
+    const auto first = limit.acquire(at(client, kLocal, 9100));
     QVERIFY(first.admitted);
     QCOMPARE(first.delaySeconds, 0.0);
     QCOMPARE(first.key, QStringLiteral("127.0.0.2"));
 
-    const auto second = limit.acquire(client, kLocal, 9100);
+    const auto second = limit.acquire(at(client, kLocal, 9100));
     QVERIFY(second.admitted);
     QCOMPARE(second.delaySeconds, 0.0);
 
-    const auto third = limit.acquire(client, kLocal, 9100);
+    const auto third = limit.acquire(at(client, kLocal, 9100));
     QVERIFY(third.admitted);
     QCOMPARE(third.delaySeconds, 0.2);
     QCOMPARE(third.concurrent, 3);
 
-    const auto fourth = limit.acquire(client, kLocal, 9100);
+    const auto fourth = limit.acquire(at(client, kLocal, 9100));
     QVERIFY(!fourth.admitted);
-    QVERIFY(fourth.key.isEmpty());
+    QVERIFY(fourth.held.isEmpty());                    // holds nothing
+    QCOMPARE(fourth.key, QStringLiteral("127.0.0.2")); // the key that is full, for the message
+    QCOMPARE(fourth.concurrent, 3);
     QCOMPARE(limit.active("127.0.0.2"), 3);
 
-    const auto fifth = limit.acquire(client, kLocal, 9100);
+    const auto fifth = limit.acquire(at(client, kLocal, 9100));
     QVERIFY(!fifth.admitted);
     QCOMPARE(limit.active("127.0.0.2"), 3);
 }
@@ -134,22 +150,22 @@ void TestPlugins::limitConnRelease()
 {
     LimitConn limit(limitConf(1, 0, 0.1));
     const QHostAddress client("127.0.0.3");
-    const auto first = limit.acquire(client, kLocal, 1);
+    const auto first = limit.acquire(at(client, kLocal, 1));
     QVERIFY(first.admitted);
-    QVERIFY(!limit.acquire(client, kLocal, 1).admitted);
+    QVERIFY(!limit.acquire(at(client, kLocal, 1)).admitted);
 
-    limit.release(first.key);
+    limit.release(first.held);
     QCOMPARE(limit.active(first.key), 0);
-    const auto again = limit.acquire(client, kLocal, 1);
+    const auto again = limit.acquire(at(client, kLocal, 1));
     QVERIFY(again.admitted);
     QCOMPARE(again.delaySeconds, 0.0);
 
     // Releasing a refused admission (empty key) or too often never goes below zero.
     limit.release(QString());
-    limit.release(again.key);
-    limit.release(again.key);
+    limit.release(again.held);
+    limit.release(again.held);
     QCOMPARE(limit.active(again.key), 0);
-    QVERIFY(limit.acquire(client, kLocal, 1).admitted);
+    QVERIFY(limit.acquire(at(client, kLocal, 1)).admitted);
 }
 
 // resty.limit.conn: delay = default_conn_delay x floor((n - 1) / conn) for the n-th connection.
@@ -159,11 +175,11 @@ void TestPlugins::limitConnDelayGrowsWithExcess()
     const QHostAddress client("127.0.0.4");
     const QList<double> expected{0, 0, 0.5, 0.5, 1.0, 1.0};
     for (int n = 0; n < expected.size(); ++n) {
-        const auto admission = limit.acquire(client, kLocal, 1);
+        const auto admission = limit.acquire(at(client, kLocal, 1));
         QVERIFY2(admission.admitted, qPrintable(QString::number(n + 1)));
         QCOMPARE(admission.delaySeconds, expected.at(n));
     }
-    QVERIFY(!limit.acquire(client, kLocal, 1).admitted);
+    QVERIFY(!limit.acquire(at(client, kLocal, 1)).admitted);
 }
 
 void TestPlugins::limitConnKeys_data()
@@ -181,6 +197,15 @@ void TestPlugins::limitConnKeys_data()
     QTest::newRow("server_port") << "server_port"
                                  << "var"
                                  << "9100";
+    QTest::newRow("remote_port") << "remote_port"
+                                 << "var"
+                                 << "40000";
+    QTest::newRow("protocol") << "protocol"
+                              << "var"
+                              << "TCP";
+    QTest::newRow("combination with remote_port") << "$remote_addr:$remote_port"
+                                                  << "var_combination"
+                                                  << "127.0.0.2:40000";
     QTest::newRow("unknown var falls back to remote_addr") << "http_x_real_ip"
                                                            << "var"
                                                            << "127.0.0.2";
@@ -213,8 +238,8 @@ void TestPlugins::limitConnKeys()
     // Mapped addresses as a dual-stack listener reports them: the key uses the IPv4 text.
     const QHostAddress remote("::ffff:127.0.0.2");
     const QHostAddress local("::ffff:127.0.0.1");
-    QCOMPARE(limit.keyFor(remote, local, 9100), expected);
-    const auto admission = limit.acquire(remote, local, 9100);
+    QCOMPARE(limit.keyFor(at(remote, local, 9100)), expected);
+    const auto admission = limit.acquire(at(remote, local, 9100));
     QVERIFY(admission.admitted);
     QCOMPARE(admission.key, expected);
     QCOMPARE(limit.active(expected), 1);
@@ -223,14 +248,14 @@ void TestPlugins::limitConnKeys()
 void TestPlugins::limitConnKeysAreCountedSeparately()
 {
     LimitConn byClient(limitConf(1, 0, 1));
-    QVERIFY(byClient.acquire(QHostAddress("127.0.0.2"), kLocal, 1).admitted);
-    QVERIFY(byClient.acquire(QHostAddress("127.0.0.3"), kLocal, 1).admitted);
-    QVERIFY(!byClient.acquire(QHostAddress("127.0.0.2"), kLocal, 1).admitted);
+    QVERIFY(byClient.acquire(at(QHostAddress("127.0.0.2"), kLocal, 1)).admitted);
+    QVERIFY(byClient.acquire(at(QHostAddress("127.0.0.3"), kLocal, 1)).admitted);
+    QVERIFY(!byClient.acquire(at(QHostAddress("127.0.0.2"), kLocal, 1)).admitted);
 
     LimitConn byServer(limitConf(1, 0, 1, "server_addr"));
-    QVERIFY(byServer.acquire(QHostAddress("127.0.0.2"), kLocal, 1).admitted);
-    QVERIFY(!byServer.acquire(QHostAddress("127.0.0.3"), kLocal, 1).admitted);
-    QVERIFY(byServer.acquire(QHostAddress("127.0.0.3"), QHostAddress("127.0.0.9"), 1).admitted);
+    QVERIFY(byServer.acquire(at(QHostAddress("127.0.0.2"), kLocal, 1)).admitted);
+    QVERIFY(!byServer.acquire(at(QHostAddress("127.0.0.3"), kLocal, 1)).admitted);
+    QVERIFY(byServer.acquire(at(QHostAddress("127.0.0.3"), QHostAddress("127.0.0.9"), 1)).admitted);
 }
 
 // Many threads acquiring and releasing one key: the cap holds at every moment and the count
@@ -249,7 +274,7 @@ void TestPlugins::limitConnConcurrent()
     for (int t = 0; t < 8; ++t) {
         threads.emplace_back(QThread::create([&] {
             for (int i = 0; i < 2000; ++i) {
-                const auto a = limit.acquire(QHostAddress("127.0.0.2"), kLocal, 1);
+                const auto a = limit.acquire(at(QHostAddress("127.0.0.2"), kLocal, 1));
                 if (!a.admitted) {
                     ++refused;
                     continue;
@@ -260,7 +285,7 @@ void TestPlugins::limitConnConcurrent()
                 while (now > seen && !maxInside.compare_exchange_weak(seen, now)) {
                 }
                 --inside;
-                limit.release(a.key);
+                limit.release(a.held);
             }
         }));
         threads.back()->start();
@@ -271,6 +296,61 @@ void TestPlugins::limitConnConcurrent()
     QCOMPARE(admitted + refused, 8 * 2000);
     QVERIFY(maxInside.load() <= conn + burst);
     QCOMPARE(limit.active("127.0.0.2"), 0);
+}
+
+// rules: one counter each, every one must admit; a refusal gives back what the rules before it
+// counted, a release what every rule counted.
+void TestPlugins::limitConnRules()
+{
+    LimitConnConf conf = limitConf(100, 0, 0.5);
+    conf.rules = {{2, 0, "$remote_addr"}, {3, 1, "$server_port"}};
+    LimitConn limit(conf);
+    const QHostAddress a("127.0.0.2");
+    QCOMPARE(limit.keyFor(at(a, kLocal, 9100), 0), QStringLiteral("127.0.0.2"));
+    QCOMPARE(limit.keyFor(at(a, kLocal, 9100), 1), QStringLiteral("9100"));
+
+    const auto first = limit.acquire(at(a, kLocal, 9100));
+    QVERIFY(first.admitted);
+    QVERIFY(limit.acquire(at(a, kLocal, 9100)).admitted);
+    const auto third = limit.acquire(at(a, kLocal, 9100)); // over rule 0 for this client
+    QVERIFY(!third.admitted);
+    QCOMPARE(third.rule, 0);
+    QCOMPARE(third.key, QStringLiteral("127.0.0.2"));
+    QCOMPARE(third.held, QString());
+    QCOMPARE(limit.active("9100", 1), 2); // rule 1 never counted it
+
+    QVERIFY(limit.acquire(at(QHostAddress("127.0.0.3"), kLocal, 9100)).admitted);
+    const auto delayed = limit.acquire(at(QHostAddress("127.0.0.4"), kLocal, 9100));
+    QVERIFY(delayed.admitted); // the 4th on port 9100: rule 1's burst
+    QCOMPARE(delayed.delaySeconds, 0.5);
+    const auto over = limit.acquire(at(QHostAddress("127.0.0.5"), kLocal, 9100));
+    QVERIFY(!over.admitted);
+    QCOMPARE(over.rule, 1);
+    QCOMPARE(over.key, QStringLiteral("9100"));
+    QCOMPARE(limit.active("127.0.0.5", 0), 0); // rule 0 gave its count back
+    QVERIFY(limit.acquire(at(QHostAddress("127.0.0.5"), kLocal, 9101)).admitted); // other port
+
+    limit.release(first.held);
+    QCOMPARE(limit.active("127.0.0.2", 0), 1);
+    QCOMPARE(limit.active("9100", 1), 3);
+    limit.release(QStringLiteral("not held")); // nothing acquire() gave out: no change
+    limit.release(QStringLiteral("1:99:9100"));
+    QCOMPARE(limit.active("9100", 1), 3);
+    QVERIFY(limit.acquire(at(QHostAddress("127.0.0.6"), kLocal, 9100)).admitted);
+}
+
+// APISIX waits for each rule in turn: the delays add up.
+void TestPlugins::limitConnRulesDelaysAddUp()
+{
+    LimitConnConf conf = limitConf(1, 0, 0.25);
+    conf.rules = {{1, 1, "$remote_addr"}, {1, 1, "$server_addr"}};
+    LimitConn limit(conf);
+    const QHostAddress a("127.0.0.2");
+    QCOMPARE(limit.acquire(at(a, kLocal, 1)).delaySeconds, 0.0);
+    const auto second = limit.acquire(at(a, kLocal, 1));
+    QVERIFY(second.admitted);
+    QCOMPARE(second.delaySeconds, 0.5);
+    QVERIFY(!limit.acquire(at(a, kLocal, 1)).admitted);
 }
 
 QTEST_GUILESS_MAIN(TestPlugins)

@@ -257,6 +257,44 @@ private slots:
                  QJsonValue(QJsonObject{{"prefer_name", true}}));
     }
 
+    // A limit-conn with rules: the form says so, leaves the unused fields alone and keeps the
+    // rules when the delay is changed.
+    void limitConnRulesAreKept()
+    {
+        Config config = m_store->config();
+        StreamRoute route = *config.findRoute("local-mysql");
+        LimitConnConf limit;
+        limit.conn = 5;
+        limit.burst = 1;
+        limit.defaultConnDelay = 0.5;
+        limit.rules = {{2, 0, "$remote_addr"}, {10, 2, "$server_port"}};
+        route.plugins.limitConn = limit;
+        QVERIFY(m_store->putRoute(route).isEmpty());
+        m_editor->editRoute("local-mysql");
+        auto* note = child<QLabel>(m_editor.get(), "limitRulesNote");
+        QVERIFY(note->isVisible());
+        QVERIFY2(note->text().contains("2 rules"), qPrintable(note->text()));
+        QVERIFY(!child<QSpinBox>(m_editor.get(), "limitConnSpin")->isEnabled());
+        QVERIFY(!child<QSpinBox>(m_editor.get(), "limitBurstSpin")->isEnabled());
+        auto* delay = child<QDoubleSpinBox>(m_editor.get(), "limitDelaySpin");
+        QVERIFY(delay->isEnabled());
+        delay->setValue(1.5);
+        QVERIFY(m_editor->save());
+        const StreamRoute* after = m_store->config().findRoute("local-mysql");
+        QVERIFY(after->plugins.limitConn);
+        QCOMPARE(after->plugins.limitConn->defaultConnDelay, 1.5);
+        QCOMPARE(after->plugins.limitConn->rules, limit.rules);
+        QCOMPARE(after->plugins.limitConn->conn, 5);
+
+        // A route whose limit has no rules: no note, every field editable.
+        route.plugins.limitConn->rules.clear();
+        route.id = QStringLiteral("plain");
+        QVERIFY(m_store->putRoute(route).isEmpty());
+        m_editor->editRoute("plain");
+        QVERIFY(!note->isVisible());
+        QVERIFY(child<QSpinBox>(m_editor.get(), "limitConnSpin")->isEnabled());
+    }
+
     void upstreamTuningReachesTheRoute()
     {
         m_editor->editRoute("local-mysql");

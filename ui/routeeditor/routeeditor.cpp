@@ -187,6 +187,10 @@ void RouteEditor::build()
     m_limitDelay->setSingleStep(0.1);
     m_limitDelay->setSuffix(tr(" s"));
     limitForm->addRow(tr("Delay per excess connection"), m_limitDelay);
+    m_limitRulesNote = new QLabel(limitBox);
+    m_limitRulesNote->setObjectName(QStringLiteral("limitRulesNote"));
+    m_limitRulesNote->setWordWrap(true);
+    limitForm->addRow(m_limitRulesNote);
     addErrorRow(limitForm, QStringLiteral("plugins[\"limit-conn\"]"));
     layout->addWidget(limitBox);
 
@@ -458,6 +462,13 @@ void RouteEditor::load(const StreamRoute& route, const std::optional<RouteListen
     m_limitConn->setValue(limit ? limit->conn : 10);
     m_limitBurst->setValue(limit ? limit->burst : 0);
     m_limitDelay->setValue(limit ? limit->defaultConnDelay : 0.1);
+    const qsizetype rules = limit ? limit->rules.size() : 0;
+    m_limitRulesNote->setText(
+        tr("This limit counts by its own rules (%1; edit them in the config file or the admin "
+           "API): Connections and Burst are not used.")
+            .arg(rules == 1 ? tr("one rule") : tr("%1 rules").arg(rules)));
+    m_limitByRules = rules > 0;
+    m_limitRulesNote->setVisible(m_limitByRules);
 
     m_loading = false;
     m_dirty = isNew;
@@ -666,8 +677,8 @@ void RouteEditor::updateEnabledState()
                            allowInputError().isEmpty());
     m_allowRemove->setEnabled(!m_allowList->selectedItems().isEmpty());
     const bool limit = m_limitEnabled->isChecked();
-    m_limitConn->setEnabled(limit);
-    m_limitBurst->setEnabled(limit);
+    m_limitConn->setEnabled(limit && !m_limitByRules);
+    m_limitBurst->setEnabled(limit && !m_limitByRules);
     m_limitDelay->setEnabled(limit);
 }
 

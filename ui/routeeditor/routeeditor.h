@@ -135,6 +135,8 @@ private:
     QSpinBox* m_limitConn = nullptr;
     QSpinBox* m_limitBurst = nullptr;
     QDoubleSpinBox* m_limitDelay = nullptr;
+    QLabel* m_limitRulesNote = nullptr; // shown when limit-conn counts by its `rules`
+    bool m_limitByRules = false;
     QLabel* m_generalErrors = nullptr;
     QLabel* m_staleNote = nullptr;
     QPushButton* m_saveButton = nullptr;

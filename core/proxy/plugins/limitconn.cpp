@@ -20,15 +20,17 @@ public:
     PrereadVerdict preread(const StreamClient& client, const QString& routeId, RouteStats& stats,
                            QString& held) override
     {
-        const LimitConn::Admission a =
-            m_limit.acquire(client.remoteAddress, client.serverAddress, int(client.serverPort));
+        const LimitConn::Admission a = m_limit.acquire(client);
         if (!a.admitted) {
             stats.add(stats.limited);
+            const QString which = m_limit.conf().rules.isEmpty()
+                                      ? QStringLiteral("key %1").arg(a.key)
+                                      : QStringLiteral("rules[%1], key %2").arg(a.rule).arg(a.key);
             return PrereadVerdict::refuse(
                 CloseReason::Limited,
-                QStringLiteral("limit-conn on route %1 (key %2)").arg(routeId, a.key), true);
+                QStringLiteral("limit-conn on route %1 (%2)").arg(routeId, which), true);
         }
-        held = a.key;
+        held = a.held;
         if (client.protocol != Protocol::Tcp || a.delaySeconds <= 0)
             return PrereadVerdict::admit();
         stats.add(stats.delayed);
@@ -44,71 +46,121 @@ private:
 
 } // namespace
 
-LimitConn::LimitConn(const LimitConnConf& conf) : m_conf(conf)
+namespace {
+
+// What a session holds: "<rule>:<length>:<key>" for each rule that counted it.
+void appendHeld(QString& held, int rule, const QString& key)
 {
-    if (m_conf.conn < 1)
-        m_conf.conn = 1; // validation requires conn > 0; never divide by zero
-    if (m_conf.burst < 0)
-        m_conf.burst = 0;
+    held += QString::number(rule) + u':' + QString::number(key.size()) + u':' + key;
 }
 
-QString LimitConn::keyFor(const QHostAddress& remote, const QHostAddress& local,
-                          int serverPort) const
+} // namespace
+
+LimitConn::LimitConn(const LimitConnConf& conf) : m_conf(conf)
 {
+    const auto add = [this](LimitConnRule limit, bool combination, bool fallbackToClient) {
+        limit.conn = qMax(1, limit.conn); // validation requires conn > 0; never divide by zero
+        limit.burst = qMax(0, limit.burst);
+        m_counters.push_back({std::move(limit), combination, fallbackToClient, {}});
+    };
+    if (m_conf.rules.isEmpty()) {
+        add({m_conf.conn, m_conf.burst, m_conf.key}, m_conf.keyType == u"var_combination", true);
+    } else {
+        for (const LimitConnRule& rule : m_conf.rules)
+            add(rule, true, false);
+    }
+}
+
+QString LimitConn::keyFor(const StreamClient& client, int rule) const
+{
+    const Counter& counter = m_counters.at(size_t(rule));
     QString key;
-    if (m_conf.keyType == u"var_combination") {
+    if (counter.combination) {
         int resolved = 0;
-        key = resolveStreamVariables(m_conf.key, remote, local, serverPort, &resolved);
+        key = resolveStreamVariables(counter.limit.key, client, &resolved);
         if (resolved == 0)
             key = QString();
     } else {
-        key = streamVariable(m_conf.key, remote, local, serverPort);
+        key = streamVariable(counter.limit.key, client);
     }
-    if (key.isEmpty())
-        key = streamVariable(QStringLiteral("remote_addr"), remote, local, serverPort);
+    if (key.isEmpty() && counter.fallbackToClient)
+        key = streamVariable(QStringLiteral("remote_addr"), client);
     return key;
 }
 
-LimitConn::Admission LimitConn::acquire(const QHostAddress& remote, const QHostAddress& local,
-                                        int serverPort)
+LimitConn::Admission LimitConn::acquire(const StreamClient& client)
 {
-    const QString key = keyFor(remote, local, serverPort);
+    std::vector<QString> keys;
+    keys.reserve(m_counters.size());
+    for (int i = 0; i < int(m_counters.size()); ++i)
+        keys.push_back(keyFor(client, i));
+
     Admission admission;
     QMutexLocker lock(&m_mutex);
-    int& count = m_active[key];
-    const int next = count + 1;
-    if (next > m_conf.conn + m_conf.burst) {
-        admission.concurrent = count;
-        if (count == 0)
-            m_active.remove(key);
-        return admission;
+    for (int i = 0; i < int(m_counters.size()); ++i) {
+        if (keys[size_t(i)].isNull())
+            continue; // a rule whose key resolves nothing does not apply
+        Counter& counter = m_counters[size_t(i)];
+        const QString& key = keys[size_t(i)];
+        const int count = counter.active.value(key, 0);
+        const int next = count + 1;
+        if (next > counter.limit.conn + counter.limit.burst) {
+            for (int j = 0; j < i; ++j) // the rules counted so far give their count back
+                if (!keys[size_t(j)].isNull())
+                    releaseLocked(j, keys[size_t(j)]);
+            return {false, 0, key, i, count, QString()};
+        }
+        counter.active[key] = next;
+        appendHeld(admission.held, i, key);
+        if (admission.key.isNull()) {
+            admission.key = key;
+            admission.rule = i;
+            admission.concurrent = next;
+        }
+        if (next > counter.limit.conn)
+            admission.delaySeconds +=
+                m_conf.defaultConnDelay * std::floor(double(next - 1) / counter.limit.conn);
     }
-    count = next;
-    admission.admitted = true;
-    admission.key = key;
-    admission.concurrent = next;
-    if (next > m_conf.conn)
-        admission.delaySeconds =
-            m_conf.defaultConnDelay * std::floor(double(next - 1) / m_conf.conn);
+    // No rule applied: APISIX refuses the connection (its key holds nothing, none is named).
+    admission.admitted = !admission.held.isEmpty();
     return admission;
 }
 
-void LimitConn::release(const QString& key)
+void LimitConn::releaseLocked(int rule, const QString& key)
 {
-    if (key.isEmpty())
-        return;
-    QMutexLocker lock(&m_mutex);
-    auto it = m_active.find(key);
-    if (it == m_active.end())
+    QHash<QString, int>& active = m_counters[size_t(rule)].active;
+    auto it = active.find(key);
+    if (it == active.end())
         return;
     if (--it.value() <= 0)
-        m_active.erase(it);
+        active.erase(it);
 }
 
-int LimitConn::active(const QString& key) const
+void LimitConn::release(const QString& held)
 {
     QMutexLocker lock(&m_mutex);
-    return m_active.value(key, 0);
+    for (qsizetype at = 0; at < held.size();) {
+        const qsizetype colon = held.indexOf(u':', at);
+        const qsizetype second = colon < 0 ? -1 : held.indexOf(u':', colon + 1);
+        if (second < 0)
+            return;
+        bool ruleOk = false;
+        bool lengthOk = false;
+        const int rule = QStringView(held).mid(at, colon - at).toInt(&ruleOk);
+        const qsizetype length =
+            QStringView(held).mid(colon + 1, second - colon - 1).toLongLong(&lengthOk);
+        if (!ruleOk || !lengthOk || rule < 0 || rule >= int(m_counters.size()) || length < 0 ||
+            second + 1 + length > held.size())
+            return; // not something acquire() gave out
+        releaseLocked(rule, held.mid(second + 1, length));
+        at = second + 1 + length;
+    }
+}
+
+int LimitConn::active(const QString& key, int rule) const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_counters.at(size_t(rule)).active.value(key, 0);
 }
 
 namespace streamplugins {

@@ -34,8 +34,7 @@ public:
                     .arg(m_cap),
                 true);
         }
-        const QString address = streamVariable(QStringLiteral("remote_addr"), client.remoteAddress,
-                                               client.serverAddress, client.serverPort);
+        const QString address = streamVariable(QStringLiteral("remote_addr"), client);
         {
             QMutexLocker lock(&m_mutex);
             int& count = m_clients[address];
