@@ -8,6 +8,7 @@
 #include "config/configstore.h"
 #include "config/keyfile.h"
 #include "config/logging.h"
+#include "instancechannel.h"
 #include "mainwindow.h"
 #include "proxy/engine.h"
 #include "runtime/accesslogwriter.h"
@@ -32,12 +33,23 @@ constexpr int ExitUsage = 64; // BSD sysexits EX_USAGE: distinct from every --ch
 constexpr int ExitInUse = 75; // EX_TEMPFAIL: another Streamgate owns the config
 
 // One writer per config: the lock is taken before the file is read, so two instances never
-// both believe they own it. False (and said on stderr and in the log) when another one does.
-bool lockConfig(sg::ConfigStore& store)
+// both believe they own it. False (and said on stderr and in the log) when another one does;
+// with askOwnerToShow, when that one has a window, it is brought forward instead and *shown is
+// set.
+bool lockConfig(sg::ConfigStore& store, bool askOwnerToShow = false, bool* shown = nullptr)
 {
     const sg::Problems problems = store.lockFile();
     if (problems.isEmpty())
         return true;
+    if (askOwnerToShow) {
+        if (const qint64 pid = sg::InstanceChannel::askToShow(store.path())) {
+            qCInfo(sg::lcConfig).noquote()
+                << "Streamgate already runs on" << store.path()
+                << QStringLiteral("(pid %1): its window was brought forward").arg(pid);
+            *shown = true;
+            return false;
+        }
+    }
     qCCritical(sg::lcConfig).noquote() << formatProblems(problems);
     return false;
 }
@@ -232,8 +244,14 @@ int runHeadless(const QString& path, const sg::AdminOptions& adminOptions)
 int runGui(const QString& path, const sg::AdminOptions& adminOptions)
 {
     sg::ConfigStore store(path);
-    if (!lockConfig(store))
-        return ExitInUse; // said on stderr: a message box would wait for a click nobody gives
+    bool shown = false;
+    if (!lockConfig(store, true, &shown))
+        return shown ? 0 : ExitInUse; // said on stderr: a message box would wait for a click
+    // A second launch on this config brings this window forward (see InstanceChannel).
+    sg::InstanceChannel launches;
+    if (const QString error = launches.listen(store.path()); !error.isEmpty())
+        qCWarning(sg::lcConfig).noquote()
+            << "a second launch on this config will not find this window:" << error;
     // A broken file leaves the store empty and refusing changes; the window reads
     // store.lastLoadResult() to say why and offer the backup.
     store.load();
@@ -244,6 +262,12 @@ int runGui(const QString& path, const sg::AdminOptions& adminOptions)
 
     store.watchFile(); // a hand edit of the file applies with the window open, as headless
     sg::MainWindow window(&store, &engine);
+    QObject::connect(&launches, &sg::InstanceChannel::showRequested, &window, [&] {
+        window.bringToFront();
+        engine.recordOperatorEvent(
+            QString(), QStringLiteral("Streamgate was started again on this config: this window "
+                                      "was brought forward instead"));
+    });
     window.show();
     return QApplication::exec();
 }

@@ -850,17 +850,21 @@ void MainWindow::buildStatusBar()
     statusBar()->addPermanentWidget(m_rateLabel);
 }
 
+void MainWindow::bringToFront()
+{
+    setWindowState(windowState() & ~Qt::WindowMinimized); // a maximized one stays maximized
+    show();
+    raise();
+    activateWindow();
+}
+
 void MainWindow::buildTray()
 {
     if (!QSystemTrayIcon::isSystemTrayAvailable())
         return;
     m_tray = new QSystemTrayIcon(windowIcon(), this);
     auto* menu = new QMenu(this);
-    menu->addAction(tr("Show Streamgate"), this, [this] {
-        showNormal();
-        raise();
-        activateWindow();
-    });
+    menu->addAction(tr("Show Streamgate"), this, &MainWindow::bringToFront);
     m_trayPauseAction =
         menu->addAction(tr("Pause all routes"), this, [this] { setAllPaused(!m_allPaused); });
     m_trayAllowAction = menu->addAction(QString(), this, [this] {
@@ -877,19 +881,14 @@ void MainWindow::buildTray()
     connect(m_tray, &QSystemTrayIcon::activated, this,
             [this](QSystemTrayIcon::ActivationReason reason) {
                 if (reason == QSystemTrayIcon::Trigger || reason == QSystemTrayIcon::DoubleClick) {
-                    if (isVisible() && !isMinimized()) {
+                    if (isVisible() && !isMinimized())
                         hide();
-                    } else {
-                        showNormal();
-                        raise();
-                        activateWindow();
-                    }
+                    else
+                        bringToFront();
                 }
             });
     connect(m_tray, &QSystemTrayIcon::messageClicked, this, [this] {
-        showNormal();
-        raise();
-        activateWindow();
+        bringToFront();
         m_tabs->setCurrentWidget(m_deniedTab);
     });
     m_tray->show();

@@ -87,6 +87,9 @@ public:
     // Settings → Manage a remote APISIX: one window, reused; it never touches this store.
     ui::RemoteApisixWindow* openRemoteApisix();
 
+    // Shown (out of the tray or the task bar), raised and given the focus.
+    void bringToFront();
+
 protected:
     void closeEvent(QCloseEvent* event) override;
     void changeEvent(QEvent* event) override;

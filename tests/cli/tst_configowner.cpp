@@ -3,6 +3,7 @@
 // the next change made through the admin API, and a hand edit applies without any change at all.
 // A user's file is never rewritten at start to hold a generated admin key (it is kept 0600 in
 // NAME.key beside it), and the key can come from a file or the environment instead of argv.
+#include "instancechannel.h"
 #include "streamgateprocess.h"
 #include "testfiles.h"
 
@@ -12,6 +13,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLocalSocket>
 #include <QNetworkAccessManager>
 #include <QSet>
 #include <QTcpServer>
@@ -334,6 +336,50 @@ private Q_SLOTS:
         QVERIFY(third.start(path, headless));
         QVERIFY2(third.waitForAdmin(), third.readOutput().constData());
         third.stop();
+    }
+
+    // A second launch of the window on a config whose owner has a window brings that window
+    // forward and exits 0; the owner's event log says so. A headless launch is still refused.
+    void secondWindowLaunchBringsTheFirstForward()
+    {
+        const QString path = freshConfig(configWith({"first"}, freePort()));
+        StreamgateProcess owner;
+        QVERIFY(owner.start(path, false));
+        QVERIFY2(owner.waitForAdmin(), owner.readOutput().constData());
+
+        StreamgateProcess second;
+        // Another spelling of the same file finds the same owner.
+        const QString spelled =
+            QFileInfo(path).absolutePath() + QStringLiteral("/./") + QFileInfo(path).fileName();
+        QVERIFY(second.start(spelled, false));
+        QCOMPARE(second.waitForExit(), 0);
+        const QByteArray pid = "pid " + QByteArray::number(owner.process.processId());
+        QVERIFY2(second.output.contains("its window was brought forward"),
+                 second.output.constData());
+        QVERIFY2(second.output.contains(pid), second.output.constData());
+        QTRY_VERIFY_WITH_TIMEOUT(owner.get(QStringLiteral("/streamgate/v1/events"))
+                                     .body.contains("this window was brought forward"),
+                                 5000);
+        QCOMPARE(owner.process.state(), QProcess::Running);
+
+        StreamgateProcess headless;
+        QVERIFY(headless.start(path, true));
+        QCOMPARE(headless.waitForExit(), 75);
+        QVERIFY2(headless.output.contains(pid), headless.output.constData());
+
+        // A launch that only connects and says nothing, or says something else, is dropped; the
+        // owner keeps answering.
+        QLocalSocket idle;
+        idle.connectToServer(sg::InstanceChannel::socketPath(path));
+        QVERIFY(idle.waitForConnected(2000));
+        QLocalSocket rude;
+        rude.connectToServer(sg::InstanceChannel::socketPath(path));
+        QVERIFY(rude.waitForConnected(2000));
+        rude.write(QByteArray(100, 'x'));
+        QVERIFY(rude.waitForDisconnected(3000));
+        QVERIFY(idle.waitForDisconnected(5000));
+        QCOMPARE(sg::InstanceChannel::askToShow(path), owner.process.processId());
+        owner.stop();
     }
 
     void unusableKeyFileIsRefused()
