@@ -48,17 +48,19 @@ QJsonObject connectionToJson(const ConnectionInfo& c)
         o.insert(QStringLiteral("datagrams_down"), count(c.datagramsDown));
     }
     if (c.mysql.detected) {
-        o.insert(QStringLiteral("mysql"),
-                 QJsonObject{
-                     {QStringLiteral("server_version"), c.mysql.serverVersion},
-                     {QStringLiteral("connection_id"), qint64(c.mysql.connectionId)},
-                     {QStringLiteral("user"), c.mysql.user},
-                     {QStringLiteral("database"), c.mysql.database},
-                     {QStringLiteral("tls"), c.mysql.tls},
-                     {QStringLiteral("commands"), count(c.mysql.commands)},
-                     {QStringLiteral("last_command"), c.mysql.lastCommand},
-                     {QStringLiteral("last_command_ms"), c.mysql.lastCommandMs},
-                 });
+        o.insert(
+            QStringLiteral("mysql"),
+            QJsonObject{
+                {QStringLiteral("server_version"), c.mysql.serverVersion},
+                {QStringLiteral("connection_id"), qint64(c.mysql.connectionId)},
+                {QStringLiteral("user"), c.mysql.user},
+                {QStringLiteral("database"), c.mysql.database},
+                {QStringLiteral("tls"), c.mysql.tls},
+                {QStringLiteral("commands"),
+                 c.mysql.commandsCounted ? count(c.mysql.commands) : QJsonValue(QJsonValue::Null)},
+                {QStringLiteral("last_command"), c.mysql.lastCommand},
+                {QStringLiteral("last_command_ms"), c.mysql.lastCommandMs},
+            });
     }
     return o;
 }

@@ -232,6 +232,7 @@ void MySqlInspector::feedClient(const char* data, std::size_t len, qint64 nowMs)
             return;
         }
         m_clientStage = Stage::Commands;
+        m_info.commandsCounted = true;
         std::string().swap(r.payload);
     }
     if (len > 0 && m_clientStage == Stage::Commands)

@@ -44,6 +44,7 @@ struct MySqlInfo
     QString user;
     QString database;
     bool tls = false;
+    bool commandsCounted = false; // `commands` is a count: counting on, the session not TLS
     quint64 commands = 0;
     QString lastCommand; // "COM_QUERY", ...
     qint64 lastCommandMs = 0;

@@ -208,8 +208,11 @@ private Q_SLOTS:
             QCOMPARE(qint64(done.commands), expect.value("commands").toInteger());
             QCOMPARE(done.lastCommand, expect.value("last_command").toString());
             QVERIFY(done.lastCommandMs > 0);
+            QVERIFY(done.commandsCounted);
         } else {
             QCOMPARE(done.commands, quint64(0));
+            if (!countCommands)
+                QVERIFY(!done.commandsCounted); // shown as "not counted", never as a 0
         }
     }
 

@@ -96,6 +96,21 @@ private slots:
         c.mysql.serverVersion = QStringLiteral("10.11.19-MariaDB-0+deb12u1");
         c.mysql.user = QStringLiteral("sg");
         c.mysql.database = QStringLiteral("sgtest");
+        // Detected, commands not counted: "–", not a 0 that reads as "no queries".
+        model.applySnapshot(snap(T0 + 1050, {c, conn(2)}));
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlQueriesColumn).data().toString(),
+                 QStringLiteral("–"));
+        QVERIFY(
+            !model.index(0, ConnectionTableModel::MySqlQueriesColumn).data(RawValueRole).isValid());
+        QVERIFY(model.index(0, ConnectionTableModel::MySqlQueriesColumn)
+                    .data(Qt::ToolTipRole)
+                    .toString()
+                    .contains(QStringLiteral("counting is off")));
+        QVERIFY(!model.index(0, ConnectionTableModel::ClientColumn)
+                     .data(Qt::ToolTipRole)
+                     .toString()
+                     .contains(QStringLiteral("commands")));
+        c.mysql.commandsCounted = true;
         c.mysql.commands = 3;
         changed.clear();
         model.applySnapshot(snap(T0 + 1100, {c, conn(2)}));

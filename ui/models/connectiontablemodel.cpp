@@ -209,7 +209,9 @@ QVariant ConnectionTableModel::displayData(const Row& row, int column) const
     case MySqlTlsColumn:
         return c.mysql.detected ? (c.mysql.tls ? tr("yes") : tr("no")) : QString();
     case MySqlQueriesColumn:
-        return c.mysql.detected ? QString::number(c.mysql.commands) : QString();
+        if (!c.mysql.detected)
+            return QString();
+        return c.mysql.commandsCounted ? QString::number(c.mysql.commands) : tr("–");
     }
     return {};
 }
@@ -253,7 +255,7 @@ QVariant ConnectionTableModel::rawData(const Row& row, int column) const
     case MySqlTlsColumn:
         return c.mysql.detected ? QVariant(c.mysql.tls) : QVariant();
     case MySqlQueriesColumn:
-        return c.mysql.detected ? QVariant(c.mysql.commands) : QVariant();
+        return c.mysql.commandsCounted ? QVariant(c.mysql.commands) : QVariant();
     }
     return {};
 }
@@ -281,11 +283,17 @@ QVariant ConnectionTableModel::data(const QModelIndex& index, int role) const
     case Qt::ToolTipRole:
         if (index.column() == ClientColumn && row.info.mysql.detected) {
             const MySqlInfo& m = row.info.mysql;
-            return tr("MySQL %1, user %2, database %3, %4 commands")
-                .arg(m.serverVersion, m.user.isEmpty() ? tr("(none)") : m.user,
-                     m.database.isEmpty() ? tr("(none)") : m.database)
-                .arg(m.commands);
+            const QString text = tr("MySQL %1, user %2, database %3")
+                                     .arg(m.serverVersion, m.user.isEmpty() ? tr("(none)") : m.user,
+                                          m.database.isEmpty() ? tr("(none)") : m.database);
+            return m.commandsCounted ? tr("%1, %2 commands").arg(text).arg(m.commands) : text;
         }
+        if (index.column() == MySqlQueriesColumn && row.info.mysql.detected &&
+            !row.info.mysql.commandsCounted)
+            return row.info.mysql.tls
+                       ? tr("Not counted: the session is encrypted (TLS)")
+                       : tr("Not counted: command counting is off for this route (Streamgate "
+                            "setting routes.<route id>.mysql_commands)");
         if (index.column() == StartedColumn)
             return formatDateTime(row.info.startMs);
         if (index.column() == StateColumn && row.closedSeenMs == 0 && row.info.pausedUntilMs > 0)
