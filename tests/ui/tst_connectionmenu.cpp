@@ -10,6 +10,7 @@
 #include "models/connectiontablemodel.h"
 #include "models/roles.h"
 #include "proxy/engine.h"
+#include "windowfixture.h"
 
 #include <QAction>
 #include <QApplication>
@@ -90,9 +91,7 @@ private:
     QTemporaryDir m_dir;
     std::unique_ptr<TestServer> m_echo;
     int m_port = 0;
-    std::unique_ptr<ConfigStore> m_store;
-    std::unique_ptr<Engine> m_engine;
-    std::unique_ptr<MainWindow> m_window;
+    WindowFixture m_ui;
     QTableView* m_view = nullptr;
 
     QHash<int, quint16> m_ports; // client fd -> its port, kept once the socket is reset
@@ -200,19 +199,10 @@ private slots:
                        .arg(m_echo->port())
                        .toUtf8());
         file.close();
-        m_store = std::make_unique<ConfigStore>(path);
-        QVERIFY(m_store->load().ok());
-        EngineOptions options;
-        options.workers = 2;
-        m_engine = std::make_unique<Engine>(options);
-        m_engine->apply(m_store->config());
-        m_window = std::make_unique<MainWindow>(m_store.get(), m_engine.get());
-        m_window->resize(1400, 860);
-        m_window->show();
-        QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
-        m_view = m_window->findChild<QTableView*>(QStringLiteral("connectionsView"));
+        QVERIFY(m_ui.open(path));
+        m_view = m_ui.window->findChild<QTableView*>(QStringLiteral("connectionsView"));
         QVERIFY(m_view);
-        QTRY_VERIFY_WITH_TIMEOUT(m_window->findChild<QLabel*>(QStringLiteral("listenersLabel"))
+        QTRY_VERIFY_WITH_TIMEOUT(m_ui.window->findChild<QLabel*>(QStringLiteral("listenersLabel"))
                                      ->text()
                                      .contains("1 listener"),
                                  5000);
@@ -220,9 +210,9 @@ private slots:
 
     void cleanupTestCase()
     {
-        m_window.reset();
-        m_engine.reset();
-        m_store.reset();
+        m_ui.window.reset();
+        m_ui.engine.reset();
+        m_ui.store.reset();
         m_echo.reset();
     }
 
@@ -263,10 +253,10 @@ private slots:
     // reads which of `names` are enabled, and picks `pick` with the keyboard when given.
     QList<bool> menuBarEntries(const QStringList& names, const QString& pick = {})
     {
-        auto* menu = m_window->findChild<QMenu*>(QStringLiteral("connectionsMenu"));
+        auto* menu = m_ui.window->findChild<QMenu*>(QStringLiteral("connectionsMenu"));
         if (!menu)
             return {};
-        menu->popup(m_window->mapToGlobal(QPoint(40, 40)));
+        menu->popup(m_ui.window->mapToGlobal(QPoint(40, 40)));
         if (!QTest::qWaitFor([menu] { return menu->isVisible(); }, 3000))
             return {};
         QList<bool> enabled;

@@ -16,6 +16,7 @@
 #include "models/roles.h"
 #include "models/routesmodel.h"
 #include "proxy/engine.h"
+#include "windowfixture.h"
 
 #include <QAction>
 #include <QComboBox>
@@ -96,35 +97,33 @@ private:
     std::unique_ptr<TestServer> m_upstream;
     int m_port = 0;      // route "echo"
     int m_otherPort = 0; // route "other"
-    std::unique_ptr<ConfigStore> m_store;
-    std::unique_ptr<Engine> m_engine;
-    std::unique_ptr<MainWindow> m_window;
+    WindowFixture m_ui;
     FaultsPanel* m_panel = nullptr;
 
     QList<ToxicSpec> toxics(const QString& routeId) const
     {
-        return m_store->config().streamgate.toxicMap().value(routeId);
+        return m_ui.store->config().streamgate.toxicMap().value(routeId);
     }
     QString indicator() const
     {
-        auto* w = child<QWidget>(m_window.get(), "faultIndicator");
+        auto* w = child<QWidget>(m_ui.window.get(), "faultIndicator");
         return w->isHidden() ? QString() : child<QToolButton>(w, "faultsIndicator")->text();
     }
     QModelIndex routeRow(const QString& id) const
     {
         auto* model =
-            static_cast<RoutesModel*>(child<QTreeView>(m_window.get(), "routesView")->model());
+            static_cast<RoutesModel*>(child<QTreeView>(m_ui.window.get(), "routesView")->model());
         return model->index(model->rowOfRoute(id), RoutesModel::NameColumn);
     }
     void clearAllFaults()
     {
         if (!toxics("echo").isEmpty() || !toxics("other").isEmpty() || isRouteDownNow("echo") ||
             isRouteDownNow("other"))
-            QVERIFY(m_window->clearAllFaults());
+            QVERIFY(m_ui.window->clearAllFaults());
     }
     bool isRouteDownNow(const QString& id) const
     {
-        for (const DisabledRoute& d : disabledRoutes(m_store->config()))
+        for (const DisabledRoute& d : disabledRoutes(m_ui.store->config()))
             if (d.route.idString() == id)
                 return d.fault;
         return false;
@@ -158,26 +157,15 @@ private slots:
                        .toUtf8());
         file.close();
 
-        m_store = std::make_unique<ConfigStore>(path);
-        QVERIFY(m_store->load().ok());
-        EngineOptions options;
-        options.workers = 2;
-        m_engine = std::make_unique<Engine>(options);
-        m_engine->apply(m_store->config());
-        connect(m_store.get(), &ConfigStore::changed, m_engine.get(),
-                [this](const ConfigDiff&, const Config& config) { m_engine->apply(config); });
-        m_window = std::make_unique<MainWindow>(m_store.get(), m_engine.get());
-        m_window->resize(1400, 860);
-        m_window->show();
-        QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
-        m_panel = child<FaultsPanel>(m_window.get(), "faultsPanel");
+        QVERIFY(m_ui.open(path));
+        m_panel = child<FaultsPanel>(m_ui.window.get(), "faultsPanel");
     }
 
     void cleanupTestCase()
     {
-        m_window.reset();
-        m_engine.reset();
-        m_store.reset();
+        m_ui.window.reset();
+        m_ui.engine.reset();
+        m_ui.store.reset();
         m_upstream.reset();
     }
 
@@ -185,9 +173,9 @@ private slots:
 
     void slowNetworkPresetDelaysARealConnection()
     {
-        m_window->selectRoute("echo");
-        m_window->showFaults();
-        auto* tabs = child<QTabWidget>(m_window.get(), "tabs");
+        m_ui.window->selectRoute("echo");
+        m_ui.window->showFaults();
+        auto* tabs = child<QTabWidget>(m_ui.window.get(), "tabs");
         QCOMPARE(tabs->currentWidget(), m_panel);
         QCOMPARE(m_panel->routeId(), QString("echo"));
         QVERIFY(indicator().isEmpty());
@@ -240,20 +228,20 @@ private slots:
         QVERIFY(routeRow("other").data(FaultsRole).toStringList().isEmpty());
         QVERIFY(routeRow("other").data(Qt::DecorationRole).isNull());
         QCOMPARE(tabs->tabText(tabs->indexOf(m_panel)), QString("Faults (1)"));
-        QVERIFY(child<QAction>(m_window.get(), "clearFaultsAction")->isEnabled());
+        QVERIFY(child<QAction>(m_ui.window.get(), "clearFaultsAction")->isEnabled());
 
         // A picture of the tab with a fault on, in the build tree.
         child<QAction>(m_panel, "preset_mobile")->trigger();
         m_panel->selectToxic("slow_network");
         QCoreApplication::processEvents(); // the layout takes the new fields in
-        const QImage shot = m_window->grab().toImage();
+        const QImage shot = m_ui.window->grab().toImage();
         QVERIFY(!shot.isNull());
         QVERIFY(shot.save(QDir(QStringLiteral(QT_TESTCASE_BUILDDIR)).filePath("faults-tab.png")));
     }
 
     void liveEditReachesTheConfigAndAnOpenConnection()
     {
-        m_window->selectRoute("echo");
+        m_ui.window->selectRoute("echo");
         child<QAction>(m_panel, "preset_slow")->trigger();
         QCOMPARE(m_panel->selectedToxic(), QString("slow_network"));
 
@@ -287,7 +275,7 @@ private slots:
 
     void clearAllRemovesTheIndicatorAndEveryToxic()
     {
-        m_window->selectRoute("echo");
+        m_ui.window->selectRoute("echo");
         child<QAction>(m_panel, "preset_mobile")->trigger();
         child<QAction>(m_panel, "preset_slow")->trigger();
         QCOMPARE(toxics("echo").size(), 3);
@@ -297,7 +285,7 @@ private slots:
         QCOMPARE(toxics("echo").at(1).attribute("rate"), 750);
 
         // By hand on the other route: a type and a stream, then Add.
-        m_window->selectRoute("other");
+        m_ui.window->selectRoute("other");
         QCOMPARE(m_panel->routeId(), QString("other"));
         auto* type = child<QComboBox>(m_panel, "newTypeCombo");
         type->setCurrentIndex(type->findText("reset_peer"));
@@ -320,17 +308,18 @@ private slots:
         QCOMPARE(indicator(), QString("⚠ Faults active: 4 on 2 routes"));
 
         // Clicking the reminder opens the panel on the first route with faults.
-        child<QTabWidget>(m_window.get(), "tabs")->setCurrentIndex(0);
-        QTest::mouseClick(child<QToolButton>(m_window.get(), "faultsIndicator"), Qt::LeftButton);
-        QCOMPARE(child<QTabWidget>(m_window.get(), "tabs")->currentWidget(), m_panel);
-        QCOMPARE(m_window->selectedRouteId(), QString("echo"));
+        child<QTabWidget>(m_ui.window.get(), "tabs")->setCurrentIndex(0);
+        QTest::mouseClick(child<QToolButton>(m_ui.window.get(), "faultsIndicator"), Qt::LeftButton);
+        QCOMPARE(child<QTabWidget>(m_ui.window.get(), "tabs")->currentWidget(), m_panel);
+        QCOMPARE(m_ui.window->selectedRouteId(), QString("echo"));
 
-        QTest::mouseClick(child<QToolButton>(m_window.get(), "clearFaultsButton"), Qt::LeftButton);
+        QTest::mouseClick(child<QToolButton>(m_ui.window.get(), "clearFaultsButton"),
+                          Qt::LeftButton);
         QVERIFY(toxics("echo").isEmpty());
         QVERIFY(toxics("other").isEmpty());
         QVERIFY(indicator().isEmpty());
         QVERIFY(routeRow("echo").data(FaultsRole).toStringList().isEmpty());
-        QVERIFY(!child<QAction>(m_window.get(), "clearFaultsAction")->isEnabled());
+        QVERIFY(!child<QAction>(m_ui.window.get(), "clearFaultsAction")->isEnabled());
         QCOMPARE(child<QTableWidget>(m_panel, "faultsTable")->rowCount(), 0);
 
         const int fd = connectTo("127.0.0.1", m_port);
@@ -342,7 +331,7 @@ private slots:
 
     void toxicSwitchedOffAndNarrowedToClients()
     {
-        m_window->selectRoute("echo");
+        m_ui.window->selectRoute("echo");
         child<QAction>(m_panel, "preset_slow")->trigger();
         child<QAction>(m_panel, "preset_flaky")->trigger();
         QCOMPARE(indicator(), QString("⚠ Faults active: 2 on 1 route"));
@@ -363,12 +352,12 @@ private slots:
         QCOMPARE(indicator(), QString("⚠ Faults active: 2 on 1 route"));
 
         // Faults → Switch every toxic off: both kept, none active; Clear all still removes them.
-        child<QAction>(m_window.get(), "switchOffToxicsAction")->trigger();
+        child<QAction>(m_ui.window.get(), "switchOffToxicsAction")->trigger();
         QCOMPARE(toxics("echo").size(), 2);
         QVERIFY(!toxics("echo").at(0).enabled && !toxics("echo").at(1).enabled);
         QVERIFY(indicator().isEmpty());
         QCOMPARE(table->item(1, FaultsPanel::NameColumn)->checkState(), Qt::Unchecked);
-        QVERIFY(child<QAction>(m_window.get(), "clearFaultsAction")->isEnabled());
+        QVERIFY(child<QAction>(m_ui.window.get(), "clearFaultsAction")->isEnabled());
         table->item(0, FaultsPanel::NameColumn)->setCheckState(Qt::Checked);
 
         // Clients: IPs and CIDRs, checked before anything is saved.
@@ -398,11 +387,11 @@ private slots:
 
     void hittingColumnCountsTheConnectionsAToxicHits()
     {
-        m_window->selectRoute("echo");
+        m_ui.window->selectRoute("echo");
         child<QAction>(m_panel, "preset_slow")->trigger(); // toxicity 100 %, every client
         QCOMPARE(m_panel->selectedToxic(), QString("slow_network"));
         auto* table = child<QTableWidget>(m_panel, "faultsTable");
-        auto* view = child<QTableView>(m_window.get(), "connectionsView");
+        auto* view = child<QTableView>(m_ui.window.get(), "connectionsView");
         auto* tint = static_cast<ConnectionRowDelegate*>(view->itemDelegate());
         const auto hitting = [&] { return table->item(0, FaultsPanel::HittingColumn)->text(); };
         QTRY_COMPARE_WITH_TIMEOUT(hitting(), QString("0 now · 0 in all"), 3000);
@@ -410,7 +399,7 @@ private slots:
         const int fd = connectTo("127.0.0.1", m_port, "127.0.0.2");
         QVERIFY(fd >= 0);
         QVERIFY(roundTrip(fd) >= 145);
-        const quint64 id = connectionId(m_engine.get(), fd);
+        const quint64 id = connectionId(m_ui.engine.get(), fd);
         QVERIFY(id > 0);
         // The window's periodic refresh brings the count; the selected toxic's connection is
         // named under the table and tinted in the connections table.
@@ -431,7 +420,7 @@ private slots:
             }
             return false;
         };
-        auto* tabs = child<QTabWidget>(m_window.get(), "tabs");
+        auto* tabs = child<QTabWidget>(m_ui.window.get(), "tabs");
         tabs->setCurrentIndex(0);
         view->clearSelection();
         QVERIFY(tinted(id));
@@ -464,7 +453,7 @@ private slots:
 
     void toxicScopedToAClientHitsNoOtherClient()
     {
-        m_window->selectRoute("other");
+        m_ui.window->selectRoute("other");
         child<QAction>(m_panel, "preset_slow")->trigger();
         auto* clients = child<QLineEdit>(m_panel, "clientsEdit");
         clients->setFocus();
@@ -480,8 +469,8 @@ private slots:
         QVERIFY(fd >= 0);
         const qint64 ms = roundTrip(fd);
         QVERIFY2(ms >= 0 && ms < 100, qPrintable(QString::number(ms)));
-        QVERIFY(connectionId(m_engine.get(), fd) > 0);
-        m_window->refreshNow(); // a snapshot taken with the connection open
+        QVERIFY(connectionId(m_ui.engine.get(), fd) > 0);
+        m_ui.window->refreshNow(); // a snapshot taken with the connection open
         QCOMPARE(hitting(), QString("0 now · 0 in all"));
         QVERIFY(m_panel->selectedHits().isEmpty());
 
@@ -490,50 +479,50 @@ private slots:
         QVERIFY(hit >= 0);
         QVERIFY(roundTrip(hit) >= 145);
         QTRY_COMPARE_WITH_TIMEOUT(hitting(), QString("1 now · 1 in all"), 3000);
-        QCOMPARE(m_panel->selectedHits(), QList<quint64>{connectionId(m_engine.get(), hit)});
+        QCOMPARE(m_panel->selectedHits(), QList<quint64>{connectionId(m_ui.engine.get(), hit)});
         ::close(fd);
         ::close(hit);
     }
 
     void pausedConnectionsAreChaosAndClearAllResumesThem()
     {
-        m_window->selectRoute("echo");
+        m_ui.window->selectRoute("echo");
         const int fd = connectTo("127.0.0.1", m_port);
         QVERIFY(fd >= 0);
         QVERIFY(roundTrip(fd) >= 0);
-        const quint64 id = connectionId(m_engine.get(), fd);
+        const quint64 id = connectionId(m_ui.engine.get(), fd);
         QVERIFY(id > 0);
         QVERIFY(indicator().isEmpty());
-        QVERIFY(m_engine->pauseConnection(id, 30000));
+        QVERIFY(m_ui.engine->pauseConnection(id, 30000));
         QTRY_COMPARE_WITH_TIMEOUT(indicator(), QString("⚠ 1 connection paused"), 3000);
-        auto* clear = child<QAction>(m_window.get(), "clearFaultsAction");
+        auto* clear = child<QAction>(m_ui.window.get(), "clearFaultsAction");
         QVERIFY(clear->isEnabled());
         // With a toxic as well, both are named.
         child<QAction>(m_panel, "preset_slow")->trigger();
         QCOMPARE(indicator(), QString("⚠ Faults active: 1 on 1 route · 1 connection paused"));
-        if (auto* tray = m_window->findChild<QSystemTrayIcon*>())
+        if (auto* tray = m_ui.window->findChild<QSystemTrayIcon*>())
             QVERIFY2(tray->toolTip().contains("1 connection paused"), qPrintable(tray->toolTip()));
 
         // The paused connection holds the client's bytes until Clear all resumes it.
         QVERIFY(sendAll(fd, "held"));
         QByteArray got;
         QCOMPARE(exchange(fd, {}, got, 4, false, 400), ReadEnd::Timeout);
-        QVERIFY(m_window->clearAllFaults());
+        QVERIFY(m_ui.window->clearAllFaults());
         QCOMPARE(exchange(fd, {}, got, 4, false, 3000), ReadEnd::Data);
         QCOMPARE(got, QByteArray("held"));
         QVERIFY(toxics("echo").isEmpty());
-        for (const ConnectionInfo& c : m_engine->snapshot().active)
+        for (const ConnectionInfo& c : m_ui.engine->snapshot().active)
             QCOMPARE(c.pausedUntilMs, 0);
         QTRY_VERIFY_WITH_TIMEOUT(indicator().isEmpty(), 3000);
         QVERIFY(!clear->isEnabled());
 
         // Paused alone: Clear all resumes it though the config has no fault.
-        QVERIFY(m_engine->pauseConnection(id, 30000));
+        QVERIFY(m_ui.engine->pauseConnection(id, 30000));
         QTRY_COMPARE_WITH_TIMEOUT(indicator(), QString("⚠ 1 connection paused"), 3000);
         // Clicked, it shows the connections table, where the paused row is.
-        auto* tabs = child<QTabWidget>(m_window.get(), "tabs");
+        auto* tabs = child<QTabWidget>(m_ui.window.get(), "tabs");
         tabs->setCurrentWidget(m_panel);
-        QTest::mouseClick(child<QToolButton>(m_window.get(), "faultsIndicator"), Qt::LeftButton);
+        QTest::mouseClick(child<QToolButton>(m_ui.window.get(), "faultsIndicator"), Qt::LeftButton);
         QCOMPARE(tabs->currentIndex(), 0);
         QVERIFY(sendAll(fd, "more"));
         clear->trigger();
@@ -548,7 +537,7 @@ private slots:
     void serverDownRefusesAndClearAllBringsItBack()
     {
         // A route the user disabled is not a fault, and stays disabled through Clear all.
-        QVERIFY(m_store
+        QVERIFY(m_ui.store
                     ->update([](Config& c) {
                         c = withRouteDisabled(c, "other");
                         return Problems{};
@@ -560,34 +549,34 @@ private slots:
         QVERIFY(open >= 0);
         QVERIFY(roundTrip(open) >= 0);
 
-        m_window->selectRoute("echo");
+        m_ui.window->selectRoute("echo");
         child<QAction>(m_panel, "preset_down")->trigger();
         QVERIFY(isRouteDownNow("echo"));
-        QVERIFY(!m_store->config().findRoute("echo"));
+        QVERIFY(!m_ui.store->config().findRoute("echo"));
         // The open connection is cut and a new one is refused: nothing listens any more.
         QVERIFY(waitForEnd(open, 3000) != ReadEnd::Timeout);
         ::close(open);
         QCOMPARE(connectTo("127.0.0.1", m_port), -1);
 
         QCOMPARE(indicator(), QString("⚠ Faults active: 1 on 1 route"));
-        QCOMPARE(m_window->selectedRouteId(), QString("echo"));
+        QCOMPARE(m_ui.window->selectedRouteId(), QString("echo"));
         auto* model =
-            static_cast<RoutesModel*>(child<QTreeView>(m_window.get(), "routesView")->model());
+            static_cast<RoutesModel*>(child<QTreeView>(m_ui.window.get(), "routesView")->model());
         QCOMPARE(model->rowAt(model->rowOfRoute("echo")).status, QString("Down (fault)"));
         QCOMPARE(model->rowAt(model->rowOfRoute("other")).status, QString("Disabled"));
         QVERIFY(!child<QLabel>(m_panel, "serverDownLabel")->isHidden());
 
         // Faults → Clear all faults.
         QAction* clear = nullptr;
-        for (QAction* a : m_window->menuBar()->actions())
+        for (QAction* a : m_ui.window->menuBar()->actions())
             if (a->menu() && a->menu()->objectName() == u"faultsMenu")
                 for (QAction* item : a->menu()->actions())
                     if (item->objectName() == u"clearFaultsAction")
                         clear = item;
         QVERIFY(clear);
         clear->trigger();
-        QVERIFY(m_store->config().findRoute("echo"));
-        QVERIFY(!m_store->config().findRoute("other"));
+        QVERIFY(m_ui.store->config().findRoute("echo"));
+        QVERIFY(!m_ui.store->config().findRoute("other"));
         QVERIFY(indicator().isEmpty());
         QVERIFY(child<QLabel>(m_panel, "serverDownLabel")->isHidden());
         const int fd = connectTo("127.0.0.1", m_port);
@@ -596,7 +585,7 @@ private slots:
         ::close(fd);
         QVERIFY2(ms >= 0 && ms < 100, qPrintable(QString::number(ms)));
 
-        QVERIFY(m_store
+        QVERIFY(m_ui.store
                     ->update([](Config& c) {
                         c = withRouteEnabled(c, "other");
                         return Problems{};

@@ -12,6 +12,7 @@
 #include "models/roles.h"
 #include "models/routesmodel.h"
 #include "proxy/engine.h"
+#include "windowfixture.h"
 
 #include <QAction>
 #include <QApplication>
@@ -111,14 +112,12 @@ private:
     QTemporaryDir m_dir;
     EchoServer m_echo;
     quint16 m_port = 0; // the "echo" route's listener
-    std::unique_ptr<ConfigStore> m_store;
-    std::unique_ptr<Engine> m_engine;
-    std::unique_ptr<MainWindow> m_window;
+    WindowFixture m_ui;
     QTableView* m_connectionsView = nullptr;
 
     QByteArray fileBytes() const
     {
-        QFile f(m_store->path());
+        QFile f(m_ui.store->path());
         return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
     }
 
@@ -144,28 +143,18 @@ private slots:
                        .toUtf8());
         file.close();
 
-        m_store = std::make_unique<ConfigStore>(path);
-        QVERIFY(m_store->load().ok());
-        EngineOptions options;
-        options.workers = 2;
-        m_engine = std::make_unique<Engine>(options);
-        m_engine->apply(m_store->config());
-        connect(m_store.get(), &ConfigStore::changed, m_engine.get(),
-                [this](const ConfigDiff&, const Config& config) { m_engine->apply(config); });
-        m_window = std::make_unique<MainWindow>(m_store.get(), m_engine.get());
-        m_window->resize(1400, 860);
-        m_window->show();
-        QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
-        m_connectionsView = child<QTableView>(m_window.get(), "connectionsView");
+        QVERIFY(m_ui.open(path));
+        m_connectionsView = child<QTableView>(m_ui.window.get(), "connectionsView");
         QTRY_VERIFY_WITH_TIMEOUT(
-            child<QLabel>(m_window.get(), "listenersLabel")->text().contains("1 listener"), 5000);
+            child<QLabel>(m_ui.window.get(), "listenersLabel")->text().contains("1 listener"),
+            5000);
     }
 
     void cleanupTestCase()
     {
-        m_window.reset();
-        m_engine.reset();
-        m_store.reset();
+        m_ui.window.reset();
+        m_ui.engine.reset();
+        m_ui.store.reset();
     }
 
     // A file that could not be loaded at start shows a banner; once the user fixes it by hand
@@ -196,9 +185,9 @@ private slots:
     void typedRouteCarriesTraffic()
     {
         const quint16 port = freePort();
-        QTest::keyClick(m_window.get(), Qt::Key_N, Qt::ControlModifier);
-        auto* tabs = child<QTabWidget>(m_window.get(), "tabs");
-        QWidget* editor = child<QWidget>(m_window.get(), "routeEditor");
+        QTest::keyClick(m_ui.window.get(), Qt::Key_N, Qt::ControlModifier);
+        auto* tabs = child<QTabWidget>(m_ui.window.get(), "tabs");
+        QWidget* editor = child<QWidget>(m_ui.window.get(), "routeEditor");
         QCOMPARE(tabs->currentWidget(), editor);
 
         auto* id = child<QLineEdit>(editor, "idEdit");
@@ -222,7 +211,7 @@ private slots:
         auto* save = child<QPushButton>(editor, "saveButton");
         QVERIFY(save->isEnabled());
         QTest::mouseClick(save, Qt::LeftButton);
-        QVERIFY(m_store->config().findRoute("typed"));
+        QVERIFY(m_ui.store->config().findRoute("typed"));
 
         // The engine listens on it now: a client gets its bytes echoed through the proxy.
         Client client({}, port);
@@ -230,7 +219,7 @@ private slots:
         client.socket->write("through the typed route");
         QTRY_COMPARE_WITH_TIMEOUT(client.received, QByteArray("through the typed route"), 5000);
         // And the routes list shows it listening, selected.
-        auto* routes = child<QTreeView>(m_window.get(), "routesView");
+        auto* routes = child<QTreeView>(m_ui.window.get(), "routesView");
         QCOMPARE(routes->currentIndex().data(RouteIdRole).toString(), QStringLiteral("typed"));
         QTRY_COMPARE_WITH_TIMEOUT(
             routes->model()
@@ -242,25 +231,25 @@ private slots:
 
     void dragReordersMatchOrder()
     {
-        auto* routes = child<QTreeView>(m_window.get(), "routesView");
+        auto* routes = child<QTreeView>(m_ui.window.get(), "routesView");
         auto* model = qobject_cast<RoutesModel*>(routes->model());
         QVERIFY(model);
-        QCOMPARE(m_store->config().streamRoutes.at(1).idString(), QStringLiteral("typed"));
-        m_window->selectRoute("typed");
+        QCOMPARE(m_ui.store->config().streamRoutes.at(1).idString(), QStringLiteral("typed"));
+        m_ui.window->selectRoute("typed");
         QSignalSpy moved(model, &QAbstractItemModel::rowsMoved);
         QSignalSpy reset(model, &QAbstractItemModel::modelReset);
         // What the view does when "Typed echo" is dropped above "Echo".
         std::unique_ptr<QMimeData> data(model->mimeData({model->index(1, 0)}));
         QVERIFY(model->canDropMimeData(data.get(), Qt::MoveAction, 0, 0, {}));
         model->dropMimeData(data.get(), Qt::MoveAction, 0, 0, {});
-        QCOMPARE(m_store->config().streamRoutes.at(0).idString(), QStringLiteral("typed"));
+        QCOMPARE(m_ui.store->config().streamRoutes.at(0).idString(), QStringLiteral("typed"));
         QCOMPARE(moved.size(), 1);
         QCOMPARE(reset.size(), 0);
         QCOMPARE(routes->currentIndex().data(RouteIdRole).toString(), QStringLiteral("typed"));
         // And back, so the other tests see the original order.
         std::unique_ptr<QMimeData> back(model->mimeData({model->index(1, 0)}));
         model->dropMimeData(back.get(), Qt::MoveAction, 0, 0, {});
-        QCOMPARE(m_store->config().streamRoutes.at(0).idString(), QStringLiteral("echo"));
+        QCOMPARE(m_ui.store->config().streamRoutes.at(0).idString(), QStringLiteral("echo"));
     }
 
     void refusedClientAllowedWithOneClick()
@@ -271,7 +260,7 @@ private slots:
             refused.closed || refused.socket->state() == QAbstractSocket::UnconnectedState, 5000);
         QVERIFY(refused.received.isEmpty());
 
-        auto* denied = child<QTableView>(m_window.get(), "deniedView");
+        auto* denied = child<QTableView>(m_ui.window.get(), "deniedView");
         QTRY_VERIFY_WITH_TIMEOUT(denied->model()->rowCount() >= 1, 5000);
         int row = -1;
         for (int r = 0; r < denied->model()->rowCount(); ++r) {
@@ -283,13 +272,13 @@ private slots:
         QCOMPARE(denied->model()->index(row, DeniedClientsModel::RouteColumn).data().toString(),
                  QStringLiteral("Echo"));
         // The first refusal is announced (banner, no tray on the offscreen platform).
-        auto* banner = child<QFrame>(m_window.get(), "banner");
+        auto* banner = child<QFrame>(m_ui.window.get(), "banner");
         QVERIFY(banner->isVisible());
-        QVERIFY(child<QLabel>(m_window.get(), "bannerText")->text().contains("127.0.0.2"));
+        QVERIFY(child<QLabel>(m_ui.window.get(), "bannerText")->text().contains("127.0.0.2"));
         QCOMPARE(fileBytes(), before); // nothing written by a refusal
 
         // One click on the row's Allow button.
-        child<QTabWidget>(m_window.get(), "tabs")->setCurrentWidget(denied->parentWidget());
+        child<QTabWidget>(m_ui.window.get(), "tabs")->setCurrentWidget(denied->parentWidget());
         const QModelIndex action = denied->model()->index(row, DeniedClientsModel::ActionColumn);
         QCOMPARE(action.data(ButtonRole).toString(), QStringLiteral("Allow"));
         denied->scrollTo(action);
@@ -298,7 +287,7 @@ private slots:
         QTest::mousePress(denied->viewport(), Qt::LeftButton, {}, at);
         QTest::mouseRelease(denied->viewport(), Qt::LeftButton, {}, at);
 
-        QVERIFY(m_store->config().findRoute("echo")->plugins.ipRestriction->whitelist.contains(
+        QVERIFY(m_ui.store->config().findRoute("echo")->plugins.ipRestriction->whitelist.contains(
             "127.0.0.2"));
         QVERIFY(fileBytes().contains("127.0.0.2"));
         QVERIFY(!banner->isVisible());
@@ -322,20 +311,20 @@ private slots:
         routes.replace(0, echo);
         root.insert("stream_routes", routes);
         {
-            QFile f(m_store->path());
+            QFile f(m_ui.store->path());
             QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
             f.write(QJsonDocument(root).toJson());
         }
 
-        QVERIFY(m_window->allowClient("127.0.0.9", "echo"));
+        QVERIFY(m_ui.window->allowClient("127.0.0.9", "echo"));
         QVERIFY(fileBytes().contains("edited by hand"));
-        const StreamRoute* route = m_store->config().findRoute("echo");
+        const StreamRoute* route = m_ui.store->config().findRoute("echo");
         QVERIFY(route);
         QCOMPARE(route->desc, QStringLiteral("edited by hand"));
         QVERIFY(route->plugins.ipRestriction->whitelist.contains("127.0.0.9"));
 
-        QVERIFY(m_window->blockClient("127.0.0.9", "echo"));
-        route = m_store->config().findRoute("echo");
+        QVERIFY(m_ui.window->blockClient("127.0.0.9", "echo"));
+        route = m_ui.store->config().findRoute("echo");
         QCOMPARE(route->desc, QStringLiteral("edited by hand"));
         QVERIFY(!route->plugins.ipRestriction->whitelist.contains("127.0.0.9"));
         QVERIFY(fileBytes().contains("edited by hand"));
@@ -441,20 +430,20 @@ private slots:
                         .data(ClosedMsRole)
                         .toLongLong() > 0,
             5000);
-        auto* tabs = child<QTabWidget>(m_window.get(), "tabs");
+        auto* tabs = child<QTabWidget>(m_ui.window.get(), "tabs");
 
         const QDir out(QStringLiteral(QT_TESTCASE_BUILDDIR));
         tabs->setCurrentIndex(0);
-        m_window->selectRoute("echo");
-        const QImage main = m_window->grab().toImage();
+        m_ui.window->selectRoute("echo");
+        const QImage main = m_ui.window->grab().toImage();
         QVERIFY(!main.isNull());
-        QCOMPARE(main.size(), m_window->size() * m_window->devicePixelRatio());
+        QCOMPARE(main.size(), m_ui.window->size() * m_ui.window->devicePixelRatio());
         QVERIFY(main.save(out.filePath("main-window.png")));
         tabs->setCurrentIndex(2);
-        const QImage stats = m_window->grab().toImage();
+        const QImage stats = m_ui.window->grab().toImage();
         QVERIFY(stats.save(out.filePath("main-window-statistics.png")));
         tabs->setCurrentIndex(3);
-        QVERIFY(m_window->grab().toImage().save(out.filePath("main-window-route.png")));
+        QVERIFY(m_ui.window->grab().toImage().save(out.filePath("main-window-route.png")));
         // The picture is not blank: many distinct colours.
         QSet<QRgb> colours;
         for (int y = 0; y < main.height(); y += 7)

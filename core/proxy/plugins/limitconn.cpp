@@ -11,6 +11,12 @@ namespace sg {
 
 namespace {
 
+// What a session holds: "<rule>:<length>:<key>" for each rule that counted it.
+void appendHeld(QString& held, int rule, const QString& key)
+{
+    held += QString::number(rule) + u':' + QString::number(key.size()) + u':' + key;
+}
+
 class LimitConnPlugin final : public StreamPlugin
 {
 public:
@@ -43,16 +49,6 @@ private:
     const LimitConnConf m_given; // as configured, to recognise it after an edit
     LimitConn m_limit;
 };
-
-} // namespace
-
-namespace {
-
-// What a session holds: "<rule>:<length>:<key>" for each rule that counted it.
-void appendHeld(QString& held, int rule, const QString& key)
-{
-    held += QString::number(rule) + u':' + QString::number(key.size()) + u':' + key;
-}
 
 } // namespace
 
