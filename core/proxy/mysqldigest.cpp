@@ -1,0 +1,607 @@
+#include "proxy/mysqldigest.h"
+
+#include <algorithm>
+#include <array>
+
+// Three stages, each token passing through them once: a lexer that skips whitespace and
+// comments and turns literals into "?", a sign stage that drops a unary + or - before a
+// literal, and a VALUES stage that folds the rows after the first; the writer then joins the
+// tokens with the canonical spacing and folds IN lists as their ")" arrives. The writer only
+// appends, or cuts back to the start of an open IN list or of a trailing ";" run: once more
+// than maxText bytes are final, the rest of the input cannot show and is not read.
+
+namespace sg {
+
+namespace {
+
+enum class Kind : quint8 {
+    None,
+    Word,      // a name (t1, COUNT)
+    Keyword,   // a word from kKeywords
+    Name,      // `backtick name` or @variable, verbatim
+    Literal,   // ?
+    Ellipsis,  // ...
+    Open,      // (
+    Close,     // )
+    Comma,     // ,
+    Semicolon, // ;
+    Dot,       // .
+    Op,        // anything else: operators, stray punctuation and control bytes
+};
+
+struct Token
+{
+    Kind kind = Kind::None;
+    std::string_view text;
+};
+
+constexpr std::string_view kPlaceholder = "?";
+constexpr std::string_view kEllipsis = "...";
+constexpr std::string_view kComma = ",";
+
+// Reserved words (never an unquoted name) after which a sign is unary and "(" is preceded by a
+// space: they are followed by an expression, a list or a subquery, never called as a function.
+constexpr auto kKeywords = std::to_array<std::string_view>({
+    "ALL",    "AND",    "AS",     "BETWEEN", "BY",    "CASE",   "CHECK", "DEFAULT",
+    "DIV",    "ELSE",   "ELSEIF", "EXISTS",  "FROM",  "HAVING", "IN",    "INTERVAL",
+    "INTO",   "IS",     "JOIN",   "LIKE",    "LIMIT", "NOT",    "ON",    "OR",
+    "REGEXP", "RETURN", "RLIKE",  "SELECT",  "SET",   "THEN",   "UNION", "USING",
+    "VALUES", "WHEN",   "WHERE",  "WHILE",   "XOR",
+});
+
+constexpr std::array<std::string_view, 2> kOperators3 = {"<=>", "->>"};
+constexpr std::array<std::string_view, 10> kOperators2 = {"<=", ">=", "<>", "!=", "<<",
+                                                          ">>", "&&", "||", ":=", "->"};
+
+bool isSpace(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+bool isDigit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+bool isHexDigit(unsigned char c)
+{
+    return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+// Bytes of an unquoted name; every byte >= 0x80 counts, so a UTF-8 name is never split.
+bool isIdent(unsigned char c)
+{
+    return isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '$' ||
+           c >= 0x80;
+}
+
+bool equalsUpper(std::string_view word, std::string_view upper)
+{
+    if (word.size() != upper.size())
+        return false;
+    for (std::size_t i = 0; i < word.size(); ++i) {
+        unsigned char c = static_cast<unsigned char>(word[i]);
+        if (c >= 'a' && c <= 'z')
+            c = static_cast<unsigned char>(c - 'a' + 'A');
+        if (c != static_cast<unsigned char>(upper[i]))
+            return false;
+    }
+    return true;
+}
+
+bool isKeyword(std::string_view word)
+{
+    if (word.size() > 8)
+        return false;
+    return std::any_of(kKeywords.begin(), kKeywords.end(),
+                       [word](std::string_view k) { return equalsUpper(word, k); });
+}
+
+bool allOf(std::string_view s, bool (*pred)(unsigned char))
+{
+    return !s.empty() && std::all_of(s.begin(), s.end(), [pred](char c) {
+        return pred(static_cast<unsigned char>(c));
+    });
+}
+
+bool isBinaryDigit(unsigned char c)
+{
+    return c == '0' || c == '1';
+}
+
+class Lexer
+{
+public:
+    explicit Lexer(std::string_view sql) : m_s(sql) {}
+
+    bool next(Token& token)
+    {
+        const bool gap = skipSpaceAndComments();
+        if (m_p >= m_s.size())
+            return false;
+        token = scan(gap);
+        m_prev = token.kind;
+        return true;
+    }
+
+private:
+    unsigned char at(std::size_t i) const
+    {
+        return i < m_s.size() ? static_cast<unsigned char>(m_s[i]) : 0;
+    }
+    bool has(std::size_t i) const { return i < m_s.size(); }
+
+    void skipLine()
+    {
+        const std::size_t end = m_s.find('\n', m_p);
+        m_p = end == std::string_view::npos ? m_s.size() : end + 1;
+    }
+
+    // True when anything was skipped.
+    bool skipSpaceAndComments()
+    {
+        const std::size_t start = m_p;
+        while (m_p < m_s.size()) {
+            const unsigned char c = at(m_p);
+            if (isSpace(c)) {
+                ++m_p;
+            } else if (c == '#') {
+                skipLine();
+            } else if (c == '-' && at(m_p + 1) == '-' && (!has(m_p + 2) || at(m_p + 2) <= 0x20)) {
+                skipLine();
+            } else if (c == '/' && at(m_p + 1) == '*') {
+                const std::size_t end = m_s.find("*/", m_p + 2);
+                m_p = end == std::string_view::npos ? m_s.size() : end + 2;
+            } else {
+                break;
+            }
+        }
+        return m_p != start;
+    }
+
+    // From an opening quote to just past its closing one (or the end): backslash escapes
+    // where the quote kind has them, and a doubled quote inside.
+    void skipQuoted(bool backslash)
+    {
+        const char quote = m_s[m_p++];
+        while (m_p < m_s.size()) {
+            const char c = m_s[m_p];
+            if (backslash && c == '\\') {
+                m_p = std::min(m_p + 2, m_s.size());
+            } else if (c == quote) {
+                if (at(m_p + 1) == static_cast<unsigned char>(quote) && has(m_p + 1)) {
+                    m_p += 2;
+                } else {
+                    ++m_p;
+                    return;
+                }
+            } else {
+                ++m_p;
+            }
+        }
+    }
+
+    void skipDigits()
+    {
+        while (isDigit(at(m_p)) && has(m_p))
+            ++m_p;
+    }
+
+    // An exponent (e5, E-3) if one follows.
+    void skipExponent()
+    {
+        const unsigned char c = at(m_p);
+        if (c != 'e' && c != 'E')
+            return;
+        if (isDigit(at(m_p + 1)) && has(m_p + 1)) {
+            m_p += 1;
+        } else if ((at(m_p + 1) == '+' || at(m_p + 1) == '-') && isDigit(at(m_p + 2)) &&
+                   has(m_p + 2)) {
+            m_p += 2;
+        } else {
+            return;
+        }
+        skipDigits();
+    }
+
+    // At a digit: a number (1, 1.5, 1.5e3, 1e-3, 0x1F, 0b101) or a name that starts with
+    // digits (1abc).
+    Token numberOrWord()
+    {
+        const std::size_t start = m_p;
+        std::size_t end = m_p;
+        while (end < m_s.size() && isIdent(at(end)))
+            ++end;
+        const std::string_view run = m_s.substr(start, end - start);
+        if (allOf(run, isDigit)) {
+            m_p = end;
+            if (at(m_p) == '.' && has(m_p) && m_s.substr(m_p, 3) != kEllipsis) {
+                ++m_p;
+                skipDigits();
+            }
+            skipExponent();
+            return {Kind::Literal, kPlaceholder};
+        }
+        const bool hex = run.size() > 2 && run[0] == '0' && (run[1] == 'x' || run[1] == 'X') &&
+                         allOf(run.substr(2), isHexDigit);
+        const bool binary = run.size() > 2 && run[0] == '0' && (run[1] == 'b' || run[1] == 'B') &&
+                            allOf(run.substr(2), isBinaryDigit);
+        const std::size_t e = run.find_first_of("eE");
+        const bool exponent = e != std::string_view::npos && e > 0 &&
+                              allOf(run.substr(0, e), isDigit) &&
+                              (allOf(run.substr(e + 1), isDigit) ||
+                               (e + 1 == run.size() && (at(end) == '+' || at(end) == '-') &&
+                                has(end) && isDigit(at(end + 1)) && has(end + 1)));
+        if (hex || binary || exponent) {
+            m_p = end;
+            if (exponent && e + 1 == run.size()) {
+                ++m_p;
+                skipDigits();
+            }
+            return {Kind::Literal, kPlaceholder};
+        }
+        m_p = end;
+        return {Kind::Word, run};
+    }
+
+    Token scan(bool gap)
+    {
+        const std::size_t start = m_p;
+        const unsigned char c = at(m_p);
+        auto token = [&](Kind kind) { return Token{kind, m_s.substr(start, m_p - start)}; };
+        switch (c) {
+        case '\'':
+        case '"':
+            skipQuoted(true);
+            return {Kind::Literal, kPlaceholder};
+        case '`':
+            skipQuoted(false);
+            return token(Kind::Name);
+        case '?':
+            ++m_p;
+            return {Kind::Literal, kPlaceholder};
+        case '(':
+            ++m_p;
+            return token(Kind::Open);
+        case ')':
+            ++m_p;
+            return token(Kind::Close);
+        case ',':
+            ++m_p;
+            return token(Kind::Comma);
+        case ';':
+            ++m_p;
+            return token(Kind::Semicolon);
+        case '.':
+            if (m_s.substr(m_p, 3) == kEllipsis) {
+                m_p += 3;
+                return token(Kind::Ellipsis);
+            }
+            // .5 is a number, but in t.5 (a qualified name) the dot joins the name.
+            if (isDigit(at(m_p + 1)) && has(m_p + 1) &&
+                !(!gap && (m_prev == Kind::Word || m_prev == Kind::Name))) {
+                ++m_p;
+                skipDigits();
+                skipExponent();
+                return {Kind::Literal, kPlaceholder};
+            }
+            ++m_p;
+            return token(Kind::Dot);
+        case '@':
+            if (at(m_p + 1) == '@' && has(m_p + 2) && isIdent(at(m_p + 2))) {
+                m_p += 2;
+            } else if (has(m_p + 1) && isIdent(at(m_p + 1))) {
+                m_p += 1;
+            } else if (at(m_p + 1) == '\'' || at(m_p + 1) == '"' || at(m_p + 1) == '`') {
+                ++m_p;
+                skipQuoted(at(m_p) != '`');
+                return token(Kind::Name);
+            } else {
+                ++m_p;
+                return token(Kind::Op);
+            }
+            while (m_p < m_s.size() && isIdent(at(m_p)))
+                ++m_p;
+            return token(Kind::Name);
+        default:
+            break;
+        }
+        if (isDigit(c))
+            return numberOrWord();
+        if (isIdent(c)) {
+            while (m_p < m_s.size() && isIdent(at(m_p)))
+                ++m_p;
+            const std::string_view word = m_s.substr(start, m_p - start);
+            // X'1F', B'101', N'text'
+            if (word.size() == 1 && at(m_p) == '\'' && has(m_p) &&
+                std::string_view("xXbBnN").find(word[0]) != std::string_view::npos) {
+                skipQuoted(true);
+                return {Kind::Literal, kPlaceholder};
+            }
+            return {isKeyword(word) ? Kind::Keyword : Kind::Word, word};
+        }
+        const std::string_view rest = m_s.substr(m_p);
+        for (std::string_view op : kOperators3) {
+            if (rest.substr(0, 3) == op) {
+                m_p += 3;
+                return token(Kind::Op);
+            }
+        }
+        for (std::string_view op : kOperators2) {
+            if (rest.substr(0, 2) == op) {
+                m_p += 2;
+                return token(Kind::Op);
+            }
+        }
+        ++m_p;
+        return token(Kind::Op);
+    }
+
+    std::string_view m_s;
+    std::size_t m_p = 0;
+    Kind m_prev = Kind::None;
+};
+
+class Digester
+{
+public:
+    explicit Digester(std::size_t maxText) : m_maxText(maxText) {}
+
+    // False once the bytes that can no longer change exceed maxText: the rest cannot show.
+    bool feed(const Token& t)
+    {
+        signStage(t);
+        return committed() <= m_maxText;
+    }
+
+    std::string finish()
+    {
+        flushSigns();
+        if (m_values == Values::CommaAfterRow)
+            write({Kind::Comma, kComma});
+        if (m_last == Kind::Semicolon)
+            m_out.resize(m_semicolonsAt);
+        return std::move(m_out);
+    }
+
+private:
+    enum class InList : quint8 { Idle, AfterIn, Items };
+    enum class Values : quint8 { Idle, ExpectRow, FirstRow, AfterRow, CommaAfterRow, FoldedRow };
+
+    static bool unaryPosition(Kind before)
+    {
+        switch (before) {
+        case Kind::None:
+        case Kind::Keyword:
+        case Kind::Open:
+        case Kind::Comma:
+        case Kind::Semicolon:
+        case Kind::Dot:
+        case Kind::Op:
+            return true;
+        default:
+            return false;
+        }
+    }
+
+    // Signs in a unary position wait for the next token: dropped before a literal, written
+    // otherwise (- a, - (SELECT ...)).
+    void signStage(const Token& t)
+    {
+        if (t.kind == Kind::Op && (t.text == "-" || t.text == "+") && unaryPosition(m_seen)) {
+            m_signs.push_back(t.text[0]);
+            m_seen = Kind::Op;
+            return;
+        }
+        if (t.kind == Kind::Literal)
+            m_signs.clear();
+        else
+            flushSigns();
+        m_seen = t.kind;
+        valuesStage(t);
+    }
+
+    void flushSigns()
+    {
+        for (char sign : m_signs)
+            valuesStage({Kind::Op, sign == '-' ? std::string_view("-") : std::string_view("+")});
+        m_signs.clear();
+    }
+
+    // VALUES (row), (row), ...: the first row is written, then ", ..." for all the others.
+    // The comma after a row waits until the next token shows whether a row follows.
+    void valuesStage(const Token& t)
+    {
+        switch (m_values) {
+        case Values::Idle:
+            break;
+        case Values::ExpectRow:
+            if (t.kind == Kind::Open) {
+                m_values = Values::FirstRow;
+                m_depth = 1;
+                write(t);
+                return;
+            }
+            m_values = Values::Idle;
+            break;
+        case Values::FirstRow:
+            if (t.kind == Kind::Open) {
+                ++m_depth;
+            } else if (t.kind == Kind::Close && --m_depth == 0) {
+                m_values = Values::AfterRow;
+                m_folded = false;
+            }
+            write(t);
+            return;
+        case Values::AfterRow:
+            if (t.kind == Kind::Comma) {
+                m_values = Values::CommaAfterRow;
+                return;
+            }
+            m_values = Values::Idle;
+            break;
+        case Values::CommaAfterRow:
+            if (t.kind == Kind::Open || t.kind == Kind::Ellipsis) {
+                if (!m_folded) {
+                    write({Kind::Comma, kComma});
+                    write({Kind::Ellipsis, kEllipsis});
+                    m_folded = true;
+                }
+                m_values = t.kind == Kind::Open ? Values::FoldedRow : Values::AfterRow;
+                m_depth = 1;
+                return;
+            }
+            write({Kind::Comma, kComma});
+            m_values = Values::Idle;
+            break;
+        case Values::FoldedRow:
+            if (t.kind == Kind::Open)
+                ++m_depth;
+            else if (t.kind == Kind::Close && --m_depth == 0)
+                m_values = Values::AfterRow;
+            return;
+        }
+        if ((t.kind == Kind::Keyword || t.kind == Kind::Word) &&
+            (equalsUpper(t.text, "VALUES") || equalsUpper(t.text, "VALUE")))
+            m_values = Values::ExpectRow;
+        write(t);
+    }
+
+    static bool spaceBetween(Kind before, const Token& t)
+    {
+        switch (t.kind) {
+        case Kind::Comma:
+        case Kind::Semicolon:
+        case Kind::Close:
+            return false;
+        default:
+            break;
+        }
+        if (before == Kind::Open)
+            return false;
+        if (t.kind == Kind::Dot)
+            return before == Kind::Dot || before == Kind::Ellipsis;
+        // ". 1abc", not ".1abc", which would read back as the number .1 and the name abc.
+        if (before == Kind::Dot)
+            return t.kind == Kind::Ellipsis || isDigit(static_cast<unsigned char>(t.text[0]));
+        if (t.kind == Kind::Open)
+            return before != Kind::Word && before != Kind::Name;
+        return true;
+    }
+
+    void write(const Token& t)
+    {
+        if (!m_out.empty() && spaceBetween(m_last, t))
+            m_out += ' ';
+        const std::size_t start = m_out.size();
+        m_out += t.text;
+        if (t.kind == Kind::Semicolon && m_last != Kind::Semicolon)
+            m_semicolonsAt = start;
+        m_last = t.kind;
+
+        // IN (?, ?, ?) -> IN (...)
+        switch (m_in) {
+        case InList::Idle:
+            break;
+        case InList::AfterIn:
+            m_in = InList::Idle;
+            if (t.kind == Kind::Open) {
+                m_in = InList::Items;
+                m_itemsAt = m_out.size();
+                m_expectItem = true;
+                return;
+            }
+            break;
+        case InList::Items:
+            if (m_expectItem && (t.kind == Kind::Literal || t.kind == Kind::Ellipsis)) {
+                m_expectItem = false;
+                return;
+            }
+            if (!m_expectItem && t.kind == Kind::Comma) {
+                m_expectItem = true;
+                return;
+            }
+            m_in = InList::Idle;
+            if (!m_expectItem && t.kind == Kind::Close) {
+                m_out.resize(m_itemsAt);
+                m_out += "...)";
+                return;
+            }
+            break;
+        }
+        if (t.kind == Kind::Keyword && equalsUpper(t.text, "IN"))
+            m_in = InList::AfterIn;
+    }
+
+    std::size_t committed() const
+    {
+        std::size_t n = m_out.size();
+        if (m_in == InList::Items)
+            n = std::min(n, m_itemsAt);
+        if (m_last == Kind::Semicolon)
+            n = std::min(n, m_semicolonsAt);
+        return n;
+    }
+
+    std::size_t m_maxText;
+    std::string m_out;
+    Kind m_last = Kind::None; // the last token written
+    Kind m_seen = Kind::None; // the last token through the sign stage (pending signs included)
+    std::string m_signs;
+    Values m_values = Values::Idle;
+    bool m_folded = false;
+    std::size_t m_depth = 0;
+    InList m_in = InList::Idle;
+    std::size_t m_itemsAt = 0;
+    bool m_expectItem = false;
+    std::size_t m_semicolonsAt = 0;
+};
+
+quint64 fnv1a64(std::string_view text)
+{
+    quint64 h = 0xCBF29CE484222325ULL;
+    for (char c : text) {
+        h ^= static_cast<unsigned char>(c);
+        h *= 0x100000001B3ULL;
+    }
+    return h;
+}
+
+// At most maxText bytes, never ending inside a UTF-8 sequence nor on the separating space.
+void cut(std::string& text, std::size_t maxText)
+{
+    if (text.size() <= maxText)
+        return;
+    std::size_t end = maxText;
+    for (int back = 0;
+         back < 3 && end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80; ++back)
+        --end;
+    text.resize(end);
+    if (!text.empty() && text.back() == ' ')
+        text.pop_back();
+}
+
+} // namespace
+
+StatementDigest digestStatement(std::string_view sql, std::size_t maxText)
+{
+    Lexer lexer(sql);
+    Digester digester(maxText);
+    Token token;
+    bool open = true;
+    while (open && lexer.next(token))
+        open = digester.feed(token);
+    StatementDigest digest;
+    digest.text = digester.finish();
+    cut(digest.text, maxText);
+    digest.hash = fnv1a64(digest.text);
+    return digest;
+}
+
+QString digestHex(quint64 hash)
+{
+    return QLatin1String("0x") +
+           QString::number(hash, 16).rightJustified(16, QLatin1Char('0')).toUpper();
+}
+
+} // namespace sg
