@@ -20,6 +20,7 @@
 #include "models/routesmodel.h"
 #include "models/routestatsmodel.h"
 #include "proxy/engine.h"
+#include "queries/queriespanel.h"
 #include "remoteapisixwindow.h"
 #include "routeeditor/routeeditor.h"
 
@@ -211,6 +212,15 @@ MainWindow::MainWindow(ConfigStore* store, Engine* engine, QWidget* parent)
     m_tabs->addTab(m_statsTab, tr("Statistics"));
     m_tabs->addTab(m_editor, tr("Route settings"));
     m_tabs->addTab(m_faultsPanel, tr("Faults"));
+    m_queriesPanel = new QueriesPanel(store, engine, m_tabs);
+    m_queriesPanel->setObjectName(QStringLiteral("queriesPanel"));
+    connect(m_queriesPanel, &QueriesPanel::message, this,
+            [this](const QString& text) { statusBar()->showMessage(text, 6000); });
+    m_tabs->addTab(m_queriesPanel, tr("Queries"));
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this] {
+        if (m_tabs->currentWidget() == m_queriesPanel)
+            m_queriesPanel->refresh(); // read each refresh only while it shows
+    });
     m_mainSplitter->addWidget(m_tabs);
     m_mainSplitter->setStretchFactor(0, 0);
     m_mainSplitter->setStretchFactor(1, 1);
@@ -1032,6 +1042,8 @@ void MainWindow::refreshNow()
     m_nodes->applySnapshot(snapshot);
     m_routesModel->setListeners(snapshot.listeners);
     m_faultsPanel->setToxicStatus(snapshot.toxics);
+    if (m_tabs->currentWidget() == m_queriesPanel)
+        m_queriesPanel->refresh();
     m_faultIndicator->setPausedConnections(
         pausedConnectionCount(snapshot.active, QDateTime::currentMSecsSinceEpoch()));
     updateClearFaults();
@@ -1170,6 +1182,7 @@ void MainWindow::onConfigChanged(const Config& config)
     m_routesModel->setConfig(config);
     m_selectingRoute = false;
     m_faultsPanel->setConfig(config);
+    m_queriesPanel->setConfig(config);
     updateFaults(config);
     m_connections->setRouteNames(m_routeNames);
     m_denied->setRouteNames(m_routeNames);
@@ -1238,6 +1251,7 @@ void MainWindow::onRouteSelectionChanged()
     updateRouteActions();
     updateChart();
     m_faultsPanel->setRoute(id);
+    m_queriesPanel->setRoute(id);
     if (m_store)
         updateFaultsTabText(m_store->config()); // the tab's count is the selected route's
     if (m_selectingRoute || id == m_lastRouteId)

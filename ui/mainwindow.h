@@ -46,6 +46,7 @@ class DeniedClientsModel;
 class EventLogModel;
 class FaultIndicator;
 class FaultsPanel;
+class QueriesPanel;
 class NodesModel;
 class RemoteApisixWindow;
 class RouteEditor;
@@ -157,6 +158,7 @@ private:
     QWidget* m_deniedTab = nullptr;
     QWidget* m_statsTab = nullptr;
     ui::FaultsPanel* m_faultsPanel = nullptr;
+    ui::QueriesPanel* m_queriesPanel = nullptr;
     ui::FaultIndicator* m_faultIndicator = nullptr;
     int m_faultCount = 0;
     bool m_configFaults = false; // toxics (on or off) or routes down as a fault in the config

@@ -53,7 +53,14 @@ public:
 
     void sample(std::initializer_list<std::pair<const char*, QString>> labels, quint64 value)
     {
+        sample(labels, QByteArray::number(value));
+    }
+    // suffix: "_bucket", "_sum", "_count" of a histogram
+    void sample(std::initializer_list<std::pair<const char*, QString>> labels,
+                const QByteArray& value, const char* suffix = "")
+    {
         m_out += m_name;
+        m_out += suffix;
         if (labels.size() > 0) {
             m_out += '{';
             bool first = true;
@@ -69,7 +76,7 @@ public:
             m_out += '}';
         }
         m_out += ' ';
-        m_out += QByteArray::number(value);
+        m_out += value;
         m_out += '\n';
     }
 
@@ -116,6 +123,43 @@ void toxicFamily(QByteArray& out, const QList<ToxicStatus>& toxics, const char* 
     Family f(out, name, type, help);
     for (const ToxicStatus& t : toxics)
         f.sample({{"route", t.routeId}, {"toxic", t.name}}, value(t));
+}
+
+// Routes with query digests on: each MySQL command's latency as a histogram with ProxySQL's
+// buckets (cumulative, as Prometheus has them), and the commands answered with an error.
+void mysqlFamilies(QByteArray& out, const QList<RouteCounters>& routes)
+{
+    {
+        Family f(out, "streamgate_mysql_command_duration_seconds", "histogram",
+                 "Time from a MySQL command to the end of its response, per stream route and "
+                 "command (routes with mysql_digests on)");
+        for (const RouteCounters& r : routes) {
+            for (const MySqlCommandCounters& c : r.mysqlCommands) {
+                quint64 cumulative = 0;
+                for (std::size_t i = 0; i < c.buckets.size(); ++i) {
+                    cumulative += c.buckets[i];
+                    const QByteArray le =
+                        i < MySqlCommandCounters::kBoundsUs.size()
+                            ? QByteArray::number(double(MySqlCommandCounters::kBoundsUs[i]) / 1e6)
+                            : QByteArray("+Inf");
+                    f.sample({{"route", r.routeId},
+                              {"command", c.command},
+                              {"le", QString::fromLatin1(le)}},
+                             QByteArray::number(cumulative), "_bucket");
+                }
+                f.sample({{"route", r.routeId}, {"command", c.command}},
+                         QByteArray::number(double(c.totalTimeUs) / 1e6, 'f', 6), "_sum");
+                f.sample({{"route", r.routeId}, {"command", c.command}},
+                         QByteArray::number(c.totalCount), "_count");
+            }
+        }
+    }
+    Family f(out, "streamgate_mysql_command_errors_total", "counter",
+             "MySQL commands answered with an error, per stream route and command");
+    for (const RouteCounters& r : routes) {
+        for (const MySqlCommandCounters& c : r.mysqlCommands)
+            f.sample({{"route", r.routeId}, {"command", c.command}}, c.errors);
+    }
 }
 
 // Counters per route: the snapshot's, plus zeros for configured routes it does not list yet.
@@ -231,6 +275,7 @@ QByteArray renderPrometheus(const Snapshot& snapshot, const Config& config)
             f.sample({{"route", r.routeId}, {"reason", QStringLiteral("limit-conn")}}, r.limited);
         }
     }
+    mysqlFamilies(out, routes);
     routeFamily(out, routes, "streamgate_route_delayed_total", "counter",
                 "Connections delayed by limit-conn burst per stream route",
                 &RouteCounters::delayed);

@@ -48,19 +48,30 @@ QJsonObject connectionToJson(const ConnectionInfo& c)
         o.insert(QStringLiteral("datagrams_down"), count(c.datagramsDown));
     }
     if (c.mysql.detected) {
-        o.insert(
-            QStringLiteral("mysql"),
-            QJsonObject{
-                {QStringLiteral("server_version"), c.mysql.serverVersion},
-                {QStringLiteral("connection_id"), qint64(c.mysql.connectionId)},
-                {QStringLiteral("user"), c.mysql.user},
-                {QStringLiteral("database"), c.mysql.database},
-                {QStringLiteral("tls"), c.mysql.tls},
-                {QStringLiteral("commands"),
-                 c.mysql.commandsCounted ? count(c.mysql.commands) : QJsonValue(QJsonValue::Null)},
-                {QStringLiteral("last_command"), c.mysql.lastCommand},
-                {QStringLiteral("last_command_ms"), c.mysql.lastCommandMs},
-            });
+        QJsonObject mysql{
+            {QStringLiteral("server_version"), c.mysql.serverVersion},
+            {QStringLiteral("connection_id"), qint64(c.mysql.connectionId)},
+            {QStringLiteral("user"), c.mysql.user},
+            {QStringLiteral("database"), c.mysql.database},
+            {QStringLiteral("tls"), c.mysql.tls},
+            {QStringLiteral("commands"),
+             c.mysql.commandsCounted ? count(c.mysql.commands) : QJsonValue(QJsonValue::Null)},
+            {QStringLiteral("last_command"), c.mysql.lastCommand},
+            {QStringLiteral("last_command_ms"), c.mysql.lastCommandMs},
+        };
+        // Statements followed: the one running now (null when none) and the last error.
+        if (c.mysql.statementsFollowed) {
+            mysql.insert(QStringLiteral("statement"), c.mysql.statement.isEmpty()
+                                                          ? QJsonValue(QJsonValue::Null)
+                                                          : QJsonValue(c.mysql.statement));
+            if (!c.mysql.statement.isEmpty())
+                mysql.insert(QStringLiteral("statement_since_ms"), c.mysql.statementSinceMs);
+            if (!c.mysql.lastError.isEmpty())
+                mysql.insert(QStringLiteral("last_error"), c.mysql.lastError);
+            if (!c.mysql.notFollowed.isEmpty())
+                mysql.insert(QStringLiteral("not_followed"), c.mysql.notFollowed);
+        }
+        o.insert(QStringLiteral("mysql"), mysql);
     }
     return o;
 }

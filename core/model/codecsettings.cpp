@@ -149,6 +149,7 @@ const std::vector<Field<RouteSettings>>& routeFields()
     static const std::vector<Field<RouteSettings>> fields{
         boolField<RouteSettings, &RouteSettings::mysqlInspect>(settingkey::MysqlInspect),
         boolField<RouteSettings, &RouteSettings::mysqlCommands>(settingkey::MysqlCommands),
+        boolField<RouteSettings, &RouteSettings::mysqlDigests>(settingkey::MysqlDigests),
     };
     return fields;
 }
@@ -364,7 +365,23 @@ bool StreamgateSettings::mysqlCommandsFor(const QString& routeId) const
 {
     if (!routes || !routes->contains(routeId))
         return false;
-    return routes->value(routeId).mysqlCommands.value_or(false);
+    const RouteSettings route = routes->value(routeId);
+    return route.mysqlCommands.value_or(false) || route.mysqlDigests.value_or(false);
+}
+
+bool StreamgateSettings::mysqlDigestsFor(const QString& routeId) const
+{
+    if (!routes || !routes->contains(routeId))
+        return false;
+    return routes->value(routeId).mysqlDigests.value_or(false);
+}
+
+bool StreamgateSettings::mysqlDeclaredFor(const QString& routeId) const
+{
+    if (!routes || !routes->contains(routeId))
+        return false;
+    const RouteSettings route = routes->value(routeId);
+    return route.mysqlInspect.value_or(false) || mysqlCommandsFor(routeId);
 }
 
 bool StreamgateSettings::mysqlInspectFor(const QString& routeId) const

@@ -23,6 +23,7 @@ inline constexpr char Listen[] = "listen";
 inline constexpr char Key[] = "key";
 inline constexpr char MysqlInspect[] = "mysql_inspect";
 inline constexpr char MysqlCommands[] = "mysql_commands";
+inline constexpr char MysqlDigests[] = "mysql_digests";
 inline constexpr char Routes[] = "routes";
 inline constexpr char DisabledRoutes[] = "disabled_routes";
 inline constexpr char Route[] = "route";
@@ -81,6 +82,9 @@ struct RouteSettings
 {
     std::optional<bool> mysqlInspect;  // default: streamgate.mysql_inspect
     std::optional<bool> mysqlCommands; // default false; true implies inspection
+    // default false; true implies inspection and command counting: each command's digest,
+    // time, rows and error are recorded (stats/mysqlstats.h)
+    std::optional<bool> mysqlDigests;
     bool operator==(const RouteSettings&) const = default;
 };
 
@@ -118,6 +122,9 @@ struct StreamgateSettings
     QString prometheusListen() const;
     bool mysqlInspectFor(const QString& routeId) const;
     bool mysqlCommandsFor(const QString& routeId) const;
+    bool mysqlDigestsFor(const QString& routeId) const;
+    // The route's own settings say it fronts MySQL (mysql_inspect, _commands or _digests true).
+    bool mysqlDeclaredFor(const QString& routeId) const;
     QList<DisabledRouteSettings> disabledRouteList() const;
     QString toxiproxyListen() const;
     QString controlListen() const;

@@ -313,6 +313,13 @@ Snapshot Engine::snapshot() const
     return s;
 }
 
+std::shared_ptr<MySqlStats> Engine::mysqlStats(const QString& routeId) const
+{
+    std::shared_ptr<RouteStats> route = m->hub.routeStats(routeId);
+    MySqlStats* mysql = &route->mysql;
+    return std::shared_ptr<MySqlStats>(std::move(route), mysql);
+}
+
 QList<Event> Engine::eventsSince(qint64 seq, int max) const
 {
     return m->hub.eventsSince(seq, max);

@@ -22,6 +22,7 @@
 namespace sg {
 
 class ConnectionRecord;
+class MySqlStats;
 class WorkerSession;
 
 class Engine final : public QObject
@@ -39,6 +40,9 @@ public:
     void apply(const Config& config);
 
     Snapshot snapshot() const;
+    // A route's MySQL digests, errors and command counters (stats/mysqlstats.h), kept for as
+    // long as the engine runs, also across config changes; never null.
+    std::shared_ptr<MySqlStats> mysqlStats(const QString& routeId) const;
     QList<Event> eventsSince(qint64 seq, int max = 1000) const;
     // Something an operator did from outside the window (e.g. through the Toxiproxy API), as
     // an Info event in the event log; routeId may be empty.

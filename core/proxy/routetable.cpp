@@ -91,11 +91,14 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
     // Streamgate-only route settings live outside the APISIX objects, so an exported config
     // stays valid for APISIX: "streamgate": {"mysql_inspect": false} turns MySQL detection off
     // everywhere; "streamgate": {"routes": {"<route id>": {"mysql_inspect": bool,
-    // "mysql_commands": bool}}} overrides it per route and turns command counting on.
+    // "mysql_commands": bool, "mysql_digests": bool}}} overrides it per route and turns command
+    // counting (and query digests) on.
     for (const StreamRoute& route : config.streamRoutes) {
         const QString id = route.idString();
         const bool mysqlCommands = config.streamgate.mysqlCommandsFor(id);
         const bool mysqlInspect = config.streamgate.mysqlInspectFor(id);
+        const bool mysqlDeclared = config.streamgate.mysqlDeclaredFor(id);
+        const bool mysqlDigests = config.streamgate.mysqlDigestsFor(id);
         std::shared_ptr<UpstreamEntry> up;
         if (const Upstream* u = config.upstreamFor(route)) {
             const QString key = route.upstream ? QStringLiteral("route:") + id : u->idString();
@@ -109,7 +112,8 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
         std::shared_ptr<RouteEntry> entry;
         const auto old = oldRoutes.value(id);
         if (old && old->route == route && old->upstream == up &&
-            old->mysqlInspect == mysqlInspect && old->mysqlCommands == mysqlCommands) {
+            old->mysqlInspect == mysqlInspect && old->mysqlCommands == mysqlCommands &&
+            old->mysqlDeclared == mysqlDeclared && old->mysqlDigests == mysqlDigests) {
             entry = old;
         } else {
             entry = std::make_shared<RouteEntry>();
@@ -124,6 +128,8 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
             entry->stats = hub.routeStats(id);
             entry->mysqlInspect = mysqlInspect;
             entry->mysqlCommands = mysqlCommands;
+            entry->mysqlDeclared = mysqlDeclared;
+            entry->mysqlDigests = mysqlDigests;
         }
         table->routes.push_back(entry);
     }

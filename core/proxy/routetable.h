@@ -61,6 +61,8 @@ struct RouteEntry
     // for a MySQL handshake, and after the login count the client's commands.
     bool mysqlInspect = true;
     bool mysqlCommands = false;
+    bool mysqlDigests = false;  // record each command in stats->mysql (implies mysqlCommands)
+    bool mysqlDeclared = false; // the route's settings say it fronts MySQL
 };
 
 struct RouteTable

@@ -1,5 +1,6 @@
 #include "proxy/tcplisteners.h"
 
+#include "proxy/mysqlrefusal.h"
 #include "proxy/sockaddr.h"
 #include "proxy/tcpsession.h"
 #include "proxy/worker.h"
@@ -143,7 +144,9 @@ void TcpListeners::admit(const TcpListener& listener, int fd, Worker* here)
             listener.stats()->noRoute.fetch_add(1, std::memory_order_relaxed);
         // Recorded before the close, so whoever sees the close also sees the count.
         recordRefusal(m_hub, base, admission, listener.key());
-        ::close(fd); // nothing read, nothing sent
+        if (admission.route && frontsMySql(*admission.route))
+            sendMySqlRefusal(fd, admission.refusal, base.clientAddress.toString(), admission.why);
+        ::close(fd); // nothing read
         return;
     }
     Worker& worker = sessionWorker(here);

@@ -1,6 +1,7 @@
 #include "proxy/tcpsession.h"
 
 #include "proxy/mysqlfilter.h"
+#include "proxy/mysqlrefusal.h"
 
 #include <cerrno>
 #include <netinet/in.h>
@@ -44,7 +45,9 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
     }
     SessionFilters filters;
     if (m_route->mysqlInspect)
-        addMySqlFilters(worker, m_record, m_route->mysqlCommands, filters);
+        addMySqlFilters(worker, m_record, *m_route->stats,
+                        {m_route->mysqlCommands || m_route->mysqlDigests, m_route->mysqlDigests},
+                        filters);
     for (const FilterProvider& provide : worker.filterProviders())
         provide(m_record, filters);
     m_toxics = worker.provideToxics(m_record, filters);
@@ -97,10 +100,11 @@ void TcpSession::connectOutcome(UpstreamConnector::Outcome outcome)
     case UpstreamConnector::Outcome::Pending:
         return;
     case UpstreamConnector::Outcome::Failed:
-        close(CloseReason::ConnectFailed);
+        refuse(CloseReason::ConnectFailed,
+               QStringLiteral("no node of route %1's upstream answered").arg(routeId()));
         return;
     case UpstreamConnector::Outcome::NoDescriptors:
-        close(CloseReason::NoDescriptors);
+        refuse(CloseReason::NoDescriptors, QStringLiteral("out of file descriptors"));
         return;
     case UpstreamConnector::Outcome::Reset:
         close(CloseReason::UpstreamReset);
@@ -118,6 +122,14 @@ void TcpSession::connectOutcome(UpstreamConnector::Outcome outcome)
     m_pump.start();
     armIdle();
     pump();
+}
+
+void TcpSession::refuse(CloseReason reason, const QString& why)
+{
+    if (frontsMySql(*m_route))
+        sendMySqlRefusal(m_watches[RelayPump::Client].fd, reason,
+                         m_record->base.clientAddress.toString(), why);
+    close(reason);
 }
 
 void TcpSession::onIo(IoWatch& watch, quint32 bits)

@@ -48,6 +48,8 @@ private:
 
     void startConnect();
     void connectOutcome(UpstreamConnector::Outcome outcome);
+    // No upstream connection: the client is told why first if the route fronts MySQL.
+    void refuse(CloseReason reason, const QString& why);
     void pump();
     void after(CloseReason reason); // what the pump said: go on, or close
     void armIdle();

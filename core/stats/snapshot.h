@@ -3,6 +3,8 @@
 // headless logger) at their own rate. Plain values: copying one never touches the engine.
 // Byte counters are "up" = client -> upstream, "down" = upstream -> client.
 
+#include "stats/mysqlstats.h"
+
 #include <QHostAddress>
 #include <QList>
 #include <QString>
@@ -48,6 +50,12 @@ struct MySqlInfo
     quint64 commands = 0;
     QString lastCommand; // "COM_QUERY", ...
     qint64 lastCommandMs = 0;
+    // With query digests on (streamgate.routes.<id>.mysql_digests) and the login done:
+    bool statementsFollowed = false;
+    QString statement;           // the normalised statement waiting for its response, if any
+    qint64 statementSinceMs = 0; // when it was sent
+    QString lastError;           // "1062 (23000): Duplicate entry ..." of the last ERR
+    QString notFollowed;         // why the commands stopped being followed ("compressed protocol")
 };
 
 struct ConnectionInfo
@@ -100,6 +108,8 @@ struct RouteCounters
     quint64 bytesDown = 0;
     quint64 deniedDatagrams = 0; // UDP
     quint64 deniedBytes = 0;     // UDP
+    // With query digests on: per MySQL command, its count, time and latency buckets.
+    QList<MySqlCommandCounters> mysqlCommands;
 };
 
 struct ListenerStatus

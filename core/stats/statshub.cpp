@@ -371,6 +371,7 @@ Snapshot StatsHub::snapshot() const
             rc.deniedBytes = st->deniedBytes.load();
             rc.bytesUp = st->closedBytesUp.load();
             rc.bytesDown = st->closedBytesDown.load();
+            rc.mysqlCommands = st->mysql.commands();
         }
         const auto live = liveRouteBytes.value(st.get());
         rc.bytesUp += live.first;

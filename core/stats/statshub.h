@@ -5,6 +5,7 @@
 // owned by the worker that runs it; opening, closing, denials and events take one short mutex.
 // snapshot() copies everything into a plain Snapshot and is safe from any thread.
 
+#include "stats/mysqlstats.h"
 #include "stats/snapshot.h"
 
 #include <QHash>
@@ -39,6 +40,10 @@ struct RouteStats
     // UDP: datagrams/bytes dropped from refused clients, and live sessions (for the session cap)
     std::atomic<quint64> deniedDatagrams{0}, deniedBytes{0};
     std::atomic<int> udpSessions{0};
+    // The route's upstream greeted as a MySQL server the last time the MySQL inspector saw
+    // one answer (proxy/mysqlrefusal.h: refused clients are then told why in MySQL's words).
+    std::atomic<bool> mysqlUpstream{false};
+    MySqlStats mysql; // digests, errors and command counters (routes with mysql_digests on)
     void opened();
     void add(std::atomic<quint64>& c, quint64 n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
 };

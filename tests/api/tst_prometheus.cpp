@@ -78,6 +78,16 @@ Snapshot sampleSnapshot()
     mysql.timeouts = 8;
     mysql.bytesUp = 1234;
     mysql.bytesDown = 567890;
+    // Query digests: 2 commands within 100 µs, 1 within 1 ms, 1 over 10 s; one failed.
+    MySqlCommandCounters query;
+    query.command = "COM_QUERY";
+    query.totalCount = 4;
+    query.totalTimeUs = 20000350;
+    query.errors = 1;
+    query.buckets[0] = 2;
+    query.buckets[2] = 1;
+    query.buckets[MySqlCommandCounters::kBoundsUs.size()] = 1;
+    mysql.mysqlCommands << query;
     s.routes << mysql;
     ListenerStatus l;
     l.address = "13306";
@@ -192,6 +202,20 @@ void TestPrometheus::samples_data()
         << R"(streamgate_toxic_enabled{route="mysql",toxic="off"} 0)";
     QTest::newRow("switched-off toxic hits none")
         << R"(streamgate_toxic_connections{route="mysql",toxic="off"} 0)";
+    QTest::newRow("mysql latency bucket 100us")
+        << R"(streamgate_mysql_command_duration_seconds_bucket{route="mysql",command="COM_QUERY",le="0.0001"} 2)";
+    QTest::newRow("mysql latency buckets are cumulative")
+        << R"(streamgate_mysql_command_duration_seconds_bucket{route="mysql",command="COM_QUERY",le="0.001"} 3)";
+    QTest::newRow("mysql latency bucket 10s")
+        << R"(streamgate_mysql_command_duration_seconds_bucket{route="mysql",command="COM_QUERY",le="10"} 3)";
+    QTest::newRow("mysql latency bucket +Inf")
+        << R"(streamgate_mysql_command_duration_seconds_bucket{route="mysql",command="COM_QUERY",le="+Inf"} 4)";
+    QTest::newRow("mysql latency sum")
+        << R"(streamgate_mysql_command_duration_seconds_sum{route="mysql",command="COM_QUERY"} 20.000350)";
+    QTest::newRow("mysql latency count")
+        << R"(streamgate_mysql_command_duration_seconds_count{route="mysql",command="COM_QUERY"} 4)";
+    QTest::newRow("mysql errors")
+        << R"(streamgate_mysql_command_errors_total{route="mysql",command="COM_QUERY"} 1)";
     QTest::newRow("node total")
         << R"(streamgate_upstream_node_connections_total{upstream="route:mysql",node="127.0.0.1:3306"} 7)";
 }
@@ -215,7 +239,12 @@ void TestPrometheus::everyFamilyHasHelpAndType()
         else if (line.startsWith("# HELP "))
             helped.insert(line.split(' ').value(2));
         else if (!line.isEmpty()) {
-            const QByteArray name = line.left(line.indexOf(line.contains('{') ? '{' : ' '));
+            QByteArray name = line.left(line.indexOf(line.contains('{') ? '{' : ' '));
+            // A histogram's samples are its name with _bucket, _sum and _count.
+            for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+                if (!typed.contains(name) && name.endsWith(suffix))
+                    name.chop(qsizetype(qstrlen(suffix)));
+            }
             QVERIFY2(typed.contains(name), name.constData());
             QVERIFY2(helped.contains(name), name.constData());
         }

@@ -6,6 +6,7 @@
 #include "mariadbenv.h"
 
 #include <QCryptographicHash>
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -32,17 +33,17 @@ const QHostAddress kColleague(QStringLiteral("127.0.0.2"));
 
 constexpr char kAdminKey[] = "e2e-admin-key";
 
-// GET on the headless admin API; the body is read by its Content-Length (the server may keep
-// the connection open).
-QJsonDocument adminGet(quint16 port, const QString& path)
+// A request to the headless admin API; the body is read by its Content-Length (the server may
+// keep the connection open).
+QJsonDocument adminRequest(quint16 port, const char* method, const QString& path)
 {
     QTcpSocket s;
     s.connectToHost(QHostAddress(QStringLiteral("127.0.0.1")), port);
     if (!s.waitForConnected(5000))
         return {};
     s.write(QStringLiteral(
-                "GET %1 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-KEY: %2\r\nConnection: close\r\n\r\n")
-                .arg(path, QString::fromLatin1(kAdminKey))
+                "%1 %2 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-KEY: %3\r\nConnection: close\r\n\r\n")
+                .arg(QLatin1String(method), path, QString::fromLatin1(kAdminKey))
                 .toLatin1());
     QByteArray reply;
     static const QRegularExpression lengthRe(QStringLiteral("(?i)\r\ncontent-length:\\s*(\\d+)"));
@@ -56,6 +57,11 @@ QJsonDocument adminGet(quint16 port, const QString& path)
             return QJsonDocument::fromJson(reply.mid(body + 4, m.captured(1).toLongLong()));
     }
     return {};
+}
+
+QJsonDocument adminGet(quint16 port, const QString& path)
+{
+    return adminRequest(port, "GET", path);
 }
 
 quint16 freePort()
@@ -164,6 +170,8 @@ private slots:
     void fiftyConcurrentClients();
     void serverKilledMidSession();
     void liveConnectionShowsWhoIsConnected();
+    void refusalsInMySqlsOwnWords();
+    void digestsCountWhatTheClientDid();
 
 private:
     void writeConfig(const QStringList& whitelist);
@@ -175,6 +183,8 @@ private:
     QString m_configPath;
     quint16 m_proxyPort = 0;
     quint16 m_adminPort = 0;
+    quint16 m_downPort = 0;    // route "mysql-down": its only node has nothing listening
+    quint16 m_limitedPort = 0; // route "mysql-limited": limit-conn, one connection per client
     QProcess m_headless;
     QStringList m_log; // stdout lines of the headless process
     QByteArray m_partial;
@@ -194,16 +204,37 @@ void tst_MySqlE2E::writeConfig(const QStringList& whitelist)
                      {"nodes", QJsonObject{{QStringLiteral("127.0.0.1:%1").arg(m_env.port), 1}}},
                      {"timeout", QJsonObject{{"connect", 3}, {"send", 60}, {"read", 60}}}}},
     };
+    // Two more routes to the refusals MySQL clients are told about: one whose node is down
+    // (its settings say it fronts MySQL) and one with limit-conn (learned from the greeting).
+    const QJsonObject down{
+        {"id", "mysql-down"},
+        {"server_port", m_downPort},
+        {"upstream",
+         QJsonObject{{"nodes", QJsonObject{{QStringLiteral("127.0.0.1:%1").arg(freePort()), 1}}},
+                     {"timeout", QJsonObject{{"connect", 3}, {"send", 60}, {"read", 60}}}}},
+    };
+    const QJsonObject limited{
+        {"id", "mysql-limited"},
+        {"server_port", m_limitedPort},
+        {"plugins", QJsonObject{{"limit-conn", QJsonObject{{"conn", 1},
+                                                           {"burst", 0},
+                                                           {"default_conn_delay", 0.1},
+                                                           {"key", "remote_addr"}}}}},
+        {"upstream", route.value("upstream")},
+    };
     const QJsonObject config{
         {"stream_proxy",
-         QJsonObject{{"tcp", QJsonArray{QStringLiteral("127.0.0.1:%1").arg(m_proxyPort)}}}},
-        {"stream_routes", QJsonArray{route}},
-        // The admin API shows the live connections; command counting is on for this route.
+         QJsonObject{{"tcp", QJsonArray{QStringLiteral("127.0.0.1:%1").arg(m_proxyPort),
+                                        QStringLiteral("127.0.0.1:%1").arg(m_downPort),
+                                        QStringLiteral("127.0.0.1:%1").arg(m_limitedPort)}}}},
+        {"stream_routes", QJsonArray{route, down, limited}},
+        // The admin API shows the live connections; query digests are on for this route.
         {"streamgate",
          QJsonObject{
              {"admin", QJsonObject{{"listen", QStringLiteral("127.0.0.1:%1").arg(m_adminPort)},
                                    {"key", QString::fromLatin1(kAdminKey)}}},
-             {"routes", QJsonObject{{"mysql", QJsonObject{{"mysql_commands", true}}}}}}},
+             {"routes", QJsonObject{{"mysql", QJsonObject{{"mysql_digests", true}}},
+                                    {"mysql-down", QJsonObject{{"mysql_inspect", true}}}}}}},
     };
     // Saved the way editors and the store save: a new file renamed over the old one.
     QSaveFile f(m_configPath);
@@ -257,6 +288,9 @@ void tst_MySqlE2E::initTestCase()
     QVERIFY(m_proxyPort != 0);
     m_adminPort = freePort();
     QVERIFY(m_adminPort != 0 && m_adminPort != m_proxyPort);
+    m_downPort = freePort();
+    m_limitedPort = freePort();
+    QVERIFY(m_downPort != 0 && m_limitedPort != 0);
     writeConfig({QStringLiteral("127.0.0.1")});
     QVERIFY2(startHeadless(), qPrintable(QString::fromUtf8(m_headless.readAllStandardError())));
 }
@@ -293,8 +327,11 @@ void tst_MySqlE2E::refusedThenAllowedWithoutRestart()
     const ClientResult refused = runClient(m_env, colleague.port(), QStringLiteral("SELECT 1;"));
     QVERIFY(refused.finished);
     QCOMPARE(refused.exitCode, 1);
-    // The client never saw a server greeting: the proxy closed before any byte reached MariaDB.
-    QVERIFY2(refused.err.contains("reading initial communication packet"), refused.err.constData());
+    // The client reads why, in place of a server greeting; no byte reached MariaDB.
+    QVERIFY2(refused.err.contains("ERROR 1130") &&
+                 refused.err.contains("Host '127.0.0.2' is not allowed to connect") &&
+                 refused.err.contains("refused by Streamgate: ip-restriction on route mysql"),
+             refused.err.constData());
     QTRY_VERIFY_WITH_TIMEOUT(!accessLogLines(QStringLiteral("127.0.0.2")).isEmpty(), 10000);
     const QString denyLine = accessLogLines(QStringLiteral("127.0.0.2")).constLast();
     QVERIFY2(denyLine.contains(QLatin1String(" TCP 403 0 0 ")) &&
@@ -469,9 +506,15 @@ void tst_MySqlE2E::liveConnectionShowsWhoIsConnected()
                     .toArray();
             for (const QJsonValue& v : list) {
                 const QJsonObject c = v.toObject();
-                // The greeting alone already marks the connection MySQL; wait for the login.
+                // The greeting alone already marks the connection MySQL; wait for the login
+                // and the statement (the client asks for the server's version comment first).
                 if (c.value("mysql").isObject() && c.value("end_time").isUndefined() &&
-                    !c.value("mysql").toObject().value("user").toString().isEmpty()) {
+                    !c.value("mysql").toObject().value("user").toString().isEmpty() &&
+                    c.value("mysql")
+                        .toObject()
+                        .value("statement")
+                        .toString()
+                        .contains(QLatin1String("SLEEP"))) {
                     mysql = c.value("mysql").toObject();
                     return true;
                 }
@@ -485,8 +528,169 @@ void tst_MySqlE2E::liveConnectionShowsWhoIsConnected()
     QCOMPARE(mysql.value("server_version").toString(), serverVersion);
     QCOMPARE(mysql.value("tls").toBool(true), false);
     QVERIFY(mysql.value("connection_id").toInteger() > 0);
+    // Query digests are on for this route: the statement running now, and since when.
+    QCOMPARE(mysql.value("statement").toString(), QStringLiteral("SELECT SLEEP(4)"));
+    const qint64 since = mysql.value("statement_since_ms").toInteger();
+    QVERIFY2(since > 0 && since <= QDateTime::currentMSecsSinceEpoch(),
+             qPrintable(QString::number(since)));
     QTRY_VERIFY_WITH_TIMEOUT(!sleeper.running(), 15000);
     QCOMPARE(sleeper.result().exitCode, 0);
+}
+
+// 7. Refused clients of a route that fronts MySQL read why in MySQL's words, not "Lost
+// connection": 9001 when no node answers, 1040 from limit-conn (1130 is case 2).
+void tst_MySqlE2E::refusalsInMySqlsOwnWords()
+{
+    const ClientResult down = runClient(m_env, m_downPort, QStringLiteral("SELECT 1;"));
+    QVERIFY(down.finished);
+    QCOMPARE(down.exitCode, 1);
+    QVERIFY2(down.err.contains("ERROR 9001") &&
+                 down.err.contains("Can't connect to MySQL server through Streamgate: no node of "
+                                   "route mysql-down's upstream answered"),
+             down.err.constData());
+
+    // Nothing in the settings says "mysql-limited" fronts MySQL: its first session shows it.
+    const ClientResult first = runClient(m_env, m_limitedPort, QStringLiteral("SELECT 1;"));
+    QVERIFY2(first.exitCode == 0, first.err.constData());
+    // Its session has ended (and left limit-conn) before the holder comes; the holder is
+    // in once its login shows on its live connection.
+    const QString limited = QStringLiteral("/streamgate/v1/connections?route=mysql-limited");
+    auto open = [&] { return adminGet(m_adminPort, limited).object().value("list").toArray(); };
+    QTRY_VERIFY_WITH_TIMEOUT(open().isEmpty(), 5000);
+    Client holder(m_env, m_limitedPort, QStringLiteral("SELECT SLEEP(4);"));
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        open().size() == 1 &&
+            !open().first().toObject().value("mysql").toObject().value("user").toString().isEmpty(),
+        QJsonDocument(open()).toJson().constData(), 5000);
+    // A second client from the same address is over the limit while the holder is open.
+    const ClientResult second = runClient(m_env, m_limitedPort, QStringLiteral("SELECT 1;"));
+    QCOMPARE(second.exitCode, 1);
+    QVERIFY2(second.err.contains("ERROR 1040") &&
+                 second.err.contains("Too many connections; refused by Streamgate: limit-conn on "
+                                     "route mysql-limited"),
+             second.err.constData());
+    QVERIFY(QTest::qWaitFor([&] { return !holder.running(); }, 15000));
+    const ClientResult held = holder.result();
+    QVERIFY2(held.exitCode == 0, held.err.constData());
+}
+
+// 8. The route's query digests count what the client did: statements that differ only in
+// their literals are one digest, with the rows sent and affected and the error it met, and
+// the error table has the server's code and message. DELETE empties them.
+void tst_MySqlE2E::digestsCountWhatTheClientDid()
+{
+    const QString digests = QStringLiteral("/streamgate/v1/mysql/digests?route=mysql");
+    const QString errors = QStringLiteral("/streamgate/v1/mysql/errors?route=mysql");
+    QCOMPARE(adminRequest(m_adminPort, "DELETE", digests).object().value("deleted").toString(),
+             QStringLiteral("digests"));
+    QCOMPARE(adminRequest(m_adminPort, "DELETE", errors).object().value("deleted").toString(),
+             QStringLiteral("errors"));
+    QCOMPARE(adminGet(m_adminPort, digests).object().value("total").toInt(-1), 0);
+
+    // The `mariadb` client sends each statement as its own COM_QUERY; the last one fails
+    // (duplicate key), and the client stops there with exit code 1.
+    const ClientResult r = runClient(
+        m_env, m_proxyPort,
+        QStringLiteral("CREATE TABLE IF NOT EXISTS sg_digest (id INT PRIMARY KEY, v VARCHAR(20));"
+                       "DELETE FROM sg_digest;"
+                       "INSERT INTO sg_digest VALUES (1, 'a'), (2, 'b'), (3, 'c');"
+                       "SELECT v FROM sg_digest WHERE id IN (1, 2);"
+                       "select v from sg_digest where id in (3);"
+                       "SELECT v FROM sg_digest WHERE id IN (7, 8, 9);"
+                       "INSERT INTO sg_digest VALUES (1, 'again');"));
+    QVERIFY(r.finished);
+    QCOMPARE(r.exitCode, 1);
+    QVERIFY2(r.err.contains("ERROR 1062"), r.err.constData());
+    QCOMPARE(QString::fromUtf8(r.out).split(QLatin1Char('\n'), Qt::SkipEmptyParts),
+             QStringList({"a", "b", "c"}));
+
+    const QJsonObject body = adminGet(m_adminPort, digests).object();
+    QCOMPARE(body.value("recording").toBool(), true);
+    QCOMPARE(body.value("dropped").toInteger(-1), 0);
+    QJsonObject select, selectLower, insertRows, insertRow;
+    for (const QJsonValue& v : body.value("list").toArray()) {
+        const QJsonObject d = v.toObject();
+        const QString text = d.value("digest_text").toString();
+        QVERIFY2(!text.contains(QLatin1String("'a'")) && !text.contains(QLatin1String("7")),
+                 qPrintable(text)); // literals never reach a digest
+        QCOMPARE(d.value("username").toString(), m_env.user);
+        QCOMPARE(d.value("schemaname").toString(), m_env.database);
+        QCOMPARE(d.value("client_address").toString(), QStringLiteral("127.0.0.1"));
+        QVERIFY(d.value("digest").toString().startsWith(QLatin1String("0x")));
+        if (text.startsWith(QLatin1String("SELECT v FROM sg_digest")))
+            select = d;
+        else if (text.startsWith(QLatin1String("select v from sg_digest")))
+            selectLower = d;
+        else if (text == u"INSERT INTO sg_digest VALUES (?, ?), ...")
+            insertRows = d;
+        else if (text == u"INSERT INTO sg_digest VALUES (?, ?)")
+            insertRow = d;
+    }
+    const QByteArray all = QJsonDocument(body).toJson();
+    // IN (1, 2) and IN (7, 8, 9) are one digest: 2 rows and none.
+    QVERIFY2(!select.isEmpty(), all.constData());
+    QCOMPARE(select.value("count_star").toInteger(), 2);
+    QCOMPARE(select.value("sum_rows_sent").toInteger(), 2);
+    QCOMPARE(select.value("errors").toInteger(), 0);
+    QVERIFY(select.value("sum_time").toInteger() >= select.value("max_time").toInteger());
+    QVERIFY(select.value("max_time").toInteger() >= select.value("min_time").toInteger());
+    QVERIFY(select.value("min_time").toInteger() > 0);
+    QVERIFY(select.value("last_seen").toInteger() >= select.value("first_seen").toInteger());
+    QVERIFY(qAbs(select.value("last_seen").toInteger() - QDateTime::currentSecsSinceEpoch()) < 60);
+    // Letter case is kept, as ProxySQL keeps it: the lower-case query is a digest of its own.
+    QVERIFY2(!selectLower.isEmpty(), all.constData());
+    QCOMPARE(selectLower.value("count_star").toInteger(), 1);
+    QCOMPARE(selectLower.value("sum_rows_sent").toInteger(), 1);
+    // Three rows in one INSERT (its further rows fold into "..."); then a duplicate key.
+    QVERIFY2(!insertRows.isEmpty() && !insertRow.isEmpty(), all.constData());
+    QCOMPARE(insertRows.value("count_star").toInteger(), 1);
+    QCOMPARE(insertRows.value("sum_rows_affected").toInteger(), 3);
+    QCOMPARE(insertRows.value("errors").toInteger(), 0);
+    QCOMPARE(insertRow.value("count_star").toInteger(), 1);
+    QCOMPARE(insertRow.value("sum_rows_affected").toInteger(), 0);
+    QCOMPARE(insertRow.value("errors").toInteger(), 1);
+
+    const QJsonArray errorList = adminGet(m_adminPort, errors).object().value("list").toArray();
+    QCOMPARE(errorList.size(), 1);
+    const QJsonObject e = errorList.first().toObject();
+    QCOMPARE(e.value("errno").toInt(), 1062);
+    QCOMPARE(e.value("sqlstate").toString(), QStringLiteral("23000"));
+    QCOMPARE(e.value("count_star").toInteger(), 1);
+    QCOMPARE(e.value("username").toString(), m_env.user);
+    QVERIFY2(e.value("last_error").toString().contains(QLatin1String("Duplicate entry '1'")),
+             qPrintable(e.value("last_error").toString()));
+
+    // The command counters: every COM_QUERY above in ProxySQL's latency buckets.
+    const QJsonArray commands =
+        adminGet(m_adminPort, QStringLiteral("/streamgate/v1/mysql/commands?route=mysql"))
+            .object()
+            .value("list")
+            .toArray();
+    qint64 queries = -1, bucketed = 0;
+    for (const QJsonValue& v : commands) {
+        const QJsonObject c = v.toObject();
+        if (c.value("command").toString() != u"COM_QUERY")
+            continue;
+        queries = c.value("total_cnt").toInteger();
+        for (auto it = c.begin(); it != c.end(); ++it) {
+            if (it.key().startsWith(QLatin1String("cnt_")))
+                bucketed += it.value().toInteger();
+        }
+    }
+    QVERIFY2(queries >= 7, QJsonDocument(commands).toJson().constData());
+    QCOMPARE(bucketed, queries);
+
+    // Asked about a route that does not exist, or without naming one: refused by name.
+    QCOMPARE(adminGet(m_adminPort, QStringLiteral("/streamgate/v1/mysql/digests?route=nope"))
+                 .object()
+                 .value("error_msg")
+                 .toString(),
+             QStringLiteral("route nope not found"));
+    QVERIFY(adminGet(m_adminPort, QStringLiteral("/streamgate/v1/mysql/digests"))
+                .object()
+                .value("error_msg")
+                .toString()
+                .startsWith(QLatin1String("route is required")));
 }
 
 QTEST_GUILESS_MAIN(tst_MySqlE2E)

@@ -287,7 +287,7 @@ void TestSettings::invalid_data()
     QTest::newRow("unknown route setting")
         << QByteArray(R"({"routes": {"db": {"mysql": true}}})")
         << "streamgate.routes.db.mysql: unknown setting \"mysql\" (known: mysql_inspect, "
-           "mysql_commands)"
+           "mysql_commands, mysql_digests)"
         << "true";
     QTest::newRow("unknown disabled route key")
         << disabled(R"(, "enabled": false)")
@@ -360,6 +360,9 @@ void TestSettings::inEffect_data()
         << QByteArray(R"({"mysql_inspect": false, "routes": {"db": {"mysql_inspect": false,
                                                                     "mysql_commands": true}}})")
         << true << true << false;
+    QTest::newRow("digests imply commands and inspection")
+        << QByteArray(R"({"mysql_inspect": false, "routes": {"db": {"mysql_digests": true}}})")
+        << true << true << false;
 }
 
 void TestSettings::inEffect()
@@ -374,6 +377,12 @@ void TestSettings::inEffect()
     QCOMPARE(d.value.mysqlCommandsFor(QStringLiteral("db")), commands);
     QCOMPARE(d.value.mysqlInspectFor(QStringLiteral("other")), otherInspect);
     QCOMPARE(d.value.mysqlCommandsFor(QStringLiteral("other")), false);
+    QCOMPARE(d.value.mysqlDigestsFor(QStringLiteral("db")), text.contains("mysql_digests"));
+    QCOMPARE(d.value.mysqlDigestsFor(QStringLiteral("other")), false);
+    // Written on the route, any of the three says the route fronts MySQL.
+    QCOMPARE(d.value.mysqlDeclaredFor(QStringLiteral("db")),
+             text.contains(R"("db": {"mysql_inspect": true)") || commands);
+    QCOMPARE(d.value.mysqlDeclaredFor(QStringLiteral("other")), false);
 }
 
 void TestSettings::rebasePerSection()

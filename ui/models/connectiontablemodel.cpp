@@ -164,6 +164,14 @@ QVariant ConnectionTableModel::headerData(int section, Qt::Orientation orientati
     case MySqlQueriesColumn:
         return role == Qt::ToolTipRole ? tr("Commands sent (when counting is on for the route)")
                                        : tr("Queries");
+    case MySqlStatementColumn:
+        return role == Qt::ToolTipRole
+                   ? tr("The MySQL statement waiting for its answer now, and for how long "
+                        "(when the route records queries)")
+                   : tr("Statement");
+    case MySqlLastErrorColumn:
+        return role == Qt::ToolTipRole ? tr("The last error the MySQL server answered")
+                                       : tr("Last error");
     }
     return {};
 }
@@ -212,6 +220,14 @@ QVariant ConnectionTableModel::displayData(const Row& row, int column) const
         if (!c.mysql.detected)
             return QString();
         return c.mysql.commandsCounted ? QString::number(c.mysql.commands) : tr("–");
+    case MySqlStatementColumn:
+        if (c.mysql.statement.isEmpty() || row.closedSeenMs > 0)
+            return QString();
+        return tr("%1 · %2").arg(
+            c.mysql.statement,
+            formatDuration(qMax<qint64>(0, m_lastTakenMs - c.mysql.statementSinceMs)));
+    case MySqlLastErrorColumn:
+        return c.mysql.lastError;
     }
     return {};
 }
@@ -256,6 +272,10 @@ QVariant ConnectionTableModel::rawData(const Row& row, int column) const
         return c.mysql.detected ? QVariant(c.mysql.tls) : QVariant();
     case MySqlQueriesColumn:
         return c.mysql.commandsCounted ? QVariant(c.mysql.commands) : QVariant();
+    case MySqlStatementColumn:
+        return row.closedSeenMs > 0 ? QString() : c.mysql.statement;
+    case MySqlLastErrorColumn:
+        return c.mysql.lastError;
     }
     return {};
 }
@@ -294,6 +314,12 @@ QVariant ConnectionTableModel::data(const QModelIndex& index, int role) const
                        ? tr("Not counted: the session is encrypted (TLS)")
                        : tr("Not counted: command counting is off for this route (Streamgate "
                             "setting routes.<route id>.mysql_commands)");
+        if (index.column() == MySqlStatementColumn && !row.info.mysql.notFollowed.isEmpty())
+            return tr("Statements not followed on this connection: %1")
+                .arg(row.info.mysql.notFollowed);
+        if (index.column() == MySqlStatementColumn && !row.info.mysql.statement.isEmpty())
+            return tr("Running since %1:\n%2")
+                .arg(formatClock(row.info.mysql.statementSinceMs), row.info.mysql.statement);
         if (index.column() == StartedColumn)
             return formatDateTime(row.info.startMs);
         if (index.column() == StateColumn && row.closedSeenMs == 0 && row.info.pausedUntilMs > 0)
@@ -420,11 +446,16 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                 const bool upstreamChanged = row.info.upstreamNode != c->upstreamNode;
                 if (upstreamChanged)
                     row.info.upstreamNode = c->upstreamNode;
-                const bool mysqlChanged = row.info.mysql.commands != c->mysql.commands ||
-                                          row.info.mysql.detected != c->mysql.detected ||
-                                          row.info.mysql.user != c->mysql.user ||
-                                          row.info.mysql.tls != c->mysql.tls ||
-                                          row.info.mysql.serverVersion != c->mysql.serverVersion;
+                const bool mysqlChanged =
+                    row.info.mysql.commands != c->mysql.commands ||
+                    row.info.mysql.detected != c->mysql.detected ||
+                    row.info.mysql.user != c->mysql.user || row.info.mysql.tls != c->mysql.tls ||
+                    row.info.mysql.serverVersion != c->mysql.serverVersion ||
+                    row.info.mysql.database != c->mysql.database ||
+                    row.info.mysql.statementSinceMs != c->mysql.statementSinceMs ||
+                    row.info.mysql.statement != c->mysql.statement ||
+                    row.info.mysql.lastError != c->mysql.lastError ||
+                    row.info.mysql.notFollowed != c->mysql.notFollowed;
                 if (mysqlChanged)
                     row.info.mysql = c->mysql;
                 row.info.state = c->state;

@@ -42,6 +42,9 @@ public:
         MySqlServerColumn,
         MySqlTlsColumn,
         MySqlQueriesColumn,
+        // With query digests on: the statement running now (and for how long), the last error.
+        MySqlStatementColumn,
+        MySqlLastErrorColumn,
         ColumnCount
     };
     Q_ENUM(Column)

@@ -1,0 +1,160 @@
+#include "api/adminmysql.h"
+
+#include "api/adminreply.h"
+#include "config/configstore.h"
+#include "proxy/engine.h"
+#include "proxy/mysqldigest.h"
+#include "stats/mysqlstats.h"
+
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QUrlQuery>
+#include <algorithm>
+
+namespace sg {
+
+namespace {
+
+using namespace adminreply;
+using Method = HttpRequest::Method;
+
+const QString kPrefix = QStringLiteral("/streamgate/v1/mysql/");
+
+enum class Table { Digests, Errors, Commands };
+
+QJsonValue count(quint64 n)
+{
+    return QJsonValue(qint64(n));
+}
+
+QJsonObject digestJson(const MySqlDigestRow& r)
+{
+    return QJsonObject{
+        {QStringLiteral("digest"), digestHex(r.digest)},
+        {QStringLiteral("digest_text"), r.digestText},
+        {QStringLiteral("schemaname"), r.schemaname},
+        {QStringLiteral("username"), r.username},
+        {QStringLiteral("client_address"), r.clientAddress},
+        {QStringLiteral("count_star"), count(r.countStar)},
+        {QStringLiteral("first_seen"), r.firstSeen},
+        {QStringLiteral("last_seen"), r.lastSeen},
+        {QStringLiteral("sum_time"), count(r.sumTime)},
+        {QStringLiteral("min_time"), count(r.minTime)},
+        {QStringLiteral("max_time"), count(r.maxTime)},
+        {QStringLiteral("sum_rows_affected"), count(r.sumRowsAffected)},
+        {QStringLiteral("sum_rows_sent"), count(r.sumRowsSent)},
+        {QStringLiteral("errors"), count(r.errors)},
+    };
+}
+
+QJsonObject errorJson(const MySqlErrorRow& r)
+{
+    return QJsonObject{
+        {QStringLiteral("schemaname"), r.schemaname},
+        {QStringLiteral("username"), r.username},
+        {QStringLiteral("client_address"), r.clientAddress},
+        {QStringLiteral("errno"), int(r.errorCode)},
+        {QStringLiteral("sqlstate"), r.sqlState},
+        {QStringLiteral("count_star"), count(r.countStar)},
+        {QStringLiteral("first_seen"), r.firstSeen},
+        {QStringLiteral("last_seen"), r.lastSeen},
+        {QStringLiteral("last_error"), r.lastError},
+    };
+}
+
+QJsonObject commandJson(const MySqlCommandCounters& c)
+{
+    QJsonObject o{
+        {QStringLiteral("command"), c.command},
+        {QStringLiteral("total_time_us"), count(c.totalTimeUs)},
+        {QStringLiteral("total_cnt"), count(c.totalCount)},
+        {QStringLiteral("errors"), count(c.errors)},
+    };
+    for (std::size_t i = 0; i < c.buckets.size(); ++i)
+        o.insert(MySqlCommandCounters::bucketName(i), count(c.buckets[i]));
+    return o;
+}
+
+} // namespace
+
+AdminMySqlStats::AdminMySqlStats(ConfigStore* store, Engine* engine)
+    : m_store(store), m_engine(engine)
+{
+}
+
+bool AdminMySqlStats::owns(const QString& path)
+{
+    return path.startsWith(kPrefix);
+}
+
+HttpResponse AdminMySqlStats::handle(const HttpRequest& request)
+{
+    const QString name = request.url().path().mid(kPrefix.size());
+    Table table;
+    if (name == u"digests")
+        table = Table::Digests;
+    else if (name == u"errors")
+        table = Table::Errors;
+    else if (name == u"commands")
+        table = Table::Commands;
+    else
+        return error(QStringLiteral("404 Route Not Found"), HttpStatus::NotFound);
+    const QByteArray allow = table == Table::Commands ? "GET" : "GET, DELETE";
+    if (request.method() != Method::Get &&
+        (request.method() != Method::Delete || table == Table::Commands))
+        return methodNotAllowed(request.method(), allow);
+    if (!m_engine)
+        return error(QStringLiteral("the proxy engine is not running"),
+                     HttpStatus::ServiceUnavailable);
+
+    const QString routeId =
+        QUrlQuery(request.url()).queryItemValue(QStringLiteral("route"), QUrl::FullyDecoded);
+    if (routeId.isEmpty())
+        return error(QStringLiteral("route is required: /streamgate/v1/mysql/%1?route=ID names "
+                                    "the stream route")
+                         .arg(name),
+                     HttpStatus::BadRequest);
+    const Config config = m_store->config();
+    if (!config.findRoute(routeId))
+        return error(QStringLiteral("route %1 not found").arg(routeId.left(100)),
+                     HttpStatus::NotFound);
+    const std::shared_ptr<MySqlStats> stats = m_engine->mysqlStats(routeId);
+
+    if (request.method() == Method::Delete) {
+        if (table == Table::Digests)
+            stats->resetDigests();
+        else
+            stats->resetErrors();
+        return json(
+            QJsonObject{{QStringLiteral("route_id"), routeId}, {QStringLiteral("deleted"), name}});
+    }
+    QJsonArray list;
+    QJsonObject body{{QStringLiteral("route_id"), routeId},
+                     {QStringLiteral("recording"), config.streamgate.mysqlDigestsFor(routeId)}};
+    switch (table) {
+    case Table::Digests: {
+        QList<MySqlDigestRow> rows = stats->digests();
+        std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
+            return a.sumTime > b.sumTime; // where the time goes first
+        });
+        for (const MySqlDigestRow& r : rows)
+            list.append(digestJson(r));
+        body.insert(QStringLiteral("dropped"), count(stats->droppedDigests()));
+        break;
+    }
+    case Table::Errors:
+        for (const MySqlErrorRow& r : stats->errors())
+            list.append(errorJson(r));
+        body.insert(QStringLiteral("dropped"), count(stats->droppedErrors()));
+        break;
+    case Table::Commands:
+        for (const MySqlCommandCounters& c : stats->commands())
+            list.append(commandJson(c));
+        break;
+    }
+    body.insert(QStringLiteral("total"), list.size());
+    body.insert(QStringLiteral("list"), list);
+    return json(body);
+}
+
+} // namespace sg
