@@ -61,7 +61,16 @@ struct MySqlWatch
     MySqlInspector inspector;
     std::unique_ptr<MySqlCommandTracker> tracker; // from the login on, with digests
     MySqlInfo info;                               // what the record shows while following
-    qint64 shownStartUs = -1;                     // the running command info.statement shows
+    QString clientAddress;                        // as the digest rows name it
+    std::string schema;                           // info.database, as the tracker has it
+    // The last statement digested and its digest: a prepared statement's every execute, or a
+    // query repeated in a loop, is normalised once.
+    std::string lastStatement;
+    quint64 lastDigest = 0;
+    QString lastDigestText;
+    qint64 shownStartUs = -1; // the running command info.statement shows
+    std::string shownRaw;     // its statement, and as info.statement has it
+    QString shownText;
     const bool digests;
     bool published = false;     // the record holds what the inspector learned
     bool upstreamKnown = false; // routeStats.mysqlUpstream says what this session saw
@@ -117,6 +126,8 @@ void MySqlWatch::learnUpstream()
 void MySqlWatch::startFollowing()
 {
     info = inspector.info();
+    clientAddress = record->base.clientAddress.toString();
+    schema = info.database.toStdString();
     info.commandsCounted = true;
     info.statementsFollowed = true;
     tracker = std::make_unique<MySqlCommandTracker>(inspector.clientCapabilities(),
@@ -131,10 +142,11 @@ void MySqlWatch::startFollowing()
 
 void MySqlWatch::follow(MySqlInspector::Direction direction, const char* data, std::size_t len)
 {
+    const qint64 nowUs = steadyUs();
     if (direction == MySqlInspector::Direction::ClientToServer)
-        tracker->feedClient(data, len, steadyUs());
+        tracker->feedClient(data, len, nowUs);
     else
-        tracker->feedServer(data, len, steadyUs());
+        tracker->feedServer(data, len, nowUs);
     bool changed = false;
     const qint64 nowMs = worker.wallMs();
     for (const MySqlCommandDone& done : tracker->takeDone()) {
@@ -145,14 +157,15 @@ void MySqlWatch::follow(MySqlInspector::Direction direction, const char* data, s
     const qint64 runningStartUs = running ? running->startUs : -1;
     if (runningStartUs != shownStartUs) {
         shownStartUs = runningStartUs;
-        info.statement = running ? QString::fromUtf8(running->statement.data(),
-                                                     qsizetype(running->statement.size()))
-                                       .left(kMaxShownStatement)
-                                       .simplified()
-                                 : QString();
-        if (running && info.statement.isEmpty())
-            info.statement = MySqlInspector::commandName(running->command);
-        info.statementSinceMs = running ? nowMs - (steadyUs() - running->startUs) / 1000 : 0;
+        if (running && (running->statement != shownRaw || shownText.isEmpty())) {
+            shownRaw = running->statement;
+            const std::size_t shown = qMin(shownRaw.size(), std::size_t(kMaxShownStatement));
+            shownText = QString::fromUtf8(shownRaw.data(), qsizetype(shown)).simplified();
+            if (shownText.isEmpty())
+                shownText = MySqlInspector::commandName(running->command);
+        }
+        info.statement = running ? shownText : QString();
+        info.statementSinceMs = running ? nowMs - (nowUs - running->startUs) / 1000 : 0;
         changed = true;
     }
     if (tracker->lost()) {
@@ -174,9 +187,15 @@ void MySqlWatch::recordDone(const MySqlCommandDone& done, qint64 nowMs)
     case 0x16: // COM_STMT_PREPARE
     case 0x17: // COM_STMT_EXECUTE: its prepared text
         if (!done.statement.empty()) {
-            const StatementDigest digest = digestStatement(done.statement);
-            r.digest = digest.hash;
-            r.digestText = QString::fromUtf8(digest.text.data(), qsizetype(digest.text.size()));
+            if (done.statement != lastStatement) {
+                const StatementDigest digest = digestStatement(done.statement);
+                lastStatement = done.statement;
+                lastDigest = digest.hash;
+                lastDigestText =
+                    QString::fromUtf8(digest.text.data(), qsizetype(digest.text.size()));
+            }
+            r.digest = lastDigest;
+            r.digestText = lastDigestText;
             break;
         }
         [[fallthrough]];
@@ -189,8 +208,11 @@ void MySqlWatch::recordDone(const MySqlCommandDone& done, qint64 nowMs)
     }
     }
     r.username = info.user;
-    r.schemaname = QString::fromUtf8(done.schema.data(), qsizetype(done.schema.size()));
-    r.clientAddress = record->base.clientAddress.toString();
+    if (done.schema == schema)
+        r.schemaname = info.database;
+    else
+        r.schemaname = QString::fromUtf8(done.schema.data(), qsizetype(done.schema.size()));
+    r.clientAddress = clientAddress;
     r.timeUs = done.durationUs;
     r.rowsSent = done.rowsSent;
     r.rowsAffected = done.rowsAffected;
@@ -205,8 +227,10 @@ void MySqlWatch::recordDone(const MySqlCommandDone& done, qint64 nowMs)
     ++info.commands;
     info.lastCommand = r.command;
     info.lastCommandMs = nowMs;
-    info.database =
-        QString::fromUtf8(tracker->schema().data(), qsizetype(tracker->schema().size()));
+    if (tracker->schema() != schema) {
+        schema = tracker->schema();
+        info.database = QString::fromUtf8(schema.data(), qsizetype(schema.size()));
+    }
     if (done.errorCode) {
         info.lastError =
             r.sqlState.isEmpty()

@@ -528,8 +528,15 @@ QString MySqlInspector::commandName(quint8 command)
         "COM_BINLOG_DUMP_GTID",
         "COM_RESET_CONNECTION",
     };
+    // Made once: a name is then a shared copy, no allocation per command.
+    static const std::array<QString, names.size()> made = [] {
+        std::array<QString, names.size()> out;
+        for (std::size_t i = 0; i < names.size(); ++i)
+            out[i] = QString::fromLatin1(names[i]);
+        return out;
+    }();
     if (command < names.size())
-        return QString::fromLatin1(names[command]);
+        return made[command];
     if (command == 0xFA)
         return QStringLiteral("COM_STMT_BULK_EXECUTE"); // MariaDB
     return QStringLiteral("COM_UNKNOWN_0x") +
