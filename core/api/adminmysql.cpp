@@ -18,11 +18,11 @@ namespace {
 using namespace adminreply;
 using Method = HttpRequest::Method;
 
-const QString kPrefix = QStringLiteral("/streamgate/v1/mysql/");
+const QString kMySqlPrefix = QStringLiteral("/streamgate/v1/mysql/");
 
 enum class Table { Digests, Errors, Commands };
 
-QJsonValue count(quint64 n)
+QJsonValue jsonCount(quint64 n)
 {
     return QJsonValue(qint64(n));
 }
@@ -35,15 +35,15 @@ QJsonObject digestJson(const MySqlDigestRow& r)
         {QStringLiteral("schemaname"), r.schemaname},
         {QStringLiteral("username"), r.username},
         {QStringLiteral("client_address"), r.clientAddress},
-        {QStringLiteral("count_star"), count(r.countStar)},
+        {QStringLiteral("count_star"), jsonCount(r.countStar)},
         {QStringLiteral("first_seen"), r.firstSeen},
         {QStringLiteral("last_seen"), r.lastSeen},
-        {QStringLiteral("sum_time"), count(r.sumTime)},
-        {QStringLiteral("min_time"), count(r.minTime)},
-        {QStringLiteral("max_time"), count(r.maxTime)},
-        {QStringLiteral("sum_rows_affected"), count(r.sumRowsAffected)},
-        {QStringLiteral("sum_rows_sent"), count(r.sumRowsSent)},
-        {QStringLiteral("errors"), count(r.errors)},
+        {QStringLiteral("sum_time"), jsonCount(r.sumTime)},
+        {QStringLiteral("min_time"), jsonCount(r.minTime)},
+        {QStringLiteral("max_time"), jsonCount(r.maxTime)},
+        {QStringLiteral("sum_rows_affected"), jsonCount(r.sumRowsAffected)},
+        {QStringLiteral("sum_rows_sent"), jsonCount(r.sumRowsSent)},
+        {QStringLiteral("errors"), jsonCount(r.errors)},
     };
 }
 
@@ -55,7 +55,7 @@ QJsonObject errorJson(const MySqlErrorRow& r)
         {QStringLiteral("client_address"), r.clientAddress},
         {QStringLiteral("errno"), int(r.errorCode)},
         {QStringLiteral("sqlstate"), r.sqlState},
-        {QStringLiteral("count_star"), count(r.countStar)},
+        {QStringLiteral("count_star"), jsonCount(r.countStar)},
         {QStringLiteral("first_seen"), r.firstSeen},
         {QStringLiteral("last_seen"), r.lastSeen},
         {QStringLiteral("last_error"), r.lastError},
@@ -66,12 +66,12 @@ QJsonObject commandJson(const MySqlCommandCounters& c)
 {
     QJsonObject o{
         {QStringLiteral("command"), c.command},
-        {QStringLiteral("total_time_us"), count(c.totalTimeUs)},
-        {QStringLiteral("total_cnt"), count(c.totalCount)},
-        {QStringLiteral("errors"), count(c.errors)},
+        {QStringLiteral("total_time_us"), jsonCount(c.totalTimeUs)},
+        {QStringLiteral("total_cnt"), jsonCount(c.totalCount)},
+        {QStringLiteral("errors"), jsonCount(c.errors)},
     };
     for (std::size_t i = 0; i < c.buckets.size(); ++i)
-        o.insert(MySqlCommandCounters::bucketName(i), count(c.buckets[i]));
+        o.insert(MySqlCommandCounters::bucketName(i), jsonCount(c.buckets[i]));
     return o;
 }
 
@@ -84,12 +84,12 @@ AdminMySqlStats::AdminMySqlStats(ConfigStore* store, Engine* engine)
 
 bool AdminMySqlStats::owns(const QString& path)
 {
-    return path.startsWith(kPrefix);
+    return path.startsWith(kMySqlPrefix);
 }
 
 HttpResponse AdminMySqlStats::handle(const HttpRequest& request)
 {
-    const QString name = request.url().path().mid(kPrefix.size());
+    const QString name = request.url().path().mid(kMySqlPrefix.size());
     Table table;
     if (name == u"digests")
         table = Table::Digests;
@@ -139,13 +139,13 @@ HttpResponse AdminMySqlStats::handle(const HttpRequest& request)
         });
         for (const MySqlDigestRow& r : rows)
             list.append(digestJson(r));
-        body.insert(QStringLiteral("dropped"), count(stats->droppedDigests()));
+        body.insert(QStringLiteral("dropped"), jsonCount(stats->droppedDigests()));
         break;
     }
     case Table::Errors:
         for (const MySqlErrorRow& r : stats->errors())
             list.append(errorJson(r));
-        body.insert(QStringLiteral("dropped"), count(stats->droppedErrors()));
+        body.insert(QStringLiteral("dropped"), jsonCount(stats->droppedErrors()));
         break;
     case Table::Commands:
         for (const MySqlCommandCounters& c : stats->commands())

@@ -1,5 +1,7 @@
 #include "proxy/mysqldigest.h"
 
+#include "proxy/mysqlwire.h"
+
 #include <algorithm>
 #include <array>
 
@@ -11,6 +13,8 @@
 // than maxText bytes are final, the rest of the input cannot show and is not read.
 
 namespace sg {
+
+using mysqlwire::isSpace;
 
 namespace {
 
@@ -52,11 +56,6 @@ constexpr auto kKeywords = std::to_array<std::string_view>({
 constexpr std::array<std::string_view, 2> kOperators3 = {"<=>", "->>"};
 constexpr std::array<std::string_view, 10> kOperators2 = {"<=", ">=", "<>", "!=", "<<",
                                                           ">>", "&&", "||", ":=", "->"};
-
-bool isSpace(unsigned char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
 
 bool isDigit(unsigned char c)
 {

@@ -1,10 +1,14 @@
 #include "proxy/mysqlinspector.h"
 
+#include "proxy/mysqlwire.h"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
 
 namespace sg {
+
+using namespace mysqlwire;
 
 namespace {
 
@@ -13,26 +17,10 @@ constexpr quint8 kOkPacket = 0x00;
 constexpr quint8 kMoreDataPacket = 0x01;
 constexpr quint8 kAuthSwitchPacket = 0xFE;
 constexpr quint8 kErrPacket = 0xFF;
-constexpr quint32 kMaxPayload = 0xFFFFFF; // a packet this long continues in the next one
 constexpr std::size_t kMaxServerVersion = 128;
 constexpr std::size_t kMaxAuthPacketKept = 512;   // enough for an ERR packet's message
 constexpr std::size_t kHandshake41FixedPart = 32; // caps, max packet, charset, 23 filler bytes
 constexpr quint64 kClientMySql = 0x1; // unset by MariaDB servers/clients that send extended caps
-
-quint8 byteAt(const std::string& s, std::size_t i)
-{
-    return static_cast<quint8>(s[i]);
-}
-
-quint32 le16(const std::string& s, std::size_t i)
-{
-    return quint32(byteAt(s, i)) | quint32(byteAt(s, i + 1)) << 8;
-}
-
-quint32 le32(const std::string& s, std::size_t i)
-{
-    return le16(s, i) | le16(s, i + 2) << 16;
-}
 
 // A NUL-terminated string starting at pos; npos when the terminator is missing.
 std::size_t findNul(const std::string& s, std::size_t pos, std::size_t maxLen)
@@ -45,35 +33,6 @@ std::size_t findNul(const std::string& s, std::size_t pos, std::size_t maxLen)
             return i;
     }
     return std::string::npos;
-}
-
-// Length-encoded integer; false when it does not fit in the bytes at hand.
-bool readLenenc(const std::string& s, std::size_t& pos, quint64& value)
-{
-    if (pos >= s.size())
-        return false;
-    const quint8 first = byteAt(s, pos);
-    std::size_t width = 0;
-    if (first < 0xFB) {
-        value = first;
-        pos += 1;
-        return true;
-    }
-    if (first == 0xFC)
-        width = 2;
-    else if (first == 0xFD)
-        width = 3;
-    else if (first == 0xFE)
-        width = 8;
-    else
-        return false; // 0xFB (NULL) and 0xFF are not lengths
-    if (pos + 1 + width > s.size())
-        return false;
-    value = 0;
-    for (std::size_t i = 0; i < width; ++i)
-        value |= quint64(byteAt(s, pos + 1 + i)) << (8 * i);
-    pos += 1 + width;
-    return true;
 }
 
 bool printable(const std::string& s, std::size_t from, std::size_t to)

@@ -1,9 +1,13 @@
 #include "proxy/mysqltracker.h"
 
+#include "proxy/mysqlwire.h"
+
 #include <algorithm>
 #include <cstring>
 
 namespace sg {
+
+using namespace mysqlwire;
 
 namespace {
 
@@ -16,7 +20,6 @@ constexpr quint64 kMariaDbCacheMetadata = quint64(1) << 36; // extended capabili
 constexpr quint16 kMoreResultsExist = 0x0008;
 constexpr quint16 kCursorExists = 0x0040;
 
-constexpr quint32 kMaxPayload = 0xFFFFFF; // a packet this long continues in the next one
 constexpr std::size_t kErrKeep = 9 + MySqlCommandTracker::kMaxErrorMessage;
 constexpr std::size_t kChangeUserKeep = 1024;
 constexpr int kMaxAuthRounds = 16;
@@ -49,51 +52,8 @@ enum Command : quint8 {
     ComStmtBulkExecute = 0xFA, // MariaDB
 };
 
-quint8 byteAt(const std::string& s, std::size_t i)
-{
-    return static_cast<quint8>(s[i]);
-}
-
-quint32 le16(const std::string& s, std::size_t i)
-{
-    return quint32(byteAt(s, i)) | quint32(byteAt(s, i + 1)) << 8;
-}
-
-quint32 le32(const std::string& s, std::size_t i)
-{
-    return le16(s, i) | le16(s, i + 2) << 16;
-}
-
-bool readLenenc(const std::string& s, std::size_t& pos, quint64& value)
-{
-    if (pos >= s.size())
-        return false;
-    const quint8 first = byteAt(s, pos);
-    std::size_t width = 0;
-    if (first < 0xFB) {
-        value = first;
-        pos += 1;
-        return true;
-    }
-    if (first == 0xFC)
-        width = 2;
-    else if (first == 0xFD)
-        width = 3;
-    else if (first == 0xFE)
-        width = 8;
-    else
-        return false;
-    if (pos + 1 + width > s.size())
-        return false;
-    value = 0;
-    for (std::size_t i = 0; i < width; ++i)
-        value |= quint64(byteAt(s, pos + 1 + i)) << (8 * i);
-    pos += 1 + width;
-    return true;
-}
-
 // Consumes header bytes; true once the header is complete.
-bool consumeHeader(auto& r, const char*& data, std::size_t& len)
+bool takeHeader(auto& r, const char*& data, std::size_t& len)
 {
     const std::size_t n = std::min(len, std::size_t(4) - r.headerHave);
     std::memcpy(r.header + r.headerHave, data, n);
@@ -108,11 +68,6 @@ bool consumeHeader(auto& r, const char*& data, std::size_t& len)
     if (!r.continuation)
         r.logicalLen = 0;
     return true;
-}
-
-bool isSpace(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
 // The schema named by a statement that is only `USE name` (name plain or `quoted`), else false.
@@ -203,7 +158,7 @@ void MySqlCommandTracker::feedClient(const char* data, std::size_t len, qint64 n
         if (r.headerHave < 4) {
             if (r.headerHave == 0 && !r.continuation && !m_infile)
                 m_commandStartUs = nowUs;
-            if (!consumeHeader(r, data, len))
+            if (!takeHeader(r, data, len))
                 return;
             clientPacketHeader();
             if (m_lost)
@@ -401,7 +356,7 @@ void MySqlCommandTracker::feedServer(const char* data, std::size_t len, qint64 n
     Reader& r = m_server;
     while (len > 0 && !m_lost) {
         if (r.headerHave < 4) {
-            if (!consumeHeader(r, data, len))
+            if (!takeHeader(r, data, len))
                 return;
             if (!r.continuation) {
                 m_packet.clear();

@@ -1,0 +1,65 @@
+#pragma once
+// The MySQL client/server protocol's building blocks, shared by its readers (mysqlinspector,
+// mysqltracker, mysqldigest): little-endian integers, length-encoded integers and SQL's
+// whitespace, read from bytes a reader has kept. Callers check the bounds of fixed-width reads.
+
+#include <QtGlobal>
+#include <cstddef>
+#include <string>
+
+namespace sg::mysqlwire {
+
+inline constexpr quint32 kMaxPayload = 0xFFFFFF; // a packet this long continues in the next one
+
+inline quint8 byteAt(const std::string& s, std::size_t i)
+{
+    return static_cast<quint8>(s[i]);
+}
+
+inline quint32 le16(const std::string& s, std::size_t i)
+{
+    return quint32(byteAt(s, i)) | quint32(byteAt(s, i + 1)) << 8;
+}
+
+inline quint32 le32(const std::string& s, std::size_t i)
+{
+    return le16(s, i) | le16(s, i + 2) << 16;
+}
+
+// A length-encoded integer at pos (moved past it); false when it does not fit in the bytes at
+// hand, and for 0xFB (NULL) and 0xFF, which are not lengths.
+inline bool readLenenc(const std::string& s, std::size_t& pos, quint64& value)
+{
+    if (pos >= s.size())
+        return false;
+    const quint8 first = byteAt(s, pos);
+    std::size_t width = 0;
+    if (first < 0xFB) {
+        value = first;
+        pos += 1;
+        return true;
+    }
+    if (first == 0xFC)
+        width = 2;
+    else if (first == 0xFD)
+        width = 3;
+    else if (first == 0xFE)
+        width = 8;
+    else
+        return false;
+    if (pos + 1 + width > s.size())
+        return false;
+    value = 0;
+    for (std::size_t i = 0; i < width; ++i)
+        value |= quint64(byteAt(s, pos + 1 + i)) << (8 * i);
+    pos += 1 + width;
+    return true;
+}
+
+// Space, tab, line ends, vertical tab and form feed: what SQL folds as whitespace.
+inline bool isSpace(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+} // namespace sg::mysqlwire
