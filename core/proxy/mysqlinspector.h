@@ -36,15 +36,6 @@ public:
     // login result.
     static constexpr int kMaxAuthPackets = 16;
 
-    // Capability flags used by the parser (MySQL/MariaDB protocol).
-    static constexpr quint32 kClientConnectWithDb = 0x00000008;
-    static constexpr quint32 kClientCompress = 0x00000020;
-    static constexpr quint32 kClientProtocol41 = 0x00000200;
-    static constexpr quint32 kClientSsl = 0x00000800;
-    static constexpr quint32 kClientSecureConnection = 0x00008000;
-    static constexpr quint32 kClientPluginAuth = 0x00080000;
-    static constexpr quint32 kClientPluginAuthLenencData = 0x00200000;
-
     // countCommands: after the login, keep reading the client's packet headers (4 bytes and
     // the command byte of each packet; payloads are skipped, not copied) to count commands.
     explicit MySqlInspector(bool countCommands = false);

@@ -11,12 +11,6 @@ using namespace mysqlwire;
 
 namespace {
 
-constexpr quint64 kClientCompress = 0x00000020;
-constexpr quint64 kClientProtocol41 = 0x00000200;
-constexpr quint64 kClientSecureConnection = 0x00008000;
-constexpr quint64 kClientDeprecateEof = 0x01000000;
-constexpr quint64 kMariaDbCacheMetadata = quint64(1) << 36; // extended capability (<< 32)
-
 constexpr quint16 kMoreResultsExist = 0x0008;
 constexpr quint16 kCursorExists = 0x0040;
 

@@ -11,6 +11,18 @@ namespace sg::mysqlwire {
 
 inline constexpr quint32 kMaxPayload = 0xFFFFFF; // a packet this long continues in the next one
 
+// Capability flags of the handshake; MariaDB's extended ones are shifted up by 32, as the
+// readers keep them (MySqlInspector::serverCapabilities()).
+inline constexpr quint64 kClientConnectWithDb = 0x00000008;
+inline constexpr quint64 kClientCompress = 0x00000020;
+inline constexpr quint64 kClientProtocol41 = 0x00000200;
+inline constexpr quint64 kClientSsl = 0x00000800;
+inline constexpr quint64 kClientSecureConnection = 0x00008000;
+inline constexpr quint64 kClientPluginAuth = 0x00080000;
+inline constexpr quint64 kClientPluginAuthLenencData = 0x00200000;
+inline constexpr quint64 kClientDeprecateEof = 0x01000000;
+inline constexpr quint64 kMariaDbCacheMetadata = quint64(1) << 36;
+
 inline quint8 byteAt(const std::string& s, std::size_t i)
 {
     return static_cast<quint8>(s[i]);

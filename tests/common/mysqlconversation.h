@@ -10,6 +10,32 @@
 
 namespace sg::test {
 
+// Hand-built packets: v as `width` little-endian bytes, a packet (3-byte length, sequence,
+// payload) and a length-encoded integer.
+inline QByteArray le(quint64 v, int width)
+{
+    QByteArray out;
+    for (int i = 0; i < width; ++i)
+        out.append(char((v >> (8 * i)) & 0xFF));
+    return out;
+}
+
+inline QByteArray packet(quint8 seq, const QByteArray& payload)
+{
+    return le(quint64(payload.size()), 3) + char(seq) + payload;
+}
+
+inline QByteArray lenenc(quint64 v)
+{
+    if (v < 0xFB)
+        return le(v, 1);
+    if (v <= 0xFFFF)
+        return char(0xFC) + le(v, 2);
+    if (v <= 0xFFFFFF)
+        return char(0xFD) + le(v, 3);
+    return char(0xFE) + le(v, 8);
+}
+
 struct Chunk
 {
     bool fromClient = false;

@@ -2,6 +2,7 @@
 // MariaDB server (tests/data/mysql/*.conv, written by tst_mysqlcapture with SG_CAPTURE_DIR).
 #include "mysqlconversation.h"
 #include "proxy/mysqlinspector.h"
+#include "proxy/mysqlwire.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -11,6 +12,9 @@
 
 using sg::MySqlInspector;
 using sg::test::Chunk;
+using sg::test::le;
+using sg::test::lenenc;
+using sg::test::packet;
 using Dir = MySqlInspector::Direction;
 
 namespace {
@@ -28,30 +32,6 @@ constexpr quint32 kLenencData = 0x200000;
 constexpr quint32 kDefaultClientCaps = kLongPassword | kProtocol41 | kTransactions |
                                        kSecureConnection | kMultiResults | kPluginAuth |
                                        kLenencData;
-
-QByteArray le(quint64 v, int width)
-{
-    QByteArray out;
-    for (int i = 0; i < width; ++i)
-        out.append(char((v >> (8 * i)) & 0xFF));
-    return out;
-}
-
-QByteArray packet(quint8 seq, const QByteArray& payload)
-{
-    return le(quint64(payload.size()), 3) + char(seq) + payload;
-}
-
-QByteArray lenenc(quint64 v)
-{
-    if (v < 0xFB)
-        return le(v, 1);
-    if (v <= 0xFFFF)
-        return char(0xFC) + le(v, 2);
-    if (v <= 0xFFFFFF)
-        return char(0xFD) + le(v, 3);
-    return char(0xFE) + le(v, 8);
-}
 
 // A protocol 10 greeting as MariaDB sends it (CLIENT_MYSQL bit clear, extended capabilities in
 // the reserved bytes) or as MySQL does.
@@ -557,11 +537,11 @@ void tst_MySqlInspector::stopsReadingWhenNotCounting()
     QCOMPARE(inspector.login(), MySqlInspector::Login::Succeeded);
     QCOMPARE(inspector.info().user, QStringLiteral("bob"));
     QCOMPARE(inspector.info().database, QStringLiteral("db1"));
-    QCOMPARE(inspector.serverCapabilities() & MySqlInspector::kClientSsl,
-             quint64(MySqlInspector::kClientSsl));
+    QCOMPARE(inspector.serverCapabilities() & sg::mysqlwire::kClientSsl,
+             quint64(sg::mysqlwire::kClientSsl));
     QVERIFY(inspector.serverCapabilities() >> 32 != 0); // MariaDB's extended capabilities
-    QCOMPARE(inspector.clientCapabilities() & MySqlInspector::kClientConnectWithDb,
-             quint64(MySqlInspector::kClientConnectWithDb));
+    QCOMPARE(inspector.clientCapabilities() & sg::mysqlwire::kClientConnectWithDb,
+             quint64(sg::mysqlwire::kClientConnectWithDb));
 }
 
 void tst_MySqlInspector::releasesBufferWhenDone()

@@ -15,6 +15,9 @@ using sg::MySqlCommandDone;
 using sg::MySqlCommandTracker;
 using sg::MySqlInspector;
 using sg::test::Chunk;
+using sg::test::le;
+using sg::test::lenenc;
+using sg::test::packet;
 
 namespace {
 
@@ -26,30 +29,6 @@ constexpr quint64 kCaps = kProtocol41 | kSecureConnection;
 
 constexpr quint8 kQuit = 0x01, kInitDb = 0x02, kQuery = 0x03, kFieldList = 0x04, kPing = 0x0E,
                  kChangeUser = 0x11, kPrepare = 0x16, kExecute = 0x17, kClose = 0x19, kFetch = 0x1C;
-
-QByteArray le(quint64 v, int width)
-{
-    QByteArray out;
-    for (int i = 0; i < width; ++i)
-        out.append(char((v >> (8 * i)) & 0xFF));
-    return out;
-}
-
-QByteArray packet(quint8 seq, const QByteArray& payload)
-{
-    return le(quint64(payload.size()), 3) + char(seq) + payload;
-}
-
-QByteArray lenenc(quint64 v)
-{
-    if (v < 0xFB)
-        return le(v, 1);
-    if (v <= 0xFFFF)
-        return char(0xFC) + le(v, 2);
-    if (v <= 0xFFFFFF)
-        return char(0xFD) + le(v, 3);
-    return char(0xFE) + le(v, 8);
-}
 
 QByteArray command(quint8 cmd, const QByteArray& arg = {})
 {
