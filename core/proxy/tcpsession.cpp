@@ -46,8 +46,7 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
     SessionFilters filters;
     if (m_route->mysqlInspect)
         addMySqlFilters(worker, m_record, *m_route->stats,
-                        {m_route->mysqlCommands || m_route->mysqlDigests, m_route->mysqlDigests},
-                        filters);
+                        {m_route->mysqlCommands, m_route->mysqlDigests}, filters);
     for (const FilterProvider& provide : worker.filterProviders())
         provide(m_record, filters);
     m_toxics = worker.provideToxics(m_record, filters);
