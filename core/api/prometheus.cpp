@@ -125,39 +125,70 @@ void toxicFamily(QByteArray& out, const QList<ToxicStatus>& toxics, const char* 
         f.sample({{"route", t.routeId}, {"toxic", t.name}}, value(t));
 }
 
+// One histogram's samples (cumulative buckets, as Prometheus has them) from per-bucket counts
+// whose upper bounds are in microseconds; the last count is the one above every bound.
+template <std::size_t N>
+void histogramSamples(Family& f, const QString& route, const QString& command,
+                      const std::array<qint64, N>& boundsUs,
+                      const std::array<quint64, N + 1>& buckets, quint64 totalTimeUs, quint64 count)
+{
+    quint64 cumulative = 0;
+    for (std::size_t i = 0; i < buckets.size(); ++i) {
+        cumulative += buckets[i];
+        const QByteArray le =
+            i < N ? QByteArray::number(double(boundsUs[i]) / 1e6) : QByteArray("+Inf");
+        f.sample({{"route", route}, {"command", command}, {"le", QString::fromLatin1(le)}},
+                 QByteArray::number(cumulative), "_bucket");
+    }
+    f.sample({{"route", route}, {"command", command}},
+             QByteArray::number(double(totalTimeUs) / 1e6, 'f', 6), "_sum");
+    f.sample({{"route", route}, {"command", command}}, QByteArray::number(count), "_count");
+}
+
 // Routes with query digests on: each MySQL command's latency as a histogram with ProxySQL's
-// buckets (cumulative, as Prometheus has them), and the commands answered with an error.
+// buckets, and the commands answered with an error.
 void mysqlFamilies(QByteArray& out, const QList<RouteCounters>& routes)
 {
     {
         Family f(out, "streamgate_mysql_command_duration_seconds", "histogram",
                  "Time from a MySQL command to the end of its response, per stream route and "
                  "command (routes with mysql_digests on)");
-        for (const RouteCounters& r : routes) {
-            for (const MySqlCommandCounters& c : r.mysqlCommands) {
-                quint64 cumulative = 0;
-                for (std::size_t i = 0; i < c.buckets.size(); ++i) {
-                    cumulative += c.buckets[i];
-                    const QByteArray le =
-                        i < MySqlCommandCounters::kBoundsUs.size()
-                            ? QByteArray::number(double(MySqlCommandCounters::kBoundsUs[i]) / 1e6)
-                            : QByteArray("+Inf");
-                    f.sample({{"route", r.routeId},
-                              {"command", c.command},
-                              {"le", QString::fromLatin1(le)}},
-                             QByteArray::number(cumulative), "_bucket");
-                }
-                f.sample({{"route", r.routeId}, {"command", c.command}},
-                         QByteArray::number(double(c.totalTimeUs) / 1e6, 'f', 6), "_sum");
-                f.sample({{"route", r.routeId}, {"command", c.command}},
-                         QByteArray::number(c.totalCount), "_count");
-            }
-        }
+        for (const RouteCounters& r : routes)
+            for (const MySqlCommandCounters& c : r.mysqlCommands)
+                histogramSamples(f, r.routeId, c.command, MySqlCommandCounters::kBoundsUs,
+                                 c.buckets, c.totalTimeUs, c.totalCount);
     }
     Family f(out, "streamgate_mysql_command_errors_total", "counter",
              "MySQL commands answered with an error, per stream route and command");
     for (const RouteCounters& r : routes) {
         for (const MySqlCommandCounters& c : r.mysqlCommands)
+            f.sample({{"route", r.routeId}, {"command", c.command}}, c.errors);
+    }
+}
+
+// Routes with protocol "redis": APISIX's xRPC Redis metrics under their APISIX names and
+// labels (the route's id, the command in lower case), and the commands answered with an error.
+void redisFamilies(QByteArray& out, const QList<RouteCounters>& routes)
+{
+    {
+        Family f(out, "apisix_redis_commands_total", "counter",
+                 "Total number of requests for a specific Redis command");
+        for (const RouteCounters& r : routes)
+            for (const RedisCommandCounters& c : r.redisCommands)
+                f.sample({{"route", r.routeId}, {"command", c.command}}, c.count);
+    }
+    {
+        Family f(out, "apisix_redis_commands_latency_seconds", "histogram",
+                 "Latency of requests for a specific Redis command");
+        for (const RouteCounters& r : routes)
+            for (const RedisCommandCounters& c : r.redisCommands)
+                histogramSamples(f, r.routeId, c.command, RedisCommandCounters::kBoundsUs,
+                                 c.buckets, c.totalTimeUs, c.count);
+    }
+    Family f(out, "streamgate_redis_command_errors_total", "counter",
+             "Redis commands answered with an error reply, per stream route and command");
+    for (const RouteCounters& r : routes) {
+        for (const RedisCommandCounters& c : r.redisCommands)
             f.sample({{"route", r.routeId}, {"command", c.command}}, c.errors);
     }
 }
@@ -276,6 +307,7 @@ QByteArray renderPrometheus(const Snapshot& snapshot, const Config& config)
         }
     }
     mysqlFamilies(out, routes);
+    redisFamilies(out, routes);
     routeFamily(out, routes, "streamgate_route_delayed_total", "counter",
                 "Connections delayed by limit-conn burst per stream route",
                 &RouteCounters::delayed);

@@ -73,6 +73,23 @@ QJsonObject connectionToJson(const ConnectionInfo& c)
         }
         o.insert(QStringLiteral("mysql"), mysql);
     }
+    // Routes with protocol "redis": the command waiting for its reply (null when none), the
+    // last one answered and the last error reply.
+    if (c.redis.followed || !c.redis.notFollowed.isEmpty()) {
+        QJsonObject redis{
+            {QStringLiteral("commands"), count(c.redis.commands)},
+            {QStringLiteral("command"), c.redis.command.isEmpty() ? QJsonValue(QJsonValue::Null)
+                                                                  : QJsonValue(c.redis.command)},
+            {QStringLiteral("last_command"), c.redis.lastCommand},
+        };
+        if (!c.redis.command.isEmpty())
+            redis.insert(QStringLiteral("command_since_ms"), c.redis.commandSinceMs);
+        if (!c.redis.lastError.isEmpty())
+            redis.insert(QStringLiteral("last_error"), c.redis.lastError);
+        if (!c.redis.notFollowed.isEmpty())
+            redis.insert(QStringLiteral("not_followed"), c.redis.notFollowed);
+        o.insert(QStringLiteral("redis"), redis);
+    }
     return o;
 }
 

@@ -111,13 +111,6 @@ void checkUnsupported(const Config& config, ConfigCheck& check)
                                     QStringLiteral("sni is not supported by Streamgate yet: no "
                                                    "listener terminates TLS, so the route would "
                                                    "never match")};
-        if (!route.protocol.isEmpty() || route.explicitFields.contains(u"protocol"))
-            check.errors << Problem{
-                at + QStringLiteral(".protocol"),
-                QString::fromUtf8(QJsonDocument(route.protocol).toJson(QJsonDocument::Compact)),
-                QStringLiteral("protocol is not supported by Streamgate: APISIX's xRPC protocols "
-                               "are not implemented; remove protocol to relay the bytes as they "
-                               "are")};
         if (route.upstream)
             checkScheme(*route.upstream, at + QStringLiteral(".upstream"));
     }

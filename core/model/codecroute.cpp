@@ -335,6 +335,82 @@ QJsonObject encodePlugins(const Plugins& plugins)
     return o;
 }
 
+// APISIX's xRPC protocol of a stream route. Redis is the one Streamgate runs; dubbo, the other
+// APISIX ships, is refused by name, and any other name as APISIX refuses it.
+void decodeRedisConf(Checker& c, const QJsonValue& v, const QString& path, RedisProtocolConf& conf)
+{
+    if (!c.expectObject(v, path))
+        return;
+    const QJsonObject o = v.toObject();
+    c.closed(o, path, {"faults"});
+    if (!o.contains(QLatin1String("faults")))
+        return;
+    const QString faultsPath = childPath(path, QStringLiteral("faults"));
+    const QJsonValue faults = o.value(QLatin1String("faults"));
+    if (!c.expectArray(faults, faultsPath, 1))
+        return;
+    const QJsonArray list = faults.toArray();
+    for (qsizetype i = 0; i < list.size(); ++i) {
+        const QString at = indexPath(faultsPath, i);
+        if (!c.expectObject(list.at(i), at))
+            continue;
+        const QJsonObject f = list.at(i).toObject();
+        c.closed(f, at, {"commands", "key", "delay"});
+        if (!c.required(f, at, {"commands", "delay"}))
+            continue;
+        RedisFault fault;
+        const QString commandsPath = childPath(at, QStringLiteral("commands"));
+        if (c.expectArray(f.value(QLatin1String("commands")), commandsPath, 1)) {
+            const QJsonArray commands = f.value(QLatin1String("commands")).toArray();
+            for (qsizetype j = 0; j < commands.size(); ++j) {
+                if (auto name = c.string(commands.at(j), indexPath(commandsPath, j), 1, 64))
+                    fault.commands << name->toLower();
+            }
+        }
+        if (f.contains(QLatin1String("key"))) {
+            if (auto key = c.string(f.value(QLatin1String("key")),
+                                    childPath(at, QStringLiteral("key")), 1, 512))
+                fault.key = *key;
+        }
+        if (auto delay = c.number(f.value(QLatin1String("delay")),
+                                  childPath(at, QStringLiteral("delay")), 0))
+            fault.delay = *delay;
+        conf.faults << fault;
+    }
+}
+
+void decodeProtocol(Checker& c, const QJsonValue& v, const QString& path, StreamRoute& r)
+{
+    if (!c.expectObject(v, path))
+        return;
+    const QJsonObject o = v.toObject();
+    const int before = int(c.problems.size());
+    c.closed(o, path, {"name", "conf"}, {"superior_id", "logger"});
+    if (!c.required(o, path, {"name"}))
+        return;
+    const QString namePath = childPath(path, QStringLiteral("name"));
+    const std::optional<QString> name = c.string(o.value(QLatin1String("name")), namePath, 0, -1);
+    if (!name)
+        return;
+    const bool hasConf = o.contains(QLatin1String("conf"));
+    const QString confPath = childPath(path, QStringLiteral("conf"));
+    RedisProtocolConf redis;
+    if (*name == QLatin1String("redis")) {
+        if (hasConf)
+            decodeRedisConf(c, o.value(QLatin1String("conf")), confPath, redis);
+    } else if (*name == QLatin1String("dubbo")) {
+        c.fail(namePath, *name,
+               QStringLiteral("protocol dubbo is not supported by Streamgate: of APISIX's xRPC "
+                              "protocols it runs redis only"));
+    } else {
+        c.fail(namePath, *name, QStringLiteral("unknown protocol [%1]").arg(*name));
+    }
+    if (c.problems.size() != before)
+        return;
+    r.protocol = o;
+    r.redis = redis;
+}
+
 } // namespace
 
 namespace detail {
@@ -408,14 +484,9 @@ void decodeRouteInto(Checker& c, const QJsonValue& v, const QString& path, Decod
         if (r.plugins.raw.isEmpty())
             r.explicitFields << QStringLiteral("plugins");
     }
-    if (o.contains(QLatin1String("protocol"))) {
-        if (c.expectObject(o.value(QLatin1String("protocol")),
-                           childPath(path, QStringLiteral("protocol")))) {
-            r.protocol = o.value(QLatin1String("protocol")).toObject();
-            if (r.protocol.isEmpty())
-                r.explicitFields << QStringLiteral("protocol");
-        }
-    }
+    if (o.contains(QLatin1String("protocol")))
+        decodeProtocol(c, o.value(QLatin1String("protocol")),
+                       childPath(path, QStringLiteral("protocol")), r);
     detail::decodeTimes(c, o, path, mode, r);
 }
 

@@ -140,6 +140,22 @@ struct Plugins
     }
 };
 
+// protocol: {"name": "redis", "conf": {"faults": [...]}} (APISIX's xRPC Redis protocol): each
+// fault delays the client's matching commands before they reach the server.
+struct RedisFault
+{
+    QStringList commands; // lower case, as matched
+    QString key;          // empty: any key (and commands that take none)
+    double delay = 0;     // seconds
+    bool operator==(const RedisFault&) const = default;
+};
+
+struct RedisProtocolConf
+{
+    QList<RedisFault> faults;
+    bool operator==(const RedisProtocolConf&) const = default;
+};
+
 struct StreamRoute
 {
     // string 1-64 of [a-zA-Z0-9-_.] or integer >= 1, kept as given; Undefined when absent
@@ -154,7 +170,9 @@ struct StreamRoute
     std::optional<Upstream> upstream;             // inline upstream
     QJsonValue upstreamId{QJsonValue::Undefined}; // or a reference to a shared one
     Plugins plugins;
-    QJsonObject protocol;  // accepted and preserved
+    QJsonObject protocol; // as given (for lossless re-encode)
+    // protocol.name "redis", decoded; the only xRPC protocol Streamgate runs.
+    std::optional<RedisProtocolConf> redis;
     qint64 createTime = 0; // set by the store
     qint64 updateTime = 0;
     QStringList explicitFields; // optional fields given with their default/empty value

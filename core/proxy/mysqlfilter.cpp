@@ -6,21 +6,12 @@
 #include "proxy/worker.h"
 #include "stats/statshub.h"
 
-#include <chrono>
-
 namespace sg {
 
 namespace {
 
 // The running statement as the connections table shows it: raw, whitespace folded, cut.
 constexpr qsizetype kMaxShownStatement = 256;
-
-qint64 steadyUs()
-{
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-}
 
 struct MySqlWatch;
 
@@ -142,7 +133,7 @@ void MySqlWatch::startFollowing()
 
 void MySqlWatch::follow(MySqlInspector::Direction direction, const char* data, std::size_t len)
 {
-    const qint64 nowUs = steadyUs();
+    const qint64 nowUs = Worker::monotonicUs();
     if (direction == MySqlInspector::Direction::ClientToServer)
         tracker->feedClient(data, len, nowUs);
     else

@@ -1,6 +1,7 @@
 #include "proxy/routetable.h"
 
 #include "proxy/engineoptions.h"
+#include "proxy/redisfaults.h"
 
 #include <QHostInfo>
 #include <QJsonObject>
@@ -130,6 +131,13 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
             entry->mysqlCommands = mysqlCommands;
             entry->mysqlDeclared = mysqlDeclared;
             entry->mysqlDigests = mysqlDigests;
+            // A route that names its protocol is read as that protocol only.
+            if (route.redis) {
+                entry->redis = true;
+                entry->mysqlInspect = false;
+                if (!route.redis->faults.isEmpty())
+                    entry->redisFaults = std::make_shared<const RedisFaults>(*route.redis);
+            }
         }
         table->routes.push_back(entry);
     }

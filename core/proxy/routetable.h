@@ -24,6 +24,7 @@
 namespace sg {
 
 struct EngineOptions;
+class RedisFaults;
 
 struct ResolvedNode
 {
@@ -63,6 +64,10 @@ struct RouteEntry
     bool mysqlCommands = false;
     bool mysqlDigests = false;  // record each command in stats->mysql (implies mysqlCommands)
     bool mysqlDeclared = false; // the route's settings say it fronts MySQL
+    // protocol "redis" (APISIX's xRPC): commands followed, and delayed by the route's faults
+    // (nullptr: none). Such a route is not inspected for MySQL.
+    bool redis = false;
+    std::shared_ptr<const RedisFaults> redisFaults;
 };
 
 struct RouteTable

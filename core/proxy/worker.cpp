@@ -94,6 +94,13 @@ qint64 Worker::monotonicMs()
     return qint64(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
+qint64 Worker::monotonicUs()
+{
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return qint64(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
 void Worker::refreshClock()
 {
     m_monoMs = monotonicMs();

@@ -177,6 +177,7 @@ public:
     void giveBuffer(char* buffer);
 
     static qint64 monotonicMs();
+    static qint64 monotonicUs(); // the same clock in microseconds (protocol readers' timings)
 
 private:
     void run();

@@ -4,6 +4,7 @@
 // Byte counters are "up" = client -> upstream, "down" = upstream -> client.
 
 #include "stats/mysqlstats.h"
+#include "stats/redisstats.h"
 
 #include <QHostAddress>
 #include <QList>
@@ -58,6 +59,18 @@ struct MySqlInfo
     QString notFollowed;         // why the commands stopped being followed ("compressed protocol")
 };
 
+// What the Redis reader follows of a connection (routes with protocol "redis").
+struct RedisInfo
+{
+    bool followed = false;
+    quint64 commands = 0;      // answered so far
+    QString command;           // the command waiting for its reply ("get user:1"), if any
+    qint64 commandSinceMs = 0; // when it was sent
+    QString lastCommand;       // the last one answered
+    QString lastError;         // the last error reply ("WRONGTYPE Operation against ...")
+    QString notFollowed;       // why the commands stopped being followed ("MONITOR: ...")
+};
+
 struct ConnectionInfo
 {
     quint64 id = 0;
@@ -91,6 +104,7 @@ struct ConnectionInfo
     // (ms since epoch); 0 when not paused.
     qint64 pausedUntilMs = 0;
     MySqlInfo mysql;
+    RedisInfo redis;
 };
 
 struct RouteCounters
@@ -110,6 +124,8 @@ struct RouteCounters
     quint64 deniedBytes = 0;     // UDP
     // With query digests on: per MySQL command, its count, time and latency buckets.
     QList<MySqlCommandCounters> mysqlCommands;
+    // Routes with protocol "redis": per command, its count, errors and latency buckets.
+    QList<RedisCommandCounters> redisCommands;
 };
 
 struct ListenerStatus

@@ -45,6 +45,12 @@ MySqlInfo ConnectionRecord::mySql() const
     return m_mysql;
 }
 
+void ConnectionRecord::setRedis(const RedisInfo& redis)
+{
+    QMutexLocker lock(&m_mutex);
+    m_redis = redis;
+}
+
 ConnectionInfo ConnectionRecord::info() const
 {
     ConnectionInfo c = base;
@@ -53,6 +59,7 @@ ConnectionInfo ConnectionRecord::info() const
         c.upstreamNode = m_upstreamNode;
         c.failedUpstreams = m_failedUpstreams;
         c.mysql = m_mysql;
+        c.redis = m_redis;
     }
     c.state = state.load(std::memory_order_relaxed);
     c.connectMs = connectMs.load(std::memory_order_relaxed);
@@ -372,6 +379,7 @@ Snapshot StatsHub::snapshot() const
             rc.bytesUp = st->closedBytesUp.load();
             rc.bytesDown = st->closedBytesDown.load();
             rc.mysqlCommands = st->mysql.commands();
+            rc.redisCommands = st->redis.commands();
         }
         const auto live = liveRouteBytes.value(st.get());
         rc.bytesUp += live.first;

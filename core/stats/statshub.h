@@ -6,6 +6,7 @@
 // snapshot() copies everything into a plain Snapshot and is safe from any thread.
 
 #include "stats/mysqlstats.h"
+#include "stats/redisstats.h"
 #include "stats/snapshot.h"
 
 #include <QHash>
@@ -44,6 +45,7 @@ struct RouteStats
     // one answer (proxy/mysqlrefusal.h: refused clients are then told why in MySQL's words).
     std::atomic<bool> mysqlUpstream{false};
     MySqlStats mysql; // digests, errors and command counters (routes with mysql_digests on)
+    RedisStats redis; // commands and their latency (routes with protocol "redis")
     void opened();
     void add(std::atomic<quint64>& c, quint64 n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
 };
@@ -86,6 +88,8 @@ public:
     // Written by the worker while the MySQL inspector learns something, read by snapshots.
     void setMySql(const MySqlInfo& mysql);
     MySqlInfo mySql() const;
+    // Written by the worker as the Redis reader follows commands (routes with protocol "redis").
+    void setRedis(const RedisInfo& redis);
     ConnectionInfo info() const;
 
 private:
@@ -93,6 +97,7 @@ private:
     QString m_upstreamNode;
     QStringList m_failedUpstreams;
     MySqlInfo m_mysql;
+    RedisInfo m_redis;
 };
 
 class StatsHub

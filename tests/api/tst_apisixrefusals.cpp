@@ -97,11 +97,11 @@ void TestApisixRefusals::adminApiRefusesByName_data()
                                     "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
                                << "sni is not supported by Streamgate yet: no listener "
                                   "terminates TLS";
-    QTest::newRow("route protocol")
+    QTest::newRow("route protocol dubbo")
         << "/apisix/admin/stream_routes/r"
-        << QByteArray(R"({"protocol": {"name": "redis"}, "server_port": 9100,
+        << QByteArray(R"({"protocol": {"name": "dubbo"}, "server_port": 9100,
                           "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
-        << "protocol is not supported by Streamgate: APISIX's xRPC protocols";
+        << "protocol.name: protocol dubbo is not supported by Streamgate";
     QTest::newRow("inline upstream scheme tls")
         << "/apisix/admin/stream_routes/r" << QByteArray(R"({"server_port": 9100,
                           "upstream": {"scheme": "tls", "nodes": {"127.0.0.1:1": 1}}})")

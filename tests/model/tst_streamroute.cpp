@@ -131,8 +131,12 @@ void TestStreamRoute::valid_data()
                  "prometheus": {"prefer_name": true}}})")
         << client;
     QTest::newRow("plugins empty") << route(R"({"plugins": {}})") << client;
-    QTest::newRow("protocol preserved")
-        << route(R"({"protocol": {"name": "redis", "conf": {"faults": []}}})") << client;
+    QTest::newRow("protocol redis preserved")
+        << route(R"({"protocol": {"name": "redis", "conf": {"faults": [{"commands": ["get",
+                 "MGET"], "key": "user:1", "delay": 0.1}, {"commands": ["ping"], "delay": 0}]}}})")
+        << client;
+    QTest::newRow("protocol redis without conf")
+        << route(R"({"protocol": {"name": "redis"}})") << client;
     QTest::newRow("timestamps from file")
         << route(R"({"create_time": 1700000000, "update_time": 1700000001})") << file;
 }
@@ -480,6 +484,47 @@ void TestStreamRoute::invalid_data()
         << route(R"({"protocol": "redis"})") << file << "protocol"
         << "redis"
         << "wrong type: expected object, got string";
+    // APISIX's xRPC: redis runs, dubbo is refused by name, other names as APISIX refuses them.
+    QTest::newRow("protocol unknown")
+        << route(R"({"protocol": {"name": "memcached"}})") << file << "protocol.name"
+        << "memcached"
+        << "unknown protocol [memcached]";
+    QTest::newRow("protocol dubbo")
+        << route(R"({"protocol": {"name": "dubbo"}})") << client << "protocol.name"
+        << "dubbo"
+        << "protocol dubbo is not supported by Streamgate: of APISIX's xRPC protocols it runs "
+           "redis only";
+    QTest::newRow("protocol without name")
+        << route(R"({"protocol": {"conf": {}}})") << file << "protocol.name"
+        << ""
+        << "property \"name\" is required";
+    QTest::newRow("protocol superior_id")
+        << route(R"({"protocol": {"name": "redis", "superior_id": "1"}})") << client
+        << "protocol.superior_id"
+        << "1"
+        << "superior_id is not supported by Streamgate";
+    QTest::newRow("redis faults empty")
+        << route(R"({"protocol": {"name": "redis", "conf": {"faults": []}}})") << client
+        << "protocol.conf.faults"
+        << "[]"
+        << "must have at least 1 item(s)";
+    QTest::newRow("redis fault without delay")
+        << route(R"({"protocol": {"name": "redis", "conf": {"faults": [{"commands": ["get"]}]}}})")
+        << client << "protocol.conf.faults[0].delay"
+        << ""
+        << "property \"delay\" is required";
+    QTest::newRow("redis fault negative delay")
+        << route(R"({"protocol": {"name": "redis", "conf": {"faults": [{"commands": ["get"],
+                 "delay": -1}]}}})")
+        << client << "protocol.conf.faults[0].delay"
+        << "-1"
+        << "must be a number >= 0";
+    QTest::newRow("redis fault empty command list")
+        << route(R"({"protocol": {"name": "redis", "conf": {"faults": [{"commands": [],
+                 "delay": 1}]}}})")
+        << client << "protocol.conf.faults[0].commands"
+        << "[]"
+        << "must have at least 1 item(s)";
 }
 
 void TestStreamRoute::invalid()
@@ -554,7 +599,7 @@ void TestStreamRoute::decodedValues()
                     "limit-conn": {"conn": 3, "burst": 2, "default_conn_delay": 0.25,
                                    "key": "server_port", "only_use_default_delay": true},
                     "prometheus": {"prefer_name": true}},
-        "protocol": {"name": "mysql"}, "create_time": 100, "update_time": 200})"));
+        "protocol": {"name": "redis"}, "create_time": 100, "update_time": 200})"));
     QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
     const StreamRoute& r = d.value;
     QVERIFY(r.id.isDouble());
@@ -582,7 +627,8 @@ void TestStreamRoute::decodedValues()
     QCOMPARE(r.plugins.limitConn->keyType, QStringLiteral("var"));
     QVERIFY(r.plugins.limitConn->onlyUseDefaultDelay);
     QCOMPARE(r.plugins.prometheus, std::optional<PrometheusConf>(PrometheusConf{true}));
-    QCOMPARE(r.protocol.value(QLatin1String("name")).toString(), QStringLiteral("mysql"));
+    QCOMPARE(r.protocol.value(QLatin1String("name")).toString(), QStringLiteral("redis"));
+    QVERIFY(r.redis && r.redis->faults.isEmpty());
     QCOMPARE(r.createTime, 100);
     QCOMPARE(r.updateTime, 200);
 
@@ -613,7 +659,7 @@ void TestStreamRoute::roundTrip_data()
                   "plugins": {"limit-conn": {"conn": 1, "burst": 0, "default_conn_delay": 1,
                               "key": "remote_addr", "key_type": "var", "only_use_default_delay": false,
                               "rules": [{"conn": 2, "burst": 1, "key": "$remote_port"}]}},
-                  "protocol": {}, "create_time": 0, "update_time": 1})");
+                  "protocol": {"name": "redis"}, "create_time": 0, "update_time": 1})");
     QTest::newRow("empty plugins object") << route(R"({"plugins": {}})");
     QTest::newRow("prometheus beside limit-conn")
         << route(R"({"name": "db", "plugins": {"prometheus": {"prefer_name": true},

@@ -46,6 +46,20 @@ QString addressSortKey(const QHostAddress& address, quint16 port)
            QStringLiteral("%1").arg(port, 5, 10, QLatin1Char('0'));
 }
 
+// A connection of a route with protocol "redis" (its commands are followed, or were).
+bool isRedis(const ConnectionInfo& c)
+{
+    return c.redis.followed || !c.redis.notFollowed.isEmpty();
+}
+
+// The statement (MySQL) or command (Redis) waiting for its answer, and since when.
+std::pair<QString, qint64> runningCommand(const ConnectionInfo& c)
+{
+    if (!c.mysql.statement.isEmpty())
+        return {c.mysql.statement, c.mysql.statementSinceMs};
+    return {c.redis.command, c.redis.commandSinceMs};
+}
+
 QString upstreamSortKey(const QString& node)
 {
     const int colon = node.lastIndexOf(QLatin1Char(':'));
@@ -162,15 +176,16 @@ QVariant ConnectionTableModel::headerData(int section, Qt::Orientation orientati
     case MySqlTlsColumn:
         return role == Qt::ToolTipRole ? tr("The client asked for TLS") : tr("TLS");
     case MySqlQueriesColumn:
-        return role == Qt::ToolTipRole ? tr("Commands sent (when counting is on for the route)")
+        return role == Qt::ToolTipRole ? tr("Commands sent (MySQL: when counting is on for the "
+                                            "route; Redis: routes with protocol redis)")
                                        : tr("Queries");
     case MySqlStatementColumn:
         return role == Qt::ToolTipRole
-                   ? tr("The MySQL statement waiting for its answer now, and for how long "
-                        "(when the route records queries)")
+                   ? tr("The MySQL statement (when the route records queries) or Redis command "
+                        "waiting for its answer now, and for how long")
                    : tr("Statement");
     case MySqlLastErrorColumn:
-        return role == Qt::ToolTipRole ? tr("The last error the MySQL server answered")
+        return role == Qt::ToolTipRole ? tr("The last error the MySQL or Redis server answered")
                                        : tr("Last error");
     }
     return {};
@@ -217,17 +232,19 @@ QVariant ConnectionTableModel::displayData(const Row& row, int column) const
     case MySqlTlsColumn:
         return c.mysql.detected ? (c.mysql.tls ? tr("yes") : tr("no")) : QString();
     case MySqlQueriesColumn:
+        if (isRedis(c))
+            return QString::number(c.redis.commands);
         if (!c.mysql.detected)
             return QString();
         return c.mysql.commandsCounted ? QString::number(c.mysql.commands) : tr("–");
-    case MySqlStatementColumn:
-        if (c.mysql.statement.isEmpty() || row.closedSeenMs > 0)
+    case MySqlStatementColumn: {
+        const auto [running, sinceMs] = runningCommand(c);
+        if (running.isEmpty() || row.closedSeenMs > 0)
             return QString();
-        return tr("%1 · %2").arg(
-            c.mysql.statement,
-            formatDuration(qMax<qint64>(0, m_lastTakenMs - c.mysql.statementSinceMs)));
+        return tr("%1 · %2").arg(running, formatDuration(qMax<qint64>(0, m_lastTakenMs - sinceMs)));
+    }
     case MySqlLastErrorColumn:
-        return c.mysql.lastError;
+        return isRedis(c) ? c.redis.lastError : c.mysql.lastError;
     }
     return {};
 }
@@ -271,11 +288,13 @@ QVariant ConnectionTableModel::rawData(const Row& row, int column) const
     case MySqlTlsColumn:
         return c.mysql.detected ? QVariant(c.mysql.tls) : QVariant();
     case MySqlQueriesColumn:
+        if (isRedis(c))
+            return QVariant(c.redis.commands);
         return c.mysql.commandsCounted ? QVariant(c.mysql.commands) : QVariant();
     case MySqlStatementColumn:
-        return row.closedSeenMs > 0 ? QString() : c.mysql.statement;
+        return row.closedSeenMs > 0 ? QString() : runningCommand(c).first;
     case MySqlLastErrorColumn:
-        return c.mysql.lastError;
+        return isRedis(c) ? c.redis.lastError : c.mysql.lastError;
     }
     return {};
 }
@@ -317,6 +336,14 @@ QVariant ConnectionTableModel::data(const QModelIndex& index, int role) const
         if (index.column() == MySqlStatementColumn && !row.info.mysql.notFollowed.isEmpty())
             return tr("Statements not followed on this connection: %1")
                 .arg(row.info.mysql.notFollowed);
+        if (index.column() == MySqlStatementColumn && !row.info.redis.notFollowed.isEmpty())
+            return tr("Redis commands not followed on this connection: %1")
+                .arg(row.info.redis.notFollowed);
+        if (index.column() == MySqlStatementColumn && !row.info.redis.command.isEmpty())
+            return tr("Running since %1:\n%2")
+                .arg(formatClock(row.info.redis.commandSinceMs), row.info.redis.command);
+        if (index.column() == MySqlStatementColumn && !row.info.redis.lastCommand.isEmpty())
+            return tr("Last command: %1").arg(row.info.redis.lastCommand);
         if (index.column() == MySqlStatementColumn && !row.info.mysql.statement.isEmpty())
             return tr("Running since %1:\n%2")
                 .arg(formatClock(row.info.mysql.statementSinceMs), row.info.mysql.statement);
@@ -458,6 +485,11 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                     row.info.mysql.notFollowed != c->mysql.notFollowed;
                 if (mysqlChanged)
                     row.info.mysql = c->mysql;
+                const bool redisChanged = row.info.redis.commands != c->redis.commands ||
+                                          row.info.redis.command != c->redis.command ||
+                                          row.info.redis.notFollowed != c->redis.notFollowed;
+                if (redisChanged)
+                    row.info.redis = c->redis;
                 row.info.state = c->state;
                 row.info.closeReason = c->closeReason;
                 row.info.connectMs = c->connectMs;
@@ -480,7 +512,8 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                 row.changed = prevUp != c->bytesUp || prevDown != c->bytesDown ||
                               prevRateUp != row.rateUp || prevRateDown != row.rateDown ||
                               prevState != c->state || prevPaused != c->pausedUntilMs ||
-                              upstreamChanged || mysqlChanged || second != row.shownSecond;
+                              upstreamChanged || mysqlChanged || redisChanged ||
+                              second != row.shownSecond;
                 row.shownSecond = second;
             } else {
                 // Gone from the open set: closed since the last snapshot.
