@@ -332,7 +332,9 @@ void RespReplyReader::header()
     m_lineLen = 0;
     // A line longer than what m_buf keeps is fine for a simple string or an error only.
     const bool cut = lineLen > line.size();
-    if (line.empty() || (cut ? line.front() != '+' && line.front() != '-' : line.back() != '\r')) {
+    // Every reply line has its type byte; a complete one ends with "\r".
+    if (line.size() < (cut ? 1u : 2u) ||
+        (cut ? line.front() != '+' && line.front() != '-' : line.back() != '\r')) {
         lose("a reply line that is not the Redis protocol");
         return;
     }

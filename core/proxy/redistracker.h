@@ -138,8 +138,7 @@ private:
     bool m_bulkIsError = false;
     std::string m_bulkKeep; // kept of the bulk body (the kind, an error text)
     std::vector<Level> m_stack;
-    std::size_t m_topIndex = 0;  // index of the element read at depth 1
-    bool m_topAttribute = false; // the reply under way is an attribute, the real one follows
+    std::size_t m_topIndex = 0; // index of the element read at depth 1
     RespReply m_reply;
     std::vector<RespReply> m_done;
     std::string m_why;

@@ -181,6 +181,9 @@ void TestRedisTracker::conversations_data()
     QTest::newRow("garbage from the server")
         << std::vector<Step>{{true, command({"PING"})}, {false, "HTTP/1.1 400\r\n"}}
         << QStringList{} << "server: bytes that are not a Redis reply";
+    QTest::newRow("an empty reply line")
+        << std::vector<Step>{{true, command({"PING"})}, {false, "\r\n"}} << QStringList{}
+        << "server: a reply line that is not the Redis protocol";
     QTest::newRow("garbage from the client")
         << std::vector<Step>{{true, "*2\r\n!oops\r\n"}} << QStringList{}
         << "client: a bulk length that is not the Redis protocol";
