@@ -30,6 +30,7 @@ enum class Kind : quint8 {
     Comma,     // ,
     Semicolon, // ;
     Dot,       // .
+    Cast,      // :: (Postgres), written without spaces around it
     Op,        // anything else: operators, stray punctuation and control bytes
 };
 
@@ -108,10 +109,26 @@ bool isBinaryDigit(unsigned char c)
     return c == '0' || c == '1';
 }
 
+// Postgres: the bytes its operators are made of ('?' is left out: it stays a placeholder).
+bool isOperatorByte(unsigned char c)
+{
+    return c != 0 && std::string_view("+-*/<>=~!@#%^&|").find(char(c)) != std::string_view::npos;
+}
+
+// Postgres: a name's first byte, and the bytes of a dollar quote's tag.
+bool isTagByte(unsigned char c, bool first)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80 ||
+           (!first && isDigit(c));
+}
+
 class Lexer
 {
 public:
-    explicit Lexer(std::string_view sql) : m_s(sql) {}
+    Lexer(std::string_view sql, SqlDialect dialect)
+        : m_s(sql), m_postgres(dialect == SqlDialect::Postgres)
+    {
+    }
 
     bool next(Token& token)
     {
@@ -144,6 +161,12 @@ private:
             const unsigned char c = at(m_p);
             if (isSpace(c)) {
                 ++m_p;
+            } else if (m_postgres && c == '-' && at(m_p + 1) == '-') {
+                skipLine();
+            } else if (m_postgres && c == '/' && at(m_p + 1) == '*') {
+                skipNestedComment();
+            } else if (m_postgres) {
+                break;
             } else if (c == '#') {
                 skipLine();
             } else if (c == '-' && at(m_p + 1) == '-' && (!has(m_p + 2) || at(m_p + 2) <= 0x20)) {
@@ -156,6 +179,112 @@ private:
             }
         }
         return m_p != start;
+    }
+
+    // Postgres: /* ... */ comments nest; an unterminated one ends the text.
+    void skipNestedComment()
+    {
+        std::size_t depth = 0;
+        while (m_p < m_s.size()) {
+            if (at(m_p) == '/' && at(m_p + 1) == '*') {
+                ++depth;
+                m_p += 2;
+            } else if (at(m_p) == '*' && at(m_p + 1) == '/') {
+                m_p += 2;
+                if (--depth == 0)
+                    return;
+            } else {
+                ++m_p;
+            }
+        }
+    }
+
+    // Postgres at '$': a parameter ($1), a dollar-quoted string ($$...$$, $tag$...$tag$,
+    // unterminated: to the end), else the byte alone.
+    Token dollar()
+    {
+        const std::size_t start = m_p;
+        if (isDigit(at(m_p + 1)) && has(m_p + 1)) {
+            ++m_p;
+            skipDigits();
+            return {Kind::Literal, kPlaceholder};
+        }
+        std::size_t end = m_p + 1;
+        if (isTagByte(at(end), true) && has(end)) {
+            while (end < m_s.size() && isTagByte(at(end), false))
+                ++end;
+        }
+        if (at(end) == '$' && has(end)) {
+            const std::string_view tag = m_s.substr(start, end + 1 - start);
+            const std::size_t close = m_s.find(tag, end + 1);
+            m_p = close == std::string_view::npos ? m_s.size() : close + tag.size();
+            return {Kind::Literal, kPlaceholder};
+        }
+        ++m_p;
+        return {Kind::Op, m_s.substr(start, 1)};
+    }
+
+    // Postgres: the longest run of operator bytes, stopped by a comment's start; a run of more
+    // than one byte ends in + or - only when it holds one of ~ ! @ # % ^ & |, as the server
+    // reads it (so "=-1" is "=" and a sign).
+    Token postgresOperator()
+    {
+        const std::size_t start = m_p;
+        std::size_t end = m_p;
+        while (end < m_s.size() && isOperatorByte(at(end))) {
+            if (end > start &&
+                ((at(end) == '-' && at(end + 1) == '-') || (at(end) == '/' && at(end + 1) == '*')))
+                break;
+            ++end;
+        }
+        std::string_view run = m_s.substr(start, end - start);
+        if (run.find_first_of("~!@#%^&|") == std::string_view::npos) {
+            while (run.size() > 1 && (run.back() == '+' || run.back() == '-'))
+                run.remove_suffix(1);
+        }
+        m_p = start + run.size();
+        return {Kind::Op, run};
+    }
+
+    // Postgres: what differs from MySQL; false when the byte reads the same in both.
+    bool scanPostgres(Token& token)
+    {
+        const std::size_t start = m_p;
+        const unsigned char c = at(m_p);
+        auto quoted = [&](std::size_t prefix, bool backslash, Kind kind) {
+            m_p += prefix;
+            skipQuoted(backslash);
+            token = kind == Kind::Literal ? Token{kind, kPlaceholder}
+                                          : Token{kind, m_s.substr(start, m_p - start)};
+            return true;
+        };
+        if (c == '"')
+            return quoted(0, false, Kind::Name);
+        if (c == '\'')
+            return quoted(0, false, Kind::Literal);
+        if (c == '$') {
+            token = dollar();
+            return true;
+        }
+        if (c == ':' && at(m_p + 1) == ':') {
+            m_p += 2;
+            token = {Kind::Cast, m_s.substr(start, 2)};
+            return true;
+        }
+        if (isOperatorByte(c)) {
+            token = postgresOperator();
+            return true;
+        }
+        const unsigned char next = at(m_p + 1);
+        const bool nextQuote = next == '\'' && has(m_p + 1);
+        if ((c == 'e' || c == 'E') && nextQuote)
+            return quoted(1, true, Kind::Literal);
+        if ((c == 'b' || c == 'B' || c == 'x' || c == 'X' || c == 'n' || c == 'N') && nextQuote)
+            return quoted(1, false, Kind::Literal);
+        if ((c == 'u' || c == 'U') && next == '&' && (at(m_p + 2) == '\'' || at(m_p + 2) == '"') &&
+            has(m_p + 2))
+            return quoted(2, false, at(m_p + 2) == '"' ? Kind::Name : Kind::Literal);
+        return false;
     }
 
     // From an opening quote to just past its closing one (or the end): backslash escapes
@@ -245,6 +374,8 @@ private:
 
     Token scan(bool gap)
     {
+        if (Token t; m_postgres && scanPostgres(t))
+            return t;
         const std::size_t start = m_p;
         const unsigned char c = at(m_p);
         auto token = [&](Kind kind) { return Token{kind, m_s.substr(start, m_p - start)}; };
@@ -337,6 +468,7 @@ private:
     }
 
     std::string_view m_s;
+    bool m_postgres = false;
     std::size_t m_p = 0;
     Kind m_prev = Kind::None;
 };
@@ -478,6 +610,12 @@ private:
         }
         if (before == Kind::Open)
             return false;
+        // x::int, ?::text, (a)::t: joined only where the bytes cannot run into an operator.
+        if (t.kind == Kind::Cast)
+            return before != Kind::Word && before != Kind::Keyword && before != Kind::Name &&
+                   before != Kind::Literal && before != Kind::Close;
+        if (before == Kind::Cast)
+            return t.kind != Kind::Word && t.kind != Kind::Keyword && t.kind != Kind::Name;
         if (t.kind == Kind::Dot)
             return before == Kind::Dot || before == Kind::Ellipsis;
         // ". 1abc", not ".1abc", which would read back as the number .1 and the name abc.
@@ -582,9 +720,9 @@ void cut(std::string& text, std::size_t maxText)
 
 } // namespace
 
-StatementDigest digestStatement(std::string_view sql, std::size_t maxText)
+StatementDigest digestStatement(std::string_view sql, std::size_t maxText, SqlDialect dialect)
 {
-    Lexer lexer(sql);
+    Lexer lexer(sql, dialect);
     Digester digester(maxText);
     Token token;
     bool open = true;

@@ -26,7 +26,17 @@
 //   t(a, b)), one between a keyword and "(" (IN (...), VALUES (?), FROM (SELECT ...)).
 //   So "id=1" and "id = 42" both read "id = ?", and "SELECT * FROM t WHERE id IN (1,2,3)"
 //   reads "SELECT * FROM t WHERE id IN (...)".
-// Digesting a digest text that was not cut by maxText gives the same text again.
+//
+// SqlDialect::Postgres reads PostgreSQL's lexical rules instead, where they differ:
+// - "double quoted" and U&"..." names are kept verbatim, not strings. '...' strings have no
+//   backslash escapes (standard_conforming_strings), only doubled quotes; E'...' strings have
+//   them. E'..', U&'..', B'..', X'..', N'..', dollar-quoted strings ($$...$$, $tag$...$tag$)
+//   and $1 parameters become ?.
+// - "--" always starts a comment; # is an operator; /* ... */ comments nest.
+// - Operators are read whole as the server reads them (@>, ->>, ||, #-), a cast's "::" is
+//   written without spaces (x::int, ?::text[]), and @ starts no variable.
+// Digesting a digest text that was not cut by maxText gives the same text again (in the same
+// dialect).
 
 #include <QString>
 #include <QtGlobal>
@@ -46,9 +56,13 @@ struct StatementDigest
 
 inline constexpr std::size_t kMaxDigestText = 2048;
 
+// Whose SQL the statement is: its quotes, comments and parameters differ (rules above).
+enum class SqlDialect : quint8 { MySql, Postgres };
+
 // Normalises one SQL statement as a query digest: literals -> ?, lists of literals collapsed,
 // whitespace and comments folded (the rules above).
-StatementDigest digestStatement(std::string_view sql, std::size_t maxText = kMaxDigestText);
+StatementDigest digestStatement(std::string_view sql, std::size_t maxText = kMaxDigestText,
+                                SqlDialect dialect = SqlDialect::MySql);
 
 // "0x" and 16 upper-case hex digits, as ProxySQL prints `digest`.
 QString digestHex(quint64 hash);

@@ -1,11 +1,13 @@
-// libFuzzer target for digestStatement (MySQL statement digests). The input is the statement's
-// bytes, any at all. Beyond crashes and sanitizer reports, it checks:
+// libFuzzer target for digestStatement (statement digests). The input is the statement's bytes,
+// any at all, digested in both dialects (MySQL's and Postgres's). Beyond crashes and sanitizer
+// reports, it checks in each:
 // - the text is at most maxText bytes, and the hash is FNV-1a 64 of the text;
 // - digesting the text again gives the same text (when maxText did not cut it);
 // - a cut text is the start of the uncut one, no more than 4 bytes short of maxText (a UTF-8
 //   sequence and the space before it), and never splits a character of a valid UTF-8 input;
-// - without backtick names or @variables (kept verbatim) the text has no leading, trailing or
-//   double space, and no tab, CR or LF.
+// - without the names it keeps verbatim (MySQL: backtick names and @variables; Postgres:
+//   backtick and "double quoted" names) the text has no leading, trailing or double space, and
+//   no tab, CR or LF.
 #include "fuzzcheck.h"
 #include "proxy/mysqldigest.h"
 
@@ -58,30 +60,28 @@ void checkDigest(const StatementDigest& d, std::size_t maxText, const std::strin
         require(validUtf8(d.text), "a cut splits a UTF-8 character", input);
 }
 
-} // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
+void checkDialect(std::string_view sql, SqlDialect dialect, const QByteArray& input,
+                  bool validInput)
 {
-    const std::string_view sql(reinterpret_cast<const char*>(data), size);
-    const QByteArray input = bytes(sql);
-    const bool validInput = validUtf8(sql);
-
-    const std::string full = digestStatement(sql, std::numeric_limits<std::size_t>::max()).text;
-    const StatementDigest d = digestStatement(sql);
+    const std::size_t size = sql.size();
+    const std::string full =
+        digestStatement(sql, std::numeric_limits<std::size_t>::max(), dialect).text;
+    const StatementDigest d = digestStatement(sql, kMaxDigestText, dialect);
     checkDigest(d, kMaxDigestText, full, validInput, input);
     // A small cap too, so that the cut is exercised by short inputs.
-    const std::size_t small = size == 0 ? 0 : (std::size_t(data[0]) * 31 + size) % 97;
-    checkDigest(digestStatement(sql, small), small, full, validInput, input);
+    const std::size_t small = size == 0 ? 0 : (std::size_t(quint8(sql[0])) * 31 + size) % 97;
+    checkDigest(digestStatement(sql, small, dialect), small, full, validInput, input);
 
     if (full.size() <= kMaxDigestText) {
-        const StatementDigest again = digestStatement(d.text);
+        const StatementDigest again = digestStatement(d.text, kMaxDigestText, dialect);
         require(again.text == d.text && again.hash == d.hash, "digesting the text changes it",
                 input + " -> " + bytes(d.text) + " -> " + bytes(again.text));
     }
     if (validInput)
         require(validUtf8(full), "a valid UTF-8 statement gives an invalid UTF-8 text", input);
 
-    if (sql.find_first_of("`@") == std::string_view::npos) {
+    const char* verbatim = dialect == SqlDialect::MySql ? "`@" : "`\"";
+    if (sql.find_first_of(verbatim) == std::string_view::npos) {
         require(full.empty() || (full.front() != ' ' && full.back() != ' '),
                 "a leading or trailing space", input + " -> " + bytes(full));
         require(full.find("  ") == std::string::npos, "a double space",
@@ -89,5 +89,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         require(full.find_first_of("\t\r\n") == std::string::npos, "whitespace other than a space",
                 input + " -> " + bytes(full));
     }
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
+{
+    const std::string_view sql(reinterpret_cast<const char*>(data), size);
+    const QByteArray input = bytes(sql);
+    const bool validInput = validUtf8(sql);
+    checkDialect(sql, SqlDialect::MySql, input, validInput);
+    checkDialect(sql, SqlDialect::Postgres, input + " (postgres)", validInput);
     return 0;
 }

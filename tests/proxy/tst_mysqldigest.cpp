@@ -1,7 +1,8 @@
 // digestStatement: the text each rule gives (literals, IN lists, VALUES rows, comments,
 // spacing), statements that must share a digest and statements that must not, the cut at
 // maxText on a UTF-8 boundary, the FNV-1a hash and its hex form, idempotence (on every row
-// here and on random token soup), and inputs no statement should look like.
+// here and on random token soup), and inputs no statement should look like; the same for
+// PostgreSQL's dialect where its lexical rules differ.
 
 #include "proxy/mysqldigest.h"
 
@@ -61,6 +62,9 @@ private Q_SLOTS:
     void hashAndHex();
     void oddInputs_data();
     void oddInputs();
+    void postgresText_data();
+    void postgresText();
+    void postgresSameDigest();
     void idempotentOnRandomSoup();
     void linearOnHugeInput();
 };
@@ -440,20 +444,187 @@ void TestMySqlDigest::oddInputs()
     }
 }
 
+void TestMySqlDigest::postgresText_data()
+{
+    QTest::addColumn<QByteArray>("sql");
+    QTest::addColumn<QByteArray>("expected");
+
+    QTest::newRow("double quotes name") << QByteArray("SELECT \"My Col\" FROM \"t\" WHERE a = 1")
+                                        << QByteArray("SELECT \"My Col\" FROM \"t\" WHERE a = ?");
+    QTest::newRow("doubled quote in a name")
+        << QByteArray("SELECT \"a\"\"b\" FROM t") << QByteArray("SELECT \"a\"\"b\" FROM t");
+    QTest::newRow("parameters") << QByteArray("SELECT * FROM t WHERE id = $1 AND b=$12")
+                                << QByteArray("SELECT * FROM t WHERE id = ? AND b = ?");
+    QTest::newRow("dollar quotes")
+        << QByteArray("SELECT $$it's$$, $fn$ body $$ not the end $$ $fn$, $a_1$x$a_1$")
+        << QByteArray("SELECT ?, ?, ?");
+    QTest::newRow("unterminated dollar quote")
+        << QByteArray("SELECT $q$ never closed") << QByteArray("SELECT ?");
+    QTest::newRow("no backslash escape in a standard string")
+        << QByteArray("SELECT 'a\\', b, 'it''s'") << QByteArray("SELECT ?, b, ?");
+    QTest::newRow("escape string")
+        << QByteArray("SELECT E'a\\'b', e'\\\\', c") << QByteArray("SELECT ?, ?, c");
+    QTest::newRow("unicode string and name")
+        << QByteArray("SELECT U&'d\\0061t', U&\"d!0061t\" UESCAPE '!'")
+        << QByteArray("SELECT ?, U&\"d!0061t\" UESCAPE ?");
+    QTest::newRow("bit, hex and national strings")
+        << QByteArray("SELECT B'101', x'1F', N'abc'") << QByteArray("SELECT ?, ?, ?");
+    QTest::newRow("casts joined") << QByteArray("SELECT x :: int, '1'::text, $1::bigint, a.b::c")
+                                  << QByteArray("SELECT x::int, ?::text, ?::bigint, a.b::c");
+    QTest::newRow("cast with a type modifier")
+        << QByteArray("SELECT v::numeric(10,2)") << QByteArray("SELECT v::numeric(?, ?)");
+    QTest::newRow("hash is an operator") << QByteArray("SELECT a # b, c #> '{a}' FROM t")
+                                         << QByteArray("SELECT a # b, c #> ? FROM t");
+    QTest::newRow("operators read whole")
+        << QByteArray("SELECT * FROM t WHERE j @> '{}' AND a->>'k' = 'v' AND x||y ~* 'p'")
+        << QByteArray("SELECT * FROM t WHERE j @> ? AND a ->> ? = ? AND x || y ~* ?");
+    QTest::newRow("sign after an operator") << QByteArray("SELECT * FROM t WHERE a=-1 OR b<>+2")
+                                            << QByteArray("SELECT * FROM t WHERE a = ? OR b <> ?");
+    QTest::newRow("nested comments")
+        << QByteArray("SELECT /* a /* b */ still */ 1 /* x") << QByteArray("SELECT ?");
+    QTest::newRow("dash comment needs no space")
+        << QByteArray("SELECT 1 --x\nFROM t") << QByteArray("SELECT ? FROM t");
+    QTest::newRow("in list of parameters") << QByteArray("SELECT * FROM t WHERE id IN ($1, $2, $3)")
+                                           << QByteArray("SELECT * FROM t WHERE id IN (...)");
+    QTest::newRow("values rows folded")
+        << QByteArray("INSERT INTO \"T\" (a, b) VALUES ($1, 'x'), ($2, E'y')")
+        << QByteArray("INSERT INTO \"T\"(a, b) VALUES (?, ?), ...");
+    QTest::newRow("dollar inside a name")
+        << QByteArray("SELECT a$1, b$x$ FROM t") << QByteArray("SELECT a$1, b$x$ FROM t");
+}
+
+void TestMySqlDigest::postgresText()
+{
+    QFETCH(QByteArray, sql);
+    QFETCH(QByteArray, expected);
+
+    const StatementDigest digest = digestStatement(view(sql), kMaxDigestText, SqlDialect::Postgres);
+    QCOMPARE(QByteArray::fromStdString(digest.text), expected);
+    QCOMPARE(digest.hash, fnv1a64(digest.text));
+    QCOMPARE(digestStatement(digest.text, kMaxDigestText, SqlDialect::Postgres), digest);
+}
+
+void TestMySqlDigest::postgresSameDigest()
+{
+    auto pg = [](const char* sql) {
+        return digestStatement(sql, kMaxDigestText, SqlDialect::Postgres).text;
+    };
+    // The extended protocol's parameters and the literals of a simple query share a digest.
+    QCOMPARE(pg("SELECT * FROM t WHERE a = $1 AND b = $2"),
+             pg("SELECT * FROM t WHERE a = 'x' AND b = 42"));
+    QCOMPARE(pg("SELECT $$a$$::text"), pg("SELECT E'b'::text"));
+    // What reads differently in the two dialects.
+    QCOMPARE(digestStatement("SELECT \"a\"").text, std::string("SELECT ?"));
+    QCOMPARE(pg("SELECT \"a\""), std::string("SELECT \"a\""));
+    QCOMPARE(digestStatement("SELECT 1 # x").text, std::string("SELECT ?"));
+    QCOMPARE(pg("SELECT 1 # x"), std::string("SELECT ? # x"));
+    QCOMPARE(digestStatement("SELECT 'a\\', b").text, std::string("SELECT ?"));
+    QCOMPARE(pg("SELECT 'a\\', b"), std::string("SELECT ?, b"));
+}
+
 void TestMySqlDigest::idempotentOnRandomSoup()
 {
     // Statements glued from fragments that exercise the rules where they meet (signs after
     // dots, ellipses beside dots, rows after VALUES, comments between anything), fixed seed.
     static const std::string_view fragments[] = {
-        "SELECT", "select", "FROM",    "WHERE", "IN",   "in",  "NOT",    "VALUES", "value",
-        "AND",    "t",      "t1",      "col_2", "1abc", "`q`", "`a b`",  "`",      "@v",
-        "@@g",    "@'x'",   "@",       "0",     "12",   "1.5", ".5",     "1e",     "1e5",
-        "e",      "0x1F",   "x'ab'",   "b'1'",  "N'n'", "'s'", "'it''s", "\"d\"",  "'\\'",
-        "?",      "...",    "..",      ".",     "(",    ")",   ",",      ";",      "-",
-        "+",      "--",     "-- ",     "#",     "\n",   "/*",  "*/",     "*",      "/",
-        "=",      "<=>",    "->>",     "->",    ">",    "!",   ":=",     "NULL",   "é",
-        "😀",      "\xC3",   {"\0", 1}, "\t",    " ",    " ",   " ",      " ",      "5",
-        "(1,2)",  "(?)",    "IN (",    ", (",
+        "SELECT",
+        "select",
+        "FROM",
+        "WHERE",
+        "IN",
+        "in",
+        "NOT",
+        "VALUES",
+        "value",
+        "AND",
+        "t",
+        "t1",
+        "col_2",
+        "1abc",
+        "`q`",
+        "`a b`",
+        "`",
+        "@v",
+        "@@g",
+        "@'x'",
+        "@",
+        "0",
+        "12",
+        "1.5",
+        ".5",
+        "1e",
+        "1e5",
+        "e",
+        "0x1F",
+        "x'ab'",
+        "b'1'",
+        "N'n'",
+        "'s'",
+        "'it''s",
+        "\"d\"",
+        "'\\'",
+        "?",
+        "...",
+        "..",
+        ".",
+        "(",
+        ")",
+        ",",
+        ";",
+        "-",
+        "+",
+        "--",
+        "-- ",
+        "#",
+        "\n",
+        "/*",
+        "*/",
+        "*",
+        "/",
+        "=",
+        "<=>",
+        "->>",
+        "->",
+        ">",
+        "!",
+        ":=",
+        "NULL",
+        "é",
+        "😀",
+        "\xC3",
+        {"\0", 1},
+        "\t",
+        " ",
+        " ",
+        " ",
+        " ",
+        "5",
+        "(1,2)",
+        "(?)",
+        "IN (",
+        ", (",
+        // Postgres: parameters, dollar quotes, casts, escape strings, operators, nesting.
+        "$1",
+        "$",
+        "$$",
+        "$a$",
+        "$a",
+        "::",
+        ":",
+        "E'\\''",
+        "e'",
+        "U&'",
+        "U&\"",
+        "u&",
+        "#>",
+        "@>",
+        "||/",
+        "=-",
+        "~*",
+        "/* /*",
+        "B'0'",
+        "-+",
+        "!=-",
     };
     constexpr std::size_t count = sizeof(fragments) / sizeof(fragments[0]);
     std::mt19937_64 random(20240611);
@@ -462,14 +633,16 @@ void TestMySqlDigest::idempotentOnRandomSoup()
         const int pieces = int(random() % 24) + 1;
         for (int i = 0; i < pieces; ++i)
             sql += fragments[random() % count];
-        const StatementDigest once = digestStatement(sql);
-        QCOMPARE(once.hash, fnv1a64(once.text));
-        const StatementDigest twice = digestStatement(once.text);
-        if (twice.text != once.text)
-            QFAIL(QByteArray("not idempotent: [" + QByteArray::fromStdString(sql) + "] -> [" +
-                             QByteArray::fromStdString(once.text) + "] -> [" +
-                             QByteArray::fromStdString(twice.text) + "]")
-                      .constData());
+        for (SqlDialect dialect : {SqlDialect::MySql, SqlDialect::Postgres}) {
+            const StatementDigest once = digestStatement(sql, kMaxDigestText, dialect);
+            QCOMPARE(once.hash, fnv1a64(once.text));
+            const StatementDigest twice = digestStatement(once.text, kMaxDigestText, dialect);
+            if (twice.text != once.text)
+                QFAIL(QByteArray("not idempotent: [" + QByteArray::fromStdString(sql) + "] -> [" +
+                                 QByteArray::fromStdString(once.text) + "] -> [" +
+                                 QByteArray::fromStdString(twice.text) + "]")
+                          .constData());
+        }
     }
 }
 
