@@ -385,7 +385,19 @@ void decodeProtocol(Checker& c, const QJsonValue& v, const QString& path, Stream
         return;
     const QJsonObject o = v.toObject();
     const int before = int(c.problems.size());
-    c.closed(o, path, {"name", "conf"}, {"superior_id", "logger"});
+    c.closed(o, path, {"name", "conf", "metric"}, {"superior_id", "logger"});
+    // APISIX records its protocol metrics only with "metric": {"enable": true}; Streamgate
+    // counts every route's commands, so the switch is checked and kept, not needed.
+    if (o.contains(QLatin1String("metric"))) {
+        const QString metricPath = childPath(path, QStringLiteral("metric"));
+        if (c.expectObject(o.value(QLatin1String("metric")), metricPath)) {
+            const QJsonObject metric = o.value(QLatin1String("metric")).toObject();
+            c.closed(metric, metricPath, {"enable"});
+            if (metric.contains(QLatin1String("enable")))
+                c.boolean(metric.value(QLatin1String("enable")),
+                          childPath(metricPath, QStringLiteral("enable")));
+        }
+    }
     if (!c.required(o, path, {"name"}))
         return;
     const QString namePath = childPath(path, QStringLiteral("name"));

@@ -121,13 +121,46 @@ void RedisFaults::decide(Probe& probe, qint64 delayMs)
     probe.m_delayMs = delayMs;
 }
 
-RedisFaults::Probe RedisFaults::start(std::string_view name) const
+qint64 RedisFaults::lastKey(std::string_view name, std::size_t argCount)
+{
+    const qint64 last = qint64(argCount) - 1;
+    qint64 key = -1;
+    switch (keySpec(name)) {
+    case KeySpec::First:
+        key = 0;
+        break;
+    case KeySpec::None:
+        return -1;
+    case KeySpec::All:
+    case KeySpec::FromSecond:
+        key = last;
+        break;
+    case KeySpec::EveryOther:
+        key = last - last % 2;
+        break;
+    case KeySpec::AllButLast:
+        key = last - 1;
+        break;
+    case KeySpec::FirstTwo:
+        key = qMin<qint64>(1, last);
+        break;
+    case KeySpec::SecondOnly:
+        key = 1;
+        break;
+    case KeySpec::ThirdOnly:
+        key = 2;
+        break;
+    }
+    return key <= last && key >= 0 && isKey(name, std::size_t(key), argCount) ? key : -1;
+}
+
+RedisFaults::Probe RedisFaults::start(std::string_view name, std::size_t argCount) const
 {
     Probe probe;
     const auto it = m_commands.find(std::string(name));
     if (it == m_commands.end())
         decide(probe, 0);
-    else if (it->second.keys.empty())
+    else if (it->second.keys.empty() || lastKey(name, argCount) < 0)
         decide(probe, it->second.any.value_or(0));
     else
         probe.m_entry = &it->second;
@@ -137,11 +170,17 @@ RedisFaults::Probe RedisFaults::start(std::string_view name) const
 void RedisFaults::argument(Probe& probe, std::string_view name, std::size_t index,
                            std::size_t argCount, std::string_view arg, bool cut) const
 {
-    if (probe.m_decided || cut || !isKey(name, index, argCount))
+    if (probe.m_decided || !isKey(name, index, argCount))
         return;
-    const auto it = probe.m_entry->keys.find(std::string(arg));
-    if (it != probe.m_entry->keys.end())
-        decide(probe, it->second);
+    if (!cut) {
+        const auto it = probe.m_entry->keys.find(std::string(arg));
+        if (it != probe.m_entry->keys.end()) {
+            decide(probe, it->second);
+            return;
+        }
+    }
+    if (qint64(index) >= lastKey(name, argCount))
+        finish(probe);
 }
 
 void RedisFaults::finish(Probe& probe) const

@@ -42,10 +42,11 @@ public:
         qint64 m_delayMs = 0;
     };
 
-    // The command's name (lower case) is known.
-    Probe start(std::string_view name) const;
+    // The command's name (lower case) and how many arguments follow it are known.
+    Probe start(std::string_view name, std::size_t argCount) const;
     // Argument `index` (0 = the first after the name) of `argCount` is known; cut: only its
-    // first bytes were kept (it then matches no key).
+    // first bytes were kept (it then matches no key). Past the command's last key the probe is
+    // decided (so a large value after the key is never held waiting for a decision).
     void argument(Probe& probe, std::string_view name, std::size_t index, std::size_t argCount,
                   std::string_view arg, bool cut) const;
     // The command is complete, or cannot be held any longer: no key matched (or the name was
@@ -54,6 +55,8 @@ public:
 
     // Whether argument `index` of `argCount` of command `name` is a key.
     static bool isKey(std::string_view name, std::size_t index, std::size_t argCount);
+    // The index of the command's last key, or -1 when it has none.
+    static qint64 lastKey(std::string_view name, std::size_t argCount);
 
 private:
     struct Entry

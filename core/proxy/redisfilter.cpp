@@ -14,9 +14,6 @@ namespace {
 
 struct RedisWatch;
 
-// Bytes of one command held while its delay is undecided (its keys not all read yet).
-constexpr std::size_t kMaxUndecided = 64 * 1024;
-
 // Client -> server: observes, or with faults holds each command until its delay has passed.
 class RedisCommandFilter final : public RelayFilter
 {
@@ -70,7 +67,8 @@ struct RedisWatch
 {
     RedisWatch(const Worker& w, std::shared_ptr<ConnectionRecord> r, RouteStats& s,
                std::shared_ptr<const RedisFaults> f)
-        : worker(w), record(std::move(r)), routeStats(s), faults(std::move(f))
+        : worker(w), record(std::move(r)), routeStats(s), faults(std::move(f)),
+          maxUndecided(std::size_t(qMax(1, w.bufferSize() / 4)))
     {
         info.followed = true;
         record->setRedis(info);
@@ -82,10 +80,12 @@ struct RedisWatch
     std::shared_ptr<ConnectionRecord> record;
     RouteStats& routeStats; // outlives the session's filters (held by its RouteEntry)
     const std::shared_ptr<const RedisFaults> faults;
+    // Bytes of one command held at most while its delay is undecided (keys still to come).
+    const std::size_t maxUndecided;
     RedisTracker tracker;
     RedisInfo info;
-    qint64 shownStartUs = -1; // the running command info.command shows
-    bool stopped = false;     // info says why the commands are no longer followed
+    quint64 shownSeq = 0; // the running command info.command shows
+    bool stopped = false; // info says why the commands are no longer followed
     RedisCommandFilter toServer{*this};
     RedisReplyFilter toClient{*this};
 };
@@ -104,9 +104,9 @@ void RedisWatch::publish(qint64 nowUs)
         changed = true;
     }
     const RedisCommandDone* running = tracker.running();
-    const qint64 startUs = running ? running->startUs : -1;
-    if (startUs != shownStartUs) {
-        shownStartUs = startUs;
+    const quint64 seq = running ? running->seq : 0;
+    if (seq != shownSeq) {
+        shownSeq = seq;
         info.command =
             running ? QString::fromUtf8(running->line.data(), qsizetype(running->line.size()))
                     : QString();
@@ -147,9 +147,9 @@ void RedisCommandFilter::onData(const char* data, std::size_t len, FilterOutput&
 {
     RedisWatch& w = m_watch;
     const qint64 nowUs = Worker::monotonicUs();
+    const RespCommandReader& c = w.tracker.commands();
     std::size_t used = 0;
     while (used < len && w.faulting()) {
-        const RespCommandReader& c = w.tracker.commands();
         if (c.idle() && !m_probing) { // the next byte starts a command
             m_probing = true;
             m_probe = {};
@@ -160,23 +160,22 @@ void RedisCommandFilter::onData(const char* data, std::size_t len, FilterOutput&
         used += n;
         if (c.lost())
             break;
-        // A command whose delay its first bytes do not decide is not held beyond a bound:
-        // the client would wait for buffer space the held bytes never give back.
-        if (m_probing && !m_probe.decided() && !m_queue.empty() &&
-            m_queue.back().bytes.size() > kMaxUndecided)
-            w.faults->finish(m_probe);
         if (m_probing && event == RespCommandReader::Event::Name)
-            m_probe = w.faults->start(c.name());
+            m_probe = w.faults->start(c.name(), c.argCount());
         else if (m_probing && event == RespCommandReader::Event::Argument)
             w.faults->argument(m_probe, c.name(), c.argIndex(), c.argCount(), c.arg(), c.argCut());
-        if (m_probing && c.commandDone())
+        // Whatever else, the bytes of a command waiting for its decision stay well below the
+        // direction's buffer cap: held bytes count against it, so the client would otherwise
+        // wait for room that only the rest of the command would give back.
+        if (m_probing && (c.commandDone() ||
+                          (!m_queue.empty() && m_queue.back().bytes.size() >= w.maxUndecided)))
             w.faults->finish(m_probe);
         if (m_probing && m_probe.decided())
             decide(m_probe.delayMs());
         if (c.commandDone())
             m_current = false;
     }
-    if (used < len) { // the reader gave up: the rest flows unread
+    if (!w.faulting()) { // the reader gave up: what it has not read flows as it comes
         if (m_probing)
             decide(0);
         m_current = false;

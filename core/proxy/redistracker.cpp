@@ -473,9 +473,21 @@ std::size_t RedisTracker::feedClientStep(const char* data, std::size_t len, qint
                                          RespCommandReader::Event& event)
 {
     const std::size_t used = m_commands.feed(data, len, event);
-    if (m_commands.lost())
-        lose("client: " + m_commands.why());
-    else if (event != RespCommandReader::Event::None && m_commands.commandDone() && !lost())
+    const RespCommandReader& c = m_commands;
+    if (c.lost()) {
+        lose("client: " + c.why());
+        return used;
+    }
+    if (event == RespCommandReader::Event::Name) {
+        m_replyArg = m_replyOff = false;
+    } else if (event == RespCommandReader::Event::Argument && c.name() == "client") {
+        const std::string arg = lowered(c.arg());
+        if (c.argIndex() == 0)
+            m_replyArg = arg == "reply";
+        else if (c.argIndex() == 1)
+            m_replyOff = m_replyArg && (arg == "off" || arg == "skip");
+    }
+    if (event != RespCommandReader::Event::None && c.commandDone() && !lost())
         commandSent(nowUs);
     return used;
 }
@@ -491,17 +503,17 @@ void RedisTracker::feedClient(const char* data, std::size_t len, qint64 nowUs)
 void RedisTracker::commandSent(qint64 nowUs)
 {
     const RespCommandReader& c = m_commands;
-    if (c.name() == "client" && c.argCount() >= 2 &&
-        (lowered(c.line()).starts_with("client reply off") ||
-         lowered(c.line()).starts_with("client reply skip"))) {
+    if (m_replyOff) {
         lose("CLIENT REPLY OFF or SKIP: replies no longer match commands");
         return;
     }
+
     if (m_pending.size() >= kMaxPending) {
         lose("more than 4096 commands waiting for their replies");
         return;
     }
     Pending p;
+    p.done.seq = ++m_sent;
     p.done.name = c.name();
     p.done.line = c.line();
     p.done.startUs = nowUs;
@@ -527,16 +539,27 @@ void RedisTracker::reply(const RespReply& r, qint64 nowUs)
 {
     const bool headWaitsForAck = !m_pending.empty() && isAckKind(m_pending.front().done.name);
     if (!r.kind.empty() && isAckKind(r.kind) && (r.push || m_subscribed || headWaitsForAck)) {
-        if (r.count >= 0)
+        if (r.count >= 0 && !r.push) // RESP3 sends messages as pushes whatever the mode
             m_subscribed = r.count > 0;
-        if (m_skipAcks > 0 && r.kind == m_skipKind) {
-            --m_skipAcks; // the further channels of one (UN)SUBSCRIBE
+        const bool headIsKind = !m_pending.empty() && m_pending.front().done.name == r.kind;
+        if (m_skipAcks > 0 && r.kind == m_skipKind &&
+            !(m_skipAcks == kUntilNoneLeft && headIsKind)) {
+            // The further channels of one (UN)SUBSCRIBE; one without channels is answered
+            // once per channel it leaves, the last saying that none is left (or, the count
+            // being shared with the other kind, until the next such command is answered).
+            if (m_skipAcks != kUntilNoneLeft)
+                --m_skipAcks;
+            else if (r.count <= 0)
+                m_skipAcks = 0;
             return;
         }
-        if (!m_pending.empty() && m_pending.front().done.name == r.kind) {
+        if (headIsKind) {
             const std::size_t channels = m_pending.front().argCount;
             m_skipKind = r.kind;
-            m_skipAcks = channels > 1 ? channels - 1 : 0;
+            if (channels > 0)
+                m_skipAcks = channels - 1;
+            else
+                m_skipAcks = r.kind.ends_with("unsubscribe") && r.count > 0 ? kUntilNoneLeft : 0;
             complete(r, nowUs);
         }
         return;

@@ -146,6 +146,7 @@ private:
 
 struct RedisCommandDone
 {
+    quint64 seq = 0;       // the command's number on the connection, from 1
     std::string name;      // lower case
     std::string line;      // as RespCommandReader::line()
     qint64 startUs = 0;    // the feed call that completed the command
@@ -190,8 +191,13 @@ private:
     RespReplyReader m_replies;
     std::deque<Pending> m_pending;
     std::vector<RedisCommandDone> m_done;
-    std::string m_skipKind; // acknowledgements still to come for the last (un)subscribe
-    std::size_t m_skipAcks = 0;
+    static constexpr std::size_t kUntilNoneLeft = std::size_t(-1);
+    std::string m_skipKind;     // acknowledgements still to come for the last (un)subscribe
+    std::size_t m_skipAcks = 0; // or kUntilNoneLeft: until one says no subscription is left
+    quint64 m_sent = 0;         // commands sent so far
+    // CLIENT REPLY OFF|SKIP under way: the server stops answering
+    bool m_replyArg = false;
+    bool m_replyOff = false;
     bool m_subscribed = false; // RESP2: messages arrive as arrays
     std::string m_why;
 };

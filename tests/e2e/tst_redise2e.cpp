@@ -334,6 +334,35 @@ private Q_SLOTS:
                 m,
                 R"(apisix_redis_commands_latency_seconds_bucket{route="1",command="get",le="+Inf"})"));
     }
+
+    // A fault for one key: a large value after another key flows without waiting for the rest
+    // of the command (the decision is made at the key), the same value for the key is delayed;
+    // bytes the reader cannot follow reach the server at once and its answer comes back.
+    void faultForAKeyLargeValues()
+    {
+        const HttpAnswer a = putRoute(QJsonObject{
+            {"name", "redis"},
+            {"conf", QJsonObject{{"faults", QJsonArray{QJsonObject{
+                                                {"delay", 0.3},
+                                                {"key", "big"},
+                                                {"commands", QJsonArray{"set", "ping"}}}}}}}});
+        QVERIFY2(a.status == 200 || a.status == 201, a.body.constData());
+        QVERIFY(pingTakes(300));
+        const QByteArray value(512 * 1024, 'v');
+        const CliResult small = cli({"-x", "set", "small"}, m_port, value);
+        QCOMPARE(small.out, "OK\n");
+        QVERIFY2(small.elapsedMs < 300, QByteArray::number(small.elapsedMs).constData());
+        const CliResult big = cli({"-x", "set", "big"}, m_port, value);
+        QCOMPARE(big.out, "OK\n");
+        QVERIFY2(big.elapsedMs >= 300, QByteArray::number(big.elapsedMs).constData());
+        QCOMPARE(cli({"strlen", "small"}, m_port).out, "524288\n");
+        QCOMPARE(cli({"strlen", "big"}, m_port).out, "524288\n");
+
+        QByteArray received;
+        const qint64 took = rawExchange("*1\r\n!4\r\nPING\r\n", 0, received, "\r\n");
+        QVERIFY2(received.startsWith("-ERR Protocol error"), received.constData());
+        QVERIFY2(took < 300, QByteArray::number(took).constData());
+    }
 };
 
 QTEST_GUILESS_MAIN(TestRedisE2e)

@@ -57,7 +57,7 @@ void feedClient(RedisTracker& t, RedisFaults::Probe& probe, const char* data, st
         require(c.arg().size() <= RespCommandReader::kMaxArg);
         require(c.line().size() <= RespCommandReader::kMaxLine);
         if (event == RespCommandReader::Event::Name)
-            probe = faults().start(c.name());
+            probe = faults().start(c.name(), c.argCount());
         else if (event == RespCommandReader::Event::Argument)
             faults().argument(probe, c.name(), c.argIndex(), c.argCount(), c.arg(), c.argCut());
         if (event != RespCommandReader::Event::None && c.commandDone()) {

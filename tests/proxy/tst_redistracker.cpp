@@ -164,6 +164,23 @@ void TestRedisTracker::conversations_data()
                              {true, command({"PING"})},
                              {false, "+PONG\r\n"}}
         << QStringList{"subscribe a|-|10", "ping|-|10"} << QString();
+    QTest::newRow("resp3 subscribed: an array reply starting with \"message\" is a reply")
+        << std::vector<Step>{{true, command({"SUBSCRIBE", "a"})},
+                             {false, ">3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n"},
+                             {true, command({"LRANGE", "l", "0", "-1"})},
+                             {false, "*2\r\n$7\r\nmessage\r\n$1\r\nx\r\n"}}
+        << QStringList{"subscribe a|-|10", "lrange l 0 -1|-|10"} << QString();
+    QTest::newRow("unsubscribe from every channel, pipelined with a ping")
+        << std::vector<Step>{{true, command({"SUBSCRIBE", "a", "b"})},
+                             {false, "*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n"
+                                     "*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n"},
+                             {true, command({"UNSUBSCRIBE"}) + command({"PING"})},
+                             {false, "*3\r\n$11\r\nunsubscribe\r\n$1\r\na\r\n:1\r\n"},
+                             {false, "*3\r\n$11\r\nunsubscribe\r\n$1\r\nb\r\n:0\r\n+PONG\r\n"}}
+        << QStringList{"subscribe a b|-|10", "unsubscribe|-|10", "ping|-|20"} << QString();
+    QTest::newRow("client reply on: still followed")
+        << std::vector<Step>{{true, command({"CLIENT", "REPLY", "ON"})}, {false, "+OK\r\n"}}
+        << QStringList{"client REPLY ON|-|10"} << QString();
     QTest::newRow("empty multibulk is no command")
         << std::vector<Step>{{true, "*0\r\n" + command({"PING"})}, {false, "+PONG\r\n"}}
         << QStringList{"ping|-|10"} << QString();
@@ -173,7 +190,7 @@ void TestRedisTracker::conversations_data()
         << QStringList{"monitor|-|10"}
         << "MONITOR: the server streams what it runs, replies no longer match commands";
     QTest::newRow("client reply off: given up")
-        << std::vector<Step>{{true, command({"CLIENT", "REPLY", "OFF"})}} << QStringList{}
+        << std::vector<Step>{{true, command({"CLIENT", "reply", "skip"})}} << QStringList{}
         << "CLIENT REPLY OFF or SKIP: replies no longer match commands";
     QTest::newRow("a reply nobody asked for")
         << std::vector<Step>{{false, "+OK\r\n"}} << QStringList{}
@@ -342,6 +359,12 @@ void TestRedisTracker::faults_data()
     QTest::newRow("mset a b") << multi << QStringList{"mset", "a", "1", "b", "2"} << qint64(40);
     QTest::newRow("mset b a") << multi << QStringList{"mset", "b", "1", "a", "2"} << qint64(20);
     QTest::newRow("mset values") << multi << QStringList{"mset", "c", "a", "d", "b"} << qint64(0);
+    QTest::newRow("set with a value that names the key")
+        << QList<RedisFault>{rule({"set"}, "a", 0.03), rule({"set"}, "", 0.01)}
+        << QStringList{"set", "b", "a"} << qint64(10);
+    QTest::newRow("get without arguments")
+        << QList<RedisFault>{rule({"get"}, "a", 0.03), rule({"get"}, "", 0.01)}
+        << QStringList{"get"} << qint64(10);
     QTest::newRow("later rule wins")
         << QList<RedisFault>{rule({"get"}, "", 0.01), rule({"GET"}, "", 0.05)}
         << QStringList{"get", "x"} << qint64(50);
@@ -356,11 +379,12 @@ void TestRedisTracker::faults()
     conf.faults = rules;
     const RedisFaults faults(conf);
     const std::string name = words.first().toLower().toStdString();
-    RedisFaults::Probe probe = faults.start(name);
+    RedisFaults::Probe probe = faults.start(name, std::size_t(words.size() - 1));
+    const std::size_t argCount = std::size_t(words.size() - 1);
     for (int i = 1; i < words.size() && !probe.decided(); ++i)
-        faults.argument(probe, name, std::size_t(i - 1), std::size_t(words.size() - 1),
-                        words.at(i).toStdString(), false);
-    faults.finish(probe);
+        faults.argument(probe, name, std::size_t(i - 1), argCount, words.at(i).toStdString(),
+                        false);
+    // Decided by the last key at the latest, without waiting for the command's end.
     QVERIFY(probe.decided());
     QCOMPARE(probe.delayMs(), delayMs);
 }
