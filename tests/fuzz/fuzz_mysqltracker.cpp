@@ -7,6 +7,7 @@
 // Beyond crashes and sanitizer reports, it checks that the result does not depend on how the
 // bytes were cut: the same stream fed as one chunk per direction change must give the same
 // completed commands and the same lost()/why(), and that what the tracker holds stays bounded.
+#include "conversation.h"
 #include "proxy/mysqltracker.h"
 
 #include <cstdint>
@@ -16,15 +17,9 @@
 
 using sg::MySqlCommandDone;
 using sg::MySqlCommandTracker;
+using sg::fuzz::Segment;
 
 namespace {
-
-struct Segment
-{
-    bool fromClient;
-    qint64 now;
-    std::string bytes;
-};
 
 void require(bool condition)
 {
@@ -73,32 +68,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     MySqlCommandTracker chunked(caps, caps, "db");
     std::vector<MySqlCommandDone> chunkedDone;
     std::vector<Segment> merged;
-    qint64 now = 0;
-
-    std::size_t pos = 1;
-    while (pos < size) {
-        const std::uint8_t c = data[pos++];
-        const bool fromClient = c & 0x80;
-        const std::size_t n = c & 0x7F;
-        if (n == 0) {
-            if (pos >= size)
-                break;
-            now += data[pos++];
-            continue;
-        }
-        const std::size_t take = std::min(n, size - pos);
-        const auto* bytes = reinterpret_cast<const char*>(data + pos);
-        pos += take;
-        if (merged.empty() || merged.back().fromClient != fromClient || merged.back().now != now)
-            merged.push_back({fromClient, now, {}});
-        merged.back().bytes.append(bytes, take);
-        if (fromClient)
-            chunked.feedClient(bytes, take, now);
-        else
-            chunked.feedServer(bytes, take, now);
-        drain(chunked, chunkedDone);
-        checkBounds(chunked);
-    }
+    sg::fuzz::forEachPiece(data + 1, size - 1, 0,
+                           [&](bool fromClient, qint64 now, std::string_view b) {
+                               sg::fuzz::merge(merged, fromClient, now, b);
+                               if (fromClient)
+                                   chunked.feedClient(b.data(), b.size(), now);
+                               else
+                                   chunked.feedServer(b.data(), b.size(), now);
+                               drain(chunked, chunkedDone);
+                               checkBounds(chunked);
+                           });
 
     MySqlCommandTracker whole(caps, caps, "db");
     std::vector<MySqlCommandDone> wholeDone;

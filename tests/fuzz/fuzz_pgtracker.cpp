@@ -7,6 +7,7 @@
 // bytes were cut: the same stream fed as one chunk per direction change must give the same
 // completed commands and the same state (lost()/why(), the login, the startup parameters),
 // and that what the tracker holds and reports stays within its caps.
+#include "conversation.h"
 #include "fuzzcheck.h"
 #include "proxy/pgtracker.h"
 
@@ -17,15 +18,9 @@
 using sg::PgCommandDone;
 using sg::PgTracker;
 using sg::fuzz::require;
+using sg::fuzz::Segment;
 
 namespace {
-
-struct Segment
-{
-    bool fromClient;
-    qint64 now;
-    std::string bytes;
-};
 
 std::string be32(quint32 v)
 {
@@ -87,9 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     PgTracker chunked;
     std::vector<PgCommandDone> chunkedDone;
     auto take = [&](bool fromClient, qint64 now, const std::string& bytes) {
-        if (merged.empty() || merged.back().fromClient != fromClient || merged.back().now != now)
-            merged.push_back({fromClient, now, {}});
-        merged.back().bytes += bytes;
+        sg::fuzz::merge(merged, fromClient, now, bytes);
         feed(chunked, {fromClient, now, bytes});
         drain(chunked, chunkedDone);
         checkBounds(chunked);
@@ -105,22 +98,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                           20)) +
                  message('Z', "I"));
     }
-    qint64 now = 1;
-    std::size_t pos = 1;
-    while (pos < size) {
-        const std::uint8_t c = data[pos++];
-        const bool fromClient = c & 0x80;
-        const std::size_t n = c & 0x7F;
-        if (n == 0) {
-            if (pos >= size)
-                break;
-            now += data[pos++];
-            continue;
-        }
-        const std::size_t len = std::min(n, size - pos);
-        take(fromClient, now, std::string(reinterpret_cast<const char*>(data + pos), len));
-        pos += len;
-    }
+    sg::fuzz::forEachPiece(data + 1, size - 1, 1,
+                           [&](bool fromClient, qint64 now, std::string_view b) {
+                               take(fromClient, now, std::string(b));
+                           });
 
     PgTracker whole;
     std::vector<PgCommandDone> wholeDone;

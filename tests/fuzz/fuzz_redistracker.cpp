@@ -5,6 +5,7 @@
 // that the outcome does not depend on how the bytes were cut (the same stream fed as one chunk
 // per direction change gives the same answered commands, errors and lost()/why()), that what
 // the readers keep stays bounded, and that every complete command gets a fault decision.
+#include "conversation.h"
 #include "proxy/redisfaults.h"
 #include "proxy/redistracker.h"
 
@@ -15,15 +16,9 @@
 #include <vector>
 
 using namespace sg;
+using sg::fuzz::Segment;
 
 namespace {
-
-struct Segment
-{
-    bool fromClient;
-    qint64 now;
-    std::string bytes;
-};
 
 using Outcome = std::tuple<std::string, std::string, bool, std::string>;
 
@@ -86,30 +81,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     RedisFaults::Probe chunkedProbe;
     std::vector<Outcome> chunkedDone;
     std::vector<Segment> merged;
-    qint64 now = 0;
-    std::size_t pos = 0;
-    while (pos < size) {
-        const std::uint8_t c = data[pos++];
-        const bool fromClient = c & 0x80;
-        const std::size_t n = c & 0x7F;
-        if (n == 0) {
-            if (pos >= size)
-                break;
-            now += data[pos++];
-            continue;
-        }
-        const std::size_t take = std::min(n, size - pos);
-        const auto* bytes = reinterpret_cast<const char*>(data + pos);
-        pos += take;
-        if (merged.empty() || merged.back().fromClient != fromClient || merged.back().now != now)
-            merged.push_back({fromClient, now, {}});
-        merged.back().bytes.append(bytes, take);
+    sg::fuzz::forEachPiece(data, size, 0, [&](bool fromClient, qint64 now, std::string_view b) {
+        sg::fuzz::merge(merged, fromClient, now, b);
         if (fromClient)
-            feedClient(chunked, chunkedProbe, bytes, take, now);
+            feedClient(chunked, chunkedProbe, b.data(), b.size(), now);
         else
-            chunked.feedServer(bytes, take, now);
+            chunked.feedServer(b.data(), b.size(), now);
         drain(chunked, chunkedDone);
-    }
+    });
 
     RedisTracker whole;
     RedisFaults::Probe wholeProbe;
