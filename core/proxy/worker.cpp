@@ -89,9 +89,7 @@ void Worker::post(std::function<void(Worker&)> fn)
 
 qint64 Worker::monotonicMs()
 {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return qint64(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+    return monotonicUs() / 1000;
 }
 
 qint64 Worker::monotonicUs()
