@@ -599,13 +599,13 @@ QWidget* MainWindow::buildConnectionsTab()
         {ConnectionTableModel::RateUpColumn, 82},    {ConnectionTableModel::RateDownColumn, 82}};
     for (const auto& [column, width] : widths)
         header->resizeSection(column, width);
-    // The MySQL columns stay out of the way until a MySQL connection shows up; any column can
+    // The database columns stay out of the way until a database connection shows up; any column can
     // be shown or hidden from the header's menu, and a choice made there is not overridden.
     for (int column = 0; column < ConnectionTableModel::ColumnCount; ++column) {
         if (ConnectionTableModel::isMySqlColumn(column))
-            header->setSectionHidden(column, !m_connections->mySqlSeen());
+            header->setSectionHidden(column, !m_connections->databaseSeen());
     }
-    connect(m_connections, &ConnectionTableModel::mySqlFirstSeen, header, [this, header] {
+    connect(m_connections, &ConnectionTableModel::databaseFirstSeen, header, [this, header] {
         if (m_connectionColumnsChosen)
             return;
         for (int column = 0; column < ConnectionTableModel::ColumnCount; ++column) {

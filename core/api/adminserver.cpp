@@ -149,7 +149,7 @@ std::optional<HttpResponse> refuseUnsupportedMethod(AdminKind kind, const HttpRe
 
 AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
     : QObject(parent), m_store(store), m_engine(engine), m_routeEdits(store, engine),
-      m_connectionActions(engine), m_mysqlStats(store, engine),
+      m_connectionActions(engine), m_sqlStats(store, engine),
       m_endpoint({QStringLiteral("admin API"), QStringLiteral("--admin-listen"),
                   settingPath({settingkey::Admin, settingkey::Listen}), kDefaultListen,
                   QStringLiteral("anyone who reaches it with the key can change routes")},
@@ -304,11 +304,11 @@ HttpResponse AdminServer::dispatch(const HttpRequest& request)
             return unauthorized(why);
         return m_connectionActions.handle(request);
     }
-    if (AdminMySqlStats::owns(path)) {
+    if (AdminSqlStats::owns(path)) {
         QString why;
         if (!authorized(request, &why))
             return unauthorized(why);
-        return m_mysqlStats.handle(request);
+        return m_sqlStats.handle(request);
     }
     const QString connections = QStringLiteral("/streamgate/v1/connections");
     if (path == connections)

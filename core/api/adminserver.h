@@ -7,7 +7,7 @@
 #include "api/adminbody.h"
 #include "api/adminconnections.h"
 #include "api/adminedits.h"
-#include "api/adminmysql.h"
+#include "api/adminsql.h"
 #include "api/httpendpoint.h"
 #include "api/httpfront.h"
 
@@ -98,7 +98,7 @@ private:
     Engine* m_engine;
     AdminRouteEdits m_routeEdits;               // /streamgate/v1/stream_routes/..., disabled_routes
     AdminConnectionActions m_connectionActions; // .../connections/ID/ACTION, .../clients/IP/ACTION
-    AdminMySqlStats m_mysqlStats;               // /streamgate/v1/mysql/...
+    AdminSqlStats m_sqlStats; // /streamgate/v1/mysql/... and /streamgate/v1/postgres/...
     HttpEndpoint m_endpoint;
     QString m_key;
     bool m_keyFromOptions = false;

@@ -145,23 +145,45 @@ void histogramSamples(Family& f, const QString& route, const QString& command,
     f.sample({{"route", route}, {"command", command}}, QByteArray::number(count), "_count");
 }
 
-// Routes with query digests on: each MySQL command's latency as a histogram with ProxySQL's
-// buckets, and the commands answered with an error.
-void mysqlFamilies(QByteArray& out, const QList<RouteCounters>& routes)
+// Routes with query digests on: each MySQL (or PostgreSQL) command's latency as a histogram
+// with ProxySQL's buckets, and the commands answered with an error.
+struct SqlFamilyNames
+{
+    const char* duration;
+    const char* durationHelp;
+    const char* errors;
+    const char* errorsHelp;
+    QList<SqlCommandCounters> RouteCounters::*commands;
+};
+
+const SqlFamilyNames kMySqlFamilies{
+    "streamgate_mysql_command_duration_seconds",
+    "Time from a MySQL command to the end of its response, per stream route and command "
+    "(routes with mysql_digests on)",
+    "streamgate_mysql_command_errors_total",
+    "MySQL commands answered with an error, per stream route and command",
+    &RouteCounters::mysqlCommands};
+
+const SqlFamilyNames kPostgresFamilies{
+    "streamgate_postgres_command_duration_seconds",
+    "Time from a PostgreSQL command to the end of its response, per stream route and command "
+    "(routes with postgres_digests on)",
+    "streamgate_postgres_command_errors_total",
+    "PostgreSQL commands answered with an error, per stream route and command",
+    &RouteCounters::postgresCommands};
+
+void sqlFamilies(QByteArray& out, const QList<RouteCounters>& routes, const SqlFamilyNames& names)
 {
     {
-        Family f(out, "streamgate_mysql_command_duration_seconds", "histogram",
-                 "Time from a MySQL command to the end of its response, per stream route and "
-                 "command (routes with mysql_digests on)");
+        Family f(out, names.duration, "histogram", names.durationHelp);
         for (const RouteCounters& r : routes)
-            for (const MySqlCommandCounters& c : r.mysqlCommands)
-                histogramSamples(f, r.routeId, c.command, MySqlCommandCounters::kBoundsUs,
-                                 c.buckets, c.totalTimeUs, c.totalCount);
+            for (const SqlCommandCounters& c : r.*names.commands)
+                histogramSamples(f, r.routeId, c.command, SqlCommandCounters::kBoundsUs, c.buckets,
+                                 c.totalTimeUs, c.totalCount);
     }
-    Family f(out, "streamgate_mysql_command_errors_total", "counter",
-             "MySQL commands answered with an error, per stream route and command");
+    Family f(out, names.errors, "counter", names.errorsHelp);
     for (const RouteCounters& r : routes) {
-        for (const MySqlCommandCounters& c : r.mysqlCommands)
+        for (const SqlCommandCounters& c : r.*names.commands)
             f.sample({{"route", r.routeId}, {"command", c.command}}, c.errors);
     }
 }
@@ -306,7 +328,8 @@ QByteArray renderPrometheus(const Snapshot& snapshot, const Config& config)
             f.sample({{"route", r.routeId}, {"reason", QStringLiteral("limit-conn")}}, r.limited);
         }
     }
-    mysqlFamilies(out, routes);
+    sqlFamilies(out, routes, kMySqlFamilies);
+    sqlFamilies(out, routes, kPostgresFamilies);
     redisFamilies(out, routes);
     routeFamily(out, routes, "streamgate_route_delayed_total", "counter",
                 "Connections delayed by limit-conn burst per stream route",

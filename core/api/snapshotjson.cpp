@@ -73,6 +73,35 @@ QJsonObject connectionToJson(const ConnectionInfo& c)
         }
         o.insert(QStringLiteral("mysql"), mysql);
     }
+    // A PostgreSQL client: its startup and login; with digests on, the statement running now
+    // (null when none), the number of commands answered and the last error.
+    if (c.postgres.detected) {
+        const PostgresInfo& p = c.postgres;
+        QJsonObject postgres{
+            {QStringLiteral("user"), p.user},
+            {QStringLiteral("database"), p.database},
+            {QStringLiteral("application_name"), p.applicationName},
+            {QStringLiteral("server_version"), p.serverVersion},
+            {QStringLiteral("tls"), p.tls},
+        };
+        if (p.cancelRequest)
+            postgres.insert(QStringLiteral("cancel_request"), true);
+        if (!p.loginError.isEmpty())
+            postgres.insert(QStringLiteral("login_error"), p.loginError);
+        if (p.statementsFollowed) {
+            postgres.insert(QStringLiteral("commands"), count(p.commands));
+            postgres.insert(QStringLiteral("statement"), p.statement.isEmpty()
+                                                             ? QJsonValue(QJsonValue::Null)
+                                                             : QJsonValue(p.statement));
+            if (!p.statement.isEmpty())
+                postgres.insert(QStringLiteral("statement_since_ms"), p.statementSinceMs);
+            if (!p.lastError.isEmpty())
+                postgres.insert(QStringLiteral("last_error"), p.lastError);
+        }
+        if (!p.notFollowed.isEmpty())
+            postgres.insert(QStringLiteral("not_followed"), p.notFollowed);
+        o.insert(QStringLiteral("postgres"), postgres);
+    }
     // Routes with protocol "redis": the command waiting for its reply (null when none), the
     // last one answered and the last error reply.
     if (c.redis.followed || !c.redis.notFollowed.isEmpty()) {

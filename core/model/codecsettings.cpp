@@ -150,6 +150,8 @@ const std::vector<Field<RouteSettings>>& routeFields()
         boolField<RouteSettings, &RouteSettings::mysqlInspect>(settingkey::MysqlInspect),
         boolField<RouteSettings, &RouteSettings::mysqlCommands>(settingkey::MysqlCommands),
         boolField<RouteSettings, &RouteSettings::mysqlDigests>(settingkey::MysqlDigests),
+        boolField<RouteSettings, &RouteSettings::postgresInspect>(settingkey::PostgresInspect),
+        boolField<RouteSettings, &RouteSettings::postgresDigests>(settingkey::PostgresDigests),
     };
     return fields;
 }
@@ -283,6 +285,7 @@ const std::vector<Field<StreamgateSettings>>& settingsFields()
         sectionField<S, PrometheusSettings, &S::prometheus, prometheusFields>(
             settingkey::Prometheus),
         boolField<S, &S::mysqlInspect>(settingkey::MysqlInspect),
+        boolField<S, &S::postgresInspect>(settingkey::PostgresInspect),
         {settingkey::Routes,
          [](Checker& c, const QJsonValue& v, const QString& path, S& out) {
              if (!c.expectObject(v, path))
@@ -390,6 +393,21 @@ bool StreamgateSettings::mysqlInspectFor(const QString& routeId) const
     if (!routes || !routes->contains(routeId))
         return fallback;
     return routes->value(routeId).mysqlInspect.value_or(fallback) || mysqlCommandsFor(routeId);
+}
+
+bool StreamgateSettings::postgresDigestsFor(const QString& routeId) const
+{
+    if (!routes || !routes->contains(routeId))
+        return false;
+    return routes->value(routeId).postgresDigests.value_or(false);
+}
+
+bool StreamgateSettings::postgresInspectFor(const QString& routeId) const
+{
+    const bool fallback = postgresInspect.value_or(true);
+    if (!routes || !routes->contains(routeId))
+        return fallback;
+    return routes->value(routeId).postgresInspect.value_or(fallback) || postgresDigestsFor(routeId);
 }
 
 QString StreamgateSettings::toxiproxyListen() const

@@ -24,6 +24,8 @@ inline constexpr char Key[] = "key";
 inline constexpr char MysqlInspect[] = "mysql_inspect";
 inline constexpr char MysqlCommands[] = "mysql_commands";
 inline constexpr char MysqlDigests[] = "mysql_digests";
+inline constexpr char PostgresInspect[] = "postgres_inspect";
+inline constexpr char PostgresDigests[] = "postgres_digests";
 inline constexpr char Routes[] = "routes";
 inline constexpr char DisabledRoutes[] = "disabled_routes";
 inline constexpr char Route[] = "route";
@@ -83,8 +85,12 @@ struct RouteSettings
     std::optional<bool> mysqlInspect;  // default: streamgate.mysql_inspect
     std::optional<bool> mysqlCommands; // default false; true implies inspection
     // default false; true implies inspection and command counting: each command's digest,
-    // time, rows and error are recorded (stats/mysqlstats.h)
+    // time, rows and error are recorded (stats/sqlstats.h)
     std::optional<bool> mysqlDigests;
+    std::optional<bool> postgresInspect; // default: streamgate.postgres_inspect
+    // default false; true implies inspection: each command's digest, time, rows and error
+    // are recorded, as mysql_digests does for MySQL
+    std::optional<bool> postgresDigests;
     bool operator==(const RouteSettings&) const = default;
 };
 
@@ -105,7 +111,8 @@ struct StreamgateSettings
 {
     std::optional<AdminSettings> admin;
     std::optional<PrometheusSettings> prometheus;
-    std::optional<bool> mysqlInspect; // default true
+    std::optional<bool> mysqlInspect;    // default true
+    std::optional<bool> postgresInspect; // default true
     std::optional<QMap<QString, RouteSettings>> routes;
     std::optional<QList<DisabledRouteSettings>> disabledRoutes;
     std::optional<ToxiproxySettings> toxiproxy;
@@ -125,6 +132,8 @@ struct StreamgateSettings
     bool mysqlDigestsFor(const QString& routeId) const;
     // The route's own settings say it fronts MySQL (mysql_inspect, _commands or _digests true).
     bool mysqlDeclaredFor(const QString& routeId) const;
+    bool postgresInspectFor(const QString& routeId) const;
+    bool postgresDigestsFor(const QString& routeId) const;
     QList<DisabledRouteSettings> disabledRouteList() const;
     QString toxiproxyListen() const;
     QString controlListen() const;

@@ -313,11 +313,11 @@ Snapshot Engine::snapshot() const
     return s;
 }
 
-std::shared_ptr<MySqlStats> Engine::mysqlStats(const QString& routeId) const
+std::shared_ptr<SqlStats> Engine::sqlStats(const QString& routeId, SqlProtocol protocol) const
 {
     std::shared_ptr<RouteStats> route = m->hub.routeStats(routeId);
-    MySqlStats* mysql = &route->mysql;
-    return std::shared_ptr<MySqlStats>(std::move(route), mysql);
+    SqlStats* tables = &route->sql(protocol);
+    return std::shared_ptr<SqlStats>(std::move(route), tables);
 }
 
 QList<Event> Engine::eventsSince(qint64 seq, int max) const

@@ -22,7 +22,7 @@
 namespace sg {
 
 class ConnectionRecord;
-class MySqlStats;
+class SqlStats;
 class WorkerSession;
 
 class Engine final : public QObject
@@ -40,9 +40,9 @@ public:
     void apply(const Config& config);
 
     Snapshot snapshot() const;
-    // A route's MySQL digests, errors and command counters (stats/mysqlstats.h), kept for as
-    // long as the engine runs, also across config changes; never null.
-    std::shared_ptr<MySqlStats> mysqlStats(const QString& routeId) const;
+    // A route's MySQL or Postgres digests, errors and command counters (stats/sqlstats.h),
+    // kept for as long as the engine runs, also across config changes; never null.
+    std::shared_ptr<SqlStats> sqlStats(const QString& routeId, SqlProtocol protocol) const;
     QList<Event> eventsSince(qint64 seq, int max = 1000) const;
     // Something an operator did from outside the window (e.g. through the Toxiproxy API), as
     // an Info event in the event log; routeId may be empty.

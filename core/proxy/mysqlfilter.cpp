@@ -1,17 +1,16 @@
 #include "proxy/mysqlfilter.h"
 
-#include "proxy/mysqldigest.h"
 #include "proxy/mysqlinspector.h"
 #include "proxy/mysqltracker.h"
+#include "proxy/sqlshown.h"
 #include "proxy/worker.h"
 #include "stats/statshub.h"
+
+#include <tuple>
 
 namespace sg {
 
 namespace {
-
-// The running statement as the connections table shows it: raw, whitespace folded, cut.
-constexpr qsizetype kMaxShownStatement = 256;
 
 struct MySqlWatch;
 
@@ -54,11 +53,7 @@ struct MySqlWatch
     MySqlInfo info;                               // what the record shows while following
     QString clientAddress;                        // as the digest rows name it
     std::string schema;                           // info.database, as the tracker has it
-    // The last statement digested and its digest: a prepared statement's every execute, or a
-    // query repeated in a loop, is normalised once.
-    std::string lastStatement;
-    quint64 lastDigest = 0;
-    QString lastDigestText;
+    DigestCache digestCache{SqlDialect::MySql};
     qint64 shownStartUs = -1; // the running command info.statement shows
     std::string shownRaw;     // its statement, and as info.statement has it
     QString shownText;
@@ -150,10 +145,7 @@ void MySqlWatch::follow(MySqlInspector::Direction direction, const char* data, s
         shownStartUs = runningStartUs;
         if (running && (running->statement != shownRaw || shownText.isEmpty())) {
             shownRaw = running->statement;
-            const std::size_t shown = qMin(shownRaw.size(), std::size_t(kMaxShownStatement));
-            shownText = QString::fromUtf8(shownRaw.data(), qsizetype(shown)).simplified();
-            if (shownText.isEmpty())
-                shownText = MySqlInspector::commandName(running->command);
+            shownText = shownStatement(shownRaw, MySqlInspector::commandName(running->command));
         }
         info.statement = running ? shownText : QString();
         info.statementSinceMs = running ? nowMs - (nowUs - running->startUs) / 1000 : 0;
@@ -171,32 +163,22 @@ void MySqlWatch::follow(MySqlInspector::Direction direction, const char* data, s
 
 void MySqlWatch::recordDone(const MySqlCommandDone& done, qint64 nowMs)
 {
-    MySqlStatementResult r;
+    SqlStatementResult r;
     r.command = MySqlInspector::commandName(done.command);
     switch (done.command) {
     case 0x03: // COM_QUERY
     case 0x16: // COM_STMT_PREPARE
     case 0x17: // COM_STMT_EXECUTE: its prepared text
         if (!done.statement.empty()) {
-            if (done.statement != lastStatement) {
-                const StatementDigest digest = digestStatement(done.statement);
-                lastStatement = done.statement;
-                lastDigest = digest.hash;
-                lastDigestText =
-                    QString::fromUtf8(digest.text.data(), qsizetype(digest.text.size()));
-            }
-            r.digest = lastDigest;
-            r.digestText = lastDigestText;
+            std::tie(r.digest, r.digestText) = digestCache.of(done.statement);
             break;
         }
         [[fallthrough]];
-    default: {
+    default:
         // Commands without a statement are a digest each, named as the command.
-        const std::string name = r.command.toStdString();
-        r.digest = digestStatement(name).hash;
+        r.digest = commandDigest(r.command);
         r.digestText = r.command;
         break;
-    }
     }
     r.username = info.user;
     if (done.schema == schema)

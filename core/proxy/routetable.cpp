@@ -93,13 +93,16 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
     // stays valid for APISIX: "streamgate": {"mysql_inspect": false} turns MySQL detection off
     // everywhere; "streamgate": {"routes": {"<route id>": {"mysql_inspect": bool,
     // "mysql_commands": bool, "mysql_digests": bool}}} overrides it per route and turns command
-    // counting (and query digests) on.
+    // counting (and query digests) on. "postgres_inspect" and "postgres_digests" do the same
+    // for PostgreSQL clients.
     for (const StreamRoute& route : config.streamRoutes) {
         const QString id = route.idString();
         const bool mysqlCommands = config.streamgate.mysqlCommandsFor(id);
         const bool mysqlInspect = config.streamgate.mysqlInspectFor(id);
         const bool mysqlDeclared = config.streamgate.mysqlDeclaredFor(id);
         const bool mysqlDigests = config.streamgate.mysqlDigestsFor(id);
+        const bool postgresInspect = config.streamgate.postgresInspectFor(id);
+        const bool postgresDigests = config.streamgate.postgresDigestsFor(id);
         std::shared_ptr<UpstreamEntry> up;
         if (const Upstream* u = config.upstreamFor(route)) {
             const QString key = route.upstream ? QStringLiteral("route:") + id : u->idString();
@@ -114,7 +117,8 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
         const auto old = oldRoutes.value(id);
         if (old && old->route == route && old->upstream == up &&
             old->mysqlInspect == mysqlInspect && old->mysqlCommands == mysqlCommands &&
-            old->mysqlDeclared == mysqlDeclared && old->mysqlDigests == mysqlDigests) {
+            old->mysqlDeclared == mysqlDeclared && old->mysqlDigests == mysqlDigests &&
+            old->postgresInspect == postgresInspect && old->postgresDigests == postgresDigests) {
             entry = old;
         } else {
             entry = std::make_shared<RouteEntry>();
@@ -131,10 +135,13 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
             entry->mysqlCommands = mysqlCommands;
             entry->mysqlDeclared = mysqlDeclared;
             entry->mysqlDigests = mysqlDigests;
+            entry->postgresInspect = postgresInspect;
+            entry->postgresDigests = postgresDigests;
             // A route that names its protocol is read as that protocol only.
             if (route.redis) {
                 entry->redis = true;
                 entry->mysqlInspect = false;
+                entry->postgresInspect = false;
                 if (!route.redis->faults.isEmpty())
                     entry->redisFaults = std::make_shared<const RedisFaults>(*route.redis);
             }

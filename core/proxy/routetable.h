@@ -62,8 +62,10 @@ struct RouteEntry
     // for a MySQL handshake, and after the login count the client's commands.
     bool mysqlInspect = true;
     bool mysqlCommands = false;
-    bool mysqlDigests = false;  // record each command in stats->mysql (implies mysqlCommands)
-    bool mysqlDeclared = false; // the route's settings say it fronts MySQL
+    bool mysqlDigests = false;    // record each command in stats->mysql (implies mysqlCommands)
+    bool mysqlDeclared = false;   // the route's settings say it fronts MySQL
+    bool postgresInspect = true;  // follow a PostgreSQL client's startup and login
+    bool postgresDigests = false; // and every command after it, into stats->postgres
     // protocol "redis" (APISIX's xRPC): commands followed, and delayed by the route's faults
     // (nullptr: none). Such a route is not inspected for MySQL.
     bool redis = false;

@@ -2,6 +2,7 @@
 
 #include "proxy/mysqlfilter.h"
 #include "proxy/mysqlrefusal.h"
+#include "proxy/pgfilter.h"
 #include "proxy/redisfilter.h"
 
 #include <cerrno>
@@ -48,6 +49,8 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
     if (m_route->mysqlInspect)
         addMySqlFilters(worker, m_record, *m_route->stats,
                         {m_route->mysqlCommands, m_route->mysqlDigests}, filters);
+    if (m_route->postgresInspect)
+        addPostgresFilters(worker, m_record, *m_route->stats, m_route->postgresDigests, filters);
     if (m_route->redis)
         addRedisFilters(worker, m_record, *m_route->stats, m_route->redisFaults, filters);
     for (const FilterProvider& provide : worker.filterProviders())

@@ -3,8 +3,8 @@
 // headless logger) at their own rate. Plain values: copying one never touches the engine.
 // Byte counters are "up" = client -> upstream, "down" = upstream -> client.
 
-#include "stats/mysqlstats.h"
 #include "stats/redisstats.h"
+#include "stats/sqlstats.h"
 
 #include <QHostAddress>
 #include <QList>
@@ -59,6 +59,26 @@ struct MySqlInfo
     QString notFollowed;         // why the commands stopped being followed ("compressed protocol")
 };
 
+// What the PostgreSQL reader (proxy/pgtracker.h) learns of a connection: the startup and the
+// login, then, with query digests on (streamgate.routes.<id>.postgres_digests), each command.
+struct PostgresInfo
+{
+    bool detected = false; // the client opened with a PostgreSQL startup packet
+    QString user;
+    QString database;
+    QString applicationName;
+    QString serverVersion; // the server_version the server reported after the login
+    bool tls = false;      // the server accepted the client's SSLRequest (or GSSAPI encryption)
+    bool cancelRequest = false;
+    QString loginError; // "28P01: password authentication failed for user ..."
+    bool statementsFollowed = false;
+    quint64 commands = 0;        // answered so far (with digests on)
+    QString statement;           // the statement waiting for its answer, if any
+    qint64 statementSinceMs = 0; // when it was sent
+    QString lastError;           // "ERROR 42P01: relation \"t\" does not exist"
+    QString notFollowed;         // why the connection stopped being followed
+};
+
 // What the Redis reader follows of a connection (routes with protocol "redis").
 struct RedisInfo
 {
@@ -104,6 +124,7 @@ struct ConnectionInfo
     // (ms since epoch); 0 when not paused.
     qint64 pausedUntilMs = 0;
     MySqlInfo mysql;
+    PostgresInfo postgres;
     RedisInfo redis;
 };
 
@@ -123,7 +144,8 @@ struct RouteCounters
     quint64 deniedDatagrams = 0; // UDP
     quint64 deniedBytes = 0;     // UDP
     // With query digests on: per MySQL command, its count, time and latency buckets.
-    QList<MySqlCommandCounters> mysqlCommands;
+    QList<SqlCommandCounters> mysqlCommands;
+    QList<SqlCommandCounters> postgresCommands; // the same for routes with postgres_digests on
     // Routes with protocol "redis": per command, its count, errors and latency buckets.
     QList<RedisCommandCounters> redisCommands;
 };

@@ -45,6 +45,12 @@ MySqlInfo ConnectionRecord::mySql() const
     return m_mysql;
 }
 
+void ConnectionRecord::setPostgres(const PostgresInfo& postgres)
+{
+    QMutexLocker lock(&m_mutex);
+    m_postgres = postgres;
+}
+
 void ConnectionRecord::setRedis(const RedisInfo& redis)
 {
     QMutexLocker lock(&m_mutex);
@@ -59,6 +65,7 @@ ConnectionInfo ConnectionRecord::info() const
         c.upstreamNode = m_upstreamNode;
         c.failedUpstreams = m_failedUpstreams;
         c.mysql = m_mysql;
+        c.postgres = m_postgres;
         c.redis = m_redis;
     }
     c.state = state.load(std::memory_order_relaxed);
@@ -379,6 +386,7 @@ Snapshot StatsHub::snapshot() const
             rc.bytesUp = st->closedBytesUp.load();
             rc.bytesDown = st->closedBytesDown.load();
             rc.mysqlCommands = st->mysql.commands();
+            rc.postgresCommands = st->postgres.commands();
             rc.redisCommands = st->redis.commands();
         }
         const auto live = liveRouteBytes.value(st.get());

@@ -5,9 +5,9 @@
 // owned by the worker that runs it; opening, closing, denials and events take one short mutex.
 // snapshot() copies everything into a plain Snapshot and is safe from any thread.
 
-#include "stats/mysqlstats.h"
 #include "stats/redisstats.h"
 #include "stats/snapshot.h"
+#include "stats/sqlstats.h"
 
 #include <QHash>
 #include <QMutex>
@@ -44,7 +44,9 @@ struct RouteStats
     // The route's upstream greeted as a MySQL server the last time the MySQL inspector saw
     // one answer (proxy/mysqlrefusal.h: refused clients are then told why in MySQL's words).
     std::atomic<bool> mysqlUpstream{false};
-    MySqlStats mysql; // digests, errors and command counters (routes with mysql_digests on)
+    SqlStats mysql;    // digests, errors and command counters (routes with mysql_digests on)
+    SqlStats postgres; // the same for PostgreSQL (routes with postgres_digests on)
+    SqlStats& sql(SqlProtocol p) { return p == SqlProtocol::MySql ? mysql : postgres; }
     RedisStats redis; // commands and their latency (routes with protocol "redis")
     void opened();
     void add(std::atomic<quint64>& c, quint64 n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
@@ -88,6 +90,8 @@ public:
     // Written by the worker while the MySQL inspector learns something, read by snapshots.
     void setMySql(const MySqlInfo& mysql);
     MySqlInfo mySql() const;
+    // Written by the worker as the PostgreSQL reader learns something.
+    void setPostgres(const PostgresInfo& postgres);
     // Written by the worker as the Redis reader follows commands (routes with protocol "redis").
     void setRedis(const RedisInfo& redis);
     ConnectionInfo info() const;
@@ -97,6 +101,7 @@ private:
     QString m_upstreamNode;
     QStringList m_failedUpstreams;
     MySqlInfo m_mysql;
+    PostgresInfo m_postgres;
     RedisInfo m_redis;
 };
 

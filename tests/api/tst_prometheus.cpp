@@ -79,14 +79,14 @@ Snapshot sampleSnapshot()
     mysql.bytesUp = 1234;
     mysql.bytesDown = 567890;
     // Query digests: 2 commands within 100 µs, 1 within 1 ms, 1 over 10 s; one failed.
-    MySqlCommandCounters query;
+    SqlCommandCounters query;
     query.command = "COM_QUERY";
     query.totalCount = 4;
     query.totalTimeUs = 20000350;
     query.errors = 1;
     query.buckets[0] = 2;
     query.buckets[2] = 1;
-    query.buckets[MySqlCommandCounters::kBoundsUs.size()] = 1;
+    query.buckets[SqlCommandCounters::kBoundsUs.size()] = 1;
     mysql.mysqlCommands << query;
     s.routes << mysql;
     ListenerStatus l;

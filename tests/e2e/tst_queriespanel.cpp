@@ -15,6 +15,7 @@
 #include "queries/querymodels.h"
 #include "windowfixture.h"
 
+#include <QComboBox>
 #include <QDir>
 #include <QFile>
 #include <QLabel>
@@ -221,6 +222,28 @@ private slots:
         QTest::mouseClick(record, Qt::LeftButton);
         QVERIFY(!m_panel->recording());
         QVERIFY(!m_ui.store->config().streamgate.routes.has_value());
+    }
+
+    // The PostgreSQL choice shows the route's PostgreSQL tables and records into
+    // postgres_digests; MySQL's setting stays as it was.
+    void postgresChoiceRecordsItsOwnSetting()
+    {
+        m_ui.window->selectRoute(QStringLiteral("db"));
+        auto* protocol = child<QComboBox>(m_panel, "queriesProtocol");
+        QCOMPARE(m_panel->protocol(), SqlProtocol::MySql);
+        protocol->setCurrentIndex(protocol->findText(QStringLiteral("PostgreSQL")));
+        Q_EMIT protocol->activated(protocol->currentIndex());
+        QCOMPARE(m_panel->protocol(), SqlProtocol::Postgres);
+        QVERIFY(!m_panel->recording());
+        QVERIFY(m_panel->setRecording(true));
+        QTRY_VERIFY(m_ui.store->config().streamgate.postgresDigestsFor(QStringLiteral("db")));
+        QVERIFY(!m_ui.store->config().streamgate.mysqlDigestsFor(QStringLiteral("db")));
+        QTRY_VERIFY(m_panel->recording());
+        QVERIFY(
+            child<QLabel>(m_panel, "queriesState")->text().contains(QLatin1String("PostgreSQL")));
+        QVERIFY(m_panel->setRecording(false));
+        QTRY_VERIFY(!m_ui.store->config().streamgate.postgresDigestsFor(QStringLiteral("db")));
+        m_panel->setProtocol(SqlProtocol::MySql);
     }
 };
 

@@ -37,6 +37,8 @@ private Q_SLOTS:
     void invalid();
     void inEffect_data();
     void inEffect();
+    void postgresInEffect_data();
+    void postgresInEffect();
     void rebasePerSection();
     void pathsSpelledFromKeys();
     void toxicDefaultsLeftOut();
@@ -119,8 +121,8 @@ void TestSettings::invalid_data()
     QTest::addColumn<QString>("value");   // and its value
 
     const QString top =
-        QStringLiteral("(known: admin, prometheus, mysql_inspect, routes, disabled_routes, "
-                       "toxiproxy, toxics, control, access_log)");
+        QStringLiteral("(known: admin, prometheus, mysql_inspect, postgres_inspect, routes, "
+                       "disabled_routes, toxiproxy, toxics, control, access_log)");
 
     // wrong type
     QTest::newRow("section not an object")
@@ -287,7 +289,7 @@ void TestSettings::invalid_data()
     QTest::newRow("unknown route setting")
         << QByteArray(R"({"routes": {"db": {"mysql": true}}})")
         << "streamgate.routes.db.mysql: unknown setting \"mysql\" (known: mysql_inspect, "
-           "mysql_commands, mysql_digests)"
+           "mysql_commands, mysql_digests, postgres_inspect, postgres_digests)"
         << "true";
     QTest::newRow("unknown disabled route key")
         << disabled(R"(, "enabled": false)")
@@ -383,6 +385,48 @@ void TestSettings::inEffect()
     QCOMPARE(d.value.mysqlDeclaredFor(QStringLiteral("db")),
              text.contains(R"("db": {"mysql_inspect": true)") || commands);
     QCOMPARE(d.value.mysqlDeclaredFor(QStringLiteral("other")), false);
+}
+
+void TestSettings::postgresInEffect_data()
+{
+    QTest::addColumn<QByteArray>("text");
+    QTest::addColumn<bool>("inspect"); // for route "db"
+    QTest::addColumn<bool>("digests"); // for route "db"
+    QTest::addColumn<bool>("otherInspect");
+
+    QTest::newRow("nothing written") << QByteArray("{}") << true << false << true;
+    QTest::newRow("off everywhere")
+        << QByteArray(R"({"postgres_inspect": false})") << false << false << false;
+    QTest::newRow("off everywhere, on for db")
+        << QByteArray(
+               R"({"postgres_inspect": false, "routes": {"db": {"postgres_inspect": true}}})")
+        << true << false << false;
+    QTest::newRow("off for db only")
+        << QByteArray(R"({"routes": {"db": {"postgres_inspect": false}}})") << false << false
+        << true;
+    QTest::newRow("digests imply inspection")
+        << QByteArray(R"({"postgres_inspect": false, "routes": {"db": {"postgres_inspect": false,
+                                                                       "postgres_digests": true}}})")
+        << true << true << false;
+    QTest::newRow("MySQL's settings leave it alone")
+        << QByteArray(R"({"mysql_inspect": false, "routes": {"db": {"mysql_digests": true}}})")
+        << true << false << true;
+}
+
+void TestSettings::postgresInEffect()
+{
+    QFETCH(QByteArray, text);
+    QFETCH(bool, inspect);
+    QFETCH(bool, digests);
+    QFETCH(bool, otherInspect);
+    const Decoded<StreamgateSettings> d = decodeSettings(json(text));
+    QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
+    QCOMPARE(d.value.postgresInspectFor(QStringLiteral("db")), inspect);
+    QCOMPARE(d.value.postgresDigestsFor(QStringLiteral("db")), digests);
+    QCOMPARE(d.value.postgresInspectFor(QStringLiteral("other")), otherInspect);
+    QCOMPARE(d.value.postgresDigestsFor(QStringLiteral("other")), false);
+    // Written back as it was read.
+    QCOMPARE(encodeSettings(d.value), json(text));
 }
 
 void TestSettings::rebasePerSection()

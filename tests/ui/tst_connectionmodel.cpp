@@ -79,12 +79,12 @@ private slots:
         ConnectionTableModel model;
         QAbstractItemModelTester tester(&model,
                                         QAbstractItemModelTester::FailureReportingMode::QtTest);
-        QSignalSpy seen(&model, &ConnectionTableModel::mySqlFirstSeen);
+        QSignalSpy seen(&model, &ConnectionTableModel::databaseFirstSeen);
         QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
 
         ConnectionInfo c = conn(1);
         model.applySnapshot(snap(T0 + 1000, {c, conn(2)}));
-        QVERIFY(!model.mySqlSeen());
+        QVERIFY(!model.databaseSeen());
         QCOMPARE(seen.size(), 0);
         QCOMPARE(model.index(0, ConnectionTableModel::MySqlUserColumn).data().toString(),
                  QString());
@@ -114,7 +114,7 @@ private slots:
         c.mysql.commands = 3;
         changed.clear();
         model.applySnapshot(snap(T0 + 1100, {c, conn(2)}));
-        QVERIFY(model.mySqlSeen());
+        QVERIFY(model.databaseSeen());
         QCOMPARE(seen.size(), 1);
         QVERIFY(!changed.isEmpty());
         QCOMPARE(changed.constLast().at(1).toModelIndex().column(),

@@ -52,12 +52,46 @@ bool isRedis(const ConnectionInfo& c)
     return c.redis.followed || !c.redis.notFollowed.isEmpty();
 }
 
-// The statement (MySQL) or command (Redis) waiting for its answer, and since when.
+// The statement (MySQL, PostgreSQL) or command (Redis) waiting for its answer, and since when.
 std::pair<QString, qint64> runningCommand(const ConnectionInfo& c)
 {
     if (!c.mysql.statement.isEmpty())
         return {c.mysql.statement, c.mysql.statementSinceMs};
+    if (!c.postgres.statement.isEmpty())
+        return {c.postgres.statement, c.postgres.statementSinceMs};
     return {c.redis.command, c.redis.commandSinceMs};
+}
+
+// The database columns show what the MySQL reader learned, or the PostgreSQL reader.
+const QString& databaseUser(const ConnectionInfo& c)
+{
+    return c.postgres.detected ? c.postgres.user : c.mysql.user;
+}
+
+const QString& databaseName(const ConnectionInfo& c)
+{
+    return c.postgres.detected ? c.postgres.database : c.mysql.database;
+}
+
+const QString& serverVersion(const ConnectionInfo& c)
+{
+    return c.postgres.detected ? c.postgres.serverVersion : c.mysql.serverVersion;
+}
+
+QVariant databaseTls(const ConnectionInfo& c) // null when neither reader knows
+{
+    if (c.mysql.detected)
+        return c.mysql.tls;
+    return c.postgres.detected ? QVariant(c.postgres.tls) : QVariant();
+}
+
+QString lastError(const ConnectionInfo& c)
+{
+    if (isRedis(c))
+        return c.redis.lastError;
+    if (c.postgres.detected)
+        return c.postgres.lastError.isEmpty() ? c.postgres.loginError : c.postgres.lastError;
+    return c.mysql.lastError;
 }
 
 QString upstreamSortKey(const QString& node)
@@ -168,24 +202,26 @@ QVariant ConnectionTableModel::headerData(int section, Qt::Orientation orientati
     case CloseReasonColumn:
         return tr("Close reason");
     case MySqlUserColumn:
-        return role == Qt::ToolTipRole ? tr("MySQL user") : tr("User");
+        return role == Qt::ToolTipRole ? tr("MySQL or PostgreSQL user") : tr("User");
     case MySqlDatabaseColumn:
-        return role == Qt::ToolTipRole ? tr("MySQL default database") : tr("Database");
+        return role == Qt::ToolTipRole ? tr("MySQL default database, PostgreSQL database")
+                                       : tr("Database");
     case MySqlServerColumn:
-        return role == Qt::ToolTipRole ? tr("MySQL server version") : tr("Server");
+        return role == Qt::ToolTipRole ? tr("MySQL or PostgreSQL server version") : tr("Server");
     case MySqlTlsColumn:
         return role == Qt::ToolTipRole ? tr("The client asked for TLS") : tr("TLS");
     case MySqlQueriesColumn:
         return role == Qt::ToolTipRole ? tr("Commands sent (MySQL: when counting is on for the "
-                                            "route; Redis: routes with protocol redis)")
+                                            "route; PostgreSQL: when it records queries; "
+                                            "Redis: routes with protocol redis)")
                                        : tr("Queries");
     case MySqlStatementColumn:
         return role == Qt::ToolTipRole
-                   ? tr("The MySQL statement (when the route records queries) or Redis command "
-                        "waiting for its answer now, and for how long")
+                   ? tr("The MySQL or PostgreSQL statement (when the route records queries) or "
+                        "Redis command waiting for its answer now, and for how long")
                    : tr("Statement");
     case MySqlLastErrorColumn:
-        return role == Qt::ToolTipRole ? tr("The last error the MySQL or Redis server answered")
+        return role == Qt::ToolTipRole ? tr("The last error the database server answered")
                                        : tr("Last error");
     }
     return {};
@@ -224,16 +260,20 @@ QVariant ConnectionTableModel::displayData(const Row& row, int column) const
     case CloseReasonColumn:
         return closeReasonText(c.closeReason);
     case MySqlUserColumn:
-        return c.mysql.user;
+        return databaseUser(c);
     case MySqlDatabaseColumn:
-        return c.mysql.database;
+        return databaseName(c);
     case MySqlServerColumn:
-        return c.mysql.serverVersion;
-    case MySqlTlsColumn:
-        return c.mysql.detected ? (c.mysql.tls ? tr("yes") : tr("no")) : QString();
+        return serverVersion(c);
+    case MySqlTlsColumn: {
+        const QVariant tls = databaseTls(c);
+        return tls.isNull() ? QString() : (tls.toBool() ? tr("yes") : tr("no"));
+    }
     case MySqlQueriesColumn:
         if (isRedis(c))
             return QString::number(c.redis.commands);
+        if (c.postgres.detected)
+            return c.postgres.statementsFollowed ? QString::number(c.postgres.commands) : tr("–");
         if (!c.mysql.detected)
             return QString();
         return c.mysql.commandsCounted ? QString::number(c.mysql.commands) : tr("–");
@@ -244,7 +284,7 @@ QVariant ConnectionTableModel::displayData(const Row& row, int column) const
         return tr("%1 · %2").arg(running, formatDuration(qMax<qint64>(0, m_lastTakenMs - sinceMs)));
     }
     case MySqlLastErrorColumn:
-        return isRedis(c) ? c.redis.lastError : c.mysql.lastError;
+        return lastError(c);
     }
     return {};
 }
@@ -280,21 +320,23 @@ QVariant ConnectionTableModel::rawData(const Row& row, int column) const
     case CloseReasonColumn:
         return closeReasonText(c.closeReason);
     case MySqlUserColumn:
-        return c.mysql.user;
+        return databaseUser(c);
     case MySqlDatabaseColumn:
-        return c.mysql.database;
+        return databaseName(c);
     case MySqlServerColumn:
-        return c.mysql.serverVersion;
+        return serverVersion(c);
     case MySqlTlsColumn:
-        return c.mysql.detected ? QVariant(c.mysql.tls) : QVariant();
+        return databaseTls(c);
     case MySqlQueriesColumn:
         if (isRedis(c))
             return QVariant(c.redis.commands);
+        if (c.postgres.detected)
+            return c.postgres.statementsFollowed ? QVariant(c.postgres.commands) : QVariant();
         return c.mysql.commandsCounted ? QVariant(c.mysql.commands) : QVariant();
     case MySqlStatementColumn:
         return row.closedSeenMs > 0 ? QString() : runningCommand(c).first;
     case MySqlLastErrorColumn:
-        return isRedis(c) ? c.redis.lastError : c.mysql.lastError;
+        return lastError(c);
     }
     return {};
 }
@@ -336,6 +378,27 @@ QVariant ConnectionTableModel::data(const QModelIndex& index, int role) const
         if (index.column() == MySqlStatementColumn && !row.info.mysql.notFollowed.isEmpty())
             return tr("Statements not followed on this connection: %1")
                 .arg(row.info.mysql.notFollowed);
+        if (index.column() == ClientColumn && row.info.postgres.detected) {
+            const PostgresInfo& p = row.info.postgres;
+            QString text = tr("PostgreSQL %1, user %2, database %3")
+                               .arg(p.serverVersion, p.user.isEmpty() ? tr("(none)") : p.user,
+                                    p.database.isEmpty() ? tr("(none)") : p.database);
+            if (!p.applicationName.isEmpty())
+                text = tr("%1, application %2").arg(text, p.applicationName);
+            return p.statementsFollowed ? tr("%1, %2 commands").arg(text).arg(p.commands) : text;
+        }
+        if (index.column() == MySqlQueriesColumn && row.info.postgres.detected &&
+            !row.info.postgres.statementsFollowed)
+            return row.info.postgres.tls
+                       ? tr("Not counted: the session is encrypted (TLS)")
+                       : tr("Not counted: query digests are off for this route (Streamgate "
+                            "setting routes.<route id>.postgres_digests)");
+        if (index.column() == MySqlStatementColumn && !row.info.postgres.notFollowed.isEmpty())
+            return tr("Statements not followed on this connection: %1")
+                .arg(row.info.postgres.notFollowed);
+        if (index.column() == MySqlStatementColumn && !row.info.postgres.statement.isEmpty())
+            return tr("Running since %1:\n%2")
+                .arg(formatClock(row.info.postgres.statementSinceMs), row.info.postgres.statement);
         if (index.column() == MySqlStatementColumn && !row.info.redis.notFollowed.isEmpty())
             return tr("Redis commands not followed on this connection: %1")
                 .arg(row.info.redis.notFollowed);
@@ -427,17 +490,17 @@ void ConnectionTableModel::appendRows(std::vector<std::unique_ptr<Row>>& rows)
 
 void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
 {
-    // Scanned only until the first MySQL connection shows up (the view then reveals the
-    // MySQL columns); afterwards this costs nothing.
-    if (!m_mySqlSeen) {
+    // Scanned only until the first database connection shows up (the view then reveals the
+    // database columns); afterwards this costs nothing.
+    if (!m_databaseSeen) {
         for (const ConnectionInfo& c : snapshot.active) {
-            if (c.mysql.detected) {
-                m_mySqlSeen = true;
+            if (c.mysql.detected || c.postgres.detected || isRedis(c)) {
+                m_databaseSeen = true;
                 break;
             }
         }
-        if (m_mySqlSeen)
-            Q_EMIT mySqlFirstSeen();
+        if (m_databaseSeen)
+            Q_EMIT databaseFirstSeen();
     }
     const qint64 now = snapshot.takenMs;
     const bool first = m_lastTakenMs == 0;
@@ -485,6 +548,20 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                     row.info.mysql.notFollowed != c->mysql.notFollowed;
                 if (mysqlChanged)
                     row.info.mysql = c->mysql;
+                const PostgresInfo& pg = c->postgres;
+                const bool postgresChanged =
+                    row.info.postgres.detected != pg.detected ||
+                    row.info.postgres.commands != pg.commands ||
+                    row.info.postgres.user != pg.user ||
+                    row.info.postgres.serverVersion != pg.serverVersion ||
+                    row.info.postgres.statementSinceMs != pg.statementSinceMs ||
+                    row.info.postgres.statement != pg.statement ||
+                    row.info.postgres.database != pg.database || row.info.postgres.tls != pg.tls ||
+                    row.info.postgres.lastError != pg.lastError ||
+                    row.info.postgres.loginError != pg.loginError ||
+                    row.info.postgres.notFollowed != pg.notFollowed;
+                if (postgresChanged)
+                    row.info.postgres = pg;
                 const bool redisChanged = row.info.redis.commands != c->redis.commands ||
                                           row.info.redis.command != c->redis.command ||
                                           row.info.redis.notFollowed != c->redis.notFollowed;
@@ -512,7 +589,7 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                 row.changed = prevUp != c->bytesUp || prevDown != c->bytesDown ||
                               prevRateUp != row.rateUp || prevRateDown != row.rateDown ||
                               prevState != c->state || prevPaused != c->pausedUntilMs ||
-                              upstreamChanged || mysqlChanged || redisChanged ||
+                              upstreamChanged || mysqlChanged || postgresChanged || redisChanged ||
                               second != row.shownSecond;
                 row.shownSecond = second;
             } else {

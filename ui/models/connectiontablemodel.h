@@ -63,8 +63,9 @@ public:
     {
         return column >= MySqlUserColumn && column < ColumnCount;
     }
-    // True once any connection with MySQL info was shown; mySqlSeen() is emitted the first time.
-    bool mySqlSeen() const { return m_mySqlSeen; }
+    // True once a connection a database reader follows (MySQL, PostgreSQL, Redis) was shown;
+    // databaseFirstSeen() is emitted the first time.
+    bool databaseSeen() const { return m_databaseSeen; }
 
     bool showClosed() const { return m_showClosed; }
     void setShowClosed(bool show);
@@ -82,7 +83,7 @@ public:
     int openCount() const { return m_openCount; }
 
 Q_SIGNALS:
-    void mySqlFirstSeen();
+    void databaseFirstSeen();
 
 private:
     struct Row;
@@ -102,7 +103,7 @@ private:
     int m_historyLimit = 2000;
     int m_openCount = 0;
     bool m_showClosed = false;
-    bool m_mySqlSeen = false;
+    bool m_databaseSeen = false;
 };
 
 } // namespace sg::ui

@@ -7,6 +7,7 @@
 #include "proxy/engine.h"
 #include "queries/querymodels.h"
 
+#include <QComboBox>
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -45,12 +46,21 @@ QueriesPanel::QueriesPanel(ConfigStore* store, Engine* engine, QWidget* parent)
     auto* layout = new QVBoxLayout(this);
 
     auto* top = new QHBoxLayout;
+    m_protocolBox = new QComboBox(this);
+    m_protocolBox->setObjectName(QStringLiteral("queriesProtocol"));
+    m_protocolBox->addItem(tr("MySQL"), int(SqlProtocol::MySql));
+    m_protocolBox->addItem(tr("PostgreSQL"), int(SqlProtocol::Postgres));
+    m_protocolBox->setToolTip(tr("Which of the route's clients to show"));
+    connect(m_protocolBox, &QComboBox::activated, this, [this](int index) {
+        setProtocol(SqlProtocol(m_protocolBox->itemData(index).toInt()));
+    });
     m_state = new QLabel(this);
     m_state->setObjectName(QStringLiteral("queriesState"));
     m_state->setWordWrap(true);
     m_record = new QPushButton(this);
     m_record->setObjectName(QStringLiteral("recordQueriesButton"));
     connect(m_record, &QPushButton::clicked, this, [this] { setRecording(!m_recording); });
+    top->addWidget(m_protocolBox);
     top->addWidget(m_state, 1);
     top->addWidget(m_record);
     layout->addLayout(top);
@@ -121,15 +131,43 @@ void QueriesPanel::setRoute(const QString& routeId)
     m_routeId = routeId;
     m_digests->setDigests({});
     m_errors->setErrors({});
+    if (m_store) {
+        // A route that records only PostgreSQL opens on it; any other on MySQL.
+        const StreamgateSettings& settings = m_store->config().streamgate;
+        const bool postgres =
+            settings.postgresDigestsFor(routeId) && !settings.mysqlDigestsFor(routeId);
+        m_protocol = postgres ? SqlProtocol::Postgres : SqlProtocol::MySql;
+        m_protocolBox->setCurrentIndex(m_protocolBox->findData(int(m_protocol)));
+        setConfig(m_store->config());
+    }
+    refresh();
+}
+
+void QueriesPanel::setProtocol(SqlProtocol protocol)
+{
+    if (protocol == m_protocol)
+        return;
+    m_protocol = protocol;
+    m_protocolBox->setCurrentIndex(m_protocolBox->findData(int(protocol)));
+    m_digests->setDigests({});
+    m_errors->setErrors({});
+    m_droppedDigests = 0;
     if (m_store)
         setConfig(m_store->config());
     refresh();
 }
 
+QString QueriesPanel::protocolName() const
+{
+    return m_protocol == SqlProtocol::MySql ? tr("MySQL") : tr("PostgreSQL");
+}
+
 void QueriesPanel::setConfig(const Config& config)
 {
     m_routeExists = !m_routeId.isEmpty() && config.findRoute(m_routeId);
-    m_recording = m_routeExists && config.streamgate.mysqlDigestsFor(m_routeId);
+    m_recording = m_routeExists && (m_protocol == SqlProtocol::MySql
+                                        ? config.streamgate.mysqlDigestsFor(m_routeId)
+                                        : config.streamgate.postgresDigestsFor(m_routeId));
     updateState();
 }
 
@@ -140,7 +178,7 @@ void QueriesPanel::refresh()
         m_errors->setErrors({});
         return;
     }
-    const std::shared_ptr<MySqlStats> stats = m_engine->mysqlStats(m_routeId);
+    const std::shared_ptr<SqlStats> stats = m_engine->sqlStats(m_routeId, m_protocol);
     m_digests->setDigests(stats->digests());
     m_errors->setErrors(stats->errors());
     const quint64 dropped = stats->droppedDigests();
@@ -160,19 +198,21 @@ void QueriesPanel::updateState()
     m_record->setText(m_recording ? tr("Stop recording") : tr("Record queries"));
     QString text;
     if (!m_routeExists)
-        text = tr("Select a route to see what its MySQL clients ask.");
+        text = tr("Select a route to see what its database clients ask.");
     else if (m_recording)
-        text = tr("Recording every MySQL command on new connections of this route: its digest, "
-                  "time, rows and errors.");
+        text = tr("Recording every %1 command on new connections of this route: its digest, "
+                  "time, rows and errors.")
+                   .arg(protocolName());
     else
-        text = tr("Query digests are off for this route. Record queries to see what its MySQL "
+        text = tr("%1 query digests are off for this route. Record queries to see what its %1 "
                   "clients ask, how long each statement takes and what fails (connections opened "
-                  "from then on).");
+                  "from then on).")
+                   .arg(protocolName());
     if (m_droppedDigests)
         text += QLatin1Char(' ') +
                 tr("%n digest(s) not kept: the table holds %1 at most; Reset makes room.", nullptr,
                    int(qMin<quint64>(m_droppedDigests, INT_MAX)))
-                    .arg(MySqlStats::kMaxDigests);
+                    .arg(SqlStats::kMaxDigests);
     m_state->setText(text);
 }
 
@@ -183,7 +223,9 @@ bool QueriesPanel::setRecording(bool on)
     StreamgateSettings settings = m_store->config().streamgate;
     QMap<QString, RouteSettings> routes = settings.routes.value_or(QMap<QString, RouteSettings>());
     RouteSettings route = routes.value(m_routeId);
-    route.mysqlDigests = on ? std::optional<bool>(true) : std::nullopt;
+    std::optional<bool>& digests =
+        m_protocol == SqlProtocol::MySql ? route.mysqlDigests : route.postgresDigests;
+    digests = on ? std::optional<bool>(true) : std::nullopt;
     if (route == RouteSettings{})
         routes.remove(m_routeId);
     else
@@ -194,8 +236,9 @@ bool QueriesPanel::setRecording(bool on)
         Q_EMIT message(tr("Could not change query recording: %1").arg(formatProblems(problems)));
         return false;
     }
-    Q_EMIT message(on ? tr("Recording queries of %1 on new connections").arg(m_routeId)
-                      : tr("Stopped recording queries of %1").arg(m_routeId));
+    Q_EMIT message(
+        on ? tr("Recording %1 queries of %2 on new connections").arg(protocolName(), m_routeId)
+           : tr("Stopped recording %1 queries of %2").arg(protocolName(), m_routeId));
     return true;
 }
 
@@ -203,7 +246,7 @@ void QueriesPanel::reset()
 {
     if (!m_engine || !m_routeExists)
         return;
-    const std::shared_ptr<MySqlStats> stats = m_engine->mysqlStats(m_routeId);
+    const std::shared_ptr<SqlStats> stats = m_engine->sqlStats(m_routeId, m_protocol);
     stats->resetDigests();
     stats->resetErrors();
     refresh();

@@ -72,7 +72,7 @@ QVariant DigestsModel::data(const QModelIndex& index, int role) const
 {
     if (!index.isValid() || index.row() >= rowCount())
         return {};
-    const MySqlDigestRow& d = rowAt(index.row()).digest;
+    const SqlDigestRow& d = rowAt(index.row()).digest;
     const quint64 average = d.countStar ? d.sumTime / d.countStar : 0;
     if (role == Qt::TextAlignmentRole)
         return index.column() >= CountColumn && index.column() <= ErrorsColumn
@@ -118,19 +118,19 @@ QVariant DigestsModel::data(const QModelIndex& index, int role) const
     return {};
 }
 
-void DigestsModel::setDigests(const QList<MySqlDigestRow>& digests)
+void DigestsModel::setDigests(const QList<SqlDigestRow>& digests)
 {
     QList<DigestRow> rows;
     rows.reserve(digests.size());
-    for (const MySqlDigestRow& d : digests)
+    for (const SqlDigestRow& d : digests)
         rows << DigestRow{d};
     updateRows(rows);
 }
 
 QString MySqlErrorTableRow::key() const
 {
-    return QStringList{QString::number(error.errorCode), error.username, error.schemaname,
-                       error.clientAddress}
+    return QStringList{QString::number(error.errorCode), error.sqlState, error.username,
+                       error.schemaname, error.clientAddress}
         .join(QLatin1Char('\n'));
 }
 
@@ -172,7 +172,7 @@ QVariant MySqlErrorsModel::data(const QModelIndex& index, int role) const
 {
     if (!index.isValid() || index.row() >= rowCount())
         return {};
-    const MySqlErrorRow& e = rowAt(index.row()).error;
+    const SqlErrorRow& e = rowAt(index.row()).error;
     if (role == Qt::ToolTipRole && index.column() == MessageColumn)
         return e.lastError;
     if (role != Qt::DisplayRole && role != RawValueRole && role != SortRole)
@@ -180,7 +180,9 @@ QVariant MySqlErrorsModel::data(const QModelIndex& index, int role) const
     const bool raw = role != Qt::DisplayRole;
     switch (index.column()) {
     case CodeColumn:
-        return raw ? QVariant(e.errorCode) : QVariant(QString::number(e.errorCode));
+        if (raw)
+            return e.errorCode;
+        return e.errorCode ? QString::number(e.errorCode) : QString(); // PostgreSQL has none
     case SqlStateColumn:
         return e.sqlState;
     case CountColumn:
@@ -201,11 +203,11 @@ QVariant MySqlErrorsModel::data(const QModelIndex& index, int role) const
     return {};
 }
 
-void MySqlErrorsModel::setErrors(const QList<MySqlErrorRow>& errors)
+void MySqlErrorsModel::setErrors(const QList<SqlErrorRow>& errors)
 {
     QList<MySqlErrorTableRow> rows;
     rows.reserve(errors.size());
-    for (const MySqlErrorRow& e : errors)
+    for (const SqlErrorRow& e : errors)
         rows << MySqlErrorTableRow{e};
     updateRows(rows);
 }

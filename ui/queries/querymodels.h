@@ -1,12 +1,12 @@
 #pragma once
 // The tables of the Queries tab: a route's MySQL query digests and the errors its server
-// answered (stats/mysqlstats.h, ProxySQL's stats_mysql_query_digest and stats_mysql_errors).
+// answered (stats/sqlstats.h, ProxySQL's stats_mysql_query_digest and stats_mysql_errors).
 // Rows are diffed by key, never reset, so selection, sort and scroll survive each refresh.
 // Times are shown in ms/µs and given raw (RawValueRole) in microseconds; seen times as ms
 // since the epoch.
 
 #include "models/keyedtablemodel.h"
-#include "stats/mysqlstats.h"
+#include "stats/sqlstats.h"
 
 namespace sg::ui {
 
@@ -15,7 +15,7 @@ QString formatMicros(quint64 us);
 
 struct DigestRow
 {
-    MySqlDigestRow digest;
+    SqlDigestRow digest;
     QString key() const;
     bool operator==(const DigestRow& o) const { return digest == o.digest; }
 };
@@ -52,12 +52,12 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation,
                         int role = Qt::DisplayRole) const override;
 
-    void setDigests(const QList<MySqlDigestRow>& digests);
+    void setDigests(const QList<SqlDigestRow>& digests);
 };
 
 struct MySqlErrorTableRow
 {
-    MySqlErrorRow error;
+    SqlErrorRow error;
     QString key() const;
     bool operator==(const MySqlErrorTableRow& o) const { return error == o.error; }
 };
@@ -89,7 +89,7 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation,
                         int role = Qt::DisplayRole) const override;
 
-    void setErrors(const QList<MySqlErrorRow>& errors);
+    void setErrors(const QList<SqlErrorRow>& errors);
 };
 
 } // namespace sg::ui

@@ -1,10 +1,10 @@
-#include "stats/mysqlstats.h"
+#include "stats/sqlstats.h"
 
 #include <algorithm>
 
 namespace sg {
 
-QString MySqlCommandCounters::bucketName(std::size_t index)
+QString SqlCommandCounters::bucketName(std::size_t index)
 {
     if (index >= kBoundsUs.size())
         return QStringLiteral("cnt_INFs");
@@ -16,21 +16,21 @@ QString MySqlCommandCounters::bucketName(std::size_t index)
     return QStringLiteral("cnt_%1s").arg(us / 1000000);
 }
 
-void MySqlStats::record(const MySqlStatementResult& r)
+void SqlStats::record(const SqlStatementResult& r)
 {
     const qint64 seen = r.atMs / 1000;
     const quint64 time = quint64(std::max<qint64>(r.timeUs, 0));
     QMutexLocker lock(&m_mutex);
 
-    MySqlCommandCounters& c = m_commands[r.command];
+    SqlCommandCounters& c = m_commands[r.command];
     c.command = r.command;
     c.totalTimeUs += time;
     ++c.totalCount;
-    if (r.errorCode)
+    if (r.failed())
         ++c.errors;
-    const auto bound = std::lower_bound(MySqlCommandCounters::kBoundsUs.begin(),
-                                        MySqlCommandCounters::kBoundsUs.end(), qint64(time));
-    ++c.buckets[std::size_t(bound - MySqlCommandCounters::kBoundsUs.begin())];
+    const auto bound = std::lower_bound(SqlCommandCounters::kBoundsUs.begin(),
+                                        SqlCommandCounters::kBoundsUs.end(), qint64(time));
+    ++c.buckets[std::size_t(bound - SqlCommandCounters::kBoundsUs.begin())];
 
     if (!r.inDigests)
         return;
@@ -40,7 +40,7 @@ void MySqlStats::record(const MySqlStatementResult& r)
         if (int(m_digests.size()) >= kMaxDigests) {
             ++m_droppedDigests;
         } else {
-            MySqlDigestRow row;
+            SqlDigestRow row;
             row.digest = r.digest;
             row.digestText = r.digestText;
             row.username = r.username;
@@ -52,7 +52,7 @@ void MySqlStats::record(const MySqlStatementResult& r)
         }
     }
     if (it != m_digests.end()) {
-        MySqlDigestRow& row = it->second;
+        SqlDigestRow& row = it->second;
         ++row.countStar;
         row.lastSeen = seen;
         row.sumTime += time;
@@ -60,20 +60,20 @@ void MySqlStats::record(const MySqlStatementResult& r)
         row.maxTime = std::max(row.maxTime, time);
         row.sumRowsAffected += r.rowsAffected;
         row.sumRowsSent += r.rowsSent;
-        if (r.errorCode)
+        if (r.failed())
             ++row.errors;
     }
 
-    if (!r.errorCode)
+    if (!r.failed())
         return;
-    ErrorKey errorKey{r.username, r.schemaname, r.clientAddress, r.errorCode};
+    ErrorKey errorKey{r.username, r.schemaname, r.clientAddress, r.errorCode, r.sqlState};
     auto e = m_errors.find(errorKey);
     if (e == m_errors.end()) {
         if (int(m_errors.size()) >= kMaxErrors) {
             ++m_droppedErrors;
             return;
         }
-        MySqlErrorRow row;
+        SqlErrorRow row;
         row.username = r.username;
         row.schemaname = r.schemaname;
         row.clientAddress = r.clientAddress;
@@ -87,55 +87,55 @@ void MySqlStats::record(const MySqlStatementResult& r)
     e->second.lastError = r.errorMessage;
 }
 
-QList<MySqlDigestRow> MySqlStats::digests() const
+QList<SqlDigestRow> SqlStats::digests() const
 {
     QMutexLocker lock(&m_mutex);
-    QList<MySqlDigestRow> out;
+    QList<SqlDigestRow> out;
     out.reserve(qsizetype(m_digests.size()));
     for (const auto& [key, row] : m_digests)
         out << row;
     return out;
 }
 
-QList<MySqlErrorRow> MySqlStats::errors() const
+QList<SqlErrorRow> SqlStats::errors() const
 {
     QMutexLocker lock(&m_mutex);
-    QList<MySqlErrorRow> out;
+    QList<SqlErrorRow> out;
     out.reserve(qsizetype(m_errors.size()));
     for (const auto& [key, row] : m_errors)
         out << row;
     return out;
 }
 
-QList<MySqlCommandCounters> MySqlStats::commands() const
+QList<SqlCommandCounters> SqlStats::commands() const
 {
     QMutexLocker lock(&m_mutex);
-    QList<MySqlCommandCounters> out;
+    QList<SqlCommandCounters> out;
     for (const auto& [name, counters] : m_commands)
         out << counters;
     return out;
 }
 
-quint64 MySqlStats::droppedDigests() const
+quint64 SqlStats::droppedDigests() const
 {
     QMutexLocker lock(&m_mutex);
     return m_droppedDigests;
 }
 
-quint64 MySqlStats::droppedErrors() const
+quint64 SqlStats::droppedErrors() const
 {
     QMutexLocker lock(&m_mutex);
     return m_droppedErrors;
 }
 
-void MySqlStats::resetDigests()
+void SqlStats::resetDigests()
 {
     QMutexLocker lock(&m_mutex);
     m_digests.clear(); // the command counters stay: Prometheus reads them as counters
     m_droppedDigests = 0;
 }
 
-void MySqlStats::resetErrors()
+void SqlStats::resetErrors()
 {
     QMutexLocker lock(&m_mutex);
     m_errors.clear();

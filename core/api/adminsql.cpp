@@ -1,10 +1,10 @@
-#include "api/adminmysql.h"
+#include "api/adminsql.h"
 
 #include "api/adminreply.h"
 #include "config/configstore.h"
 #include "proxy/engine.h"
 #include "proxy/mysqldigest.h"
-#include "stats/mysqlstats.h"
+#include "stats/sqlstats.h"
 
 #include <QJsonArray>
 #include <QJsonObject>
@@ -19,6 +19,7 @@ using namespace adminreply;
 using Method = HttpRequest::Method;
 
 const QString kMySqlPrefix = QStringLiteral("/streamgate/v1/mysql/");
+const QString kPostgresPrefix = QStringLiteral("/streamgate/v1/postgres/");
 
 enum class Table { Digests, Errors, Commands };
 
@@ -27,12 +28,19 @@ QJsonValue jsonCount(quint64 n)
     return QJsonValue(qint64(n));
 }
 
-QJsonObject digestJson(const MySqlDigestRow& r)
+// ProxySQL names the database "schemaname" in its MySQL tables, "database" in its pgsql ones.
+QString schemaField(SqlProtocol protocol)
+{
+    return protocol == SqlProtocol::MySql ? QStringLiteral("schemaname")
+                                          : QStringLiteral("database");
+}
+
+QJsonObject digestJson(const SqlDigestRow& r, SqlProtocol protocol)
 {
     return QJsonObject{
         {QStringLiteral("digest"), digestHex(r.digest)},
         {QStringLiteral("digest_text"), r.digestText},
-        {QStringLiteral("schemaname"), r.schemaname},
+        {schemaField(protocol), r.schemaname},
         {QStringLiteral("username"), r.username},
         {QStringLiteral("client_address"), r.clientAddress},
         {QStringLiteral("count_star"), jsonCount(r.countStar)},
@@ -47,22 +55,24 @@ QJsonObject digestJson(const MySqlDigestRow& r)
     };
 }
 
-QJsonObject errorJson(const MySqlErrorRow& r)
+QJsonObject errorJson(const SqlErrorRow& r, SqlProtocol protocol)
 {
-    return QJsonObject{
-        {QStringLiteral("schemaname"), r.schemaname},
+    QJsonObject o{
+        {schemaField(protocol), r.schemaname},
         {QStringLiteral("username"), r.username},
         {QStringLiteral("client_address"), r.clientAddress},
-        {QStringLiteral("errno"), int(r.errorCode)},
         {QStringLiteral("sqlstate"), r.sqlState},
         {QStringLiteral("count_star"), jsonCount(r.countStar)},
         {QStringLiteral("first_seen"), r.firstSeen},
         {QStringLiteral("last_seen"), r.lastSeen},
         {QStringLiteral("last_error"), r.lastError},
     };
+    if (protocol == SqlProtocol::MySql)
+        o.insert(QStringLiteral("errno"), int(r.errorCode));
+    return o;
 }
 
-QJsonObject commandJson(const MySqlCommandCounters& c)
+QJsonObject commandJson(const SqlCommandCounters& c)
 {
     QJsonObject o{
         {QStringLiteral("command"), c.command},
@@ -71,25 +81,28 @@ QJsonObject commandJson(const MySqlCommandCounters& c)
         {QStringLiteral("errors"), jsonCount(c.errors)},
     };
     for (std::size_t i = 0; i < c.buckets.size(); ++i)
-        o.insert(MySqlCommandCounters::bucketName(i), jsonCount(c.buckets[i]));
+        o.insert(SqlCommandCounters::bucketName(i), jsonCount(c.buckets[i]));
     return o;
 }
 
 } // namespace
 
-AdminMySqlStats::AdminMySqlStats(ConfigStore* store, Engine* engine)
-    : m_store(store), m_engine(engine)
+AdminSqlStats::AdminSqlStats(ConfigStore* store, Engine* engine) : m_store(store), m_engine(engine)
 {
 }
 
-bool AdminMySqlStats::owns(const QString& path)
+bool AdminSqlStats::owns(const QString& path)
 {
-    return path.startsWith(kMySqlPrefix);
+    return path.startsWith(kMySqlPrefix) || path.startsWith(kPostgresPrefix);
 }
 
-HttpResponse AdminMySqlStats::handle(const HttpRequest& request)
+HttpResponse AdminSqlStats::handle(const HttpRequest& request)
 {
-    const QString name = request.url().path().mid(kMySqlPrefix.size());
+    const QString path = request.url().path();
+    const SqlProtocol protocol =
+        path.startsWith(kMySqlPrefix) ? SqlProtocol::MySql : SqlProtocol::Postgres;
+    const QString& prefix = protocol == SqlProtocol::MySql ? kMySqlPrefix : kPostgresPrefix;
+    const QString name = path.mid(prefix.size());
     Table table;
     if (name == u"digests")
         table = Table::Digests;
@@ -110,15 +123,14 @@ HttpResponse AdminMySqlStats::handle(const HttpRequest& request)
     const QString routeId =
         QUrlQuery(request.url()).queryItemValue(QStringLiteral("route"), QUrl::FullyDecoded);
     if (routeId.isEmpty())
-        return error(QStringLiteral("route is required: /streamgate/v1/mysql/%1?route=ID names "
-                                    "the stream route")
-                         .arg(name),
+        return error(QStringLiteral("route is required: %1%2?route=ID names the stream route")
+                         .arg(prefix, name),
                      HttpStatus::BadRequest);
     const Config config = m_store->config();
     if (!config.findRoute(routeId))
         return error(QStringLiteral("route %1 not found").arg(routeId.left(100)),
                      HttpStatus::NotFound);
-    const std::shared_ptr<MySqlStats> stats = m_engine->mysqlStats(routeId);
+    const std::shared_ptr<SqlStats> stats = m_engine->sqlStats(routeId, protocol);
 
     if (request.method() == Method::Delete) {
         if (table == Table::Digests)
@@ -129,26 +141,29 @@ HttpResponse AdminMySqlStats::handle(const HttpRequest& request)
             QJsonObject{{QStringLiteral("route_id"), routeId}, {QStringLiteral("deleted"), name}});
     }
     QJsonArray list;
-    QJsonObject body{{QStringLiteral("route_id"), routeId},
-                     {QStringLiteral("recording"), config.streamgate.mysqlDigestsFor(routeId)}};
+    QJsonObject body{
+        {QStringLiteral("route_id"), routeId},
+        {QStringLiteral("recording"), protocol == SqlProtocol::MySql
+                                          ? config.streamgate.mysqlDigestsFor(routeId)
+                                          : config.streamgate.postgresDigestsFor(routeId)}};
     switch (table) {
     case Table::Digests: {
-        QList<MySqlDigestRow> rows = stats->digests();
+        QList<SqlDigestRow> rows = stats->digests();
         std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
             return a.sumTime > b.sumTime; // where the time goes first
         });
-        for (const MySqlDigestRow& r : rows)
-            list.append(digestJson(r));
+        for (const SqlDigestRow& r : rows)
+            list.append(digestJson(r, protocol));
         body.insert(QStringLiteral("dropped"), jsonCount(stats->droppedDigests()));
         break;
     }
     case Table::Errors:
-        for (const MySqlErrorRow& r : stats->errors())
-            list.append(errorJson(r));
+        for (const SqlErrorRow& r : stats->errors())
+            list.append(errorJson(r, protocol));
         body.insert(QStringLiteral("dropped"), jsonCount(stats->droppedErrors()));
         break;
     case Table::Commands:
-        for (const MySqlCommandCounters& c : stats->commands())
+        for (const SqlCommandCounters& c : stats->commands())
             list.append(commandJson(c));
         break;
     }

@@ -2,7 +2,7 @@
 // client) with count, time, rows and errors; error rows per code with the last message;
 // command counters in ProxySQL's latency buckets; the caps that count what does not fit; and
 // resets that empty a table but leave the counters Prometheus reads.
-#include "stats/mysqlstats.h"
+#include "stats/sqlstats.h"
 
 #include <QtTest>
 
@@ -10,9 +10,9 @@ using namespace sg;
 
 namespace {
 
-MySqlStatementResult statement(quint64 digest, qint64 timeUs, const QString& client = "10.0.0.1")
+SqlStatementResult statement(quint64 digest, qint64 timeUs, const QString& client = "10.0.0.1")
 {
-    MySqlStatementResult r;
+    SqlStatementResult r;
     r.command = "COM_QUERY";
     r.digest = digest;
     r.digestText = QStringLiteral("SELECT ? /* %1 */").arg(digest);
@@ -33,11 +33,11 @@ class tst_MySqlStats : public QObject
 private slots:
     void digestRowsAggregate()
     {
-        MySqlStats stats;
-        MySqlStatementResult a = statement(1, 300);
+        SqlStats stats;
+        SqlStatementResult a = statement(1, 300);
         a.rowsSent = 5;
         stats.record(a);
-        MySqlStatementResult b = statement(1, 100);
+        SqlStatementResult b = statement(1, 100);
         b.rowsAffected = 2;
         b.errorCode = 1062;
         b.sqlState = "23000";
@@ -46,9 +46,9 @@ private slots:
         stats.record(b);
         stats.record(statement(1, 50, "10.0.0.2")); // another client: a row of its own
 
-        const QList<MySqlDigestRow> rows = stats.digests();
+        const QList<SqlDigestRow> rows = stats.digests();
         QCOMPARE(rows.size(), 2);
-        const MySqlDigestRow& r = rows.first().clientAddress == u"10.0.0.1" ? rows[0] : rows[1];
+        const SqlDigestRow& r = rows.first().clientAddress == u"10.0.0.1" ? rows[0] : rows[1];
         QCOMPARE(r.countStar, 2u);
         QCOMPARE(r.sumTime, 400u);
         QCOMPARE(r.minTime, 100u);
@@ -61,7 +61,7 @@ private slots:
         QCOMPARE(r.username, QStringLiteral("app"));
         QCOMPARE(r.schemaname, QStringLiteral("shop"));
 
-        const QList<MySqlErrorRow> errors = stats.errors();
+        const QList<SqlErrorRow> errors = stats.errors();
         QCOMPARE(errors.size(), 1);
         QCOMPARE(errors[0].errorCode, quint16(1062));
         QCOMPARE(errors[0].sqlState, QStringLiteral("23000"));
@@ -69,7 +69,7 @@ private slots:
         QCOMPARE(errors[0].lastError, b.errorMessage);
 
         // COM_QUIT counts as a command, never as a digest.
-        MySqlStatementResult quit = statement(99, 0);
+        SqlStatementResult quit = statement(99, 0);
         quit.command = "COM_QUIT";
         quit.inDigests = false;
         stats.record(quit);
@@ -79,19 +79,19 @@ private slots:
 
     void bucketsAreProxySqls()
     {
-        QCOMPARE(MySqlCommandCounters::bucketName(0), QStringLiteral("cnt_100us"));
-        QCOMPARE(MySqlCommandCounters::bucketName(2), QStringLiteral("cnt_1ms"));
-        QCOMPARE(MySqlCommandCounters::bucketName(8), QStringLiteral("cnt_1s"));
-        QCOMPARE(MySqlCommandCounters::bucketName(10), QStringLiteral("cnt_10s"));
-        QCOMPARE(MySqlCommandCounters::bucketName(11), QStringLiteral("cnt_INFs"));
+        QCOMPARE(SqlCommandCounters::bucketName(0), QStringLiteral("cnt_100us"));
+        QCOMPARE(SqlCommandCounters::bucketName(2), QStringLiteral("cnt_1ms"));
+        QCOMPARE(SqlCommandCounters::bucketName(8), QStringLiteral("cnt_1s"));
+        QCOMPARE(SqlCommandCounters::bucketName(10), QStringLiteral("cnt_10s"));
+        QCOMPARE(SqlCommandCounters::bucketName(11), QStringLiteral("cnt_INFs"));
 
-        MySqlStats stats;
+        SqlStats stats;
         // At most the bound counts in that bucket; one µs more moves to the next.
         for (qint64 us : {0, 100, 101, 1000, 1001, 10000000, 10000001})
             stats.record(statement(7, us));
-        const QList<MySqlCommandCounters> commands = stats.commands();
+        const QList<SqlCommandCounters> commands = stats.commands();
         QCOMPARE(commands.size(), 1);
-        const MySqlCommandCounters& c = commands.first();
+        const SqlCommandCounters& c = commands.first();
         QCOMPARE(c.command, QStringLiteral("COM_QUERY"));
         QCOMPARE(c.totalCount, 7u);
         QCOMPARE(c.buckets[0], 2u);  // 0, 100
@@ -105,28 +105,28 @@ private slots:
 
     void capsCountWhatDoesNotFit()
     {
-        MySqlStats stats;
-        for (int i = 0; i < MySqlStats::kMaxDigests + 3; ++i)
+        SqlStats stats;
+        for (int i = 0; i < SqlStats::kMaxDigests + 3; ++i)
             stats.record(statement(quint64(i), 10));
-        QCOMPARE(stats.digests().size(), MySqlStats::kMaxDigests);
+        QCOMPARE(stats.digests().size(), SqlStats::kMaxDigests);
         QCOMPARE(stats.droppedDigests(), 3u);
         stats.record(statement(0, 10)); // a digest already kept still counts
         QCOMPARE(stats.droppedDigests(), 3u);
 
-        for (int i = 0; i < MySqlStats::kMaxErrors + 2; ++i) {
-            MySqlStatementResult r =
+        for (int i = 0; i < SqlStats::kMaxErrors + 2; ++i) {
+            SqlStatementResult r =
                 statement(0, 10, QStringLiteral("10.1.%1.%2").arg(i / 250).arg(i % 250));
             r.errorCode = 1146;
             stats.record(r);
         }
-        QCOMPARE(stats.errors().size(), MySqlStats::kMaxErrors);
+        QCOMPARE(stats.errors().size(), SqlStats::kMaxErrors);
         QCOMPARE(stats.droppedErrors(), 2u);
     }
 
     void resetsEmptyTablesButKeepCounters()
     {
-        MySqlStats stats;
-        MySqlStatementResult r = statement(1, 10);
+        SqlStats stats;
+        SqlStatementResult r = statement(1, 10);
         r.errorCode = 1213;
         stats.record(r);
         stats.resetDigests();
@@ -143,4 +143,4 @@ private slots:
 };
 
 QTEST_GUILESS_MAIN(tst_MySqlStats)
-#include "tst_mysqlstats.moc"
+#include "tst_sqlstats.moc"

@@ -1,0 +1,469 @@
+// A stream route in front of a real PostgreSQL server the test starts (initdb + postgres from
+// Debian's postgresql package, trust authentication on loopback), through `streamgate
+// --headless`, driven by the real `psql` and `pgbench`: the simple protocol (psql) and the
+// extended one with prepared statements (pgbench -M prepared). The connection shows the user,
+// database, application and the statement running now; the route's digests count what the
+// clients did under ProxySQL's stats_pgsql_query_digest names; errors are kept by SQLSTATE;
+// a failed login is shown on its connection; a route without postgres_digests shows the login
+// but follows no statement; the Prometheus histogram counts the commands; a session the
+// server encrypts is shown as TLS and not read.
+#include "streamgateprocess.h"
+#include "testfiles.h"
+
+#include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QTest>
+#include <pwd.h>
+#include <unistd.h>
+
+using namespace sgtest;
+
+namespace {
+
+struct Run
+{
+    int exitCode = -1;
+    QByteArray out;
+    QByteArray err;
+};
+
+// The newest server Debian installed: /usr/lib/postgresql/<version>/bin.
+QString postgresBin()
+{
+    QDir dir(QStringLiteral("/usr/lib/postgresql"));
+    QStringList versions = dir.entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    std::sort(versions.begin(), versions.end(),
+              [](const QString& a, const QString& b) { return a.toInt() < b.toInt(); });
+    for (auto it = versions.crbegin(); it != versions.crend(); ++it) {
+        const QString bin = dir.filePath(*it + QStringLiteral("/bin"));
+        if (QFile::exists(bin + QStringLiteral("/initdb")))
+            return bin;
+    }
+    return {};
+}
+
+} // namespace
+
+class TestPostgresE2e : public QObject
+{
+    Q_OBJECT
+
+    QTemporaryDir m_dir;
+    QString m_bin;
+    QString m_data;
+    QProcess m_server;
+    int m_serverPort = 0;
+    int m_port = 0;      // route "1": digests on
+    int m_plainPort = 0; // route "2": inspection only
+    int m_metricsPort = 0;
+    StreamgateProcess m_sg;
+    QNetworkAccessManager m_network;
+
+    // The server refuses to run as root: as root, it runs as the postgres user.
+    QStringList asServerUser(const QString& program, const QStringList& args) const
+    {
+        if (::geteuid() != 0)
+            return QStringList{program} << args;
+        return QStringList{QStringLiteral("runuser"), QStringLiteral("-u"),
+                           QStringLiteral("postgres"), QStringLiteral("--"), program}
+               << args;
+    }
+
+    Run run(const QString& program, const QStringList& args, const QStringList& env = {},
+            int timeoutMs = 60000)
+    {
+        QProcess p;
+        QProcessEnvironment e = QProcessEnvironment::systemEnvironment();
+        e.insert(QStringLiteral("PGCONNECT_TIMEOUT"), QStringLiteral("10"));
+        e.insert(QStringLiteral("PGSSLMODE"), QStringLiteral("disable")); // the server offers TLS
+        for (const QString& kv : env)
+            e.insert(kv.section(QLatin1Char('='), 0, 0), kv.section(QLatin1Char('='), 1));
+        p.setProcessEnvironment(e);
+        p.start(program, args);
+        Run r;
+        if (!p.waitForStarted(10000))
+            return r;
+        p.closeWriteChannel();
+        if (!p.waitForFinished(timeoutMs)) {
+            p.kill();
+            p.waitForFinished(5000);
+        }
+        r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
+        r.out = p.readAllStandardOutput();
+        r.err = p.readAllStandardError();
+        return r;
+    }
+
+    Run psql(int port, const QString& sql, const QString& user = QStringLiteral("postgres"),
+             const QString& application = QStringLiteral("e2e"),
+             const QString& sslMode = QStringLiteral("disable"))
+    {
+        return run(
+            m_bin + QStringLiteral("/psql"),
+            {"-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p",
+             QString::number(port), "-U", user, "-d", "postgres", "-c", sql},
+            {QStringLiteral("PGAPPNAME=") + application, QStringLiteral("PGSSLMODE=") + sslMode});
+    }
+
+    QJsonObject adminJson(const QString& path) { return m_sg.get(path).json; }
+
+    // The connections (open, and with `closed` the ended ones) whose "postgres" object
+    // satisfies `match`.
+    QJsonObject findConnection(const std::function<bool(const QJsonObject&)>& match,
+                               bool closed = false)
+    {
+        const QJsonObject body =
+            adminJson(closed ? QStringLiteral("/streamgate/v1/connections?closed=true")
+                             : QStringLiteral("/streamgate/v1/connections"));
+        for (const QString& key : {QStringLiteral("list"), QStringLiteral("closed")}) {
+            for (const QJsonValue& v : body.value(key).toArray()) {
+                const QJsonObject pg = v.toObject().value(QStringLiteral("postgres")).toObject();
+                if (!pg.isEmpty() && match(pg))
+                    return v.toObject();
+            }
+        }
+        return {};
+    }
+
+    QJsonObject digestNamed(const QString& text)
+    {
+        const QJsonObject body =
+            adminJson(QStringLiteral("/streamgate/v1/postgres/digests?route=1"));
+        for (const QJsonValue& v : body.value(QStringLiteral("list")).toArray())
+            if (v.toObject().value(QStringLiteral("digest_text")).toString() == text)
+                return v.toObject();
+        return {};
+    }
+
+    // The route's digest texts, for a failure's message.
+    QByteArray digestTexts(const QString& route = QStringLiteral("1"))
+    {
+        QStringList texts;
+        const QJsonObject body =
+            adminJson(QStringLiteral("/streamgate/v1/postgres/digests?route=") + route);
+        for (const QJsonValue& v : body.value(QStringLiteral("list")).toArray())
+            texts << v.toObject().value(QStringLiteral("digest_text")).toString();
+        return texts.join(QStringLiteral(" | ")).toUtf8();
+    }
+
+    QByteArray metrics()
+    {
+        return request(m_network, "GET",
+                       QUrl(QStringLiteral("http://127.0.0.1:%1/apisix/prometheus/metrics")
+                                .arg(m_metricsPort)))
+            .body;
+    }
+
+    double sample(const QByteArray& text, const QByteArray& series)
+    {
+        for (const QByteArray& line : text.split('\n'))
+            if (line.startsWith(series + ' '))
+                return line.mid(series.size() + 1).toDouble();
+        return -1;
+    }
+
+    HttpAnswer putRoute(const QString& id, int port)
+    {
+        const QJsonObject route{
+            {"server_port", port},
+            {"upstream",
+             QJsonObject{
+                 {"type", "roundrobin"},
+                 {"nodes", QJsonObject{{QStringLiteral("127.0.0.1:%1").arg(m_serverPort), 1}}}}}};
+        return m_sg.call("PUT", QStringLiteral("/apisix/admin/stream_routes/") + id,
+                         QJsonDocument(route).toJson(QJsonDocument::Compact));
+    }
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        QVERIFY(m_dir.isValid());
+        m_bin = postgresBin();
+        QVERIFY2(!m_bin.isEmpty(), "no PostgreSQL server in /usr/lib/postgresql (Debian package "
+                                   "postgresql)");
+        if (::geteuid() == 0) {
+            const passwd* pw = ::getpwnam("postgres");
+            QVERIFY2(pw, "no postgres user to run the server as");
+            QVERIFY(::chown(QFile::encodeName(m_dir.path()).constData(), pw->pw_uid, pw->pw_gid) ==
+                    0);
+        }
+        m_data = m_dir.filePath(QStringLiteral("data"));
+        const QStringList initdb = asServerUser(m_bin + QStringLiteral("/initdb"),
+                                                {"-D", m_data, "-U", "postgres", "-A", "trust",
+                                                 "-E", "UTF8", "--locale=C", "--no-sync"});
+        const Run init = run(initdb.first(), initdb.mid(1), {}, 120000);
+        QVERIFY2(init.exitCode == 0, init.err.constData());
+        // A certificate, so that the server accepts a client's SSLRequest.
+        const QString cert = m_dir.filePath(QStringLiteral("server.crt"));
+        const QString key = m_dir.filePath(QStringLiteral("server.key"));
+        const QStringList req = asServerUser(
+            QStringLiteral("openssl"), {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                                        key, "-out", cert, "-subj", "/CN=127.0.0.1", "-days", "2"});
+        const Run made = run(req.first(), req.mid(1));
+        QVERIFY2(made.exitCode == 0, made.err.constData());
+
+        const QList<int> ports = freePorts(4);
+        QCOMPARE(ports.size(), 4);
+        m_serverPort = ports[0];
+        m_port = ports[1];
+        m_plainPort = ports[2];
+        m_metricsPort = ports[3];
+        const QStringList server = asServerUser(
+            m_bin + QStringLiteral("/postgres"),
+            {"-D", m_data, "-p", QString::number(m_serverPort), "-k", m_dir.path(), "-c",
+             "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=40", "-c",
+             "ssl=on", "-c", "ssl_cert_file=" + cert, "-c", "ssl_key_file=" + key});
+        m_server.setProcessChannelMode(QProcess::MergedChannels);
+        m_server.start(server.first(), server.mid(1));
+        QVERIFY2(m_server.waitForStarted(10000), "the PostgreSQL server did not start");
+        QTRY_VERIFY2_WITH_TIMEOUT(psql(m_serverPort, QStringLiteral("SELECT 1")).out == "1\n",
+                                  m_server.readAll().constData(), 30000);
+
+        const QJsonObject config{
+            {"stream_proxy",
+             QJsonObject{{"tcp", QJsonArray{QStringLiteral("127.0.0.1:%1").arg(m_port),
+                                            QStringLiteral("127.0.0.1:%1").arg(m_plainPort)}}}},
+            {"streamgate",
+             QJsonObject{
+                 {"prometheus",
+                  QJsonObject{{"listen", QStringLiteral("127.0.0.1:%1").arg(m_metricsPort)}}},
+                 {"routes", QJsonObject{{"1", QJsonObject{{"postgres_digests", true}}}}}}}};
+        const QString path = m_dir.filePath(QStringLiteral("streamgate.json"));
+        QVERIFY(writeFile(path, QJsonDocument(config).toJson()));
+        QVERIFY(m_sg.start(path, true));
+        QVERIFY2(m_sg.waitForAdmin(), m_sg.readOutput().constData());
+        HttpAnswer a = putRoute(QStringLiteral("1"), m_port);
+        QVERIFY2(a.status == 201 || a.status == 200, a.body.constData());
+        a = putRoute(QStringLiteral("2"), m_plainPort);
+        QVERIFY2(a.status == 201 || a.status == 200, a.body.constData());
+        QTRY_VERIFY_WITH_TIMEOUT(psql(m_port, QStringLiteral("SELECT 1")).out == "1\n", 10000);
+    }
+
+    void cleanupTestCase()
+    {
+        m_sg.stop();
+        if (m_server.state() != QProcess::NotRunning) {
+            // pg_ctl's fast shutdown: the server ends its sessions and stops by itself.
+            const QStringList stop = asServerUser(m_bin + QStringLiteral("/pg_ctl"),
+                                                  {"-D", m_data, "-m", "fast", "-w", "stop"});
+            run(stop.first(), stop.mid(1), {}, 30000);
+            if (!m_server.waitForFinished(20000))
+                stopProcess(m_server);
+        }
+    }
+
+    // A statement through the route is answered as the server answers it, and the live
+    // connection names the user, the database, the application and what runs now.
+    void connectionShowsTheSession()
+    {
+        QCOMPARE(psql(m_port, QStringLiteral("SELECT 40 + 2")).out, QByteArray("42\n"));
+        const QByteArray version =
+            psql(m_serverPort, QStringLiteral("SHOW server_version")).out.trimmed();
+        QVERIFY(!version.isEmpty());
+
+        QProcess sleeper;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("PGAPPNAME"), QStringLiteral("e2e-sleeper"));
+        env.insert(QStringLiteral("PGSSLMODE"), QStringLiteral("disable"));
+        sleeper.setProcessEnvironment(env);
+        sleeper.start(m_bin + QStringLiteral("/psql"),
+                      {"-X", "-h", "127.0.0.1", "-p", QString::number(m_port), "-U", "postgres",
+                       "-d", "postgres", "-c", "SELECT pg_sleep(3)"});
+        QVERIFY(sleeper.waitForStarted(10000));
+        QJsonObject pg;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            !(pg = findConnection([](const QJsonObject& p) {
+                       return p.value("statement").toString().contains(QLatin1String("pg_sleep"));
+                   })
+                       .value("postgres")
+                       .toObject())
+                 .isEmpty(),
+            10000);
+        QVERIFY(sleeper.state() == QProcess::Running); // seen live, not after the end
+        QCOMPARE(pg.value("user").toString(), QStringLiteral("postgres"));
+        QCOMPARE(pg.value("database").toString(), QStringLiteral("postgres"));
+        QCOMPARE(pg.value("application_name").toString(), QStringLiteral("e2e-sleeper"));
+        QCOMPARE(pg.value("server_version").toString().toUtf8(), version);
+        QCOMPARE(pg.value("tls").toBool(true), false);
+        QCOMPARE(pg.value("statement").toString(), QStringLiteral("SELECT pg_sleep(3)"));
+        QVERIFY(pg.value("statement_since_ms").toInteger() > 0);
+        QVERIFY(sleeper.waitForFinished(20000));
+        QCOMPARE(sleeper.exitCode(), 0);
+    }
+
+    // Statements that differ only in their literals are one digest, with ProxySQL's fields;
+    // an error is counted on its digest and kept by its SQLSTATE.
+    void digestsAndErrors()
+    {
+        const QString digests = QStringLiteral("/streamgate/v1/postgres/digests?route=1");
+        QCOMPARE(m_sg.call("DELETE", digests).json.value("deleted").toString(),
+                 QStringLiteral("digests"));
+        QCOMPARE(
+            m_sg.call("DELETE", QStringLiteral("/streamgate/v1/postgres/errors?route=1")).status,
+            200);
+        QCOMPARE(psql(m_port, "CREATE TABLE IF NOT EXISTS items (id int, name text)").exitCode, 0);
+        QCOMPARE(
+            psql(m_port, "INSERT INTO items VALUES (1, 'one'), (2, 'two'), (3, 'three')").exitCode,
+            0);
+        QCOMPARE(psql(m_port, "SELECT name FROM items WHERE id = 1").out, QByteArray("one\n"));
+        QCOMPARE(psql(m_port, "SELECT name FROM items WHERE id = 2").out, QByteArray("two\n"));
+        QCOMPARE(psql(m_port, "SELECT  name /* the third */ FROM items\n WHERE id = 3").out,
+                 QByteArray("three\n"));
+        const Run missing = psql(m_port, "SELECT * FROM no_such_table");
+        QVERIFY(missing.exitCode != 0);
+        QVERIFY2(missing.err.contains("no_such_table"), missing.err.constData());
+
+        const QJsonObject body = adminJson(digests);
+        QCOMPARE(body.value("route_id").toString(), QStringLiteral("1"));
+        QCOMPARE(body.value("recording").toBool(), true);
+        const QJsonObject select =
+            digestNamed(QStringLiteral("SELECT name FROM items WHERE id = ?"));
+        QVERIFY2(!select.isEmpty(), digestTexts().constData());
+        QCOMPARE(select.value("count_star").toInt(), 3);
+        QCOMPARE(select.value("sum_rows_sent").toInt(), 3);
+        QCOMPARE(select.value("database").toString(), QStringLiteral("postgres"));
+        QCOMPARE(select.value("username").toString(), QStringLiteral("postgres"));
+        QCOMPARE(select.value("client_address").toString(), QStringLiteral("127.0.0.1"));
+        QVERIFY(select.value("digest").toString().startsWith(QLatin1String("0x")));
+        QVERIFY(select.value("sum_time").toInteger() >= select.value("max_time").toInteger());
+        QVERIFY(select.value("min_time").toInteger() > 0);
+        QVERIFY(select.value("schemaname").isUndefined()); // MySQL's name for it
+        const QJsonObject insert =
+            digestNamed(QStringLiteral("INSERT INTO items VALUES (?, ?), ..."));
+        QVERIFY2(!insert.isEmpty(), digestTexts().constData());
+        QCOMPARE(insert.value("sum_rows_affected").toInt(), 3);
+        const QJsonObject failed = digestNamed(QStringLiteral("SELECT * FROM no_such_table"));
+        QCOMPARE(failed.value("errors").toInt(), 1);
+
+        const QJsonObject errors =
+            adminJson(QStringLiteral("/streamgate/v1/postgres/errors?route=1"));
+        const QJsonArray list = errors.value("list").toArray();
+        QCOMPARE(list.size(), 1);
+        const QJsonObject error = list.first().toObject();
+        QCOMPARE(error.value("sqlstate").toString(), QStringLiteral("42P01"));
+        QCOMPARE(error.value("count_star").toInt(), 1);
+        QVERIFY(error.value("last_error").toString().contains(QLatin1String("no_such_table")));
+        QVERIFY(error.value("errno").isUndefined());
+
+        const QByteArray m = metrics();
+        QVERIFY(
+            sample(
+                m,
+                R"(streamgate_postgres_command_duration_seconds_count{route="1",command="Query"})") >=
+            6);
+        QVERIFY(
+            sample(m, R"(streamgate_postgres_command_errors_total{route="1",command="Query"})") >=
+            1);
+    }
+
+    // pgbench with prepared statements: the extended protocol, each Execute a command under
+    // the text its statement was prepared with.
+    void preparedStatements()
+    {
+        const QString pgbench = m_bin + QStringLiteral("/pgbench");
+        const QStringList connect{"-h", "127.0.0.1", "-p", QString::number(m_port),
+                                  "-U", "postgres"};
+        Run init = run(pgbench, QStringList{"-i", "-s", "1", "-q"} << connect << "postgres");
+        QVERIFY2(init.exitCode == 0, init.err.constData());
+        const QString digests = QStringLiteral("/streamgate/v1/postgres/digests?route=1");
+        QCOMPARE(m_sg.call("DELETE", digests).status, 200);
+        Run bench = run(pgbench, QStringList{"-M", "prepared", "-S", "-t", "200", "-c", "2"}
+                                     << connect << "postgres");
+        QVERIFY2(bench.exitCode == 0, bench.err.constData());
+        QVERIFY2(bench.out.contains("number of transactions actually processed: 400/400"),
+                 bench.out.constData());
+        const QJsonObject select =
+            digestNamed(QStringLiteral("SELECT abalance FROM pgbench_accounts WHERE aid = ?"));
+        QVERIFY2(!select.isEmpty(), digestTexts().constData());
+        QCOMPARE(select.value("count_star").toInt(), 400);
+        QCOMPARE(select.value("sum_rows_sent").toInt(), 400);
+        const QByteArray m = metrics();
+        QVERIFY(
+            sample(
+                m,
+                R"(streamgate_postgres_command_duration_seconds_count{route="1",command="Execute"})") >=
+            400);
+    }
+
+    // A login the server refuses is shown, with its SQLSTATE, on the connection it ended.
+    void failedLogin()
+    {
+        const Run r = psql(m_port, QStringLiteral("SELECT 1"), QStringLiteral("nobody_here"));
+        QVERIFY(r.exitCode != 0);
+        QJsonObject pg;
+        QTRY_VERIFY_WITH_TIMEOUT(!(pg = findConnection(
+                                            [](const QJsonObject& p) {
+                                                return p.value("user").toString() ==
+                                                       QLatin1String("nobody_here");
+                                            },
+                                            true)
+                                            .value("postgres")
+                                            .toObject())
+                                      .isEmpty(),
+                                 10000);
+        QVERIFY2(pg.value("login_error").toString().startsWith(QLatin1String("28000: ")),
+                 QJsonDocument(pg).toJson().constData());
+        QVERIFY(pg.value("login_error").toString().contains(QLatin1String("nobody_here")));
+    }
+
+    // Without postgres_digests the login is shown, no statement is followed, nothing is
+    // recorded in the route's digests.
+    void inspectionOnly()
+    {
+        QProcess sleeper;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("PGSSLMODE"), QStringLiteral("disable"));
+        sleeper.setProcessEnvironment(env);
+        sleeper.start(m_bin + QStringLiteral("/psql"),
+                      {"-X", "-h", "127.0.0.1", "-p", QString::number(m_plainPort), "-U",
+                       "postgres", "-d", "template1", "-c", "SELECT pg_sleep(2)"});
+        QVERIFY(sleeper.waitForStarted(10000));
+        QJsonObject pg;
+        QTRY_VERIFY_WITH_TIMEOUT(!(pg = findConnection([](const QJsonObject& p) {
+                                            return p.value("database").toString() ==
+                                                       QLatin1String("template1") &&
+                                                   !p.value("server_version").toString().isEmpty();
+                                        })
+                                            .value("postgres")
+                                            .toObject())
+                                      .isEmpty(),
+                                 10000);
+        QVERIFY(pg.value("statement").isUndefined());
+        QVERIFY(pg.value("commands").isUndefined());
+        QVERIFY(sleeper.waitForFinished(20000));
+        QCOMPARE(sleeper.exitCode(), 0);
+        const QJsonObject body =
+            adminJson(QStringLiteral("/streamgate/v1/postgres/digests?route=2"));
+        QCOMPARE(body.value("recording").toBool(true), false);
+        QCOMPARE(body.value("total").toInt(-1), 0);
+    }
+
+    // A client that asks for TLS, and a server that accepts: the session is shown as TLS and
+    // not read (nothing after the request is visible); the query works as without Streamgate.
+    void tlsSessionIsShownNotRead()
+    {
+        const Run r =
+            psql(m_port,
+                 QStringLiteral("SELECT ssl FROM pg_stat_ssl WHERE pid = "
+                                "pg_backend_pid()"),
+                 QStringLiteral("postgres"), QStringLiteral("e2e-tls"), QStringLiteral("require"));
+        QCOMPARE(r.out, QByteArray("t\n"));
+        QJsonObject pg;
+        QTRY_VERIFY_WITH_TIMEOUT(
+            !(pg =
+                  findConnection([](const QJsonObject& p) { return p.value("tls").toBool(); }, true)
+                      .value("postgres")
+                      .toObject())
+                 .isEmpty(),
+            10000);
+        QCOMPARE(pg.value("not_followed").toString(), QStringLiteral("encrypted (TLS)"));
+        QCOMPARE(pg.value("user").toString(), QString()); // sent inside TLS
+        QVERIFY(pg.value("statement").isUndefined());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestPostgresE2e)
+#include "tst_postgrese2e.moc"
