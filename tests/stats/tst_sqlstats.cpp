@@ -26,7 +26,7 @@ SqlStatementResult statement(quint64 digest, qint64 timeUs, const QString& clien
 
 } // namespace
 
-class tst_MySqlStats : public QObject
+class tst_SqlStats : public QObject
 {
     Q_OBJECT
 
@@ -75,6 +75,42 @@ private slots:
         stats.record(quit);
         QCOMPARE(stats.digests().size(), 2);
         QCOMPARE(stats.commands().size(), 2);
+    }
+
+    // PostgreSQL has no error numbers: an error is its SQLSTATE (and message), and errors of
+    // different SQLSTATEs are rows of their own.
+    void postgresErrorsBySqlState()
+    {
+        SqlStats stats;
+        SqlStatementResult missing = statement(1, 10);
+        missing.command = "Query";
+        missing.sqlState = "42P01";
+        missing.errorMessage = "relation \"t\" does not exist";
+        SqlStatementResult syntax = missing;
+        syntax.digest = 2;
+        syntax.sqlState = "42601";
+        syntax.errorMessage = "syntax error at or near \"SELEC\"";
+        SqlStatementResult ok = statement(3, 10);
+        ok.command = "Query";
+        stats.record(missing);
+        stats.record(missing);
+        stats.record(syntax);
+        stats.record(ok);
+
+        const QList<SqlErrorRow> errors = stats.errors();
+        QCOMPARE(errors.size(), 2);
+        for (const SqlErrorRow& e : errors) {
+            QCOMPARE(e.errorCode, quint16(0));
+            QCOMPARE(e.countStar, e.sqlState == u"42P01" ? 2u : 1u);
+        }
+        const QList<SqlCommandCounters> commands = stats.commands();
+        QCOMPARE(commands.size(), 1);
+        QCOMPARE(commands.first().totalCount, 4u);
+        QCOMPARE(commands.first().errors, 3u);
+        quint64 digestErrors = 0;
+        for (const SqlDigestRow& d : stats.digests())
+            digestErrors += d.errors;
+        QCOMPARE(digestErrors, 3u);
     }
 
     void bucketsAreProxySqls()
@@ -142,5 +178,5 @@ private slots:
     }
 };
 
-QTEST_GUILESS_MAIN(tst_MySqlStats)
+QTEST_GUILESS_MAIN(tst_SqlStats)
 #include "tst_sqlstats.moc"
