@@ -65,3 +65,13 @@ inline QByteArray compact(const QJsonObject& object)
 {
     return QJsonDocument(object).toJson(QJsonDocument::Compact);
 }
+
+// The value of one sample of a Prometheus exposition (`series` with its labels, exactly as
+// written), -1 when absent.
+inline double metricSample(const QByteArray& exposition, const QByteArray& series)
+{
+    for (const QByteArray& line : exposition.split('\n'))
+        if (line.startsWith(series + ' '))
+            return line.mid(series.size() + 1).toDouble();
+    return -1;
+}

@@ -157,14 +157,6 @@ class TestPostgresE2e : public QObject
             .body;
     }
 
-    double sample(const QByteArray& text, const QByteArray& series)
-    {
-        for (const QByteArray& line : text.split('\n'))
-            if (line.startsWith(series + ' '))
-                return line.mid(series.size() + 1).toDouble();
-        return -1;
-    }
-
     HttpAnswer putRoute(const QString& id, int port)
     {
         const QJsonObject route{
@@ -350,13 +342,13 @@ private Q_SLOTS:
 
         const QByteArray m = metrics();
         QVERIFY(
-            sample(
+            metricSample(
                 m,
                 R"(streamgate_postgres_command_duration_seconds_count{route="1",command="Query"})") >=
             6);
-        QVERIFY(
-            sample(m, R"(streamgate_postgres_command_errors_total{route="1",command="Query"})") >=
-            1);
+        QVERIFY(metricSample(
+                    m, R"(streamgate_postgres_command_errors_total{route="1",command="Query"})") >=
+                1);
     }
 
     // pgbench with prepared statements: the extended protocol, each Execute a command under
@@ -382,7 +374,7 @@ private Q_SLOTS:
         QCOMPARE(select.value("sum_rows_sent").toInt(), 400);
         const QByteArray m = metrics();
         QVERIFY(
-            sample(
+            metricSample(
                 m,
                 R"(streamgate_postgres_command_duration_seconds_count{route="1",command="Execute"})") >=
             400);

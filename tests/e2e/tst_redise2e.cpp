@@ -72,15 +72,6 @@ class TestRedisE2e : public QObject
             .body;
     }
 
-    // The value of one sample, -1 when absent.
-    double sample(const QByteArray& text, const QString& series)
-    {
-        for (const QByteArray& line : text.split('\n'))
-            if (line.startsWith(series.toUtf8() + ' '))
-                return line.mid(series.size() + 1).toDouble();
-        return -1;
-    }
-
     HttpAnswer putRoute(const QJsonObject& protocol)
     {
         const QJsonObject route{
@@ -187,7 +178,7 @@ private Q_SLOTS:
     void commandsAndErrors()
     {
         const double pingsBefore =
-            sample(metrics(), R"(apisix_redis_commands_total{route="1",command="ping"})");
+            metricSample(metrics(), R"(apisix_redis_commands_total{route="1",command="ping"})");
         QCOMPARE(cli({"hmset", "animals", "dog", "bark", "cat", "meow"}, m_port).out, "OK\n");
         QCOMPARE(cli({"hmget", "animals", "dog", "cat"}, m_port).out, "bark\nmeow\n");
         QCOMPARE(cli({"hget", "animals", "dog"}, m_port).out, "bark\n");
@@ -197,21 +188,23 @@ private Q_SLOTS:
                  wrong.out.constData());
 
         const QByteArray m = metrics();
-        QCOMPARE(sample(m, R"(apisix_redis_commands_total{route="1",command="hmset"})"), 1.0);
-        QCOMPARE(sample(m, R"(apisix_redis_commands_total{route="1",command="hmget"})"), 1.0);
-        QCOMPARE(sample(m, R"(apisix_redis_commands_total{route="1",command="hget"})"), 2.0);
-        QCOMPARE(sample(m, R"(apisix_redis_commands_total{route="1",command="get"})"), 1.0);
-        QCOMPARE(sample(m, R"(apisix_redis_commands_total{route="1",command="ping"})"),
+        QCOMPARE(metricSample(m, R"(apisix_redis_commands_total{route="1",command="hmset"})"), 1.0);
+        QCOMPARE(metricSample(m, R"(apisix_redis_commands_total{route="1",command="hmget"})"), 1.0);
+        QCOMPARE(metricSample(m, R"(apisix_redis_commands_total{route="1",command="hget"})"), 2.0);
+        QCOMPARE(metricSample(m, R"(apisix_redis_commands_total{route="1",command="get"})"), 1.0);
+        QCOMPARE(metricSample(m, R"(apisix_redis_commands_total{route="1",command="ping"})"),
                  pingsBefore);
-        QCOMPARE(sample(m, R"(streamgate_redis_command_errors_total{route="1",command="get"})"),
-                 1.0);
-        QCOMPARE(sample(m, R"(streamgate_redis_command_errors_total{route="1",command="hget"})"),
-                 0.0);
         QCOMPARE(
-            sample(m, R"(apisix_redis_commands_latency_seconds_count{route="1",command="hget"})"),
-            2.0);
+            metricSample(m, R"(streamgate_redis_command_errors_total{route="1",command="get"})"),
+            1.0);
         QCOMPARE(
-            sample(
+            metricSample(m, R"(streamgate_redis_command_errors_total{route="1",command="hget"})"),
+            0.0);
+        QCOMPARE(metricSample(
+                     m, R"(apisix_redis_commands_latency_seconds_count{route="1",command="hget"})"),
+                 2.0);
+        QCOMPARE(
+            metricSample(
                 m,
                 R"(apisix_redis_commands_latency_seconds_bucket{route="1",command="hget",le="+Inf"})"),
             2.0);
@@ -245,8 +238,8 @@ private Q_SLOTS:
         QVERIFY(rawExchange(payload, expected.size(), received) >= 0);
         QCOMPARE(received, expected);
         QTRY_COMPARE_WITH_TIMEOUT(
-            sample(metrics(), R"(apisix_redis_commands_total{route="1",command="incr"})"), 1000.0,
-            5000);
+            metricSample(metrics(), R"(apisix_redis_commands_total{route="1",command="incr"})"),
+            1000.0, 5000);
     }
 
     // A connection shows the command it waits on, then the last one answered.
@@ -327,10 +320,10 @@ private Q_SLOTS:
         // The latency APISIX's histogram shows includes the injected delay.
         const QByteArray m = metrics();
         QVERIFY(
-            sample(
+            metricSample(
                 m,
                 R"(apisix_redis_commands_latency_seconds_bucket{route="1",command="get",le="0.5"})") <
-            sample(
+            metricSample(
                 m,
                 R"(apisix_redis_commands_latency_seconds_bucket{route="1",command="get",le="+Inf"})"));
     }
