@@ -20,18 +20,21 @@ namespace {
 
 enum class Kind : quint8 {
     None,
-    Word,      // a name (t1, COUNT)
-    Keyword,   // a word from kKeywords
-    Name,      // `backtick name` or @variable, verbatim
-    Literal,   // ?
-    Ellipsis,  // ...
-    Open,      // (
-    Close,     // )
-    Comma,     // ,
-    Semicolon, // ;
-    Dot,       // .
-    Cast,      // :: (Postgres), written without spaces around it
-    Op,        // anything else: operators, stray punctuation and control bytes
+    Word,         // a name (t1, COUNT)
+    Keyword,      // a word from kKeywords
+    Name,         // `backtick name` or @variable, verbatim
+    Literal,      // ?
+    Ellipsis,     // ...
+    Open,         // (
+    Close,        // )
+    Comma,        // ,
+    Semicolon,    // ;
+    Dot,          // .
+    Cast,         // :: (Postgres), written without spaces around it
+    Colon,        // : (Postgres): an array slice's bounds, arr[1:2]
+    Bracket,      // [ (Postgres): a subscript, or an array constructor's list
+    CloseBracket, // ]
+    Op,           // anything else: operators, stray punctuation and control bytes
 };
 
 struct Token
@@ -109,10 +112,35 @@ bool isBinaryDigit(unsigned char c)
     return c == '0' || c == '1';
 }
 
-// Postgres: the bytes its operators are made of ('?' is left out: it stays a placeholder).
+bool isOctalDigit(unsigned char c)
+{
+    return c >= '0' && c <= '7';
+}
+
+// Digits with single underscores between them (Postgres 16: 1_000_000); after a radix prefix
+// one may also come first (0x_1F).
+bool isDigitGroup(std::string_view s, bool (*digit)(unsigned char), bool underscoreFirst)
+{
+    bool underscore = !underscoreFirst; // as if one had just been seen: none may come first
+    for (char c : s) {
+        if (c == '_') {
+            if (underscore)
+                return false;
+            underscore = true;
+        } else if (digit(static_cast<unsigned char>(c))) {
+            underscore = false;
+        } else {
+            return false;
+        }
+    }
+    return !s.empty() && !underscore;
+}
+
+// Postgres: the bytes its operators are made of. A lone ? is read as a placeholder all the
+// same: digest texts are written with them, and the jsonb operator reads the same.
 bool isOperatorByte(unsigned char c)
 {
-    return c != 0 && std::string_view("+-*/<>=~!@#%^&|").find(char(c)) != std::string_view::npos;
+    return c != 0 && std::string_view("+-*/<>=~!@#%^&|`?").find(char(c)) != std::string_view::npos;
 }
 
 // Postgres: a name's first byte, and the bytes of a dollar quote's tag.
@@ -225,11 +253,16 @@ private:
     }
 
     // Postgres: the longest run of operator bytes, stopped by a comment's start; a run of more
-    // than one byte ends in + or - only when it holds one of ~ ! @ # % ^ & |, as the server
-    // reads it (so "=-1" is "=" and a sign).
+    // than one byte ends in + or - only when it holds one of ~ ! @ # % ^ & | ` ?, as the server
+    // reads it (so "=-1" is "=" and a sign, "?|" and "@?" are operators, a lone "?" is read as
+    // a placeholder).
     Token postgresOperator()
     {
         const std::size_t start = m_p;
+        if (start < m_signsEnd) {
+            ++m_p; // one of the + and - cut off the end of a run: each is a run of its own
+            return {Kind::Op, m_s.substr(start, 1)};
+        }
         std::size_t end = m_p;
         while (end < m_s.size() && isOperatorByte(at(end))) {
             if (end > start &&
@@ -238,12 +271,58 @@ private:
             ++end;
         }
         std::string_view run = m_s.substr(start, end - start);
-        if (run.find_first_of("~!@#%^&|") == std::string_view::npos) {
+        if (run.find_first_of("~!@#%^&|`?") == std::string_view::npos) {
             while (run.size() > 1 && (run.back() == '+' || run.back() == '-'))
                 run.remove_suffix(1);
+            // Scanning what was cut off again for each of its bytes would make a long run of
+            // signs quadratic: its end is remembered instead.
+            m_signsEnd = end;
         }
         m_p = start + run.size();
+        if (run == "?")
+            return {Kind::Literal, kPlaceholder};
         return {Kind::Op, run};
+    }
+
+    // Postgres 16's numbers: 0x1F, 0o17, 0b101, and decimals with underscores between digits
+    // (1_000_000, 1_000.5, 1e1_0); else, as in MySQL, a name that starts with digits.
+    Token postgresNumber()
+    {
+        const std::size_t start = m_p;
+        std::size_t end = m_p;
+        while (end < m_s.size() && isIdent(at(end)))
+            ++end;
+        const std::string_view run = m_s.substr(start, end - start);
+        m_p = end;
+        const char radix = run.size() > 2 && run[0] == '0' ? char(run[1] | 0x20) : 0;
+        if (radix == 'x' || radix == 'o' || radix == 'b') {
+            const auto digit = radix == 'x'   ? isHexDigit
+                               : radix == 'o' ? isOctalDigit
+                                              : isBinaryDigit;
+            return isDigitGroup(run.substr(2), digit, true) ? Token{Kind::Literal, kPlaceholder}
+                                                            : Token{Kind::Word, run};
+        }
+        const std::size_t e = run.find_first_of("eE");
+        if (!isDigitGroup(run.substr(0, e), isDigit, false))
+            return {Kind::Word, run};
+        if (e == std::string_view::npos) {
+            if (at(m_p) == '.' && has(m_p) && m_s.substr(m_p, 3) != kEllipsis) {
+                ++m_p;
+                skipDigits();
+            }
+            skipExponent();
+            return {Kind::Literal, kPlaceholder};
+        }
+        const std::string_view exponent = run.substr(e + 1);
+        if (isDigitGroup(exponent, isDigit, false))
+            return {Kind::Literal, kPlaceholder};
+        if (exponent.empty() && (at(end) == '+' || at(end) == '-') && has(end) &&
+            isDigit(at(end + 1)) && has(end + 1)) {
+            m_p = end + 1;
+            skipDigits();
+            return {Kind::Literal, kPlaceholder};
+        }
+        return {Kind::Word, run};
     }
 
     // Postgres: what differs from MySQL; false when the byte reads the same in both.
@@ -271,8 +350,22 @@ private:
             token = {Kind::Cast, m_s.substr(start, 2)};
             return true;
         }
+        if (c == ':' && at(m_p + 1) != '=') {
+            ++m_p;
+            token = {Kind::Colon, m_s.substr(start, 1)};
+            return true;
+        }
+        if (c == '[' || c == ']') {
+            ++m_p;
+            token = {c == '[' ? Kind::Bracket : Kind::CloseBracket, m_s.substr(start, 1)};
+            return true;
+        }
         if (isOperatorByte(c)) {
             token = postgresOperator();
+            return true;
+        }
+        if (isDigit(c)) {
+            token = postgresNumber();
             return true;
         }
         const unsigned char next = at(m_p + 1);
@@ -309,9 +402,12 @@ private:
         }
     }
 
+    // Postgres 16 allows an underscore between two digits.
     void skipDigits()
     {
-        while (isDigit(at(m_p)) && has(m_p))
+        while (has(m_p) &&
+               (isDigit(at(m_p)) || (m_postgres && at(m_p) == '_' && m_p > 0 &&
+                                     isDigit(at(m_p - 1)) && isDigit(at(m_p + 1)) && has(m_p + 1))))
             ++m_p;
     }
 
@@ -470,6 +566,7 @@ private:
     std::string_view m_s;
     bool m_postgres = false;
     std::size_t m_p = 0;
+    std::size_t m_signsEnd = 0; // Postgres: the end of the + and - cut off an operator run
     Kind m_prev = Kind::None;
 };
 
@@ -497,6 +594,8 @@ public:
 
 private:
     enum class InList : quint8 { Idle, AfterIn, Items };
+    // Where a list item stands: ?, ?::type, ?::type[], ?::numeric(10, 2), ?::a::b.
+    enum class Item : quint8 { Expected, Value, CastType, TypeName, TypeArray, TypeModifier };
     enum class Values : quint8 { Idle, ExpectRow, FirstRow, AfterRow, CommaAfterRow, FoldedRow };
 
     static bool unaryPosition(Kind before)
@@ -508,6 +607,8 @@ private:
         case Kind::Comma:
         case Kind::Semicolon:
         case Kind::Dot:
+        case Kind::Colon:
+        case Kind::Bracket:
         case Kind::Op:
             return true;
         default:
@@ -604,18 +705,29 @@ private:
         case Kind::Comma:
         case Kind::Semicolon:
         case Kind::Close:
+        case Kind::CloseBracket:
             return false;
         default:
             break;
         }
-        if (before == Kind::Open)
+        if (before == Kind::Open || before == Kind::Bracket)
             return false;
         // x::int, ?::text, (a)::t: joined only where the bytes cannot run into an operator.
         if (t.kind == Kind::Cast)
             return before != Kind::Word && before != Kind::Keyword && before != Kind::Name &&
-                   before != Kind::Literal && before != Kind::Close;
+                   before != Kind::Literal && before != Kind::Close && before != Kind::CloseBracket;
         if (before == Kind::Cast)
             return t.kind != Kind::Word && t.kind != Kind::Keyword && t.kind != Kind::Name;
+        // arr[1:2], arr[:n]; apart only where ":" would run into "::" or ":=".
+        if (t.kind == Kind::Colon)
+            return before == Kind::Colon;
+        if (before == Kind::Colon)
+            return t.text[0] == ':' || t.text[0] == '='; // ::, :, :=, =, =>
+        // A subscript follows its operand (arr[1], f(x)[1], $1[1], int[]); a constructor's
+        // list (ARRAY[1], [[1], [2]]) is spaced as the token before it wants.
+        if (t.kind == Kind::Bracket)
+            return before != Kind::Word && before != Kind::Name && before != Kind::Literal &&
+                   before != Kind::Close && before != Kind::CloseBracket;
         if (t.kind == Kind::Dot)
             return before == Kind::Dot || before == Kind::Ellipsis;
         // ". 1abc", not ".1abc", which would read back as the number .1 and the name abc.
@@ -626,6 +738,52 @@ private:
         return true;
     }
 
+    static bool isTypeWord(Kind kind)
+    {
+        return kind == Kind::Word || kind == Kind::Keyword || kind == Kind::Name;
+    }
+
+    // True while t continues a list of literals, each maybe cast (Postgres: $1::int).
+    bool continuesList(const Token& t)
+    {
+        switch (m_item) {
+        case Item::Expected:
+            if (t.kind != Kind::Literal && t.kind != Kind::Ellipsis)
+                return false;
+            m_item = Item::Value;
+            return true;
+        case Item::Value:
+        case Item::TypeName:
+            if (t.kind == Kind::Comma)
+                m_item = Item::Expected;
+            else if (t.kind == Kind::Cast)
+                m_item = Item::CastType;
+            else if (m_item == Item::Value)
+                return false;
+            else if (t.kind == Kind::Bracket)
+                m_item = Item::TypeArray;
+            else if (t.kind == Kind::Open)
+                m_item = Item::TypeModifier;
+            else if (!isTypeWord(t.kind) && t.kind != Kind::Dot) // double precision, s.t
+                return false;
+            return true;
+        case Item::CastType:
+            if (!isTypeWord(t.kind))
+                return false;
+            m_item = Item::TypeName;
+            return true;
+        case Item::TypeArray:
+            if (t.kind == Kind::CloseBracket)
+                m_item = Item::TypeName;
+            return t.kind == Kind::CloseBracket || t.kind == Kind::Literal;
+        case Item::TypeModifier:
+            if (t.kind == Kind::Close)
+                m_item = Item::TypeName;
+            return t.kind == Kind::Close || t.kind == Kind::Literal || t.kind == Kind::Comma;
+        }
+        return false;
+    }
+
     void write(const Token& t)
     {
         if (!m_out.empty() && spaceBetween(m_last, t))
@@ -634,40 +792,45 @@ private:
         m_out += t.text;
         if (t.kind == Kind::Semicolon && m_last != Kind::Semicolon)
             m_semicolonsAt = start;
+        const Kind before = m_last;
+        const bool afterArray = m_afterArray;
         m_last = t.kind;
+        m_afterArray = t.kind == Kind::Word && equalsUpper(t.text, "ARRAY");
 
-        // IN (?, ?, ?) -> IN (...)
+        // IN (?, ?, ?) -> IN (...); Postgres: ARRAY[?, ?] -> ARRAY[...], and in nested arrays
+        // ARRAY[[?, ?], [?, ?]] -> ARRAY[[...], [...]].
+        auto startList = [this](Kind closer) {
+            m_in = InList::Items;
+            m_closer = closer;
+            m_itemsAt = m_out.size();
+            m_item = Item::Expected;
+        };
         switch (m_in) {
         case InList::Idle:
             break;
         case InList::AfterIn:
             m_in = InList::Idle;
             if (t.kind == Kind::Open) {
-                m_in = InList::Items;
-                m_itemsAt = m_out.size();
-                m_expectItem = true;
+                startList(Kind::Close);
                 return;
             }
             break;
         case InList::Items:
-            if (m_expectItem && (t.kind == Kind::Literal || t.kind == Kind::Ellipsis)) {
-                m_expectItem = false;
+            if (continuesList(t))
                 return;
-            }
-            if (!m_expectItem && t.kind == Kind::Comma) {
-                m_expectItem = true;
-                return;
-            }
             m_in = InList::Idle;
-            if (!m_expectItem && t.kind == Kind::Close) {
+            if (t.kind == m_closer && (m_item == Item::Value || m_item == Item::TypeName)) {
                 m_out.resize(m_itemsAt);
-                m_out += "...)";
+                m_out += m_closer == Kind::Close ? "...)" : "...]";
                 return;
             }
             break;
         }
         if (t.kind == Kind::Keyword && equalsUpper(t.text, "IN"))
             m_in = InList::AfterIn;
+        else if (t.kind == Kind::Bracket &&
+                 (afterArray || before == Kind::Bracket || before == Kind::Comma))
+            startList(Kind::CloseBracket);
     }
 
     std::size_t committed() const
@@ -689,8 +852,10 @@ private:
     bool m_folded = false;
     std::size_t m_depth = 0;
     InList m_in = InList::Idle;
+    Kind m_closer = Kind::Close; // of the list being read: ) or ]
+    Item m_item = Item::Expected;
     std::size_t m_itemsAt = 0;
-    bool m_expectItem = false;
+    bool m_afterArray = false; // the last token written is the word ARRAY
     std::size_t m_semicolonsAt = 0;
 };
 

@@ -33,8 +33,15 @@
 //   them. E'..', U&'..', B'..', X'..', N'..', dollar-quoted strings ($$...$$, $tag$...$tag$)
 //   and $1 parameters become ?.
 // - "--" always starts a comment; # is an operator; /* ... */ comments nest.
-// - Operators are read whole as the server reads them (@>, ->>, ||, #-), a cast's "::" is
-//   written without spaces (x::int, ?::text[]), and @ starts no variable.
+// - Numbers as PostgreSQL 16 reads them too: 0o17, 0x_1F, 1_000_000, 1_000.5e1_0 become ?.
+// - Operators are read whole as the server reads them (@>, ->>, ||, #-, ?|, ?&, @?; ` and ?
+//   are operator bytes, a lone ? still reads as a placeholder, which is how the jsonb operator
+//   is written anyway), a cast's "::" is written without spaces (x::int, ?::text[]), and @
+//   starts no variable.
+// - [ and ] are subscripts and array constructors, never quotes (in MySQL's dialect they are
+//   plain operators): arr[?], arr[?:?], f(x)[?], int[] are written joined. ARRAY[1, 2] becomes
+//   ARRAY[...] as an IN list does, each level of a nested one too (ARRAY[[...], [...]]).
+// - An item of an IN list or ARRAY may carry casts: IN ($1::int, $2::int) becomes IN (...).
 // Digesting a digest text that was not cut by maxText gives the same text again (in the same
 // dialect).
 

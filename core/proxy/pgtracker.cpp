@@ -87,9 +87,15 @@ std::vector<PgCommandDone> PgTracker::takeDone()
 
 const PgCommandDone* PgTracker::running() const
 {
-    for (const Pending& p : m_queue) {
-        if (isCommand(p.what))
-            return &p.done;
+    if (m_commands == 0)
+        return nullptr;
+    for (std::size_t i = 0; i < m_queue.size(); ++i) {
+        if (!isCommand(m_queue[i].what))
+            continue;
+        if (i == 0)
+            return &m_current;
+        m_later = commandOf(m_queue[i]);
+        return &m_later;
     }
     return nullptr;
 }
@@ -101,6 +107,11 @@ void PgTracker::loseTrack(const char* why)
     m_queue.clear();
     m_queue.shrink_to_fit();
     m_commands = 0;
+    m_queuedText = 0;
+    m_current = {};
+    m_later = {};
+    m_lastParse.reset();
+    m_copyIn = false;
     m_statements.clear();
     m_portals.clear();
     m_unnamedStatement.reset();
@@ -294,7 +305,8 @@ void PgTracker::startupPacket()
         return;
     }
     if (code == kCancelRequestCode) {
-        if (body.size() != 12) {
+        // The code, the process ID and the key: 4 bytes before protocol 3.2, up to 256 since.
+        if (body.size() < 12 || body.size() > 8 + kMaxBackendKey) {
             loseTrack("malformed CancelRequest");
             return;
         }
@@ -349,34 +361,41 @@ void PgTracker::clientMessage()
         std::string().swap(r.kept);
         return;
     }
-    const Fields& f = m_fields;
-    auto field = [&f](int i) { return f.value[i]; };
+    Fields& f = m_fields;
     auto cut = [&f](int i) { return f.length[i] > f.cap[i]; };
+    if (m_copyIn && std::string_view("dcfSHX").find(r.type) == std::string_view::npos) {
+        // The server would read it as part of the COPY and fail it: no client does this.
+        loseTrack("client message during COPY");
+        return;
+    }
     Pending p;
     p.startUs = r.startUs;
-    p.done.startUs = r.startUs;
     switch (r.type) {
     case 'Q':
         p.what = Awaits::Query;
-        p.done.kind = PgCommandKind::SimpleQuery;
-        p.done.statement = field(0);
-        p.done.statementCut = cut(0);
+        p.text = std::make_shared<const Text>(Text{std::move(f.value[0]), cut(0)});
+        p.textBytes = quint32(p.text->text.size());
         break;
     case 'P':
         p.what = Awaits::Parse;
-        p.name = field(0);
-        p.text = std::make_shared<const Text>(Text{field(1), cut(1)});
+        p.name = std::move(f.value[0]);
+        // A batch repeats its Parse: the same text is kept once and counted for its first
+        // holder only. Holders leave the queue in order, so a text or two at most lives
+        // uncounted.
+        if (!m_lastParse || m_lastParse->text != f.value[1] || m_lastParse->cut != cut(1)) {
+            m_lastParse = std::make_shared<const Text>(Text{std::move(f.value[1]), cut(1)});
+            p.textBytes = quint32(m_lastParse->text.size());
+        }
+        p.text = m_lastParse;
         break;
     case 'B':
         p.what = Awaits::Bind;
-        p.name = field(0);
-        p.target = field(1);
+        p.name = std::move(f.value[0]);
+        p.statement = std::move(f.value[1]);
         break;
     case 'E':
         p.what = Awaits::Execute;
-        p.name = field(0);
-        p.done.kind = PgCommandKind::Execute;
-        p.done.portal = p.name;
+        p.name = std::move(f.value[0]);
         break;
     case 'D':
     case 'C': {
@@ -386,17 +405,28 @@ void PgTracker::clientMessage()
             return;
         }
         p.what = r.type == 'D' ? Awaits::Describe : Awaits::Close;
-        p.target = v.substr(0, 1);
+        p.object = v[0];
         p.name = v.substr(1);
         break;
     }
     case 'S':
+        if (m_copyIn)
+            return; // ignored by the server during COPY FROM STDIN: the Sync after it counts
         p.what = Awaits::Sync;
         m_skipUntilSync = false;
         break;
     case 'F':
         p.what = Awaits::Function;
-        p.done.kind = PgCommandKind::FunctionCall;
+        break;
+    case 'c':
+    case 'f':
+        if (m_copyIn) {
+            m_copyIn = false;
+            return;
+        }
+        if (m_queue.empty())
+            return;               // no COPY can be running: the server drops it
+        p.what = Awaits::CopyEnd; // until a CopyInResponse shows whether it ends a COPY
         break;
     case 'X': {
         PgCommandDone done;
@@ -406,7 +436,7 @@ void PgTracker::clientMessage()
         m_terminated = true;
         return;
     }
-    default: // 'p', Flush and the client's COPY messages get no answer of their own
+    default: // 'p', Flush and CopyData get no answer of their own
         return;
     }
     m_fields = {};
@@ -426,8 +456,13 @@ void PgTracker::enqueue(Pending p)
         loseTrack("too many messages in flight");
         return;
     }
+    if (p.textBytes > kMaxQueuedText - m_queuedText) {
+        loseTrack("too much statement text in flight");
+        return;
+    }
     if (p.what == Awaits::Execute)
-        resolveExecute(p, false);
+        resolveExecute(p, m_queue.size());
+    m_queuedText += p.textBytes;
     m_queue.push_back(std::move(p));
     if (command)
         ++m_commands;
@@ -451,6 +486,9 @@ PgTracker::TextPtr PgTracker::portalNamed(const std::string& name) const
     return it == m_portals.end() ? nullptr : it->second;
 }
 
+// Past kMaxPrepared a new name is not remembered rather than another one forgotten: the server
+// keeps every name until it is closed, so an evicted name would only come back as unknown, and
+// a name still remembered must never stand for a statement the server no longer has.
 void PgTracker::remember(std::map<std::string, TextPtr>& names, TextPtr& unnamed,
                          const std::string& name, TextPtr text)
 {
@@ -458,48 +496,73 @@ void PgTracker::remember(std::map<std::string, TextPtr>& names, TextPtr& unnamed
         unnamed = std::move(text);
         return;
     }
-    if (names.size() >= kMaxPrepared && !names.contains(name))
-        names.erase(names.begin());
-    names[name] = std::move(text);
+    if (!text) {
+        names.erase(name); // unknown: a portal bound to a statement not remembered
+        return;
+    }
+    if (const auto it = names.find(name); it != names.end())
+        it->second = std::move(text);
+    else if (names.size() < kMaxPrepared)
+        names.emplace(name, std::move(text));
 }
 
-// The text of the statement an Execute's portal was bound to. Queued: as it will be once the
-// Parse and Bind messages sent before it are answered (for running()); confirmedOnly: as the
-// server has it now, which is what it runs once the Execute reaches the head of the queue.
-void PgTracker::resolveExecute(Pending& p, bool confirmedOnly) const
+void PgTracker::forgetPortals()
+{
+    m_portals.clear();
+    m_unnamedPortal.reset();
+}
+
+// The text of the statement an Execute's portal is bound to, once the server has answered the
+// first `before` messages of the queue: the Bind, Parse, Close and Query messages among those
+// are read as they will act, the rest is as the server has it now. With all the messages sent
+// before the Execute, it is what running() shows early; with none (the Execute at the head),
+// it is what the server runs.
+void PgTracker::resolveExecute(Pending& p, std::size_t before) const
 {
     TextPtr text;
     bool known = false;
-    if (!confirmedOnly) {
-        std::size_t i = m_queue.size();
-        std::string statement;
-        bool bound = false;
-        while (i > 0 && !known) {
-            const Pending& q = m_queue[--i];
-            if (!bound && q.what == Awaits::Bind && q.name == p.name) {
-                bound = true;
-                statement = q.target;
-            } else if (bound && q.what == Awaits::Parse && q.name == statement) {
-                text = q.text;
-                known = true;
-            } else if (q.what == Awaits::Query && (bound ? statement : p.name).empty()) {
-                known = true; // a simple query destroys the unnamed statement and portal
-            } else if (q.what == Awaits::Close && q.target == (bound ? "S" : "P") &&
-                       q.name == (bound ? statement : p.name)) {
-                known = true;
-            }
-        }
-        if (bound && !known) {
-            text = statementNamed(statement);
+    const std::string* statement = nullptr; // once a Bind of the portal is found
+    for (std::size_t i = before; i > 0 && !known;) {
+        const Pending& q = m_queue[--i];
+        const std::string& name = statement ? *statement : p.name;
+        if (!statement && q.what == Awaits::Bind && q.name == p.name) {
+            statement = &q.statement;
+        } else if (statement && q.what == Awaits::Parse && q.name == *statement) {
+            text = q.text;
+            known = true;
+        } else if (q.what == Awaits::Query && name.empty()) {
+            known = true; // a simple query destroys the unnamed statement and portal
+        } else if (q.what == Awaits::Close && q.object == (statement ? 'S' : 'P') &&
+                   q.name == name) {
             known = true;
         }
     }
     if (!known)
-        text = portalNamed(p.name);
-    if (!text && confirmedOnly)
-        return; // keep what was read from the queue: the name may have been forgotten
-    p.done.statement = text ? text->text : std::string();
-    p.done.statementCut = text && text->cut;
+        text = statement ? statementNamed(*statement) : portalNamed(p.name);
+    p.text = std::move(text);
+}
+
+PgCommandDone PgTracker::commandOf(const Pending& p) const
+{
+    PgCommandDone done;
+    switch (p.what) {
+    case Awaits::Query:
+        done.kind = PgCommandKind::SimpleQuery;
+        break;
+    case Awaits::Execute:
+        done.kind = PgCommandKind::Execute;
+        done.portal = p.name;
+        break;
+    default:
+        done.kind = PgCommandKind::FunctionCall;
+        break;
+    }
+    if (p.text) {
+        done.statement = p.text->text;
+        done.statementCut = p.text->cut;
+    }
+    done.startUs = p.startUs;
+    return done;
 }
 
 // ---- server -> client ----
@@ -724,6 +787,8 @@ void PgTracker::loginMessage()
         m_phase = Phase::Closed; // the server closes the connection after a login error
         m_queue.clear();
         m_commands = 0;
+        m_queuedText = 0;
+        m_current = {};
         return;
     }
     case 'Z':
@@ -749,28 +814,81 @@ void PgTracker::loginMessage()
         m_applicationName = value;
 }
 
+void PgTracker::dropFront()
+{
+    const Pending& p = m_queue.front();
+    if (isCommand(p.what))
+        --m_commands;
+    m_queuedText -= p.textBytes;
+    m_queue.pop_front();
+}
+
 void PgTracker::popHead()
 {
-    if (isCommand(m_queue.front().what))
-        --m_commands;
-    m_queue.pop_front();
-    if (!m_queue.empty())
-        headChanged();
+    dropFront();
+    headChanged();
 }
 
 void PgTracker::headChanged()
 {
+    // A CopyDone or CopyFail that reaches the head ended no COPY: the server dropped it.
+    while (!m_queue.empty() && m_queue.front().what == Awaits::CopyEnd)
+        dropFront();
+    if (m_queue.empty())
+        return;
     Pending& head = m_queue.front();
     if (head.what == Awaits::Execute)
-        resolveExecute(head, true);
+        resolveExecute(head, 0);
+    if (isCommand(head.what))
+        m_current = commandOf(head);
 }
 
 void PgTracker::finishHead(qint64 nowUs)
 {
-    PgCommandDone& done = m_queue.front().done;
-    done.durationUs = nowUs - done.startUs;
-    m_done.push_back(std::move(done));
+    m_current.durationUs = nowUs - m_current.startUs;
+    m_done.push_back(std::move(m_current));
+    m_current = {};
     popHead();
+}
+
+// CopyInResponse: the head Query or Execute reads the client's CopyData up to its CopyDone or
+// CopyFail. The server ignores the Syncs (and Flushes) it reads until then, so those already
+// queued never get a ReadyForQuery; later ones are dropped as they come (m_copyIn).
+void PgTracker::copyInStarted()
+{
+    std::size_t end = 1;
+    while (end < m_queue.size() && m_queue[end].what == Awaits::Sync)
+        ++end;
+    const bool ended = end < m_queue.size();
+    if (ended && m_queue[end].what != Awaits::CopyEnd) {
+        loseTrack("client message during COPY");
+        return;
+    }
+    m_queue.erase(m_queue.begin() + 1, m_queue.begin() + std::ptrdiff_t(ended ? end + 1 : end));
+    m_copyIn = !ended;
+}
+
+void PgTracker::readyForQuery(char status)
+{
+    m_transactionStatus = status;
+    if (status == 'I')
+        forgetPortals(); // the transaction ended, and with it every portal a Bind made
+}
+
+// What a statement that completed did to the statements and portals the server keeps.
+void PgTracker::commandCompleted(std::string_view tag)
+{
+    if (tag == "DISCARD ALL") {
+        m_statements.clear(); // the unnamed statement stays
+        forgetPortals();
+    } else if (tag == "DEALLOCATE ALL") {
+        m_statements.clear();
+    } else if (tag == "CLOSE CURSOR ALL" || tag == "COMMIT" || tag == "ROLLBACK" ||
+               tag == "PREPARE TRANSACTION") {
+        // "ROLLBACK" is also ROLLBACK TO SAVEPOINT's tag, which keeps older portals: forgotten
+        // too, they are reported unknown, never wrong.
+        forgetPortals();
+    }
 }
 
 // An ErrorResponse to an extended-protocol message: the server skips all it was sent up to the
@@ -778,44 +896,45 @@ void PgTracker::finishHead(qint64 nowUs)
 void PgTracker::extendedError(qint64 nowUs)
 {
     m_copyOut = false;
+    m_copyIn = false;
     std::size_t sync = 0;
     std::size_t execute = m_queue.size();
     for (; sync < m_queue.size() && m_queue[sync].what != Awaits::Sync; ++sync) {
         if (execute == m_queue.size() && m_queue[sync].what == Awaits::Execute)
             execute = sync;
     }
-    if (execute < sync) {
-        PgCommandDone& done = m_queue[execute].done;
-        recordError(done);
-        done.durationUs = nowUs - done.startUs;
-        m_done.push_back(std::move(done));
+    PgCommandDone done;
+    if (execute == 0) {
+        done = std::move(m_current);
+        m_current = {};
+    } else if (execute < sync) {
+        // Skipped, it never ran: its statement is the one the batch up to it would have bound.
+        Pending& p = m_queue[execute];
+        resolveExecute(p, execute);
+        done = commandOf(p);
     } else {
         const Pending& head = m_queue.front();
-        PgCommandDone done;
         done.kind = PgCommandKind::Extended;
         done.startUs = head.startUs;
-        done.durationUs = nowUs - head.startUs;
         TextPtr text;
         if (head.what == Awaits::Parse)
             text = head.text;
         else if (head.what == Awaits::Bind)
-            text = statementNamed(head.target);
-        else if (head.target == "S")
+            text = statementNamed(head.statement);
+        else if (head.object == 'S')
             text = statementNamed(head.name);
-        else if (head.target == "P")
+        else if (head.object == 'P')
             text = portalNamed(head.name);
         if (text) {
             done.statement = text->text;
             done.statementCut = text->cut;
         }
-        recordError(done);
-        m_done.push_back(std::move(done));
     }
-    for (std::size_t i = 0; i < sync; ++i) {
-        if (isCommand(m_queue.front().what))
-            --m_commands;
-        m_queue.pop_front();
-    }
+    recordError(done);
+    done.durationUs = nowUs - done.startUs;
+    m_done.push_back(std::move(done));
+    for (std::size_t i = 0; i < sync; ++i)
+        dropFront();
     if (m_queue.empty())
         m_skipUntilSync = true;
 }
@@ -860,7 +979,7 @@ void PgTracker::readyMessage(qint64 nowUs)
         return;
     }
     Pending& head = m_queue.front();
-    PgCommandDone& done = head.done;
+    PgCommandDone& done = m_current;
     auto commandComplete = [&] {
         std::size_t pos = 0;
         std::string_view tag = cString(k, pos);
@@ -878,6 +997,7 @@ void PgTracker::readyMessage(qint64 nowUs)
         }
         if (done.tag.empty())
             done.tag = words;
+        commandCompleted(words);
         if (!count.empty() &&
             (words == "INSERT" || words == "UPDATE" || words == "DELETE" || words == "SELECT" ||
              words == "MERGE" || words == "COPY" || words == "FETCH" || words == "MOVE"))
@@ -889,12 +1009,15 @@ void PgTracker::readyMessage(qint64 nowUs)
         switch (type) {
         case 'T':
         case 'I':
+            return;
         case 'G':
+            copyInStarted();
             return;
         case 'D':
             ++done.rowsSent;
             return;
         case 'C':
+            m_copyIn = false;
             commandComplete();
             return;
         case 'H':
@@ -902,11 +1025,13 @@ void PgTracker::readyMessage(qint64 nowUs)
             return;
         case 'E':
             m_copyOut = false;
+            m_copyIn = false; // the client's CopyData from here on is dropped unread
             recordError(done);
             return;
         case 'Z':
             m_copyOut = false;
-            m_transactionStatus = k[0];
+            m_copyIn = false;
+            readyForQuery(k[0]);
             m_unnamedStatement.reset(); // a simple query destroys both
             m_unnamedPortal.reset();
             finishHead(nowUs);
@@ -923,7 +1048,7 @@ void PgTracker::readyMessage(qint64 nowUs)
             recordError(done);
             return;
         case 'Z':
-            m_transactionStatus = k[0];
+            readyForQuery(k[0]);
             finishHead(nowUs);
             return;
         default:
@@ -936,11 +1061,13 @@ void PgTracker::readyMessage(qint64 nowUs)
             ++done.rowsSent;
             return;
         case 'G':
+            copyInStarted();
             return;
         case 'H':
             m_copyOut = true;
             return;
         case 'C':
+            m_copyIn = false;
             commandComplete();
             finishHead(nowUs);
             return;
@@ -967,13 +1094,13 @@ void PgTracker::readyMessage(qint64 nowUs)
         break;
     case Awaits::Bind:
         if (type == '2') {
-            remember(m_portals, m_unnamedPortal, head.name, statementNamed(head.target));
+            remember(m_portals, m_unnamedPortal, head.name, statementNamed(head.statement));
             popHead();
             return;
         }
         break;
     case Awaits::Describe:
-        if (type == 't' && head.target == "S")
+        if (type == 't' && head.object == 'S')
             return;
         if (type == 'T' || type == 'n') {
             popHead();
@@ -982,7 +1109,7 @@ void PgTracker::readyMessage(qint64 nowUs)
         break;
     case Awaits::Close:
         if (type == '3') {
-            if (head.target == "S") {
+            if (head.object == 'S') {
                 if (head.name.empty())
                     m_unnamedStatement.reset();
                 else
@@ -998,7 +1125,7 @@ void PgTracker::readyMessage(qint64 nowUs)
         break;
     case Awaits::Sync:
         if (type == 'Z') {
-            m_transactionStatus = k[0];
+            readyForQuery(k[0]);
             popHead();
             return;
         }
@@ -1013,6 +1140,8 @@ void PgTracker::readyMessage(qint64 nowUs)
             return;
         }
         break;
+    case Awaits::CopyEnd:
+        break; // never the head (headChanged)
     }
     if (type == 'E' && head.what != Awaits::Sync) {
         extendedError(nowUs);

@@ -5,8 +5,14 @@
 // it and how long that took. It is a pure, incremental reader fed the bytes of each direction
 // exactly as read, in any pieces; it never alters a byte. Memory is bounded whatever the
 // traffic: a small prefix of each message (whole only for the startup packet, at most
-// kMaxStartupPacket bytes), at most kMaxStatement bytes of a statement, kMaxPending commands
-// and kMaxQueued messages awaiting an answer, kMaxPrepared remembered statements and portals.
+// kMaxStartupPacket bytes), at most kMaxStatement bytes of a statement, kMaxPrepared remembered
+// statements and as many portals, and at most kMaxQueued messages awaiting an answer, of which
+// kMaxPending commands. A queued message holds two names of at most kMaxName bytes and shares
+// its statement text (an Execute points at its Parse's); the texts of queued Query and Parse
+// messages add up to at most kMaxQueuedText bytes. So a session holds some 30 MiB at worst
+// (16 MiB of queued texts, 4 MiB of queued messages, 8 MiB of remembered statements and
+// portals), a few KiB in the common case. The caps cover a pgJDBC executeBatch or a libpq
+// pipeline of thousands of statements; past them the tracker loses track and why() says which.
 // DataRow and CopyData bodies are skipped by their lengths, never kept.
 //
 // What a command is: a simple Query (one per 'Q', however many statements its text holds,
@@ -20,12 +26,22 @@
 // Close refused, or a Sync whose implicit COMMIT failed); the other Executes the server skipped
 // never ran and are not reported.
 //
+// COPY FROM STDIN, from a Query or an Execute, reads the client's CopyData up to its CopyDone
+// or CopyFail; the server ignores a Sync or Flush sent in between (libpq sends a Sync after
+// every Execute, then another after CopyDone), so only the Sync after the copy is answered.
+//
+// Named statements and portals are remembered as the server keeps them: until Close, DISCARD
+// ALL or DEALLOCATE ALL (statements), CLOSE ALL or the end of the transaction (portals, which
+// a Bind never makes holdable). Past kMaxPrepared a new name is not remembered: an Execute that
+// runs it reports an empty statement, never another statement's text. A statement prepared or
+// deallocated by name with SQL PREPARE / DEALLOCATE is not followed: an EXECUTE's command text
+// is the EXECUTE statement.
+//
 // It gives up for good (lost()) on what it cannot follow: an encrypted connection (TLS or
 // GSSAPI, after the server accepted it), replication connections and CopyBoth, protocol
 // versions other than 3, message types the protocol does not define, lengths that are out of
 // range for their message type, a message out of its place in the exchange, and more in
-// flight than the caps allow. A statement prepared with SQL PREPARE is not resolved: its
-// command's text is the EXECUTE statement. Not thread-safe: one tracker belongs to one session.
+// flight than the caps allow. Not thread-safe: one tracker belongs to one session.
 
 #include <QtGlobal>
 #include <cstddef>
@@ -33,6 +49,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sg {
@@ -73,8 +90,9 @@ public:
 
     static constexpr std::size_t kMaxStatement = 4096;
     static constexpr std::size_t kMaxErrorMessage = 512;
-    static constexpr std::size_t kMaxPending = 64;      // commands sent, not yet answered
-    static constexpr std::size_t kMaxQueued = 256;      // messages of any kind awaiting an answer
+    static constexpr std::size_t kMaxPending = 4096; // commands sent, not yet answered
+    static constexpr std::size_t kMaxQueued = 16384; // messages of any kind awaiting an answer
+    static constexpr std::size_t kMaxQueuedText = 16 * 1024 * 1024; // their statement texts
     static constexpr std::size_t kMaxPrepared = 1024;   // named statements, and named portals
     static constexpr std::size_t kMaxName = 63;         // the server truncates names there too
     static constexpr quint32 kMaxStartupPacket = 10000; // as the server's MAX_STARTUP_PACKET_LENGTH
@@ -137,16 +155,29 @@ private:
     };
     using TextPtr = std::shared_ptr<const Text>;
 
-    // A client message awaiting the server's answer.
-    enum class Awaits : quint8 { Query, Parse, Bind, Describe, Execute, Close, Sync, Function };
+    // A client message awaiting the server's answer. CopyEnd is the client's CopyDone or
+    // CopyFail, queued until a CopyInResponse shows which COPY it ends (or that none did).
+    enum class Awaits : quint8 {
+        Query,
+        Parse,
+        Bind,
+        Describe,
+        Execute,
+        Close,
+        Sync,
+        Function,
+        CopyEnd
+    };
 
+    // Small whatever the message: names are cut to kMaxName, texts are shared.
     struct Pending
     {
         Awaits what = Awaits::Query;
-        std::string name;   // Parse, Describe, Close: statement; Bind, Execute: portal
-        std::string target; // Bind: its statement; Describe, Close: 'S' or 'P'
-        TextPtr text;       // Parse: its text
-        PgCommandDone done; // Query, Execute, Function: the command as reported
+        char object = 0;       // Describe, Close: 'S' (statement) or 'P' (portal)
+        std::string name;      // Parse, Describe, Close: statement; Bind, Execute: portal
+        std::string statement; // Bind: the statement it binds
+        TextPtr text;          // Query, Parse: its text; Execute: its statement's, as resolved
+        quint32 textBytes = 0; // of text, counted in m_queuedText: not when shared with a Parse
         qint64 startUs = 0;
     };
 
@@ -184,15 +215,21 @@ private:
     void readyMessage(qint64 nowUs);
 
     void enqueue(Pending p);
+    void dropFront();
     void popHead();
     void headChanged();
     void finishHead(qint64 nowUs);
     void extendedError(qint64 nowUs);
-    void resolveExecute(Pending& p, bool confirmedOnly) const;
+    void copyInStarted();
+    void readyForQuery(char status);
+    void commandCompleted(std::string_view tag);
+    PgCommandDone commandOf(const Pending& p) const;
+    void resolveExecute(Pending& p, std::size_t before) const;
     TextPtr statementNamed(const std::string& name) const;
     TextPtr portalNamed(const std::string& name) const;
     void remember(std::map<std::string, TextPtr>& names, TextPtr& unnamed, const std::string& name,
                   TextPtr text);
+    void forgetPortals();
     void recordError(PgCommandDone& done) const;
     void loseTrack(const char* why);
 
@@ -219,12 +256,17 @@ private:
     Fields m_fields;
     bool m_skipUntilSync = false; // the server is skipping the client's messages after an error
     bool m_terminated = false;
+    bool m_copyIn = false; // the client is sending CopyData: its Sync and Flush are not answered
+    TextPtr m_lastParse;   // shared by the next Parse of the same text (a batch repeats it)
 
     Reader m_server;
     bool m_copyOut = false; // the server is sending CopyData
 
     std::deque<Pending> m_queue;
-    std::size_t m_commands = 0; // Query, Execute and Function entries in m_queue
+    std::size_t m_commands = 0;    // Query, Execute and Function entries in m_queue
+    std::size_t m_queuedText = 0;  // bytes of the Query and Parse texts in m_queue
+    PgCommandDone m_current;       // the head's command as it will be reported, when it is one
+    mutable PgCommandDone m_later; // what running() returns when that command is not the head
 
     std::map<std::string, TextPtr> m_statements;
     std::map<std::string, TextPtr> m_portals;

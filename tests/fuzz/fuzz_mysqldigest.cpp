@@ -6,8 +6,8 @@
 // - a cut text is the start of the uncut one, no more than 4 bytes short of maxText (a UTF-8
 //   sequence and the space before it), and never splits a character of a valid UTF-8 input;
 // - without the names it keeps verbatim (MySQL: backtick names and @variables; Postgres:
-//   backtick and "double quoted" names) the text has no leading, trailing or double space, and
-//   no tab, CR or LF.
+//   "double quoted" names) the text has no leading, trailing or double space, and no tab, CR
+//   or LF.
 #include "fuzzcheck.h"
 #include "proxy/mysqldigest.h"
 
@@ -80,7 +80,7 @@ void checkDialect(std::string_view sql, SqlDialect dialect, const QByteArray& in
     if (validInput)
         require(validUtf8(full), "a valid UTF-8 statement gives an invalid UTF-8 text", input);
 
-    const char* verbatim = dialect == SqlDialect::MySql ? "`@" : "`\"";
+    const char* verbatim = dialect == SqlDialect::MySql ? "`@" : "\"";
     if (sql.find_first_of(verbatim) == std::string_view::npos) {
         require(full.empty() || (full.front() != ' ' && full.back() != ' '),
                 "a leading or trailing space", input + " -> " + bytes(full));

@@ -86,6 +86,24 @@ seeds = {
         (True, msg(b"F", struct.pack(">IHHH", 1598, 0, 0, 0))),
         (False, msg(b"V", struct.pack(">I", 1) + b"x") + ready),
         (True, msg(b"X"))]),
+    # libpq's COPY through the extended protocol: the Sync after the Execute is ignored, the
+    # one after CopyDone / CopyFail answered.
+    "extended-copy-in-and-fail": (True, [
+        (True, parse(b"", b"COPY t FROM STDIN") + bind(b"", b"") + execute() + sync),
+        (False, msg(b"1") + msg(b"2") + msg(b"G", b"\0\0\1\0\0")),
+        (True, msg(b"d", b"1\n") + msg(b"c") + sync),
+        (False, complete(b"COPY 1") + ready),
+        (True, parse(b"", b"COPY t FROM STDIN") + bind(b"", b"") + execute() + sync),
+        (False, msg(b"1") + msg(b"2") + msg(b"G", b"\0\0\1\0\0")),
+        (True, msg(b"d", b"2\n") + msg(b"f", cstr(b"no")) + sync),
+        (False, error(b"57014", b"COPY from stdin failed") + ready)]),
+    "cancel-request-3.2": (False, [(True, struct.pack(">III", 48, 80877102, 7) + b"k" * 36)]),
+    "portal-after-commit": (True, [
+        (True, msg(b"Q", cstr(b"BEGIN"))), (False, complete(b"BEGIN") + msg(b"Z", b"T")),
+        (True, parse(b"s", b"SELECT 1") + bind(b"c", b"s") + execute(b"c", 1) + sync),
+        (False, msg(b"1") + msg(b"2") + row(b"1") + msg(b"s") + msg(b"Z", b"T")),
+        (True, msg(b"Q", cstr(b"COMMIT"))), (False, complete(b"COMMIT") + ready),
+        (True, execute(b"c") + sync), (False, error(b"34000", b"no portal") + ready)]),
 }
 for name, (login, chunks) in seeds.items():
     (out / name).write_bytes(encode(chunks, login))

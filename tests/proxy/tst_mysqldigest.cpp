@@ -65,6 +65,7 @@ private Q_SLOTS:
     void postgresText_data();
     void postgresText();
     void postgresSameDigest();
+    void postgresLinearOnOperatorRuns();
     void idempotentOnRandomSoup();
     void linearOnHugeInput();
 };
@@ -218,6 +219,9 @@ void TestMySqlDigest::text_data()
         << QByteArray("SELECT a<=>b, a<>b, a!=b, a>=1, j->>'$.x'")
         << QByteArray("SELECT a <=> b, a <> b, a != b, a >= ?, j ->> ?");
     QTest::newRow("assignment") << QByteArray("SET @x:=5") << QByteArray("SET @x := ?");
+    QTest::newRow("brackets are no quotes")
+        << QByteArray("SELECT a[1], [b c] FROM t WHERE x = [2]")
+        << QByteArray("SELECT a [ ? ], [ b c ] FROM t WHERE x = [ ? ]");
     QTest::newRow("trailing semicolons dropped")
         << QByteArray("SELECT 1 ; ; \n") << QByteArray("SELECT ?");
     QTest::newRow("inner semicolon kept")
@@ -491,6 +495,46 @@ void TestMySqlDigest::postgresText_data()
         << QByteArray("INSERT INTO \"T\"(a, b) VALUES (?, ?), ...");
     QTest::newRow("dollar inside a name")
         << QByteArray("SELECT a$1, b$x$ FROM t") << QByteArray("SELECT a$1, b$x$ FROM t");
+    // Brackets: subscripts and slices after their operand, array constructors folded like IN.
+    QTest::newRow("subscripts and slices")
+        << QByteArray("SELECT arr [1], arr[2 : 3], arr[:n], m[1][-2], f(x)[1], $1[2] FROM t")
+        << QByteArray("SELECT arr[?], arr[?:?], arr[:n], m[?][?], f(x)[?], ?[?] FROM t");
+    QTest::newRow("colons kept apart where they would join")
+        << QByteArray("SELECT a[: :=1], a[1: :x], f(a := 1, b => 2)")
+        << QByteArray("SELECT a[: := ?], a[?: :x], f(a := ?, b => ?)");
+    QTest::newRow("array constructor folded")
+        << QByteArray("SELECT ARRAY[1,2,3], array[$1, -$2], ARRAY[[1,2],[3,4]], ARRAY[a, 1]")
+        << QByteArray("SELECT ARRAY[...], array[...], ARRAY[[...], [...]], ARRAY[a, ?]");
+    QTest::newRow("array types and any")
+        << QByteArray("SELECT * FROM t WHERE id = ANY(ARRAY[1, 2]) AND t = ANY('{a}'::text[])")
+        << QByteArray("SELECT * FROM t WHERE id = ANY(ARRAY[...]) AND t = ANY(?::text[])");
+    // Casts on the items of an IN list.
+    QTest::newRow("in list of cast parameters")
+        << QByteArray("SELECT * FROM t WHERE id IN ($1::int, $2::int, $3::int)")
+        << QByteArray("SELECT * FROM t WHERE id IN (...)");
+    QTest::newRow("in list of cast literals")
+        << QByteArray("SELECT * FROM t WHERE a IN (1::int, 2::bigint) AND b IN ('x'::varchar(10), "
+                      "'y'::character varying, $1::text::name, $2::int[], 3::pg_catalog.int4)")
+        << QByteArray("SELECT * FROM t WHERE a IN (...) AND b IN (...)");
+    QTest::newRow("cast array constructor folded")
+        << QByteArray("SELECT ARRAY[$1::int, $2::int], ARRAY['a'::text]")
+        << QByteArray("SELECT ARRAY[...], ARRAY[...]");
+    QTest::newRow("in list with a cast column or an array kept")
+        << QByteArray("SELECT * FROM t WHERE a IN (b::int, 1) AND c IN (ARRAY[1]::int[], $1)")
+        << QByteArray("SELECT * FROM t WHERE a IN (b::int, ?) AND c IN (ARRAY[...]::int[], ?)");
+    // Operators holding ? (jsonb, geometry) stay whole; a lone ? reads as a placeholder.
+    QTest::newRow("question mark operators")
+        << QByteArray("SELECT d ?| ARRAY['a'], d?&ARRAY['b'], d @? '$.a', d ? 'k', l ?-| m FROM t")
+        << QByteArray("SELECT d ?| ARRAY[...], d ?& ARRAY[...], d @? ?, d ? ?, l ?-| m FROM t");
+    QTest::newRow("backtick is an operator byte")
+        << QByteArray("SELECT a `x = 1` b") << QByteArray("SELECT a ` x = ? ` b");
+    // Numbers as PostgreSQL 16 reads them.
+    QTest::newRow("numbers")
+        << QByteArray("SELECT 0o17, 0x1F, 0b101, 1_000_000, 1.5e-3, 0X_1f, 0O7, 0B1, 1_000.000_1, "
+                      ".5_0, 1e1_0, 1_0E+1_0")
+        << QByteArray("SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?");
+    QTest::newRow("not numbers") << QByteArray("SELECT 1__0, 1_, 0b2, 0o8, 0x_ FROM t")
+                                 << QByteArray("SELECT 1__0, 1_, 0b2, 0o8, 0x_ FROM t");
 }
 
 void TestMySqlDigest::postgresText()
@@ -520,6 +564,24 @@ void TestMySqlDigest::postgresSameDigest()
     QCOMPARE(pg("SELECT 1 # x"), std::string("SELECT ? # x"));
     QCOMPARE(digestStatement("SELECT 'a\\', b").text, std::string("SELECT ?"));
     QCOMPARE(pg("SELECT 'a\\', b"), std::string("SELECT ?, b"));
+}
+
+void TestMySqlDigest::postgresLinearOnOperatorRuns()
+{
+    // A run of signs is cut to one operator and the signs after it, each scanned once: 1 MB of
+    // them must not cost 10^12 steps (the unit test's time limit would catch that).
+    auto pg = [](const QByteArray& sql) {
+        return QByteArray::fromStdString(
+            digestStatement(view(sql), kMaxDigestText, SqlDialect::Postgres).text);
+    };
+    const QByteArray plus(1 << 20, '+');
+    QByteArray alternating;
+    for (int i = 0; i < (1 << 19); ++i)
+        alternating += "+-";
+    QCOMPARE(pg("SELECT 1" + plus + "1"), QByteArray("SELECT ? + ?"));
+    QCOMPARE(pg("SELECT 1" + alternating + "1"), QByteArray("SELECT ? + ?"));
+    QCOMPARE(pg("SELECT a" + plus + "@ b").size(), qsizetype(kMaxDigestText));
+    QCOMPARE(pg("SELECT a" + plus).left(14), QByteArray("SELECT a + + +"));
 }
 
 void TestMySqlDigest::idempotentOnRandomSoup()
@@ -625,6 +687,27 @@ void TestMySqlDigest::idempotentOnRandomSoup()
         "B'0'",
         "-+",
         "!=-",
+        "[",
+        "]",
+        "ARRAY[",
+        "array",
+        "?|",
+        "@?",
+        "?",
+        "`",
+        "0o17",
+        "0x_1F",
+        "1_000",
+        "1_",
+        "::int",
+        "::int[]",
+        "::numeric(1,2)",
+        "::double precision",
+        "(1::int",
+        "1:2",
+        ":=",
+        "=:",
+        "++--",
     };
     constexpr std::size_t count = sizeof(fragments) / sizeof(fragments[0]);
     std::mt19937_64 random(20240611);

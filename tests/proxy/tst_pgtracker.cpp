@@ -289,20 +289,35 @@ private:
         return whole;
     }
 
-    Outcome runRecorded(const QString& name)
+    // For long conversations, where cutting at every byte would take minutes: whole, byte by
+    // byte and in pieces of 7 bytes.
+    Outcome runLong(const QList<Chunk>& chunks)
+    {
+        const Outcome whole = play(chunks);
+        if (play(chunks, 1) != whole)
+            QTest::qFail("fed byte by byte the result differs", __FILE__, __LINE__);
+        if (play(chunks, 7) != whole)
+            QTest::qFail("fed 7 bytes at a time the result differs", __FILE__, __LINE__);
+        return whole;
+    }
+
+    Outcome runRecorded(const QString& name, bool everyCut = true)
     {
         QList<Chunk> chunks;
         QString error;
         if (!sg::test::readConversation(QStringLiteral(SG_TEST_DATA_DIR "/postgres/") + name,
                                         chunks, &error))
             QTest::qFail(qPrintable(error), __FILE__, __LINE__);
-        return run(chunks);
+        return everyCut ? run(chunks) : runLong(chunks);
     }
 
 private slots:
     void recordedPsqlSession();
     void recordedPreparedStatements();
     void recordedWrongPassword();
+    void recordedExtendedCopy();
+    void recordedPipeline();
+    void recordedDiscardAll();
     void startup_data();
     void startup();
     void sslRefusedThenStartup();
@@ -310,6 +325,9 @@ private slots:
     void gssEncThenSslThenStartup();
     void directTls();
     void cancelRequest();
+    void cancelRequestLongKey_data();
+    void cancelRequestLongKey();
+    void protocol32Login();
     void authentication_data();
     void authentication();
     void authenticationFails();
@@ -326,6 +344,7 @@ private slots:
     void errorWithoutExecute();
     void portalSuspended();
     void copyFromStdin();
+    void copyFromStdinExtended();
     void copyToStdout();
     void copyBoth();
     void asyncMessagesInterleaved();
@@ -334,6 +353,10 @@ private slots:
     void hugeDataRowSkipped();
     void longStatementCut();
     void tooManyPending();
+    void tooMuchTextInFlight();
+    void preparedPastTheCap();
+    void statementsForgotten();
+    void portalsDieWithTheTransaction();
     void lostOnGarbage_data();
     void lostOnGarbage();
     void running();
@@ -421,6 +444,70 @@ void tst_PgTracker::recordedWrongPassword()
     QCOMPARE(o.loginSqlState, std::string("28P01"));
     QCOMPARE(o.loginError, std::string("password authentication failed for user \"postgres\""));
     QVERIFY(o.done.empty());
+}
+
+void tst_PgTracker::recordedExtendedCopy()
+{
+    // libpq's PQexecParams on COPY: Parse/Bind/Describe/Execute/Sync, the CopyData once the
+    // server asked for it, then CopyDone (or CopyFail) and a second Sync. The server ignores the
+    // first Sync and answers the second one alone.
+    const Outcome o = runRecorded("extended_copy.conv");
+    QVERIFY2(!o.lost, o.why.c_str());
+    QCOMPARE(o.done.size(), std::size_t(6));
+    QCOMPARE(o.done[0].kind, PgCommandKind::SimpleQuery);
+    QCOMPARE(o.done[0].tag, std::string("CREATE TABLE"));
+    QCOMPARE(o.done[1].kind, PgCommandKind::Execute);
+    QCOMPARE(o.done[1].statement, std::string("COPY t FROM STDIN"));
+    QCOMPARE(o.done[1].tag, std::string("COPY"));
+    QCOMPARE(o.done[1].rowsAffected, quint64(3));
+    QCOMPARE(o.done[2].statement, std::string("COPY t FROM STDIN"));
+    QCOMPARE(o.done[2].sqlState, std::string("57014"));
+    QCOMPARE(o.done[3].statement, std::string("COPY t TO STDOUT"));
+    QCOMPARE(o.done[3].rowsAffected, quint64(3));
+    QCOMPARE(o.done[4].statement, std::string("SELECT count(*) FROM t"));
+    QCOMPARE(o.done[4].rowsSent, quint64(1));
+    QVERIFY(o.done[4].sqlState.empty());
+    QCOMPARE(o.done[5].kind, PgCommandKind::Terminate);
+    QCOMPARE(o.transactionStatus, 'I');
+}
+
+void tst_PgTracker::recordedPipeline()
+{
+    // libpq's pipeline mode: 100 PQsendQueryParams (Parse/Bind/Describe/Execute each) and one
+    // Sync, 401 messages in flight before the first answer.
+    const Outcome o = runRecorded("pipeline_100.conv", false);
+    QVERIFY2(!o.lost, o.why.c_str());
+    QCOMPARE(o.done.size(), std::size_t(101));
+    for (std::size_t i = 0; i < 100; ++i) {
+        const PgCommandDone& d = o.done[i];
+        QCOMPARE(d.kind, PgCommandKind::Execute);
+        QCOMPARE(d.statement, "SELECT $1::int + " + std::to_string(i));
+        QCOMPARE(d.rowsSent, quint64(1));
+        QVERIFY(d.sqlState.empty());
+    }
+    QCOMPARE(o.done[100].kind, PgCommandKind::Terminate);
+}
+
+void tst_PgTracker::recordedDiscardAll()
+{
+    // PQprepare("s1"), PQexecPrepared, DISCARD ALL, PQexecPrepared again (the statement is gone),
+    // s1 prepared anew and run, DEALLOCATE ALL, and s1 once more.
+    const Outcome o = runRecorded("discard_all.conv");
+    QVERIFY2(!o.lost, o.why.c_str());
+    QCOMPARE(o.done.size(), std::size_t(7));
+    QCOMPARE(o.done[0].statement, std::string("SELECT $1::int + 1"));
+    QCOMPARE(o.done[1].statement, std::string("DISCARD ALL"));
+    QCOMPARE(o.done[1].tag, std::string("DISCARD ALL"));
+    // Not the text s1 had before DISCARD ALL: the server no longer has it.
+    QCOMPARE(o.done[2].kind, PgCommandKind::Execute);
+    QCOMPARE(o.done[2].statement, std::string());
+    QCOMPARE(o.done[2].sqlState, std::string("26000"));
+    QCOMPARE(o.done[3].statement, std::string("SELECT $1::int * 2"));
+    QVERIFY(o.done[3].sqlState.empty());
+    QCOMPARE(o.done[4].tag, std::string("DEALLOCATE ALL"));
+    QCOMPARE(o.done[5].statement, std::string());
+    QCOMPARE(o.done[5].sqlState, std::string("26000"));
+    QCOMPARE(o.done[6].kind, PgCommandKind::Terminate);
 }
 
 void tst_PgTracker::startup_data()
@@ -527,6 +614,58 @@ void tst_PgTracker::cancelRequest()
     const Outcome more = run({C(cancel + query("SELECT 1"))});
     QVERIFY(more.lost);
     QCOMPARE(more.why, std::string("bytes after CancelRequest"));
+}
+
+void tst_PgTracker::cancelRequestLongKey_data()
+{
+    QTest::addColumn<int>("keyLength");
+    QTest::addColumn<bool>("accepted");
+
+    QTest::newRow("protocol 3.0 key") << 4 << true;
+    QTest::newRow("PostgreSQL 18 key (protocol 3.2)") << 32 << true;
+    QTest::newRow("longest key") << 256 << true;
+    QTest::newRow("key too short") << 3 << false;
+    QTest::newRow("key too long") << 257 << false;
+}
+
+void tst_PgTracker::cancelRequestLongKey()
+{
+    QFETCH(int, keyLength);
+    QFETCH(bool, accepted);
+    const QByteArray cancel =
+        be(quint64(12 + keyLength), 4) + be(80877102, 4) + be(4242, 4) + QByteArray(keyLength, 'k');
+    const Outcome o = run({C(cancel)});
+    QCOMPARE(o.lost, !accepted);
+    QCOMPARE(o.cancel, accepted);
+    if (!accepted)
+        QCOMPARE(o.why, std::string("malformed CancelRequest"));
+}
+
+void tst_PgTracker::protocol32Login()
+{
+    // Protocol 3.2 (PostgreSQL 18): BackendKeyData's key is 32 bytes, and may be up to 256.
+    for (int keyLength : {32, 256}) {
+        const QByteArray ok = auth(0) + parameterStatus("server_version", "18.0") +
+                              msg('K', be(4242, 4) + QByteArray(keyLength, 'k')) + ready();
+        const Outcome o = run({C(startupPacket({{"user", "u"}}, 196610)), S(ok),
+                               C(query("SELECT 1")), S(rows(1) + complete("SELECT 1") + ready())});
+        QVERIFY2(!o.lost, o.why.c_str());
+        QCOMPARE(o.protocolMinor, 2);
+        QCOMPARE(o.login, PgTracker::LoginState::Succeeded);
+        QCOMPARE(o.done.size(), std::size_t(1));
+    }
+    // A server offering 3.2 to a client that asked for a later minor version.
+    const QByteArray negotiate = msg('v', be(2, 4) + be(0, 4));
+    const Outcome later =
+        run({C(startupPacket({{"user", "u"}}, 196611)), S(negotiate + loginOk())});
+    QVERIFY2(!later.lost, later.why.c_str());
+    QCOMPARE(later.protocolMinor, 2);
+
+    const Outcome tooLong =
+        run({C(startupPacket({{"user", "u"}}, 196610)),
+             S(auth(0) + msg('K', be(4242, 4) + QByteArray(257, 'k')) + ready())});
+    QVERIFY(tooLong.lost);
+    QCOMPARE(tooLong.why, std::string("server message length out of range"));
 }
 
 void tst_PgTracker::authentication_data()
@@ -867,26 +1006,103 @@ void tst_PgTracker::portalSuspended()
 void tst_PgTracker::copyFromStdin()
 {
     const QByteArray copyIn = msg('G', QByteArray(1, '\0') + be(2, 2) + be(0, 2) + be(0, 2));
-    const Outcome o =
-        run(login() << C(query("COPY t FROM STDIN")) << S(copyIn)
-                    << C(msg('d', "1\tone\n") + msg('d', "2\ttwo\n") + msg('d', "3\tthree\n"))
-                    << C(msg('c'))
-                    << S(complete("COPY 3") + ready())
-                    // A client giving up: CopyFail, and the server's error.
-                    << C(query("COPY t FROM STDIN")) << S(copyIn) << C(msg('f', cstr("cancelled")))
-                    << S(errorResponse("57014", "COPY from stdin failed: cancelled") + ready())
-                    // COPY through the extended protocol.
-                    << C(parse("", "COPY t FROM STDIN") + bindMsg("", "") + execute() + syncMsg())
-                    << S(msg('1') + msg('2') + copyIn) << C(msg('d', "4\tfour\n") + msg('c'))
-                    << S(complete("COPY 1") + ready()));
+    const Outcome o = run(
+        login() << C(query("COPY t FROM STDIN")) << S(copyIn)
+                << C(msg('d', "1\tone\n") + msg('d', "2\ttwo\n") + msg('d', "3\tthree\n"))
+                << C(msg('c'))
+                << S(complete("COPY 3") + ready())
+                // A client giving up: CopyFail, and the server's error.
+                << C(query("COPY t FROM STDIN")) << S(copyIn) << C(msg('f', cstr("cancelled")))
+                << S(errorResponse("57014", "COPY from stdin failed: cancelled") + ready())
+                // A Sync and a Flush during the copy: the server ignores them.
+                << C(query("COPY t FROM STDIN")) << S(copyIn)
+                << C(msg('d', "4\tfour\n") + syncMsg() + msg('H') + msg('c'))
+                << S(complete("COPY 1") + ready())
+                // Bad data: the server fails the copy at once and drops what the client still
+                // sends of it.
+                << C(query("COPY t FROM STDIN")) << S(copyIn) << C(msg('d', "x\n"))
+                << S(errorResponse("22P02", "invalid input syntax for type integer") + ready())
+                << C(msg('d', "5\tfive\n") + msg('c') + query("SELECT 1"))
+                << S(rows(1) + complete("SELECT 1") + ready())
+                // A CopyDone where no COPY runs: dropped too.
+                << C(query("SELECT 2") + msg('c')) << S(rows(1) + complete("SELECT 1") + ready())
+                << C(query("SELECT 3")) << S(rows(1) + complete("SELECT 1") + ready()));
     QVERIFY2(!o.lost, o.why.c_str());
-    QCOMPARE(o.done.size(), std::size_t(3));
+    QCOMPARE(o.done.size(), std::size_t(7));
     QCOMPARE(o.done[0].tag, std::string("COPY"));
     QCOMPARE(o.done[0].rowsAffected, quint64(3));
     QCOMPARE(o.done[0].durationUs, qint64(4000));
     QCOMPARE(o.done[1].sqlState, std::string("57014"));
-    QCOMPARE(o.done[2].kind, PgCommandKind::Execute);
     QCOMPARE(o.done[2].rowsAffected, quint64(1));
+    QCOMPARE(o.done[3].sqlState, std::string("22P02"));
+    QCOMPARE(o.done[4].statement, std::string("SELECT 1"));
+    QCOMPARE(o.done[5].statement, std::string("SELECT 2"));
+    QCOMPARE(o.done[6].statement, std::string("SELECT 3"));
+    for (const PgCommandDone& d : o.done)
+        QCOMPARE(d.kind, PgCommandKind::SimpleQuery);
+
+    // Any other message during the copy would be read as part of it: no client sends one.
+    const Outcome other =
+        run(login() << C(query("COPY t FROM STDIN")) << S(copyIn) << C(query("SELECT 1")));
+    QVERIFY(other.lost);
+    QCOMPARE(other.why, std::string("client message during COPY"));
+}
+
+void tst_PgTracker::copyFromStdinExtended()
+{
+    // COPY through the extended protocol, as libpq's PQexecParams sends it: the batch ends in a
+    // Sync that the server, already copying, ignores; the client sends a second one after its
+    // CopyDone or CopyFail, and only that one gets a ReadyForQuery.
+    const QByteArray copyIn = msg('G', QByteArray(1, '\0') + be(2, 2) + be(0, 2) + be(0, 2));
+    const QByteArray batch = parse("", "COPY t FROM STDIN") + bindMsg("", "") + describe('P', "") +
+                             execute() + syncMsg();
+    const QByteArray started = msg('1') + msg('2') + msg('n') + copyIn;
+    const Outcome o = run(
+        login() << C(batch) << S(started)
+                << C(msg('d', "1\tone\n") + msg('d', "2\ttwo\n") + msg('c') + syncMsg())
+                << S(complete("COPY 2") + ready())
+                // CopyFail: the error, then the second Sync's ReadyForQuery.
+                << C(batch) << S(started)
+                << C(msg('d', "3\tthree\n") + msg('f', cstr("cancelled")) + syncMsg())
+                << S(errorResponse("57014", "COPY from stdin failed: cancelled"))
+                << S(ready())
+                // All sent before any answer, a Sync and a Flush amid the data.
+                << C(batch + msg('d', "4\tfour\n") + syncMsg() + msg('H') + msg('c') + syncMsg())
+                << S(started + complete("COPY 1") + ready())
+                // Bad data: the server fails the copy, then drops all up to the next Sync.
+                << C(batch) << S(started) << C(msg('d', "x\n"))
+                << S(errorResponse("22P02", "invalid input syntax for type integer"))
+                << C(msg('d', "5\tfive\n") + msg('c') + syncMsg())
+                << S(ready())
+                // And what follows pairs as usual.
+                << C(parse("", "SELECT 1") + bindMsg("", "") + execute() + syncMsg())
+                << S(msg('1') + msg('2') + dataRow({"1"}) + complete("SELECT 1") + ready()));
+    QVERIFY2(!o.lost, o.why.c_str());
+    QCOMPARE(o.done.size(), std::size_t(5));
+    for (std::size_t i = 0; i < 4; ++i) {
+        QCOMPARE(o.done[i].kind, PgCommandKind::Execute);
+        QCOMPARE(o.done[i].statement, std::string("COPY t FROM STDIN"));
+    }
+    QCOMPARE(o.done[0].rowsAffected, quint64(2));
+    QVERIFY(o.done[0].sqlState.empty());
+    QCOMPARE(o.done[1].sqlState, std::string("57014"));
+    QCOMPARE(o.done[2].rowsAffected, quint64(1));
+    QCOMPARE(o.done[3].sqlState, std::string("22P02"));
+    QCOMPARE(o.done[4].statement, std::string("SELECT 1"));
+    QCOMPARE(o.done[4].rowsSent, quint64(1));
+    QCOMPARE(o.transactionStatus, 'I');
+
+    // COPY TO STDOUT the same way: one Sync, answered after CopyDone and CommandComplete.
+    const QByteArray copyOut = msg('H', QByteArray(1, '\0') + be(1, 2) + be(0, 2));
+    const Outcome out =
+        run(login() << C(parse("", "COPY t TO STDOUT") + bindMsg("", "") + execute() + syncMsg())
+                    << S(msg('1') + msg('2') + copyOut + msg('d', "1\n") + msg('d', "2\n") +
+                         msg('c') + complete("COPY 2") + ready())
+                    << C(query("SELECT 1")) << S(rows(1) + complete("SELECT 1") + ready()));
+    QVERIFY2(!out.lost, out.why.c_str());
+    QCOMPARE(out.done.size(), std::size_t(2));
+    QCOMPARE(out.done[0].rowsAffected, quint64(2));
+    QCOMPARE(out.done[1].statement, std::string("SELECT 1"));
 }
 
 void tst_PgTracker::copyToStdout()
@@ -1064,6 +1280,148 @@ void tst_PgTracker::tooManyPending()
     u.feedClient(describes.constData(), std::size_t(describes.size()), 2);
     QVERIFY(u.lost());
     QCOMPARE(u.why(), std::string("too many messages in flight"));
+}
+
+void tst_PgTracker::tooMuchTextInFlight()
+{
+    const QByteArray opening = startupPacket({{"user", "u"}});
+    const QByteArray ok = loginOk();
+    auto loggedIn = [&](PgTracker& t) {
+        t.feedClient(opening.constData(), std::size_t(opening.size()), 1);
+        t.feedServer(ok.constData(), std::size_t(ok.size()), 1);
+    };
+    // Distinct statements of kMaxStatement bytes, none answered yet: as many as kMaxQueuedText
+    // holds, then one more.
+    const std::size_t fit = PgTracker::kMaxQueuedText / PgTracker::kMaxStatement;
+    auto text = [](std::size_t i) {
+        const QByteArray n = QByteArray::number(qulonglong(i));
+        return n + QByteArray(qsizetype(PgTracker::kMaxStatement) - n.size(), ' ');
+    };
+    QByteArray distinct;
+    for (std::size_t i = 0; i < fit; ++i)
+        distinct += parse("", text(i));
+    PgTracker t;
+    loggedIn(t);
+    t.feedClient(distinct.constData(), std::size_t(distinct.size()), 2);
+    QVERIFY2(!t.lost(), t.why().c_str());
+    const QByteArray one = parse("", text(fit));
+    t.feedClient(one.constData(), std::size_t(one.size()), 3);
+    QVERIFY(t.lost());
+    QCOMPARE(t.why(), std::string("too much statement text in flight"));
+
+    // A batch that repeats its Parse (pgJDBC's executeBatch) holds the text once.
+    QByteArray batch;
+    for (std::size_t i = 0; i < fit + 100; ++i)
+        batch += parse("", text(0)) + bindMsg("", "");
+    PgTracker u;
+    loggedIn(u);
+    u.feedClient(batch.constData(), std::size_t(batch.size()), 2);
+    QVERIFY2(!u.lost(), u.why().c_str());
+}
+
+void tst_PgTracker::preparedPastTheCap()
+{
+    // One named statement more than kMaxPrepared: the last is not remembered, so its Execute
+    // reports no statement; all the earlier ones still report theirs. A Close makes room.
+    QList<Chunk> chunks = login();
+    for (std::size_t i = 0; i <= PgTracker::kMaxPrepared; i += 100) {
+        QByteArray prepares;
+        QByteArray answers;
+        for (std::size_t j = i; j < i + 100 && j <= PgTracker::kMaxPrepared; ++j) {
+            const QByteArray n = QByteArray::number(qulonglong(j));
+            prepares += parse("s" + n, "SELECT " + n);
+            answers += msg('1');
+        }
+        chunks << C(prepares + syncMsg()) << S(answers + ready());
+    }
+    const QByteArray last = "s" + QByteArray::number(qulonglong(PgTracker::kMaxPrepared));
+    auto run3 = [](const QByteArray& a, const QByteArray& b, const QByteArray& c) {
+        return bindMsg("", a) + execute() + bindMsg("", b) + execute() + bindMsg("", c) +
+               execute() + syncMsg();
+    };
+    const QByteArray ran = msg('2') + dataRow({"1"}) + complete("SELECT 1");
+    const Outcome o =
+        runLong(chunks << C(run3("s0", last, "s1000")) << S(ran + ran + ran + ready())
+                       << C(closeMsg('S', "s5") + parse("late", "SELECT 'late'") + syncMsg())
+                       << S(msg('3') + msg('1') + ready()) << C(run3("late", "s5", "s6"))
+                       << S(ran + errorResponse("26000", "gone") + ready()));
+    QVERIFY2(!o.lost, o.why.c_str());
+    QCOMPARE(o.done.size(), std::size_t(5));
+    QCOMPARE(o.done[0].statement, std::string("SELECT 0"));
+    QCOMPARE(o.done[1].statement, std::string());
+    QVERIFY(o.done[1].sqlState.empty());
+    QCOMPARE(o.done[2].statement, std::string("SELECT 1000"));
+    QCOMPARE(o.done[3].statement, std::string("SELECT 'late'"));
+    QCOMPARE(o.done[4].statement, std::string());
+    QCOMPARE(o.done[4].sqlState, std::string("26000"));
+}
+
+void tst_PgTracker::statementsForgotten()
+{
+    const Outcome o = run(
+        login() << C(parse("s1", "SELECT 1") + syncMsg())
+                << S(msg('1') + ready())
+                // DISCARD ALL through the extended protocol, as a pooler may send it.
+                << C(parse("", "DISCARD ALL") + bindMsg("", "") + execute() + syncMsg())
+                << S(msg('1') + msg('2') + complete("DISCARD ALL") + ready())
+                << C(bindMsg("", "s1") + execute() + syncMsg())
+                << S(errorResponse("26000", "prepared statement \"s1\" does not exist") + ready())
+                // CLOSE ALL closes the portals a Bind made too.
+                << C(query("BEGIN")) << S(complete("BEGIN") + ready('T'))
+                << C(parse("s2", "SELECT 2") + bindMsg("c", "s2") + execute("c", 1) + syncMsg())
+                << S(msg('1') + msg('2') + dataRow({"2"}) + msg('s') + ready('T'))
+                << C(query("CLOSE ALL")) << S(complete("CLOSE CURSOR ALL") + ready('T'))
+                << C(execute("c") + syncMsg())
+                << S(errorResponse("34000", "portal \"c\" does not exist") + ready('E'))
+                // SQL DEALLOCATE of one name is not followed: s2 still reads as prepared.
+                << C(query("ROLLBACK")) << S(complete("ROLLBACK") + ready('I'))
+                << C(query("DEALLOCATE s2")) << S(complete("DEALLOCATE") + ready('I'))
+                << C(bindMsg("", "s2") + execute() + syncMsg())
+                << S(errorResponse("26000", "prepared statement \"s2\" does not exist") + ready()));
+    QVERIFY2(!o.lost, o.why.c_str());
+    QCOMPARE(o.done.size(), std::size_t(9));
+    QCOMPARE(o.done[0].tag, std::string("DISCARD ALL"));
+    QCOMPARE(o.done[1].kind, PgCommandKind::Execute);
+    QCOMPARE(o.done[1].statement, std::string());
+    QCOMPARE(o.done[1].sqlState, std::string("26000"));
+    QCOMPARE(o.done[3].statement, std::string("SELECT 2"));
+    QVERIFY(o.done[3].portalSuspended);
+    QCOMPARE(o.done[5].portal, std::string("c"));
+    QCOMPARE(o.done[5].statement, std::string());
+    QCOMPARE(o.done[5].sqlState, std::string("34000"));
+    QCOMPARE(o.done[8].statement, std::string("SELECT 2"));
+}
+
+void tst_PgTracker::portalsDieWithTheTransaction()
+{
+    // A portal made by Bind lives until its transaction ends: the implicit one at the Sync, a
+    // transaction block at its COMMIT. An Execute on it afterwards names no statement.
+    const QByteArray gone = errorResponse("34000", "portal \"c\" does not exist");
+    const Outcome o = run(login() << C(parse("s", "SELECT * FROM big") + bindMsg("c", "s") +
+                                       execute("c", 1) + syncMsg())
+                                  << S(msg('1') + msg('2') + dataRow({"1"}) + msg('s') + ready('I'))
+                                  << C(execute("c", 1) + syncMsg()) << S(gone + ready('I'))
+                                  << C(query("BEGIN")) << S(complete("BEGIN") + ready('T'))
+                                  << C(bindMsg("c", "s") + execute("c", 1) + syncMsg())
+                                  << S(msg('2') + dataRow({"1"}) + msg('s') + ready('T'))
+                                  << C(execute("c", 1) + syncMsg())
+                                  << S(dataRow({"2"}) + msg('s') + ready('T'))
+                                  // The block commits and a new one begins: in a transaction again,
+                                  // the portal gone all the same.
+                                  << C(query("COMMIT; BEGIN"))
+                                  << S(complete("COMMIT") + complete("BEGIN") + ready('T'))
+                                  << C(execute("c", 1) + syncMsg()) << S(gone + ready('E')));
+    QVERIFY2(!o.lost, o.why.c_str());
+    QCOMPARE(o.done.size(), std::size_t(7));
+    QCOMPARE(o.done[0].statement, std::string("SELECT * FROM big"));
+    QCOMPARE(o.done[1].statement, std::string());
+    QCOMPARE(o.done[1].sqlState, std::string("34000"));
+    QCOMPARE(o.done[3].statement, std::string("SELECT * FROM big"));
+    QCOMPARE(o.done[4].statement, std::string("SELECT * FROM big"));
+    QCOMPARE(o.done[4].rowsSent, quint64(1));
+    QVERIFY(o.done[4].sqlState.empty());
+    QCOMPARE(o.done[6].statement, std::string());
+    QCOMPARE(o.done[6].sqlState, std::string("34000"));
 }
 
 void tst_PgTracker::lostOnGarbage_data()
