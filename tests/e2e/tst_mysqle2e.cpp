@@ -172,6 +172,7 @@ private slots:
     void liveConnectionShowsWhoIsConnected();
     void refusalsInMySqlsOwnWords();
     void digestsCountWhatTheClientDid();
+    void secondClientLibrary();
 
 private:
     void writeConfig(const QStringList& whitelist);
@@ -691,6 +692,78 @@ void tst_MySqlE2E::digestsCountWhatTheClientDid()
                 .value("error_msg")
                 .toString()
                 .startsWith(QLatin1String("route is required")));
+}
+
+// 9. A second client library, PyMySQL: its parameters are interpolated on the client, so the
+// digests must take them out again; an executemany INSERT is one statement of three rows; the
+// duplicate key is counted on its digest; a refused connection raises the server's 1040 with
+// Streamgate's reason, as the `mariadb` client prints it.
+void tst_MySqlE2E::secondClientLibrary()
+{
+    const QString script = QFINDTESTDATA("pymysql-client.py");
+    QVERIFY(!script.isEmpty());
+    auto python = [&](quint16 port, const QString& mode) {
+        QProcess p;
+        // Debian's interpreter, which python3-pymysql installs for (another python3 may come
+        // first on PATH).
+        p.start(QStringLiteral("/usr/bin/python3"),
+                {script, m_env.host, QString::number(port), m_env.user, m_env.password,
+                 m_env.database, mode});
+        const bool finished = p.waitForFinished(60000);
+        const QByteArray err = p.readAllStandardError();
+        if (!finished || p.exitCode() != 0)
+            qWarning("pymysql-client.py %s: %s", qPrintable(mode), err.constData());
+        return QJsonDocument::fromJson(p.readAllStandardOutput()).object();
+    };
+    const QString digests = QStringLiteral("/streamgate/v1/mysql/digests?route=mysql");
+    QCOMPARE(adminRequest(m_adminPort, "DELETE", digests).object().value("deleted").toString(),
+             QStringLiteral("digests"));
+
+    const QJsonObject seen = python(m_proxyPort, QStringLiteral("digests"));
+    QCOMPARE(seen.value("inserted").toInt(), 3);
+    QCOMPARE(seen.value("selected").toArray(), QJsonArray({"a", "b", "c"}));
+    QCOMPARE(seen.value("duplicate_errno").toInt(), 1062);
+
+    QJsonObject select, insertRows, insertRow;
+    const QJsonObject body = adminGet(m_adminPort, digests).object();
+    for (const QJsonValue& v : body.value("list").toArray()) {
+        const QJsonObject d = v.toObject();
+        const QString text = d.value("digest_text").toString();
+        if (text == u"SELECT v FROM sg_pymysql WHERE id = ?")
+            select = d;
+        else if (text == u"INSERT INTO sg_pymysql VALUES (?, ?), ...")
+            insertRows = d;
+        else if (text == u"INSERT INTO sg_pymysql VALUES (?, ?)")
+            insertRow = d;
+    }
+    const QByteArray all = QJsonDocument(body).toJson();
+    QVERIFY2(!select.isEmpty() && !insertRows.isEmpty() && !insertRow.isEmpty(), all.constData());
+    QCOMPARE(select.value("count_star").toInteger(), 3);
+    QCOMPARE(select.value("sum_rows_sent").toInteger(), 3);
+    QCOMPARE(insertRows.value("sum_rows_affected").toInteger(), 3);
+    QCOMPARE(insertRow.value("errors").toInteger(), 1);
+    QCOMPARE(select.value("username").toString(), m_env.user);
+
+    // While a `mariadb` client holds the route's one connection, PyMySQL is refused in MySQL's
+    // words.
+    const QString limited = QStringLiteral("/streamgate/v1/connections?route=mysql-limited");
+    auto open = [&] { return adminGet(m_adminPort, limited).object().value("list").toArray(); };
+    QTRY_VERIFY_WITH_TIMEOUT(open().isEmpty(), 5000);
+    Client holder(m_env, m_limitedPort, QStringLiteral("SELECT SLEEP(4);"));
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        open().size() == 1 &&
+            !open().first().toObject().value("mysql").toObject().value("user").toString().isEmpty(),
+        QJsonDocument(open()).toJson().constData(), 5000);
+    const QJsonObject refused = python(m_limitedPort, QStringLiteral("connect"));
+    QCOMPARE(refused.value("errno").toInt(), 1040);
+    // A server's error before the handshake carries no SQLSTATE; PyMySQL reads one anyway and
+    // drops the message's first 6 characters ("Too ma"), for a real server's refusal too.
+    QVERIFY2(refused.value("message").toString().contains(
+                 QLatin1String("connections; refused by Streamgate: limit-conn on route "
+                               "mysql-limited")),
+             qPrintable(refused.value("message").toString()));
+    QVERIFY(QTest::qWaitFor([&] { return !holder.running(); }, 15000));
+    QVERIFY2(holder.result().exitCode == 0, holder.result().err.constData());
 }
 
 QTEST_GUILESS_MAIN(tst_MySqlE2E)
