@@ -176,6 +176,7 @@ private slots:
 
 private:
     void writeConfig(const QStringList& whitelist);
+    std::unique_ptr<Client> holdLimitedRoute(QByteArray& why);
     QStringList accessLogLines(const QString& clientIp) const;
     bool startHeadless();
 
@@ -538,6 +539,38 @@ void tst_MySqlE2E::liveConnectionShowsWhoIsConnected()
     QCOMPARE(sleeper.result().exitCode, 0);
 }
 
+// Takes the one connection limit-conn lets route "mysql-limited" have: once the route has
+// none open (an earlier session has ended and left limit-conn), a `mariadb` client sleeping
+// 4 s, in once its login shows on its live connection. Null, and why, if it does not get in.
+std::unique_ptr<Client> tst_MySqlE2E::holdLimitedRoute(QByteArray& why)
+{
+    const QString limited = QStringLiteral("/streamgate/v1/connections?route=mysql-limited");
+    auto open = [&] { return adminGet(m_adminPort, limited).object().value("list").toArray(); };
+    if (!QTest::qWaitFor([&] { return open().isEmpty(); }, 5000)) {
+        why = "route mysql-limited still has a connection open: " + QJsonDocument(open()).toJson();
+        return nullptr;
+    }
+    auto holder =
+        std::make_unique<Client>(m_env, m_limitedPort, QStringLiteral("SELECT SLEEP(4);"));
+    const bool in = QTest::qWaitFor(
+        [&] {
+            const QJsonArray list = open();
+            return list.size() == 1 && !list.first()
+                                            .toObject()
+                                            .value("mysql")
+                                            .toObject()
+                                            .value("user")
+                                            .toString()
+                                            .isEmpty();
+        },
+        5000);
+    if (!in) {
+        why = "the holder's login did not show: " + QJsonDocument(open()).toJson();
+        return nullptr;
+    }
+    return holder;
+}
+
 // 7. Refused clients of a route that fronts MySQL read why in MySQL's words, not "Lost
 // connection": 9001 when no node answers, 1040 from limit-conn (1130 is case 2).
 void tst_MySqlE2E::refusalsInMySqlsOwnWords()
@@ -553,16 +586,9 @@ void tst_MySqlE2E::refusalsInMySqlsOwnWords()
     // Nothing in the settings says "mysql-limited" fronts MySQL: its first session shows it.
     const ClientResult first = runClient(m_env, m_limitedPort, QStringLiteral("SELECT 1;"));
     QVERIFY2(first.exitCode == 0, first.err.constData());
-    // Its session has ended (and left limit-conn) before the holder comes; the holder is
-    // in once its login shows on its live connection.
-    const QString limited = QStringLiteral("/streamgate/v1/connections?route=mysql-limited");
-    auto open = [&] { return adminGet(m_adminPort, limited).object().value("list").toArray(); };
-    QTRY_VERIFY_WITH_TIMEOUT(open().isEmpty(), 5000);
-    Client holder(m_env, m_limitedPort, QStringLiteral("SELECT SLEEP(4);"));
-    QTRY_VERIFY2_WITH_TIMEOUT(
-        open().size() == 1 &&
-            !open().first().toObject().value("mysql").toObject().value("user").toString().isEmpty(),
-        QJsonDocument(open()).toJson().constData(), 5000);
+    QByteArray why;
+    const std::unique_ptr<Client> holder = holdLimitedRoute(why);
+    QVERIFY2(holder, why.constData());
     // A second client from the same address is over the limit while the holder is open.
     const ClientResult second = runClient(m_env, m_limitedPort, QStringLiteral("SELECT 1;"));
     QCOMPARE(second.exitCode, 1);
@@ -570,8 +596,8 @@ void tst_MySqlE2E::refusalsInMySqlsOwnWords()
                  second.err.contains("Too many connections; refused by Streamgate: limit-conn on "
                                      "route mysql-limited"),
              second.err.constData());
-    QVERIFY(QTest::qWaitFor([&] { return !holder.running(); }, 15000));
-    const ClientResult held = holder.result();
+    QVERIFY(QTest::qWaitFor([&] { return !holder->running(); }, 15000));
+    const ClientResult held = holder->result();
     QVERIFY2(held.exitCode == 0, held.err.constData());
 }
 
@@ -746,14 +772,9 @@ void tst_MySqlE2E::secondClientLibrary()
 
     // While a `mariadb` client holds the route's one connection, PyMySQL is refused in MySQL's
     // words.
-    const QString limited = QStringLiteral("/streamgate/v1/connections?route=mysql-limited");
-    auto open = [&] { return adminGet(m_adminPort, limited).object().value("list").toArray(); };
-    QTRY_VERIFY_WITH_TIMEOUT(open().isEmpty(), 5000);
-    Client holder(m_env, m_limitedPort, QStringLiteral("SELECT SLEEP(4);"));
-    QTRY_VERIFY2_WITH_TIMEOUT(
-        open().size() == 1 &&
-            !open().first().toObject().value("mysql").toObject().value("user").toString().isEmpty(),
-        QJsonDocument(open()).toJson().constData(), 5000);
+    QByteArray why;
+    const std::unique_ptr<Client> holder = holdLimitedRoute(why);
+    QVERIFY2(holder, why.constData());
     const QJsonObject refused = python(m_limitedPort, QStringLiteral("connect"));
     QCOMPARE(refused.value("errno").toInt(), 1040);
     // A server's error before the handshake carries no SQLSTATE; PyMySQL reads one anyway and
@@ -762,8 +783,8 @@ void tst_MySqlE2E::secondClientLibrary()
                  QLatin1String("connections; refused by Streamgate: limit-conn on route "
                                "mysql-limited")),
              qPrintable(refused.value("message").toString()));
-    QVERIFY(QTest::qWaitFor([&] { return !holder.running(); }, 15000));
-    QVERIFY2(holder.result().exitCode == 0, holder.result().err.constData());
+    QVERIFY(QTest::qWaitFor([&] { return !holder->running(); }, 15000));
+    QVERIFY2(holder->result().exitCode == 0, holder->result().err.constData());
 }
 
 QTEST_GUILESS_MAIN(tst_MySqlE2E)
