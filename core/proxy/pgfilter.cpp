@@ -68,8 +68,9 @@ struct PgWatch
     }
     void feed(bool fromClient, const char* data, std::size_t len);
     bool learnStartup();
+    void learnNames();
     void learnLogin();
-    bool followCommands();
+    bool followCommands(qint64 nowUs);
     void recordDone(const PgCommandDone& done, qint64 nowMs);
     void stop(const std::string& why);
 
@@ -128,7 +129,7 @@ void PgWatch::feed(bool fromClient, const char* data, std::size_t len)
         return;
     }
     if (!loginSeen && info.user.isEmpty() && !tracker->user().empty()) {
-        learnStartup(); // the StartupMessage after a refused SSLRequest
+        learnNames(); // the StartupMessage after a refused SSLRequest
         changed = true;
     }
     if (!loginSeen && tracker->loginState() != PgTracker::LoginState::Pending) {
@@ -136,7 +137,7 @@ void PgWatch::feed(bool fromClient, const char* data, std::size_t len)
         changed = true;
     }
     if (info.statementsFollowed)
-        changed = followCommands() || changed;
+        changed = followCommands(nowUs) || changed;
     if (tracker->lost()) {
         stop(tracker->why());
         changed = true;
@@ -156,18 +157,22 @@ bool PgWatch::learnStartup()
     info.detected = true;
     info.cancelRequest = tracker->cancelRequest();
     info.tls = tracker->tlsAccepted() || tracker->gssEncAccepted();
+    learnNames();
+    return true;
+}
+
+// From the StartupMessage; the login may change the application's name (ParameterStatus).
+void PgWatch::learnNames()
+{
     info.user = fromStd(tracker->user());
     info.database = fromStd(tracker->database());
     info.applicationName = fromStd(tracker->applicationName());
-    return true;
 }
 
 void PgWatch::learnLogin()
 {
     loginSeen = true;
-    info.user = fromStd(tracker->user());
-    info.database = fromStd(tracker->database());
-    info.applicationName = fromStd(tracker->applicationName());
+    learnNames();
     info.serverVersion = fromStd(tracker->serverVersion());
     if (tracker->loginState() == PgTracker::LoginState::Failed) {
         info.loginError = errorText({}, tracker->loginSqlState(), tracker->loginError());
@@ -179,7 +184,7 @@ void PgWatch::learnLogin()
     }
 }
 
-bool PgWatch::followCommands()
+bool PgWatch::followCommands(qint64 nowUs)
 {
     bool changed = false;
     const qint64 nowMs = worker.wallMs();
@@ -195,8 +200,7 @@ bool PgWatch::followCommands()
         shownStartUs = runningStartUs;
         info.statement =
             running ? shownStatement(running->statement, commandName(running->kind)) : QString();
-        info.statementSinceMs =
-            running ? nowMs - (Worker::monotonicUs() - running->startUs) / 1000 : 0;
+        info.statementSinceMs = running ? nowMs - (nowUs - running->startUs) / 1000 : 0;
         changed = true;
     }
     return changed;

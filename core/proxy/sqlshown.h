@@ -7,6 +7,7 @@
 
 #include <QString>
 #include <string>
+#include <utility>
 
 namespace sg {
 
