@@ -3,7 +3,7 @@
 #include "api/adminreply.h"
 #include "config/configstore.h"
 #include "proxy/engine.h"
-#include "proxy/mysqldigest.h"
+#include "proxy/sqldigest.h"
 #include "stats/sqlstats.h"
 
 #include <QJsonArray>

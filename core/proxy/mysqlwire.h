@@ -1,6 +1,6 @@
 #pragma once
 // The MySQL client/server protocol's building blocks, shared by its readers (mysqlinspector,
-// mysqltracker, mysqldigest): little-endian integers, length-encoded integers and SQL's
+// mysqltracker, sqldigest): little-endian integers, length-encoded integers and SQL's
 // whitespace, read from bytes a reader has kept. Callers check the bounds of fixed-width reads.
 
 #include <QtGlobal>

@@ -3,7 +3,7 @@
 // of it: its digest, computed once for a run of the same statement, and the running statement as
 // the connections table shows it.
 
-#include "proxy/mysqldigest.h"
+#include "proxy/sqldigest.h"
 
 #include <QString>
 #include <string>

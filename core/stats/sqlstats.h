@@ -30,7 +30,7 @@ enum class SqlProtocol : quint8 { MySql, Postgres };
 struct SqlStatementResult
 {
     QString command;    // "COM_QUERY", "COM_STMT_EXECUTE", ...; Postgres: "Query", "Execute", ...
-    quint64 digest = 0; // digest of the statement text (proxy/mysqldigest.h)
+    quint64 digest = 0; // digest of the statement text (proxy/sqldigest.h)
     QString digestText; // the normalised statement; the command's name when it has none
     QString username;
     QString schemaname;

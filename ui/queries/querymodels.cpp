@@ -2,7 +2,7 @@
 
 #include "format.h"
 #include "models/roles.h"
-#include "proxy/mysqldigest.h"
+#include "proxy/sqldigest.h"
 
 #include <QLocale>
 

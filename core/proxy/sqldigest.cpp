@@ -1,4 +1,4 @@
-#include "proxy/mysqldigest.h"
+#include "proxy/sqldigest.h"
 
 #include "proxy/mysqlwire.h"
 

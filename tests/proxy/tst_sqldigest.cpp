@@ -4,7 +4,7 @@
 // here and on random token soup), and inputs no statement should look like; the same for
 // PostgreSQL's dialect where its lexical rules differ.
 
-#include "proxy/mysqldigest.h"
+#include "proxy/sqldigest.h"
 
 #include <QElapsedTimer>
 #include <QTest>
@@ -45,7 +45,7 @@ bool validUtf8(const QByteArray& bytes)
 
 } // namespace
 
-class TestMySqlDigest : public QObject
+class TestSqlDigest : public QObject
 {
     Q_OBJECT
 
@@ -70,7 +70,7 @@ private Q_SLOTS:
     void linearOnHugeInput();
 };
 
-void TestMySqlDigest::text_data()
+void TestSqlDigest::text_data()
 {
     QTest::addColumn<QByteArray>("sql");
     QTest::addColumn<QByteArray>("expected");
@@ -248,7 +248,7 @@ void TestMySqlDigest::text_data()
         << QByteArray("SELECT t.1abc") << QByteArray("SELECT t. 1abc");
 }
 
-void TestMySqlDigest::text()
+void TestSqlDigest::text()
 {
     QFETCH(QByteArray, sql);
     QFETCH(QByteArray, expected);
@@ -260,7 +260,7 @@ void TestMySqlDigest::text()
     QCOMPARE(digestStatement(digest.text), digest);
 }
 
-void TestMySqlDigest::sameDigest_data()
+void TestSqlDigest::sameDigest_data()
 {
     QTest::addColumn<QByteArray>("a");
     QTest::addColumn<QByteArray>("b");
@@ -282,7 +282,7 @@ void TestMySqlDigest::sameDigest_data()
                                          << QByteArray("UPDATE t SET a = 'v' WHERE id = 7");
 }
 
-void TestMySqlDigest::sameDigest()
+void TestSqlDigest::sameDigest()
 {
     QFETCH(QByteArray, a);
     QFETCH(QByteArray, b);
@@ -293,7 +293,7 @@ void TestMySqlDigest::sameDigest()
     QCOMPARE(digestHex(da.hash), digestHex(db.hash));
 }
 
-void TestMySqlDigest::differentDigest_data()
+void TestSqlDigest::differentDigest_data()
 {
     QTest::addColumn<QByteArray>("a");
     QTest::addColumn<QByteArray>("b");
@@ -319,7 +319,7 @@ void TestMySqlDigest::differentDigest_data()
         << QByteArray("SELECT a - 1 FROM t") << QByteArray("SELECT a, -1 FROM t");
 }
 
-void TestMySqlDigest::differentDigest()
+void TestSqlDigest::differentDigest()
 {
     QFETCH(QByteArray, a);
     QFETCH(QByteArray, b);
@@ -330,7 +330,7 @@ void TestMySqlDigest::differentDigest()
     QVERIFY(da.hash != db.hash);
 }
 
-void TestMySqlDigest::cutAtMaxText_data()
+void TestSqlDigest::cutAtMaxText_data()
 {
     QTest::addColumn<QByteArray>("sql");
     QTest::addColumn<int>("maxText");
@@ -355,7 +355,7 @@ void TestMySqlDigest::cutAtMaxText_data()
                                        << 30 << QByteArray("SELECT a FROM t WHERE a IN (..");
 }
 
-void TestMySqlDigest::cutAtMaxText()
+void TestSqlDigest::cutAtMaxText()
 {
     QFETCH(QByteArray, sql);
     QFETCH(int, maxText);
@@ -368,7 +368,7 @@ void TestMySqlDigest::cutAtMaxText()
     QCOMPARE(digest.hash, fnv1a64(digest.text));
 }
 
-void TestMySqlDigest::cutIsPrefixOfFullText()
+void TestSqlDigest::cutIsPrefixOfFullText()
 {
     // A long statement of multibyte names: every cut is valid UTF-8, within the cap, and the
     // start of the uncut text.
@@ -391,7 +391,7 @@ void TestMySqlDigest::cutIsPrefixOfFullText()
     QCOMPARE(capped.hash, fnv1a64(capped.text));
 }
 
-void TestMySqlDigest::hashAndHex()
+void TestSqlDigest::hashAndHex()
 {
     // FNV-1a 64 test vectors (the text digests to itself).
     QCOMPARE(digestStatement("").hash, 0xCBF29CE484222325ULL);
@@ -404,7 +404,7 @@ void TestMySqlDigest::hashAndHex()
     QCOMPARE(digestHex(~0ULL), QStringLiteral("0xFFFFFFFFFFFFFFFF"));
 }
 
-void TestMySqlDigest::oddInputs_data()
+void TestSqlDigest::oddInputs_data()
 {
     QTest::addColumn<QByteArray>("sql");
 
@@ -432,7 +432,7 @@ void TestMySqlDigest::oddInputs_data()
     QTest::newRow("many signs") << QByteArray("SELECT ") + QByteArray(3000, '-') + "1";
 }
 
-void TestMySqlDigest::oddInputs()
+void TestSqlDigest::oddInputs()
 {
     QFETCH(QByteArray, sql);
 
@@ -448,7 +448,7 @@ void TestMySqlDigest::oddInputs()
     }
 }
 
-void TestMySqlDigest::postgresText_data()
+void TestSqlDigest::postgresText_data()
 {
     QTest::addColumn<QByteArray>("sql");
     QTest::addColumn<QByteArray>("expected");
@@ -537,7 +537,7 @@ void TestMySqlDigest::postgresText_data()
                                  << QByteArray("SELECT 1__0, 1_, 0b2, 0o8, 0x_ FROM t");
 }
 
-void TestMySqlDigest::postgresText()
+void TestSqlDigest::postgresText()
 {
     QFETCH(QByteArray, sql);
     QFETCH(QByteArray, expected);
@@ -548,7 +548,7 @@ void TestMySqlDigest::postgresText()
     QCOMPARE(digestStatement(digest.text, kMaxDigestText, SqlDialect::Postgres), digest);
 }
 
-void TestMySqlDigest::postgresSameDigest()
+void TestSqlDigest::postgresSameDigest()
 {
     auto pg = [](const char* sql) {
         return digestStatement(sql, kMaxDigestText, SqlDialect::Postgres).text;
@@ -566,7 +566,7 @@ void TestMySqlDigest::postgresSameDigest()
     QCOMPARE(pg("SELECT 'a\\', b"), std::string("SELECT ?, b"));
 }
 
-void TestMySqlDigest::postgresLinearOnOperatorRuns()
+void TestSqlDigest::postgresLinearOnOperatorRuns()
 {
     // A run of signs is cut to one operator and the signs after it, each scanned once: 1 MB of
     // them must not cost 10^12 steps (the unit test's time limit would catch that).
@@ -584,7 +584,7 @@ void TestMySqlDigest::postgresLinearOnOperatorRuns()
     QCOMPARE(pg("SELECT a" + plus).left(14), QByteArray("SELECT a + + +"));
 }
 
-void TestMySqlDigest::idempotentOnRandomSoup()
+void TestSqlDigest::idempotentOnRandomSoup()
 {
     // Statements glued from fragments that exercise the rules where they meet (signs after
     // dots, ellipses beside dots, rows after VALUES, comments between anything), fixed seed.
@@ -729,7 +729,7 @@ void TestMySqlDigest::idempotentOnRandomSoup()
     }
 }
 
-void TestMySqlDigest::linearOnHugeInput()
+void TestSqlDigest::linearOnHugeInput()
 {
     // A 4 MB IN list and a 4 MB VALUES insert: folded to a few bytes, quickly.
     QByteArray in("SELECT * FROM t WHERE id IN (");
@@ -752,5 +752,5 @@ void TestMySqlDigest::linearOnHugeInput()
     QVERIFY2(timer.elapsed() < 5000, QByteArray::number(timer.elapsed()).constData());
 }
 
-QTEST_GUILESS_MAIN(TestMySqlDigest)
-#include "tst_mysqldigest.moc"
+QTEST_GUILESS_MAIN(TestSqlDigest)
+#include "tst_sqldigest.moc"

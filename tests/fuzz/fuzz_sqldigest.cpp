@@ -9,7 +9,7 @@
 //   "double quoted" names) the text has no leading, trailing or double space, and no tab, CR
 //   or LF.
 #include "fuzzcheck.h"
-#include "proxy/mysqldigest.h"
+#include "proxy/sqldigest.h"
 
 #include <QString>
 #include <cstddef>
