@@ -83,6 +83,9 @@ QString toxicText(const ToxicSpec& t)
                       QStringLiteral("toxicity %1").arg(t.toxicity)};
     for (const QString& a : toxicAttributeNames(t.type))
         parts << QStringLiteral("%1 %2").arg(a).arg(t.attribute(a.toLatin1().constData()));
+    for (const QString& a : toxicTextNames(t.type))
+        if (const QString text = t.text(a.toLatin1().constData()); !text.isEmpty())
+            parts << QStringLiteral("%1 %2").arg(a, text);
     if (!t.clients.isEmpty())
         parts << QStringLiteral("clients ") + t.clients.join(u' ');
     if (!t.enabled)

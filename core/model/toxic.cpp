@@ -4,6 +4,7 @@
 #include "model/jsoncheck.h"
 
 #include <QJsonArray>
+#include <QRegularExpression>
 #include <cmath>
 
 namespace sg {
@@ -20,10 +21,11 @@ struct TypeInfo
     ToxicType type;
     const char* name;
     std::array<const char*, ToxicSpec::kMaxAttributes> attributes; // nullptr: unused
+    std::array<const char*, ToxicSpec::kMaxTexts> texts = {};      // nullptr: unused
 };
 
 // One row per toxic type: its name and its attributes, in Toxiproxy's spelling.
-constexpr std::array<TypeInfo, 8> kTypes{{
+constexpr std::array<TypeInfo, 11> kTypes{{
     {ToxicType::Latency, "latency", {"latency", "jitter", nullptr}},
     {ToxicType::Bandwidth, "bandwidth", {"rate", nullptr, nullptr}},
     {ToxicType::SlowClose, "slow_close", {"delay", nullptr, nullptr}},
@@ -32,7 +34,54 @@ constexpr std::array<TypeInfo, 8> kTypes{{
     {ToxicType::Slicer, "slicer", {"average_size", "size_variation", "delay"}},
     {ToxicType::LimitData, "limit_data", {"bytes", nullptr, nullptr}},
     {ToxicType::Loss, "loss", {"loss_rate", nullptr, nullptr}},
+    {ToxicType::MySqlLatency,
+     "mysql_latency",
+     {"latency", "jitter", nullptr},
+     {"match", "command", "user", "database"}},
+    {ToxicType::MySqlError,
+     "mysql_error",
+     {"code", nullptr, nullptr},
+     {"match", "command", "user", "database", "sqlstate", "message"}},
+    {ToxicType::MySqlClose,
+     "mysql_close",
+     {nullptr, nullptr, nullptr},
+     {"match", "command", "user", "database"}},
 }};
+
+constexpr qint64 kDefaultErrorCode = 1213; // ER_LOCK_DEADLOCK
+constexpr int kMaxTextLength = 1024;
+
+int textIndex(const TypeInfo& t, QAnyStringView key)
+{
+    for (int i = 0; i < ToxicSpec::kMaxTexts; ++i)
+        if (t.texts[i] && key == QLatin1String(t.texts[i]))
+            return i;
+    return -1;
+}
+
+// Why `text` cannot be the query toxic's text attribute `name`, or empty when it can.
+QString textProblem(QStringView name, QString& text)
+{
+    if (text.size() > kMaxTextLength)
+        return QStringLiteral("must be at most %1 characters").arg(kMaxTextLength);
+    if (name == u"match") {
+        const QRegularExpression re(text);
+        if (!re.isValid())
+            return QStringLiteral("invalid regular expression: %1 at offset %2")
+                .arg(re.errorString())
+                .arg(re.patternErrorOffset());
+    } else if (name == u"command") {
+        text = text.toUpper();
+        if (!text.isEmpty() && !queryToxicCommands().contains(text))
+            return QStringLiteral("unknown MySQL command (known: %1)")
+                .arg(queryToxicCommands().join(u", "));
+    } else if (name == u"sqlstate") {
+        static const QRegularExpression state(QStringLiteral("^[0-9A-Z]{5}$"));
+        if (!text.isEmpty() && !state.match(text).hasMatch())
+            return QStringLiteral("must be 5 digits or capital letters (as 40001)");
+    }
+    return QString();
+}
 
 // Attributes written as a number from 0 to 1 and kept as parts per million.
 bool isFraction(ToxicType type, int index)
@@ -70,15 +119,28 @@ void decodeAttributes(const QJsonValue& json, const QString& path, ToxicInput in
         for (int i = 0; i < ToxicSpec::kMaxAttributes; ++i)
             if (t.attributes[i] && it.key() == QLatin1String(t.attributes[i]))
                 index = i;
+        const QJsonValue v = it.value();
+        if (const int text = textIndex(t, it.key()); text >= 0) {
+            QString value = v.toString();
+            const QString why = v.isString()
+                                    ? textProblem(it.key(), value)
+                                    : QStringLiteral("must be a text, got %1").arg(jsonTypeName(v));
+            if (!why.isEmpty())
+                problems << problem(at, v, why);
+            else
+                toxic.texts[text] = value;
+            continue;
+        }
         if (index < 0) {
             if (input == ToxicInput::File)
                 problems << problem(
                     at, it.value(),
                     QStringLiteral("unknown attribute of a %1 toxic (known: %2)")
-                        .arg(QLatin1String(t.name), toxicAttributeNames(toxic.type).join(u", ")));
+                        .arg(QLatin1String(t.name),
+                             (toxicAttributeNames(toxic.type) + toxicTextNames(toxic.type))
+                                 .join(u", ")));
             continue;
         }
-        const QJsonValue v = it.value();
         const double d = v.toDouble(-1);
         if (isFraction(toxic.type, index)) {
             if (!v.isDouble() || d < 0 || d > 1)
@@ -93,6 +155,8 @@ void decodeAttributes(const QJsonValue& json, const QString& path, ToxicInput in
         } else if (d < 0 || d > double(kMaxAttribute)) {
             problems << problem(at, v,
                                 QStringLiteral("must be between 0 and %1").arg(kMaxAttribute));
+        } else if (toxic.type == ToxicType::MySqlError && (d < 1 || d > 65535)) {
+            problems << problem(at, v, QStringLiteral("must be a MySQL error code, 1 to 65535"));
         } else {
             toxic.attributes[index] = qint64(d);
         }
@@ -169,6 +233,12 @@ qint64 ToxicSpec::attribute(const char* key) const
     return 0;
 }
 
+QString ToxicSpec::text(const char* key) const
+{
+    const int i = textIndex(info(type), QLatin1String(key));
+    return i >= 0 ? texts[i] : QString();
+}
+
 QString ToxicSpec::streamName() const
 {
     return upstream ? QStringLiteral("upstream") : QStringLiteral("downstream");
@@ -196,8 +266,49 @@ QStringList toxicAttributeNames(ToxicType type)
     return names;
 }
 
+QStringList toxicTextNames(ToxicType type)
+{
+    QStringList names;
+    for (const char* a : info(type).texts)
+        if (a)
+            names << QLatin1String(a);
+    return names;
+}
+
+bool isQueryToxic(ToxicType type)
+{
+    return type == ToxicType::MySqlLatency || type == ToxicType::MySqlError ||
+           type == ToxicType::MySqlClose;
+}
+
+QStringList queryToxicCommands()
+{
+    static const QStringList names{QStringLiteral("COM_QUERY"),
+                                   QStringLiteral("COM_STMT_PREPARE"),
+                                   QStringLiteral("COM_STMT_EXECUTE"),
+                                   QStringLiteral("COM_STMT_FETCH"),
+                                   QStringLiteral("COM_STMT_RESET"),
+                                   QStringLiteral("COM_INIT_DB"),
+                                   QStringLiteral("COM_PING"),
+                                   QStringLiteral("COM_FIELD_LIST"),
+                                   QStringLiteral("COM_STATISTICS"),
+                                   QStringLiteral("COM_PROCESS_INFO"),
+                                   QStringLiteral("COM_PROCESS_KILL"),
+                                   QStringLiteral("COM_SET_OPTION"),
+                                   QStringLiteral("COM_RESET_CONNECTION"),
+                                   QStringLiteral("COM_CREATE_DB"),
+                                   QStringLiteral("COM_DROP_DB"),
+                                   QStringLiteral("COM_REFRESH"),
+                                   QStringLiteral("COM_DEBUG"),
+                                   QStringLiteral("COM_STMT_BULK_EXECUTE")};
+    return names;
+}
+
 QString toxicUnsupportedReason(ToxicType type, bool udp)
 {
+    if (isQueryToxic(type))
+        return udp ? QStringLiteral("MySQL runs over TCP: query toxics are for TCP routes")
+                   : QString();
     if (!udp)
         return type == ToxicType::Loss ? QStringLiteral("TCP resends what a network loses, so "
                                                         "loss is for UDP routes only")
@@ -217,6 +328,10 @@ QString toxicUnsupportedReason(ToxicType type, bool udp)
         return QStringLiteral("a datagram keeps its boundaries and cannot be sliced");
     case ToxicType::LimitData:
         return QStringLiteral("UDP has no connection to cut after a byte count");
+    case ToxicType::MySqlLatency:
+    case ToxicType::MySqlError:
+    case ToxicType::MySqlClose:
+        break; // above
     }
     return QString();
 }
@@ -234,6 +349,9 @@ QJsonObject encodeToxic(const ToxicSpec& toxic)
         else
             attributes.insert(QLatin1String(t.attributes[i]), toxic.attributes[i]);
     }
+    for (int i = 0; i < ToxicSpec::kMaxTexts; ++i)
+        if (t.texts[i])
+            attributes.insert(QLatin1String(t.texts[i]), toxic.texts[i]);
     QJsonObject o{{QStringLiteral("name"), toxic.name},
                   {QStringLiteral("type"), toxicTypeName(toxic.type)},
                   {QStringLiteral("stream"), toxic.streamName()},
@@ -294,6 +412,8 @@ Problems decodeToxic(const QJsonValue& json, const QString& path, ToxicInput inp
 
     if (const QJsonValue t = o.value(QLatin1String("toxicity")); !t.isUndefined())
         decodeToxicity(t, childPath(path, QStringLiteral("toxicity")), toxic, problems);
+    if (toxic.type == ToxicType::MySqlError)
+        toxic.attributes[0] = kDefaultErrorCode;
     if (const QJsonValue a = o.value(QLatin1String("attributes")); !a.isUndefined() && typeKnown)
         decodeAttributes(a, childPath(path, QStringLiteral("attributes")), input, toxic, problems);
     decodeExtensions(o, path, toxic, problems);

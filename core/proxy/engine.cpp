@@ -169,21 +169,14 @@ Engine::Engine(const EngineOptions& options, QObject* parent) : QObject(parent)
     m = std::make_unique<Parts>(options);
     m->descriptors.init();
     const EngineOptions& o = m->options;
-    // Toxics: only the sessions of routes listed under streamgate.toxics carry the filter.
-    auto toxics = [board = &m->toxics](const std::shared_ptr<ConnectionRecord>& record,
-                                       SessionFilters& out) {
-        std::shared_ptr<RouteToxics> route = board->route(record->base.routeId);
-        if (!route)
-            return false;
-        addToxicFilters(std::move(route), *record, out);
-        return true;
-    };
+    // Toxics: only the sessions of routes listed under streamgate.toxics carry the filters.
+    auto toxics = [board = &m->toxics](const QString& routeId) { return board->route(routeId); };
     for (int i = 0; i < o.workers; ++i) {
         m->workers.push_back(std::make_unique<Worker>(i, o.eventLoopKind(), o.bufferSize,
                                                       o.burstBufferSize, o.splice, m->hub,
                                                       m->descriptors));
         m->workers.back()->setFilterProviders(o.filterProviders);
-        m->workers.back()->setToxicProvider(toxics);
+        m->workers.back()->setToxicLookup(toxics);
         m->workers.back()->start();
     }
 

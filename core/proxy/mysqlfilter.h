@@ -1,9 +1,14 @@
 #pragma once
 // The MySQL inspector (mysqlinspector.h) as a relay filter on both directions of a TCP
-// session: it observes the bytes while the inspector wants them, never alters or holds one,
-// and publishes what it learns (user, database, server version, TLS, commands) in the
-// session's ConnectionRecord. Once a direction is done, its filter passes and the direction
-// returns to splice. With digests on, both directions stay observed for the whole session.
+// session: it observes the bytes while the inspector wants them and publishes what it learns
+// (user, database, server version, TLS, commands) in the session's ConnectionRecord. Once a
+// direction is done, its filter passes and the direction returns to splice. With digests on,
+// both directions stay observed for the whole session.
+//
+// With query toxics on the route (mysqlfaults.h), a session that logs in while one of them may
+// hit it is followed too, and its filters transform: the client's commands are held, delayed,
+// replaced or cut as the toxics say, and the server's answer to a replaced command becomes the
+// toxic's ERR. Otherwise the filters never alter or hold a byte.
 
 #include "proxy/relayfilter.h"
 
@@ -11,6 +16,7 @@
 
 namespace sg {
 
+class RouteToxics;
 class Worker;
 struct RouteStats;
 
@@ -20,6 +26,8 @@ struct MySqlFilterOptions
     // Follow every command and its response after the login (proxy/mysqltracker.h) and record
     // each in routeStats.mysql (digest, time, rows, error); implies countCommands.
     bool digests = false;
+    // The route's toxics (null when it has none): their query toxics act on the commands.
+    std::shared_ptr<RouteToxics> toxics;
 };
 
 // Adds the two filters (client -> upstream first in `out.toUpstream`, server -> client in

@@ -1,5 +1,6 @@
 #include "proxy/mysqlrefusal.h"
 
+#include "proxy/mysqlwire.h"
 #include "proxy/routetable.h"
 
 #include <sys/socket.h>
@@ -43,18 +44,8 @@ std::string mysqlRefusalPacket(CloseReason reason, const QString& clientHost, co
         break;
     }
     const QByteArray text = message.left(kMaxMessage).toUtf8();
-    const std::size_t payload = 3 + std::size_t(text.size());
-    std::string packet;
-    packet.reserve(4 + payload);
-    packet.push_back(char(payload & 0xff));
-    packet.push_back(char((payload >> 8) & 0xff));
-    packet.push_back(char((payload >> 16) & 0xff));
-    packet.push_back('\0'); // sequence 0: the server's first packet
-    packet.push_back(char(0xff));
-    packet.push_back(char(code & 0xff));
-    packet.push_back(char(code >> 8));
-    packet.append(text.constData(), std::size_t(text.size()));
-    return packet;
+    // Sequence 0: the server's first packet; before the handshake, without a SQL state.
+    return mysqlwire::errPacket(0, code, {}, std::string_view(text.constData(), text.size()));
 }
 
 void sendMySqlRefusal(int fd, CloseReason reason, const QString& clientHost, const QString& why)

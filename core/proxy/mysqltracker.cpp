@@ -132,6 +132,14 @@ const MySqlCommandDone* MySqlCommandTracker::running() const
     return m_pending.empty() ? nullptr : &m_pending.front().done;
 }
 
+std::string MySqlCommandTracker::preparedStatement(quint32 id) const
+{
+    if (id == kLastPreparedId && m_anyPrepared)
+        id = m_lastPrepared;
+    const auto it = m_prepared.find(id);
+    return it != m_prepared.end() ? it->second : std::string();
+}
+
 void MySqlCommandTracker::loseTrack(const char* why)
 {
     m_lost = true;
@@ -247,6 +255,7 @@ void MySqlCommandTracker::commandComplete()
 {
     const quint8 command = byteAt(m_command, 0);
     Pending p;
+    p.serial = ++m_serial;
     p.done.command = command;
     p.done.startUs = m_commandStartUs;
     const quint64 argLen = m_client.logicalLen - 1;
@@ -259,13 +268,9 @@ void MySqlCommandTracker::commandComplete()
         p.done.statement.assign(m_command, 1);
         p.done.statementCut = argLen > kMaxStatement;
         break;
-    case ComStmtExecute: {
-        const quint32 id = stmtId == kLastPreparedId && m_anyPrepared ? m_lastPrepared : stmtId;
-        const auto it = m_prepared.find(id);
-        if (it != m_prepared.end())
-            p.done.statement = it->second;
+    case ComStmtExecute:
+        p.done.statement = preparedStatement(stmtId);
         break;
-    }
     case ComQuit:
     case ComStmtSendLongData:
         emitNoResponse(std::move(p.done));

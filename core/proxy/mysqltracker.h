@@ -65,6 +65,12 @@ public:
     // nullptr when none is.
     const MySqlCommandDone* running() const;
     std::size_t pending() const { return m_pending.size(); }
+    // Every command read is numbered from 1 in the order the client sent it: the number of the
+    // last, and of the one waiting longest for its response (0 when none waits).
+    quint64 lastCommandSerial() const { return m_serial; }
+    quint64 runningSerial() const { return m_pending.empty() ? 0 : m_pending.front().serial; }
+    // The text prepared under statement id `id` (as COM_STMT_EXECUTE names it), or "".
+    std::string preparedStatement(quint32 id) const;
 
     bool lost() const { return m_lost; }
     const std::string& why() const { return m_why; }
@@ -105,6 +111,7 @@ private:
         MySqlCommandDone done;
         std::string newSchema; // COM_CHANGE_USER: the database it asks for
         bool newSchemaKnown = false;
+        quint64 serial = 0;
     };
 
     void clientPacketHeader();
@@ -144,6 +151,7 @@ private:
     quint16 m_prepareColumns = 0;
     int m_authRounds = 0;
 
+    quint64 m_serial = 0;
     std::map<quint32, std::string> m_prepared;
     quint32 m_lastPrepared = 0;
     bool m_anyPrepared = false;

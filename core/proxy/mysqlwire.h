@@ -6,6 +6,7 @@
 #include <QtGlobal>
 #include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace sg::mysqlwire {
 
@@ -72,6 +73,30 @@ inline bool readLenenc(const std::string& s, std::size_t& pos, quint64& value)
 inline bool isSpace(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+// An ERR packet, header included, with sequence id `seq`: 0xFF, the code, then "#" and the
+// SQLSTATE when `sqlState` is given (a client that speaks CLIENT_PROTOCOL_41, after the login),
+// then the message.
+inline std::string errPacket(quint8 seq, quint16 code, std::string_view sqlState,
+                             std::string_view message)
+{
+    const std::size_t payload = 3 + (sqlState.empty() ? 0 : 1 + sqlState.size()) + message.size();
+    std::string packet;
+    packet.reserve(4 + payload);
+    packet.push_back(char(payload & 0xff));
+    packet.push_back(char((payload >> 8) & 0xff));
+    packet.push_back(char((payload >> 16) & 0xff));
+    packet.push_back(char(seq));
+    packet.push_back(char(0xff));
+    packet.push_back(char(code & 0xff));
+    packet.push_back(char(code >> 8));
+    if (!sqlState.empty()) {
+        packet.push_back('#');
+        packet.append(sqlState);
+    }
+    packet.append(message);
+    return packet;
 }
 
 } // namespace sg::mysqlwire

@@ -4,6 +4,7 @@
 #include "proxy/mysqlrefusal.h"
 #include "proxy/pgfilter.h"
 #include "proxy/redisfilter.h"
+#include "proxy/toxics/toxicfilter.h"
 
 #include <cerrno>
 #include <netinet/in.h>
@@ -46,18 +47,27 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
         m_watches[s].tag = s;
     }
     SessionFilters filters;
+    std::shared_ptr<RouteToxics> toxics = worker.routeToxics(m_record->base.routeId);
     if (m_route->mysqlInspect)
         addMySqlFilters(worker, m_record, *m_route->stats,
-                        {m_route->mysqlCommands, m_route->mysqlDigests}, filters);
+                        {m_route->mysqlCommands, m_route->mysqlDigests, toxics}, filters);
     if (m_route->postgresInspect)
         addPostgresFilters(worker, m_record, *m_route->stats, m_route->postgresDigests, filters);
     if (m_route->redis)
         addRedisFilters(worker, m_record, *m_route->stats, m_route->redisFaults, filters);
     for (const FilterProvider& provide : worker.filterProviders())
         provide(m_record, filters);
-    m_toxics = worker.provideToxics(m_record, filters);
+    addToxics(std::move(toxics), filters);
     m_pump.addFilters(RelayPump::Client, std::move(filters.toUpstream));
     m_pump.addFilters(RelayPump::Upstream, std::move(filters.toClient));
+}
+
+void TcpSession::addToxics(std::shared_ptr<RouteToxics> toxics, SessionFilters& filters)
+{
+    if (!toxics)
+        return;
+    addToxicFilters(std::move(toxics), *m_record, filters);
+    m_toxics = true;
 }
 
 TcpSession::~TcpSession()
@@ -176,7 +186,7 @@ void TcpSession::wake()
         // Its route is listed under streamgate.toxics only now: the toxic filters join the
         // chain's end, as they would have at the start, and see the bytes read from now on.
         SessionFilters filters;
-        m_toxics = m_worker.provideToxics(m_record, filters);
+        addToxics(m_worker.routeToxics(m_record->base.routeId), filters);
         m_pump.addFilters(RelayPump::Client, std::move(filters.toUpstream));
         m_pump.addFilters(RelayPump::Upstream, std::move(filters.toClient));
     }

@@ -44,6 +44,8 @@ public:
     void unpause() override;
 
 private:
+    // The route's toxic filters join the chain, when the route has toxics.
+    void addToxics(std::shared_ptr<RouteToxics> toxics, SessionFilters& filters);
     enum TimerKind : quint32 { DelayTimer = 1, IdleTimer = 3, PauseTimer = 6 };
 
     void startConnect();
@@ -63,7 +65,7 @@ private:
     UpstreamConnector m_connector;
     RelayPump m_pump;
     bool m_connected = false;
-    bool m_toxics = false; // the toxic filters are in the chain (Worker::provideToxics)
+    bool m_toxics = false; // the toxic filters are in the chain (addToxics)
     bool m_closed = false;
 };
 

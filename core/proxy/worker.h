@@ -26,6 +26,7 @@
 namespace sg {
 
 class ConnectionRecord;
+class RouteToxics;
 class StatsHub;
 class Worker;
 
@@ -146,17 +147,17 @@ public:
         m_filterProviders = std::move(providers);
     }
     const std::vector<FilterProvider>& filterProviders() const { return m_filterProviders; }
-    // The toxics' provider (proxy/toxics): adds a TCP session's toxic filters and returns true
-    // when its route is listed under streamgate.toxics. A session it passed by asks again when
-    // its route's toxics change (wakeRoutes), so a toxic added to a route listed only now still
-    // reaches the connections already open.
-    using ToxicProvider = std::function<bool(const std::shared_ptr<ConnectionRecord>& connection,
-                                             SessionFilters& out)>;
-    void setToxicProvider(ToxicProvider provider) { m_toxicProvider = std::move(provider); }
-    bool provideToxics(const std::shared_ptr<ConnectionRecord>& connection,
-                       SessionFilters& out) const
+    // The toxics of a route (proxy/toxics/toxicboard.h), or null when it is not listed under
+    // streamgate.toxics: a TCP session adds the toxic filters when there are some, and its
+    // MySQL filter takes the query toxics from the same list. A session that found none asks
+    // again when its route's toxics change (wakeRoutes), so a toxic added to a route listed
+    // only now still reaches the connections already open (its byte toxics; query toxics reach
+    // the MySQL connections that log in after).
+    using ToxicLookup = std::function<std::shared_ptr<RouteToxics>(const QString& routeId)>;
+    void setToxicLookup(ToxicLookup lookup) { m_toxicLookup = std::move(lookup); }
+    std::shared_ptr<RouteToxics> routeToxics(const QString& routeId) const
     {
-        return m_toxicProvider && m_toxicProvider(connection, out);
+        return m_toxicLookup ? m_toxicLookup(routeId) : nullptr;
     }
     // A session could not open a descriptor (EMFILE/ENFILE): the first failure of an episode
     // is reported as an event (once for the engine); descriptorOpened() after a socket() that
@@ -229,7 +230,7 @@ private:
     std::vector<char*> m_buffers;
     DescriptorBudget& m_descriptors;
     std::vector<FilterProvider> m_filterProviders;
-    ToxicProvider m_toxicProvider;
+    ToxicLookup m_toxicLookup;
 };
 
 } // namespace sg

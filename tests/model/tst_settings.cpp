@@ -89,6 +89,16 @@ void TestSettings::valid_data()
             "clients": ["127.0.0.2/32", "10.0.0.7", "::1", "fd00::/8"]}, {"name": "off",
             "type": "timeout", "stream": "upstream", "toxicity": 1,
             "attributes": {"timeout": 0}, "enabled": false}]}})");
+    QTest::newRow("query toxics") << QByteArray(
+        R"({"toxics": {"db": [{"name": "deadlock", "type": "mysql_error",
+            "stream": "upstream", "toxicity": 0.25, "attributes": {"code": 1213,
+            "match": "^UPDATE accounts", "command": "COM_QUERY", "user": "app",
+            "database": "shop", "sqlstate": "", "message": ""}}, {"name": "slow",
+            "type": "mysql_latency", "stream": "downstream", "toxicity": 1,
+            "attributes": {"latency": 300, "jitter": 20, "match": "", "command": "",
+            "user": "", "database": ""}}, {"name": "gone", "type": "mysql_close",
+            "stream": "downstream", "toxicity": 1, "attributes": {"match": "(?i)delete",
+            "command": "", "user": "", "database": ""}, "clients": ["127.0.0.2"]}]}})");
     QTest::newRow("access_log empty") << QByteArray(R"({"access_log": {}})");
     QTest::newRow("access_log off") << QByteArray(R"({"access_log": {"enable": false}})");
     QTest::newRow("access_log format")
@@ -323,6 +333,37 @@ void TestSettings::invalid_data()
         << QByteArray(R"({"toxics": {"db": [{"type": "latency", "clients": "127.0.0.2"}]}})")
         << "streamgate.toxics.db[0].clients: must be an array of IP addresses or CIDRs, got string"
         << "127.0.0.2";
+    QTest::newRow("query toxic pattern not a regular expression")
+        << QByteArray(R"({"toxics": {"db": [{"type": "mysql_error",
+                                             "attributes": {"match": "(UPDATE"}}]}})")
+        << "streamgate.toxics.db[0].attributes.match: invalid regular expression: missing "
+           "closing parenthesis at offset 7"
+        << "(UPDATE";
+    QTest::newRow("query toxic unknown command")
+        << QByteArray(R"({"toxics": {"db": [{"type": "mysql_close",
+                                             "attributes": {"command": "COM_QUIT"}}]}})")
+        << "streamgate.toxics.db[0].attributes.command: unknown MySQL command (known: "
+           "COM_QUERY, COM_STMT_PREPARE, COM_STMT_EXECUTE, COM_STMT_FETCH, COM_STMT_RESET, "
+           "COM_INIT_DB, COM_PING, COM_FIELD_LIST, COM_STATISTICS, COM_PROCESS_INFO, "
+           "COM_PROCESS_KILL, COM_SET_OPTION, COM_RESET_CONNECTION, COM_CREATE_DB, COM_DROP_DB, "
+           "COM_REFRESH, COM_DEBUG, COM_STMT_BULK_EXECUTE)"
+        << "COM_QUIT";
+    QTest::newRow("query toxic error code 0")
+        << QByteArray(R"({"toxics": {"db": [{"type": "mysql_error",
+                                             "attributes": {"code": 0}}]}})")
+        << "streamgate.toxics.db[0].attributes.code: must be a MySQL error code, 1 to 65535"
+        << "0";
+    QTest::newRow("query toxic SQLSTATE of four")
+        << QByteArray(R"({"toxics": {"db": [{"type": "mysql_error",
+                                             "attributes": {"sqlstate": "4000"}}]}})")
+        << "streamgate.toxics.db[0].attributes.sqlstate: must be 5 digits or capital letters "
+           "(as 40001)"
+        << "4000";
+    QTest::newRow("query toxic user a number")
+        << QByteArray(R"({"toxics": {"db": [{"type": "mysql_latency",
+                                             "attributes": {"user": 7}}]}})")
+        << "streamgate.toxics.db[0].attributes.user: must be a text, got integer"
+        << "7";
     QTest::newRow("toxic enabled a string")
         << QByteArray(R"({"toxics": {"db": [{"type": "latency", "enabled": "no"}]}})")
         << "streamgate.toxics.db[0].enabled: must be true or false, got string"

@@ -273,6 +273,43 @@ private slots:
                  QString("slow_network: latency, 600 ms upstream (25 % of connections)"));
     }
 
+    // A query toxic by hand: its text attributes are fields of their own, checked as the config
+    // checks them; a pattern that is not a regular expression is refused and not stored.
+    void queryToxicTakesItsTextAttributes()
+    {
+        m_ui.window->selectRoute("echo");
+        auto* type = child<QComboBox>(m_panel, "newTypeCombo");
+        type->setCurrentIndex(type->findText("mysql_error"));
+        QTest::mouseClick(child<QPushButton>(m_panel, "addToxicButton"), Qt::LeftButton);
+        QCOMPARE(toxics("echo").size(), 1);
+        QCOMPARE(toxics("echo").first().type, ToxicType::MySqlError);
+        QCOMPARE(toxics("echo").first().attribute("code"), 1213);
+
+        auto* match = child<QLineEdit>(m_panel, "attribute_match");
+        match->setFocus();
+        QTest::keyClicks(match, "^UPDATE accounts");
+        QTest::keyClick(match, Qt::Key_Return);
+        QCOMPARE(toxics("echo").first().text("match"), QString("^UPDATE accounts"));
+        auto* command = child<QLineEdit>(m_panel, "attribute_command");
+        command->setFocus();
+        QTest::keyClicks(command, "com_query");
+        QTest::keyClick(command, Qt::Key_Return);
+        QCOMPARE(toxics("echo").first().text("command"), QString("COM_QUERY"));
+        typeInto(child<QSpinBox>(m_panel, "attribute_code"), "1205");
+        QCOMPARE(toxics("echo").first().attribute("code"), 1205);
+        QCOMPARE(
+            child<QTableWidget>(m_panel, "faultsTable")->item(0, FaultsPanel::EffectColumn)->text(),
+            QString("commands answered with error 1205 (matching /^UPDATE accounts/, COM_QUERY)"));
+
+        match->setFocus();
+        QTest::keyClick(match, Qt::Key_A, Qt::ControlModifier);
+        QTest::keyClicks(match, "(UPDATE");
+        QTest::keyClick(match, Qt::Key_Return);
+        QVERIFY2(match->toolTip().contains("attributes.match: invalid regular expression"),
+                 qPrintable(match->toolTip()));
+        QCOMPARE(toxics("echo").first().text("match"), QString("^UPDATE accounts"));
+    }
+
     void clearAllRemovesTheIndicatorAndEveryToxic()
     {
         m_ui.window->selectRoute("echo");

@@ -12,6 +12,7 @@
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QHash>
 #include <QHeaderView>
 #include <QJsonArray>
 #include <QJsonObject>
@@ -51,6 +52,8 @@ QString attributeLabel(ToxicType type, const QString& name)
         unit = QStringLiteral("µs");
     else if (name == u"loss_rate")
         unit = QStringLiteral("parts per million");
+    else if (name == u"code")
+        unit = QStringLiteral("MySQL error");
     else
         unit = QStringLiteral("ms");
     QString words = name;
@@ -560,6 +563,9 @@ void FaultsPanel::rebuildEditor(const ToxicSpec* toxic)
     for (QSpinBox* edit : std::as_const(m_attributeEdits))
         m_form->removeRow(edit); // deletes the field and its label
     m_attributeEdits.clear();
+    for (QLineEdit* edit : std::as_const(m_textEdits))
+        m_form->removeRow(edit);
+    m_textEdits.clear();
     if (!toxic)
         return;
     m_editorTitle->setText(tr("<b>%1</b> (%2): values apply at once")
@@ -568,7 +574,11 @@ void FaultsPanel::rebuildEditor(const ToxicSpec* toxic)
     for (int i = 0; i < names.size(); ++i) {
         auto* edit = new QSpinBox(m_editor);
         edit->setObjectName(QStringLiteral("attribute_") + names.at(i));
-        edit->setRange(0, names.at(i) == u"loss_rate" ? int(ToxicSpec::kFractionScale) : INT_MAX);
+        if (names.at(i) == u"code")
+            edit->setRange(1, 65535);
+        else
+            edit->setRange(0,
+                           names.at(i) == u"loss_rate" ? int(ToxicSpec::kFractionScale) : INT_MAX);
         edit->setKeyboardTracking(false);
         connect(edit, &QSpinBox::valueChanged, this, [this, i](int value) {
             editSelected([i, value](ToxicSpec& t) { t.attributes[i] = value; });
@@ -576,6 +586,56 @@ void FaultsPanel::rebuildEditor(const ToxicSpec* toxic)
         m_form->insertRow(1 + i, attributeLabel(toxic->type, names.at(i)), edit); // below the title
         m_attributeEdits << edit;
     }
+    // Query toxics: which commands they hit, and the error they answer with.
+    static const QHash<QString, QString> placeholders{
+        {QStringLiteral("match"), tr("regular expression on the digest text, e.g. ^UPDATE")},
+        {QStringLiteral("command"), tr("any command, or e.g. COM_QUERY")},
+        {QStringLiteral("user"), tr("any user")},
+        {QStringLiteral("database"), tr("any database")},
+        {QStringLiteral("sqlstate"), tr("the code's own")},
+        {QStringLiteral("message"), tr("the code's own")}};
+    const QStringList texts = toxicTextNames(toxic->type);
+    for (int i = 0; i < texts.size(); ++i) {
+        auto* edit = new QLineEdit(m_editor);
+        edit->setObjectName(QStringLiteral("attribute_") + texts.at(i));
+        edit->setPlaceholderText(placeholders.value(texts.at(i)));
+        connect(edit, &QLineEdit::editingFinished, this, [this, i, edit] { commitText(i, edit); });
+        QString label = texts.at(i);
+        label[0] = label[0].toUpper();
+        m_form->insertRow(1 + int(names.size()) + i, label, edit);
+        m_textEdits << edit;
+    }
+}
+
+// A text attribute of a query toxic, checked as the config file and the API check it.
+void FaultsPanel::commitText(int index, QLineEdit* edit)
+{
+    const QString name = selectedToxic();
+    if (name.isEmpty())
+        return;
+    ToxicSpec probe;
+    for (const ToxicSpec& t : m_config.streamgate.toxicMap().value(m_routeId))
+        if (t.name == name)
+            probe = t;
+    const QStringList texts = toxicTextNames(probe.type);
+    if (probe.name.isEmpty() || index >= texts.size())
+        return;
+    const Problems problems = decodeToxicUpdate(
+        QJsonObject{{QStringLiteral("attributes"), QJsonObject{{texts.at(index), edit->text()}}}},
+        QString(), &probe);
+    if (!problems.isEmpty()) {
+        edit->setToolTip(formatProblems(problems));
+        edit->setStyleSheet(QStringLiteral("color: #b00020"));
+        Q_EMIT message(formatProblems(problems));
+        return;
+    }
+    edit->setToolTip(QString());
+    edit->setStyleSheet(QString());
+    const QString value = probe.texts[std::size_t(index)];
+    editSelected([index, value](ToxicSpec& t) {
+        if (index < ToxicSpec::kMaxTexts)
+            t.texts[std::size_t(index)] = value;
+    });
 }
 
 void FaultsPanel::updateEditorValues(const ToxicSpec& toxic)
@@ -588,6 +648,12 @@ void FaultsPanel::updateEditorValues(const ToxicSpec& toxic)
     if (!qFuzzyCompare(m_toxicityEdit->value() + 1, toxic.toxicity * 100 + 1)) {
         const QSignalBlocker b(m_toxicityEdit);
         m_toxicityEdit->setValue(toxic.toxicity * 100);
+    }
+    for (int i = 0; i < m_textEdits.size(); ++i) {
+        QLineEdit* edit = m_textEdits.at(i);
+        const QString& value = toxic.texts[std::size_t(i)];
+        if (edit->text() != value && !edit->hasFocus())
+            edit->setText(value);
     }
     for (int i = 0; i < m_attributeEdits.size(); ++i) {
         QSpinBox* edit = m_attributeEdits.at(i);

@@ -82,6 +82,7 @@ private:
     bool commit(const std::function<std::variant<Config, QString>(const Config&)>& edit,
                 const QString& done);
     void editSelected(const std::function<void(ToxicSpec&)>& change);
+    void commitText(int index, QLineEdit* edit);
     bool editToxic(const QString& name, const std::function<void(ToxicSpec&)>& change);
     void commitClients();
     void refresh();
@@ -117,7 +118,8 @@ private:
     QLabel* m_clientsError = nullptr;
     bool m_refreshing = false; // the table is being filled: its item changes are not the user's
     QList<QSpinBox*> m_attributeEdits;
-    QString m_editorFor; // "<name>/<type>" the editor's widgets were built for
+    QList<QLineEdit*> m_textEdits; // query toxics: match, command, user, ...
+    QString m_editorFor;           // "<name>/<type>" the editor's widgets were built for
 };
 
 } // namespace ui

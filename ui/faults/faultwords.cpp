@@ -72,8 +72,30 @@ QString toxicEffect(const ToxicSpec& t)
                    .arg(toxicityText(double(t.attribute("loss_rate")) /
                                      double(ToxicSpec::kFractionScale)));
         break;
+    case ToxicType::MySqlLatency:
+        what = faultText("commands held %1").arg(ms(t.attribute("latency")));
+        if (t.attribute("jitter") > 0)
+            what += QStringLiteral(" ± %1").arg(ms(t.attribute("jitter")));
+        break;
+    case ToxicType::MySqlError:
+        what = faultText("commands answered with error %1").arg(t.attribute("code"));
+        break;
+    case ToxicType::MySqlClose:
+        what = faultText("connection reset at a command");
+        break;
     }
-    return what + QLatin1Char(' ') + t.streamName();
+    if (!isQueryToxic(t.type))
+        return what + QLatin1Char(' ') + t.streamName();
+    QStringList only;
+    if (const QString re = t.text("match"); !re.isEmpty())
+        only << faultText("matching /%1/").arg(re);
+    if (const QString command = t.text("command"); !command.isEmpty())
+        only << command;
+    if (const QString user = t.text("user"); !user.isEmpty())
+        only << faultText("user %1").arg(user);
+    if (const QString database = t.text("database"); !database.isEmpty())
+        only << faultText("database %1").arg(database);
+    return only.isEmpty() ? what : what + QStringLiteral(" (%1)").arg(only.join(u", "));
 }
 
 QString toxicityText(double toxicity)
@@ -85,7 +107,9 @@ QString toxicLine(const ToxicSpec& t)
 {
     QString line = QStringLiteral("%1: %2, %3").arg(t.name, toxicTypeName(t.type), toxicEffect(t));
     if (t.toxicity < 1.0)
-        line += faultText(" (%1 of connections)").arg(toxicityText(t.toxicity));
+        line += (isQueryToxic(t.type) ? faultText(" (%1 of matching commands)")
+                                      : faultText(" (%1 of connections)"))
+                    .arg(toxicityText(t.toxicity));
     if (!t.clients.isEmpty())
         line += faultText(" — only %1").arg(t.clients.join(QStringLiteral(", ")));
     if (!t.enabled)
@@ -122,6 +146,12 @@ ToxicSpec defaultToxic(ToxicType type, bool upstream)
         return toxic(type, upstream, {1024, 0, 0});
     case ToxicType::Loss:
         return toxic(type, upstream, {ToxicSpec::kFractionScale / 10, 0, 0});
+    case ToxicType::MySqlLatency:
+        return toxic(type, upstream, {500, 0, 0});
+    case ToxicType::MySqlError:
+        return toxic(type, upstream, {1213, 0, 0});
+    case ToxicType::MySqlClose:
+        return toxic(type, upstream, {0, 0, 0});
     }
     return toxic(type, upstream, {0, 0, 0});
 }

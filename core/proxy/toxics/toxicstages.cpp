@@ -338,6 +338,10 @@ std::unique_ptr<ToxicStage> makeToxicStage(const ToxicSpec& spec, qint64 nowMs)
         return std::make_unique<LimitDataStage>(spec);
     case ToxicType::Loss:
         return nullptr; // datagrams only (udptoxics.h); the TCP chain skips it
+    case ToxicType::MySqlLatency:
+    case ToxicType::MySqlError:
+    case ToxicType::MySqlClose:
+        return nullptr; // commands, not bytes (mysqlfaults.h); the TCP chain skips them
     }
     return nullptr;
 }

@@ -68,7 +68,8 @@ int syncToxicEntries(std::vector<Entry>& entries, const RouteToxics::List& list,
     for (const ActiveToxic& t : list) {
         const ToxicSpec& spec = t.spec;
         // A route that takes TCP and UDP may list toxics of one kind only: the other passes.
-        if (spec.upstream != owner.upstream ||
+        // Query toxics act on MySQL commands (mysqlfaults.h), not in a chain of bytes.
+        if (spec.upstream != owner.upstream || isQueryToxic(spec.type) ||
             !toxicUnsupportedReason(spec.type, owner.udp).isEmpty())
             continue;
         Entry entry;

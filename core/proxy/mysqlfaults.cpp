@@ -1,0 +1,158 @@
+#include "proxy/mysqlfaults.h"
+
+#include "proxy/mysqlwire.h"
+
+#include <QRandomGenerator>
+#include <algorithm>
+#include <cstring>
+
+namespace sg {
+
+MySqlQueryFaults::MySqlQueryFaults(std::shared_ptr<RouteToxics> route, quint64 session,
+                                   const QHostAddress& client)
+    : m_route(std::move(route)), m_session(session), m_client(client)
+{
+}
+
+MySqlQueryFaults::~MySqlQueryFaults() = default;
+
+bool MySqlQueryFaults::active()
+{
+    if (!m_route || m_route->version() == m_seen)
+        return m_active;
+    quint64 version = 0;
+    const std::shared_ptr<const RouteToxics::List> list = m_route->current(&version);
+    m_seen = version;
+    std::vector<Entry> next;
+    m_active = false;
+    for (const ActiveToxic& t : *list) {
+        if (!isQueryToxic(t.spec.type))
+            continue;
+        Entry e;
+        for (Entry& old : m_entries) {
+            if (old.state == t.state) {
+                e.mark = std::move(old.mark); // the same toxic: it hit this session already
+                break;
+            }
+        }
+        e.spec = t.spec;
+        e.state = t.state;
+        e.reaches = t.reaches(m_client);
+        if (const QString pattern = t.spec.text("match"); !pattern.isEmpty())
+            e.match = QRegularExpression(pattern, QRegularExpression::CaseInsensitiveOption);
+        m_active = m_active || e.reaches;
+        next.push_back(std::move(e));
+    }
+    m_entries = std::move(next);
+    return m_active;
+}
+
+bool MySqlQueryFaults::matches(const Entry& e, const MySqlCommandFacts& c) const
+{
+    const QString command = e.spec.text("command");
+    const QString user = e.spec.text("user");
+    const QString database = e.spec.text("database");
+    return (command.isEmpty() || command == c.command) && (user.isEmpty() || user == c.user) &&
+           (database.isEmpty() || database == c.database) &&
+           (!e.match.isValid() || e.match.pattern().isEmpty() ||
+            e.match.match(c.digestText).hasMatch());
+}
+
+MySqlFaultAction MySqlQueryFaults::decide(const MySqlCommandFacts& command)
+{
+    MySqlFaultAction action;
+    if (!active())
+        return action;
+    for (Entry& e : m_entries) {
+        if (!e.reaches || !matches(e, command))
+            continue;
+        const double toxicity = e.spec.toxicity;
+        if (toxicity < 1 && QRandomGenerator::global()->generateDouble() >= toxicity)
+            continue;
+        const ToxicSpec& s = e.spec;
+        if (s.type == ToxicType::MySqlLatency) {
+            qint64 delay = s.attribute("latency");
+            if (const qint64 jitter = s.attribute("jitter"); jitter > 0)
+                delay += QRandomGenerator::global()->bounded(2 * jitter + 1) - jitter;
+            action.delayMs += std::max<qint64>(0, delay);
+        } else if (action.end != MySqlFaultAction::End::None) {
+            continue; // one end per command: the first in the list's order
+        } else if (s.type == ToxicType::MySqlClose) {
+            action.end = MySqlFaultAction::End::Close;
+        } else {
+            action.end = MySqlFaultAction::End::Error;
+            action.code = quint16(s.attribute("code"));
+            mySqlErrorDefaults(action.code, s.name, &action.sqlState, &action.message);
+            if (const QString state = s.text("sqlstate"); !state.isEmpty())
+                action.sqlState = state.toStdString();
+            if (const QString message = s.text("message"); !message.isEmpty())
+                action.message = message.toStdString();
+        }
+        if (!e.mark)
+            e.mark = std::make_unique<ToxicHit>(e.state, m_session);
+        e.mark->setHitting(true);
+    }
+    return action;
+}
+
+void mySqlErrorDefaults(quint16 code, const QString& toxic, std::string* sqlState,
+                        std::string* message)
+{
+    struct Known
+    {
+        quint16 code;
+        const char* state;
+        const char* message;
+    };
+    static constexpr Known kKnown[] = {
+        {1213, "40001", "Deadlock found when trying to get lock; try restarting transaction"},
+        {1205, "HY000", "Lock wait timeout exceeded; try restarting transaction"},
+        {1062, "23000", "Duplicate entry for key"},
+        {1040, "08004", "Too many connections"},
+        {1317, "70100", "Query execution was interrupted"},
+        {1290, "HY000",
+         "The MySQL server is running with the --read-only option so it cannot execute this "
+         "statement"},
+    };
+    for (const Known& k : kKnown) {
+        if (k.code == code) {
+            *sqlState = k.state;
+            *message = k.message;
+            return;
+        }
+    }
+    *sqlState = "HY000";
+    *message = QStringLiteral("Error %1 injected by Streamgate (toxic %2)")
+                   .arg(code)
+                   .arg(toxic)
+                   .toStdString();
+}
+
+std::size_t MySqlPacketCursor::advance(const char* data, std::size_t len)
+{
+    if (len == 0)
+        return 0;
+    if (m_have < 4) {
+        const std::size_t n = std::min<std::size_t>(len, std::size_t(4 - m_have));
+        std::memcpy(m_header + m_have, data, n);
+        m_have += int(n);
+        if (m_have == 4) {
+            m_length =
+                quint32(m_header[0]) | quint32(m_header[1]) << 8 | quint32(m_header[2]) << 16;
+            m_seq = m_header[3];
+            m_left = m_length;
+            m_continuation = m_nextContinues;
+            m_nextContinues = m_length == mysqlwire::kMaxPayload;
+            if (m_left == 0)
+                m_have = 0;
+        }
+        return n;
+    }
+    const std::size_t n = std::min<std::size_t>(len, m_left);
+    m_left -= quint32(n);
+    if (m_left == 0)
+        m_have = 0;
+    return n;
+}
+
+} // namespace sg
