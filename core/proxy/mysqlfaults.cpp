@@ -38,6 +38,8 @@ bool MySqlQueryFaults::active()
         e.spec = t.spec;
         e.state = t.state;
         e.reaches = t.reaches(m_client);
+        if (e.mark && !e.reaches)
+            e.mark->setHitting(false); // switched off, or narrowed to other clients
         if (const QString pattern = t.spec.text("match"); !pattern.isEmpty())
             e.match = QRegularExpression(pattern, QRegularExpression::CaseInsensitiveOption);
         m_active = m_active || e.reaches;

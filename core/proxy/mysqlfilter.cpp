@@ -428,8 +428,12 @@ void MySqlWatch::decideCommand(FilterOutput& out)
     facts.user = info.user;
     facts.database = info.database;
     action = faults->decide(facts);
+    // The tracker sees the command as it arrives: its time includes a delay, and the
+    // connection shows it running while it is held.
+    follow(MySqlInspector::Direction::ClientToServer, command.data(), command.size());
     if (action.delayMs > 0) {
-        delayUntilMs = out.nowMs() + action.delayMs;
+        // From now, not from the loop pass's clock (a little older): never less than asked.
+        delayUntilMs = (Worker::monotonicUs() + 999) / 1000 + action.delayMs;
         out.wakeAt(delayUntilMs);
         step = Step::Delayed;
         return;
@@ -437,12 +441,12 @@ void MySqlWatch::decideCommand(FilterOutput& out)
     applyEnd(out);
 }
 
-// The decided command's end, once its delay (if any) is over.
+// The decided command's end, once its delay (if any) is over (the tracker has its bytes).
 void MySqlWatch::applyEnd(FilterOutput& out)
 {
     switch (action.end) {
     case MySqlFaultAction::End::None:
-        passClient(command.data(), command.size(), out);
+        out.write(command.data(), command.size());
         step = Step::Pass;
         break;
     case MySqlFaultAction::End::Close:
@@ -450,7 +454,6 @@ void MySqlWatch::applyEnd(FilterOutput& out)
         out.reset();
         break;
     case MySqlFaultAction::End::Error:
-        follow(MySqlInspector::Direction::ClientToServer, command.data(), command.size());
         step = Step::Dropped;
         if (clientCursor.atStart() && !clientCursor.moreFollows())
             replaceCommand(out);

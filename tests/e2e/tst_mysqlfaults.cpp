@@ -265,24 +265,41 @@ private slots:
     }
 
     // mysql_latency holds each matching command: five of them take at least five delays, as the
-    // client measures; the other statements of the session are not held.
+    // client measures, and as the route's digests record them (the time runs from the command's
+    // arrival); the other statements of the session are not held.
     void latencyOnMatchingCommands()
     {
-        const Outcome before = client(m_port, QStringLiteral("SELECT 'marker'"));
-        QVERIFY2(before.exitCode == 0, before.err.constData());
         QVERIFY(addToxic(
-            QStringLiteral("db"),
+            QStringLiteral("dbd"),
             QJsonObject{{"name", "slow"},
                         {"type", "mysql_latency"},
                         {"attributes", QJsonObject{{"latency", 300}, {"match", "slow_marker"}}}}));
         QString sql = QStringLiteral("SELECT 'fast'; ");
         for (int i = 0; i < 5; ++i)
             sql += QStringLiteral("SELECT %1 AS slow_marker; ").arg(i);
-        const Outcome o = client(m_port, sql);
+        const Outcome o = client(m_digestPort, sql);
         QVERIFY2(o.exitCode == 0, o.err.constData());
         QCOMPARE(o.out.split('\n').size(), 7); // fast, five rows, the final newline
         QVERIFY2(o.ms >= 5 * 300, QByteArray::number(o.ms).constData());
-        QVERIFY(removeToxic(QStringLiteral("db"), QStringLiteral("slow")));
+        qint64 slowTime = -1;
+        qint64 fastTime = -1;
+        const QJsonArray digests =
+            m_sg.get(QStringLiteral("/streamgate/v1/mysql/digests?route=dbd"))
+                .json.value(QStringLiteral("list"))
+                .toArray();
+        for (const QJsonValue& d : digests) {
+            const QJsonObject digest = d.toObject();
+            const QString text = digest.value(QStringLiteral("digest_text")).toString();
+            if (text == u"SELECT ? AS slow_marker") {
+                QCOMPARE(digest.value(QStringLiteral("count_star")).toInt(), 5);
+                slowTime = digest.value(QStringLiteral("min_time")).toInteger();
+            } else if (text == u"SELECT ?") {
+                fastTime = digest.value(QStringLiteral("max_time")).toInteger();
+            }
+        }
+        QVERIFY2(slowTime >= 300000, QJsonDocument(digests).toJson().constData()); // µs
+        QVERIFY2(fastTime >= 0 && fastTime < 300000, QJsonDocument(digests).toJson().constData());
+        QVERIFY(removeToxic(QStringLiteral("dbd"), QStringLiteral("slow")));
     }
 
     // mysql_close: the connection is reset under the command; the client reports a lost
