@@ -373,10 +373,11 @@ void MySqlWatch::clientData(const char* data, std::size_t len, FilterOutput& out
             command.append(data, n);
             if (command.size() < 4)
                 break;
-            // A command is the first packet of a sequence; LOAD DATA contents, an
-            // authentication exchange and a long packet's continuation are not.
+            // A command is the first packet of a sequence; LOAD DATA contents (whose sequence
+            // ids come round to 0 again), an authentication exchange and a long packet's
+            // continuation are not.
             if (clientCursor.seq() == 0 && !clientCursor.continuation() &&
-                clientCursor.payloadLength() > 0) {
+                clientCursor.payloadLength() > 0 && !tracker->infile()) {
                 commandWant = 4 + std::min<std::size_t>(clientCursor.payloadLength(),
                                                         1 + MySqlCommandTracker::kMaxStatement);
                 step = Step::Command;

@@ -69,6 +69,9 @@ public:
     // last, and of the one waiting longest for its response (0 when none waits).
     quint64 lastCommandSerial() const { return m_serial; }
     quint64 runningSerial() const { return m_pending.empty() ? 0 : m_pending.front().serial; }
+    // The client is sending LOAD DATA LOCAL INFILE contents: its next packets are no commands,
+    // whatever their sequence ids (they wrap round to 0 after 255).
+    bool infile() const { return m_infile; }
     // The text prepared under statement id `id` (as COM_STMT_EXECUTE names it), or "".
     std::string preparedStatement(quint32 id) const;
 
