@@ -98,6 +98,16 @@ const TypeInfo& info(ToxicType type)
     return kTypes[std::size_t(type)];
 }
 
+// The names a type's attribute list holds, in order (its unused slots are null).
+template <std::size_t N> QStringList namesOf(const std::array<const char*, N>& list)
+{
+    QStringList names;
+    for (const char* a : list)
+        if (a)
+            names << QLatin1String(a);
+    return names;
+}
+
 Problem problem(const QString& path, const QJsonValue& value, const QString& reason)
 {
     return Problem{path, valueText(value), reason};
@@ -259,20 +269,12 @@ QStringList toxicTypeNames()
 
 QStringList toxicAttributeNames(ToxicType type)
 {
-    QStringList names;
-    for (const char* a : info(type).attributes)
-        if (a)
-            names << QLatin1String(a);
-    return names;
+    return namesOf(info(type).attributes);
 }
 
 QStringList toxicTextNames(ToxicType type)
 {
-    QStringList names;
-    for (const char* a : info(type).texts)
-        if (a)
-            names << QLatin1String(a);
-    return names;
+    return namesOf(info(type).texts);
 }
 
 bool isQueryToxic(ToxicType type)
