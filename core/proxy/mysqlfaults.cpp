@@ -1,10 +1,7 @@
 #include "proxy/mysqlfaults.h"
 
-#include "proxy/mysqlwire.h"
-
 #include <QRandomGenerator>
 #include <algorithm>
-#include <cstring>
 
 namespace sg {
 
@@ -128,33 +125,6 @@ void mySqlErrorDefaults(quint16 code, const QString& toxic, std::string* sqlStat
                    .arg(code)
                    .arg(toxic)
                    .toStdString();
-}
-
-std::size_t MySqlPacketCursor::advance(const char* data, std::size_t len)
-{
-    if (len == 0)
-        return 0;
-    if (m_have < 4) {
-        const std::size_t n = std::min<std::size_t>(len, std::size_t(4 - m_have));
-        std::memcpy(m_header + m_have, data, n);
-        m_have += int(n);
-        if (m_have == 4) {
-            m_length =
-                quint32(m_header[0]) | quint32(m_header[1]) << 8 | quint32(m_header[2]) << 16;
-            m_seq = m_header[3];
-            m_left = m_length;
-            m_continuation = m_nextContinues;
-            m_nextContinues = m_length == mysqlwire::kMaxPayload;
-            if (m_left == 0)
-                m_have = 0;
-        }
-        return n;
-    }
-    const std::size_t n = std::min<std::size_t>(len, m_left);
-    m_left -= quint32(n);
-    if (m_left == 0)
-        m_have = 0;
-    return n;
 }
 
 } // namespace sg

@@ -79,33 +79,4 @@ private:
 void mySqlErrorDefaults(quint16 code, const QString& toxic, std::string* sqlState,
                         std::string* message);
 
-// Walks a stream of MySQL packets one header or payload piece at a time, so a filter knows where
-// each packet starts without reading it.
-class MySqlPacketCursor
-{
-public:
-    // True before the first byte of a packet's header.
-    bool atStart() const { return m_have == 0; }
-    // True once the header is read (until the packet's last payload byte is taken).
-    bool inPayload() const { return m_have == 4; }
-    quint32 payloadLeft() const { return m_left; }
-    quint32 payloadLength() const { return m_length; }
-    quint8 seq() const { return m_seq; }
-    // The packet continues a logical packet of 16 MiB - 1 or more (not a new command/response).
-    bool continuation() const { return m_continuation; }
-    // The current (or just finished) packet is 16 MiB - 1 long: the next one continues it.
-    bool moreFollows() const { return m_nextContinues; }
-    // Takes what belongs to the current header or payload of `data`; returns how many bytes.
-    std::size_t advance(const char* data, std::size_t len);
-
-private:
-    unsigned char m_header[4] = {};
-    int m_have = 0;
-    quint32 m_length = 0;
-    quint32 m_left = 0;
-    quint8 m_seq = 0;
-    bool m_continuation = false;
-    bool m_nextContinues = false;
-};
-
 } // namespace sg

@@ -88,8 +88,8 @@ struct MySqlWatch
     const std::shared_ptr<RouteToxics> toxics;
     std::unique_ptr<MySqlQueryFaults> faults;
     bool protocol41 = false;
-    MySqlPacketCursor clientCursor; // where the client's packets start, in every mode
-    MySqlPacketCursor serverCursor; // and the server's
+    mysqlwire::PacketCursor clientCursor; // where the client's packets start, in every mode
+    mysqlwire::PacketCursor serverCursor; // and the server's
     enum class Step : quint8 {
         Pass,    // bytes of a packet already let through (or none: at a packet's start)
         Header,  // a packet's header held: a command's first packet?
@@ -171,9 +171,9 @@ void MySqlFilter::observe(const char* data, std::size_t len)
 {
     MySqlWatch& w = m_watch;
     if (w.tracker) {
-        MySqlPacketCursor& cursor = m_direction == MySqlInspector::Direction::ClientToServer
-                                        ? w.clientCursor
-                                        : w.serverCursor;
+        mysqlwire::PacketCursor& cursor = m_direction == MySqlInspector::Direction::ClientToServer
+                                              ? w.clientCursor
+                                              : w.serverCursor;
         for (std::size_t at = 0; at < len;)
             at += cursor.advance(data + at, len - at);
         w.follow(m_direction, data, len);

@@ -4,7 +4,9 @@
 // whitespace, read from bytes a reader has kept. Callers check the bounds of fixed-width reads.
 
 #include <QtGlobal>
+#include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -98,5 +100,59 @@ inline std::string errPacket(quint8 seq, quint16 code, std::string_view sqlState
     packet.append(message);
     return packet;
 }
+
+// Walks a stream of MySQL packets one header or payload piece at a time, so a filter knows where
+// each packet starts without reading it.
+class PacketCursor
+{
+public:
+    // True before the first byte of a packet's header.
+    bool atStart() const { return m_have == 0; }
+    // True once the header is read (until the packet's last payload byte is taken).
+    bool inPayload() const { return m_have == 4; }
+    quint32 payloadLeft() const { return m_left; }
+    quint32 payloadLength() const { return m_length; }
+    quint8 seq() const { return m_seq; }
+    // The packet continues a logical packet of 16 MiB - 1 or more (not a new command/response).
+    bool continuation() const { return m_continuation; }
+    // The current (or just finished) packet is 16 MiB - 1 long: the next one continues it.
+    bool moreFollows() const { return m_nextContinues; }
+    // Takes what belongs to the current header or payload of `data`; returns how many bytes.
+    std::size_t advance(const char* data, std::size_t len)
+    {
+        if (len == 0)
+            return 0;
+        if (m_have < 4) {
+            const std::size_t n = std::min<std::size_t>(len, std::size_t(4 - m_have));
+            std::memcpy(m_header + m_have, data, n);
+            m_have += int(n);
+            if (m_have == 4) {
+                m_length =
+                    quint32(m_header[0]) | quint32(m_header[1]) << 8 | quint32(m_header[2]) << 16;
+                m_seq = m_header[3];
+                m_left = m_length;
+                m_continuation = m_nextContinues;
+                m_nextContinues = m_length == kMaxPayload;
+                if (m_left == 0)
+                    m_have = 0;
+            }
+            return n;
+        }
+        const std::size_t n = std::min<std::size_t>(len, m_left);
+        m_left -= quint32(n);
+        if (m_left == 0)
+            m_have = 0;
+        return n;
+    }
+
+private:
+    unsigned char m_header[4] = {};
+    int m_have = 0;
+    quint32 m_length = 0;
+    quint32 m_left = 0;
+    quint8 m_seq = 0;
+    bool m_continuation = false;
+    bool m_nextContinues = false;
+};
 
 } // namespace sg::mysqlwire

@@ -7,9 +7,14 @@
 // Beyond crashes and sanitizer reports, it checks that the result does not depend on how the
 // bytes were cut: the same stream fed as one chunk per direction change must give the same
 // completed commands and the same lost()/why(), and that what the tracker holds stays bounded.
+// The packet cursor the query toxics walk each direction with (mysqlwire::PacketCursor) runs
+// beside it and must find the same packets (offset, length, sequence id, continuation)
+// however the bytes are cut.
 #include "conversation.h"
 #include "proxy/mysqltracker.h"
+#include "proxy/mysqlwire.h"
 
+#include <array>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -35,6 +40,29 @@ void checkBounds(const MySqlCommandTracker& t)
     if (const MySqlCommandDone* r = t.running())
         require(r->statement.size() <= MySqlCommandTracker::kMaxStatement);
 }
+
+// One direction's packets as the cursor finds them: where each header ends in the stream, with
+// the packet's length, sequence id and whether it continues a long one.
+struct Packets
+{
+    sg::mysqlwire::PacketCursor cursor;
+    quint64 offset = 0;
+    std::vector<std::array<quint64, 4>> found;
+
+    void feed(std::string_view bytes)
+    {
+        while (!bytes.empty()) {
+            const bool header = !cursor.inPayload();
+            const std::size_t n = cursor.advance(bytes.data(), bytes.size());
+            require(n > 0 && n <= bytes.size());
+            offset += n;
+            bytes.remove_prefix(n);
+            if (header && (cursor.inPayload() || cursor.atStart()))
+                found.push_back(
+                    {offset, cursor.payloadLength(), cursor.seq(), quint64(cursor.continuation())});
+        }
+    }
+};
 
 void drain(MySqlCommandTracker& t, std::vector<MySqlCommandDone>& out)
 {
@@ -68,9 +96,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     MySqlCommandTracker chunked(caps, caps, "db");
     std::vector<MySqlCommandDone> chunkedDone;
     std::vector<Segment> merged;
+    Packets chunkedPackets[2];
     sg::fuzz::forEachPiece(data + 1, size - 1, 0,
                            [&](bool fromClient, qint64 now, std::string_view b) {
                                sg::fuzz::merge(merged, fromClient, now, b);
+                               chunkedPackets[fromClient].feed(b);
                                if (fromClient)
                                    chunked.feedClient(b.data(), b.size(), now);
                                else
@@ -81,7 +111,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     MySqlCommandTracker whole(caps, caps, "db");
     std::vector<MySqlCommandDone> wholeDone;
+    Packets wholePackets[2];
     for (const Segment& s : merged) {
+        wholePackets[s.fromClient].feed(s.bytes);
         if (s.fromClient)
             whole.feedClient(s.bytes.data(), s.bytes.size(), s.now);
         else
@@ -92,5 +124,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(chunkedDone == wholeDone);
     require(chunked.lost() == whole.lost() && chunked.why() == whole.why());
     require(chunked.schema() == whole.schema() && chunked.pending() == whole.pending());
+    require(chunked.lastCommandSerial() == whole.lastCommandSerial());
+    for (int side = 0; side < 2; ++side)
+        require(chunkedPackets[side].found == wholePackets[side].found);
     return 0;
 }
