@@ -414,6 +414,20 @@ private:
         return c && c->mysql.statementsFollowed && c->mysql.notFollowed.isEmpty();
     }
 
+    // Routes the engine to the server with `toxics`, logs a client in and waits until its
+    // session is followed: the client's descriptor, or -1.
+    int open(Engine& engine, int serverPort, const QJsonArray& toxics, Cuts::Kind cuts,
+             QRandomGenerator& rng) const
+    {
+        const int port = start(engine, serverPort, toxics);
+        const int fd = port > 0 ? login(port, cuts, rng) : -1;
+        if (fd >= 0 && !QTest::qWaitFor([&] { return followed(engine); }, 5000)) {
+            ::close(fd);
+            return -1;
+        }
+        return fd;
+    }
+
     // Ends the session with COM_QUIT: the proxy passes nothing more to the client.
     static bool quitAndDrain(int fd)
     {
@@ -495,15 +509,13 @@ private Q_SLOTS:
             attributes.insert(QStringLiteral("message"), QStringLiteral("injected lock wait"));
             err = errFor(quint16(code), "45000", "injected lock wait");
         }
-        const int port =
-            start(engine, server.port(),
-                  {toxic(QStringLiteral("fail"), QStringLiteral("mysql_error"), 1, attributes)});
-        QVERIFY(port > 0);
         QRandomGenerator rng(seed);
-        const int fd = login(port, kind, rng);
+        const int fd =
+            open(engine, server.port(),
+                 {toxic(QStringLiteral("fail"), QStringLiteral("mysql_error"), 1, attributes)},
+                 kind, rng);
         QVERIFY(fd >= 0);
         const Closer closer{fd};
-        QTRY_VERIFY_WITH_TIMEOUT(followed(engine), 5000);
 
         const QList<QByteArray> sent{query("SELECT a FROM t1 WHERE id = 1"),
                                      query("UPDATE fail_me SET v = 1 WHERE id = 2"),
@@ -551,19 +563,17 @@ private Q_SLOTS:
         constexpr qint64 kDelay = 200;
         ScriptedServer server(m_login, {kind, seed});
         Engine engine(options());
-        const int port = start(engine, server.port(),
-                               {toxic(QStringLiteral("slow"), QStringLiteral("mysql_latency"), 1,
-                                      {{QStringLiteral("latency"), kDelay},
-                                       {QStringLiteral("match"), QStringLiteral("slow_me")}}),
-                                toxic(QStringLiteral("fail"), QStringLiteral("mysql_error"), 1,
-                                      {{QStringLiteral("code"), 1213},
-                                       {QStringLiteral("match"), QStringLiteral("fail_me")}})});
-        QVERIFY(port > 0);
         QRandomGenerator rng(seed);
-        const int fd = login(port, kind, rng);
+        const int fd = open(engine, server.port(),
+                            {toxic(QStringLiteral("slow"), QStringLiteral("mysql_latency"), 1,
+                                   {{QStringLiteral("latency"), kDelay},
+                                    {QStringLiteral("match"), QStringLiteral("slow_me")}}),
+                             toxic(QStringLiteral("fail"), QStringLiteral("mysql_error"), 1,
+                                   {{QStringLiteral("code"), 1213},
+                                    {QStringLiteral("match"), QStringLiteral("fail_me")}})},
+                            kind, rng);
         QVERIFY(fd >= 0);
         const Closer closer{fd};
-        QTRY_VERIFY_WITH_TIMEOUT(followed(engine), 5000);
 
         const QByteArray d1 = query("SELECT a FROM slow_me WHERE id = 1");
         const QByteArray c1 = query("SELECT b FROM t1");
@@ -608,17 +618,14 @@ private Q_SLOTS:
         QFETCH(qsizetype, size);
         ScriptedServer server(m_login, {});
         Engine engine(options());
-        const int port =
-            start(engine, server.port(),
-                  {toxic(QStringLiteral("fail"), QStringLiteral("mysql_error"), 1,
-                         {{QStringLiteral("code"), 1213},
-                          {QStringLiteral("match"), QStringLiteral("^UPDATE fail_me")}})});
-        QVERIFY(port > 0);
         QRandomGenerator rng(1);
-        const int fd = login(port, Cuts::Whole, rng);
+        const int fd = open(engine, server.port(),
+                            {toxic(QStringLiteral("fail"), QStringLiteral("mysql_error"), 1,
+                                   {{QStringLiteral("code"), 1213},
+                                    {QStringLiteral("match"), QStringLiteral("^UPDATE fail_me")}})},
+                            Cuts::Whole, rng);
         QVERIFY(fd >= 0);
         const Closer closer{fd};
-        QTRY_VERIFY_WITH_TIMEOUT(followed(engine), 5000);
 
         const QByteArray c1 = query("SELECT a FROM t1");
         const QByteArray x = longQuery("UPDATE fail_me SET v = 1", size);
@@ -647,16 +654,14 @@ private Q_SLOTS:
     {
         ScriptedServer server(m_login, {});
         Engine engine(options());
-        const int port = start(engine, server.port(),
-                               {toxic(QStringLiteral("fail"), QStringLiteral("mysql_error"), 1,
-                                      {{QStringLiteral("code"), 1213},
-                                       {QStringLiteral("match"), QStringLiteral("fail_me")}})});
-        QVERIFY(port > 0);
         QRandomGenerator rng(1);
-        const int fd = login(port, Cuts::Whole, rng);
+        const int fd = open(engine, server.port(),
+                            {toxic(QStringLiteral("fail"), QStringLiteral("mysql_error"), 1,
+                                   {{QStringLiteral("code"), 1213},
+                                    {QStringLiteral("match"), QStringLiteral("fail_me")}})},
+                            Cuts::Whole, rng);
         QVERIFY(fd >= 0);
         const Closer closer{fd};
-        QTRY_VERIFY_WITH_TIMEOUT(followed(engine), 5000);
 
         const QByteArray load = query("LOAD DATA LOCAL INFILE 'data.csv' INTO TABLE t");
         QVERIFY(sendAll(fd, load));
@@ -707,18 +712,16 @@ private Q_SLOTS:
         const auto kind = Cuts::Kind(cuts);
         ScriptedServer server(m_login, {kind, seed}, 5);
         Engine engine(options());
-        const int port = start(engine, server.port(),
-                               {toxic(QStringLiteral("never"), QStringLiteral("mysql_error"), 0,
-                                      {{QStringLiteral("code"), 1213}}),
-                                toxic(QStringLiteral("fail"), QStringLiteral("mysql_error"), 1,
-                                      {{QStringLiteral("code"), 1213},
-                                       {QStringLiteral("match"), QStringLiteral("fail_me")}})});
-        QVERIFY(port > 0);
         QRandomGenerator rng(seed);
-        const int fd = login(port, kind, rng);
+        const int fd = open(engine, server.port(),
+                            {toxic(QStringLiteral("never"), QStringLiteral("mysql_error"), 0,
+                                   {{QStringLiteral("code"), 1213}}),
+                             toxic(QStringLiteral("fail"), QStringLiteral("mysql_error"), 1,
+                                   {{QStringLiteral("code"), 1213},
+                                    {QStringLiteral("match"), QStringLiteral("fail_me")}})},
+                            kind, rng);
         QVERIFY(fd >= 0);
         const Closer closer{fd};
-        QTRY_VERIFY_WITH_TIMEOUT(followed(engine), 5000);
 
         QList<QByteArray> sent;
         for (int i = 0; i < 30; ++i) {
