@@ -39,6 +39,9 @@ bool MySqlQueryFaults::active()
             e.mark->setHitting(false); // switched off, or narrowed to other clients
         if (const QString pattern = t.spec.text("match"); !pattern.isEmpty())
             e.match = QRegularExpression(pattern, QRegularExpression::CaseInsensitiveOption);
+        e.command = t.spec.text("command");
+        e.user = t.spec.text("user");
+        e.database = t.spec.text("database");
         m_active = m_active || e.reaches;
         next.push_back(std::move(e));
     }
@@ -48,13 +51,10 @@ bool MySqlQueryFaults::active()
 
 bool MySqlQueryFaults::matches(const Entry& e, const MySqlCommandFacts& c) const
 {
-    const QString command = e.spec.text("command");
-    const QString user = e.spec.text("user");
-    const QString database = e.spec.text("database");
-    return (command.isEmpty() || command == c.command) && (user.isEmpty() || user == c.user) &&
-           (database.isEmpty() || database == c.database) &&
-           (!e.match.isValid() || e.match.pattern().isEmpty() ||
-            e.match.match(c.digestText).hasMatch());
+    return (e.command.isEmpty() || e.command == c.command) &&
+           (e.user.isEmpty() || e.user == c.user) &&
+           (e.database.isEmpty() || e.database == c.database) &&
+           (e.match.pattern().isEmpty() || e.match.match(c.digestText).hasMatch());
 }
 
 MySqlFaultAction MySqlQueryFaults::decide(const MySqlCommandFacts& command)

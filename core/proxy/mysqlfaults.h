@@ -60,8 +60,11 @@ private:
     {
         ToxicSpec spec;
         std::shared_ptr<ToxicState> state;
-        QRegularExpression match; // invalid when the toxic names no pattern
-        bool reaches = false;     // enabled, and the client among its clients
+        QRegularExpression match; // empty pattern: any digest text
+        QString command;          // its text attributes, read once per list version
+        QString user;
+        QString database;
+        bool reaches = false; // enabled, and the client among its clients
         std::unique_ptr<ToxicHit> mark;
     };
     bool matches(const Entry& e, const MySqlCommandFacts& command) const;

@@ -340,6 +340,13 @@ QJsonObject toxic(const QString& name, const QString& type, double toxicity,
                        {QStringLiteral("attributes"), attributes}};
 }
 
+// The toxic most cases use: every command whose digest matches `pattern` fails with 1213.
+QJsonObject deadlockOn(const QString& pattern)
+{
+    return toxic(QStringLiteral("fail"), QStringLiteral("mysql_error"), 1,
+                 {{QStringLiteral("code"), 1213}, {QStringLiteral("match"), pattern}});
+}
+
 // Closes the client's socket when a test returns, passed or failed.
 struct Closer
 {
@@ -568,9 +575,7 @@ private Q_SLOTS:
                             {toxic(QStringLiteral("slow"), QStringLiteral("mysql_latency"), 1,
                                    {{QStringLiteral("latency"), kDelay},
                                     {QStringLiteral("match"), QStringLiteral("slow_me")}}),
-                             toxic(QStringLiteral("fail"), QStringLiteral("mysql_error"), 1,
-                                   {{QStringLiteral("code"), 1213},
-                                    {QStringLiteral("match"), QStringLiteral("fail_me")}})},
+                             deadlockOn(QStringLiteral("fail_me"))},
                             kind, rng);
         QVERIFY(fd >= 0);
         const Closer closer{fd};
@@ -619,10 +624,7 @@ private Q_SLOTS:
         ScriptedServer server(m_login, {});
         Engine engine(options());
         QRandomGenerator rng(1);
-        const int fd = open(engine, server.port(),
-                            {toxic(QStringLiteral("fail"), QStringLiteral("mysql_error"), 1,
-                                   {{QStringLiteral("code"), 1213},
-                                    {QStringLiteral("match"), QStringLiteral("^UPDATE fail_me")}})},
+        const int fd = open(engine, server.port(), {deadlockOn(QStringLiteral("^UPDATE fail_me"))},
                             Cuts::Whole, rng);
         QVERIFY(fd >= 0);
         const Closer closer{fd};
@@ -655,11 +657,8 @@ private Q_SLOTS:
         ScriptedServer server(m_login, {});
         Engine engine(options());
         QRandomGenerator rng(1);
-        const int fd = open(engine, server.port(),
-                            {toxic(QStringLiteral("fail"), QStringLiteral("mysql_error"), 1,
-                                   {{QStringLiteral("code"), 1213},
-                                    {QStringLiteral("match"), QStringLiteral("fail_me")}})},
-                            Cuts::Whole, rng);
+        const int fd =
+            open(engine, server.port(), {deadlockOn(QStringLiteral("fail_me"))}, Cuts::Whole, rng);
         QVERIFY(fd >= 0);
         const Closer closer{fd};
 
@@ -716,9 +715,7 @@ private Q_SLOTS:
         const int fd = open(engine, server.port(),
                             {toxic(QStringLiteral("never"), QStringLiteral("mysql_error"), 0,
                                    {{QStringLiteral("code"), 1213}}),
-                             toxic(QStringLiteral("fail"), QStringLiteral("mysql_error"), 1,
-                                   {{QStringLiteral("code"), 1213},
-                                    {QStringLiteral("match"), QStringLiteral("fail_me")}})},
+                             deadlockOn(QStringLiteral("fail_me"))},
                             kind, rng);
         QVERIFY(fd >= 0);
         const Closer closer{fd};
