@@ -33,7 +33,9 @@ bool isNameChar(QChar c)
     return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '_';
 }
 
-QString knownVariables()
+} // namespace
+
+QString accessLogVariableList()
 {
     QStringList names;
     for (const char* name : kNames)
@@ -41,16 +43,13 @@ QString knownVariables()
     return names.join(QStringLiteral(", "));
 }
 
-// The variable called `name` (any case), or Count.
-AccessLogVariable variableNamed(QStringView name)
+AccessLogVariable accessLogVariableNamed(QStringView name)
 {
     for (size_t i = 0; i < kNames.size(); ++i)
         if (name.compare(QLatin1String(kNames[i]), Qt::CaseInsensitive) == 0)
             return AccessLogVariable(i);
     return AccessLogVariable::Count;
 }
-
-} // namespace
 
 QLatin1String accessLogVariableName(AccessLogVariable variable)
 {
@@ -114,10 +113,10 @@ ParsedAccessLogFormat parseAccessLogFormat(QStringView text)
                     .arg(dollar + 1);
             return result;
         }
-        const AccessLogVariable variable = variableNamed(name);
+        const AccessLogVariable variable = accessLogVariableNamed(name);
         if (variable == AccessLogVariable::Count) {
-            result.error =
-                QStringLiteral("unknown variable \"$%1\" (known: %2)").arg(name, knownVariables());
+            result.error = QStringLiteral("unknown variable \"$%1\" (known: %2)")
+                               .arg(name, accessLogVariableList());
             return result;
         }
         parts.append({QString(), variable});

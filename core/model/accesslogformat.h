@@ -38,6 +38,10 @@ enum class AccessLogVariable : quint8 {
 
 // "remote_addr", ... (no '$').
 QLatin1String accessLogVariableName(AccessLogVariable variable);
+// The variable called `name` (no '$', any case, as nginx matches it), or Count.
+AccessLogVariable accessLogVariableNamed(QStringView name);
+// "$remote_addr, $remote_port, ...": every name, for an error that lists them.
+QString accessLogVariableList();
 
 inline constexpr qsizetype kAccessLogFormatMaxLength = 4096;
 

@@ -1,4 +1,5 @@
-// Stream routes and their plugins (ip-restriction, limit-conn, prometheus).
+// Stream routes and their plugins (ip-restriction, limit-conn, prometheus, syslog).
+#include "model/accesslogformat.h"
 #include "model/codec_p.h"
 
 #include <QJsonArray>
@@ -234,12 +235,105 @@ void decodePrometheus(Checker& c, const QJsonValue& v, const QString& path, Plug
         plugins.prometheus = conf;
 }
 
+// A syslog log_format, checked as APISIX reads it: a string that starts with '$' is one variable
+// (all of the rest is its name), any other value is a constant, an object or array is a nested
+// format. A variable Streamgate cannot fill is refused here: APISIX would log a value for it.
+void checkLogFormat(Checker& c, const QJsonValue& v, const QString& path)
+{
+    if (v.isObject()) {
+        const QJsonObject o = v.toObject();
+        for (auto it = o.begin(); it != o.end(); ++it)
+            checkLogFormat(c, it.value(), childPath(path, it.key()));
+    } else if (v.isArray()) {
+        const QJsonArray a = v.toArray();
+        for (int i = 0; i < a.size(); ++i)
+            checkLogFormat(c, a.at(i), indexPath(path, i));
+    } else if (v.isString() && v.toString().startsWith(u'$')) {
+        const QString name = v.toString().mid(1);
+        if (accessLogVariableNamed(name) == AccessLogVariable::Count)
+            c.fail(path, v,
+                   QStringLiteral("variable \"$%1\" is not supported by Streamgate (known: %2)")
+                       .arg(name, accessLogVariableList()));
+    }
+}
+
+void decodeSyslog(Checker& c, const QJsonValue& v, const QString& path, Plugins& plugins)
+{
+    if (!c.expectObject(v, path))
+        return;
+    const QJsonObject o = v.toObject();
+    const int before = int(c.problems.size());
+    c.closed(o, path,
+             {"host", "port", "flush_limit", "drop_limit", "timeout", "log_format", "sock_type",
+              "pool_size", "tls", "name", "max_retry_count", "retry_delay", "buffer_duration",
+              "inactive_timeout", "batch_max_size"});
+    if (!c.required(o, path, {"host", "port"}))
+        return;
+    SyslogConf conf;
+    if (auto host = c.string(o.value(QLatin1String("host")),
+                             childPath(path, QStringLiteral("host")), 1, -1))
+        conf.host = *host;
+    if (auto port = c.integer(o.value(QLatin1String("port")),
+                              childPath(path, QStringLiteral("port")), 1, 65535))
+        conf.port = int(*port);
+    const auto count = [&](const char* key, qint64 min, int& into) {
+        const QString k = QLatin1String(key);
+        if (o.contains(k))
+            if (auto n =
+                    c.integer(o.value(k), childPath(path, k), min, std::numeric_limits<int>::max()))
+                into = int(*n);
+    };
+    count("flush_limit", 1, conf.flushLimit);
+    count("drop_limit", 1, conf.dropLimit);
+    count("timeout", 1, conf.timeoutMs);
+    count("pool_size", 5, conf.poolSize);
+    count("max_retry_count", 0, conf.maxRetryCount);
+    count("retry_delay", 0, conf.retryDelay);
+    count("buffer_duration", 1, conf.bufferDuration);
+    count("inactive_timeout", 1, conf.inactiveTimeout);
+    count("batch_max_size", 1, conf.batchMaxSize);
+    if (o.contains(QLatin1String("name")))
+        if (auto name = c.string(o.value(QLatin1String("name")),
+                                 childPath(path, QStringLiteral("name")), 0, -1))
+            conf.name = *name;
+    if (o.contains(QLatin1String("sock_type"))) {
+        const QString p = childPath(path, QStringLiteral("sock_type"));
+        if (auto type = c.string(o.value(QLatin1String("sock_type")), p, 0, -1)) {
+            if (*type == QLatin1String("tcp") || *type == QLatin1String("udp"))
+                conf.sockType = *type;
+            else
+                c.fail(p, *type, QStringLiteral("sock_type must be tcp or udp"));
+        }
+    }
+    if (o.contains(QLatin1String("tls"))) {
+        const QString p = childPath(path, QStringLiteral("tls"));
+        if (auto tls = c.boolean(o.value(QLatin1String("tls")), p); tls && *tls)
+            c.fail(p, true,
+                   QStringLiteral("tls is not supported by Streamgate: syslog is sent in "
+                                  "plain text"));
+    }
+    const QString formatPath = childPath(path, QStringLiteral("log_format"));
+    if (o.contains(QLatin1String("log_format"))) {
+        const QJsonValue format = o.value(QLatin1String("log_format"));
+        if (c.expectObject(format, formatPath)) {
+            conf.logFormat = format.toObject();
+            checkLogFormat(c, format, formatPath);
+        }
+    } else {
+        c.fail(formatPath, QJsonValue(),
+               QStringLiteral("required by Streamgate: APISIX may take it from the syslog "
+                              "plugin_metadata, which is not supported by Streamgate, and logs "
+                              "nothing without one"));
+    }
+    if (c.problems.size() == before)
+        plugins.syslog = conf;
+}
+
 // APISIX's other stream plugins (apisix/stream/plugins): refused by name rather than as unknown,
 // so a route brought over from APISIX says what it lacks here.
 bool isApisixStreamPluginNotRun(const QString& name)
 {
-    return name == QLatin1String("traffic-split") || name == QLatin1String("syslog") ||
-           name == QLatin1String("mqtt-proxy");
+    return name == QLatin1String("traffic-split") || name == QLatin1String("mqtt-proxy");
 }
 
 void decodePlugins(Checker& c, const QJsonValue& v, const QString& path, Plugins& plugins)
@@ -255,6 +349,8 @@ void decodePlugins(Checker& c, const QJsonValue& v, const QString& path, Plugins
             decodeLimitConn(c, it.value(), p, plugins);
         else if (it.key() == QLatin1String("prometheus"))
             decodePrometheus(c, it.value(), p, plugins);
+        else if (it.key() == QLatin1String("syslog"))
+            decodeSyslog(c, it.value(), p, plugins);
         else if (isApisixStreamPluginNotRun(it.key()))
             c.fail(p, it.value(),
                    QStringLiteral("plugin [%1] is not supported by Streamgate").arg(it.key()));
@@ -314,6 +410,33 @@ QJsonObject encodePrometheus(const PrometheusConf& conf, const QJsonObject& give
     return o;
 }
 
+// Each setting that was given or differs from APISIX's default, at the value the engine runs.
+QJsonObject encodeSyslog(const SyslogConf& conf, const QJsonObject& given)
+{
+    const SyslogConf defaults;
+    QJsonObject o{{QStringLiteral("host"), conf.host},
+                  {QStringLiteral("port"), conf.port},
+                  {QStringLiteral("log_format"), conf.logFormat}};
+    const auto put = [&](const char* key, const QJsonValue& value, bool isDefault) {
+        const QString k = QLatin1String(key);
+        if (!isDefault || given.contains(k))
+            o.insert(k, value);
+    };
+    put("sock_type", conf.sockType, conf.sockType == defaults.sockType);
+    put("flush_limit", conf.flushLimit, conf.flushLimit == defaults.flushLimit);
+    put("drop_limit", conf.dropLimit, conf.dropLimit == defaults.dropLimit);
+    put("timeout", conf.timeoutMs, conf.timeoutMs == defaults.timeoutMs);
+    put("pool_size", conf.poolSize, conf.poolSize == defaults.poolSize);
+    put("tls", false, true);
+    put("name", conf.name, conf.name == defaults.name);
+    put("max_retry_count", conf.maxRetryCount, conf.maxRetryCount == defaults.maxRetryCount);
+    put("retry_delay", conf.retryDelay, conf.retryDelay == defaults.retryDelay);
+    put("buffer_duration", conf.bufferDuration, conf.bufferDuration == defaults.bufferDuration);
+    put("inactive_timeout", conf.inactiveTimeout, conf.inactiveTimeout == defaults.inactiveTimeout);
+    put("batch_max_size", conf.batchMaxSize, conf.batchMaxSize == defaults.batchMaxSize);
+    return o;
+}
+
 QJsonObject encodePlugins(const Plugins& plugins)
 {
     QJsonObject o = plugins.raw;
@@ -332,6 +455,11 @@ QJsonObject encodePlugins(const Plugins& plugins)
         o.insert(prom, encodePrometheus(*plugins.prometheus, plugins.raw.value(prom).toObject()));
     else
         o.remove(prom);
+    const QString syslog = QStringLiteral("syslog");
+    if (plugins.syslog)
+        o.insert(syslog, encodeSyslog(*plugins.syslog, plugins.raw.value(syslog).toObject()));
+    else
+        o.remove(syslog);
     return o;
 }
 

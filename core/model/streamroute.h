@@ -126,17 +126,43 @@ struct PrometheusConf
     bool operator==(const PrometheusConf&) const = default;
 };
 
+// APISIX's stream syslog: one JSON entry per session, built from `log_format`, sent as an
+// RFC 5424 message to a syslog server over TCP or UDP in batches (APISIX's batch processor:
+// a batch goes when it holds batch_max_size entries, when no entry came for inactive_timeout
+// seconds, or buffer_duration seconds after its first entry; a failed batch is tried again
+// max_retry_count times, retry_delay seconds apart).
+struct SyslogConf
+{
+    QString host;
+    int port = 0;
+    QString sockType = QStringLiteral("tcp"); // tcp | udp
+    int flushLimit = 4096;                    // bytes written to the socket at a time
+    int dropLimit = 1048576;                  // bytes of one batch beyond which entries drop
+    int timeoutMs = 3000;                     // connect and send
+    int poolSize = 5;
+    QJsonObject logFormat; // key -> "$variable", a constant, or a nested object
+    // The batch processor's settings.
+    QString name = QStringLiteral("stream sys logger");
+    int maxRetryCount = 0;
+    int retryDelay = 1;      // seconds
+    int bufferDuration = 60; // seconds
+    int inactiveTimeout = 5; // seconds
+    int batchMaxSize = 1000;
+    bool operator==(const SyslogConf&) const = default;
+};
+
 struct Plugins
 {
     std::optional<IpRestrictionConf> ipRestriction; // "ip-restriction"
     std::optional<LimitConnConf> limitConn;         // "limit-conn"
     std::optional<PrometheusConf> prometheus;       // "prometheus"
+    std::optional<SyslogConf> syslog;               // "syslog"
     QJsonObject raw; // the plugins object exactly as given (for lossless re-encode)
-    bool empty() const { return !ipRestriction && !limitConn && !prometheus; }
+    bool empty() const { return !ipRestriction && !limitConn && !prometheus && !syslog; }
     bool operator==(const Plugins& o) const
     {
         return ipRestriction == o.ipRestriction && limitConn == o.limitConn &&
-               prometheus == o.prometheus;
+               prometheus == o.prometheus && syslog == o.syslog;
     }
 };
 

@@ -15,7 +15,7 @@ AdmissionTicket& AdmissionTicket::operator=(AdmissionTicket&& other) noexcept
     return *this;
 }
 
-void AdmissionTicket::end(CloseReason reason)
+void AdmissionTicket::end(CloseReason reason, const StreamClient* refused)
 {
     if (!m_held)
         return;
@@ -23,7 +23,7 @@ void AdmissionTicket::end(CloseReason reason)
     for (qsizetype i = held->kept.size() - 1; i >= 0; --i) {
         const auto& [plugin, key] = held->kept[i];
         held->route->plugins[size_t(plugin)].plugin->log(
-            StreamLog{*held->route->stats, key, reason, held->record.get()});
+            StreamLog{*held->route->stats, key, reason, held->record.get(), refused});
     }
 }
 
@@ -56,13 +56,19 @@ Admission AdmissionPipeline::admit(const RouteTable& table, const StreamClient& 
         PrereadVerdict v =
             route.plugins[size_t(i)].plugin->preread(client, route.id, *route.stats, held);
         if (v.refusal != CloseReason::None) {
-            a.ticket.end(v.refusal); // the plugins that admitted let go
+            a.ticket.end(v.refusal, &client); // the plugins that admitted let go
+            // The loggers that come after the refusing plugin log the refusal too.
+            for (qsizetype j = qsizetype(route.plugins.size()) - 1; j > i; --j) {
+                StreamPlugin& later = *route.plugins[size_t(j)].plugin;
+                if (later.logsEverySession())
+                    later.log(StreamLog{*route.stats, QString(), v.refusal, nullptr, &client});
+            }
             a.refusal = v.refusal;
             a.why = std::move(v.why);
             a.underLoad = v.underLoad;
             return a;
         }
-        if (!held.isEmpty()) {
+        if (!held.isEmpty() || route.plugins[size_t(i)].plugin->logsEverySession()) {
             if (!a.ticket.m_held) {
                 a.ticket.m_held = std::make_unique<AdmissionTicket::Held>();
                 a.ticket.m_held->route = a.route;

@@ -42,8 +42,9 @@ public:
         if (m_held)
             m_held->record = std::move(record);
     }
-    // The log phase, with why the session ended; later calls do nothing.
-    void end(CloseReason reason = CloseReason::None);
+    // The log phase, with why the session ended (and the client, when a plugin refused it
+    // before it opened); later calls do nothing.
+    void end(CloseReason reason = CloseReason::None, const StreamClient* refused = nullptr);
 
 private:
     friend class AdmissionPipeline;

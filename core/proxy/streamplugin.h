@@ -4,7 +4,8 @@
 // (ip-restriction 3000 before limit-conn 1003), the first refusal ends the client; an admitted
 // session's plugins run their log phase once when it ends, last plugin first: each plugin that
 // kept something for the session in its `held` slot (a plugin that keeps nothing has nothing
-// to release, and a session whose plugins keep nothing carries no log state at all). TCP
+// to release, and a session whose plugins keep nothing carries no log state at all; a logger,
+// such as syslog, is told of every session, refused ones included: logsEverySession()). TCP
 // connections and UDP sessions go through the same plugins (see admission.h).
 //
 // A plugin is one file under core/proxy/plugins/: `plugins/<name>.cpp` defines
@@ -63,6 +64,7 @@ struct StreamLog
     const QString& held;            // what this plugin's preread kept for the session
     CloseReason reason;             // why it ended (a later plugin's refusal when record is null)
     const ConnectionRecord* record; // the session's record; null when it never opened
+    const StreamClient* client = nullptr; // the refused client, when record is null
 };
 
 class StreamPlugin
@@ -76,6 +78,10 @@ public:
     // log: the session ended, or a later plugin refused the client. Called once per preread
     // that admitted and left `held` non-empty, on the thread that ends the session.
     virtual void log(const StreamLog& log) { Q_UNUSED(log); }
+    // A logger's log phase runs for every client of the route, admitted or refused by any of
+    // its plugins, as APISIX runs each plugin's log phase for every session (`held` may be
+    // empty). Other plugins only release what they kept.
+    virtual bool logsEverySession() const { return false; }
 };
 
 // What a plugin is built from when a config is applied.

@@ -285,9 +285,9 @@ void TcpSession::close(CloseReason reason)
         return;
     m_closed = true;
     m_connector.release();
-    m_admission.end(reason); // the plugins' log phase: limit-conn lets go
     m_record->bytesFromClient.set(m_pump.received(RelayPump::Client));
     m_record->bytesFromUpstream.set(m_pump.received(RelayPump::Upstream));
+    m_admission.end(reason); // the plugins' log phase: limit-conn lets go, loggers log
     // Recorded before the sockets close, so a peer that sees the close also finds the record.
     m_worker.hub().closed(m_record, reason);
     for (int s = 0; s < 2; ++s) {

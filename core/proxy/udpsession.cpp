@@ -283,9 +283,10 @@ void UdpSession::close(CloseReason reason)
     }
     if (reason == CloseReason::UpstreamError)
         m_route->stats->add(m_route->stats->connectFailures);
-    m_admission.end(reason); // the plugins' log phase: the session cap and limit-conn let go
     m_record->bytesFromClient.set(m_fromClient);
     m_record->bytesFromUpstream.set(m_fromUpstream);
+    // The plugins' log phase: the session cap and limit-conn let go, loggers log.
+    m_admission.end(reason);
     m_worker.hub().closed(m_record, reason);
     if (m_watch.fd >= 0) {
         m_worker.loop().remove(m_watch);

@@ -119,11 +119,12 @@ void TestApisixRefusals::adminApiRefusesByName_data()
         << "/apisix/admin/upstreams/u"
         << QByteArray(R"({"tls": {"client_cert_id": "1"}, "nodes": {"127.0.0.1:1": 1}})")
         << "tls is not supported by Streamgate";
-    QTest::newRow("route plugin syslog")
+    QTest::newRow("route plugin syslog over tls")
         << "/apisix/admin/stream_routes/r"
-        << QByteArray(R"({"plugins": {"syslog": {"host": "127.0.0.1", "port": 514}},
+        << QByteArray(R"({"plugins": {"syslog": {"host": "127.0.0.1", "port": 514, "tls": true,
+                          "log_format": {"ip": "$remote_addr"}}},
                           "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
-        << "plugin [syslog] is not supported by Streamgate";
+        << "tls is not supported by Streamgate";
     QTest::newRow("route plugin traffic-split")
         << "/apisix/admin/stream_routes/r"
         << QByteArray(R"({"plugins": {"traffic-split": {"rules": []}},

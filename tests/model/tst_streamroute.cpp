@@ -262,11 +262,52 @@ void TestStreamRoute::invalid_data()
         << route(R"({"plugins": {"limit-req": {"rate": 1}}})") << file << "plugins.limit-req"
         << R"({"rate":1})"
         << "unknown plugin [limit-req]";
-    QTest::newRow("APISIX stream plugin syslog")
+    QTest::newRow("syslog without log_format")
         << route(R"({"plugins": {"syslog": {"host": "127.0.0.1", "port": 514}}})") << file
-        << "plugins.syslog"
-        << R"({"host":"127.0.0.1","port":514})"
-        << "plugin [syslog] is not supported by Streamgate";
+        << "plugins.syslog.log_format"
+        << "null"
+        << "required by Streamgate: APISIX may take it from the syslog plugin_metadata, which "
+           "is not supported by Streamgate, and logs nothing without one";
+    QTest::newRow("syslog unknown variable")
+        << route(R"({"plugins": {"syslog": {"host": "127.0.0.1", "port": 514,
+                     "log_format": {"who": {"ip": "$remote_addr:$remote_port"}}}}})")
+        << file << "plugins.syslog.log_format.who.ip"
+        << "$remote_addr:$remote_port"
+        << "variable \"$remote_addr:$remote_port\" is not supported by Streamgate (known: "
+           "$remote_addr, $remote_port, $server_addr, $server_port, $protocol, $status, "
+           "$bytes_sent, $bytes_received, $session_time, $upstream_addr, "
+           "$upstream_bytes_sent, $upstream_bytes_received, $upstream_connect_time, "
+           "$time_local, $time_iso8601, $route_id, $close_reason)";
+    QTest::newRow("syslog tls")
+        << route(R"({"plugins": {"syslog": {"host": "127.0.0.1", "port": 514, "tls": true,
+                     "log_format": {"ip": "$remote_addr"}}}})")
+        << file << "plugins.syslog.tls"
+        << "true"
+        << "tls is not supported by Streamgate: syslog is sent in plain text";
+    QTest::newRow("syslog sock_type")
+        << route(R"({"plugins": {"syslog": {"host": "127.0.0.1", "port": 514,
+                     "sock_type": "unix", "log_format": {"ip": "$remote_addr"}}}})")
+        << file << "plugins.syslog.sock_type"
+        << "unix"
+        << "sock_type must be tcp or udp";
+    QTest::newRow("syslog port 0")
+        << route(R"({"plugins": {"syslog": {"host": "127.0.0.1", "port": 0,
+                     "log_format": {"ip": "$remote_addr"}}}})")
+        << file << "plugins.syslog.port"
+        << "0"
+        << "must be an integer from 1 to 65535";
+    QTest::newRow("syslog batch_max_size 0")
+        << route(R"({"plugins": {"syslog": {"host": "127.0.0.1", "port": 514,
+                     "batch_max_size": 0, "log_format": {"ip": "$remote_addr"}}}})")
+        << file << "plugins.syslog.batch_max_size"
+        << "0"
+        << "must be an integer >= 1";
+    QTest::newRow("syslog unknown field")
+        << route(R"({"plugins": {"syslog": {"host": "127.0.0.1", "port": 514,
+                     "facility": "LOCAL0", "log_format": {"ip": "$remote_addr"}}}})")
+        << file << "plugins.syslog.facility"
+        << "LOCAL0"
+        << "additional properties forbidden, found facility";
     QTest::newRow("APISIX stream plugin mqtt-proxy")
         << route(R"({"plugins": {"mqtt-proxy": {"protocol_name": "MQTT", "protocol_level": 4}}})")
         << file << "plugins.mqtt-proxy"
@@ -664,6 +705,15 @@ void TestStreamRoute::roundTrip_data()
     QTest::newRow("prometheus beside limit-conn")
         << route(R"({"name": "db", "plugins": {"prometheus": {"prefer_name": true},
                  "limit-conn": {"conn": 2, "burst": 1, "default_conn_delay": 0.5, "key": "remote_addr"}}})");
+    QTest::newRow("syslog, only what was given")
+        << route(R"({"plugins": {"syslog": {"host": "127.0.0.1", "port": 514,
+                 "log_format": {"ip": "$remote_addr", "n": 1, "at": {"t": "$time_iso8601"}}}}})");
+    QTest::newRow("syslog, every setting")
+        << route(R"({"plugins": {"syslog": {"host": "logs.local", "port": 6514, "sock_type": "udp",
+                 "flush_limit": 1, "drop_limit": 100, "timeout": 500, "pool_size": 5, "tls": false,
+                 "name": "audit", "max_retry_count": 2, "retry_delay": 0, "buffer_duration": 10,
+                 "inactive_timeout": 1, "batch_max_size": 1,
+                 "log_format": {"client": "$REMOTE_ADDR", "status": "$status"}}}})");
 }
 
 void TestStreamRoute::roundTrip()
