@@ -274,6 +274,47 @@ private Q_SLOTS:
         QCOMPARE(got, header);
     }
 
+    // limit-conn keyed on proxy_protocol_addr counts per carried client, even from a peer not
+    // trusted to set remote_addr: one connection per carried address.
+    void limitConnOnProxyProtocolAddr()
+    {
+        QFETCH_GLOBAL(QString, loop);
+        TestServer sink(TestServer::Sink);
+        Engine engine(options(loop));
+        const int port = freePort();
+        Config c;
+        c.streamProxy.tcp << ppListen(port, true, false);
+        c.streamgate.realIpFrom = QStringList{};
+        StreamRoute r = route("r", upstream({node(kLocal, sink.port())}));
+        LimitConnConf lc;
+        lc.conn = 1;
+        lc.burst = 0;
+        lc.defaultConnDelay = 0.1;
+        lc.key = QStringLiteral("proxy_protocol_addr");
+        r.plugins.limitConn = lc;
+        c.streamRoutes << r;
+        engine.apply(c);
+
+        const auto open = [&](const char* carried) {
+            const int fd = connectTo(kLocal, port, QStringLiteral("127.0.0.2"));
+            sendAll(fd, QStringLiteral("PROXY TCP4 %1 192.0.2.1 4242 3306\r\n")
+                            .arg(QLatin1String(carried))
+                            .toLatin1());
+            return fd;
+        };
+        const int a = open("203.0.113.7");
+        QTRY_COMPARE_WITH_TIMEOUT(sink.accepted.load(), 1, 5000);
+        const int b = open("203.0.113.8"); // another carried client: its own count
+        QTRY_COMPARE_WITH_TIMEOUT(sink.accepted.load(), 2, 5000);
+        const int d = open("203.0.113.7"); // the same one again: over its limit
+        QCOMPARE(waitForEnd(d, 5000), ReadEnd::Eof);
+        QCOMPARE(sink.accepted.load(), 2);
+        QTRY_VERIFY_WITH_TIMEOUT(deniedFor(engine.snapshot(), "127.0.0.2"), 5000);
+        QVERIFY(deniedFor(engine.snapshot(), "127.0.0.2")->reason == CloseReason::Limited);
+        for (int fd : {a, b, d})
+            ::close(fd);
+    }
+
     // haproxy in front, sending v1 (send-proxy) and v2 (send-proxy-v2): the client haproxy
     // served (127.0.0.5) is the one Streamgate routes by, not haproxy's own address.
     void haproxyInFront_data()

@@ -1,6 +1,8 @@
 // The PROXY protocol reader on v1 and v2 headers as haproxy, nginx and tunnels send them, cut at
 // every byte, with what follows the header left alone; refusals that say why; the v1 writer.
 #include "proxy/proxyprotocol.h"
+#include "proxy/streamvariables.h"
+#include "proxy/tcplisteners.h"
 
 #include <QTest>
 
@@ -97,6 +99,8 @@ private slots:
     void writer_data();
     void writer();
     void writerReadsBack();
+    void headerAndTrust_data();
+    void headerAndTrust();
 };
 
 void TestProxyProtocol::accepted_data()
@@ -310,6 +314,74 @@ void TestProxyProtocol::writerReadsBack()
     QCOMPARE(o.header.sourcePort, quint16(4321));
     QCOMPARE(o.header.destination, QHostAddress("2001:db8::2"));
     QCOMPARE(o.header.destinationPort, quint16(1234));
+}
+
+// What a header does to a client's stream variables, trusted or not (nginx's realip module
+// over $proxy_protocol_*).
+void TestProxyProtocol::headerAndTrust_data()
+{
+    QTest::addColumn<QByteArray>("header");
+    QTest::addColumn<QString>("trusted");
+    QTest::addColumn<QString>("remote");    // remote_addr:remote_port
+    QTest::addColumn<QString>("realip");    // realip_remote_addr:realip_remote_port
+    QTest::addColumn<QString>("carried");   // proxy_protocol_addr:proxy_protocol_port
+    QTest::addColumn<QString>("carriedTo"); // proxy_protocol_server_addr:_port
+    const QByteArray v1 = "PROXY TCP4 203.0.113.7 192.0.2.1 4242 3306\r\n";
+    QTest::newRow("trusted") << v1 << "127.0.0.0/8"
+                             << "203.0.113.7:4242"
+                             << "127.0.0.2:5000"
+                             << "203.0.113.7:4242"
+                             << "192.0.2.1:3306";
+    QTest::newRow("untrusted") << v1 << "10.0.0.0/8"
+                               << "127.0.0.2:5000"
+                               << "127.0.0.2:5000"
+                               << "203.0.113.7:4242"
+                               << "192.0.2.1:3306";
+    QTest::newRow("v2-mapped") << v2(0x21, 0x21, tcp6Block("::ffff:198.51.100.1", "::1", 9, 10))
+                               << "127.0.0.2"
+                               << "198.51.100.1:9"
+                               << "127.0.0.2:5000"
+                               << "198.51.100.1:9"
+                               << "::1:10";
+    QTest::newRow("unknown") << QByteArray("PROXY UNKNOWN\r\n") << "127.0.0.0/8"
+                             << "127.0.0.2:5000"
+                             << "127.0.0.2:5000"
+                             << ":"
+                             << ":";
+    QTest::newRow("local") << v2(0x20, 0x00, {}) << "127.0.0.0/8"
+                           << "127.0.0.2:5000"
+                           << "127.0.0.2:5000"
+                           << ":"
+                           << ":";
+}
+
+void TestProxyProtocol::headerAndTrust()
+{
+    QFETCH(QByteArray, header);
+    QFETCH(QString, trusted);
+    QFETCH(QString, remote);
+    QFETCH(QString, realip);
+    QFETCH(QString, carried);
+    QFETCH(QString, carriedTo);
+    const Outcome o = read(header, int(header.size()));
+    QCOMPARE(o.state, ProxyHeaderReader::State::Done);
+    StreamClient client;
+    client.remoteAddress = QHostAddress("127.0.0.2");
+    client.remotePort = 5000;
+    client.serverAddress = QHostAddress("127.0.0.1");
+    client.serverPort = 13306;
+    applyProxyHeader(client, o.header, *AddressList::parse({trusted}));
+    const auto pair = [&](const char* addr, const char* port) {
+        return streamVariable(QLatin1String(addr), client) + u':' +
+               streamVariable(QLatin1String(port), client);
+    };
+    QCOMPARE(pair("remote_addr", "remote_port"), remote);
+    QCOMPARE(pair("realip_remote_addr", "realip_remote_port"), realip);
+    QCOMPARE(pair("proxy_protocol_addr", "proxy_protocol_port"), carried);
+    QCOMPARE(pair("proxy_protocol_server_addr", "proxy_protocol_server_port"), carriedTo);
+    // Known variables, even when empty: a key on them is resolved, not refused.
+    QVERIFY(!streamVariable("proxy_protocol_addr", client).isNull());
+    QCOMPARE(streamVariable("server_port", client), QStringLiteral("13306"));
 }
 
 QTEST_GUILESS_MAIN(TestProxyProtocol)
