@@ -79,11 +79,11 @@ std::size_t ProxyHeaderReader::wantAtMost() const
         return 0;
     switch (m_kind) {
     case Kind::Unknown:
-        return kMaxV1Header; // the shortest a v2 header or the longest a v1 one can be
+        return kMaxV2Header;
     case Kind::V1:
         return kMaxV1Header - m_consumed;
-    case Kind::V2:
-        return (m_v2Length ? m_v2Length : kV2Prefix) - m_consumed;
+    case Kind::V2: // exact once the prefix has told the length
+        return (m_v2Length ? m_v2Length : kMaxV2Header) - m_consumed;
     }
     return 0;
 }
