@@ -312,7 +312,15 @@ void decodeListenInto(Checker& c, const QJsonValue& v, const QString& path, List
     }
     const int port = parsePort(portText);
     if (port == 0) {
-        c.fail(path, v, portRule);
+        const qsizetype dash = portText.indexOf(QLatin1Char('-'));
+        if (dash > 0 && parsePort(portText.left(dash)) && parsePort(portText.mid(dash + 1)))
+            // APISIX 3.17 listens on every port of "2000-2100"; Streamgate does not yet.
+            c.fail(path, v,
+                   QStringLiteral("port ranges (\"%1\") are not supported by Streamgate: list "
+                                  "the ports one by one")
+                       .arg(portText));
+        else
+            c.fail(path, v, portRule);
         return;
     }
     entry.host = host;
@@ -519,7 +527,7 @@ Decoded<Config> decodeConfig(const QJsonObject& json)
 
 QJsonValue encodeListenEntry(const ListenEntry& entry)
 {
-    QJsonValue address;
+    QJsonValue address(QJsonValue::Undefined);
     // Keep the spelling the user chose ("9100" vs 9100) as long as it still says the same.
     if (!entry.given.isUndefined()) {
         const Decoded<ListenEntry> again = decodeListenEntry(entry.given);

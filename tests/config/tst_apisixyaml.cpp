@@ -754,6 +754,13 @@ void TestApisixYaml::proxyProtocolRefusals_data()
         << R"({"stream_proxy": {"tcp": [{"addr": 70000, "proxy_protocol": true}]}})"
         << "stream_proxy.tcp[0].addr"
         << "port must be 1-65535";
+    QTest::newRow("port range") << R"({"stream_proxy": {"tcp": [{"addr": "2000-2100"}]}})"
+                                << "stream_proxy.tcp[0].addr"
+                                << "port ranges (\"2000-2100\") are not supported by Streamgate";
+    QTest::newRow("port range with address")
+        << R"({"stream_proxy": {"udp": ["127.0.0.1:2000-2100"]}})"
+        << "stream_proxy.udp[0]"
+        << "not supported by Streamgate";
     QTest::newRow("unknown key")
         << R"({"stream_proxy": {"tcp": [{"addr": 9100, "reuseport": true}]}})"
         << "stream_proxy.tcp[0].reuseport"

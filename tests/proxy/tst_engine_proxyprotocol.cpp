@@ -5,6 +5,7 @@
 // proxy_protocol_to_upstream sends; an untrusted peer's header is not believed; a malformed
 // header, a plain client and a silent one are closed before any upstream is reached.
 
+#include "api/snapshotjson.h"
 #include "loopback.h"
 #include "peerdaemon.h"
 #include "proxy/engine.h"
@@ -146,6 +147,10 @@ private Q_SLOTS:
         QCOMPARE(conn.clientAddress, QHostAddress("203.0.113.7"));
         QCOMPARE(conn.clientPort, quint16(4242));
         QCOMPARE(conn.peerAddress, QHostAddress("127.0.0.2"));
+        // The admin API shows both.
+        const QJsonObject json = connectionToJson(conn);
+        QCOMPARE(json.value("client_addr").toString(), QStringLiteral("203.0.113.7"));
+        QCOMPARE(json.value("peer_addr").toString(), QStringLiteral("127.0.0.2"));
         QCOMPARE(conn.bytesFromClient, quint64(payload.size())); // the header is not relayed
     }
 
