@@ -143,6 +143,8 @@ QString closeReasonText(CloseReason reason)
         return tr("Reset on purpose (injected)");
     case CloseReason::OperatorReset:
         return tr("Reset by user");
+    case CloseReason::BadProxyHeader:
+        return tr("Bad PROXY protocol header");
     }
     return {};
 }

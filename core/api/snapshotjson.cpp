@@ -37,6 +37,11 @@ QJsonObject connectionToJson(const ConnectionInfo& c)
         {QStringLiteral("bytes_up"), count(c.bytesUp)},
         {QStringLiteral("bytes_down"), count(c.bytesDown)},
     };
+    if (!c.peerAddress.isNull()) {
+        // client_addr came in a PROXY protocol header from this peer
+        o.insert(QStringLiteral("peer_addr"), addressText(c.peerAddress));
+        o.insert(QStringLiteral("peer_port"), int(c.peerPort));
+    }
     if (c.endMs > 0)
         o.insert(QStringLiteral("end_time"), c.endMs);
     if (c.closeReason != CloseReason::None)

@@ -42,6 +42,59 @@ Problems writeText(const QString& path, const QByteArray& text)
     return {};
 }
 
+// apisix.proxy_protocol: enable_tcp_pp and enable_tcp_pp_to_upstream are the defaults of the
+// stream_proxy.tcp entries that do not say (apisix/cli/ops.lua); they are written onto those
+// entries, so the listener set means the same without them.
+void readProxyProtocolDefaults(const QJsonObject& root, ApisixImport& result)
+{
+    const QJsonValue pp = root.value(u"apisix").toObject().value(u"proxy_protocol");
+    if (pp.isUndefined() || pp.isNull())
+        return;
+    const QString base = QStringLiteral("apisix.proxy_protocol");
+    if (!pp.isObject()) {
+        result.problems << Problem{base, compactJson(pp), QStringLiteral("must be an object")};
+        return;
+    }
+    const QJsonObject o = pp.toObject();
+    for (auto it = o.begin(); it != o.end(); ++it) {
+        const QString path = base + u'.' + it.key();
+        const bool in = it.key() == u"enable_tcp_pp";
+        if (!in && it.key() != u"enable_tcp_pp_to_upstream") {
+            result.warnings << Problem{
+                path, compactJson(it.value()),
+                it.key().startsWith(u"listen_http")
+                    ? QStringLiteral("not imported: an HTTP listener, Streamgate proxies streams")
+                    : QStringLiteral("not imported: Streamgate has no such setting")};
+            continue;
+        }
+        if (!it.value().isBool()) {
+            result.problems << Problem{path, compactJson(it.value()),
+                                       QStringLiteral("must be true or false")};
+            continue;
+        }
+        for (ListenEntry& entry : result.config.streamProxy.tcp) {
+            std::optional<bool>& target = in ? entry.proxyProtocol : entry.proxyProtocolToUpstream;
+            if (!target)
+                target = it.value().toBool();
+        }
+    }
+}
+
+// nginx_config.stream.real_ip_from: who may tell a client's address in a PROXY protocol header.
+void readRealIpFrom(const QJsonObject& root, ApisixImport& result)
+{
+    const QJsonValue list =
+        root.value(u"nginx_config").toObject().value(u"stream").toObject().value(u"real_ip_from");
+    if (list.isUndefined() || list.isNull())
+        return;
+    const QString key = QLatin1String(settingkey::RealIpFrom);
+    const Decoded<StreamgateSettings> decoded =
+        decodeSettings(QJsonObject{{key, list}}, QStringLiteral("nginx_config.stream"));
+    result.problems << decoded.problems;
+    if (decoded.ok())
+        result.realIpFrom = decoded.value.realIpFrom;
+}
+
 // Reads apisix.stream_proxy from an APISIX config file (config-stream.yaml or config.yaml).
 void readStreamProxy(const QString& path, ApisixImport& result)
 {
@@ -57,6 +110,7 @@ void readStreamProxy(const QString& path, ApisixImport& result)
         result.problems << syntax;
         return;
     }
+    readRealIpFrom(root.toObject(), result);
     const QJsonValue proxy = root.toObject().value(u"apisix").toObject().value(u"stream_proxy");
     if (proxy.isUndefined() || proxy.isNull())
         return; // an APISIX config without stream listeners: keep the current ones
@@ -86,32 +140,16 @@ void readStreamProxy(const QString& path, ApisixImport& result)
         const QJsonArray entries = it.value().toArray();
         for (int i = 0; i < entries.size(); ++i) {
             const QString path = QStringLiteral("%1[%2]").arg(base).arg(i);
-            QJsonValue entry = entries.at(i);
-            if (entry.isObject()) {
-                // APISIX's long form {addr, tls, ...}: Streamgate runs the address only, so
-                // any setting that would change how the listener behaves is refused by name.
-                const QJsonObject long_ = entry.toObject();
-                for (auto f = long_.begin(); f != long_.end(); ++f) {
-                    if (f.key() == u"addr" || (f.key() == u"tls" && f.value() == false))
-                        continue;
-                    result.problems << Problem{
-                        path + u'.' + f.key(), compactJson(f.value()),
-                        f.key() == u"tls"
-                            ? QStringLiteral("tls is not supported by Streamgate: its listeners "
-                                             "terminate no TLS yet")
-                            : QStringLiteral("%1 is not supported by Streamgate: it has no such "
-                                             "listener setting")
-                                  .arg(f.key())};
-                }
-                entry = long_.value(u"addr");
-            }
-            Decoded<ListenEntry> decoded = decodeListenEntry(entry, path);
+            const QJsonValue entry = entries.at(i);
+            Decoded<ListenEntry> decoded = it.key() == u"tcp" ? decodeTcpListenEntry(entry, path)
+                                                              : decodeListenEntry(entry, path);
             if (decoded.ok())
                 target << decoded.value;
             else
                 result.problems << decoded.problems;
         }
     }
+    readProxyProtocolDefaults(root.toObject(), result);
 }
 
 // APISIX's default stream_plugins (apisix/cli/config.lua) and prometheus, in priority order.
@@ -148,14 +186,34 @@ const QStringList& apisixOnlySections()
     return sections;
 }
 
-// streamgate.access_log as APISIX spells it (nginx_config.stream), or nothing when the config
-// does not write it. A format with Streamgate's own variables cannot go: APISIX's nginx would
-// refuse to start on it, so it is left out with a warning and APISIX keeps its default format.
-QByteArray accessLogForApisix(const StreamgateSettings& settings, Problems& warnings)
+// nginx_config.stream: streamgate.real_ip_from and streamgate.access_log as APISIX spells them,
+// or nothing when the config has neither. A format with Streamgate's own variables cannot go:
+// APISIX's nginx would refuse to start on it, so it is left out with a warning and APISIX keeps its
+// default format.
+QByteArray nginxStreamForApisix(const Config& config, Problems& warnings)
 {
-    if (!settings.accessLog)
-        return {};
-    QJsonObject stream{{QStringLiteral("enable_access_log"), settings.accessLogEnabled()}};
+    const StreamgateSettings& settings = config.streamgate;
+    QJsonObject stream;
+    QByteArray text;
+    // Who may tell a client's address: written whenever a listener reads the PROXY protocol,
+    // so APISIX (whose default trusts nobody) trusts the same sources as Streamgate did.
+    bool readsProxyProtocol = false;
+    for (const ListenEntry& entry : config.streamProxy.tcp)
+        readsProxyProtocol = readsProxyProtocol || entry.readsProxyProtocol();
+    if (readsProxyProtocol || settings.realIpFrom) {
+        text += "# streamgate.real_ip_from: the sources trusted to tell a client's address in a\n"
+                "# PROXY protocol header";
+        text += settings.realIpFrom ? ".\n" : " (Streamgate's default, loopback only).\n";
+        stream.insert(QStringLiteral("real_ip_from"),
+                      QJsonArray::fromStringList(settings.realIpFromList()));
+    }
+    if (!settings.accessLog) {
+        if (stream.isEmpty())
+            return {};
+        return text + jsonToYaml(QJsonObject{{QStringLiteral("nginx_config"),
+                                              QJsonObject{{QStringLiteral("stream"), stream}}}});
+    }
+    stream.insert(QStringLiteral("enable_access_log"), settings.accessLogEnabled());
     const QString format = settings.accessLogFormat();
     if (!format.isEmpty()) {
         QStringList own;
@@ -180,8 +238,7 @@ QByteArray accessLogForApisix(const StreamgateSettings& settings, Problems& warn
                     .arg(own.join(QStringLiteral(", ")),
                          own.size() == 1 ? QStringLiteral("is") : QStringLiteral("are"))};
     }
-    QByteArray text =
-        "# streamgate.access_log: APISIX's stream access log (APISIX ships it off).\n";
+    text += "# streamgate.access_log: APISIX's stream access log (APISIX ships it off).\n";
     text += jsonToYaml(QJsonObject{
         {QStringLiteral("nginx_config"), QJsonObject{{QStringLiteral("stream"), stream}}}});
     return text;
@@ -204,9 +261,10 @@ ApisixExport exportApisix(const Config& config, const QString& dir)
     ApisixExport result;
 
     for (const QString& key : settingKeys(config.streamgate))
-        // No value in the warning: this section holds the admin key. The access log goes to
-        // APISIX's config, below.
-        if (key != QLatin1String(settingkey::AccessLog))
+        // No value in the warning: this section holds the admin key. The access log and the
+        // trusted sources go to APISIX's config, below.
+        if (key != QLatin1String(settingkey::AccessLog) &&
+            key != QLatin1String(settingkey::RealIpFrom))
             result.warnings << Problem{
                 settingPath({qPrintable(key)}),
                 {},
@@ -276,7 +334,7 @@ ApisixExport exportApisix(const Config& config, const QString& dir)
         proxyText += jsonToYaml(QJsonObject{
             {QStringLiteral("stream_plugins"), QJsonArray::fromStringList(kStreamPlugins)}});
     }
-    proxyText += accessLogForApisix(config.streamgate, result.warnings);
+    proxyText += nginxStreamForApisix(config, result.warnings);
 
     const QString routesPath = QDir(dir).filePath(kRoutesFile);
     const QString proxyPath = QDir(dir).filePath(kProxyFile);
@@ -369,6 +427,7 @@ ApisixImport importApisixYaml(const QByteArray& yaml, const QString& source,
     if (!decoded.ok())
         return result;
     decoded.value.streamProxy = result.config.streamProxy;
+    decoded.value.streamgate.realIpFrom = result.realIpFrom;
     result.config = decoded.value;
 
     const ConfigCheck check = checkConfig(result.config);
@@ -389,6 +448,8 @@ Config mergeApisixImport(const Config& current, const ApisixImport& imported)
     next.upstreams = imported.config.upstreams;
     if (imported.hasStreamProxy)
         next.streamProxy = imported.config.streamProxy;
+    if (imported.realIpFrom)
+        next.streamgate.realIpFrom = imported.realIpFrom;
     return next;
 }
 

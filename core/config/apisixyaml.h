@@ -34,7 +34,9 @@ struct ApisixImport
     Config config;               // stream_routes, upstreams (+ stream_proxy when found)
     bool hasStreamProxy = false; // a config-stream.yaml / config.yaml beside FILE gave one
     QString streamProxyFile;     // which file it came from
-    Problems problems;           // every refusal, with path, value and reason
+    // nginx_config.stream.real_ip_from of that file, when it has one (streamgate.real_ip_from)
+    std::optional<QStringList> realIpFrom;
+    Problems problems; // every refusal, with path, value and reason
     Problems warnings;
     bool ok() const { return problems.isEmpty(); }
 };

@@ -11,13 +11,15 @@ namespace sg {
 
 namespace {
 
-using ListenerKey = QPair<QString, int>;
+// The address and what the listener does with its connections (PROXY protocol in and out).
+using ListenerKey = QPair<QString, QPair<int, int>>;
 
 QSet<ListenerKey> listenerSet(const QList<ListenEntry>& entries)
 {
     QSet<ListenerKey> set;
     for (const ListenEntry& e : entries)
-        set.insert({e.host, e.port});
+        set.insert(
+            {e.host, {e.port, int(e.readsProxyProtocol()) | int(e.sendsProxyProtocol()) << 1}});
     return set;
 }
 

@@ -96,9 +96,15 @@ StreamProxy proxyWithListen(const Config& config, const QString& exceptRouteId,
         bool replaced = false;
         for (ListenEntry& e : list) {
             if (e.port == next->port) {
-                // Same port, maybe another address: the form is the authority for its route.
-                if (e.host != next->host)
-                    e = makeListenEntry(next->host, next->port);
+                // Same port, maybe another address: the form is the authority for its route;
+                // the listener keeps its PROXY protocol settings.
+                if (e.host != next->host) {
+                    ListenEntry moved = makeListenEntry(next->host, next->port);
+                    moved.proxyProtocol = e.proxyProtocol;
+                    moved.proxyProtocolToUpstream = e.proxyProtocolToUpstream;
+                    moved.tls = e.tls;
+                    e = moved;
+                }
                 replaced = true;
             }
         }

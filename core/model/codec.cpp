@@ -192,9 +192,13 @@ void decodeString(Checker& c, const QJsonObject& o, const QString& key, const QS
 
 bool isStreamVar(const QString& name)
 {
-    return name == QLatin1String("remote_addr") || name == QLatin1String("remote_port") ||
-           name == QLatin1String("server_addr") || name == QLatin1String("server_port") ||
-           name == QLatin1String("protocol");
+    for (const char* known :
+         {"remote_addr", "remote_port", "server_addr", "server_port", "protocol",
+          "proxy_protocol_addr", "proxy_protocol_port", "proxy_protocol_server_addr",
+          "proxy_protocol_server_port", "realip_remote_addr", "realip_remote_port"})
+        if (name == QLatin1String(known))
+            return true;
+    return false;
 }
 
 // "$remote_addr $server_port": every $name must be a variable a stream connection has.
@@ -308,7 +312,15 @@ void decodeListenInto(Checker& c, const QJsonValue& v, const QString& path, List
     }
     const int port = parsePort(portText);
     if (port == 0) {
-        c.fail(path, v, portRule);
+        const qsizetype dash = portText.indexOf(QLatin1Char('-'));
+        if (dash > 0 && parsePort(portText.left(dash)) && parsePort(portText.mid(dash + 1)))
+            // APISIX 3.17 listens on every port of "2000-2100"; Streamgate does not yet.
+            c.fail(path, v,
+                   QStringLiteral("port ranges (\"%1\") are not supported by Streamgate: list "
+                                  "the ports one by one")
+                       .arg(portText));
+        else
+            c.fail(path, v, portRule);
         return;
     }
     entry.host = host;
@@ -317,7 +329,41 @@ void decodeListenInto(Checker& c, const QJsonValue& v, const QString& path, List
     ok = true;
 }
 
-void decodeListenList(Checker& c, const QJsonValue& v, const QString& path, QList<ListenEntry>& out)
+// A stream_proxy.tcp entry: the short forms, or APISIX's object {addr, tls, proxy_protocol,
+// proxy_protocol_to_upstream} (apisix/cli/schema.lua).
+void decodeTcpListenInto(Checker& c, const QJsonValue& v, const QString& path, ListenEntry& entry,
+                         bool& ok)
+{
+    if (!v.isObject()) {
+        decodeListenInto(c, v, path, entry, ok);
+        return;
+    }
+    ok = false;
+    const QJsonObject o = v.toObject();
+    c.closed(o, path, {"addr", "tls", "proxy_protocol", "proxy_protocol_to_upstream"});
+    if (!c.required(o, path, {"addr"}))
+        return;
+    const int before = int(c.problems.size());
+    bool addressOk = false;
+    decodeListenInto(c, o.value(u"addr"), childPath(path, QStringLiteral("addr")), entry,
+                     addressOk);
+    const auto flag = [&](const char* key, std::optional<bool>& out) {
+        const QString k = QLatin1String(key);
+        if (o.contains(k))
+            out = c.boolean(o.value(k), childPath(path, k));
+    };
+    flag("proxy_protocol", entry.proxyProtocol);
+    flag("proxy_protocol_to_upstream", entry.proxyProtocolToUpstream);
+    flag("tls", entry.tls);
+    if (entry.tls.value_or(false))
+        c.fail(childPath(path, QStringLiteral("tls")), o.value(u"tls"),
+               QStringLiteral("tls is not supported by Streamgate: its listeners terminate no "
+                              "TLS yet"));
+    ok = addressOk && int(c.problems.size()) == before;
+}
+
+void decodeListenList(Checker& c, const QJsonValue& v, const QString& path, QList<ListenEntry>& out,
+                      bool tcp)
 {
     if (!c.expectArray(v, path, 0))
         return;
@@ -327,7 +373,14 @@ void decodeListenList(Checker& c, const QJsonValue& v, const QString& path, QLis
         const QString p = indexPath(path, i);
         ListenEntry entry;
         bool ok = false;
-        decodeListenInto(c, a.at(i), p, entry, ok);
+        if (tcp)
+            decodeTcpListenInto(c, a.at(i), p, entry, ok);
+        else if (a.at(i).isObject())
+            c.fail(p, a.at(i),
+                   QStringLiteral("a UDP listener is a port (9100) or \"ip:port\": APISIX's "
+                                  "object form is for stream_proxy.tcp only"));
+        else
+            decodeListenInto(c, a.at(i), p, entry, ok);
         if (!ok)
             continue;
         const QString key = entry.text();
@@ -378,6 +431,16 @@ Decoded<ListenEntry> decodeListenEntry(const QJsonValue& json, const QString& pa
     return result;
 }
 
+Decoded<ListenEntry> decodeTcpListenEntry(const QJsonValue& json, const QString& path)
+{
+    Checker c;
+    Decoded<ListenEntry> result;
+    bool ok = false;
+    decodeTcpListenInto(c, json, path, result.value, ok);
+    result.problems = c.problems;
+    return result;
+}
+
 Decoded<Config> decodeConfig(const QJsonObject& json)
 {
     Checker c;
@@ -397,7 +460,8 @@ Decoded<Config> decodeConfig(const QJsonObject& json)
                 continue;
             QList<ListenEntry>& list =
                 key == QLatin1String("tcp") ? config.streamProxy.tcp : config.streamProxy.udp;
-            decodeListenList(c, proxy.value(key), childPath(proxyKey, key), list);
+            decodeListenList(c, proxy.value(key), childPath(proxyKey, key), list,
+                             key == QLatin1String("tcp"));
             if (proxy.value(key).toArray().isEmpty())
                 config.explicitFields << childPath(proxyKey, key);
         }
@@ -463,15 +527,26 @@ Decoded<Config> decodeConfig(const QJsonObject& json)
 
 QJsonValue encodeListenEntry(const ListenEntry& entry)
 {
+    QJsonValue address(QJsonValue::Undefined);
     // Keep the spelling the user chose ("9100" vs 9100) as long as it still says the same.
     if (!entry.given.isUndefined()) {
         const Decoded<ListenEntry> again = decodeListenEntry(entry.given);
-        if (again.ok() && again.value == entry)
-            return entry.given;
+        if (again.ok() && again.value.sameAddress(entry))
+            address = entry.given;
     }
-    if (entry.host.isEmpty())
-        return entry.port;
-    return entry.text();
+    if (address.isUndefined())
+        address = entry.host.isEmpty() ? QJsonValue(entry.port) : QJsonValue(entry.text());
+    if (!entry.proxyProtocol && !entry.proxyProtocolToUpstream && !entry.tls)
+        return address;
+    // APISIX's object form, with the settings written as they were given.
+    QJsonObject o{{QStringLiteral("addr"), address}};
+    if (entry.tls)
+        o.insert(QStringLiteral("tls"), *entry.tls);
+    if (entry.proxyProtocol)
+        o.insert(QStringLiteral("proxy_protocol"), *entry.proxyProtocol);
+    if (entry.proxyProtocolToUpstream)
+        o.insert(QStringLiteral("proxy_protocol_to_upstream"), *entry.proxyProtocolToUpstream);
+    return o;
 }
 
 QJsonObject encodeConfig(const Config& config)

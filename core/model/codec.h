@@ -32,7 +32,11 @@ Decoded<StreamRoute> decodeStreamRoute(const QJsonValue& json, const QString& pa
                                        DecodeMode mode = DecodeMode::File);
 Decoded<Upstream> decodeUpstream(const QJsonValue& json, const QString& path = {},
                                  DecodeMode mode = DecodeMode::File);
+// A listen address: a port or "ip:port".
 Decoded<ListenEntry> decodeListenEntry(const QJsonValue& json, const QString& path = {});
+// A stream_proxy.tcp entry: a listen address, or APISIX's object form {addr, tls,
+// proxy_protocol, proxy_protocol_to_upstream} (tls only false).
+Decoded<ListenEntry> decodeTcpListenEntry(const QJsonValue& json, const QString& path = {});
 // Whole config: per-object validation plus duplicate ids. Cross-references (upstream_id
 // exists, listener present) are the store's job, see config/validation.h.
 Decoded<Config> decodeConfig(const QJsonObject& json);

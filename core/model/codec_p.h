@@ -84,7 +84,9 @@ template <typename T> void encodeTimes(QJsonObject& o, const T& x)
 // ---- stream variables: chash keys and limit-conn keys (codec.cpp) ---------------------------
 
 inline constexpr QLatin1String kStreamKeys{
-    "remote_addr, remote_port, server_addr, server_port, protocol"};
+    "remote_addr, remote_port, server_addr, server_port, protocol, proxy_protocol_addr, "
+    "proxy_protocol_port, proxy_protocol_server_addr, proxy_protocol_server_port, "
+    "realip_remote_addr, realip_remote_port"};
 bool isStreamVar(const QString& name);
 // Empty when every $name in key is a stream variable (and there is at least one), else why not.
 QString checkVarCombination(const QString& key);

@@ -335,6 +335,32 @@ const std::vector<Field<StreamgateSettings>>& settingsFields()
         {settingkey::Toxics, decodeToxics, encodeToxics},
         sectionField<S, ControlSettings, &S::control, controlFields>(settingkey::Control),
         sectionField<S, AccessLogSettings, &S::accessLog, accessLogFields>(settingkey::AccessLog),
+        {settingkey::RealIpFrom,
+         [](Checker& c, const QJsonValue& v, const QString& path, S& out) {
+             if (!c.expectArray(v, path, 0))
+                 return;
+             QStringList list;
+             const QJsonArray a = v.toArray();
+             for (qsizetype i = 0; i < a.size(); ++i) {
+                 const QString at = indexPath(path, i);
+                 const std::optional<QString> text = c.string(a.at(i), at, 1, 64);
+                 if (!text)
+                     continue;
+                 // nginx's set_real_ip_from takes "unix:" too: it never matches a TCP peer.
+                 if (*text != QLatin1String("unix:") && !isIpOrCidr(*text))
+                     c.fail(at, a.at(i),
+                            QStringLiteral("a trusted source is an IP address, a CIDR "
+                                           "(\"10.0.0.0/8\") or \"unix:\""));
+                 else
+                     list << *text;
+             }
+             out.realIpFrom = list;
+         },
+         [](const S& in) -> std::optional<QJsonValue> {
+             if (!in.realIpFrom)
+                 return std::nullopt;
+             return QJsonArray::fromStringList(*in.realIpFrom);
+         }},
     };
     return fields;
 }
@@ -423,6 +449,13 @@ QString StreamgateSettings::controlListen() const
 bool StreamgateSettings::accessLogEnabled() const
 {
     return accessLog ? accessLog->enable.value_or(true) : true;
+}
+
+QStringList StreamgateSettings::realIpFromList() const
+{
+    if (realIpFrom)
+        return *realIpFrom;
+    return {QStringLiteral("127.0.0.0/8"), QStringLiteral("::1")};
 }
 
 QString StreamgateSettings::accessLogFormat() const

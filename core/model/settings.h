@@ -37,6 +37,7 @@ inline constexpr char Control[] = "control";
 inline constexpr char AccessLog[] = "access_log";
 inline constexpr char Enable[] = "enable";
 inline constexpr char Format[] = "format";
+inline constexpr char RealIpFrom[] = "real_ip_from";
 } // namespace settingkey
 
 // "streamgate.admin.listen": the dotted path of a setting, for messages and logs.
@@ -121,6 +122,9 @@ struct StreamgateSettings
     std::optional<QMap<QString, QList<ToxicSpec>>> toxics;
     std::optional<ControlSettings> control;
     std::optional<AccessLogSettings> accessLog;
+    // streamgate.real_ip_from: who may tell a client's address in a PROXY protocol header
+    // (IPs, CIDRs, "unix:"), APISIX's nginx_config.stream.real_ip_from. Unset: loopback only.
+    std::optional<QStringList> realIpFrom;
 
     bool isEmpty() const { return *this == StreamgateSettings{}; }
     // The values in effect (defaults for what is not written).
@@ -138,6 +142,9 @@ struct StreamgateSettings
     QString toxiproxyListen() const;
     QString controlListen() const;
     bool accessLogEnabled() const;
+    // The trusted sources in effect: as written, else 127.0.0.0/8 and ::1 (a tunnel agent or
+    // load balancer on the same machine, e.g. ngrok's or frp's client).
+    QStringList realIpFromList() const;
     // The format as written (validated when decoded), or an empty string when none is: the
     // default line is APISIX's format with route and reason after it (stats/accesslog.h).
     QString accessLogFormat() const;

@@ -209,13 +209,30 @@ struct StreamRoute
 };
 
 // One entry of stream_proxy.tcp / stream_proxy.udp: 9100, "127.0.0.1:9100", "[::1]:9100".
+// One entry of stream_proxy.tcp / .udp: a port, "ip:port", or (TCP) APISIX's object form
+// {addr, tls, proxy_protocol, proxy_protocol_to_upstream}. The PROXY protocol settings are kept
+// as written (unset: off, as in APISIX without apisix.proxy_protocol); `tls` is accepted only
+// as false, Streamgate's listeners terminate no TLS.
 struct ListenEntry
 {
     QString host; // empty = all addresses (APISIX listens on 0.0.0.0 for a bare port)
     int port = 0;
     QJsonValue given{QJsonValue::Undefined}; // as written in the file
-    QString text() const;                    // "9100", "127.0.0.1:9100", "[::1]:9100"
-    bool operator==(const ListenEntry& o) const { return host == o.host && port == o.port; }
+    // proxy_protocol: every client starts with a PROXY protocol header (v1 or v2), required
+    std::optional<bool> proxyProtocol;
+    // proxy_protocol_to_upstream: each upstream connection starts with a v1 header
+    std::optional<bool> proxyProtocolToUpstream;
+    std::optional<bool> tls; // only false: written back as given
+    QString text() const;    // "9100", "127.0.0.1:9100", "[::1]:9100"
+    bool readsProxyProtocol() const { return proxyProtocol.value_or(false); }
+    bool sendsProxyProtocol() const { return proxyProtocolToUpstream.value_or(false); }
+    // The address only: one listener per address, whatever its settings.
+    bool sameAddress(const ListenEntry& o) const { return host == o.host && port == o.port; }
+    bool operator==(const ListenEntry& o) const
+    {
+        return sameAddress(o) && proxyProtocol == o.proxyProtocol &&
+               proxyProtocolToUpstream == o.proxyProtocolToUpstream && tls == o.tls;
+    }
 };
 
 struct StreamProxy

@@ -107,6 +107,8 @@ ConnectionInfo connectionOf(const StreamClient& client, const QString& listener,
     base.clientPort = client.remotePort;
     base.localAddress = client.serverAddress;
     base.localPort = client.serverPort;
+    base.peerAddress = client.peerAddress;
+    base.peerPort = client.peerPort;
     base.startMs = nowMs;
     base.lastActivityMs = nowMs;
     return base;

@@ -71,6 +71,8 @@ EngineOptions EngineOptions::resolved() const
         o.defaultUdpIdleTimeout = 60;
     if (!(o.udpNoReplyTimeout > 0))
         o.udpNoReplyTimeout = 5;
+    if (!(o.proxyProtocolTimeout > 0))
+        o.proxyProtocolTimeout = 30;
     return o;
 }
 

@@ -38,6 +38,9 @@ struct EngineOptions
     // and a descriptor for the whole read timeout. Every known request/response protocol over
     // UDP (DNS, NTP, SNMP, QUIC's handshake) answers or retries well within 5 s.
     double udpNoReplyTimeout = 5;
+    // Seconds a client of a listener with proxy_protocol has to send its PROXY protocol header
+    // before it is closed (nginx's proxy_protocol_timeout, which APISIX leaves at 30 s).
+    double proxyProtocolTimeout = 30;
     // Worker event loop: "epoll", "poll" (portable fallback), or empty for the environment
     // variable STREAMGATE_EVENT_LOOP when set, else the platform default (epoll on Linux).
     QString eventLoop;
@@ -50,7 +53,8 @@ struct EngineOptions
 
     // These options with the environment overrides applied and every value in range:
     // workers >= 1, bufferSize >= 4096, burstBufferSize >= bufferSize, udpSessionCap >= 1,
-    // defaultUdpIdleTimeout > 0, udpNoReplyTimeout > 0, eventLoop "epoll" or "poll".
+    // defaultUdpIdleTimeout > 0, udpNoReplyTimeout > 0, proxyProtocolTimeout > 0, eventLoop
+    // "epoll" or "poll".
     EngineOptions resolved() const;
     EventLoopKind eventLoopKind() const; // of eventLoop (Default when empty)
 };

@@ -89,6 +89,10 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
     }
     const std::vector<StreamPluginType> pluginTypes = streamPluginTypes();
     auto table = std::make_shared<RouteTable>();
+    // Validated with the config ("unix:" matches no TCP peer and is left out here).
+    QStringList trusted = config.streamgate.realIpFromList();
+    trusted.removeAll(QStringLiteral("unix:"));
+    table->realIpFrom = AddressList::parse(trusted).value_or(AddressList());
     // Streamgate-only route settings live outside the APISIX objects, so an exported config
     // stays valid for APISIX: "streamgate": {"mysql_inspect": false} turns MySQL detection off
     // everywhere; "streamgate": {"routes": {"<route id>": {"mysql_inspect": bool,

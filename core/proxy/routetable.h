@@ -8,6 +8,7 @@
 // and health survive edits of other routes.
 
 #include "model/streamroute.h"
+#include "proxy/addressmatch.h"
 #include "proxy/balancer.h"
 #include "proxy/router.h"
 #include "proxy/streamplugin.h"
@@ -78,6 +79,8 @@ struct RouteTable
     std::optional<Router> router;
     // The upstreams the routes use, by UpstreamEntry::key (health checks follow these).
     QHash<QString, std::shared_ptr<UpstreamEntry>> upstreams;
+    // streamgate.real_ip_from: the peers whose PROXY protocol header sets remote_addr.
+    AddressList realIpFrom;
 };
 
 // Compiles `config` for the accept path, reusing what did not change since `previous`. Node

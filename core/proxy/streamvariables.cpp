@@ -25,6 +25,26 @@ QString streamVariable(const QString& name, const StreamClient& client)
         return QString::number(client.serverPort);
     if (name == u"protocol")
         return client.protocol == Protocol::Udp ? QStringLiteral("UDP") : QStringLiteral("TCP");
+    if (name.startsWith(u"proxy_protocol_")) {
+        // nginx: empty without a header, or for a header that carried no address
+        const bool carried = client.proxyProtocol && !client.proxyAddress.isNull();
+        if (name == u"proxy_protocol_addr")
+            return carried ? normalizedAddress(client.proxyAddress).toString() : QStringLiteral("");
+        if (name == u"proxy_protocol_port")
+            return carried ? QString::number(client.proxyPort) : QStringLiteral("");
+        if (name == u"proxy_protocol_server_addr")
+            return carried ? normalizedAddress(client.proxyServerAddress).toString()
+                           : QStringLiteral("");
+        if (name == u"proxy_protocol_server_port")
+            return carried ? QString::number(client.proxyServerPort) : QStringLiteral("");
+        return QString();
+    }
+    if (name == u"realip_remote_addr")
+        return normalizedAddress(client.peerAddress.isNull() ? client.remoteAddress
+                                                             : client.peerAddress)
+            .toString();
+    if (name == u"realip_remote_port")
+        return QString::number(client.peerAddress.isNull() ? client.remotePort : client.peerPort);
     return QString();
 }
 

@@ -19,6 +19,18 @@ struct StreamClient
     quint16 remotePort = 0;     // remote_port
     QHostAddress serverAddress; // server_addr: where the client arrived
     quint16 serverPort = 0;     // server_port
+    // On a listener with proxy_protocol: what the client's PROXY protocol header carried
+    // (proxy_protocol_addr, _port, _server_addr, _server_port; empty for a header without
+    // addresses), whether or not the peer was trusted to set remote_addr with it.
+    bool proxyProtocol = false;
+    QHostAddress proxyAddress;
+    quint16 proxyPort = 0;
+    QHostAddress proxyServerAddress;
+    quint16 proxyServerPort = 0;
+    // realip_remote_addr, _port: the TCP peer itself, when a trusted header replaced
+    // remote_addr (unset: remote_addr is the peer).
+    QHostAddress peerAddress;
+    quint16 peerPort = 0;
 };
 
 // The value of an nginx stream variable Streamgate knows for this client; a null QString for

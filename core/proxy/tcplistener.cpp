@@ -130,7 +130,9 @@ private:
 
 TcpListener::TcpListener(const TcpListenerContext& context, const ListenEntry& entry,
                          std::shared_ptr<ListenerStats> stats, QObject* parent)
-    : QTcpServer(parent), m_context(context), m_key(entry.text()), m_stats(std::move(stats))
+    : QTcpServer(parent), m_context(context), m_key(entry.text()), m_stats(std::move(stats)),
+      m_readsProxyProtocol(entry.readsProxyProtocol()),
+      m_sendsProxyProtocol(entry.sendsProxyProtocol())
 {
     setListenBacklogSize(4096);
     setProxy(QNetworkProxy::NoProxy); // binds here, never asks for a system proxy

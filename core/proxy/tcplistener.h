@@ -82,6 +82,10 @@ public:
     // Set before the workers accept and not changed afterwards: read from any thread.
     const QString& key() const { return m_key; }
     const std::shared_ptr<ListenerStats>& stats() const { return m_stats; }
+    // proxy_protocol / proxy_protocol_to_upstream of its stream_proxy.tcp entry; a listener is
+    // opened anew when they change.
+    bool readsProxyProtocol() const { return m_readsProxyProtocol; }
+    bool sendsProxyProtocol() const { return m_sendsProxyProtocol; }
     // Every accepted socket's local end when listening on one specific address (so no
     // getsockname() per connection); unset for a wildcard address.
     const std::optional<std::pair<QHostAddress, quint16>>& fixedLocal() const
@@ -105,6 +109,8 @@ private:
     TcpListenerContext m_context;
     const QString m_key;
     const std::shared_ptr<ListenerStats> m_stats;
+    const bool m_readsProxyProtocol;
+    const bool m_sendsProxyProtocol;
     std::optional<std::pair<QHostAddress, quint16>> m_fixedLocal;
     std::vector<std::unique_ptr<TcpAcceptor>> m_acceptors; // one per worker
     bool m_onWorkers = false;                              // the workers accept (else m_notifier)

@@ -1,6 +1,7 @@
 #include "proxy/tcplisteners.h"
 
 #include "proxy/mysqlrefusal.h"
+#include "proxy/proxyheadersession.h"
 #include "proxy/sockaddr.h"
 #include "proxy/tcpsession.h"
 #include "proxy/worker.h"
@@ -12,8 +13,9 @@
 namespace sg {
 
 TcpListeners::TcpListeners(StatsHub& hub, std::vector<std::unique_ptr<Worker>>& workers,
-                           DescriptorBudget& descriptors, const AdmissionPipeline& admission)
-    : m_hub(hub), m_workers(workers),
+                           DescriptorBudget& descriptors, const AdmissionPipeline& admission,
+                           qint64 proxyHeaderTimeoutMs)
+    : m_hub(hub), m_workers(workers), m_proxyHeaderTimeoutMs(proxyHeaderTimeoutMs),
       m_admission(admission), m_context{hub, descriptors, m_reserve, workers,
                                         [this](const TcpListener& l, int fd, Worker* here) {
                                             admit(l, fd, here);
@@ -30,11 +32,14 @@ void TcpListeners::apply(const QList<ListenEntry>& entries, std::shared_ptr<cons
                          bool open)
 {
     // Only the set of listeners matters: an unchanged entry keeps its socket.
-    QSet<QString> wanted;
+    // A listener whose PROXY protocol settings changed is opened anew.
+    QHash<QString, const ListenEntry*> wanted;
     for (const ListenEntry& e : entries)
-        wanted.insert(e.text());
+        wanted.insert(e.text(), &e);
     for (auto it = m_listeners.begin(); it != m_listeners.end();) {
-        if (!wanted.contains(it.key())) {
+        const ListenEntry* e = wanted.value(it.key());
+        if (!e || e->readsProxyProtocol() != it.value()->readsProxyProtocol() ||
+            e->sendsProxyProtocol() != it.value()->sendsProxyProtocol()) {
             delete it.value(); // closes the socket once the workers have let go
             it = m_listeners.erase(it);
         } else {
@@ -135,15 +140,74 @@ void TcpListeners::admit(const TcpListener& listener, int fd, Worker* here)
         client.serverAddress = hostOf(local);
         client.serverPort = portOf(local);
     }
-    const ConnectionInfo base = connectionOf(client, listener.key(), StatsHub::nowMs());
+    if (listener.readsProxyProtocol()) [[unlikely]] {
+        readProxyHeader(listener, fd, std::move(client), here);
+        return;
+    }
+    admitClient(listener.key(), listener.stats(), listener.sendsProxyProtocol(), fd, client, here);
+}
+
+// The header is read on the worker that accepted the client (or the next one in turn), then
+// the client is admitted as any other, with the addresses the header gave.
+void TcpListeners::readProxyHeader(const TcpListener& listener, int fd, StreamClient client,
+                                   Worker* here)
+{
+    auto done = [this, key = listener.key(), stats = listener.stats(),
+                 sends = listener.sendsProxyProtocol(),
+                 client](Worker& worker, int clientFd, const ProxyHeader& header) {
+        StreamClient carried = client;
+        applyProxyHeader(carried, header, m_table.load()->realIpFrom);
+        admitClient(key, stats, sends, clientFd, carried, &worker);
+    };
+    auto failed = [this, key = listener.key(), client](const QString& why) {
+        Admission refused;
+        refused.refusal = CloseReason::BadProxyHeader;
+        refused.why = why;
+        recordRefusal(m_hub, connectionOf(client, key, StatsHub::nowMs()), refused, key);
+    };
+    auto start = [fd, timeoutMs = m_proxyHeaderTimeoutMs, done = std::move(done),
+                  failed = std::move(failed)](Worker& worker) {
+        auto session = std::make_unique<ProxyHeaderSession>(worker, fd, timeoutMs, done, failed);
+        ProxyHeaderSession* raw = session.get();
+        worker.adopt(std::move(session));
+        raw->start();
+    };
+    if (here)
+        start(*here);
+    else
+        sessionWorker(nullptr).post(std::move(start));
+}
+
+void applyProxyHeader(StreamClient& client, const ProxyHeader& header, const AddressList& trusted)
+{
+    client.proxyProtocol = true;
+    if (header.local)
+        return; // no address carried: the connection's own stand
+    client.proxyAddress = normalizedAddress(header.source);
+    client.proxyPort = header.sourcePort;
+    client.proxyServerAddress = normalizedAddress(header.destination);
+    client.proxyServerPort = header.destinationPort;
+    if (!trusted.contains(client.remoteAddress))
+        return; // an untrusted peer's header is read and kept, never believed
+    client.peerAddress = client.remoteAddress;
+    client.peerPort = client.remotePort;
+    client.remoteAddress = client.proxyAddress;
+    client.remotePort = client.proxyPort;
+}
+
+void TcpListeners::admitClient(const QString& key, const std::shared_ptr<ListenerStats>& stats,
+                               bool sendsProxyProtocol, int fd, const StreamClient& client,
+                               Worker* here)
+{
+    const ConnectionInfo base = connectionOf(client, key, StatsHub::nowMs());
 
     const std::shared_ptr<const RouteTable> table = m_table.load();
     Admission admission = m_admission.admit(*table, client);
     if (!admission.admitted()) {
         if (!admission.route)
-            listener.stats()->noRoute.fetch_add(1, std::memory_order_relaxed);
+            stats->noRoute.fetch_add(1, std::memory_order_relaxed);
         // Recorded before the close, so whoever sees the close also sees the count.
-        recordRefusal(m_hub, base, admission, listener.key());
+        recordRefusal(m_hub, base, admission, key);
         if (admission.route && frontsMySql(*admission.route))
             sendMySqlRefusal(fd, admission.refusal, base.clientAddress.toString(), admission.why);
         ::close(fd); // nothing read
@@ -151,12 +215,15 @@ void TcpListeners::admit(const TcpListener& listener, int fd, Worker* here)
     }
     Worker& worker = sessionWorker(here);
     TcpSessionSetup setup;
-    setup.record = openRecord(m_hub, base, admission, listener.stats(), worker.index());
+    setup.record = openRecord(m_hub, base, admission, stats, worker.index());
     setup.clientFd = fd;
     setup.hashKey = std::move(admission.hashKey);
     setup.delaySeconds = admission.delaySeconds;
     setup.admission = std::move(admission.ticket);
     setup.route = std::move(admission.route);
+    if (sendsProxyProtocol) [[unlikely]]
+        setup.proxyHeader = proxyHeaderV1(client.remoteAddress, client.remotePort,
+                                          client.serverAddress, client.serverPort);
     auto run = [](Worker& w, TcpSessionSetup&& s, bool expected) {
         auto session = std::make_unique<TcpSession>(w, std::move(s));
         TcpSession* raw = session.get();

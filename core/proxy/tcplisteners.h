@@ -21,12 +21,21 @@
 namespace sg {
 
 class Worker;
+struct ProxyHeader;
+
+// What a PROXY protocol header does to a client: proxy_protocol_* are set from it; when the TCP
+// peer is one of `trusted` (real_ip_from), remote_addr/_port become the carried client and the
+// peer is kept as realip_remote_addr/_port.
+void applyProxyHeader(StreamClient& client, const ProxyHeader& header, const AddressList& trusted);
 
 class TcpListeners
 {
 public:
+    // proxyHeaderTimeoutMs: how long a client of a listener with proxy_protocol has to send
+    // its header.
     TcpListeners(StatsHub& hub, std::vector<std::unique_ptr<Worker>>& workers,
-                 DescriptorBudget& descriptors, const AdmissionPipeline& admission);
+                 DescriptorBudget& descriptors, const AdmissionPipeline& admission,
+                 qint64 proxyHeaderTimeoutMs);
     ~TcpListeners(); // closes every listener
     Q_DISABLE_COPY_MOVE(TcpListeners)
 
@@ -42,10 +51,14 @@ private:
     // worker) unless sessionWorker() picks another, or on the next worker in turn when the
     // engine thread accepted it.
     void admit(const TcpListener& listener, int fd, Worker* here);
+    void readProxyHeader(const TcpListener& listener, int fd, StreamClient client, Worker* here);
+    void admitClient(const QString& key, const std::shared_ptr<ListenerStats>& stats,
+                     bool sendsProxyProtocol, int fd, const StreamClient& client, Worker* here);
     Worker& sessionWorker(Worker* here);
 
     StatsHub& m_hub;
     std::vector<std::unique_ptr<Worker>>& m_workers;
+    const qint64 m_proxyHeaderTimeoutMs;
     const AdmissionPipeline& m_admission;
     DescriptorReserve m_reserve; // shared by the listeners, see TcpListener
     TcpListenerContext m_context;

@@ -28,6 +28,24 @@ qint64 timeoutMs(double seconds)
     return qint64(seconds * 1000);
 }
 
+// proxy_protocol_to_upstream: writes the header as the upstream connection's first bytes, then
+// steps aside for good (the direction goes back to the splice path).
+class ProxyHeaderWriter final : public RelayFilter
+{
+public:
+    explicit ProxyHeaderWriter(QByteArray header) : m_header(std::move(header)) {}
+    Mode mode() const override { return m_header.isEmpty() ? Mode::Pass : Mode::Transform; }
+    void onStart(FilterOutput& out) override
+    {
+        out.write(m_header.constData(), std::size_t(m_header.size()));
+        m_header = QByteArray();
+    }
+    bool done() const override { return m_header.isEmpty(); }
+
+private:
+    QByteArray m_header;
+};
+
 } // namespace
 
 TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
@@ -58,6 +76,10 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
     for (const FilterProvider& provide : worker.filterProviders())
         provide(m_record, filters);
     addToxics(std::move(toxics), filters);
+    // Last in the chain: the header goes to the upstream as it is, before any client byte.
+    if (!setup.proxyHeader.isEmpty()) [[unlikely]]
+        filters.toUpstream.push_back(
+            std::make_shared<ProxyHeaderWriter>(std::move(setup.proxyHeader)));
     m_pump.addFilters(RelayPump::Client, std::move(filters.toUpstream));
     m_pump.addFilters(RelayPump::Upstream, std::move(filters.toClient));
 }

@@ -25,6 +25,8 @@ struct TcpSessionSetup
     QString hashKey;           // chash key value
     double delaySeconds = 0;   // limit-conn burst delay
     AdmissionTicket admission; // the plugins' hold on this session, released on close
+    // proxy_protocol_to_upstream: the header each upstream connection starts with (empty: none)
+    QByteArray proxyHeader;
 };
 
 class TcpSession final : public WorkerSession, public IoHandler

@@ -162,6 +162,8 @@ void appendValue(QString& out, AccessLogVariable variable, const ConnectionInfo&
 int accessLogStatus(CloseReason reason)
 {
     switch (reason) {
+    case CloseReason::BadProxyHeader:
+        return 400; // nginx stream's "bad request"
     case CloseReason::DeniedIpRestriction:
     case CloseReason::NoRoute:
         return 403;

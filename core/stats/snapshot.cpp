@@ -59,6 +59,8 @@ QString toString(CloseReason reason)
         return QStringLiteral("injected reset");
     case CloseReason::OperatorReset:
         return QStringLiteral("reset by operator");
+    case CloseReason::BadProxyHeader:
+        return QStringLiteral("bad PROXY protocol header");
     }
     return QString();
 }

@@ -30,9 +30,10 @@ enum class CloseReason : quint8 {
     UpstreamError, // UDP: ICMP error from the upstream
     SessionCap,    // UDP: the route's session cap was reached
     NoRoute,
-    NoDescriptors, // the proxy had no descriptor left for the connection
-    InjectedReset, // a relay filter reset both peers (e.g. a fault injected on purpose)
-    OperatorReset, // reset from the connections table or the admin API (TCP: RST to both peers)
+    NoDescriptors,  // the proxy had no descriptor left for the connection
+    InjectedReset,  // a relay filter reset both peers (e.g. a fault injected on purpose)
+    OperatorReset,  // reset from the connections table or the admin API (TCP: RST to both peers)
+    BadProxyHeader, // a listener with proxy_protocol: no valid header came in time
 };
 QString toString(Protocol protocol);     // "TCP", "UDP"
 QString toString(ConnectionState state); // "connecting", "established", "half-closed", "closed"
@@ -101,6 +102,10 @@ struct ConnectionInfo
     quint16 clientPort = 0;
     QHostAddress localAddress;
     quint16 localPort = 0;
+    // The TCP peer itself when a trusted PROXY protocol header gave clientAddress (a tunnel or
+    // load balancer); null otherwise.
+    QHostAddress peerAddress;
+    quint16 peerPort = 0;
     QString upstreamNode; // "127.0.0.1:3306" (empty until chosen)
     // Nodes tried before upstreamNode whose connect failed (upstream.retries), oldest first.
     QStringList failedUpstreams;

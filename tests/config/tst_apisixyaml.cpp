@@ -85,6 +85,10 @@ private slots:
     void danglingUpstreamIdRefused();
     void mergeKeepsOwnSettings();
     void commandLineRoundTrip();
+    void proxyProtocolListenersRoundTrip();
+    void proxyProtocolImportDefaults();
+    void proxyProtocolRefusals_data();
+    void proxyProtocolRefusals();
 };
 
 void TestApisixYaml::scalarTyping_data()
@@ -638,6 +642,151 @@ void TestApisixYaml::commandLineRoundTrip()
 
     QCOMPARE(exportApisixCommand(dir.filePath("missing.json"), dir.filePath("x")), 2);
     QCOMPARE(importApisixCommand(target, dir.filePath("missing.yaml")), 2);
+}
+
+// stream_proxy.tcp in APISIX's object form: the JSON config keeps it as written, the export
+// writes it the way APISIX reads it, with the trusted sources in effect, and the import reads
+// both back.
+void TestApisixYaml::proxyProtocolListenersRoundTrip()
+{
+    const Decoded<Config> decoded = decodeConfig(parseJson(R"({
+      "stream_proxy": { "tcp": [13306,
+          {"addr": "127.0.0.1:15432", "proxy_protocol": true, "proxy_protocol_to_upstream": true},
+          {"addr": 9100, "tls": false, "proxy_protocol": false}] },
+      "stream_routes": [{"id": "db", "upstream": {"nodes": {"127.0.0.1:3306": 1}}}]
+    })"));
+    QVERIFY2(decoded.ok(), qPrintable(formatProblems(decoded.problems)));
+    const QList<ListenEntry>& tcp = decoded.value.streamProxy.tcp;
+    QCOMPARE(tcp.size(), 3);
+    QVERIFY(!tcp[0].readsProxyProtocol() && !tcp[0].sendsProxyProtocol());
+    QVERIFY(tcp[1].readsProxyProtocol() && tcp[1].sendsProxyProtocol());
+    QCOMPARE(tcp[1].text(), QStringLiteral("127.0.0.1:15432"));
+    QVERIFY(!tcp[2].readsProxyProtocol());
+    // Written back exactly as given.
+    QCOMPARE(encodeConfig(decoded.value).value("stream_proxy").toObject().value("tcp"),
+             QJsonValue(QJsonArray{
+                 13306,
+                 QJsonObject{{"addr", "127.0.0.1:15432"},
+                             {"proxy_protocol", true},
+                             {"proxy_protocol_to_upstream", true}},
+                 QJsonObject{{"addr", 9100}, {"tls", false}, {"proxy_protocol", false}}}));
+
+    QTemporaryDir dir;
+    const ApisixExport exported = exportApisix(decoded.value, dir.path());
+    QVERIFY2(exported.ok(), qPrintable(formatProblems(exported.problems)));
+    QVERIFY2(!mentions(exported.warnings, "real_ip_from"),
+             qPrintable(formatProblems(exported.warnings)));
+    Problems problems;
+    const QJsonObject proxy =
+        yamlToJson(readFile(dir.filePath("config-stream.yaml")), "config-stream.yaml", &problems)
+            .toObject();
+    QVERIFY2(problems.isEmpty(), qPrintable(formatProblems(problems)));
+    QCOMPARE(proxy.value("apisix").toObject().value("stream_proxy").toObject().value("tcp"),
+             encodeConfig(decoded.value).value("stream_proxy").toObject().value("tcp"));
+    // APISIX trusts nobody by default: Streamgate's loopback default is written out.
+    QCOMPARE(
+        proxy.value("nginx_config").toObject().value("stream").toObject().value("real_ip_from"),
+        QJsonValue(QJsonArray{"127.0.0.0/8", "::1"}));
+
+    const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
+    QVERIFY2(imported.ok(), qPrintable(formatProblems(imported.problems)));
+    QVERIFY(imported.config.streamProxy == decoded.value.streamProxy);
+    QCOMPARE(imported.realIpFrom, std::optional<QStringList>({"127.0.0.0/8", "::1"}));
+}
+
+// apisix.proxy_protocol gives the entries that do not say their PROXY protocol settings, as
+// APISIX's ops.lua does; nginx_config.stream.real_ip_from becomes streamgate.real_ip_from.
+void TestApisixYaml::proxyProtocolImportDefaults()
+{
+    QTemporaryDir dir;
+    QVERIFY(writeFile(dir.filePath("apisix.yaml"), "stream_routes: []\nupstreams: []\n#END\n"));
+    QVERIFY(writeFile(dir.filePath("config.yaml"), R"(apisix:
+  proxy_protocol:
+    listen_http_port: 9181
+    enable_tcp_pp: true
+    enable_tcp_pp_to_upstream: false
+  stream_proxy:
+    tcp:
+      - 9100
+      - addr: 9101
+        proxy_protocol: false
+      - addr: 9102
+        proxy_protocol_to_upstream: true
+nginx_config:
+  stream:
+    real_ip_from:
+      - 192.168.1.0/24
+      - "unix:"
+)"));
+    const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
+    QVERIFY2(imported.ok(), qPrintable(formatProblems(imported.problems)));
+    const QList<ListenEntry>& tcp = imported.config.streamProxy.tcp;
+    QCOMPARE(tcp.size(), 3);
+    QCOMPARE(tcp[0].proxyProtocol, std::optional<bool>(true));
+    QCOMPARE(tcp[0].proxyProtocolToUpstream, std::optional<bool>(false));
+    QCOMPARE(tcp[1].proxyProtocol, std::optional<bool>(false));
+    QCOMPARE(tcp[2].proxyProtocol, std::optional<bool>(true));
+    QCOMPARE(tcp[2].proxyProtocolToUpstream, std::optional<bool>(true));
+    QVERIFY2(mentions(imported.warnings, "apisix.proxy_protocol.listen_http_port"),
+             qPrintable(formatProblems(imported.warnings)));
+    QCOMPARE(imported.realIpFrom, std::optional<QStringList>({"192.168.1.0/24", "unix:"}));
+    const Config merged = mergeApisixImport(Config{}, imported);
+    QCOMPARE(merged.streamgate.realIpFromList(), QStringList({"192.168.1.0/24", "unix:"}));
+    QVERIFY(merged.streamProxy == imported.config.streamProxy);
+}
+
+void TestApisixYaml::proxyProtocolRefusals_data()
+{
+    QTest::addColumn<QString>("json");
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QString>("reason");
+    QTest::newRow("tls true") << R"({"stream_proxy": {"tcp": [{"addr": 9100, "tls": true}]}})"
+                              << "stream_proxy.tcp[0].tls"
+                              << "tls is not supported by Streamgate";
+    QTest::newRow("proxy_protocol not a boolean")
+        << R"({"stream_proxy": {"tcp": [{"addr": 9100, "proxy_protocol": "yes"}]}})"
+        << "stream_proxy.tcp[0].proxy_protocol"
+        << "";
+    QTest::newRow("addr missing") << R"({"stream_proxy": {"tcp": [{"proxy_protocol": true}]}})"
+                                  << "stream_proxy.tcp[0].addr"
+                                  << "required";
+    QTest::newRow("addr bad port")
+        << R"({"stream_proxy": {"tcp": [{"addr": 70000, "proxy_protocol": true}]}})"
+        << "stream_proxy.tcp[0].addr"
+        << "port must be 1-65535";
+    QTest::newRow("port range") << R"({"stream_proxy": {"tcp": [{"addr": "2000-2100"}]}})"
+                                << "stream_proxy.tcp[0].addr"
+                                << "port ranges (\"2000-2100\") are not supported by Streamgate";
+    QTest::newRow("port range with address")
+        << R"({"stream_proxy": {"udp": ["127.0.0.1:2000-2100"]}})"
+        << "stream_proxy.udp[0]"
+        << "not supported by Streamgate";
+    QTest::newRow("unknown key")
+        << R"({"stream_proxy": {"tcp": [{"addr": 9100, "reuseport": true}]}})"
+        << "stream_proxy.tcp[0].reuseport"
+        << "";
+    QTest::newRow("udp object") << R"({"stream_proxy": {"udp": [{"addr": 53}]}})"
+                                << "stream_proxy.udp[0]"
+                                << "object form is for stream_proxy.tcp only";
+    QTest::newRow("real_ip_from bad cidr") << R"({"streamgate": {"real_ip_from": ["10.0.0.0/33"]}})"
+                                           << "streamgate.real_ip_from[0]"
+                                           << "a trusted source is an IP address";
+    QTest::newRow("real_ip_from not a list") << R"({"streamgate": {"real_ip_from": "10.0.0.1"}})"
+                                             << "streamgate.real_ip_from"
+                                             << "";
+}
+
+void TestApisixYaml::proxyProtocolRefusals()
+{
+    QFETCH(QString, json);
+    QFETCH(QString, path);
+    QFETCH(QString, reason);
+    const Decoded<Config> decoded = decodeConfig(parseJson(json.toUtf8().constData()));
+    QVERIFY(!decoded.ok());
+    bool found = false;
+    for (const Problem& p : decoded.problems)
+        found = found || (p.path == path && p.reason.contains(reason) && !p.reason.isEmpty());
+    QVERIFY2(found, qPrintable(formatProblems(decoded.problems)));
 }
 
 QTEST_GUILESS_MAIN(TestApisixYaml)

@@ -132,7 +132,7 @@ void TestSettings::invalid_data()
 
     const QString top =
         QStringLiteral("(known: admin, prometheus, mysql_inspect, postgres_inspect, routes, "
-                       "disabled_routes, toxiproxy, toxics, control, access_log)");
+                       "disabled_routes, toxiproxy, toxics, control, access_log, real_ip_from)");
 
     // wrong type
     QTest::newRow("section not an object")

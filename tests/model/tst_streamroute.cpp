@@ -36,6 +36,12 @@ private Q_SLOTS:
 
 namespace {
 
+// Every stream variable a key may name, as the refusals list them.
+const QString kStreamKeys =
+    QStringLiteral("remote_addr, remote_port, server_addr, server_port, protocol, "
+                   "proxy_protocol_addr, proxy_protocol_port, proxy_protocol_server_addr, "
+                   "proxy_protocol_server_port, realip_remote_addr, realip_remote_port");
+
 const QByteArray kBase = R"({"id": "r1", "upstream": {"nodes": {"127.0.0.1:3306": 1}}})";
 
 QJsonObject route(const QByteArray& extra)
@@ -410,9 +416,8 @@ void TestStreamRoute::invalid_data()
                R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "http_x_real_ip"}}})")
         << file << "plugins.limit-conn.key"
         << "http_x_real_ip"
-        << "key must be one of remote_addr, remote_port, server_addr, server_port, protocol for "
-           "stream routes (or use "
-           "key_type var_combination)";
+        << "key must be one of " + kStreamKeys +
+               " for stream routes (or use key_type var_combination)";
     QTest::newRow("limit-conn bad key_type")
         << route(
                R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "remote_addr", "key_type": "expr"}}})")
@@ -424,8 +429,7 @@ void TestStreamRoute::invalid_data()
                R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "$remote_addr $uri", "key_type": "var_combination"}}})")
         << file << "plugins.limit-conn.key"
         << "$remote_addr $uri"
-        << "$uri is not available for stream routes; use remote_addr, remote_port, server_addr, "
-           "server_port, protocol";
+        << "$uri is not available for stream routes; use " + kStreamKeys;
     QTest::newRow("limit-conn redis policy")
         << route(
                R"({"plugins": {"limit-conn": {"conn": 1, "burst": 1, "default_conn_delay": 1, "key": "remote_addr", "policy": "redis"}}})")

@@ -36,6 +36,12 @@ private Q_SLOTS:
 
 namespace {
 
+// Every stream variable a key may name, as the refusals list them.
+const QString kStreamKeys =
+    QStringLiteral("remote_addr, remote_port, server_addr, server_port, protocol, "
+                   "proxy_protocol_addr, proxy_protocol_port, proxy_protocol_server_addr, "
+                   "proxy_protocol_server_port, realip_remote_addr, realip_remote_port");
+
 const QByteArray kBase = R"({"nodes": {"127.0.0.1:3306": 1}})";
 
 QJsonObject upstream(const QByteArray& extra)
@@ -297,10 +303,10 @@ void TestUpstream::invalid_data()
                                        << ""
                                        << "property \"key\" is required when type is chash "
                                           "(e.g. remote_addr)";
-    QTest::newRow("chash http key") << upstream(R"({"type": "chash", "key": "uri"})") << "key"
-                                    << "uri"
-                                    << "chash key must be one of remote_addr, remote_port, "
-                                       "server_addr, server_port, protocol for stream routes";
+    QTest::newRow("chash http key")
+        << upstream(R"({"type": "chash", "key": "uri"})") << "key"
+        << "uri"
+        << "chash key must be one of " + kStreamKeys + " for stream routes";
     QTest::newRow("hash_on header")
         << upstream(R"({"type": "chash", "hash_on": "header", "key": "remote_addr"})") << "hash_on"
         << "header"
