@@ -1328,6 +1328,39 @@ private Q_SLOTS:
         QVERIFY2(warned, qPrintable(formatProblems(store.warnings())));
     }
 
+    // What the check says about services: references that name nothing are errors; a route
+    // that leaves its service's plugins out (its own upstream_id), or gets no upstream from it,
+    // is kept with a warning naming both.
+    void serviceChecks()
+    {
+        const auto check = [](const QByteArray& json) { return checkConfig(decode(json)); };
+        ConfigCheck c = check(R"({"stream_routes": [{"id": "r", "service_id": "s"}]})");
+        QCOMPARE(c.errors.size(), 1);
+        QCOMPARE(c.errors.first().path, QStringLiteral("stream_routes[0].service_id"));
+
+        c = check(R"({"services": [{"id": "s", "upstream_id": "u"}]})");
+        QCOMPARE(c.errors.size(), 1);
+        QCOMPARE(c.errors.first().path, QStringLiteral("services[0].upstream_id"));
+
+        c = check(R"({"stream_proxy": {"tcp": [1]},
+            "stream_routes": [{"id": "r", "server_port": 1, "service_id": "s", "upstream_id": "u"}],
+            "upstreams": [{"id": "u", "nodes": {"127.0.0.1:1": 1}}],
+            "services": [{"id": "s", "plugins": {"ip-restriction": {"whitelist": ["127.0.0.1"]}}}]})");
+        QCOMPARE(c.errors, Problems{});
+        QCOMPARE(c.warnings.size(), 1);
+        QCOMPARE(c.warnings.first().reason,
+                 QStringLiteral("stream_route [r] has an upstream_id of its own: as in APISIX, the "
+                                "plugins of service [s] do not apply to it"));
+
+        c = check(R"({"stream_proxy": {"tcp": [1]},
+            "stream_routes": [{"id": "r", "server_port": 1, "service_id": "s"}],
+            "services": [{"id": "s"}]})");
+        QCOMPARE(c.errors, Problems{});
+        QCOMPARE(c.warnings.size(), 1);
+        QVERIFY(c.warnings.first().reason.startsWith(
+            QStringLiteral("neither stream_route [r] nor service [s] has an upstream")));
+    }
+
     void timesAreSetByTheStore()
     {
         const QString path = freshPath();
