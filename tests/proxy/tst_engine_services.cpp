@@ -1,8 +1,9 @@
 // Stream routes that take what they lack from a service, on real sockets: a route with only a
 // service_id reaches the service's upstream, the route's own upstream or upstream_id wins, a
 // change to the service moves the next connections of its routes at once while open ones (its
-// routes' and other routes') keep flowing, and the service's ip-restriction guards its routes
-// unless a route configures its own.
+// routes' and other routes') keep flowing, the service's upstream is one balancer for all its
+// routes, and the service's ip-restriction guards its routes unless a route configures its
+// own.
 
 #include "loopback.h"
 #include "model/codec.h"
@@ -124,6 +125,37 @@ private Q_SLOTS:
         QCOMPARE(other.accepted.load(), 1);
         ::close(held);
         ::close(unrelated);
+    }
+
+    // A service's inline upstream is one upstream for all its routes: one balancer takes turns
+    // across them, and its nodes are counted once, under the service.
+    void serviceUpstreamIsShared()
+    {
+        TestServer a(TestServer::Echo);
+        TestServer b(TestServer::Echo);
+        const QList<int> ports = freePorts(2);
+        Engine engine(smallEngine());
+        engine.apply(configFrom(QStringLiteral(R"({
+            "stream_proxy": {"tcp": ["127.0.0.1:%1", "127.0.0.1:%2"]},
+            "stream_routes": [{"id": "r1", "server_port": %1, "service_id": "s1"},
+                              {"id": "r2", "server_port": %2, "service_id": "s1"}],
+            "services": [{"id": "s1", "upstream": {"type": "roundrobin",
+                          "nodes": {"127.0.0.1:%3": 1, "127.0.0.1:%4": 1}}}]})")
+                                    .arg(ports[0])
+                                    .arg(ports[1])
+                                    .arg(a.port())
+                                    .arg(b.port())));
+
+        QVERIFY(servedVia(ports[0]));
+        QVERIFY(servedVia(ports[1]));
+        QCOMPARE(a.accepted.load(), 1);
+        QCOMPARE(b.accepted.load(), 1);
+        quint64 total = 0;
+        for (const NodeStatus& n : engine.snapshot().nodes) {
+            QCOMPARE(n.upstream, QStringLiteral("service:s1"));
+            total += n.total;
+        }
+        QCOMPARE(total, quint64(2));
     }
 
     void serviceIpRestriction_data()
