@@ -425,7 +425,12 @@ void AdminServer::track(const ConfigDiff& diff, const Config& config)
         for (const QString& id : removed)
             index.remove(id);
     };
-    apply(m_routeIndex, diff.routesAdded, diff.routesChanged, diff.routesRemoved);
+    // A route is modified when what is stored for it is, not when only its service changed (its
+    // modifiedIndex in APISIX's etcd stays).
+    QStringList routesModified = diff.routesChanged;
+    for (const QString& id : diff.routesChangedByService)
+        routesModified.removeOne(id);
+    apply(m_routeIndex, diff.routesAdded, routesModified, diff.routesRemoved);
     apply(m_upstreamIndex, diff.upstreamsAdded, diff.upstreamsChanged, diff.upstreamsRemoved);
     apply(m_serviceIndex, diff.servicesAdded, diff.servicesChanged, diff.servicesRemoved);
     if (diff.settingsChanged)

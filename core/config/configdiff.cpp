@@ -145,8 +145,10 @@ ConfigDiff diffConfigs(const Config& before, const Config& after)
     for (const StreamRoute& route : after.streamRoutes) {
         const QString id = route.idString();
         if (servicesTouched.contains(idText(route.serviceId)) && !diff.routesAdded.contains(id) &&
-            !diff.routesChanged.contains(id))
+            !diff.routesChanged.contains(id)) {
             diff.routesChanged << id;
+            diff.routesChangedByService << id;
+        }
     }
     // Listeners are a set: listing the same ports in another order opens and closes nothing.
     diff.listenersChanged =

@@ -34,8 +34,10 @@ struct ConfigDiff
 {
     QStringList routesAdded, routesChanged, routesRemoved;
     QStringList upstreamsAdded, upstreamsChanged, upstreamsRemoved;
-    // A route whose service changed is in routesChanged too: it runs with what the service gives.
     QStringList servicesAdded, servicesChanged, servicesRemoved;
+    // Routes that changed only because their service did: they run with what the service gives,
+    // so they are in routesChanged too, but what is stored for them is as it was.
+    QStringList routesChangedByService;
     bool routeOrderChanged = false;
     bool listenersChanged = false;
     bool settingsChanged = false; // the "streamgate" section

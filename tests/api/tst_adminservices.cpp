@@ -436,6 +436,18 @@ void TestAdminServices::streamRouteServiceReference()
     QVERIFY(effective.upstream);
     QVERIFY(effective.plugins.ipRestriction);
 
+    // A change to the service changes how the route runs, not what is stored for it: the
+    // route keeps its modifiedIndex, the service's moves.
+    const qint64 routeIndex =
+        call("GET", "/apisix/admin/stream_routes/r1").json.value("modifiedIndex").toInteger();
+    const qint64 serviceIndex =
+        call("GET", "/apisix/admin/services/9").json.value("modifiedIndex").toInteger();
+    QCOMPARE(call("PATCH", "/apisix/admin/services/9", R"({"desc": "changed"})").status, 200);
+    QCOMPARE(call("GET", "/apisix/admin/stream_routes/r1").json.value("modifiedIndex").toInteger(),
+             routeIndex);
+    QVERIFY(call("GET", "/apisix/admin/services/9").json.value("modifiedIndex").toInteger() >
+            serviceIndex);
+
     // A stream route's PATCH is still 405, service_id or not.
     QCOMPARE(call("PATCH", "/apisix/admin/stream_routes/r1", R"({"service_id": null})").status,
              405);

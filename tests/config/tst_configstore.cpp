@@ -1060,6 +1060,7 @@ private Q_SLOTS:
         d = {};
         d.servicesChanged = QStringList{"s1"};
         d.routesChanged = QStringList{"s"};
+        d.routesChangedByService = QStringList{"s"};
         QTest::newRow("service changed changes its routes")
             << routes({a, viaService}, svc1) << routes({a, viaService}, svc1changed) << d;
         d = {};
