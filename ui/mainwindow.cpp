@@ -1458,7 +1458,8 @@ Problems MainWindow::editClient(const QString& ip, const QString& routeId, bool 
             *why = tr("The route %1 no longer exists").arg(routeId);
         } else {
             *routeName = it->displayName();
-            next = allow ? withClientAllowed(*it, ip, why) : withClientBlocked(*it, ip, why);
+            const StreamRoute route = withOwnIpRestriction(config, *it);
+            next = allow ? withClientAllowed(route, ip, why) : withClientBlocked(route, ip, why);
         }
         if (!next)
             return Problems{Problem{QString(), QString(), *why}};

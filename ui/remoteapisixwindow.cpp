@@ -42,6 +42,8 @@ QString upstreamSummary(const StreamRoute& r)
         return QObject::tr("upstream %1")
             .arg(r.upstreamId.isString() ? r.upstreamId.toString()
                                          : QString::number(r.upstreamId.toInteger()));
+    if (!idText(r.serviceId).isEmpty())
+        return QObject::tr("service %1").arg(idText(r.serviceId));
     return QObject::tr("(none)");
 }
 

@@ -110,10 +110,14 @@ AdminObject validated(AdminKind kind, const QString& id, const QJsonObject& obje
         Decoded<StreamRoute> decoded = decodeStreamRoute(object, {}, DecodeMode::Client);
         problems = decoded.problems;
         result.route = decoded.value;
-    } else {
+    } else if (kind == AdminKind::Upstreams) {
         Decoded<Upstream> decoded = decodeUpstream(object, {}, DecodeMode::Client);
         problems = decoded.problems;
         result.upstream = decoded.value;
+    } else {
+        Decoded<Service> decoded = decodeService(object, {}, DecodeMode::Client);
+        problems = decoded.problems;
+        result.service = decoded.value;
     }
     if (!problems.isEmpty())
         return refused(problemsRefusal(problems));
@@ -126,8 +130,15 @@ AdminObject validated(AdminKind kind, const QString& id, const QJsonObject& obje
 
 QString adminKindName(AdminKind kind)
 {
-    return kind == AdminKind::StreamRoutes ? QStringLiteral("stream route")
-                                           : QStringLiteral("upstream");
+    switch (kind) {
+    case AdminKind::StreamRoutes:
+        return QStringLiteral("stream route");
+    case AdminKind::Upstreams:
+        return QStringLiteral("upstream");
+    case AdminKind::Services:
+        break;
+    }
+    return QStringLiteral("service");
 }
 
 AdminRefusal problemsRefusal(const Problems& problems)

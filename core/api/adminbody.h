@@ -1,8 +1,8 @@
 #pragma once
 // The admin API's request-body path without HTTP: the body limit, JSON parsing, APISIX's id
-// rules, the PATCH merge and validation that turn a PUT/POST/PATCH body into a stream route or
-// upstream. AdminServer calls these for every write; nothing here touches the store, so a
-// refusal can never change the config file.
+// rules, the PATCH merge and validation that turn a PUT/POST/PATCH body into a stream route,
+// upstream or service. AdminServer calls these for every write; nothing here touches the store, so
+// a refusal can never change the config file.
 
 #include "model/problem.h"
 #include "model/streamroute.h"
@@ -15,7 +15,7 @@
 
 namespace sg {
 
-enum class AdminKind { StreamRoutes, Upstreams };
+enum class AdminKind { StreamRoutes, Upstreams, Services };
 
 // APISIX reads at most 1.5 MiB of an admin request body (MAX_REQ_BODY in apisix/admin/init.lua).
 inline constexpr qsizetype kAdminMaxBodyBytes = 1536 * 1024;
@@ -39,10 +39,11 @@ struct AdminObject
     QJsonObject json;
     StreamRoute route; // AdminKind::StreamRoutes
     Upstream upstream; // AdminKind::Upstreams
+    Service service;   // AdminKind::Services
     bool ok() const { return !refusal.has_value(); }
 };
 
-QString adminKindName(AdminKind kind); // "stream route" / "upstream"
+QString adminKindName(AdminKind kind); // "stream route" / "upstream" / "service"
 
 // A 400 listing validation problems in one APISIX-style line.
 AdminRefusal problemsRefusal(const Problems& problems);
@@ -76,8 +77,8 @@ AdminObject adminPostBody(AdminKind kind, const QString& pathId, const QString& 
                           const QByteArray& body);
 // PATCH /KIND/ID[/SUB/PATH] on `current` (the stored object as encoded, without timestamps):
 // a JSON merge patch (RFC 7396) of the whole object (subPath empty), or a replacement of the
-// value at subPath. AdminServer calls it for upstreams only: APISIX has no PATCH for stream
-// routes.
+// value at subPath. AdminServer calls it for upstreams and services only: APISIX has no PATCH
+// for stream routes.
 AdminObject adminPatchBody(AdminKind kind, const QString& id, const QJsonObject& current,
                            const QString& subPath, const QByteArray& body);
 

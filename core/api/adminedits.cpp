@@ -250,7 +250,7 @@ HttpResponse AdminRouteEdits::clientEdit(const QString& id, Action action,
                 return stop(refused, notFound(id));
             return stop(refused, isDisabledRefusal(id));
         }
-        const StreamRoute& route = config.streamRoutes.at(at);
+        const StreamRoute route = withOwnIpRestriction(config, config.streamRoutes.at(at));
         name = route.displayName();
         QString why;
         const std::optional<StreamRoute> next =

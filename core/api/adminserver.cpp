@@ -25,8 +25,7 @@ namespace {
 using Status = HttpStatus;
 using Method = HttpRequest::Method;
 
-const QString kStreamRoutesPrefix = QStringLiteral("/apisix/stream_routes/");
-const QString kUpstreamsPrefix = QStringLiteral("/apisix/upstreams/");
+constexpr AdminKind kKinds[] = {AdminKind::StreamRoutes, AdminKind::Upstreams, AdminKind::Services};
 
 using adminreply::error;
 using adminreply::json;
@@ -74,28 +73,101 @@ QByteArray headerValue(const HttpRequest& request, const QByteArray& name)
     return {};
 }
 
-// The etcd key APISIX answers with: /apisix/stream_routes/ID, /apisix/upstreams/ID.
+// The name of the resource in URLs and etcd keys.
+QString resourceName(AdminKind kind)
+{
+    switch (kind) {
+    case AdminKind::StreamRoutes:
+        return QStringLiteral("stream_routes");
+    case AdminKind::Upstreams:
+        return QStringLiteral("upstreams");
+    case AdminKind::Services:
+        break;
+    }
+    return QStringLiteral("services");
+}
+
+// The etcd key APISIX answers with: /apisix/stream_routes/ID, /apisix/upstreams/ID, ...
 QString storeKey(AdminKind kind, const QString& id)
 {
-    return (kind == AdminKind::StreamRoutes ? kStreamRoutesPrefix : kUpstreamsPrefix) + id;
+    return QStringLiteral("/apisix/%1/%2").arg(resourceName(kind), id);
 }
 
 // The methods a path serves, for the Allow header of a 405. A stream route has no PATCH (and
-// nothing is served below its id); an upstream is patched whole or at a sub path.
+// nothing is served below its id); an upstream or a service is patched whole or at a sub path.
 QByteArray allowedMethods(AdminKind kind, bool withId, bool withSubPath)
 {
+    const bool patchable = kind != AdminKind::StreamRoutes;
     if (withSubPath)
-        return kind == AdminKind::Upstreams ? "PATCH" : "";
+        return patchable ? "PATCH" : "";
     if (!withId)
         return "GET, PUT, POST";
-    return kind == AdminKind::Upstreams ? "GET, PUT, PATCH, DELETE" : "GET, PUT, DELETE";
+    return patchable ? "GET, PUT, PATCH, DELETE" : "GET, PUT, DELETE";
 }
 
-const QString& basePath(AdminKind kind)
+QString basePath(AdminKind kind)
 {
-    static const QString routes = QStringLiteral("/apisix/admin/stream_routes");
-    static const QString upstreams = QStringLiteral("/apisix/admin/upstreams");
-    return kind == AdminKind::StreamRoutes ? routes : upstreams;
+    return QStringLiteral("/apisix/admin/") + resourceName(kind);
+}
+
+// Every object of a kind as stored, by id, in list order.
+QList<QPair<QString, QJsonObject>> storedObjects(const Config& config, AdminKind kind)
+{
+    QList<QPair<QString, QJsonObject>> out;
+    switch (kind) {
+    case AdminKind::StreamRoutes:
+        for (const StreamRoute& r : config.streamRoutes)
+            out.append({r.idString(), encodeStreamRoute(r)});
+        break;
+    case AdminKind::Upstreams:
+        for (const Upstream& u : config.upstreams)
+            out.append({u.idString(), encodeUpstream(u)});
+        break;
+    case AdminKind::Services:
+        for (const Service& v : config.services)
+            out.append({v.idString(), encodeService(v)});
+        break;
+    }
+    return out;
+}
+
+// One object as stored; nullopt when no object of the kind has the id.
+std::optional<QJsonObject> storedObject(const Config& config, AdminKind kind, const QString& id)
+{
+    switch (kind) {
+    case AdminKind::StreamRoutes:
+        if (const StreamRoute* r = config.findRoute(id))
+            return encodeStreamRoute(*r);
+        break;
+    case AdminKind::Upstreams:
+        if (const Upstream* u = config.findUpstream(id))
+            return encodeUpstream(*u);
+        break;
+    case AdminKind::Services:
+        if (const Service* v = config.findService(id))
+            return encodeService(*v);
+        break;
+    }
+    return std::nullopt;
+}
+
+// APISIX's check_conf of a written object looks its references up first, in these words.
+std::optional<QString> missingReference(const Config& config, const AdminObject& object,
+                                        AdminKind kind)
+{
+    const auto given = [](const QJsonValue& id) { return !id.isUndefined() && !id.isNull(); };
+    const QJsonValue upstreamId = kind == AdminKind::StreamRoutes ? object.route.upstreamId
+                                  : kind == AdminKind::Services   ? object.service.upstreamId
+                                                                  : QJsonValue();
+    if (given(upstreamId) && !config.findUpstream(adminIdText(upstreamId)))
+        return QStringLiteral(
+                   "failed to fetch upstream info by upstream id [%1], response code: 404")
+            .arg(adminIdText(upstreamId));
+    if (kind == AdminKind::StreamRoutes && given(object.route.serviceId) &&
+        !config.findService(adminIdText(object.route.serviceId)))
+        return QStringLiteral("failed to fetch service info by service id [%1], response code: 404")
+            .arg(adminIdText(object.route.serviceId));
+    return std::nullopt;
 }
 
 // The id and sub path as the client sent them. dispatch() matches on the decoded path, where
@@ -172,6 +244,8 @@ AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
         m_routeIndex.insert(r.idString(), {revision, revision});
     for (const Upstream& u : config.upstreams)
         m_upstreamIndex.insert(u.idString(), {revision, revision});
+    for (const Service& v : config.services)
+        m_serviceIndex.insert(v.idString(), {revision, revision});
     connect(m_store, &ConfigStore::changed, this, &AdminServer::track);
 }
 
@@ -284,8 +358,8 @@ std::optional<HttpResponse> AdminServer::admit(const HttpRequest& request) const
 HttpResponse AdminServer::dispatch(const HttpRequest& request)
 {
     const QString path = request.url().path();
-    for (const Kind kind : {Kind::StreamRoutes, Kind::Upstreams}) {
-        const QString& base = basePath(kind);
+    for (const Kind kind : kKinds) {
+        const QString base = basePath(kind);
         if (path == base)
             return handleResource(kind, {}, request);
         if (!path.startsWith(base + u'/'))
@@ -351,8 +425,14 @@ void AdminServer::track(const ConfigDiff& diff, const Config& config)
         for (const QString& id : removed)
             index.remove(id);
     };
-    apply(m_routeIndex, diff.routesAdded, diff.routesChanged, diff.routesRemoved);
+    // A route is modified when what is stored for it is, not when only its service changed (its
+    // modifiedIndex in APISIX's etcd stays).
+    QStringList routesModified = diff.routesChanged;
+    for (const QString& id : diff.routesChangedByService)
+        routesModified.removeOne(id);
+    apply(m_routeIndex, diff.routesAdded, routesModified, diff.routesRemoved);
     apply(m_upstreamIndex, diff.upstreamsAdded, diff.upstreamsChanged, diff.upstreamsRemoved);
+    apply(m_serviceIndex, diff.servicesAdded, diff.servicesChanged, diff.servicesRemoved);
     if (diff.settingsChanged)
         settingsChanged(config);
 }
@@ -370,9 +450,22 @@ void AdminServer::settingsChanged(const Config& config)
     m_endpoint.settingChanged(config.streamgate.adminListen());
 }
 
+const QHash<QString, QPair<qint64, qint64>>& AdminServer::indexOf(Kind kind) const
+{
+    switch (kind) {
+    case Kind::StreamRoutes:
+        return m_routeIndex;
+    case Kind::Upstreams:
+        return m_upstreamIndex;
+    case Kind::Services:
+        break;
+    }
+    return m_serviceIndex;
+}
+
 QJsonObject AdminServer::item(Kind kind, const QString& id, const QJsonObject& value) const
 {
-    const auto& index = kind == Kind::StreamRoutes ? m_routeIndex : m_upstreamIndex;
+    const auto& index = indexOf(kind);
     const QPair<qint64, qint64> at = index.value(id, {m_store->revision(), m_store->revision()});
     return QJsonObject{
         {QStringLiteral("key"), storeKey(kind, id)},
@@ -408,7 +501,7 @@ HttpResponse AdminServer::handleResource(Kind kind, const QString& matchedId,
         return id.isEmpty() ? list(kind) : get(kind, id);
     case Method::Put:
         return put(kind, id, request);
-    case Method::Patch: // upstreams only (refuseUnsupportedMethod)
+    case Method::Patch: // upstreams and services only (refuseUnsupportedMethod)
         if (id.isEmpty()) {
             // APISIX reads the body first, then asks for the id.
             if (auto refusal = refuseIgnoredBody(request))
@@ -416,7 +509,7 @@ HttpResponse AdminServer::handleResource(Kind kind, const QString& matchedId,
             return error(QStringLiteral("missing %1 id").arg(adminKindName(kind)),
                          Status::BadRequest);
         }
-        return patch(id, {}, request);
+        return patch(kind, id, {}, request);
     case Method::Delete:
         if (auto refusal = refuseIgnoredBody(request))
             return std::move(*refusal);
@@ -447,36 +540,25 @@ HttpResponse AdminServer::handleSubPath(Kind kind, const QString& matchedId,
         return methodNotAllowed(request.method(), allow);
     // "/ID/" is the whole object, as APISIX splits the path; any other sub path is checked.
     if (subPath.isEmpty())
-        return patch(id, {}, request);
+        return patch(kind, id, {}, request);
     if (auto bad = checkAdminSubPath(subPath))
         return refusalResponse(*bad);
-    return patch(id, subPath, request);
+    return patch(kind, id, subPath, request);
 }
 
 HttpResponse AdminServer::list(Kind kind) const
 {
-    const Config config = m_store->config();
     QJsonArray items;
-    if (kind == Kind::StreamRoutes) {
-        for (const StreamRoute& r : config.streamRoutes)
-            items.append(item(kind, r.idString(), encodeStreamRoute(r)));
-    } else {
-        for (const Upstream& u : config.upstreams)
-            items.append(item(kind, u.idString(), encodeUpstream(u)));
-    }
+    for (const auto& [id, value] : storedObjects(m_store->config(), kind))
+        items.append(item(kind, id, value));
     return json(
         QJsonObject{{QStringLiteral("total"), items.size()}, {QStringLiteral("list"), items}});
 }
 
 HttpResponse AdminServer::get(Kind kind, const QString& id) const
 {
-    const Config config = m_store->config();
-    if (kind == Kind::StreamRoutes) {
-        if (const StreamRoute* r = config.findRoute(id))
-            return json(item(kind, id, encodeStreamRoute(*r)));
-    } else if (const Upstream* u = config.findUpstream(id)) {
-        return json(item(kind, id, encodeUpstream(*u)));
-    }
+    if (const std::optional<QJsonObject> value = storedObject(m_store->config(), kind, id))
+        return json(item(kind, id, *value));
     return notFound();
 }
 
@@ -487,9 +569,7 @@ QString AdminServer::newId(Kind kind) const
     qint64 candidate = QDateTime::currentMSecsSinceEpoch() * 1000;
     for (;;) {
         const QString id = QStringLiteral("%1").arg(candidate, 20, 10, QLatin1Char('0'));
-        const bool taken = kind == Kind::StreamRoutes ? config.findRoute(id) != nullptr
-                                                      : config.findUpstream(id) != nullptr;
-        if (!taken)
+        if (!storedObject(config, kind, id))
             return id;
         ++candidate;
     }
@@ -514,37 +594,27 @@ HttpResponse AdminServer::post(Kind kind, const QString& pathId, const HttpReque
 
 HttpResponse AdminServer::save(Kind kind, const AdminObject& object)
 {
-    const bool routes = kind == Kind::StreamRoutes;
     const QString& id = object.id;
     const Config before = m_store->config();
-    bool existed = false;
+    if (const std::optional<QString> missing = missingReference(before, object, kind))
+        return error(*missing, Status::BadRequest);
+    const bool existed = storedObject(before, kind, id).has_value();
     Problems problems;
-    if (routes) {
-        const StreamRoute& route = object.route;
-        if (!route.upstreamId.isUndefined() && !route.upstreamId.isNull() &&
-            !before.findUpstream(adminIdText(route.upstreamId)))
-            return error(
-                QStringLiteral(
-                    "failed to fetch upstream info by upstream id [%1], response code: 404")
-                    .arg(adminIdText(route.upstreamId)),
-                Status::BadRequest);
-        existed = before.findRoute(id) != nullptr;
-        problems = m_store->putRoute(route);
-    } else {
-        existed = before.findUpstream(id) != nullptr;
+    switch (kind) {
+    case Kind::StreamRoutes:
+        problems = m_store->putRoute(object.route);
+        break;
+    case Kind::Upstreams:
         problems = m_store->putUpstream(object.upstream);
+        break;
+    case Kind::Services:
+        problems = m_store->putService(object.service);
+        break;
     }
     if (!problems.isEmpty())
         return problemsResponse(problems);
 
-    const Config after = m_store->config();
-    QJsonObject value;
-    if (routes) {
-        if (const StreamRoute* r = after.findRoute(id))
-            value = encodeStreamRoute(*r);
-    } else if (const Upstream* u = after.findUpstream(id)) {
-        value = encodeUpstream(*u);
-    }
+    const QJsonObject value = storedObject(m_store->config(), kind, id).value_or(QJsonObject());
     // APISIX strips etcd's createdIndex and modifiedIndex from the answer to a write; a GET
     // still has them.
     return json(
@@ -552,53 +622,45 @@ HttpResponse AdminServer::save(Kind kind, const AdminObject& object)
         existed ? Status::Ok : Status::Created);
 }
 
-HttpResponse AdminServer::patch(const QString& id, const QString& subPath,
+HttpResponse AdminServer::patch(Kind kind, const QString& id, const QString& subPath,
                                 const HttpRequest& request)
 {
-    const Config config = m_store->config();
-    const Upstream* u = config.findUpstream(id);
-    if (!u)
+    std::optional<QJsonObject> stored = storedObject(m_store->config(), kind, id);
+    if (!stored)
         return notFound();
-    QJsonObject current = encodeUpstream(*u);
+    QJsonObject current = *stored;
     // The store owns the timestamps: it keeps create_time and sets update_time itself.
     current.remove(QStringLiteral("create_time"));
     current.remove(QStringLiteral("update_time"));
 
-    const AdminObject object =
-        adminPatchBody(Kind::Upstreams, id, current, subPath, request.body());
+    const AdminObject object = adminPatchBody(kind, id, current, subPath, request.body());
     if (object.refusal)
         return refusalResponse(*object.refusal);
-    return save(Kind::Upstreams, object);
+    return save(kind, object);
 }
 
 HttpResponse AdminServer::remove(Kind kind, const QString& id)
 {
     const Config config = m_store->config();
+    if (!storedObject(config, kind, id))
+        return notFound();
+    // APISIX's delete_checker, in its words: nothing still referenced is deleted.
+    const QString inUse = kind == Kind::Upstreams  ? upstreamInUse(config, id)
+                          : kind == Kind::Services ? serviceInUse(config, id)
+                                                   : QString();
+    if (!inUse.isEmpty())
+        return error(inUse, Status::BadRequest);
     Problems problems;
-    if (kind == Kind::StreamRoutes) {
-        if (!config.findRoute(id))
-            return notFound();
+    switch (kind) {
+    case Kind::StreamRoutes:
         problems = m_store->deleteRoute(id);
-    } else {
-        if (!config.findUpstream(id))
-            return notFound();
-        QStringList users;
-        for (const StreamRoute& r : config.streamRoutes)
-            if (!r.upstreamId.isUndefined() && adminIdText(r.upstreamId) == id)
-                users << r.idString();
-        if (users.size() == 1)
-            return error(
-                QStringLiteral(
-                    "can not delete this upstream, stream_route [%1] is still using it now")
-                    .arg(users.first()),
-                Status::BadRequest);
-        if (users.size() > 1)
-            return error(
-                QStringLiteral(
-                    "can not delete this upstream, stream_routes [%1] are still using it now")
-                    .arg(users.join(QStringLiteral(", "))),
-                Status::BadRequest);
+        break;
+    case Kind::Upstreams:
         problems = m_store->deleteUpstream(id);
+        break;
+    case Kind::Services:
+        problems = m_store->deleteService(id);
+        break;
     }
     if (!problems.isEmpty())
         return problemsResponse(problems);

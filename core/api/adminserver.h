@@ -1,8 +1,8 @@
 #pragma once
-// AdminServer: APISIX Admin API v3 for stream_routes and upstreams plus /streamgate/v1/ (the
-// window's route edits among them, adminedits.h), every request keyed by X-API-KEY. All changes go
-// through the ConfigStore (validated whole, saved atomically, applied live as a GUI edit would be).
-// Lives in the store's thread.
+// AdminServer: APISIX Admin API v3 for stream_routes, upstreams and services plus /streamgate/v1/
+// (the window's route edits among them, adminedits.h), every request keyed by X-API-KEY. All
+// changes go through the ConfigStore (validated whole, saved atomically, applied live as a GUI edit
+// would be). Lives in the store's thread.
 
 #include "api/adminbody.h"
 #include "api/adminconnections.h"
@@ -83,8 +83,9 @@ private:
     HttpResponse put(Kind kind, const QString& id, const HttpRequest& request);
     // pathId: the id the URL names, which a POST may not have (always refused).
     HttpResponse post(Kind kind, const QString& pathId, const HttpRequest& request);
-    // Upstreams only: APISIX has no PATCH for stream routes.
-    HttpResponse patch(const QString& id, const QString& subPath, const HttpRequest& request);
+    // Upstreams and services only: APISIX has no PATCH for stream routes.
+    HttpResponse patch(Kind kind, const QString& id, const QString& subPath,
+                       const HttpRequest& request);
     HttpResponse save(Kind kind, const AdminObject& object);
     HttpResponse remove(Kind kind, const QString& id);
 
@@ -105,6 +106,8 @@ private:
     // createdIndex / modifiedIndex per object, from the store's revision counter.
     QHash<QString, QPair<qint64, qint64>> m_routeIndex;
     QHash<QString, QPair<qint64, qint64>> m_upstreamIndex;
+    QHash<QString, QPair<qint64, qint64>> m_serviceIndex;
+    const QHash<QString, QPair<qint64, qint64>>& indexOf(Kind kind) const;
 };
 
 } // namespace sg

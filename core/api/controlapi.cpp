@@ -19,16 +19,16 @@ const QString kPrefix = QStringLiteral("/v1/healthcheck");
 // An object that may carry a checker: a stream route (its inline upstream) or an upstream.
 struct Source
 {
-    QString type;     // "stream_routes" or "upstreams", as in the URL
+    QString type;     // "stream_routes", "services" or "upstreams", as in the URL
     QString id;       // as in the URL
     QString statsKey; // the upstream's key in the snapshot's nodes (NodeStatus::upstream)
-    const Upstream* upstream = nullptr; // null: a route without an inline upstream
+    const Upstream* upstream = nullptr; // null: a route or service without an inline upstream
     QString name() const { return QStringLiteral("/apisix/%1/%2").arg(type, id); }
     bool checked() const { return upstream && upstream->checks; }
 };
 
-// APISIX's order: routes, stream routes, services, upstreams (Streamgate has the second and the
-// last).
+// APISIX's order: routes, stream routes, services, upstreams (Streamgate has all but the
+// first). A service's inline upstream is one checker for all its routes (proxy/routetable.h).
 QList<Source> sources(const Config& config)
 {
     QList<Source> out;
@@ -36,6 +36,11 @@ QList<Source> sources(const Config& config)
         const QString id = route.idString();
         out << Source{QStringLiteral("stream_routes"), id, QStringLiteral("route:") + id,
                       route.upstream ? &*route.upstream : nullptr};
+    }
+    for (const Service& service : config.services) {
+        const QString id = service.idString();
+        out << Source{QStringLiteral("services"), id, QStringLiteral("service:") + id,
+                      service.upstream ? &*service.upstream : nullptr};
     }
     for (const Upstream& upstream : config.upstreams) {
         const QString id = upstream.idString();
@@ -256,10 +261,10 @@ HttpResponse ControlApi::oneChecker(const HttpRequest& request, const QStringLis
                             HttpStatus::NotFound);
     const QString id = segments.at(4);
     const QString notFound = QStringLiteral("%1[%2] not found").arg(type, id);
-    // Streamgate has no HTTP routes and no services: nothing to find there.
-    if (type == u"routes" || type == u"services")
+    // Streamgate has no HTTP routes: nothing to find there.
+    if (type == u"routes")
         return errorMessage(notFound, HttpStatus::NotFound);
-    if (type != u"stream_routes" && type != u"upstreams")
+    if (type != u"stream_routes" && type != u"services" && type != u"upstreams")
         return errorMessage(QStringLiteral("invalid src type %1").arg(type),
                             HttpStatus::BadRequest);
 

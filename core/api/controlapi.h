@@ -2,14 +2,14 @@
 // ControlApi: the health-check part of APISIX's control API, answered as APISIX answers it, so
 // what reads an APISIX node's checker state reads Streamgate's:
 //   GET /v1/healthcheck                        every checked object: [{name, type, nodes}]
-//   GET /v1/healthcheck/{src_type}/{src_id}    one of them ("upstreams", "stream_routes";
-//                                              "routes" and "services" name nothing here)
+//   GET /v1/healthcheck/{src_type}/{src_id}    one of them ("stream_routes", "services",
+//                                              "upstreams"; "routes" names nothing here)
 // A node is {ip, port, hostname, status, counter: {success, tcp_failure, timeout_failure,
 // http_failure}}, with lua-resty-healthcheck's states and counters (proxy/healthchecker.h).
 // Only objects with checks are listed: a stream route with an inline upstream that has
-// checks.active, then every upstream that has them; one no route uses has no checker and lists
-// no node. An "Accept: text/html" gets the status page as a table. Any other path or method is
-// 404, as in APISIX.
+// checks.active, then a service with one, then every upstream that has them; one no route uses has
+// no checker and lists no node. An "Accept: text/html" gets the status page as a table. Any other
+// path or method is 404, as in APISIX.
 //
 // It listens on streamgate.control.listen (APISIX's default 127.0.0.1:9090); a port in use is
 // logged and the rest of Streamgate runs. Like APISIX's it has no key and only reads: loopback by

@@ -241,10 +241,12 @@ void apisixConnectionFamily(QByteArray& out, const QList<RouteCounters>& routes,
                             const Config& config)
 {
     QHash<QString, QString> names;
-    for (const StreamRoute& route : config.streamRoutes)
+    for (const StreamRoute& given : config.streamRoutes) {
+        const StreamRoute route = config.effectiveRoute(given); // its service's plugin too
         if (route.plugins.prometheus && route.plugins.prometheus->preferName &&
             !route.name.isEmpty())
             names.insert(route.idString(), route.name);
+    }
     QList<std::pair<QString, quint64>> series;
     QHash<QString, qsizetype> index;
     for (const RouteCounters& r : routes) {
@@ -285,6 +287,9 @@ QList<NodeStatus> nodeRows(const Snapshot& snapshot, const Config& config)
     for (const StreamRoute& r : config.streamRoutes)
         if (r.upstream)
             add(QStringLiteral("route:") + r.idString(), *r.upstream);
+    for (const Service& s : config.services)
+        if (s.upstream)
+            add(QStringLiteral("service:") + s.idString(), *s.upstream);
     return rows;
 }
 

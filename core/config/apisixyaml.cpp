@@ -162,25 +162,21 @@ bool usesPrometheus(const Config& config)
     for (const StreamRoute& route : config.streamRoutes)
         if (route.plugins.prometheus)
             return true;
+    for (const Service& service : config.services)
+        if (service.plugins.prometheus)
+            return true;
     return false;
 }
 
 const QStringList& apisixOnlySections()
 {
     static const QStringList sections{
-        QStringLiteral("routes"),
-        QStringLiteral("services"),
-        QStringLiteral("ssls"),
-        QStringLiteral("consumers"),
-        QStringLiteral("consumer_groups"),
-        QStringLiteral("global_rules"),
-        QStringLiteral("plugin_configs"),
-        QStringLiteral("plugin_metadata"),
-        QStringLiteral("plugins"),
-        QStringLiteral("stream_plugins"),
-        QStringLiteral("protos"),
-        QStringLiteral("secrets"),
-        QStringLiteral("upstreams_nodes"),
+        QStringLiteral("routes"),          QStringLiteral("ssls"),
+        QStringLiteral("consumers"),       QStringLiteral("consumer_groups"),
+        QStringLiteral("global_rules"),    QStringLiteral("plugin_configs"),
+        QStringLiteral("plugin_metadata"), QStringLiteral("plugins"),
+        QStringLiteral("stream_plugins"),  QStringLiteral("protos"),
+        QStringLiteral("secrets"),         QStringLiteral("upstreams_nodes"),
         QStringLiteral("credentials"),
     };
     return sections;
@@ -276,6 +272,9 @@ ApisixExport exportApisix(const Config& config, const QString& dir)
     QJsonArray upstreams;
     for (const Upstream& upstream : config.upstreams)
         upstreams.append(encodeUpstream(upstream));
+    QJsonArray services;
+    for (const Service& service : config.services)
+        services.append(encodeService(service));
 
     QJsonArray tcp;
     for (const ListenEntry& entry : config.streamProxy.tcp)
@@ -304,6 +303,8 @@ ApisixExport exportApisix(const Config& config, const QString& dir)
     upstreamsOnly.insert(QStringLiteral("upstreams"), upstreams);
     routesText += jsonToYaml(routesOnly);
     routesText += jsonToYaml(upstreamsOnly);
+    if (!services.isEmpty())
+        routesText += jsonToYaml(QJsonObject{{QStringLiteral("services"), services}});
     routesText += "#END\n";
 
     QJsonObject streamProxy;
@@ -383,7 +384,7 @@ ApisixImport importApisixYaml(const QByteArray& yaml, const QString& source,
     if (!root.isObject() && !root.isNull()) {
         result.problems << Problem{
             file, compactJson(root),
-            QStringLiteral("must be a mapping with stream_routes and upstreams")};
+            QStringLiteral("must be a mapping with stream_routes, upstreams and services")};
         return result;
     }
 
@@ -391,11 +392,11 @@ ApisixImport importApisixYaml(const QByteArray& yaml, const QString& source,
     const QJsonObject top = root.toObject();
     for (auto it = top.begin(); it != top.end(); ++it) {
         const QString& key = it.key();
-        if (key != u"stream_routes" && key != u"upstreams") {
+        if (key != u"stream_routes" && key != u"upstreams" && key != u"services") {
             const QString why =
                 apisixOnlySections().contains(key)
-                    ? QStringLiteral(
-                          "not imported: Streamgate handles stream_routes and upstreams only")
+                    ? QStringLiteral("not imported: Streamgate handles stream_routes, upstreams "
+                                     "and services only")
                     : QStringLiteral("not imported: unknown section");
             result.warnings << Problem{key, {}, why};
             continue;
@@ -446,6 +447,7 @@ Config mergeApisixImport(const Config& current, const ApisixImport& imported)
     Config next = current;
     next.streamRoutes = imported.config.streamRoutes;
     next.upstreams = imported.config.upstreams;
+    next.services = imported.config.services;
     if (imported.hasStreamProxy)
         next.streamProxy = imported.config.streamProxy;
     if (imported.realIpFrom)
@@ -502,8 +504,9 @@ int importApisixCommand(const QString& configPath, const QString& file)
         return 1;
     }
     printLines(err, store.warnings(), QStringLiteral("warning: "));
-    err << "imported " << imported.config.streamRoutes.size() << " stream routes and "
-        << imported.config.upstreams.size() << " upstreams into " << store.path() << '\n';
+    err << "imported " << imported.config.streamRoutes.size() << " stream routes, "
+        << imported.config.upstreams.size() << " upstreams and " << imported.config.services.size()
+        << " services into " << store.path() << '\n';
     return 0;
 }
 

@@ -1,8 +1,9 @@
 #pragma once
-// APISIX standalone files: export writes apisix.yaml (stream_routes, upstreams, "#END") and
-// config-stream.yaml (apisix.proxy_mode: stream, apisix.stream_proxy); import reads them back
-// through the same decoders as the JSON config, all problems at once and nothing half-applied.
-// Streamgate-only settings never reach an APISIX file; each one left out becomes a warning.
+// APISIX standalone files: export writes apisix.yaml (stream_routes, upstreams, services,
+// "#END") and config-stream.yaml (apisix.proxy_mode: stream, apisix.stream_proxy); import reads
+// them back through the same decoders as the JSON config, all problems at once and nothing
+// half-applied. Streamgate-only settings never reach an APISIX file; each one left out becomes a
+// warning.
 
 #include "config/yamljson.h"
 #include "model/codec.h"
@@ -31,7 +32,7 @@ ApisixExport exportApisix(const Config& config, const QString& dir);
 
 struct ApisixImport
 {
-    Config config;               // stream_routes, upstreams (+ stream_proxy when found)
+    Config config;               // stream_routes, upstreams, services (+ stream_proxy when found)
     bool hasStreamProxy = false; // a config-stream.yaml / config.yaml beside FILE gave one
     QString streamProxyFile;     // which file it came from
     // nginx_config.stream.real_ip_from of that file, when it has one (streamgate.real_ip_from)
@@ -50,8 +51,8 @@ ApisixImport importApisix(const QString& file);
 ApisixImport importApisixYaml(const QByteArray& yaml, const QString& source,
                               const QString& streamProxyFile = {});
 
-// The config a store holds after importing: routes and upstreams replaced, listeners replaced
-// when the import had them, Streamgate's own settings kept.
+// The config a store holds after importing: routes, upstreams and services replaced, listeners
+// replaced when the import had them, Streamgate's own settings kept.
 Config mergeApisixImport(const Config& current, const ApisixImport& imported);
 
 // Command-line entry points (exit codes: 0 ok, 1 invalid input, 2 unreadable or unwritable).

@@ -1,5 +1,5 @@
-// Cross-object checks (references between routes, upstreams and listeners) and the read-only
-// file check behind `streamgate --check` and ConfigStore::load().
+// Cross-object checks (references between routes, services, upstreams and listeners) and the
+// read-only file check behind `streamgate --check` and ConfigStore::load().
 #include "config/configstore.h"
 #include "config/configutil_p.h"
 #include "model/jsoncheck.h"
@@ -103,6 +103,11 @@ void checkUnsupported(const Config& config, ConfigCheck& check)
     };
     for (qsizetype i = 0; i < config.upstreams.size(); ++i)
         checkScheme(config.upstreams.at(i), QStringLiteral("upstreams[%1]").arg(i));
+    for (qsizetype i = 0; i < config.services.size(); ++i) {
+        if (config.services.at(i).upstream)
+            checkScheme(*config.services.at(i).upstream,
+                        QStringLiteral("services[%1].upstream").arg(i));
+    }
     for (qsizetype i = 0; i < config.streamRoutes.size(); ++i) {
         const StreamRoute& route = config.streamRoutes.at(i);
         const QString at = QStringLiteral("stream_routes[%1]").arg(i);
@@ -116,11 +121,43 @@ void checkUnsupported(const Config& config, ConfigCheck& check)
     }
 }
 
-// `knownIds` holds upstream ids that exist in the file even though their upstream failed to
-// decode: a route referring to one of those is not reported a second time as dangling.
-ConfigCheck checkReferences(const Config& config, const QSet<QString>& knownIds)
+// Ids of objects in the file even though they failed to decode: a reference to one of those
+// is not reported a second time as dangling.
+struct KnownIds
+{
+    QSet<QString> upstreams;
+    QSet<QString> services;
+};
+
+// upstream_id of a route or service names an upstream.
+void checkUpstreamId(const Config& config, const KnownIds& known, const QJsonValue& reference,
+                     const QString& at, const QString& who, ConfigCheck& check)
+{
+    const QString upstreamId = idText(reference);
+    if (upstreamId.isEmpty() || config.findUpstream(upstreamId) ||
+        known.upstreams.contains(upstreamId))
+        return;
+    check.errors << Problem{at + QStringLiteral(".upstream_id"), upstreamId,
+                            QStringLiteral("failed to fetch upstream info by upstream id [%1]: no "
+                                           "upstream has this id (used by %2)")
+                                .arg(upstreamId, who)};
+}
+
+void checkServices(const Config& config, const KnownIds& known, ConfigCheck& check)
+{
+    for (qsizetype i = 0; i < config.services.size(); ++i) {
+        const Service& service = config.services.at(i);
+        const QString at = QStringLiteral("services[%1]").arg(i);
+        const QString id = service.idString();
+        checkUpstreamId(config, known, service.upstreamId, at,
+                        id.isEmpty() ? at : QStringLiteral("service [%1]").arg(id), check);
+    }
+}
+
+ConfigCheck checkReferences(const Config& config, const KnownIds& known)
 {
     ConfigCheck check;
+    checkServices(config, known, check);
 
     QSet<int> ports;
     for (const ListenEntry& e : config.streamProxy.tcp)
@@ -136,14 +173,28 @@ ConfigCheck checkReferences(const Config& config, const QSet<QString>& knownIds)
         const QString who =
             routeId.isEmpty() ? at : QStringLiteral("stream_route [%1]").arg(routeId);
 
-        const QString upstreamId = idText(route.upstreamId);
-        if (!upstreamId.isEmpty() && !config.findUpstream(upstreamId) &&
-            !knownIds.contains(upstreamId)) {
+        checkUpstreamId(config, known, route.upstreamId, at, who, check);
+        const QString serviceId = idText(route.serviceId);
+        if (!serviceId.isEmpty() && !config.findService(serviceId) &&
+            !known.services.contains(serviceId)) {
             check.errors << Problem{
-                at + QStringLiteral(".upstream_id"), upstreamId,
-                QStringLiteral("failed to fetch upstream info by upstream id [%1]: no upstream "
+                at + QStringLiteral(".service_id"), serviceId,
+                QStringLiteral("failed to fetch service info by service id [%1]: no service "
                                "has this id (used by %2)")
-                    .arg(upstreamId, who)};
+                    .arg(serviceId, who)};
+        } else if (const Service* service = config.findService(serviceId);
+                   service && !idText(route.upstreamId).isEmpty() && !service->plugins.empty()) {
+            check.warnings << Problem{
+                at + QStringLiteral(".service_id"), serviceId,
+                QStringLiteral("%1 has an upstream_id of its own: as in APISIX, the plugins of "
+                               "service [%2] do not apply to it")
+                    .arg(who, serviceId)};
+        } else if (service && !config.upstreamFor(route)) {
+            check.warnings << Problem{
+                at + QStringLiteral(".service_id"), serviceId,
+                QStringLiteral("neither %1 nor service [%2] has an upstream or upstream_id: its "
+                               "connections are closed at once")
+                    .arg(who, serviceId)};
         }
         if (route.serverPort && !ports.contains(*route.serverPort)) {
             check.warnings << Problem{
@@ -165,11 +216,11 @@ ConfigCheck checkReferences(const Config& config, const QSet<QString>& knownIds)
     return check;
 }
 
-QSet<QString> rawUpstreamIds(const QJsonObject& root)
+QSet<QString> rawIds(const QJsonObject& root, const QString& section)
 {
     QSet<QString> ids;
-    const QJsonArray upstreams = root.value(QStringLiteral("upstreams")).toArray();
-    for (const QJsonValue& u : upstreams) {
+    const QJsonArray items = root.value(section).toArray();
+    for (const QJsonValue& u : items) {
         const QString id = idText(u.toObject().value(QStringLiteral("id")));
         if (!id.isEmpty())
             ids.insert(id);
@@ -326,7 +377,9 @@ FileCheck checkBytes(const QString& path, const QByteArray& bytes)
 
     const QJsonObject root = doc.object();
     Decoded<Config> decoded = decodeConfig(root);
-    const ConfigCheck check = checkReferences(decoded.value, rawUpstreamIds(root));
+    const ConfigCheck check =
+        checkReferences(decoded.value, KnownIds{rawIds(root, QStringLiteral("upstreams")),
+                                                rawIds(root, QStringLiteral("services"))});
     result.problems = detail::duplicateKeys(bytes) + decoded.problems + check.errors;
     result.warnings = check.warnings;
     if (result.problems.isEmpty()) {

@@ -111,6 +111,7 @@ Config rebaseConfig(const Config& base, const Config& next, const Config& onto)
     Config result = onto;
     result.streamRoutes = rebaseById(base.streamRoutes, next.streamRoutes, onto.streamRoutes);
     result.upstreams = rebaseById(base.upstreams, next.upstreams, onto.upstreams);
+    result.services = rebaseById(base.services, next.services, onto.services);
     if (!(next.streamProxy == base.streamProxy))
         result.streamProxy = next.streamProxy;
     if (next.explicitFields != base.explicitFields)
@@ -124,6 +125,7 @@ bool ConfigDiff::isEmpty() const
 {
     return routesAdded.isEmpty() && routesChanged.isEmpty() && routesRemoved.isEmpty() &&
            upstreamsAdded.isEmpty() && upstreamsChanged.isEmpty() && upstreamsRemoved.isEmpty() &&
+           servicesAdded.isEmpty() && servicesChanged.isEmpty() && servicesRemoved.isEmpty() &&
            !routeOrderChanged && !listenersChanged && !settingsChanged;
 }
 
@@ -138,6 +140,18 @@ ConfigDiff diffConfigs(const Config& before, const Config& after)
     diff.routeOrderChanged = commonBefore != commonAfter;
     diffById(before.upstreams, after.upstreams, diff.upstreamsAdded, diff.upstreamsChanged,
              diff.upstreamsRemoved);
+    diffById(before.services, after.services, diff.servicesAdded, diff.servicesChanged,
+             diff.servicesRemoved);
+    // A route runs with what its service gives it (Config::effectiveRoute).
+    const QSet<QString> servicesTouched(diff.servicesChanged.cbegin(), diff.servicesChanged.cend());
+    for (const StreamRoute& route : after.streamRoutes) {
+        const QString id = route.idString();
+        if (servicesTouched.contains(idText(route.serviceId)) && !diff.routesAdded.contains(id) &&
+            !diff.routesChanged.contains(id)) {
+            diff.routesChanged << id;
+            diff.routesChangedByService << id;
+        }
+    }
     // Listeners are a set: listing the same ports in another order opens and closes nothing.
     diff.listenersChanged =
         listenerSet(before.streamProxy.tcp) != listenerSet(after.streamProxy.tcp) ||

@@ -108,7 +108,42 @@ QString joinIds(const QStringList& ids)
     return ids.join(QStringLiteral(", "));
 }
 
+// The ids of the objects in `list` whose `reference` names `id`.
+template <typename T>
+QStringList usersOf(const QList<T>& list, QJsonValue T::*reference, const QString& id)
+{
+    QStringList users;
+    for (const T& item : list) {
+        if (idText(item.*reference) == id)
+            users << item.idString();
+    }
+    return users;
+}
+
 } // namespace
+
+QString upstreamInUse(const Config& config, const QString& id)
+{
+    const QString words =
+        QStringLiteral("can not delete this upstream, %1 [%2] is still using it now");
+    if (const QStringList routes = usersOf(config.streamRoutes, &StreamRoute::upstreamId, id);
+        !routes.isEmpty())
+        return words.arg(QStringLiteral("stream_route"), joinIds(routes));
+    if (const QStringList services = usersOf(config.services, &Service::upstreamId, id);
+        !services.isEmpty())
+        return words.arg(QStringLiteral("service"), joinIds(services));
+    return {};
+}
+
+QString serviceInUse(const Config& config, const QString& id)
+{
+    if (const QStringList routes = usersOf(config.streamRoutes, &StreamRoute::serviceId, id);
+        !routes.isEmpty())
+        return QStringLiteral(
+                   "can not delete this service directly, stream_route [%1] is still using it now")
+            .arg(joinIds(routes));
+    return {};
+}
 
 ConfigStore::ConfigStore(const QString& path, QObject* parent) : QObject(parent), m_path(path) {}
 
@@ -212,7 +247,8 @@ LoadResult ConfigStore::load()
             m_diskProblems.clear();
             qCInfo(lcConfig).noquote()
                 << "loaded" << m_path << ":" << file.config.streamRoutes.size() << "stream routes,"
-                << file.config.upstreams.size() << "upstreams";
+                << file.config.upstreams.size() << "upstreams," << file.config.services.size()
+                << "services";
             if (!file.config.streamgate.adminKey().isEmpty() &&
                 (QFile::permissions(m_path) & (QFile::ReadGroup | QFile::ReadOther)))
                 qCWarning(lcConfig).noquote()
@@ -365,6 +401,7 @@ Problems ConfigStore::replace(const Config& next)
         Config stamped = rebaseConfig(base, next, current);
         stampReplace(current.streamRoutes, stamped.streamRoutes);
         stampReplace(current.upstreams, stamped.upstreams);
+        stampReplace(current.services, stamped.services);
         current = std::move(stamped);
         return Problems{};
     });
@@ -378,6 +415,7 @@ Problems ConfigStore::update(const Edit& change)
             return refused;
         stampReplace(current.streamRoutes, next.streamRoutes);
         stampReplace(current.upstreams, next.upstreams);
+        stampReplace(current.services, next.services);
         current = std::move(next);
         return Problems{};
     });
@@ -437,18 +475,33 @@ Problems ConfigStore::deleteUpstream(const QString& id)
         if (at < 0)
             return Problems{Problem{QStringLiteral("upstreams"), id,
                                     QStringLiteral("upstream [%1] not found").arg(id)}};
-        QStringList users;
-        for (const StreamRoute& route : std::as_const(next.streamRoutes)) {
-            if (idText(route.upstreamId) == id)
-                users << route.idString();
-        }
-        if (!users.isEmpty())
-            return Problems{
-                Problem{QStringLiteral("upstreams[%1]").arg(at), id,
-                        QStringLiteral("can not delete this upstream, stream_route [%1] is still "
-                                       "using it now")
-                            .arg(joinIds(users))}};
+        if (const QString inUse = upstreamInUse(next, id); !inUse.isEmpty())
+            return Problems{Problem{QStringLiteral("upstreams[%1]").arg(at), id, inUse}};
         next.upstreams.removeAt(at);
+        return Problems{};
+    });
+}
+
+Problems ConfigStore::putService(const Service& service)
+{
+    if (service.idString().isEmpty())
+        return missingId();
+    return edit([&](Config& next) {
+        putById(next.services, service);
+        return Problems{};
+    });
+}
+
+Problems ConfigStore::deleteService(const QString& id)
+{
+    return edit([&](Config& next) {
+        const qsizetype at = indexOfId(next.services, id);
+        if (at < 0)
+            return Problems{Problem{QStringLiteral("services"), id,
+                                    QStringLiteral("service [%1] not found").arg(id)}};
+        if (const QString inUse = serviceInUse(next, id); !inUse.isEmpty())
+            return Problems{Problem{QStringLiteral("services[%1]").arg(at), id, inUse}};
+        next.services.removeAt(at);
         return Problems{};
     });
 }

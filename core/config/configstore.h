@@ -34,6 +34,10 @@ struct ConfigDiff
 {
     QStringList routesAdded, routesChanged, routesRemoved;
     QStringList upstreamsAdded, upstreamsChanged, upstreamsRemoved;
+    QStringList servicesAdded, servicesChanged, servicesRemoved;
+    // Routes that changed only because their service did: they run with what the service gives,
+    // so they are in routesChanged too, but what is stored for them is as it was.
+    QStringList routesChangedByService;
     bool routeOrderChanged = false;
     bool listenersChanged = false;
     bool settingsChanged = false; // the "streamgate" section
@@ -46,8 +50,8 @@ ConfigDiff diffConfigs(const Config& before, const Config& after);
 // `base`: the edit on top of the newer version. rebaseConfig(base, next, base) == next.
 Config rebaseConfig(const Config& base, const Config& next, const Config& onto);
 
-// Cross-object checks on a decoded config: upstream_id references, upstreams in use,
-// routes that can never match (warnings).
+// Cross-object checks on a decoded config: upstream_id and service_id references, upstreams in
+// use, routes that can never match (warnings).
 struct ConfigCheck
 {
     Problems errors;
@@ -78,6 +82,13 @@ struct FileCheck
     Problems warnings;
 };
 FileCheck checkFile(const QString& path);
+
+// Why an object cannot be deleted, in APISIX's words, naming what still uses it; empty when
+// nothing does. "can not delete this upstream, stream_route [r1] is still using it now" (or
+// "service [s1]"), "can not delete this service directly, stream_route [r1] is still using it
+// now".
+QString upstreamInUse(const Config& config, const QString& id);
+QString serviceInUse(const Config& config, const QString& id);
 
 // True when a change was refused because a file could not be read or written (a full disk, no
 // permission), not because of what was asked: nothing changed, and the caller is not at fault.
@@ -133,7 +144,9 @@ public:
     Problems deleteRoute(const QString& id);
     Problems moveRoute(const QString& id, int newIndex); // match order
     Problems putUpstream(const Upstream& upstream);
-    Problems deleteUpstream(const QString& id); // refused while routes use it
+    Problems deleteUpstream(const QString& id); // refused while routes or services use it
+    Problems putService(const Service& service);
+    Problems deleteService(const QString& id); // refused while routes use it
     Problems setStreamProxy(const StreamProxy& proxy);
     Problems setSettings(const StreamgateSettings& streamgate);
     // The section as JSON: decoded and validated first (problems name streamgate.<key>).

@@ -202,6 +202,20 @@ Config withRouteDeleted(const Config& config, const QString& id)
 
 QString upstreamSummary(const Config& config, const StreamRoute& route)
 {
+    // A route without an upstream of its own shows what its service gives it.
+    const QString serviceId = idText(route.serviceId);
+    if (!route.upstream && idText(route.upstreamId).isEmpty() && !serviceId.isEmpty()) {
+        const Service* service = config.findService(serviceId);
+        if (!service)
+            return tr("service %1 (missing)").arg(serviceId);
+        StreamRoute viaService = route;
+        viaService.serviceId = QJsonValue(QJsonValue::Undefined);
+        viaService.upstream = service->upstream;
+        viaService.upstreamId = service->upstreamId;
+        return tr("service %1: %2")
+            .arg(service->name.isEmpty() ? serviceId : service->name,
+                 upstreamSummary(config, viaService));
+    }
     if (!route.upstream && !route.upstreamId.isUndefined() && !route.upstreamId.isNull()) {
         const QString id = route.upstreamId.isString()
                                ? route.upstreamId.toString()
@@ -261,6 +275,14 @@ bool listed(const QStringList& list, const QString& ip)
     return false;
 }
 } // namespace
+
+StreamRoute withOwnIpRestriction(const Config& config, const StreamRoute& route)
+{
+    StreamRoute own = route;
+    if (!own.plugins.ipRestriction)
+        own.plugins.ipRestriction = config.effectiveRoute(route).plugins.ipRestriction;
+    return own;
+}
 
 std::optional<StreamRoute> withClientAllowed(const StreamRoute& route, const QString& ip,
                                              QString* why)

@@ -46,7 +46,7 @@ Config withDisabledRouteRemoved(const Config& config, const QString& id);
 // Deletes an enabled route and its listener when no other route uses it.
 Config withRouteDeleted(const Config& config, const QString& id);
 
-// "127.0.0.1:3306", "2 nodes, least_conn", "upstream pg (1 node)".
+// "127.0.0.1:3306", "2 nodes, least_conn", "upstream pg (1 node)", "service db: 127.0.0.1:3306".
 QString upstreamSummary(const Config& config, const StreamRoute& route);
 // An id not used by any route (enabled or disabled): base, base-2, base-3, ...
 QString uniqueRouteId(const Config& config, const QString& base);
@@ -55,6 +55,10 @@ QString uniqueRouteId(const Config& config, const QString& base);
 
 namespace sg {
 
+// The route holding the ip-restriction it runs with as its own: one that takes its service's
+// gets a copy, so that allowing or blocking a client on the route changes that route only (of
+// a plugin both configure, the route's conf wins). Other routes are returned as they are.
+StreamRoute withOwnIpRestriction(const Config& config, const StreamRoute& route);
 // The route with `ip` allowed through its ip-restriction: added to a whitelist, or removed
 // from a blacklist. nullopt with *why set when nothing needs to (or can) change.
 std::optional<StreamRoute> withClientAllowed(const StreamRoute& route, const QString& ip,

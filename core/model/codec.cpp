@@ -395,6 +395,47 @@ void decodeListenList(Checker& c, const QJsonValue& v, const QString& path, QLis
     }
 }
 
+// A list of objects with ids (stream_routes, upstreams, services): each decoded with
+// `decodeInto`, ids unique within the list.
+template <typename T, typename DecodeInto>
+void decodeSection(Checker& c, const QJsonObject& json, const QString& key, DecodeInto decodeInto,
+                   QList<T>& out, QStringList& explicitFields)
+{
+    if (!json.contains(key) || !c.expectArray(json.value(key), key, 0))
+        return;
+    const QJsonArray items = json.value(key).toArray();
+    if (items.isEmpty())
+        explicitFields << key;
+    QHash<QString, qsizetype> seen;
+    for (qsizetype i = 0; i < items.size(); ++i) {
+        const QString p = indexPath(key, i);
+        T item;
+        decodeInto(c, items.at(i), p, DecodeMode::File, item);
+        const QString id = item.idString();
+        if (!id.isEmpty()) {
+            if (seen.contains(id))
+                c.fail(childPath(p, QStringLiteral("id")), item.id,
+                       QStringLiteral("duplicate id \"%1\" (also used by %2)")
+                           .arg(id, indexPath(key, seen.value(id))));
+            else
+                seen.insert(id, i);
+        }
+        out << item;
+    }
+}
+
+template <typename T, typename Encode>
+void encodeSection(QJsonObject& o, const QString& key, const QList<T>& items, Encode encode,
+                   const QStringList& explicitFields)
+{
+    if (!keep(explicitFields, key, !items.isEmpty()))
+        return;
+    QJsonArray a;
+    for (const T& item : items)
+        a.append(encode(item));
+    o.insert(key, a);
+}
+
 } // namespace
 
 // ---- public API -----------------------------------------------------------------------------
@@ -446,7 +487,8 @@ Decoded<Config> decodeConfig(const QJsonObject& json)
     Checker c;
     Decoded<Config> result;
     Config& config = result.value;
-    c.closed(json, QString(), {"stream_proxy", "stream_routes", "upstreams", settingkey::Section});
+    c.closed(json, QString(),
+             {"stream_proxy", "stream_routes", "upstreams", "services", settingkey::Section});
 
     const QString proxyKey = QStringLiteral("stream_proxy");
     if (json.contains(proxyKey) && c.expectObject(json.value(proxyKey), proxyKey)) {
@@ -467,51 +509,12 @@ Decoded<Config> decodeConfig(const QJsonObject& json)
         }
     }
 
-    const QString routesKey = QStringLiteral("stream_routes");
-    if (json.contains(routesKey) && c.expectArray(json.value(routesKey), routesKey, 0)) {
-        const QJsonArray routes = json.value(routesKey).toArray();
-        if (routes.isEmpty())
-            config.explicitFields << routesKey;
-        QHash<QString, qsizetype> seen;
-        for (qsizetype i = 0; i < routes.size(); ++i) {
-            const QString p = indexPath(routesKey, i);
-            StreamRoute route;
-            decodeRouteInto(c, routes.at(i), p, DecodeMode::File, route);
-            const QString id = route.idString();
-            if (!id.isEmpty()) {
-                if (seen.contains(id))
-                    c.fail(childPath(p, QStringLiteral("id")), route.id,
-                           QStringLiteral("duplicate id \"%1\" (also used by %2)")
-                               .arg(id, indexPath(routesKey, seen.value(id))));
-                else
-                    seen.insert(id, i);
-            }
-            config.streamRoutes << route;
-        }
-    }
-
-    const QString upstreamsKey = QStringLiteral("upstreams");
-    if (json.contains(upstreamsKey) && c.expectArray(json.value(upstreamsKey), upstreamsKey, 0)) {
-        const QJsonArray upstreams = json.value(upstreamsKey).toArray();
-        if (upstreams.isEmpty())
-            config.explicitFields << upstreamsKey;
-        QHash<QString, qsizetype> seen;
-        for (qsizetype i = 0; i < upstreams.size(); ++i) {
-            const QString p = indexPath(upstreamsKey, i);
-            Upstream upstream;
-            decodeUpstreamInto(c, upstreams.at(i), p, DecodeMode::File, upstream);
-            const QString id = upstream.idString();
-            if (!id.isEmpty()) {
-                if (seen.contains(id))
-                    c.fail(childPath(p, QStringLiteral("id")), upstream.id,
-                           QStringLiteral("duplicate id \"%1\" (also used by %2)")
-                               .arg(id, indexPath(upstreamsKey, seen.value(id))));
-                else
-                    seen.insert(id, i);
-            }
-            config.upstreams << upstream;
-        }
-    }
+    decodeSection(c, json, QStringLiteral("stream_routes"), detail::decodeRouteInto,
+                  config.streamRoutes, config.explicitFields);
+    decodeSection(c, json, QStringLiteral("upstreams"), detail::decodeUpstreamInto,
+                  config.upstreams, config.explicitFields);
+    decodeSection(c, json, QStringLiteral("services"), detail::decodeServiceInto, config.services,
+                  config.explicitFields);
 
     const QString ownKey = QLatin1String(settingkey::Section);
     if (json.contains(ownKey) && c.expectObject(json.value(ownKey), ownKey)) {
@@ -566,18 +569,9 @@ QJsonObject encodeConfig(const Config& config)
     }
     if (keep(ex, QStringLiteral("stream_proxy"), !proxy.isEmpty()))
         o.insert(QStringLiteral("stream_proxy"), proxy);
-    if (keep(ex, QStringLiteral("stream_routes"), !config.streamRoutes.isEmpty())) {
-        QJsonArray a;
-        for (const StreamRoute& route : config.streamRoutes)
-            a.append(encodeStreamRoute(route));
-        o.insert(QStringLiteral("stream_routes"), a);
-    }
-    if (keep(ex, QStringLiteral("upstreams"), !config.upstreams.isEmpty())) {
-        QJsonArray a;
-        for (const Upstream& upstream : config.upstreams)
-            a.append(encodeUpstream(upstream));
-        o.insert(QStringLiteral("upstreams"), a);
-    }
+    encodeSection(o, QStringLiteral("stream_routes"), config.streamRoutes, encodeStreamRoute, ex);
+    encodeSection(o, QStringLiteral("upstreams"), config.upstreams, encodeUpstream, ex);
+    encodeSection(o, QStringLiteral("services"), config.services, encodeService, ex);
     const QString ownKey = QLatin1String(settingkey::Section);
     if (keep(ex, ownKey, !config.streamgate.isEmpty()))
         o.insert(ownKey, encodeSettings(config.streamgate));

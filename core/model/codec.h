@@ -32,13 +32,15 @@ Decoded<StreamRoute> decodeStreamRoute(const QJsonValue& json, const QString& pa
                                        DecodeMode mode = DecodeMode::File);
 Decoded<Upstream> decodeUpstream(const QJsonValue& json, const QString& path = {},
                                  DecodeMode mode = DecodeMode::File);
+Decoded<Service> decodeService(const QJsonValue& json, const QString& path = {},
+                               DecodeMode mode = DecodeMode::File);
 // A listen address: a port or "ip:port".
 Decoded<ListenEntry> decodeListenEntry(const QJsonValue& json, const QString& path = {});
 // A stream_proxy.tcp entry: a listen address, or APISIX's object form {addr, tls,
 // proxy_protocol, proxy_protocol_to_upstream} (tls only false).
 Decoded<ListenEntry> decodeTcpListenEntry(const QJsonValue& json, const QString& path = {});
-// Whole config: per-object validation plus duplicate ids. Cross-references (upstream_id
-// exists, listener present) are the store's job, see config/validation.h.
+// Whole config: per-object validation plus duplicate ids. Cross-references (upstream_id and
+// service_id exist, listener present) are the store's job, see config/validation.h.
 Decoded<Config> decodeConfig(const QJsonObject& json);
 
 // The "streamgate" section (model/settings.h); path prefixes every problem.
@@ -54,8 +56,13 @@ QStringList settingKeys(const StreamgateSettings& settings);
 
 QJsonObject encodeStreamRoute(const StreamRoute& route);
 QJsonObject encodeUpstream(const Upstream& upstream);
+QJsonObject encodeService(const Service& service);
 QJsonValue encodeListenEntry(const ListenEntry& entry);
 QJsonObject encodeConfig(const Config& config);
+
+// A route's plugins with its service's: each plugin of `service` that `route` does not configure
+// (APISIX's merge_service_stream_route: of a plugin both configure, the route's conf wins).
+Plugins mergedPlugins(const Plugins& route, const Plugins& service);
 
 // APISIX's rule for string ids (id_schema): 1-64 characters from a-z, A-Z, 0-9, "-", "_", ".".
 bool isApisixIdText(QStringView text);

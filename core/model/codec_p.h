@@ -36,8 +36,8 @@ void decodeString(Checker& c, const QJsonObject& o, const QString& key, const QS
 bool keep(const QStringList& explicitFields, const QString& name, bool nonDefault);
 QJsonObject encodeLabels(const Labels& labels);
 
-// The fields stream routes and upstreams share: id, name, desc, labels first, create_time and
-// update_time last.
+// The fields stream routes, upstreams and services share: id, name, desc, labels first, create_time
+// and update_time last.
 template <typename T> void decodeHead(Checker& c, const QJsonObject& o, const QString& path, T& x)
 {
     if (o.contains(QLatin1String("id")))
@@ -96,8 +96,10 @@ QString checkVarCombination(const QString& key);
 // codecupstream.cpp (a route's inline upstream, the config's upstreams)
 void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, DecodeMode mode,
                         Upstream& up);
-// codecroute.cpp (the config's stream routes)
+// codecroute.cpp (the config's stream routes and services)
 void decodeRouteInto(Checker& c, const QJsonValue& v, const QString& path, DecodeMode mode,
                      StreamRoute& r);
+void decodeServiceInto(Checker& c, const QJsonValue& v, const QString& path, DecodeMode mode,
+                       Service& s);
 
 } // namespace sg::detail

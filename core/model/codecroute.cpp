@@ -1,4 +1,5 @@
-// Stream routes and their plugins (ip-restriction, limit-conn, prometheus, syslog).
+// Stream routes and their plugins (ip-restriction, limit-conn, prometheus, syslog), and the
+// services routes take an upstream and plugins from.
 #include "model/accesslogformat.h"
 #include "model/codec_p.h"
 
@@ -551,6 +552,38 @@ void decodeProtocol(Checker& c, const QJsonValue& v, const QString& path, Stream
     r.redis = redis;
 }
 
+// upstream or upstream_id, never both (a route and a service alike).
+void decodeUpstreamChoice(Checker& c, const QJsonObject& o, const QString& path, DecodeMode mode,
+                          std::optional<Upstream>& upstream, QJsonValue& upstreamId)
+{
+    const bool hasUpstream = o.contains(QLatin1String("upstream"));
+    const bool hasUpstreamId = o.contains(QLatin1String("upstream_id"));
+    if (hasUpstream) {
+        Upstream up;
+        const int before = int(c.problems.size());
+        detail::decodeUpstreamInto(c, o.value(QLatin1String("upstream")),
+                                   childPath(path, QStringLiteral("upstream")), mode, up);
+        if (c.problems.size() == before)
+            upstream = up;
+    }
+    if (hasUpstreamId)
+        detail::decodeId(c, o.value(QLatin1String("upstream_id")),
+                         childPath(path, QStringLiteral("upstream_id")), upstreamId);
+    if (hasUpstream && hasUpstreamId)
+        c.fail(childPath(path, QStringLiteral("upstream_id")),
+               o.value(QLatin1String("upstream_id")),
+               QStringLiteral("give either upstream or upstream_id, not both"));
+}
+
+void encodeUpstreamChoice(QJsonObject& o, const std::optional<Upstream>& upstream,
+                          const QJsonValue& upstreamId)
+{
+    if (upstream)
+        o.insert(QStringLiteral("upstream"), encodeUpstream(*upstream));
+    if (!upstreamId.isUndefined() && !upstreamId.isNull())
+        o.insert(QStringLiteral("upstream_id"), upstreamId);
+}
+
 } // namespace
 
 namespace detail {
@@ -565,8 +598,8 @@ void decodeRouteInto(Checker& c, const QJsonValue& v, const QString& path, Decod
     const QJsonObject o = v.toObject();
     c.closed(o, path,
              {"id", "name", "desc", "labels", "remote_addr", "server_addr", "server_port", "sni",
-              "upstream", "upstream_id", "plugins", "protocol", "create_time", "update_time"},
-             {"service_id"});
+              "upstream", "upstream_id", "service_id", "plugins", "protocol", "create_time",
+              "update_time"});
     detail::decodeHead(c, o, path, r);
     for (const char* field : {"remote_addr", "server_addr"}) {
         const QString key = QLatin1String(field);
@@ -598,26 +631,13 @@ void decodeRouteInto(Checker& c, const QJsonValue& v, const QString& path, Decod
                                       "db.example.com or *.example.com"));
         }
     }
-    const bool hasUpstream = o.contains(QLatin1String("upstream"));
-    const bool hasUpstreamId = o.contains(QLatin1String("upstream_id"));
-    if (hasUpstream) {
-        Upstream up;
-        const int before = int(c.problems.size());
-        decodeUpstreamInto(c, o.value(QLatin1String("upstream")),
-                           childPath(path, QStringLiteral("upstream")), mode, up);
-        if (c.problems.size() == before)
-            r.upstream = up;
-    }
-    if (hasUpstreamId)
-        decodeId(c, o.value(QLatin1String("upstream_id")),
-                 childPath(path, QStringLiteral("upstream_id")), r.upstreamId);
-    if (hasUpstream && hasUpstreamId)
-        c.fail(childPath(path, QStringLiteral("upstream_id")),
-               o.value(QLatin1String("upstream_id")),
-               QStringLiteral("give either upstream or upstream_id, not both"));
-    else if (!hasUpstream && !hasUpstreamId)
+    decodeUpstreamChoice(c, o, path, mode, r.upstream, r.upstreamId);
+    if (o.contains(QLatin1String("service_id")))
+        decodeId(c, o.value(QLatin1String("service_id")),
+                 childPath(path, QStringLiteral("service_id")), r.serviceId);
+    else if (!o.contains(QLatin1String("upstream")) && !o.contains(QLatin1String("upstream_id")))
         c.fail(path, QJsonValue(QJsonValue::Undefined),
-               QStringLiteral("a stream route needs an upstream or an upstream_id"));
+               QStringLiteral("a stream route needs an upstream, an upstream_id or a service_id"));
     if (o.contains(QLatin1String("plugins"))) {
         decodePlugins(c, o.value(QLatin1String("plugins")),
                       childPath(path, QStringLiteral("plugins")), r.plugins);
@@ -654,10 +674,9 @@ QJsonObject encodeStreamRoute(const StreamRoute& r)
         o.insert(QStringLiteral("server_port"), *r.serverPort);
     if (!r.sni.isEmpty())
         o.insert(QStringLiteral("sni"), r.sni);
-    if (r.upstream)
-        o.insert(QStringLiteral("upstream"), encodeUpstream(*r.upstream));
-    if (!r.upstreamId.isUndefined() && !r.upstreamId.isNull())
-        o.insert(QStringLiteral("upstream_id"), r.upstreamId);
+    encodeUpstreamChoice(o, r.upstream, r.upstreamId);
+    if (!r.serviceId.isUndefined() && !r.serviceId.isNull())
+        o.insert(QStringLiteral("service_id"), r.serviceId);
     const QJsonObject plugins = encodePlugins(r.plugins);
     if (keep(ex, QStringLiteral("plugins"), !plugins.isEmpty()))
         o.insert(QStringLiteral("plugins"), plugins);
@@ -665,6 +684,70 @@ QJsonObject encodeStreamRoute(const StreamRoute& r)
         o.insert(QStringLiteral("protocol"), r.protocol);
     detail::encodeTimes(o, r);
     return o;
+}
+
+// ---- service --------------------------------------------------------------------------------
+
+namespace detail {
+
+void decodeServiceInto(Checker& c, const QJsonValue& v, const QString& path, DecodeMode mode,
+                       Service& s)
+{
+    if (!c.expectObject(v, path))
+        return;
+    const QJsonObject o = v.toObject();
+    // hosts, enable_websocket and script act on HTTP requests only.
+    c.closed(o, path,
+             {"id", "name", "desc", "labels", "upstream", "upstream_id", "plugins", "create_time",
+              "update_time"},
+             {"hosts", "enable_websocket", "script"});
+    detail::decodeHead(c, o, path, s);
+    decodeUpstreamChoice(c, o, path, mode, s.upstream, s.upstreamId);
+    if (o.contains(QLatin1String("plugins"))) {
+        decodePlugins(c, o.value(QLatin1String("plugins")),
+                      childPath(path, QStringLiteral("plugins")), s.plugins);
+        if (s.plugins.raw.isEmpty())
+            s.explicitFields << QStringLiteral("plugins");
+    }
+    detail::decodeTimes(c, o, path, mode, s);
+}
+
+} // namespace detail
+
+Decoded<Service> decodeService(const QJsonValue& json, const QString& path, DecodeMode mode)
+{
+    Checker c;
+    Decoded<Service> result;
+    detail::decodeServiceInto(c, json, path, mode, result.value);
+    result.problems = c.problems;
+    return result;
+}
+
+QJsonObject encodeService(const Service& s)
+{
+    QJsonObject o;
+    detail::encodeHead(o, s);
+    encodeUpstreamChoice(o, s.upstream, s.upstreamId);
+    const QJsonObject plugins = encodePlugins(s.plugins);
+    if (keep(s.explicitFields, QStringLiteral("plugins"), !plugins.isEmpty()))
+        o.insert(QStringLiteral("plugins"), plugins);
+    detail::encodeTimes(o, s);
+    return o;
+}
+
+Plugins mergedPlugins(const Plugins& route, const Plugins& service)
+{
+    // Merged as JSON and decoded again, so every plugin the codec knows merges the same way.
+    QJsonObject merged = encodePlugins(route);
+    const QJsonObject inherited = encodePlugins(service);
+    for (auto it = inherited.begin(); it != inherited.end(); ++it) {
+        if (!merged.contains(it.key()))
+            merged.insert(it.key(), it.value());
+    }
+    Checker c;
+    Plugins result;
+    decodePlugins(c, merged, QString(), result);
+    return result;
 }
 
 } // namespace sg

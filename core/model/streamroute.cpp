@@ -1,5 +1,7 @@
 #include "model/streamroute.h"
 
+#include "model/codec.h"
+
 namespace sg {
 
 QString idText(const QJsonValue& id)
@@ -24,6 +26,11 @@ QString Upstream::idString() const
 }
 
 QString StreamRoute::idString() const
+{
+    return idText(id);
+}
+
+QString Service::idString() const
 {
     return idText(id);
 }
@@ -59,11 +66,56 @@ const StreamRoute* Config::findRoute(const QString& id) const
     return nullptr;
 }
 
+const Service* Config::findService(const QString& id) const
+{
+    if (id.isEmpty())
+        return nullptr;
+    for (const Service& service : services) {
+        if (service.idString() == id)
+            return &service;
+    }
+    return nullptr;
+}
+
+namespace {
+
+bool given(const QJsonValue& id)
+{
+    return !id.isUndefined() && !id.isNull();
+}
+
+} // namespace
+
+StreamRoute Config::effectiveRoute(const StreamRoute& route) const
+{
+    StreamRoute merged = route;
+    const Service* service = findService(idText(route.serviceId));
+    // APISIX looks a route's own upstream_id up before its service, and then never merges the
+    // service in: such a route runs without the service's plugins too.
+    if (!service || given(route.upstreamId))
+        return merged;
+    // A route with an inline upstream keeps it (APISIX takes it over an upstream_id it
+    // inherited).
+    if (!merged.upstream) {
+        merged.upstream = service->upstream;
+        merged.upstreamId = service->upstreamId;
+    }
+    merged.plugins = mergedPlugins(route.plugins, service->plugins);
+    return merged;
+}
+
 const Upstream* Config::upstreamFor(const StreamRoute& route) const
 {
     if (route.upstream)
         return &*route.upstream;
-    return findUpstream(idText(route.upstreamId));
+    if (given(route.upstreamId))
+        return findUpstream(idText(route.upstreamId));
+    if (const Service* service = findService(idText(route.serviceId))) {
+        if (service->upstream)
+            return &*service->upstream;
+        return findUpstream(idText(service->upstreamId));
+    }
+    return nullptr;
 }
 
 } // namespace sg

@@ -1,6 +1,6 @@
 #pragma once
-// The APISIX stream data model: stream_route, upstream and the stream plugins Streamgate
-// runs. Field names follow APISIX's schema_def.lua exactly. Value types only: decoding,
+// The APISIX stream data model: stream_route, upstream, service and the stream plugins
+// Streamgate runs. Field names follow APISIX's schema_def.lua exactly. Value types only: decoding,
 // validation and encoding live in codec.h; matching lives in proxy/.
 // Invariant: a value that came out of the decoder is valid and re-encodes to the same JSON
 // (fields given as strings stay strings, nodes given as a map stay a map, ...). Optional
@@ -195,6 +195,7 @@ struct StreamRoute
     QString sni;
     std::optional<Upstream> upstream;             // inline upstream
     QJsonValue upstreamId{QJsonValue::Undefined}; // or a reference to a shared one
+    QJsonValue serviceId{QJsonValue::Undefined};  // the service it takes what it lacks from
     Plugins plugins;
     QJsonObject protocol; // as given (for lossless re-encode)
     // protocol.name "redis", decoded; the only xRPC protocol Streamgate runs.
@@ -206,6 +207,27 @@ struct StreamRoute
     QString idString() const;
     QString displayName() const { return name.isEmpty() ? idString() : name; }
     bool operator==(const StreamRoute&) const = default;
+};
+
+// APISIX's service, the part a stream route uses: an upstream (inline or by upstream_id) and
+// plugins that every route naming it in service_id takes. The route's own upstream or
+// upstream_id wins, and of the plugins both configure, the route's conf (Config::effectiveRoute).
+// APISIX's HTTP-only service fields (hosts, enable_websocket, script) are refused by the codec.
+struct Service
+{
+    QJsonValue id{QJsonValue::Undefined}; // string or integer as given
+    QString name;
+    QString desc;
+    Labels labels;
+    std::optional<Upstream> upstream;             // inline upstream
+    QJsonValue upstreamId{QJsonValue::Undefined}; // or a reference to a shared one
+    Plugins plugins;
+    qint64 createTime = 0; // set by the store
+    qint64 updateTime = 0;
+    QStringList explicitFields; // optional fields given with their default/empty value
+
+    QString idString() const;
+    bool operator==(const Service&) const = default;
 };
 
 // One entry of stream_proxy.tcp / stream_proxy.udp: 9100, "127.0.0.1:9100", "[::1]:9100".
@@ -248,12 +270,21 @@ struct Config
     StreamProxy streamProxy;
     QList<StreamRoute> streamRoutes;
     QList<Upstream> upstreams;
+    QList<Service> services;
     StreamgateSettings streamgate; // Streamgate's own settings (model/settings.h); never exported
     QStringList explicitFields;    // sections given empty ("stream_routes": [])
 
     const Upstream* findUpstream(const QString& id) const;
     const StreamRoute* findRoute(const QString& id) const;
-    // The upstream a route uses: its inline one, or the one upstream_id names (nullptr if none).
+    const Service* findService(const QString& id) const;
+    // The route as it runs (APISIX's merge_service_stream_route): without a service_id, when
+    // the service does not exist, or when the route has an upstream_id of its own (APISIX then
+    // never reaches the service), the route itself; otherwise the route with its service's
+    // upstream or upstream_id when it has no inline upstream, and each plugin of the service
+    // the route does not configure itself.
+    StreamRoute effectiveRoute(const StreamRoute& route) const;
+    // The upstream a route uses: its inline one, the one upstream_id names, else its service's
+    // inline one or the one the service's upstream_id names (nullptr if none).
     const Upstream* upstreamFor(const StreamRoute& route) const;
     bool operator==(const Config&) const = default;
 };

@@ -56,7 +56,8 @@ public:
     // nodes whose address stays keep their counters, state and timer; new nodes start healthy;
     // gone nodes stop. The balancer (which may be a new one) receives the current health of
     // every node at once. An upstream without checks.active of type tcp is unwatched.
-    // upstreamKey is the caller's name for the upstream (its id, or "route:<id>" when inline).
+    // upstreamKey is the caller's name for the upstream (its id, "route:<id>" or "service:<id>"
+    // when inline).
     void watch(const QString& upstreamKey, const Upstream& upstream,
                std::shared_ptr<Balancer> balancer);
     void unwatch(const QString& upstreamKey);

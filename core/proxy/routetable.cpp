@@ -74,6 +74,18 @@ std::shared_ptr<StreamPlugin> pluginNamed(const RouteEntry* entry, const QString
     return nullptr;
 }
 
+// The key of the upstream a route uses: its inline one is the route's own, an inline one of its
+// service is shared by every route of the service (one balancer, one health checker).
+QString upstreamKey(const Config& config, const StreamRoute& route, const Upstream& upstream)
+{
+    if (route.upstream)
+        return QStringLiteral("route:") + route.idString();
+    const Service* service = config.findService(idText(route.serviceId));
+    if (service && service->upstream && &upstream == &*service->upstream)
+        return QStringLiteral("service:") + service->idString();
+    return upstream.idString();
+}
+
 } // namespace
 
 std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTable& previous,
@@ -99,7 +111,10 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
     // "mysql_commands": bool, "mysql_digests": bool}}} overrides it per route and turns command
     // counting (and query digests) on. "postgres_inspect" and "postgres_digests" do the same
     // for PostgreSQL clients.
-    for (const StreamRoute& route : config.streamRoutes) {
+    for (const StreamRoute& given : config.streamRoutes) {
+        // A route runs with what its service gives it: a change to the service changes the
+        // entries of its routes (and only theirs) below.
+        const StreamRoute route = config.effectiveRoute(given);
         const QString id = route.idString();
         const bool mysqlCommands = config.streamgate.mysqlCommandsFor(id);
         const bool mysqlInspect = config.streamgate.mysqlInspectFor(id);
@@ -108,8 +123,8 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
         const bool postgresInspect = config.streamgate.postgresInspectFor(id);
         const bool postgresDigests = config.streamgate.postgresDigestsFor(id);
         std::shared_ptr<UpstreamEntry> up;
-        if (const Upstream* u = config.upstreamFor(route)) {
-            const QString key = route.upstream ? QStringLiteral("route:") + id : u->idString();
+        if (const Upstream* u = config.upstreamFor(given)) {
+            const QString key = upstreamKey(config, given, *u);
             up = table->upstreams.value(key);
             if (!up) {
                 const auto old = oldUpstreams.value(key);

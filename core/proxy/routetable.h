@@ -38,7 +38,8 @@ struct ResolvedNode
 struct UpstreamEntry
 {
     Upstream upstream;
-    QString key; // upstream id, or "route:<id>" for an inline upstream
+    // upstream id, "route:<id>" for a route's inline upstream, "service:<id>" for a service's
+    QString key;
     std::shared_ptr<Balancer> balancer;
     std::vector<ResolvedNode> nodes; // same order as upstream.nodes
     Timeout timeout;
@@ -54,7 +55,7 @@ struct RoutePlugin
 
 struct RouteEntry
 {
-    StreamRoute route;
+    StreamRoute route; // as it runs: merged with its service (Config::effectiveRoute)
     QString id;
     std::shared_ptr<UpstreamEntry> upstream; // nullptr when upstream_id names nothing
     std::vector<RoutePlugin> plugins;        // highest priority first

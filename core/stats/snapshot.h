@@ -177,7 +177,7 @@ QString toString(NodeHealth health); // "healthy", "unhealthy", "mostly_healthy"
 
 struct NodeStatus
 {
-    QString upstream; // upstream id, or "route:<id>" for an inline upstream
+    QString upstream; // upstream id, or "route:<id>" / "service:<id>" for an inline upstream
     QString node;     // "127.0.0.1:3306"
     quint64 active = 0;
     quint64 total = 0;

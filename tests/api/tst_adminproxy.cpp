@@ -1,6 +1,7 @@
 // The admin API driving a running engine, end to end over loopback: routes created over HTTP
-// carry real TCP traffic, replacements refuse clients at once, connections are listed and killed,
-// and the metrics endpoint counts what went through.
+// carry real TCP traffic (their own upstream, a shared one, or their service's), replacements
+// refuse clients at once, connections are listed and killed, and the metrics endpoint counts what
+// went through.
 #include "api/adminserver.h"
 #include "api/prometheus.h"
 #include "config/configstore.h"
@@ -46,6 +47,7 @@ private slots:
     void cleanup();
     void apisixStreamRouteSequence();
     void upstreamIdReference();
+    void serviceSequence();
     void killThroughApi();
     void statsAndEvents();
     void metricsCountTraffic();
@@ -207,6 +209,59 @@ void TestAdminProxy::upstreamIdReference()
     a = call("DELETE", "/apisix/admin/upstreams/echo");
     QCOMPARE(a.status, 400);
     QVERIFY(passes("127.0.0.3"));
+}
+
+// APISIX's t/stream-node/sanity-with-service.t and service-change-rebuild-router.t: a route
+// that names a service is served by the service's upstream (inline or by upstream_id), a change
+// to the service alone keeps it served, and once route and service are gone nothing matches.
+void TestAdminProxy::serviceSequence()
+{
+    const QByteArray inlineService =
+        QStringLiteral(R"({"upstream": {"type": "roundrobin", "nodes": {"127.0.0.1:%1": 1}}})")
+            .arg(m_echo.serverPort())
+            .toUtf8();
+    QCOMPARE(call("PUT", "/apisix/admin/services/1", inlineService).status, 201);
+    HttpAnswer a = call("PUT", "/apisix/admin/stream_routes/1",
+                        R"({"remote_addr": "127.0.0.1", "service_id": 1})");
+    QCOMPARE(a.status, 201);
+    QVERIFY(passes("127.0.0.1"));
+
+    a = call("PUT", "/apisix/admin/stream_routes/1",
+             R"({"remote_addr": "127.0.0.2", "service_id": 1})");
+    QCOMPARE(a.status, 200);
+    QVERIFY(refused("127.0.0.1"));
+    QCOMPARE(call("DELETE", "/apisix/admin/stream_routes/1").status, 200);
+
+    // The service by upstream_id.
+    a = call("PUT", "/apisix/admin/upstreams/1",
+             QStringLiteral(R"({"nodes": {"127.0.0.1:%1": 1}, "type": "roundrobin"})")
+                 .arg(m_echo.serverPort())
+                 .toUtf8());
+    QCOMPARE(a.status, 201);
+    QCOMPARE(call("PUT", "/apisix/admin/services/1", R"({"upstream_id": 1})").status, 200);
+    a = call("PUT", "/apisix/admin/stream_routes/1",
+             R"({"remote_addr": "127.0.0.1/26", "service_id": "1"})");
+    QCOMPARE(a.status, 201);
+    QVERIFY(passes("127.0.0.1"));
+    a = call("PUT", "/apisix/admin/stream_routes/1",
+             R"({"remote_addr": ":/8", "service_id": "1"})");
+    QCOMPARE(a.status, 400);
+    QCOMPARE(a.json.value("error_msg").toString(), QString("invalid remote_addr: :/8"));
+
+    // A change to the service alone: the route still routes through it.
+    a = call("PATCH", "/apisix/admin/services/1", R"({"desc": "updated"})");
+    QCOMPARE(a.status, 200);
+    QVERIFY(passes("127.0.0.1"));
+    // A service whose plugins refuse the client refuses it on the route at once.
+    a = call("PATCH", "/apisix/admin/services/1",
+             R"({"plugins": {"ip-restriction": {"blacklist": ["127.0.0.1"]}}})");
+    QCOMPARE(a.status, 200);
+    QVERIFY(refused("127.0.0.1"));
+    QVERIFY(passes("127.0.0.2"));
+
+    QCOMPARE(call("DELETE", "/apisix/admin/stream_routes/1").status, 200);
+    QCOMPARE(call("DELETE", "/apisix/admin/services/1").status, 200);
+    QVERIFY(refused("127.0.0.2"));
 }
 
 void TestAdminProxy::killThroughApi()

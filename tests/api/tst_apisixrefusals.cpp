@@ -111,10 +111,17 @@ void TestApisixRefusals::adminApiRefusesByName_data()
         << "/apisix/admin/upstreams/u"
         << QByteArray(R"({"scheme": "tls", "nodes": {"127.0.0.1:1": 1}})")
         << "scheme \"tls\" is not supported by Streamgate yet";
-    QTest::newRow("route service_id")
-        << "/apisix/admin/stream_routes/r"
-        << QByteArray(R"({"service_id": "s1", "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
-        << "service_id is not supported by Streamgate";
+    QTest::newRow("service hosts")
+        << "/apisix/admin/services/s"
+        << QByteArray(R"({"hosts": ["a.example.com"], "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
+        << "hosts is not supported by Streamgate";
+    QTest::newRow("service enable_websocket")
+        << "/apisix/admin/services/s" << QByteArray(R"({"enable_websocket": true})")
+        << "enable_websocket is not supported by Streamgate";
+    QTest::newRow("service inline upstream scheme tls")
+        << "/apisix/admin/services/s"
+        << QByteArray(R"({"upstream": {"scheme": "tls", "nodes": {"127.0.0.1:1": 1}}})")
+        << "scheme \"tls\" is not supported by Streamgate yet";
     QTest::newRow("upstream tls client certificate")
         << "/apisix/admin/upstreams/u"
         << QByteArray(R"({"tls": {"client_cert_id": "1"}, "nodes": {"127.0.0.1:1": 1}})")

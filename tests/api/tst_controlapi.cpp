@@ -124,7 +124,8 @@ void TestControlApi::answersAsApisix()
     const QString upText = QString::number(up);
     const QString downText = QString::number(down);
 
-    // r1: inline upstream, probed every second, down after 2 refused connects.
+    // r1: inline upstream, probed every second, down after 2 refused connects. s1: the same as
+    // the inline upstream of a service, one checker for its two routes r4 and r5; s2 uses u1.
     // u1: probed once at start, then only after an hour: its closed node stays mostly_healthy
     // with one tcp failure (tcp_failures 3); "localhost" resolves to the same address and port,
     // so as in APISIX it is the same target, shown once. plain: no checks. idle: checks, but no
@@ -137,7 +138,17 @@ void TestControlApi::answersAsApisix()
           "checks": {"active": {"type": "tcp", "healthy": {"interval": 1, "successes": 1},
                                 "unhealthy": {"interval": 1, "tcp_failures": 2}}}}},
         {"id": "r2", "upstream_id": "u1"},
-        {"id": "r3", "upstream_id": "plain"}
+        {"id": "r3", "upstream_id": "plain"},
+        {"id": "r4", "service_id": "s1"},
+        {"id": "r5", "service_id": "s1"}
+      ],
+      "services": [
+        {"id": "s1", "upstream": {"type": "roundrobin",
+          "nodes": [{"host": "127.0.0.1", "port": %1, "weight": 1},
+                    {"host": "127.0.0.1", "port": %2, "weight": 1}],
+          "checks": {"active": {"type": "tcp", "healthy": {"interval": 1, "successes": 1},
+                                "unhealthy": {"interval": 1, "tcp_failures": 2}}}}},
+        {"id": "s2", "upstream_id": "u1"}
       ],
       "upstreams": [
         {"id": "u1", "type": "roundrobin",
@@ -163,6 +174,9 @@ void TestControlApi::answersAsApisix()
                              10000);
     QTRY_VERIFY_WITH_TIMEOUT(
         rig.node("u1", down) && rig.node("u1", down)->health == NodeHealth::MostlyHealthy, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(rig.node("service:s1", down) &&
+                                 rig.node("service:s1", down)->health == NodeHealth::Unhealthy,
+                             10000);
 
     const QByteArray r1 = "{\"name\":\"/apisix/stream_routes/r1\",\"nodes\":[" +
                           target(up, "healthy", 0, 0) + "," + target(down, "unhealthy", 0, 2) +
@@ -171,12 +185,18 @@ void TestControlApi::answersAsApisix()
                           target(up, "healthy", 0, 0) + "," + target(down, "mostly_healthy", 0, 1) +
                           "],\"type\":\"tcp\"}";
     const QByteArray idle = R"({"name":"/apisix/upstreams/idle","nodes":{},"type":"tcp"})";
+    const QByteArray s1 = "{\"name\":\"/apisix/services/s1\",\"nodes\":[" +
+                          target(up, "healthy", 0, 0) + "," + target(down, "unhealthy", 0, 2) +
+                          "],\"type\":\"tcp\"}";
 
     QNetworkAccessManager network;
     HttpAnswer a = request(network, "GET", rig.url("/v1/healthcheck"));
     QCOMPARE(a.status, 200);
     QCOMPARE(a.contentType, QByteArray("application/json"));
-    QCOMPARE(a.body, "[" + r1 + "," + u1 + "," + idle + "]\n");
+    QCOMPARE(a.body, "[" + r1 + "," + s1 + "," + u1 + "," + idle + "]\n");
+    a = request(network, "GET", rig.url("/v1/healthcheck/services/s1"));
+    QCOMPARE(a.status, 200);
+    QCOMPARE(a.body, s1 + "\n");
 
     a = request(network, "GET", rig.url("/v1/healthcheck/upstreams/u1"));
     QCOMPARE(a.status, 200);
@@ -205,9 +225,10 @@ void TestControlApi::answersAsApisix()
         {"/v1/healthcheck/upstreams/plain", 404, "no checker for upstreams[plain]"},
         {"/v1/healthcheck/stream_routes/r2", 404, "no checker for stream_routes[r2]"},
         {"/v1/healthcheck/stream_routes/nope", 404, "stream_routes[nope] not found"},
-        // routes are APISIX's HTTP routes and services hold upstreams: Streamgate has neither.
+        // routes are APISIX's HTTP routes: Streamgate has none.
         {"/v1/healthcheck/routes/r1", 404, "routes[r1] not found"},
         {"/v1/healthcheck/services/1", 404, "services[1] not found"},
+        {"/v1/healthcheck/services/s2", 404, "no checker for services[s2]"},
         {"/v1/healthcheck/route/1", 400, "invalid src type route"},
         {"/v1/healthcheck/upstreams", 404, "missing src id for src type upstreams"},
         {"/v1/healthcheck/upstreams/", 404, "upstreams[] not found"},
@@ -246,7 +267,8 @@ void TestControlApi::answersAsApisix()
                                "</td><td>unhealthy</td><td>0</td><td>2</td>"
                                "<td>0</td><td>0</td></tr>";
     QVERIFY2(a.body.contains(downRow), a.body.constData());
-    QCOMPARE(a.body.count("<tr"), 1 + 4); // the heading and the four targets; idle has none
+    // The heading and the six targets (r1, s1, u1: two each); idle has none.
+    QCOMPARE(a.body.count("<tr"), 1 + 6);
     a = getWithAccept(network, rig.url("/v1/healthcheck/upstreams/u1"), "text/html");
     QCOMPARE(a.status, 200);
     QVERIFY2(a.body.contains("<td>127.0.0.1:" + downText.toUtf8() +
@@ -280,10 +302,12 @@ void TestControlApi::answersAsApisix()
     a = request(network, "GET", rig.url("/v1/healthcheck"));
     QCOMPARE(a.status, 200);
     const QJsonArray names = QJsonDocument::fromJson(a.body).array();
-    QCOMPARE(names.size(), 2);
+    QCOMPARE(names.size(), 3);
     QCOMPARE(names.at(0).toObject().value("name").toString(),
              QStringLiteral("/apisix/stream_routes/r1"));
     QCOMPARE(names.at(1).toObject().value("name").toString(),
+             QStringLiteral("/apisix/services/s1"));
+    QCOMPARE(names.at(2).toObject().value("name").toString(),
              QStringLiteral("/apisix/upstreams/idle"));
 }
 

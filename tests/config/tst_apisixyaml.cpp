@@ -83,6 +83,8 @@ private slots:
     void apisixStreamPluginFromSampleIsNamed();
     void otherApisixSectionsAreWarnings();
     void danglingUpstreamIdRefused();
+    void servicesRoundTrip();
+    void danglingServiceIdRefused();
     void mergeKeepsOwnSettings();
     void commandLineRoundTrip();
     void proxyProtocolListenersRoundTrip();
@@ -593,6 +595,89 @@ void TestApisixYaml::danglingUpstreamIdRefused()
     const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
     QVERIFY(!imported.ok());
     QVERIFY2(mentions(imported.problems, "nowhere"), qPrintable(formatProblems(imported.problems)));
+}
+
+// services: as APISIX standalone writes them, items without an id named arr_N; exported back
+// as given, after the upstreams.
+void TestApisixYaml::servicesRoundTrip()
+{
+    QTemporaryDir dir;
+    QVERIFY(writeFile(dir.filePath("apisix.yaml"), R"(stream_routes:
+  - id: r1
+    server_port: 9100
+    service_id: db
+  - id: r2
+    server_port: 9101
+    service_id: arr_2
+    plugins:
+      ip-restriction: { blacklist: ["127.0.0.9"] }
+upstreams:
+  - id: u1
+    nodes: { "127.0.0.1:3306": 1 }
+services:
+  - id: db
+    name: shared MySQL
+    upstream: { nodes: { "127.0.0.1:3307": 1 }, type: roundrobin }
+    plugins:
+      ip-restriction: { whitelist: ["127.0.0.1"] }
+  - upstream_id: u1
+#END
+)"));
+    const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
+    QVERIFY2(imported.ok(), qPrintable(formatProblems(imported.problems)));
+    QVERIFY(!mentions(imported.warnings, "services"));
+    const Config& config = imported.config;
+    QCOMPARE(config.services.size(), 2);
+    QCOMPARE(config.services.at(0).name, QStringLiteral("shared MySQL"));
+    QCOMPARE(config.services.at(1).idString(), QStringLiteral("arr_2"));
+    QCOMPARE(config.upstreamFor(config.streamRoutes.at(1))->idString(), QStringLiteral("u1"));
+    QVERIFY(config.effectiveRoute(config.streamRoutes.at(0)).plugins.ipRestriction);
+
+    const Config merged = mergeApisixImport(Config{}, imported);
+    QCOMPARE(merged.services, config.services);
+
+    QTemporaryDir out;
+    Config withProxy = config;
+    withProxy.streamProxy.tcp << decodeListenEntry(QJsonValue(9100)).value;
+    const ApisixExport exported = exportApisix(withProxy, out.path());
+    QVERIFY2(exported.ok(), qPrintable(formatProblems(exported.problems)));
+    QVERIFY(!mentions(exported.warnings, "services"));
+    const QByteArray text = readFile(out.filePath("apisix.yaml"));
+    QVERIFY(text.indexOf("upstreams:") < text.indexOf("services:"));
+    QVERIFY(text.indexOf("services:") < text.indexOf("#END"));
+    const ApisixImport again = importApisix(out.filePath("apisix.yaml"));
+    QVERIFY2(again.ok(), qPrintable(formatProblems(again.problems)));
+    QCOMPARE(again.config.services.size(), 2);
+    for (int i = 0; i < 2; ++i)
+        QCOMPARE(encodeService(again.config.services[i]), encodeService(config.services[i]));
+}
+
+void TestApisixYaml::danglingServiceIdRefused()
+{
+    QTemporaryDir dir;
+    QVERIFY(writeFile(dir.filePath("apisix.yaml"), R"(stream_routes:
+  - id: r1
+    server_port: 9100
+    service_id: nowhere
+#END
+)"));
+    ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
+    QVERIFY(!imported.ok());
+    QVERIFY2(mentions(imported.problems, "stream_routes[0].service_id"),
+             qPrintable(formatProblems(imported.problems)));
+    QVERIFY(mentions(imported.problems, "nowhere"));
+    QVERIFY(imported.config == Config{});
+
+    // An HTTP service is refused by its field, not imported half.
+    QVERIFY(writeFile(dir.filePath("apisix.yaml"), R"(services:
+  - id: s1
+    hosts: [a.example.com]
+#END
+)"));
+    imported = importApisix(dir.filePath("apisix.yaml"));
+    QVERIFY(!imported.ok());
+    QVERIFY2(mentions(imported.problems, "services[0].hosts"),
+             qPrintable(formatProblems(imported.problems)));
 }
 
 void TestApisixYaml::mergeKeepsOwnSettings()

@@ -29,11 +29,12 @@ namespace QTest {
 template <> char* toString(const ConfigDiff& d)
 {
     const QString text =
-        QStringLiteral("routes +[%1] ~[%2] -[%3] upstreams +[%4] ~[%5] -[%6] order=%7 "
-                       "listeners=%8 settings=%9")
+        QStringLiteral("routes +[%1] ~[%2] -[%3] upstreams +[%4] ~[%5] -[%6] services +[%7] "
+                       "~[%8] -[%9] order=%10 listeners=%11 settings=%12")
             .arg(d.routesAdded.join(','), d.routesChanged.join(','), d.routesRemoved.join(','),
                  d.upstreamsAdded.join(','), d.upstreamsChanged.join(','),
-                 d.upstreamsRemoved.join(','))
+                 d.upstreamsRemoved.join(','), d.servicesAdded.join(','),
+                 d.servicesChanged.join(','), d.servicesRemoved.join(','))
             .arg(d.routeOrderChanged)
             .arg(d.listenersChanged)
             .arg(d.settingsChanged);
@@ -1046,6 +1047,31 @@ private Q_SLOTS:
         QTest::newRow("listeners reordered is no change")
             << routes({a}, ", \"stream_proxy\": {\"tcp\": [1, 2]}")
             << routes({a}, ", \"stream_proxy\": {\"tcp\": [2, 1]}") << ConfigDiff{};
+        // A route runs with its service: one that uses a changed service is changed too, the
+        // others are not.
+        const QByteArray viaService = "{\"id\": \"s\", \"service_id\": \"s1\"}";
+        const QByteArray svc1 =
+            ", \"services\": [{\"id\": \"s1\", \"upstream\": {\"nodes\": {\"127.0.0.1:1\": 1}}}]";
+        const QByteArray svc1changed =
+            ", \"services\": [{\"id\": \"s1\", \"upstream\": {\"nodes\": {\"127.0.0.1:2\": 1}}}]";
+        const QByteArray svc2 =
+            ", \"services\": [{\"id\": \"s1\", \"upstream\": {\"nodes\": {\"127.0.0.1:1\": 1}}}, "
+            "{\"id\": \"s2\"}]";
+        d = {};
+        d.servicesChanged = QStringList{"s1"};
+        d.routesChanged = QStringList{"s"};
+        d.routesChangedByService = QStringList{"s"};
+        QTest::newRow("service changed changes its routes")
+            << routes({a, viaService}, svc1) << routes({a, viaService}, svc1changed) << d;
+        d = {};
+        d.servicesAdded = QStringList{"s2"};
+        QTest::newRow("service added")
+            << routes({a, viaService}, svc1) << routes({a, viaService}, svc2) << d;
+        d = {};
+        d.servicesRemoved = QStringList{"s2"};
+        QTest::newRow("service removed")
+            << routes({a, viaService}, svc2) << routes({a, viaService}, svc1) << d;
+
         d = {};
         d.settingsChanged = true;
         QTest::newRow("settings changed")
@@ -1156,6 +1182,31 @@ private Q_SLOTS:
             << Mutation([](ConfigStore& s) { return s.deleteUpstream(QStringLiteral("pg")); })
             << "upstreams[0]"
             << "can not delete this upstream, stream_route [a, b] is still using it now";
+        QTest::newRow("route with a dangling service_id") << Mutation([](ConfigStore& s) {
+            StreamRoute r = s.config().streamRoutes.at(2);
+            r.serviceId = QStringLiteral("nope");
+            return s.putRoute(r);
+        }) << "stream_routes[2].service_id"
+                                                          << "failed to fetch service info by "
+                                                             "service id [nope]: no service has "
+                                                             "this id (used by stream_route [c])";
+        QTest::newRow("service with a dangling upstream_id") << Mutation([](ConfigStore& s) {
+            Service v;
+            v.id = QStringLiteral("s1");
+            v.upstreamId = QStringLiteral("nope");
+            return s.putService(v);
+        }) << "services[0].upstream_id"
+                                                             << "failed to fetch upstream info by "
+                                                                "upstream id [nope]: no upstream "
+                                                                "has this id (used by service "
+                                                                "[s1])";
+        QTest::newRow("service without id")
+            << Mutation([](ConfigStore& s) { return s.putService(Service{}); }) << "id"
+            << "missing id";
+        QTest::newRow("delete unknown service")
+            << Mutation([](ConfigStore& s) { return s.deleteService(QStringLiteral("nope")); })
+            << "services"
+            << "service [nope] not found";
         QTest::newRow("upstream with ewma") << Mutation([](ConfigStore& s) {
             Upstream u = s.config().upstreams.at(0);
             u.type = QStringLiteral("ewma");
@@ -1212,6 +1263,103 @@ private Q_SLOTS:
         QVERIFY(!QFile::exists(store.backupPath()));
         QCOMPARE(store.revision(), revision);
         QCOMPARE(spy.size(), 0);
+    }
+
+    // A service is stored, stamped and persisted like the other objects; one in use by a route
+    // and an upstream in use by a service are not deleted, in APISIX's words.
+    void servicesAndTheirReferences()
+    {
+        const QString file = freshPath();
+        QVERIFY(writeBytes(file, twoRoutesOneUpstream));
+        ConfigStore store(file);
+        QVERIFY(store.load().ok());
+        QSignalSpy spy(&store, &ConfigStore::changed);
+
+        Service v;
+        v.id = QStringLiteral("s1");
+        v.upstreamId = QStringLiteral("pg");
+        QCOMPARE(store.putService(v), Problems{});
+        QVERIFY(store.config().findService(QStringLiteral("s1"))->createTime > 0);
+        QCOMPARE(spy.size(), 1);
+        QCOMPARE(spy.last().at(0).value<ConfigDiff>().servicesAdded, QStringList{"s1"});
+
+        StreamRoute c = store.config().streamRoutes.at(2);
+        c.upstream.reset();
+        c.serviceId = QStringLiteral("s1");
+        QCOMPARE(store.putRoute(c), Problems{});
+        const FileCheck onDisk = checkFile(file);
+        QVERIFY2(onDisk.problems.isEmpty(), qPrintable(formatProblems(onDisk.problems)));
+        QCOMPARE(onDisk.config.services.size(), 1);
+        QCOMPARE(onDisk.config.upstreamFor(onDisk.config.streamRoutes.at(2))->idString(),
+                 QStringLiteral("pg"));
+
+        Problems problems = store.deleteService(QStringLiteral("s1"));
+        QCOMPARE(problems.size(), 1);
+        QCOMPARE(problems.first().reason,
+                 QStringLiteral("can not delete this service directly, stream_route [c] is still "
+                                "using it now"));
+        // Routes a and b use pg themselves and come first.
+        QCOMPARE(upstreamInUse(store.config(), QStringLiteral("pg")),
+                 QStringLiteral("can not delete this upstream, stream_route [a, b] is still using "
+                                "it now"));
+        Config onlyService = store.config();
+        onlyService.streamRoutes.removeFirst();
+        onlyService.streamRoutes.removeFirst();
+        QCOMPARE(
+            upstreamInUse(onlyService, QStringLiteral("pg")),
+            QStringLiteral("can not delete this upstream, service [s1] is still using it now"));
+
+        // A service the route no longer names can go.
+        c.serviceId = QJsonValue(QJsonValue::Undefined);
+        c.upstreamId = QStringLiteral("pg");
+        QCOMPARE(store.putRoute(c), Problems{});
+        QCOMPARE(store.deleteService(QStringLiteral("s1")), Problems{});
+        QVERIFY(checkFile(file).config.services.isEmpty());
+
+        // A route whose service gives it no upstream is kept, with a warning.
+        v.upstreamId = QJsonValue(QJsonValue::Undefined);
+        QCOMPARE(store.putService(v), Problems{});
+        c.upstreamId = QJsonValue(QJsonValue::Undefined);
+        c.serviceId = QStringLiteral("s1");
+        QCOMPARE(store.putRoute(c), Problems{});
+        bool warned = false;
+        for (const Problem& w : store.warnings())
+            warned = warned || (w.path == u"stream_routes[2].service_id" &&
+                                w.reason.contains(u"neither stream_route [c] nor service [s1]"));
+        QVERIFY2(warned, qPrintable(formatProblems(store.warnings())));
+    }
+
+    // What the check says about services: references that name nothing are errors; a route
+    // that leaves its service's plugins out (its own upstream_id), or gets no upstream from it,
+    // is kept with a warning naming both.
+    void serviceChecks()
+    {
+        const auto check = [](const QByteArray& json) { return checkConfig(decode(json)); };
+        ConfigCheck c = check(R"({"stream_routes": [{"id": "r", "service_id": "s"}]})");
+        QCOMPARE(c.errors.size(), 1);
+        QCOMPARE(c.errors.first().path, QStringLiteral("stream_routes[0].service_id"));
+
+        c = check(R"({"services": [{"id": "s", "upstream_id": "u"}]})");
+        QCOMPARE(c.errors.size(), 1);
+        QCOMPARE(c.errors.first().path, QStringLiteral("services[0].upstream_id"));
+
+        c = check(R"({"stream_proxy": {"tcp": [1]},
+            "stream_routes": [{"id": "r", "server_port": 1, "service_id": "s", "upstream_id": "u"}],
+            "upstreams": [{"id": "u", "nodes": {"127.0.0.1:1": 1}}],
+            "services": [{"id": "s", "plugins": {"ip-restriction": {"whitelist": ["127.0.0.1"]}}}]})");
+        QCOMPARE(c.errors, Problems{});
+        QCOMPARE(c.warnings.size(), 1);
+        QCOMPARE(c.warnings.first().reason,
+                 QStringLiteral("stream_route [r] has an upstream_id of its own: as in APISIX, the "
+                                "plugins of service [s] do not apply to it"));
+
+        c = check(R"({"stream_proxy": {"tcp": [1]},
+            "stream_routes": [{"id": "r", "server_port": 1, "service_id": "s"}],
+            "services": [{"id": "s"}]})");
+        QCOMPARE(c.errors, Problems{});
+        QCOMPARE(c.warnings.size(), 1);
+        QVERIFY(c.warnings.first().reason.startsWith(
+            QStringLiteral("neither stream_route [r] nor service [s] has an upstream")));
     }
 
     void timesAreSetByTheStore()

@@ -1,8 +1,8 @@
 // libFuzzer target: the admin API's request-body path (api/adminbody.h) as AdminServer runs it
-// for PUT /KIND/ID, PUT /KIND, POST /KIND[/ID], PATCH /upstreams/ID and
-// PATCH /upstreams/ID/SUB/PATH, without HTTP (a stream route has no PATCH, as in APISIX). Input:
-// one selector byte (operation and kind; PATCH always addresses an upstream), then the id, a
-// newline, the sub path, a newline, and the body.
+// for PUT /KIND/ID, PUT /KIND, POST /KIND[/ID], PATCH /KIND/ID and PATCH /KIND/ID/SUB/PATH
+// (stream routes, upstreams, services), without HTTP (a stream route has no PATCH, as in APISIX).
+// Input: one selector byte (operation and kind; PATCH addresses an upstream or a service), then
+// the id, a newline, the sub path, a newline, and the body.
 // Invariants: a refusal is a 400 or 413 (413 exactly when the body is over the limit) with a
 // message, and every problem has a reason; a POST that names an id in its URL is refused; an
 // accepted object carries the id it was addressed by, that id is a valid APISIX id, its JSON
@@ -41,17 +41,25 @@ QJsonObject storedObject(AdminKind kind, const QString& id)
         o.insert(QStringLiteral("id"), id);
         return encodeUpstream(decodeUpstream(o).value);
     }
+    const QJsonObject plugins{
+        {QStringLiteral("limit-conn"),
+         QJsonObject{{QStringLiteral("conn"), 2},
+                     {QStringLiteral("burst"), 0},
+                     {QStringLiteral("default_conn_delay"), 0.1},
+                     {QStringLiteral("key"), QStringLiteral("remote_addr")}}}};
+    if (kind == AdminKind::Services) {
+        const QJsonObject service{{QStringLiteral("id"), id},
+                                  {QStringLiteral("name"), QStringLiteral("db")},
+                                  {QStringLiteral("upstream"), upstream},
+                                  {QStringLiteral("plugins"), plugins}};
+        return encodeService(decodeService(service).value);
+    }
     const QJsonObject route{
         {QStringLiteral("id"), id},
         {QStringLiteral("server_port"), 9100},
         {QStringLiteral("remote_addr"), QStringLiteral("127.0.0.0/8")},
         {QStringLiteral("upstream"), upstream},
-        {QStringLiteral("plugins"),
-         QJsonObject{{QStringLiteral("limit-conn"),
-                      QJsonObject{{QStringLiteral("conn"), 2},
-                                  {QStringLiteral("burst"), 0},
-                                  {QStringLiteral("default_conn_delay"), 0.1},
-                                  {QStringLiteral("key"), QStringLiteral("remote_addr")}}}}},
+        {QStringLiteral("plugins"), plugins},
     };
     return encodeStreamRoute(decodeStreamRoute(route).value);
 }
@@ -80,8 +88,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     const int selector = data[0];
     const Op op = static_cast<Op>(selector % int(Op::Count));
     const bool patch = op == Op::PatchMerge || op == Op::PatchSubPath;
-    const AdminKind kind =
-        patch || (selector / int(Op::Count)) % 2 ? AdminKind::Upstreams : AdminKind::StreamRoutes;
+    // Stream routes have no PATCH: a patch goes to an upstream or a service.
+    const int kindSelector = (selector / int(Op::Count)) % 3;
+    const AdminKind kind = kindSelector == 2            ? AdminKind::Services
+                           : patch || kindSelector == 1 ? AdminKind::Upstreams
+                                                        : AdminKind::StreamRoutes;
     const QByteArray rest(reinterpret_cast<const char*>(data + 1), qsizetype(size - 1));
     const qsizetype idEnd = rest.indexOf('\n');
     const qsizetype subEnd = idEnd < 0 ? -1 : rest.indexOf('\n', idEnd + 1);
@@ -151,10 +162,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         fuzz::require(result.route.idString() == result.id, "decoded route has another id",
                       fuzz::json(result.json));
         requireRoundTrip<StreamRoute>(result.route, &encodeStreamRoute, &decodeStreamRoute);
-    } else {
+    } else if (kind == AdminKind::Upstreams) {
         fuzz::require(result.upstream.idString() == result.id, "decoded upstream has another id",
                       fuzz::json(result.json));
         requireRoundTrip<Upstream>(result.upstream, &encodeUpstream, &decodeUpstream);
+    } else {
+        fuzz::require(result.service.idString() == result.id, "decoded service has another id",
+                      fuzz::json(result.json));
+        requireRoundTrip<Service>(result.service, &encodeService, &decodeService);
     }
     return 0;
 }

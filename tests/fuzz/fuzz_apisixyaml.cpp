@@ -41,6 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     QJsonObject lists;
     lists.insert(QStringLiteral("stream_routes"), encoded.value(QStringLiteral("stream_routes")));
     lists.insert(QStringLiteral("upstreams"), encoded.value(QStringLiteral("upstreams")));
+    lists.insert(QStringLiteral("services"), encoded.value(QStringLiteral("services")));
     const QByteArray written = jsonToYaml(lists);
     const ApisixImport reread = importApisixYaml(written, source);
     fuzz::require(reread.ok(), "exported YAML does not import",

@@ -482,10 +482,8 @@ void TestStreamRoute::invalid_data()
     QTest::newRow("unknown field") << route(R"({"uri": "/x"})") << file << "uri"
                                    << "/x"
                                    << "additional properties forbidden, found uri";
-    QTest::newRow("APISIX field Streamgate does not run")
-        << route(R"({"service_id": "s1"})") << file << "service_id"
-        << "s1"
-        << "service_id is not supported by Streamgate";
+    QTest::newRow("service_id invalid") << route(R"({"service_id": "a b"})") << file << "service_id"
+                                        << "a b" << idRule;
     QTest::newRow("unknown field with odd name")
         << route(R"({"remote addr": "1.2.3.4"})") << file << R"(["remote addr"])"
         << "1.2.3.4"
@@ -504,7 +502,8 @@ void TestStreamRoute::invalid_data()
         << "wrong type: expected integer, got string";
     QTest::newRow("no upstream") << route(R"({"upstream": null})") << file << ""
                                  << ""
-                                 << "a stream route needs an upstream or an upstream_id";
+                                 << "a stream route needs an upstream, an upstream_id or a "
+                                    "service_id";
     QTest::newRow("upstream and upstream_id")
         << route(R"({"upstream_id": "pg"})") << file << "upstream_id"
         << "pg"

@@ -257,6 +257,55 @@ private slots:
                  QJsonValue(QJsonObject{{"prefer_name", true}}));
     }
 
+    // The form picks a service: a route can take the service's upstream (none of its own), and
+    // a route loaded with only a service_id shows it so; without a service it has no upstream.
+    void serviceIsPickedAndKept()
+    {
+        Service service;
+        service.id = QStringLiteral("db");
+        service.name = QStringLiteral("Shared MySQL");
+        Upstream up;
+        up.nodes << decodeUpstream(QJsonObject{{"nodes", QJsonObject{{"127.0.0.1:3307", 1}}}})
+                        .value.nodes;
+        service.upstream = up;
+        QCOMPARE(m_store->putService(service), Problems{});
+
+        m_editor->editRoute("local-mysql");
+        auto* combo = child<QComboBox>(m_editor.get(), "serviceCombo");
+        auto* useService = child<QRadioButton>(m_editor.get(), "useServiceRadio");
+        QCOMPARE(combo->currentData().toString(), QString());
+        QVERIFY(!useService->isEnabled()); // no service chosen yet
+        const int at = combo->findData(QStringLiteral("db"));
+        QVERIFY(at > 0);
+        QCOMPARE(combo->itemText(at), QStringLiteral("Shared MySQL (db)"));
+        combo->setCurrentIndex(at);
+        QVERIFY(useService->isEnabled());
+        useService->setChecked(true);
+        QVERIFY2(m_editor->isValid(), qPrintable(formatProblems(m_editor->problems())));
+        QVERIFY(m_editor->save());
+
+        const StreamRoute* after = m_store->config().findRoute("local-mysql");
+        QCOMPARE(idText(after->serviceId), QStringLiteral("db"));
+        QVERIFY(!after->upstream);
+        QVERIFY(after->upstreamId.isUndefined());
+        QCOMPARE(m_store->config().upstreamFor(*after)->nodes.first().port, 3307);
+
+        // Loaded again, the form shows where the upstream comes from.
+        m_editor->editRoute("local-mysql");
+        QCOMPARE(combo->currentData().toString(), QStringLiteral("db"));
+        QVERIFY(useService->isChecked());
+        QVERIFY(!child<QRadioButton>(m_editor.get(), "useNodesRadio")->isChecked());
+
+        // No service while the route still takes the service's upstream: the core says why.
+        combo->setCurrentIndex(0);
+        QVERIFY(!m_editor->isValid());
+        QVERIFY(!child<QPushButton>(m_editor.get(), "saveButton")->isEnabled());
+        m_editor->revert();
+        QCOMPARE(combo->currentData().toString(), QStringLiteral("db"));
+        QCOMPARE(idText(m_store->config().findRoute("local-mysql")->serviceId),
+                 QStringLiteral("db"));
+    }
+
     // A limit-conn with rules: the form says so, leaves the unused fields alone and keeps the
     // rules when the delay is changed.
     void limitConnRulesAreKept()

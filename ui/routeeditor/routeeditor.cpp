@@ -94,9 +94,23 @@ void RouteEditor::build()
     addErrorRow(listenForm, QStringLiteral("server_addr"));
     layout->addWidget(listenBox);
 
-    // Upstream
+    // Upstream, and the service the route takes what it lacks from
     auto* upstreamBox = new QGroupBox(tr("Upstream"), m_form);
     auto* upstreamLayout = new QVBoxLayout(upstreamBox);
+    auto* serviceRow = new QHBoxLayout;
+    m_service = new QComboBox(upstreamBox);
+    m_service->setObjectName(QStringLiteral("serviceCombo"));
+    m_service->setToolTip(tr("service_id: the route takes the service's upstream when it has "
+                             "none of its own, and each of the service's plugins it does not "
+                             "configure itself"));
+    serviceRow->addWidget(new QLabel(tr("Service"), upstreamBox));
+    serviceRow->addWidget(m_service, 1);
+    upstreamLayout->addLayout(serviceRow);
+    {
+        QLabel* label = makeErrorLabel(upstreamBox);
+        upstreamLayout->addWidget(label);
+        m_errorLabels.add(QStringLiteral("service_id"), label);
+    }
     auto* choiceRow = new QHBoxLayout;
     m_useNodes = new QRadioButton(tr("Nodes of this route"), upstreamBox);
     m_useNodes->setObjectName(QStringLiteral("useNodesRadio"));
@@ -104,9 +118,12 @@ void RouteEditor::build()
     m_useShared->setObjectName(QStringLiteral("useSharedRadio"));
     m_sharedUpstream = new QComboBox(upstreamBox);
     m_sharedUpstream->setObjectName(QStringLiteral("sharedUpstream"));
+    m_useService = new QRadioButton(tr("The service's"), upstreamBox);
+    m_useService->setObjectName(QStringLiteral("useServiceRadio"));
     choiceRow->addWidget(m_useNodes);
     choiceRow->addWidget(m_useShared);
     choiceRow->addWidget(m_sharedUpstream, 1);
+    choiceRow->addWidget(m_useService);
     upstreamLayout->addLayout(choiceRow);
     {
         QLabel* label = makeErrorLabel(upstreamBox);
@@ -209,9 +226,9 @@ void RouteEditor::build()
     for (QSpinBox* spin : {m_port, m_limitConn, m_limitBurst})
         connect(spin, &QSpinBox::valueChanged, this, &RouteEditor::onEdited);
     connect(m_limitDelay, &QDoubleSpinBox::valueChanged, this, &RouteEditor::onEdited);
-    for (QRadioButton* radio : {m_tcp, m_udp, m_useNodes, m_useShared})
+    for (QRadioButton* radio : {m_tcp, m_udp, m_useNodes, m_useShared, m_useService})
         connect(radio, &QRadioButton::toggled, this, &RouteEditor::onEdited);
-    for (QComboBox* combo : {m_sharedUpstream, m_allowMode})
+    for (QComboBox* combo : {m_sharedUpstream, m_allowMode, m_service})
         connect(combo, &QComboBox::currentIndexChanged, this, &RouteEditor::onEdited);
     connect(m_limitEnabled, &QCheckBox::toggled, this, &RouteEditor::onEdited);
     connect(m_upstreamForm, &UpstreamForm::edited, this, &RouteEditor::onEdited);
@@ -296,12 +313,13 @@ void RouteEditor::clear()
 }
 
 void RouteEditor::editDetached(const StreamRoute& route, bool isNew,
-                               const QList<Upstream>& upstreams)
+                               const QList<Upstream>& upstreams, const QList<Service>& services)
 {
     m_detached = true;
     m_detachedRoute = route;
     m_detachedIsNew = isNew;
     m_detachedUpstreams = upstreams;
+    m_detachedServices = services;
     load(route, std::nullopt, isNew, false);
     // The listen address belongs to this computer's stream_proxy, not to a remote route.
     m_listenAddress->setEnabled(false);
@@ -436,10 +454,16 @@ void RouteEditor::load(const StreamRoute& route, const std::optional<RouteListen
     m_remoteAddr->setText(route.remoteAddr);
 
     refreshUpstreamChoices();
+    const QString serviceId = idText(route.serviceId);
+    if (!serviceId.isEmpty() && m_service->findData(serviceId) < 0)
+        m_service->addItem(serviceId, serviceId); // not (or no longer) known here: kept as is
+    m_service->setCurrentIndex(qMax(0, m_service->findData(serviceId)));
     const bool shared =
         !route.upstream && !route.upstreamId.isUndefined() && !route.upstreamId.isNull();
+    const bool fromService = !route.upstream && !shared && !serviceId.isEmpty();
     m_useShared->setChecked(shared);
-    m_useNodes->setChecked(!shared);
+    m_useService->setChecked(fromService);
+    m_useNodes->setChecked(!shared && !fromService);
     if (shared) {
         const int i = m_sharedUpstream->findData(idText(route.upstreamId));
         if (i >= 0)
@@ -501,6 +525,24 @@ void RouteEditor::refreshUpstreamChoices()
     if (i >= 0)
         m_sharedUpstream->setCurrentIndex(i);
     m_useShared->setEnabled(m_sharedUpstream->count() > 0 || m_useShared->isChecked());
+
+    const QString currentService = m_service->currentData().toString();
+    m_service->clear();
+    m_service->addItem(tr("No service"), QString());
+    const auto addService = [this](const Service& s) {
+        const QString id = s.idString();
+        m_service->addItem(s.name.isEmpty() ? id : QStringLiteral("%1 (%2)").arg(s.name, id), id);
+    };
+    if (m_detached) {
+        for (const Service& s : std::as_const(m_detachedServices))
+            addService(s);
+    } else if (m_store) {
+        for (const Service& s : m_store->config().services)
+            addService(s);
+    }
+    if (!currentService.isEmpty() && m_service->findData(currentService) < 0)
+        m_service->addItem(currentService, currentService);
+    m_service->setCurrentIndex(qMax(0, m_service->findData(currentService)));
     m_loading = wasLoading;
 }
 
@@ -547,7 +589,18 @@ QJsonObject RouteEditor::formJson() const
     setOrRemove(QStringLiteral("remote_addr"), m_remoteAddr->text().trimmed());
     o.insert(QStringLiteral("server_port"), m_port->value());
 
-    if (m_useShared->isChecked()) {
+    const QString serviceId = m_service->currentData().toString();
+    if (serviceId.isEmpty()) {
+        o.remove(QStringLiteral("service_id"));
+    } else {
+        const QJsonValue originalId = m_original.value(QStringLiteral("service_id"));
+        o.insert(QStringLiteral("service_id"),
+                 idJson(serviceId, originalId.isUndefined() ? QJsonValue(serviceId) : originalId));
+    }
+    if (m_useService->isChecked()) {
+        o.remove(QStringLiteral("upstream"));
+        o.remove(QStringLiteral("upstream_id"));
+    } else if (m_useShared->isChecked()) {
         o.remove(QStringLiteral("upstream"));
         const QString id = m_sharedUpstream->currentData().toString();
         const QJsonValue originalId = m_original.value(QStringLiteral("upstream_id"));
@@ -673,6 +726,9 @@ void RouteEditor::updateEnabledState()
     m_revertButton->setEnabled(editing && !m_disabled && m_dirty);
     m_upstreamForm->setEnabled(m_useNodes->isChecked());
     m_sharedUpstream->setEnabled(m_useShared->isChecked());
+    // The service's upstream needs a service; one already chosen stays visible as chosen.
+    m_useService->setEnabled(!m_service->currentData().toString().isEmpty() ||
+                             m_useService->isChecked());
     m_allowAdd->setEnabled(!m_allowInput->text().trimmed().isEmpty() &&
                            allowInputError().isEmpty());
     m_allowRemove->setEnabled(!m_allowList->selectedItems().isEmpty());

@@ -1,6 +1,7 @@
 #pragma once
-// The route form: everything a user sets on one stream route (listen port and protocol,
-// upstream nodes or a shared upstream, balancer, timeouts, allowed clients, connection limit).
+// The route form: everything a user sets on one stream route (listen port and protocol, the
+// service it takes what it lacks from, upstream nodes, a shared upstream or the service's,
+// balancer, timeouts, allowed clients, connection limit).
 // The form is a view of a JSON route: fields it does not show (labels, sni, health checks, ...)
 // are carried over untouched. Every edit is validated by the core's own decoder, and each
 // problem is shown beside its field in the core's words; Save stays disabled until the route
@@ -53,8 +54,10 @@ public:
 
     // Detached mode, for routes that live elsewhere (a remote APISIX): loads the given route
     // with no ConfigStore behind it; Save validates exactly as for local routes, then emits
-    // submitted() instead of writing a store. `upstreams` fill the shared-upstream choice.
-    void editDetached(const StreamRoute& route, bool isNew, const QList<Upstream>& upstreams = {});
+    // submitted() instead of writing a store. `upstreams` fill the shared-upstream choice,
+    // `services` the service choice (a service_id the route has is kept either way).
+    void editDetached(const StreamRoute& route, bool isNew, const QList<Upstream>& upstreams = {},
+                      const QList<Service>& services = {});
     bool isDetached() const { return m_detached; }
     // Shows a refusal from whoever received submitted() beside the form's other errors.
     void showSubmitError(const QString& message);
@@ -101,6 +104,7 @@ private:
     StreamRoute m_detachedRoute;
     bool m_detachedIsNew = false;
     QList<Upstream> m_detachedUpstreams;
+    QList<Service> m_detachedServices;
     QString m_id;
     bool m_isNew = false;
     bool m_disabled = false;
@@ -123,6 +127,8 @@ private:
     QRadioButton* m_useNodes = nullptr;
     QRadioButton* m_useShared = nullptr;
     QComboBox* m_sharedUpstream = nullptr;
+    QComboBox* m_service = nullptr;       // service_id: "" for none
+    QRadioButton* m_useService = nullptr; // no upstream of the route's own: the service's
     UpstreamForm* m_upstreamForm = nullptr;
     QComboBox* m_allowMode = nullptr;
     QListWidget* m_allowList = nullptr;
