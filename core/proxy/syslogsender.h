@@ -5,9 +5,9 @@
 //
 // Batches: add() queues a message; a batch goes when batch_max_size messages wait, when no
 // message came for inactive_timeout seconds, or buffer_duration seconds after the first message
-// of the batch. A batch that fails is sent again up to max_retry_count times, retry_delay
-// seconds apart, and then dropped. At most kMaxPending messages wait (APISIX's default
-// max_pending_entries); more are dropped and counted.
+// of the batch. A batch that fails is tried again up to max_retry_count times, retry_delay
+// seconds apart, with the messages the server has not had yet, and then dropped. At most
+// kMaxPending messages wait (APISIX's default max_pending_entries); more are dropped and counted.
 //
 // Socket: TCP (kept open and reused; written flush_limit bytes at a time; the messages of a
 // batch beyond drop_limit bytes are dropped) or UDP (one datagram per message, so a receiver
@@ -15,16 +15,14 @@
 // APISIX uses, a batch is never held back below flush_limit waiting for later messages: what
 // the batch processor lets go reaches the server.
 //
-// The destructor sends what waits, once, within the timeout, and stops the thread.
+// Destroying the sender never waits (it may happen on a worker or the engine thread): its
+// thread sends what still waits, once, within one `timeout` for all of it, and ends. At exit
+// the process gives such threads that long before it goes.
 
 #include "model/streamroute.h"
 
 #include <QByteArray>
-#include <QString>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <thread>
+#include <memory>
 
 namespace sg {
 
@@ -48,23 +46,10 @@ public:
     };
     Counters counters() const;
 
-private:
-    void run();
-    // Sends one batch; false (with the reason in *error) when the socket failed.
-    bool sendBatch(const std::deque<QByteArray>& batch, QString* error);
-    bool connectSocket(QString* error);
-    void closeSocket();
+    struct State; // shared with the sending thread, which may outlive the sender
 
-    const SyslogConf m_conf;
-    mutable std::mutex m_mutex;
-    std::condition_variable m_wake;
-    std::deque<QByteArray> m_pending;
-    qint64 m_firstMs = 0; // monotonic ms of the oldest waiting message
-    qint64 m_lastMs = 0;  // of the newest
-    bool m_stopping = false;
-    Counters m_counters;
-    int m_fd = -1; // the sender thread's socket
-    std::thread m_thread;
+private:
+    std::shared_ptr<State> m_state;
 };
 
 } // namespace sg

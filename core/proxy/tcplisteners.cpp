@@ -75,6 +75,7 @@ void TcpListeners::apply(const QList<ListenEntry>& entries, std::shared_ptr<cons
 
 void TcpListeners::closeAll()
 {
+    m_closed.store(true);
     for (TcpListener* l : std::as_const(m_listeners))
         delete l;
     m_listeners.clear();
@@ -155,6 +156,10 @@ void TcpListeners::readProxyHeader(const TcpListener& listener, int fd, StreamCl
     auto done = [this, key = listener.key(), stats = listener.stats(),
                  sends = listener.sendsProxyProtocol(),
                  client](Worker& worker, int clientFd, const ProxyHeader& header) {
+        if (m_closed.load()) {
+            ::close(clientFd); // the engine stopped while the header was on its way
+            return;
+        }
         StreamClient carried = client;
         applyProxyHeader(carried, header, m_table.load()->realIpFrom);
         admitClient(key, stats, sends, clientFd, carried, &worker);

@@ -68,6 +68,9 @@ private:
     QList<ListenEntry> m_order;
     QHash<QString, TcpListener*> m_listeners; // by ListenEntry::text()
     QHash<QString, QString> m_errors;
+    // Set by closeAll(): a client whose PROXY header completes after the engine stopped is
+    // closed, not admitted.
+    std::atomic<bool> m_closed{false};
 };
 
 } // namespace sg

@@ -170,6 +170,10 @@ private Q_SLOTS:
         QCOMPARE(entry.value("list").toArray(),
                  QJsonArray({QStringLiteral("127.0.0.2"), QJsonValue(), 1}));
 
+        QVERIFY(!entry.contains("service_id"));
+        QCOMPARE(syslogEntry({}, c, QStringLiteral("svc")).value("service_id").toString(),
+                 QStringLiteral("svc"));
+
         QCOMPARE(syslogMessage("{}", 1733378400123, 42),
                  QByteArray("<46>1 2024-12-05T06:00:00.123Z - apisix 42 - - {}\n"));
     }
@@ -253,6 +257,30 @@ private Q_SLOTS:
             ports.insert(messageJson(m).value("remote_port").toString());
         }
         QCOMPARE(ports.size(), 3);
+    }
+
+    void loneEntryGoesAfterInactiveTimeout()
+    {
+        // APISIX's default batch of 1000 is never filled here: the one entry goes when no
+        // other came for inactive_timeout seconds.
+        QTemporaryDir dir;
+        const int syslogPort = freePort();
+        SyslogServer server(dir.path(), syslogPort, freeUdpPort());
+        QVERIFY(server.ready());
+        TestServer echo(TestServer::Echo);
+        const int port = freePort();
+        const StreamRoute r = routeTo("quiet", echo.port(),
+                                      QStringLiteral(R"({"syslog": {
+            "host": "127.0.0.1", "port": %1, "inactive_timeout": 1,
+            "log_format": {"client": "$remote_addr"}}})")
+                                          .arg(syslogPort));
+        QVERIFY(r.plugins.syslog);
+        Engine engine(EngineOptions{});
+        engine.apply(oneRoute(port, r));
+        QCOMPARE(session(port, "127.0.0.2", "x"), QByteArray("x"));
+        QTRY_COMPARE_WITH_TIMEOUT(server.received().size(), 1, 10000);
+        QCOMPARE(messageJson(server.received().at(0)).value("client").toString(),
+                 QStringLiteral("127.0.0.2"));
     }
 
     void serverThatComesUpLateGetsTheRetry()

@@ -62,11 +62,14 @@ QJsonValue fill(const QJsonValue& format, const ConnectionInfo& connection, int 
 class SyslogPlugin final : public StreamPlugin
 {
 public:
-    SyslogPlugin(const SyslogConf& conf, const QString& routeId)
-        : m_conf(conf), m_routeId(routeId), m_sender(conf)
+    SyslogPlugin(const SyslogConf& conf, const QString& routeId, const QJsonValue& serviceId)
+        : m_conf(conf), m_routeId(routeId), m_serviceId(serviceId), m_sender(conf)
     {
     }
-    const SyslogConf& conf() const { return m_conf; }
+    bool sameAs(const SyslogConf& conf, const QJsonValue& serviceId) const
+    {
+        return m_conf == conf && m_serviceId == serviceId;
+    }
 
     PrereadVerdict preread(const StreamClient&, const QString&, RouteStats&, QString&) override
     {
@@ -89,7 +92,7 @@ public:
         }
         connection.routeId = m_routeId;
         connection.closeReason = log.reason;
-        QJsonObject entry = syslogEntry(m_conf.logFormat, connection);
+        const QJsonObject entry = syslogEntry(m_conf.logFormat, connection, m_serviceId);
         m_sender.add(syslogMessage(QJsonDocument(entry).toJson(QJsonDocument::Compact), now,
                                    QCoreApplication::applicationPid()));
     }
@@ -97,15 +100,19 @@ public:
 private:
     const SyslogConf m_conf;
     const QString m_routeId;
+    const QJsonValue m_serviceId;
     SyslogSender m_sender;
 };
 
 } // namespace
 
-QJsonObject syslogEntry(const QJsonObject& format, const ConnectionInfo& connection)
+QJsonObject syslogEntry(const QJsonObject& format, const ConnectionInfo& connection,
+                        const QJsonValue& serviceId)
 {
     QJsonObject entry = fillObject(format, connection, 1);
     entry.insert(QStringLiteral("route_id"), connection.routeId);
+    if (!serviceId.isUndefined() && !serviceId.isNull())
+        entry.insert(QStringLiteral("service_id"), serviceId);
     return entry;
 }
 
@@ -129,9 +136,9 @@ StreamPluginType syslog()
                     return nullptr;
                 // Same settings: the same sender, so what waits to be sent is not lost.
                 if (auto* old = dynamic_cast<SyslogPlugin*>(b.previous.get());
-                    old && old->conf() == *conf)
+                    old && old->sameAs(*conf, b.route.serviceId))
                     return b.previous;
-                return std::make_shared<SyslogPlugin>(*conf, b.route.idString());
+                return std::make_shared<SyslogPlugin>(*conf, b.route.idString(), b.route.serviceId);
             }};
 }
 } // namespace streamplugins
