@@ -228,8 +228,8 @@ void TestAdminServices::refusals_data()
                                  << "unknown plugin [limit-count]";
     QTest::newRow("stream plugin Streamgate does not run")
         << QByteArray("PUT") << one
-        << QByteArray(R"({"plugins": {"syslog": {"host": "127.0.0.1", "port": 514}}})")
-        << "plugin [syslog] is not supported by Streamgate";
+        << QByteArray(R"({"plugins": {"mqtt-proxy": {"protocol_level": 4}}})")
+        << "plugin [mqtt-proxy] is not supported by Streamgate";
     QTest::newRow("PATCH of a service that does not exist")
         << QByteArray("PATCH") << "/apisix/admin/services/nope" << QByteArray(R"({"desc": "x"})")
         << "Key not found";
