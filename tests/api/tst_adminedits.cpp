@@ -3,6 +3,7 @@
 // enable/disable edits of config/routeedits.h reach the file through the config store, every
 // refusal names what is wrong and changes nothing, a hand edit on disk is kept under an edit,
 // and a save that fails is a server error.
+#include "adminfixture.h"
 #include "api/adminserver.h"
 #include "config/configstore.h"
 #include "httptestclient.h"
@@ -102,7 +103,7 @@ QStringList problemPaths(const HttpAnswer& answer)
 
 } // namespace
 
-class TestAdminEdits : public QObject
+class TestAdminEdits : public QObject, protected AdminFixture
 {
     Q_OBJECT
 
@@ -122,44 +123,18 @@ private slots:
     void methodsAndKey();
     void handEditOnDiskIsKept();
     void failedSaveIsServerError();
-
-private:
-    HttpAnswer call(const QByteArray& verb, const QString& path, const QByteArray& body = {},
-                    const QByteArray& key = kKey)
-    {
-        QUrl u = m_server->url();
-        u.setPath(path);
-        return request(m_network, verb, u, body, key);
-    }
-
-    std::unique_ptr<QTemporaryDir> m_dir;
-    QString m_path;
-    std::unique_ptr<ConfigStore> m_store;
-    std::unique_ptr<AdminServer> m_server;
-    QNetworkAccessManager m_network;
 };
 
 void TestAdminEdits::init()
 {
-    m_dir = std::make_unique<QTemporaryDir>();
-    QVERIFY(m_dir->isValid());
     // One level down, so that a test can take the directory away from under the store.
-    QVERIFY(QDir(m_dir->path()).mkdir("conf"));
-    m_path = m_dir->filePath("conf/streamgate.json");
-    QVERIFY(writeFile(m_path, startConfig()));
-    m_store = std::make_unique<ConfigStore>(m_path);
-    const LoadResult loaded = m_store->load();
-    QVERIFY2(loaded.ok(), qPrintable(formatProblems(loaded.problems)));
-    m_server = std::make_unique<AdminServer>(m_store.get(), nullptr);
-    QVERIFY2(m_server->start({QStringLiteral("127.0.0.1:0"), QString::fromLatin1(kKey)}),
-             qPrintable(m_server->errorString()));
+    const QString error = startAdmin(startConfig(), kKey, QStringLiteral("conf/streamgate.json"));
+    QVERIFY2(error.isEmpty(), qPrintable(error));
 }
 
 void TestAdminEdits::cleanup()
 {
-    m_server.reset();
-    m_store.reset();
-    m_dir.reset();
+    stopAdmin();
 }
 
 void TestAdminEdits::allowAndBlockEditTheRoute()

@@ -1,5 +1,6 @@
 // Admin API over real HTTP on loopback: APISIX v3 stream_routes / upstreams semantics, the key,
 // 405s, error wording, persistence through the config store and concurrent writers.
+#include "adminfixture.h"
 #include "api/adminserver.h"
 #include "config/configstore.h"
 #include "httptestclient.h"
@@ -34,7 +35,7 @@ Config configOnDisk(const QString& path)
 
 } // namespace
 
-class TestAdminServer : public QObject
+class TestAdminServer : public QObject, protected AdminFixture
 {
     Q_OBJECT
 
@@ -67,50 +68,17 @@ private slots:
     void unknownPath();
     void nonLoopbackIsWarned();
     void listenFailureIsReported();
-
-private:
-    // path may carry a query ("/streamgate/v1/events?since=3").
-    QUrl url(const QString& path) const
-    {
-        QUrl u = m_server->url();
-        u.setPath(path.section(u'?', 0, 0));
-        if (path.contains(u'?'))
-            u.setQuery(path.section(u'?', 1));
-        return u;
-    }
-    HttpAnswer call(const QByteArray& verb, const QString& path, const QByteArray& body = {},
-                    const QByteArray& key = kKey)
-    {
-        return request(m_network, verb, url(path), body, key);
-    }
-
-    std::unique_ptr<QTemporaryDir> m_dir;
-    QString m_path;
-    std::unique_ptr<ConfigStore> m_store;
-    std::unique_ptr<AdminServer> m_server;
-    QNetworkAccessManager m_network;
 };
 
 void TestAdminServer::init()
 {
-    m_dir = std::make_unique<QTemporaryDir>();
-    QVERIFY(m_dir->isValid());
-    m_path = m_dir->filePath("streamgate.json");
-    QVERIFY(writeFile(m_path, R"({"stream_proxy": {"tcp": [9100, 9101]}})"));
-    m_store = std::make_unique<ConfigStore>(m_path);
-    const LoadResult loaded = m_store->load();
-    QVERIFY2(loaded.ok(), qPrintable(formatProblems(loaded.problems)));
-    m_server = std::make_unique<AdminServer>(m_store.get(), nullptr);
-    QVERIFY2(m_server->start({QStringLiteral("127.0.0.1:0"), QString::fromLatin1(kKey)}),
-             qPrintable(m_server->errorString()));
-    QVERIFY(m_server->port() != 0);
+    const QString error = startAdmin(R"({"stream_proxy": {"tcp": [9100, 9101]}})", kKey);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
 }
 
 void TestAdminServer::cleanup()
 {
-    m_server.reset();
-    m_store.reset();
-    m_dir.reset();
+    stopAdmin();
 }
 
 void TestAdminServer::parseListen_data()

@@ -3,6 +3,7 @@
 // PATCH (whole, merged, at a sub path, with a trailing slash), DELETE, APISIX's id rules and
 // words, references (upstream_id must exist, a service in use by a stream route is not deleted,
 // an upstream in use by a service neither), and the HTTP-only fields refused by name.
+#include "adminfixture.h"
 #include "api/adminserver.h"
 #include "config/configstore.h"
 #include "httptestclient.h"
@@ -43,7 +44,7 @@ QJsonObject parsed(const QByteArray& text)
 
 } // namespace
 
-class TestAdminServices : public QObject
+class TestAdminServices : public QObject, protected AdminFixture
 {
     Q_OBJECT
 
@@ -63,41 +64,17 @@ private Q_SLOTS:
     void deleteInUse();
     void streamRouteServiceReference();
     void allowOnARouteOfAService();
-
-private:
-    HttpAnswer call(const QByteArray& verb, const QString& path, const QByteArray& body = {})
-    {
-        QUrl u = m_server->url();
-        u.setPath(path);
-        return request(m_network, verb, u, body, kKey);
-    }
-
-    std::unique_ptr<QTemporaryDir> m_dir;
-    QString m_path;
-    std::unique_ptr<ConfigStore> m_store;
-    std::unique_ptr<AdminServer> m_server;
-    QNetworkAccessManager m_network;
 };
 
 void TestAdminServices::init()
 {
-    m_dir = std::make_unique<QTemporaryDir>();
-    QVERIFY(m_dir->isValid());
-    m_path = m_dir->filePath("streamgate.json");
-    QVERIFY(writeFile(m_path, R"({"stream_proxy": {"tcp": [9100, 9101]}})"));
-    m_store = std::make_unique<ConfigStore>(m_path);
-    const LoadResult loaded = m_store->load();
-    QVERIFY2(loaded.ok(), qPrintable(formatProblems(loaded.problems)));
-    m_server = std::make_unique<AdminServer>(m_store.get(), nullptr);
-    QVERIFY2(m_server->start({QStringLiteral("127.0.0.1:0"), QString::fromLatin1(kKey)}),
-             qPrintable(m_server->errorString()));
+    const QString error = startAdmin(R"({"stream_proxy": {"tcp": [9100, 9101]}})", kKey);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
 }
 
 void TestAdminServices::cleanup()
 {
-    m_server.reset();
-    m_store.reset();
-    m_dir.reset();
+    stopAdmin();
 }
 
 // services.t TEST 1-4, services-string-id.t TEST 1-4, TEST 37 (a dot in the id).

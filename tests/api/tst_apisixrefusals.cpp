@@ -1,6 +1,7 @@
 // What APISIX accepts on a stream route or upstream and Streamgate does not run is refused by
 // name on every surface a user writes through — the admin API over real HTTP, the config file,
 // the APISIX YAML import and the store behind the window — and nothing is stored.
+#include "adminfixture.h"
 #include "api/adminserver.h"
 #include "config/apisixyaml.h"
 #include "config/configstore.h"
@@ -35,7 +36,7 @@ bool refused(const Problems& problems, const QString& path, const QString& value
 
 } // namespace
 
-class TestApisixRefusals : public QObject
+class TestApisixRefusals : public QObject, protected AdminFixture
 {
     Q_OBJECT
 
@@ -49,41 +50,17 @@ private slots:
     void configFileWithSniIsKeptAndNamed();
     void yamlImportRefusesTlsListeners();
     void supportedValuesStillPass();
-
-private:
-    HttpAnswer call(const QByteArray& verb, const QString& path, const QByteArray& body)
-    {
-        QUrl u = m_server->url();
-        u.setPath(path);
-        return request(m_network, verb, u, body, kKey);
-    }
-
-    std::unique_ptr<QTemporaryDir> m_dir;
-    QString m_path;
-    std::unique_ptr<ConfigStore> m_store;
-    std::unique_ptr<AdminServer> m_server;
-    QNetworkAccessManager m_network;
 };
 
 void TestApisixRefusals::init()
 {
-    m_dir = std::make_unique<QTemporaryDir>();
-    QVERIFY(m_dir->isValid());
-    m_path = m_dir->filePath("streamgate.json");
-    QVERIFY(writeFile(m_path, R"({"stream_proxy": {"tcp": [9100]}})"));
-    m_store = std::make_unique<ConfigStore>(m_path);
-    const LoadResult loaded = m_store->load();
-    QVERIFY2(loaded.ok(), qPrintable(formatProblems(loaded.problems)));
-    m_server = std::make_unique<AdminServer>(m_store.get(), nullptr);
-    QVERIFY2(m_server->start({QStringLiteral("127.0.0.1:0"), QString::fromLatin1(kKey)}),
-             qPrintable(m_server->errorString()));
+    const QString error = startAdmin(R"({"stream_proxy": {"tcp": [9100]}})", kKey);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
 }
 
 void TestApisixRefusals::cleanup()
 {
-    m_server.reset();
-    m_store.reset();
-    m_dir.reset();
+    stopAdmin();
 }
 
 void TestApisixRefusals::adminApiRefusesByName_data()
