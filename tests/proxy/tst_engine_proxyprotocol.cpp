@@ -178,10 +178,10 @@ private Q_SLOTS:
             QByteArray());
         QVERIFY(end == ReadEnd::Eof || end == ReadEnd::Reset);
         QCOMPARE(up->accepted.load(), 1);
-        const DeniedClient* d = deniedFor(engine.snapshot(), "198.51.100.10");
-        QVERIFY(d);
-        QVERIFY(d->reason == CloseReason::DeniedIpRestriction);
-        QVERIFY(!deniedFor(engine.snapshot(), "127.0.0.2"));
+        QTRY_VERIFY_WITH_TIMEOUT(deniedFor(engine.snapshot(), "198.51.100.10"), 5000);
+        const Snapshot s = engine.snapshot(); // deniedFor points into it
+        QVERIFY(deniedFor(s, "198.51.100.10")->reason == CloseReason::DeniedIpRestriction);
+        QVERIFY(!deniedFor(s, "127.0.0.2"));
     }
 
     // With real_ip_from naming 127.0.0.3 only, a header from 127.0.0.2 is read (and required)
