@@ -5,7 +5,7 @@
 
 #include "loopback.h"
 #include "model/codec.h"
-#include "procstat.h"
+#include "peerdaemon.h"
 #include "proxy/engine.h"
 #include "proxy/plugins/syslog.h"
 #include "proxyfixture.h"
@@ -14,12 +14,7 @@
 
 #include <QCoreApplication>
 #include <QJsonDocument>
-#include <QProcess>
-#include <QStandardPaths>
-#include <QTemporaryDir>
 #include <QtTest>
-#include <csignal>
-#include <sys/prctl.h>
 
 using namespace sg;
 using namespace sgtest;
@@ -30,11 +25,9 @@ namespace {
 class SyslogServer
 {
 public:
-    SyslogServer(const QString& dir, int tcpPort, int udpPort)
-        : m_out(dir + QStringLiteral("/received.log"))
+    SyslogServer(int tcpPort, int udpPort) : m_out(m_daemon.filePath("received.log"))
     {
-        const QString conf = dir + QStringLiteral("/rsyslog.conf");
-        writeFile(conf, QStringLiteral(R"(global(workDirectory="%1")
+        const QString conf = QStringLiteral(R"(global(workDirectory="%1")
 module(load="imtcp")
 module(load="imudp")
 input(type="imtcp" port="%2" address="127.0.0.1")
@@ -43,29 +36,19 @@ template(name="fields" type="string"
          string="%pri%|%protocol-version%|%app-name%|%procid%|%msg%\n")
 *.* action(type="omfile" file="%4" template="fields")
 )")
-                            .arg(dir)
-                            .arg(tcpPort)
-                            .arg(udpPort)
-                            .arg(m_out)
-                            .toUtf8());
-        // Ends with the test, even one that crashes: never left holding the ports.
-        m_process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
-        m_process.start(QStandardPaths::findExecutable(QStringLiteral("rsyslogd"),
-                                                       {QStringLiteral("/usr/sbin")}),
-                        {QStringLiteral("-n"), QStringLiteral("-f"), conf, QStringLiteral("-i"),
-                         dir + QStringLiteral("/rsyslogd.pid")});
+                                 .arg(m_daemon.dir())
+                                 .arg(tcpPort)
+                                 .arg(udpPort)
+                                 .arg(m_out);
         // Ready once its TCP input accepts (the UDP input is bound in the same start-up).
-        for (int i = 0; i < 100 && m_process.state() != QProcess::NotRunning; ++i) {
-            const int fd = connectTo(QStringLiteral("127.0.0.1"), tcpPort);
-            if (fd >= 0) {
-                ::close(fd);
-                m_ready = true;
-                break;
-            }
-            QTest::qWait(100);
-        }
+        m_ready = m_daemon.start(
+            QStringLiteral("rsyslogd"), QStringLiteral("rsyslog.conf"), conf.toUtf8(),
+            {QStringLiteral("-n"), QStringLiteral("-f"), m_daemon.filePath("rsyslog.conf"),
+             QStringLiteral("-i"), m_daemon.filePath("rsyslogd.pid")},
+            {tcpPort});
+        if (!m_ready)
+            qWarning("%s", qUtf8Printable(m_daemon.error()));
     }
-    ~SyslogServer() { stopProcess(m_process); }
 
     bool ready() const { return m_ready; }
 
@@ -80,8 +63,8 @@ template(name="fields" type="string"
     }
 
 private:
-    QString m_out;
-    QProcess m_process;
+    PeerDaemon m_daemon;
+    const QString m_out;
     bool m_ready = false;
 };
 
@@ -134,9 +117,7 @@ class TstSyslog : public QObject
 private Q_SLOTS:
     void initTestCase()
     {
-        if (QStandardPaths::findExecutable(QStringLiteral("rsyslogd"),
-                                           {QStringLiteral("/usr/sbin")})
-                .isEmpty())
+        if (!PeerDaemon::installed(QStringLiteral("rsyslogd")))
             QFAIL("rsyslogd is not installed (Debian package rsyslog)");
     }
 
@@ -180,9 +161,8 @@ private Q_SLOTS:
 
     void sessionsOverTcp()
     {
-        QTemporaryDir dir;
         const QList<int> ports = freePorts(2);
-        SyslogServer server(dir.path(), ports[0], freeUdpPort());
+        SyslogServer server(ports[0], freeUdpPort());
         QVERIFY(server.ready());
         TestServer echo(TestServer::Echo);
         const int port = freePort();
@@ -227,9 +207,8 @@ private Q_SLOTS:
 
     void batchOverUdp()
     {
-        QTemporaryDir dir;
         const int udpPort = freeUdpPort();
-        SyslogServer server(dir.path(), freePort(), udpPort);
+        SyslogServer server(freePort(), udpPort);
         QVERIFY(server.ready());
         TestServer echo(TestServer::Echo);
         const int port = freePort();
@@ -263,9 +242,8 @@ private Q_SLOTS:
     {
         // APISIX's default batch of 1000 is never filled here: the one entry goes when no
         // other came for inactive_timeout seconds.
-        QTemporaryDir dir;
         const int syslogPort = freePort();
-        SyslogServer server(dir.path(), syslogPort, freeUdpPort());
+        SyslogServer server(syslogPort, freeUdpPort());
         QVERIFY(server.ready());
         TestServer echo(TestServer::Echo);
         const int port = freePort();
@@ -285,7 +263,6 @@ private Q_SLOTS:
 
     void serverThatComesUpLateGetsTheRetry()
     {
-        QTemporaryDir dir;
         const int syslogPort = freePort();
         TestServer echo(TestServer::Echo);
         const int port = freePort();
@@ -300,7 +277,7 @@ private Q_SLOTS:
         QCOMPARE(session(port, "127.0.0.2", "x"), QByteArray("x"));
         QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 1, 5000);
         QTest::qWait(1500); // at least one refused attempt
-        SyslogServer server(dir.path(), syslogPort, freeUdpPort());
+        SyslogServer server(syslogPort, freeUdpPort());
         QVERIFY(server.ready());
         QTRY_COMPARE_WITH_TIMEOUT(server.received().size(), 1, 10000);
         QCOMPARE(messageJson(server.received().at(0)).value("client").toString(),
