@@ -216,10 +216,7 @@ QString upstreamSummary(const Config& config, const StreamRoute& route)
             .arg(service->name.isEmpty() ? serviceId : service->name,
                  upstreamSummary(config, viaService));
     }
-    if (!route.upstream && !route.upstreamId.isUndefined() && !route.upstreamId.isNull()) {
-        const QString id = route.upstreamId.isString()
-                               ? route.upstreamId.toString()
-                               : QString::number(route.upstreamId.toInteger());
+    if (const QString id = idText(route.upstreamId); !route.upstream && !id.isEmpty()) {
         const Upstream* u = config.findUpstream(id);
         if (!u)
             return tr("upstream %1 (missing)").arg(id);
