@@ -96,6 +96,9 @@ QString checkVarCombination(const QString& key);
 // codecupstream.cpp (a route's inline upstream, the config's upstreams)
 void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, DecodeMode mode,
                         Upstream& up);
+// codecplugins.cpp (a route's or a service's plugins)
+void decodePlugins(Checker& c, const QJsonValue& v, const QString& path, Plugins& plugins);
+QJsonObject encodePlugins(const Plugins& plugins);
 // codecroute.cpp (the config's stream routes and services)
 void decodeRouteInto(Checker& c, const QJsonValue& v, const QString& path, DecodeMode mode,
                      StreamRoute& r);
