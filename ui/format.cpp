@@ -145,6 +145,8 @@ QString closeReasonText(CloseReason reason)
         return tr("Reset by user");
     case CloseReason::BadProxyHeader:
         return tr("Bad PROXY protocol header");
+    case CloseReason::BadMqttConnect:
+        return tr("Bad MQTT CONNECT");
     }
     return {};
 }

@@ -265,6 +265,50 @@ void apisixConnectionFamily(QByteArray& out, const QList<RouteCounters>& routes,
         f.sample({{"route", label}}, total);
 }
 
+// The listening address as nginx (and so APISIX's stream metrics) names it: a listener given
+// by its port alone is "0.0.0.0:<port>".
+QString apisixListenAddr(const QString& address)
+{
+    bool isPort = false;
+    address.toUInt(&isPort);
+    return isPort ? QStringLiteral("0.0.0.0:") + address : address;
+}
+
+// APISIX 3.18's stream families, so its Grafana dashboard reads Streamgate: sessions by how they
+// ended (every route's, with the prometheus plugin or without, as apisix_stream_connection_total
+// here), and per listener the open sessions and the bytes, which move during a long session.
+void apisixStreamFamilies(QByteArray& out, const Snapshot& snapshot)
+{
+    {
+        Family f(out, "apisix_stream_status", "counter", "Stream sessions per termination status");
+        for (const StreamStatusCount& s : snapshot.streamStatus)
+            f.sample({{"code", QString::number(s.code)},
+                      {"listen_addr", apisixListenAddr(s.listener)},
+                      {"node", s.node}},
+                     s.count);
+    }
+    {
+        Family f(out, "apisix_stream_active_connections", "gauge",
+                 "Number of stream sessions currently being proxied per listening address");
+        for (const ListenerStatus& l : snapshot.listeners)
+            f.sample({{"listen_addr", apisixListenAddr(l.address)}}, l.active);
+    }
+    Family f(out, "apisix_stream_bandwidth", "counter",
+             "Total bandwidth in bytes proxied by the stream subsystem");
+    for (const ListenerStatus& l : snapshot.listeners) {
+        const QString addr = apisixListenAddr(l.address);
+        const QString ingress = QStringLiteral("ingress"), egress = QStringLiteral("egress");
+        const QString downstream = QStringLiteral("downstream"),
+                      upstream = QStringLiteral("upstream");
+        f.sample({{"listen_addr", addr}, {"type", ingress}, {"side", downstream}},
+                 l.bytesFromClient);
+        f.sample({{"listen_addr", addr}, {"type", egress}, {"side", downstream}}, l.bytesDown);
+        f.sample({{"listen_addr", addr}, {"type", egress}, {"side", upstream}}, l.bytesUp);
+        f.sample({{"listen_addr", addr}, {"type", ingress}, {"side", upstream}},
+                 l.bytesFromUpstream);
+    }
+}
+
 QList<NodeStatus> nodeRows(const Snapshot& snapshot, const Config& config)
 {
     QList<NodeStatus> rows = snapshot.nodes;
@@ -310,6 +354,7 @@ QByteArray renderPrometheus(const Snapshot& snapshot, const Config& config)
                  1);
     }
     apisixConnectionFamily(out, routes, config);
+    apisixStreamFamilies(out, snapshot);
     routeFamily(out, routes, "streamgate_route_active_connections", "gauge",
                 "Open connections per stream route", &RouteCounters::active);
     routeFamily(out, routes, "streamgate_route_max_active_connections", "gauge",

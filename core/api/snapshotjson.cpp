@@ -78,6 +78,12 @@ QJsonObject connectionToJson(const ConnectionInfo& c)
         }
         o.insert(QStringLiteral("mysql"), mysql);
     }
+    // A client of a route with mqtt-proxy: its MQTT CONNECT.
+    if (c.mqtt.detected)
+        o.insert(QStringLiteral("mqtt"),
+                 QJsonObject{{QStringLiteral("client_id"), c.mqtt.clientId},
+                             {QStringLiteral("protocol_name"), c.mqtt.protocolName},
+                             {QStringLiteral("protocol_level"), c.mqtt.protocolLevel}});
     // A PostgreSQL client: its startup and login; with digests on, the statement running now
     // (null when none), the number of commands answered and the last error.
     if (c.postgres.detected) {

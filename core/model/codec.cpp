@@ -192,10 +192,10 @@ void decodeString(Checker& c, const QJsonObject& o, const QString& key, const QS
 
 bool isStreamVar(const QString& name)
 {
-    for (const char* known :
-         {"remote_addr", "remote_port", "server_addr", "server_port", "protocol",
-          "proxy_protocol_addr", "proxy_protocol_port", "proxy_protocol_server_addr",
-          "proxy_protocol_server_port", "realip_remote_addr", "realip_remote_port"})
+    for (const char* known : {"remote_addr", "remote_port", "server_addr", "server_port",
+                              "protocol", "proxy_protocol_addr", "proxy_protocol_port",
+                              "proxy_protocol_server_addr", "proxy_protocol_server_port",
+                              "realip_remote_addr", "realip_remote_port", "mqtt_client_id"})
         if (name == QLatin1String(known))
             return true;
     return false;

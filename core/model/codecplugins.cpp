@@ -1,4 +1,5 @@
-// The plugins of a stream route or service (ip-restriction, limit-conn, prometheus, syslog):
+// The plugins of a stream route or service (ip-restriction, limit-conn, prometheus, syslog,
+// mqtt-proxy):
 // decoded and checked as APISIX's stream plugin schemas, encoded back losslessly.
 #include "model/accesslogformat.h"
 #include "model/codec_p.h"
@@ -235,6 +236,31 @@ void decodePrometheus(Checker& c, const QJsonValue& v, const QString& path, Plug
         plugins.prometheus = conf;
 }
 
+void decodeMqttProxy(Checker& c, const QJsonValue& v, const QString& path, Plugins& plugins)
+{
+    if (!c.expectObject(v, path))
+        return;
+    const QJsonObject o = v.toObject();
+    const int before = int(c.problems.size());
+    c.closed(o, path, {"protocol_name", "protocol_level"});
+    c.required(o, path, {"protocol_level"});
+    MqttProxyConf conf;
+    if (o.contains(QLatin1String("protocol_name"))) {
+        if (auto name = c.string(o.value(QLatin1String("protocol_name")),
+                                 childPath(path, QStringLiteral("protocol_name")), 0, -1))
+            conf.protocolName = *name;
+    }
+    if (o.contains(QLatin1String("protocol_level"))) {
+        if (auto level =
+                c.integer(o.value(QLatin1String("protocol_level")),
+                          childPath(path, QStringLiteral("protocol_level")),
+                          std::numeric_limits<int>::min(), std::numeric_limits<int>::max()))
+            conf.protocolLevel = int(*level);
+    }
+    if (c.problems.size() == before)
+        plugins.mqttProxy = conf;
+}
+
 // A syslog log_format, checked as APISIX reads it: a string that starts with '$' is one variable
 // (all of the rest is its name), any other value is a constant, an object or array is a nested
 // format. A variable Streamgate cannot fill is refused here: APISIX would log a value for it.
@@ -333,7 +359,7 @@ void decodeSyslog(Checker& c, const QJsonValue& v, const QString& path, Plugins&
 // so a route brought over from APISIX says what it lacks here.
 bool isApisixStreamPluginNotRun(const QString& name)
 {
-    return name == QLatin1String("traffic-split") || name == QLatin1String("mqtt-proxy");
+    return name == QLatin1String("traffic-split");
 }
 
 // ---- encoding -------------------------------------------------------------------------------
@@ -375,6 +401,15 @@ QJsonObject encodeLimitConn(const LimitConnConf& conf, const QJsonObject& given)
                                      {QStringLiteral("key"), rule.key}});
         o.insert(QStringLiteral("rules"), rules);
     }
+    return o;
+}
+
+QJsonObject encodeMqttProxy(const MqttProxyConf& conf, const QJsonObject& given)
+{
+    QJsonObject o{{QStringLiteral("protocol_level"), conf.protocolLevel}};
+    if (conf.protocolName != MqttProxyConf().protocolName ||
+        given.contains(QLatin1String("protocol_name")))
+        o.insert(QStringLiteral("protocol_name"), conf.protocolName);
     return o;
 }
 
@@ -432,6 +467,8 @@ void decodePlugins(Checker& c, const QJsonValue& v, const QString& path, Plugins
             decodePrometheus(c, it.value(), p, plugins);
         else if (it.key() == QLatin1String("syslog"))
             decodeSyslog(c, it.value(), p, plugins);
+        else if (it.key() == QLatin1String("mqtt-proxy"))
+            decodeMqttProxy(c, it.value(), p, plugins);
         else if (isApisixStreamPluginNotRun(it.key()))
             c.fail(p, it.value(),
                    QStringLiteral("plugin [%1] is not supported by Streamgate").arg(it.key()));
@@ -464,6 +501,11 @@ QJsonObject encodePlugins(const Plugins& plugins)
         o.insert(syslog, encodeSyslog(*plugins.syslog, plugins.raw.value(syslog).toObject()));
     else
         o.remove(syslog);
+    const QString mqtt = QStringLiteral("mqtt-proxy");
+    if (plugins.mqttProxy)
+        o.insert(mqtt, encodeMqttProxy(*plugins.mqttProxy, plugins.raw.value(mqtt).toObject()));
+    else
+        o.remove(mqtt);
     return o;
 }
 

@@ -151,18 +151,32 @@ struct SyslogConf
     bool operator==(const SyslogConf&) const = default;
 };
 
+// APISIX's mqtt-proxy: the client's MQTT CONNECT is read before the session (up to its client
+// identifier, which becomes mqtt_client_id for a chash upstream), and a client whose protocol
+// name or level differs is refused.
+struct MqttProxyConf
+{
+    QString protocolName = QStringLiteral("MQTT");
+    int protocolLevel = 0; // required
+    bool operator==(const MqttProxyConf&) const = default;
+};
+
 struct Plugins
 {
     std::optional<IpRestrictionConf> ipRestriction; // "ip-restriction"
     std::optional<LimitConnConf> limitConn;         // "limit-conn"
     std::optional<PrometheusConf> prometheus;       // "prometheus"
     std::optional<SyslogConf> syslog;               // "syslog"
+    std::optional<MqttProxyConf> mqttProxy;         // "mqtt-proxy"
     QJsonObject raw; // the plugins object exactly as given (for lossless re-encode)
-    bool empty() const { return !ipRestriction && !limitConn && !prometheus && !syslog; }
+    bool empty() const
+    {
+        return !ipRestriction && !limitConn && !prometheus && !syslog && !mqttProxy;
+    }
     bool operator==(const Plugins& o) const
     {
         return ipRestriction == o.ipRestriction && limitConn == o.limitConn &&
-               prometheus == o.prometheus && syslog == o.syslog;
+               prometheus == o.prometheus && syslog == o.syslog && mqttProxy == o.mqttProxy;
     }
 };
 

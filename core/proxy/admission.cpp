@@ -41,34 +41,57 @@ Admission AdmissionPipeline::admit(const RouteTable& table, const StreamClient& 
         return a;
     }
     a.route = table.routes[size_t(index)];
-    RouteEntry& route = *a.route;
     // drained
-    if (isDrained(route.id)) {
-        route.stats->add(route.stats->limited);
+    if (isDrained(a.route->id)) {
+        a.route->stats->add(a.route->stats->limited);
         a.refusal = CloseReason::Limited;
-        a.why = QStringLiteral("route %1 is drained").arg(route.id);
+        a.why = QStringLiteral("route %1 is drained").arg(a.route->id);
         a.underLoad = true;
         return a;
     }
-    // preread
-    for (qsizetype i = 0; i < qsizetype(route.plugins.size()); ++i) {
-        QString held;
-        PrereadVerdict v =
-            route.plugins[size_t(i)].plugin->preread(client, route.id, *route.stats, held);
-        if (v.refusal != CloseReason::None) {
-            a.ticket.end(v.refusal, &client); // the plugins that admitted let go
-            // The loggers that come after the refusing plugin log the refusal too.
-            for (qsizetype j = qsizetype(route.plugins.size()) - 1; j > i; --j) {
-                StreamPlugin& later = *route.plugins[size_t(j)].plugin;
-                if (later.logsEverySession())
-                    later.log(StreamLog{*route.stats, QString(), v.refusal, nullptr, &client});
+    preread(a, client, 0);
+    return a;
+}
+
+void AdmissionPipeline::resume(Admission& admission, const StreamClient& client) const
+{
+    const qsizetype from = admission.pausedAt;
+    admission.pausedAt = -1;
+    preread(admission, client, from);
+}
+
+void AdmissionPipeline::refuse(Admission& admission, const StreamClient& client, CloseReason reason,
+                               const QString& why) const
+{
+    const qsizetype at = admission.pausedAt;
+    admission.pausedAt = -1;
+    refuseAt(admission, at, client, PrereadVerdict::refuse(reason, why, false));
+}
+
+void AdmissionPipeline::preread(Admission& a, const StreamClient& client, qsizetype from) const
+{
+    RouteEntry& route = *a.route;
+    for (qsizetype i = from; i < qsizetype(route.plugins.size()); ++i) {
+        StreamPlugin& plugin = *route.plugins[size_t(i)].plugin;
+        if (plugin.readsMqttConnect() && !client.mqtt.detected) {
+            if (client.protocol == Protocol::Udp) {
+                refuseAt(a, i, client,
+                         PrereadVerdict::refuse(CloseReason::BadMqttConnect,
+                                                QStringLiteral("mqtt-proxy reads MQTT over TCP, "
+                                                               "not UDP"),
+                                                false));
+                return;
             }
-            a.refusal = v.refusal;
-            a.why = std::move(v.why);
-            a.underLoad = v.underLoad;
-            return a;
+            a.pausedAt = i;
+            return;
         }
-        if (!held.isEmpty() || route.plugins[size_t(i)].plugin->logsEverySession()) {
+        QString held;
+        PrereadVerdict v = plugin.preread(client, route.id, *route.stats, held);
+        if (v.refusal != CloseReason::None) {
+            refuseAt(a, i, client, std::move(v));
+            return;
+        }
+        if (!held.isEmpty() || plugin.logsEverySession()) {
             if (!a.ticket.m_held) {
                 a.ticket.m_held = std::make_unique<AdmissionTicket::Held>();
                 a.ticket.m_held->route = a.route;
@@ -80,7 +103,22 @@ Admission AdmissionPipeline::admit(const RouteTable& table, const StreamClient& 
     // balancer
     if (route.upstream && route.upstream->balancer->usesHashKey())
         a.hashKey = chashKeyValue(route.upstream->upstream, client);
-    return a;
+}
+
+void AdmissionPipeline::refuseAt(Admission& a, qsizetype plugin, const StreamClient& client,
+                                 PrereadVerdict&& v) const
+{
+    RouteEntry& route = *a.route;
+    a.ticket.end(v.refusal, &client); // the plugins that admitted let go
+    // The loggers that come after the refusing plugin log the refusal too.
+    for (qsizetype j = qsizetype(route.plugins.size()) - 1; j > plugin; --j) {
+        StreamPlugin& later = *route.plugins[size_t(j)].plugin;
+        if (later.logsEverySession())
+            later.log(StreamLog{*route.stats, QString(), v.refusal, nullptr, &client});
+    }
+    a.refusal = v.refusal;
+    a.why = std::move(v.why);
+    a.underLoad = v.underLoad;
 }
 
 void AdmissionPipeline::setDrained(const QString& routeId, bool drained)
@@ -109,6 +147,7 @@ ConnectionInfo connectionOf(const StreamClient& client, const QString& listener,
     base.localPort = client.serverPort;
     base.peerAddress = client.peerAddress;
     base.peerPort = client.peerPort;
+    base.mqtt = client.mqtt;
     base.startMs = nowMs;
     base.lastActivityMs = nowMs;
     return base;

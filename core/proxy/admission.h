@@ -4,7 +4,10 @@
 //   match     the route table's Router picks the route (none: refused, NoRoute)
 //   drained   a route the user drained refuses new clients (Streamgate's own)
 //   preread   the route's stream plugins, highest priority first (streamplugin.h); the first
-//             refusal ends the client, and the plugins that had admitted it let go at once
+//             refusal ends the client, and the plugins that had admitted it let go at once. A
+//             plugin that reads the client's first packet (mqtt-proxy) pauses the pipeline
+//             until the transport has read it: admit() returns paused(), and resume() goes on
+//             from that plugin with the packet in the StreamClient (refuse() when it never came)
 //   balancer  the chash key value the session's balancer picks its node by
 //   log       when the session ends, AdmissionTicket::end() runs the plugins' log phase
 // The transports do only what is theirs: TcpListeners reads the accepted socket's addresses,
@@ -69,8 +72,12 @@ struct Admission
     double delaySeconds = 0;
     QString hashKey; // balancer phase: set when the route's upstream balances by chash
     AdmissionTicket ticket;
+    // The preread phase waits before this plugin (an index into the route's plugins) for the
+    // client's MQTT CONNECT; -1: not waiting.
+    qsizetype pausedAt = -1;
 
-    bool admitted() const { return refusal == CloseReason::None; }
+    bool paused() const { return pausedAt >= 0; }
+    bool admitted() const { return refusal == CloseReason::None && pausedAt < 0; }
 };
 
 // Thread-safe: the TCP accept path (any worker) and every UDP listener share one pipeline.
@@ -78,12 +85,22 @@ class AdmissionPipeline
 {
 public:
     Admission admit(const RouteTable& table, const StreamClient& client) const;
+    // A paused admission: goes on with the client, which now carries what was waited for.
+    void resume(Admission& admission, const StreamClient& client) const;
+    // A paused admission whose wait failed: the plugin it waited for refuses the client.
+    void refuse(Admission& admission, const StreamClient& client, CloseReason reason,
+                const QString& why) const;
 
     // Drained routes refuse new clients; their sessions go on.
     void setDrained(const QString& routeId, bool drained);
     bool isDrained(const QString& routeId) const;
 
 private:
+    // The preread phase from plugin `from` on, then the balancer phase.
+    void preread(Admission& a, const StreamClient& client, qsizetype from) const;
+    void refuseAt(Admission& a, qsizetype plugin, const StreamClient& client,
+                  PrereadVerdict&& verdict) const;
+
     mutable QMutex m_drainedMutex;
     QSet<QString> m_drained;
 };

@@ -197,7 +197,8 @@ Engine::Engine(const EngineOptions& options, QObject* parent) : QObject(parent)
     Parts* p = m.get();
     p->engineThread.run([p] {
         p->tcp = std::make_unique<TcpListeners>(p->hub, p->workers, p->descriptors, p->admission,
-                                                qint64(p->options.proxyProtocolTimeout * 1000));
+                                                qint64(p->options.proxyProtocolTimeout * 1000),
+                                                qint64(p->options.prereadTimeout * 1000));
         // UDP: listeners and sessions live in udplistener/udpsession; the engine only feeds them.
         auto context = std::make_shared<UdpContext>();
         context->hub = &p->hub;

@@ -73,6 +73,8 @@ EngineOptions EngineOptions::resolved() const
         o.udpNoReplyTimeout = 5;
     if (!(o.proxyProtocolTimeout > 0))
         o.proxyProtocolTimeout = 30;
+    if (!(o.prereadTimeout > 0))
+        o.prereadTimeout = 30;
     return o;
 }
 

@@ -41,6 +41,9 @@ struct EngineOptions
     // Seconds a client of a listener with proxy_protocol has to send its PROXY protocol header
     // before it is closed (nginx's proxy_protocol_timeout, which APISIX leaves at 30 s).
     double proxyProtocolTimeout = 30;
+    // Seconds a client of a route with mqtt-proxy has to send its MQTT CONNECT (nginx's
+    // preread_timeout).
+    double prereadTimeout = 30;
     // Worker event loop: "epoll", "poll" (portable fallback), or empty for the environment
     // variable STREAMGATE_EVENT_LOOP when set, else the platform default (epoll on Linux).
     QString eventLoop;
@@ -53,8 +56,8 @@ struct EngineOptions
 
     // These options with the environment overrides applied and every value in range:
     // workers >= 1, bufferSize >= 4096, burstBufferSize >= bufferSize, udpSessionCap >= 1,
-    // defaultUdpIdleTimeout > 0, udpNoReplyTimeout > 0, proxyProtocolTimeout > 0, eventLoop
-    // "epoll" or "poll".
+    // defaultUdpIdleTimeout > 0, udpNoReplyTimeout > 0, proxyProtocolTimeout > 0,
+    // prereadTimeout > 0, eventLoop "epoll" or "poll".
     EngineOptions resolved() const;
     EventLoopKind eventLoopKind() const; // of eventLoop (Default when empty)
 };

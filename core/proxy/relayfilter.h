@@ -23,7 +23,8 @@
 //   does. A filter may add bytes of its own beyond the cap (an error packet, a header): keep
 //   them small, they are queued whatever the cap.
 // - Starting: onStart() is called once when the upstream is connected (transforming filters
-//   only), before any byte of either direction.
+//   only), before any byte of either direction, the chain's last filter first: what a filter
+//   writes there goes through the filters after it, already started, and after what they wrote.
 // - Ending: onEnd() is called once when the source sent FIN (transforming filters only); the
 //   default passes it on at once. FilterOutput::finish() ends the direction with a FIN after
 //   every byte written so far; later writes are dropped and the source is read no more.

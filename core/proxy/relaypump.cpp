@@ -105,7 +105,9 @@ void RelayPump::start()
     m_ends[Upstream].writable = true;
     for (Direction& d : m_dirs) {
         d.lastMoveMs = m_worker.monoMs();
-        for (std::size_t i = 0; i < d.chain.filters.size(); ++i) {
+        // Last filter first: what a filter writes here passes the filters after it, which are
+        // started by then (and wrote their own first bytes ahead of it).
+        for (std::size_t i = d.chain.filters.size(); i-- > 0;) {
             if (d.chain.filters[i].filter->mode() == RelayFilter::Mode::Transform) {
                 LinkOutput out(*this, d, i);
                 d.chain.filters[i].filter->onStart(out);

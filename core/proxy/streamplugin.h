@@ -82,6 +82,9 @@ public:
     // its plugins, as APISIX runs each plugin's log phase for every session (`held` may be
     // empty). Other plugins only release what they kept.
     virtual bool logsEverySession() const { return false; }
+    // mqtt-proxy: preread() needs the client's MQTT CONNECT in StreamClient::mqtt, which the
+    // TCP transport reads before the pipeline goes on (admission.h).
+    virtual bool readsMqttConnect() const { return false; }
 };
 
 // What a plugin is built from when a config is applied.

@@ -45,6 +45,8 @@ QString streamVariable(const QString& name, const StreamClient& client)
             .toString();
     if (name == u"realip_remote_port")
         return QString::number(client.peerAddress.isNull() ? client.remotePort : client.peerPort);
+    if (name == u"mqtt_client_id") // APISIX: unset when the client gave none
+        return client.mqtt.clientId.isEmpty() ? QString() : client.mqtt.clientId;
     return QString();
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 // The nginx stream variables Streamgate knows (remote_addr, remote_port, server_addr,
-// server_port, protocol), as the stream plugins and the chash balancer read them: addresses
-// normalised (an IPv4-mapped peer is its IPv4 address), a port as its decimal text, the protocol
-// as "TCP" or "UDP".
+// server_port, protocol, the PROXY protocol ones) and APISIX's mqtt_client_id, as the stream
+// plugins and the chash balancer read them: addresses normalised (an IPv4-mapped peer is its IPv4
+// address), a port as its decimal text, the protocol as "TCP" or "UDP".
 
 #include "stats/snapshot.h"
 
@@ -31,6 +31,8 @@ struct StreamClient
     // remote_addr (unset: remote_addr is the peer).
     QHostAddress peerAddress;
     quint16 peerPort = 0;
+    // On a route with mqtt-proxy, once read: the client's MQTT CONNECT (mqtt_client_id).
+    MqttInfo mqtt;
 };
 
 // The value of an nginx stream variable Streamgate knows for this client; a null QString for

@@ -1,7 +1,9 @@
 #include "proxy/tcplisteners.h"
 
+#include "proxy/mqttconnect.h"
 #include "proxy/mysqlrefusal.h"
-#include "proxy/proxyheadersession.h"
+#include "proxy/prereadsession.h"
+#include "proxy/proxyprotocol.h"
 #include "proxy/sockaddr.h"
 #include "proxy/tcpsession.h"
 #include "proxy/worker.h"
@@ -14,8 +16,9 @@ namespace sg {
 
 TcpListeners::TcpListeners(StatsHub& hub, std::vector<std::unique_ptr<Worker>>& workers,
                            DescriptorBudget& descriptors, const AdmissionPipeline& admission,
-                           qint64 proxyHeaderTimeoutMs)
+                           qint64 proxyHeaderTimeoutMs, qint64 prereadTimeoutMs)
     : m_hub(hub), m_workers(workers), m_proxyHeaderTimeoutMs(proxyHeaderTimeoutMs),
+      m_prereadTimeoutMs(prereadTimeoutMs),
       m_admission(admission), m_context{hub, descriptors, m_reserve, workers,
                                         [this](const TcpListener& l, int fd, Worker* here) {
                                             admit(l, fd, here);
@@ -141,30 +144,29 @@ void TcpListeners::admit(const TcpListener& listener, int fd, Worker* here)
         client.serverAddress = hostOf(local);
         client.serverPort = portOf(local);
     }
+    const AcceptedOn on{listener.key(), listener.stats(), listener.sendsProxyProtocol()};
     if (listener.readsProxyProtocol()) [[unlikely]] {
-        readProxyHeader(listener, fd, std::move(client), here);
+        readProxyHeader(on, fd, std::move(client), here);
         return;
     }
-    admitClient(listener.key(), listener.stats(), listener.sendsProxyProtocol(), fd, client, here);
+    admitClient(on, fd, client, m_admission.admit(*m_table.load(), client), here);
 }
 
 // The header is read on the worker that accepted the client (or the next one in turn), then
 // the client is admitted as any other, with the addresses the header gave.
-void TcpListeners::readProxyHeader(const TcpListener& listener, int fd, StreamClient client,
-                                   Worker* here)
+void TcpListeners::readProxyHeader(const AcceptedOn& on, int fd, StreamClient client, Worker* here)
 {
-    auto done = [this, key = listener.key(), stats = listener.stats(),
-                 sends = listener.sendsProxyProtocol(),
-                 client](Worker& worker, int clientFd, const ProxyHeader& header) {
+    auto done = [this, on, client](Worker& worker, int clientFd, const ProxyHeaderReader& reader,
+                                   QByteArray) {
         if (m_closed.load()) {
             ::close(clientFd); // the engine stopped while the header was on its way
             return;
         }
         StreamClient carried = client;
-        applyProxyHeader(carried, header, m_table.load()->realIpFrom);
-        admitClient(key, stats, sends, clientFd, carried, &worker);
+        applyProxyHeader(carried, reader.header(), m_table.load()->realIpFrom);
+        admitClient(on, clientFd, carried, m_admission.admit(*m_table.load(), carried), &worker);
     };
-    auto failed = [this, key = listener.key(), client](const QString& why) {
+    auto failed = [this, key = on.key, client](const QString& why) {
         Admission refused;
         refused.refusal = CloseReason::BadProxyHeader;
         refused.why = why;
@@ -172,10 +174,41 @@ void TcpListeners::readProxyHeader(const TcpListener& listener, int fd, StreamCl
     };
     auto start = [fd, timeoutMs = m_proxyHeaderTimeoutMs, done = std::move(done),
                   failed = std::move(failed)](Worker& worker) {
-        auto session = std::make_unique<ProxyHeaderSession>(worker, fd, timeoutMs, done, failed);
-        ProxyHeaderSession* raw = session.get();
-        worker.adopt(std::move(session));
-        raw->start();
+        startPreread<ProxyHeaderReader>(worker, fd, timeoutMs, false,
+                                        QStringLiteral("PROXY protocol header"), done, failed);
+    };
+    if (here)
+        start(*here);
+    else
+        sessionWorker(nullptr).post(std::move(start));
+}
+
+// The route's mqtt-proxy waits for the client's MQTT CONNECT: it is read on this worker (or
+// the next one in turn), kept for the upstream, and admission goes on with it.
+void TcpListeners::readMqttConnect(const AcceptedOn& on, int fd, const StreamClient& client,
+                                   Admission&& paused, Worker* here)
+{
+    // A posted call and the callbacks are copyable; the admission is not.
+    auto admission = std::make_shared<Admission>(std::move(paused));
+    auto done = [this, on, client, admission](Worker& worker, int clientFd,
+                                              const MqttConnectReader& reader, QByteArray kept) {
+        if (m_closed.load()) {
+            ::close(clientFd); // the engine stopped while the packet was on its way
+            return;
+        }
+        StreamClient read = client;
+        read.mqtt = reader.connect();
+        m_admission.resume(*admission, read);
+        admitClient(on, clientFd, read, std::move(*admission), &worker, std::move(kept));
+    };
+    auto failed = [this, key = on.key, client, admission](const QString& why) {
+        m_admission.refuse(*admission, client, CloseReason::BadMqttConnect, why);
+        recordRefusal(m_hub, connectionOf(client, key, StatsHub::nowMs()), *admission, key);
+    };
+    auto start = [fd, timeoutMs = m_prereadTimeoutMs, done = std::move(done),
+                  failed = std::move(failed)](Worker& worker) {
+        startPreread<MqttConnectReader>(worker, fd, timeoutMs, true,
+                                        QStringLiteral("MQTT CONNECT packet"), done, failed);
     };
     if (here)
         start(*here);
@@ -200,33 +233,34 @@ void applyProxyHeader(StreamClient& client, const ProxyHeader& header, const Add
     client.remotePort = client.proxyPort;
 }
 
-void TcpListeners::admitClient(const QString& key, const std::shared_ptr<ListenerStats>& stats,
-                               bool sendsProxyProtocol, int fd, const StreamClient& client,
-                               Worker* here)
+void TcpListeners::admitClient(const AcceptedOn& on, int fd, const StreamClient& client,
+                               Admission&& admission, Worker* here, QByteArray clientBytes)
 {
-    const ConnectionInfo base = connectionOf(client, key, StatsHub::nowMs());
-
-    const std::shared_ptr<const RouteTable> table = m_table.load();
-    Admission admission = m_admission.admit(*table, client);
+    if (admission.paused()) [[unlikely]] {
+        readMqttConnect(on, fd, client, std::move(admission), here);
+        return;
+    }
+    const ConnectionInfo base = connectionOf(client, on.key, StatsHub::nowMs());
     if (!admission.admitted()) {
         if (!admission.route)
-            stats->noRoute.fetch_add(1, std::memory_order_relaxed);
+            on.stats->noRoute.fetch_add(1, std::memory_order_relaxed);
         // Recorded before the close, so whoever sees the close also sees the count.
-        recordRefusal(m_hub, base, admission, key);
+        recordRefusal(m_hub, base, admission, on.key);
         if (admission.route && frontsMySql(*admission.route))
             sendMySqlRefusal(fd, admission.refusal, base.clientAddress.toString(), admission.why);
-        ::close(fd); // nothing read
+        ::close(fd);
         return;
     }
     Worker& worker = sessionWorker(here);
     TcpSessionSetup setup;
-    setup.record = openRecord(m_hub, base, admission, stats, worker.index());
+    setup.record = openRecord(m_hub, base, admission, on.stats, worker.index());
     setup.clientFd = fd;
     setup.hashKey = std::move(admission.hashKey);
     setup.delaySeconds = admission.delaySeconds;
     setup.admission = std::move(admission.ticket);
     setup.route = std::move(admission.route);
-    if (sendsProxyProtocol) [[unlikely]]
+    setup.clientBytes = std::move(clientBytes);
+    if (on.sendsProxyProtocol) [[unlikely]]
         setup.proxyHeader = proxyHeaderV1(client.remoteAddress, client.remotePort,
                                           client.serverAddress, client.serverPort);
     auto run = [](Worker& w, TcpSessionSetup&& s, bool expected) {

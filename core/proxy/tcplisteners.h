@@ -32,10 +32,11 @@ class TcpListeners
 {
 public:
     // proxyHeaderTimeoutMs: how long a client of a listener with proxy_protocol has to send
-    // its header.
+    // its header; prereadTimeoutMs: how long a client of a route with mqtt-proxy has to send
+    // its MQTT CONNECT (nginx's preread_timeout).
     TcpListeners(StatsHub& hub, std::vector<std::unique_ptr<Worker>>& workers,
                  DescriptorBudget& descriptors, const AdmissionPipeline& admission,
-                 qint64 proxyHeaderTimeoutMs);
+                 qint64 proxyHeaderTimeoutMs, qint64 prereadTimeoutMs);
     ~TcpListeners(); // closes every listener
     Q_DISABLE_COPY_MOVE(TcpListeners)
 
@@ -47,18 +48,30 @@ public:
     QList<StatsHub::ListenerEntry> topology(bool stopped) const;
 
 private:
+    // The listener a client came in on, as its admission needs it (it may outlive the listener).
+    struct AcceptedOn
+    {
+        QString key;
+        std::shared_ptr<ListenerStats> stats;
+        bool sendsProxyProtocol = false;
+    };
     // Routes and admits one accepted client and starts its session: on `here` (the calling
     // worker) unless sessionWorker() picks another, or on the next worker in turn when the
     // engine thread accepted it.
     void admit(const TcpListener& listener, int fd, Worker* here);
-    void readProxyHeader(const TcpListener& listener, int fd, StreamClient client, Worker* here);
-    void admitClient(const QString& key, const std::shared_ptr<ListenerStats>& stats,
-                     bool sendsProxyProtocol, int fd, const StreamClient& client, Worker* here);
+    void readProxyHeader(const AcceptedOn& on, int fd, StreamClient client, Worker* here);
+    void readMqttConnect(const AcceptedOn& on, int fd, const StreamClient& client,
+                         Admission&& paused, Worker* here);
+    // What admission decided: the client waits for its MQTT CONNECT, is refused, or starts its
+    // session (clientBytes: what was read of it before, relayed first).
+    void admitClient(const AcceptedOn& on, int fd, const StreamClient& client,
+                     Admission&& admission, Worker* here, QByteArray clientBytes = {});
     Worker& sessionWorker(Worker* here);
 
     StatsHub& m_hub;
     std::vector<std::unique_ptr<Worker>>& m_workers;
     const qint64 m_proxyHeaderTimeoutMs;
+    const qint64 m_prereadTimeoutMs;
     const AdmissionPipeline& m_admission;
     DescriptorReserve m_reserve; // shared by the listeners, see TcpListener
     TcpListenerContext m_context;

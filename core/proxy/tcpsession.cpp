@@ -28,22 +28,23 @@ qint64 timeoutMs(double seconds)
     return qint64(seconds * 1000);
 }
 
-// proxy_protocol_to_upstream: writes the header as the upstream connection's first bytes, then
-// steps aside for good (the direction goes back to the splice path).
-class ProxyHeaderWriter final : public RelayFilter
+// Writes bytes given beforehand when the upstream is connected, then steps aside for good (the
+// direction goes back to the splice path): the PROXY protocol header, last in the chain, and
+// the bytes read from the client before admission, first in it.
+class PrefixWriter final : public RelayFilter
 {
 public:
-    explicit ProxyHeaderWriter(QByteArray header) : m_header(std::move(header)) {}
-    Mode mode() const override { return m_header.isEmpty() ? Mode::Pass : Mode::Transform; }
+    explicit PrefixWriter(QByteArray bytes) : m_bytes(std::move(bytes)) {}
+    Mode mode() const override { return m_bytes.isEmpty() ? Mode::Pass : Mode::Transform; }
     void onStart(FilterOutput& out) override
     {
-        out.write(m_header.constData(), std::size_t(m_header.size()));
-        m_header = QByteArray();
+        out.write(m_bytes.constData(), std::size_t(m_bytes.size()));
+        m_bytes = QByteArray();
     }
-    bool done() const override { return m_header.isEmpty(); }
+    bool done() const override { return m_bytes.isEmpty(); }
 
 private:
-    QByteArray m_header;
+    QByteArray m_bytes;
 };
 
 } // namespace
@@ -65,6 +66,10 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
         m_watches[s].tag = s;
     }
     SessionFilters filters;
+    if (!setup.clientBytes.isEmpty()) [[unlikely]] {
+        m_pump.addReceived(RelayPump::Client, quint64(setup.clientBytes.size()));
+        filters.toUpstream.push_back(std::make_shared<PrefixWriter>(std::move(setup.clientBytes)));
+    }
     std::shared_ptr<RouteToxics> toxics = worker.routeToxics(m_record->base.routeId);
     if (m_route->mysqlInspect)
         addMySqlFilters(worker, m_record, *m_route->stats,
@@ -78,8 +83,7 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
     addToxics(std::move(toxics), filters);
     // Last in the chain: the header goes to the upstream as it is, before any client byte.
     if (!setup.proxyHeader.isEmpty()) [[unlikely]]
-        filters.toUpstream.push_back(
-            std::make_shared<ProxyHeaderWriter>(std::move(setup.proxyHeader)));
+        filters.toUpstream.push_back(std::make_shared<PrefixWriter>(std::move(setup.proxyHeader)));
     m_pump.addFilters(RelayPump::Client, std::move(filters.toUpstream));
     m_pump.addFilters(RelayPump::Upstream, std::move(filters.toClient));
 }

@@ -27,6 +27,9 @@ struct TcpSessionSetup
     AdmissionTicket admission; // the plugins' hold on this session, released on close
     // proxy_protocol_to_upstream: the header each upstream connection starts with (empty: none)
     QByteArray proxyHeader;
+    // What was read from the client before admission (mqtt-proxy's MQTT CONNECT): relayed
+    // first, through the route's filters, as if read now.
+    QByteArray clientBytes;
 };
 
 class TcpSession final : public WorkerSession, public IoHandler

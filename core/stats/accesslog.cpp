@@ -173,9 +173,24 @@ int accessLogStatus(CloseReason reason)
     case CloseReason::Limited:
     case CloseReason::SessionCap:
     case CloseReason::NoDescriptors:
+    case CloseReason::BadMqttConnect: // APISIX's mqtt-proxy ends the preread with 503
         return 503;
     default:
         return 200;
+    }
+}
+
+int apisixStreamStatusCode(CloseReason reason)
+{
+    switch (reason) {
+    case CloseReason::ClientReset:
+        return 400;
+    case CloseReason::UpstreamReset:
+    case CloseReason::IdleTimeout:
+    case CloseReason::InjectedReset:
+        return 502;
+    default:
+        return accessLogStatus(reason);
     }
 }
 

@@ -14,8 +14,12 @@
 
 namespace sg {
 
-// nginx stream $status for a session that ended this way (200, 403, 502, 503).
+// nginx stream $status for a session that ended this way (200, 400, 403, 502, 503).
 int accessLogStatus(CloseReason reason);
+// The code APISIX's apisix_stream_status counts such a session under: $status, except that a
+// session that ended with 200 after a client reset is 400, after an upstream reset, error or
+// timeout (or a reset injected as a fault) 502.
+int apisixStreamStatusCode(CloseReason reason);
 
 // APISIX's default format with ` route="$route_id" reason="$close_reason"` after it.
 const AccessLogFormat& defaultAccessLogFormat();

@@ -61,6 +61,8 @@ QString toString(CloseReason reason)
         return QStringLiteral("reset by operator");
     case CloseReason::BadProxyHeader:
         return QStringLiteral("bad PROXY protocol header");
+    case CloseReason::BadMqttConnect:
+        return QStringLiteral("bad MQTT CONNECT");
     }
     return QString();
 }

@@ -34,10 +34,21 @@ enum class CloseReason : quint8 {
     InjectedReset,  // a relay filter reset both peers (e.g. a fault injected on purpose)
     OperatorReset,  // reset from the connections table or the admin API (TCP: RST to both peers)
     BadProxyHeader, // a listener with proxy_protocol: no valid header came in time
+    BadMqttConnect, // mqtt-proxy: no valid MQTT CONNECT came in time, or not the one expected
 };
 QString toString(Protocol protocol);     // "TCP", "UDP"
 QString toString(ConnectionState state); // "connecting", "established", "half-closed", "closed"
 QString toString(CloseReason reason);    // "client closed", "denied by ip-restriction", ...
+
+// The MQTT CONNECT a client opened with, read by the mqtt-proxy plugin before admission.
+struct MqttInfo
+{
+    bool detected = false;
+    QString protocolName;  // "MQTT" (3.1.1, 5.0), "MQIsdp" (3.1)
+    int protocolLevel = 0; // 3, 4 (3.1.1) or 5
+    QString clientId;      // may be empty (the server assigns one)
+    bool operator==(const MqttInfo&) const = default;
+};
 
 // What the MySQL inspector learned about a connection (empty when not MySQL or not inspected).
 struct MySqlInfo
@@ -131,6 +142,7 @@ struct ConnectionInfo
     MySqlInfo mysql;
     PostgresInfo postgres;
     RedisInfo redis;
+    MqttInfo mqtt; // set at admission, never changes
 };
 
 struct RouteCounters
@@ -165,8 +177,22 @@ struct ListenerStatus
     quint64 noRoute = 0;
     quint64 noDescriptors = 0; // clients refused because the proxy was out of descriptors
     quint64 active = 0;
-    quint64 bytesUp = 0;
-    quint64 bytesDown = 0;
+    quint64 bytesUp = 0;   // written to upstreams
+    quint64 bytesDown = 0; // written to clients
+    // Read from clients and from upstreams: exact for ended sessions, and an open session's
+    // bytes once relayed (what the proxy holds for it is counted when it is written on).
+    quint64 bytesFromClient = 0;
+    quint64 bytesFromUpstream = 0;
+};
+
+// Sessions that ended with one nginx stream status on one listener and node, as APISIX's
+// apisix_stream_status counts them (apisixStreamStatusCode()).
+struct StreamStatusCount
+{
+    int code = 200;
+    QString listener; // as ListenerStatus::address
+    QString node;     // "127.0.0.1:3306"; empty when the session ended before one was picked
+    quint64 count = 0;
 };
 
 // A node's state under an active health check, in lua-resty-healthcheck's (APISIX's) terms:
@@ -255,7 +281,8 @@ struct Snapshot
     QList<ListenerStatus> listeners;
     QList<NodeStatus> nodes;
     QList<DeniedClient> denied;
-    QList<ToxicStatus> toxics; // by route id, then in chain order
+    QList<ToxicStatus> toxics;             // by route id, then in chain order
+    QList<StreamStatusCount> streamStatus; // by code, listener, node
     qint64 lastEventSeq = 0;
 };
 

@@ -1,5 +1,7 @@
 #include "stats/statshub.h"
 
+#include "stats/accesslog.h"
+
 #include <QDateTime>
 #include <QMutexLocker>
 #include <algorithm>
@@ -151,6 +153,8 @@ void StatsHub::closed(const std::shared_ptr<ConnectionRecord>& record, CloseReas
     if (auto* l = record->listener.get()) {
         l->closedBytesUp.fetch_add(c.bytesUp, std::memory_order_relaxed);
         l->closedBytesDown.fetch_add(c.bytesDown, std::memory_order_relaxed);
+        l->closedFromClient.fetch_add(c.bytesFromClient, std::memory_order_relaxed);
+        l->closedFromUpstream.fetch_add(c.bytesFromUpstream, std::memory_order_relaxed);
         l->active.fetch_sub(1, std::memory_order_relaxed);
     }
     Event e;
@@ -159,6 +163,7 @@ void StatsHub::closed(const std::shared_ptr<ConnectionRecord>& record, CloseReas
     e.routeId = c.routeId;
     e.connection = c;
     QMutexLocker lock(&m_mutex);
+    ++m_streamStatus[{apisixStreamStatusCode(reason), c.listener, c.upstreamNode}];
     m_open.erase(c.id);
     if (m_closedHistory > 0) {
         if (int(m_closed.size()) >= m_closedHistory)
@@ -199,6 +204,7 @@ void StatsHub::denied(const ConnectionInfo& info, const QString& text)
     it->reason = info.closeReason;
     it->count++;
     it->lastSeenMs = now;
+    ++m_streamStatus[{apisixStreamStatusCode(info.closeReason), info.listener, QString()}];
     pushEventLocked(std::move(e));
 }
 
@@ -339,6 +345,10 @@ Snapshot StatsHub::snapshot() const
         s.denied.reserve(m_denied.size());
         for (const DeniedClient& d : m_denied)
             s.denied.append(d);
+        s.streamStatus.reserve(qsizetype(m_streamStatus.size()));
+        for (const auto& [key, count] : m_streamStatus)
+            s.streamStatus.append(
+                StreamStatusCount{std::get<0>(key), std::get<1>(key), std::get<2>(key), count});
         s.lastEventSeq = m_lastSeq;
     }
 
@@ -405,6 +415,8 @@ Snapshot StatsHub::snapshot() const
             const auto live = liveListenerBytes.value(st);
             ls.bytesUp = st->closedBytesUp.load() + live.first;
             ls.bytesDown = st->closedBytesDown.load() + live.second;
+            ls.bytesFromClient = st->closedFromClient.load() + live.first;
+            ls.bytesFromUpstream = st->closedFromUpstream.load() + live.second;
         }
         s.listeners.append(ls);
     }

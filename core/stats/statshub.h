@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <tuple>
 
 namespace sg {
 
@@ -55,7 +56,7 @@ struct RouteStats
 struct ListenerStats
 {
     std::atomic<quint64> noRoute{0}, noDescriptors{0}, active{0}, closedBytesUp{0},
-        closedBytesDown{0};
+        closedBytesDown{0}, closedFromClient{0}, closedFromUpstream{0};
 };
 
 struct NodeStats
@@ -174,6 +175,8 @@ private:
     QHash<QString, std::shared_ptr<ListenerStats>> m_listeners;
     QHash<QString, std::shared_ptr<NodeStats>> m_nodes;
     QHash<QString, DeniedClient> m_denied; // key: ip + '\n' + routeId
+    // Ended sessions by (code, listener, node): Snapshot::streamStatus.
+    std::map<std::tuple<int, QString, QString>, quint64> m_streamStatus;
     QStringList m_routeOrder;
     QList<ListenerEntry> m_listenerEntries;
     QList<NodeEntry> m_nodeEntries;

@@ -418,11 +418,11 @@ void TestAdminServer::bodyErrors_data()
         << QByteArray(
                R"({"plugins": {"limit-req": {}}, "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
         << "unknown plugin [limit-req]";
-    QTest::newRow("APISIX stream plugin Streamgate does not run")
+    QTest::newRow("mqtt-proxy without its required protocol_level")
         << "/apisix/admin/stream_routes/1"
         << QByteArray(
                R"({"plugins": {"mqtt-proxy": {}}, "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
-        << "plugin [mqtt-proxy] is not supported by Streamgate";
+        << "property \"protocol_level\" is required";
     QTest::newRow("ewma refused for stream")
         << "/apisix/admin/upstreams/u"
         << QByteArray(R"({"type": "ewma", "nodes": {"127.0.0.1:1": 1}})") << "ewma";

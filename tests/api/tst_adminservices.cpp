@@ -203,10 +203,10 @@ void TestAdminServices::refusals_data()
     QTest::newRow("HTTP plugin") << QByteArray("PUT") << one
                                  << QByteArray(R"({"plugins": {"limit-count": {"count": 2}}})")
                                  << "unknown plugin [limit-count]";
-    QTest::newRow("stream plugin Streamgate does not run")
+    QTest::newRow("stream plugin conf refused")
         << QByteArray("PUT") << one
-        << QByteArray(R"({"plugins": {"mqtt-proxy": {"protocol_level": 4}}})")
-        << "plugin [mqtt-proxy] is not supported by Streamgate";
+        << QByteArray(R"({"plugins": {"mqtt-proxy": {"protocol_name": "MQTT"}}})")
+        << "property \"protocol_level\" is required";
     QTest::newRow("PATCH of a service that does not exist")
         << QByteArray("PATCH") << "/apisix/admin/services/nope" << QByteArray(R"({"desc": "x"})")
         << "Key not found";

@@ -9,6 +9,7 @@
 #include "model/codec.h"
 #include "promtool.h"
 #include "proxy/engine.h"
+#include "proxyfixture.h"
 
 #include <QFile>
 #include <QTcpSocket>
@@ -98,7 +99,12 @@ Snapshot sampleSnapshot()
     l.active = 2;
     l.bytesUp = 1234;
     l.bytesDown = 567890;
+    l.bytesFromClient = 1240;
+    l.bytesFromUpstream = 567891;
     s.listeners << l;
+    s.streamStatus << StreamStatusCount{200, "13306", "127.0.0.1:3306", 5}
+                   << StreamStatusCount{403, "13306", "", 4}
+                   << StreamStatusCount{502, "127.0.0.1:80", "127.0.0.1:3306", 1};
     ListenerStatus bad;
     bad.address = "127.0.0.1:80";
     bad.port = 80;
@@ -149,6 +155,7 @@ private slots:
     void preferNameLabelsApisixFamily();
     void routesOfOneNameAddUp();
     void preferNameOverHttpAfterTraffic();
+    void apisixStreamFamiliesFromTraffic();
 };
 
 void TestPrometheus::samples_data()
@@ -216,6 +223,22 @@ void TestPrometheus::samples_data()
         << R"(streamgate_mysql_command_duration_seconds_count{route="mysql",command="COM_QUERY"} 4)";
     QTest::newRow("mysql errors")
         << R"(streamgate_mysql_command_errors_total{route="mysql",command="COM_QUERY"} 1)";
+    QTest::newRow("APISIX stream status, port-only listener")
+        << R"(apisix_stream_status{code="200",listen_addr="0.0.0.0:13306",node="127.0.0.1:3306"} 5)";
+    QTest::newRow("APISIX stream status, refused before a node")
+        << R"(apisix_stream_status{code="403",listen_addr="0.0.0.0:13306",node=""} 4)";
+    QTest::newRow("APISIX stream status, listener with an address")
+        << R"(apisix_stream_status{code="502",listen_addr="127.0.0.1:80",node="127.0.0.1:3306"} 1)";
+    QTest::newRow("APISIX active connections")
+        << R"(apisix_stream_active_connections{listen_addr="0.0.0.0:13306"} 2)";
+    QTest::newRow("APISIX bandwidth from clients")
+        << R"(apisix_stream_bandwidth{listen_addr="0.0.0.0:13306",type="ingress",side="downstream"} 1240)";
+    QTest::newRow("APISIX bandwidth to clients")
+        << R"(apisix_stream_bandwidth{listen_addr="0.0.0.0:13306",type="egress",side="downstream"} 567890)";
+    QTest::newRow("APISIX bandwidth to upstreams")
+        << R"(apisix_stream_bandwidth{listen_addr="0.0.0.0:13306",type="egress",side="upstream"} 1234)";
+    QTest::newRow("APISIX bandwidth from upstreams")
+        << R"(apisix_stream_bandwidth{listen_addr="0.0.0.0:13306",type="ingress",side="upstream"} 567891)";
     QTest::newRow("node total")
         << R"(streamgate_upstream_node_connections_total{upstream="route:mysql",node="127.0.0.1:3306"} 7)";
 }
@@ -480,6 +503,72 @@ void TestPrometheus::preferNameOverHttpAfterTraffic()
         QSKIP("promtool is not installed (Debian package prometheus); labels were checked, the "
               "format was not linted");
     QVERIFY2(check.passed, qPrintable(check.output));
+}
+
+// APISIX 3.18's stream families from a running engine: the bandwidth and the open-session
+// gauge move while a session is open; ended sessions count under nginx stream's codes with
+// their listener and node: 200 for a normal close, 502 for a node that refused the connect,
+// 403 (and no node) for a client ip-restriction refused.
+void TestPrometheus::apisixStreamFamiliesFromTraffic()
+{
+    using namespace sgtest;
+    TestServer echo(TestServer::Echo);
+    const QList<int> ports = freePorts(3);
+    const int deadPort = freePort(); // nothing listens there
+    const QString local = QStringLiteral("127.0.0.1");
+    const Config config = configFrom(QStringLiteral(R"({
+          "stream_proxy": {"tcp": ["127.0.0.1:%1", "127.0.0.1:%2", "127.0.0.1:%3"]},
+          "stream_routes": [
+            {"id": "echo", "server_port": %1, "upstream": {"nodes": {"127.0.0.1:%4": 1}}},
+            {"id": "dead", "server_port": %2, "upstream": {"nodes": {"127.0.0.1:%5": 1}}},
+            {"id": "closed", "server_port": %3,
+             "plugins": {"ip-restriction": {"whitelist": ["10.9.9.9"]}},
+             "upstream": {"nodes": {"127.0.0.1:%4": 1}}}
+          ]})")
+                                         .arg(ports[0])
+                                         .arg(ports[1])
+                                         .arg(ports[2])
+                                         .arg(echo.port())
+                                         .arg(deadPort)
+                                         .toUtf8());
+    Engine engine;
+    engine.apply(config);
+    const QString echoAddr = QStringLiteral("127.0.0.1:%1").arg(ports[0]);
+    const auto metric = [&](const QString& line) {
+        return renderPrometheus(engine.snapshot(), config).split('\n').contains(line.toUtf8());
+    };
+
+    const int fd = connectTo(local, ports[0]);
+    QVERIFY(fd >= 0);
+    const QByteArray payload = pattern(100000, 5);
+    QByteArray got;
+    QCOMPARE(exchange(fd, payload, got, payload.size(), false), ReadEnd::Data);
+    const QString open =
+        QStringLiteral("apisix_stream_bandwidth{listen_addr=\"%1\",type=\"%2\",side=\"%3\"} %4");
+    for (const auto& [type, side] : {std::pair{"ingress", "downstream"},
+                                     {"egress", "upstream"},
+                                     {"ingress", "upstream"},
+                                     {"egress", "downstream"}})
+        QVERIFY2(metric(open.arg(echoAddr, type, side).arg(payload.size())),
+                 renderPrometheus(engine.snapshot(), config).constData());
+    QVERIFY(metric(
+        QStringLiteral("apisix_stream_active_connections{listen_addr=\"%1\"} 1").arg(echoAddr)));
+    ::close(fd);
+
+    greetingVia(local, ports[1]);
+    greetingVia(local, ports[2]);
+    const QString status = QStringLiteral(
+        "apisix_stream_status{code=\"%1\",listen_addr=\"127.0.0.1:%2\",node=\"%3\"} 1");
+    QTRY_VERIFY_WITH_TIMEOUT(
+        metric(status.arg(200).arg(ports[0]).arg(QStringLiteral("127.0.0.1:%1").arg(echo.port()))),
+        5000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        metric(status.arg(502).arg(ports[1]).arg(QStringLiteral("127.0.0.1:%1").arg(deadPort))),
+        5000);
+    QTRY_VERIFY_WITH_TIMEOUT(metric(status.arg(403).arg(ports[2]).arg(QString())), 5000);
+    QVERIFY(metric(
+        QStringLiteral("apisix_stream_active_connections{listen_addr=\"%1\"} 0").arg(echoAddr)));
+    QVERIFY(metric(open.arg(echoAddr, "ingress", "downstream").arg(payload.size())));
 }
 
 QTEST_GUILESS_MAIN(TestPrometheus)

@@ -80,7 +80,7 @@ private slots:
     void standaloneSampleImports();
     void missingIdsBecomeArrN();
     void everyProblemAtOnceNothingApplied();
-    void apisixStreamPluginFromSampleIsNamed();
+    void apisixMqttSampleImports();
     void otherApisixSectionsAreWarnings();
     void danglingUpstreamIdRefused();
     void servicesRoundTrip();
@@ -538,10 +538,10 @@ void TestApisixYaml::everyProblemAtOnceNothingApplied()
     QCOMPARE(readFile(configPath), before);
 }
 
-void TestApisixYaml::apisixStreamPluginFromSampleIsNamed()
+void TestApisixYaml::apisixMqttSampleImports()
 {
-    // APISIX's MQTT stream example: an APISIX stream plugin Streamgate does not run is refused
-    // by name, not as an unknown one.
+    // APISIX's MQTT stream example imports as it is: mqtt-proxy with its protocol, the shared
+    // upstream by id.
     QTemporaryDir dir;
     QVERIFY(writeFile(dir.filePath("apisix.yaml"), R"(stream_routes:
   - server_addr: 127.0.0.1
@@ -560,10 +560,12 @@ upstreams:
 #END
 )"));
     const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
-    QVERIFY(!imported.ok());
-    QVERIFY2(mentions(imported.problems, "stream_routes[0].plugins.mqtt-proxy: plugin "
-                                         "[mqtt-proxy] is not supported by Streamgate"),
-             qPrintable(formatProblems(imported.problems)));
+    QVERIFY2(imported.ok(), qPrintable(formatProblems(imported.problems)));
+    QCOMPARE(imported.config.streamRoutes.size(), 1);
+    const auto& mqtt = imported.config.streamRoutes.first().plugins.mqttProxy;
+    QVERIFY(mqtt.has_value());
+    QCOMPARE(mqtt->protocolName, QStringLiteral("MQTT"));
+    QCOMPARE(mqtt->protocolLevel, 4);
 }
 
 void TestApisixYaml::otherApisixSectionsAreWarnings()

@@ -314,11 +314,22 @@ void TestStreamRoute::invalid_data()
         << file << "plugins.syslog.facility"
         << "LOCAL0"
         << "additional properties forbidden, found facility";
-    QTest::newRow("APISIX stream plugin mqtt-proxy")
-        << route(R"({"plugins": {"mqtt-proxy": {"protocol_name": "MQTT", "protocol_level": 4}}})")
-        << file << "plugins.mqtt-proxy"
-        << R"({"protocol_level":4,"protocol_name":"MQTT"})"
-        << "plugin [mqtt-proxy] is not supported by Streamgate";
+    QTest::newRow("mqtt-proxy without protocol_level")
+        << route(R"({"plugins": {"mqtt-proxy": {"protocol_name": "MQTT"}}})") << file
+        << "plugins.mqtt-proxy.protocol_level"
+        << ""
+        << "property \"protocol_level\" is required";
+    QTest::newRow("mqtt-proxy protocol_level as text")
+        << route(R"({"plugins": {"mqtt-proxy": {"protocol_level": "4"}}})") << file
+        << "plugins.mqtt-proxy.protocol_level"
+        << "4"
+        << "wrong type: expected integer, got string";
+    QTest::newRow("mqtt-proxy upstream of APISIX 2.x")
+        << route(R"({"plugins": {"mqtt-proxy": {"protocol_level": 4,
+                     "upstream": {"host": "127.0.0.1", "port": 1883}}}})")
+        << file << "plugins.mqtt-proxy.upstream"
+        << R"({"host":"127.0.0.1","port":1883})"
+        << "additional properties forbidden, found upstream";
     QTest::newRow("APISIX stream plugin traffic-split")
         << route(R"({"plugins": {"traffic-split": {"rules": []}}})") << file
         << "plugins.traffic-split"

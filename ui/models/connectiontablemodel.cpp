@@ -62,9 +62,12 @@ std::pair<QString, qint64> runningCommand(const ConnectionInfo& c)
     return {c.redis.command, c.redis.commandSinceMs};
 }
 
-// The database columns show what the MySQL reader learned, or the PostgreSQL reader.
+// The database columns show what the MySQL reader learned, or the PostgreSQL reader; the user
+// column shows an MQTT client's client identifier.
 const QString& databaseUser(const ConnectionInfo& c)
 {
+    if (c.mqtt.detected)
+        return c.mqtt.clientId;
     return c.postgres.detected ? c.postgres.user : c.mysql.user;
 }
 
@@ -202,7 +205,8 @@ QVariant ConnectionTableModel::headerData(int section, Qt::Orientation orientati
     case CloseReasonColumn:
         return tr("Close reason");
     case MySqlUserColumn:
-        return role == Qt::ToolTipRole ? tr("MySQL or PostgreSQL user") : tr("User");
+        return role == Qt::ToolTipRole ? tr("MySQL or PostgreSQL user, or MQTT client id")
+                                       : tr("User");
     case MySqlDatabaseColumn:
         return role == Qt::ToolTipRole ? tr("MySQL default database, PostgreSQL database")
                                        : tr("Database");
