@@ -126,9 +126,11 @@ template <class Reader> void PrereadSession<Reader>::fail(const QString& why)
         return;
     m_ended = true;
     release();
+    // Recorded, and what admission held for the client let go, before the client sees the
+    // close: whoever sees it also sees the refusal, and a next client the freed limit-conn slot.
+    m_failed(why);
     ::close(m_watch.fd);
     m_watch.fd = -1;
-    m_failed(why);
 }
 
 template class PrereadSession<ProxyHeaderReader>;
