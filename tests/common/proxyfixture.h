@@ -8,6 +8,7 @@
 
 #include <QJsonValue>
 #include <QTest>
+#include <memory>
 #include <optional>
 
 namespace sgtest {
@@ -88,13 +89,21 @@ inline std::optional<sg::ConnectionInfo> activeOn(const sg::Snapshot& s, const Q
     return std::nullopt;
 }
 
-// Connects (from bindHost when given) and returns what arrived before the proxy or upstream
-// ended the connection; an empty result with *ended == Eof/Reset means refused at once.
-inline QByteArray greetingVia(const QString& host, int port, const QString& bindHost = {},
-                              ReadEnd* ended = nullptr, int timeoutMs = 5000)
+// Connects (from bindHost when given), sends `first` when it is not empty, and returns what
+// arrived before the proxy or upstream ended the connection; an empty result with *ended ==
+// Eof/Reset means refused at once.
+inline QByteArray sendAndRead(const QString& host, int port, const QString& bindHost,
+                              const QByteArray& first, ReadEnd* ended = nullptr,
+                              int timeoutMs = 5000)
 {
     const int fd = connectTo(host, port, bindHost);
     if (fd < 0) {
+        if (ended)
+            *ended = ReadEnd::Reset;
+        return {};
+    }
+    if (!first.isEmpty() && !sendAll(fd, first)) {
+        ::close(fd);
         if (ended)
             *ended = ReadEnd::Reset;
         return {};
@@ -105,6 +114,33 @@ inline QByteArray greetingVia(const QString& host, int port, const QString& bind
         *ended = e;
     ::close(fd);
     return got;
+}
+
+// What the upstream greets with, through the proxy (sendAndRead without a first word).
+inline QByteArray greetingVia(const QString& host, int port, const QString& bindHost = {},
+                              ReadEnd* ended = nullptr, int timeoutMs = 5000)
+{
+    return sendAndRead(host, port, bindHost, {}, ended, timeoutMs);
+}
+
+// An upstream that greets each client with `text` and closes 20 ms later.
+inline std::unique_ptr<TestServer> greeter(const QByteArray& text,
+                                           const QString& host = QStringLiteral("127.0.0.1"))
+{
+    auto s = std::make_unique<TestServer>(TestServer::Greet, host);
+    s->setGreeting(text);
+    s->holdMs = 20;
+    return s;
+}
+
+// The texts of the Deny events among `events`, one a line.
+inline QString denyTexts(const QList<sg::Event>& events)
+{
+    QStringList why;
+    for (const sg::Event& e : events)
+        if (e.kind == sg::EventKind::Deny)
+            why << e.text;
+    return why.join(u'\n');
 }
 
 } // namespace sgtest

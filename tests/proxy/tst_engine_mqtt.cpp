@@ -70,42 +70,6 @@ StreamRoute mqttRoute(const QString& id, const Upstream& up, int level = 4)
     return r;
 }
 
-std::unique_ptr<TestServer> greeter(const QByteArray& text)
-{
-    auto s = std::make_unique<TestServer>(TestServer::Greet);
-    s->setGreeting(text);
-    s->holdMs = 20;
-    return s;
-}
-
-// Sends `first` from a socket bound to bindHost, then reads until the end.
-QByteArray sendAndRead(int port, const QString& bindHost, const QByteArray& first,
-                       ReadEnd* ended = nullptr)
-{
-    const int fd = connectTo(kLocal, port, bindHost);
-    if (fd < 0)
-        return "connect failed";
-    if (!first.isEmpty() && !sendAll(fd, first)) {
-        ::close(fd);
-        return "send failed";
-    }
-    QByteArray got;
-    const ReadEnd e = readSome(fd, got, -1, 5000);
-    if (ended)
-        *ended = e;
-    ::close(fd);
-    return got;
-}
-
-QString denyEvents(Engine& engine)
-{
-    QStringList why;
-    for (const Event& e : engine.eventsSince(0, 1000))
-        if (e.kind == EventKind::Deny)
-            why << e.text;
-    return why.join('\n');
-}
-
 // mosquitto in the foreground on 127.0.0.1:port, anonymous clients allowed.
 class Mosquitto
 {
@@ -290,8 +254,9 @@ private Q_SLOTS:
                           {"-h", kLocal, "-p", port, "-V", "mqttv5", "-i", "too-new", "-t",
                            "streamgate/test", "-m", "refused"},
                           &out) != 0);
-        QTRY_VERIFY_WITH_TIMEOUT(denyEvents(engine).contains("expects protocol level 4, got 5"),
-                                 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            denyTexts(engine.eventsSince(0, 1000)).contains("expects protocol level 4, got 5"),
+            5000);
         bool sawSensor = false;
         const Snapshot s = engine.snapshot();
         for (const ConnectionInfo& closed : s.closed)
@@ -321,19 +286,19 @@ private Q_SLOTS:
         QSet<QByteArray> reached;
         for (int i = 0; i < 16; ++i) {
             const QByteArray id = "client-" + QByteArray::number(i);
-            const QByteArray first = sendAndRead(port, {}, connectPacket(4, id));
+            const QByteArray first = sendAndRead(kLocal, port, {}, connectPacket(4, id));
             QVERIFY2(first == "node-a" || first == "node-b", first.constData());
             for (int again = 0; again < 2; ++again)
-                QCOMPARE(sendAndRead(port, QStringLiteral("127.0.0.%1").arg(2 + again),
+                QCOMPARE(sendAndRead(kLocal, port, QStringLiteral("127.0.0.%1").arg(2 + again),
                                      connectPacket(4, id)),
                          first);
             reached << first;
         }
         QCOMPARE(reached.size(), 2);
         // No client id: the address decides, the same each time.
-        const QByteArray byAddress = sendAndRead(port, "127.0.0.9", connectPacket(4, ""));
+        const QByteArray byAddress = sendAndRead(kLocal, port, "127.0.0.9", connectPacket(4, ""));
         for (int again = 0; again < 3; ++again)
-            QCOMPARE(sendAndRead(port, "127.0.0.9", connectPacket(4, "")), byAddress);
+            QCOMPARE(sendAndRead(kLocal, port, "127.0.0.9", connectPacket(4, "")), byAddress);
     }
 
     // The CONNECT reaches the upstream as sent, and what the client sent after it in the same
@@ -409,13 +374,14 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().denied.size(), 4, 5000);
         for (const DeniedClient& d : engine.snapshot().denied)
             QVERIFY2(d.reason == CloseReason::BadMqttConnect, qPrintable(d.clientIp));
-        const QString all = denyEvents(engine);
+        const QString all = denyTexts(engine.eventsSince(0, 1000));
         QVERIFY2(all.contains("not an MQTT CONNECT: it starts with byte 0x6d"), qPrintable(all));
         QVERIFY2(all.contains("closed in the middle of its MQTT CONNECT packet"), qPrintable(all));
         QVERIFY2(all.contains("expects protocol name MQTT, got MQIsdp"), qPrintable(all));
         QVERIFY2(all.contains("no MQTT CONNECT packet within 0.3 s"), qPrintable(all));
 
-        QCOMPARE(sendAndRead(port, "127.0.0.6", connectPacket(4, "good")), QByteArray("served"));
+        QCOMPARE(sendAndRead(kLocal, port, "127.0.0.6", connectPacket(4, "good")),
+                 QByteArray("served"));
     }
 
     // MQTT runs over TCP: a UDP client of a route with mqtt-proxy is refused, not relayed.
@@ -439,8 +405,9 @@ private Q_SLOTS:
         QVERIFY(::sendto(fd, packet.constData(), size_t(packet.size()), 0,
                          reinterpret_cast<sockaddr*>(&to), toLen) == packet.size());
         ::close(fd);
-        QTRY_VERIFY_WITH_TIMEOUT(denyEvents(engine).contains("mqtt-proxy reads MQTT over TCP"),
-                                 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            denyTexts(engine.eventsSince(0, 1000)).contains("mqtt-proxy reads MQTT over TCP"),
+            5000);
         QVERIFY(engine.snapshot().denied.first().reason == CloseReason::BadMqttConnect);
     }
 };

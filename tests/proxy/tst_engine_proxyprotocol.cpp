@@ -46,14 +46,6 @@ ListenEntry ppListen(int port, bool in, bool out)
     return e;
 }
 
-std::unique_ptr<TestServer> greeter(const QByteArray& text)
-{
-    auto s = std::make_unique<TestServer>(TestServer::Greet);
-    s->setGreeting(text);
-    s->holdMs = 20;
-    return s;
-}
-
 EngineOptions options(const QString& eventLoop, double headerTimeout = 30)
 {
     EngineOptions o;
@@ -61,25 +53,6 @@ EngineOptions options(const QString& eventLoop, double headerTimeout = 30)
     o.eventLoop = eventLoop;
     o.proxyProtocolTimeout = headerTimeout;
     return o;
-}
-
-// Sends `first` from a socket bound to bindHost, then reads until the end.
-QByteArray sendAndRead(int port, const QString& bindHost, const QByteArray& first,
-                       ReadEnd* ended = nullptr, int timeoutMs = 5000)
-{
-    const int fd = connectTo(kLocal, port, bindHost);
-    if (fd < 0)
-        return "connect failed";
-    if (!first.isEmpty() && !sendAll(fd, first)) {
-        ::close(fd);
-        return "send failed";
-    }
-    QByteArray got;
-    const ReadEnd e = readSome(fd, got, -1, timeoutMs);
-    if (ended)
-        *ended = e;
-    ::close(fd);
-    return got;
 }
 
 const DeniedClient* deniedFor(const Snapshot& s, const QString& ip)
@@ -170,12 +143,13 @@ private Q_SLOTS:
         c.streamRoutes << r;
         engine.apply(c);
 
-        QCOMPARE(sendAndRead(port, "127.0.0.2", v2Tcp4("198.51.100.9", 1000, "10.0.0.1", 80)),
-                 QByteArray("served"));
-        ReadEnd end;
         QCOMPARE(
-            sendAndRead(port, "127.0.0.2", v2Tcp4("198.51.100.10", 1000, "10.0.0.1", 80), &end),
-            QByteArray());
+            sendAndRead(kLocal, port, "127.0.0.2", v2Tcp4("198.51.100.9", 1000, "10.0.0.1", 80)),
+            QByteArray("served"));
+        ReadEnd end;
+        QCOMPARE(sendAndRead(kLocal, port, "127.0.0.2",
+                             v2Tcp4("198.51.100.10", 1000, "10.0.0.1", 80), &end),
+                 QByteArray());
         QVERIFY(end == ReadEnd::Eof || end == ReadEnd::Reset);
         QCOMPARE(up->accepted.load(), 1);
         QTRY_VERIFY_WITH_TIMEOUT(deniedFor(engine.snapshot(), "198.51.100.10"), 5000);
@@ -203,12 +177,12 @@ private Q_SLOTS:
         engine.apply(c);
 
         const QByteArray header = "PROXY TCP4 203.0.113.7 192.0.2.1 4242 3306\r\n";
-        QCOMPARE(sendAndRead(port, "127.0.0.2", header), QByteArray("peer"));
-        QCOMPARE(sendAndRead(port, "127.0.0.3", header), QByteArray("carried"));
+        QCOMPARE(sendAndRead(kLocal, port, "127.0.0.2", header), QByteArray("peer"));
+        QCOMPARE(sendAndRead(kLocal, port, "127.0.0.3", header), QByteArray("carried"));
         // Nothing trusted at all (real_ip_from: []): even loopback is not believed.
         c.streamgate.realIpFrom = QStringList{};
         engine.apply(c);
-        QCOMPARE(sendAndRead(port, "127.0.0.3", header), QByteArray("peer"));
+        QCOMPARE(sendAndRead(kLocal, port, "127.0.0.3", header), QByteArray("peer"));
     }
 
     // The header is required: a malformed one, a client that speaks its own protocol at once,
@@ -247,11 +221,7 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().denied.size(), 4, 5000);
         for (const DeniedClient& d : engine.snapshot().denied)
             QVERIFY2(d.reason == CloseReason::BadProxyHeader, qPrintable(d.clientIp));
-        QStringList why;
-        for (const Event& e : engine.eventsSince(0, 1000))
-            if (e.kind == EventKind::Deny)
-                why << e.text;
-        const QString all = why.join('\n');
+        const QString all = denyTexts(engine.eventsSince(0, 1000));
         QVERIFY2(all.contains("address \"nonsense\" is not an IPv4 address"), qPrintable(all));
         QVERIFY2(all.contains("does not start with a PROXY protocol header"), qPrintable(all));
         QVERIFY2(all.contains("closed in the middle of its PROXY protocol header"),
@@ -365,8 +335,8 @@ private Q_SLOTS:
         QVERIFY2(
             haproxy.start("haproxy", "haproxy.cfg", cfg, {"-db", "-f", "haproxy.cfg"}, {ports[1]}),
             qPrintable(haproxy.error()));
-        QCOMPARE(sendAndRead(ports[1], "127.0.0.5", {}), QByteArray("client-route"));
-        QCOMPARE(sendAndRead(ports[1], "127.0.0.6", {}), QByteArray("haproxy-route"));
+        QCOMPARE(sendAndRead(kLocal, ports[1], "127.0.0.5", {}), QByteArray("client-route"));
+        QCOMPARE(sendAndRead(kLocal, ports[1], "127.0.0.6", {}), QByteArray("haproxy-route"));
     }
 
     // nginx behind, with `listen ... proxy_protocol` answering with the address it was told:
@@ -423,8 +393,9 @@ private Q_SLOTS:
                           .toUtf8());
 
         // In and out: the trusted peer's carried client goes on to nginx.
-        QCOMPARE(sendAndRead(ports[2], "127.0.0.2", v2Tcp4("203.0.113.7", 4242, "10.0.0.1", 80)),
-                 QStringLiteral("203.0.113.7:4242 127.0.0.1:%1").arg(ports[2]).toUtf8());
+        QCOMPARE(
+            sendAndRead(kLocal, ports[2], "127.0.0.2", v2Tcp4("203.0.113.7", 4242, "10.0.0.1", 80)),
+            QStringLiteral("203.0.113.7:4242 127.0.0.1:%1").arg(ports[2]).toUtf8());
     }
 };
 

@@ -16,15 +16,6 @@ using namespace sgtest;
 
 namespace {
 
-std::unique_ptr<TestServer> greeter(const QByteArray& text,
-                                    const QString& host = QStringLiteral("127.0.0.1"))
-{
-    auto s = std::make_unique<TestServer>(TestServer::Greet, host);
-    s->setGreeting(text);
-    s->holdMs = 20;
-    return s;
-}
-
 // eventLoop: "epoll", "poll" or empty for the platform's default.
 EngineOptions smallEngine(const QString& eventLoop = {})
 {
