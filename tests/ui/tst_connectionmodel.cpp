@@ -148,6 +148,29 @@ private slots:
                  QStringLiteral("User"));
     }
 
+    // An MQTT client (a route with mqtt-proxy) shows its client id in the user column, which
+    // the view reveals as it does for a database connection.
+    void mqttClientIdInTheUserColumn()
+    {
+        ConnectionTableModel model;
+        QSignalSpy seen(&model, &ConnectionTableModel::databaseFirstSeen);
+        ConnectionInfo c = conn(1);
+        c.mqtt.detected = true;
+        c.mqtt.protocolName = QStringLiteral("MQTT");
+        c.mqtt.protocolLevel = 4;
+        c.mqtt.clientId = QStringLiteral("sensor-7");
+        model.applySnapshot(snap(T0 + 1000, {c, conn(2)}));
+        QCOMPARE(seen.size(), 1);
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlUserColumn).data().toString(),
+                 QStringLiteral("sensor-7"));
+        QCOMPARE(model.index(1, ConnectionTableModel::MySqlUserColumn).data().toString(),
+                 QString());
+        QVERIFY(
+            model.headerData(ConnectionTableModel::MySqlUserColumn, Qt::Horizontal, Qt::ToolTipRole)
+                .toString()
+                .contains(QStringLiteral("MQTT client id")));
+    }
+
     // A paused connection says so in the State column, with the whole seconds left; the row
     // changes when the pause starts and ends.
     void pausedConnectionCountsDown()

@@ -494,11 +494,12 @@ void ConnectionTableModel::appendRows(std::vector<std::unique_ptr<Row>>& rows)
 
 void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
 {
-    // Scanned only until the first database connection shows up (the view then reveals the
-    // database columns); afterwards this costs nothing.
+    // Scanned only until the first database (or MQTT) connection shows up (the view then
+    // reveals the database columns, the user column showing an MQTT client id); afterwards this
+    // costs nothing.
     if (!m_databaseSeen) {
         for (const ConnectionInfo& c : snapshot.active) {
-            if (c.mysql.detected || c.postgres.detected || isRedis(c)) {
+            if (c.mysql.detected || c.postgres.detected || isRedis(c) || c.mqtt.detected) {
                 m_databaseSeen = true;
                 break;
             }
