@@ -163,6 +163,19 @@ std::optional<QString> missingReference(const Config& config, const AdminObject&
         return QStringLiteral(
                    "failed to fetch upstream info by upstream id [%1], response code: 404")
             .arg(adminIdText(upstreamId));
+    // traffic-split's upstream_ids (APISIX looks them up only when a session comes, and ends
+    // that session with these words; here the object is refused before it is stored).
+    const Plugins* plugins = kind == AdminKind::StreamRoutes ? &object.route.plugins
+                             : kind == AdminKind::Services   ? &object.service.plugins
+                                                             : nullptr;
+    if (plugins && plugins->trafficSplit) {
+        for (const TrafficSplitRule& rule : plugins->trafficSplit->rules)
+            for (const TrafficSplitUpstream& w : rule.weightedUpstreams)
+                if (given(w.upstreamId) && !config.findUpstream(adminIdText(w.upstreamId)))
+                    return QStringLiteral("failed to fetch upstream info by upstream id [%1], "
+                                          "response code: 404")
+                        .arg(adminIdText(w.upstreamId));
+    }
     if (kind == AdminKind::StreamRoutes && given(object.route.serviceId) &&
         !config.findService(adminIdText(object.route.serviceId)))
         return QStringLiteral("failed to fetch service info by service id [%1], response code: 404")

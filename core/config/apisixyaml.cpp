@@ -154,8 +154,8 @@ void readStreamProxy(const QString& path, ApisixImport& result)
 
 // APISIX's default stream_plugins (apisix/cli/config.lua) and prometheus, in priority order.
 const QStringList kStreamPlugins{QStringLiteral("ip-restriction"), QStringLiteral("limit-conn"),
-                                 QStringLiteral("mqtt-proxy"), QStringLiteral("prometheus"),
-                                 QStringLiteral("syslog")};
+                                 QStringLiteral("mqtt-proxy"),     QStringLiteral("traffic-split"),
+                                 QStringLiteral("prometheus"),     QStringLiteral("syslog")};
 
 bool usesPrometheus(const Config& config)
 {

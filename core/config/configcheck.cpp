@@ -88,6 +88,24 @@ void checkToxicTransports(const Config& config, ConfigCheck& check)
     }
 }
 
+// Each weighted_upstreams entry of a route's or service's traffic-split, with its path.
+template <typename Visit>
+void forEachSplitUpstream(const Plugins& plugins, const QString& at, const Visit& visit)
+{
+    if (!plugins.trafficSplit)
+        return;
+    const QString rulesPath = detail::childPath(detail::childPath(at, QStringLiteral("plugins")),
+                                                QStringLiteral("traffic-split")) +
+                              QStringLiteral(".rules");
+    const QList<TrafficSplitRule>& rules = plugins.trafficSplit->rules;
+    for (qsizetype r = 0; r < rules.size(); ++r) {
+        const QString upsPath =
+            detail::indexPath(rulesPath, r) + QStringLiteral(".weighted_upstreams");
+        for (qsizetype e = 0; e < rules.at(r).weightedUpstreams.size(); ++e)
+            visit(rules.at(r).weightedUpstreams.at(e), detail::indexPath(upsPath, e));
+    }
+}
+
 // What APISIX accepts on a stream route or upstream that this Streamgate does not run yet is
 // refused by name, never stored and ignored: a route's sni could never match (no listener
 // terminates TLS), an upstream's scheme "tls" would reach its nodes in plaintext, and a route's
@@ -119,6 +137,34 @@ void checkUnsupported(const Config& config, ConfigCheck& check)
         if (route.upstream)
             checkScheme(*route.upstream, at + QStringLiteral(".upstream"));
     }
+    // traffic-split's inline upstreams run as APISIX runs them: what it leaves out is said.
+    const auto checkSplit = [&](const TrafficSplitUpstream& w, const QString& path) {
+        if (!w.upstream)
+            return;
+        const QString upPath = path + QStringLiteral(".upstream");
+        checkScheme(*w.upstream, upPath);
+        const Upstream& up = *w.upstream;
+        QStringList unused;
+        if (up.checks)
+            unused << QStringLiteral("checks");
+        if (up.retries)
+            unused << QStringLiteral("retries");
+        if (up.retryTimeout)
+            unused << QStringLiteral("retry_timeout");
+        if (!unused.isEmpty() && (w.upstreamId.isUndefined() || w.upstreamId.isNull()))
+            check.warnings << Problem{
+                upPath, unused.join(QStringLiteral(", ")),
+                QStringLiteral("not used: as in APISIX, traffic-split runs an inline upstream "
+                               "with its name, type, hash_on, key, nodes, timeout and scheme "
+                               "only (no health checks; retries: one per other node); give the "
+                               "upstream an id and name it in upstream_id to keep them")};
+    };
+    for (qsizetype i = 0; i < config.services.size(); ++i)
+        forEachSplitUpstream(config.services.at(i).plugins, QStringLiteral("services[%1]").arg(i),
+                             checkSplit);
+    for (qsizetype i = 0; i < config.streamRoutes.size(); ++i)
+        forEachSplitUpstream(config.streamRoutes.at(i).plugins,
+                             QStringLiteral("stream_routes[%1]").arg(i), checkSplit);
 }
 
 // Ids of objects in the file even though they failed to decode: a reference to one of those
@@ -149,8 +195,13 @@ void checkServices(const Config& config, const KnownIds& known, ConfigCheck& che
         const Service& service = config.services.at(i);
         const QString at = QStringLiteral("services[%1]").arg(i);
         const QString id = service.idString();
-        checkUpstreamId(config, known, service.upstreamId, at,
-                        id.isEmpty() ? at : QStringLiteral("service [%1]").arg(id), check);
+        const QString who = id.isEmpty() ? at : QStringLiteral("service [%1]").arg(id);
+        checkUpstreamId(config, known, service.upstreamId, at, who, check);
+        forEachSplitUpstream(
+            service.plugins, at, [&](const TrafficSplitUpstream& w, const QString& path) {
+                checkUpstreamId(config, known, w.upstreamId, path,
+                                QStringLiteral("traffic-split of %1").arg(who), check);
+            });
     }
 }
 
@@ -174,6 +225,11 @@ ConfigCheck checkReferences(const Config& config, const KnownIds& known)
             routeId.isEmpty() ? at : QStringLiteral("stream_route [%1]").arg(routeId);
 
         checkUpstreamId(config, known, route.upstreamId, at, who, check);
+        forEachSplitUpstream(
+            route.plugins, at, [&](const TrafficSplitUpstream& w, const QString& path) {
+                checkUpstreamId(config, known, w.upstreamId, path,
+                                QStringLiteral("traffic-split of %1").arg(who), check);
+            });
         const QString serviceId = idText(route.serviceId);
         if (!serviceId.isEmpty() && !config.findService(serviceId) &&
             !known.services.contains(serviceId)) {

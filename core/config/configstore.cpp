@@ -120,15 +120,37 @@ QStringList usersOf(const QList<T>& list, QJsonValue T::*reference, const QStrin
     return users;
 }
 
+// The ids of the objects in `list` whose traffic-split names upstream `id` in a rule.
+template <typename T> QStringList splitUsersOf(const QList<T>& list, const QString& id)
+{
+    QStringList users;
+    for (const T& item : list) {
+        if (!item.plugins.trafficSplit)
+            continue;
+        bool uses = false;
+        for (const TrafficSplitRule& rule : item.plugins.trafficSplit->rules)
+            for (const TrafficSplitUpstream& w : rule.weightedUpstreams)
+                uses = uses || idText(w.upstreamId) == id;
+        if (uses)
+            users << item.idString();
+    }
+    return users;
+}
+
 } // namespace
 
 QString upstreamInUse(const Config& config, const QString& id)
 {
     const QString words =
         QStringLiteral("can not delete this upstream, %1 [%2] is still using it now");
+    // APISIX's words for a reference from a plugin (its traffic-split): "plugin in route [1]".
+    if (const QStringList routes = splitUsersOf(config.streamRoutes, id); !routes.isEmpty())
+        return words.arg(QStringLiteral("plugin in stream_route"), joinIds(routes));
     if (const QStringList routes = usersOf(config.streamRoutes, &StreamRoute::upstreamId, id);
         !routes.isEmpty())
         return words.arg(QStringLiteral("stream_route"), joinIds(routes));
+    if (const QStringList services = splitUsersOf(config.services, id); !services.isEmpty())
+        return words.arg(QStringLiteral("plugin in service"), joinIds(services));
     if (const QStringList services = usersOf(config.services, &Service::upstreamId, id);
         !services.isEmpty())
         return words.arg(QStringLiteral("service"), joinIds(services));

@@ -1,8 +1,9 @@
 // The plugins of a stream route or service (ip-restriction, limit-conn, prometheus, syslog,
-// mqtt-proxy):
+// mqtt-proxy, traffic-split):
 // decoded and checked as APISIX's stream plugin schemas, encoded back losslessly.
 #include "model/accesslogformat.h"
 #include "model/codec_p.h"
+#include "model/varexpr.h"
 
 #include <QJsonArray>
 #include <limits>
@@ -355,11 +356,126 @@ void decodeSyslog(Checker& c, const QJsonValue& v, const QString& path, Plugins&
         plugins.syslog = conf;
 }
 
-// APISIX's other stream plugins (apisix/stream/plugins): refused by name rather than as unknown,
-// so a route brought over from APISIX says what it lacks here.
-bool isApisixStreamPluginNotRun(const QString& name)
+// The variables a traffic-split expression reads: the stream variables, and APISIX's route_id.
+QString trafficSplitVarProblem(const QString& name)
 {
-    return name == QLatin1String("traffic-split");
+    if (name == QLatin1String("route_id") || isStreamVar(name))
+        return {};
+    return QStringLiteral("variable \"%1\" is not available to a stream route's traffic-split "
+                          "(known: %2, mqtt_client_id, route_id)")
+        .arg(name, kStreamKeys);
+}
+
+void decodeTrafficSplitUpstream(Checker& c, const QJsonValue& v, const QString& path,
+                                TrafficSplitUpstream& out)
+{
+    if (!c.expectObject(v, path))
+        return;
+    const QJsonObject o = v.toObject();
+    c.closed(o, path, {"upstream_id", "upstream", "weight"});
+    if (o.contains(QLatin1String("upstream_id")))
+        detail::decodeId(c, o.value(QLatin1String("upstream_id")),
+                         childPath(path, QStringLiteral("upstream_id")), out.upstreamId);
+    if (o.contains(QLatin1String("upstream"))) {
+        Upstream up;
+        const int before = int(c.problems.size());
+        detail::decodeUpstreamInto(c, o.value(QLatin1String("upstream")),
+                                   childPath(path, QStringLiteral("upstream")), DecodeMode::File,
+                                   up);
+        if (c.problems.size() == before)
+            out.upstream = up;
+    }
+    if (o.contains(QLatin1String("weight"))) {
+        out.weightGiven = true;
+        if (auto w = c.integer(o.value(QLatin1String("weight")),
+                               childPath(path, QStringLiteral("weight")), 0,
+                               std::numeric_limits<int>::max()))
+            out.weight = int(*w);
+    }
+}
+
+void decodeTrafficSplitRule(Checker& c, const QJsonValue& v, const QString& path,
+                            TrafficSplitRule& rule)
+{
+    if (!c.expectObject(v, path))
+        return;
+    const QJsonObject o = v.toObject();
+    c.closed(o, path, {"match", "weighted_upstreams"});
+    if (o.contains(QLatin1String("match"))) {
+        const QString matchPath = childPath(path, QStringLiteral("match"));
+        const QJsonValue match = o.value(QLatin1String("match"));
+        rule.match.emplace();
+        if (c.expectArray(match, matchPath, 0)) {
+            const QJsonArray entries = match.toArray();
+            for (qsizetype i = 0; i < entries.size(); ++i) {
+                const QString at = indexPath(matchPath, i);
+                if (!c.expectObject(entries.at(i), at))
+                    continue;
+                const QJsonObject entry = entries.at(i).toObject();
+                c.closed(entry, at, {"vars"});
+                const QString varsPath = childPath(at, QStringLiteral("vars"));
+                if (!entry.contains(QLatin1String("vars"))) {
+                    c.fail(varsPath, QJsonValue(QJsonValue::Undefined),
+                           QStringLiteral("failed to validate the 'vars' expression: missing "
+                                          "argument rule"));
+                    continue;
+                }
+                const QJsonValue vars = entry.value(QLatin1String("vars"));
+                if (!c.expectArray(vars, varsPath, 0))
+                    continue;
+                VarExpression::Error error;
+                if (!VarExpression::compile(vars.toArray(), varsPath, trafficSplitVarProblem,
+                                            &error)) {
+                    c.fail(error.path, error.value, error.reason);
+                    continue;
+                }
+                rule.match->append(vars.toArray());
+            }
+        }
+    }
+    if (o.contains(QLatin1String("weighted_upstreams"))) {
+        rule.weightedUpstreamsGiven = true;
+        rule.weightedUpstreams.clear();
+        const QString upsPath = childPath(path, QStringLiteral("weighted_upstreams"));
+        const QJsonValue ups = o.value(QLatin1String("weighted_upstreams"));
+        if (c.expectArray(ups, upsPath, 1)) {
+            const QJsonArray list = ups.toArray();
+            if (list.size() > 20)
+                c.fail(upsPath, ups,
+                       QStringLiteral("expect array to have at most 20 items, got %1")
+                           .arg(list.size()));
+            for (qsizetype i = 0; i < list.size(); ++i) {
+                TrafficSplitUpstream entry;
+                decodeTrafficSplitUpstream(c, list.at(i), indexPath(upsPath, i), entry);
+                rule.weightedUpstreams.append(entry);
+            }
+        }
+    }
+}
+
+void decodeTrafficSplit(Checker& c, const QJsonValue& v, const QString& path, Plugins& plugins)
+{
+    if (!c.expectObject(v, path))
+        return;
+    const QJsonObject o = v.toObject();
+    const int before = int(c.problems.size());
+    c.closed(o, path, {"rules"});
+    TrafficSplitConf conf;
+    if (o.contains(QLatin1String("rules"))) {
+        conf.rulesGiven = true;
+        const QString rulesPath = childPath(path, QStringLiteral("rules"));
+        const QJsonValue rules = o.value(QLatin1String("rules"));
+        if (c.expectArray(rules, rulesPath, 0)) {
+            const QJsonArray list = rules.toArray();
+            for (qsizetype i = 0; i < list.size(); ++i) {
+                TrafficSplitRule rule;
+                decodeTrafficSplitRule(c, list.at(i), indexPath(rulesPath, i), rule);
+                conf.rules.append(rule);
+            }
+        }
+    }
+    if (c.problems.size() == before)
+        plugins.trafficSplit = conf;
 }
 
 // ---- encoding -------------------------------------------------------------------------------
@@ -410,6 +526,40 @@ QJsonObject encodeMqttProxy(const MqttProxyConf& conf, const QJsonObject& given)
     if (conf.protocolName != MqttProxyConf().protocolName ||
         given.contains(QLatin1String("protocol_name")))
         o.insert(QStringLiteral("protocol_name"), conf.protocolName);
+    return o;
+}
+
+QJsonObject encodeTrafficSplit(const TrafficSplitConf& conf)
+{
+    QJsonObject o;
+    if (!conf.rulesGiven && conf.rules.isEmpty())
+        return o;
+    QJsonArray rules;
+    for (const TrafficSplitRule& rule : conf.rules) {
+        QJsonObject r;
+        if (rule.match) {
+            QJsonArray match;
+            for (const QJsonArray& vars : *rule.match)
+                match.append(QJsonObject{{QStringLiteral("vars"), vars}});
+            r.insert(QStringLiteral("match"), match);
+        }
+        if (rule.weightedUpstreamsGiven) {
+            QJsonArray ups;
+            for (const TrafficSplitUpstream& u : rule.weightedUpstreams) {
+                QJsonObject e;
+                if (!u.upstreamId.isUndefined() && !u.upstreamId.isNull())
+                    e.insert(QStringLiteral("upstream_id"), u.upstreamId);
+                if (u.upstream)
+                    e.insert(QStringLiteral("upstream"), encodeUpstream(*u.upstream));
+                if (u.weightGiven || u.weight != 1)
+                    e.insert(QStringLiteral("weight"), u.weight);
+                ups.append(e);
+            }
+            r.insert(QStringLiteral("weighted_upstreams"), ups);
+        }
+        rules.append(r);
+    }
+    o.insert(QStringLiteral("rules"), rules);
     return o;
 }
 
@@ -469,9 +619,8 @@ void decodePlugins(Checker& c, const QJsonValue& v, const QString& path, Plugins
             decodeSyslog(c, it.value(), p, plugins);
         else if (it.key() == QLatin1String("mqtt-proxy"))
             decodeMqttProxy(c, it.value(), p, plugins);
-        else if (isApisixStreamPluginNotRun(it.key()))
-            c.fail(p, it.value(),
-                   QStringLiteral("plugin [%1] is not supported by Streamgate").arg(it.key()));
+        else if (it.key() == QLatin1String("traffic-split"))
+            decodeTrafficSplit(c, it.value(), p, plugins);
         else
             c.fail(p, it.value(), QStringLiteral("unknown plugin [%1]").arg(it.key()));
     }
@@ -506,6 +655,11 @@ QJsonObject encodePlugins(const Plugins& plugins)
         o.insert(mqtt, encodeMqttProxy(*plugins.mqttProxy, plugins.raw.value(mqtt).toObject()));
     else
         o.remove(mqtt);
+    const QString split = QStringLiteral("traffic-split");
+    if (plugins.trafficSplit)
+        o.insert(split, encodeTrafficSplit(*plugins.trafficSplit));
+    else
+        o.remove(split);
     return o;
 }
 

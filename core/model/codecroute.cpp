@@ -187,7 +187,10 @@ void decodeRouteInto(Checker& c, const QJsonValue& v, const QString& path, Decod
     if (o.contains(QLatin1String("service_id")))
         decodeId(c, o.value(QLatin1String("service_id")),
                  childPath(path, QStringLiteral("service_id")), r.serviceId);
-    else if (!o.contains(QLatin1String("upstream")) && !o.contains(QLatin1String("upstream_id")))
+    else if (!o.contains(QLatin1String("upstream")) && !o.contains(QLatin1String("upstream_id")) &&
+             !o.value(QLatin1String("plugins"))
+                  .toObject()
+                  .contains(QLatin1String("traffic-split"))) // its rules may name every upstream
         c.fail(path, QJsonValue(QJsonValue::Undefined),
                QStringLiteral("a stream route needs an upstream, an upstream_id or a service_id"));
     if (o.contains(QLatin1String("plugins"))) {

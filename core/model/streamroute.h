@@ -9,6 +9,7 @@
 
 #include "model/settings.h"
 
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QJsonValue>
 #include <QList>
@@ -161,6 +162,38 @@ struct MqttProxyConf
     bool operator==(const MqttProxyConf&) const = default;
 };
 
+// APISIX's traffic-split: each new session tries the rules in order; the first that matches
+// (no `match`, or one of its match entries' `vars` expression holds for the session) picks
+// one of its weighted_upstreams by weighted round robin: an upstream_id names a shared
+// upstream, an inline upstream is the rule's own, an entry with only a weight is the route's
+// own upstream. No rule matching: the route's own upstream.
+struct TrafficSplitUpstream
+{
+    QJsonValue upstreamId{QJsonValue::Undefined}; // wins over `upstream` when both are given
+    std::optional<Upstream> upstream;
+    int weight = 1;           // >= 0; 0 is never chosen
+    bool weightGiven = false; // written back even when 1
+    bool operator==(const TrafficSplitUpstream&) const = default;
+};
+
+struct TrafficSplitRule
+{
+    // Each match entry's `vars` (a lua-resty-expr expression, checked by model/varexpr.h), as
+    // given; nullopt: the rule has no `match` and takes every session.
+    std::optional<QList<QJsonArray>> match;
+    // As given, or APISIX's default [{"weight": 1}] (the route's own upstream).
+    QList<TrafficSplitUpstream> weightedUpstreams{TrafficSplitUpstream{}};
+    bool weightedUpstreamsGiven = false;
+    bool operator==(const TrafficSplitRule&) const = default;
+};
+
+struct TrafficSplitConf
+{
+    QList<TrafficSplitRule> rules;
+    bool rulesGiven = false; // {"rules": []} is written back as given
+    bool operator==(const TrafficSplitConf&) const = default;
+};
+
 struct Plugins
 {
     std::optional<IpRestrictionConf> ipRestriction; // "ip-restriction"
@@ -168,15 +201,18 @@ struct Plugins
     std::optional<PrometheusConf> prometheus;       // "prometheus"
     std::optional<SyslogConf> syslog;               // "syslog"
     std::optional<MqttProxyConf> mqttProxy;         // "mqtt-proxy"
+    std::optional<TrafficSplitConf> trafficSplit;   // "traffic-split"
     QJsonObject raw; // the plugins object exactly as given (for lossless re-encode)
     bool empty() const
     {
-        return !ipRestriction && !limitConn && !prometheus && !syslog && !mqttProxy;
+        return !ipRestriction && !limitConn && !prometheus && !syslog && !mqttProxy &&
+               !trafficSplit;
     }
     bool operator==(const Plugins& o) const
     {
         return ipRestriction == o.ipRestriction && limitConn == o.limitConn &&
-               prometheus == o.prometheus && syslog == o.syslog && mqttProxy == o.mqttProxy;
+               prometheus == o.prometheus && syslog == o.syslog && mqttProxy == o.mqttProxy &&
+               trafficSplit == o.trafficSplit;
     }
 };
 

@@ -99,10 +99,14 @@ void AdmissionPipeline::preread(Admission& a, const StreamClient& client, qsizet
             a.ticket.m_held->kept.append({i, std::move(held)});
         }
         a.delaySeconds = qMax(a.delaySeconds, v.delaySeconds);
+        if (v.upstream) [[unlikely]]
+            a.upstream = v.upstream; // traffic-split
     }
     // balancer
-    if (route.upstream && route.upstream->balancer->usesHashKey())
-        a.hashKey = chashKeyValue(route.upstream->upstream, client);
+    if (!a.upstream)
+        a.upstream = route.upstream.get();
+    if (a.upstream && a.upstream->balancer->usesHashKey())
+        a.hashKey = chashKeyValue(a.upstream->upstream, client);
 }
 
 void AdmissionPipeline::refuseAt(Admission& a, qsizetype plugin, const StreamClient& client,

@@ -8,7 +8,8 @@
 //             plugin that reads the client's first packet (mqtt-proxy) pauses the pipeline
 //             until the transport has read it: admit() returns paused(), and resume() goes on
 //             from that plugin with the packet in the StreamClient (refuse() when it never came)
-//   balancer  the chash key value the session's balancer picks its node by
+//   balancer  the session's upstream (the route's, or the one traffic-split chose in preread)
+//             and the chash key value its balancer picks a node by
 //   log       when the session ends, AdmissionTicket::end() runs the plugins' log phase
 // The transports do only what is theirs: TcpListeners reads the accepted socket's addresses,
 // closes a refused one and starts a TcpSession; UdpListenerSession reads the datagram's
@@ -70,7 +71,10 @@ struct Admission
     QString why;            // the refusal, as the event log says it
     bool underLoad = false; // see PrereadVerdict::underLoad
     double delaySeconds = 0;
-    QString hashKey; // balancer phase: set when the route's upstream balances by chash
+    // balancer phase: the session's upstream, the route's unless traffic-split chose another
+    // (null: none; kept alive by `route`), and its chash key value when it balances by chash
+    UpstreamEntry* upstream = nullptr;
+    QString hashKey;
     AdmissionTicket ticket;
     // The preread phase waits before this plugin (an index into the route's plugins) for the
     // client's MQTT CONNECT; -1: not waiting.

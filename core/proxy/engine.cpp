@@ -273,9 +273,16 @@ void Engine::publishTopology()
     QStringList routeIds;
     QList<StatsHub::NodeEntry> nodes;
     QSet<QString> seenUpstreams;
+    // Each route's upstream, then those its traffic-split rules name.
+    std::vector<std::shared_ptr<UpstreamEntry>> used;
     for (const auto& r : m->table->routes) {
         routeIds << r->id;
-        const auto up = r->upstream;
+        used.push_back(r->upstream);
+        for (const QList<SplitUpstream>& rule : r->splitUpstreams)
+            for (const SplitUpstream& s : rule)
+                used.push_back(s.upstream);
+    }
+    for (const auto& up : used) {
         if (!up || seenUpstreams.contains(up->key))
             continue;
         seenUpstreams.insert(up->key);

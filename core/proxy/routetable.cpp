@@ -86,6 +86,53 @@ QString upstreamKey(const Config& config, const StreamRoute& route, const Upstre
     return upstream.idString();
 }
 
+// traffic-split's weighted_upstreams, rule by rule: an upstream_id's shared upstream (the
+// same entry routes naming it use), an inline upstream as APISIX's traffic-split runs it (name,
+// type, hash_on, key, nodes, timeout and scheme: no health checks, retries by node count), or
+// null for the route's own upstream.
+template <typename UpstreamEntryFor>
+SplitUpstreams splitUpstreams(const Config& config, const StreamRoute& route,
+                              const UpstreamEntryFor& upstreamEntry)
+{
+    SplitUpstreams split;
+    if (!route.plugins.trafficSplit)
+        return split;
+    const QList<TrafficSplitRule>& rules = route.plugins.trafficSplit->rules;
+    for (qsizetype r = 0; r < rules.size(); ++r) {
+        QList<SplitUpstream> entries;
+        const QList<TrafficSplitUpstream>& ups = rules.at(r).weightedUpstreams;
+        for (qsizetype e = 0; e < ups.size(); ++e) {
+            const TrafficSplitUpstream& w = ups.at(e);
+            SplitUpstream s;
+            if (!w.upstreamId.isUndefined() && !w.upstreamId.isNull()) {
+                const QString upstreamId = idText(w.upstreamId);
+                if (const Upstream* u = config.findUpstream(upstreamId))
+                    s.upstream = upstreamEntry(u->idString(), *u);
+                else
+                    s.missingId = upstreamId;
+            } else if (w.upstream) {
+                Upstream runs;
+                runs.name = w.upstream->name;
+                runs.type = w.upstream->type;
+                runs.hashOn = w.upstream->hashOn;
+                runs.key = w.upstream->key;
+                runs.nodes = w.upstream->nodes;
+                runs.nodesAsMap = w.upstream->nodesAsMap;
+                runs.timeout = w.upstream->timeout;
+                runs.scheme = w.upstream->scheme;
+                s.upstream = upstreamEntry(QStringLiteral("route:%1#traffic-split[%2][%3]")
+                                               .arg(route.idString())
+                                               .arg(r)
+                                               .arg(e),
+                                           runs);
+            }
+            entries.append(s);
+        }
+        split.append(entries);
+    }
+    return split;
+}
+
 } // namespace
 
 std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTable& previous,
@@ -94,11 +141,10 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
     // Routes: entries that did not change are carried over as the same objects.
     QHash<QString, std::shared_ptr<RouteEntry>> oldRoutes;
     QHash<QString, std::shared_ptr<UpstreamEntry>> oldUpstreams;
-    for (const auto& r : previous.routes) {
+    for (const auto& r : previous.routes)
         oldRoutes.insert(r->id, r);
-        if (r->upstream)
-            oldUpstreams.insert(r->upstream->key, r->upstream);
-    }
+    for (auto it = previous.upstreams.cbegin(); it != previous.upstreams.cend(); ++it)
+        oldUpstreams.insert(it.key(), it.value());
     const std::vector<StreamPluginType> pluginTypes = streamPluginTypes();
     auto table = std::make_shared<RouteTable>();
     // Validated with the config ("unix:" matches no TCP peer and is left out here).
@@ -122,19 +168,23 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
         const bool mysqlDigests = config.streamgate.mysqlDigestsFor(id);
         const bool postgresInspect = config.streamgate.postgresInspectFor(id);
         const bool postgresDigests = config.streamgate.postgresDigestsFor(id);
-        std::shared_ptr<UpstreamEntry> up;
-        if (const Upstream* u = config.upstreamFor(given)) {
-            const QString key = upstreamKey(config, given, *u);
-            up = table->upstreams.value(key);
-            if (!up) {
+        // One entry per upstream key in the table: the same upstream, the same balancer.
+        const auto upstreamEntry = [&](const QString& key, const Upstream& u) {
+            std::shared_ptr<UpstreamEntry> e = table->upstreams.value(key);
+            if (!e) {
                 const auto old = oldUpstreams.value(key);
-                up = (old && old->upstream == *u) ? old : buildUpstream(*u, key, hub);
-                table->upstreams.insert(key, up);
+                e = (old && old->upstream == u) ? old : buildUpstream(u, key, hub);
+                table->upstreams.insert(key, e);
             }
-        }
+            return e;
+        };
+        std::shared_ptr<UpstreamEntry> up;
+        if (const Upstream* u = config.upstreamFor(given))
+            up = upstreamEntry(upstreamKey(config, given, *u), *u);
+        const SplitUpstreams split = splitUpstreams(config, route, upstreamEntry);
         std::shared_ptr<RouteEntry> entry;
         const auto old = oldRoutes.value(id);
-        if (old && old->route == route && old->upstream == up &&
+        if (old && old->route == route && old->upstream == up && old->splitUpstreams == split &&
             old->mysqlInspect == mysqlInspect && old->mysqlCommands == mysqlCommands &&
             old->mysqlDeclared == mysqlDeclared && old->mysqlDigests == mysqlDigests &&
             old->postgresInspect == postgresInspect && old->postgresDigests == postgresDigests) {
@@ -144,8 +194,10 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
             entry->route = route;
             entry->id = id;
             entry->upstream = up;
+            entry->splitUpstreams = split;
             for (const StreamPluginType& type : pluginTypes) {
-                StreamPluginBuild build{route, options, pluginNamed(old.get(), type.name)};
+                StreamPluginBuild build{route, options, pluginNamed(old.get(), type.name),
+                                        &entry->splitUpstreams};
                 if (auto plugin = type.build(build))
                     entry->plugins.push_back(RoutePlugin{type.name, std::move(plugin)});
             }

@@ -58,7 +58,10 @@ struct RouteEntry
     StreamRoute route; // as it runs: merged with its service (Config::effectiveRoute)
     QString id;
     std::shared_ptr<UpstreamEntry> upstream; // nullptr when upstream_id names nothing
-    std::vector<RoutePlugin> plugins;        // highest priority first
+    // traffic-split: the upstreams its rules name (streamplugin.h); a session's upstream is
+    // then the route's or one of these (Admission::upstream).
+    SplitUpstreams splitUpstreams;
+    std::vector<RoutePlugin> plugins; // highest priority first
     std::shared_ptr<RouteStats> stats;
     // From the config's "streamgate" section (see buildRouteTable): watch the first packets
     // for a MySQL handshake, and after the login count the client's commands.
@@ -78,7 +81,8 @@ struct RouteTable
 {
     std::vector<std::shared_ptr<RouteEntry>> routes;
     std::optional<Router> router;
-    // The upstreams the routes use, by UpstreamEntry::key (health checks follow these).
+    // The upstreams the routes use, by UpstreamEntry::key (health checks follow these),
+    // traffic-split's included: an inline one there is "route:<id>#traffic-split[<rule>][<entry>]".
     QHash<QString, std::shared_ptr<UpstreamEntry>> upstreams;
     // streamgate.real_ip_from: the peers whose PROXY protocol header sets remote_addr.
     AddressList realIpFrom;

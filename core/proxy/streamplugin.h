@@ -21,6 +21,7 @@
 #include "stats/snapshot.h"
 
 #include <QHostAddress>
+#include <QList>
 #include <QString>
 #include <memory>
 #include <vector>
@@ -30,6 +31,7 @@ namespace sg {
 class ConnectionRecord;
 struct EngineOptions;
 struct RouteStats;
+struct UpstreamEntry;
 
 // A preread phase's decision.
 struct PrereadVerdict
@@ -40,6 +42,9 @@ struct PrereadVerdict
     // asked again within a second instead of being held off for half a minute.
     bool underLoad = false;
     double delaySeconds = 0; // admitted after this delay (TCP; a UDP client has nothing to hold)
+    // traffic-split: the session's upstream instead of the route's (null: the route's). The
+    // plugin instance keeps it alive, and the session keeps the route and so the plugin.
+    UpstreamEntry* upstream = nullptr;
 
     static PrereadVerdict admit(double delaySeconds = 0)
     {
@@ -87,6 +92,18 @@ public:
     virtual bool readsMqttConnect() const { return false; }
 };
 
+// traffic-split: what one weighted_upstreams entry runs with, resolved when a config is applied
+// (routetable.cpp): an upstream_id's shared upstream or the entry's inline one; null for an
+// entry with only a weight (the route's own upstream), or when missingId names no upstream.
+struct SplitUpstream
+{
+    std::shared_ptr<UpstreamEntry> upstream;
+    QString missingId;
+    bool operator==(const SplitUpstream&) const = default;
+};
+// Rule by rule, entry by entry, as the route's traffic-split lists them.
+using SplitUpstreams = QList<QList<SplitUpstream>>;
+
 // What a plugin is built from when a config is applied.
 struct StreamPluginBuild
 {
@@ -95,6 +112,8 @@ struct StreamPluginBuild
     // This plugin's instance on the same route in the config before (null if none): returned
     // as is when its settings did not change, so what it counts survives edits of the route.
     std::shared_ptr<StreamPlugin> previous;
+    // The upstreams the route's traffic-split rules name (empty without traffic-split).
+    const SplitUpstreams* splitUpstreams = nullptr;
 };
 
 struct StreamPluginType

@@ -255,6 +255,7 @@ void TcpListeners::admitClient(const AcceptedOn& on, int fd, const StreamClient&
     TcpSessionSetup setup;
     setup.record = openRecord(m_hub, base, admission, on.stats, worker.index());
     setup.clientFd = fd;
+    setup.upstream = admission.upstream;
     setup.hashKey = std::move(admission.hashKey);
     setup.delaySeconds = admission.delaySeconds;
     setup.admission = std::move(admission.ticket);

@@ -53,12 +53,12 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
     : WorkerSession(worker, setup.record->base.id), m_route(std::move(setup.route)),
       m_record(std::move(setup.record)), m_delaySeconds(setup.delaySeconds),
       m_admission(std::move(setup.admission)),
-      m_connector(worker, m_id, *m_route, *m_record, std::move(setup.hashKey),
+      m_connector(worker, m_id, *m_route, setup.upstream, *m_record, std::move(setup.hashKey),
                   m_watches[RelayPump::Upstream]),
       // up = bytes toward the upstream (send timeout), down = from it (read timeout)
       m_pump(worker, m_id, *m_record, m_watches[RelayPump::Client], m_watches[RelayPump::Upstream],
-             timeoutMs(m_route->upstream ? m_route->upstream->timeout.send : Timeout{}.send),
-             timeoutMs(m_route->upstream ? m_route->upstream->timeout.read : Timeout{}.read))
+             timeoutMs(setup.upstream ? setup.upstream->timeout.send : Timeout{}.send),
+             timeoutMs(setup.upstream ? setup.upstream->timeout.read : Timeout{}.read))
 {
     m_watches[RelayPump::Client].fd = setup.clientFd;
     for (int s = 0; s < 2; ++s) {

@@ -22,6 +22,8 @@ struct TcpSessionSetup
     int clientFd = -1;
     std::shared_ptr<RouteEntry> route;
     std::shared_ptr<ConnectionRecord> record;
+    // The session's upstream: the route's, or traffic-split's choice (kept alive by `route`)
+    UpstreamEntry* upstream = nullptr;
     QString hashKey;           // chash key value
     double delaySeconds = 0;   // limit-conn burst delay
     AdmissionTicket admission; // the plugins' hold on this session, released on close

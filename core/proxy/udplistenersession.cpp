@@ -302,12 +302,12 @@ void UdpListenerSession::admit(const UdpClientKey& key, int slot, size_t length)
 
     UdpSessionSetup setup;
     setup.record = openRecord(hub, base, admission, m_stats, m_worker.index());
-    const RouteEntry& route = *admission.route;
     double idle = m_context->defaultIdleSeconds;
-    if (route.upstream && route.upstream->upstream.timeout)
-        idle = route.upstream->upstream.timeout->read;
+    if (admission.upstream && admission.upstream->upstream.timeout)
+        idle = admission.upstream->upstream.timeout->read;
     setup.idleMs = qMax<qint64>(1, qint64(idle * 1000));
     setup.noReplyMs = qMin(setup.idleMs, qMax<qint64>(1, qint64(m_context->noReplySeconds * 1000)));
+    setup.upstream = admission.upstream;
     setup.hashKey = std::move(admission.hashKey);
     setup.admission = std::move(admission.ticket);
     setup.route = std::move(admission.route);

@@ -15,10 +15,10 @@ namespace sg {
 
 UdpSession::UdpSession(Worker& worker, UdpListenerSession* listener, UdpSessionSetup&& setup)
     : WorkerSession(worker, setup.record->base.id), m_listener(listener),
-      m_route(std::move(setup.route)), m_record(std::move(setup.record)), m_key(setup.key),
-      m_client(setup.client), m_clientLength(setup.clientLength), m_local(setup.local),
-      m_hashKey(std::move(setup.hashKey)), m_admission(std::move(setup.admission)),
-      m_idleMs(setup.idleMs), m_noReplyMs(setup.noReplyMs)
+      m_route(std::move(setup.route)), m_upstream(setup.upstream),
+      m_record(std::move(setup.record)), m_key(setup.key), m_client(setup.client),
+      m_clientLength(setup.clientLength), m_local(setup.local), m_hashKey(std::move(setup.hashKey)),
+      m_admission(std::move(setup.admission)), m_idleMs(setup.idleMs), m_noReplyMs(setup.noReplyMs)
 {
     // Dropped after the first datagram if the route lists no toxic for UDP (afterToxics).
     if (setup.toxics)
@@ -43,7 +43,7 @@ QString UdpSession::routeId() const
 
 bool UdpSession::start()
 {
-    UpstreamEntry* up = m_route->upstream.get();
+    UpstreamEntry* up = m_upstream;
     const int node = up ? up->balancer->pick(m_hashKey, {}) : -1;
     if (node < 0 || node >= int(up->nodes.size())) {
         close(CloseReason::ConnectFailed);
@@ -272,7 +272,7 @@ void UdpSession::close(CloseReason reason)
     if (m_closed)
         return;
     m_closed = true;
-    UpstreamEntry* up = m_route->upstream.get();
+    UpstreamEntry* up = m_upstream;
     if (m_started && up) {
         if (auto* ns = up->nodes[size_t(m_node)].stats.get()) {
             ns->active.fetch_sub(1, std::memory_order_relaxed);

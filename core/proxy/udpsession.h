@@ -162,6 +162,8 @@ struct UdpSessionSetup
     sockaddr_storage client{};
     socklen_t clientLength = 0;
     UdpLocal local;
+    // The session's upstream: the route's, or traffic-split's choice (kept alive by `route`)
+    UpstreamEntry* upstream = nullptr;
     QString hashKey;
     AdmissionTicket admission;           // the plugins' hold on this session, released on close
     std::shared_ptr<RouteToxics> toxics; // the route's entry under streamgate.toxics, if any
@@ -224,6 +226,7 @@ private:
 
     UdpListenerSession* m_listener;
     std::shared_ptr<RouteEntry> m_route;
+    UpstreamEntry* m_upstream = nullptr; // the session's (see UdpSessionSetup::upstream)
     std::shared_ptr<ConnectionRecord> m_record;
     UdpClientKey m_key;
     sockaddr_storage m_client{};

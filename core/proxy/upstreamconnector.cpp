@@ -9,9 +9,10 @@
 namespace sg {
 
 UpstreamConnector::UpstreamConnector(Worker& worker, quint64 sessionId, RouteEntry& route,
-                                     ConnectionRecord& record, QString hashKey, IoWatch& watch)
-    : m_worker(worker), m_sessionId(sessionId), m_route(route), m_record(record),
-      m_hashKey(std::move(hashKey)), m_watch(watch)
+                                     UpstreamEntry* upstream, ConnectionRecord& record,
+                                     QString hashKey, IoWatch& watch)
+    : m_worker(worker), m_sessionId(sessionId), m_route(route), m_upstream(upstream),
+      m_record(record), m_hashKey(std::move(hashKey)), m_watch(watch)
 {
 }
 
@@ -22,7 +23,7 @@ UpstreamConnector::Outcome UpstreamConnector::start()
 
 UpstreamConnector::Outcome UpstreamConnector::attempt()
 {
-    UpstreamEntry* up = m_route.upstream.get();
+    UpstreamEntry* up = m_upstream;
     const int node = up ? up->balancer->pick(m_hashKey, m_tried) : -1;
     if (node < 0 || node >= int(up->nodes.size())) {
         if (m_attempts == 0) // nothing to try at all (no upstream, or no node with weight)
@@ -115,7 +116,7 @@ UpstreamConnector::Outcome UpstreamConnector::attemptFailed(bool timedOut)
 {
     closeSocket();
     ++m_gen; // any pending connect timer is now stale
-    UpstreamEntry* up = m_route.upstream.get();
+    UpstreamEntry* up = m_upstream;
     if (up && m_node >= 0) {
         if (auto* ns = up->nodes[size_t(m_node)].stats.get())
             ns->failures.fetch_add(1, std::memory_order_relaxed);
@@ -138,7 +139,7 @@ UpstreamConnector::Outcome UpstreamConnector::connected()
     ++m_gen;
     m_connected = true;
     m_connectedMs = m_worker.monoMs();
-    UpstreamEntry* up = m_route.upstream.get();
+    UpstreamEntry* up = m_upstream;
     if (auto* ns = up->nodes[size_t(m_node)].stats.get()) {
         ns->active.fetch_add(1, std::memory_order_relaxed);
         ns->total.fetch_add(1, std::memory_order_relaxed);
@@ -149,12 +150,12 @@ UpstreamConnector::Outcome UpstreamConnector::connected()
 
 void UpstreamConnector::release()
 {
-    if (!m_connected || !m_route.upstream)
+    if (!m_connected || !m_upstream)
         return;
     m_connected = false;
-    if (auto* ns = m_route.upstream->nodes[size_t(m_node)].stats.get())
+    if (auto* ns = m_upstream->nodes[size_t(m_node)].stats.get())
         ns->active.fetch_sub(1, std::memory_order_relaxed);
-    m_route.upstream->balancer->connectionEnded(m_node);
+    m_upstream->balancer->connectionEnded(m_node);
 }
 
 } // namespace sg

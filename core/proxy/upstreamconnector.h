@@ -1,6 +1,7 @@
 #pragma once
 // UpstreamConnector opens a TCP session's upstream connection on the session's worker: a
-// non-blocking connect to the node the route's balancer picks, a timeout per attempt
+// non-blocking connect to the node the session's upstream's balancer picks (the route's
+// upstream, or the one traffic-split chose), a timeout per attempt
 // (upstream.timeout.connect, 60 s when unset), and retries over further picks while
 // upstream.retries and upstream.retry_timeout allow. It keeps the node's counters (failures;
 // active and total once connected) and the balancer's connection count until release().
@@ -26,8 +27,9 @@ public:
         Reset,         // the upstream accepted and reset at once (CloseReason::UpstreamReset)
     };
 
-    // watch: the session's upstream watch (handler and tag set); the socket is opened into it.
-    UpstreamConnector(Worker& worker, quint64 sessionId, RouteEntry& route,
+    // upstream: the session's (null: none, every connect fails); watch: the session's upstream
+    // watch (handler and tag set); the socket is opened into it.
+    UpstreamConnector(Worker& worker, quint64 sessionId, RouteEntry& route, UpstreamEntry* upstream,
                       ConnectionRecord& record, QString hashKey, IoWatch& watch);
     Q_DISABLE_COPY_MOVE(UpstreamConnector)
 
@@ -51,6 +53,7 @@ private:
     Worker& m_worker;
     const quint64 m_sessionId;
     RouteEntry& m_route;
+    UpstreamEntry* const m_upstream;
     ConnectionRecord& m_record;
     const QString m_hashKey;
     IoWatch& m_watch;

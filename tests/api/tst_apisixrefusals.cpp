@@ -109,11 +109,12 @@ void TestApisixRefusals::adminApiRefusesByName_data()
                           "log_format": {"ip": "$remote_addr"}}},
                           "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
         << "tls is not supported by Streamgate";
-    QTest::newRow("route plugin traffic-split")
+    QTest::newRow("route plugin traffic-split, inline upstream over tls")
         << "/apisix/admin/stream_routes/r"
-        << QByteArray(R"({"plugins": {"traffic-split": {"rules": []}},
+        << QByteArray(R"({"plugins": {"traffic-split": {"rules": [{"weighted_upstreams": [
+                          {"upstream": {"scheme": "tls", "nodes": {"127.0.0.1:1": 1}}}]}]}},
                           "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
-        << "plugin [traffic-split] is not supported by Streamgate";
+        << "scheme \"tls\" is not supported by Streamgate yet";
 }
 
 void TestApisixRefusals::adminApiRefusesByName()

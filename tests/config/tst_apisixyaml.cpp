@@ -80,7 +80,7 @@ private slots:
     void standaloneSampleImports();
     void missingIdsBecomeArrN();
     void everyProblemAtOnceNothingApplied();
-    void apisixMqttSampleImports();
+    void apisixStreamPluginSamplesImport();
     void otherApisixSectionsAreWarnings();
     void danglingUpstreamIdRefused();
     void servicesRoundTrip();
@@ -347,7 +347,8 @@ void TestApisixYaml::prometheusRouteRoundTrip()
             .toObject();
     QVERIFY2(problems.isEmpty(), qPrintable(formatProblems(problems)));
     QCOMPARE(proxy.value("stream_plugins").toArray(),
-             (QJsonArray{"ip-restriction", "limit-conn", "mqtt-proxy", "prometheus", "syslog"}));
+             (QJsonArray{"ip-restriction", "limit-conn", "mqtt-proxy", "traffic-split",
+                         "prometheus", "syslog"}));
 
     const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
     QVERIFY2(imported.ok(), qPrintable(formatProblems(imported.problems)));
@@ -538,10 +539,10 @@ void TestApisixYaml::everyProblemAtOnceNothingApplied()
     QCOMPARE(readFile(configPath), before);
 }
 
-void TestApisixYaml::apisixMqttSampleImports()
+void TestApisixYaml::apisixStreamPluginSamplesImport()
 {
-    // APISIX's MQTT stream example imports as it is: mqtt-proxy with its protocol, the shared
-    // upstream by id.
+    // APISIX's MQTT stream example and its traffic-split one: every stream plugin APISIX ships
+    // is run, so both import as written.
     QTemporaryDir dir;
     QVERIFY(writeFile(dir.filePath("apisix.yaml"), R"(stream_routes:
   - server_addr: 127.0.0.1
@@ -552,6 +553,22 @@ void TestApisixYaml::apisixMqttSampleImports()
       mqtt-proxy:
         protocol_name: "MQTT"
         protocol_level: 4
+  - server_port: 1986
+    id: 2
+    plugins:
+      traffic-split:
+        rules:
+          - match:
+              - vars:
+                  - ["route_id", "==", "2"]
+            weighted_upstreams:
+              - upstream_id: 1
+                weight: 9
+              - upstream:
+                  nodes:
+                    "127.0.0.1:1996": 1
+                  type: roundrobin
+                weight: 1
 upstreams:
   - nodes:
       "127.0.0.1:1995": 1
@@ -561,11 +578,13 @@ upstreams:
 )"));
     const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
     QVERIFY2(imported.ok(), qPrintable(formatProblems(imported.problems)));
-    QCOMPARE(imported.config.streamRoutes.size(), 1);
-    const auto& mqtt = imported.config.streamRoutes.first().plugins.mqttProxy;
-    QVERIFY(mqtt.has_value());
-    QCOMPARE(mqtt->protocolName, QStringLiteral("MQTT"));
-    QCOMPARE(mqtt->protocolLevel, 4);
+    QCOMPARE(imported.config.streamRoutes.size(), 2);
+    QVERIFY(imported.config.streamRoutes.at(0).plugins.mqttProxy.has_value());
+    const auto& split = imported.config.streamRoutes.at(1).plugins.trafficSplit;
+    QVERIFY(split.has_value());
+    QCOMPARE(split->rules.size(), 1);
+    QCOMPARE(split->rules.at(0).weightedUpstreams.size(), 2);
+    QCOMPARE(split->rules.at(0).weightedUpstreams.at(0).weight, 9);
 }
 
 void TestApisixYaml::otherApisixSectionsAreWarnings()

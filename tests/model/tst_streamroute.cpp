@@ -330,11 +330,6 @@ void TestStreamRoute::invalid_data()
         << file << "plugins.mqtt-proxy.upstream"
         << R"({"host":"127.0.0.1","port":1883})"
         << "additional properties forbidden, found upstream";
-    QTest::newRow("APISIX stream plugin traffic-split")
-        << route(R"({"plugins": {"traffic-split": {"rules": []}}})") << file
-        << "plugins.traffic-split"
-        << R"({"rules":[]})"
-        << "plugin [traffic-split] is not supported by Streamgate";
     QTest::newRow("APISIX HTTP-only plugin stays unknown")
         << route(R"({"plugins": {"key-auth": {}}})") << file << "plugins.key-auth"
         << "{}"
