@@ -207,6 +207,11 @@ void TestAdminServices::refusals_data()
         << QByteArray("PUT") << one
         << QByteArray(R"({"plugins": {"mqtt-proxy": {"protocol_name": "MQTT"}}})")
         << "property \"protocol_level\" is required";
+    QTest::newRow("traffic-split on a variable a stream connection does not have")
+        << QByteArray("PUT") << one << QByteArray(R"({"plugins": {"traffic-split": {"rules": [
+                          {"match": [{"vars": [["uri", "==", "/"]]}]}]}}})")
+        << "plugins.traffic-split.rules[0].match[0].vars[0][0]: variable \"uri\" is not "
+           "available to a stream route's traffic-split (known: ...";
     QTest::newRow("PATCH of a service that does not exist")
         << QByteArray("PATCH") << "/apisix/admin/services/nope" << QByteArray(R"({"desc": "x"})")
         << "Key not found";
