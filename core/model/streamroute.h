@@ -171,7 +171,7 @@ struct TrafficSplitUpstream
 {
     QJsonValue upstreamId{QJsonValue::Undefined}; // wins over `upstream` when both are given
     std::optional<Upstream> upstream;
-    int weight = 1;           // >= 0; 0 is never chosen
+    int weight = 1;           // >= 0; 0: chosen only when every entry of the rule has 0
     bool weightGiven = false; // written back even when 1
     bool operator==(const TrafficSplitUpstream&) const = default;
 };

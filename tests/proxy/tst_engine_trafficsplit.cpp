@@ -252,17 +252,22 @@ private Q_SLOTS:
         QCOMPARE(sequence(listen, 1, QStringLiteral("127.0.0.1")), QStringLiteral("C"));
     }
 
-    // A weight 0 entry is never chosen: B 2 and the route's own upstream 1 share the sessions
-    // B C B, B C B; a rule whose every weight is 0 leaves the route's own upstream.
-    void zeroWeights()
+    // A weight 0 entry is never chosen while another has a weight: B 2 and the route's own
+    // upstream 1 share the sessions B C B, B C B. As in APISIX's resty.roundrobin, a rule
+    // whose every weight is 0 takes its entries in turn (one entry: always that one), and
+    // entries naming the same upstream_id, or several with only a weight, count once with the
+    // last one's weight.
+    void zeroWeightsAndRepeatedEntries()
     {
         auto a = greeter("A");
         auto b = greeter("B");
         auto c = greeter("C");
         Engine engine(options());
-        const QList<int> ports = freePorts(2);
+        const QList<int> ports = freePorts(4);
         engine.apply(configFrom(R"({
-            "stream_proxy": {"tcp": ["127.0.0.1:%P", "127.0.0.1:%Q"]},
+            "stream_proxy": {"tcp": ["127.0.0.1:%P", "127.0.0.1:%Q", "127.0.0.1:%R",
+                                     "127.0.0.1:%S"]},
+            "upstreams": [{"id": "b", "nodes": {"127.0.0.1:%B": 1}}],
             "stream_routes": [
               {"id": "r", "server_port": %P, "upstream": {"nodes": {"127.0.0.1:%C": 1}},
                "plugins": {"traffic-split": {"rules": [{"weighted_upstreams": [
@@ -271,15 +276,28 @@ private Q_SLOTS:
                     {"weight": 1}]}]}}},
               {"id": "z", "server_port": %Q, "upstream": {"nodes": {"127.0.0.1:%C": 1}},
                "plugins": {"traffic-split": {"rules": [{"weighted_upstreams": [
-                    {"upstream": {"nodes": {"127.0.0.1:%A": 1}}, "weight": 0}]}]}}}]})",
+                    {"upstream": {"nodes": {"127.0.0.1:%A": 1}}, "weight": 0}]}]}}},
+              {"id": "zz", "server_port": %R, "upstream": {"nodes": {"127.0.0.1:%C": 1}},
+               "plugins": {"traffic-split": {"rules": [{"weighted_upstreams": [
+                    {"upstream": {"nodes": {"127.0.0.1:%A": 1}}, "weight": 0},
+                    {"upstream_id": "b", "weight": 0}]}]}}},
+              {"id": "dup", "server_port": %S, "upstream": {"nodes": {"127.0.0.1:%C": 1}},
+               "plugins": {"traffic-split": {"rules": [{"weighted_upstreams": [
+                    {"upstream_id": "b", "weight": 5}, {"weight": 7},
+                    {"upstream_id": "b", "weight": 1}, {"weight": 2}]}]}}}]})",
                                 {{"P", ports[0]},
                                  {"Q", ports[1]},
+                                 {"R", ports[2]},
+                                 {"S", ports[3]},
                                  {"A", a->port()},
                                  {"B", b->port()},
                                  {"C", c->port()}}));
         QCOMPARE(sequence(ports[0], 6), QStringLiteral("BCBBCB"));
-        QCOMPARE(sequence(ports[1], 2), QStringLiteral("CC"));
         QCOMPARE(a->accepted.load(), 0);
+        QCOMPARE(sequence(ports[1], 2), QStringLiteral("AA"));
+        QCOMPARE(sequence(ports[2], 4), QStringLiteral("ABAB"));
+        // b 1 (its last weight), the route's own 2 (the last weight-only entry): C B C, C B C
+        QCOMPARE(sequence(ports[3], 6), QStringLiteral("CBCCBC"));
     }
 
     // A UDP route: each new client (a new session) is split 1:1 between two inline upstreams;

@@ -5,7 +5,10 @@
 // picks one of its weighted_upstreams by smooth weighted round robin (nginx's: each pick adds
 // every entry's weight to its running score and takes the highest score, first entry on a tie,
 // then takes the total off the winner), one sequence per rule shared by every session of the
-// route, starting from zero when the config is applied. An entry with an upstream_id or an
+// route, starting from zero when the config is applied. As in APISIX's resty.roundrobin, a
+// weight 0 entry is never picked while another has a weight; a rule whose every weight is 0
+// takes its entries in turn; entries naming the same upstream_id (or several with only a
+// weight) are one entry with the last one's weight. An entry with an upstream_id or an
 // inline upstream gives that upstream to the session (Admission::upstream: its balancer, retries,
 // timeouts and health checks, its chash key); one with only a weight, or no rule taking the
 // session, leaves the route's own. A rule any of whose upstream_ids names no upstream closes
@@ -15,6 +18,7 @@
 #include "proxy/routetable.h"
 #include "proxy/streamplugin.h"
 
+#include <QHash>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -35,21 +39,26 @@ struct SplitRule
     std::unique_ptr<std::mutex> mutex = std::make_unique<std::mutex>();
     std::vector<qint64> current;
 
-    // The entry the next session gets; -1 when every weight is 0.
+    // The entry the next session gets; -1 when the rule has none.
     qsizetype pick()
     {
-        if (total <= 0)
+        if (weights.empty())
             return -1;
         std::lock_guard lock(*mutex);
+        // Every weight 0: APISIX's resty.roundrobin then takes them all in turn (a single
+        // entry always), so they count as equal here.
+        const bool allZero = total <= 0;
+        const qint64 sum = allZero ? qint64(weights.size()) : total;
         qsizetype best = -1;
         for (size_t i = 0; i < weights.size(); ++i) {
-            if (weights[i] <= 0)
+            const qint64 w = allZero ? 1 : weights[i];
+            if (w <= 0)
                 continue;
-            current[i] += weights[i];
+            current[i] += w;
             if (best < 0 || current[i] > current[size_t(best)])
                 best = qsizetype(i);
         }
-        current[size_t(best)] -= total;
+        current[size_t(best)] -= sum;
         return best;
     }
 };
@@ -73,15 +82,31 @@ public:
             }
             const QList<SplitUpstream> resolved =
                 r < upstreams.size() ? upstreams.at(r) : QList<SplitUpstream>();
+            // APISIX keys its round robin by upstream_id, and every entry with only a weight by
+            // one key: entries with the same key are one entry, with the last one's weight.
+            QHash<QString, size_t> byKey;
             for (qsizetype e = 0; e < given.weightedUpstreams.size(); ++e) {
+                const TrafficSplitUpstream& w = given.weightedUpstreams.at(e);
                 const SplitUpstream s = e < resolved.size() ? resolved.at(e) : SplitUpstream();
                 if (!s.missingId.isEmpty() && rule.missingId.isEmpty())
                     rule.missingId = s.missingId;
-                const qint64 weight = given.weightedUpstreams.at(e).weight;
+                QString key;
+                if (!w.upstreamId.isUndefined() && !w.upstreamId.isNull())
+                    key = QStringLiteral("id:") + idText(w.upstreamId);
+                else if (!w.upstream)
+                    key = QStringLiteral("route");
+                if (!key.isEmpty()) {
+                    if (const auto it = byKey.constFind(key); it != byKey.constEnd()) {
+                        rule.weights[*it] = w.weight;
+                        continue;
+                    }
+                    byKey.insert(key, rule.weights.size());
+                }
                 rule.upstreams.push_back(s.upstream.get());
-                rule.weights.push_back(weight);
-                rule.total += qMax<qint64>(0, weight);
+                rule.weights.push_back(w.weight);
             }
+            for (const qint64 weight : rule.weights)
+                rule.total += qMax<qint64>(0, weight);
             rule.current.assign(rule.weights.size(), 0);
             m_rules.push_back(std::move(rule));
         }
