@@ -31,14 +31,6 @@ EngineOptions options()
     return o;
 }
 
-std::unique_ptr<TestServer> greeter(const QByteArray& name)
-{
-    auto s = std::make_unique<TestServer>(TestServer::Greet);
-    s->setGreeting(name);
-    s->holdMs = 10;
-    return s;
-}
-
 // A config as APISIX's admin API would take it; %LISTEN, %A, %B, %C replaced by ports.
 Config configFrom(QByteArray json, const QMap<QByteArray, int>& ports)
 {
@@ -72,15 +64,6 @@ quint64 routeNodeTotal(Engine& engine, int port)
         if (n.upstream == QLatin1String("2") && n.node == QStringLiteral("127.0.0.1:%1").arg(port))
             return n.total;
     return 0;
-}
-
-QString denyEvents(Engine& engine)
-{
-    QStringList why;
-    for (const Event& e : engine.eventsSince(0, 1000))
-        if (e.kind == EventKind::Deny)
-            why << e.text;
-    return why.join('\n');
 }
 
 } // namespace
@@ -445,9 +428,10 @@ private Q_SLOTS:
                                 {{"LISTEN", listen}, {"C", c->port()}}));
         QCOMPARE(sequence(listen, 2), QStringLiteral("--"));
         QCOMPARE(c->accepted.load(), 0);
-        QTRY_VERIFY(denyEvents(engine).contains(
-            QStringLiteral("traffic-split on route m: failed to fetch upstream info by upstream "
-                           "id: nope")));
+        QTRY_VERIFY(denyTexts(engine.eventsSince(0, 1000))
+                        .contains(QStringLiteral(
+                            "traffic-split on route m: failed to fetch upstream info by upstream "
+                            "id: nope")));
     }
 };
 
