@@ -7,10 +7,16 @@
 
 namespace sg {
 
-namespace {
-
+// The types of Node's fields live outside the anonymous namespace: Node belongs to a class with
+// external linkage, and GCC refuses such a field type in a unity build (subobject-linkage).
+namespace varexpr {
 enum class Op { Eq, Ne, Gt, Ge, Lt, Le, Find, FindNoCase, In, Has, IpMatch };
 enum class Logic { And, Or, NotAnd, NotOr };
+} // namespace varexpr
+using varexpr::Logic;
+using varexpr::Op;
+
+namespace {
 
 std::optional<Op> opNamed(const QString& lower)
 {
