@@ -10,7 +10,7 @@
 #include "testfiles.h"
 
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 #include <memory>
 
 using namespace sg;

@@ -17,7 +17,7 @@
 #include <QJsonDocument>
 #include <QSet>
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 #include <memory>
 #include <utility>
 

@@ -11,7 +11,7 @@
 #include "testfiles.h"
 
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 #include <memory>
 
 using namespace sg;

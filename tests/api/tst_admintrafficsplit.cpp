@@ -8,7 +8,7 @@
 #include "httptestclient.h"
 #include "model/codec.h"
 
-#include <QtTest>
+#include <QTest>
 
 using namespace sg;
 

@@ -9,7 +9,7 @@
 #include "testfiles.h"
 
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 #include <memory>
 
 using namespace sg;

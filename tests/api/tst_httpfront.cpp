@@ -19,7 +19,7 @@
 #include <QJsonObject>
 #include <QTcpSocket>
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 #include <memory>
 #include <sys/resource.h>
 

@@ -12,9 +12,10 @@
 #include "proxyfixture.h"
 
 #include <QFile>
+#include <QSignalSpy>
 #include <QTcpSocket>
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 
 using namespace sg;
 

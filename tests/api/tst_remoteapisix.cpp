@@ -8,10 +8,11 @@
 
 #include <QEventLoop>
 #include <QFile>
+#include <QJsonDocument>
 #include <QTcpServer>
 #include <QTemporaryDir>
+#include <QTest>
 #include <QTimer>
-#include <QtTest>
 #include <memory>
 #include <optional>
 

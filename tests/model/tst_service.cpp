@@ -5,7 +5,7 @@
 #include "model/codec.h"
 #include "modeltestutil.h"
 
-#include <QtTest>
+#include <QTest>
 
 using namespace sg;
 using namespace sgtest;

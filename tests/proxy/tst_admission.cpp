@@ -11,7 +11,7 @@
 #include "stats/statshub.h"
 #include "udppeers.h"
 
-#include <QtTest>
+#include <QTest>
 #include <atomic>
 #include <mutex>
 

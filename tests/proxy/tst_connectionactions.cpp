@@ -10,7 +10,7 @@
 #include "proxyfixture.h"
 #include "udppeers.h"
 
-#include <QtTest>
+#include <QTest>
 
 using namespace sg;
 using namespace sgtest;

@@ -12,7 +12,7 @@
 #include "proxy/mqttconnect.h"
 #include "proxyfixture.h"
 
-#include <QtTest>
+#include <QTest>
 #include <memory>
 
 using namespace sg;

@@ -11,7 +11,7 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QtTest>
+#include <QTest>
 #include <poll.h>
 #include <thread>
 

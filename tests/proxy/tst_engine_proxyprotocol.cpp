@@ -11,7 +11,7 @@
 #include "proxy/engine.h"
 #include "proxyfixture.h"
 
-#include <QtTest>
+#include <QTest>
 #include <memory>
 
 using namespace sg;

@@ -7,7 +7,7 @@
 #include "proxyfixture.h"
 
 #include <QSignalSpy>
-#include <QtTest>
+#include <QTest>
 #include <memory>
 #include <thread>
 

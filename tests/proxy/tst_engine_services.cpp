@@ -10,7 +10,8 @@
 #include "proxy/engine.h"
 #include "proxyfixture.h"
 
-#include <QtTest>
+#include <QJsonDocument>
+#include <QTest>
 #include <memory>
 
 using namespace sg;

@@ -14,7 +14,7 @@
 #include "udppeers.h"
 
 #include <QJsonDocument>
-#include <QtTest>
+#include <QTest>
 #include <memory>
 
 using namespace sg;

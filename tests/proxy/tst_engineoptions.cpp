@@ -4,7 +4,7 @@
 #include "proxy/engineoptions.h"
 #include "proxy/eventloop.h"
 
-#include <QtTest>
+#include <QTest>
 
 using namespace sg;
 

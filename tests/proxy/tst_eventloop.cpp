@@ -5,7 +5,7 @@
 
 #include "proxy/eventloop.h"
 
-#include <QtTest>
+#include <QTest>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>

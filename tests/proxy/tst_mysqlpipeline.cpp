@@ -26,7 +26,7 @@
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QRandomGenerator>
-#include <QtTest>
+#include <QTest>
 #include <mutex>
 #include <poll.h>
 #include <thread>

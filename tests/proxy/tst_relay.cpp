@@ -6,7 +6,7 @@
 #include "proxy/engine.h"
 #include "proxyfixture.h"
 
-#include <QtTest>
+#include <QTest>
 
 using namespace sg;
 using namespace sgtest;

@@ -7,7 +7,7 @@
 #include "proxy/engine.h"
 #include "proxyfixture.h"
 
-#include <QtTest>
+#include <QTest>
 #include <deque>
 
 using namespace sg;

@@ -14,7 +14,7 @@
 
 #include <QCoreApplication>
 #include <QJsonDocument>
-#include <QtTest>
+#include <QTest>
 
 using namespace sg;
 using namespace sgtest;

@@ -10,7 +10,7 @@
 #include "proxy/engine.h"
 #include "proxyfixture.h"
 
-#include <QtTest>
+#include <QTest>
 
 using namespace sg;
 using namespace sgtest;

@@ -11,8 +11,9 @@
 #include "proxyfixture.h"
 #include "udppeers.h"
 
+#include <QJsonDocument>
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 
 using namespace sg;
 using namespace sgtest;

@@ -4,7 +4,7 @@
 #include "proxy/worker.h"
 #include "stats/statshub.h"
 
-#include <QtTest>
+#include <QTest>
 #include <atomic>
 #include <future>
 

@@ -6,7 +6,7 @@
 #include "model/codec.h"
 #include "proxy/addressmatch.h"
 
-#include <QtTest>
+#include <QTest>
 
 using namespace sg;
 

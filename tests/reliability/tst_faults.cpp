@@ -13,7 +13,7 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QTemporaryDir>
-#include <QtTest>
+#include <QTest>
 #include <sys/resource.h>
 
 using namespace sgtest;

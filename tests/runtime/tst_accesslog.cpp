@@ -12,7 +12,7 @@
 
 #include <QBuffer>
 #include <QRegularExpression>
-#include <QtTest>
+#include <QTest>
 
 using namespace sg;
 using namespace sgtest;

@@ -4,7 +4,7 @@
 // resets that empty a table but leave the counters Prometheus reads.
 #include "stats/sqlstats.h"
 
-#include <QtTest>
+#include <QTest>
 
 using namespace sg;
 

@@ -5,7 +5,7 @@
 #include "stats/statshub.h"
 
 #include <QElapsedTimer>
-#include <QtTest>
+#include <QTest>
 #include <ctime>
 
 using namespace sg;
