@@ -244,6 +244,72 @@ void decodeHealthy(Checker& c, const QJsonValue& v, const QString& path, ActiveH
     }
 }
 
+// APISIX's health_checker_passive. Its http fields are checked and kept, as APISIX keeps them;
+// a stream session has no HTTP status, so only tcp_failures and timeouts take effect.
+void decodePassive(Checker& c, const QJsonValue& v, const QString& path, Upstream& up)
+{
+    if (!c.expectObject(v, path))
+        return;
+    const QJsonObject o = v.toObject();
+    c.closed(o, path, {"type", "healthy", "unhealthy"});
+    const qsizetype errors = c.problems.size();
+    PassiveHealthCheck passive;
+    if (o.contains(QLatin1String("type"))) {
+        const QString p = childPath(path, QStringLiteral("type"));
+        if (auto type = c.string(o.value(QLatin1String("type")), p, 0, -1);
+            type && *type != QLatin1String("tcp") && *type != QLatin1String("http") &&
+            *type != QLatin1String("https"))
+            c.fail(p, *type, QStringLiteral("type must be \"tcp\", \"http\" or \"https\""));
+    }
+    const auto statuses = [&](const QJsonObject& parent, const QString& parentPath) {
+        const QString key = QStringLiteral("http_statuses");
+        if (!parent.contains(key))
+            return;
+        const QString p = childPath(parentPath, key);
+        if (!c.expectArray(parent.value(key), p, 1))
+            return;
+        const QJsonArray a = parent.value(key).toArray();
+        for (qsizetype i = 0; i < a.size(); ++i) {
+            c.integer(a.at(i), indexPath(p, i), 200, 599);
+            for (qsizetype j = 0; j < i; ++j) {
+                if (a.at(j) == a.at(i))
+                    c.fail(indexPath(p, i), a.at(i), QStringLiteral("listed twice"));
+            }
+        }
+    };
+    const auto counter = [&](const QJsonObject& parent, const QString& parentPath, const char* key,
+                             int* out) {
+        const QString k = QLatin1String(key);
+        if (!parent.contains(k))
+            return;
+        if (auto n = c.integer(parent.value(k), childPath(parentPath, k), 0, 254); n && out)
+            *out = int(*n);
+    };
+    for (const bool healthy : {true, false}) {
+        const QString key = healthy ? QStringLiteral("healthy") : QStringLiteral("unhealthy");
+        if (!o.contains(key))
+            continue;
+        const QString p = childPath(path, key);
+        if (!c.expectObject(o.value(key), p))
+            continue;
+        const QJsonObject part = o.value(key).toObject();
+        statuses(part, p);
+        if (healthy) {
+            c.closed(part, p, {"http_statuses", "successes"});
+            counter(part, p, "successes", nullptr);
+        } else {
+            c.closed(part, p, {"http_statuses", "tcp_failures", "timeouts", "http_failures"});
+            counter(part, p, "tcp_failures", &passive.unhealthyTcpFailures);
+            counter(part, p, "timeouts", &passive.unhealthyTimeouts);
+            counter(part, p, "http_failures", nullptr);
+        }
+    }
+    if (c.problems.size() != errors)
+        return;
+    passive.given = o;
+    up.passiveChecks = passive;
+}
+
 void decodeChecks(Checker& c, const QJsonValue& v, const QString& path, Upstream& up)
 {
     if (!c.expectObject(v, path))
@@ -251,9 +317,8 @@ void decodeChecks(Checker& c, const QJsonValue& v, const QString& path, Upstream
     const QJsonObject o = v.toObject();
     c.closed(o, path, {"active", "passive"});
     if (o.contains(QLatin1String("passive")))
-        c.fail(childPath(path, QStringLiteral("passive")), o.value(QLatin1String("passive")),
-               QStringLiteral("passive health checks are not supported by Streamgate yet; use "
-                              "active checks of type tcp"));
+        decodePassive(c, o.value(QLatin1String("passive")),
+                      childPath(path, QStringLiteral("passive")), up);
     if (!o.contains(QLatin1String("active"))) {
         c.fail(childPath(path, QStringLiteral("active")), QJsonValue(QJsonValue::Undefined),
                QStringLiteral("property \"active\" is required"));
@@ -554,8 +619,12 @@ QJsonObject encodeUpstream(const Upstream& up)
                  QJsonObject{{QStringLiteral("connect"), up.timeout->connect},
                              {QStringLiteral("send"), up.timeout->send},
                              {QStringLiteral("read"), up.timeout->read}});
-    if (up.checks)
-        o.insert(QStringLiteral("checks"), encodeChecks(*up.checks));
+    if (up.checks) {
+        QJsonObject checks = encodeChecks(*up.checks);
+        if (up.passiveChecks)
+            checks.insert(QStringLiteral("passive"), up.passiveChecks->given);
+        o.insert(QStringLiteral("checks"), checks);
+    }
     if (!up.scheme.isEmpty())
         o.insert(QStringLiteral("scheme"), up.scheme);
     detail::encodeTimes(o, up);

@@ -60,6 +60,17 @@ struct ActiveHealthCheck
     bool operator==(const ActiveHealthCheck&) const = default;
 };
 
+// checks.passive: the failures of real sessions count against a node as well. In a stream
+// proxy only failures are reported (as in APISIX, nothing reports a passive success), so a node
+// set down this way comes back through the active checks.
+struct PassiveHealthCheck
+{
+    int unhealthyTcpFailures = 2; // failed connects to mark a node down (0: not counted)
+    int unhealthyTimeouts = 7;    // connects out of time to mark a node down (0: not counted)
+    QJsonObject given;            // checks.passive as given, written back unchanged
+    bool operator==(const PassiveHealthCheck&) const = default;
+};
+
 struct Upstream
 {
     // string or integer as given; Undefined when absent (inline upstreams usually have none)
@@ -75,8 +86,9 @@ struct Upstream
     std::optional<int> retries; // default: nodes - 1
     std::optional<double> retryTimeout;
     std::optional<Timeout> timeout;
-    std::optional<ActiveHealthCheck> checks; // checks.active
-    QString scheme;                          // "tcp" | "udp" | "tls" (stream); empty = not given
+    std::optional<ActiveHealthCheck> checks;         // checks.active
+    std::optional<PassiveHealthCheck> passiveChecks; // checks.passive (only beside checks.active)
+    QString scheme; // "tcp" | "udp" | "tls" (stream); empty = not given
     qint64 createTime = 0;
     qint64 updateTime = 0;
     QStringList explicitFields; // optional fields given with their default/empty value

@@ -148,6 +148,27 @@ struct Engine::Parts
     std::unique_ptr<HealthChecker> health;
     ToxicBoard toxics; // streamgate.toxics, read by the sessions' toxic filters
 
+    // Why the checker changed a node's state: " (2 failed connects)", " (3 connect timeouts)",
+    // " (2 successful checks)".
+    QString healthCause(const QString& upstream, const QString& node) const
+    {
+        const auto state = health->nodeState(upstream, node);
+        const auto count = [](int n, const char* what) {
+            return QStringLiteral(" (%1 %2%3)")
+                .arg(n)
+                .arg(QLatin1String(what), n == 1 ? QString() : QStringLiteral("s"));
+        };
+        if (!state)
+            return QString();
+        if (state->tcpFailures > 0)
+            return count(state->tcpFailures, "failed connect");
+        if (state->timeouts > 0)
+            return count(state->timeouts, "connect timeout");
+        if (state->successes > 0)
+            return count(state->successes, "successful check");
+        return QString();
+    }
+
     // The checker's view of a node into its stats, where snapshots read it (engine thread).
     void publishHealth(const QString& upstream, const QString& node)
     {
@@ -212,11 +233,16 @@ Engine::Engine(const EngineOptions& options, QObject* parent) : QObject(parent)
                          [p](const QString& upstream, const QString& node, bool healthy) {
                              p->hub.addEvent(
                                  healthy ? EventKind::NodeUp : EventKind::NodeDown, QString(),
-                                 QStringLiteral("node %1 of upstream %2 is %3")
+                                 QStringLiteral("node %1 of upstream %2 is %3%4")
                                      .arg(node, upstream,
-                                          healthy ? QStringLiteral("up") : QStringLiteral("down")));
+                                          healthy ? QStringLiteral("up") : QStringLiteral("down"),
+                                          p->healthCause(upstream, node)));
                          });
         QObject::connect(p->health.get(), &HealthChecker::nodeProbed, p->health.get(),
+                         [p](const QString& upstream, const QString& node, bool) {
+                             p->publishHealth(upstream, node);
+                         });
+        QObject::connect(p->health.get(), &HealthChecker::nodeReported, p->health.get(),
                          [p](const QString& upstream, const QString& node, bool) {
                              p->publishHealth(upstream, node);
                          });
@@ -246,7 +272,7 @@ void Engine::apply(const Config& config)
 void Engine::applyOnEngineThread(const Config& config)
 {
     const bool open = !m->stopped.load();
-    auto table = buildRouteTable(config, *m->table, m->hub, m->options);
+    auto table = buildRouteTable(config, *m->table, m->hub, m->options, m->health.get());
     m->table = table;
     m->tcp->apply(config.streamProxy.tcp, table, open);
     // Health checks follow the upstreams in use; a rebuilt Balancer gets the known health.

@@ -29,6 +29,14 @@ int unhealthyTimeouts(const ActiveHealthCheck& checks)
 
 enum class Outcome { Reachable, Failed, TimedOut };
 
+// The results that set a node's state, as the active or the passive check counts them.
+struct Limits
+{
+    int successes = 0;
+    int tcpFailures = 0;
+    int timeouts = 0;
+};
+
 // lua-resty-healthcheck's counters are 8 bits wide; the limits stop at 254.
 constexpr int kCounterMax = 255;
 
@@ -79,6 +87,46 @@ public:
         dropSocket();
     }
 
+    // lua-resty-healthcheck's incr_counter: one counter per kind of result, a limit for each
+    // (0: that result is not counted). True when the node went from taking traffic to refusing
+    // it, or back.
+    bool count(Outcome outcome, const Limits& limits)
+    {
+        const bool success = outcome == Outcome::Reachable;
+        const NodeHealth report = success ? NodeHealth::Healthy : NodeHealth::Unhealthy;
+        if (state.health == report)
+            return false; // nothing to learn: a success on a healthy node, a failure on a down one
+        int* counter = &state.successes;
+        int limit = limits.successes;
+        if (outcome == Outcome::Failed) {
+            counter = &state.tcpFailures;
+            limit = limits.tcpFailures;
+        } else if (outcome == Outcome::TimedOut) {
+            counter = &state.timeouts;
+            limit = limits.timeouts;
+        }
+        if (limit <= 0)
+            return false;
+        const bool before = state.healthy();
+        *counter = qMin(*counter + 1, kCounterMax);
+        if (success) {
+            state.tcpFailures = 0;
+            state.timeouts = 0;
+        } else {
+            state.successes = 0;
+        }
+        if (*counter >= limit)
+            state.health = report;
+        else if (state.health == NodeHealth::Healthy && !success)
+            state.health = NodeHealth::MostlyHealthy;
+        else if (state.health == NodeHealth::Unhealthy && success)
+            state.health = NodeHealth::MostlyUnhealthy;
+        const bool changed = state.healthy() != before;
+        if (changed)
+            schedule();
+        return changed;
+    }
+
     const QString address; // the node's "host:port" (the probed port may differ)
     HealthChecker::NodeState state;
 
@@ -118,46 +166,10 @@ private:
             return;
         m_timeout.stop();
         dropSocket();
-
-        const bool before = state.healthy();
-        count(outcome);
-        const bool changed = state.healthy() != before;
-        if (changed)
-            schedule();
+        const bool changed =
+            count(outcome, {m_checks.healthySuccesses, m_checks.unhealthyTcpFailures,
+                            unhealthyTimeouts(m_checks)});
         m_done(this, outcome == Outcome::Reachable, changed);
-    }
-
-    // lua-resty-healthcheck's incr_counter: one counter per kind of result, a limit for each.
-    void count(Outcome outcome)
-    {
-        const bool success = outcome == Outcome::Reachable;
-        const NodeHealth report = success ? NodeHealth::Healthy : NodeHealth::Unhealthy;
-        if (state.health == report)
-            return; // nothing to learn: a success on a healthy node, a failure on a down one
-        int* counter = &state.successes;
-        int limit = m_checks.healthySuccesses;
-        if (outcome == Outcome::Failed) {
-            counter = &state.tcpFailures;
-            limit = m_checks.unhealthyTcpFailures;
-        } else if (outcome == Outcome::TimedOut) {
-            counter = &state.timeouts;
-            limit = unhealthyTimeouts(m_checks);
-        }
-        if (limit <= 0)
-            return;
-        *counter = qMin(*counter + 1, kCounterMax);
-        if (success) {
-            state.tcpFailures = 0;
-            state.timeouts = 0;
-        } else {
-            state.successes = 0;
-        }
-        if (*counter >= limit)
-            state.health = report;
-        else if (state.health == NodeHealth::Healthy && !success)
-            state.health = NodeHealth::MostlyHealthy;
-        else if (state.health == NodeHealth::Unhealthy && success)
-            state.health = NodeHealth::MostlyUnhealthy;
     }
 
     void dropSocket()
@@ -190,6 +202,7 @@ private:
 struct HealthChecker::Watched
 {
     ActiveHealthCheck checks;
+    std::optional<PassiveHealthCheck> passive;
     std::shared_ptr<Balancer> balancer;
     QHash<QString, QList<int>> indexes;   // node address -> indexes into upstream.nodes
     std::map<QString, NodeProbe*> probes; // node address -> probe (a child of the checker)
@@ -217,6 +230,7 @@ void HealthChecker::watch(const QString& upstreamKey, const Upstream& upstream,
         slot = std::make_shared<Watched>();
     Watched& watched = *slot;
     watched.checks = *upstream.checks;
+    watched.passive = upstream.passiveChecks;
     watched.balancer = std::move(balancer);
 
     // APISIX's checks.active.port probes another port than the traffic one.
@@ -275,6 +289,51 @@ void HealthChecker::retainOnly(const QStringList& keys)
     for (const QString& key : current) {
         if (!keys.contains(key))
             unwatch(key);
+    }
+}
+
+void HealthChecker::reportFailure(const QString& upstreamKey, const QString& nodeAddress,
+                                  bool timedOut)
+{
+    bool first = false;
+    {
+        const std::lock_guard<std::mutex> lock(m_reportsLock);
+        first = m_reports.empty();
+        m_reports.push_back(Report{upstreamKey, nodeAddress, timedOut});
+    }
+    // One wake-up for a burst of reports; by name, so nothing made on this thread crosses over.
+    if (first)
+        QMetaObject::invokeMethod(this, "takeReports", Qt::QueuedConnection);
+}
+
+void HealthChecker::takeReports()
+{
+    std::vector<Report> reports;
+    {
+        const std::lock_guard<std::mutex> lock(m_reportsLock);
+        reports.swap(m_reports);
+    }
+    QPointer<HealthChecker> self(this);
+    for (const Report& r : reports) {
+        if (!self)
+            return; // a receiver deleted the checker
+        const auto watched = m_watched.value(r.upstreamKey);
+        if (!watched || !watched->passive)
+            continue;
+        const auto it = watched->probes.find(r.nodeAddress);
+        if (it == watched->probes.end())
+            continue;
+        NodeProbe* probe = it->second;
+        const PassiveHealthCheck& passive = *watched->passive;
+        const bool changed =
+            probe->count(r.timedOut ? Outcome::TimedOut : Outcome::Failed,
+                         {0, passive.unhealthyTcpFailures, passive.unhealthyTimeouts});
+        const bool healthy = probe->state.healthy();
+        if (changed)
+            pushState(*watched, r.nodeAddress, healthy);
+        Q_EMIT nodeReported(r.upstreamKey, r.nodeAddress, r.timedOut);
+        if (self && changed)
+            Q_EMIT nodeHealthChanged(r.upstreamKey, r.nodeAddress, healthy);
     }
 }
 

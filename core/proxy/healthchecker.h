@@ -10,6 +10,10 @@
 // (successes on a healthy node, failures on an unhealthy one) are not counted. A change between
 // taking and refusing traffic is pushed into the upstream's Balancer and announced by
 // nodeHealthChanged. Nodes start healthy, as in APISIX.
+// checks.passive adds the failures of real sessions (reportFailure, from the workers) to the
+// same counters, against its own limits (unhealthy.tcp_failures, unhealthy.timeouts), as
+// lua-resty-healthcheck counts a passive report; a stream session reports no successes, so a
+// node passive reports set down comes back through the active probes.
 // Lives on one thread (the engine's) and must be called there. Re-watching an upstream keeps
 // the state and schedule of every node whose address is unchanged.
 
@@ -21,7 +25,9 @@
 #include <QString>
 #include <QStringList>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <vector>
 
 namespace sg {
 
@@ -64,6 +70,11 @@ public:
     // Unwatches every upstream not in keys (after a config change).
     void retainOnly(const QStringList& keys);
 
+    // checks.passive: a session's connect to the node failed (timedOut: out of time). Any
+    // thread; counted on the checker's thread soon after. Ignored for an upstream that is not
+    // watched or has no checks.passive, and for a node it does not have.
+    void reportFailure(const QString& upstreamKey, const QString& nodeAddress, bool timedOut);
+
     QStringList watchedUpstreams() const;
     // nodeAddress as Node::address() writes it ("127.0.0.1:3306", "[::1]:3306").
     std::optional<NodeState> nodeState(const QString& upstreamKey,
@@ -73,14 +84,25 @@ Q_SIGNALS:
     void nodeHealthChanged(const QString& upstreamKey, const QString& nodeAddress, bool healthy);
     // Every finished probe (for logs and the GUI; a few per second at most).
     void nodeProbed(const QString& upstreamKey, const QString& nodeAddress, bool reachable);
+    // A reported failure was counted (checks.passive).
+    void nodeReported(const QString& upstreamKey, const QString& nodeAddress, bool timedOut);
 
 private:
     struct Watched;
+    struct Report
+    {
+        QString upstreamKey;
+        QString nodeAddress;
+        bool timedOut = false;
+    };
+    Q_INVOKABLE void takeReports();
     void onProbeFinished(const QString& upstreamKey, NodeProbe* probe, bool reachable,
                          bool changed);
     void pushState(const Watched& watched, const QString& nodeAddress, bool healthy) const;
 
     QHash<QString, std::shared_ptr<Watched>> m_watched;
+    std::mutex m_reportsLock; // guards m_reports, which any thread appends to
+    std::vector<Report> m_reports;
 };
 
 } // namespace sg

@@ -1,6 +1,7 @@
 #include "proxy/routetable.h"
 
 #include "proxy/engineoptions.h"
+#include "proxy/healthchecker.h"
 #include "proxy/redisfaults.h"
 
 #include <QHostInfo>
@@ -46,9 +47,11 @@ ResolvedNode resolveNode(const Node& node)
 }
 
 std::shared_ptr<UpstreamEntry> buildUpstream(const Upstream& upstream, const QString& key,
-                                             StatsHub& hub)
+                                             StatsHub& hub, HealthChecker* health)
 {
     auto e = std::make_shared<UpstreamEntry>();
+    if (upstream.checks && upstream.passiveChecks)
+        e->passiveChecker = health;
     e->upstream = upstream;
     e->key = key;
     e->balancer = std::make_shared<Balancer>(upstream);
@@ -135,8 +138,18 @@ SplitUpstreams splitUpstreams(const Config& config, const StreamRoute& route,
 
 } // namespace
 
+void UpstreamEntry::nodeFailed(int node, bool timedOut) const
+{
+    const ResolvedNode& n = nodes[size_t(node)];
+    if (n.stats)
+        n.stats->failures.fetch_add(1, std::memory_order_relaxed);
+    if (passiveChecker)
+        passiveChecker->reportFailure(key, upstream.nodes.at(node).address(), timedOut);
+}
+
 std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTable& previous,
-                                            StatsHub& hub, const EngineOptions& options)
+                                            StatsHub& hub, const EngineOptions& options,
+                                            HealthChecker* health)
 {
     // Routes: entries that did not change are carried over as the same objects.
     QHash<QString, std::shared_ptr<RouteEntry>> oldRoutes;
@@ -173,7 +186,7 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
             std::shared_ptr<UpstreamEntry> e = table->upstreams.value(key);
             if (!e) {
                 const auto old = oldUpstreams.value(key);
-                e = (old && old->upstream == u) ? old : buildUpstream(u, key, hub);
+                e = (old && old->upstream == u) ? old : buildUpstream(u, key, hub, health);
                 table->upstreams.insert(key, e);
             }
             return e;

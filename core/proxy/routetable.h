@@ -26,6 +26,7 @@ namespace sg {
 
 struct EngineOptions;
 class RedisFaults;
+class HealthChecker;
 
 struct ResolvedNode
 {
@@ -45,6 +46,12 @@ struct UpstreamEntry
     Timeout timeout;
     int retries = 0;
     double retryTimeout = 0; // seconds, 0 = no limit
+    // checks.passive: where failed connects are reported (null without checks.passive).
+    HealthChecker* passiveChecker = nullptr;
+
+    // A connect to nodes[node] failed (timedOut: it ran out of timeout.connect): counted on
+    // the node, and reported to checks.passive. Any thread.
+    void nodeFailed(int node, bool timedOut) const;
 };
 
 struct RoutePlugin
@@ -90,7 +97,9 @@ struct RouteTable
 
 // Compiles `config` for the accept path, reusing what did not change since `previous`. Node
 // host names are resolved here (on the engine thread), never on a worker.
+// health: the checker upstreams with checks.passive report their failed connects to.
 std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTable& previous,
-                                            StatsHub& hub, const EngineOptions& options);
+                                            StatsHub& hub, const EngineOptions& options,
+                                            HealthChecker* health = nullptr);
 
 } // namespace sg

@@ -85,8 +85,7 @@ bool UdpSession::start()
         }
     }
     if (s < 0) {
-        if (auto* ns = target.stats.get())
-            ns->failures.fetch_add(1, std::memory_order_relaxed);
+        up->nodeFailed(node, false);
         m_route->stats->add(m_route->stats->connectFailures);
         close(CloseReason::ConnectFailed);
         return false;
@@ -274,11 +273,10 @@ void UdpSession::close(CloseReason reason)
     m_closed = true;
     UpstreamEntry* up = m_upstream;
     if (m_started && up) {
-        if (auto* ns = up->nodes[size_t(m_node)].stats.get()) {
+        if (auto* ns = up->nodes[size_t(m_node)].stats.get())
             ns->active.fetch_sub(1, std::memory_order_relaxed);
-            if (reason == CloseReason::UpstreamError)
-                ns->failures.fetch_add(1, std::memory_order_relaxed);
-        }
+        if (reason == CloseReason::UpstreamError) // the node answered with an ICMP error
+            up->nodeFailed(m_node, false);
         up->balancer->connectionEnded(m_node);
     }
     if (reason == CloseReason::UpstreamError)

@@ -117,10 +117,6 @@ UpstreamConnector::Outcome UpstreamConnector::attemptFailed(bool timedOut)
     closeSocket();
     ++m_gen; // any pending connect timer is now stale
     UpstreamEntry* up = m_upstream;
-    if (up && m_node >= 0) {
-        if (auto* ns = up->nodes[size_t(m_node)].stats.get())
-            ns->failures.fetch_add(1, std::memory_order_relaxed);
-    }
     m_route.stats->add(m_route.stats->connectFailures);
     if (timedOut)
         m_route.stats->add(m_route.stats->timeouts);
@@ -129,7 +125,12 @@ UpstreamConnector::Outcome UpstreamConnector::attemptFailed(bool timedOut)
     const bool withinBudget =
         !up || up->retryTimeout <= 0 ||
         m_worker.monoMs() - m_firstAttemptMs < qint64(up->retryTimeout * 1000);
-    if (retriesLeft && withinBudget)
+    const bool retry = retriesLeft && withinBudget;
+    // As APISIX reports to checks.passive: a failure followed by a retry as what it was; the
+    // last one as the session's end with $status 502 (a tcp failure, also after a timeout).
+    if (up && m_node >= 0)
+        up->nodeFailed(m_node, retry && timedOut);
+    if (retry)
         return attempt();
     return Outcome::Failed;
 }

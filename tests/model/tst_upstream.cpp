@@ -25,6 +25,7 @@ private Q_SLOTS:
     void valid();
     void invalid_data();
     void invalid();
+    void passiveLimits();
     void healthCheckValues();
     void defaults();
     void nodeAddress();
@@ -154,6 +155,14 @@ void TestUpstream::valid_data()
                     "unhealthy": {"timeouts": 3, "http_failures": 5, "http_statuses": [500, 503]}}}})");
     QTest::newRow("checks empty healthy")
         << upstream(R"({"checks": {"active": {"type": "tcp", "healthy": {}}}})");
+    QTest::newRow("checks passive") << upstream(R"({"checks": {"active": {"type": "tcp"},
+                    "passive": {"type": "tcp", "unhealthy": {"tcp_failures": 3, "timeouts": 2}}}})");
+    QTest::newRow("checks passive empty")
+        << upstream(R"({"checks": {"active": {"type": "tcp"}, "passive": {}}})");
+    QTest::newRow("checks passive with APISIX's http fields")
+        << upstream(R"({"checks": {"active": {"type": "tcp"}, "passive": {"type": "http",
+                    "healthy": {"http_statuses": [200, 201], "successes": 3},
+                    "unhealthy": {"http_statuses": [500], "http_failures": 3, "tcp_failures": 0}}}})");
     QTest::newRow("timestamps") << upstream(R"({"create_time": 1, "update_time": 2})");
 }
 
@@ -166,6 +175,24 @@ void TestUpstream::valid()
     const Decoded<Upstream> again = decodeUpstream(encodeUpstream(d.value));
     QVERIFY(again.ok());
     QVERIFY(again.value == d.value);
+}
+
+// checks.passive's limits as the checker uses them: APISIX's defaults (tcp_failures 2,
+// timeouts 7) unless given.
+void TestUpstream::passiveLimits()
+{
+    const auto limits = [](const QByteArray& passive) {
+        const Decoded<Upstream> d =
+            decodeUpstream(upstream(R"({"checks": {"active": {}, "passive": )" + passive + "}}"));
+        if (!d.ok() || !d.value.passiveChecks)
+            return std::pair{-1, -1};
+        return std::pair{d.value.passiveChecks->unhealthyTcpFailures,
+                         d.value.passiveChecks->unhealthyTimeouts};
+    };
+    QCOMPARE(limits("{}"), (std::pair{2, 7}));
+    QCOMPARE(limits(R"({"unhealthy": {"tcp_failures": 5}})"), (std::pair{5, 7}));
+    QCOMPARE(limits(R"({"unhealthy": {"timeouts": 0, "tcp_failures": 1}})"), (std::pair{1, 0}));
+    QVERIFY(!decodeUpstream(upstream(R"({"checks": {"active": {}}})")).value.passiveChecks);
 }
 
 void TestUpstream::invalid_data()
@@ -372,12 +399,32 @@ void TestUpstream::invalid_data()
         << upstream(R"({"checks": {"active": {"type": "http"}}})") << "checks.active.type"
         << "http"
         << "stream upstreams are checked over tcp: type must be \"tcp\"";
-    QTest::newRow("checks passive")
-        << upstream(R"({"checks": {"active": {"type": "tcp"}, "passive": {"type": "tcp"}}})")
-        << "checks.passive"
-        << R"({"type":"tcp"})"
-        << "passive health checks are not supported by Streamgate yet; use active checks of "
-           "type tcp";
+    QTest::newRow("checks passive without active")
+        << upstream(R"({"checks": {"passive": {"type": "tcp"}}})") << "checks.active"
+        << ""
+        << "property \"active\" is required";
+    QTest::newRow("checks passive type udp")
+        << upstream(R"({"checks": {"active": {}, "passive": {"type": "udp"}}})")
+        << "checks.passive.type"
+        << "udp"
+        << "type must be \"tcp\", \"http\" or \"https\"";
+    QTest::newRow("checks passive tcp_failures 255")
+        << upstream(
+               R"({"checks": {"active": {}, "passive": {"unhealthy": {"tcp_failures": 255}}}})")
+        << "checks.passive.unhealthy.tcp_failures"
+        << "255"
+        << "must be an integer from 0 to 254";
+    QTest::newRow("checks passive interval")
+        << upstream(R"({"checks": {"active": {}, "passive": {"unhealthy": {"interval": 1}}}})")
+        << "checks.passive.unhealthy.interval"
+        << "1"
+        << "additional properties forbidden, found interval";
+    QTest::newRow("checks passive status twice")
+        << upstream(
+               R"({"checks": {"active": {}, "passive": {"healthy": {"http_statuses": [200, 200]}}}})")
+        << "checks.passive.healthy.http_statuses[1]"
+        << "200"
+        << "listed twice";
     QTest::newRow("checks without active") << upstream(R"({"checks": {}})") << "checks.active"
                                            << ""
                                            << "property \"active\" is required";

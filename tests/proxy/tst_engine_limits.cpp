@@ -519,6 +519,57 @@ private Q_SLOTS:
         QCOMPARE(seen, (QSet<QByteArray>{"A", "B"}));
     }
 
+    // checks.passive: sessions whose connect to node A is refused report it; with one failure
+    // from the first probe and two from sessions, A reaches unhealthy.tcp_failures 3 and takes
+    // no more sessions, though its active probes (hourly) and their own limit would not have
+    // taken it out.
+    void passiveChecksTakeAFailingNodeOut()
+    {
+        TestServer b(TestServer::Greet);
+        b.setGreeting("B");
+        const int portA = freePort(); // nothing listens there
+        Upstream up = upstream({node("127.0.0.1", portA), node("127.0.0.1", b.port())});
+        ActiveHealthCheck hc;
+        hc.healthyInterval = 3600;
+        hc.unhealthyInterval = 3600;
+        hc.unhealthyTcpFailures = 254;
+        up.checks = hc;
+        PassiveHealthCheck passive;
+        passive.unhealthyTcpFailures = 3;
+        up.passiveChecks = passive;
+        Engine engine(engineOptions());
+        const int port = freePort();
+        engine.apply(oneRoute(port, route("passive", up)));
+        const QString nodeA = QStringLiteral("127.0.0.1:%1").arg(portA);
+        const auto statusOfA = [&] {
+            for (const NodeStatus& n : engine.snapshot().nodes)
+                if (n.node == nodeA)
+                    return n;
+            return NodeStatus{};
+        };
+        QTRY_COMPARE(statusOfA().checkTcpFailures, 1u); // the first probe
+        QCOMPARE(toString(statusOfA().health), toString(NodeHealth::MostlyHealthy));
+
+        // Round robin: every other session tries A first, fails, and retries on B.
+        for (int i = 0; i < 4; ++i)
+            QCOMPARE(greetingVia("127.0.0.1", port), QByteArray("B"));
+        QTRY_COMPARE(toString(statusOfA().health), toString(NodeHealth::Unhealthy));
+        QCOMPARE(statusOfA().checkTcpFailures, 3u);
+        QVERIFY(!statusOfA().healthy);
+        const quint64 failures = statusOfA().failures;
+        QCOMPARE(failures, 2u);
+        bool announced = false;
+        for (const Event& e : engine.eventsSince(0, 100000))
+            announced |= e.kind == EventKind::NodeDown &&
+                         e.text == QStringLiteral("node %1 of upstream route:passive is down (3 "
+                                                  "failed connects)")
+                                       .arg(nodeA);
+        QVERIFY(announced);
+        for (int i = 0; i < 4; ++i)
+            QCOMPARE(greetingVia("127.0.0.1", port), QByteArray("B"));
+        QCOMPARE(statusOfA().failures, failures); // not tried any more
+    }
+
     void snapshotCounters()
     {
         TestServer echo(TestServer::Echo);

@@ -2,7 +2,8 @@
 // listening and comes back when it listens again, after exactly the configured number of
 // consecutive probe results; states and counters step as lua-resty-healthcheck's (APISIX's);
 // a connect that runs out of time counts against unhealthy.timeouts, not tcp_failures;
-// reconfiguration keeps the state of unchanged nodes.
+// reconfiguration keeps the state of unchanged nodes; checks.passive counts the failures
+// sessions report.
 
 #include "proxy/balancer.h"
 #include "proxy/healthchecker.h"
@@ -15,6 +16,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <thread>
 #include <unistd.h>
 
 using namespace sg;
@@ -133,6 +135,8 @@ private Q_SLOTS:
     void apisixStatesAndCounters();
     void timeoutsCountAgainstTheirOwnLimit_data();
     void timeoutsCountAgainstTheirOwnLimit();
+    void passiveReportsFromOtherThreads();
+    void reportsWithoutPassiveAreIgnored();
 };
 
 // successes 2, tcp_failures 2: the node goes down only after two failed probes in a row and
@@ -380,6 +384,112 @@ void TestHealthChecker::timeoutsCountAgainstTheirOwnLimit()
             i + 1 < downAfter ? NodeHealth::MostlyHealthy : NodeHealth::Unhealthy;
         QCOMPARE(steps.at(i), (Step{false, health, 0, 0, i + 1}));
     }
+}
+
+// checks.passive: failures reported from other threads (as the workers report them) count on
+// the checker's thread against the passive limits, in the same counters as the probes; a
+// timeout counts against unhealthy.timeouts. A node set down this way is not taken back by
+// reports (there are no passive successes) but by the active probes.
+void TestHealthChecker::passiveReportsFromOtherThreads()
+{
+    QTcpServer a;
+    QTcpServer b;
+    QVERIFY(a.listen(QHostAddress::LocalHost, 0));
+    QVERIFY(b.listen(QHostAddress::LocalHost, 0));
+    Upstream upstream;
+    upstream.nodes = {node(a.serverPort()), node(b.serverPort())};
+    upstream.checks = fastChecks(1, 2);
+    upstream.checks->healthyInterval = 3600; // one probe at the start, then none while up
+    PassiveHealthCheck passive;
+    passive.unhealthyTcpFailures = 3;
+    passive.unhealthyTimeouts = 2;
+    upstream.passiveChecks = passive;
+    auto balancer = std::make_shared<Balancer>(upstream);
+    HealthChecker checker;
+    QSignalSpy probed(&checker, &HealthChecker::nodeProbed);
+    QSignalSpy reported(&checker, &HealthChecker::nodeReported);
+    QSignalSpy changes(&checker, &HealthChecker::nodeHealthChanged);
+    checker.watch("p", upstream, balancer);
+    QTRY_COMPARE(probed.size(), 2); // both reachable: nothing counted
+
+    const QString nodeA = address(a.serverPort());
+    const QString nodeB = address(b.serverPort());
+    const auto reportFrom = [&](int times, const QString& key, const QString& node, bool timedOut) {
+        std::thread worker([&] {
+            for (int i = 0; i < times; ++i)
+                checker.reportFailure(key, node, timedOut);
+        });
+        worker.join();
+    };
+    reportFrom(2, "p", nodeA, false);
+    reportFrom(1, "p", nodeB, true);
+    QTRY_COMPARE(reported.size(), 3);
+    QCOMPARE(toString(checker.nodeState("p", nodeA)->health), toString(NodeHealth::MostlyHealthy));
+    QCOMPARE(checker.nodeState("p", nodeA)->tcpFailures, 2);
+    QCOMPARE(toString(checker.nodeState("p", nodeB)->health), toString(NodeHealth::MostlyHealthy));
+    QCOMPARE(checker.nodeState("p", nodeB)->timeouts, 1);
+    QVERIFY(changes.isEmpty());
+    QVERIFY(balancer->isHealthy(0) && balancer->isHealthy(1));
+
+    // Reports for an upstream or a node the checker does not watch change nothing.
+    reportFrom(3, "other", nodeA, false);
+    reportFrom(3, "p", "127.0.0.1:1", false);
+    reportFrom(1, "p", nodeA, false); // the third: node A goes down
+    QTRY_COMPARE(changes.size(), 1);
+    QCOMPARE(changes.at(0).at(1).toString(), nodeA);
+    QCOMPARE(changes.at(0).at(2).toBool(), false);
+    QVERIFY(!balancer->isHealthy(0));
+    QCOMPARE(toString(checker.nodeState("p", nodeA)->health), toString(NodeHealth::Unhealthy));
+    QCOMPARE(checker.nodeState("p", nodeA)->tcpFailures, 3);
+    reportFrom(1, "p", nodeB, true); // the second timeout: node B goes down too
+    QTRY_COMPARE(changes.size(), 2);
+    QCOMPARE(changes.at(1).at(1).toString(), nodeB);
+    QVERIFY(!balancer->isHealthy(1));
+
+    // Down, the nodes are probed every unhealthy.interval (1 s); one success brings each back.
+    QTRY_COMPARE_WITH_TIMEOUT(changes.size(), 4, 5000);
+    QVERIFY(changes.at(2).at(2).toBool() && changes.at(3).at(2).toBool());
+    QVERIFY(balancer->isHealthy(0) && balancer->isHealthy(1));
+}
+
+// Without checks.passive the same reports count nothing: APISIX reports them, and
+// lua-resty-healthcheck drops them for lack of passive limits.
+void TestHealthChecker::reportsWithoutPassiveAreIgnored()
+{
+    QTcpServer a;
+    QVERIFY(a.listen(QHostAddress::LocalHost, 0));
+    Upstream upstream;
+    upstream.nodes = {node(a.serverPort())};
+    upstream.checks = fastChecks(1, 1);
+    upstream.checks->healthyInterval = 3600;
+    HealthChecker checker;
+    QSignalSpy probed(&checker, &HealthChecker::nodeProbed);
+    QSignalSpy reported(&checker, &HealthChecker::nodeReported);
+    checker.watch("q", upstream, std::make_shared<Balancer>(upstream));
+    QTRY_COMPARE(probed.size(), 1);
+    for (int i = 0; i < 5; ++i)
+        checker.reportFailure("q", address(a.serverPort()), false);
+    QTest::qWait(200);
+    QVERIFY(reported.isEmpty());
+    QCOMPARE(toString(checker.nodeState("q", address(a.serverPort()))->health),
+             toString(NodeHealth::Healthy));
+    QCOMPARE(checker.nodeState("q", address(a.serverPort()))->tcpFailures, 0);
+
+    // With a passive limit of 0, a kind of failure is not counted either.
+    PassiveHealthCheck passive;
+    passive.unhealthyTcpFailures = 0;
+    upstream.passiveChecks = passive;
+    checker.watch("q", upstream, std::make_shared<Balancer>(upstream));
+    for (int i = 0; i < 5; ++i)
+        checker.reportFailure("q", address(a.serverPort()), false);
+    QTRY_COMPARE(reported.size(), 5);
+    QCOMPARE(toString(checker.nodeState("q", address(a.serverPort()))->health),
+             toString(NodeHealth::Healthy));
+    checker.reportFailure("q", address(a.serverPort()), true); // timeouts: APISIX's 7
+    QTRY_COMPARE(reported.size(), 6);
+    QCOMPARE(checker.nodeState("q", address(a.serverPort()))->timeouts, 1);
+    QCOMPARE(toString(checker.nodeState("q", address(a.serverPort()))->health),
+             toString(NodeHealth::MostlyHealthy));
 }
 
 QTEST_GUILESS_MAIN(TestHealthChecker)

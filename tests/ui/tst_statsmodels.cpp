@@ -159,6 +159,25 @@ private slots:
         QCOMPARE(model.index(1, NodesModel::HealthColumn).data(HealthRole).toInt(), 3);
         QCOMPARE(model.index(1, NodesModel::HealthColumn).data().toString(),
                  QStringLiteral("Down"));
+
+        // APISIX's in-between states, and the checker's counters in the tooltip.
+        NodeStatus failing = up;
+        failing.health = NodeHealth::MostlyHealthy;
+        failing.checkTcpFailures = 1;
+        s.nodes = {failing, down};
+        model.applySnapshot(s);
+        QCOMPARE(model.index(0, NodesModel::HealthColumn).data().toString(),
+                 QStringLiteral("Mostly healthy"));
+        QCOMPARE(model.index(0, NodesModel::HealthColumn).data(HealthRole).toInt(), 2);
+        QCOMPARE(model.index(0, NodesModel::HealthColumn).data(Qt::ToolTipRole).toString(),
+                 QStringLiteral("Health check: 1 failed connects, 0 connect timeouts, 0 "
+                                "successful checks in a row"));
+        NodeStatus unchecked = up;
+        unchecked.checked = false;
+        s.nodes = {unchecked};
+        model.applySnapshot(s);
+        QCOMPARE(model.index(0, NodesModel::HealthColumn).data().toString(),
+                 QStringLiteral("Up (not checked)"));
     }
 
     void eventLogAppendsAndCaps()

@@ -49,9 +49,14 @@ QVariant NodesModel::data(const QModelIndex& index, int role) const
         case HealthColumn:
             if (raw)
                 return n.healthy ? 1 : 0;
+            // Taking traffic or not is the balancer's; the checker adds APISIX's in-between
+            // states.
+            if (!n.checked)
+                return n.healthy ? tr("Up (not checked)") : tr("Down");
             if (!n.healthy)
-                return tr("Down");
-            return n.checked ? tr("Healthy") : tr("Up (not checked)");
+                return n.health == NodeHealth::MostlyUnhealthy ? tr("Mostly unhealthy")
+                                                               : tr("Down");
+            return n.health == NodeHealth::MostlyHealthy ? tr("Mostly healthy") : tr("Healthy");
         case ActiveColumn:
             return raw ? QVariant(n.active) : QVariant(QString::number(n.active));
         case TotalColumn:
@@ -67,11 +72,18 @@ QVariant NodesModel::data(const QModelIndex& index, int role) const
             return {};
         if (!n.healthy)
             return 3;
-        return n.failures > 0 ? 2 : 1;
+        return n.failures > 0 || n.health == NodeHealth::MostlyHealthy ? 2 : 1;
     case Qt::ToolTipRole:
-        if (column == HealthColumn && !n.checked)
+        if (column != HealthColumn)
+            return {};
+        if (!n.checked)
             return tr("No active health check: the node counts as up until a connect fails");
-        return {};
+        // The checker's consecutive counters, probes and (checks.passive) sessions alike.
+        return tr("Health check: %1 failed connects, %2 connect timeouts, %3 successful checks "
+                  "in a row")
+            .arg(n.checkTcpFailures)
+            .arg(n.checkTimeouts)
+            .arg(n.checkSuccesses);
     case Qt::TextAlignmentRole:
         return column >= ActiveColumn ? QVariant(Qt::AlignRight | Qt::AlignVCenter) : QVariant();
     }

@@ -15,7 +15,11 @@ struct NodeRow
     {
         return upstreamName == o.upstreamName && status.active == o.status.active &&
                status.total == o.status.total && status.failures == o.status.failures &&
-               status.healthy == o.status.healthy && status.checked == o.status.checked;
+               status.healthy == o.status.healthy && status.checked == o.status.checked &&
+               status.health == o.status.health &&
+               status.checkSuccesses == o.status.checkSuccesses &&
+               status.checkTcpFailures == o.status.checkTcpFailures &&
+               status.checkTimeouts == o.status.checkTimeouts;
     }
 };
 
