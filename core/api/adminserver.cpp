@@ -233,8 +233,8 @@ std::optional<HttpResponse> refuseUnsupportedMethod(AdminKind kind, const HttpRe
 } // namespace
 
 AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
-    : QObject(parent), m_store(store), m_engine(engine), m_routeEdits(store, engine),
-      m_connectionActions(engine), m_sqlStats(store, engine),
+    : QObject(parent), m_store(store), m_engine(engine), m_pluginMetadata(store),
+      m_routeEdits(store, engine), m_connectionActions(engine), m_sqlStats(store, engine),
       m_endpoint({QStringLiteral("admin API"), QStringLiteral("--admin-listen"),
                   settingPath({settingkey::Admin, settingkey::Listen}), kDefaultListen,
                   QStringLiteral("anyone who reaches it with the key can change routes")},
@@ -384,6 +384,12 @@ HttpResponse AdminServer::dispatch(const HttpRequest& request)
         if (slash > 0)
             return handleSubPath(kind, rest.left(slash), rest.mid(slash + 1), request);
         break;
+    }
+    if (AdminPluginMetadata::owns(path)) {
+        QString why;
+        if (!authorized(request, &why))
+            return unauthorized(why);
+        return m_pluginMetadata.handle(request);
     }
     if (AdminConnectionActions::owns(path)) {
         QString why;

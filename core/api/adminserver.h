@@ -7,6 +7,7 @@
 #include "api/adminbody.h"
 #include "api/adminconnections.h"
 #include "api/adminedits.h"
+#include "api/adminpluginmetadata.h"
 #include "api/adminsql.h"
 #include "api/httpendpoint.h"
 #include "api/httpfront.h"
@@ -97,6 +98,7 @@ private:
 
     ConfigStore* m_store;
     Engine* m_engine;
+    AdminPluginMetadata m_pluginMetadata;       // /apisix/admin/plugin_metadata/...
     AdminRouteEdits m_routeEdits;               // /streamgate/v1/stream_routes/..., disabled_routes
     AdminConnectionActions m_connectionActions; // .../connections/ID/ACTION, .../clients/IP/ACTION
     AdminSqlStats m_sqlStats; // /streamgate/v1/mysql/... and /streamgate/v1/postgres/...

@@ -174,10 +174,9 @@ const QStringList& apisixOnlySections()
         QStringLiteral("routes"),          QStringLiteral("ssls"),
         QStringLiteral("consumers"),       QStringLiteral("consumer_groups"),
         QStringLiteral("global_rules"),    QStringLiteral("plugin_configs"),
-        QStringLiteral("plugin_metadata"), QStringLiteral("plugins"),
-        QStringLiteral("stream_plugins"),  QStringLiteral("protos"),
-        QStringLiteral("secrets"),         QStringLiteral("upstreams_nodes"),
-        QStringLiteral("credentials"),
+        QStringLiteral("plugins"),         QStringLiteral("stream_plugins"),
+        QStringLiteral("protos"),          QStringLiteral("secrets"),
+        QStringLiteral("upstreams_nodes"), QStringLiteral("credentials"),
     };
     return sections;
 }
@@ -275,6 +274,9 @@ ApisixExport exportApisix(const Config& config, const QString& dir)
     QJsonArray services;
     for (const Service& service : config.services)
         services.append(encodeService(service));
+    QJsonArray metadata;
+    for (const PluginMetadata& m : config.pluginMetadata)
+        metadata.append(encodePluginMetadata(m));
 
     QJsonArray tcp;
     for (const ListenEntry& entry : config.streamProxy.tcp)
@@ -305,6 +307,8 @@ ApisixExport exportApisix(const Config& config, const QString& dir)
     routesText += jsonToYaml(upstreamsOnly);
     if (!services.isEmpty())
         routesText += jsonToYaml(QJsonObject{{QStringLiteral("services"), services}});
+    if (!metadata.isEmpty())
+        routesText += jsonToYaml(QJsonObject{{QStringLiteral("plugin_metadata"), metadata}});
     routesText += "#END\n";
 
     QJsonObject streamProxy;
@@ -392,11 +396,12 @@ ApisixImport importApisixYaml(const QByteArray& yaml, const QString& source,
     const QJsonObject top = root.toObject();
     for (auto it = top.begin(); it != top.end(); ++it) {
         const QString& key = it.key();
-        if (key != u"stream_routes" && key != u"upstreams" && key != u"services") {
+        if (key != u"stream_routes" && key != u"upstreams" && key != u"services" &&
+            key != u"plugin_metadata") {
             const QString why =
                 apisixOnlySections().contains(key)
-                    ? QStringLiteral("not imported: Streamgate handles stream_routes, upstreams "
-                                     "and services only")
+                    ? QStringLiteral("not imported: Streamgate handles stream_routes, upstreams, "
+                                     "services and syslog's plugin_metadata only")
                     : QStringLiteral("not imported: unknown section");
             result.warnings << Problem{key, {}, why};
             continue;
@@ -408,8 +413,24 @@ ApisixImport importApisixYaml(const QByteArray& yaml, const QString& source,
                                        QStringLiteral("must be a list")};
             continue;
         }
-        // APISIX standalone names items without an id "arr_<1-based index>".
         QJsonArray items = it.value().toArray();
+        if (key == u"plugin_metadata") {
+            // A shared APISIX file may carry the metadata of plugins Streamgate does not run.
+            QJsonArray kept;
+            for (int i = 0; i < items.size(); ++i) {
+                const QJsonValue plugin = items.at(i).toObject().value(QLatin1String("id"));
+                if (plugin.isString() && plugin.toString() != u"syslog")
+                    result.warnings << Problem{
+                        QStringLiteral("plugin_metadata[%1].id").arg(i), plugin.toString(),
+                        QStringLiteral("not imported: Streamgate runs syslog's plugin_metadata "
+                                       "only")};
+                else
+                    kept.append(items.at(i));
+            }
+            data.insert(key, kept);
+            continue;
+        }
+        // APISIX standalone names items without an id "arr_<1-based index>".
         for (int i = 0; i < items.size(); ++i) {
             QJsonObject item = items.at(i).toObject();
             if (items.at(i).isObject() && !item.contains(u"id")) {
@@ -448,6 +469,7 @@ Config mergeApisixImport(const Config& current, const ApisixImport& imported)
     next.streamRoutes = imported.config.streamRoutes;
     next.upstreams = imported.config.upstreams;
     next.services = imported.config.services;
+    next.pluginMetadata = imported.config.pluginMetadata;
     if (imported.hasStreamProxy)
         next.streamProxy = imported.config.streamProxy;
     if (imported.realIpFrom)

@@ -260,6 +260,14 @@ ConfigCheck checkReferences(const Config& config, const KnownIds& known)
                     .arg(*route.serverPort)
                     .arg(who)};
         }
+        if (const StreamRoute runs = config.effectiveRoute(route);
+            runs.plugins.syslog && !runs.plugins.syslog->logFormat) {
+            check.warnings << Problem{
+                at + QStringLiteral(".plugins.syslog"), QString(),
+                QStringLiteral("%1's syslog has no log_format and plugin_metadata gives it none: "
+                               "as in APISIX, it logs nothing")
+                    .arg(who)};
+        }
     }
     checkUnsupported(config, check);
     checkToxicTransports(config, check);

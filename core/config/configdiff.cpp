@@ -112,6 +112,8 @@ Config rebaseConfig(const Config& base, const Config& next, const Config& onto)
     result.streamRoutes = rebaseById(base.streamRoutes, next.streamRoutes, onto.streamRoutes);
     result.upstreams = rebaseById(base.upstreams, next.upstreams, onto.upstreams);
     result.services = rebaseById(base.services, next.services, onto.services);
+    result.pluginMetadata =
+        rebaseById(base.pluginMetadata, next.pluginMetadata, onto.pluginMetadata);
     if (!(next.streamProxy == base.streamProxy))
         result.streamProxy = next.streamProxy;
     if (next.explicitFields != base.explicitFields)
@@ -126,7 +128,8 @@ bool ConfigDiff::isEmpty() const
     return routesAdded.isEmpty() && routesChanged.isEmpty() && routesRemoved.isEmpty() &&
            upstreamsAdded.isEmpty() && upstreamsChanged.isEmpty() && upstreamsRemoved.isEmpty() &&
            servicesAdded.isEmpty() && servicesChanged.isEmpty() && servicesRemoved.isEmpty() &&
-           !routeOrderChanged && !listenersChanged && !settingsChanged;
+           pluginMetadataChanged.isEmpty() && !routeOrderChanged && !listenersChanged &&
+           !settingsChanged;
 }
 
 ConfigDiff diffConfigs(const Config& before, const Config& after)
@@ -142,12 +145,20 @@ ConfigDiff diffConfigs(const Config& before, const Config& after)
              diff.upstreamsRemoved);
     diffById(before.services, after.services, diff.servicesAdded, diff.servicesChanged,
              diff.servicesRemoved);
-    // A route runs with what its service gives it (Config::effectiveRoute).
+    QStringList metadataAdded, metadataRemoved;
+    diffById(before.pluginMetadata, after.pluginMetadata, metadataAdded, diff.pluginMetadataChanged,
+             metadataRemoved);
+    diff.pluginMetadataChanged += metadataAdded + metadataRemoved;
+    // A route runs with what its service and the plugin metadata give it
+    // (Config::effectiveRoute).
     const QSet<QString> servicesTouched(diff.servicesChanged.cbegin(), diff.servicesChanged.cend());
+    const bool metadataTouched = !diff.pluginMetadataChanged.isEmpty();
     for (const StreamRoute& route : after.streamRoutes) {
         const QString id = route.idString();
-        if (servicesTouched.contains(idText(route.serviceId)) && !diff.routesAdded.contains(id) &&
-            !diff.routesChanged.contains(id)) {
+        const bool touched = servicesTouched.contains(idText(route.serviceId)) ||
+                             (metadataTouched && !(before.effectiveRoute(route).plugins ==
+                                                   after.effectiveRoute(route).plugins));
+        if (touched && !diff.routesAdded.contains(id) && !diff.routesChanged.contains(id)) {
             diff.routesChanged << id;
             diff.routesChangedByService << id;
         }

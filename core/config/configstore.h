@@ -35,8 +35,11 @@ struct ConfigDiff
     QStringList routesAdded, routesChanged, routesRemoved;
     QStringList upstreamsAdded, upstreamsChanged, upstreamsRemoved;
     QStringList servicesAdded, servicesChanged, servicesRemoved;
-    // Routes that changed only because their service did: they run with what the service gives,
-    // so they are in routesChanged too, but what is stored for them is as it was.
+    // plugin_metadata entries added, changed or removed (by plugin name).
+    QStringList pluginMetadataChanged;
+    // Routes that changed only because their service (or the plugin_metadata of a plugin they
+    // run) did: they run with what it gives, so they are in routesChanged too, but what is
+    // stored for them is as it was.
     QStringList routesChangedByService;
     bool routeOrderChanged = false;
     bool listenersChanged = false;

@@ -488,7 +488,8 @@ Decoded<Config> decodeConfig(const QJsonObject& json)
     Decoded<Config> result;
     Config& config = result.value;
     c.closed(json, QString(),
-             {"stream_proxy", "stream_routes", "upstreams", "services", settingkey::Section});
+             {"stream_proxy", "stream_routes", "upstreams", "services", "plugin_metadata",
+              settingkey::Section});
 
     const QString proxyKey = QStringLiteral("stream_proxy");
     if (json.contains(proxyKey) && c.expectObject(json.value(proxyKey), proxyKey)) {
@@ -515,6 +516,8 @@ Decoded<Config> decodeConfig(const QJsonObject& json)
                   config.upstreams, config.explicitFields);
     decodeSection(c, json, QStringLiteral("services"), detail::decodeServiceInto, config.services,
                   config.explicitFields);
+    decodeSection(c, json, QStringLiteral("plugin_metadata"), detail::decodePluginMetadataInto,
+                  config.pluginMetadata, config.explicitFields);
 
     const QString ownKey = QLatin1String(settingkey::Section);
     if (json.contains(ownKey) && c.expectObject(json.value(ownKey), ownKey)) {
@@ -572,6 +575,8 @@ QJsonObject encodeConfig(const Config& config)
     encodeSection(o, QStringLiteral("stream_routes"), config.streamRoutes, encodeStreamRoute, ex);
     encodeSection(o, QStringLiteral("upstreams"), config.upstreams, encodeUpstream, ex);
     encodeSection(o, QStringLiteral("services"), config.services, encodeService, ex);
+    encodeSection(o, QStringLiteral("plugin_metadata"), config.pluginMetadata, encodePluginMetadata,
+                  ex);
     const QString ownKey = QLatin1String(settingkey::Section);
     if (keep(ex, ownKey, !config.streamgate.isEmpty()))
         o.insert(ownKey, encodeSettings(config.streamgate));

@@ -59,6 +59,10 @@ QJsonObject encodeUpstream(const Upstream& upstream);
 QJsonObject encodeService(const Service& service);
 QJsonValue encodeListenEntry(const ListenEntry& entry);
 QJsonObject encodeConfig(const Config& config);
+// plugin_metadata of `plugin` as the admin API takes it (the body of PUT
+// /apisix/admin/plugin_metadata/NAME; an id in it is ignored), and as stored (with its id).
+Decoded<PluginMetadata> decodePluginMetadata(const QString& plugin, const QJsonValue& json);
+QJsonObject encodePluginMetadata(const PluginMetadata& metadata);
 
 // A route's plugins with its service's: each plugin of `service` that `route` does not configure
 // (APISIX's merge_service_stream_route: of a plugin both configure, the route's conf wins).

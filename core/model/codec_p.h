@@ -99,6 +99,11 @@ void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, De
 // codecplugins.cpp (a route's or a service's plugins)
 void decodePlugins(Checker& c, const QJsonValue& v, const QString& path, Plugins& plugins);
 QJsonObject encodePlugins(const Plugins& plugins);
+// A syslog log_format (a route's, or plugin_metadata's): every "$variable" one Streamgate fills.
+void checkLogFormat(Checker& c, const QJsonValue& v, const QString& path);
+// codecmetadata.cpp (the config's plugin_metadata)
+void decodePluginMetadataInto(Checker& c, const QJsonValue& v, const QString& path, DecodeMode mode,
+                              PluginMetadata& m);
 // codecroute.cpp (the config's stream routes and services)
 void decodeRouteInto(Checker& c, const QJsonValue& v, const QString& path, DecodeMode mode,
                      StreamRoute& r);

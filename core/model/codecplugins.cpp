@@ -11,6 +11,7 @@
 namespace sg {
 
 using detail::Checker;
+using detail::checkLogFormat;
 using detail::checkVarCombination;
 using detail::childPath;
 using detail::indexPath;
@@ -262,28 +263,6 @@ void decodeMqttProxy(Checker& c, const QJsonValue& v, const QString& path, Plugi
         plugins.mqttProxy = conf;
 }
 
-// A syslog log_format, checked as APISIX reads it: a string that starts with '$' is one variable
-// (all of the rest is its name), any other value is a constant, an object or array is a nested
-// format. A variable Streamgate cannot fill is refused here: APISIX would log a value for it.
-void checkLogFormat(Checker& c, const QJsonValue& v, const QString& path)
-{
-    if (v.isObject()) {
-        const QJsonObject o = v.toObject();
-        for (auto it = o.begin(); it != o.end(); ++it)
-            checkLogFormat(c, it.value(), childPath(path, it.key()));
-    } else if (v.isArray()) {
-        const QJsonArray a = v.toArray();
-        for (int i = 0; i < a.size(); ++i)
-            checkLogFormat(c, a.at(i), indexPath(path, i));
-    } else if (v.isString() && v.toString().startsWith(u'$')) {
-        const QString name = v.toString().mid(1);
-        if (accessLogVariableNamed(name) == AccessLogVariable::Count)
-            c.fail(path, v,
-                   QStringLiteral("variable \"$%1\" is not supported by Streamgate (known: %2)")
-                       .arg(name, accessLogVariableList()));
-    }
-}
-
 void decodeSyslog(Checker& c, const QJsonValue& v, const QString& path, Plugins& plugins)
 {
     if (!c.expectObject(v, path))
@@ -346,11 +325,6 @@ void decodeSyslog(Checker& c, const QJsonValue& v, const QString& path, Plugins&
             conf.logFormat = format.toObject();
             checkLogFormat(c, format, formatPath);
         }
-    } else {
-        c.fail(formatPath, QJsonValue(),
-               QStringLiteral("required by Streamgate: APISIX may take it from the syslog "
-                              "plugin_metadata, which is not supported by Streamgate, and logs "
-                              "nothing without one"));
     }
     if (c.problems.size() == before)
         plugins.syslog = conf;
@@ -575,9 +549,9 @@ QJsonObject encodePrometheus(const PrometheusConf& conf, const QJsonObject& give
 QJsonObject encodeSyslog(const SyslogConf& conf, const QJsonObject& given)
 {
     const SyslogConf defaults;
-    QJsonObject o{{QStringLiteral("host"), conf.host},
-                  {QStringLiteral("port"), conf.port},
-                  {QStringLiteral("log_format"), conf.logFormat}};
+    QJsonObject o{{QStringLiteral("host"), conf.host}, {QStringLiteral("port"), conf.port}};
+    if (conf.logFormat)
+        o.insert(QStringLiteral("log_format"), *conf.logFormat);
     const auto put = [&](const char* key, const QJsonValue& value, bool isDefault) {
         const QString k = QLatin1String(key);
         if (!isDefault || given.contains(k))
@@ -601,6 +575,28 @@ QJsonObject encodeSyslog(const SyslogConf& conf, const QJsonObject& given)
 } // namespace
 
 namespace detail {
+
+// A syslog log_format, checked as APISIX reads it: a string that starts with '$' is one variable
+// (all of the rest is its name), any other value is a constant, an object or array is a nested
+// format. A variable Streamgate cannot fill is refused here: APISIX would log a value for it.
+void checkLogFormat(Checker& c, const QJsonValue& v, const QString& path)
+{
+    if (v.isObject()) {
+        const QJsonObject o = v.toObject();
+        for (auto it = o.begin(); it != o.end(); ++it)
+            checkLogFormat(c, it.value(), childPath(path, it.key()));
+    } else if (v.isArray()) {
+        const QJsonArray a = v.toArray();
+        for (int i = 0; i < a.size(); ++i)
+            checkLogFormat(c, a.at(i), indexPath(path, i));
+    } else if (v.isString() && v.toString().startsWith(u'$')) {
+        const QString name = v.toString().mid(1);
+        if (accessLogVariableNamed(name) == AccessLogVariable::Count)
+            c.fail(path, v,
+                   QStringLiteral("variable \"$%1\" is not supported by Streamgate (known: %2)")
+                       .arg(name, accessLogVariableList()));
+    }
+}
 
 void decodePlugins(Checker& c, const QJsonValue& v, const QString& path, Plugins& plugins)
 {

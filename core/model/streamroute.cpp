@@ -86,21 +86,39 @@ bool given(const QJsonValue& id)
 
 } // namespace
 
+const PluginMetadata* Config::findPluginMetadata(const QString& plugin) const
+{
+    for (const PluginMetadata& m : pluginMetadata)
+        if (m.id == plugin)
+            return &m;
+    return nullptr;
+}
+
 StreamRoute Config::effectiveRoute(const StreamRoute& route) const
 {
     StreamRoute merged = route;
     const Service* service = findService(idText(route.serviceId));
     // APISIX looks a route's own upstream_id up before its service, and then never merges the
     // service in: such a route runs without the service's plugins too.
-    if (!service || given(route.upstreamId))
-        return merged;
-    // A route with an inline upstream keeps it (APISIX takes it over an upstream_id it
-    // inherited).
-    if (!merged.upstream) {
-        merged.upstream = service->upstream;
-        merged.upstreamId = service->upstreamId;
+    if (service && !given(route.upstreamId)) {
+        // A route with an inline upstream keeps it (APISIX takes it over an upstream_id it
+        // inherited).
+        if (!merged.upstream) {
+            merged.upstream = service->upstream;
+            merged.upstreamId = service->upstreamId;
+        }
+        merged.plugins = mergedPlugins(route.plugins, service->plugins);
     }
-    merged.plugins = mergedPlugins(route.plugins, service->plugins);
+    // log-util's get_log_entry: the conf's log_format, else a non-empty one from the metadata.
+    const PluginMetadata* metadata = findPluginMetadata(QStringLiteral("syslog"));
+    if (merged.plugins.syslog && metadata) {
+        SyslogConf& syslog = *merged.plugins.syslog;
+        const QJsonObject format = metadata->value.value(QLatin1String("log_format")).toObject();
+        if (!syslog.logFormat && !format.isEmpty())
+            syslog.logFormat = format;
+        syslog.maxPendingEntries = metadata->value.value(QLatin1String("max_pending_entries"))
+                                       .toInt(syslog.maxPendingEntries);
+    }
     return merged;
 }
 

@@ -153,7 +153,9 @@ struct SyslogConf
     int dropLimit = 1048576;                  // bytes of one batch beyond which entries drop
     int timeoutMs = 3000;                     // connect and send
     int poolSize = 5;
-    QJsonObject logFormat; // key -> "$variable", a constant, or a nested object
+    // key -> "$variable", a constant, or a nested object. Without one, the route takes
+    // plugin_metadata's (Config::effectiveRoute); with neither it logs nothing, as in APISIX.
+    std::optional<QJsonObject> logFormat;
     // The batch processor's settings.
     QString name = QStringLiteral("stream sys logger");
     int maxRetryCount = 0;
@@ -161,6 +163,8 @@ struct SyslogConf
     int bufferDuration = 60; // seconds
     int inactiveTimeout = 5; // seconds
     int batchMaxSize = 1000;
+    // From plugin_metadata (not part of the route's conf): messages that may wait to be sent.
+    int maxPendingEntries = 8192;
     bool operator==(const SyslogConf&) const = default;
 };
 
@@ -327,23 +331,36 @@ struct StreamProxy
 };
 
 // The whole config file. Every top-level key is optional.
+// APISIX's plugin_metadata: one plugin's settings for every route that runs it. Streamgate runs
+// syslog's: log_format (for a route's syslog without one) and max_pending_entries.
+struct PluginMetadata
+{
+    QString id;        // the plugin's name
+    QJsonObject value; // as given, without id
+    QString idString() const { return id; }
+    bool operator==(const PluginMetadata&) const = default;
+};
+
 struct Config
 {
     StreamProxy streamProxy;
     QList<StreamRoute> streamRoutes;
     QList<Upstream> upstreams;
     QList<Service> services;
+    QList<PluginMetadata> pluginMetadata;
     StreamgateSettings streamgate; // Streamgate's own settings (model/settings.h); never exported
     QStringList explicitFields;    // sections given empty ("stream_routes": [])
 
     const Upstream* findUpstream(const QString& id) const;
     const StreamRoute* findRoute(const QString& id) const;
     const Service* findService(const QString& id) const;
+    const PluginMetadata* findPluginMetadata(const QString& plugin) const;
     // The route as it runs (APISIX's merge_service_stream_route): without a service_id, when
     // the service does not exist, or when the route has an upstream_id of its own (APISIX then
     // never reaches the service), the route itself; otherwise the route with its service's
     // upstream or upstream_id when it has no inline upstream, and each plugin of the service
-    // the route does not configure itself.
+    // the route does not configure itself. A syslog without log_format takes plugin_metadata's,
+    // and max_pending_entries comes from there.
     StreamRoute effectiveRoute(const StreamRoute& route) const;
     // The upstream a route uses: its inline one, the one upstream_id names, else its service's
     // inline one or the one the service's upstream_id names (nullptr if none).

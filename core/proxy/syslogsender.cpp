@@ -121,7 +121,7 @@ void SyslogSender::add(QByteArray message)
     bool wake = false;
     {
         std::lock_guard lock(s.mutex);
-        if (int(s.pending.size()) >= kMaxPending) {
+        if (int(s.pending.size()) >= s.conf.maxPendingEntries) {
             ++s.counters.dropped;
             return;
         }

@@ -7,7 +7,8 @@
 // message came for inactive_timeout seconds, or buffer_duration seconds after the first message
 // of the batch. A batch that fails is tried again up to max_retry_count times, retry_delay
 // seconds apart, with the messages the server has not had yet, and then dropped. At most
-// kMaxPending messages wait (APISIX's default max_pending_entries); more are dropped and counted.
+// max_pending_entries messages wait (plugin_metadata's, 8192 by default); more are dropped and
+// counted.
 //
 // Socket: TCP (kept open and reused; written flush_limit bytes at a time; the messages of a
 // batch beyond drop_limit bytes are dropped) or UDP (one datagram per message, so a receiver
@@ -29,8 +30,6 @@ namespace sg {
 class SyslogSender
 {
 public:
-    static constexpr int kMaxPending = 8192;
-
     explicit SyslogSender(const SyslogConf& conf);
     ~SyslogSender();
     Q_DISABLE_COPY_MOVE(SyslogSender)

@@ -64,6 +64,7 @@ private Q_SLOTS:
     void deleteInUse();
     void streamRouteServiceReference();
     void allowOnARouteOfAService();
+    void pluginMetadata();
 };
 
 void TestAdminServices::init()
@@ -465,5 +466,53 @@ void TestAdminServices::allowOnARouteOfAService()
         409);
 }
 
-QTEST_GUILESS_MAIN(TestAdminServices)
+// /apisix/admin/plugin_metadata as APISIX's t/admin/plugin-metadata.t has it, for syslog: PUT
+// (201, then 200), GET one and the list, DELETE, 404s, POST and PATCH refused, a missing name;
+// other plugins refused by name; the value checked as the syslog metadata schema.
+void TestAdminServices::pluginMetadata()
+{
+    const QByteArray body = R"({"log_format": {"host": "$remote_addr"}, "max_pending_entries": 10,
+                                "id": "ignored"})";
+    const QJsonObject stored = parsed(R"({"id": "syslog", "log_format": {"host": "$remote_addr"},
+                   "max_pending_entries": 10})");
+    HttpAnswer a = call("PUT", "/apisix/admin/plugin_metadata/syslog", body);
+    QCOMPARE(a.status, 201);
+    QCOMPARE(a.json, (QJsonObject{{"key", "/apisix/plugin_metadata/syslog"}, {"value", stored}}));
+    QCOMPARE(call("PUT", "/apisix/admin/plugin_metadata/syslog", body).status, 200);
+    a = call("GET", "/apisix/admin/plugin_metadata/syslog");
+    QCOMPARE(a.status, 200);
+    QCOMPARE(a.json.value("value").toObject(), stored);
+    QVERIFY(a.json.contains("createdIndex") && a.json.contains("modifiedIndex"));
+    a = call("GET", "/apisix/admin/plugin_metadata");
+    QCOMPARE(a.json.value("total").toInt(), 1);
+    QCOMPARE(configOnDisk(m_path).pluginMetadata.value(0).value.value("max_pending_entries"), 10);
+
+    a = call("PUT", "/apisix/admin/plugin_metadata/http-logger", R"({"log_format": {}})");
+    QCOMPARE(a.status, 400);
+    QVERIFY2(a.body.contains("plugin_metadata of http-logger is not supported by Streamgate"),
+             a.body.constData());
+    a = call("PUT", "/apisix/admin/plugin_metadata/syslog",
+             R"({"log_format": {"x": "$no_such_var"}, "max_pending_entries": 0})");
+    QCOMPARE(a.status, 400);
+    QVERIFY2(a.body.contains("log_format.x") && a.body.contains("no_such_var") &&
+                 a.body.contains("max_pending_entries"),
+             a.body.constData());
+    a = call("PUT", "/apisix/admin/plugin_metadata", R"({"k": "v"})");
+    QCOMPARE(a.status, 400);
+    QCOMPARE(a.json.value("error_msg").toString(), QStringLiteral("missing plugin name"));
+    a = call("POST", "/apisix/admin/plugin_metadata/syslog", R"({"log_format": {}})");
+    QCOMPARE(a.status, 405);
+    QCOMPARE(a.json.value("error_msg").toString(),
+             QStringLiteral("not supported `POST` method for plugin_metadata"));
+    QCOMPARE(call("PATCH", "/apisix/admin/plugin_metadata/syslog", "{}").status, 405);
+
+    a = call("DELETE", "/apisix/admin/plugin_metadata/syslog");
+    QCOMPARE(a.status, 200);
+    QCOMPARE(a.json, parsed(R"({"deleted": "1", "key": "/apisix/plugin_metadata/syslog"})"));
+    QCOMPARE(call("DELETE", "/apisix/admin/plugin_metadata/not_found").status, 404);
+    QCOMPARE(call("GET", "/apisix/admin/plugin_metadata/syslog").status, 404);
+    QVERIFY(configOnDisk(m_path).pluginMetadata.isEmpty());
+}
+
+QTEST_MAIN(TestAdminServices)
 #include "tst_adminservices.moc"

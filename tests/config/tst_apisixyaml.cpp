@@ -84,6 +84,7 @@ private slots:
     void otherApisixSectionsAreWarnings();
     void danglingUpstreamIdRefused();
     void servicesRoundTrip();
+    void pluginMetadataRoundTrip();
     void danglingServiceIdRefused();
     void mergeKeepsOwnSettings();
     void commandLineRoundTrip();
@@ -671,6 +672,46 @@ services:
     QCOMPARE(again.config.services.size(), 2);
     for (int i = 0; i < 2; ++i)
         QCOMPARE(encodeService(again.config.services[i]), encodeService(config.services[i]));
+}
+
+// plugin_metadata: syslog's is imported and exported back as given; another plugin's (a shared
+// APISIX file) is left out with a warning rather than failing the import.
+void TestApisixYaml::pluginMetadataRoundTrip()
+{
+    QTemporaryDir dir;
+    QVERIFY(writeFile(dir.filePath("apisix.yaml"), R"(stream_routes:
+  - id: r1
+    server_port: 9100
+    upstream: { nodes: { "127.0.0.1:3306": 1 } }
+    plugins:
+      syslog: { host: 127.0.0.1, port: 514 }
+plugin_metadata:
+  - id: http-logger
+    log_format: { host: "$host" }
+  - id: syslog
+    log_format: { client: "$remote_addr" }
+    max_pending_entries: 100
+#END
+)"));
+    const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
+    QVERIFY2(imported.ok(), qPrintable(formatProblems(imported.problems)));
+    QVERIFY(mentions(imported.warnings, "plugin_metadata[0].id"));
+    QCOMPARE(imported.config.pluginMetadata.size(), 1);
+    const QJsonObject syslog{{"id", "syslog"},
+                             {"log_format", QJsonObject{{"client", "$remote_addr"}}},
+                             {"max_pending_entries", 100}};
+    QCOMPARE(encodePluginMetadata(imported.config.pluginMetadata[0]), syslog);
+    QCOMPARE(mergeApisixImport(Config{}, imported).pluginMetadata, imported.config.pluginMetadata);
+
+    QTemporaryDir out;
+    Config withProxy = imported.config;
+    withProxy.streamProxy.tcp << decodeListenEntry(QJsonValue(9100)).value;
+    const ApisixExport exported = exportApisix(withProxy, out.path());
+    QVERIFY2(exported.ok(), qPrintable(formatProblems(exported.problems)));
+    const ApisixImport again = importApisix(out.filePath("apisix.yaml"));
+    QVERIFY2(again.ok(), qPrintable(formatProblems(again.problems)));
+    QVERIFY(again.warnings.isEmpty());
+    QCOMPARE(again.config.pluginMetadata, imported.config.pluginMetadata);
 }
 
 void TestApisixYaml::danglingServiceIdRefused()

@@ -1,6 +1,7 @@
 // stream_route decoding and validation, APISIX semantics: every row is one case a user can
 // write; invalid rows name the field (path), the value as written, and APISIX's reason.
 
+#include "config/configstore.h"
 #include "model/codec.h"
 #include "modeltestutil.h"
 
@@ -32,6 +33,7 @@ private Q_SLOTS:
     void ipOrCidr_data();
     void ipOrCidr();
     void problemText();
+    void pluginMetadata();
 };
 
 namespace {
@@ -268,12 +270,6 @@ void TestStreamRoute::invalid_data()
         << route(R"({"plugins": {"limit-req": {"rate": 1}}})") << file << "plugins.limit-req"
         << R"({"rate":1})"
         << "unknown plugin [limit-req]";
-    QTest::newRow("syslog without log_format")
-        << route(R"({"plugins": {"syslog": {"host": "127.0.0.1", "port": 514}}})") << file
-        << "plugins.syslog.log_format"
-        << "null"
-        << "required by Streamgate: APISIX may take it from the syslog plugin_metadata, which "
-           "is not supported by Streamgate, and logs nothing without one";
     QTest::newRow("syslog unknown variable")
         << route(R"({"plugins": {"syslog": {"host": "127.0.0.1", "port": 514,
                      "log_format": {"who": {"ip": "$remote_addr:$remote_port"}}}}})")
@@ -846,6 +842,71 @@ void TestStreamRoute::problemText()
     const Problem whole{{}, {}, QStringLiteral("not a JSON object")};
     QCOMPARE(whole.text(), QStringLiteral("not a JSON object"));
     QCOMPARE(formatProblems({p, whole}), p.text() + QLatin1Char('\n') + whole.text());
+}
+
+// plugin_metadata in a config: syslog's log_format stands for a route's syslog that has none (its
+// own wins), max_pending_entries reaches the route's sender; written back as given; other
+// plugins, a missing id and unknown variables are refused; a syslog with no format anywhere is
+// warned about (it logs nothing, as in APISIX).
+void TestStreamRoute::pluginMetadata()
+{
+    const auto config = [](const QByteArray& metadata) {
+        return object(R"({"stream_routes": [
+            {"id": "a", "upstream": {"nodes": {"127.0.0.1:1": 1}},
+             "plugins": {"syslog": {"host": "127.0.0.1", "port": 514}}},
+            {"id": "b", "upstream": {"nodes": {"127.0.0.1:1": 1}},
+             "plugins": {"syslog": {"host": "127.0.0.1", "port": 514,
+                                    "log_format": {"own": "$status"}}}}],
+            "plugin_metadata": )" +
+                      metadata + "}");
+    };
+    const QJsonObject json = config(R"([{"id": "syslog", "log_format": {"ip": "$remote_addr"},
+                                         "max_pending_entries": 5}])");
+    const Decoded<Config> d = decodeConfig(json);
+    QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
+    QCOMPARE(encodeConfig(d.value), json);
+    const SyslogConf a = *d.value.effectiveRoute(d.value.streamRoutes[0]).plugins.syslog;
+    const SyslogConf b = *d.value.effectiveRoute(d.value.streamRoutes[1]).plugins.syslog;
+    QCOMPARE(a.logFormat, (QJsonObject{{"ip", "$remote_addr"}}));
+    QCOMPARE(b.logFormat, (QJsonObject{{"own", "$status"}}));
+    QCOMPARE(a.maxPendingEntries, 5);
+    QVERIFY(!d.value.streamRoutes[0].plugins.syslog->logFormat); // stored as given
+    const auto syslogWarnings = [](const Config& c) {
+        Problems out;
+        for (const Problem& p : checkConfig(c).warnings)
+            if (p.path.endsWith(QLatin1String(".plugins.syslog")))
+                out << p;
+        return out;
+    };
+    QVERIFY(syslogWarnings(d.value).isEmpty());
+
+    // An empty metadata format does not count (log-util's nkeys > 0), so route a logs nothing.
+    const Decoded<Config> empty = decodeConfig(config(R"([{"id": "syslog", "log_format": {}}])"));
+    QVERIFY(empty.ok());
+    QVERIFY(!empty.value.effectiveRoute(empty.value.streamRoutes[0]).plugins.syslog->logFormat);
+    const Problems warnings = syslogWarnings(empty.value);
+    QCOMPARE(warnings.size(), 1);
+    QCOMPARE(warnings[0].path, QStringLiteral("stream_routes[0].plugins.syslog"));
+    QCOMPARE(warnings[0].reason,
+             QStringLiteral("stream_route [a]'s syslog has no log_format and plugin_metadata "
+                            "gives it none: as in APISIX, it logs nothing"));
+
+    const auto problem = [&](const QByteArray& metadata) {
+        const Decoded<Config> bad = decodeConfig(config(metadata));
+        return bad.problems.isEmpty() ? QString()
+                                      : bad.problems[0].path + " | " + bad.problems[0].reason;
+    };
+    QCOMPARE(problem(R"([{"id": "kafka-logger", "log_format": {}}])"),
+             QStringLiteral("plugin_metadata[0].id | plugin_metadata of kafka-logger is not "
+                            "supported by Streamgate: it runs syslog's only"));
+    QCOMPARE(problem(R"([{"log_format": {}}])"),
+             QStringLiteral("plugin_metadata[0].id | property \"id\" is required"));
+    QCOMPARE(problem(R"([{"id": "syslog", "max_pending_entries": 0}])"),
+             QStringLiteral("plugin_metadata[0].max_pending_entries | must be an integer >= 1"));
+    QVERIFY(problem(R"([{"id": "syslog", "log_format": {"x": "$nope"}}])")
+                .startsWith("plugin_metadata[0].log_format.x | variable \"$nope\" is not "
+                            "supported by Streamgate"));
+    QVERIFY(problem(R"([{"id": "syslog"}, {"id": "syslog"}])").contains("duplicate id"));
 }
 
 QTEST_GUILESS_MAIN(TestStreamRoute)

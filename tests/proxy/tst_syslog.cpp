@@ -205,6 +205,56 @@ private Q_SLOTS:
         QCOMPARE(entry.value("route_id").toString(), QStringLiteral("logged"));
     }
 
+    // plugin_metadata: a route's syslog without log_format logs with syslog's metadata format;
+    // a change to the metadata applies to the next session; a route with its own format keeps
+    // it; without either nothing is sent (APISIX logs an error instead).
+    void formatFromPluginMetadata()
+    {
+        const QList<int> ports = freePorts(2);
+        SyslogServer server(ports[0], freeUdpPort());
+        QVERIFY(server.ready());
+        TestServer echo(TestServer::Echo);
+        const QList<int> listen = freePorts(2);
+        const QString plain =
+            QStringLiteral(R"({"syslog": {"host": "127.0.0.1", "port": %1, "batch_max_size": 1}})");
+        const QString own = QStringLiteral(R"({"syslog": {"host": "127.0.0.1", "port": %1,
+            "batch_max_size": 1, "log_format": {"own": "$remote_port"}}})");
+        Config config;
+        config.streamProxy.tcp << listenEntry("127.0.0.1", listen[0])
+                               << listenEntry("127.0.0.1", listen[1]);
+        config.streamRoutes << routeTo("plain", echo.port(), plain.arg(ports[0]))
+                            << routeTo("own", echo.port(), own.arg(ports[0]));
+        config.streamRoutes[0].serverPort = listen[0];
+        config.streamRoutes[1].serverPort = listen[1];
+        QVERIFY(config.streamRoutes[0].plugins.syslog && config.streamRoutes[1].plugins.syslog);
+        Engine engine(EngineOptions{});
+        engine.apply(config); // no metadata yet: "plain" logs nothing
+        QCOMPARE(session(listen[0], "127.0.0.2", "a"), QByteArray("a"));
+        QCOMPARE(session(listen[1], "127.0.0.2", "b"), QByteArray("b"));
+        QTRY_COMPARE_WITH_TIMEOUT(server.received().size(), 1, 10000);
+        QVERIFY(messageJson(server.received().at(0)).contains("own"));
+
+        config.pluginMetadata << PluginMetadata{
+            "syslog", QJsonObject{{"log_format", QJsonObject{{"who", "$remote_addr"}}}}};
+        engine.apply(config);
+        QCOMPARE(session(listen[0], "127.0.0.2", "c"), QByteArray("c"));
+        QTRY_COMPARE_WITH_TIMEOUT(server.received().size(), 2, 10000);
+        QJsonObject entry = messageJson(server.received().at(1));
+        QCOMPARE(entry.value("who").toString(), QStringLiteral("127.0.0.2"));
+        QCOMPARE(entry.value("route_id").toString(), QStringLiteral("plain"));
+        QCOMPARE(session(listen[1], "127.0.0.2", "d"), QByteArray("d"));
+        QTRY_COMPARE_WITH_TIMEOUT(server.received().size(), 3, 10000);
+        QVERIFY(messageJson(server.received().at(2)).contains("own"));
+
+        config.pluginMetadata[0].value = {{"log_format", QJsonObject{{"status", "$status"}}}};
+        engine.apply(config);
+        QCOMPARE(session(listen[0], "127.0.0.2", "e"), QByteArray("e"));
+        QTRY_COMPARE_WITH_TIMEOUT(server.received().size(), 4, 10000);
+        entry = messageJson(server.received().at(3));
+        QCOMPARE(entry.value("status").toString(), QStringLiteral("200"));
+        QVERIFY(!entry.contains("who"));
+    }
+
     void batchOverUdp()
     {
         const int udpPort = freeUdpPort();

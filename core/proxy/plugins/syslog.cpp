@@ -79,6 +79,8 @@ public:
 
     void log(const StreamLog& log) override
     {
+        if (!m_conf.logFormat)
+            return; // neither the route nor plugin_metadata has one: APISIX logs nothing either
         const qint64 now = QDateTime::currentMSecsSinceEpoch();
         ConnectionInfo connection;
         if (log.record) {
@@ -92,7 +94,7 @@ public:
         }
         connection.routeId = m_routeId;
         connection.closeReason = log.reason;
-        const QJsonObject entry = syslogEntry(m_conf.logFormat, connection, m_serviceId);
+        const QJsonObject entry = syslogEntry(*m_conf.logFormat, connection, m_serviceId);
         m_sender.add(syslogMessage(QJsonDocument(entry).toJson(QJsonDocument::Compact), now,
                                    QCoreApplication::applicationPid()));
     }
