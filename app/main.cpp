@@ -162,7 +162,8 @@ int runCheck(const QString& path)
         out << path << ": valid ("
             << plural(result.config.streamRoutes.size(), "stream route", "stream routes") << ", "
             << plural(result.config.upstreams.size(), "upstream", "upstreams") << ", "
-            << plural(result.config.streamProxy.tcp.size() + result.config.streamProxy.udp.size(),
+            << plural(sg::singlePorts(result.config.streamProxy.tcp).size() +
+                          sg::singlePorts(result.config.streamProxy.udp).size(),
                       "listener", "listeners")
             << ", " << plural(result.warnings.size(), "warning", "warnings") << ")\n";
         return ExitValid;

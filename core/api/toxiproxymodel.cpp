@@ -106,7 +106,7 @@ bool portTaken(const Config& config, int port, const QString& exceptRouteId)
         if (r.idString() != exceptRouteId && r.serverPort == port)
             return true;
     for (const ListenEntry& e : config.streamProxy.tcp)
-        if (e.port == port)
+        if (e.hasPort(port))
             return true;
     return false;
 }

@@ -25,9 +25,38 @@ namespace {
 bool hasPort(const QList<ListenEntry>& list, int port)
 {
     for (const ListenEntry& e : list)
-        if (e.port == port)
+        if (e.hasPort(port))
             return true;
     return false;
+}
+
+// Two entries of one list that listen on a port of the same address (a port given singly and
+// inside a range, or two overlapping ranges): nginx refuses a duplicate listen, so the config
+// is refused, naming both entries. Entries that differ in address only ("9100" and
+// "127.0.0.1:9100") are left to the listeners, as for single ports.
+void checkListenerOverlaps(const Config& config, ConfigCheck& check)
+{
+    for (const bool tcp : {true, false}) {
+        const QList<ListenEntry>& list = tcp ? config.streamProxy.tcp : config.streamProxy.udp;
+        const QString base =
+            tcp ? QStringLiteral("stream_proxy.tcp") : QStringLiteral("stream_proxy.udp");
+        for (qsizetype i = 0; i < list.size(); ++i) {
+            const ListenEntry& e = list.at(i);
+            for (qsizetype j = 0; j < i; ++j) {
+                const ListenEntry& other = list.at(j);
+                if (!e.overlaps(other))
+                    continue;
+                check.errors << Problem{
+                    detail::indexPath(base, i), e.text(),
+                    QStringLiteral("%1 overlaps %2 (%3) at port %4: an address listens on a "
+                                   "port only once (nginx refuses a duplicate listen), so a "
+                                   "port may not be listed again, alone or in a range")
+                        .arg(e.text(), detail::indexPath(base, j), other.text())
+                        .arg(qMax(e.port, other.port))};
+                break;
+            }
+        }
+    }
 }
 
 // Toxics that mean nothing on the transport their route carries: slow_close, timeout,
@@ -209,12 +238,7 @@ ConfigCheck checkReferences(const Config& config, const KnownIds& known)
 {
     ConfigCheck check;
     checkServices(config, known, check);
-
-    QSet<int> ports;
-    for (const ListenEntry& e : config.streamProxy.tcp)
-        ports.insert(e.port);
-    for (const ListenEntry& e : config.streamProxy.udp)
-        ports.insert(e.port);
+    checkListenerOverlaps(config, check);
 
     for (qsizetype i = 0; i < config.streamRoutes.size(); ++i) {
         const StreamRoute& route = config.streamRoutes.at(i);
@@ -252,7 +276,8 @@ ConfigCheck checkReferences(const Config& config, const KnownIds& known)
                                "connections are closed at once")
                     .arg(who, serviceId)};
         }
-        if (route.serverPort && !ports.contains(*route.serverPort)) {
+        if (route.serverPort && !hasPort(config.streamProxy.tcp, *route.serverPort) &&
+            !hasPort(config.streamProxy.udp, *route.serverPort)) {
             check.warnings << Problem{
                 at + QStringLiteral(".server_port"), QString::number(*route.serverPort),
                 QStringLiteral("no listener in stream_proxy.tcp or stream_proxy.udp has port "
@@ -271,7 +296,8 @@ ConfigCheck checkReferences(const Config& config, const KnownIds& known)
     }
     checkUnsupported(config, check);
     checkToxicTransports(config, check);
-    if (ports.isEmpty() && !config.streamRoutes.isEmpty()) {
+    if (config.streamProxy.tcp.isEmpty() && config.streamProxy.udp.isEmpty() &&
+        !config.streamRoutes.isEmpty()) {
         check.warnings << Problem{QStringLiteral("stream_proxy"), QString(),
                                   QStringLiteral("no listener in stream_proxy.tcp or "
                                                  "stream_proxy.udp: no stream_route can ever "

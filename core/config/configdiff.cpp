@@ -14,10 +14,12 @@ namespace {
 // The address and what the listener does with its connections (PROXY protocol in and out).
 using ListenerKey = QPair<QString, QPair<int, int>>;
 
+// One key per listening socket: a range counts as its ports, so "2000-2001" and 2000, 2001 are
+// the same listeners (the engine keeps their sockets).
 QSet<ListenerKey> listenerSet(const QList<ListenEntry>& entries)
 {
     QSet<ListenerKey> set;
-    for (const ListenEntry& e : entries)
+    for (const ListenEntry& e : singlePorts(entries))
         set.insert(
             {e.host, {e.port, int(e.readsProxyProtocol()) | int(e.sendsProxyProtocol()) << 1}});
     return set;

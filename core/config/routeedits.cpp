@@ -61,13 +61,17 @@ std::optional<RouteListen> listenOf(const StreamProxy& proxy, const StreamRoute&
 {
     if (!route.serverPort)
         return std::nullopt;
-    for (const ListenEntry& e : proxy.tcp) {
-        if (e.port == *route.serverPort)
-            return RouteListen{Protocol::Tcp, e.host, e.port};
-    }
-    for (const ListenEntry& e : proxy.udp) {
-        if (e.port == *route.serverPort)
-            return RouteListen{Protocol::Udp, e.host, e.port};
+    // Of one protocol, an entry for the port alone wins over a range holding it: it is the one
+    // a route moved to another address got (proxyWithListen).
+    for (const Protocol protocol : {Protocol::Tcp, Protocol::Udp}) {
+        const QList<ListenEntry>& list = protocol == Protocol::Udp ? proxy.udp : proxy.tcp;
+        const ListenEntry* found = nullptr;
+        for (const ListenEntry& e : list) {
+            if (e.hasPort(*route.serverPort) && (!found || (found->isRange() && !e.isRange())))
+                found = &e;
+        }
+        if (found)
+            return RouteListen{protocol, found->host, *route.serverPort};
     }
     return std::nullopt;
 }
@@ -84,29 +88,35 @@ StreamProxy proxyWithListen(const Config& config, const QString& exceptRouteId,
                 used = true;
         }
         if (!used) {
+            // A range stays whole: it listens for its other ports as well.
             auto& list = entries(proxy, previous->protocol);
             for (qsizetype i = list.size() - 1; i >= 0; --i) {
-                if (list.at(i).port == previous->port)
+                if (!list.at(i).isRange() && list.at(i).port == previous->port)
                     list.removeAt(i);
             }
         }
     }
     if (next) {
         auto& list = entries(proxy, next->protocol);
-        bool replaced = false;
+        bool inRange = false; // a range of that address listens on the port already
+        for (const ListenEntry& e : std::as_const(list))
+            inRange = inRange || (e.isRange() && e.host == next->host && e.hasPort(next->port));
+        bool replaced = inRange;
         for (ListenEntry& e : list) {
-            if (e.port == next->port) {
-                // Same port, maybe another address: the form is the authority for its route;
-                // the listener keeps its PROXY protocol settings.
-                if (e.host != next->host) {
-                    ListenEntry moved = makeListenEntry(next->host, next->port);
-                    moved.proxyProtocol = e.proxyProtocol;
-                    moved.proxyProtocolToUpstream = e.proxyProtocolToUpstream;
-                    moved.tls = e.tls;
-                    e = moved;
-                }
-                replaced = true;
+            // A range is never moved or split for one of its ports: a route that moves to
+            // another address gets a listener of its own there.
+            if (inRange || e.isRange() || e.port != next->port)
+                continue;
+            // Same port, maybe another address: the form is the authority for its route;
+            // the listener keeps its PROXY protocol settings.
+            if (e.host != next->host) {
+                ListenEntry moved = makeListenEntry(next->host, next->port);
+                moved.proxyProtocol = e.proxyProtocol;
+                moved.proxyProtocolToUpstream = e.proxyProtocolToUpstream;
+                moved.tls = e.tls;
+                e = moved;
             }
+            replaced = true;
         }
         if (!replaced)
             list << makeListenEntry(next->host, next->port);

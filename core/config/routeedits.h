@@ -1,9 +1,11 @@
 #pragma once
 // Config edits on whole routes, as pure functions on a Config value, for the window, the admin
 // API and headless mode alike (the caller hands the result to ConfigStore, which validates it
-// as a whole). A route's listener is the stream_proxy entry whose port is the route's
-// server_port; these functions keep stream_proxy in step when a route's port or protocol
-// changes, is disabled, enabled or deleted.
+// as a whole). A route's listener is the stream_proxy entry whose port (or range) holds the
+// route's server_port; these functions keep stream_proxy in step when a route's port or protocol
+// changes, is disabled, enabled or deleted. A port range is the user's own and is never removed,
+// moved or split by these edits: a route that leaves it leaves it listening, and a route moved
+// to another address gets a single-port entry there.
 // Disabled routes are kept under streamgate.disabled_routes (APISIX has no such notion):
 // [{"route": {...}, "protocol": "tcp", "listen": "127.0.0.1:13306"}].
 
@@ -30,7 +32,8 @@ struct DisabledRoute
 };
 
 ListenEntry makeListenEntry(const QString& host, int port);
-// Where the route listens: the first stream_proxy entry with its server_port (TCP first).
+// Where the route listens: the first stream_proxy entry holding its server_port (TCP first;
+// of one protocol, an entry of that port alone before a range), as the single port.
 std::optional<RouteListen> listenOf(const StreamProxy& proxy, const StreamRoute& route);
 // Adds `next` (if not present) and drops `previous` when nothing in `config` other than route
 // `exceptRouteId` still uses that port on that protocol.

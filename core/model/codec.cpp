@@ -311,20 +311,49 @@ void decodeListenInto(Checker& c, const QJsonValue& v, const QString& path, List
         portText = text;
     }
     const int port = parsePort(portText);
-    if (port == 0) {
-        const qsizetype dash = portText.indexOf(QLatin1Char('-'));
-        if (dash > 0 && parsePort(portText.left(dash)) && parsePort(portText.mid(dash + 1)))
-            // APISIX 3.17 listens on every port of "2000-2100"; Streamgate does not yet.
-            c.fail(path, v,
-                   QStringLiteral("port ranges (\"%1\") are not supported by Streamgate: list "
-                                  "the ports one by one")
-                       .arg(portText));
-        else
-            c.fail(path, v, portRule);
+    if (port != 0) {
+        entry.host = host;
+        entry.port = port;
+        entry.given = v;
+        ok = true;
+        return;
+    }
+    // APISIX 3.17's port range "start-end" (validate_port_or_range in apisix/cli/ops.lua): both
+    // ends 1-65535, start <= end; nginx then listens on every port of it.
+    const qsizetype dash = portText.indexOf(QLatin1Char('-'));
+    const QStringView first = QStringView(portText).left(dash);
+    const QStringView last = QStringView(portText).mid(dash + 1);
+    if (dash <= 0 || !isDigits(first, 18) || !isDigits(last, 18)) {
+        c.fail(path, v, portRule);
+        return;
+    }
+    for (const QStringView end : {first, last}) {
+        const qint64 n = end.toLongLong();
+        if (n < 1 || n > 65535) {
+            c.fail(path, v, QStringLiteral("port out of range (1-65535): %1").arg(end.toString()));
+            return;
+        }
+    }
+    const int start = first.toInt();
+    const int stop = last.toInt();
+    if (start > stop) {
+        c.fail(path, v, QStringLiteral("invalid port range (start > end): %1").arg(text));
+        return;
+    }
+    if (stop - start + 1 > ListenEntry::kMaxRangePorts) {
+        c.fail(path, v,
+               QStringLiteral("port range \"%1\" holds %2 ports; Streamgate listens on at most %3 "
+                              "ports per range, as each port is a listening socket that keeps a "
+                              "file descriptor open (descriptors that sessions need too): split "
+                              "it into smaller ranges")
+                   .arg(portText)
+                   .arg(stop - start + 1)
+                   .arg(ListenEntry::kMaxRangePorts));
         return;
     }
     entry.host = host;
-    entry.port = port;
+    entry.port = start;
+    entry.portEnd = stop;
     entry.given = v;
     ok = true;
 }
@@ -383,6 +412,8 @@ void decodeListenList(Checker& c, const QJsonValue& v, const QString& path, QLis
             decodeListenInto(c, a.at(i), p, entry, ok);
         if (!ok)
             continue;
+        // Overlapping ports are refused by the cross-object check (config/configcheck.cpp),
+        // which imports pass as well.
         const QString key = entry.text();
         if (seen.contains(key)) {
             c.fail(p, a.at(i),
@@ -541,7 +572,8 @@ QJsonValue encodeListenEntry(const ListenEntry& entry)
             address = entry.given;
     }
     if (address.isUndefined())
-        address = entry.host.isEmpty() ? QJsonValue(entry.port) : QJsonValue(entry.text());
+        address = entry.host.isEmpty() && !entry.isRange() ? QJsonValue(entry.port)
+                                                           : QJsonValue(entry.text());
     if (!entry.proxyProtocol && !entry.proxyProtocolToUpstream && !entry.tls)
         return address;
     // APISIX's object form, with the settings written as they were given.

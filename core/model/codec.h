@@ -34,7 +34,8 @@ Decoded<Upstream> decodeUpstream(const QJsonValue& json, const QString& path = {
                                  DecodeMode mode = DecodeMode::File);
 Decoded<Service> decodeService(const QJsonValue& json, const QString& path = {},
                                DecodeMode mode = DecodeMode::File);
-// A listen address: a port or "ip:port".
+// A listen address: a port or "ip:port", the port possibly a range "start-end" of at most
+// ListenEntry::kMaxRangePorts ports.
 Decoded<ListenEntry> decodeListenEntry(const QJsonValue& json, const QString& path = {});
 // A stream_proxy.tcp entry: a listen address, or APISIX's object form {addr, tls,
 // proxy_protocol, proxy_protocol_to_upstream} (tls only false).

@@ -184,7 +184,13 @@ const std::vector<Field<DisabledRouteSettings>>& disabledRouteFields()
              if (!text)
                  return;
              const qsizetype before = c.problems.size();
-             c.problems << decodeListenEntry(v, path).problems;
+             const Decoded<ListenEntry> listen = decodeListenEntry(v, path);
+             c.problems << listen.problems;
+             if (listen.ok() && listen.value.isRange())
+                 // The listener a route gets back is its own server_port; ranges are
+                 // stream_proxy's.
+                 c.fail(path, v,
+                        QStringLiteral("a disabled route's listen is one port, not a range"));
              if (c.problems.size() == before)
                  out.listen = *text;
          },

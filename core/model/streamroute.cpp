@@ -37,11 +37,37 @@ QString Service::idString() const
 
 QString ListenEntry::text() const
 {
+    const QString ports =
+        isRange() ? QStringLiteral("%1-%2").arg(port).arg(portEnd) : QString::number(port);
     if (host.isEmpty())
-        return QString::number(port);
+        return ports;
     if (host.contains(QLatin1Char(':')))
-        return QStringLiteral("[%1]:%2").arg(host).arg(port);
-    return QStringLiteral("%1:%2").arg(host).arg(port);
+        return QStringLiteral("[%1]:%2").arg(host, ports);
+    return QStringLiteral("%1:%2").arg(host, ports);
+}
+
+QList<ListenEntry> ListenEntry::singlePorts() const
+{
+    if (!isRange())
+        return {*this};
+    QList<ListenEntry> out;
+    out.reserve(portCount());
+    for (int p = port; p <= portEnd; ++p) {
+        ListenEntry single = *this;
+        single.port = p;
+        single.portEnd = 0;
+        single.given = QJsonValue(QJsonValue::Undefined);
+        out << single;
+    }
+    return out;
+}
+
+QList<ListenEntry> singlePorts(const QList<ListenEntry>& entries)
+{
+    QList<ListenEntry> out;
+    for (const ListenEntry& e : entries)
+        out << e.singlePorts();
+    return out;
 }
 
 const Upstream* Config::findUpstream(const QString& id) const

@@ -296,32 +296,62 @@ struct Service
     bool operator==(const Service&) const = default;
 };
 
-// One entry of stream_proxy.tcp / stream_proxy.udp: 9100, "127.0.0.1:9100", "[::1]:9100".
 // One entry of stream_proxy.tcp / .udp: a port, "ip:port", or (TCP) APISIX's object form
 // {addr, tls, proxy_protocol, proxy_protocol_to_upstream}. The PROXY protocol settings are kept
 // as written (unset: off, as in APISIX without apisix.proxy_protocol); `tls` is accepted only
 // as false, Streamgate's listeners terminate no TLS.
+// The port may be a range, as in APISIX 3.17: "2000-2100", "127.0.0.1:2000-2100",
+// "[::1]:2000-2100" (in the object form, in `addr`). A range listens on every port from `port`
+// to `portEnd` with the same settings, one socket per port (singlePorts()), and a route's
+// server_port matches the port a client connected to, as for a single port. A range holds at
+// most kMaxRangePorts ports; two entries of one list may not share a port on the same address
+// (config/configcheck.cpp).
 struct ListenEntry
 {
-    QString host; // empty = all addresses (APISIX listens on 0.0.0.0 for a bare port)
-    int port = 0;
+    // Each port of a range is one listening socket, so one descriptor for as long as the
+    // listener is up: wider ranges are refused rather than eating the descriptors sessions need.
+    static constexpr int kMaxRangePorts = 1024;
+
+    QString host;    // empty = all addresses (APISIX listens on 0.0.0.0 for a bare port)
+    int port = 0;    // the port, or the first port of a range
+    int portEnd = 0; // the last port of a range ("2000-2100": 2100); 0 = a single port
     QJsonValue given{QJsonValue::Undefined}; // as written in the file
     // proxy_protocol: every client starts with a PROXY protocol header (v1 or v2), required
     std::optional<bool> proxyProtocol;
     // proxy_protocol_to_upstream: each upstream connection starts with a v1 header
     std::optional<bool> proxyProtocolToUpstream;
     std::optional<bool> tls; // only false: written back as given
-    QString text() const;    // "9100", "127.0.0.1:9100", "[::1]:9100"
+    // "9100", "127.0.0.1:9100", "[::1]:9100"; a range "2000-2100", "127.0.0.1:2000-2100", ...
+    QString text() const;
     bool readsProxyProtocol() const { return proxyProtocol.value_or(false); }
     bool sendsProxyProtocol() const { return proxyProtocolToUpstream.value_or(false); }
+    bool isRange() const { return portEnd > 0; }
+    int lastPort() const { return isRange() ? portEnd : port; }
+    int portCount() const { return lastPort() - port + 1; }
+    bool hasPort(int p) const { return p >= port && p <= lastPort(); }
+    // Both listen on one port of the same address (whatever their settings).
+    bool overlaps(const ListenEntry& o) const
+    {
+        return host == o.host && port <= o.lastPort() && o.port <= lastPort();
+    }
+    // The single-port entries this entry stands for, one per listening socket, in port order,
+    // with its settings: itself for a single port (given kept), each port of a range (given
+    // unset, as they are never written back).
+    QList<ListenEntry> singlePorts() const;
     // The address only: one listener per address, whatever its settings.
-    bool sameAddress(const ListenEntry& o) const { return host == o.host && port == o.port; }
+    bool sameAddress(const ListenEntry& o) const
+    {
+        return host == o.host && port == o.port && portEnd == o.portEnd;
+    }
     bool operator==(const ListenEntry& o) const
     {
         return sameAddress(o) && proxyProtocol == o.proxyProtocol &&
                proxyProtocolToUpstream == o.proxyProtocolToUpstream && tls == o.tls;
     }
 };
+
+// Every listening socket of a list: the entries with each range expanded (singlePorts()).
+QList<ListenEntry> singlePorts(const QList<ListenEntry>& entries);
 
 struct StreamProxy
 {

@@ -34,10 +34,13 @@ TcpListeners::~TcpListeners()
 void TcpListeners::apply(const QList<ListenEntry>& entries, std::shared_ptr<const RouteTable> table,
                          bool open)
 {
+    // One listener per port: a range is one per port of it, each bound, reported and listed on
+    // its own.
+    const QList<ListenEntry> sockets = singlePorts(entries);
     // Only the set of listeners matters: an unchanged entry keeps its socket.
     // A listener whose PROXY protocol settings changed is opened anew.
     QHash<QString, const ListenEntry*> wanted;
-    for (const ListenEntry& e : entries)
+    for (const ListenEntry& e : sockets)
         wanted.insert(e.text(), &e);
     for (auto it = m_listeners.begin(); it != m_listeners.end();) {
         const ListenEntry* e = wanted.value(it.key());
@@ -50,29 +53,51 @@ void TcpListeners::apply(const QList<ListenEntry>& entries, std::shared_ptr<cons
         }
     }
     m_table.store(std::move(table));
-    m_order = entries;
+    m_order = sockets;
     if (!open)
         return;
     // New listeners open only now: a worker accepts as soon as one is open, and a client that
     // connects at that moment must meet the routes of this config, not the previous one.
-    for (const ListenEntry& e : entries) {
-        const QString key = e.text();
-        if (m_listeners.contains(key))
-            continue;
-        auto* l = new TcpListener(m_context, e, m_hub.listenerStats(key), nullptr);
-        const QHostAddress host =
-            e.host.isEmpty() ? QHostAddress(QHostAddress::Any) : QHostAddress(e.host);
-        m_listeners.insert(key, l);
-        if (l->start(host, quint16(e.port))) {
-            m_errors.remove(key);
-            m_hub.addEvent(EventKind::ListenerUp, QString(),
-                           QStringLiteral("TCP listener %1 up").arg(key));
-        } else {
-            const QString err = l->errorString();
-            m_errors.insert(key, err);
-            m_hub.addEvent(EventKind::ListenerError, QString(),
-                           QStringLiteral("TCP listener %1: %2").arg(key, err));
+    for (const ListenEntry& entry : entries) {
+        int opened = 0;
+        int listening = 0;
+        for (const ListenEntry& e : entry.singlePorts()) {
+            const QString key = e.text();
+            if (TcpListener* running = m_listeners.value(key)) {
+                listening += running->isListening() ? 1 : 0;
+                continue;
+            }
+            auto* l = new TcpListener(m_context, e, m_hub.listenerStats(key), nullptr);
+            const QHostAddress host =
+                e.host.isEmpty() ? QHostAddress(QHostAddress::Any) : QHostAddress(e.host);
+            m_listeners.insert(key, l);
+            if (l->start(host, quint16(e.port))) {
+                m_errors.remove(key);
+                ++opened;
+                ++listening;
+                if (!entry.isRange())
+                    m_hub.addEvent(EventKind::ListenerUp, QString(),
+                                   QStringLiteral("TCP listener %1 up").arg(key));
+            } else {
+                // A port of a range that cannot be bound is reported as a single port is; the
+                // other ports of the range listen all the same.
+                const QString err = l->errorString();
+                m_errors.insert(key, err);
+                m_hub.addEvent(EventKind::ListenerError, QString(),
+                               QStringLiteral("TCP listener %1: %2").arg(key, err));
+            }
         }
+        // A range is one event, not one per port.
+        if (entry.isRange() && opened > 0)
+            m_hub.addEvent(EventKind::ListenerUp, QString(),
+                           listening == entry.portCount()
+                               ? QStringLiteral("TCP listener %1 up (%2 ports)")
+                                     .arg(entry.text())
+                                     .arg(listening)
+                               : QStringLiteral("TCP listener %1 up on %2 of %3 ports")
+                                     .arg(entry.text())
+                                     .arg(listening)
+                                     .arg(entry.portCount()));
     }
 }
 

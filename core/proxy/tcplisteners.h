@@ -1,10 +1,10 @@
 #pragma once
 // TcpListeners is the engine thread's side of stream_proxy.tcp, shaped like UdpListeners: one
-// TcpListener per entry (a bind failure becomes that listener's error), opened or closed only
-// when the listener set changes. apply() closes the listeners no longer wanted, then publishes
-// the new route table, then opens the new listeners, so a client that connects to a new listener
-// meets the routes of the same config. The workers that accept call admit(), which runs the
-// client through the admission pipeline and starts its TcpSession.
+// TcpListener per entry, one per port of a range (a bind failure becomes that port's error),
+// opened or closed only when the listener set changes. apply() closes the listeners no longer
+// wanted, then publishes the new route table, then opens the new listeners, so a client that
+// connects to a new listener meets the routes of the same config. The workers that accept call
+// admit(), which runs the client through the admission pipeline and starts its TcpSession.
 // apply(), closeAll() and topology() run on the engine thread only; admit() on any thread.
 
 #include "proxy/admission.h"
@@ -77,9 +77,9 @@ private:
     TcpListenerContext m_context;
     // What admit() routes by, from the workers that accept; replaced whole by apply().
     std::atomic<std::shared_ptr<const RouteTable>> m_table{std::make_shared<RouteTable>()};
-    std::atomic<size_t> m_nextWorker{0}; // round robin for clients the engine thread accepts
-    QList<ListenEntry> m_order;
-    QHash<QString, TcpListener*> m_listeners; // by ListenEntry::text()
+    std::atomic<size_t> m_nextWorker{0};      // round robin for clients the engine thread accepts
+    QList<ListenEntry> m_order;               // single ports, ranges expanded (topology order)
+    QHash<QString, TcpListener*> m_listeners; // by the single port's ListenEntry::text()
     QHash<QString, QString> m_errors;
     // Set by closeAll(): a client whose PROXY header completes after the engine stopped is
     // closed, not admitted.

@@ -25,8 +25,11 @@ UdpListeners::UdpListeners(StatsHub& hub, std::vector<std::unique_ptr<Worker>>& 
 void UdpListeners::apply(const QList<ListenEntry>& entries,
                          const std::shared_ptr<const RouteTable>& table, bool open)
 {
+    // One listener per port: a range is one per port of it, each bound, reported and listed on
+    // its own.
+    const QList<ListenEntry> sockets = singlePorts(entries);
     QHash<QString, ListenEntry> wanted;
-    for (const ListenEntry& e : entries)
+    for (const ListenEntry& e : sockets)
         wanted.insert(e.text(), e);
     for (auto it = m_listeners.begin(); it != m_listeners.end();) {
         if (!wanted.contains(it.key())) {
@@ -36,41 +39,61 @@ void UdpListeners::apply(const QList<ListenEntry>& entries,
             ++it;
         }
     }
-    m_order = entries;
+    m_order = sockets;
     // apply() returns once every running listener routes by the new table, so a datagram sent
     // after an allow-list edit is judged by the edit.
     auto switched = std::make_shared<QSemaphore>();
     int posted = 0;
-    for (const ListenEntry& e : entries) {
-        const QString key = e.text();
-        auto it = m_listeners.find(key);
-        if (it != m_listeners.end()) {
-            // Running listener: only its routing changes.
-            Listener& l = it.value();
-            if (l.listening) {
-                const quint64 id = l.sessionId;
-                m_workers[size_t(l.worker)]->post([id, table, switched](Worker& w) {
-                    if (auto* s = static_cast<UdpListenerSession*>(w.session(id)))
-                        s->setTable(table);
-                    switched->release();
-                });
-                ++posted;
+    for (const ListenEntry& entry : entries) {
+        int opened = 0;
+        int listening = 0;
+        for (const ListenEntry& e : entry.singlePorts()) {
+            const QString key = e.text();
+            auto it = m_listeners.find(key);
+            if (it != m_listeners.end()) {
+                // Running listener: only its routing changes.
+                Listener& l = it.value();
+                if (l.listening) {
+                    ++listening;
+                    const quint64 id = l.sessionId;
+                    m_workers[size_t(l.worker)]->post([id, table, switched](Worker& w) {
+                        if (auto* s = static_cast<UdpListenerSession*>(w.session(id)))
+                            s->setTable(table);
+                        switched->release();
+                    });
+                    ++posted;
+                }
+                continue;
             }
-            continue;
+            if (!open)
+                continue;
+            Listener l;
+            l.entry = e;
+            l.stats = m_hub.listenerStats(QStringLiteral("udp ") + key);
+            l.port = e.port;
+            this->open(l, table, !entry.isRange());
+            if (l.listening) {
+                ++opened;
+                ++listening;
+            }
+            m_listeners.insert(key, l);
         }
-        if (!open)
-            continue;
-        Listener l;
-        l.entry = e;
-        l.stats = m_hub.listenerStats(QStringLiteral("udp ") + key);
-        l.port = e.port;
-        this->open(l, table);
-        m_listeners.insert(key, l);
+        // A range is one event, not one per port.
+        if (entry.isRange() && opened > 0)
+            m_hub.addEvent(EventKind::ListenerUp, QString(),
+                           listening == entry.portCount()
+                               ? QStringLiteral("UDP listener %1 up (%2 ports)")
+                                     .arg(entry.text())
+                                     .arg(listening)
+                               : QStringLiteral("UDP listener %1 up on %2 of %3 ports")
+                                     .arg(entry.text())
+                                     .arg(listening)
+                                     .arg(entry.portCount()));
     }
     switched->tryAcquire(posted, kShutWaitMs);
 }
 
-void UdpListeners::open(Listener& l, const std::shared_ptr<const RouteTable>& table)
+void UdpListeners::open(Listener& l, const std::shared_ptr<const RouteTable>& table, bool reportUp)
 {
     const QString key = l.entry.text();
     const QHostAddress host =
@@ -108,7 +131,9 @@ void UdpListeners::open(Listener& l, const std::shared_ptr<const RouteTable>& ta
         w.adopt(std::move(session));
         raw->start();
     });
-    m_hub.addEvent(EventKind::ListenerUp, QString(), QStringLiteral("UDP listener %1 up").arg(key));
+    if (reportUp)
+        m_hub.addEvent(EventKind::ListenerUp, QString(),
+                       QStringLiteral("UDP listener %1 up").arg(key));
 }
 
 void UdpListeners::shut(Listener& l)

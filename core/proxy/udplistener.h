@@ -1,8 +1,9 @@
 #pragma once
-// UdpListeners is the engine thread's side of stream_proxy.udp: one QUdpSocket bind per entry
-// (a bind failure becomes that listener's error, as for TCP), after which the bound descriptor
-// is handed to one worker, where a UdpListenerSession reads it with recvmmsg. Only a change of
-// the listener set opens or closes sockets; a new route table reaches the running listeners.
+// UdpListeners is the engine thread's side of stream_proxy.udp: one QUdpSocket bind per entry,
+// one per port of a range (a bind failure becomes that port's listener's error, as for TCP),
+// after which the bound descriptor is handed to one worker, where a UdpListenerSession reads it
+// with recvmmsg. Only a change of the listener set opens or closes sockets; a new route table
+// reaches the running listeners.
 // Not thread-safe: used only by the engine thread.
 
 #include "proxy/routetable.h"
@@ -42,14 +43,15 @@ private:
         bool listening = false;
         QString error;
     };
-    void open(Listener& l, const std::shared_ptr<const RouteTable>& table);
+    // reportUp: an event once it listens (a port of a range is reported with its range).
+    void open(Listener& l, const std::shared_ptr<const RouteTable>& table, bool reportUp);
     void shut(Listener& l);
 
     StatsHub& m_hub;
     std::vector<std::unique_ptr<Worker>>& m_workers;
     std::shared_ptr<const UdpContext> m_context;
-    QList<ListenEntry> m_order;
-    QHash<QString, Listener> m_listeners; // by ListenEntry::text()
+    QList<ListenEntry> m_order;           // single ports, ranges expanded (topology order)
+    QHash<QString, Listener> m_listeners; // by the single port's ListenEntry::text()
     size_t m_nextWorker = 0;
     quint64 m_nextId = 0;
 };

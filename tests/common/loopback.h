@@ -82,6 +82,43 @@ inline QList<int> freePorts(int n, const QString& host = QStringLiteral("127.0.0
     return ports;
 }
 
+// The first of n consecutive ports that were all free a moment ago for `type` (SOCK_STREAM or
+// SOCK_DGRAM), for a listener port range; -1 when none was found in a bounded number of tries.
+inline int freePortRun(int n, const QString& host = QStringLiteral("127.0.0.1"),
+                       int type = SOCK_STREAM)
+{
+    for (int attempt = 0; attempt < 64; ++attempt) {
+        std::vector<int> held;
+        int first = -1;
+        for (int i = 0; i < n; ++i) {
+            sockaddr_storage a;
+            socklen_t len;
+            makeAddress(host, first < 0 ? 0 : first + i, a, len);
+            const int fd = ::socket(a.ss_family, type | SOCK_CLOEXEC, 0);
+            if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0) {
+                if (fd >= 0)
+                    ::close(fd);
+                break;
+            }
+            held.push_back(fd);
+            if (first < 0) {
+                ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+                first = a.ss_family == AF_INET6
+                            ? ntohs(reinterpret_cast<sockaddr_in6&>(a).sin6_port)
+                            : ntohs(reinterpret_cast<sockaddr_in&>(a).sin_port);
+                if (first + n - 1 > 65535)
+                    break;
+            }
+        }
+        const bool found = int(held.size()) == n;
+        for (int fd : held)
+            ::close(fd);
+        if (found)
+            return first;
+    }
+    return -1;
+}
+
 inline int freePort(const QString& host = QStringLiteral("127.0.0.1"))
 {
     const QList<int> ports = freePorts(1, host);

@@ -72,6 +72,17 @@ inline sg::ListenEntry listenEntry(const QString& host, int port)
     return e;
 }
 
+// A stream_proxy entry for the port range first..last ("127.0.0.1:2000-2002").
+inline sg::ListenEntry listenRange(const QString& host, int first, int last)
+{
+    sg::ListenEntry e;
+    e.host = host;
+    e.port = first;
+    e.portEnd = last;
+    e.given = e.text();
+    return e;
+}
+
 inline sg::RouteCounters routeCounters(const sg::Snapshot& s, const QString& id)
 {
     for (const auto& r : s.routes)

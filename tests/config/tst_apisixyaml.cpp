@@ -90,6 +90,8 @@ private slots:
     void commandLineRoundTrip();
     void proxyProtocolListenersRoundTrip();
     void proxyProtocolImportDefaults();
+    void portRangesRoundTrip();
+    void overlappingRangeImportRefused();
     void proxyProtocolRefusals_data();
     void proxyProtocolRefusals();
 };
@@ -882,6 +884,71 @@ nginx_config:
     QVERIFY(merged.streamProxy == imported.config.streamProxy);
 }
 
+// APISIX 3.17's port ranges import, run and export as written, in every form.
+void TestApisixYaml::portRangesRoundTrip()
+{
+    QTemporaryDir dir;
+    QVERIFY(writeFile(dir.filePath("apisix.yaml"), "stream_routes: []\nupstreams: []\n#END\n"));
+    QVERIFY(writeFile(dir.filePath("config.yaml"), R"(apisix:
+  stream_proxy:
+    tcp:
+      - "2000-2002"
+      - addr: "127.0.0.1:3000-3010"
+        proxy_protocol: true
+    udp:
+      - "[::1]:4000-4001"
+)"));
+    const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
+    QVERIFY2(imported.ok(), qPrintable(formatProblems(imported.problems)));
+    const StreamProxy& proxy = imported.config.streamProxy;
+    QCOMPARE(proxy.tcp.size(), 2);
+    QCOMPARE(proxy.tcp[0].text(), QStringLiteral("2000-2002"));
+    QCOMPARE(proxy.tcp[1].text(), QStringLiteral("127.0.0.1:3000-3010"));
+    QVERIFY(proxy.tcp[1].readsProxyProtocol());
+    QCOMPARE(proxy.udp.size(), 1);
+    QCOMPARE(proxy.udp[0].host, QStringLiteral("::1"));
+    QCOMPARE(proxy.udp[0].port, 4000);
+    QCOMPARE(proxy.udp[0].portEnd, 4001);
+
+    QTemporaryDir out;
+    const ApisixExport exported = exportApisix(imported.config, out.path());
+    QVERIFY2(exported.ok(), qPrintable(formatProblems(exported.problems)));
+    Problems problems;
+    const QJsonObject written =
+        yamlToJson(readFile(out.filePath("config-stream.yaml")), "config-stream.yaml", &problems)
+            .toObject()
+            .value("apisix")
+            .toObject()
+            .value("stream_proxy")
+            .toObject();
+    QVERIFY2(problems.isEmpty(), qPrintable(formatProblems(problems)));
+    QCOMPARE(written.value("tcp"),
+             QJsonValue(QJsonArray{"2000-2002", QJsonObject{{"addr", "127.0.0.1:3000-3010"},
+                                                            {"proxy_protocol", true}}}));
+    QCOMPARE(written.value("udp"), QJsonValue(QJsonArray{"[::1]:4000-4001"}));
+    const ApisixImport again = importApisix(out.filePath("apisix.yaml"));
+    QVERIFY2(again.ok(), qPrintable(formatProblems(again.problems)));
+    QVERIFY(again.config.streamProxy == imported.config.streamProxy);
+}
+
+// Listeners that share a port on one address are refused on import as in the file.
+void TestApisixYaml::overlappingRangeImportRefused()
+{
+    QTemporaryDir dir;
+    QVERIFY(writeFile(dir.filePath("apisix.yaml"), "stream_routes: []\nupstreams: []\n#END\n"));
+    QVERIFY(writeFile(dir.filePath("config.yaml"), R"(apisix:
+  stream_proxy:
+    tcp:
+      - "127.0.0.1:2000-2100"
+      - addr: "127.0.0.1:2100"
+)"));
+    const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
+    QVERIFY(!imported.ok());
+    QVERIFY2(mentions(imported.problems, "127.0.0.1:2100 overlaps stream_proxy.tcp[0] "
+                                         "(127.0.0.1:2000-2100) at port 2100"),
+             qPrintable(formatProblems(imported.problems)));
+}
+
 void TestApisixYaml::proxyProtocolRefusals_data()
 {
     QTest::addColumn<QString>("json");
@@ -901,13 +968,18 @@ void TestApisixYaml::proxyProtocolRefusals_data()
         << R"({"stream_proxy": {"tcp": [{"addr": 70000, "proxy_protocol": true}]}})"
         << "stream_proxy.tcp[0].addr"
         << "port must be 1-65535";
-    QTest::newRow("port range") << R"({"stream_proxy": {"tcp": [{"addr": "2000-2100"}]}})"
-                                << "stream_proxy.tcp[0].addr"
-                                << "port ranges (\"2000-2100\") are not supported by Streamgate";
-    QTest::newRow("port range with address")
-        << R"({"stream_proxy": {"udp": ["127.0.0.1:2000-2100"]}})"
+    QTest::newRow("port range start > end")
+        << R"({"stream_proxy": {"tcp": [{"addr": "2100-2000", "proxy_protocol": true}]}})"
+        << "stream_proxy.tcp[0].addr"
+        << "invalid port range (start > end): 2100-2000";
+    QTest::newRow("port range end out of range")
+        << R"({"stream_proxy": {"udp": ["127.0.0.1:2000-70000"]}})"
         << "stream_proxy.udp[0]"
-        << "not supported by Streamgate";
+        << "port out of range (1-65535): 70000";
+    QTest::newRow("port range wider than the cap")
+        << R"({"stream_proxy": {"tcp": [{"addr": "1-2000"}]}})"
+        << "stream_proxy.tcp[0].addr"
+        << "Streamgate listens on at most 1024 ports per range";
     QTest::newRow("unknown key")
         << R"({"stream_proxy": {"tcp": [{"addr": 9100, "reuseport": true}]}})"
         << "stream_proxy.tcp[0].reuseport"

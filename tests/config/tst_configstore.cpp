@@ -943,6 +943,87 @@ private Q_SLOTS:
         QVERIFY(store.warnings().first().reason.contains(QStringLiteral("can never match")));
     }
 
+    // A port given singly and inside a range, or two overlapping ranges, of one address: nginx
+    // refuses a duplicate listen, so the config is refused, naming both entries.
+    void overlappingListenersAreRefused_data()
+    {
+        QTest::addColumn<QByteArray>("proxy");
+        QTest::addColumn<QString>("path");
+        QTest::addColumn<QString>("value");
+        QTest::addColumn<QString>("reason");
+        const QString tail = QStringLiteral(": an address listens on a port only once (nginx "
+                                            "refuses a duplicate listen), so a port may not be "
+                                            "listed again, alone or in a range");
+        QTest::newRow("single port inside a range")
+            << QByteArray(R"({"tcp": ["127.0.0.1:2000-2010", 9100, "127.0.0.1:2005"]})")
+            << "stream_proxy.tcp[2]"
+            << "127.0.0.1:2005"
+            << "127.0.0.1:2005 overlaps stream_proxy.tcp[0] (127.0.0.1:2000-2010) at port 2005" +
+                   tail;
+        QTest::newRow("range over a single port")
+            << QByteArray(R"({"udp": [2005, "2000-2010"]})") << "stream_proxy.udp[1]"
+            << "2000-2010"
+            << "2000-2010 overlaps stream_proxy.udp[0] (2005) at port 2005" + tail;
+        QTest::newRow("overlapping ranges")
+            << QByteArray(R"({"tcp": [{"addr": "[::1]:2000-2010", "proxy_protocol": true},
+                                      "[::1]:2010-2020"]})")
+            << "stream_proxy.tcp[1]"
+            << "[::1]:2010-2020"
+            << "[::1]:2010-2020 overlaps stream_proxy.tcp[0] ([::1]:2000-2010) at port 2010" + tail;
+        QTest::newRow("range inside a range")
+            << QByteArray(R"({"tcp": ["2000-2100", "2050-2060"]})") << "stream_proxy.tcp[1]"
+            << "2050-2060"
+            << "2050-2060 overlaps stream_proxy.tcp[0] (2000-2100) at port 2050" + tail;
+    }
+
+    void overlappingListenersAreRefused()
+    {
+        QFETCH(QByteArray, proxy);
+        QFETCH(QString, path);
+        QFETCH(QString, value);
+        QFETCH(QString, reason);
+        const Config config = decode("{\"stream_proxy\": " + proxy + "}");
+        const ConfigCheck check = checkConfig(config);
+        QCOMPARE(check.errors.size(), 1);
+        QCOMPARE(check.errors.first().path, path);
+        QCOMPARE(check.errors.first().value, value);
+        QCOMPARE(check.errors.first().reason, reason);
+
+        // The store refuses the same listeners and keeps what it had.
+        const QString file = freshPath();
+        ConfigStore store(file);
+        QVERIFY(store.load().ok());
+        const StreamProxy before = store.config().streamProxy;
+        const Problems refused = store.setStreamProxy(config.streamProxy);
+        QCOMPARE(refused.size(), 1);
+        QCOMPARE(refused.first().reason, reason);
+        QVERIFY(store.config().streamProxy == before);
+    }
+
+    void rangesThatTouchAreAccepted()
+    {
+        // Adjacent ranges, the same range on other addresses or on the other protocol, and a
+        // route whose server_port lies inside a range: no error, no "can never match".
+        const Config config = decode(R"({
+  "stream_proxy": { "tcp": ["2000-2010", "2011-2020", "127.0.0.1:2000-2010", "[::1]:2005"],
+                    "udp": ["2000-2010"] },
+  "stream_routes": [ { "id": "in", "server_port": 2015, "upstream": { "nodes": { "127.0.0.1:1": 1 } } } ]
+})");
+        const ConfigCheck check = checkConfig(config);
+        QCOMPARE(check.errors, Problems{});
+        QCOMPARE(check.warnings, Problems{});
+
+        // Written back exactly as given, ranges included.
+        const QString path = freshPath();
+        ConfigStore store(path);
+        QVERIFY(store.load().ok());
+        QCOMPARE(store.replace(config), Problems{});
+        QVERIFY(store.config().streamProxy == config.streamProxy);
+        const QJsonObject saved = QJsonDocument::fromJson(readBytes(path)).object();
+        QCOMPARE(saved.value(u"stream_proxy").toObject().value(u"tcp").toArray().at(1),
+                 QJsonValue(QStringLiteral("2011-2020")));
+    }
+
     void upstreamInUseCannotBeDeleted()
     {
         const QString path = freshPath();
@@ -1044,6 +1125,12 @@ private Q_SLOTS:
         QTest::newRow("tcp listener moved to udp")
             << routes({a}, ", \"stream_proxy\": {\"tcp\": [53]}")
             << routes({a}, ", \"stream_proxy\": {\"udp\": [53]}") << d;
+        QTest::newRow("range widened")
+            << routes({a}, ", \"stream_proxy\": {\"tcp\": [\"2000-2002\"]}")
+            << routes({a}, ", \"stream_proxy\": {\"tcp\": [\"2000-2003\"]}") << d;
+        QTest::newRow("range listed port by port is no change")
+            << routes({a}, ", \"stream_proxy\": {\"tcp\": [\"2000-2002\"]}")
+            << routes({a}, ", \"stream_proxy\": {\"tcp\": [2000, 2001, 2002]}") << ConfigDiff{};
         QTest::newRow("listeners reordered is no change")
             << routes({a}, ", \"stream_proxy\": {\"tcp\": [1, 2]}")
             << routes({a}, ", \"stream_proxy\": {\"tcp\": [2, 1]}") << ConfigDiff{};

@@ -187,6 +187,59 @@ private slots:
         QCOMPARE(uniqueRouteId(c, "DB"), QStringLiteral("db-2"));
         QCOMPARE(uniqueRouteId(c, "Local MySQL!"), QStringLiteral("local-mysql"));
     }
+
+    // A port range is the user's stream_proxy entry: a route on one of its ports listens there,
+    // and disabling, deleting or moving that route leaves the range whole.
+    void rangesStayWhole()
+    {
+        const Config c = config(R"({
+            "stream_proxy": {"tcp": ["127.0.0.1:2000-2010"], "udp": ["3000-3002"]},
+            "stream_routes": [
+                {"id": "a", "server_port": 2005, "upstream": {"nodes": {"127.0.0.1:3306": 1}}},
+                {"id": "u", "server_port": 3002, "upstream": {"nodes": {"127.0.0.1:53": 1}}}
+            ]})");
+        const std::optional<RouteListen> a = listenOf(c.streamProxy, *c.findRoute("a"));
+        QVERIFY(a.has_value());
+        QVERIFY(*a == (RouteListen{Protocol::Tcp, "127.0.0.1", 2005}));
+        const std::optional<RouteListen> u = listenOf(c.streamProxy, *c.findRoute("u"));
+        QVERIFY(u.has_value());
+        QVERIFY(*u == (RouteListen{Protocol::Udp, {}, 3002}));
+
+        // Disabled, the route remembers its own port; the range stays and enabling adds nothing.
+        const Config off = withRouteDisabled(c, "a");
+        QVERIFY(off.streamProxy == c.streamProxy);
+        QCOMPARE(disabledRoutes(off).first().listen->port, 2005);
+        QVERIFY(decodeConfig(encodeConfig(off)).ok());
+        const Config on = withRouteEnabled(off, "a");
+        QVERIFY(on.streamProxy == c.streamProxy);
+        QVERIFY(withRouteDeleted(c, "u").streamProxy == c.streamProxy);
+
+        // Moved to a port outside the range: a listener of its own, the range kept.
+        const StreamProxy out = proxyWithListen(c, "a", a, RouteListen{Protocol::Tcp, {}, 2011});
+        QCOMPARE(out.tcp.size(), 2);
+        QCOMPARE(out.tcp.first().text(), QStringLiteral("127.0.0.1:2000-2010"));
+        QCOMPARE(out.tcp.last().text(), QStringLiteral("2011"));
+        // Moved within the range: nothing to add.
+        QVERIFY(proxyWithListen(c, "a", a, RouteListen{Protocol::Tcp, "127.0.0.1", 2007}) ==
+                c.streamProxy);
+        // Moved to another address on the same port: a single entry there, which listenOf
+        // prefers to the range.
+        StreamProxy elsewhere =
+            proxyWithListen(c, "a", a, RouteListen{Protocol::Tcp, "127.0.0.2", 2005});
+        QCOMPARE(elsewhere.tcp.size(), 2);
+        QCOMPARE(elsewhere.tcp.last().text(), QStringLiteral("127.0.0.2:2005"));
+        QVERIFY(*listenOf(elsewhere, *c.findRoute("a")) ==
+                (RouteListen{Protocol::Tcp, "127.0.0.2", 2005}));
+
+        // A disabled route's listener is one port: a range there is refused.
+        const Decoded<Config> ranged = decodeConfig(QJsonDocument::fromJson(R"({"streamgate":
+            {"disabled_routes": [{"route": {"id": "x", "upstream": {"nodes": {"127.0.0.1:1": 1}}},
+                                  "protocol": "tcp", "listen": "2000-2002"}]}})")
+                                                        .object());
+        QVERIFY(!ranged.ok());
+        QCOMPARE(ranged.problems.first().reason,
+                 QStringLiteral("a disabled route's listen is one port, not a range"));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestRouteEdits)

@@ -1,6 +1,8 @@
-// libFuzzer target: one stream_proxy.tcp/udp entry (a port, "ip:port", "[v6]:port").
-// Invariants: every problem has a reason; a valid entry has a port in 1..65535, re-encodes to
-// what was written and decodes again to an equal entry; its text() form decodes to it as well.
+// libFuzzer target: one stream_proxy.tcp/udp entry (a port, "ip:port", "[v6]:port", the port
+// possibly a range "start-end").
+// Invariants: every problem has a reason; a valid entry has a port in 1..65535 (a range: up to
+// an end in port..65535, at most ListenEntry::kMaxRangePorts ports), re-encodes to what was
+// written and decodes again to an equal entry; its text() form decodes to it as well.
 
 #include "fuzzcheck.h"
 #include "model/codec.h"
@@ -32,6 +34,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     const ListenEntry& e = decoded.value;
     fuzz::require(e.port >= 1 && e.port <= 65535, "valid listen entry with a port out of range",
                   fuzz::json(entry));
+    fuzz::require(!e.isRange() || (e.portEnd >= e.port && e.portEnd <= 65535 &&
+                                   e.portCount() <= ListenEntry::kMaxRangePorts),
+                  "valid listen entry with a bad range", fuzz::json(entry));
 
     const QJsonValue encoded = encodeListenEntry(e);
     fuzz::require(encoded == entry, "encodeListenEntry does not write back what was given",
@@ -42,7 +47,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 
     // text() is what logs and the GUI show; written back into a file it must mean the same.
     const QString shown = e.text();
-    const QJsonValue asWritten = e.host.isEmpty() ? QJsonValue(shown.toInt()) : QJsonValue(shown);
+    const QJsonValue asWritten =
+        e.host.isEmpty() && !e.isRange() ? QJsonValue(shown.toInt()) : QJsonValue(shown);
     const Decoded<ListenEntry> fromText = decodeListenEntry(asWritten);
     fuzz::require(fromText.ok() && fromText.value == e,
                   "ListenEntry::text() does not decode to the entry", shown.toUtf8());

@@ -24,6 +24,7 @@ private Q_SLOTS:
     void designExample();
     void listenEntry_data();
     void listenEntry();
+    void rangeInObjectForm();
     void badListenEntry_data();
     void badListenEntry();
     void badDocument_data();
@@ -99,16 +100,28 @@ void TestConfigCodec::listenEntry_data()
     QTest::addColumn<QJsonValue>("given");
     QTest::addColumn<QString>("host");
     QTest::addColumn<int>("port");
+    QTest::addColumn<int>("portEnd");
     QTest::addColumn<QString>("text");
-    QTest::newRow("port") << json("9100") << "" << 9100 << "9100";
-    QTest::newRow("port 1") << json("1") << "" << 1 << "1";
-    QTest::newRow("port 65535") << json("65535") << "" << 65535 << "65535";
-    QTest::newRow("port as string") << json(R"("9100")") << "" << 9100 << "9100";
-    QTest::newRow("ipv4:port") << json(R"("127.0.0.1:9100")") << "127.0.0.1" << 9100
+    QTest::newRow("port") << json("9100") << "" << 9100 << 0 << "9100";
+    QTest::newRow("port 1") << json("1") << "" << 1 << 0 << "1";
+    QTest::newRow("port 65535") << json("65535") << "" << 65535 << 0 << "65535";
+    QTest::newRow("port as string") << json(R"("9100")") << "" << 9100 << 0 << "9100";
+    QTest::newRow("ipv4:port") << json(R"("127.0.0.1:9100")") << "127.0.0.1" << 9100 << 0
                                << "127.0.0.1:9100";
-    QTest::newRow("any ipv4") << json(R"("0.0.0.0:53")") << "0.0.0.0" << 53 << "0.0.0.0:53";
-    QTest::newRow("[::1]:port") << json(R"("[::1]:9100")") << "::1" << 9100 << "[::1]:9100";
-    QTest::newRow("[::]:port") << json(R"("[::]:9100")") << "::" << 9100 << "[::]:9100";
+    QTest::newRow("any ipv4") << json(R"("0.0.0.0:53")") << "0.0.0.0" << 53 << 0 << "0.0.0.0:53";
+    QTest::newRow("[::1]:port") << json(R"("[::1]:9100")") << "::1" << 9100 << 0 << "[::1]:9100";
+    QTest::newRow("[::]:port") << json(R"("[::]:9100")") << "::" << 9100 << 0 << "[::]:9100";
+    // APISIX 3.17's port ranges, in every form.
+    QTest::newRow("range") << json(R"("2000-2100")") << "" << 2000 << 2100 << "2000-2100";
+    QTest::newRow("ipv4:range") << json(R"("127.0.0.1:2000-2100")") << "127.0.0.1" << 2000 << 2100
+                                << "127.0.0.1:2000-2100";
+    QTest::newRow("[::1]:range") << json(R"("[::1]:2000-2100")") << "::1" << 2000 << 2100
+                                 << "[::1]:2000-2100";
+    QTest::newRow("range of one port")
+        << json(R"("2000-2000")") << "" << 2000 << 2000 << "2000-2000";
+    QTest::newRow("range at the top")
+        << json(R"("64512-65535")") << "" << 64512 << 65535 << "64512-65535";
+    QTest::newRow("range of 1024 ports") << json(R"("1-1024")") << "" << 1 << 1024 << "1-1024";
 }
 
 void TestConfigCodec::listenEntry()
@@ -116,13 +129,72 @@ void TestConfigCodec::listenEntry()
     QFETCH(QJsonValue, given);
     QFETCH(QString, host);
     QFETCH(int, port);
+    QFETCH(int, portEnd);
     QFETCH(QString, text);
     const Decoded<ListenEntry> d = decodeListenEntry(given, QStringLiteral("stream_proxy.tcp[0]"));
     QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
     QCOMPARE(d.value.host, host);
     QCOMPARE(d.value.port, port);
+    QCOMPARE(d.value.portEnd, portEnd);
     QCOMPARE(d.value.text(), text);
     QCOMPARE(encodeListenEntry(d.value), given);
+    // One socket per port, each a single-port entry of the same address.
+    const QList<ListenEntry> ports = d.value.singlePorts();
+    QCOMPARE(ports.size(), portEnd ? portEnd - port + 1 : 1);
+    QCOMPARE(d.value.portCount(), ports.size());
+    for (qsizetype i = 0; i < ports.size(); ++i) {
+        QCOMPARE(ports.at(i).host, host);
+        QCOMPARE(ports.at(i).port, port + int(i));
+        QVERIFY(!ports.at(i).isRange());
+        QVERIFY(d.value.hasPort(ports.at(i).port));
+    }
+    QVERIFY(!d.value.hasPort(port - 1));
+    QVERIFY(!d.value.hasPort(d.value.lastPort() + 1));
+    // The range's text written back means the same entry.
+    const QJsonValue shown = d.value.host.isEmpty() && !d.value.isRange()
+                                 ? QJsonValue(d.value.text().toInt())
+                                 : QJsonValue(d.value.text());
+    const Decoded<ListenEntry> again = decodeListenEntry(shown);
+    QVERIFY2(again.ok() && again.value == d.value, qPrintable(describe(again.problems)));
+}
+
+void TestConfigCodec::rangeInObjectForm()
+{
+    const QJsonValue given = json(R"({"addr": "127.0.0.1:2000-2002", "proxy_protocol": true})");
+    const Decoded<ListenEntry> d = decodeTcpListenEntry(given);
+    QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
+    QCOMPARE(d.value.text(), QStringLiteral("127.0.0.1:2000-2002"));
+    QCOMPARE(encodeListenEntry(d.value), given);
+    // Every port of the range listens with the entry's settings.
+    const QList<ListenEntry> ports = d.value.singlePorts();
+    QCOMPARE(ports.size(), 3);
+    for (const ListenEntry& e : ports) {
+        QVERIFY(e.readsProxyProtocol());
+        QVERIFY(!e.sendsProxyProtocol());
+    }
+    QCOMPARE(ports.at(2).text(), QStringLiteral("127.0.0.1:2002"));
+
+    // A range and its single ports are not the same address.
+    ListenEntry single = d.value;
+    single.portEnd = 0;
+    QVERIFY(!single.sameAddress(d.value));
+    QVERIFY(!(single == d.value));
+    QVERIFY(single.overlaps(d.value));
+    ListenEntry elsewhere = d.value;
+    elsewhere.host = QStringLiteral("127.0.0.2");
+    QVERIFY(!elsewhere.overlaps(d.value));
+    ListenEntry after = d.value;
+    after.port = 2003;
+    after.portEnd = 2010;
+    QVERIFY(!after.overlaps(d.value));
+    after.port = 2002;
+    QVERIFY(after.overlaps(d.value));
+
+    // Built in code without `given`, a bare range is written as a string.
+    ListenEntry built;
+    built.port = 2000;
+    built.portEnd = 2002;
+    QCOMPARE(encodeListenEntry(built), QJsonValue(QStringLiteral("2000-2002")));
 }
 
 void TestConfigCodec::badListenEntry_data()
@@ -148,6 +220,28 @@ void TestConfigCodec::badListenEntry_data()
                                << "listen address must be an IP address, not \"localhost\"";
     QTest::newRow("boolean") << json("true") << shape;
     QTest::newRow("object form") << json(R"({"addr": 9100, "tls": true})") << shape;
+    // Port ranges, with APISIX's words (validate_port_or_range) and Streamgate's cap.
+    QTest::newRow("range start 0") << json(R"("0-100")") << "port out of range (1-65535): 0";
+    QTest::newRow("range end 65536")
+        << json(R"("127.0.0.1:65000-65536")") << "port out of range (1-65535): 65536";
+    QTest::newRow("range end huge")
+        << json(R"("[::1]:1-99999999999")") << "port out of range (1-65535): 99999999999";
+    QTest::newRow("range start > end")
+        << json(R"("2100-2000")") << "invalid port range (start > end): 2100-2000";
+    QTest::newRow("ipv4 range start > end")
+        << json(R"("127.0.0.1:2100-2000")")
+        << "invalid port range (start > end): 127.0.0.1:2100-2000";
+    QTest::newRow("ipv6 range start > end")
+        << json(R"("[::1]:2100-2000")") << "invalid port range (start > end): [::1]:2100-2000";
+    QTest::newRow("range wider than the cap")
+        << json(R"("127.0.0.1:2000-3024")")
+        << "port range \"2000-3024\" holds 1025 ports; Streamgate listens on at most 1024 ports "
+           "per range, as each port is a listening socket that keeps a file descriptor open "
+           "(descriptors that sessions need too): split it into smaller ranges";
+    QTest::newRow("range without end") << json(R"("2000-")") << portRule;
+    QTest::newRow("range without start") << json(R"("-2000")") << portRule;
+    QTest::newRow("range of three") << json(R"("1-2-3")") << portRule;
+    QTest::newRow("range with spaces") << json(R"("2000 - 2100")") << portRule;
 }
 
 void TestConfigCodec::badListenEntry()

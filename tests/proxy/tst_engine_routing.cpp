@@ -1,6 +1,6 @@
 // Which route a connection takes, and who is refused before any upstream connect: APISIX
 // stream-route matching (remote_addr, server_addr, server_port, list order), IPv6 and
-// IPv4-mapped peers, ip-restriction, listener bind errors.
+// IPv4-mapped peers, ip-restriction, listener bind errors, port ranges.
 
 #include "loopback.h"
 #include "proxy/engine.h"
@@ -295,6 +295,102 @@ private Q_SLOTS:
             eventSeen |=
                 e.kind == EventKind::ListenerError && e.text.contains(QString::number(busyPort));
         QVERIFY(eventSeen);
+        ::close(blocker);
+    }
+
+    // A port range listens on every port of it; server_port matches the port a client
+    // connected to, as for single ports. Each port is a listener of its own in the snapshot,
+    // and the range is announced by one event.
+    void serverPortAcrossARange()
+    {
+        auto a = greeter("A");
+        auto b = greeter("B");
+        Engine engine(smallEngine());
+        const int first = freePortRun(3);
+        QVERIFY(first > 0);
+        Config c;
+        c.streamProxy.tcp << listenRange("127.0.0.1", first, first + 2);
+        StreamRoute onFirst = route("first", upstream({node("127.0.0.1", a->port())}));
+        onFirst.serverPort = first;
+        StreamRoute onLast = route("last", upstream({node("127.0.0.1", b->port())}));
+        onLast.serverPort = first + 2;
+        c.streamRoutes << onFirst << onLast;
+        engine.apply(c);
+
+        const Snapshot s = engine.snapshot();
+        QCOMPARE(s.listeners.size(), 3);
+        for (int i = 0; i < 3; ++i) {
+            QVERIFY(s.listeners[i].protocol == Protocol::Tcp);
+            QCOMPARE(s.listeners[i].address, QStringLiteral("127.0.0.1:%1").arg(first + i));
+            QCOMPARE(s.listeners[i].port, first + i);
+            QVERIFY2(s.listeners[i].listening, qPrintable(s.listeners[i].error));
+        }
+        QCOMPARE(greetingVia("127.0.0.1", first), QByteArray("A"));
+        QCOMPARE(greetingVia("127.0.0.1", first + 2), QByteArray("B"));
+        QCOMPARE(greetingVia("127.0.0.1", first + 1), QByteArray()); // no route has that port
+        QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().listeners[1].noRoute, quint64(1), 3000);
+        QCOMPARE(routeCounters(engine.snapshot(), "first").total, quint64(1));
+        QCOMPARE(routeCounters(engine.snapshot(), "last").total, quint64(1));
+        QStringList up;
+        for (const Event& e : engine.eventsSince(0))
+            if (e.kind == EventKind::ListenerUp)
+                up << e.text;
+        QCOMPARE(up, QStringList{QStringLiteral("TCP listener 127.0.0.1:%1-%2 up (3 ports)")
+                                     .arg(first)
+                                     .arg(first + 2)});
+
+        // Narrowing the range closes the port it no longer holds and keeps the others.
+        c.streamProxy.tcp = {listenRange("127.0.0.1", first, first + 1)};
+        engine.apply(c);
+        QCOMPARE(engine.snapshot().listeners.size(), 2);
+        QCOMPARE(greetingVia("127.0.0.1", first), QByteArray("A"));
+        const auto refused = [port = first + 2] {
+            const int fd = connectTo("127.0.0.1", port);
+            if (fd >= 0)
+                ::close(fd);
+            return fd < 0;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(refused(), 3000);
+    }
+
+    // A port of a range that cannot be bound is that port's error, as for a single port; the
+    // other ports of the range listen.
+    void bindErrorInARangeLeavesItsOtherPorts()
+    {
+        const int first = freePortRun(3);
+        QVERIFY(first > 0);
+        const int blocker = listenOn("127.0.0.1", first + 1, 1);
+        QVERIFY(blocker >= 0);
+        auto up = greeter("ok");
+        Engine engine(smallEngine());
+        Config c;
+        c.streamProxy.tcp << listenRange("127.0.0.1", first, first + 2);
+        c.streamRoutes << route("r", upstream({node("127.0.0.1", up->port())}));
+        engine.apply(c);
+        const Snapshot s = engine.snapshot();
+        QCOMPARE(s.listeners.size(), 3);
+        QVERIFY(s.listeners[0].listening);
+        QVERIFY(!s.listeners[1].listening);
+        QVERIFY2(s.listeners[1].error.contains(QLatin1String("in use"), Qt::CaseInsensitive),
+                 qPrintable(s.listeners[1].error));
+        QVERIFY(s.listeners[2].listening);
+        QCOMPARE(greetingVia("127.0.0.1", first), QByteArray("ok"));
+        QCOMPARE(greetingVia("127.0.0.1", first + 2), QByteArray("ok"));
+        QStringList errors;
+        QStringList ups;
+        for (const Event& e : engine.eventsSince(0)) {
+            if (e.kind == EventKind::ListenerError)
+                errors << e.text;
+            if (e.kind == EventKind::ListenerUp)
+                ups << e.text;
+        }
+        QCOMPARE(errors.size(), 1);
+        QVERIFY2(
+            errors.first().startsWith(QStringLiteral("TCP listener 127.0.0.1:%1: ").arg(first + 1)),
+            qPrintable(errors.first()));
+        QCOMPARE(ups, QStringList{QStringLiteral("TCP listener 127.0.0.1:%1-%2 up on 2 of 3 ports")
+                                      .arg(first)
+                                      .arg(first + 2)});
         ::close(blocker);
     }
 

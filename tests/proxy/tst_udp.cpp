@@ -1,7 +1,7 @@
 // The UDP stream proxy through real loopback sockets: sessions per (client ip, port, listener),
 // allow-lists and refused clients, replies that never cross between clients, datagram size,
 // idle expiry (sooner while the upstream has not answered), upstream errors, kill, the per-route
-// session cap and one host's share of it, limit-conn, bind errors, live
+// session cap and one host's share of it, limit-conn, bind errors, port ranges, live
 // edits, and a real DNS client and server (dig against dnsmasq) through the proxy.
 
 #include "loopback.h"
@@ -513,6 +513,44 @@ private Q_SLOTS:
         UdpClient client("127.0.0.1", good);
         QCOMPARE(client.ask("still works").value_or("<nothing>"), QByteArray("still works"));
         ::close(holder);
+    }
+
+    // A UDP port range listens on every port of it, and server_port picks the route by the
+    // port a datagram was sent to.
+    void portRangeRoutesByServerPort()
+    {
+        UdpEcho first;
+        UdpEcho last;
+        Engine engine(smallEngine());
+        const int base = freePortRun(3, QStringLiteral("127.0.0.1"), SOCK_DGRAM);
+        QVERIFY(base > 0);
+        Config c;
+        c.streamProxy.udp << listenRange("127.0.0.1", base, base + 2);
+        StreamRoute onFirst = udpRoute("first", first.port());
+        onFirst.serverPort = base;
+        StreamRoute onLast = udpRoute("last", last.port());
+        onLast.serverPort = base + 2;
+        c.streamRoutes << onFirst << onLast;
+        engine.apply(c);
+
+        const Snapshot s = engine.snapshot();
+        QCOMPARE(s.listeners.size(), 3);
+        for (int i = 0; i < 3; ++i) {
+            QVERIFY(s.listeners[i].protocol == Protocol::Udp);
+            QCOMPARE(s.listeners[i].address, QStringLiteral("127.0.0.1:%1").arg(base + i));
+            QVERIFY2(s.listeners[i].listening, qPrintable(s.listeners[i].error));
+        }
+        UdpClient toFirst("127.0.0.1", base);
+        UdpClient toLast("127.0.0.1", base + 2);
+        QCOMPARE(toFirst.ask("one").value_or("<nothing>"), QByteArray("one"));
+        QCOMPARE(toLast.ask("three").value_or("<nothing>"), QByteArray("three"));
+        QCOMPARE(first.received.load(), 1);
+        QCOMPARE(last.received.load(), 1);
+        UdpClient toMiddle("127.0.0.1", base + 1);
+        QVERIFY(!toMiddle.ask("two", 300).has_value()); // no route has that port
+        QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().listeners[1].noRoute, quint64(1), 3000);
+        QCOMPARE(first.received.load(), 1);
+        QCOMPARE(last.received.load(), 1);
     }
 
     void listenerSetChangesAndStop()

@@ -1,9 +1,11 @@
 // The smaller snapshot-fed models: denied clients (grouping, one first-refusal per client and
-// route), per-route statistics (rates, 5-minute history), nodes and the capped event log.
+// route), per-route statistics (rates, 5-minute history), nodes and the capped event log; the
+// routes list's listener column for a port range.
 #include "models/deniedclientsmodel.h"
 #include "models/eventlogmodel.h"
 #include "models/nodesmodel.h"
 #include "models/roles.h"
+#include "models/routesmodel.h"
 #include "models/routestatsmodel.h"
 
 #include <QAbstractItemModelTester>
@@ -205,6 +207,46 @@ private slots:
         QCOMPARE(inserted.size(), 2);
         QCOMPARE(removed.size(), 1);
         QCOMPARE(model.index(4, EventLogModel::KindColumn).data(HealthRole).toInt(), 3);
+    }
+
+    // A route on a port of a range shows that port as its listener, and the state of that
+    // port's listener (each port of a range is a listener of its own).
+    void routeOnAPortOfARange()
+    {
+        Config config;
+        ListenEntry range;
+        range.host = QStringLiteral("127.0.0.1");
+        range.port = 2000;
+        range.portEnd = 2002;
+        config.streamProxy.tcp << range;
+        for (const int port : {2001, 2002}) {
+            StreamRoute r;
+            r.id = QStringLiteral("r%1").arg(port);
+            r.serverPort = port;
+            config.streamRoutes << r;
+        }
+        RoutesModel model; // display texts only: its icons need a QApplication
+        model.setConfig(config);
+        QList<ListenerStatus> listeners;
+        for (const int port : {2000, 2001, 2002}) {
+            ListenerStatus l;
+            l.address = QStringLiteral("127.0.0.1:%1").arg(port);
+            l.port = port;
+            l.listening = port != 2002;
+            l.error = port == 2002 ? QStringLiteral("Address already in use") : QString();
+            listeners << l;
+        }
+        model.setListeners(listeners);
+        QCOMPARE(model.rowCount(), 2);
+        QCOMPARE(model.index(0, RoutesModel::ListenColumn).data().toString(),
+                 QStringLiteral("127.0.0.1:2001"));
+        QCOMPARE(model.index(0, RoutesModel::ProtoColumn).data().toString(), QStringLiteral("TCP"));
+        QCOMPARE(model.index(0, RoutesModel::StatusColumn).data().toString(),
+                 QStringLiteral("Listening"));
+        QCOMPARE(model.index(1, RoutesModel::ListenColumn).data().toString(),
+                 QStringLiteral("127.0.0.1:2002"));
+        QCOMPARE(model.index(1, RoutesModel::StatusColumn).data().toString(),
+                 QStringLiteral("Error: Address already in use"));
     }
 };
 

@@ -205,13 +205,15 @@ void RoutesModel::rebuild()
                 const QList<ListenEntry>& list =
                     p == Protocol::Tcp ? m_config.streamProxy.tcp : m_config.streamProxy.udp;
                 for (const ListenEntry& e : list) {
-                    if (e.port != *route.serverPort)
+                    if (!e.hasPort(*route.serverPort))
                         continue;
                     if (!protocols.contains(protocolText(p)))
                         protocols << protocolText(p);
-                    listens << e.text();
+                    // The address the route is reached on: of a range, its own port (the
+                    // listeners list every port of a range on its own).
+                    listens << makeListenEntry(e.host, *route.serverPort).text();
                     for (const ListenerStatus& s : std::as_const(m_listeners)) {
-                        if (s.protocol != p || s.port != e.port)
+                        if (s.protocol != p || s.port != *route.serverPort)
                             continue;
                         known = true;
                         if (s.listening)

@@ -358,9 +358,7 @@ void RouteEditor::newRoute()
 {
     const Config config = m_store ? m_store->config() : Config{};
     QSet<int> used;
-    for (const ListenEntry& e : config.streamProxy.tcp)
-        used.insert(e.port);
-    for (const ListenEntry& e : config.streamProxy.udp)
+    for (const ListenEntry& e : singlePorts(config.streamProxy.tcp + config.streamProxy.udp))
         used.insert(e.port);
     for (const DisabledRoute& d : disabledRoutes(config)) {
         if (d.listen)
@@ -396,9 +394,7 @@ void RouteEditor::duplicateRoute(const QString& id)
     copy.createTime = copy.updateTime = 0;
     std::optional<RouteListen> listen = listenOf(config.streamProxy, *source);
     QSet<int> used;
-    for (const ListenEntry& e : config.streamProxy.tcp)
-        used.insert(e.port);
-    for (const ListenEntry& e : config.streamProxy.udp)
+    for (const ListenEntry& e : singlePorts(config.streamProxy.tcp + config.streamProxy.udp))
         used.insert(e.port);
     int port = source->serverPort.value_or(10000);
     while (used.contains(port) && port < 65535)
