@@ -28,25 +28,6 @@ qsizetype indexOf(const Config& config, const QString& plugin)
     return -1;
 }
 
-HttpResponse keyNotFound()
-{
-    return json(QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("Key not found")},
-                            {QStringLiteral("message"), QStringLiteral("Key not found")}},
-                HttpStatus::NotFound);
-}
-
-// A body on a request that takes none is read as JSON all the same, as APISIX reads it.
-std::optional<HttpResponse> refuseBadBody(const HttpRequest& request)
-{
-    const QByteArray body = request.body();
-    if (body.trimmed().isEmpty())
-        return std::nullopt;
-    QJsonValue ignored;
-    if (auto refusal = parseAdminBody(body, &ignored))
-        return refusalResponse(*refusal);
-    return std::nullopt;
-}
-
 } // namespace
 
 bool AdminPluginMetadata::owns(const QString& path)
@@ -68,7 +49,7 @@ HttpResponse AdminPluginMetadata::handle(const HttpRequest& request)
             return error(QStringLiteral("missing plugin name"), HttpStatus::BadRequest);
         return put(plugin, request);
     }
-    if (auto refusal = refuseBadBody(request))
+    if (auto refusal = refuseIgnoredBody(request))
         return std::move(*refusal);
     const Config config = m_store->config();
     const qint64 revision = m_store->revision();

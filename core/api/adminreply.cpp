@@ -69,6 +69,24 @@ HttpResponse problemsResponse(const Problems& problems)
     return refusalResponse(refusal);
 }
 
+HttpResponse keyNotFound()
+{
+    return json(QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("Key not found")},
+                            {QStringLiteral("message"), QStringLiteral("Key not found")}},
+                HttpStatus::NotFound);
+}
+
+std::optional<HttpResponse> refuseIgnoredBody(const HttpRequest& request)
+{
+    const QByteArray body = request.body();
+    if (body.trimmed().isEmpty())
+        return std::nullopt;
+    QJsonValue ignored;
+    if (auto refusal = parseAdminBody(body, &ignored))
+        return refusalResponse(*refusal);
+    return std::nullopt;
+}
+
 // Each path answers every method and refuses the ones it does not serve here.
 HttpResponse methodNotAllowed(HttpRequest::Method method, const QByteArray& allow)
 {

@@ -10,6 +10,7 @@
 #include <QByteArray>
 #include <QJsonObject>
 #include <QString>
+#include <optional>
 
 namespace sg::adminreply {
 
@@ -20,6 +21,12 @@ HttpResponse refusalResponse(const AdminRefusal& refusal);
 // A change the store refused: 400 with the problems, or 500 when the change was valid but the
 // config could not be saved (a full disk, no permission; nothing changed).
 HttpResponse problemsResponse(const Problems& problems);
+// 404 for a key the store does not have, in etcd's words as APISIX passes them on.
+HttpResponse keyNotFound();
+// APISIX reads and decodes the body of every admin request, whatever the method: a body on a
+// GET or DELETE is ignored, but an oversized or malformed one is still refused (nullopt: it
+// passes).
+std::optional<HttpResponse> refuseIgnoredBody(const HttpRequest& request);
 // 405 naming the method, with an Allow header listing the ones the path serves.
 HttpResponse methodNotAllowed(HttpRequest::Method method, const QByteArray& allow);
 // 405 for a method APISIX's resource lists in its unsupported_methods, in APISIX's words ("not

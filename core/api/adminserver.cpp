@@ -29,10 +29,12 @@ constexpr AdminKind kKinds[] = {AdminKind::StreamRoutes, AdminKind::Upstreams, A
 
 using adminreply::error;
 using adminreply::json;
+using adminreply::keyNotFound;
 using adminreply::methodNotAllowed;
 using adminreply::methodNotSupportedFor;
 using adminreply::problemsResponse;
 using adminreply::refusalResponse;
+using adminreply::refuseIgnoredBody;
 
 // APISIX's wording for a missing or wrong X-API-KEY, with our reason as the description.
 QJsonObject unauthorizedBody(const QString& why)
@@ -44,14 +46,6 @@ QJsonObject unauthorizedBody(const QString& why)
 HttpResponse unauthorized(const QString& why)
 {
     return json(unauthorizedBody(why), Status::Unauthorized);
-}
-
-HttpResponse notFound()
-{
-    // APISIX answers a missing key with etcd's wording.
-    return json(QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("Key not found")},
-                            {QStringLiteral("message"), QStringLiteral("Key not found")}},
-                Status::NotFound);
 }
 
 // Constant-time comparison: the key check must not leak how many leading bytes matched.
@@ -202,19 +196,6 @@ QPair<QString, QString> splitPath(const HttpRequest& request, AdminKind kind,
     if (slash < 0)
         return {decode(rest), QString()};
     return {decode(rest.left(slash)), decode(rest.mid(slash + 1))};
-}
-
-// APISIX reads and decodes the body of every admin request, whatever the method: a body on a
-// GET or DELETE is ignored, but an oversized or malformed one is still refused.
-std::optional<HttpResponse> refuseIgnoredBody(const HttpRequest& request)
-{
-    const QByteArray body = request.body();
-    if (body.trimmed().isEmpty())
-        return std::nullopt;
-    QJsonValue ignored;
-    if (auto refusal = parseAdminBody(body, &ignored))
-        return refusalResponse(*refusal);
-    return std::nullopt;
 }
 
 // APISIX's stream route resource lists PATCH in its unsupported_methods, which its handler
@@ -578,7 +559,7 @@ HttpResponse AdminServer::get(Kind kind, const QString& id) const
 {
     if (const std::optional<QJsonObject> value = storedObject(m_store->config(), kind, id))
         return json(item(kind, id, *value));
-    return notFound();
+    return keyNotFound();
 }
 
 QString AdminServer::newId(Kind kind) const
@@ -646,7 +627,7 @@ HttpResponse AdminServer::patch(Kind kind, const QString& id, const QString& sub
 {
     std::optional<QJsonObject> stored = storedObject(m_store->config(), kind, id);
     if (!stored)
-        return notFound();
+        return keyNotFound();
     QJsonObject current = *stored;
     // The store owns the timestamps: it keeps create_time and sets update_time itself.
     current.remove(QStringLiteral("create_time"));
@@ -662,7 +643,7 @@ HttpResponse AdminServer::remove(Kind kind, const QString& id)
 {
     const Config config = m_store->config();
     if (!storedObject(config, kind, id))
-        return notFound();
+        return keyNotFound();
     // APISIX's delete_checker, in its words: nothing still referenced is deleted.
     const QString inUse = kind == Kind::Upstreams  ? upstreamInUse(config, id)
                           : kind == Kind::Services ? serviceInUse(config, id)

@@ -70,6 +70,18 @@ QList<ListenEntry> singlePorts(const QList<ListenEntry>& entries)
     return out;
 }
 
+QString rangeListeningText(const QString& protocol, const ListenEntry& range, int listening)
+{
+    if (listening == range.portCount())
+        return QStringLiteral("%1 listener %2 up (%3 ports)")
+            .arg(protocol, range.text())
+            .arg(listening);
+    return QStringLiteral("%1 listener %2 up on %3 of %4 ports")
+        .arg(protocol, range.text())
+        .arg(listening)
+        .arg(range.portCount());
+}
+
 const Upstream* Config::findUpstream(const QString& id) const
 {
     if (id.isEmpty())

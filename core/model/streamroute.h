@@ -352,6 +352,9 @@ struct ListenEntry
 
 // Every listening socket of a list: the entries with each range expanded (singlePorts()).
 QList<ListenEntry> singlePorts(const QList<ListenEntry>& entries);
+// How a range's listeners came up, in one event: "TCP listener 2000-2002 up (3 ports)", or
+// "... up on 2 of 3 ports" when some could not listen.
+QString rangeListeningText(const QString& protocol, const ListenEntry& range, int listening);
 
 struct StreamProxy
 {

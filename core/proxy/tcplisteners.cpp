@@ -90,14 +90,7 @@ void TcpListeners::apply(const QList<ListenEntry>& entries, std::shared_ptr<cons
         // A range is one event, not one per port.
         if (entry.isRange() && opened > 0)
             m_hub.addEvent(EventKind::ListenerUp, QString(),
-                           listening == entry.portCount()
-                               ? QStringLiteral("TCP listener %1 up (%2 ports)")
-                                     .arg(entry.text())
-                                     .arg(listening)
-                               : QStringLiteral("TCP listener %1 up on %2 of %3 ports")
-                                     .arg(entry.text())
-                                     .arg(listening)
-                                     .arg(entry.portCount()));
+                           rangeListeningText(QStringLiteral("TCP"), entry, listening));
     }
 }
 

@@ -81,14 +81,7 @@ void UdpListeners::apply(const QList<ListenEntry>& entries,
         // A range is one event, not one per port.
         if (entry.isRange() && opened > 0)
             m_hub.addEvent(EventKind::ListenerUp, QString(),
-                           listening == entry.portCount()
-                               ? QStringLiteral("UDP listener %1 up (%2 ports)")
-                                     .arg(entry.text())
-                                     .arg(listening)
-                               : QStringLiteral("UDP listener %1 up on %2 of %3 ports")
-                                     .arg(entry.text())
-                                     .arg(listening)
-                                     .arg(entry.portCount()));
+                           rangeListeningText(QStringLiteral("UDP"), entry, listening));
     }
     switched->tryAcquire(posted, kShutWaitMs);
 }
