@@ -38,6 +38,13 @@ void decodePluginMetadataInto(Checker& c, const QJsonValue& v, const QString& pa
                    .arg(m.id));
         return;
     }
+    // The store sets no times on metadata; through the admin API they are refused as for
+    // every other object, APISIX's check_forbidden_properties.
+    for (const QString& key : {QStringLiteral("create_time"), QStringLiteral("update_time")}) {
+        qint64 time = 0;
+        QStringList unused;
+        detail::decodeTimestamp(c, o, key, path, mode, time, unused);
+    }
     const QString format = QStringLiteral("log_format");
     if (o.contains(format) && c.expectObject(o.value(format), childPath(path, format)))
         checkLogFormat(c, o.value(format), childPath(path, format));

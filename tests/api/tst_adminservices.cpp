@@ -497,6 +497,10 @@ void TestAdminServices::pluginMetadata()
     QVERIFY2(a.body.contains("log_format.x") && a.body.contains("no_such_var") &&
                  a.body.contains("max_pending_entries"),
              a.body.constData());
+    a = call("PUT", "/apisix/admin/plugin_metadata/syslog", R"({"create_time": 1})");
+    QCOMPARE(a.status, 400);
+    QVERIFY2(a.body.contains("create_time is set by the server and cannot be given"),
+             a.body.constData());
     a = call("PUT", "/apisix/admin/plugin_metadata", R"({"k": "v"})");
     QCOMPARE(a.status, 400);
     QCOMPARE(a.json.value("error_msg").toString(), QStringLiteral("missing plugin name"));
