@@ -144,7 +144,7 @@ void UpstreamEntry::nodeFailed(int node, bool timedOut) const
     if (n.stats)
         n.stats->failures.fetch_add(1, std::memory_order_relaxed);
     if (passiveChecker)
-        passiveChecker->reportFailure(key, upstream.nodes.at(node).address(), timedOut);
+        passiveChecker->reportFailure(key, n.text, timedOut);
 }
 
 std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTable& previous,
