@@ -80,42 +80,47 @@ QJsonObject mergePatch(QJsonObject target, const QJsonObject& patch)
     return target;
 }
 
-// Replaces the value at a "/"-separated sub path (APISIX's PATCH .../ID/upstream/nodes).
-// keys has at most kAdminMaxSubPathDepth entries (checkAdminSubPath).
-bool patchAt(QJsonObject& target, QStringList keys, const QJsonValue& value)
+// Replaces the value at a "/"-separated sub path (APISIX's PATCH .../ID/upstream/nodes); a
+// missing level is created as an object, as APISIX's table.patch does. keys has at most
+// kAdminMaxSubPathDepth entries (checkAdminSubPath). Returns the sub path up to the first level
+// that holds something other than an object (nullopt: patched).
+std::optional<QString> patchAt(QJsonObject& target, const QStringList& keys, qsizetype depth,
+                               const QJsonValue& value)
 {
-    const QString key = keys.takeFirst();
-    if (keys.isEmpty()) {
+    const QString& key = keys.at(depth);
+    if (depth == keys.size() - 1) {
         if (value.isNull())
             target.remove(key);
         else
             target.insert(key, value);
-        return true;
+        return std::nullopt;
     }
-    if (!target.value(key).isObject())
-        return false;
-    QJsonObject child = target.value(key).toObject();
-    if (!patchAt(child, keys, value))
-        return false;
-    target.insert(key, child);
-    return true;
+    const QJsonValue child = target.value(key);
+    if (!child.isUndefined() && !child.isObject())
+        return keys.mid(0, depth + 1).join(u'/');
+    QJsonObject level = child.toObject();
+    if (auto bad = patchAt(level, keys, depth + 1, value))
+        return bad;
+    target.insert(key, level);
+    return std::nullopt;
 }
 
 // Validates the finished object with the model's client rules.
-AdminObject validated(AdminKind kind, const QString& id, const QJsonObject& object)
+AdminObject validated(AdminKind kind, const QString& id, const QJsonObject& object,
+                      DecodeMode mode = DecodeMode::Client)
 {
     AdminObject result;
     Problems problems;
     if (kind == AdminKind::StreamRoutes) {
-        Decoded<StreamRoute> decoded = decodeStreamRoute(object, {}, DecodeMode::Client);
+        Decoded<StreamRoute> decoded = decodeStreamRoute(object, {}, mode);
         problems = decoded.problems;
         result.route = decoded.value;
     } else if (kind == AdminKind::Upstreams) {
-        Decoded<Upstream> decoded = decodeUpstream(object, {}, DecodeMode::Client);
+        Decoded<Upstream> decoded = decodeUpstream(object, {}, mode);
         problems = decoded.problems;
         result.upstream = decoded.value;
     } else {
-        Decoded<Service> decoded = decodeService(object, {}, DecodeMode::Client);
+        Decoded<Service> decoded = decodeService(object, {}, mode);
         problems = decoded.problems;
         result.service = decoded.value;
     }
@@ -254,11 +259,10 @@ AdminObject adminPutBody(AdminKind kind, const QString& pathId, const QByteArray
             if (auto bad = checkAdminId(kind, id))
                 return refused(*bad);
         }
-    } else if (!bodyId.isUndefined()) {
-        if (adminIdText(bodyId) != id)
-            return refused(refuse(QStringLiteral("wrong %1 id").arg(adminKindName(kind))));
     } else {
-        object.insert(QStringLiteral("id"), id);
+        if (!bodyId.isUndefined() && adminIdText(bodyId) != id)
+            return refused(refuse(QStringLiteral("wrong %1 id").arg(adminKindName(kind))));
+        object.insert(QStringLiteral("id"), id); // the URL's id, as text (7 is stored as "7")
     }
     return validated(kind, id, object);
 }
@@ -290,6 +294,8 @@ AdminObject adminPatchBody(AdminKind kind, const QString& id, const QJsonObject&
         if (auto bad = checkAdminSubPath(subPath))
             return refused(*bad);
     }
+    if (body.trimmed().isEmpty())
+        return refused(refuse(QStringLiteral("missing new configuration")));
     QJsonValue parsed;
     if (auto refusal = parseAdminBody(body, &parsed))
         return refused(*refusal);
@@ -298,14 +304,21 @@ AdminObject adminPatchBody(AdminKind kind, const QString& id, const QJsonObject&
         if (!parsed.isObject())
             return refused(refuse(QStringLiteral("invalid configuration")));
         next = mergePatch(current, parsed.toObject());
+        // A whole-object PATCH keeps the update_time it gives; otherwise the store sets one.
+        if (!parsed.toObject().contains(u"update_time"))
+            next.remove(QStringLiteral("update_time"));
     } else {
         next = current;
-        if (!patchAt(next, subPath.split(u'/'), parsed))
-            return refused(refuse(QStringLiteral("invalid sub path: %1").arg(shown(subPath))));
+        if (auto bad = patchAt(next, subPath.split(u'/'), 0, parsed))
+            return refused(refuse(QStringLiteral("invalid sub-path: /%1").arg(shown(*bad))));
+        next.remove(QStringLiteral("update_time"));
     }
     if (!next.contains(u"id") || adminIdText(next.value(u"id")) != id)
         return refused(refuse(QStringLiteral("wrong %1 id").arg(adminKindName(kind))));
-    return validated(kind, id, next);
+    next.insert(QStringLiteral("id"), id); // the URL's id, as text, as APISIX's check_conf sets it
+    AdminObject patched = validated(kind, id, next, DecodeMode::File);
+    patched.keepGivenTimes = true;
+    return patched;
 }
 
 QString adminValueText(const QJsonValue& value)

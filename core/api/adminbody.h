@@ -40,6 +40,9 @@ struct AdminObject
     StreamRoute route; // AdminKind::StreamRoutes
     Upstream upstream; // AdminKind::Upstreams
     Service service;   // AdminKind::Services
+    // A PATCH: create_time and update_time the merged object holds are stored as they are (the
+    // stored ones, or ones the patch gave); without update_time the store sets it.
+    bool keepGivenTimes = false;
     bool ok() const { return !refusal.has_value(); }
 };
 
@@ -75,10 +78,12 @@ AdminObject adminPutBody(AdminKind kind, const QString& pathId, const QByteArray
 // do not need it". newId is the one the server generated.
 AdminObject adminPostBody(AdminKind kind, const QString& pathId, const QString& newId,
                           const QByteArray& body);
-// PATCH /KIND/ID[/SUB/PATH] on `current` (the stored object as encoded, without timestamps):
+// PATCH /KIND/ID[/SUB/PATH] on `current` (the stored object as encoded, timestamps included):
 // a JSON merge patch (RFC 7396) of the whole object (subPath empty), or a replacement of the
-// value at subPath. AdminServer calls it for upstreams and services only: APISIX has no PATCH
-// for stream routes.
+// value at subPath (missing levels created). An empty body is "missing new configuration".
+// The result keeps the object's timestamps (keepGivenTimes): the stored ones, or those a
+// whole-object patch gives; update_time is dropped unless the patch gives it. Called for
+// upstreams and services only: APISIX has no PATCH for stream routes.
 AdminObject adminPatchBody(AdminKind kind, const QString& id, const QJsonObject& current,
                            const QString& subPath, const QByteArray& body);
 

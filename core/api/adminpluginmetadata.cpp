@@ -30,6 +30,23 @@ qsizetype indexOf(const Config& config, const QString& plugin)
 
 } // namespace
 
+AdminPluginMetadata::AdminPluginMetadata(ConfigStore* store) : m_store(store)
+{
+    QStringList plugins;
+    for (const PluginMetadata& m : m_store->config().pluginMetadata)
+        plugins << m.id;
+    m_index.reset(plugins, m_store->revision());
+}
+
+void AdminPluginMetadata::track(const ConfigDiff& diff, const Config& config, qint64 revision)
+{
+    QStringList present;
+    QStringList removed;
+    for (const QString& plugin : diff.pluginMetadataChanged)
+        (config.findPluginMetadata(plugin) ? present : removed) << plugin;
+    m_index.apply(revision, {}, present, removed);
+}
+
 bool AdminPluginMetadata::owns(const QString& path)
 {
     return path == kBase || path.startsWith(kBase + u'/');
@@ -54,10 +71,11 @@ HttpResponse AdminPluginMetadata::handle(const HttpRequest& request)
     const Config config = m_store->config();
     const qint64 revision = m_store->revision();
     const auto item = [&](const PluginMetadata& m) {
+        const QPair<qint64, qint64> at = m_index.at(m.id, revision);
         return QJsonObject{{QStringLiteral("key"), storeKey(m.id)},
                            {QStringLiteral("value"), encodePluginMetadata(m)},
-                           {QStringLiteral("createdIndex"), revision},
-                           {QStringLiteral("modifiedIndex"), revision}};
+                           {QStringLiteral("createdIndex"), at.first},
+                           {QStringLiteral("modifiedIndex"), at.second}};
     };
     switch (request.method()) {
     case Method::Get:

@@ -71,8 +71,7 @@ HttpResponse problemsResponse(const Problems& problems)
 
 HttpResponse keyNotFound()
 {
-    return json(QJsonObject{{QStringLiteral("error_msg"), QStringLiteral("Key not found")},
-                            {QStringLiteral("message"), QStringLiteral("Key not found")}},
+    return json(QJsonObject{{QStringLiteral("message"), QStringLiteral("Key not found")}},
                 HttpStatus::NotFound);
 }
 

@@ -1,22 +1,19 @@
 #pragma once
-// AdminServer: APISIX Admin API v3 for stream_routes, upstreams and services plus /streamgate/v1/
-// (the window's route edits among them, adminedits.h), every request keyed by X-API-KEY. All
-// changes go through the ConfigStore (validated whole, saved atomically, applied live as a GUI edit
-// would be). Lives in the store's thread.
+// AdminServer: APISIX Admin API v3 for stream_routes, upstreams and services (adminresources.h)
+// and plugin_metadata, plus /streamgate/v1/ (the window's route edits among them, adminedits.h),
+// every request keyed by X-API-KEY. All changes go through the ConfigStore (validated whole, saved
+// atomically, applied live as a GUI edit would be). Lives in the store's thread.
 
-#include "api/adminbody.h"
 #include "api/adminconnections.h"
 #include "api/adminedits.h"
 #include "api/adminpluginmetadata.h"
+#include "api/adminresources.h"
 #include "api/adminsql.h"
 #include "api/httpendpoint.h"
 #include "api/httpfront.h"
 
-#include <QHash>
 #include <QHostAddress>
-#include <QJsonObject>
 #include <QObject>
-#include <QPair>
 #include <QString>
 #include <QUrl>
 #include <memory>
@@ -66,38 +63,21 @@ public:
     static QString ensureKey(ConfigStore* store);
 
 private:
-    using Kind = AdminKind;
-
     // At header time: the key (and the body's length), before any body byte or 100 Continue.
     std::optional<HttpResponse> admit(const HttpRequest& request) const;
     HttpResponse dispatch(const HttpRequest& request);
 
-    HttpResponse handleResource(Kind kind, const QString& id, const HttpRequest& request);
-    HttpResponse handleSubPath(Kind kind, const QString& id, const QString& subPath,
-                               const HttpRequest& request);
     HttpResponse handleConnections(const QString& id, const HttpRequest& request);
     HttpResponse handleStats(const HttpRequest& request);
     HttpResponse handleEvents(const HttpRequest& request);
 
-    HttpResponse list(Kind kind) const;
-    HttpResponse get(Kind kind, const QString& id) const;
-    HttpResponse put(Kind kind, const QString& id, const HttpRequest& request);
-    // pathId: the id the URL names, which a POST may not have (always refused).
-    HttpResponse post(Kind kind, const QString& pathId, const HttpRequest& request);
-    // Upstreams and services only: APISIX has no PATCH for stream routes.
-    HttpResponse patch(Kind kind, const QString& id, const QString& subPath,
-                       const HttpRequest& request);
-    HttpResponse save(Kind kind, const AdminObject& object);
-    HttpResponse remove(Kind kind, const QString& id);
-
     bool authorized(const HttpRequest& request, QString* why) const;
-    QString newId(Kind kind) const;
-    QJsonObject item(Kind kind, const QString& id, const QJsonObject& value) const;
     void track(const ConfigDiff& diff, const Config& config);
     void settingsChanged(const Config& config);
 
     ConfigStore* m_store;
     Engine* m_engine;
+    AdminResources m_resources;                 // /apisix/admin/stream_routes, ...
     AdminPluginMetadata m_pluginMetadata;       // /apisix/admin/plugin_metadata/...
     AdminRouteEdits m_routeEdits;               // /streamgate/v1/stream_routes/..., disabled_routes
     AdminConnectionActions m_connectionActions; // .../connections/ID/ACTION, .../clients/IP/ACTION
@@ -105,11 +85,6 @@ private:
     HttpEndpoint m_endpoint;
     QString m_key;
     bool m_keyFromOptions = false;
-    // createdIndex / modifiedIndex per object, from the store's revision counter.
-    QHash<QString, QPair<qint64, qint64>> m_routeIndex;
-    QHash<QString, QPair<qint64, qint64>> m_upstreamIndex;
-    QHash<QString, QPair<qint64, qint64>> m_serviceIndex;
-    const QHash<QString, QPair<qint64, qint64>>& indexOf(Kind kind) const;
 };
 
 } // namespace sg

@@ -27,7 +27,7 @@ QString listenText(const std::optional<RouteListen>& listen)
 
 QString upstreamText(const Config& config, const StreamRoute& route)
 {
-    const Upstream* up = route.upstream ? &*route.upstream : config.upstreamFor(route);
+    const Upstream* up = config.upstreamFor(route);
     if (!up || up->nodes.isEmpty())
         return {};
     return up->nodes.first().address();

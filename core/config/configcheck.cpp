@@ -204,7 +204,9 @@ struct KnownIds
     QSet<QString> services;
 };
 
-// upstream_id of a route or service names an upstream.
+// upstream_id of a route or service names an upstream. One that names nothing is valid, as in
+// APISIX (whose admin API deletes an upstream stream routes still name, and force-deletes any),
+// and warned about: the sessions that need it are closed.
 void checkUpstreamId(const Config& config, const KnownIds& known, const QJsonValue& reference,
                      const QString& at, const QString& who, ConfigCheck& check)
 {
@@ -212,20 +214,37 @@ void checkUpstreamId(const Config& config, const KnownIds& known, const QJsonVal
     if (upstreamId.isEmpty() || config.findUpstream(upstreamId) ||
         known.upstreams.contains(upstreamId))
         return;
-    check.errors << Problem{at + QStringLiteral(".upstream_id"), upstreamId,
-                            QStringLiteral("failed to fetch upstream info by upstream id [%1]: no "
-                                           "upstream has this id (used by %2)")
-                                .arg(upstreamId, who)};
+    check.warnings << Problem{at + QStringLiteral(".upstream_id"), upstreamId,
+                              QStringLiteral("failed to fetch upstream info by upstream id [%1]: "
+                                             "no upstream has this id (used by %2); the "
+                                             "connections that need it are closed at once")
+                                  .arg(upstreamId, who)};
+}
+
+// An upstream without nodes is valid in APISIX's schema; nothing can be reached through it.
+void checkNodes(const Upstream& upstream, const QString& at, const QString& who, ConfigCheck& check)
+{
+    if (upstream.nodes.isEmpty())
+        check.warnings << Problem{at + QStringLiteral(".nodes"), QString(),
+                                  QStringLiteral("%1 has no nodes: the connections that need it "
+                                                 "are closed at once")
+                                      .arg(who)};
 }
 
 void checkServices(const Config& config, const KnownIds& known, ConfigCheck& check)
 {
+    for (qsizetype i = 0; i < config.upstreams.size(); ++i)
+        checkNodes(config.upstreams.at(i), QStringLiteral("upstreams[%1]").arg(i),
+                   QStringLiteral("upstream [%1]").arg(config.upstreams.at(i).idString()), check);
     for (qsizetype i = 0; i < config.services.size(); ++i) {
         const Service& service = config.services.at(i);
         const QString at = QStringLiteral("services[%1]").arg(i);
         const QString id = service.idString();
         const QString who = id.isEmpty() ? at : QStringLiteral("service [%1]").arg(id);
         checkUpstreamId(config, known, service.upstreamId, at, who, check);
+        if (service.upstream)
+            checkNodes(*service.upstream, at + QStringLiteral(".upstream"),
+                       QStringLiteral("the upstream of %1").arg(who), check);
         forEachSplitUpstream(
             service.plugins, at, [&](const TrafficSplitUpstream& w, const QString& path) {
                 checkUpstreamId(config, known, w.upstreamId, path,
@@ -255,27 +274,41 @@ ConfigCheck checkReferences(const Config& config, const KnownIds& known)
                                 QStringLiteral("traffic-split of %1").arg(who), check);
             });
         const QString serviceId = idText(route.serviceId);
-        if (!serviceId.isEmpty() && !config.findService(serviceId) &&
-            !known.services.contains(serviceId)) {
-            check.errors << Problem{
-                at + QStringLiteral(".service_id"), serviceId,
-                QStringLiteral("failed to fetch service info by service id [%1]: no service "
-                               "has this id (used by %2)")
-                    .arg(serviceId, who)};
-        } else if (const Service* service = config.findService(serviceId);
-                   service && !idText(route.upstreamId).isEmpty() && !service->plugins.empty()) {
+        const Service* service = config.findService(serviceId);
+        const bool ownUpstreamId = !idText(route.upstreamId).isEmpty();
+        if (!serviceId.isEmpty() && !service && !known.services.contains(serviceId)) {
+            if (!ownUpstreamId) // APISIX then never looks for the service
+                check.warnings << Problem{
+                    at + QStringLiteral(".service_id"), serviceId,
+                    QStringLiteral("failed to fetch service info by service id [%1]: no service "
+                                   "has this id (used by %2); its connections are closed at once")
+                        .arg(serviceId, who)};
+        } else if (service && ownUpstreamId && !service->plugins.empty()) {
             check.warnings << Problem{
                 at + QStringLiteral(".service_id"), serviceId,
                 QStringLiteral("%1 has an upstream_id of its own: as in APISIX, the plugins of "
                                "service [%2] do not apply to it")
                     .arg(who, serviceId)};
-        } else if (service && !config.upstreamFor(route)) {
+        }
+        // Nothing named at all (a name that finds nothing is warned about above).
+        const bool namesUpstream =
+            ownUpstreamId || route.upstream ||
+            (service && (service->upstream || !idText(service->upstreamId).isEmpty()));
+        if (!namesUpstream && service)
             check.warnings << Problem{
                 at + QStringLiteral(".service_id"), serviceId,
                 QStringLiteral("neither %1 nor service [%2] has an upstream or upstream_id: its "
                                "connections are closed at once")
                     .arg(who, serviceId)};
-        }
+        else if (!namesUpstream && serviceId.isEmpty() && !route.plugins.trafficSplit)
+            check.warnings << Problem{at, QString(),
+                                      QStringLiteral("%1 has no upstream, upstream_id or "
+                                                     "service_id: its connections are closed "
+                                                     "at once")
+                                          .arg(who)};
+        if (route.upstream)
+            checkNodes(*route.upstream, at + QStringLiteral(".upstream"),
+                       QStringLiteral("the upstream of %1").arg(who), check);
         if (route.serverPort && !hasPort(config.streamProxy.tcp, *route.serverPort) &&
             !hasPort(config.streamProxy.udp, *route.serverPort)) {
             check.warnings << Problem{

@@ -51,20 +51,26 @@ template <typename T> bool sameIgnoringTimes(T a, T b)
 }
 
 // APISIX semantics: create_time is set once when the object first appears, update_time on
-// every write of it.
-template <typename T> void stampPut(const QList<T>& current, T& item)
+// every write of it. Stamp::KeepGiven (a PATCH) keeps the times the item holds, each one it
+// lacks set as above.
+template <typename T> void stampPut(const QList<T>& current, T& item, ConfigStore::Stamp stamp)
 {
     const qsizetype at = indexOfId(current, item.idString());
     const qint64 t = now();
-    item.createTime = (at >= 0 && current.at(at).createTime > 0) ? current.at(at).createTime : t;
-    item.updateTime = t;
+    const bool keep = stamp == ConfigStore::Stamp::KeepGiven;
+    if (!keep || item.createTime <= 0)
+        item.createTime =
+            (at >= 0 && current.at(at).createTime > 0) ? current.at(at).createTime : t;
+    if (!keep || item.updateTime <= 0)
+        item.updateTime = t;
 }
 
 // Stamps item like a put and stores it under its id: replacing keeps the object's place (for a
 // route, its place in match order), a new id goes last.
-template <typename T> void putById(QList<T>& list, T item)
+template <typename T>
+void putById(QList<T>& list, T item, ConfigStore::Stamp stamp = ConfigStore::Stamp::Now)
 {
-    stampPut(list, item);
+    stampPut(list, item, stamp);
     const qsizetype at = indexOfId(list, item.idString());
     if (at >= 0)
         list[at] = item;
@@ -139,16 +145,18 @@ template <typename T> QStringList splitUsersOf(const QList<T>& list, const QStri
 
 } // namespace
 
-QString upstreamInUse(const Config& config, const QString& id)
+QString upstreamInUse(const Config& config, const QString& id, bool servicesOnly)
 {
     const QString words =
         QStringLiteral("can not delete this upstream, %1 [%2] is still using it now");
     // APISIX's words for a reference from a plugin (its traffic-split): "plugin in route [1]".
-    if (const QStringList routes = splitUsersOf(config.streamRoutes, id); !routes.isEmpty())
-        return words.arg(QStringLiteral("plugin in stream_route"), joinIds(routes));
-    if (const QStringList routes = usersOf(config.streamRoutes, &StreamRoute::upstreamId, id);
-        !routes.isEmpty())
-        return words.arg(QStringLiteral("stream_route"), joinIds(routes));
+    if (!servicesOnly) {
+        if (const QStringList routes = splitUsersOf(config.streamRoutes, id); !routes.isEmpty())
+            return words.arg(QStringLiteral("plugin in stream_route"), joinIds(routes));
+        if (const QStringList routes = usersOf(config.streamRoutes, &StreamRoute::upstreamId, id);
+            !routes.isEmpty())
+            return words.arg(QStringLiteral("stream_route"), joinIds(routes));
+    }
     if (const QStringList services = splitUsersOf(config.services, id); !services.isEmpty())
         return words.arg(QStringLiteral("plugin in service"), joinIds(services));
     if (const QStringList services = usersOf(config.services, &Service::upstreamId, id);
@@ -480,49 +488,51 @@ Problems ConfigStore::moveRoute(const QString& id, int newIndex)
     });
 }
 
-Problems ConfigStore::putUpstream(const Upstream& upstream)
+Problems ConfigStore::putUpstream(const Upstream& upstream, Stamp stamp)
 {
     if (upstream.idString().isEmpty())
         return missingId();
     return edit([&](Config& next) {
-        putById(next.upstreams, upstream);
+        putById(next.upstreams, upstream, stamp);
         return Problems{};
     });
 }
 
-Problems ConfigStore::deleteUpstream(const QString& id)
+Problems ConfigStore::deleteUpstream(const QString& id, InUse inUse)
 {
     return edit([&](Config& next) {
         const qsizetype at = indexOfId(next.upstreams, id);
         if (at < 0)
             return Problems{Problem{QStringLiteral("upstreams"), id,
                                     QStringLiteral("upstream [%1] not found").arg(id)}};
-        if (const QString inUse = upstreamInUse(next, id); !inUse.isEmpty())
-            return Problems{Problem{QStringLiteral("upstreams[%1]").arg(at), id, inUse}};
+        if (const QString user = inUse == InUse::Delete ? QString() : upstreamInUse(next, id);
+            !user.isEmpty())
+            return Problems{Problem{QStringLiteral("upstreams[%1]").arg(at), id, user}};
         next.upstreams.removeAt(at);
         return Problems{};
     });
 }
 
-Problems ConfigStore::putService(const Service& service)
+Problems ConfigStore::putService(const Service& service, Stamp stamp)
 {
     if (service.idString().isEmpty())
         return missingId();
     return edit([&](Config& next) {
-        putById(next.services, service);
+        putById(next.services, service, stamp);
         return Problems{};
     });
 }
 
-Problems ConfigStore::deleteService(const QString& id)
+Problems ConfigStore::deleteService(const QString& id, InUse inUse)
 {
     return edit([&](Config& next) {
         const qsizetype at = indexOfId(next.services, id);
         if (at < 0)
             return Problems{Problem{QStringLiteral("services"), id,
                                     QStringLiteral("service [%1] not found").arg(id)}};
-        if (const QString inUse = serviceInUse(next, id); !inUse.isEmpty())
-            return Problems{Problem{QStringLiteral("services[%1]").arg(at), id, inUse}};
+        if (const QString user = inUse == InUse::Delete ? QString() : serviceInUse(next, id);
+            !user.isEmpty())
+            return Problems{Problem{QStringLiteral("services[%1]").arg(at), id, user}};
         next.services.removeAt(at);
         return Problems{};
     });

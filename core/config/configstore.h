@@ -90,7 +90,8 @@ FileCheck checkFile(const QString& path);
 // nothing does. "can not delete this upstream, stream_route [r1] is still using it now" (or
 // "service [s1]"), "can not delete this service directly, stream_route [r1] is still using it
 // now".
-QString upstreamInUse(const Config& config, const QString& id);
+// servicesOnly: APISIX's admin API, whose check leaves stream routes out.
+QString upstreamInUse(const Config& config, const QString& id, bool servicesOnly = false);
 QString serviceInUse(const Config& config, const QString& id);
 
 // True when a change was refused because a file could not be read or written (a full disk, no
@@ -146,10 +147,16 @@ public:
     Problems putRoute(const StreamRoute& route); // create or replace by id
     Problems deleteRoute(const QString& id);
     Problems moveRoute(const QString& id, int newIndex); // match order
-    Problems putUpstream(const Upstream& upstream);
-    Problems deleteUpstream(const QString& id); // refused while routes or services use it
-    Problems putService(const Service& service);
-    Problems deleteService(const QString& id); // refused while routes use it
+    // Stamp::KeepGiven keeps the create_time / update_time the object holds (a PATCH).
+    enum class Stamp { Now, KeepGiven };
+    // What a delete does while other objects still name the one deleted: refused (naming
+    // them), or deleted, leaving them naming nothing (the admin API, which checks what APISIX
+    // checks first, and force-deletes).
+    enum class InUse { Refuse, Delete };
+    Problems putUpstream(const Upstream& upstream, Stamp stamp = Stamp::Now);
+    Problems deleteUpstream(const QString& id, InUse inUse = InUse::Refuse);
+    Problems putService(const Service& service, Stamp stamp = Stamp::Now);
+    Problems deleteService(const QString& id, InUse inUse = InUse::Refuse);
     Problems setStreamProxy(const StreamProxy& proxy);
     Problems setSettings(const StreamgateSettings& streamgate);
     // The section as JSON: decoded and validated first (problems name streamgate.<key>).

@@ -104,7 +104,8 @@ void decodeProtocol(Checker& c, const QJsonValue& v, const QString& path, Stream
     r.redis = redis;
 }
 
-// upstream or upstream_id, never both (a route and a service alike).
+// upstream and upstream_id (a route and a service alike). APISIX's schema takes both; which one
+// runs is Config::upstreamFor's.
 void decodeUpstreamChoice(Checker& c, const QJsonObject& o, const QString& path, DecodeMode mode,
                           std::optional<Upstream>& upstream, QJsonValue& upstreamId)
 {
@@ -121,10 +122,6 @@ void decodeUpstreamChoice(Checker& c, const QJsonObject& o, const QString& path,
     if (hasUpstreamId)
         detail::decodeId(c, o.value(QLatin1String("upstream_id")),
                          childPath(path, QStringLiteral("upstream_id")), upstreamId);
-    if (hasUpstream && hasUpstreamId)
-        c.fail(childPath(path, QStringLiteral("upstream_id")),
-               o.value(QLatin1String("upstream_id")),
-               QStringLiteral("give either upstream or upstream_id, not both"));
 }
 
 void encodeUpstreamChoice(QJsonObject& o, const std::optional<Upstream>& upstream,
@@ -184,15 +181,11 @@ void decodeRouteInto(Checker& c, const QJsonValue& v, const QString& path, Decod
         }
     }
     decodeUpstreamChoice(c, o, path, mode, r.upstream, r.upstreamId);
+    // A route with none of upstream, upstream_id and service_id is valid in APISIX's schema
+    // (its sessions are closed at once; the config check warns).
     if (o.contains(QLatin1String("service_id")))
         decodeId(c, o.value(QLatin1String("service_id")),
                  childPath(path, QStringLiteral("service_id")), r.serviceId);
-    else if (!o.contains(QLatin1String("upstream")) && !o.contains(QLatin1String("upstream_id")) &&
-             !o.value(QLatin1String("plugins"))
-                  .toObject()
-                  .contains(QLatin1String("traffic-split"))) // its rules may name every upstream
-        c.fail(path, QJsonValue(QJsonValue::Undefined),
-               QStringLiteral("a stream route needs an upstream, an upstream_id or a service_id"));
     if (o.contains(QLatin1String("plugins"))) {
         decodePlugins(c, o.value(QLatin1String("plugins")),
                       childPath(path, QStringLiteral("plugins")), r.plugins);
@@ -259,8 +252,18 @@ void decodeServiceInto(Checker& c, const QJsonValue& v, const QString& path, Dec
     detail::decodeHead(c, o, path, s);
     decodeUpstreamChoice(c, o, path, mode, s.upstream, s.upstreamId);
     if (o.contains(QLatin1String("plugins"))) {
-        decodePlugins(c, o.value(QLatin1String("plugins")),
-                      childPath(path, QStringLiteral("plugins")), s.plugins);
+        const QString pluginsPath = childPath(path, QStringLiteral("plugins"));
+        QJsonValue plugins = o.value(QLatin1String("plugins"));
+        // APISIX checks a service's plugins against its HTTP plugins, which have no mqtt-proxy.
+        if (QJsonObject given = plugins.toObject(); given.contains(QLatin1String("mqtt-proxy"))) {
+            c.fail(childPath(pluginsPath, QStringLiteral("mqtt-proxy")),
+                   QJsonValue(QJsonValue::Undefined),
+                   QStringLiteral("unknown plugin [mqtt-proxy]: a service's plugins are HTTP "
+                                  "plugins in APISIX; give mqtt-proxy on the stream routes"));
+            given.remove(QLatin1String("mqtt-proxy"));
+            plugins = given;
+        }
+        decodePlugins(c, plugins, pluginsPath, s.plugins);
         if (s.plugins.raw.isEmpty())
             s.explicitFields << QStringLiteral("plugins");
     }

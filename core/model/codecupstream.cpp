@@ -144,10 +144,6 @@ void decodeNodes(Checker& c, const QJsonValue& v, const QString& path, Upstream&
     if (v.isObject()) {
         up.nodesAsMap = true;
         const QJsonObject o = v.toObject();
-        if (o.isEmpty()) {
-            c.fail(path, v, QStringLiteral("at least one node is required"));
-            return;
-        }
         for (auto it = o.begin(); it != o.end(); ++it) {
             const QString p = detail::keyPath(path, it.key());
             Node node;
@@ -174,10 +170,6 @@ void decodeNodes(Checker& c, const QJsonValue& v, const QString& path, Upstream&
     if (v.isArray()) {
         up.nodesAsMap = false;
         const QJsonArray a = v.toArray();
-        if (a.isEmpty()) {
-            c.fail(path, v, QStringLiteral("at least one node is required"));
-            return;
-        }
         for (qsizetype i = 0; i < a.size(); ++i) {
             Node node;
             bool ok = false;
@@ -481,13 +473,12 @@ void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, De
                 up.type = *type;
                 if (up.type == QLatin1String("roundrobin"))
                     up.explicitFields << QStringLiteral("type");
-            } else if (*type == QLatin1String("ewma")) {
-                c.fail(p, *type,
-                       QStringLiteral("ewma is not supported by Streamgate; use "
-                                      "roundrobin, chash or least_conn"));
             } else {
+                // APISIX's schema takes any balancer name (ewma, or one of a plugin's).
                 c.fail(p, *type,
-                       QStringLiteral("type must be one of roundrobin, chash, least_conn"));
+                       QStringLiteral("type %1: not supported by Streamgate; use roundrobin, "
+                                      "chash or least_conn")
+                           .arg(*type));
             }
         }
     }
@@ -508,8 +499,8 @@ void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, De
             } else if (*h == QLatin1String("header") || *h == QLatin1String("cookie") ||
                        *h == QLatin1String("consumer")) {
                 c.fail(p, *h,
-                       QStringLiteral("hash_on %1 is HTTP only; stream routes hash on vars or "
-                                      "vars_combinations")
+                       QStringLiteral("hash_on %1: not supported by Streamgate (HTTP only); "
+                                      "stream routes hash on vars or vars_combinations")
                            .arg(*h));
             } else {
                 c.fail(p, *h, QStringLiteral("hash_on must be vars or vars_combinations"));
@@ -522,10 +513,11 @@ void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, De
             const QString error =
                 hashOn == QLatin1String("vars_combinations")
                     ? checkVarCombination(*key)
-                    : (isStreamVar(*key) ? QString()
-                                         : QStringLiteral("chash key must be one of %1 for stream "
-                                                          "routes")
-                                               .arg(kStreamKeys));
+                    : (isStreamVar(*key)
+                           ? QString()
+                           : QStringLiteral("chash key %1: not supported by Streamgate, which "
+                                            "hashes stream routes on one of %2")
+                                 .arg(*key, kStreamKeys));
             if (error.isEmpty())
                 up.key = *key;
             else
@@ -577,11 +569,18 @@ void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, De
     if (o.contains(QLatin1String("scheme"))) {
         const QString p = childPath(path, QStringLiteral("scheme"));
         if (auto s = c.string(o.value(QLatin1String("scheme")), p, 0, -1)) {
+            // "http" is the schema's default, which APISIX's stream proxy runs as tcp.
             if (*s == QLatin1String("tcp") || *s == QLatin1String("udp") ||
-                *s == QLatin1String("tls"))
+                *s == QLatin1String("tls") || *s == QLatin1String("http"))
                 up.scheme = *s;
+            else if (*s == QLatin1String("https") || *s == QLatin1String("grpc") ||
+                     *s == QLatin1String("grpcs") || *s == QLatin1String("kafka"))
+                c.fail(p, *s,
+                       QStringLiteral("scheme %1: not supported by Streamgate (stream upstreams "
+                                      "are reached over tcp or udp)")
+                           .arg(*s));
             else
-                c.fail(p, *s, QStringLiteral("scheme must be tcp, udp or tls for stream routes"));
+                c.fail(p, *s, QStringLiteral("scheme must be one of tcp, udp, tls, http"));
         }
     }
     detail::decodeTimes(c, o, path, mode, up);

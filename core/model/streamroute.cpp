@@ -162,16 +162,21 @@ StreamRoute Config::effectiveRoute(const StreamRoute& route) const
 
 const Upstream* Config::upstreamFor(const StreamRoute& route) const
 {
-    if (route.upstream)
-        return &*route.upstream;
+    // APISIX's stream preread: the route's upstream_id first (its inline upstream then does not
+    // run), then the route merged with its service (an inline upstream before an upstream_id).
     if (given(route.upstreamId))
         return findUpstream(idText(route.upstreamId));
-    if (const Service* service = findService(idText(route.serviceId))) {
+    if (given(route.serviceId)) {
+        const Service* service = findService(idText(route.serviceId));
+        if (!service)
+            return nullptr;
+        if (route.upstream)
+            return &*route.upstream;
         if (service->upstream)
             return &*service->upstream;
         return findUpstream(idText(service->upstreamId));
     }
-    return nullptr;
+    return route.upstream ? &*route.upstream : nullptr;
 }
 
 } // namespace sg

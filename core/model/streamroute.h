@@ -395,8 +395,10 @@ struct Config
     // the route does not configure itself. A syslog without log_format takes plugin_metadata's,
     // and max_pending_entries comes from there.
     StreamRoute effectiveRoute(const StreamRoute& route) const;
-    // The upstream a route uses: its inline one, the one upstream_id names, else its service's
-    // inline one or the one the service's upstream_id names (nullptr if none).
+    // The upstream a route uses, as APISIX picks it: the one its upstream_id names; else, with
+    // a service, its own inline one, the service's inline one or the one the service's
+    // upstream_id names; else its inline one. nullptr when that names nothing (the route's
+    // sessions are then closed at once).
     const Upstream* upstreamFor(const StreamRoute& route) const;
     bool operator==(const Config&) const = default;
 };

@@ -81,7 +81,7 @@ std::shared_ptr<StreamPlugin> pluginNamed(const RouteEntry* entry, const QString
 // service is shared by every route of the service (one balancer, one health checker).
 QString upstreamKey(const Config& config, const StreamRoute& route, const Upstream& upstream)
 {
-    if (route.upstream)
+    if (route.upstream && &upstream == &*route.upstream)
         return QStringLiteral("route:") + route.idString();
     const Service* service = config.findService(idText(route.serviceId));
     if (service && service->upstream && &upstream == &*service->upstream)

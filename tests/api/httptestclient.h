@@ -18,6 +18,7 @@ struct HttpAnswer
     QJsonObject json;
     QByteArray contentType;
     QByteArray allow;
+    QByteArray apiVersion; // X-API-VERSION
     QString transportError;
 };
 
@@ -29,6 +30,7 @@ inline HttpAnswer answerOf(QNetworkReply* reply)
     a.json = QJsonDocument::fromJson(a.body).object();
     a.contentType = reply->rawHeader("Content-Type");
     a.allow = reply->rawHeader("Allow");
+    a.apiVersion = reply->rawHeader("X-API-VERSION");
     if (a.status == 0)
         a.transportError = reply->errorString();
     return a;

@@ -235,10 +235,9 @@ void TestAdminServer::unsupportedMethods_data()
         << QByteArray("GET, PUT, DELETE");
     QTest::newRow("OPTIONS an upstream") << QByteArray("OPTIONS") << "/apisix/admin/upstreams/1"
                                          << QByteArray("GET, PUT, PATCH, DELETE");
-    QTest::newRow("GET a sub path")
-        << QByteArray("GET") << "/apisix/admin/upstreams/1/nodes" << QByteArray("PATCH");
-    QTest::newRow("PUT a sub path")
-        << QByteArray("PUT") << "/apisix/admin/upstreams/1/nodes" << QByteArray("PATCH");
+    QTest::newRow("OPTIONS a sub path")
+        << QByteArray("OPTIONS") << "/apisix/admin/upstreams/1/nodes"
+        << QByteArray("GET, PUT, PATCH, DELETE");
     QTest::newRow("OPTIONS on upstreams")
         << QByteArray("OPTIONS") << "/apisix/admin/upstreams" << QByteArray("GET, PUT, POST");
     QTest::newRow("POST stats") << QByteArray("POST") << "/streamgate/v1/stats"
@@ -335,7 +334,7 @@ void TestAdminServer::streamRouteSequence()
 
     a = call("GET", "/apisix/admin/stream_routes/1");
     QCOMPARE(a.status, 404);
-    QVERIFY(!a.json.value("error_msg").toString().isEmpty());
+    QCOMPARE(a.json, (QJsonObject{{"message", "Key not found"}})); // etcd's words, nothing else
     a = call("DELETE", "/apisix/admin/stream_routes/1");
     QCOMPARE(a.status, 404);
 
@@ -362,24 +361,48 @@ void TestAdminServer::upstreamReferenceAndDeleteInUse()
     QCOMPARE(a.json.value("error_msg").toString(),
              QString("failed to fetch upstream info by upstream id [missing], response code: 404"));
 
+    // APISIX's delete_checker of an upstream looks at HTTP routes and services, not at stream
+    // routes: the upstream goes, and r1 is left naming nothing (the check warns).
+    a = call("DELETE", "/apisix/admin/upstreams/1");
+    QCOMPARE(a.status, 200);
+    QCOMPARE(a.json, (QJsonObject{{"deleted", "1"}, {"key", "/apisix/upstreams/1"}}));
+    Config disk = configOnDisk(m_path);
+    QVERIFY(disk.upstreams.isEmpty());
+    QCOMPARE(disk.findRoute("r1")->upstreamId, QJsonValue(1));
+    bool warned = false;
+    for (const Problem& w : m_store->warnings())
+        warned = warned || (w.path == u"stream_routes[0].upstream_id" && w.value == u"1");
+    QVERIFY(warned);
+
+    // A service still refuses the delete of its upstream, unless forced.
+    QCOMPARE(call("PUT", "/apisix/admin/upstreams/1", R"({"nodes": {"127.0.0.1:1995": 1}})").status,
+             201);
+    QCOMPARE(call("PUT", "/apisix/admin/services/s1", R"({"upstream_id": "1"})").status, 201);
     a = call("DELETE", "/apisix/admin/upstreams/1");
     QCOMPARE(a.status, 400);
     QCOMPARE(a.json.value("error_msg").toString(),
-             QString("can not delete this upstream, stream_route [r1] is still using it now"));
+             QString("can not delete this upstream, service [s1] is still using it now"));
     QVERIFY(m_store->config().findUpstream("1"));
-
-    a = call("PUT", "/apisix/admin/stream_routes/r3",
-             R"({"server_port": 9101, "upstream_id": "1"})");
-    QCOMPARE(a.status, 201);
-    a = call("DELETE", "/apisix/admin/upstreams/1");
-    QCOMPARE(a.status, 400);
-    QVERIFY2(a.json.value("error_msg").toString().contains("[r1, r3]"), a.body.constData());
-
-    QCOMPARE(call("DELETE", "/apisix/admin/stream_routes/r1").status, 200);
-    QCOMPARE(call("DELETE", "/apisix/admin/stream_routes/r3").status, 200);
-    a = call("DELETE", "/apisix/admin/upstreams/1");
+    a = call("DELETE", "/apisix/admin/upstreams/1?force=true");
     QCOMPARE(a.status, 200);
     QVERIFY(configOnDisk(m_path).upstreams.isEmpty());
+    QCOMPARE(configOnDisk(m_path).findService("s1")->upstreamId, QJsonValue("1"));
+
+    // The same for a service a stream route names.
+    QCOMPARE(call("PUT", "/apisix/admin/stream_routes/r1", R"({"server_port": 9100,
+        "service_id": "s1"})")
+                 .status,
+             200);
+    a = call("DELETE", "/apisix/admin/services/s1");
+    QCOMPARE(a.status, 400);
+    QCOMPARE(a.json.value("error_msg").toString(),
+             QString("can not delete this service directly, stream_route [r1] is still using it "
+                     "now"));
+    QCOMPARE(call("DELETE", "/apisix/admin/services/s1?force=false").status, 400);
+    QCOMPARE(call("DELETE", "/apisix/admin/services/s1?force=true").status, 200);
+    disk = configOnDisk(m_path);
+    QVERIFY(disk.services.isEmpty());
+    QCOMPARE(disk.findRoute("r1")->serviceId, QJsonValue("s1"));
 }
 
 void TestAdminServer::bodyErrors_data()
@@ -574,12 +597,12 @@ void TestAdminServer::patchMergesLikeApisix()
     a = call("PATCH", "/apisix/admin/upstreams/u1", R"({"id": "other"})");
     QCOMPARE(a.status, 400);
     QCOMPARE(a.json, (QJsonObject{{"error_msg", "wrong upstream id"}}));
-    a = call("PATCH", "/apisix/admin/upstreams/u1", R"({"create_time": 5})");
+    a = call("PATCH", "/apisix/admin/upstreams/u1", R"({"create_time": -5})");
     QCOMPARE(a.status, 400);
     QVERIFY2(a.json.value("error_msg").toString().contains("create_time"), a.body.constData());
-    a = call("PATCH", "/apisix/admin/upstreams/u1/checks/active", R"({"type": "tcp"})");
-    QCOMPARE(a.status, 400); // the upstream has no checks to reach into
-    QCOMPARE(a.json, (QJsonObject{{"error_msg", "invalid sub path: checks/active"}}));
+    a = call("PATCH", "/apisix/admin/upstreams/u1/id/x", R"("y")");
+    QCOMPARE(a.status, 400); // the id is no object to reach into
+    QCOMPARE(a.json, (QJsonObject{{"error_msg", "invalid sub-path: /id"}}));
     a = call("PATCH", "/apisix/admin/upstreams/u1", R"([1])");
     QCOMPARE(a.status, 400);
     QCOMPARE(a.json, (QJsonObject{{"error_msg", "invalid configuration"}}));
@@ -787,7 +810,10 @@ void TestAdminServer::engineEndpointsWithoutEngine()
 
 void TestAdminServer::unknownPath()
 {
-    const HttpAnswer a = call("GET", "/apisix/admin/routes");
+    HttpAnswer a = call("GET", "/apisix/admin/nothing");
+    QCOMPARE(a.status, 404);
+    QCOMPARE(a.json, (QJsonObject{{"error_msg", "Unsupported resource type: nothing"}}));
+    a = call("GET", "/streamgate/v1/nothing");
     QCOMPARE(a.status, 404);
     QVERIFY(!a.json.value("error_msg").toString().isEmpty());
 }

@@ -205,9 +205,15 @@ void TestAdminServices::refusals_data()
                                  << QByteArray(R"({"plugins": {"limit-count": {"count": 2}}})")
                                  << "unknown plugin [limit-count]";
     QTest::newRow("stream plugin conf refused")
+        << QByteArray("PUT") << one << QByteArray(R"({"plugins": {"limit-conn": {"conn": 1}}})")
+        << "property \"burst\" is required...";
+    // A service's plugins are APISIX's HTTP plugins, which have no mqtt-proxy.
+    QTest::newRow("mqtt-proxy on a service")
         << QByteArray("PUT") << one
-        << QByteArray(R"({"plugins": {"mqtt-proxy": {"protocol_name": "MQTT"}}})")
-        << "property \"protocol_level\" is required";
+        << QByteArray(
+               R"({"plugins": {"mqtt-proxy": {"protocol_name": "MQTT", "protocol_level": 4}}})")
+        << "unknown plugin [mqtt-proxy]: a service's plugins are HTTP "
+           "plugins in APISIX; give mqtt-proxy on the stream routes";
     QTest::newRow("traffic-split on a variable a stream connection does not have")
         << QByteArray("PUT") << one << QByteArray(R"({"plugins": {"traffic-split": {"rules": [
                           {"match": [{"vars": [["uri", "==", "/"]]}]}]}}})")
@@ -227,7 +233,7 @@ void TestAdminServices::refusals()
     const QByteArray before = readFile(m_path);
     const HttpAnswer a = call(verb, path, body);
     QCOMPARE(a.status, message == u"Key not found" ? 404 : 400);
-    const QString error = a.json.value("error_msg").toString();
+    const QString error = a.json.value(a.status == 404 ? "message" : "error_msg").toString();
     if (message.endsWith(u"..."))
         QVERIFY2(error.startsWith(message.chopped(3)), a.body.constData());
     else

@@ -174,16 +174,16 @@ void TestRemoteApisix::serverErrorsArriveInItsWords()
     QVERIFY(wait<RemoteResult<Upstream>>([&](auto done) {
                 m_client->putUpstream(up.value, done);
             }).ok());
-    const Decoded<StreamRoute> route = decodeText<StreamRoute>(
-        R"({"id": "r", "server_port": 9100, "upstream_id": "u"})", &decodeStreamRoute);
-    QVERIFY(wait<RemoteResult<StreamRoute>>([&](auto done) {
-                m_client->putStreamRoute(route.value, done);
-            }).ok());
+    // APISIX's admin API refuses to delete an upstream a service still names.
+    Service service;
+    service.id = QStringLiteral("s");
+    service.upstreamId = QStringLiteral("u");
+    QVERIFY(m_remoteStore->putService(service).isEmpty());
 
     auto refused = wait<RemoteStatus>([&](auto done) { m_client->deleteUpstream("u", done); });
     QCOMPARE(refused.httpStatus, 400);
     QCOMPARE(refused.error,
-             QString("can not delete this upstream, stream_route [r] is still using it now"));
+             QString("can not delete this upstream, service [s] is still using it now"));
 
     auto missing =
         wait<RemoteResult<StreamRoute>>([&](auto done) { m_client->getStreamRoute("nope", done); });

@@ -175,14 +175,14 @@ private Q_SLOTS:
                     QJsonDocument(route("api", port)).toJson(QJsonDocument::Compact));
         QVERIFY2(put.status == 201, put.body.constData());
         QCOMPARE(idsInFile(path), (QStringList{"first", "hand", "api"}));
-        QCOMPARE(sg.routeIds(), (QStringList{"first", "hand", "api"}));
+        QCOMPARE(sg.routeIds(), (QStringList{"api", "first", "hand"}));
 
         // A hand edit alone applies too: the file is watched with the window open as headless.
         QStringList ids = idsInFile(path);
         ids << QStringLiteral("later");
         QJsonObject edited = configWith(ids, port);
         QVERIFY(writeFile(path, QJsonDocument(edited).toJson()));
-        QTRY_COMPARE_WITH_TIMEOUT(sg.routeIds(), (QStringList{"first", "hand", "api", "later"}),
+        QTRY_COMPARE_WITH_TIMEOUT(sg.routeIds(), (QStringList{"api", "first", "hand", "later"}),
                                   10000);
 
         // A hand edit that does not validate: the admin change is refused with the file's name
@@ -198,7 +198,7 @@ private Q_SLOTS:
         QFile f(path);
         QVERIFY(f.open(QIODevice::ReadOnly));
         QCOMPARE(f.readAll(), broken);
-        QCOMPARE(sg.routeIds(), (QStringList{"first", "hand", "api", "later"}));
+        QCOMPARE(sg.routeIds(), (QStringList{"api", "first", "hand", "later"}));
         sg.stop();
     }
 

@@ -82,6 +82,8 @@ public:
     HttpAnswer get(const QString& path) { return call("GET", path); }
 
     // The ids of the stream routes the admin API lists, in match order.
+    // The stream routes the running instance serves, as its admin API lists them (in etcd's key
+    // order, as APISIX lists them).
     QStringList routeIds()
     {
         QStringList ids;

@@ -340,7 +340,7 @@ void TestConfigCodec::problemsAcrossDocument()
         "stream_routes": [{"id": "ok", "upstream_id": "pg"},
                           {"id": "x y", "remote_addr": "10.0.0.1/40", "upstream_id": "pg"},
                           {"id": "n", "create_time": 1, "upstream": {"type": "ewma", "nodes": {"a:1": 1}}}],
-        "upstreams": [{"id": "pg", "nodes": []}],
+        "upstreams": [{"id": "pg", "nodes": [{"host": "db", "port": 0, "weight": 1}]}],
         "extra": 1})"));
     QStringList texts;
     for (const Problem& p : d.problems)
@@ -352,9 +352,9 @@ void TestConfigCodec::problemsAcrossDocument()
         QStringLiteral("stream_routes[1].id: must be a string of 1-64 characters from a-z, "
                        "A-Z, 0-9, \"-\", \"_\", \".\" or an integer >= 1"),
         QStringLiteral("stream_routes[1].remote_addr: invalid remote_addr: 10.0.0.1/40"),
-        QStringLiteral("stream_routes[2].upstream.type: ewma is not supported by Streamgate; "
-                       "use roundrobin, chash or least_conn"),
-        QStringLiteral("upstreams[0].nodes: at least one node is required"),
+        QStringLiteral("stream_routes[2].upstream.type: type ewma: not supported by "
+                       "Streamgate; use roundrobin, chash or least_conn"),
+        QStringLiteral("upstreams[0].nodes[0].port: must be an integer from 1 to 65535"),
     };
     for (const QString& line : expected)
         QVERIFY2(texts.contains(line), qPrintable(line + "\nnot in:\n" + texts.join('\n')));

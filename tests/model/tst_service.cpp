@@ -107,10 +107,6 @@ void TestService::invalid_data()
                           << "0"
                           << "must be a string of 1-64 characters from a-z, A-Z, 0-9, \"-\", "
                              "\"_\", \".\" or an integer >= 1";
-    QTest::newRow("upstream and upstream_id")
-        << service(R"({"upstream_id": "u1"})") << client << "upstream_id"
-        << "u1"
-        << "give either upstream or upstream_id, not both";
     QTest::newRow("inline upstream node port 0")
         << service(R"({"upstream": {"nodes": {"db:0": 1}}})") << client
         << R"(upstream.nodes["db:0"])"
@@ -161,11 +157,11 @@ void TestService::routeWithServiceIdOnly()
     QVERIFY2(integer.ok(), qPrintable(describe(integer.problems)));
     QCOMPARE(idText(integer.value.serviceId), QStringLiteral("5"));
 
-    // With a service_id, an upstream of the route's own is still one or the other.
+    // APISIX's schema takes an upstream and an upstream_id together (upstreamFor says which
+    // runs), with a service_id or without.
     const Decoded<StreamRoute> both = decodeStreamRoute(object(
         R"({"id": "r1", "service_id": "s1", "upstream_id": "u1", "upstream": {"nodes": {"127.0.0.1:1": 1}}})"));
-    QCOMPARE(both.problems.size(), 1);
-    QCOMPARE(both.problems.first().path, QStringLiteral("upstream_id"));
+    QVERIFY2(both.ok(), qPrintable(describe(both.problems)));
 }
 
 void TestService::configSection()
@@ -269,10 +265,22 @@ void TestService::upstreamFor()
         "stream_routes": [{"id": "a", "service_id": "inline"},
                           {"id": "b", "service_id": "byid"},
                           {"id": "c", "service_id": "inline", "upstream_id": "u2"},
-                          {"id": "d", "service_id": "empty"}],
+                          {"id": "d", "service_id": "empty"},
+                          {"id": "e", "upstream": {"nodes": {"127.0.0.1:4": 1}},
+                           "upstream_id": "u2"},
+                          {"id": "f", "service_id": "both",
+                           "upstream": {"nodes": {"127.0.0.1:5": 1}}},
+                          {"id": "g", "service_id": "both"},
+                          {"id": "h", "upstream_id": "gone",
+                           "upstream": {"nodes": {"127.0.0.1:6": 1}}},
+                          {"id": "i", "service_id": "gone",
+                           "upstream": {"nodes": {"127.0.0.1:7": 1}}},
+                          {"id": "j"}],
         "services": [{"id": "inline", "upstream": {"nodes": {"127.0.0.1:1": 1}}},
                      {"id": "byid", "upstream_id": "u1"},
-                     {"id": "empty"}],
+                     {"id": "empty"},
+                     {"id": "both", "upstream": {"nodes": {"127.0.0.1:8": 1}},
+                      "upstream_id": "u1"}],
         "upstreams": [{"id": "u1", "nodes": {"127.0.0.1:2": 1}},
                       {"id": "u2", "nodes": {"127.0.0.1:3": 1}}]})"));
     QVERIFY2(d.ok(), qPrintable(describe(d.problems)));
@@ -285,6 +293,15 @@ void TestService::upstreamFor()
     QCOMPARE(port("b"), 2);
     QCOMPARE(port("c"), 3);
     QCOMPARE(port("d"), 0);
+    // As APISIX's stream preread picks: the route's upstream_id before its inline upstream;
+    // merged with a service, an inline upstream (the route's, then the service's) before an
+    // upstream_id; a name that finds nothing gives nothing, whatever else is inline.
+    QCOMPARE(port("e"), 3);
+    QCOMPARE(port("f"), 5);
+    QCOMPARE(port("g"), 8);
+    QCOMPARE(port("h"), 0);
+    QCOMPARE(port("i"), 0);
+    QCOMPARE(port("j"), 0);
 }
 
 QTEST_GUILESS_MAIN(TestService)

@@ -502,14 +502,6 @@ void TestStreamRoute::invalid_data()
         << route(R"({"create_time": "yesterday"})") << file << "create_time"
         << "yesterday"
         << "wrong type: expected integer, got string";
-    QTest::newRow("no upstream") << route(R"({"upstream": null})") << file << ""
-                                 << ""
-                                 << "a stream route needs an upstream, an upstream_id or a "
-                                    "service_id";
-    QTest::newRow("upstream and upstream_id")
-        << route(R"({"upstream_id": "pg"})") << file << "upstream_id"
-        << "pg"
-        << "give either upstream or upstream_id, not both";
     QTest::newRow("upstream_id invalid")
         << route(R"({"upstream": null, "upstream_id": "a b"})") << file << "upstream_id"
         << "a b" << idRule;
@@ -604,8 +596,8 @@ void TestStreamRoute::allProblemsAtOnce()
                        "A-Z, 0-9, \"-\", \"_\", \".\" or an integer >= 1"),
         QStringLiteral("stream_routes[3].remote_addr: invalid remote_addr: :/8"),
         QStringLiteral("stream_routes[3].server_port: must be an integer from 1 to 65535"),
-        QStringLiteral("stream_routes[3].upstream.type: ewma is not supported by Streamgate; "
-                       "use roundrobin, chash or least_conn"),
+        QStringLiteral("stream_routes[3].upstream.type: type ewma: not supported by "
+                       "Streamgate; use roundrobin, chash or least_conn"),
         QStringLiteral("stream_routes[3].upstream.nodes[\"[::1]:3306\"]: weight must be an "
                        "integer >= 0"),
         QStringLiteral("stream_routes[3].upstream.nodes[\"db:0\"]: port must be 1-65535"),

@@ -142,6 +142,11 @@ void TestUpstream::valid_data()
     QTest::newRow("scheme tcp") << upstream(R"({"scheme": "tcp"})");
     QTest::newRow("scheme udp") << upstream(R"({"scheme": "udp"})");
     QTest::newRow("scheme tls") << upstream(R"({"scheme": "tls"})");
+    // The schema's default, which APISIX's stream proxy runs as tcp (tools send it).
+    QTest::newRow("scheme http") << upstream(R"({"scheme": "http"})");
+    // APISIX's schema allows an upstream without nodes (its sessions fail; the check warns).
+    QTest::newRow("map of no nodes") << object(R"({"nodes": {}})");
+    QTest::newRow("array of no nodes") << object(R"({"nodes": []})");
     QTest::newRow("checks minimal") << upstream(R"({"checks": {"active": {"type": "tcp"}}})");
     QTest::newRow("checks without type") << upstream(R"({"checks": {"active": {"timeout": 2}}})");
     QTest::newRow("checks full") << upstream(R"({"checks": {"active": {"type": "tcp", "timeout": 1,
@@ -255,12 +260,6 @@ void TestUpstream::invalid_data()
     QTest::newRow("map string weight") << nodes(R"({"db:1": "1"})") << R"(nodes["db:1"])"
                                        << "1"
                                        << "wrong type: expected integer, got string";
-    QTest::newRow("map empty") << nodes("{}") << "nodes"
-                               << "{}"
-                               << "at least one node is required";
-    QTest::newRow("array empty") << nodes("[]") << "nodes"
-                                 << "[]"
-                                 << "at least one node is required";
     QTest::newRow("nodes string") << nodes(R"("db:1")") << "nodes"
                                   << "db:1"
                                   << "nodes must be an object {\"host:port\": weight} or an "
@@ -318,11 +317,12 @@ void TestUpstream::invalid_data()
                               << "property \"nodes\" is required";
     QTest::newRow("type ewma") << upstream(R"({"type": "ewma"})") << "type"
                                << "ewma"
-                               << "ewma is not supported by Streamgate; use roundrobin, "
+                               << "type ewma: not supported by Streamgate; use roundrobin, "
                                   "chash or least_conn";
     QTest::newRow("type random") << upstream(R"({"type": "random"})") << "type"
                                  << "random"
-                                 << "type must be one of roundrobin, chash, least_conn";
+                                 << "type random: not supported by Streamgate; use roundrobin, "
+                                    "chash or least_conn";
     QTest::newRow("type not a string") << upstream(R"({"type": 1})") << "type"
                                        << "1"
                                        << "wrong type: expected string, got integer";
@@ -333,11 +333,12 @@ void TestUpstream::invalid_data()
     QTest::newRow("chash http key")
         << upstream(R"({"type": "chash", "key": "uri"})") << "key"
         << "uri"
-        << "chash key must be one of " + kStreamKeys + " for stream routes";
+        << "chash key uri: not supported by Streamgate, which hashes stream routes on one of " +
+               kStreamKeys;
     QTest::newRow("hash_on header")
         << upstream(R"({"type": "chash", "hash_on": "header", "key": "remote_addr"})") << "hash_on"
         << "header"
-        << "hash_on header is HTTP only; stream routes hash on vars "
+        << "hash_on header: not supported by Streamgate (HTTP only); stream routes hash on vars "
            "or vars_combinations";
     QTest::newRow("hash_on unknown")
         << upstream(R"({"type": "chash", "hash_on": "ip", "key": "remote_addr"})") << "hash_on"
@@ -388,9 +389,13 @@ void TestUpstream::invalid_data()
         << upstream(R"({"retry_timeout": -1})") << "retry_timeout"
         << "-1"
         << "must be a number >= 0";
-    QTest::newRow("scheme http") << upstream(R"({"scheme": "http"})") << "scheme"
-                                 << "http"
-                                 << "scheme must be tcp, udp or tls for stream routes";
+    QTest::newRow("scheme https") << upstream(R"({"scheme": "https"})") << "scheme"
+                                  << "https"
+                                  << "scheme https: not supported by Streamgate (stream upstreams "
+                                     "are reached over tcp or udp)";
+    QTest::newRow("scheme unknown") << upstream(R"({"scheme": "quic"})") << "scheme"
+                                    << "quic"
+                                    << "scheme must be one of tcp, udp, tls, http";
     QTest::newRow("http only field pass_host")
         << upstream(R"({"pass_host": "node"})") << "pass_host"
         << "node"

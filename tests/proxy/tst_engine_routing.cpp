@@ -1,6 +1,7 @@
 // Which route a connection takes, and who is refused before any upstream connect: APISIX
 // stream-route matching (remote_addr, server_addr, server_port, list order), IPv6 and
-// IPv4-mapped peers, ip-restriction, listener bind errors, port ranges.
+// IPv4-mapped peers, ip-restriction, listener bind errors, port ranges, a route whose upstream
+// is gone.
 
 #include "loopback.h"
 #include "proxy/engine.h"
@@ -134,6 +135,42 @@ private Q_SLOTS:
         QCOMPARE(s.listeners.size(), 3);
         QCOMPARE(s.listeners[2].noRoute, quint64(1));
         QCOMPARE(s.listeners[0].noRoute, quint64(0));
+    }
+
+    // A route whose upstream_id names nothing (APISIX's admin API leaves one when it deletes
+    // an upstream a stream route names, and after a force delete), or that names no upstream
+    // at all: each connection is closed at once, as APISIX's preread ends it, and counted as a
+    // failed connect; once the upstream exists the route serves.
+    void routeWithoutItsUpstreamClosesAtOnce()
+    {
+        auto up = greeter("here\n");
+        Engine engine(smallEngine());
+        const int port = freePort();
+        Config c;
+        c.streamProxy.tcp << listenEntry("127.0.0.1", port);
+        StreamRoute r;
+        r.id = QStringLiteral("r");
+        r.upstreamId = QStringLiteral("gone");
+        c.streamRoutes << r;
+        engine.apply(c);
+
+        ReadEnd end;
+        QCOMPARE(greetingVia("127.0.0.1", port, "127.0.0.1", &end), QByteArray());
+        QVERIFY(end == ReadEnd::Eof || end == ReadEnd::Reset);
+        QCOMPARE(routeCounters(engine.snapshot(), "r").connectFailures, quint64(1));
+        QVERIFY(hasEvent(engine, EventKind::Close, CloseReason::ConnectFailed));
+
+        c.streamRoutes[0].upstreamId = QJsonValue();
+        engine.apply(c);
+        QCOMPARE(greetingVia("127.0.0.1", port, "127.0.0.1", &end), QByteArray());
+        QCOMPARE(routeCounters(engine.snapshot(), "r").connectFailures, quint64(2));
+
+        Upstream gone = upstream({node("127.0.0.1", up->port())});
+        gone.id = QStringLiteral("gone");
+        c.upstreams << gone;
+        c.streamRoutes[0].upstreamId = QStringLiteral("gone");
+        engine.apply(c);
+        QCOMPARE(greetingVia("127.0.0.1", port), QByteArray("here\n"));
     }
 
     void firstMatchWins()

@@ -391,9 +391,10 @@ void TestRemoteApisixWindow::declinedDeleteKeepsRoute()
 
 void TestRemoteApisixWindow::deleteUpstreamInUseRefusedThenDeleted()
 {
-    QVERIFY(m_serverStore
-                ->putRoute(route(R"({"id": "user", "server_port": 9101, "upstream_id": "up1"})"))
-                .isEmpty());
+    Service user;
+    user.id = QStringLiteral("user");
+    user.upstreamId = QStringLiteral("up1");
+    QVERIFY(m_serverStore->putService(user).isEmpty());
     ui::RemoteApisixWindow* window = connectedWindow();
     QVERIFY(window);
     window->findChild<QTabWidget*>()->setCurrentIndex(1);
@@ -403,13 +404,13 @@ void TestRemoteApisixWindow::deleteUpstreamInUseRefusedThenDeleted()
     QSignalSpy finished(window, &ui::RemoteApisixWindow::requestFinished);
     QTest::mouseClick(remove, Qt::LeftButton);
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 10000);
-    QCOMPARE(finished.last().first().toBool(), false); // a route still uses it: the server says no
-    QVERIFY2(window->statusText().contains("stream_route [user] is still using it"),
+    QCOMPARE(finished.last().first().toBool(), false); // a service uses it: the server says no
+    QVERIFY2(window->statusText().contains("service [user] is still using it"),
              qPrintable(window->statusText()));
     QCOMPARE(upstreams->rowCount(), 1);
     QVERIFY(serverConfig().findUpstream("up1") != nullptr);
 
-    QVERIFY(m_serverStore->deleteRoute("user").isEmpty());
+    QVERIFY(m_serverStore->deleteService("user").isEmpty());
     QTest::mouseClick(remove, Qt::LeftButton);
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 10000);
     QCOMPARE(finished.last().first().toBool(), true);

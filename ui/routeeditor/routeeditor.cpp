@@ -659,6 +659,11 @@ void RouteEditor::validate()
             m_problems << Problem{QStringLiteral("id"), id,
                                   tr("a route with id %1 already exists").arg(id)};
     }
+    // APISIX takes a route with no upstream at all (its connections are closed at once); a form
+    // that says "from the service" and names none is a choice left unmade.
+    if (m_useService->isChecked() && m_service->currentData().toString().isEmpty())
+        m_problems << Problem{QStringLiteral("service_id"), QString(),
+                              tr("choose the service whose upstream the route takes")};
     const RouteListen listen = formListen();
     if (!listen.host.isEmpty() && QHostAddress(listen.host).isNull())
         m_problems << Problem{QStringLiteral("server_port"), listen.host,
