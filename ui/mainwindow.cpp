@@ -3,6 +3,7 @@
 #include "config/configstore.h"
 #include "config/routeedits.h"
 #include "config/toxicedits.h"
+#include "configedit.h"
 #include "connectionactions.h"
 #include "csv.h"
 #include "delegates.h"
@@ -23,6 +24,7 @@
 #include "queries/queriespanel.h"
 #include "remoteapisixwindow.h"
 #include "routeeditor/routeeditor.h"
+#include "viewstyle.h"
 
 #include <QAction>
 #include <QApplication>
@@ -114,25 +116,6 @@ QIcon appIcon(const QStyle* style)
     // The resource is linked into the application; tests run without it.
     const QString path = QStringLiteral(":/icons/streamgate.svg");
     return QFile::exists(path) ? QIcon(path) : style->standardIcon(QStyle::SP_DriveNetIcon);
-}
-
-QIcon themed(const char* name, const QStyle* style, QStyle::StandardPixmap fallback)
-{
-    return QIcon::fromTheme(QLatin1String(name), style->standardIcon(fallback));
-}
-
-void setupTable(QTableView* view)
-{
-    view->setSelectionBehavior(QAbstractItemView::SelectRows);
-    view->setAlternatingRowColors(true);
-    view->setWordWrap(false);
-    view->setShowGrid(false);
-    view->verticalHeader()->hide();
-    view->verticalHeader()->setDefaultSectionSize(view->fontMetrics().height() + 8);
-    view->horizontalHeader()->setHighlightSections(false);
-    view->horizontalHeader()->setSectionsMovable(true);
-    view->horizontalHeader()->setStretchLastSection(true);
-    view->horizontalHeader()->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
 }
 
 QString dot(int health, const QPalette& palette)
@@ -307,19 +290,19 @@ MainWindow::~MainWindow()
 void MainWindow::buildActions()
 {
     QStyle* s = style();
-    m_newAction =
-        new QAction(themed("list-add", s, QStyle::SP_FileDialogNewFolder), tr("&New route"), this);
+    m_newAction = new QAction(themedIcon("list-add", s, QStyle::SP_FileDialogNewFolder),
+                              tr("&New route"), this);
     m_newAction->setShortcut(QKeySequence::New);
     m_newAction->setToolTip(tr("Add a route (Ctrl+N)"));
     connect(m_newAction, &QAction::triggered, this, &MainWindow::addRoute);
 
     m_duplicateAction =
-        new QAction(themed("edit-copy", s, QStyle::SP_FileIcon), tr("D&uplicate route"), this);
+        new QAction(themedIcon("edit-copy", s, QStyle::SP_FileIcon), tr("D&uplicate route"), this);
     m_duplicateAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
     connect(m_duplicateAction, &QAction::triggered, this, &MainWindow::duplicateRoute);
 
     m_deleteAction =
-        new QAction(themed("list-remove", s, QStyle::SP_TrashIcon), tr("&Delete route…"), this);
+        new QAction(themedIcon("list-remove", s, QStyle::SP_TrashIcon), tr("&Delete route…"), this);
     m_deleteAction->setShortcut(QKeySequence::Delete);
     m_deleteAction->setShortcutContext(Qt::WidgetShortcut);
     connect(m_deleteAction, &QAction::triggered, this, &MainWindow::deleteRoute);
@@ -329,8 +312,9 @@ void MainWindow::buildActions()
     m_enableAction->setToolTip(tr("A disabled route is removed from the proxy but kept here"));
     connect(m_enableAction, &QAction::triggered, this, &MainWindow::toggleRouteEnabled);
 
-    m_closeConnectionsAction = new QAction(themed("process-stop", s, QStyle::SP_DialogCloseButton),
-                                           tr("&Close connection(s)…"), this);
+    m_closeConnectionsAction =
+        new QAction(themedIcon("process-stop", s, QStyle::SP_DialogCloseButton),
+                    tr("&Close connection(s)…"), this);
     m_closeConnectionsAction->setShortcut(QKeySequence::Delete);
     m_closeConnectionsAction->setShortcutContext(Qt::WidgetShortcut);
     connect(m_closeConnectionsAction, &QAction::triggered, this,
@@ -349,7 +333,7 @@ void MainWindow::buildActions()
         refreshNow();
     });
 
-    m_copyAction = new QAction(themed("edit-copy", s, QStyle::SP_FileIcon), tr("&Copy"), this);
+    m_copyAction = new QAction(themedIcon("edit-copy", s, QStyle::SP_FileIcon), tr("&Copy"), this);
     m_copyAction->setShortcut(QKeySequence::Copy);
     m_copyAction->setShortcutContext(Qt::WidgetShortcut);
     connect(m_copyAction, &QAction::triggered, this, &MainWindow::copySelectedConnections);
@@ -373,7 +357,7 @@ void MainWindow::buildActions()
         blockClient(formatIp(c.clientAddress), c.routeId);
     });
 
-    m_exportAction = new QAction(themed("document-save-as", s, QStyle::SP_DialogSaveButton),
+    m_exportAction = new QAction(themedIcon("document-save-as", s, QStyle::SP_DialogSaveButton),
                                  tr("&Export connections as CSV…"), this);
     connect(m_exportAction, &QAction::triggered, this, &MainWindow::exportConnections);
 
@@ -385,8 +369,8 @@ void MainWindow::buildActions()
         m_connectionFilterEdit->selectAll();
     });
 
-    m_refreshAction =
-        new QAction(themed("view-refresh", s, QStyle::SP_BrowserReload), tr("&Refresh now"), this);
+    m_refreshAction = new QAction(themedIcon("view-refresh", s, QStyle::SP_BrowserReload),
+                                  tr("&Refresh now"), this);
     m_refreshAction->setShortcut(QKeySequence::Refresh);
     connect(m_refreshAction, &QAction::triggered, this, &MainWindow::refreshNow);
 
@@ -409,15 +393,16 @@ void MainWindow::buildActions()
         tr("Keep every toxic, switched off, to switch back on one by one later"));
     m_switchOffToxicsAction->setEnabled(false);
     connect(m_switchOffToxicsAction, &QAction::triggered, this, [this] {
-        if (m_store && commitEdit([](const Config& c) { return withToxicsSwitchedOff(c); },
-                                  tr("Cannot switch the toxics off")))
+        if (m_store && commitConfigEdit(
+                           m_store, [](const Config& c) { return withToxicsSwitchedOff(c); }, this,
+                           tr("Cannot switch the toxics off")))
             statusBar()->showMessage(tr("Every toxic switched off (kept in the Faults tab)"), 6000);
     });
     m_showFaultsAction = new QAction(tr("&Faults of the selected route"), this);
     connect(m_showFaultsAction, &QAction::triggered, this, [this] { showFaults(); });
 
-    m_quitAction =
-        new QAction(themed("application-exit", s, QStyle::SP_DialogCloseButton), tr("&Quit"), this);
+    m_quitAction = new QAction(themedIcon("application-exit", s, QStyle::SP_DialogCloseButton),
+                               tr("&Quit"), this);
     m_quitAction->setShortcut(QKeySequence::Quit);
     connect(m_quitAction, &QAction::triggered, this, [this] {
         m_quitting = true;
@@ -556,7 +541,7 @@ QWidget* MainWindow::buildConnectionsTab()
     m_pauseButton->setObjectName(QStringLiteral("pauseButton"));
     m_pauseButton->setCheckable(true);
     m_pauseButton->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-    m_pauseButton->setIcon(themed("media-playback-pause", style(), QStyle::SP_MediaPause));
+    m_pauseButton->setIcon(themedIcon("media-playback-pause", style(), QStyle::SP_MediaPause));
     m_pauseButton->setText(tr("Pause"));
     m_pauseButton->setToolTip(tr("Freeze the table (the proxy keeps running)"));
     connect(m_pauseButton, &QToolButton::toggled, this, &MainWindow::setConnectionsPaused);
@@ -1024,8 +1009,9 @@ void MainWindow::setConnectionsPaused(bool paused)
     if (m_pauseButton->isChecked() != paused)
         m_pauseButton->setChecked(paused);
     m_pauseButton->setText(paused ? tr("Resume") : tr("Pause"));
-    m_pauseButton->setIcon(paused ? themed("media-playback-start", style(), QStyle::SP_MediaPlay)
-                                  : themed("media-playback-pause", style(), QStyle::SP_MediaPause));
+    m_pauseButton->setIcon(
+        paused ? themedIcon("media-playback-start", style(), QStyle::SP_MediaPlay)
+               : themedIcon("media-playback-pause", style(), QStyle::SP_MediaPause));
     if (!paused)
         refreshNow();
 }
@@ -1282,19 +1268,6 @@ void MainWindow::updateRouteActions()
     m_newAction->setEnabled(m_store != nullptr);
 }
 
-// Applies a whole-config edit to the config as it is now (a hand edit on disk taken in first).
-bool MainWindow::commitEdit(const std::function<Config(const Config&)>& edit, const QString& what)
-{
-    const Problems problems = m_store->update([&](Config& config) {
-        config = edit(config);
-        return Problems{};
-    });
-    if (problems.isEmpty())
-        return true;
-    QMessageBox::warning(this, what, formatProblems(problems));
-    return false;
-}
-
 void MainWindow::addRoute()
 {
     if (!m_store || !confirmDiscardEdits())
@@ -1337,7 +1310,7 @@ void MainWindow::deleteRoute()
     const auto edit = [&](const Config& config) {
         return enabled ? withRouteDeleted(config, id) : withDisabledRouteRemoved(config, id);
     };
-    if (commitEdit(edit, tr("Cannot delete the route"))) {
+    if (commitConfigEdit(m_store, edit, this, tr("Cannot delete the route"))) {
         if (m_engine && enabled)
             m_engine->killRoute(id);
         if (m_editor->routeId() == id)
@@ -1356,8 +1329,9 @@ void MainWindow::toggleRouteEnabled()
     const auto edit = [&](const Config& config) {
         return enabled ? withRouteDisabled(config, id) : withRouteEnabled(config, id);
     };
-    if (commitEdit(edit,
-                   enabled ? tr("Cannot disable the route") : tr("Cannot enable the route"))) {
+    if (commitConfigEdit(m_store, edit, this,
+                         enabled ? tr("Cannot disable the route")
+                                 : tr("Cannot enable the route"))) {
         selectRoute(id);
         m_editor->editRoute(id);
     }
@@ -1406,8 +1380,9 @@ bool MainWindow::clearAllFaults()
 {
     const int count = m_faultCount;
     const bool cleared = m_configFaults && m_store; // read before the commit clears it
-    if (cleared && !commitEdit([](const Config& config) { return withFaultsCleared(config); },
-                               tr("Cannot clear the faults")))
+    if (cleared && !commitConfigEdit(
+                       m_store, [](const Config& config) { return withFaultsCleared(config); },
+                       this, tr("Cannot clear the faults")))
         return false;
     const int resumed = m_engine ? m_engine->resumeAll() : 0; // now, not from the last refresh
     if (!cleared && resumed == 0)

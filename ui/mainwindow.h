@@ -124,7 +124,6 @@ private:
     void duplicateRoute();
     void deleteRoute();
     void toggleRouteEnabled();
-    bool commitEdit(const std::function<Config(const Config&)>& edit, const QString& what);
     Problems editClient(const QString& ip, const QString& routeId, bool allow, QString* routeName,
                         QString* why);
     void setAllPaused(bool paused);
