@@ -1,5 +1,6 @@
 #include "mainwindow.h"
 
+#include "accesscontroller.h"
 #include "config/configstore.h"
 #include "config/routeedits.h"
 #include "config/toxicedits.h"
@@ -141,6 +142,7 @@ MainWindow::MainWindow(ConfigStore* store, Engine* engine, QWidget* parent)
     m_stats = new RouteStatsModel(this);
     m_nodes = new NodesModel(this);
     m_events = new EventLogModel(this);
+    m_access = new AccessController(store, this);
 
     buildActions();
 
@@ -225,6 +227,14 @@ MainWindow::MainWindow(ConfigStore* store, Engine* engine, QWidget* parent)
                            dirty ? tr("Route settings •") : tr("Route settings"));
     });
     connect(m_denied, &DeniedClientsModel::firstRefusal, this, &MainWindow::onFirstRefusal);
+    connect(m_access, &AccessController::clientAllowed, this, [this] {
+        if (m_bannerKey == QStringLiteral("refusal"))
+            showNextRefusal();
+        updateTray();
+    });
+    connect(m_access, &AccessController::message, this, [this](const QString& text, int timeoutMs) {
+        statusBar()->showMessage(text, timeoutMs);
+    });
     connect(m_routesModel, &RoutesModel::moveRequested, this, [this](const QString& id, int index) {
         const Problems problems = m_store->moveRoute(id, index);
         if (!problems.isEmpty())
@@ -862,12 +872,7 @@ void MainWindow::buildTray()
     menu->addAction(tr("Show Streamgate"), this, &MainWindow::bringToFront);
     m_trayPauseAction =
         menu->addAction(tr("Pause all routes"), this, [this] { setAllPaused(!m_allPaused); });
-    m_trayAllowAction = menu->addAction(QString(), this, [this] {
-        if (m_pendingRefusals.isEmpty())
-            return;
-        const DeniedClient d = m_pendingRefusals.takeLast();
-        allowClient(d.clientIp, d.routeId);
-    });
+    m_trayAllowAction = menu->addAction(QString(), m_access, &AccessController::allowLastRefusal);
     m_trayAllowAction->setVisible(false);
     menu->addAction(m_clearFaultsAction);
     menu->addSeparator();
@@ -1140,8 +1145,8 @@ void MainWindow::updateTray()
             icon = QIcon(icon.pixmap(32, QIcon::Disabled));
         m_tray->setIcon(chaos.isEmpty() ? icon : withFaultBadge(icon));
     }
-    if (!m_pendingRefusals.isEmpty()) {
-        const DeniedClient& d = m_pendingRefusals.last();
+    if (!m_access->pendingRefusals().isEmpty()) {
+        const DeniedClient& d = m_access->pendingRefusals().last();
         m_trayAllowAction->setText(
             tr("Allow %1 on %2").arg(d.clientIp, m_routeNames.value(d.routeId, d.routeId)));
         m_trayAllowAction->setVisible(true);
@@ -1419,82 +1424,20 @@ void MainWindow::setAllPaused(bool paused)
 
 // ---- clients --------------------------------------------------------------------------------
 
-// Allows or blocks `ip` on route `routeId`, on the config as it is now (ConfigStore::update
-// takes in a hand edit on disk first). Returns the problems that refused the result; *why says
-// why nothing changed otherwise (the route is gone, or the client already is as asked).
-Problems MainWindow::editClient(const QString& ip, const QString& routeId, bool allow,
-                                QString* routeName, QString* why)
-{
-    const Problems problems = m_store->update([&](Config& config) {
-        const auto it = std::find_if(config.streamRoutes.begin(), config.streamRoutes.end(),
-                                     [&](const StreamRoute& r) { return r.idString() == routeId; });
-        std::optional<StreamRoute> next;
-        if (it == config.streamRoutes.end()) {
-            *why = tr("The route %1 no longer exists").arg(routeId);
-        } else {
-            *routeName = it->displayName();
-            const StreamRoute route = withOwnIpRestriction(config, *it);
-            next = allow ? withClientAllowed(route, ip, why) : withClientBlocked(route, ip, why);
-        }
-        if (!next)
-            return Problems{Problem{QString(), QString(), *why}};
-        *it = *next;
-        return Problems{};
-    });
-    return why->isEmpty() ? problems : Problems{};
-}
-
 bool MainWindow::allowClient(const QString& ip, const QString& routeId)
 {
-    if (!m_store)
-        return false;
-    QString name, why;
-    const Problems problems = editClient(ip, routeId, true, &name, &why);
-    if (!why.isEmpty()) {
-        statusBar()->showMessage(why, 6000);
-        return false;
-    }
-    if (!problems.isEmpty()) {
-        QMessageBox::warning(this, tr("Cannot allow %1").arg(ip), formatProblems(problems));
-        return false;
-    }
-    m_pendingRefusals.removeIf(
-        [&](const DeniedClient& d) { return d.clientIp == ip && d.routeId == routeId; });
-    if (m_bannerKey == QStringLiteral("refusal"))
-        showNextRefusal();
-    updateTray();
-    statusBar()->showMessage(tr("%1 may now connect to %2").arg(ip, name), 6000);
-    return true;
+    return m_access->allowClient(ip, routeId);
 }
 
 bool MainWindow::blockClient(const QString& ip, const QString& routeId)
 {
-    if (!m_store)
-        return false;
-    QString name, why;
-    const Problems problems = editClient(ip, routeId, false, &name, &why);
-    if (!why.isEmpty()) {
-        QMessageBox::information(this, tr("Block %1").arg(ip), why);
-        return false;
-    }
-    if (!problems.isEmpty()) {
-        QMessageBox::warning(this, tr("Cannot block %1").arg(ip), formatProblems(problems));
-        return false;
-    }
-    statusBar()->showMessage(
-        tr("%1 is refused on %2 from now on; its open connections stay until closed").arg(ip, name),
-        8000);
-    return true;
+    return m_access->blockClient(ip, routeId);
 }
 
 void MainWindow::onFirstRefusal(const DeniedClient& denied)
 {
-    if (denied.routeId.isEmpty() || denied.reason != CloseReason::DeniedIpRestriction)
+    if (!m_access->addRefusal(denied))
         return;
-    m_pendingRefusals.removeIf([&](const DeniedClient& d) {
-        return d.clientIp == denied.clientIp && d.routeId == denied.routeId;
-    });
-    m_pendingRefusals << denied;
     const QString text =
         tr("%1 was refused on %2")
             .arg(denied.clientIp, m_routeNames.value(denied.routeId, denied.routeId));
@@ -1509,26 +1452,27 @@ void MainWindow::onFirstRefusal(const DeniedClient& denied)
 
 void MainWindow::showNextRefusal()
 {
-    if (m_pendingRefusals.isEmpty()) {
+    const QList<DeniedClient>& pending = m_access->pendingRefusals();
+    if (pending.isEmpty()) {
         hideBanner(QStringLiteral("refusal"));
         return;
     }
     if (!m_bannerKey.isEmpty() && m_bannerKey != QStringLiteral("refusal"))
         return; // a config problem is more important; refusals wait in the tray and the list
-    const DeniedClient d = m_pendingRefusals.last();
+    const DeniedClient d = pending.last();
     QString text = tr("<b>%1</b> was refused on <b>%2</b>.")
                        .arg(d.clientIp.toHtmlEscaped(),
                             m_routeNames.value(d.routeId, d.routeId).toHtmlEscaped());
-    if (m_pendingRefusals.size() > 1)
+    if (pending.size() > 1)
         text += QLatin1Char(' ') + tr("(%n more refused client(s) in Denied clients)", nullptr,
-                                      int(m_pendingRefusals.size() - 1));
+                                      int(pending.size() - 1));
     showBanner(QStringLiteral("refusal"), text,
                {qMakePair(tr("Allow"),
                           std::function<void()>([this, d] { allowClient(d.clientIp, d.routeId); })),
                 qMakePair(tr("Show denied"),
                           std::function<void()>([this] { m_tabs->setCurrentWidget(m_deniedTab); })),
                 qMakePair(tr("Dismiss"), std::function<void()>([this] {
-                              m_pendingRefusals.clear();
+                              m_access->dismissRefusals();
                               hideBanner(QStringLiteral("refusal"));
                               updateTray();
                           }))});
@@ -1563,7 +1507,7 @@ void MainWindow::hideBanner(const QString& key)
         return;
     m_bannerKey.clear();
     m_banner->hide();
-    if (key != QStringLiteral("refusal") && !m_pendingRefusals.isEmpty())
+    if (key != QStringLiteral("refusal") && !m_access->pendingRefusals().isEmpty())
         showNextRefusal();
 }
 

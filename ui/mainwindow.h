@@ -39,6 +39,7 @@ struct Config;
 struct ConfigDiff;
 
 namespace ui {
+class AccessController;
 class ConnectionActions;
 class ConnectionFilter;
 class ConnectionTableModel;
@@ -124,8 +125,6 @@ private:
     void duplicateRoute();
     void deleteRoute();
     void toggleRouteEnabled();
-    Problems editClient(const QString& ip, const QString& routeId, bool allow, QString* routeName,
-                        QString* why);
     void setAllPaused(bool paused);
 
     QList<quint64> selectedConnectionIds(bool openOnly) const;
@@ -141,6 +140,7 @@ private:
 
     ConfigStore* m_store;
     Engine* m_engine;
+    ui::AccessController* m_access = nullptr; // allow, block, the refusals waiting for an answer
 
     ui::RoutesModel* m_routesModel = nullptr;
     ui::ConnectionTableModel* m_connections = nullptr;
@@ -188,7 +188,6 @@ private:
     QLabel* m_bannerText = nullptr;
     QWidget* m_bannerButtons = nullptr;
     QString m_bannerKey;
-    QList<DeniedClient> m_pendingRefusals;
 
     QLabel* m_listenersLabel = nullptr;
     QLabel* m_activeLabel = nullptr;
