@@ -1,0 +1,115 @@
+#pragma once
+// The Connections tab: the live connections table (filtered by text and route, closed ones kept
+// as history on request, frozen by Pause while the proxy keeps running) and what can be done to
+// the selection: close it, reset or pause it (ConnectionActions), copy it, allow or block the
+// client of the current row, export the table as CSV. The same actions serve the table's
+// context menu and the window's menus. The refresh rate of the whole window is chosen here.
+
+#include <QHash>
+#include <QList>
+#include <QWidget>
+
+class QAction;
+class QCheckBox;
+class QComboBox;
+class QLineEdit;
+class QModelIndex;
+class QSettings;
+class QTableView;
+class QToolButton;
+
+namespace sg {
+
+class Engine;
+struct Config;
+
+namespace ui {
+
+class ConnectionActions;
+class ConnectionFilter;
+class ConnectionTableModel;
+
+class ConnectionsPane final : public QWidget
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ConnectionsPane)
+
+public:
+    // engine may be null (no proxy): nothing can then be closed, reset or paused.
+    ConnectionsPane(ConnectionTableModel* connections, Engine* engine, QWidget* parent = nullptr);
+
+    QAction* closeAction() const { return m_closeAction; }
+    ConnectionActions* faultActions() const { return m_faultActions; }
+    QAction* copyAction() const { return m_copyAction; }
+    QAction* allowAction() const { return m_allowAction; }
+    QAction* blockAction() const { return m_blockAction; }
+    QAction* exportAction() const { return m_exportAction; }
+    // Enables the actions for the selection and names the client of the current row (a menu
+    // that shows them is about to open).
+    void updateActions();
+
+    // The routes the route filter offers (the one chosen stays when it still exists), and the
+    // names the client actions say.
+    void setConfig(const Config& config);
+    void setRouteNames(const QHash<QString, QString>& names) { m_routeNames = names; }
+
+    bool isPaused() const { return m_paused; }
+    void setPaused(bool paused);
+    // Shows perSecond in the refresh rate choice when it is one of its choices.
+    void showRefreshRate(int perSecond);
+    // Shows perSecond, or 4 / s when it is not a choice; returns the rate shown.
+    int chooseRefreshRate(int perSecond);
+
+    // Closes connections through the engine, after asking when `confirm`.
+    int closeConnections(const QList<quint64>& ids, bool confirm);
+    // The text filter, focused with its text selected (Ctrl+F).
+    void focusFilter();
+    // The connections a toxic of the Faults tab hits, drawn amber.
+    void setHighlighted(const QList<quint64>& ids);
+    // Repaints the rows: the fade of new and closed ones follows the clock, not data changes.
+    void repaintRows();
+
+    void restoreSettings(const QSettings& settings);
+    void saveSettings(QSettings& settings) const;
+
+Q_SIGNALS:
+    void refreshRateChanged(int perSecond); // chosen by the user
+    void allowRequested(const QString& ip, const QString& routeId);
+    void blockRequested(const QString& ip, const QString& routeId);
+    // Connections were acted on, or the table was let go of Pause: a refresh shows it.
+    void refreshRequested();
+    // A line for the status bar: what was done.
+    void message(const QString& text, int timeoutMs);
+
+private:
+    QList<quint64> selectedConnectionIds(bool openOnly) const;
+    void updateActionsFor(const QModelIndex& current);
+    void showContextMenu(const QPoint& pos);
+    void showColumnMenu(const QPoint& pos);
+    void copySelected();
+    void exportCsv();
+
+    ConnectionTableModel* m_connections;
+    ConnectionFilter* m_filter;
+    Engine* m_engine;
+    QHash<QString, QString> m_routeNames;
+    bool m_paused = false;
+    bool m_columnsChosen = false; // columns picked from the header menu
+
+    QAction* m_closeAction = nullptr;
+    ConnectionActions* m_faultActions = nullptr; // reset, pause, resume; a client's too
+    QAction* m_copyAction = nullptr;
+    QAction* m_allowAction = nullptr;
+    QAction* m_blockAction = nullptr;
+    QAction* m_exportAction = nullptr;
+
+    QLineEdit* m_filterEdit = nullptr;
+    QComboBox* m_routeFilter = nullptr;
+    QCheckBox* m_showClosed = nullptr;
+    QToolButton* m_pauseButton = nullptr;
+    QComboBox* m_rateCombo = nullptr;
+    QTableView* m_view = nullptr;
+};
+
+} // namespace ui
+} // namespace sg

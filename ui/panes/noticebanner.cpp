@@ -1,0 +1,67 @@
+#include "panes/noticebanner.h"
+
+#include "delegates.h"
+
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QStyle>
+
+namespace sg::ui {
+
+NoticeBanner::NoticeBanner(QWidget* parent) : QFrame(parent)
+{
+    setObjectName(QStringLiteral("banner"));
+    setFrameShape(QFrame::StyledPanel);
+    setAutoFillBackground(true);
+    auto* layout = new QHBoxLayout(this);
+    layout->setContentsMargins(12, 6, 8, 6);
+    auto* icon = new QLabel(this);
+    icon->setPixmap(style()->standardIcon(QStyle::SP_MessageBoxWarning).pixmap(20));
+    m_text = new QLabel(this);
+    m_text->setObjectName(QStringLiteral("bannerText"));
+    m_text->setWordWrap(true);
+    m_buttons = new QWidget(this);
+    new QHBoxLayout(m_buttons);
+    m_buttons->layout()->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(icon);
+    layout->addWidget(m_text, 1);
+    layout->addWidget(m_buttons);
+    hide();
+}
+
+void NoticeBanner::showNotice(const QString& key, const QString& text, const QList<Action>& actions)
+{
+    m_key = key;
+    m_text->setText(text);
+    qDeleteAll(m_buttons->findChildren<QPushButton*>(QString(), Qt::FindDirectChildrenOnly));
+    int i = 0;
+    for (const auto& [label, action] : actions) {
+        auto* button = new QPushButton(label, m_buttons);
+        button->setObjectName(QStringLiteral("bannerButton%1").arg(i++));
+        connect(button, &QPushButton::clicked, this, action);
+        m_buttons->layout()->addWidget(button);
+    }
+    // A tint of the warning colour over the window's own background (not over this frame's,
+    // which already carries the tint of the notice before).
+    const QPalette& window = this->window()->palette();
+    QPalette p = palette();
+    const QColor warn = healthColor(2, window);
+    const QColor base = window.color(QPalette::Window);
+    p.setColor(QPalette::Window, QColor::fromRgbF(float(base.redF() * 0.8 + warn.redF() * 0.2),
+                                                  float(base.greenF() * 0.8 + warn.greenF() * 0.2),
+                                                  float(base.blueF() * 0.8 + warn.blueF() * 0.2)));
+    setPalette(p);
+    show();
+}
+
+bool NoticeBanner::hideNotice(const QString& key)
+{
+    if (m_key != key)
+        return false;
+    m_key.clear();
+    hide();
+    return true;
+}
+
+} // namespace sg::ui
