@@ -156,7 +156,7 @@ void TestControlApi::answersAsApisix()
          "nodes": [{"host": "127.0.0.1", "port": %1, "weight": 1},
                    {"host": "127.0.0.1", "port": %2, "weight": 1},
                    {"host": "localhost", "port": %2, "weight": 1}],
-         "checks": {"active": {"healthy": {"interval": 3600},
+         "checks": {"active": {"type": "tcp", "healthy": {"interval": 3600},
                                "unhealthy": {"interval": 3600, "tcp_failures": 3}}}},
         {"id": "plain", "nodes": {"127.0.0.1:%1": 1}},
         {"id": "idle", "nodes": {"127.0.0.1:%2": 1}, "checks": {"active": {"type": "tcp"}}}
