@@ -68,8 +68,8 @@ NodeIndex indexNodes(const Snapshot& snapshot)
 QJsonObject checkerInfo(const Source& source, const NodeIndex& nodes)
 {
     const ActiveHealthCheck& checks = *source.upstream->checks;
-    const int portOverride = checks.extra.value(QLatin1String("port")).toInt(0);
-    const QString checkHost = checks.extra.value(QLatin1String("host")).toString();
+    const int portOverride = checks.port();
+    const QString checkHost = checks.host();
     QJsonArray targets;
     QSet<QString> seen;
     for (const Node& node : source.upstream->nodes) {
@@ -89,7 +89,7 @@ QJsonObject checkerInfo(const Source& source, const NodeIndex& nodes)
             {QStringLiteral("success"), qint64(n.checkSuccesses)},
             {QStringLiteral("tcp_failure"), qint64(n.checkTcpFailures)},
             {QStringLiteral("timeout_failure"), qint64(n.checkTimeouts)},
-            {QStringLiteral("http_failure"), 0}, // tcp checks only
+            {QStringLiteral("http_failure"), qint64(n.checkHttpFailures)},
         };
         targets.append(QJsonObject{{QStringLiteral("ip"), ip},
                                    {QStringLiteral("port"), port},

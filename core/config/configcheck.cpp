@@ -196,6 +196,35 @@ void checkUnsupported(const Config& config, ConfigCheck& check)
                              QStringLiteral("stream_routes[%1]").arg(i), checkSplit);
 }
 
+// checks.active without a type probes over HTTP, as in APISIX (where "http" is the default):
+// said, since a node that does not answer HTTP, a database for one, is then marked down.
+void checkUntypedHealthChecks(const Config& config, ConfigCheck& check)
+{
+    const auto checkUpstream = [&check](const Upstream& up, const QString& path) {
+        if (!up.checks || up.checks->explicitFields.contains(QStringLiteral("type")))
+            return;
+        check.warnings << Problem{
+            path + QStringLiteral(".checks.active"), QString(),
+            QStringLiteral("checks.active has no type, so as in APISIX its nodes are probed over "
+                           "HTTP (\"%1 %2 HTTP/1.1\") and a node that does not answer HTTP, such "
+                           "as a database, is marked down; write \"type\": \"tcp\" to probe with "
+                           "a plain connect, or \"type\": \"http\"")
+                .arg(up.checks->httpMethod(), up.checks->httpPath())};
+    };
+    for (qsizetype i = 0; i < config.upstreams.size(); ++i)
+        checkUpstream(config.upstreams.at(i), QStringLiteral("upstreams[%1]").arg(i));
+    for (qsizetype i = 0; i < config.services.size(); ++i) {
+        if (config.services.at(i).upstream)
+            checkUpstream(*config.services.at(i).upstream,
+                          QStringLiteral("services[%1].upstream").arg(i));
+    }
+    for (qsizetype i = 0; i < config.streamRoutes.size(); ++i) {
+        if (config.streamRoutes.at(i).upstream)
+            checkUpstream(*config.streamRoutes.at(i).upstream,
+                          QStringLiteral("stream_routes[%1].upstream").arg(i));
+    }
+}
+
 // Ids of objects in the file even though they failed to decode: a reference to one of those
 // is not reported a second time as dangling.
 struct KnownIds
@@ -328,6 +357,7 @@ ConfigCheck checkReferences(const Config& config, const KnownIds& known)
         }
     }
     checkUnsupported(config, check);
+    checkUntypedHealthChecks(config, check);
     checkToxicTransports(config, check);
     if (config.streamProxy.tcp.isEmpty() && config.streamProxy.udp.isEmpty() &&
         !config.streamRoutes.isEmpty()) {

@@ -186,6 +186,30 @@ void decodeNodes(Checker& c, const QJsonValue& v, const QString& path, Upstream&
 
 // ---- health checks --------------------------------------------------------------------------
 
+// http_statuses, active or passive: at least one, each 200-599, none twice (APISIX's
+// uniqueItems). True when the list is good.
+bool checkHttpStatuses(Checker& c, const QJsonValue& v, const QString& path)
+{
+    if (!c.expectArray(v, path, 1))
+        return false;
+    const QJsonArray a = v.toArray();
+    bool ok = true;
+    for (qsizetype i = 0; i < a.size(); ++i) {
+        if (!c.integer(a.at(i), indexPath(path, i), 200, 599)) {
+            ok = false;
+            continue;
+        }
+        for (qsizetype j = 0; j < i; ++j) {
+            if (a.at(j) == a.at(i)) {
+                c.fail(indexPath(path, i), a.at(i), QStringLiteral("listed twice"));
+                ok = false;
+                break;
+            }
+        }
+    }
+    return ok;
+}
+
 void decodeHealthy(Checker& c, const QJsonValue& v, const QString& path, ActiveHealthCheck& hc,
                    QJsonObject& extra, bool healthy)
 {
@@ -223,17 +247,8 @@ void decodeHealthy(Checker& c, const QJsonValue& v, const QString& path, ActiveH
         }
     }
     const QString statuses = QStringLiteral("http_statuses");
-    if (o.contains(statuses)) {
-        const QString p = childPath(path, statuses);
-        if (c.expectArray(o.value(statuses), p, 1)) {
-            const QJsonArray a = o.value(statuses).toArray();
-            bool ok = true;
-            for (qsizetype i = 0; i < a.size(); ++i)
-                ok = c.integer(a.at(i), indexPath(p, i), 200, 599).has_value() && ok;
-            if (ok)
-                extra.insert(statuses, a);
-        }
-    }
+    if (o.contains(statuses) && checkHttpStatuses(c, o.value(statuses), childPath(path, statuses)))
+        extra.insert(statuses, o.value(statuses));
 }
 
 // APISIX's health_checker_passive. Its http fields are checked and kept, as APISIX keeps them;
@@ -255,19 +270,8 @@ void decodePassive(Checker& c, const QJsonValue& v, const QString& path, Upstrea
     }
     const auto statuses = [&](const QJsonObject& parent, const QString& parentPath) {
         const QString key = QStringLiteral("http_statuses");
-        if (!parent.contains(key))
-            return;
-        const QString p = childPath(parentPath, key);
-        if (!c.expectArray(parent.value(key), p, 1))
-            return;
-        const QJsonArray a = parent.value(key).toArray();
-        for (qsizetype i = 0; i < a.size(); ++i) {
-            c.integer(a.at(i), indexPath(p, i), 200, 599);
-            for (qsizetype j = 0; j < i; ++j) {
-                if (a.at(j) == a.at(i))
-                    c.fail(indexPath(p, i), a.at(i), QStringLiteral("listed twice"));
-            }
-        }
+        if (parent.contains(key))
+            checkHttpStatuses(c, parent.value(key), childPath(parentPath, key));
     };
     const auto counter = [&](const QJsonObject& parent, const QString& parentPath, const char* key,
                              int* out) {
@@ -322,18 +326,22 @@ void decodeChecks(Checker& c, const QJsonValue& v, const QString& path, Upstream
         return;
     const QJsonObject a = av.toObject();
     c.closed(a, ap,
-             {"type", "timeout", "concurrency", "host", "port", "http_path",
-              "https_verify_certificate", "healthy", "unhealthy", "req_headers"});
+             {"type", "timeout", "concurrency", "host", "port", "http_method", "http_path",
+              "http_req_body", "https_verify_certificate", "healthy", "unhealthy", "req_headers"});
     ActiveHealthCheck hc;
     if (a.contains(QLatin1String("type"))) {
         const QString p = childPath(ap, QStringLiteral("type"));
         if (auto type = c.string(a.value(QLatin1String("type")), p, 0, -1)) {
-            if (*type != QLatin1String("tcp"))
-                c.fail(p, *type,
-                       QStringLiteral("stream upstreams are checked over tcp: type must be "
-                                      "\"tcp\""));
-            else
+            if (*type == QLatin1String("http") || *type == QLatin1String("tcp")) {
+                hc.type = *type;
                 hc.explicitFields << QStringLiteral("type");
+            } else if (*type == QLatin1String("https")) {
+                c.fail(p, *type,
+                       QStringLiteral("https is not supported by Streamgate (no TLS to upstreams "
+                                      "yet); use \"http\" or \"tcp\""));
+            } else {
+                c.fail(p, *type, QStringLiteral("type must be one of http, https, tcp"));
+            }
         }
     }
     if (a.contains(QLatin1String("timeout"))) {
@@ -360,10 +368,24 @@ void decodeChecks(Checker& c, const QJsonValue& v, const QString& path, Upstream
     if (a.contains(QLatin1String("port")) &&
         c.integer(a.value(QLatin1String("port")), childPath(ap, QStringLiteral("port")), 1, 65535))
         hc.extra.insert(QStringLiteral("port"), a.value(QLatin1String("port")));
-    if (a.contains(QLatin1String("http_path")) &&
-        c.string(a.value(QLatin1String("http_path")), childPath(ap, QStringLiteral("http_path")), 0,
-                 -1))
-        hc.extra.insert(QStringLiteral("http_path"), a.value(QLatin1String("http_path")));
+    if (a.contains(QLatin1String("http_method"))) {
+        const QString p = childPath(ap, QStringLiteral("http_method"));
+        static const QStringList methods{"GET",  "POST",    "PUT",     "DELETE", "PATCH",
+                                         "HEAD", "OPTIONS", "CONNECT", "TRACE",  "PURGE"};
+        if (auto method = c.string(a.value(QLatin1String("http_method")), p, 0, -1)) {
+            if (methods.contains(*method))
+                hc.extra.insert(QStringLiteral("http_method"), *method);
+            else
+                c.fail(p, *method,
+                       QStringLiteral("http_method must be one of %1")
+                           .arg(methods.join(QStringLiteral(", "))));
+        }
+    }
+    for (const char* key : {"http_path", "http_req_body"}) {
+        const QString k = QLatin1String(key);
+        if (a.contains(k) && c.string(a.value(k), childPath(ap, k), 0, -1))
+            hc.extra.insert(k, a.value(k));
+    }
     if (a.contains(QLatin1String("https_verify_certificate")) &&
         c.boolean(a.value(QLatin1String("https_verify_certificate")),
                   childPath(ap, QStringLiteral("https_verify_certificate"))))
@@ -396,7 +418,7 @@ QJsonObject encodeChecks(const ActiveHealthCheck& hc)
 {
     QJsonObject a = hc.extra;
     const QStringList& ex = hc.explicitFields;
-    if (keep(ex, QStringLiteral("type"), hc.type != QLatin1String("tcp")))
+    if (keep(ex, QStringLiteral("type"), hc.type != QLatin1String("http")))
         a.insert(QStringLiteral("type"), hc.type);
     if (keep(ex, QStringLiteral("timeout"), hc.timeout != 1))
         a.insert(QStringLiteral("timeout"), hc.timeout);

@@ -20,6 +20,79 @@ QString Node::address() const
     return QStringLiteral("%1:%2").arg(host).arg(port);
 }
 
+namespace {
+
+QJsonValue activeField(const QJsonObject& extra, const char* part, const char* key)
+{
+    return extra.value(QLatin1String(part)).toObject().value(QLatin1String(key));
+}
+
+QList<int> httpStatusesOr(const QJsonValue& given, std::initializer_list<int> byDefault)
+{
+    if (!given.isArray())
+        return QList<int>(byDefault);
+    QList<int> out;
+    for (const QJsonValue& v : given.toArray())
+        out << v.toInt();
+    return out;
+}
+
+} // namespace
+
+int ActiveHealthCheck::port() const
+{
+    return extra.value(QLatin1String("port")).toInt(0);
+}
+
+QString ActiveHealthCheck::host() const
+{
+    return extra.value(QLatin1String("host")).toString();
+}
+
+QString ActiveHealthCheck::httpMethod() const
+{
+    return extra.value(QLatin1String("http_method")).toString(QStringLiteral("GET"));
+}
+
+QString ActiveHealthCheck::httpPath() const
+{
+    return extra.value(QLatin1String("http_path")).toString(QStringLiteral("/"));
+}
+
+QString ActiveHealthCheck::httpReqBody() const
+{
+    return extra.value(QLatin1String("http_req_body")).toString();
+}
+
+QStringList ActiveHealthCheck::reqHeaders() const
+{
+    QStringList out;
+    for (const QJsonValue& v : extra.value(QLatin1String("req_headers")).toArray())
+        out << v.toString();
+    return out;
+}
+
+QList<int> ActiveHealthCheck::healthyHttpStatuses() const
+{
+    return httpStatusesOr(activeField(extra, "healthy", "http_statuses"), {200, 302});
+}
+
+QList<int> ActiveHealthCheck::unhealthyHttpStatuses() const
+{
+    return httpStatusesOr(activeField(extra, "unhealthy", "http_statuses"),
+                          {429, 404, 500, 501, 502, 503, 504, 505});
+}
+
+int ActiveHealthCheck::unhealthyHttpFailures() const
+{
+    return activeField(extra, "unhealthy", "http_failures").toInt(5);
+}
+
+int ActiveHealthCheck::unhealthyTimeouts() const
+{
+    return activeField(extra, "unhealthy", "timeouts").toInt(3);
+}
+
 QString Upstream::idString() const
 {
     return idText(id);

@@ -47,16 +47,32 @@ struct Timeout
     bool operator==(const Timeout&) const = default;
 };
 
+// checks.active. type "http" (APISIX's default) probes with an HTTP request and judges the
+// status line; "tcp" with a plain connect ("https" is refused by the codec). The fields the
+// checker reads from `extra` (as given, so they are written back unchanged) have accessors
+// that give APISIX's default when the field is absent.
 struct ActiveHealthCheck
 {
-    QString type = "tcp";
+    QString type = "http";
     double timeout = 1;           // seconds
     int healthyInterval = 1;      // seconds between probes of a healthy node
     int healthySuccesses = 2;     // successes to mark a node up
     int unhealthyInterval = 1;    // seconds between probes of an unhealthy node
-    int unhealthyTcpFailures = 2; // failures to mark a node down
+    int unhealthyTcpFailures = 2; // failed connects (or sends, reads) to mark a node down
     QJsonObject extra;            // other APISIX fields, preserved for export
     QStringList explicitFields;   // e.g. "timeout", "healthy.interval" given with default value
+
+    bool http() const { return type == QLatin1String("http"); }
+    int port() const;                       // the port probed instead of the node's; 0: the node's
+    QString host() const;                   // the Host of HTTP probes; empty: the node's
+    QString httpMethod() const;             // "GET"
+    QString httpPath() const;               // "/"
+    QString httpReqBody() const;            // ""
+    QStringList reqHeaders() const;         // "Name: value" lines, as given
+    QList<int> healthyHttpStatuses() const; // [200, 302]
+    QList<int> unhealthyHttpStatuses() const; // [429, 404, 500, 501, 502, 503, 504, 505]
+    int unhealthyHttpFailures() const;        // 5
+    int unhealthyTimeouts() const;            // 3
     bool operator==(const ActiveHealthCheck&) const = default;
 };
 

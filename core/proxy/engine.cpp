@@ -148,24 +148,29 @@ struct Engine::Parts
     std::unique_ptr<HealthChecker> health;
     ToxicBoard toxics; // streamgate.toxics, read by the sessions' toxic filters
 
-    // Why the checker changed a node's state: " (2 failed connects)", " (3 connect timeouts)",
-    // " (2 successful checks)".
+    // Why the checker changed a node's state, from the kind of result it counted last:
+    // " (2 failed connects)", " (5 HTTP failures)", " (3 timeouts)", " (2 successful checks)".
     QString healthCause(const QString& upstream, const QString& node) const
     {
         const auto state = health->nodeState(upstream, node);
         const auto count = [](int n, const char* what) {
-            return QStringLiteral(" (%1 %2%3)")
-                .arg(n)
-                .arg(QLatin1String(what), n == 1 ? QString() : QStringLiteral("s"));
+            return n <= 0 ? QString()
+                          : QStringLiteral(" (%1 %2%3)")
+                                .arg(n)
+                                .arg(QLatin1String(what), n == 1 ? QString() : QStringLiteral("s"));
         };
         if (!state)
             return QString();
-        if (state->tcpFailures > 0)
+        switch (state->last) {
+        case HealthChecker::Result::TcpFailure:
             return count(state->tcpFailures, "failed connect");
-        if (state->timeouts > 0)
-            return count(state->timeouts, "connect timeout");
-        if (state->successes > 0)
+        case HealthChecker::Result::HttpFailure:
+            return count(state->httpFailures, "HTTP failure");
+        case HealthChecker::Result::Timeout:
+            return count(state->timeouts, "timeout");
+        case HealthChecker::Result::Success:
             return count(state->successes, "successful check");
+        }
         return QString();
     }
 
@@ -179,6 +184,7 @@ struct Engine::Parts
         stats->health.store(state->health);
         stats->checkSuccesses.store(quint32(state->successes));
         stats->checkTcpFailures.store(quint32(state->tcpFailures));
+        stats->checkHttpFailures.store(quint32(state->httpFailures));
         stats->checkTimeouts.store(quint32(state->timeouts));
     }
 };

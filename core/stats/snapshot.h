@@ -212,11 +212,12 @@ struct NodeStatus
     bool checked = false; // an active health check runs for it
     // The health check's view (meaningful when checked): its state and its consecutive
     // counters, which APISIX's control API shows as counter.success / tcp_failure /
-    // timeout_failure. A counter only moves while it can change the state: successes are not
-    // counted on a healthy node, failures not on an unhealthy one.
+    // http_failure / timeout_failure. A counter only moves while it can change the state:
+    // successes are not counted on a healthy node, failures not on an unhealthy one.
     NodeHealth health = NodeHealth::Healthy;
     quint32 checkSuccesses = 0;
     quint32 checkTcpFailures = 0;
+    quint32 checkHttpFailures = 0;
     quint32 checkTimeouts = 0;
     // Its host as resolved for traffic ("127.0.0.1" for "localhost"); empty when it does not
     // resolve.

@@ -434,6 +434,7 @@ Snapshot StatsHub::snapshot() const
             ns.health = n.stats->health.load();
             ns.checkSuccesses = n.stats->checkSuccesses.load();
             ns.checkTcpFailures = n.stats->checkTcpFailures.load();
+            ns.checkHttpFailures = n.stats->checkHttpFailures.load();
             ns.checkTimeouts = n.stats->checkTimeouts.load();
         }
         ns.healthy = n.healthy ? n.healthy() : true;

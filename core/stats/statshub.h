@@ -65,7 +65,8 @@ struct NodeStats
     // The active health check's view (NodeStatus::health and check*), written on the engine
     // thread after each probe.
     std::atomic<NodeHealth> health{NodeHealth::Healthy};
-    std::atomic<quint32> checkSuccesses{0}, checkTcpFailures{0}, checkTimeouts{0};
+    std::atomic<quint32> checkSuccesses{0}, checkTcpFailures{0}, checkHttpFailures{0},
+        checkTimeouts{0};
 };
 
 // One open connection (or UDP session). `base` is filled before registration and not changed

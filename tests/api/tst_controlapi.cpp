@@ -3,9 +3,11 @@
 // checked object answer in APISIX's JSON to the byte, with lua-resty-healthcheck's states and
 // counters; unknown ids, objects without checks, a wrong src type, a missing id, other paths and
 // other methods answer as APISIX's control server does; "Accept: text/html" gets the status
-// page; the listener follows streamgate.control.listen, and a port in use is reported.
+// page; HTTP checks (APISIX's default type) show their HTTP failures; the listener follows
+// streamgate.control.listen, and a port in use is reported.
 #include "api/controlapi.h"
 #include "config/configstore.h"
+#include "httpnode.h"
 #include "httptestclient.h"
 #include "model/codec.h"
 #include "proxy/engine.h"
@@ -92,15 +94,17 @@ HttpAnswer getWithAccept(QNetworkAccessManager& network, const QUrl& url, const 
 }
 
 // One target as APISIX writes it (keys in the order its stable encoder sorts them).
-QByteArray target(quint16 port, const char* status, int success, int tcpFailure)
+QByteArray target(quint16 port, const char* status, int success, int tcpFailure,
+                  int httpFailure = 0)
 {
-    return QStringLiteral("{\"counter\":{\"http_failure\":0,\"success\":%1,\"tcp_failure\":%2,"
+    return QStringLiteral("{\"counter\":{\"http_failure\":%5,\"success\":%1,\"tcp_failure\":%2,"
                           "\"timeout_failure\":0},\"hostname\":\"127.0.0.1\",\"ip\":\"127.0.0.1\","
                           "\"port\":%3,\"status\":\"%4\"}")
         .arg(success)
         .arg(tcpFailure)
         .arg(port)
         .arg(QLatin1String(status))
+        .arg(httpFailure)
         .toUtf8();
 }
 
@@ -112,6 +116,7 @@ class TestControlApi : public QObject
 
 private Q_SLOTS:
     void answersAsApisix();
+    void httpFailuresAreCounted();
     void nothingCheckedIsAnEmptyObject();
     void followsTheSetting();
 };
@@ -156,7 +161,7 @@ void TestControlApi::answersAsApisix()
          "nodes": [{"host": "127.0.0.1", "port": %1, "weight": 1},
                    {"host": "127.0.0.1", "port": %2, "weight": 1},
                    {"host": "localhost", "port": %2, "weight": 1}],
-         "checks": {"active": {"healthy": {"interval": 3600},
+         "checks": {"active": {"type": "tcp", "healthy": {"interval": 3600},
                                "unhealthy": {"interval": 3600, "tcp_failures": 3}}}},
         {"id": "plain", "nodes": {"127.0.0.1:%1": 1}},
         {"id": "idle", "nodes": {"127.0.0.1:%2": 1}, "checks": {"active": {"type": "tcp"}}}
@@ -310,6 +315,50 @@ void TestControlApi::answersAsApisix()
              QStringLiteral("/apisix/services/s1"));
     QCOMPARE(names.at(2).toObject().value("name").toString(),
              QStringLiteral("/apisix/upstreams/idle"));
+}
+
+// A check without a type probes over HTTP, as APISIX's does, and says so ("type": "http"): a
+// node answering 500 counts http_failure until unhealthy.http_failures sets it down, one
+// answering 200 stays healthy; the event log says why the node went down.
+void TestControlApi::httpFailuresAreCounted()
+{
+    sgtest::HttpNode good("HTTP/1.1 200 OK\r\n\r\n");
+    sgtest::HttpNode failing("HTTP/1.1 500 Internal Server Error\r\n\r\n");
+    const QByteArray config = QStringLiteral(R"({
+      "stream_routes": [{"id": "r", "upstream_id": "web"}],
+      "upstreams": [
+        {"id": "web", "nodes": [{"host": "127.0.0.1", "port": %1, "weight": 1},
+                                {"host": "127.0.0.1", "port": %2, "weight": 1}],
+         "checks": {"active": {"unhealthy": {"http_failures": 2}}}}
+      ],
+      "streamgate": {"control": {"listen": "127.0.0.1:0"}}
+    })")
+                                  .arg(good.port())
+                                  .arg(failing.port())
+                                  .toUtf8();
+    Rig rig(config);
+    QVERIFY2(rig.control->start(), qPrintable(rig.control->errorString()));
+    QTRY_VERIFY_WITH_TIMEOUT(rig.node("web", failing.port()) &&
+                                 rig.node("web", failing.port())->health == NodeHealth::Unhealthy,
+                             10000);
+    QVERIFY(rig.node("web", good.port())->health == NodeHealth::Healthy);
+
+    QNetworkAccessManager network;
+    const HttpAnswer a = request(network, "GET", rig.url("/v1/healthcheck/upstreams/web"));
+    QCOMPARE(a.status, 200);
+    QCOMPARE(a.body, "{\"name\":\"/apisix/upstreams/web\",\"nodes\":[" +
+                         target(good.port(), "healthy", 0, 0) + "," +
+                         target(failing.port(), "unhealthy", 0, 0, 2) + "],\"type\":\"http\"}\n");
+    QVERIFY(good.requests.size() >= 2);
+    QVERIFY(good.requests.at(0).startsWith("GET / HTTP/1.1\r\n"));
+
+    bool announced = false;
+    for (const Event& e : rig.engine.eventsSince(0))
+        announced |= e.kind == EventKind::NodeDown &&
+                     e.text == QStringLiteral("node 127.0.0.1:%1 of upstream web is down (2 HTTP "
+                                              "failures)")
+                                   .arg(failing.port());
+    QVERIFY(announced);
 }
 
 // APISIX's encoder writes an empty list as an empty object.

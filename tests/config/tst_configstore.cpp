@@ -936,6 +936,39 @@ private Q_SLOTS:
         QCOMPARE(checkConfig(numeric).warnings, Problems{});
     }
 
+    // checks.active without a type probes over HTTP, APISIX's default: the check says so for
+    // every upstream that runs one, shared or inline; a check that names its type, either one,
+    // is not mentioned.
+    void healthChecksWithoutTypeAreAWarning()
+    {
+        const Config config = decode(R"({
+  "stream_proxy": { "tcp": [1, 2, 3] },
+  "stream_routes": [ { "id": "r", "server_port": 1, "upstream": { "nodes": { "127.0.0.1:3306": 1 },
+                       "checks": { "active": { "http_path": "/ping" } } } },
+                     { "id": "s", "server_port": 2, "service_id": "s" },
+                     { "id": "u", "server_port": 3, "upstream_id": "u" } ],
+  "services": [ { "id": "s", "upstream": { "nodes": { "127.0.0.1:5432": 1 },
+                  "checks": { "active": { "http_method": "HEAD" } } } } ],
+  "upstreams": [ { "id": "u", "nodes": { "127.0.0.1:6379": 1 }, "checks": { "active": {} } },
+                 { "id": "tcp", "nodes": { "127.0.0.1:1": 1 }, "checks": { "active": { "type": "tcp" } } },
+                 { "id": "http", "nodes": { "127.0.0.1:1": 1 }, "checks": { "active": { "type": "http" } } } ]
+})");
+        const ConfigCheck check = checkConfig(config);
+        QCOMPARE(check.errors, Problems{});
+        QStringList paths;
+        for (const Problem& w : check.warnings)
+            paths << w.path;
+        QCOMPARE(paths,
+                 (QStringList{"upstreams[0].checks.active", "services[0].upstream.checks.active",
+                              "stream_routes[0].upstream.checks.active"}));
+        QCOMPARE(check.warnings.at(2).reason,
+                 QStringLiteral("checks.active has no type, so as in APISIX its nodes are probed "
+                                "over HTTP (\"GET /ping HTTP/1.1\") and a node that does not "
+                                "answer HTTP, such as a database, is marked down; write \"type\": "
+                                "\"tcp\" to probe with a plain connect, or \"type\": \"http\""));
+        QVERIFY(check.warnings.at(1).reason.contains(QStringLiteral("(\"HEAD / HTTP/1.1\")")));
+    }
+
     void routeWithoutListenerIsAWarning()
     {
         const Config config = decode(R"({

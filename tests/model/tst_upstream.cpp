@@ -1,5 +1,6 @@
 // upstream decoding and validation: node forms (map and array), IPv6 brackets, weights,
-// priorities, balancing types, timeouts, retries and tcp health checks.
+// priorities, balancing types, timeouts, retries and health checks (http, APISIX's default, and
+// tcp; https refused).
 
 #include "model/codec.h"
 #include "modeltestutil.h"
@@ -149,6 +150,20 @@ void TestUpstream::valid_data()
     QTest::newRow("array of no nodes") << object(R"({"nodes": []})");
     QTest::newRow("checks minimal") << upstream(R"({"checks": {"active": {"type": "tcp"}}})");
     QTest::newRow("checks without type") << upstream(R"({"checks": {"active": {"timeout": 2}}})");
+    QTest::newRow("checks type http") << upstream(R"({"checks": {"active": {"type": "http"}}})");
+    QTest::newRow("checks http with every field")
+        << upstream(R"({"checks": {"active": {"type": "http", "timeout": 0.5, "port": 8080,
+                    "host": "db.local", "http_method": "POST", "http_path": "/health",
+                    "http_req_body": "ping", "req_headers": ["User-Agent: curl/7.29.0", "X-A: 1"],
+                    "healthy": {"interval": 2, "successes": 1, "http_statuses": [200, 204]},
+                    "unhealthy": {"interval": 3, "http_statuses": [500, 503], "http_failures": 1,
+                                  "tcp_failures": 254, "timeouts": 1}}}})");
+    QTest::newRow("checks http given as APISIX's defaults")
+        << upstream(R"({"checks": {"active": {"type": "http", "timeout": 1, "http_method": "GET",
+                    "http_path": "/", "http_req_body": "",
+                    "healthy": {"interval": 1, "successes": 2, "http_statuses": [200, 302]},
+                    "unhealthy": {"interval": 1, "http_statuses": [429, 404, 500, 501, 502, 503, 504, 505],
+                                  "http_failures": 5, "tcp_failures": 2, "timeouts": 3}}}})");
     QTest::newRow("checks full") << upstream(R"({"checks": {"active": {"type": "tcp", "timeout": 1,
                     "healthy": {"interval": 1, "successes": 2},
                     "unhealthy": {"interval": 1, "tcp_failures": 2}}}})");
@@ -400,10 +415,69 @@ void TestUpstream::invalid_data()
         << upstream(R"({"pass_host": "node"})") << "pass_host"
         << "node"
         << "pass_host is not supported by Streamgate";
-    QTest::newRow("checks http type")
-        << upstream(R"({"checks": {"active": {"type": "http"}}})") << "checks.active.type"
-        << "http"
-        << "stream upstreams are checked over tcp: type must be \"tcp\"";
+    QTest::newRow("checks https type")
+        << upstream(R"({"checks": {"active": {"type": "https"}}})") << "checks.active.type"
+        << "https"
+        << "https is not supported by Streamgate (no TLS to upstreams yet); use \"http\" or "
+           "\"tcp\"";
+    QTest::newRow("checks type udp")
+        << upstream(R"({"checks": {"active": {"type": "udp"}}})") << "checks.active.type"
+        << "udp"
+        << "type must be one of http, https, tcp";
+    QTest::newRow("checks http status twice")
+        << upstream(R"({"checks": {"active": {"unhealthy": {"http_statuses": [500, 503, 500]}}}})")
+        << "checks.active.unhealthy.http_statuses[2]"
+        << "500"
+        << "listed twice";
+    QTest::newRow("checks http status 199")
+        << upstream(R"({"checks": {"active": {"unhealthy": {"http_statuses": [199]}}}})")
+        << "checks.active.unhealthy.http_statuses[0]"
+        << "199"
+        << "must be an integer from 200 to 599";
+    QTest::newRow("checks http statuses empty")
+        << upstream(R"({"checks": {"active": {"healthy": {"http_statuses": []}}}})")
+        << "checks.active.healthy.http_statuses"
+        << "[]"
+        << "must have at least 1 item(s)";
+    QTest::newRow("checks http_failures 0")
+        << upstream(R"({"checks": {"active": {"unhealthy": {"http_failures": 0}}}})")
+        << "checks.active.unhealthy.http_failures"
+        << "0"
+        << "must be an integer from 1 to 254";
+    QTest::newRow("checks http_failures 255")
+        << upstream(R"({"checks": {"active": {"unhealthy": {"http_failures": 255}}}})")
+        << "checks.active.unhealthy.http_failures"
+        << "255"
+        << "must be an integer from 1 to 254";
+    QTest::newRow("checks timeouts 0")
+        << upstream(R"({"checks": {"active": {"unhealthy": {"timeouts": 0}}}})")
+        << "checks.active.unhealthy.timeouts"
+        << "0"
+        << "must be an integer from 1 to 254";
+    QTest::newRow("checks http_method lower case")
+        << upstream(R"({"checks": {"active": {"http_method": "get"}}})")
+        << "checks.active.http_method"
+        << "get"
+        << "http_method must be one of GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS, CONNECT, "
+           "TRACE, PURGE";
+    QTest::newRow("checks http_path not a string")
+        << upstream(R"({"checks": {"active": {"http_path": 1}}})") << "checks.active.http_path"
+        << "1"
+        << "wrong type: expected string, got integer";
+    QTest::newRow("checks http_req_body not a string")
+        << upstream(R"({"checks": {"active": {"http_req_body": {}}}})")
+        << "checks.active.http_req_body"
+        << "{}"
+        << "wrong type: expected string, got object";
+    QTest::newRow("checks req_headers empty")
+        << upstream(R"({"checks": {"active": {"req_headers": []}}})") << "checks.active.req_headers"
+        << "[]"
+        << "must have at least 1 item(s)";
+    QTest::newRow("checks req_headers not strings")
+        << upstream(R"({"checks": {"active": {"req_headers": [{"a": "b"}]}}})")
+        << "checks.active.req_headers[0]"
+        << R"({"a":"b"})"
+        << "wrong type: expected string, got object";
     QTest::newRow("checks passive without active")
         << upstream(R"({"checks": {"passive": {"type": "tcp"}}})") << "checks.active"
         << ""
@@ -502,25 +576,60 @@ void TestUpstream::healthCheckValues()
     QVERIFY(d.value.checks);
     const ActiveHealthCheck& hc = *d.value.checks;
     QCOMPARE(hc.type, QStringLiteral("tcp"));
+    QVERIFY(!hc.http());
     QCOMPARE(hc.timeout, 0.5);
     QCOMPARE(hc.healthyInterval, 2);
     QCOMPARE(hc.healthySuccesses, 3);
     QCOMPARE(hc.unhealthyInterval, 4);
     QCOMPARE(hc.unhealthyTcpFailures, 5);
-    QCOMPARE(hc.extra.value(QLatin1String("port")).toInt(), 3307);
-    QCOMPARE(hc.extra.value(QLatin1String("unhealthy"))
-                 .toObject()
-                 .value(QLatin1String("timeouts"))
-                 .toInt(),
-             2);
+    QCOMPARE(hc.port(), 3307);
+    QCOMPARE(hc.unhealthyTimeouts(), 2);
 
-    // A check built in code writes only what differs from APISIX's defaults.
+    // Without a type the check is APISIX's default, HTTP, with APISIX's defaults.
+    const Decoded<Upstream> plain = decodeUpstream(upstream(R"({"checks": {"active": {}}})"));
+    QVERIFY2(plain.ok(), qPrintable(describe(plain.problems)));
+    const ActiveHealthCheck& http = *plain.value.checks;
+    QCOMPARE(http.type, QStringLiteral("http"));
+    QVERIFY(http.http());
+    QCOMPARE(http.port(), 0);
+    QCOMPARE(http.host(), QString());
+    QCOMPARE(http.httpMethod(), QStringLiteral("GET"));
+    QCOMPARE(http.httpPath(), QStringLiteral("/"));
+    QCOMPARE(http.httpReqBody(), QString());
+    QCOMPARE(http.reqHeaders(), QStringList());
+    QCOMPARE(http.healthyHttpStatuses(), (QList<int>{200, 302}));
+    QCOMPARE(http.unhealthyHttpStatuses(), (QList<int>{429, 404, 500, 501, 502, 503, 504, 505}));
+    QCOMPARE(http.unhealthyHttpFailures(), 5);
+    QCOMPARE(http.unhealthyTimeouts(), 3);
+    QCOMPARE(http.unhealthyTcpFailures, 2);
+    QCOMPARE(http.healthySuccesses, 2);
+
+    const Decoded<Upstream> given = decodeUpstream(upstream(R"({"checks": {"active": {
+        "host": "db.local", "http_method": "HEAD", "http_path": "/ping", "http_req_body": "x",
+        "req_headers": ["A: 1", "B: 2"], "healthy": {"http_statuses": [204]},
+        "unhealthy": {"http_statuses": [418, 500], "http_failures": 7}}}})"));
+    QVERIFY2(given.ok(), qPrintable(describe(given.problems)));
+    const ActiveHealthCheck& g = *given.value.checks;
+    QCOMPARE(g.host(), QStringLiteral("db.local"));
+    QCOMPARE(g.httpMethod(), QStringLiteral("HEAD"));
+    QCOMPARE(g.httpPath(), QStringLiteral("/ping"));
+    QCOMPARE(g.httpReqBody(), QStringLiteral("x"));
+    QCOMPARE(g.reqHeaders(), (QStringList{"A: 1", "B: 2"}));
+    QCOMPARE(g.healthyHttpStatuses(), QList<int>{204});
+    QCOMPARE(g.unhealthyHttpStatuses(), (QList<int>{418, 500}));
+    QCOMPARE(g.unhealthyHttpFailures(), 7);
+
+    // A check built in code writes only what differs from APISIX's defaults: no type is HTTP,
+    // so a tcp check says so.
     Upstream up = decodeUpstream(object(kBase)).value;
     ActiveHealthCheck built;
     built.unhealthyTcpFailures = 3;
     up.checks = built;
     QCOMPARE(compact(encodeUpstream(up).value(QLatin1String("checks")).toObject()),
              compact(object(R"({"active": {"unhealthy": {"tcp_failures": 3}}})")));
+    up.checks->type = QStringLiteral("tcp");
+    QCOMPARE(compact(encodeUpstream(up).value(QLatin1String("checks")).toObject()),
+             compact(object(R"({"active": {"type": "tcp", "unhealthy": {"tcp_failures": 3}}})")));
 }
 
 void TestUpstream::defaults()

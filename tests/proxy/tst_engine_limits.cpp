@@ -476,6 +476,7 @@ private Q_SLOTS:
         const int portA = a->port();
         Upstream up = upstream({node("127.0.0.1", portA), node("127.0.0.1", b.port())});
         ActiveHealthCheck hc;
+        hc.type = "tcp"; // the nodes greet, they do not answer HTTP
         hc.timeout = 0.5;
         hc.healthyInterval = 1;
         hc.unhealthyInterval = 1;
@@ -530,6 +531,7 @@ private Q_SLOTS:
         const int portA = freePort(); // nothing listens there
         Upstream up = upstream({node("127.0.0.1", portA), node("127.0.0.1", b.port())});
         ActiveHealthCheck hc;
+        hc.type = "tcp";
         hc.healthyInterval = 3600;
         hc.unhealthyInterval = 3600;
         hc.unhealthyTcpFailures = 254;

@@ -3,14 +3,23 @@
 // consecutive probe results; states and counters step as lua-resty-healthcheck's (APISIX's);
 // a connect that runs out of time counts against unhealthy.timeouts, not tcp_failures;
 // reconfiguration keeps the state of unchanged nodes; checks.passive counts the failures
-// sessions report.
+// sessions report. HTTP probes (type "http", and a check without a type, APISIX's default)
+// against a small HTTP server in the test: the request arrives as configured (method, path,
+// Host, port, req_headers, body), healthy and unhealthy statuses count as in APISIX and other
+// statuses count nothing, a node that never answers counts timeouts, one that refuses or
+// closes counts tcp failures, and at most 4 KiB of an answer are read.
 
+#include "httpnode.h"
+#include "model/codec.h"
 #include "proxy/balancer.h"
 #include "proxy/healthchecker.h"
 
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QSignalSpy>
 #include <QTcpServer>
+#include <QTcpSocket>
 #include <QTest>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -20,6 +29,7 @@
 #include <unistd.h>
 
 using namespace sg;
+using sgtest::HttpNode;
 
 namespace {
 
@@ -65,18 +75,67 @@ struct Step
     int successes = 0;
     int tcpFailures = 0;
     int timeouts = 0;
+    int httpFailures = 0;
     bool operator==(const Step&) const = default;
 };
 
+Step stepOf(bool passed, const HealthChecker::NodeState& state)
+{
+    return {passed,         state.health,      state.successes, state.tcpFailures,
+            state.timeouts, state.httpFailures};
+}
+
 char* toString(const Step& s)
 {
-    return qstrdup(QStringLiteral("%1 %2 success=%3 tcp_failure=%4 timeout_failure=%5")
-                       .arg(s.reachable ? "reachable" : "unreachable", toString(s.health))
-                       .arg(s.successes)
-                       .arg(s.tcpFailures)
-                       .arg(s.timeouts)
-                       .toUtf8()
-                       .constData());
+    return qstrdup(
+        QStringLiteral("%1 %2 success=%3 tcp_failure=%4 timeout_failure=%5 http_failure=%6")
+            .arg(s.reachable ? "passed" : "not passed", toString(s.health))
+            .arg(s.successes)
+            .arg(s.tcpFailures)
+            .arg(s.timeouts)
+            .arg(s.httpFailures)
+            .toUtf8()
+            .constData());
+}
+
+// HTTP checks probing every second, with small limits.
+ActiveHealthCheck httpChecks(int successes, int httpFailures)
+{
+    ActiveHealthCheck checks;
+    checks.type = "http";
+    checks.healthySuccesses = successes;
+    checks.extra.insert("unhealthy", QJsonObject{{"http_failures", httpFailures}});
+    return checks;
+}
+
+// Watches an upstream of one node and returns the node's state after each of its first
+// `count` probes (fewer if they do not come within timeoutMs).
+QList<Step> probeSteps(const Upstream& upstream, int count, int timeoutMs = 15000)
+{
+    HealthChecker checker;
+    QList<Step> steps;
+    QObject::connect(&checker, &HealthChecker::nodeProbed, &checker,
+                     [&](const QString& key, const QString& a, bool passed) {
+                         if (const auto state = checker.nodeState(key, a);
+                             state && steps.size() < count)
+                             steps.append(stepOf(passed, *state));
+                     });
+    checker.watch("h", upstream, std::make_shared<Balancer>(upstream));
+    if (!QTest::qWaitFor([&] { return steps.size() >= count; }, timeoutMs))
+        qWarning("only %d of %d probes finished in time", int(steps.size()), count);
+    return steps;
+}
+
+// A request's first line and its header lines, each without its CRLF; nothing from the blank
+// line on.
+QList<QByteArray> headLines(const QByteArray& request)
+{
+    QList<QByteArray> lines;
+    for (const QByteArray& line : request.left(request.indexOf("\r\n\r\n") + 2).split('\n')) {
+        if (line.endsWith('\r'))
+            lines << line.chopped(1);
+    }
+    return lines;
 }
 
 // A listener on 127.0.0.1 whose accept queue is full: a SYN to it is dropped, so a connect
@@ -137,6 +196,14 @@ private Q_SLOTS:
     void timeoutsCountAgainstTheirOwnLimit();
     void passiveReportsFromOtherThreads();
     void reportsWithoutPassiveAreIgnored();
+    void httpStatuses_data();
+    void httpStatuses();
+    void httpProbeFailures_data();
+    void httpProbeFailures();
+    void httpNodeDownAndBackUp();
+    void httpRequestAsConfigured();
+    void httpRequestWithMethodAndBody();
+    void checksWithoutTypeProbeOverHttp();
 };
 
 // successes 2, tcp_failures 2: the node goes down only after two failed probes in a row and
@@ -490,6 +557,265 @@ void TestHealthChecker::reportsWithoutPassiveAreIgnored()
     QCOMPARE(checker.nodeState("q", address(a.serverPort()))->timeouts, 1);
     QCOMPARE(toString(checker.nodeState("q", address(a.serverPort()))->health),
              toString(NodeHealth::MostlyHealthy));
+}
+
+using H = NodeHealth;
+
+// What the status line of an answer counts as, on a healthy node probed three times: a status
+// in healthy.http_statuses (APISIX's default [200, 302]) is a success, which a healthy node
+// does not count; one in unhealthy.http_statuses (default [429, 404, 500, 501, 502, 503, 504,
+// 505]), or a first line that is no status line, an HTTP failure against
+// unhealthy.http_failures (default 5); any other status counts nothing.
+void TestHealthChecker::httpStatuses_data()
+{
+    QTest::addColumn<QByteArray>("answer");
+    QTest::addColumn<QByteArray>("checks"); // checks.active, as JSON
+    QTest::addColumn<QList<Step>>("steps");
+    const QList<Step> healthy{{true, H::Healthy}, {true, H::Healthy}, {true, H::Healthy}};
+    const QList<Step> uncounted{{false, H::Healthy}, {false, H::Healthy}, {false, H::Healthy}};
+    const QList<Step> downAfterTwo{{false, H::MostlyHealthy, 0, 0, 0, 1},
+                                   {false, H::Unhealthy, 0, 0, 0, 2},
+                                   {false, H::Unhealthy, 0, 0, 0, 2}};
+    const QByteArray twoFailures = R"({"unhealthy": {"http_failures": 2}})";
+    QTest::newRow("200 stays healthy")
+        << QByteArray("HTTP/1.1 200 OK\r\n\r\n") << twoFailures << healthy;
+    QTest::newRow("302 is healthy")
+        << QByteArray("HTTP/1.0 302 Found\r\nLocation: /x\r\n\r\n") << twoFailures << healthy;
+    QTest::newRow("status line in lower case, without reason")
+        << QByteArray("http/1.1 200\r\n\r\n") << twoFailures << healthy;
+    QTest::newRow("500 goes down after http_failures")
+        << QByteArray("HTTP/1.1 500 Internal Server Error\r\n\r\n") << twoFailures << downAfterTwo;
+    QTest::newRow("404 is unhealthy by default")
+        << QByteArray("HTTP/1.1 404 Not Found\r\n\r\n") << twoFailures << downAfterTwo;
+    QTest::newRow("418 counts nothing")
+        << QByteArray("HTTP/1.1 418 I'm a teapot\r\n\r\n") << twoFailures << uncounted;
+    QTest::newRow("201 counts nothing by default")
+        << QByteArray("HTTP/1.1 201 Created\r\n\r\n") << twoFailures << uncounted;
+    QTest::newRow("no status line is an HTTP failure")
+        << QByteArray("SSH-2.0-OpenSSH_9.6\r\n") << twoFailures << downAfterTwo;
+    QTest::newRow("201 healthy when listed")
+        << QByteArray("HTTP/1.1 201 Created\r\n\r\n")
+        << QByteArray(R"({"healthy": {"http_statuses": [201]}})") << healthy;
+    QTest::newRow("200 unhealthy when listed only there")
+        << QByteArray("HTTP/1.1 200 OK\r\n\r\n")
+        << QByteArray(R"({"healthy": {"http_statuses": [204]},
+                          "unhealthy": {"http_statuses": [200], "http_failures": 2}})")
+        << downAfterTwo;
+    QTest::newRow("APISIX's default http_failures: 5")
+        << QByteArray("HTTP/1.1 503 Service Unavailable\r\n\r\n") << QByteArray("{}")
+        << QList<Step>{{false, H::MostlyHealthy, 0, 0, 0, 1},
+                       {false, H::MostlyHealthy, 0, 0, 0, 2},
+                       {false, H::MostlyHealthy, 0, 0, 0, 3},
+                       {false, H::MostlyHealthy, 0, 0, 0, 4},
+                       {false, H::Unhealthy, 0, 0, 0, 5}};
+}
+
+void TestHealthChecker::httpStatuses()
+{
+    QFETCH(QByteArray, answer);
+    QFETCH(QByteArray, checks);
+    QFETCH(QList<Step>, steps);
+    HttpNode server(answer);
+    QJsonObject active = QJsonDocument::fromJson(checks).object();
+    active.insert("type", "http");
+    const Decoded<Upstream> up =
+        decodeUpstream(QJsonObject{{"nodes", QJsonObject{{address(server.port()), 1}}},
+                                   {"checks", QJsonObject{{"active", active}}}});
+    QVERIFY2(up.ok(), qPrintable(formatProblems(up.problems)));
+    QCOMPARE(probeSteps(up.value, int(steps.size())), steps);
+    QCOMPARE(server.requests.size(), steps.size());
+}
+
+// Failures below HTTP, with tcp_failures, http_failures and timeouts all 2 and a timeout of
+// 0.3 s: a refused connect and a node that closes without answering count tcp failures, one
+// that accepts and never answers (or answers without ever ending its status line) counts
+// timeouts, and one that sends more than 4 KiB without a line end is judged on them at once
+// (no status line: an HTTP failure), not waited for.
+void TestHealthChecker::httpProbeFailures_data()
+{
+    QTest::addColumn<int>("kind"); // 0: refused, 1: a server answering `answer`
+    QTest::addColumn<QByteArray>("answer");
+    QTest::addColumn<bool>("keepOpen");
+    QTest::addColumn<QList<Step>>("steps");
+    const QList<Step> tcp{{false, H::MostlyHealthy, 0, 1}, {false, H::Unhealthy, 0, 2}};
+    const QList<Step> timeouts{{false, H::MostlyHealthy, 0, 0, 1}, {false, H::Unhealthy, 0, 0, 2}};
+    const QList<Step> http{{false, H::MostlyHealthy, 0, 0, 0, 1},
+                           {false, H::Unhealthy, 0, 0, 0, 2}};
+    QTest::newRow("refused port: tcp failures") << 0 << QByteArray() << false << tcp;
+    QTest::newRow("closes without answering: tcp failures") << 1 << QByteArray() << false << tcp;
+    QTest::newRow("closes in the status line: tcp failures")
+        << 1 << QByteArray("HTTP/1.1 20") << false << tcp;
+    QTest::newRow("never answers: timeouts") << 1 << QByteArray() << true << timeouts;
+    QTest::newRow("never ends its status line: timeouts")
+        << 1 << QByteArray("HTTP/1.1 200 OK") << true << timeouts;
+    QTest::newRow("8 KiB without a line end: an HTTP failure")
+        << 1 << QByteArray(8192, 'x') << true << http;
+}
+
+void TestHealthChecker::httpProbeFailures()
+{
+    QFETCH(int, kind);
+    QFETCH(QByteArray, answer);
+    QFETCH(bool, keepOpen);
+    QFETCH(QList<Step>, steps);
+    HttpNode server(answer, keepOpen);
+    Upstream upstream;
+    upstream.nodes = {node(kind == 0 ? deadPort() : server.port())};
+    upstream.checks = httpChecks(2, 2);
+    upstream.checks->timeout = 0.3;
+    upstream.checks->unhealthyTcpFailures = 2;
+    QJsonObject unhealthy = upstream.checks->extra.value("unhealthy").toObject();
+    unhealthy.insert("timeouts", 2);
+    upstream.checks->extra.insert("unhealthy", unhealthy);
+    QCOMPARE(probeSteps(upstream, int(steps.size())), steps);
+    QCOMPARE(server.requests.size(), kind == 0 ? 0 : steps.size());
+}
+
+// A node answering 500 goes down after http_failures; answering 200 again, it comes back after
+// healthy.successes, the first success clearing the HTTP failures; the balancer follows.
+void TestHealthChecker::httpNodeDownAndBackUp()
+{
+    HttpNode server("HTTP/1.1 500 Internal Server Error\r\n\r\n");
+    Upstream upstream;
+    upstream.nodes = {node(server.port())};
+    upstream.checks = httpChecks(2, 2);
+    auto balancer = std::make_shared<Balancer>(upstream);
+    HealthChecker checker;
+    QSignalSpy changes(&checker, &HealthChecker::nodeHealthChanged);
+    QList<Step> steps;
+    connect(&checker, &HealthChecker::nodeProbed, this,
+            [&](const QString& key, const QString& a, bool passed) {
+                const auto state = checker.nodeState(key, a);
+                if (!state || steps.size() >= 4)
+                    return;
+                steps.append(stepOf(passed, *state));
+                if (steps.size() == 2)
+                    server.setAnswer("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            });
+    checker.watch("b", upstream, balancer);
+    QTRY_COMPARE_WITH_TIMEOUT(steps.size(), 4, 15000);
+    const QList<Step> expected{{false, H::MostlyHealthy, 0, 0, 0, 1},
+                               {false, H::Unhealthy, 0, 0, 0, 2},
+                               {true, H::MostlyUnhealthy, 1, 0, 0, 0},
+                               {true, H::Healthy, 2, 0, 0, 0}};
+    QCOMPARE(steps, expected);
+    QCOMPARE(changes.size(), 2);
+    QCOMPARE(changes.at(0).at(2).toBool(), false);
+    QCOMPARE(changes.at(1).at(2).toBool(), true);
+    QVERIFY(balancer->isHealthy(0));
+    QCOMPARE(checker.nodeState("b", address(server.port()))->last, HealthChecker::Result::Success);
+}
+
+// The request arrives as configured: "GET <http_path> HTTP/1.1", Connection: close, the
+// req_headers in their order, then Host: checks.active.host for an address node, or the node's
+// own name for a host name node (as APISIX sends it), else the address; checks.active.port
+// probes that port instead of the node's, which takes no probe.
+void TestHealthChecker::httpRequestAsConfigured()
+{
+    HttpNode server("HTTP/1.1 200 OK\r\n\r\n");
+    QTcpServer traffic; // the nodes' own port: probes must not come here
+    QVERIFY(traffic.listen(QHostAddress::LocalHost, 0));
+    Upstream upstream;
+    Node byName;
+    byName.host = "localhost";
+    byName.port = traffic.serverPort();
+    upstream.nodes = {node(traffic.serverPort()), byName};
+    upstream.checks = httpChecks(1, 1);
+    upstream.checks->extra.insert("http_path", "/health?deep=1");
+    upstream.checks->extra.insert("host", "db.example");
+    upstream.checks->extra.insert("port", server.port());
+    upstream.checks->extra.insert("req_headers",
+                                  QJsonArray{"User-Agent: streamgate-test", "X-Probe: 1"});
+    HealthChecker checker;
+    QSignalSpy probed(&checker, &HealthChecker::nodeProbed);
+    checker.watch("r", upstream, std::make_shared<Balancer>(upstream));
+    QTRY_COMPARE_WITH_TIMEOUT(server.requests.size(), 2, 5000);
+    QTRY_COMPARE(probed.size(), 2);
+    QVERIFY(probed.at(0).at(2).toBool() && probed.at(1).at(2).toBool());
+    QVERIFY(!traffic.hasPendingConnections());
+
+    QList<QList<QByteArray>> heads;
+    for (const QByteArray& request : std::as_const(server.requests))
+        heads << headLines(request);
+    const QList<QByteArray> byAddress{"GET /health?deep=1 HTTP/1.1", "Connection: close",
+                                      "User-Agent: streamgate-test", "X-Probe: 1",
+                                      "Host: db.example"};
+    const QList<QByteArray> byNodeName{"GET /health?deep=1 HTTP/1.1", "Connection: close",
+                                       "User-Agent: streamgate-test", "X-Probe: 1",
+                                       "Host: localhost"};
+    QVERIFY2(heads.contains(byAddress), server.requests.join("|").constData());
+    QVERIFY2(heads.contains(byNodeName), server.requests.join("|").constData());
+
+    // Without checks.active.host, an address node sends its address.
+    HttpNode plain("HTTP/1.1 200 OK\r\n\r\n");
+    Upstream second;
+    second.nodes = {node(plain.port())};
+    second.checks = httpChecks(1, 1);
+    checker.watch("p", second, std::make_shared<Balancer>(second));
+    QTRY_COMPARE_WITH_TIMEOUT(plain.requests.size(), 1, 5000);
+    QCOMPARE(headLines(plain.requests.at(0)),
+             (QList<QByteArray>{"GET / HTTP/1.1", "Connection: close", "Host: 127.0.0.1"}));
+}
+
+// APISIX 3.18's http_method and http_req_body: the method starts the request line, and a body
+// goes after the head with its Content-Length.
+void TestHealthChecker::httpRequestWithMethodAndBody()
+{
+    HttpNode server("HTTP/1.1 200 OK\r\n\r\n");
+    const Decoded<Upstream> up = decodeUpstream(QJsonDocument::fromJson(QStringLiteral(R"({
+        "nodes": {"127.0.0.1:%1": 1},
+        "checks": {"active": {"type": "http", "http_method": "POST", "http_path": "/ping",
+                              "http_req_body": "{\"ping\": 1}"}}})")
+                                                                            .arg(server.port())
+                                                                            .toUtf8())
+                                                    .object());
+    QVERIFY2(up.ok(), qPrintable(formatProblems(up.problems)));
+    HealthChecker checker;
+    checker.watch("m", up.value, std::make_shared<Balancer>(up.value));
+    QTRY_COMPARE_WITH_TIMEOUT(server.requests.size(), 1, 5000);
+    QCOMPARE(server.requests.at(0), QByteArray("POST /ping HTTP/1.1\r\nConnection: close\r\n"
+                                               "Host: 127.0.0.1\r\nContent-Length: 11\r\n\r\n"
+                                               "{\"ping\": 1}"));
+}
+
+// A check without a type is APISIX's default, HTTP: the node is sent an HTTP request, and a
+// node that does not answer HTTP goes down: here one that greets first and holds the
+// connection, as MySQL does, whose greeting's first line is no status line.
+void TestHealthChecker::checksWithoutTypeProbeOverHttp()
+{
+    HttpNode server("HTTP/1.1 200 OK\r\n\r\n");
+    QTcpServer greeter;
+    QVERIFY(greeter.listen(QHostAddress::LocalHost, 0));
+    QList<QTcpSocket*> held;
+    connect(&greeter, &QTcpServer::newConnection, this, [&] {
+        while (QTcpSocket* s = greeter.nextPendingConnection()) {
+            s->write(QByteArray("\x4a\0\0\0\x0a"
+                                "5.7.0\0",
+                                11)); // a MySQL-like greeting
+            held << s;
+        }
+    });
+    const Decoded<Upstream> up =
+        decodeUpstream(QJsonDocument::fromJson(QStringLiteral(R"({
+        "nodes": {"127.0.0.1:%1": 1, "127.0.0.1:%2": 1},
+        "checks": {"active": {"healthy": {"successes": 1},
+                              "unhealthy": {"http_failures": 1}}}})")
+                                                   .arg(server.port())
+                                                   .arg(greeter.serverPort())
+                                                   .toUtf8())
+                           .object());
+    QVERIFY2(up.ok(), qPrintable(formatProblems(up.problems)));
+    QCOMPARE(up.value.checks->type, QStringLiteral("http"));
+    auto balancer = std::make_shared<Balancer>(up.value);
+    HealthChecker checker;
+    checker.watch("d", up.value, balancer);
+    QTRY_COMPARE_WITH_TIMEOUT(server.requests.size(), 1, 5000);
+    QVERIFY(server.requests.at(0).startsWith("GET / HTTP/1.1\r\n"));
+    const int greeterIndex = up.value.nodes.at(0).port == greeter.serverPort() ? 0 : 1;
+    QTRY_VERIFY_WITH_TIMEOUT(!balancer->isHealthy(greeterIndex), 5000);
+    QVERIFY(balancer->isHealthy(1 - greeterIndex));
+    const auto state = checker.nodeState("d", address(greeter.serverPort()));
+    QVERIFY(state && state->httpFailures == 1 && state->last == HealthChecker::Result::HttpFailure);
 }
 
 QTEST_GUILESS_MAIN(TestHealthChecker)

@@ -166,14 +166,15 @@ private slots:
         NodeStatus failing = up;
         failing.health = NodeHealth::MostlyHealthy;
         failing.checkTcpFailures = 1;
+        failing.checkHttpFailures = 2;
         s.nodes = {failing, down};
         model.applySnapshot(s);
         QCOMPARE(model.index(0, NodesModel::HealthColumn).data().toString(),
                  QStringLiteral("Mostly healthy"));
         QCOMPARE(model.index(0, NodesModel::HealthColumn).data(HealthRole).toInt(), 2);
         QCOMPARE(model.index(0, NodesModel::HealthColumn).data(Qt::ToolTipRole).toString(),
-                 QStringLiteral("Health check: 1 failed connects, 0 connect timeouts, 0 "
-                                "successful checks in a row"));
+                 QStringLiteral("Health check: 1 failed connects, 2 HTTP failures, 0 timeouts, "
+                                "0 successful checks in a row"));
         NodeStatus unchecked = up;
         unchecked.checked = false;
         s.nodes = {unchecked};

@@ -79,9 +79,10 @@ QVariant NodesModel::data(const QModelIndex& index, int role) const
         if (!n.checked)
             return tr("No active health check: the node counts as up until a connect fails");
         // The checker's consecutive counters, probes and (checks.passive) sessions alike.
-        return tr("Health check: %1 failed connects, %2 connect timeouts, %3 successful checks "
-                  "in a row")
+        return tr("Health check: %1 failed connects, %2 HTTP failures, %3 timeouts, %4 successful "
+                  "checks in a row")
             .arg(n.checkTcpFailures)
+            .arg(n.checkHttpFailures)
             .arg(n.checkTimeouts)
             .arg(n.checkSuccesses);
     case Qt::TextAlignmentRole:

@@ -19,6 +19,7 @@ struct NodeRow
                status.health == o.status.health &&
                status.checkSuccesses == o.status.checkSuccesses &&
                status.checkTcpFailures == o.status.checkTcpFailures &&
+               status.checkHttpFailures == o.status.checkHttpFailures &&
                status.checkTimeouts == o.status.checkTimeouts;
     }
 };
