@@ -21,12 +21,14 @@
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTest>
+#include <algorithm>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 using namespace sg;
 using sgtest::HttpNode;
@@ -110,20 +112,32 @@ ActiveHealthCheck httpChecks(int successes, int httpFailures)
 
 // Watches an upstream of one node and returns the node's state after each of its first
 // `count` probes (fewer if they do not come within timeoutMs).
-QList<Step> probeSteps(const Upstream& upstream, int count, int timeoutMs = 15000)
+// A checker of its own watching one upstream of one node, recording the first `count` probes.
+struct ProbeRecorder
 {
+    ProbeRecorder(const Upstream& upstream, int count) : count(count)
+    {
+        QObject::connect(&checker, &HealthChecker::nodeProbed, &checker,
+                         [this](const QString& key, const QString& a, bool passed) {
+                             if (const auto state = checker.nodeState(key, a);
+                                 state && steps.size() < this->count)
+                                 steps.append(stepOf(passed, *state));
+                         });
+        checker.watch("h", upstream, std::make_shared<Balancer>(upstream));
+    }
+    bool done() const { return steps.size() >= count; }
+
     HealthChecker checker;
     QList<Step> steps;
-    QObject::connect(&checker, &HealthChecker::nodeProbed, &checker,
-                     [&](const QString& key, const QString& a, bool passed) {
-                         if (const auto state = checker.nodeState(key, a);
-                             state && steps.size() < count)
-                             steps.append(stepOf(passed, *state));
-                     });
-    checker.watch("h", upstream, std::make_shared<Balancer>(upstream));
-    if (!QTest::qWaitFor([&] { return steps.size() >= count; }, timeoutMs))
-        qWarning("only %d of %d probes finished in time", int(steps.size()), count);
-    return steps;
+    int count;
+};
+
+QList<Step> probeSteps(const Upstream& upstream, int count, int timeoutMs = 15000)
+{
+    ProbeRecorder recorder(upstream, count);
+    if (!QTest::qWaitFor([&] { return recorder.done(); }, timeoutMs))
+        qWarning("only %d of %d probes finished in time", int(recorder.steps.size()), count);
+    return recorder.steps;
 }
 
 // A request's first line and its header lines, each without its CRLF; nothing from the blank
@@ -196,7 +210,6 @@ private Q_SLOTS:
     void timeoutsCountAgainstTheirOwnLimit();
     void passiveReportsFromOtherThreads();
     void reportsWithoutPassiveAreIgnored();
-    void httpStatuses_data();
     void httpStatuses();
     void httpProbeFailures_data();
     void httpProbeFailures();
@@ -566,64 +579,76 @@ using H = NodeHealth;
 // does not count; one in unhealthy.http_statuses (default [429, 404, 500, 501, 502, 503, 504,
 // 505]), or a first line that is no status line, an HTTP failure against
 // unhealthy.http_failures (default 5); any other status counts nothing.
-void TestHealthChecker::httpStatuses_data()
+void TestHealthChecker::httpStatuses()
 {
-    QTest::addColumn<QByteArray>("answer");
-    QTest::addColumn<QByteArray>("checks"); // checks.active, as JSON
-    QTest::addColumn<QList<Step>>("steps");
+    struct Case
+    {
+        const char* name;
+        QByteArray answer;
+        QByteArray checks; // checks.active, as JSON
+        QList<Step> steps;
+    };
     const QList<Step> healthy{{true, H::Healthy}, {true, H::Healthy}, {true, H::Healthy}};
     const QList<Step> uncounted{{false, H::Healthy}, {false, H::Healthy}, {false, H::Healthy}};
     const QList<Step> downAfterTwo{{false, H::MostlyHealthy, 0, 0, 0, 1},
                                    {false, H::Unhealthy, 0, 0, 0, 2},
                                    {false, H::Unhealthy, 0, 0, 0, 2}};
     const QByteArray twoFailures = R"({"unhealthy": {"http_failures": 2}})";
-    QTest::newRow("200 stays healthy")
-        << QByteArray("HTTP/1.1 200 OK\r\n\r\n") << twoFailures << healthy;
-    QTest::newRow("302 is healthy")
-        << QByteArray("HTTP/1.0 302 Found\r\nLocation: /x\r\n\r\n") << twoFailures << healthy;
-    QTest::newRow("status line in lower case, without reason")
-        << QByteArray("http/1.1 200\r\n\r\n") << twoFailures << healthy;
-    QTest::newRow("500 goes down after http_failures")
-        << QByteArray("HTTP/1.1 500 Internal Server Error\r\n\r\n") << twoFailures << downAfterTwo;
-    QTest::newRow("404 is unhealthy by default")
-        << QByteArray("HTTP/1.1 404 Not Found\r\n\r\n") << twoFailures << downAfterTwo;
-    QTest::newRow("418 counts nothing")
-        << QByteArray("HTTP/1.1 418 I'm a teapot\r\n\r\n") << twoFailures << uncounted;
-    QTest::newRow("201 counts nothing by default")
-        << QByteArray("HTTP/1.1 201 Created\r\n\r\n") << twoFailures << uncounted;
-    QTest::newRow("no status line is an HTTP failure")
-        << QByteArray("SSH-2.0-OpenSSH_9.6\r\n") << twoFailures << downAfterTwo;
-    QTest::newRow("201 healthy when listed")
-        << QByteArray("HTTP/1.1 201 Created\r\n\r\n")
-        << QByteArray(R"({"healthy": {"http_statuses": [201]}})") << healthy;
-    QTest::newRow("200 unhealthy when listed only there")
-        << QByteArray("HTTP/1.1 200 OK\r\n\r\n")
-        << QByteArray(R"({"healthy": {"http_statuses": [204]},
-                          "unhealthy": {"http_statuses": [200], "http_failures": 2}})")
-        << downAfterTwo;
-    QTest::newRow("APISIX's default http_failures: 5")
-        << QByteArray("HTTP/1.1 503 Service Unavailable\r\n\r\n") << QByteArray("{}")
-        << QList<Step>{{false, H::MostlyHealthy, 0, 0, 0, 1},
-                       {false, H::MostlyHealthy, 0, 0, 0, 2},
-                       {false, H::MostlyHealthy, 0, 0, 0, 3},
-                       {false, H::MostlyHealthy, 0, 0, 0, 4},
-                       {false, H::Unhealthy, 0, 0, 0, 5}};
-}
-
-void TestHealthChecker::httpStatuses()
-{
-    QFETCH(QByteArray, answer);
-    QFETCH(QByteArray, checks);
-    QFETCH(QList<Step>, steps);
-    HttpNode server(answer);
-    QJsonObject active = QJsonDocument::fromJson(checks).object();
-    active.insert("type", "http");
-    const Decoded<Upstream> up =
-        decodeUpstream(QJsonObject{{"nodes", QJsonObject{{address(server.port()), 1}}},
-                                   {"checks", QJsonObject{{"active", active}}}});
-    QVERIFY2(up.ok(), qPrintable(formatProblems(up.problems)));
-    QCOMPARE(probeSteps(up.value, int(steps.size())), steps);
-    QCOMPARE(server.requests.size(), steps.size());
+    const QList<Case> cases{
+        {"200 stays healthy", "HTTP/1.1 200 OK\r\n\r\n", twoFailures, healthy},
+        {"302 is healthy", "HTTP/1.0 302 Found\r\nLocation: /x\r\n\r\n", twoFailures, healthy},
+        {"status line in lower case, without reason", "http/1.1 200\r\n\r\n", twoFailures, healthy},
+        {"500 goes down after http_failures", "HTTP/1.1 500 Internal Server Error\r\n\r\n",
+         twoFailures, downAfterTwo},
+        {"404 is unhealthy by default", "HTTP/1.1 404 Not Found\r\n\r\n", twoFailures,
+         downAfterTwo},
+        {"418 counts nothing", "HTTP/1.1 418 I'm a teapot\r\n\r\n", twoFailures, uncounted},
+        {"201 counts nothing by default", "HTTP/1.1 201 Created\r\n\r\n", twoFailures, uncounted},
+        {"no status line is an HTTP failure", "SSH-2.0-OpenSSH_9.6\r\n", twoFailures, downAfterTwo},
+        {"201 healthy when listed", "HTTP/1.1 201 Created\r\n\r\n",
+         R"({"healthy": {"http_statuses": [201]}})", healthy},
+        {"200 unhealthy when listed only there", "HTTP/1.1 200 OK\r\n\r\n",
+         R"({"healthy": {"http_statuses": [204]},
+             "unhealthy": {"http_statuses": [200], "http_failures": 2}})",
+         downAfterTwo},
+        {"APISIX's default http_failures: 5", "HTTP/1.1 503 Service Unavailable\r\n\r\n", "{}",
+         QList<Step>{{false, H::MostlyHealthy, 0, 0, 0, 1},
+                     {false, H::MostlyHealthy, 0, 0, 0, 2},
+                     {false, H::MostlyHealthy, 0, 0, 0, 3},
+                     {false, H::MostlyHealthy, 0, 0, 0, 4},
+                     {false, H::Unhealthy, 0, 0, 0, 5}}},
+    };
+    // Every case at once: a probe waits its interval (1 s at least), so one case after another
+    // would take half a minute.
+    std::vector<std::unique_ptr<HttpNode>> servers;
+    std::vector<std::unique_ptr<ProbeRecorder>> recorders;
+    for (const Case& c : cases) {
+        servers.push_back(std::make_unique<HttpNode>(c.answer));
+        QJsonObject active = QJsonDocument::fromJson(c.checks).object();
+        active.insert("type", "http");
+        const Decoded<Upstream> up =
+            decodeUpstream(QJsonObject{{"nodes", QJsonObject{{address(servers.back()->port()), 1}}},
+                                       {"checks", QJsonObject{{"active", active}}}});
+        QVERIFY2(up.ok(), c.name);
+        recorders.push_back(std::make_unique<ProbeRecorder>(up.value, int(c.steps.size())));
+    }
+    QVERIFY(QTest::qWaitFor(
+        [&] {
+            return std::all_of(recorders.begin(), recorders.end(),
+                               [](const auto& r) { return r->done(); });
+        },
+        20000));
+    for (qsizetype i = 0; i < cases.size(); ++i) {
+        QStringList got;
+        for (const Step& step : recorders[size_t(i)]->steps) {
+            std::unique_ptr<char[]> text(toString(step));
+            got << QString::fromUtf8(text.get());
+        }
+        const QByteArray what = QByteArray(cases[i].name) + ": " + got.join(" | ").toUtf8();
+        QVERIFY2(recorders[size_t(i)]->steps == cases[i].steps, what.constData());
+        // Each probe was one request (a case done first goes on probing while others finish).
+        QVERIFY2(servers[size_t(i)]->requests.size() >= cases[i].steps.size(), cases[i].name);
+    }
 }
 
 // Failures below HTTP, with tcp_failures, http_failures and timeouts all 2 and a timeout of
