@@ -1,6 +1,7 @@
 #include "remoteapisixwindow.h"
 
 #include "routeeditor/routeeditor.h"
+#include "routeeditor/serviceeditor.h"
 #include "routeeditor/upstreameditor.h"
 #include "secrets/remotekeystore.h"
 
@@ -34,14 +35,21 @@ QString nodesSummary(const Upstream& u)
     return QStringLiteral("%1 %2").arg(u.type, nodes.join(QStringLiteral(", ")));
 }
 
+// The upstream a route or a service has of its own: inline nodes, or a shared one by id.
+QString ownUpstreamSummary(const std::optional<Upstream>& upstream, const QJsonValue& upstreamId)
+{
+    if (upstream)
+        return nodesSummary(*upstream);
+    if (!idText(upstreamId).isEmpty())
+        return QObject::tr("upstream %1").arg(idText(upstreamId));
+    return {};
+}
+
 QString upstreamSummary(const StreamRoute& r)
 {
-    if (r.upstream)
-        return nodesSummary(*r.upstream);
-    if (!r.upstreamId.isUndefined() && !r.upstreamId.isNull())
-        return QObject::tr("upstream %1")
-            .arg(r.upstreamId.isString() ? r.upstreamId.toString()
-                                         : QString::number(r.upstreamId.toInteger()));
+    const QString own = ownUpstreamSummary(r.upstream, r.upstreamId);
+    if (!own.isEmpty())
+        return own;
     if (!idText(r.serviceId).isEmpty())
         return QObject::tr("service %1").arg(idText(r.serviceId));
     return QObject::tr("(none)");
@@ -52,6 +60,33 @@ QTableWidgetItem* cell(const QString& text)
     auto* item = new QTableWidgetItem(text);
     item->setFlags(item->flags() & ~Qt::ItemIsEditable);
     return item;
+}
+
+// The id in the first column of the selected row ("" when none is selected).
+QString selectedRowId(const QTableWidget* table)
+{
+    const QList<QTableWidgetItem*> items = table->selectedItems();
+    return items.isEmpty() ? QString() : table->item(items.first()->row(), 0)->text();
+}
+
+template <typename T> QSet<QString> remoteIds(const QList<T>& objects)
+{
+    QSet<QString> ids;
+    for (const T& object : objects)
+        ids.insert(object.idString());
+    return ids;
+}
+
+// What the server stored replaces the object of the same id, or joins the list.
+template <typename T> void storeRemote(QList<T>& objects, const T& stored)
+{
+    for (T& object : objects) {
+        if (object.idString() == stored.idString()) {
+            object = stored;
+            return;
+        }
+    }
+    objects << stored;
 }
 
 } // namespace
@@ -143,7 +178,26 @@ void RemoteApisixWindow::build()
     upstreamBar->addWidget(m_editUpstreamButton);
     upstreamBar->addStretch();
     upstreamLayout->addLayout(upstreamBar);
-    for (QTableWidget* t : {m_routeTable, m_upstreamTable}) {
+    m_servicePage = new QWidget(m_tabs);
+    auto* serviceLayout = new QVBoxLayout(m_servicePage);
+    serviceLayout->setContentsMargins(0, 0, 0, 0);
+    m_serviceTable = new QTableWidget(0, 5, m_servicePage);
+    m_serviceTable->setObjectName(QStringLiteral("serviceTable"));
+    m_serviceTable->setHorizontalHeaderLabels(
+        {tr("ID"), tr("Name"), tr("Upstream"), tr("Plugins"), tr("Description")});
+    serviceLayout->addWidget(m_serviceTable, 1);
+    auto* serviceBar = new QHBoxLayout;
+    m_addServiceButton = new QPushButton(tr("Add service…"), m_servicePage);
+    m_addServiceButton->setObjectName(QStringLiteral("addServiceButton"));
+    m_editServiceButton = new QPushButton(tr("Edit service…"), m_servicePage);
+    m_editServiceButton->setObjectName(QStringLiteral("editServiceButton"));
+    m_deleteServiceButton = new QPushButton(tr("Delete service…"), m_servicePage);
+    m_deleteServiceButton->setObjectName(QStringLiteral("deleteServiceButton"));
+    for (QPushButton* b : {m_addServiceButton, m_editServiceButton, m_deleteServiceButton})
+        serviceBar->addWidget(b);
+    serviceBar->addStretch();
+    serviceLayout->addLayout(serviceBar);
+    for (QTableWidget* t : {m_routeTable, m_upstreamTable, m_serviceTable}) {
         t->setSelectionBehavior(QAbstractItemView::SelectRows);
         t->setSelectionMode(QAbstractItemView::SingleSelection);
         t->verticalHeader()->hide();
@@ -151,6 +205,7 @@ void RemoteApisixWindow::build()
     }
     m_tabs->addTab(m_routeTable, tr("Stream routes"));
     m_tabs->addTab(m_upstreamPage, tr("Upstreams"));
+    m_tabs->addTab(m_servicePage, tr("Services"));
     // The form beside the list is the one for the tab in front.
     m_editors = new QStackedWidget(splitter);
     m_editor = new RouteEditor(nullptr, m_editors);
@@ -158,7 +213,10 @@ void RemoteApisixWindow::build()
     m_upstreamEditor = new UpstreamEditor(m_editors);
     m_upstreamEditor->setObjectName(QStringLiteral("remoteUpstreamEditor"));
     m_editors->addWidget(m_editor);
+    m_serviceEditor = new ServiceEditor(m_editors);
+    m_serviceEditor->setObjectName(QStringLiteral("serviceForm"));
     m_editors->addWidget(m_upstreamEditor);
+    m_editors->addWidget(m_serviceEditor);
     splitter->addWidget(m_tabs);
     splitter->addWidget(m_editors);
     layout->addWidget(splitter, 1);
@@ -175,12 +233,16 @@ void RemoteApisixWindow::build()
     connect(m_editButton, &QPushButton::clicked, this, [this] {
         if (m_tabs->currentWidget() == m_upstreamPage)
             editSelectedUpstream();
+        else if (m_tabs->currentWidget() == m_servicePage)
+            editSelectedService();
         else
             editSelectedRoute();
     });
     connect(m_deleteButton, &QPushButton::clicked, this, [this] {
         if (m_tabs->currentWidget() == m_upstreamPage)
             deleteSelectedUpstream();
+        else if (m_tabs->currentWidget() == m_servicePage)
+            deleteSelectedService();
         else
             deleteSelectedRoute();
     });
@@ -191,11 +253,19 @@ void RemoteApisixWindow::build()
             &RemoteApisixWindow::editSelectedRoute);
     connect(m_upstreamTable, &QTableWidget::itemDoubleClicked, this,
             &RemoteApisixWindow::editSelectedUpstream);
+    connect(m_addServiceButton, &QPushButton::clicked, this, &RemoteApisixWindow::addService);
+    connect(m_editServiceButton, &QPushButton::clicked, this,
+            &RemoteApisixWindow::editSelectedService);
+    connect(m_deleteServiceButton, &QPushButton::clicked, this,
+            &RemoteApisixWindow::deleteSelectedService);
+    connect(m_serviceTable, &QTableWidget::itemDoubleClicked, this,
+            &RemoteApisixWindow::editSelectedService);
     connect(m_tabs, &QTabWidget::currentChanged, this,
-            [this] { showUpstreamEditor(m_tabs->currentWidget() == m_upstreamPage); });
+            [this] { showPage(m_tabs->currentWidget()); });
     connect(m_editor, &RouteEditor::submitted, this, &RemoteApisixWindow::submit);
     connect(m_upstreamEditor, &UpstreamEditor::submitted, this,
             &RemoteApisixWindow::submitUpstream);
+    connect(m_serviceEditor, &ServiceEditor::submitted, this, &RemoteApisixWindow::submitService);
     resize(1100, 700);
 }
 
@@ -224,10 +294,13 @@ void RemoteApisixWindow::connectTo(const QUrl& adminUrl, const QString& key)
     m_remote = new RemoteApisix(adminUrl, key, this);
     m_routes.clear();
     m_upstreams.clear();
+    m_services.clear();
     fillRoutes();
     fillUpstreams();
+    fillServices();
     m_editor->clear();
     m_upstreamEditor->clear();
+    m_serviceEditor->clear();
     refresh();
 }
 
@@ -295,7 +368,8 @@ void RemoteApisixWindow::refresh()
     }
     ++m_pending;
     setStatus(tr("Loading from %1…").arg(m_remote->adminUrl().toString()), false);
-    // Upstreams after routes: one request in flight, one outcome in the status line.
+    // Upstreams after routes, services after upstreams: one request in flight, one outcome in
+    // the status line.
     m_remote->listStreamRoutes([this](const RemoteResult<QList<StreamRoute>>& routes) {
         if (!routes.ok() || !m_remote) {
             finished(routes, QString());
@@ -304,14 +378,23 @@ void RemoteApisixWindow::refresh()
         m_routes = routes.value;
         fillRoutes();
         m_remote->listUpstreams([this](const RemoteResult<QList<Upstream>>& upstreams) {
-            if (upstreams.ok()) {
-                m_upstreams = upstreams.value;
-                fillUpstreams();
+            if (!upstreams.ok() || !m_remote) {
+                finished(upstreams, QString());
+                return;
             }
-            finished(upstreams, tr("%1: %2 stream route(s), %3 upstream(s).")
-                                    .arg(m_remote ? m_remote->adminUrl().toString() : QString())
-                                    .arg(m_routes.size())
-                                    .arg(m_upstreams.size()));
+            m_upstreams = upstreams.value;
+            fillUpstreams();
+            m_remote->listServices([this](const RemoteResult<QList<Service>>& services) {
+                if (services.ok()) {
+                    m_services = services.value;
+                    fillServices();
+                }
+                finished(services, tr("%1: %2 stream route(s), %3 upstream(s), %4 service(s).")
+                                       .arg(m_remote ? m_remote->adminUrl().toString() : QString())
+                                       .arg(m_routes.size())
+                                       .arg(m_upstreams.size())
+                                       .arg(m_services.size()));
+            });
         });
     });
 }
@@ -354,16 +437,38 @@ void RemoteApisixWindow::fillUpstreams()
     }
 }
 
+void RemoteApisixWindow::fillServices()
+{
+    const QString selected = selectedServiceId();
+    m_serviceTable->setRowCount(0);
+    for (const Service& s : std::as_const(m_services)) {
+        const int row = m_serviceTable->rowCount();
+        m_serviceTable->insertRow(row);
+        m_serviceTable->setItem(row, 0, cell(s.idString()));
+        m_serviceTable->setItem(row, 1, cell(s.name));
+        m_serviceTable->setItem(row, 2, cell(ownUpstreamSummary(s.upstream, s.upstreamId)));
+        QStringList plugins = s.plugins.raw.keys();
+        plugins.sort();
+        m_serviceTable->setItem(row, 3, cell(plugins.join(QStringLiteral(", "))));
+        m_serviceTable->setItem(row, 4, cell(s.desc));
+        if (s.idString() == selected)
+            m_serviceTable->selectRow(row);
+    }
+}
+
 QString RemoteApisixWindow::selectedRouteId() const
 {
-    const QList<QTableWidgetItem*> items = m_routeTable->selectedItems();
-    return items.isEmpty() ? QString() : m_routeTable->item(items.first()->row(), 0)->text();
+    return selectedRowId(m_routeTable);
 }
 
 QString RemoteApisixWindow::selectedUpstreamId() const
 {
-    const QList<QTableWidgetItem*> items = m_upstreamTable->selectedItems();
-    return items.isEmpty() ? QString() : m_upstreamTable->item(items.first()->row(), 0)->text();
+    return selectedRowId(m_upstreamTable);
+}
+
+QString RemoteApisixWindow::selectedServiceId() const
+{
+    return selectedRowId(m_serviceTable);
 }
 
 void RemoteApisixWindow::addRoute()
@@ -388,8 +493,8 @@ void RemoteApisixWindow::addRoute()
     Upstream upstream;
     upstream.nodes << Node{QStringLiteral("127.0.0.1"), 3306, 1, 0, {}, {}};
     route.upstream = upstream;
-    showUpstreamEditor(false);
-    m_editor->editDetached(route, true, m_upstreams);
+    showPage(m_routeTable);
+    m_editor->editDetached(route, true, m_upstreams, m_services);
 }
 
 void RemoteApisixWindow::editSelectedRoute()
@@ -397,8 +502,8 @@ void RemoteApisixWindow::editSelectedRoute()
     const QString id = selectedRouteId();
     for (const StreamRoute& r : std::as_const(m_routes)) {
         if (r.idString() == id) {
-            showUpstreamEditor(false);
-            m_editor->editDetached(r, false, m_upstreams);
+            showPage(m_routeTable);
+            m_editor->editDetached(r, false, m_upstreams, m_services);
             return;
         }
     }
@@ -415,17 +520,9 @@ void RemoteApisixWindow::submit(const StreamRoute& route)
     setStatus(tr("Saving %1…").arg(route.idString()), false);
     m_remote->putStreamRoute(route, [this](const RemoteResult<StreamRoute>& result) {
         if (result.ok()) {
-            bool replaced = false;
-            for (StreamRoute& r : m_routes) {
-                if (r.idString() == result.value.idString()) {
-                    r = result.value;
-                    replaced = true;
-                }
-            }
-            if (!replaced)
-                m_routes << result.value;
+            storeRemote(m_routes, result.value);
             fillRoutes();
-            m_editor->editDetached(result.value, false, m_upstreams);
+            m_editor->editDetached(result.value, false, m_upstreams, m_services);
         }
         finished(result, result.created ? tr("Route %1 created.").arg(result.value.idString())
                                         : tr("Route %1 saved.").arg(result.value.idString()));
@@ -434,63 +531,78 @@ void RemoteApisixWindow::submit(const StreamRoute& route)
     });
 }
 
+void RemoteApisixWindow::deleteRemote(const QString& id, const QString& noSelection,
+                                      const QString& question, const QString& done, DeleteCall call,
+                                      std::function<void()> removed)
+{
+    if (id.isEmpty() || !m_remote) {
+        setStatus(noSelection, true);
+        return;
+    }
+    if (!m_confirm(question.arg(id, m_remote->adminUrl().toString())))
+        return;
+    ++m_pending;
+    (m_remote->*call)(
+        id, [this, done = done.arg(id), removed = std::move(removed)](const RemoteStatus& status) {
+            if (status.ok())
+                removed();
+            finished(status, done);
+        });
+}
+
 void RemoteApisixWindow::deleteSelectedRoute()
 {
     const QString id = selectedRouteId();
-    if (id.isEmpty() || !m_remote) {
-        setStatus(tr("Select a stream route to delete."), true);
-        return;
-    }
-    if (!m_confirm(tr("Delete stream route %1 on %2?").arg(id, m_remote->adminUrl().toString())))
-        return;
-    ++m_pending;
-    m_remote->deleteStreamRoute(id, [this, id](const RemoteStatus& status) {
-        if (status.ok()) {
-            m_routes.removeIf([&id](const StreamRoute& r) { return r.idString() == id; });
-            fillRoutes();
-            if (m_editor->routeId() == id)
-                m_editor->clear();
-        }
-        finished(status, tr("Route %1 deleted.").arg(id));
-    });
+    deleteRemote(id, tr("Select a stream route to delete."), tr("Delete stream route %1 on %2?"),
+                 tr("Route %1 deleted."), &RemoteApisix::deleteStreamRoute, [this, id] {
+                     m_routes.removeIf([&id](const StreamRoute& r) { return r.idString() == id; });
+                     fillRoutes();
+                     if (m_editor->routeId() == id)
+                         m_editor->clear();
+                 });
 }
 
 void RemoteApisixWindow::deleteSelectedUpstream()
 {
     const QString id = selectedUpstreamId();
-    if (id.isEmpty() || !m_remote) {
-        setStatus(tr("Select an upstream to delete."), true);
-        return;
-    }
-    if (!m_confirm(tr("Delete upstream %1 on %2?").arg(id, m_remote->adminUrl().toString())))
-        return;
-    ++m_pending;
-    m_remote->deleteUpstream(id, [this, id](const RemoteStatus& status) {
-        if (status.ok()) {
-            m_upstreams.removeIf([&id](const Upstream& u) { return u.idString() == id; });
-            fillUpstreams();
-            if (m_upstreamEditor->upstreamId() == id)
-                m_upstreamEditor->clear();
-        }
-        finished(status, tr("Upstream %1 deleted.").arg(id));
-    });
+    deleteRemote(id, tr("Select an upstream to delete."), tr("Delete upstream %1 on %2?"),
+                 tr("Upstream %1 deleted."), &RemoteApisix::deleteUpstream, [this, id] {
+                     m_upstreams.removeIf([&id](const Upstream& u) { return u.idString() == id; });
+                     fillUpstreams();
+                     if (m_upstreamEditor->upstreamId() == id)
+                         m_upstreamEditor->clear();
+                 });
 }
 
-void RemoteApisixWindow::showUpstreamEditor(bool show)
+void RemoteApisixWindow::deleteSelectedService()
 {
-    m_editors->setCurrentWidget(show ? static_cast<QWidget*>(m_upstreamEditor) : m_editor);
-    m_tabs->setCurrentWidget(show ? m_upstreamPage : static_cast<QWidget*>(m_routeTable));
+    const QString id = selectedServiceId();
+    deleteRemote(id, tr("Select a service to delete."), tr("Delete service %1 on %2?"),
+                 tr("Service %1 deleted."), &RemoteApisix::deleteService, [this, id] {
+                     m_services.removeIf([&id](const Service& s) { return s.idString() == id; });
+                     fillServices();
+                     if (m_serviceEditor->serviceId() == id)
+                         m_serviceEditor->clear();
+                 });
+}
+
+void RemoteApisixWindow::showPage(QWidget* page)
+{
+    QWidget* form = m_editor;
+    if (page == m_upstreamPage)
+        form = m_upstreamEditor;
+    else if (page == m_servicePage)
+        form = m_serviceEditor;
+    m_editors->setCurrentWidget(form);
+    m_tabs->setCurrentWidget(page);
 }
 
 void RemoteApisixWindow::addUpstream()
 {
-    QSet<QString> ids;
-    for (const Upstream& u : std::as_const(m_upstreams))
-        ids.insert(u.idString());
     Upstream upstream;
     upstream.nodes << Node{QStringLiteral("127.0.0.1"), 3306, 1, 0, {}, {}};
-    showUpstreamEditor(true);
-    m_upstreamEditor->edit(upstream, true, ids);
+    showPage(m_upstreamPage);
+    m_upstreamEditor->edit(upstream, true, remoteIds(m_upstreams));
 }
 
 void RemoteApisixWindow::editSelectedUpstream()
@@ -498,7 +610,7 @@ void RemoteApisixWindow::editSelectedUpstream()
     const QString id = selectedUpstreamId();
     for (const Upstream& u : std::as_const(m_upstreams)) {
         if (u.idString() == id) {
-            showUpstreamEditor(true);
+            showPage(m_upstreamPage);
             m_upstreamEditor->edit(u, false);
             return;
         }
@@ -519,15 +631,7 @@ void RemoteApisixWindow::submitUpstream(const Upstream& upstream)
     m_remote->putUpstream(upstream, [this](const RemoteResult<Upstream>& result) {
         const QString id = result.value.idString();
         if (result.ok()) {
-            bool replaced = false;
-            for (Upstream& u : m_upstreams) {
-                if (u.idString() == id) {
-                    u = result.value;
-                    replaced = true;
-                }
-            }
-            if (!replaced)
-                m_upstreams << result.value;
+            storeRemote(m_upstreams, result.value);
             fillUpstreams();
             m_upstreamTable->selectRow(m_upstreams.indexOf(result.value));
             m_upstreamEditor->edit(result.value, false);
@@ -536,6 +640,54 @@ void RemoteApisixWindow::submitUpstream(const Upstream& upstream)
                                         : tr("Upstream %1 saved.").arg(id));
         if (!result.ok())
             m_upstreamEditor->showSubmitError(statusText());
+    });
+}
+
+void RemoteApisixWindow::addService()
+{
+    Service service;
+    Upstream upstream;
+    upstream.nodes << Node{QStringLiteral("127.0.0.1"), 3306, 1, 0, {}, {}};
+    service.upstream = upstream;
+    showPage(m_servicePage);
+    m_serviceEditor->edit(service, true, m_upstreams, remoteIds(m_services));
+}
+
+void RemoteApisixWindow::editSelectedService()
+{
+    const QString id = selectedServiceId();
+    for (const Service& s : std::as_const(m_services)) {
+        if (s.idString() == id) {
+            showPage(m_servicePage);
+            m_serviceEditor->edit(s, false, m_upstreams);
+            return;
+        }
+    }
+    setStatus(tr("Select a service to edit."), true);
+}
+
+void RemoteApisixWindow::submitService(const Service& service)
+{
+    if (!m_remote) {
+        setStatus(tr("Not connected."), true);
+        return;
+    }
+    ++m_pending;
+    setStatus(service.idString().isEmpty() ? tr("Creating service…")
+                                           : tr("Saving service %1…").arg(service.idString()),
+              false);
+    m_remote->putService(service, [this](const RemoteResult<Service>& result) {
+        const QString id = result.value.idString();
+        if (result.ok()) {
+            storeRemote(m_services, result.value);
+            fillServices();
+            m_serviceTable->selectRow(m_services.indexOf(result.value));
+            m_serviceEditor->edit(result.value, false, m_upstreams);
+        }
+        finished(result, result.created ? tr("Service %1 created.").arg(id)
+                                        : tr("Service %1 saved.").arg(id));
+        if (!result.ok())
+            m_serviceEditor->showSubmitError(statusText());
     });
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// A window onto another APISIX (or a headless Streamgate): lists its stream routes and
-// upstreams over the Admin API and edits both with the same forms and validation as local
+// A window onto another APISIX (or a headless Streamgate): lists its stream routes, upstreams
+// and services over the Admin API and edits them with the same forms and validation as local
 // ones. Nothing here touches the local ConfigStore or engine; every change is a request to the
 // remote server, and its refusals (error_msg, transport errors) are shown in the status line.
 
@@ -22,6 +22,7 @@ class QTabWidget;
 namespace sg::ui {
 
 class RouteEditor;
+class ServiceEditor;
 class UpstreamEditor;
 class RemoteKeyStore;
 
@@ -50,8 +51,10 @@ public:
     bool isBusy() const { return m_pending > 0; }
     QList<StreamRoute> routes() const { return m_routes; }
     QList<Upstream> upstreams() const { return m_upstreams; }
+    QList<Service> services() const { return m_services; }
     RouteEditor* editor() const { return m_editor; }
     UpstreamEditor* upstreamEditor() const { return m_upstreamEditor; }
+    ServiceEditor* serviceEditor() const { return m_serviceEditor; }
 
 public Q_SLOTS:
     void refresh();
@@ -62,6 +65,10 @@ public Q_SLOTS:
     // A blank upstream (one local node, no id: the server picks one) in the upstream form.
     void addUpstream();
     void editSelectedUpstream();
+    // A blank service (one local node, no id: the server picks one) in the service form.
+    void addService();
+    void editSelectedService();
+    void deleteSelectedService();
 
 Q_SIGNALS:
     // After each completed request (success or not), for views and tests.
@@ -74,16 +81,27 @@ private:
     void showKeyPlace();
     void fillRoutes();
     void fillUpstreams();
+    void fillServices();
     void submit(const StreamRoute& route);
     void submitUpstream(const Upstream& upstream);
-    void showUpstreamEditor(bool show);
+    void submitService(const Service& service);
+    // Brings a tab (the route table, the upstream or the service page) and its form to the front.
+    void showPage(QWidget* page);
     QString selectedRouteId() const;
     QString selectedUpstreamId() const;
+    QString selectedServiceId() const;
+    using DeleteCall = void (RemoteApisix::*)(const QString&,
+                                              std::function<void(const RemoteStatus&)>);
+    // Asks, deletes `id` on the server with `call`, runs `removed` once the server agreed.
+    // question: "%1" the id, "%2" the server; done: "%1" the id.
+    void deleteRemote(const QString& id, const QString& noSelection, const QString& question,
+                      const QString& done, DeleteCall call, std::function<void()> removed);
     void finished(const RemoteStatus& status, const QString& what);
 
     QPointer<RemoteApisix> m_remote;
     QList<StreamRoute> m_routes;
     QList<Upstream> m_upstreams;
+    QList<Service> m_services;
     int m_pending = 0;
     std::function<bool(const QString&)> m_confirm;
     RemoteKeyStore* m_keys = nullptr;
@@ -99,6 +117,11 @@ private:
     QTableWidget* m_upstreamTable = nullptr;
     QPushButton* m_addUpstreamButton = nullptr;
     QPushButton* m_editUpstreamButton = nullptr;
+    QWidget* m_servicePage = nullptr;
+    QTableWidget* m_serviceTable = nullptr;
+    QPushButton* m_addServiceButton = nullptr;
+    QPushButton* m_editServiceButton = nullptr;
+    QPushButton* m_deleteServiceButton = nullptr;
     QPushButton* m_refreshButton = nullptr;
     QPushButton* m_addButton = nullptr;
     QPushButton* m_editButton = nullptr;
@@ -107,6 +130,7 @@ private:
     QStackedWidget* m_editors = nullptr;
     RouteEditor* m_editor = nullptr;
     UpstreamEditor* m_upstreamEditor = nullptr;
+    ServiceEditor* m_serviceEditor = nullptr;
 };
 
 } // namespace sg::ui

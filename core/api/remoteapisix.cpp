@@ -13,6 +13,7 @@ namespace {
 
 const QString kRoutes = QStringLiteral("/apisix/admin/stream_routes");
 const QString kUpstreams = QStringLiteral("/apisix/admin/upstreams");
+const QString kServices = QStringLiteral("/apisix/admin/services");
 
 // Where each kind of object lives on the Admin API, and how a client writes and checks it.
 template <typename T> struct Kind;
@@ -34,6 +35,15 @@ template <> struct Kind<Upstream>
         return decodeUpstream(object, {}, DecodeMode::Client);
     }
 };
+template <> struct Kind<Service>
+{
+    static const QString& path() { return kServices; }
+    static QJsonObject encode(const Service& service) { return encodeService(service); }
+    static Decoded<Service> decodeClient(const QJsonObject& object)
+    {
+        return decodeService(object, {}, DecodeMode::Client);
+    }
+};
 
 // Objects coming back from a server carry its create_time / update_time: decode as a file.
 Decoded<StreamRoute> decodeRemote(const QJsonValue& v, const QString& path, const StreamRoute*)
@@ -43,6 +53,10 @@ Decoded<StreamRoute> decodeRemote(const QJsonValue& v, const QString& path, cons
 Decoded<Upstream> decodeRemote(const QJsonValue& v, const QString& path, const Upstream*)
 {
     return decodeUpstream(v, path, DecodeMode::File);
+}
+Decoded<Service> decodeRemote(const QJsonValue& v, const QString& path, const Service*)
+{
+    return decodeService(v, path, DecodeMode::File);
 }
 
 // What we send: the object as a client would write it (timestamps belong to the server).
@@ -127,7 +141,7 @@ void RemoteApisix::send(const QByteArray& verb, const QString& path, const QByte
     });
 }
 
-// One implementation per verb, shared by both kinds of object.
+// One implementation per verb, shared by every kind of object.
 
 template <typename T>
 void RemoteApisix::listObjects(std::function<void(const RemoteResult<QList<T>>&)> done)
@@ -236,6 +250,28 @@ void RemoteApisix::putUpstream(const Upstream& upstream,
 void RemoteApisix::deleteUpstream(const QString& id, std::function<void(const RemoteStatus&)> done)
 {
     deleteObject(Kind<Upstream>::path(), id, std::move(done));
+}
+
+void RemoteApisix::listServices(std::function<void(const RemoteResult<QList<Service>>&)> done)
+{
+    listObjects<Service>(std::move(done));
+}
+
+void RemoteApisix::getService(const QString& id,
+                              std::function<void(const RemoteResult<Service>&)> done)
+{
+    getObject<Service>(id, std::move(done));
+}
+
+void RemoteApisix::putService(const Service& service,
+                              std::function<void(const RemoteResult<Service>&)> done)
+{
+    putObject(service, std::move(done));
+}
+
+void RemoteApisix::deleteService(const QString& id, std::function<void(const RemoteStatus&)> done)
+{
+    deleteObject(Kind<Service>::path(), id, std::move(done));
 }
 
 } // namespace sg

@@ -1,5 +1,5 @@
 #pragma once
-// RemoteApisix manages the stream routes and upstreams of another APISIX (or a headless
+// RemoteApisix manages the stream routes, upstreams and services of another APISIX (or a headless
 // Streamgate) over its Admin API v3: same decoders and validation as local edits, the local
 // engine untouched. Every call is asynchronous; its callback runs in this object's thread and
 // is never called after the object is destroyed.
@@ -64,6 +64,11 @@ public:
     void putUpstream(const Upstream& upstream,
                      std::function<void(const RemoteResult<Upstream>&)> done);
     void deleteUpstream(const QString& id, std::function<void(const RemoteStatus&)> done);
+
+    void listServices(std::function<void(const RemoteResult<QList<Service>>&)> done);
+    void getService(const QString& id, std::function<void(const RemoteResult<Service>&)> done);
+    void putService(const Service& service, std::function<void(const RemoteResult<Service>&)> done);
+    void deleteService(const QString& id, std::function<void(const RemoteStatus&)> done);
 
 private:
     using Handler = std::function<void(const RemoteStatus& status, const QJsonObject& body)>;

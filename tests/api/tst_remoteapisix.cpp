@@ -64,6 +64,7 @@ private slots:
     void init();
     void cleanup();
     void manageRoutesAndUpstreams();
+    void manageServices();
     void serverErrorsArriveInItsWords();
     void localValidationBeforeSending();
     void wrongKeyAndUnreachable();
@@ -165,6 +166,94 @@ void TestRemoteApisix::manageRoutesAndUpstreams()
     QVERIFY2(delUp.ok(), qPrintable(delUp.error));
     QVERIFY(m_remoteStore->config().streamRoutes.isEmpty());
     QVERIFY(m_remoteStore->config().upstreams.isEmpty());
+}
+
+void TestRemoteApisix::manageServices()
+{
+    const Decoded<Upstream> up =
+        decodeText<Upstream>(R"({"id": "db", "nodes": {"127.0.0.1:3306": 1}})", &decodeUpstream);
+    QVERIFY(wait<RemoteResult<Upstream>>([&](auto done) {
+                m_client->putUpstream(up.value, done);
+            }).ok());
+
+    const Decoded<Service> svc = decodeText<Service>(R"({"id": "mysql-svc", "name": "MySQL",
+        "upstream_id": "db", "plugins": {"limit-conn": {"conn": 5, "burst": 0,
+        "default_conn_delay": 0.1, "key": "remote_addr"}}})",
+                                                     &decodeService);
+    QVERIFY2(svc.ok(), qPrintable(formatProblems(svc.problems)));
+    auto put =
+        wait<RemoteResult<Service>>([&](auto done) { m_client->putService(svc.value, done); });
+    QVERIFY2(put.ok(), qPrintable(put.error + formatProblems(put.problems)));
+    QVERIFY(put.created);
+    QVERIFY(put.value.createTime > 0);
+    QVERIFY(put.value.plugins.limitConn.has_value());
+    QCOMPARE(put.value.plugins.limitConn->conn, 5);
+    QVERIFY(m_remoteStore->config().findService("mysql-svc"));
+
+    // Replace: 200, not created.
+    Service changed = put.value;
+    changed.desc = QStringLiteral("primary");
+    auto replaced =
+        wait<RemoteResult<Service>>([&](auto done) { m_client->putService(changed, done); });
+    QVERIFY2(replaced.ok(), qPrintable(replaced.error + formatProblems(replaced.problems)));
+    QVERIFY(!replaced.created);
+    QCOMPARE(replaced.value.desc, QString("primary"));
+
+    // POST: no id, the server picks one; an inline upstream this time.
+    const Decoded<Service> inlineSvc = decodeText<Service>(
+        R"({"upstream": {"nodes": {"127.0.0.1:5432": 1}, "type": "roundrobin"}})", &decodeService);
+    QVERIFY(inlineSvc.ok());
+    auto posted = wait<RemoteResult<Service>>(
+        [&](auto done) { m_client->putService(inlineSvc.value, done); });
+    QVERIFY2(posted.ok(), qPrintable(posted.error + formatProblems(posted.problems)));
+    QVERIFY(posted.created);
+    QCOMPARE(posted.value.idString().size(), 20);
+    QVERIFY(posted.value.upstream.has_value());
+
+    auto got =
+        wait<RemoteResult<Service>>([&](auto done) { m_client->getService("mysql-svc", done); });
+    QVERIFY2(got.ok(), qPrintable(got.error));
+    QCOMPARE(got.value.upstreamId, QJsonValue("db"));
+    QCOMPARE(got.value.desc, QString("primary"));
+
+    auto list =
+        wait<RemoteResult<QList<Service>>>([&](auto done) { m_client->listServices(done); });
+    QVERIFY2(list.ok(), qPrintable(list.error + formatProblems(list.problems)));
+    QCOMPARE(list.value.size(), 2);
+
+    // A stream route still using the service: the server refuses, in its words.
+    const Decoded<StreamRoute> route = decodeText<StreamRoute>(
+        R"({"id": "r", "server_port": 9100, "service_id": "mysql-svc"})", &decodeStreamRoute);
+    QVERIFY(route.ok());
+    QVERIFY(wait<RemoteResult<StreamRoute>>([&](auto done) {
+                m_client->putStreamRoute(route.value, done);
+            }).ok());
+    auto refused =
+        wait<RemoteStatus>([&](auto done) { m_client->deleteService("mysql-svc", done); });
+    QCOMPARE(refused.httpStatus, 400);
+    QCOMPARE(refused.error,
+             QString("can not delete this service directly, stream_route [r] is still using it "
+                     "now"));
+    QVERIFY(m_remoteStore->config().findService("mysql-svc"));
+
+    QVERIFY(wait<RemoteStatus>([&](auto done) { m_client->deleteStreamRoute("r", done); }).ok());
+    auto del = wait<RemoteStatus>([&](auto done) { m_client->deleteService("mysql-svc", done); });
+    QVERIFY2(del.ok(), qPrintable(del.error));
+    auto del2 = wait<RemoteStatus>(
+        [&](auto done) { m_client->deleteService(posted.value.idString(), done); });
+    QVERIFY2(del2.ok(), qPrintable(del2.error));
+    QVERIFY(m_remoteStore->config().services.isEmpty());
+
+    // Checked here before sending, as for the other kinds.
+    Service bad;
+    bad.id = QStringLiteral("bad id!");
+    const qint64 revision = m_remoteStore->revision();
+    auto local = wait<RemoteResult<Service>>([&](auto done) { m_client->putService(bad, done); });
+    QVERIFY(!local.ok());
+    QCOMPARE(local.httpStatus, 0);
+    QVERIFY2(formatProblems(local.problems).contains("id"),
+             qPrintable(formatProblems(local.problems)));
+    QCOMPARE(m_remoteStore->revision(), revision);
 }
 
 void TestRemoteApisix::serverErrorsArriveInItsWords()

@@ -1,6 +1,6 @@
 // The remote APISIX window against a real admin API over loopback HTTP: list, add and edit
-// through the route and upstream forms, refusal before sending, the server's refusals, delete,
-// a wrong key, and the local store left alone. The window's admin key is kept in a private
+// through the route, upstream and service forms, refusal before sending, the server's refusals,
+// delete, a wrong key, and the local store left alone. The window's admin key is kept in a private
 // file when nothing on the session bus keeps secrets (a private bus with nothing on it), and in
 // the desktop's secret store when one answers (GNOME Keyring on another private bus).
 
@@ -13,6 +13,7 @@
 #include "model/codec.h"
 #include "remoteapisixwindow.h"
 #include "routeeditor/routeeditor.h"
+#include "routeeditor/serviceeditor.h"
 #include "routeeditor/upstreameditor.h"
 #include "secrets/remotekeystore.h"
 #include "secretservicefixture.h"
@@ -28,7 +29,9 @@
 #include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
+#include <QPlainTextEdit>
 #include <QPushButton>
+#include <QRadioButton>
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -90,6 +93,8 @@ private Q_SLOTS:
     void addAndEditUpstreamThroughTheForm();
     void invalidNodeKeepsUpstreamSaveDisabled();
     void upstreamRefusedByServerShowsErrorMsg();
+    void serviceThroughTheFormPickedByARoute();
+    void serviceWithoutIdGetsOneFromTheServer();
     void wrongKeyShowsServerError();
     void unreachableServerShowsTransportError();
     void settingsRemembered();
@@ -604,6 +609,193 @@ void TestRemoteApisixWindow::upstreamRefusedByServerShowsErrorMsg()
     QCOMPARE(serverConfig().findUpstream("up1")->nodes.first().weight, 2);
     QCOMPARE(readFile(serverPath), QByteArray("{ \"upstreams\": [ broken"));
     QVERIFY(upstreams->item(rowOf(upstreams, "up1"), 3)->text().contains("weight 2"));
+}
+
+void TestRemoteApisixWindow::serviceThroughTheFormPickedByARoute()
+{
+    ui::RemoteApisixWindow* window = connectedWindow();
+    QVERIFY(window);
+    ui::ServiceEditor* editor = window->serviceEditor();
+    auto* services = child<QTableWidget>(window, "serviceTable");
+    QCOMPARE(services->rowCount(), 0);
+    QSignalSpy finished(window, &ui::RemoteApisixWindow::requestFinished);
+
+    // Add: an id, a name, the shared upstream up1, and a plugin as JSON.
+    QTest::mouseClick(child<QPushButton>(window, "addServiceButton"), Qt::LeftButton);
+    QVERIFY(editor->isVisible());
+    QVERIFY(!window->editor()->isVisible()); // the service form replaces the route form
+    QVERIFY(editor->isNew());
+    typeInto(child<QLineEdit>(editor, "idEdit"), "svc1");
+    typeInto(child<QLineEdit>(editor, "nameEdit"), "Databases");
+    QTest::mouseClick(child<QRadioButton>(editor, "useSharedRadio"), Qt::LeftButton);
+    auto* shared = child<QComboBox>(editor, "sharedUpstream");
+    shared->setCurrentIndex(shared->findData("up1"));
+    auto* plugins = child<QPlainTextEdit>(editor, "pluginsEdit");
+    plugins->setPlainText(R"({"limit-conn": {"conn": 5, "burst": 0,
+        "default_conn_delay": 0.1, "key": "remote_addr"}})");
+    auto* save = child<QPushButton>(editor, "saveButton");
+    QVERIFY2(save->isEnabled(), qPrintable(formatProblems(editor->problems())));
+    QTest::mouseClick(save, Qt::LeftButton);
+    QVERIFY(finished.wait(10000));
+    QVERIFY2(finished.last().first().toBool(), qPrintable(window->statusText()));
+    QVERIFY2(window->statusText().contains("Service svc1 created"),
+             qPrintable(window->statusText()));
+    {
+        const Config c = serverConfig();
+        const Service* stored = c.findService("svc1");
+        QVERIFY(stored);
+        QCOMPARE(stored->name, QString("Databases"));
+        QCOMPARE(stored->upstreamId, QJsonValue("up1"));
+        QVERIFY(!stored->upstream);
+        QVERIFY(stored->plugins.limitConn);
+        QCOMPARE(stored->plugins.limitConn->conn, 5);
+    }
+    QVERIFY(!editor->isNew());
+    QVERIFY(!editor->isDirty());
+    int row = rowOf(services, "svc1");
+    QVERIFY(row >= 0);
+    QCOMPARE(services->item(row, 1)->text(), QString("Databases"));
+    QCOMPARE(services->item(row, 2)->text(), QString("upstream up1"));
+    QCOMPARE(services->item(row, 3)->text(), QString("limit-conn"));
+
+    // Plugins the decoder refuses keep Save disabled, in the core's words; nothing is sent.
+    plugins->setPlainText(R"({"limit-conn": {"conn": 0}})");
+    QVERIFY(!save->isEnabled());
+    QVERIFY(!editor->problems().isEmpty());
+    QVERIFY2(editor->problems().first().path.startsWith("plugins"),
+             qPrintable(formatProblems(editor->problems())));
+    plugins->setPlainText("{not json");
+    QVERIFY(!save->isEnabled());
+    QCOMPARE(editor->problems().first().path, QString("plugins"));
+    QTest::mouseClick(child<QPushButton>(editor, "revertButton"), Qt::LeftButton);
+    QVERIFY(plugins->toPlainText().contains("limit-conn"));
+
+    // Edit from the list: the description and inline nodes change, the plugins stay as they were.
+    services->selectRow(row);
+    QTest::mouseClick(child<QPushButton>(window, "editServiceButton"), Qt::LeftButton);
+    QCOMPARE(editor->serviceId(), QString("svc1"));
+    QVERIFY(child<QLineEdit>(editor, "idEdit")->isReadOnly());
+    QVERIFY(child<QRadioButton>(editor, "useSharedRadio")->isChecked());
+    QVERIFY(!save->isEnabled());
+    typeInto(child<QLineEdit>(editor, "descEdit"), "primary");
+    QTest::mouseClick(child<QRadioButton>(editor, "useNodesRadio"), Qt::LeftButton);
+    auto* nodes = child<QTableWidget>(editor, "nodesTable");
+    QCOMPARE(nodes->rowCount(), 0); // it had none of its own
+    QTest::mouseClick(child<QPushButton>(editor, "addNodeButton"), Qt::LeftButton);
+    sgtest::closeCellEditor(nodes, 0, 0); // Add node opens the new host (127.0.0.1) for typing
+    QVERIFY(editCell(nodes, 0, 1, "1998"));
+    QVERIFY2(save->isEnabled(), qPrintable(formatProblems(editor->problems())));
+    QTest::mouseClick(save, Qt::LeftButton);
+    QVERIFY(finished.wait(10000));
+    QVERIFY2(finished.last().first().toBool(), qPrintable(window->statusText()));
+    QVERIFY2(window->statusText().contains("Service svc1 saved"), qPrintable(window->statusText()));
+    {
+        const Config c = serverConfig();
+        const Service* stored = c.findService("svc1");
+        QCOMPARE(stored->desc, QString("primary"));
+        QVERIFY(stored->upstreamId.isUndefined());
+        QVERIFY(stored->upstream);
+        QCOMPARE(stored->upstream->nodes.size(), 1);
+        QCOMPARE(stored->upstream->nodes.first().address(), QString("127.0.0.1:1998"));
+        QVERIFY(stored->plugins.limitConn);
+        QCOMPARE(stored->plugins.limitConn->conn, 5);
+    }
+    row = rowOf(services, "svc1");
+    QVERIFY2(services->item(row, 2)->text().contains("127.0.0.1:1998"),
+             qPrintable(services->item(row, 2)->text()));
+    QCOMPARE(services->item(row, 4)->text(), QString("primary"));
+
+    // A route edited in this window picks the remote service and takes its upstream.
+    auto* tabs = window->findChild<QTabWidget*>();
+    tabs->setCurrentIndex(0);
+    auto* routes = child<QTableWidget>(window, "routeTable");
+    routes->selectRow(rowOf(routes, "existing"));
+    QTest::mouseClick(child<QPushButton>(window, "editButton"), Qt::LeftButton);
+    ui::RouteEditor* routeEditor = window->editor();
+    QCOMPARE(routeEditor->routeId(), QString("existing"));
+    auto* serviceCombo = child<QComboBox>(routeEditor, "serviceCombo");
+    const int svcIndex = serviceCombo->findData("svc1");
+    QVERIFY(svcIndex >= 0);
+    QCOMPARE(serviceCombo->itemText(svcIndex), QString("Databases (svc1)"));
+    serviceCombo->setCurrentIndex(svcIndex);
+    QTest::mouseClick(child<QRadioButton>(routeEditor, "useServiceRadio"), Qt::LeftButton);
+    auto* routeSave = child<QPushButton>(routeEditor, "saveButton");
+    QVERIFY2(routeSave->isEnabled(), qPrintable(formatProblems(routeEditor->problems())));
+    QTest::mouseClick(routeSave, Qt::LeftButton);
+    QVERIFY(finished.wait(10000));
+    QVERIFY2(finished.last().first().toBool(), qPrintable(window->statusText()));
+    {
+        const Config c = serverConfig();
+        const StreamRoute* r = c.findRoute("existing");
+        QCOMPARE(r->serviceId, QJsonValue("svc1"));
+        QVERIFY(!r->upstream);
+    }
+    QCOMPARE(routes->item(rowOf(routes, "existing"), 5)->text(), QString("service svc1"));
+
+    // Delete: refused in the server's words while the route uses the service, then deleted.
+    tabs->setCurrentIndex(2);
+    QVERIFY(editor->isVisible());
+    services->selectRow(rowOf(services, "svc1"));
+    QStringList questions;
+    window->setConfirm([&questions](const QString& q) {
+        questions << q;
+        return true;
+    });
+    auto* remove = child<QPushButton>(window, "deleteServiceButton");
+    QTest::mouseClick(remove, Qt::LeftButton);
+    QVERIFY(finished.wait(10000));
+    QCOMPARE(finished.last().first().toBool(), false);
+    QCOMPARE(questions.size(), 1);
+    QVERIFY(questions.first().contains("svc1"));
+    QVERIFY2(window->statusText().contains("can not delete this service directly, stream_route "
+                                           "[existing] is still using it now"),
+             qPrintable(window->statusText()));
+    QVERIFY(serverConfig().findService("svc1") != nullptr);
+    QCOMPARE(services->rowCount(), 1);
+
+    QVERIFY(m_serverStore->deleteRoute("existing").isEmpty());
+    QTest::mouseClick(remove, Qt::LeftButton);
+    QVERIFY(finished.wait(10000));
+    QVERIFY2(finished.last().first().toBool(), qPrintable(window->statusText()));
+    QVERIFY2(window->statusText().contains("Service svc1 deleted"),
+             qPrintable(window->statusText()));
+    QVERIFY(serverConfig().findService("svc1") == nullptr);
+    QCOMPARE(services->rowCount(), 0);
+    QVERIFY(editor->serviceId().isEmpty()); // the form let go of it
+    // Nothing of this reached the desktop's own config.
+    QVERIFY(m_localStore->config().services.isEmpty());
+}
+
+void TestRemoteApisixWindow::serviceWithoutIdGetsOneFromTheServer()
+{
+    ui::RemoteApisixWindow* window = connectedWindow();
+    QVERIFY(window);
+    ui::ServiceEditor* editor = window->serviceEditor();
+    auto* services = child<QTableWidget>(window, "serviceTable");
+    QTest::mouseClick(child<QPushButton>(window, "addServiceButton"), Qt::LeftButton);
+    QVERIFY(editor->serviceId().isEmpty()); // no id: the server picks one (POST)
+    QVERIFY(child<QRadioButton>(editor, "useNodesRadio")->isChecked());
+    typeInto(child<QLineEdit>(editor, "nameEdit"), "Inline");
+    auto* save = child<QPushButton>(editor, "saveButton");
+    QVERIFY2(save->isEnabled(), qPrintable(formatProblems(editor->problems())));
+    QSignalSpy finished(window, &ui::RemoteApisixWindow::requestFinished);
+    QTest::mouseClick(save, Qt::LeftButton);
+    QVERIFY(finished.wait(10000));
+    QVERIFY2(finished.last().first().toBool(), qPrintable(window->statusText()));
+    const QString id = editor->serviceId();
+    QCOMPARE(id.size(), 20);
+    QVERIFY(serverConfig().findService(id) != nullptr);
+    QCOMPARE(serverConfig().findService(id)->upstream->nodes.first().address(),
+             QString("127.0.0.1:3306"));
+    QCOMPARE(services->rowCount(), 1);
+    QCOMPARE(services->item(0, 0)->text(), id);
+
+    // Refresh lists it from the server.
+    QTest::mouseClick(child<QPushButton>(window, "refreshButton"), Qt::LeftButton);
+    QVERIFY(finished.wait(10000));
+    QVERIFY2(window->statusText().contains("1 service(s)"), qPrintable(window->statusText()));
+    QCOMPARE(window->services().size(), 1);
+    QCOMPARE(services->item(0, 1)->text(), QString("Inline"));
 }
 
 void TestRemoteApisixWindow::wrongKeyShowsServerError()

@@ -90,6 +90,19 @@ QJsonValue idJson(const QString& text, const QJsonValue& original)
     return text;
 }
 
+void setTextField(QJsonObject& object, const QString& key, const QString& value)
+{
+    if (value.isEmpty())
+        object.remove(key);
+    else
+        object.insert(key, value);
+}
+
+QString choiceText(const QString& name, const QString& id)
+{
+    return name.isEmpty() ? id : QStringLiteral("%1 (%2)").arg(name, id);
+}
+
 void ProblemLabels::add(const QString& pathPrefix, QLabel* label)
 {
     m_labels << qMakePair(pathPrefix, label);

@@ -5,6 +5,7 @@
 
 #include "model/problem.h"
 
+#include <QJsonObject>
 #include <QJsonValue>
 #include <QList>
 #include <QPair>
@@ -43,6 +44,10 @@ EditorFrame buildEditorFrame(QWidget* owner);
 
 // The id as JSON: an all-digit id that was a number stays a number, as APISIX allows.
 QJsonValue idJson(const QString& text, const QJsonValue& original);
+// A text field of an object: written when given, left out when empty.
+void setTextField(QJsonObject& object, const QString& key, const QString& value);
+// How a choice of an object by id reads: "name (id)", or the id alone when it has no name.
+QString choiceText(const QString& name, const QString& id);
 
 // Error labels by the path prefix of the problems they show; the longest matching prefix wins.
 class ProblemLabels

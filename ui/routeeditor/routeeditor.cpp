@@ -507,14 +507,12 @@ void RouteEditor::refreshUpstreamChoices()
     if (m_detached) {
         for (const Upstream& u : std::as_const(m_detachedUpstreams)) {
             const QString id = u.idString();
-            m_sharedUpstream->addItem(
-                u.name.isEmpty() ? id : QStringLiteral("%1 (%2)").arg(u.name, id), id);
+            m_sharedUpstream->addItem(choiceText(u.name, id), id);
         }
     } else if (m_store) {
         for (const Upstream& u : m_store->config().upstreams) {
             const QString id = u.idString();
-            m_sharedUpstream->addItem(
-                u.name.isEmpty() ? id : QStringLiteral("%1 (%2)").arg(u.name, id), id);
+            m_sharedUpstream->addItem(choiceText(u.name, id), id);
         }
     }
     const int i = m_sharedUpstream->findData(current);
@@ -527,7 +525,7 @@ void RouteEditor::refreshUpstreamChoices()
     m_service->addItem(tr("No service"), QString());
     const auto addService = [this](const Service& s) {
         const QString id = s.idString();
-        m_service->addItem(s.name.isEmpty() ? id : QStringLiteral("%1 (%2)").arg(s.name, id), id);
+        m_service->addItem(choiceText(s.name, id), id);
     };
     if (m_detached) {
         for (const Service& s : std::as_const(m_detachedServices))
@@ -572,17 +570,11 @@ RouteListen RouteEditor::formListen() const
 QJsonObject RouteEditor::formJson() const
 {
     QJsonObject o = m_original;
-    const auto setOrRemove = [&o](const QString& key, const QString& value) {
-        if (value.isEmpty())
-            o.remove(key);
-        else
-            o.insert(key, value);
-    };
     o.insert(QStringLiteral("id"),
              idJson(m_idEdit->text().trimmed(), m_original.value(QStringLiteral("id"))));
-    setOrRemove(QStringLiteral("name"), m_nameEdit->text());
-    setOrRemove(QStringLiteral("desc"), m_descEdit->text());
-    setOrRemove(QStringLiteral("remote_addr"), m_remoteAddr->text().trimmed());
+    setTextField(o, QStringLiteral("name"), m_nameEdit->text());
+    setTextField(o, QStringLiteral("desc"), m_descEdit->text());
+    setTextField(o, QStringLiteral("remote_addr"), m_remoteAddr->text().trimmed());
     o.insert(QStringLiteral("server_port"), m_port->value());
 
     const QString serviceId = m_service->currentData().toString();

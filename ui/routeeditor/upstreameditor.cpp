@@ -130,19 +130,13 @@ void UpstreamEditor::onEdited()
 QJsonObject UpstreamEditor::formJson() const
 {
     QJsonObject o = m_form->json();
-    const auto setOrRemove = [&o](const QString& key, const QString& value) {
-        if (value.isEmpty())
-            o.remove(key);
-        else
-            o.insert(key, value);
-    };
     const QString id = m_idEdit->text().trimmed();
     if (id.isEmpty())
         o.remove(QStringLiteral("id"));
     else
         o.insert(QStringLiteral("id"), idJson(id, m_original.value(QStringLiteral("id"))));
-    setOrRemove(QStringLiteral("name"), m_nameEdit->text());
-    setOrRemove(QStringLiteral("desc"), m_descEdit->text());
+    setTextField(o, QStringLiteral("name"), m_nameEdit->text());
+    setTextField(o, QStringLiteral("desc"), m_descEdit->text());
     return o;
 }
 
