@@ -504,7 +504,8 @@ private Q_SLOTS:
 
         a.reset(); // node A stops
         QTRY_COMPARE_WITH_TIMEOUT(healthOfA(), 0, 8000);
-        QVERIFY(eventFor(EventKind::NodeDown));
+        // The balancer changes first; the event follows on the engine thread.
+        QTRY_VERIFY_WITH_TIMEOUT(eventFor(EventKind::NodeDown), 3000);
         for (int i = 0; i < 4; ++i)
             QCOMPARE(greetingVia("127.0.0.1", port), QByteArray("B"));
 
@@ -513,7 +514,7 @@ private Q_SLOTS:
         a->setGreeting("A");
         a->holdMs = 10;
         QTRY_COMPARE_WITH_TIMEOUT(healthOfA(), 1, 8000);
-        QVERIFY(eventFor(EventKind::NodeUp));
+        QTRY_VERIFY_WITH_TIMEOUT(eventFor(EventKind::NodeUp), 3000);
         QSet<QByteArray> seen;
         for (int i = 0; i < 4; ++i)
             seen.insert(greetingVia("127.0.0.1", port));

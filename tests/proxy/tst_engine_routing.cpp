@@ -158,7 +158,7 @@ private Q_SLOTS:
         QCOMPARE(greetingVia("127.0.0.1", port, "127.0.0.1", &end), QByteArray());
         QVERIFY(end == ReadEnd::Eof || end == ReadEnd::Reset);
         QCOMPARE(routeCounters(engine.snapshot(), "r").connectFailures, quint64(1));
-        QVERIFY(hasEvent(engine, EventKind::Close, CloseReason::ConnectFailed));
+        QTRY_VERIFY(hasEvent(engine, EventKind::Close, CloseReason::ConnectFailed));
 
         c.streamRoutes[0].upstreamId = QJsonValue();
         engine.apply(c);
