@@ -105,8 +105,9 @@ std::optional<QString> patchAt(QJsonObject& target, const QStringList& keys, qsi
     return std::nullopt;
 }
 
-// Validates the finished object with the model's client rules.
-AdminObject validated(AdminKind kind, const QString& id, const QJsonObject& object,
+// Validates the finished object with the model's client rules (a value that is no object is
+// refused by the decoder, in its words).
+AdminObject validated(AdminKind kind, const QString& id, const QJsonValue& object,
                       DecodeMode mode = DecodeMode::Client)
 {
     AdminObject result;
@@ -127,7 +128,7 @@ AdminObject validated(AdminKind kind, const QString& id, const QJsonObject& obje
     if (!problems.isEmpty())
         return refused(problemsRefusal(problems));
     result.id = id;
-    result.json = object;
+    result.json = object.toObject();
     return result;
 }
 
@@ -319,6 +320,14 @@ AdminObject adminPatchBody(AdminKind kind, const QString& id, const QJsonObject&
     AdminObject patched = validated(kind, id, next, DecodeMode::File);
     patched.keepGivenTimes = true;
     return patched;
+}
+
+AdminObject adminValidateBody(AdminKind kind, const QByteArray& body)
+{
+    QJsonValue parsed;
+    if (auto refusal = parseAdminBody(body, &parsed))
+        return refused(*refusal);
+    return validated(kind, adminIdText(parsed.toObject().value(u"id")), parsed, DecodeMode::File);
 }
 
 QString adminValueText(const QJsonValue& value)

@@ -66,6 +66,10 @@ std::optional<AdminRefusal> checkAdminBodySize(qsizetype size);
 std::optional<AdminRefusal> parseAdminBody(const QByteArray& body, QJsonValue* out);
 // A value in a refusal: compact JSON (strings quoted), cut at 100 characters.
 QString adminValueText(const QJsonValue& value);
+// POST /apisix/admin/schema/validate/KIND: the body checked as an object of the kind, as a stored
+// one would be (create_time and update_time allowed); references to other objects are not
+// looked up.
+AdminObject adminValidateBody(AdminKind kind, const QByteArray& body);
 // For requests that take no body: empty or {} (some clients always send one) passes; anything
 // else is refused, naming each field, rather than ignored.
 std::optional<AdminRefusal> refuseAdminBody(const QByteArray& body);

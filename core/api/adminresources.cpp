@@ -421,23 +421,9 @@ HttpResponse AdminResources::validate(const QString& resource, const HttpRequest
     const std::optional<Kind> kind = kindNamed(resource);
     if (!kind)
         return unsupportedResource(resource);
-    QJsonValue body;
-    if (auto refusal = parseAdminBody(request.body(), &body))
-        return refusalResponse(*refusal);
-    Problems problems;
-    switch (*kind) {
-    case Kind::StreamRoutes:
-        problems = decodeStreamRoute(body).problems;
-        break;
-    case Kind::Upstreams:
-        problems = decodeUpstream(body).problems;
-        break;
-    case Kind::Services:
-        problems = decodeService(body).problems;
-        break;
-    }
-    if (!problems.isEmpty())
-        return refusalResponse(problemsRefusal(problems));
+    const AdminObject checked = adminValidateBody(*kind, request.body());
+    if (checked.refusal)
+        return refusalResponse(*checked.refusal);
     return HttpResponse(Status::Ok);
 }
 
