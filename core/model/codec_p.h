@@ -96,6 +96,9 @@ QString checkVarCombination(const QString& key);
 // codecupstream.cpp (a route's inline upstream, the config's upstreams)
 void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, DecodeMode mode,
                         Upstream& up);
+// codecchecks.cpp (an upstream's checks)
+void decodeChecks(Checker& c, const QJsonValue& v, const QString& path, Upstream& up);
+QJsonObject encodeChecks(const ActiveHealthCheck& hc);
 // codecplugins.cpp (a route's or a service's plugins)
 void decodePlugins(Checker& c, const QJsonValue& v, const QString& path, Plugins& plugins);
 QJsonObject encodePlugins(const Plugins& plugins);
