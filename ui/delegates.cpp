@@ -10,8 +10,6 @@
 
 namespace sg::ui {
 
-namespace {
-
 QColor blend(const QColor& base, const QColor& tint, double amount)
 {
     amount = qBound(0.0, amount, 1.0);
@@ -24,8 +22,6 @@ bool isDark(const QPalette& palette)
 {
     return palette.color(QPalette::Base).lightnessF() < 0.5;
 }
-
-} // namespace
 
 QColor healthColor(int health, const QPalette& palette)
 {

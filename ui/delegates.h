@@ -80,5 +80,9 @@ private:
 };
 
 QColor healthColor(int health, const QPalette& palette);
+// `tint` over `base` by `amount` (0: base, 1: tint).
+QColor blend(const QColor& base, const QColor& tint, double amount);
+// A dark theme: light text on a dark base.
+bool isDark(const QPalette& palette);
 
 } // namespace sg::ui

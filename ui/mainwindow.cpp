@@ -1,6 +1,7 @@
 #include "mainwindow.h"
 
 #include "accesscontroller.h"
+#include "colorscheme.h"
 #include "config/configstore.h"
 #include "config/routeedits.h"
 #include "config/toxicedits.h"
@@ -121,6 +122,7 @@ MainWindow::MainWindow(ConfigStore* store, Engine* engine, QWidget* parent)
     m_statusBar = new StatusBar(m_clearFaultsAction, this);
     setStatusBar(m_statusBar);
     m_desktop = new DesktopIntegration(this, m_clearFaultsAction, m_quitAction);
+    m_colorScheme = new ColorScheme(this);
     buildMenus(eventDock);
     connectPanes();
     updateTray();
@@ -241,6 +243,7 @@ void MainWindow::buildMenus(QDockWidget* eventDock)
     view->addAction(m_refreshAction);
     view->setObjectName(QStringLiteral("viewMenu"));
     view->addAction(eventDock->toggleViewAction());
+    view->addMenu(m_colorScheme->createMenu(view));
     QMenu* settings = menuBar()->addMenu(tr("&Settings"));
     settings->addAction(m_desktop->closeToTrayAction());
     settings->addAction(m_remoteApisixAction);
@@ -378,6 +381,7 @@ void MainWindow::restoreSettings()
     m_routesPane->restoreSettings(s);
     m_deniedPane->restoreSettings(s);
     m_desktop->restoreSettings(s);
+    m_colorScheme->restoreSettings(s);
     m_refreshRate =
         m_connectionsPane->chooseRefreshRate(s.value(QStringLiteral("ui/refreshRate"), 4).toInt());
 }
@@ -393,6 +397,7 @@ void MainWindow::saveSettings()
     m_routesPane->saveSettings(s);
     m_deniedPane->saveSettings(s);
     m_desktop->saveSettings(s);
+    m_colorScheme->saveSettings(s);
     s.setValue(QStringLiteral("ui/refreshRate"), m_refreshRate);
 }
 

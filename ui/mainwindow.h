@@ -25,6 +25,7 @@ struct Config;
 
 namespace ui {
 class AccessController;
+class ColorScheme;
 class ConnectionsPane;
 class ConnectionTableModel;
 class DeniedClientsModel;
@@ -141,6 +142,7 @@ private:
     QAction* m_showFaultsAction = nullptr;
     QAction* m_quitAction = nullptr;
 
+    ui::ColorScheme* m_colorScheme = nullptr;
     QTimer* m_timer = nullptr;
     int m_refreshRate = 4;
     int m_faultCount = 0;

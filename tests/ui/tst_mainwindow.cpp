@@ -26,6 +26,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMenu>
 #include <QMessageBox>
 #include <QMimeData>
 #include <QPushButton>
@@ -100,6 +101,17 @@ int rowOfClientPort(QTableView* view, quint16 port)
             return r;
     }
     return -1;
+}
+
+// The share of a picture's pixels (sampled) that are dark.
+double darkShare(const QImage& image)
+{
+    int dark = 0;
+    int all = 0;
+    for (int y = 0; y < image.height(); y += 5)
+        for (int x = 0; x < image.width(); x += 5, ++all)
+            dark += qGray(image.pixel(x, y)) < 100 ? 1 : 0;
+    return all ? double(dark) / all : 0;
 }
 
 } // namespace
@@ -450,6 +462,22 @@ private slots:
             for (int x = 0; x < main.width(); x += 7)
                 colours.insert(main.pixel(x, y));
         QVERIFY(colours.size() > 20);
+        QVERIFY2(darkShare(main) < 0.4, qPrintable(QString::number(darkShare(main))));
+
+        // The same window dark, chosen from View > Colours, and back to following the desktop.
+        auto* scheme = m_ui.window->findChild<QMenu*>(QStringLiteral("colorSchemeMenu"));
+        QVERIFY(scheme);
+        QCOMPARE(scheme->actions().size(), 3);
+        scheme->actions().at(2)->trigger();
+        // Widgets take the application's new palette from a posted event.
+        QTRY_VERIFY(m_ui.window->palette().color(QPalette::Base).lightnessF() < 0.3);
+        tabs->setCurrentIndex(0);
+        const QImage dark = m_ui.window->grab().toImage();
+        QVERIFY(dark.save(out.filePath("main-window-dark.png")));
+        QVERIFY2(darkShare(dark) > 0.6, qPrintable(QString::number(darkShare(dark))));
+        scheme->actions().at(0)->trigger();
+        QTRY_VERIFY(m_ui.window->palette().color(QPalette::Base).lightnessF() > 0.7);
+        QVERIFY(darkShare(m_ui.window->grab().toImage()) < 0.4);
         qInfo("screenshots: %s", qPrintable(out.filePath("main-window*.png")));
     }
 };

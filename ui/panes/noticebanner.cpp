@@ -2,6 +2,8 @@
 
 #include "delegates.h"
 
+#include <QApplication>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
@@ -42,17 +44,34 @@ void NoticeBanner::showNotice(const QString& key, const QString& text, const QLi
         connect(button, &QPushButton::clicked, this, action);
         m_buttons->layout()->addWidget(button);
     }
-    // A tint of the warning colour over the window's own background (not over this frame's,
-    // which already carries the tint of the notice before).
-    const QPalette& window = this->window()->palette();
-    QPalette p = palette();
-    const QColor warn = healthColor(2, window);
-    const QColor base = window.color(QPalette::Window);
-    p.setColor(QPalette::Window, QColor::fromRgbF(float(base.redF() * 0.8 + warn.redF() * 0.2),
-                                                  float(base.greenF() * 0.8 + warn.greenF() * 0.2),
-                                                  float(base.blueF() * 0.8 + warn.blueF() * 0.2)));
-    setPalette(p);
+    applyTint();
     show();
+}
+
+// A tint of the warning colour over the window's own background (not over this frame's, which
+// already carries the tint), again when the application's colours change (light or dark).
+void NoticeBanner::applyTint()
+{
+    // The application's palette for the window: current even while the window's own change
+    // is still on its way.
+    const QPalette window = QApplication::palette(this->window());
+    QPalette p = palette();
+    p.setColor(QPalette::Window,
+               blend(window.color(QPalette::Window), healthColor(2, window), 0.2));
+    m_tinting = true;
+    setPalette(p);
+    m_tinting = false;
+}
+
+void NoticeBanner::changeEvent(QEvent* event)
+{
+    QFrame::changeEvent(event);
+    // Widgets hear of the application's new palette as a change of their own; the tint's own
+    // setPalette() is one too.
+    if ((event->type() == QEvent::ApplicationPaletteChange ||
+         event->type() == QEvent::PaletteChange) &&
+        isVisible() && !m_tinting)
+        applyTint();
 }
 
 bool NoticeBanner::hideNotice(const QString& key)

@@ -30,10 +30,16 @@ public:
     // The key of the notice shown, empty while hidden.
     QString key() const { return m_key; }
 
+protected:
+    void changeEvent(QEvent* event) override;
+
 private:
+    void applyTint();
+
     QLabel* m_text;
     QWidget* m_buttons;
     QString m_key;
+    bool m_tinting = false;
 };
 
 } // namespace sg::ui

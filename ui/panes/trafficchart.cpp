@@ -1,5 +1,7 @@
 #include "panes/trafficchart.h"
 
+#include "delegates.h"
+
 #include <QEvent>
 #include <QLabel>
 #include <QVBoxLayout>
@@ -119,7 +121,7 @@ void TrafficChart::changeEvent(QEvent* event)
 void TrafficChart::applyTheme()
 {
     const QPalette& p = palette();
-    const bool dark = p.color(QPalette::Window).lightnessF() < 0.5;
+    const bool dark = isDark(p);
     m_chart->setTheme(dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
     m_chart->setBackgroundBrush(p.brush(QPalette::Base));
     m_chart->setBackgroundRoundness(0);
