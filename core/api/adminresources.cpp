@@ -57,15 +57,19 @@ std::optional<AdminKind> kindNamed(const QString& name)
 // APISIX's other admin resources: named in the refusal, rather than called unknown.
 bool isOtherApisixResource(const QString& name)
 {
-    static const QSet<QString> names{
-        QStringLiteral("routes"),          QStringLiteral("consumers"),
-        QStringLiteral("credentials"),     QStringLiteral("ssls"),
-        QStringLiteral("global_rules"),    QStringLiteral("plugin_configs"),
-        QStringLiteral("consumer_groups"), QStringLiteral("secrets"),
-        QStringLiteral("protos"),          QStringLiteral("plugins"),
-        QStringLiteral("schema"),          QStringLiteral("configs"),
-        QStringLiteral("stream_route"),    QStringLiteral("upstream"),
-        QStringLiteral("service")};
+    static const QSet<QString> names{QStringLiteral("routes"),
+                                     QStringLiteral("consumers"),
+                                     QStringLiteral("credentials"),
+                                     QStringLiteral("ssls"),
+                                     QStringLiteral("global_rules"),
+                                     QStringLiteral("plugin_configs"),
+                                     QStringLiteral("consumer_groups"),
+                                     QStringLiteral("secrets"),
+                                     QStringLiteral("protos"),
+                                     QStringLiteral("plugins"),
+                                     QStringLiteral("schema"),
+                                     QStringLiteral("configs"),
+                                     QStringLiteral("graphql_cost_decorations")};
     return names.contains(name);
 }
 

@@ -225,6 +225,13 @@ private Q_SLOTS:
         a = call("GET", "/apisix/admin/foo");
         QCOMPARE(a.status, 404);
         QCOMPARE(a.json, (QJsonObject{{"error_msg", "Unsupported resource type: foo"}}));
+        // A singular spelling is no resource of APISIX's either.
+        a = call("PUT", "/apisix/admin/upstream/1", R"({"nodes": {"127.0.0.1:1": 1}})");
+        QCOMPARE(a.status, 404);
+        QCOMPARE(a.json, (QJsonObject{{"error_msg", "Unsupported resource type: upstream"}}));
+        a = call("GET", "/apisix/admin/graphql_cost_decorations");
+        QCOMPARE(a.status, 400);
+        QVERIFY(a.json.value("error_msg").toString().contains("not supported by Streamgate"));
         a = call("PUT", "/apisix/admin/routes/1", R"({"uri": "/"})");
         QCOMPARE(a.status, 400);
         QVERIFY(a.json.value("error_msg").toString().startsWith("routes: not supported by"));
