@@ -73,9 +73,7 @@ private Q_SLOTS:
         QVERIFY2(p.cmdline.contains(QFileInfo(QCoreApplication::applicationFilePath()).fileName()),
                  qPrintable(p.cmdline));
         QVERIFY(p.unknown.isEmpty());
-        // The server's end of the same connection is not the client's socket: asked with the
-        // ends swapped, the finder finds the accepted socket (also this process), and with a
-        // port nobody uses it finds nothing and says so.
+        // With a client port nobody uses the finder finds nothing and says so.
         SocketOwnerFinder::Key none = pair.key();
         none.clientPort = quint16(none.clientPort == 1 ? 2 : 1);
         const ClientProcess missing = finder.find(none);

@@ -453,7 +453,7 @@ private slots:
         const QStringList lines = tableToCsv(&model).split("\r\n", Qt::SkipEmptyParts);
         QCOMPARE(lines.size(), 2);
         QVERIFY(lines.at(0).startsWith(
-            "ID,Route,Proto,Client,Upstream,State,Started,Duration,Bytes ↑,Bytes ↓"));
+            "ID,Route,Proto,Client,Program,Upstream,State,Started,Duration,Bytes ↑,Bytes ↓"));
         const QStringList cells = lines.at(1).split(',');
         QCOMPARE(cells.at(ConnectionTableModel::IdColumn), QStringLiteral("7"));
         QCOMPARE(cells.at(ConnectionTableModel::RouteColumn),
@@ -525,9 +525,8 @@ private slots:
                     .data(Qt::ToolTipRole)
                     .toString()
                     .contains(QStringLiteral("mysql -h 127.0.0.1 -u root")));
-        QCOMPARE(
-            model.index(1, ConnectionTableModel::ProgramColumn).data(RawValueRole).toLongLong(),
-            4242);
+        QCOMPARE(model.index(1, ConnectionTableModel::ProgramColumn).data(RawValueRole).toString(),
+                 QStringLiteral("mysql (4242)"));
 
         // A local client whose program was not found says why, in the tooltip.
         later[0].clientHost.clear();

@@ -337,8 +337,8 @@ QVariant ConnectionTableModel::rawData(const Row& row, int column) const
         return protocolText(c.protocol);
     case ClientColumn:
         return formatEndpoint(c.clientAddress, c.clientPort);
-    case ProgramColumn:
-        return c.clientProcess.pid > 0 ? QVariant(c.clientProcess.pid) : QVariant();
+    case ProgramColumn: // CSV: the name with the pid, as shown
+        return programText(c.clientProcess);
     case UpstreamColumn:
         return c.upstreamNode;
     case StateColumn:
