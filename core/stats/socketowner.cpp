@@ -106,8 +106,10 @@ bool ask(const inet_diag_req_v2& request, bool dump, OnMessage onMessage)
     alignas(nlmsghdr) char buffer[32768];
     for (;;) {
         const ssize_t n = ::recv(s.fd(), buffer, sizeof buffer, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n < 0)
-            return errno == EINTR ? true : false;
+            return false; // no answer within the timeout
         int left = int(n);
         for (auto* h = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(h, left);
              h = NLMSG_NEXT(h, left)) {
