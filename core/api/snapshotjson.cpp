@@ -37,6 +37,18 @@ QJsonObject connectionToJson(const ConnectionInfo& c)
         {QStringLiteral("bytes_up"), count(c.bytesUp)},
         {QStringLiteral("bytes_down"), count(c.bytesDown)},
     };
+    // Who the client is, once the background lookup answered: the program owning the
+    // client's socket on this machine, the reverse-DNS name of a client on the network; null
+    // until then and when there is none.
+    if (c.clientProcess.pid > 0)
+        o.insert(QStringLiteral("client_process"),
+                 QJsonObject{{QStringLiteral("pid"), c.clientProcess.pid},
+                             {QStringLiteral("name"), c.clientProcess.name},
+                             {QStringLiteral("cmdline"), c.clientProcess.cmdline}});
+    else
+        o.insert(QStringLiteral("client_process"), QJsonValue(QJsonValue::Null));
+    o.insert(QStringLiteral("client_host"),
+             c.clientHost.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(c.clientHost));
     if (!c.peerAddress.isNull()) {
         // client_addr came in a PROXY protocol header from this peer
         o.insert(QStringLiteral("peer_addr"), addressText(c.peerAddress));

@@ -196,6 +196,8 @@ Engine::Engine(const EngineOptions& options, QObject* parent) : QObject(parent)
     m = std::make_unique<Parts>(options);
     m->descriptors.init();
     const EngineOptions& o = m->options;
+    if (o.resolveClients)
+        m->hub.resolveClients();
     // Toxics: only the sessions of routes listed under streamgate.toxics carry the filters.
     auto toxics = [board = &m->toxics](const QString& routeId) { return board->route(routeId); };
     for (int i = 0; i < o.workers; ++i) {

@@ -50,6 +50,9 @@ struct EngineOptions
     // Relay through kernel pipes with splice() on Linux; false copies through user-space
     // buffers (also chosen by STREAMGATE_RELAY=copy).
     bool splice = true;
+    // Find out who each client is, in the background (stats/clientresolver.h): the owning
+    // program of a client on this machine, the host name of one on the network.
+    bool resolveClients = true;
     // Asked for the relay filters of every new TCP session, after the route's own (the MySQL
     // inspector); see proxy/relayfilter.h.
     std::vector<FilterProvider> filterProviders;

@@ -103,6 +103,18 @@ struct RedisInfo
     QString notFollowed;       // why the commands stopped being followed ("MONITOR: ...")
 };
 
+// The program on this machine that owns a client's socket (stats/clientresolver.h finds it).
+// pid is 0 when it is not known: not looked up yet, a client on the network, or not found,
+// and then `unknown` says why when a lookup ran ("another user's process (uid 1001)").
+struct ClientProcess
+{
+    qint64 pid = 0;
+    QString name;    // /proc/PID/comm
+    QString cmdline; // /proc/PID/cmdline, arguments separated by spaces, bounded
+    QString unknown; // why pid is 0 after a lookup; empty otherwise
+    bool operator==(const ClientProcess&) const = default;
+};
+
 struct ConnectionInfo
 {
     quint64 id = 0;
@@ -143,6 +155,11 @@ struct ConnectionInfo
     PostgresInfo postgres;
     RedisInfo redis;
     MqttInfo mqtt; // set at admission, never changes
+    // Who the client is, filled in the background shortly after the connection opened: the
+    // owning program of a client on this machine, the reverse-DNS name of one on the network
+    // (empty while unresolved and when it has none).
+    ClientProcess clientProcess;
+    QString clientHost;
 };
 
 struct RouteCounters
@@ -234,6 +251,9 @@ struct DeniedClient
     quint64 count = 0;
     qint64 firstSeenMs = 0;
     qint64 lastSeenMs = 0;
+    // Who made the latest refused attempt (as ConnectionInfo::clientProcess / clientHost).
+    ClientProcess clientProcess;
+    QString clientHost;
 };
 
 // One toxic of one route (streamgate.toxics) and what it does now. A connection is "hit" by a

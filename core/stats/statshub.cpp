@@ -59,6 +59,13 @@ void ConnectionRecord::setRedis(const RedisInfo& redis)
     m_redis = redis;
 }
 
+void ConnectionRecord::setClient(const ClientProcess& process, const QString& host)
+{
+    QMutexLocker lock(&m_mutex);
+    m_clientProcess = process;
+    m_clientHost = host;
+}
+
 ConnectionInfo ConnectionRecord::info() const
 {
     ConnectionInfo c = base;
@@ -69,6 +76,8 @@ ConnectionInfo ConnectionRecord::info() const
         c.mysql = m_mysql;
         c.postgres = m_postgres;
         c.redis = m_redis;
+        c.clientProcess = m_clientProcess;
+        c.clientHost = m_clientHost;
     }
     c.state = state.load(std::memory_order_relaxed);
     c.connectMs = connectMs.load(std::memory_order_relaxed);
@@ -87,6 +96,47 @@ ConnectionInfo ConnectionRecord::info() const
 StatsHub::StatsHub(int closedHistory, int eventHistory)
     : m_closedHistory(qMax(0, closedHistory)), m_eventHistory(qMax(1, eventHistory))
 {
+}
+
+StatsHub::~StatsHub() = default;
+
+namespace {
+
+ClientResolver::Request whoRequest(const ConnectionInfo& c)
+{
+    ClientResolver::Request r;
+    // Behind a PROXY protocol header the socket is the peer's; the name is the client's.
+    const bool proxied = !c.peerAddress.isNull();
+    r.socket.protocol = c.protocol;
+    r.socket.clientAddress = proxied ? c.peerAddress : c.clientAddress;
+    r.socket.clientPort = proxied ? c.peerPort : c.clientPort;
+    r.socket.serverAddress = c.localAddress;
+    r.socket.serverPort = c.localPort;
+    r.client = c.clientAddress;
+    return r;
+}
+
+} // namespace
+
+void StatsHub::resolveClients(ClientResolver::Options options)
+{
+    m_resolver = std::make_unique<ClientResolver>(
+        [this](const ClientResolver::Request& r, const ClientProcess& process,
+               const QString& host) {
+            if (const auto record = r.record.lock()) {
+                record->setClient(process, host);
+                return;
+            }
+            if (r.deniedKey.isEmpty())
+                return;
+            QMutexLocker lock(&m_mutex);
+            const auto it = m_denied.find(r.deniedKey);
+            if (it != m_denied.end()) {
+                it->clientProcess = process;
+                it->clientHost = host;
+            }
+        },
+        std::move(options));
 }
 
 qint64 StatsHub::nowMs()
@@ -132,6 +182,11 @@ void StatsHub::opened(const std::shared_ptr<ConnectionRecord>& record)
     e.timeMs = record->base.startMs;
     e.routeId = record->base.routeId;
     e.connection = record->base;
+    if (m_resolver) {
+        ClientResolver::Request r = whoRequest(record->base);
+        r.record = record;
+        m_resolver->request(std::move(r));
+    }
     QMutexLocker lock(&m_mutex);
     m_open.emplace(record->base.id, record);
     pushEventLocked(std::move(e));
@@ -206,6 +261,12 @@ void StatsHub::denied(const ConnectionInfo& info, const QString& text)
     it->lastSeenMs = now;
     ++m_streamStatus[{apisixStreamStatusCode(info.closeReason), info.listener, QString()}];
     pushEventLocked(std::move(e));
+    lock.unlock();
+    if (m_resolver) {
+        ClientResolver::Request r = whoRequest(info);
+        r.deniedKey = key;
+        m_resolver->request(std::move(r));
+    }
 }
 
 std::shared_ptr<ConnectionRecord> StatsHub::find(quint64 id) const

@@ -5,6 +5,7 @@
 // owned by the worker that runs it; opening, closing, denials and events take one short mutex.
 // snapshot() copies everything into a plain Snapshot and is safe from any thread.
 
+#include "stats/clientresolver.h"
 #include "stats/redisstats.h"
 #include "stats/snapshot.h"
 #include "stats/sqlstats.h"
@@ -96,6 +97,8 @@ public:
     void setPostgres(const PostgresInfo& postgres);
     // Written by the worker as the Redis reader follows commands (routes with protocol "redis").
     void setRedis(const RedisInfo& redis);
+    // Written by the client resolver's thread once it knows who the client is.
+    void setClient(const ClientProcess& process, const QString& host);
     ConnectionInfo info() const;
 
 private:
@@ -105,12 +108,21 @@ private:
     MySqlInfo m_mysql;
     PostgresInfo m_postgres;
     RedisInfo m_redis;
+    ClientProcess m_clientProcess;
+    QString m_clientHost;
 };
 
 class StatsHub
 {
 public:
     StatsHub(int closedHistory, int eventHistory);
+    ~StatsHub();
+    Q_DISABLE_COPY_MOVE(StatsHub)
+
+    // From now on every opened connection and refused client is handed to a ClientResolver,
+    // which fills ConnectionInfo / DeniedClient::clientProcess and clientHost in the background.
+    // Call once, before connections arrive.
+    void resolveClients(ClientResolver::Options options = {});
 
     static qint64 nowMs();
 
@@ -184,6 +196,8 @@ private:
 
     std::function<void()> m_notifier;
     std::atomic<bool> m_eventNoticePending{false};
+    // Last member: destroyed (its thread stopped) first, while the hub it fills still exists.
+    std::unique_ptr<ClientResolver> m_resolver;
 };
 
 } // namespace sg

@@ -9,6 +9,7 @@
 #include "proxy/engine.h"
 #include "testfiles.h"
 
+#include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 #include <memory>
@@ -58,6 +59,7 @@ private slots:
     void refusals_data();
     void refusals();
     void clientActions();
+    void clientProcess();
 
 private:
     HttpAnswer call(const QByteArray& verb, const QString& path, const QByteArray& body = {},
@@ -351,4 +353,41 @@ void TestAdminConnections::clientActions()
 }
 
 QTEST_MAIN(TestAdminConnections)
+// Issue 21: the program that owns a client's socket on this machine is in the connections
+// JSON (this test process, connected from 127.0.0.2); a client on this machine has no host name.
+void TestAdminConnections::clientProcess()
+{
+    quint64 id = 0;
+    const int fd = open("127.0.0.2", &id);
+    QVERIFY(fd >= 0);
+    QFile comm(QStringLiteral("/proc/self/comm"));
+    QVERIFY(comm.open(QIODevice::ReadOnly));
+    const QString name = QString::fromLocal8Bit(comm.readAll().trimmed());
+    QTRY_COMPARE_WITH_TIMEOUT(
+        connection(id).value("client_process").toObject().value("pid").toInteger(),
+        qint64(::getpid()), 3000);
+    const QJsonObject c = connection(id);
+    QCOMPARE(c.value("client_process").toObject().value("name").toString(), name);
+    QVERIFY2(c.value("client_process")
+                 .toObject()
+                 .value("cmdline")
+                 .toString()
+                 .contains("tst_adminconnections"),
+             qPrintable(c.value("client_process").toObject().value("cmdline").toString()));
+    QVERIFY(c.contains("client_host"));
+    QVERIFY(c.value("client_host").isNull());
+    // The list gives the same.
+    bool listed = false;
+    for (const QJsonValue& v :
+         call("GET", "/streamgate/v1/connections").json.value("list").toArray()) {
+        if (quint64(v.toObject().value("id").toInteger()) != id)
+            continue;
+        listed = true;
+        QCOMPARE(v.toObject().value("client_process").toObject().value("pid").toInteger(),
+                 qint64(::getpid()));
+    }
+    QVERIFY(listed);
+    ::close(fd);
+}
+
 #include "tst_adminconnections.moc"

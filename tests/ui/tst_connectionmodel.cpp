@@ -2,6 +2,7 @@
 // snapshots and check the exact signals, that selection and persistent indexes follow their
 // connection while rows come and go, and that rates and sorting use raw numbers.
 #include "csv.h"
+#include "models/connectionfilter.h"
 #include "models/connectiontablemodel.h"
 #include "models/roles.h"
 
@@ -452,7 +453,7 @@ private slots:
         const QStringList lines = tableToCsv(&model).split("\r\n", Qt::SkipEmptyParts);
         QCOMPARE(lines.size(), 2);
         QVERIFY(lines.at(0).startsWith(
-            "ID,Route,Proto,Client,Upstream,State,Started,Duration,Bytes ↑,Bytes ↓"));
+            "ID,Route,Proto,Client,Program,Upstream,State,Started,Duration,Bytes ↑,Bytes ↓"));
         const QStringList cells = lines.at(1).split(',');
         QCOMPARE(cells.at(ConnectionTableModel::IdColumn), QStringLiteral("7"));
         QCOMPARE(cells.at(ConnectionTableModel::RouteColumn),
@@ -494,6 +495,65 @@ private slots:
         for (int r = 0; r < 3; ++r)
             order << proxy.index(r, 0).data(ConnectionIdRole).toULongLong();
         QCOMPARE(order, (QList<quint64>{2, 1, 3})); // 10.0.0.9 < 10.0.0.10 < 192.168.1.1
+    }
+
+    // Who the client is arrives after the row: the Client column (left out of the usual
+    // refresh) repaints with its host name, the Program column shows name and pid, sorting
+    // by it groups a program's connections and the text filter and program filter find them.
+    void clientHostAndProgramArriveLater()
+    {
+        ConnectionTableModel model;
+        QAbstractItemModelTester tester(&model);
+        model.applySnapshot(snap(T0, range(1, 4)));
+        QCOMPARE(model.index(0, ConnectionTableModel::ProgramColumn).data().toString(), QString());
+        QList<ConnectionInfo> later = range(1, 4);
+        later[0].clientHost = QStringLiteral("alice-laptop");
+        later[1].clientProcess = {
+            4242, QStringLiteral("mysql"), QStringLiteral("mysql -h 127.0.0.1 -u root"), {}};
+        later[2].clientProcess = {17, QStringLiteral("bash"), QStringLiteral("bash"), {}};
+        later[3].clientProcess = {4243, QStringLiteral("mysql"), QStringLiteral("mysql"), {}};
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        model.applySnapshot(snap(T0 + 250, later));
+        QVERIFY(!changed.isEmpty());
+        for (const QList<QVariant>& signal : std::as_const(changed))
+            QCOMPARE(signal.at(0).toModelIndex().column(), 0); // whole rows, Client included
+        QCOMPARE(model.index(0, ConnectionTableModel::ClientColumn).data().toString(),
+                 QStringLiteral("alice-laptop (10.0.0.2:40001)"));
+        QCOMPARE(model.index(1, ConnectionTableModel::ProgramColumn).data().toString(),
+                 QStringLiteral("mysql (4242)"));
+        QVERIFY(model.index(1, ConnectionTableModel::ProgramColumn)
+                    .data(Qt::ToolTipRole)
+                    .toString()
+                    .contains(QStringLiteral("mysql -h 127.0.0.1 -u root")));
+        QCOMPARE(model.index(1, ConnectionTableModel::ProgramColumn).data(RawValueRole).toString(),
+                 QStringLiteral("mysql (4242)"));
+
+        // A local client whose program was not found says why, in the tooltip.
+        later[0].clientHost.clear();
+        later[0].clientProcess.unknown = QStringLiteral("another user's process (uid 1001)");
+        model.applySnapshot(snap(T0 + 500, later));
+        QCOMPARE(model.index(0, ConnectionTableModel::ProgramColumn).data().toString(),
+                 QStringLiteral("–"));
+        QVERIFY(model.index(0, ConnectionTableModel::ProgramColumn)
+                    .data(Qt::ToolTipRole)
+                    .toString()
+                    .contains(QStringLiteral("uid 1001")));
+
+        ConnectionFilter filter;
+        filter.setSourceModel(&model);
+        filter.sort(ConnectionTableModel::ProgramColumn, Qt::AscendingOrder);
+        QStringList programs;
+        for (int row = 0; row < filter.rowCount(); ++row)
+            programs << filter.index(row, ConnectionTableModel::ProgramColumn).data().toString();
+        QCOMPARE(programs, QStringList({QStringLiteral("bash (17)"), QStringLiteral("mysql (4242)"),
+                                        QStringLiteral("mysql (4243)"), QStringLiteral("–")}));
+        filter.setProgramFilter(QStringLiteral("mysql"));
+        QCOMPARE(filter.rowCount(), 2);
+        filter.setProgramFilter({});
+        filter.setTextFilter(QStringLiteral("bash"));
+        QCOMPARE(filter.rowCount(), 1);
+        QCOMPARE(filter.index(0, ConnectionTableModel::IdColumn).data().toString(),
+                 QStringLiteral("3"));
     }
 };
 

@@ -2,7 +2,8 @@
 // into the form carries traffic; a refused client shows under Denied and one click on Allow
 // lets its next connection through without a restart; the selected connection stays selected
 // while rows come and go; "Close connection" ends the real socket; a screenshot with live
-// traffic is written to the build tree.
+// traffic is written to the build tree; the program owning a client's socket shows in the
+// connections table.
 #include "config/configstore.h"
 #include "echoserver.h"
 #include "loopback.h"
@@ -29,6 +30,7 @@
 #include <QMenu>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QSpinBox>
@@ -40,6 +42,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
+#include <QToolButton>
 #include <QTreeView>
 #include <memory>
 
@@ -405,6 +408,66 @@ private slots:
                                       .data()
                                       .toString(),
                                   QStringLiteral("Closed by user"), 5000);
+    }
+
+    // Issue 21: the program that owns a client's socket is in the Program column (this test
+    // process, and a bash connected through /dev/tcp), its command line in the tooltip; "Show
+    // only this program's connections" hides the other program's rows until it is cleared.
+    void programOfALocalClientIsShown()
+    {
+        Client own({}, m_port);
+        QVERIFY(own.waitConnected());
+        const quint16 port = own.socket->localPort();
+        QProcess other;
+        other.start(
+            QStringLiteral("bash"),
+            {QStringLiteral("-c"),
+             QStringLiteral("exec 3<>/dev/tcp/127.0.0.1/%1 && read -t 20 <&3").arg(m_port)});
+        QVERIFY(other.waitForStarted(3000));
+        QFile comm(QStringLiteral("/proc/self/comm"));
+        QVERIFY(comm.open(QIODevice::ReadOnly));
+        const QString ownProgram = QStringLiteral("%1 (%2)")
+                                       .arg(QString::fromLocal8Bit(comm.readAll().trimmed()))
+                                       .arg(QCoreApplication::applicationPid());
+        const QString bash = QStringLiteral("bash (%1)").arg(other.processId());
+        QAbstractItemModel* model = m_connectionsView->model();
+        const auto programAt = [&](int row) {
+            return row < 0
+                       ? QString()
+                       : model->index(row, ConnectionTableModel::ProgramColumn).data().toString();
+        };
+        const auto rowOfProgram = [&](const QString& program) {
+            for (int r = 0; r < model->rowCount(); ++r) {
+                if (programAt(r) == program)
+                    return r;
+            }
+            return -1;
+        };
+        QTRY_COMPARE_WITH_TIMEOUT(programAt(rowOfClientPort(m_connectionsView, port)), ownProgram,
+                                  5000);
+        QVERIFY(model
+                    ->index(rowOfClientPort(m_connectionsView, port),
+                            ConnectionTableModel::ProgramColumn)
+                    .data(Qt::ToolTipRole)
+                    .toString()
+                    .contains(QStringLiteral("tst_mainwindow")));
+        QTRY_VERIFY_WITH_TIMEOUT(rowOfProgram(bash) >= 0, 5000);
+
+        m_connectionsView->selectionModel()->setCurrentIndex(
+            model->index(rowOfClientPort(m_connectionsView, port), 0),
+            QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+        auto* onlyThis = child<QAction>(m_ui.window.get(), "programFilterAction");
+        auto* clear = child<QToolButton>(m_ui.window.get(), "programFilterButton");
+        onlyThis->trigger();
+        QCOMPARE(rowOfProgram(bash), -1);
+        QVERIFY(rowOfClientPort(m_connectionsView, port) >= 0);
+        QVERIFY(!clear->isHidden());
+        QVERIFY(clear->text().contains(ownProgram.section(QLatin1Char(' '), 0, 0)));
+        clear->click();
+        QVERIFY(clear->isHidden());
+        QVERIFY(rowOfProgram(bash) >= 0);
+        other.kill();
+        QVERIFY(other.waitForFinished(3000));
     }
 
     void screenshotWithLiveTraffic()

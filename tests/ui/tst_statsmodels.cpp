@@ -99,6 +99,37 @@ private slots:
         QCOMPARE(reset.size(), 0);
     }
 
+    // Who the client is arrives after the refusal: the row updates in place with its host name
+    // in the Client column and its program (command line in the tooltip).
+    void deniedClientShowsHostAndProgram()
+    {
+        DeniedClientsModel model;
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        Snapshot s;
+        s.denied = {denied("192.168.1.20", "db", 1), denied("127.0.0.2", "db", 1)};
+        model.applySnapshot(s);
+        QCOMPARE(model.index(0, DeniedClientsModel::ProgramColumn).data().toString(), QString());
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        s.denied[0].clientHost = QStringLiteral("alice-laptop");
+        s.denied[1].clientProcess = {
+            4242, QStringLiteral("mysql"), QStringLiteral("mysql -h 127.0.0.1 -P 13306"), {}};
+        QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+        model.applySnapshot(s);
+        QVERIFY(!changed.isEmpty()); // updated in place
+        QCOMPARE(inserted.size(), 0);
+        QCOMPARE(model.index(0, DeniedClientsModel::ClientColumn).data().toString(),
+                 QStringLiteral("alice-laptop (192.168.1.20)"));
+        QCOMPARE(model.index(0, DeniedClientsModel::ClientColumn).data(RawValueRole).toString(),
+                 QStringLiteral("192.168.1.20"));
+        QCOMPARE(model.index(1, DeniedClientsModel::ProgramColumn).data().toString(),
+                 QStringLiteral("mysql (4242)"));
+        QVERIFY(model.index(1, DeniedClientsModel::ProgramColumn)
+                    .data(Qt::ToolTipRole)
+                    .toString()
+                    .contains(QStringLiteral("mysql -h 127.0.0.1 -P 13306")));
+    }
+
     void routeStatsRatesAndHistory()
     {
         RouteStatsModel model;

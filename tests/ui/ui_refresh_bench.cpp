@@ -90,6 +90,14 @@ int main(int argc, char* argv[])
         c.state = ConnectionState::Established;
         c.startMs = now;
         c.connectMs = 1;
+        // Who the client is, as the resolver fills it: a program for two in three (a local
+        // client), a host name for the rest.
+        if (id % 3 != 0)
+            c.clientProcess = {
+                qint64(1000 + id % 50), QStringLiteral("client-%1").arg(id % 50),
+                QStringLiteral("/usr/bin/client-%1 --connect 127.0.0.1").arg(id % 50), QString()};
+        else
+            c.clientHost = QStringLiteral("host-%1.example.net").arg(id % 65000);
         return c;
     };
     for (int i = 0; i < count; ++i)

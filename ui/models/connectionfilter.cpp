@@ -28,18 +28,32 @@ void ConnectionFilter::setTextFilter(const QString& text)
     invalidateRowsFilter();
 }
 
+void ConnectionFilter::setProgramFilter(const QString& name)
+{
+    if (name == m_program)
+        return;
+    m_program = name;
+    invalidateRowsFilter();
+}
+
 bool ConnectionFilter::filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const
 {
     const QAbstractItemModel* model = sourceModel();
     if (!m_route.isEmpty() &&
         model->index(sourceRow, 0, sourceParent).data(RouteIdRole).toString() != m_route)
         return false;
+    if (!m_program.isEmpty()) {
+        const auto* connections = qobject_cast<const ConnectionTableModel*>(model);
+        if (!connections || connections->connectionAt(sourceRow).clientProcess.name != m_program)
+            return false;
+    }
     if (m_text.isEmpty())
         return true;
-    for (int column : {ConnectionTableModel::IdColumn, ConnectionTableModel::RouteColumn,
-                       ConnectionTableModel::ProtoColumn, ConnectionTableModel::ClientColumn,
-                       ConnectionTableModel::UpstreamColumn, ConnectionTableModel::StateColumn,
-                       ConnectionTableModel::CloseReasonColumn}) {
+    for (int column :
+         {ConnectionTableModel::IdColumn, ConnectionTableModel::RouteColumn,
+          ConnectionTableModel::ProtoColumn, ConnectionTableModel::ClientColumn,
+          ConnectionTableModel::ProgramColumn, ConnectionTableModel::UpstreamColumn,
+          ConnectionTableModel::StateColumn, ConnectionTableModel::CloseReasonColumn}) {
         if (model->index(sourceRow, column, sourceParent)
                 .data()
                 .toString()

@@ -1,6 +1,8 @@
 #pragma once
-// Filters and sorts the connections table for the view: by route (RouteIdRole) and by free
-// text matched against the shown columns; sorts on SortRole (raw numbers, numeric addresses).
+// Filters and sorts the connections table for the view: by route (RouteIdRole), by the
+// program owning the client's socket, and by free text matched against the shown columns
+// (the client's host name and program included); sorts on SortRole (raw numbers, numeric
+// addresses, programs by name then pid).
 
 #include <QSortFilterProxyModel>
 
@@ -15,8 +17,10 @@ public:
     explicit ConnectionFilter(QObject* parent = nullptr);
     void setRouteFilter(const QString& routeId); // empty = every route
     void setTextFilter(const QString& text);
+    void setProgramFilter(const QString& name); // ClientProcess::name; empty = every program
     QString routeFilter() const { return m_route; }
     QString textFilter() const { return m_text; }
+    QString programFilter() const { return m_program; }
 
 protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const override;
@@ -24,6 +28,7 @@ protected:
 private:
     QString m_route;
     QString m_text;
+    QString m_program;
 };
 
 } // namespace sg::ui

@@ -97,6 +97,30 @@ QString lastError(const ConnectionInfo& c)
     return c.mysql.lastError;
 }
 
+// The Client column: the host name in front when a reverse lookup found one.
+QString clientText(const ConnectionInfo& c)
+{
+    const QString endpoint = formatEndpoint(c.clientAddress, c.clientPort);
+    return c.clientHost.isEmpty() ? endpoint
+                                  : QStringLiteral("%1 (%2)").arg(c.clientHost, endpoint);
+}
+
+QString programText(const ClientProcess& p)
+{
+    if (p.pid > 0)
+        return QStringLiteral("%1 (%2)").arg(p.name).arg(p.pid);
+    return p.unknown.isEmpty() ? QString() : QStringLiteral("–");
+}
+
+// Sorting by program groups a program's connections: by name, then pid; unknown ones last.
+QString programSortKey(const ClientProcess& p)
+{
+    if (p.pid <= 0)
+        return QString(QChar(0xffff));
+    return p.name.toLower() + QLatin1Char('\n') +
+           QStringLiteral("%1").arg(p.pid, 10, 10, QLatin1Char('0'));
+}
+
 QString upstreamSortKey(const QString& node)
 {
     const int colon = node.lastIndexOf(QLatin1Char(':'));
@@ -185,7 +209,13 @@ QVariant ConnectionTableModel::headerData(int section, Qt::Orientation orientati
     case ProtoColumn:
         return tr("Proto");
     case ClientColumn:
-        return tr("Client");
+        return role == Qt::ToolTipRole
+                   ? tr("Client address, with its host name once a reverse DNS lookup found one")
+                   : tr("Client");
+    case ProgramColumn:
+        return role == Qt::ToolTipRole ? tr("The program on this machine that opened the "
+                                            "connection (process id in brackets)")
+                                       : tr("Program");
     case UpstreamColumn:
         return tr("Upstream");
     case StateColumn:
@@ -242,7 +272,9 @@ QVariant ConnectionTableModel::displayData(const Row& row, int column) const
     case ProtoColumn:
         return protocolText(c.protocol);
     case ClientColumn:
-        return formatEndpoint(c.clientAddress, c.clientPort);
+        return clientText(c);
+    case ProgramColumn:
+        return programText(c.clientProcess);
     case UpstreamColumn:
         return c.upstreamNode;
     case StateColumn:
@@ -305,6 +337,8 @@ QVariant ConnectionTableModel::rawData(const Row& row, int column) const
         return protocolText(c.protocol);
     case ClientColumn:
         return formatEndpoint(c.clientAddress, c.clientPort);
+    case ProgramColumn: // CSV: the name with the pid, as shown
+        return programText(c.clientProcess);
     case UpstreamColumn:
         return c.upstreamNode;
     case StateColumn:
@@ -360,12 +394,21 @@ QVariant ConnectionTableModel::data(const QModelIndex& index, int role) const
             return addressSortKey(row.info.clientAddress, row.info.clientPort);
         if (index.column() == UpstreamColumn)
             return upstreamSortKey(row.info.upstreamNode);
+        if (index.column() == ProgramColumn)
+            return programSortKey(row.info.clientProcess);
         if (index.column() == RouteColumn)
             return displayData(row, RouteColumn);
         return rawData(row, index.column());
     case Qt::TextAlignmentRole:
         return isNumeric(index.column()) ? QVariant(Qt::AlignRight | Qt::AlignVCenter) : QVariant();
     case Qt::ToolTipRole:
+        if (index.column() == ProgramColumn && row.info.clientProcess.pid > 0)
+            return tr("Process %1: %2")
+                .arg(row.info.clientProcess.pid)
+                .arg(row.info.clientProcess.cmdline.isEmpty() ? row.info.clientProcess.name
+                                                              : row.info.clientProcess.cmdline);
+        if (index.column() == ProgramColumn && !row.info.clientProcess.unknown.isEmpty())
+            return tr("Program not found: %1").arg(row.info.clientProcess.unknown);
         if (index.column() == ClientColumn && row.info.mysql.detected) {
             const MySqlInfo& m = row.info.mysql;
             const QString text = tr("MySQL %1, user %2, database %3")
@@ -572,6 +615,16 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                                           row.info.redis.notFollowed != c->redis.notFollowed;
                 if (redisChanged)
                     row.info.redis = c->redis;
+                // Who the client is arrives once, shortly after the connection opened; the
+                // Client column, left out of the usual refresh, repaints with it.
+                const bool whoChanged = row.info.clientHost != c->clientHost ||
+                                        row.info.clientProcess.pid != c->clientProcess.pid ||
+                                        row.info.clientProcess.unknown != c->clientProcess.unknown;
+                if (whoChanged) {
+                    row.info.clientHost = c->clientHost;
+                    row.info.clientProcess = c->clientProcess;
+                    row.wholeRow = true;
+                }
                 row.info.state = c->state;
                 row.info.closeReason = c->closeReason;
                 row.info.connectMs = c->connectMs;
@@ -595,7 +648,7 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                               prevRateUp != row.rateUp || prevRateDown != row.rateDown ||
                               prevState != c->state || prevPaused != c->pausedUntilMs ||
                               upstreamChanged || mysqlChanged || postgresChanged || redisChanged ||
-                              second != row.shownSecond;
+                              whoChanged || second != row.shownSecond;
                 row.shownSecond = second;
             } else {
                 // Gone from the open set: closed since the last snapshot.

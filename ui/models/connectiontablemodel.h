@@ -26,7 +26,8 @@ public:
         IdColumn,
         RouteColumn,
         ProtoColumn,
-        ClientColumn,
+        ClientColumn,  // "alice-laptop (192.168.1.5:51234)" once its host name is known
+        ProgramColumn, // the program on this machine owning the client's socket: "mysql (4242)"
         UpstreamColumn,
         StateColumn,
         StartedColumn,

@@ -19,6 +19,8 @@ QVariant DeniedClientsModel::headerData(int section, Qt::Orientation orientation
     switch (section) {
     case ClientColumn:
         return tr("Client");
+    case ProgramColumn:
+        return tr("Program");
     case RouteColumn:
         return tr("Route");
     case ListenerColumn:
@@ -54,7 +56,16 @@ QVariant DeniedClientsModel::data(const QModelIndex& index, int role) const
         const bool raw = role != Qt::DisplayRole;
         switch (column) {
         case ClientColumn:
-            return d.clientIp;
+            if (raw || d.clientHost.isEmpty())
+                return d.clientIp;
+            return QStringLiteral("%1 (%2)").arg(d.clientHost, d.clientIp);
+        case ProgramColumn:
+            if (d.clientProcess.pid > 0)
+                return raw ? QVariant(d.clientProcess.name.toLower())
+                           : QVariant(QStringLiteral("%1 (%2)")
+                                          .arg(d.clientProcess.name)
+                                          .arg(d.clientProcess.pid));
+            return raw || d.clientProcess.unknown.isEmpty() ? QString() : QStringLiteral("–");
         case RouteColumn:
             if (d.routeId.isEmpty())
                 return raw ? QString() : tr("(no matching route)");
@@ -81,6 +92,13 @@ QVariant DeniedClientsModel::data(const QModelIndex& index, int role) const
     case Qt::ToolTipRole:
         if (column == ActionColumn && canAllow(index.row()))
             return tr("Add %1 to the allow-list of %2").arg(d.clientIp, row.routeName);
+        if (column == ProgramColumn && d.clientProcess.pid > 0)
+            return tr("Process %1: %2")
+                .arg(d.clientProcess.pid)
+                .arg(d.clientProcess.cmdline.isEmpty() ? d.clientProcess.name
+                                                       : d.clientProcess.cmdline);
+        if (column == ProgramColumn && !d.clientProcess.unknown.isEmpty())
+            return tr("Program not found: %1").arg(d.clientProcess.unknown);
         if (column == FirstSeenColumn)
             return formatDateTime(d.firstSeenMs);
         if (column == LastSeenColumn)

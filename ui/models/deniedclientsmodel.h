@@ -1,5 +1,6 @@
 #pragma once
 // Refused attempts grouped by client IP and route, as the engine's snapshots report them.
+// Who the client is (its host name, the program on this machine) is the latest refusal's.
 // The first time a (client IP, route) pair appears, firstRefusal() fires once, so the window
 // can offer to allow that client. Rows are diffed by key, never reset.
 
@@ -19,7 +20,9 @@ struct DeniedRow
     {
         return routeName == o.routeName && denied.count == o.denied.count &&
                denied.lastSeenMs == o.denied.lastSeenMs && denied.reason == o.denied.reason &&
-               denied.listener == o.denied.listener;
+               denied.listener == o.denied.listener &&
+               denied.clientProcess == o.denied.clientProcess &&
+               denied.clientHost == o.denied.clientHost;
     }
 };
 
@@ -30,7 +33,8 @@ class DeniedClientsModel final : public KeyedTableModel<DeniedRow>
 
 public:
     enum Column {
-        ClientColumn,
+        ClientColumn,  // the address, with its host name once a reverse lookup found one
+        ProgramColumn, // the program on this machine that made the latest refused attempt
         RouteColumn,
         ListenerColumn,
         ReasonColumn,

@@ -82,6 +82,16 @@ ConnectionsPane::ConnectionsPane(ConnectionTableModel* connections, Engine* engi
         Q_EMIT blockRequested(formatIp(c.clientAddress), c.routeId);
     });
 
+    m_programAction = new QAction(tr("Show only this &program's connections"), this);
+    m_programAction->setObjectName(QStringLiteral("programFilterAction"));
+    connect(m_programAction, &QAction::triggered, this, [this] {
+        const QModelIndex current = m_view->currentIndex();
+        if (!current.isValid())
+            return;
+        setProgramFilter(
+            m_connections->connectionAt(m_filter->mapToSource(current).row()).clientProcess.name);
+    });
+
     m_exportAction = new QAction(themedIcon("document-save-as", s, QStyle::SP_DialogSaveButton),
                                  tr("&Export connections as CSV…"), this);
     connect(m_exportAction, &QAction::triggered, this, &ConnectionsPane::exportCsv);
@@ -92,7 +102,7 @@ ConnectionsPane::ConnectionsPane(ConnectionTableModel* connections, Engine* engi
     auto* bar = new QHBoxLayout;
     m_filterEdit = new QLineEdit(this);
     m_filterEdit->setObjectName(QStringLiteral("connectionFilterEdit"));
-    m_filterEdit->setPlaceholderText(tr("Filter by client, upstream, state… (Ctrl+F)"));
+    m_filterEdit->setPlaceholderText(tr("Filter by client, program, upstream, state… (Ctrl+F)"));
     m_filterEdit->setClearButtonEnabled(true);
     connect(m_filterEdit, &QLineEdit::textChanged, m_filter, &ConnectionFilter::setTextFilter);
     m_routeFilter = new QComboBox(this);
@@ -101,6 +111,13 @@ ConnectionsPane::ConnectionsPane(ConnectionTableModel* connections, Engine* engi
     m_routeFilter->addItem(tr("All routes"), QString());
     connect(m_routeFilter, &QComboBox::currentIndexChanged, this,
             [this] { m_filter->setRouteFilter(m_routeFilter->currentData().toString()); });
+    m_programFilterButton = new QToolButton(this);
+    m_programFilterButton->setObjectName(QStringLiteral("programFilterButton"));
+    m_programFilterButton->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_programFilterButton->setIcon(themedIcon("edit-clear", s, QStyle::SP_DialogCloseButton));
+    m_programFilterButton->setToolTip(tr("Show the connections of every program again"));
+    m_programFilterButton->hide();
+    connect(m_programFilterButton, &QToolButton::clicked, this, [this] { setProgramFilter({}); });
     m_showClosed = new QCheckBox(tr("Show closed"), this);
     m_showClosed->setObjectName(QStringLiteral("showClosedCheck"));
     m_showClosed->setToolTip(tr("Keep closed connections in the table as history"));
@@ -125,6 +142,7 @@ ConnectionsPane::ConnectionsPane(ConnectionTableModel* connections, Engine* engi
     exportButton->setToolButtonStyle(Qt::ToolButtonIconOnly);
     bar->addWidget(m_filterEdit, 1);
     bar->addWidget(m_routeFilter);
+    bar->addWidget(m_programFilterButton);
     bar->addWidget(m_showClosed);
     bar->addWidget(m_pauseButton);
     bar->addWidget(m_rateCombo);
@@ -146,10 +164,11 @@ ConnectionsPane::ConnectionsPane(ConnectionTableModel* connections, Engine* engi
     const QList<QPair<int, int>> widths{
         {ConnectionTableModel::IdColumn, 48},        {ConnectionTableModel::RouteColumn, 85},
         {ConnectionTableModel::ProtoColumn, 44},     {ConnectionTableModel::ClientColumn, 128},
-        {ConnectionTableModel::UpstreamColumn, 118}, {ConnectionTableModel::StateColumn, 84},
-        {ConnectionTableModel::StartedColumn, 64},   {ConnectionTableModel::DurationColumn, 62},
-        {ConnectionTableModel::BytesUpColumn, 74},   {ConnectionTableModel::BytesDownColumn, 74},
-        {ConnectionTableModel::RateUpColumn, 82},    {ConnectionTableModel::RateDownColumn, 82}};
+        {ConnectionTableModel::ProgramColumn, 110},  {ConnectionTableModel::UpstreamColumn, 118},
+        {ConnectionTableModel::StateColumn, 84},     {ConnectionTableModel::StartedColumn, 64},
+        {ConnectionTableModel::DurationColumn, 62},  {ConnectionTableModel::BytesUpColumn, 74},
+        {ConnectionTableModel::BytesDownColumn, 74}, {ConnectionTableModel::RateUpColumn, 82},
+        {ConnectionTableModel::RateDownColumn, 82}};
     for (const auto& [column, width] : widths)
         header->resizeSection(column, width);
     // The database columns stay out of the way until a database connection shows up; any column can
@@ -205,6 +224,8 @@ void ConnectionsPane::showContextMenu(const QPoint& pos)
     menu.addAction(m_allowAction);
     menu.addAction(m_blockAction);
     menu.addSeparator();
+    menu.addAction(m_programAction);
+    menu.addSeparator();
     menu.addAction(m_exportAction);
     menu.exec(m_view->viewport()->mapToGlobal(pos));
 }
@@ -230,6 +251,14 @@ void ConnectionsPane::updateActionsFor(const QModelIndex& current)
         m_allowAction->setText(tr("Allow %1 on %2").arg(ip, route));
         m_blockAction->setText(tr("Block %1 on %2").arg(ip, route));
     }
+    QString program;
+    if (current.isValid())
+        program =
+            m_connections->connectionAt(m_filter->mapToSource(current).row()).clientProcess.name;
+    m_programAction->setEnabled(!program.isEmpty());
+    m_programAction->setText(program.isEmpty()
+                                 ? tr("Show only this &program's connections")
+                                 : tr("Show only the connections of %1").arg(program));
     m_faultActions->update(client);
 }
 
@@ -308,6 +337,15 @@ int ConnectionsPane::closeConnections(const QList<quint64>& ids, bool confirm)
     Q_EMIT message(tr("Closed %n connection(s)", nullptr, closed), 5000);
     Q_EMIT refreshRequested();
     return closed;
+}
+
+void ConnectionsPane::setProgramFilter(const QString& name)
+{
+    m_filter->setProgramFilter(name);
+    m_programFilterButton->setText(tr("Program: %1").arg(name));
+    m_programFilterButton->setVisible(!name.isEmpty());
+    if (!name.isEmpty())
+        Q_EMIT message(tr("Showing only the connections of %1").arg(name), 4000);
 }
 
 void ConnectionsPane::focusFilter()

@@ -2,8 +2,9 @@
 // The Connections tab: the live connections table (filtered by text and route, closed ones kept
 // as history on request, frozen by Pause while the proxy keeps running) and what can be done to
 // the selection: close it, reset or pause it (ConnectionActions), copy it, allow or block the
-// client of the current row, export the table as CSV. The same actions serve the table's
-// context menu and the window's menus. The refresh rate of the whole window is chosen here.
+// client of the current row, show only the connections of the current row's program (sorting
+// by the Program column groups them instead), export the table as CSV. The same actions serve the
+// table's context menu and the window's menus. The refresh rate of the whole window is chosen here.
 
 #include <QHash>
 #include <QList>
@@ -88,6 +89,7 @@ private:
     void showColumnMenu(const QPoint& pos);
     void copySelected();
     void exportCsv();
+    void setProgramFilter(const QString& name); // empty: every program
 
     ConnectionTableModel* m_connections;
     ConnectionFilter* m_filter;
@@ -102,8 +104,10 @@ private:
     QAction* m_allowAction = nullptr;
     QAction* m_blockAction = nullptr;
     QAction* m_exportAction = nullptr;
+    QAction* m_programAction = nullptr; // "Show only mysql's connections"
 
     QLineEdit* m_filterEdit = nullptr;
+    QToolButton* m_programFilterButton = nullptr; // "Program: mysql ✕", shown while filtered
     QComboBox* m_routeFilter = nullptr;
     QCheckBox* m_showClosed = nullptr;
     QToolButton* m_pauseButton = nullptr;

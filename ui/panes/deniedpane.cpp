@@ -38,6 +38,7 @@ DeniedPane::DeniedPane(DeniedClientsModel* denied, QWidget* parent)
     auto* buttons = new ButtonDelegate(m_view);
     m_view->setItemDelegateForColumn(DeniedClientsModel::ActionColumn, buttons);
     m_view->horizontalHeader()->resizeSection(DeniedClientsModel::ClientColumn, 150);
+    m_view->horizontalHeader()->resizeSection(DeniedClientsModel::ProgramColumn, 120);
     m_view->horizontalHeader()->resizeSection(DeniedClientsModel::RouteColumn, 150);
     m_view->horizontalHeader()->resizeSection(DeniedClientsModel::ReasonColumn, 170);
     connect(buttons, &ButtonDelegate::clicked, this, [this, sorted](const QModelIndex& index) {

@@ -1,0 +1,62 @@
+#pragma once
+// SocketOwnerFinder answers "which program on this machine holds this socket": the kernel's
+// socket table (NETLINK_SOCK_DIAG, inet_diag) gives the socket with an exact address/port pair
+// its inode and owner uid, then /proc/*/fd gives the process holding "socket:[inode]". Only
+// processes this user may read are seen (another user's socket is reported with its uid), and
+// only sockets of this network namespace (a client in a container with its own namespace is
+// not found). Blocking (a few system calls, and a /proc scan on a cache miss): run it off the
+// GUI and worker threads (stats/clientresolver.h does). Not thread-safe; one per thread.
+
+#include "stats/snapshot.h"
+
+#include <QHash>
+#include <QHostAddress>
+
+namespace sg {
+
+class SocketOwnerFinder
+{
+public:
+    // The socket of a client at clientAddress:clientPort connected to (TCP) or sending to (UDP)
+    // serverAddress:serverPort, looked up as the client's own socket.
+    struct Key
+    {
+        Protocol protocol = Protocol::Tcp;
+        QHostAddress clientAddress;
+        quint16 clientPort = 0;
+        QHostAddress serverAddress;
+        quint16 serverPort = 0;
+    };
+    // One result per key, in order. A result's pid is 0 when not found, and `unknown` says why.
+    // The kernel is asked for every socket first, then /proc is scanned at most once.
+    QList<ClientProcess> find(const QList<Key>& keys);
+    ClientProcess find(const Key& key) { return find(QList<Key>{key}).constFirst(); }
+
+    // How many /proc scans ran (the inode -> pid cache missed); for tests and tuning.
+    int scans() const { return m_scans; }
+
+    // The command line shown is cut to this many characters ("…" marks the cut).
+    static constexpr int kMaxCmdline = 1024;
+    // A scan of /proc stops after this many descriptors (a machine with more is not searched
+    // further; the socket is then reported as not found).
+    static constexpr int kMaxScannedFds = 200000;
+
+    // Reads /proc/<pid>/comm and cmdline into a ClientProcess (pid 0 when it is gone).
+    static ClientProcess describe(qint64 pid);
+
+private:
+    struct Socket
+    {
+        bool found = false;
+        quint64 inode = 0;
+        quint32 uid = 0;
+    };
+    static Socket query(const Key& key);
+    bool holds(qint64 pid, quint64 inode) const;
+    void scan();
+
+    QHash<quint64, qint64> m_pidByInode; // from the last scan, checked before use
+    int m_scans = 0;
+};
+
+} // namespace sg
