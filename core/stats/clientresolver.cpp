@@ -1,5 +1,7 @@
 #include "stats/clientresolver.h"
 
+#include "stats/statshub.h"
+
 #include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QHash>
@@ -8,12 +10,20 @@
 #include <QNetworkInterface>
 #include <QObject>
 #include <QSet>
+#include <QTimer>
 
 namespace sg {
 
 namespace {
 constexpr qint64 kInterfaceRefreshMs = 30000; // interface addresses are read again after this
+
+// Whether the request was made for a connection's record (which may have gone since).
+bool forConnection(const ClientResolver::Request& r)
+{
+    const std::weak_ptr<ConnectionRecord> none;
+    return r.record.owner_before(none) || none.owner_before(r.record);
 }
+} // namespace
 
 // Runs on the resolver's thread: takes the queued requests, answers the local ones from the
 // socket table at once, and the network ones from the host cache or a reverse lookup.
@@ -22,13 +32,32 @@ class ClientResolverWorker final : public QObject
 public:
     ClientResolverWorker(ClientResolver* owner, ClientResolver::Deliver deliver,
                          ClientResolver::Options options)
-        : m_owner(owner), m_deliver(std::move(deliver)), m_options(std::move(options))
+        : m_owner(owner), m_deliver(std::move(deliver)), m_options(std::move(options)),
+          m_batch(new QTimer(this))
     {
+        m_batch->setSingleShot(true);
+        m_batch->setInterval(m_options.batchMs);
+        connect(m_batch, &QTimer::timeout, this, &ClientResolverWorker::drain);
+    }
+
+    // The first request of a batch came: resolve the batch once it has gathered.
+    void schedule()
+    {
+        if (!m_batch->isActive())
+            m_batch->start();
     }
 
     void drain()
     {
         std::vector<ClientResolver::Request> batch = m_owner->take();
+        // A connection that ended while the batch gathered has no socket left to look up.
+        std::erase_if(batch, [](const ClientResolver::Request& r) {
+            if (!forConnection(r))
+                return false;
+            const auto record = r.record.lock();
+            return !record ||
+                   record->state.load(std::memory_order_relaxed) == ConnectionState::Closed;
+        });
         QList<SocketOwnerFinder::Key> keys;
         QList<int> local; // indexes into batch of the requests asking for a process
         for (int i = 0; i < int(batch.size()); ++i) {
@@ -124,6 +153,7 @@ private:
     qint64 m_clock = 0;                             // insertion order of m_hosts
     QSet<QString> m_interfaces;
     QElapsedTimer m_interfacesRead;
+    QTimer* m_batch;
 };
 
 ClientResolver::ClientResolver(Deliver deliver, Options options)
@@ -149,8 +179,8 @@ void ClientResolver::request(Request request)
     if (m_queue.size() >= size_t(kMaxQueued))
         return;
     m_queue.push_back(std::move(request));
-    if (m_queue.size() == 1) // the worker drains everything queued until it runs
-        QMetaObject::invokeMethod(m_worker, &ClientResolverWorker::drain, Qt::QueuedConnection);
+    if (m_queue.size() == 1) // the worker takes everything queued until its batch is resolved
+        QMetaObject::invokeMethod(m_worker, &ClientResolverWorker::schedule, Qt::QueuedConnection);
 }
 
 std::vector<ClientResolver::Request> ClientResolver::take()

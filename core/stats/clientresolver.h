@@ -5,8 +5,11 @@
 // (QHostInfo, asynchronous; cached per address with a bounded size and a time to live, failed
 // lookups too). request() is cheap and may be called from any thread, the accept path
 // included: it queues the request for the resolver's own thread, which calls `deliver` there
-// with the answer. Nothing of it runs on the caller's thread. At most kMaxQueued requests wait;
-// more are dropped (those clients stay unresolved).
+// with the answer. Nothing of it runs on the caller's thread. The thread takes requests in
+// batches, Options::batchMs after the first of a batch came (a storm of connections costs one
+// socket-table pass and at most one /proc scan per batch), and skips connections that ended
+// meanwhile. At most kMaxQueued requests wait; more are dropped (those clients stay
+// unresolved).
 
 #include "stats/snapshot.h"
 #include "stats/socketowner.h"
@@ -44,6 +47,7 @@ public:
     {
         int hostTtlMs = 10 * 60 * 1000; // a name (or the lack of one) is asked again after this
         int hostCacheSize = 1024;       // addresses remembered; the oldest entry goes first
+        int batchMs = 200;              // how long a batch gathers before it is resolved
         // Which addresses are this machine's; empty: loopback and every interface address.
         std::function<bool(const QHostAddress&)> isLocal;
     };

@@ -237,6 +237,34 @@ private Q_SLOTS:
                                   qint64(::getpid()), 3000);
         QVERIFY(hub.snapshot().denied.value(0).clientHost.isEmpty());
     }
+
+    // Requests gather for a batch; a connection that ended meanwhile is not looked up.
+    void endedConnectionsAreSkipped()
+    {
+        std::atomic<int> delivered{0};
+        ClientResolver::Options options;
+        options.batchMs = 500;
+        ClientResolver resolver([&](const ClientResolver::Request&, const ClientProcess&,
+                                    const QString&) { ++delivered; },
+                                options);
+        TcpPair pair;
+        QVERIFY(pair.open(QStringLiteral("127.0.0.12")));
+        auto open = std::make_shared<ConnectionRecord>();
+        auto ended = std::make_shared<ConnectionRecord>();
+        auto gone = std::make_shared<ConnectionRecord>();
+        for (const auto& record : {open, ended, gone}) {
+            ClientResolver::Request r;
+            r.socket = pair.key();
+            r.client = pair.client.localAddress();
+            r.record = record;
+            resolver.request(r);
+        }
+        ended->state.store(ConnectionState::Closed);
+        gone.reset();
+        QTRY_COMPARE_WITH_TIMEOUT(delivered.load(), 1, 3000);
+        QTest::qWait(100);
+        QCOMPARE(delivered.load(), 1);
+    }
 };
 
 QTEST_GUILESS_MAIN(TstClientResolver)
