@@ -223,53 +223,69 @@ SocketOwnerFinder::Socket SocketOwnerFinder::query(const Key& key)
     return out;
 }
 
-bool SocketOwnerFinder::holds(qint64 pid, quint64 inode) const
+bool SocketOwnerFinder::holds(const Holder& holder, quint64 inode)
 {
-    const QByteArray dir = "/proc/" + QByteArray::number(pid) + "/fd";
-    DIR* fds = ::opendir(dir.constData());
+    char path[64];
+    char link[64];
+    std::snprintf(path, sizeof path, "/proc/%lld/fd/%d", static_cast<long long>(holder.pid),
+                  holder.fd);
+    const ssize_t n = ::readlink(path, link, sizeof link);
+    return n > 0 && socketInode(link, n) == inode;
+}
+
+bool SocketOwnerFinder::scanProcess(qint64 pid, QSet<quint64>& wanted, int& budget)
+{
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%lld/fd", static_cast<long long>(pid));
+    DIR* fds = ::opendir(path); // fails for processes this user may not read
     if (!fds)
         return false;
-    bool found = false;
+    bool held = false;
     char link[64];
     while (const dirent* e = ::readdir(fds)) {
-        const ssize_t n = ::readlinkat(::dirfd(fds), e->d_name, link, sizeof link);
-        if (n > 0 && socketInode(link, n) == inode) {
-            found = true;
+        if (--budget < 0)
             break;
+        const ssize_t n = ::readlinkat(::dirfd(fds), e->d_name, link, sizeof link);
+        if (const quint64 inode = n > 0 ? socketInode(link, n) : 0) {
+            // Every socket of the process is remembered: its next connections are found here.
+            m_holderByInode.insert(inode, Holder{pid, std::atoi(e->d_name)});
+            held |= wanted.remove(inode);
         }
     }
     ::closedir(fds);
-    return found;
+    return held;
 }
 
-void SocketOwnerFinder::scan()
+void SocketOwnerFinder::scan(QSet<quint64> wanted)
 {
     ++m_scans;
-    m_pidByInode.clear();
+    if (m_holderByInode.size() > kMaxRemembered)
+        m_holderByInode.clear();
+    int budget = kMaxScannedFds;
+    // The programs that held clients' sockets lately first: a client that connects again
+    // (a pool, a load test) is found without reading every process's descriptors.
+    QList<qint64> scanned;
+    for (const qint64 pid : std::as_const(m_recentHolders)) {
+        scanProcess(pid, wanted, budget);
+        scanned.append(pid);
+        if (wanted.isEmpty())
+            return;
+    }
     DIR* proc = ::opendir("/proc");
     if (!proc)
         return;
-    int seen = 0;
-    char path[300];
-    char link[64];
     while (const dirent* p = ::readdir(proc)) {
+        if (wanted.isEmpty() || budget <= 0)
+            break;
         if (!isNumber(p->d_name))
             continue;
-        std::snprintf(path, sizeof path, "/proc/%s/fd", p->d_name);
-        DIR* fds = ::opendir(path); // fails for processes this user may not read
-        if (!fds)
-            continue;
         const qint64 pid = std::atoll(p->d_name);
-        while (const dirent* e = ::readdir(fds)) {
-            if (++seen > kMaxScannedFds)
-                break;
-            const ssize_t n = ::readlinkat(::dirfd(fds), e->d_name, link, sizeof link);
-            if (const quint64 inode = n > 0 ? socketInode(link, n) : 0)
-                m_pidByInode.insert(inode, pid); // a shared socket: any holder will do
-        }
-        ::closedir(fds);
-        if (seen > kMaxScannedFds)
-            break;
+        if (scanned.contains(pid) || !scanProcess(pid, wanted, budget))
+            continue;
+        m_recentHolders.removeAll(pid);
+        m_recentHolders.prepend(pid);
+        if (m_recentHolders.size() > kRecentHolders)
+            m_recentHolders.removeLast();
     }
     ::closedir(proc);
 }
@@ -305,9 +321,22 @@ QList<ClientProcess> SocketOwnerFinder::find(const QList<Key>& keys)
     for (const Key& key : keys)
         sockets.append(query(key));
     const quint32 me = ::getuid();
-    // One scan for the whole batch, only when a socket of a process this user may read is not
-    // where the cache last saw it.
-    bool scanned = false;
+    // One scan for the whole batch, only for the sockets of processes this user may read that
+    // are not where the cache last saw them.
+    const bool mayReadAll = me == 0;
+    QSet<quint64> wanted;
+    for (const Socket& s : std::as_const(sockets)) {
+        if (s.found && s.inode != 0 && (s.uid == me || mayReadAll)) {
+            const auto it = m_holderByInode.find(s.inode);
+            if (it != m_holderByInode.end() && holds(*it, s.inode))
+                continue;
+            if (it != m_holderByInode.end())
+                m_holderByInode.erase(it); // the descriptor is another file now
+            wanted.insert(s.inode);
+        }
+    }
+    if (!wanted.isEmpty())
+        scan(std::move(wanted));
     QList<ClientProcess> out;
     out.reserve(keys.size());
     for (const Socket& s : std::as_const(sockets)) {
@@ -324,16 +353,9 @@ QList<ClientProcess> SocketOwnerFinder::find(const QList<Key>& keys)
                     ? QStringLiteral("another user's process (uid %1)").arg(s.uid)
                     : QStringLiteral("another user's process (%1, uid %2)").arg(name).arg(s.uid);
         } else {
-            qint64 pid = m_pidByInode.value(s.inode, 0);
-            if (pid != 0 && !holds(pid, s.inode))
-                pid = 0;
-            if (pid == 0 && !scanned) {
-                scan();
-                scanned = true;
-                pid = m_pidByInode.value(s.inode, 0);
-            }
-            if (pid != 0)
-                p = describe(pid);
+            const auto it = m_holderByInode.constFind(s.inode);
+            if (it != m_holderByInode.constEnd())
+                p = describe(it->pid);
             if (p.pid == 0)
                 p.unknown =
                     QStringLiteral("no process of this user holds the socket (uid %1)").arg(s.uid);

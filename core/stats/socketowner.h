@@ -11,6 +11,7 @@
 
 #include <QHash>
 #include <QHostAddress>
+#include <QSet>
 
 namespace sg {
 
@@ -32,13 +33,14 @@ public:
     QList<ClientProcess> find(const QList<Key>& keys);
     ClientProcess find(const Key& key) { return find(QList<Key>{key}).constFirst(); }
 
-    // How many /proc scans ran (the inode -> pid cache missed); for tests and tuning.
+    // How many /proc scans ran (a socket was not where the cache last saw it); for tests.
     int scans() const { return m_scans; }
 
     // The command line shown is cut to this many characters ("…" marks the cut).
     static constexpr int kMaxCmdline = 1024;
     // A scan of /proc stops after this many descriptors (a machine with more is not searched
-    // further; the socket is then reported as not found).
+    // further; the socket is then reported as not found). A scan stops as soon as every socket
+    // it looks for is found.
     static constexpr int kMaxScannedFds = 200000;
 
     // Reads /proc/<pid>/comm and cmdline into a ClientProcess (pid 0 when it is gone).
@@ -51,11 +53,26 @@ private:
         quint64 inode = 0;
         quint32 uid = 0;
     };
-    static Socket query(const Key& key);
-    bool holds(qint64 pid, quint64 inode) const;
-    void scan();
+    // Where a socket was seen: a process and its descriptor.
+    struct Holder
+    {
+        qint64 pid = 0;
+        int fd = -1;
+    };
+    static constexpr int kRecentHolders = 8;
+    static constexpr int kMaxRemembered = 262144;
 
-    QHash<quint64, qint64> m_pidByInode; // from the last scan, checked before use
+    static Socket query(const Key& key);
+    // Whether the holder's descriptor is still that socket (one readlink).
+    static bool holds(const Holder& holder, quint64 inode);
+    // Reads /proc until every wanted socket has its holder, the programs that held clients'
+    // sockets lately first.
+    void scan(QSet<quint64> wanted);
+    // Remembers every socket of pid; true when one of them was wanted (taken out of wanted).
+    bool scanProcess(qint64 pid, QSet<quint64>& wanted, int& budget);
+
+    QHash<quint64, Holder> m_holderByInode; // from the scans, checked before use
+    QList<qint64> m_recentHolders;          // newest first
     int m_scans = 0;
 };
 
