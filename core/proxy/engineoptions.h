@@ -44,6 +44,12 @@ struct EngineOptions
     // Seconds a client of a route with mqtt-proxy has to send its MQTT CONNECT (nginx's
     // preread_timeout).
     double prereadTimeout = 30;
+    // Reachability probes of upstream nodes without checks.active (proxy/upstreamprober.h):
+    // how long a connect may take before the node counts as not answering, and the first
+    // re-probe interval of a node that does not answer, doubling up to the last.
+    int reachTimeoutMs = 2000;
+    int reachRetryMs = 2000;
+    int reachMaxRetryMs = 30000;
     // Worker event loop: "epoll", "poll" (portable fallback), or empty for the environment
     // variable STREAMGATE_EVENT_LOOP when set, else the platform default (epoll on Linux).
     QString eventLoop;
@@ -57,7 +63,8 @@ struct EngineOptions
     // These options with the environment overrides applied and every value in range:
     // workers >= 1, bufferSize >= 4096, burstBufferSize >= bufferSize, udpSessionCap >= 1,
     // defaultUdpIdleTimeout > 0, udpNoReplyTimeout > 0, proxyProtocolTimeout > 0,
-    // prereadTimeout > 0, eventLoop "epoll" or "poll".
+    // prereadTimeout > 0, reachTimeoutMs and reachRetryMs >= 1, reachMaxRetryMs >=
+    // reachRetryMs, eventLoop "epoll" or "poll".
     EngineOptions resolved() const;
     EventLoopKind eventLoopKind() const; // of eventLoop (Default when empty)
 };
