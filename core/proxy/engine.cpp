@@ -309,6 +309,8 @@ Engine::Engine(const EngineOptions& options, QObject* parent) : QObject(parent)
                              p->publishHealth(upstream, node);
                          });
         const EngineOptions& o = p->options;
+        if (!o.probeUpstreams)
+            return;
         p->prober = std::make_unique<UpstreamProber>(
             UpstreamProber::Options{o.reachTimeoutMs, o.reachRetryMs, o.reachMaxRetryMs});
         QObject::connect(
@@ -364,7 +366,7 @@ void Engine::applyOnEngineThread(const Config& config)
             m->publishHealth(it.key(), node.address());
     }
     m->health->retainOnly(keys);
-    if (open)
+    if (open && m->prober)
         m->probeTargets(*previous);
     m->udp->apply(config.streamProxy.udp, table, open);
     const QStringList toxicsChanged = m->toxics.apply(config.streamgate.toxicMap());
@@ -563,7 +565,8 @@ void Engine::stop(int graceMs)
     if (!m->stopped.exchange(true)) {
         m->engineThread.run([this] {
             m->health->retainOnly({});
-            m->prober->setTargets({});
+            if (m->prober)
+                m->prober->setTargets({});
             m->tcp->closeAll();
             m->udp->closeAll();
             publishTopology();

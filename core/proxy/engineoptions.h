@@ -44,9 +44,12 @@ struct EngineOptions
     // Seconds a client of a route with mqtt-proxy has to send its MQTT CONNECT (nginx's
     // preread_timeout).
     double prereadTimeout = 30;
-    // Reachability probes of upstream nodes without checks.active (proxy/upstreamprober.h):
-    // how long a connect may take before the node counts as not answering, and the first
-    // re-probe interval of a node that does not answer, doubling up to the last.
+    // Reachability probes of upstream nodes without checks.active (proxy/upstreamprober.h).
+    // The application turns them on; off, an engine embedded elsewhere (a test counting its
+    // upstream's connections, a benchmark) makes no connection of its own to an upstream.
+    bool probeUpstreams = false;
+    // How long a probe's connect may take before the node counts as not answering, and the
+    // first re-probe interval of a node that does not answer, doubling up to the last.
     int reachTimeoutMs = 2000;
     int reachRetryMs = 2000;
     int reachMaxRetryMs = 30000;

@@ -145,7 +145,8 @@ void TestAdminProxy::init()
     QVERIFY(m_store->load().ok());
     EngineOptions options;
     options.workers = 2;
-    options.reachRetryMs = 200; // a node is probed again soon after a failed connect
+    options.probeUpstreams = true; // as the application runs it
+    options.reachRetryMs = 200;    // a node is probed again soon after a failed connect
     m_engine = std::make_unique<Engine>(options);
     m_engine->apply(m_store->config());
     // What app/main.cpp wires: every accepted change reaches the engine.

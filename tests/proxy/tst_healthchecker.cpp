@@ -967,7 +967,7 @@ void TestHealthChecker::reachAnsweringIsProbedAgainAfterFailures()
 }
 
 // While a node does not answer, it is probed again at retryMs, doubling each time up to
-// maxRetryMs: with 60 ms and 240 ms the gaps are at least 60, 120, 240, 240 ms.
+// maxRetryMs: with 60 ms and 240 ms the gaps are about 60, 120, 240, 240 ms.
 void TestHealthChecker::reachRetriesBackOff()
 {
     const quint16 port = deadPort();
@@ -978,7 +978,8 @@ void TestHealthChecker::reachRetriesBackOff()
     connect(&prober, &UpstreamProber::probed, this, [&] { at.append(clock.elapsed()); });
     prober.setTargets({reachTarget(port)});
     QTRY_VERIFY_WITH_TIMEOUT(at.size() >= 5, 5000);
-    const QList<qint64> least = {57, 114, 228, 228};
+    // Less 10 %: Qt's coarse timers may fire up to 5 % early.
+    const QList<qint64> least = {54, 108, 216, 216};
     for (int i = 0; i < least.size(); ++i)
         QVERIFY2(at.at(i + 1) - at.at(i) >= least.at(i),
                  qPrintable(QStringLiteral("gap %1: %2 ms").arg(i).arg(at.at(i + 1) - at.at(i))));

@@ -146,8 +146,10 @@ private slots:
                        .toUtf8());
         file.close();
 
-        // Upstreams that do not answer are probed again every 100 ms (not 2 s and more).
+        // The upstreams are probed as the application probes them, and those that do not
+        // answer again every 100 ms (not 2 s and more).
         EngineOptions options;
+        options.probeUpstreams = true;
         options.reachRetryMs = 100;
         options.reachMaxRetryMs = 100;
         QVERIFY(m_ui.open(path, options));
