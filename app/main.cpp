@@ -179,6 +179,17 @@ int runCheck(const QString& path)
     return ExitUnreadable;
 }
 
+// The engine as the application runs it: the nodes of its upstreams are probed, so a route
+// whose upstream does not answer says so (proxy/upstreamprober.h), and who each client is
+// is found out (stats/clientresolver.h).
+sg::EngineOptions appEngineOptions()
+{
+    sg::EngineOptions options;
+    options.probeUpstreams = true;
+    options.resolveClients = true;
+    return options;
+}
+
 // The store drives the engine: every accepted change (form, admin API, file reload) is applied
 // live, and the engine computes what actually changed.
 void driveEngine(sg::ConfigStore& store, sg::Engine& engine)
@@ -223,7 +234,7 @@ int runHeadless(const QString& path, const sg::AdminOptions& adminOptions)
         return loaded.status == sg::LoadResult::Status::Unreadable ? ExitUnreadable : ExitInvalid;
     }
 
-    sg::Engine engine;
+    sg::Engine engine(appEngineOptions());
     QFile out;
     // On the descriptor, not on stdio's FILE: a pipe must see each line as it is written.
     out.open(STDOUT_FILENO, QIODevice::WriteOnly | QIODevice::Unbuffered);
@@ -257,7 +268,7 @@ int runGui(const QString& path, const sg::AdminOptions& adminOptions)
     // store.lastLoadResult() to say why and offer the backup.
     store.load();
 
-    sg::Engine engine;
+    sg::Engine engine(appEngineOptions());
     driveEngine(store, engine);
     Servers servers(store, engine, adminOptions);
 

@@ -448,6 +448,7 @@ void MainWindow::refreshNow()
     m_stats->applySnapshot(snapshot);
     m_nodes->applySnapshot(snapshot);
     m_routesModel->setListeners(snapshot.listeners);
+    m_routesModel->setNodes(snapshot.nodes);
     m_faultsPanel->setToxicStatus(snapshot.toxics);
     if (m_tabs->currentWidget() == m_queriesPanel)
         m_queriesPanel->refresh();

@@ -184,12 +184,19 @@ QJsonObject listenerToJson(const ListenerStatus& l)
 
 QJsonObject nodeToJson(const NodeStatus& n)
 {
-    return QJsonObject{
+    QJsonObject o{
         {QStringLiteral("upstream"), n.upstream},        {QStringLiteral("node"), n.node},
         {QStringLiteral("active"), count(n.active)},     {QStringLiteral("total"), count(n.total)},
         {QStringLiteral("failures"), count(n.failures)}, {QStringLiteral("healthy"), n.healthy},
         {QStringLiteral("checked"), n.checked},
     };
+    // Whether it answers a connect (null until first known), and why not.
+    o.insert(QStringLiteral("upstream_reachable"),
+             n.reach == NodeReach::Unknown ? QJsonValue(QJsonValue::Null)
+                                           : QJsonValue(n.reach == NodeReach::Answering));
+    if (n.reach == NodeReach::NotAnswering)
+        o.insert(QStringLiteral("upstream_error"), n.reachError);
+    return o;
 }
 
 QJsonObject eventToJson(const Event& e)

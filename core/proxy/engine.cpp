@@ -9,6 +9,7 @@
 #include "proxy/toxics/toxicboard.h"
 #include "proxy/toxics/toxicfilter.h"
 #include "proxy/udplistener.h"
+#include "proxy/upstreamprober.h"
 #include "proxy/worker.h"
 #include "stats/statshub.h"
 
@@ -146,6 +147,7 @@ struct Engine::Parts
     std::unique_ptr<TcpListeners> tcp;
     std::unique_ptr<UdpListeners> udp;
     std::unique_ptr<HealthChecker> health;
+    std::unique_ptr<UpstreamProber> prober; // the nodes health checks do not watch
     ToxicBoard toxics; // streamgate.toxics, read by the sessions' toxic filters
 
     // Why the checker changed a node's state, from the kind of result it counted last:
@@ -186,6 +188,60 @@ struct Engine::Parts
         stats->checkTcpFailures.store(quint32(state->tcpFailures));
         stats->checkHttpFailures.store(quint32(state->httpFailures));
         stats->checkTimeouts.store(quint32(state->timeouts));
+        // The check's state is the node's reachability: it is not probed a second time.
+        QString cause = healthCause(upstream, node).trimmed();
+        if (cause.startsWith(QLatin1Char('(')) && cause.endsWith(QLatin1Char(')')))
+            cause = cause.mid(1, cause.size() - 2);
+        stats->setReach(state->healthy() ? NodeReach::Answering : NodeReach::NotAnswering,
+                        state->healthy()  ? QString()
+                        : cause.isEmpty() ? QStringLiteral("health check: unhealthy")
+                                          : QStringLiteral("health check: ") + cause);
+    }
+
+    // The route an upstream key belongs to, for the event log: "route:<id>" (and its
+    // traffic-split upstreams); empty for a shared upstream or a service's.
+    static QString routeOfUpstream(const QString& key)
+    {
+        if (!key.startsWith(QLatin1String("route:")))
+            return QString();
+        const QString rest = key.mid(6);
+        const qsizetype split = rest.indexOf(QLatin1String("#traffic-split["));
+        return split < 0 ? rest : rest.left(split);
+    }
+
+    // Every node of the upstreams in use that no active check watches, to the prober. fresh:
+    // its route or upstream is new or changed since `previous`.
+    void probeTargets(const RouteTable& previous)
+    {
+        QHash<QString, const RouteEntry*> before;
+        for (const auto& r : previous.routes)
+            before.insert(r->id, r.get());
+        QSet<QString> changed;
+        for (const auto& r : table->routes) {
+            if (before.value(r->id) != r.get() && r->upstream)
+                changed.insert(r->upstream->key);
+        }
+        std::vector<UpstreamProber::Target> targets;
+        for (auto it = table->upstreams.cbegin(); it != table->upstreams.cend(); ++it) {
+            const UpstreamEntry& up = *it.value();
+            if (up.upstream.checks)
+                continue;
+            const bool fresh =
+                changed.contains(it.key()) || previous.upstreams.value(it.key()) != it.value();
+            for (const ResolvedNode& n : up.nodes) {
+                UpstreamProber::Target t;
+                t.upstream = it.key();
+                t.node = n.text;
+                if (n.length > 0) {
+                    t.address = hostOf(n.address);
+                    t.port = portOf(n.address);
+                }
+                t.stats = n.stats;
+                t.fresh = fresh;
+                targets.push_back(std::move(t));
+            }
+        }
+        prober->setTargets(targets);
     }
 };
 
@@ -254,6 +310,23 @@ Engine::Engine(const EngineOptions& options, QObject* parent) : QObject(parent)
                          [p](const QString& upstream, const QString& node, bool) {
                              p->publishHealth(upstream, node);
                          });
+        const EngineOptions& o = p->options;
+        if (!o.probeUpstreams)
+            return;
+        p->prober = std::make_unique<UpstreamProber>(
+            UpstreamProber::Options{o.reachTimeoutMs, o.reachRetryMs, o.reachMaxRetryMs});
+        QObject::connect(
+            p->prober.get(), &UpstreamProber::reachChanged, p->prober.get(),
+            [p](const QString& upstream, const QString& node, bool answering,
+                const QString& error) {
+                p->hub.addEvent(
+                    answering ? EventKind::NodeUp : EventKind::NodeDown,
+                    Parts::routeOfUpstream(upstream),
+                    answering
+                        ? QStringLiteral("node %1 of upstream %2 answers again").arg(node, upstream)
+                        : QStringLiteral("node %1 of upstream %2 is not answering: %3")
+                              .arg(node, upstream, error));
+            });
     });
 }
 
@@ -265,6 +338,7 @@ Engine::~Engine()
         w->stop();
     Parts* p = m.get();
     p->engineThread.run([p] {
+        p->prober.reset();
         p->health.reset();
         p->tcp.reset();
         p->udp.reset();
@@ -280,7 +354,9 @@ void Engine::apply(const Config& config)
 void Engine::applyOnEngineThread(const Config& config)
 {
     const bool open = !m->stopped.load();
-    auto table = buildRouteTable(config, *m->table, m->hub, m->options, m->health.get());
+    auto table =
+        buildRouteTable(config, *m->table, m->hub, m->options, m->health.get(), m->prober.get());
+    const std::shared_ptr<const RouteTable> previous = m->table;
     m->table = table;
     m->tcp->apply(config.streamProxy.tcp, table, open);
     // Health checks follow the upstreams in use; a rebuilt Balancer gets the known health.
@@ -292,6 +368,8 @@ void Engine::applyOnEngineThread(const Config& config)
             m->publishHealth(it.key(), node.address());
     }
     m->health->retainOnly(keys);
+    if (open && m->prober)
+        m->probeTargets(*previous);
     m->udp->apply(config.streamProxy.udp, table, open);
     const QStringList toxicsChanged = m->toxics.apply(config.streamgate.toxicMap());
     if (!toxicsChanged.isEmpty()) {
@@ -489,6 +567,8 @@ void Engine::stop(int graceMs)
     if (!m->stopped.exchange(true)) {
         m->engineThread.run([this] {
             m->health->retainOnly({});
+            if (m->prober)
+                m->prober->setTargets({});
             m->tcp->closeAll();
             m->udp->closeAll();
             publishTopology();

@@ -75,6 +75,9 @@ EngineOptions EngineOptions::resolved() const
         o.proxyProtocolTimeout = 30;
     if (!(o.prereadTimeout > 0))
         o.prereadTimeout = 30;
+    o.reachTimeoutMs = qMax(1, o.reachTimeoutMs);
+    o.reachRetryMs = qMax(1, o.reachRetryMs);
+    o.reachMaxRetryMs = qMax(o.reachRetryMs, o.reachMaxRetryMs);
     return o;
 }
 

@@ -44,6 +44,15 @@ struct EngineOptions
     // Seconds a client of a route with mqtt-proxy has to send its MQTT CONNECT (nginx's
     // preread_timeout).
     double prereadTimeout = 30;
+    // Reachability probes of upstream nodes without checks.active (proxy/upstreamprober.h).
+    // The application turns them on; off, an engine embedded elsewhere (a test counting its
+    // upstream's connections, a benchmark) makes no connection of its own to an upstream.
+    bool probeUpstreams = false;
+    // How long a probe's connect may take before the node counts as not answering, and the
+    // first re-probe interval of a node that does not answer, doubling up to the last.
+    int reachTimeoutMs = 2000;
+    int reachRetryMs = 2000;
+    int reachMaxRetryMs = 30000;
     // Worker event loop: "epoll", "poll" (portable fallback), or empty for the environment
     // variable STREAMGATE_EVENT_LOOP when set, else the platform default (epoll on Linux).
     QString eventLoop;
@@ -51,8 +60,9 @@ struct EngineOptions
     // buffers (also chosen by STREAMGATE_RELAY=copy).
     bool splice = true;
     // Find out who each client is, in the background (stats/clientresolver.h): the owning
-    // program of a client on this machine, the host name of one on the network.
-    bool resolveClients = true;
+    // program of a client on this machine, the host name of one on the network. The
+    // application turns it on; an engine embedded elsewhere runs no resolver thread.
+    bool resolveClients = false;
     // Asked for the relay filters of every new TCP session, after the route's own (the MySQL
     // inspector); see proxy/relayfilter.h.
     std::vector<FilterProvider> filterProviders;
@@ -60,7 +70,8 @@ struct EngineOptions
     // These options with the environment overrides applied and every value in range:
     // workers >= 1, bufferSize >= 4096, burstBufferSize >= bufferSize, udpSessionCap >= 1,
     // defaultUdpIdleTimeout > 0, udpNoReplyTimeout > 0, proxyProtocolTimeout > 0,
-    // prereadTimeout > 0, eventLoop "epoll" or "poll".
+    // prereadTimeout > 0, reachTimeoutMs and reachRetryMs >= 1, reachMaxRetryMs >=
+    // reachRetryMs, eventLoop "epoll" or "poll".
     EngineOptions resolved() const;
     EventLoopKind eventLoopKind() const; // of eventLoop (Default when empty)
 };

@@ -3,6 +3,7 @@
 #include "proxy/engineoptions.h"
 #include "proxy/healthchecker.h"
 #include "proxy/redisfaults.h"
+#include "proxy/upstreamprober.h"
 
 #include <QHostInfo>
 #include <QJsonObject>
@@ -47,11 +48,14 @@ ResolvedNode resolveNode(const Node& node)
 }
 
 std::shared_ptr<UpstreamEntry> buildUpstream(const Upstream& upstream, const QString& key,
-                                             StatsHub& hub, HealthChecker* health)
+                                             StatsHub& hub, HealthChecker* health,
+                                             UpstreamProber* prober)
 {
     auto e = std::make_shared<UpstreamEntry>();
     if (upstream.checks && upstream.passiveChecks)
         e->passiveChecker = health;
+    if (!upstream.checks)
+        e->prober = prober;
     e->upstream = upstream;
     e->key = key;
     e->balancer = std::make_shared<Balancer>(upstream);
@@ -145,11 +149,19 @@ void UpstreamEntry::nodeFailed(int node, bool timedOut) const
         n.stats->failures.fetch_add(1, std::memory_order_relaxed);
     if (passiveChecker)
         passiveChecker->reportFailure(key, n.text, timedOut);
+    if (prober)
+        prober->connectFailed(key, n.text);
+}
+
+QString upstreamKeyFor(const Config& config, const StreamRoute& route)
+{
+    const Upstream* upstream = config.upstreamFor(route);
+    return upstream ? upstreamKey(config, route, *upstream) : QString();
 }
 
 std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTable& previous,
                                             StatsHub& hub, const EngineOptions& options,
-                                            HealthChecker* health)
+                                            HealthChecker* health, UpstreamProber* prober)
 {
     // Routes: entries that did not change are carried over as the same objects.
     QHash<QString, std::shared_ptr<RouteEntry>> oldRoutes;
@@ -186,7 +198,7 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
             std::shared_ptr<UpstreamEntry> e = table->upstreams.value(key);
             if (!e) {
                 const auto old = oldUpstreams.value(key);
-                e = (old && old->upstream == u) ? old : buildUpstream(u, key, hub, health);
+                e = (old && old->upstream == u) ? old : buildUpstream(u, key, hub, health, prober);
                 table->upstreams.insert(key, e);
             }
             return e;

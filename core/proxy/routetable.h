@@ -27,6 +27,7 @@ namespace sg {
 struct EngineOptions;
 class RedisFaults;
 class HealthChecker;
+class UpstreamProber;
 
 struct ResolvedNode
 {
@@ -48,9 +49,11 @@ struct UpstreamEntry
     double retryTimeout = 0; // seconds, 0 = no limit
     // checks.passive: where failed connects are reported (null without checks.passive).
     HealthChecker* passiveChecker = nullptr;
+    // Without checks.active: the prober told of failed connects (proxy/upstreamprober.h).
+    UpstreamProber* prober = nullptr;
 
     // A connect to nodes[node] failed (timedOut: it ran out of timeout.connect): counted on
-    // the node, and reported to checks.passive. Any thread.
+    // the node, reported to checks.passive, and the node probed soon. Any thread.
     void nodeFailed(int node, bool timedOut) const;
 };
 
@@ -97,9 +100,14 @@ struct RouteTable
 
 // Compiles `config` for the accept path, reusing what did not change since `previous`. Node
 // host names are resolved here (on the engine thread), never on a worker.
-// health: the checker upstreams with checks.passive report their failed connects to.
+// health: the checker upstreams with checks.passive report their failed connects to; prober:
+// where those without checks.active report them.
 std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTable& previous,
                                             StatsHub& hub, const EngineOptions& options,
-                                            HealthChecker* health = nullptr);
+                                            HealthChecker* health = nullptr,
+                                            UpstreamProber* prober = nullptr);
+// The key (UpstreamEntry::key) of the upstream a route of config uses; empty when it names
+// none.
+QString upstreamKeyFor(const Config& config, const StreamRoute& route);
 
 } // namespace sg

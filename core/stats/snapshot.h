@@ -218,6 +218,11 @@ struct StreamStatusCount
 enum class NodeHealth : quint8 { Healthy, Unhealthy, MostlyHealthy, MostlyUnhealthy };
 QString toString(NodeHealth health); // "healthy", "unhealthy", "mostly_healthy", ...
 
+// Whether a node answers a TCP connect: the reachability probe's last result
+// (proxy/upstreamprober.h), or for a node under an active health check, the check's state.
+// Unknown until the first result.
+enum class NodeReach : quint8 { Unknown, Answering, NotAnswering };
+
 struct NodeStatus
 {
     QString upstream; // upstream id, or "route:<id>" / "service:<id>" for an inline upstream
@@ -239,6 +244,10 @@ struct NodeStatus
     // Its host as resolved for traffic ("127.0.0.1" for "localhost"); empty when it does not
     // resolve.
     QString ip = {};
+    NodeReach reach = NodeReach::Unknown;
+    // Why it does not answer ("connection refused", "no answer within 2 s", "health check: 3
+    // failed connects"); empty while it answers.
+    QString reachError = {};
 };
 
 // Refused attempts grouped by client IP and route (the GUI's "Denied clients" view).

@@ -21,6 +21,19 @@ void RouteStats::opened()
     }
 }
 
+void NodeStats::setReach(NodeReach value, const QString& error)
+{
+    const QMutexLocker lock(&m_reachLock);
+    m_reachError = error;
+    reach.store(value);
+}
+
+QString NodeStats::reachError() const
+{
+    const QMutexLocker lock(&m_reachLock);
+    return m_reachError;
+}
+
 void ConnectionRecord::setUpstreamNode(const QString& node)
 {
     QMutexLocker lock(&m_mutex);
@@ -497,6 +510,8 @@ Snapshot StatsHub::snapshot() const
             ns.checkTcpFailures = n.stats->checkTcpFailures.load();
             ns.checkHttpFailures = n.stats->checkHttpFailures.load();
             ns.checkTimeouts = n.stats->checkTimeouts.load();
+            ns.reach = n.stats->reach.load();
+            ns.reachError = n.stats->reachError();
         }
         ns.healthy = n.healthy ? n.healthy() : true;
         ns.checked = n.checked;

@@ -68,6 +68,14 @@ struct NodeStats
     std::atomic<NodeHealth> health{NodeHealth::Healthy};
     std::atomic<quint32> checkSuccesses{0}, checkTcpFailures{0}, checkHttpFailures{0},
         checkTimeouts{0};
+    // NodeStatus::reach and reachError, written on the engine thread after each probe.
+    std::atomic<NodeReach> reach{NodeReach::Unknown};
+    void setReach(NodeReach value, const QString& error);
+    QString reachError() const;
+
+private:
+    mutable QMutex m_reachLock;
+    QString m_reachError;
 };
 
 // One open connection (or UDP session). `base` is filled before registration and not changed

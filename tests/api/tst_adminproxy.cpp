@@ -1,7 +1,7 @@
 // The admin API driving a running engine, end to end over loopback: routes created over HTTP
 // carry real TCP traffic (their own upstream, a shared one, or their service's), replacements
-// refuse clients at once, connections are listed and killed, and the metrics endpoint counts what
-// went through.
+// refuse clients at once, connections are listed and killed, the metrics endpoint counts what
+// went through, and the stats say which upstream nodes answer a connect.
 #include "api/adminserver.h"
 #include "api/prometheus.h"
 #include "config/configstore.h"
@@ -51,6 +51,7 @@ private slots:
     void serviceSequence();
     void killThroughApi();
     void statsAndEvents();
+    void upstreamReachableInStats();
     void metricsCountTraffic();
 
 private:
@@ -144,6 +145,8 @@ void TestAdminProxy::init()
     QVERIFY(m_store->load().ok());
     EngineOptions options;
     options.workers = 2;
+    options.probeUpstreams = true; // as the application runs it
+    options.reachRetryMs = 200;    // a node is probed again soon after a failed connect
     m_engine = std::make_unique<Engine>(options);
     m_engine->apply(m_store->config());
     // What app/main.cpp wires: every accepted change reaches the engine.
@@ -348,6 +351,49 @@ void TestAdminProxy::statsAndEvents()
     a = call("GET", QStringLiteral("/streamgate/v1/events?since=%1").arg(last));
     QCOMPARE(a.json.value("total").toInt(), 0);
     QCOMPARE(call("GET", "/streamgate/v1/events?since=-1").status, 400);
+}
+
+// GET /streamgate/v1/stats: each node says whether it answers a connect (upstream_reachable)
+// and, when it does not, why (upstream_error); a NodeDown event says it once. A node that
+// answered and then went away is found out when a client's connect to it fails.
+void TestAdminProxy::upstreamReachableInStats()
+{
+    auto server = std::make_unique<QTcpServer>();
+    QVERIFY(server->listen(QHostAddress::LocalHost, 0));
+    const quint16 live = server->serverPort();
+    const quint16 dead = quint16(freePort());
+    const auto route = [](const QString& remoteAddr, quint16 port) {
+        return QStringLiteral(
+                   R"({"remote_addr": "%1", "upstream": {"type": "roundrobin", "nodes": {"127.0.0.1:%2": 1}}})")
+            .arg(remoteAddr)
+            .arg(port)
+            .toUtf8();
+    };
+    QCOMPARE(call("PUT", "/apisix/admin/stream_routes/live", route("127.0.0.1", live)).status, 201);
+    QCOMPARE(call("PUT", "/apisix/admin/stream_routes/dead", route("127.0.0.9", dead)).status, 201);
+    const auto node = [&](quint16 port) {
+        for (const QJsonValue& n : call("GET", "/streamgate/v1/stats").json["nodes"].toArray())
+            if (n["node"].toString() == QStringLiteral("127.0.0.1:%1").arg(port))
+                return n.toObject();
+        return QJsonObject();
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(node(dead).value("upstream_reachable"), QJsonValue(false), 3000);
+    QCOMPARE(node(dead).value("upstream_error").toString(), QStringLiteral("connection refused"));
+    QTRY_COMPARE_WITH_TIMEOUT(node(live).value("upstream_reachable"), QJsonValue(true), 3000);
+    QVERIFY(!node(live).contains("upstream_error"));
+
+    server.reset();
+    QVERIFY(refused("127.0.0.1")); // its connect to the upstream fails
+    QTRY_COMPARE_WITH_TIMEOUT(node(live).value("upstream_reachable"), QJsonValue(false), 3000);
+    QCOMPARE(node(live).value("upstream_error").toString(), QStringLiteral("connection refused"));
+    int events = 0;
+    for (const QJsonValue& e : call("GET", "/streamgate/v1/events?since=0").json["list"].toArray())
+        events += e["kind"].toString() == toString(EventKind::NodeDown) &&
+                          e["route_id"].toString() == u"live" &&
+                          e["text"].toString().contains("is not answering: connection refused")
+                      ? 1
+                      : 0;
+    QCOMPARE(events, 1);
 }
 
 void TestAdminProxy::metricsCountTraffic()

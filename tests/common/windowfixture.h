@@ -19,14 +19,14 @@ struct WindowFixture
     std::unique_ptr<sg::MainWindow> window;
 
     // Loads `configPath` and opens the window on it; false when the config does not load or the
-    // window is not exposed.
-    bool open(const QString& configPath)
+    // window is not exposed. The engine runs with `options` (two workers unless they say).
+    bool open(const QString& configPath, sg::EngineOptions options = {})
     {
         store = std::make_unique<sg::ConfigStore>(configPath);
         if (!store->load().ok())
             return false;
-        sg::EngineOptions options;
-        options.workers = 2;
+        if (options.workers == 0)
+            options.workers = 2;
         engine = std::make_unique<sg::Engine>(options);
         engine->apply(store->config());
         QObject::connect(store.get(), &sg::ConfigStore::changed, engine.get(),

@@ -13,7 +13,10 @@
 #include "model/codec.h"
 #include "proxy/balancer.h"
 #include "proxy/healthchecker.h"
+#include "proxy/upstreamprober.h"
+#include "stats/statshub.h"
 
+#include <QElapsedTimer>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -217,6 +220,11 @@ private Q_SLOTS:
     void httpRequestAsConfigured();
     void httpRequestWithMethodAndBody();
     void checksWithoutTypeProbeOverHttp();
+    // UpstreamProber: the nodes without checks.active.
+    void reachRefusedThenAnswering();
+    void reachTimeoutOnAFullBacklog();
+    void reachAnsweringIsProbedAgainAfterFailures();
+    void reachRetriesBackOff();
 };
 
 // successes 2, tcp_failures 2: the node goes down only after two failed probes in a row and
@@ -841,6 +849,144 @@ void TestHealthChecker::checksWithoutTypeProbeOverHttp()
     QVERIFY(balancer->isHealthy(1 - greeterIndex));
     const auto state = checker.nodeState("d", address(greeter.serverPort()));
     QVERIFY(state && state->httpFailures == 1 && state->last == HealthChecker::Result::HttpFailure);
+}
+
+namespace {
+
+UpstreamProber::Target reachTarget(quint16 port, const std::shared_ptr<NodeStats>& stats = {})
+{
+    UpstreamProber::Target t;
+    t.upstream = "route:r";
+    t.node = address(port);
+    t.address = QHostAddress(QStringLiteral("127.0.0.1"));
+    t.port = port;
+    t.stats = stats;
+    return t;
+}
+
+struct ReachChange
+{
+    QString node;
+    bool answering = false;
+    QString error;
+};
+
+} // namespace
+
+// Nothing listens: the first probe says "connection refused" (in the node's stats too, and as
+// one change); once a server listens on that port, a re-probe finds it answering, announces
+// it once, and the probe's connection reaches the server and is closed by the prober.
+void TestHealthChecker::reachRefusedThenAnswering()
+{
+    const quint16 port = deadPort();
+    auto stats = std::make_shared<NodeStats>();
+    UpstreamProber prober({1000, 50, 50});
+    QList<ReachChange> changes;
+    connect(&prober, &UpstreamProber::reachChanged, this,
+            [&](const QString&, const QString& node, bool answering, const QString& error) {
+                changes.append({node, answering, error});
+            });
+    prober.setTargets({reachTarget(port, stats)});
+    QCOMPARE(prober.reach("route:r", address(port)), NodeReach::Unknown);
+    QTRY_COMPARE_WITH_TIMEOUT(changes.size(), 1, 3000);
+    QCOMPARE(changes.at(0).node, address(port));
+    QVERIFY(!changes.at(0).answering);
+    QCOMPARE(changes.at(0).error, QStringLiteral("connection refused"));
+    QCOMPARE(stats->reach.load(), NodeReach::NotAnswering);
+    QCOMPARE(stats->reachError(), QStringLiteral("connection refused"));
+    // Several re-probes while it stays down: still one change.
+    const int before = prober.probesStarted();
+    QTRY_VERIFY_WITH_TIMEOUT(prober.probesStarted() >= before + 2, 3000);
+    QCOMPARE(changes.size(), 1);
+
+    QTcpServer server;
+    QVERIFY(server.listen(QHostAddress::LocalHost, port));
+    QTRY_COMPARE_WITH_TIMEOUT(changes.size(), 2, 3000);
+    QVERIFY(changes.at(1).answering);
+    QCOMPARE(changes.at(1).error, QString());
+    QCOMPARE(stats->reach.load(), NodeReach::Answering);
+    QCOMPARE(prober.reach("route:r", address(port)), NodeReach::Answering);
+    QTRY_VERIFY_WITH_TIMEOUT(server.hasPendingConnections(), 3000);
+    QTcpSocket* accepted = server.nextPendingConnection();
+    QTRY_COMPARE_WITH_TIMEOUT(accepted->state(), QAbstractSocket::UnconnectedState, 3000);
+    QCOMPARE(accepted->readAll(), QByteArray()); // connect, then close: nothing sent
+}
+
+// A listener whose accept queue is full drops the SYN: the connect is neither accepted nor
+// refused, and the node counts as not answering once the timeout has passed.
+void TestHealthChecker::reachTimeoutOnAFullBacklog()
+{
+    FullListener blackhole;
+    if (!blackhole.full())
+        QSKIP("the kernel kept accepting connections on a listen backlog of 0");
+    UpstreamProber prober({200, 5000, 5000});
+    QElapsedTimer timer;
+    timer.start();
+    prober.setTargets({reachTarget(blackhole.port())});
+    QTRY_COMPARE_WITH_TIMEOUT(prober.reach("route:r", address(blackhole.port())),
+                              NodeReach::NotAnswering, 3000);
+    QVERIFY2(timer.elapsed() >= 190, qPrintable(QString::number(timer.elapsed())));
+    QCOMPARE(prober.error("route:r", address(blackhole.port())),
+             QStringLiteral("no answer within 200 ms"));
+}
+
+// A node that answers is not probed on a timer; a failed connect of a session (reported from
+// another thread, as the workers report it) probes it again, and a burst of failures is one
+// probe. When that probe finds it gone, it is not answering.
+void TestHealthChecker::reachAnsweringIsProbedAgainAfterFailures()
+{
+    auto server = std::make_unique<QTcpServer>();
+    QVERIFY(server->listen(QHostAddress::LocalHost, 0));
+    const quint16 port = server->serverPort();
+    UpstreamProber prober({1000, 100, 100});
+    QSignalSpy probed(&prober, &UpstreamProber::probed);
+    prober.setTargets({reachTarget(port)});
+    QTRY_COMPARE_WITH_TIMEOUT(probed.size(), 1, 3000);
+    QCOMPARE(prober.reach("route:r", address(port)), NodeReach::Answering);
+    // Applying the same targets again (another route edited) does not probe it.
+    prober.setTargets({reachTarget(port)});
+    QCOMPARE(prober.probesStarted(), 1);
+
+    server.reset();
+    std::thread worker([&] {
+        for (int i = 0; i < 50; ++i)
+            prober.connectFailed("route:r", address(port));
+    });
+    worker.join();
+    QTRY_COMPARE_WITH_TIMEOUT(prober.reach("route:r", address(port)), NodeReach::NotAnswering,
+                              3000);
+    QCOMPARE(prober.error("route:r", address(port)), QStringLiteral("connection refused"));
+    QCOMPARE(prober.probesStarted(), 2);
+    // Failures of a node it was not given are ignored.
+    prober.connectFailed("route:other", address(port));
+    // A fresh target (its route changed) is probed at once.
+    UpstreamProber::Target fresh = reachTarget(port);
+    fresh.fresh = true;
+    prober.setTargets({fresh});
+    QTRY_VERIFY_WITH_TIMEOUT(prober.probesStarted() >= 3, 3000);
+}
+
+// While a node does not answer, it is probed again at retryMs, doubling each time up to
+// maxRetryMs: with 60 ms and 240 ms the gaps are about 60, 120, 240, 240 ms.
+void TestHealthChecker::reachRetriesBackOff()
+{
+    const quint16 port = deadPort();
+    UpstreamProber prober({1000, 60, 240});
+    QList<qint64> at;
+    QElapsedTimer clock;
+    clock.start();
+    connect(&prober, &UpstreamProber::probed, this, [&] { at.append(clock.elapsed()); });
+    prober.setTargets({reachTarget(port)});
+    QTRY_VERIFY_WITH_TIMEOUT(at.size() >= 5, 5000);
+    // Less 10 %: Qt's coarse timers may fire up to 5 % early.
+    const QList<qint64> least = {54, 108, 216, 216};
+    for (int i = 0; i < least.size(); ++i)
+        QVERIFY2(at.at(i + 1) - at.at(i) >= least.at(i),
+                 qPrintable(QStringLiteral("gap %1: %2 ms").arg(i).arg(at.at(i + 1) - at.at(i))));
+    // The cap holds: the last gap is not doubled to 480 ms (time for a loaded machine left).
+    QVERIFY2(at.at(4) - at.at(3) < 470, qPrintable(QString::number(at.at(4) - at.at(3))));
+    prober.setTargets({});
+    QCOMPARE(prober.reach("route:r", address(port)), NodeReach::Unknown); // forgotten
 }
 
 QTEST_GUILESS_MAIN(TestHealthChecker)

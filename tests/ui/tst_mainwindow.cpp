@@ -1,13 +1,16 @@
 // The main window against a real engine and store, with real sockets on loopback: a route typed
 // into the form carries traffic; a refused client shows under Denied and one click on Allow
 // lets its next connection through without a restart; the selected connection stays selected
-// while rows come and go; "Close connection" ends the real socket; a screenshot with live
+// while rows come and go; "Close connection" ends the real socket; a route whose upstream does
+// not answer says so in its status until a server listens there; a screenshot with live
 // traffic is written to the build tree; the program owning a client's socket shows in the
 // connections table.
 #include "config/configstore.h"
+#include "config/routeedits.h"
 #include "echoserver.h"
 #include "loopback.h"
 #include "mainwindow.h"
+#include "model/codec.h"
 #include "models/connectiontablemodel.h"
 #include "models/deniedclientsmodel.h"
 #include "models/roles.h"
@@ -158,7 +161,14 @@ private slots:
                        .toUtf8());
         file.close();
 
-        QVERIFY(m_ui.open(path));
+        // The upstreams are probed and the clients resolved as the application does it; upstreams
+        // that do not answer are probed again every 100 ms (not 2 s and more).
+        EngineOptions options;
+        options.probeUpstreams = true;
+        options.resolveClients = true;
+        options.reachRetryMs = 100;
+        options.reachMaxRetryMs = 100;
+        QVERIFY(m_ui.open(path, options));
         m_connectionsView = child<QTableView>(m_ui.window.get(), "connectionsView");
         QTRY_VERIFY_WITH_TIMEOUT(
             child<QLabel>(m_ui.window.get(), "listenersLabel")->text().contains("1 listener"),
@@ -468,6 +478,79 @@ private slots:
         QVERIFY(rowOfProgram(bash) >= 0);
         other.kill();
         QVERIFY(other.waitForFinished(3000));
+    }
+
+    // A MySQL route to a port nothing listens on: still listening, but its status says MySQL
+    // there is not answering, in the warning colour, with the error in the tooltip and an event
+    // in the log (once). When a server starts listening on that port the route turns green by
+    // itself.
+    void unreachableUpstreamShowsOnTheRoute()
+    {
+        const QList<int> ports = freePorts(2);
+        const quint16 listen = quint16(ports.at(0));
+        const quint16 upstream = quint16(ports.at(1));
+        const auto route = decodeStreamRoute(QJsonDocument::fromJson(QStringLiteral(R"({
+              "id": "db", "name": "Database", "server_port": %1,
+              "upstream": {"nodes": {"127.0.0.1:%2": 1}}})")
+                                                                         .arg(listen)
+                                                                         .arg(upstream)
+                                                                         .toUtf8())
+                                                 .object());
+        QVERIFY(route.ok());
+        QCOMPARE(m_ui.store->update([&](Config& config) {
+            config.streamProxy.tcp.append(makeListenEntry(QStringLiteral("127.0.0.1"), listen));
+            config.streamRoutes.append(route.value);
+            RouteSettings settings;
+            settings.mysqlCommands = true; // the route says it fronts MySQL
+            QMap<QString, RouteSettings> routes =
+                config.streamgate.routes.value_or(QMap<QString, RouteSettings>());
+            routes.insert(QStringLiteral("db"), settings);
+            config.streamgate.routes = routes;
+            return Problems{};
+        }),
+                 Problems{});
+
+        auto* view = child<QTreeView>(m_ui.window.get(), "routesView");
+        const auto status = [&] {
+            const int row = static_cast<RoutesModel*>(view->model())->rowOfRoute("db");
+            return view->model()->index(row, RoutesModel::StatusColumn);
+        };
+        const QString down =
+            QStringLiteral("Listening · MySQL at 127.0.0.1:%1 is not answering").arg(upstream);
+        QTRY_COMPARE_WITH_TIMEOUT(status().data().toString(), down, 3000);
+        QCOMPARE(status().data(HealthRole).toInt(), 2); // the warning colour
+        QVERIFY2(status()
+                     .data(Qt::ToolTipRole)
+                     .toString()
+                     .contains(QStringLiteral("127.0.0.1:%1: connection refused").arg(upstream)),
+                 qPrintable(status().data(Qt::ToolTipRole).toString()));
+        const QModelIndex name = status().siblingAtColumn(RoutesModel::NameColumn);
+        QVERIFY(!name.data(Qt::DecorationRole).value<QIcon>().isNull());
+        // The route the window shows is the one the view paints (its delegate reads this text).
+        QVERIFY(view->visualRect(status()).isValid());
+
+        QTcpServer server;
+        QVERIFY(server.listen(QHostAddress::LocalHost, upstream));
+        QTRY_COMPARE_WITH_TIMEOUT(status().data().toString(), QStringLiteral("Listening"), 3000);
+        QCOMPARE(status().data(HealthRole).toInt(), 1);
+        QVERIFY(name.data(Qt::DecorationRole).value<QIcon>().isNull());
+
+        // One event when it stopped answering and one when it answered again, however many
+        // probes ran in between.
+        int stopped = 0;
+        int again = 0;
+        for (const Event& e : m_ui.engine->eventsSince(0, 100000)) {
+            if (e.routeId != u"db")
+                continue;
+            stopped += e.kind == EventKind::NodeDown && e.text.contains("is not answering") &&
+                               e.text.contains("connection refused")
+                           ? 1
+                           : 0;
+            again += e.kind == EventKind::NodeUp && e.text.contains("answers again") ? 1 : 0;
+        }
+        QCOMPARE(stopped, 1);
+        QCOMPARE(again, 1);
+        QCOMPARE(m_ui.store->deleteRoute("db"), Problems{});
     }
 
     void screenshotWithLiveTraffic()

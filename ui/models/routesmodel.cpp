@@ -4,6 +4,7 @@
 #include "faults/faultwords.h"
 #include "format.h"
 #include "models/roles.h"
+#include "proxy/routetable.h"
 
 #include <QApplication>
 #include <QIcon>
@@ -14,7 +15,22 @@ namespace sg::ui {
 
 namespace {
 const QString RouteMime = QStringLiteral("application/x-streamgate-route-id");
+
+// The protocol a route says it carries, to name its upstream in words; empty when it says none.
+QString protocolName(const Config& config, const StreamRoute& route)
+{
+    const QString id = route.idString();
+    if (route.redis)
+        return QStringLiteral("Redis");
+    if (route.plugins.mqttProxy)
+        return QStringLiteral("MQTT");
+    if (config.streamgate.mysqlDeclaredFor(id))
+        return QStringLiteral("MySQL");
+    if (config.streamgate.postgresDigestsFor(id))
+        return QStringLiteral("PostgreSQL");
+    return QString();
 }
+} // namespace
 
 RoutesModel::RoutesModel(QObject* parent) : QAbstractTableModel(parent) {}
 
@@ -96,7 +112,7 @@ QVariant RoutesModel::data(const QModelIndex& index, int role) const
         }
         return {};
     case Qt::DecorationRole:
-        if (index.column() == NameColumn && !row.faults.isEmpty())
+        if (index.column() == NameColumn && (!row.faults.isEmpty() || !row.unreachable.isEmpty()))
             return QIcon::fromTheme(
                 QStringLiteral("dialog-warning"),
                 QApplication::style()->standardIcon(QStyle::SP_MessageBoxWarning));
@@ -186,6 +202,22 @@ void RoutesModel::setListeners(const QList<ListenerStatus>& listeners)
     rebuild();
 }
 
+void RoutesModel::setNodes(const QList<NodeStatus>& nodes)
+{
+    QHash<QString, QList<std::pair<QString, QString>>> unreachable;
+    QHash<QString, int> counts;
+    for (const NodeStatus& n : nodes) {
+        ++counts[n.upstream];
+        if (n.reach == NodeReach::NotAnswering)
+            unreachable[n.upstream].append({n.node, n.reachError});
+    }
+    if (unreachable == m_unreachable && counts == m_nodeCounts)
+        return;
+    m_unreachable = unreachable;
+    m_nodeCounts = counts;
+    rebuild();
+}
+
 void RoutesModel::rebuild()
 {
     QList<Row> next;
@@ -244,6 +276,32 @@ void RoutesModel::rebuild()
         } else if (listening) {
             row.status = tr("Listening");
             row.health = 1;
+            const QString key = upstreamKeyFor(m_config, route);
+            const auto down = m_unreachable.value(key);
+            if (!down.isEmpty()) {
+                const QString protocol = protocolName(m_config, route);
+                const int total = m_nodeCounts.value(key);
+                QString what;
+                if (down.size() == 1)
+                    what = protocol.isEmpty()
+                               ? tr("%1 is not answering").arg(down.first().first)
+                               : tr("%1 at %2 is not answering").arg(protocol, down.first().first);
+                else
+                    what = protocol.isEmpty() ? tr("%1 of %2 upstream nodes are not answering")
+                                                    .arg(down.size())
+                                                    .arg(total)
+                                              : tr("%1 of %2 %3 nodes are not answering")
+                                                    .arg(down.size())
+                                                    .arg(total)
+                                                    .arg(protocol);
+                row.status = tr("Listening · %1").arg(what);
+                for (const auto& [node, error] : down)
+                    row.unreachable << tr("%1: %2").arg(node, error);
+                row.statusDetail = tr("Listening, but the upstream does not answer:") +
+                                   QStringLiteral("\n• ") +
+                                   row.unreachable.join(QStringLiteral("\n• "));
+                row.health = 2;
+            }
         } else {
             row.status = known ? tr("Not listening") : tr("Starting");
             row.health = known ? 2 : 0;

@@ -4,12 +4,16 @@
 // applied as removals, moves, inserts and dataChanged, so the selected route stays selected.
 // Dragging a route asks for a new match order (moveRequested); the store's answer comes back
 // through setConfig. A route with faults injected (toxics, or down as a fault) carries a warning
-// icon and lists them in its tooltip (FaultsRole), so chaos is never invisible.
+// icon and lists them in its tooltip (FaultsRole), so chaos is never invisible. A listening
+// route whose upstream nodes do not answer a connect (NodeStatus::reach) says so in its status
+// ("Listening · MySQL at 127.0.0.1:3306 is not answering"), in the warning colour, with each
+// node's error in the tooltip.
 
 #include "model/streamroute.h"
 #include "stats/snapshot.h"
 
 #include <QAbstractTableModel>
+#include <QHash>
 
 namespace sg::ui {
 
@@ -41,6 +45,8 @@ public:
         int health = 0; // HealthRole
         bool enabled = true;
         QStringList faults; // one line per active fault (faults/faultwords.h)
+        // One line per upstream node that does not answer: "127.0.0.1:3306: connection refused".
+        QStringList unreachable;
         bool operator==(const Row&) const = default;
     };
 
@@ -62,6 +68,8 @@ public:
 
     void setConfig(const Config& config);
     void setListeners(const QList<ListenerStatus>& listeners);
+    // The nodes of the snapshot: which of them do not answer.
+    void setNodes(const QList<NodeStatus>& nodes);
 
     const Row& rowAt(int row) const { return m_rows.at(row); }
     int rowOfRoute(const QString& id) const;
@@ -76,6 +84,9 @@ private:
 
     Config m_config;
     QList<ListenerStatus> m_listeners;
+    // Upstream key -> its nodes that do not answer, each with its error, in snapshot order.
+    QHash<QString, QList<std::pair<QString, QString>>> m_unreachable;
+    QHash<QString, int> m_nodeCounts; // upstream key -> its node count
     QList<Row> m_rows;
 };
 
