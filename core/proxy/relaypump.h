@@ -68,8 +68,11 @@ public:
     // Bytes read from that side so far (the access log's $bytes_received and
     // $upstream_bytes_received, handed to the record once, at close).
     quint64 received(Side from) const { return m_dirs[from].received; }
-    // Bytes read from that side before the session (relayed through a filter that writes them).
-    void addReceived(Side from, quint64 bytes) { m_dirs[from].received += bytes; }
+    // Bytes read from that side before the session (relayed through a filter that writes them);
+    // they are that side's first bytes.
+    void addReceived(Side from, quint64 bytes);
+    // The peer whose FIN was read first, None while neither sent one.
+    ClosedBy firstClosed() const;
 
 private:
     struct Endpoint

@@ -103,6 +103,8 @@ void TestSettings::valid_data()
     QTest::newRow("access_log off") << QByteArray(R"({"access_log": {"enable": false}})");
     QTest::newRow("access_log format")
         << QByteArray(R"({"access_log": {"format": "$remote_addr:${remote_port} $status"}})");
+    QTest::newRow("access_log interim lines")
+        << QByteArray(R"({"access_log": {"interim_interval": 60}})");
     QTest::newRow("access_log APISIX's default written out")
         << QByteArray(R"({"access_log": {"enable": true, "format": "$remote_addr [$time_local] )"
                       R"($protocol $status $bytes_sent $bytes_received $session_time"}})");
@@ -198,6 +200,14 @@ void TestSettings::invalid_data()
         << QByteArray(R"({"access_log": "on"})")
         << "streamgate.access_log: wrong type: expected object, got string"
         << "on";
+    QTest::newRow("access_log.interim_interval below a second")
+        << QByteArray(R"({"access_log": {"interim_interval": 0}})")
+        << "streamgate.access_log.interim_interval: must be an integer from 1 to 86400"
+        << "0";
+    QTest::newRow("access_log.interim_interval a fraction")
+        << QByteArray(R"({"access_log": {"interim_interval": 0.5}})")
+        << "streamgate.access_log.interim_interval: must be an integer from 1 to 86400"
+        << "0.5";
     QTest::newRow("access_log.enable a string")
         << QByteArray(R"({"access_log": {"enable": "no"}})")
         << "streamgate.access_log.enable: wrong type: expected boolean, got string"
@@ -286,7 +296,8 @@ void TestSettings::invalid_data()
         << "9180";
     QTest::newRow("unknown access_log key")
         << QByteArray(R"({"access_log": {"path": "logs/access_stream.log"}})")
-        << "streamgate.access_log.path: unknown setting \"path\" (known: enable, format)"
+        << "streamgate.access_log.path: unknown setting \"path\" (known: enable, format, "
+           "interim_interval)"
         << "logs/access_stream.log";
     QTest::newRow("unknown prometheus key")
         << QByteArray(R"({"prometheus": {"path": "/metrics"}})")
