@@ -90,6 +90,8 @@ void RelayPump::addReceived(Side from, quint64 bytes)
 
 ClosedBy RelayPump::firstClosed() const
 {
+    if (m_filterEndedFirst)
+        return ClosedBy::Proxy;
     switch (m_firstEof) {
     case CloseReason::ClientClosed:
         return ClosedBy::Client;
@@ -458,6 +460,9 @@ void RelayPump::endChain(Direction& d, std::size_t from)
         }
     }
     // The end of the chain: nothing more is read or written, a FIN follows the queue out.
+    // Ended by a filter (a fault) before either peer's FIN: the proxy closed first.
+    if (m_firstEof == CloseReason::None)
+        m_filterEndedFirst = true;
     d.eof = d.ending = true;
 }
 

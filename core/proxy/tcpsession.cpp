@@ -185,12 +185,15 @@ void TcpSession::onIo(IoWatch& watch, quint32 bits)
         connectOutcome(m_connector.onIo(bits));
         return;
     }
-    if (side == RelayPump::Client && !m_connected && (bits & IoRead)) [[unlikely]] {
-        // The client spoke while the upstream is being connected: its bytes wait in the
-        // kernel until then, but its first byte came now (a peek tells bytes from a FIN).
+    if (side == RelayPump::Client && !m_connected && (bits & (IoRead | IoHup))) [[unlikely]] {
+        // The client spoke (or left) while the upstream is being connected: its bytes wait in
+        // the kernel until then, but its first byte, or its FIN, came now.
         char byte;
-        if (::recv(watch.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0)
+        const ssize_t n = ::recv(watch.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n > 0)
             m_record->noteFirstByte(true, m_worker.wallMs());
+        else if (n == 0)
+            m_clientLeftConnecting = true;
     }
     m_pump.report(side, bits);
     if (bits & IoError) {
@@ -325,6 +328,8 @@ void TcpSession::close(CloseReason reason)
     // a kill) says who closed first.
     if (m_connected && m_pump.firstClosed() != ClosedBy::None)
         m_record->closedBy = m_pump.firstClosed();
+    else if (!m_connected && m_clientLeftConnecting)
+        m_record->closedBy = ClosedBy::Client;
     m_record->bytesFromClient.set(m_pump.received(RelayPump::Client));
     m_record->bytesFromUpstream.set(m_pump.received(RelayPump::Upstream));
     m_admission.end(reason); // the plugins' log phase: limit-conn lets go, loggers log

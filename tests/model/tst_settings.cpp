@@ -223,8 +223,10 @@ void TestSettings::invalid_data()
         << "streamgate.access_log.format: unknown variable \"$request\" (known: $remote_addr, "
            "$remote_port, $server_addr, $server_port, $protocol, $status, $bytes_sent, "
            "$bytes_received, $session_time, $upstream_addr, $upstream_bytes_sent, "
-           "$upstream_bytes_received, $upstream_connect_time, $time_local, $time_iso8601, "
-           "$route_id, $close_reason)"
+           "$upstream_bytes_received, $upstream_connect_time, $upstream_first_byte_time, "
+           "$time_local, $time_iso8601, $route_id, $close_reason, $streamgate_closed_by, "
+           "$streamgate_close_phase, $streamgate_first_byte_up_time, "
+           "$streamgate_first_byte_down_time, $streamgate_session_state)"
         << "$remote_addr $request";
     QTest::newRow("access_log.format with $$")
         << QByteArray(R"({"access_log": {"format": "$$"}})")

@@ -44,7 +44,7 @@ private:
         pollfd p{lfd, POLLIN, 0};
         if (::poll(&p, 1, timeoutMs) != 1)
             return -1;
-        return ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
+        return ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     }
 
     static void resetClose(int fd)

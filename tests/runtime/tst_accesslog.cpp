@@ -458,7 +458,7 @@ private Q_SLOTS:
         out.open(QIODevice::WriteOnly);
         AccessLogWriter log(&engine, &out);
         StreamgateSettings settings;
-        settings.accessLog = AccessLogSettings{false, QStringLiteral("$status")};
+        settings.accessLog = AccessLogSettings{false, QStringLiteral("$status"), {}};
         log.setSettings(settings);
         const int port = freePort();
         Config c;
