@@ -121,6 +121,17 @@ private Q_SLOTS:
             lines[2].contains(QLatin1String("] TCP 403 0 0 0.000 route=\"\" reason=\"no route\"")),
             qPrintable(lines[2]));
         QCOMPARE(log.poll(), 0); // nothing printed twice
+        // The refusal ended at admission, by the proxy; the session by the client, with data.
+        const QList<Event> events = engine.eventsSince(0);
+        const auto ended = [&](EventKind kind) {
+            for (const Event& e : events)
+                if (e.kind == kind)
+                    return QStringList{toString(e.connection.closedBy),
+                                       toString(e.connection.closePhase)};
+            return QStringList();
+        };
+        QCOMPARE(ended(EventKind::Deny), QStringList({"proxy", "admission"}));
+        QCOMPARE(ended(EventKind::Close), QStringList({"client", "data"}));
     }
 
     // Every variable of one closed session, as nginx stream writes it.

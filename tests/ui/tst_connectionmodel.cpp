@@ -221,38 +221,35 @@ private slots:
         c.connectMs = 3;
         c.firstByteUpMs = 5;
         c.firstByteDownMs = -1;
-        model.applySnapshot(snap(T0 + 1000, {c}));
-        const QModelIndex reason = model.index(0, ConnectionTableModel::CloseReasonColumn);
+        model.applySnapshot(snap(T0 + 1000, {c, conn(2), conn(3)}));
+        const QModelIndex reason =
+            model.index(model.rowOfConnection(1), ConnectionTableModel::CloseReasonColumn);
         QVERIFY2(reason.data(Qt::ToolTipRole).toString().contains(QLatin1String("Connect: 3 ms")),
                  qPrintable(reason.data(Qt::ToolTipRole).toString()));
 
         ConnectionInfo ended = closedConn(c, T0 + 1200, CloseReason::UpstreamReset);
         ended.closedBy = ClosedBy::Client;
         ended.closePhase = ClosePhase::Data;
-        model.applySnapshot(snap(T0 + 1250, {}, {ended}));
-        QCOMPARE(model.index(0, ConnectionTableModel::CloseReasonColumn).data().toString(),
+        // Its own side closing needs no more words; nor does the proxy ending it.
+        ConnectionInfo reset = closedConn(conn(2), T0 + 1200, CloseReason::ClientReset);
+        reset.closedBy = ClosedBy::Client;
+        ConnectionInfo idle = closedConn(conn(3), T0 + 1200, CloseReason::IdleTimeout);
+        idle.closedBy = ClosedBy::Proxy;
+        model.applySnapshot(snap(T0 + 1250, {}, {ended, reset, idle}));
+        const auto reasonOf = [&](quint64 id, int role) {
+            return model.index(model.rowOfConnection(id), ConnectionTableModel::CloseReasonColumn)
+                .data(role)
+                .toString();
+        };
+        QCOMPARE(reasonOf(1, Qt::DisplayRole),
                  QStringLiteral("Upstream reset · client closed first"));
-        const QString tip = model.index(0, ConnectionTableModel::CloseReasonColumn)
-                                .data(Qt::ToolTipRole)
-                                .toString();
+        const QString tip = reasonOf(1, Qt::ToolTipRole);
         for (const char* part :
              {"Ended by the client while relaying data", "Connect: 3 ms",
               "First byte from the client: 5 ms", "First byte from the upstream: –"})
             QVERIFY2(tip.contains(QString::fromUtf8(part)), qPrintable(tip));
-        // Its own side closing needs no more words; nor does the proxy ending it.
-        ended.id = 2;
-        ended.closeReason = CloseReason::ClientReset;
-        ConnectionInfo idle = closedConn(conn(3), T0 + 1200, CloseReason::IdleTimeout);
-        idle.closedBy = ClosedBy::Proxy;
-        model.applySnapshot(snap(T0 + 1300, {}, {ended, idle}));
-        QCOMPARE(model.index(model.rowOfConnection(2), ConnectionTableModel::CloseReasonColumn)
-                     .data()
-                     .toString(),
-                 QStringLiteral("Client reset"));
-        QCOMPARE(model.index(model.rowOfConnection(3), ConnectionTableModel::CloseReasonColumn)
-                     .data()
-                     .toString(),
-                 QStringLiteral("Idle timeout"));
+        QCOMPARE(reasonOf(2, Qt::DisplayRole), QStringLiteral("Client reset"));
+        QCOMPARE(reasonOf(3, Qt::DisplayRole), QStringLiteral("Idle timeout"));
     }
 
     void newConnectionsAreInsertedNotReset()
