@@ -151,6 +151,69 @@ QString closeReasonText(CloseReason reason)
     return {};
 }
 
+QString terminationText(const ConnectionInfo& c)
+{
+    const QString reason = closeReasonText(c.closeReason);
+    if (c.closedBy == closedByOf(c.closeReason) || c.closedBy == ClosedBy::Proxy ||
+        c.closedBy == ClosedBy::None)
+        return reason;
+    return c.closedBy == ClosedBy::Client ? tr("%1 · client closed first").arg(reason)
+                                          : tr("%1 · upstream closed first").arg(reason);
+}
+
+namespace {
+
+QString timerText(qint64 ms)
+{
+    return ms < 0 ? tr("–") : tr("%1 ms").arg(ms);
+}
+
+QString closedByText(ClosedBy by)
+{
+    switch (by) {
+    case ClosedBy::Client:
+        return tr("the client");
+    case ClosedBy::Upstream:
+        return tr("the upstream");
+    case ClosedBy::Proxy:
+        return tr("Streamgate");
+    case ClosedBy::None:
+        break;
+    }
+    return {};
+}
+
+QString phaseText(ClosePhase phase)
+{
+    switch (phase) {
+    case ClosePhase::Admission:
+        return tr("when admitted (no upstream tried)");
+    case ClosePhase::Connect:
+        return tr("while connecting to the upstream");
+    case ClosePhase::BeforeFirstByte:
+        return tr("before the first byte");
+    case ClosePhase::Data:
+        return tr("while relaying data");
+    case ClosePhase::None:
+        break;
+    }
+    return {};
+}
+
+} // namespace
+
+QString timersText(const ConnectionInfo& c)
+{
+    QString text =
+        tr("Connect: %1\nFirst byte from the client: %2\nFirst byte from the "
+           "upstream: %3\n(after the session's start)")
+            .arg(timerText(c.connectMs), timerText(c.firstByteUpMs), timerText(c.firstByteDownMs));
+    if (c.closedBy != ClosedBy::None)
+        text =
+            tr("Ended by %1 %2\n%3").arg(closedByText(c.closedBy), phaseText(c.closePhase), text);
+    return text;
+}
+
 QString eventKindText(EventKind kind)
 {
     switch (kind) {

@@ -19,6 +19,11 @@ QString formatIp(const QHostAddress& address);                     // IPv4-mappe
 QString protocolText(Protocol protocol);     // "TCP" / "UDP"
 QString stateText(ConnectionState state);    // "Connecting", "Established", ...
 QString closeReasonText(CloseReason reason); // "" for None, "Client closed", ...
+// The close reason with who closed first when that is not the reason's own side:
+// "Upstream reset · client closed first", "Idle timeout · upstream closed first".
+QString terminationText(const ConnectionInfo& connection);
+// Who closed, in which phase, and the timers: the close reason's and the duration's tooltip.
+QString timersText(const ConnectionInfo& connection);
 QString eventKindText(EventKind kind);
 
 } // namespace sg::ui

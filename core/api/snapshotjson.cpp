@@ -1,5 +1,7 @@
 #include "api/snapshotjson.h"
 
+#include <QDateTime>
+
 namespace sg {
 
 namespace {
@@ -58,6 +60,17 @@ QJsonObject connectionToJson(const ConnectionInfo& c)
         o.insert(QStringLiteral("end_time"), c.endMs);
     if (c.closeReason != CloseReason::None)
         o.insert(QStringLiteral("close_reason"), toString(c.closeReason));
+    if (c.closedBy != ClosedBy::None)
+        o.insert(QStringLiteral("closed_by"), toString(c.closedBy));
+    if (c.closePhase != ClosePhase::None)
+        o.insert(QStringLiteral("close_phase"), toString(c.closePhase));
+    // ms after start_time (-1: not yet, or never); duration_ms runs until end_time, or now.
+    const qint64 endMs = c.endMs > 0 ? c.endMs : QDateTime::currentMSecsSinceEpoch();
+    o.insert(QStringLiteral("timers"),
+             QJsonObject{{QStringLiteral("connect_ms"), c.connectMs},
+                         {QStringLiteral("first_byte_up_ms"), c.firstByteUpMs},
+                         {QStringLiteral("first_byte_down_ms"), c.firstByteDownMs},
+                         {QStringLiteral("duration_ms"), qMax<qint64>(0, endMs - c.startMs)}});
     if (c.pausedUntilMs > 0)
         o.insert(QStringLiteral("paused_until"), c.pausedUntilMs);
     if (c.protocol == Protocol::Udp) {

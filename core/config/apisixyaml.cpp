@@ -209,12 +209,16 @@ QByteArray nginxStreamForApisix(const Config& config, Problems& warnings)
                                               QJsonObject{{QStringLiteral("stream"), stream}}}});
     }
     stream.insert(QStringLiteral("enable_access_log"), settings.accessLogEnabled());
+    if (settings.accessLogInterimSeconds() > 0)
+        warnings << Problem{settingPath({settingkey::AccessLog, settingkey::InterimInterval}),
+                            QString::number(settings.accessLogInterimSeconds()),
+                            QStringLiteral("left out: APISIX's stream access log writes a "
+                                           "session's line only when it ends")};
     const QString format = settings.accessLogFormat();
     if (!format.isEmpty()) {
         QStringList own;
         for (const AccessLogFormat::Part& part : parseAccessLogFormat(format).format.parts)
-            if (part.variable == AccessLogVariable::RouteId ||
-                part.variable == AccessLogVariable::CloseReason)
+            if (isStreamgateAccessLogVariable(part.variable))
                 own << QLatin1Char('$') + accessLogVariableName(part.variable);
         own.removeDuplicates();
         const QString path = settingPath({settingkey::AccessLog, settingkey::Format});

@@ -21,10 +21,16 @@ constexpr std::array<const char*, size_t(AccessLogVariable::Count)> kNames{
     "upstream_bytes_sent",
     "upstream_bytes_received",
     "upstream_connect_time",
+    "upstream_first_byte_time",
     "time_local",
     "time_iso8601",
     "route_id",
     "close_reason",
+    "streamgate_closed_by",
+    "streamgate_close_phase",
+    "streamgate_first_byte_up_time",
+    "streamgate_first_byte_down_time",
+    "streamgate_session_state",
 };
 
 bool isNameChar(QChar c)
@@ -34,6 +40,11 @@ bool isNameChar(QChar c)
 }
 
 } // namespace
+
+bool isStreamgateAccessLogVariable(AccessLogVariable variable)
+{
+    return variable >= AccessLogVariable::RouteId && variable < AccessLogVariable::Count;
+}
 
 QString accessLogVariableList()
 {

@@ -14,7 +14,9 @@
 
 namespace sg {
 
-// nginx stream / APISIX names, then Streamgate's own (route_id, close_reason).
+// nginx stream / APISIX names, then Streamgate's own: route_id, close_reason and the
+// streamgate_* names (a prefix no nginx or APISIX variable has, so they never mean something
+// else there).
 enum class AccessLogVariable : quint8 {
     RemoteAddr,
     RemotePort,
@@ -29,12 +31,21 @@ enum class AccessLogVariable : quint8 {
     UpstreamBytesSent,
     UpstreamBytesReceived,
     UpstreamConnectTime,
+    UpstreamFirstByteTime,
     TimeLocal,
     TimeIso8601,
     RouteId,
     CloseReason,
+    ClosedBy,          // streamgate_closed_by: client, upstream, proxy ("-" while open)
+    ClosePhase,        // streamgate_close_phase: admission, connect, before_first_byte, data
+    FirstByteUpTime,   // streamgate_first_byte_up_time: the client's first byte, after the start
+    FirstByteDownTime, // streamgate_first_byte_down_time: the upstream's, after the start
+    SessionState,      // streamgate_session_state: "open" on an interim line, else "closed"
     Count
 };
+
+// route_id, close_reason and the streamgate_* ones: APISIX's stream access log has none of them.
+bool isStreamgateAccessLogVariable(AccessLogVariable variable);
 
 // "remote_addr", ... (no '$').
 QLatin1String accessLogVariableName(AccessLogVariable variable);

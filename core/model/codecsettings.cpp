@@ -234,6 +234,13 @@ const std::vector<Field<AccessLogSettings>>& accessLogFields()
                  out.format = *text;
          },
          [](const A& in) { return written(in.format); }},
+        {settingkey::InterimInterval,
+         [](Checker& c, const QJsonValue& v, const QString& path, A& out) {
+             if (const std::optional<qint64> seconds =
+                     c.integer(v, path, kAccessLogInterimMinSeconds, kAccessLogInterimMaxSeconds))
+                 out.interimInterval = int(*seconds);
+         },
+         [](const A& in) { return written(in.interimInterval); }},
     };
     return fields;
 }
@@ -467,6 +474,11 @@ QStringList StreamgateSettings::realIpFromList() const
 QString StreamgateSettings::accessLogFormat() const
 {
     return accessLog ? accessLog->format.value_or(QString()) : QString();
+}
+
+int StreamgateSettings::accessLogInterimSeconds() const
+{
+    return accessLog ? accessLog->interimInterval.value_or(0) : 0;
 }
 
 QList<DisabledRouteSettings> StreamgateSettings::disabledRouteList() const

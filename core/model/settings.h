@@ -37,6 +37,7 @@ inline constexpr char Control[] = "control";
 inline constexpr char AccessLog[] = "access_log";
 inline constexpr char Enable[] = "enable";
 inline constexpr char Format[] = "format";
+inline constexpr char InterimInterval[] = "interim_interval";
 inline constexpr char RealIpFrom[] = "real_ip_from";
 } // namespace settingkey
 
@@ -70,6 +71,10 @@ struct ControlSettings
     bool operator==(const ControlSettings&) const = default;
 };
 
+// streamgate.access_log.interim_interval bounds (seconds).
+inline constexpr int kAccessLogInterimMinSeconds = 1;
+inline constexpr int kAccessLogInterimMaxSeconds = 86400;
+
 // streamgate.access_log: headless mode's access log on stdout (runtime/accesslogwriter.h).
 // APISIX spells the same as nginx_config.stream.enable_access_log and .access_log_format; its
 // log is off by default, Streamgate's is on.
@@ -77,6 +82,9 @@ struct AccessLogSettings
 {
     std::optional<bool> enable;    // default true
     std::optional<QString> format; // a valid format (model/accesslogformat.h); default below
+    // Seconds: every interval, a line for each session open longer than it ($streamgate_
+    // session_state "open"), beside the line at its end. Unset: lines at the end only.
+    std::optional<int> interimInterval;
     bool operator==(const AccessLogSettings&) const = default;
 };
 
@@ -148,6 +156,7 @@ struct StreamgateSettings
     // The format as written (validated when decoded), or an empty string when none is: the
     // default line is APISIX's format with route and reason after it (stats/accesslog.h).
     QString accessLogFormat() const;
+    int accessLogInterimSeconds() const; // 0: no interim lines
     QMap<QString, QList<ToxicSpec>> toxicMap() const
     {
         return toxics.value_or(QMap<QString, QList<ToxicSpec>>());

@@ -165,6 +165,8 @@ void recordRefusal(StatsHub& hub, ConnectionInfo base, const Admission& admissio
         base.routeId = admission.route->id;
     base.state = ConnectionState::Closed;
     base.closeReason = admission.refusal;
+    base.closedBy = ClosedBy::Proxy;
+    base.closePhase = ClosePhase::Admission;
     base.endMs = base.startMs;
     hub.denied(base, QStringLiteral("%1:%2 refused on %3: %4")
                          .arg(base.clientAddress.toString())

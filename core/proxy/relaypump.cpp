@@ -81,6 +81,27 @@ RelayPump::~RelayPump()
     release();
 }
 
+void RelayPump::addReceived(Side from, quint64 bytes)
+{
+    if (bytes > 0)
+        m_record.noteFirstByte(from == Client, m_worker.wallMs());
+    m_dirs[from].received += bytes;
+}
+
+ClosedBy RelayPump::firstClosed() const
+{
+    if (m_filterEndedFirst)
+        return ClosedBy::Proxy;
+    switch (m_firstEof) {
+    case CloseReason::ClientClosed:
+        return ClosedBy::Client;
+    case CloseReason::UpstreamClosed:
+        return ClosedBy::Upstream;
+    default:
+        return ClosedBy::None;
+    }
+}
+
 void RelayPump::addFilters(Side from, std::vector<std::shared_ptr<RelayFilter>> filters)
 {
     std::vector<FilterLink>& links = m_dirs[from].chain.filters;
@@ -342,6 +363,9 @@ int RelayPump::receive(Direction& d, qint64& budget)
         }
     }
     if (n > 0) {
+        // The one test a read pays for the first-byte timers; the clock is the loop's.
+        if (d.received == 0) [[unlikely]]
+            m_record.noteFirstByte(d.from == Client, m_worker.wallMs());
         d.held += n;
         d.received += quint64(n);
         d.lastMoveMs = m_worker.monoMs();
@@ -378,6 +402,8 @@ int RelayPump::receiveThroughChain(Direction& d)
     const qint64 room = m_worker.bufferSize() - queued(d) - qint64(filtersHeld(d));
     const ssize_t n = ::recv(fd(d.from), d.buffer, size_t(room), 0);
     if (n > 0) {
+        if (d.received == 0) [[unlikely]]
+            m_record.noteFirstByte(d.from == Client, m_worker.wallMs());
         d.received += quint64(n);
         d.lastMoveMs = m_worker.monoMs();
         if (size_t(n) < size_t(room) && !src.hup)
@@ -434,6 +460,9 @@ void RelayPump::endChain(Direction& d, std::size_t from)
         }
     }
     // The end of the chain: nothing more is read or written, a FIN follows the queue out.
+    // Ended by a filter (a fault) before either peer's FIN: the proxy closed first.
+    if (m_firstEof == CloseReason::None)
+        m_filterEndedFirst = true;
     d.eof = d.ending = true;
 }
 

@@ -68,8 +68,12 @@ public:
     // Bytes read from that side so far (the access log's $bytes_received and
     // $upstream_bytes_received, handed to the record once, at close).
     quint64 received(Side from) const { return m_dirs[from].received; }
-    // Bytes read from that side before the session (relayed through a filter that writes them).
-    void addReceived(Side from, quint64 bytes) { m_dirs[from].received += bytes; }
+    // Bytes read from that side before the session (relayed through a filter that writes them);
+    // they are that side's first bytes.
+    void addReceived(Side from, quint64 bytes);
+    // The peer whose FIN was read first (Proxy: a filter ended its direction before either),
+    // None while neither did.
+    ClosedBy firstClosed() const;
 
 private:
     struct Endpoint
@@ -155,6 +159,7 @@ private:
     Endpoint m_ends[2];
     Direction m_dirs[2]; // [0] client -> upstream, [1] upstream -> client
     CloseReason m_firstEof = CloseReason::None;
+    bool m_filterEndedFirst = false; // a filter ended its direction before either peer's FIN
     bool m_requeued = false;
     bool m_pipeTimerArmed = false; // a grown pipe is kept while quiet; the pipe timer returns it
     qint64 m_filterTimerAt = 0;    // when the earliest filter timer scheduled fires (0: none)

@@ -155,6 +155,9 @@ void TcpSession::connectOutcome(UpstreamConnector::Outcome outcome)
     }
     m_connected = true;
     m_record->connectMs.store(m_connector.connectMs(), std::memory_order_relaxed);
+    m_record->upstreamStartMs.store(
+        qMax<qint64>(0, m_worker.wallMs() - m_record->base.startMs - m_connector.connectMs()),
+        std::memory_order_relaxed);
     m_record->state.store(ConnectionState::Established, std::memory_order_relaxed);
     m_record->lastActivityMs.set(quint64(m_worker.wallMs()));
     // The same report may already have said the upstream sent something (a server greeting,
@@ -181,6 +184,16 @@ void TcpSession::onIo(IoWatch& watch, quint32 bits)
     if (side == RelayPump::Upstream && !m_connected) {
         connectOutcome(m_connector.onIo(bits));
         return;
+    }
+    if (side == RelayPump::Client && !m_connected && (bits & (IoRead | IoHup))) [[unlikely]] {
+        // The client spoke (or left) while the upstream is being connected: its bytes wait in
+        // the kernel until then, but its first byte, or its FIN, came now.
+        char byte;
+        const ssize_t n = ::recv(watch.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n > 0)
+            m_record->noteFirstByte(true, m_worker.wallMs());
+        else if (n == 0)
+            m_clientLeftConnecting = true;
     }
     m_pump.report(side, bits);
     if (bits & IoError) {
@@ -311,6 +324,12 @@ void TcpSession::close(CloseReason reason)
         return;
     m_closed = true;
     m_connector.release();
+    // A FIN read before the reason that ends the session (the other side's reset, a timeout,
+    // a kill) says who closed first.
+    if (m_connected && m_pump.firstClosed() != ClosedBy::None)
+        m_record->closedBy = m_pump.firstClosed();
+    else if (!m_connected && m_clientLeftConnecting)
+        m_record->closedBy = ClosedBy::Client;
     m_record->bytesFromClient.set(m_pump.received(RelayPump::Client));
     m_record->bytesFromUpstream.set(m_pump.received(RelayPump::Upstream));
     m_admission.end(reason); // the plugins' log phase: limit-conn lets go, loggers log

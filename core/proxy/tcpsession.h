@@ -74,6 +74,7 @@ private:
     bool m_connected = false;
     bool m_toxics = false; // the toxic filters are in the chain (addToxics)
     bool m_closed = false;
+    bool m_clientLeftConnecting = false; // the client's FIN came while the upstream connected
 };
 
 } // namespace sg

@@ -98,6 +98,8 @@ bool UdpSession::start()
         ns->total.fetch_add(1, std::memory_order_relaxed);
     }
     m_record->connectMs.store(0, std::memory_order_relaxed);
+    m_record->upstreamStartMs.store(qMax<qint64>(0, m_worker.wallMs() - m_record->base.startMs),
+                                    std::memory_order_relaxed);
     m_record->state.store(ConnectionState::Established, std::memory_order_relaxed);
     m_lastMs = m_listener->monoMs();
     armIdle(m_lastMs + idleLimit());
@@ -108,6 +110,8 @@ void UdpSession::sendUp(const char* data, size_t length)
 {
     if (m_closed)
         return;
+    if (m_fromClient == 0) [[unlikely]]
+        m_record->noteFirstByte(true, m_worker.wallMs());
     m_fromClient += length;
     if (m_pausedUntil)
         return;
@@ -145,6 +149,13 @@ void UdpSession::countDown(quint64 datagrams, quint64 bytes)
     m_record->bytesDown.add(bytes);
     m_answered = true;
     touch();
+}
+
+void UdpSession::countReceivedDown(quint64 bytes)
+{
+    if (m_fromUpstream == 0 && bytes > 0) [[unlikely]]
+        m_record->noteFirstByte(false, m_worker.wallMs());
+    m_fromUpstream += bytes;
 }
 
 void UdpSession::touch()
@@ -203,7 +214,7 @@ void UdpSession::dropDown()
                 close(CloseReason::UpstreamError);
             return;
         }
-        m_fromUpstream += quint64(n); // MSG_TRUNC: the datagram's real length
+        countReceivedDown(quint64(n)); // MSG_TRUNC: the datagram's real length
     }
     if (!m_requeued) {
         m_requeued = true;

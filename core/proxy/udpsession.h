@@ -210,7 +210,7 @@ public:
     void countDown(quint64 datagrams, quint64 bytes);
     // Bytes of datagrams read from the upstream, delivered or not (the access log's
     // $upstream_bytes_received, handed to the record at close).
-    void countReceivedDown(quint64 bytes) { m_fromUpstream += bytes; }
+    void countReceivedDown(quint64 bytes);
 
 private:
     enum TimerTag : quint32 { IdleTimer = 0, ToxicTimer = 1, PauseTimer = 2 };

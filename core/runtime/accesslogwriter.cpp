@@ -4,6 +4,7 @@
 #include "proxy/engine.h"
 #include "stats/accesslog.h"
 
+#include <QDateTime>
 #include <QIODevice>
 
 namespace sg {
@@ -14,6 +15,7 @@ AccessLogWriter::AccessLogWriter(Engine* engine, QIODevice* out, QObject* parent
     connect(engine, &Engine::eventsAvailable, this, &AccessLogWriter::poll);
     connect(&m_timer, &QTimer::timeout, this, &AccessLogWriter::poll);
     m_timer.start(1000);
+    connect(&m_interimTimer, &QTimer::timeout, this, &AccessLogWriter::writeInterim);
 }
 
 void AccessLogWriter::follow(ConfigStore* store)
@@ -32,6 +34,37 @@ void AccessLogWriter::setSettings(const StreamgateSettings& settings)
                                              ? ParsedAccessLogFormat{defaultAccessLogFormat(), {}}
                                              : parseAccessLogFormat(text);
     setFormat(parsed.ok() ? parsed.format : defaultAccessLogFormat(), settings.accessLogEnabled());
+    setInterimInterval(settings.accessLogInterimSeconds());
+}
+
+void AccessLogWriter::setInterimInterval(int seconds)
+{
+    const qint64 ms = qMax(0, seconds) * qint64(1000);
+    if (ms == m_interimMs)
+        return;
+    m_interimMs = ms;
+    if (ms > 0)
+        m_interimTimer.start(int(ms));
+    else
+        m_interimTimer.stop();
+}
+
+int AccessLogWriter::writeInterim()
+{
+    int lines = poll();
+    if (m_interimMs <= 0 || !m_sessions)
+        return lines;
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    QByteArray chunk;
+    for (const ConnectionInfo& open : m_engine->snapshot().active)
+        if (now - open.startMs >= m_interimMs) {
+            chunk += formatAccessLogSession(interimAccessLogView(open, now), m_format).toUtf8();
+            chunk += '\n';
+            ++lines;
+        }
+    if (!chunk.isEmpty())
+        m_out->write(chunk);
+    return lines;
 }
 
 void AccessLogWriter::setFormat(const AccessLogFormat& format, bool sessions)

@@ -61,6 +61,24 @@ void appendSeconds(QString& out, qint64 ms)
     out += QLatin1Char(char('0' + rest % 10));
 }
 
+// A timer `atMs` counted from `fromMs` (both after the session's start), "-" when either is
+// unknown (-1).
+void appendTimer(QString& out, qint64 atMs, qint64 fromMs)
+{
+    if (atMs < 0 || fromMs < 0)
+        out += QLatin1Char('-');
+    else
+        appendSeconds(out, atMs - fromMs);
+}
+
+void appendWord(QString& out, const QString& word)
+{
+    if (word.isEmpty())
+        out += QLatin1Char('-');
+    else
+        out += word;
+}
+
 void appendAddress(QString& out, const QHostAddress& address)
 {
     if (address.isNull())
@@ -140,6 +158,12 @@ void appendValue(QString& out, AccessLogVariable variable, const ConnectionInfo&
                     appendSeconds(out, c.connectMs);
             });
         return;
+    case AccessLogVariable::UpstreamFirstByteTime:
+        // nginx: from the start of the connect attempt to the upstream's first byte
+        appendPerAttempt(
+            out, c, [&](const QString&) { out += QLatin1Char('-'); },
+            [&] { appendTimer(out, c.firstByteDownMs, c.upstreamStartMs); });
+        return;
     case AccessLogVariable::TimeLocal:
         out += timeText(endMs, false);
         return;
@@ -151,6 +175,21 @@ void appendValue(QString& out, AccessLogVariable variable, const ConnectionInfo&
         return;
     case AccessLogVariable::CloseReason:
         out += toString(c.closeReason);
+        return;
+    case AccessLogVariable::ClosedBy:
+        appendWord(out, toString(c.closedBy));
+        return;
+    case AccessLogVariable::ClosePhase:
+        appendWord(out, toString(c.closePhase));
+        return;
+    case AccessLogVariable::FirstByteUpTime:
+        appendTimer(out, c.firstByteUpMs, 0);
+        return;
+    case AccessLogVariable::FirstByteDownTime:
+        appendTimer(out, c.firstByteDownMs, 0);
+        return;
+    case AccessLogVariable::SessionState:
+        out += c.closeReason == CloseReason::None ? QLatin1String("open") : QLatin1String("closed");
         return;
     case AccessLogVariable::Count:
         return;
@@ -208,6 +247,19 @@ QString accessLogValue(AccessLogVariable variable, const ConnectionInfo& connect
     QString out;
     appendValue(out, variable, connection);
     return out;
+}
+
+ConnectionInfo interimAccessLogView(const ConnectionInfo& open, qint64 nowMs)
+{
+    ConnectionInfo c = open;
+    c.closeReason = CloseReason::None;
+    c.closedBy = ClosedBy::None;
+    c.closePhase = ClosePhase::None;
+    c.endMs = qMax(nowMs, c.startMs);
+    // What was read is counted exactly only at the end; what was relayed is known now.
+    c.bytesFromClient = qMax(c.bytesFromClient, c.bytesUp);
+    c.bytesFromUpstream = qMax(c.bytesFromUpstream, c.bytesDown);
+    return c;
 }
 
 QString formatAccessLogSession(const ConnectionInfo& c, const AccessLogFormat& format)

@@ -4,7 +4,8 @@
 // node/listener/info event. Unless the config names a format, a session's line is APISIX's
 // default stream access log line
 //   remote_addr [time_local] protocol status bytes_sent bytes_received session_time
-// followed by route="<id>" reason="<close reason>". Pure functions; the writer that feeds them
+// followed by route="<id>" reason="<close reason>". Long sessions may also get interim lines
+// while open (access_log.interim_interval). Pure functions; the writer that feeds them
 // from the engine is runtime/accesslogwriter.h.
 
 #include "model/accesslogformat.h"
@@ -29,6 +30,10 @@ const AccessLogFormat& defaultAccessLogFormat();
 // upstream variables of a session that retried; times as seconds with milliseconds; the time
 // variables at the session's end, when nginx writes its line.
 QString accessLogValue(AccessLogVariable variable, const ConnectionInfo& connection);
+
+// An open session as an interim line shows it at nowMs: its time variables as if it ended
+// then, its byte counts as relayed so far, $streamgate_session_state "open" and no reason.
+ConnectionInfo interimAccessLogView(const ConnectionInfo& open, qint64 nowMs);
 
 QString formatAccessLogSession(const ConnectionInfo& connection,
                                const AccessLogFormat& format = defaultAccessLogFormat());

@@ -67,6 +67,56 @@ QString toString(CloseReason reason)
     return QString();
 }
 
+QString toString(ClosedBy closedBy)
+{
+    switch (closedBy) {
+    case ClosedBy::None:
+        return QString();
+    case ClosedBy::Client:
+        return QStringLiteral("client");
+    case ClosedBy::Upstream:
+        return QStringLiteral("upstream");
+    case ClosedBy::Proxy:
+        return QStringLiteral("proxy");
+    }
+    return QString();
+}
+
+QString toString(ClosePhase phase)
+{
+    switch (phase) {
+    case ClosePhase::None:
+        return QString();
+    case ClosePhase::Admission:
+        return QStringLiteral("admission");
+    case ClosePhase::Connect:
+        return QStringLiteral("connect");
+    case ClosePhase::BeforeFirstByte:
+        return QStringLiteral("before_first_byte");
+    case ClosePhase::Data:
+        return QStringLiteral("data");
+    }
+    return QString();
+}
+
+ClosedBy closedByOf(CloseReason reason)
+{
+    switch (reason) {
+    case CloseReason::None:
+        return ClosedBy::None;
+    case CloseReason::ClientClosed:
+    case CloseReason::ClientReset:
+        return ClosedBy::Client;
+    case CloseReason::UpstreamClosed:
+    case CloseReason::UpstreamReset:
+    case CloseReason::UpstreamError:
+    case CloseReason::ConnectFailed:
+        return ClosedBy::Upstream;
+    default:
+        return ClosedBy::Proxy;
+    }
+}
+
 QString toString(NodeHealth health)
 {
     switch (health) {

@@ -36,9 +36,23 @@ enum class CloseReason : quint8 {
     BadProxyHeader, // a listener with proxy_protocol: no valid header came in time
     BadMqttConnect, // mqtt-proxy: no valid MQTT CONNECT came in time, or not the one expected
 };
+// Who ended a session first: the peer whose FIN or reset came first, or the proxy (a timeout,
+// a refusal, a kill, a shutdown, a fault). A session whose client sent its FIN first and whose
+// upstream then reset says Client here and UpstreamReset as its CloseReason.
+enum class ClosedBy : quint8 { None, Client, Upstream, Proxy };
+// Where the session was when it ended: refused before any upstream was chosen (Admission),
+// while connecting to the upstream (Connect), connected but before any byte came from either
+// peer (BeforeFirstByte), or after (Data).
+enum class ClosePhase : quint8 { None, Admission, Connect, BeforeFirstByte, Data };
 QString toString(Protocol protocol);     // "TCP", "UDP"
 QString toString(ConnectionState state); // "connecting", "established", "half-closed", "closed"
 QString toString(CloseReason reason);    // "client closed", "denied by ip-restriction", ...
+QString toString(ClosedBy closedBy);     // "client", "upstream", "proxy" ("" for None)
+// "admission", "connect", "before_first_byte", "data" ("" for None)
+QString toString(ClosePhase phase);
+// The side a close reason itself names: Client for a client FIN or reset, Upstream for an
+// upstream FIN, reset, ICMP error or failed connect, Proxy for the rest; None for None.
+ClosedBy closedByOf(CloseReason reason);
 
 // The MQTT CONNECT a client opened with, read by the mqtt-proxy plugin before admission.
 struct MqttInfo
@@ -134,8 +148,17 @@ struct ConnectionInfo
     QStringList failedUpstreams;
     ConnectionState state = ConnectionState::Connecting;
     CloseReason closeReason = CloseReason::None;
-    qint64 startMs = 0;    // ms since epoch
-    qint64 connectMs = -1; // upstream connect duration, -1 until connected
+    ClosedBy closedBy = ClosedBy::None;       // set when the session ends
+    ClosePhase closePhase = ClosePhase::None; // set when the session ends
+    qint64 startMs = 0;                       // ms since epoch
+    qint64 connectMs = -1;                    // upstream connect duration, -1 until connected
+    // The timers, in ms after startMs: when the connect attempt that succeeded began (after
+    // failed attempts and a limit-conn delay), and when the first byte came from the client and
+    // from the upstream; -1 while none did. For UDP, the client's first datagram is the one
+    // that opened the session.
+    qint64 upstreamStartMs = -1;
+    qint64 firstByteUpMs = -1;
+    qint64 firstByteDownMs = -1;
     qint64 lastActivityMs = 0;
     qint64 endMs = 0; // 0 while open
     quint64 bytesUp = 0;

@@ -94,6 +94,9 @@ ConnectionInfo ConnectionRecord::info() const
     }
     c.state = state.load(std::memory_order_relaxed);
     c.connectMs = connectMs.load(std::memory_order_relaxed);
+    c.upstreamStartMs = upstreamStartMs.load(std::memory_order_relaxed);
+    c.firstByteUpMs = firstByteUpMs.load(std::memory_order_relaxed);
+    c.firstByteDownMs = firstByteDownMs.load(std::memory_order_relaxed);
     c.lastActivityMs = qint64(lastActivityMs.get());
     c.bytesUp = bytesUp.get();
     c.bytesDown = bytesDown.get();
@@ -210,6 +213,15 @@ void StatsHub::closed(const std::shared_ptr<ConnectionRecord>& record, CloseReas
     record->state.store(ConnectionState::Closed, std::memory_order_relaxed);
     ConnectionInfo c = record->info();
     c.closeReason = reason;
+    c.closedBy = record->closedBy != ClosedBy::None ? record->closedBy : closedByOf(reason);
+    // A session never connected (connectMs < 0: TCP connecting, UDP refused its socket) ended
+    // while connecting; one connected ended before or after the first byte of either peer.
+    if (c.connectMs < 0)
+        c.closePhase = ClosePhase::Connect;
+    else if (c.firstByteUpMs < 0 && c.firstByteDownMs < 0)
+        c.closePhase = ClosePhase::BeforeFirstByte;
+    else
+        c.closePhase = ClosePhase::Data;
     c.endMs = nowMs();
     c.buffered = 0;
     c.pausedUntilMs = 0;

@@ -88,6 +88,13 @@ public:
     // Set once, by the worker, just before closed(): ConnectionInfo::bytesFromClient/Upstream.
     RelaxedCounter bytesFromClient, bytesFromUpstream;
     std::atomic<qint64> connectMs{-1};
+    // ConnectionInfo::upstreamStartMs, firstByteUpMs, firstByteDownMs (ms after base.startMs),
+    // each written once by the worker: a first byte is noted on the read that brings it, and
+    // nothing is done for the reads after it.
+    std::atomic<qint64> upstreamStartMs{-1}, firstByteUpMs{-1}, firstByteDownMs{-1};
+    // Set by the worker just before closed() when it knows better than the close reason which
+    // peer ended the session first (a FIN, then the other side's reset or a timeout).
+    ClosedBy closedBy = ClosedBy::None;
     std::atomic<ConnectionState> state{ConnectionState::Connecting};
     std::atomic<qint64> pausedUntilMs{0}; // ConnectionInfo::pausedUntilMs, set by its worker
     int worker = -1;                      // which worker runs it (kill routing)
@@ -98,6 +105,14 @@ public:
     // kept in ConnectionInfo::failedUpstreams.
     void setUpstreamNode(const QString& node);
     QString upstreamNode() const;
+    // Notes the first byte from the client (up) or the upstream at wall time nowMs, unless one
+    // was noted already; off the byte path but for the read that finds none noted.
+    void noteFirstByte(bool up, qint64 nowMs)
+    {
+        std::atomic<qint64>& at = up ? firstByteUpMs : firstByteDownMs;
+        if (at.load(std::memory_order_relaxed) < 0)
+            at.store(qMax<qint64>(0, nowMs - base.startMs), std::memory_order_relaxed);
+    }
     // Written by the worker while the MySQL inspector learns something, read by snapshots.
     void setMySql(const MySqlInfo& mysql);
     MySqlInfo mySql() const;

@@ -182,6 +182,20 @@ void TestAdminConnections::connectionActions()
     QCOMPARE(closed.last().toObject().value("id").toInteger(), qint64(id));
     QCOMPARE(closed.last().toObject().value("close_reason").toString(),
              QStringLiteral("reset by operator"));
+    // Who ended it, when, and the timers (ms after start_time): bytes went both ways, the
+    // session lasted through a pause of over 400 ms.
+    QCOMPARE(closed.last().toObject().value("closed_by").toString(), QStringLiteral("proxy"));
+    QCOMPARE(closed.last().toObject().value("close_phase").toString(), QStringLiteral("data"));
+    const QJsonObject timers = closed.last().toObject().value("timers").toObject();
+    QVERIFY2(timers.value("connect_ms").toInteger(-2) >= 0 &&
+                 timers.value("first_byte_up_ms").toInteger(-2) >= 0 &&
+                 timers.value("first_byte_down_ms").toInteger(-2) >=
+                     timers.value("first_byte_up_ms").toInteger() &&
+                 timers.value("duration_ms").toInteger() >= 400 &&
+                 timers.value("duration_ms").toInteger() ==
+                     closed.last().toObject().value("end_time").toInteger() -
+                         closed.last().toObject().value("start_time").toInteger(),
+             QJsonDocument(timers).toJson(QJsonDocument::Compact).constData());
     // Gone: every action on it is 404, naming the id.
     for (const char* action : {"reset", "close", "resume"}) {
         a = call("POST", base + "/" + action);

@@ -414,7 +414,9 @@ private Q_SLOTS:
         QVERIFY2(printed.contains("streamgate.access_log.format: unknown variable "
                                   "\"$request_time\" (known: $remote_addr, $remote_port, "),
                  printed.constData());
-        QVERIFY2(printed.contains("$time_iso8601, $route_id, $close_reason)"), printed.constData());
+        QVERIFY2(printed.contains("$time_iso8601, $route_id, $close_reason, "
+                                  "$streamgate_closed_by, "),
+                 printed.constData());
 
         QProcess run;
         run.start(QStringLiteral(STREAMGATE_BINARY),

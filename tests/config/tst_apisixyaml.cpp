@@ -390,6 +390,15 @@ void TestApisixYaml::accessLogExport_data()
         << QJsonValue(QJsonObject{{"enable_access_log", true}})
         << "streamgate.access_log.format: left out: $route_id, $close_reason are Streamgate's own, "
            "APISIX's stream access log has no such variable";
+    QTest::newRow("the streamgate_ variables stay behind")
+        << R"({"format": "$remote_addr $streamgate_closed_by $upstream_first_byte_time"})"
+        << QJsonValue(QJsonObject{{"enable_access_log", true}})
+        << "streamgate.access_log.format: left out: $streamgate_closed_by is Streamgate's own, "
+           "APISIX's stream access log has no such variable";
+    QTest::newRow("interim lines are Streamgate's own")
+        << R"({"interim_interval": 60})" << QJsonValue(QJsonObject{{"enable_access_log", true}})
+        << "streamgate.access_log.interim_interval: left out: APISIX's stream access log writes "
+           "a session's line only when it ends";
     QTest::newRow("a single quote cannot go into APISIX's nginx.conf")
         << R"({"format": "'$remote_addr' $status"})"
         << QJsonValue(QJsonObject{{"enable_access_log", true}})

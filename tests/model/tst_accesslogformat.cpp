@@ -25,8 +25,10 @@ QString describe(const AccessLogFormat& format)
 const QString kKnown = QStringLiteral(
     "$remote_addr, $remote_port, $server_addr, $server_port, $protocol, $status, $bytes_sent, "
     "$bytes_received, $session_time, $upstream_addr, $upstream_bytes_sent, "
-    "$upstream_bytes_received, $upstream_connect_time, $time_local, $time_iso8601, $route_id, "
-    "$close_reason");
+    "$upstream_bytes_received, $upstream_connect_time, $upstream_first_byte_time, $time_local, "
+    "$time_iso8601, $route_id, $close_reason, $streamgate_closed_by, $streamgate_close_phase, "
+    "$streamgate_first_byte_up_time, $streamgate_first_byte_down_time, "
+    "$streamgate_session_state");
 
 } // namespace
 

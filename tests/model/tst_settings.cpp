@@ -103,6 +103,8 @@ void TestSettings::valid_data()
     QTest::newRow("access_log off") << QByteArray(R"({"access_log": {"enable": false}})");
     QTest::newRow("access_log format")
         << QByteArray(R"({"access_log": {"format": "$remote_addr:${remote_port} $status"}})");
+    QTest::newRow("access_log interim lines")
+        << QByteArray(R"({"access_log": {"interim_interval": 60}})");
     QTest::newRow("access_log APISIX's default written out")
         << QByteArray(R"({"access_log": {"enable": true, "format": "$remote_addr [$time_local] )"
                       R"($protocol $status $bytes_sent $bytes_received $session_time"}})");
@@ -198,6 +200,14 @@ void TestSettings::invalid_data()
         << QByteArray(R"({"access_log": "on"})")
         << "streamgate.access_log: wrong type: expected object, got string"
         << "on";
+    QTest::newRow("access_log.interim_interval below a second")
+        << QByteArray(R"({"access_log": {"interim_interval": 0}})")
+        << "streamgate.access_log.interim_interval: must be an integer from 1 to 86400"
+        << "0";
+    QTest::newRow("access_log.interim_interval a fraction")
+        << QByteArray(R"({"access_log": {"interim_interval": 0.5}})")
+        << "streamgate.access_log.interim_interval: must be an integer from 1 to 86400"
+        << "0.5";
     QTest::newRow("access_log.enable a string")
         << QByteArray(R"({"access_log": {"enable": "no"}})")
         << "streamgate.access_log.enable: wrong type: expected boolean, got string"
@@ -213,8 +223,10 @@ void TestSettings::invalid_data()
         << "streamgate.access_log.format: unknown variable \"$request\" (known: $remote_addr, "
            "$remote_port, $server_addr, $server_port, $protocol, $status, $bytes_sent, "
            "$bytes_received, $session_time, $upstream_addr, $upstream_bytes_sent, "
-           "$upstream_bytes_received, $upstream_connect_time, $time_local, $time_iso8601, "
-           "$route_id, $close_reason)"
+           "$upstream_bytes_received, $upstream_connect_time, $upstream_first_byte_time, "
+           "$time_local, $time_iso8601, $route_id, $close_reason, $streamgate_closed_by, "
+           "$streamgate_close_phase, $streamgate_first_byte_up_time, "
+           "$streamgate_first_byte_down_time, $streamgate_session_state)"
         << "$remote_addr $request";
     QTest::newRow("access_log.format with $$")
         << QByteArray(R"({"access_log": {"format": "$$"}})")
@@ -286,7 +298,8 @@ void TestSettings::invalid_data()
         << "9180";
     QTest::newRow("unknown access_log key")
         << QByteArray(R"({"access_log": {"path": "logs/access_stream.log"}})")
-        << "streamgate.access_log.path: unknown setting \"path\" (known: enable, format)"
+        << "streamgate.access_log.path: unknown setting \"path\" (known: enable, format, "
+           "interim_interval)"
         << "logs/access_stream.log";
     QTest::newRow("unknown prometheus key")
         << QByteArray(R"({"prometheus": {"path": "/metrics"}})")

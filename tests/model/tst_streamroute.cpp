@@ -279,7 +279,9 @@ void TestStreamRoute::invalid_data()
            "$remote_addr, $remote_port, $server_addr, $server_port, $protocol, $status, "
            "$bytes_sent, $bytes_received, $session_time, $upstream_addr, "
            "$upstream_bytes_sent, $upstream_bytes_received, $upstream_connect_time, "
-           "$time_local, $time_iso8601, $route_id, $close_reason)";
+           "$upstream_first_byte_time, $time_local, $time_iso8601, $route_id, $close_reason, "
+           "$streamgate_closed_by, $streamgate_close_phase, $streamgate_first_byte_up_time, "
+           "$streamgate_first_byte_down_time, $streamgate_session_state)";
     QTest::newRow("syslog tls")
         << route(R"({"plugins": {"syslog": {"host": "127.0.0.1", "port": 514, "tls": true,
                      "log_format": {"ip": "$remote_addr"}}}})")

@@ -38,6 +38,22 @@ private:
         return port;
     }
 
+    // The upstream's end of the next connection to `lfd` (-1 after timeoutMs).
+    static int acceptOne(int lfd, int timeoutMs = 3000)
+    {
+        pollfd p{lfd, POLLIN, 0};
+        if (::poll(&p, 1, timeoutMs) != 1)
+            return -1;
+        return ::accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    }
+
+    static void resetClose(int fd)
+    {
+        linger l{1, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+        ::close(fd);
+    }
+
     static const ConnectionInfo* closedWith(const Snapshot& s, quint64 id)
     {
         for (const auto& c : s.closed)
@@ -89,6 +105,8 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 1, 5000);
         const ConnectionInfo c = engine.snapshot().closed.constFirst();
         QCOMPARE(toString(c.closeReason), toString(CloseReason::ClientClosed));
+        QCOMPARE(toString(c.closedBy), toString(ClosedBy::Client));
+        QCOMPARE(toString(c.closePhase), toString(ClosePhase::Data));
         QCOMPARE(c.bytesUp, quint64(mib.size()));
         QCOMPARE(c.bytesDown, quint64(mib.size()));
     }
@@ -107,13 +125,149 @@ private Q_SLOTS:
         QCOMPARE(got, QByteArray("hello\n"));
         ::close(fd);
         QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 1, 5000);
-        QCOMPARE(toString(engine.snapshot().closed.constFirst().closeReason),
-                 toString(CloseReason::UpstreamClosed));
+        const ConnectionInfo c = engine.snapshot().closed.constFirst();
+        QCOMPARE(toString(c.closeReason), toString(CloseReason::UpstreamClosed));
+        QCOMPARE(toString(c.closedBy), toString(ClosedBy::Upstream));
+        QCOMPARE(toString(c.closePhase), toString(ClosePhase::Data));
+        QCOMPARE(c.firstByteUpMs, -1); // the client never spoke
+        QVERIFY(c.firstByteDownMs >= 0);
     }
 
     // The upstream stops reading while the client writes as fast as it can for 2 s: what the
     // session holds must stay within `bound`. With `bulkFirst`, 8 MiB flow through before the
     // upstream stops, so a splice pipe has grown toward the burst size when the stall begins.
+    // Both peers in the test's hands (the upstream is a bare listening socket): after one byte
+    // each way, one side ends with a FIN or a reset and the other answers. The close reason is
+    // what ended the session; closedBy is the side that closed first.
+    void whoClosedFirst_data()
+    {
+        QTest::addColumn<QString>("first");    // "client" or "upstream"
+        QTest::addColumn<bool>("firstReset");  // the first side resets rather than FIN
+        QTest::addColumn<bool>("secondReset"); // the other side answers the FIN with a reset
+        QTest::addColumn<int>("reason");
+        QTest::newRow("client FIN, upstream FIN")
+            << "client" << false << false << int(CloseReason::ClientClosed);
+        QTest::newRow("client FIN, upstream reset")
+            << "client" << false << true << int(CloseReason::UpstreamReset);
+        QTest::newRow("client reset") << "client" << true << false << int(CloseReason::ClientReset);
+        QTest::newRow("upstream FIN, client FIN")
+            << "upstream" << false << false << int(CloseReason::UpstreamClosed);
+        QTest::newRow("upstream FIN, client reset")
+            << "upstream" << false << true << int(CloseReason::ClientReset);
+        QTest::newRow("upstream reset")
+            << "upstream" << true << false << int(CloseReason::UpstreamReset);
+    }
+    void whoClosedFirst()
+    {
+        QFETCH(QString, first);
+        QFETCH(bool, firstReset);
+        QFETCH(bool, secondReset);
+        QFETCH(int, reason);
+        int upPort = 0;
+        const int lfd = listenOn("127.0.0.1", 0, 8, &upPort);
+        QVERIFY(lfd >= 0);
+        Engine engine(options());
+        const int port = start(engine, upstream({node("127.0.0.1", upPort)}));
+        QVERIFY(port > 0);
+        const int cfd = connectTo("127.0.0.1", port);
+        QVERIFY(cfd >= 0);
+        const int ufd = acceptOne(lfd);
+        QVERIFY(ufd >= 0);
+        QVERIFY(sendAll(cfd, "q"));
+        QCOMPARE(recvExactly(ufd, 1), QByteArray("q"));
+        QVERIFY(sendAll(ufd, "a"));
+        QCOMPARE(recvExactly(cfd, 1), QByteArray("a"));
+
+        const bool clientFirst = first == QLatin1String("client");
+        const int firstFd = clientFirst ? cfd : ufd;
+        const int secondFd = clientFirst ? ufd : cfd;
+        if (firstReset) {
+            resetClose(firstFd);
+            // The other side is reset by the proxy.
+            QCOMPARE(waitForEnd(secondFd, 3000), ReadEnd::Reset);
+            ::close(secondFd);
+        } else {
+            ::shutdown(firstFd, SHUT_WR);
+            QCOMPARE(waitForEnd(secondFd, 3000), ReadEnd::Eof); // the FIN went through
+            if (secondReset) {
+                resetClose(secondFd);
+            } else {
+                ::close(secondFd);
+                QCOMPARE(waitForEnd(firstFd, 3000), ReadEnd::Eof);
+            }
+            ::close(firstFd);
+        }
+        QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 1, 5000);
+        const ConnectionInfo c = engine.snapshot().closed.constFirst();
+        QCOMPARE(toString(c.closeReason), toString(CloseReason(reason)));
+        QCOMPARE(toString(c.closedBy), first);
+        QCOMPARE(toString(c.closePhase), toString(ClosePhase::Data));
+        ::close(lfd);
+    }
+
+    // The upstream answers 300 ms after the client's first byte: the timers say so, each
+    // counted from the session's start; a session where nobody spoke ends before the first
+    // byte.
+    void firstByteTimers()
+    {
+        int upPort = 0;
+        const int lfd = listenOn("127.0.0.1", 0, 8, &upPort);
+        QVERIFY(lfd >= 0);
+        Engine engine(options());
+        const int port = start(engine, upstream({node("127.0.0.1", upPort)}));
+        QVERIFY(port > 0);
+        const qint64 t0 = nowMs();
+        const int cfd = connectTo("127.0.0.1", port);
+        QVERIFY(cfd >= 0);
+        const int ufd = acceptOne(lfd);
+        QVERIFY(ufd >= 0);
+        QVERIFY(sendAll(cfd, "q"));
+        QCOMPARE(recvExactly(ufd, 1), QByteArray("q"));
+        const qint64 asked = nowMs() - t0;
+        QByteArray none;
+        QCOMPARE(readSome(ufd, none, 1, 300), ReadEnd::Timeout); // the server thinks
+        QVERIFY(sendAll(ufd, "a"));
+        QCOMPARE(recvExactly(cfd, 1), QByteArray("a"));
+        const Snapshot open = engine.snapshot();
+        QCOMPARE(open.active.size(), 1);
+        const ConnectionInfo& live = open.active.constFirst();
+        QVERIFY(live.firstByteUpMs >= 0);
+        QTRY_VERIFY_WITH_TIMEOUT(engine.snapshot().active.constFirst().firstByteDownMs >= 0, 3000);
+        ::close(cfd);
+        ::close(ufd);
+        QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 1, 5000);
+        const ConnectionInfo c = engine.snapshot().closed.constFirst();
+        const QString timers = QStringLiteral("connect %1, upstream start %2, up %3, down %4")
+                                   .arg(c.connectMs)
+                                   .arg(c.upstreamStartMs)
+                                   .arg(c.firstByteUpMs)
+                                   .arg(c.firstByteDownMs);
+        QVERIFY2(c.connectMs >= 0 && c.connectMs <= c.firstByteDownMs, qPrintable(timers));
+        QVERIFY2(c.upstreamStartMs >= 0 && c.upstreamStartMs <= asked + 50, qPrintable(timers));
+        QVERIFY2(c.firstByteUpMs >= 0 && c.firstByteUpMs <= asked + 50, qPrintable(timers));
+        QVERIFY2(c.firstByteDownMs >= c.firstByteUpMs + 290 && c.firstByteDownMs < 3000,
+                 qPrintable(timers));
+
+        // Connected, and closed before anybody spoke.
+        const int quiet = connectTo("127.0.0.1", port);
+        QVERIFY(quiet >= 0);
+        const int quietUp = acceptOne(lfd);
+        QVERIFY(quietUp >= 0);
+        QTRY_VERIFY_WITH_TIMEOUT(!engine.snapshot().active.isEmpty() &&
+                                     engine.snapshot().active.constFirst().connectMs >= 0,
+                                 3000);
+        ::close(quietUp);
+        QCOMPARE(waitForEnd(quiet, 3000), ReadEnd::Eof);
+        ::close(quiet);
+        QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 2, 5000);
+        const ConnectionInfo q = engine.snapshot().closed.constLast();
+        QCOMPARE(toString(q.closePhase), toString(ClosePhase::BeforeFirstByte));
+        QCOMPARE(toString(q.closedBy), toString(ClosedBy::Upstream));
+        QCOMPARE(q.firstByteUpMs, -1);
+        QCOMPARE(q.firstByteDownMs, -1);
+        ::close(lfd);
+    }
+
     void checkBackpressure(const EngineOptions& o, quint64 bound, bool bulkFirst)
     {
         TestServer sink(TestServer::Sink);
@@ -240,6 +394,8 @@ private Q_SLOTS:
         QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 1, 5000);
         QCOMPARE(toString(engine.snapshot().closed.constFirst().closeReason),
                  toString(CloseReason::ClientReset));
+        QCOMPARE(toString(engine.snapshot().closed.constFirst().closedBy),
+                 toString(ClosedBy::Client));
         QTRY_COMPARE_WITH_TIMEOUT(echo.open.load(), 0, 5000);
     }
 
@@ -261,8 +417,10 @@ private Q_SLOTS:
         QVERIFY2(waited >= 200, qPrintable(QString::number(waited)));
         ::close(fd);
         QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 1, 5000);
-        QCOMPARE(toString(engine.snapshot().closed.constFirst().closeReason),
-                 toString(CloseReason::IdleTimeout));
+        const ConnectionInfo c = engine.snapshot().closed.constFirst();
+        QCOMPARE(toString(c.closeReason), toString(CloseReason::IdleTimeout));
+        QCOMPARE(toString(c.closedBy), toString(ClosedBy::Proxy));
+        QCOMPARE(toString(c.closePhase), toString(ClosePhase::Data));
         QCOMPARE(routeCounters(engine.snapshot(), "r").timeouts, quint64(1));
     }
 
@@ -338,8 +496,12 @@ private Q_SLOTS:
         const qint64 waited = nowMs() - t0;
         QVERIFY2(waited >= 250 && waited < 3000, qPrintable(QString::number(waited)));
         QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 1, 5000);
-        QCOMPARE(toString(engine.snapshot().closed.constFirst().closeReason),
-                 toString(CloseReason::ConnectFailed));
+        const ConnectionInfo c = engine.snapshot().closed.constFirst();
+        QCOMPARE(toString(c.closeReason), toString(CloseReason::ConnectFailed));
+        QCOMPARE(toString(c.closedBy), toString(ClosedBy::Upstream));
+        QCOMPARE(toString(c.closePhase), toString(ClosePhase::Connect));
+        QCOMPARE(c.connectMs, -1);
+        QCOMPARE(c.firstByteDownMs, -1);
         const RouteCounters rc = routeCounters(engine.snapshot(), "r");
         QCOMPARE(rc.connectFailures, quint64(1));
         QCOMPARE(rc.timeouts, quint64(1));
@@ -366,8 +528,10 @@ private Q_SLOTS:
         QVERIFY(engine.killConnection(id));
         QCOMPARE(waitForEnd(fd, 5000), ReadEnd::Eof);
         QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 1, 5000);
-        QCOMPARE(toString(engine.snapshot().closed.constFirst().closeReason),
-                 toString(CloseReason::Killed));
+        const ConnectionInfo c = engine.snapshot().closed.constFirst();
+        QCOMPARE(toString(c.closeReason), toString(CloseReason::Killed));
+        QCOMPARE(toString(c.closedBy), toString(ClosedBy::Proxy));
+        QCOMPARE(toString(c.closePhase), toString(ClosePhase::Data));
         QCOMPARE(engine.snapshot().active.size(), 0);
         QTRY_COMPARE_WITH_TIMEOUT(echo.open.load(), 0, 5000);
         ::close(fd);

@@ -273,6 +273,15 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(closedWith(engine.snapshot(), CloseReason::IdleTimeout), 5000);
         const ConnectionInfo closed = *closedWith(engine.snapshot(), CloseReason::IdleTimeout);
         QCOMPARE(closed.id, first);
+        // Who and when: the proxy timed it out after a datagram each way; the client's first
+        // datagram opened the session, the echo came after it.
+        QCOMPARE(toString(closed.closedBy), toString(ClosedBy::Proxy));
+        QCOMPARE(toString(closed.closePhase), toString(ClosePhase::Data));
+        QVERIFY2(
+            closed.firstByteUpMs >= 0 && closed.firstByteUpMs <= closed.firstByteDownMs &&
+                closed.firstByteDownMs <= closed.endMs - closed.startMs,
+            qPrintable(
+                QStringLiteral("%1 %2").arg(closed.firstByteUpMs).arg(closed.firstByteDownMs)));
         QVERIFY2(closed.endMs - closed.lastActivityMs >= 250,
                  qPrintable(QString::number(closed.endMs - closed.lastActivityMs)));
         QVERIFY(engine.snapshot().active.isEmpty());
@@ -335,6 +344,10 @@ private Q_SLOTS:
         QTRY_VERIFY_WITH_TIMEOUT(closedWith(engine.snapshot(), CloseReason::UpstreamError), 5000);
         const Snapshot s = engine.snapshot();
         QVERIFY(s.active.isEmpty());
+        const ConnectionInfo closed = *closedWith(s, CloseReason::UpstreamError);
+        QCOMPARE(toString(closed.closedBy), toString(ClosedBy::Upstream)); // its ICMP error
+        QVERIFY(closed.firstByteUpMs >= 0);
+        QCOMPARE(closed.firstByteDownMs, -1);
         QCOMPARE(routeCounters(s, "r").connectFailures, quint64(1));
         QCOMPARE(s.nodes.size(), 1);
         QCOMPARE(s.nodes[0].failures, quint64(1));

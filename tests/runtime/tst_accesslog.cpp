@@ -121,6 +121,17 @@ private Q_SLOTS:
             lines[2].contains(QLatin1String("] TCP 403 0 0 0.000 route=\"\" reason=\"no route\"")),
             qPrintable(lines[2]));
         QCOMPARE(log.poll(), 0); // nothing printed twice
+        // The refusal ended at admission, by the proxy; the session by the client, with data.
+        const QList<Event> events = engine.eventsSince(0);
+        const auto ended = [&](EventKind kind) {
+            for (const Event& e : events)
+                if (e.kind == kind)
+                    return QStringList{toString(e.connection.closedBy),
+                                       toString(e.connection.closePhase)};
+            return QStringList();
+        };
+        QCOMPARE(ended(EventKind::Deny), QStringList({"proxy", "admission"}));
+        QCOMPARE(ended(EventKind::Close), QStringList({"client", "data"}));
     }
 
     // Every variable of one closed session, as nginx stream writes it.
@@ -158,6 +169,19 @@ private Q_SLOTS:
                                   << "db";
         QTest::newRow("close_reason") << "close_reason"
                                       << "upstream closed";
+        // nginx counts the first byte from the start of the connect attempt (20 ms in)
+        QTest::newRow("upstream_first_byte_time") << "upstream_first_byte_time"
+                                                  << "0.120";
+        QTest::newRow("streamgate_closed_by") << "streamgate_closed_by"
+                                              << "upstream";
+        QTest::newRow("streamgate_close_phase") << "streamgate_close_phase"
+                                                << "data";
+        QTest::newRow("streamgate_first_byte_up_time") << "streamgate_first_byte_up_time"
+                                                       << "0.005";
+        QTest::newRow("streamgate_first_byte_down_time") << "streamgate_first_byte_down_time"
+                                                         << "0.140";
+        QTest::newRow("streamgate_session_state") << "streamgate_session_state"
+                                                  << "closed";
         // 2026-12-03T21:41:56.789Z ends the session; TZ is Asia/Kolkata (+05:30) here.
         QTest::newRow("time_local") << "time_local"
                                     << "04/Dec/2026:03:11:56 +0530";
@@ -184,6 +208,11 @@ private Q_SLOTS:
         c.bytesFromUpstream = 25;
         c.upstreamNode = QStringLiteral("127.0.0.1:3306");
         c.connectMs = 7;
+        c.upstreamStartMs = 20;
+        c.firstByteUpMs = 5;
+        c.firstByteDownMs = 140;
+        c.closedBy = ClosedBy::Upstream;
+        c.closePhase = ClosePhase::Data;
         for (const QString& text :
              {"$" + variable, "${" + variable + "}", "$" + variable.toUpper()}) {
             const ParsedAccessLogFormat f = parseAccessLogFormat("<" + text + ">");
@@ -215,6 +244,17 @@ private Q_SLOTS:
         ConnectionInfo refused;
         refused.closeReason = CloseReason::DeniedIpRestriction;
         QCOMPARE(formatAccessLogSession(refused, f.format), QStringLiteral("-|-|-|-|0|0|403"));
+
+        // The first byte: only the attempt that connected has one, "-" when none came.
+        const ParsedAccessLogFormat firstByte =
+            parseAccessLogFormat(QStringLiteral("$upstream_first_byte_time"));
+        QVERIFY(firstByte.ok());
+        c.upstreamStartMs = 1600;
+        c.firstByteDownMs = 1850;
+        QCOMPARE(formatAccessLogSession(c, firstByte.format), QStringLiteral("-, -, 0.250"));
+        c.firstByteDownMs = -1;
+        QCOMPARE(formatAccessLogSession(c, firstByte.format), QStringLiteral("-, -, -"));
+        QCOMPARE(formatAccessLogSession(refused, firstByte.format), QStringLiteral("-"));
 
         ConnectionInfo failed;
         failed.upstreamNode = QStringLiteral("127.0.0.1:9");
@@ -356,6 +396,68 @@ private Q_SLOTS:
         QCOMPARE(l[16], QStringLiteral("idle timeout"));
     }
 
+    // With access_log.interim_interval, a session held open gets a line every interval while
+    // it lasts ("open", no close cause yet, its time so far), then its line at the end.
+    void interimLinesForLongSessions()
+    {
+        TestServer echo(TestServer::Echo);
+        EngineOptions o;
+        o.workers = 1;
+        Engine engine(o);
+        QBuffer out;
+        out.open(QIODevice::WriteOnly);
+        AccessLogWriter log(&engine, &out);
+        StreamgateSettings settings;
+        settings.accessLog = AccessLogSettings{
+            true,
+            QStringLiteral("$streamgate_session_state|$streamgate_closed_by|"
+                           "$streamgate_close_phase|$close_reason|$session_time|$bytes_received|"
+                           "$upstream_first_byte_time|$streamgate_first_byte_up_time"),
+            1};
+        log.setSettings(settings);
+        const int port = freePort();
+        Config c;
+        c.streamProxy.tcp << listenEntry("127.0.0.1", port);
+        c.streamRoutes << route("echo", upstream({node("127.0.0.1", echo.port())}));
+        engine.apply(c);
+        const qint64 before = QDateTime::currentMSecsSinceEpoch();
+        const int fd = connectTo("127.0.0.1", port);
+        QVERIFY(fd >= 0);
+        QVERIFY(sendAll(fd, "abcd"));
+        QCOMPARE(recvExactly(fd, 4), QByteArray("abcd"));
+        const auto lines = [&] {
+            return QString::fromUtf8(out.data()).split('\n', Qt::SkipEmptyParts);
+        };
+        const auto lineStarting = [&](QLatin1String start) {
+            for (const QString& line : lines())
+                if (line.startsWith(start))
+                    return line.split('|');
+            return QStringList();
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(!lineStarting(QLatin1String("open|")).isEmpty(), 3000);
+        const QStringList open = lineStarting(QLatin1String("open|"));
+        const qint64 seen = QDateTime::currentMSecsSinceEpoch();
+        QCOMPARE(open.mid(0, 4), QStringList({"open", "-", "-", ""}));
+        QVERIFY2(open[4].toDouble() >= 1.0 && open[4].toDouble() * 1000 <= seen - before + 5,
+                 qPrintable(open[4]));
+        QCOMPARE(open[5], QStringLiteral("4")); // relayed so far
+        QVERIFY2(open[6].contains(QRegularExpression(QStringLiteral(R"(^0\.\d{3}$)"))),
+                 qPrintable(open[6]));
+        QVERIFY2(open[7].contains(QRegularExpression(QStringLiteral(R"(^0\.\d{3}$)"))),
+                 qPrintable(open[7]));
+        ::shutdown(fd, SHUT_WR);
+        QCOMPARE(waitForEnd(fd, 3000), ReadEnd::Eof);
+        ::close(fd);
+        QTRY_VERIFY_WITH_TIMEOUT(!lineStarting(QLatin1String("closed|")).isEmpty(), 3000);
+        const QStringList closed = lineStarting(QLatin1String("closed|"));
+        QCOMPARE(closed.mid(0, 4), QStringList({"closed", "client", "data", "client closed"}));
+        QCOMPARE(closed[5], QStringLiteral("4"));
+        // Closed sessions get no more interim lines.
+        const int count = int(lines().size());
+        QCOMPARE(log.writeInterim(), 0);
+        QCOMPARE(int(lines().size()), count);
+    }
+
     // Session lines can be switched off; event lines stay.
     void sessionLinesOff()
     {
@@ -367,7 +469,7 @@ private Q_SLOTS:
         out.open(QIODevice::WriteOnly);
         AccessLogWriter log(&engine, &out);
         StreamgateSettings settings;
-        settings.accessLog = AccessLogSettings{false, QStringLiteral("$status")};
+        settings.accessLog = AccessLogSettings{false, QStringLiteral("$status"), {}};
         log.setSettings(settings);
         const int port = freePort();
         Config c;

@@ -213,6 +213,46 @@ private slots:
                  QStringLiteral("Reset by user"));
     }
 
+    // The close reason column says who closed first when the other side ended the session;
+    // its tooltip gives the phase and the timers ("–" for a first byte that never came).
+    void closeReasonSaysWhoClosedFirst()
+    {
+        ConnectionTableModel model;
+        ConnectionInfo c = conn(1);
+        c.connectMs = 3;
+        c.firstByteUpMs = 5;
+        c.firstByteDownMs = -1;
+        model.applySnapshot(snap(T0 + 1000, {c, conn(2), conn(3)}));
+        const QModelIndex reason =
+            model.index(model.rowOfConnection(1), ConnectionTableModel::CloseReasonColumn);
+        QVERIFY2(reason.data(Qt::ToolTipRole).toString().contains(QLatin1String("Connect: 3 ms")),
+                 qPrintable(reason.data(Qt::ToolTipRole).toString()));
+
+        ConnectionInfo ended = closedConn(c, T0 + 1200, CloseReason::UpstreamReset);
+        ended.closedBy = ClosedBy::Client;
+        ended.closePhase = ClosePhase::Data;
+        // Its own side closing needs no more words; nor does the proxy ending it.
+        ConnectionInfo reset = closedConn(conn(2), T0 + 1200, CloseReason::ClientReset);
+        reset.closedBy = ClosedBy::Client;
+        ConnectionInfo idle = closedConn(conn(3), T0 + 1200, CloseReason::IdleTimeout);
+        idle.closedBy = ClosedBy::Proxy;
+        model.applySnapshot(snap(T0 + 1250, {}, {ended, reset, idle}));
+        const auto reasonOf = [&](quint64 id, int role) {
+            return model.index(model.rowOfConnection(id), ConnectionTableModel::CloseReasonColumn)
+                .data(role)
+                .toString();
+        };
+        QCOMPARE(reasonOf(1, Qt::DisplayRole),
+                 QStringLiteral("Upstream reset · client closed first"));
+        const QString tip = reasonOf(1, Qt::ToolTipRole);
+        for (const char* part :
+             {"Ended by the client while relaying data", "Connect: 3 ms",
+              "First byte from the client: 5 ms", "First byte from the upstream: –"})
+            QVERIFY2(tip.contains(QString::fromUtf8(part)), qPrintable(tip));
+        QCOMPARE(reasonOf(2, Qt::DisplayRole), QStringLiteral("Client reset"));
+        QCOMPARE(reasonOf(3, Qt::DisplayRole), QStringLiteral("Idle timeout"));
+    }
+
     void newConnectionsAreInsertedNotReset()
     {
         ConnectionTableModel model;

@@ -233,7 +233,10 @@ QVariant ConnectionTableModel::headerData(int section, Qt::Orientation orientati
     case RateDownColumn:
         return tr("Rate ↓");
     case CloseReasonColumn:
-        return tr("Close reason");
+        return role == Qt::ToolTipRole ? tr("Why the session ended, and who closed first when "
+                                            "the other side ended it (point at a row for the "
+                                            "phase and the timers)")
+                                       : tr("Close reason");
     case MySqlUserColumn:
         return role == Qt::ToolTipRole ? tr("MySQL or PostgreSQL user, or MQTT client id")
                                        : tr("User");
@@ -294,7 +297,7 @@ QVariant ConnectionTableModel::displayData(const Row& row, int column) const
     case RateDownColumn:
         return row.closedSeenMs > 0 ? QString() : formatRate(row.rateDown);
     case CloseReasonColumn:
-        return closeReasonText(c.closeReason);
+        return terminationText(c);
     case MySqlUserColumn:
         return databaseUser(c);
     case MySqlDatabaseColumn:
@@ -356,7 +359,7 @@ QVariant ConnectionTableModel::rawData(const Row& row, int column) const
     case RateDownColumn:
         return row.closedSeenMs > 0 ? 0.0 : row.rateDown;
     case CloseReasonColumn:
-        return closeReasonText(c.closeReason);
+        return terminationText(c);
     case MySqlUserColumn:
         return databaseUser(c);
     case MySqlDatabaseColumn:
@@ -463,6 +466,8 @@ QVariant ConnectionTableModel::data(const QModelIndex& index, int role) const
             return tr("Paused until %1: nothing is read from either peer (a UDP session drops its "
                       "datagrams), then it goes on by itself")
                 .arg(formatClock(row.info.pausedUntilMs));
+        if (index.column() == CloseReasonColumn || index.column() == DurationColumn)
+            return timersText(row.info);
         if (index.column() == UpstreamColumn && row.info.connectMs >= 0)
             return tr("Connected in %1 ms").arg(row.info.connectMs);
         return {};
@@ -628,6 +633,9 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                 row.info.state = c->state;
                 row.info.closeReason = c->closeReason;
                 row.info.connectMs = c->connectMs;
+                row.info.upstreamStartMs = c->upstreamStartMs;
+                row.info.firstByteUpMs = c->firstByteUpMs;
+                row.info.firstByteDownMs = c->firstByteDownMs;
                 row.info.lastActivityMs = c->lastActivityMs;
                 row.info.bytesUp = c->bytesUp;
                 row.info.bytesDown = c->bytesDown;
