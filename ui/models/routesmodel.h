@@ -10,6 +10,7 @@
 #include "stats/snapshot.h"
 
 #include <QAbstractTableModel>
+#include <QHash>
 
 namespace sg::ui {
 
@@ -40,7 +41,8 @@ public:
         QString statusDetail;
         int health = 0; // HealthRole
         bool enabled = true;
-        QStringList faults; // one line per active fault (faults/faultwords.h)
+        QStringList faults;      // one line per active fault (faults/faultwords.h)
+        QStringList timedAccess; // "192.168.1.5 (52 min left)": allows that end
         bool operator==(const Row&) const = default;
     };
 
@@ -62,6 +64,8 @@ public:
 
     void setConfig(const Config& config);
     void setListeners(const QList<ListenerStatus>& listeners);
+    // The timed allows by route id (AccessController::timedAccessByRoute), in the tooltips.
+    void setTimedAccess(const QHash<QString, QStringList>& byRoute);
 
     const Row& rowAt(int row) const { return m_rows.at(row); }
     int rowOfRoute(const QString& id) const;
@@ -76,6 +80,7 @@ private:
 
     Config m_config;
     QList<ListenerStatus> m_listeners;
+    QHash<QString, QStringList> m_timedAccess;
     QList<Row> m_rows;
 };
 

@@ -4,6 +4,7 @@
 
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMenu>
 #include <QPushButton>
 #include <QStyle>
 
@@ -53,6 +54,15 @@ void NoticeBanner::showNotice(const QString& key, const QString& text, const QLi
                                                   float(base.blueF() * 0.8 + warn.blueF() * 0.2)));
     setPalette(p);
     show();
+}
+
+void NoticeBanner::setButtonMenu(int i, QMenu* menu)
+{
+    auto* button = m_buttons->findChild<QPushButton*>(QStringLiteral("bannerButton%1").arg(i));
+    if (!button)
+        return;
+    menu->setParent(button, menu->windowFlags());
+    button->setMenu(menu);
 }
 
 bool NoticeBanner::hideNotice(const QString& key)
