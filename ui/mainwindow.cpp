@@ -76,7 +76,11 @@ MainWindow::MainWindow(ConfigStore* store, Engine* engine, QWidget* parent)
     m_nodes = new NodesModel(this);
     m_events = new EventLogModel(this);
     m_access = new AccessController(store, this, engine);
-    m_notifier = new DesktopNotifier(QDBusConnection::sessionBus(), this);
+    // Only a session bus the desktop announces: no autolaunch of one where there is none.
+    m_notifier = new DesktopNotifier(qEnvironmentVariableIsSet("DBUS_SESSION_BUS_ADDRESS")
+                                         ? QDBusConnection::sessionBus()
+                                         : QDBusConnection(QStringLiteral("no-session-bus")),
+                                     this);
     m_closeAtEndAction =
         new QAction(tr("&Close a client's connections when its access ends"), this);
     m_closeAtEndAction->setObjectName(QStringLiteral("closeAtEndAction"));

@@ -372,25 +372,27 @@ void TestSettings::invalid_data()
         << "7";
     QTest::newRow("allow_expiry client a CIDR")
         << QByteArray(R"({"allow_expiry": {"db": {"10.0.0.0/8": {"until_quit": true}}}})")
-        << "streamgate.allow_expiry.db.10.0.0.0/8: a client is one IP address"
+        << "streamgate.allow_expiry.db[\"10.0.0.0/8\"]: a client is one IP address"
         << "10.0.0.0/8";
     QTest::newRow("allow_expiry until without a zone")
         << QByteArray(R"({"allow_expiry": {"db": {"10.0.0.5": {"until": "2026-12-05 19:40"}}}})")
-        << "streamgate.allow_expiry.db.10.0.0.5.until: must be an ISO 8601 time with its zone, "
+        << "streamgate.allow_expiry.db[\"10.0.0.5\"].until: must be an ISO 8601 time with its "
+           "zone, "
            "as \"2026-12-05T19:40:00Z\""
         << "2026-12-05 19:40";
     QTest::newRow("allow_expiry with no end")
         << QByteArray(R"({"allow_expiry": {"db": {"10.0.0.5": {"once": true}}}})")
-        << "streamgate.allow_expiry.db.10.0.0.5: needs \"until\" or \"until_quit\": true"
+        << "streamgate.allow_expiry.db[\"10.0.0.5\"]: needs \"until\" or \"until_quit\": true"
         << "";
     QTest::newRow("allow_expiry with two ends")
         << QByteArray(R"({"allow_expiry": {"db": {"10.0.0.5": {"until_quit": true,
                                                               "until": "2026-12-05T19:40:00Z"}}}})")
-        << "streamgate.allow_expiry.db.10.0.0.5: \"until\" and \"until_quit\" exclude each other"
+        << "streamgate.allow_expiry.db[\"10.0.0.5\"]: \"until\" and \"until_quit\" exclude each "
+           "other"
         << "";
     QTest::newRow("allow_expiry unknown key")
         << QByteArray(R"({"allow_expiry": {"db": {"10.0.0.5": {"for": 3600}}}})")
-        << "streamgate.allow_expiry.db.10.0.0.5.for: unknown setting \"for\" (known: since, "
+        << "streamgate.allow_expiry.db[\"10.0.0.5\"].for: unknown setting \"for\" (known: since, "
            "until, once, until_quit)"
         << "3600";
     QTest::newRow("toxic enabled a string")

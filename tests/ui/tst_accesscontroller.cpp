@@ -25,6 +25,7 @@
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QVariantMap>
 #include <QWidget>
 #include <memory>
 

@@ -71,10 +71,10 @@ QMenu* DeniedPane::popupAllowMenu(const QModelIndex& index)
             Q_EMIT allowRequested(d.clientIp, d.routeId, duration);
         });
     }
-    menu->setActiveAction(menu->actions().value(1)); // for 1 hour: Enter takes it
     const QModelIndex cell = index.siblingAtColumn(DeniedClientsModel::ActionColumn);
     const QRect rect = m_view->visualRect(cell);
     menu->popup(m_view->viewport()->mapToGlobal(rect.isValid() ? rect.bottomLeft() : QPoint()));
+    menu->setActiveAction(menu->actions().value(1)); // for 1 hour: Enter takes it
     return menu;
 }
 
