@@ -383,13 +383,13 @@ void TestSettings::invalid_data()
     QTest::newRow("allow_expiry with no end")
         << QByteArray(R"({"allow_expiry": {"db": {"10.0.0.5": {"once": true}}}})")
         << "streamgate.allow_expiry.db[\"10.0.0.5\"]: needs \"until\" or \"until_quit\": true"
-        << "";
+        << R"({"once":true})";
     QTest::newRow("allow_expiry with two ends")
         << QByteArray(R"({"allow_expiry": {"db": {"10.0.0.5": {"until_quit": true,
                                                               "until": "2026-12-05T19:40:00Z"}}}})")
         << "streamgate.allow_expiry.db[\"10.0.0.5\"]: \"until\" and \"until_quit\" exclude each "
            "other"
-        << "";
+        << R"({"until":"2026-12-05T19:40:00Z","until_quit":true})";
     QTest::newRow("allow_expiry unknown key")
         << QByteArray(R"({"allow_expiry": {"db": {"10.0.0.5": {"for": 3600}}}})")
         << "streamgate.allow_expiry.db[\"10.0.0.5\"].for: unknown setting \"for\" (known: since, "

@@ -400,7 +400,7 @@ private slots:
     {
         QVERIFY(m_access->allowClient("127.0.0.18", "echo", AllowDuration::Hour));
         QJsonObject root = QJsonDocument::fromJson(fileBytes()).object();
-        QVERIFY(root["streamgate"]["allow_expiry"]["echo"]["127.0.0.18"].isObject());
+        QVERIFY(root.value("streamgate")["allow_expiry"]["echo"]["127.0.0.18"].isObject());
         QJsonArray routes = root["stream_routes"].toArray();
         QJsonObject route = routes[0].toObject();
         QJsonObject plugins = route["plugins"].toObject();

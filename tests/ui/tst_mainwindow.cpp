@@ -352,7 +352,7 @@ private slots:
         const QModelIndex action =
             denied->model()->index(rowOf(), DeniedClientsModel::ActionColumn);
         QTRY_VERIFY_WITH_TIMEOUT(action.data().toString().startsWith("Allowed ("), 2000);
-        QVERIFY(action.data().toString().endsWith(" min left)"));
+        QVERIFY(action.data().toString().endsWith(" left)")); // "1 h left)", then "59 min left)"
         auto* routes = m_ui.window->findChild<ui::RoutesModel*>();
         QVERIFY(routes);
         const QModelIndex route =
