@@ -279,6 +279,19 @@ private slots:
         QVERIFY(child<QLabel>(m_ui.window.get(), "bannerText")->text().contains("127.0.0.2"));
         QCOMPARE(fileBytes(), before); // nothing written by a refusal
 
+        // From the keyboard, Ctrl+Shift+A opens the banner's durations on "for 1 hour".
+        auto* allowLast = child<QAction>(m_ui.window.get(), "allowLastAction");
+        QCOMPARE(allowLast->shortcut(), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
+        allowLast->trigger();
+        auto* bannerMenu = qobject_cast<QMenu*>(QApplication::activePopupWidget());
+        QVERIFY(bannerMenu);
+        QCOMPARE(bannerMenu->objectName(), QStringLiteral("refusalAllowMenu"));
+        QCOMPARE(bannerMenu->activeAction()->text().remove('&'),
+                 QStringLiteral("Allow for 1 hour"));
+        QTest::keyClick(bannerMenu, Qt::Key_Escape);
+        QTRY_VERIFY_WITH_TIMEOUT(!QApplication::activePopupWidget(), 2000);
+        QCOMPARE(fileBytes(), before); // nothing chosen, nothing written
+
         // One click on the row's Allow button.
         child<QTabWidget>(m_ui.window.get(), "tabs")->setCurrentWidget(denied->parentWidget());
         const QModelIndex action = denied->model()->index(row, DeniedClientsModel::ActionColumn);
