@@ -177,7 +177,8 @@ void ButtonDelegate::paint(QPainter* painter, const QStyleOptionViewItem& option
     const QString text = index.data(ButtonRole).toString();
     QStyleOptionViewItem opt = option;
     initStyleOption(&opt, index);
-    opt.text.clear();
+    if (!text.isEmpty())
+        opt.text.clear(); // the button says it; without one the cell's own text shows
     const QWidget* widget = option.widget;
     QStyle* style = widget ? widget->style() : QApplication::style();
     style->drawControl(QStyle::CE_ItemViewItem, &opt, painter, widget);

@@ -57,7 +57,8 @@ public:
     QSize sizeHint(const QStyleOptionViewItem& option, const QModelIndex& index) const override;
 };
 
-// A push button drawn in the cell when ButtonRole has text; a click emits clicked(index).
+// A push button drawn in the cell when ButtonRole has text (else the cell's own text); a click
+// emits clicked(index).
 class ButtonDelegate final : public QStyledItemDelegate
 {
     Q_OBJECT

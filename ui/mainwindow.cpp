@@ -20,6 +20,7 @@
 #include "panes/connectionspane.h"
 #include "panes/deniedpane.h"
 #include "panes/desktopintegration.h"
+#include "panes/desktopnotifier.h"
 #include "panes/eventlogdock.h"
 #include "panes/noticebanner.h"
 #include "panes/routespane.h"
@@ -40,6 +41,7 @@
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSettings>
 #include <QSplitter>
 #include <QTabWidget>
@@ -74,7 +76,19 @@ MainWindow::MainWindow(ConfigStore* store, Engine* engine, QWidget* parent)
     m_stats = new RouteStatsModel(this);
     m_nodes = new NodesModel(this);
     m_events = new EventLogModel(this);
-    m_access = new AccessController(store, this);
+    m_access = new AccessController(store, this, engine);
+    // Only a session bus the desktop announces: no autolaunch of one where there is none.
+    m_notifier = new DesktopNotifier(qEnvironmentVariableIsSet("DBUS_SESSION_BUS_ADDRESS")
+                                         ? QDBusConnection::sessionBus()
+                                         : QDBusConnection(QStringLiteral("no-session-bus")),
+                                     this);
+    m_closeAtEndAction =
+        new QAction(tr("&Close a client's connections when its access ends"), this);
+    m_closeAtEndAction->setObjectName(QStringLiteral("closeAtEndAction"));
+    m_closeAtEndAction->setCheckable(true);
+    m_closeAtEndAction->setChecked(true);
+    connect(m_closeAtEndAction, &QAction::toggled, m_access,
+            &AccessController::setClosesConnectionsAtEnd);
 
     buildActions();
 
@@ -200,6 +214,10 @@ void MainWindow::buildActions()
     m_showFaultsAction = new QAction(tr("&Faults of the selected route"), this);
     connect(m_showFaultsAction, &QAction::triggered, this, [this] { showFaults(); });
 
+    m_allowLastAction = new QAction(tr("&Allow the refused client…"), this);
+    m_allowLastAction->setObjectName(QStringLiteral("allowLastAction"));
+    m_allowLastAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
+
     m_quitAction = new QAction(themedIcon("application-exit", s, QStyle::SP_DialogCloseButton),
                                tr("&Quit"), this);
     m_quitAction->setShortcut(QKeySequence::Quit);
@@ -246,10 +264,11 @@ void MainWindow::buildMenus(QDockWidget* eventDock)
     view->addMenu(m_colorScheme->createMenu(view));
     QMenu* settings = menuBar()->addMenu(tr("&Settings"));
     settings->addAction(m_desktop->closeToTrayAction());
+    settings->addAction(m_closeAtEndAction);
     settings->addAction(m_remoteApisixAction);
     // Window-wide shortcuts that are not on a focused widget.
     for (QAction* a : {m_routesPane->newAction(), m_routesPane->duplicateAction(), m_findAction,
-                       m_refreshAction, m_quitAction})
+                       m_refreshAction, m_allowLastAction, m_quitAction})
         addAction(a);
 }
 
@@ -271,13 +290,28 @@ void MainWindow::connectPanes()
     connect(m_connectionsPane, &ConnectionsPane::refreshRateChanged, this,
             &MainWindow::setRefreshRate);
     connect(m_connectionsPane, &ConnectionsPane::refreshRequested, this, &MainWindow::refreshNow);
-    connect(m_connectionsPane, &ConnectionsPane::allowRequested, m_access,
-            &AccessController::allowClient);
+    connect(
+        m_connectionsPane, &ConnectionsPane::allowRequested, m_access,
+        [this](const QString& ip, const QString& routeId) { m_access->allowClient(ip, routeId); });
     connect(m_connectionsPane, &ConnectionsPane::blockRequested, m_access,
             &AccessController::blockClient);
     connect(m_connectionsPane, &ConnectionsPane::message, m_statusBar, &QStatusBar::showMessage);
 
     connect(m_deniedPane, &DeniedPane::allowRequested, m_access, &AccessController::allowClient);
+    connect(m_notifier, &DesktopNotifier::allowRequested, m_access, &AccessController::allowClient);
+    m_denied->setAccessText([this](const QString& ip, const QString& routeId) {
+        if (!m_access->isAllowed(ip, routeId))
+            return QString();
+        const QString timed = m_access->timedAccessText(ip, routeId);
+        return timed.isEmpty() ? tr("Allowed") : tr("Allowed (%1)").arg(timed);
+    });
+    connect(m_access, &AccessController::timedAccessChanged, this, [this] {
+        m_routesModel->setTimedAccess(m_access->timedAccessByRoute());
+        m_denied->refreshAccess();
+    });
+    connect(m_access, &AccessController::accessEnded, this, [this] { m_denied->refreshAccess(); });
+    // A clean quit ends the allows that last until Streamgate quits.
+    connect(qApp, &QCoreApplication::aboutToQuit, m_access, &AccessController::endSessionAccess);
     connect(m_deniedPane, &DeniedPane::titleChanged, this, [this](const QString& title) {
         m_tabs->setTabText(m_tabs->indexOf(m_deniedPane), title);
     });
@@ -327,6 +361,7 @@ void MainWindow::connectPanes()
             [this] { setAllPaused(!m_allPaused); });
     connect(m_desktop, &DesktopIntegration::allowRequested, m_access,
             &AccessController::allowLastRefusal);
+    connect(m_allowLastAction, &QAction::triggered, this, &MainWindow::chooseAllowDuration);
     connect(m_desktop, &DesktopIntegration::messageClicked, this, [this] {
         bringToFront();
         m_tabs->setCurrentWidget(m_deniedPane);
@@ -382,6 +417,7 @@ void MainWindow::restoreSettings()
     m_deniedPane->restoreSettings(s);
     m_desktop->restoreSettings(s);
     m_colorScheme->restoreSettings(s);
+    m_closeAtEndAction->setChecked(s.value(QStringLiteral("access/closeAtEnd"), true).toBool());
     m_refreshRate =
         m_connectionsPane->chooseRefreshRate(s.value(QStringLiteral("ui/refreshRate"), 4).toInt());
 }
@@ -398,6 +434,7 @@ void MainWindow::saveSettings()
     m_deniedPane->saveSettings(s);
     m_desktop->saveSettings(s);
     m_colorScheme->saveSettings(s);
+    s.setValue(QStringLiteral("access/closeAtEnd"), m_closeAtEndAction->isChecked());
     s.setValue(QStringLiteral("ui/refreshRate"), m_refreshRate);
 }
 
@@ -445,6 +482,7 @@ void MainWindow::refreshNow()
     if (!m_connectionsPane->isPaused())
         m_connections->applySnapshot(snapshot);
     m_denied->applySnapshot(snapshot);
+    m_access->applySnapshot(snapshot);
     m_stats->applySnapshot(snapshot);
     m_nodes->applySnapshot(snapshot);
     m_routesModel->setListeners(snapshot.listeners);
@@ -686,9 +724,13 @@ void MainWindow::onFirstRefusal(const DeniedClient& denied)
 {
     if (!m_access->addRefusal(denied))
         return;
-    m_desktop->notifyRefusal(
-        tr("%1 was refused on %2")
-            .arg(denied.clientIp, m_routeNames.value(denied.routeId, denied.routeId)));
+    const QString routeName = m_routeNames.value(denied.routeId, denied.routeId);
+    // A desktop notification with the durations as buttons; the tray's balloon without one.
+    m_notifier->notifyRefusal(
+        denied.clientIp, denied.routeId, routeName,
+        [this, text = tr("%1 was refused on %2").arg(denied.clientIp, routeName)] {
+            m_desktop->notifyRefusal(text);
+        });
     // The banner carries the Allow action in the window in every case.
     showNextRefusal();
     updateTray();
@@ -710,17 +752,38 @@ void MainWindow::showNextRefusal()
     if (pending.size() > 1)
         text += QLatin1Char(' ') + tr("(%n more refused client(s) in Denied clients)", nullptr,
                                       int(pending.size() - 1));
-    m_banner->showNotice(
-        QStringLiteral("refusal"), text,
-        {NoticeBanner::Action(tr("Allow"),
-                              [this, d] { m_access->allowClient(d.clientIp, d.routeId); }),
-         NoticeBanner::Action(tr("Show denied"),
-                              [this] { m_tabs->setCurrentWidget(m_deniedPane); }),
-         NoticeBanner::Action(tr("Dismiss"), [this] {
-             m_access->dismissRefusals();
-             hideNotice(QStringLiteral("refusal"));
-             updateTray();
-         })});
+    m_banner->showNotice(QStringLiteral("refusal"), text,
+                         {NoticeBanner::Action(tr("&Allow…"), [] {}),
+                          NoticeBanner::Action(tr("Show denied"),
+                                               [this] { m_tabs->setCurrentWidget(m_deniedPane); }),
+                          NoticeBanner::Action(tr("Dismiss"), [this] {
+                              m_access->dismissRefusals();
+                              hideNotice(QStringLiteral("refusal"));
+                              updateTray();
+                          })});
+    auto* menu = new QMenu(m_banner);
+    menu->setObjectName(QStringLiteral("refusalAllowMenu"));
+    for (const AllowDuration duration : kAllowDurations)
+        menu->addAction(allowDurationText(duration), this, [this, d, duration] {
+            m_access->allowClient(d.clientIp, d.routeId, duration);
+        });
+    m_banner->setButtonMenu(0, menu);
+}
+
+// Ctrl+Shift+A: the durations for the refusal in the banner, from the keyboard.
+void MainWindow::chooseAllowDuration()
+{
+    auto* menu = m_banner->findChild<QMenu*>(QStringLiteral("refusalAllowMenu"));
+    auto* button = m_banner->findChild<QPushButton*>(QStringLiteral("bannerButton0"));
+    if (m_banner->key() != QStringLiteral("refusal") || !menu || !button) {
+        statusBar()->showMessage(
+            tr("No refused client waits for an answer; Denied clients lists them all (Enter on "
+               "a row allows it)"),
+            6000);
+        return;
+    }
+    menu->popup(button->mapToGlobal(QPoint(0, button->height())));
+    menu->setActiveAction(menu->actions().value(1));
 }
 
 // Hides the notice of key; refusals still waiting take the banner when a load problem leaves it.

@@ -31,6 +31,7 @@ class ConnectionTableModel;
 class DeniedClientsModel;
 class DeniedPane;
 class DesktopIntegration;
+class DesktopNotifier;
 class EventLogModel;
 class FaultsPanel;
 class NodesModel;
@@ -107,6 +108,7 @@ private:
     void setAllPaused(bool paused);
 
     void showNextRefusal();
+    void chooseAllowDuration();
     void hideNotice(const QString& key);
 
     ConfigStore* m_store;
@@ -120,6 +122,9 @@ private:
     ui::EventLogModel* m_events = nullptr;
 
     ui::AccessController* m_access = nullptr;
+    ui::DesktopNotifier* m_notifier = nullptr;
+    QAction* m_closeAtEndAction = nullptr;
+    QAction* m_allowLastAction = nullptr;
     ui::NoticeBanner* m_banner = nullptr;
     QSplitter* m_mainSplitter = nullptr;
     ui::RoutesPane* m_routesPane = nullptr;

@@ -7,6 +7,7 @@
 #include "model/codec_p.h"
 #include "model/httplisten.h"
 
+#include <QDateTime>
 #include <QJsonArray>
 #include <QStringList>
 #include <vector>
@@ -245,6 +246,93 @@ const std::vector<Field<AccessLogSettings>>& accessLogFields()
     return fields;
 }
 
+// An ISO 8601 time with its zone ("2026-12-05T19:40:00Z", milliseconds allowed).
+template <std::optional<QString> AllowExpirySettings::*member>
+Field<AllowExpirySettings> timeField(const char* key)
+{
+    return {key,
+            [](Checker& c, const QJsonValue& v, const QString& path, AllowExpirySettings& out) {
+                const std::optional<QString> text = c.string(v, path, 1, 64);
+                if (!text)
+                    return;
+                const QDateTime at = QDateTime::fromString(*text, Qt::ISODateWithMs);
+                if (!at.isValid() || at.timeSpec() == Qt::LocalTime)
+                    c.fail(path, v,
+                           QStringLiteral("must be an ISO 8601 time with its zone, as "
+                                          "\"2026-12-05T19:40:00Z\""));
+                else
+                    out.*member = *text;
+            },
+            [](const AllowExpirySettings& in) { return written(in.*member); }};
+}
+
+const std::vector<Field<AllowExpirySettings>>& allowExpiryFields()
+{
+    using A = AllowExpirySettings;
+    static const std::vector<Field<A>> fields{
+        timeField<&A::since>(settingkey::Since),
+        timeField<&A::until>(settingkey::Until),
+        boolField<A, &A::once>(settingkey::Once),
+        boolField<A, &A::untilQuit>(settingkey::UntilQuit),
+    };
+    return fields;
+}
+
+// streamgate.allow_expiry: {"<route id>": {"<client ip>": {"until": ...}}}.
+void decodeAllowExpiry(Checker& c, const QJsonValue& v, const QString& path,
+                       StreamgateSettings& out)
+{
+    if (!c.expectObject(v, path))
+        return;
+    AllowExpiryMap map;
+    const QJsonObject byRoute = v.toObject();
+    for (auto route = byRoute.begin(); route != byRoute.end(); ++route) {
+        const QString routePath = childPath(path, route.key());
+        if (!c.expectObject(route.value(), routePath))
+            continue;
+        QMap<QString, AllowExpirySettings> byIp;
+        const QJsonObject ips = route.value().toObject();
+        for (auto it = ips.begin(); it != ips.end(); ++it) {
+            const QString at = childPath(routePath, it.key());
+            if (!detail::isIpv4(it.key()) && !detail::isIpv6(it.key())) {
+                c.fail(at, it.key(), QStringLiteral("a client is one IP address"));
+                continue;
+            }
+            const qsizetype before = c.problems.size();
+            AllowExpirySettings entry;
+            decodeFields(c, it.value(), at, allowExpiryFields(), entry);
+            if (c.problems.size() != before)
+                continue;
+            const bool quit = entry.untilQuit.value_or(false);
+            if (quit == entry.until.has_value())
+                c.fail(at, it.value(),
+                       quit ? QStringLiteral("\"until\" and \"until_quit\" exclude each other")
+                            : QStringLiteral("needs \"until\" or \"until_quit\": true"));
+            else if (quit && entry.once.value_or(false))
+                c.fail(at, it.value(),
+                       QStringLiteral("\"once\" ends at \"until\", not at \"until_quit\""));
+            else
+                byIp.insert(it.key(), entry);
+        }
+        map.insert(route.key(), byIp);
+    }
+    out.allowExpiry = map;
+}
+
+std::optional<QJsonValue> encodeAllowExpiry(const StreamgateSettings& in)
+{
+    if (!in.allowExpiry)
+        return std::nullopt;
+    QJsonObject o;
+    for (auto route = in.allowExpiry->begin(); route != in.allowExpiry->end(); ++route) {
+        QJsonObject ips;
+        for (auto it = route.value().begin(); it != route.value().end(); ++it)
+            ips.insert(it.key(), encodeFields(allowExpiryFields(), it.value()));
+        o.insert(route.key(), ips);
+    }
+    return o;
+}
+
 // streamgate.toxics: {"<route id>": [toxic, ...]}, names unique per route.
 void decodeToxics(Checker& c, const QJsonValue& v, const QString& path, StreamgateSettings& out)
 {
@@ -374,6 +462,7 @@ const std::vector<Field<StreamgateSettings>>& settingsFields()
                  return std::nullopt;
              return QJsonArray::fromStringList(*in.realIpFrom);
          }},
+        {settingkey::AllowExpiry, decodeAllowExpiry, encodeAllowExpiry},
     };
     return fields;
 }

@@ -39,6 +39,11 @@ inline constexpr char Enable[] = "enable";
 inline constexpr char Format[] = "format";
 inline constexpr char InterimInterval[] = "interim_interval";
 inline constexpr char RealIpFrom[] = "real_ip_from";
+inline constexpr char AllowExpiry[] = "allow_expiry";
+inline constexpr char Since[] = "since";
+inline constexpr char Until[] = "until";
+inline constexpr char Once[] = "once";
+inline constexpr char UntilQuit[] = "until_quit";
 } // namespace settingkey
 
 // "streamgate.admin.listen": the dotted path of a setting, for messages and logs.
@@ -116,6 +121,20 @@ struct DisabledRouteSettings
     bool operator==(const DisabledRouteSettings&) const = default;
 };
 
+// streamgate.allow_expiry["<route id>"]["<client ip>"]: an allow that ends (ui/accesscontroller.h).
+// The client's entry in the route's ip-restriction whitelist is plain, as APISIX takes it; when
+// the access ends, Streamgate takes it out of the whitelist and this entry with it. Exactly one
+// of until (with or without once) and until_quit is written. Times are ISO 8601, UTC.
+struct AllowExpirySettings
+{
+    std::optional<QString> since;  // when the client was allowed
+    std::optional<QString> until;  // when access ends ("once": if no connection came by then)
+    std::optional<bool> once;      // ends when the first connection it let in ends
+    std::optional<bool> untilQuit; // ends when Streamgate quits (or at the next start)
+    bool operator==(const AllowExpirySettings&) const = default;
+};
+using AllowExpiryMap = QMap<QString, QMap<QString, AllowExpirySettings>>; // route id -> ip -> entry
+
 struct StreamgateSettings
 {
     std::optional<AdminSettings> admin;
@@ -133,6 +152,7 @@ struct StreamgateSettings
     // streamgate.real_ip_from: who may tell a client's address in a PROXY protocol header
     // (IPs, CIDRs, "unix:"), APISIX's nginx_config.stream.real_ip_from. Unset: loopback only.
     std::optional<QStringList> realIpFrom;
+    std::optional<AllowExpiryMap> allowExpiry;
 
     bool isEmpty() const { return *this == StreamgateSettings{}; }
     // The values in effect (defaults for what is not written).
@@ -157,6 +177,7 @@ struct StreamgateSettings
     // default line is APISIX's format with route and reason after it (stats/accesslog.h).
     QString accessLogFormat() const;
     int accessLogInterimSeconds() const; // 0: no interim lines
+    AllowExpiryMap allowExpiryMap() const { return allowExpiry.value_or(AllowExpiryMap()); }
     QMap<QString, QList<ToxicSpec>> toxicMap() const
     {
         return toxics.value_or(QMap<QString, QList<ToxicSpec>>());

@@ -108,6 +108,11 @@ void TestSettings::valid_data()
     QTest::newRow("access_log APISIX's default written out")
         << QByteArray(R"({"access_log": {"enable": true, "format": "$remote_addr [$time_local] )"
                       R"($protocol $status $bytes_sent $bytes_received $session_time"}})");
+    QTest::newRow("allow_expiry, every kind") << QByteArray(R"({"allow_expiry": {"mysql": {
+            "192.168.1.5": {"since": "2026-12-05T18:40:00Z", "until": "2026-12-05T19:40:00Z"},
+            "127.0.0.2": {"since": "2026-12-05T18:40:00.250Z", "until": "2026-12-05T18:42:00Z",
+                          "once": true},
+            "::1": {"until_quit": true}}, "empty": {}}})");
 }
 
 void TestSettings::valid()
@@ -134,7 +139,8 @@ void TestSettings::invalid_data()
 
     const QString top =
         QStringLiteral("(known: admin, prometheus, mysql_inspect, postgres_inspect, routes, "
-                       "disabled_routes, toxiproxy, toxics, control, access_log, real_ip_from)");
+                       "disabled_routes, toxiproxy, toxics, control, access_log, real_ip_from, "
+                       "allow_expiry)");
 
     // wrong type
     QTest::newRow("section not an object")
@@ -377,6 +383,31 @@ void TestSettings::invalid_data()
                                              "attributes": {"user": 7}}]}})")
         << "streamgate.toxics.db[0].attributes.user: must be a text, got integer"
         << "7";
+    QTest::newRow("allow_expiry client a CIDR")
+        << QByteArray(R"({"allow_expiry": {"db": {"10.0.0.0/8": {"until_quit": true}}}})")
+        << "streamgate.allow_expiry.db[\"10.0.0.0/8\"]: a client is one IP address"
+        << "10.0.0.0/8";
+    QTest::newRow("allow_expiry until without a zone")
+        << QByteArray(R"({"allow_expiry": {"db": {"10.0.0.5": {"until": "2026-12-05 19:40"}}}})")
+        << "streamgate.allow_expiry.db[\"10.0.0.5\"].until: must be an ISO 8601 time with its "
+           "zone, "
+           "as \"2026-12-05T19:40:00Z\""
+        << "2026-12-05 19:40";
+    QTest::newRow("allow_expiry with no end")
+        << QByteArray(R"({"allow_expiry": {"db": {"10.0.0.5": {"once": true}}}})")
+        << "streamgate.allow_expiry.db[\"10.0.0.5\"]: needs \"until\" or \"until_quit\": true"
+        << R"({"once":true})";
+    QTest::newRow("allow_expiry with two ends")
+        << QByteArray(R"({"allow_expiry": {"db": {"10.0.0.5": {"until_quit": true,
+                                                              "until": "2026-12-05T19:40:00Z"}}}})")
+        << "streamgate.allow_expiry.db[\"10.0.0.5\"]: \"until\" and \"until_quit\" exclude each "
+           "other"
+        << R"({"until":"2026-12-05T19:40:00Z","until_quit":true})";
+    QTest::newRow("allow_expiry unknown key")
+        << QByteArray(R"({"allow_expiry": {"db": {"10.0.0.5": {"for": 3600}}}})")
+        << "streamgate.allow_expiry.db[\"10.0.0.5\"].for: unknown setting \"for\" (known: since, "
+           "until, once, until_quit)"
+        << "3600";
     QTest::newRow("toxic enabled a string")
         << QByteArray(R"({"toxics": {"db": [{"type": "latency", "enabled": "no"}]}})")
         << "streamgate.toxics.db[0].enabled: must be true or false, got string"

@@ -5,6 +5,7 @@
 // not answer says so in its status until a server listens there; a screenshot with live
 // traffic is written to the build tree; the program owning a client's socket shows in the
 // connections table.
+#include "accesscontroller.h"
 #include "config/configstore.h"
 #include "config/routeedits.h"
 #include "echoserver.h"
@@ -302,6 +303,19 @@ private slots:
         QVERIFY(child<QLabel>(m_ui.window.get(), "bannerText")->text().contains("127.0.0.2"));
         QCOMPARE(fileBytes(), before); // nothing written by a refusal
 
+        // From the keyboard, Ctrl+Shift+A opens the banner's durations on "for 1 hour".
+        auto* allowLast = child<QAction>(m_ui.window.get(), "allowLastAction");
+        QCOMPARE(allowLast->shortcut(), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
+        allowLast->trigger();
+        auto* bannerMenu = qobject_cast<QMenu*>(QApplication::activePopupWidget());
+        QVERIFY(bannerMenu);
+        QCOMPARE(bannerMenu->objectName(), QStringLiteral("refusalAllowMenu"));
+        QCOMPARE(bannerMenu->activeAction()->text().remove('&'),
+                 QStringLiteral("Allow for 1 hour"));
+        QTest::keyClick(bannerMenu, Qt::Key_Escape);
+        QTRY_VERIFY_WITH_TIMEOUT(!QApplication::activePopupWidget(), 2000);
+        QCOMPARE(fileBytes(), before); // nothing chosen, nothing written
+
         // One click on the row's Allow button.
         child<QTabWidget>(m_ui.window.get(), "tabs")->setCurrentWidget(denied->parentWidget());
         const QModelIndex action = denied->model()->index(row, DeniedClientsModel::ActionColumn);
@@ -311,6 +325,12 @@ private slots:
         const QPoint at(rect.left() + 12, rect.center().y());
         QTest::mousePress(denied->viewport(), Qt::LeftButton, {}, at);
         QTest::mouseRelease(denied->viewport(), Qt::LeftButton, {}, at);
+        // How long: the choice pops up at the button; "Always allow" as before.
+        auto* menu = qobject_cast<QMenu*>(QApplication::activePopupWidget());
+        QVERIFY(menu);
+        QCOMPARE(menu->actions().size(), 4);
+        menu->actions().at(3)->trigger();
+        menu->close();
 
         QVERIFY(m_ui.store->config().findRoute("echo")->plugins.ipRestriction->whitelist.contains(
             "127.0.0.2"));
@@ -322,6 +342,75 @@ private slots:
         QVERIFY(allowed.waitConnected());
         allowed.socket->write("let me in");
         QTRY_COMPARE_WITH_TIMEOUT(allowed.received, QByteArray("let me in"), 5000);
+        // The row says it is allowed now: no Allow button that would do nothing.
+        QTRY_COMPARE_WITH_TIMEOUT(action.data().toString(), QStringLiteral("Allowed"), 3000);
+        QVERIFY(!action.data(ButtonRole).isValid());
+    }
+
+    // Issue 21's acceptance: allow for 1 hour from the keyboard alone (Enter on the Denied row,
+    // the duration picked with the arrow keys) on a clock where the hour lasts 2 s; the client
+    // gets in through the real proxy, the row and the route show the time left, and after the
+    // end it is refused, with the event in the log.
+    void allowForAnHourFromTheKeyboardEndsOnAShortClock()
+    {
+        auto* access = m_ui.window->findChild<ui::AccessController*>("accessController");
+        QVERIFY(access);
+        access->setHourLength(2000);
+        Client refused("127.0.0.4", m_port);
+        QTRY_VERIFY_WITH_TIMEOUT(refused.socket->state() == QAbstractSocket::UnconnectedState,
+                                 5000);
+        auto* denied = child<QTableView>(m_ui.window.get(), "deniedView");
+        child<QTabWidget>(m_ui.window.get(), "tabs")->setCurrentWidget(denied->parentWidget());
+        const auto rowOf = [&] {
+            for (int r = 0; r < denied->model()->rowCount(); ++r)
+                if (denied->model()->index(r, DeniedClientsModel::ClientColumn).data() ==
+                    "127.0.0.4")
+                    return r;
+            return -1;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(rowOf() >= 0, 5000);
+        denied->setFocus();
+        denied->setCurrentIndex(denied->model()->index(rowOf(), 0));
+        QTest::keyClick(denied, Qt::Key_Return);
+        auto* menu = qobject_cast<QMenu*>(QApplication::activePopupWidget());
+        QVERIFY(menu);
+        QCOMPARE(menu->activeAction()->text().remove('&'), QStringLiteral("Allow for 1 hour"));
+        QTest::keyClick(menu, Qt::Key_Down);
+        QTest::keyClick(menu, Qt::Key_Up); // back on "for 1 hour"
+        QTest::keyClick(menu, Qt::Key_Return);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            m_ui.store->config().streamgate.allowExpiryMap().value("echo").contains("127.0.0.4"),
+            2000);
+
+        Client in("127.0.0.4", m_port);
+        QVERIFY(in.waitConnected());
+        in.socket->write("for an hour");
+        QTRY_COMPARE_WITH_TIMEOUT(in.received, QByteArray("for an hour"), 3000);
+        const QModelIndex action =
+            denied->model()->index(rowOf(), DeniedClientsModel::ActionColumn);
+        QTRY_VERIFY_WITH_TIMEOUT(action.data().toString().startsWith("Allowed ("), 2000);
+        QVERIFY(action.data().toString().endsWith(" left)")); // "1 h left)", then "59 min left)"
+        auto* routes = m_ui.window->findChild<ui::RoutesModel*>();
+        QVERIFY(routes);
+        const QModelIndex route =
+            routes->index(routes->rowOfRoute("echo"), RoutesModel::NameColumn);
+        QVERIFY(route.data(Qt::ToolTipRole).toString().contains("127.0.0.4 ("));
+
+        // The end: the open connection is closed (the default), the next one refused.
+        QTRY_VERIFY_WITH_TIMEOUT(in.closed, 5000);
+        QVERIFY(!m_ui.store->config().findRoute("echo")->plugins.ipRestriction->whitelist.contains(
+            "127.0.0.4"));
+        QVERIFY(!fileBytes().contains("127.0.0.4"));
+        Client after("127.0.0.4", m_port);
+        QTRY_VERIFY_WITH_TIMEOUT(after.socket->state() == QAbstractSocket::UnconnectedState, 5000);
+        QVERIFY(after.received.isEmpty());
+        bool logged = false;
+        for (const Event& e : m_ui.engine->eventsSince(0, 100000))
+            logged = logged || e.text == "access for 127.0.0.4 to route Echo ended";
+        QVERIFY(logged);
+        QTRY_VERIFY_WITH_TIMEOUT(action.data(ButtonRole).toString() == "Allow", 2000);
+        QVERIFY(!route.data(Qt::ToolTipRole).toString().contains("127.0.0.4"));
+        access->setHourLength(3600000);
     }
 
     // Allow and Block work on the file as it is now: a hand edit of the same route, made

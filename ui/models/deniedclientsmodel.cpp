@@ -42,7 +42,8 @@ QVariant DeniedClientsModel::headerData(int section, Qt::Orientation orientation
 bool DeniedClientsModel::canAllow(int row) const
 {
     const DeniedClient& d = rowAt(row).denied;
-    return !d.routeId.isEmpty() && d.reason == CloseReason::DeniedIpRestriction;
+    return !d.routeId.isEmpty() && d.reason == CloseReason::DeniedIpRestriction &&
+           rowAt(row).access.isEmpty();
 }
 
 QVariant DeniedClientsModel::data(const QModelIndex& index, int role) const
@@ -81,7 +82,7 @@ QVariant DeniedClientsModel::data(const QModelIndex& index, int role) const
         case LastSeenColumn:
             return raw ? QVariant(d.lastSeenMs) : QVariant(formatClock(d.lastSeenMs));
         case ActionColumn:
-            return QString();
+            return row.access;
         }
     }
     switch (role) {
@@ -91,7 +92,7 @@ QVariant DeniedClientsModel::data(const QModelIndex& index, int role) const
         return {};
     case Qt::ToolTipRole:
         if (column == ActionColumn && canAllow(index.row()))
-            return tr("Add %1 to the allow-list of %2").arg(d.clientIp, row.routeName);
+            return tr("Add %1 to the allow-list of %2 (Enter)").arg(d.clientIp, row.routeName);
         if (column == ProgramColumn && d.clientProcess.pid > 0)
             return tr("Process %1: %2")
                 .arg(d.clientProcess.pid)
@@ -99,6 +100,8 @@ QVariant DeniedClientsModel::data(const QModelIndex& index, int role) const
                                                        : d.clientProcess.cmdline);
         if (column == ProgramColumn && !d.clientProcess.unknown.isEmpty())
             return tr("Program not found: %1").arg(d.clientProcess.unknown);
+        if (column == ActionColumn && !row.access.isEmpty())
+            return tr("%1 may connect to %2 now").arg(d.clientIp, row.routeName);
         if (column == FirstSeenColumn)
             return formatDateTime(d.firstSeenMs);
         if (column == LastSeenColumn)
@@ -112,6 +115,19 @@ QVariant DeniedClientsModel::data(const QModelIndex& index, int role) const
         return 3;
     }
     return {};
+}
+
+void DeniedClientsModel::setAccessText(const AccessText& text)
+{
+    m_accessText = text;
+    refreshAccess();
+}
+
+void DeniedClientsModel::refreshAccess()
+{
+    Snapshot again;
+    again.denied = m_last;
+    applySnapshot(again);
 }
 
 void DeniedClientsModel::setRouteNames(const QHash<QString, QString>& names)
@@ -131,7 +147,9 @@ void DeniedClientsModel::applySnapshot(const Snapshot& snapshot)
     next.reserve(snapshot.denied.size());
     QList<DeniedClient> fresh;
     for (const DeniedClient& d : snapshot.denied) {
-        DeniedRow row{d, m_routeNames.value(d.routeId, d.routeId)};
+        DeniedRow row{d, m_routeNames.value(d.routeId, d.routeId), QString()};
+        if (m_accessText && !d.routeId.isEmpty() && d.reason == CloseReason::DeniedIpRestriction)
+            row.access = m_accessText(d.clientIp, d.routeId);
         if (!m_notified.contains(row.key())) {
             m_notified.insert(row.key());
             fresh << d;

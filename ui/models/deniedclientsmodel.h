@@ -8,6 +8,7 @@
 #include "stats/snapshot.h"
 
 #include <QSet>
+#include <functional>
 
 namespace sg::ui {
 
@@ -15,10 +16,11 @@ struct DeniedRow
 {
     DeniedClient denied;
     QString routeName;
+    QString access; // "Allowed", "Allowed (52 min left)": the client may connect now
     QString key() const { return denied.clientIp + QLatin1Char('\n') + denied.routeId; }
     bool operator==(const DeniedRow& o) const
     {
-        return routeName == o.routeName && denied.count == o.denied.count &&
+        return routeName == o.routeName && access == o.access && denied.count == o.denied.count &&
                denied.lastSeenMs == o.denied.lastSeenMs && denied.reason == o.denied.reason &&
                denied.listener == o.denied.listener &&
                denied.clientProcess == o.denied.clientProcess &&
@@ -55,7 +57,14 @@ public:
 
     void applySnapshot(const Snapshot& snapshot);
     void setRouteNames(const QHash<QString, QString>& names);
-    // True when adding the client to its route's allow-list would let it in.
+    // What a client may do now on a route: empty while it is refused, else the words the row
+    // shows in place of its Allow button ("Allowed (52 min left)"). Asked at each snapshot.
+    using AccessText = std::function<QString(const QString& ip, const QString& routeId)>;
+    void setAccessText(const AccessText& text);
+    // Asks again (the config or a remaining time changed).
+    void refreshAccess();
+    // True when adding the client to its route's allow-list would let it in (and it is not
+    // allowed already).
     bool canAllow(int row) const;
 
 Q_SIGNALS:
@@ -65,6 +74,7 @@ private:
     QList<DeniedClient> m_last;
     QHash<QString, QString> m_routeNames;
     QSet<QString> m_notified;
+    AccessText m_accessText;
 };
 
 } // namespace sg::ui

@@ -108,6 +108,9 @@ QVariant RoutesModel::data(const QModelIndex& index, int role) const
             if (!row.faults.isEmpty())
                 tip += QStringLiteral("\n\n") + tr("Faults active:") + QStringLiteral("\n• ") +
                        row.faults.join(QStringLiteral("\n• "));
+            if (!row.timedAccess.isEmpty())
+                tip += QStringLiteral("\n\n") + tr("Allowed for a time:") + QStringLiteral("\n• ") +
+                       row.timedAccess.join(QStringLiteral("\n• "));
             return tip;
         }
         return {};
@@ -187,6 +190,14 @@ void RoutesModel::setConfig(const Config& config)
     rebuild();
 }
 
+void RoutesModel::setTimedAccess(const QHash<QString, QStringList>& byRoute)
+{
+    if (byRoute == m_timedAccess)
+        return;
+    m_timedAccess = byRoute;
+    rebuild();
+}
+
 void RoutesModel::setListeners(const QList<ListenerStatus>& listeners)
 {
     bool same = listeners.size() == m_listeners.size();
@@ -225,6 +236,7 @@ void RoutesModel::rebuild()
         Row row;
         row.id = route.idString();
         row.name = route.displayName();
+        row.timedAccess = m_timedAccess.value(row.id);
         row.upstream = upstreamSummary(m_config, route);
         QStringList protocols;
         QStringList listens;

@@ -44,7 +44,8 @@ public:
         QString statusDetail;
         int health = 0; // HealthRole
         bool enabled = true;
-        QStringList faults; // one line per active fault (faults/faultwords.h)
+        QStringList faults;      // one line per active fault (faults/faultwords.h)
+        QStringList timedAccess; // "192.168.1.5 (52 min left)": allows that end
         // One line per upstream node that does not answer: "127.0.0.1:3306: connection refused".
         QStringList unreachable;
         bool operator==(const Row&) const = default;
@@ -70,6 +71,8 @@ public:
     void setListeners(const QList<ListenerStatus>& listeners);
     // The nodes of the snapshot: which of them do not answer.
     void setNodes(const QList<NodeStatus>& nodes);
+    // The timed allows by route id (AccessController::timedAccessByRoute), in the tooltips.
+    void setTimedAccess(const QHash<QString, QStringList>& byRoute);
 
     const Row& rowAt(int row) const { return m_rows.at(row); }
     int rowOfRoute(const QString& id) const;
@@ -87,6 +90,7 @@ private:
     // Upstream key -> its nodes that do not answer, each with its error, in snapshot order.
     QHash<QString, QList<std::pair<QString, QString>>> m_unreachable;
     QHash<QString, int> m_nodeCounts; // upstream key -> its node count
+    QHash<QString, QStringList> m_timedAccess;
     QList<Row> m_rows;
 };
 

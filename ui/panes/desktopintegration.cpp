@@ -22,8 +22,12 @@ DesktopIntegration::DesktopIntegration(QWidget* window, QAction* clearFaults, QA
     menu->addAction(tr("Show Streamgate"), this, &DesktopIntegration::showRequested);
     m_pauseAction =
         menu->addAction(tr("Pause all routes"), this, &DesktopIntegration::pauseAllRequested);
-    m_allowAction = menu->addAction(QString(), this, &DesktopIntegration::allowRequested);
-    m_allowAction->setVisible(false);
+    m_allowMenu = menu->addMenu(QString());
+    m_allowMenu->setObjectName(QStringLiteral("trayAllowMenu"));
+    for (const AllowDuration duration : kAllowDurations)
+        m_allowMenu->addAction(allowDurationText(duration), this,
+                               [this, duration] { Q_EMIT allowRequested(duration); });
+    m_allowMenu->menuAction()->setVisible(false);
     menu->addAction(clearFaults);
     menu->addSeparator();
     menu->addAction(quit);
@@ -52,12 +56,14 @@ void DesktopIntegration::showStillRunningHint()
     m_hintShown = true;
 }
 
-void DesktopIntegration::notifyRefusal(const QString& text)
+bool DesktopIntegration::notifyRefusal(const QString& text)
 {
-    if (m_tray && m_tray->isVisible() && QSystemTrayIcon::supportsMessages()) {
-        m_tray->showMessage(tr("Connection refused"), text + tr(" — open Streamgate to allow it"),
-                            QSystemTrayIcon::Warning, 8000);
-    }
+    if (!m_tray || !m_tray->isVisible() || !QSystemTrayIcon::supportsMessages())
+        return false;
+    m_tray->showMessage(tr("Connection refused"),
+                        text + tr(" — open Streamgate, or the tray menu, to allow it"),
+                        QSystemTrayIcon::Warning, 8000);
+    return true;
 }
 
 void DesktopIntegration::update(int activeConnections, bool allPaused, const QString& chaos)
@@ -87,8 +93,8 @@ void DesktopIntegration::setLastRefusal(const QString& clientIp, const QString& 
     if (!m_tray)
         return;
     if (!clientIp.isEmpty())
-        m_allowAction->setText(tr("Allow %1 on %2").arg(clientIp, routeName));
-    m_allowAction->setVisible(!clientIp.isEmpty());
+        m_allowMenu->setTitle(tr("Allow %1 on %2").arg(clientIp, routeName));
+    m_allowMenu->menuAction()->setVisible(!clientIp.isEmpty());
 }
 
 void DesktopIntegration::restoreSettings(const QSettings& settings)

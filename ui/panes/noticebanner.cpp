@@ -6,6 +6,7 @@
 #include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMenu>
 #include <QPushButton>
 #include <QStyle>
 
@@ -72,6 +73,15 @@ void NoticeBanner::changeEvent(QEvent* event)
          event->type() == QEvent::PaletteChange) &&
         isVisible() && !m_tinting)
         applyTint();
+}
+
+void NoticeBanner::setButtonMenu(int i, QMenu* menu)
+{
+    auto* button = m_buttons->findChild<QPushButton*>(QStringLiteral("bannerButton%1").arg(i));
+    if (!button)
+        return;
+    menu->setParent(button, menu->windowFlags());
+    button->setMenu(menu);
 }
 
 bool NoticeBanner::hideNotice(const QString& key)

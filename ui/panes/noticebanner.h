@@ -9,6 +9,7 @@
 #include <functional>
 
 class QLabel;
+class QMenu;
 
 namespace sg::ui {
 
@@ -25,6 +26,9 @@ public:
 
     // Shows text with one button per action ("bannerButton0", ...), in place of any notice.
     void showNotice(const QString& key, const QString& text, const QList<Action>& actions);
+    // The button of action i shows `menu` (its choices) instead of acting; the menu is the
+    // banner's until the next notice. For a choice after the first click (Allow: how long).
+    void setButtonMenu(int i, QMenu* menu);
     // Hides the notice of key; false, changing nothing, when another one (or none) shows.
     bool hideNotice(const QString& key);
     // The key of the notice shown, empty while hidden.
