@@ -1,6 +1,7 @@
 #include "proxy/healthchecker.h"
 
 #include "proxy/balancer.h"
+#include "proxy/probesocket.h"
 
 #include <QHostAddress>
 #include <QPointer>
@@ -276,21 +277,7 @@ private:
         m_done(this, result == Result::Success, changed);
     }
 
-    void dropSocket()
-    {
-        if (!m_socket)
-            return;
-        QTcpSocket* socket = m_socket;
-        m_socket = nullptr;
-        socket->disconnect(this);
-        // A graceful close (FIN) is kinder to the node than a reset; with nothing written it
-        // completes at once.
-        if (socket->state() == QAbstractSocket::ConnectedState)
-            socket->disconnectFromHost();
-        else
-            socket->abort();
-        socket->deleteLater();
-    }
+    void dropSocket() { dropProbeSocket(m_socket, this); }
 
     QString m_host;
     quint16 m_port = 0;

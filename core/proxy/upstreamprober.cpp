@@ -1,5 +1,6 @@
 #include "proxy/upstreamprober.h"
 
+#include "proxy/probesocket.h"
 #include "stats/statshub.h"
 
 #include <QElapsedTimer>
@@ -112,20 +113,8 @@ private:
         m_owner->finished(this, answering, why);
     }
 
-    void dropSocket()
-    {
-        if (!m_socket)
-            return;
-        QTcpSocket* socket = m_socket;
-        m_socket = nullptr;
-        socket->disconnect(this);
-        // Connected: a FIN with nothing sent, which a server takes as a client that left.
-        if (socket->state() == QAbstractSocket::ConnectedState)
-            socket->disconnectFromHost();
-        else
-            socket->abort();
-        socket->deleteLater();
-    }
+    // Connected: a FIN with nothing sent, which a server takes as a client that left.
+    void dropSocket() { dropProbeSocket(m_socket, this); }
 
     UpstreamProber* const m_owner;
     QTimer m_timeout;

@@ -119,6 +119,7 @@ void TestAdminConnections::init()
     QVERIFY(m_store->load().ok());
     EngineOptions options;
     options.workers = 2;
+    options.resolveClients = true; // client_process and client_host, as the application has them
     m_engine = std::make_unique<Engine>(options);
     m_engine->apply(m_store->config());
     m_admin = std::make_unique<AdminServer>(m_store.get(), m_engine.get());

@@ -117,20 +117,29 @@ private Q_SLOTS:
         QVERIFY(lfd >= 0);
         const int port = freePort();
         QVERIFY(startProxy({routeTo("reset", port, upPort, 2, 30)}, {port}));
-        // startProxy's readiness probe reached the upstream too: reset it first.
+        // startProxy's readiness probe and the proxy's own reachability probe reached the
+        // upstream too: every connection the proxy opens is accepted and reset, the client's
+        // among them.
         const int client = connectTo("127.0.0.1", port);
         QVERIFY(client >= 0);
         QVERIFY(sendAll(client, "ping"));
-        // Accept what the proxy opened (probe and client) and reset each one.
-        for (int i = 0; i < 2; ++i) {
-            pollfd p{lfd, POLLIN, 0};
-            QVERIFY(::poll(&p, 1, 5000) == 1);
-            const int up = ::accept(lfd, nullptr, nullptr);
-            QVERIFY(up >= 0);
-            const linger hard{1, 0};
-            ::setsockopt(up, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
-            ::close(up);
+        int resets = 0;
+        const qint64 deadline = nowMs() + 5000;
+        bool clientEnded = false;
+        while (!clientEnded && nowMs() < deadline) {
+            pollfd p[2] = {{lfd, POLLIN, 0}, {client, POLLIN, 0}};
+            ::poll(p, 2, 100);
+            if (p[0].revents & POLLIN) {
+                const int up = ::accept(lfd, nullptr, nullptr);
+                QVERIFY(up >= 0);
+                const linger hard{1, 0};
+                ::setsockopt(up, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+                ::close(up);
+                ++resets;
+            }
+            clientEnded = p[1].revents != 0;
         }
+        QVERIFY2(resets >= 2, qPrintable(QString::number(resets)));
         QByteArray got;
         const ReadEnd end = waitForEnd(client, 5000, &got);
         QVERIFY2(end == ReadEnd::Reset || end == ReadEnd::Eof, "the client was left hanging");
