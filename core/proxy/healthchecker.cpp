@@ -82,8 +82,9 @@ public:
     // changed: the node went from taking traffic to refusing it, or back.
     using Done = std::function<void(NodeProbe*, bool passed, bool changed)>;
 
-    NodeProbe(const QString& nodeAddress, Done done, QObject* parent)
-        : QObject(parent), address(nodeAddress), m_done(std::move(done))
+    NodeProbe(const QString& nodeAddress, int intervalSecondMs, Done done, QObject* parent)
+        : QObject(parent), address(nodeAddress), m_intervalSecondMs(intervalSecondMs),
+          m_done(std::move(done))
     {
         m_timer.setSingleShot(false);
         m_timeout.setSingleShot(true);
@@ -185,8 +186,8 @@ private:
             m_timer.stop();
             return;
         }
-        if (!m_timer.isActive() || m_timer.interval() != interval * 1000)
-            m_timer.start(interval * 1000);
+        if (!m_timer.isActive() || m_timer.interval() != interval * m_intervalSecondMs)
+            m_timer.start(interval * m_intervalSecondMs);
     }
 
     void probe()
@@ -282,6 +283,7 @@ private:
     QString m_host;
     quint16 m_port = 0;
     QString m_hostHeader;
+    int m_intervalSecondMs;
     Done m_done;
     ActiveHealthCheck m_checks;
     QTimer m_timer;
@@ -368,7 +370,7 @@ void HealthChecker::watch(const QString& upstreamKey, const Upstream& upstream,
         NodeProbe*& probe = watched.probes[address];
         if (!probe) {
             probe = new NodeProbe(
-                address,
+                address, m_intervalSecondMs,
                 [this, upstreamKey](NodeProbe* p, bool passed, bool changed) {
                     onProbeFinished(upstreamKey, p, passed, changed);
                 },

@@ -78,6 +78,11 @@ public:
     void watch(const QString& upstreamKey, const Upstream& upstream,
                std::shared_ptr<Balancer> balancer);
     void unwatch(const QString& upstreamKey);
+
+    // How long one second of checks.active's healthy and unhealthy intervals lasts: 1000 ms,
+    // shortened by tests so that a run of probes does not take seconds. Applies to upstreams
+    // watched afterwards.
+    void setIntervalSecondMs(int ms) { m_intervalSecondMs = ms; }
     // Unwatches every upstream not in keys (after a config change).
     void retainOnly(const QStringList& keys);
 
@@ -100,6 +105,7 @@ Q_SIGNALS:
     void nodeReported(const QString& upstreamKey, const QString& nodeAddress, bool timedOut);
 
 private:
+    int m_intervalSecondMs = 1000;
     struct Watched;
     struct Report
     {

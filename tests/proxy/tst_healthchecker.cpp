@@ -38,6 +38,9 @@ using sgtest::HttpNode;
 
 namespace {
 
+// A second of the checks' intervals in the tests that wait for runs of probes (interval 1).
+constexpr int kShortSecondMs = 250;
+
 ActiveHealthCheck fastChecks(int successes, int failures)
 {
     ActiveHealthCheck checks;
@@ -126,6 +129,7 @@ struct ProbeRecorder
                                  state && steps.size() < this->count)
                                  steps.append(stepOf(passed, *state));
                          });
+        checker.setIntervalSecondMs(kShortSecondMs);
         checker.watch("h", upstream, std::make_shared<Balancer>(upstream));
     }
     bool done() const { return steps.size() >= count; }
@@ -241,6 +245,7 @@ void TestHealthChecker::downAndBackUp()
     auto balancer = std::make_shared<Balancer>(upstream);
 
     HealthChecker checker;
+    checker.setIntervalSecondMs(kShortSecondMs);
     QSignalSpy changes(&checker, &HealthChecker::nodeHealthChanged);
     QList<std::pair<QString, bool>> probes; // (address, reachable) in order
     // At each change of the live node: how many of its latest probes agreed with the new state.
@@ -336,6 +341,7 @@ void TestHealthChecker::unwatchStopsProbing()
     upstream.nodes = {node(deadPort())};
     upstream.checks = fastChecks(1, 1);
     HealthChecker checker;
+    checker.setIntervalSecondMs(kShortSecondMs);
     QSignalSpy probed(&checker, &HealthChecker::nodeProbed);
     checker.watch("a", upstream, std::make_shared<Balancer>(upstream));
     checker.watch("b", upstream, std::make_shared<Balancer>(upstream));
@@ -347,7 +353,7 @@ void TestHealthChecker::unwatchStopsProbing()
     QVERIFY(checker.watchedUpstreams().isEmpty());
     probed.clear();
     // Two full intervals with nothing watched: no probe may report.
-    QVERIFY(!probed.wait(2500));
+    QVERIFY(!probed.wait(2 * kShortSecondMs + 100));
 }
 
 void TestHealthChecker::noChecksMeansNotWatched()
@@ -399,6 +405,7 @@ void TestHealthChecker::apisixStatesAndCounters()
     upstream.checks = fastChecks(2, 2);
     auto balancer = std::make_shared<Balancer>(upstream);
     HealthChecker checker;
+    checker.setIntervalSecondMs(kShortSecondMs);
     QSignalSpy changes(&checker, &HealthChecker::nodeHealthChanged);
     QList<Step> steps;
     bool listenFailed = false;
@@ -714,6 +721,7 @@ void TestHealthChecker::httpNodeDownAndBackUp()
     upstream.checks = httpChecks(2, 2);
     auto balancer = std::make_shared<Balancer>(upstream);
     HealthChecker checker;
+    checker.setIntervalSecondMs(kShortSecondMs);
     QSignalSpy changes(&checker, &HealthChecker::nodeHealthChanged);
     QList<Step> steps;
     connect(&checker, &HealthChecker::nodeProbed, this,
