@@ -83,9 +83,15 @@ RelayPump::~RelayPump()
 
 void RelayPump::addReceived(Side from, quint64 bytes)
 {
-    if (bytes > 0)
-        m_record.noteFirstByte(from == Client, m_worker.wallMs());
-    m_dirs[from].received += bytes;
+    countReceived(m_dirs[from], bytes);
+}
+
+// The one test a read pays for the first-byte timers; the clock is the loop's.
+void RelayPump::countReceived(Direction& d, quint64 bytes)
+{
+    if (d.received == 0 && bytes > 0) [[unlikely]]
+        m_record.noteFirstByte(d.from == Client, m_worker.wallMs());
+    d.received += bytes;
 }
 
 ClosedBy RelayPump::firstClosed() const
@@ -363,11 +369,8 @@ int RelayPump::receive(Direction& d, qint64& budget)
         }
     }
     if (n > 0) {
-        // The one test a read pays for the first-byte timers; the clock is the loop's.
-        if (d.received == 0) [[unlikely]]
-            m_record.noteFirstByte(d.from == Client, m_worker.wallMs());
         d.held += n;
-        d.received += quint64(n);
+        countReceived(d, quint64(n));
         d.lastMoveMs = m_worker.monoMs();
         if (drained)
             src.readable = false;
@@ -402,9 +405,7 @@ int RelayPump::receiveThroughChain(Direction& d)
     const qint64 room = m_worker.bufferSize() - queued(d) - qint64(filtersHeld(d));
     const ssize_t n = ::recv(fd(d.from), d.buffer, size_t(room), 0);
     if (n > 0) {
-        if (d.received == 0) [[unlikely]]
-            m_record.noteFirstByte(d.from == Client, m_worker.wallMs());
-        d.received += quint64(n);
+        countReceived(d, quint64(n));
         d.lastMoveMs = m_worker.monoMs();
         if (size_t(n) < size_t(room) && !src.hup)
             src.readable = false;

@@ -128,6 +128,8 @@ private:
     int transfer(Direction& d, qint64& budget);
     int send(Direction& d, qint64& budget);
     int receive(Direction& d, qint64& budget);
+    // Bytes read from d's source (the first of them timed).
+    void countReceived(Direction& d, quint64 bytes);
     int receiveThroughChain(Direction& d);
     RelayFilter::Mode chainMode(const Direction& d) const;
     std::size_t filtersHeld(const Direction& d) const;
