@@ -36,7 +36,11 @@ struct WindowFixture
         window = std::make_unique<sg::MainWindow>(store.get(), engine.get());
         window->resize(1400, 860);
         window->show();
-        return QTest::qWaitForWindowExposed(window.get());
+        // Active, as a window the user works in (shortcuts and key events reach it; on a real
+        // display without a window manager it is not activated by showing it).
+        window->activateWindow();
+        return QTest::qWaitForWindowExposed(window.get()) &&
+               QTest::qWaitForWindowActive(window.get());
     }
 };
 

@@ -211,6 +211,9 @@ private slots:
     void typedRouteCarriesTraffic()
     {
         const quint16 port = freePort();
+        // The window of the test before was the active one.
+        m_ui.window->activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(m_ui.window.get()));
         QTest::keyClick(m_ui.window.get(), Qt::Key_N, Qt::ControlModifier);
         auto* tabs = child<QTabWidget>(m_ui.window.get(), "tabs");
         QWidget* editor = child<QWidget>(m_ui.window.get(), "routeEditor");
