@@ -585,15 +585,23 @@ private slots:
         QVERIFY(other.waitForFinished(3000));
     }
 
-    // Routes → Expose a local service (Ctrl+E) on the test's echo server: the dialog names this
-    // program as what listens there, suggests a free public port and a name, and Done creates
-    // the listener and the route in one change; bytes go through the new port and come back.
-    // "Only me" is the whitelist 127.0.0.1, exactly as ip-restriction matches it, so a client
-    // bound to 127.0.0.2 (another address of loopback) is refused.
+    // Routes → Expose a local service (Ctrl+Shift+E, wherever the focus is) on the test's echo
+    // server: the dialog names this program as what listens there, suggests a free public port and
+    // a name, and Done creates the listener and the route in one change; bytes go through the new
+    // port and come back. "Only me" is the whitelist 127.0.0.1, exactly as ip-restriction matches
+    // it, so a client bound to 127.0.0.2 (another address of loopback) is refused.
     void exposeALocalServiceInOneStep()
     {
         const int routesBefore = int(m_ui.store->config().streamRoutes.size());
-        QTest::keyClick(m_ui.window.get(), Qt::Key_E, Qt::ControlModifier);
+        // From a line edit of the window, whose own Ctrl+E (end of line) must not eat it.
+        auto* tabs = child<QTabWidget>(m_ui.window.get(), "tabs");
+        tabs->setCurrentIndex(0);
+        m_ui.window->activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(m_ui.window.get()));
+        auto* filter = child<QLineEdit>(m_ui.window.get(), "connectionFilterEdit");
+        filter->setFocus();
+        QTRY_COMPARE(QApplication::focusWidget(), filter);
+        QTest::keyClick(filter, Qt::Key_E, Qt::ControlModifier | Qt::ShiftModifier);
         QPointer<ExposeDialog> dialog = m_ui.window->findChild<ExposeDialog*>();
         QVERIFY(dialog);
         QVERIFY(dialog->isVisible());

@@ -40,10 +40,10 @@ RoutesPane::RoutesPane(RoutesModel* routes, const ConnectionTableModel* connecti
                                  tr("&Expose a local service…"), this);
     m_exposeAction->setObjectName(QStringLiteral("exposeAction"));
     m_exposeAction->setIconText(tr("Expose"));
-    m_exposeAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    m_exposeAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
     m_exposeAction->setToolTip(
         tr("Put a service of this machine behind Streamgate: a listener and a route in one step "
-           "(Ctrl+E)"));
+           "(Ctrl+Shift+E)"));
     connect(m_exposeAction, &QAction::triggered, this, &RoutesPane::exposeRequested);
 
     m_duplicateAction =
