@@ -7,6 +7,7 @@
 // connections table; "Expose a local service" finds the program on a local port, suggests a
 // free public port, refuses one in use naming its holder, and creates a route that carries bytes.
 #include "accesscontroller.h"
+#include "config/apisixyaml.h"
 #include "config/configstore.h"
 #include "config/routeedits.h"
 #include "echoserver.h"
@@ -19,6 +20,7 @@
 #include "models/roles.h"
 #include "models/routesmodel.h"
 #include "proxy/engine.h"
+#include "stats/portlookup.h"
 #include "windowfixture.h"
 
 #include <QAction>
@@ -650,6 +652,20 @@ private slots:
         Client other(QStringLiteral("127.0.0.2"), port);
         QTRY_VERIFY_WITH_TIMEOUT(other.closed, 3000);
         QVERIFY(other.received.isEmpty());
+
+        // An ordinary APISIX route and listener: exported and read back as they are.
+        QTemporaryDir apisix;
+        const ApisixExport exported = exportApisix(config, apisix.path());
+        QVERIFY(exported.ok());
+        for (const Problem& w : exported.warnings)
+            QVERIFY2(!w.path.contains(id), qPrintable(w.text()));
+        const ApisixImport imported = importApisix(apisix.filePath("apisix.yaml"));
+        QVERIFY2(imported.ok(), qPrintable(formatProblems(imported.problems)));
+        const StreamRoute* back = imported.config.findRoute(id);
+        QVERIFY(back);
+        QCOMPARE(back->plugins, route.plugins);
+        QCOMPARE(back->upstream->nodes, route.upstream->nodes);
+        QCOMPARE(listenOf(imported.config.streamProxy, *back), listenOf(config.streamProxy, route));
         QCOMPARE(m_ui.store->deleteRoute(id), Problems{});
     }
 
@@ -661,10 +677,14 @@ private slots:
     {
         QPointer<ExposeDialog> dialog = m_ui.window->openExposeDialog();
         QVERIFY(dialog);
+        auto* lookup = dialog->findChild<PortLookup*>();
+        QVERIFY(lookup);
+        QSignalSpy lookedUp(lookup, &PortLookup::listenersFound);
         QTest::keyClicks(child<QLineEdit>(dialog, "localPortEdit"),
                          QString::number(m_echo.serverPort()));
         auto* done = child<QPushButton>(dialog, "exposeDoneButton");
         QTRY_VERIFY_WITH_TIMEOUT(done->isEnabled(), 3000);
+        QCOMPARE(lookedUp.count(), 1); // one lookup for the port typed, not one per keystroke
 
         QTcpServer held;
         QVERIFY(held.listen(QHostAddress::Any));
