@@ -122,7 +122,12 @@ ExposeDialog::ExposeDialog(ConfigStore* store, QWidget* parent)
     local->addWidget(m_localEdit);
     local->addWidget(m_localStatus);
     local->addWidget(m_localError);
-    form->addRow(tr("&Local port:"), local);
+    const auto buddyLabel = [this](const QString& text, QWidget* buddy) {
+        auto* label = new QLabel(text, this); // a row of several widgets gets no buddy itself
+        label->setBuddy(buddy);
+        return label;
+    };
+    form->addRow(buddyLabel(tr("&Local port:"), m_localEdit), local);
 
     auto* pub = new QVBoxLayout;
     m_publicEdit = portEdit("publicPortEdit", tr("suggested once the local port is known"));
@@ -133,7 +138,7 @@ ExposeDialog::ExposeDialog(ConfigStore* store, QWidget* parent)
     pub->addWidget(m_publicEdit);
     pub->addWidget(m_publicStatus);
     pub->addWidget(m_publicError);
-    form->addRow(tr("&Public port:"), pub);
+    form->addRow(buddyLabel(tr("&Public port:"), m_publicEdit), pub);
 
     auto* who = new QVBoxLayout;
     auto* group = new QButtonGroup(this);
