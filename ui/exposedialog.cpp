@@ -9,6 +9,7 @@
 #include <QButtonGroup>
 #include <QDialogButtonBox>
 #include <QFormLayout>
+#include <QHBoxLayout>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QLabel>
@@ -112,6 +113,20 @@ ExposeDialog::ExposeDialog(ConfigStore* store, QWidget* parent)
         edit->setMaxLength(5);
         return edit;
     };
+    auto* protocols = new QHBoxLayout;
+    auto* protocolGroup = new QButtonGroup(this);
+    m_tcp = new QRadioButton(tr("T&CP"), this);
+    m_tcp->setObjectName(QStringLiteral("tcpRadio"));
+    m_udp = new QRadioButton(tr("&UDP"), this);
+    m_udp->setObjectName(QStringLiteral("udpRadio"));
+    m_tcp->setChecked(true);
+    protocolGroup->addButton(m_tcp);
+    protocolGroup->addButton(m_udp);
+    protocols->addWidget(m_tcp);
+    protocols->addWidget(m_udp);
+    protocols->addStretch();
+    form->addRow(tr("Protocol:"), protocols);
+
     auto* local = new QVBoxLayout;
     m_localEdit = portEdit("localPortEdit", tr("e.g. 3306"));
     m_localStatus = makeHint(tr("The port the service listens on, on this machine."), this);
@@ -194,6 +209,12 @@ ExposeDialog::ExposeDialog(ConfigStore* store, QWidget* parent)
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     layout->addWidget(buttons);
 
+    // Another protocol: both ports are looked up again (its sockets are other ones).
+    connect(m_udp, &QRadioButton::toggled, this, [this] {
+        onLocalEdited();
+        if (m_publicEdited)
+            onPublicEdited();
+    });
     connect(m_localEdit, &QLineEdit::textEdited, this, &ExposeDialog::onLocalEdited);
     connect(m_publicEdit, &QLineEdit::textEdited, this, &ExposeDialog::onPublicEdited);
     connect(m_nameEdit, &QLineEdit::textEdited, this,
@@ -216,7 +237,7 @@ ExposeDialog::~ExposeDialog() = default;
 
 // ---- what the config and the machine use ------------------------------------------------
 
-QString ExposeDialog::configUseOf(const Config& config, int port)
+QString ExposeDialog::configUseOf(const Config& config, Protocol protocol, int port)
 {
     const auto routeText = [](const StreamRoute& r, bool disabled) {
         const QString kind = disabled ? tr("disabled route") : tr("route");
@@ -232,10 +253,14 @@ QString ExposeDialog::configUseOf(const Config& config, int port)
         if (d.route.serverPort == port || (d.listen && d.listen->port == port))
             return routeText(d.route, true);
     }
-    for (int i = 0; i < config.streamProxy.tcp.size(); ++i) {
-        const ListenEntry& e = config.streamProxy.tcp.at(i);
-        if (e.hasPort(port))
-            return tr("listener stream_proxy.tcp[%1] (%2)").arg(i).arg(e.text());
+    const bool tcp = protocol == Protocol::Tcp;
+    const QList<ListenEntry>& entries = tcp ? config.streamProxy.tcp : config.streamProxy.udp;
+    for (int i = 0; i < entries.size(); ++i) {
+        if (entries.at(i).hasPort(port))
+            return tr("listener stream_proxy.%1[%2] (%3)")
+                .arg(tcp ? QStringLiteral("tcp") : QStringLiteral("udp"))
+                .arg(i)
+                .arg(entries.at(i).text());
     }
     return {};
 }
@@ -284,6 +309,11 @@ QStringList ExposeDialog::networkSubnets()
 
 // ---- typing and looking up --------------------------------------------------------------
 
+Protocol ExposeDialog::protocol() const
+{
+    return m_udp->isChecked() ? Protocol::Udp : Protocol::Tcp;
+}
+
 int ExposeDialog::localPort() const
 {
     bool ok = false;
@@ -322,7 +352,7 @@ void ExposeDialog::onLocalEdited()
 void ExposeDialog::lookUpLocal()
 {
     if (const int port = localPort()) {
-        m_localTicket = m_lookup->findListeners(Protocol::Tcp, quint16(port));
+        m_localTicket = m_lookup->findListeners(protocol(), quint16(port));
         if (!m_publicEdited)
             suggestPublicPort();
     }
@@ -336,7 +366,7 @@ void ExposeDialog::suggestPublicPort()
     QSet<quint16> taken = configPorts(m_store->config());
     taken.insert(quint16(local));
     const int from = local + kPortOffset <= 65535 ? local + kPortOffset : kPortOffset;
-    m_suggestTicket = m_lookup->findFreePort(Protocol::Tcp, quint16(from), taken);
+    m_suggestTicket = m_lookup->findFreePort(protocol(), quint16(from), taken);
     m_publicState = PortState::Checking;
     m_publicStatus->setText(tr("Looking for a free port…"));
     m_publicError->hide();
@@ -363,7 +393,8 @@ void ExposeDialog::onPublicEdited()
         m_publicError->setText(
             tr("public port: \"%1\" is not a port (a number 1-65535)").arg(text));
         m_publicError->show();
-    } else if (const QString use = m_store ? configUseOf(m_store->config(), port) : QString();
+    } else if (const QString use =
+                   m_store ? configUseOf(m_store->config(), protocol(), port) : QString();
                !use.isEmpty()) {
         m_publicState = PortState::Taken;
         m_publicStatus->clear();
@@ -380,7 +411,7 @@ void ExposeDialog::onPublicEdited()
 void ExposeDialog::lookUpPublic()
 {
     if (const int port = publicPort())
-        m_publicTicket = m_lookup->findListeners(Protocol::Tcp, quint16(port));
+        m_publicTicket = m_lookup->findListeners(protocol(), quint16(port));
 }
 
 void ExposeDialog::onListenersFound(quint64 ticket, quint16 port,
@@ -411,7 +442,7 @@ void ExposeDialog::onListenersFound(quint64 ticket, quint16 port,
             m_nameEdit->setText(defaultName());
     }
     if (ticket == m_publicTicket && port == publicPort()) {
-        const QString use = m_store ? configUseOf(m_store->config(), port) : QString();
+        const QString use = m_store ? configUseOf(m_store->config(), protocol(), port) : QString();
         if (!use.isEmpty()) {
             m_publicState = PortState::Taken;
             m_publicError->setText(tr("port %1 is used by %2").arg(port).arg(use));
@@ -536,9 +567,10 @@ void ExposeDialog::updateState()
     m_summary->setText(
         allowed.isEmpty()
             ? QString()
-            : tr("Done adds a TCP listener on %1 and the route \"%2\" to %3; allowed to "
-                 "connect: %4.")
-                  .arg(listen, m_nameEdit->text().trimmed(),
+            : tr("Done adds a %1 listener on %2 and the route \"%3\" to %4; allowed to "
+                 "connect: %5.")
+                  .arg(protocol() == Protocol::Tcp ? QStringLiteral("TCP") : QStringLiteral("UDP"),
+                       listen, m_nameEdit->text().trimmed(),
                        endpoint(QHostAddress(upstreamHost()), localPort()),
                        allowed.join(QStringLiteral(", "))));
 }
@@ -579,14 +611,14 @@ bool ExposeDialog::create()
         m_error->show();
         return false;
     }
-    const RouteListen listen{Protocol::Tcp,
+    const RouteListen listen{protocol(),
                              m_onlyMe->isChecked() ? QStringLiteral("127.0.0.1") : QString(), port};
     const QString base = program().isEmpty() ? QStringLiteral("port-%1").arg(local)
                                              : QStringLiteral("%1-%2").arg(program()).arg(local);
     QString id;
     const Problems problems = m_store->update([&](Config& config) {
         // The config as it is now (a hand edit may have come in since the dialog looked).
-        if (const QString use = configUseOf(config, port); !use.isEmpty())
+        if (const QString use = configUseOf(config, protocol(), port); !use.isEmpty())
             return Problems{{QStringLiteral("server_port"), QString::number(port),
                              tr("port %1 is used by %2").arg(port).arg(use)}};
         StreamRoute route = decoded.value;

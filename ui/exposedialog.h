@@ -3,7 +3,7 @@
 // user gives the local port (the dialog says, as they type, which program listens there), takes
 // the free public port it suggests or types another (one in use is refused naming the program
 // or the route that holds it), and chooses who may connect: only this machine, the machine's
-// networks, or given addresses. Done adds the TCP listener and the stream route with its
+// networks, or given addresses. Done adds the TCP (or UDP) listener and the stream route with its
 // upstream and ip-restriction whitelist as one validated config change, through the store, as
 // the route form saves. Ports are looked up on PortLookup's thread, never on the GUI thread,
 // a moment after the typing stops.
@@ -39,9 +39,10 @@ public:
     // How long the dialog waits after a keystroke before it looks a port up.
     static constexpr int kTypingPauseMs = 250;
 
-    // What in the config already uses `port` for a new TCP listener: "route Local MySQL
-    // (mysql)", "listener stream_proxy.tcp[1] (127.0.0.1:2000-2100)"; empty when nothing does.
-    static QString configUseOf(const Config& config, int port);
+    // What in the config already uses `port` for a new listener of `protocol`: "route Local
+    // MySQL (mysql)", "listener stream_proxy.tcp[1] (127.0.0.1:2000-2100)"; empty when nothing
+    // does.
+    static QString configUseOf(const Config& config, Protocol protocol, int port);
     // The ports of the config a new listener must not take (routes' server_port, listeners of
     // both protocols, disabled routes' listeners).
     static QSet<quint16> configPorts(const Config& config);
@@ -74,6 +75,7 @@ private:
     void suggestPublicPort();
     void validateAddresses();
     void updateState();
+    Protocol protocol() const;
     int localPort() const;
     int publicPort() const;
     // The host the upstream node names: where the local service accepts loopback clients.
@@ -98,6 +100,8 @@ private:
     QStringList m_subnets;
     QString m_createdId;
 
+    QRadioButton* m_tcp = nullptr;
+    QRadioButton* m_udp = nullptr;
     QLineEdit* m_localEdit = nullptr;
     QLabel* m_localStatus = nullptr;
     QLabel* m_localError = nullptr;

@@ -21,6 +21,7 @@
 #include "models/routesmodel.h"
 #include "proxy/engine.h"
 #include "stats/portlookup.h"
+#include "udppeers.h"
 #include "windowfixture.h"
 
 #include <QAction>
@@ -55,6 +56,7 @@
 #include <QTimer>
 #include <QToolButton>
 #include <QTreeView>
+#include <QUdpSocket>
 #include <memory>
 
 using namespace sg;
@@ -667,6 +669,53 @@ private slots:
         QCOMPARE(back->upstream->nodes, route.upstream->nodes);
         QCOMPARE(listenOf(imported.config.streamProxy, *back), listenOf(config.streamProxy, route));
         QCOMPARE(m_ui.store->deleteRoute(id), Problems{});
+    }
+
+    // UDP as well: the dialog finds the test's UDP echo (this program, on its own thread) on its
+    // port, and Done makes a UDP listener whose route carries a datagram there and back.
+    void exposeAUdpService()
+    {
+        UdpEcho echo;
+        QPointer<ExposeDialog> dialog = m_ui.window->openExposeDialog();
+        QVERIFY(dialog);
+        child<QRadioButton>(dialog, "udpRadio")->click();
+        QTest::keyClicks(child<QLineEdit>(dialog, "localPortEdit"), QString::number(echo.port()));
+        QTRY_COMPARE_WITH_TIMEOUT(
+            child<QLabel>(dialog, "localPortStatus")->text(),
+            QStringLiteral("%1 listens on 127.0.0.1:%2").arg(ownProgram()).arg(echo.port()), 3000);
+        auto* done = child<QPushButton>(dialog, "exposeDoneButton");
+        QTRY_VERIFY_WITH_TIMEOUT(done->isEnabled(), 3000);
+        // A UDP port some socket of this test is bound to is refused, naming this program.
+        QUdpSocket held;
+        QVERIFY(held.bind(QHostAddress::LocalHost, 0));
+        auto* pub = child<QLineEdit>(dialog, "publicPortEdit");
+        const QString suggested = pub->text();
+        pub->selectAll();
+        QTest::keyClicks(pub, QString::number(held.localPort()));
+        QTRY_COMPARE_WITH_TIMEOUT(
+            child<QLabel>(dialog, "publicPortError")->text(),
+            QStringLiteral("port %1 is in use by %2").arg(held.localPort()).arg(ownProgram()),
+            3000);
+        QVERIFY(!done->isEnabled());
+        pub->selectAll();
+        QTest::keyClicks(pub, suggested);
+        QTRY_VERIFY_WITH_TIMEOUT(done->isEnabled(), 3000);
+        QVERIFY(
+            child<QLabel>(dialog, "exposeSummary")->text().startsWith("Done adds a UDP listener"));
+        const quint16 port = child<QLineEdit>(dialog, "publicPortEdit")->text().toUShort();
+        done->click();
+        QTRY_VERIFY(dialog.isNull());
+        const Config config = m_ui.store->config();
+        const StreamRoute& route = config.streamRoutes.first();
+        QCOMPARE(listenOf(config.streamProxy, route),
+                 std::optional<RouteListen>(
+                     RouteListen{Protocol::Udp, QStringLiteral("127.0.0.1"), port}));
+        // The engine binds the new listener as it applies the change.
+        std::optional<QByteArray> answer;
+        UdpClient client(QStringLiteral("127.0.0.1"), port);
+        QTRY_VERIFY_WITH_TIMEOUT((answer = client.ask("datagram", 200)).has_value(), 3000);
+        QCOMPARE(*answer, QByteArray("datagram"));
+        QCOMPARE(m_ui.store->deleteRoute(route.idString()), Problems{});
     }
 
     // A public port in use is refused naming what holds it: a server of this test (this
