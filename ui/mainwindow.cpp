@@ -7,6 +7,7 @@
 #include "config/toxicedits.h"
 #include "configedit.h"
 #include "connectionactions.h"
+#include "exposedialog.h"
 #include "faults/faultindicator.h"
 #include "faults/faultspanel.h"
 #include "faults/faultwords.h"
@@ -236,6 +237,7 @@ void MainWindow::buildMenus(QDockWidget* eventDock)
     file->addAction(m_quitAction);
     QMenu* routes = menuBar()->addMenu(tr("&Routes"));
     routes->addAction(m_routesPane->newAction());
+    routes->addAction(m_routesPane->exposeAction());
     routes->addAction(m_routesPane->duplicateAction());
     routes->addAction(m_routesPane->enableAction());
     routes->addSeparator();
@@ -267,8 +269,9 @@ void MainWindow::buildMenus(QDockWidget* eventDock)
     settings->addAction(m_closeAtEndAction);
     settings->addAction(m_remoteApisixAction);
     // Window-wide shortcuts that are not on a focused widget.
-    for (QAction* a : {m_routesPane->newAction(), m_routesPane->duplicateAction(), m_findAction,
-                       m_refreshAction, m_allowLastAction, m_quitAction})
+    for (QAction* a :
+         {m_routesPane->newAction(), m_routesPane->exposeAction(), m_routesPane->duplicateAction(),
+          m_findAction, m_refreshAction, m_allowLastAction, m_quitAction})
         addAction(a);
 }
 
@@ -279,6 +282,7 @@ void MainWindow::connectPanes()
     connect(m_routesPane, &RoutesPane::editRequested, this,
             [this] { m_tabs->setCurrentWidget(m_editor); });
     connect(m_routesPane, &RoutesPane::newRouteRequested, this, &MainWindow::addRoute);
+    connect(m_routesPane, &RoutesPane::exposeRequested, this, &MainWindow::openExposeDialog);
     connect(m_routesPane, &RoutesPane::duplicateRequested, this, &MainWindow::duplicateRoute);
     connect(m_routesPane, &RoutesPane::routeDeleted, this, [this](const QString& id) {
         if (m_editor->routeId() == id)
@@ -392,6 +396,20 @@ void MainWindow::showLoadProblems()
         tr("%1 could not be loaded, so nothing is proxied and changes are not saved:\n%2")
             .arg(m_store->path(), formatProblems(loaded.problems)),
         actions);
+}
+
+ExposeDialog* MainWindow::openExposeDialog()
+{
+    if (!m_store)
+        return nullptr;
+    auto* dialog = new ExposeDialog(m_store, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &ExposeDialog::exposed, this, [this](const QString& id, const QString& text) {
+        selectRoute(id);
+        m_statusBar->showMessage(text, 8000);
+    });
+    dialog->open();
+    return dialog;
 }
 
 void MainWindow::bringToFront()

@@ -33,6 +33,7 @@ class DeniedPane;
 class DesktopIntegration;
 class DesktopNotifier;
 class EventLogModel;
+class ExposeDialog;
 class FaultsPanel;
 class NodesModel;
 class NoticeBanner;
@@ -79,6 +80,10 @@ public:
 
     // Settings → Manage a remote APISIX: one window, reused; it never touches this store.
     ui::RemoteApisixWindow* openRemoteApisix();
+
+    // Routes → Expose a local service…: the dialog, opened window-modal (it deletes itself when
+    // closed); null without a config store.
+    ui::ExposeDialog* openExposeDialog();
 
     // Shown (out of the tray or the task bar), raised and given the focus.
     void bringToFront();

@@ -13,6 +13,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pwd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -78,6 +79,20 @@ QHostAddress getAddress(int family, const __be32 in[4])
     Q_IPV6ADDR v6;
     std::memcpy(v6.c, in, 16);
     return plain(QHostAddress(v6));
+}
+
+// A listening socket's address as the kernel holds it: "::" stays "::" (a dual-stack wildcard,
+// not 0.0.0.0); an IPv4-mapped one is shown as IPv4.
+QHostAddress listenAddress(int family, const __be32 in[4])
+{
+    if (family == AF_INET)
+        return QHostAddress(ntohl(in[0]));
+    Q_IPV6ADDR v6;
+    std::memcpy(v6.c, in, 16);
+    static constexpr quint8 mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(v6.c, mapped, sizeof mapped) == 0)
+        return QHostAddress(ntohl(in[3]));
+    return QHostAddress(v6);
 }
 
 // Sends one request and calls onMessage for each inet_diag_msg of the answer; false when the
@@ -320,6 +335,11 @@ QList<ClientProcess> SocketOwnerFinder::find(const QList<Key>& keys)
     sockets.reserve(keys.size());
     for (const Key& key : keys)
         sockets.append(query(key));
+    return owners(sockets);
+}
+
+QList<ClientProcess> SocketOwnerFinder::owners(const QList<Socket>& sockets)
+{
     const quint32 me = ::getuid();
     // One scan for the whole batch, only for the sockets of processes this user may read that
     // are not where the cache last saw them.
@@ -338,7 +358,7 @@ QList<ClientProcess> SocketOwnerFinder::find(const QList<Key>& keys)
     if (!wanted.isEmpty())
         scan(std::move(wanted));
     QList<ClientProcess> out;
-    out.reserve(keys.size());
+    out.reserve(sockets.size());
     for (const Socket& s : std::as_const(sockets)) {
         ClientProcess p;
         if (!s.found) {
@@ -362,6 +382,51 @@ QList<ClientProcess> SocketOwnerFinder::find(const QList<Key>& keys)
         }
         out.append(p);
     }
+    return out;
+}
+
+template <typename OnSocket>
+void SocketOwnerFinder::listListening(Protocol protocol, OnSocket onSocket)
+{
+    for (const int family : {AF_INET, AF_INET6}) {
+        inet_diag_req_v2 request{};
+        request.sdiag_family = quint8(family);
+        if (protocol == Protocol::Tcp) {
+            request.sdiag_protocol = IPPROTO_TCP;
+            request.idiag_states = 1U << TCP_LISTEN;
+        } else {
+            request.sdiag_protocol = IPPROTO_UDP;
+            request.idiag_states = ~0U;
+        }
+        ask(request, true, [&](const inet_diag_msg& m) {
+            onSocket(listenAddress(m.idiag_family, m.id.idiag_src), ntohs(m.id.idiag_sport),
+                     Socket{true, m.idiag_inode, m.idiag_uid});
+        });
+    }
+}
+
+QList<SocketOwnerFinder::Listening> SocketOwnerFinder::findListening(Protocol protocol,
+                                                                     quint16 port)
+{
+    QList<Listening> out;
+    QList<Socket> sockets;
+    listListening(protocol, [&](const QHostAddress& address, quint16 p, const Socket& socket) {
+        if (p != port)
+            return;
+        out.append(Listening{address, p, {}});
+        sockets.append(socket);
+    });
+    const QList<ClientProcess> processes = owners(sockets);
+    for (int i = 0; i < out.size(); ++i)
+        out[i].process = processes.at(i);
+    return out;
+}
+
+QSet<quint16> SocketOwnerFinder::listeningPorts(Protocol protocol)
+{
+    QSet<quint16> out;
+    listListening(protocol,
+                  [&](const QHostAddress&, quint16 port, const Socket&) { out.insert(port); });
     return out;
 }
 

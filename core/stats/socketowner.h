@@ -33,6 +33,22 @@ public:
     QList<ClientProcess> find(const QList<Key>& keys);
     ClientProcess find(const Key& key) { return find(QList<Key>{key}).constFirst(); }
 
+    // A socket waiting for clients: TCP in state LISTEN, or UDP bound to the port (a UDP
+    // socket has no listening state: any socket on the port holds it).
+    struct Listening
+    {
+        QHostAddress address; // where it listens: 127.0.0.1, ::1, 0.0.0.0, ::, an interface
+        quint16 port = 0;
+        ClientProcess process; // pid 0 with `unknown` saying why when not found
+        bool operator==(const Listening&) const = default;
+    };
+    // Every socket of this machine (network namespace) listening on local `port`, with the
+    // program holding it; empty when nothing listens there.
+    QList<Listening> findListening(Protocol protocol, quint16 port);
+    // The local ports on which some socket listens (TCP) or is bound (UDP): one socket-table
+    // pass, no /proc scan.
+    static QSet<quint16> listeningPorts(Protocol protocol);
+
     // How many /proc scans ran (a socket was not where the cache last saw it); for tests.
     int scans() const { return m_scans; }
 
@@ -63,6 +79,11 @@ private:
     static constexpr int kMaxRemembered = 262144;
 
     static Socket query(const Key& key);
+    // Lists the sockets listening (TCP) or bound (UDP) on this machine, both families; calls
+    // onSocket(address, port, socket) for each.
+    template <typename OnSocket> static void listListening(Protocol protocol, OnSocket onSocket);
+    // The programs holding the sockets, in order (at most one /proc scan for all of them).
+    QList<ClientProcess> owners(const QList<Socket>& sockets);
     // Whether the holder's descriptor is still that socket (one readlink).
     static bool holds(const Holder& holder, quint64 inode);
     // Reads /proc until every wanted socket has its holder, the programs that held clients'

@@ -1,9 +1,12 @@
 // Who a client is: SocketOwnerFinder on real TCP and UDP sockets of this process (the client
 // end must resolve to getpid() and this program's name), its /proc scan cache, ClientResolver
 // answering on its own thread (reverse DNS through the system resolver for a client treated as
-// on the network) and StatsHub filling open connections and denied clients with it.
+// on the network) and StatsHub filling open connections and denied clients with it; the
+// listening-socket query (a QTcpServer or QUdpSocket of this process is found with getpid()) and
+// PortLookup answering it, and finding a free port, from its own thread.
 
 #include "stats/clientresolver.h"
+#include "stats/portlookup.h"
 #include "stats/socketowner.h"
 #include "stats/statshub.h"
 
@@ -147,6 +150,77 @@ private Q_SLOTS:
         QVERIFY(self.cmdline.size() <= SocketOwnerFinder::kMaxCmdline + 1);
         QVERIFY(!self.cmdline.contains(QChar(0)));
         QCOMPARE(SocketOwnerFinder::describe(0x7fffffff).pid, qint64(0)); // no such process
+    }
+
+    // A server of this process listening on 127.0.0.1 is found as this process; a second one on
+    // the same port of ::1 is a second listener; once both close, nothing listens there. A bound
+    // UDP socket holds its port as well.
+    void listeningSocketIsThisProcess()
+    {
+        QTcpServer v4;
+        QVERIFY(v4.listen(QHostAddress::LocalHost));
+        const quint16 port = v4.serverPort();
+        SocketOwnerFinder finder;
+        QList<SocketOwnerFinder::Listening> found = finder.findListening(Protocol::Tcp, port);
+        QCOMPARE(found.size(), 1);
+        QCOMPARE(found.at(0).address, QHostAddress(QHostAddress::LocalHost));
+        QCOMPARE(found.at(0).port, port);
+        QCOMPARE(found.at(0).process.pid, qint64(::getpid()));
+        QCOMPARE(found.at(0).process.name, ownName());
+        QVERIFY(SocketOwnerFinder::listeningPorts(Protocol::Tcp).contains(port));
+
+        QTcpServer v6;
+        if (v6.listen(QHostAddress::LocalHostIPv6, port)) { // hosts without IPv6 skip this part
+            found = finder.findListening(Protocol::Tcp, port);
+            QCOMPARE(found.size(), 2);
+            QCOMPARE(found.at(1).address, QHostAddress(QHostAddress::LocalHostIPv6));
+            QCOMPARE(found.at(1).process.pid, qint64(::getpid()));
+            v6.close();
+        }
+        // A client connected to the server is not a listener of the port.
+        QTcpSocket client;
+        client.connectToHost(QHostAddress::LocalHost, port);
+        QVERIFY(client.waitForConnected(3000));
+        QCOMPARE(finder.findListening(Protocol::Tcp, client.localPort()).size(), 0);
+        v4.close();
+        QCOMPARE(finder.findListening(Protocol::Tcp, port).size(), 0);
+
+        QUdpSocket udp;
+        QVERIFY(udp.bind(QHostAddress::LocalHost, 0));
+        found = finder.findListening(Protocol::Udp, udp.localPort());
+        QCOMPARE(found.size(), 1);
+        QCOMPARE(found.at(0).process.pid, qint64(::getpid()));
+        QVERIFY(SocketOwnerFinder::listeningPorts(Protocol::Udp).contains(udp.localPort()));
+    }
+
+    // PortLookup answers on the caller's thread after running on its own; a port of the
+    // `taken` set or with a listener is never suggested.
+    void portLookupAnswersFromItsThread()
+    {
+        QTcpServer server;
+        QVERIFY(server.listen(QHostAddress::Any));
+        const quint16 port = server.serverPort();
+        PortLookup lookup;
+        QVERIFY(lookup.lookupThread() != QThread::currentThread());
+        QSignalSpy listeners(&lookup, &PortLookup::listenersFound);
+        QSignalSpy free(&lookup, &PortLookup::freePortFound);
+        const quint64 first = lookup.findListeners(Protocol::Tcp, port);
+        QVERIFY(listeners.wait(3000));
+        QCOMPARE(listeners.at(0).at(0).toULongLong(), first);
+        const auto found = listeners.at(0).at(2).value<QList<SocketOwnerFinder::Listening>>();
+        QCOMPARE(found.size(), 1);
+        QCOMPARE(found.at(0).address, QHostAddress(QHostAddress::AnyIPv6)); // Any is dual-stack
+        QCOMPARE(found.at(0).process.pid, qint64(::getpid()));
+
+        // Asked from the port the server holds, with the next one taken: the one after them.
+        // (Another program may hold that one meanwhile; then the answer is further up still.)
+        const quint64 second = lookup.findFreePort(Protocol::Tcp, port, {quint16(port + 1)});
+        QVERIFY(free.wait(3000));
+        QCOMPARE(free.at(0).at(0).toULongLong(), second);
+        const quint16 suggested = quint16(free.at(0).at(1).toUInt());
+        QVERIFY2(suggested > port + 1, qPrintable(QString::number(suggested)));
+        QTcpServer onSuggested;
+        QVERIFY(onSuggested.listen(QHostAddress::LocalHost, suggested));
     }
 
     void resolverAnswersOnItsOwnThread()

@@ -4,11 +4,14 @@
 // while rows come and go; "Close connection" ends the real socket; a route whose upstream does
 // not answer says so in its status until a server listens there; a screenshot with live
 // traffic is written to the build tree; the program owning a client's socket shows in the
-// connections table.
+// connections table; "Expose a local service" finds the program on a local port, suggests a
+// free public port, refuses one in use naming its holder, and creates a route that carries bytes.
 #include "accesscontroller.h"
+#include "config/apisixyaml.h"
 #include "config/configstore.h"
 #include "config/routeedits.h"
 #include "echoserver.h"
+#include "exposedialog.h"
 #include "loopback.h"
 #include "mainwindow.h"
 #include "model/codec.h"
@@ -17,6 +20,8 @@
 #include "models/roles.h"
 #include "models/routesmodel.h"
 #include "proxy/engine.h"
+#include "stats/portlookup.h"
+#include "udppeers.h"
 #include "windowfixture.h"
 
 #include <QAction>
@@ -34,8 +39,11 @@
 #include <QMenu>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QNetworkInterface>
+#include <QPointer>
 #include <QProcess>
 #include <QPushButton>
+#include <QRadioButton>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTabWidget>
@@ -48,6 +56,7 @@
 #include <QTimer>
 #include <QToolButton>
 #include <QTreeView>
+#include <QUdpSocket>
 #include <memory>
 
 using namespace sg;
@@ -108,6 +117,17 @@ int rowOfClientPort(QTableView* view, quint16 port)
             return r;
     }
     return -1;
+}
+
+// "tst_mainwindow (pid 1234)": this program as the window names a process.
+QString ownProgram()
+{
+    QFile comm(QStringLiteral("/proc/self/comm"));
+    if (!comm.open(QIODevice::ReadOnly))
+        return {};
+    return QStringLiteral("%1 (pid %2)")
+        .arg(QString::fromLocal8Bit(comm.readAll().trimmed()))
+        .arg(QCoreApplication::applicationPid());
 }
 
 // The share of a picture's pixels (sampled) that are dark.
@@ -570,6 +590,219 @@ private slots:
         QVERIFY(rowOfProgram(bash) >= 0);
         other.kill();
         QVERIFY(other.waitForFinished(3000));
+    }
+
+    // Routes → Expose a local service (Ctrl+Shift+E, wherever the focus is) on the test's echo
+    // server: the dialog names this program as what listens there, suggests a free public port and
+    // a name, and Done creates the listener and the route in one change; bytes go through the new
+    // port and come back. "Only me" is the whitelist 127.0.0.1, exactly as ip-restriction matches
+    // it, so a client bound to 127.0.0.2 (another address of loopback) is refused.
+    void exposeALocalServiceInOneStep()
+    {
+        const int routesBefore = int(m_ui.store->config().streamRoutes.size());
+        // From a line edit of the window, whose own Ctrl+E (end of line) must not eat it.
+        auto* tabs = child<QTabWidget>(m_ui.window.get(), "tabs");
+        tabs->setCurrentIndex(0);
+        m_ui.window->activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(m_ui.window.get()));
+        auto* filter = child<QLineEdit>(m_ui.window.get(), "connectionFilterEdit");
+        filter->setFocus();
+        QTRY_COMPARE(QApplication::focusWidget(), filter);
+        QTest::keyClick(filter, Qt::Key_E, Qt::ControlModifier | Qt::ShiftModifier);
+        QPointer<ExposeDialog> dialog = m_ui.window->findChild<ExposeDialog*>();
+        QVERIFY(dialog);
+        QVERIFY(dialog->isVisible());
+        auto* local = child<QLineEdit>(dialog, "localPortEdit");
+        QTRY_COMPARE(QApplication::focusWidget(), local);
+        QTest::keyClicks(local, QString::number(m_echo.serverPort()));
+        QTRY_COMPARE_WITH_TIMEOUT(
+            child<QLabel>(dialog, "localPortStatus")->text(),
+            QStringLiteral("%1 listens on 127.0.0.1:%2").arg(ownProgram()).arg(m_echo.serverPort()),
+            3000);
+        auto* pub = child<QLineEdit>(dialog, "publicPortEdit");
+        QTRY_VERIFY_WITH_TIMEOUT(!pub->text().isEmpty(), 3000);
+        const quint16 port = pub->text().toUShort();
+        QVERIFY(port != 0 && port != m_echo.serverPort() && port != m_port);
+        QVERIFY(!ExposeDialog::configPorts(m_ui.store->config()).contains(port));
+        QCOMPARE(child<QLineEdit>(dialog, "exposeNameEdit")->text(),
+                 QStringLiteral("%1 on %2")
+                     .arg(ownProgram().section(QLatin1Char(' '), 0, 0))
+                     .arg(m_echo.serverPort()));
+        QVERIFY(child<QRadioButton>(dialog, "onlyMeRadio")->isChecked());
+        auto* done = child<QPushButton>(dialog, "exposeDoneButton");
+        QTRY_VERIFY_WITH_TIMEOUT(done->isEnabled(), 3000);
+        QTest::mouseClick(done, Qt::LeftButton);
+        QTRY_VERIFY(dialog.isNull()); // closed and gone
+
+        // One change: the route (first in match order) and its listener on loopback.
+        const Config config = m_ui.store->config();
+        QCOMPARE(int(config.streamRoutes.size()), routesBefore + 1);
+        const StreamRoute& route = config.streamRoutes.first();
+        const QString id = route.idString();
+        QVERIFY2(id.startsWith(QStringLiteral("tst_mainwindow-")), qPrintable(id));
+        QCOMPARE(route.serverPort, std::optional<int>(port));
+        QCOMPARE(route.plugins.ipRestriction->whitelist, QStringList{QStringLiteral("127.0.0.1")});
+        QCOMPARE(route.upstream->nodes.size(), 1);
+        QCOMPARE(route.upstream->nodes.at(0).port, int(m_echo.serverPort()));
+        QCOMPARE(listenOf(config.streamProxy, route),
+                 std::optional<RouteListen>(
+                     RouteListen{Protocol::Tcp, QStringLiteral("127.0.0.1"), port}));
+        auto* routes = child<QTreeView>(m_ui.window.get(), "routesView");
+        QCOMPARE(routes->currentIndex().data(RouteIdRole).toString(), id);
+
+        Client client({}, port);
+        QVERIFY(client.waitConnected());
+        client.socket->write("exposed in one step");
+        QTRY_COMPARE_WITH_TIMEOUT(client.received, QByteArray("exposed in one step"), 3000);
+        Client other(QStringLiteral("127.0.0.2"), port);
+        QTRY_VERIFY_WITH_TIMEOUT(other.closed, 3000);
+        QVERIFY(other.received.isEmpty());
+
+        // An ordinary APISIX route and listener: exported and read back as they are.
+        QTemporaryDir apisix;
+        const ApisixExport exported = exportApisix(config, apisix.path());
+        QVERIFY(exported.ok());
+        for (const Problem& w : exported.warnings)
+            QVERIFY2(!w.path.contains(id), qPrintable(w.text()));
+        const ApisixImport imported = importApisix(apisix.filePath("apisix.yaml"));
+        QVERIFY2(imported.ok(), qPrintable(formatProblems(imported.problems)));
+        const StreamRoute* back = imported.config.findRoute(id);
+        QVERIFY(back);
+        QCOMPARE(back->plugins, route.plugins);
+        QCOMPARE(back->upstream->nodes, route.upstream->nodes);
+        QCOMPARE(listenOf(imported.config.streamProxy, *back), listenOf(config.streamProxy, route));
+        QCOMPARE(m_ui.store->deleteRoute(id), Problems{});
+    }
+
+    // UDP as well: the dialog finds the test's UDP echo (this program, on its own thread) on its
+    // port, and Done makes a UDP listener whose route carries a datagram there and back.
+    void exposeAUdpService()
+    {
+        UdpEcho echo;
+        QPointer<ExposeDialog> dialog = m_ui.window->openExposeDialog();
+        QVERIFY(dialog);
+        child<QRadioButton>(dialog, "udpRadio")->click();
+        QTest::keyClicks(child<QLineEdit>(dialog, "localPortEdit"), QString::number(echo.port()));
+        QTRY_COMPARE_WITH_TIMEOUT(
+            child<QLabel>(dialog, "localPortStatus")->text(),
+            QStringLiteral("%1 listens on 127.0.0.1:%2").arg(ownProgram()).arg(echo.port()), 3000);
+        auto* done = child<QPushButton>(dialog, "exposeDoneButton");
+        QTRY_VERIFY_WITH_TIMEOUT(done->isEnabled(), 3000);
+        // A UDP port some socket of this test is bound to is refused, naming this program.
+        QUdpSocket held;
+        QVERIFY(held.bind(QHostAddress::LocalHost, 0));
+        auto* pub = child<QLineEdit>(dialog, "publicPortEdit");
+        const QString suggested = pub->text();
+        pub->selectAll();
+        QTest::keyClicks(pub, QString::number(held.localPort()));
+        QTRY_COMPARE_WITH_TIMEOUT(
+            child<QLabel>(dialog, "publicPortError")->text(),
+            QStringLiteral("port %1 is in use by %2").arg(held.localPort()).arg(ownProgram()),
+            3000);
+        QVERIFY(!done->isEnabled());
+        pub->selectAll();
+        QTest::keyClicks(pub, suggested);
+        QTRY_VERIFY_WITH_TIMEOUT(done->isEnabled(), 3000);
+        QVERIFY(
+            child<QLabel>(dialog, "exposeSummary")->text().startsWith("Done adds a UDP listener"));
+        const quint16 port = child<QLineEdit>(dialog, "publicPortEdit")->text().toUShort();
+        done->click();
+        QTRY_VERIFY(dialog.isNull());
+        const Config config = m_ui.store->config();
+        const StreamRoute& route = config.streamRoutes.first();
+        QCOMPARE(listenOf(config.streamProxy, route),
+                 std::optional<RouteListen>(
+                     RouteListen{Protocol::Udp, QStringLiteral("127.0.0.1"), port}));
+        // The engine binds the new listener as it applies the change.
+        std::optional<QByteArray> answer;
+        UdpClient client(QStringLiteral("127.0.0.1"), port);
+        QTRY_VERIFY_WITH_TIMEOUT((answer = client.ask("datagram", 200)).has_value(), 3000);
+        QCOMPARE(*answer, QByteArray("datagram"));
+        QCOMPARE(m_ui.store->deleteRoute(route.idString()), Problems{});
+    }
+
+    // A public port in use is refused naming what holds it: a server of this test (this
+    // program and its pid), or the config's echo route (its name); an address of "these
+    // addresses" that ip-restriction would refuse is named; "my network" allows this machine's
+    // interface subnets and shows them.
+    void exposeRefusesWhatIsTaken()
+    {
+        QPointer<ExposeDialog> dialog = m_ui.window->openExposeDialog();
+        QVERIFY(dialog);
+        auto* lookup = dialog->findChild<PortLookup*>();
+        QVERIFY(lookup);
+        QSignalSpy lookedUp(lookup, &PortLookup::listenersFound);
+        QTest::keyClicks(child<QLineEdit>(dialog, "localPortEdit"),
+                         QString::number(m_echo.serverPort()));
+        auto* done = child<QPushButton>(dialog, "exposeDoneButton");
+        QTRY_VERIFY_WITH_TIMEOUT(done->isEnabled(), 3000);
+        QCOMPARE(lookedUp.count(), 1); // one lookup for the port typed, not one per keystroke
+
+        QTcpServer held;
+        QVERIFY(held.listen(QHostAddress::Any));
+        auto* pub = child<QLineEdit>(dialog, "publicPortEdit");
+        auto* error = child<QLabel>(dialog, "publicPortError");
+        pub->selectAll();
+        QTest::keyClicks(pub, QString::number(held.serverPort()));
+        QVERIFY(!done->isEnabled()); // until the answer, and after it
+        QTRY_COMPARE_WITH_TIMEOUT(
+            error->text(),
+            QStringLiteral("port %1 is in use by %2").arg(held.serverPort()).arg(ownProgram()),
+            3000);
+        QVERIFY(error->isVisible());
+        QVERIFY(!done->isEnabled());
+
+        pub->selectAll();
+        QTest::keyClicks(pub, QString::number(m_port));
+        QCOMPARE(error->text(), QStringLiteral("port %1 is used by route Echo (echo)").arg(m_port));
+        QVERIFY(!done->isEnabled());
+        // Cleared, the field gets a suggestion again.
+        pub->selectAll();
+        QTest::keyClick(pub, Qt::Key_Backspace);
+        QTRY_VERIFY_WITH_TIMEOUT(done->isEnabled(), 3000);
+        QVERIFY(error->isHidden());
+
+        child<QRadioButton>(dialog, "theseAddressesRadio")->click();
+        auto* addresses = child<QLineEdit>(dialog, "addressesEdit");
+        QTest::keyClicks(addresses, "192.168.1.20, 10.0.0.300");
+        auto* addressError = child<QLabel>(dialog, "addressesError");
+        QVERIFY2(addressError->text().startsWith(
+                     QStringLiteral("these addresses: \"10.0.0.300\" is refused: ")),
+                 qPrintable(addressError->text()));
+        QVERIFY(addressError->isVisible());
+        QVERIFY(!done->isEnabled());
+        addresses->clear();
+        QTest::keyClicks(addresses, "192.168.1.20 10.0.0.0/24");
+        QVERIFY(addressError->isHidden());
+        QVERIFY(done->isEnabled());
+        QCOMPARE(dialog->whitelist(), (QStringList{"127.0.0.1", "192.168.1.20", "10.0.0.0/24"}));
+
+        // Every address of this machine's interfaces that are up is inside a subnet shown.
+        child<QRadioButton>(dialog, "myNetworkRadio")->click();
+        const QStringList allowed = dialog->whitelist();
+        QCOMPARE(allowed.value(0), QStringLiteral("127.0.0.1"));
+        const QString shown = child<QLabel>(dialog, "networkLabel")->text();
+        for (const QNetworkInterface& i : QNetworkInterface::allInterfaces()) {
+            if (!i.flags().testFlag(QNetworkInterface::IsUp) ||
+                !i.flags().testFlag(QNetworkInterface::IsRunning) ||
+                i.flags().testFlag(QNetworkInterface::IsLoopBack))
+                continue;
+            for (const QNetworkAddressEntry& e : i.addressEntries()) {
+                if (e.ip().protocol() != QAbstractSocket::IPv4Protocol || e.ip().isLinkLocal())
+                    continue;
+                bool covered = false;
+                for (const QString& entry : allowed.mid(1)) {
+                    covered |= e.ip().isInSubnet(QHostAddress::parseSubnet(entry));
+                    QVERIFY2(shown.contains(entry), qPrintable(shown));
+                }
+                QVERIFY2(covered, qPrintable(e.ip().toString()));
+            }
+        }
+        QVERIFY(done->isEnabled());
+        dialog->reject();
+        QTRY_VERIFY(dialog.isNull());
+        QVERIFY(!m_ui.store->config().findRoute("tst_mainwindow-" +
+                                                QString::number(m_echo.serverPort())));
     }
 
     // A MySQL route to a port nothing listens on: still listening, but its status says MySQL

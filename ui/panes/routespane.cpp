@@ -36,6 +36,16 @@ RoutesPane::RoutesPane(RoutesModel* routes, const ConnectionTableModel* connecti
     m_newAction->setToolTip(tr("Add a route (Ctrl+N)"));
     connect(m_newAction, &QAction::triggered, this, &RoutesPane::newRouteRequested);
 
+    m_exposeAction = new QAction(themedIcon("network-server", s, QStyle::SP_DriveNetIcon),
+                                 tr("&Expose a local service…"), this);
+    m_exposeAction->setObjectName(QStringLiteral("exposeAction"));
+    m_exposeAction->setIconText(tr("Expose"));
+    m_exposeAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+    m_exposeAction->setToolTip(
+        tr("Put a service of this machine behind Streamgate: a listener and a route in one step "
+           "(Ctrl+Shift+E)"));
+    connect(m_exposeAction, &QAction::triggered, this, &RoutesPane::exposeRequested);
+
     m_duplicateAction =
         new QAction(themedIcon("edit-copy", s, QStyle::SP_FileIcon), tr("D&uplicate route"), this);
     m_duplicateAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
@@ -73,6 +83,7 @@ RoutesPane::RoutesPane(RoutesModel* routes, const ConnectionTableModel* connecti
                                 ? Qt::ToolButtonIconOnly
                                 : Qt::ToolButtonTextOnly);
     bar->addAction(m_newAction);
+    bar->addAction(m_exposeAction);
     bar->addAction(m_duplicateAction);
     bar->addAction(m_deleteAction);
     header->addWidget(bar);
@@ -102,6 +113,7 @@ RoutesPane::RoutesPane(RoutesModel* routes, const ConnectionTableModel* connecti
     connect(m_view, &QWidget::customContextMenuRequested, this, [this](const QPoint& pos) {
         QMenu menu(this);
         menu.addAction(m_newAction);
+        menu.addAction(m_exposeAction);
         menu.addAction(m_duplicateAction);
         menu.addAction(m_enableAction);
         menu.addSeparator();
@@ -156,6 +168,7 @@ void RoutesPane::updateActions()
     m_enableAction->setEnabled(has);
     m_enableAction->setChecked(has && m_routes->rowAt(row).enabled);
     m_newAction->setEnabled(m_store != nullptr);
+    m_exposeAction->setEnabled(m_store != nullptr);
 }
 
 void RoutesPane::deleteSelectedRoute()

@@ -1,9 +1,9 @@
 #pragma once
 // The routes list on the left of the window, in match order (the first route that matches a
 // connection takes it; a drag reorders), with the route actions of its tool bar, its context menu
-// and the Routes menu: new, duplicate, enabled, delete. Deleting, enabling and moving are edits
-// committed here through the ConfigStore; a new or duplicated route is a job for the route form,
-// so those two only ask for it.
+// and the Routes menu: new, expose a local service, duplicate, enabled, delete. Deleting, enabling
+// and moving are edits committed here through the ConfigStore; a new or duplicated route is a job
+// for the route form, and exposing a service one for its dialog, so those only ask for it.
 
 #include <QWidget>
 
@@ -33,6 +33,7 @@ public:
                Engine* engine, QWidget* parent = nullptr);
 
     QAction* newAction() const { return m_newAction; }
+    QAction* exposeAction() const { return m_exposeAction; }
     QAction* duplicateAction() const { return m_duplicateAction; }
     QAction* enableAction() const { return m_enableAction; }
     QAction* deleteAction() const { return m_deleteAction; }
@@ -58,6 +59,7 @@ Q_SIGNALS:
     void currentRouteChanged();
     void editRequested(); // a double click on a route
     void newRouteRequested();
+    void exposeRequested(); // "Expose a local service…"
     void duplicateRequested(const QString& id);
     void routeDeleted(const QString& id);
     void routeToggled(const QString& id); // enabled or disabled, and selected
@@ -71,6 +73,7 @@ private:
     Engine* m_engine;
     QTreeView* m_view = nullptr;
     QAction* m_newAction = nullptr;
+    QAction* m_exposeAction = nullptr;
     QAction* m_duplicateAction = nullptr;
     QAction* m_deleteAction = nullptr;
     QAction* m_enableAction = nullptr;
