@@ -266,7 +266,9 @@ HttpResponse AdminRouteEdits::clientEdit(const QString& id, Action action,
     const bool allow = action == Action::Allow;
     if (auto bad = readClient(request.body(), &client, allow ? &duration : nullptr))
         return refusalResponse(*bad);
-    if (duration)
+    // With a duration the runtime allows (Always then also ends a timed allow, as in the
+    // window); "always" where no runtime keeps timed allows is the plain allow below.
+    if (duration && (m_allows || *duration != AllowDuration::Always))
         return timedAllow(id, client, *duration);
 
     std::optional<Refused> refused;
