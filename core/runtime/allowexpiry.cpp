@@ -115,6 +115,30 @@ AllowExpiry::AllowExpiry(ConfigStore* store, Engine* engine, QObject* parent)
             [this](const ConfigDiff&, const Config& config) { onConfigChanged(config); });
     endSessionAccess(); // left from a run that did not quit cleanly
     onConfigChanged(m_store->config());
+    // Who still has access, and until when, is said at start as at each allow.
+    for (const TimedAllow& allow : timedAllows())
+        announce(allow.client, allow.routeId);
+}
+
+// An event saying when the access of ip to the route ends, as the one at its end says that it
+// did.
+void AllowExpiry::announce(const QString& ip, const QString& routeId)
+{
+    const std::optional<TimedAllow> allow = timedAllow(ip, routeId);
+    if (!m_engine || !allow)
+        return;
+    QString when;
+    if (allow->duration == AllowDuration::Once)
+        when = tr("ends when its first connection ends (or at %1 if none comes)")
+                   .arg(timeText(allow->untilMs));
+    else if (allow->duration == AllowDuration::Hour)
+        when = tr("ends at %1").arg(timeText(allow->untilMs));
+    else
+        when = tr("ends when Streamgate quits");
+    const StreamRoute* route = m_store->config().findRoute(routeId);
+    m_engine->recordOperatorEvent(
+        routeId,
+        tr("access for %1 to route %2 %3").arg(ip, route ? route->displayName() : routeId, when));
 }
 
 // Allows or blocks `ip` on route `routeId`, on the config as it is now (ConfigStore::update
@@ -181,19 +205,8 @@ AccessEdit AllowExpiry::edit(const QString& ip, const QString& routeId, bool all
     }
     result.changed = true;
     m_onceConnection.remove(accessKey(routeId, ip));
-    if (allow && duration != AllowDuration::Always && m_engine) {
-        // The event says when the access ends, as the one at its end says that it did.
-        QString when;
-        if (duration == AllowDuration::Once)
-            when = tr("ends when its first connection ends (or at %1 if none comes)")
-                       .arg(timeText(now + m_hourMs / kOnceWaitPerHour));
-        else if (duration == AllowDuration::Hour)
-            when = tr("ends at %1").arg(timeText(now + m_hourMs));
-        else
-            when = tr("ends when Streamgate quits");
-        m_engine->recordOperatorEvent(
-            routeId, tr("access for %1 to route %2 %3").arg(ip, result.routeName, when));
-    }
+    if (allow && duration != AllowDuration::Always)
+        announce(ip, routeId);
     return result;
 }
 

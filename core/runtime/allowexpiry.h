@@ -114,6 +114,7 @@ Q_SIGNALS:
 
 private:
     AccessEdit edit(const QString& ip, const QString& routeId, bool allow, AllowDuration duration);
+    void announce(const QString& ip, const QString& routeId);
     // Ends the given allows (route id, ip) in one config change.
     void endAccess(const QList<QPair<QString, QString>>& which);
     void onConfigChanged(const Config& config);

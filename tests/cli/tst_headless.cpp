@@ -553,7 +553,7 @@ private Q_SLOTS:
     }
 
     // Headless, allowed until Streamgate quits: a clean stop (SIGTERM) ends it; one left by a
-    // run that was killed ends at the next start.
+    // run that was killed ends at the next start, while one for an hour stays and is said.
     void untilQuitEndsAtStopAndAtNextStartHeadless()
     {
         const quint16 port = freePort();
@@ -575,6 +575,7 @@ private Q_SLOTS:
             StreamgateProcess proxy;
             QVERIFY(startTimed(proxy, path, 60000));
             QVERIFY(allow(proxy, "127.0.0.24", "until_quit").status == 200);
+            QVERIFY(allow(proxy, "127.0.0.25", "hour").status == 200);
             proxy.process.kill(); // no clean quit
             proxy.process.waitForFinished(5000);
             QVERIFY(fileBytes(path).contains("until_quit"));
@@ -582,8 +583,12 @@ private Q_SLOTS:
         StreamgateProcess next;
         QVERIFY(startTimed(next, path, 60000));
         QVERIFY(!fileBytes(path).contains("127.0.0.24"));
-        QVERIFY(!fileBytes(path).contains("allow_expiry"));
+        QVERIFY(!fileBytes(path).contains("until_quit"));
         QVERIFY(refusedOn("127.0.0.24", port));
+        // An allow for an hour outlives the restart, and the log says until when.
+        QVERIFY(passes(QHostAddress("127.0.0.25"), port));
+        QTRY_VERIFY_WITH_TIMEOUT(
+            next.readOutput().contains("access for 127.0.0.25 to route Echo ends at "), 3000);
     }
 
     void sigtermLetsOpenSessionFinish()
