@@ -12,6 +12,7 @@
 #include "mainwindow.h"
 #include "proxy/engine.h"
 #include "runtime/accesslogwriter.h"
+#include "runtime/allowexpiry.h"
 #include "runtime/headlessrunner.h"
 
 #include <QApplication>
@@ -204,10 +205,12 @@ void driveEngine(sg::ConfigStore& store, sg::Engine& engine)
 // the engine.
 struct Servers
 {
-    Servers(sg::ConfigStore& store, sg::Engine& engine, const sg::AdminOptions& options)
+    Servers(sg::ConfigStore& store, sg::Engine& engine, sg::AllowExpiry& allows,
+            const sg::AdminOptions& options)
         : admin(&store, &engine), metrics(&store, &engine), toxiproxy(&store, &engine),
           control(&store, &engine)
     {
+        admin.setAllowExpiry(&allows);
         if (!admin.start(options))
             qCCritical(sg::lcApi).noquote() << admin.errorString();
         if (!metrics.start())
@@ -241,7 +244,9 @@ int runHeadless(const QString& path, const sg::AdminOptions& adminOptions)
     sg::AccessLogWriter accessLog(&engine, &out);
     accessLog.follow(&store); // streamgate.access_log, live
     driveEngine(store, engine);
-    Servers servers(store, engine, adminOptions);
+    // Timed allows end headless too; those left by a run that did not quit cleanly end now.
+    sg::AllowExpiry allows(&store, &engine);
+    Servers servers(store, engine, allows, adminOptions);
 
     store.watchFile();
     sg::HeadlessRunner runner(&store, &engine);
@@ -249,7 +254,8 @@ int runHeadless(const QString& path, const sg::AdminOptions& adminOptions)
                      &QCoreApplication::exit); // not qApp: it would downcast to QApplication
     runner.start();
     const int code = QCoreApplication::exec();
-    accessLog.poll(); // sessions that ended during the grace period
+    allows.endSessionAccess(); // a clean stop ends the allows "until Streamgate quits"
+    accessLog.poll();          // sessions that ended during the grace period, and those ends
     return code;
 }
 
@@ -270,10 +276,11 @@ int runGui(const QString& path, const sg::AdminOptions& adminOptions)
 
     sg::Engine engine(appEngineOptions());
     driveEngine(store, engine);
-    Servers servers(store, engine, adminOptions);
+    sg::AllowExpiry allows(&store, &engine); // the window's Allow and the admin API share it
+    Servers servers(store, engine, allows, adminOptions);
 
     store.watchFile(); // a hand edit of the file applies with the window open, as headless
-    sg::MainWindow window(&store, &engine);
+    sg::MainWindow window(&store, &engine, nullptr, &allows);
     QObject::connect(&launches, &sg::InstanceChannel::showRequested, &window, [&] {
         window.bringToFront();
         engine.recordOperatorEvent(

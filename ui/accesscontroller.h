@@ -6,14 +6,12 @@
 // once. It also keeps the refusals that wait for an answer: clients a route's allow-list
 // refused, newest last, until one is allowed or the user dismisses them.
 //
-// An allow may end: once (when the first connection it let in ends, or after the wait for one
-// if none comes), after an hour, or when Streamgate quits. The whitelist entry stays a plain IP
-// as APISIX takes it; when it ends lives in streamgate.allow_expiry (model/settings.h). Its end
-// is one edit too: the IP leaves the whitelist and its expiry together, an Info event says so,
-// and the connections it let in are closed when the user wants that. An expiry whose IP a hand
-// edit took out of the whitelist is dropped.
+// An allow may end (once, for an hour, until Streamgate quits): the clock, the config change
+// at the end and the events are the runtime's (runtime/allowexpiry.h), shared with the admin
+// API and headless mode; this keeps the words, the boxes and the time left the window shows.
 
 #include "model/problem.h"
+#include "runtime/allowexpiry.h"
 #include "stats/snapshot.h"
 
 #include <QHash>
@@ -27,16 +25,14 @@ namespace sg {
 
 class ConfigStore;
 class Engine;
-struct Config;
 
 namespace ui {
 
-enum class AllowDuration { Once, Hour, UntilQuit, Always };
+using AllowDuration = sg::AllowDuration;
+using sg::kAllowDurations;
 // "Allow once", "Allow for 1 hour", "Allow until Streamgate quits", "Always allow", with a
 // mnemonic for the menus.
 QString allowDurationText(AllowDuration duration);
-inline constexpr AllowDuration kAllowDurations[] = {
-    AllowDuration::Once, AllowDuration::Hour, AllowDuration::UntilQuit, AllowDuration::Always};
 
 class AccessController final : public QObject
 {
@@ -44,14 +40,12 @@ class AccessController final : public QObject
     Q_DISABLE_COPY_MOVE(AccessController)
 
 public:
-    // The wait for the first connection of an "once" allow, as a part of an hour (2 min).
-    static constexpr int kOnceWaitPerHour = 30;
-
     // window: the parent of the boxes that say why something was refused. store may be null
-    // (nothing to edit): every allow and block is then refused. engine (may be null) gets the
-    // events and closes the connections of an access that ended. Allows that were to end when
-    // Streamgate quit and are still in the config (it did not quit cleanly) end now.
-    AccessController(ConfigStore* store, QWidget* window, Engine* engine = nullptr);
+    // (nothing to edit): every allow and block is then refused. allows: the process's timed
+    // allows (runtime/allowexpiry.h); null: one of its own on store and engine.
+    AccessController(ConfigStore* store, QWidget* window, Engine* engine = nullptr,
+                     AllowExpiry* allows = nullptr);
+    AllowExpiry* allowExpiry() const { return m_allows; }
 
     // False, with the reason in message() or a box, when nothing changed. Allowing a client
     // whose access is timed again replaces the time (Always makes it permanent).
@@ -67,23 +61,20 @@ public:
     bool allowLastRefusal(AllowDuration duration = AllowDuration::Always);
     void dismissRefusals() { m_pending.clear(); }
 
-    // How long "1 hour" lasts, in ms (the wait of "once" is a 30th of it): a shorter hour for
-    // tests and demonstrations. The environment variable STREAMGATE_ALLOW_HOUR_MS sets it too.
-    void setHourLength(qint64 ms) { m_hourMs = qMax<qint64>(1, ms); }
-    qint64 hourLength() const { return m_hourMs; }
-    // Whether the connections an allow let in are closed when it ends (default true).
-    void setClosesConnectionsAtEnd(bool close) { m_closeAtEnd = close; }
-    bool closesConnectionsAtEnd() const { return m_closeAtEnd; }
-
-    // Each snapshot: finds the connection an "once" allow let in, and ends the access when that
-    // connection has ended. Costs nothing while no "once" allow waits.
-    void applySnapshot(const Snapshot& snapshot);
-    // Ends every "until Streamgate quits" allow (a clean quit; and at start, for a run that
-    // did not quit cleanly).
-    void endSessionAccess();
+    // The runtime's (AllowExpiry): how long "1 hour" lasts, whether the connections an allow
+    // let in are closed at its end (the window's Settings menu).
+    void setHourLength(qint64 ms) { m_allows->setHourLength(ms); }
+    qint64 hourLength() const { return m_allows->hourLength(); }
+    void setClosesConnectionsAtEnd(bool close) { m_allows->setClosesConnectionsAtEnd(close); }
+    bool closesConnectionsAtEnd() const { return m_allows->closesConnectionsAtEnd(); }
+    void applySnapshot(const Snapshot& snapshot) { m_allows->applySnapshot(snapshot); }
+    void endSessionAccess() { m_allows->endSessionAccess(); }
 
     // Whether the route lets ip through its ip-restriction now.
-    bool isAllowed(const QString& ip, const QString& routeId) const;
+    bool isAllowed(const QString& ip, const QString& routeId) const
+    {
+        return m_allows->isAllowed(ip, routeId);
+    }
     // "52 min left", "1 h left", "once", "until Streamgate quits"; empty for an allow that
     // does not end (or no allow).
     QString timedAccessText(const QString& ip, const QString& routeId) const;
@@ -101,24 +92,13 @@ Q_SIGNALS:
     void message(const QString& text, int timeoutMs);
 
 private:
-    Problems editClient(const QString& ip, const QString& routeId, bool allow,
-                        AllowDuration duration, QString* routeName, QString* why);
-    // Ends the given allows (route id, ip) in one edit; reason for the event ("ended", ...).
-    void endAccess(const QList<QPair<QString, QString>>& which);
-    void onConfigChanged(const Config& config);
-    void schedule();
-    void onTimer();
+    void onTimedAllowsChanged();
 
     ConfigStore* m_store;
     QWidget* m_window;
-    Engine* m_engine;
+    AllowExpiry* m_allows;
     QList<DeniedClient> m_pending;
-    qint64 m_hourMs = 3600000;
-    bool m_closeAtEnd = true;
-    QTimer m_timer; // the next end
-    QTimer m_tick;  // the remaining time shown, while any timed allow runs
-    // "once" allows (key: route id, newline, ip) and the connection each let in, once seen.
-    QHash<QString, quint64> m_onceConnection;
+    QTimer m_tick; // the remaining time shown, while any timed allow runs
 };
 
 } // namespace ui

@@ -64,7 +64,7 @@ QIcon appIcon(const QStyle* style)
 
 } // namespace
 
-MainWindow::MainWindow(ConfigStore* store, Engine* engine, QWidget* parent)
+MainWindow::MainWindow(ConfigStore* store, Engine* engine, QWidget* parent, AllowExpiry* allows)
     : QMainWindow(parent), m_store(store), m_engine(engine)
 {
     setWindowTitle(tr("Streamgate"));
@@ -77,7 +77,7 @@ MainWindow::MainWindow(ConfigStore* store, Engine* engine, QWidget* parent)
     m_stats = new RouteStatsModel(this);
     m_nodes = new NodesModel(this);
     m_events = new EventLogModel(this);
-    m_access = new AccessController(store, this, engine);
+    m_access = new AccessController(store, this, engine, allows);
     // Only a session bus the desktop announces: no autolaunch of one where there is none.
     m_notifier = new DesktopNotifier(qEnvironmentVariableIsSet("DBUS_SESSION_BUS_ADDRESS")
                                          ? QDBusConnection::sessionBus()
@@ -294,9 +294,8 @@ void MainWindow::connectPanes()
     connect(m_connectionsPane, &ConnectionsPane::refreshRateChanged, this,
             &MainWindow::setRefreshRate);
     connect(m_connectionsPane, &ConnectionsPane::refreshRequested, this, &MainWindow::refreshNow);
-    connect(
-        m_connectionsPane, &ConnectionsPane::allowRequested, m_access,
-        [this](const QString& ip, const QString& routeId) { m_access->allowClient(ip, routeId); });
+    connect(m_connectionsPane, &ConnectionsPane::allowRequested, m_access,
+            &AccessController::allowClient);
     connect(m_connectionsPane, &ConnectionsPane::blockRequested, m_access,
             &AccessController::blockClient);
     connect(m_connectionsPane, &ConnectionsPane::message, m_statusBar, &QStatusBar::showMessage);
@@ -313,7 +312,13 @@ void MainWindow::connectPanes()
         m_routesModel->setTimedAccess(m_access->timedAccessByRoute());
         m_denied->refreshAccess();
     });
-    connect(m_access, &AccessController::accessEnded, this, [this] { m_denied->refreshAccess(); });
+    // A client refused again after its timed access ended is announced again (banner, tray,
+    // notification), as a first refusal is.
+    connect(m_access, &AccessController::accessEnded, this,
+            [this](const QString& ip, const QString& routeId) {
+                m_denied->announceAgain(ip, routeId);
+                m_denied->refreshAccess();
+            });
     // A clean quit ends the allows that last until Streamgate quits.
     connect(qApp, &QCoreApplication::aboutToQuit, m_access, &AccessController::endSessionAccess);
     connect(m_deniedPane, &DeniedPane::titleChanged, this, [this](const QString& title) {

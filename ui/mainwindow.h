@@ -19,6 +19,7 @@ class QTimer;
 
 namespace sg {
 
+class AllowExpiry;
 class ConfigStore;
 class Engine;
 struct Config;
@@ -53,7 +54,10 @@ class MainWindow final : public QMainWindow
     Q_DISABLE_COPY_MOVE(MainWindow)
 
 public:
-    MainWindow(ConfigStore* store, Engine* engine, QWidget* parent = nullptr);
+    // allows: the process's timed allows (runtime/allowexpiry.h), which the admin API shares;
+    // null: the window keeps its own.
+    MainWindow(ConfigStore* store, Engine* engine, QWidget* parent = nullptr,
+               AllowExpiry* allows = nullptr);
     ~MainWindow() override;
 
     // One refresh now: snapshot, models, status bar, chart (F5).

@@ -7,7 +7,9 @@
 #include "config/routeedits.h"
 #include "model/codec.h"
 #include "proxy/engine.h"
+#include "runtime/allowexpiry.h"
 
+#include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -24,6 +26,7 @@ using Method = HttpRequest::Method;
 
 const QString kRoutesPrefix = QStringLiteral("/streamgate/v1/stream_routes/");
 const QString kDisabledPath = QStringLiteral("/streamgate/v1/disabled_routes");
+const QString kTimedAllowsPath = QStringLiteral("/streamgate/v1/timed_allows");
 
 // Why an edit did not happen, found on the newest config inside ConfigStore::update. The
 // "nothing to change" answers are 409: some of them mean the client is NOT where the request
@@ -115,8 +118,10 @@ QJsonObject entryOf(const Config& config, const QString& id)
 }
 
 // The body of allow and block: {"client": "192.0.2.7"}, one IPv4 or IPv6 address (the window's
-// Allow and Block act on one client too; a range is an ip-restriction edit of its own).
-std::optional<AdminRefusal> readClient(const QByteArray& body, QString* client)
+// Allow and Block act on one client too; a range is an ip-restriction edit of its own). Allow
+// also takes "duration": "once", "hour", "until_quit" or "always" (duration null: not allowed).
+std::optional<AdminRefusal> readClient(const QByteArray& body, QString* client,
+                                       std::optional<AllowDuration>* duration)
 {
     QJsonValue parsed;
     if (auto refusal = parseAdminBody(body, &parsed))
@@ -130,9 +135,24 @@ std::optional<AdminRefusal> readClient(const QByteArray& body, QString* client)
     const QJsonObject object = parsed.toObject();
     Problems problems;
     for (auto it = object.begin(); it != object.end(); ++it) {
-        if (it.key() != u"client")
+        if (it.key() == u"duration" && duration) {
+            const QJsonValue value = it.value();
+            const std::optional<AllowDuration> known =
+                value.isString() ? allowDurationFromName(value.toString()) : std::nullopt;
+            if (known)
+                *duration = known;
+            else
+                problems << Problem{it.key(), adminValueText(value).left(100),
+                                    QStringLiteral("duration %1 is not one of \"once\", "
+                                                   "\"hour\", \"until_quit\", \"always\"")
+                                        .arg(adminValueText(value).left(100))};
+        } else if (it.key() == u"duration") {
+            problems << Problem{it.key(), adminValueText(it.value()),
+                                QStringLiteral("duration is for allow only: a block does not end")};
+        } else if (it.key() != u"client") {
             problems << Problem{it.key(), adminValueText(it.value()),
                                 QStringLiteral("unknown field %1: %2").arg(it.key(), shape)};
+        }
     }
     const QJsonValue value = object.value(QStringLiteral("client"));
     const QString path = QStringLiteral("client");
@@ -175,12 +195,17 @@ AdminRouteEdits::AdminRouteEdits(ConfigStore* store, Engine* engine)
 
 bool AdminRouteEdits::owns(const QString& path)
 {
-    return path == kDisabledPath || path.startsWith(kRoutesPrefix);
+    return path == kDisabledPath || path == kTimedAllowsPath || path.startsWith(kRoutesPrefix);
 }
 
 HttpResponse AdminRouteEdits::handle(const HttpRequest& request)
 {
     const QString path = request.url().path();
+    if (path == kTimedAllowsPath) {
+        if (request.method() != Method::Get)
+            return methodNotAllowed(request.method(), "GET");
+        return listTimedAllows();
+    }
     if (path == kDisabledPath) {
         if (request.method() != Method::Get)
             return methodNotAllowed(request.method(), "GET");
@@ -237,10 +262,15 @@ HttpResponse AdminRouteEdits::clientEdit(const QString& id, Action action,
                                          const HttpRequest& request)
 {
     QString client;
-    if (auto bad = readClient(request.body(), &client))
-        return refusalResponse(*bad);
-
+    std::optional<AllowDuration> duration;
     const bool allow = action == Action::Allow;
+    if (auto bad = readClient(request.body(), &client, allow ? &duration : nullptr))
+        return refusalResponse(*bad);
+    // With a duration the runtime allows (Always then also ends a timed allow, as in the
+    // window); "always" where no runtime keeps timed allows is the plain allow below.
+    if (duration && (m_allows || *duration != AllowDuration::Always))
+        return timedAllow(id, client, *duration);
+
     std::optional<Refused> refused;
     QString name;
     const Problems problems = m_store->update([&](Config& config) {
@@ -275,6 +305,76 @@ HttpResponse AdminRouteEdits::clientEdit(const QString& id, Action action,
     answer.insert(QStringLiteral("client"), client);
     answer.insert(QStringLiteral("message"), message);
     return json(answer);
+}
+
+// An allow with a duration: the runtime's (runtime/allowexpiry.h), as the window's Allow menu.
+HttpResponse AdminRouteEdits::timedAllow(const QString& id, const QString& client,
+                                         AllowDuration duration)
+{
+    if (!m_allows)
+        return error(QStringLiteral("duration: timed allows are not kept by this process"),
+                     HttpStatus::ServiceUnavailable);
+    const Config& before = m_store->config();
+    if (!before.findRoute(id))
+        return isDisabled(before, id) ? error(isDisabledRefusal(id).message, HttpStatus::Conflict)
+                                      : error(notFound(id).message, HttpStatus::NotFound);
+    const AccessEdit edit = m_allows->allow(client, id, duration);
+    if (!edit.why.isEmpty())
+        return error(edit.why, HttpStatus::Conflict);
+    if (!edit.problems.isEmpty())
+        return problemsResponse(edit.problems);
+    QString message;
+    switch (duration) {
+    case AllowDuration::Once:
+        message = QStringLiteral("%1 may connect to %2 once").arg(client, edit.routeName);
+        break;
+    case AllowDuration::Hour:
+        message = QStringLiteral("%1 may connect to %2 for 1 hour").arg(client, edit.routeName);
+        break;
+    case AllowDuration::UntilQuit:
+        message = QStringLiteral("%1 may connect to %2 until Streamgate quits")
+                      .arg(client, edit.routeName);
+        break;
+    case AllowDuration::Always:
+        message = QStringLiteral("%1 may now connect to %2").arg(client, edit.routeName);
+        break;
+    }
+    qCInfo(lcApi).noquote() << message << "(admin API)";
+    QJsonObject answer = entryOf(m_store->config(), id);
+    answer.insert(QStringLiteral("client"), client);
+    answer.insert(QStringLiteral("duration"), allowDurationName(duration));
+    answer.insert(QStringLiteral("message"), message);
+    return json(answer);
+}
+
+// GET /streamgate/v1/timed_allows: every allow that ends, with the time left. Streamgate's own:
+// the whitelist in the APISIX objects stays plain addresses.
+HttpResponse AdminRouteEdits::listTimedAllows() const
+{
+    QJsonArray list;
+    if (m_allows) {
+        const qint64 now = QDateTime::currentMSecsSinceEpoch();
+        const auto time = [](qint64 ms) {
+            return QDateTime::fromMSecsSinceEpoch(ms).toUTC().toString(Qt::ISODateWithMs);
+        };
+        for (const TimedAllow& allow : m_allows->timedAllows()) {
+            QJsonObject entry{{QStringLiteral("route_id"), allow.routeId},
+                              {QStringLiteral("client"), allow.client},
+                              {QStringLiteral("duration"), allowDurationName(allow.duration)}};
+            if (allow.sinceMs > 0)
+                entry.insert(QStringLiteral("since"), time(allow.sinceMs));
+            if (allow.untilMs > 0)
+                entry.insert(QStringLiteral("until"), time(allow.untilMs));
+            if (allow.duration == AllowDuration::Once)
+                entry.insert(QStringLiteral("connected"), allow.connected);
+            const qint64 left = allow.remainingMs(now);
+            entry.insert(QStringLiteral("remaining_seconds"),
+                         left < 0 ? QJsonValue() : QJsonValue(double(left) / 1000.0));
+            list.append(entry);
+        }
+    }
+    return json(
+        QJsonObject{{QStringLiteral("total"), list.size()}, {QStringLiteral("list"), list}});
 }
 
 HttpResponse AdminRouteEdits::switchEdit(const QString& id, Action action)

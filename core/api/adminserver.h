@@ -62,6 +62,10 @@ public:
     // (generated and saved 0600 there the first time). The config file is never rewritten.
     static QString ensureKey(ConfigStore* store);
 
+    // The process's timed allows (runtime/allowexpiry.h): POST .../allow with a "duration",
+    // GET /streamgate/v1/timed_allows.
+    void setAllowExpiry(AllowExpiry* allows) { m_routeEdits.setAllowExpiry(allows); }
+
 private:
     // At header time: the key (and the body's length), before any body byte or 100 Continue.
     std::optional<HttpResponse> admit(const HttpRequest& request) const;

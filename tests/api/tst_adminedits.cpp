@@ -1,5 +1,6 @@
 // Streamgate's own route edits over real HTTP on loopback (/streamgate/v1/stream_routes/ID/allow,
-// block, disable, enable, DELETE, GET /streamgate/v1/disabled_routes): the ip-restriction and
+// block, disable, enable, DELETE, GET /streamgate/v1/disabled_routes; an allow's duration is
+// checked here, the timed allows themselves in tst_headless): the ip-restriction and
 // enable/disable edits of config/routeedits.h reach the file through the config store, every
 // refusal names what is wrong and changes nothing, a hand edit on disk is kept under an edit,
 // and a save that fails is a server error.
@@ -245,6 +246,17 @@ void TestAdminEdits::badRequests_data()
     QTest::newRow("unknown field")
         << "wl/allow" << QByteArray("{\"client\": \"127.0.0.2\", \"route\": \"x\"}") << "route"
         << "unknown field route";
+    QTest::newRow("unknown duration")
+        << "wl/allow" << QByteArray("{\"client\": \"127.0.0.2\", \"duration\": \"week\"}")
+        << "duration"
+        << "duration \"week\" is not one of \"once\", \"hour\", \"until_quit\", \"always\"";
+    QTest::newRow("duration not a string")
+        << "wl/allow" << QByteArray("{\"client\": \"127.0.0.2\", \"duration\": 1}") << "duration"
+        << "duration 1 is not one of";
+    QTest::newRow("duration on a block")
+        << "wl/block" << QByteArray("{\"client\": \"127.0.0.1\", \"duration\": \"hour\"}")
+        << "duration"
+        << "duration is for allow only";
     QTest::newRow("disable with a body") << "wl/disable" << QByteArray("{\"now\": true}") << "now"
                                          << "unknown field now: this request takes no body";
     QTest::newRow("bad route id") << "a%20b/allow" << clientBody("127.0.0.2") << ""

@@ -4,14 +4,18 @@
 // open session finish and exits 0, and the access log says what happened, in the format
 // streamgate.access_log names: each field of a line read back and compared with what the client
 // and the upstream saw, a format edited while running, the session lines switched off, and a
-// format with an unknown variable refused by --check.
+// format with an unknown variable refused by --check. Timed allows end headless too (an hour on
+// a shortened clock, once, until Streamgate quits), given and shown through the admin API.
 
 #include "echoserver.h"
 #include "loopback.h"
+#include "streamgateprocess.h"
 
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonObject>
 #include <QLocale>
 #include <QProcess>
 #include <QRegularExpression>
@@ -130,10 +134,10 @@ private:
         QVERIFY(QFile::rename(f.fileName(), configPath()));
     }
 
-    bool passes(const QHostAddress& from)
+    bool passes(const QHostAddress& from, quint16 port = 0)
     {
         bool closed = false;
-        return exchange(from, m_port, "ping\n", &closed) == "ping\n";
+        return exchange(from, port ? port : m_port, "ping\n", &closed) == "ping\n";
     }
 
     bool refusedWithoutByte(const QHostAddress& from)
@@ -147,6 +151,63 @@ private:
     {
         m_stdout += m_process.readAllStandardOutput();
         m_stderr += m_process.readAllStandardError();
+    }
+
+    // A config of its own for a timed-allow run: route "echo" on 127.0.0.1:port, allowing
+    // 127.0.0.1 only.
+    QString writeTimedConfig(const QString& name, quint16 port)
+    {
+        const QString path = m_dir.filePath(name);
+        QFile f(path);
+        if (!f.open(QIODevice::WriteOnly))
+            return {};
+        f.write(QStringLiteral(R"({ "stream_proxy": { "tcp": ["127.0.0.1:%1"] },
+            "stream_routes": [ { "id": "echo", "name": "Echo", "server_port": %1,
+              "plugins": { "ip-restriction": { "whitelist": ["127.0.0.1"] } },
+              "upstream": { "nodes": { "127.0.0.1:%2": 1 } } } ] })")
+                    .arg(port)
+                    .arg(m_echo.serverPort())
+                    .toUtf8());
+        return path;
+    }
+    static QByteArray fileBytes(const QString& path)
+    {
+        QFile f(path);
+        return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+    }
+    static bool startTimed(StreamgateProcess& proxy, const QString& path, int hourMs)
+    {
+        QProcessEnvironment env;
+        env.insert(QStringLiteral("STREAMGATE_ALLOW_HOUR_MS"), QString::number(hourMs));
+        return proxy.start(path, true, {}, env) && proxy.waitForAdmin();
+    }
+    static HttpAnswer allow(StreamgateProcess& proxy, const QString& client,
+                            const QString& duration)
+    {
+        return proxy.call(
+            "POST", QStringLiteral("/streamgate/v1/stream_routes/echo/allow"),
+            QStringLiteral(R"({"client": "%1", "duration": "%2"})").arg(client, duration).toUtf8());
+    }
+    static QJsonObject timedAllow(StreamgateProcess& proxy)
+    {
+        const HttpAnswer answer = proxy.get(QStringLiteral("/streamgate/v1/timed_allows"));
+        return answer.json.value(QStringLiteral("list")).toArray().first().toObject();
+    }
+    // A connection from `from` that had its bytes echoed and stays open.
+    static bool hold(QTcpSocket& socket, const QString& from, quint16 port)
+    {
+        socket.bind(QHostAddress(from), 0);
+        socket.connectToHost(QHostAddress::LocalHost, port);
+        if (!socket.waitForConnected(3000))
+            return false;
+        socket.write("held");
+        QByteArray got;
+        return QTest::qWaitFor([&] { return (got += socket.readAll()) == "held"; }, 3000);
+    }
+    bool refusedOn(const QString& from, quint16 port)
+    {
+        bool closed = false;
+        return exchange(QHostAddress(from), port, "ping\n", &closed).isEmpty() && closed;
     }
 
 private Q_SLOTS:
@@ -425,6 +486,109 @@ private Q_SLOTS:
         QCOMPARE(run.exitCode(), 1);
         QVERIFY(run.readAllStandardOutput().isEmpty());
         QVERIFY(run.readAllStandardError().contains("unknown variable \"$request_time\""));
+    }
+
+    // Headless, allowed for 1 hour (through the admin API) on a clock where the hour lasts
+    // 1.5 s: in at once, the time left in GET /streamgate/v1/timed_allows (the APISIX route
+    // keeps a plain whitelist), and at the end the file has neither the entry nor its expiry,
+    // the connection it let in is closed, the next one refused, and the log says so.
+    void timedAllowEndsHeadless()
+    {
+        const quint16 port = freePort();
+        const QString path = writeTimedConfig(QStringLiteral("hour.json"), port);
+        StreamgateProcess proxy;
+        QVERIFY(startTimed(proxy, path, 1500));
+        QVERIFY(refusedOn("127.0.0.21", port));
+        const HttpAnswer wrong = allow(proxy, "127.0.0.21", "week");
+        QCOMPARE(wrong.status, 400);
+        QVERIFY2(wrong.body.contains("duration \\\"week\\\" is not one of"),
+                 wrong.body.constData());
+        const HttpAnswer allowed = allow(proxy, "127.0.0.21", "hour");
+        QVERIFY2(allowed.status == 200, allowed.body.constData());
+        QCOMPARE(allowed.json.value("duration").toString(), QStringLiteral("hour"));
+        QTcpSocket held;
+        QVERIFY(hold(held, "127.0.0.21", port));
+
+        const QJsonObject entry = timedAllow(proxy);
+        QCOMPARE(entry.value("route_id").toString(), QStringLiteral("echo"));
+        QCOMPARE(entry.value("client").toString(), QStringLiteral("127.0.0.21"));
+        QCOMPARE(entry.value("duration").toString(), QStringLiteral("hour"));
+        const double left = entry.value("remaining_seconds").toDouble();
+        QVERIFY2(left > 0 && left <= 1.5, qPrintable(QString::number(left)));
+        QVERIFY(entry.value("until").isString());
+        const HttpAnswer route = proxy.get(QStringLiteral("/apisix/admin/stream_routes/echo"));
+        QCOMPARE(route.json["value"]["plugins"]["ip-restriction"].toObject(),
+                 (QJsonObject{{"whitelist", QJsonArray{"127.0.0.1", "127.0.0.21"}}}));
+        QVERIFY(fileBytes(path).contains("allow_expiry"));
+
+        QTRY_VERIFY_WITH_TIMEOUT(!fileBytes(path).contains("127.0.0.21"), 4000);
+        QVERIFY(!fileBytes(path).contains("allow_expiry"));
+        QTRY_VERIFY_WITH_TIMEOUT(held.state() == QAbstractSocket::UnconnectedState, 3000);
+        QVERIFY(refusedOn("127.0.0.21", port));
+        QTRY_VERIFY_WITH_TIMEOUT(
+            proxy.readOutput().contains("access for 127.0.0.21 to route Echo ended"), 3000);
+        QVERIFY(proxy.output.contains("access for 127.0.0.21 to route Echo ends at "));
+        QCOMPARE(proxy.get(QStringLiteral("/streamgate/v1/timed_allows")).json.value("total"),
+                 QJsonValue(0));
+    }
+
+    // Headless, allowed once: the first connection gets in, the access ends when it does.
+    void onceAllowEndsWithItsConnectionHeadless()
+    {
+        const quint16 port = freePort();
+        const QString path = writeTimedConfig(QStringLiteral("once.json"), port);
+        StreamgateProcess proxy;
+        QVERIFY(startTimed(proxy, path, 60000)); // 2 s for the connection to come
+        const HttpAnswer allowed = allow(proxy, "127.0.0.22", "once");
+        QVERIFY2(allowed.status == 200, allowed.body.constData());
+        QCOMPARE(timedAllow(proxy).value("connected"), QJsonValue(false));
+        QTcpSocket held;
+        QVERIFY(hold(held, "127.0.0.22", port));
+        QTRY_COMPARE_WITH_TIMEOUT(timedAllow(proxy).value("connected"), QJsonValue(true), 3000);
+        QVERIFY(timedAllow(proxy).value("remaining_seconds").isNull()); // ends with it
+        QVERIFY(fileBytes(path).contains("127.0.0.22"));
+        held.disconnectFromHost();
+        QTRY_VERIFY_WITH_TIMEOUT(!fileBytes(path).contains("127.0.0.22"), 3000);
+        QVERIFY(refusedOn("127.0.0.22", port));
+    }
+
+    // Headless, allowed until Streamgate quits: a clean stop (SIGTERM) ends it; one left by a
+    // run that was killed ends at the next start, while one for an hour stays and is said.
+    void untilQuitEndsAtStopAndAtNextStartHeadless()
+    {
+        const quint16 port = freePort();
+        const QString path = writeTimedConfig(QStringLiteral("quit.json"), port);
+        {
+            StreamgateProcess proxy;
+            QVERIFY(startTimed(proxy, path, 60000));
+            QVERIFY(allow(proxy, "127.0.0.23", "until_quit").status == 200);
+            QVERIFY(timedAllow(proxy).value("remaining_seconds").isNull());
+            QVERIFY(passes(QHostAddress("127.0.0.23"), port));
+            QVERIFY(fileBytes(path).contains("until_quit"));
+            ::kill(pid_t(proxy.process.processId()), SIGTERM);
+            QCOMPARE(proxy.waitForExit(), 0);
+            QVERIFY(!fileBytes(path).contains("127.0.0.23"));
+            QVERIFY(!fileBytes(path).contains("allow_expiry"));
+            QVERIFY(proxy.output.contains("access for 127.0.0.23 to route Echo ended"));
+        }
+        {
+            StreamgateProcess proxy;
+            QVERIFY(startTimed(proxy, path, 60000));
+            QVERIFY(allow(proxy, "127.0.0.24", "until_quit").status == 200);
+            QVERIFY(allow(proxy, "127.0.0.25", "hour").status == 200);
+            proxy.process.kill(); // no clean quit
+            proxy.process.waitForFinished(5000);
+            QVERIFY(fileBytes(path).contains("until_quit"));
+        }
+        StreamgateProcess next;
+        QVERIFY(startTimed(next, path, 60000));
+        QVERIFY(!fileBytes(path).contains("127.0.0.24"));
+        QVERIFY(!fileBytes(path).contains("until_quit"));
+        QVERIFY(refusedOn("127.0.0.24", port));
+        // An allow for an hour outlives the restart, and the log says until when.
+        QVERIFY(passes(QHostAddress("127.0.0.25"), port));
+        QTRY_VERIFY_WITH_TIMEOUT(
+            next.readOutput().contains("access for 127.0.0.25 to route Echo ends at "), 3000);
     }
 
     void sigtermLetsOpenSessionFinish()

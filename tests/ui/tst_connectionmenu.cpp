@@ -3,7 +3,8 @@
 // holds the client's bytes and the State column counts down, "Resume" lets them through; the
 // client submenu resets every connection of that address and leaves the others alone. The menu
 // is opened with a context-menu event and its entries chosen with the keyboard, as a user would.
-// The menu bar's Connections menu carries the same actions, enabled for the selection.
+// The menu bar's Connections menu carries the same actions, enabled for the selection. Allow
+// offers the durations of the banner.
 #include "config/configstore.h"
 #include "loopback.h"
 #include "mainwindow.h"
@@ -324,6 +325,60 @@ private slots:
             m_ports.remove(fd);
             ::close(fd);
         }
+    }
+
+    // Allow from the table offers the banner's durations: a client blocked while connected is
+    // let back in for 1 hour, which streamgate.allow_expiry holds beside a plain whitelist entry.
+    void allowOffersTheDurations()
+    {
+        const auto setWhitelist = [this](const std::optional<QStringList>& list) {
+            return m_ui.store
+                ->update([&](Config& config) {
+                    StreamRoute& route = config.streamRoutes[0];
+                    if (list) {
+                        IpRestrictionConf conf;
+                        conf.whitelist = *list;
+                        route.plugins.ipRestriction = conf;
+                    } else {
+                        route.plugins.ipRestriction.reset();
+                    }
+                    return Problems{};
+                })
+                .isEmpty();
+        };
+        const auto whitelist = [this] {
+            const StreamRoute* route = m_ui.store->config().findRoute("echo");
+            return route->plugins.ipRestriction ? route->plugins.ipRestriction->whitelist
+                                                : QStringList();
+        };
+        QVERIFY(setWhitelist(QStringList{"127.0.0.1", "127.0.0.4"}));
+        const int fd = open("127.0.0.4");
+        QVERIFY(fd >= 0);
+        QVERIFY(choose(fd, {"Block 127.0.0.4 on Echo"}));
+        QVERIFY(!whitelist().contains("127.0.0.4"));
+
+        auto* menu = m_ui.window->findChild<QMenu*>(QStringLiteral("connectionAllowMenu"));
+        QVERIFY(menu);
+        QStringList entries;
+        for (const QAction* a : menu->actions())
+            entries << plain(a->text());
+        QCOMPARE(entries, QStringList({"Allow once", "Allow for 1 hour",
+                                       "Allow until Streamgate quits", "Always allow"}));
+        QVERIFY(choose(fd, {"Allow 127.0.0.4 on Echo", "Allow for 1 hour"}));
+        QVERIFY(whitelist().contains("127.0.0.4"));
+        const AllowExpirySettings expiry =
+            m_ui.store->config().streamgate.allowExpiryMap().value("echo").value("127.0.0.4");
+        QVERIFY(expiry.until.has_value());
+        QVERIFY(!expiry.once.has_value() && !expiry.untilQuit.has_value());
+        // The next connection from 127.0.0.4 passes.
+        const int next = open("127.0.0.4");
+        QVERIFY(next >= 0);
+        for (int c : {fd, next}) {
+            m_ports.remove(c);
+            ::close(c);
+        }
+        QVERIFY(setWhitelist(std::nullopt)); // the expiry goes with the entry
+        QTRY_VERIFY_WITH_TIMEOUT(m_ui.store->config().streamgate.allowExpiryMap().isEmpty(), 2000);
     }
 };
 

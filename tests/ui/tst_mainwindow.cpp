@@ -373,7 +373,7 @@ private slots:
     // Issue 21's acceptance: allow for 1 hour from the keyboard alone (Enter on the Denied row,
     // the duration picked with the arrow keys) on a clock where the hour lasts 2 s; the client
     // gets in through the real proxy, the row and the route show the time left, and after the
-    // end it is refused, with the event in the log.
+    // end it is refused, with the event in the log, and the banner asks about it again.
     void allowForAnHourFromTheKeyboardEndsOnAShortClock()
     {
         auto* access = m_ui.window->findChild<ui::AccessController*>("accessController");
@@ -433,6 +433,20 @@ private slots:
         QVERIFY(logged);
         QTRY_VERIFY_WITH_TIMEOUT(action.data(ButtonRole).toString() == "Allow", 2000);
         QVERIFY(!route.data(Qt::ToolTipRole).toString().contains("127.0.0.4"));
+        // Refused again after its access ended: the banner asks anew (once more, not at every
+        // refusal).
+        auto* banner = child<QFrame>(m_ui.window.get(), "banner");
+        auto* bannerText = child<QLabel>(m_ui.window.get(), "bannerText");
+        QTRY_VERIFY_WITH_TIMEOUT(banner->isVisible() && bannerText->text().contains("127.0.0.4"),
+                                 3000);
+        child<QPushButton>(banner, "bannerButton2")->click(); // Dismiss
+        QVERIFY(!banner->isVisible());
+        Client again("127.0.0.4", m_port);
+        QTRY_VERIFY_WITH_TIMEOUT(again.socket->state() == QAbstractSocket::UnconnectedState, 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            denied->model()->index(rowOf(), DeniedClientsModel::CountColumn).data().toInt() >= 3,
+            3000);
+        QVERIFY(!banner->isVisible());
         access->setHourLength(3600000);
     }
 

@@ -130,6 +130,18 @@ void DeniedClientsModel::refreshAccess()
     applySnapshot(again);
 }
 
+void DeniedClientsModel::announceAgain(const QString& ip, const QString& routeId)
+{
+    const QString key = ip + QLatin1Char('\n') + routeId;
+    if (!m_notified.remove(key))
+        return;
+    quint64 count = 0;
+    for (const DeniedClient& d : std::as_const(m_last))
+        if (d.clientIp == ip && d.routeId == routeId)
+            count = d.count;
+    m_againAfter.insert(key, count);
+}
+
 void DeniedClientsModel::setRouteNames(const QHash<QString, QString>& names)
 {
     if (names == m_routeNames)
@@ -151,8 +163,12 @@ void DeniedClientsModel::applySnapshot(const Snapshot& snapshot)
         if (m_accessText && !d.routeId.isEmpty() && d.reason == CloseReason::DeniedIpRestriction)
             row.access = m_accessText(d.clientIp, d.routeId);
         if (!m_notified.contains(row.key())) {
-            m_notified.insert(row.key());
-            fresh << d;
+            const auto again = m_againAfter.constFind(row.key());
+            if (again == m_againAfter.cend() || d.count > *again) {
+                m_notified.insert(row.key());
+                m_againAfter.remove(row.key());
+                fresh << d;
+            }
         }
         next << row;
     }

@@ -2,7 +2,8 @@
 // Refused attempts grouped by client IP and route, as the engine's snapshots report them.
 // Who the client is (its host name, the program on this machine) is the latest refusal's.
 // The first time a (client IP, route) pair appears, firstRefusal() fires once, so the window
-// can offer to allow that client. Rows are diffed by key, never reset.
+// can offer to allow that client; once more after announceAgain() (its timed access ended) at
+// its next refusal. Rows are diffed by key, never reset.
 
 #include "models/keyedtablemodel.h"
 #include "stats/snapshot.h"
@@ -63,6 +64,9 @@ public:
     void setAccessText(const AccessText& text);
     // Asks again (the config or a remaining time changed).
     void refreshAccess();
+    // The client's next refusal on the route fires firstRefusal() again (its timed access
+    // ended: the user is asked anew). Refusals counted before the call do not.
+    void announceAgain(const QString& ip, const QString& routeId);
     // True when adding the client to its route's allow-list would let it in (and it is not
     // allowed already).
     bool canAllow(int row) const;
@@ -74,6 +78,7 @@ private:
     QList<DeniedClient> m_last;
     QHash<QString, QString> m_routeNames;
     QSet<QString> m_notified;
+    QHash<QString, quint64> m_againAfter; // key -> the count of refusals when announceAgain()
     AccessText m_accessText;
 };
 

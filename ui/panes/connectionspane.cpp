@@ -1,5 +1,6 @@
 #include "panes/connectionspane.h"
 
+#include "accesscontroller.h"
 #include "connectionactions.h"
 #include "csv.h"
 #include "delegates.h"
@@ -65,14 +66,20 @@ ConnectionsPane::ConnectionsPane(ConnectionTableModel* connections, Engine* engi
     m_copyAction->setShortcutContext(Qt::WidgetShortcut);
     connect(m_copyAction, &QAction::triggered, this, &ConnectionsPane::copySelected);
 
-    m_allowAction = new QAction(tr("&Allow this client on its route"), this);
-    connect(m_allowAction, &QAction::triggered, this, [this] {
-        const QModelIndex current = m_view->currentIndex();
-        if (!current.isValid())
-            return;
-        const ConnectionInfo& c = m_connections->connectionAt(m_filter->mapToSource(current).row());
-        Q_EMIT allowRequested(formatIp(c.clientAddress), c.routeId);
-    });
+    // Allow offers the same durations as the banner and Denied clients.
+    m_allowMenu = new QMenu(tr("&Allow this client on its route"), this);
+    m_allowMenu->setObjectName(QStringLiteral("connectionAllowMenu"));
+    m_allowAction = m_allowMenu->menuAction();
+    for (const AllowDuration duration : kAllowDurations) {
+        m_allowMenu->addAction(allowDurationText(duration), this, [this, duration] {
+            const QModelIndex current = m_view->currentIndex();
+            if (!current.isValid())
+                return;
+            const ConnectionInfo& c =
+                m_connections->connectionAt(m_filter->mapToSource(current).row());
+            Q_EMIT allowRequested(formatIp(c.clientAddress), c.routeId, duration);
+        });
+    }
     m_blockAction = new QAction(tr("&Block this client on its route"), this);
     connect(m_blockAction, &QAction::triggered, this, [this] {
         const QModelIndex current = m_view->currentIndex();

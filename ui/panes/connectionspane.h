@@ -6,6 +6,8 @@
 // by the Program column groups them instead), export the table as CSV. The same actions serve the
 // table's context menu and the window's menus. The refresh rate of the whole window is chosen here.
 
+#include "runtime/allowexpiry.h"
+
 #include <QHash>
 #include <QList>
 #include <QWidget>
@@ -14,6 +16,7 @@ class QAction;
 class QCheckBox;
 class QComboBox;
 class QLineEdit;
+class QMenu;
 class QModelIndex;
 class QSettings;
 class QTableView;
@@ -75,7 +78,8 @@ public:
 
 Q_SIGNALS:
     void refreshRateChanged(int perSecond); // chosen by the user
-    void allowRequested(const QString& ip, const QString& routeId);
+    // Allow, with the duration chosen in its submenu (as the banner's).
+    void allowRequested(const QString& ip, const QString& routeId, sg::AllowDuration duration);
     void blockRequested(const QString& ip, const QString& routeId);
     // Connections were acted on, or the table was let go of Pause: a refresh shows it.
     void refreshRequested();
@@ -101,7 +105,8 @@ private:
     QAction* m_closeAction = nullptr;
     ConnectionActions* m_faultActions = nullptr; // reset, pause, resume; a client's too
     QAction* m_copyAction = nullptr;
-    QAction* m_allowAction = nullptr;
+    QAction* m_allowAction = nullptr; // the submenu of durations
+    QMenu* m_allowMenu = nullptr;
     QAction* m_blockAction = nullptr;
     QAction* m_exportAction = nullptr;
     QAction* m_programAction = nullptr; // "Show only mysql's connections"
