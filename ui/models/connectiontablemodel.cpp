@@ -848,6 +848,7 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
         row->closedSeenMs = fresh ? now : qMin(now - m_lingerMs, c.endMs);
         row->history = !fresh;
         m_rowById.insert(c.id, -1);
+        noteDatabase(c);
         added.push_back(std::move(row));
     }
     appendRows(added);

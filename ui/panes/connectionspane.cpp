@@ -225,11 +225,11 @@ ConnectionsPane::ConnectionsPane(ConnectionTableModel* connections, Engine* engi
         {ConnectionTableModel::RateDownColumn, 82}};
     for (const auto& [column, width] : widths)
         header->resizeSection(column, width);
-    // Wide enough for "10.11.6-MariaDB" and a user name; the statement and the error take what
-    // is left, and their tooltips say the rest.
-    const QList<QPair<int, int>> databaseWidths{{ConnectionTableModel::MySqlUserColumn, 80},
-                                                {ConnectionTableModel::MySqlDatabaseColumn, 90},
-                                                {ConnectionTableModel::MySqlServerColumn, 112},
+    // Wide enough for a server version ("10.11.19-MariaDB-0+deb12u1" up to its build) and a user
+    // name; the statement and the error take what is left, and their tooltips say the rest.
+    const QList<QPair<int, int>> databaseWidths{{ConnectionTableModel::MySqlUserColumn, 72},
+                                                {ConnectionTableModel::MySqlDatabaseColumn, 80},
+                                                {ConnectionTableModel::MySqlServerColumn, 150},
                                                 {ConnectionTableModel::MySqlTlsColumn, 40},
                                                 {ConnectionTableModel::MySqlQueriesColumn, 60},
                                                 {ConnectionTableModel::MySqlStatementColumn, 200},
