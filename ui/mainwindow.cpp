@@ -263,6 +263,7 @@ void MainWindow::buildMenus(QDockWidget* eventDock)
     view->addAction(m_refreshAction);
     view->setObjectName(QStringLiteral("viewMenu"));
     view->addAction(eventDock->toggleViewAction());
+    view->addMenu(m_connectionsPane->columnsMenu());
     view->addMenu(m_colorScheme->createMenu(view));
     QMenu* settings = menuBar()->addMenu(tr("&Settings"));
     settings->addAction(m_desktop->closeToTrayAction());
@@ -553,6 +554,10 @@ void MainWindow::onConfigChanged(const Config& config)
         upstreamNames.insert(u.idString(), u.name.isEmpty() ? u.idString() : u.name);
     m_connectionsPane->setRouteNames(m_routeNames);
     m_statisticsPane->setRouteNames(m_routeNames);
+    QHash<QString, QString> addresses;
+    for (const StreamRoute& r : config.streamRoutes)
+        addresses.insert(r.idString(), ConnectionsPane::routeAddress(config, r));
+    m_statisticsPane->setRouteAddresses(addresses);
 
     m_selectingRoute = true;
     m_routesModel->setConfig(config);
@@ -610,6 +615,7 @@ void MainWindow::onRouteSelectionChanged()
     const QString id = selectedRouteId();
     m_routesPane->updateActions();
     m_statisticsPane->updateChart(id);
+    m_connectionsPane->setCurrentRoute(id);
     m_faultsPanel->setRoute(id);
     m_queriesPanel->setRoute(id);
     if (m_store)

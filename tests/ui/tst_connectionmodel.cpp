@@ -558,7 +558,10 @@ private slots:
         for (const QList<QVariant>& signal : std::as_const(changed))
             QCOMPARE(signal.at(0).toModelIndex().column(), 0); // whole rows, Client included
         QCOMPARE(model.index(0, ConnectionTableModel::ClientColumn).data().toString(),
-                 QStringLiteral("alice-laptop (10.0.0.2:40001)"));
+                 QStringLiteral("alice-laptop:40001")); // compact; the full form in the tooltip
+        QCOMPARE(
+            model.index(0, ConnectionTableModel::ClientColumn).data(Qt::ToolTipRole).toString(),
+            QStringLiteral("alice-laptop (10.0.0.2:40001)"));
         QCOMPARE(model.index(1, ConnectionTableModel::ProgramColumn).data().toString(),
                  QStringLiteral("mysql (4242)"));
         QVERIFY(model.index(1, ConnectionTableModel::ProgramColumn)
@@ -594,6 +597,161 @@ private slots:
         QCOMPARE(filter.rowCount(), 1);
         QCOMPARE(filter.index(0, ConnectionTableModel::IdColumn).data().toString(),
                  QStringLiteral("3"));
+    }
+
+    // Issue 21: a figure the readers did not collect reads "–" (and has no raw value), never a
+    // 0 or an empty cell that reads as "none": queries without counting, the statement and
+    // the last error without digests, the user and database of an encrypted login. A
+    // connection no reader follows leaves those columns empty: they do not apply to it.
+    void uncollectedFiguresReadAsDash()
+    {
+        ConnectionTableModel model;
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        const auto cell = [&model](quint64 id, int column, int role = Qt::DisplayRole) {
+            return model.index(model.rowOfConnection(id), column).data(role);
+        };
+        const QString dash = QStringLiteral("–");
+
+        ConnectionInfo counted = conn(1); // mysql_commands on, digests off
+        counted.mysql.detected = true;
+        counted.mysql.user = QStringLiteral("sg");
+        counted.mysql.commandsCounted = true;
+        counted.mysql.commands = 7;
+        ConnectionInfo inspected = conn(2); // inspection only
+        inspected.mysql.detected = true;
+        inspected.mysql.user = QStringLiteral("app");
+        ConnectionInfo encrypted = conn(3); // TLS from the login on
+        encrypted.mysql.detected = true;
+        encrypted.mysql.tls = true;
+        encrypted.mysql.serverVersion = QStringLiteral("10.11.6-MariaDB");
+        ConnectionInfo followed = conn(4); // digests on, a statement running
+        followed.mysql.detected = true;
+        followed.mysql.user = QStringLiteral("sg");
+        followed.mysql.commandsCounted = true;
+        followed.mysql.statementsFollowed = true;
+        followed.mysql.statement = QStringLiteral("SELECT SLEEP(?)");
+        followed.mysql.statementSinceMs = T0 + 1000;
+        ConnectionInfo pgTls = conn(5);
+        pgTls.postgres.detected = true;
+        pgTls.postgres.tls = true;
+        ConnectionInfo plain = conn(6); // no reader: a web service, say
+        model.applySnapshot(
+            snap(T0 + 3000, {counted, inspected, encrypted, followed, pgTls, plain}));
+
+        QCOMPARE(cell(1, ConnectionTableModel::MySqlQueriesColumn).toString(), QStringLiteral("7"));
+        QCOMPARE(cell(1, ConnectionTableModel::MySqlStatementColumn).toString(), dash);
+        QCOMPARE(cell(1, ConnectionTableModel::MySqlLastErrorColumn).toString(), dash);
+        QVERIFY(cell(1, ConnectionTableModel::MySqlStatementColumn, Qt::ToolTipRole)
+                    .toString()
+                    .contains(QStringLiteral("mysql_digests")));
+        QVERIFY(cell(1, ConnectionTableModel::MySqlLastErrorColumn, Qt::ToolTipRole)
+                    .toString()
+                    .contains(QStringLiteral("query digests are off")));
+        QCOMPARE(cell(2, ConnectionTableModel::MySqlQueriesColumn).toString(), dash);
+        QVERIFY(!cell(2, ConnectionTableModel::MySqlQueriesColumn, RawValueRole).isValid());
+        QCOMPARE(cell(2, ConnectionTableModel::MySqlUserColumn).toString(), QStringLiteral("app"));
+        // Encrypted: who logged in is not known; the server's greeting was in the clear.
+        QCOMPARE(cell(3, ConnectionTableModel::MySqlUserColumn).toString(), dash);
+        QCOMPARE(cell(3, ConnectionTableModel::MySqlDatabaseColumn).toString(), dash);
+        QVERIFY(!cell(3, ConnectionTableModel::MySqlUserColumn, RawValueRole).isValid());
+        QVERIFY(cell(3, ConnectionTableModel::MySqlUserColumn, Qt::ToolTipRole)
+                    .toString()
+                    .contains(QStringLiteral("encrypted")));
+        QCOMPARE(cell(3, ConnectionTableModel::MySqlServerColumn).toString(),
+                 QStringLiteral("10.11.6-MariaDB"));
+        QCOMPARE(cell(3, ConnectionTableModel::MySqlTlsColumn).toString(), QStringLiteral("yes"));
+        QCOMPARE(cell(3, ConnectionTableModel::MySqlStatementColumn, Qt::ToolTipRole).toString(),
+                 QStringLiteral("Not followed: the session is encrypted (TLS)"));
+        // Followed: the running statement; no error yet is an empty cell, not a dash.
+        QCOMPARE(cell(4, ConnectionTableModel::MySqlStatementColumn).toString(),
+                 QStringLiteral("SELECT SLEEP(?) · 2s"));
+        QCOMPARE(cell(4, ConnectionTableModel::MySqlLastErrorColumn).toString(), QString());
+        QCOMPARE(cell(4, ConnectionTableModel::MySqlQueriesColumn).toString(), QStringLiteral("0"));
+        for (int column : {int(ConnectionTableModel::MySqlUserColumn),
+                           int(ConnectionTableModel::MySqlDatabaseColumn),
+                           int(ConnectionTableModel::MySqlServerColumn),
+                           int(ConnectionTableModel::MySqlQueriesColumn),
+                           int(ConnectionTableModel::MySqlStatementColumn)})
+            QCOMPARE(cell(5, column).toString(), dash);
+        for (int column = ConnectionTableModel::MySqlUserColumn;
+             column < ConnectionTableModel::ColumnCount; ++column)
+            QCOMPARE(cell(6, column).toString(), QString());
+
+        // The statement ends: the cell empties (followed, nothing running).
+        followed.mysql.statement.clear();
+        followed.mysql.commands = 1;
+        model.applySnapshot(
+            snap(T0 + 3250, {counted, inspected, encrypted, followed, pgTls, plain}));
+        QCOMPARE(cell(4, ConnectionTableModel::MySqlStatementColumn).toString(), QString());
+        QCOMPARE(cell(4, ConnectionTableModel::MySqlQueriesColumn).toString(), QStringLiteral("1"));
+    }
+
+    // Issue 21: compact addresses. A client on the address it reached (a local program) shows
+    // its port only, a named one the first label of its host name; the full form is in the
+    // tooltip with where it came in, and the sort and the CSV keep the full address.
+    void compactClientAddress()
+    {
+        ConnectionTableModel model;
+        QVERIFY(model.compactAddresses());
+        ConnectionInfo local = conn(1);
+        local.clientAddress = QHostAddress(QStringLiteral("127.0.0.1"));
+        local.clientPort = 51234;
+        local.localAddress = QHostAddress(QStringLiteral("127.0.0.1"));
+        local.localPort = 13306;
+        ConnectionInfo named = conn(2);
+        named.clientHost = QStringLiteral("alice-laptop.example.net");
+        named.localAddress = QHostAddress(QStringLiteral("192.168.1.2"));
+        named.localPort = 13306;
+        ConnectionInfo other = conn(3); // a network client without a name
+        other.localAddress = QHostAddress(QStringLiteral("::ffff:192.168.1.2"));
+        other.localPort = 13306;
+        model.applySnapshot(snap(T0 + 1000, {local, named, other}));
+        const auto client = [&model](int row, int role = Qt::DisplayRole) {
+            return model.index(row, ConnectionTableModel::ClientColumn).data(role).toString();
+        };
+        QCOMPARE(client(0), QStringLiteral(":51234"));
+        QCOMPARE(client(0, Qt::ToolTipRole), QStringLiteral("127.0.0.1:51234, to 127.0.0.1:13306"));
+        QCOMPARE(client(0, RawValueRole), QStringLiteral("127.0.0.1:51234"));
+        QCOMPARE(client(1), QStringLiteral("alice-laptop:40002"));
+        QCOMPARE(client(1, Qt::ToolTipRole),
+                 QStringLiteral("alice-laptop.example.net (10.0.0.3:40002), to 192.168.1.2:13306"));
+        QCOMPARE(client(2), QStringLiteral("10.0.0.4:40003"));
+
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        model.setCompactAddresses(false);
+        QCOMPARE(changed.size(), 1);
+        QCOMPARE(changed.first().at(0).toModelIndex().column(),
+                 int(ConnectionTableModel::ClientColumn));
+        QCOMPARE(changed.first().at(1).toModelIndex().row(), 2);
+        QCOMPARE(client(0), QStringLiteral("127.0.0.1:51234"));
+        QCOMPARE(client(1), QStringLiteral("alice-laptop.example.net (10.0.0.3:40002)"));
+    }
+
+    // Which routes carry a database protocol, learned from their connections: once per route,
+    // when a new row is one or a reader recognises an open one.
+    void databaseRoutesAreLearnedFromConnections()
+    {
+        ConnectionTableModel model;
+        QSignalSpy routes(&model, &ConnectionTableModel::databaseRouteSeen);
+        ConnectionInfo web = conn(1, 0, 0, QStringLiteral("web"));
+        ConnectionInfo db = conn(2, 0, 0, QStringLiteral("db"));
+        model.applySnapshot(snap(T0 + 1000, {web, db}));
+        QCOMPARE(routes.size(), 0);
+        QVERIFY(!model.databaseSeenOn(QStringLiteral("db")));
+        db.mysql.detected = true; // the server's greeting came
+        model.applySnapshot(snap(T0 + 1250, {web, db}));
+        QCOMPARE(routes.size(), 1);
+        QCOMPARE(routes.first().first().toString(), QStringLiteral("db"));
+        QVERIFY(model.databaseSeenOn(QStringLiteral("db")));
+        QVERIFY(!model.databaseSeenOn(QStringLiteral("web")));
+        ConnectionInfo pg = conn(3, 0, 0, QStringLiteral("pg"));
+        pg.postgres.detected = true;
+        ConnectionInfo db2 = conn(4, 0, 0, QStringLiteral("db"));
+        db2.mysql.detected = true;
+        model.applySnapshot(snap(T0 + 1500, {web, db, pg, db2}));
+        QCOMPARE(routes.size(), 2);
+        QCOMPARE(routes.last().first().toString(), QStringLiteral("pg"));
     }
 };
 

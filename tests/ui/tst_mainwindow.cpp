@@ -3,22 +3,27 @@
 // lets its next connection through without a restart; the selected connection stays selected
 // while rows come and go; "Close connection" ends the real socket; a route whose upstream does
 // not answer says so in its status until a server listens there; a screenshot with live
-// traffic is written to the build tree; the program owning a client's socket shows in the
-// connections table; "Expose a local service" finds the program on a local port, suggests a
-// free public port, refuses one in use naming its holder, and creates a route that carries bytes.
+// traffic (and a MariaDB client session, when the "mariadb" fixture runs) is written to the build
+// tree; the program owning a client's socket shows in the connections table; the connections
+// table shows a MySQL route's columns on a 1400 px window, with column presets; empty views say
+// what to do next; "Expose a local service" finds the program on a local port, suggests a free
+// public port, refuses one in use naming its holder, and creates a route that carries bytes.
 #include "accesscontroller.h"
 #include "config/apisixyaml.h"
 #include "config/configstore.h"
 #include "config/routeedits.h"
 #include "echoserver.h"
+#include "emptystate.h"
 #include "exposedialog.h"
 #include "loopback.h"
 #include "mainwindow.h"
+#include "mariadbenv.h"
 #include "model/codec.h"
 #include "models/connectiontablemodel.h"
 #include "models/deniedclientsmodel.h"
 #include "models/roles.h"
 #include "models/routesmodel.h"
+#include "panes/connectionspane.h"
 #include "proxy/engine.h"
 #include "stats/portlookup.h"
 #include "udppeers.h"
@@ -29,6 +34,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFrame>
+#include <QHeaderView>
 #include <QItemSelectionModel>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -44,6 +50,8 @@
 #include <QProcess>
 #include <QPushButton>
 #include <QRadioButton>
+#include <QScrollBar>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTabWidget>
@@ -60,6 +68,7 @@
 #include <memory>
 
 using namespace sg;
+using namespace sg::test;
 using namespace sgtest;
 using namespace sg::ui;
 
@@ -892,6 +901,248 @@ private slots:
         QCOMPARE(m_ui.store->deleteRoute("db"), Problems{});
     }
 
+    // Issue 21: an empty view says what to do next. A window on a file with a listener and no
+    // route: the routes list offers "Add a route…" (which opens the route form), the
+    // connections table, Denied clients and Statistics say what will appear. With a route, the
+    // connections table says where to connect, and the hint goes when a connection arrives,
+    // the chart's when traffic comes, Denied clients' when a client is refused.
+    void emptyStatesSayWhatToDoNext()
+    {
+        const QList<int> ports = freePorts(1);
+        const quint16 port = quint16(ports.at(0));
+        const QString path = m_dir.filePath("empty-states.json");
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write(
+            QStringLiteral(R"({"stream_proxy": {"tcp": ["127.0.0.1:%1"]}})").arg(port).toUtf8());
+        file.close();
+        WindowFixture ui;
+        QVERIFY(ui.open(path));
+        const auto hintOf = [&](const char* view) {
+            return child<QWidget>(ui.window.get(), view)->findChild<EmptyState*>();
+        };
+        EmptyState* routes = hintOf("routesView");
+        EmptyState* connections = hintOf("connectionsView");
+        EmptyState* denied = hintOf("deniedView");
+        EmptyState* stats = hintOf("statsView");
+        QVERIFY(routes && connections && denied && stats);
+        QTRY_VERIFY(routes->isVisible());
+        QVERIFY2(routes->text().startsWith("No routes yet."), qPrintable(routes->text()));
+        QTRY_VERIFY(connections->isVisible());
+        QCOMPARE(connections->text(),
+                 QStringLiteral("No connections yet. Add a route, then connect to its listener."));
+        QVERIFY(denied->isShowing());
+        QVERIFY(denied->text().startsWith("No client has been refused."));
+        QVERIFY(stats->isShowing());
+        // Drawn over the view's viewport, in the palette's placeholder colour (dark mode too).
+        auto* connectionsView = child<QTableView>(ui.window.get(), "connectionsView");
+        QVERIFY(connectionsView->viewport()->geometry().contains(connections->geometry()));
+        QCOMPARE(connections->findChild<QLabel*>("emptyStateText")->foregroundRole(),
+                 QPalette::PlaceholderText);
+
+        auto* add = routes->findChild<QPushButton*>("emptyStateButton");
+        QVERIFY(add && add->isVisible());
+        QCOMPARE(add->text(), QStringLiteral("Add a route…"));
+        auto* tabs = child<QTabWidget>(ui.window.get(), "tabs");
+        QTest::mouseClick(add, Qt::LeftButton);
+        QCOMPARE(tabs->currentWidget(), child<QWidget>(ui.window.get(), "routeEditor"));
+
+        // A route (the form is tested elsewhere): only 127.0.0.1 may connect.
+        const auto route = decodeStreamRoute(QJsonDocument::fromJson(QStringLiteral(R"({
+              "id": "hinted", "name": "Hinted echo", "server_port": %1,
+              "plugins": {"ip-restriction": {"whitelist": ["127.0.0.1"]}},
+              "upstream": {"nodes": {"127.0.0.1:%2": 1}}})")
+                                                                         .arg(port)
+                                                                         .arg(m_echo.serverPort())
+                                                                         .toUtf8())
+                                                 .object());
+        QVERIFY(route.ok());
+        QCOMPARE(ui.store->update([&](Config& config) {
+            config.streamRoutes.append(route.value);
+            return Problems{};
+        }),
+                 Problems{});
+        QTRY_VERIFY(!routes->isShowing());
+        answerNextMessageBox("Discard"); // the new route's form
+        ui.window->selectRoute("hinted");
+        tabs->setCurrentIndex(0);
+        const QString reach =
+            QStringLiteral("No connections yet. Connect to 127.0.0.1:%1 to reach Hinted echo.")
+                .arg(port);
+        QTRY_COMPARE(connections->text(), reach);
+        QVERIFY(connections->isVisible());
+        QTRY_VERIFY(!stats->isShowing()); // a row per route now
+
+        // The chart of a route without traffic says so, and where to connect.
+        tabs->setCurrentIndex(2);
+        EmptyState* chart = child<QWidget>(ui.window.get(), "chartView")->findChild<EmptyState*>();
+        QVERIFY(chart);
+        QTRY_VERIFY(chart->isVisible());
+        QCOMPARE(chart->text(), QStringLiteral("No traffic on Hinted echo in the last 5 minutes. "
+                                               "Connect to 127.0.0.1:%1 to see it here.")
+                                    .arg(port));
+
+        Client client({}, port);
+        QVERIFY(client.waitConnected());
+        client.socket->write("hint");
+        QTRY_COMPARE_WITH_TIMEOUT(client.received, QByteArray("hint"), 3000);
+        QTRY_VERIFY_WITH_TIMEOUT(!chart->isShowing(), 3000);
+        tabs->setCurrentIndex(0);
+        QTRY_VERIFY_WITH_TIMEOUT(!connections->isShowing(), 3000);
+        QVERIFY(connections->isHidden());
+
+        Client refused("127.0.0.3", port);
+        QTRY_VERIFY_WITH_TIMEOUT(!denied->isShowing(), 3000);
+        QVERIFY(denied->isHidden());
+        ui.window.reset();
+        m_ui.window->activateWindow(); // window shortcuts need the active window
+        QVERIFY(QTest::qWaitForWindowActive(m_ui.window.get()));
+    }
+
+    // Issue 21: on a 1400 px window, a route that carries MySQL shows User, Database, Server,
+    // TLS and Queries without scrolling (the automatic columns); a route without a database
+    // protocol shows the network columns instead.
+    void mySqlColumnsVisibleAt1400Pixels()
+    {
+        const QList<int> ports = freePorts(2);
+        const auto route = decodeStreamRoute(QJsonDocument::fromJson(QStringLiteral(R"({
+              "id": "mysqlcols", "name": "MySQL columns", "server_port": %1,
+              "upstream": {"nodes": {"127.0.0.1:%2": 1}}})")
+                                                                         .arg(ports.at(0))
+                                                                         .arg(ports.at(1))
+                                                                         .toUtf8())
+                                                 .object());
+        QVERIFY(route.ok());
+        QCOMPARE(m_ui.store->update([&](Config& config) {
+            config.streamProxy.tcp.append(
+                makeListenEntry(QStringLiteral("127.0.0.1"), ports.at(0)));
+            config.streamRoutes.append(route.value);
+            RouteSettings settings;
+            settings.mysqlCommands = true; // the route says it fronts MySQL
+            QMap<QString, RouteSettings> routes =
+                config.streamgate.routes.value_or(QMap<QString, RouteSettings>());
+            routes.insert(QStringLiteral("mysqlcols"), settings);
+            config.streamgate.routes = routes;
+            return Problems{};
+        }),
+                 Problems{});
+        QCOMPARE(m_ui.window->width(), 1400);
+        auto* tabs = child<QTabWidget>(m_ui.window.get(), "tabs");
+        tabs->setCurrentIndex(0);
+        m_ui.window->selectRoute("mysqlcols");
+        QHeaderView* header = m_connectionsView->horizontalHeader();
+        m_connectionsView->horizontalScrollBar()->setValue(0);
+        const auto inView = [&](int column) {
+            const int left = header->sectionViewportPosition(column);
+            return !header->isSectionHidden(column) && left >= 0 &&
+                   left + header->sectionSize(column) <= header->viewport()->width();
+        };
+        for (int column :
+             {int(ConnectionTableModel::MySqlUserColumn),
+              int(ConnectionTableModel::MySqlDatabaseColumn),
+              int(ConnectionTableModel::MySqlServerColumn),
+              int(ConnectionTableModel::MySqlTlsColumn),
+              int(ConnectionTableModel::MySqlQueriesColumn),
+              int(ConnectionTableModel::ClientColumn), int(ConnectionTableModel::ProgramColumn)})
+            QVERIFY2(inView(column), qPrintable(QStringLiteral("column %1 at %2 of %3")
+                                                    .arg(column)
+                                                    .arg(header->sectionViewportPosition(column))
+                                                    .arg(header->viewport()->width())));
+
+        m_ui.window->selectRoute("echo");
+        QVERIFY(header->isSectionHidden(ConnectionTableModel::MySqlUserColumn));
+        for (int column :
+             {int(ConnectionTableModel::UpstreamColumn), int(ConnectionTableModel::ClientColumn),
+              int(ConnectionTableModel::BytesDownColumn)})
+            QVERIFY(inView(column));
+        QCOMPARE(m_ui.store->deleteRoute("mysqlcols"), Problems{});
+    }
+
+    // Issue 21: the column presets, from the View menu and the header's context menu: each
+    // switches the columns; a column picked by hand makes the choice the user's own; the choice,
+    // compact addresses and the columns are remembered in the settings.
+    void columnPresetsSwitchAndPersist()
+    {
+        auto* pane = m_ui.window->findChild<ConnectionsPane*>();
+        QVERIFY(pane);
+        auto* menu = child<QMenu>(m_ui.window.get(), "connectionColumnsMenu");
+        QVERIFY(
+            child<QMenu>(m_ui.window.get(), "viewMenu")->actions().contains(menu->menuAction()));
+        QHeaderView* header = m_connectionsView->horizontalHeader();
+        const auto shown = [&] {
+            QList<int> columns;
+            for (int c = 0; c < ConnectionTableModel::ColumnCount; ++c) {
+                if (!header->isSectionHidden(c))
+                    columns << c;
+            }
+            return columns;
+        };
+        child<QAction>(m_ui.window.get(), "columnsAllAction")->trigger();
+        QCOMPARE(shown().size(), int(ConnectionTableModel::ColumnCount));
+        QCOMPARE(pane->columnPreset(), ConnectionsPane::ColumnPreset::All);
+        child<QAction>(m_ui.window.get(), "columnsDatabaseAction")->trigger();
+        QVERIFY(shown().contains(ConnectionTableModel::MySqlUserColumn));
+        QVERIFY(!shown().contains(ConnectionTableModel::UpstreamColumn));
+        child<QAction>(m_ui.window.get(), "columnsNetworkAction")->trigger();
+        QVERIFY(!shown().contains(ConnectionTableModel::MySqlUserColumn));
+        QVERIFY(shown().contains(ConnectionTableModel::UpstreamColumn));
+        QVERIFY(child<QAction>(m_ui.window.get(), "columnsNetworkAction")->isChecked());
+        // Selecting a route changes nothing while a preset is chosen.
+        m_ui.window->selectRoute("echo");
+        QVERIFY(shown().contains(ConnectionTableModel::UpstreamColumn));
+
+        // One column by hand, from the menu as it opens: the user's own choice.
+        Q_EMIT menu->aboutToShow();
+        auto* started = menu->findChild<QAction*>(
+            QStringLiteral("columnAction%1").arg(ConnectionTableModel::StartedColumn));
+        QVERIFY(started && started->isChecked());
+        started->trigger();
+        QVERIFY(header->isSectionHidden(ConnectionTableModel::StartedColumn));
+        QCOMPARE(pane->columnPreset(), ConnectionsPane::ColumnPreset::Custom);
+        for (const char* name : {"columnsAutomaticAction", "columnsAllAction",
+                                 "columnsNetworkAction", "columnsDatabaseAction"})
+            QVERIFY(!child<QAction>(m_ui.window.get(), name)->isChecked());
+        child<QAction>(m_ui.window.get(), "compactAddressesAction")->setChecked(false);
+
+        // Saved and restored as the window does it, into another pane.
+        const QList<int> custom = shown();
+        {
+            QSettings settings(m_dir.filePath("columns.ini"), QSettings::IniFormat);
+            pane->saveSettings(settings);
+            QCOMPARE(settings.value("connections/columns").toString(), QStringLiteral("custom"));
+        }
+        ConnectionTableModel model;
+        {
+            ConnectionsPane restored(&model, nullptr);
+            QSettings settings(m_dir.filePath("columns.ini"), QSettings::IniFormat);
+            restored.restoreSettings(settings);
+            QCOMPARE(restored.columnPreset(), ConnectionsPane::ColumnPreset::Custom);
+            auto* view = restored.findChild<QTableView*>("connectionsView");
+            for (int c = 0; c < ConnectionTableModel::ColumnCount; ++c)
+                QCOMPARE(view->horizontalHeader()->isSectionHidden(c), !custom.contains(c));
+            QVERIFY(!model.compactAddresses());
+        }
+        child<QAction>(m_ui.window.get(), "compactAddressesAction")->setChecked(true);
+        child<QAction>(m_ui.window.get(), "columnsDatabaseAction")->trigger();
+        {
+            QSettings settings(m_dir.filePath("columns.ini"), QSettings::IniFormat);
+            pane->saveSettings(settings);
+        }
+        {
+            ConnectionsPane restored(&model, nullptr);
+            QSettings settings(m_dir.filePath("columns.ini"), QSettings::IniFormat);
+            restored.restoreSettings(settings);
+            QCOMPARE(restored.columnPreset(), ConnectionsPane::ColumnPreset::Database);
+            QVERIFY(restored.findChild<QTableView*>("connectionsView")
+                        ->horizontalHeader()
+                        ->isSectionHidden(ConnectionTableModel::UpstreamColumn));
+            QVERIFY(model.compactAddresses());
+        }
+        child<QAction>(m_ui.window.get(), "columnsAutomaticAction")->trigger();
+        QCOMPARE(pane->columnPreset(), ConnectionsPane::ColumnPreset::Automatic);
+        QVERIFY(header->isSectionHidden(ConnectionTableModel::MySqlUserColumn)); // echo: network
+    }
+
     void screenshotWithLiveTraffic()
     {
         std::vector<std::unique_ptr<Client>> clients;
@@ -929,9 +1180,69 @@ private slots:
             5000);
         auto* tabs = child<QTabWidget>(m_ui.window.get(), "tabs");
 
+        // A real MariaDB client session through a MySQL route to the server of the "mariadb"
+        // fixture (tests/e2e), when ctest started one: the picture shows the database columns
+        // filled. Without MariaDB that part is left out, and said.
+        const MariaDbEnv db = MariaDbEnv::load();
+        QProcess mariadb;
+        const bool withMySql = db.ok();
+        if (!withMySql) {
+            qInfo("no MariaDB (%s): the screenshot shows no MySQL session", qPrintable(db.error));
+        } else {
+            const quint16 listen = freePort();
+            const auto route = decodeStreamRoute(QJsonDocument::fromJson(QStringLiteral(R"({
+                  "id": "mysql", "name": "Local MySQL", "server_port": %1,
+                  "upstream": {"nodes": {"%2:%3": 1}}})")
+                                                                             .arg(listen)
+                                                                             .arg(db.host)
+                                                                             .arg(db.port)
+                                                                             .toUtf8())
+                                                     .object());
+            QVERIFY(route.ok());
+            QCOMPARE(m_ui.store->update([&](Config& config) {
+                config.streamProxy.tcp.append(makeListenEntry(QStringLiteral("127.0.0.1"), listen));
+                config.streamRoutes.append(route.value);
+                RouteSettings settings;
+                settings.mysqlDigests = true; // commands counted, statements followed
+                QMap<QString, RouteSettings> routes =
+                    config.streamgate.routes.value_or(QMap<QString, RouteSettings>());
+                routes.insert(QStringLiteral("mysql"), settings);
+                config.streamgate.routes = routes;
+                return Problems{};
+            }),
+                     Problems{});
+            mariadb.start(db.client, db.clientArgs(QStringLiteral("127.0.0.1"), listen, db.database,
+                                                   db.password));
+            QVERIFY(mariadb.waitForStarted(5000));
+            // A statement still running when the picture is taken.
+            mariadb.write("SELECT VERSION();\nSELECT COUNT(*) FROM information_schema.tables;\n"
+                          "SELECT SLEEP(30);\n");
+            QAbstractItemModel* model = m_connectionsView->model();
+            const auto sessionShown = [&] {
+                for (int r = 0; r < model->rowCount(); ++r) {
+                    const QModelIndex row = model->index(r, 0);
+                    if (row.data(RouteIdRole).toString() != u"mysql")
+                        continue;
+                    const auto at = [&](int column) {
+                        return row.siblingAtColumn(column).data().toString();
+                    };
+                    return at(ConnectionTableModel::MySqlUserColumn) == db.user &&
+                           at(ConnectionTableModel::MySqlDatabaseColumn) == db.database &&
+                           at(ConnectionTableModel::MySqlServerColumn).contains("MariaDB") &&
+                           at(ConnectionTableModel::MySqlTlsColumn) == u"no" &&
+                           at(ConnectionTableModel::MySqlQueriesColumn).toInt() >= 2 &&
+                           at(ConnectionTableModel::MySqlStatementColumn)
+                               .startsWith("SELECT SLEEP");
+                }
+                return false;
+            };
+            QTRY_VERIFY_WITH_TIMEOUT(sessionShown(), 10000);
+        }
+
         const QDir out(QStringLiteral(QT_TESTCASE_BUILDDIR));
         tabs->setCurrentIndex(0);
-        m_ui.window->selectRoute("echo");
+        m_ui.window->selectRoute(withMySql ? "mysql" : "echo");
+        m_connectionsView->horizontalScrollBar()->setValue(0);
         const QImage main = m_ui.window->grab().toImage();
         QVERIFY(!main.isNull());
         QCOMPARE(main.size(), m_ui.window->size() * m_ui.window->devicePixelRatio());
@@ -964,6 +1275,11 @@ private slots:
         QTRY_VERIFY(m_ui.window->palette().color(QPalette::Base).lightnessF() > 0.7);
         QVERIFY(darkShare(m_ui.window->grab().toImage()) < 0.4);
         qInfo("screenshots: %s", qPrintable(out.filePath("main-window*.png")));
+        if (withMySql) {
+            mariadb.kill(); // our own child, by PID
+            QVERIFY(mariadb.waitForFinished(5000));
+            QCOMPARE(m_ui.store->deleteRoute("mysql"), Problems{});
+        }
     }
 };
 

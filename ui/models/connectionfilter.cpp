@@ -60,7 +60,15 @@ bool ConnectionFilter::filterAcceptsRow(int sourceRow, const QModelIndex& source
                 .contains(m_text, Qt::CaseInsensitive))
             return true;
     }
-    return false;
+    // Compact addresses show less of the client than there is: its address and whole host name
+    // match too.
+    const QModelIndex client =
+        model->index(sourceRow, ConnectionTableModel::ClientColumn, sourceParent);
+    if (client.data(RawValueRole).toString().contains(m_text, Qt::CaseInsensitive))
+        return true;
+    const auto* connections = qobject_cast<const ConnectionTableModel*>(model);
+    return connections &&
+           connections->connectionAt(sourceRow).clientHost.contains(m_text, Qt::CaseInsensitive);
 }
 
 } // namespace sg::ui

@@ -4,6 +4,7 @@
 #include "models/roles.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace sg::ui {
 
@@ -103,6 +104,75 @@ QString clientText(const ConnectionInfo& c)
     const QString endpoint = formatEndpoint(c.clientAddress, c.clientPort);
     return c.clientHost.isEmpty() ? endpoint
                                   : QStringLiteral("%1 (%2)").arg(c.clientHost, endpoint);
+}
+
+// Compact: the first label of the host name, or nothing of a client on the address it reached
+// (a program on this machine; the Program column says which), then the port.
+QString compactClientText(const ConnectionInfo& c)
+{
+    if (!c.clientHost.isEmpty()) {
+        const QHostAddress literal(c.clientHost);
+        const QString shortName =
+            literal.isNull() ? c.clientHost.section(QLatin1Char('.'), 0, 0) : c.clientHost;
+        return QStringLiteral("%1:%2").arg(shortName).arg(c.clientPort);
+    }
+    if (!c.localAddress.isNull() &&
+        c.clientAddress.isEqual(c.localAddress, QHostAddress::TolerantConversion))
+        return QStringLiteral(":%1").arg(c.clientPort);
+    return formatEndpoint(c.clientAddress, c.clientPort);
+}
+
+// The full form, and where the client came in.
+QString clientToolTip(const ConnectionInfo& c)
+{
+    const QString to = formatEndpoint(c.localAddress, c.localPort);
+    return to.isEmpty() ? clientText(c)
+                        : ConnectionTableModel::tr("%1, to %2").arg(clientText(c), to);
+}
+
+const QString NotCollected = QStringLiteral("–");
+
+// What the MySQL or PostgreSQL reader could not read: the login of an encrypted session.
+bool loginUnread(const ConnectionInfo& c)
+{
+    if (c.postgres.detected)
+        return c.postgres.tls && c.postgres.user.isEmpty();
+    return c.mysql.detected && c.mysql.tls && c.mysql.user.isEmpty();
+}
+
+// A database connection whose statements are not followed (digests off, or encrypted): the
+// statement and the last error are not known, which is not the same as none.
+bool statementsUnfollowed(const ConnectionInfo& c)
+{
+    if (c.mqtt.detected)
+        return false;
+    if (isRedis(c))
+        return !c.redis.notFollowed.isEmpty();
+    if (c.postgres.detected)
+        return !c.postgres.statementsFollowed || !c.postgres.notFollowed.isEmpty();
+    return c.mysql.detected && (!c.mysql.statementsFollowed || !c.mysql.notFollowed.isEmpty());
+}
+
+// Why statementsUnfollowed(c).
+QString unfollowedText(const ConnectionInfo& c)
+{
+    const QString why = isRedis(c)            ? c.redis.notFollowed
+                        : c.postgres.detected ? c.postgres.notFollowed
+                                              : c.mysql.notFollowed;
+    if (!why.isEmpty())
+        return ConnectionTableModel::tr("Not followed on this connection: %1").arg(why);
+    if (c.postgres.detected ? c.postgres.tls : c.mysql.tls)
+        return ConnectionTableModel::tr("Not followed: the session is encrypted (TLS)");
+    return ConnectionTableModel::tr(
+               "Not followed: query digests are off for this route (Streamgate setting "
+               "routes.<route id>.%1)")
+        .arg(c.postgres.detected ? QStringLiteral("postgres_digests")
+                                 : QStringLiteral("mysql_digests"));
+}
+
+bool isDatabase(const ConnectionInfo& c)
+{
+    return c.mysql.detected || c.postgres.detected || isRedis(c) || c.mqtt.detected;
 }
 
 QString programText(const ClientProcess& p)
@@ -275,7 +345,7 @@ QVariant ConnectionTableModel::displayData(const Row& row, int column) const
     case ProtoColumn:
         return protocolText(c.protocol);
     case ClientColumn:
-        return clientText(c);
+        return m_compact ? compactClientText(c) : clientText(c);
     case ProgramColumn:
         return programText(c.clientProcess);
     case UpstreamColumn:
@@ -299,11 +369,14 @@ QVariant ConnectionTableModel::displayData(const Row& row, int column) const
     case CloseReasonColumn:
         return terminationText(c);
     case MySqlUserColumn:
-        return databaseUser(c);
+        return loginUnread(c) ? NotCollected : databaseUser(c);
     case MySqlDatabaseColumn:
-        return databaseName(c);
+        return loginUnread(c) ? NotCollected : databaseName(c);
     case MySqlServerColumn:
-        return serverVersion(c);
+        // PostgreSQL says its version after the login, which TLS hides.
+        return c.postgres.detected && c.postgres.tls && c.postgres.serverVersion.isEmpty()
+                   ? NotCollected
+                   : serverVersion(c);
     case MySqlTlsColumn: {
         const QVariant tls = databaseTls(c);
         return tls.isNull() ? QString() : (tls.toBool() ? tr("yes") : tr("no"));
@@ -312,18 +385,21 @@ QVariant ConnectionTableModel::displayData(const Row& row, int column) const
         if (isRedis(c))
             return QString::number(c.redis.commands);
         if (c.postgres.detected)
-            return c.postgres.statementsFollowed ? QString::number(c.postgres.commands) : tr("–");
+            return c.postgres.statementsFollowed ? QString::number(c.postgres.commands)
+                                                 : NotCollected;
         if (!c.mysql.detected)
             return QString();
-        return c.mysql.commandsCounted ? QString::number(c.mysql.commands) : tr("–");
+        return c.mysql.commandsCounted ? QString::number(c.mysql.commands) : NotCollected;
     case MySqlStatementColumn: {
         const auto [running, sinceMs] = runningCommand(c);
         if (running.isEmpty() || row.closedSeenMs > 0)
-            return QString();
+            return statementsUnfollowed(c) ? NotCollected : QString();
         return tr("%1 · %2").arg(running, formatDuration(qMax<qint64>(0, m_lastTakenMs - sinceMs)));
     }
-    case MySqlLastErrorColumn:
-        return lastError(c);
+    case MySqlLastErrorColumn: {
+        const QString error = lastError(c);
+        return error.isEmpty() && statementsUnfollowed(c) ? NotCollected : error;
+    }
     }
     return {};
 }
@@ -361,9 +437,9 @@ QVariant ConnectionTableModel::rawData(const Row& row, int column) const
     case CloseReasonColumn:
         return terminationText(c);
     case MySqlUserColumn:
-        return databaseUser(c);
+        return loginUnread(c) ? QVariant() : QVariant(databaseUser(c));
     case MySqlDatabaseColumn:
-        return databaseName(c);
+        return loginUnread(c) ? QVariant() : QVariant(databaseName(c));
     case MySqlServerColumn:
         return serverVersion(c);
     case MySqlTlsColumn:
@@ -405,6 +481,16 @@ QVariant ConnectionTableModel::data(const QModelIndex& index, int role) const
     case Qt::TextAlignmentRole:
         return isNumeric(index.column()) ? QVariant(Qt::AlignRight | Qt::AlignVCenter) : QVariant();
     case Qt::ToolTipRole:
+        if ((index.column() == MySqlUserColumn || index.column() == MySqlDatabaseColumn) &&
+            loginUnread(row.info))
+            return tr("Not known: the session is encrypted (TLS) from its login on");
+        if (index.column() == MySqlLastErrorColumn && statementsUnfollowed(row.info) &&
+            lastError(row.info).isEmpty())
+            return unfollowedText(row.info);
+        if (index.column() == MySqlStatementColumn && statementsUnfollowed(row.info) &&
+            runningCommand(row.info).first.isEmpty() && row.info.mysql.notFollowed.isEmpty() &&
+            row.info.postgres.notFollowed.isEmpty() && row.info.redis.notFollowed.isEmpty())
+            return unfollowedText(row.info);
         if (index.column() == ProgramColumn && row.info.clientProcess.pid > 0)
             return tr("Process %1: %2")
                 .arg(row.info.clientProcess.pid)
@@ -417,7 +503,8 @@ QVariant ConnectionTableModel::data(const QModelIndex& index, int role) const
             const QString text = tr("MySQL %1, user %2, database %3")
                                      .arg(m.serverVersion, m.user.isEmpty() ? tr("(none)") : m.user,
                                           m.database.isEmpty() ? tr("(none)") : m.database);
-            return m.commandsCounted ? tr("%1, %2 commands").arg(text).arg(m.commands) : text;
+            return clientToolTip(row.info) + QLatin1Char('\n') +
+                   (m.commandsCounted ? tr("%1, %2 commands").arg(text).arg(m.commands) : text);
         }
         if (index.column() == MySqlQueriesColumn && row.info.mysql.detected &&
             !row.info.mysql.commandsCounted)
@@ -435,8 +522,11 @@ QVariant ConnectionTableModel::data(const QModelIndex& index, int role) const
                                     p.database.isEmpty() ? tr("(none)") : p.database);
             if (!p.applicationName.isEmpty())
                 text = tr("%1, application %2").arg(text, p.applicationName);
-            return p.statementsFollowed ? tr("%1, %2 commands").arg(text).arg(p.commands) : text;
+            return clientToolTip(row.info) + QLatin1Char('\n') +
+                   (p.statementsFollowed ? tr("%1, %2 commands").arg(text).arg(p.commands) : text);
         }
+        if (index.column() == ClientColumn)
+            return clientToolTip(row.info);
         if (index.column() == MySqlQueriesColumn && row.info.postgres.detected &&
             !row.info.postgres.statementsFollowed)
             return row.info.postgres.tls
@@ -542,19 +632,6 @@ void ConnectionTableModel::appendRows(std::vector<std::unique_ptr<Row>>& rows)
 
 void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
 {
-    // Scanned only until the first database (or MQTT) connection shows up (the view then
-    // reveals the database columns, the user column showing an MQTT client id); afterwards this
-    // costs nothing.
-    if (!m_databaseSeen) {
-        for (const ConnectionInfo& c : snapshot.active) {
-            if (c.mysql.detected || c.postgres.detected || isRedis(c) || c.mqtt.detected) {
-                m_databaseSeen = true;
-                break;
-            }
-        }
-        if (m_databaseSeen)
-            Q_EMIT databaseFirstSeen();
-    }
     const qint64 now = snapshot.takenMs;
     const bool first = m_lastTakenMs == 0;
     const double dt = first ? 0.0 : double(now - m_lastTakenMs) / 1000.0;
@@ -620,6 +697,8 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                                           row.info.redis.notFollowed != c->redis.notFollowed;
                 if (redisChanged)
                     row.info.redis = c->redis;
+                if (mysqlChanged || postgresChanged || redisChanged)
+                    noteDatabase(row.info);
                 // Who the client is arrives once, shortly after the connection opened; the
                 // Client column, left out of the usual refresh, repaints with it.
                 const bool whoChanged = row.info.clientHost != c->clientHost ||
@@ -751,6 +830,7 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
         row->rateBaseDown = c.bytesDown;
         row->rateBaseMs = now;
         m_rowById.insert(c.id, -1); // placeholder until appendRows numbers it
+        noteDatabase(c);
         added.push_back(std::move(row));
     }
     for (const ConnectionInfo& c : snapshot.closed) {
@@ -768,6 +848,7 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
         row->closedSeenMs = fresh ? now : qMin(now - m_lingerMs, c.endMs);
         row->history = !fresh;
         m_rowById.insert(c.id, -1);
+        noteDatabase(c);
         added.push_back(std::move(row));
     }
     appendRows(added);
@@ -781,6 +862,36 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
     }
     m_lastClosed = snapshot.closed;
     m_openCount = int(snapshot.active.size());
+
+    // Announced once the rows are in place: a view that reveals the database columns then
+    // finds them filled.
+    if (!m_newDatabaseRoutes.isEmpty()) {
+        const QStringList routes = std::exchange(m_newDatabaseRoutes, {});
+        if (!m_databaseSeen) {
+            m_databaseSeen = true;
+            Q_EMIT databaseFirstSeen();
+        }
+        for (const QString& route : routes)
+            Q_EMIT databaseRouteSeen(route);
+    }
+}
+
+// Only for new rows and rows whose reader learned something: this costs nothing per refresh.
+void ConnectionTableModel::noteDatabase(const ConnectionInfo& c)
+{
+    if (isDatabase(c) && !m_databaseRoutes.contains(c.routeId)) {
+        m_databaseRoutes.insert(c.routeId);
+        m_newDatabaseRoutes << c.routeId;
+    }
+}
+
+void ConnectionTableModel::setCompactAddresses(bool compact)
+{
+    if (compact == m_compact)
+        return;
+    m_compact = compact;
+    if (!m_rows.empty())
+        Q_EMIT dataChanged(index(0, ClientColumn), index(int(m_rows.size()) - 1, ClientColumn));
 }
 
 void ConnectionTableModel::setShowClosed(bool show)

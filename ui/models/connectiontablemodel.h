@@ -26,7 +26,10 @@ public:
         IdColumn,
         RouteColumn,
         ProtoColumn,
-        ClientColumn,  // "alice-laptop (192.168.1.5:51234)" once its host name is known
+        // "alice-laptop (192.168.1.5:51234)" once its host name is known; compact:
+        // "alice-laptop:51234", and a client on the listener's own address (a local one) as
+        // ":51234"
+        ClientColumn,
         ProgramColumn, // the program on this machine owning the client's socket: "mysql (4242)"
         UpstreamColumn,
         StateColumn,
@@ -64,9 +67,16 @@ public:
     {
         return column >= MySqlUserColumn && column < ColumnCount;
     }
-    // True once a connection a database reader follows (MySQL, PostgreSQL, Redis) was shown;
-    // databaseFirstSeen() is emitted the first time.
+    // True once a connection a database reader follows (MySQL, PostgreSQL, Redis) or an MQTT
+    // client was shown; databaseFirstSeen() is emitted the first time.
     bool databaseSeen() const { return m_databaseSeen; }
+    // The routes such a connection was shown on (databaseRouteSeen() the first time for each).
+    bool databaseSeenOn(const QString& routeId) const { return m_databaseRoutes.contains(routeId); }
+
+    // The Client column without the host of a local client and with the short host name of a
+    // remote one (the full form stays in the tooltip, the CSV and the sort).
+    bool compactAddresses() const { return m_compact; }
+    void setCompactAddresses(bool compact);
 
     bool showClosed() const { return m_showClosed; }
     void setShowClosed(bool show);
@@ -85,12 +95,14 @@ public:
 
 Q_SIGNALS:
     void databaseFirstSeen();
+    void databaseRouteSeen(const QString& routeId);
 
 private:
     struct Row;
     void appendRows(std::vector<std::unique_ptr<Row>>& rows);
     void removeRowsWhere(const std::vector<char>& remove);
     void rebuildIndex();
+    void noteDatabase(const ConnectionInfo& c);
     QVariant displayData(const Row& row, int column) const;
     QVariant rawData(const Row& row, int column) const;
 
@@ -99,12 +111,15 @@ private:
     QSet<quint64> m_retired; // removed closed ids that the engine's closed ring still lists
     QList<ConnectionInfo> m_lastClosed;
     QHash<QString, QString> m_routeNames;
+    QSet<QString> m_databaseRoutes;
+    QStringList m_newDatabaseRoutes; // seen during this snapshot, announced at its end
     qint64 m_lastTakenMs = 0;
     qint64 m_lingerMs = 3000;
     int m_historyLimit = 2000;
     int m_openCount = 0;
     bool m_showClosed = false;
     bool m_databaseSeen = false;
+    bool m_compact = true;
 };
 
 } // namespace sg::ui

@@ -4,6 +4,7 @@
 #include "connectionactions.h"
 #include "csv.h"
 #include "delegates.h"
+#include "emptystate.h"
 #include "format.h"
 #include "model/streamroute.h"
 #include "models/connectionfilter.h"
@@ -12,6 +13,7 @@
 #include "viewstyle.h"
 
 #include <QAction>
+#include <QActionGroup>
 #include <QApplication>
 #include <QCheckBox>
 #include <QClipboard>
@@ -30,6 +32,7 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 #include <algorithm>
+#include <iterator>
 
 namespace sg::ui {
 
@@ -103,6 +106,53 @@ ConnectionsPane::ConnectionsPane(ConnectionTableModel* connections, Engine* engi
                                  tr("&Export connections as CSV…"), this);
     connect(m_exportAction, &QAction::triggered, this, &ConnectionsPane::exportCsv);
 
+    m_presetGroup = new QActionGroup(this);
+    m_presetGroup->setExclusionPolicy(QActionGroup::ExclusionPolicy::ExclusiveOptional);
+    const struct
+    {
+        ColumnPreset preset;
+        const char* name;
+        QString text;
+        QString tip;
+    } presets[] = {
+        {ColumnPreset::Automatic, "columnsAutomaticAction", tr("&Automatic"),
+         tr("The database columns for a route that carries MySQL, PostgreSQL, Redis or MQTT, the "
+            "network columns otherwise")},
+        {ColumnPreset::All, "columnsAllAction", tr("A&ll columns"), tr("Every column")},
+        {ColumnPreset::Network, "columnsNetworkAction", tr("&Network"),
+         tr("Route, client, program, upstream, state, times, bytes, rates, close reason")},
+        {ColumnPreset::Database, "columnsDatabaseAction", tr("&Database"),
+         tr("Client, program, state, duration, bytes received, then the session: user, database, "
+            "server, TLS, queries, statement, last error")},
+    };
+    for (const auto& p : presets) {
+        QAction* a = m_presetGroup->addAction(p.text);
+        a->setObjectName(QLatin1String(p.name));
+        a->setCheckable(true);
+        a->setToolTip(p.tip);
+        a->setStatusTip(p.tip);
+        m_presetActions.insert(p.preset, a);
+        connect(a, &QAction::triggered, this, [this, preset = p.preset] {
+            setColumnPreset(preset);
+            Q_EMIT message(tr("Columns: %1")
+                               .arg(m_presetActions.value(preset)->text().remove(QLatin1Char('&'))),
+                           3000);
+        });
+    }
+    m_presetActions.value(ColumnPreset::Automatic)->setChecked(true);
+    m_compactAction = new QAction(tr("&Compact addresses"), this);
+    m_compactAction->setObjectName(QStringLiteral("compactAddressesAction"));
+    m_compactAction->setCheckable(true);
+    m_compactAction->setChecked(m_connections->compactAddresses());
+    m_compactAction->setToolTip(tr("A local client as its port only, a remote one by the short "
+                                   "name of its host; the full address in the tooltip"));
+    connect(m_compactAction, &QAction::toggled, m_connections,
+            &ConnectionTableModel::setCompactAddresses);
+    m_columnsMenu = new QMenu(tr("Connection &columns"), this);
+    m_columnsMenu->setObjectName(QStringLiteral("connectionColumnsMenu"));
+    // Filled as it opens: the column entries show what is shown now.
+    connect(m_columnsMenu, &QMenu::aboutToShow, this, [this] { fillColumnsMenu(m_columnsMenu); });
+
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
     layout->setSpacing(4);
@@ -116,8 +166,12 @@ ConnectionsPane::ConnectionsPane(ConnectionTableModel* connections, Engine* engi
     m_routeFilter->setObjectName(QStringLiteral("routeFilterCombo"));
     m_routeFilter->setSizeAdjustPolicy(QComboBox::AdjustToContents);
     m_routeFilter->addItem(tr("All routes"), QString());
-    connect(m_routeFilter, &QComboBox::currentIndexChanged, this,
-            [this] { m_filter->setRouteFilter(m_routeFilter->currentData().toString()); });
+    connect(m_routeFilter, &QComboBox::currentIndexChanged, this, [this] {
+        m_filter->setRouteFilter(m_routeFilter->currentData().toString());
+        applyColumnPreset();
+        if (m_empty)
+            updateEmptyState();
+    });
     m_programFilterButton = new QToolButton(this);
     m_programFilterButton->setObjectName(QStringLiteral("programFilterButton"));
     m_programFilterButton->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
@@ -178,45 +232,162 @@ ConnectionsPane::ConnectionsPane(ConnectionTableModel* connections, Engine* engi
         {ConnectionTableModel::RateDownColumn, 82}};
     for (const auto& [column, width] : widths)
         header->resizeSection(column, width);
-    // The database columns stay out of the way until a database connection shows up; any column can
-    // be shown or hidden from the header's menu, and a choice made there is not overridden.
-    for (int column = 0; column < ConnectionTableModel::ColumnCount; ++column) {
-        if (ConnectionTableModel::isMySqlColumn(column))
-            header->setSectionHidden(column, !m_connections->databaseSeen());
-    }
-    connect(m_connections, &ConnectionTableModel::databaseFirstSeen, header, [this, header] {
-        if (m_columnsChosen)
-            return;
-        for (int column = 0; column < ConnectionTableModel::ColumnCount; ++column) {
-            if (ConnectionTableModel::isMySqlColumn(column))
-                header->showSection(column);
-        }
-    });
+    // Wide enough for a server version ("10.11.19-MariaDB-0+deb12u1" up to its build) and a user
+    // name; the statement and the error take what is left, and their tooltips say the rest.
+    const QList<QPair<int, int>> databaseWidths{{ConnectionTableModel::MySqlUserColumn, 72},
+                                                {ConnectionTableModel::MySqlDatabaseColumn, 80},
+                                                {ConnectionTableModel::MySqlServerColumn, 150},
+                                                {ConnectionTableModel::MySqlTlsColumn, 40},
+                                                {ConnectionTableModel::MySqlQueriesColumn, 60},
+                                                {ConnectionTableModel::MySqlStatementColumn, 200},
+                                                {ConnectionTableModel::MySqlLastErrorColumn, 160}};
+    for (const auto& [column, width] : databaseWidths)
+        header->resizeSection(column, width);
+    applyColumnPreset();
+    fillColumnsMenu(m_columnsMenu);
+    connect(m_connections, &ConnectionTableModel::databaseRouteSeen, this,
+            [this] { applyColumnPreset(); });
     header->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(header, &QWidget::customContextMenuRequested, this, &ConnectionsPane::showColumnMenu);
     connect(m_view, &QWidget::customContextMenuRequested, this, &ConnectionsPane::showContextMenu);
     layout->addWidget(m_view, 1);
+
+    m_empty = new EmptyState(m_view);
+    m_empty->setCondition([this] { return m_filter->rowCount() == 0; });
+    // What it says depends on whether the filter hides every row or there is none.
+    for (auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
+        connect(m_connections, signal, this, &ConnectionsPane::updateEmptyState,
+                Qt::QueuedConnection);
+    updateEmptyState();
+}
+
+void ConnectionsPane::updateEmptyState()
+{
+    m_empty->setText(emptyText());
+    m_empty->updateState();
 }
 
 void ConnectionsPane::showColumnMenu(const QPoint& pos)
 {
-    QHeaderView* header = m_view->horizontalHeader();
     QMenu menu(this);
+    fillColumnsMenu(&menu);
+    menu.exec(m_view->horizontalHeader()->mapToGlobal(pos));
+}
+
+// The presets, compact addresses, then each column (checked while shown; a pick of one makes the
+// columns the user's own choice).
+void ConnectionsPane::fillColumnsMenu(QMenu* menu)
+{
+    QHeaderView* header = m_view->horizontalHeader();
+    menu->clear();
+    for (QAction* a : m_presetGroup->actions())
+        menu->addAction(a);
+    menu->addSeparator();
+    menu->addAction(m_compactAction);
+    menu->addSeparator();
     int visible = 0;
     for (int column = 0; column < ConnectionTableModel::ColumnCount; ++column)
         visible += header->isSectionHidden(column) ? 0 : 1;
     for (int column = 0; column < ConnectionTableModel::ColumnCount; ++column) {
-        QAction* a = menu.addAction(
+        QAction* a = menu->addAction(
             m_connections->headerData(column, Qt::Horizontal, Qt::DisplayRole).toString());
+        a->setObjectName(QStringLiteral("columnAction%1").arg(column));
         a->setCheckable(true);
         a->setChecked(!header->isSectionHidden(column));
         a->setEnabled(header->isSectionHidden(column) || visible > 1); // keep one column
         connect(a, &QAction::toggled, this, [this, header, column](bool on) {
-            m_columnsChosen = true;
+            setColumnPreset(ColumnPreset::Custom);
             header->setSectionHidden(column, !on);
         });
     }
-    menu.exec(header->mapToGlobal(pos));
+}
+
+bool ConnectionsPane::presetShows(ColumnPreset preset, int column)
+{
+    using M = ConnectionTableModel;
+    if (preset == ColumnPreset::Network)
+        return !M::isMySqlColumn(column);
+    if (preset == ColumnPreset::Database) {
+        // Fits a 1400 px window beside the routes list up to Queries: who and what, not where.
+        return M::isMySqlColumn(column) || column == M::IdColumn || column == M::ClientColumn ||
+               column == M::ProgramColumn || column == M::StateColumn ||
+               column == M::DurationColumn || column == M::BytesDownColumn;
+    }
+    return true;
+}
+
+void ConnectionsPane::setColumnPreset(ColumnPreset preset)
+{
+    m_preset = preset;
+    for (auto it = m_presetActions.cbegin(); it != m_presetActions.cend(); ++it)
+        it.value()->setChecked(it.key() == preset);
+    applyColumnPreset();
+}
+
+ConnectionsPane::ColumnPreset ConnectionsPane::effectiveColumnPreset() const
+{
+    if (m_preset != ColumnPreset::Automatic)
+        return m_preset;
+    return carriesDatabase(contextRoute()) ? ColumnPreset::Database : ColumnPreset::Network;
+}
+
+void ConnectionsPane::applyColumnPreset()
+{
+    const ColumnPreset preset = effectiveColumnPreset();
+    if (preset == ColumnPreset::Custom)
+        return;
+    QHeaderView* header = m_view->horizontalHeader();
+    for (int column = 0; column < ConnectionTableModel::ColumnCount; ++column) {
+        const bool hide = !presetShows(preset, column);
+        if (header->isSectionHidden(column) != hide)
+            header->setSectionHidden(column, hide);
+    }
+}
+
+// The route the table is about: the one filtered on, else the one selected in the routes list.
+QString ConnectionsPane::contextRoute() const
+{
+    const QString filtered = m_routeFilter->currentData().toString();
+    return filtered.isEmpty() ? m_currentRoute : filtered;
+}
+
+// No route in view: whether any database connection was seen at all.
+bool ConnectionsPane::carriesDatabase(const QString& routeId) const
+{
+    if (routeId.isEmpty())
+        return m_connections->databaseSeen();
+    return m_databaseRoutes.contains(routeId) || m_connections->databaseSeenOn(routeId);
+}
+
+void ConnectionsPane::setCurrentRoute(const QString& routeId)
+{
+    if (routeId == m_currentRoute)
+        return;
+    m_currentRoute = routeId;
+    applyColumnPreset();
+    updateEmptyState();
+}
+
+QString ConnectionsPane::emptyText() const
+{
+    if (m_connections->rowCount() > 0)
+        return tr("No connection matches the filter.");
+    if (!m_engine)
+        return tr("No connections: the proxy is not running in this window.");
+    QString route = contextRoute();
+    if (!m_routeAddresses.contains(route))
+        route = m_firstRoute;
+    if (route.isEmpty())
+        return tr("No connections yet. Add a route, then connect to its listener.");
+    const QString address = m_routeAddresses.value(route);
+    const QString name = m_routeNames.value(route, route);
+    if (address.isEmpty())
+        return tr("No connections yet. %1 has no listener: add its port to the listeners.")
+            .arg(name);
+    if (address.startsWith(QStringLiteral("UDP ")))
+        return tr("No connections yet. Send a datagram to %1 to reach %2.")
+            .arg(address.mid(4), name);
+    return tr("No connections yet. Connect to %1 to reach %2.").arg(address, name);
 }
 
 void ConnectionsPane::showContextMenu(const QPoint& pos)
@@ -281,6 +452,20 @@ void ConnectionsPane::setConfig(const Config& config)
     m_routeFilter->setCurrentIndex(index >= 0 ? index : 0);
     m_routeFilter->blockSignals(false);
     m_filter->setRouteFilter(m_routeFilter->currentData().toString());
+
+    m_routeAddresses.clear();
+    m_databaseRoutes.clear();
+    for (const StreamRoute& r : config.streamRoutes) {
+        const QString id = r.idString();
+        m_routeAddresses.insert(id, routeAddress(config, r));
+        if (config.streamgate.mysqlDeclaredFor(id) || config.streamgate.postgresDigestsFor(id) ||
+            r.redis || r.plugins.mqttProxy)
+            m_databaseRoutes.insert(id);
+    }
+    m_firstRoute =
+        config.streamRoutes.isEmpty() ? QString() : config.streamRoutes.first().idString();
+    applyColumnPreset();
+    updateEmptyState();
 }
 
 void ConnectionsPane::setPaused(bool paused)
@@ -413,11 +598,54 @@ void ConnectionsPane::exportCsv()
                    6000);
 }
 
+QString ConnectionsPane::routeAddress(const Config& config, const StreamRoute& route)
+{
+    for (const Protocol protocol : {Protocol::Tcp, Protocol::Udp}) {
+        const QList<ListenEntry>& entries =
+            protocol == Protocol::Tcp ? config.streamProxy.tcp : config.streamProxy.udp;
+        for (const ListenEntry& e : entries) {
+            if (route.serverPort && !e.hasPort(*route.serverPort))
+                continue;
+            const int port = route.serverPort ? *route.serverPort : e.port;
+            QString host = e.host;
+            if (host.startsWith(QLatin1Char('[')))
+                host = host.mid(1, host.size() - 2);
+            const QHostAddress address(host);
+            QString endpoint;
+            if (host.isEmpty() || address == QHostAddress::AnyIPv4)
+                endpoint = QStringLiteral("127.0.0.1:%1").arg(port);
+            else if (address == QHostAddress::AnyIPv6)
+                endpoint = QStringLiteral("[::1]:%1").arg(port);
+            else if (!address.isNull())
+                endpoint = formatEndpoint(address, quint16(port));
+            else
+                endpoint = QStringLiteral("%1:%2").arg(host).arg(port); // a host name
+            return protocol == Protocol::Udp ? QStringLiteral("UDP %1").arg(endpoint) : endpoint;
+        }
+    }
+    return {};
+}
+
+namespace {
+const char* const PresetKeys[] = {"automatic", "all", "network", "database", "custom"};
+}
+
+// The header keeps widths and order (and which columns show, for a custom choice); a preset
+// decides which columns show.
 void ConnectionsPane::restoreSettings(const QSettings& settings)
 {
     m_view->horizontalHeader()->restoreState(
         settings.value(QStringLiteral("connections/header")).toByteArray());
     m_showClosed->setChecked(settings.value(QStringLiteral("ui/showClosed"), false).toBool());
+    m_compactAction->setChecked(
+        settings.value(QStringLiteral("connections/compactAddresses"), true).toBool());
+    const QString key = settings.value(QStringLiteral("connections/columns")).toString();
+    ColumnPreset preset = ColumnPreset::Automatic;
+    for (int i = 0; i < int(std::size(PresetKeys)); ++i) {
+        if (key == QLatin1String(PresetKeys[i]))
+            preset = ColumnPreset(i);
+    }
+    setColumnPreset(preset);
 }
 
 void ConnectionsPane::saveSettings(QSettings& settings) const
@@ -425,6 +653,9 @@ void ConnectionsPane::saveSettings(QSettings& settings) const
     settings.setValue(QStringLiteral("connections/header"),
                       m_view->horizontalHeader()->saveState());
     settings.setValue(QStringLiteral("ui/showClosed"), m_showClosed->isChecked());
+    settings.setValue(QStringLiteral("connections/compactAddresses"), m_compactAction->isChecked());
+    settings.setValue(QStringLiteral("connections/columns"),
+                      QLatin1String(PresetKeys[int(m_preset)]));
 }
 
 } // namespace sg::ui

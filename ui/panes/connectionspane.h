@@ -5,14 +5,21 @@
 // client of the current row, show only the connections of the current row's program (sorting
 // by the Program column groups them instead), export the table as CSV. The same actions serve the
 // table's context menu and the window's menus. The refresh rate of the whole window is chosen here.
+// Which columns show is a preset (all, network, database) or the user's own choice; "automatic"
+// shows the database columns for a route that carries MySQL, PostgreSQL, Redis or MQTT (its
+// settings say so, or such a connection was seen on it) and the network ones otherwise. An empty
+// table says how to reach the route it is about.
 
 #include "runtime/allowexpiry.h"
 
 #include <QHash>
 #include <QList>
+#include <QMap>
+#include <QSet>
 #include <QWidget>
 
 class QAction;
+class QActionGroup;
 class QCheckBox;
 class QComboBox;
 class QLineEdit;
@@ -26,12 +33,14 @@ namespace sg {
 
 class Engine;
 struct Config;
+struct StreamRoute;
 
 namespace ui {
 
 class ConnectionActions;
 class ConnectionFilter;
 class ConnectionTableModel;
+class EmptyState;
 
 class ConnectionsPane final : public QWidget
 {
@@ -39,6 +48,15 @@ class ConnectionsPane final : public QWidget
     Q_DISABLE_COPY_MOVE(ConnectionsPane)
 
 public:
+    enum class ColumnPreset {
+        Automatic, // Database for a route that carries a database protocol, Network otherwise
+        All,
+        Network,  // who, where to, how much, how it ended
+        Database, // who, and what the database session is: user, database, server, TLS, queries
+        Custom,   // columns picked one by one from the header's menu
+    };
+    Q_ENUM(ColumnPreset)
+
     // engine may be null (no proxy): nothing can then be closed, reset or paused.
     ConnectionsPane(ConnectionTableModel* connections, Engine* engine, QWidget* parent = nullptr);
 
@@ -56,6 +74,22 @@ public:
     // names the client actions say.
     void setConfig(const Config& config);
     void setRouteNames(const QHash<QString, QString>& names) { m_routeNames = names; }
+    // The route selected in the routes list: the automatic columns and the empty table's hint
+    // are about it while the route filter shows every route.
+    void setCurrentRoute(const QString& routeId);
+
+    // The presets, compact addresses and one entry per column, for the View menu (the header's
+    // context menu shows the same).
+    QMenu* columnsMenu() const { return m_columnsMenu; }
+    ColumnPreset columnPreset() const { return m_preset; }
+    void setColumnPreset(ColumnPreset preset);
+    // The preset in effect: Automatic resolved for the current route.
+    ColumnPreset effectiveColumnPreset() const;
+    static bool presetShows(ColumnPreset preset, int column);
+    // Where a client connects to reach `route`: "127.0.0.1:13306" (a listener on every address
+    // is reached on loopback), "UDP 127.0.0.1:5353" for a route only a UDP listener takes;
+    // empty when no listener takes it.
+    static QString routeAddress(const Config& config, const StreamRoute& route);
 
     bool isPaused() const { return m_paused; }
     void setPaused(bool paused);
@@ -91,6 +125,12 @@ private:
     void updateActionsFor(const QModelIndex& current);
     void showContextMenu(const QPoint& pos);
     void showColumnMenu(const QPoint& pos);
+    void fillColumnsMenu(QMenu* menu);
+    void applyColumnPreset();
+    QString contextRoute() const;
+    bool carriesDatabase(const QString& routeId) const;
+    QString emptyText() const;
+    void updateEmptyState();
     void copySelected();
     void exportCsv();
     void setProgramFilter(const QString& name); // empty: every program
@@ -99,8 +139,12 @@ private:
     ConnectionFilter* m_filter;
     Engine* m_engine;
     QHash<QString, QString> m_routeNames;
+    QString m_currentRoute;
+    QString m_firstRoute;
+    QHash<QString, QString> m_routeAddresses; // route id -> where a client connects
+    QSet<QString> m_databaseRoutes;           // routes whose settings say a database protocol
     bool m_paused = false;
-    bool m_columnsChosen = false; // columns picked from the header menu
+    ColumnPreset m_preset = ColumnPreset::Automatic;
 
     QAction* m_closeAction = nullptr;
     ConnectionActions* m_faultActions = nullptr; // reset, pause, resume; a client's too
@@ -110,6 +154,11 @@ private:
     QAction* m_blockAction = nullptr;
     QAction* m_exportAction = nullptr;
     QAction* m_programAction = nullptr; // "Show only mysql's connections"
+    QActionGroup* m_presetGroup = nullptr;
+    QMap<ColumnPreset, QAction*> m_presetActions;
+    QAction* m_compactAction = nullptr;
+    QMenu* m_columnsMenu = nullptr;
+    EmptyState* m_empty = nullptr;
 
     QLineEdit* m_filterEdit = nullptr;
     QToolButton* m_programFilterButton = nullptr; // "Program: mysql ✕", shown while filtered

@@ -1,6 +1,7 @@
 #include "panes/deniedpane.h"
 
 #include "delegates.h"
+#include "emptystate.h"
 #include "models/deniedclientsmodel.h"
 #include "models/roles.h"
 #include "viewstyle.h"
@@ -48,6 +49,10 @@ DeniedPane::DeniedPane(DeniedClientsModel* denied, QWidget* parent)
             [this](const QModelIndex& index) { popupAllowMenu(index); });
     m_view->installEventFilter(this);
     layout->addWidget(m_view, 1);
+    auto* empty = new EmptyState(m_view);
+    empty->setText(tr("No client has been refused. When a route turns a client away (it is not "
+                      "among the allowed clients, or over a connection limit), it shows here "
+                      "with a button to allow it."));
     connect(m_denied, &QAbstractItemModel::rowsInserted, this,
             [this] { Q_EMIT titleChanged(tr("Denied clients (%1)").arg(m_denied->rowCount())); });
     connect(m_denied, &QAbstractItemModel::rowsRemoved, this, [this] {

@@ -4,6 +4,7 @@
 #include "config/routeedits.h"
 #include "configedit.h"
 #include "delegates.h"
+#include "emptystate.h"
 #include "models/connectiontablemodel.h"
 #include "models/roles.h"
 #include "models/routesmodel.h"
@@ -124,6 +125,10 @@ RoutesPane::RoutesPane(RoutesModel* routes, const ConnectionTableModel* connecti
             &RoutesPane::currentRouteChanged);
     connect(m_view, &QTreeView::doubleClicked, this, &RoutesPane::editRequested);
     layout->addWidget(m_view, 1);
+    auto* empty = new EmptyState(m_view);
+    empty->setText(tr("No routes yet. A route takes the connections of a listening port to "
+                      "an upstream server: your database, a web service, a game server."));
+    empty->setAction(m_newAction, tr("Add a route…"));
 
     connect(m_routes, &RoutesModel::moveRequested, this, [this](const QString& id, int index) {
         const Problems problems = m_store->moveRoute(id, index);

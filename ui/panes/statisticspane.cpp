@@ -1,6 +1,7 @@
 #include "panes/statisticspane.h"
 
 #include "delegates.h"
+#include "emptystate.h"
 #include "models/nodesmodel.h"
 #include "models/roles.h"
 #include "models/routestatsmodel.h"
@@ -57,6 +58,10 @@ StatisticsPane::StatisticsPane(RouteStatsModel* stats, NodesModel* nodes, QWidge
 
     m_chart = new TrafficChart(this);
 
+    auto* noRoutes = new EmptyState(m_statsView);
+    noRoutes->setText(tr("No routes yet. Each route's connections, refusals, bytes and rates are "
+                         "counted here once it has one."));
+
     addWidget(m_statsView);
     addWidget(m_nodesView);
     addWidget(m_chart);
@@ -72,6 +77,16 @@ void StatisticsPane::updateChart(const QString& routeId)
                                    : tr("<b>Traffic of %1</b> — last 5 minutes")
                                          .arg(m_routeNames.value(id, id).toHtmlEscaped()));
     m_chart->plot(m_stats->history(id));
+    const QString name = m_routeNames.value(id, id);
+    const QString address = m_routeAddresses.value(id);
+    if (id.isEmpty())
+        m_chart->setEmptyText(tr("No traffic: there is no route yet."));
+    else if (address.isEmpty())
+        m_chart->setEmptyText(tr("No traffic on %1 in the last 5 minutes.").arg(name));
+    else
+        m_chart->setEmptyText(
+            tr("No traffic on %1 in the last 5 minutes. Connect to %2 to see it here.")
+                .arg(name, address.startsWith(QStringLiteral("UDP ")) ? address.mid(4) : address));
 }
 
 bool StatisticsPane::isChartVisible() const

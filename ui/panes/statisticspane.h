@@ -25,6 +25,12 @@ public:
 
     // The names the chart's title says.
     void setRouteNames(const QHash<QString, QString>& names) { m_routeNames = names; }
+    // Where a client connects to reach each route (ConnectionsPane::routeAddress), for the empty
+    // chart.
+    void setRouteAddresses(const QHash<QString, QString>& addresses)
+    {
+        m_routeAddresses = addresses;
+    }
     // Draws the traffic of routeId, of the first route when it is empty.
     void updateChart(const QString& routeId);
     // Whether the chart is on screen (a refresh redraws it only then, or while the tab shows).
@@ -39,6 +45,7 @@ Q_SIGNALS:
 private:
     RouteStatsModel* m_stats;
     QHash<QString, QString> m_routeNames;
+    QHash<QString, QString> m_routeAddresses;
     QTableView* m_statsView;
     QTableView* m_nodesView;
     TrafficChart* m_chart;

@@ -1,6 +1,7 @@
 #include "panes/trafficchart.h"
 
 #include "delegates.h"
+#include "emptystate.h"
 
 #include <QEvent>
 #include <QLabel>
@@ -58,7 +59,15 @@ TrafficChart::TrafficChart(QWidget* parent) : QWidget(parent)
     m_view->setRenderHint(QPainter::Antialiasing);
     m_view->setMinimumHeight(200);
     layout->addWidget(m_view, 1);
+    m_empty = new EmptyState(m_view);
+    m_empty->setCondition([this] { return !m_hasTraffic; });
     applyTheme();
+}
+
+void TrafficChart::setEmptyText(const QString& text)
+{
+    m_empty->setText(text);
+    m_empty->updateState();
 }
 
 void TrafficChart::setTitle(const QString& title)
@@ -109,6 +118,11 @@ void TrafficChart::plot(const QList<RouteSample>& samples)
     m_rateAxis->setLabelFormat(top < 10 ? QStringLiteral("%.1f") : QStringLiteral("%.0f"));
     m_activeAxis->setRange(0, qMax<quint64>(4, peakActive + 1));
     m_activeAxis->setTickCount(5);
+    const bool traffic = peak > 0 || peakActive > 0;
+    if (traffic != m_hasTraffic) {
+        m_hasTraffic = traffic;
+        m_empty->updateState();
+    }
 }
 
 void TrafficChart::changeEvent(QEvent* event)
