@@ -121,10 +121,11 @@ struct DisabledRouteSettings
     bool operator==(const DisabledRouteSettings&) const = default;
 };
 
-// streamgate.allow_expiry["<route id>"]["<client ip>"]: an allow that ends (ui/accesscontroller.h).
-// The client's entry in the route's ip-restriction whitelist is plain, as APISIX takes it; when
-// the access ends, Streamgate takes it out of the whitelist and this entry with it. Exactly one
-// of until (with or without once) and until_quit is written. Times are ISO 8601, UTC.
+// streamgate.allow_expiry["<route id>"]["<client ip>"]: an allow that ends
+// (core/runtime/allowexpiry.h). The client's entry in the route's ip-restriction whitelist is
+// plain, as APISIX takes it; when the access ends, Streamgate takes it out of the whitelist and
+// this entry with it. Exactly one of until (with or without once) and until_quit is written. Times
+// are ISO 8601, UTC.
 struct AllowExpirySettings
 {
     std::optional<QString> since;  // when the client was allowed
