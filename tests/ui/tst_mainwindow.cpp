@@ -169,6 +169,32 @@ private:
         return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
     }
 
+    // A route listening on 127.0.0.1:listen to one upstream node ("host:port"), with its
+    // listener and its Streamgate settings, added in one config change.
+    Problems addRoute(const QString& id, const QString& name, quint16 listen, const QString& node,
+                      const RouteSettings& settings)
+    {
+        const auto route = decodeStreamRoute(QJsonDocument::fromJson(QStringLiteral(R"({
+              "id": "%1", "name": "%2", "server_port": %3,
+              "upstream": {"nodes": {"%4": 1}}})")
+                                                                         .arg(id, name)
+                                                                         .arg(listen)
+                                                                         .arg(node)
+                                                                         .toUtf8())
+                                                 .object());
+        if (!route.ok())
+            return route.problems;
+        return m_ui.store->update([&](Config& config) {
+            config.streamProxy.tcp.append(makeListenEntry(QStringLiteral("127.0.0.1"), listen));
+            config.streamRoutes.append(route.value);
+            QMap<QString, RouteSettings> routes =
+                config.streamgate.routes.value_or(QMap<QString, RouteSettings>());
+            routes.insert(id, settings);
+            config.streamgate.routes = routes;
+            return Problems{};
+        });
+    }
+
 private slots:
     void initTestCase()
     {
@@ -837,25 +863,10 @@ private slots:
         const QList<int> ports = freePorts(2);
         const quint16 listen = quint16(ports.at(0));
         const quint16 upstream = quint16(ports.at(1));
-        const auto route = decodeStreamRoute(QJsonDocument::fromJson(QStringLiteral(R"({
-              "id": "db", "name": "Database", "server_port": %1,
-              "upstream": {"nodes": {"127.0.0.1:%2": 1}}})")
-                                                                         .arg(listen)
-                                                                         .arg(upstream)
-                                                                         .toUtf8())
-                                                 .object());
-        QVERIFY(route.ok());
-        QCOMPARE(m_ui.store->update([&](Config& config) {
-            config.streamProxy.tcp.append(makeListenEntry(QStringLiteral("127.0.0.1"), listen));
-            config.streamRoutes.append(route.value);
-            RouteSettings settings;
-            settings.mysqlCommands = true; // the route says it fronts MySQL
-            QMap<QString, RouteSettings> routes =
-                config.streamgate.routes.value_or(QMap<QString, RouteSettings>());
-            routes.insert(QStringLiteral("db"), settings);
-            config.streamgate.routes = routes;
-            return Problems{};
-        }),
+        RouteSettings settings;
+        settings.mysqlCommands = true; // the route says it fronts MySQL
+        QCOMPARE(addRoute(QStringLiteral("db"), QStringLiteral("Database"), listen,
+                          QStringLiteral("127.0.0.1:%1").arg(upstream), settings),
                  Problems{});
 
         auto* view = child<QTreeView>(m_ui.window.get(), "routesView");
@@ -1005,26 +1016,11 @@ private slots:
     void mySqlColumnsVisibleAt1400Pixels()
     {
         const QList<int> ports = freePorts(2);
-        const auto route = decodeStreamRoute(QJsonDocument::fromJson(QStringLiteral(R"({
-              "id": "mysqlcols", "name": "MySQL columns", "server_port": %1,
-              "upstream": {"nodes": {"127.0.0.1:%2": 1}}})")
-                                                                         .arg(ports.at(0))
-                                                                         .arg(ports.at(1))
-                                                                         .toUtf8())
-                                                 .object());
-        QVERIFY(route.ok());
-        QCOMPARE(m_ui.store->update([&](Config& config) {
-            config.streamProxy.tcp.append(
-                makeListenEntry(QStringLiteral("127.0.0.1"), ports.at(0)));
-            config.streamRoutes.append(route.value);
-            RouteSettings settings;
-            settings.mysqlCommands = true; // the route says it fronts MySQL
-            QMap<QString, RouteSettings> routes =
-                config.streamgate.routes.value_or(QMap<QString, RouteSettings>());
-            routes.insert(QStringLiteral("mysqlcols"), settings);
-            config.streamgate.routes = routes;
-            return Problems{};
-        }),
+        RouteSettings settings;
+        settings.mysqlCommands = true; // the route says it fronts MySQL
+        QCOMPARE(addRoute(QStringLiteral("mysqlcols"), QStringLiteral("MySQL columns"),
+                          quint16(ports.at(0)), QStringLiteral("127.0.0.1:%1").arg(ports.at(1)),
+                          settings),
                  Problems{});
         QCOMPARE(m_ui.window->width(), 1400);
         auto* tabs = child<QTabWidget>(m_ui.window.get(), "tabs");
@@ -1190,26 +1186,10 @@ private slots:
             qInfo("no MariaDB (%s): the screenshot shows no MySQL session", qPrintable(db.error));
         } else {
             const quint16 listen = freePort();
-            const auto route = decodeStreamRoute(QJsonDocument::fromJson(QStringLiteral(R"({
-                  "id": "mysql", "name": "Local MySQL", "server_port": %1,
-                  "upstream": {"nodes": {"%2:%3": 1}}})")
-                                                                             .arg(listen)
-                                                                             .arg(db.host)
-                                                                             .arg(db.port)
-                                                                             .toUtf8())
-                                                     .object());
-            QVERIFY(route.ok());
-            QCOMPARE(m_ui.store->update([&](Config& config) {
-                config.streamProxy.tcp.append(makeListenEntry(QStringLiteral("127.0.0.1"), listen));
-                config.streamRoutes.append(route.value);
-                RouteSettings settings;
-                settings.mysqlDigests = true; // commands counted, statements followed
-                QMap<QString, RouteSettings> routes =
-                    config.streamgate.routes.value_or(QMap<QString, RouteSettings>());
-                routes.insert(QStringLiteral("mysql"), settings);
-                config.streamgate.routes = routes;
-                return Problems{};
-            }),
+            RouteSettings settings;
+            settings.mysqlDigests = true; // commands counted, statements followed
+            QCOMPARE(addRoute(QStringLiteral("mysql"), QStringLiteral("Local MySQL"), listen,
+                              QStringLiteral("%1:%2").arg(db.host).arg(db.port), settings),
                      Problems{});
             mariadb.start(db.client, db.clientArgs(QStringLiteral("127.0.0.1"), listen, db.database,
                                                    db.password));
