@@ -33,7 +33,7 @@ Admission AdmissionPipeline::admit(const RouteTable& table, const StreamClient& 
     // match
     const int index =
         table.router ? table.router->match(MatchInput{client.remoteAddress, client.serverAddress,
-                                                      int(client.serverPort)})
+                                                      int(client.serverPort), client.sni})
                      : -1;
     if (index < 0 || index >= int(table.routes.size())) {
         a.refusal = CloseReason::NoRoute;

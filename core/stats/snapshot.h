@@ -35,6 +35,14 @@ enum class CloseReason : quint8 {
     OperatorReset,  // reset from the connections table or the admin API (TCP: RST to both peers)
     BadProxyHeader, // a listener with proxy_protocol: no valid header came in time
     BadMqttConnect, // mqtt-proxy: no valid MQTT CONNECT came in time, or not the one expected
+    // A listener with tls: the handshake failed (OpenSSL's reason in the event), no enabled
+    // ssl has a certificate for the client's SNI, the ssl's client.ca wanted a client
+    // certificate and none came or it did not verify; a TLS error inside a running session.
+    TlsHandshakeFailed,
+    TlsNoCertificate,
+    TlsClientCertMissing,
+    TlsClientCertUntrusted,
+    TlsError,
 };
 // Who ended a session first: the peer whose FIN or reset came first, or the proxy (a timeout,
 // a refusal, a kill, a shutdown, a fault). A session whose client sent its FIN first and whose
