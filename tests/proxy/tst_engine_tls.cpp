@@ -52,6 +52,8 @@ struct ClientOptions
     QString keyFile;
     int minVersion = 0; // TLS1_2_VERSION, ...
     int maxVersion = 0;
+    QByteArray before; // sent in plaintext before the handshake (a PROXY protocol header)
+    QByteArray after;  // sent raw right after the handshake, outside TLS's records
 };
 
 ClientOptions from(const QString& bindHost)
@@ -85,6 +87,8 @@ TlsResult tlsExchange(int port, const QString& sni, const QByteArray& payload, q
         SSL_CTX_use_certificate_file(ctx, qPrintable(o.certFile), SSL_FILETYPE_PEM);
         SSL_CTX_use_PrivateKey_file(ctx, qPrintable(o.keyFile), SSL_FILETYPE_PEM);
     }
+    if (!o.before.isEmpty())
+        sendAll(fd, o.before);
     SSL* ssl = SSL_new(ctx);
     SSL_set_fd(ssl, fd);
     if (!sni.isEmpty())
@@ -99,6 +103,8 @@ TlsResult tlsExchange(int port, const QString& sni, const QByteArray& payload, q
             r.peerCn = QString::fromLatin1(cn);
             X509_free(peer);
         }
+        if (!o.after.isEmpty())
+            sendAll(fd, o.after);
         char buffer[16384];
         const auto readOnce = [&]() {
             const int n = SSL_read(ssl, buffer, sizeof buffer);
@@ -460,6 +466,62 @@ private Q_SLOTS:
         QVERIFY2(all.contains("client certificate untrusted: unable to get local issuer "
                               "certificate"),
                  qPrintable(all));
+    }
+
+    // A record that does not decrypt, in the middle of a session, resets both peers and the
+    // session ends as "TLS error", with OpenSSL's reason in the event log.
+    void corruptRecordResetsSession()
+    {
+        QFETCH_GLOBAL(QString, loop);
+        TestServer echo(TestServer::Echo);
+        Engine engine(options(loop));
+        const int port = freePort();
+        Config c;
+        c.streamProxy.tcp << tlsListen(port);
+        c.ssls << serverSsl(m_certs, "a", {"a.example.com"});
+        c.streamRoutes << route("r", upstream({node(kLocal, echo.port())}));
+        engine.apply(c);
+
+        ClientOptions o;
+        // An application-data record of 32 bytes that no key produced.
+        o.after = QByteArray("\x17\x03\x03\x00\x20", 5) + QByteArray(32, 'x');
+        const TlsResult r = tlsExchange(port, "a.example.com", {}, -1, o);
+        QVERIFY2(r.handshake, qPrintable(r.error));
+        QCOMPARE(r.received, QByteArray());
+        QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 1, 5000);
+        QVERIFY(engine.snapshot().closed.last().closeReason == CloseReason::TlsError);
+        QString infos;
+        for (const Event& e : engine.eventsSince(0, 1000))
+            infos += e.text + u'\n';
+        QVERIFY2(infos.contains("TLS error: bad record mac") ||
+                     infos.contains("TLS error: decryption failed"),
+                 qPrintable(infos));
+    }
+
+    // With proxy_protocol too, the header comes first, then the handshake; the carried address
+    // routes.
+    void proxyProtocolThenTls()
+    {
+        QFETCH_GLOBAL(QString, loop);
+        auto carried = greeter("carried");
+        auto other = greeter("other");
+        Engine engine(options(loop));
+        const int port = freePort();
+        Config c;
+        ListenEntry e = tlsListen(port);
+        e.proxyProtocol = true;
+        c.streamProxy.tcp << e;
+        c.ssls << serverSsl(m_certs, "a", {"a.example.com"});
+        StreamRoute r = sniRoute("carried", "a.example.com", carried->port(), "203.0.113.7");
+        c.streamRoutes << r << route("other", upstream({node(kLocal, other->port())}));
+        engine.apply(c);
+
+        ClientOptions o;
+        o.before = "PROXY TCP4 203.0.113.7 192.0.2.1 4242 443\r\n";
+        const TlsResult res = tlsExchange(port, "a.example.com", {}, -1, o);
+        QVERIFY2(res.handshake, qPrintable(res.error));
+        QCOMPARE(res.received, QByteArray("carried"));
+        QCOMPARE(other->accepted.load(), 0);
     }
 
     // ssl_protocols: ["TLSv1.2"] serves TLS 1.2 and refuses a client that speaks TLS 1.3 only;
