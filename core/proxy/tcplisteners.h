@@ -34,7 +34,8 @@ class TcpListeners
 public:
     // proxyHeaderTimeoutMs: how long a client of a listener with proxy_protocol has to send
     // its header; prereadTimeoutMs: how long a client of a route with mqtt-proxy has to send
-    // its MQTT CONNECT (nginx's preread_timeout).
+    // its MQTT CONNECT (nginx's preread_timeout), and one of a listener with tls to finish its
+    // TLS handshake.
     TcpListeners(StatsHub& hub, std::vector<std::unique_ptr<Worker>>& workers,
                  DescriptorBudget& descriptors, const AdmissionPipeline& admission,
                  qint64 proxyHeaderTimeoutMs, qint64 prereadTimeoutMs);

@@ -48,7 +48,7 @@ void TlsHandshakeSession::start()
              QStringLiteral("the connection could not be watched"));
         return;
     }
-    m_ssl = m_server->newConnection();
+    m_ssl = m_server ? m_server->newConnection() : nullptr;
     if (!m_ssl) {
         fail(CloseReason::TlsHandshakeFailed, QStringLiteral("OpenSSL could not start a TLS "
                                                              "connection (out of memory)"));
