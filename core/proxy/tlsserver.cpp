@@ -214,11 +214,10 @@ TlsServer::TlsServer(const QList<Ssl>& ssls) : m_source(ssls)
     if (!m_context)
         return;
     SSL_CTX_set_min_proto_version(m_context, TLS1_1_VERSION);
-    // Every handshake a full one (see the header); no renegotiation of a running session.
+    // Stateless tickets only (see the header); no renegotiation of a running session.
     SSL_CTX_set_session_cache_mode(m_context, SSL_SESS_CACHE_OFF);
-    SSL_CTX_set_num_tickets(m_context, 0);
-    SSL_CTX_set_options(m_context, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION |
-                                       SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_num_tickets(m_context, 1);
+    SSL_CTX_set_options(m_context, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_mode(m_context, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_client_hello_cb(m_context, onClientHello, this);
 }

@@ -11,8 +11,11 @@
 // a.b.example.com), then "*"; no SNI or no match fails the handshake. The chosen ssl object's
 // ssl_protocols (default TLSv1.2 and TLSv1.3, as APISIX's) and client.ca (mTLS: a certificate
 // is required and verified to client.depth) apply to that connection only.
-// No session resumption (no tickets, no cache): every handshake is a full one, so a client's
-// certificate is verified on every connection.
+// Resumption by stateless session tickets only (one per handshake, no server-side cache; the
+// ticket key is this object's, so tickets end when the ssls change). The ticket is also what
+// answers a TLS 1.3 client's Finished at once: without a server write there, a client with
+// Nagle on waits for the delayed ACK (40 ms) before its first bytes. A resumed session keeps
+// the client certificate verified in its full handshake, as nginx's do.
 
 #include "model/streamroute.h"
 
