@@ -1,5 +1,6 @@
 #include "proxy/tlsserver.h"
 
+#include <QCryptographicHash>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -11,6 +12,9 @@ struct TlsCertificate
 {
     QString id;
     QStringList names; // lower case, as APISIX's ssl_filter keeps them
+    // OpenSSL's session id context: a session resumes only on the ssl it was made with (and
+    // OpenSSL refuses to resume a verified client's session without one).
+    QByteArray sessionContext;
     struct Pair
     {
         X509* leaf = nullptr;
@@ -185,6 +189,8 @@ TlsServer::TlsServer(const QList<Ssl>& ssls) : m_source(ssls)
         auto c = std::make_unique<TlsCertificate>();
         c->id = ssl.idString();
         c->names = ssl.serverNames();
+        c->sessionContext =
+            QCryptographicHash::hash((c->id + ssl.cert).toUtf8(), QCryptographicHash::Sha256);
         bool ok = addPair(*c, ssl.cert, ssl.key);
         for (qsizetype i = 0; ok && i < ssl.certs.size() && i < ssl.keys.size(); ++i)
             ok = addPair(*c, ssl.certs.at(i), ssl.keys.at(i));
@@ -317,6 +323,9 @@ int TlsServer::onClientHello(SSL* ssl, int* alert, void* arg)
         }
     }
     SSL_set_options(ssl, c->noVersions);
+    SSL_set_session_id_context(
+        ssl, reinterpret_cast<const unsigned char*>(c->sessionContext.constData()),
+        unsigned(c->sessionContext.size()));
     if (c->verify) {
         SSL_set_verify(ssl, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
         SSL_set_verify_depth(ssl, c->depth);

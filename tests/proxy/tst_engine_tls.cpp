@@ -33,6 +33,7 @@ struct TlsResult
     QString error; // OpenSSL's reason for the first failure, "" when none
     QString peerCn;
     QString version;
+    bool resumed = false;
 };
 
 QString lastError()
@@ -54,6 +55,10 @@ struct ClientOptions
     int maxVersion = 0;
     QByteArray before; // sent in plaintext before the handshake (a PROXY protocol header)
     QByteArray after;  // sent raw right after the handshake, outside TLS's records
+    // In: a session to resume (nullptr: none); out: the session the server gave (the caller
+    // frees it), when not nullptr.
+    SSL_SESSION* resume = nullptr;
+    SSL_SESSION** session = nullptr;
 };
 
 ClientOptions from(const QString& bindHost)
@@ -91,12 +96,15 @@ TlsResult tlsExchange(int port, const QString& sni, const QByteArray& payload, q
         sendAll(fd, o.before);
     SSL* ssl = SSL_new(ctx);
     SSL_set_fd(ssl, fd);
+    if (o.resume)
+        SSL_set_session(ssl, o.resume);
     if (!sni.isEmpty())
         SSL_set_tlsext_host_name(ssl, sni.toLatin1().constData());
     ERR_clear_error();
     if (SSL_connect(ssl) == 1) {
         r.handshake = true;
         r.version = QString::fromLatin1(SSL_get_version(ssl));
+        r.resumed = SSL_session_reused(ssl) == 1;
         if (X509* peer = SSL_get1_peer_certificate(ssl)) {
             char cn[256] = {};
             X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn);
@@ -133,6 +141,10 @@ TlsResult tlsExchange(int port, const QString& sni, const QByteArray& payload, q
     } else {
         r.error = lastError();
     }
+    if (r.handshake)
+        SSL_shutdown(ssl); // a session not shut down is not resumable
+    if (o.session)
+        *o.session = SSL_get1_session(ssl); // TLS 1.3: the ticket came with the data read
     SSL_free(ssl);
     SSL_CTX_free(ctx);
     ::close(fd);
@@ -522,6 +534,56 @@ private Q_SLOTS:
         QVERIFY2(res.handshake, qPrintable(res.error));
         QCOMPARE(res.received, QByteArray("carried"));
         QCOMPARE(other->accepted.load(), 0);
+    }
+
+    // A session ticket resumes on the ssl that made it: the mTLS client resumes without its
+    // certificate (it was verified in the full handshake), and a session from another ssl does
+    // not open the mTLS one to a client without a certificate.
+    void resumptionStaysOnItsSsl()
+    {
+        QFETCH_GLOBAL(QString, loop);
+        auto up = greeter("ok");
+        Engine engine(options(loop));
+        const int port = freePort();
+        Config c;
+        c.streamProxy.tcp << tlsListen(port);
+        Ssl mtls = serverSsl(m_certs, "a", {"a.example.com"});
+        mtls.client = SslClient{m_certs.pem("ca", "crt"), 1, {}, {}};
+        c.ssls << mtls << serverSsl(m_certs, "b", {"b.example.com"});
+        c.streamRoutes << route("r", upstream({node(kLocal, up->port())}));
+        engine.apply(c);
+
+        SSL_SESSION* aliceSession = nullptr;
+        ClientOptions alice;
+        alice.certFile = m_certs.path("alice", "crt");
+        alice.keyFile = m_certs.path("alice", "key");
+        alice.session = &aliceSession;
+        TlsResult r = tlsExchange(port, "a.example.com", {}, -1, alice);
+        QVERIFY2(r.handshake && !r.resumed, qPrintable(r.error));
+        QVERIFY(aliceSession);
+        ClientOptions again;
+        again.resume = aliceSession;
+        r = tlsExchange(port, "a.example.com", {}, -1, again);
+        QVERIFY2(r.handshake, qPrintable(r.error));
+        QVERIFY(r.resumed);
+        QCOMPARE(r.received, QByteArray("ok"));
+        SSL_SESSION_free(aliceSession);
+
+        SSL_SESSION* bSession = nullptr;
+        ClientOptions plain;
+        plain.session = &bSession;
+        r = tlsExchange(port, "b.example.com", {}, -1, plain);
+        QVERIFY2(r.handshake, qPrintable(r.error));
+        QVERIFY(bSession);
+        ClientOptions crossing = from("127.0.0.2");
+        crossing.resume = bSession;
+        r = tlsExchange(port, "a.example.com", {}, -1, crossing);
+        SSL_SESSION_free(bSession);
+        QVERIFY(!r.resumed);
+        QCOMPARE(r.received, QByteArray());
+        QTRY_VERIFY_WITH_TIMEOUT(deniedFor(engine.snapshot(), "127.0.0.2"), 5000);
+        QVERIFY(deniedFor(engine.snapshot(), "127.0.0.2")->reason ==
+                CloseReason::TlsClientCertMissing);
     }
 
     // ssl_protocols: ["TLSv1.2"] serves TLS 1.2 and refuses a client that speaks TLS 1.3 only;
