@@ -27,6 +27,15 @@ std::optional<QString> pemText(Checker& c, const QJsonValue& v, const QString& p
         return std::nullopt;
     }
     const QString text = v.toString();
+    // APISIX's secret references: read from the environment or a vault when the certificate is
+    // used. Streamgate stores PEM text only.
+    if (text.startsWith(u"$env://", Qt::CaseInsensitive) ||
+        text.startsWith(u"$secret://", Qt::CaseInsensitive)) {
+        c.fail(path, v,
+               QStringLiteral("secret references ($env://, $secret://) are not supported by "
+                              "Streamgate: give the PEM text itself"));
+        return std::nullopt;
+    }
     if (text.size() < min || text.size() > kMaxPemLength) {
         c.fail(path, key ? QJsonValue(QStringLiteral("(%1 characters)").arg(text.size())) : v,
                QStringLiteral("a PEM %1 is %2 to %3 characters long, this one has %4")

@@ -782,6 +782,8 @@ void TestAdminServer::sslRefusalsNameTheField()
         body.insert("client", QJsonObject{{"ca", garbage}});
     else if (change == u"name=x")
         body.insert("name", "x");
+    else if (change == u"cert=env")
+        body.insert("cert", "$ENV://APISIX_STREAM_ENV_CERT");
     const QByteArray before = readFile(m_path);
     const HttpAnswer a = call("PUT", "/apisix/admin/ssls/1", QJsonDocument(body).toJson());
     QCOMPARE(a.status, 400);
