@@ -221,8 +221,7 @@ void TcpListeners::handshake(const AcceptedOn& on, int fd, const StreamClient& c
             return;
         }
         StreamClient tls = client;
-        tls.tls = true;
-        tls.sni = sni;
+        tls.tls = link->describe(sni);
         admitClient(on, clientFd, tls, m_admission.admit(*m_table.load(), tls), &worker, {},
                     std::move(link), read);
     };

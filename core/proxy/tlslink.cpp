@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 namespace sg {
 
@@ -123,6 +124,23 @@ TlsLink::TlsLink(SSL* ssl)
 TlsLink::~TlsLink()
 {
     SSL_free(m_ssl);
+}
+
+TlsInfo TlsLink::describe(const QString& sni) const
+{
+    TlsInfo info;
+    info.terminated = true;
+    info.sni = sni;
+    info.version = QString::fromLatin1(SSL_get_version(m_ssl));
+    info.cipher = QString::fromLatin1(SSL_get_cipher_name(m_ssl));
+    info.resumed = SSL_session_reused(m_ssl) == 1;
+    if (X509* peer = SSL_get1_peer_certificate(m_ssl)) {
+        char subject[256] = {};
+        X509_NAME_oneline(X509_get_subject_name(peer), subject, sizeof subject);
+        info.clientCertificate = QString::fromUtf8(subject);
+        X509_free(peer);
+    }
+    return info;
 }
 
 std::shared_ptr<RelayFilter> TlsLink::decryptFilter()

@@ -12,6 +12,7 @@
 // peers and the session ends as "TLS error".
 
 #include "proxy/relayfilter.h"
+#include "stats/snapshot.h"
 
 #include <QString>
 #include <memory>
@@ -28,6 +29,8 @@ public:
     Q_DISABLE_COPY_MOVE(TlsLink)
 
     SSL* ssl() const { return m_ssl; }
+    // The finished handshake, for the connection's record.
+    TlsInfo describe(const QString& sni) const;
     // The filters, sharing this link's allocation (RelayFilter's aliasing contract).
     std::shared_ptr<RelayFilter> decryptFilter();
     std::shared_ptr<RelayFilter> encryptFilter();

@@ -72,6 +72,18 @@ struct MqttInfo
     bool operator==(const MqttInfo&) const = default;
 };
 
+// A client of a listener with tls: its handshake as the proxy terminated it.
+struct TlsInfo
+{
+    bool terminated = false;
+    QString sni;               // lower case; what routes' sni matched
+    QString version;           // "TLSv1.3"
+    QString cipher;            // OpenSSL's name, "TLS_AES_256_GCM_SHA384"
+    QString clientCertificate; // the verified client certificate's subject (mTLS), or ""
+    bool resumed = false;      // by a session ticket
+    bool operator==(const TlsInfo&) const = default;
+};
+
 // What the MySQL inspector learned about a connection (empty when not MySQL or not inspected).
 struct MySqlInfo
 {
@@ -186,6 +198,7 @@ struct ConnectionInfo
     PostgresInfo postgres;
     RedisInfo redis;
     MqttInfo mqtt; // set at admission, never changes
+    TlsInfo tls;   // set at admission, never changes
     // Who the client is, filled in the background shortly after the connection opened: the
     // owning program of a client on this machine, the reverse-DNS name of one on the network
     // (empty while unresolved and when it has none).

@@ -5,6 +5,7 @@
 // sni.t cases), mTLS with client.ca, ssl_protocols, and every failure is a refusal whose reason
 // and event say why. Certificates come from the openssl command (testcerts.h).
 
+#include "api/snapshotjson.h"
 #include "loopback.h"
 #include "proxy/engine.h"
 #include "proxyfixture.h"
@@ -453,6 +454,17 @@ private Q_SLOTS:
         TlsResult r = tlsExchange(port, "a.example.com", "ping", 4, alice);
         QVERIFY2(r.handshake && r.error.isEmpty(), qPrintable(r.error));
         QCOMPARE(r.received, QByteArray("ping"));
+        // The connection shows its handshake, in the snapshot and the admin API.
+        QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 1, 5000);
+        const ConnectionInfo served = engine.snapshot().closed.first();
+        QVERIFY(served.tls.terminated);
+        QCOMPARE(served.tls.sni, QStringLiteral("a.example.com"));
+        QCOMPARE(served.tls.version, QStringLiteral("TLSv1.3"));
+        QCOMPARE(served.tls.clientCertificate, QStringLiteral("/CN=alice"));
+        const QJsonObject tls = connectionToJson(served).value("tls").toObject();
+        QCOMPARE(tls.value("sni").toString(), QStringLiteral("a.example.com"));
+        QCOMPARE(tls.value("client_certificate").toString(), QStringLiteral("/CN=alice"));
+        QVERIFY(!tls.value("cipher").toString().isEmpty());
 
         ClientOptions none;
         none.bindHost = QStringLiteral("127.0.0.2");
@@ -567,6 +579,8 @@ private Q_SLOTS:
         QVERIFY2(r.handshake, qPrintable(r.error));
         QVERIFY(r.resumed);
         QCOMPARE(r.received, QByteArray("ok"));
+        QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 2, 5000);
+        QVERIFY(engine.snapshot().closed.last().tls.resumed);
         SSL_SESSION_free(aliceSession);
 
         SSL_SESSION* bSession = nullptr;
