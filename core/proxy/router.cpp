@@ -1,6 +1,6 @@
 #include "proxy/router.h"
 
-#include "proxy/tlsserver.h"
+#include "proxy/servername.h"
 
 #include <algorithm>
 #include <limits>

@@ -1,5 +1,7 @@
 #include "proxy/tlsserver.h"
 
+#include "proxy/servername.h"
+
 #include <QCryptographicHash>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -133,53 +135,7 @@ long versionsLeftOut(const QStringList& protocols)
     return options;
 }
 
-QString normalizedName(QString name)
-{
-    if (name.endsWith(u'.'))
-        name.chop(1);
-    return name.toLower();
-}
-
 } // namespace
-
-// The host_name of a server_name extension's body (RFC 6066 3): a list of (type, name); the
-// first host_name (type 0) counts. Empty when the extension is malformed or the name is not
-// printable ASCII.
-QString serverNameOf(const unsigned char* ext, size_t len)
-{
-    if (len < 2)
-        return {};
-    const size_t listLength = size_t(ext[0]) << 8 | ext[1];
-    if (listLength + 2 != len)
-        return {};
-    size_t at = 2;
-    while (at + 3 <= len) {
-        const unsigned type = ext[at];
-        const size_t nameLength = size_t(ext[at + 1]) << 8 | ext[at + 2];
-        at += 3;
-        if (nameLength > len - at)
-            return {};
-        if (type == 0) {
-            if (nameLength == 0 || nameLength > 255)
-                return {};
-            for (size_t i = 0; i < nameLength; ++i) {
-                if (ext[at + i] <= 0x20 || ext[at + i] >= 0x7f)
-                    return {};
-            }
-            return QString::fromLatin1(reinterpret_cast<const char*>(ext + at),
-                                       qsizetype(nameLength));
-        }
-        at += nameLength;
-    }
-    return {};
-}
-
-bool routeSniMatches(const QString& pattern, const QString& sni)
-{
-    if (pattern.startsWith(u'*'))
-        return sni.endsWith(QStringView(pattern).mid(1));
-    return pattern == sni;
-}
 
 TlsServer::TlsServer(const QList<Ssl>& ssls) : m_source(ssls)
 {
@@ -309,7 +265,7 @@ int TlsServer::onClientHello(SSL* ssl, int* alert, void* arg)
     const unsigned char* ext = nullptr;
     size_t len = 0;
     if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &ext, &len) == 1)
-        hello->sni = normalizedName(serverNameOf(ext, len));
+        hello->sni = serverNameOf(ext, len);
     const TlsCertificate* c = hello->sni.isEmpty() ? nullptr : server->certificateFor(hello->sni);
     if (!c) {
         hello->noCertificate = true;

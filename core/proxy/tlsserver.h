@@ -64,11 +64,4 @@ private:
     SSL_CTX* m_context = nullptr;
 };
 
-// The host_name of a ClientHello server_name extension body (RFC 6066), "" when malformed.
-QString serverNameOf(const unsigned char* ext, size_t len);
-
-// APISIX's route sni against a connection's SNI: exact, or "*suffix" (any number of labels
-// before the suffix, "*" every name).
-bool routeSniMatches(const QString& pattern, const QString& sni);
-
 } // namespace sg

@@ -3,7 +3,7 @@
 // with sni, and the ClientHello server_name reader that the certificate choice starts from.
 
 #include "proxy/router.h"
-#include "proxy/tlsserver.h"
+#include "proxy/servername.h"
 
 #include <QTest>
 
@@ -225,6 +225,7 @@ void TestRouter::serverNameExtension_data()
                list;
     };
     QTest::newRow("one host_name") << ext({{0, "a.example.com"}}) << "a.example.com";
+    QTest::newRow("upper case, trailing dot") << ext({{0, "A.Example.COM."}}) << "a.example.com";
     QTest::newRow("unknown type first") << ext({{7, "x"}, {0, "b.example.com"}}) << "b.example.com";
     QTest::newRow("empty") << QByteArray() << "";
     QTest::newRow("list length too long") << QByteArray("\x00\x10\x00\x00\x01a", 6) << "";
