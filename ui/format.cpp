@@ -147,6 +147,16 @@ QString closeReasonText(CloseReason reason)
         return tr("Bad PROXY protocol header");
     case CloseReason::BadMqttConnect:
         return tr("Bad MQTT CONNECT");
+    case CloseReason::TlsHandshakeFailed:
+        return tr("TLS handshake failed");
+    case CloseReason::TlsNoCertificate:
+        return tr("No TLS certificate for the SNI");
+    case CloseReason::TlsClientCertMissing:
+        return tr("Client certificate missing");
+    case CloseReason::TlsClientCertUntrusted:
+        return tr("Client certificate untrusted");
+    case CloseReason::TlsError:
+        return tr("TLS error");
     }
     return {};
 }

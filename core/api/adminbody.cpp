@@ -3,6 +3,7 @@
 #include "model/codec.h"
 #include "model/jsoncheck.h"
 
+#include <QCryptographicHash>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonParseError>
@@ -120,10 +121,14 @@ AdminObject validated(AdminKind kind, const QString& id, const QJsonValue& objec
         Decoded<Upstream> decoded = decodeUpstream(object, {}, mode);
         problems = decoded.problems;
         result.upstream = decoded.value;
-    } else {
+    } else if (kind == AdminKind::Services) {
         Decoded<Service> decoded = decodeService(object, {}, mode);
         problems = decoded.problems;
         result.service = decoded.value;
+    } else {
+        Decoded<Ssl> decoded = decodeSsl(object, {}, mode);
+        problems = decoded.problems;
+        result.ssl = decoded.value;
     }
     if (!problems.isEmpty())
         return refused(problemsRefusal(problems));
@@ -142,9 +147,31 @@ QString adminKindName(AdminKind kind)
     case AdminKind::Upstreams:
         return QStringLiteral("upstream");
     case AdminKind::Services:
+        return QStringLiteral("service");
+    case AdminKind::Ssls:
         break;
     }
-    return QStringLiteral("service");
+    return QStringLiteral("ssl");
+}
+
+QString redactedPrivateKey(const QString& pem)
+{
+    return QStringLiteral("[redacted] sha256:") +
+           QString::fromLatin1(
+               QCryptographicHash::hash(pem.toUtf8(), QCryptographicHash::Sha256).toHex());
+}
+
+QJsonObject redactedSsl(QJsonObject ssl)
+{
+    if (ssl.value(u"key").isString())
+        ssl.insert(QStringLiteral("key"), redactedPrivateKey(ssl.value(u"key").toString()));
+    if (ssl.value(u"keys").isArray()) {
+        QJsonArray keys;
+        for (const QJsonValue& key : ssl.value(u"keys").toArray())
+            keys.append(redactedPrivateKey(key.toString()));
+        ssl.insert(QStringLiteral("keys"), keys);
+    }
+    return ssl;
 }
 
 AdminRefusal problemsRefusal(const Problems& problems)

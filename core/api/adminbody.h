@@ -15,7 +15,7 @@
 
 namespace sg {
 
-enum class AdminKind { StreamRoutes, Upstreams, Services };
+enum class AdminKind { StreamRoutes, Upstreams, Services, Ssls };
 
 // APISIX reads at most 1.5 MiB of an admin request body (MAX_REQ_BODY in apisix/admin/init.lua).
 inline constexpr qsizetype kAdminMaxBodyBytes = 1536 * 1024;
@@ -40,13 +40,21 @@ struct AdminObject
     StreamRoute route; // AdminKind::StreamRoutes
     Upstream upstream; // AdminKind::Upstreams
     Service service;   // AdminKind::Services
+    Ssl ssl;           // AdminKind::Ssls
     // A PATCH: create_time and update_time the merged object holds are stored as they are (the
     // stored ones, or ones the patch gave); without update_time the store sets it.
     bool keepGivenTimes = false;
     bool ok() const { return !refusal.has_value(); }
 };
 
-QString adminKindName(AdminKind kind); // "stream route" / "upstream" / "service"
+QString adminKindName(AdminKind kind); // "stream route" / "upstream" / "service" / "ssl"
+
+// What the admin API shows of a private key instead of the key: "[redacted] sha256:" and the
+// SHA-256 of the PEM text in hex. Written back unchanged (PUT, PATCH) on the ssl that holds
+// that key, it stands for the stored key, so a GET, edit, PUT round trip keeps it.
+QString redactedPrivateKey(const QString& pem);
+// An ssl as the admin API answers it: `key` and each of `keys` redacted.
+QJsonObject redactedSsl(QJsonObject ssl);
 
 // A 400 listing validation problems in one APISIX-style line.
 AdminRefusal problemsRefusal(const Problems& problems);

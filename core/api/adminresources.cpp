@@ -40,15 +40,17 @@ QString resourceName(AdminKind kind)
     case AdminKind::Upstreams:
         return QStringLiteral("upstreams");
     case AdminKind::Services:
+        return QStringLiteral("services");
+    case AdminKind::Ssls:
         break;
     }
-    return QStringLiteral("services");
+    return QStringLiteral("ssls");
 }
 
 std::optional<AdminKind> kindNamed(const QString& name)
 {
     for (const AdminKind kind :
-         {AdminKind::StreamRoutes, AdminKind::Upstreams, AdminKind::Services})
+         {AdminKind::StreamRoutes, AdminKind::Upstreams, AdminKind::Services, AdminKind::Ssls})
         if (name == resourceName(kind))
             return kind;
     return std::nullopt;
@@ -57,19 +59,13 @@ std::optional<AdminKind> kindNamed(const QString& name)
 // APISIX's other admin resources: named in the refusal, rather than called unknown.
 bool isOtherApisixResource(const QString& name)
 {
-    static const QSet<QString> names{QStringLiteral("routes"),
-                                     QStringLiteral("consumers"),
-                                     QStringLiteral("credentials"),
-                                     QStringLiteral("ssls"),
-                                     QStringLiteral("global_rules"),
-                                     QStringLiteral("plugin_configs"),
-                                     QStringLiteral("consumer_groups"),
-                                     QStringLiteral("secrets"),
-                                     QStringLiteral("protos"),
-                                     QStringLiteral("plugins"),
-                                     QStringLiteral("schema"),
-                                     QStringLiteral("configs"),
-                                     QStringLiteral("graphql_cost_decorations")};
+    static const QSet<QString> names{
+        QStringLiteral("routes"),         QStringLiteral("consumers"),
+        QStringLiteral("credentials"),    QStringLiteral("global_rules"),
+        QStringLiteral("plugin_configs"), QStringLiteral("consumer_groups"),
+        QStringLiteral("secrets"),        QStringLiteral("protos"),
+        QStringLiteral("plugins"),        QStringLiteral("schema"),
+        QStringLiteral("configs"),        QStringLiteral("graphql_cost_decorations")};
     return names.contains(name);
 }
 
@@ -77,7 +73,7 @@ HttpResponse unsupportedResource(const QString& name)
 {
     if (isOtherApisixResource(name))
         return error(QStringLiteral("%1: not supported by Streamgate, whose admin API serves "
-                                    "stream_routes, upstreams, services and "
+                                    "stream_routes, upstreams, services, ssls and "
                                     "plugin_metadata/syslog")
                          .arg(name),
                      Status::BadRequest);
@@ -99,7 +95,8 @@ QByteArray allowedMethods(AdminKind kind, bool withId)
     return kind == AdminKind::StreamRoutes ? "GET, PUT, DELETE" : "GET, PUT, PATCH, DELETE";
 }
 
-// Every object of a kind as stored, by id, in the store's order.
+// Every object of a kind as stored, by id, in the store's order; private keys in full (the
+// answers redact them: shown()).
 QList<QPair<QString, QJsonObject>> storedObjects(const Config& config, AdminKind kind)
 {
     QList<QPair<QString, QJsonObject>> out;
@@ -115,6 +112,10 @@ QList<QPair<QString, QJsonObject>> storedObjects(const Config& config, AdminKind
     case AdminKind::Services:
         for (const Service& v : config.services)
             out.append({v.idString(), encodeService(v)});
+        break;
+    case AdminKind::Ssls:
+        for (const Ssl& v : config.ssls)
+            out.append({v.idString(), encodeSsl(v)});
         break;
     }
     return out;
@@ -136,8 +137,39 @@ std::optional<QJsonObject> storedObject(const Config& config, AdminKind kind, co
         if (const Service* v = config.findService(id))
             return encodeService(*v);
         break;
+    case AdminKind::Ssls:
+        if (const Ssl* v = config.findSsl(id))
+            return encodeSsl(*v);
+        break;
     }
     return std::nullopt;
+}
+
+// An object as the API shows it: an ssl's private keys redacted.
+QJsonObject shown(AdminKind kind, const QJsonObject& value)
+{
+    return kind == AdminKind::Ssls ? redactedSsl(value) : value;
+}
+
+// A PUT or PATCH of an ssl that gives back a key as the API showed it (redactedPrivateKey)
+// keeps that stored key.
+void restoreRedactedKeys(const Ssl* stored, Ssl& ssl)
+{
+    if (!stored)
+        return;
+    QStringList storedKeys = stored->keys;
+    storedKeys.prepend(stored->key);
+    const auto restore = [&storedKeys](QString& key) {
+        for (const QString& candidate : storedKeys) {
+            if (key == redactedPrivateKey(candidate)) {
+                key = candidate;
+                return;
+            }
+        }
+    };
+    restore(ssl.key);
+    for (QString& key : ssl.keys)
+        restore(key);
 }
 
 // APISIX's check_conf of a written object looks its references up first, in these words.
@@ -305,6 +337,7 @@ AdminResources::AdminResources(ConfigStore* store) : m_store(store)
     m_routeIndex.reset(ids(Kind::StreamRoutes), revision);
     m_upstreamIndex.reset(ids(Kind::Upstreams), revision);
     m_serviceIndex.reset(ids(Kind::Services), revision);
+    m_sslIndex.reset(ids(Kind::Ssls), revision);
 }
 
 bool AdminResources::owns(const QString& path)
@@ -342,6 +375,7 @@ void AdminResources::track(const ConfigDiff& diff)
     m_upstreamIndex.apply(revision, diff.upstreamsAdded, diff.upstreamsChanged,
                           diff.upstreamsRemoved);
     m_serviceIndex.apply(revision, diff.servicesAdded, diff.servicesChanged, diff.servicesRemoved);
+    m_sslIndex.apply(revision, diff.sslsAdded, diff.sslsChanged, diff.sslsRemoved);
 }
 
 const AdminIndex& AdminResources::indexOf(Kind kind) const
@@ -352,9 +386,11 @@ const AdminIndex& AdminResources::indexOf(Kind kind) const
     case Kind::Upstreams:
         return m_upstreamIndex;
     case Kind::Services:
+        return m_serviceIndex;
+    case Kind::Ssls:
         break;
     }
-    return m_serviceIndex;
+    return m_sslIndex;
 }
 
 QJsonObject AdminResources::item(Kind kind, const QString& id, const QJsonObject& value) const
@@ -445,7 +481,7 @@ HttpResponse AdminResources::list(Kind kind, const QUrlQuery& query) const
     const qint64 revision = m_store->revision();
     for (const auto& [id, value] : storedObjects(m_store->config(), kind))
         if (listed(kind, value, query))
-            rows.append({id, value, indexOf(kind).at(id, revision).first});
+            rows.append({id, shown(kind, value), indexOf(kind).at(id, revision).first});
     std::sort(rows.begin(), rows.end(),
               [](const Row& a, const Row& b) { return a.id < b.id; }); // ids are ASCII
     const qsizetype total = rows.size();
@@ -474,7 +510,7 @@ HttpResponse AdminResources::list(Kind kind, const QUrlQuery& query) const
 HttpResponse AdminResources::get(Kind kind, const QString& id) const
 {
     if (const std::optional<QJsonObject> value = storedObject(m_store->config(), kind, id))
-        return json(item(kind, id, *value));
+        return json(item(kind, id, shown(kind, *value)));
     return keyNotFound();
 }
 
@@ -522,6 +558,12 @@ HttpResponse AdminResources::save(Kind kind, const AdminObject& object)
     case Kind::StreamRoutes:
         problems = m_store->putRoute(object.route);
         break;
+    case Kind::Ssls: {
+        Ssl ssl = object.ssl;
+        restoreRedactedKeys(before.findSsl(id), ssl);
+        problems = m_store->putSsl(ssl, stamp);
+        break;
+    }
     case Kind::Upstreams:
         problems = m_store->putUpstream(object.upstream, stamp);
         break;
@@ -532,7 +574,8 @@ HttpResponse AdminResources::save(Kind kind, const AdminObject& object)
     if (!problems.isEmpty())
         return problemsResponse(problems);
 
-    const QJsonObject value = storedObject(m_store->config(), kind, id).value_or(QJsonObject());
+    const QJsonObject value =
+        shown(kind, storedObject(m_store->config(), kind, id).value_or(QJsonObject()));
     // APISIX strips etcd's createdIndex and modifiedIndex from the answer to a write; a GET
     // still has them.
     return json(
@@ -576,6 +619,9 @@ HttpResponse AdminResources::remove(Kind kind, const QString& id, bool force)
         break;
     case Kind::Services:
         problems = m_store->deleteService(id, ConfigStore::InUse::Delete);
+        break;
+    case Kind::Ssls:
+        problems = m_store->deleteSsl(id);
         break;
     }
     if (!problems.isEmpty())

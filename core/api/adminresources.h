@@ -1,9 +1,10 @@
 #pragma once
-// APISIX's Admin API v3 resources of a stream proxy: /apisix/admin/stream_routes, upstreams and
-// services (list with APISIX's filters and pages, read, create, replace, patch, delete, force
-// delete) and /apisix/admin/schema/validate/KIND, answered as APISIX answers them. Every write
-// goes through the ConfigStore (validated whole, saved atomically, applied live). Another
-// resource APISIX has is refused by name. Authorization is the caller's.
+// APISIX's Admin API v3 resources of a stream proxy: /apisix/admin/stream_routes, upstreams,
+// services and ssls (list with APISIX's filters and pages, read, create, replace, patch, delete,
+// force delete) and /apisix/admin/schema/validate/KIND, answered as APISIX answers them. Every
+// write goes through the ConfigStore (validated whole, saved atomically, applied live). Another
+// resource APISIX has is refused by name. Authorization is the caller's. An ssl's private keys
+// are never answered in full (redactedPrivateKey).
 
 #include "api/adminbody.h"
 #include "api/httpfront.h"
@@ -71,6 +72,7 @@ private:
     AdminIndex m_routeIndex;
     AdminIndex m_upstreamIndex;
     AdminIndex m_serviceIndex;
+    AdminIndex m_sslIndex;
 };
 
 } // namespace sg

@@ -103,6 +103,16 @@ QJsonObject connectionToJson(const ConnectionInfo& c)
         }
         o.insert(QStringLiteral("mysql"), mysql);
     }
+    // A client of a listener with tls: its handshake.
+    if (c.tls.terminated) {
+        QJsonObject tls{{QStringLiteral("sni"), c.tls.sni},
+                        {QStringLiteral("version"), c.tls.version},
+                        {QStringLiteral("cipher"), c.tls.cipher},
+                        {QStringLiteral("resumed"), c.tls.resumed}};
+        if (!c.tls.clientCertificate.isEmpty())
+            tls.insert(QStringLiteral("client_certificate"), c.tls.clientCertificate);
+        o.insert(QStringLiteral("tls"), tls);
+    }
     // A client of a route with mqtt-proxy: its MQTT CONNECT.
     if (c.mqtt.detected)
         o.insert(QStringLiteral("mqtt"),

@@ -31,11 +31,15 @@ QString compactJson(const QJsonValue& value)
         QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact).chopped(1).mid(1));
 }
 
-Problems writeText(const QString& path, const QByteArray& text)
+// secret: the text holds private keys (ssls), so the file is the owner's only (0600).
+Problems writeText(const QString& path, const QByteArray& text, bool secret = false)
 {
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
         return {Problem{path, {}, QStringLiteral("cannot write: %1").arg(file.errorString())}};
+    if (secret && !file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner))
+        return {Problem{
+            path, {}, QStringLiteral("cannot make it private (0600): %1").arg(file.errorString())}};
     file.write(text);
     if (!file.commit())
         return {Problem{path, {}, QStringLiteral("cannot write: %1").arg(file.errorString())}};
@@ -171,12 +175,12 @@ bool usesPrometheus(const Config& config)
 const QStringList& apisixOnlySections()
 {
     static const QStringList sections{
-        QStringLiteral("routes"),          QStringLiteral("ssls"),
-        QStringLiteral("consumers"),       QStringLiteral("consumer_groups"),
-        QStringLiteral("global_rules"),    QStringLiteral("plugin_configs"),
-        QStringLiteral("plugins"),         QStringLiteral("stream_plugins"),
-        QStringLiteral("protos"),          QStringLiteral("secrets"),
-        QStringLiteral("upstreams_nodes"), QStringLiteral("credentials"),
+        QStringLiteral("routes"),          QStringLiteral("consumers"),
+        QStringLiteral("consumer_groups"), QStringLiteral("global_rules"),
+        QStringLiteral("plugin_configs"),  QStringLiteral("plugins"),
+        QStringLiteral("stream_plugins"),  QStringLiteral("protos"),
+        QStringLiteral("secrets"),         QStringLiteral("upstreams_nodes"),
+        QStringLiteral("credentials"),
     };
     return sections;
 }
@@ -281,6 +285,10 @@ ApisixExport exportApisix(const Config& config, const QString& dir)
     QJsonArray metadata;
     for (const PluginMetadata& m : config.pluginMetadata)
         metadata.append(encodePluginMetadata(m));
+    // In full, private keys too: the file is for an APISIX that serves these certificates.
+    QJsonArray ssls;
+    for (const Ssl& ssl : config.ssls)
+        ssls.append(encodeSsl(ssl));
 
     QJsonArray tcp;
     for (const ListenEntry& entry : config.streamProxy.tcp)
@@ -313,6 +321,8 @@ ApisixExport exportApisix(const Config& config, const QString& dir)
         routesText += jsonToYaml(QJsonObject{{QStringLiteral("services"), services}});
     if (!metadata.isEmpty())
         routesText += jsonToYaml(QJsonObject{{QStringLiteral("plugin_metadata"), metadata}});
+    if (!ssls.isEmpty())
+        routesText += jsonToYaml(QJsonObject{{QStringLiteral("ssls"), ssls}});
     routesText += "#END\n";
 
     QJsonObject streamProxy;
@@ -347,7 +357,7 @@ ApisixExport exportApisix(const Config& config, const QString& dir)
 
     const QString routesPath = QDir(dir).filePath(kRoutesFile);
     const QString proxyPath = QDir(dir).filePath(kProxyFile);
-    result.problems << writeText(routesPath, routesText);
+    result.problems << writeText(routesPath, routesText, !ssls.isEmpty());
     if (result.problems.isEmpty())
         result.files << routesPath;
     const Problems proxyProblems = writeText(proxyPath, proxyText);
@@ -401,11 +411,11 @@ ApisixImport importApisixYaml(const QByteArray& yaml, const QString& source,
     for (auto it = top.begin(); it != top.end(); ++it) {
         const QString& key = it.key();
         if (key != u"stream_routes" && key != u"upstreams" && key != u"services" &&
-            key != u"plugin_metadata") {
+            key != u"plugin_metadata" && key != u"ssls") {
             const QString why =
                 apisixOnlySections().contains(key)
                     ? QStringLiteral("not imported: Streamgate handles stream_routes, upstreams, "
-                                     "services and syslog's plugin_metadata only")
+                                     "services, ssls and syslog's plugin_metadata only")
                     : QStringLiteral("not imported: unknown section");
             result.warnings << Problem{key, {}, why};
             continue;
@@ -474,6 +484,7 @@ Config mergeApisixImport(const Config& current, const ApisixImport& imported)
     next.upstreams = imported.config.upstreams;
     next.services = imported.config.services;
     next.pluginMetadata = imported.config.pluginMetadata;
+    next.ssls = imported.config.ssls;
     if (imported.hasStreamProxy)
         next.streamProxy = imported.config.streamProxy;
     if (imported.realIpFrom)
@@ -531,8 +542,8 @@ int importApisixCommand(const QString& configPath, const QString& file)
     }
     printLines(err, store.warnings(), QStringLiteral("warning: "));
     err << "imported " << imported.config.streamRoutes.size() << " stream routes, "
-        << imported.config.upstreams.size() << " upstreams and " << imported.config.services.size()
-        << " services into " << store.path() << '\n';
+        << imported.config.upstreams.size() << " upstreams, " << imported.config.services.size()
+        << " services and " << imported.config.ssls.size() << " ssls into " << store.path() << '\n';
     return 0;
 }
 

@@ -2,6 +2,7 @@
 // read-only file check behind `streamgate --check` and ConfigStore::load().
 #include "config/configstore.h"
 #include "config/configutil_p.h"
+#include "config/sslcheck.h"
 #include "model/jsoncheck.h"
 #include "model/settings.h"
 #include "model/toxic.h"
@@ -136,9 +137,8 @@ void forEachSplitUpstream(const Plugins& plugins, const QString& at, const Visit
 }
 
 // What APISIX accepts on a stream route or upstream that this Streamgate does not run yet is
-// refused by name, never stored and ignored: a route's sni could never match (no listener
-// terminates TLS), an upstream's scheme "tls" would reach its nodes in plaintext, and a route's
-// protocol (APISIX's xRPC) would be passed through as raw bytes.
+// refused by name, never stored and ignored: an upstream's scheme "tls" would reach its nodes in
+// plaintext, and a route's protocol (APISIX's xRPC) would be passed through as raw bytes.
 void checkUnsupported(const Config& config, ConfigCheck& check)
 {
     const auto checkScheme = [&check](const Upstream& up, const QString& path) {
@@ -158,11 +158,6 @@ void checkUnsupported(const Config& config, ConfigCheck& check)
     for (qsizetype i = 0; i < config.streamRoutes.size(); ++i) {
         const StreamRoute& route = config.streamRoutes.at(i);
         const QString at = QStringLiteral("stream_routes[%1]").arg(i);
-        if (!route.sni.isEmpty())
-            check.errors << Problem{at + QStringLiteral(".sni"), route.sni,
-                                    QStringLiteral("sni is not supported by Streamgate yet: no "
-                                                   "listener terminates TLS, so the route would "
-                                                   "never match")};
         if (route.upstream)
             checkScheme(*route.upstream, at + QStringLiteral(".upstream"));
     }
@@ -357,6 +352,7 @@ ConfigCheck checkReferences(const Config& config, const KnownIds& known)
         }
     }
     checkUnsupported(config, check);
+    checkSsls(config, check);
     checkUntypedHealthChecks(config, check);
     checkToxicTransports(config, check);
     if (config.streamProxy.tcp.isEmpty() && config.streamProxy.udp.isEmpty() &&

@@ -116,6 +116,7 @@ Config rebaseConfig(const Config& base, const Config& next, const Config& onto)
     result.services = rebaseById(base.services, next.services, onto.services);
     result.pluginMetadata =
         rebaseById(base.pluginMetadata, next.pluginMetadata, onto.pluginMetadata);
+    result.ssls = rebaseById(base.ssls, next.ssls, onto.ssls);
     if (!(next.streamProxy == base.streamProxy))
         result.streamProxy = next.streamProxy;
     if (next.explicitFields != base.explicitFields)
@@ -130,6 +131,7 @@ bool ConfigDiff::isEmpty() const
     return routesAdded.isEmpty() && routesChanged.isEmpty() && routesRemoved.isEmpty() &&
            upstreamsAdded.isEmpty() && upstreamsChanged.isEmpty() && upstreamsRemoved.isEmpty() &&
            servicesAdded.isEmpty() && servicesChanged.isEmpty() && servicesRemoved.isEmpty() &&
+           sslsAdded.isEmpty() && sslsChanged.isEmpty() && sslsRemoved.isEmpty() &&
            pluginMetadataChanged.isEmpty() && !routeOrderChanged && !listenersChanged &&
            !settingsChanged;
 }
@@ -147,6 +149,7 @@ ConfigDiff diffConfigs(const Config& before, const Config& after)
              diff.upstreamsRemoved);
     diffById(before.services, after.services, diff.servicesAdded, diff.servicesChanged,
              diff.servicesRemoved);
+    diffById(before.ssls, after.ssls, diff.sslsAdded, diff.sslsChanged, diff.sslsRemoved);
     QStringList metadataAdded, metadataRemoved;
     diffById(before.pluginMetadata, after.pluginMetadata, metadataAdded, diff.pluginMetadataChanged,
              metadataRemoved);

@@ -432,6 +432,7 @@ Problems ConfigStore::replace(const Config& next)
         stampReplace(current.streamRoutes, stamped.streamRoutes);
         stampReplace(current.upstreams, stamped.upstreams);
         stampReplace(current.services, stamped.services);
+        stampReplace(current.ssls, stamped.ssls);
         current = std::move(stamped);
         return Problems{};
     });
@@ -446,6 +447,7 @@ Problems ConfigStore::update(const Edit& change)
         stampReplace(current.streamRoutes, next.streamRoutes);
         stampReplace(current.upstreams, next.upstreams);
         stampReplace(current.services, next.services);
+        stampReplace(current.ssls, next.ssls);
         current = std::move(next);
         return Problems{};
     });
@@ -534,6 +536,28 @@ Problems ConfigStore::deleteService(const QString& id, InUse inUse)
             !user.isEmpty())
             return Problems{Problem{QStringLiteral("services[%1]").arg(at), id, user}};
         next.services.removeAt(at);
+        return Problems{};
+    });
+}
+
+Problems ConfigStore::putSsl(const Ssl& ssl, Stamp stamp)
+{
+    if (ssl.idString().isEmpty())
+        return missingId();
+    return edit([&](Config& next) {
+        putById(next.ssls, ssl, stamp);
+        return Problems{};
+    });
+}
+
+Problems ConfigStore::deleteSsl(const QString& id)
+{
+    return edit([&](Config& next) {
+        const qsizetype at = indexOfId(next.ssls, id);
+        if (at < 0)
+            return Problems{
+                Problem{QStringLiteral("ssls"), id, QStringLiteral("ssl [%1] not found").arg(id)}};
+        next.ssls.removeAt(at);
         return Problems{};
     });
 }

@@ -35,6 +35,7 @@ struct ConfigDiff
     QStringList routesAdded, routesChanged, routesRemoved;
     QStringList upstreamsAdded, upstreamsChanged, upstreamsRemoved;
     QStringList servicesAdded, servicesChanged, servicesRemoved;
+    QStringList sslsAdded, sslsChanged, sslsRemoved;
     // plugin_metadata entries added, changed or removed (by plugin name).
     QStringList pluginMetadataChanged;
     // Routes that changed only because their service (or the plugin_metadata of a plugin they
@@ -157,6 +158,9 @@ public:
     Problems deleteUpstream(const QString& id, InUse inUse = InUse::Refuse);
     Problems putService(const Service& service, Stamp stamp = Stamp::Now);
     Problems deleteService(const QString& id, InUse inUse = InUse::Refuse);
+    // ssls: nothing in a stream config refers to one by id, so a delete is never refused.
+    Problems putSsl(const Ssl& ssl, Stamp stamp = Stamp::Now);
+    Problems deleteSsl(const QString& id);
     Problems setStreamProxy(const StreamProxy& proxy);
     Problems setSettings(const StreamgateSettings& streamgate);
     // The section as JSON: decoded and validated first (problems name streamgate.<key>).

@@ -61,6 +61,8 @@ int parsePort(QStringView text)
 // APISIX host_def pattern ^\*?[0-9a-zA-Z-._]+$
 bool isSniName(const QString& host)
 {
+    if (host == QLatin1String("*"))
+        return true; // APISIX's host_def_pat: "*" alone matches every name
     return isNameChars(host.startsWith(QLatin1Char('*')) ? QStringView(host).mid(1)
                                                          : QStringView(host));
 }
@@ -384,10 +386,6 @@ void decodeTcpListenInto(Checker& c, const QJsonValue& v, const QString& path, L
     flag("proxy_protocol", entry.proxyProtocol);
     flag("proxy_protocol_to_upstream", entry.proxyProtocolToUpstream);
     flag("tls", entry.tls);
-    if (entry.tls.value_or(false))
-        c.fail(childPath(path, QStringLiteral("tls")), o.value(u"tls"),
-               QStringLiteral("tls is not supported by Streamgate: its listeners terminate no "
-                              "TLS yet"));
     ok = addressOk && int(c.problems.size()) == before;
 }
 
@@ -519,7 +517,7 @@ Decoded<Config> decodeConfig(const QJsonObject& json)
     Decoded<Config> result;
     Config& config = result.value;
     c.closed(json, QString(),
-             {"stream_proxy", "stream_routes", "upstreams", "services", "plugin_metadata",
+             {"stream_proxy", "stream_routes", "upstreams", "services", "plugin_metadata", "ssls",
               settingkey::Section});
 
     const QString proxyKey = QStringLiteral("stream_proxy");
@@ -549,6 +547,8 @@ Decoded<Config> decodeConfig(const QJsonObject& json)
                   config.explicitFields);
     decodeSection(c, json, QStringLiteral("plugin_metadata"), detail::decodePluginMetadataInto,
                   config.pluginMetadata, config.explicitFields);
+    decodeSection(c, json, QStringLiteral("ssls"), detail::decodeSslInto, config.ssls,
+                  config.explicitFields);
 
     const QString ownKey = QLatin1String(settingkey::Section);
     if (json.contains(ownKey) && c.expectObject(json.value(ownKey), ownKey)) {
@@ -609,6 +609,7 @@ QJsonObject encodeConfig(const Config& config)
     encodeSection(o, QStringLiteral("services"), config.services, encodeService, ex);
     encodeSection(o, QStringLiteral("plugin_metadata"), config.pluginMetadata, encodePluginMetadata,
                   ex);
+    encodeSection(o, QStringLiteral("ssls"), config.ssls, encodeSsl, ex);
     const QString ownKey = QLatin1String(settingkey::Section);
     if (keep(ex, ownKey, !config.streamgate.isEmpty()))
         o.insert(ownKey, encodeSettings(config.streamgate));

@@ -34,11 +34,14 @@ Decoded<Upstream> decodeUpstream(const QJsonValue& json, const QString& path = {
                                  DecodeMode mode = DecodeMode::File);
 Decoded<Service> decodeService(const QJsonValue& json, const QString& path = {},
                                DecodeMode mode = DecodeMode::File);
+// An ssl object as APISIX's schema takes it (the PEM texts are checked by config/sslcheck.h).
+Decoded<Ssl> decodeSsl(const QJsonValue& json, const QString& path = {},
+                       DecodeMode mode = DecodeMode::File);
 // A listen address: a port or "ip:port", the port possibly a range "start-end" of at most
 // ListenEntry::kMaxRangePorts ports.
 Decoded<ListenEntry> decodeListenEntry(const QJsonValue& json, const QString& path = {});
 // A stream_proxy.tcp entry: a listen address, or APISIX's object form {addr, tls,
-// proxy_protocol, proxy_protocol_to_upstream} (tls only false).
+// proxy_protocol, proxy_protocol_to_upstream}.
 Decoded<ListenEntry> decodeTcpListenEntry(const QJsonValue& json, const QString& path = {});
 // Whole config: per-object validation plus duplicate ids. Cross-references (upstream_id and
 // service_id exist, listener present) are the store's job, see config/validation.h.
@@ -58,6 +61,8 @@ QStringList settingKeys(const StreamgateSettings& settings);
 QJsonObject encodeStreamRoute(const StreamRoute& route);
 QJsonObject encodeUpstream(const Upstream& upstream);
 QJsonObject encodeService(const Service& service);
+// Private keys in full: the config file's form. The admin API redacts them (api/adminbody.h).
+QJsonObject encodeSsl(const Ssl& ssl);
 QJsonValue encodeListenEntry(const ListenEntry& entry);
 QJsonObject encodeConfig(const Config& config);
 // plugin_metadata of `plugin` as the admin API takes it (the body of PUT

@@ -112,5 +112,7 @@ void decodeRouteInto(Checker& c, const QJsonValue& v, const QString& path, Decod
                      StreamRoute& r);
 void decodeServiceInto(Checker& c, const QJsonValue& v, const QString& path, DecodeMode mode,
                        Service& s);
+// codecssl.cpp (the config's ssls)
+void decodeSslInto(Checker& c, const QJsonValue& v, const QString& path, DecodeMode mode, Ssl& s);
 
 } // namespace sg::detail

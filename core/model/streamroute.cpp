@@ -108,6 +108,22 @@ QString Service::idString() const
     return idText(id);
 }
 
+QString Ssl::idString() const
+{
+    return idText(id);
+}
+
+QStringList Ssl::serverNames() const
+{
+    QStringList names = snis.isEmpty() && !sni.isEmpty() ? QStringList{sni} : snis;
+    for (QString& name : names) {
+        if (name.endsWith(QLatin1Char('.')))
+            name.chop(1);
+        name = name.toLower();
+    }
+    return names;
+}
+
 QString ListenEntry::text() const
 {
     const QString ports =
@@ -173,6 +189,17 @@ const StreamRoute* Config::findRoute(const QString& id) const
     for (const StreamRoute& route : streamRoutes) {
         if (route.idString() == id)
             return &route;
+    }
+    return nullptr;
+}
+
+const Ssl* Config::findSsl(const QString& id) const
+{
+    if (id.isEmpty())
+        return nullptr;
+    for (const Ssl& ssl : ssls) {
+        if (ssl.idString() == id)
+            return &ssl;
     }
     return nullptr;
 }

@@ -312,10 +312,54 @@ struct Service
     bool operator==(const Service&) const = default;
 };
 
+// APISIX's ssl object: a certificate and its private key (PEM), the names (`sni` or `snis`, a
+// leading "*." for one label) a TLS listener presents it for, more pairs in `certs`/`keys` (one
+// per key type, e.g. RSA and ECDSA), `client.ca` (+ `depth`) to require and verify client
+// certificates (mTLS), `ssl_protocols` to narrow the TLS versions. Type "client" objects (a
+// client certificate for upstream TLS) are stored as APISIX stores them; nothing in Streamgate
+// uses them yet. The PEM texts are checked (parse, key matches certificate) by
+// config/sslcheck.h, which links OpenSSL; the model keeps them as text.
+struct SslClient
+{
+    QString ca;                  // PEM, one or more CA certificates
+    int depth = 1;               // verify depth (APISIX's default 1)
+    QJsonArray skipMtlsUriRegex; // HTTP only in APISIX: kept, no effect on a stream
+    QStringList explicitFields;  // "depth" given with its default
+    bool operator==(const SslClient&) const = default;
+};
+
+struct Ssl
+{
+    QJsonValue id{QJsonValue::Undefined}; // string or integer as given
+    QString name;                         // never set: APISIX's ssl has no name (decodeHead)
+    QString desc;
+    Labels labels;
+    QString type = QStringLiteral("server"); // server | client
+    QString cert;                            // PEM
+    QString key;                             // PEM private key
+    QString sni;                             // one of sni / snis (server)
+    QStringList snis;
+    QStringList certs; // more certificate/key pairs, certs[i] with keys[i]
+    QStringList keys;
+    std::optional<SslClient> client;
+    int status = 1;           // 1 enabled, 0 disabled
+    QStringList sslProtocols; // "TLSv1.1", "TLSv1.2", "TLSv1.3"; empty: not given
+    qint64 createTime = 0;    // set by the store
+    qint64 updateTime = 0;
+    QStringList explicitFields; // optional fields given with their default/empty value
+
+    QString idString() const;
+    bool isServer() const { return type == QLatin1String("server"); }
+    // The names it is presented for, lower case and without a trailing dot, as APISIX's
+    // ssl_filter stores them.
+    QStringList serverNames() const;
+    bool operator==(const Ssl&) const = default;
+};
+
 // One entry of stream_proxy.tcp / .udp: a port, "ip:port", or (TCP) APISIX's object form
 // {addr, tls, proxy_protocol, proxy_protocol_to_upstream}. The PROXY protocol settings are kept
-// as written (unset: off, as in APISIX without apisix.proxy_protocol); `tls` is accepted only
-// as false, Streamgate's listeners terminate no TLS.
+// as written (unset: off, as in APISIX without apisix.proxy_protocol); `tls: true` makes the
+// listener terminate TLS with the config's ssls (proxy/tlsserver.h).
 // The port may be a range, as in APISIX 3.17: "2000-2100", "127.0.0.1:2000-2100",
 // "[::1]:2000-2100" (in the object form, in `addr`). A range listens on every port from `port`
 // to `portEnd` with the same settings, one socket per port (singlePorts()), and a route's
@@ -336,11 +380,12 @@ struct ListenEntry
     std::optional<bool> proxyProtocol;
     // proxy_protocol_to_upstream: each upstream connection starts with a v1 header
     std::optional<bool> proxyProtocolToUpstream;
-    std::optional<bool> tls; // only false: written back as given
+    std::optional<bool> tls; // terminate TLS; written back as given
     // "9100", "127.0.0.1:9100", "[::1]:9100"; a range "2000-2100", "127.0.0.1:2000-2100", ...
     QString text() const;
     bool readsProxyProtocol() const { return proxyProtocol.value_or(false); }
     bool sendsProxyProtocol() const { return proxyProtocolToUpstream.value_or(false); }
+    bool terminatesTls() const { return tls.value_or(false); }
     bool isRange() const { return portEnd > 0; }
     int lastPort() const { return isRange() ? portEnd : port; }
     int portCount() const { return lastPort() - port + 1; }
@@ -397,12 +442,14 @@ struct Config
     QList<Upstream> upstreams;
     QList<Service> services;
     QList<PluginMetadata> pluginMetadata;
+    QList<Ssl> ssls;
     StreamgateSettings streamgate; // Streamgate's own settings (model/settings.h); never exported
     QStringList explicitFields;    // sections given empty ("stream_routes": [])
 
     const Upstream* findUpstream(const QString& id) const;
     const StreamRoute* findRoute(const QString& id) const;
     const Service* findService(const QString& id) const;
+    const Ssl* findSsl(const QString& id) const;
     const PluginMetadata* findPluginMetadata(const QString& plugin) const;
     // The route as it runs (APISIX's merge_service_stream_route): without a service_id, when
     // the service does not exist, or when the route has an upstream_id of its own (APISIX then

@@ -33,7 +33,7 @@ Admission AdmissionPipeline::admit(const RouteTable& table, const StreamClient& 
     // match
     const int index =
         table.router ? table.router->match(MatchInput{client.remoteAddress, client.serverAddress,
-                                                      int(client.serverPort)})
+                                                      int(client.serverPort), client.tls.sni})
                      : -1;
     if (index < 0 || index >= int(table.routes.size())) {
         a.refusal = CloseReason::NoRoute;
@@ -152,6 +152,7 @@ ConnectionInfo connectionOf(const StreamClient& client, const QString& listener,
     base.peerAddress = client.peerAddress;
     base.peerPort = client.peerPort;
     base.mqtt = client.mqtt;
+    base.tls = client.tls;
     base.startMs = nowMs;
     base.lastActivityMs = nowMs;
     return base;

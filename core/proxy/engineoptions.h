@@ -42,7 +42,7 @@ struct EngineOptions
     // before it is closed (nginx's proxy_protocol_timeout, which APISIX leaves at 30 s).
     double proxyProtocolTimeout = 30;
     // Seconds a client of a route with mqtt-proxy has to send its MQTT CONNECT (nginx's
-    // preread_timeout).
+    // preread_timeout), and a client of a listener with tls has to finish its handshake.
     double prereadTimeout = 30;
     // Reachability probes of upstream nodes without checks.active (proxy/upstreamprober.h).
     // The application turns them on; off, an engine embedded elsewhere (a test counting its

@@ -3,6 +3,7 @@
 #include "proxy/engineoptions.h"
 #include "proxy/healthchecker.h"
 #include "proxy/redisfaults.h"
+#include "proxy/tlsserver.h"
 #include "proxy/upstreamprober.h"
 
 #include <QHostInfo>
@@ -176,6 +177,15 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
     QStringList trusted = config.streamgate.realIpFromList();
     trusted.removeAll(QStringLiteral("unix:"));
     table->realIpFrom = AddressList::parse(trusted).value_or(AddressList());
+    // Certificates are parsed once per change of the ssls, not on every apply.
+    if (previous.tls && previous.tls->source() == config.ssls) {
+        table->tls = previous.tls;
+    } else {
+        auto tls = std::make_shared<TlsServer>(config.ssls);
+        for (const QString& problem : tls->problems())
+            hub.addEvent(EventKind::ListenerError, QString(), problem);
+        table->tls = std::move(tls);
+    }
     // Streamgate-only route settings live outside the APISIX objects, so an exported config
     // stays valid for APISIX: "streamgate": {"mysql_inspect": false} turns MySQL detection off
     // everywhere; "streamgate": {"routes": {"<route id>": {"mysql_inspect": bool,

@@ -28,6 +28,7 @@ struct EngineOptions;
 class RedisFaults;
 class HealthChecker;
 class UpstreamProber;
+class TlsServer;
 
 struct ResolvedNode
 {
@@ -96,6 +97,8 @@ struct RouteTable
     QHash<QString, std::shared_ptr<UpstreamEntry>> upstreams;
     // streamgate.real_ip_from: the peers whose PROXY protocol header sets remote_addr.
     AddressList realIpFrom;
+    // The ssls compiled for the listeners with tls (carried over while the ssls are unchanged).
+    std::shared_ptr<const TlsServer> tls;
 };
 
 // Compiles `config` for the accept path, reusing what did not change since `previous`. Node

@@ -33,6 +33,9 @@ struct StreamClient
     quint16 peerPort = 0;
     // On a route with mqtt-proxy, once read: the client's MQTT CONNECT (mqtt_client_id).
     MqttInfo mqtt;
+    // On a listener with tls, once the handshake is done: the SNI the client sent (lower case),
+    // what a route's sni is matched with, and the rest of the handshake.
+    TlsInfo tls;
 };
 
 // The value of an nginx stream variable Streamgate knows for this client; a null QString for

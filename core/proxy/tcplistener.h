@@ -86,6 +86,8 @@ public:
     // opened anew when they change.
     bool readsProxyProtocol() const { return m_readsProxyProtocol; }
     bool sendsProxyProtocol() const { return m_sendsProxyProtocol; }
+    // tls of its stream_proxy.tcp entry: clients go through a TLS handshake before routing.
+    bool terminatesTls() const { return m_terminatesTls; }
     // Every accepted socket's local end when listening on one specific address (so no
     // getsockname() per connection); unset for a wildcard address.
     const std::optional<std::pair<QHostAddress, quint16>>& fixedLocal() const
@@ -111,6 +113,7 @@ private:
     const std::shared_ptr<ListenerStats> m_stats;
     const bool m_readsProxyProtocol;
     const bool m_sendsProxyProtocol;
+    const bool m_terminatesTls;
     std::optional<std::pair<QHostAddress, quint16>> m_fixedLocal;
     std::vector<std::unique_ptr<TcpAcceptor>> m_acceptors; // one per worker
     bool m_onWorkers = false;                              // the workers accept (else m_notifier)

@@ -6,6 +6,7 @@
 #include "proxy/proxyprotocol.h"
 #include "proxy/sockaddr.h"
 #include "proxy/tcpsession.h"
+#include "proxy/tlshandshake.h"
 #include "proxy/worker.h"
 
 #include <QSet>
@@ -38,14 +39,15 @@ void TcpListeners::apply(const QList<ListenEntry>& entries, std::shared_ptr<cons
     // its own.
     const QList<ListenEntry> sockets = singlePorts(entries);
     // Only the set of listeners matters: an unchanged entry keeps its socket.
-    // A listener whose PROXY protocol settings changed is opened anew.
+    // A listener whose PROXY protocol or TLS settings changed is opened anew.
     QHash<QString, const ListenEntry*> wanted;
     for (const ListenEntry& e : sockets)
         wanted.insert(e.text(), &e);
     for (auto it = m_listeners.begin(); it != m_listeners.end();) {
         const ListenEntry* e = wanted.value(it.key());
         if (!e || e->readsProxyProtocol() != it.value()->readsProxyProtocol() ||
-            e->sendsProxyProtocol() != it.value()->sendsProxyProtocol()) {
+            e->sendsProxyProtocol() != it.value()->sendsProxyProtocol() ||
+            e->terminatesTls() != it.value()->terminatesTls()) {
             delete it.value(); // closes the socket once the workers have let go
             it = m_listeners.erase(it);
         } else {
@@ -162,9 +164,14 @@ void TcpListeners::admit(const TcpListener& listener, int fd, Worker* here)
         client.serverAddress = hostOf(local);
         client.serverPort = portOf(local);
     }
-    const AcceptedOn on{listener.key(), listener.stats(), listener.sendsProxyProtocol()};
+    const AcceptedOn on{listener.key(), listener.stats(), listener.sendsProxyProtocol(),
+                        listener.terminatesTls()};
     if (listener.readsProxyProtocol()) [[unlikely]] {
         readProxyHeader(on, fd, std::move(client), here);
+        return;
+    }
+    if (on.tls) [[unlikely]] {
+        handshake(on, fd, client, here);
         return;
     }
     admitClient(on, fd, client, m_admission.admit(*m_table.load(), client), here);
@@ -182,6 +189,10 @@ void TcpListeners::readProxyHeader(const AcceptedOn& on, int fd, StreamClient cl
         }
         StreamClient carried = client;
         applyProxyHeader(carried, reader.header(), m_table.load()->realIpFrom);
+        if (on.tls) {
+            handshake(on, clientFd, carried, &worker); // the header comes before TLS
+            return;
+        }
         admitClient(on, clientFd, carried, m_admission.admit(*m_table.load(), carried), &worker);
     };
     auto failed = [this, key = on.key, client](const QString& why) {
@@ -194,6 +205,35 @@ void TcpListeners::readProxyHeader(const AcceptedOn& on, int fd, StreamClient cl
                   failed = std::move(failed)](Worker& worker) {
         startPreread<ProxyHeaderReader>(worker, fd, timeoutMs, false,
                                         QStringLiteral("PROXY protocol header"), done, failed);
+    };
+    if (here)
+        start(*here);
+    else
+        sessionWorker(nullptr).post(std::move(start));
+}
+
+void TcpListeners::handshake(const AcceptedOn& on, int fd, const StreamClient& client, Worker* here)
+{
+    auto done = [this, on, client](Worker& worker, int clientFd, std::shared_ptr<TlsLink> link,
+                                   const QString& sni, quint64 read) {
+        if (m_closed.load()) {
+            ::close(clientFd); // the engine stopped during the handshake
+            return;
+        }
+        StreamClient tls = client;
+        tls.tls = link->describe(sni);
+        admitClient(on, clientFd, tls, m_admission.admit(*m_table.load(), tls), &worker, {},
+                    std::move(link), read);
+    };
+    auto failed = [this, key = on.key, client](CloseReason reason, const QString& why) {
+        Admission refused;
+        refused.refusal = reason;
+        refused.why = why;
+        recordRefusal(m_hub, connectionOf(client, key, StatsHub::nowMs()), refused, key);
+    };
+    auto start = [fd, server = m_table.load()->tls, timeoutMs = m_prereadTimeoutMs,
+                  done = std::move(done), failed = std::move(failed)](Worker& worker) {
+        startTlsHandshake(worker, fd, server, timeoutMs, done, failed);
     };
     if (here)
         start(*here);
@@ -252,8 +292,15 @@ void applyProxyHeader(StreamClient& client, const ProxyHeader& header, const Add
 }
 
 void TcpListeners::admitClient(const AcceptedOn& on, int fd, const StreamClient& client,
-                               Admission&& admission, Worker* here, QByteArray clientBytes)
+                               Admission&& admission, Worker* here, QByteArray clientBytes,
+                               std::shared_ptr<TlsLink> tls, quint64 tlsRead)
 {
+    if (admission.paused() && tls) [[unlikely]] {
+        // The MQTT CONNECT comes inside TLS, where the preread reader does not look.
+        m_admission.refuse(admission, client, CloseReason::BadMqttConnect,
+                           QStringLiteral("mqtt-proxy on a listener with tls is not supported by "
+                                          "Streamgate (it reads the MQTT CONNECT in plaintext)"));
+    }
     if (admission.paused()) [[unlikely]] {
         readMqttConnect(on, fd, client, std::move(admission), here);
         return;
@@ -264,7 +311,7 @@ void TcpListeners::admitClient(const AcceptedOn& on, int fd, const StreamClient&
             on.stats->noRoute.fetch_add(1, std::memory_order_relaxed);
         // Recorded before the close, so whoever sees the close also sees the count.
         recordRefusal(m_hub, base, admission, on.key);
-        if (admission.route && frontsMySql(*admission.route))
+        if (admission.route && frontsMySql(*admission.route) && !tls)
             sendMySqlRefusal(fd, admission.refusal, base.clientAddress.toString(), admission.why);
         ::close(fd);
         return;
@@ -279,6 +326,8 @@ void TcpListeners::admitClient(const AcceptedOn& on, int fd, const StreamClient&
     setup.admission = std::move(admission.ticket);
     setup.route = std::move(admission.route);
     setup.clientBytes = std::move(clientBytes);
+    setup.tls = std::move(tls);
+    setup.tlsRead = tlsRead;
     if (on.sendsProxyProtocol) [[unlikely]]
         setup.proxyHeader = proxyHeaderV1(client.remoteAddress, client.remotePort,
                                           client.serverAddress, client.serverPort);

@@ -21,6 +21,7 @@
 namespace sg {
 
 class Worker;
+class TlsLink;
 struct ProxyHeader;
 
 // What a PROXY protocol header does to a client: proxy_protocol_* are set from it; when the TCP
@@ -33,7 +34,8 @@ class TcpListeners
 public:
     // proxyHeaderTimeoutMs: how long a client of a listener with proxy_protocol has to send
     // its header; prereadTimeoutMs: how long a client of a route with mqtt-proxy has to send
-    // its MQTT CONNECT (nginx's preread_timeout).
+    // its MQTT CONNECT (nginx's preread_timeout), and one of a listener with tls to finish its
+    // TLS handshake.
     TcpListeners(StatsHub& hub, std::vector<std::unique_ptr<Worker>>& workers,
                  DescriptorBudget& descriptors, const AdmissionPipeline& admission,
                  qint64 proxyHeaderTimeoutMs, qint64 prereadTimeoutMs);
@@ -54,18 +56,24 @@ private:
         QString key;
         std::shared_ptr<ListenerStats> stats;
         bool sendsProxyProtocol = false;
+        bool tls = false; // the listener terminates TLS
     };
     // Routes and admits one accepted client and starts its session: on `here` (the calling
     // worker) unless sessionWorker() picks another, or on the next worker in turn when the
     // engine thread accepted it.
     void admit(const TcpListener& listener, int fd, Worker* here);
     void readProxyHeader(const AcceptedOn& on, int fd, StreamClient client, Worker* here);
+    // A listener with tls: the handshake runs on this worker (or the next one in turn), then
+    // the client is admitted with the SNI it sent.
+    void handshake(const AcceptedOn& on, int fd, const StreamClient& client, Worker* here);
     void readMqttConnect(const AcceptedOn& on, int fd, const StreamClient& client,
                          Admission&& paused, Worker* here);
     // What admission decided: the client waits for its MQTT CONNECT, is refused, or starts its
-    // session (clientBytes: what was read of it before, relayed first).
+    // session (clientBytes: what was read of it before, relayed first; tls: its terminated TLS
+    // connection, tlsRead the bytes its handshake read).
     void admitClient(const AcceptedOn& on, int fd, const StreamClient& client,
-                     Admission&& admission, Worker* here, QByteArray clientBytes = {});
+                     Admission&& admission, Worker* here, QByteArray clientBytes = {},
+                     std::shared_ptr<TlsLink> tls = {}, quint64 tlsRead = 0);
     Worker& sessionWorker(Worker* here);
 
     StatsHub& m_hub;

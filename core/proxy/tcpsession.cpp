@@ -66,6 +66,12 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
         m_watches[s].tag = s;
     }
     SessionFilters filters;
+    if (setup.tls) [[unlikely]] {
+        // First toward the upstream, so every reader after it sees plaintext.
+        m_tls = std::move(setup.tls);
+        m_pump.addReceived(RelayPump::Client, setup.tlsRead);
+        filters.toUpstream.push_back(m_tls->decryptFilter());
+    }
     if (!setup.clientBytes.isEmpty()) [[unlikely]] {
         m_pump.addReceived(RelayPump::Client, quint64(setup.clientBytes.size()));
         filters.toUpstream.push_back(std::make_shared<PrefixWriter>(std::move(setup.clientBytes)));
@@ -81,6 +87,9 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
     for (const FilterProvider& provide : worker.filterProviders())
         provide(m_record, filters);
     addToxics(std::move(toxics), filters);
+    // Last toward the client: what the upstream and every filter sent, encrypted.
+    if (m_tls) [[unlikely]]
+        filters.toClient.push_back(m_tls->encryptFilter());
     // Last in the chain: the header goes to the upstream as it is, before any client byte.
     if (!setup.proxyHeader.isEmpty()) [[unlikely]]
         filters.toUpstream.push_back(std::make_shared<PrefixWriter>(std::move(setup.proxyHeader)));
@@ -262,6 +271,12 @@ void TcpSession::pump()
 
 void TcpSession::after(CloseReason reason)
 {
+    if (reason == CloseReason::InjectedReset && m_tls && m_tls->failed()) [[unlikely]] {
+        reason = CloseReason::TlsError; // a TLS filter reset the session, not a fault
+        m_worker.hub().addEvent(
+            EventKind::Info, routeId(),
+            QStringLiteral("connection %1 reset: TLS error: %2").arg(m_id).arg(m_tls->error()));
+    }
     if (reason != CloseReason::None) {
         close(reason);
         return;

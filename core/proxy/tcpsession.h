@@ -9,6 +9,7 @@
 #include "proxy/admission.h"
 #include "proxy/relaypump.h"
 #include "proxy/routetable.h"
+#include "proxy/tlslink.h"
 #include "proxy/upstreamconnector.h"
 #include "proxy/worker.h"
 
@@ -32,6 +33,10 @@ struct TcpSessionSetup
     // What was read from the client before admission (mqtt-proxy's MQTT CONNECT): relayed
     // first, through the route's filters, as if read now.
     QByteArray clientBytes;
+    // A listener with tls: the client's TLS connection, handshake done (tlsRead: the bytes the
+    // handshake read from the client).
+    std::shared_ptr<TlsLink> tls;
+    quint64 tlsRead = 0;
 };
 
 class TcpSession final : public WorkerSession, public IoHandler
@@ -72,7 +77,8 @@ private:
     UpstreamConnector m_connector;
     RelayPump m_pump;
     bool m_connected = false;
-    bool m_toxics = false; // the toxic filters are in the chain (addToxics)
+    std::shared_ptr<TlsLink> m_tls; // the client's TLS connection, on a listener with tls
+    bool m_toxics = false;          // the toxic filters are in the chain (addToxics)
     bool m_closed = false;
     bool m_clientLeftConnecting = false; // the client's FIN came while the upstream connected
 };

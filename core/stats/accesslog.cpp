@@ -214,6 +214,12 @@ int accessLogStatus(CloseReason reason)
     case CloseReason::NoDescriptors:
     case CloseReason::BadMqttConnect: // APISIX's mqtt-proxy ends the preread with 503
         return 503;
+    // nginx stream ends a session whose handshake failed with 500 (ngx_stream_ssl_module).
+    case CloseReason::TlsHandshakeFailed:
+    case CloseReason::TlsNoCertificate:
+    case CloseReason::TlsClientCertMissing:
+    case CloseReason::TlsClientCertUntrusted:
+        return 500;
     default:
         return 200;
     }

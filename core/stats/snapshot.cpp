@@ -63,6 +63,16 @@ QString toString(CloseReason reason)
         return QStringLiteral("bad PROXY protocol header");
     case CloseReason::BadMqttConnect:
         return QStringLiteral("bad MQTT CONNECT");
+    case CloseReason::TlsHandshakeFailed:
+        return QStringLiteral("TLS handshake failed");
+    case CloseReason::TlsNoCertificate:
+        return QStringLiteral("no TLS certificate for the SNI");
+    case CloseReason::TlsClientCertMissing:
+        return QStringLiteral("client certificate missing");
+    case CloseReason::TlsClientCertUntrusted:
+        return QStringLiteral("client certificate untrusted");
+    case CloseReason::TlsError:
+        return QStringLiteral("TLS error");
     }
     return QString();
 }

@@ -35,6 +35,14 @@ enum class CloseReason : quint8 {
     OperatorReset,  // reset from the connections table or the admin API (TCP: RST to both peers)
     BadProxyHeader, // a listener with proxy_protocol: no valid header came in time
     BadMqttConnect, // mqtt-proxy: no valid MQTT CONNECT came in time, or not the one expected
+    // A listener with tls: the handshake failed (OpenSSL's reason in the event), no enabled
+    // ssl has a certificate for the client's SNI, the ssl's client.ca wanted a client
+    // certificate and none came or it did not verify; a TLS error inside a running session.
+    TlsHandshakeFailed,
+    TlsNoCertificate,
+    TlsClientCertMissing,
+    TlsClientCertUntrusted,
+    TlsError,
 };
 // Who ended a session first: the peer whose FIN or reset came first, or the proxy (a timeout,
 // a refusal, a kill, a shutdown, a fault). A session whose client sent its FIN first and whose
@@ -62,6 +70,18 @@ struct MqttInfo
     int protocolLevel = 0; // 3, 4 (3.1.1) or 5
     QString clientId;      // may be empty (the server assigns one)
     bool operator==(const MqttInfo&) const = default;
+};
+
+// A client of a listener with tls: its handshake as the proxy terminated it.
+struct TlsInfo
+{
+    bool terminated = false;
+    QString sni;               // lower case; what routes' sni matched
+    QString version;           // "TLSv1.3"
+    QString cipher;            // OpenSSL's name, "TLS_AES_256_GCM_SHA384"
+    QString clientCertificate; // the verified client certificate's subject (mTLS), or ""
+    bool resumed = false;      // by a session ticket
+    bool operator==(const TlsInfo&) const = default;
 };
 
 // What the MySQL inspector learned about a connection (empty when not MySQL or not inspected).
@@ -178,6 +198,7 @@ struct ConnectionInfo
     PostgresInfo postgres;
     RedisInfo redis;
     MqttInfo mqtt; // set at admission, never changes
+    TlsInfo tls;   // set at admission, never changes
     // Who the client is, filled in the background shortly after the connection opened: the
     // owning program of a client on this machine, the reverse-DNS name of one on the network
     // (empty while unresolved and when it has none).

@@ -1,15 +1,20 @@
-// Admin API over real HTTP on loopback: APISIX v3 stream_routes / upstreams semantics, the key,
-// 405s, error wording, persistence through the config store and concurrent writers.
+// Admin API over real HTTP on loopback: APISIX v3 stream_routes / upstreams / ssls semantics, the
+// key, 405s, error wording, persistence through the config store and concurrent writers.
 #include "adminfixture.h"
+#include "api/adminbody.h"
 #include "api/adminserver.h"
 #include "config/configstore.h"
 #include "httptestclient.h"
 #include "loopback.h"
 #include "model/codec.h"
 #include "model/httplisten.h"
+#include "testcerts.h"
 #include "testfiles.h"
 
 #include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -59,6 +64,9 @@ private slots:
     void writeAnswersAreKeyAndValue();
     void patchMergesLikeApisix();
     void patchOnStreamRouteIsRefused();
+    void sslCrudKeepsKeysPrivate();
+    void sslRefusalsNameTheField_data();
+    void sslRefusalsNameTheField();
     void changesAreLiveAndPersisted();
     void concurrentPutsLeaveValidFile();
     void generatedKeyIsSaved();
@@ -642,6 +650,146 @@ void TestAdminServer::patchOnStreamRouteIsRefused()
         call("PATCH", "/apisix/admin/stream_routes/r", R"({"desc": "x"})", QByteArray());
     QCOMPARE(noKey.status, 401);
     QCOMPARE(noKey.json.value("error_msg").toString(), QString("failed to check token"));
+}
+
+// /apisix/admin/ssls: create, read, list, replace, patch, delete as APISIX's; a private key is
+// stored in the config file (0600) and never answered in full; what GET answered can be PUT
+// back and keeps the key.
+void TestAdminServer::sslCrudKeepsKeysPrivate()
+{
+    TestCerts certs;
+    QVERIFY2(certs.makeLeaf("a", "", "a.example.com", {"a.example.com"}),
+             qPrintable(certs.error()));
+    const QString cert = certs.pem("a", "crt");
+    const QString key = certs.pem("a", "key");
+    const QString redacted = redactedPrivateKey(key);
+    QVERIFY(redacted.startsWith("[redacted] sha256:"));
+    const QJsonObject body{{"cert", cert}, {"key", key}, {"snis", QJsonArray{"a.example.com"}}};
+    HttpAnswer a = call("PUT", "/apisix/admin/ssls/1", QJsonDocument(body).toJson());
+    QCOMPARE(a.status, 201);
+    QCOMPARE(a.json.value("key").toString(), QStringLiteral("/apisix/ssls/1"));
+    QCOMPARE(a.json.value("value").toObject().value("key").toString(), redacted);
+    QCOMPARE(a.json.value("value").toObject().value("cert").toString(), cert);
+    QVERIFY(!a.body.contains("PRIVATE KEY"));
+    QCOMPARE(m_store->config().findSsl("1")->key, key);
+    // In the file in full, and the file is the owner's only.
+    QVERIFY(readFile(m_path).contains(
+        QJsonDocument(QJsonArray{key}).toJson(QJsonDocument::Compact).mid(2).chopped(2)));
+    QCOMPARE(QFileInfo(m_path).permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther |
+                                                QFileDevice::WriteGroup | QFileDevice::WriteOther),
+             QFileDevice::Permissions());
+
+    a = call("GET", "/apisix/admin/ssls/1");
+    QCOMPARE(a.status, 200);
+    QJsonObject value = a.json.value("value").toObject();
+    QCOMPARE(value.value("key").toString(), redacted);
+    QVERIFY(!a.body.contains("PRIVATE KEY"));
+    a = call("GET", "/apisix/admin/ssls");
+    QCOMPARE(a.json.value("total").toInt(), 1);
+    QVERIFY(!a.body.contains("PRIVATE KEY"));
+
+    // GET, edit, PUT: the redacted key stands for the stored one.
+    value.insert("desc", "edited");
+    value.remove("create_time");
+    value.remove("update_time");
+    a = call("PUT", "/apisix/admin/ssls/1", QJsonDocument(value).toJson());
+    QCOMPARE(a.status, 200);
+    QCOMPARE(m_store->config().findSsl("1")->key, key);
+    QCOMPARE(m_store->config().findSsl("1")->desc, QStringLiteral("edited"));
+    // The redacted text of another key is no key at all.
+    value.insert("key", redactedPrivateKey(key + "x"));
+    a = call("PUT", "/apisix/admin/ssls/1", QJsonDocument(value).toJson());
+    QCOMPARE(a.status, 400);
+    QVERIFY2(a.json.value("error_msg").toString().contains("key"), a.body.constData());
+
+    a = call("PATCH", "/apisix/admin/ssls/1",
+             R"({"snis": ["a.example.com", "www.a.example.com"], "status": 0})");
+    QCOMPARE(a.status, 200);
+    QCOMPARE(m_store->config().findSsl("1")->key, key);
+    QCOMPARE(m_store->config().findSsl("1")->status, 0);
+    QCOMPARE(a.json.value("value").toObject().value("key").toString(), redacted);
+
+    a = call("POST", "/apisix/admin/ssls", QJsonDocument(body).toJson());
+    QCOMPARE(a.status, 201);
+    QVERIFY(a.json.value("key").toString().startsWith("/apisix/ssls/"));
+    QCOMPARE(m_store->config().ssls.size(), 2);
+
+    a = call("DELETE", "/apisix/admin/ssls/1");
+    QCOMPARE(a.status, 200);
+    QCOMPARE(call("GET", "/apisix/admin/ssls/1").status, 404);
+    QCOMPARE(m_store->config().ssls.size(), 1);
+}
+
+void TestAdminServer::sslRefusalsNameTheField_data()
+{
+    QTest::addColumn<QString>("change"); // what is wrong
+    QTest::addColumn<QString>("message");
+    QTest::newRow("key of another certificate")
+        << "key=b"
+        << "key does not match cert: it is the private key of another certificate";
+    QTest::newRow("certificate not PEM") << "cert=garbage"
+                                         << "failed to parse cert: not a PEM certificate";
+    QTest::newRow("key not PEM")
+        << "key=garbage"
+        << "failed to parse key: not a PEM private key without a passphrase";
+    QTest::newRow("no sni") << "sni=none"
+                            << "a server certificate needs sni or snis";
+    QTest::newRow("sni and snis") << "sni=both"
+                                  << "give sni or snis, not both";
+    QTest::newRow("bad sni") << "sni=bad"
+                             << "must be a host name";
+    QTest::newRow("ssl_protocols") << "protocols=TLSv1.0"
+                                   << "must be one of";
+    QTest::newRow("certs without keys") << "certs=1"
+                                        << "mismatched number of certs and keys";
+    QTest::newRow("client without ca") << "client=noca"
+                                       << "property \"ca\" is required";
+    QTest::newRow("client ca not PEM") << "client=garbage"
+                                       << "failed to parse client.ca";
+    QTest::newRow("name is not an ssl field") << "name=x"
+                                              << "name";
+}
+
+void TestAdminServer::sslRefusalsNameTheField()
+{
+    QFETCH(QString, change);
+    QFETCH(QString, message);
+    TestCerts certs;
+    QVERIFY(certs.makeLeaf("a", "", "a.example.com", {"a.example.com"}));
+    QVERIFY(certs.makeLeaf("b", "", "b.example.com", {"b.example.com"}));
+    const QString garbage = QString(200, u'x');
+    QJsonObject body{
+        {"cert", certs.pem("a", "crt")}, {"key", certs.pem("a", "key")}, {"sni", "a.example.com"}};
+    if (change == u"key=b")
+        body.insert("key", certs.pem("b", "key"));
+    else if (change == u"cert=garbage")
+        body.insert("cert", garbage);
+    else if (change == u"key=garbage")
+        body.insert("key", garbage);
+    else if (change == u"sni=none")
+        body.remove("sni");
+    else if (change == u"sni=both")
+        body.insert("snis", QJsonArray{"a.example.com"});
+    else if (change == u"sni=bad")
+        body.insert("sni", "a b.example.com");
+    else if (change == u"protocols=TLSv1.0")
+        body.insert("ssl_protocols", QJsonArray{"TLSv1.0"});
+    else if (change == u"certs=1")
+        body.insert("certs", QJsonArray{certs.pem("b", "crt")});
+    else if (change == u"client=noca")
+        body.insert("client", QJsonObject{{"depth", 2}});
+    else if (change == u"client=garbage")
+        body.insert("client", QJsonObject{{"ca", garbage}});
+    else if (change == u"name=x")
+        body.insert("name", "x");
+    else if (change == u"cert=env")
+        body.insert("cert", "$ENV://APISIX_STREAM_ENV_CERT");
+    const QByteArray before = readFile(m_path);
+    const HttpAnswer a = call("PUT", "/apisix/admin/ssls/1", QJsonDocument(body).toJson());
+    QCOMPARE(a.status, 400);
+    QVERIFY2(a.json.value("error_msg").toString().contains(message), a.body.constData());
+    QVERIFY2(!a.body.contains("PRIVATE KEY"), a.body.constData()); // never echoed
+    QCOMPARE(readFile(m_path), before);
 }
 
 void TestAdminServer::changesAreLiveAndPersisted()

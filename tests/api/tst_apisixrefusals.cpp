@@ -47,8 +47,8 @@ private slots:
     void adminApiRefusesByName_data();
     void adminApiRefusesByName();
     void storeRefusesWhatTheWindowWouldWrite();
-    void configFileWithSniIsKeptAndNamed();
-    void yamlImportRefusesTlsListeners();
+    void configFileWithSniLoadsAndWarns();
+    void yamlImportTakesTlsListeners();
     void supportedValuesStillPass();
 };
 
@@ -69,11 +69,6 @@ void TestApisixRefusals::adminApiRefusesByName_data()
     QTest::addColumn<QByteArray>("body");
     QTest::addColumn<QString>("message"); // the start of error_msg
 
-    QTest::newRow("route sni") << "/apisix/admin/stream_routes/r"
-                               << QByteArray(R"({"sni": "db.example.com", "server_port": 9100,
-                                    "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
-                               << "sni is not supported by Streamgate yet: no listener "
-                                  "terminates TLS";
     QTest::newRow("route protocol dubbo")
         << "/apisix/admin/stream_routes/r"
         << QByteArray(R"({"protocol": {"name": "dubbo"}, "server_port": 9100,
@@ -142,22 +137,17 @@ void TestApisixRefusals::storeRefusesWhatTheWindowWouldWrite()
     node.port = 1;
     up.nodes << node;
     route.upstream = up;
-    route.sni = QStringLiteral("*.example.com");
-    Problems problems = m_store->putRoute(route);
-    QVERIFY2(refused(problems, "stream_routes[0].sni", "*.example.com",
-                     "sni is not supported by Streamgate"),
-             qPrintable(formatProblems(problems)));
-
-    route.sni.clear();
     route.upstream->scheme = QStringLiteral("tls");
-    problems = m_store->putRoute(route);
+    const Problems problems = m_store->putRoute(route);
     QVERIFY2(refused(problems, "stream_routes[0].upstream.scheme", "tls",
                      "scheme \"tls\" is not supported by Streamgate"),
              qPrintable(formatProblems(problems)));
     QVERIFY(m_store->config().streamRoutes.isEmpty());
 }
 
-void TestApisixRefusals::configFileWithSniIsKeptAndNamed()
+// A route's sni runs since listeners terminate TLS (tst_engine_tls): a file with one loads; without
+// a TLS listener the route can never match, which is said.
+void TestApisixRefusals::configFileWithSniLoadsAndWarns()
 {
     const QByteArray text = R"({"stream_proxy": {"tcp": [9100]}, "stream_routes": [
         {"id": "a", "server_port": 9100, "upstream": {"nodes": {"127.0.0.1:1": 1}}},
@@ -166,17 +156,15 @@ void TestApisixRefusals::configFileWithSniIsKeptAndNamed()
     QVERIFY(writeFile(path, text));
     ConfigStore store(path);
     const LoadResult loaded = store.load();
-    QVERIFY(!loaded.ok());
-    QVERIFY2(refused(loaded.problems, "stream_routes[1].sni", "db.local",
-                     "sni is not supported by Streamgate"),
-             qPrintable(formatProblems(loaded.problems)));
-    QCOMPARE(readFile(path), text); // the file is kept as it was
-
-    const FileCheck check = checkFile(path); // what `streamgate --check` prints
-    QVERIFY(mentions(check.problems, "stream_routes[1].sni"));
+    QVERIFY2(loaded.ok(), qPrintable(formatProblems(loaded.problems)));
+    QCOMPARE(store.config().findRoute("b")->sni, QStringLiteral("db.local"));
+    QVERIFY2(refused(loaded.warnings, "stream_routes[1].sni", "db.local",
+                     "no stream_proxy.tcp entry has tls: true"),
+             qPrintable(formatProblems(loaded.warnings)));
 }
 
-void TestApisixRefusals::yamlImportRefusesTlsListeners()
+// APISIX's listener objects with tls: true are imported as TLS listeners.
+void TestApisixRefusals::yamlImportTakesTlsListeners()
 {
     QTemporaryDir dir;
     QVERIFY(writeFile(dir.filePath("apisix.yaml"), R"(stream_routes:
@@ -196,13 +184,14 @@ void TestApisixRefusals::yamlImportRefusesTlsListeners()
         tls: false
 )"));
     const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
-    QVERIFY(!imported.ok());
-    QVERIFY2(refused(imported.problems, "apisix.stream_proxy.tcp[0].tls", "true",
-                     "tls is not supported by Streamgate"),
-             qPrintable(formatProblems(imported.problems)));
-    // The PROXY protocol is Streamgate's too (tst_engine_proxyprotocol): accepted.
-    QVERIFY2(!mentions(imported.problems, "tcp[1]"), qPrintable(formatProblems(imported.problems)));
-    QVERIFY(!mentions(imported.problems, "tcp[2]")); // tls: false is a plain listener
+    QVERIFY2(imported.ok(), qPrintable(formatProblems(imported.problems)));
+    const QList<ListenEntry>& tcp = imported.config.streamProxy.tcp;
+    QCOMPARE(tcp.size(), 3);
+    QVERIFY(tcp.at(0).terminatesTls());
+    QVERIFY(tcp.at(1).readsProxyProtocol() && !tcp.at(1).terminatesTls());
+    QVERIFY(!tcp.at(2).terminatesTls()); // tls: false is a plain listener
+    QVERIFY2(mentions(imported.warnings, "stream_proxy.tcp[0].tls"),
+             qPrintable(formatProblems(imported.warnings))); // and no ssl to present
 }
 
 void TestApisixRefusals::supportedValuesStillPass()

@@ -111,6 +111,23 @@ private Q_SLOTS:
         QTest::newRow("unknown plugin")
             << config(R"(, "plugins": { "key-auth": {} })") << 1
             << QStringList{"unknown plugin [key-auth]"} << QStringList{};
+        // ssls: what APISIX's check_ssl_conf checks, with OpenSSL; the key's text is never
+        // printed.
+        const QByteArray notPem = QByteArray(130, 'x');
+        QTest::newRow("ssl that does not parse")
+            << QByteArray(R"({ "ssls": [ { "id": "s", "sni": "a.example.com", "cert": ")" + notPem +
+                          R"(", "key": "SECRET)" + notPem + R"(" } ] })")
+            << 1
+            << QStringList{"ssls[0].cert: failed to parse cert: not a PEM certificate",
+                           "ssls[0].key: failed to parse key: not a PEM private key",
+                           "FILE: invalid"}
+            << QStringList{"SECRET"};
+        QTest::newRow("tls listener without a certificate is a warning")
+            << QByteArray(R"({ "stream_proxy": { "tcp": [ { "addr": 9443, "tls": true } ] } })")
+            << 0
+            << QStringList{"warning: stream_proxy.tcp[0].tls: ",
+                           "no ssl of type server with status 1"}
+            << QStringList{};
         QTest::newRow("route that can never match is a warning")
             << QByteArray(R"({ "stream_proxy": { "tcp": [1] }, "stream_routes": [
                    { "id": "db", "server_port": 2, "upstream": { "nodes": { "127.0.0.1:1": 1 } } } ] })")

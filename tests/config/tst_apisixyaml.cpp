@@ -3,10 +3,12 @@
 #include "config/apisixyaml.h"
 #include "config/configstore.h"
 #include "model/codec.h"
+#include "testcerts.h"
 #include "testfiles.h"
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -74,6 +76,7 @@ private slots:
     void sharedAnchorsWithinTheLimitImport();
     void exportWritesApisixFiles();
     void roundTripIsIdentical();
+    void sslsRoundTrip();
     void prometheusRouteRoundTrip();
     void accessLogExport_data();
     void accessLogExport();
@@ -691,6 +694,66 @@ services:
 
 // plugin_metadata: syslog's is imported and exported back as given; another plugin's (a shared
 // APISIX file) is left out with a warning rather than failing the import.
+// ssls go both ways with their keys in full (an APISIX that serves them needs them), and the
+// exported apisix.yaml is then the owner's only (0600).
+void TestApisixYaml::sslsRoundTrip()
+{
+    TestCerts certs;
+    QVERIFY2(certs.makeLeaf("a", "", "a.example.com", {"a.example.com"}),
+             qPrintable(certs.error()));
+    QVERIFY2(certs.makeCa("ca"), qPrintable(certs.error()));
+    Config config;
+    config.streamProxy.tcp
+        << decodeTcpListenEntry(QJsonObject{{"addr", 9443}, {"tls", true}}).value;
+    config.streamRoutes << decodeStreamRoute(parseJson(R"({"id": "r", "sni": "a.example.com",
+        "upstream": {"nodes": {"127.0.0.1:1": 1}}})"))
+                               .value;
+    Ssl ssl;
+    ssl.id = QStringLiteral("s1");
+    ssl.cert = certs.pem("a", "crt");
+    ssl.key = certs.pem("a", "key");
+    ssl.snis = QStringList{QStringLiteral("a.example.com"), QStringLiteral("*.a.example.com")};
+    ssl.client = SslClient{certs.pem("ca", "crt"), 2, {}, {}};
+    ssl.sslProtocols = QStringList{QStringLiteral("TLSv1.3")};
+    ssl.labels.insert(QStringLiteral("env"), QStringLiteral("dev"));
+    config.ssls << ssl;
+    QVERIFY2(checkConfig(config).errors.isEmpty(),
+             qPrintable(formatProblems(checkConfig(config).errors)));
+
+    QTemporaryDir out;
+    const ApisixExport exported = exportApisix(config, out.path());
+    QVERIFY2(exported.ok(), qPrintable(formatProblems(exported.problems)));
+    const QString file = out.filePath("apisix.yaml");
+    const QByteArray text = readFile(file);
+    QVERIFY(text.contains("ssls:"));
+    QVERIFY(text.contains("BEGIN PRIVATE KEY"));
+    QVERIFY(text.indexOf("ssls:") < text.indexOf("#END"));
+    QCOMPARE(QFileInfo(file).permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther),
+             QFileDevice::Permissions());
+    const ApisixImport again = importApisix(file);
+    QVERIFY2(again.ok(), qPrintable(formatProblems(again.problems)));
+    QVERIFY(!mentions(again.warnings, "ssls"));
+    QCOMPARE(again.config.ssls.size(), 1);
+    QCOMPARE(encodeSsl(again.config.ssls.at(0)), encodeSsl(ssl));
+    QVERIFY(again.config.streamProxy.tcp.at(0).terminatesTls());
+    QCOMPARE(mergeApisixImport(Config{}, again).ssls, again.config.ssls);
+
+    // A key that is not the certificate's is refused at import, naming the field.
+    QVERIFY2(certs.makeLeaf("b", "", "b.example.com", {"b.example.com"}),
+             qPrintable(certs.error()));
+    QJsonObject sslJson = encodeSsl(ssl);
+    sslJson.insert("key", certs.pem("b", "key"));
+    // JSON is YAML: the file as APISIX would read it.
+    QVERIFY(writeFile(out.filePath("bad.yaml"),
+                      QJsonDocument(QJsonObject{{"ssls", QJsonArray{sslJson}}}).toJson()));
+    const ApisixImport refused = importApisix(out.filePath("bad.yaml"));
+    QVERIFY(!refused.ok());
+    QVERIFY2(mentions(refused.problems, "ssls[0].key"),
+             qPrintable(formatProblems(refused.problems)));
+    QVERIFY2(!formatProblems(refused.problems).contains("PRIVATE KEY"),
+             qPrintable(formatProblems(refused.problems)));
+}
+
 void TestApisixYaml::pluginMetadataRoundTrip()
 {
     QTemporaryDir dir;
@@ -967,9 +1030,10 @@ void TestApisixYaml::proxyProtocolRefusals_data()
     QTest::addColumn<QString>("json");
     QTest::addColumn<QString>("path");
     QTest::addColumn<QString>("reason");
-    QTest::newRow("tls true") << R"({"stream_proxy": {"tcp": [{"addr": 9100, "tls": true}]}})"
-                              << "stream_proxy.tcp[0].tls"
-                              << "tls is not supported by Streamgate";
+    QTest::newRow("tls not a boolean")
+        << R"({"stream_proxy": {"tcp": [{"addr": 9100, "tls": "yes"}]}})"
+        << "stream_proxy.tcp[0].tls"
+        << "";
     QTest::newRow("proxy_protocol not a boolean")
         << R"({"stream_proxy": {"tcp": [{"addr": 9100, "proxy_protocol": "yes"}]}})"
         << "stream_proxy.tcp[0].proxy_protocol"

@@ -1,7 +1,9 @@
 // Router: APISIX stream route matching over remote_addr, server_addr and server_port; routes in
-// list order, the first match wins, -1 when nothing matches.
+// list order, the first match wins, -1 when nothing matches; a TLS connection's SNI against routes
+// with sni, and the ClientHello server_name reader that the certificate choice starts from.
 
 #include "proxy/router.h"
+#include "proxy/servername.h"
 
 #include <QTest>
 
@@ -42,6 +44,10 @@ private Q_SLOTS:
     void match_data();
     void match();
     void emptyRouter();
+    void sniMatch_data();
+    void sniMatch();
+    void serverNameExtension_data();
+    void serverNameExtension();
 };
 
 void TestRouter::match_data()
@@ -152,8 +158,91 @@ void TestRouter::match()
 void TestRouter::emptyRouter()
 {
     const Router router({});
-    MatchInput input{QHostAddress::LocalHost, QHostAddress::LocalHost, 1};
+    MatchInput input{QHostAddress::LocalHost, QHostAddress::LocalHost, 1, {}};
     QCOMPARE(router.match(input), -1);
+}
+
+// A TLS connection's SNI against routes with sni, as APISIX's stream router (a radixtree of
+// reversed names): exact names, then wildcards by suffix length, then the routes without sni.
+void TestRouter::sniMatch_data()
+{
+    QTest::addColumn<QStringList>("routes");
+    QTest::addColumn<QString>("sni");
+    QTest::addColumn<QString>("remote");
+    QTest::addColumn<int>("expected");
+    const QString lo = QStringLiteral("127.0.0.1");
+    QTest::newRow("exact beats an earlier wildcard")
+        << QStringList{"sni=*.test.com", "sni=a.test.com"} << "a.test.com" << lo << 1;
+    QTest::newRow("longer wildcard beats an earlier shorter one")
+        << QStringList{"sni=*.com", "sni=*.test.com"} << "a.test.com" << lo << 1;
+    QTest::newRow("catch-all comes last")
+        << QStringList{"sni=*", "sni=*.com"} << "a.test.com" << lo << 1;
+    QTest::newRow("catch-all takes any name") << QStringList{"sni=*", ""} << "x.org" << lo << 0;
+    QTest::newRow("route wildcard spans labels")
+        << QStringList{"sni=*.test.com"} << "a.b.test.com" << lo << 0;
+    QTest::newRow("wildcard does not take the bare suffix")
+        << QStringList{"sni=*.test.com", ""} << "test.com" << lo << 1;
+    QTest::newRow("exact with another remote falls to the wildcard")
+        << QStringList{"sni=a.test.com remote=127.0.0.2", "sni=*.test.com"} << "a.test.com" << lo
+        << 1;
+    QTest::newRow("same sni told apart by remote")
+        << QStringList{"sni=a.test.com remote=127.0.0.2", "sni=a.test.com remote=127.0.0.1"}
+        << "a.test.com" << lo << 1;
+    QTest::newRow("no sni route for the name: a route without sni")
+        << QStringList{"sni=b.test.com", "remote=127.0.0.2", ""} << "a.test.com" << lo << 2;
+    QTest::newRow("route sni compared in lower case")
+        << QStringList{"sni=A.Test.COM"} << "a.test.com" << lo << 0;
+    QTest::newRow("no route at all") << QStringList{"sni=b.test.com"} << "a.test.com" << lo << -1;
+}
+
+void TestRouter::sniMatch()
+{
+    QFETCH(QStringList, routes);
+    QFETCH(QString, sni);
+    QFETCH(QString, remote);
+    QFETCH(int, expected);
+    QList<StreamRoute> list;
+    for (const QString& spec : routes)
+        list.append(routeFrom(spec));
+    const Router router(list);
+    MatchInput input{QHostAddress(remote), QHostAddress::LocalHost, 9100, sni};
+    QCOMPARE(router.match(input), expected);
+}
+
+// The body of a ClientHello's server_name extension (RFC 6066), as OpenSSL hands it to the
+// client-hello callback that picks the certificate: the first host_name, or nothing when the
+// body is malformed (lengths that do not add up, a cut, a name with bytes no host name has).
+void TestRouter::serverNameExtension_data()
+{
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QString>("name");
+    const auto ext = [](const QList<QPair<int, QByteArray>>& entries) {
+        QByteArray list;
+        for (const auto& [type, name] : entries)
+            list += char(type) + QByteArray(1, char(name.size() >> 8)) +
+                    QByteArray(1, char(name.size() & 0xff)) + name;
+        return QByteArray(1, char(list.size() >> 8)) + QByteArray(1, char(list.size() & 0xff)) +
+               list;
+    };
+    QTest::newRow("one host_name") << ext({{0, "a.example.com"}}) << "a.example.com";
+    QTest::newRow("upper case, trailing dot") << ext({{0, "A.Example.COM."}}) << "a.example.com";
+    QTest::newRow("unknown type first") << ext({{7, "x"}, {0, "b.example.com"}}) << "b.example.com";
+    QTest::newRow("empty") << QByteArray() << "";
+    QTest::newRow("list length too long") << QByteArray("\x00\x10\x00\x00\x01a", 6) << "";
+    QTest::newRow("name length past the end") << QByteArray("\x00\x04\x00\x00\x09a", 6) << "";
+    QTest::newRow("empty name") << ext({{0, ""}}) << "";
+    QTest::newRow("name with a space") << ext({{0, "a b"}}) << "";
+    QTest::newRow("name with a NUL") << ext({{0, QByteArray("a\0b", 3)}}) << "";
+    QTest::newRow("no host_name") << ext({{1, "a.example.com"}}) << "";
+}
+
+void TestRouter::serverNameExtension()
+{
+    QFETCH(QByteArray, body);
+    QFETCH(QString, name);
+    QCOMPARE(serverNameOf(reinterpret_cast<const unsigned char*>(body.constData()),
+                          std::size_t(body.size())),
+             name);
 }
 
 QTEST_GUILESS_MAIN(TestRouter)

@@ -40,6 +40,14 @@ private Q_SLOTS:
         QTest::newRow("connect failed") << int(CloseReason::ConnectFailed) << 502;
         QTest::newRow("limited") << int(CloseReason::Limited) << 503;
         QTest::newRow("descriptor limit") << int(CloseReason::NoDescriptors) << 503;
+        // nginx stream ends a session whose TLS handshake failed with 500.
+        QTest::newRow("TLS handshake") << int(CloseReason::TlsHandshakeFailed) << 500;
+        QTest::newRow("TLS no certificate") << int(CloseReason::TlsNoCertificate) << 500;
+        QTest::newRow("client certificate missing")
+            << int(CloseReason::TlsClientCertMissing) << 500;
+        QTest::newRow("client certificate untrusted")
+            << int(CloseReason::TlsClientCertUntrusted) << 500;
+        QTest::newRow("TLS error in a session") << int(CloseReason::TlsError) << 200;
     }
     void status()
     {

@@ -1,0 +1,179 @@
+#include "config/sslcheck.h"
+
+#include <QDateTime>
+#include <memory>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+namespace sg {
+
+namespace {
+
+struct BioFree
+{
+    void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Free
+{
+    void operator()(X509* x) const { X509_free(x); }
+};
+struct KeyFree
+{
+    void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+using Bio = std::unique_ptr<BIO, BioFree>;
+using Cert = std::unique_ptr<X509, X509Free>;
+using Key = std::unique_ptr<EVP_PKEY, KeyFree>;
+
+// Never asks for a passphrase (OpenSSL's default would read the terminal): an encrypted key
+// fails to load, as it does in APISIX.
+int noPassphrase(char*, int, int, void*)
+{
+    return 0;
+}
+
+QString opensslReason()
+{
+    const unsigned long e = ERR_peek_last_error();
+    ERR_clear_error();
+    if (e == 0)
+        return QString();
+    const char* reason = ERR_reason_error_string(e);
+    return reason ? QString::fromLatin1(reason) : QStringLiteral("error %1").arg(e);
+}
+
+Bio memoryBio(const QByteArray& pem)
+{
+    return Bio(BIO_new_mem_buf(pem.constData(), int(pem.size())));
+}
+
+// The certificates of a PEM text, in order (a leaf and its chain, or CA certificates).
+std::vector<Cert> readCerts(const QString& text, const QString& field, QString* why)
+{
+    const QByteArray pem = text.toUtf8();
+    Bio bio = memoryBio(pem);
+    std::vector<Cert> certs;
+    ERR_clear_error();
+    while (X509* x = PEM_read_bio_X509(bio.get(), nullptr, noPassphrase, nullptr))
+        certs.emplace_back(x);
+    const unsigned long last = ERR_peek_last_error();
+    // The loop ends on "no start line" once the text has no more certificates.
+    if (!certs.empty() && ERR_GET_REASON(last) == PEM_R_NO_START_LINE)
+        ERR_clear_error();
+    if (certs.empty())
+        *why = QStringLiteral("failed to parse %1: not a PEM certificate (-----BEGIN "
+                              "CERTIFICATE-----): %2")
+                   .arg(field, opensslReason());
+    else
+        ERR_clear_error();
+    return certs;
+}
+
+Key readKey(const QString& text, const QString& field, QString* why)
+{
+    const QByteArray pem = text.toUtf8();
+    Bio bio = memoryBio(pem);
+    ERR_clear_error();
+    Key key(PEM_read_bio_PrivateKey(bio.get(), nullptr, noPassphrase, nullptr));
+    if (!key)
+        *why = QStringLiteral("failed to parse %1: not a PEM private key without a "
+                              "passphrase: %2")
+                   .arg(field, opensslReason());
+    ERR_clear_error();
+    return key;
+}
+
+QString notAfterText(const X509* cert)
+{
+    struct tm t = {};
+    if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &t) != 1)
+        return QStringLiteral("an unreadable date");
+    return QDateTime(QDate(t.tm_year + 1900, t.tm_mon + 1, t.tm_mday),
+                     QTime(t.tm_hour, t.tm_min, t.tm_sec), Qt::UTC)
+        .toString(Qt::ISODate);
+}
+
+// One certificate with its key: cert at certPath, key at keyPath.
+void checkPair(const QString& certText, const QString& keyText, const QString& certPath,
+               const QString& keyPath, const QString& certField, const QString& keyField,
+               ConfigCheck& check)
+{
+    QString why;
+    const std::vector<Cert> certs = readCerts(certText, certField, &why);
+    if (certs.empty())
+        check.errors << Problem{certPath, QString(), why};
+    why.clear();
+    const Key key = readKey(keyText, keyField, &why);
+    if (!key)
+        check.errors << Problem{keyPath, QString(), why};
+    if (certs.empty() || !key)
+        return;
+    if (X509_check_private_key(certs.front().get(), key.get()) != 1) {
+        ERR_clear_error();
+        check.errors << Problem{keyPath, QString(),
+                                QStringLiteral("%1 does not match %2: it is the private key of "
+                                               "another certificate")
+                                    .arg(keyField, certField)};
+    }
+    if (X509_cmp_current_time(X509_get0_notAfter(certs.front().get())) < 0)
+        check.warnings << Problem{certPath, QString(),
+                                  QStringLiteral("the certificate in %1 expired on %2: clients "
+                                                 "that verify it refuse the handshake")
+                                      .arg(certField, notAfterText(certs.front().get()))};
+}
+
+} // namespace
+
+void checkSsl(const Ssl& ssl, const QString& path, ConfigCheck& check)
+{
+    const auto at = [&path](const QString& field) { return path + u'.' + field; };
+    checkPair(ssl.cert, ssl.key, at(QStringLiteral("cert")), at(QStringLiteral("key")),
+              QStringLiteral("cert"), QStringLiteral("key"), check);
+    for (qsizetype i = 0; i < ssl.certs.size() && i < ssl.keys.size(); ++i) {
+        const QString certField = QStringLiteral("certs[%1]").arg(i);
+        const QString keyField = QStringLiteral("keys[%1]").arg(i);
+        checkPair(ssl.certs.at(i), ssl.keys.at(i), at(certField), at(keyField), certField, keyField,
+                  check);
+    }
+    if (ssl.client) {
+        QString why;
+        if (readCerts(ssl.client->ca, QStringLiteral("client.ca"), &why).empty())
+            check.errors << Problem{at(QStringLiteral("client.ca")), QString(), why};
+    }
+}
+
+void checkSsls(const Config& config, ConfigCheck& check)
+{
+    bool anyServer = false;
+    for (qsizetype i = 0; i < config.ssls.size(); ++i) {
+        const Ssl& ssl = config.ssls.at(i);
+        checkSsl(ssl, QStringLiteral("ssls[%1]").arg(i), check);
+        anyServer = anyServer || (ssl.isServer() && ssl.status == 1);
+    }
+    bool tlsListener = false;
+    for (qsizetype i = 0; i < config.streamProxy.tcp.size(); ++i) {
+        if (!config.streamProxy.tcp.at(i).terminatesTls())
+            continue;
+        tlsListener = true;
+        if (!anyServer)
+            check.warnings << Problem{
+                QStringLiteral("stream_proxy.tcp[%1].tls").arg(i), QStringLiteral("true"),
+                QStringLiteral("no ssl of type server with status 1: every TLS handshake on "
+                               "%1 fails (no certificate)")
+                    .arg(config.streamProxy.tcp.at(i).text())};
+    }
+    if (tlsListener)
+        return;
+    for (qsizetype i = 0; i < config.streamRoutes.size(); ++i) {
+        const StreamRoute& route = config.streamRoutes.at(i);
+        if (!route.sni.isEmpty())
+            check.warnings << Problem{
+                QStringLiteral("stream_routes[%1].sni").arg(i), route.sni,
+                QStringLiteral("no stream_proxy.tcp entry has tls: true, and a route with sni "
+                               "only matches TLS connections: it can never match")};
+    }
+}
+
+} // namespace sg

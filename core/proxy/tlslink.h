@@ -1,0 +1,57 @@
+#pragma once
+// TlsLink is one terminated TLS connection once its handshake is done (TlsHandshakeSession):
+// the SSL object over its two memory BIOs, and the pair of relay filters that carry it through
+// the session's RelayPump. The client's bytes go through `decrypt` (first in the client ->
+// upstream chain: the readers after it see plaintext, the MySQL insight included), the
+// upstream's through `encrypt` (last in the upstream -> client chain). Both filters transform
+// every byte, so a TLS session takes the copy path, never splice; plain TCP sessions carry no
+// TLS filter and pay nothing.
+// Memory: what is written to the read BIO is decrypted at once, so OpenSSL holds at most one
+// incomplete record (at most 16 KiB + 256 bytes) besides the direction's buffer; what the write
+// BIO gets is handed on at once. A TLS error inside the session (a bad record) resets both
+// peers and the session ends as "TLS error".
+
+#include "proxy/relayfilter.h"
+#include "stats/snapshot.h"
+
+#include <QString>
+#include <memory>
+
+using SSL = struct ssl_st;
+
+namespace sg {
+
+class TlsLink : public std::enable_shared_from_this<TlsLink>
+{
+public:
+    explicit TlsLink(SSL* ssl); // takes the SSL object
+    ~TlsLink();
+    Q_DISABLE_COPY_MOVE(TlsLink)
+
+    SSL* ssl() const { return m_ssl; }
+    // The finished handshake, for the connection's record.
+    TlsInfo describe(const QString& sni) const;
+    // The filters, sharing this link's allocation (RelayFilter's aliasing contract).
+    std::shared_ptr<RelayFilter> decryptFilter();
+    std::shared_ptr<RelayFilter> encryptFilter();
+    // A TLS error ended the session (InjectedReset from the pump then means this).
+    bool failed() const { return !m_error.isEmpty(); }
+    const QString& error() const { return m_error; }
+
+    // Moves what OpenSSL wrote (records, alerts) to `out`; returns the bytes moved.
+    std::size_t drainOutput(FilterOutput& out);
+    void fail(const QString& why) { m_error = why; }
+
+private:
+    class Decrypt;
+    class Encrypt;
+    SSL* m_ssl;
+    std::unique_ptr<Decrypt> m_decrypt;
+    std::unique_ptr<Encrypt> m_encrypt;
+    QString m_error;
+};
+
+// OpenSSL's reason for the last error on this thread (cleared), "" when none.
+QString tlsErrorReason();
+
+} // namespace sg
