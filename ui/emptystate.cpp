@@ -11,7 +11,8 @@
 namespace sg::ui {
 
 EmptyState::EmptyState(QAbstractScrollArea* area)
-    : QWidget(area), m_area(area), m_label(new QLabel(this)), m_button(new QPushButton(this))
+    : QWidget(area), m_area(area), m_viewport(area->viewport()), m_label(new QLabel(this)),
+      m_button(new QPushButton(this))
 {
     setObjectName(QStringLiteral("emptyState"));
     auto* layout = new QVBoxLayout(this);
@@ -32,7 +33,7 @@ EmptyState::EmptyState(QAbstractScrollArea* area)
             m_action->trigger();
     });
     hide();
-    m_area->viewport()->installEventFilter(this);
+    m_viewport->installEventFilter(this);
     watchModel();
     updateState();
 }
@@ -116,7 +117,9 @@ void EmptyState::updateState()
 // Centred over the viewport, as wide as its text needs up to the viewport's width.
 void EmptyState::place()
 {
-    const QRect port = m_area->viewport()->geometry();
+    if (!m_viewport)
+        return;
+    const QRect port = m_viewport->geometry();
     const int width = qMin(port.width(), 460);
     const int height =
         qMin(port.height(), layout()->hasHeightForWidth() ? layout()->totalHeightForWidth(width)
@@ -127,7 +130,7 @@ void EmptyState::place()
 
 bool EmptyState::eventFilter(QObject* watched, QEvent* event)
 {
-    if (watched == m_area->viewport() && event->type() == QEvent::Resize && m_wanted)
+    if (watched == m_viewport.data() && event->type() == QEvent::Resize && m_wanted)
         place();
     return QWidget::eventFilter(watched, event);
 }

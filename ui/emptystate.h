@@ -48,6 +48,9 @@ private:
     void watchModel();
 
     QAbstractScrollArea* m_area;
+    // The area's viewport, kept: the event filter sees its events while the area is being
+    // destroyed, when the area is no scroll area any more.
+    QPointer<QWidget> m_viewport;
     QPointer<QObject> m_model;
     QLabel* m_label;
     QPushButton* m_button;
