@@ -157,6 +157,16 @@ QString closeReasonText(CloseReason reason)
         return tr("Client certificate untrusted");
     case CloseReason::TlsError:
         return tr("TLS error");
+    case CloseReason::UpstreamTlsFailed:
+        return tr("Upstream TLS handshake failed");
+    case CloseReason::UpstreamCertUntrusted:
+        return tr("Upstream certificate untrusted");
+    case CloseReason::UpstreamClientCertRefused:
+        return tr("Client certificate refused by upstream");
+    case CloseReason::TlsNoClientHello:
+        return tr("No TLS ClientHello");
+    case CloseReason::TlsNoSni:
+        return tr("No SNI to route by");
     }
     return {};
 }

@@ -103,14 +103,31 @@ QJsonObject connectionToJson(const ConnectionInfo& c)
         }
         o.insert(QStringLiteral("mysql"), mysql);
     }
-    // A client of a listener with tls: its handshake.
-    if (c.tls.terminated) {
-        QJsonObject tls{{QStringLiteral("sni"), c.tls.sni},
-                        {QStringLiteral("version"), c.tls.version},
-                        {QStringLiteral("cipher"), c.tls.cipher},
-                        {QStringLiteral("resumed"), c.tls.resumed}};
-        if (!c.tls.clientCertificate.isEmpty())
-            tls.insert(QStringLiteral("client_certificate"), c.tls.clientCertificate);
+    // A client of a listener with tls: its handshake; one passed through (tls_passthrough): the
+    // SNI it was routed by; an upstream reached over TLS: that handshake, under "upstream".
+    if (c.tls.terminated || c.tls.passthrough || c.upstreamTls.used) {
+        QJsonObject tls;
+        if (c.tls.terminated) {
+            tls = QJsonObject{{QStringLiteral("sni"), c.tls.sni},
+                              {QStringLiteral("version"), c.tls.version},
+                              {QStringLiteral("cipher"), c.tls.cipher},
+                              {QStringLiteral("resumed"), c.tls.resumed}};
+            if (!c.tls.clientCertificate.isEmpty())
+                tls.insert(QStringLiteral("client_certificate"), c.tls.clientCertificate);
+        } else if (c.tls.passthrough) {
+            tls = QJsonObject{{QStringLiteral("sni"), c.tls.sni},
+                              {QStringLiteral("passthrough"), true}};
+        }
+        if (c.upstreamTls.used) {
+            const UpstreamTlsInfo& u = c.upstreamTls;
+            tls.insert(QStringLiteral("upstream"),
+                       QJsonObject{{QStringLiteral("sni"), u.sni},
+                                   {QStringLiteral("version"), u.version},
+                                   {QStringLiteral("cipher"), u.cipher},
+                                   {QStringLiteral("server_certificate"), u.serverCertificate},
+                                   {QStringLiteral("verified"), u.verified},
+                                   {QStringLiteral("client_certificate"), u.clientCertificate}});
+        }
         o.insert(QStringLiteral("tls"), tls);
     }
     // A client of a route with mqtt-proxy: its MQTT CONNECT.

@@ -267,7 +267,8 @@ ApisixExport exportApisix(const Config& config, const QString& dir)
         // No value in the warning: this section holds the admin key. The access log and the
         // trusted sources go to APISIX's config, below.
         if (key != QLatin1String(settingkey::AccessLog) &&
-            key != QLatin1String(settingkey::RealIpFrom))
+            key != QLatin1String(settingkey::RealIpFrom) &&
+            key != QLatin1String(settingkey::SslTrustedCertificate))
             result.warnings << Problem{
                 settingPath({qPrintable(key)}),
                 {},
@@ -333,6 +334,26 @@ ApisixExport exportApisix(const Config& config, const QString& dir)
     QJsonObject apisix;
     apisix.insert(QStringLiteral("proxy_mode"), QStringLiteral("stream"));
     apisix.insert(QStringLiteral("stream_proxy"), streamProxy);
+    // The CAs upstreams with tls.verify trust: APISIX's own setting of the same name.
+    if (config.streamgate.sslTrustedCertificate)
+        apisix.insert(QStringLiteral("ssl"),
+                      QJsonObject{{QStringLiteral("ssl_trusted_certificate"),
+                                   *config.streamgate.sslTrustedCertificate}});
+    // TLS passthrough is APISIX's spelling, from the release with apache/apisix#13912 on: an
+    // older APISIX refuses the field.
+    QStringList passthrough;
+    for (qsizetype i = 0; i < config.streamProxy.tcp.size(); ++i)
+        if (config.streamProxy.tcp.at(i).tlsPassthrough)
+            passthrough << QStringLiteral("stream_proxy.tcp[%1].tls_passthrough").arg(i);
+    for (qsizetype i = 0; i < config.streamRoutes.size(); ++i)
+        if (config.streamRoutes.at(i).tlsPassthrough)
+            passthrough << QStringLiteral("stream_routes[%1].tls_passthrough").arg(i);
+    for (const QString& path : passthrough)
+        result.warnings << Problem{path,
+                                   {},
+                                   QStringLiteral("exported as written: only an APISIX with TLS "
+                                                  "passthrough for streams (apache/apisix#13912) "
+                                                  "takes it; an older one refuses the field")};
     QJsonObject deployment{
         {QStringLiteral("role"), QStringLiteral("data_plane")},
         {QStringLiteral("role_data_plane"),

@@ -137,36 +137,15 @@ void forEachSplitUpstream(const Plugins& plugins, const QString& at, const Visit
 }
 
 // What APISIX accepts on a stream route or upstream that this Streamgate does not run yet is
-// refused by name, never stored and ignored: an upstream's scheme "tls" would reach its nodes in
-// plaintext, and a route's protocol (APISIX's xRPC) would be passed through as raw bytes.
+// refused by name, never stored and ignored (a route's protocol, APISIX's xRPC, would be passed
+// through as raw bytes: see the codec); traffic-split's inline upstreams run as APISIX runs them.
 void checkUnsupported(const Config& config, ConfigCheck& check)
 {
-    const auto checkScheme = [&check](const Upstream& up, const QString& path) {
-        if (up.scheme == QLatin1String("tls"))
-            check.errors << Problem{path + QStringLiteral(".scheme"), up.scheme,
-                                    QStringLiteral("scheme \"tls\" is not supported by Streamgate "
-                                                   "yet: the nodes would be reached in plaintext; "
-                                                   "use \"tcp\"")};
-    };
-    for (qsizetype i = 0; i < config.upstreams.size(); ++i)
-        checkScheme(config.upstreams.at(i), QStringLiteral("upstreams[%1]").arg(i));
-    for (qsizetype i = 0; i < config.services.size(); ++i) {
-        if (config.services.at(i).upstream)
-            checkScheme(*config.services.at(i).upstream,
-                        QStringLiteral("services[%1].upstream").arg(i));
-    }
-    for (qsizetype i = 0; i < config.streamRoutes.size(); ++i) {
-        const StreamRoute& route = config.streamRoutes.at(i);
-        const QString at = QStringLiteral("stream_routes[%1]").arg(i);
-        if (route.upstream)
-            checkScheme(*route.upstream, at + QStringLiteral(".upstream"));
-    }
     // traffic-split's inline upstreams run as APISIX runs them: what it leaves out is said.
     const auto checkSplit = [&](const TrafficSplitUpstream& w, const QString& path) {
         if (!w.upstream)
             return;
         const QString upPath = path + QStringLiteral(".upstream");
-        checkScheme(*w.upstream, upPath);
         const Upstream& up = *w.upstream;
         QStringList unused;
         if (up.checks)
@@ -175,12 +154,15 @@ void checkUnsupported(const Config& config, ConfigCheck& check)
             unused << QStringLiteral("retries");
         if (up.retryTimeout)
             unused << QStringLiteral("retry_timeout");
+        if (up.tls)
+            unused << QStringLiteral("tls");
         if (!unused.isEmpty() && (w.upstreamId.isUndefined() || w.upstreamId.isNull()))
             check.warnings << Problem{
                 upPath, unused.join(QStringLiteral(", ")),
                 QStringLiteral("not used: as in APISIX, traffic-split runs an inline upstream "
                                "with its name, type, hash_on, key, nodes, timeout and scheme "
-                               "only (no health checks; retries: one per other node); give the "
+                               "only (no health checks, no tls; retries: one per other node); "
+                               "give the "
                                "upstream an id and name it in upstream_id to keep them")};
     };
     for (qsizetype i = 0; i < config.services.size(); ++i)

@@ -1,6 +1,8 @@
 #include "config/sslcheck.h"
 
 #include <QDateTime>
+#include <QFile>
+#include <QFileInfo>
 #include <memory>
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -144,8 +146,82 @@ void checkSsl(const Ssl& ssl, const QString& path, ConfigCheck& check)
     }
 }
 
+// An upstream's tls: its client certificate loads and matches its key, client_cert_id names an
+// ssl of type client (as APISIX's upstream check does when the upstream is written), and a tls
+// without scheme "tls" is said to do nothing.
+void checkUpstreamTls(const Config& config, const Upstream& up, const QString& path,
+                      ConfigCheck& check)
+{
+    if (!up.tls)
+        return;
+    const QString at = path + QStringLiteral(".tls");
+    const UpstreamTls& tls = *up.tls;
+    if (!tls.clientCert.isEmpty())
+        checkPair(tls.clientCert, tls.clientKey, at + QStringLiteral(".client_cert"),
+                  at + QStringLiteral(".client_key"), QStringLiteral("tls.client_cert"),
+                  QStringLiteral("tls.client_key"), check);
+    if (!tls.clientCertId.isUndefined() && !tls.clientCertId.isNull()) {
+        const QString id = idText(tls.clientCertId);
+        const Ssl* ssl = config.findSsl(id);
+        if (!ssl)
+            check.errors << Problem{at + QStringLiteral(".client_cert_id"), id,
+                                    QStringLiteral("failed to fetch ssl info by ssl id [%1]: no "
+                                                   "such ssl")
+                                        .arg(id)};
+        else if (ssl->isServer())
+            check.errors << Problem{at + QStringLiteral(".client_cert_id"), id,
+                                    QStringLiteral("failed to fetch ssl info by ssl id [%1], "
+                                                   "wrong ssl type: it is of type server, an "
+                                                   "upstream's client certificate is an ssl of "
+                                                   "type client")
+                                        .arg(id)};
+    }
+    if (!up.reachedOverTls())
+        check.warnings << Problem{at, QString(),
+                                  QStringLiteral("not used: the upstream's scheme is not \"tls\", "
+                                                 "so its nodes are reached without TLS")};
+}
+
 void checkSsls(const Config& config, ConfigCheck& check)
 {
+    for (qsizetype i = 0; i < config.upstreams.size(); ++i)
+        checkUpstreamTls(config, config.upstreams.at(i), QStringLiteral("upstreams[%1]").arg(i),
+                         check);
+    for (qsizetype i = 0; i < config.services.size(); ++i)
+        if (config.services.at(i).upstream)
+            checkUpstreamTls(config, *config.services.at(i).upstream,
+                             QStringLiteral("services[%1].upstream").arg(i), check);
+    bool passthroughListener = false;
+    for (const ListenEntry& e : config.streamProxy.tcp)
+        passthroughListener = passthroughListener || e.passesTlsThrough();
+    for (qsizetype i = 0; i < config.streamRoutes.size(); ++i) {
+        const StreamRoute& route = config.streamRoutes.at(i);
+        const QString at = QStringLiteral("stream_routes[%1]").arg(i);
+        if (route.upstream)
+            checkUpstreamTls(config, *route.upstream, at + QStringLiteral(".upstream"), check);
+        if (route.tlsPassthrough.value_or(false) && !passthroughListener)
+            check.warnings << Problem{
+                at + QStringLiteral(".tls_passthrough"), QStringLiteral("true"),
+                QStringLiteral("no stream_proxy.tcp entry has tls_passthrough: true, so no "
+                               "connection is ever passed through")};
+    }
+    const QString trusted = config.streamgate.trustedCertificates();
+    if (trusted != QLatin1String("system")) {
+        const QString path = settingPath({settingkey::SslTrustedCertificate});
+        QFile file(trusted);
+        if (!QFileInfo(trusted).isFile() || !file.open(QIODevice::ReadOnly)) {
+            check.errors << Problem{path, trusted,
+                                    QStringLiteral("certificate path %1 doesn't exist (or cannot "
+                                                   "be read); give \"system\" or a PEM file of "
+                                                   "CA certificates")
+                                        .arg(QFileInfo(trusted).absoluteFilePath())};
+        } else {
+            QString why;
+            if (readCerts(QString::fromLatin1(file.read(4 * 1024 * 1024)), trusted, &why).empty())
+                check.errors << Problem{path, trusted, why};
+        }
+    }
+
     bool anyServer = false;
     for (qsizetype i = 0; i < config.ssls.size(); ++i) {
         const Ssl& ssl = config.ssls.at(i);
@@ -154,6 +230,9 @@ void checkSsls(const Config& config, ConfigCheck& check)
     }
     bool tlsListener = false;
     for (qsizetype i = 0; i < config.streamProxy.tcp.size(); ++i) {
+        // A listener with tls_passthrough reads the SNI without a certificate of its own.
+        if (config.streamProxy.tcp.at(i).passesTlsThrough())
+            tlsListener = true;
         if (!config.streamProxy.tcp.at(i).terminatesTls())
             continue;
         tlsListener = true;
@@ -171,8 +250,9 @@ void checkSsls(const Config& config, ConfigCheck& check)
         if (!route.sni.isEmpty())
             check.warnings << Problem{
                 QStringLiteral("stream_routes[%1].sni").arg(i), route.sni,
-                QStringLiteral("no stream_proxy.tcp entry has tls: true, and a route with sni "
-                               "only matches TLS connections: it can never match")};
+                QStringLiteral("no stream_proxy.tcp entry has tls: true or tls_passthrough: "
+                               "true, and a route with sni only matches TLS connections: it can "
+                               "never match")};
     }
 }
 

@@ -360,8 +360,9 @@ void decodeListenInto(Checker& c, const QJsonValue& v, const QString& path, List
     ok = true;
 }
 
-// A stream_proxy.tcp entry: the short forms, or APISIX's object {addr, tls, proxy_protocol,
-// proxy_protocol_to_upstream} (apisix/cli/schema.lua).
+// A stream_proxy.tcp entry: the short forms, or APISIX's object {addr, tls, tls_passthrough,
+// proxy_protocol, proxy_protocol_to_upstream} (apisix/cli/schema.lua; tls_passthrough from
+// apache/apisix#13912).
 void decodeTcpListenInto(Checker& c, const QJsonValue& v, const QString& path, ListenEntry& entry,
                          bool& ok)
 {
@@ -371,7 +372,8 @@ void decodeTcpListenInto(Checker& c, const QJsonValue& v, const QString& path, L
     }
     ok = false;
     const QJsonObject o = v.toObject();
-    c.closed(o, path, {"addr", "tls", "proxy_protocol", "proxy_protocol_to_upstream"});
+    c.closed(o, path,
+             {"addr", "tls", "tls_passthrough", "proxy_protocol", "proxy_protocol_to_upstream"});
     if (!c.required(o, path, {"addr"}))
         return;
     const int before = int(c.problems.size());
@@ -386,6 +388,7 @@ void decodeTcpListenInto(Checker& c, const QJsonValue& v, const QString& path, L
     flag("proxy_protocol", entry.proxyProtocol);
     flag("proxy_protocol_to_upstream", entry.proxyProtocolToUpstream);
     flag("tls", entry.tls);
+    flag("tls_passthrough", entry.tlsPassthrough);
     ok = addressOk && int(c.problems.size()) == before;
 }
 
@@ -574,12 +577,15 @@ QJsonValue encodeListenEntry(const ListenEntry& entry)
     if (address.isUndefined())
         address = entry.host.isEmpty() && !entry.isRange() ? QJsonValue(entry.port)
                                                            : QJsonValue(entry.text());
-    if (!entry.proxyProtocol && !entry.proxyProtocolToUpstream && !entry.tls)
+    if (!entry.proxyProtocol && !entry.proxyProtocolToUpstream && !entry.tls &&
+        !entry.tlsPassthrough)
         return address;
     // APISIX's object form, with the settings written as they were given.
     QJsonObject o{{QStringLiteral("addr"), address}};
     if (entry.tls)
         o.insert(QStringLiteral("tls"), *entry.tls);
+    if (entry.tlsPassthrough)
+        o.insert(QStringLiteral("tls_passthrough"), *entry.tlsPassthrough);
     if (entry.proxyProtocol)
         o.insert(QStringLiteral("proxy_protocol"), *entry.proxyProtocol);
     if (entry.proxyProtocolToUpstream)

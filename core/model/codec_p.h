@@ -28,6 +28,9 @@ bool isIpv6(const QString& text);
 
 void decodeLabels(Checker& c, const QJsonValue& v, const QString& path, Labels& out);
 void decodeId(Checker& c, const QJsonValue& v, const QString& path, QJsonValue& out);
+// APISIX's certificate_scheme (key: false, 128 to 64 KiB characters) or private_key_schema
+// (key: true, 64 to 64 KiB); a key's text is never echoed in a problem.
+std::optional<QString> pemText(Checker& c, const QJsonValue& v, const QString& path, bool key);
 void decodeTimestamp(Checker& c, const QJsonObject& o, const QString& key, const QString& path,
                      DecodeMode mode, qint64& out, QStringList& explicitFields);
 void decodeString(Checker& c, const QJsonObject& o, const QString& key, const QString& path,

@@ -147,8 +147,8 @@ void decodeRouteInto(Checker& c, const QJsonValue& v, const QString& path, Decod
     const QJsonObject o = v.toObject();
     c.closed(o, path,
              {"id", "name", "desc", "labels", "remote_addr", "server_addr", "server_port", "sni",
-              "upstream", "upstream_id", "service_id", "plugins", "protocol", "create_time",
-              "update_time"});
+              "tls_passthrough", "upstream", "upstream_id", "service_id", "plugins", "protocol",
+              "create_time", "update_time"});
     detail::decodeHead(c, o, path, r);
     for (const char* field : {"remote_addr", "server_addr"}) {
         const QString key = QLatin1String(field);
@@ -180,6 +180,9 @@ void decodeRouteInto(Checker& c, const QJsonValue& v, const QString& path, Decod
                                       "db.example.com or *.example.com"));
         }
     }
+    if (o.contains(QLatin1String("tls_passthrough")))
+        r.tlsPassthrough = c.boolean(o.value(QLatin1String("tls_passthrough")),
+                                     childPath(path, QStringLiteral("tls_passthrough")));
     decodeUpstreamChoice(c, o, path, mode, r.upstream, r.upstreamId);
     // A route with none of upstream, upstream_id and service_id is valid in APISIX's schema
     // (its sessions are closed at once; the config check warns).
@@ -222,6 +225,8 @@ QJsonObject encodeStreamRoute(const StreamRoute& r)
         o.insert(QStringLiteral("server_port"), *r.serverPort);
     if (!r.sni.isEmpty())
         o.insert(QStringLiteral("sni"), r.sni);
+    if (r.tlsPassthrough)
+        o.insert(QStringLiteral("tls_passthrough"), *r.tlsPassthrough);
     encodeUpstreamChoice(o, r.upstream, r.upstreamId);
     if (!r.serviceId.isUndefined() && !r.serviceId.isNull())
         o.insert(QStringLiteral("service_id"), r.serviceId);

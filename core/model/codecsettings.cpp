@@ -462,6 +462,14 @@ const std::vector<Field<StreamgateSettings>>& settingsFields()
                  return std::nullopt;
              return QJsonArray::fromStringList(*in.realIpFrom);
          }},
+        {settingkey::SslTrustedCertificate,
+         [](Checker& c, const QJsonValue& v, const QString& path, S& out) {
+             // Whether the file exists and holds certificates is the config check's
+             // (config/sslcheck.cpp).
+             if (const std::optional<QString> text = c.string(v, path, 1, 4096))
+                 out.sslTrustedCertificate = *text;
+         },
+         [](const S& in) { return written(in.sslTrustedCertificate); }},
         {settingkey::AllowExpiry, decodeAllowExpiry, encodeAllowExpiry},
     };
     return fields;

@@ -13,7 +13,7 @@ using detail::childPath;
 using detail::indexPath;
 using detail::keep;
 
-namespace {
+namespace detail {
 
 // APISIX's certificate_scheme and private_key_schema: strings of 128 (certificates) or 64
 // (keys) to 64 KiB characters. A key's text is never echoed in a problem.
@@ -47,6 +47,12 @@ std::optional<QString> pemText(Checker& c, const QJsonValue& v, const QString& p
     }
     return text;
 }
+
+} // namespace detail
+
+namespace {
+
+using detail::pemText;
 
 // host_def_pat: "*" alone, or a name with an optional leading "*".
 std::optional<QString> sniText(Checker& c, const QJsonValue& v, const QString& path)

@@ -214,6 +214,63 @@ QJsonValue encodeNodes(const Upstream& up)
     return a;
 }
 
+// APISIX's upstream tls: its schema and its dependencies (client_cert and client_key together,
+// client_cert_id not with them). Whether the PEM texts load and client_cert_id names an ssl of
+// type client is the config check's (config/sslcheck.cpp).
+void decodeUpstreamTls(Checker& c, const QJsonValue& v, const QString& path, Upstream& up)
+{
+    if (!c.expectObject(v, path))
+        return;
+    const QJsonObject o = v.toObject();
+    c.closed(o, path, {"client_cert_id", "client_cert", "client_key", "verify"});
+    UpstreamTls tls;
+    const int before = int(c.problems.size());
+    if (o.contains(u"client_cert_id"))
+        detail::decodeId(c, o.value(u"client_cert_id"),
+                         childPath(path, QStringLiteral("client_cert_id")), tls.clientCertId);
+    if (o.contains(u"client_cert")) {
+        if (auto pem = detail::pemText(c, o.value(u"client_cert"),
+                                       childPath(path, QStringLiteral("client_cert")), false))
+            tls.clientCert = *pem;
+    }
+    if (o.contains(u"client_key")) {
+        if (auto pem = detail::pemText(c, o.value(u"client_key"),
+                                       childPath(path, QStringLiteral("client_key")), true))
+            tls.clientKey = *pem;
+    }
+    if (o.contains(u"verify"))
+        tls.verify = c.boolean(o.value(u"verify"), childPath(path, QStringLiteral("verify")));
+    const bool cert = o.contains(u"client_cert");
+    const bool key = o.contains(u"client_key");
+    if (cert != key)
+        c.fail(childPath(path, cert ? QStringLiteral("client_key") : QStringLiteral("client_cert")),
+               QJsonValue(QJsonValue::Undefined),
+               QStringLiteral("property \"%1\" is required when %2 is given (a client "
+                              "certificate and its private key go together)")
+                   .arg(cert ? QStringLiteral("client_key") : QStringLiteral("client_cert"),
+                        cert ? QStringLiteral("client_cert") : QStringLiteral("client_key")));
+    if (cert && key && o.contains(u"client_cert_id"))
+        c.fail(childPath(path, QStringLiteral("client_cert_id")), o.value(u"client_cert_id"),
+               QStringLiteral("client_cert_id names an ssl of type client: give it or "
+                              "client_cert with client_key, not both"));
+    if (int(c.problems.size()) == before)
+        up.tls = tls;
+}
+
+QJsonObject encodeUpstreamTls(const UpstreamTls& tls)
+{
+    QJsonObject o;
+    if (!tls.clientCertId.isUndefined() && !tls.clientCertId.isNull())
+        o.insert(QStringLiteral("client_cert_id"), tls.clientCertId);
+    if (!tls.clientCert.isEmpty())
+        o.insert(QStringLiteral("client_cert"), tls.clientCert);
+    if (!tls.clientKey.isEmpty())
+        o.insert(QStringLiteral("client_key"), tls.clientKey);
+    if (tls.verify)
+        o.insert(QStringLiteral("verify"), *tls.verify);
+    return o;
+}
+
 } // namespace
 
 namespace detail {
@@ -228,9 +285,9 @@ void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, De
     const QJsonObject o = v.toObject();
     c.closed(o, path,
              {"id", "name", "desc", "labels", "type", "nodes", "hash_on", "key", "retries",
-              "retry_timeout", "timeout", "checks", "scheme", "create_time", "update_time"},
-             {"tls", "keepalive_pool", "pass_host", "upstream_host", "service_name",
-              "discovery_type", "discovery_args"});
+              "retry_timeout", "timeout", "checks", "scheme", "tls", "create_time", "update_time"},
+             {"keepalive_pool", "pass_host", "upstream_host", "service_name", "discovery_type",
+              "discovery_args"});
     detail::decodeHead(c, o, path, up);
     if (o.contains(QLatin1String("type"))) {
         const QString p = childPath(path, QStringLiteral("type"));
@@ -350,6 +407,9 @@ void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, De
                 c.fail(p, *s, QStringLiteral("scheme must be one of tcp, udp, tls, http"));
         }
     }
+    if (o.contains(QLatin1String("tls")))
+        decodeUpstreamTls(c, o.value(QLatin1String("tls")), childPath(path, QStringLiteral("tls")),
+                          up);
     detail::decodeTimes(c, o, path, mode, up);
 }
 
@@ -393,6 +453,8 @@ QJsonObject encodeUpstream(const Upstream& up)
     }
     if (!up.scheme.isEmpty())
         o.insert(QStringLiteral("scheme"), up.scheme);
+    if (up.tls)
+        o.insert(QStringLiteral("tls"), encodeUpstreamTls(*up.tls));
     detail::encodeTimes(o, up);
     return o;
 }

@@ -39,6 +39,7 @@ inline constexpr char Enable[] = "enable";
 inline constexpr char Format[] = "format";
 inline constexpr char InterimInterval[] = "interim_interval";
 inline constexpr char RealIpFrom[] = "real_ip_from";
+inline constexpr char SslTrustedCertificate[] = "ssl_trusted_certificate";
 inline constexpr char AllowExpiry[] = "allow_expiry";
 inline constexpr char Since[] = "since";
 inline constexpr char Until[] = "until";
@@ -153,6 +154,11 @@ struct StreamgateSettings
     // streamgate.real_ip_from: who may tell a client's address in a PROXY protocol header
     // (IPs, CIDRs, "unix:"), APISIX's nginx_config.stream.real_ip_from. Unset: loopback only.
     std::optional<QStringList> realIpFrom;
+    // streamgate.ssl_trusted_certificate: the CAs an upstream with tls.verify trusts, as
+    // APISIX's apisix.ssl.ssl_trusted_certificate: "system" (the default: the system's store,
+    // OpenSSL's default paths, /etc/ssl/certs on Debian) or the path of a PEM file of CA
+    // certificates (a relative path from the working directory, as APISIX's CLI resolves it).
+    std::optional<QString> sslTrustedCertificate;
     std::optional<AllowExpiryMap> allowExpiry;
 
     bool isEmpty() const { return *this == StreamgateSettings{}; }
@@ -174,6 +180,7 @@ struct StreamgateSettings
     // The trusted sources in effect: as written, else 127.0.0.0/8 and ::1 (a tunnel agent or
     // load balancer on the same machine, e.g. ngrok's or frp's client).
     QStringList realIpFromList() const;
+    QString trustedCertificates() const { return sslTrustedCertificate.value_or("system"); }
     // The format as written (validated when decoded), or an empty string when none is: the
     // default line is APISIX's format with route and reason after it (stats/accesslog.h).
     QString accessLogFormat() const;

@@ -87,6 +87,24 @@ struct PassiveHealthCheck
     bool operator==(const PassiveHealthCheck&) const = default;
 };
 
+// An upstream's `tls` (APISIX's schema_def.lua): what a `scheme: "tls"` upstream presents and
+// checks when it reaches its nodes over TLS (proxy/tlsclient.h). client_cert + client_key (PEM,
+// both or neither) or client_cert_id (an ssl of type "client", not with the other two) give the
+// client certificate for upstreams that ask for one (mTLS); verify checks the node's certificate
+// against the trusted CAs (streamgate.ssl_trusted_certificate, APISIX's
+// apisix.ssl.ssl_trusted_certificate). A `tls` on an upstream without scheme "tls" is kept and
+// unused, as in APISIX (the config check says so).
+struct UpstreamTls
+{
+    QJsonValue clientCertId{QJsonValue::Undefined}; // string or integer as given
+    QString clientCert;                             // PEM
+    QString clientKey;                              // PEM private key
+    std::optional<bool> verify;                     // default false, as APISIX's
+    bool verifies() const { return verify.value_or(false); }
+    bool hasClientCert() const { return !clientCert.isEmpty() || !clientCertId.isUndefined(); }
+    bool operator==(const UpstreamTls&) const = default;
+};
+
 struct Upstream
 {
     // string or integer as given; Undefined when absent (inline upstreams usually have none)
@@ -105,11 +123,13 @@ struct Upstream
     std::optional<ActiveHealthCheck> checks;         // checks.active
     std::optional<PassiveHealthCheck> passiveChecks; // checks.passive (only beside checks.active)
     QString scheme; // "tcp" | "udp" | "tls" (stream); empty = not given
+    std::optional<UpstreamTls> tls;
     qint64 createTime = 0;
     qint64 updateTime = 0;
     QStringList explicitFields; // optional fields given with their default/empty value
 
     QString idString() const; // id as text ("" when none)
+    bool reachedOverTls() const { return scheme == QLatin1String("tls"); }
     int effectiveRetries() const { return retries.value_or(qMax(0, int(nodes.size()) - 1)); }
     Timeout effectiveTimeout() const { return timeout.value_or(Timeout{60, 600, 600}); }
     bool operator==(const Upstream&) const = default;
@@ -275,6 +295,9 @@ struct StreamRoute
     QString serverAddr;            // idem, compared with the local address
     std::optional<int> serverPort; // 1-65535
     QString sni;
+    // tls_passthrough (APISIX with apache/apisix#13912): on a listener with both tls and
+    // tls_passthrough, this route's clients are passed through encrypted instead of terminated.
+    std::optional<bool> tlsPassthrough;
     std::optional<Upstream> upstream;             // inline upstream
     QJsonValue upstreamId{QJsonValue::Undefined}; // or a reference to a shared one
     QJsonValue serviceId{QJsonValue::Undefined};  // the service it takes what it lacks from
@@ -315,10 +338,9 @@ struct Service
 // APISIX's ssl object: a certificate and its private key (PEM), the names (`sni` or `snis`, a
 // leading "*." for one label) a TLS listener presents it for, more pairs in `certs`/`keys` (one
 // per key type, e.g. RSA and ECDSA), `client.ca` (+ `depth`) to require and verify client
-// certificates (mTLS), `ssl_protocols` to narrow the TLS versions. Type "client" objects (a
-// client certificate for upstream TLS) are stored as APISIX stores them; nothing in Streamgate
-// uses them yet. The PEM texts are checked (parse, key matches certificate) by
-// config/sslcheck.h, which links OpenSSL; the model keeps them as text.
+// certificates (mTLS), `ssl_protocols` to narrow the TLS versions. Type "client" objects are
+// the client certificate an upstream's tls.client_cert_id names. The PEM texts are checked (parse,
+// key matches certificate) by config/sslcheck.h, which links OpenSSL; the model keeps them as text.
 struct SslClient
 {
     QString ca;                  // PEM, one or more CA certificates
@@ -381,11 +403,16 @@ struct ListenEntry
     // proxy_protocol_to_upstream: each upstream connection starts with a v1 header
     std::optional<bool> proxyProtocolToUpstream;
     std::optional<bool> tls; // terminate TLS; written back as given
+    // tls_passthrough: the client's ClientHello is read for its SNI (routes' sni match it), and
+    // the connection goes to the upstream encrypted, untouched. With tls too, the route matched
+    // decides (its tls_passthrough), as in APISIX.
+    std::optional<bool> tlsPassthrough;
     // "9100", "127.0.0.1:9100", "[::1]:9100"; a range "2000-2100", "127.0.0.1:2000-2100", ...
     QString text() const;
     bool readsProxyProtocol() const { return proxyProtocol.value_or(false); }
     bool sendsProxyProtocol() const { return proxyProtocolToUpstream.value_or(false); }
     bool terminatesTls() const { return tls.value_or(false); }
+    bool passesTlsThrough() const { return tlsPassthrough.value_or(false); }
     bool isRange() const { return portEnd > 0; }
     int lastPort() const { return isRange() ? portEnd : port; }
     int portCount() const { return lastPort() - port + 1; }
@@ -407,7 +434,8 @@ struct ListenEntry
     bool operator==(const ListenEntry& o) const
     {
         return sameAddress(o) && proxyProtocol == o.proxyProtocol &&
-               proxyProtocolToUpstream == o.proxyProtocolToUpstream && tls == o.tls;
+               proxyProtocolToUpstream == o.proxyProtocolToUpstream && tls == o.tls &&
+               tlsPassthrough == o.tlsPassthrough;
     }
 };
 

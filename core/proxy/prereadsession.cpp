@@ -2,6 +2,7 @@
 
 #include "proxy/mqttconnect.h"
 #include "proxy/proxyprotocol.h"
+#include "proxy/servername.h"
 
 #include <atomic>
 #include <cerrno>
@@ -135,5 +136,6 @@ template <class Reader> void PrereadSession<Reader>::fail(const QString& why)
 
 template class PrereadSession<ProxyHeaderReader>;
 template class PrereadSession<MqttConnectReader>;
+template class PrereadSession<ClientHelloReader>;
 
 } // namespace sg

@@ -1,7 +1,8 @@
 #pragma once
 // PrereadSession reads what a client sends first, on the worker that will admit it, before its
 // session starts: the PROXY protocol header on a listener with proxy_protocol (required there,
-// as nginx's `listen ... proxy_protocol`), the MQTT CONNECT on a route with mqtt-proxy. A
+// as nginx's `listen ... proxy_protocol`), the MQTT CONNECT on a route with mqtt-proxy, the TLS
+// ClientHello on a listener with tls_passthrough (its SNI routes the client). A
 // client that sends something else, closes early or stays silent past the timeout is closed.
 // It peeks at what has arrived and takes from the socket exactly the bytes the Reader takes, so
 // whatever the client sent after them stays in the socket for the session's relay, untouched.
@@ -9,7 +10,8 @@
 // without, they are dropped (the PROXY header is the proxy's own). Clients that need neither
 // never meet it.
 //
-// Reader: ProxyHeaderReader or MqttConnectReader (feed, state, error, consumed, wantAtMost).
+// Reader: ProxyHeaderReader, MqttConnectReader or ClientHelloReader (feed, state, error,
+// consumed, wantAtMost).
 
 #include "proxy/worker.h"
 

@@ -3,6 +3,7 @@
 #include "proxy/engineoptions.h"
 #include "proxy/healthchecker.h"
 #include "proxy/redisfaults.h"
+#include "proxy/tlsclient.h"
 #include "proxy/tlsserver.h"
 #include "proxy/upstreamprober.h"
 
@@ -186,6 +187,39 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
             hub.addEvent(EventKind::ListenerError, QString(), problem);
         table->tls = std::move(tls);
     }
+    // TLS to upstreams (scheme "tls"): the trusted CAs are loaded once per value of the setting,
+    // and only once an upstream verifies.
+    const auto upstreamTlsSpec = [&](const Config& c,
+                                     const Upstream& u) -> std::optional<TlsClientSpec> {
+        if (!u.reachedOverTls())
+            return std::nullopt;
+        QString problem;
+        TlsClientSpec spec = tlsClientSpec(c, u, &problem);
+        if (!problem.isEmpty())
+            hub.addEvent(EventKind::ListenerError, QString(), problem);
+        return spec;
+    };
+    const auto tlsClientFor = [&](const TlsClientSpec& spec, const QString& key) {
+        if (spec.verify && !table->trust) {
+            if (previous.trust && previous.trust->setting() == spec.trusted) {
+                table->trust = previous.trust;
+            } else {
+                auto trust = std::make_shared<TlsTrust>(spec.trusted);
+                if (!trust->problem().isEmpty())
+                    hub.addEvent(EventKind::ListenerError, QString(),
+                                 QStringLiteral("%1: %2: upstreams with tls.verify verify "
+                                                "nothing")
+                                     .arg(settingPath({settingkey::SslTrustedCertificate}),
+                                          trust->problem()));
+                table->trust = std::move(trust);
+            }
+        }
+        auto client = std::make_shared<TlsClient>(spec, spec.verify ? table->trust : nullptr);
+        if (!client->problem().isEmpty())
+            hub.addEvent(EventKind::ListenerError, QString(),
+                         QStringLiteral("upstream %1: %2").arg(key, client->problem()));
+        return std::shared_ptr<const TlsClient>(std::move(client));
+    };
     // Streamgate-only route settings live outside the APISIX objects, so an exported config
     // stays valid for APISIX: "streamgate": {"mysql_inspect": false} turns MySQL detection off
     // everywhere; "streamgate": {"routes": {"<route id>": {"mysql_inspect": bool,
@@ -208,7 +242,15 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
             std::shared_ptr<UpstreamEntry> e = table->upstreams.value(key);
             if (!e) {
                 const auto old = oldUpstreams.value(key);
-                e = (old && old->upstream == u) ? old : buildUpstream(u, key, hub, health, prober);
+                const std::optional<TlsClientSpec> spec = upstreamTlsSpec(config, u);
+                const bool sameTls = old && (old->tls ? spec && old->tls->spec() == *spec : !spec);
+                if (old && old->upstream == u && sameTls) {
+                    e = old;
+                } else {
+                    e = buildUpstream(u, key, hub, health, prober);
+                    if (spec)
+                        e->tls = tlsClientFor(*spec, key);
+                }
                 table->upstreams.insert(key, e);
             }
             return e;

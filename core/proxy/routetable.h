@@ -29,6 +29,8 @@ class RedisFaults;
 class HealthChecker;
 class UpstreamProber;
 class TlsServer;
+class TlsClient;
+class TlsTrust;
 
 struct ResolvedNode
 {
@@ -52,6 +54,9 @@ struct UpstreamEntry
     HealthChecker* passiveChecker = nullptr;
     // Without checks.active: the prober told of failed connects (proxy/upstreamprober.h).
     UpstreamProber* prober = nullptr;
+    // scheme "tls": the client side of its TLS (proxy/tlsclient.h); null for a plain upstream,
+    // whose sessions never meet TLS.
+    std::shared_ptr<const TlsClient> tls;
 
     // A connect to nodes[node] failed (timedOut: it ran out of timeout.connect): counted on
     // the node, reported to checks.passive, and the node probed soon. Any thread.
@@ -99,6 +104,9 @@ struct RouteTable
     AddressList realIpFrom;
     // The ssls compiled for the listeners with tls (carried over while the ssls are unchanged).
     std::shared_ptr<const TlsServer> tls;
+    // The CAs upstreams with tls.verify trust (carried over while the setting is unchanged);
+    // null while no upstream verifies.
+    std::shared_ptr<const TlsTrust> trust;
 };
 
 // Compiles `config` for the accept path, reusing what did not change since `previous`. Node

@@ -132,7 +132,8 @@ TcpListener::TcpListener(const TcpListenerContext& context, const ListenEntry& e
                          std::shared_ptr<ListenerStats> stats, QObject* parent)
     : QTcpServer(parent), m_context(context), m_key(entry.text()), m_stats(std::move(stats)),
       m_readsProxyProtocol(entry.readsProxyProtocol()),
-      m_sendsProxyProtocol(entry.sendsProxyProtocol()), m_terminatesTls(entry.terminatesTls())
+      m_sendsProxyProtocol(entry.sendsProxyProtocol()), m_terminatesTls(entry.terminatesTls()),
+      m_passesTlsThrough(entry.passesTlsThrough())
 {
     setListenBacklogSize(4096);
     setProxy(QNetworkProxy::NoProxy); // binds here, never asks for a system proxy

@@ -88,6 +88,7 @@ public:
     bool sendsProxyProtocol() const { return m_sendsProxyProtocol; }
     // tls of its stream_proxy.tcp entry: clients go through a TLS handshake before routing.
     bool terminatesTls() const { return m_terminatesTls; }
+    bool passesTlsThrough() const { return m_passesTlsThrough; }
     // Every accepted socket's local end when listening on one specific address (so no
     // getsockname() per connection); unset for a wildcard address.
     const std::optional<std::pair<QHostAddress, quint16>>& fixedLocal() const
@@ -114,6 +115,7 @@ private:
     const bool m_readsProxyProtocol;
     const bool m_sendsProxyProtocol;
     const bool m_terminatesTls;
+    const bool m_passesTlsThrough;
     std::optional<std::pair<QHostAddress, quint16>> m_fixedLocal;
     std::vector<std::unique_ptr<TcpAcceptor>> m_acceptors; // one per worker
     bool m_onWorkers = false;                              // the workers accept (else m_notifier)

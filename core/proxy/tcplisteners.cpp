@@ -4,6 +4,7 @@
 #include "proxy/mysqlrefusal.h"
 #include "proxy/prereadsession.h"
 #include "proxy/proxyprotocol.h"
+#include "proxy/servername.h"
 #include "proxy/sockaddr.h"
 #include "proxy/tcpsession.h"
 #include "proxy/tlshandshake.h"
@@ -47,7 +48,8 @@ void TcpListeners::apply(const QList<ListenEntry>& entries, std::shared_ptr<cons
         const ListenEntry* e = wanted.value(it.key());
         if (!e || e->readsProxyProtocol() != it.value()->readsProxyProtocol() ||
             e->sendsProxyProtocol() != it.value()->sendsProxyProtocol() ||
-            e->terminatesTls() != it.value()->terminatesTls()) {
+            e->terminatesTls() != it.value()->terminatesTls() ||
+            e->passesTlsThrough() != it.value()->passesTlsThrough()) {
             delete it.value(); // closes the socket once the workers have let go
             it = m_listeners.erase(it);
         } else {
@@ -165,9 +167,13 @@ void TcpListeners::admit(const TcpListener& listener, int fd, Worker* here)
         client.serverPort = portOf(local);
     }
     const AcceptedOn on{listener.key(), listener.stats(), listener.sendsProxyProtocol(),
-                        listener.terminatesTls()};
+                        listener.terminatesTls(), listener.passesTlsThrough()};
     if (listener.readsProxyProtocol()) [[unlikely]] {
         readProxyHeader(on, fd, std::move(client), here);
+        return;
+    }
+    if (on.passthrough) [[unlikely]] {
+        readClientHello(on, fd, client, here);
         return;
     }
     if (on.tls) [[unlikely]] {
@@ -189,6 +195,10 @@ void TcpListeners::readProxyHeader(const AcceptedOn& on, int fd, StreamClient cl
         }
         StreamClient carried = client;
         applyProxyHeader(carried, reader.header(), m_table.load()->realIpFrom);
+        if (on.passthrough) {
+            readClientHello(on, clientFd, carried, &worker); // the header comes before TLS
+            return;
+        }
         if (on.tls) {
             handshake(on, clientFd, carried, &worker); // the header comes before TLS
             return;
@@ -212,7 +222,61 @@ void TcpListeners::readProxyHeader(const AcceptedOn& on, int fd, StreamClient cl
         sessionWorker(nullptr).post(std::move(start));
 }
 
-void TcpListeners::handshake(const AcceptedOn& on, int fd, const StreamClient& client, Worker* here)
+void TcpListeners::readClientHello(const AcceptedOn& on, int fd, const StreamClient& client,
+                                   Worker* here)
+{
+    auto done = [this, on, client](Worker& worker, int clientFd, const ClientHelloReader& reader,
+                                   QByteArray kept) {
+        if (m_closed.load()) {
+            ::close(clientFd); // the engine stopped while the ClientHello was on its way
+            return;
+        }
+        StreamClient hello = client;
+        hello.tls.passthrough = true;
+        hello.tls.sni = reader.serverName();
+        const std::shared_ptr<const RouteTable> table = m_table.load();
+        if (on.tls) {
+            // Both on one listener: the route matched decides, as in APISIX. One that does not
+            // pass through gets the client terminated, and admitted after its handshake.
+            const int index =
+                table->router
+                    ? table->router->match(MatchInput{hello.remoteAddress, hello.serverAddress,
+                                                      int(hello.serverPort), hello.tls.sni})
+                    : -1;
+            const bool passes = index >= 0 && index < int(table->routes.size()) &&
+                                table->routes[size_t(index)]->route.tlsPassthrough.value_or(false);
+            if (!passes) {
+                handshake(on, clientFd, client, &worker, std::move(kept));
+                return;
+            }
+        }
+        Admission admission = m_admission.admit(*table, hello);
+        if (admission.refusal == CloseReason::NoRoute && hello.tls.sni.isEmpty()) {
+            admission.refusal = CloseReason::TlsNoSni;
+            admission.why = QStringLiteral("the ClientHello has no SNI (server name), and no "
+                                           "route without sni matches");
+        }
+        admitClient(on, clientFd, hello, std::move(admission), &worker, std::move(kept));
+    };
+    auto failed = [this, key = on.key, client](const QString& why) {
+        Admission refused;
+        refused.refusal = CloseReason::TlsNoClientHello;
+        refused.why = why;
+        recordRefusal(m_hub, connectionOf(client, key, StatsHub::nowMs()), refused, key);
+    };
+    auto start = [fd, timeoutMs = m_prereadTimeoutMs, done = std::move(done),
+                  failed = std::move(failed)](Worker& worker) {
+        startPreread<ClientHelloReader>(worker, fd, timeoutMs, true,
+                                        QStringLiteral("TLS ClientHello"), done, failed);
+    };
+    if (here)
+        start(*here);
+    else
+        sessionWorker(nullptr).post(std::move(start));
+}
+
+void TcpListeners::handshake(const AcceptedOn& on, int fd, const StreamClient& client, Worker* here,
+                             QByteArray initial)
 {
     auto done = [this, on, client](Worker& worker, int clientFd, std::shared_ptr<TlsLink> link,
                                    const QString& sni, quint64 read) {
@@ -232,8 +296,9 @@ void TcpListeners::handshake(const AcceptedOn& on, int fd, const StreamClient& c
         recordRefusal(m_hub, connectionOf(client, key, StatsHub::nowMs()), refused, key);
     };
     auto start = [fd, server = m_table.load()->tls, timeoutMs = m_prereadTimeoutMs,
-                  done = std::move(done), failed = std::move(failed)](Worker& worker) {
-        startTlsHandshake(worker, fd, server, timeoutMs, done, failed);
+                  done = std::move(done), failed = std::move(failed),
+                  initial = std::move(initial)](Worker& worker) {
+        startTlsHandshake(worker, fd, server, timeoutMs, done, failed, initial);
     };
     if (here)
         start(*here);
@@ -295,11 +360,12 @@ void TcpListeners::admitClient(const AcceptedOn& on, int fd, const StreamClient&
                                Admission&& admission, Worker* here, QByteArray clientBytes,
                                std::shared_ptr<TlsLink> tls, quint64 tlsRead)
 {
-    if (admission.paused() && tls) [[unlikely]] {
+    if (admission.paused() && (tls || client.tls.passthrough)) [[unlikely]] {
         // The MQTT CONNECT comes inside TLS, where the preread reader does not look.
         m_admission.refuse(admission, client, CloseReason::BadMqttConnect,
-                           QStringLiteral("mqtt-proxy on a listener with tls is not supported by "
-                                          "Streamgate (it reads the MQTT CONNECT in plaintext)"));
+                           QStringLiteral("mqtt-proxy on a listener with tls or tls_passthrough "
+                                          "is not supported by Streamgate (it reads the MQTT "
+                                          "CONNECT in plaintext)"));
     }
     if (admission.paused()) [[unlikely]] {
         readMqttConnect(on, fd, client, std::move(admission), here);
@@ -311,7 +377,7 @@ void TcpListeners::admitClient(const AcceptedOn& on, int fd, const StreamClient&
             on.stats->noRoute.fetch_add(1, std::memory_order_relaxed);
         // Recorded before the close, so whoever sees the close also sees the count.
         recordRefusal(m_hub, base, admission, on.key);
-        if (admission.route && frontsMySql(*admission.route) && !tls)
+        if (admission.route && frontsMySql(*admission.route) && !tls && !client.tls.passthrough)
             sendMySqlRefusal(fd, admission.refusal, base.clientAddress.toString(), admission.why);
         ::close(fd);
         return;

@@ -56,7 +56,8 @@ private:
         QString key;
         std::shared_ptr<ListenerStats> stats;
         bool sendsProxyProtocol = false;
-        bool tls = false; // the listener terminates TLS
+        bool tls = false;         // the listener terminates TLS
+        bool passthrough = false; // tls_passthrough: the ClientHello's SNI routes
     };
     // Routes and admits one accepted client and starts its session: on `here` (the calling
     // worker) unless sessionWorker() picks another, or on the next worker in turn when the
@@ -65,7 +66,13 @@ private:
     void readProxyHeader(const AcceptedOn& on, int fd, StreamClient client, Worker* here);
     // A listener with tls: the handshake runs on this worker (or the next one in turn), then
     // the client is admitted with the SNI it sent.
-    void handshake(const AcceptedOn& on, int fd, const StreamClient& client, Worker* here);
+    // initial: the client's ClientHello, read already on a listener with tls_passthrough too.
+    void handshake(const AcceptedOn& on, int fd, const StreamClient& client, Worker* here,
+                   QByteArray initial = {});
+    // A listener with tls_passthrough: the ClientHello is read (and kept for the upstream) on
+    // this worker (or the next one in turn), and its SNI routes the client; with tls too, a
+    // route without tls_passthrough gets the client terminated instead.
+    void readClientHello(const AcceptedOn& on, int fd, const StreamClient& client, Worker* here);
     void readMqttConnect(const AcceptedOn& on, int fd, const StreamClient& client,
                          Admission&& paused, Worker* here);
     // What admission decided: the client waits for its MQTT CONNECT, is refused, or starts its

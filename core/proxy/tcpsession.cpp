@@ -4,6 +4,7 @@
 #include "proxy/mysqlrefusal.h"
 #include "proxy/pgfilter.h"
 #include "proxy/redisfilter.h"
+#include "proxy/tlsclient.h"
 #include "proxy/toxics/toxicfilter.h"
 
 #include <cerrno>
@@ -66,6 +67,17 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
         m_watches[s].tag = s;
     }
     SessionFilters filters;
+    if (setup.upstream && setup.upstream->tls) [[unlikely]] {
+        // The upstream's TLS: first toward the client (every reader after it sees the
+        // upstream's plaintext), last toward the upstream (below). Its SSL object comes with
+        // the handshake, before the pump starts; a PROXY protocol header goes before the
+        // handshake, in plaintext, from the connector.
+        m_upstreamTls = std::make_shared<TlsLink>(nullptr, true);
+        m_upstreamTlsClient = setup.upstream->tls.get();
+        filters.toClient.push_back(m_upstreamTls->decryptFilter());
+        m_connector.setTlsPreface(std::move(setup.proxyHeader));
+        setup.proxyHeader = QByteArray();
+    }
     if (setup.tls) [[unlikely]] {
         // First toward the upstream, so every reader after it sees plaintext.
         m_tls = std::move(setup.tls);
@@ -93,6 +105,8 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
     // Last in the chain: the header goes to the upstream as it is, before any client byte.
     if (!setup.proxyHeader.isEmpty()) [[unlikely]]
         filters.toUpstream.push_back(std::make_shared<PrefixWriter>(std::move(setup.proxyHeader)));
+    if (m_upstreamTls) [[unlikely]]
+        filters.toUpstream.push_back(m_upstreamTls->encryptFilter());
     m_pump.addFilters(RelayPump::Client, std::move(filters.toUpstream));
     m_pump.addFilters(RelayPump::Upstream, std::move(filters.toClient));
 }
@@ -150,6 +164,10 @@ void TcpSession::connectOutcome(UpstreamConnector::Outcome outcome)
     case UpstreamConnector::Outcome::Pending:
         return;
     case UpstreamConnector::Outcome::Failed:
+        if (m_connector.tlsFailure() != CloseReason::None) [[unlikely]] {
+            refuse(m_connector.tlsFailure(), m_connector.tlsFailureText());
+            return;
+        }
         refuse(CloseReason::ConnectFailed,
                QStringLiteral("no node of route %1's upstream answered").arg(routeId()));
         return;
@@ -163,6 +181,10 @@ void TcpSession::connectOutcome(UpstreamConnector::Outcome outcome)
         break;
     }
     m_connected = true;
+    if (m_upstreamTls) [[unlikely]] {
+        m_upstreamTls->adopt(m_connector.takeTls());
+        m_pump.addReceived(RelayPump::Upstream, m_connector.tlsRead());
+    }
     m_record->connectMs.store(m_connector.connectMs(), std::memory_order_relaxed);
     m_record->upstreamStartMs.store(
         qMax<qint64>(0, m_worker.wallMs() - m_record->base.startMs - m_connector.connectMs()),
@@ -179,7 +201,8 @@ void TcpSession::connectOutcome(UpstreamConnector::Outcome outcome)
 
 void TcpSession::refuse(CloseReason reason, const QString& why)
 {
-    if (frontsMySql(*m_route))
+    // Never into a TLS stream: a client of a listener with tls or tls_passthrough is just closed.
+    if (frontsMySql(*m_route) && !m_tls && !m_record->base.tls.passthrough)
         sendMySqlRefusal(m_watches[RelayPump::Client].fd, reason,
                          m_record->base.clientAddress.toString(), why);
     close(reason);
@@ -269,14 +292,33 @@ void TcpSession::pump()
     after(m_pump.run());
 }
 
-void TcpSession::after(CloseReason reason)
+CloseReason TcpSession::tlsReset()
 {
-    if (reason == CloseReason::InjectedReset && m_tls && m_tls->failed()) [[unlikely]] {
-        reason = CloseReason::TlsError; // a TLS filter reset the session, not a fault
+    if (m_tls && m_tls->failed()) {
         m_worker.hub().addEvent(
             EventKind::Info, routeId(),
             QStringLiteral("connection %1 reset: TLS error: %2").arg(m_id).arg(m_tls->error()));
+        return CloseReason::TlsError;
     }
+    // TLS 1.3: the upstream judges the client certificate after the proxy's Finished, so a
+    // refusal comes as an alert in the first records read.
+    const QString refused =
+        upstreamClientCertRefusal(m_upstreamTls->ssl(), *m_upstreamTlsClient,
+                                  m_upstreamTls->errorReason(), m_upstreamTls->error());
+    const CloseReason reason =
+        refused.isEmpty() ? CloseReason::TlsError : CloseReason::UpstreamClientCertRefused;
+    m_worker.hub().addEvent(EventKind::Info, routeId(),
+                            QStringLiteral("connection %1 reset: upstream TLS error: %2")
+                                .arg(m_id)
+                                .arg(refused.isEmpty() ? m_upstreamTls->error() : refused));
+    return reason;
+}
+
+void TcpSession::after(CloseReason reason)
+{
+    if (reason == CloseReason::InjectedReset &&
+        ((m_tls && m_tls->failed()) || (m_upstreamTls && m_upstreamTls->failed()))) [[unlikely]]
+        reason = tlsReset(); // a TLS filter reset the session, not a fault
     if (reason != CloseReason::None) {
         close(reason);
         return;

@@ -18,6 +18,8 @@
 
 namespace sg {
 
+class TlsClient;
+
 struct TcpSessionSetup
 {
     int clientFd = -1;
@@ -66,6 +68,8 @@ private:
     void refuse(CloseReason reason, const QString& why);
     void pump();
     void after(CloseReason reason); // what the pump said: go on, or close
+    // A TLS filter reset the session: the close reason and event that say why.
+    CloseReason tlsReset();
     void armIdle();
 
     std::shared_ptr<RouteEntry> m_route;
@@ -77,8 +81,10 @@ private:
     UpstreamConnector m_connector;
     RelayPump m_pump;
     bool m_connected = false;
-    std::shared_ptr<TlsLink> m_tls; // the client's TLS connection, on a listener with tls
-    bool m_toxics = false;          // the toxic filters are in the chain (addToxics)
+    std::shared_ptr<TlsLink> m_tls;         // the client's TLS connection, on a listener with tls
+    std::shared_ptr<TlsLink> m_upstreamTls; // the upstream's, for an upstream with scheme tls
+    const TlsClient* m_upstreamTlsClient = nullptr; // its upstream's (kept alive by m_route)
+    bool m_toxics = false; // the toxic filters are in the chain (addToxics)
     bool m_closed = false;
     bool m_clientLeftConnecting = false; // the client's FIN came while the upstream connected
 };

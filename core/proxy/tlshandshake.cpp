@@ -24,9 +24,10 @@ bool wouldBlock(int e)
 
 TlsHandshakeSession::TlsHandshakeSession(Worker& worker, int fd,
                                          std::shared_ptr<const TlsServer> server, qint64 timeoutMs,
-                                         Done done, Failed failed)
+                                         Done done, Failed failed, QByteArray initial)
     : WorkerSession(worker, nextPrereadSessionId()), m_server(std::move(server)),
-      m_timeoutMs(timeoutMs), m_done(std::move(done)), m_failed(std::move(failed))
+      m_timeoutMs(timeoutMs), m_initial(std::move(initial)), m_done(std::move(done)),
+      m_failed(std::move(failed))
 {
     m_watch.fd = fd;
     m_watch.handler = this;
@@ -49,6 +50,11 @@ void TlsHandshakeSession::start()
         return;
     }
     m_ssl = m_server ? m_server->newConnection() : nullptr;
+    if (m_ssl) {
+        m_io = std::make_unique<TlsHandshakeIo>(m_ssl);
+        m_io->prime(m_initial);
+        m_initial = QByteArray();
+    }
     if (!m_ssl) {
         fail(CloseReason::TlsHandshakeFailed, QStringLiteral("OpenSSL could not start a TLS "
                                                              "connection (out of memory)"));
@@ -87,7 +93,44 @@ void TlsHandshakeSession::release()
     m_worker.retire(this);
 }
 
-bool TlsHandshakeSession::flush()
+void TlsHandshakeSession::step()
+{
+    if (m_ended)
+        return;
+    switch (m_io->step(m_watch.fd)) {
+    case TlsHandshakeIo::Result::Wait:
+        m_worker.loop().want(m_watch, m_io->wants());
+        return;
+    case TlsHandshakeIo::Result::Done: {
+        m_ended = true;
+        release();
+        const int fd = m_watch.fd;
+        m_watch.fd = -1;
+        SSL* ssl = m_ssl;
+        m_ssl = nullptr;
+        const QString sni = TlsServer::sniOf(ssl);
+        m_done(m_worker, fd, std::make_shared<TlsLink>(ssl), sni, m_io->bytesRead());
+        return;
+    }
+    case TlsHandshakeIo::Result::Failed:
+        handshakeFailed();
+        return;
+    case TlsHandshakeIo::Result::SendFailed:
+        fail(CloseReason::TlsHandshakeFailed,
+             QStringLiteral("TLS handshake failed: the client went away"));
+        return;
+    case TlsHandshakeIo::Result::PeerClosed:
+        fail(CloseReason::TlsHandshakeFailed,
+             m_io->bytesRead() == 0
+                 ? QStringLiteral("TLS handshake failed: the client closed before sending its "
+                                  "ClientHello")
+                 : QStringLiteral("TLS handshake failed: the client closed during the "
+                                  "handshake"));
+        return;
+    }
+}
+
+bool TlsHandshakeIo::flush(int fd, Result& result)
 {
     BIO* wbio = SSL_get_wbio(m_ssl);
     char buffer[kReadChunk];
@@ -101,7 +144,7 @@ bool TlsHandshakeSession::flush()
             m_out.assign(buffer, std::size_t(n));
         }
         const ssize_t sent =
-            ::send(m_watch.fd, m_out.data() + m_outHead, m_out.size() - m_outHead, MSG_NOSIGNAL);
+            ::send(fd, m_out.data() + m_outHead, m_out.size() - m_outHead, MSG_NOSIGNAL);
         if (sent > 0) {
             m_outHead += std::size_t(sent);
             continue;
@@ -109,44 +152,37 @@ bool TlsHandshakeSession::flush()
         if (sent < 0 && errno == EINTR)
             continue;
         if (sent < 0 && wouldBlock(errno)) {
-            m_worker.loop().want(m_watch, IoRead | IoWrite);
+            m_wants = IoRead | IoWrite;
+            result = Result::Wait;
             return false;
         }
-        fail(CloseReason::TlsHandshakeFailed,
-             QStringLiteral("TLS handshake failed: the client went away"));
+        result = Result::SendFailed;
         return false;
     }
 }
 
-void TlsHandshakeSession::step()
+TlsHandshakeIo::Result TlsHandshakeIo::step(int fd)
 {
     char buffer[kReadChunk];
-    while (!m_ended) {
-        if (!flush())
-            return;
+    Result result = Result::Wait;
+    for (;;) {
+        if (!flush(fd, result))
+            return result;
         ERR_clear_error();
         const int r = SSL_do_handshake(m_ssl);
         if (r == 1) {
-            if (!flush())
-                return; // the last flight waits for the socket: done once it is sent
-            m_ended = true;
-            release();
-            const int fd = m_watch.fd;
-            m_watch.fd = -1;
-            SSL* ssl = m_ssl;
-            m_ssl = nullptr;
-            const QString sni = TlsServer::sniOf(ssl);
-            m_done(m_worker, fd, std::make_shared<TlsLink>(ssl), sni, m_read);
-            return;
+            // The last flight may wait for the socket: done once it is sent (a later step()
+            // finds the handshake complete again).
+            if (!flush(fd, result))
+                return result;
+            return Result::Done;
         }
         const int e = SSL_get_error(m_ssl, r);
-        if (e != SSL_ERROR_WANT_READ) {
-            handshakeFailed();
-            return;
-        }
+        if (e != SSL_ERROR_WANT_READ)
+            return Result::Failed;
         if (m_out.size() > m_outHead || BIO_pending(SSL_get_wbio(m_ssl)) > 0)
             continue; // send OpenSSL's flight first
-        const ssize_t n = ::recv(m_watch.fd, buffer, sizeof buffer, 0);
+        const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
         if (n > 0) {
             m_read += quint64(n);
             BIO_write(SSL_get_rbio(m_ssl), buffer, int(n));
@@ -155,16 +191,27 @@ void TlsHandshakeSession::step()
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && wouldBlock(errno)) {
-            m_worker.loop().want(m_watch, IoRead);
-            return;
+            m_wants = IoRead;
+            return Result::Wait;
         }
-        fail(CloseReason::TlsHandshakeFailed,
-             m_read == 0 ? QStringLiteral("TLS handshake failed: the client closed before "
-                                          "sending its ClientHello")
-                         : QStringLiteral("TLS handshake failed: the client closed during the "
-                                          "handshake"));
-        return;
+        return Result::PeerClosed;
     }
+}
+
+void TlsHandshakeIo::prime(const QByteArray& bytes)
+{
+    if (bytes.isEmpty())
+        return;
+    m_read += quint64(bytes.size());
+    BIO_write(SSL_get_rbio(m_ssl), bytes.constData(), int(bytes.size()));
+}
+
+void TlsHandshakeIo::sendAlert(int fd)
+{
+    char buffer[512];
+    const int n = BIO_read(SSL_get_wbio(m_ssl), buffer, int(sizeof buffer));
+    if (n > 0 && m_out.size() == m_outHead)
+        (void)::send(fd, buffer, std::size_t(n), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 // Why OpenSSL gave up, in the words a user acts on.
@@ -209,12 +256,8 @@ void TlsHandshakeSession::fail(CloseReason reason, const QString& why)
         return;
     m_ended = true;
     // OpenSSL's alert, if the socket takes it now: the client then says why too.
-    if (m_ssl) {
-        char buffer[512];
-        const int n = BIO_read(SSL_get_wbio(m_ssl), buffer, int(sizeof buffer));
-        if (n > 0 && m_out.size() == m_outHead)
-            (void)::send(m_watch.fd, buffer, std::size_t(n), MSG_NOSIGNAL | MSG_DONTWAIT);
-    }
+    if (m_io)
+        m_io->sendAlert(m_watch.fd);
     release();
     m_failed(reason, why);
     ::close(m_watch.fd);
@@ -223,10 +266,11 @@ void TlsHandshakeSession::fail(CloseReason reason, const QString& why)
 
 void startTlsHandshake(Worker& worker, int fd, std::shared_ptr<const TlsServer> server,
                        qint64 timeoutMs, TlsHandshakeSession::Done done,
-                       TlsHandshakeSession::Failed failed)
+                       TlsHandshakeSession::Failed failed, QByteArray initial)
 {
     auto session = std::make_unique<TlsHandshakeSession>(worker, fd, std::move(server), timeoutMs,
-                                                         std::move(done), std::move(failed));
+                                                         std::move(done), std::move(failed),
+                                                         std::move(initial));
     TlsHandshakeSession* raw = session.get();
     worker.adopt(std::move(session));
     raw->start();

@@ -12,12 +12,48 @@
 #include "proxy/tlsserver.h"
 #include "proxy/worker.h"
 
+#include <QByteArray>
 #include <QString>
 #include <functional>
 #include <memory>
 #include <string>
 
 namespace sg {
+
+// The I/O of one TLS handshake, either side, over a non-blocking socket and the SSL object's
+// memory BIOs: what OpenSSL wrote is sent first, then what the socket has is read, one read of
+// at most 16 KiB at a time, and nothing is read while OpenSSL's flight waits to be sent. The
+// server side's TlsHandshakeSession and the upstream connector (TLS to upstreams) both run on
+// it.
+class TlsHandshakeIo
+{
+public:
+    enum class Result : quint8 {
+        Wait,       // wants() says what to watch
+        Done,       // the handshake is complete and its last flight sent
+        Failed,     // OpenSSL refused the handshake (its error queue says why)
+        PeerClosed, // the peer closed or reset before the handshake was done
+        SendFailed, // the socket refused OpenSSL's bytes
+    };
+    explicit TlsHandshakeIo(SSL* ssl) : m_ssl(ssl) {}
+    Result step(int fd);
+    quint32 wants() const { return m_wants; }
+    quint64 bytesRead() const { return m_read; }
+    // Bytes of the peer's read before (a ClientHello read to route by): OpenSSL gets them first.
+    void prime(const QByteArray& bytes);
+    // OpenSSL's alert after a failure, sent if the socket takes it now (the peer then says
+    // why too).
+    void sendAlert(int fd);
+
+private:
+    bool flush(int fd, Result& result); // false: stop (Wait or SendFailed in result)
+
+    SSL* m_ssl;
+    std::string m_out; // OpenSSL's bytes not yet sent
+    std::size_t m_outHead = 0;
+    quint64 m_read = 0;
+    quint32 m_wants = 0;
+};
 
 class TlsHandshakeSession final : public WorkerSession, public IoHandler
 {
@@ -29,8 +65,10 @@ public:
                                     const QString& sni, quint64 readBytes)>;
     using Failed = std::function<void(CloseReason reason, const QString& why)>;
 
+    // initial: what was read from the client already (its ClientHello, on a listener with tls
+    // and tls_passthrough), handed to OpenSSL first.
     TlsHandshakeSession(Worker& worker, int fd, std::shared_ptr<const TlsServer> server,
-                        qint64 timeoutMs, Done done, Failed failed);
+                        qint64 timeoutMs, Done done, Failed failed, QByteArray initial = {});
     ~TlsHandshakeSession() override;
 
     void start(); // after Worker::adopt
@@ -41,7 +79,6 @@ public:
 
 private:
     void step();
-    bool flush(); // false: the socket is full (or failed: m_ended)
     void fail(CloseReason reason, const QString& why);
     void handshakeFailed();
     void release();
@@ -50,9 +87,8 @@ private:
     std::shared_ptr<const TlsServer> m_server;
     const qint64 m_timeoutMs;
     SSL* m_ssl = nullptr;
-    std::string m_out; // OpenSSL's bytes not yet sent
-    std::size_t m_outHead = 0;
-    quint64 m_read = 0;
+    std::unique_ptr<TlsHandshakeIo> m_io;
+    QByteArray m_initial;
     Done m_done;
     Failed m_failed;
     bool m_ended = false;
@@ -61,6 +97,6 @@ private:
 // Starts a handshake for `fd` on `worker` (adopted there and started).
 void startTlsHandshake(Worker& worker, int fd, std::shared_ptr<const TlsServer> server,
                        qint64 timeoutMs, TlsHandshakeSession::Done done,
-                       TlsHandshakeSession::Failed failed);
+                       TlsHandshakeSession::Failed failed, QByteArray initial = {});
 
 } // namespace sg

@@ -22,7 +22,8 @@ QString tlsErrorReason()
     return reason ? QString::fromLatin1(reason) : QStringLiteral("OpenSSL error %1").arg(e);
 }
 
-// Client -> upstream: ciphertext in, plaintext out.
+// From the TLS peer: ciphertext in, plaintext out (client -> upstream on a listener with tls,
+// upstream -> client for an upstream with scheme "tls").
 class TlsLink::Decrypt final : public RelayFilter
 {
 public:
@@ -65,9 +66,13 @@ private:
                 out.finish(); // close_notify: the client sends no more
                 return;
             }
+            const int code = ERR_GET_REASON(ERR_peek_last_error());
             const QString reason = tlsErrorReason();
-            m_link.fail(reason.isEmpty() ? QStringLiteral("the client's TLS record was refused")
-                                         : reason);
+            m_link.fail(
+                reason.isEmpty()
+                    ? QStringLiteral("the %1's TLS record was refused").arg(m_link.peerName())
+                    : reason,
+                code);
             out.reset();
         }
     }
@@ -76,7 +81,7 @@ private:
     bool m_ended = false;
 };
 
-// Upstream -> client: plaintext in, ciphertext out.
+// Toward the TLS peer: plaintext in, ciphertext out.
 class TlsLink::Encrypt final : public RelayFilter
 {
 public:
@@ -90,8 +95,10 @@ public:
             const int n = SSL_write(m_link.ssl(), data, chunk);
             if (n <= 0) {
                 const QString reason = tlsErrorReason();
-                m_link.fail(reason.isEmpty() ? QStringLiteral("encrypting for the client failed")
-                                             : reason);
+                m_link.fail(
+                    reason.isEmpty()
+                        ? QStringLiteral("encrypting for the %1 failed").arg(m_link.peerName())
+                        : reason);
                 out.reset();
                 return;
             }
@@ -102,7 +109,7 @@ public:
     }
     void onEnd(FilterOutput& out) override
     {
-        // The upstream closed: close_notify, then the FIN.
+        // The other peer closed: close_notify, then the FIN.
         ERR_clear_error();
         SSL_shutdown(m_link.ssl());
         ERR_clear_error();
@@ -115,8 +122,8 @@ private:
     TlsLink& m_link;
 };
 
-TlsLink::TlsLink(SSL* ssl)
-    : m_ssl(ssl), m_decrypt(std::make_unique<Decrypt>(*this)),
+TlsLink::TlsLink(SSL* ssl, bool upstream)
+    : m_ssl(ssl), m_upstream(upstream), m_decrypt(std::make_unique<Decrypt>(*this)),
       m_encrypt(std::make_unique<Encrypt>(*this))
 {
 }

@@ -9,7 +9,8 @@
 // Memory: what is written to the read BIO is decrypted at once, so OpenSSL holds at most one
 // incomplete record (at most 16 KiB + 256 bytes) besides the direction's buffer; what the write
 // BIO gets is handed on at once. A TLS error inside the session (a bad record) resets both
-// peers and the session ends as "TLS error".
+// peers and the session ends as "TLS error". The same pair carries the proxy's TLS to an
+// upstream (tlsclient.h), with the roles of the two directions swapped.
 
 #include "proxy/relayfilter.h"
 #include "stats/snapshot.h"
@@ -24,11 +25,18 @@ namespace sg {
 class TlsLink : public std::enable_shared_from_this<TlsLink>
 {
 public:
-    explicit TlsLink(SSL* ssl); // takes the SSL object
+    // Takes the SSL object. upstream: the proxy's own TLS to an upstream (scheme "tls"), whose
+    // filters go the other way round: `encrypt` last toward the upstream, `decrypt` first
+    // toward the client.
+    explicit TlsLink(SSL* ssl, bool upstream = false);
     ~TlsLink();
     Q_DISABLE_COPY_MOVE(TlsLink)
 
     SSL* ssl() const { return m_ssl; }
+    // An upstream link is made with its session, before its handshake (its filters take their
+    // place in the chains then); the SSL object of the finished handshake comes here, before
+    // the pump starts.
+    void adopt(SSL* ssl) { m_ssl = ssl; }
     // The finished handshake, for the connection's record.
     TlsInfo describe(const QString& sni) const;
     // The filters, sharing this link's allocation (RelayFilter's aliasing contract).
@@ -37,15 +45,27 @@ public:
     // A TLS error ended the session (InjectedReset from the pump then means this).
     bool failed() const { return !m_error.isEmpty(); }
     const QString& error() const { return m_error; }
+    int errorReason() const { return m_errorReason; } // OpenSSL's ERR_GET_REASON, 0: none
+    bool upstream() const { return m_upstream; }
+    QString peerName() const
+    {
+        return m_upstream ? QStringLiteral("upstream") : QStringLiteral("client");
+    }
 
     // Moves what OpenSSL wrote (records, alerts) to `out`; returns the bytes moved.
     std::size_t drainOutput(FilterOutput& out);
-    void fail(const QString& why) { m_error = why; }
+    void fail(const QString& why, int reason = 0)
+    {
+        m_error = why;
+        m_errorReason = reason;
+    }
 
 private:
     class Decrypt;
     class Encrypt;
     SSL* m_ssl;
+    const bool m_upstream;
+    int m_errorReason = 0;
     std::unique_ptr<Decrypt> m_decrypt;
     std::unique_ptr<Encrypt> m_encrypt;
     QString m_error;

@@ -1,8 +1,15 @@
 #include "proxy/upstreamconnector.h"
 
+#include "proxy/tlsclient.h"
+#include "proxy/tlshandshake.h"
+#include "proxy/tlslink.h"
+
 #include <cerrno>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,6 +21,18 @@ UpstreamConnector::UpstreamConnector(Worker& worker, quint64 sessionId, RouteEnt
     : m_worker(worker), m_sessionId(sessionId), m_route(route), m_upstream(upstream),
       m_record(record), m_hashKey(std::move(hashKey)), m_watch(watch)
 {
+}
+
+UpstreamConnector::~UpstreamConnector()
+{
+    SSL_free(m_ssl);
+}
+
+SSL* UpstreamConnector::takeTls()
+{
+    SSL* ssl = m_ssl;
+    m_ssl = nullptr;
+    return ssl;
 }
 
 UpstreamConnector::Outcome UpstreamConnector::start()
@@ -33,6 +52,8 @@ UpstreamConnector::Outcome UpstreamConnector::attempt()
     m_tried.insert(node);
     ++m_attempts;
     m_bits = 0;
+    m_tlsFailure = CloseReason::None;
+    m_tlsFailureText.clear();
     m_node = node;
     const ResolvedNode& target = up->nodes[size_t(node)];
     m_record.setUpstreamNode(target.text);
@@ -72,11 +93,14 @@ UpstreamConnector::Outcome UpstreamConnector::attempt()
     const double connectTimeout = up->timeout.connect > 0 ? up->timeout.connect : 60;
     m_worker.schedule(m_attemptStartMs + qMax<qint64>(1, qint64(connectTimeout * 1000)),
                       m_sessionId, (kConnectTimer << 24) | (m_gen & 0xffffffu));
-    return rc == 0 ? connected() : Outcome::Pending;
+    return rc == 0 ? tcpConnected() : Outcome::Pending;
 }
 
 void UpstreamConnector::closeSocket()
 {
+    m_tlsIo.reset();
+    SSL_free(m_ssl);
+    m_ssl = nullptr;
     if (m_watch.fd < 0)
         return;
     if (m_watch.registered)
@@ -89,6 +113,8 @@ UpstreamConnector::Outcome UpstreamConnector::onIo(quint32 bits)
 {
     if (m_connected)
         return Outcome::Pending;
+    if (m_tlsIo)
+        return stepTls();
     m_bits |= bits & (IoRead | IoHup); // kept for after the connect completes
     if (!(bits & (IoWrite | IoError)))
         return Outcome::Pending;
@@ -102,13 +128,20 @@ UpstreamConnector::Outcome UpstreamConnector::onIo(quint32 bits)
     }
     if (err != 0)
         return attemptFailed(false);
-    return connected();
+    return tcpConnected();
 }
 
 UpstreamConnector::Outcome UpstreamConnector::onTimer(quint32 generation)
 {
     if (m_connected || generation != (m_gen & 0xffffffu))
         return Outcome::Pending; // stale: a later attempt, or connected meanwhile
+    if (m_tlsIo) {
+        const double seconds = m_upstream->timeout.connect > 0 ? m_upstream->timeout.connect : 60;
+        return tlsFailed(
+            CloseReason::UpstreamTlsFailed,
+            QStringLiteral("TLS handshake not finished within %1 s (timeout.connect)").arg(seconds),
+            true);
+    }
     return attemptFailed(true);
 }
 
@@ -133,6 +166,126 @@ UpstreamConnector::Outcome UpstreamConnector::attemptFailed(bool timedOut)
     if (retry)
         return attempt();
     return Outcome::Failed;
+}
+
+UpstreamConnector::Outcome UpstreamConnector::tcpConnected()
+{
+    if (!m_upstream->tls) [[likely]]
+        return connected();
+    return startTls();
+}
+
+// The node accepted: now its TLS handshake, within a connect timeout of its own.
+UpstreamConnector::Outcome UpstreamConnector::startTls()
+{
+    if (!m_tlsPreface.isEmpty()) {
+        // A few dozen bytes into a fresh socket's empty buffer.
+        const ssize_t sent = ::send(m_watch.fd, m_tlsPreface.constData(),
+                                    size_t(m_tlsPreface.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (sent != ssize_t(m_tlsPreface.size()))
+            return tlsFailed(CloseReason::UpstreamTlsFailed,
+                             QStringLiteral("the PROXY protocol header could not be sent"));
+    }
+    const QString clientSni = m_record.base.tls.sni;
+    const QString host = m_upstream->upstream.nodes.value(m_node).host;
+    m_ssl =
+        m_upstream->tls->newConnection(upstreamSni(clientSni), upstreamVerifyName(clientSni, host));
+    if (!m_ssl)
+        return tlsFailed(CloseReason::UpstreamTlsFailed,
+                         QStringLiteral("OpenSSL could not start a TLS connection (out of "
+                                        "memory)"));
+    m_tlsIo = std::make_unique<TlsHandshakeIo>(m_ssl);
+    ++m_gen;
+    const double connectTimeout =
+        m_upstream->timeout.connect > 0 ? m_upstream->timeout.connect : 60;
+    m_worker.schedule(m_worker.monoMs() + qMax<qint64>(1, qint64(connectTimeout * 1000)),
+                      m_sessionId, (kConnectTimer << 24) | (m_gen & 0xffffffu));
+    return stepTls();
+}
+
+UpstreamConnector::Outcome UpstreamConnector::stepTls()
+{
+    switch (m_tlsIo->step(m_watch.fd)) {
+    case TlsHandshakeIo::Result::Wait:
+        m_worker.loop().want(m_watch, m_tlsIo->wants());
+        return Outcome::Pending;
+    case TlsHandshakeIo::Result::Done: {
+        m_tlsRead = m_tlsIo->bytesRead();
+        m_tlsIo.reset();
+        // The handshake stopped reading once done: what the upstream sent after it may wait in
+        // the socket, and an edge-triggered loop does not say so again.
+        m_bits |= IoRead;
+        UpstreamTlsInfo info;
+        info.used = true;
+        info.sni = upstreamSni(m_record.base.tls.sni);
+        info.version = QString::fromLatin1(SSL_get_version(m_ssl));
+        info.cipher = QString::fromLatin1(SSL_get_cipher_name(m_ssl));
+        if (X509* peer = SSL_get1_peer_certificate(m_ssl)) {
+            char subject[256] = {};
+            X509_NAME_oneline(X509_get_subject_name(peer), subject, sizeof subject);
+            info.serverCertificate = QString::fromUtf8(subject);
+            X509_free(peer);
+        }
+        info.verified = m_upstream->tls->spec().verify;
+        info.clientCertificate = TlsClient::certificateSent(m_ssl);
+        m_record.setUpstreamTls(info);
+        return connected();
+    }
+    case TlsHandshakeIo::Result::Failed:
+        return handshakeRefused();
+    case TlsHandshakeIo::Result::PeerClosed:
+        return tlsFailed(CloseReason::UpstreamTlsFailed,
+                         QStringLiteral("the upstream closed during the TLS handshake (is it a "
+                                        "TLS server?)"));
+    case TlsHandshakeIo::Result::SendFailed:
+        return tlsFailed(CloseReason::UpstreamTlsFailed,
+                         QStringLiteral("the upstream went away during the TLS handshake"));
+    }
+    return Outcome::Pending;
+}
+
+// Why OpenSSL gave up on the upstream, in the words a user acts on.
+UpstreamConnector::Outcome UpstreamConnector::handshakeRefused()
+{
+    const unsigned long e = ERR_peek_last_error();
+    const int why = ERR_GET_LIB(e) == ERR_LIB_SSL ? ERR_GET_REASON(e) : 0;
+    const QString reason = tlsErrorReason();
+    if (why == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+        const QString clientSni = m_record.base.tls.sni;
+        const QString name =
+            upstreamVerifyName(clientSni, m_upstream->upstream.nodes.value(m_node).host);
+        return tlsFailed(CloseReason::UpstreamCertUntrusted,
+                         QStringLiteral("upstream certificate verify failed for %1: %2 "
+                                        "(tls.verify, trusted: %3)")
+                             .arg(name,
+                                  QString::fromLatin1(
+                                      X509_verify_cert_error_string(SSL_get_verify_result(m_ssl))),
+                                  m_upstream->tls->spec().trusted));
+    }
+    if (TlsClient::certificateRequested(m_ssl)) {
+        const QString refused = upstreamClientCertRefusal(m_ssl, *m_upstream->tls, why, reason);
+        if (!refused.isEmpty())
+            return tlsFailed(CloseReason::UpstreamClientCertRefused, refused);
+    }
+    return tlsFailed(
+        CloseReason::UpstreamTlsFailed,
+        QStringLiteral("TLS handshake with the upstream failed: %1")
+            .arg(reason.isEmpty() ? QStringLiteral("the upstream broke off") : reason));
+}
+
+UpstreamConnector::Outcome UpstreamConnector::tlsFailed(CloseReason reason, const QString& why,
+                                                        bool timedOut)
+{
+    m_tlsFailure = reason;
+    m_tlsFailureText = why;
+    m_worker.hub().addEvent(EventKind::Info, m_route.id,
+                            QStringLiteral("connection %1: TLS to upstream %2 failed: %3")
+                                .arg(m_sessionId)
+                                .arg(m_upstream->nodes[size_t(m_node)].text, why),
+                            m_record.base);
+    if (m_tlsIo && m_ssl)
+        m_tlsIo->sendAlert(m_watch.fd);
+    return attemptFailed(timedOut);
 }
 
 UpstreamConnector::Outcome UpstreamConnector::connected()

@@ -5,13 +5,24 @@
 // (upstream.timeout.connect, 60 s when unset), and retries over further picks while
 // upstream.retries and upstream.retry_timeout allow. It keeps the node's counters (failures;
 // active and total once connected) and the balancer's connection count until release().
+// An upstream with scheme "tls" is connected once its TLS handshake is done too (tlsclient.h):
+// the handshake runs on the same watch within a connect timeout of its own, as nginx's
+// proxy_ssl does, and a handshake that fails is a failed attempt like a refused connect (the
+// node's failure counted and reported, the next node tried while retries allow). Each failure
+// is an event that says why; the last one is the session's close reason (tlsFailure()).
 
 #include "proxy/routetable.h"
 #include "proxy/worker.h"
 
+#include <QByteArray>
 #include <QString>
+#include <memory>
+
+using SSL = struct ssl_st;
 
 namespace sg {
+
+class TlsHandshakeIo;
 
 class UpstreamConnector
 {
@@ -31,7 +42,12 @@ public:
     // watch (handler and tag set); the socket is opened into it.
     UpstreamConnector(Worker& worker, quint64 sessionId, RouteEntry& route, UpstreamEntry* upstream,
                       ConnectionRecord& record, QString hashKey, IoWatch& watch);
+    ~UpstreamConnector();
     Q_DISABLE_COPY_MOVE(UpstreamConnector)
+
+    // Bytes sent in plaintext before the TLS handshake of an upstream with scheme "tls" (the
+    // PROXY protocol header: nginx sends it before its handshake too).
+    void setTlsPreface(QByteArray bytes) { m_tlsPreface = std::move(bytes); }
 
     Outcome start();
     // While an attempt is under way: the watch's readiness, or a connect timer with its tag.
@@ -43,11 +59,23 @@ public:
     qint64 connectMs() const { return m_connectedMs - m_attemptStartMs; }
     // IoRead and IoHup as the connected attempt's socket reported them before it connected.
     quint32 reportedBits() const { return m_bits; }
+    // scheme "tls", connected: the SSL object of the finished handshake (the caller owns it
+    // from now on) and the bytes the handshake read from the upstream.
+    SSL* takeTls();
+    quint64 tlsRead() const { return m_tlsRead; }
+    // Why the last attempt's TLS failed (None: it did not fail in TLS), and how it was said.
+    CloseReason tlsFailure() const { return m_tlsFailure; }
+    const QString& tlsFailureText() const { return m_tlsFailureText; }
 
 private:
     Outcome attempt();
     Outcome attemptFailed(bool timedOut);
+    Outcome tcpConnected();
     Outcome connected();
+    Outcome startTls();
+    Outcome stepTls();
+    Outcome tlsFailed(CloseReason reason, const QString& why, bool timedOut = false);
+    Outcome handshakeRefused();
     void closeSocket();
 
     Worker& m_worker;
@@ -66,6 +94,13 @@ private:
     qint64 m_connectedMs = 0;
     quint32 m_bits = 0;
     bool m_connected = false;
+    // scheme "tls": the handshake under way (or done, until takeTls())
+    QByteArray m_tlsPreface;
+    SSL* m_ssl = nullptr;
+    std::unique_ptr<TlsHandshakeIo> m_tlsIo;
+    quint64 m_tlsRead = 0;
+    CloseReason m_tlsFailure = CloseReason::None;
+    QString m_tlsFailureText;
 };
 
 } // namespace sg

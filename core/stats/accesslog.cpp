@@ -203,11 +203,18 @@ int accessLogStatus(CloseReason reason)
     switch (reason) {
     case CloseReason::BadProxyHeader:
         return 400; // nginx stream's "bad request"
+    case CloseReason::TlsNoClientHello:
+        return 400;
     case CloseReason::DeniedIpRestriction:
     case CloseReason::NoRoute:
+    case CloseReason::TlsNoSni:
         return 403;
+    // nginx stream tries the next node after a failed upstream handshake and ends with 502.
     case CloseReason::ConnectFailed:
     case CloseReason::UpstreamError:
+    case CloseReason::UpstreamTlsFailed:
+    case CloseReason::UpstreamCertUntrusted:
+    case CloseReason::UpstreamClientCertRefused:
         return 502;
     case CloseReason::Limited:
     case CloseReason::SessionCap:

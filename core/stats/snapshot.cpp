@@ -73,6 +73,16 @@ QString toString(CloseReason reason)
         return QStringLiteral("client certificate untrusted");
     case CloseReason::TlsError:
         return QStringLiteral("TLS error");
+    case CloseReason::UpstreamTlsFailed:
+        return QStringLiteral("upstream TLS handshake failed");
+    case CloseReason::UpstreamCertUntrusted:
+        return QStringLiteral("upstream certificate untrusted");
+    case CloseReason::UpstreamClientCertRefused:
+        return QStringLiteral("client certificate refused by upstream");
+    case CloseReason::TlsNoClientHello:
+        return QStringLiteral("no TLS ClientHello");
+    case CloseReason::TlsNoSni:
+        return QStringLiteral("no SNI to route by");
     }
     return QString();
 }
@@ -121,6 +131,9 @@ ClosedBy closedByOf(CloseReason reason)
     case CloseReason::UpstreamReset:
     case CloseReason::UpstreamError:
     case CloseReason::ConnectFailed:
+    case CloseReason::UpstreamTlsFailed:
+    case CloseReason::UpstreamCertUntrusted:
+    case CloseReason::UpstreamClientCertRefused:
         return ClosedBy::Upstream;
     default:
         return ClosedBy::Proxy;

@@ -43,6 +43,16 @@ enum class CloseReason : quint8 {
     TlsClientCertMissing,
     TlsClientCertUntrusted,
     TlsError,
+    // An upstream with scheme "tls": the handshake with the node failed (OpenSSL's reason in
+    // the event), its certificate did not verify (tls.verify), it refused the proxy's client
+    // certificate or wanted one and none was configured. With retries, the last attempt's.
+    UpstreamTlsFailed,
+    UpstreamCertUntrusted,
+    UpstreamClientCertRefused,
+    // A listener with tls_passthrough: the client sent no TLS ClientHello (plaintext, a
+    // malformed one, or none in time); or no route took its ClientHello without SNI.
+    TlsNoClientHello,
+    TlsNoSni,
 };
 // Who ended a session first: the peer whose FIN or reset came first, or the proxy (a timeout,
 // a refusal, a kill, a shutdown, a fault). A session whose client sent its FIN first and whose
@@ -72,16 +82,31 @@ struct MqttInfo
     bool operator==(const MqttInfo&) const = default;
 };
 
-// A client of a listener with tls: its handshake as the proxy terminated it.
+// A client of a listener with tls: its handshake as the proxy terminated it; or, passed
+// through (tls_passthrough), the SNI its ClientHello carried (nothing else is known).
 struct TlsInfo
 {
     bool terminated = false;
+    bool passthrough = false;
     QString sni;               // lower case; what routes' sni matched
     QString version;           // "TLSv1.3"
     QString cipher;            // OpenSSL's name, "TLS_AES_256_GCM_SHA384"
     QString clientCertificate; // the verified client certificate's subject (mTLS), or ""
     bool resumed = false;      // by a session ticket
     bool operator==(const TlsInfo&) const = default;
+};
+
+// The proxy's own TLS to the upstream (scheme "tls"), once its handshake is done.
+struct UpstreamTlsInfo
+{
+    bool used = false;
+    QString sni;                    // sent; "apisix_backend" when the client gave none (as APISIX)
+    QString version;                // "TLSv1.3"
+    QString cipher;                 // OpenSSL's name
+    QString serverCertificate;      // the upstream certificate's subject
+    bool verified = false;          // tls.verify was on and the certificate verified
+    bool clientCertificate = false; // the upstream asked for a client certificate and got one
+    bool operator==(const UpstreamTlsInfo&) const = default;
 };
 
 // What the MySQL inspector learned about a connection (empty when not MySQL or not inspected).
@@ -197,8 +222,9 @@ struct ConnectionInfo
     MySqlInfo mysql;
     PostgresInfo postgres;
     RedisInfo redis;
-    MqttInfo mqtt; // set at admission, never changes
-    TlsInfo tls;   // set at admission, never changes
+    MqttInfo mqtt;               // set at admission, never changes
+    TlsInfo tls;                 // set at admission, never changes
+    UpstreamTlsInfo upstreamTls; // set once the upstream's TLS handshake is done
     // Who the client is, filled in the background shortly after the connection opened: the
     // owning program of a client on this machine, the reverse-DNS name of one on the network
     // (empty while unresolved and when it has none).

@@ -72,6 +72,12 @@ void ConnectionRecord::setRedis(const RedisInfo& redis)
     m_redis = redis;
 }
 
+void ConnectionRecord::setUpstreamTls(const UpstreamTlsInfo& tls)
+{
+    QMutexLocker lock(&m_mutex);
+    m_upstreamTls = tls;
+}
+
 void ConnectionRecord::setClient(const ClientProcess& process, const QString& host)
 {
     QMutexLocker lock(&m_mutex);
@@ -89,6 +95,7 @@ ConnectionInfo ConnectionRecord::info() const
         c.mysql = m_mysql;
         c.postgres = m_postgres;
         c.redis = m_redis;
+        c.upstreamTls = m_upstreamTls;
         c.clientProcess = m_clientProcess;
         c.clientHost = m_clientHost;
     }

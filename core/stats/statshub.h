@@ -120,6 +120,8 @@ public:
     void setPostgres(const PostgresInfo& postgres);
     // Written by the worker as the Redis reader follows commands (routes with protocol "redis").
     void setRedis(const RedisInfo& redis);
+    // Written by the worker once the upstream's TLS handshake is done (scheme "tls").
+    void setUpstreamTls(const UpstreamTlsInfo& tls);
     // Written by the client resolver's thread once it knows who the client is.
     void setClient(const ClientProcess& process, const QString& host);
     ConnectionInfo info() const;
@@ -131,6 +133,7 @@ private:
     MySqlInfo m_mysql;
     PostgresInfo m_postgres;
     RedisInfo m_redis;
+    UpstreamTlsInfo m_upstreamTls;
     ClientProcess m_clientProcess;
     QString m_clientHost;
 };

@@ -74,15 +74,12 @@ void TestApisixRefusals::adminApiRefusesByName_data()
         << QByteArray(R"({"protocol": {"name": "dubbo"}, "server_port": 9100,
                           "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
         << "protocol.name: protocol dubbo is not supported by Streamgate";
-    QTest::newRow("inline upstream scheme tls")
-        << "/apisix/admin/stream_routes/r" << QByteArray(R"({"server_port": 9100,
-                          "upstream": {"scheme": "tls", "nodes": {"127.0.0.1:1": 1}}})")
-        << "scheme \"tls\" is not supported by Streamgate yet: the nodes would be reached in "
-           "plaintext";
-    QTest::newRow("upstream scheme tls")
+    // scheme "tls" runs (tst_engine_upstreamtls); its client certificate must exist.
+    QTest::newRow("upstream tls client_cert_id naming no ssl")
         << "/apisix/admin/upstreams/u"
-        << QByteArray(R"({"scheme": "tls", "nodes": {"127.0.0.1:1": 1}})")
-        << "scheme \"tls\" is not supported by Streamgate yet";
+        << QByteArray(R"({"scheme": "tls", "tls": {"client_cert_id": "1"},
+                          "nodes": {"127.0.0.1:1": 1}})")
+        << "upstreams[0].tls.client_cert_id: failed to fetch ssl info by ssl id [1]: no such ssl";
     QTest::newRow("service hosts")
         << "/apisix/admin/services/s"
         << QByteArray(R"({"hosts": ["a.example.com"], "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
@@ -90,26 +87,17 @@ void TestApisixRefusals::adminApiRefusesByName_data()
     QTest::newRow("service enable_websocket")
         << "/apisix/admin/services/s" << QByteArray(R"({"enable_websocket": true})")
         << "enable_websocket is not supported by Streamgate";
-    QTest::newRow("service inline upstream scheme tls")
-        << "/apisix/admin/services/s"
-        << QByteArray(R"({"upstream": {"scheme": "tls", "nodes": {"127.0.0.1:1": 1}}})")
-        << "scheme \"tls\" is not supported by Streamgate yet";
-    QTest::newRow("upstream tls client certificate")
+    QTest::newRow("upstream tls client_cert without client_key")
         << "/apisix/admin/upstreams/u"
-        << QByteArray(R"({"tls": {"client_cert_id": "1"}, "nodes": {"127.0.0.1:1": 1}})")
-        << "tls is not supported by Streamgate";
+        << QByteArray(R"({"scheme": "tls", "tls": {"client_cert": ")" + QByteArray(200, 'A') +
+                      R"("}, "nodes": {"127.0.0.1:1": 1}})")
+        << "property \"client_key\" is required when client_cert is given";
     QTest::newRow("route plugin syslog over tls")
         << "/apisix/admin/stream_routes/r"
         << QByteArray(R"({"plugins": {"syslog": {"host": "127.0.0.1", "port": 514, "tls": true,
                           "log_format": {"ip": "$remote_addr"}}},
                           "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
         << "tls is not supported by Streamgate";
-    QTest::newRow("route plugin traffic-split, inline upstream over tls")
-        << "/apisix/admin/stream_routes/r"
-        << QByteArray(R"({"plugins": {"traffic-split": {"rules": [{"weighted_upstreams": [
-                          {"upstream": {"scheme": "tls", "nodes": {"127.0.0.1:1": 1}}}]}]}},
-                          "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
-        << "scheme \"tls\" is not supported by Streamgate yet";
 }
 
 void TestApisixRefusals::adminApiRefusesByName()
@@ -138,9 +126,11 @@ void TestApisixRefusals::storeRefusesWhatTheWindowWouldWrite()
     up.nodes << node;
     route.upstream = up;
     route.upstream->scheme = QStringLiteral("tls");
+    route.upstream->tls = UpstreamTls{};
+    route.upstream->tls->clientCertId = QJsonValue(QStringLiteral("missing"));
     const Problems problems = m_store->putRoute(route);
-    QVERIFY2(refused(problems, "stream_routes[0].upstream.scheme", "tls",
-                     "scheme \"tls\" is not supported by Streamgate"),
+    QVERIFY2(refused(problems, "stream_routes[0].upstream.tls.client_cert_id", "missing",
+                     "failed to fetch ssl info by ssl id [missing]"),
              qPrintable(formatProblems(problems)));
     QVERIFY(m_store->config().streamRoutes.isEmpty());
 }

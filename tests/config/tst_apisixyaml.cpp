@@ -92,6 +92,7 @@ private slots:
     void mergeKeepsOwnSettings();
     void commandLineRoundTrip();
     void proxyProtocolListenersRoundTrip();
+    void upstreamTlsAndPassthroughExport();
     void proxyProtocolImportDefaults();
     void portRangesRoundTrip();
     void overlappingRangeImportRefused();
@@ -917,6 +918,54 @@ void TestApisixYaml::proxyProtocolListenersRoundTrip()
     QVERIFY2(imported.ok(), qPrintable(formatProblems(imported.problems)));
     QVERIFY(imported.config.streamProxy == decoded.value.streamProxy);
     QCOMPARE(imported.realIpFrom, std::optional<QStringList>({"127.0.0.0/8", "::1"}));
+}
+
+// An upstream's scheme "tls" and tls, tls_passthrough on a listener and a route, and the trusted
+// CAs: kept as written in the JSON config; the export writes the APISIX objects as they are,
+// the trusted CAs as APISIX's apisix.ssl.ssl_trusted_certificate, and warns that
+// tls_passthrough needs an APISIX that has it. The import reads the objects back.
+void TestApisixYaml::upstreamTlsAndPassthroughExport()
+{
+    const QByteArray text = R"({
+      "stream_proxy": { "tcp": [{"addr": 9443, "tls_passthrough": true}] },
+      "upstreams": [{"id": "u", "scheme": "tls", "tls": {"verify": true},
+                     "nodes": {"127.0.0.1:8443": 1}}],
+      "stream_routes": [{"id": "r", "sni": "a.example.com", "tls_passthrough": true,
+                         "upstream_id": "u"}],
+      "streamgate": {"ssl_trusted_certificate": "system"}
+    })";
+    const Decoded<Config> decoded = decodeConfig(parseJson(text));
+    QVERIFY2(decoded.ok(), qPrintable(formatProblems(decoded.problems)));
+    QCOMPARE(encodeConfig(decoded.value), parseJson(text));
+    QVERIFY(decoded.value.upstreams[0].reachedOverTls());
+    QVERIFY(decoded.value.upstreams[0].tls->verifies());
+    QVERIFY(decoded.value.streamProxy.tcp[0].passesTlsThrough());
+
+    QTemporaryDir dir;
+    const ApisixExport exported = exportApisix(decoded.value, dir.path());
+    QVERIFY2(exported.ok(), qPrintable(formatProblems(exported.problems)));
+    QVERIFY2(!mentions(exported.warnings, "ssl_trusted_certificate"),
+             qPrintable(formatProblems(exported.warnings)));
+    QVERIFY2(mentions(exported.warnings, "stream_proxy.tcp[0].tls_passthrough") &&
+                 mentions(exported.warnings, "stream_routes[0].tls_passthrough"),
+             qPrintable(formatProblems(exported.warnings)));
+    Problems problems;
+    const QJsonObject proxy =
+        yamlToJson(readFile(dir.filePath("config-stream.yaml")), "config-stream.yaml", &problems)
+            .toObject();
+    QVERIFY2(problems.isEmpty(), qPrintable(formatProblems(problems)));
+    const QJsonObject apisix = proxy.value("apisix").toObject();
+    QCOMPARE(apisix.value("ssl").toObject().value("ssl_trusted_certificate").toString(),
+             QStringLiteral("system"));
+    QCOMPARE(apisix.value("stream_proxy").toObject().value("tcp"),
+             QJsonValue(QJsonArray{QJsonObject{{"addr", 9443}, {"tls_passthrough", true}}}));
+
+    const ApisixImport imported = importApisix(dir.filePath("apisix.yaml"));
+    QVERIFY2(imported.ok(), qPrintable(formatProblems(imported.problems)));
+    QVERIFY(imported.config.streamProxy == decoded.value.streamProxy);
+    QCOMPARE(encodeUpstream(imported.config.upstreams.value(0)),
+             encodeUpstream(decoded.value.upstreams[0]));
+    QCOMPARE(imported.config.streamRoutes.value(0).tlsPassthrough, std::optional<bool>(true));
 }
 
 // apisix.proxy_protocol gives the entries that do not say their PROXY protocol settings, as

@@ -222,6 +222,8 @@ void TestConfigCodec::badListenEntry_data()
                                << "listen address must be an IP address, not \"localhost\"";
     QTest::newRow("boolean") << json("true") << shape;
     QTest::newRow("object form") << json(R"({"addr": 9100, "tls": true})") << shape;
+    QTest::newRow("object form with tls_passthrough")
+        << json(R"({"addr": 9100, "tls_passthrough": true})") << shape;
     // Port ranges, with APISIX's words (validate_port_or_range) and Streamgate's cap.
     QTest::newRow("range start 0") << json(R"("0-100")") << "port out of range (1-65535): 0";
     QTest::newRow("range end 65536")

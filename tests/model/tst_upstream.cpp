@@ -143,6 +143,10 @@ void TestUpstream::valid_data()
     QTest::newRow("scheme tcp") << upstream(R"({"scheme": "tcp"})");
     QTest::newRow("scheme udp") << upstream(R"({"scheme": "udp"})");
     QTest::newRow("scheme tls") << upstream(R"({"scheme": "tls"})");
+    QTest::newRow("scheme tls, tls.verify")
+        << upstream(R"({"scheme": "tls", "tls": {"verify": true}})");
+    QTest::newRow("tls.client_cert_id as integer")
+        << upstream(R"({"scheme": "tls", "tls": {"client_cert_id": 1, "verify": false}})");
     // The schema's default, which APISIX's stream proxy runs as tcp (tools send it).
     QTest::newRow("scheme http") << upstream(R"({"scheme": "http"})");
     // APISIX's schema allows an upstream without nodes (its sessions fail; the check warns).
@@ -318,9 +322,23 @@ void TestUpstream::invalid_data()
         << nodes(R"([{"host": "a", "port": 1, "weight": 1, "zone": "x"}])") << "nodes[0].zone"
         << "x"
         << "additional properties forbidden, found zone";
-    QTest::newRow("upstream tls") << upstream(R"({"tls": {"verify": true}})") << "tls"
-                                  << R"({"verify":true})"
-                                  << "tls is not supported by Streamgate";
+    QTest::newRow("upstream tls unknown field")
+        << upstream(R"({"tls": {"verify": true, "sni": "x"}})") << "tls.sni"
+        << "x"
+        << "additional properties forbidden, found sni";
+    QTest::newRow("upstream tls.verify not boolean")
+        << upstream(R"({"tls": {"verify": "yes"}})") << "tls.verify"
+        << "yes"
+        << "wrong type: expected boolean, got string";
+    QTest::newRow("upstream tls client_cert and client_cert_id")
+        << upstream(QStringLiteral(R"({"tls": {"client_cert_id": "c", "client_cert": "%1",
+                                   "client_key": "%2"}})")
+                        .arg(QString(200, u'C'), QString(100, u'K'))
+                        .toUtf8())
+        << "tls.client_cert_id"
+        << "c"
+        << "client_cert_id names an ssl of type client: give it or client_cert with client_key, "
+           "not both";
     QTest::newRow("discovery_type") << upstream(R"({"discovery_type": "dns"})") << "discovery_type"
                                     << "dns"
                                     << "discovery_type is not supported by Streamgate";
