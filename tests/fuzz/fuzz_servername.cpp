@@ -6,6 +6,7 @@
 // sni pattern made of the name (and "*") matches it.
 #include "proxy/servername.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -22,10 +23,39 @@ void require(bool condition, const char* what)
     }
 }
 
+// The same bytes as the start of a TLS stream (tls_passthrough): fed to the ClientHello reader
+// in small pieces, never more than it asks for, it takes at most what it is given, never more
+// than the input, and a name it reads is a host name's text in lower case.
+void readAsClientHello(const std::uint8_t* data, std::size_t size)
+{
+    ClientHelloReader reader;
+    std::size_t at = 0;
+    while (reader.state() == ClientHelloReader::State::NeedMore && at < size) {
+        const std::size_t want = reader.wantAtMost();
+        require(want > 0, "a reader that needs more asks for nothing");
+        const std::size_t n = std::min({want, size - at, std::size_t(1 + data[at] % 61)});
+        const std::size_t took = reader.feed(reinterpret_cast<const char*>(data + at), n);
+        require(took <= n, "took more than it was given");
+        if (took == 0)
+            break;
+        at += took;
+    }
+    require(reader.consumed() == at, "consumed() is not what was taken");
+    if (reader.state() == ClientHelloReader::State::Error)
+        require(!reader.error().isEmpty(), "an error without a reason");
+    if (reader.state() != ClientHelloReader::State::Done)
+        return;
+    require(reader.wantAtMost() == 0, "a finished reader asks for more");
+    for (const QChar c : reader.serverName())
+        require(c.unicode() > 0x20 && c.unicode() < 0x7f && !(c >= u'A' && c <= u'Z'),
+                "a ClientHello name that is no lower-case host name");
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
+    readAsClientHello(data, size);
     const QString name = serverNameOf(data, size);
     if (name.isEmpty())
         return 0;
