@@ -99,6 +99,31 @@ void readRealIpFrom(const QJsonObject& root, ApisixImport& result)
         result.realIpFrom = decoded.value.realIpFrom;
 }
 
+// apisix.ssl.ssl_trusted_certificate: the CAs upstreams with tls.verify trust. A path of the
+// APISIX machine that is no file here is left out, said, rather than refusing the import.
+void readTrustedCertificates(const QJsonObject& root, ApisixImport& result)
+{
+    const QJsonValue value =
+        root.value(u"apisix").toObject().value(u"ssl").toObject().value(u"ssl_trusted_certificate");
+    if (value.isUndefined() || value.isNull())
+        return;
+    const QString path = QStringLiteral("apisix.ssl.ssl_trusted_certificate");
+    if (!value.isString() || value.toString().isEmpty()) {
+        result.problems << Problem{path, compactJson(value),
+                                   QStringLiteral("must be \"system\" or the path of a PEM file")};
+        return;
+    }
+    const QString text = value.toString();
+    if (text != QLatin1String("system") && !QFileInfo(text).isFile()) {
+        result.warnings << Problem{path, text,
+                                   QStringLiteral("not imported: no such file here; upstreams "
+                                                  "with tls.verify trust the system's CAs until "
+                                                  "streamgate.ssl_trusted_certificate names one")};
+        return;
+    }
+    result.sslTrustedCertificate = text;
+}
+
 // Reads apisix.stream_proxy from an APISIX config file (config-stream.yaml or config.yaml).
 void readStreamProxy(const QString& path, ApisixImport& result)
 {
@@ -115,6 +140,7 @@ void readStreamProxy(const QString& path, ApisixImport& result)
         return;
     }
     readRealIpFrom(root.toObject(), result);
+    readTrustedCertificates(root.toObject(), result);
     const QJsonValue proxy = root.toObject().value(u"apisix").toObject().value(u"stream_proxy");
     if (proxy.isUndefined() || proxy.isNull())
         return; // an APISIX config without stream listeners: keep the current ones
@@ -485,6 +511,7 @@ ApisixImport importApisixYaml(const QByteArray& yaml, const QString& source,
         return result;
     decoded.value.streamProxy = result.config.streamProxy;
     decoded.value.streamgate.realIpFrom = result.realIpFrom;
+    decoded.value.streamgate.sslTrustedCertificate = result.sslTrustedCertificate;
     result.config = decoded.value;
 
     const ConfigCheck check = checkConfig(result.config);
@@ -510,6 +537,8 @@ Config mergeApisixImport(const Config& current, const ApisixImport& imported)
         next.streamProxy = imported.config.streamProxy;
     if (imported.realIpFrom)
         next.streamgate.realIpFrom = imported.realIpFrom;
+    if (imported.sslTrustedCertificate)
+        next.streamgate.sslTrustedCertificate = imported.sslTrustedCertificate;
     return next;
 }
 

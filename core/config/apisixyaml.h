@@ -37,6 +37,9 @@ struct ApisixImport
     QString streamProxyFile;     // which file it came from
     // nginx_config.stream.real_ip_from of that file, when it has one (streamgate.real_ip_from)
     std::optional<QStringList> realIpFrom;
+    // apisix.ssl.ssl_trusted_certificate of that file, when it has one that can be used here
+    // ("system", or a file that exists: streamgate.ssl_trusted_certificate)
+    std::optional<QString> sslTrustedCertificate;
     Problems problems; // every refusal, with path, value and reason
     Problems warnings;
     bool ok() const { return problems.isEmpty(); }

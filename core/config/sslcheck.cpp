@@ -152,6 +152,12 @@ void checkSsl(const Ssl& ssl, const QString& path, ConfigCheck& check)
 void checkUpstreamTls(const Config& config, const Upstream& up, const QString& path,
                       ConfigCheck& check)
 {
+    // Streamgate's probes speak HTTP in plaintext (APISIX's "https" probes are refused).
+    if (up.reachedOverTls() && up.checks && up.checks->http())
+        check.warnings << Problem{path + QStringLiteral(".checks.active.type"), up.checks->type,
+                                  QStringLiteral("the nodes speak TLS (scheme \"tls\") and HTTP "
+                                                 "probes are sent in plaintext, so they fail: use "
+                                                 "type \"tcp\"")};
     if (!up.tls)
         return;
     const QString at = path + QStringLiteral(".tls");

@@ -940,6 +940,11 @@ void TestApisixYaml::upstreamTlsAndPassthroughExport()
     QVERIFY(decoded.value.upstreams[0].reachedOverTls());
     QVERIFY(decoded.value.upstreams[0].tls->verifies());
     QVERIFY(decoded.value.streamProxy.tcp[0].passesTlsThrough());
+    // HTTP probes would reach TLS nodes in plaintext: said.
+    Config probed = decoded.value;
+    probed.upstreams[0].checks = ActiveHealthCheck{};
+    QVERIFY2(mentions(checkConfig(probed).warnings, "upstreams[0].checks.active.type"),
+             qPrintable(formatProblems(checkConfig(probed).warnings)));
 
     QTemporaryDir dir;
     const ApisixExport exported = exportApisix(decoded.value, dir.path());
@@ -966,6 +971,19 @@ void TestApisixYaml::upstreamTlsAndPassthroughExport()
     QCOMPARE(encodeUpstream(imported.config.upstreams.value(0)),
              encodeUpstream(decoded.value.upstreams[0]));
     QCOMPARE(imported.config.streamRoutes.value(0).tlsPassthrough, std::optional<bool>(true));
+    QCOMPARE(imported.sslTrustedCertificate, std::optional<QString>(QStringLiteral("system")));
+    QCOMPARE(mergeApisixImport(Config{}, imported).streamgate.trustedCertificates(),
+             QStringLiteral("system"));
+
+    // A CA file of the APISIX machine that is not here: left out, said.
+    QVERIFY(writeFile(dir.filePath("config-stream.yaml"),
+                      "apisix:\n  ssl:\n    ssl_trusted_certificate: /nowhere/ca.pem\n"
+                      "  stream_proxy:\n    tcp:\n      - 9443\n"));
+    const ApisixImport elsewhere = importApisix(dir.filePath("apisix.yaml"));
+    QVERIFY2(elsewhere.ok(), qPrintable(formatProblems(elsewhere.problems)));
+    QVERIFY(!elsewhere.sslTrustedCertificate);
+    QVERIFY2(mentions(elsewhere.warnings, "apisix.ssl.ssl_trusted_certificate"),
+             qPrintable(formatProblems(elsewhere.warnings)));
 }
 
 // apisix.proxy_protocol gives the entries that do not say their PROXY protocol settings, as

@@ -108,6 +108,10 @@ void TestSettings::valid_data()
     QTest::newRow("access_log APISIX's default written out")
         << QByteArray(R"({"access_log": {"enable": true, "format": "$remote_addr [$time_local] )"
                       R"($protocol $status $bytes_sent $bytes_received $session_time"}})");
+    QTest::newRow("ssl_trusted_certificate system")
+        << QByteArray(R"({"ssl_trusted_certificate": "system"})");
+    QTest::newRow("ssl_trusted_certificate file")
+        << QByteArray(R"({"ssl_trusted_certificate": "/etc/ssl/certs/ca-certificates.crt"})");
     QTest::newRow("allow_expiry, every kind") << QByteArray(R"({"allow_expiry": {"mysql": {
             "192.168.1.5": {"since": "2026-12-05T18:40:00Z", "until": "2026-12-05T19:40:00Z"},
             "127.0.0.2": {"since": "2026-12-05T18:40:00.250Z", "until": "2026-12-05T18:42:00Z",
@@ -140,7 +144,7 @@ void TestSettings::invalid_data()
     const QString top =
         QStringLiteral("(known: admin, prometheus, mysql_inspect, postgres_inspect, routes, "
                        "disabled_routes, toxiproxy, toxics, control, access_log, real_ip_from, "
-                       "allow_expiry)");
+                       "ssl_trusted_certificate, allow_expiry)");
 
     // wrong type
     QTest::newRow("section not an object")

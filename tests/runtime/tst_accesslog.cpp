@@ -48,6 +48,14 @@ private Q_SLOTS:
         QTest::newRow("client certificate untrusted")
             << int(CloseReason::TlsClientCertUntrusted) << 500;
         QTest::newRow("TLS error in a session") << int(CloseReason::TlsError) << 200;
+        // nginx stream after its last try of an upstream whose handshake failed: 502.
+        QTest::newRow("upstream TLS handshake") << int(CloseReason::UpstreamTlsFailed) << 502;
+        QTest::newRow("upstream certificate untrusted")
+            << int(CloseReason::UpstreamCertUntrusted) << 502;
+        QTest::newRow("client certificate refused by upstream")
+            << int(CloseReason::UpstreamClientCertRefused) << 502;
+        QTest::newRow("passthrough: no ClientHello") << int(CloseReason::TlsNoClientHello) << 400;
+        QTest::newRow("passthrough: no SNI") << int(CloseReason::TlsNoSni) << 403;
     }
     void status()
     {
