@@ -174,6 +174,50 @@ QJsonObject redactedSsl(QJsonObject ssl)
     return ssl;
 }
 
+namespace {
+
+// Walks objects and arrays; `visit` gets every object that is the value of a "tls" key.
+template <typename Visit> QJsonValue walkTls(const QJsonValue& value, bool underTls, Visit visit)
+{
+    if (value.isArray()) {
+        QJsonArray a = value.toArray();
+        for (qsizetype i = 0; i < a.size(); ++i)
+            a[i] = walkTls(a.at(i), false, visit);
+        return a;
+    }
+    if (!value.isObject())
+        return value;
+    QJsonObject o = value.toObject();
+    if (underTls)
+        visit(o);
+    for (auto it = o.begin(); it != o.end(); ++it)
+        it.value() = walkTls(it.value(), it.key() == u"tls", visit);
+    return o;
+}
+
+} // namespace
+
+QJsonObject redactedClientKeys(QJsonObject object)
+{
+    return walkTls(object, false,
+                   [](QJsonObject& tls) {
+                       if (tls.value(u"client_key").isString())
+                           tls.insert(QStringLiteral("client_key"),
+                                      redactedPrivateKey(tls.value(u"client_key").toString()));
+                   })
+        .toObject();
+}
+
+QStringList clientKeysOf(const QJsonObject& object)
+{
+    QStringList keys;
+    walkTls(object, false, [&keys](QJsonObject& tls) {
+        if (tls.value(u"client_key").isString())
+            keys << tls.value(u"client_key").toString();
+    });
+    return keys;
+}
+
 AdminRefusal problemsRefusal(const Problems& problems)
 {
     return AdminRefusal{kStatusBadRequest, problemsMessage(problems), problems};

@@ -55,6 +55,11 @@ QString adminKindName(AdminKind kind); // "stream route" / "upstream" / "service
 QString redactedPrivateKey(const QString& pem);
 // An ssl as the admin API answers it: `key` and each of `keys` redacted.
 QJsonObject redactedSsl(QJsonObject ssl);
+// An upstream, route or service as the admin API answers it: each upstream's tls.client_key
+// (inline ones and traffic-split's included) redacted.
+QJsonObject redactedClientKeys(QJsonObject object);
+// The tls.client_key texts an object holds (the stored ones a redacted key stands for).
+QStringList clientKeysOf(const QJsonObject& object);
 
 // A 400 listing validation problems in one APISIX-style line.
 AdminRefusal problemsRefusal(const Problems& problems);

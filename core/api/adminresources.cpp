@@ -145,10 +145,25 @@ std::optional<QJsonObject> storedObject(const Config& config, AdminKind kind, co
     return std::nullopt;
 }
 
-// An object as the API shows it: an ssl's private keys redacted.
+// An object as the API shows it: an ssl's private keys redacted, and an upstream's
+// tls.client_key.
 QJsonObject shown(AdminKind kind, const QJsonObject& value)
 {
-    return kind == AdminKind::Ssls ? redactedSsl(value) : value;
+    return kind == AdminKind::Ssls ? redactedSsl(value) : redactedClientKeys(value);
+}
+
+// A write that gives back an upstream's tls.client_key as the API showed it keeps the stored
+// key (GET, edit, PUT works as for an ssl).
+void restoreRedactedClientKey(const QStringList& stored, std::optional<Upstream>& upstream)
+{
+    if (!upstream || !upstream->tls)
+        return;
+    for (const QString& candidate : stored) {
+        if (upstream->tls->clientKey == redactedPrivateKey(candidate)) {
+            upstream->tls->clientKey = candidate;
+            return;
+        }
+    }
 }
 
 // A PUT or PATCH of an ssl that gives back a key as the API showed it (redactedPrivateKey)
@@ -553,23 +568,34 @@ HttpResponse AdminResources::save(Kind kind, const AdminObject& object)
     const bool existed = storedObject(before, kind, id).has_value();
     const ConfigStore::Stamp stamp =
         object.keepGivenTimes ? ConfigStore::Stamp::KeepGiven : ConfigStore::Stamp::Now;
+    const QStringList storedClientKeys =
+        clientKeysOf(storedObject(before, kind, id).value_or(QJsonObject()));
     Problems problems;
     switch (kind) {
-    case Kind::StreamRoutes:
-        problems = m_store->putRoute(object.route);
+    case Kind::StreamRoutes: {
+        StreamRoute route = object.route;
+        restoreRedactedClientKey(storedClientKeys, route.upstream);
+        problems = m_store->putRoute(route);
         break;
+    }
     case Kind::Ssls: {
         Ssl ssl = object.ssl;
         restoreRedactedKeys(before.findSsl(id), ssl);
         problems = m_store->putSsl(ssl, stamp);
         break;
     }
-    case Kind::Upstreams:
-        problems = m_store->putUpstream(object.upstream, stamp);
+    case Kind::Upstreams: {
+        std::optional<Upstream> upstream = object.upstream;
+        restoreRedactedClientKey(storedClientKeys, upstream);
+        problems = m_store->putUpstream(*upstream, stamp);
         break;
-    case Kind::Services:
-        problems = m_store->putService(object.service, stamp);
+    }
+    case Kind::Services: {
+        Service service = object.service;
+        restoreRedactedClientKey(storedClientKeys, service.upstream);
+        problems = m_store->putService(service, stamp);
         break;
+    }
     }
     if (!problems.isEmpty())
         return problemsResponse(problems);
