@@ -408,6 +408,35 @@ private Q_SLOTS:
                                                 "handshake with the upstream failed")
                                      .arg(plain->port())),
                  qPrintable(events));
+        const QString plainNode = QStringLiteral("127.0.0.1:%1").arg(plain->port());
+        const auto failuresOf = [&](const Snapshot& s) {
+            for (const NodeStatus& n : s.nodes)
+                if (n.node == plainNode)
+                    return n.failures;
+            return quint64(0);
+        };
+        QCOMPARE(failuresOf(engine.snapshot()), quint64(1));
+
+        // With checks.passive, one failed handshake marks the node down, and the next client
+        // goes to the TLS node at once.
+        c.streamRoutes[0].upstream->checks = ActiveHealthCheck{};
+        c.streamRoutes[0].upstream->checks->type = QStringLiteral("tcp");
+        c.streamRoutes[0].upstream->checks->healthyInterval = 60;
+        c.streamRoutes[0].upstream->checks->healthySuccesses = 10;
+        c.streamRoutes[0].upstream->checks->unhealthyInterval = 60;
+        c.streamRoutes[0].upstream->passiveChecks = PassiveHealthCheck{1, 1, {}};
+        engine.apply(c);
+        QCOMPARE(lineVia(port, "marks it down"), reversed("marks it down"));
+        const auto healthyOf = [&](const Snapshot& s) {
+            for (const NodeStatus& n : s.nodes)
+                if (n.node == plainNode)
+                    return n.healthy;
+            return true;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(!healthyOf(engine.snapshot()), 5000);
+        QCOMPARE(lineVia(port, "straight to TLS"), reversed("straight to TLS"));
+        QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 3, 5000);
+        QVERIFY(engine.snapshot().closed.last().failedUpstreams.isEmpty());
     }
 
     // tls_passthrough: one port, two TLS services chosen by the ClientHello's SNI, each
