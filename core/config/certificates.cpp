@@ -356,7 +356,13 @@ QList<ExpiryNotice> expiringCertificates(const Config& config, const QDateTime& 
         const CertificateUsers users = certificateUsers(config, ssl.idString());
         if (users.isEmpty())
             continue;
-        const std::optional<CertificateInfo> info = readCertificateInfo(ssl.cert);
+        // The one of cert and certs (another key type) that ends first.
+        std::optional<CertificateInfo> info;
+        for (const QString& pem : QStringList{ssl.cert} + ssl.certs) {
+            std::optional<CertificateInfo> one = readCertificateInfo(pem);
+            if (one && (!info || one->notAfter < info->notAfter))
+                info = std::move(one);
+        }
         if (!info || info->notAfter > limit)
             continue;
         ExpiryNotice n;

@@ -61,7 +61,7 @@ struct CertificateUsers
 CertificateUsers certificateUsers(const Config& config, const QString& sslId);
 
 // A certificate in use (CertificateUsers not empty) that expires within `withinDays` of `now`,
-// or has expired.
+// or has expired; of an ssl with more pairs (`certs`), the one that ends first.
 struct ExpiryNotice
 {
     QString sslId;

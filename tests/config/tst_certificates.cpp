@@ -304,6 +304,16 @@ private slots:
         QCOMPARE(expiringCertificates(config, now, 2).size(), 1);
         QCOMPARE(expiringCertificates(config, now.addDays(360)).size(), 3);
 
+        // Of an ssl with a second pair (certs/keys), the one that ends first.
+        QJsonObject pair = sslJson("pair", {"pair.example.com"}, year);
+        pair.insert("certs", QJsonArray{soon.certPem});
+        pair.insert("keys", QJsonArray{soon.keyPem});
+        const Config paired =
+            configOf(QJsonObject{{"stream_proxy", tls}, {"ssls", QJsonArray{pair}}});
+        const QList<ExpiryNotice> pairNotices = expiringCertificates(paired, now);
+        QCOMPARE(pairNotices.size(), 1);
+        QCOMPARE(pairNotices.first().daysLeft, 3);
+
         // Not in use (no TLS listener, no route): no notice.
         QJsonObject json = encodeConfig(config);
         json.insert("stream_proxy", QJsonObject{{"tcp", QJsonArray{9000}}});

@@ -298,7 +298,13 @@ void CertificatesPane::rebuild(const Config& config)
                          : days <= kWarnDays
                              ? tr("Expires within %1 days: replace it").arg(kWarnDays)
                              : QString());
-        set(KeyColumn, info->keyType);
+        // More pairs (certs/keys, e.g. RSA beside ECDSA): their key types too.
+        QStringList keyTypes{info->keyType};
+        for (const QString& pem : ssl.certs) {
+            if (const std::optional<CertificateInfo> more = readCertificateInfo(pem))
+                keyTypes << more->keyType;
+        }
+        set(KeyColumn, keyTypes.join(QStringLiteral(", ")));
         const QString details = tr("SHA-256 fingerprint: %1\nCertificate names: %2")
                                     .arg(info->sha256, info->names().join(QStringLiteral(", ")));
         m_view->item(r, NamesColumn)->setToolTip(details);
