@@ -18,6 +18,7 @@
 #include "models/nodesmodel.h"
 #include "models/routesmodel.h"
 #include "models/routestatsmodel.h"
+#include "panes/certificatespane.h"
 #include "panes/connectionspane.h"
 #include "panes/deniedpane.h"
 #include "panes/desktopintegration.h"
@@ -124,6 +125,8 @@ MainWindow::MainWindow(ConfigStore* store, Engine* engine, QWidget* parent, Allo
     m_queriesPanel = new QueriesPanel(store, engine, m_tabs);
     m_queriesPanel->setObjectName(QStringLiteral("queriesPanel"));
     m_tabs->addTab(m_queriesPanel, tr("Queries"));
+    m_certificatesPane = new CertificatesPane(store, engine, m_banner, m_tabs);
+    m_tabs->addTab(m_certificatesPane, tr("Certificates"));
     m_mainSplitter->addWidget(m_tabs);
     m_mainSplitter->setStretchFactor(0, 0);
     m_mainSplitter->setStretchFactor(1, 1);
@@ -326,6 +329,11 @@ void MainWindow::connectPanes()
         m_tabs->setTabText(m_tabs->indexOf(m_deniedPane), title);
     });
     connect(m_statisticsPane, &StatisticsPane::routeClicked, this, &MainWindow::selectRoute);
+    connect(m_certificatesPane, &CertificatesPane::showRequested, this,
+            [this] { m_tabs->setCurrentWidget(m_certificatesPane); });
+    connect(m_certificatesPane, &CertificatesPane::noticeDone, this,
+            [this] { hideNotice(QStringLiteral("certificates")); });
+    connect(m_certificatesPane, &CertificatesPane::message, m_statusBar, &QStatusBar::showMessage);
 
     connect(m_editor, &RouteEditor::saved, this, [this](const QString& id) {
         selectRoute(id);
@@ -772,8 +780,11 @@ void MainWindow::showNextRefusal()
         hideNotice(QStringLiteral("refusal"));
         return;
     }
-    if (!m_banner->key().isEmpty() && m_banner->key() != QStringLiteral("refusal"))
-        return; // a config problem is more important; refusals wait in the tray and the list
+    // A config problem is more important; refusals wait in the tray and the list. A
+    // certificate's expiry (said in the event log too) gives way.
+    if (!m_banner->key().isEmpty() && m_banner->key() != QStringLiteral("refusal") &&
+        m_banner->key() != QStringLiteral("certificates"))
+        return;
     const DeniedClient d = pending.last();
     QString text = tr("<b>%1</b> was refused on <b>%2</b>.")
                        .arg(d.clientIp.toHtmlEscaped(),

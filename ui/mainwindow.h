@@ -26,6 +26,7 @@ struct Config;
 
 namespace ui {
 class AccessController;
+class CertificatesPane;
 class ColorScheme;
 class ConnectionsPane;
 class ConnectionTableModel;
@@ -143,6 +144,7 @@ private:
     ui::StatisticsPane* m_statisticsPane = nullptr;
     ui::RouteEditor* m_editor = nullptr;
     ui::FaultsPanel* m_faultsPanel = nullptr;
+    ui::CertificatesPane* m_certificatesPane = nullptr;
     ui::QueriesPanel* m_queriesPanel = nullptr;
     ui::StatusBar* m_statusBar = nullptr;
     ui::DesktopIntegration* m_desktop = nullptr;

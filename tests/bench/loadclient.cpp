@@ -13,7 +13,9 @@
 //   sg_loadclient idle --target ADDR --count N [--hold S]             hold N open connections
 //   sg_loadclient udp  --target ADDR [--threads N] [--duration S]     datagram request/response
 //
-// ADDR is IPv4 "a.b.c.d:port" or "[v6]:port".
+// ADDR is IPv4 "a.b.c.d:port" or "[v6]:port". `--tls SNI` makes cps and stream speak TLS to the
+// target (OpenSSL, the server name SNI, no certificate verification: every proxy gets the same
+// client); cps then makes a full handshake per connection (no session is ever resumed).
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -30,6 +32,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <optional>
 #include <poll.h>
 #include <pthread.h>
@@ -63,6 +67,7 @@ struct Options
     double warmup = -1;        // rr: exchanges (default 50); stream: seconds (default 1)
     double pauseMs = 0;        // rr: idle time after each exchange, so every one starts from quiet
     uint64_t window = 4 << 20; // stream: bytes sent and not yet echoed, at most
+    std::string tlsServerName; // cps, stream: speak TLS with this SNI when set
 };
 
 [[noreturn]] void fail(const std::string& what)
@@ -435,6 +440,96 @@ int connectTcp(const Target& t, double timeout)
     return fd;
 }
 
+// The client side of a TLS connection on a connected socket: a full handshake (the context
+// keeps no sessions), then SSL_read/SSL_write on the same descriptor.
+class TlsClient
+{
+public:
+    explicit TlsClient(const std::string& serverName) : m_serverName(serverName)
+    {
+        m_ctx = SSL_CTX_new(TLS_client_method());
+        if (!m_ctx)
+            fail("SSL_CTX_new failed");
+        SSL_CTX_set_verify(m_ctx, SSL_VERIFY_NONE, nullptr);
+        SSL_CTX_set_session_cache_mode(m_ctx, SSL_SESS_CACHE_OFF);
+        SSL_CTX_set_mode(m_ctx,
+                         SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    }
+    ~TlsClient() { SSL_CTX_free(m_ctx); }
+    TlsClient(const TlsClient&) = delete;
+    TlsClient& operator=(const TlsClient&) = delete;
+
+    // Handshakes on a blocking socket (its timeouts bound the wait); nullptr on failure.
+    SSL* handshake(int fd) const
+    {
+        SSL* ssl = SSL_new(m_ctx);
+        if (!ssl)
+            return nullptr;
+        SSL_set_fd(ssl, fd);
+        SSL_set_tlsext_host_name(ssl, m_serverName.c_str());
+        if (SSL_connect(ssl) != 1) {
+            ERR_clear_error();
+            SSL_free(ssl);
+            return nullptr;
+        }
+        return ssl;
+    }
+
+private:
+    std::string m_serverName;
+    SSL_CTX* m_ctx = nullptr;
+};
+
+bool tlsWriteAll(SSL* ssl, const char* data, size_t size)
+{
+    while (size > 0) {
+        const int n = SSL_write(ssl, data, static_cast<int>(size));
+        if (n <= 0)
+            return false;
+        data += n;
+        size -= static_cast<size_t>(n);
+    }
+    return true;
+}
+
+bool tlsReadAll(SSL* ssl, char* data, size_t size)
+{
+    while (size > 0) {
+        const int n = SSL_read(ssl, data, static_cast<int>(size));
+        if (n <= 0)
+            return false;
+        data += n;
+        size -= static_cast<size_t>(n);
+    }
+    return true;
+}
+
+// SSL_write/SSL_read on a non-blocking socket as send/recv: -1 with errno EAGAIN when TLS has
+// to wait for the socket, 0 for the peer's close.
+ssize_t tlsSend(SSL* ssl, const char* data, size_t size)
+{
+    const int n = SSL_write(ssl, data, static_cast<int>(size));
+    if (n > 0)
+        return n;
+    const int error = SSL_get_error(ssl, n);
+    ERR_clear_error();
+    errno = error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE ? EAGAIN : EPROTO;
+    return -1;
+}
+
+ssize_t tlsRecv(SSL* ssl, char* data, size_t size)
+{
+    const int n = SSL_read(ssl, data, static_cast<int>(size));
+    if (n > 0)
+        return n;
+    const int error = SSL_get_error(ssl, n);
+    ERR_clear_error();
+    if (error == SSL_ERROR_ZERO_RETURN)
+        return 0;
+    errno = error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE ? EAGAIN : EPROTO;
+    return -1;
+}
+
 struct ThreadResult
 {
     uint64_t ok = 0;
@@ -493,6 +588,9 @@ template <typename Work> int runThreads(const char* mode, const Options& o, Work
 
 int runCps(const Options& o, const Target& target)
 {
+    std::optional<TlsClient> tls;
+    if (!o.tlsServerName.empty())
+        tls.emplace(o.tlsServerName);
     return runThreads("cps", o, [&](int index, Clock::time_point deadline, ThreadResult& r) {
         const auto ping = pattern(o.size, index);
         std::vector<char> pong(ping.size());
@@ -505,8 +603,18 @@ int runCps(const Options& o, const Target& target)
                 std::this_thread::sleep_for(std::chrono::milliseconds(1));
                 continue;
             }
-            const bool ok =
-                writeAll(fd, ping.data(), ping.size()) && readAll(fd, pong.data(), pong.size());
+            bool ok = false;
+            if (tls) {
+                if (SSL* ssl = tls->handshake(fd)) {
+                    ok = tlsWriteAll(ssl, ping.data(), ping.size()) &&
+                         tlsReadAll(ssl, pong.data(), pong.size());
+                    SSL_shutdown(ssl); // close_notify, not waiting for the peer's
+                    SSL_free(ssl);
+                }
+            } else {
+                ok =
+                    writeAll(fd, ping.data(), ping.size()) && readAll(fd, pong.data(), pong.size());
+            }
             ::close(fd);
             if (!ok) {
                 ++r.errors;
@@ -618,13 +726,29 @@ int runStream(const Options& o, const Target& target)
     std::vector<char> in(chunk);
 
     const int fd = connectTcp(target, 2.0);
-    if (fd < 0) {
-        std::printf("{\"mode\":\"stream\",\"target\":\"%s\",\"errors\":1,\"error\":\"connect: "
-                    "%s\",\"bytes\":0,\"seconds\":0,\"bytes_per_second\":0}\n",
-                    o.target.c_str(), std::strerror(errno));
+    std::optional<TlsClient> tls;
+    SSL* ssl = nullptr;
+    if (fd >= 0 && !o.tlsServerName.empty()) {
+        tls.emplace(o.tlsServerName);
+        ssl = tls->handshake(fd);
+    }
+    if (fd < 0 || (tls && !ssl)) {
+        std::printf("{\"mode\":\"stream\",\"target\":\"%s\",\"errors\":1,\"error\":\"%s\","
+                    "\"bytes\":0,\"seconds\":0,\"bytes_per_second\":0}\n",
+                    o.target.c_str(), fd < 0 ? "connect failed" : "TLS handshake failed");
+        if (fd >= 0)
+            ::close(fd);
         return 1;
     }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    // With TLS, a write that had to wait is repeated with at least as many bytes from the same
+    // place (OpenSSL's rule): `sent` has not moved and the room only grows meanwhile.
+    const auto sendSome = [&](const char* data, size_t size) {
+        return ssl ? tlsSend(ssl, data, size) : ::send(fd, data, size, MSG_NOSIGNAL);
+    };
+    const auto receiveSome = [&](char* data, size_t size) {
+        return ssl ? tlsRecv(ssl, data, size) : ::recv(fd, data, size, 0);
+    };
     const double warmup = o.warmup < 0 ? 1.0 : o.warmup;
     const auto start = Clock::now();
     const auto toPoint = [&](double s) {
@@ -662,14 +786,15 @@ int runStream(const Options& o, const Target& target)
             continue;
         if (p.revents & POLLOUT) {
             const size_t want = std::min<uint64_t>(chunk, o.window - (sent - received));
-            const ssize_t w = ::send(fd, sequence.data() + sent % period, want, MSG_NOSIGNAL);
+            const ssize_t w = sendSome(sequence.data() + sent % period, want);
             if (w > 0)
                 sent += static_cast<uint64_t>(w);
             else if (w < 0 && errno != EAGAIN && errno != EINTR)
                 error = std::string("send: ") + std::strerror(errno);
         }
-        if (p.revents & (POLLIN | POLLERR | POLLHUP)) {
-            const ssize_t r = ::recv(fd, in.data(), in.size(), 0);
+        // TLS may hold decrypted bytes the socket no longer shows as readable: read them too.
+        while ((p.revents & (POLLIN | POLLERR | POLLHUP)) && error.empty()) {
+            const ssize_t r = receiveSome(in.data(), in.size());
             if (r > 0) {
                 if (std::memcmp(in.data(), sequence.data() + received % period,
                                 static_cast<size_t>(r)) != 0)
@@ -680,8 +805,12 @@ int runStream(const Options& o, const Target& target)
             } else if (errno != EAGAIN && errno != EINTR) {
                 error = std::string("recv: ") + std::strerror(errno);
             }
+            if (r <= 0 || !ssl || !SSL_has_pending(ssl))
+                break;
         }
     }
+    if (ssl)
+        SSL_free(ssl);
     ::close(fd);
     const double seconds =
         next == 2 ? std::chrono::duration<double>(markTime[1] - markTime[0]).count() : 0.0;
@@ -828,6 +957,8 @@ void usage()
         "                                           at most B (default 4 MiB) not yet back\n"
         "  idle --target ADDR --count N [--hold S] [--timeout S]      hold N open connections\n"
         "  udp  --target ADDR [--threads N] [--duration S] [--size B] datagram request/response\n"
+        "  --tls SNI (cps, stream): TLS to the target with this server name, a full handshake\n"
+        "       per connection, no certificate verification\n"
         "ADDR is a.b.c.d:port or [v6]:port; output is one JSON object per line.\n",
         stderr);
 }
@@ -881,6 +1012,8 @@ Options parse(int argc, char** argv)
             o.pauseMs = number(0);
         else if (key == "--window")
             o.window = static_cast<uint64_t>(number(1));
+        else if (key == "--tls")
+            o.tlsServerName = value;
         else
             fail("unknown option " + key);
     }
@@ -905,6 +1038,8 @@ int main(int argc, char** argv)
     }
     if (o.target.empty())
         fail("mode " + o.mode + " needs --target ADDR");
+    if (!o.tlsServerName.empty() && o.mode != "cps" && o.mode != "stream")
+        fail("option --tls: only for modes cps and stream, not " + o.mode);
     Target target;
     target.addr = parseAddress(o.target, target.len);
     if (o.mode == "cps")

@@ -91,6 +91,29 @@ class TestConfigOwner : public QObject
 
     QNetworkAccessManager m_network;
 
+    // The top-level windows titled "Streamgate" on the test's X display (xwininfo, x11-utils),
+    // each with whether it is mapped and viewable.
+    static QList<bool> streamgateWindows()
+    {
+        QProcess tree;
+        tree.start(QStringLiteral("xwininfo"),
+                   {QStringLiteral("-root"), QStringLiteral("-children")});
+        if (!tree.waitForFinished(5000))
+            return {};
+        QList<bool> windows;
+        for (const QByteArray& line : tree.readAllStandardOutput().split('\n')) {
+            if (!line.contains("\"Streamgate\""))
+                continue;
+            QProcess info;
+            info.start(
+                QStringLiteral("xwininfo"),
+                {QStringLiteral("-id"), QString::fromLatin1(line.trimmed().split(' ').at(0))});
+            info.waitForFinished(5000);
+            windows << info.readAllStandardOutput().contains("Map State: IsViewable");
+        }
+        return windows;
+    }
+
     int metricsStatus(int port)
     {
         return request(
@@ -340,12 +363,18 @@ private Q_SLOTS:
 
     // A second launch of the window on a config whose owner has a window brings that window
     // forward and exits 0; the owner's event log says so. A headless launch is still refused.
+    // On the test's Xvfb display (tst_configowner is a WINDOW test): one window, still the one
+    // viewable window after the second launch.
     void secondWindowLaunchBringsTheFirstForward()
     {
+        QVERIFY2(qEnvironmentVariable("QT_QPA_PLATFORM") == QLatin1String("xcb"),
+                 "runs on an X display: tests/common/run-in-xvfb");
         const QString path = freshConfig(configWith({"first"}, freePort()));
         StreamgateProcess owner;
+        owner.platform = QStringLiteral("xcb");
         QVERIFY(owner.start(path, false));
         QVERIFY2(owner.waitForAdmin(), owner.readOutput().constData());
+        QTRY_COMPARE_WITH_TIMEOUT(streamgateWindows(), QList<bool>{true}, 10000);
 
         StreamgateProcess second;
         // Another spelling of the same file finds the same owner.
@@ -361,6 +390,7 @@ private Q_SLOTS:
                                      .body.contains("this window was brought forward"),
                                  5000);
         QCOMPARE(owner.process.state(), QProcess::Running);
+        QCOMPARE(streamgateWindows(), QList<bool>{true});
 
         StreamgateProcess headless;
         QVERIFY(headless.start(path, true));

@@ -1,7 +1,8 @@
 #pragma once
-// A running `streamgate` for tests through the real binary: headless, or the window on the
-// offscreen platform, on a given config; waits until its admin API answers and talks to it over
-// HTTP on loopback. Everything is bounded by deadlines; stop() ends only this process.
+// A running `streamgate` for tests through the real binary: headless, or the window (on the
+// offscreen platform unless the test chooses another), on a given config; waits until its admin API
+// answers and talks to it over HTTP on loopback. Everything is bounded by deadlines; stop() ends
+// only this process.
 
 #include "httptestclient.h"
 #include "loopback.h"
@@ -27,6 +28,9 @@ public:
     // config's streamgate.admin.listen says, and requests go to this port.
     int configAdminPort = 0;
 
+    // The window's Qt platform: "xcb" in a WINDOW test puts it on that test's Xvfb display.
+    QString platform = QStringLiteral("offscreen");
+
     ~StreamgateProcess() { stop(); }
 
     // Where requests go from now on (after the config moved the admin API).
@@ -45,7 +49,7 @@ public:
             args << QStringLiteral("--headless");
         args << extraArgs;
         QProcessEnvironment all = QProcessEnvironment::systemEnvironment();
-        all.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+        all.insert(QStringLiteral("QT_QPA_PLATFORM"), platform);
         all.remove(QStringLiteral("STREAMGATE_ADMIN_KEY"));
         if (giveKey)
             all.insert(QStringLiteral("STREAMGATE_ADMIN_KEY"), QString::fromLatin1(key));

@@ -173,6 +173,46 @@ private slots:
         QCOMPARE(readFile(m_path), before);
     }
 
+    // The route's sni: a bad name shows the decoder's own words beside the field and writes
+    // nothing; a wildcard is saved, shown again when the route is opened, and cleared.
+    void sniFieldValidatedByCore()
+    {
+        m_editor->editRoute("local-mysql");
+        const QByteArray before = readFile(m_path);
+        auto* sni = child<QLineEdit>(m_editor.get(), "sniEdit");
+        auto* save = child<QPushButton>(m_editor.get(), "saveButton");
+        typeInto(sni, "db example.com");
+        QString expected;
+        for (const Problem& p :
+             decodeStreamRoute(QJsonObject{{"sni", "db example.com"}}, {}, DecodeMode::Client)
+                 .problems) {
+            if (p.path == QLatin1String("sni"))
+                expected = p.reason;
+        }
+        QVERIFY(!expected.isEmpty());
+        QVERIFY(!save->isEnabled());
+        bool shown = false;
+        for (QLabel* label : m_editor->findChildren<QLabel*>())
+            shown = shown || (label->isVisible() && label->text().contains(expected));
+        QVERIFY2(shown, qPrintable(expected));
+        QVERIFY(!m_editor->save());
+        QCOMPARE(readFile(m_path), before);
+
+        typeInto(sni, "*.example.com");
+        QVERIFY2(m_editor->isValid(), qPrintable(formatProblems(m_editor->problems())));
+        QVERIFY(m_editor->save());
+        QCOMPARE(m_store->config().findRoute("local-mysql")->sni, QStringLiteral("*.example.com"));
+        m_editor->clear();
+        QVERIFY(sni->text().isEmpty());
+        m_editor->editRoute("local-mysql");
+        QCOMPARE(sni->text(), QStringLiteral("*.example.com"));
+
+        sni->clear();
+        QVERIFY(m_editor->save());
+        QVERIFY(m_store->config().findRoute("local-mysql")->sni.isEmpty());
+        QVERIFY(!readFile(m_path).contains("\"sni\""));
+    }
+
     void portChangeKeepsStreamProxyInStep()
     {
         m_editor->editRoute("local-mysql");

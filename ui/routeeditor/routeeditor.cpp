@@ -92,6 +92,14 @@ void RouteEditor::build()
     listenForm->addRow(tr("Match clients from"), m_remoteAddr);
     addErrorRow(listenForm, QStringLiteral("remote_addr"));
     addErrorRow(listenForm, QStringLiteral("server_addr"));
+    m_sni = new QLineEdit(listenBox);
+    m_sni->setObjectName(QStringLiteral("sniEdit"));
+    m_sni->setPlaceholderText(tr("any TLS name, or no TLS (e.g. db.example.com, *.example.com)"));
+    m_sni->setToolTip(tr("sni: on a listener with TLS, the route only takes connections whose "
+                         "client asked for this name (exact, or *.example.com for any name "
+                         "under example.com); never matches a listener without TLS"));
+    listenForm->addRow(tr("TLS name (SNI)"), m_sni);
+    addErrorRow(listenForm, QStringLiteral("sni"));
     layout->addWidget(listenBox);
 
     // Upstream, and the service the route takes what it lacks from
@@ -220,7 +228,7 @@ void RouteEditor::build()
     layout->addStretch();
 
     // Wiring: every edit revalidates.
-    for (QLineEdit* edit : {m_idEdit, m_nameEdit, m_descEdit, m_remoteAddr})
+    for (QLineEdit* edit : {m_idEdit, m_nameEdit, m_descEdit, m_remoteAddr, m_sni})
         connect(edit, &QLineEdit::textChanged, this, &RouteEditor::onEdited);
     connect(m_listenAddress, &QComboBox::currentTextChanged, this, &RouteEditor::onEdited);
     for (QSpinBox* spin : {m_port, m_limitConn, m_limitBurst})
@@ -301,6 +309,7 @@ void RouteEditor::clear()
     m_nameEdit->clear();
     m_descEdit->clear();
     m_remoteAddr->clear();
+    m_sni->clear();
     m_upstreamForm->clear();
     m_allowList->clear();
     m_allowInput->clear();
@@ -448,6 +457,7 @@ void RouteEditor::load(const StreamRoute& route, const std::optional<RouteListen
         m_listenAddress->setEditText(l.host);
     m_port->setValue(route.serverPort.value_or(l.port > 0 ? l.port : 1));
     m_remoteAddr->setText(route.remoteAddr);
+    m_sni->setText(route.sni);
 
     refreshUpstreamChoices();
     const QString serviceId = idText(route.serviceId);
@@ -575,6 +585,7 @@ QJsonObject RouteEditor::formJson() const
     setTextField(o, QStringLiteral("name"), m_nameEdit->text());
     setTextField(o, QStringLiteral("desc"), m_descEdit->text());
     setTextField(o, QStringLiteral("remote_addr"), m_remoteAddr->text().trimmed());
+    setTextField(o, QStringLiteral("sni"), m_sni->text().trimmed());
     o.insert(QStringLiteral("server_port"), m_port->value());
 
     const QString serviceId = m_service->currentData().toString();

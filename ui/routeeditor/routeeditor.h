@@ -124,6 +124,7 @@ private:
     QComboBox* m_listenAddress = nullptr;
     QSpinBox* m_port = nullptr;
     QLineEdit* m_remoteAddr = nullptr;
+    QLineEdit* m_sni = nullptr; // sni: the TLS name the route matches
     QRadioButton* m_useNodes = nullptr;
     QRadioButton* m_useShared = nullptr;
     QComboBox* m_sharedUpstream = nullptr;
