@@ -689,6 +689,18 @@ void TestAdminServer::upstreamTlsClientKeyKeptPrivate()
     QVERIFY(!a.body.contains("PRIVATE KEY"));
     a = call("GET", "/apisix/admin/stream_routes");
     QVERIFY(!a.body.contains("PRIVATE KEY"));
+
+    // client_cert_id: an ssl of type client, which is not deleted while an upstream names it.
+    const QJsonObject client{{"type", "client"}, {"cert", certs.pem("me", "crt")}, {"key", key}};
+    QCOMPARE(call("PUT", "/apisix/admin/ssls/me", QJsonDocument(client).toJson()).status, 201);
+    const QJsonObject byId{{"scheme", "tls"},
+                           {"tls", QJsonObject{{"client_cert_id", "me"}}},
+                           {"nodes", QJsonObject{{"127.0.0.1:1", 1}}}};
+    QCOMPARE(call("PUT", "/apisix/admin/upstreams/byid", QJsonDocument(byId).toJson()).status, 201);
+    a = call("DELETE", "/apisix/admin/ssls/me");
+    QCOMPARE(a.status, 400);
+    QVERIFY2(a.json.value("error_msg").toString().contains("client_cert_id"), a.body.constData());
+    QVERIFY(m_store->config().findSsl("me"));
 }
 
 // /apisix/admin/ssls: create, read, list, replace, patch, delete as APISIX's; a private key is
