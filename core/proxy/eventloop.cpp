@@ -86,6 +86,8 @@ public:
                 bits |= IoWrite;
             if (e & (EPOLLERR | EPOLLHUP))
                 bits |= IoError | IoRead | IoWrite;
+            if (e & EPOLLERR)
+                bits |= IoFailed;
             w->handler->onIo(*w, bits);
         }
         if (n == int(m_events.size()) && m_events.size() < 4096)
@@ -192,6 +194,8 @@ public:
                 bits |= IoWrite;
             if (re & (POLLERR | POLLHUP | POLLNVAL))
                 bits |= IoError | IoRead | IoWrite;
+            if (re & (POLLERR | POLLNVAL))
+                bits |= IoFailed;
             m_ready.push_back({m_watches[i], bits});
         }
         for (const auto& [w, bits] : m_ready) {

@@ -7,9 +7,11 @@
 // readiness bits; the owner keeps its own "readable"/"writable" flags, sets them on a report,
 // clears one only when an operation returns EAGAIN, and then calls want() with the bits it is
 // blocked on. epoll ignores want() (the fd is registered edge-triggered for both directions);
-// the poll() backend polls exactly the wanted bits. IoError is always reported. IoHup comes with
-// IoRead when the peer's FIN (or a hang-up) is already queued: a reader that stops before EAGAIN
-// after a short read must keep reading once it has seen IoHup, as no further report will come.
+// the poll() backend polls exactly the wanted bits. IoError is always reported (a hang-up or a
+// socket error); IoFailed marks the error alone (EPOLLERR, POLLERR: SO_ERROR holds a reason), so
+// a socket both of whose directions simply ended needs no getsockopt. IoHup comes with IoRead
+// when the peer's FIN (or a hang-up) is already queued: a reader that stops before EAGAIN after
+// a short read must keep reading once it has seen IoHup, as no further report will come.
 
 #include <QtGlobal>
 #include <functional>
@@ -18,7 +20,7 @@
 
 namespace sg {
 
-enum IoBits : quint32 { IoRead = 1, IoWrite = 2, IoError = 4, IoHup = 8 };
+enum IoBits : quint32 { IoRead = 1, IoWrite = 2, IoError = 4, IoHup = 8, IoFailed = 16 };
 
 class IoHandler;
 

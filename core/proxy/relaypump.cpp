@@ -210,7 +210,11 @@ int RelayPump::transfer(Direction& d, qint64& budget)
         }
     }
     if (d.ending && d.held == 0 && queued(d) == 0 && !d.shut) {
-        ::shutdown(fd(d.to), SHUT_WR);
+        // The last direction to end closes the session at the end of this pass: close() then
+        // sends the FIN (the other direction read its source's FIN, so nothing is left unread
+        // there to turn it into a reset).
+        if (!m_dirs[&d == &m_dirs[0] ? 1 : 0].shut)
+            ::shutdown(fd(d.to), SHUT_WR);
         d.shut = true;
         moved = 1;
     }

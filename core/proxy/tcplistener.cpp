@@ -35,7 +35,8 @@ struct AcceptStop
     int error = 0; // Failed: errno of accept()
 };
 
-// Accepts up to `max` clients from the listening socket and passes each to admit(fd). A client
+// Accepts up to `max` clients from the listening socket and passes each to admit(fd, peer) with
+// the address accept() gave (no getpeername() per client). A client
 // whose descriptor lies beyond the budget is closed at once (refused: nothing read, nothing
 // sent, counted in `stats`) and ends the batch, as does an accept() error or an empty queue.
 template <typename Admit>
@@ -43,14 +44,17 @@ AcceptStop acceptClients(int listenFd, int max, const DescriptorBudget& budget,
                          ListenerStats& stats, Admit&& admit)
 {
     for (int i = 0; i < max; ++i) {
-        const int fd = ::accept4(listenFd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        sockaddr_storage peer{};
+        socklen_t peerLength = sizeof peer;
+        const int fd = ::accept4(listenFd, reinterpret_cast<sockaddr*>(&peer), &peerLength,
+                                 SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (fd >= 0) {
             if (!budget.fits(fd)) [[unlikely]] {
                 ::close(fd);
                 stats.noDescriptors.fetch_add(1, std::memory_order_relaxed);
                 return {AcceptStop::Refused};
             }
-            admit(fd);
+            admit(fd, peer);
             continue;
         }
         const int err = errno;
@@ -105,7 +109,9 @@ public:
         const TcpListenerContext& context = m_listener.m_context;
         const AcceptStop stop =
             acceptClients(m_watch.fd, kAcceptsPerWake, context.descriptors, *m_listener.m_stats,
-                          [&](int fd) { context.admit(m_listener, fd, &m_worker); });
+                          [&](int fd, const sockaddr_storage& peer) {
+                              context.admit(m_listener, fd, peer, &m_worker);
+                          });
         if (stop.kind == AcceptStop::Refused)
             giveBack(EMFILE, true);
         else if (stop.kind == AcceptStop::Failed)
@@ -227,13 +233,13 @@ void TcpListener::acceptorFailed(int error, bool refused)
 void TcpListener::acceptWaiting()
 {
     for (;;) {
-        const AcceptStop stop =
-            acceptClients(int(socketDescriptor()), std::numeric_limits<int>::max(),
-                          m_context.descriptors, *m_stats, [this](int fd) {
-                              if (m_failing) [[unlikely]]
-                                  acceptRecovered();
-                              m_context.admit(*this, fd, nullptr);
-                          });
+        const AcceptStop stop = acceptClients(
+            int(socketDescriptor()), std::numeric_limits<int>::max(), m_context.descriptors,
+            *m_stats, [this](int fd, const sockaddr_storage& peer) {
+                if (m_failing) [[unlikely]]
+                    acceptRecovered();
+                m_context.admit(*this, fd, peer, nullptr);
+            });
         if (stop.kind == AcceptStop::Refused) {
             countRefusal();
             continue; // the next client may fit: another one's descriptor may be free by now

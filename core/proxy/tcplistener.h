@@ -26,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <sys/socket.h>
 #include <utility>
 #include <vector>
 
@@ -61,10 +62,11 @@ struct TcpListenerContext
     DescriptorBudget& descriptors;
     DescriptorReserve& reserve;
     std::vector<std::unique_ptr<Worker>>& workers;
-    // Routes and admits one accepted client (fd: connected, non-blocking). `here` is the worker
-    // that accepted it and will run its session (on that worker's thread); nullptr on the
-    // engine thread, which hands the session to a worker.
-    std::function<void(const TcpListener&, int fd, Worker* here)> admit;
+    // Routes and admits one accepted client (fd: connected, non-blocking; peer: its address, as
+    // accept() gave it). `here` is the worker that accepted it and will run its session (on that
+    // worker's thread); nullptr on the engine thread, which hands the session to a worker.
+    std::function<void(const TcpListener&, int fd, const sockaddr_storage& peer, Worker* here)>
+        admit;
 };
 
 class TcpAcceptor;

@@ -22,9 +22,9 @@ TcpListeners::TcpListeners(StatsHub& hub, std::vector<std::unique_ptr<Worker>>& 
     : m_hub(hub), m_workers(workers), m_proxyHeaderTimeoutMs(proxyHeaderTimeoutMs),
       m_prereadTimeoutMs(prereadTimeoutMs),
       m_admission(admission), m_context{hub, descriptors, m_reserve, workers,
-                                        [this](const TcpListener& l, int fd, Worker* here) {
-                                            admit(l, fd, here);
-                                        }}
+                                        [this](const TcpListener& l, int fd,
+                                               const sockaddr_storage& peer,
+                                               Worker* here) { admit(l, fd, peer, here); }}
 {
 }
 
@@ -145,13 +145,13 @@ Worker& TcpListeners::sessionWorker(Worker* here)
     return *least;
 }
 
-void TcpListeners::admit(const TcpListener& listener, int fd, Worker* here)
+void TcpListeners::admit(const TcpListener& listener, int fd, const sockaddr_storage& peer,
+                         Worker* here)
 {
-    sockaddr_storage peer{}, local{};
-    socklen_t peerLen = sizeof peer, localLen = sizeof local;
-    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peerLen) != 0 ||
-        (!listener.fixedLocal() &&
-         ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &localLen) != 0)) {
+    sockaddr_storage local{};
+    socklen_t localLen = sizeof local;
+    if (!listener.fixedLocal() &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &localLen) != 0) {
         ::close(fd); // the client is already gone
         return;
     }

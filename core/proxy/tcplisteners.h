@@ -62,7 +62,7 @@ private:
     // Routes and admits one accepted client and starts its session: on `here` (the calling
     // worker) unless sessionWorker() picks another, or on the next worker in turn when the
     // engine thread accepted it.
-    void admit(const TcpListener& listener, int fd, Worker* here);
+    void admit(const TcpListener& listener, int fd, const sockaddr_storage& peer, Worker* here);
     void readProxyHeader(const AcceptedOn& on, int fd, StreamClient client, Worker* here);
     // A listener with tls: the handshake runs on this worker (or the next one in turn), then
     // the client is admitted with the SNI it sent.

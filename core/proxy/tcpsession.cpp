@@ -219,16 +219,21 @@ void TcpSession::onIo(IoWatch& watch, quint32 bits)
     }
     if (side == RelayPump::Client && !m_connected && (bits & (IoRead | IoHup))) [[unlikely]] {
         // The client spoke (or left) while the upstream is being connected: its bytes wait in
-        // the kernel until then, but its first byte, or its FIN, came now.
-        char byte;
-        const ssize_t n = ::recv(watch.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (n > 0)
+        // the kernel until then, but its first byte, or its FIN, came now. A report of bytes
+        // alone says so; with a FIN or an error, a peek tells bytes from the FIN.
+        if (!(bits & (IoHup | IoError))) {
             m_record->noteFirstByte(true, m_worker.wallMs());
-        else if (n == 0)
-            m_clientLeftConnecting = true;
+        } else {
+            char byte;
+            const ssize_t n = ::recv(watch.fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+            if (n > 0)
+                m_record->noteFirstByte(true, m_worker.wallMs());
+            else if (n == 0)
+                m_clientLeftConnecting = true;
+        }
     }
     m_pump.report(side, bits);
-    if (bits & IoError) {
+    if (bits & IoFailed) {
         int err = 0;
         socklen_t len = sizeof err;
         ::getsockopt(watch.fd, SOL_SOCKET, SO_ERROR, &err, &len);
