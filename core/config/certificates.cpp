@@ -1,5 +1,6 @@
 #include "config/certificates.h"
 
+#include "config/opensslptr.h"
 #include "config/sslcheck.h"
 #include "model/codec.h"
 
@@ -24,33 +25,9 @@ namespace sg {
 
 namespace {
 
-struct MemBioFree
-{
-    void operator()(BIO* b) const { BIO_free(b); }
-};
-struct CertFree
-{
-    void operator()(X509* x) const { X509_free(x); }
-};
-struct PKeyFree
-{
-    void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct BnFree
-{
-    void operator()(BIGNUM* b) const { BN_free(b); }
-};
-struct ExtFree
-{
-    void operator()(X509_EXTENSION* e) const { X509_EXTENSION_free(e); }
-};
-struct NamesFree
-{
-    void operator()(GENERAL_NAMES* n) const { GENERAL_NAMES_free(n); }
-};
-using MemBio = std::unique_ptr<BIO, MemBioFree>;
-using X509Ptr = std::unique_ptr<X509, CertFree>;
-using PKeyPtr = std::unique_ptr<EVP_PKEY, PKeyFree>;
+using MemBio = openssl::Bio;
+using X509Ptr = openssl::Cert;
+using PKeyPtr = openssl::Key;
 
 constexpr qint64 kSecondsPerDay = 86400;
 constexpr qint64 kMaxPemFileBytes = 1024 * 1024;
@@ -146,7 +123,7 @@ QString keyTypeOf(EVP_PKEY* key)
 QStringList dnsNamesOf(X509* cert)
 {
     QStringList names;
-    std::unique_ptr<GENERAL_NAMES, NamesFree> sans(static_cast<GENERAL_NAMES*>(
+    openssl::GeneralNames sans(static_cast<GENERAL_NAMES*>(
         X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
     if (!sans)
         return names;
@@ -514,7 +491,7 @@ GeneratedCertificate createSelfSigned(const SelfSignedRequest& request)
     if (!cert || X509_set_version(cert.get(), 2) != 1)
         return fail(QStringLiteral("making the certificate"));
     // A random positive 127-bit serial, as RFC 5280 asks (at most 20 octets, unique).
-    std::unique_ptr<BIGNUM, BnFree> serial(BN_new());
+    openssl::BigNum serial(BN_new());
     if (!serial || BN_rand(serial.get(), 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1 ||
         !BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get())))
         return fail(QStringLiteral("making a serial number"));
@@ -552,8 +529,7 @@ GeneratedCertificate createSelfSigned(const SelfSignedRequest& request)
                                                       {NID_subject_key_identifier, "hash"},
                                                       {NID_subject_alt_name, sanText.constData()}};
     for (const auto& [nid, value] : extensions) {
-        std::unique_ptr<X509_EXTENSION, ExtFree> ext(
-            X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
+        openssl::Extension ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
         if (!ext || X509_add_ext(cert.get(), ext.get(), -1) != 1)
             return fail(QStringLiteral("adding %1").arg(QLatin1String(OBJ_nid2ln(nid))));
     }

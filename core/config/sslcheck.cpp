@@ -1,5 +1,7 @@
 #include "config/sslcheck.h"
 
+#include "config/opensslptr.h"
+
 #include <QDateTime>
 #include <QFile>
 #include <QFileInfo>
@@ -13,21 +15,9 @@ namespace sg {
 
 namespace {
 
-struct BioFree
-{
-    void operator()(BIO* b) const { BIO_free(b); }
-};
-struct X509Free
-{
-    void operator()(X509* x) const { X509_free(x); }
-};
-struct KeyFree
-{
-    void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-using Bio = std::unique_ptr<BIO, BioFree>;
-using Cert = std::unique_ptr<X509, X509Free>;
-using Key = std::unique_ptr<EVP_PKEY, KeyFree>;
+using openssl::Bio;
+using openssl::Cert;
+using openssl::Key;
 
 // Never asks for a passphrase (OpenSSL's default would read the terminal): an encrypted key
 // fails to load, as it does in APISIX.
