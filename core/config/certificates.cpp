@@ -283,6 +283,10 @@ QString CertificateUsers::text() const
     if (!routes.isEmpty())
         parts << (routes.size() == 1 ? QStringLiteral("route ") : QStringLiteral("routes ")) +
                      routes.join(QStringLiteral(", "));
+    if (!upstreams.isEmpty())
+        parts << (upstreams.size() == 1 ? QStringLiteral("upstream ")
+                                        : QStringLiteral("upstreams ")) +
+                     upstreams.join(QStringLiteral(", "));
     return parts.join(QStringLiteral("; "));
 }
 
@@ -294,7 +298,29 @@ CertificateUsers certificateUsers(const Config& config, const QString& sslId)
         if (s.idString() == sslId)
             ssl = &s;
     }
-    if (!ssl || !serves(*ssl))
+    if (!ssl)
+        return users;
+    if (!ssl->isServer()) {
+        const auto names = [&](const std::optional<Upstream>& upstream) {
+            return upstream && upstream->tls && !upstream->tls->clientCertId.isUndefined() &&
+                   !upstream->tls->clientCertId.isNull() &&
+                   idText(upstream->tls->clientCertId) == sslId;
+        };
+        for (const Upstream& upstream : config.upstreams) {
+            if (names(upstream))
+                users.upstreams << upstream.idString();
+        }
+        for (const StreamRoute& route : config.streamRoutes) {
+            if (names(route.upstream))
+                users.upstreams << QStringLiteral("route %1").arg(route.idString());
+        }
+        for (const Service& service : config.services) {
+            if (names(service.upstream))
+                users.upstreams << QStringLiteral("service %1").arg(service.idString());
+        }
+        return users;
+    }
+    if (!serves(*ssl))
         return users;
     for (const ListenEntry& entry : config.streamProxy.tcp) {
         if (entry.terminatesTls())
@@ -328,7 +354,7 @@ QList<ExpiryNotice> expiringCertificates(const Config& config, const QDateTime& 
     QList<ExpiryNotice> notices;
     const QDateTime limit = now.addSecs(qint64(withinDays) * kSecondsPerDay);
     for (const Ssl& ssl : config.ssls) {
-        if (!serves(ssl))
+        if (ssl.isServer() && !serves(ssl))
             continue;
         const CertificateUsers users = certificateUsers(config, ssl.idString());
         if (users.isEmpty())

@@ -47,20 +47,23 @@ std::optional<CertificateInfo> readCertificateInfo(const QString& pem, QString* 
 // is looked up as written first, so the ssl that lists that pattern serves it. Empty: none.
 QString sslServing(const QList<Ssl>& ssls, const QString& name);
 
-// Who needs one ssl: the TLS listeners that present it (every `tls: true` entry presents each
-// enabled server ssl, chosen by SNI) and the routes whose `sni` it serves. Empty for a
-// disabled ssl or a client one.
+// Who needs one ssl: for a server ssl (enabled), the TLS listeners that present it (every
+// `tls: true` entry presents each enabled server ssl, chosen by SNI) and the routes whose `sni`
+// it serves; for a client ssl, the upstreams whose tls.client_cert_id names it (an inline one as
+// "route ID" or "service ID"). Empty for a disabled server ssl.
 struct CertificateUsers
 {
     QStringList listeners; // ListenEntry::text() of each TLS listener
     QStringList routes;    // route ids
-    bool isEmpty() const { return listeners.isEmpty() && routes.isEmpty(); }
+    QStringList upstreams; // upstream ids, "route ID", "service ID"
+    bool isEmpty() const { return listeners.isEmpty() && routes.isEmpty() && upstreams.isEmpty(); }
     // "listener 0.0.0.0:9443, routes mysql, pg"; empty when nothing uses it.
     QString text() const;
 };
 CertificateUsers certificateUsers(const Config& config, const QString& sslId);
 
-// A certificate in use (CertificateUsers not empty) that expires within `withinDays` of `now`,
+// A certificate in use (CertificateUsers not empty: a server one presented, a client one named
+// by an upstream) that expires within `withinDays` of `now`,
 // or has expired; of an ssl with more pairs (`certs`), the one that ends first.
 struct ExpiryNotice
 {

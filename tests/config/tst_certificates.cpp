@@ -273,6 +273,39 @@ private slots:
         QCOMPARE(certificateUsers(plain, "a").routes, QStringList{"ra"});
     }
 
+    // A client ssl is used by the upstreams whose tls.client_cert_id names it: standalone ones
+    // by id, inline ones by the route or service that holds them.
+    void clientCertificateUsers()
+    {
+        const GeneratedCertificate pem = selfSigned({"client.example.com"}, 30);
+        QJsonObject client{
+            {"id", "me"}, {"type", "client"}, {"cert", pem.certPem}, {"key", pem.keyPem}};
+        const auto tlsUpstream = [](const QJsonValue& certId) {
+            return QJsonObject{{"scheme", "tls"},
+                               {"nodes", QJsonObject{{"127.0.0.1:5432", 1}}},
+                               {"tls", QJsonObject{{"client_cert_id", certId}}}};
+        };
+        QJsonObject standalone = tlsUpstream("me");
+        standalone.insert("id", "pg");
+        const Config config = configOf(QJsonObject{
+            {"ssls", QJsonArray{client}},
+            {"upstreams", QJsonArray{standalone}},
+            {"stream_routes",
+             QJsonArray{QJsonObject{{"id", "inline"}, {"upstream", tlsUpstream("me")}},
+                        QJsonObject{{"id", "plain"}, {"upstream_id", "pg"}}}},
+            {"services", QJsonArray{QJsonObject{{"id", "svc"}, {"upstream", tlsUpstream("me")}}}}});
+        const CertificateUsers users = certificateUsers(config, "me");
+        QCOMPARE(users.upstreams, (QStringList{"pg", "route inline", "service svc"}));
+        QVERIFY(users.listeners.isEmpty() && users.routes.isEmpty());
+        QCOMPARE(users.text(), QStringLiteral("upstreams pg, route inline, service svc"));
+        // Expiring soon, it is warned of as a certificate in use.
+        const QList<ExpiryNotice> notices =
+            expiringCertificates(config, QDateTime::currentDateTimeUtc(), 31);
+        QCOMPARE(notices.size(), 1);
+        QVERIFY2(notices.at(0).text().endsWith("used by upstreams pg, route inline, service svc"),
+                 qPrintable(notices.at(0).text()));
+    }
+
     void expiryOfCertificatesInUse()
     {
         const QDateTime now = QDateTime::currentDateTimeUtc();
