@@ -1,6 +1,7 @@
 // The route form against a real ConfigStore (file in a temporary directory): typing creates a
 // route and its listener; invalid input shows the core's own message, keeps Save disabled and
 // writes nothing; editing the port keeps stream_proxy in step; Revert restores the route.
+#include "config/certificates.h"
 #include "config/configstore.h"
 #include "formfill.h"
 #include "model/codec.h"
@@ -211,6 +212,51 @@ private slots:
         QVERIFY(m_editor->save());
         QVERIFY(m_store->config().findRoute("local-mysql")->sni.isEmpty());
         QVERIFY(!readFile(m_path).contains("\"sni\""));
+    }
+
+    // TLS to the nodes: scheme "tls", tls.verify and tls.client_cert_id (an ssl of type
+    // client), saved, shown again, and off again with the tls object kept as given.
+    void upstreamTlsFields()
+    {
+        SelfSignedRequest request;
+        request.names = {QStringLiteral("client.example.com")};
+        const GeneratedCertificate pem = createSelfSigned(request);
+        QVERIFY(pem.ok());
+        const Decoded<Ssl> client = decodeSsl(
+            QJsonObject{
+                {"id", "me"}, {"type", "client"}, {"cert", pem.certPem}, {"key", pem.keyPem}},
+            QString(), DecodeMode::Client);
+        QVERIFY2(client.ok(), qPrintable(formatProblems(client.problems)));
+        QVERIFY(m_store->putSsl(client.value).isEmpty());
+
+        m_editor->editRoute("local-mysql");
+        auto* tls = child<QCheckBox>(m_editor.get(), "upstreamTlsCheck");
+        auto* verify = child<QCheckBox>(m_editor.get(), "upstreamVerifyCheck");
+        auto* certId = child<QLineEdit>(m_editor.get(), "clientCertIdEdit");
+        QVERIFY(!tls->isChecked());
+        QVERIFY(!verify->isEnabled() && !certId->isEnabled());
+        tls->setChecked(true);
+        QVERIFY(verify->isEnabled() && certId->isEnabled());
+        verify->setChecked(true);
+        typeInto(certId, "me");
+        QVERIFY2(m_editor->isValid(), qPrintable(formatProblems(m_editor->problems())));
+        QVERIFY(m_editor->save());
+        std::optional<Upstream> up = m_store->config().findRoute("local-mysql")->upstream;
+        QVERIFY(up && up->tls);
+        QCOMPARE(up->scheme, QStringLiteral("tls"));
+        QVERIFY(up->tls->verifies());
+        QCOMPARE(idText(up->tls->clientCertId), QStringLiteral("me"));
+
+        m_editor->clear();
+        m_editor->editRoute("local-mysql");
+        QVERIFY(tls->isChecked() && verify->isChecked());
+        QCOMPARE(certId->text(), QStringLiteral("me"));
+
+        tls->setChecked(false);
+        QVERIFY(m_editor->save());
+        up = m_store->config().findRoute("local-mysql")->upstream;
+        QVERIFY(up->scheme.isEmpty());
+        QVERIFY(up->tls && up->tls->verifies()); // kept, unused without scheme "tls"
     }
 
     void portChangeKeepsStreamProxyInStep()

@@ -2,6 +2,7 @@
 
 #include "model/codec.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
@@ -132,11 +133,40 @@ void UpstreamForm::build()
         tr("timeout.send and timeout.read: a connection idle for longer is closed"));
     tuning->addRow(tr("Idle timeout"), m_idleTimeout);
     addErrorRow(tuning, QStringLiteral("timeout"));
+    m_tls = new QCheckBox(tr("Reach the nodes over TLS"), this);
+    m_tls->setObjectName(QStringLiteral("upstreamTlsCheck"));
+    m_tls->setToolTip(tr("scheme \"tls\": Streamgate speaks TLS to each node (the SNI sent is "
+                         "the client's, or apisix_backend)"));
+    tuning->addRow(tr("TLS"), m_tls);
+    addErrorRow(tuning, QStringLiteral("scheme"));
+    m_verify = new QCheckBox(tr("Verify the nodes' certificates"), this);
+    m_verify->setObjectName(QStringLiteral("upstreamVerifyCheck"));
+    m_verify->setToolTip(tr("tls.verify: against the trusted CAs "
+                            "(streamgate.ssl_trusted_certificate, the system's by default)"));
+    tuning->addRow(QString(), m_verify);
+    addErrorRow(tuning, QStringLiteral("tls.verify"));
+    m_clientCertId = new QLineEdit(this);
+    m_clientCertId->setObjectName(QStringLiteral("clientCertIdEdit"));
+    m_clientCertId->setPlaceholderText(tr("none"));
+    m_clientCertId->setToolTip(tr("tls.client_cert_id: the id of an ssl of type client, for "
+                                  "nodes that ask for a client certificate"));
+    tuning->addRow(tr("Client certificate"), m_clientCertId);
+    addErrorRow(tuning, QStringLiteral("tls.client_cert_id"));
+    m_inlineClientCert = new QLabel(
+        tr("A client certificate is given in the upstream itself (tls.client_cert); it is kept."),
+        this);
+    m_inlineClientCert->setObjectName(QStringLiteral("inlineClientCertLabel"));
+    m_inlineClientCert->setWordWrap(true);
+    tuning->addRow(QString(), m_inlineClientCert);
+    addErrorRow(tuning, QStringLiteral("tls"));
     layout->addLayout(tuning);
     addErrorLine(QString()); // whatever else is wrong with the upstream (checks, ...)
 
     // Wiring: every edit is reported.
     connect(m_hashKey, &QLineEdit::textChanged, this, &UpstreamForm::onEdited);
+    connect(m_clientCertId, &QLineEdit::textChanged, this, &UpstreamForm::onEdited);
+    for (QCheckBox* box : {m_tls, m_verify})
+        connect(box, &QCheckBox::toggled, this, &UpstreamForm::onEdited);
     connect(m_retries, &QSpinBox::valueChanged, this, &UpstreamForm::onEdited);
     for (QDoubleSpinBox* spin : {m_retryTimeout, m_connectTimeout, m_idleTimeout})
         connect(spin, &QDoubleSpinBox::valueChanged, this, &UpstreamForm::onEdited);
@@ -205,6 +235,10 @@ void UpstreamForm::load(const std::optional<Upstream>& upstream)
     const Timeout t = u.effectiveTimeout();
     m_connectTimeout->setValue(t.connect);
     m_idleTimeout->setValue(qMax(t.send, t.read));
+    m_tls->setChecked(u.scheme == QLatin1String("tls"));
+    m_verify->setChecked(u.tls && u.tls->verifies());
+    m_clientCertId->setText(u.tls ? idText(u.tls->clientCertId) : QString());
+    m_inlineClientCert->setVisible(u.tls && !u.tls->clientCert.isEmpty());
     m_loading = false;
     updateEnabledState();
 }
@@ -226,6 +260,8 @@ void UpstreamForm::updateEnabledState()
     m_removeNode->setEnabled(m_nodes->selectionModel()->hasSelection());
     m_testButton->setEnabled(m_nodes->rowCount() > 0);
     m_hashKey->setEnabled(m_balancer->currentData().toString() == QLatin1String("chash"));
+    m_verify->setEnabled(m_tls->isChecked());
+    m_clientCertId->setEnabled(m_tls->isChecked());
 }
 
 QJsonObject UpstreamForm::json() const
@@ -271,6 +307,28 @@ QJsonObject UpstreamForm::json() const
                 {QStringLiteral("connect"), m_connectTimeout->value()},
                 {QStringLiteral("send"), idleUntouched ? effective.send : m_idleTimeout->value()},
                 {QStringLiteral("read"), idleUntouched ? effective.read : m_idleTimeout->value()}});
+    }
+
+    // TLS: scheme "tls", or back to the default (tcp) with the tls object kept as given (unused,
+    // as in APISIX; the config check says so). Its other fields (an inline client_cert) stay.
+    if (m_tls->isChecked()) {
+        up.insert(QStringLiteral("scheme"), QStringLiteral("tls"));
+        QJsonObject tls = up.value(QStringLiteral("tls")).toObject();
+        if (m_verify->isChecked())
+            tls.insert(QStringLiteral("verify"), true);
+        else if (tls.contains(QStringLiteral("verify")))
+            tls.insert(QStringLiteral("verify"), false);
+        const QString certId = m_clientCertId->text().trimmed();
+        if (certId.isEmpty())
+            tls.remove(QStringLiteral("client_cert_id"));
+        else if (idText(tls.value(QStringLiteral("client_cert_id"))) != certId)
+            tls.insert(QStringLiteral("client_cert_id"), certId); // a given integer id stays
+        if (tls.isEmpty())
+            up.remove(QStringLiteral("tls"));
+        else
+            up.insert(QStringLiteral("tls"), tls);
+    } else if (up.value(QStringLiteral("scheme")).toString() == QLatin1String("tls")) {
+        up.remove(QStringLiteral("scheme"));
     }
 
     QJsonArray nodes;

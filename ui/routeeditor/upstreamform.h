@@ -1,10 +1,12 @@
 #pragma once
 // The upstream part of a form: nodes (host, port, weight, priority) with a connection test,
-// the balancer (type, chash key), retries, retry_timeout and timeouts. The route editor embeds
-// it for a route's inline upstream; the upstream editor uses it for a shared upstream. It is a
-// view of a JSON upstream: fields it does not show (checks, labels, scheme, ...) are carried
-// over untouched, and untouched fields are written back as they were given (or not at all).
-// Validation is its owner's: the form only builds the JSON and shows the problems it is given.
+// the balancer (type, chash key), retries, retry_timeout, timeouts and TLS to the nodes (scheme
+// "tls", tls.verify, tls.client_cert_id; an inline tls.client_cert/client_key is kept as given).
+// The route editor embeds it for a route's inline upstream; the upstream editor uses it for a
+// shared upstream. It is a view of a JSON upstream: fields it does not show (checks, labels,
+// scheme, ...) are carried over untouched, and untouched fields are written back as they were given
+// (or not at all). Validation is its owner's: the form only builds the JSON and shows the problems
+// it is given.
 
 #include "model/streamroute.h"
 #include "routeeditor/formparts.h"
@@ -16,6 +18,7 @@
 #include <QWidget>
 #include <optional>
 
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -77,6 +80,10 @@ private:
     QDoubleSpinBox* m_retryTimeout = nullptr;
     QDoubleSpinBox* m_connectTimeout = nullptr;
     QDoubleSpinBox* m_idleTimeout = nullptr;
+    QCheckBox* m_tls = nullptr;
+    QCheckBox* m_verify = nullptr;
+    QLineEdit* m_clientCertId = nullptr;
+    QLabel* m_inlineClientCert = nullptr;
     ProblemLabels m_problemLabels;
 
     struct Probe
