@@ -103,7 +103,8 @@ QJsonObject connectionToJson(const ConnectionInfo& c)
         }
         o.insert(QStringLiteral("mysql"), mysql);
     }
-    // A client of a listener with tls: its handshake.
+    // A client of a listener with tls, or one whose database TLS Streamgate answered: its
+    // handshake.
     if (c.tls.terminated) {
         QJsonObject tls{{QStringLiteral("sni"), c.tls.sni},
                         {QStringLiteral("version"), c.tls.version},
@@ -111,6 +112,11 @@ QJsonObject connectionToJson(const ConnectionInfo& c)
                         {QStringLiteral("resumed"), c.tls.resumed}};
         if (!c.tls.clientCertificate.isEmpty())
             tls.insert(QStringLiteral("client_certificate"), c.tls.clientCertificate);
+        // Who presented the certificate, and what the server leg is.
+        tls.insert(QStringLiteral("certificate"),
+                   c.tls.developmentCa ? QStringLiteral("development_ca") : QStringLiteral("ssl"));
+        tls.insert(QStringLiteral("upstream"),
+                   c.tls.upstreamTls ? QStringLiteral("tls") : QStringLiteral("plaintext"));
         o.insert(QStringLiteral("tls"), tls);
     }
     // A client of a route with mqtt-proxy: its MQTT CONNECT.

@@ -29,6 +29,7 @@ class RedisFaults;
 class HealthChecker;
 class UpstreamProber;
 class TlsServer;
+class DatabaseTlsServer;
 
 struct ResolvedNode
 {
@@ -82,6 +83,9 @@ struct RouteEntry
     bool mysqlDeclared = false;   // the route's settings say it fronts MySQL
     bool postgresInspect = true;  // follow a PostgreSQL client's startup and login
     bool postgresDigests = false; // and every command after it, into stats->postgres
+    // A PostgreSQL client's request for TLS is answered by Streamgate with the development
+    // CA's certificate (RouteTable::databaseTls), the server gets plaintext (databasetls.h).
+    bool databaseTls = false;
     // protocol "redis" (APISIX's xRPC): commands followed, and delayed by the route's faults
     // (nullptr: none). Such a route is not inspected for MySQL.
     bool redis = false;
@@ -99,6 +103,9 @@ struct RouteTable
     AddressList realIpFrom;
     // The ssls compiled for the listeners with tls (carried over while the ssls are unchanged).
     std::shared_ptr<const TlsServer> tls;
+    // The development CA's server certificate, while a route has database_tls (null otherwise;
+    // carried over until it nears its end).
+    std::shared_ptr<const DatabaseTlsServer> databaseTls;
 };
 
 // Compiles `config` for the accept path, reusing what did not change since `previous`. Node

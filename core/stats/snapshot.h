@@ -72,7 +72,8 @@ struct MqttInfo
     bool operator==(const MqttInfo&) const = default;
 };
 
-// A client of a listener with tls: its handshake as the proxy terminated it.
+// A client of a listener with tls, or of a route with database_tls: its handshake as the proxy
+// terminated it.
 struct TlsInfo
 {
     bool terminated = false;
@@ -81,6 +82,10 @@ struct TlsInfo
     QString cipher;            // OpenSSL's name, "TLS_AES_256_GCM_SHA384"
     QString clientCertificate; // the verified client certificate's subject (mTLS), or ""
     bool resumed = false;      // by a session ticket
+    // Database TLS (streamgate.routes.<id>.database_tls): Streamgate answered the database
+    // client's request for TLS itself, with a certificate of its development CA.
+    bool developmentCa = false;
+    bool upstreamTls = false; // the server leg is TLS too (else plaintext)
     bool operator==(const TlsInfo&) const = default;
 };
 
