@@ -173,6 +173,40 @@ private slots:
         QCOMPARE(readFile(m_path), before);
     }
 
+    // Database TLS is the route's own Streamgate setting: saved with the route, read back when
+    // the route is loaded; the export writes the development CA's certificate, made beside
+    // the config, and says where.
+    void databaseTlsIsSavedAndTheCaExported()
+    {
+        m_editor->editRoute("local-mysql");
+        auto* tls = child<QCheckBox>(m_editor.get(), "databaseTls");
+        QVERIFY(tls->isVisible());
+        QVERIFY(!tls->isChecked());
+        QTest::mouseClick(tls, Qt::LeftButton);
+        QVERIFY(tls->isChecked());
+        QVERIFY(child<QPushButton>(m_editor.get(), "saveButton")->isEnabled());
+        QVERIFY(m_editor->save());
+        QVERIFY(m_store->config().streamgate.databaseTlsFor("local-mysql"));
+        QVERIFY(readFile(m_path).contains("\"database_tls\": true"));
+        m_editor->editRoute("local-mysql");
+        QVERIFY(child<QCheckBox>(m_editor.get(), "databaseTls")->isChecked());
+
+        const QString file = m_dir.filePath(QStringLiteral("exported-ca.pem"));
+        QSignalSpy exported(m_editor.get(), &RouteEditor::developmentCaExported);
+        m_editor->exportDevelopmentCa(file);
+        QVERIFY(exported.count() == 1 || exported.wait(5000));
+        QVERIFY2(m_editor->exportStatus().startsWith(QStringLiteral("Wrote")),
+                 qPrintable(m_editor->exportStatus()));
+        QVERIFY(m_editor->exportStatus().contains(QStringLiteral("development-ca")));
+        QVERIFY(readFile(file).startsWith("-----BEGIN CERTIFICATE-----"));
+
+        // Off again: the setting leaves the file.
+        QTest::mouseClick(child<QCheckBox>(m_editor.get(), "databaseTls"), Qt::LeftButton);
+        QVERIFY(m_editor->save());
+        QVERIFY(!m_store->config().streamgate.databaseTlsFor("local-mysql"));
+        QVERIFY(!readFile(m_path).contains("database_tls"));
+    }
+
     void portChangeKeepsStreamProxyInStep()
     {
         m_editor->editRoute("local-mysql");

@@ -378,6 +378,10 @@ QVariant ConnectionTableModel::displayData(const Row& row, int column) const
                    ? NotCollected
                    : serverVersion(c);
     case MySqlTlsColumn: {
+        // Database TLS: the client's TLS ends at Streamgate, the server's leg is said after it.
+        if (c.tls.developmentCa)
+            return c.tls.upstreamTls ? tr("yes (dev CA) · server yes")
+                                     : tr("yes (dev CA) · server no");
         const QVariant tls = databaseTls(c);
         return tls.isNull() ? QString() : (tls.toBool() ? tr("yes") : tr("no"));
     }
@@ -491,6 +495,11 @@ QVariant ConnectionTableModel::data(const QModelIndex& index, int role) const
             runningCommand(row.info).first.isEmpty() && row.info.mysql.notFollowed.isEmpty() &&
             row.info.postgres.notFollowed.isEmpty() && row.info.redis.notFollowed.isEmpty())
             return unfollowedText(row.info);
+        if (index.column() == MySqlTlsColumn && row.info.tls.developmentCa)
+            return tr("Client: %1 (%2), answered by Streamgate with its development CA's "
+                      "certificate; server: %3")
+                .arg(row.info.tls.version, row.info.tls.cipher,
+                     row.info.tls.upstreamTls ? tr("TLS") : tr("plaintext"));
         if (index.column() == ProgramColumn && row.info.clientProcess.pid > 0)
             return tr("Process %1: %2")
                 .arg(row.info.clientProcess.pid)
