@@ -1,6 +1,7 @@
 #include "proxy/databasetls.h"
 
 #include "config/developmentca.h"
+#include "proxy/pgtlsrequest.h"
 #include "proxy/prereadsession.h"
 
 #include <cerrno>
@@ -16,19 +17,10 @@ namespace sg {
 namespace {
 
 constexpr std::size_t kReadChunk = 16 * 1024;
-constexpr quint32 kSslRequest = 80877103;
-constexpr quint32 kGssEncRequest = 80877104;
-constexpr char kTlsHandshakeRecord = 0x16;
 
 bool wouldBlock(int e)
 {
     return e == EAGAIN || e == EWOULDBLOCK;
-}
-
-quint32 be32(const char* p)
-{
-    const auto* u = reinterpret_cast<const unsigned char*>(p);
-    return (quint32(u[0]) << 24) | (quint32(u[1]) << 16) | (quint32(u[2]) << 8) | quint32(u[3]);
 }
 
 // PostgreSQL 17's direct TLS asks for ALPN "postgresql"; a client that offers it gets it.
@@ -201,7 +193,8 @@ void PgTlsAcceptSession::readRequest()
         if (!flush())
             return; // the 'N' waits for the socket
         char buffer[8];
-        const ssize_t n = ::recv(m_watch.fd, buffer, std::size_t(8 - m_request.size()), 0);
+        const ssize_t n =
+            ::recv(m_watch.fd, buffer, kPgRequestSize - std::size_t(m_request.size()), 0);
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && wouldBlock(errno)) {
@@ -218,31 +211,25 @@ void PgTlsAcceptSession::readRequest()
         }
         m_read += quint64(n);
         m_request.append(buffer, qsizetype(n));
-        if (m_request.front() == kTlsHandshakeRecord) {
-            startTls(); // direct TLS: the ClientHello without a request before it
-            return;
-        }
-        if (m_request.front() != 0) {
-            handOn(nullptr); // not a PostgreSQL client's first packet
-            return;
-        }
-        if (m_request.size() < 8)
+        switch (classifyPgFirstBytes(m_request.constData(), std::size_t(m_request.size()))) {
+        case PgFirstBytes::NeedMore:
             continue;
-        const quint32 length = be32(m_request.constData());
-        const quint32 code = be32(m_request.constData() + 4);
-        if (length == 8 && code == kGssEncRequest) {
+        case PgFirstBytes::DirectTls:
+            startTls(); // the ClientHello without a request before it
+            return;
+        case PgFirstBytes::GssEncRequest:
             m_out.push_back('N'); // then an SSLRequest or the startup in plaintext
             m_request.clear();
             continue;
-        }
-        if (length == 8 && code == kSslRequest) {
+        case PgFirstBytes::SslRequest:
             m_request.clear();
             m_out.push_back('S');
             startTls();
             return;
+        case PgFirstBytes::Other:
+            handOn(nullptr); // the startup in plaintext, a cancel request, another protocol
+            return;
         }
-        handOn(nullptr); // the startup in plaintext, a cancel request
-        return;
     }
 }
 
