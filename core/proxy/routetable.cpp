@@ -183,6 +183,14 @@ developmentTlsServer(const RouteTable& previous, StatsHub& hub, const EngineOpti
     if (!server->error().isEmpty())
         hub.addEvent(EventKind::ListenerError, QString(),
                      QStringLiteral("database TLS cannot be offered: %1").arg(server->error()));
+    else
+        hub.addEvent(EventKind::Info, QString(),
+                     QStringLiteral("database TLS presents the development CA's certificate for "
+                                    "%1 until %2 (the CA is in %3; clients that verify need its "
+                                    "ca.crt)")
+                         .arg(credentials.names.join(QStringLiteral(", ")),
+                              credentials.notAfter.toString(Qt::ISODate),
+                              options.developmentCaDir));
     return server;
 }
 

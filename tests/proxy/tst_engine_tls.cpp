@@ -200,6 +200,14 @@ StreamRoute sniRoute(const QString& id, const QString& sni, int port, const QStr
     return r;
 }
 
+QString eventTexts(Engine& engine)
+{
+    QStringList texts;
+    for (const Event& e : engine.eventsSince(0, 1000))
+        texts << e.text;
+    return texts.join(u'\n');
+}
+
 // A PostgreSQL client's 8-byte request (SSLRequest 80877103, GSSENCRequest 80877104).
 QByteArray pgRequest(quint32 code)
 {
@@ -710,7 +718,8 @@ private Q_SLOTS:
         c.streamgate.routes = QMap<QString, RouteSettings>{{"pg", tls}, {"first", tls}};
         engine.apply(c);
         const QString caFile = DevelopmentCa(o.developmentCaDir).caCertificatePath();
-        QVERIFY(QFile::exists(caFile)); // made when the route asked for it
+        QVERIFY(QFile::exists(caFile)); // made when the route asked for it, and said where
+        QVERIFY2(eventTexts(engine).contains(o.developmentCaDir), qPrintable(eventTexts(engine)));
 
         const int fd = connectTo(kLocal, port);
         QVERIFY(fd >= 0);
