@@ -106,7 +106,8 @@ struct RouteSettings
     // default false; true implies inspection: each command's digest, time, rows and error
     // are recorded, as mysql_digests does for MySQL
     std::optional<bool> postgresDigests;
-    // default false: Streamgate answers a database client's request for TLS itself, with a
+    // default false: Streamgate answers a database client's request for TLS (PostgreSQL,
+    // MySQL/MariaDB) itself, with a
     // certificate of its development CA (config/developmentca.h), and speaks plaintext to the
     // server, so user, database and statements stay visible
     std::optional<bool> databaseTls;

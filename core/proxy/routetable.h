@@ -83,8 +83,9 @@ struct RouteEntry
     bool mysqlDeclared = false;   // the route's settings say it fronts MySQL
     bool postgresInspect = true;  // follow a PostgreSQL client's startup and login
     bool postgresDigests = false; // and every command after it, into stats->postgres
-    // A PostgreSQL client's request for TLS is answered by Streamgate with the development
-    // CA's certificate (RouteTable::databaseTls), the server gets plaintext (databasetls.h).
+    // A database client's request for TLS is answered by Streamgate with the development CA's
+    // certificate (RouteTable::databaseTls), the server gets plaintext (databasetls.h for
+    // PostgreSQL, mysqltls.h for a route that fronts MySQL).
     bool databaseTls = false;
     // protocol "redis" (APISIX's xRPC): commands followed, and delayed by the route's faults
     // (nullptr: none). Such a route is not inspected for MySQL.

@@ -377,6 +377,8 @@ void TcpListeners::admitClient(const AcceptedOn& on, int fd, const StreamClient&
     setup.clientBytes = std::move(clientBytes);
     setup.tls = std::move(tls);
     setup.tlsRead = tlsRead;
+    if (setup.route->databaseTls && !setup.tls && frontsMySql(*setup.route)) [[unlikely]]
+        setup.databaseTls = m_table.load()->databaseTls;
     if (on.sendsProxyProtocol) [[unlikely]]
         setup.proxyHeader = proxyHeaderV1(client.remoteAddress, client.remotePort,
                                           client.serverAddress, client.serverPort);

@@ -2,6 +2,7 @@
 
 #include "proxy/mysqlfilter.h"
 #include "proxy/mysqlrefusal.h"
+#include "proxy/mysqltls.h"
 #include "proxy/pgfilter.h"
 #include "proxy/redisfilter.h"
 #include "proxy/toxics/toxicfilter.h"
@@ -66,6 +67,11 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
         m_watches[s].tag = s;
     }
     SessionFilters filters;
+    if (setup.databaseTls) [[unlikely]] {
+        // First toward the upstream and last toward the client, as a TLS listener's filters.
+        m_mysqlTls = std::make_shared<MySqlTlsAnswer>(std::move(setup.databaseTls), m_record);
+        filters.toUpstream.push_back(m_mysqlTls->toUpstreamFilter());
+    }
     if (setup.tls) [[unlikely]] {
         // First toward the upstream, so every reader after it sees plaintext.
         m_tls = std::move(setup.tls);
@@ -90,6 +96,8 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
     // Last toward the client: what the upstream and every filter sent, encrypted.
     if (m_tls) [[unlikely]]
         filters.toClient.push_back(m_tls->encryptFilter());
+    if (m_mysqlTls) [[unlikely]]
+        filters.toClient.push_back(m_mysqlTls->toClientFilter());
     // Last in the chain: the header goes to the upstream as it is, before any client byte.
     if (!setup.proxyHeader.isEmpty()) [[unlikely]]
         filters.toUpstream.push_back(std::make_shared<PrefixWriter>(std::move(setup.proxyHeader)));
@@ -276,6 +284,13 @@ void TcpSession::after(CloseReason reason)
         m_worker.hub().addEvent(
             EventKind::Info, routeId(),
             QStringLiteral("connection %1 reset: TLS error: %2").arg(m_id).arg(m_tls->error()));
+    }
+    if (reason == CloseReason::InjectedReset && m_mysqlTls && m_mysqlTls->failed()) [[unlikely]] {
+        reason = CloseReason::TlsError;
+        m_worker.hub().addEvent(EventKind::Info, routeId(),
+                                QStringLiteral("connection %1 reset: TLS error: %2")
+                                    .arg(m_id)
+                                    .arg(m_mysqlTls->error()));
     }
     if (reason != CloseReason::None) {
         close(reason);

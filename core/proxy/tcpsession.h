@@ -18,6 +18,9 @@
 
 namespace sg {
 
+class DatabaseTlsServer;
+class MySqlTlsAnswer;
+
 struct TcpSessionSetup
 {
     int clientFd = -1;
@@ -37,6 +40,9 @@ struct TcpSessionSetup
     // handshake read from the client).
     std::shared_ptr<TlsLink> tls;
     quint64 tlsRead = 0;
+    // A route with database_tls that fronts MySQL: the client's TLS is answered in the session
+    // with this certificate (proxy/mysqltls.h); null otherwise.
+    std::shared_ptr<const DatabaseTlsServer> databaseTls;
 };
 
 class TcpSession final : public WorkerSession, public IoHandler
@@ -78,7 +84,8 @@ private:
     RelayPump m_pump;
     bool m_connected = false;
     std::shared_ptr<TlsLink> m_tls; // the client's TLS connection, on a listener with tls
-    bool m_toxics = false;          // the toxic filters are in the chain (addToxics)
+    std::shared_ptr<MySqlTlsAnswer> m_mysqlTls; // database TLS on a MySQL route
+    bool m_toxics = false;                      // the toxic filters are in the chain (addToxics)
     bool m_closed = false;
     bool m_clientLeftConnecting = false; // the client's FIN came while the upstream connected
 };

@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <tuple>
 
 namespace sg {
@@ -118,6 +119,9 @@ public:
     MySqlInfo mySql() const;
     // Written by the worker as the PostgreSQL reader learns something.
     void setPostgres(const PostgresInfo& postgres);
+    // Written by the worker when a MySQL client's TLS is answered by Streamgate in the session
+    // (database TLS): it then replaces base.tls in info().
+    void setTls(const TlsInfo& tls);
     // Written by the worker as the Redis reader follows commands (routes with protocol "redis").
     void setRedis(const RedisInfo& redis);
     // Written by the client resolver's thread once it knows who the client is.
@@ -131,6 +135,7 @@ private:
     MySqlInfo m_mysql;
     PostgresInfo m_postgres;
     RedisInfo m_redis;
+    std::optional<TlsInfo> m_tls;
     ClientProcess m_clientProcess;
     QString m_clientHost;
 };

@@ -218,16 +218,16 @@ void RouteEditor::build()
     // Database TLS (Streamgate's own setting): the trust step is the user's, so it is said here.
     m_databaseTlsBox = new QGroupBox(tr("Database TLS"), m_form);
     auto* tlsLayout = new QVBoxLayout(m_databaseTlsBox);
-    m_databaseTls = new QCheckBox(tr("Answer a PostgreSQL client's TLS with Streamgate's "
-                                     "development CA"),
+    m_databaseTls = new QCheckBox(tr("Answer a database client's TLS (PostgreSQL, MySQL, "
+                                     "MariaDB) with Streamgate's development CA"),
                                   m_databaseTlsBox);
     m_databaseTls->setObjectName(QStringLiteral("databaseTls"));
     tlsLayout->addWidget(m_databaseTls);
     tlsLayout->addWidget(makeHint(
         tr("User, database and statements stay visible; the server gets plaintext. A client "
-           "that verifies the server (sslmode=verify-full) must trust the CA: export its "
-           "certificate and give it to the client (sslrootcert=FILE). sslmode=require needs "
-           "nothing."),
+           "that verifies the server (sslmode=verify-full, --ssl-verify-server-cert) must trust "
+           "the CA: export its certificate and give it to the client (sslrootcert=FILE, "
+           "--ssl-ca=FILE). sslmode=require and --ssl need nothing."),
         m_databaseTlsBox));
     auto* exportRow = new QHBoxLayout;
     m_exportCa = new QPushButton(tr("Export development CA…"), m_databaseTlsBox);
