@@ -46,6 +46,8 @@ public:
     // A TLS error ended the session (an InjectedReset from the pump then means this).
     bool failed() const { return !m_error.isEmpty(); }
     const QString& error() const { return m_error; }
+    // The client's TLS handshake has begun and not finished.
+    bool handshaking() const { return m_state == State::Handshake; }
 
 private:
     class Up;

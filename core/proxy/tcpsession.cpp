@@ -1,5 +1,6 @@
 #include "proxy/tcpsession.h"
 
+#include "proxy/databasetls.h"
 #include "proxy/mysqlfilter.h"
 #include "proxy/mysqlrefusal.h"
 #include "proxy/mysqltls.h"
@@ -284,6 +285,16 @@ void TcpSession::after(CloseReason reason)
         m_worker.hub().addEvent(
             EventKind::Info, routeId(),
             QStringLiteral("connection %1 reset: TLS error: %2").arg(m_id).arg(m_tls->error()));
+    }
+    if ((reason == CloseReason::ClientClosed || reason == CloseReason::ClientReset) && m_mysqlTls &&
+        m_mysqlTls->handshaking()) [[unlikely]] {
+        // A client that verifies and gives up without an alert (or whose alert a reset beat).
+        m_worker.hub().addEvent(EventKind::Info, routeId(),
+                                QStringLiteral("connection %1: the client left during the "
+                                               "database TLS handshake; if it verifies the "
+                                               "server, %2")
+                                    .arg(m_id)
+                                    .arg(developmentCaTrustHint()));
     }
     if (reason == CloseReason::InjectedReset && m_mysqlTls && m_mysqlTls->failed()) [[unlikely]] {
         reason = CloseReason::TlsError;

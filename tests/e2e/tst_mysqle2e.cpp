@@ -860,6 +860,11 @@ void tst_MySqlE2E::databaseTlsKeepsInsight()
             .contains("SELECT ?, CURRENT_USER"),
         10000);
 
+    // A client that asks for no TLS passes untouched (the greeting's offer is only an offer).
+    const ClientResult plain = runClient(m_env, m_tlsPort, QStringLiteral("SELECT 'plain';"));
+    QVERIFY2(plain.exitCode == 0, plain.err.constData());
+    QCOMPARE(plain.out, QByteArray("plain\n"));
+
     // Verified against the exported CA.
     const QString ca = m_tmp.filePath(QStringLiteral("dev-ca.pem"));
     QProcess exporter;
