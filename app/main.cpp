@@ -6,6 +6,7 @@
 #include "api/toxiproxyapi.h"
 #include "config/apisixyaml.h"
 #include "config/configstore.h"
+#include "config/developmentca.h"
 #include "config/keyfile.h"
 #include "config/logging.h"
 #include "instancechannel.h"
@@ -78,6 +79,11 @@ struct Options
                                     QStringLiteral("Replace the config's routes and upstreams with "
                                                    "those of an APISIX standalone FILE and exit."),
                                     QStringLiteral("FILE")};
+    QCommandLineOption exportDevCa{QStringLiteral("export-dev-ca"),
+                                   QStringLiteral("Write the certificate of the development CA "
+                                                  "that database TLS presents (made first when "
+                                                  "there is none) to FILE and exit."),
+                                   QStringLiteral("FILE")};
     QCommandLineOption adminListen{QStringLiteral("admin-listen"),
                                    QStringLiteral("Admin API address (default 127.0.0.1:9180)."),
                                    QStringLiteral("ADDR")};
@@ -96,7 +102,7 @@ struct Options
         parser.setApplicationDescription(QStringLiteral(
             "Streamgate: a desktop TCP/UDP stream proxy with APISIX stream routes."));
         parser.addOptions({config, headless, check, version, help, exportApisix, importApisix,
-                           adminListen, adminKey, adminKeyFile});
+                           exportDevCa, adminListen, adminKey, adminKeyFile});
     }
 };
 
@@ -180,14 +186,29 @@ int runCheck(const QString& path)
     return ExitUnreadable;
 }
 
+// --export-dev-ca FILE: the development CA's certificate, for a database client to trust.
+int exportDevelopmentCa(const QString& configPath, const QString& file)
+{
+    sg::DevelopmentCa ca(sg::DevelopmentCa::directoryFor(configPath));
+    if (const QString error = ca.exportCertificate(file); !error.isEmpty()) {
+        QTextStream(stderr) << "streamgate: " << error << "\n";
+        return 1;
+    }
+    QTextStream(stdout) << "wrote the development CA's certificate (" << ca.caCertificatePath()
+                        << ") to " << file << "\n";
+    return 0;
+}
+
 // The engine as the application runs it: the nodes of its upstreams are probed, so a route
 // whose upstream does not answer says so (proxy/upstreamprober.h), and who each client is
 // is found out (stats/clientresolver.h).
-sg::EngineOptions appEngineOptions()
+// Its development CA for database TLS lives beside the config (config/developmentca.h).
+sg::EngineOptions appEngineOptions(const QString& configPath)
 {
     sg::EngineOptions options;
     options.probeUpstreams = true;
     options.resolveClients = true;
+    options.developmentCaDir = sg::DevelopmentCa::directoryFor(configPath);
     return options;
 }
 
@@ -237,7 +258,7 @@ int runHeadless(const QString& path, const sg::AdminOptions& adminOptions)
         return loaded.status == sg::LoadResult::Status::Unreadable ? ExitUnreadable : ExitInvalid;
     }
 
-    sg::Engine engine(appEngineOptions());
+    sg::Engine engine(appEngineOptions(store.path()));
     QFile out;
     // On the descriptor, not on stdio's FILE: a pipe must see each line as it is written.
     out.open(STDOUT_FILENO, QIODevice::WriteOnly | QIODevice::Unbuffered);
@@ -274,7 +295,7 @@ int runGui(const QString& path, const sg::AdminOptions& adminOptions)
     // store.lastLoadResult() to say why and offer the backup.
     store.load();
 
-    sg::Engine engine(appEngineOptions());
+    sg::Engine engine(appEngineOptions(store.path()));
     driveEngine(store, engine);
     sg::AllowExpiry allows(&store, &engine); // the window's Allow and the admin API share it
     Servers servers(store, engine, allows, adminOptions);
@@ -309,7 +330,8 @@ int main(int argc, char* argv[])
     const bool parsed = parser.parse(argumentsOf(argc, argv));
     const bool coreOnly = parser.isSet(options.check) || parser.isSet(options.version) ||
                           parser.isSet(options.help) || parser.isSet(options.headless) ||
-                          parser.isSet(options.exportApisix) || parser.isSet(options.importApisix);
+                          parser.isSet(options.exportApisix) ||
+                          parser.isSet(options.importApisix) || parser.isSet(options.exportDevCa);
 
     if (coreOnly) {
         QCoreApplication app(argc, argv);
@@ -340,6 +362,8 @@ int main(int argc, char* argv[])
             return sg::exportApisixCommand(path, parser.value(options.exportApisix));
         if (parser.isSet(options.importApisix))
             return sg::importApisixCommand(path, parser.value(options.importApisix));
+        if (parser.isSet(options.exportDevCa))
+            return exportDevelopmentCa(path, parser.value(options.exportDevCa));
         sg::AdminOptions admin;
         QString error;
         if (!adminOptionsFrom(parser, options, &admin, &error)) {

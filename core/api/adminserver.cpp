@@ -4,6 +4,7 @@
 #include "api/adminreply.h"
 #include "api/snapshotjson.h"
 #include "config/configstore.h"
+#include "config/developmentca.h"
 #include "config/keyfile.h"
 #include "config/logging.h"
 #include "model/httplisten.h"
@@ -226,6 +227,12 @@ HttpResponse AdminServer::dispatch(const HttpRequest& request)
             return unauthorized(why);
         return m_routeEdits.handle(request);
     }
+    if (path == u"/streamgate/v1/development_ca") {
+        QString why;
+        if (!authorized(request, &why))
+            return unauthorized(why);
+        return handleDevelopmentCa(request);
+    }
     if (path == u"/streamgate/v1/stats")
         return handleStats(request);
     if (path == u"/streamgate/v1/events")
@@ -308,6 +315,20 @@ HttpResponse AdminServer::handleConnections(const QString& id, const HttpRequest
         return json(QJsonObject{{QStringLiteral("killed"), id}});
     }
     return methodNotAllowed(request.method(), "GET, DELETE");
+}
+
+// GET /streamgate/v1/development_ca: the certificate of the CA that database TLS presents
+// (streamgate.routes.<id>.database_tls), PEM, made on first use beside the config.
+HttpResponse AdminServer::handleDevelopmentCa(const HttpRequest& request)
+{
+    if (request.method() != Method::Get)
+        return methodNotAllowed(request.method(), "GET");
+    QString why;
+    const QByteArray pem =
+        DevelopmentCa(DevelopmentCa::directoryFor(m_store->path())).caCertificatePem(&why);
+    if (pem.isEmpty())
+        return error(why, Status::InternalServerError);
+    return HttpResponse("application/x-pem-file", pem);
 }
 
 HttpResponse AdminServer::handleStats(const HttpRequest& request)

@@ -73,6 +73,7 @@ private:
 
     HttpResponse handleConnections(const QString& id, const HttpRequest& request);
     HttpResponse handleStats(const HttpRequest& request);
+    HttpResponse handleDevelopmentCa(const HttpRequest& request);
     HttpResponse handleEvents(const HttpRequest& request);
 
     bool authorized(const HttpRequest& request, QString* why) const;

@@ -103,15 +103,20 @@ QJsonObject connectionToJson(const ConnectionInfo& c)
         }
         o.insert(QStringLiteral("mysql"), mysql);
     }
-    // A client of a listener with tls: its handshake; one passed through (tls_passthrough): the
-    // SNI it was routed by; an upstream reached over TLS: that handshake, under "upstream".
+    // A client of a listener with tls, or one whose database TLS Streamgate answered: its
+    // handshake and who presented the certificate; one passed through (tls_passthrough): the
+    // SNI it was routed by. Under "upstream", the server leg: the proxy's own handshake with an
+    // upstream of scheme "tls" (also for a plain client), else {"tls": false}.
     if (c.tls.terminated || c.tls.passthrough || c.upstreamTls.used) {
         QJsonObject tls;
         if (c.tls.terminated) {
             tls = QJsonObject{{QStringLiteral("sni"), c.tls.sni},
                               {QStringLiteral("version"), c.tls.version},
                               {QStringLiteral("cipher"), c.tls.cipher},
-                              {QStringLiteral("resumed"), c.tls.resumed}};
+                              {QStringLiteral("resumed"), c.tls.resumed},
+                              {QStringLiteral("certificate"), c.tls.developmentCa
+                                                                  ? QStringLiteral("development_ca")
+                                                                  : QStringLiteral("ssl")}};
             if (!c.tls.clientCertificate.isEmpty())
                 tls.insert(QStringLiteral("client_certificate"), c.tls.clientCertificate);
         } else if (c.tls.passthrough) {
@@ -121,12 +126,15 @@ QJsonObject connectionToJson(const ConnectionInfo& c)
         if (c.upstreamTls.used) {
             const UpstreamTlsInfo& u = c.upstreamTls;
             tls.insert(QStringLiteral("upstream"),
-                       QJsonObject{{QStringLiteral("sni"), u.sni},
+                       QJsonObject{{QStringLiteral("tls"), true},
+                                   {QStringLiteral("sni"), u.sni},
                                    {QStringLiteral("version"), u.version},
                                    {QStringLiteral("cipher"), u.cipher},
                                    {QStringLiteral("server_certificate"), u.serverCertificate},
                                    {QStringLiteral("verified"), u.verified},
                                    {QStringLiteral("client_certificate"), u.clientCertificate}});
+        } else if (c.tls.terminated) {
+            tls.insert(QStringLiteral("upstream"), QJsonObject{{QStringLiteral("tls"), false}});
         }
         o.insert(QStringLiteral("tls"), tls);
     }

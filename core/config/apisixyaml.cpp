@@ -299,6 +299,16 @@ ApisixExport exportApisix(const Config& config, const QString& dir)
                 settingPath({qPrintable(key)}),
                 {},
                 QStringLiteral("Streamgate-only setting, left out (APISIX has no such field)")};
+    // Named on its own: under APISIX the route's database clients lose TLS termination.
+    for (const auto& [id, route] :
+         config.streamgate.routes.value_or(QMap<QString, RouteSettings>()).asKeyValueRange())
+        if (route.databaseTls.value_or(false))
+            result.warnings << Problem{
+                settingPath({settingkey::Routes, qPrintable(id), settingkey::DatabaseTls}),
+                {},
+                QStringLiteral("Streamgate-only setting, left out: APISIX does not answer a "
+                               "database client's TLS request, so its clients reach the server's "
+                               "own TLS (or none)")};
 
     QJsonArray routes;
     for (const StreamRoute& route : config.streamRoutes)

@@ -153,6 +153,7 @@ const std::vector<Field<RouteSettings>>& routeFields()
         boolField<RouteSettings, &RouteSettings::mysqlDigests>(settingkey::MysqlDigests),
         boolField<RouteSettings, &RouteSettings::postgresInspect>(settingkey::PostgresInspect),
         boolField<RouteSettings, &RouteSettings::postgresDigests>(settingkey::PostgresDigests),
+        boolField<RouteSettings, &RouteSettings::databaseTls>(settingkey::DatabaseTls),
     };
     return fields;
 }
@@ -536,6 +537,13 @@ bool StreamgateSettings::postgresDigestsFor(const QString& routeId) const
     if (!routes || !routes->contains(routeId))
         return false;
     return routes->value(routeId).postgresDigests.value_or(false);
+}
+
+bool StreamgateSettings::databaseTlsFor(const QString& routeId) const
+{
+    if (!routes || !routes->contains(routeId))
+        return false;
+    return routes->value(routeId).databaseTls.value_or(false);
 }
 
 bool StreamgateSettings::postgresInspectFor(const QString& routeId) const

@@ -26,6 +26,7 @@ inline constexpr char MysqlCommands[] = "mysql_commands";
 inline constexpr char MysqlDigests[] = "mysql_digests";
 inline constexpr char PostgresInspect[] = "postgres_inspect";
 inline constexpr char PostgresDigests[] = "postgres_digests";
+inline constexpr char DatabaseTls[] = "database_tls";
 inline constexpr char Routes[] = "routes";
 inline constexpr char DisabledRoutes[] = "disabled_routes";
 inline constexpr char Route[] = "route";
@@ -106,6 +107,11 @@ struct RouteSettings
     // default false; true implies inspection: each command's digest, time, rows and error
     // are recorded, as mysql_digests does for MySQL
     std::optional<bool> postgresDigests;
+    // default false: Streamgate answers a database client's request for TLS (PostgreSQL,
+    // MySQL/MariaDB) itself, with a
+    // certificate of its development CA (config/developmentca.h), and speaks plaintext to the
+    // server, so user, database and statements stay visible
+    std::optional<bool> databaseTls;
     bool operator==(const RouteSettings&) const = default;
 };
 
@@ -173,6 +179,7 @@ struct StreamgateSettings
     bool mysqlDeclaredFor(const QString& routeId) const;
     bool postgresInspectFor(const QString& routeId) const;
     bool postgresDigestsFor(const QString& routeId) const;
+    bool databaseTlsFor(const QString& routeId) const;
     QList<DisabledRouteSettings> disabledRouteList() const;
     QString toxiproxyListen() const;
     QString controlListen() const;

@@ -63,6 +63,10 @@ struct EngineOptions
     // program of a client on this machine, the host name of one on the network. The
     // application turns it on; an engine embedded elsewhere runs no resolver thread.
     bool resolveClients = false;
+    // Where the development CA for database TLS lives (config/developmentca.h): the
+    // application gives `development-ca` beside the config; empty, routes with database_tls
+    // refuse the clients that ask for TLS, saying why.
+    QString developmentCaDir;
     // Asked for the relay filters of every new TCP session, after the route's own (the MySQL
     // inspector); see proxy/relayfilter.h.
     std::vector<FilterProvider> filterProviders;

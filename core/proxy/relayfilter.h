@@ -45,6 +45,7 @@
 namespace sg {
 
 class ConnectionRecord;
+class RelayFilter;
 
 // What a transforming filter may do to its direction; valid only during the call it is given to.
 class FilterOutput
@@ -57,6 +58,15 @@ public:
     virtual void reset() = 0;  // reset both peers, end the session
     virtual void wakeAt(qint64 monoMs) = 0;
     virtual qint64 nowMs() const = 0; // the worker's monotonic clock, as wakeAt() takes it
+    // Asks for one onTimer() call of another filter of the same session (of either direction)
+    // at or after `monoMs`: a filter pair that answers the client from its client -> upstream
+    // half (a TLS handshake) has its other half send it. No effect for a filter not in the
+    // session.
+    virtual void wakeFilter(const RelayFilter* filter, qint64 monoMs)
+    {
+        Q_UNUSED(filter);
+        Q_UNUSED(monoMs);
+    }
 };
 
 class RelayFilter

@@ -56,6 +56,13 @@ public:
         m_dir.chain.filters[m_index].wakeAtMs = qMax<qint64>(1, monoMs);
     }
     qint64 nowMs() const override { return m_pump.m_worker.monoMs(); }
+    void wakeFilter(const RelayFilter* filter, qint64 monoMs) override
+    {
+        for (Direction& d : m_pump.m_dirs)
+            for (FilterLink& l : d.chain.filters)
+                if (l.filter.get() == filter)
+                    l.wakeAtMs = qMax<qint64>(1, monoMs);
+    }
 
 private:
     RelayPump& m_pump;

@@ -1,5 +1,7 @@
 #include "proxy/routetable.h"
 
+#include "config/developmentca.h"
+#include "proxy/databasetls.h"
 #include "proxy/engineoptions.h"
 #include "proxy/healthchecker.h"
 #include "proxy/redisfaults.h"
@@ -161,6 +163,40 @@ QString upstreamKeyFor(const Config& config, const StreamRoute& route)
     return upstream ? upstreamKey(config, route, *upstream) : QString();
 }
 
+namespace {
+
+// The development CA's server certificate, made (or read) on the engine thread when the first
+// route asks for database TLS, and kept while it lasts.
+std::shared_ptr<const DatabaseTlsServer>
+developmentTlsServer(const RouteTable& previous, StatsHub& hub, const EngineOptions& options)
+{
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    if (previous.databaseTls && previous.databaseTls->error().isEmpty() &&
+        now.addDays(DevelopmentCa::kRenewDays) < previous.databaseTls->notAfter())
+        return previous.databaseTls;
+    DevelopmentCredentials credentials;
+    if (options.developmentCaDir.isEmpty())
+        credentials.error = QStringLiteral("no place for the development CA (the engine was "
+                                           "started without one)");
+    else
+        credentials = DevelopmentCa(options.developmentCaDir).serverCredentials();
+    auto server = std::make_shared<const DatabaseTlsServer>(credentials);
+    if (!server->error().isEmpty())
+        hub.addEvent(EventKind::ListenerError, QString(),
+                     QStringLiteral("database TLS cannot be offered: %1").arg(server->error()));
+    else
+        hub.addEvent(EventKind::Info, QString(),
+                     QStringLiteral("database TLS presents the development CA's certificate for "
+                                    "%1 until %2 (the CA is in %3; clients that verify need its "
+                                    "ca.crt)")
+                         .arg(credentials.names.join(QStringLiteral(", ")),
+                              credentials.notAfter.toString(Qt::ISODate),
+                              options.developmentCaDir));
+    return server;
+}
+
+} // namespace
+
 std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTable& previous,
                                             StatsHub& hub, const EngineOptions& options,
                                             HealthChecker* health, UpstreamProber* prober)
@@ -237,6 +273,7 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
         const bool mysqlDigests = config.streamgate.mysqlDigestsFor(id);
         const bool postgresInspect = config.streamgate.postgresInspectFor(id);
         const bool postgresDigests = config.streamgate.postgresDigestsFor(id);
+        const bool databaseTls = config.streamgate.databaseTlsFor(id);
         // One entry per upstream key in the table: the same upstream, the same balancer.
         const auto upstreamEntry = [&](const QString& key, const Upstream& u) {
             std::shared_ptr<UpstreamEntry> e = table->upstreams.value(key);
@@ -264,7 +301,8 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
         if (old && old->route == route && old->upstream == up && old->splitUpstreams == split &&
             old->mysqlInspect == mysqlInspect && old->mysqlCommands == mysqlCommands &&
             old->mysqlDeclared == mysqlDeclared && old->mysqlDigests == mysqlDigests &&
-            old->postgresInspect == postgresInspect && old->postgresDigests == postgresDigests) {
+            old->postgresInspect == postgresInspect && old->postgresDigests == postgresDigests &&
+            old->databaseTls == databaseTls) {
             entry = old;
         } else {
             entry = std::make_shared<RouteEntry>();
@@ -285,6 +323,7 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
             entry->mysqlDigests = mysqlDigests;
             entry->postgresInspect = postgresInspect;
             entry->postgresDigests = postgresDigests;
+            entry->databaseTls = databaseTls;
             // A route that names its protocol is read as that protocol only.
             if (route.redis) {
                 entry->redis = true;
@@ -295,6 +334,8 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
             }
         }
         table->routes.push_back(entry);
+        if (entry->databaseTls && !table->databaseTls)
+            table->databaseTls = developmentTlsServer(previous, hub, options);
     }
     table->router.emplace(config.streamRoutes);
     return table;

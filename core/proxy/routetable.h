@@ -31,6 +31,7 @@ class UpstreamProber;
 class TlsServer;
 class TlsClient;
 class TlsTrust;
+class DatabaseTlsServer;
 
 struct ResolvedNode
 {
@@ -87,6 +88,10 @@ struct RouteEntry
     bool mysqlDeclared = false;   // the route's settings say it fronts MySQL
     bool postgresInspect = true;  // follow a PostgreSQL client's startup and login
     bool postgresDigests = false; // and every command after it, into stats->postgres
+    // A database client's request for TLS is answered by Streamgate with the development CA's
+    // certificate (RouteTable::databaseTls), the server gets plaintext (databasetls.h for
+    // PostgreSQL, mysqltls.h for a route that fronts MySQL).
+    bool databaseTls = false;
     // protocol "redis" (APISIX's xRPC): commands followed, and delayed by the route's faults
     // (nullptr: none). Such a route is not inspected for MySQL.
     bool redis = false;
@@ -107,6 +112,9 @@ struct RouteTable
     // The CAs upstreams with tls.verify trust (carried over while the setting is unchanged);
     // null while no upstream verifies.
     std::shared_ptr<const TlsTrust> trust;
+    // The development CA's server certificate, while a route has database_tls (null otherwise;
+    // carried over until it nears its end).
+    std::shared_ptr<const DatabaseTlsServer> databaseTls;
 };
 
 // Compiles `config` for the accept path, reusing what did not change since `previous`. Node

@@ -1,5 +1,6 @@
 #include "proxy/tcplisteners.h"
 
+#include "proxy/databasetls.h"
 #include "proxy/mqttconnect.h"
 #include "proxy/mysqlrefusal.h"
 #include "proxy/prereadsession.h"
@@ -339,6 +340,48 @@ void TcpListeners::readMqttConnect(const AcceptedOn& on, int fd, const StreamCli
         sessionWorker(nullptr).post(std::move(start));
 }
 
+void TcpListeners::answerDatabaseTls(const AcceptedOn& on, int fd, const StreamClient& client,
+                                     Admission&& admitted, Worker* here)
+{
+    // A posted call and the callbacks are copyable; the admission is not.
+    auto admission = std::make_shared<Admission>(std::move(admitted));
+    auto done = [this, on, client, admission](Worker& worker, int clientFd,
+                                              std::shared_ptr<TlsLink> link, QByteArray kept,
+                                              quint64 read) {
+        if (m_closed.load()) {
+            ::close(clientFd); // the engine stopped during the handshake
+            return;
+        }
+        StreamClient answered = client;
+        if (link) {
+            answered.tls = link->describe(QString());
+            answered.tls.developmentCa = true;
+        }
+        // Without TLS, what was read of the client (nothing when it waits for the server) is
+        // relayed first, as the route's readers would have seen it.
+        admitClient(on, clientFd, answered, std::move(*admission), &worker,
+                    link ? QByteArray() : std::move(kept), link, link ? read : 0, true);
+    };
+    auto failed = [this, key = on.key, client, admission](CloseReason reason, const QString& why) {
+        Admission refused;
+        refused.route = admission->route;
+        refused.refusal = reason;
+        refused.why = why;
+        // The log phase, and what limit-conn counted for the client let go, before the close.
+        admission->ticket.end(reason, &client);
+        admission->ticket = AdmissionTicket();
+        recordRefusal(m_hub, connectionOf(client, key, StatsHub::nowMs()), refused, key);
+    };
+    auto start = [fd, server = m_table.load()->databaseTls, timeoutMs = m_prereadTimeoutMs,
+                  done = std::move(done), failed = std::move(failed)](Worker& worker) {
+        startPgTlsAccept(worker, fd, server, timeoutMs, done, failed);
+    };
+    if (here)
+        start(*here);
+    else
+        sessionWorker(nullptr).post(std::move(start));
+}
+
 void applyProxyHeader(StreamClient& client, const ProxyHeader& header, const AddressList& trusted)
 {
     client.proxyProtocol = true;
@@ -358,7 +401,8 @@ void applyProxyHeader(StreamClient& client, const ProxyHeader& header, const Add
 
 void TcpListeners::admitClient(const AcceptedOn& on, int fd, const StreamClient& client,
                                Admission&& admission, Worker* here, QByteArray clientBytes,
-                               std::shared_ptr<TlsLink> tls, quint64 tlsRead)
+                               std::shared_ptr<TlsLink> tls, quint64 tlsRead,
+                               bool databaseTlsAnswered)
 {
     if (admission.paused() && (tls || client.tls.passthrough)) [[unlikely]] {
         // The MQTT CONNECT comes inside TLS, where the preread reader does not look.
@@ -382,6 +426,11 @@ void TcpListeners::admitClient(const AcceptedOn& on, int fd, const StreamClient&
         ::close(fd);
         return;
     }
+    if (admission.route->databaseTls && !databaseTlsAnswered && !tls &&
+        !frontsMySql(*admission.route)) [[unlikely]] {
+        answerDatabaseTls(on, fd, client, std::move(admission), here);
+        return;
+    }
     Worker& worker = sessionWorker(here);
     TcpSessionSetup setup;
     setup.record = openRecord(m_hub, base, admission, on.stats, worker.index());
@@ -394,6 +443,8 @@ void TcpListeners::admitClient(const AcceptedOn& on, int fd, const StreamClient&
     setup.clientBytes = std::move(clientBytes);
     setup.tls = std::move(tls);
     setup.tlsRead = tlsRead;
+    if (setup.route->databaseTls && !setup.tls && frontsMySql(*setup.route)) [[unlikely]]
+        setup.databaseTls = m_table.load()->databaseTls;
     if (on.sendsProxyProtocol) [[unlikely]]
         setup.proxyHeader = proxyHeaderV1(client.remoteAddress, client.remotePort,
                                           client.serverAddress, client.serverPort);

@@ -77,10 +77,17 @@ private:
                          Admission&& paused, Worker* here);
     // What admission decided: the client waits for its MQTT CONNECT, is refused, or starts its
     // session (clientBytes: what was read of it before, relayed first; tls: its terminated TLS
-    // connection, tlsRead the bytes its handshake read).
+    // connection, tlsRead the bytes its handshake read; databaseTlsAnswered: the route's
+    // database_tls already had its turn).
     void admitClient(const AcceptedOn& on, int fd, const StreamClient& client,
                      Admission&& admission, Worker* here, QByteArray clientBytes = {},
-                     std::shared_ptr<TlsLink> tls = {}, quint64 tlsRead = 0);
+                     std::shared_ptr<TlsLink> tls = {}, quint64 tlsRead = 0,
+                     bool databaseTlsAnswered = false);
+    // A route with database_tls: the client's request for TLS is answered on this worker (or
+    // the next one in turn), then its session starts with the TLS connection (or, when it
+    // asked for none, with what was read of it).
+    void answerDatabaseTls(const AcceptedOn& on, int fd, const StreamClient& client,
+                           Admission&& admitted, Worker* here);
     Worker& sessionWorker(Worker* here);
 
     StatsHub& m_hub;

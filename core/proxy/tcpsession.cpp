@@ -1,7 +1,9 @@
 #include "proxy/tcpsession.h"
 
+#include "proxy/databasetls.h"
 #include "proxy/mysqlfilter.h"
 #include "proxy/mysqlrefusal.h"
+#include "proxy/mysqltls.h"
 #include "proxy/pgfilter.h"
 #include "proxy/redisfilter.h"
 #include "proxy/tlsclient.h"
@@ -78,6 +80,11 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
         m_connector.setTlsPreface(std::move(setup.proxyHeader));
         setup.proxyHeader = QByteArray();
     }
+    if (setup.databaseTls) [[unlikely]] {
+        // First toward the upstream and last toward the client, as a TLS listener's filters.
+        m_mysqlTls = std::make_shared<MySqlTlsAnswer>(std::move(setup.databaseTls), m_record);
+        filters.toUpstream.push_back(m_mysqlTls->toUpstreamFilter());
+    }
     if (setup.tls) [[unlikely]] {
         // First toward the upstream, so every reader after it sees plaintext.
         m_tls = std::move(setup.tls);
@@ -102,6 +109,8 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
     // Last toward the client: what the upstream and every filter sent, encrypted.
     if (m_tls) [[unlikely]]
         filters.toClient.push_back(m_tls->encryptFilter());
+    if (m_mysqlTls) [[unlikely]]
+        filters.toClient.push_back(m_mysqlTls->toClientFilter());
     // Last in the chain: the header goes to the upstream as it is, before any client byte.
     if (!setup.proxyHeader.isEmpty()) [[unlikely]]
         filters.toUpstream.push_back(std::make_shared<PrefixWriter>(std::move(setup.proxyHeader)));
@@ -324,6 +333,23 @@ void TcpSession::after(CloseReason reason)
     if (reason == CloseReason::InjectedReset &&
         ((m_tls && m_tls->failed()) || (m_upstreamTls && m_upstreamTls->failed()))) [[unlikely]]
         reason = tlsReset(); // a TLS filter reset the session, not a fault
+    if ((reason == CloseReason::ClientClosed || reason == CloseReason::ClientReset) && m_mysqlTls &&
+        m_mysqlTls->handshaking()) [[unlikely]] {
+        // A client that verifies and gives up without an alert (or whose alert a reset beat).
+        m_worker.hub().addEvent(EventKind::Info, routeId(),
+                                QStringLiteral("connection %1: the client left during the "
+                                               "database TLS handshake; if it verifies the "
+                                               "server, %2")
+                                    .arg(m_id)
+                                    .arg(developmentCaTrustHint()));
+    }
+    if (reason == CloseReason::InjectedReset && m_mysqlTls && m_mysqlTls->failed()) [[unlikely]] {
+        reason = CloseReason::TlsError;
+        m_worker.hub().addEvent(EventKind::Info, routeId(),
+                                QStringLiteral("connection %1 reset: TLS error: %2")
+                                    .arg(m_id)
+                                    .arg(m_mysqlTls->error()));
+    }
     if (reason != CloseReason::None) {
         close(reason);
         return;

@@ -19,6 +19,8 @@
 namespace sg {
 
 class TlsClient;
+class DatabaseTlsServer;
+class MySqlTlsAnswer;
 
 struct TcpSessionSetup
 {
@@ -39,6 +41,9 @@ struct TcpSessionSetup
     // handshake read from the client).
     std::shared_ptr<TlsLink> tls;
     quint64 tlsRead = 0;
+    // A route with database_tls that fronts MySQL: the client's TLS is answered in the session
+    // with this certificate (proxy/mysqltls.h); null otherwise.
+    std::shared_ptr<const DatabaseTlsServer> databaseTls;
 };
 
 class TcpSession final : public WorkerSession, public IoHandler
@@ -84,6 +89,7 @@ private:
     std::shared_ptr<TlsLink> m_tls;         // the client's TLS connection, on a listener with tls
     std::shared_ptr<TlsLink> m_upstreamTls; // the upstream's, for an upstream with scheme tls
     const TlsClient* m_upstreamTlsClient = nullptr; // its upstream's (kept alive by m_route)
+    std::shared_ptr<MySqlTlsAnswer> m_mysqlTls;     // database TLS on a MySQL route
     bool m_toxics = false; // the toxic filters are in the chain (addToxics)
     bool m_closed = false;
     bool m_clientLeftConnecting = false; // the client's FIN came while the upstream connected

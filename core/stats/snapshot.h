@@ -82,8 +82,9 @@ struct MqttInfo
     bool operator==(const MqttInfo&) const = default;
 };
 
-// A client of a listener with tls: its handshake as the proxy terminated it; or, passed
-// through (tls_passthrough), the SNI its ClientHello carried (nothing else is known).
+// A client of a listener with tls, or of a route with database_tls: its handshake as the proxy
+// terminated it; or, passed through (tls_passthrough), the SNI its ClientHello carried (nothing
+// else is known).
 struct TlsInfo
 {
     bool terminated = false;
@@ -93,6 +94,9 @@ struct TlsInfo
     QString cipher;            // OpenSSL's name, "TLS_AES_256_GCM_SHA384"
     QString clientCertificate; // the verified client certificate's subject (mTLS), or ""
     bool resumed = false;      // by a session ticket
+    // Database TLS (streamgate.routes.<id>.database_tls): Streamgate answered the database
+    // client's request for TLS itself, with a certificate of its development CA.
+    bool developmentCa = false;
     bool operator==(const TlsInfo&) const = default;
 };
 

@@ -66,6 +66,12 @@ void ConnectionRecord::setPostgres(const PostgresInfo& postgres)
     m_postgres = postgres;
 }
 
+void ConnectionRecord::setTls(const TlsInfo& tls)
+{
+    QMutexLocker lock(&m_mutex);
+    m_tls = tls;
+}
+
 void ConnectionRecord::setRedis(const RedisInfo& redis)
 {
     QMutexLocker lock(&m_mutex);
@@ -96,6 +102,8 @@ ConnectionInfo ConnectionRecord::info() const
         c.postgres = m_postgres;
         c.redis = m_redis;
         c.upstreamTls = m_upstreamTls;
+        if (m_tls) [[unlikely]]
+            c.tls = *m_tls;
         c.clientProcess = m_clientProcess;
         c.clientHost = m_clientHost;
     }

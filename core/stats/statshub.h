@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <tuple>
 
 namespace sg {
@@ -118,6 +119,9 @@ public:
     MySqlInfo mySql() const;
     // Written by the worker as the PostgreSQL reader learns something.
     void setPostgres(const PostgresInfo& postgres);
+    // Written by the worker when a MySQL client's TLS is answered by Streamgate in the session
+    // (database TLS): it then replaces base.tls in info().
+    void setTls(const TlsInfo& tls);
     // Written by the worker as the Redis reader follows commands (routes with protocol "redis").
     void setRedis(const RedisInfo& redis);
     // Written by the worker once the upstream's TLS handshake is done (scheme "tls").
@@ -134,6 +138,7 @@ private:
     PostgresInfo m_postgres;
     RedisInfo m_redis;
     UpstreamTlsInfo m_upstreamTls;
+    std::optional<TlsInfo> m_tls;
     ClientProcess m_clientProcess;
     QString m_clientHost;
 };

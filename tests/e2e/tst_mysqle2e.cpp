@@ -173,6 +173,7 @@ private slots:
     void refusalsInMySqlsOwnWords();
     void digestsCountWhatTheClientDid();
     void secondClientLibrary();
+    void databaseTlsKeepsInsight();
 
 private:
     void writeConfig(const QStringList& whitelist);
@@ -187,6 +188,7 @@ private:
     quint16 m_adminPort = 0;
     quint16 m_downPort = 0;    // route "mysql-down": its only node has nothing listening
     quint16 m_limitedPort = 0; // route "mysql-limited": limit-conn, one connection per client
+    quint16 m_tlsPort = 0;     // route "mysql-tls": database_tls and digests
     QProcess m_headless;
     QStringList m_log; // stdout lines of the headless process
     QByteArray m_partial;
@@ -224,19 +226,27 @@ void tst_MySqlE2E::writeConfig(const QStringList& whitelist)
                                                            {"key", "remote_addr"}}}}},
         {"upstream", route.value("upstream")},
     };
+    const QJsonObject tls{
+        {"id", "mysql-tls"},
+        {"server_port", m_tlsPort},
+        {"upstream", route.value("upstream")},
+    };
     const QJsonObject config{
         {"stream_proxy",
          QJsonObject{{"tcp", QJsonArray{QStringLiteral("127.0.0.1:%1").arg(m_proxyPort),
                                         QStringLiteral("127.0.0.1:%1").arg(m_downPort),
-                                        QStringLiteral("127.0.0.1:%1").arg(m_limitedPort)}}}},
-        {"stream_routes", QJsonArray{route, down, limited}},
+                                        QStringLiteral("127.0.0.1:%1").arg(m_limitedPort),
+                                        QStringLiteral("127.0.0.1:%1").arg(m_tlsPort)}}}},
+        {"stream_routes", QJsonArray{route, down, limited, tls}},
         // The admin API shows the live connections; query digests are on for this route.
         {"streamgate",
          QJsonObject{
              {"admin", QJsonObject{{"listen", QStringLiteral("127.0.0.1:%1").arg(m_adminPort)},
                                    {"key", QString::fromLatin1(kAdminKey)}}},
              {"routes", QJsonObject{{"mysql", QJsonObject{{"mysql_digests", true}}},
-                                    {"mysql-down", QJsonObject{{"mysql_inspect", true}}}}}}},
+                                    {"mysql-down", QJsonObject{{"mysql_inspect", true}}},
+                                    {"mysql-tls", QJsonObject{{"mysql_digests", true},
+                                                              {"database_tls", true}}}}}}},
     };
     // Saved the way editors and the store save: a new file renamed over the old one.
     QSaveFile f(m_configPath);
@@ -292,7 +302,8 @@ void tst_MySqlE2E::initTestCase()
     QVERIFY(m_adminPort != 0 && m_adminPort != m_proxyPort);
     m_downPort = freePort();
     m_limitedPort = freePort();
-    QVERIFY(m_downPort != 0 && m_limitedPort != 0);
+    m_tlsPort = freePort();
+    QVERIFY(m_downPort != 0 && m_limitedPort != 0 && m_tlsPort != 0);
     writeConfig({QStringLiteral("127.0.0.1")});
     QVERIFY2(startHeadless(), qPrintable(QString::fromUtf8(m_headless.readAllStandardError())));
 }
@@ -785,6 +796,110 @@ void tst_MySqlE2E::secondClientLibrary()
              qPrintable(refused.value("message").toString()));
     QVERIFY(QTest::qWaitFor([&] { return !holder->running(); }, 15000));
     QVERIFY2(holder->result().exitCode == 0, holder->result().err.constData());
+}
+
+// Database TLS on a MySQL route: the real `mariadb --ssl` client gets its TLS from Streamgate
+// (the development CA's certificate, verified with --ssl-verify-server-cert and the exported
+// CA), the server gets a plaintext login (its Ssl_cipher is empty), and user, database and
+// statements are shown; a client that trusts another CA is refused, and told how to trust.
+void tst_MySqlE2E::databaseTlsKeepsInsight()
+{
+    const auto tlsClient = [this](const QStringList& sslArgs, const QString& sql) {
+        QStringList args = m_env.clientArgs(QStringLiteral("127.0.0.1"), m_tlsPort, m_env.database,
+                                            m_env.password);
+        args.removeAll(QStringLiteral("--skip-ssl"));
+        for (qsizetype i = 0; i < sslArgs.size(); ++i)
+            args.insert(1 + i, sslArgs[i]); // after --no-defaults, which must come first
+        QProcess p;
+        p.start(m_env.client, args << QStringLiteral("-e") << sql);
+        if (!p.waitForFinished(30000))
+            p.kill();
+        p.waitForFinished(5000);
+        ClientResult r;
+        r.finished = true;
+        r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+        r.out = p.readAllStandardOutput();
+        r.err = p.readAllStandardError();
+        return r;
+    };
+    ClientResult r = tlsClient({QStringLiteral("--ssl")},
+                               QStringLiteral("SELECT 'tls', CURRENT_USER(), DATABASE(); SHOW "
+                                              "SESSION STATUS LIKE 'Ssl_cipher';"));
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QVERIFY2(r.out.startsWith("tls\t" + m_env.user.toUtf8()), r.out.constData());
+    QVERIFY2(r.out.contains("Ssl_cipher\t\n"), r.out.constData()); // the server leg: plaintext
+
+    QJsonObject connection;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            const QJsonObject body =
+                adminGet(m_adminPort,
+                         QStringLiteral("/streamgate/v1/connections?route=mysql-tls&closed=true"))
+                    .object();
+            for (const QJsonValue& v : body.value("closed").toArray())
+                if (v.toObject().value("mysql").toObject().value("user").toString() == m_env.user) {
+                    connection = v.toObject();
+                    return true;
+                }
+            return false;
+        }(),
+        10000);
+    const QJsonObject mysql = connection.value("mysql").toObject();
+    QCOMPARE(mysql.value("database").toString(), m_env.database);
+    QCOMPARE(mysql.value("tls").toBool(true), false); // what the server saw
+    const QJsonObject tls = connection.value("tls").toObject();
+    QCOMPARE(tls.value("certificate").toString(), QStringLiteral("development_ca"));
+    QCOMPARE(tls.value("upstream").toObject(), (QJsonObject{{"tls", false}}));
+    QVERIFY2(tls.value("version").toString().startsWith(QLatin1String("TLSv1.")),
+             QJsonDocument(tls).toJson().constData());
+    QTRY_VERIFY_WITH_TIMEOUT(
+        QJsonDocument(
+            adminGet(m_adminPort, QStringLiteral("/streamgate/v1/mysql/digests?route=mysql-tls"))
+                .object())
+            .toJson()
+            .contains("SELECT ?, CURRENT_USER"),
+        10000);
+
+    // A client that asks for no TLS passes untouched (the greeting's offer is only an offer).
+    const ClientResult plain = runClient(m_env, m_tlsPort, QStringLiteral("SELECT 'plain';"));
+    QVERIFY2(plain.exitCode == 0, plain.err.constData());
+    QCOMPARE(plain.out, QByteArray("plain\n"));
+
+    // Verified against the exported CA.
+    const QString ca = m_tmp.filePath(QStringLiteral("dev-ca.pem"));
+    QProcess exporter;
+    exporter.start(QStringLiteral(SG_STREAMGATE_BIN), {QStringLiteral("--config"), m_configPath,
+                                                       QStringLiteral("--export-dev-ca"), ca});
+    QVERIFY(exporter.waitForFinished(10000));
+    QCOMPARE(exporter.exitCode(), 0);
+    r = tlsClient({QStringLiteral("--ssl-verify-server-cert"), QStringLiteral("--ssl-ca=") + ca},
+                  QStringLiteral("SELECT 'verified';"));
+    QVERIFY2(r.exitCode == 0, r.err.constData());
+    QCOMPARE(r.out, QByteArray("verified\n"));
+
+    // Another CA: the client refuses, the event says why and how to trust.
+    const QString otherConfig = m_tmp.filePath(QStringLiteral("other/streamgate.json"));
+    const QString other = m_tmp.filePath(QStringLiteral("other-ca.pem"));
+    QVERIFY(QDir().mkpath(m_tmp.filePath(QStringLiteral("other"))));
+    exporter.start(QStringLiteral(SG_STREAMGATE_BIN), {QStringLiteral("--config"), otherConfig,
+                                                       QStringLiteral("--export-dev-ca"), other});
+    QVERIFY(exporter.waitForFinished(10000));
+    QCOMPARE(exporter.exitCode(), 0);
+    // The events from here on (the log holds every connection of the tests before).
+    const QString since = QString::number(
+        adminGet(m_adminPort, QStringLiteral("/streamgate/v1/events?since=0&max=10000"))
+            .object()
+            .value("last_seq")
+            .toInteger());
+    r = tlsClient({QStringLiteral("--ssl-verify-server-cert"), QStringLiteral("--ssl-ca=") + other},
+                  QStringLiteral("SELECT 1;"));
+    QVERIFY(r.exitCode != 0);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        QJsonDocument(
+            adminGet(m_adminPort, QStringLiteral("/streamgate/v1/events?since=") + since).object())
+            .toJson()
+            .contains("does not trust Streamgate's development CA"),
+        10000);
 }
 
 QTEST_GUILESS_MAIN(tst_MySqlE2E)

@@ -6,11 +6,15 @@
 // clients did under ProxySQL's stats_pgsql_query_digest names; errors are kept by SQLSTATE;
 // a failed login is shown on its connection; a route without postgres_digests shows the login
 // but follows no statement; the Prometheus histogram counts the commands; a session the
-// server encrypts is shown as TLS and not read.
+// server encrypts is shown as TLS and not read; a route with database_tls answers psql's TLS
+// itself with the development CA's certificate (sslmode=require, and verify-full with the
+// exported CA), so user, database and statements stay visible, and a client that does not
+// trust that CA is refused with a reason saying how to trust it.
 #include "streamgateprocess.h"
 #include "testfiles.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -59,6 +63,7 @@ class TestPostgresE2e : public QObject
     int m_port = 0;      // route "1": digests on
     int m_plainPort = 0; // route "2": inspection only
     int m_metricsPort = 0;
+    int m_tlsPort = 0; // route "3": database_tls and digests
     StreamgateProcess m_sg;
     QNetworkAccessManager m_network;
 
@@ -109,6 +114,39 @@ class TestPostgresE2e : public QObject
     }
 
     QJsonObject adminJson(const QString& path) { return m_sg.get(path).json; }
+
+    // psql on a connection string (its sslmode and sslrootcert win over the environment).
+    Run psqlConnect(const QString& conninfo, const QString& sql)
+    {
+        return run(m_bin + QStringLiteral("/psql"),
+                   {"-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql, conninfo});
+    }
+
+    QString tlsConninfo(const QString& extra) const
+    {
+        return QStringLiteral("host=127.0.0.1 port=%1 user=postgres dbname=postgres %2")
+            .arg(m_tlsPort)
+            .arg(extra);
+    }
+
+    // The development CA's certificate, as the admin API gives it, in a file.
+    QString exportedCa()
+    {
+        const HttpAnswer a = m_sg.get(QStringLiteral("/streamgate/v1/development_ca"));
+        if (a.status != 200 || !a.body.startsWith("-----BEGIN CERTIFICATE-----"))
+            return {};
+        const QString file = m_dir.filePath(QStringLiteral("exported-ca.pem"));
+        return writeFile(file, a.body) ? file : QString();
+    }
+
+    QByteArray eventMessages()
+    {
+        QStringList messages;
+        const QJsonObject body = adminJson(QStringLiteral("/streamgate/v1/events?since=0"));
+        for (const QJsonValue& v : body.value(QStringLiteral("list")).toArray())
+            messages << v.toObject().value(QStringLiteral("text")).toString();
+        return messages.join(QLatin1Char('\n')).toUtf8();
+    }
 
     // The connections (open, and with `closed` the ended ones) whose "postgres" object
     // satisfies `match`.
@@ -197,12 +235,13 @@ private Q_SLOTS:
         const Run made = run(req.first(), req.mid(1));
         QVERIFY2(made.exitCode == 0, made.err.constData());
 
-        const QList<int> ports = freePorts(4);
-        QCOMPARE(ports.size(), 4);
+        const QList<int> ports = freePorts(5);
+        QCOMPARE(ports.size(), 5);
         m_serverPort = ports[0];
         m_port = ports[1];
         m_plainPort = ports[2];
         m_metricsPort = ports[3];
+        m_tlsPort = ports[4];
         const QStringList server = asServerUser(
             m_bin + QStringLiteral("/postgres"),
             {"-D", m_data, "-p", QString::number(m_serverPort), "-k", m_dir.path(), "-c",
@@ -217,12 +256,15 @@ private Q_SLOTS:
         const QJsonObject config{
             {"stream_proxy",
              QJsonObject{{"tcp", QJsonArray{QStringLiteral("127.0.0.1:%1").arg(m_port),
-                                            QStringLiteral("127.0.0.1:%1").arg(m_plainPort)}}}},
+                                            QStringLiteral("127.0.0.1:%1").arg(m_plainPort),
+                                            QStringLiteral("127.0.0.1:%1").arg(m_tlsPort)}}}},
             {"streamgate",
              QJsonObject{
                  {"prometheus",
                   QJsonObject{{"listen", QStringLiteral("127.0.0.1:%1").arg(m_metricsPort)}}},
-                 {"routes", QJsonObject{{"1", QJsonObject{{"postgres_digests", true}}}}}}}};
+                 {"routes", QJsonObject{{"1", QJsonObject{{"postgres_digests", true}}},
+                                        {"3", QJsonObject{{"postgres_digests", true},
+                                                          {"database_tls", true}}}}}}}};
         const QString path = m_dir.filePath(QStringLiteral("streamgate.json"));
         QVERIFY(writeFile(path, QJsonDocument(config).toJson()));
         QVERIFY(m_sg.start(path, true));
@@ -230,6 +272,8 @@ private Q_SLOTS:
         HttpAnswer a = putRoute(QStringLiteral("1"), m_port);
         QVERIFY2(a.status == 201 || a.status == 200, a.body.constData());
         a = putRoute(QStringLiteral("2"), m_plainPort);
+        QVERIFY2(a.status == 201 || a.status == 200, a.body.constData());
+        a = putRoute(QStringLiteral("3"), m_tlsPort);
         QVERIFY2(a.status == 201 || a.status == 200, a.body.constData());
         QTRY_VERIFY_WITH_TIMEOUT(psql(m_port, QStringLiteral("SELECT 1")).out == "1\n", 10000);
     }
@@ -454,6 +498,98 @@ private Q_SLOTS:
         QCOMPARE(pg.value("not_followed").toString(), QStringLiteral("encrypted (TLS)"));
         QCOMPARE(pg.value("user").toString(), QString()); // sent inside TLS
         QVERIFY(pg.value("statement").isUndefined());
+    }
+
+    // psql with sslmode=require through a route with database_tls: Streamgate answers the TLS
+    // with its development CA, the server gets plaintext, and user, database, application and
+    // statements are read as without TLS.
+    void databaseTlsKeepsInsight()
+    {
+        const Run r = psqlConnect(tlsConninfo(QStringLiteral("sslmode=require "
+                                                             "application_name=e2e-dbtls")),
+                                  QStringLiteral("SELECT ssl FROM pg_stat_ssl WHERE pid = "
+                                                 "pg_backend_pid()"));
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QCOMPARE(r.out, QByteArray("f\n")); // the server leg is plaintext
+        QJsonObject connection;
+        QTRY_VERIFY_WITH_TIMEOUT(!(connection = findConnection(
+                                       [](const QJsonObject& p) {
+                                           return p.value("application_name").toString() ==
+                                                  u"e2e-dbtls";
+                                       },
+                                       true))
+                                      .isEmpty(),
+                                 10000);
+        const QJsonObject pg = connection.value("postgres").toObject();
+        QCOMPARE(pg.value("user").toString(), QStringLiteral("postgres"));
+        QCOMPARE(pg.value("database").toString(), QStringLiteral("postgres"));
+        QCOMPARE(pg.value("tls").toBool(true), false); // what the server saw
+        const QJsonObject tls = connection.value("tls").toObject();
+        QCOMPARE(tls.value("certificate").toString(), QStringLiteral("development_ca"));
+        QCOMPARE(tls.value("upstream").toObject(), (QJsonObject{{"tls", false}}));
+        QVERIFY2(tls.value("version").toString().startsWith(u"TLSv1."),
+                 QJsonDocument(tls).toJson().constData());
+        QCOMPARE(connection.value("route_id").toString(), QStringLiteral("3"));
+        QTRY_VERIFY2_WITH_TIMEOUT(
+            adminJson(QStringLiteral("/streamgate/v1/postgres/digests?route=3"))
+                    .value("list")
+                    .toArray()
+                    .size() > 0,
+            digestTexts(QStringLiteral("3")).constData(), 10000);
+        QVERIFY2(digestTexts(QStringLiteral("3")).contains("pg_stat_ssl"),
+                 digestTexts(QStringLiteral("3")).constData());
+    }
+
+    // verify-full with the exported CA: the certificate names 127.0.0.1 and chains to the CA
+    // the admin API and --export-dev-ca give (the same one).
+    void databaseTlsVerifiedWithExportedCa()
+    {
+        const QString ca = exportedCa();
+        QVERIFY(!ca.isEmpty());
+        const Run r = psqlConnect(tlsConninfo(QStringLiteral("sslmode=verify-full sslrootcert=") +
+                                              ca + QStringLiteral(" application_name=e2e-verify")),
+                                  QStringLiteral("SELECT 'verified ' || current_user"));
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QCOMPARE(r.out, QByteArray("verified postgres\n"));
+        QTRY_VERIFY_WITH_TIMEOUT(!findConnection(
+                                      [](const QJsonObject& p) {
+                                          return p.value("application_name").toString() ==
+                                                     u"e2e-verify" &&
+                                                 p.value("user").toString() == u"postgres";
+                                      },
+                                      true)
+                                      .isEmpty(),
+                                 10000);
+
+        const QString cli = m_dir.filePath(QStringLiteral("cli-ca.pem"));
+        const Run exported = run(QStringLiteral(STREAMGATE_BINARY),
+                                 {"--config", m_dir.filePath(QStringLiteral("streamgate.json")),
+                                  "--export-dev-ca", cli});
+        QVERIFY2(exported.exitCode == 0, exported.err.constData());
+        QFile a(ca), b(cli);
+        QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
+        QCOMPARE(b.readAll(), a.readAll());
+        // The CA's key stays private, beside the config.
+        const QFileInfo key(m_dir.filePath(QStringLiteral("development-ca/ca.key")));
+        QVERIFY(key.exists());
+        QCOMPARE(key.permissions() &
+                     (QFile::ReadGroup | QFile::ReadOther | QFile::WriteGroup | QFile::WriteOther),
+                 QFile::Permissions());
+    }
+
+    // A client that verifies against another CA refuses the certificate: the refusal says the
+    // client does not trust the development CA and how to trust it.
+    void databaseTlsUntrustedClientIsTold()
+    {
+        const Run r = psqlConnect(tlsConninfo(QStringLiteral("sslmode=verify-ca sslrootcert=") +
+                                              m_dir.filePath(QStringLiteral("server.crt"))),
+                                  QStringLiteral("SELECT 1"));
+        QVERIFY(r.exitCode != 0);
+        QVERIFY2(r.err.contains("certificate verify failed"), r.err.constData());
+        QTRY_VERIFY2_WITH_TIMEOUT(
+            eventMessages().contains("does not trust Streamgate's development CA"),
+            eventMessages().right(2000).constData(), 10000);
+        QVERIFY(eventMessages().contains("--export-dev-ca"));
     }
 };
 

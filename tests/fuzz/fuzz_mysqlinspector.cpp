@@ -6,7 +6,11 @@
 // Beyond crashes and sanitizer reports, it checks that the result does not depend on how the
 // bytes were cut: the same stream fed as one chunk per direction change (skipped bytes fed as
 // zeros) must give the same outcome, and a connection found not to be MySQL carries no data.
+// The same bytes go through database TLS's login edits (proxy/mysqltlswire.h): the sequence
+// shift gives the same bytes however they were cut, holds no more than a header, and changes
+// nothing but sequence ids and the CLIENT_SSL flag; the greeting edit changes one bit at most.
 #include "proxy/mysqlinspector.h"
+#include "proxy/mysqltlswire.h"
 
 #include <cstdint>
 #include <cstdlib>
@@ -45,6 +49,29 @@ bool same(const MySqlInspector& a, const MySqlInspector& b)
            a.wantsBytes(Dir::ServerToClient) == b.wantsBytes(Dir::ServerToClient);
 }
 
+// One direction's bytes, as they came in `chunks`, through a MySqlLoginShift.
+void checkShift(const std::vector<std::string>& chunks, int delta, bool clearSsl, bool watchEnd)
+{
+    sg::MySqlLoginShift cut(delta, clearSsl, watchEnd);
+    std::string in, out, all;
+    for (const std::string& c : chunks) {
+        in += c;
+        all += c;
+        cut.take(in, out);
+        require(in.size() < 6 || cut.loginOver()); // at most a header and two flag bytes held
+    }
+    sg::MySqlLoginShift whole(delta, clearSsl, watchEnd);
+    std::string wholeIn = all, wholeOut;
+    whole.take(wholeIn, wholeOut);
+    require(out == wholeOut && in == wholeIn && cut.loginOver() == whole.loginOver());
+    require(out.size() + in.size() == all.size());
+    // Only sequence ids (and the HandshakeResponse's CLIENT_SSL bit) differ.
+    std::size_t differ = 0;
+    for (std::size_t i = 0; i < out.size(); ++i)
+        differ += out[i] != all[i];
+    require(differ <= out.size() / 4 + 2);
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
@@ -62,6 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     std::size_t pos = 1;
     quint64 lastCommands = 0;
+    std::vector<std::string> clientChunks, serverChunks;
     while (pos < size) {
         const std::uint8_t c = data[pos++];
         const Dir dir = (c & 0x80) ? Dir::ClientToServer : Dir::ServerToClient;
@@ -84,6 +112,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         pos += take;
         if (chunked.wantsBytes(dir))
             append(dir, bytes, take);
+        (dir == Dir::ClientToServer ? clientChunks : serverChunks).emplace_back(bytes, take);
         chunked.feed(dir, bytes, take, 1);
         require(chunked.info().commands >= lastCommands);
         lastCommands = chunked.info().commands;
@@ -102,5 +131,29 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const Segment& s : merged)
         whole.feed(s.dir, s.bytes.data(), s.bytes.size(), 1);
     require(same(chunked, whole));
+
+    checkShift(clientChunks, -1, true, false);
+    checkShift(serverChunks, +1, false, true);
+    std::string server;
+    for (const std::string& c : serverChunks)
+        server += c;
+    if (server.size() >= 4) {
+        const std::size_t length = std::size_t(quint8(server[0])) |
+                                   std::size_t(quint8(server[1])) << 8 |
+                                   std::size_t(quint8(server[2])) << 16;
+        std::string greeting = server.substr(0, 4 + length);
+        const std::string before = greeting;
+        const bool offered = sg::offerTlsInGreeting(greeting);
+        require(greeting.size() == before.size());
+        std::size_t differ = 0;
+        for (std::size_t i = 0; i < greeting.size(); ++i)
+            differ += greeting[i] != before[i];
+        require(offered ? differ <= 1 : differ == 0);
+    }
+    std::string client;
+    for (const std::string& c : clientChunks)
+        client += c;
+    if (sg::isSslRequest(client.substr(0, 36)))
+        require(client.size() >= 36 && quint8(client[0]) == 32);
     return 0;
 }

@@ -6,11 +6,15 @@
 // Beyond crashes and sanitizer reports, it checks that the result does not depend on how the
 // bytes were cut: the same stream fed as one chunk per direction change must give the same
 // completed commands and the same state (lost()/why(), the login, the startup parameters),
-// and that what the tracker holds and reports stays within its caps.
+// and that what the tracker holds and reports stays within its caps. The client's first bytes
+// also go to database TLS's request reader (classifyPgFirstBytes): its verdict on a prefix that
+// decides must not change as bytes are added, and 8 bytes always decide.
 #include "conversation.h"
 #include "fuzzcheck.h"
+#include "proxy/pgtlsrequest.h"
 #include "proxy/pgtracker.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -64,6 +68,26 @@ void drain(PgTracker& t, std::vector<PgCommandDone>& out)
     }
 }
 
+// Database TLS's reader on the client's first bytes, one more byte at a time, as they may come.
+void checkFirstBytes(const std::string& client)
+{
+    using sg::PgFirstBytes;
+    const std::size_t n = std::min(client.size(), sg::kPgRequestSize);
+    PgFirstBytes decided = PgFirstBytes::NeedMore;
+    for (std::size_t k = 0; k <= n; ++k) {
+        const PgFirstBytes v = sg::classifyPgFirstBytes(client.data(), k);
+        if (decided != PgFirstBytes::NeedMore)
+            require(v == decided, "a decided verdict on the first bytes changed with more bytes");
+        decided = v;
+    }
+    if (client.size() >= sg::kPgRequestSize)
+        require(decided != PgFirstBytes::NeedMore, "8 bytes did not decide");
+    // Never more than the request is looked at.
+    require(sg::classifyPgFirstBytes(client.data(), client.size()) == decided ||
+                client.size() < sg::kPgRequestSize,
+            "bytes after the request changed the verdict");
+}
+
 void feed(PgTracker& t, const Segment& s)
 {
     if (s.fromClient)
@@ -111,6 +135,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         checkBounds(whole);
     }
     require(chunkedDone == wholeDone, "the commands depend on how the bytes were cut");
+    std::string client;
+    for (const Segment& s : merged)
+        if (s.fromClient && client.size() < 64)
+            client += s.bytes.substr(0, 64);
+    checkFirstBytes(client);
     require(chunked.lost() == whole.lost() && chunked.why() == whole.why(),
             "lost()/why() depend on how the bytes were cut");
     require(chunked.pending() == whole.pending() && chunked.loginState() == whole.loginState() &&

@@ -97,6 +97,10 @@ seeds = {
         (False, msg(b"1") + msg(b"2") + msg(b"G", b"\0\0\1\0\0")),
         (True, msg(b"d", b"2\n") + msg(b"f", cstr(b"no")) + sync),
         (False, error(b"57014", b"COPY from stdin failed") + ready)]),
+    # Database TLS's request reader: a GSSENCRequest refused, then an SSLRequest; and direct TLS.
+    "gssenc-then-ssl-request": (False, [(True, struct.pack(">II", 8, 80877104)), (False, b"N"),
+                                        (True, struct.pack(">II", 8, 80877103))]),
+    "direct-tls-hello": (False, [(True, b"\x16\x03\x01\x00\x05\x01\x00\x00\x01\x03")]),
     "cancel-request-3.2": (False, [(True, struct.pack(">III", 48, 80877102, 7) + b"k" * 36)]),
     "portal-after-commit": (True, [
         (True, msg(b"Q", cstr(b"BEGIN"))), (False, complete(b"BEGIN") + msg(b"Z", b"T")),

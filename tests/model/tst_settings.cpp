@@ -322,7 +322,7 @@ void TestSettings::invalid_data()
     QTest::newRow("unknown route setting")
         << QByteArray(R"({"routes": {"db": {"mysql": true}}})")
         << "streamgate.routes.db.mysql: unknown setting \"mysql\" (known: mysql_inspect, "
-           "mysql_commands, mysql_digests, postgres_inspect, postgres_digests)"
+           "mysql_commands, mysql_digests, postgres_inspect, postgres_digests, database_tls)"
         << "true";
     QTest::newRow("unknown disabled route key")
         << disabled(R"(, "enabled": false)")

@@ -6,12 +6,16 @@
 // and event say why. Certificates come from the openssl command (testcerts.h).
 
 #include "api/snapshotjson.h"
+#include "config/developmentca.h"
 #include "loopback.h"
+#include "proxy/databasetls.h"
 #include "proxy/engine.h"
 #include "proxyfixture.h"
 #include "testcerts.h"
 
+#include <QElapsedTimer>
 #include <QProcess>
+#include <QTemporaryDir>
 #include <QTest>
 #include <fcntl.h>
 #include <memory>
@@ -193,6 +197,59 @@ StreamRoute sniRoute(const QString& id, const QString& sni, int port, const QStr
     StreamRoute r = route(id, upstream({node(kLocal, port)}));
     r.sni = sni;
     r.remoteAddr = remote;
+    return r;
+}
+
+QString eventTexts(Engine& engine)
+{
+    QStringList texts;
+    for (const Event& e : engine.eventsSince(0, 1000))
+        texts << e.text;
+    return texts.join(u'\n');
+}
+
+// A PostgreSQL client's 8-byte request (SSLRequest 80877103, GSSENCRequest 80877104).
+QByteArray pgRequest(quint32 code)
+{
+    QByteArray r(8, '\0');
+    r[3] = 8;
+    for (int i = 0; i < 4; ++i)
+        r[4 + i] = char((code >> (24 - 8 * i)) & 0xff);
+    return r;
+}
+
+// On a connected socket: the TLS handshake, verifying the server for 127.0.0.1 against
+// `caFile`, then `payload` out and as many bytes back.
+TlsResult tlsOverSocket(int fd, const QString& caFile, const QByteArray& payload)
+{
+    TlsResult r;
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_load_verify_locations(ctx, qPrintable(caFile), nullptr);
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+    SSL* ssl = SSL_new(ctx);
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), "127.0.0.1");
+    SSL_set_fd(ssl, fd);
+    ERR_clear_error();
+    if (SSL_connect(ssl) == 1) {
+        r.handshake = true;
+        r.version = QString::fromLatin1(SSL_get_version(ssl));
+        SSL_write(ssl, payload.constData(), int(payload.size()));
+        char buffer[4096];
+        while (r.received.size() < payload.size()) {
+            const int n = SSL_read(ssl, buffer, sizeof buffer);
+            if (n <= 0)
+                break;
+            r.received.append(buffer, n);
+        }
+        SSL_shutdown(ssl);
+    } else {
+        r.error = lastError();
+    }
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
     return r;
 }
 
@@ -631,6 +688,96 @@ private Q_SLOTS:
                 CloseReason::TlsHandshakeFailed);
         const QString all = denyTexts(engine.eventsSince(0, 1000));
         QVERIFY2(all.contains("TLS handshake failed: unsupported protocol"), qPrintable(all));
+    }
+
+    // A route with database_tls: a PostgreSQL client's GSSENCRequest is answered 'N', its
+    // SSLRequest 'S' and the TLS handshake with the development CA's certificate (verified for
+    // 127.0.0.1 against the CA's file), and the upstream gets the plaintext; a client that
+    // asks for no TLS is relayed as it came, and one that waits for the server (a server that
+    // speaks first) gets the greeting after a short wait.
+    void databaseTlsAnswersPostgresRequests()
+    {
+        QFETCH_GLOBAL(QString, loop);
+        QTemporaryDir caDir;
+        TestServer echo(TestServer::Echo);
+        auto speaksFirst = greeter("server first\n");
+        EngineOptions o = options(loop);
+        o.developmentCaDir = caDir.filePath(QStringLiteral("development-ca"));
+        Engine engine(o);
+        const int port = freePort();
+        const int greetPort = freePort();
+        Config c;
+        c.streamProxy.tcp << listenEntry(kLocal, port) << listenEntry(kLocal, greetPort);
+        StreamRoute pg = route("pg", upstream({node(kLocal, echo.port())}));
+        pg.serverPort = port;
+        StreamRoute first = route("first", upstream({node(kLocal, speaksFirst->port())}));
+        first.serverPort = greetPort;
+        c.streamRoutes << pg << first;
+        RouteSettings tls;
+        tls.databaseTls = true;
+        c.streamgate.routes = QMap<QString, RouteSettings>{{"pg", tls}, {"first", tls}};
+        engine.apply(c);
+        const QString caFile = DevelopmentCa(o.developmentCaDir).caCertificatePath();
+        QVERIFY(QFile::exists(caFile)); // made when the route asked for it, and said where
+        QVERIFY2(eventTexts(engine).contains(o.developmentCaDir), qPrintable(eventTexts(engine)));
+
+        const int fd = connectTo(kLocal, port);
+        QVERIFY(fd >= 0);
+        QVERIFY(sendAll(fd, pgRequest(80877104)));
+        QByteArray answer;
+        readSome(fd, answer, 1, 5000);
+        QCOMPARE(answer, QByteArray("N"));
+        QVERIFY(sendAll(fd, pgRequest(80877103)));
+        answer.clear();
+        readSome(fd, answer, 1, 5000);
+        QCOMPARE(answer, QByteArray("S"));
+        const QByteArray startup("\0\0\0\x0f\0\x03\0\0user\0u\0\0", 15);
+        const TlsResult r = tlsOverSocket(fd, caFile, startup);
+        ::close(fd);
+        QVERIFY2(r.handshake, qPrintable(r.error));
+        QCOMPARE(r.received, startup); // the echo got it in plaintext
+        QTRY_VERIFY_WITH_TIMEOUT(!engine.snapshot().closed.isEmpty(), 5000);
+        const ConnectionInfo closed = engine.snapshot().closed.constFirst();
+        QVERIFY(closed.tls.terminated);
+        QVERIFY(closed.tls.developmentCa);
+        QVERIFY(!closed.tls.upstreamTls);
+        QCOMPARE(closed.bytesUp, quint64(startup.size()));
+
+        // No TLS asked: the startup goes to the server as it came.
+        const int plain = connectTo(kLocal, port);
+        QVERIFY(plain >= 0);
+        QVERIFY(sendAll(plain, startup + "tail"));
+        QByteArray echoed;
+        readSome(plain, echoed, startup.size() + 4, 5000);
+        ::close(plain);
+        QCOMPARE(echoed, startup + "tail");
+        // A client that waits for the server is let through after PgTlsAcceptSession::kSilentMs.
+        QElapsedTimer waited;
+        waited.start();
+        QCOMPARE(greetingVia(kLocal, greetPort), QByteArray("server first\n"));
+        QVERIFY(waited.elapsed() >= PgTlsAcceptSession::kSilentMs - 50);
+    }
+
+    // Without a place for the development CA, a client asking for TLS is refused saying why.
+    void databaseTlsWithoutCaIsRefusedWithReason()
+    {
+        QFETCH_GLOBAL(QString, loop);
+        TestServer echo(TestServer::Echo);
+        Engine engine(options(loop));
+        const int port = freePort();
+        Config c;
+        c.streamProxy.tcp << listenEntry(kLocal, port);
+        c.streamRoutes << route("pg", upstream({node(kLocal, echo.port())}));
+        RouteSettings tls;
+        tls.databaseTls = true;
+        c.streamgate.routes = QMap<QString, RouteSettings>{{"pg", tls}};
+        engine.apply(c);
+        ReadEnd ended = ReadEnd::Timeout;
+        QCOMPARE(sendAndRead(kLocal, port, {}, pgRequest(80877103), &ended), QByteArray());
+        QCOMPARE(ended, ReadEnd::Eof); // closed, never handed to the server in plaintext
+        QTRY_VERIFY_WITH_TIMEOUT(!engine.snapshot().denied.isEmpty(), 5000);
+        const QString why = denyTexts(engine.eventsSince(0, 100));
+        QVERIFY2(why.contains(u"database TLS: no place for the development CA"), qPrintable(why));
     }
 };
 

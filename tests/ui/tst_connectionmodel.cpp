@@ -687,6 +687,33 @@ private slots:
         QCOMPARE(cell(4, ConnectionTableModel::MySqlQueriesColumn).toString(), QStringLiteral("1"));
     }
 
+    // Database TLS: the client's TLS answered by Streamgate with its development CA shows both
+    // legs, and the login read through it is shown as on a plaintext session.
+    void databaseTlsShowsBothLegs()
+    {
+        ConnectionTableModel model;
+        ConnectionInfo c = conn(1);
+        c.postgres.detected = true;
+        c.postgres.user = QStringLiteral("app");
+        c.postgres.database = QStringLiteral("shop");
+        c.tls.terminated = true;
+        c.tls.developmentCa = true;
+        c.tls.version = QStringLiteral("TLSv1.3");
+        c.tls.cipher = QStringLiteral("TLS_AES_256_GCM_SHA384");
+        model.applySnapshot(snap(T0 + 1000, {c}));
+        const QModelIndex tls = model.index(0, ConnectionTableModel::MySqlTlsColumn);
+        QCOMPARE(tls.data().toString(), QStringLiteral("yes (dev CA) · server no"));
+        const QString tip = tls.data(Qt::ToolTipRole).toString();
+        QVERIFY2(tip.contains(QStringLiteral("TLSv1.3")) &&
+                     tip.contains(QStringLiteral("development CA")) &&
+                     tip.contains(QStringLiteral("server: plaintext")),
+                 qPrintable(tip));
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlUserColumn).data().toString(),
+                 QStringLiteral("app"));
+        QCOMPARE(model.index(0, ConnectionTableModel::MySqlDatabaseColumn).data().toString(),
+                 QStringLiteral("shop"));
+    }
+
     // Issue 21: compact addresses. A client on the address it reached (a local program) shows
     // its port only, a named one the first label of its host name; the full form is in the
     // tooltip with where it came in, and the sort and the CSV keep the full address.

@@ -378,6 +378,16 @@ QVariant ConnectionTableModel::displayData(const Row& row, int column) const
                    ? NotCollected
                    : serverVersion(c);
     case MySqlTlsColumn: {
+        // TLS that ends at Streamgate (a listener with tls, database TLS) or starts there (an
+        // upstream with scheme "tls"): the client's leg, then the server's.
+        if (c.tls.passthrough)
+            return tr("passed through");
+        if (c.tls.terminated || c.upstreamTls.used) {
+            const QString client = !c.tls.terminated     ? tr("no")
+                                   : c.tls.developmentCa ? tr("yes (dev CA)")
+                                                         : tr("yes");
+            return tr("%1 · server %2").arg(client, c.upstreamTls.used ? tr("yes") : tr("no"));
+        }
         const QVariant tls = databaseTls(c);
         return tls.isNull() ? QString() : (tls.toBool() ? tr("yes") : tr("no"));
     }
@@ -491,6 +501,11 @@ QVariant ConnectionTableModel::data(const QModelIndex& index, int role) const
             runningCommand(row.info).first.isEmpty() && row.info.mysql.notFollowed.isEmpty() &&
             row.info.postgres.notFollowed.isEmpty() && row.info.redis.notFollowed.isEmpty())
             return unfollowedText(row.info);
+        if (index.column() == MySqlTlsColumn && row.info.tls.developmentCa)
+            return tr("Client: %1 (%2), answered by Streamgate with its development CA's "
+                      "certificate; server: %3")
+                .arg(row.info.tls.version, row.info.tls.cipher,
+                     row.info.upstreamTls.used ? tr("TLS") : tr("plaintext"));
         if (index.column() == ProgramColumn && row.info.clientProcess.pid > 0)
             return tr("Process %1: %2")
                 .arg(row.info.clientProcess.pid)

@@ -1,13 +1,16 @@
 #include "routeeditor/routeeditor.h"
 
 #include "config/configstore.h"
+#include "config/developmentca.h"
 #include "model/codec.h"
 #include "routeeditor/formparts.h"
 #include "routeeditor/upstreamform.h"
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
 #include <QDoubleSpinBox>
+#include <QFileDialog>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -19,6 +22,7 @@
 #include <QPushButton>
 #include <QRadioButton>
 #include <QSpinBox>
+#include <QThread>
 #include <QVBoxLayout>
 
 namespace sg::ui {
@@ -219,6 +223,32 @@ void RouteEditor::build()
     addErrorRow(limitForm, QStringLiteral("plugins[\"limit-conn\"]"));
     layout->addWidget(limitBox);
 
+    // Database TLS (Streamgate's own setting): the trust step is the user's, so it is said here.
+    m_databaseTlsBox = new QGroupBox(tr("Database TLS"), m_form);
+    auto* tlsLayout = new QVBoxLayout(m_databaseTlsBox);
+    m_databaseTls = new QCheckBox(tr("Answer a database client's TLS (PostgreSQL, MySQL, "
+                                     "MariaDB) with Streamgate's development CA"),
+                                  m_databaseTlsBox);
+    m_databaseTls->setObjectName(QStringLiteral("databaseTls"));
+    tlsLayout->addWidget(m_databaseTls);
+    tlsLayout->addWidget(makeHint(
+        tr("User, database and statements stay visible; the server gets plaintext. A client "
+           "that verifies the server (sslmode=verify-full, --ssl-verify-server-cert) must trust "
+           "the CA: export its certificate and give it to the client (sslrootcert=FILE, "
+           "--ssl-ca=FILE). sslmode=require and --ssl need nothing."),
+        m_databaseTlsBox));
+    auto* exportRow = new QHBoxLayout;
+    m_exportCa = new QPushButton(tr("Export development CA…"), m_databaseTlsBox);
+    m_exportCa->setObjectName(QStringLiteral("exportDevelopmentCa"));
+    exportRow->addWidget(m_exportCa);
+    m_exportStatus = new QLabel(m_databaseTlsBox);
+    m_exportStatus->setObjectName(QStringLiteral("exportStatus"));
+    m_exportStatus->setWordWrap(true);
+    m_exportStatus->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    exportRow->addWidget(m_exportStatus, 1);
+    tlsLayout->addLayout(exportRow);
+    layout->addWidget(m_databaseTlsBox);
+
     m_staleNote = makeErrorLabel(m_form);
     m_staleNote->setObjectName(QStringLiteral("staleNote"));
     layout->insertWidget(2, m_staleNote);
@@ -239,6 +269,15 @@ void RouteEditor::build()
     for (QComboBox* combo : {m_sharedUpstream, m_allowMode, m_service})
         connect(combo, &QComboBox::currentIndexChanged, this, &RouteEditor::onEdited);
     connect(m_limitEnabled, &QCheckBox::toggled, this, &RouteEditor::onEdited);
+    connect(m_databaseTls, &QCheckBox::toggled, this, &RouteEditor::onEdited);
+    connect(m_exportCa, &QPushButton::clicked, this, [this] {
+        const QString file = QFileDialog::getSaveFileName(
+            this, tr("Export development CA"),
+            QDir::home().filePath(QStringLiteral("streamgate-development-ca.pem")),
+            tr("PEM certificates (*.pem *.crt);;All files (*)"));
+        if (!file.isEmpty())
+            exportDevelopmentCa(file);
+    });
     connect(m_upstreamForm, &UpstreamForm::edited, this, &RouteEditor::onEdited);
     connect(m_allowList, &QListWidget::itemSelectionChanged, this,
             &RouteEditor::updateEnabledState);
@@ -499,6 +538,8 @@ void RouteEditor::load(const StreamRoute& route, const std::optional<RouteListen
             .arg(rules == 1 ? tr("one rule") : tr("%1 rules").arg(rules)));
     m_limitByRules = rules > 0;
     m_limitRulesNote->setVisible(m_limitByRules);
+    m_databaseTls->setChecked(m_store && !m_detached &&
+                              m_store->config().streamgate.databaseTlsFor(m_id));
 
     m_loading = false;
     m_dirty = isNew;
@@ -740,6 +781,7 @@ void RouteEditor::updateEnabledState()
     m_limitConn->setEnabled(limit && !m_limitByRules);
     m_limitBurst->setEnabled(limit && !m_limitByRules);
     m_limitDelay->setEnabled(limit);
+    m_databaseTlsBox->setVisible(m_store && !m_detached); // a remote APISIX has no such setting
 }
 
 bool RouteEditor::save()
@@ -779,14 +821,25 @@ bool RouteEditor::save()
     const Config config = m_store->config();
     const RouteListen listen = formListen();
     const StreamProxy proxy = proxyWithListen(config, id, m_originalListen, listen);
+    StreamgateSettings settings = config.streamgate;
+    QMap<QString, RouteSettings> routes = settings.routes.value_or(QMap<QString, RouteSettings>());
+    RouteSettings own = routes.value(id);
+    own.databaseTls = m_databaseTls->isChecked() ? std::optional<bool>(true) : std::nullopt;
+    if (own == RouteSettings{})
+        routes.remove(id);
+    else
+        routes.insert(id, own);
+    settings.routes = routes.isEmpty() ? std::nullopt : std::optional(routes);
 
     Problems problems;
-    if (proxy == config.streamProxy) {
+    if (proxy == config.streamProxy && settings == config.streamgate) {
         problems = m_store->putRoute(route);
     } else {
-        // Route and listener change together in one validated, atomic step.
+        // Route, listener and the route's own settings change together in one validated,
+        // atomic step.
         Config next = config;
         next.streamProxy = proxy;
+        next.streamgate = settings;
         bool replaced = false;
         for (StreamRoute& r : next.streamRoutes) {
             if (r.idString() == id) {
@@ -810,6 +863,36 @@ bool RouteEditor::save()
     Q_EMIT dirtyChanged(false);
     Q_EMIT saved(id);
     return true;
+}
+
+QString RouteEditor::exportStatus() const
+{
+    return m_exportStatus->text();
+}
+
+void RouteEditor::exportDevelopmentCa(const QString& file)
+{
+    if (!m_store)
+        return;
+    const QString dir = DevelopmentCa::directoryFor(m_store->path());
+    auto error = std::make_shared<QString>();
+    // Making the CA (a key, files synced to disk) never runs on the window's thread.
+    QThread* worker = QThread::create(
+        [dir, file, error] { *error = DevelopmentCa(dir).exportCertificate(file); });
+    m_exportCa->setEnabled(false);
+    m_exportStatus->setText(tr("Exporting…"));
+    connect(worker, &QThread::finished, this, [this, file, dir, error] {
+        m_exportCa->setEnabled(true);
+        const QString status =
+            error->isEmpty()
+                ? tr("Wrote the development CA's certificate to %1 (the CA lives in %2).")
+                      .arg(QDir::toNativeSeparators(file), QDir::toNativeSeparators(dir))
+                : tr("Export failed: %1").arg(*error);
+        m_exportStatus->setText(status);
+        Q_EMIT developmentCaExported(status);
+    });
+    connect(worker, &QThread::finished, worker, &QObject::deleteLater);
+    worker->start();
 }
 
 void RouteEditor::revert()

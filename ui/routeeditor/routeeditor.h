@@ -1,7 +1,9 @@
 #pragma once
 // The route form: everything a user sets on one stream route (listen port and protocol, the
 // service it takes what it lacks from, upstream nodes, a shared upstream or the service's,
-// balancer, timeouts, allowed clients, connection limit).
+// balancer, timeouts, allowed clients, connection limit) and, of Streamgate's own settings, its
+// database TLS (streamgate.routes.<id>.database_tls, saved with the route in one step) with
+// the export of the development CA's certificate that a client must trust.
 // The form is a view of a JSON route: fields it does not show (labels, sni, health checks, ...)
 // are carried over untouched. Every edit is validated by the core's own decoder, and each
 // problem is shown beside its field in the core's words; Save stays disabled until the route
@@ -20,6 +22,7 @@
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
+class QGroupBox;
 class QLabel;
 class QLineEdit;
 class QListWidget;
@@ -70,17 +73,23 @@ public:
     Problems problems() const { return m_problems; }
     // Message shown beside the allowed-clients input (empty when the input is valid or empty).
     QString allowInputError() const;
+    // What the last export of the development CA's certificate said (empty before any).
+    QString exportStatus() const;
 
 public Q_SLOTS:
     bool save();
     void revert();
     void testUpstream();
+    // Writes the development CA's certificate (made first when there is none) to `file`, on a
+    // thread of its own; the form says how it went. The button asks for the file first.
+    void exportDevelopmentCa(const QString& file);
 
 Q_SIGNALS:
     void saved(const QString& routeId);
     // Detached mode only: the validated route the user saved.
     void submitted(const sg::StreamRoute& route);
     void dirtyChanged(bool dirty);
+    void developmentCaExported(const QString& status);
 
 private:
     void build();
@@ -144,6 +153,10 @@ private:
     QDoubleSpinBox* m_limitDelay = nullptr;
     QLabel* m_limitRulesNote = nullptr; // shown when limit-conn counts by its `rules`
     bool m_limitByRules = false;
+    QGroupBox* m_databaseTlsBox = nullptr;
+    QCheckBox* m_databaseTls = nullptr;
+    QPushButton* m_exportCa = nullptr;
+    QLabel* m_exportStatus = nullptr;
     QLabel* m_generalErrors = nullptr;
     QLabel* m_staleNote = nullptr;
     QPushButton* m_saveButton = nullptr;

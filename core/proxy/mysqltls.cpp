@@ -1,0 +1,356 @@
+#include "proxy/mysqltls.h"
+
+#include "proxy/databasetls.h"
+#include "proxy/mysqltlswire.h"
+#include "proxy/tlslink.h"
+#include "stats/statshub.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+namespace sg {
+
+namespace {
+
+constexpr int kChunk = 16 * 1024;
+
+std::size_t le24(const std::string& s)
+{
+    const auto b = [&s](std::size_t i) { return std::size_t(static_cast<quint8>(s[i])); };
+    return b(0) | b(1) << 8 | b(2) << 16;
+}
+
+// Moves what OpenSSL wrote (records, alerts) on.
+void drainTo(SSL* ssl, FilterOutput& out)
+{
+    char buffer[kChunk];
+    for (;;) {
+        const int n = BIO_read(SSL_get_wbio(ssl), buffer, int(sizeof buffer));
+        if (n <= 0)
+            return;
+        out.write(buffer, std::size_t(n));
+    }
+}
+
+} // namespace
+
+// Client -> upstream: the SSLRequest taken, the handshake, then plaintext with the login's
+// sequence ids one lower.
+class MySqlTlsAnswer::Up final : public RelayFilter
+{
+public:
+    explicit Up(MySqlTlsAnswer& a) : m_a(a) {}
+    Mode mode() const override
+    {
+        return m_a.m_state == State::Plain && m_first.empty() ? Mode::Pass : Mode::Transform;
+    }
+    bool done() const override { return m_a.m_state == State::Plain && m_first.empty(); }
+    std::size_t held() const override { return m_first.size() + m_plain.size(); }
+
+    void onData(const char* data, std::size_t len, FilterOutput& out) override
+    {
+        switch (m_a.m_state) {
+        case State::Greeting: // the client spoke first: not MySQL, nothing to answer
+            m_a.m_state = State::Plain;
+            out.write(data, len);
+            return;
+        case State::Plain:
+            out.write(data, len);
+            return;
+        case State::WaitClient:
+            m_first.append(data, len);
+            firstPacket(out);
+            return;
+        case State::Handshake:
+        case State::Login:
+        case State::Command:
+            BIO_write(SSL_get_rbio(m_a.m_ssl), data, int(len));
+            step(out);
+            return;
+        }
+    }
+    void onEnd(FilterOutput& out) override
+    {
+        if (!m_first.empty()) {
+            out.write(m_first.data(), m_first.size());
+            m_first.clear();
+        }
+        out.finish();
+    }
+
+private:
+    void firstPacket(FilterOutput& out)
+    {
+        if (m_first.size() < 4)
+            return;
+        const std::size_t length = le24(m_first);
+        if (4 + length > kMaxHeld) {
+            plain(out);
+            return;
+        }
+        if (m_first.size() < 4 + length)
+            return;
+        // SSLRequest: the capability flags, max packet, charset and 23 zero bytes (32).
+        const std::string rest = m_first.substr(4 + length);
+        m_first.resize(4 + length);
+        if (!isSslRequest(m_first)) {
+            m_first += rest;
+            plain(out);
+            return;
+        }
+        m_first.clear();
+        m_a.m_ssl = m_a.m_server ? m_a.m_server->newConnection() : nullptr;
+        if (!m_a.m_ssl) {
+            m_a.fail(m_a.m_server && !m_a.m_server->error().isEmpty()
+                         ? QStringLiteral("database TLS: %1").arg(m_a.m_server->error())
+                         : QStringLiteral("database TLS: OpenSSL could not start a TLS "
+                                          "connection"));
+            out.reset();
+            return;
+        }
+        m_a.m_state = State::Handshake;
+        if (!rest.empty())
+            BIO_write(SSL_get_rbio(m_a.m_ssl), rest.data(), int(rest.size()));
+        step(out);
+    }
+
+    void plain(FilterOutput& out)
+    {
+        m_a.m_state = State::Plain;
+        out.write(m_first.data(), m_first.size());
+        m_first.clear();
+    }
+
+    void step(FilterOutput& out)
+    {
+        SSL* ssl = m_a.m_ssl;
+        if (m_a.m_state == State::Handshake) {
+            ERR_clear_error();
+            const int r = SSL_do_handshake(ssl);
+            if (BIO_pending(SSL_get_wbio(ssl)) > 0)
+                m_a.wakeDown(out);
+            if (r != 1) {
+                if (SSL_get_error(ssl, r) == SSL_ERROR_WANT_READ)
+                    return;
+                handshakeFailed(out);
+                return;
+            }
+            m_a.m_state = State::Login;
+            TlsInfo info;
+            info.terminated = true;
+            info.developmentCa = true;
+            info.version = QString::fromLatin1(SSL_get_version(ssl));
+            info.cipher = QString::fromLatin1(SSL_get_cipher_name(ssl));
+            m_a.m_record->setTls(info);
+        }
+        char buffer[kChunk];
+        for (;;) {
+            ERR_clear_error();
+            const int n = SSL_read(ssl, buffer, int(sizeof buffer));
+            if (n > 0) {
+                m_plain.append(buffer, std::size_t(n));
+                continue;
+            }
+            const int e = SSL_get_error(ssl, n);
+            if (e == SSL_ERROR_WANT_READ)
+                break;
+            if (e == SSL_ERROR_ZERO_RETURN) {
+                forward(out);
+                out.finish();
+                return;
+            }
+            const QString reason = tlsErrorReason();
+            m_a.fail(reason.isEmpty() ? QStringLiteral("the client's TLS record was refused")
+                                      : reason);
+            out.reset();
+            return;
+        }
+        if (BIO_pending(SSL_get_wbio(ssl)) > 0)
+            m_a.wakeDown(out);
+        forward(out);
+    }
+
+    // The login's packets with their sequence ids one lower (the HandshakeResponse without
+    // CLIENT_SSL); after it, the bytes as they are.
+    void forward(FilterOutput& out)
+    {
+        std::string ready;
+        m_shift.take(m_plain, ready, [this] { return m_a.m_state == State::Command; });
+        if (!ready.empty())
+            out.write(ready.data(), ready.size());
+    }
+
+    void handshakeFailed(FilterOutput& out)
+    {
+        const unsigned long e = ERR_peek_last_error();
+        const QString reason = tlsErrorReason();
+        const int why = ERR_GET_REASON(e);
+        if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+            (why == SSL_R_TLSV1_ALERT_UNKNOWN_CA || why == SSL_R_SSLV3_ALERT_BAD_CERTIFICATE ||
+             why == SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN))
+            m_a.fail(QStringLiteral("database TLS: %1 (%2)").arg(developmentCaTrustHint(), reason));
+        else
+            m_a.fail(QStringLiteral("database TLS: TLS handshake failed: %1")
+                         .arg(reason.isEmpty() ? QStringLiteral("the client broke off") : reason));
+        out.reset();
+    }
+
+    MySqlTlsAnswer& m_a;
+    std::string m_first; // the client's first packet, until it is whole
+    std::string m_plain; // decrypted, not yet handed on
+    MySqlLoginShift m_shift{-1, true, false};
+};
+
+// Upstream -> client: the greeting with CLIENT_SSL, then (TLS up) the login's packets with
+// their sequence ids one higher, everything encrypted.
+class MySqlTlsAnswer::Down final : public RelayFilter
+{
+public:
+    explicit Down(MySqlTlsAnswer& a) : m_a(a) {}
+    Mode mode() const override
+    {
+        return m_a.m_state == State::Plain && m_in.empty() ? Mode::Pass : Mode::Transform;
+    }
+    bool done() const override { return m_a.m_state == State::Plain && m_in.empty(); }
+    std::size_t held() const override { return m_in.size(); }
+
+    void onData(const char* data, std::size_t len, FilterOutput& out) override
+    {
+        switch (m_a.m_state) {
+        case State::Greeting:
+            m_in.append(data, len);
+            greeting(out);
+            return;
+        case State::WaitClient:
+        case State::Plain:
+            out.write(data, len);
+            return;
+        case State::Handshake: // the server waits for the login: nothing should come now
+            m_in.append(data, len);
+            return;
+        case State::Login:
+        case State::Command:
+            m_in.append(data, len);
+            forward(out);
+            return;
+        }
+    }
+    void onTimer(FilterOutput& out) override
+    {
+        if (!m_a.m_ssl)
+            return;
+        drainTo(m_a.m_ssl, out);
+        if (m_a.m_state == State::Login || m_a.m_state == State::Command)
+            forward(out);
+    }
+    void onEnd(FilterOutput& out) override
+    {
+        if (m_a.m_ssl && (m_a.m_state == State::Login || m_a.m_state == State::Command)) {
+            forward(out);
+            ERR_clear_error();
+            SSL_shutdown(m_a.m_ssl);
+            ERR_clear_error();
+            drainTo(m_a.m_ssl, out);
+        } else if (!m_in.empty()) {
+            out.write(m_in.data(), m_in.size());
+            m_in.clear();
+        }
+        out.finish();
+    }
+
+private:
+    void greeting(FilterOutput& out)
+    {
+        if (m_in.size() < 4)
+            return;
+        const std::size_t length = le24(m_in);
+        if (4 + length > kMaxHeld) {
+            plain(out);
+            return;
+        }
+        if (m_in.size() < 4 + length)
+            return;
+        const std::string rest = m_in.substr(4 + length);
+        m_in.resize(4 + length);
+        const bool greeting = offerTlsInGreeting(m_in);
+        m_in += rest;
+        if (!greeting) {
+            plain(out); // an error packet in place of the greeting
+            return;
+        }
+        m_a.m_state = State::WaitClient;
+        out.write(m_in.data(), m_in.size());
+        m_in.clear();
+    }
+
+    void plain(FilterOutput& out)
+    {
+        m_a.m_state = State::Plain;
+        out.write(m_in.data(), m_in.size());
+        m_in.clear();
+    }
+
+    void encrypt(const char* data, std::size_t len, FilterOutput& out)
+    {
+        while (len > 0) {
+            const int chunk = int(qMin<std::size_t>(len, kChunk));
+            ERR_clear_error();
+            const int n = SSL_write(m_a.m_ssl, data, chunk);
+            if (n <= 0) {
+                const QString reason = tlsErrorReason();
+                m_a.fail(reason.isEmpty() ? QStringLiteral("encrypting for the client failed")
+                                          : reason);
+                out.reset();
+                return;
+            }
+            data += n;
+            len -= std::size_t(n);
+            drainTo(m_a.m_ssl, out);
+        }
+    }
+
+    // The login's packets with their sequence ids one higher, until its OK or ERR; every byte
+    // encrypted for the client.
+    void forward(FilterOutput& out)
+    {
+        std::string ready;
+        m_shift.take(m_in, ready);
+        if (m_shift.loginOver())
+            m_a.m_state = State::Command;
+        if (!ready.empty())
+            encrypt(ready.data(), ready.size(), out);
+    }
+
+    MySqlTlsAnswer& m_a;
+    std::string m_in;
+    MySqlLoginShift m_shift{+1, false, true};
+};
+
+MySqlTlsAnswer::MySqlTlsAnswer(std::shared_ptr<const DatabaseTlsServer> server,
+                               std::shared_ptr<ConnectionRecord> record)
+    : m_server(std::move(server)), m_record(std::move(record)), m_up(std::make_unique<Up>(*this)),
+      m_down(std::make_unique<Down>(*this))
+{
+}
+
+void MySqlTlsAnswer::wakeDown(FilterOutput& out)
+{
+    out.wakeFilter(m_down.get(), out.nowMs());
+}
+
+MySqlTlsAnswer::~MySqlTlsAnswer()
+{
+    SSL_free(m_ssl);
+}
+
+std::shared_ptr<RelayFilter> MySqlTlsAnswer::toUpstreamFilter()
+{
+    return std::shared_ptr<RelayFilter>(shared_from_this(), m_up.get());
+}
+
+std::shared_ptr<RelayFilter> MySqlTlsAnswer::toClientFilter()
+{
+    return std::shared_ptr<RelayFilter>(shared_from_this(), m_down.get());
+}
+
+} // namespace sg

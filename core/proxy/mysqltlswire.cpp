@@ -1,0 +1,84 @@
+#include "proxy/mysqltlswire.h"
+
+#include <algorithm>
+
+namespace sg {
+
+namespace {
+
+constexpr quint8 kSslFlagHigh = 0x08; // CLIENT_SSL (0x0800) in the second byte of the flags
+
+std::size_t le24(const std::string& s)
+{
+    const auto b = [&s](std::size_t i) { return std::size_t(static_cast<quint8>(s[i])); };
+    return b(0) | b(1) << 8 | b(2) << 16;
+}
+
+} // namespace
+
+bool offerTlsInGreeting(std::string& packet)
+{
+    if (packet.size() < 5 || packet.size() != 4 + le24(packet) || packet[4] != 10)
+        return false;
+    // Protocol 10: version, server version (NUL-terminated), connection id (4), the first 8
+    // bytes of the scramble, a filler, then the lower capability flags.
+    const std::size_t nul = packet.find('\0', 5);
+    if (nul == std::string::npos)
+        return false;
+    const std::size_t flags = nul + 1 + 4 + 8 + 1;
+    if (flags + 2 > packet.size())
+        return false;
+    packet[flags + 1] = char(static_cast<quint8>(packet[flags + 1]) | kSslFlagHigh);
+    return true;
+}
+
+bool isSslRequest(const std::string& packet)
+{
+    return packet.size() == 4 + 32 && le24(packet) == 32 &&
+           (static_cast<quint8>(packet[5]) & kSslFlagHigh) != 0;
+}
+
+void MySqlLoginShift::take(std::string& in, std::string& out, const std::function<bool()>& over)
+{
+    std::size_t at = 0;
+    while (at < in.size()) {
+        if (m_remaining > 0) {
+            const std::size_t n = std::min(m_remaining, in.size() - at);
+            out.append(in, at, n);
+            at += n;
+            m_remaining -= n;
+            if (m_remaining == 0 && m_endsLogin)
+                m_loginOver = true;
+            continue;
+        }
+        if (m_loginOver || (over && over())) {
+            out.append(in, at, std::string::npos);
+            at = in.size();
+            break;
+        }
+        const std::size_t left = in.size() - at;
+        if (left < 4)
+            break;
+        const std::size_t length = le24(in.substr(at, 3));
+        // The HandshakeResponse's flags, or the first byte that says OK or ERR, come with the
+        // header.
+        const std::size_t need = m_clearSsl   ? std::min<std::size_t>(6, 4 + length)
+                                 : m_watchEnd ? std::min<std::size_t>(5, 4 + length)
+                                              : 4;
+        if (left < need)
+            break;
+        in[at + 3] = char(static_cast<quint8>(in[at + 3]) + m_delta);
+        if (m_clearSsl && length >= 2)
+            in[at + 5] = char(static_cast<quint8>(in[at + 5]) & ~kSslFlagHigh);
+        m_clearSsl = false;
+        m_endsLogin = false;
+        if (m_watchEnd && length >= 1) {
+            const quint8 type = static_cast<quint8>(in[at + 4]);
+            m_endsLogin = type == 0x00 || type == 0xFF;
+        }
+        m_remaining = 4 + length;
+    }
+    in.erase(0, at);
+}
+
+} // namespace sg

@@ -1,0 +1,49 @@
+#pragma once
+// The MySQL protocol edits database TLS makes on a login (proxy/mysqltls.h), without OpenSSL or
+// sockets so that the fuzz target runs them: CLIENT_SSL offered in the server's greeting, and
+// the login's packets with their sequence ids shifted (the client counted an SSLRequest the
+// server never saw). Bytes are handed on as soon as their packet header has been rewritten; at
+// most a header (and the first two payload bytes of the HandshakeResponse) is held.
+
+#include <QtGlobal>
+#include <cstddef>
+#include <functional>
+#include <string>
+
+namespace sg {
+
+// `packet` is the server's first packet, whole (header and payload). True when it is a
+// protocol 10 greeting, now offering CLIENT_SSL; false (unchanged) otherwise.
+bool offerTlsInGreeting(std::string& packet);
+
+// The capability flags of a client's first packet (whole) say CLIENT_SSL and it is 32 bytes:
+// an SSLRequest.
+bool isSslRequest(const std::string& packet);
+
+class MySqlLoginShift
+{
+public:
+    // delta: -1 client -> server, +1 server -> client. clearSsl: the first packet is the
+    // HandshakeResponse, whose CLIENT_SSL flag is taken out. watchEnd: the login ends after a
+    // packet that starts OK (0x00) or ERR (0xFF) (the server's side).
+    MySqlLoginShift(int delta, bool clearSsl, bool watchEnd)
+        : m_delta(delta), m_clearSsl(clearSsl), m_watchEnd(watchEnd)
+    {
+    }
+
+    // Moves from `in` to `out` what can go on now. At each packet boundary, once `over()` is
+    // true (or the server's OK/ERR went by: loginOver()), the rest is moved as it is.
+    void take(std::string& in, std::string& out, const std::function<bool()>& over = {});
+    bool loginOver() const { return m_loginOver; }
+    std::size_t remaining() const { return m_remaining; } // of the packet being moved
+
+private:
+    int m_delta;
+    bool m_clearSsl;
+    bool m_watchEnd;
+    std::size_t m_remaining = 0;
+    bool m_endsLogin = false;
+    bool m_loginOver = false;
+};
+
+} // namespace sg
