@@ -740,7 +740,7 @@ private Q_SLOTS:
         const ConnectionInfo closed = engine.snapshot().closed.constFirst();
         QVERIFY(closed.tls.terminated);
         QVERIFY(closed.tls.developmentCa);
-        QVERIFY(!closed.tls.upstreamTls);
+        QVERIFY(!closed.upstreamTls.used);
         QCOMPARE(closed.bytesUp, quint64(startup.size()));
 
         // No TLS asked: the startup goes to the server as it came.
