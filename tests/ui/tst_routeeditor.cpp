@@ -257,279 +257,275 @@ private slots:
         up = m_store->config().findRoute("local-mysql")->upstream;
         QVERIFY(up->scheme.isEmpty());
         QVERIFY(up->tls && up->tls->verifies()); // kept, unused without scheme "tls"
-        // Database TLS is the route's own Streamgate setting: saved with the route, read back when
-        // the route is loaded; the export writes the development CA's certificate, made beside
-        // the config, and says where.
-        void databaseTlsIsSavedAndTheCaExported()
-        {
-            m_editor->editRoute("local-mysql");
-            auto* tls = child<QCheckBox>(m_editor.get(), "databaseTls");
-            QVERIFY(tls->isVisible());
-            QVERIFY(!tls->isChecked());
-            QTest::mouseClick(tls, Qt::LeftButton);
-            QVERIFY(tls->isChecked());
-            QVERIFY(child<QPushButton>(m_editor.get(), "saveButton")->isEnabled());
-            QVERIFY(m_editor->save());
-            QVERIFY(m_store->config().streamgate.databaseTlsFor("local-mysql"));
-            QVERIFY(readFile(m_path).contains("\"database_tls\": true"));
-            m_editor->editRoute("local-mysql");
-            QVERIFY(child<QCheckBox>(m_editor.get(), "databaseTls")->isChecked());
+    }
 
-            const QString file = m_dir.filePath(QStringLiteral("exported-ca.pem"));
-            QSignalSpy exported(m_editor.get(), &RouteEditor::developmentCaExported);
-            m_editor->exportDevelopmentCa(file);
-            QVERIFY(exported.count() == 1 || exported.wait(5000));
-            QVERIFY2(m_editor->exportStatus().startsWith(QStringLiteral("Wrote")),
-                     qPrintable(m_editor->exportStatus()));
-            QVERIFY(m_editor->exportStatus().contains(QStringLiteral("development-ca")));
-            QVERIFY(readFile(file).startsWith("-----BEGIN CERTIFICATE-----"));
+    // Database TLS is the route's own Streamgate setting: saved with the route, read back when
+    // the route is loaded; the export writes the development CA's certificate, made beside
+    // the config, and says where.
+    void databaseTlsIsSavedAndTheCaExported()
+    {
+        m_editor->editRoute("local-mysql");
+        auto* tls = child<QCheckBox>(m_editor.get(), "databaseTls");
+        QVERIFY(tls->isVisible());
+        QVERIFY(!tls->isChecked());
+        QTest::mouseClick(tls, Qt::LeftButton);
+        QVERIFY(tls->isChecked());
+        QVERIFY(child<QPushButton>(m_editor.get(), "saveButton")->isEnabled());
+        QVERIFY(m_editor->save());
+        QVERIFY(m_store->config().streamgate.databaseTlsFor("local-mysql"));
+        QVERIFY(readFile(m_path).contains("\"database_tls\": true"));
+        m_editor->editRoute("local-mysql");
+        QVERIFY(child<QCheckBox>(m_editor.get(), "databaseTls")->isChecked());
 
-            // Off again: the setting leaves the file.
-            QTest::mouseClick(child<QCheckBox>(m_editor.get(), "databaseTls"), Qt::LeftButton);
-            QVERIFY(m_editor->save());
-            QVERIFY(!m_store->config().streamgate.databaseTlsFor("local-mysql"));
-            QVERIFY(!readFile(m_path).contains("database_tls"));
-        }
+        const QString file = m_dir.filePath(QStringLiteral("exported-ca.pem"));
+        QSignalSpy exported(m_editor.get(), &RouteEditor::developmentCaExported);
+        m_editor->exportDevelopmentCa(file);
+        QVERIFY(exported.count() == 1 || exported.wait(5000));
+        QVERIFY2(m_editor->exportStatus().startsWith(QStringLiteral("Wrote")),
+                 qPrintable(m_editor->exportStatus()));
+        QVERIFY(m_editor->exportStatus().contains(QStringLiteral("development-ca")));
+        QVERIFY(readFile(file).startsWith("-----BEGIN CERTIFICATE-----"));
 
-        void portChangeKeepsStreamProxyInStep()
-        {
-            m_editor->editRoute("local-mysql");
-            typeInto(child<QSpinBox>(m_editor.get(), "portSpin"), "13307");
-            QVERIFY(m_editor->save());
-            const Config config = m_store->config();
-            QCOMPARE(config.findRoute("local-mysql")->serverPort.value_or(0), 13307);
-            QList<int> ports;
-            for (const ListenEntry& e : config.streamProxy.tcp)
-                ports << e.port;
-            QCOMPARE(ports, QList<int>{13307});
+        // Off again: the setting leaves the file.
+        QTest::mouseClick(child<QCheckBox>(m_editor.get(), "databaseTls"), Qt::LeftButton);
+        QVERIFY(m_editor->save());
+        QVERIFY(!m_store->config().streamgate.databaseTlsFor("local-mysql"));
+        QVERIFY(!readFile(m_path).contains("database_tls"));
+    }
 
-            // Switching to UDP moves the listener to the udp list.
-            m_editor->editRoute("local-mysql");
-            QTest::mouseClick(child<QRadioButton>(m_editor.get(), "udpRadio"), Qt::LeftButton);
-            QVERIFY(m_editor->save());
-            QVERIFY(m_store->config().streamProxy.tcp.isEmpty());
-            QCOMPARE(m_store->config().streamProxy.udp.size(), 1);
-            QCOMPARE(m_store->config().streamProxy.udp.first().port, 13307);
-        }
+    void portChangeKeepsStreamProxyInStep()
+    {
+        m_editor->editRoute("local-mysql");
+        typeInto(child<QSpinBox>(m_editor.get(), "portSpin"), "13307");
+        QVERIFY(m_editor->save());
+        const Config config = m_store->config();
+        QCOMPARE(config.findRoute("local-mysql")->serverPort.value_or(0), 13307);
+        QList<int> ports;
+        for (const ListenEntry& e : config.streamProxy.tcp)
+            ports << e.port;
+        QCOMPARE(ports, QList<int>{13307});
 
-        void revertRestoresTheSavedRoute()
-        {
-            m_editor->editRoute("local-mysql");
-            auto* name = child<QLineEdit>(m_editor.get(), "nameEdit");
-            typeInto(name, "Changed");
-            QVERIFY(m_editor->isDirty());
-            QTest::mouseClick(child<QPushButton>(m_editor.get(), "revertButton"), Qt::LeftButton);
-            QCOMPARE(name->text(), QStringLiteral("Local MySQL"));
-            QVERIFY(!m_editor->isDirty());
-            QVERIFY(!child<QPushButton>(m_editor.get(), "saveButton")->isEnabled());
-        }
+        // Switching to UDP moves the listener to the udp list.
+        m_editor->editRoute("local-mysql");
+        QTest::mouseClick(child<QRadioButton>(m_editor.get(), "udpRadio"), Qt::LeftButton);
+        QVERIFY(m_editor->save());
+        QVERIFY(m_store->config().streamProxy.tcp.isEmpty());
+        QCOMPARE(m_store->config().streamProxy.udp.size(), 1);
+        QCOMPARE(m_store->config().streamProxy.udp.first().port, 13307);
+    }
 
-        void changeElsewhereWhileEditingIsAnnounced()
-        {
-            m_editor->editRoute("local-mysql");
-            typeInto(child<QLineEdit>(m_editor.get(), "nameEdit"), "Renamed");
-            auto* note = child<QLabel>(m_editor.get(), "staleNote");
-            QVERIFY(!note->isVisible());
-            // Someone allows a client meanwhile (Denied view, admin API).
-            StreamRoute route = *m_store->config().findRoute("local-mysql");
-            route.plugins.ipRestriction->whitelist << "10.0.0.7";
-            QVERIFY(m_store->putRoute(route).isEmpty());
-            QVERIFY(note->isVisible());
-            QCOMPARE(child<QLineEdit>(m_editor.get(), "nameEdit")->text(),
-                     QStringLiteral("Renamed")); // edits kept
-            QTest::mouseClick(child<QPushButton>(m_editor.get(), "revertButton"), Qt::LeftButton);
-            QVERIFY(!note->isVisible());
-            QCOMPARE(child<QListWidget>(m_editor.get(), "allowList")->count(), 2);
-        }
+    void revertRestoresTheSavedRoute()
+    {
+        m_editor->editRoute("local-mysql");
+        auto* name = child<QLineEdit>(m_editor.get(), "nameEdit");
+        typeInto(name, "Changed");
+        QVERIFY(m_editor->isDirty());
+        QTest::mouseClick(child<QPushButton>(m_editor.get(), "revertButton"), Qt::LeftButton);
+        QCOMPARE(name->text(), QStringLiteral("Local MySQL"));
+        QVERIFY(!m_editor->isDirty());
+        QVERIFY(!child<QPushButton>(m_editor.get(), "saveButton")->isEnabled());
+    }
 
-        void fieldsTheFormDoesNotShowSurvive()
-        {
-            Config config = m_store->config();
-            StreamRoute route = *config.findRoute("local-mysql");
-            route.labels.insert("team", "db");
-            route.serverAddr = "127.0.0.1";
-            route.plugins.prometheus = PrometheusConf{true}; // the form has no field for it
-            QVERIFY(m_store->putRoute(route).isEmpty());
-            m_editor->editRoute("local-mysql");
-            typeInto(child<QLineEdit>(m_editor.get(), "descEdit"), "edited");
-            QVERIFY(m_editor->save());
-            const StreamRoute* after = m_store->config().findRoute("local-mysql");
-            QCOMPARE(after->desc, QStringLiteral("edited"));
-            QCOMPARE(after->labels.value("team"), QStringLiteral("db"));
-            QCOMPARE(after->serverAddr, QStringLiteral("127.0.0.1"));
-            QCOMPARE(after->plugins.prometheus,
-                     std::optional<PrometheusConf>(PrometheusConf{true}));
-            // Untouched upstream fields keep their shape on disk: nodes as a map, no timeout added.
-            const QJsonObject saved = QJsonDocument::fromJson(readFile(m_path)).object();
-            const QJsonObject upstream = saved.value("stream_routes")
-                                             .toArray()
-                                             .at(0)
-                                             .toObject()
-                                             .value("upstream")
-                                             .toObject();
-            QVERIFY(upstream.value("nodes").isObject());
-            QVERIFY(!upstream.contains("timeout"));
-            QVERIFY(!upstream.contains("retry_timeout"));
-            QCOMPARE(saved.value("stream_routes")
-                         .toArray()
-                         .at(0)
-                         .toObject()
-                         .value("plugins")
-                         .toObject()
-                         .value("prometheus"),
-                     QJsonValue(QJsonObject{{"prefer_name", true}}));
-        }
+    void changeElsewhereWhileEditingIsAnnounced()
+    {
+        m_editor->editRoute("local-mysql");
+        typeInto(child<QLineEdit>(m_editor.get(), "nameEdit"), "Renamed");
+        auto* note = child<QLabel>(m_editor.get(), "staleNote");
+        QVERIFY(!note->isVisible());
+        // Someone allows a client meanwhile (Denied view, admin API).
+        StreamRoute route = *m_store->config().findRoute("local-mysql");
+        route.plugins.ipRestriction->whitelist << "10.0.0.7";
+        QVERIFY(m_store->putRoute(route).isEmpty());
+        QVERIFY(note->isVisible());
+        QCOMPARE(child<QLineEdit>(m_editor.get(), "nameEdit")->text(),
+                 QStringLiteral("Renamed")); // edits kept
+        QTest::mouseClick(child<QPushButton>(m_editor.get(), "revertButton"), Qt::LeftButton);
+        QVERIFY(!note->isVisible());
+        QCOMPARE(child<QListWidget>(m_editor.get(), "allowList")->count(), 2);
+    }
 
-        // The form picks a service: a route can take the service's upstream (none of its own), and
-        // a route loaded with only a service_id shows it so; without a service it has no upstream.
-        void serviceIsPickedAndKept()
-        {
-            Service service;
-            service.id = QStringLiteral("db");
-            service.name = QStringLiteral("Shared MySQL");
-            Upstream up;
-            up.nodes << decodeUpstream(QJsonObject{{"nodes", QJsonObject{{"127.0.0.1:3307", 1}}}})
-                            .value.nodes;
-            service.upstream = up;
-            QCOMPARE(m_store->putService(service), Problems{});
+    void fieldsTheFormDoesNotShowSurvive()
+    {
+        Config config = m_store->config();
+        StreamRoute route = *config.findRoute("local-mysql");
+        route.labels.insert("team", "db");
+        route.serverAddr = "127.0.0.1";
+        route.plugins.prometheus = PrometheusConf{true}; // the form has no field for it
+        QVERIFY(m_store->putRoute(route).isEmpty());
+        m_editor->editRoute("local-mysql");
+        typeInto(child<QLineEdit>(m_editor.get(), "descEdit"), "edited");
+        QVERIFY(m_editor->save());
+        const StreamRoute* after = m_store->config().findRoute("local-mysql");
+        QCOMPARE(after->desc, QStringLiteral("edited"));
+        QCOMPARE(after->labels.value("team"), QStringLiteral("db"));
+        QCOMPARE(after->serverAddr, QStringLiteral("127.0.0.1"));
+        QCOMPARE(after->plugins.prometheus, std::optional<PrometheusConf>(PrometheusConf{true}));
+        // Untouched upstream fields keep their shape on disk: nodes as a map, no timeout added.
+        const QJsonObject saved = QJsonDocument::fromJson(readFile(m_path)).object();
+        const QJsonObject upstream =
+            saved.value("stream_routes").toArray().at(0).toObject().value("upstream").toObject();
+        QVERIFY(upstream.value("nodes").isObject());
+        QVERIFY(!upstream.contains("timeout"));
+        QVERIFY(!upstream.contains("retry_timeout"));
+        QCOMPARE(saved.value("stream_routes")
+                     .toArray()
+                     .at(0)
+                     .toObject()
+                     .value("plugins")
+                     .toObject()
+                     .value("prometheus"),
+                 QJsonValue(QJsonObject{{"prefer_name", true}}));
+    }
 
-            m_editor->editRoute("local-mysql");
-            auto* combo = child<QComboBox>(m_editor.get(), "serviceCombo");
-            auto* useService = child<QRadioButton>(m_editor.get(), "useServiceRadio");
-            QCOMPARE(combo->currentData().toString(), QString());
-            QVERIFY(!useService->isEnabled()); // no service chosen yet
-            const int at = combo->findData(QStringLiteral("db"));
-            QVERIFY(at > 0);
-            QCOMPARE(combo->itemText(at), QStringLiteral("Shared MySQL (db)"));
-            combo->setCurrentIndex(at);
-            QVERIFY(useService->isEnabled());
-            useService->setChecked(true);
-            QVERIFY2(m_editor->isValid(), qPrintable(formatProblems(m_editor->problems())));
-            QVERIFY(m_editor->save());
+    // The form picks a service: a route can take the service's upstream (none of its own), and
+    // a route loaded with only a service_id shows it so; without a service it has no upstream.
+    void serviceIsPickedAndKept()
+    {
+        Service service;
+        service.id = QStringLiteral("db");
+        service.name = QStringLiteral("Shared MySQL");
+        Upstream up;
+        up.nodes << decodeUpstream(QJsonObject{{"nodes", QJsonObject{{"127.0.0.1:3307", 1}}}})
+                        .value.nodes;
+        service.upstream = up;
+        QCOMPARE(m_store->putService(service), Problems{});
 
-            const StreamRoute* after = m_store->config().findRoute("local-mysql");
-            QCOMPARE(idText(after->serviceId), QStringLiteral("db"));
-            QVERIFY(!after->upstream);
-            QVERIFY(after->upstreamId.isUndefined());
-            QCOMPARE(m_store->config().upstreamFor(*after)->nodes.first().port, 3307);
+        m_editor->editRoute("local-mysql");
+        auto* combo = child<QComboBox>(m_editor.get(), "serviceCombo");
+        auto* useService = child<QRadioButton>(m_editor.get(), "useServiceRadio");
+        QCOMPARE(combo->currentData().toString(), QString());
+        QVERIFY(!useService->isEnabled()); // no service chosen yet
+        const int at = combo->findData(QStringLiteral("db"));
+        QVERIFY(at > 0);
+        QCOMPARE(combo->itemText(at), QStringLiteral("Shared MySQL (db)"));
+        combo->setCurrentIndex(at);
+        QVERIFY(useService->isEnabled());
+        useService->setChecked(true);
+        QVERIFY2(m_editor->isValid(), qPrintable(formatProblems(m_editor->problems())));
+        QVERIFY(m_editor->save());
 
-            // Loaded again, the form shows where the upstream comes from.
-            m_editor->editRoute("local-mysql");
-            QCOMPARE(combo->currentData().toString(), QStringLiteral("db"));
-            QVERIFY(useService->isChecked());
-            QVERIFY(!child<QRadioButton>(m_editor.get(), "useNodesRadio")->isChecked());
+        const StreamRoute* after = m_store->config().findRoute("local-mysql");
+        QCOMPARE(idText(after->serviceId), QStringLiteral("db"));
+        QVERIFY(!after->upstream);
+        QVERIFY(after->upstreamId.isUndefined());
+        QCOMPARE(m_store->config().upstreamFor(*after)->nodes.first().port, 3307);
 
-            // No service while the route still takes the service's upstream: the core says why.
-            combo->setCurrentIndex(0);
-            QVERIFY(!m_editor->isValid());
-            QVERIFY(!child<QPushButton>(m_editor.get(), "saveButton")->isEnabled());
-            m_editor->revert();
-            QCOMPARE(combo->currentData().toString(), QStringLiteral("db"));
-            QCOMPARE(idText(m_store->config().findRoute("local-mysql")->serviceId),
-                     QStringLiteral("db"));
-        }
+        // Loaded again, the form shows where the upstream comes from.
+        m_editor->editRoute("local-mysql");
+        QCOMPARE(combo->currentData().toString(), QStringLiteral("db"));
+        QVERIFY(useService->isChecked());
+        QVERIFY(!child<QRadioButton>(m_editor.get(), "useNodesRadio")->isChecked());
 
-        // A limit-conn with rules: the form says so, leaves the unused fields alone and keeps the
-        // rules when the delay is changed.
-        void limitConnRulesAreKept()
-        {
-            Config config = m_store->config();
-            StreamRoute route = *config.findRoute("local-mysql");
-            LimitConnConf limit;
-            limit.conn = 5;
-            limit.burst = 1;
-            limit.defaultConnDelay = 0.5;
-            limit.rules = {{2, 0, "$remote_addr"}, {10, 2, "$server_port"}};
-            route.plugins.limitConn = limit;
-            QVERIFY(m_store->putRoute(route).isEmpty());
-            m_editor->editRoute("local-mysql");
-            auto* note = child<QLabel>(m_editor.get(), "limitRulesNote");
-            QVERIFY(note->isVisible());
-            QVERIFY2(note->text().contains("2 rules"), qPrintable(note->text()));
-            QVERIFY(!child<QSpinBox>(m_editor.get(), "limitConnSpin")->isEnabled());
-            QVERIFY(!child<QSpinBox>(m_editor.get(), "limitBurstSpin")->isEnabled());
-            auto* delay = child<QDoubleSpinBox>(m_editor.get(), "limitDelaySpin");
-            QVERIFY(delay->isEnabled());
-            delay->setValue(1.5);
-            QVERIFY(m_editor->save());
-            const StreamRoute* after = m_store->config().findRoute("local-mysql");
-            QVERIFY(after->plugins.limitConn);
-            QCOMPARE(after->plugins.limitConn->defaultConnDelay, 1.5);
-            QCOMPARE(after->plugins.limitConn->rules, limit.rules);
-            QCOMPARE(after->plugins.limitConn->conn, 5);
+        // No service while the route still takes the service's upstream: the core says why.
+        combo->setCurrentIndex(0);
+        QVERIFY(!m_editor->isValid());
+        QVERIFY(!child<QPushButton>(m_editor.get(), "saveButton")->isEnabled());
+        m_editor->revert();
+        QCOMPARE(combo->currentData().toString(), QStringLiteral("db"));
+        QCOMPARE(idText(m_store->config().findRoute("local-mysql")->serviceId),
+                 QStringLiteral("db"));
+    }
 
-            // A route whose limit has no rules: no note, every field editable.
-            route.plugins.limitConn->rules.clear();
-            route.id = QStringLiteral("plain");
-            QVERIFY(m_store->putRoute(route).isEmpty());
-            m_editor->editRoute("plain");
-            QVERIFY(!note->isVisible());
-            QVERIFY(child<QSpinBox>(m_editor.get(), "limitConnSpin")->isEnabled());
-        }
+    // A limit-conn with rules: the form says so, leaves the unused fields alone and keeps the
+    // rules when the delay is changed.
+    void limitConnRulesAreKept()
+    {
+        Config config = m_store->config();
+        StreamRoute route = *config.findRoute("local-mysql");
+        LimitConnConf limit;
+        limit.conn = 5;
+        limit.burst = 1;
+        limit.defaultConnDelay = 0.5;
+        limit.rules = {{2, 0, "$remote_addr"}, {10, 2, "$server_port"}};
+        route.plugins.limitConn = limit;
+        QVERIFY(m_store->putRoute(route).isEmpty());
+        m_editor->editRoute("local-mysql");
+        auto* note = child<QLabel>(m_editor.get(), "limitRulesNote");
+        QVERIFY(note->isVisible());
+        QVERIFY2(note->text().contains("2 rules"), qPrintable(note->text()));
+        QVERIFY(!child<QSpinBox>(m_editor.get(), "limitConnSpin")->isEnabled());
+        QVERIFY(!child<QSpinBox>(m_editor.get(), "limitBurstSpin")->isEnabled());
+        auto* delay = child<QDoubleSpinBox>(m_editor.get(), "limitDelaySpin");
+        QVERIFY(delay->isEnabled());
+        delay->setValue(1.5);
+        QVERIFY(m_editor->save());
+        const StreamRoute* after = m_store->config().findRoute("local-mysql");
+        QVERIFY(after->plugins.limitConn);
+        QCOMPARE(after->plugins.limitConn->defaultConnDelay, 1.5);
+        QCOMPARE(after->plugins.limitConn->rules, limit.rules);
+        QCOMPARE(after->plugins.limitConn->conn, 5);
 
-        void upstreamTuningReachesTheRoute()
-        {
-            m_editor->editRoute("local-mysql");
-            auto* save = child<QPushButton>(m_editor.get(), "saveButton");
-            auto* balancer = child<QComboBox>(m_editor.get(), "balancerCombo");
-            auto* hashKey = child<QLineEdit>(m_editor.get(), "hashKeyEdit");
-            QVERIFY(!hashKey->isEnabled());
-            balancer->setCurrentIndex(balancer->findData("chash"));
-            QVERIFY(hashKey->isEnabled());
-            typeInto(hashKey, "no_such_var");
-            // The core's words for the same key, beside the hash key field, and no Save.
-            QString expected;
-            for (const Problem& p :
-                 decodeUpstream(QJsonObject{{"nodes", QJsonObject{{"127.0.0.1:1", 1}}},
-                                            {"type", "chash"},
-                                            {"key", "no_such_var"}},
-                                {}, DecodeMode::Client)
-                     .problems)
-                expected = p.path == "key" ? p.reason : expected;
-            QVERIFY(!expected.isEmpty());
-            QCOMPARE(m_editor->problems().size(), 1);
-            QCOMPARE(m_editor->problems().first().path, QStringLiteral("upstream.key"));
-            QCOMPARE(m_editor->problems().first().reason, expected);
-            bool besideKey = false;
-            for (QLabel* label :
-                 child<QWidget>(m_editor.get(), "upstreamForm")->findChildren<QLabel*>())
-                besideKey = besideKey || (label->isVisible() && label->text() == expected);
-            QVERIFY(besideKey);
-            QVERIFY(!save->isEnabled());
+        // A route whose limit has no rules: no note, every field editable.
+        route.plugins.limitConn->rules.clear();
+        route.id = QStringLiteral("plain");
+        QVERIFY(m_store->putRoute(route).isEmpty());
+        m_editor->editRoute("plain");
+        QVERIFY(!note->isVisible());
+        QVERIFY(child<QSpinBox>(m_editor.get(), "limitConnSpin")->isEnabled());
+    }
 
-            typeInto(hashKey, "remote_addr");
-            typeInto(child<QDoubleSpinBox>(m_editor.get(), "retryTimeoutSpin"), "2.5");
-            QVERIFY2(save->isEnabled(), qPrintable(formatProblems(m_editor->problems())));
-            QVERIFY(m_editor->save());
-            const StreamRoute* route = m_store->config().findRoute("local-mysql");
-            QVERIFY(route->upstream);
-            QCOMPARE(route->upstream->type, QStringLiteral("chash"));
-            QCOMPARE(route->upstream->key, QStringLiteral("remote_addr"));
-            QCOMPARE(route->upstream->retryTimeout.value_or(0), 2.5);
-        }
+    void upstreamTuningReachesTheRoute()
+    {
+        m_editor->editRoute("local-mysql");
+        auto* save = child<QPushButton>(m_editor.get(), "saveButton");
+        auto* balancer = child<QComboBox>(m_editor.get(), "balancerCombo");
+        auto* hashKey = child<QLineEdit>(m_editor.get(), "hashKeyEdit");
+        QVERIFY(!hashKey->isEnabled());
+        balancer->setCurrentIndex(balancer->findData("chash"));
+        QVERIFY(hashKey->isEnabled());
+        typeInto(hashKey, "no_such_var");
+        // The core's words for the same key, beside the hash key field, and no Save.
+        QString expected;
+        for (const Problem& p :
+             decodeUpstream(QJsonObject{{"nodes", QJsonObject{{"127.0.0.1:1", 1}}},
+                                        {"type", "chash"},
+                                        {"key", "no_such_var"}},
+                            {}, DecodeMode::Client)
+                 .problems)
+            expected = p.path == "key" ? p.reason : expected;
+        QVERIFY(!expected.isEmpty());
+        QCOMPARE(m_editor->problems().size(), 1);
+        QCOMPARE(m_editor->problems().first().path, QStringLiteral("upstream.key"));
+        QCOMPARE(m_editor->problems().first().reason, expected);
+        bool besideKey = false;
+        for (QLabel* label :
+             child<QWidget>(m_editor.get(), "upstreamForm")->findChildren<QLabel*>())
+            besideKey = besideKey || (label->isVisible() && label->text() == expected);
+        QVERIFY(besideKey);
+        QVERIFY(!save->isEnabled());
 
-        void testUpstreamReportsEachNode()
-        {
-            QTcpServer open;
-            QVERIFY(open.listen(QHostAddress::LocalHost));
-            QTcpServer closedServer;
-            QVERIFY(closedServer.listen(QHostAddress::LocalHost));
-            const quint16 closedPort = closedServer.serverPort();
-            closedServer.close(); // nothing listens there now
-            m_editor->newRoute();
-            auto* nodes = child<QTableWidget>(m_editor.get(), "nodesTable");
-            QVERIFY(editCell(nodes, 0, 1, QString::number(open.serverPort())));
-            QTest::mouseClick(child<QPushButton>(m_editor.get(), "addNodeButton"), Qt::LeftButton);
-            sgtest::closeCellEditor(nodes, 1, 0);
-            QVERIFY(editCell(nodes, 1, 1, QString::number(closedPort)));
-            QTest::mouseClick(child<QPushButton>(m_editor.get(), "testUpstreamButton"),
-                              Qt::LeftButton);
-            QTRY_VERIFY_WITH_TIMEOUT(nodes->item(0, 4)->text().startsWith("OK"), 5000);
-            QTRY_VERIFY_WITH_TIMEOUT(!nodes->item(1, 4)->text().startsWith("Connecting"), 5000);
-            QVERIFY(!nodes->item(1, 4)->text().startsWith("OK"));
-            QVERIFY(nodes->item(1, 4)->text().contains("refused", Qt::CaseInsensitive));
-        }
-    };
+        typeInto(hashKey, "remote_addr");
+        typeInto(child<QDoubleSpinBox>(m_editor.get(), "retryTimeoutSpin"), "2.5");
+        QVERIFY2(save->isEnabled(), qPrintable(formatProblems(m_editor->problems())));
+        QVERIFY(m_editor->save());
+        const StreamRoute* route = m_store->config().findRoute("local-mysql");
+        QVERIFY(route->upstream);
+        QCOMPARE(route->upstream->type, QStringLiteral("chash"));
+        QCOMPARE(route->upstream->key, QStringLiteral("remote_addr"));
+        QCOMPARE(route->upstream->retryTimeout.value_or(0), 2.5);
+    }
 
-    QTEST_MAIN(TestRouteEditor)
+    void testUpstreamReportsEachNode()
+    {
+        QTcpServer open;
+        QVERIFY(open.listen(QHostAddress::LocalHost));
+        QTcpServer closedServer;
+        QVERIFY(closedServer.listen(QHostAddress::LocalHost));
+        const quint16 closedPort = closedServer.serverPort();
+        closedServer.close(); // nothing listens there now
+        m_editor->newRoute();
+        auto* nodes = child<QTableWidget>(m_editor.get(), "nodesTable");
+        QVERIFY(editCell(nodes, 0, 1, QString::number(open.serverPort())));
+        QTest::mouseClick(child<QPushButton>(m_editor.get(), "addNodeButton"), Qt::LeftButton);
+        sgtest::closeCellEditor(nodes, 1, 0);
+        QVERIFY(editCell(nodes, 1, 1, QString::number(closedPort)));
+        QTest::mouseClick(child<QPushButton>(m_editor.get(), "testUpstreamButton"), Qt::LeftButton);
+        QTRY_VERIFY_WITH_TIMEOUT(nodes->item(0, 4)->text().startsWith("OK"), 5000);
+        QTRY_VERIFY_WITH_TIMEOUT(!nodes->item(1, 4)->text().startsWith("Connecting"), 5000);
+        QVERIFY(!nodes->item(1, 4)->text().startsWith("OK"));
+        QVERIFY(nodes->item(1, 4)->text().contains("refused", Qt::CaseInsensitive));
+    }
+};
+
+QTEST_MAIN(TestRouteEditor)
 #include "tst_routeeditor.moc"
