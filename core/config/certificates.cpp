@@ -1,6 +1,6 @@
 #include "config/certificates.h"
 
-#include "config/opensslptr.h"
+#include "config/opensslutil.h"
 #include "config/sslcheck.h"
 #include "model/codec.h"
 
@@ -77,15 +77,6 @@ QString commonNameOf(const X509_NAME* name)
     const QString text = QString::fromUtf8(reinterpret_cast<const char*>(utf8), size);
     OPENSSL_free(utf8);
     return text;
-}
-
-QDateTime timeOf(const ASN1_TIME* time)
-{
-    struct tm t = {};
-    if (!time || ASN1_TIME_to_tm(time, &t) != 1)
-        return {};
-    return QDateTime(QDate(t.tm_year + 1900, t.tm_mon + 1, t.tm_mday),
-                     QTime(t.tm_hour, t.tm_min, t.tm_sec), Qt::UTC);
 }
 
 QString keyTypeOf(EVP_PKEY* key)
@@ -230,8 +221,8 @@ std::optional<CertificateInfo> readCertificateInfo(const QString& pem, QString* 
     info.issuer = nameText(X509_get_issuer_name(cert.get()));
     info.commonName = commonNameOf(X509_get_subject_name(cert.get()));
     info.dnsNames = dnsNamesOf(cert.get());
-    info.notBefore = timeOf(X509_get0_notBefore(cert.get()));
-    info.notAfter = timeOf(X509_get0_notAfter(cert.get()));
+    info.notBefore = openssl::utcTime(X509_get0_notBefore(cert.get()));
+    info.notAfter = openssl::utcTime(X509_get0_notAfter(cert.get()));
     info.keyType = keyTypeOf(X509_get0_pubkey(cert.get()));
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;

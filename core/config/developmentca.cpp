@@ -1,5 +1,6 @@
 #include "config/developmentca.h"
 
+#include "config/opensslutil.h"
 #include "config/privatefile.h"
 
 #include <QDir>
@@ -28,23 +29,14 @@ QMutex& caLock()
     return lock;
 }
 
-struct Free
-{
-    void operator()(X509* x) const { X509_free(x); }
-    void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-    void operator()(BIO* b) const { BIO_free(b); }
-    void operator()(BIGNUM* n) const { BN_free(n); }
-};
-using CertPtr = std::unique_ptr<X509, Free>;
-using KeyPtr = std::unique_ptr<EVP_PKEY, Free>;
-using BioPtr = std::unique_ptr<BIO, Free>;
+using CertPtr = openssl::Cert;
+using KeyPtr = openssl::Key;
+using BioPtr = openssl::Bio;
 
 QString opensslReason(const QString& what)
 {
-    const unsigned long e = ERR_peek_last_error();
-    ERR_clear_error();
-    const char* reason = e ? ERR_reason_error_string(e) : nullptr;
-    return reason ? QStringLiteral("%1: %2").arg(what, QString::fromLatin1(reason)) : what;
+    const QString reason = openssl::lastErrorReason();
+    return reason.isEmpty() ? what : QStringLiteral("%1: %2").arg(what, reason);
 }
 
 QByteArray readAll(const QString& path)
@@ -85,19 +77,10 @@ QByteArray pemOf(EVP_PKEY* key)
     return QByteArray(data, int(n));
 }
 
-QDateTime timeOf(const ASN1_TIME* t)
-{
-    std::tm tm = {};
-    if (!t || ASN1_TIME_to_tm(t, &tm) != 1)
-        return {};
-    return QDateTime(QDate(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday),
-                     QTime(tm.tm_hour, tm.tm_min, tm.tm_sec), Qt::UTC);
-}
-
 // Still good at `now` for more than the renewal margin.
 bool lastsBeyondRenewal(X509* cert, const QDateTime& now)
 {
-    const QDateTime end = timeOf(X509_get0_notAfter(cert));
+    const QDateTime end = openssl::utcTime(X509_get0_notAfter(cert));
     return end.isValid() && now.addDays(DevelopmentCa::kRenewDays) < end;
 }
 
@@ -127,7 +110,7 @@ CertPtr newCertificate(EVP_PKEY* key, const QString& commonName, X509* issuer, c
     if (!cert)
         return {};
     X509_set_version(cert.get(), 2);
-    std::unique_ptr<BIGNUM, Free> serial(BN_new());
+    openssl::BigNum serial(BN_new());
     BN_rand(serial.get(), 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY);
     BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get()));
     const time_t t = time_t(now.toSecsSinceEpoch());
@@ -294,7 +277,7 @@ DevelopmentCredentials DevelopmentCa::serverCredentials(const QStringList& names
     if (good) {
         result.certPem = certPem;
         result.keyPem = keyPem;
-        result.notAfter = timeOf(X509_get0_notAfter(kept.get()));
+        result.notAfter = openssl::utcTime(X509_get0_notAfter(kept.get()));
         return result;
     }
 
@@ -323,7 +306,7 @@ DevelopmentCredentials DevelopmentCa::serverCredentials(const QStringList& names
     }
     result.certPem = pemOf(cert.get());
     result.keyPem = pemOf(key.get());
-    result.notAfter = timeOf(X509_get0_notAfter(cert.get()));
+    result.notAfter = openssl::utcTime(X509_get0_notAfter(cert.get()));
     if (QString e = detail::writePrivateFile(store.path("server.key"), result.keyPem);
         !e.isEmpty()) {
         result.error =

@@ -1,6 +1,6 @@
 #include "config/sslcheck.h"
 
-#include "config/opensslptr.h"
+#include "config/opensslutil.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -26,16 +26,6 @@ int noPassphrase(char*, int, int, void*)
     return 0;
 }
 
-QString opensslReason()
-{
-    const unsigned long e = ERR_peek_last_error();
-    ERR_clear_error();
-    if (e == 0)
-        return QString();
-    const char* reason = ERR_reason_error_string(e);
-    return reason ? QString::fromLatin1(reason) : QStringLiteral("error %1").arg(e);
-}
-
 Bio memoryBio(const QByteArray& pem)
 {
     return Bio(BIO_new_mem_buf(pem.constData(), int(pem.size())));
@@ -57,7 +47,7 @@ std::vector<Cert> readCerts(const QString& text, const QString& field, QString* 
     if (certs.empty())
         *why = QStringLiteral("failed to parse %1: not a PEM certificate (-----BEGIN "
                               "CERTIFICATE-----): %2")
-                   .arg(field, opensslReason());
+                   .arg(field, openssl::lastErrorReason());
     else
         ERR_clear_error();
     return certs;
@@ -72,7 +62,7 @@ Key readKey(const QString& text, const QString& field, QString* why)
     if (!key)
         *why = QStringLiteral("failed to parse %1: not a PEM private key without a "
                               "passphrase: %2")
-                   .arg(field, opensslReason());
+                   .arg(field, openssl::lastErrorReason());
     ERR_clear_error();
     return key;
 }

@@ -14,12 +14,6 @@ namespace {
 
 constexpr int kChunk = 16 * 1024;
 
-std::size_t le24(const std::string& s)
-{
-    const auto b = [&s](std::size_t i) { return std::size_t(static_cast<quint8>(s[i])); };
-    return b(0) | b(1) << 8 | b(2) << 16;
-}
-
 // Moves what OpenSSL wrote (records, alerts) on.
 void drainTo(SSL* ssl, FilterOutput& out)
 {
@@ -83,7 +77,7 @@ private:
     {
         if (m_first.size() < 4)
             return;
-        const std::size_t length = le24(m_first);
+        const std::size_t length = mysqlPayloadLength(m_first);
         if (4 + length > kMaxHeld) {
             plain(out);
             return;
@@ -263,7 +257,7 @@ private:
     {
         if (m_in.size() < 4)
             return;
-        const std::size_t length = le24(m_in);
+        const std::size_t length = mysqlPayloadLength(m_in);
         if (4 + length > kMaxHeld) {
             plain(out);
             return;

@@ -8,17 +8,11 @@ namespace {
 
 constexpr quint8 kSslFlagHigh = 0x08; // CLIENT_SSL (0x0800) in the second byte of the flags
 
-std::size_t le24(const std::string& s)
-{
-    const auto b = [&s](std::size_t i) { return std::size_t(static_cast<quint8>(s[i])); };
-    return b(0) | b(1) << 8 | b(2) << 16;
-}
-
 } // namespace
 
 bool offerTlsInGreeting(std::string& packet)
 {
-    if (packet.size() < 5 || packet.size() != 4 + le24(packet) || packet[4] != 10)
+    if (packet.size() < 5 || packet.size() != 4 + mysqlPayloadLength(packet) || packet[4] != 10)
         return false;
     // Protocol 10: version, server version (NUL-terminated), connection id (4), the first 8
     // bytes of the scramble, a filler, then the lower capability flags.
@@ -34,7 +28,7 @@ bool offerTlsInGreeting(std::string& packet)
 
 bool isSslRequest(const std::string& packet)
 {
-    return packet.size() == 4 + 32 && le24(packet) == 32 &&
+    return packet.size() == 4 + 32 && mysqlPayloadLength(packet) == 32 &&
            (static_cast<quint8>(packet[5]) & kSslFlagHigh) != 0;
 }
 
@@ -59,7 +53,7 @@ void MySqlLoginShift::take(std::string& in, std::string& out, const std::functio
         const std::size_t left = in.size() - at;
         if (left < 4)
             break;
-        const std::size_t length = le24(in.substr(at, 3));
+        const std::size_t length = mysqlPayloadLength(in.substr(at, 3));
         // The HandshakeResponse's flags, or the first byte that says OK or ERR, come with the
         // header.
         const std::size_t need = m_clearSsl   ? std::min<std::size_t>(6, 4 + length)

@@ -12,6 +12,14 @@
 
 namespace sg {
 
+// The payload length in a MySQL packet header (3 bytes, little-endian) at the start of `s`
+// (at least 3 bytes).
+inline std::size_t mysqlPayloadLength(const std::string& s)
+{
+    const auto b = [&s](std::size_t i) { return std::size_t(static_cast<quint8>(s[i])); };
+    return b(0) | b(1) << 8 | b(2) << 16;
+}
+
 // `packet` is the server's first packet, whole (header and payload). True when it is a
 // protocol 10 greeting, now offering CLIENT_SSL; false (unchanged) otherwise.
 bool offerTlsInGreeting(std::string& packet);

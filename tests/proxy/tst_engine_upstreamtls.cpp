@@ -8,11 +8,14 @@
 // next node and the close reasons that say why a handshake failed.
 
 #include "api/snapshotjson.h"
+#include "config/certificates.h"
 #include "loopback.h"
 #include "proxy/engine.h"
 #include "proxyfixture.h"
 #include "testcerts.h"
 
+#include <QDateTime>
+#include <QFile>
 #include <QProcess>
 #include <QTest>
 #include <algorithm>
@@ -316,6 +319,46 @@ private Q_SLOTS:
                  qPrintable(events));
         QVERIFY2(events.contains("upstream certificate verify failed for 127.0.0.1: IP address "
                                  "mismatch"),
+                 qPrintable(events));
+    }
+
+    // A node whose certificate has expired, with tls.verify and that very certificate trusted:
+    // the session ends as "upstream certificate untrusted", and the event says it expired.
+    void verifyRefusesExpiredCertificate()
+    {
+        QFETCH_GLOBAL(QString, loop);
+        SelfSignedRequest request;
+        request.names = {QStringLiteral("localhost")};
+        request.days = 5;
+        request.notBefore = QDateTime::currentDateTimeUtc().addDays(-10);
+        const GeneratedCertificate expired = createSelfSigned(request);
+        QVERIFY(expired.ok());
+        for (const auto& [ext, pem] :
+             {std::pair{"crt", expired.certPem}, {"key", expired.keyPem}}) {
+            QFile file(m_certs.path("expired", ext));
+            QVERIFY(file.open(QIODevice::WriteOnly));
+            file.write(pem.toLatin1());
+        }
+        SServer server(kLocal, {"-cert", m_certs.path("expired", "crt"), "-key",
+                                m_certs.path("expired", "key")});
+        QVERIFY2(server.ok(), qPrintable(server.output()));
+        Engine engine(options(loop));
+        const int port = freePort();
+        Config c;
+        c.streamProxy.tcp << listenEntry(kLocal, port);
+        Upstream up = tlsUpstream({node(QStringLiteral("localhost"), server.port())});
+        up.tls = UpstreamTls{};
+        up.tls->verify = true;
+        c.streamRoutes << route("r", up);
+        c.streamgate.sslTrustedCertificate = m_certs.path("expired", "crt");
+        engine.apply(c);
+        QCOMPARE(lineVia(port, "expired"), QByteArray());
+        QTRY_VERIFY_WITH_TIMEOUT(closedOn(engine.snapshot(), "r"), 5000);
+        QVERIFY(closedOn(engine.snapshot(), "r")->closeReason ==
+                CloseReason::UpstreamCertUntrusted);
+        const QString events = infoTexts(engine);
+        QVERIFY2(events.contains(
+                     "upstream certificate verify failed for localhost: certificate has expired"),
                  qPrintable(events));
     }
 
