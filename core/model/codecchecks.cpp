@@ -173,8 +173,8 @@ void decodeChecks(Checker& c, const QJsonValue& v, const QString& path, Upstream
                 hc.explicitFields << QStringLiteral("type");
             } else if (*type == QLatin1String("https")) {
                 c.fail(p, *type,
-                       QStringLiteral("https is not supported by Streamgate (no TLS to upstreams "
-                                      "yet); use \"http\" or \"tcp\""));
+                       QStringLiteral("https is not supported by Streamgate (its active checks "
+                                      "do not speak TLS); use \"http\" or \"tcp\""));
             } else {
                 c.fail(p, *type, QStringLiteral("type must be one of http, https, tcp"));
             }

@@ -436,7 +436,8 @@ void TestUpstream::invalid_data()
     QTest::newRow("checks https type")
         << upstream(R"({"checks": {"active": {"type": "https"}}})") << "checks.active.type"
         << "https"
-        << "https is not supported by Streamgate (no TLS to upstreams yet); use \"http\" or "
+        << "https is not supported by Streamgate (its active checks do not speak TLS); use "
+           "\"http\" or "
            "\"tcp\"";
     QTest::newRow("checks type udp")
         << upstream(R"({"checks": {"active": {"type": "udp"}}})") << "checks.active.type"
