@@ -247,7 +247,8 @@ void TcpSession::onIo(IoWatch& watch, quint32 bits)
         socklen_t len = sizeof err;
         ::getsockopt(watch.fd, SOL_SOCKET, SO_ERROR, &err, &len);
         if (err == ECONNRESET || err == EPIPE || err == ETIMEDOUT || err == EHOSTUNREACH) {
-            close(side == RelayPump::Client ? CloseReason::ClientReset
+            // Through after(): a client that resets during database TLS is said with why.
+            after(side == RelayPump::Client ? CloseReason::ClientReset
                                             : CloseReason::UpstreamReset);
             return;
         }
