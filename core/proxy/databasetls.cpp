@@ -90,23 +90,7 @@ DatabaseTlsServer::~DatabaseTlsServer()
 
 SSL* DatabaseTlsServer::newConnection() const
 {
-    if (!m_context)
-        return nullptr;
-    SSL* ssl = SSL_new(m_context);
-    if (!ssl)
-        return nullptr;
-    BIO* rbio = BIO_new(BIO_s_mem());
-    BIO* wbio = BIO_new(BIO_s_mem());
-    if (!rbio || !wbio) {
-        BIO_free(rbio);
-        BIO_free(wbio);
-        SSL_free(ssl);
-        return nullptr;
-    }
-    BIO_set_mem_eof_return(rbio, -1); // empty: "want read", not end of file
-    SSL_set_bio(ssl, rbio, wbio);
-    SSL_set_accept_state(ssl);
-    return ssl;
+    return newMemoryBioSsl(m_context, true);
 }
 
 PgTlsAcceptSession::PgTlsAcceptSession(Worker& worker, int fd,

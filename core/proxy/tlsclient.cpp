@@ -145,23 +145,9 @@ TlsClient::~TlsClient()
 
 SSL* TlsClient::newConnection(const QString& sni, const QString& verifyName) const
 {
-    if (!m_context)
-        return nullptr;
-    SSL* ssl = SSL_new(m_context);
+    SSL* ssl = newMemoryBioSsl(m_context, false);
     if (!ssl)
         return nullptr;
-    BIO* in = BIO_new(BIO_s_mem());
-    BIO* out = BIO_new(BIO_s_mem());
-    if (!in || !out) {
-        BIO_free(in);
-        BIO_free(out);
-        SSL_free(ssl);
-        return nullptr;
-    }
-    BIO_set_mem_eof_return(in, -1);
-    BIO_set_mem_eof_return(out, -1);
-    SSL_set_bio(ssl, in, out);
-    SSL_set_connect_state(ssl);
     if (!sni.isEmpty())
         SSL_set_tlsext_host_name(ssl, sni.toLatin1().constData());
     if (m_spec.verify) {

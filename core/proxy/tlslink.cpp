@@ -22,6 +22,29 @@ QString tlsErrorReason()
     return reason ? QString::fromLatin1(reason) : QStringLiteral("OpenSSL error %1").arg(e);
 }
 
+SSL* newMemoryBioSsl(SSL_CTX* context, bool accept)
+{
+    SSL* ssl = context ? SSL_new(context) : nullptr;
+    if (!ssl)
+        return nullptr;
+    BIO* in = BIO_new(BIO_s_mem());
+    BIO* out = BIO_new(BIO_s_mem());
+    if (!in || !out) {
+        BIO_free(in);
+        BIO_free(out);
+        SSL_free(ssl);
+        return nullptr;
+    }
+    BIO_set_mem_eof_return(in, -1);
+    BIO_set_mem_eof_return(out, -1);
+    SSL_set_bio(ssl, in, out);
+    if (accept)
+        SSL_set_accept_state(ssl);
+    else
+        SSL_set_connect_state(ssl);
+    return ssl;
+}
+
 // From the TLS peer: ciphertext in, plaintext out (client -> upstream on a listener with tls,
 // upstream -> client for an upstream with scheme "tls").
 class TlsLink::Decrypt final : public RelayFilter

@@ -19,6 +19,7 @@
 #include <memory>
 
 using SSL = struct ssl_st;
+using SSL_CTX = struct ssl_ctx_st;
 
 namespace sg {
 
@@ -73,5 +74,10 @@ private:
 
 // OpenSSL's reason for the last error on this thread (cleared), "" when none.
 QString tlsErrorReason();
+
+// A connection of `context` over two fresh memory BIOs (the worker moves the bytes; a drained
+// BIO says "retry", not end of file), in the server's role (`accept`) or the client's; nullptr
+// when OpenSSL is out of memory or there is no context.
+SSL* newMemoryBioSsl(SSL_CTX* context, bool accept);
 
 } // namespace sg

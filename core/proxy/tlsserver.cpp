@@ -1,6 +1,7 @@
 #include "proxy/tlsserver.h"
 
 #include "proxy/servername.h"
+#include "proxy/tlslink.h"
 
 #include <QCryptographicHash>
 #include <openssl/err.h>
@@ -191,25 +192,7 @@ TlsServer::~TlsServer()
 
 SSL* TlsServer::newConnection() const
 {
-    if (!m_context)
-        return nullptr;
-    SSL* ssl = SSL_new(m_context);
-    if (!ssl)
-        return nullptr;
-    BIO* in = BIO_new(BIO_s_mem());
-    BIO* out = BIO_new(BIO_s_mem());
-    if (!in || !out) {
-        BIO_free(in);
-        BIO_free(out);
-        SSL_free(ssl);
-        return nullptr;
-    }
-    // A drained memory BIO says "retry" rather than EOF: OpenSSL then wants more bytes.
-    BIO_set_mem_eof_return(in, -1);
-    BIO_set_mem_eof_return(out, -1);
-    SSL_set_bio(ssl, in, out);
-    SSL_set_accept_state(ssl);
-    return ssl;
+    return newMemoryBioSsl(m_context, true);
 }
 
 const TlsCertificate* TlsServer::certificateFor(const QString& sni) const
