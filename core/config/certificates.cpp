@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <utility>
+#include <vector>
 
 namespace sg {
 
@@ -472,7 +473,11 @@ QString newSslId(const Config& config, const QString& name)
     return id;
 }
 
-GeneratedCertificate createSelfSigned(const SelfSignedRequest& request)
+namespace {
+
+// caCert and caKey null: self-signed.
+GeneratedCertificate createCertificate(const CertificateRequest& request, X509* caCert,
+                                       EVP_PKEY* caKey)
 {
     GeneratedCertificate out;
     QStringList names;
@@ -492,6 +497,20 @@ GeneratedCertificate createSelfSigned(const SelfSignedRequest& request)
                                 QStringLiteral("validity must be 1 to %1 days, not %2")
                                     .arg(kMaxValidityDays)
                                     .arg(request.days)};
+    const QDateTime from =
+        request.notBefore.isValid() ? request.notBefore : QDateTime::currentDateTimeUtc();
+    const qint64 start = from.toSecsSinceEpoch();
+    const qint64 end = start + qint64(request.days) * kSecondsPerDay;
+    if (caCert && out.problems.isEmpty()) {
+        const QDateTime caEnd = openssl::utcTime(X509_get0_notAfter(caCert));
+        if (caEnd.isValid() && end > caEnd.toSecsSinceEpoch())
+            out.problems << Problem{
+                QStringLiteral("days"), QString::number(request.days),
+                QStringLiteral("a certificate cannot outlast the CA that signs it (valid until "
+                               "%1): at most %2 days")
+                    .arg(caEnd.toString(Qt::ISODate))
+                    .arg((caEnd.toSecsSinceEpoch() - start) / kSecondsPerDay)};
+    }
     if (!out.problems.isEmpty())
         return out;
 
@@ -512,10 +531,6 @@ GeneratedCertificate createSelfSigned(const SelfSignedRequest& request)
     if (!serial || BN_rand(serial.get(), 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) != 1 ||
         !BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get())))
         return fail(QStringLiteral("making a serial number"));
-    const QDateTime from =
-        request.notBefore.isValid() ? request.notBefore : QDateTime::currentDateTimeUtc();
-    const qint64 start = from.toSecsSinceEpoch();
-    const qint64 end = start + qint64(request.days) * kSecondsPerDay;
     if (!ASN1_TIME_set(X509_getm_notBefore(cert.get()), time_t(start)) ||
         !ASN1_TIME_set(X509_getm_notAfter(cert.get()), time_t(end)))
         return fail(QStringLiteral("setting the validity"));
@@ -527,7 +542,7 @@ GeneratedCertificate createSelfSigned(const SelfSignedRequest& request)
                                    reinterpret_cast<const unsigned char*>(cn.constData()),
                                    int(cn.size()), -1, 0) != 1)
         return fail(QStringLiteral("setting the subject"));
-    if (X509_set_issuer_name(cert.get(), subject) != 1 ||
+    if (X509_set_issuer_name(cert.get(), caCert ? X509_get_subject_name(caCert) : subject) != 1 ||
         X509_set_pubkey(cert.get(), key.get()) != 1)
         return fail(QStringLiteral("setting the issuer and key"));
     QStringList san;
@@ -539,18 +554,21 @@ GeneratedCertificate createSelfSigned(const SelfSignedRequest& request)
                                  : QByteArrayLiteral("critical,digitalSignature");
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
-    const std::pair<int, const char*> extensions[] = {{NID_basic_constraints, "critical,CA:FALSE"},
-                                                      {NID_key_usage, usage.constData()},
-                                                      {NID_ext_key_usage, "serverAuth"},
-                                                      {NID_subject_key_identifier, "hash"},
-                                                      {NID_subject_alt_name, sanText.constData()}};
+    X509V3_set_ctx(&ctx, caCert ? caCert : cert.get(), cert.get(), nullptr, nullptr, 0);
+    std::vector<std::pair<int, const char*>> extensions = {
+        {NID_basic_constraints, "critical,CA:FALSE"},
+        {NID_key_usage, usage.constData()},
+        {NID_ext_key_usage, "serverAuth"},
+        {NID_subject_key_identifier, "hash"},
+        {NID_subject_alt_name, sanText.constData()}};
+    if (caCert)
+        extensions.emplace_back(NID_authority_key_identifier, "keyid");
     for (const auto& [nid, value] : extensions) {
         openssl::Extension ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value));
         if (!ext || X509_add_ext(cert.get(), ext.get(), -1) != 1)
             return fail(QStringLiteral("adding %1").arg(QLatin1String(OBJ_nid2ln(nid))));
     }
-    if (X509_sign(cert.get(), key.get(), EVP_sha256()) <= 0)
+    if (X509_sign(cert.get(), caKey ? caKey : key.get(), EVP_sha256()) <= 0)
         return fail(QStringLiteral("signing the certificate"));
     MemBio certBio(BIO_new(BIO_s_mem()));
     MemBio keyBio(BIO_new(BIO_s_mem()));
@@ -562,6 +580,19 @@ GeneratedCertificate createSelfSigned(const SelfSignedRequest& request)
     out.keyPem = bioText(keyBio.get());
     ERR_clear_error();
     return out;
+}
+
+} // namespace
+
+GeneratedCertificate createSelfSigned(const CertificateRequest& request)
+{
+    return createCertificate(request, nullptr, nullptr);
+}
+
+GeneratedCertificate createSignedBy(const CertificateRequest& request, X509* caCert,
+                                    EVP_PKEY* caKey)
+{
+    return createCertificate(request, caCert, caKey);
 }
 
 } // namespace sg

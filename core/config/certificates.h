@@ -2,10 +2,11 @@
 // What the window's Certificates view needs to know of the config's ssl objects, with OpenSSL:
 // a certificate's details (subject, issuer, validity, key type), which listeners and routes an
 // ssl serves, the certificates in use that expire soon, an ssl made from PEM files (checked as
-// the admin API checks one, each problem naming the file), and a self-signed certificate made
-// here. Private keys are read and written only as PEM texts handed in and out; nothing here
-// shows or logs one. Pure functions, safe on any thread (generation takes visible time for RSA:
-// call it off the GUI thread).
+// the admin API checks one, each problem naming the file), and a certificate made here,
+// self-signed or signed by a CA (the development CA's issue() is that with its own CA). Private
+// keys are read and written only as PEM texts handed in and out; nothing here shows or logs one.
+// Pure functions, safe on any thread (generation takes visible time for RSA: call it off the GUI
+// thread).
 
 #include "model/problem.h"
 #include "model/streamroute.h"
@@ -14,6 +15,9 @@
 #include <QString>
 #include <QStringList>
 #include <optional>
+
+using X509 = struct x509_st;
+using EVP_PKEY = struct evp_pkey_st;
 
 namespace sg {
 
@@ -104,14 +108,17 @@ std::optional<PemFile> readPemFile(const QString& path, QString* why);
 // unique among the config's ssls with "-2", "-3", ...; APISIX's id characters only.
 QString newSslId(const Config& config, const QString& name);
 
-// A self-signed server certificate and its key, both PEM (the key PKCS#8, no passphrase).
+// A server certificate and its key, both PEM (the key PKCS#8, no passphrase), self-signed or
+// signed by a CA.
 enum class KeyKind { Rsa2048, EcdsaP256 };
-struct SelfSignedRequest
+enum class CertificateIssuer { Self, DevelopmentCa };
+struct CertificateRequest
 {
     QStringList names; // DNS names; the first is also the CN
     KeyKind key = KeyKind::EcdsaP256;
-    int days = 365;      // validity from notBefore
-    QDateTime notBefore; // invalid: now
+    int days = 365;                                     // validity from notBefore
+    QDateTime notBefore;                                // invalid: now
+    CertificateIssuer issuer = CertificateIssuer::Self; // who signs it (the caller acts on it)
 };
 struct GeneratedCertificate
 {
@@ -120,6 +127,10 @@ struct GeneratedCertificate
     Problems problems; // names, days: field, value and reason; OpenSSL failures
     bool ok() const { return problems.isEmpty(); }
 };
-GeneratedCertificate createSelfSigned(const SelfSignedRequest& request);
+GeneratedCertificate createSelfSigned(const CertificateRequest& request);
+// Signed by the CA `caCert` with `caKey`: its issuer and authority key identifier are the CA's,
+// and it may not outlast the CA (a problem on "days" says until when it can last).
+GeneratedCertificate createSignedBy(const CertificateRequest& request, X509* caCert,
+                                    EVP_PKEY* caKey);
 
 } // namespace sg

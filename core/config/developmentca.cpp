@@ -252,6 +252,19 @@ QString DevelopmentCa::exportCertificate(const QString& file, const QDateTime& n
     return {};
 }
 
+GeneratedCertificate DevelopmentCa::issue(const CertificateRequest& request, const QDateTime& now)
+{
+    QMutexLocker locker(&caLock());
+    QString error;
+    const Ca ca = Store(m_dir).loadOrCreateCa(now, &error);
+    if (!error.isEmpty()) {
+        GeneratedCertificate out;
+        out.problems << Problem{QStringLiteral("certificate"), QString(), error};
+        return out;
+    }
+    return createSignedBy(request, ca.cert.get(), ca.key.get());
+}
+
 DevelopmentCredentials DevelopmentCa::serverCredentials(const QStringList& names,
                                                         const QDateTime& now)
 {

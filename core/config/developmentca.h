@@ -11,6 +11,8 @@
 // Thread-safe: the files are read and written under one process-wide lock; nothing here runs
 // on a GUI thread by design (key generation and file writes).
 
+#include "config/certificates.h"
+
 #include <QByteArray>
 #include <QDateTime>
 #include <QString>
@@ -58,6 +60,11 @@ public:
     DevelopmentCredentials
     serverCredentials(const QStringList& names = defaultNames(),
                       const QDateTime& now = QDateTime::currentDateTimeUtc());
+
+    // A certificate for the Certificates view signed by the CA (made first when needed), as
+    // createSignedBy makes it: clients that trust the CA trust it.
+    GeneratedCertificate issue(const CertificateRequest& request,
+                               const QDateTime& now = QDateTime::currentDateTimeUtc());
 
 private:
     QString m_dir;

@@ -40,7 +40,7 @@ QJsonObject sslJson(const QString& id, const QStringList& snis, const GeneratedC
 
 GeneratedCertificate selfSigned(const QStringList& names, int days, const QDateTime& notBefore = {})
 {
-    SelfSignedRequest r;
+    CertificateRequest r;
     r.names = names;
     r.days = days;
     r.notBefore = notBefore;
@@ -81,7 +81,7 @@ class TestCertificates : public QObject
 private slots:
     void selfSignedEcdsaReadByOpenssl()
     {
-        SelfSignedRequest r;
+        CertificateRequest r;
         r.names = {"db.example.com", "*.db.example.com"};
         r.days = 30;
         const QDateTime before = QDateTime::currentDateTimeUtc();
@@ -119,7 +119,7 @@ private slots:
 
     void selfSignedRsa()
     {
-        SelfSignedRequest r;
+        CertificateRequest r;
         r.names = {"rsa.example.com"};
         r.key = KeyKind::Rsa2048;
         r.days = 1;
@@ -137,7 +137,7 @@ private slots:
 
     void selfSignedRefusesBadInput()
     {
-        SelfSignedRequest r;
+        CertificateRequest r;
         r.names = {" "};
         r.days = 0;
         GeneratedCertificate g = createSelfSigned(r);

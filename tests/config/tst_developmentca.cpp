@@ -1,7 +1,8 @@
 // The development CA behind database TLS: made on first use (key 0600 in a 0700 directory),
 // issuing a server certificate for the names a local client uses that chains to it, kept and
-// reused, renewed before it ends (and the CA too), exported as PEM; and the route setting that
-// turns it on, which the APISIX export names when it leaves it out.
+// reused, renewed before it ends (and the CA too), exported as PEM, signing certificates for the
+// Certificates view; and the route setting that turns it on, which the APISIX export names when
+// it leaves it out.
 #include "config/apisixyaml.h"
 #include "config/developmentca.h"
 #include "model/codec.h"
@@ -182,6 +183,52 @@ private Q_SLOTS:
         const QString bad = tmp.filePath(QStringLiteral("no/such/dir/ca.pem"));
         const QString error = ca.exportCertificate(bad, kNow);
         QVERIFY2(error.contains(bad), qPrintable(error));
+    }
+
+    void issuesCertificatesForTheCertificatesView()
+    {
+        QTemporaryDir tmp;
+        DevelopmentCa ca(tmp.filePath(QStringLiteral("ca")));
+        CertificateRequest r;
+        r.names = {"db.test", "*.db.test"};
+        r.key = KeyKind::Rsa2048;
+        r.days = 90;
+        r.notBefore = kNow;
+        r.issuer = CertificateIssuer::DevelopmentCa;
+        const GeneratedCertificate g = ca.issue(r, kNow); // the CA is made on first use
+        QVERIFY2(g.ok(), qPrintable(formatProblems(g.problems)));
+        const QByteArray caPem = ca.caCertificatePem(nullptr, kNow);
+        QCOMPARE(verify(g.certPem.toUtf8(), caPem, kNow), X509_V_OK);
+        QCOMPARE(verify(g.certPem.toUtf8(), caPem, kNow.addDays(91)), X509_V_ERR_CERT_HAS_EXPIRED);
+        QVERIFY(covers(g.certPem.toUtf8(), QStringLiteral("x.db.test")));
+        const std::optional<CertificateInfo> info = readCertificateInfo(g.certPem);
+        QVERIFY(info);
+        QVERIFY(!info->selfSigned);
+        QVERIFY2(info->issuer.contains(QStringLiteral("Streamgate development CA")),
+                 qPrintable(info->issuer));
+        QCOMPARE(info->keyType, QStringLiteral("RSA 2048"));
+        // The CA's own server certificate is not touched by it.
+        QVERIFY(!QFile::exists(tmp.filePath(QStringLiteral("ca/server.crt"))));
+
+        // It cannot outlast the CA: the problem says until when it can last.
+        r.days = DevelopmentCa::kCaDays + 1;
+        const GeneratedCertificate tooLong = ca.issue(r, kNow);
+        QCOMPARE(tooLong.problems.size(), 1);
+        QCOMPARE(tooLong.problems.first().path, QStringLiteral("days"));
+        QCOMPARE(tooLong.problems.first().value, QString::number(DevelopmentCa::kCaDays + 1));
+        QVERIFY2(tooLong.problems.first().reason.contains(QStringLiteral("cannot outlast the CA")),
+                 qPrintable(tooLong.problems.first().reason));
+        QVERIFY(tooLong.certPem.isEmpty());
+
+        // No place for the CA: said as the problem.
+        QFile blocker(tmp.filePath(QStringLiteral("file")));
+        QVERIFY(blocker.open(QIODevice::WriteOnly));
+        blocker.close();
+        r.days = 30;
+        const GeneratedCertificate none = DevelopmentCa(tmp.filePath("file/ca")).issue(r, kNow);
+        QCOMPARE(none.problems.size(), 1);
+        QVERIFY2(none.problems.first().reason.contains(QStringLiteral("development CA")),
+                 qPrintable(none.problems.first().reason));
     }
 
     void unusableDirectoryIsSaid()

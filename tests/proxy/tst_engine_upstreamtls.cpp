@@ -327,7 +327,7 @@ private Q_SLOTS:
     void verifyRefusesExpiredCertificate()
     {
         QFETCH_GLOBAL(QString, loop);
-        SelfSignedRequest request;
+        CertificateRequest request;
         request.names = {QStringLiteral("localhost")};
         request.days = 5;
         request.notBefore = QDateTime::currentDateTimeUtc().addDays(-10);

@@ -1,13 +1,15 @@
 // The window's Certificates tab on a real store, engine and admin API: a PEM pair made by the
 // openssl command imported through the form, a key of another certificate refused naming the
 // file and the reason, a self-signed certificate created in the form and presented by a
-// `tls: true` listener to `openssl s_client` for its SNI, expiry warned (event log and banner)
+// `tls: true` listener to `openssl s_client` for its SNI, one signed by the development CA and
+// verified by s_client given the CA's certificate, expiry warned (event log and banner)
 // for a certificate in use that ends in 3 days and not for one valid a year, and disable,
 // delete and export seen in the admin API's GET and on disk.
 #include "../api/httptestclient.h"
 #include "api/adminserver.h"
 #include "config/certificates.h"
 #include "config/configstore.h"
+#include "config/developmentca.h"
 #include "loopback.h"
 #include "mainwindow.h"
 #include "panes/certificatedialogs.h"
@@ -20,6 +22,8 @@
 #include <QAction>
 #include <QApplication>
 #include <QComboBox>
+#include <QDir>
+#include <QFile>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMessageBox>
@@ -113,7 +117,7 @@ private:
     // A certificate for `names` valid for `days`, stored as ssl `id` as the admin API would.
     void putSelfSigned(const QString& id, const QStringList& names, int days)
     {
-        SelfSignedRequest r;
+        CertificateRequest r;
         r.names = names;
         r.days = days;
         const GeneratedCertificate g = createSelfSigned(r);
@@ -125,6 +129,20 @@ private:
         ssl.snis = names;
         const Problems p = store()->putSsl(ssl);
         QVERIFY2(p.isEmpty(), qPrintable(formatProblems(p)));
+    }
+
+    // openssl s_client's output for svc.test on the TLS listener.
+    QString sClient(const QStringList& extra)
+    {
+        QProcess client;
+        client.start("openssl",
+                     QStringList{"s_client", "-connect", QStringLiteral("127.0.0.1:%1").arg(m_port),
+                                 "-servername", "svc.test"} +
+                         extra);
+        client.closeWriteChannel();
+        if (!client.waitForFinished(10000))
+            return QStringLiteral("openssl s_client did not finish");
+        return QString::fromLocal8Bit(client.readAllStandardOutput());
     }
 
 private slots:
@@ -232,7 +250,7 @@ private slots:
 
     void createSelfSignedServedToOpensslClient()
     {
-        QPointer<SelfSignedDialog> dialog = m_pane->openCreateDialog();
+        QPointer<CreateCertificateDialog> dialog = m_pane->openCreateDialog();
         QVERIFY(dialog && dialog->isVisible());
         // A bad name: the decoder's words, nothing stored.
         child<QLineEdit>(dialog, "namesEdit")->setText("svc.test, bad/name");
@@ -256,19 +274,51 @@ private slots:
                  QStringLiteral("30 days"));
 
         // The listener presents it to a client asking for svc.test.
-        QProcess client;
-        client.start("openssl", {"s_client", "-connect", QStringLiteral("127.0.0.1:%1").arg(m_port),
-                                 "-servername", "svc.test"});
-        client.closeWriteChannel();
-        QSignalSpy finished(&client, &QProcess::finished);
-        QVERIFY(finished.wait(10000));
-        const QString out = QString::fromLocal8Bit(client.readAllStandardOutput());
+        const QString out = sClient({});
         QVERIFY2(out.contains("subject=CN = svc.test"), qPrintable(out));
         const qsizetype begin = out.indexOf("-----BEGIN CERTIFICATE-----");
         const qsizetype end = out.indexOf("-----END CERTIFICATE-----");
         QVERIFY2(begin >= 0 && end > begin, qPrintable(out));
         QCOMPARE(out.mid(begin, end - begin).trimmed(),
                  ssl.cert.mid(0, ssl.cert.indexOf("-----END CERTIFICATE-----")).trimmed());
+    }
+
+    void createFromDevelopmentCaTrustedByOpensslClient()
+    {
+        QPointer<CreateCertificateDialog> dialog = m_pane->openCreateDialog();
+        QVERIFY(dialog && dialog->isVisible());
+        auto* issuer = child<QComboBox>(dialog, "issuerCombo");
+        auto* hint = child<QLabel>(dialog, "trustHint");
+        QVERIFY2(hint->text().contains("do not trust it"), qPrintable(hint->text()));
+        issuer->setCurrentIndex(issuer->findData(int(CertificateIssuer::DevelopmentCa)));
+        QVERIFY2(hint->text().contains("trust the development CA"), qPrintable(hint->text()));
+        child<QLineEdit>(dialog, "namesEdit")->setText("svc.test");
+        // Longer than the CA lasts: refused with the date, nothing stored.
+        child<QSpinBox>(dialog, "daysSpin")->setValue(36500);
+        QTest::mouseClick(child<QPushButton>(dialog, "createButton"), Qt::LeftButton);
+        auto* error = child<QLabel>(dialog, "createError");
+        QTRY_VERIFY(error->isVisible());
+        QVERIFY2(error->text().startsWith("days: a certificate cannot outlast the CA"),
+                 qPrintable(error->text()));
+        QVERIFY(store()->config().ssls.isEmpty());
+
+        child<QSpinBox>(dialog, "daysSpin")->setValue(60);
+        QTest::mouseClick(child<QPushButton>(dialog, "createButton"), Qt::LeftButton);
+        QTRY_VERIFY(!dialog);
+        QCOMPARE(store()->config().ssls.size(), 1);
+        QVERIFY2(cell(m_pane, "svc.test", CertificatesPane::IssuerColumn)
+                     .contains("Streamgate development CA"),
+                 qPrintable(cell(m_pane, "svc.test", CertificatesPane::IssuerColumn)));
+        QCOMPARE(cell(m_pane, "svc.test", CertificatesPane::DaysLeftColumn),
+                 QStringLiteral("60 days"));
+
+        // A client given the development CA's certificate verifies the listener's.
+        const QString caFile =
+            QDir(DevelopmentCa::directoryFor(store()->path())).filePath("ca.crt");
+        QVERIFY(QFile::exists(caFile));
+        const QString out = sClient({"-CAfile", caFile, "-verify_return_error"});
+        QVERIFY2(out.contains("subject=CN = svc.test"), qPrintable(out));
+        QVERIFY2(out.contains("Verify return code: 0 (ok)"), qPrintable(out));
     }
 
     void expiryWarnedInUseWithinDays()

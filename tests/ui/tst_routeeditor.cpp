@@ -218,7 +218,7 @@ private slots:
     // client), saved, shown again, and off again with the tls object kept as given.
     void upstreamTlsFields()
     {
-        SelfSignedRequest request;
+        CertificateRequest request;
         request.names = {QStringLiteral("client.example.com")};
         const GeneratedCertificate pem = createSelfSigned(request);
         QVERIFY(pem.ok());

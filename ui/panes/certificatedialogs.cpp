@@ -121,17 +121,17 @@ void ImportCertificateDialog::setBusy(bool busy)
     m_buttons->setEnabled(!busy);
 }
 
-SelfSignedDialog::SelfSignedDialog(QWidget* parent) : QDialog(parent)
+CreateCertificateDialog::CreateCertificateDialog(QWidget* parent) : QDialog(parent)
 {
-    setObjectName(QStringLiteral("selfSignedDialog"));
-    setWindowTitle(tr("Create a self-signed certificate"));
+    setObjectName(QStringLiteral("createCertificateDialog"));
+    setWindowTitle(tr("Create a certificate"));
     auto* layout = new QVBoxLayout(this);
-    auto* intro = new QLabel(tr("For development and tests: clients do not trust it unless told "
-                                "to (export it and add it to their trusted certificates)."),
-                             this);
-    intro->setWordWrap(true);
-    layout->addWidget(intro);
     auto* form = new QFormLayout;
+    m_issuer = new QComboBox(this);
+    m_issuer->setObjectName(QStringLiteral("issuerCombo"));
+    m_issuer->addItem(tr("Itself (self-signed)"), int(CertificateIssuer::Self));
+    m_issuer->addItem(tr("Streamgate's development CA"), int(CertificateIssuer::DevelopmentCa));
+    form->addRow(tr("Signed by"), m_issuer);
     m_names = new QLineEdit(this);
     m_names->setObjectName(QStringLiteral("namesEdit"));
     m_names->setMinimumWidth(360);
@@ -151,6 +151,21 @@ SelfSignedDialog::SelfSignedDialog(QWidget* parent) : QDialog(parent)
     m_days->setSuffix(tr(" days"));
     form->addRow(tr("Valid for"), m_days);
     layout->addLayout(form);
+    auto* trust = new QLabel(this);
+    trust->setObjectName(QStringLiteral("trustHint"));
+    trust->setWordWrap(true);
+    layout->addWidget(trust);
+    const auto explainTrust = [this, trust] {
+        trust->setText(
+            CertificateIssuer(m_issuer->currentData().toInt()) == CertificateIssuer::Self
+                ? tr("For development and tests: clients do not trust it unless told to (export "
+                     "it and add it to their trusted certificates).")
+                : tr("Clients that trust the development CA trust it too: give them the CA's "
+                     "certificate once (Export development CA… in the route form, or streamgate "
+                     "--export-dev-ca FILE). The CA is made on first use."));
+    };
+    explainTrust();
+    connect(m_issuer, &QComboBox::currentIndexChanged, this, explainTrust);
     m_error = errorLabel(this, "createError");
     layout->addWidget(m_error);
     m_buttons = new QDialogButtonBox(QDialogButtonBox::Cancel, this);
@@ -160,20 +175,21 @@ SelfSignedDialog::SelfSignedDialog(QWidget* parent) : QDialog(parent)
     layout->addWidget(m_buttons);
     connect(m_buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
     connect(ok, &QPushButton::clicked, this, [this] {
-        SelfSignedRequest request;
+        CertificateRequest request;
         request.names = splitNames(m_names->text());
         request.key = KeyKind(m_keyType->currentData().toInt());
         request.days = m_days->value();
+        request.issuer = CertificateIssuer(m_issuer->currentData().toInt());
         Q_EMIT createRequested(request);
     });
 }
 
-void SelfSignedDialog::showProblems(const QString& text)
+void CreateCertificateDialog::showProblems(const QString& text)
 {
     showText(m_error, text);
 }
 
-void SelfSignedDialog::setBusy(bool busy)
+void CreateCertificateDialog::setBusy(bool busy)
 {
     m_buttons->setEnabled(!busy);
 }

@@ -1,9 +1,10 @@
 #pragma once
 // The Certificates view's two forms, opened window-modal and never blocking the event loop:
 // Import PEM (a certificate file and a key file, or one file with both; the names, from the
-// certificate unless given) and Create self-signed (names, key type, validity). Each is only a
-// form: it says what was asked (importRequested, createRequested) and shows the problems the
-// pane found, one per line, naming the file or field, until the pane accepts it.
+// certificate unless given) and Create (signed by itself or by Streamgate's development CA;
+// names, key type, validity). Each is only a form: it says what was asked (importRequested,
+// createRequested) and shows the problems the pane found, one per line, naming the file or
+// field, until the pane accepts it.
 
 #include "config/certificates.h"
 
@@ -43,21 +44,22 @@ private:
     QDialogButtonBox* m_buttons;
 };
 
-class SelfSignedDialog final : public QDialog
+class CreateCertificateDialog final : public QDialog
 {
     Q_OBJECT
-    Q_DISABLE_COPY_MOVE(SelfSignedDialog)
+    Q_DISABLE_COPY_MOVE(CreateCertificateDialog)
 
 public:
-    explicit SelfSignedDialog(QWidget* parent = nullptr);
+    explicit CreateCertificateDialog(QWidget* parent = nullptr);
 
     void showProblems(const QString& text);
     void setBusy(bool busy);
 
 Q_SIGNALS:
-    void createRequested(const sg::SelfSignedRequest& request);
+    void createRequested(const sg::CertificateRequest& request);
 
 private:
+    QComboBox* m_issuer;
     QLineEdit* m_names;
     QComboBox* m_keyType;
     QSpinBox* m_days;

@@ -2,6 +2,7 @@
 
 #include "config/certificates.h"
 #include "config/configstore.h"
+#include "config/developmentca.h"
 #include "emptystate.h"
 #include "panes/certificatedialogs.h"
 #include "panes/noticebanner.h"
@@ -102,7 +103,7 @@ CertificatesPane::CertificatesPane(ConfigStore* store, Engine* engine, NoticeBan
     m_importAction->setObjectName(QStringLiteral("importCertificateAction"));
     m_importAction->setToolTip(tr("Add a certificate and its private key from PEM files"));
     m_createAction = new QAction(themedIcon("document-new", s, QStyle::SP_FileIcon),
-                                 tr("Create &self-signed…"), this);
+                                 tr("&Create certificate…"), this);
     m_createAction->setObjectName(QStringLiteral("createCertificateAction"));
     m_exportAction = new QAction(themedIcon("document-save-as", s, QStyle::SP_DialogSaveButton),
                                  tr("&Export certificate…"), this);
@@ -149,8 +150,9 @@ CertificatesPane::CertificatesPane(ConfigStore* store, Engine* engine, NoticeBan
     auto* empty = new EmptyState(m_view);
     empty->setText(tr("No certificate yet. A listener with TLS (\"tls\": true) presents the "
                       "certificate whose names match what the client asks for: import one "
-                      "from PEM files, or create a self-signed one for development."));
-    empty->setAction(m_createAction, tr("Create self-signed…"));
+                      "from PEM files, or create one for development (self-signed or signed by "
+                      "Streamgate's development CA)."));
+    empty->setAction(m_createAction, tr("Create certificate…"));
 
     connect(m_importAction, &QAction::triggered, this, [this] { openImportDialog(); });
     connect(m_createAction, &QAction::triggered, this, [this] { openCreateDialog(); });
@@ -410,20 +412,26 @@ void CertificatesPane::startImport(ImportCertificateDialog* dialog, const QStrin
     });
 }
 
-SelfSignedDialog* CertificatesPane::openCreateDialog()
+CreateCertificateDialog* CertificatesPane::openCreateDialog()
 {
     if (!m_store)
         return nullptr;
-    auto* dialog = new SelfSignedDialog(this);
+    auto* dialog = new CreateCertificateDialog(this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
-    QPointer<SelfSignedDialog> guard(dialog);
-    connect(dialog, &SelfSignedDialog::createRequested, this,
-            [this, guard](const SelfSignedRequest& request) {
+    QPointer<CreateCertificateDialog> guard(dialog);
+    connect(dialog, &CreateCertificateDialog::createRequested, this,
+            [this, guard](const CertificateRequest& request) {
                 guard->setBusy(true);
                 guard->showProblems(QString());
-                // An RSA key takes visible time: made off the GUI thread.
+                // An RSA key takes visible time, the CA writes files: off the GUI thread.
+                const QString caDir = DevelopmentCa::directoryFor(m_store->path());
                 runInBackground<GeneratedCertificate>(
-                    this, [request] { return createSelfSigned(request); },
+                    this,
+                    [request, caDir] {
+                        return request.issuer == CertificateIssuer::DevelopmentCa
+                                   ? DevelopmentCa(caDir).issue(request)
+                                   : createSelfSigned(request);
+                    },
                     [this, guard, request](const GeneratedCertificate& made) {
                         if (!guard)
                             return;
@@ -444,7 +452,12 @@ SelfSignedDialog* CertificatesPane::openCreateDialog()
                             return;
                         }
                         selectCertificate(id);
-                        Q_EMIT message(tr("Self-signed certificate %1 created").arg(id), 6000);
+                        Q_EMIT message(request.issuer == CertificateIssuer::DevelopmentCa
+                                           ? tr("Certificate %1 created, signed by the "
+                                                "development CA")
+                                                 .arg(id)
+                                           : tr("Self-signed certificate %1 created").arg(id),
+                                       6000);
                         guard->accept();
                     });
             });

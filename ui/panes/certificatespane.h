@@ -2,9 +2,10 @@
 // The Certificates tab: the config's ssl objects, one row each, with their names (SNIs), type,
 // subject and issuer, validity with the days left (coloured as the end comes near), key type,
 // status and who uses them (TLS listeners, routes whose sni they serve); the details come from
-// config/certificates.h. Its actions: Import PEM…, Create self-signed…, Export certificate…,
-// Enable/Disable, Delete, each through the ConfigStore as the route form's edits go (checked as
-// the admin API checks an ssl, nothing half-stored). Private keys are never shown.
+// config/certificates.h. Its actions: Import PEM…, Create certificate… (self-signed or signed by
+// the development CA), Export certificate…, Enable/Disable, Delete, each through the ConfigStore
+// as the route form's edits go (checked as the admin API checks an ssl, nothing half-stored).
+// Private keys are never shown.
 // Expiry is watched at start, on every config change and daily: a certificate in use that
 // expires within 14 days, or has expired, is said once (per certificate, end date and state) in
 // the event log and the notice banner.
@@ -29,7 +30,7 @@ namespace ui {
 
 class ImportCertificateDialog;
 class NoticeBanner;
-class SelfSignedDialog;
+class CreateCertificateDialog;
 
 class CertificatesPane final : public QWidget
 {
@@ -64,7 +65,7 @@ public:
 
     // The forms, opened window-modal; each deletes itself when closed.
     ImportCertificateDialog* openImportDialog();
-    SelfSignedDialog* openCreateDialog();
+    CreateCertificateDialog* openCreateDialog();
     // Writes the certificate (and its chain; never the key) of `id` to `path`, off the GUI
     // thread; the outcome is in message().
     void exportCertificate(const QString& id, const QString& path);
