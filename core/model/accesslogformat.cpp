@@ -24,6 +24,13 @@ constexpr std::array<const char*, size_t(AccessLogVariable::Count)> kNames{
     "upstream_first_byte_time",
     "time_local",
     "time_iso8601",
+    "proxy_protocol_addr",
+    "proxy_protocol_port",
+    "proxy_protocol_server_addr",
+    "proxy_protocol_server_port",
+    "realip_remote_addr",
+    "realip_remote_port",
+    "mqtt_client_id",
     "route_id",
     "close_reason",
     "streamgate_closed_by",
@@ -46,11 +53,13 @@ bool isStreamgateAccessLogVariable(AccessLogVariable variable)
     return variable >= AccessLogVariable::RouteId && variable < AccessLogVariable::Count;
 }
 
-QString accessLogVariableList()
+QString accessLogVariableList(LogFormatKind kind)
 {
     QStringList names;
-    for (const char* name : kNames)
-        names << QLatin1Char('$') + QLatin1String(name);
+    for (size_t i = 0; i < kNames.size(); ++i)
+        if (kind == LogFormatKind::PluginLog ||
+            AccessLogVariable(i) != AccessLogVariable::MqttClientId)
+            names << QLatin1Char('$') + QLatin1String(kNames[i]);
     return names.join(QStringLiteral(", "));
 }
 
@@ -128,6 +137,13 @@ ParsedAccessLogFormat parseAccessLogFormat(QStringView text)
         if (variable == AccessLogVariable::Count) {
             result.error = QStringLiteral("unknown variable \"$%1\" (known: %2)")
                                .arg(name, accessLogVariableList());
+            return result;
+        }
+        if (variable == AccessLogVariable::MqttClientId) {
+            result.error = QStringLiteral("\"$%1\" is APISIX's context variable (mqtt-proxy sets "
+                                          "it), which nginx's access log format cannot use; "
+                                          "syslog's log_format can")
+                               .arg(name);
             return result;
         }
         parts.append({QString(), variable});

@@ -34,6 +34,15 @@ enum class AccessLogVariable : quint8 {
     UpstreamFirstByteTime,
     TimeLocal,
     TimeIso8601,
+    ProxyProtocolAddr, // "-" on a listener without proxy_protocol, as nginx logs an unset one
+    ProxyProtocolPort,
+    ProxyProtocolServerAddr,
+    ProxyProtocolServerPort,
+    RealipRemoteAddr, // the TCP peer (the tunnel or balancer when a trusted header came)
+    RealipRemotePort,
+    // APISIX's own context variable (mqtt-proxy registers it): plugin log formats (syslog's
+    // log_format) have it, nginx's access log format does not.
+    MqttClientId,
     RouteId,
     CloseReason,
     ClosedBy,          // streamgate_closed_by: client, upstream, proxy ("-" while open)
@@ -46,13 +55,17 @@ enum class AccessLogVariable : quint8 {
 
 // route_id, close_reason and the streamgate_* ones: APISIX's stream access log has none of them.
 bool isStreamgateAccessLogVariable(AccessLogVariable variable);
+// What a format may hold: nginx's access log format only nginx's variables and Streamgate's;
+// a plugin's log format (syslog) also APISIX's context variables.
+enum class LogFormatKind : quint8 { AccessLog, PluginLog };
 
 // "remote_addr", ... (no '$').
 QLatin1String accessLogVariableName(AccessLogVariable variable);
 // The variable called `name` (no '$', any case, as nginx matches it), or Count.
 AccessLogVariable accessLogVariableNamed(QStringView name);
-// "$remote_addr, $remote_port, ...": every name, for an error that lists them.
-QString accessLogVariableList();
+// "$remote_addr, $remote_port, ...": every name a format of that kind may hold, for an error
+// that lists them.
+QString accessLogVariableList(LogFormatKind kind = LogFormatKind::AccessLog);
 
 inline constexpr qsizetype kAccessLogFormatMaxLength = 4096;
 

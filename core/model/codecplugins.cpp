@@ -594,7 +594,7 @@ void checkLogFormat(Checker& c, const QJsonValue& v, const QString& path)
         if (accessLogVariableNamed(name) == AccessLogVariable::Count)
             c.fail(path, v,
                    QStringLiteral("variable \"$%1\" is not supported by Streamgate (known: %2)")
-                       .arg(name, accessLogVariableList()));
+                       .arg(name, accessLogVariableList(LogFormatKind::PluginLog)));
     }
 }
 

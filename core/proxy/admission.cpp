@@ -151,6 +151,9 @@ ConnectionInfo connectionOf(const StreamClient& client, const QString& listener,
     base.localPort = client.serverPort;
     base.peerAddress = client.peerAddress;
     base.peerPort = client.peerPort;
+    if (client.proxyProtocol)
+        base.proxyHeader = ProxyHeaderInfo{client.proxyAddress, client.proxyPort,
+                                           client.proxyServerAddress, client.proxyServerPort};
     base.mqtt = client.mqtt;
     base.tls = client.tls;
     base.startMs = nowMs;

@@ -87,6 +87,15 @@ void appendAddress(QString& out, const QHostAddress& address)
         out += address.toString();
 }
 
+// A port from a PROXY protocol header: "-" when there was none (or it carried no address).
+void appendPort(QString& out, quint16 port)
+{
+    if (port == 0)
+        out += QLatin1Char('-');
+    else
+        out += QString::number(port);
+}
+
 // The upstream variables: one value per connect attempt (the failed ones first, each with no
 // connect time and no bytes), "-" when no upstream was tried.
 template <typename Failed, typename Last>
@@ -169,6 +178,27 @@ void appendValue(QString& out, AccessLogVariable variable, const ConnectionInfo&
         return;
     case AccessLogVariable::TimeIso8601:
         out += timeText(endMs, true);
+        return;
+    case AccessLogVariable::ProxyProtocolAddr:
+        appendAddress(out, c.proxyHeader ? c.proxyHeader->address : QHostAddress());
+        return;
+    case AccessLogVariable::ProxyProtocolPort:
+        appendPort(out, c.proxyHeader ? c.proxyHeader->port : 0);
+        return;
+    case AccessLogVariable::ProxyProtocolServerAddr:
+        appendAddress(out, c.proxyHeader ? c.proxyHeader->serverAddress : QHostAddress());
+        return;
+    case AccessLogVariable::ProxyProtocolServerPort:
+        appendPort(out, c.proxyHeader ? c.proxyHeader->serverPort : 0);
+        return;
+    case AccessLogVariable::RealipRemoteAddr:
+        appendAddress(out, c.peerAddress.isNull() ? c.clientAddress : c.peerAddress);
+        return;
+    case AccessLogVariable::RealipRemotePort:
+        out += QString::number(c.peerAddress.isNull() ? c.clientPort : c.peerPort);
+        return;
+    case AccessLogVariable::MqttClientId:
+        appendWord(out, c.mqtt.clientId);
         return;
     case AccessLogVariable::RouteId:
         out += c.routeId;

@@ -10,6 +10,7 @@
 #include <QList>
 #include <QString>
 #include <QStringList>
+#include <optional>
 
 namespace sg {
 
@@ -178,6 +179,14 @@ struct ClientProcess
     bool operator==(const ClientProcess&) const = default;
 };
 
+struct ProxyHeaderInfo
+{
+    QHostAddress address;
+    quint16 port = 0;
+    QHostAddress serverAddress;
+    quint16 serverPort = 0;
+};
+
 struct ConnectionInfo
 {
     quint64 id = 0;
@@ -192,6 +201,10 @@ struct ConnectionInfo
     // load balancer); null otherwise.
     QHostAddress peerAddress;
     quint16 peerPort = 0;
+    // On a listener with proxy_protocol: what the client's header carried, believed or not
+    // ($proxy_protocol_addr, _port, _server_addr, _server_port); null addresses for a header
+    // without any (v1 UNKNOWN, v2 LOCAL). Unset on other listeners.
+    std::optional<ProxyHeaderInfo> proxyHeader;
     QString upstreamNode; // "127.0.0.1:3306" (empty until chosen)
     // Nodes tried before upstreamNode whose connect failed (upstream.retries), oldest first.
     QStringList failedUpstreams;

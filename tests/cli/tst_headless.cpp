@@ -475,7 +475,7 @@ private Q_SLOTS:
         QVERIFY2(printed.contains("streamgate.access_log.format: unknown variable "
                                   "\"$request_time\" (known: $remote_addr, $remote_port, "),
                  printed.constData());
-        QVERIFY2(printed.contains("$time_iso8601, $route_id, $close_reason, "
+        QVERIFY2(printed.contains("$realip_remote_port, $route_id, $close_reason, "
                                   "$streamgate_closed_by, "),
                  printed.constData());
 

@@ -26,7 +26,9 @@ const QString kKnown = QStringLiteral(
     "$remote_addr, $remote_port, $server_addr, $server_port, $protocol, $status, $bytes_sent, "
     "$bytes_received, $session_time, $upstream_addr, $upstream_bytes_sent, "
     "$upstream_bytes_received, $upstream_connect_time, $upstream_first_byte_time, $time_local, "
-    "$time_iso8601, $route_id, $close_reason, $streamgate_closed_by, $streamgate_close_phase, "
+    "$time_iso8601, $proxy_protocol_addr, $proxy_protocol_port, $proxy_protocol_server_addr, "
+    "$proxy_protocol_server_port, $realip_remote_addr, $realip_remote_port, $route_id, "
+    "$close_reason, $streamgate_closed_by, $streamgate_close_phase, "
     "$streamgate_first_byte_up_time, $streamgate_first_byte_down_time, "
     "$streamgate_session_state");
 
@@ -81,6 +83,8 @@ private Q_SLOTS:
             const auto v = AccessLogVariable(i);
             const QString name = accessLogVariableName(v);
             QVERIFY(!name.isEmpty());
+            if (v == AccessLogVariable::MqttClientId)
+                continue; // APISIX's context variable: plugin log formats only (invalid_data)
             for (const QString& text : {"$" + name, "${" + name + "}"}) {
                 const ParsedAccessLogFormat parsed = parseAccessLogFormat(text);
                 QVERIFY2(parsed.ok(), qPrintable(text + ": " + parsed.error));
@@ -88,7 +92,8 @@ private Q_SLOTS:
                 QCOMPARE(int(parsed.format.parts[0].variable), i);
             }
         }
-        QVERIFY(kKnown.count(QLatin1Char('$')) == int(AccessLogVariable::Count));
+        QVERIFY(kKnown.count(QLatin1Char('$')) == int(AccessLogVariable::Count) - 1);
+        QVERIFY(accessLogVariableList(LogFormatKind::PluginLog).contains("$mqtt_client_id"));
     }
 
     void invalid_data()
@@ -114,6 +119,10 @@ private Q_SLOTS:
             << "the closing bracket in \"${remote\" is missing";
         QTest::newRow("${ at the end") << "x ${"
                                        << "the closing bracket in \"${\" is missing";
+        QTest::newRow("APISIX's context variable")
+            << "$remote_addr $mqtt_client_id"
+            << "\"$mqtt_client_id\" is APISIX's context variable (mqtt-proxy sets it), which "
+               "nginx's access log format cannot use; syslog's log_format can";
         QTest::newRow("unknown variable")
             << "$remote_addr $upstream_status"
             << "unknown variable \"$upstream_status\" (known: " + kKnown + ")";

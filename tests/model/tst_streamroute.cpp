@@ -276,7 +276,9 @@ void TestStreamRoute::invalid_data()
            "$remote_addr, $remote_port, $server_addr, $server_port, $protocol, $status, "
            "$bytes_sent, $bytes_received, $session_time, $upstream_addr, "
            "$upstream_bytes_sent, $upstream_bytes_received, $upstream_connect_time, "
-           "$upstream_first_byte_time, $time_local, $time_iso8601, $route_id, $close_reason, "
+           "$upstream_first_byte_time, $time_local, $time_iso8601, $proxy_protocol_addr, "
+           "$proxy_protocol_port, $proxy_protocol_server_addr, $proxy_protocol_server_port, "
+           "$realip_remote_addr, $realip_remote_port, $mqtt_client_id, $route_id, $close_reason, "
            "$streamgate_closed_by, $streamgate_close_phase, $streamgate_first_byte_up_time, "
            "$streamgate_first_byte_down_time, $streamgate_session_state)";
     QTest::newRow("syslog tls")

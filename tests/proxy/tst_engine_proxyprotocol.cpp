@@ -10,6 +10,7 @@
 #include "peerdaemon.h"
 #include "proxy/engine.h"
 #include "proxyfixture.h"
+#include "stats/accesslog.h"
 
 #include <QTest>
 #include <memory>
@@ -18,6 +19,16 @@ using namespace sg;
 using namespace sgtest;
 
 namespace {
+
+// The access log lines of the sessions that ended so far, oldest first.
+QStringList closedLines(Engine& engine, const AccessLogFormat& format)
+{
+    QStringList lines;
+    for (const Event& e : engine.eventsSince(0, 1000))
+        if (e.kind == EventKind::Close)
+            lines << formatAccessLogSession(e.connection, format);
+    return lines;
+}
 
 const QString kLocal = QStringLiteral("127.0.0.1");
 
@@ -179,6 +190,15 @@ private Q_SLOTS:
         const QByteArray header = "PROXY TCP4 203.0.113.7 192.0.2.1 4242 3306\r\n";
         QCOMPARE(sendAndRead(kLocal, port, "127.0.0.2", header), QByteArray("peer"));
         QCOMPARE(sendAndRead(kLocal, port, "127.0.0.3", header), QByteArray("carried"));
+        // The access log's variables (and syslog's) have the header either way, and the peer.
+        const ParsedAccessLogFormat f = parseAccessLogFormat(
+            u"$remote_addr $proxy_protocol_addr:$proxy_protocol_port "
+            "$proxy_protocol_server_addr:$proxy_protocol_server_port $realip_remote_addr");
+        QVERIFY2(f.ok(), qPrintable(f.error));
+        QStringList lines;
+        QTRY_COMPARE((lines = closedLines(engine, f.format)).size(), 2);
+        QCOMPARE(lines, QStringList({"127.0.0.2 203.0.113.7:4242 192.0.2.1:3306 127.0.0.2",
+                                     "203.0.113.7 203.0.113.7:4242 192.0.2.1:3306 127.0.0.3"}));
         // Nothing trusted at all (real_ip_from: []): even loopback is not believed.
         c.streamgate.realIpFrom = QStringList{};
         engine.apply(c);

@@ -237,6 +237,39 @@ private Q_SLOTS:
         }
     }
 
+    // nginx's PROXY protocol and realip variables: "-" without a header; the header's addresses
+    // whether believed or not; the peer as realip_remote_* (remote_addr when no trusted header
+    // replaced it). $mqtt_client_id is APISIX's context variable: syslog's, not nginx's.
+    void proxyProtocolVariables()
+    {
+        const ParsedAccessLogFormat f = parseAccessLogFormat(
+            u"$proxy_protocol_addr|$proxy_protocol_port|$proxy_protocol_server_addr|"
+            "$proxy_protocol_server_port|$realip_remote_addr|$realip_remote_port");
+        QVERIFY2(f.ok(), qPrintable(f.error));
+        ConnectionInfo c;
+        c.clientAddress = QHostAddress(QStringLiteral("127.0.0.2"));
+        c.clientPort = 40001;
+        QCOMPARE(formatAccessLogSession(c, f.format), QStringLiteral("-|-|-|-|127.0.0.2|40001"));
+        // A header without addresses (v1 UNKNOWN, v2 LOCAL).
+        c.proxyHeader = ProxyHeaderInfo{};
+        QCOMPARE(formatAccessLogSession(c, f.format), QStringLiteral("-|-|-|-|127.0.0.2|40001"));
+        // A trusted header: remote_addr is what it carried, the peer is realip_remote_addr.
+        c.proxyHeader = ProxyHeaderInfo{QHostAddress(QStringLiteral("2001:db8::7")), 4242,
+                                        QHostAddress(QStringLiteral("192.0.2.1")), 3306};
+        c.clientAddress = c.proxyHeader->address;
+        c.clientPort = 4242;
+        c.peerAddress = QHostAddress(QStringLiteral("127.0.0.5"));
+        c.peerPort = 50000;
+        QCOMPARE(formatAccessLogSession(c, f.format),
+                 QStringLiteral("2001:db8::7|4242|192.0.2.1|3306|127.0.0.5|50000"));
+
+        const ParsedAccessLogFormat mqtt = parseAccessLogFormat(u"$remote_addr $mqtt_client_id");
+        QVERIFY(!mqtt.ok());
+        QCOMPARE(mqtt.error, QStringLiteral("\"$mqtt_client_id\" is APISIX's context variable "
+                                            "(mqtt-proxy sets it), which nginx's access log "
+                                            "format cannot use; syslog's log_format can"));
+    }
+
     // A session that retried: one value per connect attempt, as nginx joins them; one that
     // reached no upstream at all: "-"; one whose only attempt failed: its node, no time.
     void upstreamAttempts()
