@@ -197,7 +197,7 @@ AdminRefusal problemsRefusal(const Problems& problems)
 {
     QStringList parts;
     for (const Problem& p : problems)
-        parts << p.text();
+        parts << p.brief();
     return AdminRefusal{kStatusBadRequest, parts.join(QStringLiteral("; ")), problems,
                         std::nullopt};
 }

@@ -650,6 +650,10 @@ HttpResponse AdminResources::remove(Kind kind, const QString& id, bool force)
         problems = m_store->deleteSsl(id);
         break;
     }
+    // APISIX has no check of its own here (an ssl an upstream still names): what the delete
+    // would break is said in Streamgate's words.
+    for (Problem& p : problems)
+        p.apisix = {};
     if (!problems.isEmpty())
         return apisixProblemsResponse(apisixPluginsOf(kind), problems);
     // etcd's count of deleted keys, as text (APISIX's strip_etcd_resp).

@@ -4,6 +4,7 @@
 #include <QJsonArray>
 #include <QRegularExpression>
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace sg {
@@ -169,7 +170,11 @@ void decodeId(Checker& c, const QJsonValue& v, const QString& path, QJsonValue& 
         out = v;
         return;
     }
-    c.fail(path, v, rule, apisixSchema(path, detail::kAnyOfNone));
+    // An integer beyond 2^53 is one to APISIX (Lua's numbers are doubles); not one Streamgate
+    // can keep exactly.
+    const double d = v.toDouble();
+    const bool apisixTakes = v.isDouble() && std::isfinite(d) && std::floor(d) == d && d >= 1;
+    c.fail(path, v, rule, apisixTakes ? ApisixWording{} : apisixSchema(path, detail::kAnyOfNone));
 }
 
 void decodeTimestamp(Checker& c, const QJsonObject& o, const QString& key, const QString& path,

@@ -615,8 +615,9 @@ void decodePlugins(Checker& c, const QJsonValue& v, const QString& path, Plugins
     const QJsonObject o = v.toObject();
     for (auto it = o.begin(); it != o.end(); ++it) {
         const QString p = childPath(path, it.key());
-        if (!it.value().isObject()) {
-            // APISIX's plugin check refuses it before it knows the plugin.
+        if (!it.value().isObject() && !it.value().isArray()) {
+            // APISIX's plugin check refuses what is no Lua table before it knows the plugin
+            // (an array is one: the plugin's schema refuses it).
             c.fail(p, it.value(),
                    QStringLiteral("wrong type: expected object, got %1")
                        .arg(detail::jsonTypeName(it.value())),

@@ -265,13 +265,15 @@ std::optional<qint64> Checker::integer(const QJsonValue& value, const QString& p
             else
                 reason = QStringLiteral("must be an integer");
         }
+        // Lua's numbers are doubles: 1e19 is an integer to jsonschema, out of range. A bound
+        // that only keeps the value in an int (no bound in APISIX's schema) is Streamgate's.
         ApisixWording apisix;
-        if (!isInteger(value))
+        if (!std::isfinite(d) || std::floor(d) != d)
             apisix = apisixSchema(path, QStringLiteral("wrong type: expected integer, got number"));
-        else if (d < double(min))
+        else if (d < double(min) && min > std::numeric_limits<int>::min())
             apisix = apisixSchema(
                 path, QStringLiteral("expected %1 to be at least %2").arg(luaNumber(d)).arg(min));
-        else
+        else if (d > double(max) && max < std::numeric_limits<int>::max())
             apisix = apisixSchema(
                 path, QStringLiteral("expected %1 to be at most %2").arg(luaNumber(d)).arg(max));
         fail(path, value, reason, apisix);
@@ -300,10 +302,10 @@ std::optional<qint64> Checker::positiveInteger(const QJsonValue& value, const QS
 {
     const qsizetype before = problems.size();
     const std::optional<qint64> n = integer(value, path, 1, std::numeric_limits<int>::max());
-    if (!n && problems.size() > before && isInteger(value) && value.toDouble() < 1)
+    const double d = value.toDouble();
+    if (!n && problems.size() > before && value.isDouble() && std::floor(d) == d && d < 1)
         problems.last().apisix = apisixSchema(
-            path,
-            QStringLiteral("expected %1 to be greater than 0").arg(luaNumber(value.toDouble())));
+            path, QStringLiteral("expected %1 to be greater than 0").arg(luaNumber(d)));
     return n;
 }
 

@@ -109,8 +109,7 @@ QString wordedAsApisix(const Problem& p, ApisixPlugins plugins)
     case ApisixWording::Kind::None:
         break;
     }
-    const QString field = p.path.section(u'.', -1);
-    return (p.path.isEmpty() || namesField(p.reason, field)) ? p.reason : p.text();
+    return p.brief();
 }
 
 // APISIX validates an object's schema as a whole (after a few checks of its own) before its
@@ -140,6 +139,11 @@ ApisixWording apisixCheck(const QString& message, const QString& plugin)
 QString Problem::text() const
 {
     return path.isEmpty() ? reason : path + QStringLiteral(": ") + reason;
+}
+
+QString Problem::brief() const
+{
+    return (path.isEmpty() || namesField(reason, path.section(u'.', -1))) ? reason : text();
 }
 
 QString formatProblems(const Problems& problems)

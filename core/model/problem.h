@@ -43,6 +43,9 @@ struct Problem
 
     // "path: reason" (or just the reason when the path is empty).
     QString text() const;
+    // For a one-line message: the reason alone when it names its field as a word of its own
+    // ("invalid remote_addr: :/8"), text() otherwise.
+    QString brief() const;
     bool operator==(const Problem&) const = default;
 };
 
