@@ -394,7 +394,13 @@ AdminObject adminValidateBody(AdminKind kind, const QByteArray& body)
     QJsonValue parsed;
     if (auto refusal = parseAdminBody(body, &parsed))
         return refused(*refusal);
-    return validated(kind, adminIdText(parsed.toObject().value(u"id")), parsed, DecodeMode::File);
+    AdminObject result =
+        validated(kind, adminIdText(parsed.toObject().value(u"id")), parsed, DecodeMode::File);
+    // APISIX answers its schema's error as jsonschema says it, without check_conf's prefix.
+    const QString prefix = QStringLiteral("invalid configuration: ");
+    if (result.refusal && result.refusal->message.startsWith(prefix))
+        result.refusal->message.remove(0, prefix.size());
+    return result;
 }
 
 QString adminValueText(const QJsonValue& value)

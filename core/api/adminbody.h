@@ -90,7 +90,7 @@ std::optional<AdminRefusal> parseAdminBody(const QByteArray& body, QJsonValue* o
 QString adminValueText(const QJsonValue& value);
 // POST /apisix/admin/schema/validate/KIND: the body checked as an object of the kind, as a stored
 // one would be (create_time and update_time allowed); references to other objects are not
-// looked up.
+// looked up. A schema failure is said as jsonschema says it, without "invalid configuration: ".
 AdminObject adminValidateBody(AdminKind kind, const QByteArray& body);
 // For requests that take no body: empty or {} (some clients always send one) passes; anything
 // else is refused, naming each field, rather than ignored.

@@ -48,6 +48,7 @@ private Q_SLOTS:
     void bodyThatIsNoJson_data();
     void bodyThatIsNoJson();
     void oversizedBody();
+    void schemaValidateSaysJsonschemaAlone();
     void streamgateEndpointsKeepEveryProblem();
 };
 
@@ -362,6 +363,22 @@ void TestAdminErrors::oversizedBody()
                                    QStringLiteral("invalid request body: request size %1 is "
                                                   "greater than the maximum size 1572864 allowed")
                                        .arg(size)}}));
+}
+
+void TestAdminErrors::schemaValidateSaysJsonschemaAlone()
+{
+    // APISIX's schema/validate answers jsonschema's error as it is, without check_conf's prefix.
+    HttpAnswer a = call("POST", "/apisix/admin/schema/validate/upstreams",
+                        "{" + kNodes + R"(, "retries": -1})");
+    QCOMPARE(a.status, 400);
+    QCOMPARE(a.json, (QJsonObject{{"error_msg", "property \"retries\" validation failed: expected "
+                                                "-1 to be at least 0"}}));
+    a = call("POST", "/apisix/admin/schema/validate/stream_routes",
+             R"({"upstream": {"nodes": {"127.0.0.1:8080": "heavy"}}})");
+    QCOMPARE(a.status, 400);
+    QCOMPARE(a.json, (QJsonObject{{"error_msg", "property \"upstream\" validation failed: "
+                                                "property \"nodes\" validation failed: object "
+                                                "matches none of the required"}}));
 }
 
 void TestAdminErrors::streamgateEndpointsKeepEveryProblem()
