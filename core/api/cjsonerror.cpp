@@ -247,61 +247,45 @@ private:
         case Token::Null:
             return true;
         case Token::ObjectBegin:
-            return object();
+            return container(Token::ObjectEnd);
         case Token::ArrayBegin:
-            return array();
+            return container(Token::ArrayEnd);
         default:
             return failWith(expected("value", token));
         }
     }
 
-    bool object()
+    // The members of an object (end ObjectEnd: "key": value pairs) or an array, as cjson reads
+    // them.
+    bool container(Token end)
     {
+        const bool object = end == Token::ObjectEnd;
         if (!descend())
             return false;
         Scanned token = next();
-        if (token.type == Token::ObjectEnd) {
+        if (token.type == end) {
             --m_depth;
             return true;
         }
         while (true) {
-            if (token.type != Token::String)
-                return failWith(expected("object key string", token));
-            token = next();
-            if (token.type != Token::Colon)
-                return failWith(expected("colon", token));
-            if (!value(next()))
-                return false;
-            token = next();
-            if (token.type == Token::ObjectEnd) {
-                --m_depth;
-                return true;
+            if (object) {
+                if (token.type != Token::String)
+                    return failWith(expected("object key string", token));
+                token = next();
+                if (token.type != Token::Colon)
+                    return failWith(expected("colon", token));
+                token = next();
             }
-            if (token.type != Token::Comma)
-                return failWith(expected("comma or object end", token));
-            token = next();
-        }
-    }
-
-    bool array()
-    {
-        if (!descend())
-            return false;
-        Scanned token = next();
-        if (token.type == Token::ArrayEnd) {
-            --m_depth;
-            return true;
-        }
-        while (true) {
             if (!value(token))
                 return false;
             token = next();
-            if (token.type == Token::ArrayEnd) {
+            if (token.type == end) {
                 --m_depth;
                 return true;
             }
             if (token.type != Token::Comma)
-                return failWith(expected("comma or array end", token));
+                return failWith(
+                    expected(object ? "comma or object end" : "comma or array end", token));
             token = next();
         }
     }
