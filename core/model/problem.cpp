@@ -112,16 +112,29 @@ QString wordedAsApisix(const Problem& p, ApisixPlugins plugins)
     return p.brief();
 }
 
+// jsonschema checks an object's properties before it looks for keys it does not allow, and
+// those before a oneOf over the whole object.
+int schemaOrder(const ApisixWording& wording)
+{
+    if (wording.kind != ApisixWording::Kind::Schema)
+        return 0;
+    if (wording.message.startsWith(u"additional properties forbidden"))
+        return 1;
+    if (wording.message.startsWith(u"value should match only one schema"))
+        return 2;
+    return 0;
+}
+
 // APISIX validates an object's schema as a whole (after a few checks of its own) before its
 // plugins, and its plugins before its further checks; within each step the decoder's order
-// stands.
+// stands, but for schemaOrder.
 int apisixOrder(const Problem& p)
 {
     if (p.apisix.kind == ApisixWording::Kind::Precheck)
         return 0;
     if (isPlugin(steps(p.path)))
-        return 2;
-    return p.apisix.kind == ApisixWording::Kind::Schema ? 1 : 3;
+        return 20 + schemaOrder(p.apisix);
+    return p.apisix.kind == ApisixWording::Kind::Schema ? 10 + schemaOrder(p.apisix) : 30;
 }
 
 } // namespace

@@ -229,6 +229,13 @@ void TestAdminErrors::refusedInApisixWords_data()
         << QByteArray("PUT") << upstreams << QByteArray("{" + kNodes + R"(, "scheme": "ftp"})")
         << "invalid configuration: property \"scheme\" validation failed: matches none of the "
            "enum values";
+    QTest::newRow("upstream: properties before unknown fields before oneOf")
+        << QByteArray("PUT") << upstreams << QByteArray(R"({"foo": 1, "retries": -1})")
+        << "invalid configuration: property \"retries\" validation failed: expected -1 to be at "
+           "least 0";
+    QTest::newRow("upstream: unknown field before oneOf")
+        << QByteArray("PUT") << upstreams << QByteArray(R"({"foo": 1})")
+        << "invalid configuration: additional properties forbidden, found foo";
     QTest::newRow("upstream: unknown field")
         << QByteArray("PUT") << upstreams << QByteArray("{" + kNodes + R"(, "foo": "bar"})")
         << "invalid configuration: additional properties forbidden, found foo";
@@ -402,8 +409,10 @@ void TestAdminErrors::streamgateEndpointsKeepEveryProblem()
     QCOMPARE(formatProblems(route.problems),
              QString("foo: additional properties forbidden, found foo\n"
                      "server_port: must be an integer from 1 to 65535"));
+    // jsonschema checks the properties before it looks for keys it does not allow.
     QCOMPARE(apisixErrorMessage(route.problems, ApisixPlugins::Stream),
-             QString("invalid configuration: additional properties forbidden, found foo"));
+             QString("invalid configuration: property \"server_port\" validation failed: "
+                     "expected 0 to be at least 1"));
 }
 
 QTEST_GUILESS_MAIN(TestAdminErrors)
