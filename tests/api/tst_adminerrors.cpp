@@ -83,6 +83,11 @@ void TestAdminErrors::refusedInApisixWords_data()
         << "failed to check the configuration of stream plugin [ip-restriction]: property "
            "\"whitelist\" validation failed: failed to validate item 2: object matches none of "
            "the required";
+    QTest::newRow("stream route: ip-restriction address its check refuses")
+        << QByteArray("PUT") << routes
+        << QByteArray(R"({"plugins": {"ip-restriction": {"whitelist": [":/8"]}}})")
+        << "failed to check the configuration of stream plugin [ip-restriction]: invalid ip "
+           "address: :/8";
     QTest::newRow("stream route: ip-restriction empty list")
         << QByteArray("PUT") << routes
         << QByteArray(R"({"plugins": {"ip-restriction": {"blacklist": []}}})")
