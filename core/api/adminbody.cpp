@@ -1,5 +1,6 @@
 #include "api/adminbody.h"
 
+#include "api/cjsonerror.h"
 #include "model/codec.h"
 #include "model/jsoncheck.h"
 
@@ -15,13 +16,12 @@ namespace sg {
 namespace {
 
 constexpr int kStatusBadRequest = 400;
-constexpr int kStatusTooLarge = 413;
 // Values longer than this are shortened in messages (a 10,000-character id is not echoed).
 constexpr qsizetype kShownChars = 64;
 
-AdminRefusal refuse(const QString& message, int status = kStatusBadRequest)
+AdminRefusal refuse(const QString& message)
 {
-    return AdminRefusal{status, message, {}};
+    return AdminRefusal{kStatusBadRequest, message, {}, std::nullopt};
 }
 
 AdminObject refused(AdminRefusal refusal)
@@ -37,31 +37,6 @@ QString shown(const QString& text)
     if (text.size() <= kShownChars)
         return text;
     return QStringLiteral("%1... (%2 characters)").arg(text.left(kShownChars)).arg(text.size());
-}
-
-// APISIX's error_msg is one line; the field path is kept in front of the reason unless the
-// reason already names the field as a word of its own (APISIX's wording such as "invalid
-// remote_addr: :/8"); a field "x" is not named by a reason that says "expected".
-bool namesField(const QString& reason, const QString& field)
-{
-    const auto wordChar = [](QChar c) { return c.isLetterOrNumber() || c == u'_'; };
-    for (qsizetype at = reason.indexOf(field); at >= 0; at = reason.indexOf(field, at + 1)) {
-        const qsizetype end = at + field.size();
-        if ((at == 0 || !wordChar(reason.at(at - 1))) &&
-            (end == reason.size() || !wordChar(reason.at(end))))
-            return true;
-    }
-    return false;
-}
-
-QString problemsMessage(const Problems& problems)
-{
-    QStringList parts;
-    for (const Problem& p : problems) {
-        const QString field = p.path.section(u'.', -1);
-        parts << ((p.path.isEmpty() || namesField(p.reason, field)) ? p.reason : p.text());
-    }
-    return parts.join(QStringLiteral("; "));
 }
 
 // JSON merge patch (RFC 7396), which is what APISIX's PATCH does: objects merge key by key,
@@ -131,7 +106,7 @@ AdminObject validated(AdminKind kind, const QString& id, const QJsonValue& objec
         result.ssl = decoded.value;
     }
     if (!problems.isEmpty())
-        return refused(problemsRefusal(problems));
+        return refused(apisixRefusal(apisixPluginsOf(kind), problems));
     result.id = id;
     result.json = object.toObject();
     return result;
@@ -220,7 +195,21 @@ QStringList clientKeysOf(const QJsonObject& object)
 
 AdminRefusal problemsRefusal(const Problems& problems)
 {
-    return AdminRefusal{kStatusBadRequest, problemsMessage(problems), problems};
+    QStringList parts;
+    for (const Problem& p : problems)
+        parts << p.brief();
+    return AdminRefusal{kStatusBadRequest, parts.join(QStringLiteral("; ")), problems,
+                        std::nullopt};
+}
+
+AdminRefusal apisixRefusal(ApisixPlugins plugins, const Problems& problems)
+{
+    return refuse(apisixErrorMessage(problems, plugins));
+}
+
+ApisixPlugins apisixPluginsOf(AdminKind kind)
+{
+    return kind == AdminKind::Services ? ApisixPlugins::Http : ApisixPlugins::Stream;
 }
 
 QString adminIdText(const QJsonValue& id)
@@ -269,11 +258,10 @@ std::optional<AdminRefusal> checkAdminBodySize(qsizetype size)
 {
     if (size <= kAdminMaxBodyBytes)
         return std::nullopt;
-    return refuse(QStringLiteral("invalid request body: %1 bytes is more than the %2-byte "
-                                 "(1.5 MiB) limit")
+    return refuse(QStringLiteral("invalid request body: request size %1 is greater than the "
+                                 "maximum size %2 allowed")
                       .arg(size)
-                      .arg(kAdminMaxBodyBytes),
-                  kStatusTooLarge);
+                      .arg(kAdminMaxBodyBytes));
 }
 
 std::optional<AdminRefusal> parseAdminBody(const QByteArray& body, QJsonValue* out)
@@ -282,17 +270,25 @@ std::optional<AdminRefusal> parseAdminBody(const QByteArray& body, QJsonValue* o
         return tooLarge;
     if (body.trimmed().isEmpty())
         return refuse(QStringLiteral("missing configurations"));
+    // APISIX's decoder judges first (Qt's takes escapes such as "\q" that cjson refuses).
     // Wrapped in an array so that a bare value ("sub path" PATCH bodies) parses as well (the
     // error offset counts the "[" too). QJsonDocument refuses nesting deeper than its limit with
     // "too deeply nested".
+    QString why = cjsonDecodeError(body);
     QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson("[" + body + "\n]", &parseError);
-    if (parseError.error != QJsonParseError::NoError || doc.array().size() != 1)
-        return refuse(QStringLiteral("invalid request body: %1 at character %2")
-                          .arg(parseError.error != QJsonParseError::NoError
-                                   ? parseError.errorString()
-                                   : QStringLiteral("more than one value"))
-                          .arg(qBound(1, parseError.offset - 1, int(body.size()))));
+    const QJsonDocument doc =
+        why.isEmpty() ? QJsonDocument::fromJson("[" + body + "\n]", &parseError) : QJsonDocument();
+    if (why.isEmpty() && (parseError.error != QJsonParseError::NoError || doc.array().size() != 1))
+        why = QStringLiteral("%1 at character %2") // Qt's limits: a number beyond a double
+                  .arg(parseError.error != QJsonParseError::NoError
+                           ? parseError.errorString()
+                           : QStringLiteral("more than one value"))
+                  .arg(qBound(1, parseError.offset - 1, int(body.size())));
+    if (!why.isEmpty()) {
+        AdminRefusal refusal = refuse(QStringLiteral("invalid request body: ") + why);
+        refusal.requestBody = QString::fromUtf8(body);
+        return refusal;
+    }
     *out = doc.array().first();
     return std::nullopt;
 }
@@ -398,7 +394,13 @@ AdminObject adminValidateBody(AdminKind kind, const QByteArray& body)
     QJsonValue parsed;
     if (auto refusal = parseAdminBody(body, &parsed))
         return refused(*refusal);
-    return validated(kind, adminIdText(parsed.toObject().value(u"id")), parsed, DecodeMode::File);
+    AdminObject result =
+        validated(kind, adminIdText(parsed.toObject().value(u"id")), parsed, DecodeMode::File);
+    // APISIX answers its schema's error as jsonschema says it, without check_conf's prefix.
+    const QString prefix = QStringLiteral("invalid configuration: ");
+    if (result.refusal && result.refusal->message.startsWith(prefix))
+        result.refusal->message.remove(0, prefix.size());
+    return result;
 }
 
 QString adminValueText(const QJsonValue& value)

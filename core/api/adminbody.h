@@ -22,13 +22,16 @@ inline constexpr qsizetype kAdminMaxBodyBytes = 1536 * 1024;
 // A PATCH sub path names a field inside one object; no object is nested deeper than this.
 inline constexpr int kAdminMaxSubPathDepth = 8;
 
-// A refused request: HTTP status (400 or 413), APISIX-style error_msg, and the field problems
-// when the refusal comes from validation.
+// A refused request: HTTP status, error_msg, and (Streamgate's own endpoints) the field
+// problems when the refusal comes from validation. APISIX's resources answer the error_msg
+// only, in APISIX's words (apisixRefusal).
 struct AdminRefusal
 {
     int status = 400;
     QString message;
     Problems problems;
+    // A body that is not JSON, which APISIX's answer repeats as req_body.
+    std::optional<QString> requestBody;
 };
 
 // A body that passed every check: the object as it will be stored (id included) and its model.
@@ -61,8 +64,14 @@ QJsonObject redactedClientKeys(QJsonObject object);
 // The tls.client_key texts an object holds (the stored ones a redacted key stands for).
 QStringList clientKeysOf(const QJsonObject& object);
 
-// A 400 listing validation problems in one APISIX-style line.
+// A 400 listing validation problems in one line, each with its path, and the problems (for
+// Streamgate's own endpoints).
 AdminRefusal problemsRefusal(const Problems& problems);
+// A 400 as APISIX answers an object refused with `problems`: the first failure in APISIX's words
+// (apisixErrorMessage), without the list.
+AdminRefusal apisixRefusal(ApisixPlugins plugins, const Problems& problems);
+// How APISIX checks the plugins of an object of `kind` (a service's are HTTP plugins).
+ApisixPlugins apisixPluginsOf(AdminKind kind);
 
 // An id as text, the way the store looks it up (integers without a fraction, "7" for 7).
 QString adminIdText(const QJsonValue& id);
@@ -71,17 +80,17 @@ QString adminIdText(const QJsonValue& id);
 std::optional<AdminRefusal> checkAdminId(AdminKind kind, const QString& id);
 // A refusal when a PATCH sub path is empty, too deep or has empty, "." or ".." segments.
 std::optional<AdminRefusal> checkAdminSubPath(const QString& subPath);
-// 413 when the body is larger than kAdminMaxBodyBytes.
+// 400 when the body is larger than kAdminMaxBodyBytes, in APISIX's words.
 std::optional<AdminRefusal> checkAdminBodySize(qsizetype size);
 // The body as one JSON value (any type: sub-path PATCH bodies may be scalars). Refuses empty,
-// oversized, malformed and too deeply nested bodies. The Content-Type is not looked at: APISIX
-// parses every admin body as JSON.
+// oversized, malformed and too deeply nested bodies; a malformed one in lua-cjson's words, as
+// APISIX answers it. The Content-Type is not looked at: APISIX parses every admin body as JSON.
 std::optional<AdminRefusal> parseAdminBody(const QByteArray& body, QJsonValue* out);
 // A value in a refusal: compact JSON (strings quoted), cut at 100 characters.
 QString adminValueText(const QJsonValue& value);
 // POST /apisix/admin/schema/validate/KIND: the body checked as an object of the kind, as a stored
 // one would be (create_time and update_time allowed); references to other objects are not
-// looked up.
+// looked up. A schema failure is said as jsonschema says it, without "invalid configuration: ".
 AdminObject adminValidateBody(AdminKind kind, const QByteArray& body);
 // For requests that take no body: empty or {} (some clients always send one) passes; anything
 // else is refused, naming each field, rather than ignored.

@@ -105,7 +105,7 @@ HttpResponse AdminPluginMetadata::put(const QString& plugin, const HttpRequest& 
         return refusalResponse(*refusal);
     const Decoded<PluginMetadata> decoded = decodePluginMetadata(plugin, body);
     if (!decoded.ok())
-        return refusalResponse(problemsRefusal(decoded.problems));
+        return refusalResponse(apisixRefusal(ApisixPlugins::Stream, decoded.problems));
     bool existed = false;
     const Problems problems = m_store->update([&](Config& next) {
         const qsizetype at = indexOf(next, plugin);
@@ -117,7 +117,7 @@ HttpResponse AdminPluginMetadata::put(const QString& plugin, const HttpRequest& 
         return Problems{};
     });
     if (!problems.isEmpty())
-        return problemsResponse(problems);
+        return apisixProblemsResponse(ApisixPlugins::Stream, problems);
     return json(QJsonObject{{QStringLiteral("key"), storeKey(plugin)},
                             {QStringLiteral("value"), encodePluginMetadata(decoded.value)}},
                 existed ? HttpStatus::Ok : HttpStatus::Created);
@@ -134,7 +134,7 @@ HttpResponse AdminPluginMetadata::remove(const QString& plugin)
         return Problems{};
     });
     if (!problems.isEmpty())
-        return problemsResponse(problems);
+        return apisixProblemsResponse(ApisixPlugins::Stream, problems);
     if (!found)
         return keyNotFound();
     return json(QJsonObject{{QStringLiteral("deleted"), QStringLiteral("1")},

@@ -50,6 +50,8 @@ HttpResponse error(const QString& message, HttpStatus status)
 HttpResponse refusalResponse(const AdminRefusal& refusal)
 {
     QJsonObject body{{QStringLiteral("error_msg"), refusal.message}};
+    if (refusal.requestBody)
+        body.insert(QStringLiteral("req_body"), *refusal.requestBody);
     if (!refusal.problems.isEmpty()) {
         QJsonArray list;
         for (const Problem& p : refusal.problems)
@@ -61,12 +63,25 @@ HttpResponse refusalResponse(const AdminRefusal& refusal)
     return json(body, static_cast<HttpStatus>(refusal.status));
 }
 
-HttpResponse problemsResponse(const Problems& problems)
+namespace {
+
+HttpResponse storeRefusal(AdminRefusal refusal, const Problems& problems)
 {
-    AdminRefusal refusal = problemsRefusal(problems);
     if (isWriteFailure(problems)) // the request was fine; the config could not be saved
         refusal.status = int(HttpStatus::InternalServerError);
     return refusalResponse(refusal);
+}
+
+} // namespace
+
+HttpResponse problemsResponse(const Problems& problems)
+{
+    return storeRefusal(problemsRefusal(problems), problems);
+}
+
+HttpResponse apisixProblemsResponse(ApisixPlugins plugins, const Problems& problems)
+{
+    return storeRefusal(apisixRefusal(plugins, problems), problems);
 }
 
 HttpResponse keyNotFound()

@@ -20,12 +20,12 @@ namespace {
 using Status = HttpStatus;
 using Method = HttpRequest::Method;
 
+using adminreply::apisixProblemsResponse;
 using adminreply::error;
 using adminreply::json;
 using adminreply::keyNotFound;
 using adminreply::methodNotAllowed;
 using adminreply::methodNotSupportedFor;
-using adminreply::problemsResponse;
 using adminreply::refusalResponse;
 using adminreply::refuseIgnoredBody;
 
@@ -598,7 +598,7 @@ HttpResponse AdminResources::save(Kind kind, const AdminObject& object)
     }
     }
     if (!problems.isEmpty())
-        return problemsResponse(problems);
+        return apisixProblemsResponse(apisixPluginsOf(kind), problems);
 
     const QJsonObject value =
         shown(kind, storedObject(m_store->config(), kind, id).value_or(QJsonObject()));
@@ -650,8 +650,12 @@ HttpResponse AdminResources::remove(Kind kind, const QString& id, bool force)
         problems = m_store->deleteSsl(id);
         break;
     }
+    // APISIX has no check of its own here (an ssl an upstream still names): what the delete
+    // would break is said in Streamgate's words.
+    for (Problem& p : problems)
+        p.apisix = {};
     if (!problems.isEmpty())
-        return problemsResponse(problems);
+        return apisixProblemsResponse(apisixPluginsOf(kind), problems);
     // etcd's count of deleted keys, as text (APISIX's strip_etcd_resp).
     return json(QJsonObject{{QStringLiteral("deleted"), QStringLiteral("1")},
                             {QStringLiteral("key"), storeKey(kind, id)}});

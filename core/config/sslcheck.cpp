@@ -150,17 +150,22 @@ void checkUpstreamTls(const Config& config, const Upstream& up, const QString& p
         const QString id = idText(tls.clientCertId);
         const Ssl* ssl = config.findSsl(id);
         if (!ssl)
-            check.errors << Problem{at + QStringLiteral(".client_cert_id"), id,
-                                    QStringLiteral("failed to fetch ssl info by ssl id [%1]: no "
-                                                   "such ssl")
-                                        .arg(id)};
+            check.errors << Problem{
+                at + QStringLiteral(".client_cert_id"), id,
+                QStringLiteral("failed to fetch ssl info by ssl id [%1]: no such ssl").arg(id),
+                apisixCheck(QStringLiteral("failed to fetch ssl info by ssl id [%1], response "
+                                           "code: 404")
+                                .arg(id))};
         else if (ssl->isServer())
             check.errors << Problem{at + QStringLiteral(".client_cert_id"), id,
                                     QStringLiteral("failed to fetch ssl info by ssl id [%1], "
                                                    "wrong ssl type: it is of type server, an "
                                                    "upstream's client certificate is an ssl of "
                                                    "type client")
-                                        .arg(id)};
+                                        .arg(id),
+                                    apisixCheck(QStringLiteral("failed to fetch ssl info by ssl "
+                                                               "id [%1], wrong ssl type")
+                                                    .arg(id))};
     }
     if (!up.reachedOverTls())
         check.warnings << Problem{at, QString(),

@@ -2,7 +2,9 @@
 
 #include <QHostAddress>
 #include <QJsonArray>
+#include <QRegularExpression>
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace sg {
@@ -130,8 +132,21 @@ void decodeLabels(Checker& c, const QJsonValue& v, const QString& path, Labels& 
         const bool hasSpace =
             std::any_of(value.begin(), value.end(), [](QChar ch) { return ch.isSpace(); });
         if (value.isEmpty() || value.size() > 64 || hasSpace) {
+            // APISIX's label_value_def: 1-256 characters matching ^\S+$ (64 is Streamgate's).
+            ApisixWording apisix;
+            if (value.isEmpty())
+                apisix = apisixSchema(p, QStringLiteral("string too short, expected at least 1, "
+                                                        "got 0"));
+            else if (value.size() > 256)
+                apisix = apisixSchema(p, QStringLiteral("string too long, expected at most 256, "
+                                                        "got %1")
+                                             .arg(value.size()));
+            else if (hasSpace)
+                apisix = apisixSchema(p, QStringLiteral("failed to match pattern %1 with %2")
+                                             .arg(detail::luaQuoted(QStringLiteral("^\\S+$")),
+                                                  detail::luaQuoted(value)));
             c.fail(p, it.value(),
-                   QStringLiteral("label values must be 1-64 characters without spaces"));
+                   QStringLiteral("label values must be 1-64 characters without spaces"), apisix);
             continue;
         }
         out.insert(it.key(), value);
@@ -145,7 +160,7 @@ void decodeId(Checker& c, const QJsonValue& v, const QString& path, QJsonValue& 
         "integer >= 1");
     if (v.isString()) {
         if (!isApisixIdText(v.toString())) {
-            c.fail(path, v, rule);
+            c.fail(path, v, rule, apisixSchema(path, detail::kAnyOfNone));
             return;
         }
         out = v;
@@ -155,7 +170,11 @@ void decodeId(Checker& c, const QJsonValue& v, const QString& path, QJsonValue& 
         out = v;
         return;
     }
-    c.fail(path, v, rule);
+    // An integer beyond 2^53 is one to APISIX (Lua's numbers are doubles); not one Streamgate
+    // can keep exactly.
+    const double d = v.toDouble();
+    const bool apisixTakes = v.isDouble() && std::isfinite(d) && std::floor(d) == d && d >= 1;
+    c.fail(path, v, rule, apisixTakes ? ApisixWording{} : apisixSchema(path, detail::kAnyOfNone));
 }
 
 void decodeTimestamp(Checker& c, const QJsonObject& o, const QString& key, const QString& path,
@@ -165,8 +184,11 @@ void decodeTimestamp(Checker& c, const QJsonObject& o, const QString& key, const
         return;
     const QString p = childPath(path, key);
     if (mode == DecodeMode::Client) {
+        // APISIX refuses these before it looks at the schema, naming them with two spaces.
         c.fail(p, o.value(key),
-               QStringLiteral("%1 is set by the server and cannot be given").arg(key));
+               QStringLiteral("%1 is set by the server and cannot be given").arg(key),
+               ApisixWording{ApisixWording::Kind::Precheck, QString(),
+                             QStringLiteral("the property is forbidden:  %1").arg(p)});
         return;
     }
     if (auto t = c.integer(o.value(key), p, 0, std::numeric_limits<qint64>::max())) {
@@ -469,6 +491,28 @@ void encodeSection(QJsonObject& o, const QString& key, const QList<T>& items, En
 }
 
 } // namespace
+
+ApisixWording detail::apisixAddressWording(const QString& path, const QString& text,
+                                           const QString& checkMessage, const QString& plugin)
+{
+    // schema_def's ip_def: IPv4, IPv4/CIDR, IPv6 (a format this approximates with Qt's parser)
+    // and IPv6/CIDR; the CIDR patterns are loose, so ":/8" passes them.
+    static const QRegularExpression v4(
+        QStringLiteral("^((\\d{1,2}|1\\d{2}|2[0-4]\\d|25[0-5])\\.){3}"
+                       "(\\d{1,2}|1\\d{2}|2[0-4]\\d|25[0-5])$"));
+    static const QRegularExpression v4Cidr(
+        QStringLiteral("^(([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])\\.){3}"
+                       "([0-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5])/([12]?[0-9]|3[0-2])$"));
+    static const QRegularExpression v6Cidr(
+        QStringLiteral("^([a-fA-F0-9]{0,4}:){1,8}(:[a-fA-F0-9]{0,4}){0,8}([a-fA-F0-9]{0,4})?"
+                       "/[0-9]{1,3}$"));
+    QHostAddress v6;
+    const bool schemaTakes = v4.match(text).hasMatch() || v4Cidr.match(text).hasMatch() ||
+                             v6Cidr.match(text).hasMatch() ||
+                             (v6.setAddress(text.section(u'%', 0, 0).trimmed()) &&
+                              v6.protocol() == QAbstractSocket::IPv6Protocol);
+    return schemaTakes ? apisixCheck(checkMessage, plugin) : apisixSchema(path, detail::kAnyOfNone);
+}
 
 // ---- public API -----------------------------------------------------------------------------
 

@@ -23,6 +23,12 @@ bool isSniName(const QString& host);
 bool isIpv4(const QString& text);
 bool isHostName(const QString& host);
 bool isIpv6(const QString& text);
+// APISIX's words for an address Streamgate refuses (remote_addr, an ip-restriction item): one
+// none of APISIX's address patterns (schema_def's ip_def) takes fails its schema's anyOf at
+// path; one they take fails APISIX's own check, which says checkMessage (plugin: as for
+// apisixCheck).
+ApisixWording apisixAddressWording(const QString& path, const QString& text,
+                                   const QString& checkMessage, const QString& plugin = {});
 
 // ---- fields every object has (codec.cpp) ----------------------------------------------------
 

@@ -28,17 +28,23 @@ void decodeAddressList(Checker& c, const QJsonValue& v, const QString& path, QSt
         return;
     const QJsonArray a = v.toArray();
     if (a.isEmpty()) {
-        c.fail(path, v, QStringLiteral("must list at least one IP address or CIDR"));
+        c.fail(path, v, QStringLiteral("must list at least one IP address or CIDR"),
+               apisixSchema(path, QStringLiteral("expect array to have at least 1 items")));
         return;
     }
     for (qsizetype i = 0; i < a.size(); ++i) {
         const QString p = indexPath(path, i);
+        // Each item is an anyOf of APISIX's address forms, all of them strings.
+        const qsizetype since = c.problems.size();
         if (auto s = c.string(a.at(i), p, 0, -1)) {
             if (isIpOrCidr(*s))
                 out << *s;
             else
-                c.fail(p, *s, QStringLiteral("invalid ip address: %1").arg(*s));
+                c.fail(p, *s, QStringLiteral("invalid ip address: %1").arg(*s),
+                       detail::apisixAddressWording(
+                           p, *s, QStringLiteral("invalid ip address: %1").arg(*s), p));
         }
+        c.withinAnyOf(since, p, detail::kAnyOfNone);
     }
 }
 
@@ -51,10 +57,14 @@ void decodeIpRestriction(Checker& c, const QJsonValue& v, const QString& path, P
     const bool white = o.contains(QLatin1String("whitelist"));
     const bool black = o.contains(QLatin1String("blacklist"));
     const int before = int(c.problems.size());
+    // APISIX's schema: oneOf a whitelist or a blacklist.
     if (white && black)
-        c.fail(path, v, QStringLiteral("give either whitelist or blacklist, not both"));
+        c.fail(path, v, QStringLiteral("give either whitelist or blacklist, not both"),
+               apisixSchema(path, QStringLiteral("value should match only one schema, but "
+                                                 "matches both schemas 1 and 2")));
     else if (!white && !black)
-        c.fail(path, v, QStringLiteral("one of whitelist or blacklist is required"));
+        c.fail(path, v, QStringLiteral("one of whitelist or blacklist is required"),
+               apisixSchema(path, detail::kOneOfNone));
     IpRestrictionConf conf;
     if (white)
         decodeAddressList(c, o.value(QLatin1String("whitelist")),
@@ -146,9 +156,8 @@ void decodeLimitConn(Checker& c, const QJsonValue& v, const QString& path, Plugi
     c.required(o, path, {"conn", "burst", "default_conn_delay", "key"});
     LimitConnConf conf;
     if (o.contains(QLatin1String("conn"))) {
-        if (auto n =
-                c.integer(o.value(QLatin1String("conn")), childPath(path, QStringLiteral("conn")),
-                          1, std::numeric_limits<int>::max()))
+        if (auto n = c.positiveInteger(o.value(QLatin1String("conn")),
+                                       childPath(path, QStringLiteral("conn"))))
             conf.conn = int(*n);
     }
     if (o.contains(QLatin1String("burst"))) {
@@ -168,7 +177,8 @@ void decodeLimitConn(Checker& c, const QJsonValue& v, const QString& path, Plugi
             if (*kt == QLatin1String("var") || *kt == QLatin1String("var_combination"))
                 conf.keyType = *kt;
             else
-                c.fail(p, *kt, QStringLiteral("key_type must be var or var_combination"));
+                c.fail(p, *kt, QStringLiteral("key_type must be var or var_combination"),
+                       apisixSchema(p, detail::kNoEnumValue));
         }
     }
     if (o.contains(QLatin1String("key"))) {
@@ -605,6 +615,16 @@ void decodePlugins(Checker& c, const QJsonValue& v, const QString& path, Plugins
     const QJsonObject o = v.toObject();
     for (auto it = o.begin(); it != o.end(); ++it) {
         const QString p = childPath(path, it.key());
+        if (!it.value().isObject() && !it.value().isArray()) {
+            // APISIX's plugin check refuses what is no Lua table before it knows the plugin
+            // (an array is one: the plugin's schema refuses it).
+            c.fail(p, it.value(),
+                   QStringLiteral("wrong type: expected object, got %1")
+                       .arg(detail::jsonTypeName(it.value())),
+                   apisixCheck(QStringLiteral("invalid plugin conf %1 for plugin [%2]")
+                                   .arg(detail::jsonText(it.value()), it.key())));
+            continue;
+        }
         if (it.key() == QLatin1String("ip-restriction"))
             decodeIpRestriction(c, it.value(), p, plugins);
         else if (it.key() == QLatin1String("limit-conn"))
@@ -618,7 +638,8 @@ void decodePlugins(Checker& c, const QJsonValue& v, const QString& path, Plugins
         else if (it.key() == QLatin1String("traffic-split"))
             decodeTrafficSplit(c, it.value(), p, plugins);
         else
-            c.fail(p, it.value(), QStringLiteral("unknown plugin [%1]").arg(it.key()));
+            c.fail(p, it.value(), QStringLiteral("unknown plugin [%1]").arg(it.key()),
+                   apisixCheck(QStringLiteral("unknown plugin [%1]").arg(it.key())));
     }
     plugins.raw = o;
 }

@@ -96,7 +96,8 @@ void decodeProtocol(Checker& c, const QJsonValue& v, const QString& path, Stream
                QStringLiteral("protocol dubbo is not supported by Streamgate: of APISIX's xRPC "
                               "protocols it runs redis only"));
     } else {
-        c.fail(namePath, *name, QStringLiteral("unknown protocol [%1]").arg(*name));
+        c.fail(namePath, *name, QStringLiteral("unknown protocol [%1]").arg(*name),
+               apisixCheck(QStringLiteral("unknown protocol [%1]").arg(*name)));
     }
     if (c.problems.size() != before)
         return;
@@ -156,8 +157,9 @@ void decodeRouteInto(Checker& c, const QJsonValue& v, const QString& path, Decod
             continue;
         const QString p = childPath(path, key);
         if (auto addr = c.string(o.value(key), p, 0, -1)) {
+            const QString invalid = QStringLiteral("invalid %1: %2").arg(key, *addr);
             if (!isIpOrCidr(*addr))
-                c.fail(p, *addr, QStringLiteral("invalid %1: %2").arg(key, *addr));
+                c.fail(p, *addr, invalid, detail::apisixAddressWording(p, *addr, invalid));
             else if (key == QLatin1String("remote_addr"))
                 r.remoteAddr = *addr;
             else
@@ -264,7 +266,8 @@ void decodeServiceInto(Checker& c, const QJsonValue& v, const QString& path, Dec
             c.fail(childPath(pluginsPath, QStringLiteral("mqtt-proxy")),
                    QJsonValue(QJsonValue::Undefined),
                    QStringLiteral("unknown plugin [mqtt-proxy]: a service's plugins are HTTP "
-                                  "plugins in APISIX; give mqtt-proxy on the stream routes"));
+                                  "plugins in APISIX; give mqtt-proxy on the stream routes"),
+                   apisixCheck(QStringLiteral("unknown plugin [mqtt-proxy]")));
             given.remove(QLatin1String("mqtt-proxy"));
             plugins = given;
         }

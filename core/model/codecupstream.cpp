@@ -2,6 +2,7 @@
 #include "model/codec_p.h"
 
 #include <QJsonArray>
+#include <QRegularExpression>
 #include <QSet>
 #include <algorithm>
 #include <limits>
@@ -17,6 +18,11 @@ using detail::keep;
 using detail::parsePort;
 
 namespace {
+
+// APISIX's upstream_hash_vars_schema: the variables a chash key with hash_on vars may name.
+constexpr char kApisixHashVars[] =
+    "^((uri|server_name|server_addr|request_uri|remote_port|remote_addr|query_string|host|"
+    "hostname|mqtt_client_id)|arg_[0-9a-zA-z_-]+)$";
 
 // ---- nodes ----------------------------------------------------------------------------------
 
@@ -66,7 +72,12 @@ bool parseNodeKey(Checker& c, const QString& key, const QString& path, Node& nod
     }
     const int port = parsePort(portText);
     if (port == 0) {
-        c.fail(path, key, QStringLiteral("port must be 1-65535"));
+        // APISIX checks a port that is a number after the schema; any other is its host's.
+        bool number = false;
+        const qlonglong given = portText.toLongLong(&number);
+        c.fail(path, key, QStringLiteral("port must be 1-65535"),
+               number ? apisixCheck(QStringLiteral("invalid port %1").arg(given))
+                      : ApisixWording{});
         return false;
     }
     node.host = host;
@@ -181,7 +192,8 @@ void decodeNodes(Checker& c, const QJsonValue& v, const QString& path, Upstream&
     }
     c.fail(path, v,
            QStringLiteral("nodes must be an object {\"host:port\": weight} or an array of "
-                          "{host, port, weight}"));
+                          "{host, port, weight}"),
+           apisixSchema(path, detail::kAnyOfNone));
 }
 
 QJsonValue encodeNodes(const Upstream& up)
@@ -307,11 +319,16 @@ void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, De
         }
     }
     const QString nodesPath = childPath(path, QStringLiteral("nodes"));
-    if (o.contains(QLatin1String("nodes")))
+    if (o.contains(QLatin1String("nodes"))) {
+        const qsizetype since = c.problems.size();
         decodeNodes(c, o.value(QLatin1String("nodes")), nodesPath, up);
-    else
+        c.withinAnyOf(since, nodesPath, detail::kAnyOfNone);
+    } else {
+        // APISIX's upstream is oneOf nodes, or service_name with discovery_type.
         c.fail(nodesPath, QJsonValue(QJsonValue::Undefined),
-               QStringLiteral("property \"nodes\" is required"));
+               QStringLiteral("property \"nodes\" is required"),
+               apisixSchema(path, detail::kOneOfNone));
+    }
 
     QString hashOn = QStringLiteral("vars");
     if (o.contains(QLatin1String("hash_on"))) {
@@ -327,7 +344,8 @@ void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, De
                                       "stream routes hash on vars or vars_combinations")
                            .arg(*h));
             } else {
-                c.fail(p, *h, QStringLiteral("hash_on must be vars or vars_combinations"));
+                c.fail(p, *h, QStringLiteral("hash_on must be vars or vars_combinations"),
+                       apisixSchema(p, detail::kNoEnumValue));
             }
         }
     }
@@ -342,15 +360,26 @@ void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, De
                            : QStringLiteral("chash key %1: not supported by Streamgate, which "
                                             "hashes stream routes on one of %2")
                                  .arg(*key, kStreamKeys));
+            // APISIX checks the key against its own pattern of variables; one that passes it
+            // and is still refused here is one Streamgate does not hash on.
+            const QRegularExpression apisixVars(QString::fromLatin1(kApisixHashVars));
+            ApisixWording apisix;
+            if (hashOn == QLatin1String("vars") && !apisixVars.match(*key).hasMatch())
+                apisix =
+                    apisixCheck(QStringLiteral("invalid configuration: failed to match "
+                                               "pattern %1 with %2")
+                                    .arg(detail::luaQuoted(QString::fromLatin1(kApisixHashVars)),
+                                         detail::luaQuoted(*key)));
             if (error.isEmpty())
                 up.key = *key;
             else
-                c.fail(keyPath, *key, error);
+                c.fail(keyPath, *key, error, apisix);
         }
     } else if (up.type == QLatin1String("chash")) {
         c.fail(keyPath, QJsonValue(QJsonValue::Undefined),
                QStringLiteral("property \"key\" is required when type is chash (e.g. "
-                              "remote_addr)"));
+                              "remote_addr)"),
+               apisixCheck(QStringLiteral("missing key")));
     }
     if (o.contains(QLatin1String("retries"))) {
         if (auto r = c.integer(o.value(QLatin1String("retries")),
@@ -404,7 +433,8 @@ void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, De
                                       "are reached over tcp or udp)")
                            .arg(*s));
             else
-                c.fail(p, *s, QStringLiteral("scheme must be one of tcp, udp, tls, http"));
+                c.fail(p, *s, QStringLiteral("scheme must be one of tcp, udp, tls, http"),
+                       apisixSchema(p, detail::kNoEnumValue));
         }
     }
     if (o.contains(QLatin1String("tls")))

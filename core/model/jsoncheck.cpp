@@ -46,9 +46,7 @@ QString valueText(const QJsonValue& value)
         return {};
     if (value.isString())
         return value.toString();
-    // QJsonDocument only serialises containers: wrap, then strip the brackets.
-    const QByteArray json = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
-    return QString::fromUtf8(json.mid(1, json.size() - 2));
+    return jsonText(value);
 }
 
 QString jsonTypeName(const QJsonValue& value)
@@ -72,6 +70,46 @@ QString jsonTypeName(const QJsonValue& value)
     return QStringLiteral("nothing");
 }
 
+QString luaTypeName(const QJsonValue& value)
+{
+    switch (value.type()) {
+    case QJsonValue::Null:
+        return QStringLiteral("userdata");
+    case QJsonValue::Bool:
+        return QStringLiteral("boolean");
+    case QJsonValue::Double:
+        return QStringLiteral("number");
+    case QJsonValue::String:
+        return QStringLiteral("string");
+    case QJsonValue::Array:
+    case QJsonValue::Object:
+        return QStringLiteral("table");
+    case QJsonValue::Undefined:
+        break;
+    }
+    return QStringLiteral("nil");
+}
+
+QString jsonText(const QJsonValue& value)
+{
+    const QByteArray json = QJsonDocument(QJsonArray{value}).toJson(QJsonDocument::Compact);
+    return QString::fromUtf8(json.mid(1, json.size() - 2));
+}
+
+QString luaQuoted(const QString& text)
+{
+    QString out = text;
+    out.replace(u'\\', QStringLiteral("\\\\"));
+    out.replace(u'"', QStringLiteral("\\\""));
+    out.replace(u'\n', QStringLiteral("\\\n"));
+    return u'"' + out + u'"';
+}
+
+QString luaNumber(double value)
+{
+    return QString::number(value, 'g', 14);
+}
+
 bool isInteger(const QJsonValue& value)
 {
     if (!value.isDouble())
@@ -81,15 +119,32 @@ bool isInteger(const QJsonValue& value)
     return std::isfinite(d) && std::floor(d) == d && std::fabs(d) <= 9007199254740992.0;
 }
 
-void Checker::fail(const QString& path, const QJsonValue& value, const QString& reason)
+void Checker::fail(const QString& path, const QJsonValue& value, const QString& reason,
+                   const ApisixWording& apisix)
 {
-    problems.append(Problem{path, valueText(value), reason});
+    problems.append(Problem{path, valueText(value), reason, apisix});
+}
+
+void Checker::schemaFail(const QString& path, const QJsonValue& value, const QString& message)
+{
+    fail(path, value, message, apisixSchema(path, message));
 }
 
 void Checker::wrongType(const QString& path, const QJsonValue& value, const QString& expected)
 {
     fail(path, value,
-         QStringLiteral("wrong type: expected %1, got %2").arg(expected, jsonTypeName(value)));
+         QStringLiteral("wrong type: expected %1, got %2").arg(expected, jsonTypeName(value)),
+         apisixSchema(
+             path,
+             QStringLiteral("wrong type: expected %1, got %2").arg(expected, luaTypeName(value))));
+}
+
+void Checker::withinAnyOf(qsizetype since, const QString& at, const QString& message)
+{
+    for (qsizetype i = since; i < problems.size(); ++i) {
+        if (problems.at(i).apisix.kind == ApisixWording::Kind::Schema)
+            problems[i].apisix = apisixSchema(at, message);
+    }
 }
 
 bool Checker::expectObject(const QJsonValue& value, const QString& path)
@@ -107,7 +162,9 @@ bool Checker::expectArray(const QJsonValue& value, const QString& path, int minI
         return false;
     }
     if (value.toArray().size() < minItems) {
-        fail(path, value, QStringLiteral("must have at least %1 item(s)").arg(minItems));
+        fail(path, value, QStringLiteral("must have at least %1 item(s)").arg(minItems),
+             apisixSchema(path,
+                          QStringLiteral("expect array to have at least %1 items").arg(minItems)));
         return false;
     }
     return true;
@@ -129,7 +186,12 @@ void Checker::closed(const QJsonObject& object, const QString& path,
         fail(childPath(path, it.key()), it.value(),
              listed(it.key(), unsupported)
                  ? QStringLiteral("%1 is not supported by Streamgate").arg(it.key())
-                 : QStringLiteral("additional properties forbidden, found %1").arg(it.key()));
+                 : QStringLiteral("additional properties forbidden, found %1").arg(it.key()),
+             listed(it.key(), unsupported)
+                 ? ApisixWording{}
+                 : apisixSchema(
+                       path,
+                       QStringLiteral("additional properties forbidden, found %1").arg(it.key())));
     }
 }
 
@@ -140,8 +202,9 @@ bool Checker::required(const QJsonObject& object, const QString& path,
     for (const char* name : keys) {
         const QString key = QLatin1String(name);
         if (!object.contains(key)) {
-            fail(childPath(path, key), QJsonValue(QJsonValue::Undefined),
-                 QStringLiteral("property \"%1\" is required").arg(key));
+            const QString message = QStringLiteral("property \"%1\" is required").arg(key);
+            fail(childPath(path, key), QJsonValue(QJsonValue::Undefined), message,
+                 apisixSchema(path, message));
             ok = false;
         }
     }
@@ -157,13 +220,26 @@ std::optional<QString> Checker::string(const QJsonValue& value, const QString& p
     }
     const QString s = value.toString();
     if (s.size() < minLength || (maxLength >= 0 && s.size() > maxLength)) {
+        // jsonschema counts characters, not UTF-16 units.
+        const qsizetype length = s.toUcs4().size();
+        const ApisixWording apisix = apisixSchema(
+            path, s.size() < minLength ? QStringLiteral("string too short, expected at least %1, "
+                                                        "got %2")
+                                             .arg(minLength)
+                                             .arg(length)
+                                       : QStringLiteral("string too long, expected at most %1, "
+                                                        "got %2")
+                                             .arg(maxLength)
+                                             .arg(length));
         if (maxLength < 0)
-            fail(path, value, QStringLiteral("must not be empty"));
+            fail(path, value, QStringLiteral("must not be empty"), apisix);
         else if (minLength == 0)
-            fail(path, value, QStringLiteral("must be at most %1 characters").arg(maxLength));
+            fail(path, value, QStringLiteral("must be at most %1 characters").arg(maxLength),
+                 apisix);
         else
             fail(path, value,
-                 QStringLiteral("must be %1-%2 characters long").arg(minLength).arg(maxLength));
+                 QStringLiteral("must be %1-%2 characters long").arg(minLength).arg(maxLength),
+                 apisix);
         return std::nullopt;
     }
     return s;
@@ -189,7 +265,18 @@ std::optional<qint64> Checker::integer(const QJsonValue& value, const QString& p
             else
                 reason = QStringLiteral("must be an integer");
         }
-        fail(path, value, reason);
+        // Lua's numbers are doubles: 1e19 is an integer to jsonschema, out of range. A bound
+        // that only keeps the value in an int (no bound in APISIX's schema) is Streamgate's.
+        ApisixWording apisix;
+        if (!std::isfinite(d) || std::floor(d) != d)
+            apisix = apisixSchema(path, QStringLiteral("wrong type: expected integer, got number"));
+        else if (d < double(min) && min > std::numeric_limits<int>::min())
+            apisix = apisixSchema(
+                path, QStringLiteral("expected %1 to be at least %2").arg(luaNumber(d)).arg(min));
+        else if (d > double(max) && max < std::numeric_limits<int>::max())
+            apisix = apisixSchema(
+                path, QStringLiteral("expected %1 to be at most %2").arg(luaNumber(d)).arg(max));
+        fail(path, value, reason, apisix);
         return std::nullopt;
     }
     return value.toInteger();
@@ -203,10 +290,23 @@ std::optional<double> Checker::number(const QJsonValue& value, const QString& pa
     }
     const double d = value.toDouble();
     if (!std::isfinite(d) || d < min) {
-        fail(path, value, QStringLiteral("must be a number >= %1").arg(min));
+        fail(path, value, QStringLiteral("must be a number >= %1").arg(min),
+             apisixSchema(path, QStringLiteral("expected %1 to be at least %2")
+                                    .arg(luaNumber(d), luaNumber(min))));
         return std::nullopt;
     }
     return d;
+}
+
+std::optional<qint64> Checker::positiveInteger(const QJsonValue& value, const QString& path)
+{
+    const qsizetype before = problems.size();
+    const std::optional<qint64> n = integer(value, path, 1, std::numeric_limits<int>::max());
+    const double d = value.toDouble();
+    if (!n && problems.size() > before && value.isDouble() && std::floor(d) == d && d < 1)
+        problems.last().apisix = apisixSchema(
+            path, QStringLiteral("expected %1 to be greater than 0").arg(luaNumber(d)));
+    return n;
 }
 
 std::optional<double> Checker::positiveNumber(const QJsonValue& value, const QString& path)
@@ -217,7 +317,9 @@ std::optional<double> Checker::positiveNumber(const QJsonValue& value, const QSt
     }
     const double d = value.toDouble();
     if (!std::isfinite(d) || d <= 0) {
-        fail(path, value, QStringLiteral("must be a number > 0"));
+        fail(path, value, QStringLiteral("must be a number > 0"),
+             apisixSchema(path,
+                          QStringLiteral("expected %1 to be greater than 0").arg(luaNumber(d))));
         return std::nullopt;
     }
     return d;

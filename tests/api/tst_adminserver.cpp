@@ -441,10 +441,11 @@ void TestAdminServer::bodyErrors_data()
         << "/apisix/admin/stream_routes/1"
         << QByteArray(R"({"server_port": 70000, "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
         << "server_port";
-    QTest::newRow("field named only inside a word of the reason")
+    QTest::newRow("label value of the wrong type")
         << "/apisix/admin/stream_routes/1"
         << QByteArray(R"({"labels": {"x": {}}, "upstream": {"nodes": {"127.0.0.1:1": 1}}})")
-        << "labels.x: wrong type: expected string, got object";
+        << "invalid configuration: property \"labels\" validation failed: failed to validate x "
+           "(matching \".*\"): wrong type: expected string, got table";
     QTest::newRow("unknown plugin")
         << "/apisix/admin/stream_routes/1"
         << QByteArray(
@@ -602,7 +603,7 @@ void TestAdminServer::patchMergesLikeApisix()
     const QByteArray before = readFile(m_path);
     a = call("PATCH", "/apisix/admin/upstreams/u1", R"({"nodes": {"127.0.0.1:99999": 1}})");
     QCOMPARE(a.status, 400);
-    QVERIFY2(a.json.value("error_msg").toString().contains("127.0.0.1:99999"), a.body.constData());
+    QCOMPARE(a.json, (QJsonObject{{"error_msg", "invalid port 99999"}}));
     a = call("PATCH", "/apisix/admin/upstreams/u1", R"({"id": "other"})");
     QCOMPARE(a.status, 400);
     QCOMPARE(a.json, (QJsonObject{{"error_msg", "wrong upstream id"}}));

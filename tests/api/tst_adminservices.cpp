@@ -159,13 +159,15 @@ void TestAdminServices::refusals_data()
         << "wrong service id";
     QTest::newRow("TEST 11 integer id less than 1")
         << QByteArray("PUT") << "/apisix/admin/services" << QByteArray(R"({"id": -100})")
-        << "id: must be a string of 1-64 characters...";
+        << "invalid configuration: property \"id\" validation failed: object matches none of the "
+           "required";
     QTest::newRow("TEST 12 string id with symbols")
         << QByteArray("PUT") << "/apisix/admin/services" << QByteArray(R"({"id": "invalid_id$"})")
         << "invalid service id \"invalid_id$\"...";
     QTest::newRow("TEST 13 invalid upstream_id")
         << QByteArray("PUT") << one << QByteArray(R"({"upstream_id": "invalid$"})")
-        << "upstream_id: must be a string of 1-64 characters...";
+        << "invalid configuration: property \"upstream_id\" validation failed: object matches none "
+           "of the required";
     QTest::newRow("TEST 14 upstream_id that does not exist")
         << QByteArray("PUT") << one << QByteArray(R"({"upstream_id": "9999999999"})")
         << "failed to fetch upstream info by upstream id [9999999999], response code: 404";
@@ -178,19 +180,21 @@ void TestAdminServices::refusals_data()
     QTest::newRow("TEST 23 chash upstream without key")
         << QByteArray("PUT") << one
         << QByteArray(R"({"upstream": {"nodes": {"127.0.0.1:8080": 1}, "type": "chash"}})")
-        << "property \"key\" is required when type is chash...";
+        << "missing key";
     QTest::newRow("TEST 33 label value not a string")
         << QByteArray("PUT") << one << QByteArray(R"({"labels": {"env": ["production"]}})")
-        << "labels.env: wrong type: expected string, got array";
+        << "invalid configuration: property \"labels\" validation failed: failed to validate env "
+           "(matching \".*\"): wrong type: expected string, got table";
     QTest::newRow("TEST 34 create_time from a client")
         << QByteArray("PUT") << one << QByteArray(R"({"create_time": 1602883670})")
-        << "create_time is set by the server and cannot be given";
+        << "the property is forbidden:  create_time";
     QTest::newRow("TEST 36 name longer than 256")
         << QByteArray("PUT") << one << QByteArray(R"({"name": ")" + QByteArray(257, 'n') + "\"}")
-        << "name: must be 1-256 characters long";
+        << "invalid configuration: property \"name\" validation failed: string too long, expected "
+           "at most 256, got 257";
     QTest::newRow("unknown field")
         << QByteArray("PUT") << one << QByteArray(R"({"invalid_property": "/index.html"})")
-        << "additional properties forbidden, found invalid_property";
+        << "invalid configuration: additional properties forbidden, found invalid_property";
     // Fields of an HTTP service: refused by name, never stored and ignored.
     QTest::newRow("hosts") << QByteArray("PUT") << one
                            << QByteArray(R"({"hosts": ["foo.com", "*.bar.com"]})")
@@ -206,14 +210,14 @@ void TestAdminServices::refusals_data()
                                  << "unknown plugin [limit-count]";
     QTest::newRow("stream plugin conf refused")
         << QByteArray("PUT") << one << QByteArray(R"({"plugins": {"limit-conn": {"conn": 1}}})")
-        << "property \"burst\" is required...";
+        << "failed to check the configuration of plugin limit-conn err: property \"burst\" is "
+           "required";
     // A service's plugins are APISIX's HTTP plugins, which have no mqtt-proxy.
     QTest::newRow("mqtt-proxy on a service")
         << QByteArray("PUT") << one
         << QByteArray(
                R"({"plugins": {"mqtt-proxy": {"protocol_name": "MQTT", "protocol_level": 4}}})")
-        << "unknown plugin [mqtt-proxy]: a service's plugins are HTTP "
-           "plugins in APISIX; give mqtt-proxy on the stream routes";
+        << "unknown plugin [mqtt-proxy]";
     QTest::newRow("traffic-split on a variable a stream connection does not have")
         << QByteArray("PUT") << one << QByteArray(R"({"plugins": {"traffic-split": {"rules": [
                           {"match": [{"vars": [["uri", "==", "/"]]}]}]}}})")
@@ -497,16 +501,26 @@ void TestAdminServices::pluginMetadata()
     QCOMPARE(a.status, 400);
     QVERIFY2(a.body.contains("plugin_metadata of http-logger is not supported by Streamgate"),
              a.body.constData());
+    // The first failure APISIX meets, in its words: its schema's before Streamgate's own rule
+    // on log_format's variables.
     a = call("PUT", "/apisix/admin/plugin_metadata/syslog",
              R"({"log_format": {"x": "$no_such_var"}, "max_pending_entries": 0})");
     QCOMPARE(a.status, 400);
-    QVERIFY2(a.body.contains("log_format.x") && a.body.contains("no_such_var") &&
-                 a.body.contains("max_pending_entries"),
-             a.body.constData());
+    QCOMPARE(a.json, (QJsonObject{{"error_msg", "invalid configuration: property "
+                                                "\"max_pending_entries\" validation failed: "
+                                                "expected 0 to be at least 1"}}));
+    a = call("PUT", "/apisix/admin/plugin_metadata/syslog",
+             R"({"log_format": {"x": "$no_such_var"}})");
+    QCOMPARE(a.status, 400);
+    QVERIFY2(
+        a.json.value("error_msg")
+            .toString()
+            .startsWith("log_format.x: variable \"$no_such_var\" is not supported by Streamgate"),
+        a.body.constData());
     a = call("PUT", "/apisix/admin/plugin_metadata/syslog", R"({"create_time": 1})");
     QCOMPARE(a.status, 400);
-    QVERIFY2(a.body.contains("create_time is set by the server and cannot be given"),
-             a.body.constData());
+    QCOMPARE(a.json.value("error_msg").toString(),
+             QStringLiteral("the property is forbidden:  create_time"));
     a = call("PUT", "/apisix/admin/plugin_metadata", R"({"k": "v"})");
     QCOMPARE(a.status, 400);
     QCOMPARE(a.json.value("error_msg").toString(), QStringLiteral("missing plugin name"));

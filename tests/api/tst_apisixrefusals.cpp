@@ -79,7 +79,7 @@ void TestApisixRefusals::adminApiRefusesByName_data()
         << "/apisix/admin/upstreams/u"
         << QByteArray(R"({"scheme": "tls", "tls": {"client_cert_id": "1"},
                           "nodes": {"127.0.0.1:1": 1}})")
-        << "upstreams[0].tls.client_cert_id: failed to fetch ssl info by ssl id [1]: no such ssl";
+        << "failed to fetch ssl info by ssl id [1], response code: 404";
     QTest::newRow("service hosts")
         << "/apisix/admin/services/s"
         << QByteArray(R"({"hosts": ["a.example.com"], "upstream": {"nodes": {"127.0.0.1:1": 1}}})")

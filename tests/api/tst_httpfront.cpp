@@ -209,8 +209,9 @@ void TestHttpFront::hugeBodyRefusedAtHeaderTime_data()
     QTest::addColumn<int>("status");
     QTest::addColumn<QString>("message");
     QTest::newRow("with the key")
-        << QByteArray("X-API-KEY: " + kKey + "\r\n") << 413
-        << QStringLiteral("209715200 bytes is more than the 1572864-byte (1.5 MiB) limit");
+        << QByteArray("X-API-KEY: " + kKey + "\r\n") << 400
+        << QStringLiteral("request size 209715200 is greater than the maximum size 1572864 "
+                          "allowed");
     QTest::newRow("without a key")
         << QByteArray() << 401 << QStringLiteral("failed to check token");
 }
@@ -299,7 +300,7 @@ void TestHttpFront::continueOnlyForAnAdmittedRequest_data()
     QTest::newRow("wrong key") << QByteArray("X-API-KEY: nope\r\n") << int(kRouteBody.size())
                                << 401;
     QTest::newRow("key, body over the limit")
-        << QByteArray("X-API-KEY: " + kKey + "\r\n") << 2 * 1024 * 1024 << 413;
+        << QByteArray("X-API-KEY: " + kKey + "\r\n") << 2 * 1024 * 1024 << 400;
     QTest::newRow("key") << QByteArray("X-API-KEY: " + kKey + "\r\n") << int(kRouteBody.size())
                          << 100;
 }
