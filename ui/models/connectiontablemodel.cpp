@@ -32,6 +32,10 @@ constexpr qint64 MinRateSpanMs = 200;
 // ID, route, protocol and client never change during a connection: leaving them out of the
 // refresh's dataChanged spares a sorting proxy the re-sort when the user sorts by them.
 constexpr int FirstMovingColumn = ConnectionTableModel::UpstreamColumn;
+// Each rowsRemoved costs a sorting proxy and the table's row header a pass over every row; past
+// this many separate runs of leaving rows, one layout change (a single re-sort in the proxy)
+// costs less.
+constexpr int MaxRemovedRuns = 16;
 
 qint64 durationMs(const ConnectionInfo& c, qint64 nowMs)
 {
@@ -231,6 +235,21 @@ bool isNumeric(int column)
 
 ConnectionTableModel::ConnectionTableModel(QObject* parent) : QAbstractTableModel(parent) {}
 
+ConnectionState ConnectionTableModel::shownState(const Row& row)
+{
+    return row.closedSeenMs > 0 ? ConnectionState::Closed : row.info.state;
+}
+
+double ConnectionTableModel::shownRateUp(const Row& row)
+{
+    return row.closedSeenMs > 0 ? 0.0 : row.rateUp;
+}
+
+double ConnectionTableModel::shownRateDown(const Row& row)
+{
+    return row.closedSeenMs > 0 ? 0.0 : row.rateDown;
+}
+
 ConnectionTableModel::~ConnectionTableModel() = default;
 
 int ConnectionTableModel::rowCount(const QModelIndex& parent) const
@@ -353,7 +372,7 @@ QVariant ConnectionTableModel::displayData(const Row& row, int column) const
     case StateColumn:
         if (row.closedSeenMs == 0 && c.pausedUntilMs > 0)
             return tr("Paused %1 s").arg(pausedSeconds(c, m_lastTakenMs));
-        return stateText(row.closedSeenMs > 0 ? ConnectionState::Closed : c.state);
+        return stateText(shownState(row));
     case StartedColumn:
         return formatClock(c.startMs);
     case DurationColumn:
@@ -414,6 +433,32 @@ QVariant ConnectionTableModel::displayData(const Row& row, int column) const
     return {};
 }
 
+std::optional<bool> ConnectionTableModel::sortsBefore(int row, int other, int column) const
+{
+    const Row& a = *m_rows[size_t(row)];
+    const Row& b = *m_rows[size_t(other)];
+    switch (column) {
+    case IdColumn:
+        return a.info.id < b.info.id;
+    case StateColumn:
+        return int(shownState(a)) < int(shownState(b));
+    case StartedColumn:
+        return a.info.startMs < b.info.startMs;
+    case DurationColumn:
+        return durationMs(a.info, m_lastTakenMs) < durationMs(b.info, m_lastTakenMs);
+    case BytesUpColumn:
+        return a.info.bytesUp < b.info.bytesUp;
+    case BytesDownColumn:
+        return a.info.bytesDown < b.info.bytesDown;
+    case RateUpColumn:
+        return shownRateUp(a) < shownRateUp(b);
+    case RateDownColumn:
+        return shownRateDown(a) < shownRateDown(b);
+    default:
+        return std::nullopt;
+    }
+}
+
 QVariant ConnectionTableModel::rawData(const Row& row, int column) const
 {
     const ConnectionInfo& c = row.info;
@@ -431,7 +476,7 @@ QVariant ConnectionTableModel::rawData(const Row& row, int column) const
     case UpstreamColumn:
         return c.upstreamNode;
     case StateColumn:
-        return int(row.closedSeenMs > 0 ? ConnectionState::Closed : c.state);
+        return int(shownState(row));
     case StartedColumn:
         return c.startMs;
     case DurationColumn:
@@ -441,9 +486,9 @@ QVariant ConnectionTableModel::rawData(const Row& row, int column) const
     case BytesDownColumn:
         return c.bytesDown;
     case RateUpColumn:
-        return row.closedSeenMs > 0 ? 0.0 : row.rateUp;
+        return shownRateUp(row);
     case RateDownColumn:
-        return row.closedSeenMs > 0 ? 0.0 : row.rateDown;
+        return shownRateDown(row);
     case CloseReasonColumn:
         return terminationText(c);
     case MySqlUserColumn:
@@ -607,6 +652,13 @@ void ConnectionTableModel::rebuildIndex()
 
 void ConnectionTableModel::removeRowsWhere(const std::vector<char>& remove)
 {
+    int runs = 0;
+    for (size_t i = 0; i < remove.size(); ++i)
+        runs += remove[i] && (i == 0 || !remove[i - 1]) ? 1 : 0;
+    if (runs > MaxRemovedRuns) {
+        dropRows(remove);
+        return;
+    }
     // Contiguous runs, back to front, so the row numbers of earlier runs stay valid.
     bool any = false;
     for (int row = int(m_rows.size()) - 1; row >= 0;) {
@@ -627,6 +679,36 @@ void ConnectionTableModel::removeRowsWhere(const std::vector<char>& remove)
     }
     if (any)
         rebuildIndex();
+}
+
+// Many scattered rows leave in one layout change, as QSortFilterProxyModel::invalidate() drops
+// the rows its filter no longer takes: persistent indexes (selection, current row) follow the
+// rows that stay and become invalid for the others.
+void ConnectionTableModel::dropRows(const std::vector<char>& remove)
+{
+    Q_EMIT layoutAboutToBeChanged();
+    std::vector<int> newRow(m_rows.size(), -1);
+    std::vector<std::unique_ptr<Row>> kept;
+    kept.reserve(m_rows.size());
+    for (size_t i = 0; i < m_rows.size(); ++i) {
+        if (remove[i]) {
+            m_retired.insert(m_rows[i]->info.id);
+            continue;
+        }
+        newRow[i] = int(kept.size());
+        kept.push_back(std::move(m_rows[i]));
+    }
+    m_rows.swap(kept);
+    const QModelIndexList from = persistentIndexList();
+    QModelIndexList to;
+    to.reserve(from.size());
+    for (const QModelIndex& old : from) {
+        const int row = newRow[size_t(old.row())];
+        to << (row < 0 ? QModelIndex() : index(row, old.column()));
+    }
+    changePersistentIndexList(from, to);
+    rebuildIndex();
+    Q_EMIT layoutChanged();
 }
 
 void ConnectionTableModel::appendRows(std::vector<std::unique_ptr<Row>>& rows)
@@ -799,18 +881,17 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
     m_lastTakenMs = now;
     if (changedCount > 0) {
         const int last = int(m_rows.size()) - 1;
-        if (changedCount * 2 > int(m_rows.size())) {
-            Q_EMIT dataChanged(index(0, anyWholeRow ? 0 : FirstMovingColumn),
-                               index(last, ColumnCount - 1));
-        } else {
+        // One dataChanged per run of consecutive rows where `in` holds, over the moving columns
+        // or, when a row of the run changed whole, over every column.
+        const auto emitRuns = [this, last](bool (*in)(const Row&)) {
             for (int row = 0; row <= last;) {
-                if (!m_rows[size_t(row)]->changed) {
+                if (!in(*m_rows[size_t(row)])) {
                     ++row;
                     continue;
                 }
                 int end = row;
                 bool whole = m_rows[size_t(row)]->wholeRow;
-                while (end < last && m_rows[size_t(end + 1)]->changed) {
+                while (end < last && in(*m_rows[size_t(end + 1)])) {
                     ++end;
                     whole = whole || m_rows[size_t(end)]->wholeRow;
                 }
@@ -818,6 +899,16 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                                    index(end, ColumnCount - 1));
                 row = end + 1;
             }
+        };
+        if (changedCount * 2 > int(m_rows.size())) {
+            // The columns that never change stay out of the range even when some rows changed
+            // whole (closed ones): a proxy sorted by ID would otherwise check the order of every
+            // row. Those rows get their own signals.
+            Q_EMIT dataChanged(index(0, FirstMovingColumn), index(last, ColumnCount - 1));
+            if (anyWholeRow)
+                emitRuns([](const Row& row) { return row.wholeRow; });
+        } else {
+            emitRuns([](const Row& row) { return row.changed; });
         }
     }
 

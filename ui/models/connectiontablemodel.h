@@ -12,6 +12,7 @@
 #include <QHash>
 #include <QSet>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace sg::ui {
@@ -92,6 +93,10 @@ public:
     double rateUpAt(int row) const;
     double rateDownAt(int row) const;
     int openCount() const { return m_openCount; }
+    // Whether `row` sorts before `other` by `column`'s SortRole, for the columns sorted by a
+    // number (ID, state, times, bytes, rates), compared without building QVariants; nullopt for
+    // the other columns.
+    std::optional<bool> sortsBefore(int row, int other, int column) const;
 
 Q_SIGNALS:
     void databaseFirstSeen();
@@ -101,10 +106,14 @@ private:
     struct Row;
     void appendRows(std::vector<std::unique_ptr<Row>>& rows);
     void removeRowsWhere(const std::vector<char>& remove);
+    void dropRows(const std::vector<char>& remove);
     void rebuildIndex();
     void noteDatabase(const ConnectionInfo& c);
     QVariant displayData(const Row& row, int column) const;
     QVariant rawData(const Row& row, int column) const;
+    static ConnectionState shownState(const Row& row); // Closed once seen closed
+    static double shownRateUp(const Row& row);         // 0 once closed
+    static double shownRateDown(const Row& row);
 
     std::vector<std::unique_ptr<Row>> m_rows;
     QHash<quint64, int> m_rowById;
