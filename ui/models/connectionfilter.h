@@ -8,6 +8,8 @@
 
 namespace sg::ui {
 
+class ConnectionTableModel;
+
 class ConnectionFilter final : public QSortFilterProxyModel
 {
     Q_OBJECT
@@ -27,6 +29,7 @@ protected:
     bool lessThan(const QModelIndex& left, const QModelIndex& right) const override;
 
 private:
+    const ConnectionTableModel* m_connections = nullptr; // the source, when it is one
     QString m_route;
     QString m_text;
     QString m_program;

@@ -252,6 +252,14 @@ double ConnectionTableModel::shownRateDown(const Row& row)
 
 ConnectionTableModel::~ConnectionTableModel() = default;
 
+QModelIndex ConnectionTableModel::index(int row, int column, const QModelIndex& parent) const
+{
+    if (parent.isValid() || row < 0 || column < 0 || row >= int(m_rows.size()) ||
+        column >= ColumnCount)
+        return {};
+    return createIndex(row, column);
+}
+
 int ConnectionTableModel::rowCount(const QModelIndex& parent) const
 {
     return parent.isValid() ? 0 : int(m_rows.size());

@@ -57,6 +57,8 @@ public:
     explicit ConnectionTableModel(QObject* parent = nullptr);
     ~ConnectionTableModel() override;
 
+    // Without QAbstractTableModel's virtual calls: a sorting proxy asks for two per comparison.
+    QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
