@@ -278,6 +278,64 @@ private slots:
         QCOMPARE(layout.size(), 0);
     }
 
+    // A third of a hundred connections close at once: their rows are scattered, and they leave
+    // together after the linger time. Rows that stay keep their order, a selected row stays
+    // selected, an index on a leaving row becomes invalid, and the sorting proxy follows.
+    void scatteredClosedRowsLeaveTogether()
+    {
+        ConnectionTableModel model;
+        model.setClosedLingerMs(3000);
+        QAbstractItemModelTester tester(&model,
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        ConnectionFilter proxy;
+        proxy.setSourceModel(&model);
+        proxy.sort(ConnectionTableModel::IdColumn, Qt::DescendingOrder);
+        QAbstractItemModelTester proxyTester(
+            &proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QItemSelectionModel selection(&proxy);
+        model.applySnapshot(snap(T0 + 1000, range(1, 100)));
+
+        QList<ConnectionInfo> active;
+        QList<ConnectionInfo> closed;
+        QList<quint64> staying;
+        for (const ConnectionInfo& c : range(1, 100)) {
+            if (c.id % 3 == 0) {
+                closed << closedConn(c, T0 + 1200, CloseReason::ClientClosed);
+            } else {
+                active << c;
+                staying << c.id;
+            }
+        }
+        const auto proxyRowOf = [&](quint64 id) {
+            return proxy.mapFromSource(model.index(model.rowOfConnection(id), 0));
+        };
+        selection.select(proxyRowOf(50),
+                         QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+        const QPersistentModelIndex leaving = proxyRowOf(48);
+        model.applySnapshot(snap(T0 + 1250, active, closed));
+        QCOMPARE(model.rowCount(), 100);
+        QVERIFY(model.isClosedAt(model.rowOfConnection(48)));
+
+        QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
+        model.applySnapshot(snap(T0 + 4300, active, closed));
+        QCOMPARE(ids(model), staying);
+        QCOMPARE(proxy.rowCount(), staying.size());
+        QCOMPARE(proxy.index(0, 0).data(ConnectionIdRole).toULongLong(), quint64(100));
+        QCOMPARE(proxy.index(1, 0).data(ConnectionIdRole).toULongLong(), quint64(98));
+        QVERIFY(!leaving.isValid());
+        const QModelIndexList selected = selection.selectedRows();
+        QCOMPARE(selected.size(), 1);
+        QCOMPARE(selected.first().data(ConnectionIdRole).toULongLong(), quint64(50));
+        for (quint64 id : std::as_const(staying))
+            QCOMPARE(model.connectionAt(model.rowOfConnection(id)).id, id);
+        QCOMPARE(model.rowOfConnection(48), -1);
+
+        // The engine still lists them closed: they do not come back.
+        model.applySnapshot(snap(T0 + 4550, active, closed));
+        QCOMPARE(ids(model), staying);
+        QCOMPARE(removed.size(), 0); // one layout change, not 33 removals
+    }
+
     void closedRowsStayRedThenLeave()
     {
         ConnectionTableModel model;
