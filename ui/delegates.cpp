@@ -129,9 +129,8 @@ void ConnectionRowDelegate::drawText(QPainter* painter, const QStyleOptionViewIt
     painter->save();
     painter->setClipRect(option.rect);
     painter->setFont(option.font);
-    painter->setPen(option.palette.color(group, option.state & QStyle::State_Selected
-                                                    ? QPalette::HighlightedText
-                                                    : QPalette::Text));
+    painter->setPen(option.palette.color(
+        group, option.state & QStyle::State_Selected ? QPalette::HighlightedText : QPalette::Text));
     painter->drawStaticText(QPointF(x, y), *cached);
     painter->restore();
 }

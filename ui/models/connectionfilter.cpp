@@ -9,9 +9,8 @@ ConnectionFilter::ConnectionFilter(QObject* parent) : QSortFilterProxyModel(pare
 {
     setSortRole(SortRole);
     setDynamicSortFilter(true);
-    connect(this, &QAbstractProxyModel::sourceModelChanged, this, [this] {
-        m_connections = qobject_cast<const ConnectionTableModel*>(sourceModel());
-    });
+    connect(this, &QAbstractProxyModel::sourceModelChanged, this,
+            [this] { m_connections = qobject_cast<const ConnectionTableModel*>(sourceModel()); });
 }
 
 void ConnectionFilter::setRouteFilter(const QString& routeId)
