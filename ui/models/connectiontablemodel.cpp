@@ -37,6 +37,15 @@ constexpr int FirstMovingColumn = ConnectionTableModel::UpstreamColumn;
 // costs less.
 constexpr int MaxRemovedRuns = 16;
 
+// Whether a text differs: a snapshot shares the strings that did not change with the one before,
+// and most are empty, so this rarely compares characters (10,000 rows, 18 texts each, four times
+// a second).
+bool textChanged(const QString& shown, const QString& now)
+{
+    return shown.size() != now.size() ||
+           (!shown.isEmpty() && shown.constData() != now.constData() && shown != now);
+}
+
 qint64 durationMs(const ConnectionInfo& c, qint64 nowMs)
 {
     const qint64 end = c.endMs > 0 ? c.endMs : nowMs;
@@ -768,47 +777,51 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                 const qint64 prevPaused = row.info.pausedUntilMs;
                 // Copy only what moves: a whole ConnectionInfo copy is a dozen atomic
                 // reference counts, which adds up over 10,000 rows four times a second.
-                const bool upstreamChanged = row.info.upstreamNode != c->upstreamNode;
+                const bool upstreamChanged = textChanged(row.info.upstreamNode, c->upstreamNode);
                 if (upstreamChanged)
                     row.info.upstreamNode = c->upstreamNode;
                 const bool mysqlChanged =
                     row.info.mysql.commands != c->mysql.commands ||
                     row.info.mysql.detected != c->mysql.detected ||
-                    row.info.mysql.user != c->mysql.user || row.info.mysql.tls != c->mysql.tls ||
-                    row.info.mysql.serverVersion != c->mysql.serverVersion ||
-                    row.info.mysql.database != c->mysql.database ||
+                    textChanged(row.info.mysql.user, c->mysql.user) ||
+                    row.info.mysql.tls != c->mysql.tls ||
+                    textChanged(row.info.mysql.serverVersion, c->mysql.serverVersion) ||
+                    textChanged(row.info.mysql.database, c->mysql.database) ||
                     row.info.mysql.statementSinceMs != c->mysql.statementSinceMs ||
-                    row.info.mysql.statement != c->mysql.statement ||
-                    row.info.mysql.lastError != c->mysql.lastError ||
-                    row.info.mysql.notFollowed != c->mysql.notFollowed;
+                    textChanged(row.info.mysql.statement, c->mysql.statement) ||
+                    textChanged(row.info.mysql.lastError, c->mysql.lastError) ||
+                    textChanged(row.info.mysql.notFollowed, c->mysql.notFollowed);
                 if (mysqlChanged)
                     row.info.mysql = c->mysql;
                 const PostgresInfo& pg = c->postgres;
                 const bool postgresChanged =
                     row.info.postgres.detected != pg.detected ||
                     row.info.postgres.commands != pg.commands ||
-                    row.info.postgres.user != pg.user ||
-                    row.info.postgres.serverVersion != pg.serverVersion ||
+                    textChanged(row.info.postgres.user, pg.user) ||
+                    textChanged(row.info.postgres.serverVersion, pg.serverVersion) ||
                     row.info.postgres.statementSinceMs != pg.statementSinceMs ||
-                    row.info.postgres.statement != pg.statement ||
-                    row.info.postgres.database != pg.database || row.info.postgres.tls != pg.tls ||
-                    row.info.postgres.lastError != pg.lastError ||
-                    row.info.postgres.loginError != pg.loginError ||
-                    row.info.postgres.notFollowed != pg.notFollowed;
+                    textChanged(row.info.postgres.statement, pg.statement) ||
+                    textChanged(row.info.postgres.database, pg.database) ||
+                    row.info.postgres.tls != pg.tls ||
+                    textChanged(row.info.postgres.lastError, pg.lastError) ||
+                    textChanged(row.info.postgres.loginError, pg.loginError) ||
+                    textChanged(row.info.postgres.notFollowed, pg.notFollowed);
                 if (postgresChanged)
                     row.info.postgres = pg;
-                const bool redisChanged = row.info.redis.commands != c->redis.commands ||
-                                          row.info.redis.command != c->redis.command ||
-                                          row.info.redis.notFollowed != c->redis.notFollowed;
+                const bool redisChanged =
+                    row.info.redis.commands != c->redis.commands ||
+                    textChanged(row.info.redis.command, c->redis.command) ||
+                    textChanged(row.info.redis.notFollowed, c->redis.notFollowed);
                 if (redisChanged)
                     row.info.redis = c->redis;
                 if (mysqlChanged || postgresChanged || redisChanged)
                     noteDatabase(row.info);
                 // Who the client is arrives once, shortly after the connection opened; the
                 // Client column, left out of the usual refresh, repaints with it.
-                const bool whoChanged = row.info.clientHost != c->clientHost ||
-                                        row.info.clientProcess.pid != c->clientProcess.pid ||
-                                        row.info.clientProcess.unknown != c->clientProcess.unknown;
+                const bool whoChanged =
+                    textChanged(row.info.clientHost, c->clientHost) ||
+                    row.info.clientProcess.pid != c->clientProcess.pid ||
+                    textChanged(row.info.clientProcess.unknown, c->clientProcess.unknown);
                 if (whoChanged) {
                     row.info.clientHost = c->clientHost;
                     row.info.clientProcess = c->clientProcess;
