@@ -4,6 +4,7 @@
 // (the client's host name and program included); sorts on SortRole (raw numbers, numeric
 // addresses, programs by name then pid).
 
+#include <QPointer>
 #include <QSortFilterProxyModel>
 
 namespace sg::ui {
@@ -29,7 +30,7 @@ protected:
     bool lessThan(const QModelIndex& left, const QModelIndex& right) const override;
 
 private:
-    const ConnectionTableModel* m_connections = nullptr; // the source, when it is one
+    QPointer<const ConnectionTableModel> m_connections; // the source, when it is one
     QString m_route;
     QString m_text;
     QString m_program;
