@@ -7,6 +7,7 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
+#include <utility>
 
 namespace sg::ui {
 
@@ -69,7 +70,69 @@ void ConnectionRowDelegate::paint(QPainter* painter, const QStyleOptionViewItem&
     }
     const QWidget* widget = option.widget;
     QStyle* style = widget ? widget->style() : QApplication::style();
+    // One line of text without icon or check box (every cell of the table): the style draws the
+    // cell without it, then the text comes from the cache.
+    constexpr auto Own = QStyleOptionViewItem::WrapText | QStyleOptionViewItem::HasCheckIndicator |
+                         QStyleOptionViewItem::HasDecoration;
+    if ((opt.features & Own) || (opt.state & QStyle::State_Editing)) {
+        style->drawControl(QStyle::CE_ItemViewItem, &opt, painter, widget);
+        return;
+    }
+    const QString text = std::exchange(opt.text, QString());
+    opt.features &= ~QStyleOptionViewItem::HasDisplay;
     style->drawControl(QStyle::CE_ItemViewItem, &opt, painter, widget);
+    drawText(painter, opt, text, style);
+}
+
+// Where and in which colour QCommonStyle draws an item's text: inside the focus frame margin,
+// aligned as the option says, elided as the view says.
+void ConnectionRowDelegate::drawText(QPainter* painter, const QStyleOptionViewItem& option,
+                                     const QString& text, const QStyle* style) const
+{
+    if (text.isEmpty())
+        return;
+    const int margin = style->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, option.widget) + 1;
+    const QRect rect = option.rect.adjusted(margin, 0, -margin, 0);
+    if (option.font != m_textFont) {
+        m_texts.clear();
+        m_textFont = option.font;
+    }
+    if (m_texts.size() > 8192) // a few screens of cells; what scrolled away is laid out again
+        m_texts.clear();
+    auto cached = m_texts.find({text, rect.width()});
+    if (cached == m_texts.end()) {
+        QStaticText laidOut(
+            QFontMetrics(option.font).elidedText(text, option.textElideMode, rect.width()));
+        laidOut.setTextFormat(Qt::PlainText);
+        laidOut.prepare(QTransform(), option.font);
+        cached = m_texts.insert({text, rect.width()}, laidOut);
+    }
+    const QSizeF size = cached->size();
+    const Qt::Alignment align = QStyle::visualAlignment(option.direction, option.displayAlignment);
+    qreal x = rect.left();
+    if (align & Qt::AlignRight)
+        x = rect.right() + 1 - size.width();
+    else if (align & Qt::AlignHCenter)
+        x = rect.left() + (rect.width() - size.width()) / 2;
+    // Whole pixels vertically, as QStyle::alignedRect gives the style.
+    const int height = int(size.height());
+    int y = rect.top() + (rect.height() - height) / 2;
+    if (align & Qt::AlignTop)
+        y = rect.top();
+    else if (align & Qt::AlignBottom)
+        y = rect.bottom() + 1 - height;
+
+    QPalette::ColorGroup group =
+        option.state & QStyle::State_Enabled ? QPalette::Normal : QPalette::Disabled;
+    if (group == QPalette::Normal && !(option.state & QStyle::State_Active))
+        group = QPalette::Inactive;
+    painter->save();
+    painter->setClipRect(option.rect);
+    painter->setFont(option.font);
+    painter->setPen(option.palette.color(
+        group, option.state & QStyle::State_Selected ? QPalette::HighlightedText : QPalette::Text));
+    painter->drawStaticText(QPointF(x, y), *cached);
+    painter->restore();
 }
 
 void StatusDotDelegate::paint(QPainter* painter, const QStyleOptionViewItem& option,

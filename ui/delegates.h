@@ -3,14 +3,20 @@
 // connections, coloured status dots, sparklines and in-cell action buttons. Colours are blended
 // with the palette, so light and dark themes both read well.
 
+#include <QFont>
+#include <QHash>
 #include <QSet>
+#include <QStaticText>
 #include <QStyledItemDelegate>
+#include <utility>
 
 namespace sg::ui {
 
 // Tints a connection row: green fading out after it appeared, red while it is "just closed",
 // dimmed text once it is history; amber while the toxic selected in the Faults tab hits it.
-// Reads AppearedMsRole, ClosedMsRole and ConnectionIdRole.
+// Reads AppearedMsRole, ClosedMsRole and ConnectionIdRole. A cell's text is drawn from a cache of
+// laid-out (elided) texts, placed as the style places it: most cells read the same from one
+// refresh to the next, and laying text out is most of what a repaint of the table costs.
 class ConnectionRowDelegate final : public QStyledItemDelegate
 {
     Q_OBJECT
@@ -26,9 +32,15 @@ public:
                const QModelIndex& index) const override;
 
 private:
+    void drawText(QPainter* painter, const QStyleOptionViewItem& option, const QString& text,
+                  const QStyle* style) const;
+
     qint64 m_fadeMs = 2500;
     qint64 m_lingerMs = 3000;
     QSet<quint64> m_highlighted;
+    // (text, width available) -> the text elided to that width, laid out in m_textFont.
+    mutable QHash<std::pair<QString, int>, QStaticText> m_texts;
+    mutable QFont m_textFont;
 };
 
 // A coloured dot before the text, from HealthRole (1 good, 2 warning, 3 error, 0 neutral).

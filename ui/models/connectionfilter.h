@@ -4,9 +4,12 @@
 // (the client's host name and program included); sorts on SortRole (raw numbers, numeric
 // addresses, programs by name then pid).
 
+#include <QPointer>
 #include <QSortFilterProxyModel>
 
 namespace sg::ui {
+
+class ConnectionTableModel;
 
 class ConnectionFilter final : public QSortFilterProxyModel
 {
@@ -24,8 +27,10 @@ public:
 
 protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const override;
+    bool lessThan(const QModelIndex& left, const QModelIndex& right) const override;
 
 private:
+    QPointer<const ConnectionTableModel> m_connections; // the source, when it is one
     QString m_route;
     QString m_text;
     QString m_program;

@@ -12,6 +12,7 @@
 #include <QHash>
 #include <QSet>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace sg::ui {
@@ -56,6 +57,8 @@ public:
     explicit ConnectionTableModel(QObject* parent = nullptr);
     ~ConnectionTableModel() override;
 
+    // Without QAbstractTableModel's virtual calls: a sorting proxy asks for two per comparison.
+    QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
@@ -92,6 +95,10 @@ public:
     double rateUpAt(int row) const;
     double rateDownAt(int row) const;
     int openCount() const { return m_openCount; }
+    // Whether `row` sorts before `other` by `column`'s SortRole, for the columns sorted by a
+    // number (ID, state, times, bytes, rates), compared without building QVariants; nullopt for
+    // the other columns.
+    std::optional<bool> sortsBefore(int row, int other, int column) const;
 
 Q_SIGNALS:
     void databaseFirstSeen();
@@ -101,10 +108,14 @@ private:
     struct Row;
     void appendRows(std::vector<std::unique_ptr<Row>>& rows);
     void removeRowsWhere(const std::vector<char>& remove);
+    void dropRows(const std::vector<char>& remove);
     void rebuildIndex();
     void noteDatabase(const ConnectionInfo& c);
     QVariant displayData(const Row& row, int column) const;
     QVariant rawData(const Row& row, int column) const;
+    static ConnectionState shownState(const Row& row); // Closed once seen closed
+    static double shownRateUp(const Row& row);         // 0 once closed
+    static double shownRateDown(const Row& row);
 
     std::vector<std::unique_ptr<Row>> m_rows;
     QHash<quint64, int> m_rowById;

@@ -258,6 +258,9 @@ ConnectionsPane::ConnectionsPane(ConnectionTableModel* connections, Engine* engi
     for (auto signal : {&QAbstractItemModel::rowsInserted, &QAbstractItemModel::rowsRemoved})
         connect(m_connections, signal, this, &ConnectionsPane::updateEmptyState,
                 Qt::QueuedConnection);
+    // Many closed rows leave at once in a layout change.
+    connect(m_connections, &QAbstractItemModel::layoutChanged, this,
+            &ConnectionsPane::updateEmptyState, Qt::QueuedConnection);
     updateEmptyState();
 }
 
