@@ -415,6 +415,17 @@ void TcpListeners::admitClient(const AcceptedOn& on, int fd, const StreamClient&
         readMqttConnect(on, fd, client, std::move(admission), here);
         return;
     }
+    if (admission.admitted() && admission.route->databaseServerTls >= DatabaseServerTls::Require &&
+        frontsMySql(*admission.route)) [[unlikely]] {
+        // Never a plaintext server leg that the setting refuses.
+        m_admission.refuse(
+            admission, client, CloseReason::UpstreamNoTls,
+            QStringLiteral("%1 \"%2\": TLS to the server is made for PostgreSQL "
+                           "only, and this route fronts MySQL/MariaDB")
+                .arg(settingPath({settingkey::Routes, qPrintable(admission.route->id),
+                                  settingkey::DatabaseServerTls}),
+                     toString(admission.route->databaseServerTls)));
+    }
     const ConnectionInfo base = connectionOf(client, on.key, StatsHub::nowMs());
     if (!admission.admitted()) {
         if (!admission.route)
@@ -440,6 +451,13 @@ void TcpListeners::admitClient(const AcceptedOn& on, int fd, const StreamClient&
     setup.delaySeconds = admission.delaySeconds;
     setup.admission = std::move(admission.ticket);
     setup.route = std::move(admission.route);
+    // A PostgreSQL client (it asked for TLS or sent its first bytes); one that sent nothing
+    // waits for a server that speaks first, which "prefer" leaves alone, while "require" and
+    // "verify" ask all the same and say why the server did not answer.
+    setup.postgresServerTls = databaseTlsAnswered &&
+                              setup.route->databaseServerTls != DatabaseServerTls::Off &&
+                              (tls || !clientBytes.isEmpty() ||
+                               setup.route->databaseServerTls != DatabaseServerTls::Prefer);
     setup.clientBytes = std::move(clientBytes);
     setup.tls = std::move(tls);
     setup.tlsRead = tlsRead;

@@ -69,13 +69,20 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
         m_watches[s].tag = s;
     }
     SessionFilters filters;
-    if (setup.upstream && setup.upstream->tls) [[unlikely]] {
+    const bool upstreamTls = setup.upstream && setup.upstream->tls;
+    // scheme "tls" is TLS from the first byte: the SSLRequest has no place then.
+    const bool serverTls = setup.postgresServerTls && !upstreamTls && setup.upstream &&
+                           m_route->databaseServerTlsClient;
+    if (upstreamTls || serverTls) [[unlikely]] {
         // The upstream's TLS: first toward the client (every reader after it sees the
         // upstream's plaintext), last toward the upstream (below). Its SSL object comes with
         // the handshake, before the pump starts; a PROXY protocol header goes before the
-        // handshake, in plaintext, from the connector.
+        // handshake (and the SSLRequest), in plaintext, from the connector.
         m_upstreamTls = std::make_shared<TlsLink>(nullptr, true);
-        m_upstreamTlsClient = setup.upstream->tls.get();
+        m_upstreamTlsClient =
+            upstreamTls ? setup.upstream->tls.get() : m_route->databaseServerTlsClient.get();
+        if (serverTls)
+            m_connector.setPostgresServerTls(m_route->databaseServerTls, m_upstreamTlsClient);
         filters.toClient.push_back(m_upstreamTls->decryptFilter());
         m_connector.setTlsPreface(std::move(setup.proxyHeader));
         setup.proxyHeader = QByteArray();
@@ -190,7 +197,10 @@ void TcpSession::connectOutcome(UpstreamConnector::Outcome outcome)
         break;
     }
     m_connected = true;
-    if (m_upstreamTls) [[unlikely]] {
+    if (m_upstreamTls && m_connector.plaintextServer()) [[unlikely]] {
+        m_upstreamTls->bypass(); // database_server_tls "prefer", and a server without TLS
+        m_pump.addReceived(RelayPump::Upstream, m_connector.tlsRead());
+    } else if (m_upstreamTls) [[unlikely]] {
         m_upstreamTls->adopt(m_connector.takeTls());
         m_pump.addReceived(RelayPump::Upstream, m_connector.tlsRead());
     }

@@ -51,7 +51,8 @@ class TlsLink::Decrypt final : public RelayFilter
 {
 public:
     explicit Decrypt(TlsLink& link) : m_link(link) {}
-    Mode mode() const override { return Mode::Transform; }
+    Mode mode() const override { return m_link.bypassed() ? Mode::Pass : Mode::Transform; }
+    bool done() const override { return m_link.bypassed(); }
     // Application data that came with the end of the handshake is already in the read BIO.
     void onStart(FilterOutput& out) override { drain(out); }
     void onData(const char* data, std::size_t len, FilterOutput& out) override
@@ -109,7 +110,8 @@ class TlsLink::Encrypt final : public RelayFilter
 {
 public:
     explicit Encrypt(TlsLink& link) : m_link(link) {}
-    Mode mode() const override { return Mode::Transform; }
+    Mode mode() const override { return m_link.bypassed() ? Mode::Pass : Mode::Transform; }
+    bool done() const override { return m_link.bypassed(); }
     void onData(const char* data, std::size_t len, FilterOutput& out) override
     {
         while (len > 0) {

@@ -38,6 +38,10 @@ public:
     // place in the chains then); the SSL object of the finished handshake comes here, before
     // the pump starts.
     void adopt(SSL* ssl) { m_ssl = ssl; }
+    // An upstream link whose server spoke plaintext after all (database_server_tls "prefer"
+    // and a server without TLS), before the pump starts: its filters pass and are let go.
+    void bypass() { m_bypassed = true; }
+    bool bypassed() const { return m_bypassed; }
     // The finished handshake, for the connection's record.
     TlsInfo describe(const QString& sni) const;
     // The filters, sharing this link's allocation (RelayFilter's aliasing contract).
@@ -66,6 +70,7 @@ private:
     class Encrypt;
     SSL* m_ssl;
     const bool m_upstream;
+    bool m_bypassed = false;
     int m_errorReason = 0;
     std::unique_ptr<Decrypt> m_decrypt;
     std::unique_ptr<Encrypt> m_encrypt;

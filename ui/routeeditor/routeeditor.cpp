@@ -825,6 +825,9 @@ bool RouteEditor::save()
     QMap<QString, RouteSettings> routes = settings.routes.value_or(QMap<QString, RouteSettings>());
     RouteSettings own = routes.value(id);
     own.databaseTls = m_databaseTls->isChecked() ? std::optional<bool>(true) : std::nullopt;
+    // The server leg's setting belongs to database TLS (the config refuses it alone).
+    if (!own.databaseTls)
+        own.databaseServerTls.reset();
     if (own == RouteSettings{})
         routes.remove(id);
     else
