@@ -236,11 +236,14 @@ UpstreamConnector::Outcome UpstreamConnector::askPostgresTls()
 
 UpstreamConnector::Outcome UpstreamConnector::readPostgresTlsAnswer()
 {
-    char answer = 0;
+    // PostgreSQL answers one byte and waits; more is a server that spoke first (MySQL's
+    // greeting: a 4-byte header with sequence id 0, then protocol version 10).
+    char bytes[5] = {};
     ssize_t n;
     do {
-        n = ::recv(m_watch.fd, &answer, 1, 0);
+        n = ::recv(m_watch.fd, bytes, sizeof bytes, 0);
     } while (n < 0 && errno == EINTR);
+    const char answer = bytes[0];
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
         m_worker.loop().want(m_watch, IoRead);
         return Outcome::Pending;
@@ -251,7 +254,20 @@ UpstreamConnector::Outcome UpstreamConnector::readPostgresTlsAnswer()
                          QStringLiteral("the server closed the connection after the SSLRequest "
                                         "(is it a PostgreSQL server?)"));
     m_awaitingTlsAnswer = false;
-    m_tlsRead = 1;
+    m_tlsRead = quint64(n);
+    if (n == 5 && bytes[3] == 0 && bytes[4] == 0x0a) {
+        // The route's next clients take the MySQL path, and are told why in MySQL's words.
+        m_route.stats->mysqlUpstream.store(true, std::memory_order_relaxed);
+        return tlsFailed(CloseReason::UpstreamNoTls,
+                         QStringLiteral("the server greeted as MySQL/MariaDB: the route's %1 "
+                                        "makes TLS to PostgreSQL servers only")
+                             .arg(setting));
+    }
+    if (n > 1)
+        return tlsFailed(CloseReason::UpstreamTlsFailed,
+                         QStringLiteral("the server sent %1 bytes for the SSLRequest, not 'S' or "
+                                        "'N' alone (is it a PostgreSQL server?)")
+                             .arg(n));
     if (answer == 'S') {
         const QString host = m_upstream->upstream.nodes.value(m_node).host;
         // As libpq: SNI for a host name, none for an address.

@@ -207,10 +207,10 @@ private Q_SLOTS:
         QVERIFY2(d.ok(), qPrintable(formatProblems(d.problems)));
         QVERIFY(d.value.streamgate.databaseTlsFor(QStringLiteral("pg")));
         QVERIFY(!d.value.streamgate.databaseTlsFor(QStringLiteral("other")));
-        QCOMPARE(d.value.streamgate.databaseServerTlsFor(QStringLiteral("pg")),
-                 DatabaseServerTls::Require);
-        QCOMPARE(d.value.streamgate.databaseServerTlsFor(QStringLiteral("other")),
-                 DatabaseServerTls::Off);
+        QCOMPARE(toString(d.value.streamgate.databaseServerTlsFor(QStringLiteral("pg"))),
+                 QStringLiteral("require"));
+        QCOMPARE(toString(d.value.streamgate.databaseServerTlsFor(QStringLiteral("other"))),
+                 QStringLiteral("off"));
         QCOMPARE(encodeConfig(d.value).value("streamgate").toObject(),
                  QJsonDocument::fromJson(json).object().value("streamgate").toObject());
 

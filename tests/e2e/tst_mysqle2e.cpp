@@ -174,6 +174,7 @@ private slots:
     void digestsCountWhatTheClientDid();
     void secondClientLibrary();
     void databaseTlsKeepsInsight();
+    void databaseServerTlsRefusedForMySql();
 
 private:
     void writeConfig(const QStringList& whitelist);
@@ -189,6 +190,8 @@ private:
     quint16 m_downPort = 0;    // route "mysql-down": its only node has nothing listening
     quint16 m_limitedPort = 0; // route "mysql-limited": limit-conn, one connection per client
     quint16 m_tlsPort = 0;     // route "mysql-tls": database_tls and digests
+    // route "mysql-srvtls": database_tls, database_server_tls "require", nothing saying MySQL
+    quint16 m_serverTlsPort = 0;
     QProcess m_headless;
     QStringList m_log; // stdout lines of the headless process
     QByteArray m_partial;
@@ -231,22 +234,31 @@ void tst_MySqlE2E::writeConfig(const QStringList& whitelist)
         {"server_port", m_tlsPort},
         {"upstream", route.value("upstream")},
     };
+    const QJsonObject serverTls{
+        {"id", "mysql-srvtls"},
+        {"server_port", m_serverTlsPort},
+        {"upstream", route.value("upstream")},
+    };
     const QJsonObject config{
         {"stream_proxy",
          QJsonObject{{"tcp", QJsonArray{QStringLiteral("127.0.0.1:%1").arg(m_proxyPort),
                                         QStringLiteral("127.0.0.1:%1").arg(m_downPort),
                                         QStringLiteral("127.0.0.1:%1").arg(m_limitedPort),
-                                        QStringLiteral("127.0.0.1:%1").arg(m_tlsPort)}}}},
-        {"stream_routes", QJsonArray{route, down, limited, tls}},
+                                        QStringLiteral("127.0.0.1:%1").arg(m_tlsPort),
+                                        QStringLiteral("127.0.0.1:%1").arg(m_serverTlsPort)}}}},
+        {"stream_routes", QJsonArray{route, down, limited, tls, serverTls}},
         // The admin API shows the live connections; query digests are on for this route.
         {"streamgate",
          QJsonObject{
              {"admin", QJsonObject{{"listen", QStringLiteral("127.0.0.1:%1").arg(m_adminPort)},
                                    {"key", QString::fromLatin1(kAdminKey)}}},
-             {"routes", QJsonObject{{"mysql", QJsonObject{{"mysql_digests", true}}},
-                                    {"mysql-down", QJsonObject{{"mysql_inspect", true}}},
-                                    {"mysql-tls", QJsonObject{{"mysql_digests", true},
-                                                              {"database_tls", true}}}}}}},
+             {"routes",
+              QJsonObject{
+                  {"mysql", QJsonObject{{"mysql_digests", true}}},
+                  {"mysql-down", QJsonObject{{"mysql_inspect", true}}},
+                  {"mysql-tls", QJsonObject{{"mysql_digests", true}, {"database_tls", true}}},
+                  {"mysql-srvtls",
+                   QJsonObject{{"database_tls", true}, {"database_server_tls", "require"}}}}}}},
     };
     // Saved the way editors and the store save: a new file renamed over the old one.
     QSaveFile f(m_configPath);
@@ -303,7 +315,8 @@ void tst_MySqlE2E::initTestCase()
     m_downPort = freePort();
     m_limitedPort = freePort();
     m_tlsPort = freePort();
-    QVERIFY(m_downPort != 0 && m_limitedPort != 0 && m_tlsPort != 0);
+    m_serverTlsPort = freePort();
+    QVERIFY(m_downPort != 0 && m_limitedPort != 0 && m_tlsPort != 0 && m_serverTlsPort != 0);
     writeConfig({QStringLiteral("127.0.0.1")});
     QVERIFY2(startHeadless(), qPrintable(QString::fromUtf8(m_headless.readAllStandardError())));
 }
@@ -900,6 +913,40 @@ void tst_MySqlE2E::databaseTlsKeepsInsight()
             .toJson()
             .contains("does not trust Streamgate's development CA"),
         10000);
+}
+
+// database_server_tls is made for PostgreSQL: on a route that turns out to front MariaDB,
+// "require" never lets a login through in plaintext. The first client's session meets the
+// server's greeting where PostgreSQL's answer to the SSLRequest should be; from then on the
+// route is known as MySQL and its clients are refused before any connect, in MySQL's words.
+void tst_MySqlE2E::databaseServerTlsRefusedForMySql()
+{
+    for (int i = 0; i < 2; ++i) {
+        const ClientResult r = runClient(m_env, m_serverTlsPort, QStringLiteral("SELECT 1;"));
+        QVERIFY2(r.exitCode != 0, r.out.constData());
+        // Streamgate's MySQL error: the first after the greeting it met, the second at admission.
+        QVERIFY2(r.err.contains(i == 0 ? "makes TLS to PostgreSQL servers only"
+                                       : "TLS to the server is made for PostgreSQL only"),
+                 r.err.constData());
+    }
+    const QByteArray events =
+        QJsonDocument(
+            adminGet(m_adminPort, QStringLiteral("/streamgate/v1/events?since=0&max=10000"))
+                .object())
+            .toJson();
+    QVERIFY2(events.contains("the server greeted as MySQL/MariaDB"),
+             events.right(3000).constData());
+    QVERIFY2(events.contains("TLS to the server is made for PostgreSQL only"),
+             events.right(3000).constData());
+    const QJsonArray closed =
+        adminGet(m_adminPort,
+                 QStringLiteral("/streamgate/v1/connections?route=mysql-srvtls&closed=true"))
+            .object()
+            .value("closed")
+            .toArray();
+    QVERIFY(!closed.isEmpty());
+    QCOMPARE(closed.last().toObject().value("close_reason").toString(),
+             QStringLiteral("upstream offers no TLS"));
 }
 
 QTEST_GUILESS_MAIN(tst_MySqlE2E)

@@ -728,6 +728,15 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                     row.info.redis = c->redis;
                 if (mysqlChanged || postgresChanged || redisChanged)
                     noteDatabase(row.info);
+                // TLS learned after the row came: an upstream's handshake (scheme "tls",
+                // database_server_tls), a MySQL client's TLS answered in the session.
+                const bool tlsChanged = row.info.upstreamTls.used != c->upstreamTls.used ||
+                                        row.info.tls.terminated != c->tls.terminated ||
+                                        row.info.tls.developmentCa != c->tls.developmentCa;
+                if (tlsChanged) {
+                    row.info.upstreamTls = c->upstreamTls;
+                    row.info.tls = c->tls;
+                }
                 // Who the client is arrives once, shortly after the connection opened; the
                 // Client column, left out of the usual refresh, repaints with it.
                 const bool whoChanged = row.info.clientHost != c->clientHost ||
@@ -764,7 +773,7 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                               prevRateUp != row.rateUp || prevRateDown != row.rateDown ||
                               prevState != c->state || prevPaused != c->pausedUntilMs ||
                               upstreamChanged || mysqlChanged || postgresChanged || redisChanged ||
-                              whoChanged || second != row.shownSecond;
+                              tlsChanged || whoChanged || second != row.shownSecond;
                 row.shownSecond = second;
             } else {
                 // Gone from the open set: closed since the last snapshot.
