@@ -141,6 +141,23 @@ class TestPostgresE2e : public QObject
             .arg(extra);
     }
 
+    // The ended connection whose PostgreSQL application is `application`, once it is there.
+    QJsonObject closedConnectionOf(const QString& application)
+    {
+        QJsonObject connection;
+        (void)QTest::qWaitFor(
+            [&] {
+                connection = findConnection(
+                    [&](const QJsonObject& p) {
+                        return p.value("application_name").toString() == application;
+                    },
+                    true);
+                return !connection.isEmpty();
+            },
+            10000);
+        return connection;
+    }
+
     // The last ended connection of a route.
     QJsonObject lastClosedOn(const QString& route)
     {
@@ -151,6 +168,49 @@ class TestPostgresE2e : public QObject
             if (v.toObject().value(QStringLiteral("route_id")).toString() == route)
                 last = v.toObject();
         return last;
+    }
+
+    // psql (sslmode=require) through a route with database_server_tls as `application`: its
+    // ended connection once the server said `ssl` ("t", "f") of the session in pg_stat_ssl;
+    // empty otherwise.
+    QJsonObject serverLegSession(const QString& route, const QString& application,
+                                 const QByteArray& ssl)
+    {
+        const Run r = psqlConnect(
+            tlsConninfo(QStringLiteral("sslmode=require application_name=") + application,
+                        m_serverTlsPorts.value(route)),
+            QStringLiteral("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"));
+        if (r.exitCode != 0 || r.out != ssl + '\n') {
+            qWarning("psql through route %s: exit %d, out %s, err %s", qPrintable(route),
+                     r.exitCode, r.out.constData(), r.err.constData());
+            return {};
+        }
+        return closedConnectionOf(application);
+    }
+
+    // psql through a route with database_server_tls is refused before its login: the session
+    // ends with `reason`, and an event says `why`.
+    void serverLegRefused(const QString& route, const QString& reason, const QByteArray& why)
+    {
+        const Run refused = psqlConnect(
+            tlsConninfo(QStringLiteral("sslmode=require"), m_serverTlsPorts.value(route)),
+            QStringLiteral("SELECT 1"));
+        QVERIFY(refused.exitCode != 0);
+        QTRY_COMPARE_WITH_TIMEOUT(lastClosedOn(route).value("close_reason").toString(), reason,
+                                  10000);
+        QVERIFY2(eventMessages().contains(why), eventMessages().right(2000).constData());
+    }
+
+    // pg_ctl's fast shutdown: the server ends its sessions and stops by itself.
+    void stopServer(QProcess& server, const QString& data)
+    {
+        if (server.state() == QProcess::NotRunning)
+            return;
+        const QStringList stop = asServerUser(m_bin + QStringLiteral("/pg_ctl"),
+                                              {"-D", data, "-m", "fast", "-w", "stop"});
+        run(stop.first(), stop.mid(1), {}, 30000);
+        if (!server.waitForFinished(20000))
+            stopProcess(server);
     }
 
     QStringList serverArgs(const QString& data, int port) const
@@ -369,21 +429,8 @@ private Q_SLOTS:
     void cleanupTestCase()
     {
         m_sg.stop();
-        if (m_plainServer.state() != QProcess::NotRunning) {
-            const QStringList stop = asServerUser(m_bin + QStringLiteral("/pg_ctl"),
-                                                  {"-D", m_plainData, "-m", "fast", "-w", "stop"});
-            run(stop.first(), stop.mid(1), {}, 30000);
-            if (!m_plainServer.waitForFinished(20000))
-                stopProcess(m_plainServer);
-        }
-        if (m_server.state() != QProcess::NotRunning) {
-            // pg_ctl's fast shutdown: the server ends its sessions and stops by itself.
-            const QStringList stop = asServerUser(m_bin + QStringLiteral("/pg_ctl"),
-                                                  {"-D", m_data, "-m", "fast", "-w", "stop"});
-            run(stop.first(), stop.mid(1), {}, 30000);
-            if (!m_server.waitForFinished(20000))
-                stopProcess(m_server);
-        }
+        stopServer(m_plainServer, m_plainData);
+        stopServer(m_server, m_data);
     }
 
     // A statement through the route is answered as the server answers it, and the live
@@ -606,15 +653,8 @@ private Q_SLOTS:
                                                  "pg_backend_pid()"));
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QCOMPARE(r.out, QByteArray("f\n")); // the server leg is plaintext
-        QJsonObject connection;
-        QTRY_VERIFY_WITH_TIMEOUT(!(connection = findConnection(
-                                       [](const QJsonObject& p) {
-                                           return p.value("application_name").toString() ==
-                                                  u"e2e-dbtls";
-                                       },
-                                       true))
-                                      .isEmpty(),
-                                 10000);
+        const QJsonObject connection = closedConnectionOf(QStringLiteral("e2e-dbtls"));
+        QVERIFY(!connection.isEmpty());
         const QJsonObject pg = connection.value("postgres").toObject();
         QCOMPARE(pg.value("user").toString(), QStringLiteral("postgres"));
         QCOMPARE(pg.value("database").toString(), QStringLiteral("postgres"));
@@ -706,15 +746,8 @@ private Q_SLOTS:
                                                  "= pg_backend_pid()"));
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QVERIFY2(r.out.startsWith("t|TLSv1."), r.out.constData()); // what the server saw
-        QJsonObject connection;
-        QTRY_VERIFY_WITH_TIMEOUT(!(connection = findConnection(
-                                       [](const QJsonObject& p) {
-                                           return p.value("application_name").toString() ==
-                                                  u"e2e-servertls";
-                                       },
-                                       true))
-                                      .isEmpty(),
-                                 10000);
+        const QJsonObject connection = closedConnectionOf(QStringLiteral("e2e-servertls"));
+        QVERIFY(!connection.isEmpty());
         const QJsonObject pg = connection.value("postgres").toObject();
         QCOMPARE(pg.value("user").toString(), QStringLiteral("tlsonly"));
         QCOMPARE(pg.value("database").toString(), QStringLiteral("postgres"));
@@ -736,66 +769,30 @@ private Q_SLOTS:
     // address; a node address it does not name is refused before the login, saying why.
     void databaseServerTlsVerifies()
     {
-        const Run r = psqlConnect(
-            tlsConninfo(QStringLiteral("sslmode=require application_name=e2e-serververify"),
-                        m_serverTlsPorts.value("5")),
-            QStringLiteral("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"));
-        QVERIFY2(r.exitCode == 0, r.err.constData());
-        QCOMPARE(r.out, QByteArray("t\n"));
-        QJsonObject connection;
-        QTRY_VERIFY_WITH_TIMEOUT(!(connection = findConnection(
-                                       [](const QJsonObject& p) {
-                                           return p.value("application_name").toString() ==
-                                                  u"e2e-serververify";
-                                       },
-                                       true))
-                                      .isEmpty(),
-                                 10000);
+        const QJsonObject connection =
+            serverLegSession(QStringLiteral("5"), QStringLiteral("e2e-serververify"), "t");
+        QVERIFY(!connection.isEmpty());
         const QJsonObject upstream =
             connection.value("tls").toObject().value("upstream").toObject();
         QCOMPARE(upstream.value("tls").toBool(), true);
         QCOMPARE(upstream.value("verified").toBool(), true);
 
-        const Run refused =
-            psqlConnect(tlsConninfo(QStringLiteral("sslmode=require"), m_serverTlsPorts.value("6")),
-                        QStringLiteral("SELECT 1"));
-        QVERIFY(refused.exitCode != 0);
-        QTRY_COMPARE_WITH_TIMEOUT(
-            lastClosedOn(QStringLiteral("6")).value("close_reason").toString(),
-            QStringLiteral("upstream certificate untrusted"), 10000);
-        QVERIFY2(eventMessages().contains("upstream certificate verify failed for 127.0.0.2"),
-                 eventMessages().right(2000).constData());
+        serverLegRefused(QStringLiteral("6"), QStringLiteral("upstream certificate untrusted"),
+                         "upstream certificate verify failed for 127.0.0.2");
         QVERIFY(eventMessages().contains("database_server_tls \"verify\""));
     }
 
     // A server without ssl: "require" is refused with the reason, "prefer" goes on in plaintext.
     void databaseServerTlsAgainstPlaintextServer()
     {
-        const Run refused =
-            psqlConnect(tlsConninfo(QStringLiteral("sslmode=require"), m_serverTlsPorts.value("7")),
-                        QStringLiteral("SELECT 1"));
-        QVERIFY(refused.exitCode != 0);
-        QTRY_COMPARE_WITH_TIMEOUT(
-            lastClosedOn(QStringLiteral("7")).value("close_reason").toString(),
-            QStringLiteral("upstream offers no TLS"), 10000);
-        QVERIFY2(eventMessages().contains("the server does not offer TLS"),
-                 eventMessages().right(2000).constData());
+        serverLegRefused(QStringLiteral("7"), QStringLiteral("upstream offers no TLS"),
+                         "the server does not offer TLS");
+        if (QTest::currentTestFailed())
+            return;
 
-        const Run r = psqlConnect(
-            tlsConninfo(QStringLiteral("sslmode=require application_name=e2e-serverprefer"),
-                        m_serverTlsPorts.value("8")),
-            QStringLiteral("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"));
-        QVERIFY2(r.exitCode == 0, r.err.constData());
-        QCOMPARE(r.out, QByteArray("f\n"));
-        QJsonObject connection;
-        QTRY_VERIFY_WITH_TIMEOUT(!(connection = findConnection(
-                                       [](const QJsonObject& p) {
-                                           return p.value("application_name").toString() ==
-                                                  u"e2e-serverprefer";
-                                       },
-                                       true))
-                                      .isEmpty(),
-                                 10000);
+        const QJsonObject connection =
+            serverLegSession(QStringLiteral("8"), QStringLiteral("e2e-serverprefer"), "f");
+        QVERIFY(!connection.isEmpty());
         QCOMPARE(connection.value("postgres").toObject().value("tls").toBool(true), false);
         QCOMPARE(connection.value("tls").toObject().value("upstream").toObject(),
                  (QJsonObject{{"tls", false}}));
