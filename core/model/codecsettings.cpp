@@ -420,14 +420,6 @@ const std::vector<Field<StreamgateSettings>>& settingsFields()
                             QStringLiteral("takes effect only with database_tls: true (without "
                                            "it the client's own TLS, or none, goes to the "
                                            "server)"));
-                 else if (serverTls && *serverTls != DatabaseServerTls::Off &&
-                          (route.mysqlInspect.value_or(false) ||
-                           route.mysqlCommands.value_or(false) ||
-                           route.mysqlDigests.value_or(false)))
-                     c.fail(serverTlsPath, *route.databaseServerTls,
-                            QStringLiteral("not supported by Streamgate for MySQL/MariaDB (the "
-                                           "route's mysql_ settings say it fronts MySQL): TLS to "
-                                           "the server is made for PostgreSQL only"));
                  routes.insert(it.key(), route);
              }
              out.routes = routes;

@@ -32,7 +32,6 @@ std::string mysqlRefusalPacket(CloseReason reason, const QString& clientHost, co
         message = QStringLiteral("Too many connections; refused by Streamgate: %1").arg(why);
         break;
     case CloseReason::ConnectFailed:
-    case CloseReason::UpstreamNoTls:
         // ProxySQL's code when no backend answers: client libraries refuse to show a server
         // error in the 2000s (CR_CONN_HOST_ERROR, 2003, is the client's own).
         code = 9001;

@@ -14,18 +14,6 @@ namespace {
 
 constexpr int kChunk = 16 * 1024;
 
-// Moves what OpenSSL wrote (records, alerts) on.
-void drainTo(SSL* ssl, FilterOutput& out)
-{
-    char buffer[kChunk];
-    for (;;) {
-        const int n = BIO_read(SSL_get_wbio(ssl), buffer, int(sizeof buffer));
-        if (n <= 0)
-            return;
-        out.write(buffer, std::size_t(n));
-    }
-}
-
 } // namespace
 
 // Client -> upstream: the SSLRequest taken, the handshake, then plaintext with the login's
@@ -233,7 +221,7 @@ public:
     {
         if (!m_a.m_ssl)
             return;
-        drainTo(m_a.m_ssl, out);
+        drainTlsOutput(m_a.m_ssl, out);
         if (m_a.m_state == State::Login || m_a.m_state == State::Command)
             forward(out);
     }
@@ -244,7 +232,7 @@ public:
             ERR_clear_error();
             SSL_shutdown(m_a.m_ssl);
             ERR_clear_error();
-            drainTo(m_a.m_ssl, out);
+            drainTlsOutput(m_a.m_ssl, out);
         } else if (!m_in.empty()) {
             out.write(m_in.data(), m_in.size());
             m_in.clear();
@@ -286,20 +274,10 @@ private:
 
     void encrypt(const char* data, std::size_t len, FilterOutput& out)
     {
-        while (len > 0) {
-            const int chunk = int(qMin<std::size_t>(len, kChunk));
-            ERR_clear_error();
-            const int n = SSL_write(m_a.m_ssl, data, chunk);
-            if (n <= 0) {
-                const QString reason = tlsErrorReason();
-                m_a.fail(reason.isEmpty() ? QStringLiteral("encrypting for the client failed")
-                                          : reason);
-                out.reset();
-                return;
-            }
-            data += n;
-            len -= std::size_t(n);
-            drainTo(m_a.m_ssl, out);
+        const QString error = encryptTo(m_a.m_ssl, data, len, out);
+        if (!error.isEmpty()) {
+            m_a.fail(error);
+            out.reset();
         }
     }
 

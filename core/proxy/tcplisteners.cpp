@@ -415,17 +415,6 @@ void TcpListeners::admitClient(const AcceptedOn& on, int fd, const StreamClient&
         readMqttConnect(on, fd, client, std::move(admission), here);
         return;
     }
-    if (admission.admitted() && admission.route->databaseServerTls >= DatabaseServerTls::Require &&
-        frontsMySql(*admission.route)) [[unlikely]] {
-        // Never a plaintext server leg that the setting refuses.
-        m_admission.refuse(
-            admission, client, CloseReason::UpstreamNoTls,
-            QStringLiteral("%1 \"%2\": TLS to the server is made for PostgreSQL "
-                           "only, and this route fronts MySQL/MariaDB")
-                .arg(settingPath({settingkey::Routes, qPrintable(admission.route->id),
-                                  settingkey::DatabaseServerTls}),
-                     toString(admission.route->databaseServerTls)));
-    }
     const ConnectionInfo base = connectionOf(client, on.key, StatsHub::nowMs());
     if (!admission.admitted()) {
         if (!admission.route)

@@ -3,6 +3,7 @@
 #include "proxy/databasetls.h"
 #include "proxy/mysqlfilter.h"
 #include "proxy/mysqlrefusal.h"
+#include "proxy/mysqlservertls.h"
 #include "proxy/mysqltls.h"
 #include "proxy/pgfilter.h"
 #include "proxy/redisfilter.h"
@@ -87,6 +88,13 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
         m_connector.setTlsPreface(std::move(setup.proxyHeader));
         setup.proxyHeader = QByteArray();
     }
+    if (setup.databaseTls && !upstreamTls && m_route->databaseServerTls != DatabaseServerTls::Off &&
+        m_route->databaseServerTlsClient) [[unlikely]] {
+        // TLS to a MySQL server: first toward the client, last toward the server (below).
+        m_mysqlServerTls = std::make_shared<MySqlServerTls>(
+            m_route->databaseServerTls, m_route->databaseServerTlsClient.get(), m_record);
+        filters.toClient.push_back(m_mysqlServerTls->fromServerFilter());
+    }
     if (setup.databaseTls) [[unlikely]] {
         // First toward the upstream and last toward the client, as a TLS listener's filters.
         m_mysqlTls = std::make_shared<MySqlTlsAnswer>(std::move(setup.databaseTls), m_record);
@@ -118,6 +126,8 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
         filters.toClient.push_back(m_tls->encryptFilter());
     if (m_mysqlTls) [[unlikely]]
         filters.toClient.push_back(m_mysqlTls->toClientFilter());
+    if (m_mysqlServerTls) [[unlikely]]
+        filters.toUpstream.push_back(m_mysqlServerTls->toServerFilter());
     // Last in the chain: the header goes to the upstream as it is, before any client byte.
     if (!setup.proxyHeader.isEmpty()) [[unlikely]]
         filters.toUpstream.push_back(std::make_shared<PrefixWriter>(std::move(setup.proxyHeader)));
@@ -197,6 +207,8 @@ void TcpSession::connectOutcome(UpstreamConnector::Outcome outcome)
         break;
     }
     m_connected = true;
+    if (m_mysqlServerTls) [[unlikely]]
+        m_mysqlServerTls->setNodeHost(m_connector.nodeHost());
     if (m_upstreamTls && m_connector.plaintextServer()) [[unlikely]] {
         m_upstreamTls->bypass(); // database_server_tls "prefer", and a server without TLS
         m_pump.addReceived(RelayPump::Upstream, m_connector.tlsRead());
@@ -353,6 +365,14 @@ void TcpSession::after(CloseReason reason)
                                                "server, %2")
                                     .arg(m_id)
                                     .arg(developmentCaTrustHint()));
+    }
+    if (reason == CloseReason::InjectedReset && m_mysqlServerTls && m_mysqlServerTls->failed())
+        [[unlikely]] {
+        reason = m_mysqlServerTls->reason();
+        m_worker.hub().addEvent(EventKind::Info, routeId(),
+                                QStringLiteral("connection %1 reset: TLS to the server: %2")
+                                    .arg(m_id)
+                                    .arg(m_mysqlServerTls->error()));
     }
     if (reason == CloseReason::InjectedReset && m_mysqlTls && m_mysqlTls->failed()) [[unlikely]] {
         reason = CloseReason::TlsError;

@@ -21,6 +21,7 @@ namespace sg {
 class TlsClient;
 class DatabaseTlsServer;
 class MySqlTlsAnswer;
+class MySqlServerTls;
 
 struct TcpSessionSetup
 {
@@ -92,8 +93,9 @@ private:
     std::shared_ptr<TlsLink> m_tls; // the client's TLS connection, on a listener with tls
     // the upstream's, for an upstream with scheme tls or a PostgreSQL database_server_tls
     std::shared_ptr<TlsLink> m_upstreamTls;
-    const TlsClient* m_upstreamTlsClient = nullptr; // its upstream's (kept alive by m_route)
-    std::shared_ptr<MySqlTlsAnswer> m_mysqlTls;     // database TLS on a MySQL route
+    const TlsClient* m_upstreamTlsClient = nullptr;   // its upstream's (kept alive by m_route)
+    std::shared_ptr<MySqlTlsAnswer> m_mysqlTls;       // database TLS on a MySQL route
+    std::shared_ptr<MySqlServerTls> m_mysqlServerTls; // and its database_server_tls
     bool m_toxics = false; // the toxic filters are in the chain (addToxics)
     bool m_closed = false;
     bool m_clientLeftConnecting = false; // the client's FIN came while the upstream connected

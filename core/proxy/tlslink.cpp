@@ -114,22 +114,10 @@ public:
     bool done() const override { return m_link.bypassed(); }
     void onData(const char* data, std::size_t len, FilterOutput& out) override
     {
-        while (len > 0) {
-            const int chunk = int(qMin<std::size_t>(len, kChunk));
-            ERR_clear_error();
-            const int n = SSL_write(m_link.ssl(), data, chunk);
-            if (n <= 0) {
-                const QString reason = tlsErrorReason();
-                m_link.fail(
-                    reason.isEmpty()
-                        ? QStringLiteral("encrypting for the %1 failed").arg(m_link.peerName())
-                        : reason);
-                out.reset();
-                return;
-            }
-            data += n;
-            len -= std::size_t(n);
-            m_link.drainOutput(out);
+        const QString error = encryptTo(m_link.ssl(), data, len, out);
+        if (!error.isEmpty()) {
+            m_link.fail(error);
+            out.reset();
         }
     }
     void onEnd(FilterOutput& out) override
@@ -187,7 +175,12 @@ std::shared_ptr<RelayFilter> TlsLink::encryptFilter()
 
 std::size_t TlsLink::drainOutput(FilterOutput& out)
 {
-    BIO* wbio = SSL_get_wbio(m_ssl);
+    return drainTlsOutput(m_ssl, out);
+}
+
+std::size_t drainTlsOutput(SSL* ssl, FilterOutput& out)
+{
+    BIO* wbio = SSL_get_wbio(ssl);
     char buffer[kChunk];
     std::size_t moved = 0;
     for (;;) {
@@ -197,6 +190,23 @@ std::size_t TlsLink::drainOutput(FilterOutput& out)
         out.write(buffer, std::size_t(n));
         moved += std::size_t(n);
     }
+}
+
+QString encryptTo(SSL* ssl, const char* data, std::size_t len, FilterOutput& out)
+{
+    while (len > 0) {
+        const int chunk = int(qMin<std::size_t>(len, kChunk));
+        ERR_clear_error();
+        const int n = SSL_write(ssl, data, chunk);
+        if (n <= 0) {
+            const QString reason = tlsErrorReason();
+            return reason.isEmpty() ? QStringLiteral("OpenSSL refused to encrypt") : reason;
+        }
+        data += n;
+        len -= std::size_t(n);
+        drainTlsOutput(ssl, out);
+    }
+    return QString();
 }
 
 } // namespace sg

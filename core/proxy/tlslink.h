@@ -80,6 +80,12 @@ private:
 // OpenSSL's reason for the last error on this thread (cleared), "" when none.
 QString tlsErrorReason();
 
+// What `ssl` wrote to its write BIO (records, alerts), moved to `out`; returns the bytes moved.
+std::size_t drainTlsOutput(SSL* ssl, FilterOutput& out);
+// `len` bytes of plaintext encrypted by `ssl` (handshake done) and moved to `out`; "" or why
+// OpenSSL refused (then nothing more should be written).
+QString encryptTo(SSL* ssl, const char* data, std::size_t len, FilterOutput& out);
+
 // A connection of `context` over two fresh memory BIOs (the worker moves the bytes; a drained
 // BIO says "retry", not end of file), in the server's role (`accept`) or the client's; nullptr
 // when OpenSSL is out of memory or there is no context.

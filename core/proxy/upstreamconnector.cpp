@@ -256,11 +256,13 @@ UpstreamConnector::Outcome UpstreamConnector::readPostgresTlsAnswer()
     m_awaitingTlsAnswer = false;
     m_tlsRead = quint64(n);
     if (n == 5 && bytes[3] == 0 && bytes[4] == 0x0a) {
-        // The route's next clients take the MySQL path, and are told why in MySQL's words.
+        // The route's next clients take the MySQL path, where TLS to the server is asked for
+        // after the greeting.
         m_route.stats->mysqlUpstream.store(true, std::memory_order_relaxed);
-        return tlsFailed(CloseReason::UpstreamNoTls,
-                         QStringLiteral("the server greeted as MySQL/MariaDB: the route's %1 "
-                                        "makes TLS to PostgreSQL servers only")
+        return tlsFailed(CloseReason::UpstreamTlsFailed,
+                         QStringLiteral("the server greeted as MySQL/MariaDB where PostgreSQL "
+                                        "answers the SSLRequest: the route's next clients ask it "
+                                        "for TLS the MySQL way (%1)")
                              .arg(setting));
     }
     if (n > 1)
@@ -318,20 +320,7 @@ UpstreamConnector::Outcome UpstreamConnector::stepTls()
         // The handshake stopped reading once done: what the upstream sent after it may wait in
         // the socket, and an edge-triggered loop does not say so again.
         m_bits |= IoRead;
-        UpstreamTlsInfo info;
-        info.used = true;
-        info.sni = m_tlsSni;
-        info.version = QString::fromLatin1(SSL_get_version(m_ssl));
-        info.cipher = QString::fromLatin1(SSL_get_cipher_name(m_ssl));
-        if (X509* peer = SSL_get1_peer_certificate(m_ssl)) {
-            char subject[256] = {};
-            X509_NAME_oneline(X509_get_subject_name(peer), subject, sizeof subject);
-            info.serverCertificate = QString::fromUtf8(subject);
-            X509_free(peer);
-        }
-        info.verified = m_tlsClient->spec().verify;
-        info.clientCertificate = TlsClient::certificateSent(m_ssl);
-        m_record.setUpstreamTls(info);
+        m_record.setUpstreamTls(upstreamTlsInfo(m_ssl, *m_tlsClient, m_tlsSni));
         return connected();
     }
     case TlsHandshakeIo::Result::Failed:
@@ -347,30 +336,12 @@ UpstreamConnector::Outcome UpstreamConnector::stepTls()
     return Outcome::Pending;
 }
 
-// Why OpenSSL gave up on the upstream, in the words a user acts on.
 UpstreamConnector::Outcome UpstreamConnector::handshakeRefused()
 {
-    const unsigned long e = ERR_peek_last_error();
-    const int why = ERR_GET_LIB(e) == ERR_LIB_SSL ? ERR_GET_REASON(e) : 0;
-    const QString reason = tlsErrorReason();
-    if (why == SSL_R_CERTIFICATE_VERIFY_FAILED) {
-        return tlsFailed(CloseReason::UpstreamCertUntrusted,
-                         QStringLiteral("upstream certificate verify failed for %1: %2 "
-                                        "(%3, trusted: %4)")
-                             .arg(m_tlsVerifyName,
-                                  QString::fromLatin1(
-                                      X509_verify_cert_error_string(SSL_get_verify_result(m_ssl))),
-                                  m_tlsVerifySetting, m_tlsClient->spec().trusted));
-    }
-    if (TlsClient::certificateRequested(m_ssl)) {
-        const QString refused = upstreamClientCertRefusal(m_ssl, *m_tlsClient, why, reason);
-        if (!refused.isEmpty())
-            return tlsFailed(CloseReason::UpstreamClientCertRefused, refused);
-    }
-    return tlsFailed(
-        CloseReason::UpstreamTlsFailed,
-        QStringLiteral("TLS handshake with the upstream failed: %1")
-            .arg(reason.isEmpty() ? QStringLiteral("the upstream broke off") : reason));
+    CloseReason reason = CloseReason::UpstreamTlsFailed;
+    const QString why =
+        upstreamHandshakeFailure(m_ssl, *m_tlsClient, m_tlsVerifyName, m_tlsVerifySetting, &reason);
+    return tlsFailed(reason, why);
 }
 
 UpstreamConnector::Outcome UpstreamConnector::tlsFailed(CloseReason reason, const QString& why,

@@ -77,6 +77,8 @@ public:
     // session's (the SSLRequest's answer, the handshake).
     SSL* takeTls();
     quint64 tlsRead() const { return m_tlsRead; }
+    // Connected: the host of the node (a name or an address, as the upstream gives it).
+    QString nodeHost() const { return m_upstream->upstream.nodes.value(m_node).host; }
     // database_server_tls "prefer": the server offered no TLS, the session is plaintext.
     bool plaintextServer() const { return m_plaintextServer; }
     // Why the last attempt's TLS failed (None: it did not fail in TLS), and how it was said.

@@ -192,13 +192,6 @@ void TestSettings::invalid_data()
         << "streamgate.routes.pg.database_server_tls: takes effect only with database_tls: true "
            "(without it the client's own TLS, or none, goes to the server)"
         << "require";
-    QTest::newRow("database_server_tls on a MySQL route")
-        << QByteArray(R"({"routes": {"db": {"database_tls": true, "mysql_digests": true,
-                                            "database_server_tls": "prefer"}}})")
-        << "streamgate.routes.db.database_server_tls: not supported by Streamgate for "
-           "MySQL/MariaDB (the route's mysql_ settings say it fronts MySQL): TLS to the server is "
-           "made for PostgreSQL only"
-        << "prefer";
     QTest::newRow("route settings not an object")
         << QByteArray(R"({"routes": {"db": true}})")
         << "streamgate.routes.db: wrong type: expected object, got boolean"
