@@ -110,8 +110,9 @@ struct RouteSettings
     std::optional<bool> postgresDigests;
     // default false: Streamgate answers a database client's request for TLS (PostgreSQL,
     // MySQL/MariaDB) itself, with a
-    // certificate of its development CA (config/developmentca.h), and speaks plaintext to the
-    // server, so user, database and statements stay visible
+    // certificate of its development CA (config/developmentca.h), and speaks plaintext (or,
+    // with databaseServerTls, TLS of its own) to the server, so user, database and statements
+    // stay visible
     std::optional<bool> databaseTls;
     // With database_tls: the leg to the server (DatabaseServerTls), "off" by default
     std::optional<QString> databaseServerTls;
@@ -120,10 +121,10 @@ struct RouteSettings
 
 // streamgate.routes.<id>.database_server_tls, on a route with database_tls: how Streamgate
 // reaches the database server. Off: plaintext (the default); Prefer: TLS when the server offers
-// it (PostgreSQL answers 'S' to an SSLRequest), else plaintext; Require: TLS or the session is
-// refused; Verify: Require, and the server's certificate must chain to
-// streamgate.ssl_trusted_certificate and carry the node's host name or IP address (libpq's
-// sslmode=verify-full).
+// it (PostgreSQL answers 'S' to an SSLRequest, a MySQL greeting has CLIENT_SSL), else
+// plaintext; Require: TLS or the session is refused; Verify: Require, and the server's
+// certificate must chain to streamgate.ssl_trusted_certificate and carry the node's host name
+// or IP address (libpq's sslmode=verify-full).
 enum class DatabaseServerTls : quint8 { Off, Prefer, Require, Verify };
 // "off", "prefer", "require", "verify"; nullopt for any other text.
 std::optional<DatabaseServerTls> databaseServerTlsFromString(const QString& text);

@@ -13,7 +13,8 @@
 //     packet of the login with its sequence id one lower, until the server's OK or ERR ends the
 //     login; the commands after it go on as they are. A client that asks for no TLS is relayed
 //     untouched (both halves step aside).
-// The readers after the client -> upstream half see the session as a plaintext one. Memory:
+// The readers after the client -> upstream half see the session as a plaintext one; with
+// database_server_tls, MySqlServerTls (mysqlservertls.h) makes the server leg TLS. Memory:
 // the greeting and the first client packet are held whole (at most kMaxHeld), OpenSSL at most
 // one record; the rest is handed on as it comes.
 

@@ -91,7 +91,7 @@ private:
     RelayPump m_pump;
     bool m_connected = false;
     std::shared_ptr<TlsLink> m_tls; // the client's TLS connection, on a listener with tls
-    // the upstream's, for an upstream with scheme tls or a PostgreSQL database_server_tls
+    // the upstream's, for an upstream with scheme tls or database_server_tls to PostgreSQL
     std::shared_ptr<TlsLink> m_upstreamTls;
     const TlsClient* m_upstreamTlsClient = nullptr;   // its upstream's (kept alive by m_route)
     std::shared_ptr<MySqlTlsAnswer> m_mysqlTls;       // database TLS on a MySQL route

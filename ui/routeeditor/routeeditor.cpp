@@ -243,7 +243,7 @@ void RouteEditor::build()
     m_databaseServerTls->addItem(tr("TLS with the server's certificate verified"),
                                  toString(DatabaseServerTls::Verify));
     m_databaseServerTls->setToolTip(
-        tr("PostgreSQL only. Verified: against the trusted CAs (Streamgate setting "
+        tr("PostgreSQL and MySQL/MariaDB. Verified: against the trusted CAs (Streamgate setting "
            "ssl_trusted_certificate, the system's by default) and the node's host."));
     serverLabel->setBuddy(m_databaseServerTls);
     serverRow->addWidget(serverLabel);
