@@ -15,18 +15,6 @@ namespace {
 
 constexpr int kChunk = 16 * 1024;
 
-// The whole first packet of `in`, once it is there: its length with the header; 0 while more
-// must come; npos when it is longer than anything held.
-std::size_t firstPacket(const std::string& in)
-{
-    if (in.size() < 4)
-        return 0;
-    const std::size_t whole = 4 + mysqlPayloadLength(in);
-    if (whole > MySqlTlsAnswer::kMaxHeld)
-        return std::string::npos;
-    return in.size() < whole ? 0 : whole;
-}
-
 } // namespace
 
 // Client -> server: the SSLRequest, the handshake's flights, then the login one higher and
@@ -86,10 +74,7 @@ public:
     {
         if (m_t.m_ssl && (m_t.m_state == State::Login || m_t.m_state == State::Command)) {
             forward(out);
-            ERR_clear_error();
-            SSL_shutdown(m_t.m_ssl);
-            ERR_clear_error();
-            drainTlsOutput(m_t.m_ssl, out);
+            shutdownTls(m_t.m_ssl, out);
         } else if (m_t.m_state != State::Handshake && !m_held.empty()) {
             out.write(m_held.data(), m_held.size());
         }
@@ -101,7 +86,7 @@ private:
     // The client's HandshakeResponse: the SSLRequest made of it, then the handshake.
     void response(FilterOutput& out)
     {
-        const std::size_t whole = firstPacket(m_held);
+        const std::size_t whole = mysqlFirstPacket(m_held, MySqlTlsAnswer::kMaxHeld);
         if (whole == 0)
             return;
         if (whole == std::string::npos || whole < 4 + 32) {
@@ -201,7 +186,7 @@ public:
 private:
     void greeting(FilterOutput& out)
     {
-        const std::size_t whole = firstPacket(m_in);
+        const std::size_t whole = mysqlFirstPacket(m_in, MySqlTlsAnswer::kMaxHeld);
         if (whole == 0)
             return;
         bool isGreeting = false;

@@ -63,18 +63,16 @@ public:
 private:
     void firstPacket(FilterOutput& out)
     {
-        if (m_first.size() < 4)
-            return;
-        const std::size_t length = mysqlPayloadLength(m_first);
-        if (4 + length > kMaxHeld) {
+        const std::size_t whole = mysqlFirstPacket(m_first, kMaxHeld);
+        if (whole == std::string::npos) {
             plain(out);
             return;
         }
-        if (m_first.size() < 4 + length)
+        if (whole == 0)
             return;
         // SSLRequest: the capability flags, max packet, charset and 23 zero bytes (32).
-        const std::string rest = m_first.substr(4 + length);
-        m_first.resize(4 + length);
+        const std::string rest = m_first.substr(whole);
+        m_first.resize(whole);
         if (!isSslRequest(m_first)) {
             m_first += rest;
             plain(out);
@@ -229,10 +227,7 @@ public:
     {
         if (m_a.m_ssl && (m_a.m_state == State::Login || m_a.m_state == State::Command)) {
             forward(out);
-            ERR_clear_error();
-            SSL_shutdown(m_a.m_ssl);
-            ERR_clear_error();
-            drainTlsOutput(m_a.m_ssl, out);
+            shutdownTls(m_a.m_ssl, out);
         } else if (!m_in.empty()) {
             out.write(m_in.data(), m_in.size());
             m_in.clear();
@@ -243,17 +238,15 @@ public:
 private:
     void greeting(FilterOutput& out)
     {
-        if (m_in.size() < 4)
-            return;
-        const std::size_t length = mysqlPayloadLength(m_in);
-        if (4 + length > kMaxHeld) {
+        const std::size_t whole = mysqlFirstPacket(m_in, kMaxHeld);
+        if (whole == std::string::npos) {
             plain(out);
             return;
         }
-        if (m_in.size() < 4 + length)
+        if (whole == 0)
             return;
-        const std::string rest = m_in.substr(4 + length);
-        m_in.resize(4 + length);
+        const std::string rest = m_in.substr(whole);
+        m_in.resize(whole);
         const bool greeting = offerTlsInGreeting(m_in);
         m_in += rest;
         if (!greeting) {

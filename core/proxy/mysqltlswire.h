@@ -20,6 +20,18 @@ inline std::size_t mysqlPayloadLength(const std::string& s)
     return b(0) | b(1) << 8 | b(2) << 16;
 }
 
+// The size of the whole first packet of `in` (header and payload): 0 while more must come,
+// npos when it is longer than `max` (too long to be held).
+inline std::size_t mysqlFirstPacket(const std::string& in, std::size_t max)
+{
+    if (in.size() < 4)
+        return 0;
+    const std::size_t whole = 4 + mysqlPayloadLength(in);
+    if (whole > max)
+        return std::string::npos;
+    return in.size() < whole ? 0 : whole;
+}
+
 // `packet` is the server's first packet, whole (header and payload). True when it is a
 // protocol 10 greeting, now offering CLIENT_SSL; false (unchanged) otherwise.
 bool offerTlsInGreeting(std::string& packet);

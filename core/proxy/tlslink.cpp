@@ -123,10 +123,7 @@ public:
     void onEnd(FilterOutput& out) override
     {
         // The other peer closed: close_notify, then the FIN.
-        ERR_clear_error();
-        SSL_shutdown(m_link.ssl());
-        ERR_clear_error();
-        m_link.drainOutput(out);
+        shutdownTls(m_link.ssl(), out);
         out.finish();
     }
     void onTimer(FilterOutput& out) override { m_link.drainOutput(out); }
@@ -190,6 +187,14 @@ std::size_t drainTlsOutput(SSL* ssl, FilterOutput& out)
         out.write(buffer, std::size_t(n));
         moved += std::size_t(n);
     }
+}
+
+void shutdownTls(SSL* ssl, FilterOutput& out)
+{
+    ERR_clear_error();
+    SSL_shutdown(ssl);
+    ERR_clear_error();
+    drainTlsOutput(ssl, out);
 }
 
 QString encryptTo(SSL* ssl, const char* data, std::size_t len, FilterOutput& out)

@@ -82,6 +82,8 @@ QString tlsErrorReason();
 
 // What `ssl` wrote to its write BIO (records, alerts), moved to `out`; returns the bytes moved.
 std::size_t drainTlsOutput(SSL* ssl, FilterOutput& out);
+// close_notify, and what else OpenSSL wrote, moved to `out` (the peer is told the stream ends).
+void shutdownTls(SSL* ssl, FilterOutput& out);
 // `len` bytes of plaintext encrypted by `ssl` (handshake done) and moved to `out`; "" or why
 // OpenSSL refused (then nothing more should be written).
 QString encryptTo(SSL* ssl, const char* data, std::size_t len, FilterOutput& out);
