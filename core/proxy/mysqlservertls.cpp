@@ -19,16 +19,18 @@ constexpr int kChunk = 16 * 1024;
 
 // Client -> server: the SSLRequest, the handshake's flights, then the login one higher and
 // everything encrypted.
-class MySqlServerTls::ToServer final : public RelayFilter
+class MySqlServerTls::ToServer final : public MySqlTlsWriter
 {
 public:
-    explicit ToServer(MySqlServerTls& t) : m_t(t) {}
+    explicit ToServer(MySqlServerTls& t)
+        : MySqlTlsWriter(MySqlLoginShift(+1, false, false, true)), m_t(t)
+    {
+    }
     Mode mode() const override
     {
         return m_t.m_state == State::Plain && m_held.empty() ? Mode::Pass : Mode::Transform;
     }
     bool done() const override { return m_t.m_state == State::Plain && m_held.empty(); }
-    std::size_t held() const override { return m_held.size(); }
 
     void onData(const char* data, std::size_t len, FilterOutput& out) override
     {
@@ -62,27 +64,25 @@ public:
             return;
         }
     }
-    void onTimer(FilterOutput& out) override
-    {
-        if (!m_t.m_ssl)
-            return;
-        drainTlsOutput(m_t.m_ssl, out);
-        if (m_t.m_state == State::Login || m_t.m_state == State::Command)
-            forward(out);
-    }
     void onEnd(FilterOutput& out) override
     {
-        if (m_t.m_ssl && (m_t.m_state == State::Login || m_t.m_state == State::Command)) {
-            forward(out);
-            shutdownTls(m_t.m_ssl, out);
-        } else if (m_t.m_state != State::Handshake && !m_held.empty()) {
-            out.write(m_held.data(), m_held.size());
-        }
-        m_held.clear();
-        out.finish();
+        if (m_t.m_state == State::Handshake)
+            m_held.clear(); // what waited for TLS never goes in plaintext
+        MySqlTlsWriter::onEnd(out);
     }
 
 private:
+    SSL* ssl() const override { return m_t.m_ssl; }
+    bool encrypting() const override
+    {
+        return m_t.m_state == State::Login || m_t.m_state == State::Command;
+    }
+    bool loginOver() const override { return m_t.m_state == State::Command; }
+    void failed(const QString& why) override
+    {
+        m_t.fail(CloseReason::TlsError, QStringLiteral("encrypting for the server: %1").arg(why));
+    }
+
     // The client's HandshakeResponse: the SSLRequest made of it, then the handshake.
     void response(FilterOutput& out)
     {
@@ -122,25 +122,7 @@ private:
         drainTlsOutput(m_t.m_ssl, out); // the ClientHello
     }
 
-    // The login's packets one higher (the response with CLIENT_SSL), encrypted; after the
-    // login, the bytes as they are.
-    void forward(FilterOutput& out)
-    {
-        std::string ready;
-        m_shift.take(m_held, ready, [this] { return m_t.m_state == State::Command; });
-        if (ready.empty())
-            return;
-        const QString error = encryptTo(m_t.m_ssl, ready.data(), ready.size(), out);
-        if (!error.isEmpty()) {
-            m_t.fail(CloseReason::TlsError,
-                     QStringLiteral("encrypting for the server: %1").arg(error));
-            out.reset();
-        }
-    }
-
     MySqlServerTls& m_t;
-    std::string m_held; // the response until TLS is up, then what waits for its login packet
-    MySqlLoginShift m_shift{+1, false, false, true};
 };
 
 // Server -> client: the greeting read, then the handshake's answers, then the plaintext with

@@ -16,6 +16,42 @@ constexpr int kChunk = 16 * 1024;
 
 } // namespace
 
+void MySqlTlsWriter::onTimer(FilterOutput& out)
+{
+    if (!ssl())
+        return;
+    drainTlsOutput(ssl(), out);
+    if (encrypting())
+        forward(out);
+}
+
+void MySqlTlsWriter::onEnd(FilterOutput& out)
+{
+    if (ssl() && encrypting()) {
+        forward(out);
+        shutdownTls(ssl(), out);
+    } else if (!m_held.empty()) {
+        out.write(m_held.data(), m_held.size());
+    }
+    m_held.clear();
+    out.finish();
+}
+
+void MySqlTlsWriter::forward(FilterOutput& out)
+{
+    std::string ready;
+    m_shift.take(m_held, ready, [this] { return loginOver(); });
+    if (m_shift.loginOver())
+        loginEnded();
+    if (ready.empty())
+        return;
+    const QString error = encryptTo(ssl(), ready.data(), ready.size(), out);
+    if (!error.isEmpty()) {
+        failed(error);
+        out.reset();
+    }
+}
+
 // Client -> upstream: the SSLRequest taken, the handshake, then plaintext with the login's
 // sequence ids one lower.
 class MySqlTlsAnswer::Up final : public RelayFilter
@@ -182,23 +218,22 @@ private:
 };
 
 // Upstream -> client: the greeting with CLIENT_SSL, then (TLS up) the login's packets with
-// their sequence ids one higher, everything encrypted.
-class MySqlTlsAnswer::Down final : public RelayFilter
+// their sequence ids one higher until its OK or ERR, everything encrypted.
+class MySqlTlsAnswer::Down final : public MySqlTlsWriter
 {
 public:
-    explicit Down(MySqlTlsAnswer& a) : m_a(a) {}
+    explicit Down(MySqlTlsAnswer& a) : MySqlTlsWriter(MySqlLoginShift(+1, false, true)), m_a(a) {}
     Mode mode() const override
     {
-        return m_a.m_state == State::Plain && m_in.empty() ? Mode::Pass : Mode::Transform;
+        return m_a.m_state == State::Plain && m_held.empty() ? Mode::Pass : Mode::Transform;
     }
-    bool done() const override { return m_a.m_state == State::Plain && m_in.empty(); }
-    std::size_t held() const override { return m_in.size(); }
+    bool done() const override { return m_a.m_state == State::Plain && m_held.empty(); }
 
     void onData(const char* data, std::size_t len, FilterOutput& out) override
     {
         switch (m_a.m_state) {
         case State::Greeting:
-            m_in.append(data, len);
+            m_held.append(data, len);
             greeting(out);
             return;
         case State::WaitClient:
@@ -206,89 +241,56 @@ public:
             out.write(data, len);
             return;
         case State::Handshake: // the server waits for the login: nothing should come now
-            m_in.append(data, len);
+            m_held.append(data, len);
             return;
         case State::Login:
         case State::Command:
-            m_in.append(data, len);
+            m_held.append(data, len);
             forward(out);
             return;
         }
-    }
-    void onTimer(FilterOutput& out) override
-    {
-        if (!m_a.m_ssl)
-            return;
-        drainTlsOutput(m_a.m_ssl, out);
-        if (m_a.m_state == State::Login || m_a.m_state == State::Command)
-            forward(out);
-    }
-    void onEnd(FilterOutput& out) override
-    {
-        if (m_a.m_ssl && (m_a.m_state == State::Login || m_a.m_state == State::Command)) {
-            forward(out);
-            shutdownTls(m_a.m_ssl, out);
-        } else if (!m_in.empty()) {
-            out.write(m_in.data(), m_in.size());
-            m_in.clear();
-        }
-        out.finish();
     }
 
 private:
+    SSL* ssl() const override { return m_a.m_ssl; }
+    bool encrypting() const override
+    {
+        return m_a.m_state == State::Login || m_a.m_state == State::Command;
+    }
+    bool loginOver() const override { return false; } // the shift sees the server's OK or ERR
+    void loginEnded() override { m_a.m_state = State::Command; }
+    void failed(const QString& why) override { m_a.fail(why); }
+
     void greeting(FilterOutput& out)
     {
-        const std::size_t whole = mysqlFirstPacket(m_in, kMaxHeld);
+        const std::size_t whole = mysqlFirstPacket(m_held, kMaxHeld);
         if (whole == std::string::npos) {
             plain(out);
             return;
         }
         if (whole == 0)
             return;
-        const std::string rest = m_in.substr(whole);
-        m_in.resize(whole);
-        const bool greeting = offerTlsInGreeting(m_in);
-        m_in += rest;
+        const std::string rest = m_held.substr(whole);
+        m_held.resize(whole);
+        const bool greeting = offerTlsInGreeting(m_held);
+        m_held += rest;
         if (!greeting) {
             plain(out); // an error packet in place of the greeting
             return;
         }
         m_a.m_state = State::WaitClient;
-        out.write(m_in.data(), m_in.size());
-        m_in.clear();
+        out.write(m_held.data(), m_held.size());
+        m_held.clear();
     }
 
     void plain(FilterOutput& out)
     {
         m_a.m_state = State::Plain;
-        out.write(m_in.data(), m_in.size());
-        m_in.clear();
-    }
-
-    void encrypt(const char* data, std::size_t len, FilterOutput& out)
-    {
-        const QString error = encryptTo(m_a.m_ssl, data, len, out);
-        if (!error.isEmpty()) {
-            m_a.fail(error);
-            out.reset();
-        }
-    }
-
-    // The login's packets with their sequence ids one higher, until its OK or ERR; every byte
-    // encrypted for the client.
-    void forward(FilterOutput& out)
-    {
-        std::string ready;
-        m_shift.take(m_in, ready);
-        if (m_shift.loginOver())
-            m_a.m_state = State::Command;
-        if (!ready.empty())
-            encrypt(ready.data(), ready.size(), out);
+        out.write(m_held.data(), m_held.size());
+        m_held.clear();
     }
 
     MySqlTlsAnswer& m_a;
-    std::string m_in;
-    MySqlLoginShift m_shift{+1, false, true};
 };
 
 MySqlTlsAnswer::MySqlTlsAnswer(std::shared_ptr<const DatabaseTlsServer> server,
