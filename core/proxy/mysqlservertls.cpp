@@ -174,12 +174,19 @@ private:
         bool isGreeting = false;
         const bool offers =
             whole != std::string::npos && greetingOffersTls(m_in.substr(0, whole), &isGreeting);
-        if (isGreeting && !offers && m_t.m_mode != DatabaseServerTls::Prefer) {
+        // The server's own error in place of the greeting (too many connections, host blocked)
+        // reaches the client: no login follows it.
+        const bool error = whole != std::string::npos && whole > 4 && quint8(m_in[4]) == 0xFF;
+        if (!offers && !error && m_t.m_mode != DatabaseServerTls::Prefer) {
             m_t.fail(CloseReason::UpstreamNoTls,
-                     QStringLiteral("the server does not offer TLS (its greeting has no "
-                                    "CLIENT_SSL; are ssl_cert and ssl_key set?) and the route's "
-                                    "%1 wants it")
-                         .arg(m_t.setting()));
+                     isGreeting
+                         ? QStringLiteral("the server does not offer TLS (its greeting has no "
+                                          "CLIENT_SSL; are ssl_cert and ssl_key set?) and the "
+                                          "route's %1 wants it")
+                               .arg(m_t.setting())
+                         : QStringLiteral("the server's first packet is no MySQL greeting, and "
+                                          "the route's %1 wants TLS to it")
+                               .arg(m_t.setting()));
             out.reset();
             return;
         }
