@@ -163,6 +163,8 @@ QString closeReasonText(CloseReason reason)
         return tr("Upstream certificate untrusted");
     case CloseReason::UpstreamClientCertRefused:
         return tr("Client certificate refused by upstream");
+    case CloseReason::UpstreamNoTls:
+        return tr("Upstream offers no TLS");
     case CloseReason::TlsNoClientHello:
         return tr("No TLS ClientHello");
     case CloseReason::TlsNoSni:

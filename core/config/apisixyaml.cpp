@@ -301,7 +301,7 @@ ApisixExport exportApisix(const Config& config, const QString& dir)
                 QStringLiteral("Streamgate-only setting, left out (APISIX has no such field)")};
     // Named on its own: under APISIX the route's database clients lose TLS termination.
     for (const auto& [id, route] :
-         config.streamgate.routes.value_or(QMap<QString, RouteSettings>()).asKeyValueRange())
+         config.streamgate.routes.value_or(QMap<QString, RouteSettings>()).asKeyValueRange()) {
         if (route.databaseTls.value_or(false))
             result.warnings << Problem{
                 settingPath({settingkey::Routes, qPrintable(id), settingkey::DatabaseTls}),
@@ -309,6 +309,14 @@ ApisixExport exportApisix(const Config& config, const QString& dir)
                 QStringLiteral("Streamgate-only setting, left out: APISIX does not answer a "
                                "database client's TLS request, so its clients reach the server's "
                                "own TLS (or none)")};
+        if (route.databaseServerTls && *route.databaseServerTls != u"off")
+            result.warnings << Problem{
+                settingPath({settingkey::Routes, qPrintable(id), settingkey::DatabaseServerTls}),
+                {},
+                QStringLiteral("Streamgate-only setting, left out: under APISIX the database "
+                               "client's own TLS settings decide whether the server leg is "
+                               "encrypted")};
+    }
 
     QJsonArray routes;
     for (const StreamRoute& route : config.streamRoutes)

@@ -154,6 +154,18 @@ const std::vector<Field<RouteSettings>>& routeFields()
         boolField<RouteSettings, &RouteSettings::postgresInspect>(settingkey::PostgresInspect),
         boolField<RouteSettings, &RouteSettings::postgresDigests>(settingkey::PostgresDigests),
         boolField<RouteSettings, &RouteSettings::databaseTls>(settingkey::DatabaseTls),
+        {settingkey::DatabaseServerTls,
+         [](Checker& c, const QJsonValue& v, const QString& path, RouteSettings& out) {
+             const std::optional<QString> text = c.string(v, path, 0, -1);
+             if (!text)
+                 return;
+             if (!databaseServerTlsFromString(*text))
+                 c.fail(path, v,
+                        QStringLiteral("must be \"off\", \"prefer\", \"require\" or \"verify\""));
+             else
+                 out.databaseServerTls = *text;
+         },
+         [](const RouteSettings& in) { return written(in.databaseServerTls); }},
     };
     return fields;
 }
@@ -397,6 +409,17 @@ const std::vector<Field<StreamgateSettings>>& settingsFields()
              for (auto it = byId.begin(); it != byId.end(); ++it) {
                  RouteSettings route;
                  decodeFields(c, it.value(), childPath(path, it.key()), routeFields(), route);
+                 // The server leg is Streamgate's only once it has answered the client's TLS.
+                 const std::optional<DatabaseServerTls> serverTls =
+                     databaseServerTlsFromString(route.databaseServerTls.value_or(QString()));
+                 const QString serverTlsPath = childPath(
+                     childPath(path, it.key()), QLatin1String(settingkey::DatabaseServerTls));
+                 if (serverTls && *serverTls != DatabaseServerTls::Off &&
+                     !route.databaseTls.value_or(false))
+                     c.fail(serverTlsPath, *route.databaseServerTls,
+                            QStringLiteral("takes effect only with database_tls: true (without "
+                                           "it the client's own TLS, or none, goes to the "
+                                           "server)"));
                  routes.insert(it.key(), route);
              }
              out.routes = routes;
@@ -544,6 +567,38 @@ bool StreamgateSettings::databaseTlsFor(const QString& routeId) const
     if (!routes || !routes->contains(routeId))
         return false;
     return routes->value(routeId).databaseTls.value_or(false);
+}
+
+std::optional<DatabaseServerTls> databaseServerTlsFromString(const QString& text)
+{
+    for (DatabaseServerTls mode : {DatabaseServerTls::Off, DatabaseServerTls::Prefer,
+                                   DatabaseServerTls::Require, DatabaseServerTls::Verify})
+        if (text == toString(mode))
+            return mode;
+    return std::nullopt;
+}
+
+QString toString(DatabaseServerTls mode)
+{
+    switch (mode) {
+    case DatabaseServerTls::Off:
+        break;
+    case DatabaseServerTls::Prefer:
+        return QStringLiteral("prefer");
+    case DatabaseServerTls::Require:
+        return QStringLiteral("require");
+    case DatabaseServerTls::Verify:
+        return QStringLiteral("verify");
+    }
+    return QStringLiteral("off");
+}
+
+DatabaseServerTls StreamgateSettings::databaseServerTlsFor(const QString& routeId) const
+{
+    if (!databaseTlsFor(routeId))
+        return DatabaseServerTls::Off;
+    return databaseServerTlsFromString(routes->value(routeId).databaseServerTls.value_or(QString()))
+        .value_or(DatabaseServerTls::Off);
 }
 
 bool StreamgateSettings::postgresInspectFor(const QString& routeId) const

@@ -27,6 +27,7 @@ inline constexpr char MysqlDigests[] = "mysql_digests";
 inline constexpr char PostgresInspect[] = "postgres_inspect";
 inline constexpr char PostgresDigests[] = "postgres_digests";
 inline constexpr char DatabaseTls[] = "database_tls";
+inline constexpr char DatabaseServerTls[] = "database_server_tls";
 inline constexpr char Routes[] = "routes";
 inline constexpr char DisabledRoutes[] = "disabled_routes";
 inline constexpr char Route[] = "route";
@@ -109,11 +110,25 @@ struct RouteSettings
     std::optional<bool> postgresDigests;
     // default false: Streamgate answers a database client's request for TLS (PostgreSQL,
     // MySQL/MariaDB) itself, with a
-    // certificate of its development CA (config/developmentca.h), and speaks plaintext to the
-    // server, so user, database and statements stay visible
+    // certificate of its development CA (config/developmentca.h), and speaks plaintext (or,
+    // with databaseServerTls, TLS of its own) to the server, so user, database and statements
+    // stay visible
     std::optional<bool> databaseTls;
+    // With database_tls: the leg to the server (DatabaseServerTls), "off" by default
+    std::optional<QString> databaseServerTls;
     bool operator==(const RouteSettings&) const = default;
 };
+
+// streamgate.routes.<id>.database_server_tls, on a route with database_tls: how Streamgate
+// reaches the database server. Off: plaintext (the default); Prefer: TLS when the server offers
+// it (PostgreSQL answers 'S' to an SSLRequest, a MySQL greeting has CLIENT_SSL), else
+// plaintext; Require: TLS or the session is refused; Verify: Require, and the server's
+// certificate must chain to streamgate.ssl_trusted_certificate and carry the node's host name
+// or IP address (libpq's sslmode=verify-full).
+enum class DatabaseServerTls : quint8 { Off, Prefer, Require, Verify };
+// "off", "prefer", "require", "verify"; nullopt for any other text.
+std::optional<DatabaseServerTls> databaseServerTlsFromString(const QString& text);
+QString toString(DatabaseServerTls mode);
 
 // One entry of streamgate.disabled_routes: a route taken out of stream_routes, and the
 // listener it had, so enabling it restores both. "fault": true marks a route taken down as an
@@ -180,6 +195,8 @@ struct StreamgateSettings
     bool postgresInspectFor(const QString& routeId) const;
     bool postgresDigestsFor(const QString& routeId) const;
     bool databaseTlsFor(const QString& routeId) const;
+    // Off unless the route has database_tls too (the decoder refuses it alone).
+    DatabaseServerTls databaseServerTlsFor(const QString& routeId) const;
     QList<DisabledRouteSettings> disabledRouteList() const;
     QString toxiproxyListen() const;
     QString controlListen() const;

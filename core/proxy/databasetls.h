@@ -2,8 +2,9 @@
 // Database TLS that keeps insight (streamgate.routes.<id>.database_tls): Streamgate answers a
 // PostgreSQL client's request for TLS itself, with a certificate of its development CA
 // (config/developmentca.h), so the startup (user, database) and every statement after it pass
-// the readers in plaintext; the server gets the plaintext session. DatabaseTlsServer is that
-// certificate compiled for the workers (built on the engine thread, immutable, shared through
+// the readers in plaintext; the server gets the plaintext session, or with database_server_tls
+// one in TLS of Streamgate's own (UpstreamConnector asks the server for it). DatabaseTlsServer is
+// that certificate compiled for the workers (built on the engine thread, immutable, shared through
 // the RouteTable). PgTlsAcceptSession runs on a worker after admission and before the session:
 //   - the client's SSLRequest is answered 'S' and the TLS handshake runs (memory BIOs, as
 //     TlsHandshakeSession; the TlsLink then carries the session);

@@ -14,19 +14,43 @@ namespace {
 
 constexpr int kChunk = 16 * 1024;
 
-// Moves what OpenSSL wrote (records, alerts) on.
-void drainTo(SSL* ssl, FilterOutput& out)
+} // namespace
+
+void MySqlTlsWriter::onTimer(FilterOutput& out)
 {
-    char buffer[kChunk];
-    for (;;) {
-        const int n = BIO_read(SSL_get_wbio(ssl), buffer, int(sizeof buffer));
-        if (n <= 0)
-            return;
-        out.write(buffer, std::size_t(n));
-    }
+    if (!ssl())
+        return;
+    drainTlsOutput(ssl(), out);
+    if (encrypting())
+        forward(out);
 }
 
-} // namespace
+void MySqlTlsWriter::onEnd(FilterOutput& out)
+{
+    if (ssl() && encrypting()) {
+        forward(out);
+        shutdownTls(ssl(), out);
+    } else if (!m_held.empty()) {
+        out.write(m_held.data(), m_held.size());
+    }
+    m_held.clear();
+    out.finish();
+}
+
+void MySqlTlsWriter::forward(FilterOutput& out)
+{
+    std::string ready;
+    m_shift.take(m_held, ready, [this] { return loginOver(); });
+    if (m_shift.loginOver())
+        loginEnded();
+    if (ready.empty())
+        return;
+    const QString error = encryptTo(ssl(), ready.data(), ready.size(), out);
+    if (!error.isEmpty()) {
+        failed(error);
+        out.reset();
+    }
+}
 
 // Client -> upstream: the SSLRequest taken, the handshake, then plaintext with the login's
 // sequence ids one lower.
@@ -75,18 +99,16 @@ public:
 private:
     void firstPacket(FilterOutput& out)
     {
-        if (m_first.size() < 4)
-            return;
-        const std::size_t length = mysqlPayloadLength(m_first);
-        if (4 + length > kMaxHeld) {
+        const std::size_t whole = mysqlFirstPacket(m_first, kMaxHeld);
+        if (whole == std::string::npos) {
             plain(out);
             return;
         }
-        if (m_first.size() < 4 + length)
+        if (whole == 0)
             return;
         // SSLRequest: the capability flags, max packet, charset and 23 zero bytes (32).
-        const std::string rest = m_first.substr(4 + length);
-        m_first.resize(4 + length);
+        const std::string rest = m_first.substr(whole);
+        m_first.resize(whole);
         if (!isSslRequest(m_first)) {
             m_first += rest;
             plain(out);
@@ -196,23 +218,22 @@ private:
 };
 
 // Upstream -> client: the greeting with CLIENT_SSL, then (TLS up) the login's packets with
-// their sequence ids one higher, everything encrypted.
-class MySqlTlsAnswer::Down final : public RelayFilter
+// their sequence ids one higher until its OK or ERR, everything encrypted.
+class MySqlTlsAnswer::Down final : public MySqlTlsWriter
 {
 public:
-    explicit Down(MySqlTlsAnswer& a) : m_a(a) {}
+    explicit Down(MySqlTlsAnswer& a) : MySqlTlsWriter(MySqlLoginShift(+1, false, true)), m_a(a) {}
     Mode mode() const override
     {
-        return m_a.m_state == State::Plain && m_in.empty() ? Mode::Pass : Mode::Transform;
+        return m_a.m_state == State::Plain && m_held.empty() ? Mode::Pass : Mode::Transform;
     }
-    bool done() const override { return m_a.m_state == State::Plain && m_in.empty(); }
-    std::size_t held() const override { return m_in.size(); }
+    bool done() const override { return m_a.m_state == State::Plain && m_held.empty(); }
 
     void onData(const char* data, std::size_t len, FilterOutput& out) override
     {
         switch (m_a.m_state) {
         case State::Greeting:
-            m_in.append(data, len);
+            m_held.append(data, len);
             greeting(out);
             return;
         case State::WaitClient:
@@ -220,104 +241,56 @@ public:
             out.write(data, len);
             return;
         case State::Handshake: // the server waits for the login: nothing should come now
-            m_in.append(data, len);
+            m_held.append(data, len);
             return;
         case State::Login:
         case State::Command:
-            m_in.append(data, len);
+            m_held.append(data, len);
             forward(out);
             return;
         }
-    }
-    void onTimer(FilterOutput& out) override
-    {
-        if (!m_a.m_ssl)
-            return;
-        drainTo(m_a.m_ssl, out);
-        if (m_a.m_state == State::Login || m_a.m_state == State::Command)
-            forward(out);
-    }
-    void onEnd(FilterOutput& out) override
-    {
-        if (m_a.m_ssl && (m_a.m_state == State::Login || m_a.m_state == State::Command)) {
-            forward(out);
-            ERR_clear_error();
-            SSL_shutdown(m_a.m_ssl);
-            ERR_clear_error();
-            drainTo(m_a.m_ssl, out);
-        } else if (!m_in.empty()) {
-            out.write(m_in.data(), m_in.size());
-            m_in.clear();
-        }
-        out.finish();
     }
 
 private:
+    SSL* ssl() const override { return m_a.m_ssl; }
+    bool encrypting() const override
+    {
+        return m_a.m_state == State::Login || m_a.m_state == State::Command;
+    }
+    bool loginOver() const override { return false; } // the shift sees the server's OK or ERR
+    void loginEnded() override { m_a.m_state = State::Command; }
+    void failed(const QString& why) override { m_a.fail(why); }
+
     void greeting(FilterOutput& out)
     {
-        if (m_in.size() < 4)
-            return;
-        const std::size_t length = mysqlPayloadLength(m_in);
-        if (4 + length > kMaxHeld) {
+        const std::size_t whole = mysqlFirstPacket(m_held, kMaxHeld);
+        if (whole == std::string::npos) {
             plain(out);
             return;
         }
-        if (m_in.size() < 4 + length)
+        if (whole == 0)
             return;
-        const std::string rest = m_in.substr(4 + length);
-        m_in.resize(4 + length);
-        const bool greeting = offerTlsInGreeting(m_in);
-        m_in += rest;
+        const std::string rest = m_held.substr(whole);
+        m_held.resize(whole);
+        const bool greeting = offerTlsInGreeting(m_held);
+        m_held += rest;
         if (!greeting) {
             plain(out); // an error packet in place of the greeting
             return;
         }
         m_a.m_state = State::WaitClient;
-        out.write(m_in.data(), m_in.size());
-        m_in.clear();
+        out.write(m_held.data(), m_held.size());
+        m_held.clear();
     }
 
     void plain(FilterOutput& out)
     {
         m_a.m_state = State::Plain;
-        out.write(m_in.data(), m_in.size());
-        m_in.clear();
-    }
-
-    void encrypt(const char* data, std::size_t len, FilterOutput& out)
-    {
-        while (len > 0) {
-            const int chunk = int(qMin<std::size_t>(len, kChunk));
-            ERR_clear_error();
-            const int n = SSL_write(m_a.m_ssl, data, chunk);
-            if (n <= 0) {
-                const QString reason = tlsErrorReason();
-                m_a.fail(reason.isEmpty() ? QStringLiteral("encrypting for the client failed")
-                                          : reason);
-                out.reset();
-                return;
-            }
-            data += n;
-            len -= std::size_t(n);
-            drainTo(m_a.m_ssl, out);
-        }
-    }
-
-    // The login's packets with their sequence ids one higher, until its OK or ERR; every byte
-    // encrypted for the client.
-    void forward(FilterOutput& out)
-    {
-        std::string ready;
-        m_shift.take(m_in, ready);
-        if (m_shift.loginOver())
-            m_a.m_state = State::Command;
-        if (!ready.empty())
-            encrypt(ready.data(), ready.size(), out);
+        out.write(m_held.data(), m_held.size());
+        m_held.clear();
     }
 
     MySqlTlsAnswer& m_a;
-    std::string m_in;
-    MySqlLoginShift m_shift{+1, false, true};
 };
 
 MySqlTlsAnswer::MySqlTlsAnswer(std::shared_ptr<const DatabaseTlsServer> server,

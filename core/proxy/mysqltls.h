@@ -13,10 +13,12 @@
 //     packet of the login with its sequence id one lower, until the server's OK or ERR ends the
 //     login; the commands after it go on as they are. A client that asks for no TLS is relayed
 //     untouched (both halves step aside).
-// The readers after the client -> upstream half see the session as a plaintext one. Memory:
+// The readers after the client -> upstream half see the session as a plaintext one; with
+// database_server_tls, MySqlServerTls (mysqlservertls.h) makes the server leg TLS. Memory:
 // the greeting and the first client packet are held whole (at most kMaxHeld), OpenSSL at most
 // one record; the rest is handed on as it comes.
 
+#include "proxy/mysqltlswire.h"
 #include "proxy/relayfilter.h"
 #include "stats/snapshot.h"
 
@@ -30,6 +32,30 @@ namespace sg {
 
 class ConnectionRecord;
 class DatabaseTlsServer;
+
+// The encrypting half of a MySQL TLS login, toward the client (MySqlTlsAnswer) or toward the
+// server (MySqlServerTls): plaintext waits in m_held until its login packet is renumbered
+// (m_shift), then leaves encrypted; the handshake's flights leave from here when the other half
+// wakes it (onTimer); at the end, close_notify after what waited.
+class MySqlTlsWriter : public RelayFilter
+{
+public:
+    std::size_t held() const override { return m_held.size(); }
+    void onTimer(FilterOutput& out) override;
+    void onEnd(FilterOutput& out) override;
+
+protected:
+    explicit MySqlTlsWriter(MySqlLoginShift shift) : m_shift(shift) {}
+    virtual SSL* ssl() const = 0;
+    virtual bool encrypting() const = 0; // the handshake is done
+    virtual bool loginOver() const = 0;  // no more renumbering
+    virtual void loginEnded() {}         // the shift saw the server's OK or ERR go by
+    virtual void failed(const QString& why) = 0;
+    void forward(FilterOutput& out);
+
+    std::string m_held;
+    MySqlLoginShift m_shift;
+};
 
 class MySqlTlsAnswer : public std::enable_shared_from_this<MySqlTlsAnswer>
 {

@@ -12,6 +12,17 @@ quint32 be32(const char* p)
 
 } // namespace
 
+QByteArray postgresSslRequest()
+{
+    QByteArray bytes(int(kPgRequestSize), Qt::Uninitialized);
+    auto* u = reinterpret_cast<unsigned char*>(bytes.data());
+    for (int i = 0; i < 4; ++i) {
+        u[i] = quint8(kPgRequestSize >> (24 - 8 * i));
+        u[4 + i] = quint8(kPgSslRequestCode >> (24 - 8 * i));
+    }
+    return bytes;
+}
+
 PgFirstBytes classifyPgFirstBytes(const char* data, std::size_t size)
 {
     if (size == 0)

@@ -5,6 +5,7 @@
 // the fuzz target can run it; the verdict for a prefix that decides never changes as more bytes
 // come.
 
+#include <QByteArray>
 #include <QtGlobal>
 #include <cstddef>
 
@@ -15,6 +16,9 @@ enum class PgFirstBytes : quint8 { NeedMore, SslRequest, GssEncRequest, DirectTl
 inline constexpr std::size_t kPgRequestSize = 8; // length and code, both 32-bit big-endian
 inline constexpr quint32 kPgSslRequestCode = 80877103;
 inline constexpr quint32 kPgGssEncRequestCode = 80877104;
+
+// The SSLRequest a client sends a server (database_server_tls asks the server as libpq does).
+QByteArray postgresSslRequest();
 
 // Looks at no more than kPgRequestSize bytes of `data`.
 PgFirstBytes classifyPgFirstBytes(const char* data, std::size_t size);

@@ -274,6 +274,11 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
         const bool postgresInspect = config.streamgate.postgresInspectFor(id);
         const bool postgresDigests = config.streamgate.postgresDigestsFor(id);
         const bool databaseTls = config.streamgate.databaseTlsFor(id);
+        const DatabaseServerTls databaseServerTls = config.streamgate.databaseServerTlsFor(id);
+        TlsClientSpec serverTlsSpec;
+        serverTlsSpec.verify = databaseServerTls == DatabaseServerTls::Verify;
+        if (serverTlsSpec.verify)
+            serverTlsSpec.trusted = config.streamgate.trustedCertificates();
         // One entry per upstream key in the table: the same upstream, the same balancer.
         const auto upstreamEntry = [&](const QString& key, const Upstream& u) {
             std::shared_ptr<UpstreamEntry> e = table->upstreams.value(key);
@@ -302,7 +307,9 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
             old->mysqlInspect == mysqlInspect && old->mysqlCommands == mysqlCommands &&
             old->mysqlDeclared == mysqlDeclared && old->mysqlDigests == mysqlDigests &&
             old->postgresInspect == postgresInspect && old->postgresDigests == postgresDigests &&
-            old->databaseTls == databaseTls) {
+            old->databaseTls == databaseTls && old->databaseServerTls == databaseServerTls &&
+            (!old->databaseServerTlsClient ||
+             old->databaseServerTlsClient->spec() == serverTlsSpec)) {
             entry = old;
         } else {
             entry = std::make_shared<RouteEntry>();
@@ -324,6 +331,10 @@ std::shared_ptr<RouteTable> buildRouteTable(const Config& config, const RouteTab
             entry->postgresInspect = postgresInspect;
             entry->postgresDigests = postgresDigests;
             entry->databaseTls = databaseTls;
+            entry->databaseServerTls = databaseServerTls;
+            if (databaseServerTls != DatabaseServerTls::Off)
+                entry->databaseServerTlsClient = tlsClientFor(
+                    serverTlsSpec, QStringLiteral("of route %1's database_server_tls").arg(id));
             // A route that names its protocol is read as that protocol only.
             if (route.redis) {
                 entry->redis = true;

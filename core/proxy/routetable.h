@@ -92,6 +92,10 @@ struct RouteEntry
     // certificate (RouteTable::databaseTls), the server gets plaintext (databasetls.h for
     // PostgreSQL, mysqltls.h for a route that fronts MySQL).
     bool databaseTls = false;
+    // With databaseTls: the leg to the server (streamgate.routes.<id>.database_server_tls), and
+    // the client side of its TLS (null when Off; verifies with Verify).
+    DatabaseServerTls databaseServerTls = DatabaseServerTls::Off;
+    std::shared_ptr<const TlsClient> databaseServerTlsClient;
     // protocol "redis" (APISIX's xRPC): commands followed, and delayed by the route's faults
     // (nullptr: none). Such a route is not inspected for MySQL.
     bool redis = false;

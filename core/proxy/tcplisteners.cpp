@@ -440,6 +440,13 @@ void TcpListeners::admitClient(const AcceptedOn& on, int fd, const StreamClient&
     setup.delaySeconds = admission.delaySeconds;
     setup.admission = std::move(admission.ticket);
     setup.route = std::move(admission.route);
+    // A PostgreSQL client (it asked for TLS or sent its first bytes); one that sent nothing
+    // waits for a server that speaks first, which "prefer" leaves alone, while "require" and
+    // "verify" ask all the same and say why the server did not answer.
+    setup.postgresServerTls = databaseTlsAnswered &&
+                              setup.route->databaseServerTls != DatabaseServerTls::Off &&
+                              (tls || !clientBytes.isEmpty() ||
+                               setup.route->databaseServerTls != DatabaseServerTls::Prefer);
     setup.clientBytes = std::move(clientBytes);
     setup.tls = std::move(tls);
     setup.tlsRead = tlsRead;

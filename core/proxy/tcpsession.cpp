@@ -3,6 +3,7 @@
 #include "proxy/databasetls.h"
 #include "proxy/mysqlfilter.h"
 #include "proxy/mysqlrefusal.h"
+#include "proxy/mysqlservertls.h"
 #include "proxy/mysqltls.h"
 #include "proxy/pgfilter.h"
 #include "proxy/redisfilter.h"
@@ -69,16 +70,30 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
         m_watches[s].tag = s;
     }
     SessionFilters filters;
-    if (setup.upstream && setup.upstream->tls) [[unlikely]] {
+    const bool upstreamTls = setup.upstream && setup.upstream->tls;
+    // scheme "tls" is TLS from the first byte: the SSLRequest has no place then.
+    const bool serverTls = setup.postgresServerTls && !upstreamTls && setup.upstream &&
+                           m_route->databaseServerTlsClient;
+    if (upstreamTls || serverTls) [[unlikely]] {
         // The upstream's TLS: first toward the client (every reader after it sees the
         // upstream's plaintext), last toward the upstream (below). Its SSL object comes with
         // the handshake, before the pump starts; a PROXY protocol header goes before the
-        // handshake, in plaintext, from the connector.
+        // handshake (and the SSLRequest), in plaintext, from the connector.
         m_upstreamTls = std::make_shared<TlsLink>(nullptr, true);
-        m_upstreamTlsClient = setup.upstream->tls.get();
+        m_upstreamTlsClient =
+            upstreamTls ? setup.upstream->tls.get() : m_route->databaseServerTlsClient.get();
+        if (serverTls)
+            m_connector.setPostgresServerTls(m_route->databaseServerTls, m_upstreamTlsClient);
         filters.toClient.push_back(m_upstreamTls->decryptFilter());
         m_connector.setTlsPreface(std::move(setup.proxyHeader));
         setup.proxyHeader = QByteArray();
+    }
+    if (setup.databaseTls && !upstreamTls && m_route->databaseServerTls != DatabaseServerTls::Off &&
+        m_route->databaseServerTlsClient) [[unlikely]] {
+        // TLS to a MySQL server: first toward the client, last toward the server (below).
+        m_mysqlServerTls = std::make_shared<MySqlServerTls>(
+            m_route->databaseServerTls, m_route->databaseServerTlsClient.get(), m_record);
+        filters.toClient.push_back(m_mysqlServerTls->fromServerFilter());
     }
     if (setup.databaseTls) [[unlikely]] {
         // First toward the upstream and last toward the client, as a TLS listener's filters.
@@ -111,6 +126,8 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
         filters.toClient.push_back(m_tls->encryptFilter());
     if (m_mysqlTls) [[unlikely]]
         filters.toClient.push_back(m_mysqlTls->toClientFilter());
+    if (m_mysqlServerTls) [[unlikely]]
+        filters.toUpstream.push_back(m_mysqlServerTls->toServerFilter());
     // Last in the chain: the header goes to the upstream as it is, before any client byte.
     if (!setup.proxyHeader.isEmpty()) [[unlikely]]
         filters.toUpstream.push_back(std::make_shared<PrefixWriter>(std::move(setup.proxyHeader)));
@@ -190,7 +207,12 @@ void TcpSession::connectOutcome(UpstreamConnector::Outcome outcome)
         break;
     }
     m_connected = true;
-    if (m_upstreamTls) [[unlikely]] {
+    if (m_mysqlServerTls) [[unlikely]]
+        m_mysqlServerTls->setNodeHost(m_connector.nodeHost());
+    if (m_upstreamTls && m_connector.plaintextServer()) [[unlikely]] {
+        m_upstreamTls->bypass(); // database_server_tls "prefer", and a server without TLS
+        m_pump.addReceived(RelayPump::Upstream, m_connector.tlsRead());
+    } else if (m_upstreamTls) [[unlikely]] {
         m_upstreamTls->adopt(m_connector.takeTls());
         m_pump.addReceived(RelayPump::Upstream, m_connector.tlsRead());
     }
@@ -343,6 +365,14 @@ void TcpSession::after(CloseReason reason)
                                                "server, %2")
                                     .arg(m_id)
                                     .arg(developmentCaTrustHint()));
+    }
+    if (reason == CloseReason::InjectedReset && m_mysqlServerTls && m_mysqlServerTls->failed())
+        [[unlikely]] {
+        reason = m_mysqlServerTls->reason();
+        m_worker.hub().addEvent(EventKind::Info, routeId(),
+                                QStringLiteral("connection %1 reset: TLS to the server: %2")
+                                    .arg(m_id)
+                                    .arg(m_mysqlServerTls->error()));
     }
     if (reason == CloseReason::InjectedReset && m_mysqlTls && m_mysqlTls->failed()) [[unlikely]] {
         reason = CloseReason::TlsError;

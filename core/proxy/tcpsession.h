@@ -21,6 +21,7 @@ namespace sg {
 class TlsClient;
 class DatabaseTlsServer;
 class MySqlTlsAnswer;
+class MySqlServerTls;
 
 struct TcpSessionSetup
 {
@@ -44,6 +45,9 @@ struct TcpSessionSetup
     // A route with database_tls that fronts MySQL: the client's TLS is answered in the session
     // with this certificate (proxy/mysqltls.h); null otherwise.
     std::shared_ptr<const DatabaseTlsServer> databaseTls;
+    // A PostgreSQL client of a route with database_tls and database_server_tls: the server is
+    // asked for TLS (UpstreamConnector::setPostgresServerTls).
+    bool postgresServerTls = false;
 };
 
 class TcpSession final : public WorkerSession, public IoHandler
@@ -86,10 +90,12 @@ private:
     UpstreamConnector m_connector;
     RelayPump m_pump;
     bool m_connected = false;
-    std::shared_ptr<TlsLink> m_tls;         // the client's TLS connection, on a listener with tls
-    std::shared_ptr<TlsLink> m_upstreamTls; // the upstream's, for an upstream with scheme tls
-    const TlsClient* m_upstreamTlsClient = nullptr; // its upstream's (kept alive by m_route)
-    std::shared_ptr<MySqlTlsAnswer> m_mysqlTls;     // database TLS on a MySQL route
+    std::shared_ptr<TlsLink> m_tls; // the client's TLS connection, on a listener with tls
+    // the upstream's, for an upstream with scheme tls or database_server_tls to PostgreSQL
+    std::shared_ptr<TlsLink> m_upstreamTls;
+    const TlsClient* m_upstreamTlsClient = nullptr;   // its upstream's (kept alive by m_route)
+    std::shared_ptr<MySqlTlsAnswer> m_mysqlTls;       // database TLS on a MySQL route
+    std::shared_ptr<MySqlServerTls> m_mysqlServerTls; // and its database_server_tls
     bool m_toxics = false; // the toxic filters are in the chain (addToxics)
     bool m_closed = false;
     bool m_clientLeftConnecting = false; // the client's FIN came while the upstream connected

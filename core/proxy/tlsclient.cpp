@@ -204,6 +204,49 @@ QString upstreamClientCertRefusal(SSL* ssl, const TlsClient& client, int reason,
     }
 }
 
+UpstreamTlsInfo upstreamTlsInfo(SSL* ssl, const TlsClient& client, const QString& sni)
+{
+    UpstreamTlsInfo info;
+    info.used = true;
+    info.sni = sni;
+    info.version = QString::fromLatin1(SSL_get_version(ssl));
+    info.cipher = QString::fromLatin1(SSL_get_cipher_name(ssl));
+    if (X509* peer = SSL_get1_peer_certificate(ssl)) {
+        char subject[256] = {};
+        X509_NAME_oneline(X509_get_subject_name(peer), subject, sizeof subject);
+        info.serverCertificate = QString::fromUtf8(subject);
+        X509_free(peer);
+    }
+    info.verified = client.spec().verify;
+    info.clientCertificate = TlsClient::certificateSent(ssl);
+    return info;
+}
+
+QString upstreamHandshakeFailure(SSL* ssl, const TlsClient& client, const QString& verifyName,
+                                 const QString& verifySetting, CloseReason* reason)
+{
+    const unsigned long e = ERR_peek_last_error();
+    const int why = ERR_GET_LIB(e) == ERR_LIB_SSL ? ERR_GET_REASON(e) : 0;
+    const QString text = tlsErrorReason();
+    if (why == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+        *reason = CloseReason::UpstreamCertUntrusted;
+        return QStringLiteral("upstream certificate verify failed for %1: %2 (%3, trusted: %4)")
+            .arg(verifyName,
+                 QString::fromLatin1(X509_verify_cert_error_string(SSL_get_verify_result(ssl))),
+                 verifySetting, client.spec().trusted);
+    }
+    if (TlsClient::certificateRequested(ssl)) {
+        const QString refused = upstreamClientCertRefusal(ssl, client, why, text);
+        if (!refused.isEmpty()) {
+            *reason = CloseReason::UpstreamClientCertRefused;
+            return refused;
+        }
+    }
+    *reason = CloseReason::UpstreamTlsFailed;
+    return QStringLiteral("TLS handshake with the upstream failed: %1")
+        .arg(text.isEmpty() ? QStringLiteral("the upstream broke off") : text);
+}
+
 QString upstreamSni(const QString& clientSni)
 {
     return clientSni.isEmpty() ? QStringLiteral("apisix_backend") : clientSni;

@@ -16,6 +16,7 @@
 // server.
 
 #include "model/streamroute.h"
+#include "stats/snapshot.h"
 
 #include <QString>
 #include <memory>
@@ -92,6 +93,15 @@ private:
 // (none configured, or one it did not accept); "" when it is something else.
 QString upstreamClientCertRefusal(SSL* ssl, const TlsClient& client, int reason,
                                   const QString& text);
+
+// A finished handshake of `client` (sending `sni`), as the connection's record shows it
+// (tls.upstream).
+UpstreamTlsInfo upstreamTlsInfo(SSL* ssl, const TlsClient& client, const QString& sni);
+// Why OpenSSL gave up on a handshake of `client` (its error queue, read and cleared), in the
+// words a user acts on, and the close reason: UpstreamCertUntrusted (verify checked
+// `verifyName` because `verifySetting` asked), UpstreamClientCertRefused, else UpstreamTlsFailed.
+QString upstreamHandshakeFailure(SSL* ssl, const TlsClient& client, const QString& verifyName,
+                                 const QString& verifySetting, CloseReason* reason);
 
 // The SNI APISIX sends upstream for a client whose own TLS carried `clientSni` (see above).
 QString upstreamSni(const QString& clientSni);

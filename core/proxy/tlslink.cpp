@@ -51,7 +51,8 @@ class TlsLink::Decrypt final : public RelayFilter
 {
 public:
     explicit Decrypt(TlsLink& link) : m_link(link) {}
-    Mode mode() const override { return Mode::Transform; }
+    Mode mode() const override { return m_link.bypassed() ? Mode::Pass : Mode::Transform; }
+    bool done() const override { return m_link.bypassed(); }
     // Application data that came with the end of the handshake is already in the read BIO.
     void onStart(FilterOutput& out) override { drain(out); }
     void onData(const char* data, std::size_t len, FilterOutput& out) override
@@ -109,34 +110,20 @@ class TlsLink::Encrypt final : public RelayFilter
 {
 public:
     explicit Encrypt(TlsLink& link) : m_link(link) {}
-    Mode mode() const override { return Mode::Transform; }
+    Mode mode() const override { return m_link.bypassed() ? Mode::Pass : Mode::Transform; }
+    bool done() const override { return m_link.bypassed(); }
     void onData(const char* data, std::size_t len, FilterOutput& out) override
     {
-        while (len > 0) {
-            const int chunk = int(qMin<std::size_t>(len, kChunk));
-            ERR_clear_error();
-            const int n = SSL_write(m_link.ssl(), data, chunk);
-            if (n <= 0) {
-                const QString reason = tlsErrorReason();
-                m_link.fail(
-                    reason.isEmpty()
-                        ? QStringLiteral("encrypting for the %1 failed").arg(m_link.peerName())
-                        : reason);
-                out.reset();
-                return;
-            }
-            data += n;
-            len -= std::size_t(n);
-            m_link.drainOutput(out);
+        const QString error = encryptTo(m_link.ssl(), data, len, out);
+        if (!error.isEmpty()) {
+            m_link.fail(error);
+            out.reset();
         }
     }
     void onEnd(FilterOutput& out) override
     {
         // The other peer closed: close_notify, then the FIN.
-        ERR_clear_error();
-        SSL_shutdown(m_link.ssl());
-        ERR_clear_error();
-        m_link.drainOutput(out);
+        shutdownTls(m_link.ssl(), out);
         out.finish();
     }
     void onTimer(FilterOutput& out) override { m_link.drainOutput(out); }
@@ -185,7 +172,12 @@ std::shared_ptr<RelayFilter> TlsLink::encryptFilter()
 
 std::size_t TlsLink::drainOutput(FilterOutput& out)
 {
-    BIO* wbio = SSL_get_wbio(m_ssl);
+    return drainTlsOutput(m_ssl, out);
+}
+
+std::size_t drainTlsOutput(SSL* ssl, FilterOutput& out)
+{
+    BIO* wbio = SSL_get_wbio(ssl);
     char buffer[kChunk];
     std::size_t moved = 0;
     for (;;) {
@@ -195,6 +187,31 @@ std::size_t TlsLink::drainOutput(FilterOutput& out)
         out.write(buffer, std::size_t(n));
         moved += std::size_t(n);
     }
+}
+
+void shutdownTls(SSL* ssl, FilterOutput& out)
+{
+    ERR_clear_error();
+    SSL_shutdown(ssl);
+    ERR_clear_error();
+    drainTlsOutput(ssl, out);
+}
+
+QString encryptTo(SSL* ssl, const char* data, std::size_t len, FilterOutput& out)
+{
+    while (len > 0) {
+        const int chunk = int(qMin<std::size_t>(len, kChunk));
+        ERR_clear_error();
+        const int n = SSL_write(ssl, data, chunk);
+        if (n <= 0) {
+            const QString reason = tlsErrorReason();
+            return reason.isEmpty() ? QStringLiteral("OpenSSL refused to encrypt") : reason;
+        }
+        data += n;
+        len -= std::size_t(n);
+        drainTlsOutput(ssl, out);
+    }
+    return QString();
 }
 
 } // namespace sg

@@ -38,6 +38,10 @@ public:
     // place in the chains then); the SSL object of the finished handshake comes here, before
     // the pump starts.
     void adopt(SSL* ssl) { m_ssl = ssl; }
+    // An upstream link whose server spoke plaintext after all (database_server_tls "prefer"
+    // and a server without TLS), before the pump starts: its filters pass and are let go.
+    void bypass() { m_bypassed = true; }
+    bool bypassed() const { return m_bypassed; }
     // The finished handshake, for the connection's record.
     TlsInfo describe(const QString& sni) const;
     // The filters, sharing this link's allocation (RelayFilter's aliasing contract).
@@ -66,6 +70,7 @@ private:
     class Encrypt;
     SSL* m_ssl;
     const bool m_upstream;
+    bool m_bypassed = false;
     int m_errorReason = 0;
     std::unique_ptr<Decrypt> m_decrypt;
     std::unique_ptr<Encrypt> m_encrypt;
@@ -74,6 +79,14 @@ private:
 
 // OpenSSL's reason for the last error on this thread (cleared), "" when none.
 QString tlsErrorReason();
+
+// What `ssl` wrote to its write BIO (records, alerts), moved to `out`; returns the bytes moved.
+std::size_t drainTlsOutput(SSL* ssl, FilterOutput& out);
+// close_notify, and what else OpenSSL wrote, moved to `out` (the peer is told the stream ends).
+void shutdownTls(SSL* ssl, FilterOutput& out);
+// `len` bytes of plaintext encrypted by `ssl` (handshake done) and moved to `out`; "" or why
+// OpenSSL refused (then nothing more should be written).
+QString encryptTo(SSL* ssl, const char* data, std::size_t len, FilterOutput& out);
 
 // A connection of `context` over two fresh memory BIOs (the worker moves the bytes; a drained
 // BIO says "retry", not end of file), in the server's role (`accept`) or the client's; nullptr

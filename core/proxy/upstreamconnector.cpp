@@ -1,9 +1,11 @@
 #include "proxy/upstreamconnector.h"
 
+#include "proxy/pgtlsrequest.h"
 #include "proxy/tlsclient.h"
 #include "proxy/tlshandshake.h"
 #include "proxy/tlslink.h"
 
+#include <QHostAddress>
 #include <cerrno>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -54,6 +56,8 @@ UpstreamConnector::Outcome UpstreamConnector::attempt()
     m_bits = 0;
     m_tlsFailure = CloseReason::None;
     m_tlsFailureText.clear();
+    m_plaintextServer = false;
+    m_tlsRead = 0;
     m_node = node;
     const ResolvedNode& target = up->nodes[size_t(node)];
     m_record.setUpstreamNode(target.text);
@@ -98,6 +102,7 @@ UpstreamConnector::Outcome UpstreamConnector::attempt()
 
 void UpstreamConnector::closeSocket()
 {
+    m_awaitingTlsAnswer = false;
     m_tlsIo.reset();
     SSL_free(m_ssl);
     m_ssl = nullptr;
@@ -113,6 +118,8 @@ UpstreamConnector::Outcome UpstreamConnector::onIo(quint32 bits)
 {
     if (m_connected)
         return Outcome::Pending;
+    if (m_awaitingTlsAnswer)
+        return readPostgresTlsAnswer();
     if (m_tlsIo)
         return stepTls();
     m_bits |= bits & (IoRead | IoHup); // kept for after the connect completes
@@ -135,13 +142,17 @@ UpstreamConnector::Outcome UpstreamConnector::onTimer(quint32 generation)
 {
     if (m_connected || generation != (m_gen & 0xffffffu))
         return Outcome::Pending; // stale: a later attempt, or connected meanwhile
-    if (m_tlsIo) {
-        const double seconds = m_upstream->timeout.connect > 0 ? m_upstream->timeout.connect : 60;
-        return tlsFailed(
-            CloseReason::UpstreamTlsFailed,
-            QStringLiteral("TLS handshake not finished within %1 s (timeout.connect)").arg(seconds),
-            true);
-    }
+    if (m_awaitingTlsAnswer)
+        return tlsFailed(CloseReason::UpstreamTlsFailed,
+                         QStringLiteral("the server did not answer the SSLRequest within %1 s "
+                                        "(timeout.connect)")
+                             .arg(connectTimeoutSeconds()),
+                         true);
+    if (m_tlsIo)
+        return tlsFailed(CloseReason::UpstreamTlsFailed,
+                         QStringLiteral("TLS handshake not finished within %1 s (timeout.connect)")
+                             .arg(connectTimeoutSeconds()),
+                         true);
     return attemptFailed(true);
 }
 
@@ -170,36 +181,130 @@ UpstreamConnector::Outcome UpstreamConnector::attemptFailed(bool timedOut)
 
 UpstreamConnector::Outcome UpstreamConnector::tcpConnected()
 {
-    if (!m_upstream->tls) [[likely]]
-        return connected();
-    return startTls();
-}
-
-// The node accepted: now its TLS handshake, within a connect timeout of its own.
-UpstreamConnector::Outcome UpstreamConnector::startTls()
-{
-    if (!m_tlsPreface.isEmpty()) {
-        // A few dozen bytes into a fresh socket's empty buffer.
-        const ssize_t sent = ::send(m_watch.fd, m_tlsPreface.constData(),
-                                    size_t(m_tlsPreface.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (sent != ssize_t(m_tlsPreface.size()))
+    if (m_upstream->tls) [[unlikely]] {
+        const QString clientSni = m_record.base.tls.sni;
+        const QString host = m_upstream->upstream.nodes.value(m_node).host;
+        if (!sendPreface())
             return tlsFailed(CloseReason::UpstreamTlsFailed,
                              QStringLiteral("the PROXY protocol header could not be sent"));
+        scheduleHandshakeTimer();
+        return startTls(*m_upstream->tls, upstreamSni(clientSni),
+                        upstreamVerifyName(clientSni, host), QStringLiteral("tls.verify"));
     }
-    const QString clientSni = m_record.base.tls.sni;
-    const QString host = m_upstream->upstream.nodes.value(m_node).host;
-    m_ssl =
-        m_upstream->tls->newConnection(upstreamSni(clientSni), upstreamVerifyName(clientSni, host));
+    if (m_serverTls != DatabaseServerTls::Off && m_serverTlsClient) [[unlikely]]
+        return askPostgresTls();
+    return connected();
+}
+
+double UpstreamConnector::connectTimeoutSeconds() const
+{
+    return m_upstream->timeout.connect > 0 ? m_upstream->timeout.connect : 60;
+}
+
+// The node accepted: what follows (a PostgreSQL SSLRequest, a TLS handshake) has a connect
+// timeout of its own.
+void UpstreamConnector::scheduleHandshakeTimer()
+{
+    ++m_gen;
+    m_worker.schedule(m_worker.monoMs() + qMax<qint64>(1, qint64(connectTimeoutSeconds() * 1000)),
+                      m_sessionId, (kConnectTimer << 24) | (m_gen & 0xffffffu));
+}
+
+// A few dozen bytes into a fresh socket's empty buffer: the PROXY protocol header and, for
+// database_server_tls, the SSLRequest.
+bool UpstreamConnector::sendPreface(const QByteArray& after)
+{
+    const QByteArray bytes = m_tlsPreface + after;
+    if (bytes.isEmpty())
+        return true;
+    const ssize_t sent =
+        ::send(m_watch.fd, bytes.constData(), size_t(bytes.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
+    return sent == ssize_t(bytes.size());
+}
+
+// libpq's way: an SSLRequest, and the server's one-byte answer before anything else.
+UpstreamConnector::Outcome UpstreamConnector::askPostgresTls()
+{
+    if (!sendPreface(postgresSslRequest()))
+        return tlsFailed(CloseReason::UpstreamTlsFailed,
+                         QStringLiteral("the SSLRequest could not be sent to the server"));
+    m_awaitingTlsAnswer = true;
+    scheduleHandshakeTimer();
+    m_worker.loop().want(m_watch, IoRead);
+    return readPostgresTlsAnswer();
+}
+
+UpstreamConnector::Outcome UpstreamConnector::readPostgresTlsAnswer()
+{
+    // PostgreSQL answers one byte and waits; more is a server that spoke first (MySQL's
+    // greeting: a 4-byte header with sequence id 0, then protocol version 10).
+    char bytes[5] = {};
+    ssize_t n;
+    do {
+        n = ::recv(m_watch.fd, bytes, sizeof bytes, 0);
+    } while (n < 0 && errno == EINTR);
+    const char answer = bytes[0];
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        m_worker.loop().want(m_watch, IoRead);
+        return Outcome::Pending;
+    }
+    const QString setting = QStringLiteral("database_server_tls \"%1\"").arg(toString(m_serverTls));
+    if (n <= 0)
+        return tlsFailed(CloseReason::UpstreamTlsFailed,
+                         QStringLiteral("the server closed the connection after the SSLRequest "
+                                        "(is it a PostgreSQL server?)"));
+    m_awaitingTlsAnswer = false;
+    m_tlsRead = quint64(n);
+    if (n == 5 && bytes[3] == 0 && bytes[4] == 0x0a) {
+        // The route's next clients take the MySQL path, where TLS to the server is asked for
+        // after the greeting.
+        m_route.stats->mysqlUpstream.store(true, std::memory_order_relaxed);
+        return tlsFailed(CloseReason::UpstreamTlsFailed,
+                         QStringLiteral("the server greeted as MySQL/MariaDB where PostgreSQL "
+                                        "answers the SSLRequest: the route's next clients ask it "
+                                        "for TLS the MySQL way (%1)")
+                             .arg(setting));
+    }
+    if (n > 1)
+        return tlsFailed(CloseReason::UpstreamTlsFailed,
+                         QStringLiteral("the server sent %1 bytes for the SSLRequest, not 'S' or "
+                                        "'N' alone (is it a PostgreSQL server?)")
+                             .arg(n));
+    if (answer == 'S') {
+        const QString host = m_upstream->upstream.nodes.value(m_node).host;
+        // As libpq: SNI for a host name, none for an address.
+        return startTls(*m_serverTlsClient, QHostAddress(host).isNull() ? host : QString(), host,
+                        setting);
+    }
+    if (answer != 'N')
+        return tlsFailed(CloseReason::UpstreamTlsFailed,
+                         QStringLiteral("the server answered the SSLRequest with byte 0x%1, "
+                                        "neither 'S' nor 'N' (is it a PostgreSQL server?)")
+                             .arg(quint8(answer), 2, 16, QLatin1Char('0')));
+    if (m_serverTls != DatabaseServerTls::Prefer)
+        return tlsFailed(CloseReason::UpstreamNoTls,
+                         QStringLiteral("the server does not offer TLS (it answered 'N' to the "
+                                        "SSLRequest; is ssl on?) and the route's %1 wants it")
+                             .arg(setting));
+    m_plaintextServer = true; // "prefer": the session goes on in plaintext
+    return connected();
+}
+
+// The TLS handshake with the node, on the timer already scheduled.
+UpstreamConnector::Outcome UpstreamConnector::startTls(const TlsClient& client, const QString& sni,
+                                                       const QString& verifyName,
+                                                       const QString& verifySetting)
+{
+    m_tlsClient = &client;
+    m_tlsSni = sni;
+    m_tlsVerifyName = verifyName;
+    m_tlsVerifySetting = verifySetting;
+    m_ssl = client.newConnection(sni, verifyName);
     if (!m_ssl)
         return tlsFailed(CloseReason::UpstreamTlsFailed,
                          QStringLiteral("OpenSSL could not start a TLS connection (out of "
                                         "memory)"));
     m_tlsIo = std::make_unique<TlsHandshakeIo>(m_ssl);
-    ++m_gen;
-    const double connectTimeout =
-        m_upstream->timeout.connect > 0 ? m_upstream->timeout.connect : 60;
-    m_worker.schedule(m_worker.monoMs() + qMax<qint64>(1, qint64(connectTimeout * 1000)),
-                      m_sessionId, (kConnectTimer << 24) | (m_gen & 0xffffffu));
     return stepTls();
 }
 
@@ -210,25 +315,12 @@ UpstreamConnector::Outcome UpstreamConnector::stepTls()
         m_worker.loop().want(m_watch, m_tlsIo->wants());
         return Outcome::Pending;
     case TlsHandshakeIo::Result::Done: {
-        m_tlsRead = m_tlsIo->bytesRead();
+        m_tlsRead += m_tlsIo->bytesRead();
         m_tlsIo.reset();
         // The handshake stopped reading once done: what the upstream sent after it may wait in
         // the socket, and an edge-triggered loop does not say so again.
         m_bits |= IoRead;
-        UpstreamTlsInfo info;
-        info.used = true;
-        info.sni = upstreamSni(m_record.base.tls.sni);
-        info.version = QString::fromLatin1(SSL_get_version(m_ssl));
-        info.cipher = QString::fromLatin1(SSL_get_cipher_name(m_ssl));
-        if (X509* peer = SSL_get1_peer_certificate(m_ssl)) {
-            char subject[256] = {};
-            X509_NAME_oneline(X509_get_subject_name(peer), subject, sizeof subject);
-            info.serverCertificate = QString::fromUtf8(subject);
-            X509_free(peer);
-        }
-        info.verified = m_upstream->tls->spec().verify;
-        info.clientCertificate = TlsClient::certificateSent(m_ssl);
-        m_record.setUpstreamTls(info);
+        m_record.setUpstreamTls(upstreamTlsInfo(m_ssl, *m_tlsClient, m_tlsSni));
         return connected();
     }
     case TlsHandshakeIo::Result::Failed:
@@ -244,33 +336,12 @@ UpstreamConnector::Outcome UpstreamConnector::stepTls()
     return Outcome::Pending;
 }
 
-// Why OpenSSL gave up on the upstream, in the words a user acts on.
 UpstreamConnector::Outcome UpstreamConnector::handshakeRefused()
 {
-    const unsigned long e = ERR_peek_last_error();
-    const int why = ERR_GET_LIB(e) == ERR_LIB_SSL ? ERR_GET_REASON(e) : 0;
-    const QString reason = tlsErrorReason();
-    if (why == SSL_R_CERTIFICATE_VERIFY_FAILED) {
-        const QString clientSni = m_record.base.tls.sni;
-        const QString name =
-            upstreamVerifyName(clientSni, m_upstream->upstream.nodes.value(m_node).host);
-        return tlsFailed(CloseReason::UpstreamCertUntrusted,
-                         QStringLiteral("upstream certificate verify failed for %1: %2 "
-                                        "(tls.verify, trusted: %3)")
-                             .arg(name,
-                                  QString::fromLatin1(
-                                      X509_verify_cert_error_string(SSL_get_verify_result(m_ssl))),
-                                  m_upstream->tls->spec().trusted));
-    }
-    if (TlsClient::certificateRequested(m_ssl)) {
-        const QString refused = upstreamClientCertRefusal(m_ssl, *m_upstream->tls, why, reason);
-        if (!refused.isEmpty())
-            return tlsFailed(CloseReason::UpstreamClientCertRefused, refused);
-    }
-    return tlsFailed(
-        CloseReason::UpstreamTlsFailed,
-        QStringLiteral("TLS handshake with the upstream failed: %1")
-            .arg(reason.isEmpty() ? QStringLiteral("the upstream broke off") : reason));
+    CloseReason reason = CloseReason::UpstreamTlsFailed;
+    const QString why =
+        upstreamHandshakeFailure(m_ssl, *m_tlsClient, m_tlsVerifyName, m_tlsVerifySetting, &reason);
+    return tlsFailed(reason, why);
 }
 
 UpstreamConnector::Outcome UpstreamConnector::tlsFailed(CloseReason reason, const QString& why,

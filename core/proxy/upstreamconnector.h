@@ -10,6 +10,11 @@
 // proxy_ssl does, and a handshake that fails is a failed attempt like a refused connect (the
 // node's failure counted and reported, the next node tried while retries allow). Each failure
 // is an event that says why; the last one is the session's close reason (tlsFailure()).
+// A PostgreSQL session of a route with database_tls and database_server_tls asks the server for
+// TLS the way libpq does: an SSLRequest, and the TLS handshake after an 'S' (with the route's
+// TlsClient, which verifies with "verify"); after an 'N' it goes on in plaintext ("prefer") or
+// fails as UpstreamNoTls. The request, its answer and the handshake run within one
+// timeout.connect, and each failure is a failed attempt as above.
 
 #include "proxy/routetable.h"
 #include "proxy/worker.h"
@@ -22,6 +27,7 @@ using SSL = struct ssl_st;
 
 namespace sg {
 
+class TlsClient;
 class TlsHandshakeIo;
 
 class UpstreamConnector
@@ -48,6 +54,13 @@ public:
     // Bytes sent in plaintext before the TLS handshake of an upstream with scheme "tls" (the
     // PROXY protocol header: nginx sends it before its handshake too).
     void setTlsPreface(QByteArray bytes) { m_tlsPreface = std::move(bytes); }
+    // A PostgreSQL session of a route with database_server_tls other than Off (client: the
+    // route's databaseServerTlsClient, kept alive by the route).
+    void setPostgresServerTls(DatabaseServerTls mode, const TlsClient* client)
+    {
+        m_serverTls = mode;
+        m_serverTlsClient = client;
+    }
 
     Outcome start();
     // While an attempt is under way: the watch's readiness, or a connect timer with its tag.
@@ -59,10 +72,15 @@ public:
     qint64 connectMs() const { return m_connectedMs - m_attemptStartMs; }
     // IoRead and IoHup as the connected attempt's socket reported them before it connected.
     quint32 reportedBits() const { return m_bits; }
-    // scheme "tls", connected: the SSL object of the finished handshake (the caller owns it
-    // from now on) and the bytes the handshake read from the upstream.
+    // TLS connected (scheme "tls", or database_server_tls): the SSL object of the finished
+    // handshake (the caller owns it from now on); the bytes read from the upstream before the
+    // session's (the SSLRequest's answer, the handshake).
     SSL* takeTls();
     quint64 tlsRead() const { return m_tlsRead; }
+    // Connected: the host of the node (a name or an address, as the upstream gives it).
+    QString nodeHost() const { return m_upstream->upstream.nodes.value(m_node).host; }
+    // database_server_tls "prefer": the server offered no TLS, the session is plaintext.
+    bool plaintextServer() const { return m_plaintextServer; }
     // Why the last attempt's TLS failed (None: it did not fail in TLS), and how it was said.
     CloseReason tlsFailure() const { return m_tlsFailure; }
     const QString& tlsFailureText() const { return m_tlsFailureText; }
@@ -72,7 +90,13 @@ private:
     Outcome attemptFailed(bool timedOut);
     Outcome tcpConnected();
     Outcome connected();
-    Outcome startTls();
+    Outcome startTls(const TlsClient& client, const QString& sni, const QString& verifyName,
+                     const QString& verifySetting);
+    bool sendPreface(const QByteArray& after = QByteArray());
+    Outcome askPostgresTls();
+    Outcome readPostgresTlsAnswer();
+    void scheduleHandshakeTimer();
+    double connectTimeoutSeconds() const;
     Outcome stepTls();
     Outcome tlsFailed(CloseReason reason, const QString& why, bool timedOut = false);
     Outcome handshakeRefused();
@@ -96,6 +120,14 @@ private:
     bool m_connected = false;
     // scheme "tls": the handshake under way (or done, until takeTls())
     QByteArray m_tlsPreface;
+    DatabaseServerTls m_serverTls = DatabaseServerTls::Off;
+    const TlsClient* m_serverTlsClient = nullptr;
+    bool m_awaitingTlsAnswer = false;       // the SSLRequest is sent, its answer not read yet
+    bool m_plaintextServer = false;         // "prefer", and the server answered 'N'
+    const TlsClient* m_tlsClient = nullptr; // the handshake's (its upstream's or the route's)
+    QString m_tlsSni;                       // the SNI it sent ("": none)
+    QString m_tlsVerifyName;                // what its verify checks
+    QString m_tlsVerifySetting;             // the setting that asked for it, for messages
     SSL* m_ssl = nullptr;
     std::unique_ptr<TlsHandshakeIo> m_tlsIo;
     quint64 m_tlsRead = 0;

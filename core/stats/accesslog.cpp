@@ -245,6 +245,7 @@ int accessLogStatus(CloseReason reason)
     case CloseReason::UpstreamTlsFailed:
     case CloseReason::UpstreamCertUntrusted:
     case CloseReason::UpstreamClientCertRefused:
+    case CloseReason::UpstreamNoTls:
         return 502;
     case CloseReason::Limited:
     case CloseReason::SessionCap:

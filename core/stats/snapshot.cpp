@@ -79,6 +79,8 @@ QString toString(CloseReason reason)
         return QStringLiteral("upstream certificate untrusted");
     case CloseReason::UpstreamClientCertRefused:
         return QStringLiteral("client certificate refused by upstream");
+    case CloseReason::UpstreamNoTls:
+        return QStringLiteral("upstream offers no TLS");
     case CloseReason::TlsNoClientHello:
         return QStringLiteral("no TLS ClientHello");
     case CloseReason::TlsNoSni:
@@ -134,6 +136,7 @@ ClosedBy closedByOf(CloseReason reason)
     case CloseReason::UpstreamTlsFailed:
     case CloseReason::UpstreamCertUntrusted:
     case CloseReason::UpstreamClientCertRefused:
+    case CloseReason::UpstreamNoTls:
         return ClosedBy::Upstream;
     default:
         return ClosedBy::Proxy;

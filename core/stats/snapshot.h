@@ -50,6 +50,9 @@ enum class CloseReason : quint8 {
     UpstreamTlsFailed,
     UpstreamCertUntrusted,
     UpstreamClientCertRefused,
+    // A route with database_tls and database_server_tls "require" or "verify": the database
+    // server did not offer TLS (PostgreSQL answered 'N' to the SSLRequest).
+    UpstreamNoTls,
     // A listener with tls_passthrough: the client sent no TLS ClientHello (plaintext, a
     // malformed one, or none in time); or no route took its ClientHello without SNI.
     TlsNoClientHello,
@@ -144,7 +147,9 @@ struct PostgresInfo
     QString database;
     QString applicationName;
     QString serverVersion; // the server_version the server reported after the login
-    bool tls = false;      // the server accepted the client's SSLRequest (or GSSAPI encryption)
+    // the server saw TLS: it accepted the client's SSLRequest (or GSSAPI encryption), or
+    // Streamgate's own (database_server_tls, an upstream with scheme "tls")
+    bool tls = false;
     bool cancelRequest = false;
     QString loginError; // "28P01: password authentication failed for user ..."
     bool statementsFollowed = false;

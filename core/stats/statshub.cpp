@@ -102,6 +102,12 @@ ConnectionInfo ConnectionRecord::info() const
         c.postgres = m_postgres;
         c.redis = m_redis;
         c.upstreamTls = m_upstreamTls;
+        // The server saw TLS from the proxy (database_server_tls, scheme "tls"), which the
+        // reader, between the two legs, did not.
+        if (m_upstreamTls.used) [[unlikely]] {
+            c.postgres.tls = c.postgres.tls || c.postgres.detected;
+            c.mysql.tls = c.mysql.tls || c.mysql.detected;
+        }
         if (m_tls) [[unlikely]]
             c.tls = *m_tls;
         c.clientProcess = m_clientProcess;

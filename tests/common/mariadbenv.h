@@ -26,10 +26,10 @@ struct MariaDbEnv
 
     bool ok() const { return error.isEmpty(); }
 
-    static MariaDbEnv load()
+    // path: the fixture's env file; by default the one ctest's fixture "mariadb" names.
+    static MariaDbEnv load(const QString& path = qEnvironmentVariable("SG_MARIADB_ENV"))
     {
         MariaDbEnv env;
-        const QString path = qEnvironmentVariable("SG_MARIADB_ENV");
         if (path.isEmpty()) {
             env.error = QStringLiteral(
                 "SG_MARIADB_ENV is not set: run through ctest (fixture \"mariadb\")");

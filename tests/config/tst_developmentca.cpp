@@ -248,11 +248,16 @@ private Q_SLOTS:
     {
         const QByteArray json = R"({"stream_routes": [{"id": "pg", "server_port": 15432,
             "upstream": {"nodes": {"127.0.0.1:5432": 1}}}],
-            "streamgate": {"routes": {"pg": {"database_tls": true}}}})";
+            "streamgate": {"routes": {"pg": {"database_tls": true,
+                                             "database_server_tls": "require"}}}})";
         const Decoded<Config> d = decodeConfig(QJsonDocument::fromJson(json).object());
         QVERIFY2(d.ok(), qPrintable(formatProblems(d.problems)));
         QVERIFY(d.value.streamgate.databaseTlsFor(QStringLiteral("pg")));
         QVERIFY(!d.value.streamgate.databaseTlsFor(QStringLiteral("other")));
+        QCOMPARE(toString(d.value.streamgate.databaseServerTlsFor(QStringLiteral("pg"))),
+                 QStringLiteral("require"));
+        QCOMPARE(toString(d.value.streamgate.databaseServerTlsFor(QStringLiteral("other"))),
+                 QStringLiteral("off"));
         QCOMPARE(encodeConfig(d.value).value("streamgate").toObject(),
                  QJsonDocument::fromJson(json).object().value("streamgate").toObject());
 
@@ -268,6 +273,9 @@ private Q_SLOTS:
         QVERIFY(exported.problems.isEmpty());
         QVERIFY2(formatProblems(exported.warnings).contains(u"streamgate.routes.pg.database_tls"),
                  qPrintable(formatProblems(exported.warnings)));
+        QVERIFY2(
+            formatProblems(exported.warnings).contains(u"streamgate.routes.pg.database_server_tls"),
+            qPrintable(formatProblems(exported.warnings)));
     }
 };
 

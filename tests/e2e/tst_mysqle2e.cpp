@@ -174,12 +174,17 @@ private slots:
     void digestsCountWhatTheClientDid();
     void secondClientLibrary();
     void databaseTlsKeepsInsight();
+    void databaseServerTlsToMariaDb();
 
 private:
     void writeConfig(const QStringList& whitelist);
     std::unique_ptr<Client> holdLimitedRoute(QByteArray& why);
     QStringList accessLogLines(const QString& clientIp) const;
     bool startHeadless();
+    // The `mariadb` client through `port` with TLS arguments (--ssl, ...) instead of --skip-ssl.
+    ClientResult tlsClient(quint16 port, const QStringList& sslArgs, const QString& sql) const;
+    // The route's last ended connection whose MySQL user is the fixture's.
+    QJsonObject closedMySqlConnection(const QString& route);
 
     MariaDbEnv m_env;
     QTemporaryDir m_tmp;
@@ -189,6 +194,16 @@ private:
     quint16 m_downPort = 0;    // route "mysql-down": its only node has nothing listening
     quint16 m_limitedPort = 0; // route "mysql-limited": limit-conn, one connection per client
     quint16 m_tlsPort = 0;     // route "mysql-tls": database_tls and digests
+    // A second server that requires TLS of the user (ssl_cert, ssl_key, REQUIRE SSL); routes
+    // with database_tls and database_server_tls: "mysql-srvtls" ("require", digests) and
+    // "mysql-srvverify" ("verify") to it, "mysql-srvnotls" ("require") to the first server,
+    // which offers no TLS.
+    MariaDbEnv m_tlsEnv;
+    QString m_tlsFixtureDir;
+    QString m_serverCert;
+    quint16 m_serverTlsPort = 0;
+    quint16 m_serverVerifyPort = 0;
+    quint16 m_serverNoTlsPort = 0;
     QProcess m_headless;
     QStringList m_log; // stdout lines of the headless process
     QByteArray m_partial;
@@ -231,22 +246,48 @@ void tst_MySqlE2E::writeConfig(const QStringList& whitelist)
         {"server_port", m_tlsPort},
         {"upstream", route.value("upstream")},
     };
+    QJsonObject tlsUpstream = route.value("upstream").toObject();
+    tlsUpstream.insert("nodes",
+                       QJsonObject{{QStringLiteral("127.0.0.1:%1").arg(m_tlsEnv.port), 1}});
+    const QJsonObject serverTls{
+        {"id", "mysql-srvtls"}, {"server_port", m_serverTlsPort}, {"upstream", tlsUpstream}};
+    const QJsonObject serverVerify{
+        {"id", "mysql-srvverify"}, {"server_port", m_serverVerifyPort}, {"upstream", tlsUpstream}};
+    const QJsonObject serverNoTls{{"id", "mysql-srvnotls"},
+                                  {"server_port", m_serverNoTlsPort},
+                                  {"upstream", route.value("upstream")}};
     const QJsonObject config{
         {"stream_proxy",
          QJsonObject{{"tcp", QJsonArray{QStringLiteral("127.0.0.1:%1").arg(m_proxyPort),
                                         QStringLiteral("127.0.0.1:%1").arg(m_downPort),
                                         QStringLiteral("127.0.0.1:%1").arg(m_limitedPort),
-                                        QStringLiteral("127.0.0.1:%1").arg(m_tlsPort)}}}},
-        {"stream_routes", QJsonArray{route, down, limited, tls}},
+                                        QStringLiteral("127.0.0.1:%1").arg(m_tlsPort),
+                                        QStringLiteral("127.0.0.1:%1").arg(m_serverTlsPort),
+                                        QStringLiteral("127.0.0.1:%1").arg(m_serverVerifyPort),
+                                        QStringLiteral("127.0.0.1:%1").arg(m_serverNoTlsPort)}}}},
+        {"stream_routes",
+         QJsonArray{route, down, limited, tls, serverTls, serverVerify, serverNoTls}},
         // The admin API shows the live connections; query digests are on for this route.
         {"streamgate",
          QJsonObject{
              {"admin", QJsonObject{{"listen", QStringLiteral("127.0.0.1:%1").arg(m_adminPort)},
                                    {"key", QString::fromLatin1(kAdminKey)}}},
-             {"routes", QJsonObject{{"mysql", QJsonObject{{"mysql_digests", true}}},
-                                    {"mysql-down", QJsonObject{{"mysql_inspect", true}}},
-                                    {"mysql-tls", QJsonObject{{"mysql_digests", true},
-                                                              {"database_tls", true}}}}}}},
+             {"routes",
+              QJsonObject{
+                  {"mysql", QJsonObject{{"mysql_digests", true}}},
+                  {"mysql-down", QJsonObject{{"mysql_inspect", true}}},
+                  {"mysql-tls", QJsonObject{{"mysql_digests", true}, {"database_tls", true}}},
+                  {"mysql-srvtls", QJsonObject{{"mysql_digests", true},
+                                               {"database_tls", true},
+                                               {"database_server_tls", "require"}}},
+                  {"mysql-srvverify", QJsonObject{{"mysql_inspect", true},
+                                                  {"database_tls", true},
+                                                  {"database_server_tls", "verify"}}},
+                  {"mysql-srvnotls", QJsonObject{{"mysql_inspect", true},
+                                                 {"database_tls", true},
+                                                 {"database_server_tls", "require"}}}}},
+             // The TLS server's own certificate is the CA "verify" trusts.
+             {"ssl_trusted_certificate", m_serverCert}}},
     };
     // Saved the way editors and the store save: a new file renamed over the old one.
     QSaveFile f(m_configPath);
@@ -303,13 +344,44 @@ void tst_MySqlE2E::initTestCase()
     m_downPort = freePort();
     m_limitedPort = freePort();
     m_tlsPort = freePort();
-    QVERIFY(m_downPort != 0 && m_limitedPort != 0 && m_tlsPort != 0);
+    m_serverTlsPort = freePort();
+    m_serverVerifyPort = freePort();
+    m_serverNoTlsPort = freePort();
+    QVERIFY(m_downPort != 0 && m_limitedPort != 0 && m_tlsPort != 0 && m_serverTlsPort != 0 &&
+            m_serverVerifyPort != 0 && m_serverNoTlsPort != 0);
+    // The second server, with a certificate naming 127.0.0.1, and its user made to use TLS.
+    m_serverCert = m_tmp.filePath(QStringLiteral("server.crt"));
+    const QString key = m_tmp.filePath(QStringLiteral("server.key"));
+    QProcess openssl;
+    openssl.start(QStringLiteral("openssl"),
+                  {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out",
+                   m_serverCert, "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                   "-days", "2"});
+    QVERIFY(openssl.waitForFinished(30000) && openssl.exitCode() == 0);
+    m_tlsFixtureDir = m_tmp.filePath(QStringLiteral("tls-mariadb"));
+    QVERIFY(QDir().mkpath(m_tlsFixtureDir));
+    QProcess fixture;
+    QProcessEnvironment fixtureEnv = QProcessEnvironment::systemEnvironment();
+    fixtureEnv.insert(QStringLiteral("SG_MARIADBD_EXTRA"),
+                      QStringLiteral("--ssl-cert=%1 --ssl-key=%2").arg(m_serverCert, key));
+    fixture.setProcessEnvironment(fixtureEnv);
+    fixture.start(m_env.fixture, {QStringLiteral("start"), m_tlsFixtureDir});
+    QVERIFY2(fixture.waitForFinished(90000) && fixture.exitCode() == 0,
+             fixture.readAllStandardError().constData());
+    m_tlsEnv = MariaDbEnv::load(m_tlsFixtureDir + QStringLiteral("/env"));
+    QVERIFY2(m_tlsEnv.ok(), qPrintable(m_tlsEnv.error));
+    QVERIFY(m_tlsEnv.rootSql(QStringLiteral("ALTER USER 'sg'@'%' REQUIRE SSL")));
     writeConfig({QStringLiteral("127.0.0.1")});
     QVERIFY2(startHeadless(), qPrintable(QString::fromUtf8(m_headless.readAllStandardError())));
 }
 
 void tst_MySqlE2E::cleanupTestCase()
 {
+    if (!m_tlsFixtureDir.isEmpty() && !m_env.fixture.isEmpty()) {
+        QProcess fixture;
+        fixture.start(m_env.fixture, {QStringLiteral("stop"), m_tlsFixtureDir});
+        fixture.waitForFinished(60000);
+    }
     if (m_headless.state() != QProcess::NotRunning) {
         m_headless.terminate();
         if (!m_headless.waitForFinished(10000))
@@ -804,25 +876,7 @@ void tst_MySqlE2E::secondClientLibrary()
 // statements are shown; a client that trusts another CA is refused, and told how to trust.
 void tst_MySqlE2E::databaseTlsKeepsInsight()
 {
-    const auto tlsClient = [this](const QStringList& sslArgs, const QString& sql) {
-        QStringList args = m_env.clientArgs(QStringLiteral("127.0.0.1"), m_tlsPort, m_env.database,
-                                            m_env.password);
-        args.removeAll(QStringLiteral("--skip-ssl"));
-        for (qsizetype i = 0; i < sslArgs.size(); ++i)
-            args.insert(1 + i, sslArgs[i]); // after --no-defaults, which must come first
-        QProcess p;
-        p.start(m_env.client, args << QStringLiteral("-e") << sql);
-        if (!p.waitForFinished(30000))
-            p.kill();
-        p.waitForFinished(5000);
-        ClientResult r;
-        r.finished = true;
-        r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-        r.out = p.readAllStandardOutput();
-        r.err = p.readAllStandardError();
-        return r;
-    };
-    ClientResult r = tlsClient({QStringLiteral("--ssl")},
+    ClientResult r = tlsClient(m_tlsPort, {QStringLiteral("--ssl")},
                                QStringLiteral("SELECT 'tls', CURRENT_USER(), DATABASE(); SHOW "
                                               "SESSION STATUS LIKE 'Ssl_cipher';"));
     QVERIFY2(r.exitCode == 0, r.err.constData());
@@ -831,19 +885,7 @@ void tst_MySqlE2E::databaseTlsKeepsInsight()
 
     QJsonObject connection;
     QTRY_VERIFY_WITH_TIMEOUT(
-        [&] {
-            const QJsonObject body =
-                adminGet(m_adminPort,
-                         QStringLiteral("/streamgate/v1/connections?route=mysql-tls&closed=true"))
-                    .object();
-            for (const QJsonValue& v : body.value("closed").toArray())
-                if (v.toObject().value("mysql").toObject().value("user").toString() == m_env.user) {
-                    connection = v.toObject();
-                    return true;
-                }
-            return false;
-        }(),
-        10000);
+        !(connection = closedMySqlConnection(QStringLiteral("mysql-tls"))).isEmpty(), 10000);
     const QJsonObject mysql = connection.value("mysql").toObject();
     QCOMPARE(mysql.value("database").toString(), m_env.database);
     QCOMPARE(mysql.value("tls").toBool(true), false); // what the server saw
@@ -872,7 +914,8 @@ void tst_MySqlE2E::databaseTlsKeepsInsight()
                                                        QStringLiteral("--export-dev-ca"), ca});
     QVERIFY(exporter.waitForFinished(10000));
     QCOMPARE(exporter.exitCode(), 0);
-    r = tlsClient({QStringLiteral("--ssl-verify-server-cert"), QStringLiteral("--ssl-ca=") + ca},
+    r = tlsClient(m_tlsPort,
+                  {QStringLiteral("--ssl-verify-server-cert"), QStringLiteral("--ssl-ca=") + ca},
                   QStringLiteral("SELECT 'verified';"));
     QVERIFY2(r.exitCode == 0, r.err.constData());
     QCOMPARE(r.out, QByteArray("verified\n"));
@@ -891,7 +934,8 @@ void tst_MySqlE2E::databaseTlsKeepsInsight()
             .object()
             .value("last_seq")
             .toInteger());
-    r = tlsClient({QStringLiteral("--ssl-verify-server-cert"), QStringLiteral("--ssl-ca=") + other},
+    r = tlsClient(m_tlsPort,
+                  {QStringLiteral("--ssl-verify-server-cert"), QStringLiteral("--ssl-ca=") + other},
                   QStringLiteral("SELECT 1;"));
     QVERIFY(r.exitCode != 0);
     QTRY_VERIFY_WITH_TIMEOUT(
@@ -900,6 +944,107 @@ void tst_MySqlE2E::databaseTlsKeepsInsight()
             .toJson()
             .contains("does not trust Streamgate's development CA"),
         10000);
+}
+
+ClientResult tst_MySqlE2E::tlsClient(quint16 port, const QStringList& sslArgs,
+                                     const QString& sql) const
+{
+    QStringList args =
+        m_env.clientArgs(QStringLiteral("127.0.0.1"), port, m_env.database, m_env.password);
+    args.removeAll(QStringLiteral("--skip-ssl"));
+    for (qsizetype i = 0; i < sslArgs.size(); ++i)
+        args.insert(1 + i, sslArgs[i]); // after --no-defaults, which must come first
+    QProcess p;
+    p.start(m_env.client, args << QStringLiteral("-e") << sql);
+    if (!p.waitForFinished(30000))
+        p.kill();
+    p.waitForFinished(5000);
+    ClientResult r;
+    r.finished = true;
+    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = p.readAllStandardOutput();
+    r.err = p.readAllStandardError();
+    return r;
+}
+
+QJsonObject tst_MySqlE2E::closedMySqlConnection(const QString& route)
+{
+    const QJsonObject body =
+        adminGet(m_adminPort,
+                 QStringLiteral("/streamgate/v1/connections?route=%1&closed=true").arg(route))
+            .object();
+    QJsonObject last;
+    for (const QJsonValue& v : body.value("closed").toArray())
+        if (v.toObject().value("mysql").toObject().value("user").toString() == m_env.user)
+            last = v.toObject();
+    return last;
+}
+
+// database_server_tls to MariaDB: a user the server admits over TLS only logs in through the
+// route, from a client with TLS (the development CA's) and from one without; the server says
+// the session is encrypted (Ssl_cipher), the readers still see user and statements, and both
+// legs are reported. "verify" checks the server's certificate; "require" to a server that
+// offers no TLS is refused with the reason.
+void tst_MySqlE2E::databaseServerTlsToMariaDb()
+{
+    const ClientResult direct = runClient(m_tlsEnv, m_tlsEnv.port, QStringLiteral("SELECT 1;"));
+    QVERIFY2(direct.exitCode != 0, "the server let the user in without TLS");
+
+    const QString sql = QStringLiteral("SELECT 'srv', CURRENT_USER(); SHOW SESSION STATUS LIKE "
+                                       "'Ssl_cipher';");
+    for (const QStringList& ssl :
+         {QStringList{QStringLiteral("--ssl")}, QStringList{QStringLiteral("--skip-ssl")}}) {
+        const ClientResult r = tlsClient(m_serverTlsPort, ssl, sql);
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY2(r.out.startsWith("srv\t" + m_env.user.toUtf8()), r.out.constData());
+        QVERIFY2(r.out.contains("Ssl_cipher\t") && !r.out.contains("Ssl_cipher\t\n"),
+                 r.out.constData()); // the server leg is TLS
+    }
+    QJsonObject connection;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        !(connection = closedMySqlConnection(QStringLiteral("mysql-srvtls"))).isEmpty(), 10000);
+    QCOMPARE(connection.value("mysql").toObject().value("database").toString(), m_env.database);
+    QCOMPARE(connection.value("mysql").toObject().value("tls").toBool(), true);
+    QJsonObject upstream = connection.value("tls").toObject().value("upstream").toObject();
+    QCOMPARE(upstream.value("tls").toBool(), true);
+    QCOMPARE(upstream.value("verified").toBool(true), false);
+    QVERIFY2(upstream.value("version").toString().startsWith(QLatin1String("TLSv1.")),
+             QJsonDocument(upstream).toJson().constData());
+    QTRY_VERIFY_WITH_TIMEOUT(
+        QJsonDocument(
+            adminGet(m_adminPort, QStringLiteral("/streamgate/v1/mysql/digests?route=mysql-srvtls"))
+                .object())
+            .toJson()
+            .contains("SELECT ?, CURRENT_USER"),
+        10000);
+
+    const ClientResult verified =
+        tlsClient(m_serverVerifyPort, {QStringLiteral("--ssl")}, QStringLiteral("SELECT 'v';"));
+    QVERIFY2(verified.exitCode == 0, verified.err.constData());
+    QTRY_VERIFY_WITH_TIMEOUT(
+        !(connection = closedMySqlConnection(QStringLiteral("mysql-srvverify"))).isEmpty(), 10000);
+    upstream = connection.value("tls").toObject().value("upstream").toObject();
+    QCOMPARE(upstream.value("verified").toBool(), true);
+
+    const ClientResult refused =
+        tlsClient(m_serverNoTlsPort, {QStringLiteral("--ssl")}, QStringLiteral("SELECT 1;"));
+    QVERIFY(refused.exitCode != 0);
+    const auto lastReason = [this] {
+        const QJsonArray closed =
+            adminGet(m_adminPort,
+                     QStringLiteral("/streamgate/v1/connections?route=mysql-srvnotls&closed=true"))
+                .object()
+                .value("closed")
+                .toArray();
+        return closed.isEmpty() ? QString()
+                                : closed.last().toObject().value("close_reason").toString();
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(lastReason(), QStringLiteral("upstream offers no TLS"), 10000);
+    QVERIFY(QJsonDocument(
+                adminGet(m_adminPort, QStringLiteral("/streamgate/v1/events?since=0&max=10000"))
+                    .object())
+                .toJson()
+                .contains("the server does not offer TLS"));
 }
 
 QTEST_GUILESS_MAIN(tst_MySqlE2E)

@@ -9,7 +9,12 @@
 // server encrypts is shown as TLS and not read; a route with database_tls answers psql's TLS
 // itself with the development CA's certificate (sslmode=require, and verify-full with the
 // exported CA), so user, database and statements stay visible, and a client that does not
-// trust that CA is refused with a reason saying how to trust it.
+// trust that CA is refused with a reason saying how to trust it. With database_server_tls,
+// Streamgate speaks TLS to the server too: a role the server lets in only over TLS (hostssl)
+// logs in through it and pg_stat_ssl says the session is encrypted, while the readers still see
+// user and statements; "verify" checks the server's certificate (a node address it does not
+// name is refused); against a second server without ssl, "require" is refused with the reason
+// and "prefer" goes on in plaintext.
 #include "streamgateprocess.h"
 #include "testfiles.h"
 
@@ -60,10 +65,17 @@ class TestPostgresE2e : public QObject
     QString m_data;
     QProcess m_server;
     int m_serverPort = 0;
+    QString m_plainData; // a copy of the cluster, served without ssl
+    QProcess m_plainServer;
+    int m_plainServerPort = 0;
     int m_port = 0;      // route "1": digests on
     int m_plainPort = 0; // route "2": inspection only
     int m_metricsPort = 0;
     int m_tlsPort = 0; // route "3": database_tls and digests
+    // routes with database_tls and database_server_tls: "4" require, "5" verify, "6" verify of
+    // a node address the certificate does not name, "7" require and "8" prefer to the server
+    // without ssl
+    QMap<QString, int> m_serverTlsPorts;
     StreamgateProcess m_sg;
     QNetworkAccessManager m_network;
 
@@ -122,11 +134,90 @@ class TestPostgresE2e : public QObject
                    {"-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql, conninfo});
     }
 
-    QString tlsConninfo(const QString& extra) const
+    QString tlsConninfo(const QString& extra, int port = 0) const
     {
         return QStringLiteral("host=127.0.0.1 port=%1 user=postgres dbname=postgres %2")
-            .arg(m_tlsPort)
+            .arg(port ? port : m_tlsPort)
             .arg(extra);
+    }
+
+    // The ended connection whose PostgreSQL application is `application`, once it is there.
+    QJsonObject closedConnectionOf(const QString& application)
+    {
+        QJsonObject connection;
+        (void)QTest::qWaitFor(
+            [&] {
+                connection = findConnection(
+                    [&](const QJsonObject& p) {
+                        return p.value("application_name").toString() == application;
+                    },
+                    true);
+                return !connection.isEmpty();
+            },
+            10000);
+        return connection;
+    }
+
+    // The last ended connection of a route.
+    QJsonObject lastClosedOn(const QString& route)
+    {
+        const QJsonObject body =
+            adminJson(QStringLiteral("/streamgate/v1/connections?closed=true"));
+        QJsonObject last;
+        for (const QJsonValue& v : body.value(QStringLiteral("closed")).toArray())
+            if (v.toObject().value(QStringLiteral("route_id")).toString() == route)
+                last = v.toObject();
+        return last;
+    }
+
+    // psql (sslmode=require) through a route with database_server_tls as `application`: its
+    // ended connection once the server said `ssl` ("t", "f") of the session in pg_stat_ssl;
+    // empty otherwise.
+    QJsonObject serverLegSession(const QString& route, const QString& application,
+                                 const QByteArray& ssl)
+    {
+        const Run r = psqlConnect(
+            tlsConninfo(QStringLiteral("sslmode=require application_name=") + application,
+                        m_serverTlsPorts.value(route)),
+            QStringLiteral("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"));
+        if (r.exitCode != 0 || r.out != ssl + '\n') {
+            qWarning("psql through route %s: exit %d, out %s, err %s", qPrintable(route),
+                     r.exitCode, r.out.constData(), r.err.constData());
+            return {};
+        }
+        return closedConnectionOf(application);
+    }
+
+    // psql through a route with database_server_tls is refused before its login: the session
+    // ends with `reason`, and an event says `why`.
+    void serverLegRefused(const QString& route, const QString& reason, const QByteArray& why)
+    {
+        const Run refused = psqlConnect(
+            tlsConninfo(QStringLiteral("sslmode=require"), m_serverTlsPorts.value(route)),
+            QStringLiteral("SELECT 1"));
+        QVERIFY(refused.exitCode != 0);
+        QTRY_COMPARE_WITH_TIMEOUT(lastClosedOn(route).value("close_reason").toString(), reason,
+                                  10000);
+        QVERIFY2(eventMessages().contains(why), eventMessages().right(2000).constData());
+    }
+
+    // pg_ctl's fast shutdown: the server ends its sessions and stops by itself.
+    void stopServer(QProcess& server, const QString& data)
+    {
+        if (server.state() == QProcess::NotRunning)
+            return;
+        const QStringList stop = asServerUser(m_bin + QStringLiteral("/pg_ctl"),
+                                              {"-D", data, "-m", "fast", "-w", "stop"});
+        run(stop.first(), stop.mid(1), {}, 30000);
+        if (!server.waitForFinished(20000))
+            stopProcess(server);
+    }
+
+    QStringList serverArgs(const QString& data, int port) const
+    {
+        return {"-D", data,         "-p", QString::number(port),
+                "-k", m_dir.path(), "-c", "listen_addresses=127.0.0.1,127.0.0.2",
+                "-c", "fsync=off",  "-c", "max_connections=40"};
     }
 
     // The development CA's certificate, as the admin API gives it, in a file.
@@ -195,14 +286,17 @@ class TestPostgresE2e : public QObject
             .body;
     }
 
-    HttpAnswer putRoute(const QString& id, int port)
+    HttpAnswer putRoute(const QString& id, int port, const QString& node = QString())
     {
         const QJsonObject route{
             {"server_port", port},
             {"upstream",
              QJsonObject{
                  {"type", "roundrobin"},
-                 {"nodes", QJsonObject{{QStringLiteral("127.0.0.1:%1").arg(m_serverPort), 1}}}}}};
+                 {"nodes",
+                  QJsonObject{
+                      {node.isEmpty() ? QStringLiteral("127.0.0.1:%1").arg(m_serverPort) : node,
+                       1}}}}}};
         return m_sg.call("PUT", QStringLiteral("/apisix/admin/stream_routes/") + id,
                          QJsonDocument(route).toJson(QJsonDocument::Compact));
     }
@@ -226,45 +320,89 @@ private Q_SLOTS:
                                                  "-E", "UTF8", "--locale=C", "--no-sync"});
         const Run init = run(initdb.first(), initdb.mid(1), {}, 120000);
         QVERIFY2(init.exitCode == 0, init.err.constData());
-        // A certificate, so that the server accepts a client's SSLRequest.
+        // A certificate, so that the server accepts a client's SSLRequest; it names 127.0.0.1
+        // only, so database_server_tls "verify" of 127.0.0.2 fails.
         const QString cert = m_dir.filePath(QStringLiteral("server.crt"));
         const QString key = m_dir.filePath(QStringLiteral("server.key"));
         const QStringList req = asServerUser(
-            QStringLiteral("openssl"), {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                                        key, "-out", cert, "-subj", "/CN=127.0.0.1", "-days", "2"});
+            QStringLiteral("openssl"),
+            {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-subj",
+             "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-days", "2"});
         const Run made = run(req.first(), req.mid(1));
         QVERIFY2(made.exitCode == 0, made.err.constData());
+        // The role "tlsonly" may log in over TLS only (pg_hba hostssl), as a server that
+        // requires TLS.
+        const QString hba = m_dir.filePath(QStringLiteral("pg_hba.conf"));
+        QVERIFY(writeFile(hba, "local all all trust\n"
+                               "hostnossl all tlsonly 0.0.0.0/0 reject\n"
+                               "host all all 127.0.0.0/8 trust\n"));
+        if (::geteuid() == 0) {
+            const passwd* pw = ::getpwnam("postgres");
+            QVERIFY(::chown(QFile::encodeName(hba).constData(), pw->pw_uid, pw->pw_gid) == 0);
+        }
+        // The same cluster without ssl, for "require" refused and "prefer" in plaintext.
+        m_plainData = m_dir.filePath(QStringLiteral("plain"));
+        const QStringList copy = asServerUser(QStringLiteral("cp"), {"-a", m_data, m_plainData});
+        const Run copied = run(copy.first(), copy.mid(1));
+        QVERIFY2(copied.exitCode == 0, copied.err.constData());
 
-        const QList<int> ports = freePorts(5);
-        QCOMPARE(ports.size(), 5);
+        const QList<int> ports = freePorts(11);
+        QCOMPARE(ports.size(), 11);
         m_serverPort = ports[0];
         m_port = ports[1];
         m_plainPort = ports[2];
         m_metricsPort = ports[3];
         m_tlsPort = ports[4];
-        const QStringList server = asServerUser(
-            m_bin + QStringLiteral("/postgres"),
-            {"-D", m_data, "-p", QString::number(m_serverPort), "-k", m_dir.path(), "-c",
-             "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "max_connections=40", "-c",
-             "ssl=on", "-c", "ssl_cert_file=" + cert, "-c", "ssl_key_file=" + key});
+        m_plainServerPort = ports[5];
+        for (int i = 4; i <= 8; ++i)
+            m_serverTlsPorts.insert(QString::number(i), ports[2 + i]);
+        const QStringList server =
+            asServerUser(m_bin + QStringLiteral("/postgres"), serverArgs(m_data, m_serverPort)
+                                                                  << "-c"
+                                                                  << "ssl=on"
+                                                                  << "-c"
+                                                                  << "ssl_cert_file=" + cert << "-c"
+                                                                  << "ssl_key_file=" + key << "-c"
+                                                                  << "hba_file=" + hba);
         m_server.setProcessChannelMode(QProcess::MergedChannels);
         m_server.start(server.first(), server.mid(1));
         QVERIFY2(m_server.waitForStarted(10000), "the PostgreSQL server did not start");
+        const QStringList plainServer =
+            asServerUser(m_bin + QStringLiteral("/postgres"),
+                         serverArgs(m_plainData, m_plainServerPort) << "-c"
+                                                                    << "ssl=off");
+        m_plainServer.setProcessChannelMode(QProcess::MergedChannels);
+        m_plainServer.start(plainServer.first(), plainServer.mid(1));
+        QVERIFY2(m_plainServer.waitForStarted(10000), "the second PostgreSQL server did not start");
         QTRY_VERIFY2_WITH_TIMEOUT(psql(m_serverPort, QStringLiteral("SELECT 1")).out == "1\n",
                                   m_server.readAll().constData(), 30000);
+        QTRY_VERIFY2_WITH_TIMEOUT(psql(m_plainServerPort, QStringLiteral("SELECT 1")).out == "1\n",
+                                  m_plainServer.readAll().constData(), 30000);
+        QCOMPARE(psql(m_serverPort, QStringLiteral("CREATE ROLE tlsonly LOGIN")).exitCode, 0);
 
+        QJsonArray listeners{QStringLiteral("127.0.0.1:%1").arg(m_port),
+                             QStringLiteral("127.0.0.1:%1").arg(m_plainPort),
+                             QStringLiteral("127.0.0.1:%1").arg(m_tlsPort)};
+        QJsonObject routeSettings{
+            {"1", QJsonObject{{"postgres_digests", true}}},
+            {"3", QJsonObject{{"postgres_digests", true}, {"database_tls", true}}}};
+        const QMap<QString, QString> serverTls{
+            {"4", "require"}, {"5", "verify"}, {"6", "verify"}, {"7", "require"}, {"8", "prefer"}};
+        for (auto it = serverTls.begin(); it != serverTls.end(); ++it) {
+            listeners.append(QStringLiteral("127.0.0.1:%1").arg(m_serverTlsPorts.value(it.key())));
+            routeSettings.insert(it.key(), QJsonObject{{"postgres_digests", true},
+                                                       {"database_tls", true},
+                                                       {"database_server_tls", it.value()}});
+        }
         const QJsonObject config{
-            {"stream_proxy",
-             QJsonObject{{"tcp", QJsonArray{QStringLiteral("127.0.0.1:%1").arg(m_port),
-                                            QStringLiteral("127.0.0.1:%1").arg(m_plainPort),
-                                            QStringLiteral("127.0.0.1:%1").arg(m_tlsPort)}}}},
+            {"stream_proxy", QJsonObject{{"tcp", listeners}}},
             {"streamgate",
              QJsonObject{
                  {"prometheus",
                   QJsonObject{{"listen", QStringLiteral("127.0.0.1:%1").arg(m_metricsPort)}}},
-                 {"routes", QJsonObject{{"1", QJsonObject{{"postgres_digests", true}}},
-                                        {"3", QJsonObject{{"postgres_digests", true},
-                                                          {"database_tls", true}}}}}}}};
+                 // The server's own certificate is the CA "verify" trusts.
+                 {"ssl_trusted_certificate", cert},
+                 {"routes", routeSettings}}}};
         const QString path = m_dir.filePath(QStringLiteral("streamgate.json"));
         QVERIFY(writeFile(path, QJsonDocument(config).toJson()));
         QVERIFY(m_sg.start(path, true));
@@ -275,20 +413,24 @@ private Q_SLOTS:
         QVERIFY2(a.status == 201 || a.status == 200, a.body.constData());
         a = putRoute(QStringLiteral("3"), m_tlsPort);
         QVERIFY2(a.status == 201 || a.status == 200, a.body.constData());
+        const QMap<QString, QString> nodes{
+            {"4", QStringLiteral("127.0.0.1:%1").arg(m_serverPort)},
+            {"5", QStringLiteral("127.0.0.1:%1").arg(m_serverPort)},
+            {"6", QStringLiteral("127.0.0.2:%1").arg(m_serverPort)},
+            {"7", QStringLiteral("127.0.0.1:%1").arg(m_plainServerPort)},
+            {"8", QStringLiteral("127.0.0.1:%1").arg(m_plainServerPort)}};
+        for (auto it = nodes.begin(); it != nodes.end(); ++it) {
+            a = putRoute(it.key(), m_serverTlsPorts.value(it.key()), it.value());
+            QVERIFY2(a.status == 201 || a.status == 200, a.body.constData());
+        }
         QTRY_VERIFY_WITH_TIMEOUT(psql(m_port, QStringLiteral("SELECT 1")).out == "1\n", 10000);
     }
 
     void cleanupTestCase()
     {
         m_sg.stop();
-        if (m_server.state() != QProcess::NotRunning) {
-            // pg_ctl's fast shutdown: the server ends its sessions and stops by itself.
-            const QStringList stop = asServerUser(m_bin + QStringLiteral("/pg_ctl"),
-                                                  {"-D", m_data, "-m", "fast", "-w", "stop"});
-            run(stop.first(), stop.mid(1), {}, 30000);
-            if (!m_server.waitForFinished(20000))
-                stopProcess(m_server);
-        }
+        stopServer(m_plainServer, m_plainData);
+        stopServer(m_server, m_data);
     }
 
     // A statement through the route is answered as the server answers it, and the live
@@ -511,15 +653,8 @@ private Q_SLOTS:
                                                  "pg_backend_pid()"));
         QVERIFY2(r.exitCode == 0, r.err.constData());
         QCOMPARE(r.out, QByteArray("f\n")); // the server leg is plaintext
-        QJsonObject connection;
-        QTRY_VERIFY_WITH_TIMEOUT(!(connection = findConnection(
-                                       [](const QJsonObject& p) {
-                                           return p.value("application_name").toString() ==
-                                                  u"e2e-dbtls";
-                                       },
-                                       true))
-                                      .isEmpty(),
-                                 10000);
+        const QJsonObject connection = closedConnectionOf(QStringLiteral("e2e-dbtls"));
+        QVERIFY(!connection.isEmpty());
         const QJsonObject pg = connection.value("postgres").toObject();
         QCOMPARE(pg.value("user").toString(), QStringLiteral("postgres"));
         QCOMPARE(pg.value("database").toString(), QStringLiteral("postgres"));
@@ -590,6 +725,77 @@ private Q_SLOTS:
             eventMessages().contains("does not trust Streamgate's development CA"),
             eventMessages().right(2000).constData(), 10000);
         QVERIFY(eventMessages().contains("--export-dev-ca"));
+    }
+
+    // database_server_tls "require": a role the server admits over TLS only logs in through the
+    // route, the server says the session is encrypted, and the readers still see the user, the
+    // database and the statement (digests); both legs are reported.
+    void databaseServerTlsReachesServerThatRequiresIt()
+    {
+        const Run direct =
+            psql(m_serverPort, QStringLiteral("SELECT 1"), QStringLiteral("tlsonly"));
+        QVERIFY2(direct.exitCode != 0, "the server let tlsonly in without TLS");
+        QVERIFY2(direct.err.contains("no encryption") || direct.err.contains("SSL off"),
+                 direct.err.constData());
+
+        const Run r = psqlConnect(QStringLiteral("host=127.0.0.1 port=%1 user=tlsonly "
+                                                 "dbname=postgres sslmode=require "
+                                                 "application_name=e2e-servertls")
+                                      .arg(m_serverTlsPorts.value("4")),
+                                  QStringLiteral("SELECT ssl, version FROM pg_stat_ssl WHERE pid "
+                                                 "= pg_backend_pid()"));
+        QVERIFY2(r.exitCode == 0, r.err.constData());
+        QVERIFY2(r.out.startsWith("t|TLSv1."), r.out.constData()); // what the server saw
+        const QJsonObject connection = closedConnectionOf(QStringLiteral("e2e-servertls"));
+        QVERIFY(!connection.isEmpty());
+        const QJsonObject pg = connection.value("postgres").toObject();
+        QCOMPARE(pg.value("user").toString(), QStringLiteral("tlsonly"));
+        QCOMPARE(pg.value("database").toString(), QStringLiteral("postgres"));
+        QCOMPARE(pg.value("tls").toBool(), true);
+        const QJsonObject tls = connection.value("tls").toObject();
+        QCOMPARE(tls.value("certificate").toString(), QStringLiteral("development_ca"));
+        const QJsonObject upstream = tls.value("upstream").toObject();
+        QCOMPARE(upstream.value("tls").toBool(), true);
+        QVERIFY2(upstream.value("version").toString().startsWith(u"TLSv1."),
+                 QJsonDocument(upstream).toJson().constData());
+        QCOMPARE(upstream.value("verified").toBool(true), false);
+        QVERIFY2(upstream.value("server_certificate").toString().contains(u"127.0.0.1"),
+                 QJsonDocument(upstream).toJson().constData());
+        QTRY_VERIFY2_WITH_TIMEOUT(digestTexts(QStringLiteral("4")).contains("pg_stat_ssl"),
+                                  digestTexts(QStringLiteral("4")).constData(), 10000);
+    }
+
+    // "verify": the server's certificate chains to ssl_trusted_certificate and names the node's
+    // address; a node address it does not name is refused before the login, saying why.
+    void databaseServerTlsVerifies()
+    {
+        const QJsonObject connection =
+            serverLegSession(QStringLiteral("5"), QStringLiteral("e2e-serververify"), "t");
+        QVERIFY(!connection.isEmpty());
+        const QJsonObject upstream =
+            connection.value("tls").toObject().value("upstream").toObject();
+        QCOMPARE(upstream.value("tls").toBool(), true);
+        QCOMPARE(upstream.value("verified").toBool(), true);
+
+        serverLegRefused(QStringLiteral("6"), QStringLiteral("upstream certificate untrusted"),
+                         "upstream certificate verify failed for 127.0.0.2");
+        QVERIFY(eventMessages().contains("database_server_tls \"verify\""));
+    }
+
+    // A server without ssl: "require" is refused with the reason, "prefer" goes on in plaintext.
+    void databaseServerTlsAgainstPlaintextServer()
+    {
+        serverLegRefused(QStringLiteral("7"), QStringLiteral("upstream offers no TLS"),
+                         "the server does not offer TLS");
+        if (QTest::currentTestFailed())
+            return;
+
+        const QJsonObject connection =
+            serverLegSession(QStringLiteral("8"), QStringLiteral("e2e-serverprefer"), "f");
+        QVERIFY(!connection.isEmpty());
+        QCOMPARE(connection.value("postgres").toObject().value("tls").toBool(true), false);
+        QCOMPARE(connection.value("tls").toObject().value("upstream").toObject(),
+                 (QJsonObject{{"tls", false}}));
     }
 };
 

@@ -8,7 +8,9 @@
 // zeros) must give the same outcome, and a connection found not to be MySQL carries no data.
 // The same bytes go through database TLS's login edits (proxy/mysqltlswire.h): the sequence
 // shift gives the same bytes however they were cut, holds no more than a header, and changes
-// nothing but sequence ids and the CLIENT_SSL flag; the greeting edit changes one bit at most.
+// nothing but sequence ids and the CLIENT_SSL flag; the greeting edit changes one bit at most,
+// and the greeting read for TLS to the server (greetingOffersTls) agrees with it; an SSLRequest
+// made of a client's first packet is one.
 #include "proxy/mysqlinspector.h"
 #include "proxy/mysqltlswire.h"
 
@@ -50,9 +52,10 @@ bool same(const MySqlInspector& a, const MySqlInspector& b)
 }
 
 // One direction's bytes, as they came in `chunks`, through a MySqlLoginShift.
-void checkShift(const std::vector<std::string>& chunks, int delta, bool clearSsl, bool watchEnd)
+void checkShift(const std::vector<std::string>& chunks, int delta, bool clearSsl, bool watchEnd,
+                bool setSsl = false)
 {
-    sg::MySqlLoginShift cut(delta, clearSsl, watchEnd);
+    sg::MySqlLoginShift cut(delta, clearSsl, watchEnd, setSsl);
     std::string in, out, all;
     for (const std::string& c : chunks) {
         in += c;
@@ -60,7 +63,7 @@ void checkShift(const std::vector<std::string>& chunks, int delta, bool clearSsl
         cut.take(in, out);
         require(in.size() < 6 || cut.loginOver()); // at most a header and two flag bytes held
     }
-    sg::MySqlLoginShift whole(delta, clearSsl, watchEnd);
+    sg::MySqlLoginShift whole(delta, clearSsl, watchEnd, setSsl);
     std::string wholeIn = all, wholeOut;
     whole.take(wholeIn, wholeOut);
     require(out == wholeOut && in == wholeIn && cut.loginOver() == whole.loginOver());
@@ -134,6 +137,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     checkShift(clientChunks, -1, true, false);
     checkShift(serverChunks, +1, false, true);
+    // TLS to the server (database_server_tls): the other way round, CLIENT_SSL put in.
+    checkShift(clientChunks, +1, false, false, true);
+    checkShift(serverChunks, -1, false, true);
     std::string server;
     for (const std::string& c : serverChunks)
         server += c;
@@ -143,7 +149,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                    std::size_t(quint8(server[2])) << 16;
         std::string greeting = server.substr(0, 4 + length);
         const std::string before = greeting;
+        bool isGreeting = false;
+        const bool offers = sg::greetingOffersTls(greeting, &isGreeting);
         const bool offered = sg::offerTlsInGreeting(greeting);
+        require(offered == isGreeting && (!offers || isGreeting));
+        bool stillGreeting = false;
+        require(!offered || (sg::greetingOffersTls(greeting, &stillGreeting) && stillGreeting));
         require(greeting.size() == before.size());
         std::size_t differ = 0;
         for (std::size_t i = 0; i < greeting.size(); ++i)
@@ -155,5 +166,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         client += c;
     if (sg::isSslRequest(client.substr(0, 36)))
         require(client.size() >= 36 && quint8(client[0]) == 32);
+    if (client.size() >= 36)
+        require(sg::isSslRequest(sg::sslRequestFor(client)));
     return 0;
 }

@@ -66,6 +66,11 @@ void TestSettings::valid_data()
     QTest::newRow("routes per route")
         << QByteArray(R"({"routes": {"db": {"mysql_inspect": false, "mysql_commands": true},
                                      "my route": {}}})");
+    QTest::newRow("database_server_tls with database_tls")
+        << QByteArray(R"({"routes": {"pg": {"database_tls": true, "database_server_tls": "verify"},
+                                     "pg2": {"database_tls": true, "database_server_tls": "prefer"}}})");
+    QTest::newRow("database_server_tls off alone")
+        << QByteArray(R"({"routes": {"pg": {"database_server_tls": "off"}}})");
     QTest::newRow("disabled_routes empty") << QByteArray(R"({"disabled_routes": []})");
     QTest::newRow("disabled route with listener")
         << disabled(R"(, "protocol": "tcp", "listen": "127.0.0.1:13306")");
@@ -177,6 +182,16 @@ void TestSettings::invalid_data()
     QTest::newRow("routes an array") << QByteArray(R"({"routes": []})")
                                      << "streamgate.routes: wrong type: expected object, got array"
                                      << "[]";
+    QTest::newRow("database_server_tls unknown value")
+        << QByteArray(R"({"routes": {"pg": {"database_tls": true, "database_server_tls": "on"}}})")
+        << "streamgate.routes.pg.database_server_tls: must be \"off\", \"prefer\", \"require\" "
+           "or \"verify\""
+        << "on";
+    QTest::newRow("database_server_tls without database_tls")
+        << QByteArray(R"({"routes": {"pg": {"database_server_tls": "require"}}})")
+        << "streamgate.routes.pg.database_server_tls: takes effect only with database_tls: true "
+           "(without it the client's own TLS, or none, goes to the server)"
+        << "require";
     QTest::newRow("route settings not an object")
         << QByteArray(R"({"routes": {"db": true}})")
         << "streamgate.routes.db: wrong type: expected object, got boolean"
@@ -324,7 +339,8 @@ void TestSettings::invalid_data()
     QTest::newRow("unknown route setting")
         << QByteArray(R"({"routes": {"db": {"mysql": true}}})")
         << "streamgate.routes.db.mysql: unknown setting \"mysql\" (known: mysql_inspect, "
-           "mysql_commands, mysql_digests, postgres_inspect, postgres_digests, database_tls)"
+           "mysql_commands, mysql_digests, postgres_inspect, postgres_digests, database_tls, "
+           "database_server_tls)"
         << "true";
     QTest::newRow("unknown disabled route key")
         << disabled(R"(, "enabled": false)")

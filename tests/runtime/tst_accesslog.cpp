@@ -54,6 +54,7 @@ private Q_SLOTS:
             << int(CloseReason::UpstreamCertUntrusted) << 502;
         QTest::newRow("client certificate refused by upstream")
             << int(CloseReason::UpstreamClientCertRefused) << 502;
+        QTest::newRow("database server offers no TLS") << int(CloseReason::UpstreamNoTls) << 502;
         QTest::newRow("passthrough: no ClientHello") << int(CloseReason::TlsNoClientHello) << 400;
         QTest::newRow("passthrough: no SNI") << int(CloseReason::TlsNoSni) << 403;
     }

@@ -778,6 +778,25 @@ private slots:
                  QStringLiteral("app"));
         QCOMPARE(model.index(0, ConnectionTableModel::MySqlDatabaseColumn).data().toString(),
                  QStringLiteral("shop"));
+
+        // database_server_tls: the server leg is TLS too (verified), the server saw TLS, and the
+        // statements are not said to be hidden by it: the reader sits between the two legs.
+        c.upstreamTls.used = true;
+        c.upstreamTls.verified = true;
+        c.upstreamTls.version = QStringLiteral("TLSv1.2");
+        c.upstreamTls.cipher = QStringLiteral("ECDHE-RSA-AES256-GCM-SHA384");
+        c.postgres.tls = true;
+        model.applySnapshot(snap(T0 + 2000, {c}));
+        QCOMPARE(tls.data().toString(), QStringLiteral("yes (dev CA) · server yes (verified)"));
+        const QString both = tls.data(Qt::ToolTipRole).toString();
+        QVERIFY2(both.contains(QStringLiteral("server: TLSv1.2 (ECDHE-RSA-AES256-GCM-SHA384), its "
+                                              "certificate verified")),
+                 qPrintable(both));
+        const QString queries = model.index(0, ConnectionTableModel::MySqlQueriesColumn)
+                                    .data(Qt::ToolTipRole)
+                                    .toString();
+        QVERIFY2(!queries.contains(QStringLiteral("encrypted")), qPrintable(queries));
+        QVERIFY2(queries.contains(QStringLiteral("postgres_digests")), qPrintable(queries));
     }
 
     // Issue 21: compact addresses. A client on the address it reached (a local program) shows

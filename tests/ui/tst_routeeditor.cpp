@@ -286,11 +286,26 @@ private slots:
         QVERIFY(m_editor->exportStatus().contains(QStringLiteral("development-ca")));
         QVERIFY(readFile(file).startsWith("-----BEGIN CERTIFICATE-----"));
 
-        // Off again: the setting leaves the file.
+        // TLS to the server too: saved beside it, read back, and only while database TLS is on.
+        auto* server = child<QComboBox>(m_editor.get(), "databaseServerTls");
+        QVERIFY(server->isEnabled());
+        QCOMPARE(server->currentData().toString(), QStringLiteral("off"));
+        server->setCurrentIndex(server->findData(QStringLiteral("verify")));
+        QVERIFY(m_editor->save());
+        QCOMPARE(toString(m_store->config().streamgate.databaseServerTlsFor("local-mysql")),
+                 QStringLiteral("verify"));
+        QVERIFY(readFile(m_path).contains("\"database_server_tls\": \"verify\""));
+        m_editor->editRoute("local-mysql");
+        server = child<QComboBox>(m_editor.get(), "databaseServerTls");
+        QCOMPARE(server->currentData().toString(), QStringLiteral("verify"));
+
+        // Off again: both settings leave the file.
         QTest::mouseClick(child<QCheckBox>(m_editor.get(), "databaseTls"), Qt::LeftButton);
+        QVERIFY(!server->isEnabled());
         QVERIFY(m_editor->save());
         QVERIFY(!m_store->config().streamgate.databaseTlsFor("local-mysql"));
         QVERIFY(!readFile(m_path).contains("database_tls"));
+        QVERIFY(!readFile(m_path).contains("database_server_tls"));
     }
 
     void portChangeKeepsStreamProxyInStep()

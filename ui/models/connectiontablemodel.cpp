@@ -102,6 +102,12 @@ QVariant databaseTls(const ConnectionInfo& c) // null when neither reader knows
     return c.postgres.detected ? QVariant(c.postgres.tls) : QVariant();
 }
 
+// The server saw TLS that Streamgate did not open: the reader saw ciphertext only.
+bool encryptedUnread(const ConnectionInfo& c)
+{
+    return databaseTls(c).toBool() && !c.tls.developmentCa && !c.upstreamTls.used;
+}
+
 QString lastError(const ConnectionInfo& c)
 {
     if (isRedis(c))
@@ -174,7 +180,7 @@ QString unfollowedText(const ConnectionInfo& c)
                                               : c.mysql.notFollowed;
     if (!why.isEmpty())
         return ConnectionTableModel::tr("Not followed on this connection: %1").arg(why);
-    if (c.postgres.detected ? c.postgres.tls : c.mysql.tls)
+    if (encryptedUnread(c))
         return ConnectionTableModel::tr("Not followed: the session is encrypted (TLS)");
     return ConnectionTableModel::tr(
                "Not followed: query digests are off for this route (Streamgate setting "
@@ -422,7 +428,10 @@ QVariant ConnectionTableModel::displayData(const Row& row, int column) const
             const QString client = !c.tls.terminated     ? tr("no")
                                    : c.tls.developmentCa ? tr("yes (dev CA)")
                                                          : tr("yes");
-            return tr("%1 · server %2").arg(client, c.upstreamTls.used ? tr("yes") : tr("no"));
+            const QString server = !c.upstreamTls.used      ? tr("no")
+                                   : c.upstreamTls.verified ? tr("yes (verified)")
+                                                            : tr("yes");
+            return tr("%1 · server %2").arg(client, server);
         }
         const QVariant tls = databaseTls(c);
         return tls.isNull() ? QString() : (tls.toBool() ? tr("yes") : tr("no"));
@@ -567,7 +576,12 @@ QVariant ConnectionTableModel::data(const QModelIndex& index, int role) const
             return tr("Client: %1 (%2), answered by Streamgate with its development CA's "
                       "certificate; server: %3")
                 .arg(row.info.tls.version, row.info.tls.cipher,
-                     row.info.upstreamTls.used ? tr("TLS") : tr("plaintext"));
+                     !row.info.upstreamTls.used ? tr("plaintext")
+                     : row.info.upstreamTls.verified
+                         ? tr("%1 (%2), its certificate verified")
+                               .arg(row.info.upstreamTls.version, row.info.upstreamTls.cipher)
+                         : tr("%1 (%2), its certificate not verified")
+                               .arg(row.info.upstreamTls.version, row.info.upstreamTls.cipher));
         if (index.column() == ProgramColumn && row.info.clientProcess.pid > 0)
             return tr("Process %1: %2")
                 .arg(row.info.clientProcess.pid)
@@ -585,7 +599,7 @@ QVariant ConnectionTableModel::data(const QModelIndex& index, int role) const
         }
         if (index.column() == MySqlQueriesColumn && row.info.mysql.detected &&
             !row.info.mysql.commandsCounted)
-            return row.info.mysql.tls
+            return encryptedUnread(row.info)
                        ? tr("Not counted: the session is encrypted (TLS)")
                        : tr("Not counted: command counting is off for this route (Streamgate "
                             "setting routes.<route id>.mysql_commands)");
@@ -606,7 +620,7 @@ QVariant ConnectionTableModel::data(const QModelIndex& index, int role) const
             return clientToolTip(row.info);
         if (index.column() == MySqlQueriesColumn && row.info.postgres.detected &&
             !row.info.postgres.statementsFollowed)
-            return row.info.postgres.tls
+            return encryptedUnread(row.info)
                        ? tr("Not counted: the session is encrypted (TLS)")
                        : tr("Not counted: query digests are off for this route (Streamgate "
                             "setting routes.<route id>.postgres_digests)");
@@ -816,6 +830,15 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                     row.info.redis = c->redis;
                 if (mysqlChanged || postgresChanged || redisChanged)
                     noteDatabase(row.info);
+                // TLS learned after the row came: an upstream's handshake (scheme "tls",
+                // database_server_tls), a MySQL client's TLS answered in the session.
+                const bool tlsChanged = row.info.upstreamTls.used != c->upstreamTls.used ||
+                                        row.info.tls.terminated != c->tls.terminated ||
+                                        row.info.tls.developmentCa != c->tls.developmentCa;
+                if (tlsChanged) {
+                    row.info.upstreamTls = c->upstreamTls;
+                    row.info.tls = c->tls;
+                }
                 // Who the client is arrives once, shortly after the connection opened; the
                 // Client column, left out of the usual refresh, repaints with it.
                 const bool whoChanged =
@@ -853,7 +876,7 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                               prevRateUp != row.rateUp || prevRateDown != row.rateDown ||
                               prevState != c->state || prevPaused != c->pausedUntilMs ||
                               upstreamChanged || mysqlChanged || postgresChanged || redisChanged ||
-                              whoChanged || second != row.shownSecond;
+                              tlsChanged || whoChanged || second != row.shownSecond;
                 row.shownSecond = second;
             } else {
                 // Gone from the open set: closed since the last snapshot.

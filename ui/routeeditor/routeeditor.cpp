@@ -231,8 +231,26 @@ void RouteEditor::build()
                                   m_databaseTlsBox);
     m_databaseTls->setObjectName(QStringLiteral("databaseTls"));
     tlsLayout->addWidget(m_databaseTls);
+    auto* serverRow = new QHBoxLayout;
+    auto* serverLabel = new QLabel(tr("To the server:"), m_databaseTlsBox);
+    m_databaseServerTls = new QComboBox(m_databaseTlsBox);
+    m_databaseServerTls->setObjectName(QStringLiteral("databaseServerTls"));
+    m_databaseServerTls->addItem(tr("Plaintext"), toString(DatabaseServerTls::Off));
+    m_databaseServerTls->addItem(tr("TLS when the server offers it"),
+                                 toString(DatabaseServerTls::Prefer));
+    m_databaseServerTls->addItem(tr("TLS, or refuse the session"),
+                                 toString(DatabaseServerTls::Require));
+    m_databaseServerTls->addItem(tr("TLS with the server's certificate verified"),
+                                 toString(DatabaseServerTls::Verify));
+    m_databaseServerTls->setToolTip(
+        tr("PostgreSQL and MySQL/MariaDB. Verified: against the trusted CAs (Streamgate setting "
+           "ssl_trusted_certificate, the system's by default) and the node's host."));
+    serverLabel->setBuddy(m_databaseServerTls);
+    serverRow->addWidget(serverLabel);
+    serverRow->addWidget(m_databaseServerTls, 1);
+    tlsLayout->addLayout(serverRow);
     tlsLayout->addWidget(makeHint(
-        tr("User, database and statements stay visible; the server gets plaintext. A client "
+        tr("User, database and statements stay visible, also with TLS to the server. A client "
            "that verifies the server (sslmode=verify-full, --ssl-verify-server-cert) must trust "
            "the CA: export its certificate and give it to the client (sslrootcert=FILE, "
            "--ssl-ca=FILE). sslmode=require and --ssl need nothing."),
@@ -270,6 +288,7 @@ void RouteEditor::build()
         connect(combo, &QComboBox::currentIndexChanged, this, &RouteEditor::onEdited);
     connect(m_limitEnabled, &QCheckBox::toggled, this, &RouteEditor::onEdited);
     connect(m_databaseTls, &QCheckBox::toggled, this, &RouteEditor::onEdited);
+    connect(m_databaseServerTls, &QComboBox::currentIndexChanged, this, &RouteEditor::onEdited);
     connect(m_exportCa, &QPushButton::clicked, this, [this] {
         const QString file = QFileDialog::getSaveFileName(
             this, tr("Export development CA"),
@@ -540,6 +559,9 @@ void RouteEditor::load(const StreamRoute& route, const std::optional<RouteListen
     m_limitRulesNote->setVisible(m_limitByRules);
     m_databaseTls->setChecked(m_store && !m_detached &&
                               m_store->config().streamgate.databaseTlsFor(m_id));
+    m_databaseServerTls->setCurrentIndex(m_databaseServerTls->findData(
+        toString(m_store && !m_detached ? m_store->config().streamgate.databaseServerTlsFor(m_id)
+                                        : DatabaseServerTls::Off)));
 
     m_loading = false;
     m_dirty = isNew;
@@ -782,6 +804,7 @@ void RouteEditor::updateEnabledState()
     m_limitBurst->setEnabled(limit && !m_limitByRules);
     m_limitDelay->setEnabled(limit);
     m_databaseTlsBox->setVisible(m_store && !m_detached); // a remote APISIX has no such setting
+    m_databaseServerTls->setEnabled(m_databaseTls->isChecked());
 }
 
 bool RouteEditor::save()
@@ -825,6 +848,12 @@ bool RouteEditor::save()
     QMap<QString, RouteSettings> routes = settings.routes.value_or(QMap<QString, RouteSettings>());
     RouteSettings own = routes.value(id);
     own.databaseTls = m_databaseTls->isChecked() ? std::optional<bool>(true) : std::nullopt;
+    // The server leg's setting belongs to database TLS (the config refuses it alone).
+    const QString serverTls = m_databaseServerTls->currentData().toString();
+    if (!own.databaseTls || serverTls == toString(DatabaseServerTls::Off))
+        own.databaseServerTls.reset();
+    else
+        own.databaseServerTls = serverTls;
     if (own == RouteSettings{})
         routes.remove(id);
     else

@@ -155,6 +155,7 @@ private:
     bool m_limitByRules = false;
     QGroupBox* m_databaseTlsBox = nullptr;
     QCheckBox* m_databaseTls = nullptr;
+    QComboBox* m_databaseServerTls = nullptr; // streamgate.routes.<id>.database_server_tls
     QPushButton* m_exportCa = nullptr;
     QLabel* m_exportStatus = nullptr;
     QLabel* m_generalErrors = nullptr;
