@@ -49,6 +49,7 @@
 #include <QTabWidget>
 #include <QTimer>
 #include <QVBoxLayout>
+#include <memory>
 
 namespace sg {
 
@@ -157,7 +158,8 @@ MainWindow::MainWindow(ConfigStore* store, Engine* engine, QWidget* parent, Allo
     }
 
     m_timer = new QTimer(this);
-    connect(m_timer, &QTimer::timeout, this, &MainWindow::refreshNow);
+    connect(m_timer, &QTimer::timeout, this, &MainWindow::refreshInBackground);
+    m_snapshotThread.setMaxThreadCount(1);
     restoreSettings();
     if (m_engine) {
         connect(m_engine, &Engine::eventsAvailable, this,
@@ -510,7 +512,32 @@ void MainWindow::refreshNow()
 {
     if (!m_engine)
         return;
-    const Snapshot snapshot = m_engine->snapshot();
+    applySnapshot(m_engine->snapshot());
+}
+
+void MainWindow::refreshInBackground()
+{
+    if (!m_engine || m_snapshotPending)
+        return; // the one under way is applied when it comes
+    m_snapshotPending = true;
+    const quint64 asked = m_refreshes;
+    m_snapshotThread.start([this, engine = m_engine, asked] {
+        auto snapshot = std::make_shared<const Snapshot>(engine->snapshot());
+        // Queued to the window: dropped if it is gone by then.
+        QMetaObject::invokeMethod(
+            this,
+            [this, snapshot, asked] {
+                m_snapshotPending = false;
+                if (asked == m_refreshes)
+                    applySnapshot(*snapshot);
+            },
+            Qt::QueuedConnection);
+    });
+}
+
+void MainWindow::applySnapshot(const Snapshot& snapshot)
+{
+    ++m_refreshes;
     if (!m_connectionsPane->isPaused())
         m_connections->applySnapshot(snapshot);
     m_denied->applySnapshot(snapshot);
