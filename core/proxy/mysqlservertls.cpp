@@ -11,12 +11,6 @@
 
 namespace sg {
 
-namespace {
-
-constexpr int kChunk = 16 * 1024;
-
-} // namespace
-
 // Client -> server: the SSLRequest, the handshake's flights, then the login one higher and
 // everything encrypted.
 class MySqlServerTls::ToServer final : public MySqlTlsWriter
@@ -209,7 +203,7 @@ private:
             if (m_t.m_state == State::Handshake)
                 return;
         }
-        char buffer[kChunk];
+        char buffer[kTlsChunk];
         for (;;) {
             ERR_clear_error();
             const int n = SSL_read(m_t.m_ssl, buffer, int(sizeof buffer));

@@ -10,12 +10,6 @@
 
 namespace sg {
 
-namespace {
-
-constexpr int kChunk = 16 * 1024;
-
-} // namespace
-
 void MySqlTlsWriter::onTimer(FilterOutput& out)
 {
     if (!ssl())
@@ -159,7 +153,7 @@ private:
             info.cipher = QString::fromLatin1(SSL_get_cipher_name(ssl));
             m_a.m_record->setTls(info);
         }
-        char buffer[kChunk];
+        char buffer[kTlsChunk];
         for (;;) {
             ERR_clear_error();
             const int n = SSL_read(ssl, buffer, int(sizeof buffer));

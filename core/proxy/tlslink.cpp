@@ -6,12 +6,6 @@
 
 namespace sg {
 
-namespace {
-
-constexpr int kChunk = 16 * 1024;
-
-} // namespace
-
 QString tlsErrorReason()
 {
     const unsigned long e = ERR_peek_last_error();
@@ -74,7 +68,7 @@ public:
 private:
     void drain(FilterOutput& out)
     {
-        char buffer[kChunk];
+        char buffer[kTlsChunk];
         while (!m_ended) {
             ERR_clear_error();
             const int n = SSL_read(m_link.ssl(), buffer, int(sizeof buffer));
@@ -178,7 +172,7 @@ std::size_t TlsLink::drainOutput(FilterOutput& out)
 std::size_t drainTlsOutput(SSL* ssl, FilterOutput& out)
 {
     BIO* wbio = SSL_get_wbio(ssl);
-    char buffer[kChunk];
+    char buffer[kTlsChunk];
     std::size_t moved = 0;
     for (;;) {
         const int n = BIO_read(wbio, buffer, int(sizeof buffer));
@@ -200,7 +194,7 @@ void shutdownTls(SSL* ssl, FilterOutput& out)
 QString encryptTo(SSL* ssl, const char* data, std::size_t len, FilterOutput& out)
 {
     while (len > 0) {
-        const int chunk = int(qMin<std::size_t>(len, kChunk));
+        const int chunk = int(qMin<std::size_t>(len, kTlsChunk));
         ERR_clear_error();
         const int n = SSL_write(ssl, data, chunk);
         if (n <= 0) {

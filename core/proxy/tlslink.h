@@ -23,6 +23,9 @@ using SSL_CTX = struct ssl_ctx_st;
 
 namespace sg {
 
+// What one read from or write to OpenSSL moves at most: a TLS record's plaintext.
+inline constexpr int kTlsChunk = 16 * 1024;
+
 class TlsLink : public std::enable_shared_from_this<TlsLink>
 {
 public:
