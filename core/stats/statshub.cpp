@@ -37,33 +37,33 @@ QString NodeStats::reachError() const
 void ConnectionRecord::setUpstreamNode(const QString& node)
 {
     QMutexLocker lock(&m_mutex);
-    if (!m_upstreamNode.isEmpty())
-        m_failedUpstreams.append(m_upstreamNode);
-    m_upstreamNode = node;
+    if (!base.upstreamNode.isEmpty())
+        base.failedUpstreams.append(base.upstreamNode);
+    base.upstreamNode = node;
 }
 
 QString ConnectionRecord::upstreamNode() const
 {
     QMutexLocker lock(&m_mutex);
-    return m_upstreamNode;
+    return base.upstreamNode;
 }
 
 void ConnectionRecord::setMySql(const MySqlInfo& mysql)
 {
     QMutexLocker lock(&m_mutex);
-    m_mysql = mysql;
+    base.mysql = mysql;
 }
 
 MySqlInfo ConnectionRecord::mySql() const
 {
     QMutexLocker lock(&m_mutex);
-    return m_mysql;
+    return base.mysql;
 }
 
 void ConnectionRecord::setPostgres(const PostgresInfo& postgres)
 {
     QMutexLocker lock(&m_mutex);
-    m_postgres = postgres;
+    base.postgres = postgres;
 }
 
 void ConnectionRecord::setTls(const TlsInfo& tls)
@@ -75,43 +75,36 @@ void ConnectionRecord::setTls(const TlsInfo& tls)
 void ConnectionRecord::setRedis(const RedisInfo& redis)
 {
     QMutexLocker lock(&m_mutex);
-    m_redis = redis;
+    base.redis = redis;
 }
 
 void ConnectionRecord::setUpstreamTls(const UpstreamTlsInfo& tls)
 {
     QMutexLocker lock(&m_mutex);
-    m_upstreamTls = tls;
+    base.upstreamTls = tls;
 }
 
 void ConnectionRecord::setClient(const ClientProcess& process, const QString& host)
 {
     QMutexLocker lock(&m_mutex);
-    m_clientProcess = process;
-    m_clientHost = host;
+    base.clientProcess = process;
+    base.clientHost = host;
 }
 
 ConnectionInfo ConnectionRecord::info() const
 {
-    ConnectionInfo c = base;
+    ConnectionInfo c;
     {
         QMutexLocker lock(&m_mutex);
-        c.upstreamNode = m_upstreamNode;
-        c.failedUpstreams = m_failedUpstreams;
-        c.mysql = m_mysql;
-        c.postgres = m_postgres;
-        c.redis = m_redis;
-        c.upstreamTls = m_upstreamTls;
-        // The server saw TLS from the proxy (database_server_tls, scheme "tls"), which the
-        // reader, between the two legs, did not.
-        if (m_upstreamTls.used) [[unlikely]] {
-            c.postgres.tls = c.postgres.tls || c.postgres.detected;
-            c.mysql.tls = c.mysql.tls || c.mysql.detected;
-        }
+        c = base;
         if (m_tls) [[unlikely]]
             c.tls = *m_tls;
-        c.clientProcess = m_clientProcess;
-        c.clientHost = m_clientHost;
+    }
+    // The server saw TLS from the proxy (database_server_tls, scheme "tls"), which the reader,
+    // between the two legs, did not.
+    if (c.upstreamTls.used) [[unlikely]] {
+        c.postgres.tls = c.postgres.tls || c.postgres.detected;
+        c.mysql.tls = c.mysql.tls || c.mysql.detected;
     }
     c.state = state.load(std::memory_order_relaxed);
     c.connectMs = connectMs.load(std::memory_order_relaxed);

@@ -84,7 +84,9 @@ private:
 class ConnectionRecord
 {
 public:
-    ConnectionInfo base; // id, routeId, protocol, listener, addresses, startMs
+    // id, routeId, protocol, listener, addresses, startMs (fixed once published), and what the
+    // setters below write under m_mutex.
+    ConnectionInfo base;
     RelaxedCounter bytesUp, bytesDown, datagramsUp, datagramsDown, buffered, lastActivityMs;
     // Set once, by the worker, just before closed(): ConnectionInfo::bytesFromClient/Upstream.
     RelaxedCounter bytesFromClient, bytesFromUpstream;
@@ -131,16 +133,13 @@ public:
     ConnectionInfo info() const;
 
 private:
+    // Guards what the setters write into base after the record is published (upstreamNode,
+    // failedUpstreams, mysql, postgres, redis, upstreamTls, clientProcess, clientHost; one copy
+    // per connection, not a second set beside base's) and m_tls; info() copies base under it.
+    // base's other fields never change once the record is published, so the worker reads them
+    // without it.
     mutable QMutex m_mutex;
-    QString m_upstreamNode;
-    QStringList m_failedUpstreams;
-    MySqlInfo m_mysql;
-    PostgresInfo m_postgres;
-    RedisInfo m_redis;
-    UpstreamTlsInfo m_upstreamTls;
     std::optional<TlsInfo> m_tls;
-    ClientProcess m_clientProcess;
-    QString m_clientHost;
 };
 
 class StatsHub
