@@ -42,11 +42,11 @@ QJsonObject connectionToJson(const ConnectionInfo& c)
     // Who the client is, once the background lookup answered: the program owning the
     // client's socket on this machine, the reverse-DNS name of a client on the network; null
     // until then and when there is none.
-    if (c.clientProcess.pid > 0)
+    if (c.clientProcess->pid > 0)
         o.insert(QStringLiteral("client_process"),
-                 QJsonObject{{QStringLiteral("pid"), c.clientProcess.pid},
-                             {QStringLiteral("name"), c.clientProcess.name},
-                             {QStringLiteral("cmdline"), c.clientProcess.cmdline}});
+                 QJsonObject{{QStringLiteral("pid"), c.clientProcess->pid},
+                             {QStringLiteral("name"), c.clientProcess->name},
+                             {QStringLiteral("cmdline"), c.clientProcess->cmdline}});
     else
         o.insert(QStringLiteral("client_process"), QJsonValue(QJsonValue::Null));
     o.insert(QStringLiteral("client_host"),
@@ -77,29 +77,29 @@ QJsonObject connectionToJson(const ConnectionInfo& c)
         o.insert(QStringLiteral("datagrams_up"), count(c.datagramsUp));
         o.insert(QStringLiteral("datagrams_down"), count(c.datagramsDown));
     }
-    if (c.mysql.detected) {
+    if (c.mysql->detected) {
         QJsonObject mysql{
-            {QStringLiteral("server_version"), c.mysql.serverVersion},
-            {QStringLiteral("connection_id"), qint64(c.mysql.connectionId)},
-            {QStringLiteral("user"), c.mysql.user},
-            {QStringLiteral("database"), c.mysql.database},
-            {QStringLiteral("tls"), c.mysql.tls},
+            {QStringLiteral("server_version"), c.mysql->serverVersion},
+            {QStringLiteral("connection_id"), qint64(c.mysql->connectionId)},
+            {QStringLiteral("user"), c.mysql->user},
+            {QStringLiteral("database"), c.mysql->database},
+            {QStringLiteral("tls"), c.mysql->tls},
             {QStringLiteral("commands"),
-             c.mysql.commandsCounted ? count(c.mysql.commands) : QJsonValue(QJsonValue::Null)},
-            {QStringLiteral("last_command"), c.mysql.lastCommand},
-            {QStringLiteral("last_command_ms"), c.mysql.lastCommandMs},
+             c.mysql->commandsCounted ? count(c.mysql->commands) : QJsonValue(QJsonValue::Null)},
+            {QStringLiteral("last_command"), c.mysql->lastCommand},
+            {QStringLiteral("last_command_ms"), c.mysql->lastCommandMs},
         };
         // Statements followed: the one running now (null when none) and the last error.
-        if (c.mysql.statementsFollowed) {
-            mysql.insert(QStringLiteral("statement"), c.mysql.statement.isEmpty()
+        if (c.mysql->statementsFollowed) {
+            mysql.insert(QStringLiteral("statement"), c.mysql->statement.isEmpty()
                                                           ? QJsonValue(QJsonValue::Null)
-                                                          : QJsonValue(c.mysql.statement));
-            if (!c.mysql.statement.isEmpty())
-                mysql.insert(QStringLiteral("statement_since_ms"), c.mysql.statementSinceMs);
-            if (!c.mysql.lastError.isEmpty())
-                mysql.insert(QStringLiteral("last_error"), c.mysql.lastError);
-            if (!c.mysql.notFollowed.isEmpty())
-                mysql.insert(QStringLiteral("not_followed"), c.mysql.notFollowed);
+                                                          : QJsonValue(c.mysql->statement));
+            if (!c.mysql->statement.isEmpty())
+                mysql.insert(QStringLiteral("statement_since_ms"), c.mysql->statementSinceMs);
+            if (!c.mysql->lastError.isEmpty())
+                mysql.insert(QStringLiteral("last_error"), c.mysql->lastError);
+            if (!c.mysql->notFollowed.isEmpty())
+                mysql.insert(QStringLiteral("not_followed"), c.mysql->notFollowed);
         }
         o.insert(QStringLiteral("mysql"), mysql);
     }
@@ -107,23 +107,23 @@ QJsonObject connectionToJson(const ConnectionInfo& c)
     // handshake and who presented the certificate; one passed through (tls_passthrough): the
     // SNI it was routed by. Under "upstream", the server leg: the proxy's own handshake with an
     // upstream of scheme "tls" (also for a plain client), else {"tls": false}.
-    if (c.tls.terminated || c.tls.passthrough || c.upstreamTls.used) {
+    if (c.tls->terminated || c.tls->passthrough || c.upstreamTls->used) {
         QJsonObject tls;
-        if (c.tls.terminated) {
-            tls = QJsonObject{{QStringLiteral("sni"), c.tls.sni},
-                              {QStringLiteral("version"), c.tls.version},
-                              {QStringLiteral("cipher"), c.tls.cipher},
-                              {QStringLiteral("resumed"), c.tls.resumed},
-                              {QStringLiteral("certificate"), c.tls.developmentCa
+        if (c.tls->terminated) {
+            tls = QJsonObject{{QStringLiteral("sni"), c.tls->sni},
+                              {QStringLiteral("version"), c.tls->version},
+                              {QStringLiteral("cipher"), c.tls->cipher},
+                              {QStringLiteral("resumed"), c.tls->resumed},
+                              {QStringLiteral("certificate"), c.tls->developmentCa
                                                                   ? QStringLiteral("development_ca")
                                                                   : QStringLiteral("ssl")}};
-            if (!c.tls.clientCertificate.isEmpty())
-                tls.insert(QStringLiteral("client_certificate"), c.tls.clientCertificate);
-        } else if (c.tls.passthrough) {
-            tls = QJsonObject{{QStringLiteral("sni"), c.tls.sni},
+            if (!c.tls->clientCertificate.isEmpty())
+                tls.insert(QStringLiteral("client_certificate"), c.tls->clientCertificate);
+        } else if (c.tls->passthrough) {
+            tls = QJsonObject{{QStringLiteral("sni"), c.tls->sni},
                               {QStringLiteral("passthrough"), true}};
         }
-        if (c.upstreamTls.used) {
+        if (c.upstreamTls->used) {
             const UpstreamTlsInfo& u = c.upstreamTls;
             tls.insert(QStringLiteral("upstream"),
                        QJsonObject{{QStringLiteral("tls"), true},
@@ -133,20 +133,20 @@ QJsonObject connectionToJson(const ConnectionInfo& c)
                                    {QStringLiteral("server_certificate"), u.serverCertificate},
                                    {QStringLiteral("verified"), u.verified},
                                    {QStringLiteral("client_certificate"), u.clientCertificate}});
-        } else if (c.tls.terminated) {
+        } else if (c.tls->terminated) {
             tls.insert(QStringLiteral("upstream"), QJsonObject{{QStringLiteral("tls"), false}});
         }
         o.insert(QStringLiteral("tls"), tls);
     }
     // A client of a route with mqtt-proxy: its MQTT CONNECT.
-    if (c.mqtt.detected)
+    if (c.mqtt->detected)
         o.insert(QStringLiteral("mqtt"),
-                 QJsonObject{{QStringLiteral("client_id"), c.mqtt.clientId},
-                             {QStringLiteral("protocol_name"), c.mqtt.protocolName},
-                             {QStringLiteral("protocol_level"), c.mqtt.protocolLevel}});
+                 QJsonObject{{QStringLiteral("client_id"), c.mqtt->clientId},
+                             {QStringLiteral("protocol_name"), c.mqtt->protocolName},
+                             {QStringLiteral("protocol_level"), c.mqtt->protocolLevel}});
     // A PostgreSQL client: its startup and login; with digests on, the statement running now
     // (null when none), the number of commands answered and the last error.
-    if (c.postgres.detected) {
+    if (c.postgres->detected) {
         const PostgresInfo& p = c.postgres;
         QJsonObject postgres{
             {QStringLiteral("user"), p.user},
@@ -175,19 +175,19 @@ QJsonObject connectionToJson(const ConnectionInfo& c)
     }
     // Routes with protocol "redis": the command waiting for its reply (null when none), the
     // last one answered and the last error reply.
-    if (c.redis.followed || !c.redis.notFollowed.isEmpty()) {
+    if (c.redis->followed || !c.redis->notFollowed.isEmpty()) {
         QJsonObject redis{
-            {QStringLiteral("commands"), count(c.redis.commands)},
-            {QStringLiteral("command"), c.redis.command.isEmpty() ? QJsonValue(QJsonValue::Null)
-                                                                  : QJsonValue(c.redis.command)},
-            {QStringLiteral("last_command"), c.redis.lastCommand},
+            {QStringLiteral("commands"), count(c.redis->commands)},
+            {QStringLiteral("command"), c.redis->command.isEmpty() ? QJsonValue(QJsonValue::Null)
+                                                                   : QJsonValue(c.redis->command)},
+            {QStringLiteral("last_command"), c.redis->lastCommand},
         };
-        if (!c.redis.command.isEmpty())
-            redis.insert(QStringLiteral("command_since_ms"), c.redis.commandSinceMs);
-        if (!c.redis.lastError.isEmpty())
-            redis.insert(QStringLiteral("last_error"), c.redis.lastError);
-        if (!c.redis.notFollowed.isEmpty())
-            redis.insert(QStringLiteral("not_followed"), c.redis.notFollowed);
+        if (!c.redis->command.isEmpty())
+            redis.insert(QStringLiteral("command_since_ms"), c.redis->commandSinceMs);
+        if (!c.redis->lastError.isEmpty())
+            redis.insert(QStringLiteral("last_error"), c.redis->lastError);
+        if (!c.redis->notFollowed.isEmpty())
+            redis.insert(QStringLiteral("not_followed"), c.redis->notFollowed);
         o.insert(QStringLiteral("redis"), redis);
     }
     return o;

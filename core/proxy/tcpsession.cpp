@@ -233,7 +233,7 @@ void TcpSession::connectOutcome(UpstreamConnector::Outcome outcome)
 void TcpSession::refuse(CloseReason reason, const QString& why)
 {
     // Never into a TLS stream: a client of a listener with tls or tls_passthrough is just closed.
-    if (frontsMySql(*m_route) && !m_tls && !m_record->base.tls.passthrough)
+    if (frontsMySql(*m_route) && !m_tls && !m_record->base.tls->passthrough)
         sendMySqlRefusal(m_watches[RelayPump::Client].fd, reason,
                          m_record->base.clientAddress.toString(), why);
     close(reason);

@@ -182,7 +182,7 @@ UpstreamConnector::Outcome UpstreamConnector::attemptFailed(bool timedOut)
 UpstreamConnector::Outcome UpstreamConnector::tcpConnected()
 {
     if (m_upstream->tls) [[unlikely]] {
-        const QString clientSni = m_record.base.tls.sni;
+        const QString clientSni = m_record.base.tls->sni;
         const QString host = m_upstream->upstream.nodes.value(m_node).host;
         if (!sendPreface())
             return tlsFailed(CloseReason::UpstreamTlsFailed,

@@ -198,7 +198,7 @@ void appendValue(QString& out, AccessLogVariable variable, const ConnectionInfo&
         out += QString::number(c.peerAddress.isNull() ? c.clientPort : c.peerPort);
         return;
     case AccessLogVariable::MqttClientId:
-        appendWord(out, c.mqtt.clientId);
+        appendWord(out, c.mqtt->clientId);
         return;
     case AccessLogVariable::RouteId:
         out += c.routeId;

@@ -4,6 +4,7 @@
 // Byte counters are "up" = client -> upstream, "down" = upstream -> client.
 
 #include "stats/redisstats.h"
+#include "stats/shareddetail.h"
 #include "stats/sqlstats.h"
 
 #include <QHostAddress>
@@ -241,16 +242,17 @@ struct ConnectionInfo
     // While paused from the connections table or the admin API: when it resumes by itself
     // (ms since epoch); 0 when not paused.
     qint64 pausedUntilMs = 0;
-    MySqlInfo mysql;
-    PostgresInfo postgres;
-    RedisInfo redis;
-    MqttInfo mqtt;               // set at admission, never changes
-    TlsInfo tls;                 // set at admission, never changes
-    UpstreamTlsInfo upstreamTls; // set once the upstream's TLS handshake is done
+    // What only some connections learn, out of line until set (stats/shareddetail.h).
+    SharedDetail<MySqlInfo> mysql;
+    SharedDetail<PostgresInfo> postgres;
+    SharedDetail<RedisInfo> redis;
+    SharedDetail<MqttInfo> mqtt;               // set at admission, never changes
+    SharedDetail<TlsInfo> tls;                 // set at admission, never changes
+    SharedDetail<UpstreamTlsInfo> upstreamTls; // set once the upstream's TLS handshake is done
     // Who the client is, filled in the background shortly after the connection opened: the
     // owning program of a client on this machine, the reverse-DNS name of one on the network
     // (empty while unresolved and when it has none).
-    ClientProcess clientProcess;
+    SharedDetail<ClientProcess> clientProcess;
     QString clientHost;
 };
 

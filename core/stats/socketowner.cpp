@@ -359,6 +359,8 @@ QList<ClientProcess> SocketOwnerFinder::owners(const QList<Socket>& sockets)
         scan(std::move(wanted));
     QList<ClientProcess> out;
     out.reserve(sockets.size());
+    // A program with many connections is read once per batch, and its texts are shared by them.
+    QHash<qint64, ClientProcess> described;
     for (const Socket& s : std::as_const(sockets)) {
         ClientProcess p;
         if (!s.found) {
@@ -374,8 +376,12 @@ QList<ClientProcess> SocketOwnerFinder::owners(const QList<Socket>& sockets)
                     : QStringLiteral("another user's process (%1, uid %2)").arg(name).arg(s.uid);
         } else {
             const auto it = m_holderByInode.constFind(s.inode);
-            if (it != m_holderByInode.constEnd())
-                p = describe(it->pid);
+            if (it != m_holderByInode.constEnd()) {
+                auto known = described.constFind(it->pid);
+                if (known == described.constEnd())
+                    known = described.insert(it->pid, describe(it->pid));
+                p = *known;
+            }
             if (p.pid == 0)
                 p.unknown =
                     QStringLiteral("no process of this user holds the socket (uid %1)").arg(s.uid);

@@ -97,14 +97,16 @@ ConnectionInfo ConnectionRecord::info() const
     {
         QMutexLocker lock(&m_mutex);
         c = base;
-        if (m_tls) [[unlikely]]
-            c.tls = *m_tls;
+        if (m_tls.isSet()) [[unlikely]]
+            c.tls = m_tls;
     }
     // The server saw TLS from the proxy (database_server_tls, scheme "tls"), which the reader,
     // between the two legs, did not.
-    if (c.upstreamTls.used) [[unlikely]] {
-        c.postgres.tls = c.postgres.tls || c.postgres.detected;
-        c.mysql.tls = c.mysql.tls || c.mysql.detected;
+    if (c.upstreamTls->used) [[unlikely]] {
+        if (c.postgres->detected && !c.postgres->tls)
+            c.postgres.edit().tls = true;
+        if (c.mysql->detected && !c.mysql->tls)
+            c.mysql.edit().tls = true;
     }
     c.state = state.load(std::memory_order_relaxed);
     c.connectMs = connectMs.load(std::memory_order_relaxed);

@@ -139,7 +139,7 @@ private:
     // base's other fields never change once the record is published, so the worker reads them
     // without it.
     mutable QMutex m_mutex;
-    std::optional<TlsInfo> m_tls;
+    SharedDetail<TlsInfo> m_tls; // set by setTls()
 };
 
 class StatsHub

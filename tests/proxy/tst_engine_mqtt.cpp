@@ -227,8 +227,8 @@ private Q_SLOTS:
         QVERIFY(sub.waitForStarted(5000));
         QTRY_VERIFY_WITH_TIMEOUT(activeOn(engine.snapshot(), "mqtt").has_value(), 5000);
         const ConnectionInfo watcher = *activeOn(engine.snapshot(), "mqtt");
-        QCOMPARE(watcher.mqtt.clientId, QStringLiteral("watcher-1"));
-        QCOMPARE(watcher.mqtt.protocolLevel, 4);
+        QCOMPARE(watcher.mqtt->clientId, QStringLiteral("watcher-1"));
+        QCOMPARE(watcher.mqtt->protocolLevel, 4);
         const QJsonObject json = connectionToJson(watcher).value("mqtt").toObject();
         QCOMPARE(json.value("client_id").toString(), QStringLiteral("watcher-1"));
         QCOMPARE(json.value("protocol_name").toString(), QStringLiteral("MQTT"));
@@ -260,7 +260,7 @@ private Q_SLOTS:
         bool sawSensor = false;
         const Snapshot s = engine.snapshot();
         for (const ConnectionInfo& closed : s.closed)
-            sawSensor = sawSensor || closed.mqtt.clientId == QLatin1String("sensor-7");
+            sawSensor = sawSensor || closed.mqtt->clientId == QLatin1String("sensor-7");
         QVERIFY(sawSensor);
         QCOMPARE(s.denied.size(), 1);
         QVERIFY(s.denied.first().reason == CloseReason::BadMqttConnect);
@@ -326,7 +326,7 @@ private Q_SLOTS:
         QVERIFY(got == sent);
         QTRY_VERIFY_WITH_TIMEOUT(!engine.snapshot().closed.isEmpty(), 5000);
         const ConnectionInfo conn = engine.snapshot().closed.last();
-        QCOMPARE(conn.mqtt.clientId, QStringLiteral("bulk"));
+        QCOMPARE(conn.mqtt->clientId, QStringLiteral("bulk"));
         QCOMPARE(conn.bytesFromClient, quint64(sent.size()));
         QCOMPARE(conn.bytesUp, quint64(sent.size()));
     }

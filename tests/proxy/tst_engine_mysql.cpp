@@ -178,7 +178,7 @@ private Q_SLOTS:
 
         // Live: what the inspector learned is on the open connection.
         QTRY_VERIFY_WITH_TIMEOUT(activeOn(engine.snapshot(), "r").has_value() &&
-                                     activeOn(engine.snapshot(), "r")->mysql.detected,
+                                     activeOn(engine.snapshot(), "r")->mysql->detected,
                                  5000);
         const MySqlInfo live = activeOn(engine.snapshot(), "r")->mysql;
         QCOMPARE(live.serverVersion, expect.value("version").toString());
@@ -238,7 +238,7 @@ private Q_SLOTS:
         QCOMPARE(waitForEnd(fd, 10000), ReadEnd::Eof);
         ::close(fd);
         QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 1, 5000);
-        QVERIFY(!engine.snapshot().closed.constFirst().mysql.detected);
+        QVERIFY(!engine.snapshot().closed.constFirst().mysql->detected);
     }
 
     // Not MySQL: the client speaks first, the inspector gives up and the bytes pass unchanged.
@@ -260,7 +260,7 @@ private Q_SLOTS:
         QVERIFY(back == big);
         const auto c = activeOn(engine.snapshot(), "r");
         QVERIFY(c.has_value());
-        QVERIFY(!c->mysql.detected);
+        QVERIFY(!c->mysql->detected);
         ::close(fd);
     }
 
@@ -277,7 +277,7 @@ private Q_SLOTS:
         QCOMPARE(recvExactly(fd, greet.greeting().size()), greet.greeting());
         const auto c = activeOn(engine.snapshot(), "r");
         QVERIFY(c.has_value());
-        QVERIFY(!c->mysql.detected);
+        QVERIFY(!c->mysql->detected);
         ::close(fd);
     }
 };

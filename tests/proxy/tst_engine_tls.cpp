@@ -514,10 +514,10 @@ private Q_SLOTS:
         // The connection shows its handshake, in the snapshot and the admin API.
         QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 1, 5000);
         const ConnectionInfo served = engine.snapshot().closed.first();
-        QVERIFY(served.tls.terminated);
-        QCOMPARE(served.tls.sni, QStringLiteral("a.example.com"));
-        QCOMPARE(served.tls.version, QStringLiteral("TLSv1.3"));
-        QCOMPARE(served.tls.clientCertificate, QStringLiteral("/CN=alice"));
+        QVERIFY(served.tls->terminated);
+        QCOMPARE(served.tls->sni, QStringLiteral("a.example.com"));
+        QCOMPARE(served.tls->version, QStringLiteral("TLSv1.3"));
+        QCOMPARE(served.tls->clientCertificate, QStringLiteral("/CN=alice"));
         const QJsonObject tls = connectionToJson(served).value("tls").toObject();
         QCOMPARE(tls.value("sni").toString(), QStringLiteral("a.example.com"));
         QCOMPARE(tls.value("client_certificate").toString(), QStringLiteral("/CN=alice"));
@@ -637,7 +637,7 @@ private Q_SLOTS:
         QVERIFY(r.resumed);
         QCOMPARE(r.received, QByteArray("ok"));
         QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 2, 5000);
-        QVERIFY(engine.snapshot().closed.last().tls.resumed);
+        QVERIFY(engine.snapshot().closed.last().tls->resumed);
         SSL_SESSION_free(aliceSession);
 
         SSL_SESSION* bSession = nullptr;
@@ -738,9 +738,9 @@ private Q_SLOTS:
         QCOMPARE(r.received, startup); // the echo got it in plaintext
         QTRY_VERIFY_WITH_TIMEOUT(!engine.snapshot().closed.isEmpty(), 5000);
         const ConnectionInfo closed = engine.snapshot().closed.constFirst();
-        QVERIFY(closed.tls.terminated);
-        QVERIFY(closed.tls.developmentCa);
-        QVERIFY(!closed.upstreamTls.used);
+        QVERIFY(closed.tls->terminated);
+        QVERIFY(closed.tls->developmentCa);
+        QVERIFY(!closed.upstreamTls->used);
         QCOMPARE(closed.bytesUp, quint64(startup.size()));
 
         // No TLS asked: the startup goes to the server as it came.

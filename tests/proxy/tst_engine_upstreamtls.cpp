@@ -214,13 +214,13 @@ private Q_SLOTS:
         QCOMPARE(lineVia(port, line), reversed(line));
         QTRY_VERIFY_WITH_TIMEOUT(closedOn(engine.snapshot(), "r"), 5000);
         const ConnectionInfo conn = *closedOn(engine.snapshot(), "r");
-        QVERIFY(conn.upstreamTls.used);
-        QCOMPARE(conn.upstreamTls.sni, QStringLiteral("apisix_backend"));
-        QCOMPARE(conn.upstreamTls.version, QStringLiteral("TLSv1.3"));
+        QVERIFY(conn.upstreamTls->used);
+        QCOMPARE(conn.upstreamTls->sni, QStringLiteral("apisix_backend"));
+        QCOMPARE(conn.upstreamTls->version, QStringLiteral("TLSv1.3"));
         // The second certificate: s_server matched the SNI apisix_backend.
-        QCOMPARE(conn.upstreamTls.serverCertificate, QStringLiteral("/CN=a.example.com"));
-        QVERIFY(!conn.upstreamTls.verified);
-        QVERIFY(!conn.tls.terminated);
+        QCOMPARE(conn.upstreamTls->serverCertificate, QStringLiteral("/CN=a.example.com"));
+        QVERIFY(!conn.upstreamTls->verified);
+        QVERIFY(!conn.tls->terminated);
         // Read from the client: the plaintext; written to the node: TLS records, a little more.
         QCOMPARE(conn.bytesFromClient, quint64(line.size() + 1));
         QVERIFY(conn.bytesUp > conn.bytesFromClient);
@@ -259,9 +259,9 @@ private Q_SLOTS:
         QVERIFY2(out.contains("gnip"), qPrintable(out)); // "ping" reversed, both legs TLS
         QTRY_VERIFY_WITH_TIMEOUT(closedOn(engine.snapshot(), "r"), 5000);
         ConnectionInfo conn = *closedOn(engine.snapshot(), "r");
-        QVERIFY(conn.tls.terminated);
-        QCOMPARE(conn.upstreamTls.sni, QStringLiteral("a.example.com"));
-        QCOMPARE(conn.upstreamTls.serverCertificate, QStringLiteral("/CN=a.example.com"));
+        QVERIFY(conn.tls->terminated);
+        QCOMPARE(conn.upstreamTls->sni, QStringLiteral("a.example.com"));
+        QCOMPARE(conn.upstreamTls->serverCertificate, QStringLiteral("/CN=a.example.com"));
 
         ReadEnd end;
         QCOMPARE(lineVia(plainPort, "refused", &end, QStringLiteral("127.0.0.2")), QByteArray());
@@ -269,7 +269,7 @@ private Q_SLOTS:
         conn = engine.snapshot().closed.last();
         QVERIFY2(conn.closeReason == CloseReason::UpstreamTlsFailed,
                  qPrintable(toString(conn.closeReason)));
-        QVERIFY(!conn.upstreamTls.used);
+        QVERIFY(!conn.upstreamTls->used);
         const QString events = infoTexts(engine);
         QVERIFY2(events.contains("TLS handshake with the upstream failed: tlsv1 unrecognized name"),
                  qPrintable(events));
@@ -298,7 +298,7 @@ private Q_SLOTS:
         engine.apply(c);
         QCOMPARE(lineVia(port, "trusted"), reversed("trusted"));
         QTRY_VERIFY_WITH_TIMEOUT(closedOn(engine.snapshot(), "r"), 5000);
-        QVERIFY(closedOn(engine.snapshot(), "r")->upstreamTls.verified);
+        QVERIFY(closedOn(engine.snapshot(), "r")->upstreamTls->verified);
 
         c.streamgate.sslTrustedCertificate = m_certs.path("otherca", "crt");
         engine.apply(c);
@@ -385,7 +385,7 @@ private Q_SLOTS:
         engine.apply(c);
         QCOMPARE(lineVia(port, "with client_cert"), reversed("with client_cert"));
         QTRY_VERIFY_WITH_TIMEOUT(closedOn(engine.snapshot(), "r"), 5000);
-        QVERIFY(closedOn(engine.snapshot(), "r")->upstreamTls.clientCertificate);
+        QVERIFY(closedOn(engine.snapshot(), "r")->upstreamTls->clientCertificate);
 
         // client_cert_id: an ssl of type client.
         c.ssls << ssl(m_certs, "client-alice", "alice", "client");
@@ -445,7 +445,7 @@ private Q_SLOTS:
         const ConnectionInfo conn = *closedOn(engine.snapshot(), "r");
         QCOMPARE(conn.failedUpstreams,
                  QStringList{QStringLiteral("127.0.0.1:%1").arg(plain->port())});
-        QVERIFY(conn.upstreamTls.used);
+        QVERIFY(conn.upstreamTls->used);
         const QString events = infoTexts(engine);
         QVERIFY2(events.contains(QStringLiteral("TLS to upstream 127.0.0.1:%1 failed: TLS "
                                                 "handshake with the upstream failed")
@@ -514,8 +514,8 @@ private Q_SLOTS:
         QVERIFY2(out.contains("CN = b.example.com") && out.contains("gnip"), qPrintable(out));
         QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 2, 5000);
         const ConnectionInfo conn = *closedOn(engine.snapshot(), "a");
-        QVERIFY(conn.tls.passthrough && !conn.tls.terminated);
-        QCOMPARE(conn.tls.sni, QStringLiteral("a.example.com"));
+        QVERIFY(conn.tls->passthrough && !conn.tls->terminated);
+        QCOMPARE(conn.tls->sni, QStringLiteral("a.example.com"));
         QCOMPARE(connectionToJson(conn).value("tls").toObject().value("passthrough").toBool(),
                  true);
 
@@ -569,8 +569,8 @@ private Q_SLOTS:
         QVERIFY2(out.contains("CN = b.example.com") && out.contains("terminated here"),
                  qPrintable(out));
         QTRY_COMPARE_WITH_TIMEOUT(engine.snapshot().closed.size(), 2, 5000);
-        QVERIFY(closedOn(engine.snapshot(), "a")->tls.passthrough);
-        QVERIFY(closedOn(engine.snapshot(), "b")->tls.terminated);
+        QVERIFY(closedOn(engine.snapshot(), "a")->tls->passthrough);
+        QVERIFY(closedOn(engine.snapshot(), "b")->tls->terminated);
     }
 };
 

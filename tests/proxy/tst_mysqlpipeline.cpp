@@ -418,7 +418,7 @@ private:
     static bool followed(Engine& engine)
     {
         const auto c = activeOn(engine.snapshot(), QStringLiteral("r"));
-        return c && c->mysql.statementsFollowed && c->mysql.notFollowed.isEmpty();
+        return c && c->mysql->statementsFollowed && c->mysql->notFollowed.isEmpty();
     }
 
     // Routes the engine to the server with `toxics`, logs a client in and waits until its

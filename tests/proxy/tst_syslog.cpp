@@ -129,7 +129,7 @@ private Q_SLOTS:
         c.clientAddress = QHostAddress(QStringLiteral("127.0.0.2"));
         c.clientPort = 40000;
         c.closeReason = CloseReason::ClientClosed;
-        c.mqtt.clientId = QStringLiteral("sensor-7");
+        c.mqtt.edit().clientId = QStringLiteral("sensor-7");
         const QJsonObject format = QJsonDocument::fromJson(R"({
             "client": "$remote_addr", "port": "$REMOTE_PORT", "up": "$upstream_addr",
             "mqtt": "$mqtt_client_id", "pp": "$proxy_protocol_addr",
@@ -143,7 +143,7 @@ private Q_SLOTS:
         QVERIFY2(!entry.contains("up"), "no upstream: left out, as APISIX's nil");
         QCOMPARE(entry.value("mqtt").toString(), QStringLiteral("sensor-7"));
         QVERIFY2(!entry.contains("pp"), "no PROXY protocol header: left out");
-        c.mqtt.clientId.clear(); // APISIX leaves mqtt_client_id unset for an empty client id
+        c.mqtt.edit().clientId.clear(); // APISIX leaves mqtt_client_id unset for an empty client id
         QVERIFY(!syslogEntry(format, c).contains("mqtt"));
         QCOMPARE(entry.value("n").toInt(), 7);
         QCOMPARE(entry.value("flag").toBool(), true);

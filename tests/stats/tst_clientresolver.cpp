@@ -293,9 +293,9 @@ private Q_SLOTS:
         record->base.localAddress = pair.accepted->localAddress();
         record->base.localPort = pair.accepted->localPort();
         hub.opened(record);
-        QTRY_COMPARE_WITH_TIMEOUT(hub.snapshot().active.value(0).clientProcess.pid,
+        QTRY_COMPARE_WITH_TIMEOUT(hub.snapshot().active.value(0).clientProcess->pid,
                                   qint64(::getpid()), 3000);
-        QCOMPARE(hub.snapshot().active.value(0).clientProcess.name, ownName());
+        QCOMPARE(hub.snapshot().active.value(0).clientProcess->name, ownName());
 
         TcpPair refused;
         QVERIFY(refused.open(QStringLiteral("127.0.0.11")));

@@ -94,10 +94,10 @@ private slots:
         QVERIFY(
             !model.index(0, ConnectionTableModel::MySqlQueriesColumn).data(RawValueRole).isValid());
 
-        c.mysql.detected = true;
-        c.mysql.serverVersion = QStringLiteral("10.11.19-MariaDB-0+deb12u1");
-        c.mysql.user = QStringLiteral("sg");
-        c.mysql.database = QStringLiteral("sgtest");
+        c.mysql.edit().detected = true;
+        c.mysql.edit().serverVersion = QStringLiteral("10.11.19-MariaDB-0+deb12u1");
+        c.mysql.edit().user = QStringLiteral("sg");
+        c.mysql.edit().database = QStringLiteral("sgtest");
         // Detected, commands not counted: "–", not a 0 that reads as "no queries".
         model.applySnapshot(snap(T0 + 1050, {c, conn(2)}));
         QCOMPARE(model.index(0, ConnectionTableModel::MySqlQueriesColumn).data().toString(),
@@ -112,8 +112,8 @@ private slots:
                      .data(Qt::ToolTipRole)
                      .toString()
                      .contains(QStringLiteral("commands")));
-        c.mysql.commandsCounted = true;
-        c.mysql.commands = 3;
+        c.mysql.edit().commandsCounted = true;
+        c.mysql.edit().commands = 3;
         changed.clear();
         model.applySnapshot(snap(T0 + 1100, {c, conn(2)}));
         QVERIFY(model.databaseSeen());
@@ -126,7 +126,7 @@ private slots:
         QCOMPARE(model.index(0, ConnectionTableModel::MySqlDatabaseColumn).data().toString(),
                  QStringLiteral("sgtest"));
         QCOMPARE(model.index(0, ConnectionTableModel::MySqlServerColumn).data().toString(),
-                 c.mysql.serverVersion);
+                 c.mysql->serverVersion);
         QCOMPARE(model.index(0, ConnectionTableModel::MySqlTlsColumn).data().toString(),
                  QStringLiteral("no"));
         QCOMPARE(model.index(0, ConnectionTableModel::MySqlTlsColumn).data(RawValueRole),
@@ -138,8 +138,8 @@ private slots:
         QCOMPARE(model.index(1, ConnectionTableModel::MySqlUserColumn).data().toString(),
                  QString());
 
-        c.mysql.tls = true;
-        c.mysql.commands = 4;
+        c.mysql.edit().tls = true;
+        c.mysql.edit().commands = 4;
         model.applySnapshot(snap(T0 + 1200, {c, conn(2)}));
         QCOMPARE(model.index(0, ConnectionTableModel::MySqlTlsColumn).data().toString(),
                  QStringLiteral("yes"));
@@ -157,10 +157,10 @@ private slots:
         ConnectionTableModel model;
         QSignalSpy seen(&model, &ConnectionTableModel::databaseFirstSeen);
         ConnectionInfo c = conn(1);
-        c.mqtt.detected = true;
-        c.mqtt.protocolName = QStringLiteral("MQTT");
-        c.mqtt.protocolLevel = 4;
-        c.mqtt.clientId = QStringLiteral("sensor-7");
+        c.mqtt.edit().detected = true;
+        c.mqtt.edit().protocolName = QStringLiteral("MQTT");
+        c.mqtt.edit().protocolLevel = 4;
+        c.mqtt.edit().clientId = QStringLiteral("sensor-7");
         model.applySnapshot(snap(T0 + 1000, {c, conn(2)}));
         QCOMPARE(seen.size(), 1);
         QCOMPARE(model.index(0, ConnectionTableModel::MySqlUserColumn).data().toString(),
@@ -639,7 +639,7 @@ private slots:
 
         // A local client whose program was not found says why, in the tooltip.
         later[0].clientHost.clear();
-        later[0].clientProcess.unknown = QStringLiteral("another user's process (uid 1001)");
+        later[0].clientProcess.edit().unknown = QStringLiteral("another user's process (uid 1001)");
         model.applySnapshot(snap(T0 + 500, later));
         QCOMPARE(model.index(0, ConnectionTableModel::ProgramColumn).data().toString(),
                  QStringLiteral("–"));
@@ -680,27 +680,27 @@ private slots:
         const QString dash = QStringLiteral("–");
 
         ConnectionInfo counted = conn(1); // mysql_commands on, digests off
-        counted.mysql.detected = true;
-        counted.mysql.user = QStringLiteral("sg");
-        counted.mysql.commandsCounted = true;
-        counted.mysql.commands = 7;
+        counted.mysql.edit().detected = true;
+        counted.mysql.edit().user = QStringLiteral("sg");
+        counted.mysql.edit().commandsCounted = true;
+        counted.mysql.edit().commands = 7;
         ConnectionInfo inspected = conn(2); // inspection only
-        inspected.mysql.detected = true;
-        inspected.mysql.user = QStringLiteral("app");
+        inspected.mysql.edit().detected = true;
+        inspected.mysql.edit().user = QStringLiteral("app");
         ConnectionInfo encrypted = conn(3); // TLS from the login on
-        encrypted.mysql.detected = true;
-        encrypted.mysql.tls = true;
-        encrypted.mysql.serverVersion = QStringLiteral("10.11.6-MariaDB");
+        encrypted.mysql.edit().detected = true;
+        encrypted.mysql.edit().tls = true;
+        encrypted.mysql.edit().serverVersion = QStringLiteral("10.11.6-MariaDB");
         ConnectionInfo followed = conn(4); // digests on, a statement running
-        followed.mysql.detected = true;
-        followed.mysql.user = QStringLiteral("sg");
-        followed.mysql.commandsCounted = true;
-        followed.mysql.statementsFollowed = true;
-        followed.mysql.statement = QStringLiteral("SELECT SLEEP(?)");
-        followed.mysql.statementSinceMs = T0 + 1000;
+        followed.mysql.edit().detected = true;
+        followed.mysql.edit().user = QStringLiteral("sg");
+        followed.mysql.edit().commandsCounted = true;
+        followed.mysql.edit().statementsFollowed = true;
+        followed.mysql.edit().statement = QStringLiteral("SELECT SLEEP(?)");
+        followed.mysql.edit().statementSinceMs = T0 + 1000;
         ConnectionInfo pgTls = conn(5);
-        pgTls.postgres.detected = true;
-        pgTls.postgres.tls = true;
+        pgTls.postgres.edit().detected = true;
+        pgTls.postgres.edit().tls = true;
         ConnectionInfo plain = conn(6); // no reader: a web service, say
         model.applySnapshot(
             snap(T0 + 3000, {counted, inspected, encrypted, followed, pgTls, plain}));
@@ -745,8 +745,8 @@ private slots:
             QCOMPARE(cell(6, column).toString(), QString());
 
         // The statement ends: the cell empties (followed, nothing running).
-        followed.mysql.statement.clear();
-        followed.mysql.commands = 1;
+        followed.mysql.edit().statement.clear();
+        followed.mysql.edit().commands = 1;
         model.applySnapshot(
             snap(T0 + 3250, {counted, inspected, encrypted, followed, pgTls, plain}));
         QCOMPARE(cell(4, ConnectionTableModel::MySqlStatementColumn).toString(), QString());
@@ -759,13 +759,13 @@ private slots:
     {
         ConnectionTableModel model;
         ConnectionInfo c = conn(1);
-        c.postgres.detected = true;
-        c.postgres.user = QStringLiteral("app");
-        c.postgres.database = QStringLiteral("shop");
-        c.tls.terminated = true;
-        c.tls.developmentCa = true;
-        c.tls.version = QStringLiteral("TLSv1.3");
-        c.tls.cipher = QStringLiteral("TLS_AES_256_GCM_SHA384");
+        c.postgres.edit().detected = true;
+        c.postgres.edit().user = QStringLiteral("app");
+        c.postgres.edit().database = QStringLiteral("shop");
+        c.tls.edit().terminated = true;
+        c.tls.edit().developmentCa = true;
+        c.tls.edit().version = QStringLiteral("TLSv1.3");
+        c.tls.edit().cipher = QStringLiteral("TLS_AES_256_GCM_SHA384");
         model.applySnapshot(snap(T0 + 1000, {c}));
         const QModelIndex tls = model.index(0, ConnectionTableModel::MySqlTlsColumn);
         QCOMPARE(tls.data().toString(), QStringLiteral("yes (dev CA) · server no"));
@@ -781,11 +781,11 @@ private slots:
 
         // database_server_tls: the server leg is TLS too (verified), the server saw TLS, and the
         // statements are not said to be hidden by it: the reader sits between the two legs.
-        c.upstreamTls.used = true;
-        c.upstreamTls.verified = true;
-        c.upstreamTls.version = QStringLiteral("TLSv1.2");
-        c.upstreamTls.cipher = QStringLiteral("ECDHE-RSA-AES256-GCM-SHA384");
-        c.postgres.tls = true;
+        c.upstreamTls.edit().used = true;
+        c.upstreamTls.edit().verified = true;
+        c.upstreamTls.edit().version = QStringLiteral("TLSv1.2");
+        c.upstreamTls.edit().cipher = QStringLiteral("ECDHE-RSA-AES256-GCM-SHA384");
+        c.postgres.edit().tls = true;
         model.applySnapshot(snap(T0 + 2000, {c}));
         QCOMPARE(tls.data().toString(), QStringLiteral("yes (dev CA) · server yes (verified)"));
         const QString both = tls.data(Qt::ToolTipRole).toString();
@@ -851,16 +851,16 @@ private slots:
         model.applySnapshot(snap(T0 + 1000, {web, db}));
         QCOMPARE(routes.size(), 0);
         QVERIFY(!model.databaseSeenOn(QStringLiteral("db")));
-        db.mysql.detected = true; // the server's greeting came
+        db.mysql.edit().detected = true; // the server's greeting came
         model.applySnapshot(snap(T0 + 1250, {web, db}));
         QCOMPARE(routes.size(), 1);
         QCOMPARE(routes.first().first().toString(), QStringLiteral("db"));
         QVERIFY(model.databaseSeenOn(QStringLiteral("db")));
         QVERIFY(!model.databaseSeenOn(QStringLiteral("web")));
         ConnectionInfo pg = conn(3, 0, 0, QStringLiteral("pg"));
-        pg.postgres.detected = true;
+        pg.postgres.edit().detected = true;
         ConnectionInfo db2 = conn(4, 0, 0, QStringLiteral("db"));
-        db2.mysql.detected = true;
+        db2.mysql.edit().detected = true;
         model.applySnapshot(snap(T0 + 1500, {web, db, pg, db2}));
         QCOMPARE(routes.size(), 2);
         QCOMPARE(routes.last().first().toString(), QStringLiteral("pg"));

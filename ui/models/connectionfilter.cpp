@@ -46,7 +46,7 @@ bool ConnectionFilter::filterAcceptsRow(int sourceRow, const QModelIndex& source
         return false;
     if (!m_program.isEmpty()) {
         if (!m_connections ||
-            m_connections->connectionAt(sourceRow).clientProcess.name != m_program)
+            m_connections->connectionAt(sourceRow).clientProcess->name != m_program)
             return false;
     }
     if (m_text.isEmpty())

@@ -63,58 +63,58 @@ QString addressSortKey(const QHostAddress& address, quint16 port)
 // A connection of a route with protocol "redis" (its commands are followed, or were).
 bool isRedis(const ConnectionInfo& c)
 {
-    return c.redis.followed || !c.redis.notFollowed.isEmpty();
+    return c.redis->followed || !c.redis->notFollowed.isEmpty();
 }
 
 // The statement (MySQL, PostgreSQL) or command (Redis) waiting for its answer, and since when.
 std::pair<QString, qint64> runningCommand(const ConnectionInfo& c)
 {
-    if (!c.mysql.statement.isEmpty())
-        return {c.mysql.statement, c.mysql.statementSinceMs};
-    if (!c.postgres.statement.isEmpty())
-        return {c.postgres.statement, c.postgres.statementSinceMs};
-    return {c.redis.command, c.redis.commandSinceMs};
+    if (!c.mysql->statement.isEmpty())
+        return {c.mysql->statement, c.mysql->statementSinceMs};
+    if (!c.postgres->statement.isEmpty())
+        return {c.postgres->statement, c.postgres->statementSinceMs};
+    return {c.redis->command, c.redis->commandSinceMs};
 }
 
 // The database columns show what the MySQL reader learned, or the PostgreSQL reader; the user
 // column shows an MQTT client's client identifier.
 const QString& databaseUser(const ConnectionInfo& c)
 {
-    if (c.mqtt.detected)
-        return c.mqtt.clientId;
-    return c.postgres.detected ? c.postgres.user : c.mysql.user;
+    if (c.mqtt->detected)
+        return c.mqtt->clientId;
+    return c.postgres->detected ? c.postgres->user : c.mysql->user;
 }
 
 const QString& databaseName(const ConnectionInfo& c)
 {
-    return c.postgres.detected ? c.postgres.database : c.mysql.database;
+    return c.postgres->detected ? c.postgres->database : c.mysql->database;
 }
 
 const QString& serverVersion(const ConnectionInfo& c)
 {
-    return c.postgres.detected ? c.postgres.serverVersion : c.mysql.serverVersion;
+    return c.postgres->detected ? c.postgres->serverVersion : c.mysql->serverVersion;
 }
 
 QVariant databaseTls(const ConnectionInfo& c) // null when neither reader knows
 {
-    if (c.mysql.detected)
-        return c.mysql.tls;
-    return c.postgres.detected ? QVariant(c.postgres.tls) : QVariant();
+    if (c.mysql->detected)
+        return c.mysql->tls;
+    return c.postgres->detected ? QVariant(c.postgres->tls) : QVariant();
 }
 
 // The server saw TLS that Streamgate did not open: the reader saw ciphertext only.
 bool encryptedUnread(const ConnectionInfo& c)
 {
-    return databaseTls(c).toBool() && !c.tls.developmentCa && !c.upstreamTls.used;
+    return databaseTls(c).toBool() && !c.tls->developmentCa && !c.upstreamTls->used;
 }
 
 QString lastError(const ConnectionInfo& c)
 {
     if (isRedis(c))
-        return c.redis.lastError;
-    if (c.postgres.detected)
-        return c.postgres.lastError.isEmpty() ? c.postgres.loginError : c.postgres.lastError;
-    return c.mysql.lastError;
+        return c.redis->lastError;
+    if (c.postgres->detected)
+        return c.postgres->lastError.isEmpty() ? c.postgres->loginError : c.postgres->lastError;
+    return c.mysql->lastError;
 }
 
 // The Client column: the host name in front when a reverse lookup found one.
@@ -154,30 +154,30 @@ const QString NotCollected = QStringLiteral("–");
 // What the MySQL or PostgreSQL reader could not read: the login of an encrypted session.
 bool loginUnread(const ConnectionInfo& c)
 {
-    if (c.postgres.detected)
-        return c.postgres.tls && c.postgres.user.isEmpty();
-    return c.mysql.detected && c.mysql.tls && c.mysql.user.isEmpty();
+    if (c.postgres->detected)
+        return c.postgres->tls && c.postgres->user.isEmpty();
+    return c.mysql->detected && c.mysql->tls && c.mysql->user.isEmpty();
 }
 
 // A database connection whose statements are not followed (digests off, or encrypted): the
 // statement and the last error are not known, which is not the same as none.
 bool statementsUnfollowed(const ConnectionInfo& c)
 {
-    if (c.mqtt.detected)
+    if (c.mqtt->detected)
         return false;
     if (isRedis(c))
-        return !c.redis.notFollowed.isEmpty();
-    if (c.postgres.detected)
-        return !c.postgres.statementsFollowed || !c.postgres.notFollowed.isEmpty();
-    return c.mysql.detected && (!c.mysql.statementsFollowed || !c.mysql.notFollowed.isEmpty());
+        return !c.redis->notFollowed.isEmpty();
+    if (c.postgres->detected)
+        return !c.postgres->statementsFollowed || !c.postgres->notFollowed.isEmpty();
+    return c.mysql->detected && (!c.mysql->statementsFollowed || !c.mysql->notFollowed.isEmpty());
 }
 
 // Why statementsUnfollowed(c).
 QString unfollowedText(const ConnectionInfo& c)
 {
-    const QString why = isRedis(c)            ? c.redis.notFollowed
-                        : c.postgres.detected ? c.postgres.notFollowed
-                                              : c.mysql.notFollowed;
+    const QString why = isRedis(c)             ? c.redis->notFollowed
+                        : c.postgres->detected ? c.postgres->notFollowed
+                                               : c.mysql->notFollowed;
     if (!why.isEmpty())
         return ConnectionTableModel::tr("Not followed on this connection: %1").arg(why);
     if (encryptedUnread(c))
@@ -185,13 +185,13 @@ QString unfollowedText(const ConnectionInfo& c)
     return ConnectionTableModel::tr(
                "Not followed: query digests are off for this route (Streamgate setting "
                "routes.<route id>.%1)")
-        .arg(c.postgres.detected ? QStringLiteral("postgres_digests")
-                                 : QStringLiteral("mysql_digests"));
+        .arg(c.postgres->detected ? QStringLiteral("postgres_digests")
+                                  : QStringLiteral("mysql_digests"));
 }
 
 bool isDatabase(const ConnectionInfo& c)
 {
-    return c.mysql.detected || c.postgres.detected || isRedis(c) || c.mqtt.detected;
+    return c.mysql->detected || c.postgres->detected || isRedis(c) || c.mqtt->detected;
 }
 
 QString programText(const ClientProcess& p)
@@ -416,21 +416,21 @@ QVariant ConnectionTableModel::displayData(const Row& row, int column) const
         return loginUnread(c) ? NotCollected : databaseName(c);
     case MySqlServerColumn:
         // PostgreSQL says its version after the login, which TLS hides.
-        return c.postgres.detected && c.postgres.tls && c.postgres.serverVersion.isEmpty()
+        return c.postgres->detected && c.postgres->tls && c.postgres->serverVersion.isEmpty()
                    ? NotCollected
                    : serverVersion(c);
     case MySqlTlsColumn: {
         // TLS that ends at Streamgate (a listener with tls, database TLS) or starts there (an
         // upstream with scheme "tls"): the client's leg, then the server's.
-        if (c.tls.passthrough)
+        if (c.tls->passthrough)
             return tr("passed through");
-        if (c.tls.terminated || c.upstreamTls.used) {
-            const QString client = !c.tls.terminated     ? tr("no")
-                                   : c.tls.developmentCa ? tr("yes (dev CA)")
-                                                         : tr("yes");
-            const QString server = !c.upstreamTls.used      ? tr("no")
-                                   : c.upstreamTls.verified ? tr("yes (verified)")
-                                                            : tr("yes");
+        if (c.tls->terminated || c.upstreamTls->used) {
+            const QString client = !c.tls->terminated     ? tr("no")
+                                   : c.tls->developmentCa ? tr("yes (dev CA)")
+                                                          : tr("yes");
+            const QString server = !c.upstreamTls->used      ? tr("no")
+                                   : c.upstreamTls->verified ? tr("yes (verified)")
+                                                             : tr("yes");
             return tr("%1 · server %2").arg(client, server);
         }
         const QVariant tls = databaseTls(c);
@@ -438,13 +438,13 @@ QVariant ConnectionTableModel::displayData(const Row& row, int column) const
     }
     case MySqlQueriesColumn:
         if (isRedis(c))
-            return QString::number(c.redis.commands);
-        if (c.postgres.detected)
-            return c.postgres.statementsFollowed ? QString::number(c.postgres.commands)
-                                                 : NotCollected;
-        if (!c.mysql.detected)
+            return QString::number(c.redis->commands);
+        if (c.postgres->detected)
+            return c.postgres->statementsFollowed ? QString::number(c.postgres->commands)
+                                                  : NotCollected;
+        if (!c.mysql->detected)
             return QString();
-        return c.mysql.commandsCounted ? QString::number(c.mysql.commands) : NotCollected;
+        return c.mysql->commandsCounted ? QString::number(c.mysql->commands) : NotCollected;
     case MySqlStatementColumn: {
         const auto [running, sinceMs] = runningCommand(c);
         if (running.isEmpty() || row.closedSeenMs > 0)
@@ -527,10 +527,10 @@ QVariant ConnectionTableModel::rawData(const Row& row, int column) const
         return databaseTls(c);
     case MySqlQueriesColumn:
         if (isRedis(c))
-            return QVariant(c.redis.commands);
-        if (c.postgres.detected)
-            return c.postgres.statementsFollowed ? QVariant(c.postgres.commands) : QVariant();
-        return c.mysql.commandsCounted ? QVariant(c.mysql.commands) : QVariant();
+            return QVariant(c.redis->commands);
+        if (c.postgres->detected)
+            return c.postgres->statementsFollowed ? QVariant(c.postgres->commands) : QVariant();
+        return c.mysql->commandsCounted ? QVariant(c.mysql->commands) : QVariant();
     case MySqlStatementColumn:
         return row.closedSeenMs > 0 ? QString() : runningCommand(c).first;
     case MySqlLastErrorColumn:
@@ -569,27 +569,27 @@ QVariant ConnectionTableModel::data(const QModelIndex& index, int role) const
             lastError(row.info).isEmpty())
             return unfollowedText(row.info);
         if (index.column() == MySqlStatementColumn && statementsUnfollowed(row.info) &&
-            runningCommand(row.info).first.isEmpty() && row.info.mysql.notFollowed.isEmpty() &&
-            row.info.postgres.notFollowed.isEmpty() && row.info.redis.notFollowed.isEmpty())
+            runningCommand(row.info).first.isEmpty() && row.info.mysql->notFollowed.isEmpty() &&
+            row.info.postgres->notFollowed.isEmpty() && row.info.redis->notFollowed.isEmpty())
             return unfollowedText(row.info);
-        if (index.column() == MySqlTlsColumn && row.info.tls.developmentCa)
+        if (index.column() == MySqlTlsColumn && row.info.tls->developmentCa)
             return tr("Client: %1 (%2), answered by Streamgate with its development CA's "
                       "certificate; server: %3")
-                .arg(row.info.tls.version, row.info.tls.cipher,
-                     !row.info.upstreamTls.used ? tr("plaintext")
-                     : row.info.upstreamTls.verified
+                .arg(row.info.tls->version, row.info.tls->cipher,
+                     !row.info.upstreamTls->used ? tr("plaintext")
+                     : row.info.upstreamTls->verified
                          ? tr("%1 (%2), its certificate verified")
-                               .arg(row.info.upstreamTls.version, row.info.upstreamTls.cipher)
+                               .arg(row.info.upstreamTls->version, row.info.upstreamTls->cipher)
                          : tr("%1 (%2), its certificate not verified")
-                               .arg(row.info.upstreamTls.version, row.info.upstreamTls.cipher));
-        if (index.column() == ProgramColumn && row.info.clientProcess.pid > 0)
+                               .arg(row.info.upstreamTls->version, row.info.upstreamTls->cipher));
+        if (index.column() == ProgramColumn && row.info.clientProcess->pid > 0)
             return tr("Process %1: %2")
-                .arg(row.info.clientProcess.pid)
-                .arg(row.info.clientProcess.cmdline.isEmpty() ? row.info.clientProcess.name
-                                                              : row.info.clientProcess.cmdline);
-        if (index.column() == ProgramColumn && !row.info.clientProcess.unknown.isEmpty())
-            return tr("Program not found: %1").arg(row.info.clientProcess.unknown);
-        if (index.column() == ClientColumn && row.info.mysql.detected) {
+                .arg(row.info.clientProcess->pid)
+                .arg(row.info.clientProcess->cmdline.isEmpty() ? row.info.clientProcess->name
+                                                               : row.info.clientProcess->cmdline);
+        if (index.column() == ProgramColumn && !row.info.clientProcess->unknown.isEmpty())
+            return tr("Program not found: %1").arg(row.info.clientProcess->unknown);
+        if (index.column() == ClientColumn && row.info.mysql->detected) {
             const MySqlInfo& m = row.info.mysql;
             const QString text = tr("MySQL %1, user %2, database %3")
                                      .arg(m.serverVersion, m.user.isEmpty() ? tr("(none)") : m.user,
@@ -597,16 +597,16 @@ QVariant ConnectionTableModel::data(const QModelIndex& index, int role) const
             return clientToolTip(row.info) + QLatin1Char('\n') +
                    (m.commandsCounted ? tr("%1, %2 commands").arg(text).arg(m.commands) : text);
         }
-        if (index.column() == MySqlQueriesColumn && row.info.mysql.detected &&
-            !row.info.mysql.commandsCounted)
+        if (index.column() == MySqlQueriesColumn && row.info.mysql->detected &&
+            !row.info.mysql->commandsCounted)
             return encryptedUnread(row.info)
                        ? tr("Not counted: the session is encrypted (TLS)")
                        : tr("Not counted: command counting is off for this route (Streamgate "
                             "setting routes.<route id>.mysql_commands)");
-        if (index.column() == MySqlStatementColumn && !row.info.mysql.notFollowed.isEmpty())
+        if (index.column() == MySqlStatementColumn && !row.info.mysql->notFollowed.isEmpty())
             return tr("Statements not followed on this connection: %1")
-                .arg(row.info.mysql.notFollowed);
-        if (index.column() == ClientColumn && row.info.postgres.detected) {
+                .arg(row.info.mysql->notFollowed);
+        if (index.column() == ClientColumn && row.info.postgres->detected) {
             const PostgresInfo& p = row.info.postgres;
             QString text = tr("PostgreSQL %1, user %2, database %3")
                                .arg(p.serverVersion, p.user.isEmpty() ? tr("(none)") : p.user,
@@ -618,29 +618,30 @@ QVariant ConnectionTableModel::data(const QModelIndex& index, int role) const
         }
         if (index.column() == ClientColumn)
             return clientToolTip(row.info);
-        if (index.column() == MySqlQueriesColumn && row.info.postgres.detected &&
-            !row.info.postgres.statementsFollowed)
+        if (index.column() == MySqlQueriesColumn && row.info.postgres->detected &&
+            !row.info.postgres->statementsFollowed)
             return encryptedUnread(row.info)
                        ? tr("Not counted: the session is encrypted (TLS)")
                        : tr("Not counted: query digests are off for this route (Streamgate "
                             "setting routes.<route id>.postgres_digests)");
-        if (index.column() == MySqlStatementColumn && !row.info.postgres.notFollowed.isEmpty())
+        if (index.column() == MySqlStatementColumn && !row.info.postgres->notFollowed.isEmpty())
             return tr("Statements not followed on this connection: %1")
-                .arg(row.info.postgres.notFollowed);
-        if (index.column() == MySqlStatementColumn && !row.info.postgres.statement.isEmpty())
+                .arg(row.info.postgres->notFollowed);
+        if (index.column() == MySqlStatementColumn && !row.info.postgres->statement.isEmpty())
             return tr("Running since %1:\n%2")
-                .arg(formatClock(row.info.postgres.statementSinceMs), row.info.postgres.statement);
-        if (index.column() == MySqlStatementColumn && !row.info.redis.notFollowed.isEmpty())
+                .arg(formatClock(row.info.postgres->statementSinceMs),
+                     row.info.postgres->statement);
+        if (index.column() == MySqlStatementColumn && !row.info.redis->notFollowed.isEmpty())
             return tr("Redis commands not followed on this connection: %1")
-                .arg(row.info.redis.notFollowed);
-        if (index.column() == MySqlStatementColumn && !row.info.redis.command.isEmpty())
+                .arg(row.info.redis->notFollowed);
+        if (index.column() == MySqlStatementColumn && !row.info.redis->command.isEmpty())
             return tr("Running since %1:\n%2")
-                .arg(formatClock(row.info.redis.commandSinceMs), row.info.redis.command);
-        if (index.column() == MySqlStatementColumn && !row.info.redis.lastCommand.isEmpty())
-            return tr("Last command: %1").arg(row.info.redis.lastCommand);
-        if (index.column() == MySqlStatementColumn && !row.info.mysql.statement.isEmpty())
+                .arg(formatClock(row.info.redis->commandSinceMs), row.info.redis->command);
+        if (index.column() == MySqlStatementColumn && !row.info.redis->lastCommand.isEmpty())
+            return tr("Last command: %1").arg(row.info.redis->lastCommand);
+        if (index.column() == MySqlStatementColumn && !row.info.mysql->statement.isEmpty())
             return tr("Running since %1:\n%2")
-                .arg(formatClock(row.info.mysql.statementSinceMs), row.info.mysql.statement);
+                .arg(formatClock(row.info.mysql->statementSinceMs), row.info.mysql->statement);
         if (index.column() == StartedColumn)
             return formatDateTime(row.info.startMs);
         if (index.column() == StateColumn && row.closedSeenMs == 0 && row.info.pausedUntilMs > 0)
@@ -795,46 +796,46 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                 if (upstreamChanged)
                     row.info.upstreamNode = c->upstreamNode;
                 const bool mysqlChanged =
-                    row.info.mysql.commands != c->mysql.commands ||
-                    row.info.mysql.detected != c->mysql.detected ||
-                    textChanged(row.info.mysql.user, c->mysql.user) ||
-                    row.info.mysql.tls != c->mysql.tls ||
-                    textChanged(row.info.mysql.serverVersion, c->mysql.serverVersion) ||
-                    textChanged(row.info.mysql.database, c->mysql.database) ||
-                    row.info.mysql.statementSinceMs != c->mysql.statementSinceMs ||
-                    textChanged(row.info.mysql.statement, c->mysql.statement) ||
-                    textChanged(row.info.mysql.lastError, c->mysql.lastError) ||
-                    textChanged(row.info.mysql.notFollowed, c->mysql.notFollowed);
+                    row.info.mysql->commands != c->mysql->commands ||
+                    row.info.mysql->detected != c->mysql->detected ||
+                    textChanged(row.info.mysql->user, c->mysql->user) ||
+                    row.info.mysql->tls != c->mysql->tls ||
+                    textChanged(row.info.mysql->serverVersion, c->mysql->serverVersion) ||
+                    textChanged(row.info.mysql->database, c->mysql->database) ||
+                    row.info.mysql->statementSinceMs != c->mysql->statementSinceMs ||
+                    textChanged(row.info.mysql->statement, c->mysql->statement) ||
+                    textChanged(row.info.mysql->lastError, c->mysql->lastError) ||
+                    textChanged(row.info.mysql->notFollowed, c->mysql->notFollowed);
                 if (mysqlChanged)
                     row.info.mysql = c->mysql;
                 const PostgresInfo& pg = c->postgres;
                 const bool postgresChanged =
-                    row.info.postgres.detected != pg.detected ||
-                    row.info.postgres.commands != pg.commands ||
-                    textChanged(row.info.postgres.user, pg.user) ||
-                    textChanged(row.info.postgres.serverVersion, pg.serverVersion) ||
-                    row.info.postgres.statementSinceMs != pg.statementSinceMs ||
-                    textChanged(row.info.postgres.statement, pg.statement) ||
-                    textChanged(row.info.postgres.database, pg.database) ||
-                    row.info.postgres.tls != pg.tls ||
-                    textChanged(row.info.postgres.lastError, pg.lastError) ||
-                    textChanged(row.info.postgres.loginError, pg.loginError) ||
-                    textChanged(row.info.postgres.notFollowed, pg.notFollowed);
+                    row.info.postgres->detected != pg.detected ||
+                    row.info.postgres->commands != pg.commands ||
+                    textChanged(row.info.postgres->user, pg.user) ||
+                    textChanged(row.info.postgres->serverVersion, pg.serverVersion) ||
+                    row.info.postgres->statementSinceMs != pg.statementSinceMs ||
+                    textChanged(row.info.postgres->statement, pg.statement) ||
+                    textChanged(row.info.postgres->database, pg.database) ||
+                    row.info.postgres->tls != pg.tls ||
+                    textChanged(row.info.postgres->lastError, pg.lastError) ||
+                    textChanged(row.info.postgres->loginError, pg.loginError) ||
+                    textChanged(row.info.postgres->notFollowed, pg.notFollowed);
                 if (postgresChanged)
                     row.info.postgres = pg;
                 const bool redisChanged =
-                    row.info.redis.commands != c->redis.commands ||
-                    textChanged(row.info.redis.command, c->redis.command) ||
-                    textChanged(row.info.redis.notFollowed, c->redis.notFollowed);
+                    row.info.redis->commands != c->redis->commands ||
+                    textChanged(row.info.redis->command, c->redis->command) ||
+                    textChanged(row.info.redis->notFollowed, c->redis->notFollowed);
                 if (redisChanged)
                     row.info.redis = c->redis;
                 if (mysqlChanged || postgresChanged || redisChanged)
                     noteDatabase(row.info);
                 // TLS learned after the row came: an upstream's handshake (scheme "tls",
                 // database_server_tls), a MySQL client's TLS answered in the session.
-                const bool tlsChanged = row.info.upstreamTls.used != c->upstreamTls.used ||
-                                        row.info.tls.terminated != c->tls.terminated ||
-                                        row.info.tls.developmentCa != c->tls.developmentCa;
+                const bool tlsChanged = row.info.upstreamTls->used != c->upstreamTls->used ||
+                                        row.info.tls->terminated != c->tls->terminated ||
+                                        row.info.tls->developmentCa != c->tls->developmentCa;
                 if (tlsChanged) {
                     row.info.upstreamTls = c->upstreamTls;
                     row.info.tls = c->tls;
@@ -843,8 +844,8 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                 // Client column, left out of the usual refresh, repaints with it.
                 const bool whoChanged =
                     textChanged(row.info.clientHost, c->clientHost) ||
-                    row.info.clientProcess.pid != c->clientProcess.pid ||
-                    textChanged(row.info.clientProcess.unknown, c->clientProcess.unknown);
+                    row.info.clientProcess->pid != c->clientProcess->pid ||
+                    textChanged(row.info.clientProcess->unknown, c->clientProcess->unknown);
                 if (whoChanged) {
                     row.info.clientHost = c->clientHost;
                     row.info.clientProcess = c->clientProcess;

@@ -99,7 +99,7 @@ ConnectionsPane::ConnectionsPane(ConnectionTableModel* connections, Engine* engi
         if (!current.isValid())
             return;
         setProgramFilter(
-            m_connections->connectionAt(m_filter->mapToSource(current).row()).clientProcess.name);
+            m_connections->connectionAt(m_filter->mapToSource(current).row()).clientProcess->name);
     });
 
     m_exportAction = new QAction(themedIcon("document-save-as", s, QStyle::SP_DialogSaveButton),
@@ -435,7 +435,7 @@ void ConnectionsPane::updateActionsFor(const QModelIndex& current)
     QString program;
     if (current.isValid())
         program =
-            m_connections->connectionAt(m_filter->mapToSource(current).row()).clientProcess.name;
+            m_connections->connectionAt(m_filter->mapToSource(current).row()).clientProcess->name;
     m_programAction->setEnabled(!program.isEmpty());
     m_programAction->setText(program.isEmpty()
                                  ? tr("Show only this &program's connections")
