@@ -205,6 +205,10 @@ void TestAdminServices::refusals_data()
     QTest::newRow("script") << QByteArray("PUT") << one
                             << QByteArray(R"({"script": "local _M = {} return _M"})")
                             << "script is not supported by Streamgate";
+    // APISIX would take the body whole: nothing to hide behind the first refusal.
+    QTest::newRow("hosts and script, both named")
+        << QByteArray("PUT") << one << QByteArray(R"({"hosts": ["foo.com"], "script": "x"})")
+        << "hosts is not supported by Streamgate; script is not supported by Streamgate";
     QTest::newRow("HTTP plugin") << QByteArray("PUT") << one
                                  << QByteArray(R"({"plugins": {"limit-count": {"count": 2}}})")
                                  << "unknown plugin [limit-count]";
