@@ -58,6 +58,20 @@ QByteArray headerValue(const HttpRequest& request, const QByteArray& name)
     return {};
 }
 
+// The front's refusals in the admin API's format. A chunked body over the limit is refused as
+// one whose Content-Length is (admit), a 400 in APISIX's words naming its size: APISIX reads a
+// chunked body whole and then refuses it the same way (core.request.get_body). Streamgate stops
+// reading where the body passes the limit, so the size it names is the size known then: the
+// bytes read and the chunk that passes the limit.
+HttpResponse frontRefusal(const HttpRefusal& refusal)
+{
+    if (refusal.bodyBytes >= 0) {
+        if (auto tooLarge = checkAdminBodySize(qsizetype(refusal.bodyBytes)))
+            return refusalResponse(*tooLarge);
+    }
+    return error(refusal.message, HttpStatus(refusal.status));
+}
+
 } // namespace
 
 AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
@@ -74,9 +88,7 @@ AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
                      service.handle = [this](const HttpRequest& request) {
                          return dispatch(request);
                      };
-                     service.refuse = [](HttpStatus status, const QString& message) {
-                         return error(message, status);
-                     };
+                     service.refuse = frontRefusal;
                      return service;
                  })
 {

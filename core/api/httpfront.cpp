@@ -295,7 +295,7 @@ private:
                 requestArrived();
                 break;
             case HttpRequestParser::Step::Refused:
-                refuse(m_parser.refusal().status, m_parser.refusal().message);
+                refuse(m_parser.refusal());
                 return;
             }
         }
@@ -314,11 +314,12 @@ private:
         const QByteArray host = head.value("Host");
         if (hasHost && !hostNamesAddress(host, local)) {
             const QString own = plainAddress(local).toString();
-            refuse(421, QStringLiteral("Host \"%1\" does not name this endpoint: ask for %2%3 "
-                                       "(requests for other names are refused against DNS "
-                                       "rebinding)")
-                            .arg(QString::fromLatin1(host.left(100)), own,
-                                 local.isLoopback() ? QStringLiteral(" or localhost") : QString()));
+            refuse(
+                {421, QStringLiteral("Host \"%1\" does not name this endpoint: ask for %2%3 "
+                                     "(requests for other names are refused against DNS "
+                                     "rebinding)")
+                          .arg(QString::fromLatin1(host.left(100)), own,
+                               local.isLoopback() ? QStringLiteral(" or localhost") : QString())});
             return;
         }
         if (m_front.m_service.admit) {
@@ -346,10 +347,7 @@ private:
             m_timer.start(m_front.m_options.idleTimeoutMs);
     }
 
-    void refuse(int status, const QString& message)
-    {
-        answer(m_front.m_service.refuse(HttpStatus(status), message), true);
-    }
+    void refuse(const HttpRefusal& refusal) { answer(m_front.m_service.refuse(refusal), true); }
 
     void answer(const HttpResponse& response, bool close, bool withBody = true)
     {
@@ -393,8 +391,8 @@ private:
     void expired()
     {
         if (m_phase == Phase::Open && m_parser.started()) {
-            refuse(408, QStringLiteral("the request was not complete within %1 ms")
-                            .arg(m_front.m_options.readTimeoutMs));
+            refuse({408, QStringLiteral("the request was not complete within %1 ms")
+                             .arg(m_front.m_options.readTimeoutMs)});
             return;
         }
         closeNow(); // idle, or the client did not take the answer or stop sending in time

@@ -135,7 +135,7 @@ struct HttpService
     std::function<std::optional<HttpResponse>(const HttpRequest&)> admit;
     std::function<HttpResponse(const HttpRequest&)> handle;
     // The front's own refusals (400, 408, 413, 421, 431, ...) in the endpoint's format.
-    std::function<HttpResponse(HttpStatus, const QString& message)> refuse;
+    std::function<HttpResponse(const HttpRefusal&)> refuse;
 };
 
 struct HttpFrontOptions
