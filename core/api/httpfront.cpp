@@ -340,17 +340,20 @@ private:
         const bool close = !m_parser.head().keepAlive;
         const bool head = m_request.method() == HttpRequest::Method::Head;
         const HttpResponse response = m_front.m_service.handle(m_request);
-        m_request = {};
         m_parser.next();
         answer(response, close, !head);
+        m_request = {};
         if (!close)
             m_timer.start(m_front.m_options.idleTimeoutMs);
     }
 
     void refuse(const HttpRefusal& refusal) { answer(m_front.m_service.refuse(refusal), true); }
 
-    void answer(const HttpResponse& response, bool close, bool withBody = true)
+    // m_request: the request answered (no method when its head was not read).
+    void answer(HttpResponse response, bool close, bool withBody = true)
     {
+        if (m_front.m_service.finish && !m_request.methodName().isEmpty())
+            m_front.m_service.finish(m_request, response);
         QByteArray out = "HTTP/1.1 " + QByteArray::number(int(response.status)) + ' ' +
                          httpReasonPhrase(int(response.status)) + "\r\n";
         if (!response.contentType.isEmpty())

@@ -136,6 +136,9 @@ struct HttpService
     std::function<HttpResponse(const HttpRequest&)> handle;
     // The front's own refusals (400, 408, 413, 421, 431, ...) in the endpoint's format.
     std::function<HttpResponse(const HttpRefusal&)> refuse;
+    // Every answer to a request whose head was read (admitted, handled or refused) passes here
+    // last, for headers the endpoint sets on all of them. Optional.
+    std::function<void(const HttpRequest&, HttpResponse&)> finish;
 };
 
 struct HttpFrontOptions
