@@ -195,11 +195,7 @@ QStringList clientKeysOf(const QJsonObject& object)
 
 AdminRefusal problemsRefusal(const Problems& problems)
 {
-    QStringList parts;
-    for (const Problem& p : problems)
-        parts << p.brief();
-    return AdminRefusal{kStatusBadRequest, parts.join(QStringLiteral("; ")), problems,
-                        std::nullopt};
+    return AdminRefusal{kStatusBadRequest, briefProblems(problems), problems, std::nullopt};
 }
 
 AdminRefusal apisixRefusal(ApisixPlugins plugins, const Problems& problems)

@@ -68,7 +68,8 @@ QStringList clientKeysOf(const QJsonObject& object);
 // Streamgate's own endpoints).
 AdminRefusal problemsRefusal(const Problems& problems);
 // A 400 as APISIX answers an object refused with `problems`: the first failure in APISIX's words
-// (apisixErrorMessage), without the list.
+// (apisixErrorMessage; all of them in Streamgate's when APISIX has words for none), without the
+// list.
 AdminRefusal apisixRefusal(ApisixPlugins plugins, const Problems& problems);
 // How APISIX checks the plugins of an object of `kind` (a service's are HTTP plugins).
 ApisixPlugins apisixPluginsOf(AdminKind kind);

@@ -3,7 +3,6 @@
 #include "config/configstore.h"
 
 #include <QJsonArray>
-#include <algorithm>
 
 namespace sg::adminreply {
 
@@ -82,14 +81,7 @@ HttpResponse problemsResponse(const Problems& problems)
 
 HttpResponse apisixProblemsResponse(ApisixPlugins plugins, const Problems& problems)
 {
-    // A refusal APISIX has no words for at all (the config file is broken on disk, it could
-    // not be written, a reference the store keeps) is said whole, in Streamgate's words: the
-    // file's own problems follow the first.
-    const bool apisixWords = std::any_of(problems.cbegin(), problems.cend(), [](const Problem& p) {
-        return p.apisix.kind != ApisixWording::Kind::None;
-    });
-    return storeRefusal(apisixWords ? apisixRefusal(plugins, problems) : problemsRefusal(problems),
-                        problems);
+    return storeRefusal(apisixRefusal(plugins, problems), problems);
 }
 
 HttpResponse keyNotFound()

@@ -23,8 +23,8 @@ HttpResponse refusalResponse(const AdminRefusal& refusal);
 // A change the store refused: 400 with the problems, or 500 when the change was valid but the
 // config could not be saved (a full disk, no permission; nothing changed).
 HttpResponse problemsResponse(const Problems& problems);
-// The same for a change to one of APISIX's resources: the first problem in APISIX's words
-// (apisixRefusal).
+// The same for a change to one of APISIX's resources: the first problem in APISIX's words, or
+// every problem in Streamgate's when APISIX has words for none (apisixRefusal).
 HttpResponse apisixProblemsResponse(ApisixPlugins plugins, const Problems& problems);
 // 404 for a key the store does not have, in etcd's words as APISIX passes them on.
 HttpResponse keyNotFound();

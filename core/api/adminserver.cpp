@@ -58,6 +58,55 @@ QByteArray headerValue(const HttpRequest& request, const QByteArray& name)
     return {};
 }
 
+// CORS as APISIX's default (deployment.admin.enable_admin_cors: true) has it, for the paths its
+// nginx hands to the admin API (`location /apisix/admin`): an OPTIONS is answered at once, before
+// the key is checked, and every other answer carries the same four headers (cors_admin in
+// apisix/init.lua). Streamgate's own endpoints (/streamgate/v1/) are not APISIX's and have none.
+bool isApisixAdminPath(const HttpRequest& request)
+{
+    return request.url().path().startsWith(u"/apisix/admin");
+}
+
+bool isCorsPreflight(const HttpRequest& request)
+{
+    return request.method() == Method::Options && isApisixAdminPath(request);
+}
+
+HttpResponse corsPreflight()
+{
+    HttpResponse response("text/plain", QByteArray());
+    response.setHeader("Access-Control-Allow-Origin", "*");
+    response.setHeader("Access-Control-Allow-Methods", "POST, GET, PUT, OPTIONS, DELETE, PATCH");
+    response.setHeader("Access-Control-Max-Age", "3600");
+    response.setHeader("Access-Control-Allow-Headers", "*");
+    response.setHeader("Access-Control-Allow-Credentials", "true");
+    return response;
+}
+
+void addCorsHeaders(const HttpRequest& request, HttpResponse& response)
+{
+    if (!isApisixAdminPath(request) || isCorsPreflight(request))
+        return;
+    response.setHeader("Access-Control-Allow-Origin", "*");
+    response.setHeader("Access-Control-Allow-Credentials", "true");
+    response.setHeader("Access-Control-Expose-Headers", "*");
+    response.setHeader("Access-Control-Max-Age", "3600");
+}
+
+// The front's refusals in the admin API's format. A chunked body over the limit is refused as
+// one whose Content-Length is (admit), a 400 in APISIX's words naming its size: APISIX reads a
+// chunked body whole and then refuses it the same way (core.request.get_body). Streamgate stops
+// reading where the body passes the limit, so the size it names is the size known then: the
+// bytes read and the chunk that passes the limit.
+HttpResponse frontRefusal(const HttpRefusal& refusal)
+{
+    if (refusal.bodyBytes >= 0) {
+        if (auto tooLarge = checkAdminBodySize(qsizetype(refusal.bodyBytes)))
+            return refusalResponse(*tooLarge);
+    }
+    return error(refusal.message, HttpStatus(refusal.status));
+}
+
 } // namespace
 
 AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
@@ -74,9 +123,8 @@ AdminServer::AdminServer(ConfigStore* store, Engine* engine, QObject* parent)
                      service.handle = [this](const HttpRequest& request) {
                          return dispatch(request);
                      };
-                     service.refuse = [](HttpStatus status, const QString& message) {
-                         return error(message, status);
-                     };
+                     service.refuse = frontRefusal;
+                     service.finish = addCorsHeaders;
                      return service;
                  })
 {
@@ -178,6 +226,10 @@ bool AdminServer::authorized(const HttpRequest& request, QString* why) const
 
 std::optional<HttpResponse> AdminServer::admit(const HttpRequest& request) const
 {
+    // APISIX answers a preflight without reading its body: one that has a body is answered here
+    // (the connection then closes), one without once its head is complete (dispatch).
+    if (isCorsPreflight(request))
+        return request.head().hasBody() ? std::optional(corsPreflight()) : std::nullopt;
     QString why;
     if (!authorized(request, &why))
         return unauthorized(why);
@@ -191,6 +243,8 @@ std::optional<HttpResponse> AdminServer::admit(const HttpRequest& request) const
 // sent.
 HttpResponse AdminServer::dispatch(const HttpRequest& request)
 {
+    if (isCorsPreflight(request))
+        return corsPreflight();
     const QString path = request.url().path();
     if (AdminPluginMetadata::owns(path) || AdminResources::owns(path)) {
         QString why;

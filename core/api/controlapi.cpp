@@ -211,8 +211,8 @@ ControlApi::ControlApi(ConfigStore* store, Engine* engine, QObject* parent)
                      service.handle = [this](const HttpRequest& request) {
                          return handle(request);
                      };
-                     service.refuse = [](HttpStatus status, const QString& message) {
-                         return errorMessage(message, status);
+                     service.refuse = [](const HttpRefusal& refusal) {
+                         return errorMessage(refusal.message, HttpStatus(refusal.status));
                      };
                      return service;
                  })

@@ -295,7 +295,7 @@ private:
                 requestArrived();
                 break;
             case HttpRequestParser::Step::Refused:
-                refuse(m_parser.refusal().status, m_parser.refusal().message);
+                refuse(m_parser.refusal());
                 return;
             }
         }
@@ -314,11 +314,12 @@ private:
         const QByteArray host = head.value("Host");
         if (hasHost && !hostNamesAddress(host, local)) {
             const QString own = plainAddress(local).toString();
-            refuse(421, QStringLiteral("Host \"%1\" does not name this endpoint: ask for %2%3 "
-                                       "(requests for other names are refused against DNS "
-                                       "rebinding)")
-                            .arg(QString::fromLatin1(host.left(100)), own,
-                                 local.isLoopback() ? QStringLiteral(" or localhost") : QString()));
+            refuse(
+                {421, QStringLiteral("Host \"%1\" does not name this endpoint: ask for %2%3 "
+                                     "(requests for other names are refused against DNS "
+                                     "rebinding)")
+                          .arg(QString::fromLatin1(host.left(100)), own,
+                               local.isLoopback() ? QStringLiteral(" or localhost") : QString())});
             return;
         }
         if (m_front.m_service.admit) {
@@ -339,20 +340,20 @@ private:
         const bool close = !m_parser.head().keepAlive;
         const bool head = m_request.method() == HttpRequest::Method::Head;
         const HttpResponse response = m_front.m_service.handle(m_request);
-        m_request = {};
         m_parser.next();
         answer(response, close, !head);
+        m_request = {};
         if (!close)
             m_timer.start(m_front.m_options.idleTimeoutMs);
     }
 
-    void refuse(int status, const QString& message)
-    {
-        answer(m_front.m_service.refuse(HttpStatus(status), message), true);
-    }
+    void refuse(const HttpRefusal& refusal) { answer(m_front.m_service.refuse(refusal), true); }
 
-    void answer(const HttpResponse& response, bool close, bool withBody = true)
+    // m_request: the request answered (no method when its head was not read).
+    void answer(HttpResponse response, bool close, bool withBody = true)
     {
+        if (m_front.m_service.finish && !m_request.methodName().isEmpty())
+            m_front.m_service.finish(m_request, response);
         QByteArray out = "HTTP/1.1 " + QByteArray::number(int(response.status)) + ' ' +
                          httpReasonPhrase(int(response.status)) + "\r\n";
         if (!response.contentType.isEmpty())
@@ -393,8 +394,8 @@ private:
     void expired()
     {
         if (m_phase == Phase::Open && m_parser.started()) {
-            refuse(408, QStringLiteral("the request was not complete within %1 ms")
-                            .arg(m_front.m_options.readTimeoutMs));
+            refuse({408, QStringLiteral("the request was not complete within %1 ms")
+                             .arg(m_front.m_options.readTimeoutMs)});
             return;
         }
         closeNow(); // idle, or the client did not take the answer or stop sending in time

@@ -135,7 +135,10 @@ struct HttpService
     std::function<std::optional<HttpResponse>(const HttpRequest&)> admit;
     std::function<HttpResponse(const HttpRequest&)> handle;
     // The front's own refusals (400, 408, 413, 421, 431, ...) in the endpoint's format.
-    std::function<HttpResponse(HttpStatus, const QString& message)> refuse;
+    std::function<HttpResponse(const HttpRefusal&)> refuse;
+    // Every answer to a request whose head was read (admitted, handled or refused) passes here
+    // last, for headers the endpoint sets on all of them. Optional.
+    std::function<void(const HttpRequest&, HttpResponse&)> finish;
 };
 
 struct HttpFrontOptions

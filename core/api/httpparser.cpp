@@ -86,6 +86,13 @@ HttpRequestParser::Step HttpRequestParser::fail(int status, const QString& messa
     return Step::Refused;
 }
 
+HttpRequestParser::Step HttpRequestParser::failTooLarge(qint64 bodyBytes, const QString& message)
+{
+    fail(413, message);
+    m_refusal.bodyBytes = bodyBytes;
+    return Step::Refused;
+}
+
 void HttpRequestParser::refuse(int status, const QString& message)
 {
     fail(status, message);
@@ -216,8 +223,11 @@ HttpRequestParser::Step HttpRequestParser::feed(const char* data, qsizetype size
                                                      "hexadecimal number")
                                           .arg(shown(line))));
             if (chunk > m_limits.maxBodyBytes - m_body.size())
-                return done(fail(413, QStringLiteral("request body: more than the %1-byte limit")
-                                          .arg(m_limits.maxBodyBytes)));
+                return done(failTooLarge(chunk > INT64_MAX - m_body.size() ? INT64_MAX
+                                                                           : m_body.size() + chunk,
+                                         QStringLiteral("request body: more than the %1-byte "
+                                                        "limit")
+                                             .arg(m_limits.maxBodyBytes)));
             if (chunk == 0) {
                 m_state = State::Trailer;
             } else {
@@ -268,10 +278,11 @@ HttpRequestParser::Step HttpRequestParser::feed(const char* data, qsizetype size
         case State::HeadReady:
             // The caller let the body come: its length is checked before any of it is read.
             if (!m_head.chunked && m_head.contentLength > m_limits.maxBodyBytes)
-                return done(fail(413, QStringLiteral("request body: Content-Length %1 is more "
-                                                     "than the %2-byte limit")
-                                          .arg(m_head.contentLength)
-                                          .arg(m_limits.maxBodyBytes)));
+                return done(failTooLarge(m_head.contentLength,
+                                         QStringLiteral("request body: Content-Length %1 is more "
+                                                        "than the %2-byte limit")
+                                             .arg(m_head.contentLength)
+                                             .arg(m_limits.maxBodyBytes)));
             if (m_head.chunked) {
                 m_state = State::ChunkSize;
             } else if (m_head.contentLength > 0) {

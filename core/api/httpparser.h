@@ -49,6 +49,10 @@ struct HttpRefusal
 {
     int status = 400;
     QString message;
+    // A body over the limit (413): its size as far as it is known when refused, the
+    // Content-Length, or a chunked body's bytes so far with the chunk that passes the limit.
+    // -1 for any other refusal.
+    qint64 bodyBytes = -1;
     bool operator==(const HttpRefusal&) const = default;
 };
 
@@ -97,6 +101,7 @@ private:
     };
 
     Step fail(int status, const QString& message);
+    Step failTooLarge(qint64 bodyBytes, const QString& message); // 413
     Step parseHead();
     bool parseRequestLine(const QByteArray& line);
     // One CRLF- (or LF-) terminated line from data into m_line, bounded by `limit`. Returns

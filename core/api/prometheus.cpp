@@ -459,8 +459,9 @@ MetricsServer::MetricsServer(ConfigStore* store, Engine* engine, QObject* parent
                      service.handle = [this](const HttpRequest& request) {
                          return handle(request);
                      };
-                     service.refuse = [](HttpStatus status, const QString& message) {
-                         return HttpResponse("text/plain", message.toUtf8() + '\n', status);
+                     service.refuse = [](const HttpRefusal& refusal) {
+                         return HttpResponse("text/plain", refusal.message.toUtf8() + '\n',
+                                             HttpStatus(refusal.status));
                      };
                      return service;
                  })

@@ -148,8 +148,8 @@ ToxiproxyApi::ToxiproxyApi(ConfigStore* store, Engine* engine, QObject* parent)
                      service.handle = [this](const HttpRequest& request) {
                          return handle(request);
                      };
-                     service.refuse = [](HttpStatus status, const QString& message) {
-                         return apiError(int(status), message);
+                     service.refuse = [](const HttpRefusal& refusal) {
+                         return apiError(refusal.status, refusal.message);
                      };
                      return service;
                  })

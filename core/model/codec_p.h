@@ -108,8 +108,11 @@ void decodeUpstreamInto(Checker& c, const QJsonValue& v, const QString& path, De
 // codecchecks.cpp (an upstream's checks)
 void decodeChecks(Checker& c, const QJsonValue& v, const QString& path, Upstream& up);
 QJsonObject encodeChecks(const ActiveHealthCheck& hc);
-// codecplugins.cpp (a route's or a service's plugins)
-void decodePlugins(Checker& c, const QJsonValue& v, const QString& path, Plugins& plugins);
+// codecplugins.cpp (a route's or a service's plugins). family: which of APISIX's plugins the
+// object takes (a service's are its HTTP plugins: one Streamgate does not run is "not supported
+// by Streamgate", a name that is no HTTP plugin of APISIX is its "unknown plugin").
+void decodePlugins(Checker& c, const QJsonValue& v, const QString& path, Plugins& plugins,
+                   ApisixPlugins family = ApisixPlugins::Stream);
 QJsonObject encodePlugins(const Plugins& plugins);
 // A syslog log_format (a route's, or plugin_metadata's): every "$variable" one Streamgate fills.
 void checkLogFormat(Checker& c, const QJsonValue& v, const QString& path);

@@ -1,10 +1,10 @@
 // plugin_metadata: one plugin's settings for every route that runs it (APISIX's
 // /apisix/plugin_metadata/NAME). Streamgate runs syslog's.
 
+#include "model/apisixplugins.h"
 #include "model/codec.h"
 #include "model/codec_p.h"
 
-#include <QSet>
 #include <QStringList>
 #include <limits>
 
@@ -12,42 +12,6 @@ namespace sg {
 
 using detail::Checker;
 using detail::childPath;
-
-namespace {
-
-// The plugins an APISIX release ships (apisix/plugins and apisix/stream/plugins, 3.x): the names
-// plugin_metadata takes. Any other is "invalid plugin name" to APISIX.
-bool isApisixPluginName(const QString& name)
-{
-    static const QStringList list =
-        QStringLiteral(
-            "acl ai ai-aliyun-content-moderation ai-aws-content-moderation ai-cache "
-            "ai-lakera-guard ai-prompt-decorator ai-prompt-guard ai-prompt-template ai-proxy "
-            "ai-proxy-multi ai-rag ai-rate-limiting ai-request-rewrite api-breaker "
-            "attach-consumer-label authz-casbin authz-casdoor authz-keycloak aws-lambda "
-            "azure-functions basic-auth batch-requests body-transformer brotli cas-auth "
-            "chaitin-waf clickhouse-logger client-control consumer-restriction cors csrf "
-            "data-mask datadog degraphql dingtalk-auth dubbo-proxy echo elasticsearch-logger "
-            "error-log-logger error-page example-plugin exit-transformer ext-plugin-post-req "
-            "ext-plugin-post-resp ext-plugin-pre-req fault-injection feishu-auth file-logger "
-            "forward-auth gm google-cloud-logging graphql-limit-count graphql-proxy-cache "
-            "grpc-transcode grpc-web gzip hmac-auth http-dubbo http-logger inspect "
-            "ip-restriction jwe-decrypt jwt-auth kafka-logger kafka-proxy key-auth lago "
-            "ldap-auth ldap-auth-advanced limit-conn limit-count limit-req log-rotate loggly "
-            "loki-logger mcp-bridge mocking mqtt-proxy multi-auth node-status oas-validator "
-            "ocsp-stapling opa openfunction openid-connect opentelemetry openwhisk prometheus "
-            "proxy-buffering proxy-control proxy-mirror proxy-rewrite public-api real-ip "
-            "redirect referer-restriction request-id request-validation response-rewrite "
-            "rocketmq-logger saml-auth server-info serverless-post-function "
-            "serverless-pre-function skywalking skywalking-logger sls-logger splunk-hec-logging "
-            "syslog tcp-logger tencent-cloud-cls traffic-label traffic-split ua-restriction "
-            "udp-logger uri-blocker wolf-rbac workflow zipkin")
-            .split(u' ');
-    static const QSet<QString> names(list.begin(), list.end());
-    return names.contains(name);
-}
-
-} // namespace
 
 namespace detail {
 
@@ -69,7 +33,7 @@ void decodePluginMetadataInto(Checker& c, const QJsonValue& v, const QString& pa
             m.id = *id;
     }
     o.remove(QStringLiteral("id"));
-    if (!m.id.isEmpty() && !isApisixPluginName(m.id)) {
+    if (!m.id.isEmpty() && !isApisixPlugin(m.id)) {
         c.fail(idPath, m.id, QStringLiteral("%1 is not a plugin of APISIX").arg(m.id),
                apisixCheck(QStringLiteral("invalid plugin name")));
         return;

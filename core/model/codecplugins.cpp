@@ -2,6 +2,7 @@
 // mqtt-proxy, traffic-split):
 // decoded and checked as APISIX's stream plugin schemas, encoded back losslessly.
 #include "model/accesslogformat.h"
+#include "model/apisixplugins.h"
 #include "model/codec_p.h"
 #include "model/varexpr.h"
 
@@ -608,13 +609,16 @@ void checkLogFormat(Checker& c, const QJsonValue& v, const QString& path)
     }
 }
 
-void decodePlugins(Checker& c, const QJsonValue& v, const QString& path, Plugins& plugins)
+void decodePlugins(Checker& c, const QJsonValue& v, const QString& path, Plugins& plugins,
+                   ApisixPlugins family)
 {
     if (!c.expectObject(v, path))
         return;
     const QJsonObject o = v.toObject();
+    const bool http = family == ApisixPlugins::Http;
     for (auto it = o.begin(); it != o.end(); ++it) {
         const QString p = childPath(path, it.key());
+        const QString unknown = QStringLiteral("unknown plugin [%1]").arg(it.key());
         if (!it.value().isObject() && !it.value().isArray()) {
             // APISIX's plugin check refuses what is no Lua table before it knows the plugin
             // (an array is one: the plugin's schema refuses it).
@@ -623,6 +627,17 @@ void decodePlugins(Checker& c, const QJsonValue& v, const QString& path, Plugins
                        .arg(detail::jsonTypeName(it.value())),
                    apisixCheck(QStringLiteral("invalid plugin conf %1 for plugin [%2]")
                                    .arg(detail::jsonText(it.value()), it.key())));
+            continue;
+        }
+        if (http && !isApisixHttpPlugin(it.key())) {
+            // APISIX checks a service's plugins against its HTTP plugins only.
+            c.fail(p, it.value(),
+                   isApisixStreamPlugin(it.key())
+                       ? QStringLiteral("%1: a service's plugins are HTTP plugins in APISIX; give "
+                                        "%2 on the stream routes")
+                             .arg(unknown, it.key())
+                       : unknown,
+                   apisixCheck(unknown));
             continue;
         }
         if (it.key() == QLatin1String("ip-restriction"))
@@ -637,9 +652,12 @@ void decodePlugins(Checker& c, const QJsonValue& v, const QString& path, Plugins
             decodeMqttProxy(c, it.value(), p, plugins);
         else if (it.key() == QLatin1String("traffic-split"))
             decodeTrafficSplit(c, it.value(), p, plugins);
+        else if (http) // APISIX takes it; Streamgate runs no HTTP plugin of its own
+            c.fail(p, it.value(),
+                   QStringLiteral("not supported by Streamgate (an HTTP plugin of APISIX; "
+                                  "Streamgate runs stream plugins only)"));
         else
-            c.fail(p, it.value(), QStringLiteral("unknown plugin [%1]").arg(it.key()),
-                   apisixCheck(QStringLiteral("unknown plugin [%1]").arg(it.key())));
+            c.fail(p, it.value(), unknown, apisixCheck(unknown));
     }
     plugins.raw = o;
 }

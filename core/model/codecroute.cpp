@@ -259,19 +259,8 @@ void decodeServiceInto(Checker& c, const QJsonValue& v, const QString& path, Dec
     detail::decodeHead(c, o, path, s);
     decodeUpstreamChoice(c, o, path, mode, s.upstream, s.upstreamId);
     if (o.contains(QLatin1String("plugins"))) {
-        const QString pluginsPath = childPath(path, QStringLiteral("plugins"));
-        QJsonValue plugins = o.value(QLatin1String("plugins"));
-        // APISIX checks a service's plugins against its HTTP plugins, which have no mqtt-proxy.
-        if (QJsonObject given = plugins.toObject(); given.contains(QLatin1String("mqtt-proxy"))) {
-            c.fail(childPath(pluginsPath, QStringLiteral("mqtt-proxy")),
-                   QJsonValue(QJsonValue::Undefined),
-                   QStringLiteral("unknown plugin [mqtt-proxy]: a service's plugins are HTTP "
-                                  "plugins in APISIX; give mqtt-proxy on the stream routes"),
-                   apisixCheck(QStringLiteral("unknown plugin [mqtt-proxy]")));
-            given.remove(QLatin1String("mqtt-proxy"));
-            plugins = given;
-        }
-        decodePlugins(c, plugins, pluginsPath, s.plugins);
+        decodePlugins(c, o.value(QLatin1String("plugins")),
+                      childPath(path, QStringLiteral("plugins")), s.plugins, ApisixPlugins::Http);
         if (s.plugins.raw.isEmpty())
             s.explicitFields << QStringLiteral("plugins");
     }

@@ -159,23 +159,44 @@ QString Problem::brief() const
     return (path.isEmpty() || namesField(reason, path.section(u'.', -1))) ? reason : text();
 }
 
+namespace {
+
+QString joined(const Problems& problems, QString (Problem::*say)() const, const QString& separator)
+{
+    QStringList parts;
+    parts.reserve(problems.size());
+    for (const Problem& p : problems)
+        parts << (p.*say)();
+    return parts.join(separator);
+}
+
+} // namespace
+
 QString formatProblems(const Problems& problems)
 {
-    QStringList lines;
-    lines.reserve(problems.size());
-    for (const Problem& p : problems)
-        lines << p.text();
-    return lines.join(QLatin1Char('\n'));
+    return joined(problems, &Problem::text, QStringLiteral("\n"));
+}
+
+QString briefProblems(const Problems& problems)
+{
+    return joined(problems, &Problem::brief, QStringLiteral("; "));
 }
 
 QString apisixErrorMessage(const Problems& problems, ApisixPlugins plugins)
 {
     const Problem* first = nullptr;
+    bool apisixWords = false;
     for (const Problem& p : problems) {
+        apisixWords = apisixWords || p.apisix.kind != ApisixWording::Kind::None;
         if (!first || apisixOrder(p) < apisixOrder(*first))
             first = &p;
     }
-    return first ? wordedAsApisix(*first, plugins) : QString();
+    // A refusal APISIX has no words for at all (the config file is broken on disk, it could not
+    // be written, a reference the store keeps, what Streamgate does not run) is said whole: the
+    // problems after the first are not APISIX's to hide.
+    if (!apisixWords)
+        return briefProblems(problems);
+    return wordedAsApisix(*first, plugins);
 }
 
 } // namespace sg

@@ -53,6 +53,8 @@ using Problems = QList<Problem>;
 
 // All problems, one per line, as printed by `streamgate --check` and written to logs.
 QString formatProblems(const Problems& problems);
+// All problems on one line, each brief(), separated by "; " (an error_msg).
+QString briefProblems(const Problems& problems);
 
 // Which words APISIX uses for a plugin's refused configuration: a stream route's plugins are
 // checked as stream plugins ("failed to check the configuration of stream plugin [NAME]: ..."),
@@ -61,8 +63,9 @@ enum class ApisixPlugins { Stream, Http };
 
 // The one error_msg APISIX answers for an object refused with `problems` (paths relative to the
 // object, as the admin API decodes it): the first failure APISIX's checks would meet, in
-// APISIX's words ("invalid configuration: property \"upstream\" validation failed: ..."). A
-// problem APISIX has no words for is said in Streamgate's. Empty when there are no problems.
+// APISIX's words ("invalid configuration: property \"upstream\" validation failed: ..."). When
+// no problem has APISIX's words (APISIX would not refuse any of them), every problem is said in
+// Streamgate's (briefProblems). Empty when there are no problems.
 QString apisixErrorMessage(const Problems& problems, ApisixPlugins plugins);
 
 } // namespace sg

@@ -20,6 +20,15 @@ struct HttpAnswer
     QByteArray allow;
     QByteArray apiVersion; // X-API-VERSION
     QString transportError;
+    QList<QNetworkReply::RawHeaderPair> headers; // all of them, as sent
+    // The header's value; null when the answer has no such header.
+    QByteArray header(const QByteArray& name) const
+    {
+        for (const auto& [key, value] : headers)
+            if (key.compare(name, Qt::CaseInsensitive) == 0)
+                return value.isNull() ? QByteArray("") : value;
+        return {};
+    }
 };
 
 inline HttpAnswer answerOf(QNetworkReply* reply)
@@ -31,6 +40,7 @@ inline HttpAnswer answerOf(QNetworkReply* reply)
     a.contentType = reply->rawHeader("Content-Type");
     a.allow = reply->rawHeader("Allow");
     a.apiVersion = reply->rawHeader("X-API-VERSION");
+    a.headers = reply->rawHeaderPairs();
     if (a.status == 0)
         a.transportError = reply->errorString();
     return a;

@@ -56,6 +56,9 @@ private slots:
     void expectContinueIsAnswered();
     void unsupportedMethods_data();
     void unsupportedMethods();
+    void corsPreflightAsApisix_data();
+    void corsPreflightAsApisix();
+    void corsHeadersOnEveryAnswer();
     void streamRouteSequence();
     void upstreamReferenceAndDeleteInUse();
     void bodyErrors_data();
@@ -239,16 +242,10 @@ void TestAdminServer::unsupportedMethods_data()
         << QByteArray("PATCH") << "/apisix/admin/stream_routes" << QByteArray("GET, PUT, POST");
     QTest::newRow("PATCH a stream route")
         << QByteArray("PATCH") << "/apisix/admin/stream_routes/1" << QByteArray("GET, PUT, DELETE");
-    QTest::newRow("OPTIONS a stream route")
-        << QByteArray("OPTIONS") << "/apisix/admin/stream_routes/1"
-        << QByteArray("GET, PUT, DELETE");
-    QTest::newRow("OPTIONS an upstream") << QByteArray("OPTIONS") << "/apisix/admin/upstreams/1"
-                                         << QByteArray("GET, PUT, PATCH, DELETE");
-    QTest::newRow("OPTIONS a sub path")
-        << QByteArray("OPTIONS") << "/apisix/admin/upstreams/1/nodes"
-        << QByteArray("GET, PUT, PATCH, DELETE");
-    QTest::newRow("OPTIONS on upstreams")
-        << QByteArray("OPTIONS") << "/apisix/admin/upstreams" << QByteArray("GET, PUT, POST");
+    // OPTIONS under /apisix/admin is a CORS preflight (corsPreflightAsApisix); Streamgate's own
+    // endpoints do not take it.
+    QTest::newRow("OPTIONS stats")
+        << QByteArray("OPTIONS") << "/streamgate/v1/stats" << QByteArray("GET");
     QTest::newRow("POST stats") << QByteArray("POST") << "/streamgate/v1/stats"
                                 << QByteArray("GET");
     QTest::newRow("PUT events") << QByteArray("PUT") << "/streamgate/v1/events"
@@ -266,6 +263,92 @@ void TestAdminServer::unsupportedMethods()
              a.body.constData());
     QCOMPARE(a.allow, allow);
     QVERIFY(m_store->config().streamRoutes.isEmpty());
+}
+
+void TestAdminServer::corsPreflightAsApisix_data()
+{
+    QTest::addColumn<QString>("path");
+    QTest::addColumn<QByteArray>("key");
+    QTest::addColumn<QByteArray>("body");
+    QTest::newRow("a stream route") << "/apisix/admin/stream_routes/1" << kKey << QByteArray();
+    QTest::newRow("upstreams, without a key")
+        << "/apisix/admin/upstreams" << QByteArray() << QByteArray();
+    QTest::newRow("a sub path, with a wrong key")
+        << "/apisix/admin/upstreams/1/nodes" << QByteArray("nope") << QByteArray();
+    QTest::newRow("plugin_metadata")
+        << "/apisix/admin/plugin_metadata/syslog" << QByteArray() << QByteArray();
+    // Answered before APISIX looks for the resource, the key or the body.
+    QTest::newRow("a resource Streamgate does not serve")
+        << "/apisix/admin/routes" << QByteArray() << QByteArray();
+    QTest::newRow("with a body") << "/apisix/admin/stream_routes/1" << QByteArray()
+                                 << QByteArray(R"({"server_port": 9100})");
+    QTest::newRow("with a body over the limit")
+        << "/apisix/admin/upstreams/1" << QByteArray() << QByteArray(2 << 20, ' ');
+}
+
+// APISIX's admin API with its default enable_admin_cors answers every OPTIONS itself, 200 with
+// an empty text/plain body and its CORS headers, before anything else (cors_admin in
+// apisix/init.lua): what a browser's preflight for a dashboard on another origin gets.
+void TestAdminServer::corsPreflightAsApisix()
+{
+    QFETCH(QString, path);
+    QFETCH(QByteArray, key);
+    QFETCH(QByteArray, body);
+    QNetworkRequest request(url(path));
+    request.setRawHeader("Origin", "http://dashboard.example:9000");
+    request.setRawHeader("Access-Control-Request-Method", "PUT");
+    request.setRawHeader("Access-Control-Request-Headers", "content-type, x-api-key");
+    if (!key.isNull())
+        request.setRawHeader("X-API-KEY", key);
+    request.setTransferTimeout(10000);
+    QNetworkReply* reply = m_network.sendCustomRequest(request, "OPTIONS", body);
+    QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 15000);
+    const HttpAnswer a = answerOf(reply);
+    reply->deleteLater();
+    QVERIFY2(a.status == 200, qPrintable(a.transportError + QString::fromUtf8(a.body)));
+    QCOMPARE(a.body, QByteArray());
+    QCOMPARE(a.contentType, QByteArray("text/plain"));
+    QCOMPARE(a.header("Content-Length"), QByteArray("0"));
+    QCOMPARE(a.header("Access-Control-Allow-Origin"), QByteArray("*"));
+    QCOMPARE(a.header("Access-Control-Allow-Methods"),
+             QByteArray("POST, GET, PUT, OPTIONS, DELETE, PATCH"));
+    QCOMPARE(a.header("Access-Control-Max-Age"), QByteArray("3600"));
+    QCOMPARE(a.header("Access-Control-Allow-Headers"), QByteArray("*"));
+    QCOMPARE(a.header("Access-Control-Allow-Credentials"), QByteArray("true"));
+    // Only what APISIX's preflight answer has: not the headers of the other answers.
+    QVERIFY(a.header("Access-Control-Expose-Headers").isNull());
+    QVERIFY(a.apiVersion.isNull());
+    QVERIFY(m_store->config().streamRoutes.isEmpty() && m_store->config().upstreams.isEmpty());
+}
+
+void TestAdminServer::corsHeadersOnEveryAnswer()
+{
+    const auto hasCors = [](const HttpAnswer& a) {
+        return a.header("Access-Control-Allow-Origin") == "*" &&
+               a.header("Access-Control-Allow-Credentials") == "true" &&
+               a.header("Access-Control-Expose-Headers") == "*" &&
+               a.header("Access-Control-Max-Age") == "3600";
+    };
+    // Every answer under /apisix/admin, whatever it is, as cors_admin sets them before routing.
+    HttpAnswer a = call("PUT", "/apisix/admin/upstreams/1", R"({"nodes": {"127.0.0.1:1": 1}})");
+    QCOMPARE(a.status, 201);
+    QVERIFY2(hasCors(a), a.body.constData());
+    QCOMPARE(a.apiVersion, QByteArray("v3"));
+    a = call("GET", "/apisix/admin/upstreams");
+    QCOMPARE(a.status, 200);
+    QVERIFY(hasCors(a));
+    a = call("GET", "/apisix/admin/upstreams", {}, QByteArray());
+    QCOMPARE(a.status, 401);
+    QVERIFY(hasCors(a));
+    a = call("PUT", "/apisix/admin/upstreams/2", R"({"nodes": {"127.0.0.1:1": 1}, "retries": -1})");
+    QCOMPARE(a.status, 400);
+    QVERIFY(hasCors(a));
+    a = call("GET", "/apisix/admin/nothing");
+    QCOMPARE(a.status, 404);
+    QVERIFY(hasCors(a));
+    // Streamgate's own endpoints are not APISIX's: no CORS.
+    a = call("GET", "/streamgate/v1/stats");
+    QVERIFY(a.header("Access-Control-Allow-Origin").isNull());
 }
 
 void TestAdminServer::streamRouteSequence()

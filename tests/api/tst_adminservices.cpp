@@ -205,9 +205,40 @@ void TestAdminServices::refusals_data()
     QTest::newRow("script") << QByteArray("PUT") << one
                             << QByteArray(R"({"script": "local _M = {} return _M"})")
                             << "script is not supported by Streamgate";
-    QTest::newRow("HTTP plugin") << QByteArray("PUT") << one
-                                 << QByteArray(R"({"plugins": {"limit-count": {"count": 2}}})")
-                                 << "unknown plugin [limit-count]";
+    // APISIX would take the body whole: nothing to hide behind the first refusal.
+    QTest::newRow("hosts and script, both named")
+        << QByteArray("PUT") << one << QByteArray(R"({"hosts": ["foo.com"], "script": "x"})")
+        << "hosts is not supported by Streamgate; script is not supported by Streamgate";
+    // A service's plugins are APISIX's HTTP plugins: APISIX takes limit-count or proxy-rewrite
+    // on a service; Streamgate runs none of them and refuses each by name. A name that is no
+    // HTTP plugin of APISIX is its "unknown plugin" as before.
+    const QString httpPlugin = QStringLiteral("plugins.%1: not supported by Streamgate (an HTTP "
+                                              "plugin of APISIX; Streamgate runs stream plugins "
+                                              "only)");
+    QTest::newRow("HTTP plugin limit-count")
+        << QByteArray("PUT") << one << QByteArray(R"({"plugins": {"limit-count": {"count": 2}}})")
+        << httpPlugin.arg("limit-count");
+    QTest::newRow("HTTP plugin proxy-rewrite")
+        << QByteArray("PUT") << one
+        << QByteArray(R"({"plugins": {"proxy-rewrite": {"uri": "/x"}}, "desc": "d"})")
+        << httpPlugin.arg("proxy-rewrite");
+    QTest::newRow("two HTTP plugins, both named")
+        << QByteArray("PUT") << one
+        << QByteArray(R"({"plugins": {"cors": {}, "limit-req": {"rate": 1, "burst": 1}}})")
+        << httpPlugin.arg("cors") + "; " + httpPlugin.arg("limit-req");
+    // APISIX refuses the name first; Streamgate says what APISIX would say.
+    QTest::newRow("HTTP plugin beside a schema failure")
+        << QByteArray("PUT") << one
+        << QByteArray(R"({"plugins": {"limit-count": {"count": 2}}, "name": ""})")
+        << "invalid configuration: property \"name\" validation failed: string too short, "
+           "expected at least 1, got 0";
+    QTest::newRow("no plugin at all")
+        << QByteArray("PUT") << one << QByteArray(R"({"plugins": {"limit-cont": {}}})")
+        << "unknown plugin [limit-cont]";
+    // Shipped with APISIX but not in its default config's plugins: unknown there too.
+    QTest::newRow("HTTP plugin APISIX leaves off")
+        << QByteArray("PUT") << one << QByteArray(R"({"plugins": {"batch-requests": {}}})")
+        << "unknown plugin [batch-requests]";
     QTest::newRow("stream plugin conf refused")
         << QByteArray("PUT") << one << QByteArray(R"({"plugins": {"limit-conn": {"conn": 1}}})")
         << "failed to check the configuration of plugin limit-conn err: property \"burst\" is "

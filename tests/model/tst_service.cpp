@@ -112,10 +112,16 @@ void TestService::invalid_data()
         << R"(upstream.nodes["db:0"])"
         << "db:0"
         << "port must be 1-65535";
-    QTest::newRow("unknown plugin") << service(R"({"plugins": {"limit-count": {"count": 2}}})")
-                                    << client << "plugins.limit-count"
-                                    << R"({"count":2})"
-                                    << "unknown plugin [limit-count]";
+    // APISIX takes its HTTP plugins on a service; Streamgate runs none of them.
+    QTest::newRow("HTTP plugin") << service(R"({"plugins": {"limit-count": {"count": 2}}})")
+                                 << client << "plugins.limit-count"
+                                 << R"({"count":2})"
+                                 << "not supported by Streamgate (an HTTP plugin of APISIX; "
+                                    "Streamgate runs stream plugins only)";
+    QTest::newRow("unknown plugin")
+        << service(R"({"plugins": {"limit-cont": {"count": 2}}})") << client << "plugins.limit-cont"
+        << R"({"count":2})"
+        << "unknown plugin [limit-cont]";
     QTest::newRow("plugin conf invalid")
         << service(R"({"plugins": {"ip-restriction": {"whitelist": ["x"]}}})") << client
         << "plugins.ip-restriction.whitelist[0]"
