@@ -434,9 +434,9 @@ std::shared_ptr<SqlStats> Engine::sqlStats(const QString& routeId, SqlProtocol p
     return std::shared_ptr<SqlStats>(std::move(route), tables);
 }
 
-QList<Event> Engine::eventsSince(qint64 seq, int max) const
+QList<Event> Engine::eventsSince(qint64 seq, int max, bool withTexts) const
 {
-    return m->hub.eventsSince(seq, max);
+    return m->hub.eventsSince(seq, max, withTexts);
 }
 
 void Engine::recordOperatorEvent(const QString& routeId, const QString& text)

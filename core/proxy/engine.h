@@ -43,7 +43,8 @@ public:
     // A route's MySQL or Postgres digests, errors and command counters (stats/sqlstats.h),
     // kept for as long as the engine runs, also across config changes; never null.
     std::shared_ptr<SqlStats> sqlStats(const QString& routeId, SqlProtocol protocol) const;
-    QList<Event> eventsSince(qint64 seq, int max = 1000) const;
+    // withTexts: as StatsHub::eventsSince.
+    QList<Event> eventsSince(qint64 seq, int max = 1000, bool withTexts = true) const;
     // Something an operator did from outside the window (e.g. through the Toxiproxy API), as
     // an Info event in the event log; routeId may be empty.
     void recordOperatorEvent(const QString& routeId, const QString& text);

@@ -80,7 +80,8 @@ int AccessLogWriter::poll()
 {
     int lines = 0;
     for (;;) {
-        const QList<Event> events = m_engine->eventsSince(m_lastSeq, 1000);
+        // Sessions are formatted from their connection; the other events carry their text.
+        const QList<Event> events = m_engine->eventsSince(m_lastSeq, 1000, false);
         if (events.isEmpty())
             break;
         QByteArray chunk;

@@ -357,7 +357,7 @@ void StatsHub::pushEventLocked(Event&& event)
         m_notifier();
 }
 
-QList<Event> StatsHub::eventsSince(qint64 seq, int max) const
+QList<Event> StatsHub::eventsSince(qint64 seq, int max, bool withTexts) const
 {
     QList<Event> out;
     QMutexLocker lock(&m_mutex);
@@ -373,6 +373,8 @@ QList<Event> StatsHub::eventsSince(qint64 seq, int max) const
     for (qint64 i = start; i < end; ++i)
         out.append(m_events[size_t(i)]);
     lock.unlock();
+    if (!withTexts)
+        return out;
     // Open/Close texts are written here, by the reader, not on the accept/close path.
     for (Event& e : out) {
         if (!e.text.isEmpty())

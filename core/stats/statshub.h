@@ -175,7 +175,9 @@ public:
 
     qint64 addEvent(EventKind kind, const QString& routeId, const QString& text,
                     const ConnectionInfo& connection = {});
-    QList<Event> eventsSince(qint64 seq, int max) const;
+    // The Open and Close events' texts are written on the way out, unless the reader has no
+    // use for them (withTexts false: an access log formats the connection itself).
+    QList<Event> eventsSince(qint64 seq, int max, bool withTexts = true) const;
     qint64 lastEventSeq() const;
     // Called (from the thread that added the event) when an event arrives while none was
     // pending; the consumer calls takeEventNotice() once it has announced them.
