@@ -34,8 +34,8 @@ constexpr qint64 MinRateSpanMs = 200;
 constexpr int FirstMovingColumn = ConnectionTableModel::UpstreamColumn;
 // Each rowsRemoved costs a sorting proxy and the table's row header a pass over every row; past
 // this many separate runs of leaving rows, one layout change (a single re-sort in the proxy)
-// costs less.
-constexpr int MaxRemovedRuns = 16;
+// costs less. The same for new rows that go in between.
+constexpr int MaxMovedRuns = 16;
 
 // Whether a text differs: a snapshot shares the strings that did not change with the one before,
 // and most are empty, so this rarely compares characters (10,000 rows, 18 texts each, four times
@@ -687,7 +687,7 @@ void ConnectionTableModel::removeRowsWhere(const std::vector<char>& remove)
     int runs = 0;
     for (size_t i = 0; i < remove.size(); ++i)
         runs += remove[i] && (i == 0 || !remove[i - 1]) ? 1 : 0;
-    if (runs > MaxRemovedRuns) {
+    if (runs > MaxMovedRuns) {
         dropRows(remove);
         return;
     }
@@ -731,6 +731,13 @@ void ConnectionTableModel::dropRows(const std::vector<char>& remove)
         kept.push_back(std::move(m_rows[i]));
     }
     m_rows.swap(kept);
+    finishLayoutChange(newRow);
+}
+
+// Persistent indexes from the old row numbers to the new ones (-1: the row left), then the index
+// by id, then layoutChanged.
+void ConnectionTableModel::finishLayoutChange(const std::vector<int>& newRow)
+{
     const QModelIndexList from = persistentIndexList();
     QModelIndexList to;
     to.reserve(from.size());
@@ -743,20 +750,70 @@ void ConnectionTableModel::dropRows(const std::vector<char>& remove)
     Q_EMIT layoutChanged();
 }
 
+// New rows go where their id puts them: almost always after the last row (ids grow), one
+// rowsInserted. A connection the engine listed late, or history brought back, goes in between:
+// one rowsInserted per place, or past MaxMovedRuns places one layout change.
 void ConnectionTableModel::appendRows(std::vector<std::unique_ptr<Row>>& rows)
 {
     if (rows.empty())
         return;
     std::sort(rows.begin(), rows.end(),
               [](const auto& a, const auto& b) { return a->info.id < b->info.id; });
-    const int first = int(m_rows.size());
-    beginInsertRows({}, first, first + int(rows.size()) - 1);
-    for (auto& row : rows) {
-        m_rowById.insert(row->info.id, int(m_rows.size()));
-        m_rows.push_back(std::move(row));
+    if (m_rows.empty() || rows.front()->info.id > m_rows.back()->info.id) {
+        const int first = int(m_rows.size());
+        beginInsertRows({}, first, first + int(rows.size()) - 1);
+        for (auto& row : rows) {
+            m_rowById.insert(row->info.id, int(m_rows.size()));
+            m_rows.push_back(std::move(row));
+        }
+        endInsertRows();
+        rows.clear();
+        return;
     }
-    endInsertRows();
+    // Where each new row goes: the number of rows with a lower id.
+    std::vector<int> at(rows.size());
+    int places = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+        const quint64 id = rows[i]->info.id;
+        at[i] = int(std::partition_point(m_rows.begin(), m_rows.end(),
+                                         [id](const auto& row) { return row->info.id < id; }) -
+                    m_rows.begin());
+        places += i == 0 || at[i] != at[i - 1] ? 1 : 0;
+    }
+    if (places > MaxMovedRuns) {
+        Q_EMIT layoutAboutToBeChanged();
+        std::vector<int> newRow(m_rows.size());
+        std::vector<std::unique_ptr<Row>> merged;
+        merged.reserve(m_rows.size() + rows.size());
+        size_t next = 0;
+        for (size_t i = 0; i < m_rows.size(); ++i) {
+            for (; next < rows.size() && at[next] == int(i); ++next)
+                merged.push_back(std::move(rows[next]));
+            newRow[i] = int(merged.size());
+            merged.push_back(std::move(m_rows[i]));
+        }
+        for (; next < rows.size(); ++next)
+            merged.push_back(std::move(rows[next]));
+        m_rows.swap(merged);
+        rows.clear();
+        finishLayoutChange(newRow);
+        return;
+    }
+    // Back to front, so the places of the earlier ones stay valid.
+    for (size_t end = rows.size(); end > 0;) {
+        size_t first = end - 1;
+        while (first > 0 && at[first - 1] == at[end - 1])
+            --first;
+        const int place = at[first];
+        beginInsertRows({}, place, place + int(end - first) - 1);
+        m_rows.insert(m_rows.begin() + place,
+                      std::make_move_iterator(rows.begin() + qsizetype(first)),
+                      std::make_move_iterator(rows.begin() + qsizetype(end)));
+        endInsertRows();
+        end = first;
+    }
     rows.clear();
+    rebuildIndex();
 }
 
 void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)

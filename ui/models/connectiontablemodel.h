@@ -4,7 +4,8 @@
 // dataChanged when most rows changed). The model is never reset on a refresh, so selection,
 // persistent indexes and scroll survive. Rates come from consecutive snapshots. A connection
 // that closes stays (marked closed) for closedLingerMs, then becomes history: kept while
-// "show closed" is on (up to historyLimit rows), removed otherwise.
+// "show closed" is on (up to historyLimit rows), removed otherwise. Rows are kept in id order:
+// sorting by ID is the row order (ConnectionFilter sorts by it without comparing rows).
 
 #include "stats/snapshot.h"
 
@@ -109,6 +110,7 @@ private:
     void appendRows(std::vector<std::unique_ptr<Row>>& rows);
     void removeRowsWhere(const std::vector<char>& remove);
     void dropRows(const std::vector<char>& remove);
+    void finishLayoutChange(const std::vector<int>& newRow);
     void rebuildIndex();
     void noteDatabase(const ConnectionInfo& c);
     QVariant displayData(const Row& row, int column) const;
