@@ -674,12 +674,11 @@ void ConnectionTableModel::setRouteNames(const QHash<QString, QString>& names)
         Q_EMIT dataChanged(index(0, RouteColumn), index(int(m_rows.size()) - 1, RouteColumn));
 }
 
-void ConnectionTableModel::rebuildIndex()
+int ConnectionTableModel::rowOfConnection(quint64 id) const
 {
-    m_rowById.clear();
-    m_rowById.reserve(qsizetype(m_rows.size()));
-    for (size_t i = 0; i < m_rows.size(); ++i)
-        m_rowById.insert(m_rows[i]->info.id, int(i));
+    const auto it = std::partition_point(m_rows.begin(), m_rows.end(),
+                                         [id](const auto& row) { return row->info.id < id; });
+    return it != m_rows.end() && (*it)->info.id == id ? int(it - m_rows.begin()) : -1;
 }
 
 void ConnectionTableModel::removeRowsWhere(const std::vector<char>& remove)
@@ -692,7 +691,6 @@ void ConnectionTableModel::removeRowsWhere(const std::vector<char>& remove)
         return;
     }
     // Contiguous runs, back to front, so the row numbers of earlier runs stay valid.
-    bool any = false;
     for (int row = int(m_rows.size()) - 1; row >= 0;) {
         if (!remove[size_t(row)]) {
             --row;
@@ -706,11 +704,8 @@ void ConnectionTableModel::removeRowsWhere(const std::vector<char>& remove)
             m_retired.insert(m_rows[size_t(r)]->info.id);
         m_rows.erase(m_rows.begin() + first, m_rows.begin() + row + 1);
         endRemoveRows();
-        any = true;
         row = first - 1;
     }
-    if (any)
-        rebuildIndex();
 }
 
 // Many scattered rows leave in one layout change, as QSortFilterProxyModel::invalidate() drops
@@ -734,8 +729,8 @@ void ConnectionTableModel::dropRows(const std::vector<char>& remove)
     finishLayoutChange(newRow);
 }
 
-// Persistent indexes from the old row numbers to the new ones (-1: the row left), then the index
-// by id, then layoutChanged.
+// Persistent indexes from the old row numbers to the new ones (-1: the row left), then
+// layoutChanged.
 void ConnectionTableModel::finishLayoutChange(const std::vector<int>& newRow)
 {
     const QModelIndexList from = persistentIndexList();
@@ -746,7 +741,6 @@ void ConnectionTableModel::finishLayoutChange(const std::vector<int>& newRow)
         to << (row < 0 ? QModelIndex() : index(row, old.column()));
     }
     changePersistentIndexList(from, to);
-    rebuildIndex();
     Q_EMIT layoutChanged();
 }
 
@@ -762,10 +756,8 @@ void ConnectionTableModel::appendRows(std::vector<std::unique_ptr<Row>>& rows)
     if (m_rows.empty() || rows.front()->info.id > m_rows.back()->info.id) {
         const int first = int(m_rows.size());
         beginInsertRows({}, first, first + int(rows.size()) - 1);
-        for (auto& row : rows) {
-            m_rowById.insert(row->info.id, int(m_rows.size()));
+        for (auto& row : rows)
             m_rows.push_back(std::move(row));
-        }
         endInsertRows();
         rows.clear();
         return;
@@ -813,7 +805,6 @@ void ConnectionTableModel::appendRows(std::vector<std::unique_ptr<Row>>& rows)
         end = first;
     }
     rows.clear();
-    rebuildIndex();
 }
 
 void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
@@ -822,10 +813,12 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
     const bool first = m_lastTakenMs == 0;
     const double dt = first ? 0.0 : double(now - m_lastTakenMs) / 1000.0;
 
-    QHash<quint64, const ConnectionInfo*> active;
+    // Id -> place in the snapshot; the rows found there are marked, the rest are new.
+    QHash<quint64, qsizetype> active;
     active.reserve(snapshot.active.size());
-    for (const ConnectionInfo& c : snapshot.active)
-        active.insert(c.id, &c);
+    for (qsizetype i = 0; i < snapshot.active.size(); ++i)
+        active.insert(snapshot.active[i].id, i);
+    std::vector<char> shown(size_t(snapshot.active.size()), 0);
     QHash<quint64, const ConnectionInfo*> closed;
     closed.reserve(snapshot.closed.size());
     for (const ConnectionInfo& c : snapshot.closed)
@@ -840,7 +833,9 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
         row.changed = false;
         row.wholeRow = false;
         if (row.closedSeenMs == 0) {
-            if (const ConnectionInfo* c = active.value(row.info.id)) {
+            if (const auto at = active.constFind(row.info.id); at != active.cend()) {
+                shown[size_t(*at)] = 1;
+                const ConnectionInfo* c = &snapshot.active[*at];
                 const quint64 prevUp = row.info.bytesUp;
                 const quint64 prevDown = row.info.bytesDown;
                 const double prevRateUp = row.rateUp;
@@ -1021,8 +1016,9 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
     // 4. New rows: open connections not yet shown, and connections that opened and closed
     // between two snapshots (closed after the previous one).
     std::vector<std::unique_ptr<Row>> added;
-    for (const ConnectionInfo& c : snapshot.active) {
-        if (m_rowById.contains(c.id))
+    for (qsizetype i = 0; i < snapshot.active.size(); ++i) {
+        const ConnectionInfo& c = snapshot.active[i];
+        if (shown[size_t(i)] || rowOfConnection(c.id) >= 0)
             continue;
         auto row = std::make_unique<Row>();
         row->info = c;
@@ -1037,12 +1033,11 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
         row->rateBaseUp = c.bytesUp;
         row->rateBaseDown = c.bytesDown;
         row->rateBaseMs = now;
-        m_rowById.insert(c.id, -1); // placeholder until appendRows numbers it
         noteDatabase(c);
         added.push_back(std::move(row));
     }
     for (const ConnectionInfo& c : snapshot.closed) {
-        if (m_rowById.contains(c.id) || m_retired.contains(c.id))
+        if (active.contains(c.id) || rowOfConnection(c.id) >= 0 || m_retired.contains(c.id))
             continue;
         const bool fresh = !first && c.endMs >= now - qint64(dt * 1000);
         if (!fresh && !m_showClosed) {
@@ -1055,7 +1050,6 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
         row->appearedMs = fresh ? now : c.startMs;
         row->closedSeenMs = fresh ? now : qMin(now - m_lingerMs, c.endMs);
         row->history = !fresh;
-        m_rowById.insert(c.id, -1);
         noteDatabase(c);
         added.push_back(std::move(row));
     }
@@ -1124,7 +1118,7 @@ void ConnectionTableModel::setShowClosed(bool show)
     // Bring back what the engine still remembers.
     std::vector<std::unique_ptr<Row>> added;
     for (const ConnectionInfo& c : std::as_const(m_lastClosed)) {
-        if (m_rowById.contains(c.id))
+        if (rowOfConnection(c.id) >= 0)
             continue;
         auto row = std::make_unique<Row>();
         row->info = c;

@@ -90,7 +90,7 @@ public:
     // Route id -> name shown in the Route column.
     void setRouteNames(const QHash<QString, QString>& names);
 
-    int rowOfConnection(quint64 id) const { return m_rowById.value(id, -1); }
+    int rowOfConnection(quint64 id) const; // -1 when not shown
     const ConnectionInfo& connectionAt(int row) const;
     bool isClosedAt(int row) const;
     double rateUpAt(int row) const;
@@ -111,7 +111,6 @@ private:
     void removeRowsWhere(const std::vector<char>& remove);
     void dropRows(const std::vector<char>& remove);
     void finishLayoutChange(const std::vector<int>& newRow);
-    void rebuildIndex();
     void noteDatabase(const ConnectionInfo& c);
     QVariant displayData(const Row& row, int column) const;
     QVariant rawData(const Row& row, int column) const;
@@ -120,7 +119,6 @@ private:
     static double shownRateDown(const Row& row);
 
     std::vector<std::unique_ptr<Row>> m_rows;
-    QHash<quint64, int> m_rowById;
     QSet<quint64> m_retired; // removed closed ids that the engine's closed ring still lists
     QList<ConnectionInfo> m_lastClosed;
     QHash<QString, QString> m_routeNames;
