@@ -62,7 +62,8 @@ void ConnectionRowDelegate::paint(QPainter* painter, const QStyleOptionViewItem&
             opt.palette.setColor(QPalette::Text,
                                  opt.palette.color(QPalette::Disabled, QPalette::Text));
         }
-    } else if (!selected && isHighlighted(index.data(ConnectionIdRole).toULongLong())) {
+    } else if (!selected && !m_highlighted.isEmpty() &&
+               isHighlighted(index.data(ConnectionIdRole).toULongLong())) {
         opt.backgroundBrush = blend(base, healthColor(2, opt.palette), 0.35);
     } else if (appeared > 0 && now - appeared < m_fadeMs && !selected) {
         const double left = 1.0 - double(now - appeared) / double(m_fadeMs);
@@ -127,7 +128,9 @@ void ConnectionRowDelegate::drawText(QPainter* painter, const QStyleOptionViewIt
     if (group == QPalette::Normal && !(option.state & QStyle::State_Active))
         group = QPalette::Inactive;
     painter->save();
-    painter->setClipRect(option.rect);
+    // Elided to the width, it stays inside the cell; clipping costs more than the text.
+    if (size.width() > rect.width() || height > option.rect.height())
+        painter->setClipRect(option.rect);
     painter->setFont(option.font);
     painter->setPen(option.palette.color(
         group, option.state & QStyle::State_Selected ? QPalette::HighlightedText : QPalette::Text));
