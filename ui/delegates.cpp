@@ -81,8 +81,43 @@ void ConnectionRowDelegate::paint(QPainter* painter, const QStyleOptionViewItem&
     }
     const QString text = std::exchange(opt.text, QString());
     opt.features &= ~QStyleOptionViewItem::HasDisplay;
-    style->drawControl(QStyle::CE_ItemViewItem, &opt, painter, widget);
+    if (!isBare(opt) || styleDrawsBareCell(opt, style))
+        style->drawControl(QStyle::CE_ItemViewItem, &opt, painter, widget);
     drawText(painter, opt, text, style);
+}
+
+// A cell the view draws on its own row background: not selected, current, hovered or tinted.
+bool ConnectionRowDelegate::isBare(const QStyleOptionViewItem& option)
+{
+    constexpr auto Marked =
+        QStyle::State_Selected | QStyle::State_HasFocus | QStyle::State_MouseOver;
+    return !(option.state & Marked) && option.backgroundBrush.style() == Qt::NoBrush;
+}
+
+// Whether the style draws anything for a bare cell without its text, found out once per style
+// and kind of cell by drawing one into an empty image. Fusion and QCommonStyle draw nothing
+// there, and their pass (clip, three sub-rectangles, save and restore) costs as much as the text.
+bool ConnectionRowDelegate::styleDrawsBareCell(const QStyleOptionViewItem& option,
+                                               const QStyle* style) const
+{
+    if (m_bareStyle != style) {
+        m_bareStyle = style;
+        m_bareCells.clear();
+    }
+    const quint64 kind = quint64(quint32(option.state)) << 32 | quint32(option.features);
+    if (const auto known = m_bareCells.constFind(kind); known != m_bareCells.cend())
+        return *known;
+    QStyleOptionViewItem probe = option;
+    probe.rect.moveTo(0, 0);
+    QImage image(probe.rect.size(), QImage::Format_ARGB32_Premultiplied);
+    image.fill(Qt::transparent);
+    const QImage empty = image;
+    QPainter painter(&image);
+    style->drawControl(QStyle::CE_ItemViewItem, &probe, &painter, option.widget);
+    painter.end();
+    const bool draws = image != empty;
+    m_bareCells.insert(kind, draws);
+    return draws;
 }
 
 // Where and in which colour QCommonStyle draws an item's text: inside the focus frame margin,
