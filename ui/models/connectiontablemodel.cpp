@@ -813,12 +813,44 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
     const bool first = m_lastTakenMs == 0;
     const double dt = first ? 0.0 : double(now - m_lastTakenMs) / 1000.0;
 
-    // Id -> place in the snapshot; the rows found there are marked, the rest are new.
-    QHash<quint64, qsizetype> active;
-    active.reserve(snapshot.active.size());
-    for (qsizetype i = 0; i < snapshot.active.size(); ++i)
-        active.insert(snapshot.active[i].id, i);
-    std::vector<char> shown(size_t(snapshot.active.size()), 0);
+    // Each row's entry in the snapshot (the snapshot entries found are marked, the rest are new
+    // connections). The engine lists its open connections in id order, as the rows are: one
+    // walk through both; any other order goes through a hash.
+    const QList<ConnectionInfo>& listed = snapshot.active;
+    std::vector<const ConnectionInfo*> entryOf(m_rows.size(), nullptr);
+    std::vector<char> shown(size_t(listed.size()), 0);
+    const bool listedInIdOrder = std::is_sorted(
+        listed.begin(), listed.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    QHash<quint64, qsizetype> openAt;
+    if (listedInIdOrder) {
+        qsizetype at = 0;
+        for (size_t i = 0; i < m_rows.size() && at < listed.size(); ++i) {
+            const quint64 id = m_rows[i]->info.id;
+            while (at < listed.size() && listed[at].id < id)
+                ++at;
+            if (at < listed.size() && listed[at].id == id) {
+                entryOf[i] = &listed[at];
+                shown[size_t(at++)] = 1;
+            }
+        }
+    } else {
+        openAt.reserve(listed.size());
+        for (qsizetype at = 0; at < listed.size(); ++at)
+            openAt.insert(listed[at].id, at);
+        for (size_t i = 0; i < m_rows.size(); ++i) {
+            if (const auto at = openAt.constFind(m_rows[i]->info.id); at != openAt.cend()) {
+                entryOf[i] = &listed[*at];
+                shown[size_t(*at)] = 1;
+            }
+        }
+    }
+    const auto isOpen = [&](quint64 id) {
+        if (!listedInIdOrder)
+            return openAt.contains(id);
+        const auto it = std::partition_point(listed.begin(), listed.end(),
+                                             [id](const auto& c) { return c.id < id; });
+        return it != listed.end() && it->id == id;
+    };
     QHash<quint64, const ConnectionInfo*> closed;
     closed.reserve(snapshot.closed.size());
     for (const ConnectionInfo& c : snapshot.closed)
@@ -833,9 +865,7 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
         row.changed = false;
         row.wholeRow = false;
         if (row.closedSeenMs == 0) {
-            if (const auto at = active.constFind(row.info.id); at != active.cend()) {
-                shown[size_t(*at)] = 1;
-                const ConnectionInfo* c = &snapshot.active[*at];
+            if (const ConnectionInfo* c = entryOf[i]) {
                 const quint64 prevUp = row.info.bytesUp;
                 const quint64 prevDown = row.info.bytesDown;
                 const double prevRateUp = row.rateUp;
@@ -1037,7 +1067,7 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
         added.push_back(std::move(row));
     }
     for (const ConnectionInfo& c : snapshot.closed) {
-        if (active.contains(c.id) || rowOfConnection(c.id) >= 0 || m_retired.contains(c.id))
+        if (isOpen(c.id) || rowOfConnection(c.id) >= 0 || m_retired.contains(c.id))
             continue;
         const bool fresh = !first && c.endMs >= now - qint64(dt * 1000);
         if (!fresh && !m_showClosed) {
