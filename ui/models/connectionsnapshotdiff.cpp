@@ -23,7 +23,7 @@ constexpr int MaxMovedRuns = 16;
 // Whether a text differs: a snapshot shares the strings that did not change with the one before,
 // and most are empty, so this rarely compares characters (10,000 rows, 18 texts each, four times
 // a second).
-bool textChanged(const QString& shown, const QString& now)
+Q_ALWAYS_INLINE bool textChanged(const QString& shown, const QString& now)
 {
     return shown.size() != now.size() ||
            (!shown.isEmpty() && shown.constData() != now.constData() && shown != now);
