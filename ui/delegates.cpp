@@ -2,6 +2,7 @@
 
 #include "models/roles.h"
 
+#include <QAbstractProxyModel>
 #include <QApplication>
 #include <QDateTime>
 #include <QMouseEvent>
@@ -44,11 +45,16 @@ ConnectionRowDelegate::ConnectionRowDelegate(QObject* parent) : QStyledItemDeleg
 void ConnectionRowDelegate::paint(QPainter* painter, const QStyleOptionViewItem& option,
                                   const QModelIndex& index) const
 {
+    // The roles come from the model behind the view's sorting filter: each read through the
+    // filter maps the index again (nine per cell).
+    const auto* filter = qobject_cast<const QAbstractProxyModel*>(index.model());
+    const QModelIndex source = filter ? filter->mapToSource(index) : index;
     QStyleOptionViewItem opt = option;
-    initStyleOption(&opt, index);
+    initStyleOption(&opt, source);
+    opt.index = index;
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    const qint64 appeared = index.data(AppearedMsRole).toLongLong();
-    const qint64 closed = index.data(ClosedMsRole).toLongLong();
+    const qint64 appeared = source.data(AppearedMsRole).toLongLong();
+    const qint64 closed = source.data(ClosedMsRole).toLongLong();
     const QColor base =
         opt.backgroundBrush.style() != Qt::NoBrush
             ? opt.backgroundBrush.color()
@@ -63,7 +69,7 @@ void ConnectionRowDelegate::paint(QPainter* painter, const QStyleOptionViewItem&
                                  opt.palette.color(QPalette::Disabled, QPalette::Text));
         }
     } else if (!selected && !m_highlighted.isEmpty() &&
-               isHighlighted(index.data(ConnectionIdRole).toULongLong())) {
+               isHighlighted(source.data(ConnectionIdRole).toULongLong())) {
         opt.backgroundBrush = blend(base, healthColor(2, opt.palette), 0.35);
     } else if (appeared > 0 && now - appeared < m_fadeMs && !selected) {
         const double left = 1.0 - double(now - appeared) / double(m_fadeMs);
