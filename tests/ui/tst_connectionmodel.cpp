@@ -12,6 +12,7 @@
 #include <QSortFilterProxyModel>
 #include <QTest>
 #include <algorithm>
+#include <memory>
 
 using namespace sg;
 using namespace sg::ui;
@@ -68,6 +69,24 @@ QList<quint64> ids(const ConnectionTableModel& model)
         list << model.connectionAt(row).id;
     return list;
 }
+
+// As in the window: the model behind the sorting filter sorted by ID, both checked by
+// QAbstractItemModelTester, and a selection on the filter.
+struct SortedTable
+{
+    explicit SortedTable(Qt::SortOrder order)
+    {
+        proxy.setSourceModel(&model);
+        proxy.sort(ConnectionTableModel::IdColumn, order);
+        proxyTester = std::make_unique<QAbstractItemModelTester>(
+            &proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    }
+    ConnectionTableModel model;
+    QAbstractItemModelTester tester{&model, QAbstractItemModelTester::FailureReportingMode::QtTest};
+    ConnectionFilter proxy;
+    std::unique_ptr<QAbstractItemModelTester> proxyTester;
+    QItemSelectionModel selection{&proxy};
+};
 
 } // namespace
 
@@ -283,16 +302,9 @@ private slots:
     // selected, an index on a leaving row becomes invalid, and the sorting proxy follows.
     void scatteredClosedRowsLeaveTogether()
     {
-        ConnectionTableModel model;
+        SortedTable table(Qt::DescendingOrder);
+        auto& [model, tester, proxy, proxyTester, selection] = table;
         model.setClosedLingerMs(3000);
-        QAbstractItemModelTester tester(&model,
-                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
-        ConnectionFilter proxy;
-        proxy.setSourceModel(&model);
-        proxy.sort(ConnectionTableModel::IdColumn, Qt::DescendingOrder);
-        QAbstractItemModelTester proxyTester(
-            &proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
-        QItemSelectionModel selection(&proxy);
         model.applySnapshot(snap(T0 + 1000, range(1, 100)));
 
         QList<ConnectionInfo> active;
@@ -601,15 +613,8 @@ private slots:
     // change), still come in at their place, and the selection stays on its connection.
     void lateConnectionsSortByIdInPlace()
     {
-        ConnectionTableModel model;
-        QAbstractItemModelTester tester(&model,
-                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
-        ConnectionFilter proxy;
-        proxy.setSourceModel(&model);
-        proxy.sort(ConnectionTableModel::IdColumn, Qt::AscendingOrder);
-        QAbstractItemModelTester proxyTester(
-            &proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
-        QItemSelectionModel selection(&proxy);
+        SortedTable table(Qt::AscendingOrder);
+        auto& [model, tester, proxy, proxyTester, selection] = table;
         const auto proxyIds = [&] {
             QList<quint64> list;
             for (int row = 0; row < proxy.rowCount(); ++row)
