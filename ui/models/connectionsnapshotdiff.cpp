@@ -29,6 +29,14 @@ Q_ALWAYS_INLINE bool textChanged(const QString& shown, const QString& now)
            (!shown.isEmpty() && shown.constData() != now.constData() && shown != now);
 }
 
+// The same detail (or both unset) as the row holds: the snapshot shares what did not change with
+// the one before, so most rows' details need no field compared.
+template <typename T> bool sameDetail(const SharedDetail<T>& shown, const SharedDetail<T>& now)
+{
+    // Unset on both sides is asked first: reading an unset detail is a call.
+    return (!shown.isSet() && !now.isSet()) || &*shown == &*now;
+}
+
 bool isDatabase(const ConnectionInfo& c)
 {
     return c.mysql->detected || c.postgres->detected || isRedis(c) || c.mqtt->detected;
@@ -240,46 +248,51 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                 if (upstreamChanged)
                     row.info.upstreamNode = c->upstreamNode;
                 const bool mysqlChanged =
-                    row.info.mysql->commands != c->mysql->commands ||
-                    row.info.mysql->detected != c->mysql->detected ||
-                    textChanged(row.info.mysql->user, c->mysql->user) ||
-                    row.info.mysql->tls != c->mysql->tls ||
-                    textChanged(row.info.mysql->serverVersion, c->mysql->serverVersion) ||
-                    textChanged(row.info.mysql->database, c->mysql->database) ||
-                    row.info.mysql->statementSinceMs != c->mysql->statementSinceMs ||
-                    textChanged(row.info.mysql->statement, c->mysql->statement) ||
-                    textChanged(row.info.mysql->lastError, c->mysql->lastError) ||
-                    textChanged(row.info.mysql->notFollowed, c->mysql->notFollowed);
+                    !sameDetail(row.info.mysql, c->mysql) &&
+                    (row.info.mysql->commands != c->mysql->commands ||
+                     row.info.mysql->detected != c->mysql->detected ||
+                     textChanged(row.info.mysql->user, c->mysql->user) ||
+                     row.info.mysql->tls != c->mysql->tls ||
+                     textChanged(row.info.mysql->serverVersion, c->mysql->serverVersion) ||
+                     textChanged(row.info.mysql->database, c->mysql->database) ||
+                     row.info.mysql->statementSinceMs != c->mysql->statementSinceMs ||
+                     textChanged(row.info.mysql->statement, c->mysql->statement) ||
+                     textChanged(row.info.mysql->lastError, c->mysql->lastError) ||
+                     textChanged(row.info.mysql->notFollowed, c->mysql->notFollowed));
                 if (mysqlChanged)
                     row.info.mysql = c->mysql;
                 const PostgresInfo& pg = c->postgres;
                 const bool postgresChanged =
-                    row.info.postgres->detected != pg.detected ||
-                    row.info.postgres->commands != pg.commands ||
-                    textChanged(row.info.postgres->user, pg.user) ||
-                    textChanged(row.info.postgres->serverVersion, pg.serverVersion) ||
-                    row.info.postgres->statementSinceMs != pg.statementSinceMs ||
-                    textChanged(row.info.postgres->statement, pg.statement) ||
-                    textChanged(row.info.postgres->database, pg.database) ||
-                    row.info.postgres->tls != pg.tls ||
-                    textChanged(row.info.postgres->lastError, pg.lastError) ||
-                    textChanged(row.info.postgres->loginError, pg.loginError) ||
-                    textChanged(row.info.postgres->notFollowed, pg.notFollowed);
+                    !sameDetail(row.info.postgres, c->postgres) &&
+                    (row.info.postgres->detected != pg.detected ||
+                     row.info.postgres->commands != pg.commands ||
+                     textChanged(row.info.postgres->user, pg.user) ||
+                     textChanged(row.info.postgres->serverVersion, pg.serverVersion) ||
+                     row.info.postgres->statementSinceMs != pg.statementSinceMs ||
+                     textChanged(row.info.postgres->statement, pg.statement) ||
+                     textChanged(row.info.postgres->database, pg.database) ||
+                     row.info.postgres->tls != pg.tls ||
+                     textChanged(row.info.postgres->lastError, pg.lastError) ||
+                     textChanged(row.info.postgres->loginError, pg.loginError) ||
+                     textChanged(row.info.postgres->notFollowed, pg.notFollowed));
                 if (postgresChanged)
-                    row.info.postgres = pg;
+                    row.info.postgres = c->postgres;
                 const bool redisChanged =
-                    row.info.redis->commands != c->redis->commands ||
-                    textChanged(row.info.redis->command, c->redis->command) ||
-                    textChanged(row.info.redis->notFollowed, c->redis->notFollowed);
+                    !sameDetail(row.info.redis, c->redis) &&
+                    (row.info.redis->commands != c->redis->commands ||
+                     textChanged(row.info.redis->command, c->redis->command) ||
+                     textChanged(row.info.redis->notFollowed, c->redis->notFollowed));
                 if (redisChanged)
                     row.info.redis = c->redis;
                 if (mysqlChanged || postgresChanged || redisChanged)
                     noteDatabase(row.info);
                 // TLS learned after the row came: an upstream's handshake (scheme "tls",
                 // database_server_tls), a MySQL client's TLS answered in the session.
-                const bool tlsChanged = row.info.upstreamTls->used != c->upstreamTls->used ||
-                                        row.info.tls->terminated != c->tls->terminated ||
-                                        row.info.tls->developmentCa != c->tls->developmentCa;
+                const bool tlsChanged = !(sameDetail(row.info.upstreamTls, c->upstreamTls) &&
+                                          sameDetail(row.info.tls, c->tls)) &&
+                                        (row.info.upstreamTls->used != c->upstreamTls->used ||
+                                         row.info.tls->terminated != c->tls->terminated ||
+                                         row.info.tls->developmentCa != c->tls->developmentCa);
                 if (tlsChanged) {
                     row.info.upstreamTls = c->upstreamTls;
                     row.info.tls = c->tls;
@@ -288,8 +301,9 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
                 // Client column, left out of the usual refresh, repaints with it.
                 const bool whoChanged =
                     textChanged(row.info.clientHost, c->clientHost) ||
-                    row.info.clientProcess->pid != c->clientProcess->pid ||
-                    textChanged(row.info.clientProcess->unknown, c->clientProcess->unknown);
+                    (!sameDetail(row.info.clientProcess, c->clientProcess) &&
+                     (row.info.clientProcess->pid != c->clientProcess->pid ||
+                      textChanged(row.info.clientProcess->unknown, c->clientProcess->unknown)));
                 if (whoChanged) {
                     row.info.clientHost = c->clientHost;
                     row.info.clientProcess = c->clientProcess;
