@@ -2,6 +2,7 @@
 
 #include "models/roles.h"
 
+#include <QAbstractProxyModel>
 #include <QApplication>
 #include <QDateTime>
 #include <QMouseEvent>
@@ -44,11 +45,16 @@ ConnectionRowDelegate::ConnectionRowDelegate(QObject* parent) : QStyledItemDeleg
 void ConnectionRowDelegate::paint(QPainter* painter, const QStyleOptionViewItem& option,
                                   const QModelIndex& index) const
 {
+    // The roles come from the model behind the view's sorting filter: each read through the
+    // filter maps the index again (nine per cell).
+    const auto* filter = qobject_cast<const QAbstractProxyModel*>(index.model());
+    const QModelIndex source = filter ? filter->mapToSource(index) : index;
     QStyleOptionViewItem opt = option;
-    initStyleOption(&opt, index);
+    initStyleOption(&opt, source);
+    opt.index = index;
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    const qint64 appeared = index.data(AppearedMsRole).toLongLong();
-    const qint64 closed = index.data(ClosedMsRole).toLongLong();
+    const qint64 appeared = source.data(AppearedMsRole).toLongLong();
+    const qint64 closed = source.data(ClosedMsRole).toLongLong();
     const QColor base =
         opt.backgroundBrush.style() != Qt::NoBrush
             ? opt.backgroundBrush.color()
@@ -62,7 +68,8 @@ void ConnectionRowDelegate::paint(QPainter* painter, const QStyleOptionViewItem&
             opt.palette.setColor(QPalette::Text,
                                  opt.palette.color(QPalette::Disabled, QPalette::Text));
         }
-    } else if (!selected && isHighlighted(index.data(ConnectionIdRole).toULongLong())) {
+    } else if (!selected && !m_highlighted.isEmpty() &&
+               isHighlighted(source.data(ConnectionIdRole).toULongLong())) {
         opt.backgroundBrush = blend(base, healthColor(2, opt.palette), 0.35);
     } else if (appeared > 0 && now - appeared < m_fadeMs && !selected) {
         const double left = 1.0 - double(now - appeared) / double(m_fadeMs);
@@ -80,8 +87,43 @@ void ConnectionRowDelegate::paint(QPainter* painter, const QStyleOptionViewItem&
     }
     const QString text = std::exchange(opt.text, QString());
     opt.features &= ~QStyleOptionViewItem::HasDisplay;
-    style->drawControl(QStyle::CE_ItemViewItem, &opt, painter, widget);
+    if (!isBare(opt) || styleDrawsBareCell(opt, style))
+        style->drawControl(QStyle::CE_ItemViewItem, &opt, painter, widget);
     drawText(painter, opt, text, style);
+}
+
+// A cell the view draws on its own row background: not selected, current, hovered or tinted.
+bool ConnectionRowDelegate::isBare(const QStyleOptionViewItem& option)
+{
+    constexpr auto Marked =
+        QStyle::State_Selected | QStyle::State_HasFocus | QStyle::State_MouseOver;
+    return !(option.state & Marked) && option.backgroundBrush.style() == Qt::NoBrush;
+}
+
+// Whether the style draws anything for a bare cell without its text, found out once per style
+// and kind of cell by drawing one into an empty image. Fusion and QCommonStyle draw nothing
+// there, and their pass (clip, three sub-rectangles, save and restore) costs as much as the text.
+bool ConnectionRowDelegate::styleDrawsBareCell(const QStyleOptionViewItem& option,
+                                               const QStyle* style) const
+{
+    if (m_bareStyle != style) {
+        m_bareStyle = style;
+        m_bareCells.clear();
+    }
+    const quint64 kind = quint64(quint32(option.state)) << 32 | quint32(option.features);
+    if (const auto known = m_bareCells.constFind(kind); known != m_bareCells.cend())
+        return *known;
+    QStyleOptionViewItem probe = option;
+    probe.rect.moveTo(0, 0);
+    QImage image(probe.rect.size(), QImage::Format_ARGB32_Premultiplied);
+    image.fill(Qt::transparent);
+    const QImage empty = image;
+    QPainter painter(&image);
+    style->drawControl(QStyle::CE_ItemViewItem, &probe, &painter, option.widget);
+    painter.end();
+    const bool draws = image != empty;
+    m_bareCells.insert(kind, draws);
+    return draws;
 }
 
 // Where and in which colour QCommonStyle draws an item's text: inside the focus frame margin,
@@ -127,7 +169,9 @@ void ConnectionRowDelegate::drawText(QPainter* painter, const QStyleOptionViewIt
     if (group == QPalette::Normal && !(option.state & QStyle::State_Active))
         group = QPalette::Inactive;
     painter->save();
-    painter->setClipRect(option.rect);
+    // Elided to the width, it stays inside the cell; clipping costs more than the text.
+    if (size.width() > rect.width() || height > option.rect.height())
+        painter->setClipRect(option.rect);
     painter->setFont(option.font);
     painter->setPen(option.palette.color(
         group, option.state & QStyle::State_Selected ? QPalette::HighlightedText : QPalette::Text));

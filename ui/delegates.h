@@ -5,6 +5,7 @@
 
 #include <QFont>
 #include <QHash>
+#include <QPointer>
 #include <QSet>
 #include <QStaticText>
 #include <QStyledItemDelegate>
@@ -16,7 +17,9 @@ namespace sg::ui {
 // dimmed text once it is history; amber while the toxic selected in the Faults tab hits it.
 // Reads AppearedMsRole, ClosedMsRole and ConnectionIdRole. A cell's text is drawn from a cache of
 // laid-out (elided) texts, placed as the style places it: most cells read the same from one
-// refresh to the next, and laying text out is most of what a repaint of the table costs.
+// refresh to the next, and laying text out is most of what a repaint of the table costs. The
+// style is left out of cells it draws nothing for once their text is left out (see
+// styleDrawsBareCell()).
 class ConnectionRowDelegate final : public QStyledItemDelegate
 {
     Q_OBJECT
@@ -34,6 +37,8 @@ public:
 private:
     void drawText(QPainter* painter, const QStyleOptionViewItem& option, const QString& text,
                   const QStyle* style) const;
+    static bool isBare(const QStyleOptionViewItem& option);
+    bool styleDrawsBareCell(const QStyleOptionViewItem& option, const QStyle* style) const;
 
     qint64 m_fadeMs = 2500;
     qint64 m_lingerMs = 3000;
@@ -41,6 +46,10 @@ private:
     // (text, width available) -> the text elided to that width, laid out in m_textFont.
     mutable QHash<std::pair<QString, int>, QStaticText> m_texts;
     mutable QFont m_textFont;
+    // The style asked about (a deleted one reads null), and for each kind of bare cell (state in
+    // the high half, features in the low) whether it draws anything.
+    mutable QPointer<const QStyle> m_bareStyle;
+    mutable QHash<quint64, bool> m_bareCells;
 };
 
 // A coloured dot before the text, from HealthRole (1 good, 2 warning, 3 error, 0 neutral).

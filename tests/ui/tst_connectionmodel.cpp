@@ -12,6 +12,7 @@
 #include <QSortFilterProxyModel>
 #include <QTest>
 #include <algorithm>
+#include <memory>
 
 using namespace sg;
 using namespace sg::ui;
@@ -68,6 +69,24 @@ QList<quint64> ids(const ConnectionTableModel& model)
         list << model.connectionAt(row).id;
     return list;
 }
+
+// As in the window: the model behind the sorting filter sorted by ID, both checked by
+// QAbstractItemModelTester, and a selection on the filter.
+struct SortedTable
+{
+    explicit SortedTable(Qt::SortOrder order)
+    {
+        proxy.setSourceModel(&model);
+        proxy.sort(ConnectionTableModel::IdColumn, order);
+        proxyTester = std::make_unique<QAbstractItemModelTester>(
+            &proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    }
+    ConnectionTableModel model;
+    QAbstractItemModelTester tester{&model, QAbstractItemModelTester::FailureReportingMode::QtTest};
+    ConnectionFilter proxy;
+    std::unique_ptr<QAbstractItemModelTester> proxyTester;
+    QItemSelectionModel selection{&proxy};
+};
 
 } // namespace
 
@@ -283,16 +302,9 @@ private slots:
     // selected, an index on a leaving row becomes invalid, and the sorting proxy follows.
     void scatteredClosedRowsLeaveTogether()
     {
-        ConnectionTableModel model;
+        SortedTable table(Qt::DescendingOrder);
+        auto& [model, tester, proxy, proxyTester, selection] = table;
         model.setClosedLingerMs(3000);
-        QAbstractItemModelTester tester(&model,
-                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
-        ConnectionFilter proxy;
-        proxy.setSourceModel(&model);
-        proxy.sort(ConnectionTableModel::IdColumn, Qt::DescendingOrder);
-        QAbstractItemModelTester proxyTester(
-            &proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
-        QItemSelectionModel selection(&proxy);
         model.applySnapshot(snap(T0 + 1000, range(1, 100)));
 
         QList<ConnectionInfo> active;
@@ -594,6 +606,64 @@ private slots:
         for (int r = 0; r < 3; ++r)
             order << proxy.index(r, 0).data(ConnectionIdRole).toULongLong();
         QCOMPARE(order, (QList<quint64>{2, 1, 3})); // 10.0.0.9 < 10.0.0.10 < 192.168.1.1
+    }
+
+    // Rows stay in id order, so the view sorted by ID (the default) shows them in row order
+    // without comparing them: a connection the engine lists late, and many at once (one layout
+    // change), still come in at their place, and the selection stays on its connection.
+    void lateConnectionsSortByIdInPlace()
+    {
+        SortedTable table(Qt::AscendingOrder);
+        auto& [model, tester, proxy, proxyTester, selection] = table;
+        const auto proxyIds = [&] {
+            QList<quint64> list;
+            for (int row = 0; row < proxy.rowCount(); ++row)
+                list << proxy.index(row, 0).data(ConnectionIdRole).toULongLong();
+            return list;
+        };
+        const auto sorted = [](QList<ConnectionInfo> list) {
+            QList<quint64> order;
+            for (const ConnectionInfo& c : list)
+                order << c.id;
+            std::sort(order.begin(), order.end());
+            return order;
+        };
+
+        QList<ConnectionInfo> active;
+        for (quint64 id = 2; id <= 60; id += 2)
+            active << conn(id);
+        model.applySnapshot(snap(T0 + 1000, active));
+        selection.select(proxy.index(5, 0),
+                         QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+        QCOMPARE(proxy.index(5, 0).data(ConnectionIdRole).toULongLong(), quint64(12));
+
+        QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+        QSignalSpy layout(&model, &QAbstractItemModel::layoutChanged);
+        active << conn(7) << conn(61);
+        model.applySnapshot(snap(T0 + 1250, active));
+        QCOMPARE(inserted.size(), 2); // 7 between 6 and 8, 61 after the last
+        QCOMPARE(layout.size(), 0);
+        QCOMPARE(ids(model), sorted(active));
+        QCOMPARE(proxyIds(), sorted(active));
+
+        // Every odd id at once: too many places for a rowsInserted each.
+        for (quint64 id = 1; id <= 59; id += 2)
+            if (id != 7)
+                active << conn(id);
+        model.applySnapshot(snap(T0 + 1500, active));
+        QCOMPARE(layout.size(), 1);
+        QCOMPARE(ids(model), sorted(active));
+        QCOMPARE(proxyIds(), sorted(active));
+        QCOMPARE(model.rowOfConnection(12), 11);
+        const QModelIndexList selected = selection.selectedRows();
+        QCOMPARE(selected.size(), 1);
+        QCOMPARE(selected.first().data(ConnectionIdRole).toULongLong(), quint64(12));
+
+        // Descending, and back.
+        proxy.sort(ConnectionTableModel::IdColumn, Qt::DescendingOrder);
+        QCOMPARE(proxy.index(0, 0).data(ConnectionIdRole).toULongLong(), quint64(61));
+        proxy.sort(ConnectionTableModel::IdColumn, Qt::AscendingOrder);
+        QCOMPARE(proxyIds(), sorted(active));
     }
 
     // Who the client is arrives after the row: the Client column (left out of the usual

@@ -9,8 +9,29 @@ ConnectionFilter::ConnectionFilter(QObject* parent) : QSortFilterProxyModel(pare
 {
     setSortRole(SortRole);
     setDynamicSortFilter(true);
-    connect(this, &QAbstractProxyModel::sourceModelChanged, this,
-            [this] { m_connections = qobject_cast<const ConnectionTableModel*>(sourceModel()); });
+    connect(this, &QAbstractProxyModel::sourceModelChanged, this, [this] {
+        m_connections = qobject_cast<const ConnectionTableModel*>(sourceModel());
+        if (m_sortColumn >= 0)
+            sort(m_sortColumn, sortOrder());
+    });
+    // Read once per change, not per comparison: the property costs a binding check each time.
+    connect(this, &QSortFilterProxyModel::sortRoleChanged, this, [this](int role) {
+        m_sortRoleIsOwn = role == SortRole;
+        if (m_sortColumn == ConnectionTableModel::IdColumn)
+            sort(m_sortColumn, sortOrder());
+    });
+}
+
+// Sorting by ID, ascending, is the source's row order: QSortFilterProxyModel then orders rows by
+// their number and never compares two rows, neither after a layout change (rows left) nor on
+// dataChanged. sortColumn() reads -1 then; the view's header keeps the column the user chose.
+// (Qt 6.4 restores the source order for -1 whatever the order asked, so descending still sorts.)
+void ConnectionFilter::sort(int column, Qt::SortOrder order)
+{
+    m_sortColumn = column;
+    const bool byRows = m_connections && column == ConnectionTableModel::IdColumn &&
+                        order == Qt::AscendingOrder && m_sortRoleIsOwn;
+    QSortFilterProxyModel::sort(byRows ? -1 : column, order);
 }
 
 void ConnectionFilter::setRouteFilter(const QString& routeId)
@@ -40,6 +61,9 @@ void ConnectionFilter::setProgramFilter(const QString& name)
 
 bool ConnectionFilter::filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const
 {
+    // Asked for every row on each layout change and ranged dataChanged.
+    if (m_route.isEmpty() && m_program.isEmpty() && m_text.isEmpty())
+        return true;
     const QAbstractItemModel* model = sourceModel();
     if (!m_route.isEmpty() &&
         model->index(sourceRow, 0, sourceParent).data(RouteIdRole).toString() != m_route)
@@ -76,7 +100,7 @@ bool ConnectionFilter::filterAcceptsRow(int sourceRow, const QModelIndex& source
 // QVariants per comparison. The order is the one SortRole gives.
 bool ConnectionFilter::lessThan(const QModelIndex& left, const QModelIndex& right) const
 {
-    if (m_connections && left.column() == right.column() && sortRole() == SortRole) {
+    if (m_sortRoleIsOwn && m_connections && left.column() == right.column()) {
         if (const std::optional<bool> less =
                 m_connections->sortsBefore(left.row(), right.row(), left.column()))
             return *less;

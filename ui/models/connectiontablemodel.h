@@ -4,7 +4,8 @@
 // dataChanged when most rows changed). The model is never reset on a refresh, so selection,
 // persistent indexes and scroll survive. Rates come from consecutive snapshots. A connection
 // that closes stays (marked closed) for closedLingerMs, then becomes history: kept while
-// "show closed" is on (up to historyLimit rows), removed otherwise.
+// "show closed" is on (up to historyLimit rows), removed otherwise. Rows are kept in id order:
+// sorting by ID is the row order (ConnectionFilter sorts by it without comparing rows).
 
 #include "stats/snapshot.h"
 
@@ -89,7 +90,7 @@ public:
     // Route id -> name shown in the Route column.
     void setRouteNames(const QHash<QString, QString>& names);
 
-    int rowOfConnection(quint64 id) const { return m_rowById.value(id, -1); }
+    int rowOfConnection(quint64 id) const; // -1 when not shown
     const ConnectionInfo& connectionAt(int row) const;
     bool isClosedAt(int row) const;
     double rateUpAt(int row) const;
@@ -109,7 +110,7 @@ private:
     void appendRows(std::vector<std::unique_ptr<Row>>& rows);
     void removeRowsWhere(const std::vector<char>& remove);
     void dropRows(const std::vector<char>& remove);
-    void rebuildIndex();
+    void finishLayoutChange(const std::vector<int>& newRow);
     void noteDatabase(const ConnectionInfo& c);
     QVariant displayData(const Row& row, int column) const;
     QVariant rawData(const Row& row, int column) const;
@@ -118,7 +119,6 @@ private:
     static double shownRateDown(const Row& row);
 
     std::vector<std::unique_ptr<Row>> m_rows;
-    QHash<quint64, int> m_rowById;
     QSet<quint64> m_retired; // removed closed ids that the engine's closed ring still lists
     QList<ConnectionInfo> m_lastClosed;
     QHash<QString, QString> m_routeNames;
