@@ -6,13 +6,15 @@
 namespace sg {
 
 // A part of a value that most instances leave at its default, kept out of line: nothing but a
-// null pointer until it is set, and shared by copies until one of them changes it. Read it as
-// `info.mysql->user` (a default T when unset), change it with `info.mysql.edit().user = ...`
-// or by assigning a whole T. ConnectionInfo holds what only some connections learn (a MySQL
-// login, TLS details, the client's program) this way, so that an idle TCP connection, the
-// snapshots that copy it and the events that carry it do not pay for every protocol's fields.
+// null pointer until it is set, and shared by copies. Read it as `info.mysql->user` (a default
+// T when unset); change it by assigning a whole T or with `info.mysql.edit().user = ...`.
+// ConnectionInfo holds what only some connections learn (a MySQL login, TLS details, the
+// client's program) this way, so that an idle TCP connection, the snapshots that copy it and
+// the events that carry it do not pay for every protocol's fields.
 //
-// Copies may live on different threads; a change never touches a T another copy can see.
+// Copies live on different threads (a connection's record on its worker, snapshots on the GUI
+// thread), so a T, once set, is never changed: a change makes a new one. edit() hands out a
+// new T of this value's own, to change before the value is copied again.
 template <typename T> class SharedDetail
 {
 public:
@@ -23,12 +25,10 @@ public:
     const T* operator->() const { return &**this; }
     operator const T&() const { return **this; } // NOLINT(google-explicit-constructor)
 
+    // A new T to change: a copy of the one set, or a default one.
     T& edit()
     {
-        if (!m_value)
-            m_value = std::make_shared<T>();
-        else if (m_value.use_count() > 1)
-            m_value = std::make_shared<T>(*m_value);
+        m_value = m_value ? std::make_shared<T>(*m_value) : std::make_shared<T>();
         return *m_value;
     }
     SharedDetail& operator=(const T& value)
@@ -39,10 +39,7 @@ public:
                 return *this;
             }
         }
-        if (m_value && m_value.use_count() == 1)
-            *m_value = value;
-        else
-            m_value = std::make_shared<T>(value);
+        m_value = std::make_shared<T>(value);
         return *this;
     }
     bool isSet() const { return m_value != nullptr; }
