@@ -184,42 +184,33 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
     const double dt = first ? 0.0 : double(now - m_lastTakenMs) / 1000.0;
 
     // Each row's entry in the snapshot (the snapshot entries found are marked, the rest are new
-    // connections). The engine lists its open connections in id order, as the rows are: one
-    // walk through both; any other order goes through a hash.
-    const QList<ConnectionInfo>& listed = snapshot.active;
+    // connections), in one walk through both: the rows are in id order, and so is the engine's
+    // list of open connections (any other list is put in id order here first).
+    std::vector<const ConnectionInfo*> listed;
+    listed.reserve(size_t(snapshot.active.size()));
+    for (const ConnectionInfo& c : snapshot.active)
+        listed.push_back(&c);
+    const auto byId = [](const ConnectionInfo* a, const ConnectionInfo* b) {
+        return a->id < b->id;
+    };
+    if (!std::is_sorted(listed.begin(), listed.end(), byId))
+        std::sort(listed.begin(), listed.end(), byId);
     std::vector<const ConnectionInfo*> entryOf(m_rows.size(), nullptr);
-    std::vector<char> shown(size_t(listed.size()), 0);
-    const bool listedInIdOrder = std::is_sorted(
-        listed.begin(), listed.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-    QHash<quint64, qsizetype> openAt;
-    if (listedInIdOrder) {
-        qsizetype at = 0;
-        for (size_t i = 0; i < m_rows.size() && at < listed.size(); ++i) {
-            const quint64 id = m_rows[i]->info.id;
-            while (at < listed.size() && listed[at].id < id)
-                ++at;
-            if (at < listed.size() && listed[at].id == id) {
-                entryOf[i] = &listed[at];
-                shown[size_t(at++)] = 1;
-            }
-        }
-    } else {
-        openAt.reserve(listed.size());
-        for (qsizetype at = 0; at < listed.size(); ++at)
-            openAt.insert(listed[at].id, at);
-        for (size_t i = 0; i < m_rows.size(); ++i) {
-            if (const auto at = openAt.constFind(m_rows[i]->info.id); at != openAt.cend()) {
-                entryOf[i] = &listed[*at];
-                shown[size_t(*at)] = 1;
-            }
+    std::vector<char> shown(listed.size(), 0);
+    size_t at = 0;
+    for (size_t i = 0; i < m_rows.size() && at < listed.size(); ++i) {
+        const quint64 id = m_rows[i]->info.id;
+        while (at < listed.size() && listed[at]->id < id)
+            ++at;
+        if (at < listed.size() && listed[at]->id == id) {
+            entryOf[i] = listed[at];
+            shown[at++] = 1;
         }
     }
     const auto isOpen = [&](quint64 id) {
-        if (!listedInIdOrder)
-            return openAt.contains(id);
         const auto it = std::partition_point(listed.begin(), listed.end(),
-                                             [id](const auto& c) { return c.id < id; });
-        return it != listed.end() && it->id == id;
+                                             [id](const ConnectionInfo* c) { return c->id < id; });
+        return it != listed.end() && (*it)->id == id;
     };
     QHash<quint64, const ConnectionInfo*> closed;
     closed.reserve(snapshot.closed.size());
@@ -422,9 +413,9 @@ void ConnectionTableModel::applySnapshot(const Snapshot& snapshot)
     // 4. New rows: open connections not yet shown, and connections that opened and closed
     // between two snapshots (closed after the previous one).
     std::vector<std::unique_ptr<Row>> added;
-    for (qsizetype i = 0; i < snapshot.active.size(); ++i) {
-        const ConnectionInfo& c = snapshot.active[i];
-        if (shown[size_t(i)] || rowOfConnection(c.id) >= 0)
+    for (size_t i = 0; i < listed.size(); ++i) {
+        const ConnectionInfo& c = *listed[i];
+        if (shown[i] || rowOfConnection(c.id) >= 0)
             continue;
         auto row = std::make_unique<Row>();
         row->info = c;
