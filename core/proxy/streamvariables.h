@@ -15,21 +15,21 @@ namespace sg {
 struct StreamClient
 {
     Protocol protocol = Protocol::Tcp;
-    QHostAddress remoteAddress; // remote_addr
-    quint16 remotePort = 0;     // remote_port
-    QHostAddress serverAddress; // server_addr: where the client arrived
-    quint16 serverPort = 0;     // server_port
+    QHostAddress remoteAddress = nullAddress(); // remote_addr
+    quint16 remotePort = 0;                     // remote_port
+    QHostAddress serverAddress = nullAddress(); // server_addr: where the client arrived
+    quint16 serverPort = 0;                     // server_port
     // On a listener with proxy_protocol: what the client's PROXY protocol header carried
     // (proxy_protocol_addr, _port, _server_addr, _server_port; empty for a header without
     // addresses), whether or not the peer was trusted to set remote_addr with it.
     bool proxyProtocol = false;
-    QHostAddress proxyAddress;
+    QHostAddress proxyAddress = nullAddress();
     quint16 proxyPort = 0;
-    QHostAddress proxyServerAddress;
+    QHostAddress proxyServerAddress = nullAddress();
     quint16 proxyServerPort = 0;
     // realip_remote_addr, _port: the TCP peer itself, when a trusted header replaced
     // remote_addr (unset: remote_addr is the peer).
-    QHostAddress peerAddress;
+    QHostAddress peerAddress = nullAddress();
     quint16 peerPort = 0;
     // On a route with mqtt-proxy, once read: the client's MQTT CONNECT (mqtt_client_id).
     MqttInfo mqtt;

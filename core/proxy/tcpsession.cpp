@@ -70,6 +70,9 @@ TcpSession::TcpSession(Worker& worker, TcpSessionSetup&& setup)
         m_watches[s].tag = s;
     }
     SessionFilters filters;
+    // Room for the usual chain (the database readers, a toxic or two) in one allocation each.
+    filters.toUpstream.reserve(4);
+    filters.toClient.reserve(4);
     const bool upstreamTls = setup.upstream && setup.upstream->tls;
     // scheme "tls" is TLS from the first byte: the SSLRequest has no place then.
     const bool serverTls = setup.postgresServerTls && !upstreamTls && setup.upstream &&

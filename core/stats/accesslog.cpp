@@ -2,6 +2,7 @@
 
 #include <QDateTime>
 #include <QLocale>
+#include <charconv>
 #include <limits>
 
 namespace sg {
@@ -49,11 +50,20 @@ const QString& timeText(qint64 ms, bool iso)
     return cache.text;
 }
 
+// A number in decimal, without the temporary string QString::number() allocates (a line has a
+// dozen of them and the log writes one per connection).
+template <typename Integer> void appendNumber(QString& out, Integer n)
+{
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, n).ptr;
+    out += QLatin1StringView(digits, end - digits);
+}
+
 // nginx's "%T.%03M": seconds with milliseconds.
 void appendSeconds(QString& out, qint64 ms)
 {
     ms = qMax<qint64>(0, ms);
-    out += QString::number(ms / 1000);
+    appendNumber(out, ms / 1000);
     out += QLatin1Char('.');
     const int rest = int(ms % 1000);
     out += QLatin1Char(char('0' + rest / 100));
@@ -81,10 +91,19 @@ void appendWord(QString& out, const QString& word)
 
 void appendAddress(QString& out, const QHostAddress& address)
 {
-    if (address.isNull())
+    if (address.isNull()) {
         out += QLatin1Char('-');
-    else
+    } else if (address.protocol() == QAbstractSocket::IPv4Protocol) {
+        // As toString() writes it, without its temporaries.
+        const quint32 ip = address.toIPv4Address();
+        for (int shift = 24; shift >= 0; shift -= 8) {
+            appendNumber(out, (ip >> shift) & 0xff);
+            if (shift)
+                out += QLatin1Char('.');
+        }
+    } else {
         out += address.toString();
+    }
 }
 
 // A port from a PROXY protocol header: "-" when there was none (or it carried no address).
@@ -93,7 +112,7 @@ void appendPort(QString& out, quint16 port)
     if (port == 0)
         out += QLatin1Char('-');
     else
-        out += QString::number(port);
+        appendNumber(out, port);
 }
 
 // The upstream variables: one value per connect attempt (the failed ones first, each with no
@@ -120,25 +139,25 @@ void appendValue(QString& out, AccessLogVariable variable, const ConnectionInfo&
         appendAddress(out, c.clientAddress);
         return;
     case AccessLogVariable::RemotePort:
-        out += QString::number(c.clientPort);
+        appendNumber(out, c.clientPort);
         return;
     case AccessLogVariable::ServerAddr:
         appendAddress(out, c.localAddress);
         return;
     case AccessLogVariable::ServerPort:
-        out += QString::number(c.localPort);
+        appendNumber(out, c.localPort);
         return;
     case AccessLogVariable::Protocol:
         out += toString(c.protocol);
         return;
     case AccessLogVariable::Status:
-        out += QString::number(accessLogStatus(c.closeReason));
+        appendNumber(out, accessLogStatus(c.closeReason));
         return;
     case AccessLogVariable::BytesSent:
-        out += QString::number(c.bytesDown);
+        appendNumber(out, c.bytesDown);
         return;
     case AccessLogVariable::BytesReceived:
-        out += QString::number(c.bytesFromClient);
+        appendNumber(out, c.bytesFromClient);
         return;
     case AccessLogVariable::SessionTime:
         appendSeconds(out, endMs - c.startMs);
@@ -150,12 +169,12 @@ void appendValue(QString& out, AccessLogVariable variable, const ConnectionInfo&
     case AccessLogVariable::UpstreamBytesSent:
         appendPerAttempt(
             out, c, [&](const QString&) { out += QLatin1Char('0'); },
-            [&] { out += QString::number(c.bytesUp); });
+            [&] { appendNumber(out, c.bytesUp); });
         return;
     case AccessLogVariable::UpstreamBytesReceived:
         appendPerAttempt(
             out, c, [&](const QString&) { out += QLatin1Char('0'); },
-            [&] { out += QString::number(c.bytesFromUpstream); });
+            [&] { appendNumber(out, c.bytesFromUpstream); });
         return;
     case AccessLogVariable::UpstreamConnectTime:
         appendPerAttempt(
@@ -195,7 +214,7 @@ void appendValue(QString& out, AccessLogVariable variable, const ConnectionInfo&
         appendAddress(out, c.peerAddress.isNull() ? c.clientAddress : c.peerAddress);
         return;
     case AccessLogVariable::RealipRemotePort:
-        out += QString::number(c.peerAddress.isNull() ? c.clientPort : c.peerPort);
+        appendNumber(out, c.peerAddress.isNull() ? c.clientPort : c.peerPort);
         return;
     case AccessLogVariable::MqttClientId:
         appendWord(out, c.mqtt->clientId);

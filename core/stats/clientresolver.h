@@ -34,7 +34,7 @@ public:
         // The client's socket as the proxy sees it (with a PROXY protocol header: the peer
         // that sent it), and the address whose host name is wanted.
         SocketOwnerFinder::Key socket;
-        QHostAddress client;
+        QHostAddress client = nullAddress();
         // What to fill: an open connection's record, or a denied client's key in StatsHub.
         std::weak_ptr<ConnectionRecord> record;
         QString deniedKey;

@@ -2,6 +2,12 @@
 
 namespace sg {
 
+const QHostAddress& nullAddress()
+{
+    static const QHostAddress null;
+    return null;
+}
+
 QString toString(Protocol protocol)
 {
     return protocol == Protocol::Udp ? QStringLiteral("UDP") : QStringLiteral("TCP");

@@ -15,6 +15,11 @@
 
 namespace sg {
 
+// The null address every default below starts from. A default QHostAddress allocates its own
+// private part; a copy of this one only takes a reference, and each setter of QHostAddress
+// detaches before it writes, so a copy that is set never changes this one.
+const QHostAddress& nullAddress();
+
 enum class Protocol : quint8 { Tcp, Udp };
 enum class ConnectionState : quint8 { Connecting, Established, HalfClosed, Closed };
 enum class CloseReason : quint8 {
@@ -187,9 +192,9 @@ struct ClientProcess
 
 struct ProxyHeaderInfo
 {
-    QHostAddress address;
+    QHostAddress address = nullAddress();
     quint16 port = 0;
-    QHostAddress serverAddress;
+    QHostAddress serverAddress = nullAddress();
     quint16 serverPort = 0;
 };
 
@@ -199,13 +204,13 @@ struct ConnectionInfo
     QString routeId;
     Protocol protocol = Protocol::Tcp;
     QString listener; // "127.0.0.1:13306" or "13306"
-    QHostAddress clientAddress;
+    QHostAddress clientAddress = nullAddress();
     quint16 clientPort = 0;
-    QHostAddress localAddress;
+    QHostAddress localAddress = nullAddress();
     quint16 localPort = 0;
     // The TCP peer itself when a trusted PROXY protocol header gave clientAddress (a tunnel or
     // load balancer); null otherwise.
-    QHostAddress peerAddress;
+    QHostAddress peerAddress = nullAddress();
     quint16 peerPort = 0;
     // On a listener with proxy_protocol: what the client's header carried, believed or not
     // ($proxy_protocol_addr, _port, _server_addr, _server_port); null addresses for a header

@@ -23,9 +23,9 @@ public:
     struct Key
     {
         Protocol protocol = Protocol::Tcp;
-        QHostAddress clientAddress;
+        QHostAddress clientAddress = nullAddress();
         quint16 clientPort = 0;
-        QHostAddress serverAddress;
+        QHostAddress serverAddress = nullAddress();
         quint16 serverPort = 0;
     };
     // One result per key, in order. A result's pid is 0 when not found, and `unknown` says why.

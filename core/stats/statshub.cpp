@@ -126,7 +126,8 @@ ConnectionInfo ConnectionRecord::info() const
 }
 
 StatsHub::StatsHub(int closedHistory, int eventHistory)
-    : m_closedHistory(qMax(0, closedHistory)), m_eventHistory(qMax(1, eventHistory))
+    : m_closedHistory(qMax(0, closedHistory)), m_eventHistory(qMax(1, eventHistory)),
+      m_closed(m_closedHistory), m_events(m_eventHistory)
 {
 }
 
@@ -261,11 +262,7 @@ void StatsHub::closed(const std::shared_ptr<ConnectionRecord>& record, CloseReas
     QMutexLocker lock(&m_mutex);
     ++m_streamStatus[{apisixStreamStatusCode(reason), c.listener, c.upstreamNode}];
     m_open.erase(c.id);
-    if (m_closedHistory > 0) {
-        if (int(m_closed.size()) >= m_closedHistory)
-            m_closed.pop_front();
-        m_closed.push_back(std::move(c));
-    }
+    m_closed.append(std::move(c)); // no-op when no history is kept
     pushEventLocked(std::move(e));
 }
 
@@ -350,9 +347,7 @@ qint64 StatsHub::addEvent(EventKind kind, const QString& routeId, const QString&
 void StatsHub::pushEventLocked(Event&& event)
 {
     event.seq = ++m_lastSeq;
-    if (int(m_events.size()) >= m_eventHistory)
-        m_events.pop_front();
-    m_events.push_back(std::move(event));
+    m_events.append(std::move(event));
     if (m_notifier && !m_eventNoticePending.exchange(true))
         m_notifier();
 }
@@ -361,17 +356,17 @@ QList<Event> StatsHub::eventsSince(qint64 seq, int max, bool withTexts) const
 {
     QList<Event> out;
     QMutexLocker lock(&m_mutex);
-    if (m_events.empty() || max <= 0)
+    if (m_events.isEmpty() || max <= 0)
         return out;
     // Sequence numbers in the ring are contiguous, so the start is an index computation.
-    const qint64 first = m_events.front().seq;
+    const qint64 first = m_events.first().seq;
     qint64 start = qMax<qint64>(seq + 1, first) - first;
-    if (start >= qint64(m_events.size()))
+    if (start >= m_events.size())
         return out;
-    const qint64 end = qMin<qint64>(qint64(m_events.size()), start + max);
+    const qint64 end = qMin<qint64>(m_events.size(), start + max);
     out.reserve(end - start);
     for (qint64 i = start; i < end; ++i)
-        out.append(m_events[size_t(i)]);
+        out.append(m_events.at(m_events.firstIndex() + i));
     lock.unlock();
     if (!withTexts)
         return out;
@@ -434,9 +429,9 @@ Snapshot StatsHub::snapshot() const
         open.reserve(m_open.size());
         for (const auto& [id, r] : m_open)
             open.push_back(r);
-        s.closed.reserve(qsizetype(m_closed.size()));
-        for (const ConnectionInfo& c : m_closed)
-            s.closed.append(c);
+        s.closed.reserve(m_closed.size());
+        for (qsizetype i = m_closed.firstIndex(); i <= m_closed.lastIndex(); ++i)
+            s.closed.append(m_closed.at(i));
         for (const QString& id : m_routeOrder)
             routes.append({id, m_routes.value(id)});
         // Routes no longer configured but still carrying connections stay visible.

@@ -10,11 +10,11 @@
 #include "stats/snapshot.h"
 #include "stats/sqlstats.h"
 
+#include <QContiguousCache>
 #include <QHash>
 #include <QMutex>
 #include <QString>
 #include <atomic>
-#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -213,8 +213,10 @@ private:
 
     mutable QMutex m_mutex;
     std::map<quint64, std::shared_ptr<ConnectionRecord>> m_open;
-    std::deque<ConnectionInfo> m_closed;
-    std::deque<Event> m_events;
+    // Rings of fixed capacity: a full one overwrites its oldest entry in place (a deque of
+    // entries this large allocated and freed one block per entry).
+    QContiguousCache<ConnectionInfo> m_closed;
+    QContiguousCache<Event> m_events;
     qint64 m_lastSeq = 0;
     QHash<QString, std::shared_ptr<RouteStats>> m_routes;
     QHash<QString, std::shared_ptr<ListenerStats>> m_listeners;

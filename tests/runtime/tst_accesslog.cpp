@@ -238,6 +238,21 @@ private Q_SLOTS:
         }
     }
 
+    // Addresses are written as QHostAddress::toString() writes them (IPv4 without its help).
+    void addressesAsQtWritesThem()
+    {
+        const ParsedAccessLogFormat f = parseAccessLogFormat(u"$remote_addr|$server_addr");
+        QVERIFY2(f.ok(), qPrintable(f.error));
+        for (const char* text : {"0.0.0.0", "10.0.200.7", "255.255.255.255", "127.0.0.1",
+                                 "::ffff:10.1.2.3", "::1", "fe80::1%lo", "2001:db8::7"}) {
+            ConnectionInfo c;
+            c.clientAddress = QHostAddress(QString::fromLatin1(text));
+            QVERIFY2(!c.clientAddress.isNull(), text);
+            QCOMPARE(formatAccessLogSession(c, f.format), c.clientAddress.toString() + "|-");
+        }
+        QCOMPARE(formatAccessLogSession(ConnectionInfo(), f.format), QStringLiteral("-|-"));
+    }
+
     // nginx's PROXY protocol and realip variables: "-" without a header; the header's addresses
     // whether believed or not; the peer as realip_remote_* (remote_addr when no trusted header
     // replaced it). $mqtt_client_id is APISIX's context variable: syslog's, not nginx's.

@@ -52,6 +52,32 @@ private Q_SLOTS:
         QCOMPARE(hub.eventsSince(-5, 2).constLast().seq, 8);
     }
 
+    // Default addresses share one null QHostAddress (no allocation per default ConnectionInfo);
+    // setting one must leave the others and the shared one null.
+    void defaultAddressesStayNullWhenOneIsSet()
+    {
+        ConnectionInfo a;
+        const ConnectionInfo b;
+        a.clientAddress.setAddress(QStringLiteral("127.0.0.2"));
+        a.localAddress = QHostAddress(QHostAddress::LocalHost);
+        a.peerAddress.setAddress(quint32(0x7f000003));
+        a.proxyHeader.emplace();
+        a.proxyHeader->address.setAddress(QStringLiteral("fe80::1"));
+        a.proxyHeader->address.setScopeId(QStringLiteral("eth0"));
+        QCOMPARE(a.clientAddress, QHostAddress(QStringLiteral("127.0.0.2")));
+        QCOMPARE(a.peerAddress, QHostAddress(QStringLiteral("127.0.0.3")));
+        QCOMPARE(a.proxyHeader->address.scopeId(), QStringLiteral("eth0"));
+        QVERIFY(b.clientAddress.isNull());
+        QVERIFY(b.localAddress.isNull());
+        QVERIFY(b.peerAddress.isNull());
+        QVERIFY(ProxyHeaderInfo().address.isNull());
+        QVERIFY(nullAddress().isNull());
+        QVERIFY(nullAddress().scopeId().isEmpty());
+        a.clientAddress.clear();
+        QVERIFY(a.clientAddress.isNull());
+        QCOMPARE(a.localAddress, QHostAddress(QHostAddress::LocalHost));
+    }
+
     void closedRingAndTotals()
     {
         StatsHub hub(2, 100);
