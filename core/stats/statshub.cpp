@@ -126,8 +126,7 @@ ConnectionInfo ConnectionRecord::info() const
 }
 
 StatsHub::StatsHub(int closedHistory, int eventHistory)
-    : m_closedHistory(qMax(0, closedHistory)), m_eventHistory(qMax(1, eventHistory)),
-      m_closed(m_closedHistory), m_events(m_eventHistory)
+    : m_closed(qMax(0, closedHistory)), m_events(qMax(1, eventHistory))
 {
 }
 

@@ -207,8 +207,6 @@ public:
 private:
     void pushEventLocked(Event&& event);
 
-    const int m_closedHistory;
-    const int m_eventHistory;
     std::atomic<quint64> m_nextId{1};
 
     mutable QMutex m_mutex;
